@@ -1,0 +1,197 @@
+// test_core.c - status and errors, the random stream, binary cross-entropy and
+// Adam, against tests/data/loss_adam.bin (written by tests/make_reference.py).
+#define DCGAN_IMPLEMENTATION
+#include "../dcgan.h"
+#include "check.h"
+#include "fixture.h"
+
+static fixture fx;
+
+static float *fdata(const char *name) {
+    fixture_array *a = fixture_get(&fx, name);
+    return a ? a->data : NULL;
+}
+
+// ---------------------------------------------------------------------------
+// Status and errors
+
+static void test_status(void) {
+    CHECK(strcmp(dcgan_status_name(DCGAN_OK), "DCGAN_OK") == 0, "status_name/ok");
+    CHECK(strcmp(dcgan_status_name(DCGAN_ERR_NOMEM), "DCGAN_ERR_NOMEM") == 0, "status_name/nomem");
+    CHECK(strcmp(dcgan_status_name(DCGAN_ERR_IO), "DCGAN_ERR_IO") == 0, "status_name/io");
+    CHECK(strcmp(dcgan_status_name(DCGAN_ERR_FORMAT), "DCGAN_ERR_FORMAT") == 0, "status_name/format");
+    CHECK(strcmp(dcgan_status_name(DCGAN_ERR_NONFINITE), "DCGAN_ERR_NONFINITE") == 0,
+          "status_name/nonfinite");
+    CHECK(strcmp(dcgan_status_name(DCGAN_ERR_CUDA), "DCGAN_ERR_CUDA") == 0, "status_name/cuda");
+}
+
+// A size that overflows size_t is refused with DCGAN_ERR_NOMEM, not wrapped around.
+static void test_alloc_overflow(void) {
+    dcgan_model m;
+    dcgan_layer_spec spec[] = {dcgan_spec_linear(1 << 30), dcgan_spec_linear(1 << 30)};
+    dcgan_status st = dcgan_model_init(&m, "main", spec, 2, 1 << 20, 1 << 10, 1 << 10, 1 << 20);
+    CHECK(st == DCGAN_ERR_NOMEM, "model_init/absurd size gives DCGAN_ERR_NOMEM");
+    CHECK(strstr(dcgan_last_error(), "model_init") != NULL, "model_init/message names function");
+    CHECK(m.params == NULL && m.layers == NULL && m.n_layers == 0, "model_init/struct zeroed on failure");
+    dcgan_model_free(&m);  // free on a zeroed struct does nothing
+    CHECK(1, "model_free/zeroed struct");
+}
+
+// ---------------------------------------------------------------------------
+// Random numbers: the documented stream, written again in Python
+
+static void test_rng_reference_vector(void) {
+    // pcg32_srandom_r(42, 54): the first outputs printed by the PCG reference demo
+    const uint32_t expect[6] = {0xa15c02b7u, 0x7b47f409u, 0xba1d3330u,
+                                0x83d2f293u, 0xbfa4784bu, 0xcbed606eu};
+    dcgan_rng rng;
+    int ok = 1;
+    dcgan_rng_seed_stream(&rng, 42, 54);
+    for (int i = 0; i < 6; i++) ok &= dcgan_rng_u32(&rng) == expect[i];
+    CHECK(ok, "rng_u32/matches the pcg32 reference demo");
+}
+
+static void test_rng_python(void) {
+    dcgan_rng rng;
+    const float *halves = fdata("rng.u32_halves");
+    float uni[16], nor[17];
+    int ok = 1;
+    if (!CHECK(halves != NULL, "rng/fixture present")) return;
+    dcgan_rng_seed(&rng, 7);
+    for (int i = 0; i < 8; i++) {
+        uint32_t v = dcgan_rng_u32(&rng);
+        ok &= (float)(v >> 16) == halves[i] && (float)(v & 0xFFFF) == halves[8 + i];
+    }
+    CHECK(ok, "rng_u32/matches the Python twin");
+    for (int i = 0; i < 16; i++) uni[i] = dcgan_rng_uniform(&rng);
+    for (int i = 0; i < 17; i++) nor[i] = dcgan_rng_normal(&rng);
+    CHECK_CLOSE(fdata("rng.uniform"), uni, 16, 0.0, 0.0, "rng_uniform/exact");
+    CHECK_CLOSE(fdata("rng.normal"), nor, 17, 1e-6, 1e-6, "rng_normal/matches Python");
+}
+
+static void test_rng_moments(void) {
+    dcgan_rng rng;
+    double s = 0, sq = 0, u = 0;
+    float lo = 1, hi = 0;
+    const int n = 200000;
+    dcgan_rng_seed(&rng, 3);
+    for (int i = 0; i < n; i++) {
+        double x = dcgan_rng_normal(&rng);
+        float v = dcgan_rng_uniform(&rng);
+        s += x;
+        sq += x * x;
+        u += v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    CHECK(fabs(s / n) < 0.01 && fabs(sq / n - 1.0) < 0.015, "rng_normal/mean 0, variance 1");
+    CHECK(fabs(u / n - 0.5) < 0.005 && lo >= 0.0f && hi < 1.0f, "rng_uniform/in [0,1), mean 0.5");
+    dcgan_rng a, b;
+    dcgan_rng_seed(&a, 99);
+    dcgan_rng_seed(&b, 99);
+    int same = 1;
+    for (int i = 0; i < 100; i++) same &= dcgan_rng_normal(&a) == dcgan_rng_normal(&b);
+    CHECK(same, "rng_seed/same seed, same stream");
+    dcgan_rng_seed(&b, 100);
+    CHECK(dcgan_rng_u32(&a) != dcgan_rng_u32(&b), "rng_seed/other seed, other stream");
+}
+
+// ---------------------------------------------------------------------------
+// Loss: binary cross-entropy on logits
+
+static void test_bce_golden(void) {
+    fixture_array *lg = fixture_get(&fx, "bce.logits");
+    if (!CHECK(lg != NULL, "bce/fixture present")) return;
+    size_t n = lg->count;
+    float loss = -1.0f, *dl = (float *)calloc(n, sizeof(float));
+    CHECK(dcgan_bce_with_logits(&loss, dl, lg->data, fdata("bce.targets"), n) == DCGAN_OK,
+          "bce_with_logits/status with logits of +-100");
+    CHECK_CLOSE(fdata("bce.loss"), &loss, 1, 1e-6, 1e-6, "bce_with_logits/loss");
+    CHECK_CLOSE(fdata("bce.dlogits"), dl, n, 1e-7, 1e-5, "bce_with_logits/dlogits");
+    float acc = dcgan_binary_accuracy(lg->data, fdata("bce.targets"), n);
+    CHECK_CLOSE(fdata("bce.acc"), &acc, 1, 1e-6, 0, "binary_accuracy/vs torch");
+    free(dl);
+}
+
+static void test_bce_errors(void) {
+    float x[2] = {1.0f, INFINITY}, y[2] = {1.0f, 0.0f}, loss = 42.0f, dl[2] = {7, 7};
+    CHECK(dcgan_bce_with_logits(&loss, dl, x, y, 2) == DCGAN_ERR_NONFINITE,
+          "bce_with_logits/inf logit wrong side gives NONFINITE");
+    CHECK(loss == 42.0f && dl[0] == 7.0f, "bce_with_logits/outputs untouched on error");
+    CHECK(dcgan_bce_with_logits(&loss, dl, x, y, 0) == DCGAN_ERR_SHAPE, "bce_with_logits/n = 0");
+}
+
+// ---------------------------------------------------------------------------
+// Optimizer: Adam
+
+static void adam_case(dcgan_adam_mode mode, const char *w_key, const char *m_key,
+                      const char *v_key, const char *label) {
+    fixture_array *w0 = fixture_get(&fx, "adam.w0");
+    if (!CHECK(w0 != NULL, "adam/fixture present")) return;
+    size_t n = w0->count;
+    float *w = (float *)malloc(n * sizeof(float)), *m = (float *)calloc(n, sizeof(float));
+    float *v = (float *)calloc(n, sizeof(float));
+    dcgan_adam opt;
+    char key[32], lab[96];
+    memcpy(w, w0->data, n * sizeof(float));
+    dcgan_adam_init(&opt, mode, 1e-3, 0.5, 0.999);
+    for (int t = 0; t < 5; t++) {
+        snprintf(key, sizeof key, "adam.g%d", t);
+        CHECK(dcgan_adam_step(&opt, w, fdata(key), m, v, n) == DCGAN_OK, "adam_step/status");
+    }
+    CHECK(opt.step == 5, "adam_step/counts steps");
+    snprintf(lab, sizeof lab, "adam_step/%s params after 5 steps", label);
+    CHECK_CLOSE(fdata(w_key), w, n, 1e-6, 1e-6, lab);
+    snprintf(lab, sizeof lab, "adam_step/%s first moment", label);
+    CHECK_CLOSE(fdata(m_key), m, n, 1e-6, 1e-6, lab);
+    snprintf(lab, sizeof lab, "adam_step/%s second moment", label);
+    CHECK_CLOSE(fdata(v_key), v, n, 1e-6, 1e-6, lab);
+    free(w); free(m); free(v);
+}
+
+static void test_adam_golden(void) {
+    adam_case(DCGAN_ADAM_PYTORCH, "adam.torch_w", "adam.torch_m", "adam.torch_v", "pytorch");
+    adam_case(DCGAN_ADAM_KERAS, "adam.keras_w", "adam.keras_m", "adam.keras_v", "keras");
+}
+
+static void test_adam_nonfinite(void) {
+    float w[4] = {1, 2, 3, 4}, g[4] = {0.1f, 0.2f, 0.3f, 0.4f}, m[4] = {0}, v[4] = {0};
+    dcgan_adam opt;
+    dcgan_adam_init(&opt, DCGAN_ADAM_PYTORCH, 0.1, 0.5, 0.999);
+    dcgan_adam_step(&opt, w, g, m, v, 4);
+    float w1[4], m1[4], v1[4];
+    memcpy(w1, w, sizeof w);
+    memcpy(m1, m, sizeof m);
+    memcpy(v1, v, sizeof v);
+    g[2] = NAN;
+    CHECK(dcgan_adam_step(&opt, w, g, m, v, 4) == DCGAN_ERR_NONFINITE, "adam_step/NaN refused");
+    CHECK(strstr(dcgan_last_error(), "gradient 2") != NULL, "adam_step/message names the index");
+    CHECK(memcmp(w, w1, sizeof w) == 0 && memcmp(m, m1, sizeof m) == 0 &&
+          memcmp(v, v1, sizeof v) == 0 && opt.step == 1,
+          "adam_step/params, moments, step unchanged after NaN");
+    g[2] = -INFINITY;
+    CHECK(dcgan_adam_step(&opt, w, g, m, v, 4) == DCGAN_ERR_NONFINITE, "adam_step/Inf refused");
+    CHECK(memcmp(w, w1, sizeof w) == 0, "adam_step/params unchanged after Inf");
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    static const test_case tests[] = {
+        {"status", test_status},
+        {"alloc_overflow", test_alloc_overflow},
+        {"rng_reference_vector", test_rng_reference_vector},
+        {"rng_python", test_rng_python},
+        {"rng_moments", test_rng_moments},
+        {"bce_golden", test_bce_golden},
+        {"bce_errors", test_bce_errors},
+        {"adam_golden", test_adam_golden},
+        {"adam_nonfinite", test_adam_nonfinite},
+    };
+    if (!fixture_load(&fx, "tests/data/loss_adam.bin")) {
+        printf("%s: 0 passed, 1 failed\n", argv[0]);
+        return 1;
+    }
+    int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
+    fixture_free(&fx);
+    return rc;
+}

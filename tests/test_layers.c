@@ -1,0 +1,662 @@
+// test_layers.c - every layer against PyTorch (tests/data/layers.bin), against
+// central finite differences, fast paths against the plain reference loops, and
+// the shape errors. Build and run: make test
+#define DCGAN_IMPLEMENTATION
+#include "../dcgan.h"
+#include "check.h"
+#include "fixture.h"
+
+static fixture fx;
+static dcgan_rng rng;
+
+// Golden fixtures are compared within 1e-5 of the largest reference magnitude.
+static double golden_atol(const fixture_array *a) {
+    double big = 0.0;
+    for (size_t i = 0; i < a->count; i++)
+        if (fabs(a->data[i]) > big) big = fabs(a->data[i]);
+    return 1e-5 * (big > 1.0 ? big : 1.0);
+}
+
+#define GOLDEN(name, actual, label)                                                   \
+    do {                                                                              \
+        fixture_array *g_ = fixture_get(&fx, name);                                   \
+        if (!CHECK(g_ != NULL, label)) break;                                         \
+        CHECK_CLOSE(g_->data, (actual), g_->count, golden_atol(g_), 0.0, label);      \
+    } while (0)
+
+static float *fdata(const char *name) {
+    fixture_array *a = fixture_get(&fx, name);
+    return a ? a->data : NULL;
+}
+
+static float *zeros(size_t n) { return (float *)calloc(n ? n : 1, sizeof(float)); }
+
+static float *randn(size_t n) {
+    float *p = zeros(n);
+    dcgan_rng_fill_normal(&rng, p, n, 0.0f, 1.0f);
+    return p;
+}
+
+// ---------------------------------------------------------------------------
+// Finite differences: the loss is L = sum(out * R) for a fixed random R, so
+// dL/dout = R and backward(R) must equal the central difference of L.
+
+typedef double (*loss_fn)(void *ctx);
+
+static double dot(const float *a, const float *b, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+static void gradcheck(const char *label, loss_fn f, void *ctx, float *x, const float *analytic,
+                      size_t n, float eps, double atol, double rtol) {
+    float *numeric = zeros(n);
+    for (size_t i = 0; i < n; i++) {
+        float keep = x[i];
+        x[i] = keep + eps;
+        double lp = f(ctx);
+        x[i] = keep - eps;
+        double lm = f(ctx);
+        x[i] = keep;
+        numeric[i] = (float)((lp - lm) / (2.0 * (double)eps));
+    }
+    CHECK_CLOSE(numeric, analytic, n, atol, rtol, label);
+    free(numeric);
+}
+
+// ---------------------------------------------------------------------------
+// Linear
+
+typedef struct {
+    dcgan_linear lin;
+    dcgan_tensor x, out;
+    float *r;
+} linear_ctx;
+
+static double linear_loss(void *p) {
+    linear_ctx *c = (linear_ctx *)p;
+    dcgan_linear_forward(c->out, c->x, &c->lin);
+    return dot(c->out.data, c->r, dcgan_tensor_numel(c->out));
+}
+
+static void test_linear_golden(void) {
+    float out[15], dx[21] = {0}, dw[35] = {0}, db[5] = {0};
+    dcgan_linear lin = {fdata("linear.w"), fdata("linear.b"), 7, 5};
+    dcgan_tensor x = dcgan_tensor_make(fdata("linear.x"), 3, 7, 1, 1);
+    CHECK(dcgan_linear_forward(dcgan_tensor_make(out, 3, 5, 1, 1), x, &lin) == DCGAN_OK,
+          "linear_forward/status");
+    GOLDEN("linear.out", out, "linear_forward/out");
+    CHECK(dcgan_linear_backward(dcgan_tensor_make(dx, 3, 7, 1, 1), dw, db,
+                                dcgan_tensor_make(fdata("linear.dout"), 3, 5, 1, 1), x,
+                                &lin) == DCGAN_OK, "linear_backward/status");
+    GOLDEN("linear.dx", dx, "linear_backward/dinp");
+    GOLDEN("linear.dw", dw, "linear_backward/dweight");
+    GOLDEN("linear.db", db, "linear_backward/dbias");
+}
+
+static void test_linear_gradcheck(void) {
+    const int N = 2, IN = 3 * 5 * 7, OUT = 4;
+    linear_ctx c;
+    float *dx = zeros((size_t)N * IN), *dw = zeros((size_t)OUT * IN), *db = zeros(OUT);
+    c.lin.weight = randn((size_t)OUT * IN);
+    c.lin.bias = randn(OUT);
+    c.lin.in_features = IN;
+    c.lin.out_features = OUT;
+    c.x = dcgan_tensor_make(randn((size_t)N * IN), N, 3, 5, 7);
+    c.out = dcgan_tensor_make(zeros((size_t)N * OUT), N, OUT, 1, 1);
+    c.r = randn((size_t)N * OUT);
+    dcgan_linear_backward(dcgan_tensor_make(dx, N, 3, 5, 7), dw, db,
+                          dcgan_tensor_make(c.r, N, OUT, 1, 1), c.x, &c.lin);
+    gradcheck("linear_backward/fd dinp", linear_loss, &c, c.x.data, dx, (size_t)N * IN, 1e-2f, 1e-3, 1e-3);
+    gradcheck("linear_backward/fd dweight", linear_loss, &c, c.lin.weight, dw, (size_t)OUT * IN, 1e-2f, 1e-3, 1e-3);
+    gradcheck("linear_backward/fd dbias", linear_loss, &c, c.lin.bias, db, OUT, 1e-2f, 1e-3, 1e-3);
+    free(dx); free(dw); free(db); free(c.lin.weight); free(c.lin.bias);
+    free(c.x.data); free(c.out.data); free(c.r);
+}
+
+// ---------------------------------------------------------------------------
+// Conv2d
+
+static dcgan_conv2d conv_from_geom(const char *name, int C, int OC) {
+    char key[64];
+    dcgan_conv2d conv;
+    snprintf(key, sizeof key, "%s.geom", name);
+    float *g = fdata(key);
+    snprintf(key, sizeof key, "%s.w", name);
+    conv.weight = fdata(key);
+    snprintf(key, sizeof key, "%s.b", name);
+    conv.bias = fdata(key);
+    conv.in_channels = C;
+    conv.out_channels = OC;
+    conv.kernel = (int)g[0];
+    conv.stride = (int)g[1];
+    conv.pad_top = (int)g[2];
+    conv.pad_left = (int)g[3];
+    conv.pad_bottom = (int)g[4];
+    conv.pad_right = (int)g[5];
+    return conv;
+}
+
+static void conv2d_golden_case(const char *name) {
+    char key[64], label[96];
+    snprintf(key, sizeof key, "%s.x", name);
+    fixture_array *xa = fixture_get(&fx, key);
+    snprintf(key, sizeof key, "%s.out", name);
+    fixture_array *oa = fixture_get(&fx, key);
+    if (!CHECK(xa && oa, "conv2d/fixture present")) return;
+    dcgan_conv2d conv = conv_from_geom(name, xa->dims[1], oa->dims[1]);
+    dcgan_tensor x = dcgan_tensor_make(xa->data, xa->dims[0], xa->dims[1], xa->dims[2], xa->dims[3]);
+    float *out = zeros(oa->count), *dx = zeros(xa->count);
+    float *dw = zeros((size_t)conv.out_channels * conv.in_channels * conv.kernel * conv.kernel);
+    float *db = zeros((size_t)conv.out_channels);
+    dcgan_tensor o = dcgan_tensor_make(out, oa->dims[0], oa->dims[1], oa->dims[2], oa->dims[3]);
+    snprintf(label, sizeof label, "conv2d_forward/%s", name);
+    CHECK(dcgan_conv2d_forward(o, x, &conv, NULL) == DCGAN_OK, label);
+    GOLDEN(oa->name, out, label);
+    snprintf(key, sizeof key, "%s.dout", name);
+    dcgan_tensor dout = dcgan_tensor_make(fdata(key), o.n, o.c, o.h, o.w);
+    CHECK(dcgan_conv2d_backward(dcgan_tensor_make(dx, x.n, x.c, x.h, x.w), dw, db, dout, x,
+                                &conv, NULL) == DCGAN_OK, "conv2d_backward/status");
+    snprintf(key, sizeof key, "%s.dx", name);
+    snprintf(label, sizeof label, "conv2d_backward/%s dinp", name);
+    GOLDEN(key, dx, label);
+    snprintf(key, sizeof key, "%s.dw", name);
+    snprintf(label, sizeof label, "conv2d_backward/%s dweight", name);
+    GOLDEN(key, dw, label);
+    snprintf(key, sizeof key, "%s.db", name);
+    snprintf(label, sizeof label, "conv2d_backward/%s dbias", name);
+    GOLDEN(key, db, label);
+    free(out); free(dx); free(dw); free(db);
+}
+
+static void test_conv2d_golden(void) {
+    conv2d_golden_case("conv_a");
+    conv2d_golden_case("conv_same");
+    conv2d_golden_case("conv_s1");
+}
+
+static void test_same_padding(void) {
+    int a, b;
+    dcgan_same_padding(8, 5, 2, &a, &b);
+    CHECK(a == 1 && b == 2, "same_padding/K5 S2 even: 1 before, 2 after");
+    dcgan_same_padding(8, 5, 1, &a, &b);
+    CHECK(a == 2 && b == 2, "same_padding/K5 S1: 2 and 2");
+    dcgan_same_padding(7, 5, 2, &a, &b);
+    CHECK(a == 2 && b == 2, "same_padding/K5 S2 odd: 2 and 2");
+    CHECK(dcgan_conv_out_size(128, 5, 2, 1, 2) == 64, "conv_out_size/128 -> 64");
+    CHECK(dcgan_conv_transpose_out_size(8, 4, 2, 1, 1) == 16, "conv_transpose_out_size/8 -> 16");
+}
+
+typedef struct {
+    dcgan_conv2d conv;
+    dcgan_conv_transpose2d convt;
+    dcgan_tensor x, out;
+    float *r;
+    int transposed;
+} conv_ctx;
+
+static double conv_loss(void *p) {
+    conv_ctx *c = (conv_ctx *)p;
+    if (c->transposed)
+        dcgan_conv_transpose2d_forward(c->out, c->x, &c->convt, NULL);
+    else
+        dcgan_conv2d_forward(c->out, c->x, &c->conv, NULL);
+    return dot(c->out.data, c->r, dcgan_tensor_numel(c->out));
+}
+
+// Gradient check and fast-vs-reference check on N=2, C=3, 5x7, S=2, asymmetric pads.
+static void conv_fd_case(int transposed) {
+    const int N = 2, C = 3, H = 5, W = 7, OC = 4, K = 3, S = 2;
+    const int pt = 1, pl = 0, pb = 2, pr = 1;
+    conv_ctx c;
+    memset(&c, 0, sizeof c);
+    c.transposed = transposed;
+    size_t wcount = (size_t)OC * C * K * K;
+    float *wgt = randn(wcount), *bias = randn(OC);
+    int OH, OW;
+    if (transposed) {
+        dcgan_conv_transpose2d t = {wgt, bias, C, OC, K, S, pt, pl, pb, pr};
+        c.convt = t;
+        OH = dcgan_conv_transpose_out_size(H, K, S, pt, pb);
+        OW = dcgan_conv_transpose_out_size(W, K, S, pl, pr);
+    } else {
+        dcgan_conv2d t = {wgt, bias, C, OC, K, S, pt, pl, pb, pr};
+        c.conv = t;
+        OH = dcgan_conv_out_size(H, K, S, pt, pb);
+        OW = dcgan_conv_out_size(W, K, S, pl, pr);
+    }
+    c.x = dcgan_tensor_make(randn((size_t)N * C * H * W), N, C, H, W);
+    c.out = dcgan_tensor_make(zeros((size_t)N * OC * OH * OW), N, OC, OH, OW);
+    c.r = randn((size_t)N * OC * OH * OW);
+    size_t nx = (size_t)N * C * H * W;
+    float *dx = zeros(nx), *dw = zeros(wcount), *db = zeros(OC);
+    float *dx_ref = zeros(nx), *dw_ref = zeros(wcount), *db_ref = zeros(OC);
+    float *out_ref = zeros(dcgan_tensor_numel(c.out));
+    dcgan_tensor dout = dcgan_tensor_make(c.r, N, OC, OH, OW);
+    dcgan_tensor dxt = dcgan_tensor_make(dx, N, C, H, W), dxr = dcgan_tensor_make(dx_ref, N, C, H, W);
+    dcgan_tensor oref = dcgan_tensor_make(out_ref, N, OC, OH, OW);
+    // dinp starts non-zero: backward must add, not overwrite
+    for (size_t i = 0; i < nx; i++) dx[i] = dx_ref[i] = 0.5f;
+    if (transposed) {
+        dcgan_conv_transpose2d_forward(c.out, c.x, &c.convt, NULL);
+        dcgan_conv_transpose2d_forward_ref(oref, c.x, &c.convt);
+        dcgan_conv_transpose2d_backward(dxt, dw, db, dout, c.x, &c.convt, NULL);
+        dcgan_conv_transpose2d_backward_ref(dxr, dw_ref, db_ref, dout, c.x, &c.convt);
+    } else {
+        dcgan_conv2d_forward(c.out, c.x, &c.conv, NULL);
+        dcgan_conv2d_forward_ref(oref, c.x, &c.conv);
+        dcgan_conv2d_backward(dxt, dw, db, dout, c.x, &c.conv, NULL);
+        dcgan_conv2d_backward_ref(dxr, dw_ref, db_ref, dout, c.x, &c.conv);
+    }
+    const char *nm = transposed ? "conv_transpose2d" : "conv2d";
+    char label[96];
+    snprintf(label, sizeof label, "%s_forward/fast vs ref", nm);
+    CHECK_CLOSE(out_ref, c.out.data, dcgan_tensor_numel(c.out), 1e-5, 1e-5, label);
+    snprintf(label, sizeof label, "%s_backward/fast vs ref dinp", nm);
+    CHECK_CLOSE(dx_ref, dx, nx, 1e-5, 1e-5, label);
+    snprintf(label, sizeof label, "%s_backward/fast vs ref dweight", nm);
+    CHECK_CLOSE(dw_ref, dw, wcount, 1e-5, 1e-5, label);
+    snprintf(label, sizeof label, "%s_backward/fast vs ref dbias", nm);
+    CHECK_CLOSE(db_ref, db, OC, 1e-5, 1e-5, label);
+    for (size_t i = 0; i < nx; i++) dx[i] -= 0.5f;
+    snprintf(label, sizeof label, "%s_backward/fd dinp", nm);
+    gradcheck(label, conv_loss, &c, c.x.data, dx, nx, 1e-2f, 2e-3, 2e-3);
+    snprintf(label, sizeof label, "%s_backward/fd dweight", nm);
+    gradcheck(label, conv_loss, &c, wgt, dw, wcount, 1e-2f, 2e-3, 2e-3);
+    snprintf(label, sizeof label, "%s_backward/fd dbias", nm);
+    gradcheck(label, conv_loss, &c, bias, db, OC, 1e-2f, 2e-3, 2e-3);
+    free(wgt); free(bias); free(c.x.data); free(c.out.data); free(c.r);
+    free(dx); free(dw); free(db); free(dx_ref); free(dw_ref); free(db_ref); free(out_ref);
+}
+
+static void test_conv2d_gradcheck(void) { conv_fd_case(0); }
+
+// ---------------------------------------------------------------------------
+// ConvTranspose2d
+
+static void convt_golden_case(const char *name) {
+    char key[64], label[96];
+    snprintf(key, sizeof key, "%s.x", name);
+    fixture_array *xa = fixture_get(&fx, key);
+    snprintf(key, sizeof key, "%s.out", name);
+    fixture_array *oa = fixture_get(&fx, key);
+    if (!CHECK(xa && oa, "conv_transpose2d/fixture present")) return;
+    dcgan_conv2d g = conv_from_geom(name, xa->dims[1], oa->dims[1]);
+    dcgan_conv_transpose2d conv = {g.weight, g.bias, g.in_channels, g.out_channels, g.kernel,
+                                   g.stride, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right};
+    dcgan_tensor x = dcgan_tensor_make(xa->data, xa->dims[0], xa->dims[1], xa->dims[2], xa->dims[3]);
+    float *out = zeros(oa->count), *dx = zeros(xa->count);
+    float *dw = zeros((size_t)conv.out_channels * conv.in_channels * conv.kernel * conv.kernel);
+    float *db = zeros((size_t)conv.out_channels);
+    dcgan_tensor o = dcgan_tensor_make(out, oa->dims[0], oa->dims[1], oa->dims[2], oa->dims[3]);
+    snprintf(label, sizeof label, "conv_transpose2d_forward/%s", name);
+    CHECK(dcgan_conv_transpose2d_forward(o, x, &conv, NULL) == DCGAN_OK, label);
+    GOLDEN(oa->name, out, label);
+    snprintf(key, sizeof key, "%s.dout", name);
+    dcgan_tensor dout = dcgan_tensor_make(fdata(key), o.n, o.c, o.h, o.w);
+    CHECK(dcgan_conv_transpose2d_backward(dcgan_tensor_make(dx, x.n, x.c, x.h, x.w), dw, db,
+                                          dout, x, &conv, NULL) == DCGAN_OK,
+          "conv_transpose2d_backward/status");
+    snprintf(key, sizeof key, "%s.dx", name);
+    snprintf(label, sizeof label, "conv_transpose2d_backward/%s dinp", name);
+    GOLDEN(key, dx, label);
+    snprintf(key, sizeof key, "%s.dw", name);
+    snprintf(label, sizeof label, "conv_transpose2d_backward/%s dweight", name);
+    GOLDEN(key, dw, label);
+    snprintf(key, sizeof key, "%s.db", name);
+    snprintf(label, sizeof label, "conv_transpose2d_backward/%s dbias", name);
+    GOLDEN(key, db, label);
+    free(out); free(dx); free(dw); free(db);
+}
+
+static void test_conv_transpose2d_golden(void) {
+    convt_golden_case("convt_keras");
+    convt_golden_case("convt_odd");
+    convt_golden_case("convt_asym");
+}
+
+static void test_conv_transpose2d_gradcheck(void) { conv_fd_case(1); }
+
+// ---------------------------------------------------------------------------
+// Upsample
+
+static void upsample_golden_case(const char *name, dcgan_upsample_mode mode) {
+    char key[64], label[96];
+    snprintf(key, sizeof key, "%s.x", name);
+    fixture_array *xa = fixture_get(&fx, key);
+    snprintf(key, sizeof key, "%s.out", name);
+    fixture_array *oa = fixture_get(&fx, key);
+    if (!CHECK(xa && oa, "upsample/fixture present")) return;
+    float *out = zeros(oa->count), *dx = zeros(xa->count);
+    dcgan_tensor x = dcgan_tensor_make(xa->data, xa->dims[0], xa->dims[1], xa->dims[2], xa->dims[3]);
+    dcgan_tensor o = dcgan_tensor_make(out, oa->dims[0], oa->dims[1], oa->dims[2], oa->dims[3]);
+    snprintf(label, sizeof label, "upsample_forward/%s", name);
+    CHECK(dcgan_upsample_forward(o, x, mode) == DCGAN_OK, label);
+    GOLDEN(oa->name, out, label);
+    snprintf(key, sizeof key, "%s.dout", name);
+    CHECK(dcgan_upsample_backward(dcgan_tensor_make(dx, x.n, x.c, x.h, x.w),
+                                  dcgan_tensor_make(fdata(key), o.n, o.c, o.h, o.w), mode) == DCGAN_OK,
+          "upsample_backward/status");
+    snprintf(key, sizeof key, "%s.dx", name);
+    snprintf(label, sizeof label, "upsample_backward/%s", name);
+    GOLDEN(key, dx, label);
+    free(out); free(dx);
+}
+
+static void test_upsample_golden(void) {
+    upsample_golden_case("up_nearest2", DCGAN_UPSAMPLE_NEAREST);
+    upsample_golden_case("up_bilinear2", DCGAN_UPSAMPLE_BILINEAR);
+    upsample_golden_case("up_bilinear_odd", DCGAN_UPSAMPLE_BILINEAR);
+    upsample_golden_case("up_nearest_odd", DCGAN_UPSAMPLE_NEAREST);
+    upsample_golden_case("up_bilinear_down", DCGAN_UPSAMPLE_BILINEAR);
+}
+
+typedef struct {
+    dcgan_tensor x, out;
+    dcgan_upsample_mode mode;
+    float *r;
+} up_ctx;
+
+static double upsample_loss(void *p) {
+    up_ctx *c = (up_ctx *)p;
+    dcgan_upsample_forward(c->out, c->x, c->mode);
+    return dot(c->out.data, c->r, dcgan_tensor_numel(c->out));
+}
+
+static void test_upsample_gradcheck(void) {
+    for (int mode = 0; mode < 2; mode++) {
+        up_ctx c;
+        c.mode = (dcgan_upsample_mode)mode;
+        c.x = dcgan_tensor_make(randn(2 * 3 * 5 * 7), 2, 3, 5, 7);
+        c.out = dcgan_tensor_make(zeros(2 * 3 * 10 * 14), 2, 3, 10, 14);
+        c.r = randn(2 * 3 * 10 * 14);
+        float *dx = zeros(2 * 3 * 5 * 7);
+        dcgan_upsample_backward(dcgan_tensor_make(dx, 2, 3, 5, 7),
+                                dcgan_tensor_make(c.r, 2, 3, 10, 14), c.mode);
+        gradcheck(mode ? "upsample_backward/fd bilinear" : "upsample_backward/fd nearest",
+                  upsample_loss, &c, c.x.data, dx, 2 * 3 * 5 * 7, 1e-2f, 1e-3, 1e-3);
+        free(c.x.data); free(c.out.data); free(c.r); free(dx);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// BatchNorm2d
+
+static void test_batchnorm2d_golden(void) {
+    float rm[4], rv[4], gamma[4], beta[4], smean[4], sinv[4];
+    float out[360], dx[360] = {0}, dg[4] = {0}, dbt[4] = {0};
+    memcpy(rm, fdata("bn.rm0"), sizeof rm);
+    memcpy(rv, fdata("bn.rv0"), sizeof rv);
+    memcpy(gamma, fdata("bn.gamma"), sizeof gamma);
+    memcpy(beta, fdata("bn.beta"), sizeof beta);
+    dcgan_batchnorm2d bn = {gamma, beta, rm, rv, smean, sinv, 4, 1e-5f, 0.1f, 0};
+    dcgan_tensor x = dcgan_tensor_make(fdata("bn.x"), 3, 4, 5, 6);
+    dcgan_tensor o = dcgan_tensor_make(out, 3, 4, 5, 6);
+    CHECK(dcgan_batchnorm2d_forward(o, x, &bn, 1) == DCGAN_OK, "batchnorm2d_forward/status");
+    GOLDEN("bn.out", out, "batchnorm2d_forward/train out");
+    GOLDEN("bn.rm1", rm, "batchnorm2d_forward/running_mean");
+    GOLDEN("bn.rv1", rv, "batchnorm2d_forward/running_var (unbiased)");
+    dcgan_batchnorm2d_backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
+                               dcgan_tensor_make(fdata("bn.dout"), 3, 4, 5, 6), x, &bn);
+    GOLDEN("bn.dx", dx, "batchnorm2d_backward/train dinp");
+    GOLDEN("bn.dgamma", dg, "batchnorm2d_backward/train dgamma");
+    GOLDEN("bn.dbeta", dbt, "batchnorm2d_backward/train dbeta");
+    // eval: running statistics (already updated, as in the PyTorch script)
+    memset(dx, 0, sizeof dx);
+    memset(dg, 0, sizeof dg);
+    memset(dbt, 0, sizeof dbt);
+    CHECK(dcgan_batchnorm2d_forward(o, x, &bn, 0) == DCGAN_OK, "batchnorm2d_forward/eval status");
+    GOLDEN("bn_eval.out", out, "batchnorm2d_forward/eval out");
+    GOLDEN("bn.rm1", rm, "batchnorm2d_forward/eval leaves running_mean");
+    dcgan_batchnorm2d_backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
+                               dcgan_tensor_make(fdata("bn_eval.dout"), 3, 4, 5, 6), x, &bn);
+    GOLDEN("bn_eval.dx", dx, "batchnorm2d_backward/eval dinp");
+    GOLDEN("bn_eval.dgamma", dg, "batchnorm2d_backward/eval dgamma");
+    GOLDEN("bn_eval.dbeta", dbt, "batchnorm2d_backward/eval dbeta");
+}
+
+typedef struct {
+    dcgan_batchnorm2d bn;
+    dcgan_tensor x, out;
+    float *r;
+} bn_ctx;
+
+static double bn_loss(void *p) {
+    bn_ctx *c = (bn_ctx *)p;
+    float rm[3], rv[3];
+    dcgan_batchnorm2d b = c->bn;
+    b.running_mean = rm;
+    b.running_var = rv;
+    dcgan_batchnorm2d_forward(c->out, c->x, &b, 1);
+    return dot(c->out.data, c->r, dcgan_tensor_numel(c->out));
+}
+
+static void test_batchnorm2d_gradcheck(void) {
+    const int N = 2, C = 3, H = 5, W = 7;
+    const size_t n = (size_t)N * C * H * W;
+    float gamma[3] = {1.2f, -0.7f, 0.9f}, beta[3] = {0.1f, 0.2f, -0.3f};
+    float rm[3] = {0}, rv[3] = {1, 1, 1}, sm[3], si[3], dg[3] = {0}, dbt[3] = {0};
+    bn_ctx c;
+    dcgan_batchnorm2d bn = {gamma, beta, rm, rv, sm, si, C, 1e-5f, 0.1f, 0};
+    c.bn = bn;
+    c.x = dcgan_tensor_make(randn(n), N, C, H, W);
+    c.out = dcgan_tensor_make(zeros(n), N, C, H, W);
+    c.r = randn(n);
+    float *dx = zeros(n);
+    dcgan_batchnorm2d_forward(c.out, c.x, &c.bn, 1);
+    dcgan_batchnorm2d_backward(dcgan_tensor_make(dx, N, C, H, W), dg, dbt,
+                               dcgan_tensor_make(c.r, N, C, H, W), c.x, &c.bn);
+    gradcheck("batchnorm2d_backward/fd dinp", bn_loss, &c, c.x.data, dx, n, 1e-2f, 3e-3, 3e-3);
+    gradcheck("batchnorm2d_backward/fd dgamma", bn_loss, &c, gamma, dg, C, 1e-2f, 3e-3, 3e-3);
+    gradcheck("batchnorm2d_backward/fd dbeta", bn_loss, &c, beta, dbt, C, 1e-2f, 3e-3, 3e-3);
+    free(c.x.data); free(c.out.data); free(c.r); free(dx);
+}
+
+// ---------------------------------------------------------------------------
+// Activations
+
+static void test_activations_golden(void) {
+    const char *names[] = {"leaky_relu", "relu", "tanh", "sigmoid"};
+    for (int k = 0; k < 4; k++) {
+        char key[64], label[96];
+        snprintf(key, sizeof key, "%s.x", names[k]);
+        fixture_array *xa = fixture_get(&fx, key);
+        if (!CHECK(xa != NULL, "activations/fixture present")) continue;
+        size_t n = xa->count;
+        float *out = zeros(n), *dx = zeros(n);
+        snprintf(key, sizeof key, "%s.dout", names[k]);
+        const float *dout = fdata(key);
+        switch (k) {
+        case 0:
+            dcgan_leaky_relu_forward(out, xa->data, n, 0.2f);
+            dcgan_leaky_relu_backward(dx, dout, xa->data, n, 0.2f);
+            break;
+        case 1:
+            dcgan_relu_forward(out, xa->data, n);
+            dcgan_relu_backward(dx, dout, xa->data, n);
+            break;
+        case 2:
+            dcgan_tanh_forward(out, xa->data, n);
+            dcgan_tanh_backward(dx, dout, out, n);
+            break;
+        default:
+            dcgan_sigmoid_forward(out, xa->data, n);
+            dcgan_sigmoid_backward(dx, dout, out, n);
+            break;
+        }
+        snprintf(key, sizeof key, "%s.out", names[k]);
+        snprintf(label, sizeof label, "%s_forward/out", names[k]);
+        GOLDEN(key, out, label);
+        snprintf(key, sizeof key, "%s.dx", names[k]);
+        snprintf(label, sizeof label, "%s_backward/dinp", names[k]);
+        GOLDEN(key, dx, label);
+        free(out); free(dx);
+    }
+}
+
+typedef struct {
+    int kind;
+    float *x, *out, *r;
+    size_t n;
+} act_ctx;
+
+static double act_loss(void *p) {
+    act_ctx *c = (act_ctx *)p;
+    if (c->kind == 0) dcgan_leaky_relu_forward(c->out, c->x, c->n, 0.2f);
+    if (c->kind == 1) dcgan_relu_forward(c->out, c->x, c->n);
+    if (c->kind == 2) dcgan_tanh_forward(c->out, c->x, c->n);
+    if (c->kind == 3) dcgan_sigmoid_forward(c->out, c->x, c->n);
+    return dot(c->out, c->r, c->n);
+}
+
+static void test_activations_gradcheck(void) {
+    const char *labels[] = {"leaky_relu_backward/fd", "relu_backward/fd", "tanh_backward/fd",
+                            "sigmoid_backward/fd"};
+    for (int k = 0; k < 4; k++) {
+        act_ctx c = {k, randn(70), zeros(70), randn(70), 70};
+        float *dx = zeros(70);
+        // keep inputs away from the kink at 0, where the derivative jumps
+        for (size_t i = 0; i < c.n; i++)
+            if (fabsf(c.x[i]) < 0.05f) c.x[i] = c.x[i] < 0 ? -0.1f : 0.1f;
+        act_loss(&c);
+        if (k == 0) dcgan_leaky_relu_backward(dx, c.r, c.x, c.n, 0.2f);
+        if (k == 1) dcgan_relu_backward(dx, c.r, c.x, c.n);
+        if (k == 2) dcgan_tanh_backward(dx, c.r, c.out, c.n);
+        if (k == 3) dcgan_sigmoid_backward(dx, c.r, c.out, c.n);
+        gradcheck(labels[k], act_loss, &c, c.x, dx, c.n, 1e-3f, 2e-3, 2e-3);
+        free(c.x); free(c.out); free(c.r); free(dx);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Dropout
+
+static void test_dropout(void) {
+    const size_t n = 20000;
+    float *x = randn(n), *out = zeros(n), *mask = zeros(n), *dx = zeros(n), *r = randn(n);
+    size_t kept = 0;
+    int scaled_ok = 1;
+    dcgan_dropout_forward(out, mask, x, n, 0.4f, 1, &rng);
+    for (size_t i = 0; i < n; i++) {
+        if (mask[i] != 0.0f) {
+            kept++;
+            if (fabsf(out[i] - x[i] / 0.6f) > 1e-6f * (1 + fabsf(x[i]))) scaled_ok = 0;
+        } else if (out[i] != 0.0f) {
+            scaled_ok = 0;
+        }
+    }
+    // kept ~ Binomial(20000, 0.6): mean 12000, sd 69
+    CHECK(kept > 11600 && kept < 12400, "dropout_forward/keep rate 0.6");
+    CHECK(scaled_ok, "dropout_forward/kept values scaled by 1/(1-p), dropped are 0");
+    dcgan_dropout_backward(dx, r, mask, n);
+    int grad_ok = 1;
+    for (size_t i = 0; i < n; i++)
+        if (dx[i] != r[i] * mask[i]) grad_ok = 0;
+    CHECK(grad_ok, "dropout_backward/dinp = dout * mask");
+    dcgan_dropout_forward(out, mask, x, n, 0.4f, 0, &rng);
+    CHECK(memcmp(out, x, n * sizeof(float)) == 0, "dropout_forward/eval is identity");
+    free(x); free(out); free(mask); free(dx); free(r);
+}
+
+// ---------------------------------------------------------------------------
+// GEMM: the fast routine against the plain loop on odd shapes and transposes
+
+static void test_sgemm_shapes(void) {
+    const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 9}, {1, 33, 2}, {31, 29, 300},
+                             {64, 65, 257}, {5, 300, 3}, {130, 7, 513}};
+    int all_ok = 1;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
+                float *A = randn((size_t)(ta ? K : M) * lda), *B = randn((size_t)(tb ? N : K) * ldb);
+                float *C = randn((size_t)M * ldc), *Cref = zeros((size_t)M * ldc);
+                memcpy(Cref, C, (size_t)M * ldc * sizeof(float));
+                float beta = (s % 3 == 0) ? 0.0f : (s % 3 == 1 ? 1.0f : 0.5f);
+                dcgan_sgemm(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, beta, C, ldc);
+                dcgan_sgemm_ref(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, beta, Cref, ldc);
+                char label[96];
+                snprintf(label, sizeof label, "sgemm/M=%d N=%d K=%d ta=%d tb=%d", M, N, K, ta, tb);
+                all_ok &= CHECK_CLOSE(Cref, C, (size_t)M * ldc, 1e-4 * sqrt((double)K), 1e-5, label);
+                free(A); free(B); free(C); free(Cref);
+            }
+    }
+    // beta = 0 must not read C: NaN in C does not leak
+    float A[4] = {1, 2, 3, 4}, B[4] = {1, 0, 0, 1}, C[4] = {NAN, NAN, NAN, NAN};
+    dcgan_sgemm(0, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    CHECK_CLOSE(A, C, 4, 0, 0, "sgemm/beta=0 ignores NaN in C");
+    (void)all_ok;
+}
+
+// ---------------------------------------------------------------------------
+// Errors: wrong shapes fail with DCGAN_ERR_SHAPE, a message, untouched outputs
+
+static void test_shape_errors(void) {
+    float wgt[4 * 3 * 9] = {0}, x[2 * 2 * 5 * 5] = {0}, out[2 * 4 * 5 * 5], before[2 * 4 * 5 * 5];
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) out[i] = before[i] = (float)i;
+    dcgan_conv2d conv = {wgt, NULL, 3, 4, 3, 1, 1, 1, 1, 1};
+    dcgan_status st = dcgan_conv2d_forward(dcgan_tensor_make(out, 2, 4, 5, 5),
+                                           dcgan_tensor_make(x, 2, 2, 5, 5), &conv, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE, "conv2d_forward/wrong C gives DCGAN_ERR_SHAPE");
+    CHECK(strstr(dcgan_last_error(), "conv2d_forward") != NULL &&
+          strstr(dcgan_last_error(), "C=2") != NULL && strstr(dcgan_last_error(), "C=3") != NULL,
+          "conv2d_forward/message names the layer and both sizes");
+    CHECK(memcmp(out, before, sizeof out) == 0, "conv2d_forward/out untouched on error");
+    st = dcgan_conv2d_forward(dcgan_tensor_make(out, 2, 4, 4, 5),
+                              dcgan_tensor_make(x, 2, 3, 5, 5), &conv, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "expected (2,4,5,5)") != NULL,
+          "conv2d_forward/wrong out shape is named");
+    dcgan_conv_transpose2d ct = {wgt, NULL, 3, 4, 3, 2, 0, 0, 0, 0};
+    st = dcgan_conv_transpose2d_backward(dcgan_tensor_make(NULL, 0, 0, 0, 0), wgt, NULL,
+                                         dcgan_tensor_make(out, 2, 4, 5, 5),
+                                         dcgan_tensor_make(x, 2, 3, 2, 3), &ct, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "conv_transpose2d_backward"),
+          "conv_transpose2d_backward/wrong dout shape");
+    dcgan_linear lin = {wgt, NULL, 7, 3};
+    st = dcgan_linear_forward(dcgan_tensor_make(out, 2, 3, 1, 1), dcgan_tensor_make(x, 2, 6, 1, 1), &lin);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "linear_forward") &&
+          strstr(dcgan_last_error(), "6 features"), "linear_forward/wrong in_features");
+    CHECK(memcmp(out, before, sizeof out) == 0, "linear_forward/out untouched on error");
+    st = dcgan_upsample_forward(dcgan_tensor_make(out, 2, 3, 4, 4), dcgan_tensor_make(x, 2, 2, 2, 2),
+                                DCGAN_UPSAMPLE_NEAREST);
+    CHECK(st == DCGAN_ERR_SHAPE, "upsample_forward/channel mismatch");
+    float g[3] = {1, 1, 1}, b[3] = {0}, sm[3], si[3], rm[3] = {0}, rv[3] = {1, 1, 1};
+    dcgan_batchnorm2d bn = {g, b, rm, rv, sm, si, 3, 1e-5f, 0.1f, 0};
+    st = dcgan_batchnorm2d_forward(dcgan_tensor_make(out, 2, 2, 5, 5), dcgan_tensor_make(x, 2, 2, 5, 5), &bn, 1);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "C=3"), "batchnorm2d_forward/wrong C");
+    CHECK(memcmp(out, before, sizeof out) == 0 && rm[0] == 0.0f, "batchnorm2d_forward/untouched on error");
+    CHECK(strcmp(dcgan_status_name(DCGAN_ERR_SHAPE), "DCGAN_ERR_SHAPE") == 0, "status_name/shape");
+    CHECK(strcmp(dcgan_status_name((dcgan_status)42), "DCGAN_UNKNOWN") == 0, "status_name/unknown");
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    static const test_case tests[] = {
+        {"linear_golden", test_linear_golden},
+        {"linear_gradcheck", test_linear_gradcheck},
+        {"same_padding", test_same_padding},
+        {"conv2d_golden", test_conv2d_golden},
+        {"conv2d_gradcheck", test_conv2d_gradcheck},
+        {"conv_transpose2d_golden", test_conv_transpose2d_golden},
+        {"conv_transpose2d_gradcheck", test_conv_transpose2d_gradcheck},
+        {"upsample_golden", test_upsample_golden},
+        {"upsample_gradcheck", test_upsample_gradcheck},
+        {"batchnorm2d_golden", test_batchnorm2d_golden},
+        {"batchnorm2d_gradcheck", test_batchnorm2d_gradcheck},
+        {"activations_golden", test_activations_golden},
+        {"activations_gradcheck", test_activations_gradcheck},
+        {"dropout", test_dropout},
+        {"sgemm_shapes", test_sgemm_shapes},
+        {"shape_errors", test_shape_errors},
+    };
+    dcgan_rng_seed(&rng, 1234);
+    if (!fixture_load(&fx, "tests/data/layers.bin")) {
+        printf("%s: 0 passed, 1 failed\n", argv[0]);
+        return 1;
+    }
+    int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
+    fixture_free(&fx);
+    return rc;
+}

@@ -1,0 +1,229 @@
+// test_model.c - the sequential container: a model using every layer kind
+// against the same torch.nn.Sequential (tests/data/model.bin), state_dict
+// names, initialisers, a small training run, and the error paths.
+#define DCGAN_IMPLEMENTATION
+#include "../dcgan.h"
+#include "check.h"
+#include "fixture.h"
+
+static fixture fx;
+
+// The model of make_reference.py's model_case, layer for layer.
+static const dcgan_layer_spec *small_specs(int *count) {
+    static dcgan_layer_spec s[12];
+    s[0] = dcgan_spec_linear(4 * 3 * 3);
+    s[1] = dcgan_spec_leaky_relu(0.2f);
+    s[2] = dcgan_spec_reshape(4, 3, 3);
+    s[3] = dcgan_spec_conv_transpose2d_same(3, 4, 2);
+    s[4] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+    s[5] = dcgan_spec_relu();
+    s[6] = dcgan_spec_upsample(2, DCGAN_UPSAMPLE_BILINEAR);
+    s[7] = dcgan_spec_conv2d(2, 3, 2, 1);
+    s[8] = dcgan_spec_tanh();
+    s[9] = dcgan_spec_flatten();
+    s[10] = dcgan_spec_linear(1);
+    s[11] = dcgan_spec_sigmoid();
+    *count = 12;
+    return s;
+}
+
+static void test_model_vs_torch(void) {
+    dcgan_model m;
+    int n_specs;
+    const dcgan_layer_spec *specs = small_specs(&n_specs);
+    if (!CHECK(dcgan_model_init(&m, "main", specs, n_specs, 6, 1, 1, 8) == DCGAN_OK, "model_init/status"))
+        return;
+    // copy every named tensor from the fixture, checking names and sizes on the way
+    int names_ok = 1;
+    for (int i = 0; i < dcgan_model_tensor_count(&m); i++) {
+        dcgan_param_info info;
+        dcgan_model_tensor_info(&m, i, &info);
+        char key[96];
+        snprintf(key, sizeof key, "%s", info.name);
+        if (info.is_buffer) continue;  // running stats start at 0 and 1 on both sides
+        fixture_array *a = fixture_get(&fx, key);
+        if (!a || a->count != info.count || a->ndim != info.ndim) {
+            names_ok = 0;
+            continue;
+        }
+        for (int d = 0; d < info.ndim; d++) names_ok &= a->dims[d] == info.shape[d];
+        memcpy(info.data, a->data, info.count * sizeof(float));
+    }
+    CHECK(names_ok, "model_tensor_info/names and shapes match torch state_dict");
+    CHECK(dcgan_model_tensor_count(&m) == 12, "model_tensor_count/12 named tensors");
+    fixture_array *x = fixture_get(&fx, "model.x");
+    fixture_array *outa = fixture_get(&fx, "model.out");
+    if (!CHECK(x && outa, "model/fixture present")) {
+        dcgan_model_free(&m);
+        return;
+    }
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 1);
+    CHECK(dcgan_model_forward(&m, dcgan_tensor_make(x->data, 4, 6, 1, 1), 1, &rng) == DCGAN_OK,
+          "model_forward/status");
+    dcgan_tensor out = dcgan_model_output(&m);
+    CHECK(out.n == 4 && out.c == 1 && out.h == 1 && out.w == 1, "model_output/shape (4,1,1,1)");
+    CHECK_CLOSE(outa->data, out.data, outa->count, 1e-5, 1e-4, "model_forward/out vs torch");
+    float dx[24] = {0};
+    dcgan_model_zero_grad(&m);
+    CHECK(dcgan_model_backward(&m, fixture_get(&fx, "model.dout")->data, dx) == DCGAN_OK,
+          "model_backward/status");
+    CHECK_CLOSE(fixture_get(&fx, "model.dx")->data, dx, 24, 1e-5, 1e-4, "model_backward/dinp vs torch");
+    for (int i = 0; i < dcgan_model_tensor_count(&m); i++) {
+        dcgan_param_info info;
+        char key[96], label[128];
+        dcgan_model_tensor_info(&m, i, &info);
+        if (info.is_buffer) {
+            snprintf(key, sizeof key, "after.%s", info.name);
+            snprintf(label, sizeof label, "model_forward/%s updated like torch", info.name);
+            CHECK_CLOSE(fixture_get(&fx, key)->data, info.data, info.count, 1e-6, 1e-5, label);
+        } else {
+            snprintf(key, sizeof key, "grad.%s", info.name);
+            snprintf(label, sizeof label, "model_backward/grad %s", info.name);
+            CHECK_CLOSE(fixture_get(&fx, key)->data, m.grads + info.offset, info.count, 1e-5, 1e-4,
+                        label);
+        }
+    }
+    dcgan_model_free(&m);
+    CHECK(m.params == NULL && m.n_layers == 0, "model_free/zeroes the struct");
+}
+
+static void test_names(void) {
+    dcgan_model m;
+    dcgan_layer_spec s[] = {dcgan_spec_conv2d(4, 3, 1, 1), dcgan_spec_batchnorm2d(1e-3f, 0.1f),
+                            dcgan_spec_relu()};
+    dcgan_param_info info;
+    dcgan_model_init(&m, "disc", s, 3, 2, 5, 5, 2);
+    const char *expect[] = {"disc.0.weight", "disc.0.bias", "disc.1.weight", "disc.1.bias",
+                            "disc.1.running_mean", "disc.1.running_var"};
+    int ok = dcgan_model_tensor_count(&m) == 6;
+    for (int i = 0; i < 6 && ok; i++) {
+        dcgan_model_tensor_info(&m, i, &info);
+        ok &= strcmp(info.name, expect[i]) == 0;
+    }
+    CHECK(ok, "model_tensor_info/state_dict names in order");
+    dcgan_model_tensor_info(&m, 0, &info);
+    CHECK(info.ndim == 4 && info.shape[0] == 4 && info.shape[1] == 2 && info.shape[2] == 3,
+          "model_tensor_info/conv weight shape (OC,C,K,K)");
+    CHECK(m.n_params == 4 * 2 * 9 + 4 + 4 + 4, "model_init/parameter count");
+    CHECK(dcgan_model_tensor_info(&m, 6, &info) == DCGAN_ERR_SHAPE, "model_tensor_info/out of range");
+    dcgan_model_free(&m);
+}
+
+// Initialisers: bounds and spreads that each rule promises.
+static void test_init_modes(void) {
+    dcgan_model m;
+    dcgan_rng rng;
+    dcgan_layer_spec s[] = {dcgan_spec_conv2d(64, 5, 2, 2), dcgan_spec_batchnorm2d(1e-5f, 0.1f),
+                            dcgan_spec_conv_transpose2d(32, 4, 2, 1), dcgan_spec_flatten(),
+                            dcgan_spec_linear(10)};
+    dcgan_rng_seed(&rng, 5);
+    dcgan_model_init(&m, "main", s, 5, 16, 8, 8, 2);
+    const dcgan_layer *conv = &m.layers[0], *bn = &m.layers[1], *ct = &m.layers[2];
+    // Keras: glorot_uniform limit sqrt(6 / (fan_in + fan_out)), zero biases
+    dcgan_model_init_weights(&m, DCGAN_INIT_KERAS, &rng);
+    float limit = sqrtf(6.0f / (16 * 25 + 64 * 25)), big = 0;
+    for (size_t i = 0; i < conv->weight_count; i++)
+        if (fabsf(m.params[conv->weight_offset + i]) > big) big = fabsf(m.params[conv->weight_offset + i]);
+    CHECK(big <= limit && big > 0.95f * limit, "model_init_weights/keras glorot limit");
+    int zero_bias = 1;
+    for (size_t i = 0; i < conv->bias_count; i++) zero_bias &= m.params[conv->bias_offset + i] == 0.0f;
+    CHECK(zero_bias, "model_init_weights/keras zero bias");
+    // PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)); ConvTranspose fan_in = OC*K*K
+    dcgan_model_init_weights(&m, DCGAN_INIT_PYTORCH, &rng);
+    float bound = 1.0f / sqrtf(32 * 16), bigt = 0;
+    for (size_t i = 0; i < ct->weight_count; i++)
+        if (fabsf(m.params[ct->weight_offset + i]) > bigt) bigt = fabsf(m.params[ct->weight_offset + i]);
+    CHECK(bigt <= bound && bigt > 0.95f * bound, "model_init_weights/pytorch convT bound");
+    CHECK(m.params[bn->weight_offset] == 1.0f && m.params[bn->bias_offset] == 0.0f,
+          "model_init_weights/pytorch batchnorm 1 and 0");
+    // DCGAN: N(0, 0.02) weights, gamma N(1, 0.02)
+    dcgan_model_init_weights(&m, DCGAN_INIT_DCGAN, &rng);
+    double sq = 0;
+    for (size_t i = 0; i < conv->weight_count; i++) sq += (double)m.params[conv->weight_offset + i] * m.params[conv->weight_offset + i];
+    double sd = sqrt(sq / (double)conv->weight_count);
+    CHECK(fabs(sd - 0.02) < 0.001, "model_init_weights/dcgan std 0.02");
+    double gsum = 0;
+    for (int i = 0; i < 64; i++) gsum += m.params[bn->weight_offset + i];
+    CHECK(fabs(gsum / 64 - 1.0) < 0.01 && m.params[bn->weight_offset] != 1.0f,
+          "model_init_weights/dcgan gamma N(1, 0.02)");
+    dcgan_model_free(&m);
+}
+
+// A tiny discriminator learns to separate two Gaussian blobs: the loss must fall.
+static void test_training_smoke(void) {
+    dcgan_model d;
+    dcgan_rng rng;
+    dcgan_adam opt;
+    dcgan_layer_spec s[] = {dcgan_spec_conv2d_same(4, 3, 2), dcgan_spec_leaky_relu(0.2f),
+                            dcgan_spec_flatten(), dcgan_spec_dropout(0.2f), dcgan_spec_linear(1)};
+    float x[16 * 16], y[16], dl[16], loss = 0, first = 0;
+    dcgan_rng_seed(&rng, 11);
+    dcgan_model_init(&d, "main", s, 5, 1, 4, 4, 16);
+    dcgan_model_init_weights(&d, DCGAN_INIT_KERAS, &rng);
+    dcgan_adam_init(&opt, DCGAN_ADAM_KERAS, 1e-2, 0.5, 0.999);
+    int finite = 1;
+    for (int it = 0; it < 60; it++) {
+        for (int n = 0; n < 16; n++) {
+            y[n] = (float)(n & 1);
+            for (int k = 0; k < 16; k++) x[n * 16 + k] = dcgan_rng_normal(&rng) + (n & 1 ? 1.0f : -1.0f);
+        }
+        dcgan_model_zero_grad(&d);
+        dcgan_model_forward(&d, dcgan_tensor_make(x, 16, 1, 4, 4), 1, &rng);
+        finite &= dcgan_bce_with_logits(&loss, dl, dcgan_model_output(&d).data, y, 16) == DCGAN_OK;
+        dcgan_model_backward(&d, dl, NULL);
+        finite &= dcgan_model_adam_step(&d, &opt) == DCGAN_OK;
+        if (it == 0) first = loss;
+    }
+    CHECK(finite, "training/loss and steps stay finite");
+    CHECK(loss < 0.5f * first, "training/loss falls by half in 60 steps");
+    dcgan_model_free(&d);
+}
+
+static void test_model_errors(void) {
+    dcgan_model m;
+    dcgan_layer_spec bad[] = {dcgan_spec_conv2d(4, 7, 1, 0)};
+    dcgan_status st = dcgan_model_init(&m, "main", bad, 1, 1, 5, 5, 2);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "layer 0"), "model_init/kernel larger than input");
+    CHECK(m.layers == NULL, "model_init/zeroed after failure");
+    dcgan_layer_spec rs[] = {dcgan_spec_reshape(3, 3, 3)};
+    st = dcgan_model_init(&m, "main", rs, 1, 1, 5, 5, 2);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "reshape"), "model_init/bad reshape");
+    dcgan_layer_spec ok[] = {dcgan_spec_linear(3), dcgan_spec_dropout(0.5f)};
+    dcgan_model_init(&m, "main", ok, 2, 1, 2, 2, 4);
+    float x[5 * 4] = {0}, dl[3] = {0};
+    CHECK(dcgan_model_backward(&m, dl, NULL) == DCGAN_ERR_SHAPE, "model_backward/before forward");
+    st = dcgan_model_forward(&m, dcgan_tensor_make(x, 5, 1, 2, 2), 0, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "up to 4"), "model_forward/batch too big");
+    st = dcgan_model_forward(&m, dcgan_tensor_make(x, 2, 1, 3, 1), 0, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE, "model_forward/wrong sample shape");
+    st = dcgan_model_forward(&m, dcgan_tensor_make(x, 2, 1, 2, 2), 1, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "rng"), "model_forward/dropout needs rng");
+    m.grads[0] = NAN;
+    float p0 = m.params[0];
+    dcgan_adam opt;
+    dcgan_adam_init(&opt, DCGAN_ADAM_PYTORCH, 0.1, 0.5, 0.999);
+    st = dcgan_model_adam_step(&m, &opt);
+    CHECK(st == DCGAN_ERR_NONFINITE && strstr(dcgan_last_error(), "model 'main'"),
+          "model_adam_step/NaN refused with model name");
+    CHECK(m.params[0] == p0 && m.adam_m[1] == 0.0f, "model_adam_step/params unchanged");
+    dcgan_model_free(&m);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    static const test_case tests[] = {
+        {"model_vs_torch", test_model_vs_torch},
+        {"names", test_names},
+        {"init_modes", test_init_modes},
+        {"training_smoke", test_training_smoke},
+        {"model_errors", test_model_errors},
+    };
+    if (!fixture_load(&fx, "tests/data/model.bin")) {
+        printf("%s: 0 passed, 1 failed\n", argv[0]);
+        return 1;
+    }
+    int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
+    fixture_free(&fx);
+    return rc;
+}
