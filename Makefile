@@ -3,8 +3,8 @@ CC      ?= cc
 CXX     ?= c++
 NVCC    ?= nvcc
 CFLAGS  ?= -std=c99 -O2 -Wall -Wextra -Wpedantic
-STB_CFLAGS := $(shell pkg-config --cflags stb 2>/dev/null || echo -I/usr/include/stb)
-TEST_FLAGS := $(CFLAGS) -g -DDCGAN_ASSERT='assert(x)' -include assert.h $(STB_CFLAGS)
+STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
+TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TESTS   := test_core test_layers test_model
 EXAMPLES := train generate phantom
@@ -33,7 +33,7 @@ $(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h
 
 $(B)/test_cxx: tests/test_cxx.cpp dcgan.h
 	@mkdir -p $(B)
-	$(CXX) -O1 -Wall -Wextra -Werror $< -o $@
+	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
 
 # test: every CPU test, again under ASan+UBSan, plus the C++ build; last line "N passed, M failed"
 test: all

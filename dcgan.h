@@ -491,6 +491,278 @@ DCGAN_API int dcgan_model_tensor_count(const dcgan_model *m);
 DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int i,
                                                dcgan_param_info *info);
 
+// -----------------------------------------------------------------------------
+// 10. GAN: generator, discriminator and the study's training step
+//
+// Three architectures, chosen with dcgan_gan_config.arch (F(n) = n * width,
+// rounded, at least 1; b = size / 16; C = channels; Z = latent):
+//   SEED  the study's published Keras code. G: Linear(Z, b*b*F(1024)) +
+//         LeakyReLU(0.2), reshape to (F(1024), b, b), four
+//         ConvTranspose2d(K=4, S=2, 'same') with F(512), F(256), F(128), F(64)
+//         filters + LeakyReLU(0.2), Conv2d(C, K=5, 'same') + Tanh.
+//         D: Conv2d(F(64), K=5, S=1, 'same') + LeakyReLU(0.2), then F(128),
+//         F(256), F(512), F(1024) with S=2 each + LeakyReLU(0.2), Flatten,
+//         Dropout(0.4), Linear(1) (the sigmoid lives in the BCE-with-logits loss).
+//         glorot_uniform weights, zero biases. Keras reshapes and flattens in
+//         NHWC order, we in NCHW: a fixed permutation of the same units.
+//   PAPER the paper's text: each transposed convolution becomes Upsample(x2,
+//         nearest) + Conv2d(K=5, 'same'). D as SEED.
+//   DCGAN Radford et al. 2016 as in the PyTorch DCGAN example: G from (Z,1,1):
+//         ConvTranspose2d(K=4, S=1, P=0) to 4x4, then K=4, S=2, P=1 stages, each
+//         + BatchNorm + ReLU, the last to C channels + Tanh; D: Conv2d(K=4, S=2,
+//         P=1) stages + BatchNorm (not the first) + LeakyReLU(0.2), then
+//         Conv2d(1, K=4, S=1, P=0). No biases; N(0, 0.02) init.
+// Training step (the study's loop, for every architecture): D takes one Adam
+// step on batch/2 real images drawn with replacement (label real_label), then a
+// second, separate step on batch/2 generated images (label fake_label); then G
+// takes one step through D on `batch` noise vectors with label 1 (D's weights
+// are not stepped; its dropout is active, as in Keras' combined model).
+
+typedef enum { DCGAN_ARCH_SEED = 0, DCGAN_ARCH_PAPER = 1, DCGAN_ARCH_DCGAN = 2 } dcgan_arch;
+
+typedef struct {
+    dcgan_arch arch;
+    int size;             // image side: 64, 128 or 256
+    int channels;         // 1 (gray) or 3 (RGB)
+    float width;          // multiplier on every filter count; 1 = the study's
+    int latent;           // Z, the noise length (100)
+    int batch;            // D sees batch/2 real + batch/2 fake, G sees batch
+    double lr_d, lr_g, beta1, beta2;
+    dcgan_adam_mode adam_mode;
+    float real_label;     // target for real images (1; 0.9 = one-sided smoothing)
+    float fake_label;     // target for generated images (0)
+    uint64_t seed;
+} dcgan_gan_config;
+
+// The study's settings: SEED, 128x128x3, width 1, Z 100, batch 128, D lr 2e-5,
+// G lr 1e-4, beta1 0.5, beta2 0.999, Keras Adam, labels 1 and 0, seed 1.
+DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg);
+// "seed", "paper", "dcgan"; and back (DCGAN_ERR_SHAPE for an unknown name).
+DCGAN_API const char *dcgan_arch_name(dcgan_arch arch);
+DCGAN_API dcgan_status dcgan_arch_parse(const char *name, dcgan_arch *arch);
+
+#define DCGAN_MAX_SPECS 48
+// The layer list of the generator (which = 0) or discriminator (which = 1),
+// with the input shape it takes. specs must hold DCGAN_MAX_SPECS entries.
+DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, int which,
+                                       dcgan_layer_spec *specs, int *n_specs, int *in_c,
+                                       int *in_h, int *in_w);
+
+typedef struct {
+    float d_real_loss, d_fake_loss, g_loss;   // BCE of the three steps
+    float real_acc, fake_acc;                 // D's accuracy on real and fake
+} dcgan_gan_stats;
+
+typedef struct {
+    dcgan_gan_config cfg;
+    dcgan_model g, d;              // prefixes "G.main" and "D.main"
+    dcgan_adam opt_g, opt_d;
+    dcgan_rng rng;                 // data sampling, noise, dropout
+    int64_t iteration;             // training steps completed
+    float *noise;                  // (batch, Z) scratch
+    float *images;                 // (batch, C, size, size) scratch
+    float *labels, *dlogits;       // (batch)
+    float *dimages;                // (batch, C, size, size): dLoss/dG(z)
+} dcgan_gan;
+
+// Builds G and D for cfg, initialises the weights (SEED, PAPER: Keras
+// glorot_uniform; DCGAN: N(0, 0.02)) from cfg->seed and the optimizers.
+// On failure everything is freed and *gan zeroed.
+DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cfg);
+DCGAN_API void dcgan_gan_free(dcgan_gan *gan);
+
+// One training iteration on a dataset of n_images images (n_images, C, size,
+// size) in [-1, 1]. On DCGAN_ERR_NONFINITE (a NaN or Inf loss or gradient) the
+// step that saw it changed nothing; earlier steps of the same iteration stand.
+DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset,
+                                            int n_images, dcgan_gan_stats *stats);
+
+// Runs G in eval mode on n noise vectors (n, Z) into out (n, C, size, size),
+// in batches of up to cfg.batch.
+DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const float *noise, int n);
+
+// -----------------------------------------------------------------------------
+// 11. Checkpoints: safetensors files
+//
+// The format of the Hugging Face safetensors library: u64 little-endian header
+// length N, N bytes of JSON {"name": {"dtype": "F32", "shape": [..],
+// "data_offsets": [begin, end]}, ..., "__metadata__": {"key": "value"}}, then the
+// raw little-endian tensor bytes; offsets count from the first byte after the
+// header, tensors are contiguous, without gaps or overlaps. We write the
+// header padded with spaces to a multiple of 8 bytes.
+
+typedef struct {
+    char name[128];
+    char dtype[8];         // "F32", "F64", "I64", ...
+    int ndim;
+    int64_t shape[8];
+    uint64_t begin, end;   // byte offsets into data
+} dcgan_st_tensor;
+
+typedef struct {
+    int n_tensors;
+    dcgan_st_tensor *tensors;
+    int n_meta;
+    char (*meta_keys)[64];
+    char (*meta_values)[256];
+    unsigned char *data;   // all tensor bytes
+    uint64_t data_size;
+} dcgan_safetensors;
+
+// Reads and validates a whole file: header length, JSON syntax, dtypes, shapes
+// against byte sizes, offsets inside the file, no gaps or overlaps. On failure
+// DCGAN_ERR_IO / DCGAN_ERR_FORMAT / DCGAN_ERR_NOMEM with the path and the
+// problem, and *st zeroed.
+DCGAN_API dcgan_status dcgan_safetensors_read(dcgan_safetensors *st, const char *path);
+DCGAN_API void dcgan_safetensors_free(dcgan_safetensors *st);
+// The tensor or metadata value called name, or NULL.
+DCGAN_API const dcgan_st_tensor *dcgan_safetensors_find(const dcgan_safetensors *st,
+                                                        const char *name);
+DCGAN_API const char *dcgan_safetensors_meta(const dcgan_safetensors *st, const char *key);
+
+// One float32 tensor to write.
+typedef struct {
+    const char *name;
+    const float *data;
+    int ndim;
+    int64_t shape[8];
+} dcgan_st_write_tensor;
+
+// Writes tensors and metadata to path + ".tmp", checks every write and the
+// close, then renames it over path: an existing file is replaced whole or not
+// at all.
+DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
+                                               const dcgan_st_write_tensor *tensors,
+                                               int n_tensors, const char *const *meta_keys,
+                                               const char *const *meta_values, int n_meta);
+
+// Saves G, D (parameters and BatchNorm statistics, PyTorch state_dict names
+// prefixed "G." and "D."), both Adam states, the iteration, the RNG state and
+// the configuration. extra_keys/extra_values (may be 0) add metadata.
+DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
+                                      const char *const *extra_keys,
+                                      const char *const *extra_values, int n_extra);
+// Reads the configuration stored in a checkpoint (to build a matching gan).
+DCGAN_API dcgan_status dcgan_gan_config_load(dcgan_gan_config *cfg, const char *path);
+// Loads a checkpoint into a gan built with the same configuration. Every
+// tensor's presence, dtype and shape is checked before anything is copied: on
+// failure the gan is unchanged.
+DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path);
+
+// -----------------------------------------------------------------------------
+// 12. Pictures: phantom chest X-rays, sample grids and line plots
+//
+// None of this needs stb: the functions fill 8-bit pixel buffers that the
+// image section (or the caller) writes out.
+
+// Renders one procedural frontal chest radiograph, size x size, gray values in
+// [0, 255], into out: body outline and soft tissue, dark lung fields, heart
+// and mediastinum, spine with vertebrae, ribs, clavicles, diaphragm domes,
+// film noise. Anatomy varies with rng (sizes, positions, tilt, exposure).
+// pneumonia = 1 adds patchy opacities (consolidation) inside the lungs.
+DCGAN_API void dcgan_phantom_render(unsigned char *out, int size, int pneumonia, dcgan_rng *rng);
+
+// Tiles n images (n, C, H, W) in [-1, 1] into an 8-bit grid of `cols`
+// columns with a `pad`-pixel gray border: *out (owned by the caller, free with
+// dcgan_free) is (*out_h, *out_w) with C channels, interleaved (HWC).
+// Values map as (x + 1) * 127.5, clamped, as dcgan_image_to_u8 does.
+DCGAN_API dcgan_status dcgan_grid_make(unsigned char **out, int *out_w, int *out_h,
+                                       const float *images, int n, int C, int H, int W,
+                                       int cols, int pad);
+
+// One image (C, H, W) in [-1, 1] to interleaved 8-bit (H, W, C):
+// round((x + 1) * 127.5) clamped to [0, 255]; never a per-image stretch.
+DCGAN_API void dcgan_image_to_u8(unsigned char *out, const float *image, int C, int H, int W);
+
+typedef struct {
+    const char *label;         // legend text
+    const float *y;            // n values (NaN values are skipped)
+    unsigned char rgb[3];
+} dcgan_plot_series;
+
+// Draws series against x = 0..n-1 (scaled by x_scale, e.g. 1/iterations per
+// epoch) into an RGB image w x h (w*h*3 bytes): axes with ticks and numbers,
+// title, x label and a legend, in a built-in 5x7 pixel font.
+DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
+                               const char *x_label, const dcgan_plot_series *series,
+                               int n_series, size_t n, float x_scale);
+
+#ifndef DCGAN_NO_IMAGES
+// -----------------------------------------------------------------------------
+// 13. Image folders (stb_image, stb_image_resize, stb_image_write)
+//
+// Needs Debian's libstb-dev: the implementation includes <stb_image.h>,
+// <stb_image_resize.h> and <stb_image_write.h> (compile with
+// `pkg-config --cflags stb`); link -lstb, or define STB_IMAGE_IMPLEMENTATION,
+// STB_IMAGE_RESIZE_IMPLEMENTATION and STB_IMAGE_WRITE_IMPLEMENTATION in the
+// file that defines DCGAN_IMPLEMENTATION.
+
+typedef enum {
+    DCGAN_RESIZE_AREA = 0,     // antialiased (stb_image_resize's default filters)
+    DCGAN_RESIZE_NEAREST = 1   // PIL/Keras load_img nearest: src = floor((dst + 0.5) * in / out)
+} dcgan_resize_mode;
+
+typedef struct {
+    int size;                  // output side (square), default 128
+    int channels;              // 1 (gray) or 3 (gray replicated / RGB), default 3
+    dcgan_resize_mode resize;
+    size_t max_pixels;         // refuse larger images (width * height), default 64 Mpixel
+    int max_images;            // stop after this many (0: all)
+    // Called once for each file that is skipped, with the reason; may be NULL.
+    void (*on_skip)(void *user, const char *path, const char *reason);
+    // Called after each file (done of total) for progress; may be NULL.
+    void (*on_progress)(void *user, int done, int total);
+    void *user;
+} dcgan_image_options;
+
+DCGAN_API void dcgan_image_options_default(dcgan_image_options *opt);
+
+// Decodes one image file to (channels, size, size) floats in [-1, 1]:
+// gray replicated or RGB (alpha dropped; gray from RGB with ITU-R 601 weights
+// 0.299, 0.587, 0.114 as PIL's convert('L')), 16-bit scaled to 8 bits,
+// resized, then (x - 127.5) / 127.5. Unreadable or too large: DCGAN_ERR_FORMAT
+// / DCGAN_ERR_IO naming the file, out unchanged.
+DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
+                                        const dcgan_image_options *opt);
+
+// The sorted list of image files under dir, recursively (extensions jpg, jpeg,
+// png, bmp, pgm, ppm, tga in any case). *paths is an array of *count strings;
+// free with dcgan_paths_free.
+DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir);
+DCGAN_API void dcgan_paths_free(char **paths, int count);
+
+typedef struct {
+    float *data;               // (count, channels, size, size) in [-1, 1]
+    int count, channels, size;
+    int skipped;               // files that could not be used
+    char **paths;              // the count source files used, sorted
+} dcgan_dataset;
+
+// Loads every image under dir (and sub-folders) as described above. Files that
+// cannot be decoded are skipped (opt->on_skip hears of each) and counted; none
+// usable is DCGAN_ERR_FORMAT. On failure *ds is zeroed.
+DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
+                                          const dcgan_image_options *opt);
+DCGAN_API void dcgan_dataset_free(dcgan_dataset *ds);
+
+// The decoded dataset cached in one file: "DCGC" magic, version, size,
+// channels, resize mode, count, then each source path with its byte size and
+// modification time, then the pixels as bytes ((x * 127.5 + 127.5), exact for
+// nearest resizing and within 1/255 otherwise). cache_load succeeds only if the
+// file matches dir's current listing and the options exactly; otherwise it
+// returns DCGAN_ERR_FORMAT (stale or damaged) or DCGAN_ERR_IO (absent) and the
+// caller decodes again. cache_save writes path.tmp, then renames.
+DCGAN_API dcgan_status dcgan_dataset_cache_save(const dcgan_dataset *ds, const char *path,
+                                                const dcgan_image_options *opt);
+DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *path,
+                                                const char *dir,
+                                                const dcgan_image_options *opt);
+
+// Writes an 8-bit PNG (interleaved, channels 1, 3 or 4) via path.tmp + rename.
+DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pixels, int w,
+                                       int h, int channels);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
@@ -510,6 +782,13 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int i,
 #include <math.h>
 #include <stdio.h>
 #include <stdarg.h>
+#ifndef DCGAN_NO_IMAGES
+#include <dirent.h>
+#include <sys/stat.h>
+#include <stb_image.h>
+#include <stb_image_resize.h>
+#include <stb_image_write.h>
+#endif
 
 #if defined(DCGAN_MALLOC) && defined(DCGAN_REALLOC) && defined(DCGAN_FREE)
 #elif !defined(DCGAN_MALLOC) && !defined(DCGAN_REALLOC) && !defined(DCGAN_FREE)
@@ -693,19 +972,110 @@ DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, fl
     }
 }
 
-// Blocking sizes: a KC x NC panel of B (256 x 256 floats = 256 KiB) stays in L2
-// while every row of A streams past it.
-#define DCGAN__GEMM_KC 256
-#define DCGAN__GEMM_NC 256
+// The fast path, after Goto & van de Geijn, "Anatomy of High-Performance
+// Matrix Multiplication" (ACM TOMS 2008): C is cut into blocks; a KC x NC block
+// of op(B) is copied ("packed") into NR-column panels, an MC x KC block of op(A)
+// into MR-row panels, so that the innermost routine, the micro-kernel, reads
+// both contiguously and keeps an MR x NR tile of C in registers for KC steps.
+// Transposes are handled while packing, so the kernel sees one layout only.
+#define DCGAN__MR 6
+#define DCGAN__NR 16
+#define DCGAN__KC 256
+#define DCGAN__MC 96
+#define DCGAN__NC 2048
 
-// The faster path: copy a KC x NC block of op(B) into a contiguous panel, then
-// for each row i of C and each k, add a(i,k) * panel row k to C row i. The
-// innermost loop runs over contiguous memory, so the compiler vectorises it.
+// a (MR x kc, packed k-major) times b (kc x NR, packed k-major) into the MR x NR
+// tile acc (row-major). The portable version: plain loops.
+static void dcgan__kernel_portable(int kc, const float *a, const float *b, float *acc) {
+    for (int t = 0; t < DCGAN__MR * DCGAN__NR; t++) acc[t] = 0.0f;
+    for (int k = 0; k < kc; k++) {
+        const float *bk = b + (size_t)k * DCGAN__NR;
+        for (int i = 0; i < DCGAN__MR; i++) {
+            const float ai = a[(size_t)k * DCGAN__MR + i];
+            for (int j = 0; j < DCGAN__NR; j++) acc[i * DCGAN__NR + j] += ai * bk[j];
+        }
+    }
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define DCGAN__HAVE_AVX2_KERNEL 1
+#include <immintrin.h>
+// The same tile with AVX2 + FMA: 12 registers hold the 6 x 16 tile (two 8-float
+// halves per row); each k broadcasts 6 values of a and loads 16 of b.
+__attribute__((target("avx2,fma")))
+static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float *acc) {
+    __m256 c[DCGAN__MR][2];
+    for (int i = 0; i < DCGAN__MR; i++) c[i][0] = c[i][1] = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        const __m256 b0 = _mm256_loadu_ps(b + (size_t)k * DCGAN__NR);
+        const __m256 b1 = _mm256_loadu_ps(b + (size_t)k * DCGAN__NR + 8);
+        for (int i = 0; i < DCGAN__MR; i++) {
+            const __m256 ai = _mm256_broadcast_ss(a + (size_t)k * DCGAN__MR + i);
+            c[i][0] = _mm256_fmadd_ps(ai, b0, c[i][0]);
+            c[i][1] = _mm256_fmadd_ps(ai, b1, c[i][1]);
+        }
+    }
+    for (int i = 0; i < DCGAN__MR; i++) {
+        _mm256_storeu_ps(acc + i * DCGAN__NR, c[i][0]);
+        _mm256_storeu_ps(acc + i * DCGAN__NR + 8, c[i][1]);
+    }
+}
+#endif
+
+typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float *acc);
+
+// Picks the kernel once: AVX2 + FMA where the CPU has them, else the loops.
+static dcgan__kernel_fn dcgan__pick_kernel(void) {
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dcgan__kernel_avx2;
+#endif
+    return dcgan__kernel_portable;
+}
+
+// Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into MR-row panels,
+// zero-padding the last panel.
+static void dcgan__pack_a(float *dst, int trans_a, const float *A, int lda, int i0, int mc,
+                          int k0, int kc) {
+    for (int p = 0; p < mc; p += DCGAN__MR) {
+        int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
+        for (int k = 0; k < kc; k++) {
+            for (int i = 0; i < DCGAN__MR; i++) {
+                float v = 0.0f;
+                if (i < mr) {
+                    size_t r = (size_t)(i0 + p + i), q = (size_t)(k0 + k);
+                    v = trans_a ? A[q * lda + r] : A[r * lda + q];
+                }
+                *dst++ = v;
+            }
+        }
+    }
+}
+
+// Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels.
+static void dcgan__pack_b(float *dst, int trans_b, const float *B, int ldb, int k0, int kc,
+                          int j0, int nc) {
+    for (int p = 0; p < nc; p += DCGAN__NR) {
+        int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
+        for (int k = 0; k < kc; k++) {
+            size_t q = (size_t)(k0 + k);
+            if (!trans_b && nr == DCGAN__NR) {
+                memcpy(dst, &B[q * ldb + (size_t)(j0 + p)], DCGAN__NR * sizeof(float));
+                dst += DCGAN__NR;
+                continue;
+            }
+            for (int j = 0; j < DCGAN__NR; j++) {
+                size_t col = (size_t)(j0 + p + j);
+                *dst++ = j >= nr ? 0.0f : trans_b ? B[col * ldb + q] : B[q * ldb + col];
+            }
+        }
+    }
+}
+
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
-    float panel[DCGAN__GEMM_KC * DCGAN__GEMM_NC];
-    float arow[DCGAN__GEMM_KC];
+    static dcgan__kernel_fn kernel = NULL;
     if (M <= 0 || N <= 0) return;
     // C = beta * C first; then the blocks below only accumulate.
     for (int i = 0; i < M; i++) {
@@ -717,34 +1087,42 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
         }
     }
     if (K <= 0 || alpha == 0.0f) return;
-    for (int j0 = 0; j0 < N; j0 += DCGAN__GEMM_NC) {
-        int nc = N - j0 < DCGAN__GEMM_NC ? N - j0 : DCGAN__GEMM_NC;
-        for (int k0 = 0; k0 < K; k0 += DCGAN__GEMM_KC) {
-            int kc = K - k0 < DCGAN__GEMM_KC ? K - k0 : DCGAN__GEMM_KC;
-            // panel[k][j] = op(B)[k0 + k][j0 + j]
-            for (int k = 0; k < kc; k++) {
-                float *p = &panel[(size_t)k * nc];
-                if (trans_b) {
-                    for (int j = 0; j < nc; j++) p[j] = B[(size_t)(j0 + j) * ldb + (k0 + k)];
-                } else {
-                    memcpy(p, &B[(size_t)(k0 + k) * ldb + j0], (size_t)nc * sizeof(float));
-                }
-            }
-            for (int i = 0; i < M; i++) {
-                float *c = &C[(size_t)i * ldc + j0];
-                for (int k = 0; k < kc; k++) {
-                    arow[k] = alpha * (trans_a ? A[(size_t)(k0 + k) * lda + i]
-                                               : A[(size_t)i * lda + (k0 + k)]);
-                }
-                for (int k = 0; k < kc; k++) {
-                    const float a = arow[k];
-                    const float *p = &panel[(size_t)k * nc];
-                    if (a == 0.0f) continue;
-                    for (int j = 0; j < nc; j++) c[j] += a * p[j];
+    if (!kernel) kernel = dcgan__pick_kernel();
+    const int nc_max = N < DCGAN__NC ? N : DCGAN__NC, kc_max = K < DCGAN__KC ? K : DCGAN__KC;
+    const int mc_max = M < DCGAN__MC ? M : DCGAN__MC;
+    const size_t b_size = (size_t)((nc_max + DCGAN__NR - 1) / DCGAN__NR) * DCGAN__NR * kc_max;
+    const size_t a_size = (size_t)((mc_max + DCGAN__MR - 1) / DCGAN__MR) * DCGAN__MR * kc_max;
+    float *bp = (float *)dcgan__alloc(b_size + a_size, sizeof(float));
+    if (!bp) {
+        // no memory for the panels: the reference loop needs none
+        dcgan_sgemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
+        return;
+    }
+    float *ap = bp + b_size;
+    float acc[DCGAN__MR * DCGAN__NR];
+    for (int j0 = 0; j0 < N; j0 += DCGAN__NC) {
+        const int nc = N - j0 < DCGAN__NC ? N - j0 : DCGAN__NC;
+        for (int k0 = 0; k0 < K; k0 += DCGAN__KC) {
+            const int kc = K - k0 < DCGAN__KC ? K - k0 : DCGAN__KC;
+            dcgan__pack_b(bp, trans_b, B, ldb, k0, kc, j0, nc);
+            for (int i0 = 0; i0 < M; i0 += DCGAN__MC) {
+                const int mc = M - i0 < DCGAN__MC ? M - i0 : DCGAN__MC;
+                dcgan__pack_a(ap, trans_a, A, lda, i0, mc, k0, kc);
+                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
+                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
+                    for (int ir = 0; ir < mc; ir += DCGAN__MR) {
+                        const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
+                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, acc);
+                        for (int i = 0; i < mr; i++) {
+                            float *c = &C[(size_t)(i0 + ir + i) * ldc + (j0 + jr)];
+                            for (int j = 0; j < nr; j++) c[j] += alpha * acc[i * DCGAN__NR + j];
+                        }
+                    }
                 }
             }
         }
     }
+    DCGAN_FREE(bp);
 }
 
 // -----------------------------------------------------------------------------
@@ -2201,6 +2579,1873 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
     return DCGAN__FAIL(DCGAN_ERR_SHAPE, "tensor %d does not exist, model '%s' has %d", index,
                        m->prefix, k);
 }
+
+// -----------------------------------------------------------------------------
+// 10. GAN: generator, discriminator and the study's training step
+
+DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->arch = DCGAN_ARCH_SEED;
+    cfg->size = 128;
+    cfg->channels = 3;
+    cfg->width = 1.0f;
+    cfg->latent = 100;
+    cfg->batch = 128;
+    cfg->lr_d = 2e-5;
+    cfg->lr_g = 1e-4;
+    cfg->beta1 = 0.5;
+    cfg->beta2 = 0.999;
+    cfg->adam_mode = DCGAN_ADAM_KERAS;
+    cfg->real_label = 1.0f;
+    cfg->fake_label = 0.0f;
+    cfg->seed = 1;
+}
+
+DCGAN_API const char *dcgan_arch_name(dcgan_arch arch) {
+    switch (arch) {
+    case DCGAN_ARCH_SEED: return "seed";
+    case DCGAN_ARCH_PAPER: return "paper";
+    case DCGAN_ARCH_DCGAN: return "dcgan";
+    }
+    return "unknown";
+}
+
+DCGAN_API dcgan_status dcgan_arch_parse(const char *name, dcgan_arch *arch) {
+    for (int a = 0; a < 3; a++) {
+        if (strcmp(name, dcgan_arch_name((dcgan_arch)a)) == 0) {
+            *arch = (dcgan_arch)a;
+            return DCGAN_OK;
+        }
+    }
+    return DCGAN__FAIL(DCGAN_ERR_SHAPE, "unknown architecture '%s' (seed, paper or dcgan)", name);
+}
+
+// A filter count scaled by the width multiplier, at least 1.
+static int dcgan__filters(const dcgan_gan_config *cfg, int base) {
+    int f = (int)((float)base * cfg->width + 0.5f);
+    return f > 0 ? f : 1;
+}
+
+static dcgan_layer_spec dcgan__no_bias(dcgan_layer_spec s) {
+    s.bias = 0;
+    return s;
+}
+
+DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, int which,
+                                       dcgan_layer_spec *specs, int *n_specs, int *in_c,
+                                       int *in_h, int *in_w) {
+    int n = 0;
+    const int C = cfg->channels, S = cfg->size;
+    if (S != 64 && S != 128 && S != 256)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "size %d is not 64, 128 or 256", S);
+    if (C != 1 && C != 3)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "channels %d is not 1 or 3", C);
+    if (!(cfg->width > 0.0f) || cfg->latent <= 0 || cfg->batch < 2)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "width %g, latent %d, batch %d must be positive "
+                           "(batch at least 2)", (double)cfg->width, cfg->latent, cfg->batch);
+    if (cfg->arch == DCGAN_ARCH_DCGAN) {
+        int doublings = S == 64 ? 4 : S == 128 ? 5 : 6;   // 4x4 -> S
+        if (which == 0) {
+            *in_c = cfg->latent;
+            *in_h = *in_w = 1;
+            int mult = 1 << (doublings - 1);   // ngf * 8 for 64x64
+            specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(dcgan__filters(cfg, 64 * mult), 4, 1, 0));
+            specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+            specs[n++] = dcgan_spec_relu();
+            for (int k = 1; k < doublings; k++) {
+                mult /= 2;
+                specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(dcgan__filters(cfg, 64 * mult), 4, 2, 1));
+                specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+                specs[n++] = dcgan_spec_relu();
+            }
+            specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(C, 4, 2, 1));
+            specs[n++] = dcgan_spec_tanh();
+        } else {
+            *in_c = C;
+            *in_h = *in_w = S;
+            int mult = 1;
+            for (int k = 0; k < doublings; k++) {
+                specs[n++] = dcgan__no_bias(dcgan_spec_conv2d(dcgan__filters(cfg, 64 * mult), 4, 2, 1));
+                if (k > 0) specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+                specs[n++] = dcgan_spec_leaky_relu(0.2f);
+                mult *= 2;
+            }
+            specs[n++] = dcgan__no_bias(dcgan_spec_conv2d(1, 4, 1, 0));
+            specs[n++] = dcgan_spec_flatten();
+        }
+    } else if (which == 0) {
+        const int b = S / 16;
+        const int filters[4] = {512, 256, 128, 64};
+        *in_c = cfg->latent;
+        *in_h = *in_w = 1;
+        specs[n++] = dcgan_spec_linear(b * b * dcgan__filters(cfg, 1024));
+        specs[n++] = dcgan_spec_leaky_relu(0.2f);
+        specs[n++] = dcgan_spec_reshape(dcgan__filters(cfg, 1024), b, b);
+        for (int k = 0; k < 4; k++) {
+            if (cfg->arch == DCGAN_ARCH_SEED) {
+                specs[n++] = dcgan_spec_conv_transpose2d_same(dcgan__filters(cfg, filters[k]), 4, 2);
+            } else {
+                specs[n++] = dcgan_spec_upsample(2, DCGAN_UPSAMPLE_NEAREST);
+                specs[n++] = dcgan_spec_conv2d_same(dcgan__filters(cfg, filters[k]), 5, 1);
+            }
+            specs[n++] = dcgan_spec_leaky_relu(0.2f);
+        }
+        specs[n++] = dcgan_spec_conv2d_same(C, 5, 1);
+        specs[n++] = dcgan_spec_tanh();
+    } else {
+        const int filters[5] = {64, 128, 256, 512, 1024};
+        *in_c = C;
+        *in_h = *in_w = S;
+        for (int k = 0; k < 5; k++) {
+            specs[n++] = dcgan_spec_conv2d_same(dcgan__filters(cfg, filters[k]), 5, k == 0 ? 1 : 2);
+            specs[n++] = dcgan_spec_leaky_relu(0.2f);
+        }
+        specs[n++] = dcgan_spec_flatten();
+        specs[n++] = dcgan_spec_dropout(0.4f);
+        specs[n++] = dcgan_spec_linear(1);
+    }
+    DCGAN_ASSERT(n <= DCGAN_MAX_SPECS);
+    *n_specs = n;
+    return DCGAN_OK;
+}
+
+DCGAN_API void dcgan_gan_free(dcgan_gan *gan) {
+    dcgan_model_free(&gan->g);
+    dcgan_model_free(&gan->d);
+    dcgan_free(gan->noise);
+    dcgan_free(gan->images);
+    dcgan_free(gan->labels);
+    dcgan_free(gan->dlogits);
+    dcgan_free(gan->dimages);
+    memset(gan, 0, sizeof *gan);
+}
+
+DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cfg) {
+    dcgan_layer_spec specs[DCGAN_MAX_SPECS];
+    int n, c, h, w;
+    size_t image;
+    dcgan_status st;
+    memset(gan, 0, sizeof *gan);
+    gan->cfg = *cfg;
+    if ((st = dcgan_gan_specs(cfg, 0, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
+    if ((st = dcgan_model_init(&gan->g, "G.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+        goto fail;
+    if ((st = dcgan_gan_specs(cfg, 1, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
+    if ((st = dcgan_model_init(&gan->d, "D.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+        goto fail;
+    {
+        dcgan_tensor go = dcgan__slot(&gan->g, gan->g.acts, gan->g.n_layers);
+        if (go.c != cfg->channels || go.h != cfg->size || go.w != cfg->size) {
+            st = DCGAN__FAIL(DCGAN_ERR_SHAPE, "generator makes %dx%dx%d, expected %dx%dx%d", go.c,
+                             go.h, go.w, cfg->channels, cfg->size, cfg->size);
+            goto fail;
+        }
+    }
+    image = (size_t)cfg->channels * cfg->size * cfg->size;
+    gan->noise = (float *)dcgan__calloc((size_t)cfg->batch * cfg->latent, sizeof(float));
+    gan->images = (float *)dcgan__calloc((size_t)cfg->batch * image, sizeof(float));
+    gan->dimages = (float *)dcgan__calloc((size_t)cfg->batch * image, sizeof(float));
+    gan->labels = (float *)dcgan__calloc((size_t)cfg->batch, sizeof(float));
+    gan->dlogits = (float *)dcgan__calloc((size_t)cfg->batch, sizeof(float));
+    if (!gan->noise || !gan->images || !gan->dimages || !gan->labels || !gan->dlogits) {
+        st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the batch buffers (batch %d)", cfg->batch);
+        goto fail;
+    }
+    dcgan_rng_seed(&gan->rng, cfg->seed);
+    {
+        dcgan_init_mode mode = cfg->arch == DCGAN_ARCH_DCGAN ? DCGAN_INIT_DCGAN : DCGAN_INIT_KERAS;
+        dcgan_model_init_weights(&gan->g, mode, &gan->rng);
+        dcgan_model_init_weights(&gan->d, mode, &gan->rng);
+    }
+    dcgan_adam_init(&gan->opt_d, cfg->adam_mode, cfg->lr_d, cfg->beta1, cfg->beta2);
+    dcgan_adam_init(&gan->opt_g, cfg->adam_mode, cfg->lr_g, cfg->beta1, cfg->beta2);
+    return DCGAN_OK;
+fail:
+    {
+        // keep the message of the failure, free everything, leave *gan zeroed
+        dcgan_gan_free(gan);
+        return st;
+    }
+}
+
+// One D step on n images already in gan->images with target `label`.
+static dcgan_status dcgan__d_step(dcgan_gan *gan, int n, float label, float *loss, float *acc) {
+    dcgan_status st;
+    for (int i = 0; i < n; i++) gan->labels[i] = label;
+    dcgan_model_zero_grad(&gan->d);
+    st = dcgan_model_forward(&gan->d, dcgan_tensor_make(gan->images, n, gan->cfg.channels,
+                                                        gan->cfg.size, gan->cfg.size),
+                             1, &gan->rng);
+    if (st != DCGAN_OK) return st;
+    const float *logits = dcgan_model_output(&gan->d).data;
+    if ((st = dcgan_bce_with_logits(loss, gan->dlogits, logits, gan->labels, (size_t)n)) != DCGAN_OK)
+        return st;
+    *acc = dcgan_binary_accuracy(logits, gan->labels, (size_t)n);
+    if ((st = dcgan_model_backward(&gan->d, gan->dlogits, NULL)) != DCGAN_OK) return st;
+    return dcgan_model_adam_step(&gan->d, &gan->opt_d);
+}
+
+DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset,
+                                            int n_images, dcgan_gan_stats *stats) {
+    const dcgan_gan_config *cfg = &gan->cfg;
+    const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
+    const int half = cfg->batch / 2;
+    dcgan_status st;
+    if (n_images <= 0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
+    // 1. D on real images drawn with replacement (numpy.random.randint in the study)
+    for (int i = 0; i < half; i++) {
+        uint32_t k = dcgan_rng_u32(&gan->rng) % (uint32_t)n_images;
+        memcpy(gan->images + (size_t)i * image, dataset + (size_t)k * image, image * sizeof(float));
+    }
+    if ((st = dcgan__d_step(gan, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc)) != DCGAN_OK)
+        return st;
+    // 2. D on generated images (G in eval mode, like Keras' g.predict)
+    dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)half * cfg->latent, 0.0f, 1.0f);
+    if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, half, cfg->latent, 1, 1),
+                                  cfg->arch == DCGAN_ARCH_DCGAN, &gan->rng)) != DCGAN_OK)
+        return st;
+    memcpy(gan->images, dcgan_model_output(&gan->g).data, (size_t)half * image * sizeof(float));
+    if ((st = dcgan__d_step(gan, half, cfg->fake_label, &stats->d_fake_loss, &stats->fake_acc)) != DCGAN_OK)
+        return st;
+    // 3. G through D with label 1; only G's weights move
+    const int nb = cfg->batch;
+    dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)nb * cfg->latent, 0.0f, 1.0f);
+    dcgan_model_zero_grad(&gan->g);
+    if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, nb, cfg->latent, 1, 1), 1,
+                                  &gan->rng)) != DCGAN_OK)
+        return st;
+    dcgan_tensor fake = dcgan_model_output(&gan->g);
+    if ((st = dcgan_model_forward(&gan->d, fake, 1, &gan->rng)) != DCGAN_OK) return st;
+    for (int i = 0; i < nb; i++) gan->labels[i] = 1.0f;
+    if ((st = dcgan_bce_with_logits(&stats->g_loss, gan->dlogits, dcgan_model_output(&gan->d).data,
+                                    gan->labels, (size_t)nb)) != DCGAN_OK)
+        return st;
+    memset(gan->dimages, 0, (size_t)nb * image * sizeof(float));
+    if ((st = dcgan_model_backward(&gan->d, gan->dlogits, gan->dimages)) != DCGAN_OK) return st;
+    if ((st = dcgan_model_backward(&gan->g, gan->dimages, NULL)) != DCGAN_OK) return st;
+    if ((st = dcgan_model_adam_step(&gan->g, &gan->opt_g)) != DCGAN_OK) return st;
+    gan->iteration++;
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const float *noise, int n) {
+    const dcgan_gan_config *cfg = &gan->cfg;
+    const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
+    for (int i = 0; i < n; i += cfg->batch) {
+        int nb = n - i < cfg->batch ? n - i : cfg->batch;
+        dcgan_tensor z = dcgan_tensor_make((float *)noise + (size_t)i * cfg->latent, nb,
+                                           cfg->latent, 1, 1);
+        dcgan_status st = dcgan_model_forward(&gan->g, z, 0, NULL);
+        if (st != DCGAN_OK) return st;
+        memcpy(out + (size_t)i * image, dcgan_model_output(&gan->g).data, (size_t)nb * image * sizeof(float));
+    }
+    return DCGAN_OK;
+}
+
+// -----------------------------------------------------------------------------
+// 11. Checkpoints: safetensors files
+
+// Bytes per element of a safetensors dtype, 0 if unknown.
+static size_t dcgan__dtype_size(const char *dtype) {
+    static const struct { const char *name; size_t size; } table[] = {
+        {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
+        {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2}, {"U32", 4}, {"U64", 8},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(dtype, table[i].name) == 0) return table[i].size;
+    return 0;
+}
+
+// A tiny JSON reader for the safetensors header: objects, arrays, strings and
+// non-negative integers, which is all the format uses. Every read is bounds-
+// checked against end; on error it records the byte offset.
+typedef struct {
+    const char *p, *begin, *end;
+    const char *path;
+    char problem[128];
+} dcgan__json;
+
+static int dcgan__json_error(dcgan__json *js, const char *what) {
+    if (!js->problem[0])
+        snprintf(js->problem, sizeof js->problem, "%s at header byte %ld", what,
+                 (long)(js->p - js->begin));
+    return 0;
+}
+
+static void dcgan__json_space(dcgan__json *js) {
+    while (js->p < js->end && (*js->p == ' ' || *js->p == '\t' || *js->p == '\n' || *js->p == '\r'))
+        js->p++;
+}
+
+static int dcgan__json_expect(dcgan__json *js, char c) {
+    dcgan__json_space(js);
+    if (js->p >= js->end || *js->p != c) {
+        char what[32];
+        snprintf(what, sizeof what, "expected '%c'", c);
+        return dcgan__json_error(js, what);
+    }
+    js->p++;
+    return 1;
+}
+
+// Reads a string into out (cap bytes with the NUL); \uXXXX becomes UTF-8.
+static int dcgan__json_string(dcgan__json *js, char *out, size_t cap) {
+    size_t n = 0;
+    if (!dcgan__json_expect(js, '"')) return 0;
+    while (js->p < js->end && *js->p != '"') {
+        unsigned c = (unsigned char)*js->p++;
+        if (c < 0x20) return dcgan__json_error(js, "control character in string");
+        if (c == '\\') {
+            if (js->p >= js->end) break;
+            char e = *js->p++;
+            switch (e) {
+            case '"': case '\\': case '/': c = (unsigned char)e; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'u': {
+                unsigned v = 0;
+                if (js->end - js->p < 4) return dcgan__json_error(js, "short \\u escape");
+                for (int k = 0; k < 4; k++) {
+                    char h = *js->p++;
+                    v <<= 4;
+                    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
+                    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
+                    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
+                    else return dcgan__json_error(js, "bad \\u escape");
+                }
+                // UTF-8 of a code point below 0x10000 (surrogates are kept as they are)
+                unsigned char buf[3];
+                size_t len;
+                if (v < 0x80) { buf[0] = (unsigned char)v; len = 1; }
+                else if (v < 0x800) { buf[0] = (unsigned char)(0xC0 | v >> 6); buf[1] = (unsigned char)(0x80 | (v & 0x3F)); len = 2; }
+                else { buf[0] = (unsigned char)(0xE0 | v >> 12); buf[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3F)); buf[2] = (unsigned char)(0x80 | (v & 0x3F)); len = 3; }
+                if (n + len >= cap) return dcgan__json_error(js, "string too long");
+                memcpy(out + n, buf, len);
+                n += len;
+                continue;
+            }
+            default: return dcgan__json_error(js, "bad escape in string");
+            }
+        }
+        if (n + 1 >= cap) return dcgan__json_error(js, "string too long");
+        out[n++] = (char)c;
+    }
+    if (js->p >= js->end) return dcgan__json_error(js, "unterminated string");
+    js->p++;
+    out[n] = '\0';
+    return 1;
+}
+
+// Reads a non-negative integer below 2^63.
+static int dcgan__json_uint(dcgan__json *js, uint64_t *out) {
+    uint64_t v = 0;
+    int digits = 0;
+    dcgan__json_space(js);
+    while (js->p < js->end && *js->p >= '0' && *js->p <= '9') {
+        if (v > (((uint64_t)1 << 63) - 1 - 9) / 10) return dcgan__json_error(js, "integer too large");
+        v = v * 10 + (uint64_t)(*js->p++ - '0');
+        digits++;
+    }
+    if (!digits) return dcgan__json_error(js, "expected a non-negative integer");
+    *out = v;
+    return 1;
+}
+
+// Reads [u, u, ...] into out (at most cap values).
+static int dcgan__json_uint_array(dcgan__json *js, uint64_t *out, int cap, int *count) {
+    int n = 0;
+    if (!dcgan__json_expect(js, '[')) return 0;
+    dcgan__json_space(js);
+    if (js->p < js->end && *js->p == ']') {
+        js->p++;
+        *count = 0;
+        return 1;
+    }
+    for (;;) {
+        if (n >= cap) return dcgan__json_error(js, "array too long");
+        if (!dcgan__json_uint(js, &out[n++])) return 0;
+        dcgan__json_space(js);
+        if (js->p < js->end && *js->p == ',') { js->p++; continue; }
+        if (!dcgan__json_expect(js, ']')) return 0;
+        break;
+    }
+    *count = n;
+    return 1;
+}
+
+// Reads {"dtype": .., "shape": [..], "data_offsets": [b, e]} into t.
+static int dcgan__json_tensor(dcgan__json *js, dcgan_st_tensor *t) {
+    int have_dtype = 0, have_shape = 0, have_offsets = 0;
+    if (!dcgan__json_expect(js, '{')) return 0;
+    for (;;) {
+        char key[32];
+        if (!dcgan__json_string(js, key, sizeof key) || !dcgan__json_expect(js, ':')) return 0;
+        if (strcmp(key, "dtype") == 0) {
+            if (!dcgan__json_string(js, t->dtype, sizeof t->dtype)) return 0;
+            have_dtype = 1;
+        } else if (strcmp(key, "shape") == 0) {
+            uint64_t dims[8];
+            if (!dcgan__json_uint_array(js, dims, 8, &t->ndim)) return 0;
+            for (int k = 0; k < t->ndim; k++) t->shape[k] = (int64_t)dims[k];
+            have_shape = 1;
+        } else if (strcmp(key, "data_offsets") == 0) {
+            uint64_t off[2];
+            int n;
+            if (!dcgan__json_uint_array(js, off, 2, &n)) return 0;
+            if (n != 2) return dcgan__json_error(js, "data_offsets needs 2 values");
+            t->begin = off[0];
+            t->end = off[1];
+            have_offsets = 1;
+        } else {
+            return dcgan__json_error(js, "unknown tensor field");
+        }
+        dcgan__json_space(js);
+        if (js->p < js->end && *js->p == ',') { js->p++; continue; }
+        if (!dcgan__json_expect(js, '}')) return 0;
+        break;
+    }
+    if (!have_dtype || !have_shape || !have_offsets)
+        return dcgan__json_error(js, "tensor lacks dtype, shape or data_offsets");
+    return 1;
+}
+
+// Reads the "__metadata__" object of string values into st.
+static int dcgan__json_metadata(dcgan__json *js, dcgan_safetensors *st, int cap) {
+    if (!dcgan__json_expect(js, '{')) return 0;
+    dcgan__json_space(js);
+    if (js->p < js->end && *js->p == '}') { js->p++; return 1; }
+    for (;;) {
+        if (st->n_meta >= cap) return dcgan__json_error(js, "too many metadata entries");
+        if (!dcgan__json_string(js, st->meta_keys[st->n_meta], 64) || !dcgan__json_expect(js, ':') ||
+            !dcgan__json_string(js, st->meta_values[st->n_meta], 256))
+            return 0;
+        st->n_meta++;
+        dcgan__json_space(js);
+        if (js->p < js->end && *js->p == ',') { js->p++; continue; }
+        return dcgan__json_expect(js, '}');
+    }
+}
+
+static int dcgan__cmp_tensor_begin(const void *a, const void *b) {
+    const dcgan_st_tensor *x = *(const dcgan_st_tensor *const *)a;
+    const dcgan_st_tensor *y = *(const dcgan_st_tensor *const *)b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+DCGAN_API void dcgan_safetensors_free(dcgan_safetensors *st) {
+    dcgan_free(st->tensors);
+    dcgan_free(st->meta_keys);
+    dcgan_free(st->meta_values);
+    dcgan_free(st->data);
+    memset(st, 0, sizeof *st);
+}
+
+// Reads a whole file into memory (at most max_size bytes).
+static dcgan_status dcgan__read_file(const char *func, const char *path, unsigned char **out,
+                                     size_t *size, size_t max_size) {
+    FILE *f = fopen(path, "rb");
+    long len;
+    if (!f) return dcgan__fail(DCGAN_ERR_IO, func, "cannot open '%s'", path);
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return dcgan__fail(DCGAN_ERR_IO, func, "cannot seek in '%s'", path);
+    }
+    if ((size_t)len > max_size) {
+        fclose(f);
+        return dcgan__fail(DCGAN_ERR_FORMAT, func, "'%s' is %ld bytes, more than the %zu allowed",
+                           path, len, max_size);
+    }
+    *out = (unsigned char *)dcgan__alloc((size_t)len + 1, 1);
+    if (!*out) {
+        fclose(f);
+        return dcgan__fail(DCGAN_ERR_NOMEM, func, "no memory to read '%s' (%ld bytes)", path, len);
+    }
+    if (fread(*out, 1, (size_t)len, f) != (size_t)len) {
+        fclose(f);
+        DCGAN_FREE(*out);
+        *out = NULL;
+        return dcgan__fail(DCGAN_ERR_IO, func, "cannot read '%s'", path);
+    }
+    fclose(f);
+    *size = (size_t)len;
+    return DCGAN_OK;
+}
+
+// The largest header we accept; the real ones are a few kilobytes.
+#define DCGAN__ST_MAX_HEADER (100u << 20)
+#define DCGAN__ST_MAX_TENSORS 100000
+#define DCGAN__ST_MAX_META 256
+
+DCGAN_API dcgan_status dcgan_safetensors_read(dcgan_safetensors *st, const char *path) {
+    unsigned char *file = NULL;
+    size_t size = 0;
+    dcgan_safetensors tmp;
+    dcgan__json js;
+    const dcgan_st_tensor **order = NULL;
+    dcgan_status status;
+    memset(st, 0, sizeof *st);
+    memset(&tmp, 0, sizeof tmp);
+    memset(&js, 0, sizeof js);
+    status = dcgan__read_file(__func__, path, &file, &size, (size_t)-1 / 2);
+    if (status != DCGAN_OK) return status;
+    if (size < 8) {
+        DCGAN_FREE(file);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %zu bytes, too short for a safetensors header",
+                           path, size);
+    }
+    uint64_t hlen = 0;
+    for (int k = 7; k >= 0; k--) hlen = hlen << 8 | file[k];
+    if (hlen > DCGAN__ST_MAX_HEADER || hlen > size - 8) {
+        DCGAN_FREE(file);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': header length %llu does not fit the %zu-byte file",
+                           path, (unsigned long long)hlen, size);
+    }
+    // Count the tensors roughly (one per "data_offsets") to size the table.
+    int cap = 1;
+    for (size_t i = 8; i + 12 <= 8 + hlen; i++)
+        if (memcmp(file + i, "data_offsets", 12) == 0) cap++;
+    if (cap > DCGAN__ST_MAX_TENSORS) cap = DCGAN__ST_MAX_TENSORS;
+    tmp.tensors = (dcgan_st_tensor *)dcgan__calloc((size_t)cap, sizeof(dcgan_st_tensor));
+    tmp.meta_keys = (char(*)[64])dcgan__calloc(DCGAN__ST_MAX_META, 64);
+    tmp.meta_values = (char(*)[256])dcgan__calloc(DCGAN__ST_MAX_META, 256);
+    if (!tmp.tensors || !tmp.meta_keys || !tmp.meta_values) {
+        status = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the header of '%s'", path);
+        goto fail;
+    }
+    js.begin = js.p = (const char *)file + 8;
+    js.end = js.begin + hlen;
+    js.path = path;
+    if (!dcgan__json_expect(&js, '{')) goto bad;
+    dcgan__json_space(&js);
+    if (js.p < js.end && *js.p == '}') {
+        js.p++;
+    } else {
+        for (;;) {
+            char name[128];
+            if (!dcgan__json_string(&js, name, sizeof name) || !dcgan__json_expect(&js, ':')) goto bad;
+            if (strcmp(name, "__metadata__") == 0) {
+                if (!dcgan__json_metadata(&js, &tmp, DCGAN__ST_MAX_META)) goto bad;
+            } else {
+                if (tmp.n_tensors >= cap) {
+                    dcgan__json_error(&js, "more tensors than the header can hold");
+                    goto bad;
+                }
+                dcgan_st_tensor *t = &tmp.tensors[tmp.n_tensors];
+                for (int k = 0; k < tmp.n_tensors; k++) {
+                    if (strcmp(tmp.tensors[k].name, name) == 0) {
+                        dcgan__json_error(&js, "duplicate tensor name");
+                        goto bad;
+                    }
+                }
+                snprintf(t->name, sizeof t->name, "%s", name);
+                if (!dcgan__json_tensor(&js, t)) goto bad;
+                tmp.n_tensors++;
+            }
+            dcgan__json_space(&js);
+            if (js.p < js.end && *js.p == ',') { js.p++; continue; }
+            if (!dcgan__json_expect(&js, '}')) goto bad;
+            break;
+        }
+    }
+    dcgan__json_space(&js);
+    if (js.p != js.end) {
+        dcgan__json_error(&js, "trailing bytes after the JSON object");
+        goto bad;
+    }
+    // Each tensor: a known dtype, a byte range that matches its shape and lies
+    // inside the data; together the ranges tile the data without gaps.
+    tmp.data_size = (uint64_t)(size - 8 - hlen);
+    for (int i = 0; i < tmp.n_tensors; i++) {
+        dcgan_st_tensor *t = &tmp.tensors[i];
+        size_t esize = dcgan__dtype_size(t->dtype);
+        uint64_t bytes = esize;
+        if (!esize) {
+            status = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor '%s' has unknown dtype '%s'", path,
+                                 t->name, t->dtype);
+            goto fail;
+        }
+        for (int k = 0; k < t->ndim; k++) {
+            uint64_t d = (uint64_t)t->shape[k];
+            if (d != 0 && bytes > ((uint64_t)1 << 62) / d) {
+                status = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor '%s' shape is too large", path, t->name);
+                goto fail;
+            }
+            bytes *= d;
+        }
+        if (t->end < t->begin || t->end - t->begin != bytes || t->end > tmp.data_size) {
+            status = DCGAN__FAIL(DCGAN_ERR_FORMAT,
+                                 "'%s': tensor '%s' has offsets [%llu, %llu] but needs %llu bytes "
+                                 "inside %llu bytes of data", path, t->name,
+                                 (unsigned long long)t->begin, (unsigned long long)t->end,
+                                 (unsigned long long)bytes, (unsigned long long)tmp.data_size);
+            goto fail;
+        }
+    }
+    order = (const dcgan_st_tensor **)dcgan__alloc((size_t)tmp.n_tensors + 1, sizeof(*order));
+    if (!order) {
+        status = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to check '%s'", path);
+        goto fail;
+    }
+    for (int i = 0; i < tmp.n_tensors; i++) order[i] = &tmp.tensors[i];
+    qsort(order, (size_t)tmp.n_tensors, sizeof(*order), dcgan__cmp_tensor_begin);
+    {
+        uint64_t next = 0;
+        for (int i = 0; i < tmp.n_tensors; i++) {
+            if (order[i]->begin != next) {
+                status = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor '%s' starts at byte %llu, "
+                                     "expected %llu (a gap or an overlap)", path, order[i]->name,
+                                     (unsigned long long)order[i]->begin, (unsigned long long)next);
+                goto fail;
+            }
+            next = order[i]->end;
+        }
+        if (next != tmp.data_size) {
+            status = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensors cover %llu of %llu data bytes", path,
+                                 (unsigned long long)next, (unsigned long long)tmp.data_size);
+            goto fail;
+        }
+    }
+    DCGAN_FREE(order);
+    // Keep only the data part of the file.
+    tmp.data = (unsigned char *)dcgan__alloc((size_t)tmp.data_size + 1, 1);
+    if (!tmp.data) {
+        status = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the data of '%s'", path);
+        goto fail_free;
+    }
+    memcpy(tmp.data, file + 8 + hlen, (size_t)tmp.data_size);
+    DCGAN_FREE(file);
+    *st = tmp;
+    return DCGAN_OK;
+bad:
+    status = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, js.problem[0] ? js.problem : "bad header");
+fail:
+    dcgan_free((void *)order);
+fail_free:
+    DCGAN_FREE(file);
+    dcgan_safetensors_free(&tmp);
+    return status;
+}
+
+DCGAN_API const dcgan_st_tensor *dcgan_safetensors_find(const dcgan_safetensors *st,
+                                                        const char *name) {
+    for (int i = 0; i < st->n_tensors; i++)
+        if (strcmp(st->tensors[i].name, name) == 0) return &st->tensors[i];
+    return NULL;
+}
+
+DCGAN_API const char *dcgan_safetensors_meta(const dcgan_safetensors *st, const char *key) {
+    for (int i = 0; i < st->n_meta; i++)
+        if (strcmp(st->meta_keys[i], key) == 0) return st->meta_values[i];
+    return NULL;
+}
+
+// Writes s as a JSON string (with quotes) into the growing buffer.
+static int dcgan__json_put_string(FILE *f, const char *s) {
+    if (fputc('"', f) == EOF) return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            if (fputc('\\', f) == EOF || fputc(c, f) == EOF) return 0;
+        } else if (c < 0x20) {
+            if (fprintf(f, "\\u%04x", c) < 0) return 0;
+        } else if (fputc(c, f) == EOF) {
+            return 0;
+        }
+    }
+    return fputc('"', f) != EOF;
+}
+
+// Writes the header JSON to f; returns its length in bytes, or -1 on error.
+static long dcgan__st_header(FILE *f, const dcgan_st_write_tensor *tensors, int n_tensors,
+                             const char *const *meta_keys, const char *const *meta_values,
+                             int n_meta) {
+    uint64_t offset = 0;
+    long start = ftell(f);
+    if (fputc('{', f) == EOF) return -1;
+    if (n_meta > 0) {
+        if (!dcgan__json_put_string(f, "__metadata__") || fputs(":{", f) == EOF) return -1;
+        for (int i = 0; i < n_meta; i++) {
+            if (i && fputc(',', f) == EOF) return -1;
+            if (!dcgan__json_put_string(f, meta_keys[i]) || fputc(':', f) == EOF ||
+                !dcgan__json_put_string(f, meta_values[i]))
+                return -1;
+        }
+        if (fputc('}', f) == EOF) return -1;
+    }
+    for (int i = 0; i < n_tensors; i++) {
+        const dcgan_st_write_tensor *t = &tensors[i];
+        uint64_t count = 1;
+        if ((i || n_meta > 0) && fputc(',', f) == EOF) return -1;
+        if (!dcgan__json_put_string(f, t->name) || fputs(":{\"dtype\":\"F32\",\"shape\":[", f) == EOF)
+            return -1;
+        for (int k = 0; k < t->ndim; k++) {
+            if (fprintf(f, k ? ",%lld" : "%lld", (long long)t->shape[k]) < 0) return -1;
+            count *= (uint64_t)t->shape[k];
+        }
+        if (fprintf(f, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)offset,
+                    (unsigned long long)(offset + 4 * count)) < 0)
+            return -1;
+        offset += 4 * count;
+    }
+    if (fputc('}', f) == EOF) return -1;
+    return ftell(f) - start;
+}
+
+// Writes n floats as little-endian bytes.
+static int dcgan__write_f32(FILE *f, const float *data, size_t n) {
+    unsigned char buf[4096];
+    const uint16_t probe = 1;
+    if (*(const unsigned char *)&probe == 1) return fwrite(data, sizeof(float), n, f) == n;
+    for (size_t i = 0; i < n; i += sizeof buf / 4) {
+        size_t m = n - i < sizeof buf / 4 ? n - i : sizeof buf / 4;
+        for (size_t k = 0; k < m; k++) {
+            uint32_t u;
+            memcpy(&u, &data[i + k], 4);
+            for (int b = 0; b < 4; b++) buf[4 * k + (size_t)b] = (unsigned char)(u >> (8 * b));
+        }
+        if (fwrite(buf, 4, m, f) != m) return 0;
+    }
+    return 1;
+}
+
+DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
+                                               const dcgan_st_write_tensor *tensors,
+                                               int n_tensors, const char *const *meta_keys,
+                                               const char *const *meta_values, int n_meta) {
+    char tmp_path[4096];
+    FILE *f;
+    unsigned char len_bytes[8];
+    int ok;
+    if (snprintf(tmp_path, sizeof tmp_path, "%s.tmp", path) >= (int)sizeof tmp_path)
+        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
+    f = fopen(tmp_path, "wb");
+    if (!f) return DCGAN__FAIL(DCGAN_ERR_IO, "cannot create '%s'", tmp_path);
+    // First pass: the header after an 8-byte placeholder, to learn its length.
+    ok = fwrite("\0\0\0\0\0\0\0\0", 1, 8, f) == 8;
+    long hlen = ok ? dcgan__st_header(f, tensors, n_tensors, meta_keys, meta_values, n_meta) : -1;
+    ok = hlen >= 0;
+    // pad with spaces so the data starts at a multiple of 8 bytes
+    while (ok && (8 + hlen) % 8 != 0) {
+        ok = fputc(' ', f) != EOF;
+        hlen++;
+    }
+    for (int i = 0; ok && i < n_tensors; i++) {
+        size_t count = 1;
+        for (int k = 0; k < tensors[i].ndim; k++) count *= (size_t)tensors[i].shape[k];
+        ok = dcgan__write_f32(f, tensors[i].data, count);
+    }
+    for (int b = 0; b < 8; b++) len_bytes[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
+    ok = ok && fseek(f, 0, SEEK_SET) == 0 && fwrite(len_bytes, 1, 8, f) == 8;
+    ok = ok && fflush(f) == 0;
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) {
+        remove(tmp_path);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "writing '%s' failed (disk full or not writable?); "
+                           "'%s' was left as it was", tmp_path, path);
+    }
+    if (rename(tmp_path, path) != 0) {
+        remove(tmp_path);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp_path, path);
+    }
+    return DCGAN_OK;
+}
+
+// GAN checkpoints. Metadata holds every number as text: floats with %.17g so
+// that they read back bit for bit.
+
+#define DCGAN__CKPT_FORMAT "dcgan.h checkpoint"
+#define DCGAN__CKPT_VERSION 1
+#define DCGAN__CKPT_MAX_META 40
+
+typedef struct {
+    int n;
+    const char *keys[DCGAN__CKPT_MAX_META];
+    const char *values[DCGAN__CKPT_MAX_META];
+    char store[DCGAN__CKPT_MAX_META][64];
+} dcgan__meta_list;
+
+static void dcgan__meta_add(dcgan__meta_list *ml, const char *key, const char *fmt, ...) {
+    va_list ap;
+    DCGAN_ASSERT(ml->n < DCGAN__CKPT_MAX_META);
+    if (ml->n >= DCGAN__CKPT_MAX_META) return;
+    va_start(ap, fmt);
+    vsnprintf(ml->store[ml->n], sizeof ml->store[0], fmt, ap);
+    va_end(ap);
+    ml->keys[ml->n] = key;
+    ml->values[ml->n] = ml->store[ml->n];
+    ml->n++;
+}
+
+// The named tensors of one model plus its two Adam moment buffers.
+static int dcgan__model_write_list(const dcgan_model *m, const char *tag,
+                                   dcgan_st_write_tensor *out, char (*names)[80]) {
+    int n = 0;
+    for (int i = 0; i < dcgan_model_tensor_count(m); i++) {
+        dcgan_param_info info;
+        dcgan_model_tensor_info(m, i, &info);
+        snprintf(names[n], 80, "%s", info.name);
+        out[n].name = names[n];
+        out[n].data = info.data;
+        out[n].ndim = info.ndim;
+        for (int k = 0; k < info.ndim; k++) out[n].shape[k] = info.shape[k];
+        n++;
+    }
+    snprintf(names[n], 80, "%s.adam.exp_avg", tag);
+    out[n].name = names[n];
+    out[n].data = m->adam_m;
+    out[n].ndim = 1;
+    out[n].shape[0] = (int64_t)m->n_params;
+    n++;
+    snprintf(names[n], 80, "%s.adam.exp_avg_sq", tag);
+    out[n].name = names[n];
+    out[n].data = m->adam_v;
+    out[n].ndim = 1;
+    out[n].shape[0] = (int64_t)m->n_params;
+    n++;
+    return n;
+}
+
+DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
+                                      const char *const *extra_keys,
+                                      const char *const *extra_values, int n_extra) {
+    const dcgan_gan_config *c = &gan->cfg;
+    dcgan__meta_list ml;
+    int nt = dcgan_model_tensor_count(&gan->g) + dcgan_model_tensor_count(&gan->d) + 4;
+    dcgan_st_write_tensor *list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt, sizeof(*list));
+    char(*names)[80] = (char(*)[80])dcgan__calloc((size_t)nt, 80);
+    const char *keys[DCGAN__CKPT_MAX_META + 16], *values[DCGAN__CKPT_MAX_META + 16];
+    uint64_t spare_bits;
+    dcgan_status st;
+    if (!list || !names) {
+        dcgan_free(list);
+        dcgan_free(names);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list %d tensors", nt);
+    }
+    if (n_extra > 16) n_extra = 16;
+    memset(&ml, 0, sizeof ml);
+    memcpy(&spare_bits, &gan->rng.spare, sizeof spare_bits);
+    dcgan__meta_add(&ml, "format", "%s", DCGAN__CKPT_FORMAT);
+    dcgan__meta_add(&ml, "version", "%d", DCGAN__CKPT_VERSION);
+    dcgan__meta_add(&ml, "arch", "%s", dcgan_arch_name(c->arch));
+    dcgan__meta_add(&ml, "size", "%d", c->size);
+    dcgan__meta_add(&ml, "channels", "%d", c->channels);
+    dcgan__meta_add(&ml, "width", "%.9g", (double)c->width);
+    dcgan__meta_add(&ml, "latent", "%d", c->latent);
+    dcgan__meta_add(&ml, "batch", "%d", c->batch);
+    dcgan__meta_add(&ml, "lr_d", "%.17g", c->lr_d);
+    dcgan__meta_add(&ml, "lr_g", "%.17g", c->lr_g);
+    dcgan__meta_add(&ml, "beta1", "%.17g", c->beta1);
+    dcgan__meta_add(&ml, "beta2", "%.17g", c->beta2);
+    dcgan__meta_add(&ml, "adam_mode", "%s", c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch");
+    dcgan__meta_add(&ml, "real_label", "%.9g", (double)c->real_label);
+    dcgan__meta_add(&ml, "fake_label", "%.9g", (double)c->fake_label);
+    dcgan__meta_add(&ml, "seed", "%llu", (unsigned long long)c->seed);
+    dcgan__meta_add(&ml, "iteration", "%lld", (long long)gan->iteration);
+    dcgan__meta_add(&ml, "G.adam.step", "%lld", (long long)gan->opt_g.step);
+    dcgan__meta_add(&ml, "D.adam.step", "%lld", (long long)gan->opt_d.step);
+    dcgan__meta_add(&ml, "G.adam.lr", "%.17g", gan->opt_g.lr);
+    dcgan__meta_add(&ml, "D.adam.lr", "%.17g", gan->opt_d.lr);
+    dcgan__meta_add(&ml, "rng.state", "%llu", (unsigned long long)gan->rng.state);
+    dcgan__meta_add(&ml, "rng.inc", "%llu", (unsigned long long)gan->rng.inc);
+    dcgan__meta_add(&ml, "rng.has_spare", "%d", gan->rng.has_spare);
+    dcgan__meta_add(&ml, "rng.spare_bits", "%llu", (unsigned long long)spare_bits);
+    for (int i = 0; i < ml.n; i++) {
+        keys[i] = ml.keys[i];
+        values[i] = ml.values[i];
+    }
+    for (int i = 0; i < n_extra; i++) {
+        keys[ml.n + i] = extra_keys[i];
+        values[ml.n + i] = extra_values[i];
+    }
+    int n = dcgan__model_write_list(&gan->g, "G", list, names);
+    n += dcgan__model_write_list(&gan->d, "D", list + n, names + n);
+    st = dcgan_safetensors_write(path, list, n, keys, values, ml.n + n_extra);
+    dcgan_free(list);
+    dcgan_free(names);
+    return st;
+}
+
+// Parses a decimal metadata value; 0 if missing or malformed.
+static int dcgan__meta_u64(const dcgan_safetensors *st, const char *key, uint64_t *out) {
+    const char *v = dcgan_safetensors_meta(st, key);
+    char *end;
+    if (!v || !*v || *v == '-') return 0;
+    *out = (uint64_t)strtoull(v, &end, 10);
+    return *end == '\0';
+}
+
+static int dcgan__meta_double(const dcgan_safetensors *st, const char *key, double *out) {
+    const char *v = dcgan_safetensors_meta(st, key);
+    char *end;
+    if (!v || !*v) return 0;
+    *out = strtod(v, &end);
+    return *end == '\0' && isfinite(*out);
+}
+
+// Fills cfg from the metadata of an open checkpoint.
+static dcgan_status dcgan__config_from_meta(dcgan_gan_config *cfg, const dcgan_safetensors *st,
+                                            const char *path) {
+    uint64_t version, size, channels, latent, batch, seed;
+    double width, lr_d, lr_g, b1, b2, real_label, fake_label;
+    const char *format = dcgan_safetensors_meta(st, "format");
+    const char *arch = dcgan_safetensors_meta(st, "arch");
+    const char *mode = dcgan_safetensors_meta(st, "adam_mode");
+    if (!format || strcmp(format, DCGAN__CKPT_FORMAT) != 0)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is a safetensors file but not a dcgan.h checkpoint "
+                           "(metadata 'format' is %s)", path, format ? format : "missing");
+    if (!dcgan__meta_u64(st, "version", &version) || version != DCGAN__CKPT_VERSION)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is version %s, this build reads %d", path,
+                           dcgan_safetensors_meta(st, "version") ? dcgan_safetensors_meta(st, "version") : "?",
+                           DCGAN__CKPT_VERSION);
+    dcgan_gan_config_default(cfg);
+    if (!arch || dcgan_arch_parse(arch, &cfg->arch) != DCGAN_OK || !mode ||
+        !dcgan__meta_u64(st, "size", &size) || !dcgan__meta_u64(st, "channels", &channels) ||
+        !dcgan__meta_u64(st, "latent", &latent) || !dcgan__meta_u64(st, "batch", &batch) ||
+        !dcgan__meta_u64(st, "seed", &seed) || !dcgan__meta_double(st, "width", &width) ||
+        !dcgan__meta_double(st, "lr_d", &lr_d) || !dcgan__meta_double(st, "lr_g", &lr_g) ||
+        !dcgan__meta_double(st, "beta1", &b1) || !dcgan__meta_double(st, "beta2", &b2) ||
+        !dcgan__meta_double(st, "real_label", &real_label) ||
+        !dcgan__meta_double(st, "fake_label", &fake_label) || size > 4096 || channels > 4 ||
+        latent > 1000000 || batch > 1000000)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the configuration in the metadata is missing "
+                           "or malformed", path);
+    cfg->size = (int)size;
+    cfg->channels = (int)channels;
+    cfg->latent = (int)latent;
+    cfg->batch = (int)batch;
+    cfg->seed = seed;
+    cfg->width = (float)width;
+    cfg->lr_d = lr_d;
+    cfg->lr_g = lr_g;
+    cfg->beta1 = b1;
+    cfg->beta2 = b2;
+    cfg->adam_mode = strcmp(mode, "keras") == 0 ? DCGAN_ADAM_KERAS : DCGAN_ADAM_PYTORCH;
+    cfg->real_label = (float)real_label;
+    cfg->fake_label = (float)fake_label;
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_gan_config_load(dcgan_gan_config *cfg, const char *path) {
+    dcgan_safetensors st;
+    dcgan_gan_config tmp;
+    dcgan_status s = dcgan_safetensors_read(&st, path);
+    if (s != DCGAN_OK) return s;
+    s = dcgan__config_from_meta(&tmp, &st, path);
+    dcgan_safetensors_free(&st);
+    if (s == DCGAN_OK) *cfg = tmp;
+    return s;
+}
+
+// Checks that the file holds every tensor of the list with dtype F32 and the same shape.
+static dcgan_status dcgan__check_tensors(const dcgan_safetensors *st, const char *path,
+                                         const dcgan_st_write_tensor *list, int n) {
+    for (int i = 0; i < n; i++) {
+        const dcgan_st_tensor *t = dcgan_safetensors_find(st, list[i].name);
+        int same = t && t->ndim == list[i].ndim && strcmp(t->dtype, "F32") == 0;
+        for (int k = 0; same && k < t->ndim; k++) same = t->shape[k] == list[i].shape[k];
+        if (!t)
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' has no tensor '%s'", path, list[i].name);
+        if (!same)
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor '%s' is %s with %d dims [%lld, ...], "
+                               "the model needs F32 [%lld, ...] with %d dims", path, list[i].name,
+                               t->dtype, t->ndim, t->ndim ? (long long)t->shape[0] : 0LL,
+                               (long long)list[i].shape[0], list[i].ndim);
+    }
+    return DCGAN_OK;
+}
+
+// Copies little-endian float bytes into dst.
+static void dcgan__read_f32(float *dst, const unsigned char *src, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
+                     (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
+        memcpy(&dst[i], &u, 4);
+    }
+}
+
+DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
+    dcgan_safetensors st;
+    dcgan_gan_config cfg;
+    dcgan_status s;
+    uint64_t iteration, g_step, d_step, rng_state, rng_inc, has_spare, spare_bits;
+    double g_lr, d_lr;
+    int nt = dcgan_model_tensor_count(&gan->g) + dcgan_model_tensor_count(&gan->d) + 4;
+    dcgan_st_write_tensor *list = NULL;
+    char(*names)[80] = NULL;
+    if ((s = dcgan_safetensors_read(&st, path)) != DCGAN_OK) return s;
+    if ((s = dcgan__config_from_meta(&cfg, &st, path)) != DCGAN_OK) goto done;
+    if (cfg.arch != gan->cfg.arch || cfg.size != gan->cfg.size || cfg.channels != gan->cfg.channels ||
+        cfg.width != gan->cfg.width || cfg.latent != gan->cfg.latent) {
+        s = DCGAN__FAIL(DCGAN_ERR_SHAPE, "'%s' holds a %s model %dx%dx%d width %g Z %d; this one is "
+                        "%s %dx%dx%d width %g Z %d", path, dcgan_arch_name(cfg.arch), cfg.channels,
+                        cfg.size, cfg.size, (double)cfg.width, cfg.latent,
+                        dcgan_arch_name(gan->cfg.arch), gan->cfg.channels, gan->cfg.size,
+                        gan->cfg.size, (double)gan->cfg.width, gan->cfg.latent);
+        goto done;
+    }
+    if (!dcgan__meta_u64(&st, "iteration", &iteration) || !dcgan__meta_u64(&st, "G.adam.step", &g_step) ||
+        !dcgan__meta_u64(&st, "D.adam.step", &d_step) || !dcgan__meta_u64(&st, "rng.state", &rng_state) ||
+        !dcgan__meta_u64(&st, "rng.inc", &rng_inc) || !dcgan__meta_u64(&st, "rng.has_spare", &has_spare) ||
+        !dcgan__meta_u64(&st, "rng.spare_bits", &spare_bits) ||
+        !dcgan__meta_double(&st, "G.adam.lr", &g_lr) || !dcgan__meta_double(&st, "D.adam.lr", &d_lr)) {
+        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': training state in the metadata is missing or malformed", path);
+        goto done;
+    }
+    list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt, sizeof(*list));
+    names = (char(*)[80])dcgan__calloc((size_t)nt, 80);
+    if (!list || !names) {
+        s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list %d tensors", nt);
+        goto done;
+    }
+    {
+        int n = dcgan__model_write_list(&gan->g, "G", list, names);
+        n += dcgan__model_write_list(&gan->d, "D", list + n, names + n);
+        if ((s = dcgan__check_tensors(&st, path, list, n)) != DCGAN_OK) goto done;
+        // Every check passed: only now does the gan change.
+        for (int i = 0; i < n; i++) {
+            const dcgan_st_tensor *t = dcgan_safetensors_find(&st, list[i].name);
+            dcgan__read_f32((float *)list[i].data, st.data + t->begin, (size_t)(t->end - t->begin) / 4);
+        }
+    }
+    gan->iteration = (int64_t)iteration;
+    gan->opt_g.step = (int64_t)g_step;
+    gan->opt_d.step = (int64_t)d_step;
+    gan->opt_g.lr = g_lr;
+    gan->opt_d.lr = d_lr;
+    gan->rng.state = rng_state;
+    gan->rng.inc = rng_inc;
+    gan->rng.has_spare = (int)has_spare;
+    memcpy(&gan->rng.spare, &spare_bits, sizeof spare_bits);
+    s = DCGAN_OK;
+done:
+    dcgan_free(list);
+    dcgan_free(names);
+    dcgan_safetensors_free(&st);
+    return s;
+}
+
+// -----------------------------------------------------------------------------
+// 12. Pictures: phantom chest X-rays, sample grids and line plots
+
+// smoothstep from 1 (d <= -w) to 0 (d >= w): a soft inside/outside edge.
+static float dcgan__soft(float d, float w) {
+    float t = 0.5f - d / (2.0f * w);
+    if (t <= 0.0f) return 0.0f;
+    if (t >= 1.0f) return 1.0f;
+    return t * t * (3.0f - 2.0f * t);
+}
+
+// Signed distance-like value of an axis-aligned ellipse: < 0 inside.
+static float dcgan__ellipse(float x, float y, float cx, float cy, float ax, float ay) {
+    float dx = (x - cx) / ax, dy = (y - cy) / ay;
+    return (sqrtf(dx * dx + dy * dy) - 1.0f) * (ax < ay ? ax : ay);
+}
+
+static float dcgan__uniform_in(dcgan_rng *rng, float lo, float hi) {
+    return lo + (hi - lo) * dcgan_rng_uniform(rng);
+}
+
+// Anatomy of one phantom, drawn from rng. Coordinates: x to the image right
+// (the patient's left), y downwards, both in [-1, 1].
+typedef struct {
+    float tilt, shift_x, shift_y, scale;    // pose
+    float body_w, lung_w, lung_h, lung_y;   // sizes
+    float heart_x, heart_y, heart_w, heart_h;
+    float dome_right, dome_left;            // diaphragm heights (image left, right)
+    float rib_start, rib_gap;
+    float gain, offset, gamma;              // exposure
+    int n_blobs;
+    float blob_x[6], blob_y[6], blob_r[6], blob_a[6];
+    float phase[4];                         // of the opacity texture
+} dcgan__phantom;
+
+static void dcgan__phantom_draw_params(dcgan__phantom *p, int pneumonia, dcgan_rng *rng) {
+    p->tilt = dcgan__uniform_in(rng, -0.05f, 0.05f);
+    p->shift_x = dcgan__uniform_in(rng, -0.04f, 0.04f);
+    p->shift_y = dcgan__uniform_in(rng, -0.04f, 0.04f);
+    p->scale = dcgan__uniform_in(rng, 0.93f, 1.05f);
+    p->body_w = dcgan__uniform_in(rng, 0.82f, 0.95f);
+    p->lung_w = dcgan__uniform_in(rng, 0.9f, 1.08f);
+    p->lung_h = dcgan__uniform_in(rng, 0.9f, 1.08f);
+    p->lung_y = dcgan__uniform_in(rng, -0.14f, -0.06f);
+    p->heart_x = dcgan__uniform_in(rng, 0.08f, 0.15f);
+    p->heart_y = dcgan__uniform_in(rng, 0.22f, 0.3f);
+    p->heart_w = dcgan__uniform_in(rng, 0.28f, 0.36f);
+    p->heart_h = dcgan__uniform_in(rng, 0.2f, 0.26f);
+    p->dome_right = dcgan__uniform_in(rng, 0.36f, 0.46f);
+    p->dome_left = p->dome_right + dcgan__uniform_in(rng, 0.02f, 0.08f);
+    p->rib_start = dcgan__uniform_in(rng, -0.76f, -0.68f);
+    p->rib_gap = dcgan__uniform_in(rng, 0.12f, 0.14f);
+    p->gain = dcgan__uniform_in(rng, 0.88f, 1.08f);
+    p->offset = dcgan__uniform_in(rng, -0.03f, 0.03f);
+    p->gamma = dcgan__uniform_in(rng, 0.85f, 1.15f);
+    p->n_blobs = 0;
+    for (int k = 0; k < 4; k++) p->phase[k] = dcgan__uniform_in(rng, 0.0f, 6.2831853f);
+    if (pneumonia) {
+        p->n_blobs = 2 + (int)(dcgan_rng_u32(rng) % 4u);
+        for (int b = 0; b < p->n_blobs; b++) {
+            float side = dcgan_rng_uniform(rng) < 0.5f ? -1.0f : 1.0f;
+            p->blob_x[b] = side * dcgan__uniform_in(rng, 0.22f, 0.5f);
+            p->blob_y[b] = dcgan__uniform_in(rng, -0.3f, 0.35f);
+            p->blob_r[b] = dcgan__uniform_in(rng, 0.07f, 0.18f);
+            p->blob_a[b] = dcgan__uniform_in(rng, 0.18f, 0.35f);
+        }
+    }
+}
+
+// Attenuation (0 = air, about 1 = dense bone) at anatomy point (x, y).
+static float dcgan__phantom_value(const dcgan__phantom *p, float x, float y) {
+    const float ax = fabsf(x);
+    const float edge = 0.015f;
+    // torso: a superellipse, narrower towards the shoulders, and the neck
+    float bx = x / p->body_w, by = (y - 0.15f) / 1.12f;
+    float body_d = powf(powf(fabsf(bx), 2.6f) + powf(fabsf(by), 2.6f), 1.0f / 2.6f) - 1.0f;
+    float body = dcgan__soft(body_d * 0.8f, edge);
+    float neck = dcgan__soft(ax - 0.2f, edge) * dcgan__soft(y + 0.75f, 0.05f) * (y < -0.6f);
+    if (neck > body) body = neck;
+    float v = 0.04f + 0.46f * body;
+    // lungs: two ellipses cut off below by the diaphragm domes and medially by
+    // the mediastinum, which widens towards the heart
+    float lung = 0.0f;
+    for (int s = -1; s <= 1; s += 2) {
+        float cx = (float)s * 0.38f * p->lung_w, cy = p->lung_y;
+        float l = dcgan__soft(dcgan__ellipse(x, y, cx, cy, 0.29f * p->lung_w, 0.6f * p->lung_h), edge);
+        float dome_top = s < 0 ? p->dome_right : p->dome_left;
+        float dx = (x - cx) / 0.32f;
+        float dome = dome_top + 0.35f * dx * dx;
+        l *= dcgan__soft(y - dome, edge);
+        if (l > lung) lung = l;
+    }
+    float mediastinum = 0.09f + 0.06f * (y + 1.0f) * 0.5f;
+    lung *= 1.0f - dcgan__soft(ax - mediastinum, edge);
+    float heart = dcgan__soft(dcgan__ellipse(x, y, p->heart_x, p->heart_y, p->heart_w, p->heart_h), edge);
+    lung *= 1.0f - 0.9f * heart;
+    // air in the lungs: darker towards the bases, where the chest is thickest in air
+    float lung_dark = 0.28f + 0.07f * (y + 0.6f);
+    v -= lung * lung_dark;
+    // spine: a bright column with vertebral end plates every ~0.13
+    float spine = dcgan__soft(ax - 0.06f, 0.01f) * body;
+    float plates = 0.5f + 0.5f * cosf(6.2831853f * (y / 0.13f));
+    v += spine * (0.1f + 0.04f * plates * plates * plates * plates);
+    // ribs: ten curved bands a side, from the spine out to the chest wall
+    float ribs = 0.0f;
+    if (ax > 0.07f) {
+        float xr = ax - 0.07f;
+        for (int i = 0; i < 10; i++) {
+            float yc = p->rib_start + (float)i * p->rib_gap - 0.12f * xr + 0.55f * xr * xr;
+            float r = dcgan__soft(fabsf(y - yc) - 0.024f, 0.008f);
+            if (r > ribs) ribs = r;
+        }
+        ribs *= dcgan__soft(body_d * 0.8f + 0.06f, 0.02f);
+    }
+    v += 0.1f * ribs * (0.35f + 0.65f * lung);
+    // clavicles: from the sternal notch out and slightly up
+    for (int s = -1; s <= 1; s += 2) {
+        float t = ((float)s * x - 0.08f) / 0.5f;
+        if (t < 0.0f || t > 1.0f) continue;
+        float yc = -0.7f - 0.09f * t + 0.04f * sinf(3.14159f * t);
+        v += 0.17f * dcgan__soft(fabsf(y - yc) - 0.03f * (1.0f - 0.3f * t), 0.01f);
+    }
+    // pneumonia: patchy consolidation inside the lungs, mottled by a few waves
+    float texture = 0.25f * (sinf(31.0f * x + p->phase[0]) * sinf(27.0f * y + p->phase[1]) +
+                             sinf(17.0f * (x + y) + p->phase[2]) + sinf(23.0f * (x - y) + p->phase[3])) + 0.5f;
+    for (int b = 0; b < p->n_blobs; b++) {
+        float dx = (x - p->blob_x[b]) / p->blob_r[b], dy = (y - p->blob_y[b]) / p->blob_r[b];
+        float g = expf(-0.5f * (dx * dx + dy * dy) * 2.0f);
+        v += lung * p->blob_a[b] * g * (0.6f + 0.8f * texture);
+    }
+    return v;
+}
+
+DCGAN_API void dcgan_phantom_render(unsigned char *out, int size, int pneumonia, dcgan_rng *rng) {
+    dcgan__phantom p;
+    dcgan__phantom_draw_params(&p, pneumonia, rng);
+    const float c = cosf(p.tilt), s = sinf(p.tilt);
+    for (int i = 0; i < size; i++) {
+        for (int j = 0; j < size; j++) {
+            // image point -> anatomy point (undo shift, scale and tilt)
+            float u = ((float)j + 0.5f) / (float)size * 2.0f - 1.0f - p.shift_x;
+            float w = ((float)i + 0.5f) / (float)size * 2.0f - 1.0f - p.shift_y;
+            float x = (c * u + s * w) / p.scale, y = (-s * u + c * w) / p.scale;
+            float v = dcgan__phantom_value(&p, x, y);
+            v = v > 0.0f ? powf(v, p.gamma) : 0.0f;
+            v = p.gain * v + p.offset + 0.012f * dcgan_rng_normal(rng);
+            float px = v * 255.0f + 0.5f;
+            out[(size_t)i * size + j] = (unsigned char)(px < 0.0f ? 0.0f : px > 255.0f ? 255.0f : px);
+        }
+    }
+}
+
+DCGAN_API void dcgan_image_to_u8(unsigned char *out, const float *image, int C, int H, int W) {
+    for (int c = 0; c < C; c++)
+        for (int p = 0; p < H * W; p++) {
+            float v = (image[(size_t)c * H * W + p] + 1.0f) * 127.5f + 0.5f;
+            out[(size_t)p * C + c] = (unsigned char)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
+        }
+}
+
+DCGAN_API dcgan_status dcgan_grid_make(unsigned char **out, int *out_w, int *out_h,
+                                       const float *images, int n, int C, int H, int W,
+                                       int cols, int pad) {
+    if (n <= 0 || cols <= 0 || pad < 0 || (C != 1 && C != 3) || H <= 0 || W <= 0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "bad grid: %d images of %dx%dx%d in %d columns", n, C, H,
+                           W, cols);
+    if (cols > n) cols = n;
+    const int rows = (n + cols - 1) / cols;
+    const int gw = cols * (W + pad) + pad, gh = rows * (H + pad) + pad;
+    unsigned char *grid = (unsigned char *)dcgan__alloc((size_t)gw * gh * C, 1);
+    unsigned char *tile = (unsigned char *)dcgan__alloc((size_t)W * H * C, 1);
+    if (!grid || !tile) {
+        dcgan_free(grid);
+        dcgan_free(tile);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for a %dx%d grid", gw, gh);
+    }
+    memset(grid, 128, (size_t)gw * gh * C);
+    for (int k = 0; k < n; k++) {
+        int r = k / cols, q = k % cols;
+        dcgan_image_to_u8(tile, images + (size_t)k * C * H * W, C, H, W);
+        for (int y = 0; y < H; y++)
+            memcpy(grid + (((size_t)(pad + r * (H + pad) + y) * gw) + pad + q * (W + pad)) * C,
+                   tile + (size_t)y * W * C, (size_t)W * C);
+    }
+    DCGAN_FREE(tile);
+    *out = grid;
+    *out_w = gw;
+    *out_h = gh;
+    return DCGAN_OK;
+}
+
+// The plot font: 5x7 pixel glyphs, drawn here row by row ('#' = ink).
+// Lower-case letters are drawn with the capitals.
+static const struct { char ch; const char *rows; } dcgan__font[] = {
+    {'0', ".###.#...##..###.#.###..##...#.###."}, {'1', "..#...##....#....#....#....#...###."},
+    {'2', ".###.#...#....#...#...#...#....#####"}, {'3', "####.....#....#.###.....#....#####."},
+    {'4', "...#...##..#.#.#..#.#####...#....#."}, {'5', "######....####.....#....##...#.###."},
+    {'6', "..##..#...#....####.#...##...#.###."}, {'7', "#####....#...#...#...#....#....#..."},
+    {'8', ".###.#...##...#.###.#...##...#.###."}, {'9', ".###.#...##...#.####....#...#..##.."},
+    {'A', ".###.#...##...########...##...##...#"}, {'B', "####.#...##...#####.#...##...#####."},
+    {'C', ".###.#...##....#....#....#...#.###."}, {'D', "###..#..#.#...##...##...##..#.###.."},
+    {'E', "######....#....####.#....#....#####"}, {'F', "######....#....####.#....#....#...."},
+    {'G', ".###.#...##....#.####...##...#.####"}, {'H', "#...##...##...#######...##...##...#"},
+    {'I', ".###...#....#....#....#....#...###."}, {'J', "..###...#....#....#....##..#..##..."},
+    {'K', "#...##..#.#.#..##...#.#..#..#.#...#"}, {'L', "#....#....#....#....#....#....#####"},
+    {'M', "#...###.###.#.##.#.##...##...##...#"}, {'N', "#...##...###..##.#.##..###...##...#"},
+    {'O', ".###.#...##...##...##...##...#.###."}, {'P', "####.#...##...#####.#....#....#...."},
+    {'Q', ".###.#...##...##...##.#.##..#..##.#"}, {'R', "####.#...##...#####.#.#..#..#.#...#"},
+    {'S', ".#####....#.....###.....#....#####."}, {'T', "#####..#....#....#....#....#....#.."},
+    {'U', "#...##...##...##...##...##...#.###."}, {'V', "#...##...##...##...##...#.#.#...#.."},
+    {'W', "#...##...##...##.#.##.#.##.#.#.#.#."}, {'X', "#...##...#.#.#...#...#.#.#...##...#"},
+    {'Y', "#...##...#.#.#...#....#....#....#.."}, {'Z', "#####....#...#...#...#...#....#####"},
+    {'.', "..............................##..."}, {'-', "...............###................."},
+    {',', ".........................##...#..#."}, {':', ".....##...##........##...##........"},
+    {'_', "..............................#####"}, {'(', "...#...#...#....#....#.....#.....#."},
+    {')', ".#.....#.....#....#....#...#...#..."}, {'/', "....#....#...#...#...#...#....#...."},
+    {'%', "##...##..#...#...#...#...#..##...##"}, {'+', ".......#....#..#####..#....#......."},
+    {'=', "..........#####.....#####.........."}, {'|', "..#....#....#....#....#....#....#.."},
+};
+
+static const char *dcgan__glyph(char ch) {
+    if (ch >= 'a' && ch <= 'z') ch = (char)(ch - 'a' + 'A');
+    for (size_t i = 0; i < sizeof dcgan__font / sizeof dcgan__font[0]; i++)
+        if (dcgan__font[i].ch == ch) return dcgan__font[i].rows;
+    return NULL;  // space and anything unknown: blank
+}
+
+static void dcgan__put_pixel(unsigned char *rgb, int w, int h, int x, int y, const unsigned char *c) {
+    if (x < 0 || y < 0 || x >= w || y >= h) return;
+    memcpy(rgb + ((size_t)y * w + x) * 3, c, 3);
+}
+
+// Text with its top-left corner at (x, y), each font pixel scale x scale.
+static void dcgan__draw_text(unsigned char *rgb, int w, int h, int x, int y, const char *text,
+                             int scale, const unsigned char *color) {
+    for (; *text; text++, x += 6 * scale) {
+        const char *g = dcgan__glyph(*text);
+        if (!g) continue;
+        for (int r = 0; r < 7; r++)
+            for (int q = 0; q < 5; q++)
+                if (g[r * 5 + q] == '#')
+                    for (int a = 0; a < scale; a++)
+                        for (int b = 0; b < scale; b++)
+                            dcgan__put_pixel(rgb, w, h, x + q * scale + b, y + r * scale + a, color);
+    }
+}
+
+// A straight line (Bresenham).
+static void dcgan__draw_line(unsigned char *rgb, int w, int h, int x0, int y0, int x1, int y1,
+                             const unsigned char *c) {
+    int dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+    int err = dx + dy;
+    for (;;) {
+        dcgan__put_pixel(rgb, w, h, x0, y0, c);
+        if (x0 == x1 && y0 == y1) break;
+        int e2 = 2 * err;
+        if (e2 >= dy) { err += dy; x0 += sx; }
+        if (e2 <= dx) { err += dx; y0 += sy; }
+    }
+}
+
+// A "nice" tick step (1, 2 or 5 times a power of ten) giving about 5 ticks.
+static double dcgan__nice_step(double range) {
+    double raw = range / 5.0, p = pow(10.0, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0) * p;
+}
+
+// A tick label without trailing zeros.
+static void dcgan__tick_label(char *buf, size_t cap, double v, double step) {
+    int decimals = step >= 1.0 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    if (decimals > 6) decimals = 6;
+    if (fabs(v) < step * 1e-6) v = 0.0;
+    snprintf(buf, cap, "%.*f", decimals, v);
+}
+
+DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
+                               const char *x_label, const dcgan_plot_series *series,
+                               int n_series, size_t n, float x_scale) {
+    static const unsigned char black[3] = {0, 0, 0}, grey[3] = {225, 225, 225};
+    const int left = 62, right = 16, top = 34, bottom = 40;
+    const int pw = w - left - right, ph = h - top - bottom;
+    double ymin = INFINITY, ymax = -INFINITY;
+    memset(rgb, 255, (size_t)w * h * 3);
+    if (pw < 20 || ph < 20) return;
+    for (int s = 0; s < n_series; s++)
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(series[s].y[i])) {
+                if (series[s].y[i] < ymin) ymin = series[s].y[i];
+                if (series[s].y[i] > ymax) ymax = series[s].y[i];
+            }
+    if (!(ymin <= ymax)) { ymin = 0.0; ymax = 1.0; }
+    if (ymax - ymin < 1e-6) { ymin -= 0.5; ymax += 0.5; }
+    double xmax = n > 1 ? (double)(n - 1) * x_scale : 1.0;
+    double ystep = dcgan__nice_step(ymax - ymin), xstep = dcgan__nice_step(xmax);
+    ymin = floor(ymin / ystep) * ystep;
+    ymax = ceil(ymax / ystep) * ystep;
+    char buf[32];
+    // grid lines and tick labels
+    for (double t = ymin; t <= ymax + ystep * 1e-6; t += ystep) {
+        int y = top + ph - (int)lround((t - ymin) / (ymax - ymin) * ph);
+        dcgan__draw_line(rgb, w, h, left, y, left + pw, y, grey);
+        dcgan__tick_label(buf, sizeof buf, t, ystep);
+        dcgan__draw_text(rgb, w, h, left - 6 - 6 * (int)strlen(buf), y - 3, buf, 1, black);
+    }
+    for (double t = 0.0; t <= xmax + xstep * 1e-6; t += xstep) {
+        int x = left + (int)lround(t / xmax * pw);
+        dcgan__draw_line(rgb, w, h, x, top, x, top + ph, grey);
+        dcgan__draw_line(rgb, w, h, x, top + ph, x, top + ph + 4, black);
+        dcgan__tick_label(buf, sizeof buf, t, xstep);
+        dcgan__draw_text(rgb, w, h, x - 3 * (int)strlen(buf), top + ph + 8, buf, 1, black);
+    }
+    // axes
+    dcgan__draw_line(rgb, w, h, left, top, left, top + ph, black);
+    dcgan__draw_line(rgb, w, h, left, top + ph, left + pw, top + ph, black);
+    // the series, as connected segments
+    for (int s = 0; s < n_series; s++) {
+        int have = 0, px = 0, py = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(series[s].y[i])) { have = 0; continue; }
+            int x = left + (int)lround((double)i * x_scale / xmax * pw);
+            int y = top + ph - (int)lround((series[s].y[i] - ymin) / (ymax - ymin) * ph);
+            if (have) dcgan__draw_line(rgb, w, h, px, py, x, y, series[s].rgb);
+            else dcgan__put_pixel(rgb, w, h, x, y, series[s].rgb);
+            px = x;
+            py = y;
+            have = 1;
+        }
+    }
+    // title, x label and legend (top right, inside the plot)
+    if (title) dcgan__draw_text(rgb, w, h, (w - 12 * (int)strlen(title)) / 2, 8, title, 2, black);
+    if (x_label) dcgan__draw_text(rgb, w, h, left + (pw - 6 * (int)strlen(x_label)) / 2, h - 14, x_label, 1, black);
+    for (int s = 0; s < n_series; s++) {
+        int len = (int)strlen(series[s].label);
+        int x = left + pw - 6 * len - 26, y = top + 6 + 12 * s;
+        for (int a = 0; a < 3; a++)
+            dcgan__draw_line(rgb, w, h, x, y + 2 + a, x + 14, y + 2 + a, series[s].rgb);
+        dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);
+    }
+}
+
+#ifndef DCGAN_NO_IMAGES
+// -----------------------------------------------------------------------------
+// 13. Image folders (stb_image, stb_image_resize, stb_image_write)
+
+DCGAN_API void dcgan_image_options_default(dcgan_image_options *opt) {
+    memset(opt, 0, sizeof *opt);
+    opt->size = 128;
+    opt->channels = 3;
+    opt->resize = DCGAN_RESIZE_AREA;
+    opt->max_pixels = (size_t)64 << 20;
+}
+
+// 1 if name ends in an image extension we read (any case).
+static int dcgan__is_image_name(const char *name) {
+    static const char *const exts[] = {"jpg", "jpeg", "png", "bmp", "pgm", "ppm", "tga"};
+    const char *dot = strrchr(name, '.');
+    if (!dot || name[0] == '.') return 0;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        const char *a = dot + 1, *b = exts[i];
+        while (*a && *b && (*a | 0x20) == *b) { a++; b++; }
+        if (!*a && !*b) return 1;
+    }
+    return 0;
+}
+
+typedef struct {
+    char **items;
+    int count, cap;
+} dcgan__path_list;
+
+static int dcgan__path_push(dcgan__path_list *list, const char *path) {
+    if (list->count == list->cap) {
+        int cap = list->cap ? list->cap * 2 : 64;
+        char **items = (char **)DCGAN_REALLOC(list->items, (size_t)cap * sizeof(char *));
+        if (!items) return 0;
+        list->items = items;
+        list->cap = cap;
+    }
+    size_t len = strlen(path) + 1;
+    char *copy = (char *)dcgan__alloc(len, 1);
+    if (!copy) return 0;
+    memcpy(copy, path, len);
+    list->items[list->count++] = copy;
+    return 1;
+}
+
+DCGAN_API void dcgan_paths_free(char **paths, int count) {
+    for (int i = 0; i < count; i++) dcgan_free(paths[i]);
+    dcgan_free(paths);
+}
+
+// Depth-first scan of dir; depth bounds symlink loops.
+static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int depth) {
+    DIR *d;
+    struct dirent *e;
+    if (depth > 32) return DCGAN__FAIL(DCGAN_ERR_IO, "'%s': folders nested deeper than 32", dir);
+    d = opendir(dir);
+    if (!d) return DCGAN__FAIL(DCGAN_ERR_IO, "cannot open folder '%s'", dir);
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat sb;
+        if (e->d_name[0] == '.') continue;   // ".", "..", hidden files
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+        if (stat(path, &sb) != 0) continue;
+        if (S_ISDIR(sb.st_mode)) {
+            dcgan_status st = dcgan__scan(list, path, depth + 1);
+            if (st != DCGAN_OK) {
+                closedir(d);
+                return st;
+            }
+        } else if (S_ISREG(sb.st_mode) && dcgan__is_image_name(e->d_name)) {
+            if (!dcgan__path_push(list, path)) {
+                closedir(d);
+                return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the file list of '%s'", dir);
+            }
+        }
+    }
+    closedir(d);
+    return DCGAN_OK;
+}
+
+static int dcgan__cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir) {
+    dcgan__path_list list = {NULL, 0, 0};
+    dcgan_status st = dcgan__scan(&list, dir, 0);
+    if (st != DCGAN_OK) {
+        dcgan_paths_free(list.items, list.count);
+        return st;
+    }
+    if (list.count > 1) qsort(list.items, (size_t)list.count, sizeof(char *), dcgan__cmp_str);
+    *paths = list.items;
+    *count = list.count;
+    return DCGAN_OK;
+}
+
+// Nearest-neighbour resize as PIL does it: src = floor((dst + 0.5) * in / out).
+static void dcgan__resize_nearest_u8(unsigned char *out, int ow, int oh, const unsigned char *in,
+                                     int iw, int ih, int C) {
+    for (int y = 0; y < oh; y++) {
+        int sy = (int)(((double)y + 0.5) * ih / oh);
+        if (sy > ih - 1) sy = ih - 1;
+        for (int x = 0; x < ow; x++) {
+            int sx = (int)(((double)x + 0.5) * iw / ow);
+            if (sx > iw - 1) sx = iw - 1;
+            memcpy(out + ((size_t)y * ow + x) * C, in + ((size_t)sy * iw + sx) * C, (size_t)C);
+        }
+    }
+}
+
+// Decodes path to interleaved 8-bit pixels with C = opt->channels, resized to
+// opt->size; *pixels is (size, size, C), owned by the caller.
+static dcgan_status dcgan__decode(unsigned char **pixels, const char *path,
+                                  const dcgan_image_options *opt) {
+    int w, h, comp;
+    const int C = opt->channels, S = opt->size;
+    unsigned char *raw = NULL, *conv = NULL, *sized = NULL;
+    if (!stbi_info(path, &w, &h, &comp))
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+    if (w <= 0 || h <= 0 || (size_t)w * (size_t)h > opt->max_pixels)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d = %.1f Mpixel, above the limit of %.1f "
+                           "Mpixel", path, w, h, (double)w * h / 1048576.0,
+                           (double)opt->max_pixels / 1048576.0);
+    if (stbi_is_16_bit(path)) {
+        // 16-bit PNG: keep the high byte rounded, v * 255 / 65535
+        stbi_us *wide = stbi_load_16(path, &w, &h, &comp, 0);
+        if (!wide) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+        raw = (unsigned char *)dcgan__alloc((size_t)w * h * comp, 1);
+        if (raw)
+            for (size_t i = 0; i < (size_t)w * h * comp; i++)
+                raw[i] = (unsigned char)((wide[i] * 255u + 32767u) / 65535u);
+        stbi_image_free(wide);
+    } else {
+        unsigned char *dec = stbi_load(path, &w, &h, &comp, 0);
+        if (!dec) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+        raw = (unsigned char *)dcgan__alloc((size_t)w * h * comp, 1);
+        if (raw) memcpy(raw, dec, (size_t)w * h * comp);
+        stbi_image_free(dec);
+    }
+    conv = (unsigned char *)dcgan__alloc((size_t)w * h * C, 1);
+    sized = (unsigned char *)dcgan__alloc((size_t)S * S * C, 1);
+    if (!raw || !conv || !sized) {
+        dcgan_free(raw);
+        dcgan_free(conv);
+        dcgan_free(sized);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for '%s' (%dx%d)", path, w, h);
+    }
+    // channel conversion: comp is 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA)
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        const unsigned char *p = raw + i * comp;
+        unsigned char r = p[0], g = comp >= 3 ? p[1] : p[0], b = comp >= 3 ? p[2] : p[0];
+        if (C == 3) {
+            conv[i * 3] = r;
+            conv[i * 3 + 1] = g;
+            conv[i * 3 + 2] = b;
+        } else {
+            // PIL convert('L'): L = R * 299/1000 + G * 587/1000 + B * 114/1000
+            conv[i] = (unsigned char)((r * 299u + g * 587u + b * 114u + 500u) / 1000u);
+        }
+    }
+    DCGAN_FREE(raw);
+    if (opt->resize == DCGAN_RESIZE_NEAREST) {
+        dcgan__resize_nearest_u8(sized, S, S, conv, w, h, C);
+    } else if (!stbir_resize_uint8(conv, w, h, 0, sized, S, S, 0, C)) {
+        DCGAN_FREE(conv);
+        DCGAN_FREE(sized);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "resizing '%s' to %dx%d failed", path, S, S);
+    }
+    DCGAN_FREE(conv);
+    *pixels = sized;
+    return DCGAN_OK;
+}
+
+// Interleaved bytes (S, S, C) to planar floats (C, S, S) in [-1, 1].
+static void dcgan__u8_to_image(float *out, const unsigned char *pixels, int C, int S) {
+    for (int c = 0; c < C; c++)
+        for (size_t p = 0; p < (size_t)S * S; p++)
+            out[(size_t)c * S * S + p] = ((float)pixels[p * C + c] - 127.5f) / 127.5f;
+}
+
+static dcgan_status dcgan__check_options(const char *func, const dcgan_image_options *opt) {
+    if ((opt->channels != 1 && opt->channels != 3) || opt->size <= 0 || opt->size > 8192)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "channels must be 1 or 3 and size in 1..8192, got %d and %d",
+                           opt->channels, opt->size);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
+                                        const dcgan_image_options *opt) {
+    unsigned char *pixels;
+    dcgan_status st = dcgan__check_options(__func__, opt);
+    if (st != DCGAN_OK) return st;
+    if ((st = dcgan__decode(&pixels, path, opt)) != DCGAN_OK) return st;
+    dcgan__u8_to_image(out, pixels, opt->channels, opt->size);
+    DCGAN_FREE(pixels);
+    return DCGAN_OK;
+}
+
+DCGAN_API void dcgan_dataset_free(dcgan_dataset *ds) {
+    dcgan_free(ds->data);
+    dcgan_paths_free(ds->paths, ds->count);
+    memset(ds, 0, sizeof *ds);
+}
+
+DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
+                                          const dcgan_image_options *opt) {
+    char **paths = NULL;
+    int total = 0, used = 0, skipped = 0;
+    const size_t image = (size_t)opt->channels * opt->size * opt->size;
+    dcgan_status st = dcgan__check_options(__func__, opt);
+    memset(ds, 0, sizeof *ds);
+    if (st != DCGAN_OK) return st;
+    if ((st = dcgan_list_images(&paths, &total, dir)) != DCGAN_OK) return st;
+    if (opt->max_images > 0 && total > opt->max_images) {
+        for (int i = opt->max_images; i < total; i++) dcgan_free(paths[i]);
+        total = opt->max_images;
+    }
+    if (total == 0) {
+        dcgan_paths_free(paths, 0);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) "
+                           "under '%s'", dir);
+    }
+    float *data = (float *)dcgan__alloc((size_t)total * image, sizeof(float));
+    if (!data) {
+        dcgan_paths_free(paths, total);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d images of %zu values", total, image);
+    }
+    for (int i = 0; i < total; i++) {
+        unsigned char *pixels;
+        if (dcgan__decode(&pixels, paths[i], opt) != DCGAN_OK) {
+            // the file is skipped; its message goes to the callback, the path is dropped
+            if (opt->on_skip) opt->on_skip(opt->user, paths[i], dcgan_last_error());
+            dcgan_free(paths[i]);
+            paths[i] = NULL;
+            skipped++;
+        } else {
+            dcgan__u8_to_image(data + (size_t)used * image, pixels, opt->channels, opt->size);
+            DCGAN_FREE(pixels);
+            paths[used++] = paths[i];
+            if (used - 1 != i) paths[i] = NULL;
+        }
+        if (opt->on_progress) opt->on_progress(opt->user, i + 1, total);
+    }
+    if (used == 0) {
+        DCGAN_FREE(data);
+        dcgan_paths_free(paths, total);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "none of the %d image files under '%s' could be read",
+                           total, dir);
+    }
+    ds->data = data;
+    ds->count = used;
+    ds->channels = opt->channels;
+    ds->size = opt->size;
+    ds->skipped = skipped;
+    ds->paths = paths;
+    return DCGAN_OK;
+}
+
+// Dataset cache. All integers little-endian.
+#define DCGAN__CACHE_MAGIC 0x43474344u   // "DCGC"
+#define DCGAN__CACHE_VERSION 1u
+
+static int dcgan__put_u64(FILE *f, uint64_t v) {
+    unsigned char b[8];
+    for (int k = 0; k < 8; k++) b[k] = (unsigned char)(v >> (8 * k));
+    return fwrite(b, 1, 8, f) == 8;
+}
+
+static int dcgan__get_u64(FILE *f, uint64_t *v) {
+    unsigned char b[8];
+    if (fread(b, 1, 8, f) != 8) return 0;
+    *v = 0;
+    for (int k = 7; k >= 0; k--) *v = *v << 8 | b[k];
+    return 1;
+}
+
+DCGAN_API dcgan_status dcgan_dataset_cache_save(const dcgan_dataset *ds, const char *path,
+                                                const dcgan_image_options *opt) {
+    char tmp[4096];
+    const size_t image = (size_t)ds->channels * ds->size * ds->size;
+    unsigned char *bytes = (unsigned char *)dcgan__alloc(image, 1);
+    FILE *f;
+    int ok;
+    if (!bytes) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for one image");
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        DCGAN_FREE(bytes);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
+    }
+    f = fopen(tmp, "wb");
+    if (!f) {
+        DCGAN_FREE(bytes);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot create '%s'", tmp);
+    }
+    ok = dcgan__put_u64(f, DCGAN__CACHE_MAGIC) && dcgan__put_u64(f, DCGAN__CACHE_VERSION) &&
+         dcgan__put_u64(f, (uint64_t)ds->size) && dcgan__put_u64(f, (uint64_t)ds->channels) &&
+         dcgan__put_u64(f, (uint64_t)opt->resize) && dcgan__put_u64(f, (uint64_t)ds->count);
+    for (int i = 0; ok && i < ds->count; i++) {
+        struct stat sb;
+        size_t len = strlen(ds->paths[i]);
+        if (stat(ds->paths[i], &sb) != 0) { ok = 0; break; }
+        ok = dcgan__put_u64(f, (uint64_t)len) && fwrite(ds->paths[i], 1, len, f) == len &&
+             dcgan__put_u64(f, (uint64_t)sb.st_size) && dcgan__put_u64(f, (uint64_t)sb.st_mtime);
+    }
+    for (int i = 0; ok && i < ds->count; i++) {
+        // stored as bytes: planar float x -> round(x * 127.5 + 127.5), exact for 8-bit sources
+        const float *src = ds->data + (size_t)i * image;
+        for (size_t k = 0; k < image; k++) {
+            float v = src[k] * 127.5f + 127.5f + 0.5f;
+            bytes[k] = (unsigned char)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
+        }
+        ok = fwrite(bytes, 1, image, f) == image;
+    }
+    DCGAN_FREE(bytes);
+    ok = ok && fflush(f) == 0;
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) {
+        remove(tmp);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "writing the cache '%s' failed", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
+    }
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *path,
+                                                const char *dir,
+                                                const dcgan_image_options *opt) {
+    uint64_t magic, version, size, channels, resize, count;
+    char **paths = NULL;
+    int total = 0;
+    FILE *f;
+    dcgan_status st;
+    float *data = NULL;
+    unsigned char *bytes = NULL;
+    memset(ds, 0, sizeof *ds);
+    f = fopen(path, "rb");
+    if (!f) return DCGAN__FAIL(DCGAN_ERR_IO, "no cache at '%s'", path);
+    if (!dcgan__get_u64(f, &magic) || !dcgan__get_u64(f, &version) || !dcgan__get_u64(f, &size) ||
+        !dcgan__get_u64(f, &channels) || !dcgan__get_u64(f, &resize) || !dcgan__get_u64(f, &count) ||
+        magic != DCGAN__CACHE_MAGIC) {
+        fclose(f);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is not a dataset cache", path);
+    }
+    if (version != DCGAN__CACHE_VERSION) {
+        fclose(f);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is cache version %llu, this build reads %u", path,
+                           (unsigned long long)version, DCGAN__CACHE_VERSION);
+    }
+    if (size != (uint64_t)opt->size || channels != (uint64_t)opt->channels ||
+        resize != (uint64_t)opt->resize) {
+        fclose(f);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds %llux%llu x%llu images (resize %llu), "
+                           "wanted %dx%d x%d (resize %d)", path, (unsigned long long)size,
+                           (unsigned long long)size, (unsigned long long)channels,
+                           (unsigned long long)resize, opt->size, opt->size, opt->channels,
+                           (int)opt->resize);
+    }
+    // The current listing must be the cached one, file for file.
+    if ((st = dcgan_list_images(&paths, &total, dir)) != DCGAN_OK) {
+        fclose(f);
+        return st;
+    }
+    if (opt->max_images > 0 && total > opt->max_images) total = opt->max_images;
+    if (count == 0 || count > (uint64_t)total) {
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' lists %llu images, '%s' has %d: stale", path,
+                         (unsigned long long)count, dir, total);
+        goto fail;
+    }
+    {
+        // Cached paths are a subset of the listing (skipped files are absent), in order.
+        int next = 0;
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t len, fsize, mtime;
+            char name[4096];
+            struct stat sb;
+            if (!dcgan__get_u64(f, &len) || len >= sizeof name || fread(name, 1, (size_t)len, f) != len ||
+                !dcgan__get_u64(f, &fsize) || !dcgan__get_u64(f, &mtime)) {
+                st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is truncated in its file list", path);
+                goto fail;
+            }
+            name[len] = '\0';
+            while (next < total && strcmp(paths[next], name) != 0) next++;
+            if (next == total || stat(name, &sb) != 0 || (uint64_t)sb.st_size != fsize ||
+                (uint64_t)sb.st_mtime != mtime) {
+                st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is stale: '%s' was removed or changed", path, name);
+                goto fail;
+            }
+            next++;
+        }
+    }
+    {
+        const size_t image = (size_t)opt->channels * opt->size * opt->size;
+        data = (float *)dcgan__alloc((size_t)count * image, sizeof(float));
+        bytes = (unsigned char *)dcgan__alloc(image, 1);
+        if (!data || !bytes) {
+            st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %llu cached images", (unsigned long long)count);
+            goto fail;
+        }
+        for (uint64_t i = 0; i < count; i++) {
+            if (fread(bytes, 1, image, f) != image) {
+                st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is truncated at image %llu", path,
+                                 (unsigned long long)i);
+                goto fail;
+            }
+            for (size_t k = 0; k < image; k++)
+                data[(size_t)i * image + k] = ((float)bytes[k] - 127.5f) / 127.5f;
+        }
+        if (fgetc(f) != EOF) {
+            st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' has bytes after the last image", path);
+            goto fail;
+        }
+    }
+    // Rebuild the path list in cache order (rewind and read the names again).
+    {
+        char **used = (char **)dcgan__calloc((size_t)count, sizeof(char *));
+        if (!used) {
+            st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the path list");
+            goto fail;
+        }
+        fseek(f, 6 * 8, SEEK_SET);
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t len, skip;
+            char name[4096];
+            if (!dcgan__get_u64(f, &len) || len >= sizeof name || fread(name, 1, (size_t)len, f) != len ||
+                !dcgan__get_u64(f, &skip) || !dcgan__get_u64(f, &skip)) {
+                dcgan_paths_free(used, (int)count);
+                st = DCGAN__FAIL(DCGAN_ERR_IO, "cannot re-read '%s'", path);
+                goto fail;
+            }
+            used[i] = (char *)dcgan__alloc((size_t)len + 1, 1);
+            if (!used[i]) {
+                dcgan_paths_free(used, (int)count);
+                st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the path list");
+                goto fail;
+            }
+            memcpy(used[i], name, (size_t)len);
+            used[i][len] = '\0';
+        }
+        ds->paths = used;
+    }
+    fclose(f);
+    dcgan_free(bytes);
+    dcgan_paths_free(paths, total);
+    ds->data = data;
+    ds->count = (int)count;
+    ds->channels = opt->channels;
+    ds->size = opt->size;
+    ds->skipped = total - (int)count;
+    return DCGAN_OK;
+fail:
+    fclose(f);
+    dcgan_free(data);
+    dcgan_free(bytes);
+    dcgan_paths_free(paths, total);
+    memset(ds, 0, sizeof *ds);
+    return st;
+}
+
+DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pixels, int w,
+                                       int h, int channels) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
+    if (!stbi_write_png(tmp, w, h, channels, pixels, w * channels)) {
+        remove(tmp);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot write '%s'", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
+    }
+    return DCGAN_OK;
+}
+#endif // DCGAN_NO_IMAGES
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 // test_core.c - status and errors, the random stream, binary cross-entropy and
 // Adam, against tests/data/loss_adam.bin (written by tests/make_reference.py).
 #define DCGAN_IMPLEMENTATION
+#define DCGAN_NO_IMAGES  // this program needs no image files (and checks the switch)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"

@@ -1,5 +1,8 @@
 // test_cxx.cpp - dcgan.h compiles and runs as C++ (declarations in extern "C").
 #define DCGAN_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include <cstdio>
 #include <cstring>

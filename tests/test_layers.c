@@ -2,6 +2,7 @@
 // central finite differences, fast paths against the plain reference loops, and
 // the shape errors. Build and run: make test
 #define DCGAN_IMPLEMENTATION
+#define DCGAN_NO_IMAGES  // this program needs no image files (and checks the switch)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"

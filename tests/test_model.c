@@ -2,6 +2,7 @@
 // against the same torch.nn.Sequential (tests/data/model.bin), state_dict
 // names, initialisers, a small training run, and the error paths.
 #define DCGAN_IMPLEMENTATION
+#define DCGAN_NO_IMAGES  // this program needs no image files (and checks the switch)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"

@@ -1,0 +1,108 @@
+// cli.h - small helpers shared by the example programs: flag parsing, folder
+// creation and a progress display. Not part of the library.
+#ifndef CLI_H
+#define CLI_H
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+// Flag parsing: cli_flag(argc, argv, &i, "--name") is true when argv[i] is the
+// flag; it then moves i to the value (exiting with a message if it is missing).
+static inline int cli_flag(int argc, char **argv, int *i, const char *name) {
+    if (strcmp(argv[*i], name) != 0) return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "%s: %s needs a value (see --help)\n", argv[0], name);
+        exit(2);
+    }
+    (*i)++;
+    return 1;
+}
+
+static inline long cli_int(const char *prog, const char *flag, const char *text) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text) {
+        fprintf(stderr, "%s: %s wants an integer, got '%s'\n", prog, flag, text);
+        exit(2);
+    }
+    return v;
+}
+
+static inline double cli_float(const char *prog, const char *flag, const char *text) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || *end || end == text) {
+        fprintf(stderr, "%s: %s wants a number, got '%s'\n", prog, flag, text);
+        exit(2);
+    }
+    return v;
+}
+
+// mkdir -p; returns 0 on success.
+static inline int cli_mkdirs(const char *path) {
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf) return -1;
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char keep = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            buf[i] = keep;
+        }
+    }
+    return 0;
+}
+
+static inline double cli_now(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + 1e-6 * (double)tv.tv_usec;
+}
+
+// Progress: on a terminal a bar redrawn in place with rate and ETA; otherwise
+// a plain line every `every` steps (and at the end).
+typedef struct {
+    const char *what;
+    long total;
+    double start, last_print;
+    int tty;
+} cli_progress;
+
+static inline void cli_progress_start(cli_progress *p, const char *what, long total) {
+    p->what = what;
+    p->total = total;
+    p->start = p->last_print = cli_now();
+    p->tty = isatty(2);
+}
+
+static inline void cli_progress_update(cli_progress *p, long done, const char *extra) {
+    double now = cli_now(), elapsed = now - p->start;
+    double rate = elapsed > 0 ? (double)done / elapsed : 0.0;
+    double eta = rate > 0 ? (double)(p->total - done) / rate : 0.0;
+    int finished = done >= p->total;
+    if (p->tty) {
+        if (!finished && now - p->last_print < 0.1) return;
+        char bar[31];
+        int fill = p->total > 0 ? (int)(30.0 * (double)done / (double)p->total) : 30;
+        for (int k = 0; k < 30; k++) bar[k] = k < fill ? '#' : '.';
+        bar[30] = '\0';
+        fprintf(stderr, "\r%s [%s] %ld/%ld %.2f/s ETA %02d:%02d:%02d %s\033[K", p->what, bar, done,
+                p->total, rate, (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60,
+                extra ? extra : "");
+        if (finished) fputc('\n', stderr);
+    } else {
+        if (!finished && now - p->last_print < 10.0) return;
+        fprintf(stderr, "%s %ld/%ld (%.2f/s, ETA %.0f s) %s\n", p->what, done, p->total, rate, eta,
+                extra ? extra : "");
+    }
+    p->last_print = now;
+}
+#endif

@@ -1,0 +1,100 @@
+// generate.c - turns a training checkpoint into synthetic images for data
+// augmentation: N PNG files, 8-bit gray or RGB as trained, pixel = (x + 1) *
+// 127.5 clamped to [0, 255] (never a per-image min-max stretch), zero-padded
+// names (fake_00001.png ...), ready to sit next to the real training images.
+//
+// Build: make     Run: build/generate --checkpoint out/train/checkpoint.safetensors \
+//                        --count 1000 --out synthetic/NORMAL --seed 1
+// Prints the model it loaded and a progress bar.
+#define DCGAN_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "../dcgan.h"
+#include "cli.h"
+
+static void usage(const char *prog) {
+    printf("usage: %s --checkpoint FILE [flags]\n"
+           "  --checkpoint FILE   a checkpoint written by train          (required)\n"
+           "  --count N           images to write                        (64)\n"
+           "  --out DIR           output folder                          (out/generated)\n"
+           "  --seed S            noise seed                             (1)\n"
+           "  --batch B           images generated at once               (16)\n"
+           "  --prefix P          file name prefix                       (fake_)\n", prog);
+}
+
+int main(int argc, char **argv) {
+    const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_";
+    long count = 64, seed = 1, batch = 16;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); return 0; }
+        else if (cli_flag(argc, argv, &i, "--checkpoint")) checkpoint = argv[i];
+        else if (cli_flag(argc, argv, &i, "--count")) count = cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
+        else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--batch")) batch = cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--prefix")) prefix = argv[i];
+        else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
+    }
+    if (!checkpoint || count < 1 || batch < 2 || count > 100000000) {
+        fprintf(stderr, "generate: need --checkpoint, --count >= 1 and --batch >= 2 (see --help)\n");
+        return 2;
+    }
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    if (dcgan_gan_config_load(&cfg, checkpoint) != DCGAN_OK) {
+        fprintf(stderr, "generate: %s\n", dcgan_last_error());
+        return 1;
+    }
+    cfg.batch = (int)batch;   // memory for generation only; the weights do not depend on it
+    if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK || dcgan_gan_load(&gan, checkpoint) != DCGAN_OK) {
+        fprintf(stderr, "generate: %s\n", dcgan_last_error());
+        dcgan_gan_free(&gan);
+        return 1;
+    }
+    printf("generate: %s model %dx%dx%d (iteration %lld) -> %ld images in %s, seed %ld\n",
+           dcgan_arch_name(cfg.arch), cfg.size, cfg.size, cfg.channels, (long long)gan.iteration,
+           count, out, seed);
+    if (cli_mkdirs(out) != 0) {
+        fprintf(stderr, "generate: cannot create '%s'\n", out);
+        dcgan_gan_free(&gan);
+        return 1;
+    }
+    const size_t image = (size_t)cfg.channels * cfg.size * cfg.size;
+    float *noise = (float *)malloc((size_t)batch * cfg.latent * sizeof(float));
+    float *images = (float *)malloc((size_t)batch * image * sizeof(float));
+    unsigned char *pixels = (unsigned char *)malloc(image);
+    int digits = 5;
+    for (long c = count; c >= 100000; c /= 10) digits++;
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, (uint64_t)seed);
+    cli_progress prog;
+    cli_progress_start(&prog, "generate", count);
+    int rc = 0;
+    for (long done = 0; done < count && rc == 0;) {
+        int nb = (int)(count - done < batch ? count - done : batch);
+        dcgan_rng_fill_normal(&rng, noise, (size_t)nb * cfg.latent, 0.0f, 1.0f);
+        if (dcgan_gan_generate(&gan, images, noise, nb) != DCGAN_OK) {
+            fprintf(stderr, "generate: %s\n", dcgan_last_error());
+            rc = 1;
+            break;
+        }
+        for (int k = 0; k < nb; k++, done++) {
+            char path[4200];
+            dcgan_image_to_u8(pixels, images + (size_t)k * image, cfg.channels, cfg.size, cfg.size);
+            snprintf(path, sizeof path, "%s/%s%0*ld.png", out, prefix, digits, done + 1);
+            if (dcgan_png_write(path, pixels, cfg.size, cfg.size, cfg.channels) != DCGAN_OK) {
+                fprintf(stderr, "generate: %s\n", dcgan_last_error());
+                rc = 1;
+                break;
+            }
+        }
+        cli_progress_update(&prog, done, NULL);
+    }
+    free(noise);
+    free(images);
+    free(pixels);
+    dcgan_gan_free(&gan);
+    return rc;
+}

@@ -1,0 +1,370 @@
+// train.c - trains the chest X-ray study's DCGAN on a folder of images.
+//
+// Build: make            Run: build/train --data chest_xray/train --class NORMAL --out runs/normal
+// The defaults are the study's (seed architecture, 128x128x3, batch 128, 500
+// epochs, D lr 2e-5, G lr 1e-4, beta1 0.5). `make demo` runs a small version on
+// the built-in phantom X-rays. It prints the resolved configuration, a progress
+// bar (plain lines when not on a terminal) and, in --out, leaves:
+//   log.csv                  one row per iteration: losses, accuracies, seconds
+//   samples_epoch_NNNN.png   real images (left) beside generated ones (right),
+//                            from a fixed noise batch
+//   losses.png accuracy.png  the curves so far
+//   checkpoint.safetensors   G, D, Adam states, RNG, config (every --ckpt-every
+//                            epochs and at the end); --resume continues from it
+//   dataset_cache.bin        the decoded, resized images (validated before reuse)
+#define DCGAN_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "../dcgan.h"
+#include "cli.h"
+
+typedef struct {
+    dcgan_gan_config gan;
+    const char *data, *cls, *out;
+    int epochs, sample_every, ckpt_every, resume, use_cache, max_images, n_samples;
+    dcgan_resize_mode resize;
+} train_options;
+
+static void usage(const char *prog) {
+    printf("usage: %s [flags]\n"
+           "  --data DIR          image folder (searched recursively)   (data/phantom/train)\n"
+           "  --class NAME        sub-folder of --data to use; '' = all (NORMAL)\n"
+           "  --out DIR           where logs, pictures and checkpoints go (out/train)\n"
+           "  --arch A            seed | paper | dcgan                  (seed)\n"
+           "  --size S            64 | 128 | 256                        (128)\n"
+           "  --channels C        1 (gray) | 3 (RGB)                    (3)\n"
+           "  --width W           multiplier on every filter count      (1)\n"
+           "  --latent Z          noise length                          (100)\n"
+           "  --epochs N          epochs; iterations/epoch = floor(images / batch)  (500)\n"
+           "  --batch B           D: B/2 real + B/2 fake; G: B          (128)\n"
+           "  --lr-d LR           discriminator Adam learning rate      (2e-5)\n"
+           "  --lr-g LR           generator Adam learning rate          (1e-4)\n"
+           "  --beta1 B --beta2 B Adam betas                            (0.5, 0.999)\n"
+           "  --adam MODE         keras | pytorch (eps placement)       (keras)\n"
+           "  --label-smooth S    real label 1 - S (one-sided)          (0)\n"
+           "  --seed S            random seed; same seed, same result   (1)\n"
+           "  --resize MODE       area (antialiased) | nearest (Keras load_img)  (area)\n"
+           "  --max-images N      use at most N images (0 = all)        (0)\n"
+           "  --samples N         images in each sample grid            (16)\n"
+           "  --sample-every K    sample grid and curves every K epochs (10)\n"
+           "  --ckpt-every K      checkpoint every K epochs             (10)\n"
+           "  --resume            continue from OUT/checkpoint.safetensors\n"
+           "  --no-cache          always decode the images again\n", prog);
+}
+
+static void parse(train_options *o, int argc, char **argv) {
+    const char *p = argv[0];
+    dcgan_gan_config_default(&o->gan);
+    o->data = "data/phantom/train";
+    o->cls = "NORMAL";
+    o->out = "out/train";
+    o->epochs = 500;
+    o->sample_every = o->ckpt_every = 10;
+    o->resume = 0;
+    o->use_cache = 1;
+    o->max_images = 0;
+    o->n_samples = 16;
+    o->resize = DCGAN_RESIZE_AREA;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(p); exit(0); }
+        else if (strcmp(a, "--resume") == 0) o->resume = 1;
+        else if (strcmp(a, "--no-cache") == 0) o->use_cache = 0;
+        else if (cli_flag(argc, argv, &i, "--data")) o->data = argv[i];
+        else if (cli_flag(argc, argv, &i, "--class")) o->cls = argv[i];
+        else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];
+        else if (cli_flag(argc, argv, &i, "--arch")) {
+            if (dcgan_arch_parse(argv[i], &o->gan.arch) != DCGAN_OK) {
+                fprintf(stderr, "train: %s\n", dcgan_last_error());
+                exit(2);
+            }
+        }
+        else if (cli_flag(argc, argv, &i, "--size")) o->gan.size = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--channels")) o->gan.channels = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--width")) o->gan.width = (float)cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--latent")) o->gan.latent = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--batch")) o->gan.batch = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--lr-d")) o->gan.lr_d = cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--lr-g")) o->gan.lr_g = cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--beta1")) o->gan.beta1 = cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--beta2")) o->gan.beta2 = cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--adam")) {
+            if (strcmp(argv[i], "keras") == 0) o->gan.adam_mode = DCGAN_ADAM_KERAS;
+            else if (strcmp(argv[i], "pytorch") == 0) o->gan.adam_mode = DCGAN_ADAM_PYTORCH;
+            else { fprintf(stderr, "train: --adam is keras or pytorch\n"); exit(2); }
+        }
+        else if (cli_flag(argc, argv, &i, "--label-smooth"))
+            o->gan.real_label = 1.0f - (float)cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--seed")) o->gan.seed = (uint64_t)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--resize")) {
+            if (strcmp(argv[i], "area") == 0) o->resize = DCGAN_RESIZE_AREA;
+            else if (strcmp(argv[i], "nearest") == 0) o->resize = DCGAN_RESIZE_NEAREST;
+            else { fprintf(stderr, "train: --resize is area or nearest\n"); exit(2); }
+        }
+        else if (cli_flag(argc, argv, &i, "--max-images")) o->max_images = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--samples")) o->n_samples = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--sample-every")) o->sample_every = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--ckpt-every")) o->ckpt_every = (int)cli_int(p, a, argv[i]);
+        else { fprintf(stderr, "train: unknown flag '%s' (see --help)\n", a); exit(2); }
+    }
+    if (o->epochs < 1 || o->sample_every < 1 || o->ckpt_every < 1 || o->n_samples < 1 ||
+        o->gan.real_label <= 0.0f || o->gan.real_label > 1.0f) {
+        fprintf(stderr, "train: epochs, --samples, --sample-every and --ckpt-every must be >= 1 "
+                        "and --label-smooth in [0, 1)\n");
+        exit(2);
+    }
+}
+
+static void on_skip(void *user, const char *path, const char *reason) {
+    (void)user;
+    (void)path;
+    fprintf(stderr, "train: skipping %s\n", reason);
+}
+
+static void on_progress(void *user, int done, int total) {
+    cli_progress *p = (cli_progress *)user;
+    if (p->total != total) cli_progress_start(p, "decoding", total);
+    cli_progress_update(p, done, NULL);
+}
+
+// Loads the dataset, through the cache when it is valid; returns 0 on success.
+static int load_data(dcgan_dataset *ds, const train_options *o) {
+    char dir[4096], cache[4096];
+    dcgan_image_options opt;
+    cli_progress prog = {0};
+    dcgan_image_options_default(&opt);
+    opt.size = o->gan.size;
+    opt.channels = o->gan.channels;
+    opt.resize = o->resize;
+    opt.max_images = o->max_images;
+    opt.on_skip = on_skip;
+    opt.on_progress = on_progress;
+    opt.user = &prog;
+    if (o->cls[0]) snprintf(dir, sizeof dir, "%s/%s", o->data, o->cls);
+    else snprintf(dir, sizeof dir, "%s", o->data);
+    snprintf(cache, sizeof cache, "%s/dataset_cache.bin", o->out);
+    if (o->use_cache && dcgan_dataset_cache_load(ds, cache, dir, &opt) == DCGAN_OK) {
+        printf("data: %d images from the cache %s\n", ds->count, cache);
+        return 0;
+    }
+    if (o->use_cache && strstr(dcgan_last_error(), "no cache") == NULL)
+        printf("data: not using the cache (%s)\n", dcgan_last_error());
+    if (dcgan_dataset_load(ds, dir, &opt) != DCGAN_OK) {
+        fprintf(stderr, "train: %s\n", dcgan_last_error());
+        return 1;
+    }
+    printf("data: %d images from %s (%d skipped)\n", ds->count, dir, ds->skipped);
+    if (o->use_cache && dcgan_dataset_cache_save(ds, cache, &opt) != DCGAN_OK)
+        fprintf(stderr, "train: warning: %s\n", dcgan_last_error());
+    return 0;
+}
+
+// Per-iteration history, for the CSV and the curves.
+typedef struct {
+    float *d_real, *d_fake, *g, *acc_real, *acc_fake;
+    long n, cap;
+} history;
+
+static int history_push(history *h, const dcgan_gan_stats *s) {
+    if (h->n == h->cap) {
+        long cap = h->cap ? h->cap * 2 : 1024;
+        float **cols[5] = {&h->d_real, &h->d_fake, &h->g, &h->acc_real, &h->acc_fake};
+        for (int k = 0; k < 5; k++) {
+            float *p = (float *)realloc(*cols[k], (size_t)cap * sizeof(float));
+            if (!p) return 1;
+            *cols[k] = p;
+        }
+        h->cap = cap;
+    }
+    h->d_real[h->n] = s->d_real_loss;
+    h->d_fake[h->n] = s->d_fake_loss;
+    h->g[h->n] = s->g_loss;
+    h->acc_real[h->n] = s->real_acc;
+    h->acc_fake[h->n] = s->fake_acc;
+    h->n++;
+    return 0;
+}
+
+// On --resume: reads back the rows of log.csv up to `iterations` and rewrites
+// the file with exactly those, so the log continues where the checkpoint is.
+static int history_reload(history *h, const char *csv, long iterations) {
+    FILE *f = fopen(csv, "r");
+    char line[512], header[512] = "";
+    char tmp[4200];
+    if (!f) return 0;
+    snprintf(tmp, sizeof tmp, "%s.tmp", csv);
+    FILE *w = fopen(tmp, "w");
+    if (!w) { fclose(f); return 1; }
+    if (fgets(header, sizeof header, f)) fputs(header, w);
+    while (h->n < iterations && fgets(line, sizeof line, f)) {
+        dcgan_gan_stats s;
+        long epoch, it;
+        double secs;
+        if (sscanf(line, "%ld,%ld,%f,%f,%f,%f,%f,%lf", &epoch, &it, &s.d_real_loss, &s.d_fake_loss,
+                   &s.g_loss, &s.real_acc, &s.fake_acc, &secs) != 8)
+            break;
+        history_push(h, &s);
+        fputs(line, w);
+    }
+    fclose(f);
+    if (fclose(w) != 0 || rename(tmp, csv) != 0) return 1;
+    return 0;
+}
+
+// Draws losses.png and accuracy.png from the history.
+static void write_curves(const history *h, const char *out, long iters_per_epoch) {
+    const int W = 800, H = 420;
+    unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
+    char path[4200];
+    if (!rgb || h->n == 0) { free(rgb); return; }
+    dcgan_plot_series loss[3] = {{"D loss real", h->d_real, {31, 119, 180}},
+                                 {"D loss fake", h->d_fake, {255, 127, 14}},
+                                 {"G loss", h->g, {44, 160, 44}}};
+    dcgan_plot_draw(rgb, W, H, "GAN losses (BCE)", "epoch", loss, 3, (size_t)h->n,
+                    1.0f / (float)iters_per_epoch);
+    snprintf(path, sizeof path, "%s/losses.png", out);
+    if (dcgan_png_write(path, rgb, W, H, 3) != DCGAN_OK) fprintf(stderr, "train: %s\n", dcgan_last_error());
+    dcgan_plot_series acc[2] = {{"D accuracy real", h->acc_real, {31, 119, 180}},
+                                {"D accuracy fake", h->acc_fake, {255, 127, 14}}};
+    dcgan_plot_draw(rgb, W, H, "Discriminator accuracy", "epoch", acc, 2, (size_t)h->n,
+                    1.0f / (float)iters_per_epoch);
+    snprintf(path, sizeof path, "%s/accuracy.png", out);
+    if (dcgan_png_write(path, rgb, W, H, 3) != DCGAN_OK) fprintf(stderr, "train: %s\n", dcgan_last_error());
+    free(rgb);
+}
+
+// Real images (left) beside G's images from the fixed noise (right).
+static void write_samples(dcgan_gan *gan, const dcgan_dataset *ds, const float *noise, int n,
+                          const char *out, int epoch) {
+    const dcgan_gan_config *c = &gan->cfg;
+    const size_t image = (size_t)c->channels * c->size * c->size;
+    float *fake = (float *)malloc((size_t)n * image * sizeof(float));
+    unsigned char *real_grid = NULL, *fake_grid = NULL;
+    int rw, rh, fw, fh, cols = n >= 16 ? 4 : n;
+    char path[4200];
+    if (!fake || dcgan_gan_generate(gan, fake, noise, n) != DCGAN_OK ||
+        dcgan_grid_make(&real_grid, &rw, &rh, ds->data, n < ds->count ? n : ds->count, c->channels,
+                        c->size, c->size, cols, 2) != DCGAN_OK ||
+        dcgan_grid_make(&fake_grid, &fw, &fh, fake, n, c->channels, c->size, c->size, cols, 2) != DCGAN_OK) {
+        fprintf(stderr, "train: samples: %s\n", dcgan_last_error());
+    } else {
+        const int gap = 12, C = c->channels, W = rw + gap + fw, H = rh > fh ? rh : fh;
+        unsigned char *pic = (unsigned char *)malloc((size_t)W * H * C);
+        if (pic) {
+            memset(pic, 255, (size_t)W * H * C);
+            for (int y = 0; y < rh; y++) memcpy(pic + (size_t)y * W * C, real_grid + (size_t)y * rw * C, (size_t)rw * C);
+            for (int y = 0; y < fh; y++)
+                memcpy(pic + ((size_t)y * W + rw + gap) * C, fake_grid + (size_t)y * fw * C, (size_t)fw * C);
+            snprintf(path, sizeof path, "%s/samples_epoch_%04d.png", out, epoch);
+            if (dcgan_png_write(path, pic, W, H, C) != DCGAN_OK) fprintf(stderr, "train: %s\n", dcgan_last_error());
+            free(pic);
+        }
+    }
+    dcgan_free(real_grid);
+    dcgan_free(fake_grid);
+    free(fake);
+}
+
+int main(int argc, char **argv) {
+    train_options o;
+    dcgan_dataset ds;
+    dcgan_gan gan;
+    history hist = {0};
+    char ckpt[4200], csv[4200];
+    parse(&o, argc, argv);
+    if (cli_mkdirs(o.out) != 0) {
+        fprintf(stderr, "train: cannot create '%s'\n", o.out);
+        return 1;
+    }
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o.out);
+    snprintf(csv, sizeof csv, "%s/log.csv", o.out);
+    if (o.resume && dcgan_gan_config_load(&o.gan, ckpt) != DCGAN_OK) {
+        fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
+        return 1;
+    }
+    const dcgan_gan_config *c = &o.gan;
+    printf("config: arch %s, %dx%dx%d, width %g, Z %d, batch %d, epochs %d, lr D %g G %g, "
+           "betas %g %g, Adam %s, real label %g, seed %llu\n", dcgan_arch_name(c->arch), c->size,
+           c->size, c->channels, (double)c->width, c->latent, c->batch, o.epochs, c->lr_d, c->lr_g,
+           c->beta1, c->beta2, c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch",
+           (double)c->real_label, (unsigned long long)c->seed);
+    if (load_data(&ds, &o) != 0) return 1;
+    if (dcgan_gan_init(&gan, &o.gan) != DCGAN_OK) {
+        fprintf(stderr, "train: %s\n", dcgan_last_error());
+        dcgan_dataset_free(&ds);
+        return 1;
+    }
+    printf("model: G %zu parameters, D %zu parameters\n", gan.g.n_params, gan.d.n_params);
+    const long ipe = ds.count / c->batch > 0 ? ds.count / c->batch : 1;
+    const long total = ipe * o.epochs;
+    if (o.resume) {
+        if (dcgan_gan_load(&gan, ckpt) != DCGAN_OK) {
+            fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
+            return 1;
+        }
+        if (history_reload(&hist, csv, (long)gan.iteration) != 0)
+            fprintf(stderr, "train: warning: could not rewrite %s\n", csv);
+        printf("resume: from iteration %lld (epoch %lld)\n", (long long)gan.iteration,
+               (long long)(gan.iteration / ipe));
+    }
+    FILE *log = fopen(csv, o.resume ? "a" : "w");
+    if (!log) {
+        fprintf(stderr, "train: cannot write '%s'\n", csv);
+        return 1;
+    }
+    if (!o.resume) fprintf(log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds\n");
+    // The fixed noise of the sample grids has its own stream, so sampling never
+    // changes the training run.
+    float *sample_noise = (float *)malloc((size_t)o.n_samples * c->latent * sizeof(float));
+    dcgan_rng sample_rng;
+    dcgan_rng_seed_stream(&sample_rng, c->seed, 0x5A3D1E);
+    dcgan_rng_fill_normal(&sample_rng, sample_noise, (size_t)o.n_samples * c->latent, 0.0f, 1.0f);
+    printf("train: %d images, %ld iterations per epoch, %ld iterations in all\n", ds.count, ipe, total);
+    cli_progress prog;
+    cli_progress_start(&prog, "train", total);
+    int rc = 0;
+    while (gan.iteration < total) {
+        double t0 = cli_now();
+        dcgan_gan_stats s;
+        if (dcgan_gan_train_step(&gan, ds.data, ds.count, &s) != DCGAN_OK) {
+            fprintf(stderr, "\ntrain: iteration %lld: %s; stopping, the last checkpoint is kept\n",
+                    (long long)gan.iteration + 1, dcgan_last_error());
+            rc = 1;
+            break;
+        }
+        long it = (long)gan.iteration, epoch = (it - 1) / ipe + 1;
+        fprintf(log, "%ld,%ld,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f\n", epoch, it, s.d_real_loss, s.d_fake_loss,
+                s.g_loss, s.real_acc, s.fake_acc, cli_now() - t0);
+        history_push(&hist, &s);
+        char extra[96];
+        snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f", epoch, s.d_real_loss,
+                 s.d_fake_loss, s.g_loss);
+        cli_progress_update(&prog, it, extra);
+        if (it % ipe != 0) continue;
+        // end of an epoch
+        fflush(log);
+        if (epoch % o.sample_every == 0 || it == total) {
+            write_samples(&gan, &ds, sample_noise, o.n_samples, o.out, (int)epoch);
+            write_curves(&hist, o.out, ipe);
+        }
+        if (epoch % o.ckpt_every == 0 || it == total) {
+            char ep[32];
+            const char *keys[1] = {"epoch"}, *vals[1] = {ep};
+            snprintf(ep, sizeof ep, "%ld", epoch);
+            if (dcgan_gan_save(&gan, ckpt, keys, vals, 1) != DCGAN_OK) {
+                fprintf(stderr, "\ntrain: %s\n", dcgan_last_error());
+                rc = 1;
+                break;
+            }
+        }
+    }
+    fclose(log);
+    if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", ckpt, o.out, o.out);
+    free(sample_noise);
+    free(hist.d_real); free(hist.d_fake); free(hist.g); free(hist.acc_real); free(hist.acc_fake);
+    dcgan_gan_free(&gan);
+    dcgan_dataset_free(&ds);
+    return rc;
+}
