@@ -6,14 +6,16 @@ CFLAGS  ?= -std=c99 -O2 -Wall -Wextra -Wpedantic
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TESTS   := test_core test_layers test_model
+TESTS   := test_core test_layers test_model test_images test_gan
 EXAMPLES := train generate phantom
 B := build
+DEMO := demo
+DEMO_FLAGS := --size 64 --channels 1 --width 0.125 --batch 32 --epochs 36 --lr-d 2e-4 --lr-g 2e-4 --sample-every 6 --ckpt-every 6
 
 .PHONY: all test demo cuda bench clean help stb
 
 # all: examples and tests for the CPU, warnings on
-all: stb $(addprefix $(B)/,$(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx
+all: stb $(addprefix $(B)/,$(EXAMPLES) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
 stb:
@@ -23,21 +25,31 @@ stb:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstb-dev >/dev/null; \
 	  else echo "dcgan: stb headers missing; run: sudo apt-get install -y libstb-dev"; exit 1; fi; fi
 
-$(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h
+$(B)/%: examples/%.c examples/cli.h dcgan.h | stb
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(STB_CFLAGS) $< -o $@ -lm
+
+$(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h | stb
 	@mkdir -p $(B)
 	$(CC) $(TEST_FLAGS) $< -o $@ -lm
 
-$(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h
+$(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h | stb
 	@mkdir -p $(B)/san
 	$(CC) $(TEST_FLAGS) $(SAN) $< -o $@ -lm
 
-$(B)/test_cxx: tests/test_cxx.cpp dcgan.h
+$(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)
 	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
 
 # test: every CPU test, again under ASan+UBSan, plus the C++ build; last line "N passed, M failed"
 test: all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx
+
+# demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
+demo: $(B)/phantom $(B)/train $(B)/generate
+	$(B)/phantom --out $(DEMO)/phantom --normal 320 --pneumonia 920 --size 128
+	$(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
+	$(B)/generate --checkpoint $(DEMO)/run/checkpoint.safetensors --count 64 --out $(DEMO)/generated
 
 # clean: remove build outputs
 clean:

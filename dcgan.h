@@ -3355,7 +3355,33 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
 }
 
 // GAN checkpoints. Metadata holds every number as text: floats with %.17g so
-// that they read back bit for bit.
+// that they read back bit for bit. "data_fnv1a64" is the FNV-1a 64-bit hash
+// (Fowler, Noll, Vo) of all tensor bytes, so a flipped bit in the weights is
+// caught on load.
+
+#define DCGAN__FNV_OFFSET 14695981039346656037ULL
+#define DCGAN__FNV_PRIME 1099511628211ULL
+
+// FNV-1a over n little-endian bytes.
+static uint64_t dcgan__fnv1a64(uint64_t h, const unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= DCGAN__FNV_PRIME;
+    }
+    return h;
+}
+
+// FNV-1a over the little-endian bytes of n floats.
+static uint64_t dcgan__fnv1a64_f32(uint64_t h, const float *data, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        unsigned char b[4];
+        memcpy(&u, &data[i], 4);
+        for (int k = 0; k < 4; k++) b[k] = (unsigned char)(u >> (8 * k));
+        h = dcgan__fnv1a64(h, b, 4);
+    }
+    return h;
+}
 
 #define DCGAN__CKPT_FORMAT "dcgan.h checkpoint"
 #define DCGAN__CKPT_VERSION 1
@@ -3457,12 +3483,21 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         keys[i] = ml.keys[i];
         values[i] = ml.values[i];
     }
+    int n = dcgan__model_write_list(&gan->g, "G", list, names);
+    n += dcgan__model_write_list(&gan->d, "D", list + n, names + n);
+    uint64_t hash = DCGAN__FNV_OFFSET;
+    for (int i = 0; i < n; i++) {
+        size_t count = 1;
+        for (int k = 0; k < list[i].ndim; k++) count *= (size_t)list[i].shape[k];
+        hash = dcgan__fnv1a64_f32(hash, list[i].data, count);
+    }
+    dcgan__meta_add(&ml, "data_fnv1a64", "%llu", (unsigned long long)hash);
+    keys[ml.n - 1] = ml.keys[ml.n - 1];
+    values[ml.n - 1] = ml.values[ml.n - 1];
     for (int i = 0; i < n_extra; i++) {
         keys[ml.n + i] = extra_keys[i];
         values[ml.n + i] = extra_values[i];
     }
-    int n = dcgan__model_write_list(&gan->g, "G", list, names);
-    n += dcgan__model_write_list(&gan->d, "D", list + n, names + n);
     st = dcgan_safetensors_write(path, list, n, keys, values, ml.n + n_extra);
     dcgan_free(list);
     dcgan_free(names);
@@ -3571,7 +3606,7 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
     dcgan_safetensors st;
     dcgan_gan_config cfg;
     dcgan_status s;
-    uint64_t iteration, g_step, d_step, rng_state, rng_inc, has_spare, spare_bits;
+    uint64_t iteration, g_step, d_step, rng_state, rng_inc, has_spare, spare_bits, hash;
     double g_lr, d_lr;
     int nt = dcgan_model_tensor_count(&gan->g) + dcgan_model_tensor_count(&gan->d) + 4;
     dcgan_st_write_tensor *list = NULL;
@@ -3591,8 +3626,14 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
         !dcgan__meta_u64(&st, "D.adam.step", &d_step) || !dcgan__meta_u64(&st, "rng.state", &rng_state) ||
         !dcgan__meta_u64(&st, "rng.inc", &rng_inc) || !dcgan__meta_u64(&st, "rng.has_spare", &has_spare) ||
         !dcgan__meta_u64(&st, "rng.spare_bits", &spare_bits) ||
-        !dcgan__meta_double(&st, "G.adam.lr", &g_lr) || !dcgan__meta_double(&st, "D.adam.lr", &d_lr)) {
+        !dcgan__meta_double(&st, "G.adam.lr", &g_lr) || !dcgan__meta_double(&st, "D.adam.lr", &d_lr) ||
+        !dcgan__meta_u64(&st, "data_fnv1a64", &hash)) {
         s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': training state in the metadata is missing or malformed", path);
+        goto done;
+    }
+    if (dcgan__fnv1a64(DCGAN__FNV_OFFSET, st.data, (size_t)st.data_size) != hash) {
+        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the tensor data does not match its checksum "
+                        "(the file is damaged)", path);
         goto done;
     }
     list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt, sizeof(*list));
@@ -3823,11 +3864,11 @@ DCGAN_API dcgan_status dcgan_grid_make(unsigned char **out, int *out_w, int *out
 // Lower-case letters are drawn with the capitals.
 static const struct { char ch; const char *rows; } dcgan__font[] = {
     {'0', ".###.#...##..###.#.###..##...#.###."}, {'1', "..#...##....#....#....#....#...###."},
-    {'2', ".###.#...#....#...#...#...#....#####"}, {'3', "####.....#....#.###.....#....#####."},
+    {'2', ".###.#...#....#...#...#...#...#####"}, {'3', "####.....#....#.###.....#....#####."},
     {'4', "...#...##..#.#.#..#.#####...#....#."}, {'5', "######....####.....#....##...#.###."},
     {'6', "..##..#...#....####.#...##...#.###."}, {'7', "#####....#...#...#...#....#....#..."},
     {'8', ".###.#...##...#.###.#...##...#.###."}, {'9', ".###.#...##...#.####....#...#..##.."},
-    {'A', ".###.#...##...########...##...##...#"}, {'B', "####.#...##...#####.#...##...#####."},
+    {'A', ".###.#...##...#######...##...##...#"}, {'B', "####.#...##...#####.#...##...#####."},
     {'C', ".###.#...##....#....#....#...#.###."}, {'D', "###..#..#.#...##...##...##..#.###.."},
     {'E', "######....#....####.#....#....#####"}, {'F', "######....#....####.#....#....#...."},
     {'G', ".###.#...##....#.####...##...#.####"}, {'H', "#...##...##...#######...##...##...#"},

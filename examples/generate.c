@@ -3,8 +3,9 @@
 // 127.5 clamped to [0, 255] (never a per-image min-max stretch), zero-padded
 // names (fake_00001.png ...), ready to sit next to the real training images.
 //
-// Build: make     Run: build/generate --checkpoint out/train/checkpoint.safetensors \
-//                        --count 1000 --out synthetic/NORMAL --seed 1
+// Build: make
+// Run:   build/generate --checkpoint out/train/checkpoint.safetensors --count 1000
+//                       --out synthetic/NORMAL --seed 1
 // Prints the model it loaded and a progress bar.
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
@@ -25,6 +26,7 @@ static void usage(const char *prog) {
 
 int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_";
+    int digits = 5;
     long count = 64, seed = 1, batch = 16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -37,7 +39,8 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--prefix")) prefix = argv[i];
         else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
     }
-    if (!checkpoint || count < 1 || batch < 2 || count > 100000000) {
+    if (!checkpoint || count < 1 || batch < 2 || count > 100000000 || strlen(out) > 4000 ||
+        strlen(prefix) > 200) {
         fprintf(stderr, "generate: need --checkpoint, --count >= 1 and --batch >= 2 (see --help)\n");
         return 2;
     }
@@ -65,7 +68,6 @@ int main(int argc, char **argv) {
     float *noise = (float *)malloc((size_t)batch * cfg.latent * sizeof(float));
     float *images = (float *)malloc((size_t)batch * image * sizeof(float));
     unsigned char *pixels = (unsigned char *)malloc(image);
-    int digits = 5;
     for (long c = count; c >= 100000; c /= 10) digits++;
     dcgan_rng rng;
     dcgan_rng_seed(&rng, (uint64_t)seed);
@@ -81,9 +83,10 @@ int main(int argc, char **argv) {
             break;
         }
         for (int k = 0; k < nb; k++, done++) {
-            char path[4200];
+            char path[4400], number[32];
             dcgan_image_to_u8(pixels, images + (size_t)k * image, cfg.channels, cfg.size, cfg.size);
-            snprintf(path, sizeof path, "%s/%s%0*ld.png", out, prefix, digits, done + 1);
+            snprintf(number, sizeof number, "%0*ld", digits, done + 1);
+            snprintf(path, sizeof path, "%s/%s%s.png", out, prefix, number);
             if (dcgan_png_write(path, pixels, cfg.size, cfg.size, cfg.channels) != DCGAN_OK) {
                 fprintf(stderr, "generate: %s\n", dcgan_last_error());
                 rc = 1;

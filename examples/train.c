@@ -192,7 +192,7 @@ static int history_push(history *h, const dcgan_gan_stats *s) {
 static int history_reload(history *h, const char *csv, long iterations) {
     FILE *f = fopen(csv, "r");
     char line[512], header[512] = "";
-    char tmp[4200];
+    char tmp[4300];
     if (!f) return 0;
     snprintf(tmp, sizeof tmp, "%s.tmp", csv);
     FILE *w = fopen(tmp, "w");

@@ -13,7 +13,7 @@ static int check_passed, check_failed;
 #define CHECK_CLOSE(expected, actual, n, atol, rtol, label) \
     check_close((expected), (actual), (size_t)(n), (atol), (rtol), label, __FILE__, __LINE__)
 
-static int check_true(int ok, const char *expr, const char *label, const char *file, int line) {
+static inline int check_true(int ok, const char *expr, const char *label, const char *file, int line) {
     if (ok) { check_passed++; return 1; }
     check_failed++;
     fprintf(stderr, "%s:%d: FAIL %s: %s\n", file, line, label, expr);
@@ -21,7 +21,7 @@ static int check_true(int ok, const char *expr, const char *label, const char *f
 }
 
 // Passes if |e - a| <= atol + rtol * |e| for every element; NaN always fails.
-static int check_close(const float *expected, const float *actual, size_t n, double atol,
+static inline int check_close(const float *expected, const float *actual, size_t n, double atol,
                        double rtol, const char *label, const char *file, int line) {
     size_t worst = 0;
     double worst_diff = -1.0;
@@ -41,7 +41,7 @@ static int check_close(const float *expected, const float *actual, size_t n, dou
 
 typedef struct { const char *name; void (*run)(void); } test_case;
 
-static int check_main(const test_case *tests, int count, const char *prog) {
+static inline int check_main(const test_case *tests, int count, const char *prog) {
     for (int i = 0; i < count; i++) tests[i].run();
     printf("%s: %d passed, %d failed\n", prog, check_passed, check_failed);
     return check_failed == 0 ? 0 : 1;

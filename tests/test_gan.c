@@ -1,0 +1,362 @@
+// test_gan.c - the three architectures (shapes and the study's parameter
+// counts), the training step, safetensors checkpoints (round trip, damaged
+// files, wrong shapes) and exact resume.
+#define DCGAN_IMPLEMENTATION
+#define DCGAN_NO_IMAGES
+#include "../dcgan.h"
+#include "check.h"
+#include <unistd.h>
+
+static char ckpt[256];
+
+static void small_config(dcgan_gan_config *cfg) {
+    dcgan_gan_config_default(cfg);
+    cfg->size = 64;
+    cfg->channels = 1;
+    cfg->width = 1.0f / 32.0f;
+    cfg->batch = 4;
+    cfg->lr_d = 2e-4;
+    cfg->lr_g = 2e-4;
+}
+
+// A dataset of n random images in [-1, 1].
+static float *random_images(int n, const dcgan_gan_config *cfg, uint64_t seed) {
+    size_t count = (size_t)n * cfg->channels * cfg->size * cfg->size;
+    float *d = (float *)malloc(count * sizeof(float));
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, seed);
+    dcgan_rng_fill_uniform(&rng, d, count, -1.0f, 1.0f);
+    return d;
+}
+
+static void test_study_parameter_counts(void) {
+    dcgan_gan_config cfg;
+    dcgan_layer_spec specs[DCGAN_MAX_SPECS];
+    int n, c, h, w;
+    dcgan_model m;
+    dcgan_gan_config_default(&cfg);
+    dcgan_gan_specs(&cfg, 0, specs, &n, &c, &h, &w);
+    CHECK(dcgan_model_init(&m, "G.main", specs, n, c, h, w, 1) == DCGAN_OK, "gan_specs/seed G builds");
+    // Dense 100->65536, ConvT 1024->512->256->128->64 (K=4), Conv 64->3 (K=5), with biases
+    CHECK(m.n_params == 17766019, "gan_specs/seed G has the study's 17,766,019 parameters");
+    dcgan_tensor out = dcgan__slot(&m, m.acts, m.n_layers);
+    CHECK(out.c == 3 && out.h == 128 && out.w == 128, "gan_specs/seed G makes 3x128x128");
+    dcgan_model_free(&m);
+    dcgan_gan_specs(&cfg, 1, specs, &n, &c, &h, &w);
+    CHECK(dcgan_model_init(&m, "D.main", specs, n, c, h, w, 1) == DCGAN_OK, "gan_specs/seed D builds");
+    CHECK(m.n_params == 17480321, "gan_specs/seed D has the study's 17,480,321 parameters");
+    // Keras 'same' with K=5, S=2 on 128: 1 before, 2 after
+    CHECK(m.layers[2].spec.pad_top == 1 && m.layers[2].spec.pad_bottom == 2 && m.layers[2].out_h == 64,
+          "gan_specs/seed D stride-2 'same' padding is 1 before, 2 after");
+    dcgan_model_free(&m);
+}
+
+static void test_architectures(void) {
+    const int sizes[3] = {64, 128, 256};
+    int ok = 1;
+    for (int a = 0; a < 3; a++)
+        for (int s = 0; s < 3; s++)
+            for (int ch = 1; ch <= 3; ch += 2) {
+                dcgan_gan_config cfg;
+                dcgan_gan gan;
+                small_config(&cfg);
+                cfg.arch = (dcgan_arch)a;
+                cfg.size = sizes[s];
+                cfg.channels = ch;
+                cfg.batch = 2;
+                if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK) {
+                    fprintf(stderr, "%s\n", dcgan_last_error());
+                    ok = 0;
+                    continue;
+                }
+                dcgan_tensor d = dcgan__slot(&gan.d, gan.d.acts, gan.d.n_layers);
+                ok &= d.c * d.h * d.w == 1;
+                dcgan_gan_free(&gan);
+            }
+    CHECK(ok, "gan_init/seed, paper, dcgan at 64, 128, 256 with 1 and 3 channels");
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    small_config(&cfg);
+    cfg.size = 100;
+    CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "100"),
+          "gan_init/size 100 refused");
+    CHECK(gan.g.params == NULL, "gan_init/zeroed after failure");
+    dcgan_arch arch;
+    CHECK(dcgan_arch_parse("dcgan", &arch) == DCGAN_OK && arch == DCGAN_ARCH_DCGAN, "arch_parse/dcgan");
+    CHECK(dcgan_arch_parse("wgan", &arch) == DCGAN_ERR_SHAPE, "arch_parse/unknown name");
+}
+
+static void test_train_steps(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    dcgan_gan_stats s, first = {0, 0, 0, 0, 0};
+    small_config(&cfg);
+    float *data = random_images(8, &cfg, 2);
+    dcgan_gan_init(&gan, &cfg);
+    float g0 = gan.g.params[5], d0 = gan.d.params[5];
+    int finite = 1;
+    for (int i = 0; i < 6; i++) {
+        finite &= dcgan_gan_train_step(&gan, data, 8, &s) == DCGAN_OK;
+        finite &= isfinite(s.d_real_loss) && isfinite(s.d_fake_loss) && isfinite(s.g_loss);
+        if (i == 0) first = s;
+    }
+    CHECK(finite, "gan_train_step/6 steps with finite losses");
+    CHECK(gan.iteration == 6 && gan.opt_d.step == 12 && gan.opt_g.step == 6,
+          "gan_train_step/D takes two Adam steps per iteration, G one");
+    CHECK(gan.g.params[5] != g0 && gan.d.params[5] != d0, "gan_train_step/both models move");
+    CHECK(s.d_real_loss != first.d_real_loss && s.g_loss != first.g_loss, "gan_train_step/losses change");
+    // G's output is in [-1, 1] (tanh) and generation is deterministic in eval mode
+    float noise[2 * 100], out1[2 * 64 * 64], out2[2 * 64 * 64];
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 9);
+    dcgan_rng_fill_normal(&rng, noise, 200, 0.0f, 1.0f);
+    dcgan_gan_generate(&gan, out1, noise, 2);
+    dcgan_gan_generate(&gan, out2, noise, 2);
+    int bounded = 1;
+    for (int k = 0; k < 2 * 64 * 64; k++) bounded &= out1[k] >= -1.0f && out1[k] <= 1.0f;
+    CHECK(bounded && memcmp(out1, out2, sizeof out1) == 0, "gan_generate/in [-1,1], deterministic");
+    CHECK(dcgan_gan_train_step(&gan, data, 0, &s) == DCGAN_ERR_SHAPE, "gan_train_step/empty dataset");
+    dcgan_gan_free(&gan);
+    free(data);
+}
+
+// Same seed, same data: bit-identical runs.
+static void test_determinism(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan a, b;
+    dcgan_gan_stats s;
+    small_config(&cfg);
+    cfg.arch = DCGAN_ARCH_DCGAN;
+    float *data = random_images(8, &cfg, 3);
+    dcgan_gan_init(&a, &cfg);
+    dcgan_gan_init(&b, &cfg);
+    for (int i = 0; i < 3; i++) {
+        dcgan_gan_train_step(&a, data, 8, &s);
+        dcgan_gan_train_step(&b, data, 8, &s);
+    }
+    CHECK(memcmp(a.g.params, b.g.params, a.g.n_params * sizeof(float)) == 0 &&
+          memcmp(a.d.buffers, b.d.buffers, a.d.n_buffers * sizeof(float)) == 0,
+          "gan_train_step/same seed gives bit-identical weights");
+    dcgan_gan_free(&a);
+    dcgan_gan_free(&b);
+    free(data);
+}
+
+static int same_state(const dcgan_gan *a, const dcgan_gan *b) {
+    return memcmp(a->g.params, b->g.params, a->g.n_params * sizeof(float)) == 0 &&
+           memcmp(a->d.params, b->d.params, a->d.n_params * sizeof(float)) == 0 &&
+           memcmp(a->g.adam_v, b->g.adam_v, a->g.n_params * sizeof(float)) == 0 &&
+           memcmp(a->d.adam_m, b->d.adam_m, a->d.n_params * sizeof(float)) == 0 &&
+           memcmp(a->d.buffers, b->d.buffers, a->d.n_buffers * sizeof(float)) == 0 &&
+           a->iteration == b->iteration && a->opt_d.step == b->opt_d.step &&
+           a->rng.state == b->rng.state && a->rng.has_spare == b->rng.has_spare;
+}
+
+static void test_checkpoint_roundtrip_and_resume(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan straight, first, resumed;
+    dcgan_gan_stats s;
+    small_config(&cfg);
+    cfg.arch = DCGAN_ARCH_DCGAN;   // has BatchNorm running statistics to carry over
+    float *data = random_images(8, &cfg, 4);
+    dcgan_gan_init(&straight, &cfg);
+    for (int i = 0; i < 4; i++) dcgan_gan_train_step(&straight, data, 8, &s);
+    dcgan_gan_init(&first, &cfg);
+    for (int i = 0; i < 2; i++) dcgan_gan_train_step(&first, data, 8, &s);
+    const char *k[1] = {"note"}, *v[1] = {"hello \"quoted\"\n"};
+    CHECK(dcgan_gan_save(&first, ckpt, k, v, 1) == DCGAN_OK, "gan_save/status");
+    dcgan_gan_config back;
+    CHECK(dcgan_gan_config_load(&back, ckpt) == DCGAN_OK && back.arch == cfg.arch &&
+          back.width == cfg.width && back.lr_d == cfg.lr_d && back.seed == cfg.seed,
+          "gan_config_load/configuration round trip");
+    cfg.seed = 77;   // a different init: everything must come from the file
+    dcgan_gan_init(&resumed, &cfg);
+    CHECK(dcgan_gan_load(&resumed, ckpt) == DCGAN_OK, "gan_load/status");
+    CHECK(same_state(&first, &resumed), "gan_load/weights, moments, statistics, step and RNG restored");
+    dcgan_safetensors st;
+    CHECK(dcgan_safetensors_read(&st, ckpt) == DCGAN_OK &&
+          strcmp(dcgan_safetensors_meta(&st, "note"), "hello \"quoted\"\n") == 0 &&
+          dcgan_safetensors_find(&st, "G.main.0.weight") != NULL &&
+          dcgan_safetensors_find(&st, "D.main.3.running_var") != NULL,
+          "safetensors_read/metadata escapes and state_dict names");
+    dcgan_safetensors_free(&st);
+    for (int i = 0; i < 2; i++) dcgan_gan_train_step(&resumed, data, 8, &s);
+    CHECK(same_state(&straight, &resumed), "gan_load/2 steps + resume + 2 steps == 4 straight steps");
+    dcgan_gan_free(&straight);
+    dcgan_gan_free(&first);
+    dcgan_gan_free(&resumed);
+    free(data);
+}
+
+// Reads the whole checkpoint file into memory.
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = (unsigned char *)malloc(*n);
+    if (fread(p, 1, *n, f) != *n) *n = 0;
+    fclose(f);
+    return p;
+}
+
+static void spit(const char *path, const unsigned char *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+static void test_damaged_checkpoints(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    char bad[300];
+    size_t n;
+    small_config(&cfg);
+    dcgan_gan_init(&gan, &cfg);
+    dcgan_gan_save(&gan, ckpt, NULL, NULL, 0);
+    unsigned char *file = slurp(ckpt, &n);
+    float *g_before = (float *)malloc(gan.g.n_params * sizeof(float));
+    memcpy(g_before, gan.g.params, gan.g.n_params * sizeof(float));
+    dcgan_rng before_rng = gan.rng;
+    snprintf(bad, sizeof bad, "%s.bad", ckpt);
+    uint64_t hlen = 0;
+    for (int k = 7; k >= 0; k--) hlen = hlen << 8 | file[k];
+    // truncated at many points: header length, inside the JSON, inside the data
+    const size_t cuts[] = {0, 4, 8, 20, (size_t)hlen / 2, (size_t)hlen + 8, n / 2, n - 1};
+    int all_format = 1;
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        spit(bad, file, cuts[c]);
+        dcgan_status st = dcgan_gan_load(&gan, bad);
+        all_format &= st == DCGAN_ERR_FORMAT;
+        if (st != DCGAN_ERR_FORMAT) fprintf(stderr, "cut at %zu: %s\n", cuts[c], dcgan_last_error());
+    }
+    CHECK(all_format, "gan_load/truncated files give DCGAN_ERR_FORMAT");
+    // one flipped bit in the weights, in the header, in the length
+    const size_t flips[] = {n - 3, 8 + (size_t)hlen + 100, 30, 3};
+    int flips_ok = 1;
+    for (size_t f = 0; f < sizeof flips / sizeof flips[0]; f++) {
+        file[flips[f]] ^= 0x10;
+        spit(bad, file, n);
+        dcgan_status st = dcgan_gan_load(&gan, bad);
+        flips_ok &= st == DCGAN_ERR_FORMAT || st == DCGAN_ERR_SHAPE;
+        if (st == DCGAN_OK) fprintf(stderr, "flip at %zu was not caught\n", flips[f]);
+        file[flips[f]] ^= 0x10;
+    }
+    CHECK(flips_ok, "gan_load/flipped bits are caught (checksum, JSON, length)");
+    CHECK(memcmp(g_before, gan.g.params, gan.g.n_params * sizeof(float)) == 0 &&
+          gan.rng.state == before_rng.state && gan.iteration == 0,
+          "gan_load/the model is unchanged after every refused file");
+    // a checkpoint of another width: DCGAN_ERR_SHAPE naming both
+    dcgan_gan other;
+    dcgan_gan_config c2 = cfg;
+    c2.width = 1.0f / 16.0f;
+    dcgan_gan_init(&other, &c2);
+    CHECK(dcgan_gan_load(&other, ckpt) == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "width"),
+          "gan_load/model of another width refused");
+    dcgan_gan_free(&other);
+    // right metadata, a tensor of the wrong shape
+    {
+        dcgan_st_write_tensor t[1];
+        float w[3] = {0};
+        t[0].name = "G.main.0.weight";
+        t[0].data = w;
+        t[0].ndim = 1;
+        t[0].shape[0] = 3;
+        const char *keys[] = {"format", "version", "arch", "size", "channels", "width", "latent",
+                              "batch", "lr_d", "lr_g", "beta1", "beta2", "adam_mode", "real_label",
+                              "fake_label", "seed", "iteration", "G.adam.step", "D.adam.step",
+                              "G.adam.lr", "D.adam.lr", "rng.state", "rng.inc", "rng.has_spare",
+                              "rng.spare_bits", "data_fnv1a64"};
+        char width[32];
+        snprintf(width, sizeof width, "%.9g", (double)cfg.width);
+        const char *vals[] = {"dcgan.h checkpoint", "1", "seed", "64", "1", width, "100", "4",
+                              "0.0002", "0.0002", "0.5", "0.999", "keras", "1", "0", "1", "0", "0",
+                              "0", "0.0002", "0.0002", "1", "1", "0", "0", "0"};
+        dcgan_safetensors_write(bad, t, 1, keys, vals, 26);
+        CHECK(dcgan_gan_load(&gan, bad) == DCGAN_ERR_FORMAT, "gan_load/wrong tensor shape or checksum refused");
+    }
+    // a safetensors file that is not a checkpoint
+    {
+        dcgan_st_write_tensor t[1];
+        float w[2] = {1, 2};
+        t[0].name = "x";
+        t[0].data = w;
+        t[0].ndim = 1;
+        t[0].shape[0] = 2;
+        dcgan_safetensors_write(bad, t, 1, NULL, NULL, 0);
+        CHECK(dcgan_gan_load(&gan, bad) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "not a dcgan.h"),
+              "gan_load/plain safetensors refused with a reason");
+        dcgan_safetensors st;
+        CHECK(dcgan_safetensors_read(&st, bad) == DCGAN_OK && st.n_tensors == 1 &&
+              st.data_size == 8, "safetensors_read/a plain file reads");
+        dcgan_safetensors_free(&st);
+    }
+    CHECK(dcgan_gan_load(&gan, "no/such/file.safetensors") == DCGAN_ERR_IO, "gan_load/missing file is IO");
+    // a failed save leaves the old checkpoint whole
+    CHECK(dcgan_gan_save(&gan, "no/such/dir/ckpt.safetensors", NULL, NULL, 0) == DCGAN_ERR_IO,
+          "gan_save/unwritable folder gives IO");
+    size_t n2;
+    unsigned char *again = slurp(ckpt, &n2);
+    CHECK(n2 == n && memcmp(again, file, n) == 0, "gan_save/failed saves leave the checkpoint intact");
+    remove(bad);
+    free(again);
+    free(file);
+    free(g_before);
+    dcgan_gan_free(&gan);
+}
+
+static void test_safetensors_hostile_headers(void) {
+    // hand-written headers that must each be refused with DCGAN_ERR_FORMAT
+    const char *headers[] = {
+        "{",                                                                    // unterminated
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}",       // size mismatch
+        "{\"a\":{\"dtype\":\"F99\",\"shape\":[1],\"data_offsets\":[0,4]}}",       // unknown dtype
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",       // gap at 0
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+        "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",        // overlap
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[99999999999,99999999999,99999999999],\"data_offsets\":[0,4]}}",
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} x",     // trailing
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}",                               // no offsets
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}",      // negative
+    };
+    char path[300];
+    snprintf(path, sizeof path, "%s.hdr", ckpt);
+    int ok = 1;
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        unsigned char buf[512];
+        size_t len = strlen(headers[i]);
+        for (int k = 0; k < 8; k++) buf[k] = (unsigned char)((uint64_t)len >> (8 * k));
+        memcpy(buf + 8, headers[i], len);
+        memset(buf + 8 + len, 0, 4);
+        spit(path, buf, 8 + len + 4);
+        dcgan_safetensors st;
+        dcgan_status s = dcgan_safetensors_read(&st, path);
+        if (s != DCGAN_ERR_FORMAT) {
+            fprintf(stderr, "header %zu: status %d\n", i, (int)s);
+            ok = 0;
+            dcgan_safetensors_free(&st);
+        }
+    }
+    CHECK(ok, "safetensors_read/hostile headers refused with DCGAN_ERR_FORMAT");
+    CHECK(strstr(dcgan_last_error(), "header byte") != NULL || strstr(dcgan_last_error(), ".hdr"),
+          "safetensors_read/message names the file or the byte");
+    remove(path);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    static const test_case tests[] = {
+        {"study_parameter_counts", test_study_parameter_counts},
+        {"architectures", test_architectures},
+        {"train_steps", test_train_steps},
+        {"determinism", test_determinism},
+        {"checkpoint_roundtrip_and_resume", test_checkpoint_roundtrip_and_resume},
+        {"damaged_checkpoints", test_damaged_checkpoints},
+        {"safetensors_hostile_headers", test_safetensors_hostile_headers},
+    };
+    snprintf(ckpt, sizeof ckpt, "build/test_gan_%d.safetensors", (int)getpid());
+    int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
+    remove(ckpt);
+    return rc;
+}

@@ -1,0 +1,369 @@
+// test_images.c - the image-folder loader on files this test writes (gray,
+// RGB, RGBA, corrupt, truncated, empty, not images) and on files PIL wrote
+// (tests/data/images: 16-bit PNG, palette PNG, progressive and gray JPEG);
+// the dataset cache; the phantom generator; grids and plots.
+#define DCGAN_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "../dcgan.h"
+#include "check.h"
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
+
+static char root[256];
+
+// A fresh scratch folder per run: build/tmp_images_<pid>.
+static void make_root(void) {
+    snprintf(root, sizeof root, "build/tmp_images_%d", (int)getpid());
+    mkdir("build", 0777);
+    mkdir(root, 0777);
+}
+
+static void path_in(char *out, size_t cap, const char *rel) { snprintf(out, cap, "%s/%s", root, rel); }
+
+static void write_bytes(const char *rel, const void *data, size_t n) {
+    char p[512];
+    path_in(p, sizeof p, rel);
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+}
+
+static int read_bytes(const char *path, unsigned char *out, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t got = fread(out, 1, n, f);
+    fclose(f);
+    return got == n;
+}
+
+// A W x H image with C channels: pixel (x, y, c) = (x * 7 + y * 13 + c * 50) % 256.
+static void pattern(unsigned char *px, int W, int H, int C) {
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < C; c++) px[((size_t)y * W + x) * C + c] = (unsigned char)((x * 7 + y * 13 + c * 50) % 256);
+}
+
+static int count_skips;
+static char last_skip[512];
+static void on_skip(void *user, const char *path, const char *reason) {
+    (void)user;
+    (void)path;
+    count_skips++;
+    snprintf(last_skip, sizeof last_skip, "%s", reason);
+}
+
+static void test_decode_formats(void) {
+    dcgan_image_options opt;
+    unsigned char px[20 * 12 * 4];
+    char p[512];
+    float img[3 * 20 * 12];
+    dcgan_image_options_default(&opt);
+    opt.size = 12;
+    opt.resize = DCGAN_RESIZE_NEAREST;
+    mkdir(root, 0777);
+    // RGB PNG at 12x12: nearest resize to the same size is the identity
+    pattern(px, 12, 12, 3);
+    path_in(p, sizeof p, "rgb.png");
+    stbi_write_png(p, 12, 12, 3, px, 12 * 3);
+    opt.channels = 3;
+    CHECK(dcgan_image_load(img, p, &opt) == DCGAN_OK, "image_load/rgb png");
+    int ok = 1;
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < 144; k++)
+            ok &= img[c * 144 + k] == ((float)px[k * 3 + c] - 127.5f) / 127.5f;
+    CHECK(ok, "image_load/rgb planar and scaled as (x - 127.5) / 127.5");
+    // the same file as gray: ITU-R 601 weights, rounded
+    opt.channels = 1;
+    dcgan_image_load(img, p, &opt);
+    ok = 1;
+    for (int k = 0; k < 144; k++) {
+        unsigned g = (px[k * 3] * 299u + px[k * 3 + 1] * 587u + px[k * 3 + 2] * 114u + 500u) / 1000u;
+        ok &= img[k] == ((float)g - 127.5f) / 127.5f;
+    }
+    CHECK(ok, "image_load/rgb to gray like PIL convert('L')");
+    // gray PNG to 3 channels: replicated
+    pattern(px, 12, 12, 1);
+    path_in(p, sizeof p, "gray.png");
+    stbi_write_png(p, 12, 12, 1, px, 12);
+    opt.channels = 3;
+    dcgan_image_load(img, p, &opt);
+    ok = 1;
+    for (int k = 0; k < 144; k++) ok &= img[k] == img[144 + k] && img[k] == img[288 + k] &&
+                                      img[k] == ((float)px[k] - 127.5f) / 127.5f;
+    CHECK(ok, "image_load/gray replicated to RGB");
+    // RGBA: alpha dropped
+    pattern(px, 12, 12, 4);
+    path_in(p, sizeof p, "rgba.png");
+    stbi_write_png(p, 12, 12, 4, px, 12 * 4);
+    dcgan_image_load(img, p, &opt);
+    ok = 1;
+    for (int k = 0; k < 144; k++) ok &= img[288 + k] == ((float)px[k * 4 + 2] - 127.5f) / 127.5f;
+    CHECK(ok, "image_load/rgba drops alpha");
+    // files PIL wrote, against PIL's gray values
+    const char *files[] = {"gray16.png", "palette.png", "progressive.jpg", "gray.jpeg"};
+    const int tolerance[] = {0, 1, 3, 2};   // JPEG decoders may round a level or two apart
+    opt.channels = 1;
+    for (int f = 0; f < 4; f++) {
+        char img_path[256], gray_path[256], label[96];
+        unsigned char expect[24 * 16];
+        float got[24 * 16], want[24 * 16];
+        dcgan_image_options o2 = opt;
+        o2.size = 24;   // the files are 24x16: squashed to 24x24 by nearest
+        snprintf(img_path, sizeof img_path, "tests/data/images/%s", files[f]);
+        snprintf(gray_path, sizeof gray_path, "tests/data/images/%s.gray", files[f]);
+        snprintf(label, sizeof label, "image_load/%s", files[f]);
+        if (!CHECK(read_bytes(gray_path, expect, sizeof expect), label)) continue;
+        float *big = (float *)malloc(24 * 24 * sizeof(float));
+        CHECK(dcgan_image_load(big, img_path, &o2) == DCGAN_OK, label);
+        // rows of the 24x24 result map back to source rows floor((y + 0.5) * 16 / 24)
+        for (int y = 0; y < 16; y++) {
+            int yy = -1;
+            for (int t = 0; t < 24; t++)
+                if ((int)((t + 0.5) * 16 / 24) == y) { yy = t; break; }
+            for (int x = 0; x < 24; x++) {
+                got[y * 24 + x] = big[yy * 24 + x] * 127.5f + 127.5f;
+                want[y * 24 + x] = expect[y * 24 + x];
+            }
+        }
+        CHECK_CLOSE(want, got, 24 * 16, tolerance[f] + 1e-3, 0, label);
+        free(big);
+    }
+}
+
+static void test_decode_errors(void) {
+    dcgan_image_options opt;
+    char p[512];
+    float img[3 * 8 * 8], before[3 * 8 * 8];
+    dcgan_image_options_default(&opt);
+    opt.size = 8;
+    for (int k = 0; k < 3 * 64; k++) img[k] = before[k] = 7.0f;
+    write_bytes("noise.png", "this is not a png at all", 24);
+    path_in(p, sizeof p, "noise.png");
+    CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_FORMAT, "image_load/garbage gives FORMAT");
+    CHECK(strstr(dcgan_last_error(), "noise.png") != NULL, "image_load/message names the file");
+    CHECK(memcmp(img, before, sizeof img) == 0, "image_load/output untouched on error");
+    // a valid PNG cut in half
+    unsigned char px[64 * 64 * 3], file[20000];
+    pattern(px, 64, 64, 3);
+    path_in(p, sizeof p, "whole.png");
+    stbi_write_png(p, 64, 64, 3, px, 64 * 3);
+    FILE *f = fopen(p, "rb");
+    size_t n = f ? fread(file, 1, sizeof file, f) : 0;
+    if (f) fclose(f);
+    remove(p);
+    write_bytes("half.png", file, n / 2);
+    path_in(p, sizeof p, "half.png");
+    CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_FORMAT, "image_load/truncated png gives FORMAT");
+    path_in(p, sizeof p, "missing.png");
+    CHECK(dcgan_image_load(img, p, &opt) != DCGAN_OK, "image_load/missing file fails");
+    // pixel limit: refused before decoding
+    pattern(px, 64, 64, 3);
+    path_in(p, sizeof p, "big.png");
+    stbi_write_png(p, 64, 64, 3, px, 64 * 3);
+    opt.max_pixels = 1000;
+    CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "limit"),
+          "image_load/above max_pixels refused with a message");
+    opt.max_pixels = (size_t)64 << 20;
+    opt.channels = 2;
+    CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_SHAPE, "image_load/channels 2 refused");
+    remove(p);
+    path_in(p, sizeof p, "half.png");
+    remove(p);
+    path_in(p, sizeof p, "noise.png");
+    remove(p);
+}
+
+static void test_resize(void) {
+    dcgan_image_options opt;
+    unsigned char px[16 * 16];
+    char p[512];
+    float img[8 * 8];
+    dcgan_image_options_default(&opt);
+    opt.size = 8;
+    opt.channels = 1;
+    // checkerboard of 0 and 255 halved: antialiased -> mid gray; nearest -> pure values
+    for (int k = 0; k < 256; k++) px[k] = ((k % 16) + (k / 16)) % 2 ? 255 : 0;
+    path_in(p, sizeof p, "checker.png");
+    stbi_write_png(p, 16, 16, 1, px, 16);
+    dcgan_image_load(img, p, &opt);
+    int mid = 1;
+    for (int k = 0; k < 64; k++) mid &= fabsf(img[k]) < 0.1f;
+    if (!mid) fprintf(stderr, "area resize of a checkerboard: %g %g %g\n", img[0], img[9], img[27]);
+    CHECK(mid, "image_load/area resize averages (antialiased)");
+    opt.resize = DCGAN_RESIZE_NEAREST;
+    dcgan_image_load(img, p, &opt);
+    int pure = 1;
+    for (int k = 0; k < 64; k++) pure &= fabsf(fabsf(img[k]) - 1.0f) < 1e-6f;
+    CHECK(pure, "image_load/nearest resize keeps pixel values");
+    remove(p);
+}
+
+static void test_folder(void) {
+    char dir[512], p[512];
+    unsigned char px[10 * 10 * 3];
+    dcgan_image_options opt;
+    dcgan_dataset ds;
+    snprintf(dir, sizeof dir, "%s/set", root);
+    mkdir(dir, 0777);
+    snprintf(p, sizeof p, "%s/set/sub", root);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/set/empty", root);
+    mkdir(p, 0777);
+    pattern(px, 10, 10, 3);
+    const char *names[] = {"set/b.PNG", "set/a.png", "set/sub/c.Png"};
+    for (int i = 0; i < 3; i++) {
+        path_in(p, sizeof p, names[i]);
+        stbi_write_png(p, 10, 10, i == 2 ? 1 : 3, px, 10 * (i == 2 ? 1 : 3));
+    }
+    {
+        // a JPEG that PIL wrote (stb's JPEG writer trips UBSan inside stb itself)
+        unsigned char jpg[4096];
+        FILE *f = fopen("tests/data/images/gray.jpeg", "rb");
+        size_t n = f ? fread(jpg, 1, sizeof jpg, f) : 0;
+        if (f) fclose(f);
+        write_bytes("set/d.jpg", jpg, n);
+    }
+    write_bytes("set/notes.txt", "not an image", 12);
+    write_bytes("set/broken.jpeg", "\xff\xd8\xff garbage", 11);
+    write_bytes("set/zero.bmp", "", 0);
+    dcgan_image_options_default(&opt);
+    opt.size = 16;
+    opt.on_skip = on_skip;
+    count_skips = 0;
+    CHECK(dcgan_dataset_load(&ds, dir, &opt) == DCGAN_OK, "dataset_load/status");
+    CHECK(ds.count == 4 && ds.skipped == 2 && count_skips == 2, "dataset_load/4 used, 2 skipped, txt ignored");
+    CHECK(strstr(last_skip, "zero.bmp") || strstr(last_skip, "broken.jpeg"), "dataset_load/skip names the file");
+    int sorted = ds.count == 4 && strstr(ds.paths[0], "a.png") && strstr(ds.paths[1], "b.PNG") &&
+                 strstr(ds.paths[2], "d.jpg") && strstr(ds.paths[3], "sub/c.Png");
+    CHECK(sorted, "dataset_load/sorted, recursive, any-case extensions");
+    // the cache: valid, then stale after a file changes, and damaged when cut short
+    char cache[512];
+    path_in(cache, sizeof cache, "cache.bin");
+    CHECK(dcgan_dataset_cache_save(&ds, cache, &opt) == DCGAN_OK, "dataset_cache_save/status");
+    dcgan_dataset c2;
+    CHECK(dcgan_dataset_cache_load(&c2, cache, dir, &opt) == DCGAN_OK, "dataset_cache_load/valid cache");
+    CHECK(c2.count == 4 && memcmp(c2.data, ds.data, 4 * 3 * 16 * 16 * sizeof(float)) == 0 &&
+          strcmp(c2.paths[3], ds.paths[3]) == 0, "dataset_cache_load/same images and paths");
+    dcgan_dataset_free(&c2);
+    dcgan_image_options o1 = opt;
+    o1.size = 8;
+    CHECK(dcgan_dataset_cache_load(&c2, cache, dir, &o1) == DCGAN_ERR_FORMAT, "dataset_cache_load/other size is stale");
+    struct utimbuf times = {1000000000, 1000000000};
+    path_in(p, sizeof p, "set/a.png");
+    utime(p, &times);
+    CHECK(dcgan_dataset_cache_load(&c2, cache, dir, &opt) == DCGAN_ERR_FORMAT &&
+          strstr(dcgan_last_error(), "a.png"), "dataset_cache_load/changed file is stale, named");
+    dcgan_dataset_cache_save(&ds, cache, &opt);
+    {
+        // cut the last 100 bytes off the cache
+        static unsigned char whole[1 << 16];
+        FILE *f = fopen(cache, "rb");
+        size_t len = f ? fread(whole, 1, sizeof whole, f) : 0;
+        if (f) fclose(f);
+        f = fopen(cache, "wb");
+        if (f) {
+            fwrite(whole, 1, len > 100 ? len - 100 : 0, f);
+            fclose(f);
+        }
+    }
+    CHECK(dcgan_dataset_cache_load(&c2, cache, dir, &opt) == DCGAN_ERR_FORMAT && c2.data == NULL,
+          "dataset_cache_load/truncated cache is refused");
+    dcgan_dataset_free(&ds);
+    // an empty folder and a folder with nothing readable
+    snprintf(p, sizeof p, "%s/set/empty", root);
+    CHECK(dcgan_dataset_load(&ds, p, &opt) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "empty"),
+          "dataset_load/empty folder is an error naming it");
+    snprintf(p, sizeof p, "%s/nowhere", root);
+    CHECK(dcgan_dataset_load(&ds, p, &opt) == DCGAN_ERR_IO, "dataset_load/missing folder is IO");
+}
+
+static void test_phantom(void) {
+    const int S = 64;
+    unsigned char a[64 * 64], b[64 * 64];
+    dcgan_rng r1, r2;
+    dcgan_rng_seed(&r1, 3);
+    dcgan_rng_seed(&r2, 3);
+    dcgan_phantom_render(a, S, 0, &r1);
+    dcgan_phantom_render(b, S, 0, &r2);
+    CHECK(memcmp(a, b, sizeof a) == 0, "phantom_render/same seed, same image");
+    dcgan_phantom_render(b, S, 0, &r2);
+    CHECK(memcmp(a, b, sizeof a) != 0, "phantom_render/next image differs");
+    // anatomy: lungs (left and right of centre, mid height) darker than the spine
+    double lung = 0, spine = 0, outside = 0;
+    double lung_n = 0, lung_p = 0;
+    for (int y = 24; y < 36; y++) {
+        for (int x = 14; x < 20; x++) lung += a[y * S + x] + a[y * S + (S - 1 - x)];
+        for (int x = 31; x < 33; x++) spine += a[y * S + x];
+        outside += a[y * S + 0];
+    }
+    CHECK(lung / 144 + 40 < spine / 24, "phantom_render/lungs darker than the spine");
+    CHECK(outside / 12 < lung / 144, "phantom_render/air outside the body darkest");
+    // pneumonia raises lung density on average
+    for (int k = 0; k < 20; k++) {
+        dcgan_phantom_render(a, S, 0, &r1);
+        dcgan_phantom_render(b, S, 1, &r1);
+        for (int y = 20; y < 40; y++)
+            for (int x = 12; x < 22; x++) {
+                lung_n += a[y * S + x] + a[y * S + S - 1 - x];
+                lung_p += b[y * S + x] + b[y * S + S - 1 - x];
+            }
+    }
+    CHECK(lung_p > lung_n * 1.03, "phantom_render/pneumonia opacities brighten the lungs");
+}
+
+static void test_grid_plot(void) {
+    float img[2 * 1 * 2 * 2] = {-2.0f, -1.0f, 0.0f, 2.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+    unsigned char u8[4];
+    dcgan_image_to_u8(u8, img, 1, 2, 2);
+    CHECK(u8[0] == 0 && u8[1] == 0 && u8[2] == 128 && u8[3] == 255, "image_to_u8/clamped (x + 1) * 127.5");
+    unsigned char *grid;
+    int gw, gh;
+    CHECK(dcgan_grid_make(&grid, &gw, &gh, img, 2, 1, 2, 2, 2, 1) == DCGAN_OK && gw == 7 && gh == 4,
+          "grid_make/2 images in 2 columns with 1-pixel padding is 7x4");
+    CHECK(grid[1 * 7 + 1] == 0 && grid[1 * 7 + 4] == 255 && grid[0] == 128, "grid_make/tiles and border");
+    dcgan_free(grid);
+    CHECK(dcgan_grid_make(&grid, &gw, &gh, img, 0, 1, 2, 2, 2, 1) == DCGAN_ERR_SHAPE, "grid_make/no images");
+    // the plot: ink of the series colour appears, and the font glyphs are 5x7
+    float y[50];
+    for (int i = 0; i < 50; i++) y[i] = sinf((float)i * 0.2f);
+    dcgan_plot_series s = {"sine", y, {200, 10, 20}};
+    unsigned char *rgb = (unsigned char *)malloc(300 * 200 * 3);
+    dcgan_plot_draw(rgb, 300, 200, "Title", "epoch", &s, 1, 50, 0.1f);
+    int red = 0, black = 0;
+    for (int k = 0; k < 300 * 200; k++) {
+        red += rgb[k * 3] == 200 && rgb[k * 3 + 1] == 10;
+        black += rgb[k * 3] == 0 && rgb[k * 3 + 1] == 0 && rgb[k * 3 + 2] == 0;
+    }
+    CHECK(red > 100 && black > 300, "plot_draw/series, axes and text are drawn");
+    int glyphs_ok = 1;
+    for (size_t i = 0; i < sizeof dcgan__font / sizeof dcgan__font[0]; i++)
+        glyphs_ok &= strlen(dcgan__font[i].rows) == 35;
+    CHECK(glyphs_ok, "plot font/every glyph is 7 rows of 5");
+    free(rgb);
+    char p[512];
+    path_in(p, sizeof p, "no/such/dir/x.png");
+    CHECK(dcgan_png_write(p, u8, 2, 2, 1) == DCGAN_ERR_IO, "png_write/unwritable path gives IO");
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    static const test_case tests[] = {
+        {"decode_formats", test_decode_formats},
+        {"decode_errors", test_decode_errors},
+        {"resize", test_resize},
+        {"folder", test_folder},
+        {"phantom", test_phantom},
+        {"grid_plot", test_grid_plot},
+    };
+    make_root();
+    int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
+    return rc;
+}
