@@ -3,6 +3,7 @@ CC      ?= cc
 CXX     ?= c++
 NVCC    ?= nvcc
 CFLAGS  ?= -std=c99 -O2 -Wall -Wextra -Wpedantic
+OMP     ?= -fopenmp
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -10,7 +11,8 @@ TESTS   := test_core test_layers test_model test_images test_gan
 EXAMPLES := train generate phantom
 B := build
 DEMO := demo
-DEMO_FLAGS := --size 64 --channels 1 --width 0.125 --batch 32 --epochs 36 --lr-d 2e-4 --lr-g 2e-4 --sample-every 6 --ckpt-every 6
+DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
+  --lr-d 2e-4 --lr-g 2e-4 --adam pytorch --sample-every 10 --ckpt-every 10
 
 .PHONY: all test demo cuda bench clean help stb
 
@@ -27,11 +29,11 @@ stb:
 
 $(B)/%: examples/%.c examples/cli.h dcgan.h | stb
 	@mkdir -p $(B)
-	$(CC) $(CFLAGS) $(STB_CFLAGS) $< -o $@ -lm
+	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) $< -o $@ -lm
 
 $(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h | stb
 	@mkdir -p $(B)
-	$(CC) $(TEST_FLAGS) $< -o $@ -lm
+	$(CC) $(TEST_FLAGS) $(OMP) $< -o $@ -lm
 
 $(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h | stb
 	@mkdir -p $(B)/san
@@ -41,9 +43,11 @@ $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)
 	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
 
-# test: every CPU test, again under ASan+UBSan, plus the C++ build; last line "N passed, M failed"
+# test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the C++ build and the
+# programs end to end; last line "N passed, M failed"
 test: all
-	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx
+	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
+	  $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx tests/test_programs.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
 demo: $(B)/phantom $(B)/train $(B)/generate

@@ -165,6 +165,11 @@ DCGAN_API size_t dcgan_tensor_numel(dcgan_tensor t);
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc);
+// Threads for the parallel loops (OpenMP builds only; otherwise a no-op that
+// reports 1). n <= 0 means all cores, or $DCGAN_THREADS when it is set.
+// Returns the number of threads now in use.
+DCGAN_API int dcgan_set_threads(int n);
+
 // The plain triple loop that dcgan_sgemm is tested against.
 DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                const float *A, int lda, const float *B, int ldb,
@@ -212,15 +217,19 @@ DCGAN_API int dcgan_conv_out_size(int in, int kernel, int stride, int pad_before
 // total = max((out - 1) * S + K - in, 0), before = total / 2, after = the rest.
 DCGAN_API void dcgan_same_padding(int in, int kernel, int stride, int *pad_before,
                                   int *pad_after);
-// Scratch floats that dcgan_conv2d_forward/backward need for an HxW input
-// (the im2col matrix of one image). Pass work = NULL to let them allocate it.
+// Scratch floats that dcgan_conv2d_forward/backward need per image of HxW
+// (its im2col matrix and its product). Given work_floats of scratch, they put
+// work_floats / work_size images into each matrix product (at least one, so
+// work_floats >= work_size); work = NULL lets them allocate up to 64 MiB.
 DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W);
 
 DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
-                                            const dcgan_conv2d *conv, float *work);
+                                            const dcgan_conv2d *conv, float *work,
+                                            size_t work_floats);
 DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
                                              dcgan_tensor dout, dcgan_tensor inp,
-                                             const dcgan_conv2d *conv, float *work);
+                                             const dcgan_conv2d *conv, float *work,
+                                             size_t work_floats);
 // Direct seven-loop versions: the reference the im2col + GEMM path is tested against.
 DCGAN_API dcgan_status dcgan_conv2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
                                                 const dcgan_conv2d *conv);
@@ -246,12 +255,12 @@ DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *
                                                   int H, int W);
 DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                                       const dcgan_conv_transpose2d *conv,
-                                                      float *work);
+                                                      float *work, size_t work_floats);
 DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float *dweight,
                                                        float *dbias, dcgan_tensor dout,
                                                        dcgan_tensor inp,
                                                        const dcgan_conv_transpose2d *conv,
-                                                       float *work);
+                                                       float *work, size_t work_floats);
 DCGAN_API dcgan_status dcgan_conv_transpose2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
                                                           const dcgan_conv_transpose2d *conv);
 DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_ref(dcgan_tensor dinp, float *dweight,
@@ -803,6 +812,15 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
 #define DCGAN_ASSERT(x) ((void)0)
 #endif
 
+// OpenMP is optional: built with -fopenmp the loops marked DCGAN__OMP run on
+// several threads; without it the pragmas vanish and everything runs on one.
+#ifdef _OPENMP
+#include <omp.h>
+#define DCGAN__OMP(x) _Pragma(#x)
+#else
+#define DCGAN__OMP(x)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -955,6 +973,21 @@ static int dcgan__shape_is(dcgan_tensor t, int n, int c, int h, int w) {
 // -----------------------------------------------------------------------------
 // 5. Matrix multiply (GEMM)
 
+DCGAN_API int dcgan_set_threads(int n) {
+#ifdef _OPENMP
+    if (n <= 0) {
+        const char *env = getenv("DCGAN_THREADS");
+        n = env ? atoi(env) : 0;
+        if (n <= 0) n = omp_get_num_procs();
+    }
+    omp_set_num_threads(n);
+    return n;
+#else
+    (void)n;
+    return 1;
+#endif
+}
+
 DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                const float *A, int lda, const float *B, int ldb,
                                float beta, float *C, int ldc) {
@@ -984,9 +1017,12 @@ DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, fl
 #define DCGAN__MC 96
 #define DCGAN__NC 2048
 
-// a (MR x kc, packed k-major) times b (kc x NR, packed k-major) into the MR x NR
-// tile acc (row-major). The portable version: plain loops.
-static void dcgan__kernel_portable(int kc, const float *a, const float *b, float *acc) {
+// C tile (mr x nr, at c with row stride ldc) += alpha * a * b, where a is MR x kc
+// and b is kc x NR, both packed k-major (zero-padded past mr, nr).
+// The portable version: plain loops over a tile kept in a local array.
+static void dcgan__kernel_portable(int kc, const float *a, const float *b, float alpha, float *c,
+                                   int ldc, int mr, int nr) {
+    float acc[DCGAN__MR * DCGAN__NR];
     for (int t = 0; t < DCGAN__MR * DCGAN__NR; t++) acc[t] = 0.0f;
     for (int k = 0; k < kc; k++) {
         const float *bk = b + (size_t)k * DCGAN__NR;
@@ -995,34 +1031,58 @@ static void dcgan__kernel_portable(int kc, const float *a, const float *b, float
             for (int j = 0; j < DCGAN__NR; j++) acc[i * DCGAN__NR + j] += ai * bk[j];
         }
     }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] += alpha * acc[i * DCGAN__NR + j];
 }
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define DCGAN__HAVE_AVX2_KERNEL 1
 #include <immintrin.h>
-// The same tile with AVX2 + FMA: 12 registers hold the 6 x 16 tile (two 8-float
-// halves per row); each k broadcasts 6 values of a and loads 16 of b.
+// The same tile with AVX2 + FMA. Twelve named registers hold the 6 x 16 tile
+// (two 8-float halves per row): each k loads 16 values of b, broadcasts 6 of a
+// and does 12 fused multiply-adds. Written out by hand so that the compiler
+// keeps every accumulator in a register.
 __attribute__((target("avx2,fma")))
-static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float *acc) {
-    __m256 c[DCGAN__MR][2];
-    for (int i = 0; i < DCGAN__MR; i++) c[i][0] = c[i][1] = _mm256_setzero_ps();
-    for (int k = 0; k < kc; k++) {
-        const __m256 b0 = _mm256_loadu_ps(b + (size_t)k * DCGAN__NR);
-        const __m256 b1 = _mm256_loadu_ps(b + (size_t)k * DCGAN__NR + 8);
+static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alpha, float *c,
+                               int ldc, int mr, int nr) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 ai;
+        ai = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
+        ai = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(ai, b0, c10); c11 = _mm256_fmadd_ps(ai, b1, c11);
+        ai = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(ai, b0, c20); c21 = _mm256_fmadd_ps(ai, b1, c21);
+        ai = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(ai, b0, c30); c31 = _mm256_fmadd_ps(ai, b1, c31);
+        ai = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(ai, b0, c40); c41 = _mm256_fmadd_ps(ai, b1, c41);
+        ai = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(ai, b0, c50); c51 = _mm256_fmadd_ps(ai, b1, c51);
+    }
+    float acc[DCGAN__MR * DCGAN__NR];
+    const __m256 al = _mm256_set1_ps(alpha);
+    __m256 rows[DCGAN__MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (mr == DCGAN__MR && nr == DCGAN__NR) {
         for (int i = 0; i < DCGAN__MR; i++) {
-            const __m256 ai = _mm256_broadcast_ss(a + (size_t)k * DCGAN__MR + i);
-            c[i][0] = _mm256_fmadd_ps(ai, b0, c[i][0]);
-            c[i][1] = _mm256_fmadd_ps(ai, b1, c[i][1]);
+            float *ci = c + (size_t)i * ldc;
+            _mm256_storeu_ps(ci, _mm256_fmadd_ps(al, rows[i][0], _mm256_loadu_ps(ci)));
+            _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(al, rows[i][1], _mm256_loadu_ps(ci + 8)));
         }
+        return;
     }
     for (int i = 0; i < DCGAN__MR; i++) {
-        _mm256_storeu_ps(acc + i * DCGAN__NR, c[i][0]);
-        _mm256_storeu_ps(acc + i * DCGAN__NR + 8, c[i][1]);
+        _mm256_storeu_ps(acc + i * DCGAN__NR, rows[i][0]);
+        _mm256_storeu_ps(acc + i * DCGAN__NR + 8, rows[i][1]);
     }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] += alpha * acc[i * DCGAN__NR + j];
 }
 #endif
 
-typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float *acc);
+typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float *c,
+                                 int ldc, int mr, int nr);
 
 // Picks the kernel once: AVX2 + FMA where the CPU has them, else the loops.
 static dcgan__kernel_fn dcgan__pick_kernel(void) {
@@ -1099,7 +1159,6 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
         return;
     }
     float *ap = bp + b_size;
-    float acc[DCGAN__MR * DCGAN__NR];
     for (int j0 = 0; j0 < N; j0 += DCGAN__NC) {
         const int nc = N - j0 < DCGAN__NC ? N - j0 : DCGAN__NC;
         for (int k0 = 0; k0 < K; k0 += DCGAN__KC) {
@@ -1108,15 +1167,16 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
             for (int i0 = 0; i0 < M; i0 += DCGAN__MC) {
                 const int mc = M - i0 < DCGAN__MC ? M - i0 : DCGAN__MC;
                 dcgan__pack_a(ap, trans_a, A, lda, i0, mc, k0, kc);
-                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
+                // Threads split the column panels: each writes its own columns of C.
+                const int n_panels = (nc + DCGAN__NR - 1) / DCGAN__NR;
+                DCGAN__OMP(omp parallel for schedule(static) if (n_panels > 1 && (double)mc * nc * kc > 2e5))
+                for (int panel = 0; panel < n_panels; panel++) {
+                    const int jr = panel * DCGAN__NR;
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
                     for (int ir = 0; ir < mc; ir += DCGAN__MR) {
                         const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
-                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, acc);
-                        for (int i = 0; i < mr; i++) {
-                            float *c = &C[(size_t)(i0 + ir + i) * ldc + (j0 + jr)];
-                            for (int j = 0; j < nr; j++) c[j] += alpha * acc[i * DCGAN__NR + j];
-                        }
+                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha,
+                               &C[(size_t)(i0 + ir) * ldc + (j0 + jr)], ldc, mr, nr);
                     }
                 }
             }
@@ -1231,13 +1291,15 @@ static dcgan_status dcgan__conv2d_check(const char *func, dcgan_tensor inp,
 }
 
 // im2col for one image: col[(c*K + kh)*K + kw][oh*OW + ow] =
-// img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col is (C*K*K, OH*OW).
-static void dcgan__im2col(float *col, const float *img, int C, int H, int W, int K, int S,
-                          int pt, int pl, int OH, int OW) {
+// img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has C*K*K rows of
+// OH*OW values, ld floats apart (ld > OH*OW lets several images sit side by side).
+static void dcgan__im2col(float *col, size_t ld, const float *img, int C, int H, int W, int K,
+                          int S, int pt, int pl, int OH, int OW) {
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * K * K * OH * OW > 1e5))
     for (int c = 0; c < C; c++) {
         for (int kh = 0; kh < K; kh++) {
             for (int kw = 0; kw < K; kw++) {
-                float *dst = &col[((size_t)(c * K + kh) * K + kw) * (size_t)OH * OW];
+                float *dst = &col[((size_t)(c * K + kh) * K + kw) * ld];
                 for (int oh = 0; oh < OH; oh++) {
                     int ih = oh * S - pt + kh;
                     float *row = &dst[(size_t)oh * OW];
@@ -1257,12 +1319,14 @@ static void dcgan__im2col(float *col, const float *img, int C, int H, int W, int
 }
 
 // col2im: the adjoint of im2col; ADDS every column entry back into img.
-static void dcgan__col2im(float *img, const float *col, int C, int H, int W, int K, int S,
-                          int pt, int pl, int OH, int OW) {
+static void dcgan__col2im(float *img, const float *col, size_t ld, int C, int H, int W, int K,
+                          int S, int pt, int pl, int OH, int OW) {
+    // each thread owns whole channels of img, so the += never collide
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * K * K * OH * OW > 1e5))
     for (int c = 0; c < C; c++) {
         for (int kh = 0; kh < K; kh++) {
             for (int kw = 0; kw < K; kw++) {
-                const float *srcc = &col[((size_t)(c * K + kh) * K + kw) * (size_t)OH * OW];
+                const float *srcc = &col[((size_t)(c * K + kh) * K + kw) * ld];
                 for (int oh = 0; oh < OH; oh++) {
                     int ih = oh * S - pt + kh;
                     if (ih < 0 || ih >= H) continue;
@@ -1278,51 +1342,103 @@ static void dcgan__col2im(float *img, const float *col, int C, int H, int W, int
     }
 }
 
+// The batched layout: g images of `rows` x `cols` (NCHW, one after the other)
+// as one matrix of `rows` x (g * cols), image i in columns [i*cols, (i+1)*cols).
+// One GEMM over g images is much faster than g small ones.
+static void dcgan__gather(float *dst, const float *src, int g, int rows, size_t cols) {
+    for (int i = 0; i < g; i++)
+        for (int r = 0; r < rows; r++)
+            memcpy(dst + (size_t)r * g * cols + (size_t)i * cols,
+                   src + ((size_t)i * rows + r) * cols, cols * sizeof(float));
+}
+
+// The inverse of dcgan__gather; add = 1 adds into dst instead of copying.
+static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t cols, int add) {
+    for (int i = 0; i < g; i++)
+        for (int r = 0; r < rows; r++) {
+            float *d = dst + ((size_t)i * rows + r) * cols;
+            const float *q = src + (size_t)r * g * cols + (size_t)i * cols;
+            if (add) {
+                for (size_t p = 0; p < cols; p++) d[p] += q[p];
+            } else {
+                memcpy(d, q, cols * sizeof(float));
+            }
+        }
+}
+
+// Scratch that the conv functions allocate for themselves when given none.
+#define DCGAN__WORK_CAP ((size_t)16 << 20)   // floats (64 MiB)
+
+// How many images share one GEMM: as many as fit in work (at least 1, at most N).
+static int dcgan__group(size_t per_image, int N, size_t work_floats) {
+    size_t g = per_image ? work_floats / per_image : (size_t)N;
+    if (g < 1) g = 1;
+    if (g > (size_t)N) g = (size_t)N;
+    return (int)g;
+}
+
+// Uses the caller's work if given, else allocates room for a group of images.
+static float *dcgan__work(float *work, size_t *work_floats, size_t per_image, int N) {
+    if (work) return work;
+    *work_floats = per_image * (size_t)dcgan__group(per_image, N, DCGAN__WORK_CAP);
+    return (float *)dcgan__alloc(*work_floats, sizeof(float));
+}
+
 DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W) {
     int OH = dcgan_conv_out_size(H, conv->kernel, conv->stride, conv->pad_top,
                                  conv->pad_bottom);
     int OW = dcgan_conv_out_size(W, conv->kernel, conv->stride, conv->pad_left,
                                  conv->pad_right);
-    return (size_t)conv->in_channels * conv->kernel * conv->kernel * (size_t)OH * OW;
+    // the im2col matrix plus the (OC, OH*OW) product, per image
+    return ((size_t)conv->in_channels * conv->kernel * conv->kernel + (size_t)conv->out_channels) *
+           (size_t)OH * OW;
 }
 
 DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
-                                            const dcgan_conv2d *conv, float *work) {
-    // inp: (N,C,H,W)   weight: (OC, C*K*K)   col: (C*K*K, OH*OW)   out: (N,OC,OH,OW)
+                                            const dcgan_conv2d *conv, float *work,
+                                            size_t work_floats) {
+    // per group of g images: col (C*K*K, g*OH*OW) = im2col of each image;
+    // prod (OC, g*OH*OW) = weight (OC, C*K*K) * col; out[n] = prod columns of n + bias
     int OH, OW;
     dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
     if (!dcgan__shape_is(out, inp.n, conv->out_channels, OH, OW))
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "out is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
                            out.n, out.c, out.h, out.w, inp.n, conv->out_channels, OH, OW);
-    float *col = work;
-    if (!col) {
-        col = (float *)dcgan__alloc(dcgan_conv2d_work_size(conv, inp.h, inp.w), sizeof(float));
-        if (!col) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
+    const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
+    float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
+    if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
+    const int CKK = conv->in_channels * conv->kernel * conv->kernel, OC = conv->out_channels;
+    const size_t OHW = (size_t)OH * OW, in_size = (size_t)inp.c * inp.h * inp.w;
+    const int group = dcgan__group(per_image, inp.n, work_floats);
+    for (int n0 = 0; n0 < inp.n; n0 += group) {
+        const int g = inp.n - n0 < group ? inp.n - n0 : group;
+        const size_t ld = (size_t)g * OHW;
+        float *col = buf, *prod = buf + (size_t)CKK * ld;
+        for (int i = 0; i < g; i++)
+            dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size, inp.c,
+                          inp.h, inp.w, conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
+                          OH, OW);
+        dcgan_sgemm(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, col, (int)ld, 0.0f, prod, (int)ld);
+        float *o = out.data + (size_t)n0 * OC * OHW;
+        dcgan__scatter(o, prod, g, OC, OHW, 0);
+        if (conv->bias)
+            for (int i = 0; i < g; i++)
+                for (int oc = 0; oc < OC; oc++) {
+                    float *row = o + ((size_t)i * OC + oc) * OHW;
+                    for (size_t p = 0; p < OHW; p++) row[p] += conv->bias[oc];
+                }
     }
-    const int CKK = conv->in_channels * conv->kernel * conv->kernel;
-    const size_t OHW = (size_t)OH * OW;
-    for (int n = 0; n < inp.n; n++) {
-        const float *img = &inp.data[(size_t)n * inp.c * inp.h * inp.w];
-        float *o = &out.data[(size_t)n * conv->out_channels * OHW];
-        dcgan__im2col(col, img, inp.c, inp.h, inp.w, conv->kernel, conv->stride,
-                      conv->pad_top, conv->pad_left, OH, OW);
-        // out[n] = weight * col
-        dcgan_sgemm(0, 0, conv->out_channels, (int)OHW, CKK, 1.0f, conv->weight, CKK, col,
-                    (int)OHW, 0.0f, o, (int)OHW);
-        if (conv->bias) {
-            for (int oc = 0; oc < conv->out_channels; oc++)
-                for (size_t p = 0; p < OHW; p++) o[(size_t)oc * OHW + p] += conv->bias[oc];
-        }
-    }
-    if (!work) DCGAN_FREE(col);
+    if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
 }
 
 DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
                                              dcgan_tensor dout, dcgan_tensor inp,
-                                             const dcgan_conv2d *conv, float *work) {
-    // dout: (N,OC,OH,OW)   dweight: (OC, C*K*K)   dinp: (N,C,H,W)
+                                             const dcgan_conv2d *conv, float *work,
+                                             size_t work_floats) {
+    // per group: dprod (OC, g*OH*OW) = gathered dout; dweight += dprod * col^T;
+    // dcol = weight^T * dprod, scattered back into dinp by col2im
     int OH, OW;
     dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
@@ -1332,40 +1448,42 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     if (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w))
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
                            dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
-    float *col = work;
-    if (!col) {
-        col = (float *)dcgan__alloc(dcgan_conv2d_work_size(conv, inp.h, inp.w), sizeof(float));
-        if (!col) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
-    }
-    const int CKK = conv->in_channels * conv->kernel * conv->kernel;
-    const size_t OHW = (size_t)OH * OW;
-    for (int n = 0; n < inp.n; n++) {
-        const float *img = &inp.data[(size_t)n * inp.c * inp.h * inp.w];
-        const float *d = &dout.data[(size_t)n * conv->out_channels * OHW];
-        if (dbias) {
-            for (int oc = 0; oc < conv->out_channels; oc++) {
-                float s = 0.0f;
-                for (size_t p = 0; p < OHW; p++) s += d[(size_t)oc * OHW + p];
-                dbias[oc] += s;
+    const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
+    float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
+    if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
+    const int CKK = conv->in_channels * conv->kernel * conv->kernel, OC = conv->out_channels;
+    const size_t OHW = (size_t)OH * OW, in_size = (size_t)inp.c * inp.h * inp.w;
+    const int group = dcgan__group(per_image, inp.n, work_floats);
+    if (dbias) {
+        for (int n = 0; n < inp.n; n++)
+            for (int oc = 0; oc < OC; oc++) {
+                const float *d = dout.data + ((size_t)n * OC + oc) * OHW;
+                float sum = 0.0f;
+                for (size_t p = 0; p < OHW; p++) sum += d[p];
+                dbias[oc] += sum;
             }
-        }
+    }
+    for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
+        const int g = inp.n - n0 < group ? inp.n - n0 : group;
+        const size_t ld = (size_t)g * OHW;
+        float *col = buf, *dprod = buf + (size_t)CKK * ld;
+        dcgan__gather(dprod, dout.data + (size_t)n0 * OC * OHW, g, OC, OHW);
         if (dweight) {
-            // dweight += dout[n] * col^T
-            dcgan__im2col(col, img, inp.c, inp.h, inp.w, conv->kernel, conv->stride,
-                          conv->pad_top, conv->pad_left, OH, OW);
-            dcgan_sgemm(0, 1, conv->out_channels, CKK, (int)OHW, 1.0f, d, (int)OHW, col,
-                        (int)OHW, 1.0f, dweight, CKK);
+            for (int i = 0; i < g; i++)
+                dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size, inp.c,
+                              inp.h, inp.w, conv->kernel, conv->stride, conv->pad_top,
+                              conv->pad_left, OH, OW);
+            dcgan_sgemm(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, col, (int)ld, 1.0f, dweight, CKK);
         }
         if (dinp.data) {
-            // dcol = weight^T * dout[n], then scattered back into dinp[n]
-            dcgan_sgemm(1, 0, CKK, (int)OHW, conv->out_channels, 1.0f, conv->weight, CKK, d,
-                        (int)OHW, 0.0f, col, (int)OHW);
-            dcgan__col2im(&dinp.data[(size_t)n * inp.c * inp.h * inp.w], col, inp.c, inp.h,
-                          inp.w, conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
-                          OH, OW);
+            dcgan_sgemm(1, 0, CKK, (int)ld, OC, 1.0f, conv->weight, CKK, dprod, (int)ld, 0.0f, col, (int)ld);
+            for (int i = 0; i < g; i++)
+                dcgan__col2im(dinp.data + (size_t)(n0 + i) * in_size, col + (size_t)i * OHW, ld, inp.c,
+                              inp.h, inp.w, conv->kernel, conv->stride, conv->pad_top,
+                              conv->pad_left, OH, OW);
         }
     }
-    if (!work) DCGAN_FREE(col);
+    if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
 }
 
@@ -1463,13 +1581,16 @@ static dcgan_status dcgan__conv_transpose2d_check(const char *func, dcgan_tensor
 
 DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *conv,
                                                   int H, int W) {
-    return (size_t)conv->out_channels * conv->kernel * conv->kernel * (size_t)H * W;
+    // the col matrix (OC*K*K, H*W) plus the gathered input (C, H*W), per image
+    return ((size_t)conv->out_channels * conv->kernel * conv->kernel + (size_t)conv->in_channels) *
+           (size_t)H * W;
 }
 
 DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                                       const dcgan_conv_transpose2d *conv,
-                                                      float *work) {
-    // inp: (N,C,H,W)   weight: (C, OC*K*K)   col: (OC*K*K, H*W)   out: (N,OC,OH,OW)
+                                                      float *work, size_t work_floats) {
+    // per group of g images: x (C, g*H*W) = gathered inp; col (OC*K*K, g*H*W) =
+    // weight^T (OC*K*K, C) * x; out[n] = bias + col2im of image n's columns.
     // The output plays the role of a conv2d input and inp that of its output.
     int OH, OW;
     dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
@@ -1477,28 +1598,29 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
     if (!dcgan__shape_is(out, inp.n, conv->out_channels, OH, OW))
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "out is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
                            out.n, out.c, out.h, out.w, inp.n, conv->out_channels, OH, OW);
-    float *col = work;
-    if (!col) {
-        col = (float *)dcgan__alloc(dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w),
-                                    sizeof(float));
-        if (!col) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
-    }
-    const int OCKK = conv->out_channels * conv->kernel * conv->kernel;
-    const int HW = inp.h * inp.w;
-    const size_t OHW = (size_t)OH * OW;
-    for (int n = 0; n < inp.n; n++) {
-        float *o = &out.data[(size_t)n * conv->out_channels * OHW];
-        // col = weight^T * inp[n]
-        dcgan_sgemm(1, 0, OCKK, HW, conv->in_channels, 1.0f, conv->weight, OCKK,
-                    &inp.data[(size_t)n * inp.c * HW], HW, 0.0f, col, HW);
-        for (int oc = 0; oc < conv->out_channels; oc++) {
-            float b = conv->bias ? conv->bias[oc] : 0.0f;
-            for (size_t p = 0; p < OHW; p++) o[(size_t)oc * OHW + p] = b;
+    const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
+    float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
+    if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
+    const int OCKK = conv->out_channels * conv->kernel * conv->kernel, C = conv->in_channels;
+    const size_t HW = (size_t)inp.h * inp.w, OHW = (size_t)OH * OW;
+    const int group = dcgan__group(per_image, inp.n, work_floats);
+    for (int n0 = 0; n0 < inp.n; n0 += group) {
+        const int g = inp.n - n0 < group ? inp.n - n0 : group;
+        const size_t ld = (size_t)g * HW;
+        float *col = buf, *x = buf + (size_t)OCKK * ld;
+        dcgan__gather(x, inp.data + (size_t)n0 * C * HW, g, C, HW);
+        dcgan_sgemm(1, 0, OCKK, (int)ld, C, 1.0f, conv->weight, OCKK, x, (int)ld, 0.0f, col, (int)ld);
+        for (int i = 0; i < g; i++) {
+            float *o = out.data + (size_t)(n0 + i) * conv->out_channels * OHW;
+            for (int oc = 0; oc < conv->out_channels; oc++) {
+                float b = conv->bias ? conv->bias[oc] : 0.0f;
+                for (size_t p = 0; p < OHW; p++) o[(size_t)oc * OHW + p] = b;
+            }
+            dcgan__col2im(o, col + (size_t)i * HW, ld, conv->out_channels, OH, OW, conv->kernel,
+                          conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
         }
-        dcgan__col2im(o, col, conv->out_channels, OH, OW, conv->kernel, conv->stride,
-                      conv->pad_top, conv->pad_left, inp.h, inp.w);
     }
-    if (!work) DCGAN_FREE(col);
+    if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
 }
 
@@ -1506,9 +1628,9 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
                                                        float *dbias, dcgan_tensor dout,
                                                        dcgan_tensor inp,
                                                        const dcgan_conv_transpose2d *conv,
-                                                       float *work) {
-    // dout: (N,OC,OH,OW) -> col (OC*K*K, H*W)   dinp[n] += weight * col
-    // dweight (C, OC*K*K) += inp[n] * col^T
+                                                       float *work, size_t work_floats) {
+    // per group: col (OC*K*K, g*H*W) = im2col of dout; dx (C, g*H*W) = weight * col,
+    // scattered into dinp; dweight (C, OC*K*K) += x * col^T with x the gathered inp
     int OH, OW;
     dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
@@ -1518,35 +1640,39 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
     if (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w))
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
                            dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
-    float *col = work;
-    if (!col) {
-        col = (float *)dcgan__alloc(dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w),
-                                    sizeof(float));
-        if (!col) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
-    }
-    const int OCKK = conv->out_channels * conv->kernel * conv->kernel;
-    const int HW = inp.h * inp.w;
-    const size_t OHW = (size_t)OH * OW;
-    for (int n = 0; n < inp.n; n++) {
-        const float *d = &dout.data[(size_t)n * conv->out_channels * OHW];
-        if (dbias) {
-            for (int oc = 0; oc < conv->out_channels; oc++) {
-                float s = 0.0f;
-                for (size_t p = 0; p < OHW; p++) s += d[(size_t)oc * OHW + p];
-                dbias[oc] += s;
+    const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
+    float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
+    if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
+    const int OCKK = conv->out_channels * conv->kernel * conv->kernel, C = conv->in_channels;
+    const int OC = conv->out_channels;
+    const size_t HW = (size_t)inp.h * inp.w, OHW = (size_t)OH * OW;
+    const int group = dcgan__group(per_image, inp.n, work_floats);
+    if (dbias) {
+        for (int n = 0; n < inp.n; n++)
+            for (int oc = 0; oc < OC; oc++) {
+                const float *d = dout.data + ((size_t)n * OC + oc) * OHW;
+                float sum = 0.0f;
+                for (size_t p = 0; p < OHW; p++) sum += d[p];
+                dbias[oc] += sum;
             }
-        }
-        if (!dweight && !dinp.data) continue;
-        dcgan__im2col(col, d, conv->out_channels, OH, OW, conv->kernel, conv->stride,
-                      conv->pad_top, conv->pad_left, inp.h, inp.w);
-        if (dinp.data)
-            dcgan_sgemm(0, 0, conv->in_channels, HW, OCKK, 1.0f, conv->weight, OCKK, col, HW,
-                        1.0f, &dinp.data[(size_t)n * inp.c * HW], HW);
-        if (dweight)
-            dcgan_sgemm(0, 1, conv->in_channels, OCKK, HW, 1.0f,
-                        &inp.data[(size_t)n * inp.c * HW], HW, col, HW, 1.0f, dweight, OCKK);
     }
-    if (!work) DCGAN_FREE(col);
+    for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
+        const int g = inp.n - n0 < group ? inp.n - n0 : group;
+        const size_t ld = (size_t)g * HW;
+        float *col = buf, *x = buf + (size_t)OCKK * ld;
+        for (int i = 0; i < g; i++)
+            dcgan__im2col(col + (size_t)i * HW, ld, dout.data + (size_t)(n0 + i) * OC * OHW, OC, OH,
+                          OW, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
+        if (dweight) {
+            dcgan__gather(x, inp.data + (size_t)n0 * C * HW, g, C, HW);
+            dcgan_sgemm(0, 1, C, OCKK, (int)ld, 1.0f, x, (int)ld, col, (int)ld, 1.0f, dweight, OCKK);
+        }
+        if (dinp.data) {
+            dcgan_sgemm(0, 0, C, (int)ld, OCKK, 1.0f, conv->weight, OCKK, col, (int)ld, 0.0f, x, (int)ld);
+            dcgan__scatter(dinp.data + (size_t)n0 * C * HW, x, g, C, HW, 1);
+        }
+    }
+    if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
 }
 
@@ -2103,7 +2229,7 @@ static dcgan_batchnorm2d dcgan__layer_batchnorm2d(const dcgan_model *m, const dc
 
 // Works out one layer's output shape and sizes from its input shape.
 // Adds its parameter, buffer, saved and scratch needs to the running totals.
-static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, size_t *n_params,
+static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, size_t *n_params,
                                       size_t *n_buffers, size_t *n_saved_per_sample,
                                       size_t *n_saved_fixed, size_t *n_work) {
     dcgan_layer_spec *s = &L->spec;
@@ -2147,8 +2273,11 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, size_t *n_param
                                index, H, W);
         L->weight_count = (size_t)s->out_channels * C * s->kernel * s->kernel;
         L->bias_count = s->bias ? (size_t)s->out_channels : 0;
-        size_t work = transposed ? (size_t)s->out_channels * s->kernel * s->kernel * H * W
-                                 : (size_t)C * s->kernel * s->kernel * L->out_h * L->out_w;
+        // scratch for as many images per matrix product as fit in DCGAN__WORK_CAP
+        size_t per_image = transposed
+            ? ((size_t)s->out_channels * s->kernel * s->kernel + (size_t)C) * H * W
+            : ((size_t)C * s->kernel * s->kernel + (size_t)s->out_channels) * L->out_h * L->out_w;
+        size_t work = per_image * (size_t)dcgan__group(per_image, max_batch, DCGAN__WORK_CAP);
         if (work > *n_work) *n_work = work;
         break;
     }
@@ -2250,7 +2379,7 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
         L->in_c = c;
         L->in_h = h;
         L->in_w = w;
-        dcgan_status st = dcgan__layer_plan(L, i, &tmp.n_params, &tmp.n_buffers,
+        dcgan_status st = dcgan__layer_plan(L, i, max_batch, &tmp.n_params, &tmp.n_buffers,
                                             &n_saved_per_sample, &n_saved_fixed, &tmp.n_work);
         if (st != DCGAN_OK) {
             dcgan_model_free(&tmp);
@@ -2386,12 +2515,12 @@ DCGAN_API dcgan_status dcgan_model_forward(dcgan_model *m, dcgan_tensor inp, int
         }
         case DCGAN_LAYER_CONV2D: {
             dcgan_conv2d conv = dcgan__layer_conv2d(L, m->params);
-            st = dcgan_conv2d_forward(y, x, &conv, m->work);
+            st = dcgan_conv2d_forward(y, x, &conv, m->work, m->n_work);
             break;
         }
         case DCGAN_LAYER_CONV_TRANSPOSE2D: {
             dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, m->params);
-            st = dcgan_conv_transpose2d_forward(y, x, &conv, m->work);
+            st = dcgan_conv_transpose2d_forward(y, x, &conv, m->work, m->n_work);
             break;
         }
         case DCGAN_LAYER_UPSAMPLE:
@@ -2459,14 +2588,14 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
             dcgan_conv2d conv = dcgan__layer_conv2d(L, m->params);
             st = dcgan_conv2d_backward(dx, m->grads + L->weight_offset,
                                        L->bias_count ? m->grads + L->bias_offset : NULL, dy, x,
-                                       &conv, m->work);
+                                       &conv, m->work, m->n_work);
             break;
         }
         case DCGAN_LAYER_CONV_TRANSPOSE2D: {
             dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, m->params);
             st = dcgan_conv_transpose2d_backward(dx, m->grads + L->weight_offset,
                                                  L->bias_count ? m->grads + L->bias_offset : NULL,
-                                                 dy, x, &conv, m->work);
+                                                 dy, x, &conv, m->work, m->n_work);
             break;
         }
         case DCGAN_LAYER_UPSAMPLE:

@@ -21,11 +21,14 @@ static void usage(const char *prog) {
            "  --out DIR           output folder                          (out/generated)\n"
            "  --seed S            noise seed                             (1)\n"
            "  --batch B           images generated at once               (16)\n"
-           "  --prefix P          file name prefix                       (fake_)\n", prog);
+           "  --prefix P          file name prefix                       (fake_)\n"
+           "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
+           "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
+           "                      'images' (N, C, H, W), e.g. to compare with PyTorch\n", prog);
 }
 
 int main(int argc, char **argv) {
-    const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_";
+    const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     int digits = 5;
     long count = 64, seed = 1, batch = 16;
     for (int i = 1; i < argc; i++) {
@@ -37,6 +40,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--batch")) batch = cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--prefix")) prefix = argv[i];
+        else if (cli_flag(argc, argv, &i, "--save-raw")) raw = argv[i];
         else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
     }
     if (!checkpoint || count < 1 || batch < 2 || count > 100000000 || strlen(out) > 4000 ||
@@ -65,8 +69,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     const size_t image = (size_t)cfg.channels * cfg.size * cfg.size;
-    float *noise = (float *)malloc((size_t)batch * cfg.latent * sizeof(float));
-    float *images = (float *)malloc((size_t)batch * image * sizeof(float));
+    // with --save-raw every batch is kept; otherwise one batch is reused
+    const size_t keep = raw ? (size_t)count : (size_t)batch;
+    float *all_noise = (float *)malloc(keep * cfg.latent * sizeof(float));
+    float *all_images = (float *)malloc(keep * image * sizeof(float));
     unsigned char *pixels = (unsigned char *)malloc(image);
     for (long c = count; c >= 100000; c /= 10) digits++;
     dcgan_rng rng;
@@ -76,6 +82,8 @@ int main(int argc, char **argv) {
     int rc = 0;
     for (long done = 0; done < count && rc == 0;) {
         int nb = (int)(count - done < batch ? count - done : batch);
+        float *noise = all_noise + (raw ? (size_t)done * cfg.latent : 0);
+        float *images = all_images + (raw ? (size_t)done * image : 0);
         dcgan_rng_fill_normal(&rng, noise, (size_t)nb * cfg.latent, 0.0f, 1.0f);
         if (dcgan_gan_generate(&gan, images, noise, nb) != DCGAN_OK) {
             fprintf(stderr, "generate: %s\n", dcgan_last_error());
@@ -85,7 +93,7 @@ int main(int argc, char **argv) {
         for (int k = 0; k < nb; k++, done++) {
             char path[4400], number[32];
             dcgan_image_to_u8(pixels, images + (size_t)k * image, cfg.channels, cfg.size, cfg.size);
-            snprintf(number, sizeof number, "%0*ld", digits, done + 1);
+            snprintf(number, sizeof number, "%0*ld", digits > 20 ? 20 : digits, done + 1);
             snprintf(path, sizeof path, "%s/%s%s.png", out, prefix, number);
             if (dcgan_png_write(path, pixels, cfg.size, cfg.size, cfg.channels) != DCGAN_OK) {
                 fprintf(stderr, "generate: %s\n", dcgan_last_error());
@@ -95,8 +103,18 @@ int main(int argc, char **argv) {
         }
         cli_progress_update(&prog, done, NULL);
     }
-    free(noise);
-    free(images);
+    if (rc == 0 && raw) {
+        dcgan_st_write_tensor t[2] = {{"noise", all_noise, 2, {count, cfg.latent}},
+                                      {"images", all_images, 4, {count, cfg.channels, cfg.size, cfg.size}}};
+        if (dcgan_safetensors_write(raw, t, 2, NULL, NULL, 0) != DCGAN_OK) {
+            fprintf(stderr, "generate: %s\n", dcgan_last_error());
+            rc = 1;
+        } else {
+            printf("generate: noise and float images in %s\n", raw);
+        }
+    }
+    free(all_noise);
+    free(all_images);
     free(pixels);
     dcgan_gan_free(&gan);
     return rc;

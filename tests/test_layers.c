@@ -153,12 +153,12 @@ static void conv2d_golden_case(const char *name) {
     float *db = zeros((size_t)conv.out_channels);
     dcgan_tensor o = dcgan_tensor_make(out, oa->dims[0], oa->dims[1], oa->dims[2], oa->dims[3]);
     snprintf(label, sizeof label, "conv2d_forward/%s", name);
-    CHECK(dcgan_conv2d_forward(o, x, &conv, NULL) == DCGAN_OK, label);
+    CHECK(dcgan_conv2d_forward(o, x, &conv, NULL, 0) == DCGAN_OK, label);
     GOLDEN(oa->name, out, label);
     snprintf(key, sizeof key, "%s.dout", name);
     dcgan_tensor dout = dcgan_tensor_make(fdata(key), o.n, o.c, o.h, o.w);
     CHECK(dcgan_conv2d_backward(dcgan_tensor_make(dx, x.n, x.c, x.h, x.w), dw, db, dout, x,
-                                &conv, NULL) == DCGAN_OK, "conv2d_backward/status");
+                                &conv, NULL, 0) == DCGAN_OK, "conv2d_backward/status");
     snprintf(key, sizeof key, "%s.dx", name);
     snprintf(label, sizeof label, "conv2d_backward/%s dinp", name);
     GOLDEN(key, dx, label);
@@ -200,9 +200,9 @@ typedef struct {
 static double conv_loss(void *p) {
     conv_ctx *c = (conv_ctx *)p;
     if (c->transposed)
-        dcgan_conv_transpose2d_forward(c->out, c->x, &c->convt, NULL);
+        dcgan_conv_transpose2d_forward(c->out, c->x, &c->convt, NULL, 0);
     else
-        dcgan_conv2d_forward(c->out, c->x, &c->conv, NULL);
+        dcgan_conv2d_forward(c->out, c->x, &c->conv, NULL, 0);
     return dot(c->out.data, c->r, dcgan_tensor_numel(c->out));
 }
 
@@ -240,14 +240,14 @@ static void conv_fd_case(int transposed) {
     // dinp starts non-zero: backward must add, not overwrite
     for (size_t i = 0; i < nx; i++) dx[i] = dx_ref[i] = 0.5f;
     if (transposed) {
-        dcgan_conv_transpose2d_forward(c.out, c.x, &c.convt, NULL);
+        dcgan_conv_transpose2d_forward(c.out, c.x, &c.convt, NULL, 0);
         dcgan_conv_transpose2d_forward_ref(oref, c.x, &c.convt);
-        dcgan_conv_transpose2d_backward(dxt, dw, db, dout, c.x, &c.convt, NULL);
+        dcgan_conv_transpose2d_backward(dxt, dw, db, dout, c.x, &c.convt, NULL, 0);
         dcgan_conv_transpose2d_backward_ref(dxr, dw_ref, db_ref, dout, c.x, &c.convt);
     } else {
-        dcgan_conv2d_forward(c.out, c.x, &c.conv, NULL);
+        dcgan_conv2d_forward(c.out, c.x, &c.conv, NULL, 0);
         dcgan_conv2d_forward_ref(oref, c.x, &c.conv);
-        dcgan_conv2d_backward(dxt, dw, db, dout, c.x, &c.conv, NULL);
+        dcgan_conv2d_backward(dxt, dw, db, dout, c.x, &c.conv, NULL, 0);
         dcgan_conv2d_backward_ref(dxr, dw_ref, db_ref, dout, c.x, &c.conv);
     }
     const char *nm = transposed ? "conv_transpose2d" : "conv2d";
@@ -292,12 +292,12 @@ static void convt_golden_case(const char *name) {
     float *db = zeros((size_t)conv.out_channels);
     dcgan_tensor o = dcgan_tensor_make(out, oa->dims[0], oa->dims[1], oa->dims[2], oa->dims[3]);
     snprintf(label, sizeof label, "conv_transpose2d_forward/%s", name);
-    CHECK(dcgan_conv_transpose2d_forward(o, x, &conv, NULL) == DCGAN_OK, label);
+    CHECK(dcgan_conv_transpose2d_forward(o, x, &conv, NULL, 0) == DCGAN_OK, label);
     GOLDEN(oa->name, out, label);
     snprintf(key, sizeof key, "%s.dout", name);
     dcgan_tensor dout = dcgan_tensor_make(fdata(key), o.n, o.c, o.h, o.w);
     CHECK(dcgan_conv_transpose2d_backward(dcgan_tensor_make(dx, x.n, x.c, x.h, x.w), dw, db,
-                                          dout, x, &conv, NULL) == DCGAN_OK,
+                                          dout, x, &conv, NULL, 0) == DCGAN_OK,
           "conv_transpose2d_backward/status");
     snprintf(key, sizeof key, "%s.dx", name);
     snprintf(label, sizeof label, "conv_transpose2d_backward/%s dinp", name);
@@ -599,20 +599,20 @@ static void test_shape_errors(void) {
     for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) out[i] = before[i] = (float)i;
     dcgan_conv2d conv = {wgt, NULL, 3, 4, 3, 1, 1, 1, 1, 1};
     dcgan_status st = dcgan_conv2d_forward(dcgan_tensor_make(out, 2, 4, 5, 5),
-                                           dcgan_tensor_make(x, 2, 2, 5, 5), &conv, NULL);
+                                           dcgan_tensor_make(x, 2, 2, 5, 5), &conv, NULL, 0);
     CHECK(st == DCGAN_ERR_SHAPE, "conv2d_forward/wrong C gives DCGAN_ERR_SHAPE");
     CHECK(strstr(dcgan_last_error(), "conv2d_forward") != NULL &&
           strstr(dcgan_last_error(), "C=2") != NULL && strstr(dcgan_last_error(), "C=3") != NULL,
           "conv2d_forward/message names the layer and both sizes");
     CHECK(memcmp(out, before, sizeof out) == 0, "conv2d_forward/out untouched on error");
     st = dcgan_conv2d_forward(dcgan_tensor_make(out, 2, 4, 4, 5),
-                              dcgan_tensor_make(x, 2, 3, 5, 5), &conv, NULL);
+                              dcgan_tensor_make(x, 2, 3, 5, 5), &conv, NULL, 0);
     CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "expected (2,4,5,5)") != NULL,
           "conv2d_forward/wrong out shape is named");
     dcgan_conv_transpose2d ct = {wgt, NULL, 3, 4, 3, 2, 0, 0, 0, 0};
     st = dcgan_conv_transpose2d_backward(dcgan_tensor_make(NULL, 0, 0, 0, 0), wgt, NULL,
                                          dcgan_tensor_make(out, 2, 4, 5, 5),
-                                         dcgan_tensor_make(x, 2, 3, 2, 3), &ct, NULL);
+                                         dcgan_tensor_make(x, 2, 3, 2, 3), &ct, NULL, 0);
     CHECK(st == DCGAN_ERR_SHAPE && strstr(dcgan_last_error(), "conv_transpose2d_backward"),
           "conv_transpose2d_backward/wrong dout shape");
     dcgan_linear lin = {wgt, NULL, 7, 3};

@@ -1,0 +1,54 @@
+#!/bin/sh
+# test_programs.sh - the example programs end to end on a few phantom X-rays:
+# `train --resume` after 2 epochs gives exactly the checkpoint of 4 straight
+# epochs; train leaves its log, pictures and checkpoint; generate writes N PNGs;
+# bad input fails with a message and a non-zero status. Run from the repo root
+# after `make` (make test does both). Prints "test_programs: N passed, M failed".
+B=${B:-build}
+T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_programs.XXXXXX")
+passed=0
+failed=0
+check() {  # check LABEL COMMAND...: passes when the command succeeds
+    label=$1
+    shift
+    if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $label"; fi
+}
+fails_with() {  # fails_with LABEL TEXT COMMAND...: the command must fail and print TEXT
+    label=$1
+    text=$2
+    shift 2
+    if "$@" >"$T/out.txt" 2>&1; then
+        failed=$((failed + 1)); echo "FAIL $label (it succeeded)"
+    elif grep -q "$text" "$T/out.txt"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); echo "FAIL $label: no '$text' in:"; cat "$T/out.txt"
+    fi
+}
+
+$B/phantom --out "$T/data" --normal 32 --pneumonia 4 --val 0 --test 0 --size 64 >/dev/null
+FLAGS="--data $T/data/train --class NORMAL --arch dcgan --size 64 --channels 1 --width 0.0625 --batch 8 --lr-d 2e-4 --lr-g 2e-4 --adam pytorch --sample-every 2 --ckpt-every 2"
+check "train/4 epochs straight" $B/train $FLAGS --out "$T/straight" --epochs 4
+check "train/2 epochs" $B/train $FLAGS --out "$T/split" --epochs 2
+check "train/--resume to 4 epochs" $B/train $FLAGS --out "$T/split" --epochs 4 --resume
+check "train/resumed checkpoint is byte-identical to the straight one" \
+    cmp "$T/straight/checkpoint.safetensors" "$T/split/checkpoint.safetensors"
+cut -d, -f1-7 "$T/straight/log.csv" >"$T/a.csv"
+cut -d, -f1-7 "$T/split/log.csv" >"$T/b.csv"
+check "train/resumed log.csv equals the straight one" cmp "$T/a.csv" "$T/b.csv"
+check "train/log has a header and 16 iterations" test "$(wc -l <"$T/straight/log.csv")" -eq 17
+for f in losses.png accuracy.png samples_epoch_0002.png samples_epoch_0004.png dataset_cache.bin; do
+    check "train/leaves $f" test -s "$T/straight/$f"
+done
+check "generate/10 images" $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 3
+check "generate/zero-padded names" test -s "$T/gen/fake_00001.png" -a -s "$T/gen/fake_00010.png"
+check "generate/exactly 10 files" test "$(ls "$T/gen" | wc -l)" -eq 10
+fails_with "train/missing folder" "cannot open folder" $B/train $FLAGS --data "$T/nowhere" --out "$T/x" --epochs 1
+fails_with "train/unknown flag" "unknown flag" $B/train --frobnicate
+fails_with "train/bad architecture" "unknown architecture" $B/train --arch wgan
+fails_with "generate/missing checkpoint" "cannot open" $B/generate --checkpoint "$T/none.safetensors"
+head -c 100 "$T/straight/checkpoint.safetensors" >"$T/cut.safetensors"
+fails_with "generate/truncated checkpoint" "does not fit" $B/generate --checkpoint "$T/cut.safetensors"
+rm -rf "$T"
+echo "test_programs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
