@@ -7,12 +7,12 @@ OMP     ?= -fopenmp
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TESTS   := test_core test_layers test_model test_images test_gan
+TESTS   := test_core test_layers test_model test_images test_gan test_fid
 EXAMPLES := train generate phantom
 B := build
 DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
-  --lr-d 2e-4 --lr-g 2e-4 --adam pytorch --sample-every 10 --ckpt-every 10
+  --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
 
 .PHONY: all test demo cuda bench clean help stb
 

@@ -2,32 +2,37 @@
 //
 // What it is
 //   Tensors, layers with hand-written forward and backward passes, Adam, the
-//   GAN loss and a sequential model container: everything needed to train the
-//   DCGAN of the chest X-ray study (Kermany et al. 2018 data, 128x128 images)
-//   on a CPU, written to be read by students. See README.md for the tour.
+//   GAN loss, a sequential model container, the three DCGAN architectures of
+//   the chest X-ray study (Kermany et al. 2018 data), image-folder loading,
+//   safetensors checkpoints, and procedural phantom X-rays to try it all on.
+//   Written to be read by students: every formula names its source.
 //
 // Creating the implementation
 //   In exactly ONE C or C++ file:
 //       #define DCGAN_IMPLEMENTATION
+//       #define STB_IMAGE_IMPLEMENTATION          // or link -lstb instead
+//       #define STB_IMAGE_RESIZE_IMPLEMENTATION
+//       #define STB_IMAGE_WRITE_IMPLEMENTATION
 //       #include "dcgan.h"
-//   Every other file just includes "dcgan.h". Link with -lm.
+//   Every other file just includes "dcgan.h". Compile with
+//   `cc -std=c99 -O2 -fopenmp $(pkg-config --cflags stb) prog.c -lm` (stb from
+//   Debian's libstb-dev; -fopenmp is optional). DCGAN_NO_IMAGES drops stb.
 //
-// Quick start: a 2-layer model, one training step
-//       dcgan_layer_spec spec[] = {
-//           dcgan_spec_linear(16), dcgan_spec_leaky_relu(0.2f), dcgan_spec_linear(1),
-//       };
-//       dcgan_model d;  dcgan_rng rng;  dcgan_adam opt;
-//       dcgan_rng_seed(&rng, 1);
-//       if (dcgan_model_init(&d, "main", spec, 3, 1, 8, 8, 64) != DCGAN_OK)
+// Quick start: train the study's GAN on a folder, save a checkpoint
+//       dcgan_gan_config cfg;  dcgan_gan gan;  dcgan_dataset ds;  dcgan_image_options io;
+//       dcgan_gan_stats st;
+//       dcgan_gan_config_default(&cfg);              // seed arch, 128x128x3, batch 128
+//       dcgan_image_options_default(&io);            // 128x128, RGB, antialiased resize
+//       if (dcgan_dataset_load(&ds, "chest_xray/train/NORMAL", &io) != DCGAN_OK ||
+//           dcgan_gan_init(&gan, &cfg) != DCGAN_OK)
 //           fprintf(stderr, "%s\n", dcgan_last_error());
-//       dcgan_model_init_weights(&d, DCGAN_INIT_PYTORCH, &rng);
-//       dcgan_adam_init(&opt, DCGAN_ADAM_PYTORCH, 2e-4, 0.5, 0.999);
-//       dcgan_model_zero_grad(&d);
-//       dcgan_model_forward(&d, images, 1, &rng);             // images: (64,1,8,8)
-//       dcgan_bce_with_logits(&loss, dlogits, dcgan_model_output(&d).data, labels, 64);
-//       dcgan_model_backward(&d, dlogits, NULL);
-//       dcgan_model_adam_step(&d, &opt);
-//       dcgan_model_free(&d);
+//       for (int it = 0; it < 5000; it++)
+//           dcgan_gan_train_step(&gan, ds.data, ds.count, &st);
+//       dcgan_gan_save(&gan, "gan.safetensors", NULL, NULL, 0);
+//       dcgan_gan_free(&gan);  dcgan_dataset_free(&ds);
+//   Lower level: dcgan_model_init from a list of dcgan_layer_spec, then
+//   dcgan_model_forward / dcgan_bce_with_logits / dcgan_model_backward /
+//   dcgan_model_adam_step; or call the layer functions on your own buffers.
 //
 // Configuration macros (define before including the implementation)
 //   DCGAN_STATIC            make every public function static to this file
@@ -35,6 +40,7 @@
 //   DCGAN_ASSERT(x)         internal invariants only, default ((void)0)
 //   DCGAN_NO_IMAGES         compile out the image-folder loader (no stb needed)
 //   DCGAN_CUDA              declare the _cuda twins in dcgan_cuda.cu
+//   (compile with -fopenmp to run the matrix products on every core)
 //
 // Conventions
 //   Dimension letters: N batch, C channels in, OC channels out, H W input
@@ -45,13 +51,17 @@
 //   struct does nothing). Functions that can fail return dcgan_status; on
 //   failure their outputs are unchanged and dcgan_last_error() says why.
 //   Backward functions ADD (+=) into every gradient buffer, dinp included.
+//   Nothing in the library prints, exits or aborts.
 //
 // Contents
-//   1. Status and errors      6. Layers: linear, conv2d, conv_transpose2d,
-//   2. Memory                    upsample, batchnorm2d, activations, dropout
-//   3. Random numbers         7. Loss: binary cross-entropy on logits
-//   4. Tensors                8. Optimizer: Adam
-//   5. Matrix multiply (GEMM) 9. Models: sequential container
+//   1. Status and errors      8. Optimizer: Adam
+//   2. Memory                 9. Models: sequential container
+//   3. Random numbers        10. GAN: generator, discriminator, training step
+//   4. Tensors               11. Checkpoints: safetensors files
+//   5. Matrix multiply (GEMM) 12. Pictures: phantom X-rays, grids, plots
+//   6. Layers: linear, conv2d, conv_transpose2d, upsample, batchnorm2d,
+//      activations, dropout  13. Image folders (stb)
+//   7. Loss: binary cross-entropy on logits   14. Inception-V3 features and FID
 //
 // License: see end of file.
 
@@ -772,6 +782,110 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
                                        int h, int channels);
 #endif
 
+// -----------------------------------------------------------------------------
+// 14. Inception-V3 features and FID
+//
+// The network pytorch-fid uses (its FIDInceptionA/C/E patches of torchvision's
+// Inception3, 1008 classes, no aux head), forward only, one image at a time.
+// BasicConv2d = conv (no bias) + BatchNorm(eps 0.001, running statistics) +
+// ReLU; the BatchNorm is folded into the convolution when weights are loaded:
+// w' = w * gamma / sqrt(var + eps), b' = beta - mean * gamma / sqrt(var + eps).
+// Feature blocks (pytorch-fid --dims): 64 after the first max-pool, 192 after
+// the second, 768 after Mixed_6e, 2048 after Mixed_7c, each averaged over space.
+// Input: images in [0, 1], any size; resized to 299x299 bilinearly
+// (align_corners=False, no antialias) and mapped to 2x - 1, as pytorch-fid does.
+
+typedef struct {
+    char name[40];             // state_dict prefix, e.g. "Mixed_6b.branch7x7_2"
+    int in_c, out_c, kh, kw, stride, ph, pw;
+    size_t weight_offset;      // folded weight (OC, C, KH, KW), then bias (OC), in params
+} dcgan_inception_conv;
+
+typedef struct {
+    int n_convs;
+    dcgan_inception_conv *convs;
+    size_t n_params;
+    float *params;             // folded weights and biases of every conv
+    float *scratch;            // activations of one image
+    size_t n_scratch;
+    float *work;               // im2col
+    size_t n_work;
+    int loaded;                // weights were loaded (or filled)
+} dcgan_inception;
+
+// Allocates the network (weights zero, loaded = 0). On failure *net is zeroed.
+DCGAN_API dcgan_status dcgan_inception_init(dcgan_inception *net);
+DCGAN_API void dcgan_inception_free(dcgan_inception *net);
+
+// One named float32 tensor of a state_dict, as read from a file.
+typedef struct {
+    char name[96];
+    int ndim;
+    int64_t shape[4];
+    const float *data;         // not owned
+} dcgan_named_tensor;
+
+// Loads weights from a state_dict given as a list of tensors: every expected
+// key (conv.weight, bn.weight, bn.bias, bn.running_mean, bn.running_var of each
+// BasicConv2d, fc.weight, fc.bias) must be there with its shape;
+// bn.num_batches_tracked may be. Missing and unexpected keys are listed in
+// the error; on failure the network is unchanged.
+DCGAN_API dcgan_status dcgan_inception_load_tensors(dcgan_inception *net,
+                                                    const dcgan_named_tensor *tensors, int n);
+
+// Fills every weight deterministically, for tests without the real file: the
+// tensor called NAME gets PCG32 uniforms u from dcgan_rng_seed(FNV-1a-64(NAME)),
+// conv weights (2u - 1) sqrt(6 / fan_in), bn.weight and bn.running_var 0.5 + u,
+// bn.bias and bn.running_mean 0.2 (u - 0.5), fc 0.02 (u - 0.5).
+// tests/make_fid_reference.py does the same in Python.
+DCGAN_API dcgan_status dcgan_inception_fill_deterministic(dcgan_inception *net);
+
+// Features of n images (n, 3, H, W) with values in [0, 1] into out (n, dims)
+// as doubles; dims is 64, 192, 768 or 2048. The forward pass stops at the
+// block it needs.
+DCGAN_API dcgan_status dcgan_inception_features(dcgan_inception *net, double *out,
+                                                const float *images, int n, int H, int W,
+                                                int dims);
+
+
+// Feature statistics: mean and covariance with N - 1, like np.cov(rowvar=False).
+typedef struct {
+    int dims;
+    int64_t count;            // feature vectors seen
+    double *mu;               // (dims)
+    double *sigma;            // (dims, dims)
+} dcgan_fid_stats;
+
+// From n feature vectors (n, dims); needs n >= 2. *st owns mu and sigma
+// (dcgan_fid_stats_free). On failure *st is zeroed.
+DCGAN_API dcgan_status dcgan_fid_stats_compute(dcgan_fid_stats *st, const double *features,
+                                               int64_t n, int dims);
+DCGAN_API void dcgan_fid_stats_free(dcgan_fid_stats *st);
+
+// Eigen-decomposition of a symmetric matrix in double: A (n x n, row-major,
+// overwritten) = V diag(w) V^T, eigenvalues w ascending; V (may be NULL: values
+// only) gets the eigenvectors as columns. Householder reduction to tridiagonal
+// form, then implicit QL with shifts (Golub & Van Loan, "Matrix Computations",
+// 4th ed., 8.3; EISPACK tred2/tql2). DCGAN_ERR_NONFINITE if it does not converge.
+DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double *V);
+
+// Frechet distance between two Gaussians (Dowson & Landau 1982; Heusel et al.
+// 2017): ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2), with
+// tr sqrt(S1 S2) = sum of sqrt(eigenvalues of sqrt(S1) S2 sqrt(S1)), a symmetric
+// positive semi-definite matrix, so the result is real even when S1, S2 are
+// singular (tiny negative eigenvalues from rounding count as 0).
+// rank1, rank2 (may be NULL) get the numerical ranks of S1 and S2.
+DCGAN_API dcgan_status dcgan_frechet_distance(double *fid, const dcgan_fid_stats *a,
+                                              const dcgan_fid_stats *b, int *rank1, int *rank2);
+
+// Kernel Inception Distance (Binkowski et al. 2018): the unbiased MMD^2 with
+// kernel k(x, y) = (x.y / d + 1)^3 over `subsets` random subsets of size
+// min(n1, n2, subset_size) drawn without replacement from rng; mean and
+// standard deviation over the subsets.
+DCGAN_API dcgan_status dcgan_kid(double *mean, double *std, const double *f1, int64_t n1,
+                                 const double *f2, int64_t n2, int dims, int subsets,
+                                 int subset_size, dcgan_rng *rng);
+
 #ifdef __cplusplus
 }
 #endif
@@ -1290,16 +1404,17 @@ static dcgan_status dcgan__conv2d_check(const char *func, dcgan_tensor inp,
     return DCGAN_OK;
 }
 
-// im2col for one image: col[(c*K + kh)*K + kw][oh*OW + ow] =
-// img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has C*K*K rows of
-// OH*OW values, ld floats apart (ld > OH*OW lets several images sit side by side).
-static void dcgan__im2col(float *col, size_t ld, const float *img, int C, int H, int W, int K,
-                          int S, int pt, int pl, int OH, int OW) {
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * K * K * OH * OW > 1e5))
+// im2col for one image: col[(c*KH + kh)*KW + kw][oh*OW + ow] =
+// img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has C*KH*KW rows
+// of OH*OW values, ld floats apart (ld > OH*OW lets several images sit side by
+// side). Kernels may be rectangular (Inception's 1x7 and 7x1).
+static void dcgan__im2col(float *col, size_t ld, const float *img, int C, int H, int W, int KH,
+                          int KW, int S, int pt, int pl, int OH, int OW) {
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * KH * KW * OH * OW > 1e5))
     for (int c = 0; c < C; c++) {
-        for (int kh = 0; kh < K; kh++) {
-            for (int kw = 0; kw < K; kw++) {
-                float *dst = &col[((size_t)(c * K + kh) * K + kw) * ld];
+        for (int kh = 0; kh < KH; kh++) {
+            for (int kw = 0; kw < KW; kw++) {
+                float *dst = &col[((size_t)(c * KH + kh) * KW + kw) * ld];
                 for (int oh = 0; oh < OH; oh++) {
                     int ih = oh * S - pt + kh;
                     float *row = &dst[(size_t)oh * OW];
@@ -1319,14 +1434,14 @@ static void dcgan__im2col(float *col, size_t ld, const float *img, int C, int H,
 }
 
 // col2im: the adjoint of im2col; ADDS every column entry back into img.
-static void dcgan__col2im(float *img, const float *col, size_t ld, int C, int H, int W, int K,
-                          int S, int pt, int pl, int OH, int OW) {
+static void dcgan__col2im(float *img, const float *col, size_t ld, int C, int H, int W, int KH,
+                          int KW, int S, int pt, int pl, int OH, int OW) {
     // each thread owns whole channels of img, so the += never collide
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * K * K * OH * OW > 1e5))
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * KH * KW * OH * OW > 1e5))
     for (int c = 0; c < C; c++) {
-        for (int kh = 0; kh < K; kh++) {
-            for (int kw = 0; kw < K; kw++) {
-                const float *srcc = &col[((size_t)(c * K + kh) * K + kw) * ld];
+        for (int kh = 0; kh < KH; kh++) {
+            for (int kw = 0; kw < KW; kw++) {
+                const float *srcc = &col[((size_t)(c * KH + kh) * KW + kw) * ld];
                 for (int oh = 0; oh < OH; oh++) {
                     int ih = oh * S - pt + kh;
                     if (ih < 0 || ih >= H) continue;
@@ -1417,7 +1532,7 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
         float *col = buf, *prod = buf + (size_t)CKK * ld;
         for (int i = 0; i < g; i++)
             dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size, inp.c,
-                          inp.h, inp.w, conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
+                          inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
                           OH, OW);
         dcgan_sgemm(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, col, (int)ld, 0.0f, prod, (int)ld);
         float *o = out.data + (size_t)n0 * OC * OHW;
@@ -1471,7 +1586,7 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
         if (dweight) {
             for (int i = 0; i < g; i++)
                 dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size, inp.c,
-                              inp.h, inp.w, conv->kernel, conv->stride, conv->pad_top,
+                              inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
                               conv->pad_left, OH, OW);
             dcgan_sgemm(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, col, (int)ld, 1.0f, dweight, CKK);
         }
@@ -1479,7 +1594,7 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
             dcgan_sgemm(1, 0, CKK, (int)ld, OC, 1.0f, conv->weight, CKK, dprod, (int)ld, 0.0f, col, (int)ld);
             for (int i = 0; i < g; i++)
                 dcgan__col2im(dinp.data + (size_t)(n0 + i) * in_size, col + (size_t)i * OHW, ld, inp.c,
-                              inp.h, inp.w, conv->kernel, conv->stride, conv->pad_top,
+                              inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
                               conv->pad_left, OH, OW);
         }
     }
@@ -1616,7 +1731,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
                 float b = conv->bias ? conv->bias[oc] : 0.0f;
                 for (size_t p = 0; p < OHW; p++) o[(size_t)oc * OHW + p] = b;
             }
-            dcgan__col2im(o, col + (size_t)i * HW, ld, conv->out_channels, OH, OW, conv->kernel,
+            dcgan__col2im(o, col + (size_t)i * HW, ld, conv->out_channels, OH, OW, conv->kernel, conv->kernel,
                           conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
         }
     }
@@ -1662,7 +1777,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
         float *col = buf, *x = buf + (size_t)OCKK * ld;
         for (int i = 0; i < g; i++)
             dcgan__im2col(col + (size_t)i * HW, ld, dout.data + (size_t)(n0 + i) * OC * OHW, OC, OH,
-                          OW, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
+                          OW, conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
         if (dweight) {
             dcgan__gather(x, inp.data + (size_t)n0 * C * HW, g, C, HW);
             dcgan_sgemm(0, 1, C, OCKK, (int)ld, 1.0f, x, (int)ld, col, (int)ld, 1.0f, dweight, OCKK);
@@ -4616,6 +4731,847 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
     return DCGAN_OK;
 }
 #endif // DCGAN_NO_IMAGES
+
+// -----------------------------------------------------------------------------
+// 14. Inception-V3 features and FID
+
+#define DCGAN__INC_BN_EPS 0.001
+#define DCGAN__INC_MAX_ACT ((size_t)64 * 147 * 147)   // the largest activation (after Conv2d_2b)
+#define DCGAN__INC_MAX_COL ((size_t)32 * 9 * 147 * 147) // the largest im2col (Conv2d_2a/2b)
+
+// Declares one BasicConv2d; with net->convs == NULL it only counts.
+static void dcgan__inc_add(dcgan_inception *net, const char *prefix, const char *name, int in,
+                           int out, int kh, int kw, int stride, int ph, int pw) {
+    if (net->convs) {
+        dcgan_inception_conv *c = &net->convs[net->n_convs];
+        if (prefix[0]) snprintf(c->name, sizeof c->name, "%s.%s", prefix, name);
+        else snprintf(c->name, sizeof c->name, "%s", name);
+        c->in_c = in;
+        c->out_c = out;
+        c->kh = kh;
+        c->kw = kw;
+        c->stride = stride;
+        c->ph = ph;
+        c->pw = pw;
+        c->weight_offset = net->n_params;
+    }
+    net->n_convs++;
+    net->n_params += (size_t)out * in * kh * kw + (size_t)out;
+}
+
+static void dcgan__inc_block_a(dcgan_inception *net, const char *p, int in, int pool_features) {
+    dcgan__inc_add(net, p, "branch1x1", in, 64, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch5x5_1", in, 48, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch5x5_2", 48, 64, 5, 5, 1, 2, 2);
+    dcgan__inc_add(net, p, "branch3x3dbl_1", in, 64, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch3x3dbl_2", 64, 96, 3, 3, 1, 1, 1);
+    dcgan__inc_add(net, p, "branch3x3dbl_3", 96, 96, 3, 3, 1, 1, 1);
+    dcgan__inc_add(net, p, "branch_pool", in, pool_features, 1, 1, 1, 0, 0);
+}
+
+static void dcgan__inc_block_c(dcgan_inception *net, const char *p, int c7) {
+    dcgan__inc_add(net, p, "branch1x1", 768, 192, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch7x7_1", 768, c7, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch7x7_2", c7, c7, 1, 7, 1, 0, 3);
+    dcgan__inc_add(net, p, "branch7x7_3", c7, 192, 7, 1, 1, 3, 0);
+    dcgan__inc_add(net, p, "branch7x7dbl_1", 768, c7, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch7x7dbl_2", c7, c7, 7, 1, 1, 3, 0);
+    dcgan__inc_add(net, p, "branch7x7dbl_3", c7, c7, 1, 7, 1, 0, 3);
+    dcgan__inc_add(net, p, "branch7x7dbl_4", c7, c7, 7, 1, 1, 3, 0);
+    dcgan__inc_add(net, p, "branch7x7dbl_5", c7, 192, 1, 7, 1, 0, 3);
+    dcgan__inc_add(net, p, "branch_pool", 768, 192, 1, 1, 1, 0, 0);
+}
+
+static void dcgan__inc_block_e(dcgan_inception *net, const char *p, int in) {
+    dcgan__inc_add(net, p, "branch1x1", in, 320, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch3x3_1", in, 384, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch3x3_2a", 384, 384, 1, 3, 1, 0, 1);
+    dcgan__inc_add(net, p, "branch3x3_2b", 384, 384, 3, 1, 1, 1, 0);
+    dcgan__inc_add(net, p, "branch3x3dbl_1", in, 448, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, p, "branch3x3dbl_2", 448, 384, 3, 3, 1, 1, 1);
+    dcgan__inc_add(net, p, "branch3x3dbl_3a", 384, 384, 1, 3, 1, 0, 1);
+    dcgan__inc_add(net, p, "branch3x3dbl_3b", 384, 384, 3, 1, 1, 1, 0);
+    dcgan__inc_add(net, p, "branch_pool", in, 192, 1, 1, 1, 0, 0);
+}
+
+// Every BasicConv2d of the network, in torchvision's module order.
+static void dcgan__inc_layout(dcgan_inception *net) {
+    net->n_convs = 0;
+    net->n_params = 0;
+    dcgan__inc_add(net, "", "Conv2d_1a_3x3", 3, 32, 3, 3, 2, 0, 0);
+    dcgan__inc_add(net, "", "Conv2d_2a_3x3", 32, 32, 3, 3, 1, 0, 0);
+    dcgan__inc_add(net, "", "Conv2d_2b_3x3", 32, 64, 3, 3, 1, 1, 1);
+    dcgan__inc_add(net, "", "Conv2d_3b_1x1", 64, 80, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, "", "Conv2d_4a_3x3", 80, 192, 3, 3, 1, 0, 0);
+    dcgan__inc_block_a(net, "Mixed_5b", 192, 32);
+    dcgan__inc_block_a(net, "Mixed_5c", 256, 64);
+    dcgan__inc_block_a(net, "Mixed_5d", 288, 64);
+    dcgan__inc_add(net, "Mixed_6a", "branch3x3", 288, 384, 3, 3, 2, 0, 0);
+    dcgan__inc_add(net, "Mixed_6a", "branch3x3dbl_1", 288, 64, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, "Mixed_6a", "branch3x3dbl_2", 64, 96, 3, 3, 1, 1, 1);
+    dcgan__inc_add(net, "Mixed_6a", "branch3x3dbl_3", 96, 96, 3, 3, 2, 0, 0);
+    dcgan__inc_block_c(net, "Mixed_6b", 128);
+    dcgan__inc_block_c(net, "Mixed_6c", 160);
+    dcgan__inc_block_c(net, "Mixed_6d", 160);
+    dcgan__inc_block_c(net, "Mixed_6e", 192);
+    dcgan__inc_add(net, "Mixed_7a", "branch3x3_1", 768, 192, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, "Mixed_7a", "branch3x3_2", 192, 320, 3, 3, 2, 0, 0);
+    dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_1", 768, 192, 1, 1, 1, 0, 0);
+    dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_2", 192, 192, 1, 7, 1, 0, 3);
+    dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_3", 192, 192, 7, 1, 1, 3, 0);
+    dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_4", 192, 192, 3, 3, 2, 0, 0);
+    dcgan__inc_block_e(net, "Mixed_7b", 1280);
+    dcgan__inc_block_e(net, "Mixed_7c", 2048);
+}
+
+DCGAN_API void dcgan_inception_free(dcgan_inception *net) {
+    dcgan_free(net->convs);
+    dcgan_free(net->params);
+    dcgan_free(net->scratch);
+    dcgan_free(net->work);
+    memset(net, 0, sizeof *net);
+}
+
+DCGAN_API dcgan_status dcgan_inception_init(dcgan_inception *net) {
+    dcgan_inception tmp;
+    memset(&tmp, 0, sizeof tmp);
+    memset(net, 0, sizeof *net);
+    dcgan__inc_layout(&tmp);   // count
+    tmp.convs = (dcgan_inception_conv *)dcgan__calloc((size_t)tmp.n_convs, sizeof(dcgan_inception_conv));
+    if (tmp.convs) dcgan__inc_layout(&tmp);   // fill
+    tmp.params = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
+    tmp.n_scratch = 4 * DCGAN__INC_MAX_ACT + (size_t)3 * 299 * 299;
+    tmp.scratch = (float *)dcgan__alloc(tmp.n_scratch, sizeof(float));
+    tmp.n_work = DCGAN__INC_MAX_COL;
+    tmp.work = (float *)dcgan__alloc(tmp.n_work, sizeof(float));
+    if (!tmp.convs || !tmp.params || !tmp.scratch || !tmp.work) {
+        dcgan_inception_free(&tmp);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for Inception-V3 (about 150 MB)");
+    }
+    *net = tmp;
+    return DCGAN_OK;
+}
+
+// The index of the conv called name, or -1.
+static int dcgan__inc_find(const dcgan_inception *net, const char *name) {
+    for (int i = 0; i < net->n_convs; i++)
+        if (strcmp(net->convs[i].name, name) == 0) return i;
+    return -1;
+}
+
+// The five state_dict suffixes of a BasicConv2d, in order.
+static const char *const dcgan__inc_suffix[5] = {"conv.weight", "bn.weight", "bn.bias",
+                                                 "bn.running_mean", "bn.running_var"};
+
+// Splits "Mixed_5b.branch1x1.bn.weight" into conv index and suffix index;
+// -1 for "fc.weight" / "fc.bias", -2 for num_batches_tracked, -3 if unknown.
+static int dcgan__inc_classify(const dcgan_inception *net, const char *key, int *conv, int *part) {
+    char prefix[96];
+    if (strcmp(key, "fc.weight") == 0 || strcmp(key, "fc.bias") == 0) return -1;
+    for (int k = 0; k < 6; k++) {
+        const char *suffix = k < 5 ? dcgan__inc_suffix[k] : "bn.num_batches_tracked";
+        size_t kl = strlen(key), sl = strlen(suffix);
+        if (kl <= sl + 1 || strcmp(key + kl - sl, suffix) != 0 || key[kl - sl - 1] != '.') continue;
+        if (kl - sl - 1 >= sizeof prefix) return -3;
+        memcpy(prefix, key, kl - sl - 1);
+        prefix[kl - sl - 1] = '\0';
+        *conv = dcgan__inc_find(net, prefix);
+        *part = k;
+        if (*conv < 0) return -3;
+        return k < 5 ? 0 : -2;
+    }
+    return -3;
+}
+
+DCGAN_API dcgan_status dcgan_inception_load_tensors(dcgan_inception *net,
+                                                    const dcgan_named_tensor *tensors, int n) {
+    // which tensor holds each of the 5 parts of each conv
+    int *found = (int *)dcgan__alloc((size_t)net->n_convs * 5, sizeof(int));
+    char listing[400] = "";
+    int n_unexpected = 0, n_missing = 0, have_fc = 0;
+    if (!found) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory");
+    for (int i = 0; i < net->n_convs * 5; i++) found[i] = -1;
+    for (int t = 0; t < n; t++) {
+        int conv = -1, part = -1;
+        int kind = dcgan__inc_classify(net, tensors[t].name, &conv, &part);
+        if (kind == -1) { have_fc++; continue; }
+        if (kind == -2) continue;
+        if (kind == -3) {
+            if (n_unexpected++ < 4) {
+                size_t len = strlen(listing);
+                snprintf(listing + len, sizeof listing - len, "%sunexpected '%s'", len ? ", " : "",
+                         tensors[t].name);
+            }
+            continue;
+        }
+        // shape check: conv.weight (OC, C, KH, KW), the rest (OC)
+        const dcgan_inception_conv *c = &net->convs[conv];
+        const dcgan_named_tensor *x = &tensors[t];
+        int ok = part == 0 ? x->ndim == 4 && x->shape[0] == c->out_c && x->shape[1] == c->in_c &&
+                                 x->shape[2] == c->kh && x->shape[3] == c->kw
+                           : x->ndim == 1 && x->shape[0] == c->out_c;
+        if (!ok) {
+            dcgan_free(found);
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' has shape [%lld, %lld, ...] (%d dims), expected "
+                               "(%d, %d, %d, %d) or (%d)", x->name, (long long)x->shape[0],
+                               x->ndim > 1 ? (long long)x->shape[1] : 0LL, x->ndim, c->out_c,
+                               c->in_c, c->kh, c->kw, c->out_c);
+        }
+        found[conv * 5 + part] = t;
+    }
+    for (int i = 0; i < net->n_convs * 5; i++) {
+        if (found[i] >= 0) continue;
+        if (n_missing++ < 4) {
+            size_t len = strlen(listing);
+            snprintf(listing + len, sizeof listing - len, "%smissing '%s.%s'", len ? ", " : "",
+                     net->convs[i / 5].name, dcgan__inc_suffix[i % 5]);
+        }
+    }
+    if (n_missing || n_unexpected || have_fc != 2) {
+        dcgan_free(found);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "not pytorch-fid's Inception-V3 state_dict: %d missing, "
+                           "%d unexpected keys%s (%s)", n_missing, n_unexpected,
+                           have_fc != 2 ? ", no fc.weight/fc.bias" : "", listing);
+    }
+    // Every key is there: fold each BatchNorm into its convolution.
+    for (int i = 0; i < net->n_convs; i++) {
+        const dcgan_inception_conv *c = &net->convs[i];
+        const float *w = tensors[found[i * 5]].data, *gamma = tensors[found[i * 5 + 1]].data;
+        const float *beta = tensors[found[i * 5 + 2]].data, *mean = tensors[found[i * 5 + 3]].data;
+        const float *var = tensors[found[i * 5 + 4]].data;
+        const size_t per_oc = (size_t)c->in_c * c->kh * c->kw;
+        float *wf = net->params + c->weight_offset, *bf = wf + per_oc * c->out_c;
+        for (int oc = 0; oc < c->out_c; oc++) {
+            double scale = gamma[oc] / sqrt((double)var[oc] + DCGAN__INC_BN_EPS);
+            for (size_t k = 0; k < per_oc; k++) wf[oc * per_oc + k] = (float)(w[oc * per_oc + k] * scale);
+            bf[oc] = (float)(beta[oc] - mean[oc] * scale);
+        }
+    }
+    dcgan_free(found);
+    net->loaded = 1;
+    return DCGAN_OK;
+}
+
+// FNV-1a 64 of a string: the per-tensor seed of the deterministic fill.
+static uint64_t dcgan__fnv1a64_str(const char *s) {
+    return dcgan__fnv1a64(DCGAN__FNV_OFFSET, (const unsigned char *)s, strlen(s));
+}
+
+DCGAN_API dcgan_status dcgan_inception_fill_deterministic(dcgan_inception *net) {
+    const int n = net->n_convs * 5 + 2;
+    dcgan_named_tensor *list = (dcgan_named_tensor *)dcgan__calloc((size_t)n, sizeof(*list));
+    float *store = (float *)dcgan__alloc(net->n_params + (size_t)net->n_convs * 4 * 2048 + 1008 * 2049,
+                                         sizeof(float));
+    dcgan_status st;
+    if (!list || !store) {
+        dcgan_free(list);
+        dcgan_free(store);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the fill");
+    }
+    float *p = store;
+    int t = 0;
+    for (int i = 0; i <= net->n_convs; i++) {
+        for (int part = 0; part < (i < net->n_convs ? 5 : 2); part++) {
+            dcgan_named_tensor *x = &list[t++];
+            dcgan_rng rng;
+            size_t count;
+            if (i == net->n_convs) {   // the classifier, unused for FID but part of the file
+                snprintf(x->name, sizeof x->name, "fc.%s", part ? "bias" : "weight");
+                x->ndim = part ? 1 : 2;
+                x->shape[0] = 1008;
+                x->shape[1] = 2048;
+                count = part ? 1008 : 1008 * 2048;
+            } else {
+                const dcgan_inception_conv *c = &net->convs[i];
+                snprintf(x->name, sizeof x->name, "%s.%s", c->name, dcgan__inc_suffix[part]);
+                x->ndim = part ? 1 : 4;
+                x->shape[0] = c->out_c;
+                x->shape[1] = c->in_c;
+                x->shape[2] = c->kh;
+                x->shape[3] = c->kw;
+                count = part ? (size_t)c->out_c : (size_t)c->out_c * c->in_c * c->kh * c->kw;
+            }
+            dcgan_rng_seed(&rng, dcgan__fnv1a64_str(x->name));
+            for (size_t k = 0; k < count; k++) {
+                float u = dcgan_rng_uniform(&rng);
+                if (i == net->n_convs) p[k] = 0.02f * (u - 0.5f);
+                else if (part == 0) p[k] = (2.0f * u - 1.0f) * sqrtf(6.0f / (float)(x->shape[1] * x->shape[2] * x->shape[3]));
+                else if (part == 1 || part == 4) p[k] = 0.5f + u;
+                else p[k] = 0.2f * (u - 0.5f);
+            }
+            x->data = p;
+            p += count;
+        }
+    }
+    st = dcgan_inception_load_tensors(net, list, t);
+    dcgan_free(list);
+    dcgan_free(store);
+    return st;
+}
+
+// One BasicConv2d (folded) + ReLU on one image: x (C, H, W) -> y (OC, OH, OW).
+static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float *x, int H, int W,
+                            float *y, int *OH, int *OW) {
+    int i = dcgan__inc_find(net, name);
+    DCGAN_ASSERT(i >= 0);
+    const dcgan_inception_conv *c = &net->convs[i];
+    const int oh = (H + 2 * c->ph - c->kh) / c->stride + 1, ow = (W + 2 * c->pw - c->kw) / c->stride + 1;
+    const int CKK = c->in_c * c->kh * c->kw;
+    const size_t OHW = (size_t)oh * ow;
+    const float *col = x;   // a 1x1, stride-1 convolution needs no im2col
+    if (c->kh != 1 || c->kw != 1 || c->stride != 1) {
+        dcgan__im2col(net->work, OHW, x, c->in_c, H, W, c->kh, c->kw, c->stride, c->ph, c->pw, oh, ow);
+        col = net->work;
+    }
+    const float *w = net->params + c->weight_offset, *b = w + (size_t)CKK * c->out_c;
+    dcgan_sgemm(0, 0, c->out_c, (int)OHW, CKK, 1.0f, w, CKK, col, (int)OHW, 0.0f, y, (int)OHW);
+    for (int oc = 0; oc < c->out_c; oc++) {
+        float *row = y + (size_t)oc * OHW;
+        for (size_t k = 0; k < OHW; k++) {
+            float v = row[k] + b[oc];
+            row[k] = v > 0.0f ? v : 0.0f;
+        }
+    }
+    *OH = oh;
+    *OW = ow;
+}
+
+// 3x3 pooling of (C, H, W). stride 2 without padding (max), or stride 1 with
+// padding 1: max, or average over the pixels inside the image only
+// (avg_pool2d(count_include_pad=False), pytorch-fid's patch).
+typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
+
+static void dcgan__inc_pool(float *y, const float *x, int C, int H, int W, dcgan__pool_kind kind,
+                            int *OH, int *OW) {
+    const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
+    const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++) {
+                float best = -INFINITY, sum = 0.0f;
+                int count = 0;
+                for (int di = 0; di < 3; di++)
+                    for (int dj = 0; dj < 3; dj++) {
+                        int r = i * s - p + di, q = j * s - p + dj;
+                        if (r < 0 || r >= H || q < 0 || q >= W) continue;
+                        float v = x[((size_t)c * H + r) * W + q];
+                        if (v > best) best = v;
+                        sum += v;
+                        count++;
+                    }
+                y[((size_t)c * oh + i) * ow + j] = kind == DCGAN__POOL_AVG_S1 ? sum / (float)count : best;
+            }
+    *OH = oh;
+    *OW = ow;
+}
+
+// Runs a named conv of block `blk` into channel `c0` of y.
+static void dcgan__inc_branch(dcgan_inception *net, const char *blk, const char *conv,
+                              const float *x, int H, int W, float *y, int c0, int *OH, int *OW) {
+    char name[48];
+    int oh, ow;
+    snprintf(name, sizeof name, "%s.%s", blk, conv);
+    // the output size of this conv, to find channel c0's offset
+    const dcgan_inception_conv *c = &net->convs[dcgan__inc_find(net, name)];
+    oh = (H + 2 * c->ph - c->kh) / c->stride + 1;
+    ow = (W + 2 * c->pw - c->kw) / c->stride + 1;
+    dcgan__inc_conv(net, name, x, H, W, y + (size_t)c0 * oh * ow, OH, OW);
+}
+
+// The blocks; x is (C, H, W), y gets the concatenated branches, t1 t2 are scratch.
+static int dcgan__inc_a(dcgan_inception *net, const char *blk, const float *x, int C, int *H,
+                        int *W, float *y, float *t1, float *t2) {
+    int h = *H, w = *W, oh, ow;
+    char name[48];
+    dcgan__inc_branch(net, blk, "branch1x1", x, h, w, y, 0, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch5x5_1", blk);
+    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch5x5_2", t1, h, w, y, 64, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch3x3dbl_1", blk);
+    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch3x3dbl_2", blk);
+    dcgan__inc_conv(net, name, t1, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3dbl_3", t2, h, w, y, 128, &oh, &ow);
+    dcgan__inc_pool(t1, x, C, h, w, DCGAN__POOL_AVG_S1, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch_pool", blk);
+    dcgan__inc_branch(net, blk, "branch_pool", t1, h, w, y, 224, &oh, &ow);
+    return 224 + net->convs[dcgan__inc_find(net, name)].out_c;
+}
+
+static int dcgan__inc_b(dcgan_inception *net, const float *x, int C, int *H, int *W, float *y,
+                        float *t1, float *t2) {
+    int h = *H, w = *W, oh, ow;
+    dcgan__inc_branch(net, "Mixed_6a", "branch3x3", x, h, w, y, 0, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_6a.branch3x3dbl_1", x, h, w, t1, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_6a.branch3x3dbl_2", t1, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, "Mixed_6a", "branch3x3dbl_3", t2, h, w, y, 384, &oh, &ow);
+    dcgan__inc_pool(y + (size_t)480 * oh * ow, x, C, h, w, DCGAN__POOL_MAX_S2, &oh, &ow);
+    *H = oh;
+    *W = ow;
+    return 480 + C;
+}
+
+static int dcgan__inc_c(dcgan_inception *net, const char *blk, const float *x, int C, int h,
+                        int w, float *y, float *t1, float *t2) {
+    static const char *const dbl[5] = {"branch7x7dbl_1", "branch7x7dbl_2", "branch7x7dbl_3",
+                                       "branch7x7dbl_4", "branch7x7dbl_5"};
+    char name[48];
+    int oh, ow;
+    dcgan__inc_branch(net, blk, "branch1x1", x, h, w, y, 0, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch7x7_1", blk);
+    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch7x7_2", blk);
+    dcgan__inc_conv(net, name, t1, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch7x7_3", t2, h, w, y, 192, &oh, &ow);
+    const float *src = x;
+    for (int k = 0; k < 4; k++) {   // dbl_1 .. dbl_4 alternate between t1 and t2
+        float *dst = k % 2 == 0 ? t1 : t2;
+        snprintf(name, sizeof name, "%s.%s", blk, dbl[k]);
+        dcgan__inc_conv(net, name, src, h, w, dst, &oh, &ow);
+        src = dst;
+    }
+    dcgan__inc_branch(net, blk, dbl[4], src, h, w, y, 384, &oh, &ow);
+    dcgan__inc_pool(t1, x, C, h, w, DCGAN__POOL_AVG_S1, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch_pool", t1, h, w, y, 576, &oh, &ow);
+    return 768;
+}
+
+static int dcgan__inc_d(dcgan_inception *net, const float *x, int C, int *H, int *W, float *y,
+                        float *t1, float *t2) {
+    int h = *H, w = *W, oh, ow;
+    dcgan__inc_conv(net, "Mixed_7a.branch3x3_1", x, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, "Mixed_7a", "branch3x3_2", t1, h, w, y, 0, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_1", x, h, w, t1, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_2", t1, h, w, t2, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_3", t2, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, "Mixed_7a", "branch7x7x3_4", t1, h, w, y, 320, &oh, &ow);
+    dcgan__inc_pool(y + (size_t)512 * oh * ow, x, C, h, w, DCGAN__POOL_MAX_S2, &oh, &ow);
+    *H = oh;
+    *W = ow;
+    return 512 + C;
+}
+
+static int dcgan__inc_e(dcgan_inception *net, const char *blk, const float *x, int C, int h,
+                        int w, float *y, float *t1, float *t2, dcgan__pool_kind pool) {
+    char name[48];
+    int oh, ow;
+    dcgan__inc_branch(net, blk, "branch1x1", x, h, w, y, 0, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch3x3_1", blk);
+    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3_2a", t1, h, w, y, 320, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3_2b", t1, h, w, y, 704, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch3x3dbl_1", blk);
+    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    snprintf(name, sizeof name, "%s.branch3x3dbl_2", blk);
+    dcgan__inc_conv(net, name, t1, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3dbl_3a", t2, h, w, y, 1088, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3dbl_3b", t2, h, w, y, 1472, &oh, &ow);
+    dcgan__inc_pool(t1, x, C, h, w, pool, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch_pool", t1, h, w, y, 1856, &oh, &ow);
+    return 2048;
+}
+
+// Spatial mean of each channel of (C, H, W) into out (C) as doubles.
+static void dcgan__inc_mean(double *out, const float *x, int C, int H, int W) {
+    for (int c = 0; c < C; c++) {
+        double s = 0.0;
+        for (size_t k = 0; k < (size_t)H * W; k++) s += x[(size_t)c * H * W + k];
+        out[c] = s / ((double)H * W);
+    }
+}
+
+DCGAN_API dcgan_status dcgan_inception_features(dcgan_inception *net, double *out,
+                                                const float *images, int n, int H, int W,
+                                                int dims) {
+    if (dims != 64 && dims != 192 && dims != 768 && dims != 2048)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dims %d is not 64, 192, 768 or 2048", dims);
+    if (n < 0 || H <= 0 || W <= 0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "bad image shape %d x 3 x %d x %d", n, H, W);
+    if (!net->loaded)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "no weights loaded (see dcgan_inception_load)");
+    float *x = net->scratch, *y = x + DCGAN__INC_MAX_ACT, *t1 = y + DCGAN__INC_MAX_ACT;
+    float *t2 = t1 + DCGAN__INC_MAX_ACT, *in = t2 + DCGAN__INC_MAX_ACT;
+    for (int i = 0; i < n; i++) {
+        double *f = out + (size_t)i * dims;
+        int h = 299, w = 299, C;
+        float *tmp;
+        // pytorch-fid: F.interpolate(size=(299, 299), bilinear, align_corners=False), then 2x - 1
+        dcgan_upsample_forward(dcgan_tensor_make(in, 1, 3, 299, 299),
+                               dcgan_tensor_make((float *)images + (size_t)i * 3 * H * W, 1, 3, H, W),
+                               DCGAN_UPSAMPLE_BILINEAR);
+        for (size_t k = 0; k < (size_t)3 * 299 * 299; k++) in[k] = 2.0f * in[k] - 1.0f;
+        // block 0
+        dcgan__inc_conv(net, "Conv2d_1a_3x3", in, h, w, x, &h, &w);
+        dcgan__inc_conv(net, "Conv2d_2a_3x3", x, h, w, y, &h, &w);
+        dcgan__inc_conv(net, "Conv2d_2b_3x3", y, h, w, x, &h, &w);
+        dcgan__inc_pool(y, x, 64, h, w, DCGAN__POOL_MAX_S2, &h, &w);
+        if (dims == 64) { dcgan__inc_mean(f, y, 64, h, w); continue; }
+        // block 1
+        dcgan__inc_conv(net, "Conv2d_3b_1x1", y, h, w, x, &h, &w);
+        dcgan__inc_conv(net, "Conv2d_4a_3x3", x, h, w, y, &h, &w);
+        dcgan__inc_pool(x, y, 192, h, w, DCGAN__POOL_MAX_S2, &h, &w);
+        if (dims == 192) { dcgan__inc_mean(f, x, 192, h, w); continue; }
+        // block 2: x holds the current activation, y receives the next
+        C = 192;
+        C = dcgan__inc_a(net, "Mixed_5b", x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_a(net, "Mixed_5c", x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_a(net, "Mixed_5d", x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_b(net, x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6b", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6c", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6d", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6e", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        if (dims == 768) {
+            dcgan__inc_mean(f, x, C, h, w);
+        } else {
+            // block 3
+            C = dcgan__inc_d(net, x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+            C = dcgan__inc_e(net, "Mixed_7b", x, C, h, w, y, t1, t2, DCGAN__POOL_AVG_S1); tmp = x; x = y; y = tmp;
+            C = dcgan__inc_e(net, "Mixed_7c", x, C, h, w, y, t1, t2, DCGAN__POOL_MAX_S1); tmp = x; x = y; y = tmp;
+            dcgan__inc_mean(f, x, C, h, w);
+        }
+        // the swaps above moved x and y around the scratch; put them back
+        x = net->scratch;
+        y = x + DCGAN__INC_MAX_ACT;
+    }
+    return DCGAN_OK;
+}
+
+
+// FID statistics and distances
+
+DCGAN_API void dcgan_fid_stats_free(dcgan_fid_stats *st) {
+    dcgan_free(st->mu);
+    dcgan_free(st->sigma);
+    memset(st, 0, sizeof *st);
+}
+
+DCGAN_API dcgan_status dcgan_fid_stats_compute(dcgan_fid_stats *st, const double *features,
+                                               int64_t n, int dims) {
+    memset(st, 0, sizeof *st);
+    if (n < 2 || dims <= 0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "need at least 2 feature vectors of dims > 0, got %lld of %d",
+                           (long long)n, dims);
+    st->mu = (double *)dcgan__calloc((size_t)dims, sizeof(double));
+    st->sigma = (double *)dcgan__calloc((size_t)dims * dims, sizeof(double));
+    double *centered = (double *)dcgan__alloc((size_t)dims, sizeof(double));
+    if (!st->mu || !st->sigma || !centered) {
+        dcgan_free(centered);
+        dcgan_fid_stats_free(st);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d x %d covariance", dims, dims);
+    }
+    st->dims = dims;
+    st->count = n;
+    for (int64_t i = 0; i < n; i++)
+        for (int k = 0; k < dims; k++) st->mu[k] += features[(size_t)i * dims + k];
+    for (int k = 0; k < dims; k++) st->mu[k] /= (double)n;
+    // sigma = sum (x - mu)(x - mu)^T / (n - 1), upper triangle, then mirrored
+    for (int64_t i = 0; i < n; i++) {
+        for (int k = 0; k < dims; k++) centered[k] = features[(size_t)i * dims + k] - st->mu[k];
+        DCGAN__OMP(omp parallel for schedule(dynamic, 16))
+        for (int r = 0; r < dims; r++) {
+            double *row = st->sigma + (size_t)r * dims;
+            const double cr = centered[r];
+            for (int c = r; c < dims; c++) row[c] += cr * centered[c];
+        }
+    }
+    for (int r = 0; r < dims; r++)
+        for (int c = r; c < dims; c++) {
+            double v = st->sigma[(size_t)r * dims + c] / (double)(n - 1);
+            st->sigma[(size_t)r * dims + c] = st->sigma[(size_t)c * dims + r] = v;
+        }
+    DCGAN_FREE(centered);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double *V) {
+    double *e = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    double *v = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    double *p = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    if (!e || !v || !p) {
+        dcgan_free(e); dcgan_free(v); dcgan_free(p);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for a %d x %d eigen-decomposition", n, n);
+    }
+    if (V)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) V[(size_t)i * n + j] = i == j ? 1.0 : 0.0;
+    // 1. Householder: for each column k, a reflection H = I - beta v v^T on rows and
+    //    columns k+1.. zeroes A[k+2.., k]; A becomes tridiagonal, V accumulates the H.
+    for (int k = 0; k < n - 2; k++) {
+        const int m = n - k - 1;            // length of x = A[k+1.., k]
+        double norm = 0.0;
+        for (int i = 0; i < m; i++) norm += A[(size_t)(k + 1 + i) * n + k] * A[(size_t)(k + 1 + i) * n + k];
+        norm = sqrt(norm);
+        if (norm == 0.0) continue;
+        const double x0 = A[(size_t)(k + 1) * n + k];
+        const double alpha = x0 > 0.0 ? -norm : norm;   // v = x - alpha e1 avoids cancellation
+        double vv = 0.0;
+        for (int i = 0; i < m; i++) {
+            v[i] = A[(size_t)(k + 1 + i) * n + k] - (i == 0 ? alpha : 0.0);
+            vv += v[i] * v[i];
+        }
+        if (vv == 0.0) continue;
+        const double beta = 2.0 / vv;
+        // p = beta A22 v; w = p - (beta p.v / 2) v; A22 -= v w^T + w v^T
+        DCGAN__OMP(omp parallel for schedule(static) if (m > 256))
+        for (int i = 0; i < m; i++) {
+            const double *row = A + (size_t)(k + 1 + i) * n + (k + 1);
+            double s = 0.0;
+            for (int j = 0; j < m; j++) s += row[j] * v[j];
+            p[i] = beta * s;
+        }
+        double pv = 0.0;
+        for (int i = 0; i < m; i++) pv += p[i] * v[i];
+        const double K = 0.5 * beta * pv;
+        for (int i = 0; i < m; i++) p[i] -= K * v[i];   // p is now w
+        DCGAN__OMP(omp parallel for schedule(static) if (m > 256))
+        for (int i = 0; i < m; i++) {
+            double *row = A + (size_t)(k + 1 + i) * n + (k + 1);
+            for (int j = 0; j < m; j++) row[j] -= v[i] * p[j] + p[i] * v[j];
+        }
+        A[(size_t)(k + 1) * n + k] = A[(size_t)k * n + k + 1] = alpha;
+        for (int i = 1; i < m; i++) A[(size_t)(k + 1 + i) * n + k] = A[(size_t)k * n + k + 1 + i] = 0.0;
+        if (V) {
+            // V[:, k+1..] = V[:, k+1..] (I - beta v v^T)
+            DCGAN__OMP(omp parallel for schedule(static) if (n > 256))
+            for (int r = 0; r < n; r++) {
+                double *row = V + (size_t)r * n + (k + 1);
+                double s = 0.0;
+                for (int j = 0; j < m; j++) s += row[j] * v[j];
+                s *= beta;
+                for (int j = 0; j < m; j++) row[j] -= s * v[j];
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        w[i] = A[(size_t)i * n + i];
+        e[i] = i + 1 < n ? A[(size_t)(i + 1) * n + i] : 0.0;   // e[i] couples w[i] and w[i+1]
+    }
+    // 2. Implicit QL with a Wilkinson-type shift on the tridiagonal (w, e): each
+    //    sweep chases rotations from the bottom of the unreduced block to its top.
+    for (int l = 0; l < n; l++) {
+        int iterations = 0, m;
+        for (;;) {
+            for (m = l; m < n - 1; m++) {
+                double dd = fabs(w[m]) + fabs(w[m + 1]);
+                if (fabs(e[m]) <= 1e-15 * dd) break;
+            }
+            if (m == l) break;
+            if (++iterations > 60) {
+                dcgan_free(e); dcgan_free(v); dcgan_free(p);
+                return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "eigen-decomposition of %d x %d did not converge "
+                                   "(NaN or Inf in the matrix?)", n, n);
+            }
+            double g = (w[l + 1] - w[l]) / (2.0 * e[l]);
+            double r = hypot(g, 1.0);
+            g = w[m] - w[l] + e[l] / (g + (g >= 0.0 ? r : -r));   // the shifted start
+            double s = 1.0, c = 1.0, shift = 0.0;
+            int i;
+            for (i = m - 1; i >= l; i--) {
+                double f = s * e[i], b = c * e[i];
+                r = hypot(f, g);
+                e[i + 1] = r;
+                if (r == 0.0) {   // underflow: split the block here and start again
+                    w[i + 1] -= shift;
+                    e[m] = 0.0;
+                    break;
+                }
+                s = f / r;
+                c = g / r;
+                g = w[i + 1] - shift;
+                r = (w[i] - g) * s + 2.0 * c * b;
+                shift = s * r;
+                w[i + 1] = g + shift;
+                g = c * r - b;
+                if (V) {
+                    // the same rotation on columns i and i+1 of V
+                    for (int k = 0; k < n; k++) {
+                        double *row = V + (size_t)k * n;
+                        double t = row[i + 1];
+                        row[i + 1] = s * row[i] + c * t;
+                        row[i] = c * row[i] - s * t;
+                    }
+                }
+            }
+            if (r == 0.0 && i >= l) continue;
+            w[l] -= shift;
+            e[l] = g;
+            e[m] = 0.0;
+        }
+    }
+    // 3. Sort ascending (selection sort keeps the columns of V with their values).
+    for (int i = 0; i < n - 1; i++) {
+        int best = i;
+        for (int j = i + 1; j < n; j++)
+            if (w[j] < w[best]) best = j;
+        if (best == i) continue;
+        double t = w[i];
+        w[i] = w[best];
+        w[best] = t;
+        if (V)
+            for (int k = 0; k < n; k++) {
+                double *row = V + (size_t)k * n;
+                t = row[i];
+                row[i] = row[best];
+                row[best] = t;
+            }
+    }
+    dcgan_free(e);
+    dcgan_free(v);
+    dcgan_free(p);
+    for (int i = 0; i < n; i++)
+        if (!isfinite(w[i]))
+            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "eigenvalue %d is not finite", i);
+    return DCGAN_OK;
+}
+
+// Eigenvalues above max |eigenvalue| * n * 2.2e-16 count towards the rank (numpy's matrix_rank rule).
+static int dcgan__rank(const double *w, int n) {
+    double big = 0.0;
+    int rank = 0;
+    for (int i = 0; i < n; i++)
+        if (fabs(w[i]) > big) big = fabs(w[i]);
+    for (int i = 0; i < n; i++)
+        if (w[i] > big * n * 2.220446049250313e-16) rank++;
+    return rank;
+}
+
+DCGAN_API dcgan_status dcgan_frechet_distance(double *fid, const dcgan_fid_stats *a,
+                                              const dcgan_fid_stats *b, int *rank1, int *rank2) {
+    const int n = a->dims;
+    if (a->dims != b->dims || n <= 0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "statistics of %d and %d dims cannot be compared", a->dims, b->dims);
+    const size_t nn = (size_t)n * n;
+    double *buf = (double *)dcgan__alloc(4 * nn + 2 * (size_t)n, sizeof(double));
+    if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d x %d matrices", n, n);
+    double *V = buf, *S = V + nn, *T = S + nn, *M = T + nn, *w1 = M + nn, *w2 = w1 + n;
+    dcgan_status st;
+    // sqrt(S1) = V diag(sqrt(max(w1, 0))) V^T
+    memcpy(S, a->sigma, nn * sizeof(double));
+    if ((st = dcgan_symmetric_eigen(S, n, w1, V)) != DCGAN_OK) goto done;
+    if (rank1) *rank1 = dcgan__rank(w1, n);
+    for (int j = 0; j < n; j++) {
+        double r = w1[j] > 0.0 ? sqrt(w1[j]) : 0.0;
+        for (int i = 0; i < n; i++) T[(size_t)i * n + j] = V[(size_t)i * n + j] * r;   // V sqrt(W)
+    }
+    // S = sqrt(S1) = T V^T; M = S S2 S (in two products)
+    DCGAN__OMP(omp parallel for schedule(static))
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0.0;
+            for (int k = 0; k < n; k++) s += T[(size_t)i * n + k] * V[(size_t)j * n + k];
+            S[(size_t)i * n + j] = s;
+        }
+    DCGAN__OMP(omp parallel for schedule(static))
+    for (int i = 0; i < n; i++) {
+        double *row = T + (size_t)i * n;
+        for (int j = 0; j < n; j++) row[j] = 0.0;
+        for (int k = 0; k < n; k++) {
+            const double s = S[(size_t)i * n + k];
+            const double *b2 = b->sigma + (size_t)k * n;
+            for (int j = 0; j < n; j++) row[j] += s * b2[j];
+        }
+    }
+    DCGAN__OMP(omp parallel for schedule(static))
+    for (int i = 0; i < n; i++) {
+        double *row = M + (size_t)i * n;
+        for (int j = 0; j < n; j++) row[j] = 0.0;
+        for (int k = 0; k < n; k++) {
+            const double t = T[(size_t)i * n + k];
+            const double *sk = S + (size_t)k * n;
+            for (int j = 0; j < n; j++) row[j] += t * sk[j];
+        }
+    }
+    // symmetrise against rounding, then the eigenvalues alone
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double avg = 0.5 * (M[(size_t)i * n + j] + M[(size_t)j * n + i]);
+            M[(size_t)i * n + j] = M[(size_t)j * n + i] = avg;
+        }
+    if ((st = dcgan_symmetric_eigen(M, n, w2, NULL)) != DCGAN_OK) goto done;
+    {
+        double diff = 0.0, tr1 = 0.0, tr2 = 0.0, tr_sqrt = 0.0;
+        for (int i = 0; i < n; i++) {
+            double d = a->mu[i] - b->mu[i];
+            diff += d * d;
+            tr1 += a->sigma[(size_t)i * n + i];
+            tr2 += b->sigma[(size_t)i * n + i];
+            tr_sqrt += w2[i] > 0.0 ? sqrt(w2[i]) : 0.0;
+        }
+        *fid = diff + tr1 + tr2 - 2.0 * tr_sqrt;
+    }
+    if (rank2) {
+        memcpy(S, b->sigma, nn * sizeof(double));
+        if ((st = dcgan_symmetric_eigen(S, n, w2, NULL)) != DCGAN_OK) goto done;
+        *rank2 = dcgan__rank(w2, n);
+    }
+    st = DCGAN_OK;
+done:
+    DCGAN_FREE(buf);
+    return st;
+}
+
+// k(x, y) = (x.y / d + 1)^3, the polynomial kernel of KID.
+static double dcgan__kid_kernel(const double *x, const double *y, int d) {
+    double dot = 0.0;
+    for (int k = 0; k < d; k++) dot += x[k] * y[k];
+    double t = dot / d + 1.0;
+    return t * t * t;
+}
+
+DCGAN_API dcgan_status dcgan_kid(double *mean, double *std, const double *f1, int64_t n1,
+                                 const double *f2, int64_t n2, int dims, int subsets,
+                                 int subset_size, dcgan_rng *rng) {
+    int64_t m = n1 < n2 ? n1 : n2;
+    if (subset_size > 0 && m > subset_size) m = subset_size;
+    if (m < 2 || subsets < 1 || dims <= 0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "KID needs 2+ samples per set and 1+ subsets (got %lld, %lld, %d)",
+                           (long long)n1, (long long)n2, subsets);
+    int64_t *p1 = (int64_t *)dcgan__alloc((size_t)n1, sizeof(int64_t));
+    int64_t *p2 = (int64_t *)dcgan__alloc((size_t)n2, sizeof(int64_t));
+    double *values = (double *)dcgan__alloc((size_t)subsets, sizeof(double));
+    if (!p1 || !p2 || !values) {
+        dcgan_free(p1); dcgan_free(p2); dcgan_free(values);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for KID subsets");
+    }
+    for (int s = 0; s < subsets; s++) {
+        // m indices of each set without replacement: a partial Fisher-Yates shuffle
+        int64_t *perm[2] = {p1, p2}, counts[2] = {n1, n2};
+        for (int q = 0; q < 2; q++) {
+            for (int64_t i = 0; i < counts[q]; i++) perm[q][i] = i;
+            for (int64_t i = 0; i < m; i++) {
+                int64_t j = i + (int64_t)(dcgan_rng_u32(rng) % (uint32_t)(counts[q] - i));
+                int64_t t = perm[q][i];
+                perm[q][i] = perm[q][j];
+                perm[q][j] = t;
+            }
+        }
+        // unbiased MMD^2 = (sum_{i!=j} k(x_i,x_j) + k(y_i,y_j)) / (m(m-1)) - 2 sum k(x_i,y_j) / m^2
+        double kxx = 0.0, kyy = 0.0, kxy = 0.0;
+        DCGAN__OMP(omp parallel for schedule(dynamic, 8) reduction(+ : kxx, kyy, kxy))
+        for (int64_t i = 0; i < m; i++) {
+            const double *xi = f1 + (size_t)p1[i] * dims, *yi = f2 + (size_t)p2[i] * dims;
+            for (int64_t j = 0; j < m; j++) {
+                const double *xj = f1 + (size_t)p1[j] * dims, *yj = f2 + (size_t)p2[j] * dims;
+                if (j != i) {
+                    kxx += dcgan__kid_kernel(xi, xj, dims);
+                    kyy += dcgan__kid_kernel(yi, yj, dims);
+                }
+                kxy += dcgan__kid_kernel(xi, yj, dims);
+            }
+        }
+        values[s] = (kxx + kyy) / ((double)m * (m - 1)) - 2.0 * kxy / ((double)m * m);
+    }
+    double sum = 0.0, sq = 0.0;
+    for (int s = 0; s < subsets; s++) sum += values[s];
+    *mean = sum / subsets;
+    for (int s = 0; s < subsets; s++) sq += (values[s] - *mean) * (values[s] - *mean);
+    *std = sqrt(sq / subsets);   // numpy's std (ddof 0), as the KID reference code reports
+    dcgan_free(p1);
+    dcgan_free(p2);
+    dcgan_free(values);
+    return DCGAN_OK;
+}
 
 #ifdef __cplusplus
 }

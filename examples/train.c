@@ -22,7 +22,7 @@
 typedef struct {
     dcgan_gan_config gan;
     const char *data, *cls, *out;
-    int epochs, sample_every, ckpt_every, resume, use_cache, max_images, n_samples;
+    int epochs, sample_every, ckpt_every, resume, use_cache, max_images, n_samples, threads;
     dcgan_resize_mode resize;
 } train_options;
 
@@ -49,6 +49,7 @@ static void usage(const char *prog) {
            "  --samples N         images in each sample grid            (16)\n"
            "  --sample-every K    sample grid and curves every K epochs (10)\n"
            "  --ckpt-every K      checkpoint every K epochs             (10)\n"
+           "  --threads N         threads (OpenMP builds); 0 = $DCGAN_THREADS or all cores (0)\n"
            "  --resume            continue from OUT/checkpoint.safetensors\n"
            "  --no-cache          always decode the images again\n", prog);
 }
@@ -65,6 +66,7 @@ static void parse(train_options *o, int argc, char **argv) {
     o->use_cache = 1;
     o->max_images = 0;
     o->n_samples = 16;
+    o->threads = 0;
     o->resize = DCGAN_RESIZE_AREA;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -105,6 +107,7 @@ static void parse(train_options *o, int argc, char **argv) {
         }
         else if (cli_flag(argc, argv, &i, "--max-images")) o->max_images = (int)cli_int(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--samples")) o->n_samples = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--sample-every")) o->sample_every = (int)cli_int(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--ckpt-every")) o->ckpt_every = (int)cli_int(p, a, argv[i]);
         else { fprintf(stderr, "train: unknown flag '%s' (see --help)\n", a); exit(2); }
@@ -285,8 +288,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     const dcgan_gan_config *c = &o.gan;
-    printf("config: arch %s, %dx%dx%d, width %g, Z %d, batch %d, epochs %d, lr D %g G %g, "
-           "betas %g %g, Adam %s, real label %g, seed %llu\n", dcgan_arch_name(c->arch), c->size,
+    int threads = dcgan_set_threads(o.threads);
+    printf("config: %d thread%s, arch %s, %dx%dx%d, width %g, Z %d, batch %d, epochs %d, lr D %g G %g, "
+           "betas %g %g, Adam %s, real label %g, seed %llu\n", threads, threads == 1 ? "" : "s",
+           dcgan_arch_name(c->arch), c->size,
            c->size, c->channels, (double)c->width, c->latent, c->batch, o.epochs, c->lr_d, c->lr_g,
            c->beta1, c->beta2, c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch",
            (double)c->real_label, (unsigned long long)c->seed);

@@ -1,0 +1,197 @@
+// test_fid.c - Inception-V3 features against the same network in PyTorch
+// (tests/data/fid.bin, made by tests/make_fid_reference.py with every weight
+// filled deterministically on both sides), and the weight loader's key checks.
+#define DCGAN_IMPLEMENTATION
+#define DCGAN_NO_IMAGES
+#include "../dcgan.h"
+#include "check.h"
+#include "fixture.h"
+
+static fixture fx, fm;
+static dcgan_inception net;
+static int have_net;
+
+static void test_features_vs_torch(void) {
+    const int dims[4] = {64, 192, 768, 2048};
+    const char *imgs[2] = {"img_a", "img_b"};
+    if (!CHECK(have_net, "inception_init/status")) return;
+    CHECK(net.n_convs == 94, "inception_init/94 BasicConv2d layers");
+    CHECK(dcgan_inception_fill_deterministic(&net) == DCGAN_OK, "inception_fill_deterministic/status");
+    for (int k = 0; k < 2; k++) {
+        fixture_array *img = fixture_get(&fx, imgs[k]);
+        if (!CHECK(img != NULL, "inception/fixture present")) continue;
+        for (int d = 0; d < 4; d++) {
+            char key[32], label[80];
+            double feat[2048];
+            float got[2048];
+            snprintf(key, sizeof key, "feat_%c.%d", 'a' + k, dims[d]);
+            snprintf(label, sizeof label, "inception_features/%s dims %d vs torch", imgs[k], dims[d]);
+            fixture_array *want = fixture_get(&fx, key);
+            if (!CHECK(want != NULL && want->count == (size_t)dims[d], label)) continue;
+            CHECK(dcgan_inception_features(&net, feat, img->data, 1, img->dims[2], img->dims[3],
+                                           dims[d]) == DCGAN_OK, label);
+            double big = 0;
+            for (int i = 0; i < dims[d]; i++) {
+                got[i] = (float)feat[i];
+                if (fabs(want->data[i]) > big) big = fabs(want->data[i]);
+            }
+            // 1e-4 relative to the largest feature
+            CHECK_CLOSE(want->data, got, dims[d], 1e-4 * big, 1e-4, label);
+        }
+    }
+    double f[64];
+    CHECK(dcgan_inception_features(&net, f, fixture_get(&fx, "img_a")->data, 1, 37, 53, 100) ==
+          DCGAN_ERR_SHAPE, "inception_features/dims 100 refused");
+}
+
+static void test_load_checks(void) {
+    dcgan_named_tensor t[3];
+    float w[32 * 27] = {0};
+    memset(t, 0, sizeof t);
+    snprintf(t[0].name, sizeof t[0].name, "Conv2d_1a_3x3.conv.weight");
+    t[0].ndim = 4;
+    t[0].shape[0] = 32; t[0].shape[1] = 3; t[0].shape[2] = 3; t[0].shape[3] = 3;
+    t[0].data = w;
+    snprintf(t[1].name, sizeof t[1].name, "Mixed_9z.conv.weight");
+    t[1].ndim = 1;
+    t[1].shape[0] = 1;
+    t[1].data = w;
+    float before = net.params[0];
+    dcgan_status st = dcgan_inception_load_tensors(&net, t, 2);
+    CHECK(st == DCGAN_ERR_FORMAT, "inception_load_tensors/incomplete state_dict refused");
+    CHECK(strstr(dcgan_last_error(), "missing 'Conv2d_1a_3x3.bn.weight'") != NULL &&
+          strstr(dcgan_last_error(), "unexpected 'Mixed_9z.conv.weight'") != NULL,
+          "inception_load_tensors/lists missing and unexpected keys");
+    t[0].shape[1] = 4;
+    st = dcgan_inception_load_tensors(&net, t, 1);
+    CHECK(st == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "Conv2d_1a_3x3.conv.weight"),
+          "inception_load_tensors/wrong shape names the key");
+    CHECK(net.params[0] == before, "inception_load_tensors/weights unchanged on failure");
+}
+
+// float32 fixture rows -> doubles
+static double *to_double(const fixture_array *a) {
+    double *d = (double *)malloc(a->count * sizeof(double));
+    for (size_t i = 0; i < a->count; i++) d[i] = a->data[i];
+    return d;
+}
+
+static void test_eigen(void) {
+    fixture_array *a = fixture_get(&fm, "eig.a"), *w = fixture_get(&fm, "eig.w");
+    if (!CHECK(a && w, "symmetric_eigen/fixture present")) return;
+    const int n = a->dims[0];
+    double *A = to_double(a), *A0 = to_double(a), *V = (double *)malloc(sizeof(double) * n * n);
+    double *vals = (double *)malloc(sizeof(double) * n);
+    float got[64];
+    CHECK(dcgan_symmetric_eigen(A, n, vals, V) == DCGAN_OK, "symmetric_eigen/status");
+    for (int i = 0; i < n; i++) got[i] = (float)vals[i];
+    CHECK_CLOSE(w->data, got, n, 1e-5, 1e-5, "symmetric_eigen/eigenvalues vs numpy eigvalsh");
+    // V diag(w) V^T rebuilds A, and V is orthonormal
+    double worst = 0, worst_orth = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0, o = 0;
+            for (int k = 0; k < n; k++) {
+                s += V[i * n + k] * vals[k] * V[j * n + k];
+                o += V[k * n + i] * V[k * n + j];
+            }
+            if (fabs(s - A0[i * n + j]) > worst) worst = fabs(s - A0[i * n + j]);
+            if (fabs(o - (i == j)) > worst_orth) worst_orth = fabs(o - (i == j));
+        }
+    CHECK(worst < 1e-10 && worst_orth < 1e-10, "symmetric_eigen/V diag(w) V^T == A, V orthonormal");
+    free(A); free(A0); free(V); free(vals);
+}
+
+static void fid_case(const char *name, double rtol) {
+    char ka[32], kb[32], kf[32], kr[32], label[96];
+    snprintf(ka, sizeof ka, "%s.a", name);
+    snprintf(kb, sizeof kb, "%s.b", name);
+    snprintf(kf, sizeof kf, "%s.fid", name);
+    snprintf(kr, sizeof kr, "%s.rank", name);
+    fixture_array *a = fixture_get(&fm, ka), *b = fixture_get(&fm, kb);
+    if (!CHECK(a && b, "frechet_distance/fixture present")) return;
+    double *fa = to_double(a), *fb = to_double(b), fid = -1;
+    dcgan_fid_stats sa, sb;
+    int r1 = -1, r2 = -1;
+    dcgan_fid_stats_compute(&sa, fa, a->dims[0], a->dims[1]);
+    dcgan_fid_stats_compute(&sb, fb, b->dims[0], b->dims[1]);
+    snprintf(label, sizeof label, "fid_stats_compute/%s mean and N-1 covariance vs numpy", name);
+    if (strcmp(name, "well") == 0) {
+        float mu[32], sig[32 * 32];
+        for (int i = 0; i < 32; i++) mu[i] = (float)sa.mu[i];
+        for (int i = 0; i < 32 * 32; i++) sig[i] = (float)sa.sigma[i];
+        CHECK_CLOSE(fixture_get(&fm, "well.mu1")->data, mu, 32, 1e-6, 1e-5, label);
+        CHECK_CLOSE(fixture_get(&fm, "well.sigma1")->data, sig, 32 * 32, 1e-6, 1e-5, label);
+    }
+    snprintf(label, sizeof label, "frechet_distance/%s vs scipy sqrtm", name);
+    CHECK(dcgan_frechet_distance(&fid, &sa, &sb, &r1, &r2) == DCGAN_OK && isfinite(fid), label);
+    float got = (float)fid;
+    CHECK_CLOSE(fixture_get(&fm, kf)->data, &got, 1, 0, rtol, label);
+    snprintf(label, sizeof label, "frechet_distance/%s numerical ranks", name);
+    const float *rank = fixture_get(&fm, kr)->data;
+    CHECK(r1 == (int)rank[0] && r2 == (int)rank[1], label);
+    dcgan_fid_stats_free(&sa);
+    dcgan_fid_stats_free(&sb);
+    free(fa);
+    free(fb);
+}
+
+static void test_frechet(void) {
+    fid_case("well", 1e-6);
+    // rank-deficient: scipy's sqrtm of a singular product is itself approximate
+    fid_case("deficient", 1e-4);
+    // identical statistics: 0 (up to rounding), never NaN
+    fixture_array *a = fixture_get(&fm, "deficient.a");
+    double *fa = to_double(a), fid = -1;
+    dcgan_fid_stats s;
+    dcgan_fid_stats_compute(&s, fa, a->dims[0], a->dims[1]);
+    double trace = 0;
+    for (int i = 0; i < s.dims; i++) trace += s.sigma[i * s.dims + i];
+    CHECK(dcgan_frechet_distance(&fid, &s, &s, NULL, NULL) == DCGAN_OK && fabs(fid) < 1e-7 * trace,
+          "frechet_distance/same singular statistics give 0");
+    if (fabs(fid) >= 1e-7 * trace) fprintf(stderr, "FID of identical statistics: %g (trace %g)\n", fid, trace);
+    dcgan_fid_stats t = s;
+    t.dims = 3;
+    CHECK(dcgan_frechet_distance(&fid, &s, &t, NULL, NULL) == DCGAN_ERR_SHAPE, "frechet_distance/dims differ");
+    dcgan_fid_stats_free(&s);
+    free(fa);
+    CHECK(dcgan_fid_stats_compute(&s, fa, 1, 4) == DCGAN_ERR_SHAPE, "fid_stats_compute/one sample refused");
+}
+
+static void test_kid(void) {
+    fixture_array *a = fixture_get(&fm, "kid.f1"), *b = fixture_get(&fm, "kid.f2");
+    if (!CHECK(a && b, "kid/fixture present")) return;
+    double *f1 = to_double(a), *f2 = to_double(b), mean, sd;
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 1);
+    // subsets of the full size are permutations: every subset gives numpy's value
+    CHECK(dcgan_kid(&mean, &sd, f1, 40, f2, 40, 16, 3, 1000, &rng) == DCGAN_OK, "kid/status");
+    float got = (float)mean;
+    CHECK_CLOSE(fixture_get(&fm, "kid.value")->data, &got, 1, 0, 1e-6, "kid/unbiased MMD^2 vs numpy");
+    CHECK(sd < 1e-12, "kid/identical subsets have no spread");
+    CHECK(dcgan_kid(&mean, &sd, f1, 40, f2, 40, 16, 20, 10, &rng) == DCGAN_OK && sd > 0,
+          "kid/random subsets of 10 vary");
+    free(f1);
+    free(f2);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    static const test_case tests[] = {
+        {"features_vs_torch", test_features_vs_torch},
+        {"load_checks", test_load_checks},
+        {"eigen", test_eigen},
+        {"frechet", test_frechet},
+        {"kid", test_kid},
+    };
+    if (!fixture_load(&fx, "tests/data/fid.bin") || !fixture_load(&fm, "tests/data/fid_math.bin")) {
+        printf("%s: 0 passed, 1 failed\n", argv[0]);
+        return 1;
+    }
+    have_net = dcgan_inception_init(&net) == DCGAN_OK;
+    int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
+    dcgan_inception_free(&net);
+    fixture_free(&fx);
+    fixture_free(&fm);
+    return rc;
+}
