@@ -819,7 +819,7 @@ DCGAN_API void dcgan_inception_free(dcgan_inception *net);
 
 // One named float32 tensor of a state_dict, as read from a file.
 typedef struct {
-    char name[96];
+    char name[128];
     int ndim;
     int64_t shape[4];
     const float *data;         // not owned
@@ -885,6 +885,37 @@ DCGAN_API dcgan_status dcgan_frechet_distance(double *fid, const dcgan_fid_stats
 DCGAN_API dcgan_status dcgan_kid(double *mean, double *std, const double *f1, int64_t n1,
                                  const double *f2, int64_t n2, int dims, int subsets,
                                  int subset_size, dcgan_rng *rng);
+
+
+// A state_dict read from a file: its float32 tensors (others, such as
+// BatchNorm's int64 num_batches_tracked, are counted and skipped).
+typedef struct {
+    int n;
+    dcgan_named_tensor *tensors;
+    float *store;              // the data of every tensor
+    int skipped;               // tensors of other dtypes
+} dcgan_state_dict;
+
+// Reads a state_dict from a file written by torch.save (the legacy pickle
+// stream, protocol 2, or the zip format of torch >= 1.6) or a safetensors file.
+// The pickle reader is restricted: only the opcodes and globals a state_dict
+// needs (collections.OrderedDict, torch._utils._rebuild_tensor_v2 and
+// _rebuild_parameter, torch.*Storage); every length and offset is checked;
+// anything else fails with DCGAN_ERR_FORMAT naming the byte offset and opcode.
+DCGAN_API dcgan_status dcgan_state_dict_load(dcgan_state_dict *sd, const char *path);
+DCGAN_API void dcgan_state_dict_free(dcgan_state_dict *sd);
+// Writes the tensors as a safetensors file (path.tmp, then rename).
+DCGAN_API dcgan_status dcgan_state_dict_save(const dcgan_state_dict *sd, const char *path);
+
+#define DCGAN_INCEPTION_FILE "pt_inception-2015-12-05-6726825d.pth"
+// Where the weights are looked for: $DCGAN_INCEPTION_WEIGHTS if set, else
+// $TORCH_HOME/hub/checkpoints/DCGAN_INCEPTION_FILE, else
+// $HOME/.cache/torch/hub/checkpoints/DCGAN_INCEPTION_FILE (pytorch-fid's cache).
+// Writes the first that exists into out; DCGAN_ERR_IO listing all of them if none.
+DCGAN_API dcgan_status dcgan_inception_find_weights(char *out, size_t cap);
+// Loads the weights from path (.pth in either torch format, or .safetensors);
+// path NULL: dcgan_inception_find_weights.
+DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *path);
 
 #ifdef __cplusplus
 }
@@ -5570,6 +5601,704 @@ DCGAN_API dcgan_status dcgan_kid(double *mean, double *std, const double *f1, in
     dcgan_free(p1);
     dcgan_free(p2);
     dcgan_free(values);
+    return DCGAN_OK;
+}
+
+
+// Reading torch.save files. A restricted unpickler: a stack machine over the
+// protocol-2 opcodes that a state_dict uses (Python's pickletools documents
+// each opcode), building a small tree of values.
+
+typedef enum {
+    DCGAN__PK_NONE, DCGAN__PK_BOOL, DCGAN__PK_INT, DCGAN__PK_FLOAT, DCGAN__PK_STR, DCGAN__PK_TUPLE,
+    DCGAN__PK_LIST, DCGAN__PK_DICT, DCGAN__PK_GLOBAL, DCGAN__PK_MARK, DCGAN__PK_STORAGE,
+    DCGAN__PK_TENSOR
+} dcgan__pk_kind;
+
+typedef struct dcgan__pk_val {
+    dcgan__pk_kind kind;
+    int64_t i;                     // int, bool; storage: numel; tensor: storage offset
+    char *s;                       // str; global "module.name"; storage: key
+    int n, cap;                    // items in tuple / list / dict (dict: key, value, key, ...)
+    struct dcgan__pk_val **items;
+    int dtype_size;                // storage: bytes per element; 0 = not float32-compatible
+    int is_float;                  // storage: FloatStorage
+    struct dcgan__pk_val *storage; // tensor
+    int ndim;
+    int64_t shape[8], stride[8];
+} dcgan__pk_val;
+
+typedef struct {
+    const unsigned char *p, *begin, *end;
+    dcgan__pk_val **all;           // every value made, to free them at the end
+    int n_all, cap_all;
+    dcgan__pk_val **stack;
+    int sp, cap_stack;
+    dcgan__pk_val **memo;
+    int cap_memo;
+    const char *path;
+} dcgan__pk;
+
+#define DCGAN__PK_MAX_VALUES 4000000
+#define DCGAN__PK_MAX_MEMO 4000000
+
+static dcgan__pk_val *dcgan__pk_new(dcgan__pk *pk, dcgan__pk_kind kind) {
+    if (pk->n_all == pk->cap_all) {
+        int cap = pk->cap_all ? pk->cap_all * 2 : 256;
+        if (cap > DCGAN__PK_MAX_VALUES) return NULL;
+        dcgan__pk_val **all = (dcgan__pk_val **)DCGAN_REALLOC(pk->all, (size_t)cap * sizeof(*all));
+        if (!all) return NULL;
+        pk->all = all;
+        pk->cap_all = cap;
+    }
+    dcgan__pk_val *v = (dcgan__pk_val *)dcgan__calloc(1, sizeof(dcgan__pk_val));
+    if (!v) return NULL;
+    v->kind = kind;
+    pk->all[pk->n_all++] = v;
+    return v;
+}
+
+static void dcgan__pk_free(dcgan__pk *pk) {
+    for (int i = 0; i < pk->n_all; i++) {
+        dcgan_free(pk->all[i]->s);
+        dcgan_free(pk->all[i]->items);
+        dcgan_free(pk->all[i]);
+    }
+    dcgan_free(pk->all);
+    dcgan_free(pk->stack);
+    dcgan_free(pk->memo);
+    memset(pk, 0, sizeof *pk);
+}
+
+static int dcgan__pk_push(dcgan__pk *pk, dcgan__pk_val *v) {
+    if (!v) return 0;
+    if (pk->sp == pk->cap_stack) {
+        int cap = pk->cap_stack ? pk->cap_stack * 2 : 64;
+        if (cap > DCGAN__PK_MAX_VALUES) return 0;
+        dcgan__pk_val **s = (dcgan__pk_val **)DCGAN_REALLOC(pk->stack, (size_t)cap * sizeof(*s));
+        if (!s) return 0;
+        pk->stack = s;
+        pk->cap_stack = cap;
+    }
+    pk->stack[pk->sp++] = v;
+    return 1;
+}
+
+static int dcgan__pk_append(dcgan__pk_val *c, dcgan__pk_val *item) {
+    if (c->n == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 8;
+        dcgan__pk_val **it = (dcgan__pk_val **)DCGAN_REALLOC(c->items, (size_t)cap * sizeof(*it));
+        if (!it) return 0;
+        c->items = it;
+        c->cap = cap;
+    }
+    c->items[c->n++] = item;
+    return 1;
+}
+
+// Index of the topmost MARK, or -1.
+static int dcgan__pk_mark(const dcgan__pk *pk) {
+    for (int i = pk->sp - 1; i >= 0; i--)
+        if (pk->stack[i]->kind == DCGAN__PK_MARK) return i;
+    return -1;
+}
+
+static char *dcgan__pk_strdup(const unsigned char *s, size_t n) {
+    char *c = (char *)dcgan__alloc(n + 1, 1);
+    if (c) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+static uint64_t dcgan__le(const unsigned char *p, int bytes) {
+    uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; k--) v = v << 8 | p[k];
+    return v;
+}
+
+// Bytes per element of a torch storage type, or 0 if not a known one.
+static int dcgan__storage_size(const char *global, int *is_float) {
+    static const struct { const char *name; int size; } types[] = {
+        {"torch.FloatStorage", 4}, {"torch.DoubleStorage", 8}, {"torch.HalfStorage", 2},
+        {"torch.BFloat16Storage", 2}, {"torch.LongStorage", 8}, {"torch.IntStorage", 4},
+        {"torch.ShortStorage", 2}, {"torch.CharStorage", 1}, {"torch.ByteStorage", 1},
+        {"torch.BoolStorage", 1},
+    };
+    *is_float = strcmp(global, "torch.FloatStorage") == 0;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(global, types[i].name) == 0) return types[i].size;
+    return 0;
+}
+
+// REDUCE: calls an allowed global on an argument tuple.
+static dcgan__pk_val *dcgan__pk_reduce(dcgan__pk *pk, dcgan__pk_val *fn, dcgan__pk_val *args,
+                                       char *why, size_t cap) {
+    if (fn->kind != DCGAN__PK_GLOBAL || args->kind != DCGAN__PK_TUPLE) {
+        snprintf(why, cap, "REDUCE on something that is not a global and a tuple");
+        return NULL;
+    }
+    if (strcmp(fn->s, "collections.OrderedDict") == 0) return dcgan__pk_new(pk, DCGAN__PK_DICT);
+    if (strcmp(fn->s, "torch._utils._rebuild_parameter") == 0) {
+        if (args->n < 1 || args->items[0]->kind != DCGAN__PK_TENSOR) {
+            snprintf(why, cap, "_rebuild_parameter without a tensor");
+            return NULL;
+        }
+        return args->items[0];
+    }
+    if (strcmp(fn->s, "torch._utils._rebuild_tensor_v2") == 0) {
+        // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+        dcgan__pk_val *t;
+        if (args->n < 4 || args->items[0]->kind != DCGAN__PK_STORAGE || args->items[1]->kind != DCGAN__PK_INT ||
+            args->items[2]->kind != DCGAN__PK_TUPLE || args->items[3]->kind != DCGAN__PK_TUPLE ||
+            args->items[2]->n != args->items[3]->n || args->items[2]->n > 8) {
+            snprintf(why, cap, "_rebuild_tensor_v2 with unexpected arguments");
+            return NULL;
+        }
+        t = dcgan__pk_new(pk, DCGAN__PK_TENSOR);
+        if (!t) return NULL;
+        t->storage = args->items[0];
+        t->i = args->items[1]->i;
+        t->ndim = args->items[2]->n;
+        for (int k = 0; k < t->ndim; k++) {
+            if (args->items[2]->items[k]->kind != DCGAN__PK_INT || args->items[3]->items[k]->kind != DCGAN__PK_INT) {
+                snprintf(why, cap, "tensor size or stride is not a tuple of ints");
+                return NULL;
+            }
+            t->shape[k] = args->items[2]->items[k]->i;
+            t->stride[k] = args->items[3]->items[k]->i;
+        }
+        return t;
+    }
+    snprintf(why, cap, "REDUCE of '%s', which a state_dict does not need", fn->s);
+    return NULL;
+}
+
+// Runs one pickle from pk->p to its STOP; *result is the value left on the stack.
+static dcgan_status dcgan__pk_run(dcgan__pk *pk, dcgan__pk_val **result) {
+    char why[160] = "";
+    pk->sp = 0;
+    while (pk->p < pk->end) {
+        const long offset = (long)(pk->p - pk->begin);
+        const unsigned char op = *pk->p++;
+        const size_t left = (size_t)(pk->end - pk->p);
+        dcgan__pk_val *v = NULL, *a, *b;
+        switch (op) {
+        case 0x80:   // PROTO
+            if (left < 1 || pk->p[0] > 2) { snprintf(why, sizeof why, "pickle protocol %d (this reader takes 2)", left ? pk->p[0] : -1); goto bad; }
+            pk->p++;
+            continue;
+        case '.':    // STOP
+            if (pk->sp != 1) { snprintf(why, sizeof why, "STOP with %d values on the stack", pk->sp); goto bad; }
+            *result = pk->stack[0];
+            return DCGAN_OK;
+        case '}': v = dcgan__pk_new(pk, DCGAN__PK_DICT); break;
+        case ')': v = dcgan__pk_new(pk, DCGAN__PK_TUPLE); break;
+        case ']': v = dcgan__pk_new(pk, DCGAN__PK_LIST); break;
+        case '(': v = dcgan__pk_new(pk, DCGAN__PK_MARK); break;
+        case 'N': v = dcgan__pk_new(pk, DCGAN__PK_NONE); break;
+        case 0x88: case 0x89:   // NEWTRUE, NEWFALSE
+            v = dcgan__pk_new(pk, DCGAN__PK_BOOL);
+            if (v) v->i = op == 0x88;
+            break;
+        case 'K': case 'M': case 'J': {   // BININT1, BININT2, BININT
+            int bytes = op == 'K' ? 1 : op == 'M' ? 2 : 4;
+            if (left < (size_t)bytes) goto truncated;
+            v = dcgan__pk_new(pk, DCGAN__PK_INT);
+            if (v) v->i = op == 'J' ? (int64_t)(int32_t)(uint32_t)dcgan__le(pk->p, 4) : (int64_t)dcgan__le(pk->p, bytes);
+            pk->p += bytes;
+            break;
+        }
+        case 0x8a: {   // LONG1: n bytes of little-endian two's complement
+            if (left < 1 || left < 1u + pk->p[0]) goto truncated;
+            int n = pk->p[0];
+            if (n > 8) { pk->p += 1 + n; v = dcgan__pk_new(pk, DCGAN__PK_INT); break; }   // the magic number
+            uint64_t u = n ? dcgan__le(pk->p + 1, n) : 0;
+            if (n && n < 8 && (pk->p[n] & 0x80)) u |= ~(uint64_t)0 << (8 * n);
+            v = dcgan__pk_new(pk, DCGAN__PK_INT);
+            if (v) v->i = (int64_t)u;
+            pk->p += 1 + n;
+            break;
+        }
+        case 'G': {   // BINFLOAT, big-endian double
+            if (left < 8) goto truncated;
+            uint64_t u = 0;
+            for (int k = 0; k < 8; k++) u = u << 8 | pk->p[k];
+            v = dcgan__pk_new(pk, DCGAN__PK_FLOAT);
+            pk->p += 8;
+            if (v) { double d; memcpy(&d, &u, 8); v->i = (int64_t)d; }
+            break;
+        }
+        case 'X': {   // BINUNICODE: u32 length, UTF-8
+            if (left < 4) goto truncated;
+            uint64_t n = dcgan__le(pk->p, 4);
+            if (left - 4 < n) goto truncated;
+            v = dcgan__pk_new(pk, DCGAN__PK_STR);
+            if (v && !(v->s = dcgan__pk_strdup(pk->p + 4, (size_t)n))) v = NULL;
+            pk->p += 4 + n;
+            break;
+        }
+        case 'c': {   // GLOBAL: "module\nname\n"
+            const unsigned char *nl1 = (const unsigned char *)memchr(pk->p, '\n', left);
+            const unsigned char *nl2 = nl1 ? (const unsigned char *)memchr(nl1 + 1, '\n', (size_t)(pk->end - nl1 - 1)) : NULL;
+            if (!nl2 || nl2 - pk->p > 200) goto truncated;
+            v = dcgan__pk_new(pk, DCGAN__PK_GLOBAL);
+            if (v && (v->s = dcgan__pk_strdup(pk->p, (size_t)(nl2 - pk->p)))) v->s[nl1 - pk->p] = '.';
+            else v = NULL;
+            pk->p = nl2 + 1;
+            if (v) {
+                static const char *const allowed[] = {"collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
+                                                      "torch._utils._rebuild_parameter"};
+                int ok = 0, is_float;
+                for (size_t k = 0; k < 3; k++) ok |= strcmp(v->s, allowed[k]) == 0;
+                ok |= dcgan__storage_size(v->s, &is_float) > 0;
+                if (!ok) { snprintf(why, sizeof why, "GLOBAL '%.100s' is not allowed", v->s); goto bad; }
+            }
+            break;
+        }
+        case 'q': case 'r': {   // BINPUT, LONG_BINPUT
+            int bytes = op == 'q' ? 1 : 4;
+            if (left < (size_t)bytes) goto truncated;
+            uint64_t idx = dcgan__le(pk->p, bytes);
+            pk->p += bytes;
+            if (pk->sp < 1 || idx >= DCGAN__PK_MAX_MEMO) { snprintf(why, sizeof why, "bad memo put %llu", (unsigned long long)idx); goto bad; }
+            if ((int)idx >= pk->cap_memo) {
+                int cap = pk->cap_memo ? pk->cap_memo : 64;
+                while (cap <= (int)idx) cap *= 2;
+                dcgan__pk_val **memo = (dcgan__pk_val **)DCGAN_REALLOC(pk->memo, (size_t)cap * sizeof(*memo));
+                if (!memo) goto nomem;
+                for (int k = pk->cap_memo; k < cap; k++) memo[k] = NULL;
+                pk->memo = memo;
+                pk->cap_memo = cap;
+            }
+            pk->memo[idx] = pk->stack[pk->sp - 1];
+            continue;
+        }
+        case 'h': case 'j': {   // BINGET, LONG_BINGET
+            int bytes = op == 'h' ? 1 : 4;
+            if (left < (size_t)bytes) goto truncated;
+            uint64_t idx = dcgan__le(pk->p, bytes);
+            pk->p += bytes;
+            if (idx >= (uint64_t)pk->cap_memo || !pk->memo[idx]) { snprintf(why, sizeof why, "memo get of unset %llu", (unsigned long long)idx); goto bad; }
+            v = pk->memo[idx];
+            break;
+        }
+        case 't': case 0x85: case 0x86: case 0x87: {   // TUPLE, TUPLE1, TUPLE2, TUPLE3
+            int from = op == 't' ? dcgan__pk_mark(pk) : pk->sp - (op - 0x84);
+            if (from < 0) { snprintf(why, sizeof why, "tuple without enough values"); goto bad; }
+            v = dcgan__pk_new(pk, DCGAN__PK_TUPLE);
+            if (!v) goto nomem;
+            for (int k = from + (op == 't'); k < pk->sp; k++)
+                if (!dcgan__pk_append(v, pk->stack[k])) goto nomem;
+            pk->sp = from;
+            break;
+        }
+        case 'a': case 'e': {   // APPEND, APPENDS
+            int from = op == 'e' ? dcgan__pk_mark(pk) : pk->sp - 2;
+            if (from < (op == 'e' ? 1 : 0) || pk->stack[op == 'e' ? from - 1 : from]->kind != DCGAN__PK_LIST) {
+                snprintf(why, sizeof why, "append to something that is not a list");
+                goto bad;
+            }
+            a = pk->stack[op == 'e' ? from - 1 : from];
+            for (int k = from + 1; k < pk->sp; k++)
+                if (!dcgan__pk_append(a, pk->stack[k])) goto nomem;
+            pk->sp = op == 'e' ? from : from + 1;
+            continue;
+        }
+        case 's': case 'u': {   // SETITEM, SETITEMS
+            int from = op == 'u' ? dcgan__pk_mark(pk) : pk->sp - 3;
+            int dict_at = op == 'u' ? from - 1 : from;
+            if (dict_at < 0 || pk->stack[dict_at]->kind != DCGAN__PK_DICT || (pk->sp - from - (op == 'u')) % 2) {
+                snprintf(why, sizeof why, "setitem on something that is not a dict");
+                goto bad;
+            }
+            a = pk->stack[dict_at];
+            for (int k = from + (op == 'u'); k < pk->sp; k++)
+                if (!dcgan__pk_append(a, pk->stack[k])) goto nomem;
+            pk->sp = dict_at + 1;
+            continue;
+        }
+        case 'R':   // REDUCE
+            if (pk->sp < 2) goto underflow;
+            v = dcgan__pk_reduce(pk, pk->stack[pk->sp - 2], pk->stack[pk->sp - 1], why, sizeof why);
+            if (!v) { if (!why[0]) goto nomem; goto bad; }
+            pk->sp -= 2;
+            break;
+        case 'b':   // BUILD: a state dict's _metadata; the state is dropped
+            if (pk->sp < 2) goto underflow;
+            pk->sp--;
+            continue;
+        case 'Q': {   // BINPERSID: ('storage', type, key, location, numel)
+            if (pk->sp < 1) goto underflow;
+            a = pk->stack[--pk->sp];
+            if (a->kind != DCGAN__PK_TUPLE || a->n < 5 || a->items[0]->kind != DCGAN__PK_STR ||
+                strcmp(a->items[0]->s, "storage") != 0 || a->items[1]->kind != DCGAN__PK_GLOBAL ||
+                a->items[2]->kind != DCGAN__PK_STR || a->items[4]->kind != DCGAN__PK_INT || a->items[4]->i < 0) {
+                snprintf(why, sizeof why, "persistent id is not ('storage', type, key, location, numel)");
+                goto bad;
+            }
+            b = dcgan__pk_new(pk, DCGAN__PK_STORAGE);
+            if (!b || !(b->s = dcgan__pk_strdup((const unsigned char *)a->items[2]->s, strlen(a->items[2]->s)))) goto nomem;
+            b->dtype_size = dcgan__storage_size(a->items[1]->s, &b->is_float);
+            b->i = a->items[4]->i;
+            v = b;
+            break;
+        }
+        default:
+            snprintf(why, sizeof why, "opcode 0x%02x is not allowed", op);
+            pk->p = pk->begin + offset;
+            goto bad;
+        }
+        if (!dcgan__pk_push(pk, v)) goto nomem;
+        continue;
+    underflow:
+        snprintf(why, sizeof why, "opcode 0x%02x with too few values on the stack", op);
+        pk->p = pk->begin + offset;
+        goto bad;
+    truncated:
+        snprintf(why, sizeof why, "opcode 0x%02x runs past the end", op);
+        pk->p = pk->begin + offset;
+        goto bad;
+    }
+    return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the pickle ends without STOP", pk->path);
+bad:
+    return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': pickle byte %ld: %s", pk->path,
+                       (long)(pk->p - pk->begin), why);
+nomem:
+    return DCGAN__FAIL(DCGAN_ERR_NOMEM, "'%s': no memory (or too many values) while unpickling", pk->path);
+}
+
+// Zip archives (PKWARE APPNOTE.TXT): the central directory at the end lists
+// each member; we read members that are stored (method 0) or deflated (8).
+typedef struct {
+    char name[256];
+    int method;
+    uint64_t size, packed;
+    const unsigned char *data;   // packed bytes inside the file
+} dcgan__zip_entry;
+
+static dcgan_status dcgan__zip_list(const char *path, const unsigned char *f, size_t n,
+                                    dcgan__zip_entry **out, int *count) {
+    size_t eocd = 0;
+    int found = 0;
+    for (size_t back = 22; back <= n && back <= 22 + 65535; back++)
+        if (dcgan__le(f + n - back, 4) == 0x06054b50u) { eocd = n - back; found = 1; break; }
+    if (!found) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': no zip end-of-directory record", path);
+    uint64_t entries = dcgan__le(f + eocd + 10, 2), cd_size = dcgan__le(f + eocd + 12, 4);
+    uint64_t cd = dcgan__le(f + eocd + 16, 4);
+    if (cd > n || cd_size > n - cd || entries > 1000000)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': zip directory outside the file (zip64 is not supported)", path);
+    dcgan__zip_entry *list = (dcgan__zip_entry *)dcgan__calloc((size_t)entries + 1, sizeof(*list));
+    if (!list) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for a zip directory");
+    size_t p = (size_t)cd;
+    for (uint64_t e = 0; e < entries; e++) {
+        if (p + 46 > n || dcgan__le(f + p, 4) != 0x02014b50u) goto bad;
+        uint64_t method = dcgan__le(f + p + 10, 2), packed = dcgan__le(f + p + 20, 4);
+        uint64_t size = dcgan__le(f + p + 24, 4), name_len = dcgan__le(f + p + 28, 2);
+        uint64_t extra = dcgan__le(f + p + 30, 2), comment = dcgan__le(f + p + 32, 2);
+        uint64_t local = dcgan__le(f + p + 42, 4);
+        if (p + 46 + name_len > n || name_len >= sizeof list[e].name || local + 30 > n) goto bad;
+        memcpy(list[e].name, f + p + 46, (size_t)name_len);
+        list[e].name[name_len] = '\0';
+        if (dcgan__le(f + local, 4) != 0x04034b50u) goto bad;
+        uint64_t start = local + 30 + dcgan__le(f + local + 26, 2) + dcgan__le(f + local + 28, 2);
+        if (start > n || packed > n - start || packed == 0xFFFFFFFFu) goto bad;
+        list[e].method = (int)method;
+        list[e].size = size;
+        list[e].packed = packed;
+        list[e].data = f + start;
+        p += 46 + name_len + extra + comment;
+    }
+    *out = list;
+    *count = (int)entries;
+    return DCGAN_OK;
+bad:
+    dcgan_free(list);
+    return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': damaged zip directory", path);
+}
+
+// The tensors of an unpickled state_dict, with storages found by `locate`.
+typedef struct {
+    const unsigned char *data;
+    uint64_t bytes;
+} dcgan__blob;
+
+static dcgan_status dcgan__state_dict_build(dcgan_state_dict *sd, const char *path,
+                                            const dcgan__pk_val *dict, const char *const *keys,
+                                            const dcgan__blob *blobs, int n_blobs) {
+    size_t total = 0;
+    int n = 0;
+    if (!dict || dict->kind != DCGAN__PK_DICT)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' does not hold a state_dict (a dict of tensors)", path);
+    for (int i = 0; i + 1 < dict->n; i += 2) {
+        const dcgan__pk_val *k = dict->items[i], *t = dict->items[i + 1];
+        if (k->kind != DCGAN__PK_STR || t->kind != DCGAN__PK_TENSOR)
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': entry %d is not a named tensor", path, i / 2);
+        int64_t count = 1, expect_stride = 1;
+        for (int d = t->ndim - 1; d >= 0; d--) {
+            if (t->shape[d] < 0 || (t->shape[d] > 1 && t->stride[d] != expect_stride) ||
+                (t->shape[d] && count > ((int64_t)1 << 40) / (t->shape[d] ? t->shape[d] : 1)))
+                return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor '%.60s' is not contiguous or too large", path, k->s);
+            expect_stride *= t->shape[d];
+            count *= t->shape[d];
+        }
+        if (t->ndim > 4 || t->i < 0 || t->i + count > t->storage->i)
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor '%.60s' (%d dims) reaches past its storage", path, k->s, t->ndim);
+        if (t->storage->is_float) {
+            total += (size_t)count;
+            n++;
+        }
+    }
+    sd->tensors = (dcgan_named_tensor *)dcgan__calloc((size_t)n + 1, sizeof(dcgan_named_tensor));
+    sd->store = (float *)dcgan__alloc(total + 1, sizeof(float));
+    if (!sd->tensors || !sd->store) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %zu floats", total);
+    float *p = sd->store;
+    for (int i = 0; i + 1 < dict->n; i += 2) {
+        const dcgan__pk_val *k = dict->items[i], *t = dict->items[i + 1];
+        if (!t->storage->is_float) { sd->skipped++; continue; }
+        int b = -1;
+        for (int j = 0; j < n_blobs; j++)
+            if (strcmp(keys[j], t->storage->s) == 0) { b = j; break; }
+        if (b < 0 || blobs[b].bytes < (uint64_t)t->storage->i * 4)
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': storage '%.40s' of '%.60s' is missing or short", path, t->storage->s, k->s);
+        dcgan_named_tensor *x = &sd->tensors[sd->n++];
+        size_t count = 1;
+        snprintf(x->name, sizeof x->name, "%s", k->s);
+        x->ndim = t->ndim;
+        for (int d = 0; d < t->ndim; d++) {
+            x->shape[d] = t->shape[d];
+            count *= (size_t)t->shape[d];
+        }
+        dcgan__read_f32(p, blobs[b].data + (size_t)t->i * 4, count);
+        x->data = p;
+        p += count;
+    }
+    return DCGAN_OK;
+}
+
+DCGAN_API void dcgan_state_dict_free(dcgan_state_dict *sd) {
+    dcgan_free(sd->tensors);
+    dcgan_free(sd->store);
+    memset(sd, 0, sizeof *sd);
+}
+
+// The legacy torch.save stream: magic, protocol, sys info, state_dict, storage
+// keys, then per key an int64 element count and the raw elements.
+static dcgan_status dcgan__load_legacy(dcgan_state_dict *sd, const char *path, const unsigned char *f,
+                                       size_t n) {
+    dcgan__pk pk;
+    dcgan__pk_val *magic, *proto, *info, *dict, *keys;
+    dcgan_status st;
+    const char **names = NULL;
+    dcgan__blob *blobs = NULL;
+    memset(&pk, 0, sizeof pk);
+    pk.begin = pk.p = f;
+    pk.end = f + n;
+    pk.path = path;
+    if ((st = dcgan__pk_run(&pk, &magic)) != DCGAN_OK || (st = dcgan__pk_run(&pk, &proto)) != DCGAN_OK)
+        goto done;
+    if (proto->kind != DCGAN__PK_INT || proto->i != 1001) {
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': torch protocol version is not 1001", path);
+        goto done;
+    }
+    if ((st = dcgan__pk_run(&pk, &info)) != DCGAN_OK || (st = dcgan__pk_run(&pk, &dict)) != DCGAN_OK ||
+        (st = dcgan__pk_run(&pk, &keys)) != DCGAN_OK)
+        goto done;
+    if (keys->kind != DCGAN__PK_LIST) {
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the storage key list is missing", path);
+        goto done;
+    }
+    names = (const char **)dcgan__calloc((size_t)keys->n + 1, sizeof(char *));
+    blobs = (dcgan__blob *)dcgan__calloc((size_t)keys->n + 1, sizeof(dcgan__blob));
+    if (!names || !blobs) { st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory"); goto done; }
+    {
+        size_t pos = (size_t)(pk.p - f);
+        for (int i = 0; i < keys->n; i++) {
+            if (keys->items[i]->kind != DCGAN__PK_STR) { st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': bad storage key", path); goto done; }
+            // the element size comes from the storage that uses this key
+            int esize = 0;
+            for (int v = 0; v < pk.n_all; v++)
+                if (pk.all[v]->kind == DCGAN__PK_STORAGE && strcmp(pk.all[v]->s, keys->items[i]->s) == 0)
+                    esize = pk.all[v]->dtype_size;
+            if (pos + 8 > n || esize == 0) { st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': storage %d is truncated or of unknown type", path, i); goto done; }
+            uint64_t count = dcgan__le(f + pos, 8);
+            pos += 8;
+            if (count > (n - pos) / (uint64_t)esize) {
+                st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': storage '%s' claims %llu elements, the file is shorter",
+                                 path, keys->items[i]->s, (unsigned long long)count);
+                goto done;
+            }
+            names[i] = keys->items[i]->s;
+            blobs[i].data = f + pos;
+            blobs[i].bytes = count * (uint64_t)esize;
+            pos += (size_t)blobs[i].bytes;
+        }
+    }
+    st = dcgan__state_dict_build(sd, path, dict, names, blobs, keys->n);
+done:
+    dcgan_free((void *)names);
+    dcgan_free(blobs);
+    dcgan__pk_free(&pk);
+    return st;
+}
+
+// The zip format: <top>/data.pkl (the state_dict) and <top>/data/<key> (storages).
+static dcgan_status dcgan__load_zip(dcgan_state_dict *sd, const char *path, const unsigned char *f,
+                                    size_t n) {
+    dcgan__zip_entry *list = NULL;
+    int count = 0, pkl = -1;
+    dcgan_status st = dcgan__zip_list(path, f, n, &list, &count);
+    const char **names = NULL;
+    dcgan__blob *blobs = NULL;
+    dcgan__pk pk;
+    dcgan__pk_val *dict;
+    memset(&pk, 0, sizeof pk);
+    if (st != DCGAN_OK) return st;
+    for (int i = 0; i < count; i++) {
+        const char *slash = strchr(list[i].name, '/');
+        if (slash && strcmp(slash, "/data.pkl") == 0) pkl = i;
+    }
+    if (pkl < 0 || list[pkl].method != 0) {
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is a zip without a stored */data.pkl", path);
+        goto done;
+    }
+    names = (const char **)dcgan__calloc((size_t)count + 1, sizeof(char *));
+    blobs = (dcgan__blob *)dcgan__calloc((size_t)count + 1, sizeof(dcgan__blob));
+    if (!names || !blobs) { st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory"); goto done; }
+    for (int i = 0; i < count; i++) {
+        // "<top>/data/<key>", stored uncompressed
+        const char *slash = strchr(list[i].name, '/');
+        names[i] = "";
+        if (!slash || strncmp(slash, "/data/", 6) != 0) continue;
+        if (list[i].method != 0 || list[i].packed != list[i].size) {
+            st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': member '%s' is compressed", path, list[i].name);
+            goto done;
+        }
+        names[i] = slash + 6;
+        blobs[i].data = list[i].data;
+        blobs[i].bytes = list[i].size;
+    }
+    pk.begin = pk.p = list[pkl].data;
+    pk.end = list[pkl].data + list[pkl].size;
+    pk.path = path;
+    if ((st = dcgan__pk_run(&pk, &dict)) == DCGAN_OK)
+        st = dcgan__state_dict_build(sd, path, dict, names, blobs, count);
+done:
+    dcgan_free((void *)names);
+    dcgan_free(blobs);
+    dcgan_free(list);
+    dcgan__pk_free(&pk);
+    return st;
+}
+
+// A safetensors file's F32 tensors as a state_dict.
+static dcgan_status dcgan__load_st(dcgan_state_dict *sd, const char *path) {
+    dcgan_safetensors st;
+    dcgan_status s = dcgan_safetensors_read(&st, path);
+    size_t total = 0;
+    if (s != DCGAN_OK) return s;
+    for (int i = 0; i < st.n_tensors; i++)
+        if (strcmp(st.tensors[i].dtype, "F32") == 0 && st.tensors[i].ndim <= 4) total += (size_t)(st.tensors[i].end - st.tensors[i].begin) / 4;
+    sd->tensors = (dcgan_named_tensor *)dcgan__calloc((size_t)st.n_tensors + 1, sizeof(dcgan_named_tensor));
+    sd->store = (float *)dcgan__alloc(total + 1, sizeof(float));
+    if (!sd->tensors || !sd->store) {
+        dcgan_safetensors_free(&st);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for '%s'", path);
+    }
+    float *p = sd->store;
+    for (int i = 0; i < st.n_tensors; i++) {
+        const dcgan_st_tensor *t = &st.tensors[i];
+        if (strcmp(t->dtype, "F32") != 0 || t->ndim > 4) { sd->skipped++; continue; }
+        dcgan_named_tensor *x = &sd->tensors[sd->n++];
+        snprintf(x->name, sizeof x->name, "%s", t->name);
+        x->ndim = t->ndim;
+        for (int d = 0; d < t->ndim; d++) x->shape[d] = t->shape[d];
+        dcgan__read_f32(p, st.data + t->begin, (size_t)(t->end - t->begin) / 4);
+        x->data = p;
+        p += (t->end - t->begin) / 4;
+    }
+    dcgan_safetensors_free(&st);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_state_dict_load(dcgan_state_dict *sd, const char *path) {
+    unsigned char *f = NULL;
+    size_t n = 0;
+    dcgan_status st;
+    dcgan_state_dict tmp;
+    memset(sd, 0, sizeof *sd);
+    memset(&tmp, 0, sizeof tmp);
+    if ((st = dcgan__read_file(__func__, path, &f, &n, (size_t)4 << 30)) != DCGAN_OK) return st;
+    if (n >= 4 && dcgan__le(f, 4) == 0x04034b50u) {
+        st = dcgan__load_zip(&tmp, path, f, n);
+    } else if (n >= 2 && f[0] == 0x80 && f[1] == 0x02) {
+        st = dcgan__load_legacy(&tmp, path, f, n);
+    } else {
+        DCGAN_FREE(f);
+        f = NULL;
+        st = dcgan__load_st(&tmp, path);
+    }
+    dcgan_free(f);
+    if (st != DCGAN_OK) {
+        dcgan_state_dict_free(&tmp);
+        return st;
+    }
+    *sd = tmp;
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_state_dict_save(const dcgan_state_dict *sd, const char *path) {
+    dcgan_st_write_tensor *list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)sd->n + 1, sizeof(*list));
+    dcgan_status st;
+    if (!list) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory");
+    for (int i = 0; i < sd->n; i++) {
+        list[i].name = sd->tensors[i].name;
+        list[i].data = sd->tensors[i].data;
+        list[i].ndim = sd->tensors[i].ndim;
+        for (int d = 0; d < list[i].ndim; d++) list[i].shape[d] = sd->tensors[i].shape[d];
+    }
+    st = dcgan_safetensors_write(path, list, sd->n, NULL, NULL, 0);
+    dcgan_free(list);
+    return st;
+}
+
+DCGAN_API dcgan_status dcgan_inception_find_weights(char *out, size_t cap) {
+    char tried[3][1024];
+    int n = 0;
+    const char *env = getenv("DCGAN_INCEPTION_WEIGHTS"), *torch_home = getenv("TORCH_HOME");
+    const char *home = getenv("HOME");
+    if (env && *env) snprintf(tried[n++], sizeof tried[0], "%s", env);
+    if (torch_home && *torch_home)
+        snprintf(tried[n++], sizeof tried[0], "%s/hub/checkpoints/%s", torch_home, DCGAN_INCEPTION_FILE);
+    if (home && *home)
+        snprintf(tried[n++], sizeof tried[0], "%s/.cache/torch/hub/checkpoints/%s", home, DCGAN_INCEPTION_FILE);
+    for (int i = 0; i < n; i++) {
+        FILE *f = fopen(tried[i], "rb");
+        if (f) {
+            fclose(f);
+            snprintf(out, cap, "%s", tried[i]);
+            return DCGAN_OK;
+        }
+    }
+    return DCGAN__FAIL(DCGAN_ERR_IO, "no Inception weights at %s%s%s%s%s (set DCGAN_INCEPTION_WEIGHTS or "
+                       "download %s, see README 'Real Inception weights')", n > 0 ? tried[0] : "(no HOME)",
+                       n > 1 ? ", " : "", n > 1 ? tried[1] : "", n > 2 ? ", " : "", n > 2 ? tried[2] : "",
+                       DCGAN_INCEPTION_FILE);
+}
+
+DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *path) {
+    char found[1024];
+    dcgan_state_dict sd;
+    dcgan_status st;
+    if (!path) {
+        if ((st = dcgan_inception_find_weights(found, sizeof found)) != DCGAN_OK) return st;
+        path = found;
+    }
+    if ((st = dcgan_state_dict_load(&sd, path)) != DCGAN_OK) return st;
+    st = dcgan_inception_load_tensors(net, sd.tensors, sd.n);
+    dcgan_state_dict_free(&sd);
+    if (st != DCGAN_OK) return DCGAN__FAIL(st, "'%s': %s", path, dcgan_last_error());
     return DCGAN_OK;
 }
 

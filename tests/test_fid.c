@@ -7,6 +7,9 @@
 #include "check.h"
 #include "fixture.h"
 
+// POSIX setenv; -std=c99 headers do not declare it
+extern int setenv(const char *name, const char *value, int overwrite);
+
 static fixture fx, fm;
 static dcgan_inception net;
 static int have_net;
@@ -175,6 +178,173 @@ static void test_kid(void) {
     free(f2);
 }
 
+// The values the deterministic fill gives the tensor called name (count values).
+static void expected_fill(float *out, const char *name, size_t count, int fan_in) {
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, dcgan__fnv1a64_str(name));
+    for (size_t k = 0; k < count; k++) {
+        float u = dcgan_rng_uniform(&rng);
+        if (strstr(name, "conv.weight")) out[k] = (2.0f * u - 1.0f) * sqrtf(6.0f / (float)fan_in);
+        else if (strstr(name, "bn.weight") || strstr(name, "running_var")) out[k] = 0.5f + u;
+        else out[k] = 0.2f * (u - 0.5f);
+    }
+}
+
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *p;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    p = (unsigned char *)malloc(*n + 1);
+    if (fread(p, 1, *n, f) != *n) *n = 0;
+    fclose(f);
+    return p;
+}
+
+static void spit(const char *path, const unsigned char *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(p, 1, n, f);
+        fclose(f);
+    }
+}
+
+static void test_pth_reader(void) {
+    const char *files[2] = {"tests/data/pth/small_legacy.pth", "tests/data/pth/small_zip.pth"};
+    const char *parts[5] = {"conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"};
+    for (int f = 0; f < 2; f++) {
+        dcgan_state_dict sd;
+        char label[96];
+        snprintf(label, sizeof label, "state_dict_load/%s", files[f] + 15);
+        if (!CHECK(dcgan_state_dict_load(&sd, files[f]) == DCGAN_OK, label)) {
+            fprintf(stderr, "%s\n", dcgan_last_error());
+            continue;
+        }
+        CHECK(sd.n == 5 && sd.skipped == 1, "state_dict_load/5 float tensors, num_batches_tracked skipped");
+        for (int i = 0; i < sd.n && i < 5; i++) {
+            char name[64];
+            float want[32 * 27];
+            snprintf(name, sizeof name, "Conv2d_1a_3x3.%s", parts[i]);
+            size_t count = i == 0 ? 32 * 27 : 32;
+            expected_fill(want, name, count, 27);
+            snprintf(label, sizeof label, "state_dict_load/%s %s", f ? "zip" : "legacy", name);
+            CHECK(strcmp(sd.tensors[i].name, name) == 0 && sd.tensors[i].shape[0] == 32 &&
+                  (i > 0 || (sd.tensors[i].ndim == 4 && sd.tensors[i].shape[3] == 3)), label);
+            CHECK_CLOSE(want, sd.tensors[i].data, count, 0, 0, label);
+        }
+        // re-saved as safetensors, it reads back the same
+        char out[64];
+        snprintf(out, sizeof out, "build/test_fid_%d.safetensors", f);
+        dcgan_state_dict back = {0, NULL, NULL, 0};
+        CHECK(dcgan_state_dict_save(&sd, out) == DCGAN_OK && dcgan_state_dict_load(&back, out) == DCGAN_OK &&
+              back.n == 5 && memcmp(back.tensors[0].data, sd.tensors[0].data, 32 * 27 * 4) == 0,
+              "state_dict_save/safetensors round trip");
+        dcgan_state_dict_free(&back);
+        remove(out);
+        dcgan_state_dict_free(&sd);
+    }
+}
+
+static void test_pth_corrupt(void) {
+    const char *files[2] = {"tests/data/pth/small_legacy.pth", "tests/data/pth/small_zip.pth"};
+    const char *bad = "build/test_fid_bad.pth";
+    for (int f = 0; f < 2; f++) {
+        size_t n;
+        unsigned char *data = slurp(files[f], &n);
+        if (!CHECK(data != NULL, "pth/fixture present")) continue;
+        int all = 1;
+        const size_t cuts[] = {0, 1, 2, 10, 40, n / 3, n / 2, n - 9, n - 1};
+        for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+            dcgan_state_dict sd;
+            spit(bad, data, cuts[c]);
+            dcgan_status st = dcgan_state_dict_load(&sd, bad);
+            if (st == DCGAN_OK) { all = 0; fprintf(stderr, "cut at %zu loaded\n", cuts[c]); dcgan_state_dict_free(&sd); }
+        }
+        CHECK(all, f ? "state_dict_load/truncated zip files fail" : "state_dict_load/truncated legacy files fail");
+        // an opcode the reader does not allow, in place of the first BINPUT after the dict
+        unsigned char *p = f ? NULL : (unsigned char *)memchr(data + 40, 'q', n - 40);
+        if (!f && p) {
+            dcgan_state_dict sd;
+            unsigned char keep = *p;
+            *p = 0xFF;
+            spit(bad, data, n);
+            CHECK(dcgan_state_dict_load(&sd, bad) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "opcode 0xff") &&
+                  strstr(dcgan_last_error(), "pickle byte"), "state_dict_load/unknown opcode named with its offset");
+            *p = keep;
+        }
+        // a global that is not allowed (same length, so every offset stays valid)
+        unsigned char *g = NULL;
+        for (size_t i = 0; i + 23 < n; i++)
+            if (memcmp(data + i, "collections\nOrderedDict", 23) == 0) { g = data + i; break; }
+        if (CHECK(g != NULL, "pth/OrderedDict global present")) {
+            dcgan_state_dict sd;
+            memcpy(g, "builtins\nevalXXXXXXXXXX", 23);
+            spit(bad, data, n);
+            CHECK(dcgan_state_dict_load(&sd, bad) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "builtins.eval"),
+                  "state_dict_load/a global like builtins.eval is refused");
+            memcpy(g, "collections\nOrderedDict", 23);
+        }
+        if (!f) {
+            // the element count of the first storage made absurd
+            dcgan_state_dict sd;
+            for (size_t i = 0; i + 8 <= n; i++) {
+                if (dcgan__le(data + i, 8) == 32 * 27) {
+                    unsigned char keep[8];
+                    memcpy(keep, data + i, 8);
+                    memset(data + i, 0x7F, 8);
+                    spit(bad, data, n);
+                    CHECK(dcgan_state_dict_load(&sd, bad) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "claims"),
+                          "state_dict_load/storage claiming 2^63 elements fails with a message");
+                    memcpy(data + i, keep, 8);
+                    break;
+                }
+            }
+        }
+        free(data);
+    }
+    remove(bad);
+    char path[1100];
+    setenv("DCGAN_INCEPTION_WEIGHTS", "build/no_such_weights.pth", 1);
+    setenv("TORCH_HOME", "build/no_torch_home", 1);
+    dcgan_status st = dcgan_inception_find_weights(path, sizeof path);
+    CHECK(st == DCGAN_ERR_IO && strstr(dcgan_last_error(), "build/no_such_weights.pth") &&
+          strstr(dcgan_last_error(), "build/no_torch_home/hub/checkpoints/pt_inception") &&
+          strstr(dcgan_last_error(), "README"), "inception_find_weights/says where it looked and where to read");
+    setenv("DCGAN_INCEPTION_WEIGHTS", "tests/data/pth/small_zip.pth", 1);
+    CHECK(dcgan_inception_find_weights(path, sizeof path) == DCGAN_OK && strcmp(path, "tests/data/pth/small_zip.pth") == 0,
+          "inception_find_weights/$DCGAN_INCEPTION_WEIGHTS first");
+    CHECK(dcgan_inception_load(&net, NULL) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "missing"),
+          "inception_load/a partial state_dict is refused, listing missing keys");
+}
+
+// With DCGAN_FULL_PTH_DIR set (tests/check_full_pth.sh does that after torch
+// wrote the full filled state_dict in both formats), both files load and give
+// the features of the deterministic fill.
+static void test_full_pth(void) {
+    const char *dir = getenv("DCGAN_FULL_PTH_DIR");
+    if (!dir) return;
+    const char *names[2] = {"inception_filled_legacy.pth", "inception_filled_zip.pth"};
+    fixture_array *img = fixture_get(&fx, "img_b");
+    double ref[2048], got[2048];
+    dcgan_inception_fill_deterministic(&net);
+    dcgan_inception_features(&net, ref, img->data, 1, 64, 64, 2048);
+    for (int k = 0; k < 2; k++) {
+        char path[1024], label[96];
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        snprintf(label, sizeof label, "inception_load/full %s", names[k]);
+        if (!CHECK(dcgan_inception_load(&net, path) == DCGAN_OK, label)) {
+            fprintf(stderr, "%s\n", dcgan_last_error());
+            continue;
+        }
+        dcgan_inception_features(&net, got, img->data, 1, 64, 64, 2048);
+        int same = memcmp(ref, got, sizeof ref) == 0;
+        snprintf(label, sizeof label, "inception_load/full %s gives the fill's features exactly", names[k]);
+        CHECK(same, label);
+    }
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
@@ -183,6 +353,9 @@ int main(int argc, char **argv) {
         {"eigen", test_eigen},
         {"frechet", test_frechet},
         {"kid", test_kid},
+        {"pth_reader", test_pth_reader},
+        {"pth_corrupt", test_pth_corrupt},
+        {"full_pth", test_full_pth},
     };
     if (!fixture_load(&fx, "tests/data/fid.bin") || !fixture_load(&fm, "tests/data/fid_math.bin")) {
         printf("%s: 0 passed, 1 failed\n", argv[0]);
