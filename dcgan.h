@@ -748,7 +748,17 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
 // png, bmp, pgm, ppm, tga in any case). *paths is an array of *count strings;
 // free with dcgan_paths_free.
 DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir);
+// The sorted image files directly in dir (not recursive), with pytorch-fid's
+// extensions in any case: bmp jpg jpeg pgm png ppm tif tiff webp (stb cannot
+// decode tif and webp: those fail to load, with a message).
+DCGAN_API dcgan_status dcgan_list_fid_images(char ***paths, int *count, const char *dir);
 DCGAN_API void dcgan_paths_free(char **paths, int count);
+
+// Decodes a file at its own size to planar RGB floats in [0, 1], as
+// pytorch-fid reads images (PIL convert('RGB'), then / 255): gray replicated,
+// alpha dropped. *out (3, *h, *w) is the caller's (dcgan_free).
+DCGAN_API dcgan_status dcgan_image_load_rgb01(float **out, int *w, int *h, const char *path,
+                                              size_t max_pixels);
 
 typedef struct {
     float *data;               // (count, channels, size, size) in [-1, 1]
@@ -917,6 +927,15 @@ DCGAN_API dcgan_status dcgan_inception_find_weights(char *out, size_t cap);
 // path NULL: dcgan_inception_find_weights.
 DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *path);
 
+
+// pytorch-fid's statistics files: a .npz (zip) holding mu.npy (dims) and
+// sigma.npy (dims, dims) as float64 ('<f8'; '<f4' is read too). save writes
+// them stored (uncompressed) via path.tmp + rename; load reads stored and, with
+// the image code compiled in, deflated members (np.savez_compressed).
+// count is unknown after load (0).
+DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const char *path);
+DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char *path);
+
 #ifdef __cplusplus
 }
 #endif
@@ -1006,7 +1025,8 @@ DCGAN_API const char *dcgan_last_error(void) { return dcgan__err_buf; }
 static dcgan_status dcgan__fail(dcgan_status status, const char *func, const char *fmt, ...) {
     va_list ap;
     size_t len;
-    if (strncmp(func, "dcgan_", 6) == 0) func += 6;
+    if (strncmp(func, "dcgan__", 7) == 0) func += 7;
+    else if (strncmp(func, "dcgan_", 6) == 0) func += 6;
     snprintf(dcgan__err_buf, sizeof dcgan__err_buf, "%s: ", func);
     len = strlen(dcgan__err_buf);
     va_start(ap, fmt);
@@ -4296,12 +4316,16 @@ DCGAN_API void dcgan_image_options_default(dcgan_image_options *opt) {
     opt->max_pixels = (size_t)64 << 20;
 }
 
-// 1 if name ends in an image extension we read (any case).
-static int dcgan__is_image_name(const char *name) {
-    static const char *const exts[] = {"jpg", "jpeg", "png", "bmp", "pgm", "ppm", "tga"};
+// The extensions of training folders, and pytorch-fid's (IMAGE_EXTENSIONS).
+static const char *const dcgan__train_exts[] = {"jpg", "jpeg", "png", "bmp", "pgm", "ppm", "tga", NULL};
+static const char *const dcgan__fid_exts[] = {"bmp", "jpg", "jpeg", "pgm", "png", "ppm", "tif", "tiff",
+                                              "webp", NULL};
+
+// 1 if name ends in one of exts (any case).
+static int dcgan__is_image_name(const char *name, const char *const *exts) {
     const char *dot = strrchr(name, '.');
     if (!dot || name[0] == '.') return 0;
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+    for (size_t i = 0; exts[i]; i++) {
         const char *a = dot + 1, *b = exts[i];
         while (*a && *b && (*a | 0x20) == *b) { a++; b++; }
         if (!*a && !*b) return 1;
@@ -4335,8 +4359,9 @@ DCGAN_API void dcgan_paths_free(char **paths, int count) {
     dcgan_free(paths);
 }
 
-// Depth-first scan of dir; depth bounds symlink loops.
-static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int depth) {
+// Depth-first scan of dir (only dir itself when !recursive); depth bounds symlink loops.
+static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int depth, int recursive,
+                                const char *const *exts) {
     DIR *d;
     struct dirent *e;
     if (depth > 32) return DCGAN__FAIL(DCGAN_ERR_IO, "'%s': folders nested deeper than 32", dir);
@@ -4349,12 +4374,13 @@ static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int dep
         if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
         if (stat(path, &sb) != 0) continue;
         if (S_ISDIR(sb.st_mode)) {
-            dcgan_status st = dcgan__scan(list, path, depth + 1);
+            if (!recursive) continue;
+            dcgan_status st = dcgan__scan(list, path, depth + 1, recursive, exts);
             if (st != DCGAN_OK) {
                 closedir(d);
                 return st;
             }
-        } else if (S_ISREG(sb.st_mode) && dcgan__is_image_name(e->d_name)) {
+        } else if (S_ISREG(sb.st_mode) && dcgan__is_image_name(e->d_name, exts)) {
             if (!dcgan__path_push(list, path)) {
                 closedir(d);
                 return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the file list of '%s'", dir);
@@ -4369,9 +4395,11 @@ static int dcgan__cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir) {
+// The sorted listing behind dcgan_list_images and dcgan_list_fid_images.
+static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int recursive,
+                                const char *const *exts) {
     dcgan__path_list list = {NULL, 0, 0};
-    dcgan_status st = dcgan__scan(&list, dir, 0);
+    dcgan_status st = dcgan__scan(&list, dir, 0, recursive, exts);
     if (st != DCGAN_OK) {
         dcgan_paths_free(list.items, list.count);
         return st;
@@ -4381,6 +4409,15 @@ DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *
     *count = list.count;
     return DCGAN_OK;
 }
+
+DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir) {
+    return dcgan__list(paths, count, dir, 1, dcgan__train_exts);
+}
+
+DCGAN_API dcgan_status dcgan_list_fid_images(char ***paths, int *count, const char *dir) {
+    return dcgan__list(paths, count, dir, 0, dcgan__fid_exts);
+}
+
 
 // Nearest-neighbour resize as PIL does it: src = floor((dst + 0.5) * in / out).
 static void dcgan__resize_nearest_u8(unsigned char *out, int ow, int oh, const unsigned char *in,
@@ -4397,11 +4434,11 @@ static void dcgan__resize_nearest_u8(unsigned char *out, int ow, int oh, const u
 }
 
 // Decodes path to interleaved 8-bit pixels with C = opt->channels, resized to
-// opt->size; *pixels is (size, size, C), owned by the caller.
-static dcgan_status dcgan__decode(unsigned char **pixels, const char *path,
-                                  const dcgan_image_options *opt) {
+// OW x OH; *pixels is (OH, OW, C), owned by the caller.
+static dcgan_status dcgan__decode_rect(unsigned char **pixels, const char *path,
+                                       const dcgan_image_options *opt, int OW, int OH) {
     int w, h, comp;
-    const int C = opt->channels, S = opt->size;
+    const int C = opt->channels;
     unsigned char *raw = NULL, *conv = NULL, *sized = NULL;
     if (!stbi_info(path, &w, &h, &comp))
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
@@ -4426,7 +4463,7 @@ static dcgan_status dcgan__decode(unsigned char **pixels, const char *path,
         stbi_image_free(dec);
     }
     conv = (unsigned char *)dcgan__alloc((size_t)w * h * C, 1);
-    sized = (unsigned char *)dcgan__alloc((size_t)S * S * C, 1);
+    sized = (unsigned char *)dcgan__alloc((size_t)OW * OH * C, 1);
     if (!raw || !conv || !sized) {
         dcgan_free(raw);
         dcgan_free(conv);
@@ -4448,15 +4485,21 @@ static dcgan_status dcgan__decode(unsigned char **pixels, const char *path,
     }
     DCGAN_FREE(raw);
     if (opt->resize == DCGAN_RESIZE_NEAREST) {
-        dcgan__resize_nearest_u8(sized, S, S, conv, w, h, C);
-    } else if (!stbir_resize_uint8(conv, w, h, 0, sized, S, S, 0, C)) {
+        dcgan__resize_nearest_u8(sized, OW, OH, conv, w, h, C);
+    } else if (!stbir_resize_uint8(conv, w, h, 0, sized, OW, OH, 0, C)) {
         DCGAN_FREE(conv);
         DCGAN_FREE(sized);
-        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "resizing '%s' to %dx%d failed", path, S, S);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "resizing '%s' to %dx%d failed", path, OW, OH);
     }
     DCGAN_FREE(conv);
     *pixels = sized;
     return DCGAN_OK;
+}
+
+// dcgan__decode_rect to the square opt->size x opt->size.
+static dcgan_status dcgan__decode(unsigned char **pixels, const char *path,
+                                  const dcgan_image_options *opt) {
+    return dcgan__decode_rect(pixels, path, opt, opt->size, opt->size);
 }
 
 // Interleaved bytes (S, S, C) to planar floats (C, S, S) in [-1, 1].
@@ -4481,6 +4524,36 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
     if ((st = dcgan__decode(&pixels, path, opt)) != DCGAN_OK) return st;
     dcgan__u8_to_image(out, pixels, opt->channels, opt->size);
     DCGAN_FREE(pixels);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_image_load_rgb01(float **out, int *w, int *h, const char *path,
+                                              size_t max_pixels) {
+    dcgan_image_options opt;
+    unsigned char *pixels;
+    int iw, ih, comp;
+    dcgan_image_options_default(&opt);
+    opt.channels = 3;
+    opt.resize = DCGAN_RESIZE_NEAREST;
+    opt.max_pixels = max_pixels;
+    if (!stbi_info(path, &iw, &ih, &comp))
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+    // decode at the image's own size: nearest "resizing" to the same size is a copy
+    if (iw <= 0 || ih <= 0 || (size_t)iw * ih > max_pixels)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d, above the limit of %zu pixels", path, iw, ih, max_pixels);
+    dcgan_status st = dcgan__decode_rect(&pixels, path, &opt, iw, ih);
+    if (st != DCGAN_OK) return st;
+    float *img = (float *)dcgan__alloc((size_t)3 * iw * ih, sizeof(float));
+    if (!img) {
+        DCGAN_FREE(pixels);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for '%s'", path);
+    }
+    for (int c = 0; c < 3; c++)
+        for (size_t p = 0; p < (size_t)iw * ih; p++) img[(size_t)c * iw * ih + p] = (float)pixels[p * 3 + c] / 255.0f;
+    DCGAN_FREE(pixels);
+    *out = img;
+    *w = iw;
+    *h = ih;
     return DCGAN_OK;
 }
 
@@ -5380,12 +5453,17 @@ DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double
     }
     // 2. Implicit QL with a Wilkinson-type shift on the tridiagonal (w, e): each
     //    sweep chases rotations from the bottom of the unreduced block to its top.
+    //    An off-diagonal counts as zero below eps times its neighbours or below
+    //    eps times the matrix norm (so blocks of zero eigenvalues converge too).
+    double norm = 0.0;
+    for (int i = 0; i < n; i++)
+        if (fabs(w[i]) + fabs(e[i]) > norm) norm = fabs(w[i]) + fabs(e[i]);
     for (int l = 0; l < n; l++) {
         int iterations = 0, m;
         for (;;) {
             for (m = l; m < n - 1; m++) {
                 double dd = fabs(w[m]) + fabs(w[m + 1]);
-                if (fabs(e[m]) <= 1e-15 * dd) break;
+                if (fabs(e[m]) <= 2.220446049250313e-16 * dd || fabs(e[m]) <= 2.220446049250313e-16 * norm) break;
             }
             if (m == l) break;
             if (++iterations > 60) {
@@ -5909,12 +5987,13 @@ static dcgan_status dcgan__pk_run(dcgan__pk *pk, dcgan__pk_val **result) {
         case 's': case 'u': {   // SETITEM, SETITEMS
             int from = op == 'u' ? dcgan__pk_mark(pk) : pk->sp - 3;
             int dict_at = op == 'u' ? from - 1 : from;
-            if (dict_at < 0 || pk->stack[dict_at]->kind != DCGAN__PK_DICT || (pk->sp - from - (op == 'u')) % 2) {
+            // the key/value pairs sit above the dict (SETITEM) or above the MARK (SETITEMS)
+            if (dict_at < 0 || pk->stack[dict_at]->kind != DCGAN__PK_DICT || (pk->sp - from - 1) % 2) {
                 snprintf(why, sizeof why, "setitem on something that is not a dict");
                 goto bad;
             }
             a = pk->stack[dict_at];
-            for (int k = from + (op == 'u'); k < pk->sp; k++)
+            for (int k = from + 1; k < pk->sp; k++)
                 if (!dcgan__pk_append(a, pk->stack[k])) goto nomem;
             pk->sp = dict_at + 1;
             continue;
@@ -6300,6 +6379,239 @@ DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *pa
     dcgan_state_dict_free(&sd);
     if (st != DCGAN_OK) return DCGAN__FAIL(st, "'%s': %s", path, dcgan_last_error());
     return DCGAN_OK;
+}
+
+
+// .npz statistics
+
+// CRC-32 (ISO 3309 / ITU-T V.42, reflected polynomial 0xEDB88320), as zip uses it.
+static uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size_t n) {
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static void dcgan__put_le(unsigned char *p, uint64_t v, int bytes) {
+    for (int k = 0; k < bytes; k++) p[k] = (unsigned char)(v >> (8 * k));
+}
+
+// An .npy v1.0 file of doubles in memory: header padded so the data starts at a multiple of 64.
+static unsigned char *dcgan__npy(const double *data, int ndim, const int *shape, size_t *size) {
+    char dict[128];
+    size_t count = 1;
+    if (ndim == 1) snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }", shape[0]);
+    else snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }", shape[0], shape[1]);
+    for (int d = 0; d < ndim; d++) count *= (size_t)shape[d];
+    size_t hlen = strlen(dict) + 1;                   // + '\n'
+    while ((10 + hlen) % 64 != 0) hlen++;
+    *size = 10 + hlen + count * 8;
+    unsigned char *buf = (unsigned char *)dcgan__alloc(*size, 1);
+    if (!buf) return NULL;
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    dcgan__put_le(buf + 8, hlen, 2);
+    memset(buf + 10, ' ', hlen);
+    memcpy(buf + 10, dict, strlen(dict));
+    buf[10 + hlen - 1] = '\n';
+    for (size_t i = 0; i < count; i++) {
+        uint64_t u;
+        memcpy(&u, &data[i], 8);
+        dcgan__put_le(buf + 10 + hlen + 8 * i, u, 8);
+    }
+    return buf;
+}
+
+DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const char *path) {
+    const char *names[2] = {"mu.npy", "sigma.npy"};
+    unsigned char *member[2];
+    size_t sizes[2];
+    int shape[2] = {st->dims, st->dims};
+    char tmp[4096];
+    member[0] = dcgan__npy(st->mu, 1, shape, &sizes[0]);
+    member[1] = dcgan__npy(st->sigma, 2, shape, &sizes[1]);
+    if (!member[0] || !member[1]) {
+        dcgan_free(member[0]);
+        dcgan_free(member[1]);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the .npz members");
+    }
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        dcgan_free(member[0]);
+        dcgan_free(member[1]);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
+    }
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    uint64_t offsets[2] = {0, 0};
+    uint32_t crcs[2];
+    unsigned char h[64];
+    long pos = 0;
+    // local file headers + data (method 0, stored)
+    for (int m = 0; ok && m < 2; m++) {
+        crcs[m] = dcgan__crc32(0, member[m], sizes[m]);
+        offsets[m] = (uint64_t)pos;
+        memset(h, 0, sizeof h);
+        dcgan__put_le(h, 0x04034b50u, 4);
+        dcgan__put_le(h + 4, 20, 2);              // version needed
+        dcgan__put_le(h + 14, crcs[m], 4);
+        dcgan__put_le(h + 18, sizes[m], 4);
+        dcgan__put_le(h + 22, sizes[m], 4);
+        dcgan__put_le(h + 26, strlen(names[m]), 2);
+        ok = fwrite(h, 1, 30, f) == 30 && fwrite(names[m], 1, strlen(names[m]), f) == strlen(names[m]) &&
+             fwrite(member[m], 1, sizes[m], f) == sizes[m];
+        pos += (long)(30 + strlen(names[m]) + sizes[m]);
+    }
+    // central directory and its end record
+    long cd = pos;
+    for (int m = 0; ok && m < 2; m++) {
+        memset(h, 0, sizeof h);
+        dcgan__put_le(h, 0x02014b50u, 4);
+        dcgan__put_le(h + 4, 20, 2);
+        dcgan__put_le(h + 6, 20, 2);
+        dcgan__put_le(h + 16, crcs[m], 4);
+        dcgan__put_le(h + 20, sizes[m], 4);
+        dcgan__put_le(h + 24, sizes[m], 4);
+        dcgan__put_le(h + 28, strlen(names[m]), 2);
+        dcgan__put_le(h + 42, offsets[m], 4);
+        ok = fwrite(h, 1, 46, f) == 46 && fwrite(names[m], 1, strlen(names[m]), f) == strlen(names[m]);
+        pos += (long)(46 + strlen(names[m]));
+    }
+    if (ok) {
+        memset(h, 0, sizeof h);
+        dcgan__put_le(h, 0x06054b50u, 4);
+        dcgan__put_le(h + 8, 2, 2);
+        dcgan__put_le(h + 10, 2, 2);
+        dcgan__put_le(h + 12, (uint64_t)(pos - cd), 4);
+        dcgan__put_le(h + 16, (uint64_t)cd, 4);
+        ok = fwrite(h, 1, 22, f) == 22;
+    }
+    if (f && fclose(f) != 0) ok = 0;
+    dcgan_free(member[0]);
+    dcgan_free(member[1]);
+    if (!ok) {
+        remove(tmp);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "writing '%s' failed", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
+    }
+    return DCGAN_OK;
+}
+
+// Parses an .npy held in memory: '<f8' or '<f4', C order, 1 or 2 dims -> doubles.
+static dcgan_status dcgan__npy_parse(const char *path, const char *member, const unsigned char *p,
+                                     size_t n, double **out, int *ndim, int *shape) {
+    if (n < 10 || memcmp(p, "\x93NUMPY", 6) != 0 || p[6] < 1 || p[6] > 3)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is not an .npy array", path, member);
+    size_t hl = p[6] == 1 ? (size_t)dcgan__le(p + 8, 2) : (size_t)dcgan__le(p + 8, 4);
+    size_t start = (p[6] == 1 ? 10 : 12) + hl;
+    if (start > n || hl > 4096)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s has a bad header length", path, member);
+    char header[4097];
+    memcpy(header, p + (p[6] == 1 ? 10 : 12), hl);
+    header[hl] = '\0';
+    int esize = strstr(header, "'<f8'") ? 8 : strstr(header, "'<f4'") ? 4 : 0;
+    const char *sh = strstr(header, "'shape': (");
+    if (!esize || !strstr(header, "'fortran_order': False") || !sh)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is not little-endian float64/32 in C order", path, member);
+    long a = -1, b = -1;
+    int got = sscanf(sh + 10, "%ld, %ld", &a, &b);
+    *ndim = got == 2 && b >= 0 ? 2 : 1;
+    if (a < 0 || a > 65536 || (*ndim == 2 && (b < 0 || b > 65536)))
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s has a bad shape", path, member);
+    shape[0] = (int)a;
+    shape[1] = *ndim == 2 ? (int)b : 1;
+    size_t count = (size_t)shape[0] * shape[1];
+    if ((n - start) / (size_t)esize < count)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is truncated", path, member);
+    *out = (double *)dcgan__alloc(count + 1, sizeof(double));
+    if (!*out) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %s", member);
+    for (size_t i = 0; i < count; i++) {
+        uint64_t u = dcgan__le(p + start + i * (size_t)esize, esize);
+        if (esize == 8) {
+            memcpy(&(*out)[i], &u, 8);
+        } else {
+            uint32_t u32 = (uint32_t)u;
+            float fv;
+            memcpy(&fv, &u32, 4);
+            (*out)[i] = fv;
+        }
+    }
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char *path) {
+    unsigned char *f = NULL;
+    size_t n = 0;
+    dcgan__zip_entry *list = NULL;
+    int count = 0, ndim[2] = {0, 0}, shape[2][2] = {{0, 0}, {0, 0}};
+    double *arrays[2] = {NULL, NULL};
+    dcgan_status s;
+    memset(st, 0, sizeof *st);
+    if ((s = dcgan__read_file(__func__, path, &f, &n, (size_t)1 << 31)) != DCGAN_OK) return s;
+    if ((s = dcgan__zip_list(path, f, n, &list, &count)) != DCGAN_OK) goto done;
+    for (int m = 0; m < 2; m++) {
+        const char *want = m ? "sigma.npy" : "mu.npy";
+        int at = -1;
+        for (int i = 0; i < count; i++)
+            if (strcmp(list[i].name, want) == 0) at = i;
+        if (at < 0) {
+            s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' has no %s (not FID statistics)", path, want);
+            goto done;
+        }
+        const unsigned char *data = list[at].data;
+        size_t size = (size_t)list[at].packed;
+        char *inflated = NULL;
+        if (list[at].method == 8) {
+#ifndef DCGAN_NO_IMAGES
+            // np.savez_compressed: raw deflate, which stb_image's zlib decoder reads.
+            // Debian's stb reads a little past the end of the stream ("bad huffman
+            // code" on valid data), so the input gets 16 zero bytes of padding; the
+            // stream's final block marks its real end.
+            int len = 0;
+            char *padded = size < ((size_t)1 << 30) ? (char *)dcgan__calloc(size + 16, 1) : NULL;
+            if (padded) memcpy(padded, data, size);
+            if (!padded || list[at].size > ((size_t)1 << 31) ||
+                !(inflated = stbi_zlib_decode_noheader_malloc(padded, (int)size + 16, &len)) ||
+                (uint64_t)len != list[at].size) {
+                dcgan_free(padded);
+                free(inflated);
+                s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': cannot inflate %s", path, want);
+                goto done;
+            }
+            dcgan_free(padded);
+            data = (const unsigned char *)inflated;
+            size = (size_t)len;
+#else
+            s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': compressed .npz needs the image code (built with DCGAN_NO_IMAGES)", path);
+            goto done;
+#endif
+        } else if (list[at].method != 0) {
+            s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s uses zip method %d", path, want, list[at].method);
+            goto done;
+        }
+        s = dcgan__npy_parse(path, want, data, size, &arrays[m], &ndim[m], shape[m]);
+        free(inflated);   // stb allocates with malloc
+        if (s != DCGAN_OK) goto done;
+    }
+    if (ndim[0] != 1 || ndim[1] != 2 || shape[1][0] != shape[0][0] || shape[1][1] != shape[0][0] || shape[0][0] < 1) {
+        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': mu is (%d) and sigma (%d, %d); they do not fit", path,
+                        shape[0][0], shape[1][0], shape[1][1]);
+        goto done;
+    }
+    st->dims = shape[0][0];
+    st->mu = arrays[0];
+    st->sigma = arrays[1];
+    arrays[0] = arrays[1] = NULL;
+    s = DCGAN_OK;
+done:
+    dcgan_free(arrays[0]);
+    dcgan_free(arrays[1]);
+    dcgan_free(list);
+    dcgan_free(f);
+    return s;
 }
 
 #ifdef __cplusplus

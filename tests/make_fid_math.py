@@ -59,6 +59,13 @@ def main():
     m = rng.normal(size=(50, 50))
     sym = ((m + m.T) / 2).astype(np.float32)
     arrays += [("eig.a", sym), ("eig.w", np.linalg.eigvalsh(sym.astype(np.float64)))]
+    # statistics files as pytorch-fid writes them (np.savez_compressed) and plain np.savez
+    mu = rng.normal(size=8)
+    sigma = np.cov(rng.normal(size=(20, 8)), rowvar=False)
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+    np.savez_compressed(os.path.join(here, "stats8_compressed.npz"), mu=mu, sigma=sigma)
+    np.savez(os.path.join(here, "stats8.npz"), mu=mu, sigma=sigma)
+    arrays += [("npz.mu", mu), ("npz.sigma", sigma)]
     save("fid_math.bin", arrays)
 
 

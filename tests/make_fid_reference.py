@@ -231,7 +231,9 @@ def main():
     save("fid.bin", arrays)
     # small state_dicts with Inception names, both torch formats
     os.makedirs(os.path.join(HERE, "data", "pth"), exist_ok=True)
-    small = {k: v for k, v in net.state_dict().items() if k.startswith("Conv2d_1a_3x3.")}
+    # a real state_dict() export (an OrderedDict with _metadata, which pickles
+    # with SETITEM, SETITEMS and BUILD), of the first BasicConv2d only
+    small = net.Conv2d_1a_3x3.state_dict(prefix="Conv2d_1a_3x3.")
     for fmt, zipped in (("legacy", False), ("zip", True)):
         path = os.path.join(HERE, "data", "pth", "small_%s.pth" % fmt)
         torch.save(small, path, _use_new_zipfile_serialization=zipped)

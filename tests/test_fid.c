@@ -2,7 +2,9 @@
 // (tests/data/fid.bin, made by tests/make_fid_reference.py with every weight
 // filled deterministically on both sides), and the weight loader's key checks.
 #define DCGAN_IMPLEMENTATION
-#define DCGAN_NO_IMAGES
+#define STB_IMAGE_IMPLEMENTATION   // stb's zlib inflates np.savez_compressed members
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"
@@ -157,8 +159,8 @@ static void test_frechet(void) {
     t.dims = 3;
     CHECK(dcgan_frechet_distance(&fid, &s, &t, NULL, NULL) == DCGAN_ERR_SHAPE, "frechet_distance/dims differ");
     dcgan_fid_stats_free(&s);
-    free(fa);
     CHECK(dcgan_fid_stats_compute(&s, fa, 1, 4) == DCGAN_ERR_SHAPE, "fid_stats_compute/one sample refused");
+    free(fa);
 }
 
 static void test_kid(void) {
@@ -176,6 +178,39 @@ static void test_kid(void) {
           "kid/random subsets of 10 vary");
     free(f1);
     free(f2);
+}
+
+static void test_npz(void) {
+    const char *files[2] = {"tests/data/stats8_compressed.npz", "tests/data/stats8.npz"};
+    fixture_array *mu = fixture_get(&fm, "npz.mu"), *sigma = fixture_get(&fm, "npz.sigma");
+    if (!CHECK(mu && sigma, "npz/fixture present")) return;
+    for (int f = 0; f < 2; f++) {
+        dcgan_fid_stats st;
+        char label[96];
+        float m[8], s[64];
+        snprintf(label, sizeof label, "fid_stats_load_npz/%s (numpy wrote it)", files[f] + 11);
+        if (!CHECK(dcgan_fid_stats_load_npz(&st, files[f]) == DCGAN_OK && st.dims == 8, label)) {
+            fprintf(stderr, "%s\n", dcgan_last_error());
+            continue;
+        }
+        for (int i = 0; i < 8; i++) m[i] = (float)st.mu[i];
+        for (int i = 0; i < 64; i++) s[i] = (float)st.sigma[i];
+        CHECK_CLOSE(mu->data, m, 8, 0, 0, label);
+        CHECK_CLOSE(sigma->data, s, 64, 0, 0, label);
+        // our writer, read back by our reader (numpy reading it: tests/test_programs.sh notes)
+        dcgan_fid_stats back;
+        memset(&back, 0, sizeof back);
+        CHECK(dcgan_fid_stats_save_npz(&st, "build/test_fid_stats.npz") == DCGAN_OK &&
+              dcgan_fid_stats_load_npz(&back, "build/test_fid_stats.npz") == DCGAN_OK &&
+              memcmp(back.sigma, st.sigma, 64 * sizeof(double)) == 0 && memcmp(back.mu, st.mu, 8 * sizeof(double)) == 0,
+              "fid_stats_save_npz/round trip is exact");
+        dcgan_fid_stats_free(&back);
+        dcgan_fid_stats_free(&st);
+    }
+    dcgan_fid_stats st;
+    CHECK(dcgan_fid_stats_load_npz(&st, "tests/data/pth/small_zip.pth") == DCGAN_ERR_FORMAT &&
+          strstr(dcgan_last_error(), "mu.npy"), "fid_stats_load_npz/a zip without mu.npy is refused");
+    remove("build/test_fid_stats.npz");
 }
 
 // The values the deterministic fill gives the tensor called name (count values).
@@ -353,6 +388,7 @@ int main(int argc, char **argv) {
         {"eigen", test_eigen},
         {"frechet", test_frechet},
         {"kid", test_kid},
+        {"npz", test_npz},
         {"pth_reader", test_pth_reader},
         {"pth_corrupt", test_pth_corrupt},
         {"full_pth", test_full_pth},

@@ -47,6 +47,17 @@ fails_with "train/missing folder" "cannot open folder" $B/train $FLAGS --data "$
 fails_with "train/unknown flag" "unknown flag" $B/train --frobnicate
 fails_with "train/bad architecture" "unknown architecture" $B/train --arch wgan
 fails_with "generate/missing checkpoint" "cannot open" $B/generate --checkpoint "$T/none.safetensors"
+# fid: deterministic test weights (the real ones are not here); folder vs .npz agree
+F="$B/fid --fill-deterministic --dims 64"
+$F "$T/data/train/NORMAL" "$T/gen" >"$T/fid1.txt" 2>/dev/null
+check "fid/prints an FID line" grep -q '^FID:  [0-9]' "$T/fid1.txt"
+check "fid/--save-stats writes an .npz" $F --save-stats "$T/data/train/NORMAL" "$T/normal.npz"
+$F "$T/normal.npz" "$T/gen" >"$T/fid2.txt" 2>/dev/null
+check "fid/statistics file gives the same FID as the folder" test "$(head -1 "$T/fid1.txt")" = "$(head -1 "$T/fid2.txt")"
+fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats "$T/data/train/NORMAL" "$T/normal.npz"
+check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
+fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
+    env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
 head -c 100 "$T/straight/checkpoint.safetensors" >"$T/cut.safetensors"
 fails_with "generate/truncated checkpoint" "does not fit" $B/generate --checkpoint "$T/cut.safetensors"
 rm -rf "$T"
