@@ -283,7 +283,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_ref(dcgan_tensor dinp, fl
 //   NEAREST:  src = min(floor(dst * (in / out)), in - 1)
 //   BILINEAR: align_corners=False, no antialias: src = (dst + 0.5) * in / out - 0.5,
 //             clamped below at 0; i0 = floor(src), i1 = min(i0 + 1, in - 1),
-//             lambda = src - i0. Scales are computed in float, as PyTorch does.
+//             lambda = src - i0. The scale in / out is a float, as in PyTorch.
 typedef enum { DCGAN_UPSAMPLE_NEAREST = 0, DCGAN_UPSAMPLE_BILINEAR = 1 } dcgan_upsample_mode;
 
 DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp,
@@ -1927,13 +1927,16 @@ static void dcgan__resize_coord(int dst, int in, int out, dcgan_upsample_mode mo
         *lambda1 = 0.0f;
         return;
     }
-    float src = scale * ((float)dst + 0.5f) - 0.5f;
-    if (src < 0.0f) src = 0.0f;
+    // PyTorch keeps the scale in float but forms the source coordinate in double
+    // (its 0.5 literals are doubles), and only the weight is rounded to float;
+    // doing the same matches F.interpolate to rounding (1e-7, not 1e-5).
+    double src = (double)scale * ((double)dst + 0.5) - 0.5;
+    if (src < 0.0) src = 0.0;
     int s = (int)src;                       // floor, since src >= 0
     if (s > in - 1) s = in - 1;
     *i0 = s;
     *i1 = s + 1 < in ? s + 1 : in - 1;
-    *lambda1 = src - (float)s;
+    *lambda1 = (float)(src - (double)s);
 }
 
 DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp,

@@ -306,12 +306,26 @@ def rng_cases():
             ("rng.uniform", np.array(uni)), ("rng.normal", np.array(nor))]
 
 
+def resize_cases():
+    """Bilinear resizes to 299x299 as pytorch-fid does them (F.interpolate,
+    align_corners=False, no antialias), on inputs both sides make from Pcg32."""
+    arrays = []
+    for name, h, w, seed in (("resize_128", 128, 128, 21), ("resize_800x1000", 800, 1000, 22)):
+        g = Pcg32(seed, seed)
+        x = np.array([(g.u32() >> 8) for _ in range(h * w)], dtype=np.float64) * (1.0 / 16777216.0)
+        x = torch.from_numpy(x.astype(np.float32).reshape(1, 1, h, w))
+        out = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
+        arrays += [(name + ".out", out)]
+    return arrays
+
+
 def main():
     os.makedirs(DATA, exist_ok=True)
     torch.set_num_threads(1)
     save("layers.bin", linear_cases() + conv_cases() + conv_transpose_cases() +
          upsample_cases() + batchnorm_cases() + activation_cases())
     save("loss_adam.bin", bce_cases() + adam_cases() + rng_cases())
+    save("resize.bin", resize_cases())
     save("model.bin", model_case())
 
 

@@ -381,6 +381,32 @@ static void test_upsample_gradcheck(void) {
     }
 }
 
+// pytorch-fid's resize to 299x299 from 128x128 and from 800x1000 (inputs made
+// from the PCG32 stream on both sides, outputs from F.interpolate)
+static void test_resize_to_299(void) {
+    fixture rs;
+    const char *names[2] = {"resize_128.out", "resize_800x1000.out"};
+    const int hw[2][2] = {{128, 128}, {800, 1000}};
+    const uint64_t seeds[2] = {21, 22};
+    if (!CHECK(fixture_load(&rs, "tests/data/resize.bin"), "upsample/resize fixture present")) return;
+    for (int k = 0; k < 2; k++) {
+        size_t n = (size_t)hw[k][0] * hw[k][1];
+        float *x = zeros(n), *out = zeros(299 * 299);
+        dcgan_rng g;
+        dcgan_rng_seed(&g, seeds[k]);
+        for (size_t i = 0; i < n; i++) x[i] = dcgan_rng_uniform(&g);
+        dcgan_upsample_forward(dcgan_tensor_make(out, 1, 1, 299, 299),
+                               dcgan_tensor_make(x, 1, 1, hw[k][0], hw[k][1]), DCGAN_UPSAMPLE_BILINEAR);
+        fixture_array *want = fixture_get(&rs, names[k]);
+        char label[80];
+        snprintf(label, sizeof label, "upsample_forward/bilinear %dx%d -> 299x299 vs F.interpolate", hw[k][0], hw[k][1]);
+        if (CHECK(want != NULL, label)) CHECK_CLOSE(want->data, out, 299 * 299, 1e-6, 1e-6, label);
+        free(x);
+        free(out);
+    }
+    fixture_free(&rs);
+}
+
 // ---------------------------------------------------------------------------
 // BatchNorm2d
 
@@ -644,6 +670,7 @@ int main(int argc, char **argv) {
         {"conv_transpose2d_gradcheck", test_conv_transpose2d_gradcheck},
         {"upsample_golden", test_upsample_golden},
         {"upsample_gradcheck", test_upsample_gradcheck},
+        {"resize_to_299", test_resize_to_299},
         {"batchnorm2d_golden", test_batchnorm2d_golden},
         {"batchnorm2d_gradcheck", test_batchnorm2d_gradcheck},
         {"activations_golden", test_activations_golden},
