@@ -1434,24 +1434,53 @@ DCGAN_API void dcgan_same_padding(int in, int kernel, int stride, int *pad_befor
     *pad_after = total - total / 2;
 }
 
-// Shapes a conv2d sees: checks the input against the layer and returns OH, OW.
+// Checks inp against a convolution's geometry (transposed or not) and returns
+// the output size OH, OW. Shared by the conv2d and conv_transpose2d functions.
+static dcgan_status dcgan__conv_check(const char *func, dcgan_tensor inp, int in_channels,
+                                      int kernel, int stride, int pt, int pl, int pb, int pr,
+                                      int transposed, int *OH, int *OW) {
+    if (kernel <= 0 || stride <= 0 || pt < 0 || pl < 0 || pb < 0 || pr < 0)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "bad geometry: K=%d S=%d pads %d,%d,%d,%d",
+                           kernel, stride, pt, pl, pb, pr);
+    if (inp.n <= 0 || inp.c != in_channels)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp has N=%d C=%d, weight expects C=%d",
+                           inp.n, inp.c, in_channels);
+    if (transposed) {
+        *OH = dcgan_conv_transpose_out_size(inp.h, kernel, stride, pt, pb);
+        *OW = dcgan_conv_transpose_out_size(inp.w, kernel, stride, pl, pr);
+    } else {
+        *OH = dcgan_conv_out_size(inp.h, kernel, stride, pt, pb);
+        *OW = dcgan_conv_out_size(inp.w, kernel, stride, pl, pr);
+    }
+    if (*OH <= 0 || *OW <= 0)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp %dx%d gives an empty output (K=%d, pads %d,%d,%d,%d)",
+                           inp.h, inp.w, kernel, pt, pl, pb, pr);
+    return DCGAN_OK;
+}
+
 static dcgan_status dcgan__conv2d_check(const char *func, dcgan_tensor inp,
                                         const dcgan_conv2d *conv, int *OH, int *OW) {
-    if (conv->kernel <= 0 || conv->stride <= 0 || conv->pad_top < 0 || conv->pad_left < 0 ||
-        conv->pad_bottom < 0 || conv->pad_right < 0)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "bad geometry: K=%d S=%d pads %d,%d,%d,%d",
-                           conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
-                           conv->pad_bottom, conv->pad_right);
-    if (inp.n <= 0 || inp.c != conv->in_channels)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp has N=%d C=%d, weight expects C=%d",
-                           inp.n, inp.c, conv->in_channels);
-    *OH = dcgan_conv_out_size(inp.h, conv->kernel, conv->stride, conv->pad_top,
-                              conv->pad_bottom);
-    *OW = dcgan_conv_out_size(inp.w, conv->kernel, conv->stride, conv->pad_left,
-                              conv->pad_right);
-    if (*OH <= 0 || *OW <= 0)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp %dx%d is smaller than kernel %d",
-                           inp.h, inp.w, conv->kernel);
+    return dcgan__conv_check(func, inp, conv->in_channels, conv->kernel, conv->stride, conv->pad_top,
+                             conv->pad_left, conv->pad_bottom, conv->pad_right, 0, OH, OW);
+}
+
+// A forward output must be (N, OC, OH, OW).
+static dcgan_status dcgan__out_check(const char *func, dcgan_tensor out, int N, int OC, int OH,
+                                     int OW) {
+    if (dcgan__shape_is(out, N, OC, OH, OW)) return DCGAN_OK;
+    return dcgan__fail(DCGAN_ERR_SHAPE, func, "out is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
+                       out.n, out.c, out.h, out.w, N, OC, OH, OW);
+}
+
+// Backward: dout must be (N, OC, OH, OW) and dinp (if wanted) the shape of inp.
+static dcgan_status dcgan__grad_check(const char *func, dcgan_tensor dinp, dcgan_tensor dout,
+                                      dcgan_tensor inp, int OC, int OH, int OW) {
+    if (!dcgan__shape_is(dout, inp.n, OC, OH, OW))
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "dout is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
+                           dout.n, dout.c, dout.h, dout.w, inp.n, OC, OH, OW);
+    if (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w))
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
+                           dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
     return DCGAN_OK;
 }
 
@@ -1568,9 +1597,7 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
     int OH, OW;
     dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(out, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "out is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           out.n, out.c, out.h, out.w, inp.n, conv->out_channels, OH, OW);
+    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
@@ -1608,12 +1635,8 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     int OH, OW;
     dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(dout, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dout is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           dout.n, dout.c, dout.h, dout.w, inp.n, conv->out_channels, OH, OW);
-    if (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
-                           dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
+    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
+        return st;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
@@ -1658,9 +1681,7 @@ DCGAN_API dcgan_status dcgan_conv2d_forward_ref(dcgan_tensor out, dcgan_tensor i
     int OH, OW;
     dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(out, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "out is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           out.n, out.c, out.h, out.w, inp.n, conv->out_channels, OH, OW);
+    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     for (int n = 0; n < inp.n; n++)
         for (int oc = 0; oc < conv->out_channels; oc++)
@@ -1688,12 +1709,8 @@ DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweig
     int OH, OW;
     dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(dout, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dout is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           dout.n, dout.c, dout.h, dout.w, inp.n, conv->out_channels, OH, OW);
-    if (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
-                           dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
+    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
+        return st;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     for (int n = 0; n < inp.n; n++)
         for (int oc = 0; oc < conv->out_channels; oc++)
@@ -1727,22 +1744,8 @@ DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int 
 static dcgan_status dcgan__conv_transpose2d_check(const char *func, dcgan_tensor inp,
                                                   const dcgan_conv_transpose2d *conv,
                                                   int *OH, int *OW) {
-    if (conv->kernel <= 0 || conv->stride <= 0 || conv->pad_top < 0 || conv->pad_left < 0 ||
-        conv->pad_bottom < 0 || conv->pad_right < 0)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "bad geometry: K=%d S=%d pads %d,%d,%d,%d",
-                           conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
-                           conv->pad_bottom, conv->pad_right);
-    if (inp.n <= 0 || inp.c != conv->in_channels)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp has N=%d C=%d, weight expects C=%d",
-                           inp.n, inp.c, conv->in_channels);
-    *OH = dcgan_conv_transpose_out_size(inp.h, conv->kernel, conv->stride, conv->pad_top,
-                                        conv->pad_bottom);
-    *OW = dcgan_conv_transpose_out_size(inp.w, conv->kernel, conv->stride, conv->pad_left,
-                                        conv->pad_right);
-    if (*OH <= 0 || *OW <= 0)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "padding crops away the whole %dx%d output",
-                           inp.h, inp.w);
-    return DCGAN_OK;
+    return dcgan__conv_check(func, inp, conv->in_channels, conv->kernel, conv->stride, conv->pad_top,
+                             conv->pad_left, conv->pad_bottom, conv->pad_right, 1, OH, OW);
 }
 
 DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *conv,
@@ -1761,9 +1764,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
     int OH, OW;
     dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(out, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "out is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           out.n, out.c, out.h, out.w, inp.n, conv->out_channels, OH, OW);
+    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
@@ -1800,12 +1801,8 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
     int OH, OW;
     dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(dout, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dout is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           dout.n, dout.c, dout.h, dout.w, inp.n, conv->out_channels, OH, OW);
-    if (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
-                           dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
+    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
+        return st;
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
@@ -1847,9 +1844,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward_ref(dcgan_tensor out, dcga
     int OH, OW;
     dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(out, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "out is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           out.n, out.c, out.h, out.w, inp.n, conv->out_channels, OH, OW);
+    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     const int OC = conv->out_channels;
     for (int n = 0; n < inp.n; n++)
@@ -1881,12 +1876,8 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_ref(dcgan_tensor dinp, fl
     int OH, OW;
     dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
     if (st != DCGAN_OK) return st;
-    if (!dcgan__shape_is(dout, inp.n, conv->out_channels, OH, OW))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dout is (%d,%d,%d,%d), expected (%d,%d,%d,%d)",
-                           dout.n, dout.c, dout.h, dout.w, inp.n, conv->out_channels, OH, OW);
-    if (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
-                           dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
+    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
+        return st;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     const int OC = conv->out_channels;
     if (dbias)
