@@ -55,6 +55,12 @@ demo: $(B)/phantom $(B)/train $(B)/generate
 	$(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
 	$(B)/generate --checkpoint $(DEMO)/run/checkpoint.safetensors --count 64 --out $(DEMO)/generated
 
+# bench: dcgan.h against PyTorch on this machine (needs python3-torch); `make bench FULL=--full` for batch 128
+bench: stb
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) -march=native $(OMP) $(STB_CFLAGS) bench/bench.c -o $(B)/bench -lm
+	sh bench/run.sh $(FULL)
+
 # clean: remove build outputs
 clean:
 	rm -rf $(B)

@@ -1,0 +1,189 @@
+// bench.c - the C side of `make bench`: the same four measurements as
+// bench/torch_ref.py, one line each:  RESULT <name> <seconds per unit>
+// plus  FLOPS <name> <floating-point operations per unit>  and  PEAK <GFLOP/s>,
+// the machine's float32 FMA peak measured with a small loop on every thread.
+// Build and run through `make bench` (bench/run.sh alternates it with PyTorch).
+#define DCGAN_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "../dcgan.h"
+#include "../examples/cli.h"
+
+// Forward FLOPs of one sample through a model (multiply-adds count 2).
+static double model_flops(const dcgan_model *m) {
+    double f = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const dcgan_layer *L = &m->layers[i];
+        const double K = L->spec.kernel;
+        if (L->spec.kind == DCGAN_LAYER_LINEAR) f += 2.0 * L->in_c * L->in_h * L->in_w * L->out_c;
+        if (L->spec.kind == DCGAN_LAYER_CONV2D) f += 2.0 * L->out_c * L->out_h * L->out_w * L->in_c * K * K;
+        if (L->spec.kind == DCGAN_LAYER_CONV_TRANSPOSE2D) f += 2.0 * L->in_c * L->in_h * L->in_w * L->out_c * K * K;
+    }
+    return f;
+}
+
+// One training iteration: D forward+backward on batch/2 twice, G forward on
+// batch/2, G and D forward+backward on batch; backward counted as 2x forward.
+static double iteration_flops(const dcgan_gan *gan) {
+    const double fg = model_flops(&gan->g), fd = model_flops(&gan->d), b = gan->cfg.batch;
+    return 3 * fd * b / 2 * 2 + fg * b / 2 + 3 * (fg + fd) * b;
+}
+
+// The float32 FMA peak of this machine: independent chains of fused
+// multiply-adds on every thread (AVX2 where the CPU has it), 2 FLOPs each.
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+__attribute__((target("avx2,fma")))
+static float fma_loop(long iters) {
+    __m256 a[10], b = _mm256_set1_ps(1.000001f), c = _mm256_set1_ps(0.999999f);
+    for (int k = 0; k < 10; k++) a[k] = _mm256_set1_ps((float)k);
+    for (long i = 0; i < iters; i++) {
+        a[0] = _mm256_fmadd_ps(a[0], b, c); a[1] = _mm256_fmadd_ps(a[1], b, c);
+        a[2] = _mm256_fmadd_ps(a[2], b, c); a[3] = _mm256_fmadd_ps(a[3], b, c);
+        a[4] = _mm256_fmadd_ps(a[4], b, c); a[5] = _mm256_fmadd_ps(a[5], b, c);
+        a[6] = _mm256_fmadd_ps(a[6], b, c); a[7] = _mm256_fmadd_ps(a[7], b, c);
+        a[8] = _mm256_fmadd_ps(a[8], b, c); a[9] = _mm256_fmadd_ps(a[9], b, c);
+    }
+    float out[8], sum = 0;
+    for (int k = 1; k < 10; k++) a[0] = _mm256_add_ps(a[0], a[k]);
+    _mm256_storeu_ps(out, a[0]);
+    for (int k = 0; k < 8; k++) sum += out[k];
+    return sum;
+}
+#define FMA_PER_ITER (10 * 8)
+#else
+static float fma_loop(long iters) {
+    float a[16], sum = 0;
+    for (int k = 0; k < 16; k++) a[k] = (float)k;
+    for (long i = 0; i < iters; i++)
+        for (int k = 0; k < 16; k++) a[k] = a[k] * 1.000001f + 0.999999f;
+    for (int k = 0; k < 16; k++) sum += a[k];
+    return sum;
+}
+#define FMA_PER_ITER 16
+#endif
+
+static double fma_peak(void) {
+    const long iters = 50000000;
+    int threads = 1;
+    float sink = 0;
+    double t = cli_now();
+    DCGAN__OMP(omp parallel reduction(+ : sink))
+    sink += fma_loop(iters);
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    t = cli_now() - t;
+    if (sink == 42.0f) printf("#\n");
+    return 2.0 * FMA_PER_ITER * (double)iters * threads / t / 1e9;
+}
+
+typedef struct { dcgan_gan gan; float *data; int n; } train_bench;
+
+static int train_init(train_bench *b, dcgan_arch arch, int size, int batch) {
+    dcgan_gan_config cfg;
+    dcgan_gan_config_default(&cfg);
+    cfg.arch = arch;
+    cfg.size = size;
+    cfg.channels = 1;
+    cfg.batch = batch;
+    if (arch == DCGAN_ARCH_DCGAN) {
+        cfg.lr_d = cfg.lr_g = 2e-4;
+        cfg.adam_mode = DCGAN_ADAM_PYTORCH;
+    }
+    if (dcgan_gan_init(&b->gan, &cfg) != DCGAN_OK) return 1;
+    b->n = 64;
+    b->data = (float *)malloc((size_t)b->n * size * size * sizeof(float));
+    dcgan_rng r;
+    dcgan_rng_seed(&r, 3);
+    dcgan_rng_fill_uniform(&r, b->data, (size_t)b->n * size * size, -1.0f, 1.0f);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    int reps = 3, full = 0;
+    const char *only = "";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--full") == 0) full = 1;
+        else if (cli_flag(argc, argv, &i, "--reps")) reps = (int)cli_int(argv[0], "--reps", argv[i]);
+        else if (cli_flag(argc, argv, &i, "--threads")) dcgan_set_threads((int)cli_int(argv[0], "--threads", argv[i]));
+        else if (cli_flag(argc, argv, &i, "--only")) only = argv[i];
+        else { fprintf(stderr, "bench: unknown flag %s\n", argv[i]); return 2; }
+    }
+    printf("PEAK %.1f\n", fma_peak());
+    dcgan_gan_stats st;
+    // 1. seed iteration at 128x128x1
+    if (!*only || strcmp(only, "seed_iteration") == 0) {
+        train_bench b;
+        if (train_init(&b, DCGAN_ARCH_SEED, 128, full ? 128 : 16)) { fprintf(stderr, "%s\n", dcgan_last_error()); return 1; }
+        printf("FLOPS seed_iteration %.4g\n", iteration_flops(&b.gan));
+        dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+        for (int r = 0; r < reps; r++) {
+            double t = cli_now();
+            dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+            printf("RESULT seed_iteration %.6f\n", cli_now() - t);
+            fflush(stdout);
+        }
+        dcgan_gan_free(&b.gan);
+        free(b.data);
+    }
+    // 2. dcgan iteration at 64x64x1, batch 64
+    if (!*only || strcmp(only, "dcgan_iteration") == 0) {
+        train_bench b;
+        if (train_init(&b, DCGAN_ARCH_DCGAN, 64, 64)) { fprintf(stderr, "%s\n", dcgan_last_error()); return 1; }
+        printf("FLOPS dcgan_iteration %.4g\n", iteration_flops(&b.gan));
+        dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+        for (int r = 0; r < reps; r++) {
+            double t = cli_now();
+            dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+            printf("RESULT dcgan_iteration %.6f\n", cli_now() - t);
+            fflush(stdout);
+        }
+        dcgan_gan_free(&b.gan);
+        free(b.data);
+    }
+    // 3. seed generator sampling at 128x128x3, 16 at a time
+    if (!*only || strcmp(only, "generator_image") == 0) {
+        dcgan_gan_config cfg;
+        dcgan_gan gan;
+        dcgan_gan_config_default(&cfg);
+        cfg.batch = 16;
+        if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK) { fprintf(stderr, "%s\n", dcgan_last_error()); return 1; }
+        float *noise = (float *)malloc(16 * 100 * sizeof(float)), *out = (float *)malloc((size_t)16 * 3 * 128 * 128 * sizeof(float));
+        dcgan_rng_fill_normal(&gan.rng, noise, 1600, 0, 1);
+        printf("FLOPS generator_image %.4g\n", model_flops(&gan.g));
+        dcgan_gan_generate(&gan, out, noise, 16);
+        for (int r = 0; r < reps; r++) {
+            double t = cli_now();
+            dcgan_gan_generate(&gan, out, noise, 16);
+            printf("RESULT generator_image %.6f\n", (cli_now() - t) / 16);
+            fflush(stdout);
+        }
+        free(noise);
+        free(out);
+        dcgan_gan_free(&gan);
+    }
+    // 4. Inception-V3 2048-d features of 299x299 images
+    if (!*only || strcmp(only, "inception_image") == 0) {
+        dcgan_inception net;
+        if (dcgan_inception_init(&net) != DCGAN_OK || dcgan_inception_fill_deterministic(&net) != DCGAN_OK) {
+            fprintf(stderr, "%s\n", dcgan_last_error());
+            return 1;
+        }
+        float *imgs = (float *)malloc((size_t)4 * 3 * 299 * 299 * sizeof(float));
+        double feats[4 * 2048];
+        for (size_t k = 0; k < (size_t)4 * 3 * 299 * 299; k++) imgs[k] = (float)(k % 255) / 255.0f;
+        const double flops = 11.4e9;   // 2 x 5.7 G multiply-adds (Szegedy et al. 2016, Inception-V3)
+        printf("FLOPS inception_image %.4g\n", flops);
+        dcgan_inception_features(&net, feats, imgs, 1, 299, 299, 2048);
+        for (int r = 0; r < reps; r++) {
+            double t = cli_now();
+            dcgan_inception_features(&net, feats, imgs, 4, 299, 299, 2048);
+            printf("RESULT inception_image %.6f\n", (cli_now() - t) / 4);
+            fflush(stdout);
+        }
+        free(imgs);
+        dcgan_inception_free(&net);
+    }
+    return 0;
+}

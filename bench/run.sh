@@ -1,0 +1,50 @@
+#!/bin/sh
+# run.sh - `make bench`: alternates the C benchmark and the PyTorch reference
+# round by round on the same machine (the two cores sometimes deliver only one
+# core's worth for a while, so neither side gets all the good minutes), then
+# prints medians, ratios, achieved GFLOP/s and the fraction of the measured
+# FMA peak. Usage: bench/run.sh [--full] [ROUNDS]   (default 3 rounds x 2 reps)
+# PyTorch at its best here: torch.set_num_threads(THREADS), OMP_WAIT_POLICY=PASSIVE,
+# Debian's libopenblas0 present.
+FULL=""
+if [ "$1" = "--full" ]; then FULL="--full"; shift; fi
+ROUNDS=${1:-3}
+THREADS=${THREADS:-$(nproc)}
+B=${B:-build}
+OUT=$(mktemp)
+export OMP_WAIT_POLICY=PASSIVE
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    echo "bench: PyTorch is missing; install it: apt-get install -y python3-torch libopenblas0"
+    exit 1
+fi
+for r in $(seq 1 "$ROUNDS"); do
+    echo "round $r/$ROUNDS: C" >&2
+    $B/bench --reps 2 --threads "$THREADS" $FULL | sed 's/^RESULT /C /' >>"$OUT"
+    echo "round $r/$ROUNDS: PyTorch" >&2
+    /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL | sed 's/^RESULT /T /' >>"$OUT"
+done
+python3 - "$OUT" "$THREADS" <<'PY'
+import statistics, sys
+c, t, flops, peaks = {}, {}, {}, []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == "C": c.setdefault(f[1], []).append(float(f[2]))
+    elif f[0] == "T": t.setdefault(f[1], []).append(float(f[2]))
+    elif f[0] == "FLOPS": flops[f[1]] = float(f[2])
+    elif f[0] == "PEAK": peaks.append(float(f[1]))
+peak = statistics.median(peaks)
+print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSIVE; medians of %d/%d runs"
+      % (sys.argv[2], sys.argv[2], len(next(iter(c.values()))), len(next(iter(t.values())))))
+print("measured float32 FMA peak: %.1f GFLOP/s" % peak)
+print("%-18s %12s %12s %8s %10s %7s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak"))
+worst = None
+for name in ("seed_iteration", "dcgan_iteration", "generator_image", "inception_image"):
+    if name not in c or name not in t: continue
+    mc, mt = statistics.median(c[name]), statistics.median(t[name])
+    ratio = mt / mc
+    gf = flops.get(name, 0) / mc / 1e9
+    worst = ratio if worst is None else min(worst, ratio)
+    print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%%" % (name, mc, mt, ratio, gf, 100 * gf / peak))
+print("slowest ratio vs PyTorch: %.2fx" % worst)
+PY
+rm -f "$OUT"

@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+# The PyTorch side of `make bench`: the same models, batches and steps as
+# bench/bench.c, timed the same way. Prints one line per measurement:
+#     RESULT <name> <seconds per unit>
+# Run with Debian's python3-torch; bench/run.sh sets OMP_WAIT_POLICY=PASSIVE
+# and the thread count, and alternates this script with the C side.
+import argparse
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from make_fid_reference import FIDInception  # noqa: E402
+
+
+def seed_models(size, ch, width):
+    f = lambda n: max(1, int(n * width + 0.5))
+    b = size // 16
+    g = nn.Sequential(nn.Linear(100, b * b * f(1024)), nn.LeakyReLU(0.2), nn.Unflatten(1, (f(1024), b, b)),
+                      nn.ConvTranspose2d(f(1024), f(512), 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.ConvTranspose2d(f(512), f(256), 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.ConvTranspose2d(f(256), f(128), 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.ConvTranspose2d(f(128), f(64), 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(f(64), ch, 5, 1, 2), nn.Tanh())
+    layers, cin = [], ch
+    for k, base in enumerate((64, 128, 256, 512, 1024)):
+        if k == 0:
+            layers += [nn.Conv2d(cin, f(base), 5, 1, 2)]
+        else:   # TensorFlow 'same' for K=5, S=2: 1 before, 2 after
+            layers += [nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(cin, f(base), 5, 2, 0)]
+        layers += [nn.LeakyReLU(0.2)]
+        cin = f(base)
+    d = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.4), nn.Linear(cin * b * b, 1))
+    return g, d
+
+
+def dcgan_models(size, ch, width):
+    f = lambda n: max(1, int(n * width + 0.5))
+    g = nn.Sequential(nn.ConvTranspose2d(100, f(512), 4, 1, 0, bias=False), nn.BatchNorm2d(f(512)), nn.ReLU(),
+                      nn.ConvTranspose2d(f(512), f(256), 4, 2, 1, bias=False), nn.BatchNorm2d(f(256)), nn.ReLU(),
+                      nn.ConvTranspose2d(f(256), f(128), 4, 2, 1, bias=False), nn.BatchNorm2d(f(128)), nn.ReLU(),
+                      nn.ConvTranspose2d(f(128), f(64), 4, 2, 1, bias=False), nn.BatchNorm2d(f(64)), nn.ReLU(),
+                      nn.ConvTranspose2d(f(64), ch, 4, 2, 1, bias=False), nn.Tanh())
+    d = nn.Sequential(nn.Conv2d(ch, f(64), 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
+                      nn.Conv2d(f(64), f(128), 4, 2, 1, bias=False), nn.BatchNorm2d(f(128)), nn.LeakyReLU(0.2),
+                      nn.Conv2d(f(128), f(256), 4, 2, 1, bias=False), nn.BatchNorm2d(f(256)), nn.LeakyReLU(0.2),
+                      nn.Conv2d(f(256), f(512), 4, 2, 1, bias=False), nn.BatchNorm2d(f(512)), nn.LeakyReLU(0.2),
+                      nn.Conv2d(f(512), 1, 4, 1, 0, bias=False), nn.Flatten())
+    return g, d
+
+
+def train_iteration(g, d, og, od, data, batch, z_shape):
+    """The study's loop: D on batch/2 real, D on batch/2 fake, G on batch through D."""
+    half = batch // 2
+    bce = F.binary_cross_entropy_with_logits
+    real = data[torch.randint(0, data.shape[0], (half,))]
+    od.zero_grad()
+    bce(d(real), torch.ones(half, 1)).backward()
+    od.step()
+    with torch.no_grad():
+        fake = g(torch.randn(half, *z_shape))
+    od.zero_grad()
+    bce(d(fake), torch.zeros(half, 1)).backward()
+    od.step()
+    og.zero_grad()
+    bce(d(g(torch.randn(batch, *z_shape))), torch.ones(batch, 1)).backward()
+    og.step()
+
+
+def timed(fn, reps):
+    fn()   # warm-up
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    benches = []
+    # 1. seed at 128x128x1, batch 16 (8 real + 8 fake, 16 for G), or the study's 128 with --full
+    batch = 128 if a.full else 16
+    g, d = seed_models(128, 1, 1.0)
+    og = torch.optim.Adam(g.parameters(), 1e-4, betas=(0.5, 0.999), eps=1e-7)
+    od = torch.optim.Adam(d.parameters(), 2e-5, betas=(0.5, 0.999), eps=1e-7)
+    data = torch.rand(64, 1, 128, 128) * 2 - 1
+    benches.append(("seed_iteration", lambda: train_iteration(g, d, og, od, data, batch, (100,)), 1))
+    # 2. dcgan at 64x64x1, batch 64
+    g2, d2 = dcgan_models(64, 1, 1.0)
+    og2 = torch.optim.Adam(g2.parameters(), 2e-4, betas=(0.5, 0.999))
+    od2 = torch.optim.Adam(d2.parameters(), 2e-4, betas=(0.5, 0.999))
+    data2 = torch.rand(64, 1, 64, 64) * 2 - 1
+    benches.append(("dcgan_iteration", lambda: train_iteration(g2, d2, og2, od2, data2, 64, (100, 1, 1)), 1))
+    # 3. sampling the seed generator (128x128x3), 16 images at a time
+    g3, _ = seed_models(128, 3, 1.0)
+    g3.eval()
+
+    def sample():
+        with torch.no_grad():
+            g3(torch.randn(16, 100))
+    benches.append(("generator_image", sample, 16))
+    # 4. FID features (2048) for 4 images of 299x299
+    net = FIDInception().eval()
+    imgs = torch.rand(4, 3, 299, 299)
+
+    def feats():
+        with torch.no_grad():
+            net.features(imgs)
+    benches.append(("inception_image", feats, 4))
+    for name, fn, per in benches:
+        if a.only and name != a.only:
+            continue
+        for t in timed(fn, a.reps):
+            print("RESULT %s %.6f" % (name, t / per), flush=True)
+
+
+if __name__ == "__main__":
+    main()
