@@ -1260,10 +1260,12 @@ static dcgan__kernel_fn dcgan__pick_kernel(void) {
 
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into MR-row panels,
 // zero-padding the last panel.
-static void dcgan__pack_a(float *dst, int trans_a, const float *A, int lda, int i0, int mc,
+static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int i0, int mc,
                           int k0, int kc) {
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)mc * kc > 1e5))
     for (int p = 0; p < mc; p += DCGAN__MR) {
         int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
+        float *dst = base + (size_t)p * kc;   // each panel is MR x kc
         for (int k = 0; k < kc; k++) {
             for (int i = 0; i < DCGAN__MR; i++) {
                 float v = 0.0f;
@@ -1278,10 +1280,12 @@ static void dcgan__pack_a(float *dst, int trans_a, const float *A, int lda, int 
 }
 
 // Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels.
-static void dcgan__pack_b(float *dst, int trans_b, const float *B, int ldb, int k0, int kc,
+static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int k0, int kc,
                           int j0, int nc) {
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)nc * kc > 1e5))
     for (int p = 0; p < nc; p += DCGAN__NR) {
         int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
+        float *dst = base + (size_t)p * kc;   // each panel is kc x NR
         for (int k = 0; k < kc; k++) {
             size_t q = (size_t)(k0 + k);
             if (!trans_b && nr == DCGAN__NR) {
