@@ -1565,6 +1565,17 @@ static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t
         }
 }
 
+// dbias[oc] += sum of dout[n][oc][...] over the batch and the image.
+static void dcgan__bias_grad(float *dbias, const float *dout, int N, int OC, size_t OHW) {
+    for (int n = 0; n < N; n++)
+        for (int oc = 0; oc < OC; oc++) {
+            const float *d = dout + ((size_t)n * OC + oc) * OHW;
+            float sum = 0.0f;
+            for (size_t p = 0; p < OHW; p++) sum += d[p];
+            dbias[oc] += sum;
+        }
+}
+
 // Scratch that the conv functions allocate for themselves when given none.
 #define DCGAN__WORK_CAP ((size_t)16 << 20)   // floats (64 MiB)
 
@@ -1647,15 +1658,7 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     const int CKK = conv->in_channels * conv->kernel * conv->kernel, OC = conv->out_channels;
     const size_t OHW = (size_t)OH * OW, in_size = (size_t)inp.c * inp.h * inp.w;
     const int group = dcgan__group(per_image, inp.n, work_floats);
-    if (dbias) {
-        for (int n = 0; n < inp.n; n++)
-            for (int oc = 0; oc < OC; oc++) {
-                const float *d = dout.data + ((size_t)n * OC + oc) * OHW;
-                float sum = 0.0f;
-                for (size_t p = 0; p < OHW; p++) sum += d[p];
-                dbias[oc] += sum;
-            }
-    }
+    if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, OC, OHW);
     for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * OHW;
@@ -1814,15 +1817,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
     const int OC = conv->out_channels;
     const size_t HW = (size_t)inp.h * inp.w, OHW = (size_t)OH * OW;
     const int group = dcgan__group(per_image, inp.n, work_floats);
-    if (dbias) {
-        for (int n = 0; n < inp.n; n++)
-            for (int oc = 0; oc < OC; oc++) {
-                const float *d = dout.data + ((size_t)n * OC + oc) * OHW;
-                float sum = 0.0f;
-                for (size_t p = 0; p < OHW; p++) sum += d[p];
-                dbias[oc] += sum;
-            }
-    }
+    if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, OC, OHW);
     for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * HW;

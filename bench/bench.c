@@ -100,6 +100,27 @@ static int train_init(train_bench *b, dcgan_arch arch, int size, int batch) {
     return 0;
 }
 
+// Times `reps` training iterations (after one warm-up) and prints them.
+static int time_training(const char *name, dcgan_arch arch, int size, int batch, int reps) {
+    train_bench b;
+    dcgan_gan_stats st;
+    if (train_init(&b, arch, size, batch)) {
+        fprintf(stderr, "%s\n", dcgan_last_error());
+        return 1;
+    }
+    printf("FLOPS %s %.4g\n", name, iteration_flops(&b.gan));
+    dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+    for (int r = 0; r < reps; r++) {
+        double t = cli_now();
+        dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+        printf("RESULT %s %.6f\n", name, cli_now() - t);
+        fflush(stdout);
+    }
+    dcgan_gan_free(&b.gan);
+    free(b.data);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int reps = 3, full = 0;
     const char *only = "";
@@ -111,37 +132,13 @@ int main(int argc, char **argv) {
         else { fprintf(stderr, "bench: unknown flag %s\n", argv[i]); return 2; }
     }
     printf("PEAK %.1f\n", fma_peak());
-    dcgan_gan_stats st;
-    // 1. seed iteration at 128x128x1
-    if (!*only || strcmp(only, "seed_iteration") == 0) {
-        train_bench b;
-        if (train_init(&b, DCGAN_ARCH_SEED, 128, full ? 128 : 16)) { fprintf(stderr, "%s\n", dcgan_last_error()); return 1; }
-        printf("FLOPS seed_iteration %.4g\n", iteration_flops(&b.gan));
-        dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-        for (int r = 0; r < reps; r++) {
-            double t = cli_now();
-            dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-            printf("RESULT seed_iteration %.6f\n", cli_now() - t);
-            fflush(stdout);
-        }
-        dcgan_gan_free(&b.gan);
-        free(b.data);
-    }
-    // 2. dcgan iteration at 64x64x1, batch 64
-    if (!*only || strcmp(only, "dcgan_iteration") == 0) {
-        train_bench b;
-        if (train_init(&b, DCGAN_ARCH_DCGAN, 64, 64)) { fprintf(stderr, "%s\n", dcgan_last_error()); return 1; }
-        printf("FLOPS dcgan_iteration %.4g\n", iteration_flops(&b.gan));
-        dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-        for (int r = 0; r < reps; r++) {
-            double t = cli_now();
-            dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-            printf("RESULT dcgan_iteration %.6f\n", cli_now() - t);
-            fflush(stdout);
-        }
-        dcgan_gan_free(&b.gan);
-        free(b.data);
-    }
+    // 1. seed iteration at 128x128x1; 2. dcgan iteration at 64x64x1, batch 64
+    if ((!*only || strcmp(only, "seed_iteration") == 0) &&
+        time_training("seed_iteration", DCGAN_ARCH_SEED, 128, full ? 128 : 16, reps) != 0)
+        return 1;
+    if ((!*only || strcmp(only, "dcgan_iteration") == 0) &&
+        time_training("dcgan_iteration", DCGAN_ARCH_DCGAN, 64, 64, reps) != 0)
+        return 1;
     // 3. seed generator sampling at 128x128x3, 16 at a time
     if (!*only || strcmp(only, "generator_image") == 0) {
         dcgan_gan_config cfg;
