@@ -658,6 +658,7 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
 // Saves G, D (parameters and BatchNorm statistics, PyTorch state_dict names
 // prefixed "G." and "D."), both Adam states, the iteration, the RNG state and
 // the configuration. extra_keys/extra_values (may be 0) add metadata.
+// DCGAN_ERR_NONFINITE (nothing written) if any parameter or moment is NaN/Inf.
 DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
                                       const char *const *extra_keys,
                                       const char *const *extra_values, int n_extra);
@@ -2173,7 +2174,7 @@ DCGAN_API dcgan_status dcgan_bce_with_logits(float *loss, float *dlogits, const 
     }
     total /= (double)n;
     if (!isfinite(total))
-        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "loss is %f over %zu logits", total, n);
+        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "loss is %f (not finite) over %zu logits", total, n);
     *loss = (float)total;
     if (dlogits) {
         for (size_t i = 0; i < n; i++) {
@@ -3738,6 +3739,17 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         dcgan_free(list);
         dcgan_free(names);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list %d tensors", nt);
+    }
+    // A checkpoint never holds NaN or Inf: a diverged model is not saved.
+    for (int k = 0; k < 2; k++) {
+        const dcgan_model *m = k ? &gan->d : &gan->g;
+        for (size_t i = 0; i < m->n_params; i++) {
+            if (isfinite(m->params[i]) && isfinite(m->adam_m[i]) && isfinite(m->adam_v[i])) continue;
+            dcgan_free(list);
+            dcgan_free(names);
+            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf at parameter %zu; "
+                               "'%s' was not written", m->prefix, i, path);
+        }
     }
     if (n_extra > 16) n_extra = 16;
     memset(&ml, 0, sizeof ml);

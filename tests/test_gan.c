@@ -296,6 +296,11 @@ static void test_damaged_checkpoints(void) {
     // a failed save leaves the old checkpoint whole
     CHECK(dcgan_gan_save(&gan, "no/such/dir/ckpt.safetensors", NULL, NULL, 0) == DCGAN_ERR_IO,
           "gan_save/unwritable folder gives IO");
+    float keep = gan.g.params[3];
+    gan.g.params[3] = NAN;
+    CHECK(dcgan_gan_save(&gan, ckpt, NULL, NULL, 0) == DCGAN_ERR_NONFINITE &&
+          strstr(dcgan_last_error(), "G.main"), "gan_save/a NaN weight is never written");
+    gan.g.params[3] = keep;
     size_t n2;
     unsigned char *again = slurp(ckpt, &n2);
     CHECK(n2 == n && memcmp(again, file, n) == 0, "gan_save/failed saves leave the checkpoint intact");

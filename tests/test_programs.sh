@@ -58,6 +58,15 @@ fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
+# divergence: an absurd learning rate makes the losses non-finite; the run stops
+# with the iteration named, non-zero, and leaves no checkpoint holding NaN
+fails_with "train/diverging run stops and names the iteration" "iteration [0-9]*:.*not finite" \
+    $B/train $FLAGS --out "$T/nan" --epochs 4 --ckpt-every 1 --lr-d 1e30 --lr-g 1e30
+if [ -e "$T/nan/checkpoint.safetensors" ]; then
+    check "train/checkpoint left by a diverged run loads" $B/generate --checkpoint "$T/nan/checkpoint.safetensors" --count 1 --out "$T/nangen"
+else
+    check "train/diverged before the first checkpoint: none written" test ! -e "$T/nan/checkpoint.safetensors"
+fi
 head -c 100 "$T/straight/checkpoint.safetensors" >"$T/cut.safetensors"
 fails_with "generate/truncated checkpoint" "does not fit" $B/generate --checkpoint "$T/cut.safetensors"
 rm -rf "$T"
