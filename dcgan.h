@@ -1930,13 +1930,20 @@ static void dcgan__resize_coord(int dst, int in, int out, dcgan_upsample_mode mo
     *lambda1 = (float)(src - (double)s);
 }
 
+// Both sides of a resize: non-empty, the same N and C.
+static dcgan_status dcgan__resize_check(const char *func, dcgan_tensor src, dcgan_tensor dst) {
+    if (src.n > 0 && src.c > 0 && src.h > 0 && src.w > 0 && dst.n == src.n && dst.c == src.c &&
+        dst.h > 0 && dst.w > 0)
+        return DCGAN_OK;
+    return dcgan__fail(DCGAN_ERR_SHAPE, func, "(%d,%d,%d,%d) and (%d,%d,%d,%d) differ in N or C",
+                       src.n, src.c, src.h, src.w, dst.n, dst.c, dst.h, dst.w);
+}
+
 DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp,
                                               dcgan_upsample_mode mode) {
     // inp: (N,C,H,W)   out: (N,C,OH,OW)
-    if (inp.n <= 0 || inp.c <= 0 || inp.h <= 0 || inp.w <= 0 || out.n != inp.n ||
-        out.c != inp.c || out.h <= 0 || out.w <= 0)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp (%d,%d,%d,%d) and out (%d,%d,%d,%d) differ in N or C",
-                           inp.n, inp.c, inp.h, inp.w, out.n, out.c, out.h, out.w);
+    dcgan_status st = dcgan__resize_check(__func__, inp, out);
+    if (st != DCGAN_OK) return st;
     for (int oh = 0; oh < out.h; oh++) {
         int h0, h1;
         float lh1;
@@ -1960,10 +1967,8 @@ DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp
 DCGAN_API dcgan_status dcgan_upsample_backward(dcgan_tensor dinp, dcgan_tensor dout,
                                                dcgan_upsample_mode mode) {
     // dout: (N,C,OH,OW) is distributed back with the forward weights into dinp
-    if (dinp.n <= 0 || dinp.c <= 0 || dinp.h <= 0 || dinp.w <= 0 || dout.n != dinp.n ||
-        dout.c != dinp.c || dout.h <= 0 || dout.w <= 0)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp (%d,%d,%d,%d) and dout (%d,%d,%d,%d) differ in N or C",
-                           dinp.n, dinp.c, dinp.h, dinp.w, dout.n, dout.c, dout.h, dout.w);
+    dcgan_status st = dcgan__resize_check(__func__, dinp, dout);
+    if (st != DCGAN_OK) return st;
     for (int oh = 0; oh < dout.h; oh++) {
         int h0, h1;
         float lh1;
