@@ -43,11 +43,11 @@ $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)
 	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
 
-# test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the C++ build and the
-# programs end to end; last line "N passed, M failed"
+# test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the C++ build, the
+# programs end to end and the kill / failing-write test (KILLS=200); last line "N passed, M failed"
 test: all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
-	  $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx tests/test_programs.sh
+	  $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx tests/test_programs.sh tests/test_crash.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
 demo: $(B)/phantom $(B)/train $(B)/generate

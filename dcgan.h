@@ -1059,6 +1059,52 @@ DCGAN_API void dcgan_free(void *p) {
     if (p) DCGAN_FREE(p);
 }
 
+// Files are never written in place. dcgan__tmp_open creates "<path>.tmp";
+// dcgan__tmp_commit flushes it to the disk and renames it over path only when
+// every write succeeded, so a kill, a crash or a full disk at any moment leaves
+// the old file or the new one, never a mix (rename is atomic within a folder:
+// POSIX rename(2)). fileno and fsync are POSIX; declared here so that strict
+// -std=c99 builds see them.
+#if defined(__unix__) || defined(__APPLE__)
+extern int fileno(FILE *stream);
+extern int fsync(int fd);
+#define DCGAN__FSYNC(f) fsync(fileno(f))
+#else
+#define DCGAN__FSYNC(f) 0
+#endif
+
+static FILE *dcgan__tmp_open(const char *func, const char *path, char *tmp, size_t tmp_size,
+                             dcgan_status *st) {
+    FILE *f;
+    if (snprintf(tmp, tmp_size, "%s.tmp", path) >= (int)tmp_size) {
+        *st = dcgan__fail(DCGAN_ERR_IO, func, "path '%s' is too long", path);
+        return NULL;
+    }
+    f = fopen(tmp, "wb");
+    if (!f) *st = dcgan__fail(DCGAN_ERR_IO, func, "cannot create '%s' (folder missing or not "
+                              "writable?); '%s' was left as it was", tmp, path);
+    return f;
+}
+
+// Closes f; ok says whether every write so far succeeded. func names the
+// caller in the error message.
+static dcgan_status dcgan__tmp_commit(const char *func, FILE *f, int ok, const char *tmp,
+                                      const char *path) {
+    ok = ok && fflush(f) == 0 && DCGAN__FSYNC(f) == 0;
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) {
+        remove(tmp);
+        return dcgan__fail(DCGAN_ERR_IO, func, "writing '%s' failed (disk full or not writable?); "
+                           "'%s' was left as it was", tmp, path);
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return dcgan__fail(DCGAN_ERR_IO, func, "cannot rename '%s' to '%s'; '%s' was left as it was",
+                           tmp, path, path);
+    }
+    return DCGAN_OK;
+}
+
 // -----------------------------------------------------------------------------
 // 3. Random numbers
 
@@ -3614,10 +3660,8 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
     FILE *f;
     unsigned char len_bytes[8];
     int ok;
-    if (snprintf(tmp_path, sizeof tmp_path, "%s.tmp", path) >= (int)sizeof tmp_path)
-        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
-    f = fopen(tmp_path, "wb");
-    if (!f) return DCGAN__FAIL(DCGAN_ERR_IO, "cannot create '%s'", tmp_path);
+    dcgan_status st;
+    if ((f = dcgan__tmp_open(__func__, path, tmp_path, sizeof tmp_path, &st)) == NULL) return st;
     // First pass: the header after an 8-byte placeholder, to learn its length.
     ok = fwrite("\0\0\0\0\0\0\0\0", 1, 8, f) == 8;
     long hlen = ok ? dcgan__st_header(f, tensors, n_tensors, meta_keys, meta_values, n_meta) : -1;
@@ -3634,18 +3678,7 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
     }
     for (int b = 0; b < 8; b++) len_bytes[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
     ok = ok && fseek(f, 0, SEEK_SET) == 0 && fwrite(len_bytes, 1, 8, f) == 8;
-    ok = ok && fflush(f) == 0;
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) {
-        remove(tmp_path);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "writing '%s' failed (disk full or not writable?); "
-                           "'%s' was left as it was", tmp_path, path);
-    }
-    if (rename(tmp_path, path) != 0) {
-        remove(tmp_path);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp_path, path);
-    }
-    return DCGAN_OK;
+    return dcgan__tmp_commit(__func__, f, ok, tmp_path, path);
 }
 
 // GAN checkpoints. Metadata holds every number as text: floats with %.17g so
@@ -4652,15 +4685,11 @@ DCGAN_API dcgan_status dcgan_dataset_cache_save(const dcgan_dataset *ds, const c
     unsigned char *bytes = (unsigned char *)dcgan__alloc(image, 1);
     FILE *f;
     int ok;
+    dcgan_status st;
     if (!bytes) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for one image");
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+    if ((f = dcgan__tmp_open(__func__, path, tmp, sizeof tmp, &st)) == NULL) {
         DCGAN_FREE(bytes);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
-    }
-    f = fopen(tmp, "wb");
-    if (!f) {
-        DCGAN_FREE(bytes);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot create '%s'", tmp);
+        return st;
     }
     ok = dcgan__put_u64(f, DCGAN__CACHE_MAGIC) && dcgan__put_u64(f, DCGAN__CACHE_VERSION) &&
          dcgan__put_u64(f, (uint64_t)ds->size) && dcgan__put_u64(f, (uint64_t)ds->channels) &&
@@ -4682,17 +4711,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_save(const dcgan_dataset *ds, const c
         ok = fwrite(bytes, 1, image, f) == image;
     }
     DCGAN_FREE(bytes);
-    ok = ok && fflush(f) == 0;
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) {
-        remove(tmp);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "writing the cache '%s' failed", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
-    }
-    return DCGAN_OK;
+    return dcgan__tmp_commit(__func__, f, ok, tmp, path);
 }
 
 DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *path,
@@ -4829,20 +4848,28 @@ fail:
     return st;
 }
 
+// stb_image_write hands the encoded PNG to this callback piece by piece;
+// every short write is remembered, so a full disk is noticed.
+typedef struct {
+    FILE *f;
+    int ok;
+} dcgan__png_sink;
+
+static void dcgan__png_put(void *context, void *data, int size) {
+    dcgan__png_sink *sink = (dcgan__png_sink *)context;
+    if (sink->ok && size > 0 && fwrite(data, 1, (size_t)size, sink->f) != (size_t)size) sink->ok = 0;
+}
+
 DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pixels, int w,
                                        int h, int channels) {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
-    if (!stbi_write_png(tmp, w, h, channels, pixels, w * channels)) {
-        remove(tmp);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot write '%s'", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
-    }
-    return DCGAN_OK;
+    dcgan_status st;
+    dcgan__png_sink sink;
+    if ((sink.f = dcgan__tmp_open(__func__, path, tmp, sizeof tmp, &st)) == NULL) return st;
+    sink.ok = 1;
+    if (!stbi_write_png_to_func(dcgan__png_put, &sink, w, h, channels, pixels, w * channels))
+        sink.ok = 0;
+    return dcgan__tmp_commit(__func__, sink.f, sink.ok, tmp, path);
 }
 #endif // DCGAN_NO_IMAGES
 
@@ -6446,12 +6473,8 @@ DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const
         dcgan_free(member[1]);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the .npz members");
     }
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        dcgan_free(member[0]);
-        dcgan_free(member[1]);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "path '%s' is too long", path);
-    }
-    FILE *f = fopen(tmp, "wb");
+    dcgan_status status;
+    FILE *f = dcgan__tmp_open(__func__, path, tmp, sizeof tmp, &status);
     int ok = f != NULL;
     uint64_t offsets[2] = {0, 0};
     uint32_t crcs[2];
@@ -6496,18 +6519,9 @@ DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const
         dcgan__put_le(h + 16, (uint64_t)cd, 4);
         ok = fwrite(h, 1, 22, f) == 22;
     }
-    if (f && fclose(f) != 0) ok = 0;
     dcgan_free(member[0]);
     dcgan_free(member[1]);
-    if (!ok) {
-        remove(tmp);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "writing '%s' failed", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return DCGAN__FAIL(DCGAN_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
-    }
-    return DCGAN_OK;
+    return f ? dcgan__tmp_commit(__func__, f, ok, tmp, path) : status;
 }
 
 // Parses an .npy held in memory: '<f8' or '<f4', C order, 1 or 2 dims -> doubles.
@@ -6530,7 +6544,8 @@ static dcgan_status dcgan__npy_parse(const char *path, const char *member, const
     int got = sscanf(sh + 10, "%ld, %ld", &a, &b);
     *ndim = got == 2 && b >= 0 ? 2 : 1;
     if (a < 0 || a > 65536 || (*ndim == 2 && (b < 0 || b > 65536)))
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s has a bad shape", path, member);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s has a bad shape (sides of 0 to 65536 expected)",
+                           path, member);
     shape[0] = (int)a;
     shape[1] = *ndim == 2 ? (int)b : 1;
     size_t count = (size_t)shape[0] * shape[1];

@@ -23,6 +23,8 @@ typedef struct {
     dcgan_gan_config gan;
     const char *data, *cls, *out;
     int epochs, sample_every, ckpt_every, resume, use_cache, max_images, n_samples, threads;
+    int restore_on_nan, max_restores;  // divergence policy
+    double lr_factor;
     dcgan_resize_mode resize;
 } train_options;
 
@@ -51,6 +53,10 @@ static void usage(const char *prog) {
            "  --ckpt-every K      checkpoint every K epochs             (10)\n"
            "  --threads N         threads (OpenMP builds); 0 = $DCGAN_THREADS or all cores (0)\n"
            "  --resume            continue from OUT/checkpoint.safetensors\n"
+           "  --on-nan P          when a loss or gradient turns NaN/Inf: stop (keep the last\n"
+           "                      checkpoint) | restore (reload it, lower both learning rates) (stop)\n"
+           "  --nan-lr-factor F   restore: multiply the learning rates by F   (0.5)\n"
+           "  --max-restores N    restore: give up after N restores          (5)\n"
            "  --no-cache          always decode the images again\n", prog);
 }
 
@@ -68,6 +74,9 @@ static void parse(train_options *o, int argc, char **argv) {
     o->n_samples = 16;
     o->threads = 0;
     o->resize = DCGAN_RESIZE_AREA;
+    o->restore_on_nan = 0;
+    o->max_restores = 5;
+    o->lr_factor = 0.5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(p); exit(0); }
@@ -105,6 +114,13 @@ static void parse(train_options *o, int argc, char **argv) {
             else if (strcmp(argv[i], "nearest") == 0) o->resize = DCGAN_RESIZE_NEAREST;
             else { fprintf(stderr, "train: --resize is area or nearest\n"); exit(2); }
         }
+        else if (cli_flag(argc, argv, &i, "--on-nan")) {
+            if (strcmp(argv[i], "stop") == 0) o->restore_on_nan = 0;
+            else if (strcmp(argv[i], "restore") == 0) o->restore_on_nan = 1;
+            else { fprintf(stderr, "train: --on-nan is stop or restore\n"); exit(2); }
+        }
+        else if (cli_flag(argc, argv, &i, "--nan-lr-factor")) o->lr_factor = cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--max-restores")) o->max_restores = (int)cli_int(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--max-images")) o->max_images = (int)cli_int(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--samples")) o->n_samples = (int)cli_int(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int(p, a, argv[i]);
@@ -113,9 +129,10 @@ static void parse(train_options *o, int argc, char **argv) {
         else { fprintf(stderr, "train: unknown flag '%s' (see --help)\n", a); exit(2); }
     }
     if (o->epochs < 1 || o->sample_every < 1 || o->ckpt_every < 1 || o->n_samples < 1 ||
-        o->gan.real_label <= 0.0f || o->gan.real_label > 1.0f) {
-        fprintf(stderr, "train: epochs, --samples, --sample-every and --ckpt-every must be >= 1 "
-                        "and --label-smooth in [0, 1)\n");
+        o->gan.real_label <= 0.0f || o->gan.real_label > 1.0f || o->max_restores < 0 ||
+        !(o->lr_factor > 0.0 && o->lr_factor < 1.0)) {
+        fprintf(stderr, "train: epochs, --samples, --sample-every and --ckpt-every must be >= 1, "
+                        "--label-smooth in [0, 1), --nan-lr-factor in (0, 1), --max-restores >= 0\n");
         exit(2);
     }
 }
@@ -270,12 +287,26 @@ static void write_samples(dcgan_gan *gan, const dcgan_dataset *ds, const float *
     free(fake);
 }
 
+// Writes the checkpoint (path.tmp, then rename); 0 on success.
+static int save_checkpoint(dcgan_gan *gan, const char *ckpt, long epoch) {
+    char ep[32];
+    const char *keys[1] = {"epoch"}, *vals[1] = {ep};
+    snprintf(ep, sizeof ep, "%ld", epoch);
+    if (dcgan_gan_save(gan, ckpt, keys, vals, 1) != DCGAN_OK) {
+        fprintf(stderr, "\ntrain: %s\n", dcgan_last_error());
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     train_options o;
     dcgan_dataset ds;
     dcgan_gan gan;
     history hist = {0};
     char ckpt[4200], csv[4200];
+    // line-buffered, so a log piped to a file is complete up to a crash
+    setvbuf(stdout, NULL, _IOLBF, 0);
     parse(&o, argc, argv);
     if (cli_mkdirs(o.out) != 0) {
         fprintf(stderr, "train: cannot create '%s'\n", o.out);
@@ -311,15 +342,26 @@ int main(int argc, char **argv) {
         }
         if (history_reload(&hist, csv, (long)gan.iteration) != 0)
             fprintf(stderr, "train: warning: could not rewrite %s\n", csv);
-        printf("resume: from iteration %lld (epoch %lld)\n", (long long)gan.iteration,
-               (long long)(gan.iteration / ipe));
+        printf("resume: from iteration %lld (epoch %lld), learning rates D %g G %g\n",
+               (long long)gan.iteration, (long long)(gan.iteration / ipe), gan.opt_d.lr, gan.opt_g.lr);
     }
     FILE *log = fopen(csv, o.resume ? "a" : "w");
     if (!log) {
         fprintf(stderr, "train: cannot write '%s'\n", csv);
         return 1;
     }
-    if (!o.resume) fprintf(log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds\n");
+    if (!o.resume) {
+        fprintf(log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds\n");
+        fflush(log);
+        // the untrained state, so that --resume and --on-nan restore always
+        // have a checkpoint to go back to
+        if (save_checkpoint(&gan, ckpt, 0) != 0) {
+            fclose(log);
+            dcgan_gan_free(&gan);
+            dcgan_dataset_free(&ds);
+            return 1;
+        }
+    }
     // The fixed noise of the sample grids has its own stream, so sampling never
     // changes the training run.
     float *sample_noise = (float *)malloc((size_t)o.n_samples * c->latent * sizeof(float));
@@ -329,11 +371,40 @@ int main(int argc, char **argv) {
     printf("train: %d images, %ld iterations per epoch, %ld iterations in all\n", ds.count, ipe, total);
     cli_progress prog;
     cli_progress_start(&prog, "train", total);
-    int rc = 0;
+    int rc = 0, restores = 0;
     while (gan.iteration < total) {
         double t0 = cli_now();
         dcgan_gan_stats s;
-        if (dcgan_gan_train_step(&gan, ds.data, ds.count, &s) != DCGAN_OK) {
+        dcgan_status st = dcgan_gan_train_step(&gan, ds.data, ds.count, &s);
+        if (st == DCGAN_ERR_NONFINITE && o.restore_on_nan && restores < o.max_restores) {
+            // Divergence policy "restore": back to the last checkpoint (which
+            // holds no NaN: dcgan_gan_save refuses them), with lower learning
+            // rates; the log is cut back to the checkpoint's iteration.
+            long long bad = (long long)gan.iteration + 1;
+            double lr_d = gan.opt_d.lr * o.lr_factor, lr_g = gan.opt_g.lr * o.lr_factor;
+            fprintf(stderr, "\ntrain: iteration %lld: %s\n", bad, dcgan_last_error());
+            if (dcgan_gan_load(&gan, ckpt) != DCGAN_OK) {
+                fprintf(stderr, "train: cannot restore: %s\n", dcgan_last_error());
+                rc = 1;
+                break;
+            }
+            gan.opt_d.lr = lr_d;
+            gan.opt_g.lr = lr_g;
+            restores++;
+            fprintf(stderr, "train: restored %s (iteration %lld); learning rates now D %g G %g "
+                            "(restore %d of %d)\n", ckpt, (long long)gan.iteration, lr_d, lr_g,
+                    restores, o.max_restores);
+            fclose(log);
+            hist.n = 0;
+            if (history_reload(&hist, csv, (long)gan.iteration) != 0 || (log = fopen(csv, "a")) == NULL) {
+                fprintf(stderr, "train: cannot rewrite '%s'\n", csv);
+                log = NULL;
+                rc = 1;
+                break;
+            }
+            continue;
+        }
+        if (st != DCGAN_OK) {
             fprintf(stderr, "\ntrain: iteration %lld: %s; stopping, the last checkpoint is kept\n",
                     (long long)gan.iteration + 1, dcgan_last_error());
             rc = 1;
@@ -354,18 +425,12 @@ int main(int argc, char **argv) {
             write_samples(&gan, &ds, sample_noise, o.n_samples, o.out, (int)epoch);
             write_curves(&hist, o.out, ipe);
         }
-        if (epoch % o.ckpt_every == 0 || it == total) {
-            char ep[32];
-            const char *keys[1] = {"epoch"}, *vals[1] = {ep};
-            snprintf(ep, sizeof ep, "%ld", epoch);
-            if (dcgan_gan_save(&gan, ckpt, keys, vals, 1) != DCGAN_OK) {
-                fprintf(stderr, "\ntrain: %s\n", dcgan_last_error());
-                rc = 1;
-                break;
-            }
+        if ((epoch % o.ckpt_every == 0 || it == total) && save_checkpoint(&gan, ckpt, epoch) != 0) {
+            rc = 1;
+            break;
         }
     }
-    fclose(log);
+    if (log) fclose(log);
     if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", ckpt, o.out, o.out);
     free(sample_noise);
     free(hist.d_real); free(hist.d_fake); free(hist.g); free(hist.acc_real); free(hist.acc_fake);

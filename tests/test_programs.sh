@@ -58,15 +58,26 @@ fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
-# divergence: an absurd learning rate makes the losses non-finite; the run stops
-# with the iteration named, non-zero, and leaves no checkpoint holding NaN
+# divergence: an absurd learning rate makes the losses non-finite. Policy
+# "stop": the run stops with the iteration named, non-zero, and the checkpoint
+# it leaves (the untrained one, written at the start) loads and holds no NaN.
 fails_with "train/diverging run stops and names the iteration" "iteration [0-9]*:.*not finite" \
     $B/train $FLAGS --out "$T/nan" --epochs 4 --ckpt-every 1 --lr-d 1e30 --lr-g 1e30
-if [ -e "$T/nan/checkpoint.safetensors" ]; then
-    check "train/checkpoint left by a diverged run loads" $B/generate --checkpoint "$T/nan/checkpoint.safetensors" --count 1 --out "$T/nangen"
-else
-    check "train/diverged before the first checkpoint: none written" test ! -e "$T/nan/checkpoint.safetensors"
-fi
+check "train/checkpoint left by a diverged run loads" \
+    $B/generate --checkpoint "$T/nan/checkpoint.safetensors" --count 1 --out "$T/nangen"
+# policy "restore": back to the last checkpoint with the learning rates times
+# 1e-33 (1e30 -> 1e-3), then the run finishes; log.csv has no rows from the
+# diverged attempt
+$B/train $FLAGS --out "$T/restore" --epochs 4 --lr-d 1e30 --lr-g 1e30 --on-nan restore --nan-lr-factor 1e-33 \
+    >"$T/restore.txt" 2>&1
+check "train/--on-nan restore finishes the run" test $? -eq 0
+check "train/--on-nan restore says what it did" grep -q "restored .*learning rates now D 0.001 G 0.001" "$T/restore.txt"
+check "train/--on-nan restore: one log row per iteration" test "$(wc -l <"$T/restore/log.csv")" -eq 17
+check "train/--on-nan restore: checkpoint loads" \
+    $B/generate --checkpoint "$T/restore/checkpoint.safetensors" --count 1 --out "$T/restoregen"
+# and when lowering does not help, it gives up after --max-restores
+fails_with "train/--on-nan restore gives up after --max-restores" "restore 2 of 2" \
+    $B/train $FLAGS --out "$T/giveup" --epochs 4 --lr-d 1e30 --lr-g 1e30 --on-nan restore --max-restores 2
 head -c 100 "$T/straight/checkpoint.safetensors" >"$T/cut.safetensors"
 fails_with "generate/truncated checkpoint" "does not fit" $B/generate --checkpoint "$T/cut.safetensors"
 rm -rf "$T"
