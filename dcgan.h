@@ -62,6 +62,7 @@
 //   6. Layers: linear, conv2d, conv_transpose2d, upsample, batchnorm2d,
 //      activations, dropout  13. Image folders (stb)
 //   7. Loss: binary cross-entropy on logits   14. Inception-V3 features and FID
+//                                             15. GPU twins (dcgan_cuda.cu)
 //
 // License: see end of file.
 
@@ -104,6 +105,9 @@ DCGAN_API const char *dcgan_status_name(dcgan_status s);
 // The message of the last failure in this thread, e.g.
 // "conv2d_forward: inp has C=3, weight expects C=1". "" if nothing failed yet.
 DCGAN_API const char *dcgan_last_error(void);
+// Records a failure message (printf-style) and returns status. For companion
+// files such as dcgan_cuda.cu; the library itself reports through it too.
+DCGAN_API dcgan_status dcgan_error_set(dcgan_status status, const char *fmt, ...);
 
 // -----------------------------------------------------------------------------
 // 2. Memory
@@ -139,6 +143,10 @@ DCGAN_API void dcgan_rng_seed(dcgan_rng *rng, uint64_t seed);
 // Seeds with a separate initial state and stream selector, exactly as the
 // reference pcg32_srandom_r(initstate, initseq); (42, 54) starts 0xa15c02b7.
 DCGAN_API void dcgan_rng_seed_stream(dcgan_rng *rng, uint64_t initstate, uint64_t initseq);
+// Skips delta raw outputs in O(log delta) steps: afterwards the generator is
+// where delta calls of dcgan_rng_u32 would have left it (the Box-Muller spare
+// is kept). The GPU uses it to give element i of a dropout mask the i-th draw.
+DCGAN_API void dcgan_rng_advance(dcgan_rng *rng, uint64_t delta);
 // Next raw 32-bit output.
 DCGAN_API uint32_t dcgan_rng_u32(dcgan_rng *rng);
 // Uniform float in [0, 1).
@@ -454,8 +462,17 @@ typedef struct {
     float *dacts;                // gradients of the same slots
     size_t *slot_offset;         // n_layers + 2 offsets into acts/dacts
     float *saved;                // dropout masks, batchnorm statistics
+    size_t n_saved;
     float *work;                 // im2col scratch
     size_t n_work;
+    // GPU twins of the buffers above (dcgan_cuda.cu; all NULL in CPU builds),
+    // one device allocation per kind; on_device = 1 while the device copy is
+    // the current one (the host copy is refreshed by dcgan_model_from_cuda).
+    struct {
+        float *params, *grads, *adam_m, *adam_v, *buffers, *acts, *dacts, *saved, *work;
+        size_t n_work;
+    } dev;
+    int on_device;
 } dcgan_model;
 
 // Builds the model for inputs of shape (in_c, in_h, in_w) and batches up to
@@ -582,6 +599,14 @@ typedef struct {
     float *images;                 // (batch, C, size, size) scratch
     float *labels, *dlogits;       // (batch)
     float *dimages;                // (batch, C, size, size): dLoss/dG(z)
+    // GPU build (dcgan_gan_to_cuda): the dataset uploaded once and device
+    // twins of the scratch buffers; NULL and 0 on the CPU.
+    struct {
+        const float *host_dataset;     // the dataset that dev.dataset holds
+        float *dataset, *images, *noise, *labels, *dlogits, *dimages, *scalars;
+        int count;
+    } dev;
+    int on_device;
 } dcgan_gan;
 
 // Builds G and D for cfg, initialises the weights (SEED, PAPER: Keras
@@ -937,6 +962,121 @@ DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *pa
 DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const char *path);
 DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char *path);
 
+// -----------------------------------------------------------------------------
+// 15. GPU twins (dcgan_cuda.cu, compiled with -DDCGAN_CUDA)
+//
+// Each _cuda function does what its CPU namesake does, with the same checks
+// and the same formulas, on pointers into GPU memory (dcgan_cuda_malloc). They
+// return DCGAN_ERR_CUDA with the failing CUDA call named when the GPU, the
+// driver or the memory lets them down; nothing aborts. Products go through
+// cuBLAS (TF32 tensor cores off unless dcgan_cuda_set_tf32(1)), the Frechet
+// distance's eigen-solves through cuSOLVER, in double.
+// Status: written and compiled; see README.md for what has run on a GPU.
+#ifdef DCGAN_CUDA
+// Picks GPU `device`, creates the cuBLAS/cuSOLVER handles. Idempotent.
+DCGAN_API dcgan_status dcgan_cuda_init(int device);
+// "NVIDIA H100 80GB HBM3, 79.1 GiB, sm_90" after init; "" before.
+DCGAN_API const char *dcgan_cuda_device_name(void);
+DCGAN_API void dcgan_cuda_set_tf32(int on);
+DCGAN_API dcgan_status dcgan_cuda_malloc(void **ptr, size_t bytes);
+DCGAN_API void dcgan_cuda_free(void *ptr);
+DCGAN_API dcgan_status dcgan_cuda_upload(void *dev_dst, const void *host_src, size_t bytes);
+DCGAN_API dcgan_status dcgan_cuda_download(void *host_dst, const void *dev_src, size_t bytes);
+// Waits for the GPU and reports any error a kernel left behind.
+DCGAN_API dcgan_status dcgan_cuda_sync(void);
+
+DCGAN_API dcgan_status dcgan_sgemm_cuda(int trans_a, int trans_b, int M, int N, int K,
+                                        float alpha, const float *A, int lda, const float *B,
+                                        int ldb, float beta, float *C, int ldc);
+DCGAN_API dcgan_status dcgan_linear_forward_cuda(dcgan_tensor out, dcgan_tensor inp,
+                                                 const dcgan_linear *lin);
+DCGAN_API dcgan_status dcgan_linear_backward_cuda(dcgan_tensor dinp, float *dweight,
+                                                  float *dbias, dcgan_tensor dout,
+                                                  dcgan_tensor inp, const dcgan_linear *lin);
+DCGAN_API dcgan_status dcgan_conv2d_forward_cuda(dcgan_tensor out, dcgan_tensor inp,
+                                                 const dcgan_conv2d *conv, float *work,
+                                                 size_t work_floats);
+DCGAN_API dcgan_status dcgan_conv2d_backward_cuda(dcgan_tensor dinp, float *dweight,
+                                                  float *dbias, dcgan_tensor dout,
+                                                  dcgan_tensor inp, const dcgan_conv2d *conv,
+                                                  float *work, size_t work_floats);
+DCGAN_API dcgan_status dcgan_conv_transpose2d_forward_cuda(dcgan_tensor out, dcgan_tensor inp,
+                                                           const dcgan_conv_transpose2d *conv,
+                                                           float *work, size_t work_floats);
+DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_cuda(dcgan_tensor dinp, float *dweight,
+                                                            float *dbias, dcgan_tensor dout,
+                                                            dcgan_tensor inp,
+                                                            const dcgan_conv_transpose2d *conv,
+                                                            float *work, size_t work_floats);
+DCGAN_API dcgan_status dcgan_upsample_forward_cuda(dcgan_tensor out, dcgan_tensor inp,
+                                                   dcgan_upsample_mode mode);
+DCGAN_API dcgan_status dcgan_upsample_backward_cuda(dcgan_tensor dinp, dcgan_tensor dout,
+                                                    dcgan_upsample_mode mode);
+// bn's gamma, beta, running and save pointers are device pointers.
+DCGAN_API dcgan_status dcgan_batchnorm2d_forward_cuda(dcgan_tensor out, dcgan_tensor inp,
+                                                      dcgan_batchnorm2d *bn, int training);
+DCGAN_API dcgan_status dcgan_batchnorm2d_backward_cuda(dcgan_tensor dinp, float *dgamma,
+                                                       float *dbeta, dcgan_tensor dout,
+                                                       dcgan_tensor inp,
+                                                       const dcgan_batchnorm2d *bn);
+DCGAN_API dcgan_status dcgan_leaky_relu_forward_cuda(float *out, const float *inp, size_t n,
+                                                     float slope);
+DCGAN_API dcgan_status dcgan_leaky_relu_backward_cuda(float *dinp, const float *dout,
+                                                      const float *inp, size_t n, float slope);
+DCGAN_API dcgan_status dcgan_relu_forward_cuda(float *out, const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_relu_backward_cuda(float *dinp, const float *dout,
+                                                const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_tanh_forward_cuda(float *out, const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_tanh_backward_cuda(float *dinp, const float *dout,
+                                                const float *out, size_t n);
+DCGAN_API dcgan_status dcgan_sigmoid_forward_cuda(float *out, const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_sigmoid_backward_cuda(float *dinp, const float *dout,
+                                                   const float *out, size_t n);
+// The mask is the one the CPU draws from the same rng state: element i uses
+// the i-th uniform of the stream (dcgan_rng_advance); rng moves on by n.
+DCGAN_API dcgan_status dcgan_dropout_forward_cuda(float *out, float *mask, const float *inp,
+                                                  size_t n, float p, int training,
+                                                  dcgan_rng *rng);
+DCGAN_API dcgan_status dcgan_dropout_backward_cuda(float *dinp, const float *dout,
+                                                   const float *mask, size_t n);
+// loss and accuracy come back to the host; logits, targets, dlogits on the GPU.
+DCGAN_API dcgan_status dcgan_bce_with_logits_cuda(float *loss, float *accuracy, float *dlogits,
+                                                  const float *logits, const float *targets,
+                                                  size_t n);
+DCGAN_API dcgan_status dcgan_adam_step_cuda(dcgan_adam *opt, float *params, const float *grads,
+                                            float *m, float *v, size_t n);
+
+// Models: to_cuda allocates the device twins and uploads the host state;
+// from_cuda downloads parameters, statistics and moments into the host
+// buffers (the device copy stays current). inp, dout, dinp are device pointers.
+DCGAN_API dcgan_status dcgan_model_to_cuda(dcgan_model *m);
+DCGAN_API dcgan_status dcgan_model_from_cuda(dcgan_model *m);
+DCGAN_API void dcgan_model_free_cuda(dcgan_model *m);
+DCGAN_API dcgan_status dcgan_model_forward_cuda(dcgan_model *m, dcgan_tensor inp, int training,
+                                                dcgan_rng *rng);
+DCGAN_API dcgan_status dcgan_model_backward_cuda(dcgan_model *m, const float *dout, float *dinp);
+DCGAN_API dcgan_status dcgan_model_zero_grad_cuda(dcgan_model *m);
+DCGAN_API dcgan_status dcgan_model_adam_step_cuda(dcgan_model *m, dcgan_adam *opt);
+
+// GAN: after dcgan_gan_to_cuda, dcgan_gan_train_step / _generate / _save /
+// _load / _free work on the GPU copy (they dispatch by gan->on_device); the
+// dataset is uploaded on the first step and reused while the pointer and count
+// stay the same. Noise is drawn on the host (the same stream as the CPU) and
+// uploaded (batch x Z floats a step).
+DCGAN_API dcgan_status dcgan_gan_to_cuda(dcgan_gan *gan);
+DCGAN_API dcgan_status dcgan_gan_from_cuda(dcgan_gan *gan);
+DCGAN_API void dcgan_gan_free_cuda(dcgan_gan *gan);
+DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *dataset,
+                                                 int n_images, dcgan_gan_stats *stats);
+DCGAN_API dcgan_status dcgan_gan_generate_cuda(dcgan_gan *gan, float *out, const float *noise,
+                                               int n);
+
+// dcgan_frechet_distance with the matrix work on the GPU (cuSOLVER dsyevd,
+// cuBLAS dgemm, all in double); statistics in host memory.
+DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_stats *a,
+                                                   const dcgan_fid_stats *b);
+#endif // DCGAN_CUDA
+
 #ifdef __cplusplus
 }
 #endif
@@ -1038,6 +1178,14 @@ static dcgan_status dcgan__fail(dcgan_status status, const char *func, const cha
 
 #define DCGAN__FAIL(status, ...) dcgan__fail((status), __func__, __VA_ARGS__)
 
+DCGAN_API dcgan_status dcgan_error_set(dcgan_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dcgan__err_buf, sizeof dcgan__err_buf, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
 // -----------------------------------------------------------------------------
 // 2. Memory
 
@@ -1129,6 +1277,25 @@ DCGAN_API void dcgan_rng_seed_stream(dcgan_rng *rng, uint64_t initstate, uint64_
 
 DCGAN_API void dcgan_rng_seed(dcgan_rng *rng, uint64_t seed) {
     dcgan_rng_seed_stream(rng, seed, seed);
+}
+
+// Jump-ahead for an LCG (F. Brown, "Random number generation with arbitrary
+// strides", Trans. Am. Nucl. Soc. 71, 1994): delta steps of x -> a x + c are
+// x -> A x + C, and (A, C) for delta = sum of powers of two is built from the
+// squares (a, c) -> (a^2, (a + 1) c), all mod 2^64.
+DCGAN_API void dcgan_rng_advance(dcgan_rng *rng, uint64_t delta) {
+    uint64_t mult = 6364136223846793005ULL, plus = rng->inc;
+    uint64_t acc_mult = 1, acc_plus = 0;
+    while (delta > 0) {
+        if (delta & 1u) {
+            acc_mult *= mult;
+            acc_plus = acc_plus * mult + plus;
+        }
+        plus = (mult + 1) * plus;
+        mult *= mult;
+        delta >>= 1;
+    }
+    rng->state = acc_mult * rng->state + acc_plus;
 }
 
 DCGAN_API float dcgan_rng_uniform(dcgan_rng *rng) {
@@ -2618,6 +2785,7 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
     tmp.acts = (float *)dcgan__calloc(act_total, sizeof(float));
     tmp.dacts = (float *)dcgan__calloc(act_total, sizeof(float));
     tmp.saved = (float *)dcgan__calloc(n_saved, sizeof(float));
+    tmp.n_saved = n_saved;
     tmp.work = (float *)dcgan__calloc(tmp.n_work, sizeof(float));
     if (!tmp.params || !tmp.grads || !tmp.adam_m || !tmp.adam_v || !tmp.buffers || !tmp.acts ||
         !tmp.dacts || !tmp.saved || !tmp.work) {
@@ -3050,6 +3218,9 @@ DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, int which,
 }
 
 DCGAN_API void dcgan_gan_free(dcgan_gan *gan) {
+#ifdef DCGAN_CUDA
+    dcgan_gan_free_cuda(gan);
+#endif
     dcgan_model_free(&gan->g);
     dcgan_model_free(&gan->d);
     dcgan_free(gan->noise);
@@ -3133,6 +3304,9 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
     dcgan_status st;
     if (n_images <= 0)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
+#ifdef DCGAN_CUDA
+    if (gan->on_device) return dcgan_gan_train_step_cuda(gan, dataset, n_images, stats);
+#endif
     // 1. D on real images drawn with replacement (numpy.random.randint in the study)
     for (int i = 0; i < half; i++) {
         uint32_t k = dcgan_rng_u32(&gan->rng) % (uint32_t)n_images;
@@ -3172,6 +3346,9 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
 DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const float *noise, int n) {
     const dcgan_gan_config *cfg = &gan->cfg;
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
+#ifdef DCGAN_CUDA
+    if (gan->on_device) return dcgan_gan_generate_cuda(gan, out, noise, n);
+#endif
     for (int i = 0; i < n; i += cfg->batch) {
         int nb = n - i < cfg->batch ? n - i : cfg->batch;
         dcgan_tensor z = dcgan_tensor_make((float *)noise + (size_t)i * cfg->latent, nb,
@@ -3767,6 +3944,13 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
                                       const char *const *extra_values, int n_extra) {
     const dcgan_gan_config *c = &gan->cfg;
     dcgan__meta_list ml;
+#ifdef DCGAN_CUDA
+    // the host buffers are a cache of the GPU state: refresh them first
+    if (gan->on_device) {
+        dcgan_status sync = dcgan_gan_from_cuda((dcgan_gan *)gan);
+        if (sync != DCGAN_OK) return sync;
+    }
+#endif
     int nt = dcgan_model_tensor_count(&gan->g) + dcgan_model_tensor_count(&gan->d) + 4;
     dcgan_st_write_tensor *list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt, sizeof(*list));
     char(*names)[80] = (char(*)[80])dcgan__calloc((size_t)nt, 80);
@@ -4000,6 +4184,12 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
     gan->rng.has_spare = (int)has_spare;
     memcpy(&gan->rng.spare, &spare_bits, sizeof spare_bits);
     s = DCGAN_OK;
+#ifdef DCGAN_CUDA
+    if (gan->on_device) {   // the new host state goes up to the GPU copy
+        gan->on_device = 0;
+        s = dcgan_gan_to_cuda(gan);
+    }
+#endif
 done:
     dcgan_free(list);
     dcgan_free(names);
@@ -5942,7 +6132,13 @@ static dcgan_status dcgan__pk_run(dcgan__pk *pk, dcgan__pk_val **result) {
             for (int k = 0; k < 8; k++) u = u << 8 | pk->p[k];
             v = dcgan__pk_new(pk, DCGAN__PK_FLOAT);
             pk->p += 8;
-            if (v) { double d; memcpy(&d, &u, 8); v->i = (int64_t)d; }
+            if (v) {
+                // kept as an integer (state_dicts hold no float the reader
+                // needs); out-of-range values become 0 rather than undefined
+                double d;
+                memcpy(&d, &u, 8);
+                v->i = d > -9.2e18 && d < 9.2e18 ? (int64_t)d : 0;
+            }
             break;
         }
         case 'X': {   // BINUNICODE: u32 length, UTF-8

@@ -132,6 +132,27 @@ int main(int argc, char **argv) {
         else { fprintf(stderr, "bench: unknown flag %s\n", argv[i]); return 2; }
     }
     printf("PEAK %.1f\n", fma_peak());
+    // 0. the GEMM alone: 1536 x 1536 x 1536, row-major, no transposes
+    if (!*only || strcmp(only, "sgemm_1536") == 0) {
+        const int n = 1536;
+        float *a = (float *)malloc((size_t)n * n * sizeof(float)), *b = (float *)malloc((size_t)n * n * sizeof(float));
+        float *c = (float *)malloc((size_t)n * n * sizeof(float));
+        dcgan_rng r;
+        dcgan_rng_seed(&r, 5);
+        dcgan_rng_fill_uniform(&r, a, (size_t)n * n, -1, 1);
+        dcgan_rng_fill_uniform(&r, b, (size_t)n * n, -1, 1);
+        printf("FLOPS sgemm_1536 %.4g\n", 2.0 * n * n * n);
+        dcgan_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        for (int k = 0; k < reps; k++) {
+            double t = cli_now();
+            dcgan_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+            printf("RESULT sgemm_1536 %.6f\n", cli_now() - t);
+            fflush(stdout);
+        }
+        free(a);
+        free(b);
+        free(c);
+    }
     // 1. seed iteration at 128x128x1; 2. dcgan iteration at 64x64x1, batch 64
     if ((!*only || strcmp(only, "seed_iteration") == 0) &&
         time_training("seed_iteration", DCGAN_ARCH_SEED, 128, full ? 128 : 16, reps) != 0)

@@ -38,12 +38,13 @@ print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSI
 print("measured float32 FMA peak: %.1f GFLOP/s" % peak)
 print("%-18s %12s %12s %8s %10s %7s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak"))
 worst = None
-for name in ("seed_iteration", "dcgan_iteration", "generator_image", "inception_image"):
+for name in ("sgemm_1536", "seed_iteration", "dcgan_iteration", "generator_image", "inception_image"):
     if name not in c or name not in t: continue
     mc, mt = statistics.median(c[name]), statistics.median(t[name])
     ratio = mt / mc
     gf = flops.get(name, 0) / mc / 1e9
-    worst = ratio if worst is None else min(worst, ratio)
+    if name != "sgemm_1536":   # the GEMM line is judged by % of peak, not against OpenBLAS
+        worst = ratio if worst is None else min(worst, ratio)
     print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%%" % (name, mc, mt, ratio, gf, 100 * gf / peak))
 print("slowest ratio vs PyTorch: %.2fx" % worst)
 PY

@@ -91,6 +91,9 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     benches = []
+    # 0. the GEMM alone (torch.mm: OpenBLAS sgemm here)
+    ga, gb = torch.rand(1536, 1536), torch.rand(1536, 1536)
+    benches.append(("sgemm_1536", lambda: torch.mm(ga, gb), 1))
     # 1. seed at 128x128x1, batch 16 (8 real + 8 fake, 16 for G), or the study's 128 with --full
     batch = 128 if a.full else 16
     g, d = seed_models(128, 1, 1.0)

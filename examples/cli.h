@@ -105,4 +105,38 @@ static inline void cli_progress_update(cli_progress *p, long done, const char *e
     }
     p->last_print = now;
 }
+// --device for the example programs. CUDA builds (make cuda): "cuda" (their
+// default) runs on the GPU and fails with the CUDA message when there is none;
+// "auto" falls back to the CPU and says so; "cpu" stays on the CPU. CPU builds
+// accept only "cpu". Returns 1 when the GPU is to be used, 0 for the CPU, -1
+// (after printing why) when the program must stop.
+#ifdef DCGAN_CUDA
+#define CLI_DEFAULT_DEVICE "cuda"
+#else
+#define CLI_DEFAULT_DEVICE "cpu"
+#endif
+static inline int cli_device(const char *prog, const char *device) {
+    if (strcmp(device, "cpu") == 0) return 0;
+    if (strcmp(device, "cuda") != 0 && strcmp(device, "auto") != 0) {
+        fprintf(stderr, "%s: --device is cpu, cuda or auto, not '%s'\n", prog, device);
+        return -1;
+    }
+#ifdef DCGAN_CUDA
+    if (dcgan_cuda_init(0) == DCGAN_OK) {
+        printf("%s: on the GPU: %s\n", prog, dcgan_cuda_device_name());
+        return 1;
+    }
+    if (strcmp(device, "auto") == 0) {
+        printf("%s: no usable GPU (%s); running on the CPU\n", prog, dcgan_last_error());
+        return 0;
+    }
+    fprintf(stderr, "%s: %s (use --device auto to fall back to the CPU)\n", prog, dcgan_last_error());
+    return -1;
+#else
+    if (strcmp(device, "auto") == 0) return 0;
+    fprintf(stderr, "%s: built without CUDA; build with `make cuda` for --device cuda\n", prog);
+    return -1;
+#endif
+}
+
 #endif

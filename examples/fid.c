@@ -29,6 +29,8 @@ static void usage(const char *prog) {
            "  --kid-subsets N     subsets for KID                        (100)\n"
            "  --kid-subset-size M images per KID subset                  (1000)\n"
            "  --threads N         threads (OpenMP builds); 0 = all       (0)\n"
+           "  --device D          cpu | cuda | auto: where the Frechet distance's matrix\n"
+           "                      work runs (features: CPU)              (" CLI_DEFAULT_DEVICE ")\n"
            "  --seed S            KID subset sampling                    (1)\n"
            "  --fill-deterministic  TESTS ONLY: weights from the deterministic fill,\n"
            "                      not the real network (numbers mean nothing)\n", prog, prog, prog);
@@ -134,6 +136,7 @@ static int load_network(dcgan_inception *net, const fid_options *o) {
 int main(int argc, char **argv) {
     fid_options o = {2048, 50, 0, 100, 1000, 0, 0, 1, NULL};
     const char *save_stats = NULL, *save_weights = NULL, *paths[2] = {NULL, NULL};
+    const char *device = CLI_DEFAULT_DEVICE;
     int n_paths = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -147,6 +150,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = (int)cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = (int)cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) o.threads = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--save-weights")) save_weights = argv[i];
         else if (a[0] == '-' && a[1] == '-') { fprintf(stderr, "fid: unknown flag '%s' (see --help)\n", a); return 2; }
@@ -202,16 +206,25 @@ int main(int argc, char **argv) {
         path_stats(&net, paths[1], &o, &s2, o.kid ? &f2 : NULL, &c2) != 0)
         goto done;
     double fid;
-    int r1, r2;
-    if (dcgan_frechet_distance(&fid, &s1, &s2, &r1, &r2) != DCGAN_OK) {
+    int r1 = -1, r2 = -1, gpu = cli_device("fid", device);
+    dcgan_status fst = DCGAN_ERR_SHAPE;
+    if (gpu < 0) goto done;
+#ifdef DCGAN_CUDA
+    if (gpu) fst = dcgan_frechet_distance_cuda(&fid, &s1, &s2);   // ranks: CPU only
+#endif
+    if (!gpu) fst = dcgan_frechet_distance(&fid, &s1, &s2, &r1, &r2);
+    if (fst != DCGAN_OK) {
         fprintf(stderr, "fid: %s\n", dcgan_last_error());
         goto done;
     }
     printf("FID:  %.10g\n", fid);
     const int counts[2] = {c1, c2}, ranks[2] = {r1, r2};
     for (int k = 0; k < 2; k++) {
-        printf("  %s: %s%d images, covariance rank %d of %d\n", paths[k], counts[k] ? "" : "(statistics) ",
-               counts[k], ranks[k], o.dims);
+        if (ranks[k] >= 0)
+            printf("  %s: %s%d images, covariance rank %d of %d\n", paths[k], counts[k] ? "" : "(statistics) ",
+                   counts[k], ranks[k], o.dims);
+        else
+            printf("  %s: %s%d images, %d dims\n", paths[k], counts[k] ? "" : "(statistics) ", counts[k], o.dims);
         if (counts[k] && counts[k] <= o.dims)
             printf("  warning: %d images <= %d dims: the covariance is rank-deficient and FID is biased "
                    "upwards; compare only at equal N, or use --kid (unbiased)\n", counts[k], o.dims);

@@ -22,6 +22,7 @@ static void usage(const char *prog) {
            "  --seed S            noise seed                             (1)\n"
            "  --batch B           images generated at once               (16)\n"
            "  --prefix P          file name prefix                       (fake_)\n"
+           "  --device D          cpu | cuda | auto                      (" CLI_DEFAULT_DEVICE ")\n"
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
            "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
            "                      'images' (N, C, H, W), e.g. to compare with PyTorch\n", prog);
@@ -29,6 +30,7 @@ static void usage(const char *prog) {
 
 int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
+    const char *device = CLI_DEFAULT_DEVICE;
     int digits = 5;
     long count = 64, seed = 1, batch = 16;
     for (int i = 1; i < argc; i++) {
@@ -40,6 +42,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--batch")) batch = cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--prefix")) prefix = argv[i];
+        else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--save-raw")) raw = argv[i];
         else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
     }
@@ -57,6 +60,17 @@ int main(int argc, char **argv) {
     cfg.batch = (int)batch;   // memory for generation only; the weights do not depend on it
     if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK || dcgan_gan_load(&gan, checkpoint) != DCGAN_OK) {
         fprintf(stderr, "generate: %s\n", dcgan_last_error());
+        dcgan_gan_free(&gan);
+        return 1;
+    }
+    int gpu = cli_device("generate", device);
+#ifdef DCGAN_CUDA
+    if (gpu > 0 && dcgan_gan_to_cuda(&gan) != DCGAN_OK) {
+        fprintf(stderr, "generate: %s\n", dcgan_last_error());
+        gpu = -1;
+    }
+#endif
+    if (gpu < 0) {
         dcgan_gan_free(&gan);
         return 1;
     }

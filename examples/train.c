@@ -21,7 +21,7 @@
 
 typedef struct {
     dcgan_gan_config gan;
-    const char *data, *cls, *out;
+    const char *data, *cls, *out, *device;
     int epochs, sample_every, ckpt_every, resume, use_cache, max_images, n_samples, threads;
     int restore_on_nan, max_restores;  // divergence policy
     double lr_factor;
@@ -52,6 +52,7 @@ static void usage(const char *prog) {
            "  --sample-every K    sample grid and curves every K epochs (10)\n"
            "  --ckpt-every K      checkpoint every K epochs             (10)\n"
            "  --threads N         threads (OpenMP builds); 0 = $DCGAN_THREADS or all cores (0)\n"
+           "  --device D          cpu | cuda | auto (cuda, else cpu)    (" CLI_DEFAULT_DEVICE ")\n"
            "  --resume            continue from OUT/checkpoint.safetensors\n"
            "  --on-nan P          when a loss or gradient turns NaN/Inf: stop (keep the last\n"
            "                      checkpoint) | restore (reload it, lower both learning rates) (stop)\n"
@@ -66,6 +67,7 @@ static void parse(train_options *o, int argc, char **argv) {
     o->data = "data/phantom/train";
     o->cls = "NORMAL";
     o->out = "out/train";
+    o->device = CLI_DEFAULT_DEVICE;
     o->epochs = 500;
     o->sample_every = o->ckpt_every = 10;
     o->resume = 0;
@@ -85,6 +87,7 @@ static void parse(train_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--data")) o->data = argv[i];
         else if (cli_flag(argc, argv, &i, "--class")) o->cls = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];
+        else if (cli_flag(argc, argv, &i, "--device")) o->device = argv[i];
         else if (cli_flag(argc, argv, &i, "--arch")) {
             if (dcgan_arch_parse(argv[i], &o->gan.arch) != DCGAN_OK) {
                 fprintf(stderr, "train: %s\n", dcgan_last_error());
@@ -326,13 +329,22 @@ int main(int argc, char **argv) {
            c->size, c->channels, (double)c->width, c->latent, c->batch, o.epochs, c->lr_d, c->lr_g,
            c->beta1, c->beta2, c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch",
            (double)c->real_label, (unsigned long long)c->seed);
-    if (load_data(&ds, &o) != 0) return 1;
+    const int gpu = cli_device("train", o.device);   // before the minutes of decoding
+    if (gpu < 0 || load_data(&ds, &o) != 0) return 1;
     if (dcgan_gan_init(&gan, &o.gan) != DCGAN_OK) {
         fprintf(stderr, "train: %s\n", dcgan_last_error());
         dcgan_dataset_free(&ds);
         return 1;
     }
     printf("model: G %zu parameters, D %zu parameters\n", gan.g.n_params, gan.d.n_params);
+#ifdef DCGAN_CUDA
+    if (gpu && dcgan_gan_to_cuda(&gan) != DCGAN_OK) {
+        fprintf(stderr, "train: %s\n", dcgan_last_error());
+        dcgan_gan_free(&gan);
+        dcgan_dataset_free(&ds);
+        return 1;
+    }
+#endif
     const long ipe = ds.count / c->batch > 0 ? ds.count / c->batch : 1;
     const long total = ipe * o.epochs;
     if (o.resume) {

@@ -52,6 +52,30 @@ static void test_rng_reference_vector(void) {
     CHECK(ok, "rng_u32/matches the pcg32 reference demo");
 }
 
+static void test_rng_advance(void) {
+    // advance(k) lands where k calls of u32 land, for k across bit patterns
+    const uint64_t deltas[] = {0, 1, 2, 3, 7, 64, 1000, 65537, 1234567};
+    int ok = 1;
+    for (size_t t = 0; t < sizeof deltas / sizeof deltas[0]; t++) {
+        dcgan_rng a, b;
+        dcgan_rng_seed_stream(&a, 42 + t, 54);
+        b = a;
+        for (uint64_t k = 0; k < deltas[t]; k++) dcgan_rng_u32(&a);
+        dcgan_rng_advance(&b, deltas[t]);
+        ok &= a.state == b.state && dcgan_rng_u32(&a) == dcgan_rng_u32(&b);
+    }
+    CHECK(ok, "rng_advance/equals that many u32 calls");
+    // 2^64 steps is the full period: back to the start
+    dcgan_rng c, d;
+    dcgan_rng_seed(&c, 9);
+    d = c;
+    dcgan_rng_advance(&d, (uint64_t)1 << 63);
+    dcgan_rng_advance(&d, (uint64_t)1 << 63);
+    CHECK(c.state == d.state, "rng_advance/2^64 steps is the whole period");
+    dcgan_rng_advance(&d, (uint64_t)1 << 63);
+    CHECK(c.state != d.state, "rng_advance/2^63 steps is not");
+}
+
 static void test_rng_python(void) {
     dcgan_rng rng;
     const float *halves = fdata("rng.u32_halves");
@@ -181,6 +205,7 @@ int main(int argc, char **argv) {
         {"status", test_status},
         {"alloc_overflow", test_alloc_overflow},
         {"rng_reference_vector", test_rng_reference_vector},
+        {"rng_advance", test_rng_advance},
         {"rng_python", test_rng_python},
         {"rng_moments", test_rng_moments},
         {"bce_golden", test_bce_golden},

@@ -1,0 +1,40 @@
+#!/bin/sh
+# test_cuda_build.sh - part of `make test`: the GPU build must never rot, so
+# where nvcc exists (/usr/local/cuda/bin on these machines, GPU or not) this
+# builds dcgan_cuda.cu and the CUDA variants of the programs and tests with
+# `make cuda`, and runs test_cuda: on a machine without a GPU it must stop
+# cleanly with DCGAN_ERR_CUDA's message and exit 77, never crash.
+# Prints "test_cuda_build: N passed, M failed".
+B=${B:-build}
+passed=0
+failed=0
+NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+if [ ! -x "$NVCC" ]; then
+    echo "test_cuda_build: nvcc not found; the GPU build was not checked"
+    echo "test_cuda_build: 0 passed, 0 failed"
+    exit 0
+fi
+if ${MAKE:-make} --no-print-directory cuda B="$B" NVCC="$NVCC" >"$B/cuda_build.log" 2>&1; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "FAIL make cuda:"; tail -20 "$B/cuda_build.log"
+fi
+if [ -x "$B/cuda/test_cuda" ]; then
+    out=$("$B/cuda/test_cuda" 2>&1)
+    rc=$?
+    if [ $rc -eq 77 ] && printf '%s' "$out" | grep -q "skipped, no usable GPU: cuda_init"; then
+        passed=$((passed + 1)); echo "test_cuda_build: no GPU here; test_cuda stops cleanly: $out"
+    elif [ $rc -eq 0 ]; then
+        passed=$((passed + 1)); printf '%s\n' "$out" | tail -1
+    else
+        failed=$((failed + 1)); echo "FAIL test_cuda exited $rc:"; printf '%s\n' "$out" | tail -20
+    fi
+    if "$B/cuda/train" --device cuda --data /nonexistent >/dev/null 2>"$B/cuda_train.err" ||
+        ! grep -q "cuda\|scan" "$B/cuda_train.err"; then
+        failed=$((failed + 1)); echo "FAIL cuda train --device cuda without data/GPU must fail with a message"
+    else
+        passed=$((passed + 1))
+    fi
+fi
+echo "test_cuda_build: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
