@@ -618,6 +618,69 @@ static void test_sgemm_shapes(void) {
 }
 
 // ---------------------------------------------------------------------------
+// The direct convolution (stride 1, at most 3 output channels: the generator's
+// last layer) against the seven-loop reference, forward and all gradients,
+// through the public functions (with and without the caller's work buffer),
+// and its AVX2 tiles against the portable ones.
+
+static void direct_case(int N, int C, int OC, int H, int W, int K, int pt, int pl, int pb, int pr, int bias) {
+    const int OH = dcgan_conv_out_size(H, K, 1, pt, pb), OW = dcgan_conv_out_size(W, K, 1, pl, pr);
+    const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * OC * OH * OW, nw = (size_t)OC * C * K * K;
+    float *x = randn(nx), *w = randn(nw), *b = randn((size_t)OC), *dy = randn(ny);
+    float *y = zeros(ny), *yr = zeros(ny), *dx = randn(nx), *dxr = zeros(nx), *dw = randn(nw), *dwr = zeros(nw);
+    float *db = randn((size_t)OC), *dbr = zeros((size_t)OC);
+    memcpy(dxr, dx, nx * sizeof(float));
+    memcpy(dwr, dw, nw * sizeof(float));
+    memcpy(dbr, db, (size_t)OC * sizeof(float));
+    dcgan_conv2d conv = {w, bias ? b : NULL, C, OC, K, 1, pt, pl, pb, pr};
+    dcgan_tensor tx = dcgan_tensor_make(x, N, C, H, W);
+    const size_t wf = dcgan_conv2d_work_size(&conv, H, W);
+    float *work = zeros(wf);
+    char label[128];
+    snprintf(label, sizeof label, "conv2d direct/N%d C%d OC%d %dx%d K%d pads %d,%d,%d,%d", N, C, OC, H, W, K, pt,
+             pl, pb, pr);
+    dcgan_conv2d_forward_ref(dcgan_tensor_make(yr, N, OC, OH, OW), tx, &conv);
+    for (int own = 0; own < 2; own++) {
+        CHECK(dcgan_conv2d_forward(dcgan_tensor_make(y, N, OC, OH, OW), tx, &conv, own ? NULL : work, own ? 0 : wf) == DCGAN_OK,
+              "conv2d direct/forward status");
+        CHECK_CLOSE(yr, y, ny, 1e-4, 1e-4, label);
+    }
+    dcgan_conv2d_backward_ref(dcgan_tensor_make(dxr, N, C, H, W), dwr, bias ? dbr : NULL,
+                              dcgan_tensor_make(dy, N, OC, OH, OW), tx, &conv);
+    CHECK(dcgan_conv2d_backward(dcgan_tensor_make(dx, N, C, H, W), dw, bias ? db : NULL,
+                                dcgan_tensor_make(dy, N, OC, OH, OW), tx, &conv, work, wf) == DCGAN_OK,
+          "conv2d direct/backward status");
+    CHECK_CLOSE(dxr, dx, nx, 1e-4, 1e-4, "conv2d direct/dinp equals the reference");
+    CHECK_CLOSE(dwr, dw, nw, 1e-3, 1e-4, "conv2d direct/dweight equals the reference");
+    CHECK_CLOSE(dbr, db, (size_t)OC, 1e-3, 1e-4, "conv2d direct/dbias equals the reference");
+    free(x); free(w); free(b); free(dy); free(y); free(yr); free(dx); free(dxr); free(dw); free(dwr);
+    free(db); free(dbr); free(work);
+}
+
+static void test_conv2d_direct(void) {
+    direct_case(2, 5, 3, 9, 37, 5, 2, 2, 2, 2, 1);     // 'same' K=5, a row of 37 = 32 + 5
+    direct_case(3, 4, 1, 6, 8, 3, 0, 0, 0, 0, 0);      // valid, gray output
+    direct_case(1, 7, 2, 11, 70, 4, 1, 2, 2, 1, 1);    // asymmetric pads, even kernel
+    direct_case(2, 3, 3, 5, 5, 1, 0, 0, 0, 0, 1);      // 1x1
+    direct_case(1, 2, 3, 4, 3, 5, 4, 4, 4, 4, 1);      // pads of K-1: output larger than input
+    direct_case(2, 3, 7, 6, 40, 5, 2, 2, 2, 2, 1);     // few inputs, many outputs (D's first layer)
+    direct_case(1, 2, 4, 5, 33, 3, 1, 0, 1, 2, 0);
+    // the SIMD tiles against the portable ones on the same padded data
+    const int C = 6, K = 5, Wp = 80, Hp = 9;
+    const size_t plane = (size_t)Hp * Wp;
+    float *src = randn((size_t)C * plane + 64), *w = randn((size_t)3 * C * K * K);
+    float a1[3 * 32], a2[3 * 32], g1[3] = {0, 0, 0}, g2[3] = {0, 0, 0};
+    dcgan__direct_tile_portable(src + 7, plane, Wp, C, K, w, a1);
+    dcgan__pick_direct()(src + 7, plane, Wp, C, K, w, a2);
+    CHECK_CLOSE(a1, a2, 3 * 32, 1e-4, 1e-4, "conv2d direct/run-time tile equals the portable tile");
+    dcgan__dot3_portable(src, src + 100, src + 200, src + 300, 77, g1);
+    dcgan__pick_dot3()(src, src + 100, src + 200, src + 300, 77, g2);
+    CHECK_CLOSE(g1, g2, 3, 1e-4, 1e-4, "conv2d direct/run-time dot3 equals the portable one");
+    free(src);
+    free(w);
+}
+
+// ---------------------------------------------------------------------------
 // Errors: wrong shapes fail with DCGAN_ERR_SHAPE, a message, untouched outputs
 
 static void test_shape_errors(void) {
@@ -677,6 +740,7 @@ int main(int argc, char **argv) {
         {"activations_gradcheck", test_activations_gradcheck},
         {"dropout", test_dropout},
         {"sgemm_shapes", test_sgemm_shapes},
+        {"conv2d_direct", test_conv2d_direct},
         {"shape_errors", test_shape_errors},
     };
     dcgan_rng_seed(&rng, 1234);
