@@ -1125,6 +1125,8 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 #else
 #define DCGAN__OMP(x)
 #endif
+// Elementwise loops run on every thread once they are long enough to pay for it.
+#define DCGAN__OMP_ELEMENTWISE(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
 
 #ifdef __cplusplus
 extern "C" {
@@ -1476,7 +1478,7 @@ static dcgan__kernel_fn dcgan__pick_kernel(void) {
 // zero-padding the last panel.
 static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int i0, int mc,
                           int k0, int kc) {
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)mc * kc > 1e5))
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)mc * kc > 3e4))
     for (int p = 0; p < mc; p += DCGAN__MR) {
         int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
         float *dst = base + (size_t)p * kc;   // each panel is MR x kc
@@ -1532,9 +1534,8 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
     if (K <= 0 || alpha == 0.0f) return;
     if (!kernel) kernel = dcgan__pick_kernel();
     const int nc_max = N < DCGAN__NC ? N : DCGAN__NC, kc_max = K < DCGAN__KC ? K : DCGAN__KC;
-    const int mc_max = M < DCGAN__MC ? M : DCGAN__MC;
     const size_t b_size = (size_t)((nc_max + DCGAN__NR - 1) / DCGAN__NR) * DCGAN__NR * kc_max;
-    const size_t a_size = (size_t)((mc_max + DCGAN__MR - 1) / DCGAN__MR) * DCGAN__MR * kc_max;
+    const size_t a_size = (size_t)((M + DCGAN__MR - 1) / DCGAN__MR) * DCGAN__MR * kc_max;
     float *bp = (float *)dcgan__alloc(b_size + a_size, sizeof(float));
     if (!bp) {
         // no memory for the panels: the reference loop needs none
@@ -1546,20 +1547,24 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
         const int nc = N - j0 < DCGAN__NC ? N - j0 : DCGAN__NC;
         for (int k0 = 0; k0 < K; k0 += DCGAN__KC) {
             const int kc = K - k0 < DCGAN__KC ? K - k0 : DCGAN__KC;
+            // all M rows of op(A) are packed at once (in parallel), so no thread
+            // waits for a serial packing step inside the loop below
             dcgan__pack_b(bp, trans_b, B, ldb, k0, kc, j0, nc);
+            dcgan__pack_a(ap, trans_a, A, lda, 0, M, k0, kc);
+            // Rows go in blocks of MC (a block of packed A stays in cache while
+            // every panel of B passes it); threads split the column panels, each
+            // writing its own columns of C.
+            const int n_panels = (nc + DCGAN__NR - 1) / DCGAN__NR;
             for (int i0 = 0; i0 < M; i0 += DCGAN__MC) {
                 const int mc = M - i0 < DCGAN__MC ? M - i0 : DCGAN__MC;
-                dcgan__pack_a(ap, trans_a, A, lda, i0, mc, k0, kc);
-                // Threads split the column panels: each writes its own columns of C.
-                const int n_panels = (nc + DCGAN__NR - 1) / DCGAN__NR;
                 DCGAN__OMP(omp parallel for schedule(static) if (n_panels > 1 && (double)mc * nc * kc > 2e5))
                 for (int panel = 0; panel < n_panels; panel++) {
                     const int jr = panel * DCGAN__NR;
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
-                    for (int ir = 0; ir < mc; ir += DCGAN__MR) {
-                        const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
+                    for (int ir = i0; ir < i0 + mc; ir += DCGAN__MR) {
+                        const int mr = M - ir < DCGAN__MR ? M - ir : DCGAN__MR;
                         kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha,
-                               &C[(size_t)(i0 + ir) * ldc + (j0 + jr)], ldc, mr, nr);
+                               &C[(size_t)ir * ldc + (j0 + jr)], ldc, mr, nr);
                     }
                 }
             }
@@ -2539,6 +2544,8 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor 
     const size_t HW = (size_t)inp.h * inp.w, M = (size_t)inp.n * HW;
     if (training && M < 2)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "training needs more than 1 value per channel, got %zu", M);
+    // channels are independent: each thread takes whole channels
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * inp.c > 65536))
     for (int c = 0; c < inp.c; c++) {
         double mean, var;
         if (training) {
@@ -2589,6 +2596,7 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
                            inp.n, inp.c, inp.h, inp.w, dout.n, dout.c, dout.h, dout.w,
                            bn->channels);
     const size_t HW = (size_t)inp.h * inp.w, M = (size_t)inp.n * HW;
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * inp.c > 65536))
     for (int c = 0; c < inp.c; c++) {
         const float mean = bn->save_mean[c], invstd = bn->save_invstd[c];
         double sum_d = 0.0, sum_dx = 0.0;
@@ -2626,11 +2634,13 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
 
 // LeakyReLU: out = x > 0 ? x : slope * x                     (torch.nn.LeakyReLU)
 DCGAN_API void dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
 }
 
 DCGAN_API void dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
                                          size_t n, float slope) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) {
         float local_grad = inp[i] > 0.0f ? 1.0f : slope;
         dinp[i] += local_grad * dout[i];
@@ -2639,26 +2649,31 @@ DCGAN_API void dcgan_leaky_relu_backward(float *dinp, const float *dout, const f
 
 // ReLU: out = max(x, 0)                                      (torch.nn.ReLU)
 DCGAN_API void dcgan_relu_forward(float *out, const float *inp, size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
 DCGAN_API void dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++)
         if (inp[i] > 0.0f) dinp[i] += dout[i];
 }
 
 // Tanh: out = tanh(x); d/dx = 1 - out^2                      (torch.nn.Tanh)
 DCGAN_API void dcgan_tanh_forward(float *out, const float *inp, size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
 }
 
 DCGAN_API void dcgan_tanh_backward(float *dinp, const float *dout, const float *out, size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dinp[i] += (1.0f - out[i] * out[i]) * dout[i];
 }
 
 // Sigmoid: out = 1 / (1 + exp(-x)); d/dx = out (1 - out)     (torch.nn.Sigmoid)
 // Written in two branches so exp never overflows.
 DCGAN_API void dcgan_sigmoid_forward(float *out, const float *inp, size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         if (x >= 0.0f) {
@@ -2672,6 +2687,7 @@ DCGAN_API void dcgan_sigmoid_forward(float *out, const float *inp, size_t n) {
 
 DCGAN_API void dcgan_sigmoid_backward(float *dinp, const float *dout, const float *out,
                                       size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dinp[i] += out[i] * (1.0f - out[i]) * dout[i];
 }
 
@@ -2695,6 +2711,7 @@ DCGAN_API void dcgan_dropout_forward(float *out, float *mask, const float *inp, 
 
 DCGAN_API void dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
                                       size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * mask[i];
 }
 
@@ -2747,11 +2764,14 @@ DCGAN_API void dcgan_adam_init(dcgan_adam *opt, dcgan_adam_mode mode, double lr,
 
 DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const float *grads,
                                        float *m, float *v, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+    size_t bad = 0;
+    DCGAN__OMP(omp parallel for schedule(static) reduction(+ : bad) if (n > 65536))
+    for (size_t i = 0; i < n; i++) bad += !isfinite(grads[i]);
+    for (size_t i = 0; bad && i < n; i++) {
         if (!isfinite(grads[i]))
             return DCGAN__FAIL(DCGAN_ERR_NONFINITE,
-                               "gradient %zu of %zu is %f; step %lld refused, nothing changed",
-                               i, n, (double)grads[i], (long long)opt->step + 1);
+                               "gradient %zu of %zu is %f (%zu are not finite); step %lld refused, "
+                               "nothing changed", i, n, (double)grads[i], bad, (long long)opt->step + 1);
     }
     const int64_t t = opt->step + 1;
     const float b1 = (float)opt->beta1, b2 = (float)opt->beta2, eps = (float)opt->eps;
@@ -2760,6 +2780,7 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
     const double bc2 = 1.0 - pow(opt->beta2, (double)t);
     if (opt->mode == DCGAN_ADAM_KERAS) {
         const float lr_t = (float)(opt->lr * sqrt(bc2) / bc1);
+        DCGAN__OMP_ELEMENTWISE(n)
         for (size_t i = 0; i < n; i++) {
             float g = grads[i];
             m[i] = b1 * m[i] + one_minus_b1 * g;
@@ -2770,6 +2791,7 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
         // torch.optim.Adam: step_size = lr / bc1; denom = sqrt(v) / sqrt(bc2) + eps
         const float step_size = (float)(opt->lr / bc1);
         const float sqrt_bc2 = (float)sqrt(bc2);
+        DCGAN__OMP_ELEMENTWISE(n)
         for (size_t i = 0; i < n; i++) {
             float g = grads[i];
             m[i] = b1 * m[i] + one_minus_b1 * g;
