@@ -2482,6 +2482,7 @@ DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp
     // inp: (N,C,H,W)   out: (N,C,OH,OW)
     dcgan_status st = dcgan__resize_check(__func__, inp, out);
     if (st != DCGAN_OK) return st;
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)out.h * out.w * inp.n * inp.c > 65536))
     for (int oh = 0; oh < out.h; oh++) {
         int h0, h1;
         float lh1;
@@ -5698,6 +5699,7 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
     }
     const float *w = net->params + c->weight_offset, *b = w + (size_t)CKK * c->out_c;
     dcgan_sgemm(0, 0, c->out_c, (int)OHW, CKK, 1.0f, w, CKK, col, (int)OHW, 0.0f, y, (int)OHW);
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)c->out_c * OHW > 65536))
     for (int oc = 0; oc < c->out_c; oc++) {
         float *row = y + (size_t)oc * OHW;
         for (size_t k = 0; k < OHW; k++) {
@@ -5718,6 +5720,7 @@ static void dcgan__inc_pool(float *y, const float *x, int C, int H, int W, dcgan
                             int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
     const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * oh * ow > 65536))
     for (int c = 0; c < C; c++)
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++) {
