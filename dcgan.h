@@ -1927,6 +1927,13 @@ static int dcgan__use_direct(const dcgan_conv2d *conv) {
            (conv->out_channels <= DCGAN__DIRECT_MAX_C || conv->in_channels <= DCGAN__DIRECT_MAX_C);
 }
 
+// The caller's work when it is big enough; none given: a fresh allocation
+// (the caller frees it); too small: NULL, and the im2col path is taken.
+static float *dcgan__direct_scratch(float *work, size_t work_floats, size_t need) {
+    if (work) return work_floats >= need ? work : NULL;
+    return (float *)dcgan__alloc(need, sizeof(float));
+}
+
 static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
                                          float *buf, dcgan__direct_fn tile) {
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
@@ -2123,19 +2130,12 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
     if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
     if (dcgan__use_direct(conv)) {
         static dcgan__direct_fn tile = NULL;
-        const size_t need = dcgan__direct_work(conv, inp.h, inp.w);
-        if (!tile) tile = dcgan__pick_direct();
-        if (work && work_floats >= need) {
-            dcgan__conv2d_forward_direct(out, inp, conv, work, tile);
+        float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_work(conv, inp.h, inp.w));
+        if (scratch) {
+            if (!tile) tile = dcgan__pick_direct();
+            dcgan__conv2d_forward_direct(out, inp, conv, scratch, tile);
+            if (scratch != work) DCGAN_FREE(scratch);
             return DCGAN_OK;
-        }
-        if (!work) {
-            float *own = (float *)dcgan__alloc(need, sizeof(float));
-            if (own) {
-                dcgan__conv2d_forward_direct(out, inp, conv, own, tile);
-                DCGAN_FREE(own);
-                return DCGAN_OK;
-            }
         }
     }
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
@@ -2180,14 +2180,13 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     if (dcgan__use_direct(conv)) {
         static dcgan__direct_fn tile = NULL;
         static dcgan__dot3_fn dot3 = NULL;
-        const size_t need = dcgan__direct_back_work(conv, inp.h, inp.w);
-        float *own = work && work_floats >= need ? work : work ? NULL : (float *)dcgan__alloc(need, sizeof(float));
-        if (own) {
+        float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_back_work(conv, inp.h, inp.w));
+        if (scratch) {
             if (!tile) tile = dcgan__pick_direct();
-            if (!dot3) dot3 = tile == dcgan__direct_tile_portable ? dcgan__dot3_portable : dcgan__pick_dot3();
+            if (!dot3) dot3 = dcgan__pick_dot3();
             if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)OH * OW);
-            dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, own, tile, dot3);
-            if (own != work) DCGAN_FREE(own);
+            dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, tile, dot3);
+            if (scratch != work) DCGAN_FREE(scratch);
             return DCGAN_OK;
         }
     }
