@@ -603,7 +603,7 @@ typedef struct {
     // twins of the scratch buffers; NULL and 0 on the CPU.
     struct {
         const float *host_dataset;     // the dataset that dev.dataset holds
-        float *dataset, *images, *noise, *labels, *dlogits, *dimages, *scalars;
+        float *dataset, *images, *noise, *labels, *dlogits, *dimages;
         int count;
     } dev;
     int on_device;

@@ -1140,10 +1140,10 @@ DCGAN_API dcgan_status dcgan_model_adam_step_cuda(dcgan_model *m, dcgan_adam *op
 // 10. GAN: the study's step with everything on the GPU
 
 DCGAN_API void dcgan_gan_free_cuda(dcgan_gan *gan) {
-    float **bufs[7] = {&gan->dev.dataset, &gan->dev.images, &gan->dev.noise, &gan->dev.labels,
-                       &gan->dev.dlogits, &gan->dev.dimages, &gan->dev.scalars};
+    float **bufs[6] = {&gan->dev.dataset, &gan->dev.images, &gan->dev.noise, &gan->dev.labels,
+                       &gan->dev.dlogits, &gan->dev.dimages};
     if (!gan->dev.images && !gan->g.dev.params && !gan->d.dev.params) return;
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < 6; k++) {
         dcgan_cuda_free(*bufs[k]);
         *bufs[k] = NULL;
     }
