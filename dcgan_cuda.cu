@@ -77,7 +77,12 @@ static struct {
     cublasHandle_t blas;
     cusolverDnHandle_t solver;
     char name[320];
+    void *scratch;   // DCGAN__SCRATCH_BYTES of device memory for small results (losses, counts, indices)
 } dcgan__gpu;
+
+// The small per-step buffers live in one allocation made at init, so the
+// training loop never calls cudaMalloc (which synchronises the device).
+#define DCGAN__SCRATCH_BYTES (4096 * sizeof(int))
 
 // -----------------------------------------------------------------------------
 // 2. Memory
@@ -98,6 +103,7 @@ DCGAN_API dcgan_status dcgan_cuda_init(int device) {
     DCGAN__CUBLAS_TRY(cublasCreate(&dcgan__gpu.blas));
     DCGAN__CUSOLVER_TRY(cusolverDnCreate(&dcgan__gpu.solver));
     DCGAN__CUBLAS_TRY(cublasSetMathMode(dcgan__gpu.blas, CUBLAS_DEFAULT_MATH));
+    DCGAN__CUDA_TRY(cudaMalloc(&dcgan__gpu.scratch, DCGAN__SCRATCH_BYTES));
     snprintf(dcgan__gpu.name, sizeof dcgan__gpu.name, "%.200s, %.1f GiB, sm_%d%d", prop.name,
              (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), prop.major, prop.minor);
     dcgan__gpu.ready = 1;
@@ -793,13 +799,13 @@ __global__ static void dcgan__bce_kernel(double *result, float *dlogits, const f
 
 DCGAN_API dcgan_status dcgan_bce_with_logits_cuda(float *loss, float *accuracy, float *dlogits,
                                                   const float *logits, const float *targets, size_t n) {
-    double host[2], *dev = NULL;
+    double host[2];
     if (n == 0) return dcgan_error_set(DCGAN_ERR_SHAPE, "bce_with_logits_cuda: no logits");
-    DCGAN__TRY(dcgan_cuda_malloc((void **)&dev, sizeof host));
+    DCGAN__TRY(dcgan_cuda_init(0));
+    double *dev = (double *)dcgan__gpu.scratch;
     dcgan__bce_kernel<<<1, 256>>>(dev, dlogits, logits, targets, n);
     cudaError_t e = cudaGetLastError();
     if (e == cudaSuccess) e = cudaMemcpy(host, dev, sizeof host, cudaMemcpyDeviceToHost);
-    cudaFree(dev);
     if (e != cudaSuccess)
         return dcgan_error_set(DCGAN_ERR_CUDA, "bce_with_logits_cuda: %s", cudaGetErrorString(e));
     if (!isfinite(host[0]))
@@ -831,15 +837,15 @@ __global__ static void dcgan__adam_kernel(float *w, const float *g, float *m, fl
 
 DCGAN_API dcgan_status dcgan_adam_step_cuda(dcgan_adam *opt, float *params, const float *grads, float *m,
                                             float *v, size_t n) {
-    unsigned long long bad = 0, *dev_bad = NULL;
-    DCGAN__TRY(dcgan_cuda_malloc((void **)&dev_bad, sizeof bad));
+    unsigned long long bad = 0, *dev_bad;
+    DCGAN__TRY(dcgan_cuda_init(0));
+    dev_bad = (unsigned long long *)dcgan__gpu.scratch;
     cudaError_t e = cudaMemset(dev_bad, 0, sizeof bad);
     if (e == cudaSuccess && n > 0) {
         dcgan__count_nonfinite_kernel<<<dcgan__blocks(n), 256>>>(dev_bad, grads, n);
         e = cudaGetLastError();
     }
     if (e == cudaSuccess) e = cudaMemcpy(&bad, dev_bad, sizeof bad, cudaMemcpyDeviceToHost);
-    cudaFree(dev_bad);
     if (e != cudaSuccess) return dcgan_error_set(DCGAN_ERR_CUDA, "adam_step_cuda: %s", cudaGetErrorString(e));
     if (bad)
         return dcgan_error_set(DCGAN_ERR_NONFINITE, "adam_step_cuda: %llu of %zu gradients are NaN or Inf; "
@@ -1229,21 +1235,20 @@ DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *da
     const dcgan_gan_config *c = &gan->cfg;
     const size_t image = (size_t)c->channels * c->size * c->size;
     const int half = c->batch / 2, nb = c->batch;
-    int index[4096], *dev_index = NULL;
+    int index[4096], *dev_index;
     if (n_images <= 0) return dcgan_error_set(DCGAN_ERR_SHAPE, "gan_train_step_cuda: the dataset is empty");
     if (half > 4096) return dcgan_error_set(DCGAN_ERR_SHAPE, "gan_train_step_cuda: batch %d is above 8192", c->batch);
     if (!gan->on_device) DCGAN__TRY(dcgan_gan_to_cuda(gan));
     DCGAN__TRY(dcgan__upload_dataset(gan, dataset, n_images));
+    dev_index = (int *)dcgan__gpu.scratch;   // set by dcgan_cuda_init, which to_cuda ran
     // 1. D on real images: the CPU's draws, gathered on the GPU
     for (int i = 0; i < half; i++) index[i] = (int)(dcgan_rng_u32(&gan->rng) % (uint32_t)n_images);
-    DCGAN__TRY(dcgan_cuda_malloc((void **)&dev_index, (size_t)half * sizeof(int)));
     cudaError_t e = cudaMemcpy(dev_index, index, (size_t)half * sizeof(int), cudaMemcpyHostToDevice);
     if (e == cudaSuccess) {
         dcgan__gather_kernel<<<dcgan__blocks((size_t)half * image), 256>>>(gan->dev.images, gan->dev.dataset,
                                                                            dev_index, half, image);
         e = cudaGetLastError();
     }
-    cudaFree(dev_index);
     if (e != cudaSuccess) return dcgan_error_set(DCGAN_ERR_CUDA, "gan_train_step_cuda: %s", cudaGetErrorString(e));
     DCGAN__TRY(dcgan__d_step_cuda(gan, half, c->real_label, &stats->d_real_loss, &stats->real_acc));
     // 2. D on generated images (G in eval mode except for DCGAN, as on the CPU);
