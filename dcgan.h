@@ -40,6 +40,7 @@
 //   DCGAN_ASSERT(x)         internal invariants only, default ((void)0)
 //   DCGAN_NO_IMAGES         compile out the image-folder loader (no stb needed)
 //   DCGAN_CUDA              declare the _cuda twins in dcgan_cuda.cu
+//   DCGAN_INCEPTION_BATCH   images per pass through Inception's mixed blocks (8)
 //   (compile with -fopenmp to run the matrix products on every core)
 //
 // Conventions
@@ -822,7 +823,10 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
 // 14. Inception-V3 features and FID
 //
 // The network pytorch-fid uses (its FIDInceptionA/C/E patches of torchvision's
-// Inception3, 1008 classes, no aux head), forward only, one image at a time.
+// Inception3, 1008 classes, no aux head), forward only. The stem (up to the
+// second max-pool, where images are 147x147 to 35x35) runs one image at a time;
+// the mixed blocks (35x35 and smaller) run DCGAN_INCEPTION_BATCH images at once,
+// so their matrix products are wide enough to keep every core busy.
 // BasicConv2d = conv (no bias) + BatchNorm(eps 0.001, running statistics) +
 // ReLU; the BatchNorm is folded into the convolution when weights are loaded:
 // w' = w * gamma / sqrt(var + eps), b' = beta - mean * gamma / sqrt(var + eps).
@@ -842,12 +846,18 @@ typedef struct {
     dcgan_inception_conv *convs;
     size_t n_params;
     float *params;             // folded weights and biases of every conv
-    float *scratch;            // activations of one image
+    int batch;                 // images per pass through the mixed blocks
+    float *scratch;            // activations: one image in the stem, `batch` in the mixed blocks
     size_t n_scratch;
     float *work;               // im2col
     size_t n_work;
     int loaded;                // weights were loaded (or filled)
 } dcgan_inception;
+
+// Images per pass through the mixed blocks (each costs about 5.6 MB).
+#ifndef DCGAN_INCEPTION_BATCH
+#define DCGAN_INCEPTION_BATCH 8
+#endif
 
 // Allocates the network (weights zero, loaded = 0). On failure *net is zeroed.
 DCGAN_API dcgan_status dcgan_inception_init(dcgan_inception *net);
@@ -882,6 +892,11 @@ DCGAN_API dcgan_status dcgan_inception_fill_deterministic(dcgan_inception *net);
 DCGAN_API dcgan_status dcgan_inception_features(dcgan_inception *net, double *out,
                                                 const float *images, int n, int H, int W,
                                                 int dims);
+// The same for n images of different sizes: image i is (3, heights[i], widths[i]).
+DCGAN_API dcgan_status dcgan_inception_features_list(dcgan_inception *net, double *out,
+                                                     const float *const *images,
+                                                     const int *heights, const int *widths,
+                                                     int n, int dims);
 
 
 // Feature statistics: mean and covariance with N - 1, like np.cov(rowvar=False).
@@ -1710,28 +1725,37 @@ static dcgan_status dcgan__grad_check(const char *func, dcgan_tensor dinp, dcgan
 // im2col for one image: col[(c*KH + kh)*KW + kw][oh*OW + ow] =
 // img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has C*KH*KW rows
 // of OH*OW values, ld floats apart (ld > OH*OW lets several images sit side by
-// side). Kernels may be rectangular (Inception's 1x7 and 7x1).
-static void dcgan__im2col(float *col, size_t ld, const float *img, int C, int H, int W, int KH,
-                          int KW, int S, int pt, int pl, int OH, int OW) {
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * KH * KW * OH * OW > 1e5))
-    for (int c = 0; c < C; c++) {
-        for (int kh = 0; kh < KH; kh++) {
-            for (int kw = 0; kw < KW; kw++) {
-                float *dst = &col[((size_t)(c * KH + kh) * KW + kw) * ld];
-                for (int oh = 0; oh < OH; oh++) {
-                    int ih = oh * S - pt + kh;
-                    float *row = &dst[(size_t)oh * OW];
-                    if (ih < 0 || ih >= H) {
-                        memset(row, 0, (size_t)OW * sizeof(float));
-                        continue;
-                    }
-                    const float *src = &img[((size_t)c * H + ih) * W];
-                    for (int ow = 0; ow < OW; ow++) {
-                        int iw = ow * S - pl + kw;
-                        row[ow] = (iw >= 0 && iw < W) ? src[iw] : 0.0f;
-                    }
-                }
+// side); channel c of img starts at img + c * cstride (H*W for NCHW; Inception's
+// (C, NB, H, W) layout uses NB*H*W). Kernels may be rectangular (Inception's 1x7 and 7x1).
+static void dcgan__im2col(float *col, size_t ld, const float *img, size_t cstride, int C, int H,
+                          int W, int KH, int KW, int S, int pt, int pl, int OH, int OW) {
+    const int rows = C * KH * KW;
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)rows * OH * OW > 1e5))
+    for (int r = 0; r < rows; r++) {   // one row of col per (c, kh, kw)
+        const int c = r / (KH * KW), kh = r / KW % KH, kw = r % KW;
+        float *dst = &col[(size_t)r * ld];
+        // the outputs whose input column iw = ow*S - pl + kw lies inside [0, W):
+        // ow in [lo, hi); the rest read the zero padding
+        int lo = pl - kw > 0 ? (pl - kw + S - 1) / S : 0;
+        int hi = W - 1 + pl - kw >= 0 ? (W - 1 + pl - kw) / S + 1 : 0;
+        if (hi > OW) hi = OW;
+        if (lo > hi) lo = hi;
+        for (int oh = 0; oh < OH; oh++) {
+            int ih = oh * S - pt + kh;
+            float *row = &dst[(size_t)oh * OW];
+            if (ih < 0 || ih >= H) {
+                memset(row, 0, (size_t)OW * sizeof(float));
+                continue;
             }
+            const float *src = &img[(size_t)c * cstride + (size_t)ih * W];
+            const int off = kw - pl;   // iw = ow * S + off, >= 0 from lo on
+            for (int ow = 0; ow < lo; ow++) row[ow] = 0.0f;
+            if (S == 1) {
+                if (hi > lo) memcpy(row + lo, src + lo + off, (size_t)(hi - lo) * sizeof(float));
+            } else {
+                for (int ow = lo; ow < hi; ow++) row[ow] = src[ow * S + off];
+            }
+            for (int ow = hi; ow < OW; ow++) row[ow] = 0.0f;
         }
     }
 }
@@ -2149,9 +2173,9 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
         const size_t ld = (size_t)g * OHW;
         float *col = buf, *prod = buf + (size_t)CKK * ld;
         for (int i = 0; i < g; i++)
-            dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size, inp.c,
-                          inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
-                          OH, OW);
+            dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size,
+                          (size_t)inp.h * inp.w, inp.c, inp.h, inp.w, conv->kernel, conv->kernel,
+                          conv->stride, conv->pad_top, conv->pad_left, OH, OW);
         dcgan_sgemm(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, col, (int)ld, 0.0f, prod, (int)ld);
         float *o = out.data + (size_t)n0 * OC * OHW;
         dcgan__scatter(o, prod, g, OC, OHW, 0);
@@ -2204,9 +2228,9 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
         dcgan__gather(dprod, dout.data + (size_t)n0 * OC * OHW, g, OC, OHW);
         if (dweight) {
             for (int i = 0; i < g; i++)
-                dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size, inp.c,
-                              inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
-                              conv->pad_left, OH, OW);
+                dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size,
+                              (size_t)inp.h * inp.w, inp.c, inp.h, inp.w, conv->kernel, conv->kernel,
+                              conv->stride, conv->pad_top, conv->pad_left, OH, OW);
             dcgan_sgemm(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, col, (int)ld, 1.0f, dweight, CKK);
         }
         if (dinp.data) {
@@ -2361,8 +2385,8 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
         const size_t ld = (size_t)g * HW;
         float *col = buf, *x = buf + (size_t)OCKK * ld;
         for (int i = 0; i < g; i++)
-            dcgan__im2col(col + (size_t)i * HW, ld, dout.data + (size_t)(n0 + i) * OC * OHW, OC, OH,
-                          OW, conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
+            dcgan__im2col(col + (size_t)i * HW, ld, dout.data + (size_t)(n0 + i) * OC * OHW, OHW, OC,
+                          OH, OW, conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
         if (dweight) {
             dcgan__gather(x, inp.data + (size_t)n0 * C * HW, g, C, HW);
             dcgan_sgemm(0, 1, C, OCKK, (int)ld, 1.0f, x, (int)ld, col, (int)ld, 1.0f, dweight, OCKK);
@@ -5411,6 +5435,7 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
 #define DCGAN__INC_BN_EPS 0.001
 #define DCGAN__INC_MAX_ACT ((size_t)64 * 147 * 147)   // the largest activation (after Conv2d_2b)
 #define DCGAN__INC_MAX_COL ((size_t)32 * 9 * 147 * 147) // the largest im2col (Conv2d_2a/2b)
+#define DCGAN__INC_MAX_MIXED ((size_t)288 * 35 * 35) // the largest activation of one image in the mixed blocks
 
 // Declares one BasicConv2d; with net->convs == NULL it only counts.
 static void dcgan__inc_add(dcgan_inception *net, const char *prefix, const char *name, int in,
@@ -5513,7 +5538,11 @@ DCGAN_API dcgan_status dcgan_inception_init(dcgan_inception *net) {
     tmp.convs = (dcgan_inception_conv *)dcgan__calloc((size_t)tmp.n_convs, sizeof(dcgan_inception_conv));
     if (tmp.convs) dcgan__inc_layout(&tmp);   // fill
     tmp.params = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
-    tmp.n_scratch = 4 * DCGAN__INC_MAX_ACT + (size_t)3 * 299 * 299;
+    tmp.batch = DCGAN_INCEPTION_BATCH > 0 ? DCGAN_INCEPTION_BATCH : 1;
+    // stem: the resized input and two activations of one image; mixed blocks:
+    // four activations of `batch` images (see dcgan_inception_features_list)
+    tmp.n_scratch = (size_t)3 * 299 * 299 + 2 * DCGAN__INC_MAX_ACT +
+                    4 * (size_t)tmp.batch * DCGAN__INC_MAX_MIXED;
     tmp.scratch = (float *)dcgan__alloc(tmp.n_scratch, sizeof(float));
     tmp.n_work = DCGAN__INC_MAX_COL;
     tmp.work = (float *)dcgan__alloc(tmp.n_work, sizeof(float));
@@ -5682,27 +5711,46 @@ DCGAN_API dcgan_status dcgan_inception_fill_deterministic(dcgan_inception *net) 
     return st;
 }
 
-// One BasicConv2d (folded) + ReLU on one image: x (C, H, W) -> y (OC, OH, OW).
-static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float *x, int H, int W,
-                            float *y, int *OH, int *OW) {
+// Activations inside the network are laid out (C, NB, H, W): channel c of
+// image b is the plane at (c * NB + b) * H * W. With NB = 1 that is the usual
+// (C, H, W). In this layout a 1x1 convolution of all NB images is one matrix
+// product with NB * H * W columns, concatenating branches is writing at a
+// channel offset, and pooling treats the C * NB planes as channels.
+
+// One BasicConv2d (folded) + ReLU: x (C, NB, H, W) -> y (OC, NB, OH, OW).
+static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float *x, int NB,
+                            int H, int W, float *y, int *OH, int *OW) {
     int i = dcgan__inc_find(net, name);
     DCGAN_ASSERT(i >= 0);
     const dcgan_inception_conv *c = &net->convs[i];
     const int oh = (H + 2 * c->ph - c->kh) / c->stride + 1, ow = (W + 2 * c->pw - c->kw) / c->stride + 1;
     const int CKK = c->in_c * c->kh * c->kw;
-    const size_t OHW = (size_t)oh * ow;
-    const float *col = x;   // a 1x1, stride-1 convolution needs no im2col
-    if (c->kh != 1 || c->kw != 1 || c->stride != 1) {
-        dcgan__im2col(net->work, OHW, x, c->in_c, H, W, c->kh, c->kw, c->stride, c->ph, c->pw, oh, ow);
-        col = net->work;
+    const size_t HW = (size_t)H * W, OHW = (size_t)oh * ow, ldy = (size_t)NB * OHW;
+    const float *w = net->params + c->weight_offset, *bias = w + (size_t)CKK * c->out_c;
+    if (c->kh == 1 && c->kw == 1 && c->stride == 1) {
+        // a 1x1, stride-1 convolution needs no im2col: x is already (C, NB * HW)
+        dcgan_sgemm(0, 0, c->out_c, (int)ldy, CKK, 1.0f, w, CKK, x, (int)ldy, 0.0f, y, (int)ldy);
+    } else {
+        // g images at a time, as many as the im2col buffer holds: their columns
+        // side by side, (CKK, g * OHW), then one product into y's columns
+        size_t fit = net->n_work / ((size_t)CKK * OHW);
+        const int g = fit >= (size_t)NB ? NB : (int)fit;
+        DCGAN_ASSERT(g >= 1);
+        for (int b0 = 0; b0 < NB; b0 += g) {
+            const int gb = NB - b0 < g ? NB - b0 : g;
+            for (int b = 0; b < gb; b++)
+                dcgan__im2col(net->work + (size_t)b * OHW, (size_t)gb * OHW, x + (size_t)(b0 + b) * HW,
+                              (size_t)NB * HW, c->in_c, H, W, c->kh, c->kw, c->stride, c->ph, c->pw,
+                              oh, ow);
+            dcgan_sgemm(0, 0, c->out_c, gb * (int)OHW, CKK, 1.0f, w, CKK, net->work, gb * (int)OHW,
+                        0.0f, y + (size_t)b0 * OHW, (int)ldy);
+        }
     }
-    const float *w = net->params + c->weight_offset, *b = w + (size_t)CKK * c->out_c;
-    dcgan_sgemm(0, 0, c->out_c, (int)OHW, CKK, 1.0f, w, CKK, col, (int)OHW, 0.0f, y, (int)OHW);
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)c->out_c * OHW > 65536))
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)c->out_c * ldy > 65536))
     for (int oc = 0; oc < c->out_c; oc++) {
-        float *row = y + (size_t)oc * OHW;
-        for (size_t k = 0; k < OHW; k++) {
-            float v = row[k] + b[oc];
+        float *row = y + (size_t)oc * ldy;
+        for (size_t k = 0; k < ldy; k++) {
+            float v = row[k] + bias[oc];
             row[k] = v > 0.0f ? v : 0.0f;
         }
     }
@@ -5710,39 +5758,100 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
     *OW = ow;
 }
 
-// 3x3 pooling of (C, H, W). stride 2 without padding (max), or stride 1 with
-// padding 1: max, or average over the pixels inside the image only
+// 3x3 pooling of P planes of H x W. stride 2 without padding (max), or stride 1
+// with padding 1: max, or average over the pixels inside the image only
 // (avg_pool2d(count_include_pad=False), pytorch-fid's patch).
 typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
 
-static void dcgan__inc_pool(float *y, const float *x, int C, int H, int W, dcgan__pool_kind kind,
-                            int *OH, int *OW) {
+// One output pixel (i, j) of plane x: the taps in row-major order, skipping
+// those outside the image.
+static float dcgan__pool_at(const float *x, int H, int W, int i, int j, int s, int p,
+                            dcgan__pool_kind kind) {
+    float best = -INFINITY, sum = 0.0f;
+    int count = 0;
+    for (int di = 0; di < 3; di++)
+        for (int dj = 0; dj < 3; dj++) {
+            int r = i * s - p + di, q = j * s - p + dj;
+            if (r < 0 || r >= H || q < 0 || q >= W) continue;
+            float v = x[(size_t)r * W + q];
+            if (v > best) best = v;
+            sum += v;
+            count++;
+        }
+    return kind == DCGAN__POOL_AVG_S1 ? sum / (float)count : best;
+}
+
+// The reference: every pixel through dcgan__pool_at.
+static void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
+                                int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
     const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * oh * ow > 65536))
-    for (int c = 0; c < C; c++)
+    for (int c = 0; c < P; c++)
         for (int i = 0; i < oh; i++)
-            for (int j = 0; j < ow; j++) {
-                float best = -INFINITY, sum = 0.0f;
-                int count = 0;
-                for (int di = 0; di < 3; di++)
-                    for (int dj = 0; dj < 3; dj++) {
-                        int r = i * s - p + di, q = j * s - p + dj;
-                        if (r < 0 || r >= H || q < 0 || q >= W) continue;
-                        float v = x[((size_t)c * H + r) * W + q];
-                        if (v > best) best = v;
-                        sum += v;
-                        count++;
-                    }
-                y[((size_t)c * oh + i) * ow + j] = kind == DCGAN__POOL_AVG_S1 ? sum / (float)count : best;
-            }
+            for (int j = 0; j < ow; j++)
+                y[((size_t)c * oh + i) * ow + j] =
+                    dcgan__pool_at(x + (size_t)c * H * W, H, W, i, j, s, p, kind);
     *OH = oh;
     *OW = ow;
 }
 
-// Runs a named conv of block `blk` into channel `c0` of y.
+// The same result, bit for bit: pixels whose 3x3 window lies inside the image
+// (all but a one-pixel border) take the nine taps in the same order without
+// bounds checks, which the compiler can vectorise; the border goes through
+// dcgan__pool_at. Planes are shared among the threads.
+static void dcgan__inc_pool(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
+                            int *OH, int *OW) {
+    const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
+    const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
+    // window of (i, j) inside the image: i*s - p >= 0 and i*s - p + 2 <= H - 1
+    const int lo = (p + s - 1) / s;
+    int hi_i = (H - 3 + p) / s + 1, hi_j = (W - 3 + p) / s + 1;
+    if (hi_i > oh) hi_i = oh;
+    if (hi_j > ow) hi_j = ow;
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)P * oh * ow > 65536))
+    for (int c = 0; c < P; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        for (int i = 0; i < oh; i++) {
+            float *yr = y + ((size_t)c * oh + i) * ow;
+            if (i < lo || i >= hi_i || hi_j <= lo) {
+                for (int j = 0; j < ow; j++) yr[j] = dcgan__pool_at(xc, H, W, i, j, s, p, kind);
+                continue;
+            }
+            const float *r0 = xc + (size_t)(i * s - p) * W, *r1 = r0 + W, *r2 = r1 + W;
+            for (int j = 0; j < lo; j++) yr[j] = dcgan__pool_at(xc, H, W, i, j, s, p, kind);
+            if (kind == DCGAN__POOL_AVG_S1) {
+                for (int j = lo; j < hi_j; j++) {
+                    const int q = j - 1;   // stride 1, padding 1
+                    yr[j] = (r0[q] + r0[q + 1] + r0[q + 2] + r1[q] + r1[q + 1] + r1[q + 2] + r2[q] +
+                             r2[q + 1] + r2[q + 2]) / 9.0f;
+                }
+            } else {
+                for (int j = lo; j < hi_j; j++) {
+                    const int q = j * s - p;
+                    float m = -INFINITY;   // the same comparisons as dcgan__pool_at
+                    m = r0[q] > m ? r0[q] : m;
+                    m = r0[q + 1] > m ? r0[q + 1] : m;
+                    m = r0[q + 2] > m ? r0[q + 2] : m;
+                    m = r1[q] > m ? r1[q] : m;
+                    m = r1[q + 1] > m ? r1[q + 1] : m;
+                    m = r1[q + 2] > m ? r1[q + 2] : m;
+                    m = r2[q] > m ? r2[q] : m;
+                    m = r2[q + 1] > m ? r2[q + 1] : m;
+                    m = r2[q + 2] > m ? r2[q + 2] : m;
+                    yr[j] = m;
+                }
+            }
+            for (int j = hi_j; j < ow; j++) yr[j] = dcgan__pool_at(xc, H, W, i, j, s, p, kind);
+        }
+    }
+    *OH = oh;
+    *OW = ow;
+}
+
+// Runs the conv `blk.conv` into channel c0 of y (OC', NB, OH, OW).
 static void dcgan__inc_branch(dcgan_inception *net, const char *blk, const char *conv,
-                              const float *x, int H, int W, float *y, int c0, int *OH, int *OW) {
+                              const float *x, int NB, int H, int W, float *y, int c0, int *OH,
+                              int *OW) {
     char name[48];
     int oh, ow;
     snprintf(name, sizeof name, "%s.%s", blk, conv);
@@ -5750,164 +5859,212 @@ static void dcgan__inc_branch(dcgan_inception *net, const char *blk, const char 
     const dcgan_inception_conv *c = &net->convs[dcgan__inc_find(net, name)];
     oh = (H + 2 * c->ph - c->kh) / c->stride + 1;
     ow = (W + 2 * c->pw - c->kw) / c->stride + 1;
-    dcgan__inc_conv(net, name, x, H, W, y + (size_t)c0 * oh * ow, OH, OW);
+    dcgan__inc_conv(net, name, x, NB, H, W, y + (size_t)c0 * NB * oh * ow, OH, OW);
 }
 
-// The blocks; x is (C, H, W), y gets the concatenated branches, t1 t2 are scratch.
-static int dcgan__inc_a(dcgan_inception *net, const char *blk, const float *x, int C, int *H,
-                        int *W, float *y, float *t1, float *t2) {
+// The blocks; x is (C, NB, H, W), y gets the concatenated branches, t1 t2 are scratch.
+static int dcgan__inc_a(dcgan_inception *net, const char *blk, const float *x, int C, int NB,
+                        int *H, int *W, float *y, float *t1, float *t2) {
     int h = *H, w = *W, oh, ow;
     char name[48];
-    dcgan__inc_branch(net, blk, "branch1x1", x, h, w, y, 0, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch1x1", x, NB, h, w, y, 0, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch5x5_1", blk);
-    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch5x5_2", t1, h, w, y, 64, &oh, &ow);
+    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch5x5_2", t1, NB, h, w, y, 64, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch3x3dbl_1", blk);
-    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch3x3dbl_2", blk);
-    dcgan__inc_conv(net, name, t1, h, w, t2, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch3x3dbl_3", t2, h, w, y, 128, &oh, &ow);
-    dcgan__inc_pool(t1, x, C, h, w, DCGAN__POOL_AVG_S1, &oh, &ow);
+    dcgan__inc_conv(net, name, t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3dbl_3", t2, NB, h, w, y, 128, &oh, &ow);
+    dcgan__inc_pool(t1, x, C * NB, h, w, DCGAN__POOL_AVG_S1, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch_pool", blk);
-    dcgan__inc_branch(net, blk, "branch_pool", t1, h, w, y, 224, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch_pool", t1, NB, h, w, y, 224, &oh, &ow);
     return 224 + net->convs[dcgan__inc_find(net, name)].out_c;
 }
 
-static int dcgan__inc_b(dcgan_inception *net, const float *x, int C, int *H, int *W, float *y,
-                        float *t1, float *t2) {
+static int dcgan__inc_b(dcgan_inception *net, const float *x, int C, int NB, int *H, int *W,
+                        float *y, float *t1, float *t2) {
     int h = *H, w = *W, oh, ow;
-    dcgan__inc_branch(net, "Mixed_6a", "branch3x3", x, h, w, y, 0, &oh, &ow);
-    dcgan__inc_conv(net, "Mixed_6a.branch3x3dbl_1", x, h, w, t1, &oh, &ow);
-    dcgan__inc_conv(net, "Mixed_6a.branch3x3dbl_2", t1, h, w, t2, &oh, &ow);
-    dcgan__inc_branch(net, "Mixed_6a", "branch3x3dbl_3", t2, h, w, y, 384, &oh, &ow);
-    dcgan__inc_pool(y + (size_t)480 * oh * ow, x, C, h, w, DCGAN__POOL_MAX_S2, &oh, &ow);
+    dcgan__inc_branch(net, "Mixed_6a", "branch3x3", x, NB, h, w, y, 0, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_6a.branch3x3dbl_1", x, NB, h, w, t1, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_6a.branch3x3dbl_2", t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, "Mixed_6a", "branch3x3dbl_3", t2, NB, h, w, y, 384, &oh, &ow);
+    dcgan__inc_pool(y + (size_t)480 * NB * oh * ow, x, C * NB, h, w, DCGAN__POOL_MAX_S2, &oh, &ow);
     *H = oh;
     *W = ow;
     return 480 + C;
 }
 
-static int dcgan__inc_c(dcgan_inception *net, const char *blk, const float *x, int C, int h,
-                        int w, float *y, float *t1, float *t2) {
+static int dcgan__inc_c(dcgan_inception *net, const char *blk, const float *x, int C, int NB,
+                        int h, int w, float *y, float *t1, float *t2) {
     static const char *const dbl[5] = {"branch7x7dbl_1", "branch7x7dbl_2", "branch7x7dbl_3",
                                        "branch7x7dbl_4", "branch7x7dbl_5"};
     char name[48];
     int oh, ow;
-    dcgan__inc_branch(net, blk, "branch1x1", x, h, w, y, 0, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch1x1", x, NB, h, w, y, 0, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch7x7_1", blk);
-    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch7x7_2", blk);
-    dcgan__inc_conv(net, name, t1, h, w, t2, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch7x7_3", t2, h, w, y, 192, &oh, &ow);
+    dcgan__inc_conv(net, name, t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch7x7_3", t2, NB, h, w, y, 192, &oh, &ow);
     const float *src = x;
     for (int k = 0; k < 4; k++) {   // dbl_1 .. dbl_4 alternate between t1 and t2
         float *dst = k % 2 == 0 ? t1 : t2;
         snprintf(name, sizeof name, "%s.%s", blk, dbl[k]);
-        dcgan__inc_conv(net, name, src, h, w, dst, &oh, &ow);
+        dcgan__inc_conv(net, name, src, NB, h, w, dst, &oh, &ow);
         src = dst;
     }
-    dcgan__inc_branch(net, blk, dbl[4], src, h, w, y, 384, &oh, &ow);
-    dcgan__inc_pool(t1, x, C, h, w, DCGAN__POOL_AVG_S1, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch_pool", t1, h, w, y, 576, &oh, &ow);
+    dcgan__inc_branch(net, blk, dbl[4], src, NB, h, w, y, 384, &oh, &ow);
+    dcgan__inc_pool(t1, x, C * NB, h, w, DCGAN__POOL_AVG_S1, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch_pool", t1, NB, h, w, y, 576, &oh, &ow);
     return 768;
 }
 
-static int dcgan__inc_d(dcgan_inception *net, const float *x, int C, int *H, int *W, float *y,
-                        float *t1, float *t2) {
+static int dcgan__inc_d(dcgan_inception *net, const float *x, int C, int NB, int *H, int *W,
+                        float *y, float *t1, float *t2) {
     int h = *H, w = *W, oh, ow;
-    dcgan__inc_conv(net, "Mixed_7a.branch3x3_1", x, h, w, t1, &oh, &ow);
-    dcgan__inc_branch(net, "Mixed_7a", "branch3x3_2", t1, h, w, y, 0, &oh, &ow);
-    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_1", x, h, w, t1, &oh, &ow);
-    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_2", t1, h, w, t2, &oh, &ow);
-    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_3", t2, h, w, t1, &oh, &ow);
-    dcgan__inc_branch(net, "Mixed_7a", "branch7x7x3_4", t1, h, w, y, 320, &oh, &ow);
-    dcgan__inc_pool(y + (size_t)512 * oh * ow, x, C, h, w, DCGAN__POOL_MAX_S2, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch3x3_1", x, NB, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, "Mixed_7a", "branch3x3_2", t1, NB, h, w, y, 0, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_1", x, NB, h, w, t1, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_2", t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_3", t2, NB, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, "Mixed_7a", "branch7x7x3_4", t1, NB, h, w, y, 320, &oh, &ow);
+    dcgan__inc_pool(y + (size_t)512 * NB * oh * ow, x, C * NB, h, w, DCGAN__POOL_MAX_S2, &oh, &ow);
     *H = oh;
     *W = ow;
     return 512 + C;
 }
 
-static int dcgan__inc_e(dcgan_inception *net, const char *blk, const float *x, int C, int h,
-                        int w, float *y, float *t1, float *t2, dcgan__pool_kind pool) {
+static int dcgan__inc_e(dcgan_inception *net, const char *blk, const float *x, int C, int NB,
+                        int h, int w, float *y, float *t1, float *t2, dcgan__pool_kind pool) {
     char name[48];
     int oh, ow;
-    dcgan__inc_branch(net, blk, "branch1x1", x, h, w, y, 0, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch1x1", x, NB, h, w, y, 0, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch3x3_1", blk);
-    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch3x3_2a", t1, h, w, y, 320, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch3x3_2b", t1, h, w, y, 704, &oh, &ow);
+    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3_2a", t1, NB, h, w, y, 320, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3_2b", t1, NB, h, w, y, 704, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch3x3dbl_1", blk);
-    dcgan__inc_conv(net, name, x, h, w, t1, &oh, &ow);
+    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch3x3dbl_2", blk);
-    dcgan__inc_conv(net, name, t1, h, w, t2, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch3x3dbl_3a", t2, h, w, y, 1088, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch3x3dbl_3b", t2, h, w, y, 1472, &oh, &ow);
-    dcgan__inc_pool(t1, x, C, h, w, pool, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch_pool", t1, h, w, y, 1856, &oh, &ow);
+    dcgan__inc_conv(net, name, t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3dbl_3a", t2, NB, h, w, y, 1088, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3dbl_3b", t2, NB, h, w, y, 1472, &oh, &ow);
+    dcgan__inc_pool(t1, x, C * NB, h, w, pool, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch_pool", t1, NB, h, w, y, 1856, &oh, &ow);
     return 2048;
 }
 
-// Spatial mean of each channel of (C, H, W) into out (C) as doubles.
-static void dcgan__inc_mean(double *out, const float *x, int C, int H, int W) {
+// Spatial mean of each channel of image b of x (C, NB, H, W) into out (C) as doubles.
+static void dcgan__inc_mean(double *out, const float *x, int C, int NB, int b, int H, int W) {
+    const size_t HW = (size_t)H * W;
     for (int c = 0; c < C; c++) {
+        const float *plane = x + ((size_t)c * NB + b) * HW;
         double s = 0.0;
-        for (size_t k = 0; k < (size_t)H * W; k++) s += x[(size_t)c * H * W + k];
-        out[c] = s / ((double)H * W);
+        for (size_t k = 0; k < HW; k++) s += plane[k];
+        out[c] = s / (double)HW;
     }
+}
+
+// The stem of one image (3, H, W) in [0, 1]: resize to 299x299, 2x - 1,
+// Conv2d_1a .. Conv2d_2b, max-pool (-> 64 x 73 x 73), and for dims > 64
+// Conv2d_3b, Conv2d_4a, max-pool (-> 192 x 35 x 35). The result is left in
+// `x` (one image, (C, H, W)); *C, *H, *W get its shape.
+static float *dcgan__inc_stem(dcgan_inception *net, const float *image, int H, int W, int dims,
+                              int *C, int *OH, int *OW) {
+    float *in = net->scratch, *x = in + (size_t)3 * 299 * 299, *y = x + DCGAN__INC_MAX_ACT;
+    int h = 299, w = 299;
+    // pytorch-fid: F.interpolate(size=(299, 299), bilinear, align_corners=False), then 2x - 1
+    dcgan_upsample_forward(dcgan_tensor_make(in, 1, 3, 299, 299),
+                           dcgan_tensor_make((float *)image, 1, 3, H, W), DCGAN_UPSAMPLE_BILINEAR);
+    for (size_t k = 0; k < (size_t)3 * 299 * 299; k++) in[k] = 2.0f * in[k] - 1.0f;
+    dcgan__inc_conv(net, "Conv2d_1a_3x3", in, 1, h, w, x, &h, &w);
+    dcgan__inc_conv(net, "Conv2d_2a_3x3", x, 1, h, w, y, &h, &w);
+    dcgan__inc_conv(net, "Conv2d_2b_3x3", y, 1, h, w, x, &h, &w);
+    dcgan__inc_pool(y, x, 64, h, w, DCGAN__POOL_MAX_S2, &h, &w);
+    *C = 64;
+    if (dims > 64) {
+        dcgan__inc_conv(net, "Conv2d_3b_1x1", y, 1, h, w, x, &h, &w);
+        dcgan__inc_conv(net, "Conv2d_4a_3x3", x, 1, h, w, y, &h, &w);
+        dcgan__inc_pool(x, y, 192, h, w, DCGAN__POOL_MAX_S2, &h, &w);
+        *C = 192;
+        y = x;
+    }
+    *OH = h;
+    *OW = w;
+    return y;
+}
+
+DCGAN_API dcgan_status dcgan_inception_features_list(dcgan_inception *net, double *out,
+                                                     const float *const *images,
+                                                     const int *heights, const int *widths,
+                                                     int n, int dims) {
+    if (dims != 64 && dims != 192 && dims != 768 && dims != 2048)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dims %d is not 64, 192, 768 or 2048", dims);
+    if (n < 0) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "n = %d images", n);
+    for (int i = 0; i < n; i++)
+        if (heights[i] <= 0 || widths[i] <= 0 || !images[i])
+            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "image %d: bad shape 3 x %d x %d", i, heights[i],
+                               widths[i]);
+    if (!net->loaded)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "no weights loaded (see dcgan_inception_load)");
+    // the mixed blocks' four (C, NB, H, W) buffers follow the stem's
+    float *mixed = net->scratch + (size_t)3 * 299 * 299 + 2 * DCGAN__INC_MAX_ACT;
+    const size_t part = (size_t)net->batch * DCGAN__INC_MAX_MIXED;
+    for (int i0 = 0; i0 < n; i0 += net->batch) {
+        const int NB = n - i0 < net->batch ? n - i0 : net->batch;
+        float *x = mixed, *y = x + part, *t1 = y + part, *t2 = t1 + part, *tmp;
+        int C = 0, h = 0, w = 0;
+        for (int b = 0; b < NB; b++) {
+            const float *s = dcgan__inc_stem(net, images[i0 + b], heights[i0 + b], widths[i0 + b],
+                                             dims, &C, &h, &w);
+            if (dims <= 192) {
+                dcgan__inc_mean(out + (size_t)(i0 + b) * dims, s, C, 1, 0, h, w);
+                continue;
+            }
+            for (int c = 0; c < C; c++)   // channel c of image b into (C, NB, h, w)
+                memcpy(x + ((size_t)c * NB + b) * h * w, s + (size_t)c * h * w,
+                       (size_t)h * w * sizeof(float));
+        }
+        if (dims <= 192) continue;
+        // block 2: x holds the current activation, y receives the next
+        C = dcgan__inc_a(net, "Mixed_5b", x, C, NB, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_a(net, "Mixed_5c", x, C, NB, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_a(net, "Mixed_5d", x, C, NB, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_b(net, x, C, NB, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6b", x, C, NB, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6c", x, C, NB, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6d", x, C, NB, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        C = dcgan__inc_c(net, "Mixed_6e", x, C, NB, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
+        if (dims == 2048) {   // block 3
+            C = dcgan__inc_d(net, x, C, NB, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
+            C = dcgan__inc_e(net, "Mixed_7b", x, C, NB, h, w, y, t1, t2, DCGAN__POOL_AVG_S1); tmp = x; x = y; y = tmp;
+            C = dcgan__inc_e(net, "Mixed_7c", x, C, NB, h, w, y, t1, t2, DCGAN__POOL_MAX_S1); tmp = x; x = y; y = tmp;
+        }
+        for (int b = 0; b < NB; b++) dcgan__inc_mean(out + (size_t)(i0 + b) * dims, x, C, NB, b, h, w);
+    }
+    return DCGAN_OK;
 }
 
 DCGAN_API dcgan_status dcgan_inception_features(dcgan_inception *net, double *out,
                                                 const float *images, int n, int H, int W,
                                                 int dims) {
-    if (dims != 64 && dims != 192 && dims != 768 && dims != 2048)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dims %d is not 64, 192, 768 or 2048", dims);
     if (n < 0 || H <= 0 || W <= 0)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "bad image shape %d x 3 x %d x %d", n, H, W);
-    if (!net->loaded)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "no weights loaded (see dcgan_inception_load)");
-    float *x = net->scratch, *y = x + DCGAN__INC_MAX_ACT, *t1 = y + DCGAN__INC_MAX_ACT;
-    float *t2 = t1 + DCGAN__INC_MAX_ACT, *in = t2 + DCGAN__INC_MAX_ACT;
-    for (int i = 0; i < n; i++) {
-        double *f = out + (size_t)i * dims;
-        int h = 299, w = 299, C;
-        float *tmp;
-        // pytorch-fid: F.interpolate(size=(299, 299), bilinear, align_corners=False), then 2x - 1
-        dcgan_upsample_forward(dcgan_tensor_make(in, 1, 3, 299, 299),
-                               dcgan_tensor_make((float *)images + (size_t)i * 3 * H * W, 1, 3, H, W),
-                               DCGAN_UPSAMPLE_BILINEAR);
-        for (size_t k = 0; k < (size_t)3 * 299 * 299; k++) in[k] = 2.0f * in[k] - 1.0f;
-        // block 0
-        dcgan__inc_conv(net, "Conv2d_1a_3x3", in, h, w, x, &h, &w);
-        dcgan__inc_conv(net, "Conv2d_2a_3x3", x, h, w, y, &h, &w);
-        dcgan__inc_conv(net, "Conv2d_2b_3x3", y, h, w, x, &h, &w);
-        dcgan__inc_pool(y, x, 64, h, w, DCGAN__POOL_MAX_S2, &h, &w);
-        if (dims == 64) { dcgan__inc_mean(f, y, 64, h, w); continue; }
-        // block 1
-        dcgan__inc_conv(net, "Conv2d_3b_1x1", y, h, w, x, &h, &w);
-        dcgan__inc_conv(net, "Conv2d_4a_3x3", x, h, w, y, &h, &w);
-        dcgan__inc_pool(x, y, 192, h, w, DCGAN__POOL_MAX_S2, &h, &w);
-        if (dims == 192) { dcgan__inc_mean(f, x, 192, h, w); continue; }
-        // block 2: x holds the current activation, y receives the next
-        C = 192;
-        C = dcgan__inc_a(net, "Mixed_5b", x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
-        C = dcgan__inc_a(net, "Mixed_5c", x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
-        C = dcgan__inc_a(net, "Mixed_5d", x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
-        C = dcgan__inc_b(net, x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
-        C = dcgan__inc_c(net, "Mixed_6b", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
-        C = dcgan__inc_c(net, "Mixed_6c", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
-        C = dcgan__inc_c(net, "Mixed_6d", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
-        C = dcgan__inc_c(net, "Mixed_6e", x, C, h, w, y, t1, t2); tmp = x; x = y; y = tmp;
-        if (dims == 768) {
-            dcgan__inc_mean(f, x, C, h, w);
-        } else {
-            // block 3
-            C = dcgan__inc_d(net, x, C, &h, &w, y, t1, t2); tmp = x; x = y; y = tmp;
-            C = dcgan__inc_e(net, "Mixed_7b", x, C, h, w, y, t1, t2, DCGAN__POOL_AVG_S1); tmp = x; x = y; y = tmp;
-            C = dcgan__inc_e(net, "Mixed_7c", x, C, h, w, y, t1, t2, DCGAN__POOL_MAX_S1); tmp = x; x = y; y = tmp;
-            dcgan__inc_mean(f, x, C, h, w);
+    // one batch of pointers at a time, so any n needs no allocation
+    enum { CHUNK = 64 };
+    const float *ptrs[CHUNK];
+    int hs[CHUNK], ws[CHUNK];
+    for (int i0 = 0; i0 < n || i0 == 0; i0 += CHUNK) {
+        const int m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        for (int i = 0; i < m; i++) {
+            ptrs[i] = images + (size_t)(i0 + i) * 3 * H * W;
+            hs[i] = H;
+            ws[i] = W;
         }
-        // the swaps above moved x and y around the scratch; put them back
-        x = net->scratch;
-        y = x + DCGAN__INC_MAX_ACT;
+        dcgan_status st = dcgan_inception_features_list(net, out + (size_t)i0 * dims, ptrs, hs, ws,
+                                                        m, dims);
+        if (st != DCGAN_OK || n == 0) return st;
     }
     return DCGAN_OK;
 }

@@ -49,6 +49,75 @@ static void test_features_vs_torch(void) {
           DCGAN_ERR_SHAPE, "inception_features/dims 100 refused");
 }
 
+// Several images of different sizes in one call, in passes of 3 (so 3 + 1):
+// each image's features equal those it gets alone, bit for bit (the batch only
+// widens the matrix products, whose sums run in the same order), and match torch.
+static void test_features_batched(void) {
+    if (!CHECK(have_net, "inception_init/status")) return;
+    fixture_array *a = fixture_get(&fx, "img_a"), *b = fixture_get(&fx, "img_b");
+    fixture_array *want_a = fixture_get(&fx, "feat_a.2048"), *want_b = fixture_get(&fx, "feat_b.2048");
+    if (!CHECK(a && b && want_a && want_b, "inception_features_list/fixtures present")) return;
+    static double alone[2][2048], got[4][2048];
+    const float *images[4] = {a->data, b->data, a->data, b->data};
+    const int hs[4] = {a->dims[2], b->dims[2], a->dims[2], b->dims[2]};
+    const int ws[4] = {a->dims[3], b->dims[3], a->dims[3], b->dims[3]};
+    const int batch = net.batch;
+    dcgan_inception_fill_deterministic(&net);
+    CHECK(dcgan_inception_features_list(&net, alone[0], images, hs, ws, 1, 2048) == DCGAN_OK &&
+          dcgan_inception_features_list(&net, alone[1], images + 1, hs + 1, ws + 1, 1, 2048) == DCGAN_OK,
+          "inception_features_list/one image/status");
+    net.batch = 3;   // may be lowered after init (the scratch is sized for the larger batch)
+    CHECK(dcgan_inception_features_list(&net, got[0], images, hs, ws, 4, 2048) == DCGAN_OK,
+          "inception_features_list/4 images of 2 sizes in passes of 3/status");
+    net.batch = batch;
+    for (int i = 0; i < 4; i++) {
+        char label[96];
+        snprintf(label, sizeof label, "inception_features_list/image %d in a batch = alone, exactly", i);
+        CHECK(memcmp(got[i], alone[i % 2], sizeof got[i]) == 0, label);
+        const fixture_array *want = i % 2 ? want_b : want_a;
+        float f[2048];
+        double big = 0;
+        for (int k = 0; k < 2048; k++) {
+            f[k] = (float)got[i][k];
+            if (fabs(want->data[k]) > big) big = fabs(want->data[k]);
+        }
+        snprintf(label, sizeof label, "inception_features_list/image %d in a batch vs torch", i);
+        CHECK_CLOSE(want->data, f, 2048, 1e-4 * big, 1e-4, label);
+    }
+    int h0 = 0;
+    CHECK(dcgan_inception_features_list(&net, got[0], images, &h0, ws, 1, 2048) == DCGAN_ERR_SHAPE,
+          "inception_features_list/height 0 refused");
+}
+
+// The pooling fast path against its reference loop, bit for bit, on odd and
+// tiny planes (3x3 up to 36x17), every kind, with -0, inf and equal values in.
+static void test_pool_fast_vs_ref(void) {
+    static const dcgan__pool_kind kinds[3] = {DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1};
+    static const int sizes[][2] = {{3, 3}, {3, 4}, {4, 3}, {5, 5}, {7, 6}, {8, 8}, {17, 17}, {36, 17}, {9, 35}};
+    const int P = 3;
+    float x[3 * 36 * 35], want[3 * 36 * 35], got[3 * 36 * 35];
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 99);
+    int bad = 0, cases = 0;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int k = 0; k < 3; k++) {
+            const int H = sizes[s][0], W = sizes[s][1];
+            for (int i = 0; i < P * H * W; i++) {
+                float u = dcgan_rng_uniform(&rng);
+                x[i] = u < 0.05f ? INFINITY : u < 0.1f ? -0.0f : u < 0.3f ? 0.5f : 4.0f * u - 2.0f;
+            }
+            int oh1, ow1, oh2, ow2;
+            dcgan__inc_pool_ref(want, x, P, H, W, kinds[k], &oh1, &ow1);
+            dcgan__inc_pool(got, x, P, H, W, kinds[k], &oh2, &ow2);
+            cases++;
+            if (oh1 != oh2 || ow1 != ow2 || memcmp(want, got, (size_t)P * oh1 * ow1 * sizeof(float)) != 0) {
+                bad++;
+                fprintf(stderr, "pool kind %d on %dx%d differs from the reference\n", k, H, W);
+            }
+        }
+    CHECK(cases == 27 && bad == 0, "inception pool/fast path = reference loop, bit for bit, 27 shapes x kinds");
+}
+
 static void test_load_checks(void) {
     dcgan_named_tensor t[3];
     float w[32 * 27] = {0};
@@ -384,6 +453,8 @@ int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
         {"features_vs_torch", test_features_vs_torch},
+        {"features_batched", test_features_batched},
+        {"pool_fast_vs_ref", test_pool_fast_vs_ref},
         {"load_checks", test_load_checks},
         {"eigen", test_eigen},
         {"frechet", test_frechet},
