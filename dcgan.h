@@ -1143,6 +1143,14 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 // Elementwise loops run on every thread once they are long enough to pay for it.
 #define DCGAN__OMP_ELEMENTWISE(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
 
+// Internal reference loops that only the tests call carry this, so that other
+// files including the implementation compile without unused-function warnings.
+#if defined(__GNUC__) || defined(__clang__)
+#define DCGAN__REFERENCE __attribute__((unused))
+#else
+#define DCGAN__REFERENCE
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -5781,9 +5789,9 @@ static float dcgan__pool_at(const float *x, int H, int W, int i, int j, int s, i
     return kind == DCGAN__POOL_AVG_S1 ? sum / (float)count : best;
 }
 
-// The reference: every pixel through dcgan__pool_at.
-static void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
-                                int *OH, int *OW) {
+// The reference (tests/test_fid.c): every pixel through dcgan__pool_at.
+DCGAN__REFERENCE static void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
+                                                 dcgan__pool_kind kind, int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
     const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
     for (int c = 0; c < P; c++)

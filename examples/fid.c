@@ -23,7 +23,8 @@ static void usage(const char *prog) {
            "       %s --save-stats DIR OUT.npz     write DIR's statistics (never overwrites)\n"
            "       %s --save-weights OUT.safetensors   convert the .pth weights once\n"
            "  --dims D            64 | 192 | 768 | 2048                  (2048)\n"
-           "  --batch-size B      images read per batch                  (50)\n"
+           "  --batch-size B      images per pass through the network,\n"
+           "                      at most DCGAN_INCEPTION_BATCH           (8)\n"
            "  --weights FILE      Inception weights (.pth or .safetensors)\n"
            "  --kid               also the Kernel Inception Distance\n"
            "  --kid-subsets N     subsets for KID                        (100)\n"
@@ -57,25 +58,35 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
         return 1;
     }
     *features = (double *)malloc((size_t)n * o->dims * sizeof(double));
+    // up to `batch` decoded images go through the network together
+    const int batch = o->batch < 1 ? 1 : o->batch > net->batch ? net->batch : o->batch;
+    float *imgs[DCGAN_INCEPTION_BATCH];
+    int hs[DCGAN_INCEPTION_BATCH], ws[DCGAN_INCEPTION_BATCH];
+    int held = 0, failed = !*features;
+    if (failed) fprintf(stderr, "fid: no memory for %d x %d features\n", n, o->dims);
     cli_progress prog;
     cli_progress_start(&prog, "features", n);
-    for (int i = 0; i < n; i++) {
-        float *img;
-        int w, h;
-        if (dcgan_image_load_rgb01(&img, &w, &h, paths[i], (size_t)64 << 20) != DCGAN_OK) {
+    for (int i = 0; i < n && !failed; i++) {
+        if (dcgan_image_load_rgb01(&imgs[held], &ws[held], &hs[held], paths[i], (size_t)64 << 20) != DCGAN_OK) {
             fprintf(stderr, "\nfid: skipping %s\n", dcgan_last_error());
             skipped++;
         } else {
-            if (dcgan_inception_features(net, *features + (size_t)used * o->dims, img, 1, h, w, o->dims) != DCGAN_OK) {
+            held++;
+        }
+        if (held == batch || (i == n - 1 && held > 0)) {
+            if (dcgan_inception_features_list(net, *features + (size_t)used * o->dims,
+                                              (const float *const *)imgs, hs, ws, held, o->dims) != DCGAN_OK) {
                 fprintf(stderr, "\nfid: %s\n", dcgan_last_error());
-                dcgan_free(img);
-                dcgan_paths_free(paths, n);
-                return 1;
+                failed = 1;
             }
-            used++;
-            dcgan_free(img);
+            used += held;
+            while (held > 0) dcgan_free(imgs[--held]);
         }
         cli_progress_update(&prog, i + 1, NULL);
+    }
+    if (failed) {
+        dcgan_paths_free(paths, n);
+        return 1;
     }
     dcgan_paths_free(paths, n);
     if (skipped) fprintf(stderr, "fid: %d of %d files in '%s' could not be read\n", skipped, n, dir);
@@ -134,7 +145,7 @@ static int load_network(dcgan_inception *net, const fid_options *o) {
 }
 
 int main(int argc, char **argv) {
-    fid_options o = {2048, 50, 0, 100, 1000, 0, 0, 1, NULL};
+    fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 1, NULL};
     const char *save_stats = NULL, *save_weights = NULL, *paths[2] = {NULL, NULL};
     const char *device = CLI_DEFAULT_DEVICE;
     int n_paths = 0;

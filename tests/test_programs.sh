@@ -55,6 +55,19 @@ check "fid/--save-stats writes an .npz" $F --save-stats "$T/data/train/NORMAL" "
 $F "$T/normal.npz" "$T/gen" >"$T/fid2.txt" 2>/dev/null
 check "fid/statistics file gives the same FID as the folder" test "$(head -1 "$T/fid1.txt")" = "$(head -1 "$T/fid2.txt")"
 fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats "$T/data/train/NORMAL" "$T/normal.npz"
+# images of two sizes and an unreadable file, in passes of 8 (the default), 3 and 1: the same FID
+mkdir -p "$T/mixed"
+cp "$T/gen/fake_0000"[1-5].png "$T/mixed/"
+$B/phantom --out "$T/p48" --normal 7 --pneumonia 1 --val 0 --test 0 --size 48 >/dev/null
+cp "$T/p48/train/NORMAL/"*.png "$T/mixed/"
+echo "not an image" >"$T/mixed/broken.png"
+$F "$T/mixed" "$T/gen" >"$T/fid_b8.txt" 2>"$T/fid_b8.err"
+$F --batch-size 3 "$T/mixed" "$T/gen" >"$T/fid_b3.txt" 2>/dev/null
+$F --batch-size 1 "$T/mixed" "$T/gen" >"$T/fid_b1.txt" 2>/dev/null
+check "fid/mixed sizes: an FID line" grep -q '^FID:  [0-9]' "$T/fid_b8.txt"
+check "fid/mixed sizes: the unreadable file is named and skipped" grep -q "broken.png" "$T/fid_b8.err"
+check "fid/--batch-size 3 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b3.txt")"
+check "fid/--batch-size 1 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b1.txt")"
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
