@@ -189,6 +189,12 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
 // Returns the number of threads now in use.
 DCGAN_API int dcgan_set_threads(int n);
 
+// dcgan_sgemm packs its operands into a buffer that it keeps between calls
+// (one per calling thread), so that a training loop stops allocating after its
+// first step. This frees the calling thread's buffer; dcgan_model_free and
+// dcgan_inception_free call it. Harmless at any time: the next product makes a new one.
+DCGAN_API void dcgan_sgemm_release(void);
+
 // The plain triple loop that dcgan_sgemm is tested against.
 DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                const float *A, int lda, const float *B, int ldb,
@@ -1168,6 +1174,7 @@ extern "C" {
 #define DCGAN__THREAD_LOCAL __declspec(thread)
 #else
 #define DCGAN__THREAD_LOCAL
+#define DCGAN__NO_THREAD_LOCAL 1
 #endif
 
 static DCGAN__THREAD_LOCAL char dcgan__err_buf[512];
@@ -1540,6 +1547,26 @@ static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int
     }
 }
 
+// The packing buffer, kept between calls and grown when a product needs more
+// (without thread-local storage it cannot be shared safely: freed after each call).
+static DCGAN__THREAD_LOCAL float *dcgan__pack_buf;
+static DCGAN__THREAD_LOCAL size_t dcgan__pack_cap;
+
+DCGAN_API void dcgan_sgemm_release(void) {
+    dcgan_free(dcgan__pack_buf);
+    dcgan__pack_buf = NULL;
+    dcgan__pack_cap = 0;
+}
+
+static float *dcgan__pack_space(size_t count) {
+    if (count > dcgan__pack_cap) {
+        dcgan_sgemm_release();
+        dcgan__pack_buf = (float *)dcgan__alloc(count, sizeof(float));
+        dcgan__pack_cap = dcgan__pack_buf ? count : 0;
+    }
+    return dcgan__pack_buf;
+}
+
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
@@ -1559,7 +1586,7 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
     const int nc_max = N < DCGAN__NC ? N : DCGAN__NC, kc_max = K < DCGAN__KC ? K : DCGAN__KC;
     const size_t b_size = (size_t)((nc_max + DCGAN__NR - 1) / DCGAN__NR) * DCGAN__NR * kc_max;
     const size_t a_size = (size_t)((M + DCGAN__MR - 1) / DCGAN__MR) * DCGAN__MR * kc_max;
-    float *bp = (float *)dcgan__alloc(b_size + a_size, sizeof(float));
+    float *bp = dcgan__pack_space(b_size + a_size);
     if (!bp) {
         // no memory for the panels: the reference loop needs none
         dcgan_sgemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
@@ -1593,7 +1620,9 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
             }
         }
     }
-    DCGAN_FREE(bp);
+#ifdef DCGAN__NO_THREAD_LOCAL
+    dcgan_sgemm_release();
+#endif
 }
 
 // -----------------------------------------------------------------------------
@@ -3085,6 +3114,7 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, 
 }
 
 DCGAN_API void dcgan_model_free(dcgan_model *m) {
+    dcgan_sgemm_release();
     dcgan_free(m->layers);
     dcgan_free(m->params);
     dcgan_free(m->grads);
@@ -5531,6 +5561,7 @@ static void dcgan__inc_layout(dcgan_inception *net) {
 }
 
 DCGAN_API void dcgan_inception_free(dcgan_inception *net) {
+    dcgan_sgemm_release();
     dcgan_free(net->convs);
     dcgan_free(net->params);
     dcgan_free(net->scratch);

@@ -1,6 +1,15 @@
 // test_gan.c - the three architectures (shapes and the study's parameter
 // counts), the training step, safetensors checkpoints (round trip, damaged
 // files, wrong shapes) and exact resume.
+#include <stdlib.h>
+// Every allocation the library makes is counted (the library's allocator hooks),
+// to show that training steps after the first allocate nothing.
+static long n_allocs;
+static void *counting_malloc(size_t n) { n_allocs++; return malloc(n); }
+static void *counting_realloc(void *p, size_t n) { n_allocs++; return realloc(p, n); }
+#define DCGAN_MALLOC(sz) counting_malloc(sz)
+#define DCGAN_REALLOC(p, sz) counting_realloc(p, sz)
+#define DCGAN_FREE(p) free(p)
 #define DCGAN_IMPLEMENTATION
 #define DCGAN_NO_IMAGES
 #include "../dcgan.h"
@@ -118,6 +127,41 @@ static void test_train_steps(void) {
     CHECK(dcgan_gan_train_step(&gan, data, 0, &s) == DCGAN_ERR_SHAPE, "gan_train_step/empty dataset");
     dcgan_gan_free(&gan);
     free(data);
+}
+
+// Buffers are sized once: after the first step (which sizes the GEMM's kept
+// packing buffer), training steps and sampling allocate nothing, for every
+// architecture.
+static void test_no_allocation_in_loop(void) {
+    for (int a = 0; a < 3; a++) {
+        dcgan_gan_config cfg;
+        dcgan_gan gan;
+        dcgan_gan_stats s;
+        small_config(&cfg);
+        cfg.arch = (dcgan_arch)a;
+        cfg.channels = 3;
+        float *data = random_images(8, &cfg, 5);
+        float noise[4 * 100], *out = (float *)malloc((size_t)4 * 3 * 64 * 64 * sizeof(float));
+        if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK) {
+            CHECK(0, "gan_init for the allocation count");
+            free(data);
+            free(out);
+            continue;
+        }
+        memset(noise, 0, sizeof noise);
+        int ok = dcgan_gan_train_step(&gan, data, 8, &s) == DCGAN_OK &&
+                 dcgan_gan_generate(&gan, out, noise, 4) == DCGAN_OK;
+        n_allocs = 0;
+        for (int i = 0; i < 3; i++) ok &= dcgan_gan_train_step(&gan, data, 8, &s) == DCGAN_OK;
+        ok &= dcgan_gan_generate(&gan, out, noise, 4) == DCGAN_OK;
+        char label[96];
+        snprintf(label, sizeof label, "gan_train_step/%s: 3 more steps and a sample allocate nothing (%ld)",
+                 dcgan_arch_name(cfg.arch), n_allocs);
+        CHECK(ok && n_allocs == 0, label);
+        dcgan_gan_free(&gan);
+        free(data);
+        free(out);
+    }
 }
 
 // Same seed, same data: bit-identical runs.
@@ -355,6 +399,7 @@ int main(int argc, char **argv) {
         {"study_parameter_counts", test_study_parameter_counts},
         {"architectures", test_architectures},
         {"train_steps", test_train_steps},
+        {"no_allocation_in_loop", test_no_allocation_in_loop},
         {"determinism", test_determinism},
         {"checkpoint_roundtrip_and_resume", test_checkpoint_roundtrip_and_resume},
         {"damaged_checkpoints", test_damaged_checkpoints},
