@@ -1149,6 +1149,16 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 // Elementwise loops run on every thread once they are long enough to pay for it.
 #define DCGAN__OMP_ELEMENTWISE(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
 
+// Sets n floats to zero, in one chunk per thread when n is large (a single
+// core cannot use all of the memory bandwidth).
+static void dcgan__zero(float *x, size_t n) {
+    DCGAN__OMP(omp parallel for schedule(static) if (n > ((size_t)1 << 20)))
+    for (int part = 0; part < 16; part++) {
+        size_t lo = n / 16 * (size_t)part, hi = part == 15 ? n : n / 16 * (size_t)(part + 1);
+        memset(x + lo, 0, (hi - lo) * sizeof(float));
+    }
+}
+
 // Internal reference loops that only the tests call carry this, so that other
 // files including the implementation compile without unused-function warnings.
 #if defined(__GNUC__) || defined(__clang__)
@@ -1806,14 +1816,20 @@ static void dcgan__col2im(float *img, const float *col, size_t ld, int C, int H,
         for (int kh = 0; kh < KH; kh++) {
             for (int kw = 0; kw < KW; kw++) {
                 const float *srcc = &col[((size_t)(c * KH + kh) * KW + kw) * ld];
+                // as in im2col: only ow in [lo, hi) lands inside the image
+                int lo = pl - kw > 0 ? (pl - kw + S - 1) / S : 0;
+                int hi = W - 1 + pl - kw >= 0 ? (W - 1 + pl - kw) / S + 1 : 0;
+                if (hi > OW) hi = OW;
+                const int off = kw - pl;   // iw = ow * S + off
                 for (int oh = 0; oh < OH; oh++) {
                     int ih = oh * S - pt + kh;
                     if (ih < 0 || ih >= H) continue;
                     const float *row = &srcc[(size_t)oh * OW];
                     float *dst = &img[((size_t)c * H + ih) * W];
-                    for (int ow = 0; ow < OW; ow++) {
-                        int iw = ow * S - pl + kw;
-                        if (iw >= 0 && iw < W) dst[iw] += row[ow];
+                    if (S == 1) {
+                        for (int ow = lo; ow < hi; ow++) dst[ow + off] += row[ow];
+                    } else {
+                        for (int ow = lo; ow < hi; ow++) dst[ow * S + off] += row[ow];
                     }
                 }
             }
@@ -1825,20 +1841,27 @@ static void dcgan__col2im(float *img, const float *col, size_t ld, int C, int H,
 // as one matrix of `rows` x (g * cols), image i in columns [i*cols, (i+1)*cols).
 // One GEMM over g images is much faster than g small ones.
 static void dcgan__gather(float *dst, const float *src, int g, int rows, size_t cols) {
-    for (int i = 0; i < g; i++)
-        for (int r = 0; r < rows; r++)
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)g * rows * cols > 65536))
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < g; i++)
             memcpy(dst + (size_t)r * g * cols + (size_t)i * cols,
                    src + ((size_t)i * rows + r) * cols, cols * sizeof(float));
 }
 
 // The inverse of dcgan__gather; add = 1 adds into dst instead of copying.
-static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t cols, int add) {
-    for (int i = 0; i < g; i++)
-        for (int r = 0; r < rows; r++) {
+// bias (rows values, or NULL) is added to every value of row r on the way.
+static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t cols, int add,
+                           const float *bias) {
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)g * rows * cols > 65536))
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < g; i++) {
             float *d = dst + ((size_t)i * rows + r) * cols;
             const float *q = src + (size_t)r * g * cols + (size_t)i * cols;
+            const float b = bias ? bias[r] : 0.0f;
             if (add) {
-                for (size_t p = 0; p < cols; p++) d[p] += q[p];
+                for (size_t p = 0; p < cols; p++) d[p] += q[p] + b;
+            } else if (bias) {
+                for (size_t p = 0; p < cols; p++) d[p] = q[p] + b;
             } else {
                 memcpy(d, q, cols * sizeof(float));
             }
@@ -1847,8 +1870,10 @@ static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t
 
 // dbias[oc] += sum of dout[n][oc][...] over the batch and the image.
 static void dcgan__bias_grad(float *dbias, const float *dout, int N, int OC, size_t OHW) {
-    for (int n = 0; n < N; n++)
-        for (int oc = 0; oc < OC; oc++) {
+    // each thread owns whole channels; images are added in order, as in a serial loop
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)N * OC * OHW > 65536))
+    for (int oc = 0; oc < OC; oc++)
+        for (int n = 0; n < N; n++) {
             const float *d = dout + ((size_t)n * OC + oc) * OHW;
             float sum = 0.0f;
             for (size_t p = 0; p < OHW; p++) sum += d[p];
@@ -2215,13 +2240,7 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
                           conv->stride, conv->pad_top, conv->pad_left, OH, OW);
         dcgan_sgemm(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, col, (int)ld, 0.0f, prod, (int)ld);
         float *o = out.data + (size_t)n0 * OC * OHW;
-        dcgan__scatter(o, prod, g, OC, OHW, 0);
-        if (conv->bias)
-            for (int i = 0; i < g; i++)
-                for (int oc = 0; oc < OC; oc++) {
-                    float *row = o + ((size_t)i * OC + oc) * OHW;
-                    for (size_t p = 0; p < OHW; p++) row[p] += conv->bias[oc];
-                }
+        dcgan__scatter(o, prod, g, OC, OHW, 0, conv->bias);
     }
     if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
@@ -2385,6 +2404,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
         dcgan_sgemm(1, 0, OCKK, (int)ld, C, 1.0f, conv->weight, OCKK, x, (int)ld, 0.0f, col, (int)ld);
         for (int i = 0; i < g; i++) {
             float *o = out.data + (size_t)(n0 + i) * conv->out_channels * OHW;
+            DCGAN__OMP(omp parallel for schedule(static) if ((double)conv->out_channels * OHW > 65536))
             for (int oc = 0; oc < conv->out_channels; oc++) {
                 float b = conv->bias ? conv->bias[oc] : 0.0f;
                 for (size_t p = 0; p < OHW; p++) o[(size_t)oc * OHW + p] = b;
@@ -2430,7 +2450,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
         }
         if (dinp.data) {
             dcgan_sgemm(0, 0, C, (int)ld, OCKK, 1.0f, conv->weight, OCKK, col, (int)ld, 0.0f, x, (int)ld);
-            dcgan__scatter(dinp.data + (size_t)n0 * C * HW, x, g, C, HW, 1);
+            dcgan__scatter(dinp.data + (size_t)n0 * C * HW, x, g, C, HW, 1, NULL);
         }
     }
     if (!work) DCGAN_FREE(buf);
@@ -3350,7 +3370,7 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
     if (m->batch <= 0)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': backward before any forward", m->prefix);
     const dcgan_tensor out = dcgan_model_output(m);
-    memset(m->dacts, 0, m->slot_offset[m->n_layers] * sizeof(float));
+    dcgan__zero(m->dacts, m->slot_offset[m->n_layers]);
     memcpy(m->dacts + m->slot_offset[m->n_layers], dout, dcgan_tensor_numel(out) * sizeof(float));
     for (int i = m->n_layers - 1; i >= 0; i--) {
         dcgan_layer *L = &m->layers[i];
@@ -3420,7 +3440,7 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
 }
 
 DCGAN_API void dcgan_model_zero_grad(dcgan_model *m) {
-    memset(m->grads, 0, m->n_params * sizeof(float));
+    dcgan__zero(m->grads, m->n_params);
 }
 
 DCGAN_API dcgan_status dcgan_model_adam_step(dcgan_model *m, dcgan_adam *opt) {
@@ -3739,7 +3759,7 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
     if ((st = dcgan_bce_with_logits(&stats->g_loss, gan->dlogits, dcgan_model_output(&gan->d).data,
                                     gan->labels, (size_t)nb)) != DCGAN_OK)
         return st;
-    memset(gan->dimages, 0, (size_t)nb * image * sizeof(float));
+    dcgan__zero(gan->dimages, (size_t)nb * image);
     if ((st = dcgan_model_backward(&gan->d, gan->dlogits, gan->dimages)) != DCGAN_OK) return st;
     if ((st = dcgan_model_backward(&gan->g, gan->dimages, NULL)) != DCGAN_OK) return st;
     if ((st = dcgan_model_adam_step(&gan->g, &gan->opt_g)) != DCGAN_OK) return st;
