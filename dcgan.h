@@ -1518,7 +1518,6 @@ static dcgan__kernel_fn dcgan__pick_kernel(void) {
 // zero-padding the last panel.
 static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int i0, int mc,
                           int k0, int kc) {
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)mc * kc > 3e4))
     for (int p = 0; p < mc; p += DCGAN__MR) {
         int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
         float *dst = base + (size_t)p * kc;   // each panel is MR x kc
@@ -1538,20 +1537,78 @@ static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int
 // Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels.
 static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int k0, int kc,
                           int j0, int nc) {
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)nc * kc > 1e5))
     for (int p = 0; p < nc; p += DCGAN__NR) {
         int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
         float *dst = base + (size_t)p * kc;   // each panel is kc x NR
+        if (trans_b) {
+            // op(B)'s column j is row j of B: read each row straight through
+            for (int j = 0; j < DCGAN__NR; j++) {
+                const float *src = &B[(size_t)(j0 + p + j) * ldb + (size_t)k0];
+                if (j < nr) {
+                    for (int k = 0; k < kc; k++) dst[(size_t)k * DCGAN__NR + j] = src[k];
+                } else {
+                    for (int k = 0; k < kc; k++) dst[(size_t)k * DCGAN__NR + j] = 0.0f;
+                }
+            }
+            continue;
+        }
         for (int k = 0; k < kc; k++) {
             size_t q = (size_t)(k0 + k);
-            if (!trans_b && nr == DCGAN__NR) {
+            if (nr == DCGAN__NR) {
                 memcpy(dst, &B[q * ldb + (size_t)(j0 + p)], DCGAN__NR * sizeof(float));
                 dst += DCGAN__NR;
                 continue;
             }
             for (int j = 0; j < DCGAN__NR; j++) {
                 size_t col = (size_t)(j0 + p + j);
-                *dst++ = j >= nr ? 0.0f : trans_b ? B[col * ldb + q] : B[q * ldb + col];
+                *dst++ = j >= nr ? 0.0f : B[q * ldb + col];
+            }
+        }
+    }
+}
+
+// Packing floats for one block of C of m x n: a KC x NC block of op(B) and an
+// MC x KC block of op(A), each rounded up to whole panels.
+static size_t dcgan__pack_floats(int m, int n, int K) {
+    const size_t kc = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
+    const size_t nc = (size_t)(n < DCGAN__NC ? n : DCGAN__NC), mc = (size_t)(m < DCGAN__MC ? m : DCGAN__MC);
+    return ((nc + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR + (mc + DCGAN__MR - 1) / DCGAN__MR * DCGAN__MR) * kc;
+}
+
+// The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
+// own packing space: C = beta * C, then for each NC-wide slice and KC-deep
+// slab pack op(B) once, and for each MC-tall slice of op(A) pack it and run
+// the micro-kernel over every MR x NR tile.
+static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b, int i0, int m,
+                              int j0, int n, int K, float alpha, const float *A, int lda,
+                              const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
+    for (int i = i0; i < i0 + m; i++) {
+        float *c = &C[(size_t)i * ldc + j0];
+        if (beta == 0.0f) {
+            for (int j = 0; j < n; j++) c[j] = 0.0f;   // overwrite: NaN in C does not leak through
+        } else if (beta != 1.0f) {
+            for (int j = 0; j < n; j++) c[j] *= beta;
+        }
+    }
+    if (K <= 0 || alpha == 0.0f) return;
+    const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC), kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
+    float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
+    for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
+        const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
+        for (int pc = 0; pc < K; pc += DCGAN__KC) {
+            const int kc = K - pc < DCGAN__KC ? K - pc : DCGAN__KC;
+            dcgan__pack_b(bp, trans_b, B, ldb, pc, kc, jc, nc);
+            for (int ic = i0; ic < i0 + m; ic += DCGAN__MC) {
+                const int mc = i0 + m - ic < DCGAN__MC ? i0 + m - ic : DCGAN__MC;
+                dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
+                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
+                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
+                    for (int ir = 0; ir < mc; ir += DCGAN__MR) {
+                        const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
+                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha,
+                               &C[(size_t)(ic + ir) * ldc + jc + jr], ldc, mr, nr);
+                    }
+                }
             }
         }
     }
@@ -1577,58 +1634,52 @@ static float *dcgan__pack_space(size_t count) {
     return dcgan__pack_buf;
 }
 
+// Threads: C is cut into chunks of whole column panels (or whole row panels),
+// two per thread, handed out as threads become free (these vCPUs sometimes
+// pause one core). Each chunk runs the whole loop nest above with its own
+// packing space, so one parallel region covers the product with no barrier
+// inside. Every chunk packs all of the other operand again, so the cut goes
+// across the longer side: cutting columns repeats A's packing, rows B's.
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
     static dcgan__kernel_fn kernel = NULL;
     if (M <= 0 || N <= 0) return;
-    // C = beta * C first; then the blocks below only accumulate.
-    for (int i = 0; i < M; i++) {
-        float *c = &C[(size_t)i * ldc];
-        if (beta == 0.0f) {
-            for (int j = 0; j < N; j++) c[j] = 0.0f;
-        } else if (beta != 1.0f) {
-            for (int j = 0; j < N; j++) c[j] *= beta;
-        }
-    }
-    if (K <= 0 || alpha == 0.0f) return;
     if (!kernel) kernel = dcgan__pick_kernel();
-    const int nc_max = N < DCGAN__NC ? N : DCGAN__NC, kc_max = K < DCGAN__KC ? K : DCGAN__KC;
-    const size_t b_size = (size_t)((nc_max + DCGAN__NR - 1) / DCGAN__NR) * DCGAN__NR * kc_max;
-    const size_t a_size = (size_t)((M + DCGAN__MR - 1) / DCGAN__MR) * DCGAN__MR * kc_max;
-    float *bp = dcgan__pack_space(b_size + a_size);
-    if (!bp) {
+    int threads = 1;
+#ifdef _OPENMP
+    if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
+#endif
+    const int by_cols = N >= M;
+    const int unit = by_cols ? DCGAN__NR : DCGAN__MR, len = by_cols ? N : M;
+    const int units = (len + unit - 1) / unit;
+    int chunks = 2 * threads - (threads == 1);
+    if (chunks > units) chunks = units;
+    const int chunk_len = (units + chunks - 1) / chunks * unit;   // whole panels per chunk
+    chunks = (len + chunk_len - 1) / chunk_len;
+    if (threads > chunks) threads = chunks;
+    const size_t per_thread =
+        by_cols ? dcgan__pack_floats(M, chunk_len, K) : dcgan__pack_floats(chunk_len, N, K);
+    float *pack = dcgan__pack_space(per_thread * (size_t)threads);
+    if (!pack) {
         // no memory for the panels: the reference loop needs none
-        dcgan_sgemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
+        dcgan_sgemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    float *ap = bp + b_size;
-    for (int j0 = 0; j0 < N; j0 += DCGAN__NC) {
-        const int nc = N - j0 < DCGAN__NC ? N - j0 : DCGAN__NC;
-        for (int k0 = 0; k0 < K; k0 += DCGAN__KC) {
-            const int kc = K - k0 < DCGAN__KC ? K - k0 : DCGAN__KC;
-            // all M rows of op(A) are packed at once (in parallel), so no thread
-            // waits for a serial packing step inside the loop below
-            dcgan__pack_b(bp, trans_b, B, ldb, k0, kc, j0, nc);
-            dcgan__pack_a(ap, trans_a, A, lda, 0, M, k0, kc);
-            // Rows go in blocks of MC (a block of packed A stays in cache while
-            // every panel of B passes it); threads split the column panels, each
-            // writing its own columns of C.
-            const int n_panels = (nc + DCGAN__NR - 1) / DCGAN__NR;
-            for (int i0 = 0; i0 < M; i0 += DCGAN__MC) {
-                const int mc = M - i0 < DCGAN__MC ? M - i0 : DCGAN__MC;
-                DCGAN__OMP(omp parallel for schedule(static) if (n_panels > 1 && (double)mc * nc * kc > 2e5))
-                for (int panel = 0; panel < n_panels; panel++) {
-                    const int jr = panel * DCGAN__NR;
-                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
-                    for (int ir = i0; ir < i0 + mc; ir += DCGAN__MR) {
-                        const int mr = M - ir < DCGAN__MR ? M - ir : DCGAN__MR;
-                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha,
-                               &C[(size_t)ir * ldc + (j0 + jr)], ldc, mr, nr);
-                    }
-                }
-            }
-        }
+    DCGAN__OMP(omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1))
+    for (int t = 0; t < chunks; t++) {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
+        float *mine = pack + per_thread * (size_t)me;
+        if (by_cols)
+            dcgan__gemm_block(kernel, trans_a, trans_b, 0, M, lo, n_t, K, alpha, A, lda, B, ldb,
+                              beta, C, ldc, mine);
+        else
+            dcgan__gemm_block(kernel, trans_a, trans_b, lo, n_t, 0, N, K, alpha, A, lda, B, ldb,
+                              beta, C, ldc, mine);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL
     dcgan_sgemm_release();
