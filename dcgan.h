@@ -1521,6 +1521,22 @@ static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int
     for (int p = 0; p < mc; p += DCGAN__MR) {
         int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
         float *dst = base + (size_t)p * kc;   // each panel is MR x kc
+        if (mr == DCGAN__MR && !trans_a) {
+            // a full panel of rows of A: MR streams read side by side
+            const float *rows[DCGAN__MR];
+            for (int i = 0; i < DCGAN__MR; i++) rows[i] = &A[(size_t)(i0 + p + i) * lda + (size_t)k0];
+            for (int k = 0; k < kc; k++)
+                for (int i = 0; i < DCGAN__MR; i++) *dst++ = rows[i][k];
+            continue;
+        }
+        if (mr == DCGAN__MR) {
+            // op(A) = A^T: the panel's MR values of each k are contiguous in A
+            for (int k = 0; k < kc; k++) {
+                memcpy(dst, &A[(size_t)(k0 + k) * lda + (size_t)(i0 + p)], DCGAN__MR * sizeof(float));
+                dst += DCGAN__MR;
+            }
+            continue;
+        }
         for (int k = 0; k < kc; k++) {
             for (int i = 0; i < DCGAN__MR; i++) {
                 float v = 0.0f;
@@ -1653,7 +1669,8 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
     const int by_cols = N >= M;
     const int unit = by_cols ? DCGAN__NR : DCGAN__MR, len = by_cols ? N : M;
     const int units = (len + unit - 1) / unit;
-    int chunks = 2 * threads - (threads == 1);
+    // two chunks per thread where each still has 1024 columns (rows), else one
+    int chunks = len / (2 * threads) >= 1024 ? 2 * threads : threads;
     if (chunks > units) chunks = units;
     const int chunk_len = (units + chunks - 1) / chunks * unit;   // whole panels per chunk
     chunks = (len + chunk_len - 1) / chunk_len;
