@@ -14,7 +14,7 @@ DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
   --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
 
-.PHONY: all test demo cuda test-cuda bench-cuda bench fuzz clean help stb
+.PHONY: all test demo cuda test-cuda bench-cuda bench bench-memory fuzz clean help stb
 
 # all: examples and tests for the CPU, warnings on
 all: stb $(addprefix $(B)/,$(EXAMPLES) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx
@@ -62,6 +62,15 @@ bench: stb
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) -march=native $(OMP) $(STB_CFLAGS) bench/bench.c -o $(B)/bench -lm
 	sh bench/run.sh $(FULL)
+
+# bench-memory: peak resident memory of the study's setting (seed 128x128x3, batch 128, 1,341
+# images, one iteration), dcgan.h and PyTorch (several minutes: a full-size iteration each)
+bench-memory: stb
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) -march=native $(OMP) $(STB_CFLAGS) bench/bench.c -o $(B)/bench -lm
+	@echo "peak RSS, GiB (seed 128x128x3, batch 128, 1,341 images, one iteration):"
+	@printf "  dcgan.h  "; $(B)/bench --memory | sed 's/^MEMORY //'
+	@printf "  PyTorch  "; OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --memory --threads $$(nproc) | sed 's/^MEMORY //'
 
 # fuzz: libFuzzer on every reader of untrusted bytes, FUZZ_SECONDS each (clang), from tests/corpus/
 FUZZ_SECONDS ?= 60

@@ -466,8 +466,9 @@ typedef struct {
     size_t n_buffers;
     float *buffers;              // BatchNorm running statistics
     float *acts;                 // slot 0: input; slot i+1: output of layer i
-    float *dacts;                // gradients of the same slots
-    size_t *slot_offset;         // n_layers + 2 offsets into acts/dacts
+    float *dacts;                // gradients of two slots: backward alternates halves
+    size_t dslot;                // floats per half of dacts (the largest slot)
+    size_t *slot_offset;         // n_layers + 2 offsets into acts
     float *saved;                // dropout masks, batchnorm statistics
     size_t n_saved;
     float *work;                 // im2col scratch
@@ -3243,6 +3244,7 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
     int c = in_c, h = in_h, w = in_w;
     tmp.slot_offset[0] = 0;
     act_total = (size_t)max_batch * c * h * w;
+    tmp.dslot = act_total;
     for (int i = 0; i < n_layers; i++) {
         dcgan_layer *L = &tmp.layers[i];
         L->spec = specs[i];
@@ -3260,6 +3262,7 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
         w = L->out_w;
         tmp.slot_offset[i + 1] = act_total;
         act_total += (size_t)max_batch * c * h * w;
+        if ((size_t)max_batch * c * h * w > tmp.dslot) tmp.dslot = (size_t)max_batch * c * h * w;
     }
     tmp.slot_offset[n_layers + 1] = act_total;
     // Dropout masks scale with the batch; batchnorm statistics do not.
@@ -3275,13 +3278,13 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
     tmp.adam_v = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
     tmp.buffers = (float *)dcgan__calloc(tmp.n_buffers, sizeof(float));
     tmp.acts = (float *)dcgan__calloc(act_total, sizeof(float));
-    tmp.dacts = (float *)dcgan__calloc(act_total, sizeof(float));
+    tmp.dacts = (float *)dcgan__calloc(2 * tmp.dslot, sizeof(float));
     tmp.saved = (float *)dcgan__calloc(n_saved, sizeof(float));
     tmp.n_saved = n_saved;
     tmp.work = (float *)dcgan__calloc(tmp.n_work, sizeof(float));
     if (!tmp.params || !tmp.grads || !tmp.adam_m || !tmp.adam_v || !tmp.buffers || !tmp.acts ||
         !tmp.dacts || !tmp.saved || !tmp.work) {
-        size_t total = 4 * tmp.n_params + 2 * act_total + n_saved + tmp.n_work;
+        size_t total = 4 * tmp.n_params + act_total + 2 * tmp.dslot + n_saved + tmp.n_work;
         dcgan_model_free(&tmp);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the model (%zu MiB)",
                            total * sizeof(float) >> 20);
@@ -3365,6 +3368,13 @@ static dcgan_tensor dcgan__slot(const dcgan_model *m, float *base, int slot) {
     return dcgan_tensor_make(base + m->slot_offset[slot], m->batch, c, h, w);
 }
 
+// The gradient of slot `slot` during backward: half slot % 2 of dacts.
+static dcgan_tensor dcgan__dslot(const dcgan_model *m, int slot) {
+    dcgan_tensor t = dcgan__slot(m, m->dacts, slot);
+    t.data = m->dacts + (size_t)(slot % 2) * m->dslot;
+    return t;
+}
+
 DCGAN_API dcgan_status dcgan_model_forward(dcgan_model *m, dcgan_tensor inp, int training,
                                            dcgan_rng *rng) {
     if (inp.n <= 0 || inp.n > m->max_batch || inp.c * inp.h * inp.w != m->in_c * m->in_h * m->in_w)
@@ -3438,15 +3448,18 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
     if (m->batch <= 0)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': backward before any forward", m->prefix);
     const dcgan_tensor out = dcgan_model_output(m);
-    dcgan__zero(m->dacts, m->slot_offset[m->n_layers]);
-    memcpy(m->dacts + m->slot_offset[m->n_layers], dout, dcgan_tensor_numel(out) * sizeof(float));
+    // Only two slot gradients are alive at a time: layer i reads dy (slot i+1)
+    // and adds into dx (slot i). They alternate between the halves of dacts,
+    // slot s in half s % 2, so dacts needs two slots, not all of them.
+    memcpy(dcgan__dslot(m, m->n_layers).data, dout, dcgan_tensor_numel(out) * sizeof(float));
     for (int i = m->n_layers - 1; i >= 0; i--) {
         dcgan_layer *L = &m->layers[i];
         dcgan_tensor x = dcgan__slot(m, m->acts, i), y = dcgan__slot(m, m->acts, i + 1);
-        dcgan_tensor dy = dcgan__slot(m, m->dacts, i + 1), dx = dcgan__slot(m, m->dacts, i);
+        dcgan_tensor dy = dcgan__dslot(m, i + 1), dx = dcgan__dslot(m, i);
         size_t count = dcgan_tensor_numel(x);
         dcgan_status st = DCGAN_OK;
         if (i == 0 && !dinp) dx.data = NULL;   // nobody wants the input gradient
+        else dcgan__zero(dx.data, count);      // the layers add into dx
         switch (L->spec.kind) {
         case DCGAN_LAYER_LINEAR: {
             dcgan_linear lin = dcgan__layer_linear(L, m->params);
@@ -3502,7 +3515,7 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
     }
     if (dinp) {
         size_t count = (size_t)m->batch * m->in_c * m->in_h * m->in_w;
-        for (size_t k = 0; k < count; k++) dinp[k] += m->dacts[k];
+        for (size_t k = 0; k < count; k++) dinp[k] += m->dacts[k];   // slot 0 is in half 0
     }
     return DCGAN_OK;
 }

@@ -2,13 +2,15 @@
 // bench/torch_ref.py, one line each:  RESULT <name> <seconds per unit>
 // plus  FLOPS <name> <floating-point operations per unit>  and  PEAK <GFLOP/s>,
 // the machine's float32 FMA peak measured with a small loop on every thread.
-// Build and run through `make bench` (bench/run.sh alternates it with PyTorch).
+// Build and run through `make bench` (bench/run.sh alternates it with PyTorch);
+// `--memory` instead prints the peak memory of the study's setting (make bench-memory).
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "../examples/cli.h"
+#include <sys/resource.h>
 
 // Forward FLOPs of one sample through a model (multiply-adds count 2).
 static double model_flops(const dcgan_model *m) {
@@ -121,6 +123,36 @@ static int time_training(const char *name, dcgan_arch arch, int size, int batch,
     return 0;
 }
 
+// Peak memory of the study's exact setting: seed, 128x128x3, batch 128, a
+// 1,341-image dataset in memory, one training iteration; prints
+// MEMORY <peak resident GiB> (getrusage's ru_maxrss, the whole process).
+static int peak_memory(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    dcgan_gan_stats st;
+    dcgan_gan_config_default(&cfg);
+    const int n = 1341;
+    const size_t count = (size_t)n * 3 * 128 * 128;
+    float *data = (float *)malloc(count * sizeof(float));
+    if (!data || dcgan_gan_init(&gan, &cfg) != DCGAN_OK) {
+        fprintf(stderr, "bench --memory: %s\n", data ? dcgan_last_error() : "no memory for the dataset");
+        free(data);
+        return 1;
+    }
+    dcgan_rng r;
+    dcgan_rng_seed(&r, 3);
+    dcgan_rng_fill_uniform(&r, data, count, -1.0f, 1.0f);
+    double t = cli_now();
+    dcgan_status s = dcgan_gan_train_step(&gan, data, n, &st);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("MEMORY %.2f GiB (one iteration: %.1f s, %s)\n", (double)ru.ru_maxrss / (1024.0 * 1024.0),
+           cli_now() - t, s == DCGAN_OK ? "ok" : dcgan_last_error());   // ru_maxrss is in KiB on Linux
+    dcgan_gan_free(&gan);
+    free(data);
+    return s != DCGAN_OK;
+}
+
 int main(int argc, char **argv) {
     int reps = 3, full = 0;
     const char *only = "";
@@ -129,6 +161,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--reps")) reps = (int)cli_int(argv[0], "--reps", argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) dcgan_set_threads((int)cli_int(argv[0], "--threads", argv[i]));
         else if (cli_flag(argc, argv, &i, "--only")) only = argv[i];
+        else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
         else { fprintf(stderr, "bench: unknown flag %s\n", argv[i]); return 2; }
     }
     printf("PEAK %.1f\n", fma_peak());

@@ -87,9 +87,22 @@ def main():
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default="")
+    ap.add_argument("--memory", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
+    if a.memory:
+        # the study's setting: seed, 128x128x3, batch 128, 1,341 images in memory, one iteration
+        import resource
+        g, d = seed_models(128, 3, 1.0)
+        og = torch.optim.Adam(g.parameters(), 1e-4, betas=(0.5, 0.999), eps=1e-7)
+        od = torch.optim.Adam(d.parameters(), 2e-5, betas=(0.5, 0.999), eps=1e-7)
+        data = torch.rand(1341, 3, 128, 128) * 2 - 1
+        t = time.perf_counter()
+        train_iteration(g, d, og, od, data, 128, (100,))
+        print("MEMORY %.2f GiB (one iteration: %.1f s, ok)"
+              % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 ** 2, time.perf_counter() - t))
+        return
     benches = []
     # 0. the GEMM alone (torch.mm: OpenBLAS sgemm here)
     ga, gb = torch.rand(1536, 1536), torch.rand(1536, 1536)
