@@ -87,6 +87,13 @@ static void test_features_batched(void) {
     int h0 = 0;
     CHECK(dcgan_inception_features_list(&net, got[0], images, &h0, ws, 1, 2048) == DCGAN_ERR_SHAPE,
           "inception_features_list/height 0 refused");
+    // the thread count does not change features (OpenMP builds; others have one thread)
+    if (dcgan_set_threads(3) == 3) {
+        CHECK(dcgan_inception_features_list(&net, got[0], images, hs, ws, 2, 2048) == DCGAN_OK &&
+                  memcmp(got[0], alone[0], sizeof got[0]) == 0 && memcmp(got[1], alone[1], sizeof got[1]) == 0,
+              "inception_features_list/3 threads give the features of 2, exactly");
+        dcgan_set_threads(0);
+    }
 }
 
 // The pooling fast path against its reference loop, bit for bit, on odd and

@@ -186,6 +186,41 @@ static void test_determinism(void) {
     free(data);
 }
 
+static int same_state(const dcgan_gan *a, const dcgan_gan *b);
+
+// The thread count changes how work is cut, never a result: three steps on
+// 1 thread and on 3 (uneven chunks) give bit-identical models, for every
+// architecture. (Builds without OpenMP have one thread only: nothing to compare.)
+static void test_threads_do_not_change_results(void) {
+    if (dcgan_set_threads(3) != 3) return;
+    for (int a = 0; a < 3; a++) {
+        dcgan_gan_config cfg;
+        dcgan_gan one, three;
+        dcgan_gan_stats s;
+        small_config(&cfg);
+        cfg.arch = (dcgan_arch)a;
+        cfg.width = 0.125f;
+        cfg.channels = 3;
+        float *data = random_images(8, &cfg, 4);
+        int ok = dcgan_gan_init(&one, &cfg) == DCGAN_OK;
+        ok &= dcgan_gan_init(&three, &cfg) == DCGAN_OK;
+        for (int i = 0; ok && i < 3; i++) {
+            dcgan_set_threads(1);
+            ok &= dcgan_gan_train_step(&one, data, 8, &s) == DCGAN_OK;
+            dcgan_set_threads(3);
+            ok &= dcgan_gan_train_step(&three, data, 8, &s) == DCGAN_OK;
+        }
+        char label[96];
+        snprintf(label, sizeof label, "gan_train_step/%s: 1 and 3 threads give bit-identical models",
+                 dcgan_arch_name(cfg.arch));
+        CHECK(ok && same_state(&one, &three), label);
+        dcgan_gan_free(&one);
+        dcgan_gan_free(&three);
+        free(data);
+    }
+    dcgan_set_threads(0);
+}
+
 static int same_state(const dcgan_gan *a, const dcgan_gan *b) {
     return memcmp(a->g.params, b->g.params, a->g.n_params * sizeof(float)) == 0 &&
            memcmp(a->d.params, b->d.params, a->d.n_params * sizeof(float)) == 0 &&
@@ -401,6 +436,7 @@ int main(int argc, char **argv) {
         {"train_steps", test_train_steps},
         {"no_allocation_in_loop", test_no_allocation_in_loop},
         {"determinism", test_determinism},
+        {"threads_do_not_change_results", test_threads_do_not_change_results},
         {"checkpoint_roundtrip_and_resume", test_checkpoint_roundtrip_and_resume},
         {"damaged_checkpoints", test_damaged_checkpoints},
         {"safetensors_hostile_headers", test_safetensors_hostile_headers},
