@@ -1838,18 +1838,24 @@ static dcgan_status dcgan__grad_check(const char *func, dcgan_tensor dinp, dcgan
     return DCGAN_OK;
 }
 
-// im2col for one image: col[(c*KH + kh)*KW + kw][oh*OW + ow] =
-// img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has C*KH*KW rows
-// of OH*OW values, ld floats apart (ld > OH*OW lets several images sit side by
-// side); channel c of img starts at img + c * cstride (H*W for NCHW; Inception's
-// (C, NB, H, W) layout uses NB*H*W). Kernels may be rectangular (Inception's 1x7 and 7x1).
-static void dcgan__im2col(float *col, size_t ld, const float *img, size_t cstride, int C, int H,
-                          int W, int KH, int KW, int S, int pt, int pl, int OH, int OW) {
+// im2col for g images: col[(c*KH + kh)*KW + kw][i*OH*OW + oh*OW + ow] =
+// image i's img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has
+// C*KH*KW rows, ld floats apart (ld >= g*OH*OW: the images sit side by side).
+// Image i starts at img + i * istride and its channel c at + c * cstride
+// (NCHW: istride C*H*W, cstride H*W; Inception's (C, NB, H, W) layout: H*W
+// and NB*H*W). Kernels may be rectangular (Inception's 1x7 and 7x1). One
+// parallel loop covers every (image, row) pair.
+static void dcgan__im2col(float *col, size_t ld, const float *img, int g, size_t istride,
+                          size_t cstride, int C, int H, int W, int KH, int KW, int S, int pt,
+                          int pl, int OH, int OW) {
     const int rows = C * KH * KW;
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)rows * OH * OW > 1e5))
-    for (int r = 0; r < rows; r++) {   // one row of col per (c, kh, kw)
+    const size_t OHW = (size_t)OH * OW;
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)g * rows * OHW > 1e5))
+    for (int t = 0; t < g * rows; t++) {   // one row of one image per (i, c, kh, kw)
+        const int i = t / rows, r = t % rows;
         const int c = r / (KH * KW), kh = r / KW % KH, kw = r % KW;
-        float *dst = &col[(size_t)r * ld];
+        float *dst = &col[(size_t)r * ld + (size_t)i * OHW];
+        const float *image = img + (size_t)i * istride;
         // the outputs whose input column iw = ow*S - pl + kw lies inside [0, W):
         // ow in [lo, hi); the rest read the zero padding
         int lo = pl - kw > 0 ? (pl - kw + S - 1) / S : 0;
@@ -1863,7 +1869,7 @@ static void dcgan__im2col(float *col, size_t ld, const float *img, size_t cstrid
                 memset(row, 0, (size_t)OW * sizeof(float));
                 continue;
             }
-            const float *src = &img[(size_t)c * cstride + (size_t)ih * W];
+            const float *src = &image[(size_t)c * cstride + (size_t)ih * W];
             const int off = kw - pl;   // iw = ow * S + off, >= 0 from lo on
             for (int ow = 0; ow < lo; ow++) row[ow] = 0.0f;
             if (S == 1) {
@@ -1876,15 +1882,24 @@ static void dcgan__im2col(float *col, size_t ld, const float *img, size_t cstrid
     }
 }
 
-// col2im: the adjoint of im2col; ADDS every column entry back into img.
-static void dcgan__col2im(float *img, const float *col, size_t ld, int C, int H, int W, int KH,
-                          int KW, int S, int pt, int pl, int OH, int OW) {
-    // each thread owns whole channels of img, so the += never collide
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)C * KH * KW * OH * OW > 1e5))
-    for (int c = 0; c < C; c++) {
+// col2im: the adjoint of im2col for g images (NCHW, image i at img + i*C*H*W,
+// its columns at col + i*OH*OW); ADDS every column entry back into img. With
+// fresh = 1 each channel plane is first set to bias[c] (0 if bias is NULL): a
+// new output (conv_transpose2d's forward); with 0 the sums go on top of img.
+static void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C, int H, int W,
+                          int KH, int KW, int S, int pt, int pl, int OH, int OW, int fresh,
+                          const float *bias) {
+    const size_t OHW = (size_t)OH * OW;
+    // each thread owns whole (image, channel) planes of img, so the += never collide
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)g * C * KH * KW * OHW > 1e5))
+    for (int t = 0; t < g * C; t++) {
+        const int i = t / C, c = t % C;
+        float *plane = img + ((size_t)i * C + c) * H * W;
+        if (fresh)
+            for (size_t p = 0; p < (size_t)H * W; p++) plane[p] = bias ? bias[c] : 0.0f;
         for (int kh = 0; kh < KH; kh++) {
             for (int kw = 0; kw < KW; kw++) {
-                const float *srcc = &col[((size_t)(c * KH + kh) * KW + kw) * ld];
+                const float *srcc = &col[((size_t)(c * KH + kh) * KW + kw) * ld + (size_t)i * OHW];
                 // as in im2col: only ow in [lo, hi) lands inside the image
                 int lo = pl - kw > 0 ? (pl - kw + S - 1) / S : 0;
                 int hi = W - 1 + pl - kw >= 0 ? (W - 1 + pl - kw) / S + 1 : 0;
@@ -1894,7 +1909,7 @@ static void dcgan__col2im(float *img, const float *col, size_t ld, int C, int H,
                     int ih = oh * S - pt + kh;
                     if (ih < 0 || ih >= H) continue;
                     const float *row = &srcc[(size_t)oh * OW];
-                    float *dst = &img[((size_t)c * H + ih) * W];
+                    float *dst = &plane[(size_t)ih * W];
                     if (S == 1) {
                         for (int ow = lo; ow < hi; ow++) dst[ow + off] += row[ow];
                     } else {
@@ -2303,10 +2318,9 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * OHW;
         float *col = buf, *prod = buf + (size_t)CKK * ld;
-        for (int i = 0; i < g; i++)
-            dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size,
-                          (size_t)inp.h * inp.w, inp.c, inp.h, inp.w, conv->kernel, conv->kernel,
-                          conv->stride, conv->pad_top, conv->pad_left, OH, OW);
+        dcgan__im2col(col, ld, inp.data + (size_t)n0 * in_size, g, in_size, (size_t)inp.h * inp.w,
+                      inp.c, inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
+                      conv->pad_left, OH, OW);
         dcgan_sgemm(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, col, (int)ld, 0.0f, prod, (int)ld);
         float *o = out.data + (size_t)n0 * OC * OHW;
         dcgan__scatter(o, prod, g, OC, OHW, 0, conv->bias);
@@ -2352,18 +2366,16 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
         float *col = buf, *dprod = buf + (size_t)CKK * ld;
         dcgan__gather(dprod, dout.data + (size_t)n0 * OC * OHW, g, OC, OHW);
         if (dweight) {
-            for (int i = 0; i < g; i++)
-                dcgan__im2col(col + (size_t)i * OHW, ld, inp.data + (size_t)(n0 + i) * in_size,
-                              (size_t)inp.h * inp.w, inp.c, inp.h, inp.w, conv->kernel, conv->kernel,
-                              conv->stride, conv->pad_top, conv->pad_left, OH, OW);
+            dcgan__im2col(col, ld, inp.data + (size_t)n0 * in_size, g, in_size, (size_t)inp.h * inp.w,
+                          inp.c, inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
+                          conv->pad_left, OH, OW);
             dcgan_sgemm(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, col, (int)ld, 1.0f, dweight, CKK);
         }
         if (dinp.data) {
             dcgan_sgemm(1, 0, CKK, (int)ld, OC, 1.0f, conv->weight, CKK, dprod, (int)ld, 0.0f, col, (int)ld);
-            for (int i = 0; i < g; i++)
-                dcgan__col2im(dinp.data + (size_t)(n0 + i) * in_size, col + (size_t)i * OHW, ld, inp.c,
-                              inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
-                              conv->pad_left, OH, OW);
+            dcgan__col2im(dinp.data + (size_t)n0 * in_size, col, ld, g, inp.c, inp.h, inp.w,
+                          conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, OH, OW,
+                          0, NULL);
         }
     }
     if (!work) DCGAN_FREE(buf);
@@ -2471,16 +2483,10 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
         float *col = buf, *x = buf + (size_t)OCKK * ld;
         dcgan__gather(x, inp.data + (size_t)n0 * C * HW, g, C, HW);
         dcgan_sgemm(1, 0, OCKK, (int)ld, C, 1.0f, conv->weight, OCKK, x, (int)ld, 0.0f, col, (int)ld);
-        for (int i = 0; i < g; i++) {
-            float *o = out.data + (size_t)(n0 + i) * conv->out_channels * OHW;
-            DCGAN__OMP(omp parallel for schedule(static) if ((double)conv->out_channels * OHW > 65536))
-            for (int oc = 0; oc < conv->out_channels; oc++) {
-                float b = conv->bias ? conv->bias[oc] : 0.0f;
-                for (size_t p = 0; p < OHW; p++) o[(size_t)oc * OHW + p] = b;
-            }
-            dcgan__col2im(o, col + (size_t)i * HW, ld, conv->out_channels, OH, OW, conv->kernel, conv->kernel,
-                          conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
-        }
+        // out = bias, then every column added back (col2im over the g images)
+        dcgan__col2im(out.data + (size_t)n0 * conv->out_channels * OHW, col, ld, g, conv->out_channels,
+                      OH, OW, conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
+                      inp.h, inp.w, 1, conv->bias);
     }
     if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
@@ -2510,9 +2516,8 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * HW;
         float *col = buf, *x = buf + (size_t)OCKK * ld;
-        for (int i = 0; i < g; i++)
-            dcgan__im2col(col + (size_t)i * HW, ld, dout.data + (size_t)(n0 + i) * OC * OHW, OHW, OC,
-                          OH, OW, conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
+        dcgan__im2col(col, ld, dout.data + (size_t)n0 * OC * OHW, g, (size_t)OC * OHW, OHW, OC, OH, OW,
+                      conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
         if (dweight) {
             dcgan__gather(x, inp.data + (size_t)n0 * C * HW, g, C, HW);
             dcgan_sgemm(0, 1, C, OCKK, (int)ld, 1.0f, x, (int)ld, col, (int)ld, 1.0f, dweight, OCKK);
@@ -5878,10 +5883,8 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
         DCGAN_ASSERT(g >= 1);
         for (int b0 = 0; b0 < NB; b0 += g) {
             const int gb = NB - b0 < g ? NB - b0 : g;
-            for (int b = 0; b < gb; b++)
-                dcgan__im2col(net->work + (size_t)b * OHW, (size_t)gb * OHW, x + (size_t)(b0 + b) * HW,
-                              (size_t)NB * HW, c->in_c, H, W, c->kh, c->kw, c->stride, c->ph, c->pw,
-                              oh, ow);
+            dcgan__im2col(net->work, (size_t)gb * OHW, x + (size_t)b0 * HW, gb, HW, (size_t)NB * HW,
+                          c->in_c, H, W, c->kh, c->kw, c->stride, c->ph, c->pw, oh, ow);
             dcgan_sgemm(0, 0, c->out_c, gb * (int)OHW, CKK, 1.0f, w, CKK, net->work, gb * (int)OHW,
                         0.0f, y + (size_t)b0 * OHW, (int)ldy);
         }
