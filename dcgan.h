@@ -853,7 +853,7 @@ typedef struct {
     dcgan_inception_conv *convs;
     size_t n_params;
     float *params;             // folded weights and biases of every conv
-    int batch;                 // images per pass through the mixed blocks
+    int batch;                 // images per mixed-block pass (may be lowered after init)
     float *scratch;            // activations: one image in the stem, `batch` in the mixed blocks
     size_t n_scratch;
     float *work;               // im2col
@@ -1608,7 +1608,8 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b,
         }
     }
     if (K <= 0 || alpha == 0.0f) return;
-    const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC), kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
+    const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC);
+    const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
     for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
         const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
