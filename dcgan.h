@@ -5694,7 +5694,7 @@ DCGAN_API dcgan_status dcgan_inception_init(dcgan_inception *net) {
     tmp.work = (float *)dcgan__alloc(tmp.n_work, sizeof(float));
     if (!tmp.convs || !tmp.params || !tmp.scratch || !tmp.work) {
         dcgan_inception_free(&tmp);
-        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for Inception-V3 (about 150 MB)");
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for Inception-V3 (about 180 MB)");
     }
     *net = tmp;
     return DCGAN_OK;
