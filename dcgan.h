@@ -1506,11 +1506,19 @@ static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alp
 typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float *c,
                                  int ldc, int mr, int nr);
 
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+// Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks
+// once (in its pick function) and keeps its answer.
+static int dcgan__have_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
 // Picks the kernel once: AVX2 + FMA where the CPU has them, else the loops.
 static dcgan__kernel_fn dcgan__pick_kernel(void) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dcgan__kernel_avx2;
+    if (dcgan__have_avx2_fma()) return dcgan__kernel_avx2;
 #endif
     return dcgan__kernel_portable;
 }
@@ -2068,8 +2076,7 @@ typedef void (*dcgan__direct_fn)(const float *src, size_t plane, int Wp, int C, 
 
 static dcgan__direct_fn dcgan__pick_direct(void) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dcgan__direct_tile_avx2;
+    if (dcgan__have_avx2_fma()) return dcgan__direct_tile_avx2;
 #endif
     return dcgan__direct_tile_portable;
 }
@@ -2181,8 +2188,7 @@ typedef void (*dcgan__dot3_fn)(const float *x, const float *d0, const float *d1,
 
 static dcgan__dot3_fn dcgan__pick_dot3(void) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dcgan__dot3_avx2;
+    if (dcgan__have_avx2_fma()) return dcgan__dot3_avx2;
 #endif
     return dcgan__dot3_portable;
 }
