@@ -7,14 +7,14 @@ OMP     ?= -fopenmp
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TESTS   := test_core test_layers test_model test_images test_gan test_fid test_corpus
-EXAMPLES := train generate phantom fid
+TESTS   := test_core test_layers test_model test_images test_gan test_fid test_corpus test_classify
+EXAMPLES := train generate phantom fid classify
 B := build
 DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
   --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
 
-.PHONY: all test demo cuda test-cuda bench-cuda bench bench-memory fuzz clean help stb
+.PHONY: all test demo study cuda test-cuda bench-cuda bench bench-memory fuzz clean help stb
 
 # all: examples and tests for the CPU, warnings on
 all: stb $(addprefix $(B)/,$(EXAMPLES) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx
@@ -48,7 +48,7 @@ $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 # build (compiled and linked; run only where a GPU is); last line "N passed, M failed"
 test: all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
-	  $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx tests/test_programs.sh tests/test_crash.sh \
+	  $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx tests/test_programs.sh tests/test_classify.sh tests/test_crash.sh \
 	  tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
@@ -56,6 +56,11 @@ demo: $(B)/phantom $(B)/train $(B)/generate
 	$(B)/phantom --out $(DEMO)/phantom --normal 320 --pneumonia 920 --size 128
 	$(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
 	$(B)/generate --checkpoint $(DEMO)/run/checkpoint.safetensors --count 64 --out $(DEMO)/generated
+
+# study: does adding synthetic NORMAL images help a pneumonia classifier? (examples/study.sh;
+# built-in phantoms by default, DATA=DIR for a Kermany-layout folder; OUT, SEEDS; resumable)
+study: $(B)/phantom $(B)/train $(B)/generate $(B)/classify
+	B=$(B) bash examples/study.sh
 
 # bench: dcgan.h against PyTorch on this machine (needs python3-torch); `make bench FULL=--full` for batch 128
 bench: stb

@@ -63,7 +63,9 @@
 //   6. Layers: linear, conv2d, conv_transpose2d, upsample, batchnorm2d,
 //      activations, dropout  13. Image folders (stb)
 //   7. Loss: binary cross-entropy on logits   14. Inception-V3 features and FID
-//                                             15. GPU twins (dcgan_cuda.cu)
+//                                             15. Classifiers: augmentation,
+//                                                 patient split, metrics
+//                                             16. GPU twins (dcgan_cuda.cu)
 //
 // License: see end of file.
 
@@ -702,6 +704,20 @@ DCGAN_API dcgan_status dcgan_gan_config_load(dcgan_gan_config *cfg, const char *
 // failure the gan is unchanged.
 DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path);
 
+// One model on its own (a classifier, say): its named tensors (parameters and
+// BatchNorm statistics, PyTorch state_dict names), no optimiser state, plus
+// caller metadata (keys/values, may be 0; at most 24) and an FNV-1a checksum.
+// Written to path.tmp, then renamed. DCGAN_ERR_NONFINITE (nothing written) on
+// a NaN or Inf parameter.
+DCGAN_API dcgan_status dcgan_model_save(const dcgan_model *m, const char *path,
+                                        const char *const *keys, const char *const *values,
+                                        int n_meta);
+// Loads a file written by dcgan_model_save into a model built with the same
+// specs. A GAN checkpoint, a missing or misshapen tensor, or a damaged file is
+// DCGAN_ERR_FORMAT naming the file; the model is unchanged on failure. The
+// caller reads its own metadata with dcgan_safetensors_read/_meta.
+DCGAN_API dcgan_status dcgan_model_load(dcgan_model *m, const char *path);
+
 // -----------------------------------------------------------------------------
 // 12. Pictures: phantom chest X-rays, sample grids and line plots
 //
@@ -739,6 +755,16 @@ typedef struct {
 DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
                                const char *x_label, const dcgan_plot_series *series,
                                int n_series, size_t n, float x_scale);
+
+// A grouped bar chart into an RGB image w x h: n_groups groups (group_labels
+// under the axis) of n_series bars (series[s].label and .rgb; series[s].y[g]
+// is the bar of group g), each with an error bar of +- err[s * n_groups + g]
+// when err is not NULL. The y axis spans [y_min, y_max]. Bars that are NaN are
+// left out.
+DCGAN_API void dcgan_plot_bars(unsigned char *rgb, int w, int h, const char *title,
+                               const char *const *group_labels, int n_groups,
+                               const dcgan_plot_series *series, int n_series, const float *err,
+                               float y_min, float y_max);
 
 #ifndef DCGAN_NO_IMAGES
 // -----------------------------------------------------------------------------
@@ -985,7 +1011,119 @@ DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const
 DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char *path);
 
 // -----------------------------------------------------------------------------
-// 15. GPU twins (dcgan_cuda.cu, compiled with -DDCGAN_CUDA)
+// 15. Classifiers: augmentation, patient split, evaluation metrics
+//
+// What a study of "do synthetic images help a classifier?" needs beyond the
+// layers: random label-preserving transforms of the training images, a split
+// that keeps every patient on one side, and the metrics of a binary test with
+// bootstrap intervals. Positive class = label 1 (PNEUMONIA in the examples).
+
+// One draw of the classic augmentation. The geometric part maps each output
+// pixel back to the source (inverse mapping, bilinear sampling, coordinates
+// clamped to the border like Keras ImageDataGenerator's fill_mode='nearest'):
+// with c = ((W-1)/2, (H-1)/2) the centre, shift = (shift_x W, shift_y H)
+// pixels, (dx, dy) = (dst - c - shift) / zoom and a = rotate_deg in radians,
+//   src_x = c_x + cos(a) dx - sin(a) dy,   src_y = c_y + sin(a) dx + cos(a) dy
+// so that (y pointing down) a > 0 turns the content counter-clockwise on
+// screen: at 90 degrees out[y][x] = inp[x][W-1-y]. Then, per channel,
+//   out = mean + contrast * (v - mean) + brightness, clamped to [-1, 1]
+// (mean over the channel's pixels, as torchvision's adjust_contrast blends with
+// the mean; brightness is added in the [-1, 1] pixel scale).
+typedef struct {
+    float rotate_deg;         // degrees
+    float shift_x, shift_y;   // fractions of W and H
+    float zoom;               // > 1 enlarges the content
+    float brightness;         // added
+    float contrast;           // 1 = unchanged
+} dcgan_augment_params;
+
+// The ranges a draw comes from: rotate U(-r, r), shifts U(-s, s), zoom
+// U(1 - z, 1 + z), brightness U(-b, b), contrast U(1 - c, 1 + c).
+typedef struct {
+    float rotate_deg, shift, zoom, brightness, contrast;
+} dcgan_augment_ranges;
+
+// The "classic" ranges: 10 degrees, 8% shift, 10% zoom, brightness 0.1,
+// contrast 10%. No flips: a chest radiograph is not left-right symmetric.
+DCGAN_API void dcgan_augment_ranges_classic(dcgan_augment_ranges *r);
+// Draws params from r (six uniforms from rng, in the field order above).
+DCGAN_API void dcgan_augment_draw(dcgan_augment_params *p, const dcgan_augment_ranges *r,
+                                  dcgan_rng *rng);
+// Identity params (no change).
+DCGAN_API void dcgan_augment_identity(dcgan_augment_params *p);
+// out (C, H, W) = the transform of inp (C, H, W); out and inp must not overlap.
+DCGAN_API void dcgan_augment_apply(float *out, const float *inp, int C, int H, int W,
+                                   const dcgan_augment_params *p);
+
+// The patient of a Kermany file name (any folder part is ignored), written to
+// out (cap bytes): "person1000" for person1000_bacteria_2931.jpeg, "IM-0115"
+// for IM-0115-0001.jpeg and for NORMAL2-IM-0115-0001.jpeg (the two NORMAL
+// series are treated as one patient when their numbers agree: a merged group
+// can only make a split stricter). Any other name is its own patient: the
+// file name without its extension.
+DCGAN_API void dcgan_patient_id(char *out, size_t cap, const char *path);
+
+// Splits n items into n_sides sides so that items of one group (patient) are
+// never on two sides, stratified by label: within each label (a group counts
+// under the label of its first item), the groups are shuffled with a PCG32
+// stream seeded with seed and dealt in that order, each to the side whose
+// share (fractions, summing to 1) its items' midpoint falls in. side[i]
+// receives 0..n_sides-1. DCGAN_ERR_SHAPE for bad fractions, DCGAN_ERR_NOMEM.
+DCGAN_API dcgan_status dcgan_split_by_group(int *side, const char *const *groups,
+                                            const int *labels, int n, const double *fractions,
+                                            int n_sides, uint64_t seed);
+
+// ROC AUC of scores for labels (1 positive, 0 negative): the Mann-Whitney U
+// statistic with ties counted one half, computed from average ranks:
+// AUC = (R_pos - P (P + 1) / 2) / (P N). NaN when either class is empty.
+DCGAN_API double dcgan_roc_auc(const float *scores, const int *labels, int n);
+
+// The ROC curve: sorting by score, one point per distinct score (ties move
+// together), from (0, 0) to (1, 1). fpr and tpr need n + 1 entries; *count
+// gets the number of points. DCGAN_ERR_SHAPE if a class is empty.
+DCGAN_API dcgan_status dcgan_roc_curve(float *fpr, float *tpr, int *count, const float *scores,
+                                       const int *labels, int n);
+
+// The threshold that maximises Youden's J = sensitivity + specificity - 1
+// for the rule "score >= threshold is positive" (the lowest such score; 0.5
+// when a class is empty).
+DCGAN_API float dcgan_threshold_youden(const float *scores, const int *labels, int n);
+
+typedef struct {
+    int tp, fp, tn, fn;        // at the threshold: score >= threshold is positive
+    double accuracy;           // (tp + tn) / n
+    double balanced_accuracy;  // (sensitivity + specificity) / 2
+    double sensitivity;        // tp / (tp + fn), recall of the positive class
+    double specificity;        // tn / (tn + fp)
+    double precision;          // tp / (tp + fp)
+    double f1;                 // 2 tp / (2 tp + fp + fn)
+    double auc;                // dcgan_roc_auc
+} dcgan_binary_metrics;
+
+// The ratio fields in order (accuracy .. auc), for loops over them.
+#define DCGAN_BINARY_METRIC_COUNT 7
+DCGAN_API const char *dcgan_binary_metric_name(int k);   // "accuracy", ..., "auc"
+DCGAN_API double dcgan_binary_metric_get(const dcgan_binary_metrics *m, int k);
+
+// The metrics at threshold (a ratio with a zero denominator is NaN).
+DCGAN_API void dcgan_binary_metrics_compute(dcgan_binary_metrics *m, const float *scores,
+                                            const int *labels, int n, float threshold);
+
+// Percentile bootstrap interval (Efron & Tibshirani 1993, ch. 13) of every
+// metric: B resamples of the n items with replacement (PCG32 seeded with
+// seed, n draws of dcgan_rng_u32 % n each), the metrics of each, then the
+// (1 - level)/2 and (1 + level)/2 quantiles with linear interpolation between
+// order statistics (numpy's default). Replicates where a metric is NaN (a
+// class missing) are left out of that metric's quantiles. The tp..fn fields
+// of lo and hi are zero. DCGAN_ERR_SHAPE for B < 2 or n < 1, DCGAN_ERR_NOMEM.
+DCGAN_API dcgan_status dcgan_binary_metrics_bootstrap(dcgan_binary_metrics *lo,
+                                                      dcgan_binary_metrics *hi,
+                                                      const float *scores, const int *labels,
+                                                      int n, float threshold, int B,
+                                                      uint64_t seed, double level);
+
+// -----------------------------------------------------------------------------
+// 16. GPU twins (dcgan_cuda.cu, compiled with -DDCGAN_CUDA)
 //
 // Each _cuda function does what its CPU namesake does, with the same checks
 // and the same formulas, on pointers into GPU memory (dcgan_cuda_malloc). They
@@ -4714,6 +4852,127 @@ done:
     return s;
 }
 
+// --- one model on its own (dcgan_model_save / dcgan_model_load)
+
+#define DCGAN__MODEL_FORMAT "dcgan.h model"
+
+// The model's named tensors (parameters and BatchNorm statistics) as a write list.
+static int dcgan__model_tensor_list(const dcgan_model *m, dcgan_st_write_tensor *out,
+                                    char (*names)[80]) {
+    int n = dcgan_model_tensor_count(m);
+    for (int i = 0; i < n; i++) {
+        dcgan_param_info info;
+        dcgan_model_tensor_info(m, i, &info);
+        snprintf(names[i], 80, "%s", info.name);
+        out[i].name = names[i];
+        out[i].data = info.data;
+        out[i].ndim = info.ndim;
+        for (int k = 0; k < info.ndim; k++) out[i].shape[k] = info.shape[k];
+    }
+    return n;
+}
+
+DCGAN_API dcgan_status dcgan_model_save(const dcgan_model *m, const char *path,
+                                        const char *const *keys, const char *const *values,
+                                        int n_meta) {
+    int nt = dcgan_model_tensor_count(m);
+    dcgan_st_write_tensor *list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt + 1, sizeof(*list));
+    char(*names)[80] = (char(*)[80])dcgan__calloc((size_t)nt + 1, 80);
+    const char *all_keys[32], *all_values[32];
+    char hash_text[32];
+    dcgan_status st;
+    if (!list || !names) {
+        dcgan_free(list);
+        dcgan_free(names);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list %d tensors", nt);
+    }
+    if (n_meta < 0 || n_meta > 24) {
+        dcgan_free(list);
+        dcgan_free(names);
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%d metadata entries; at most 24", n_meta);
+    }
+    for (size_t i = 0; i < m->n_params; i++) {
+        if (isfinite(m->params[i])) continue;
+        dcgan_free(list);
+        dcgan_free(names);
+        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf at parameter %zu; "
+                           "'%s' was not written", m->prefix, i, path);
+    }
+    int n = dcgan__model_tensor_list(m, list, names);
+    uint64_t hash = DCGAN__FNV_OFFSET;
+    for (int i = 0; i < n; i++) {
+        size_t count = 1;
+        for (int k = 0; k < list[i].ndim; k++) count *= (size_t)list[i].shape[k];
+        hash = dcgan__fnv1a64_f32(hash, list[i].data, count);
+    }
+    snprintf(hash_text, sizeof hash_text, "%llu", (unsigned long long)hash);
+    all_keys[0] = "format";
+    all_values[0] = DCGAN__MODEL_FORMAT;
+    all_keys[1] = "data_fnv1a64";
+    all_values[1] = hash_text;
+    for (int i = 0; i < n_meta; i++) {
+        all_keys[2 + i] = keys[i];
+        all_values[2 + i] = values[i];
+    }
+    st = dcgan_safetensors_write(path, list, n, all_keys, all_values, n_meta + 2);
+    dcgan_free(list);
+    dcgan_free(names);
+    return st;
+}
+
+DCGAN_API dcgan_status dcgan_model_load(dcgan_model *m, const char *path) {
+    dcgan_safetensors st;
+    dcgan_status s;
+    uint64_t hash;
+    int nt = dcgan_model_tensor_count(m);
+    dcgan_st_write_tensor *list = NULL;
+    char(*names)[80] = NULL;
+    if ((s = dcgan_safetensors_read(&st, path)) != DCGAN_OK) return s;
+    const char *format = dcgan_safetensors_meta(&st, "format");
+    if (format && strcmp(format, DCGAN__CKPT_FORMAT) == 0) {
+        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is a GAN checkpoint (generator and discriminator), "
+                        "not a single model", path);
+        goto done;
+    }
+    if (!format || strcmp(format, DCGAN__MODEL_FORMAT) != 0) {
+        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is a safetensors file but not a dcgan.h model "
+                        "(metadata 'format' is %s)", path, format ? format : "missing");
+        goto done;
+    }
+    if (!dcgan__meta_u64(&st, "data_fnv1a64", &hash) ||
+        dcgan__fnv1a64(DCGAN__FNV_OFFSET, st.data, (size_t)st.data_size) != hash) {
+        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the tensor data does not match its checksum "
+                        "(the file is damaged)", path);
+        goto done;
+    }
+    list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt + 1, sizeof(*list));
+    names = (char(*)[80])dcgan__calloc((size_t)nt + 1, 80);
+    if (!list || !names) {
+        s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list %d tensors", nt);
+        goto done;
+    }
+    {
+        int n = dcgan__model_tensor_list(m, list, names);
+        if ((s = dcgan__check_tensors(&st, path, list, n)) != DCGAN_OK) goto done;
+        if (st.n_tensors != n) {
+            s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds %d tensors, the model has %d", path,
+                            st.n_tensors, n);
+            goto done;
+        }
+        // Every check passed: only now does the model change.
+        for (int i = 0; i < n; i++) {
+            const dcgan_st_tensor *t = dcgan_safetensors_find(&st, list[i].name);
+            dcgan__read_f32((float *)list[i].data, st.data + t->begin, (size_t)(t->end - t->begin) / 4);
+        }
+    }
+    s = DCGAN_OK;
+done:
+    dcgan_free(list);
+    dcgan_free(names);
+    dcgan_safetensors_free(&st);
+    return s;
+}
+
 // -----------------------------------------------------------------------------
 // 12. Pictures: phantom chest X-rays, sample grids and line plots
 
@@ -5050,6 +5309,64 @@ DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *tit
         int x = left + pw - 6 * len - 26, y = top + 6 + 12 * s;
         for (int a = 0; a < 3; a++)
             dcgan__draw_line(rgb, w, h, x, y + 2 + a, x + 14, y + 2 + a, series[s].rgb);
+        dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);
+    }
+}
+
+DCGAN_API void dcgan_plot_bars(unsigned char *rgb, int w, int h, const char *title,
+                               const char *const *group_labels, int n_groups,
+                               const dcgan_plot_series *series, int n_series, const float *err,
+                               float y_min, float y_max) {
+    static const unsigned char black[3] = {0, 0, 0}, grey[3] = {225, 225, 225};
+    const int left = 62, right = 16, top = 34, bottom = 40 + 12 * (n_series > 0 ? n_series : 1);
+    const int pw = w - left - right, ph = h - top - bottom;
+    memset(rgb, 255, (size_t)w * h * 3);
+    if (pw < 20 || ph < 20 || n_groups < 1 || n_series < 1 || !(y_max > y_min)) return;
+    double ystep = dcgan__nice_step((double)y_max - y_min);
+    char buf[32];
+    for (double t = y_min; t <= y_max + ystep * 1e-6; t += ystep) {
+        int y = top + ph - (int)lround((t - y_min) / (y_max - y_min) * ph);
+        dcgan__draw_line(rgb, w, h, left, y, left + pw, y, grey);
+        dcgan__tick_label(buf, sizeof buf, t, ystep);
+        dcgan__draw_text(rgb, w, h, left - 6 - 6 * (int)strlen(buf), y - 3, buf, 1, black);
+    }
+    dcgan__draw_line(rgb, w, h, left, top, left, top + ph, black);
+    dcgan__draw_line(rgb, w, h, left, top + ph, left + pw, top + ph, black);
+    // Each group gets an equal slot; its bars fill 80% of the slot.
+    double slot = (double)pw / n_groups, bar = 0.8 * slot / n_series;
+    for (int g = 0; g < n_groups; g++) {
+        double x0 = left + g * slot + 0.1 * slot;
+        for (int s = 0; s < n_series; s++) {
+            double v = series[s].y[g];
+            if (!isfinite(v)) continue;
+            if (v < y_min) v = y_min;
+            if (v > y_max) v = y_max;
+            int xa = (int)lround(x0 + s * bar), xb = (int)lround(x0 + (s + 1) * bar) - 2;
+            int ytop = top + ph - (int)lround((v - y_min) / (y_max - y_min) * ph);
+            for (int x = xa; x <= xb; x++) dcgan__draw_line(rgb, w, h, x, ytop, x, top + ph - 1, series[s].rgb);
+            if (err && isfinite(err[s * n_groups + g])) {
+                double e = err[s * n_groups + g];
+                int xm = (xa + xb) / 2;
+                int y1 = top + ph - (int)lround((v + e - y_min) / (y_max - y_min) * ph);
+                int y2 = top + ph - (int)lround((v - e - y_min) / (y_max - y_min) * ph);
+                if (y1 < top) y1 = top;
+                if (y2 > top + ph) y2 = top + ph;
+                dcgan__draw_line(rgb, w, h, xm, y1, xm, y2, black);
+                dcgan__draw_line(rgb, w, h, xm - 3, y1, xm + 3, y1, black);
+                dcgan__draw_line(rgb, w, h, xm - 3, y2, xm + 3, y2, black);
+            }
+        }
+        if (group_labels && group_labels[g]) {
+            int len = (int)strlen(group_labels[g]);
+            dcgan__draw_text(rgb, w, h, (int)lround(left + (g + 0.5) * slot) - 3 * len, top + ph + 8,
+                             group_labels[g], 1, black);
+        }
+    }
+    if (title) dcgan__draw_text(rgb, w, h, (w - 12 * (int)strlen(title)) / 2, 8, title, 2, black);
+    // legend under the group labels
+    for (int s = 0; s < n_series; s++) {
+        int x = left, y = top + ph + 26 + 12 * s;
+        for (int a = 0; a < 7; a++) dcgan__draw_line(rgb, w, h, x, y + a, x + 14, y + a, series[s].rgb);
         dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);
     }
 }
@@ -7484,6 +7801,433 @@ done:
     dcgan_free(list);
     dcgan_free(f);
     return s;
+}
+
+// -----------------------------------------------------------------------------
+// 15. Classifiers: augmentation, patient split, evaluation metrics
+
+// --- classic augmentation: affine (inverse mapping, bilinear) + brightness/contrast
+
+DCGAN_API void dcgan_augment_ranges_classic(dcgan_augment_ranges *r) {
+    r->rotate_deg = 10.0f;
+    r->shift = 0.08f;
+    r->zoom = 0.10f;
+    r->brightness = 0.10f;
+    r->contrast = 0.10f;
+}
+
+DCGAN_API void dcgan_augment_identity(dcgan_augment_params *p) {
+    p->rotate_deg = 0.0f;
+    p->shift_x = p->shift_y = 0.0f;
+    p->zoom = 1.0f;
+    p->brightness = 0.0f;
+    p->contrast = 1.0f;
+}
+
+// U(lo, hi) from one uniform draw.
+static float dcgan__draw_in(dcgan_rng *rng, float lo, float hi) {
+    return lo + (hi - lo) * dcgan_rng_uniform(rng);
+}
+
+DCGAN_API void dcgan_augment_draw(dcgan_augment_params *p, const dcgan_augment_ranges *r,
+                                  dcgan_rng *rng) {
+    p->rotate_deg = dcgan__draw_in(rng, -r->rotate_deg, r->rotate_deg);
+    p->shift_x = dcgan__draw_in(rng, -r->shift, r->shift);
+    p->shift_y = dcgan__draw_in(rng, -r->shift, r->shift);
+    p->zoom = dcgan__draw_in(rng, 1.0f - r->zoom, 1.0f + r->zoom);
+    p->brightness = dcgan__draw_in(rng, -r->brightness, r->brightness);
+    p->contrast = dcgan__draw_in(rng, 1.0f - r->contrast, 1.0f + r->contrast);
+}
+
+DCGAN_API void dcgan_augment_apply(float *out, const float *inp, int C, int H, int W,
+                                   const dcgan_augment_params *p) {
+    // src = c + R (dst - c - shift) / zoom in double, R = [cos a, -sin a; sin a, cos a]
+    // (y pointing down, so a > 0 turns the content counter-clockwise on screen)
+    const double a = (double)p->rotate_deg * 3.14159265358979323846 / 180.0;
+    const double ca = cos(a), sa = sin(a), inv_zoom = 1.0 / (double)p->zoom;
+    const double cx = 0.5 * (W - 1), cy = 0.5 * (H - 1);
+    const double tx = (double)p->shift_x * W, ty = (double)p->shift_y * H;
+    const size_t plane = (size_t)H * W;
+    for (int y = 0; y < H; y++) {
+        for (int x = 0; x < W; x++) {
+            double dx = (x - cx - tx) * inv_zoom, dy = (y - cy - ty) * inv_zoom;
+            double sx = cx + ca * dx - sa * dy, sy = cy + sa * dx + ca * dy;
+            // fill_mode='nearest': clamp the source point into the image
+            if (sx < 0.0) sx = 0.0;
+            if (sx > W - 1) sx = W - 1;
+            if (sy < 0.0) sy = 0.0;
+            if (sy > H - 1) sy = H - 1;
+            int x0 = (int)floor(sx), y0 = (int)floor(sy);
+            int x1 = x0 + 1 < W ? x0 + 1 : x0, y1 = y0 + 1 < H ? y0 + 1 : y0;
+            double fx = sx - x0, fy = sy - y0;
+            for (int c = 0; c < C; c++) {
+                const float *src = inp + (size_t)c * plane;
+                double top = (1.0 - fx) * src[(size_t)y0 * W + x0] + fx * src[(size_t)y0 * W + x1];
+                double bot = (1.0 - fx) * src[(size_t)y1 * W + x0] + fx * src[(size_t)y1 * W + x1];
+                out[(size_t)c * plane + (size_t)y * W + x] = (float)((1.0 - fy) * top + fy * bot);
+            }
+        }
+    }
+    if (p->brightness == 0.0f && p->contrast == 1.0f) return;
+    for (int c = 0; c < C; c++) {
+        float *o = out + (size_t)c * plane;
+        double mean = 0.0;
+        for (size_t i = 0; i < plane; i++) mean += o[i];
+        mean /= (double)plane;
+        for (size_t i = 0; i < plane; i++) {
+            double v = mean + (double)p->contrast * (o[i] - mean) + (double)p->brightness;
+            o[i] = (float)(v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v);
+        }
+    }
+}
+
+// --- patient split
+
+DCGAN_API void dcgan_patient_id(char *out, size_t cap, const char *path) {
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    size_t len = strlen(name);
+    const char *dot = strrchr(name, '.');
+    if (dot && dot != name) len = (size_t)(dot - name);
+    if (cap == 0) return;
+    // personN_...: the patient is "personN"
+    if (strncmp(name, "person", 6) == 0 && name[6] >= '0' && name[6] <= '9') {
+        size_t k = 6;
+        while (k < len && name[k] >= '0' && name[k] <= '9') k++;
+        snprintf(out, cap, "%.*s", (int)k, name);
+        return;
+    }
+    // [NORMAL2-]IM-NNNN-MMMM: the patient is "IM-NNNN"
+    const char *im = strncmp(name, "NORMAL2-", 8) == 0 ? name + 8 : name;
+    if (strncmp(im, "IM-", 3) == 0 && im[3] >= '0' && im[3] <= '9') {
+        size_t k = 3;
+        while (im + k < name + len && im[k] >= '0' && im[k] <= '9') k++;
+        snprintf(out, cap, "%.*s", (int)k, im);
+        return;
+    }
+    snprintf(out, cap, "%.*s", (int)len, name);
+}
+
+// (name, index) pairs sorted by name, then index: qsort without global state.
+typedef struct {
+    const char *name;
+    int index;
+} dcgan__named_index;
+
+static int dcgan__cmp_named_index(const void *a, const void *b) {
+    const dcgan__named_index *x = (const dcgan__named_index *)a, *y = (const dcgan__named_index *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+DCGAN_API dcgan_status dcgan_split_by_group(int *side, const char *const *groups,
+                                            const int *labels, int n, const double *fractions,
+                                            int n_sides, uint64_t seed) {
+    double total = 0.0;
+    if (n < 0 || n_sides < 1 || n_sides > 16)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "n = %d items into %d sides (1 to 16)", n, n_sides);
+    for (int s = 0; s < n_sides; s++) {
+        if (!(fractions[s] >= 0.0))
+            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "fraction %d is %g; fractions must be >= 0", s, fractions[s]);
+        total += fractions[s];
+    }
+    if (fabs(total - 1.0) > 1e-6)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the fractions sum to %g, not 1", total);
+    if (n == 0) return DCGAN_OK;
+    dcgan__named_index *pairs = (dcgan__named_index *)dcgan__alloc((size_t)n, sizeof(*pairs));
+    int *order = (int *)dcgan__alloc((size_t)n, sizeof(int));
+    int *start = (int *)dcgan__alloc((size_t)n + 1, sizeof(int));   // group g: order[start[g]..start[g+1])
+    int *perm = (int *)dcgan__alloc((size_t)n, sizeof(int));
+    if (!pairs || !order || !start || !perm) {
+        dcgan_free(pairs);
+        dcgan_free(order);
+        dcgan_free(start);
+        dcgan_free(perm);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d items", n);
+    }
+    // Items sorted by group name (ties by index): each group is one run.
+    for (int i = 0; i < n; i++) {
+        pairs[i].name = groups[i];
+        pairs[i].index = i;
+    }
+    qsort(pairs, (size_t)n, sizeof(*pairs), dcgan__cmp_named_index);
+    for (int i = 0; i < n; i++) order[i] = pairs[i].index;
+    dcgan_free(pairs);
+    int n_groups = 0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || strcmp(groups[order[i]], groups[order[i - 1]]) != 0) start[n_groups++] = i;
+    start[n_groups] = n;
+    // Within each label, in order of the labels' first appearance: shuffle its groups
+    // (Fisher-Yates, one stream for the whole split) and deal them out by cumulative share.
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, seed);
+    int done_labels = 0, seen[64];
+    for (int g0 = 0; g0 < n_groups; g0++) {
+        int label = labels[order[start[g0]]], known = 0;
+        for (int k = 0; k < done_labels; k++) known |= seen[k] == label;
+        if (known) continue;
+        if (done_labels < 64) seen[done_labels++] = label;
+        int m = 0, items = 0;
+        for (int g = 0; g < n_groups; g++)
+            if (labels[order[start[g]]] == label) {
+                perm[m++] = g;
+                items += start[g + 1] - start[g];
+            }
+        for (int i = m - 1; i > 0; i--) {
+            int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)(i + 1));
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        int before = 0;
+        for (int k = 0; k < m; k++) {
+            int g = perm[k], size = start[g + 1] - start[g];
+            double mid = (before + 0.5 * size) / items, edge = 0.0;
+            int s = 0;
+            for (s = 0; s < n_sides - 1; s++) {
+                edge += fractions[s];
+                if (mid < edge) break;
+            }
+            for (int i = start[g]; i < start[g + 1]; i++) side[order[i]] = s;
+            before += size;
+        }
+    }
+    dcgan_free(order);
+    dcgan_free(start);
+    dcgan_free(perm);
+    return DCGAN_OK;
+}
+
+// --- metrics: ROC AUC (Mann-Whitney), ROC curve, threshold, confusion-matrix ratios
+
+typedef struct {
+    float score;
+    int index;
+} dcgan__scored_index;
+
+static int dcgan__cmp_scored_index(const void *a, const void *b) {
+    const dcgan__scored_index *x = (const dcgan__scored_index *)a, *y = (const dcgan__scored_index *)b;
+    if (x->score != y->score) return (x->score > y->score) - (x->score < y->score);
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+// Indices 0..n-1 sorted by ascending score (a new array, or NULL without memory).
+static int *dcgan__argsort_scores(const float *scores, int n) {
+    dcgan__scored_index *pairs = (dcgan__scored_index *)dcgan__alloc((size_t)(n > 0 ? n : 1), sizeof(*pairs));
+    int *idx = (int *)dcgan__alloc((size_t)(n > 0 ? n : 1), sizeof(int));
+    if (!pairs || !idx) {
+        dcgan_free(pairs);
+        dcgan_free(idx);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        pairs[i].score = scores[i];
+        pairs[i].index = i;
+    }
+    qsort(pairs, (size_t)n, sizeof(*pairs), dcgan__cmp_scored_index);
+    for (int i = 0; i < n; i++) idx[i] = pairs[i].index;
+    dcgan_free(pairs);
+    return idx;
+}
+
+// AUC from indices already sorted by score: ties get their average rank.
+static double dcgan__auc_sorted(const int *idx, const float *scores, const int *labels, int n) {
+    double rank_sum = 0.0, pos = 0.0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && scores[idx[j]] == scores[idx[i]]) j++;
+        double avg_rank = 0.5 * (double)(i + 1 + j);   // ranks i+1 .. j
+        for (int k = i; k < j; k++)
+            if (labels[idx[k]]) { rank_sum += avg_rank; pos += 1.0; }
+        i = j;
+    }
+    double neg = n - pos;
+    if (pos == 0.0 || neg == 0.0) return NAN;
+    return (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg);
+}
+
+DCGAN_API double dcgan_roc_auc(const float *scores, const int *labels, int n) {
+    int *idx = dcgan__argsort_scores(scores, n);
+    if (!idx) return NAN;
+    double auc = dcgan__auc_sorted(idx, scores, labels, n);
+    dcgan_free(idx);
+    return auc;
+}
+
+DCGAN_API dcgan_status dcgan_roc_curve(float *fpr, float *tpr, int *count, const float *scores,
+                                       const int *labels, int n) {
+    int pos = 0;
+    for (int i = 0; i < n; i++) pos += labels[i] != 0;
+    if (pos == 0 || pos == n)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%d positives among %d items: a ROC curve needs both classes",
+                           pos, n);
+    int *idx = dcgan__argsort_scores(scores, n);
+    if (!idx) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d scores", n);
+    // Lower the threshold from above the highest score: each distinct score adds a point.
+    int tp = 0, fp = 0, k = 0;
+    fpr[k] = 0.0f;
+    tpr[k++] = 0.0f;
+    for (int i = n - 1; i >= 0;) {
+        int j = i;
+        while (j >= 0 && scores[idx[j]] == scores[idx[i]]) {
+            if (labels[idx[j]]) tp++; else fp++;
+            j--;
+        }
+        fpr[k] = (float)fp / (float)(n - pos);
+        tpr[k++] = (float)tp / (float)pos;
+        i = j;
+    }
+    *count = k;
+    dcgan_free(idx);
+    return DCGAN_OK;
+}
+
+DCGAN_API float dcgan_threshold_youden(const float *scores, const int *labels, int n) {
+    int pos = 0;
+    for (int i = 0; i < n; i++) pos += labels[i] != 0;
+    if (pos == 0 || pos == n) return 0.5f;
+    int *idx = dcgan__argsort_scores(scores, n);
+    if (!idx) return 0.5f;
+    // Threshold at scores[idx[i]]: everything from i up is called positive.
+    int tp = 0, fp = 0;
+    double best = -2.0;
+    float best_t = 0.5f;
+    for (int i = n - 1; i >= 0;) {
+        int j = i;
+        while (j >= 0 && scores[idx[j]] == scores[idx[i]]) {
+            if (labels[idx[j]]) tp++; else fp++;
+            j--;
+        }
+        double J = (double)tp / pos + (double)(n - pos - fp) / (n - pos) - 1.0;
+        if (J >= best) { best = J; best_t = scores[idx[i]]; }   // >=: the lowest such score
+        i = j;
+    }
+    dcgan_free(idx);
+    return best_t;
+}
+
+static double dcgan__ratio(double a, double b) { return b > 0.0 ? a / b : NAN; }
+
+// Metrics from the four counts plus a given AUC.
+static void dcgan__metrics_from_counts(dcgan_binary_metrics *m, int tp, int fp, int tn, int fn,
+                                       double auc) {
+    m->tp = tp;
+    m->fp = fp;
+    m->tn = tn;
+    m->fn = fn;
+    m->accuracy = dcgan__ratio(tp + tn, tp + fp + tn + fn);
+    m->sensitivity = dcgan__ratio(tp, tp + fn);
+    m->specificity = dcgan__ratio(tn, tn + fp);
+    m->balanced_accuracy = 0.5 * (m->sensitivity + m->specificity);
+    m->precision = dcgan__ratio(tp, tp + fp);
+    m->f1 = dcgan__ratio(2.0 * tp, 2.0 * tp + fp + fn);
+    m->auc = auc;
+}
+
+DCGAN_API const char *dcgan_binary_metric_name(int k) {
+    static const char *names[DCGAN_BINARY_METRIC_COUNT] = {
+        "accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auc"};
+    return k >= 0 && k < DCGAN_BINARY_METRIC_COUNT ? names[k] : "?";
+}
+
+DCGAN_API double dcgan_binary_metric_get(const dcgan_binary_metrics *m, int k) {
+    switch (k) {
+    case 0: return m->accuracy;
+    case 1: return m->balanced_accuracy;
+    case 2: return m->sensitivity;
+    case 3: return m->specificity;
+    case 4: return m->precision;
+    case 5: return m->f1;
+    case 6: return m->auc;
+    default: return NAN;
+    }
+}
+
+static void dcgan__binary_metric_set(dcgan_binary_metrics *m, int k, double v) {
+    switch (k) {
+    case 0: m->accuracy = v; break;
+    case 1: m->balanced_accuracy = v; break;
+    case 2: m->sensitivity = v; break;
+    case 3: m->specificity = v; break;
+    case 4: m->precision = v; break;
+    case 5: m->f1 = v; break;
+    default: m->auc = v; break;
+    }
+}
+
+DCGAN_API void dcgan_binary_metrics_compute(dcgan_binary_metrics *m, const float *scores,
+                                            const int *labels, int n, float threshold) {
+    int tp = 0, fp = 0, tn = 0, fn = 0;
+    for (int i = 0; i < n; i++) {
+        int said = scores[i] >= threshold;
+        if (labels[i]) { if (said) tp++; else fn++; }
+        else { if (said) fp++; else tn++; }
+    }
+    dcgan__metrics_from_counts(m, tp, fp, tn, fn, dcgan_roc_auc(scores, labels, n));
+}
+
+static int dcgan__cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// The q-quantile of sorted v[0..n) with linear interpolation (numpy 'linear').
+static double dcgan__quantile_sorted(const double *v, int n, double q) {
+    if (n == 0) return NAN;
+    double pos = q * (n - 1);
+    int i = (int)floor(pos);
+    if (i >= n - 1) return v[n - 1];
+    return v[i] + (pos - i) * (v[i + 1] - v[i]);
+}
+
+DCGAN_API dcgan_status dcgan_binary_metrics_bootstrap(dcgan_binary_metrics *lo,
+                                                      dcgan_binary_metrics *hi,
+                                                      const float *scores, const int *labels,
+                                                      int n, float threshold, int B,
+                                                      uint64_t seed, double level) {
+    if (B < 2 || n < 1 || !(level > 0.0 && level < 1.0))
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "B = %d resamples of n = %d items at level %g "
+                           "(needs B >= 2, n >= 1, 0 < level < 1)", B, n, level);
+    const int K = DCGAN_BINARY_METRIC_COUNT;
+    double *values = (double *)dcgan__alloc((size_t)K * (size_t)B, sizeof(double));
+    float *s = (float *)dcgan__alloc((size_t)n, sizeof(float));
+    int *l = (int *)dcgan__alloc((size_t)n, sizeof(int));
+    int *count = (int *)dcgan__calloc((size_t)K, sizeof(int));
+    if (!values || !s || !l || !count) {
+        dcgan_free(values);
+        dcgan_free(s);
+        dcgan_free(l);
+        dcgan_free(count);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d resamples of %d items", B, n);
+    }
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, seed);
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < n; i++) {
+            int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)n);
+            s[i] = scores[j];
+            l[i] = labels[j];
+        }
+        dcgan_binary_metrics m;
+        dcgan_binary_metrics_compute(&m, s, l, n, threshold);
+        for (int k = 0; k < K; k++) {
+            double v = dcgan_binary_metric_get(&m, k);
+            if (isfinite(v)) values[(size_t)k * B + count[k]++] = v;
+        }
+    }
+    memset(lo, 0, sizeof *lo);
+    memset(hi, 0, sizeof *hi);
+    for (int k = 0; k < K; k++) {
+        double *v = values + (size_t)k * B;
+        qsort(v, (size_t)count[k], sizeof(double), dcgan__cmp_double);
+        dcgan__binary_metric_set(lo, k, dcgan__quantile_sorted(v, count[k], 0.5 * (1.0 - level)));
+        dcgan__binary_metric_set(hi, k, dcgan__quantile_sorted(v, count[k], 0.5 * (1.0 + level)));
+    }
+    dcgan_free(values);
+    dcgan_free(s);
+    dcgan_free(l);
+    dcgan_free(count);
+    return DCGAN_OK;
 }
 
 #ifdef __cplusplus
