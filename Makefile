@@ -7,7 +7,8 @@ OMP     ?= -fopenmp
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TESTS   := test_core test_layers test_model test_images test_gan test_fid test_corpus test_classify
+TESTS   := test_core test_layers test_model test_images test_gan test_fid test_corpus test_classify \
+           test_cuda_checks
 EXAMPLES := train generate phantom fid classify
 B := build
 DEMO := demo
@@ -17,7 +18,9 @@ DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epoc
 .PHONY: all test demo study cuda test-cuda bench-cuda bench bench-memory fuzz clean help stb
 
 # all: examples and tests for the CPU, warnings on
-all: stb $(addprefix $(B)/,$(EXAMPLES) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx
+NOSIMD_TESTS := test_core test_layers
+all: stb $(addprefix $(B)/,$(EXAMPLES) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
+  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
 stb:
@@ -31,24 +34,30 @@ $(B)/%: examples/%.c examples/cli.h dcgan.h | stb
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) $< -o $@ -lm
 
-$(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h | stb
+$(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h tests/cuda_compare.h | stb
 	@mkdir -p $(B)
 	$(CC) $(TEST_FLAGS) $(OMP) $< -o $@ -lm
 
-$(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h | stb
+$(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h tests/cuda_compare.h | stb
 	@mkdir -p $(B)/san
 	$(CC) $(TEST_FLAGS) $(SAN) $< -o $@ -lm
+
+# the portable kernels alone (DCGAN_NO_SIMD): on an AVX2 machine nothing else runs them
+$(B)/nosimd/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h | stb
+	@mkdir -p $(B)/nosimd
+	$(CC) $(TEST_FLAGS) $(OMP) -DDCGAN_NO_SIMD $< -o $@ -lm
 
 $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)
 	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
 
-# test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the C++ build, the
+# test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the GEMM and layer tests
+# with the portable kernels only (DCGAN_NO_SIMD), the C++ build, the README code blocks, the
 # programs end to end, the kill / failing-write test (KILLS=200) and, where nvcc exists, the GPU
 # build (compiled and linked; run only where a GPU is); last line "N passed, M failed"
 test: all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
-	  $(addprefix $(B)/san/,$(TESTS)) $(B)/test_cxx tests/test_programs.sh tests/test_classify.sh tests/test_crash.sh \
+	  $(addprefix $(B)/san/,$(TESTS)) $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_crash.sh \
 	  tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
@@ -91,7 +100,9 @@ fuzz: stb
 	  grep -E "DONE|ERROR|SUMMARY" $(B)/fuzz/$$name.log | tail -3; [ $$rc = 0 ] || exit 1; done
 
 # cuda: the GPU build: dcgan_cuda.cu (nvcc) + CUDA variants of the examples, tests and bench in
-# build/cuda/ (CUDA_ARCH to change the target GPU; default sm_90 code plus PTX for newer cards)
+# build/cuda/ (CUDA_ARCH to change the target GPU; default sm_90 code plus PTX for newer cards).
+# -fmad=false: no a*b+c contracted into one rounding, so the kernels round like the CPU build
+# (ISO C mode, no contraction) and test_cuda can compare elementwise ops with zero tolerance.
 CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 CUDA_LIBS := -lcublas -lcusolver -lcudart -lgomp -lm
 CUDA_PROGS := $(addprefix $(B)/cuda/,$(EXAMPLES) test_cuda bench_cuda)
@@ -101,13 +112,13 @@ cuda: stb
 
 $(B)/cuda/dcgan_cuda.o: dcgan_cuda.cu dcgan.h
 	@mkdir -p $(B)/cuda
-	$(NVCC) -O2 $(CUDA_ARCH) -DDCGAN_CUDA -Xcompiler -Wall -c $< -o $@
+	$(NVCC) -O2 -fmad=false $(CUDA_ARCH) -DDCGAN_CUDA -Xcompiler -Wall -c $< -o $@
 
 $(B)/cuda/%.o: examples/%.c examples/cli.h dcgan.h | stb
 	@mkdir -p $(B)/cuda
 	$(CC) $(CFLAGS) $(OMP) -DDCGAN_CUDA $(STB_CFLAGS) -c $< -o $@
 
-$(B)/cuda/test_cuda.o: tests/test_cuda.c tests/check.h dcgan.h
+$(B)/cuda/test_cuda.o: tests/test_cuda.c tests/check.h tests/cuda_compare.h dcgan.h
 	@mkdir -p $(B)/cuda
 	$(CC) $(TEST_FLAGS) -DDCGAN_CUDA -c $< -o $@
 

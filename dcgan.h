@@ -24,10 +24,12 @@
 //       dcgan_gan_config_default(&cfg);              // seed arch, 128x128x3, batch 128
 //       dcgan_image_options_default(&io);            // 128x128, RGB, antialiased resize
 //       if (dcgan_dataset_load(&ds, "chest_xray/train/NORMAL", &io) != DCGAN_OK ||
-//           dcgan_gan_init(&gan, &cfg) != DCGAN_OK)
+//           dcgan_gan_init(&gan, &cfg) != DCGAN_OK) {
 //           fprintf(stderr, "%s\n", dcgan_last_error());
+//           return 1;
+//       }
 //       for (int it = 0; it < 5000; it++)
-//           dcgan_gan_train_step(&gan, ds.data, ds.count, &st);
+//           if (dcgan_gan_train_step(&gan, ds.data, ds.count, &st) != DCGAN_OK) break;
 //       dcgan_gan_save(&gan, "gan.safetensors", NULL, NULL, 0);
 //       dcgan_gan_free(&gan);  dcgan_dataset_free(&ds);
 //   Lower level: dcgan_model_init from a list of dcgan_layer_spec, then
@@ -41,6 +43,7 @@
 //   DCGAN_NO_IMAGES         compile out the image-folder loader (no stb needed)
 //   DCGAN_CUDA              declare the _cuda twins in dcgan_cuda.cu
 //   DCGAN_INCEPTION_BATCH   images per pass through Inception's mixed blocks (8)
+//   DCGAN_NO_SIMD           leave out the AVX2 intrinsics (portable loops only)
 //   (compile with -fopenmp to run the matrix products on every core)
 //
 // Conventions
@@ -54,23 +57,44 @@
 //   Backward functions ADD (+=) into every gradient buffer, dinp included.
 //   Nothing in the library prints, exits or aborts.
 //
-// Contents
-//   1. Status and errors      8. Optimizer: Adam
-//   2. Memory                 9. Models: sequential container
-//   3. Random numbers        10. GAN: generator, discriminator, training step
-//   4. Tensors               11. Checkpoints: safetensors files
-//   5. Matrix multiply (GEMM) 12. Pictures: phantom X-rays, grids, plots
-//   6. Layers: linear, conv2d, conv_transpose2d, upsample, batchnorm2d,
-//      activations, dropout  13. Image folders (stb)
-//   7. Loss: binary cross-entropy on logits   14. Inception-V3 features and FID
-//                                             15. Classifiers: augmentation,
-//                                                 patient split, metrics
-//                                             16. GPU twins (dcgan_cuda.cu)
+// Contents (the declarations and the implementation follow this order)
+//    1. Status and errors
+//    2. Memory
+//    3. Random numbers (PCG32)
+//    4. Tensors
+//    5. Matrix multiply (GEMM)
+//    6. Layers: linear, conv2d, conv_transpose2d, upsample, batchnorm2d,
+//       activations, dropout
+//    7. Loss: binary cross-entropy on logits
+//    8. Optimizer: Adam
+//    9. Models: sequential container
+//   10. GAN: generator, discriminator, training step
+//   11. Checkpoints: safetensors files (GAN and single models)
+//   12. Pictures: phantom X-rays, grids, line plots, bar charts
+//   13. Image folders (stb)
+//   14. Inception-V3 features and FID
+//       14a. the network
+//       14b. FID statistics, Frechet distance, KID
+//       14c. torch.save: a restricted unpickler
+//       14d. zip archives and the two .pth layouts
+//       14e. finding and loading the weights
+//       14f. .npz statistics files (CRC-32, .npy, zip)
+//   15. Classifiers: augmentation, patient split, metrics
+//   16. GPU twins (dcgan_cuda.cu)
+//
+// Limitations
+//   float32 on the CPU with OpenMP; the GPU twins (dcgan_cuda.cu) are written
+//   and compiled but not yet verified on a GPU. The built-in GAN models make
+//   square images of 64, 128 or 256 pixels. FID needs pytorch-fid's weights file (not
+//   bundled). stb_image cannot decode 12-bit or arithmetic-coded JPEGs, and a
+//   hostile progressive JPEG can crash Debian's stb_image inside the process.
 //
 // License: see end of file.
 
 #ifndef DCGAN_H_INCLUDED
 #define DCGAN_H_INCLUDED
+
+#define DCGAN_VERSION "0.4.0"   // major.minor.patch of this file
 
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +135,10 @@ DCGAN_API const char *dcgan_last_error(void);
 // Records a failure message (printf-style) and returns status. For companion
 // files such as dcgan_cuda.cu; the library itself reports through it too.
 DCGAN_API dcgan_status dcgan_error_set(dcgan_status status, const char *fmt, ...);
+// Adds context in front of the current message: "<fmt...>: <old message>".
+// The old message is copied first, so it may safely be wrapped more than once
+// (passing dcgan_last_error() as an argument to dcgan_error_set would garble it).
+DCGAN_API dcgan_status dcgan_error_wrap(dcgan_status status, const char *fmt, ...);
 
 // -----------------------------------------------------------------------------
 // 2. Memory
@@ -213,11 +241,21 @@ DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, fl
 // Linear: out[n][o] = sum_i inp[n][i] * weight[o][i] + bias[o]   (torch.nn.Linear)
 // inp is read as (N, IN) with IN = c*h*w of the tensor; out is (N, OUT, 1, 1)
 // or any tensor with N rows of OUT values.
+// Shape checks, one per layer with weights (dcgan_linear_check, dcgan_conv2d_check,
+// dcgan_conv_transpose2d_check below each struct), shared by the CPU functions and
+// their GPU twins (dcgan_cuda.cu) so that both accept exactly the same shapes.
+// Forward (backward = 0): inp against the layer, then out. Backward
+// (backward = 1): inp, then out = dout, then dinp (skipped when dinp.data is
+// NULL). DCGAN_OK, or DCGAN_ERR_SHAPE with the message the layer gives, naming
+// func (e.g. __func__; a "dcgan_" prefix is dropped).
+
 typedef struct {
     float *weight;     // (OUT, IN)
     float *bias;       // (OUT) or NULL
     int in_features, out_features;
 } dcgan_linear;
+DCGAN_API dcgan_status dcgan_linear_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
+                                          dcgan_tensor dinp, int backward, const dcgan_linear *layer);
 
 DCGAN_API dcgan_status dcgan_linear_forward(dcgan_tensor out, dcgan_tensor inp,
                                             const dcgan_linear *lin);
@@ -237,6 +275,8 @@ typedef struct {
     int in_channels, out_channels, kernel, stride;
     int pad_top, pad_left, pad_bottom, pad_right;
 } dcgan_conv2d;
+DCGAN_API dcgan_status dcgan_conv2d_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
+                                          dcgan_tensor dinp, int backward, const dcgan_conv2d *layer);
 
 // Output size of a convolution along one axis.
 DCGAN_API int dcgan_conv_out_size(int in, int kernel, int stride, int pad_before, int pad_after);
@@ -275,6 +315,8 @@ typedef struct {
     int in_channels, out_channels, kernel, stride;
     int pad_top, pad_left, pad_bottom, pad_right;
 } dcgan_conv_transpose2d;
+DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
+                                                    dcgan_tensor dinp, int backward, const dcgan_conv_transpose2d *layer);
 
 DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int pad_before,
                                             int pad_after);
@@ -399,6 +441,20 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
 // one buffer for BatchNorm running statistics, and activation memory for up to
 // max_batch samples. Parameter names follow PyTorch state_dict naming:
 // "<prefix>.<layer index>.weight", ".bias", ".running_mean", ".running_var".
+//
+// Adding a layer, every place it touches:
+//   1. section 6: the layer's struct (if it has one), _forward and _backward,
+//      reference loops first; a finite-difference test in tests/test_layers.c
+//      and a PyTorch golden case in tests/make_reference.py;
+//   2. here: a DCGAN_LAYER_ kind and a dcgan_spec_ constructor;
+//   3. implementation of section 9: dcgan__layer_plan (shapes, parameter,
+//      buffer and saved-value counts), the forward and backward switches of
+//      dcgan_model_forward / dcgan_model_backward, dcgan_model_init_weights
+//      (if it has weights) and dcgan_model_tensor_info (if it has tensors);
+//   4. dcgan_cuda.cu: a _cuda twin and the same two switches there
+//      (dcgan_model_forward_cuda / dcgan_model_backward_cuda);
+//   5. tests/test_model.c: its small model (every kind but dropout) against
+//      the torch.nn.Sequential twin in tests/make_reference.py.
 
 typedef enum {
     DCGAN_LAYER_LINEAR,
@@ -1221,11 +1277,16 @@ DCGAN_API dcgan_status dcgan_model_adam_step_cuda(dcgan_model *m, dcgan_adam *op
 // GAN: after dcgan_gan_to_cuda, dcgan_gan_train_step / _generate / _save /
 // _load / _free work on the GPU copy (they dispatch by gan->on_device); the
 // dataset is uploaded on the first step and reused while the pointer and count
-// stay the same. Noise is drawn on the host (the same stream as the CPU) and
-// uploaded (batch x Z floats a step).
+// stay the same: after refilling the same buffer in place, call
+// dcgan_gan_upload_dataset_cuda (uploads now) or dcgan_gan_invalidate_dataset_cuda
+// (the next step uploads). Noise is drawn on the host (the same stream as the
+// CPU) and uploaded (batch x Z floats a step).
 DCGAN_API dcgan_status dcgan_gan_to_cuda(dcgan_gan *gan);
 DCGAN_API dcgan_status dcgan_gan_from_cuda(dcgan_gan *gan);
 DCGAN_API void dcgan_gan_free_cuda(dcgan_gan *gan);
+DCGAN_API dcgan_status dcgan_gan_upload_dataset_cuda(dcgan_gan *gan, const float *dataset,
+                                                     int n_images);
+DCGAN_API void dcgan_gan_invalidate_dataset_cuda(dcgan_gan *gan);
 DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *dataset,
                                                  int n_images, dcgan_gan_stats *stats);
 DCGAN_API dcgan_status dcgan_gan_generate_cuda(dcgan_gan *gan, float *out, const float *noise,
@@ -1358,6 +1419,45 @@ static dcgan_status dcgan__fail(dcgan_status status, const char *func, const cha
 }
 
 #define DCGAN__FAIL(status, ...) dcgan__fail((status), __func__, __VA_ARGS__)
+
+// "<prefix>: <context>: <old message>" with prefix (a function name without
+// dcgan_, or none when NULL): the old message is copied before anything is
+// written, because formatting into the buffer that holds it garbles it.
+static dcgan_status dcgan__wrap(dcgan_status status, const char *func, const char *fmt, va_list ap) {
+    char old[sizeof dcgan__err_buf];
+    size_t len = 0;
+    memcpy(old, dcgan__err_buf, sizeof old);
+    old[sizeof old - 1] = '\0';
+    if (func) {
+        if (strncmp(func, "dcgan__", 7) == 0) func += 7;
+        else if (strncmp(func, "dcgan_", 6) == 0) func += 6;
+        snprintf(dcgan__err_buf, sizeof dcgan__err_buf, "%s: ", func);
+        len = strlen(dcgan__err_buf);
+    }
+    vsnprintf(dcgan__err_buf + len, sizeof dcgan__err_buf - len, fmt, ap);
+    len = strlen(dcgan__err_buf);
+    snprintf(dcgan__err_buf + len, sizeof dcgan__err_buf - len, ": %s", old);
+    return status;
+}
+
+static dcgan_status dcgan__fail_wrap(dcgan_status status, const char *func, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    dcgan__wrap(status, func, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+// Like DCGAN__FAIL, keeping the earlier message after the new context.
+#define DCGAN__WRAP(status, ...) dcgan__fail_wrap((status), __func__, __VA_ARGS__)
+
+DCGAN_API dcgan_status dcgan_error_wrap(dcgan_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    dcgan__wrap(status, NULL, fmt, ap);
+    va_end(ap);
+    return status;
+}
 
 DCGAN_API dcgan_status dcgan_error_set(dcgan_status status, const char *fmt, ...) {
     va_list ap;
@@ -1520,6 +1620,9 @@ DCGAN_API dcgan_tensor dcgan_tensor_make(float *data, int n, int c, int h, int w
     return t;
 }
 
+// A tensor that is not there (no dinp in a forward shape check).
+static const dcgan_tensor dcgan__no_tensor = {NULL, 0, 0, 0, 0};
+
 DCGAN_API size_t dcgan_tensor_numel(dcgan_tensor t) {
     if (t.n <= 0 || t.c <= 0 || t.h <= 0 || t.w <= 0) return 0;
     return (size_t)t.n * (size_t)t.c * (size_t)t.h * (size_t)t.w;
@@ -1595,7 +1698,10 @@ static void dcgan__kernel_portable(int kc, const float *a, const float *b, float
         for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] += alpha * acc[i * DCGAN__NR + j];
 }
 
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+// DCGAN_NO_SIMD leaves the intrinsics out: only the portable loops remain
+// (one `make test` build uses it, so those loops run on AVX2 machines too).
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(DCGAN_NO_SIMD)
 #define DCGAN__HAVE_AVX2_KERNEL 1
 #include <immintrin.h>
 // The same tile with AVX2 + FMA. Twelve named registers hold the 6 x 16 tile
@@ -1645,15 +1751,15 @@ typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float a
                                  int ldc, int mr, int nr);
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
-// Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks
-// once (in its pick function) and keeps its answer.
+// Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
+// each call (in its pick function): the answer costs two flag reads.
 static int dcgan__have_avx2_fma(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #endif
 
-// Picks the kernel once: AVX2 + FMA where the CPU has them, else the loops.
+// Picks the kernel: AVX2 + FMA where the CPU has them, else the loops.
 static dcgan__kernel_fn dcgan__pick_kernel(void) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
     if (dcgan__have_avx2_fma()) return dcgan__kernel_avx2;
@@ -1807,9 +1913,10 @@ static float *dcgan__pack_space(size_t count) {
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
-    static dcgan__kernel_fn kernel = NULL;
     if (M <= 0 || N <= 0) return;
-    if (!kernel) kernel = dcgan__pick_kernel();
+    // Asked on every call, not cached in a static: two threads making the first
+    // call at once would race on it. The CPU check reads flags libgcc set at start.
+    const dcgan__kernel_fn kernel = dcgan__pick_kernel();
     int threads = 1;
 #ifdef _OPENMP
     if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
@@ -1856,19 +1963,39 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
 
 // Linear: (N, IN) -> (N, OUT)
 
-DCGAN_API dcgan_status dcgan_linear_forward(dcgan_tensor out, dcgan_tensor inp,
-                                            const dcgan_linear *lin) {
-    // inp: (N, IN)   weight: (OUT, IN)   out: (N, OUT)
+DCGAN_API dcgan_status dcgan_linear_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
+                                          dcgan_tensor dinp, int backward,
+                                          const dcgan_linear *lin) {
     size_t in_size = dcgan_tensor_numel(inp) / (size_t)(inp.n > 0 ? inp.n : 1);
     size_t out_size = dcgan_tensor_numel(out) / (size_t)(out.n > 0 ? out.n : 1);
+    if (backward) {
+        if (inp.n <= 0 || in_size != (size_t)lin->in_features || out.n != inp.n ||
+            out_size != (size_t)lin->out_features)
+            return dcgan__fail(DCGAN_ERR_SHAPE, func,
+                               "inp (%d, %zu) and dout (%d, %zu) do not fit linear %d -> %d",
+                               inp.n, in_size, out.n, out_size, lin->in_features,
+                               lin->out_features);
+        if (dinp.data && dcgan_tensor_numel(dinp) != dcgan_tensor_numel(inp))
+            return dcgan__fail(DCGAN_ERR_SHAPE, func, "dinp has %zu values, inp has %zu",
+                               dcgan_tensor_numel(dinp), dcgan_tensor_numel(inp));
+        return DCGAN_OK;
+    }
     if (inp.n <= 0 || in_size != (size_t)lin->in_features)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp has %zu features per sample, layer expects %d",
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp has %zu features per sample, layer expects %d",
                            in_size, lin->in_features);
     if (out.n != inp.n || out_size != (size_t)lin->out_features)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE,
+        return dcgan__fail(DCGAN_ERR_SHAPE, func,
                            "out is (%d, %zu), expected (%d, %d) for linear %d -> %d",
                            out.n, out_size, inp.n, lin->out_features, lin->in_features,
                            lin->out_features);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_linear_forward(dcgan_tensor out, dcgan_tensor inp,
+                                            const dcgan_linear *lin) {
+    // inp: (N, IN)   weight: (OUT, IN)   out: (N, OUT)
+    dcgan_status st = dcgan_linear_check(__func__, out, inp, dcgan__no_tensor, 0, lin);
+    if (st != DCGAN_OK) return st;
     // out = inp * weight^T
     dcgan_sgemm(0, 1, inp.n, lin->out_features, lin->in_features, 1.0f, inp.data,
                 lin->in_features, lin->weight, lin->in_features, 0.0f, out.data,
@@ -1886,18 +2013,9 @@ DCGAN_API dcgan_status dcgan_linear_backward(dcgan_tensor dinp, float *dweight, 
                                              dcgan_tensor dout, dcgan_tensor inp,
                                              const dcgan_linear *lin) {
     // dout: (N, OUT)   inp, dinp: (N, IN)   dweight: (OUT, IN)   dbias: (OUT)
-    size_t in_size = dcgan_tensor_numel(inp) / (size_t)(inp.n > 0 ? inp.n : 1);
-    size_t out_size = dcgan_tensor_numel(dout) / (size_t)(dout.n > 0 ? dout.n : 1);
-    int N = inp.n;
-    if (N <= 0 || in_size != (size_t)lin->in_features || dout.n != N ||
-        out_size != (size_t)lin->out_features)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE,
-                           "inp (%d, %zu) and dout (%d, %zu) do not fit linear %d -> %d",
-                           inp.n, in_size, dout.n, out_size, lin->in_features,
-                           lin->out_features);
-    if (dinp.data && dcgan_tensor_numel(dinp) != dcgan_tensor_numel(inp))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dinp has %zu values, inp has %zu",
-                           dcgan_tensor_numel(dinp), dcgan_tensor_numel(inp));
+    dcgan_status st = dcgan_linear_check(__func__, dout, inp, dinp, 1, lin);
+    if (st != DCGAN_OK) return st;
+    const int N = inp.n;
     // dinp += dout * weight
     if (dinp.data)
         dcgan_sgemm(0, 0, N, lin->in_features, lin->out_features, 1.0f, dout.data,
@@ -1983,6 +2101,16 @@ static dcgan_status dcgan__grad_check(const char *func, dcgan_tensor dinp, dcgan
         return dcgan__fail(DCGAN_ERR_SHAPE, func, "dinp is (%d,%d,%d,%d), inp is (%d,%d,%d,%d)",
                            dinp.n, dinp.c, dinp.h, dinp.w, inp.n, inp.c, inp.h, inp.w);
     return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_conv2d_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
+                                          dcgan_tensor dinp, int backward,
+                                          const dcgan_conv2d *conv) {
+    int OH, OW;
+    dcgan_status st = dcgan__conv2d_check(func, inp, conv, &OH, &OW);
+    if (st != DCGAN_OK) return st;
+    return backward ? dcgan__grad_check(func, dinp, out, inp, conv->out_channels, OH, OW)
+                    : dcgan__out_check(func, out, inp.n, conv->out_channels, OH, OW);
 }
 
 // im2col for g images: col[(c*KH + kh)*KW + kw][i*OH*OW + oh*OW + ow] =
@@ -2439,15 +2567,13 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                             size_t work_floats) {
     // per group of g images: col (C*K*K, g*OH*OW) = im2col of each image;
     // prod (OC, g*OH*OW) = weight (OC, C*K*K) * col; out[n] = prod columns of n + bias
-    int OH, OW;
-    dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
+    const int OH = out.h, OW = out.w;
     if (dcgan__use_direct(conv)) {
-        static dcgan__direct_fn tile = NULL;
         float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_work(conv, inp.h, inp.w));
         if (scratch) {
-            if (!tile) tile = dcgan__pick_direct();
+            const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
             dcgan__conv2d_forward_direct(out, inp, conv, scratch, tile);
             if (scratch != work) DCGAN_FREE(scratch);
             return DCGAN_OK;
@@ -2480,18 +2606,14 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
                                              size_t work_floats) {
     // per group: dprod (OC, g*OH*OW) = gathered dout; dweight += dprod * col^T;
     // dcol = weight^T * dprod, scattered back into dinp by col2im
-    int OH, OW;
-    dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
-        return st;
+    const int OH = dout.h, OW = dout.w;
     if (dcgan__use_direct(conv)) {
-        static dcgan__direct_fn tile = NULL;
-        static dcgan__dot3_fn dot3 = NULL;
         float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_back_work(conv, inp.h, inp.w));
         if (scratch) {
-            if (!tile) tile = dcgan__pick_direct();
-            if (!dot3) dot3 = dcgan__pick_dot3();
+            const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
+            const dcgan__dot3_fn dot3 = dcgan__pick_dot3();
             if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)OH * OW);
             dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, tile, dot3);
             if (scratch != work) DCGAN_FREE(scratch);
@@ -2529,10 +2651,9 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
 
 DCGAN_API dcgan_status dcgan_conv2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
                                                 const dcgan_conv2d *conv) {
-    int OH, OW;
-    dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
+    const int OH = out.h, OW = out.w;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     for (int n = 0; n < inp.n; n++)
         for (int oc = 0; oc < conv->out_channels; oc++)
@@ -2557,11 +2678,9 @@ DCGAN_API dcgan_status dcgan_conv2d_forward_ref(dcgan_tensor out, dcgan_tensor i
 DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweight,
                                                  float *dbias, dcgan_tensor dout,
                                                  dcgan_tensor inp, const dcgan_conv2d *conv) {
-    int OH, OW;
-    dcgan_status st = dcgan__conv2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
-        return st;
+    const int OH = dout.h, OW = dout.w;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     for (int n = 0; n < inp.n; n++)
         for (int oc = 0; oc < conv->out_channels; oc++)
@@ -2599,6 +2718,17 @@ static dcgan_status dcgan__conv_transpose2d_check(const char *func, dcgan_tensor
                              conv->pad_left, conv->pad_bottom, conv->pad_right, 1, OH, OW);
 }
 
+DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tensor out,
+                                                    dcgan_tensor inp, dcgan_tensor dinp,
+                                                    int backward,
+                                                    const dcgan_conv_transpose2d *conv) {
+    int OH, OW;
+    dcgan_status st = dcgan__conv_transpose2d_check(func, inp, conv, &OH, &OW);
+    if (st != DCGAN_OK) return st;
+    return backward ? dcgan__grad_check(func, dinp, out, inp, conv->out_channels, OH, OW)
+                    : dcgan__out_check(func, out, inp.n, conv->out_channels, OH, OW);
+}
+
 DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *conv,
                                                   int H, int W) {
     // the col matrix (OC*K*K, H*W) plus the gathered input (C, H*W), per image
@@ -2612,10 +2742,9 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
     // per group of g images: x (C, g*H*W) = gathered inp; col (OC*K*K, g*H*W) =
     // weight^T (OC*K*K, C) * x; out[n] = bias + col2im of image n's columns.
     // The output plays the role of a conv2d input and inp that of its output.
-    int OH, OW;
-    dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv_transpose2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
+    const int OH = out.h, OW = out.w;
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
@@ -2644,11 +2773,9 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
                                                        float *work, size_t work_floats) {
     // per group: col (OC*K*K, g*H*W) = im2col of dout; dx (C, g*H*W) = weight * col,
     // scattered into dinp; dweight (C, OC*K*K) += x * col^T with x the gathered inp
-    int OH, OW;
-    dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
-        return st;
+    const int OH = dout.h, OW = dout.w;
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
@@ -2678,10 +2805,9 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
 
 DCGAN_API dcgan_status dcgan_conv_transpose2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
                                                           const dcgan_conv_transpose2d *conv) {
-    int OH, OW;
-    dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv_transpose2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__out_check(__func__, out, inp.n, conv->out_channels, OH, OW)) != DCGAN_OK) return st;
+    const int OH = out.h, OW = out.w;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     const int OC = conv->out_channels;
     for (int n = 0; n < inp.n; n++)
@@ -2710,11 +2836,9 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_ref(dcgan_tensor dinp, fl
                                                            float *dbias, dcgan_tensor dout,
                                                            dcgan_tensor inp,
                                                            const dcgan_conv_transpose2d *conv) {
-    int OH, OW;
-    dcgan_status st = dcgan__conv_transpose2d_check(__func__, inp, conv, &OH, &OW);
+    dcgan_status st = dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__grad_check(__func__, dinp, dout, inp, conv->out_channels, OH, OW)) != DCGAN_OK)
-        return st;
+    const int OH = dout.h, OW = dout.w;
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
     const int OC = conv->out_channels;
     if (dbias)
@@ -3353,6 +3477,9 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, 
 }
 
 DCGAN_API void dcgan_model_free(dcgan_model *m) {
+#ifdef DCGAN_CUDA
+    dcgan_model_free_cuda(m);   // the device twins too (NULL-safe)
+#endif
     dcgan_sgemm_release();
     dcgan_free(m->layers);
     dcgan_free(m->params);
@@ -3677,7 +3804,7 @@ DCGAN_API void dcgan_model_zero_grad(dcgan_model *m) {
 DCGAN_API dcgan_status dcgan_model_adam_step(dcgan_model *m, dcgan_adam *opt) {
     dcgan_status st = dcgan_adam_step(opt, m->params, m->grads, m->adam_m, m->adam_v, m->n_params);
     if (st != DCGAN_OK)
-        return DCGAN__FAIL(st, "model '%s': %s", m->prefix, dcgan_last_error());
+        return DCGAN__WRAP(st, "model '%s'", m->prefix);
     return DCGAN_OK;
 }
 
@@ -5900,6 +6027,8 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
 // -----------------------------------------------------------------------------
 // 14. Inception-V3 features and FID
 
+// --- 14a. The network: BasicConv2d list, deterministic fill, forward pass
+
 #define DCGAN__INC_BN_EPS 0.001
 #define DCGAN__INC_MAX_ACT ((size_t)64 * 147 * 147)   // the largest activation (after Conv2d_2b)
 #define DCGAN__INC_MAX_COL ((size_t)32 * 9 * 147 * 147) // the largest im2col (Conv2d_2a/2b)
@@ -6536,8 +6665,7 @@ DCGAN_API dcgan_status dcgan_inception_features(dcgan_inception *net, double *ou
     return DCGAN_OK;
 }
 
-
-// FID statistics and distances
+// --- 14b. FID statistics, Frechet distance, KID
 
 DCGAN_API void dcgan_fid_stats_free(dcgan_fid_stats *st) {
     dcgan_free(st->mu);
@@ -6877,6 +7005,7 @@ DCGAN_API dcgan_status dcgan_kid(double *mean, double *std, const double *f1, in
     return DCGAN_OK;
 }
 
+// --- 14c. torch.save files: a restricted unpickler
 
 // Reading torch.save files. A restricted unpickler: a stack machine over the
 // protocol-2 opcodes that a state_dict uses (Python's pickletools documents
@@ -7249,6 +7378,8 @@ nomem:
     return DCGAN__FAIL(DCGAN_ERR_NOMEM, "'%s': no memory (or too many values) while unpickling", pk->path);
 }
 
+// --- 14d. Zip archives and the two torch.save layouts
+
 // Zip archives (PKWARE APPNOTE.TXT): the central directory at the end lists
 // each member; we read members that are stored (method 0) or deflated (8).
 typedef struct {
@@ -7472,6 +7603,8 @@ done:
     return st;
 }
 
+// --- 14e. Inception weights: finding, loading, converting
+
 // A safetensors file's F32 tensors as a state_dict.
 static dcgan_status dcgan__load_st(dcgan_state_dict *sd, const char *path) {
     dcgan_safetensors st;
@@ -7578,12 +7711,11 @@ DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *pa
     if ((st = dcgan_state_dict_load(&sd, path)) != DCGAN_OK) return st;
     st = dcgan_inception_load_tensors(net, sd.tensors, sd.n);
     dcgan_state_dict_free(&sd);
-    if (st != DCGAN_OK) return DCGAN__FAIL(st, "'%s': %s", path, dcgan_last_error());
+    if (st != DCGAN_OK) return DCGAN__WRAP(st, "'%s'", path);
     return DCGAN_OK;
 }
 
-
-// .npz statistics
+// --- 14f. .npz statistics files: CRC-32, .npy, zip writer and reader
 
 // CRC-32 (ISO 3309 / ITU-T V.42, reflected polynomial 0xEDB88320), as zip uses it.
 static uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size_t n) {

@@ -87,6 +87,15 @@ static struct {
 // -----------------------------------------------------------------------------
 // 2. Memory
 
+// The cuBLAS and cuSOLVER handles and the scratch buffer (dcgan_cuda_init undoes them on failure).
+static dcgan_status dcgan__init_handles(void) {
+    DCGAN__CUBLAS_TRY(cublasCreate(&dcgan__gpu.blas));
+    DCGAN__CUSOLVER_TRY(cusolverDnCreate(&dcgan__gpu.solver));
+    DCGAN__CUBLAS_TRY(cublasSetMathMode(dcgan__gpu.blas, CUBLAS_DEFAULT_MATH));
+    DCGAN__CUDA_TRY(cudaMalloc(&dcgan__gpu.scratch, DCGAN__SCRATCH_BYTES));
+    return DCGAN_OK;
+}
+
 DCGAN_API dcgan_status dcgan_cuda_init(int device) {
     int count = 0;
     cudaDeviceProp prop;
@@ -100,10 +109,17 @@ DCGAN_API dcgan_status dcgan_cuda_init(int device) {
         return dcgan_error_set(DCGAN_ERR_CUDA, "cuda_init: device %d asked for, %d present", device, count);
     DCGAN__CUDA_TRY(cudaSetDevice(device));
     DCGAN__CUDA_TRY(cudaGetDeviceProperties(&prop, device));
-    DCGAN__CUBLAS_TRY(cublasCreate(&dcgan__gpu.blas));
-    DCGAN__CUSOLVER_TRY(cusolverDnCreate(&dcgan__gpu.solver));
-    DCGAN__CUBLAS_TRY(cublasSetMathMode(dcgan__gpu.blas, CUBLAS_DEFAULT_MATH));
-    DCGAN__CUDA_TRY(cudaMalloc(&dcgan__gpu.scratch, DCGAN__SCRATCH_BYTES));
+    // Each step that fails undoes the earlier ones, so a later init starts clean.
+    dcgan_status st = dcgan__init_handles();
+    if (st != DCGAN_OK) {
+        if (dcgan__gpu.scratch) cudaFree(dcgan__gpu.scratch);
+        if (dcgan__gpu.solver) cusolverDnDestroy(dcgan__gpu.solver);
+        if (dcgan__gpu.blas) cublasDestroy(dcgan__gpu.blas);
+        dcgan__gpu.scratch = NULL;
+        dcgan__gpu.solver = NULL;
+        dcgan__gpu.blas = NULL;
+        return st;
+    }
     snprintf(dcgan__gpu.name, sizeof dcgan__gpu.name, "%.200s, %.1f GiB, sm_%d%d", prop.name,
              (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), prop.major, prop.minor);
     dcgan__gpu.ready = 1;
@@ -217,7 +233,10 @@ static dcgan_status dcgan__sgemm_batched(int trans_a, int trans_b, int M, int N,
 // -----------------------------------------------------------------------------
 // 6. Layers
 
-// Shape checks shared by the twins: the CPU messages, the CPU rules.
+// No tensor (the dinp of a forward shape check).
+static const dcgan_tensor dcgan__none = {NULL, 0, 0, 0, 0};
+
+// Shape checks of the layers without a shared dcgan_*_check (upsample, batchnorm).
 static int dcgan__same_shape(dcgan_tensor t, int n, int c, int h, int w) {
     return t.n == n && t.c == c && t.h == h && t.w == w;
 }
@@ -267,9 +286,7 @@ static dcgan_status dcgan__bias_grad(float *dbias, const float *dout, int N, int
 DCGAN_API dcgan_status dcgan_linear_forward_cuda(dcgan_tensor out, dcgan_tensor inp,
                                                  const dcgan_linear *lin) {
     const int N = inp.n, IN = lin->in_features, OUT = lin->out_features;
-    if (N <= 0 || (size_t)inp.c * inp.h * inp.w != (size_t)IN || out.n != N ||
-        (size_t)out.c * out.h * out.w != (size_t)OUT)
-        return dcgan__shape_fail(__func__, inp, out);
+    DCGAN__TRY(dcgan_linear_check(__func__, out, inp, dcgan__none, 0, lin));   // the CPU's check
     DCGAN__TRY(dcgan_sgemm_cuda(0, 1, N, OUT, IN, 1.0f, inp.data, IN, lin->weight, IN, 0.0f, out.data, OUT));
     if (lin->bias) DCGAN__TRY(dcgan__bias_add(out.data, lin->bias, N, OUT, 1));
     return DCGAN_OK;
@@ -279,9 +296,7 @@ DCGAN_API dcgan_status dcgan_linear_backward_cuda(dcgan_tensor dinp, float *dwei
                                                   float *dbias, dcgan_tensor dout,
                                                   dcgan_tensor inp, const dcgan_linear *lin) {
     const int N = inp.n, IN = lin->in_features, OUT = lin->out_features;
-    if (N <= 0 || (size_t)inp.c * inp.h * inp.w != (size_t)IN || dout.n != N ||
-        (size_t)dout.c * dout.h * dout.w != (size_t)OUT)
-        return dcgan__shape_fail(__func__, inp, dout);
+    DCGAN__TRY(dcgan_linear_check(__func__, dout, inp, dinp, 1, lin));   // dinp's size too
     // dW (OUT, IN) += dout^T inp;  dbias += column sums;  dinp (N, IN) += dout W
     if (dweight) DCGAN__TRY(dcgan_sgemm_cuda(1, 0, OUT, IN, N, 1.0f, dout.data, OUT, inp.data, IN, 1.0f, dweight, IN));
     if (dbias) DCGAN__TRY(dcgan__bias_grad(dbias, dout.data, N, OUT, 1));
@@ -354,21 +369,14 @@ static dcgan_status dcgan__chunk(const char *func, size_t per_image, size_t work
 }
 
 // Conv2d: out[n] (OC, OH*OW) = W (OC, C*K*K) im2col(inp[n]) + bias
-
-static dcgan_status dcgan__conv_geometry(const char *func, dcgan_tensor inp, dcgan_tensor out, int C,
-                                         int OC, int K, int S, int pt, int pl, int pb, int pr) {
-    if (inp.n <= 0 || inp.c != C || out.n != inp.n || out.c != OC || K <= 0 || S <= 0 ||
-        out.h != dcgan_conv_out_size(inp.h, K, S, pt, pb) || out.w != dcgan_conv_out_size(inp.w, K, S, pl, pr))
-        return dcgan__shape_fail(func, inp, out);
-    return DCGAN_OK;
-}
+// The shapes are checked by the CPU's own dcgan_conv2d_check: an empty output,
+// an empty batch or a negative pad is DCGAN_ERR_SHAPE before any work is cut up.
 
 DCGAN_API dcgan_status dcgan_conv2d_forward_cuda(dcgan_tensor out, dcgan_tensor inp,
                                                  const dcgan_conv2d *cv, float *work,
                                                  size_t work_floats) {
     const int C = cv->in_channels, OC = cv->out_channels, K = cv->kernel, S = cv->stride;
-    DCGAN__TRY(dcgan__conv_geometry(__func__, inp, out, C, OC, K, S, cv->pad_top, cv->pad_left,
-                                    cv->pad_bottom, cv->pad_right));
+    DCGAN__TRY(dcgan_conv2d_check(__func__, out, inp, dcgan__none, 0, cv));
     const int rows = C * K * K, P = out.h * out.w;
     const size_t in_size = (size_t)C * inp.h * inp.w, out_size = (size_t)OC * P;
     int g = 1;
@@ -390,10 +398,7 @@ DCGAN_API dcgan_status dcgan_conv2d_backward_cuda(dcgan_tensor dinp, float *dwei
                                                   dcgan_tensor inp, const dcgan_conv2d *cv,
                                                   float *work, size_t work_floats) {
     const int C = cv->in_channels, OC = cv->out_channels, K = cv->kernel, S = cv->stride;
-    DCGAN__TRY(dcgan__conv_geometry(__func__, inp, dout, C, OC, K, S, cv->pad_top, cv->pad_left,
-                                    cv->pad_bottom, cv->pad_right));
-    if (dinp.data && !dcgan__same_shape(dinp, inp.n, inp.c, inp.h, inp.w))
-        return dcgan__shape_fail(__func__, dinp, inp);
+    DCGAN__TRY(dcgan_conv2d_check(__func__, dout, inp, dinp, 1, cv));
     const int rows = C * K * K, P = dout.h * dout.w;
     const size_t in_size = (size_t)C * inp.h * inp.w, out_size = (size_t)OC * P;
     int g = 1;
@@ -428,9 +433,8 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward_cuda(dcgan_tensor out, dcg
                                                            const dcgan_conv_transpose2d *cv,
                                                            float *work, size_t work_floats) {
     const int C = cv->in_channels, OC = cv->out_channels, K = cv->kernel, S = cv->stride;
-    // the convolution that this one transposes maps out (OC, OH, OW) to inp's grid
-    DCGAN__TRY(dcgan__conv_geometry(__func__, out, inp, OC, C, K, S, cv->pad_top, cv->pad_left,
-                                    cv->pad_bottom, cv->pad_right));
+    // exactly the CPU's rule: out = (N, OC, (H-1)S - pads + K, ...), no output-padding variants
+    DCGAN__TRY(dcgan_conv_transpose2d_check(__func__, out, inp, dcgan__none, 0, cv));
     const int rows = OC * K * K, P = inp.h * inp.w;
     const size_t in_size = (size_t)C * P, out_size = (size_t)OC * out.h * out.w;
     int g = 1;
@@ -452,10 +456,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_cuda(dcgan_tensor dinp, f
                                                             const dcgan_conv_transpose2d *cv,
                                                             float *work, size_t work_floats) {
     const int C = cv->in_channels, OC = cv->out_channels, K = cv->kernel, S = cv->stride;
-    DCGAN__TRY(dcgan__conv_geometry(__func__, dout, inp, OC, C, K, S, cv->pad_top, cv->pad_left,
-                                    cv->pad_bottom, cv->pad_right));
-    if (dinp.data && !dcgan__same_shape(dinp, inp.n, inp.c, inp.h, inp.w))
-        return dcgan__shape_fail(__func__, dinp, inp);
+    DCGAN__TRY(dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, cv));
     const int rows = OC * K * K, P = inp.h * inp.w;
     const size_t in_size = (size_t)C * P, out_size = (size_t)OC * dout.h * dout.w;
     int g = 1;
@@ -778,22 +779,27 @@ DCGAN_API dcgan_status dcgan_dropout_backward_cuda(float *dinp, const float *dou
 // -----------------------------------------------------------------------------
 // 7. Loss: binary cross-entropy on logits, one block; loss and accuracy to the host
 
-__global__ static void dcgan__bce_kernel(double *result, float *dlogits, const float *x, const float *y, size_t n) {
+__global__ static void dcgan__bce_kernel(double *result, const float *x, const float *y, size_t n) {
     __shared__ double part[256];
     double loss = 0.0, right = 0.0;
     for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
         double xi = x[i];
         loss += (xi > 0.0 ? xi : 0.0) - xi * y[i] + log1p(exp(-fabs(xi)));
         right += (x[i] > 0.0f) == (y[i] >= 0.5f) ? 1.0 : 0.0;
-        if (dlogits) {
-            double s = xi >= 0.0 ? 1.0 / (1.0 + exp(-xi)) : exp(xi) / (1.0 + exp(xi));
-            dlogits[i] = (float)((s - y[i]) / (double)n);
-        }
     }
     double total = dcgan__block_sum(loss, part), hits = dcgan__block_sum(right, part);
     if (threadIdx.x == 0) {
         result[0] = total / (double)n;
         result[1] = hits / (double)n;
+    }
+}
+
+// dlogits = (sigmoid(x) - y) / n, launched only once the loss is known to be finite.
+__global__ static void dcgan__bce_grad_kernel(float *dlogits, const float *x, const float *y, size_t n) {
+    DCGAN__FOR_EACH(i, n) {
+        double xi = x[i];
+        double s = xi >= 0.0 ? 1.0 / (1.0 + exp(-xi)) : exp(xi) / (1.0 + exp(xi));
+        dlogits[i] = (float)((s - y[i]) / (double)n);
     }
 }
 
@@ -803,7 +809,8 @@ DCGAN_API dcgan_status dcgan_bce_with_logits_cuda(float *loss, float *accuracy, 
     if (n == 0) return dcgan_error_set(DCGAN_ERR_SHAPE, "bce_with_logits_cuda: no logits");
     DCGAN__TRY(dcgan_cuda_init(0));
     double *dev = (double *)dcgan__gpu.scratch;
-    dcgan__bce_kernel<<<1, 256>>>(dev, dlogits, logits, targets, n);
+    // Two passes, so that a non-finite loss leaves dlogits untouched (the CPU's contract).
+    dcgan__bce_kernel<<<1, 256>>>(dev, logits, targets, n);
     cudaError_t e = cudaGetLastError();
     if (e == cudaSuccess) e = cudaMemcpy(host, dev, sizeof host, cudaMemcpyDeviceToHost);
     if (e != cudaSuccess)
@@ -811,6 +818,10 @@ DCGAN_API dcgan_status dcgan_bce_with_logits_cuda(float *loss, float *accuracy, 
     if (!isfinite(host[0]))
         return dcgan_error_set(DCGAN_ERR_NONFINITE, "bce_with_logits_cuda: loss is %f (not finite) over %zu logits",
                                host[0], n);
+    if (dlogits) {
+        dcgan__bce_grad_kernel<<<dcgan__blocks(n), 256>>>(dlogits, logits, targets, n);
+        DCGAN__LAUNCHED();
+    }
     *loss = (float)host[0];
     if (accuracy) *accuracy = (float)host[1];
     return DCGAN_OK;
@@ -1138,7 +1149,7 @@ DCGAN_API dcgan_status dcgan_model_zero_grad_cuda(dcgan_model *m) {
 
 DCGAN_API dcgan_status dcgan_model_adam_step_cuda(dcgan_model *m, dcgan_adam *opt) {
     dcgan_status st = dcgan_adam_step_cuda(opt, m->dev.params, m->dev.grads, m->dev.adam_m, m->dev.adam_v, m->n_params);
-    if (st != DCGAN_OK) return dcgan_error_set(st, "model '%s': %s", m->prefix, dcgan_last_error());
+    if (st != DCGAN_OK) return dcgan_error_wrap(st, "model_adam_step_cuda: model '%s'", m->prefix);
     return DCGAN_OK;
 }
 
@@ -1202,10 +1213,16 @@ __global__ static void dcgan__fill_kernel(float *x, float value, size_t n) {
 }
 
 // The dataset goes up once; again only when the caller passes another one.
-static dcgan_status dcgan__upload_dataset(dcgan_gan *gan, const float *dataset, int n_images) {
+DCGAN_API void dcgan_gan_invalidate_dataset_cuda(dcgan_gan *gan) {
+    gan->dev.host_dataset = NULL;   // the next step uploads again
+    gan->dev.count = 0;
+}
+
+DCGAN_API dcgan_status dcgan_gan_upload_dataset_cuda(dcgan_gan *gan, const float *dataset, int n_images) {
     const dcgan_gan_config *c = &gan->cfg;
     const size_t bytes = (size_t)n_images * c->channels * c->size * c->size * sizeof(float);
-    if (gan->dev.dataset && gan->dev.host_dataset == dataset && gan->dev.count == n_images) return DCGAN_OK;
+    if (n_images <= 0)
+        return dcgan_error_set(DCGAN_ERR_SHAPE, "gan_upload_dataset_cuda: %d images", n_images);
     dcgan_cuda_free(gan->dev.dataset);
     gan->dev.dataset = NULL;
     gan->dev.host_dataset = NULL;
@@ -1239,7 +1256,8 @@ DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *da
     if (n_images <= 0) return dcgan_error_set(DCGAN_ERR_SHAPE, "gan_train_step_cuda: the dataset is empty");
     if (half > 4096) return dcgan_error_set(DCGAN_ERR_SHAPE, "gan_train_step_cuda: batch %d is above 8192", c->batch);
     if (!gan->on_device) DCGAN__TRY(dcgan_gan_to_cuda(gan));
-    DCGAN__TRY(dcgan__upload_dataset(gan, dataset, n_images));
+    if (!gan->dev.dataset || gan->dev.host_dataset != dataset || gan->dev.count != n_images)
+        DCGAN__TRY(dcgan_gan_upload_dataset_cuda(gan, dataset, n_images));
     dev_index = (int *)dcgan__gpu.scratch;   // set by dcgan_cuda_init, which to_cuda ran
     // 1. D on real images: the CPU's draws, gathered on the GPU
     for (int i = 0; i < half; i++) index[i] = (int)(dcgan_rng_u32(&gan->rng) % (uint32_t)n_images);

@@ -427,10 +427,6 @@ static int cmd_train(int argc, char **argv) {
            "augment %s, seed %ld\n", threads, threads == 1 ? "" : "s", o.channels, o.size, o.size,
            o.width, o.epochs, o.batch, o.lr, o.balance == 0 ? "none" : o.balance == 1 ? "weight" : "oversample",
            o.augment ? "classic" : "none", o.seed);
-    if (cli_mkdirs(o.out) != 0) {
-        fprintf(stderr, "%s: cannot create '%s'\n", prog, o.out);
-        return 1;
-    }
     image_set all = {0}, train = {0}, val = {0};
     all.channels = train.channels = val.channels = o.channels;
     all.size = train.size = val.size = o.size;
@@ -466,6 +462,10 @@ static int cmd_train(int argc, char **argv) {
     if (rc == 0 && (n_class[0] == 0 || n_class[1] == 0 || v_class[0] == 0 || v_class[1] == 0)) {
         fprintf(stderr, "%s: training has %d NORMAL / %d PNEUMONIA and validation %d / %d images; "
                         "each needs both classes\n", prog, n_class[0], n_class[1], v_class[0], v_class[1]);
+        rc = 1;
+    }
+    if (rc == 0 && cli_mkdirs(o.out) != 0) {   // only now, so bad input leaves nothing behind
+        fprintf(stderr, "%s: cannot create '%s'\n", prog, o.out);
         rc = 1;
     }
     if (rc) { set_free(&train); set_free(&val); return rc; }

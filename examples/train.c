@@ -168,14 +168,21 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
     if (o->cls[0]) snprintf(dir, sizeof dir, "%s/%s", o->data, o->cls);
     else snprintf(dir, sizeof dir, "%s", o->data);
     snprintf(cache, sizeof cache, "%s/dataset_cache.bin", o->out);
-    if (o->use_cache && dcgan_dataset_cache_load(ds, cache, dir, &opt) == DCGAN_OK) {
-        printf("data: %d images from the cache %s\n", ds->count, cache);
-        return 0;
+    if (o->use_cache) {
+        dcgan_status st = dcgan_dataset_cache_load(ds, cache, dir, &opt);
+        if (st == DCGAN_OK) {
+            printf("data: %d images from the cache %s\n", ds->count, cache);
+            return 0;
+        }
+        // DCGAN_ERR_IO: there is no cache yet, nothing to say; otherwise say why it is not used
+        if (st != DCGAN_ERR_IO) printf("data: not using the cache (%s)\n", dcgan_last_error());
     }
-    if (o->use_cache && strstr(dcgan_last_error(), "no cache") == NULL)
-        printf("data: not using the cache (%s)\n", dcgan_last_error());
     if (dcgan_dataset_load(ds, dir, &opt) != DCGAN_OK) {
+        struct stat sb;
         fprintf(stderr, "train: %s\n", dcgan_last_error());
+        if (o->cls[0] && stat(dir, &sb) != 0 && stat(o->data, &sb) == 0)
+            fprintf(stderr, "train: --class %s reads the sub-folder %s; to train on the images in "
+                            "%s itself, give --class ''\n", o->cls, dir, o->data);
         return 1;
     }
     printf("data: %d images from %s (%d skipped)\n", ds->count, dir, ds->skipped);

@@ -74,7 +74,7 @@ cp "$T"/ph/train/PNEUMONIA/*.png "$T/empty/PNEUMONIA/"
 cp "$T"/ph/train/PNEUMONIA/*.png "$T/one/PNEUMONIA/"
 fails_with "train/empty class" "classify train: class NORMAL: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/empty/NORMAL'" \
     $B/classify train --data "$T/empty" --out "$T/bad1" --size 32
-check "train/empty class: no checkpoint" test ! -e "$T/bad1/checkpoint.safetensors"
+check "train/empty class: nothing written, not even the folder" test ! -e "$T/bad1"
 fails_with "train/one class only" "classify train: '$T/one/NORMAL' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
     $B/classify train --data "$T/one" --out "$T/bad2" --size 32
 printf 'not a jpeg' >"$T/ph/train/NORMAL/broken.jpg"

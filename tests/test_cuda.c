@@ -2,11 +2,14 @@
 // inputs (forward and backward, odd shapes), a full training iteration on the
 // GPU against the CPU from the same seed, and the Frechet distance. Built by
 // `make cuda` (nvcc + cuBLAS + cuSOLVER), run by `make test-cuda` on a machine
-// with an NVIDIA GPU. Without one it says so and exits 77 (skipped).
+// with an NVIDIA GPU. Without one it says so and exits 77 (skipped). The
+// comparisons it relies on are shown to fail on planted bugs, on the CPU, by
+// tests/test_cuda_checks.c (in make test).
 #define DCGAN_IMPLEMENTATION
 #define DCGAN_NO_IMAGES
 #include "../dcgan.h"
 #include "check.h"
+#include "cuda_compare.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,7 +201,9 @@ static void test_batchnorm(void) {
         float *x = host_random(n), *dy = host_random(n), *y = (float *)calloc(n, sizeof(float)), *dx = host_random(n);
         float *par = host_random(6 * C);   // gamma, beta, running mean, running var, dgamma, dbeta
         for (int c = 0; c < C; c++) par[3 * C + c] = 0.5f + par[3 * C + c] * par[3 * C + c];   // var > 0
-        float save[2 * 4];
+        float *save = host_random(2 * C);   // initialised: both sides start from the same bytes
+        float *orig = (float *)malloc(6 * C * sizeof(float));
+        memcpy(orig, par, 6 * C * sizeof(float));
         float *gx = dev_copy(x, n), *gdy = dev_copy(dy, n), *gy = dev_copy(y, n), *gdx = dev_copy(dx, n);
         float *gpar = dev_copy(par, 6 * C), *gsave = dev_copy(save, 2 * C);
         dcgan_batchnorm2d bn = {par, par + C, par + 2 * C, par + 3 * C, save, save + C, C, 1e-5f, 0.1f, 0};
@@ -209,13 +214,18 @@ static void test_batchnorm(void) {
               "batchnorm2d_forward_cuda/status");
         check_dev(y, gy, n, 1e-5, 1e-4, training ? "batchnorm2d_cuda/forward, training" : "batchnorm2d_cuda/forward, eval");
         check_dev(par + 2 * C, gpar + 2 * C, 2 * C, 1e-6, 1e-5, "batchnorm2d_cuda/running statistics");
+        if (training)   // the update happened (so the comparison above compared something)
+            CHECK(memcmp(orig + 2 * C, par + 2 * C, 2 * C * sizeof(float)) != 0,
+                  "batchnorm2d_cuda/training moves the running statistics");
+        else            // eval leaves them exactly as they were, on the GPU too
+            check_dev(orig + 2 * C, gpar + 2 * C, 2 * C, 0.0, 0.0, "batchnorm2d_cuda/eval keeps the running statistics");
         dcgan_batchnorm2d_backward(dcgan_tensor_make(dx, N, C, H, W), par + 4 * C, par + 5 * C,
                                    dcgan_tensor_make(dy, N, C, H, W), tx, &bn);
         dcgan_batchnorm2d_backward_cuda(dcgan_tensor_make(gdx, N, C, H, W), gpar + 4 * C, gpar + 5 * C,
                                         dcgan_tensor_make(gdy, N, C, H, W), gtx, &gbn);
         check_dev(dx, gdx, n, 1e-5, 1e-4, training ? "batchnorm2d_cuda/dinp, training" : "batchnorm2d_cuda/dinp, eval");
         check_dev(par + 4 * C, gpar + 4 * C, 2 * C, 1e-5, 1e-4, "batchnorm2d_cuda/dgamma, dbeta");
-        free(x); free(dy); free(y); free(dx); free(par);
+        free(x); free(dy); free(y); free(dx); free(par); free(save); free(orig);
         float *all[] = {gx, gdy, gy, gdx, gpar, gsave};
         for (int k = 0; k < 6; k++) dcgan_cuda_free(all[k]);
     }
@@ -291,10 +301,13 @@ static void test_loss_adam(void) {
     dcgan_cuda_upload(gx, x, n * sizeof(float));
     CHECK(dcgan_bce_with_logits_cuda(&gloss, NULL, gd, gx, gy, n) == DCGAN_ERR_NONFINITE,
           "bce_with_logits_cuda/NaN logit gives DCGAN_ERR_NONFINITE");
+    check_dev(d, gd, n, 0.0, 0.0, "bce_with_logits_cuda/NaN: dlogits untouched (the CPU's contract)");
     for (int mode = 0; mode < 2; mode++) {
+        // half the elements with v near 1, half with v near 1e-17 and gradients near eps,
+        // where the place of eps shows (tests/cuda_compare.h)
         const size_t p = 1000;
         float *w = host_random(p), *g = host_random(p), *m = host_random(p), *v = host_random(p);
-        for (size_t i = 0; i < p; i++) v[i] = v[i] * v[i];
+        adam_case_fill(w, g, m, v, p, &rng);
         float *gw = dev_copy(w, p), *gg = dev_copy(g, p), *gm = dev_copy(m, p), *gv = dev_copy(v, p);
         dcgan_adam a, b;
         dcgan_adam_init(&a, (dcgan_adam_mode)mode, 1e-3, 0.5, 0.999);
@@ -305,7 +318,11 @@ static void test_loss_adam(void) {
             CHECK(dcgan_adam_step_cuda(&b, gw, gg, gm, gv, p) == DCGAN_OK, "adam_step_cuda/status");
         }
         check_dev(w, gw, p, 1e-6, 1e-6, mode ? "adam_step_cuda/keras params" : "adam_step_cuda/pytorch params");
+        check_dev(w + p / 2, gw + p / 2, p / 2, 1e-6, 1e-6,
+                  mode ? "adam_step_cuda/keras params, tiny v" : "adam_step_cuda/pytorch params, tiny v");
+        check_dev(m, gm, p, 1e-7, 1e-6, "adam_step_cuda/first moments");
         check_dev(v, gv, p, 1e-7, 1e-6, "adam_step_cuda/second moments");
+        check_dev(v + p / 2, gv + p / 2, p / 2, 1e-25, 1e-5, "adam_step_cuda/second moments, tiny v");
         CHECK(a.step == b.step, "adam_step_cuda/step count");
         g[10] = INFINITY;
         dcgan_cuda_upload(gg, g, p * sizeof(float));
@@ -351,10 +368,24 @@ static void train_case(dcgan_arch arch, int size, float width) {
         CHECK_CLOSE(la, lb, 3, 1e-4, 1e-3, label);
     }
     CHECK(dcgan_gan_from_cuda(&gpu) == DCGAN_OK, "gan_from_cuda/status");
-    snprintf(label, sizeof label, "gan_train_step_cuda/%s G parameters after 3 iterations", name);
-    CHECK_CLOSE(cpu.g.params, gpu.g.params, cpu.g.n_params, 1e-4, 1e-3, label);
-    snprintf(label, sizeof label, "gan_train_step_cuda/%s D parameters after 3 iterations", name);
-    CHECK_CLOSE(cpu.d.params, gpu.d.params, cpu.d.n_params, 1e-4, 1e-3, label);
+    // parameters, both Adam moments and BatchNorm statistics: a gradient off by
+    // a constant factor leaves the parameters right but not the moments
+    snprintf(label, sizeof label, "gan_train_step_cuda/%s G after 3 iterations", name);
+    compare_model_state(&cpu.g, &gpu.g, label);
+    snprintf(label, sizeof label, "gan_train_step_cuda/%s D after 3 iterations", name);
+    compare_model_state(&cpu.d, &gpu.d, label);
+    // the same buffer refilled in place: after invalidating, the GPU trains on the new images
+    for (size_t i = 0; i < images * image; i++) data[i] = -data[i];
+    dcgan_gan_invalidate_dataset_cuda(&gpu);
+    {
+        dcgan_gan_stats a, b;
+        dcgan_gan_train_step(&cpu, data, images, &a);
+        CHECK(dcgan_gan_train_step(&gpu, data, images, &b) == DCGAN_OK, "gan_train_step_cuda/after invalidate");
+        float la[3] = {a.d_real_loss, a.d_fake_loss, a.g_loss}, lb[3] = {b.d_real_loss, b.d_fake_loss, b.g_loss};
+        snprintf(label, sizeof label, "gan_train_step_cuda/%s refilled dataset: losses", name);
+        CHECK_CLOSE(la, lb, 3, 1e-4, 1e-3, label);
+        CHECK(dcgan_gan_from_cuda(&gpu) == DCGAN_OK, "gan_from_cuda/status");
+    }
     CHECK(cpu.rng.state == gpu.rng.state, "gan_train_step_cuda/the rng ends where the CPU's ends");
     // sampling
     float *noise = host_random(5 * (size_t)cfg.latent), *o1 = (float *)malloc(5 * image * sizeof(float));
@@ -377,8 +408,14 @@ static void test_training(void) {
 // ---------------------------------------------------------------------------
 // FID: the Frechet distance GPU vs CPU, 1e-6 relative
 
+static void frechet_case(int dims, int n);
+
 static void test_frechet(void) {
-    const int dims = 64, n = 200;
+    frechet_case(64, 200);   // full rank
+    frechet_case(64, 40);    // n < dims: singular covariances, negative eigenvalues clamped
+}
+
+static void frechet_case(int dims, int n) {
     double *f1 = (double *)malloc((size_t)n * dims * sizeof(double)), *f2 = (double *)malloc((size_t)n * dims * sizeof(double));
     for (int i = 0; i < n * dims; i++) {
         f1[i] = dcgan_rng_normal(&rng);
@@ -390,8 +427,9 @@ static void test_frechet(void) {
     dcgan_fid_stats_compute(&b, f2, n, dims);
     dcgan_frechet_distance(&cpu, &a, &b, NULL, NULL);
     CHECK(dcgan_frechet_distance_cuda(&gpu, &a, &b) == DCGAN_OK, "frechet_distance_cuda/status");
-    CHECK(fabs(gpu - cpu) <= 1e-6 * fabs(cpu), "frechet_distance_cuda/equals the CPU value to 1e-6");
-    printf("frechet_distance: CPU %.12g GPU %.12g\n", cpu, gpu);
+    CHECK(fabs(gpu - cpu) <= 1e-6 * fabs(cpu), n < dims ? "frechet_distance_cuda/n < dims: equals the CPU value to 1e-6"
+                                                         : "frechet_distance_cuda/equals the CPU value to 1e-6");
+    printf("frechet_distance (n %d, dims %d): CPU %.12g GPU %.12g\n", n, dims, cpu, gpu);
     dcgan_fid_stats_free(&a);
     dcgan_fid_stats_free(&b);
     free(f1); free(f2);
@@ -405,6 +443,28 @@ static void test_errors(void) {
           "cuda_malloc/1 PiB gives DCGAN_ERR_CUDA naming cudaMalloc");
     CHECK(dcgan_cuda_malloc(&p, 1024) == DCGAN_OK, "cuda_malloc/works again after a failure");
     dcgan_cuda_free(p);
+    // bad shapes: the CPU's checks and messages, before any launch (these used to
+    // divide by zero, accept an output-padding variant, or write past dinp)
+    float *big = NULL;
+    dcgan_cuda_malloc((void **)&big, 4096 * sizeof(float));
+    dcgan_conv2d cv = {big, NULL, 3, 4, 5, 1, 0, 0, 0, 0};
+    dcgan_status st = dcgan_conv2d_forward_cuda(dcgan_tensor_make(big, 2, 4, 1, 1), dcgan_tensor_make(big, 2, 3, 4, 4),
+                                               &cv, big, 4096);
+    CHECK(st == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), "conv2d_forward_cuda: inp 4x4 gives an empty output "
+                                          "(K=5, pads 0,0,0,0)") == 0,
+          "conv2d_forward_cuda/empty output: the CPU's message");
+    dcgan_conv_transpose2d ct = {big, NULL, 3, 4, 4, 2, 1, 1, 1, 1};
+    st = dcgan_conv_transpose2d_forward_cuda(dcgan_tensor_make(big, 1, 4, 9, 9), dcgan_tensor_make(big, 1, 3, 4, 4),
+                                             &ct, big, 4096);
+    CHECK(st == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), "conv_transpose2d_forward_cuda: out is (1,4,9,9), "
+                                          "expected (1,4,8,8)") == 0,
+          "conv_transpose2d_forward_cuda/9x9 refused like the CPU");
+    dcgan_linear lin = {big, NULL, 3, 5};
+    st = dcgan_linear_backward_cuda(dcgan_tensor_make(big, 1, 7, 1, 1), NULL, NULL, dcgan_tensor_make(big, 2, 5, 1, 1),
+                                    dcgan_tensor_make(big, 2, 3, 1, 1), &lin);
+    CHECK(st == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), "linear_backward_cuda: dinp has 7 values, inp has 6") == 0,
+          "linear_backward_cuda/dinp of another size refused");
+    dcgan_cuda_free(big);
 }
 
 int main(int argc, char **argv) {

@@ -44,6 +44,10 @@ check "generate/10 images" $B/generate --checkpoint "$T/straight/checkpoint.safe
 check "generate/zero-padded names" test -s "$T/gen/fake_00001.png" -a -s "$T/gen/fake_00010.png"
 check "generate/exactly 10 files" test "$(ls "$T/gen" | wc -l)" -eq 10
 fails_with "train/missing folder" "cannot open folder" $B/train $FLAGS --data "$T/nowhere" --out "$T/x" --epochs 1
+$B/train $FLAGS --data "$T/data/train/NORMAL" --out "$T/x" --epochs 1 >"$T/out.txt" 2>&1
+check "train/a plain folder with the default --class: fails" test $? -ne 0
+check "train/a plain folder with the default --class: says how to use the folder itself" grep -qxF \
+    "train: --class NORMAL reads the sub-folder $T/data/train/NORMAL/NORMAL; to train on the images in $T/data/train/NORMAL itself, give --class ''" "$T/out.txt"
 fails_with "train/unknown flag" "unknown flag" $B/train --frobnicate
 fails_with "train/bad architecture" "unknown architecture" $B/train --arch wgan
 fails_with "generate/missing checkpoint" "cannot open" $B/generate --checkpoint "$T/none.safetensors"

@@ -1,0 +1,37 @@
+#!/bin/sh
+# test_readme.sh - every C code block of README.md, and the quick start on the
+# first screen of dcgan.h, compiles (C99, -Wall -Wextra -Werror), so the examples
+# people copy cannot rot. A block with its own #include is compiled as a file;
+# any other block as the body of main(). Prints "test_readme: N passed, M failed".
+CC=${CC:-cc}
+STB=$(pkg-config --cflags stb 2>/dev/null || echo -I/usr/include/stb)
+T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_readme.XXXXXX")
+passed=0
+failed=0
+# README's ```c blocks, one file each: block_1.c, block_2.c, ...
+awk -v dir="$T" '/^```c$/ { n++; f = dir "/block_" n ".c"; inside = 1; next }
+                 /^```$/ { inside = 0; next }
+                 inside { print > f }' README.md
+# the header's quick start: the indented lines between "Quick start" and "Lower level"
+sed -n '/^\/\/ Quick start/,/^\/\/   Lower level/p' dcgan.h | sed -n 's|^//       ||p' >"$T/block_quickstart.c"
+for b in "$T"/block_*.c; do
+    name=$(basename "$b" .c)
+    extra=""
+    grep -q "DCGAN_CUDA\|_cuda(" "$b" && extra="-DDCGAN_CUDA"
+    if grep -q "#include" "$b"; then
+        { cat "$b"; echo "int main(void) { return 0; }"; } >"$T/$name.prog.c"
+    else
+        { echo "#include <stdio.h>"; echo "#include \"dcgan.h\""; echo "int main(void) {";
+          cat "$b"; echo "return 0;"; echo "}"; } >"$T/$name.prog.c"
+    fi
+    if $CC -std=c99 -Wall -Wextra -Werror -I. $STB $extra -c "$T/$name.prog.c" -o "$T/$name.o" 2>"$T/$name.err"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); echo "FAIL README/dcgan.h code block $name does not compile:"; head -20 "$T/$name.err"
+    fi
+done
+count=$(ls "$T"/block_*.c | wc -l)
+if [ "$count" -lt 4 ]; then failed=$((failed + 1)); echo "FAIL found only $count code blocks"; fi
+rm -rf "$T"
+echo "test_readme: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
