@@ -90,7 +90,7 @@ bench-memory: stb
 FUZZ_SECONDS ?= 60
 fuzz: stb
 	@mkdir -p $(B)/fuzz
-	@for t in 0:safetensors 1:pth 2:npz 3:cache 4:image; do n=$${t%%:*}; name=$${t#*:}; \
+	@for t in 0:safetensors 1:pth 2:npz 3:cache 4:image 5:model; do n=$${t%%:*}; name=$${t#*:}; \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -fsanitize-ignorelist=tests/fuzz_ignore.txt -DFUZZ_TARGET=$$n $(STB_CFLAGS) tests/fuzz.c \
 	    -o $(B)/fuzz/$$name -lm || exit 1; mkdir -p $(B)/fuzz/corpus_$$name; \

@@ -4692,20 +4692,26 @@ static void dcgan__meta_add(dcgan__meta_list *ml, const char *key, const char *f
     ml->n++;
 }
 
+// The model's named tensors (parameters and BatchNorm statistics) as a write list.
+static int dcgan__model_tensor_list(const dcgan_model *m, dcgan_st_write_tensor *out,
+                                    char (*names)[80]) {
+    int n = dcgan_model_tensor_count(m);
+    for (int i = 0; i < n; i++) {
+        dcgan_param_info info;
+        dcgan_model_tensor_info(m, i, &info);
+        snprintf(names[i], 80, "%s", info.name);
+        out[i].name = names[i];
+        out[i].data = info.data;
+        out[i].ndim = info.ndim;
+        for (int k = 0; k < info.ndim; k++) out[i].shape[k] = info.shape[k];
+    }
+    return n;
+}
+
 // The named tensors of one model plus its two Adam moment buffers.
 static int dcgan__model_write_list(const dcgan_model *m, const char *tag,
                                    dcgan_st_write_tensor *out, char (*names)[80]) {
-    int n = 0;
-    for (int i = 0; i < dcgan_model_tensor_count(m); i++) {
-        dcgan_param_info info;
-        dcgan_model_tensor_info(m, i, &info);
-        snprintf(names[n], 80, "%s", info.name);
-        out[n].name = names[n];
-        out[n].data = info.data;
-        out[n].ndim = info.ndim;
-        for (int k = 0; k < info.ndim; k++) out[n].shape[k] = info.shape[k];
-        n++;
-    }
+    int n = dcgan__model_tensor_list(m, out, names);
     snprintf(names[n], 80, "%s.adam.exp_avg", tag);
     out[n].name = names[n];
     out[n].data = m->adam_m;
@@ -4983,21 +4989,6 @@ done:
 
 #define DCGAN__MODEL_FORMAT "dcgan.h model"
 
-// The model's named tensors (parameters and BatchNorm statistics) as a write list.
-static int dcgan__model_tensor_list(const dcgan_model *m, dcgan_st_write_tensor *out,
-                                    char (*names)[80]) {
-    int n = dcgan_model_tensor_count(m);
-    for (int i = 0; i < n; i++) {
-        dcgan_param_info info;
-        dcgan_model_tensor_info(m, i, &info);
-        snprintf(names[i], 80, "%s", info.name);
-        out[i].name = names[i];
-        out[i].data = info.data;
-        out[i].ndim = info.ndim;
-        for (int k = 0; k < info.ndim; k++) out[i].shape[k] = info.shape[k];
-    }
-    return n;
-}
 
 DCGAN_API dcgan_status dcgan_model_save(const dcgan_model *m, const char *path,
                                         const char *const *keys, const char *const *values,

@@ -7,8 +7,22 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image"};
-#define FUZZ_TARGETS 5
+static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image", "model"};
+#define FUZZ_TARGETS 6
+
+// The model that target 5 loads files into: a tiny classifier of the shape
+// examples/classify.c builds (conv, BatchNorm, LeakyReLU, flatten, linear).
+static dcgan_model *fuzz_model(void) {
+    static dcgan_model m;
+    static int ready = 0;
+    if (!ready) {
+        dcgan_layer_spec s[5] = {dcgan_spec_conv2d(2, 3, 2, 1), dcgan_spec_batchnorm2d(1e-5f, 0.1f),
+                                 dcgan_spec_leaky_relu(0.2f), dcgan_spec_flatten(), dcgan_spec_linear(1)};
+        if (dcgan_model_init(&m, "cnn", s, 5, 1, 8, 8, 2) != DCGAN_OK) return NULL;
+        ready = 1;
+    }
+    return &m;
+}
 
 
 static int fuzz_write(const char *path, const unsigned char *data, size_t n) {
@@ -52,6 +66,11 @@ static void fuzz_one(int target, const unsigned char *data, size_t n, const char
         opt.channels = 1;
         snprintf(dir, sizeof dir, "%s/empty", scratch_dir);
         if (dcgan_dataset_cache_load(&ds, path, dir, &opt) == DCGAN_OK) dcgan_dataset_free(&ds);
+        break;
+    }
+    case 5: {   // a single-model checkpoint (dcgan_model_save's format), into fuzz_model()
+        dcgan_model *m = fuzz_model();
+        if (m) dcgan_model_load(m, path);
         break;
     }
     default: {  // the image wrapper: size limit, channel conversion, resize

@@ -7,25 +7,7 @@
 # Prints "test_classify.sh: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_classify.XXXXXX")
-passed=0
-failed=0
-check() {  # check LABEL COMMAND...: passes when the command succeeds
-    label=$1
-    shift
-    if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $label"; fi
-}
-fails_with() {  # fails_with LABEL TEXT COMMAND...: the command must fail and print exactly the line TEXT
-    label=$1
-    text=$2
-    shift 2
-    if "$@" >"$T/out.txt" 2>&1; then
-        failed=$((failed + 1)); echo "FAIL $label (it succeeded)"
-    elif grep -qxF "$text" "$T/out.txt"; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1)); echo "FAIL $label: no line '$text' in:"; cat "$T/out.txt"
-    fi
-}
+. tests/checks.sh
 
 $B/phantom --out "$T/ph" --normal 60 --pneumonia 120 --val 0 --test 40 --size 32 >/dev/null
 
@@ -72,10 +54,10 @@ check "train/--balance weight --extra runs" $B/classify train --data "$T/ph/trai
 mkdir -p "$T/empty/NORMAL" "$T/empty/PNEUMONIA" "$T/one/PNEUMONIA"
 cp "$T"/ph/train/PNEUMONIA/*.png "$T/empty/PNEUMONIA/"
 cp "$T"/ph/train/PNEUMONIA/*.png "$T/one/PNEUMONIA/"
-fails_with "train/empty class" "classify train: class NORMAL: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/empty/NORMAL'" \
+fails_with_line "train/empty class" "classify train: class NORMAL: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/empty/NORMAL'" \
     $B/classify train --data "$T/empty" --out "$T/bad1" --size 32
 check "train/empty class: nothing written, not even the folder" test ! -e "$T/bad1"
-fails_with "train/one class only" "classify train: '$T/one/NORMAL' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
+fails_with_line "train/one class only" "classify train: '$T/one/NORMAL' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
     $B/classify train --data "$T/one" --out "$T/bad2" --size 32
 printf 'not a jpeg' >"$T/ph/train/NORMAL/broken.jpg"
 $B/classify train --data "$T/ph/train" --out "$T/run4" --size 32 --width 4 --epochs 1 --batch 16 >"$T/out.txt" 2>&1
@@ -84,12 +66,12 @@ check "train/an unreadable file is skipped and the run finishes" test "$rc" -eq 
 check "train/the skipped file is named" grep -q "skipping.*broken.jpg" "$T/out.txt"
 $B/train --data "$T/ph/train" --class NORMAL --out "$T/gan" --arch dcgan --size 64 --channels 1 --width 0.0625 \
     --batch 8 --epochs 1 --max-images 16 >/dev/null 2>&1
-fails_with "eval/a GAN checkpoint" "classify eval: '$T/gan/checkpoint.safetensors' is a GAN checkpoint (from train), not a classifier (from classify train)" \
+fails_with_line "eval/a GAN checkpoint" "classify eval: '$T/gan/checkpoint.safetensors' is a GAN checkpoint (from train), not a classifier (from classify train)" \
     $B/classify eval --checkpoint "$T/gan/checkpoint.safetensors" --data "$T/ph/test"
 check "eval/a GAN checkpoint: nothing written" test ! -e "$T/gan/eval"
-fails_with "eval/no such checkpoint" "classify eval: safetensors_read: cannot open '$T/none.safetensors'" \
+fails_with_line "eval/no such checkpoint" "classify eval: safetensors_read: cannot open '$T/none.safetensors'" \
     $B/classify eval --checkpoint "$T/none.safetensors" --data "$T/ph/test"
-fails_with "train/unknown flag" "classify train: unknown flag '--bogus' (see --help)" \
+fails_with_line "train/unknown flag" "classify train: unknown flag '--bogus' (see --help)" \
     $B/classify train --bogus
 
 # a tiny study on phantoms: all arms, then a second run that redoes nothing

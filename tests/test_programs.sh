@@ -6,25 +6,7 @@
 # after `make` (make test does both). Prints "test_programs: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_programs.XXXXXX")
-passed=0
-failed=0
-check() {  # check LABEL COMMAND...: passes when the command succeeds
-    label=$1
-    shift
-    if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $label"; fi
-}
-fails_with() {  # fails_with LABEL TEXT COMMAND...: the command must fail and print TEXT
-    label=$1
-    text=$2
-    shift 2
-    if "$@" >"$T/out.txt" 2>&1; then
-        failed=$((failed + 1)); echo "FAIL $label (it succeeded)"
-    elif grep -q "$text" "$T/out.txt"; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1)); echo "FAIL $label: no '$text' in:"; cat "$T/out.txt"
-    fi
-}
+. tests/checks.sh
 
 $B/phantom --out "$T/data" --normal 32 --pneumonia 4 --val 0 --test 0 --size 64 >/dev/null
 FLAGS="--data $T/data/train --class NORMAL --arch dcgan --size 64 --channels 1 --width 0.0625 --batch 8 --lr-d 2e-4 --lr-g 2e-4 --adam pytorch --sample-every 2 --ckpt-every 2"
@@ -44,10 +26,9 @@ check "generate/10 images" $B/generate --checkpoint "$T/straight/checkpoint.safe
 check "generate/zero-padded names" test -s "$T/gen/fake_00001.png" -a -s "$T/gen/fake_00010.png"
 check "generate/exactly 10 files" test "$(ls "$T/gen" | wc -l)" -eq 10
 fails_with "train/missing folder" "cannot open folder" $B/train $FLAGS --data "$T/nowhere" --out "$T/x" --epochs 1
-$B/train $FLAGS --data "$T/data/train/NORMAL" --out "$T/x" --epochs 1 >"$T/out.txt" 2>&1
-check "train/a plain folder with the default --class: fails" test $? -ne 0
-check "train/a plain folder with the default --class: says how to use the folder itself" grep -qxF \
-    "train: --class NORMAL reads the sub-folder $T/data/train/NORMAL/NORMAL; to train on the images in $T/data/train/NORMAL itself, give --class ''" "$T/out.txt"
+fails_with_line "train/a plain folder with the default --class says how to use the folder itself" \
+    "train: --class NORMAL reads the sub-folder $T/data/train/NORMAL/NORMAL; to train on the images in $T/data/train/NORMAL itself, give --class ''" \
+    $B/train $FLAGS --data "$T/data/train/NORMAL" --out "$T/x" --epochs 1
 fails_with "train/unknown flag" "unknown flag" $B/train --frobnicate
 fails_with "train/bad architecture" "unknown architecture" $B/train --arch wgan
 fails_with "generate/missing checkpoint" "cannot open" $B/generate --checkpoint "$T/none.safetensors"
