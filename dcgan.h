@@ -2035,7 +2035,9 @@ DCGAN_API dcgan_status dcgan_linear_backward(dcgan_tensor dinp, float *dweight, 
     return DCGAN_OK;
 }
 
-// Conv2d: (N,C,H,W) -> (N,OC,OH,OW)
+// Conv2d: (N,C,H,W) -> (N,OC,OH,OW)                 (torch.nn.Conv2d + F.pad)
+// out[n][oc][oh][ow] = bias[oc] + sum_{c,kh,kw} weight[oc][c][kh][kw] *
+//                      inp[n][c][oh*S - pad_top + kh][ow*S - pad_left + kw]
 
 DCGAN_API int dcgan_conv_out_size(int in, int kernel, int stride, int pad_before,
                                   int pad_after) {
@@ -2112,6 +2114,65 @@ DCGAN_API dcgan_status dcgan_conv2d_check(const char *func, dcgan_tensor out, dc
     return backward ? dcgan__grad_check(func, dinp, out, inp, conv->out_channels, OH, OW)
                     : dcgan__out_check(func, out, inp.n, conv->out_channels, OH, OW);
 }
+
+// Reference loops: the definition, straight from the formula; the fast path
+// below is tested against them (tests/test_layers.c).
+
+DCGAN_API dcgan_status dcgan_conv2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
+                                                const dcgan_conv2d *conv) {
+    dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
+    if (st != DCGAN_OK) return st;
+    const int OH = out.h, OW = out.w;
+    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
+    for (int n = 0; n < inp.n; n++)
+        for (int oc = 0; oc < conv->out_channels; oc++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    double acc = conv->bias ? conv->bias[oc] : 0.0;
+                    for (int c = 0; c < C; c++)
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++) {
+                                int ih = oh * S - conv->pad_top + kh;
+                                int iw = ow * S - conv->pad_left + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                acc += (double)conv->weight[((size_t)(oc * C + c) * K + kh) * K + kw] *
+                                       inp.data[(((size_t)n * C + c) * H + ih) * W + iw];
+                            }
+                    out.data[(((size_t)n * conv->out_channels + oc) * OH + oh) * OW + ow] =
+                        (float)acc;
+                }
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweight,
+                                                 float *dbias, dcgan_tensor dout,
+                                                 dcgan_tensor inp, const dcgan_conv2d *conv) {
+    dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
+    if (st != DCGAN_OK) return st;
+    const int OH = dout.h, OW = dout.w;
+    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
+    for (int n = 0; n < inp.n; n++)
+        for (int oc = 0; oc < conv->out_channels; oc++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    float d = dout.data[(((size_t)n * conv->out_channels + oc) * OH + oh) * OW + ow];
+                    if (dbias) dbias[oc] += d;
+                    for (int c = 0; c < C; c++)
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++) {
+                                int ih = oh * S - conv->pad_top + kh;
+                                int iw = ow * S - conv->pad_left + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                size_t wi = ((size_t)(oc * C + c) * K + kh) * K + kw;
+                                size_t ii = (((size_t)n * C + c) * H + ih) * W + iw;
+                                if (dweight) dweight[wi] += d * inp.data[ii];
+                                if (dinp.data) dinp.data[ii] += d * conv->weight[wi];
+                            }
+                }
+    return DCGAN_OK;
+}
+
+// --- conv2d fast path: im2col + GEMM over groups of images; direct stride-1 tiles (AVX2)
 
 // im2col for g images: col[(c*KH + kh)*KW + kw][i*OH*OW + oh*OW + ow] =
 // image i's img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has
@@ -2649,61 +2710,9 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     return DCGAN_OK;
 }
 
-DCGAN_API dcgan_status dcgan_conv2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
-                                                const dcgan_conv2d *conv) {
-    dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
-    if (st != DCGAN_OK) return st;
-    const int OH = out.h, OW = out.w;
-    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
-    for (int n = 0; n < inp.n; n++)
-        for (int oc = 0; oc < conv->out_channels; oc++)
-            for (int oh = 0; oh < OH; oh++)
-                for (int ow = 0; ow < OW; ow++) {
-                    double acc = conv->bias ? conv->bias[oc] : 0.0;
-                    for (int c = 0; c < C; c++)
-                        for (int kh = 0; kh < K; kh++)
-                            for (int kw = 0; kw < K; kw++) {
-                                int ih = oh * S - conv->pad_top + kh;
-                                int iw = ow * S - conv->pad_left + kw;
-                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                                acc += (double)conv->weight[((size_t)(oc * C + c) * K + kh) * K + kw] *
-                                       inp.data[(((size_t)n * C + c) * H + ih) * W + iw];
-                            }
-                    out.data[(((size_t)n * conv->out_channels + oc) * OH + oh) * OW + ow] =
-                        (float)acc;
-                }
-    return DCGAN_OK;
-}
-
-DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweight,
-                                                 float *dbias, dcgan_tensor dout,
-                                                 dcgan_tensor inp, const dcgan_conv2d *conv) {
-    dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
-    if (st != DCGAN_OK) return st;
-    const int OH = dout.h, OW = dout.w;
-    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
-    for (int n = 0; n < inp.n; n++)
-        for (int oc = 0; oc < conv->out_channels; oc++)
-            for (int oh = 0; oh < OH; oh++)
-                for (int ow = 0; ow < OW; ow++) {
-                    float d = dout.data[(((size_t)n * conv->out_channels + oc) * OH + oh) * OW + ow];
-                    if (dbias) dbias[oc] += d;
-                    for (int c = 0; c < C; c++)
-                        for (int kh = 0; kh < K; kh++)
-                            for (int kw = 0; kw < K; kw++) {
-                                int ih = oh * S - conv->pad_top + kh;
-                                int iw = ow * S - conv->pad_left + kw;
-                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                                size_t wi = ((size_t)(oc * C + c) * K + kh) * K + kw;
-                                size_t ii = (((size_t)n * C + c) * H + ih) * W + iw;
-                                if (dweight) dweight[wi] += d * inp.data[ii];
-                                if (dinp.data) dinp.data[ii] += d * conv->weight[wi];
-                            }
-                }
-    return DCGAN_OK;
-}
-
-// ConvTranspose2d: (N,C,H,W) -> (N,OC,OH,OW)
+// ConvTranspose2d: (N,C,H,W) -> (N,OC,OH,OW)         (torch.nn.ConvTranspose2d)
+// the adjoint of a convolution: each inp[n][c][ih][iw] adds weight[c][oc][kh][kw]
+// times itself into out[n][oc][ih*S - pad_top + kh][iw*S - pad_left + kw]
 
 DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int pad_before,
                                             int pad_after) {
@@ -2728,6 +2737,73 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tens
     return backward ? dcgan__grad_check(func, dinp, out, inp, conv->out_channels, OH, OW)
                     : dcgan__out_check(func, out, inp.n, conv->out_channels, OH, OW);
 }
+
+// Reference loops (the fast path below is tested against them).
+
+DCGAN_API dcgan_status dcgan_conv_transpose2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
+                                                          const dcgan_conv_transpose2d *conv) {
+    dcgan_status st = dcgan_conv_transpose2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
+    if (st != DCGAN_OK) return st;
+    const int OH = out.h, OW = out.w;
+    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
+    const int OC = conv->out_channels;
+    for (int n = 0; n < inp.n; n++)
+        for (int oc = 0; oc < OC; oc++)
+            for (int p = 0; p < OH * OW; p++)
+                out.data[((size_t)n * OC + oc) * OH * OW + p] = conv->bias ? conv->bias[oc] : 0.0f;
+    for (int n = 0; n < inp.n; n++)
+        for (int c = 0; c < C; c++)
+            for (int h = 0; h < H; h++)
+                for (int w = 0; w < W; w++) {
+                    float x = inp.data[(((size_t)n * C + c) * H + h) * W + w];
+                    for (int oc = 0; oc < OC; oc++)
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++) {
+                                int oh = h * S - conv->pad_top + kh;
+                                int ow = w * S - conv->pad_left + kw;
+                                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+                                out.data[(((size_t)n * OC + oc) * OH + oh) * OW + ow] +=
+                                    x * conv->weight[((size_t)(c * OC + oc) * K + kh) * K + kw];
+                            }
+                }
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_ref(dcgan_tensor dinp, float *dweight,
+                                                           float *dbias, dcgan_tensor dout,
+                                                           dcgan_tensor inp,
+                                                           const dcgan_conv_transpose2d *conv) {
+    dcgan_status st = dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, conv);
+    if (st != DCGAN_OK) return st;
+    const int OH = dout.h, OW = dout.w;
+    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
+    const int OC = conv->out_channels;
+    if (dbias)
+        for (int n = 0; n < inp.n; n++)
+            for (int oc = 0; oc < OC; oc++)
+                for (int p = 0; p < OH * OW; p++)
+                    dbias[oc] += dout.data[((size_t)n * OC + oc) * OH * OW + p];
+    for (int n = 0; n < inp.n; n++)
+        for (int c = 0; c < C; c++)
+            for (int h = 0; h < H; h++)
+                for (int w = 0; w < W; w++) {
+                    size_t ii = (((size_t)n * C + c) * H + h) * W + w;
+                    for (int oc = 0; oc < OC; oc++)
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++) {
+                                int oh = h * S - conv->pad_top + kh;
+                                int ow = w * S - conv->pad_left + kw;
+                                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+                                size_t wi = ((size_t)(c * OC + oc) * K + kh) * K + kw;
+                                float d = dout.data[(((size_t)n * OC + oc) * OH + oh) * OW + ow];
+                                if (dinp.data) dinp.data[ii] += d * conv->weight[wi];
+                                if (dweight) dweight[wi] += d * inp.data[ii];
+                            }
+                }
+    return DCGAN_OK;
+}
+
+// --- conv_transpose2d fast path: GEMM into columns, then col2im onto the output
 
 DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *conv,
                                                   int H, int W) {
@@ -2800,69 +2876,6 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
         }
     }
     if (!work) DCGAN_FREE(buf);
-    return DCGAN_OK;
-}
-
-DCGAN_API dcgan_status dcgan_conv_transpose2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
-                                                          const dcgan_conv_transpose2d *conv) {
-    dcgan_status st = dcgan_conv_transpose2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
-    if (st != DCGAN_OK) return st;
-    const int OH = out.h, OW = out.w;
-    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
-    const int OC = conv->out_channels;
-    for (int n = 0; n < inp.n; n++)
-        for (int oc = 0; oc < OC; oc++)
-            for (int p = 0; p < OH * OW; p++)
-                out.data[((size_t)n * OC + oc) * OH * OW + p] = conv->bias ? conv->bias[oc] : 0.0f;
-    for (int n = 0; n < inp.n; n++)
-        for (int c = 0; c < C; c++)
-            for (int h = 0; h < H; h++)
-                for (int w = 0; w < W; w++) {
-                    float x = inp.data[(((size_t)n * C + c) * H + h) * W + w];
-                    for (int oc = 0; oc < OC; oc++)
-                        for (int kh = 0; kh < K; kh++)
-                            for (int kw = 0; kw < K; kw++) {
-                                int oh = h * S - conv->pad_top + kh;
-                                int ow = w * S - conv->pad_left + kw;
-                                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
-                                out.data[(((size_t)n * OC + oc) * OH + oh) * OW + ow] +=
-                                    x * conv->weight[((size_t)(c * OC + oc) * K + kh) * K + kw];
-                            }
-                }
-    return DCGAN_OK;
-}
-
-DCGAN_API dcgan_status dcgan_conv_transpose2d_backward_ref(dcgan_tensor dinp, float *dweight,
-                                                           float *dbias, dcgan_tensor dout,
-                                                           dcgan_tensor inp,
-                                                           const dcgan_conv_transpose2d *conv) {
-    dcgan_status st = dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, conv);
-    if (st != DCGAN_OK) return st;
-    const int OH = dout.h, OW = dout.w;
-    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, S = conv->stride;
-    const int OC = conv->out_channels;
-    if (dbias)
-        for (int n = 0; n < inp.n; n++)
-            for (int oc = 0; oc < OC; oc++)
-                for (int p = 0; p < OH * OW; p++)
-                    dbias[oc] += dout.data[((size_t)n * OC + oc) * OH * OW + p];
-    for (int n = 0; n < inp.n; n++)
-        for (int c = 0; c < C; c++)
-            for (int h = 0; h < H; h++)
-                for (int w = 0; w < W; w++) {
-                    size_t ii = (((size_t)n * C + c) * H + h) * W + w;
-                    for (int oc = 0; oc < OC; oc++)
-                        for (int kh = 0; kh < K; kh++)
-                            for (int kw = 0; kw < K; kw++) {
-                                int oh = h * S - conv->pad_top + kh;
-                                int ow = w * S - conv->pad_left + kw;
-                                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
-                                size_t wi = ((size_t)(c * OC + oc) * K + kh) * K + kw;
-                                float d = dout.data[(((size_t)n * OC + oc) * OH + oh) * OW + ow];
-                                if (dinp.data) dinp.data[ii] += d * conv->weight[wi];
-                                if (dweight) dweight[wi] += d * inp.data[ii];
-                            }
-                }
     return DCGAN_OK;
 }
 
