@@ -1435,8 +1435,15 @@ static dcgan_status dcgan__wrap(dcgan_status status, const char *func, const cha
         len = strlen(dcgan__err_buf);
     }
     vsnprintf(dcgan__err_buf + len, sizeof dcgan__err_buf - len, fmt, ap);
+    // then ": <old>", cut at the end of the buffer
     len = strlen(dcgan__err_buf);
-    snprintf(dcgan__err_buf + len, sizeof dcgan__err_buf - len, ": %s", old);
+    const char *tail = old;
+    if (len + 2 < sizeof dcgan__err_buf) {
+        dcgan__err_buf[len++] = ':';
+        dcgan__err_buf[len++] = ' ';
+    }
+    while (*tail && len + 1 < sizeof dcgan__err_buf) dcgan__err_buf[len++] = *tail++;
+    dcgan__err_buf[len] = '\0';
     return status;
 }
 
@@ -5455,7 +5462,8 @@ DCGAN_API void dcgan_plot_bars(unsigned char *rgb, int w, int h, const char *tit
     if (pw < 20 || ph < 20 || n_groups < 1 || n_series < 1 || !(y_max > y_min)) return;
     double ystep = dcgan__nice_step((double)y_max - y_min);
     char buf[32];
-    for (double t = y_min; t <= y_max + ystep * 1e-6; t += ystep) {
+    // ticks at whole multiples of the step inside [y_min, y_max]
+    for (double t = ceil(y_min / ystep - 1e-9) * ystep; t <= y_max + ystep * 1e-6; t += ystep) {
         int y = top + ph - (int)lround((t - y_min) / (y_max - y_min) * ph);
         dcgan__draw_line(rgb, w, h, left, y, left + pw, y, grey);
         dcgan__tick_label(buf, sizeof buf, t, ystep);

@@ -1014,7 +1014,16 @@ static int cmd_summarize(int argc, char **argv) {
                                   {"balanced accuracy", bars[1], {255, 127, 14}},
                                   {"sensitivity (pneumonia)", bars[2], {44, 160, 44}},
                                   {"specificity (normal)", bars[3], {214, 39, 40}}};
-        dcgan_plot_bars(rgb, W, H, "Test metrics per arm", labels, n_arms, s, 4, errs, 0.0f, 1.0f);
+        // the axis starts a little below the lowest bar (whole 0.05 steps), so
+        // differences of a few hundredths stay visible
+        float low = 1.0f;
+        for (int b = 0; b < 4; b++)
+            for (int a = 0; a < n_arms; a++)
+                if (isfinite(bars[b][a]) && bars[b][a] - errs[b * n_arms + a] < low)
+                    low = bars[b][a] - errs[b * n_arms + a];
+        float y_min = floorf(low * 20.0f) / 20.0f - 0.05f;
+        if (y_min < 0.0f) y_min = 0.0f;
+        dcgan_plot_bars(rgb, W, H, "Test metrics per arm (mean, +- 1 sd)", labels, n_arms, s, 4, errs, y_min, 1.0f);
         if (dcgan_png_write(png, rgb, W, H, 3) != DCGAN_OK) {
             fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
             rc = 1;

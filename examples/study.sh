@@ -108,7 +108,7 @@ done
 # 5. the answer
 echo "== 5. summary"
 "$B/classify" summarize --runs "$OUT/runs" --arms "${arms// /,}" \
-    --compare d_synthetic-a_real,d_synthetic-b_weighted,e_synth_augment-c_augment \
+    --compare d_synthetic-a_real,d_synthetic-b_weighted,e_synth_augment-c_augment,c_augment-a_real \
     --title "Augmentation study on $DATA" --out "$OUT/results.md"
 took=$(( $(date +%s) - start ))
 {

@@ -9,29 +9,22 @@ check() {
     shift
     if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $label"; fi
 }
-# fails_with LABEL PATTERN COMMAND...: the command must fail and print a line matching PATTERN (grep)
-fails_with() {
+# fails_grep LABEL GREP_FLAGS TEXT COMMAND...: the command must fail and its
+# output must satisfy `grep GREP_FLAGS TEXT`
+fails_grep() {
     label=$1
-    text=$2
-    shift 2
+    flags=$2
+    text=$3
+    shift 3
     if "$@" >"$T/out.txt" 2>&1; then
         failed=$((failed + 1)); echo "FAIL $label (it succeeded)"
-    elif grep -q "$text" "$T/out.txt"; then
+    elif grep $flags -- "$text" "$T/out.txt"; then
         passed=$((passed + 1))
     else
-        failed=$((failed + 1)); echo "FAIL $label: no '$text' in:"; cat "$T/out.txt"
+        failed=$((failed + 1)); echo "FAIL $label: no '$text' ($flags) in:"; cat "$T/out.txt"
     fi
 }
-# fails_with_line LABEL LINE COMMAND...: the command must fail and print exactly LINE
-fails_with_line() {
-    label=$1
-    text=$2
-    shift 2
-    if "$@" >"$T/out.txt" 2>&1; then
-        failed=$((failed + 1)); echo "FAIL $label (it succeeded)"
-    elif grep -qxF "$text" "$T/out.txt"; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1)); echo "FAIL $label: no line '$text' in:"; cat "$T/out.txt"
-    fi
-}
+# fails_with LABEL PATTERN COMMAND...: fails and prints a line matching PATTERN
+fails_with() { label=$1; text=$2; shift 2; fails_grep "$label" -q "$text" "$@"; }
+# fails_with_line LABEL LINE COMMAND...: fails and prints exactly LINE
+fails_with_line() { label=$1; text=$2; shift 2; fails_grep "$label" -qxF "$text" "$@"; }
