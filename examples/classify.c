@@ -229,6 +229,18 @@ static int cmd_split(int argc, char **argv) {
         fprintf(stderr, "%s: needs --data and --out, 0 <= --val, 0 < --test, --val + --test < 1\n", prog);
         return 2;
     }
+    // An old split left in place would keep its links: a patient could end up on two sides.
+    for (int k = 0; k < 3; k++) {
+        static const char *side_names[3] = {"train", "val", "test"};
+        char dir[4200];
+        struct stat sb;
+        snprintf(dir, sizeof dir, "%s/%s", out, side_names[k]);
+        if (stat(dir, &sb) == 0) {
+            fprintf(stderr, "%s: '%s' already holds a split (%s/ exists); remove it or choose another --out\n",
+                    prog, out, side_names[k]);
+            return 1;
+        }
+    }
     // Only the file names are needed: list both classes.
     char **paths[2] = {NULL, NULL};
     int counts[2] = {0, 0};

@@ -23,6 +23,9 @@ for f in "$T"/ph/train/PNEUMONIA/*.png; do
     i=$((i + 1)); cp "$f" "$T/k/PNEUMONIA/person$((i / 2))_bacteria_$i.png"
 done
 check "split/runs" $B/classify split --data "$T/k" --out "$T/split" --val 0.2 --test 0.2 --seed 3
+fails_with_line "split/refuses to write over an earlier split" \
+    "classify split: '$T/split' already holds a split (train/ exists); remove it or choose another --out" \
+    $B/classify split --data "$T/k" --out "$T/split" --seed 4
 n_in=$(find "$T/k" -type f | wc -l)
 n_out=$(find -L "$T/split" -type f | wc -l)
 check "split/every file on exactly one side" test "$n_in" -eq "$n_out"
