@@ -254,8 +254,11 @@ typedef struct {
     float *bias;       // (OUT) or NULL
     int in_features, out_features;
 } dcgan_linear;
+
+// The shared shape check (see the top of this section).
 DCGAN_API dcgan_status dcgan_linear_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
-                                          dcgan_tensor dinp, int backward, const dcgan_linear *layer);
+                                          dcgan_tensor dinp, int backward,
+                                          const dcgan_linear *lin);
 
 DCGAN_API dcgan_status dcgan_linear_forward(dcgan_tensor out, dcgan_tensor inp,
                                             const dcgan_linear *lin);
@@ -275,8 +278,11 @@ typedef struct {
     int in_channels, out_channels, kernel, stride;
     int pad_top, pad_left, pad_bottom, pad_right;
 } dcgan_conv2d;
+
+// The shared shape check (see the top of this section).
 DCGAN_API dcgan_status dcgan_conv2d_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
-                                          dcgan_tensor dinp, int backward, const dcgan_conv2d *layer);
+                                          dcgan_tensor dinp, int backward,
+                                          const dcgan_conv2d *conv);
 
 // Output size of a convolution along one axis.
 DCGAN_API int dcgan_conv_out_size(int in, int kernel, int stride, int pad_before, int pad_after);
@@ -315,8 +321,12 @@ typedef struct {
     int in_channels, out_channels, kernel, stride;
     int pad_top, pad_left, pad_bottom, pad_right;
 } dcgan_conv_transpose2d;
-DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
-                                                    dcgan_tensor dinp, int backward, const dcgan_conv_transpose2d *layer);
+
+// The shared shape check (see the top of this section).
+DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tensor out,
+                                                    dcgan_tensor inp, dcgan_tensor dinp,
+                                                    int backward,
+                                                    const dcgan_conv_transpose2d *conv);
 
 DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int pad_before,
                                             int pad_after);
