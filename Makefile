@@ -30,7 +30,7 @@ stb:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstb-dev >/dev/null; \
 	  else echo "dcgan: stb headers missing; run: sudo apt-get install -y libstb-dev"; exit 1; fi; fi
 
-$(B)/%: examples/%.c examples/cli.h dcgan.h | stb
+$(B)/%: examples/%.c examples/cli.h examples/run_guard.h dcgan.h | stb
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) $< -o $@ -lm
 
@@ -53,11 +53,12 @@ $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 
 # test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the GEMM and layer tests
 # with the portable kernels only (DCGAN_NO_SIMD), the C++ build, the README code blocks, the
-# programs end to end, the kill / failing-write test (KILLS=200) and, where nvcc exists, the GPU
+# programs end to end, the kill / failing-write test (KILLS=200), Ctrl-C / two runs on one folder
+# (tests/test_guard.sh) and, where nvcc exists, the GPU
 # build (compiled and linked; run only where a GPU is); last line "N passed, M failed"
 test: all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
-	  $(addprefix $(B)/san/,$(TESTS)) $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_crash.sh \
+	  $(addprefix $(B)/san/,$(TESTS)) $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_crash.sh tests/test_guard.sh \
 	  tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/

@@ -17,13 +17,14 @@
 //       mean +- sd of every metric per arm over DIR/<arm>/seed*/eval/metrics.csv,
 //       paired differences of the first named arm pair(s), and a bar chart.
 // Labels: PNEUMONIA = 1 (the positive class), NORMAL = 0.
-#define _DEFAULT_SOURCE   // strdup, realpath, symlink
+#define _DEFAULT_SOURCE   // strdup, realpath, symlink, flock, sigaction
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
+#include "run_guard.h"
 #include <dirent.h>
 #include <limits.h>
 
@@ -480,6 +481,8 @@ static int cmd_train(int argc, char **argv) {
         fprintf(stderr, "%s: cannot create '%s'\n", prog, o.out);
         rc = 1;
     }
+    const int lock = rc ? -1 : guard_lock_folder(prog, o.out);   // one run per folder
+    if (lock < 0) rc = 1;
     if (rc) { set_free(&train); set_free(&val); return rc; }
     printf("train: %d NORMAL + %d PNEUMONIA; validation: %d NORMAL + %d PNEUMONIA\n", n_class[0],
            n_class[1], v_class[0], v_class[1]);
@@ -535,9 +538,10 @@ static int cmd_train(int argc, char **argv) {
     const int steps = per_epoch / o.batch > 0 ? per_epoch / o.batch : 1;
     cli_progress bar;
     cli_progress_start(&bar, "classify", (long)steps * o.epochs);
-    int best_epoch = 0;
+    int best_epoch = 0, stopped_at = 0;
     double best_auc = -1.0, best_loss = INFINITY;
-    for (int epoch = 1; epoch <= o.epochs && rc == 0; epoch++) {
+    guard_catch_signals();   // Ctrl-C / SIGTERM: stop after the step, keep the best epoch so far
+    for (int epoch = 1; epoch <= o.epochs && rc == 0 && !stopped_at; epoch++) {
         double t0 = cli_now(), loss_sum = 0.0;
         long correct = 0, seen = 0;
         if (o.balance == 2) {
@@ -554,6 +558,10 @@ static int cmd_train(int argc, char **argv) {
             order[j] = t;
         }
         for (int s = 0; s < steps && rc == 0; s++) {
+            if (guard_stop_requested()) {
+                stopped_at = epoch;
+                break;
+            }
             int n = o.batch <= per_epoch ? o.batch : per_epoch;
             double wsum = 0.0;
             for (int b = 0; b < n; b++) {
@@ -601,7 +609,7 @@ static int cmd_train(int argc, char **argv) {
             snprintf(extra, sizeof extra, "epoch %d loss %.3f", epoch, loss_sum / seen);
             cli_progress_update(&bar, (long)(epoch - 1) * steps + s + 1, extra);
         }
-        if (rc) break;
+        if (rc || stopped_at) break;
         if (predict(&m, &val, prob) != 0) {
             fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
             rc = 1;
@@ -627,8 +635,15 @@ static int cmd_train(int argc, char **argv) {
         }
     }
     fclose(log);
+    if (stopped_at) {
+        // classify train has no --resume (a run takes about a minute): keep what is done
+        fprintf(stderr, "\n%s: stopped in epoch %d; %s\n", prog, stopped_at,
+                best_epoch ? "the checkpoint holds the best finished epoch; run again to train fully"
+                           : "no epoch finished, nothing saved");
+        if (best_epoch == 0) rc = 128 + guard_stop_requested();
+    }
     if (rc == 0) {
-        write_train_curves(o.out, cols, o.epochs);
+        write_train_curves(o.out, cols, best_epoch > 0 && stopped_at ? stopped_at - 1 : o.epochs);
         // back to the best epoch; the threshold comes from its validation scores
         memcpy(m.params, best_params, m.n_params * sizeof(float));
         if (m.n_buffers) memcpy(m.buffers, best_buffers, m.n_buffers * sizeof(float));
@@ -665,6 +680,8 @@ static int cmd_train(int argc, char **argv) {
     dcgan_model_free(&m);
     set_free(&train);
     set_free(&val);
+    close(lock);
+    if (rc == 0 && stopped_at) rc = 128 + guard_stop_requested();
     return rc;
 }
 

@@ -12,12 +12,17 @@
 //   checkpoint.safetensors   G, D, Adam states, RNG, config (every --ckpt-every
 //                            epochs and at the end); --resume continues from it
 //   dataset_cache.bin        the decoded, resized images (validated before reuse)
+// Ctrl-C (or SIGTERM) stops after the current step with a checkpoint and exit
+// status 130 (143); a second Ctrl-C stops at once. A second train on the same
+// --out while one runs is refused (a lock on OUT/.lock).
+#define _DEFAULT_SOURCE   // flock, sigaction (run_guard.h)
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
+#include "run_guard.h"
 
 typedef struct {
     dcgan_gan_config gan;
@@ -322,6 +327,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "train: cannot create '%s'\n", o.out);
         return 1;
     }
+    // one run per folder, for the whole run (released when the process ends, however it ends)
+    const int lock = guard_lock_folder("train", o.out);
+    if (lock < 0) return 1;
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o.out);
     snprintf(csv, sizeof csv, "%s/log.csv", o.out);
     if (o.resume && dcgan_gan_config_load(&o.gan, ckpt) != DCGAN_OK) {
@@ -391,7 +399,16 @@ int main(int argc, char **argv) {
     cli_progress prog;
     cli_progress_start(&prog, "train", total);
     int rc = 0, restores = 0;
+    guard_catch_signals();   // Ctrl-C / SIGTERM: stop after the step, with a checkpoint
     while (gan.iteration < total) {
+        if (guard_stop_requested()) {
+            long done = (long)gan.iteration;
+            fflush(log);
+            if (save_checkpoint(&gan, ckpt, done / ipe) == 0)
+                fprintf(stderr, "\ntrain: stopped at iteration %ld; continue with --resume\n", done);
+            rc = 128 + guard_stop_requested();
+            break;
+        }
         double t0 = cli_now();
         dcgan_gan_stats s;
         dcgan_status st = dcgan_gan_train_step(&gan, ds.data, ds.count, &s);
@@ -455,5 +472,6 @@ int main(int argc, char **argv) {
     free(hist.d_real); free(hist.d_fake); free(hist.g); free(hist.acc_real); free(hist.acc_fake);
     dcgan_gan_free(&gan);
     dcgan_dataset_free(&ds);
+    close(lock);
     return rc;
 }

@@ -1,0 +1,70 @@
+// run_guard.h - what a long run needs besides the library (POSIX; used by
+// train.c and classify.c, which define _DEFAULT_SOURCE before any include):
+//   - one run per output folder: an advisory lock on OUT/.lock for the whole run.
+//     flock() locks die with the process, so a run killed with kill -9 leaves no
+//     stale lock behind; the file keeps the holder's process id for the message.
+//   - Ctrl-C and SIGTERM: the first asks the run to stop after the current step
+//     (the program checks guard_stop_requested()); a second one stops at once.
+#ifndef RUN_GUARD_H
+#define RUN_GUARD_H
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+// Takes the lock of folder dir (which must exist). Returns the descriptor to
+// keep open for the whole run, or -1 after printing why (another run holds it,
+// naming its process, or the lock file cannot be made).
+static inline int guard_lock_folder(const char *prog, const char *dir) {
+    char path[4200], holder[32] = "";
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "%s: cannot create the lock file '%s': %s\n", prog, path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        fprintf(stderr, "%s: another run (process %s) is writing to '%s'; wait for it to end or give "
+                        "another --out\n", prog, holder[0] ? holder : "?", dir);
+        close(fd);
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        // the lock holds all the same; only the process id in the message is lost
+    }
+    return fd;
+}
+
+static volatile sig_atomic_t guard_signal = 0;
+
+static void guard_on_signal(int sig) {
+    if (guard_signal) {         // the second one: stop now (the last checkpoint is intact)
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    guard_signal = sig;
+}
+
+// From now on SIGINT and SIGTERM ask for a stop instead of killing the process.
+static inline void guard_catch_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = guard_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+// The signal that asked for a stop (SIGINT or SIGTERM), or 0.
+static inline int guard_stop_requested(void) { return (int)guard_signal; }
+
+#endif

@@ -1,0 +1,107 @@
+#!/bin/sh
+# test_guard.sh - the accidents a user makes during a long run, on phantoms:
+# Ctrl-C (SIGINT) at random moments of `train` (each time: exit 130, "stopped
+# at iteration N; continue with --resume", a checkpoint at iteration N, log.csv
+# with exactly rows 1..N; a final --resume finishes with rows 1..total), SIGTERM
+# likewise, a second Ctrl-C stopping at once with the checkpoint intact, two runs
+# on one --out (the second refused naming the first's process; after kill -9 of
+# the first, a new run starts), and `classify train` stopped by Ctrl-C keeping
+# its best finished epoch. Prints "test_guard: N passed, M failed".
+B=${B:-build}
+T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_guard.XXXXXX")
+. tests/checks.sh
+
+$B/phantom --out "$T/data" --normal 48 --pneumonia 48 --val 0 --test 16 --size 64 >/dev/null
+EPOCHS=100   # 6 iterations each: 600 in all
+FLAGS="--data $T/data/train --class NORMAL --arch dcgan --size 64 --channels 1 --width 0.0625 --batch 8
+--lr-d 2e-4 --lr-g 2e-4 --adam pytorch --sample-every 1000 --ckpt-every 1000 --epochs $EPOCHS"
+RUN="$T/run"
+
+# Waits until OUT/log.csv has at least $2 data rows (the run is training), at most 60 s.
+wait_rows() {
+    i=0
+    while [ $i -lt 600 ]; do
+        if [ -f "$1/log.csv" ] && [ "$(wc -l <"$1/log.csv")" -gt "$2" ]; then return; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+# A pause of 0 to 1.5 s, different each call.
+pause() { sleep "$(awk -v s="$1" 'BEGIN { srand(s); printf "%.2f", rand() * 1.5 }')"; }
+# The iteration stored in a checkpoint, read by generate ("(iteration N)").
+ckpt_iteration() {
+    $B/generate --checkpoint "$1" --count 1 --out "$T/gen" 2>/dev/null | sed -n 's/.*(iteration \([0-9]*\)).*/\1/p'
+}
+# log.csv has exactly the iterations 1..N in order
+log_is() {
+    awk -F, -v n="$2" 'NR > 1 { if ($2 != NR - 1) bad = 1 } END { exit !(!bad && NR - 1 == n) }' "$1/log.csv"
+}
+
+resume=""
+for k in 1 2 3; do
+    # shellcheck disable=SC2086
+    $B/train $FLAGS --out "$RUN" $resume >"$T/out$k.txt" 2>&1 &
+    pid=$!
+    wait_rows "$RUN" $((k * 40))
+    pause $k
+    sig=INT
+    [ $k -eq 3 ] && sig=TERM
+    kill -$sig $pid
+    wait $pid
+    rc=$?
+    want=130
+    [ $sig = TERM ] && want=143
+    check "train/SIG$sig $k: exit status $want" test $rc -eq $want
+    n=$(sed -n 's/^train: stopped at iteration \([0-9]*\); continue with --resume$/\1/p' "$T/out$k.txt")
+    check "train/SIG$sig $k: says where it stopped and how to continue" test -n "$n"
+    check "train/SIG$sig $k: the checkpoint is at that iteration" test "$(ckpt_iteration "$RUN/checkpoint.safetensors")" = "$n"
+    check "train/SIG$sig $k: log.csv has exactly iterations 1..$n" log_is "$RUN" "${n:-0}"
+    check "train/SIG$sig $k: no temporary file left" test ! -e "$RUN/checkpoint.safetensors.tmp"
+    resume=--resume
+done
+# shellcheck disable=SC2086
+check "train/--resume after the interrupts finishes" $B/train $FLAGS --out "$RUN" --resume
+check "train/after the interrupts: log.csv has exactly iterations 1..600" log_is "$RUN" 600
+
+# a second Ctrl-C right after the first: stops (status 130) and the checkpoint still loads
+# shellcheck disable=SC2086
+$B/train $FLAGS --out "$T/twice" >/dev/null 2>&1 &
+pid=$!
+wait_rows "$T/twice" 20
+kill -INT $pid
+kill -INT $pid
+wait $pid
+check "train/two Ctrl-C: exit status 130" test $? -eq 130
+check "train/two Ctrl-C: the checkpoint loads" test -n "$(ckpt_iteration "$T/twice/checkpoint.safetensors")"
+
+# two runs on one folder: the second is refused and names the first
+# shellcheck disable=SC2086
+$B/train $FLAGS --out "$T/shared" >/dev/null 2>&1 &
+pid=$!
+wait_rows "$T/shared" 5
+# shellcheck disable=SC2086
+fails_with_line "train/a second run on the same --out is refused, naming the first" \
+    "train: another run (process $pid) is writing to '$T/shared'; wait for it to end or give another --out" \
+    $B/train $FLAGS --out "$T/shared"
+kill -9 $pid
+wait $pid 2>/dev/null
+# shellcheck disable=SC2086
+check "train/after kill -9 of the first, a new run starts and finishes (no stale lock)" \
+    $B/train $FLAGS --out "$T/shared" --resume
+
+# classify train: Ctrl-C after some epochs keeps the best finished one
+$B/classify train --data "$T/data/train" --out "$T/cls" --size 32 --width 4 --epochs 400 --batch 8 \
+    >"$T/cls.txt" 2>&1 &
+pid=$!
+wait_rows "$T/cls" 2
+kill -INT $pid
+wait $pid
+check "classify train/Ctrl-C: exit status 130" test $? -eq 130
+check "classify train/Ctrl-C: says what it kept" \
+    grep -q "^classify train: stopped in epoch [0-9]*; the checkpoint holds the best finished epoch; run again to train fully$" "$T/cls.txt"
+check "classify train/Ctrl-C: the checkpoint evaluates" \
+    $B/classify eval --checkpoint "$T/cls/checkpoint.safetensors" --data "$T/data/test" --bootstrap 50
+
+rm -rf "$T"
+echo "test_guard: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
