@@ -15,7 +15,7 @@ DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
   --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
 
-.PHONY: all test demo study cuda test-cuda bench-cuda bench bench-memory fuzz clean help stb
+.PHONY: all test demo study cuda test-cuda bench-cuda bench bench-memory bench-decode fuzz clean help stb
 
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
@@ -86,6 +86,14 @@ bench-memory: stb
 	@echo "peak RSS, GiB (seed 128x128x3, batch 128, 1,341 images, one iteration):"
 	@printf "  dcgan.h  "; $(B)/bench --memory | sed 's/^MEMORY //'
 	@printf "  PyTorch  "; OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --memory --threads $$(nproc) | sed 's/^MEMORY //'
+
+# bench-decode: the cost of decoding each image in a child process, on N full-size JPEGs
+# made from the images of SRC (default 1,000 of 1500x1800, written to build/decode_bench)
+SRC ?= ../shared/data/kermany224/NORMAL
+bench-decode: stb
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) bench/decode_cost.c -o $(B)/decode_cost -lm
+	$(B)/decode_cost $(SRC) $(B)/decode_bench
 
 # fuzz: libFuzzer on every reader of untrusted bytes, FUZZ_SECONDS each (clang), from tests/corpus/
 FUZZ_SECONDS ?= 60

@@ -44,6 +44,7 @@
 //   DCGAN_CUDA              declare the _cuda twins in dcgan_cuda.cu
 //   DCGAN_INCEPTION_BATCH   images per pass through Inception's mixed blocks (8)
 //   DCGAN_NO_SIMD           leave out the AVX2 intrinsics (portable loops only)
+//   DCGAN_NO_FORK           decode images in the process, not in a helper process
 //   (compile with -fopenmp to run the matrix products on every core)
 //
 // Conventions
@@ -86,8 +87,9 @@
 //   float32 on the CPU with OpenMP; the GPU twins (dcgan_cuda.cu) are written
 //   and compiled but not yet verified on a GPU. The built-in GAN models make
 //   square images of 64, 128 or 256 pixels. FID needs pytorch-fid's weights file (not
-//   bundled). stb_image cannot decode 12-bit or arithmetic-coded JPEGs, and a
-//   hostile progressive JPEG can crash Debian's stb_image inside the process.
+//   bundled). stb_image cannot decode 12-bit or arithmetic-coded JPEGs; its
+//   crashes on hostile files are contained in a helper process only where
+//   fork() exists (POSIX).
 //
 // License: see end of file.
 
@@ -869,6 +871,13 @@ DCGAN_API void dcgan_image_options_default(dcgan_image_options *opt);
 // / DCGAN_ERR_IO naming the file, out unchanged.
 DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
                                         const dcgan_image_options *opt);
+
+// Where fork() exists (POSIX, unless DCGAN_NO_FORK), every image file is
+// decoded in a short-lived child process, so that a decoder crash on a hostile
+// file (Debian's stb_image has such crashes, tests/stb_crashes/) skips that
+// file with a message instead of ending the program. 0 turns this off (decode
+// in the process, a little faster); 1 (the default) turns it on.
+DCGAN_API void dcgan_set_isolated_decoding(int on);
 
 // The sorted list of image files under dir, recursively (extensions jpg, jpeg,
 // png, bmp, pgm, ppm, tga in any case). *paths is an array of *count strings;
@@ -5649,6 +5658,236 @@ static void dcgan__resize_nearest_u8(unsigned char *out, int ow, int oh, const u
     }
 }
 
+// Decodes a whole file with stb_image, in this process, to (h, w, comp) 8-bit
+// interleaved pixels (16-bit PNG rounded to 8 bits): into `into` when it is not
+// NULL and holds into_cap bytes (*raw = into), else into a new buffer that the
+// caller owns (*raw). Too large for `into`: DCGAN_ERR_FORMAT.
+static dcgan_status dcgan__decode_file_into(unsigned char **raw, int *w, int *h, int *comp,
+                                            const char *path, unsigned char *into, size_t into_cap) {
+    *raw = NULL;
+    int wide_pixels = stbi_is_16_bit(path);
+    stbi_us *wide = wide_pixels ? stbi_load_16(path, w, h, comp, 0) : NULL;
+    unsigned char *dec = wide_pixels ? NULL : stbi_load(path, w, h, comp, 0);
+    if (!wide && !dec) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+    const size_t bytes = (size_t)*w * *h * *comp;
+    if (into && bytes > into_cap) {
+        stbi_image_free(wide ? (void *)wide : (void *)dec);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' decodes to %dx%dx%d, more than its header said",
+                           path, *w, *h, *comp);
+    }
+    *raw = into ? into : (unsigned char *)dcgan__alloc(bytes, 1);
+    if (*raw && wide)   // 16-bit PNG: keep the high byte rounded, v * 255 / 65535
+        for (size_t i = 0; i < bytes; i++) (*raw)[i] = (unsigned char)((wide[i] * 255u + 32767u) / 65535u);
+    else if (*raw)
+        memcpy(*raw, dec, bytes);
+    stbi_image_free(wide ? (void *)wide : (void *)dec);
+    if (!*raw) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for '%s' (%dx%d)", path, *w, *h);
+    return DCGAN_OK;
+}
+
+static dcgan_status dcgan__decode_file(unsigned char **raw, int *w, int *h, int *comp,
+                                       const char *path) {
+    return dcgan__decode_file_into(raw, w, h, comp, path, NULL, 0);
+}
+
+// Decoding untrusted files in a helper process. Debian's stb_image can crash
+// (SIGSEGV) inside its progressive-JPEG decoder on hostile input
+// (tests/stb_crashes/), and a crash would end the whole run. Where fork()
+// exists, files are decoded by a helper process, started on the first image
+// and kept for the next ones: the parent sends it a path over a socket, the
+// helper decodes, copies the pixels into memory both processes share and
+// answers. A crash costs that one file (reported like any unreadable file) and
+// the next file starts a new helper. One helper serves the whole program, one
+// file at a time (an OpenMP critical section). DCGAN_NO_FORK, or
+// dcgan_set_isolated_decoding(0), decodes in the process itself.
+static int dcgan__isolated_decoding = 1;
+
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(DCGAN_NO_FORK)
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// Tests make the helper crash on purpose through this hook (called in the
+// helper before it decodes a file); by default it does nothing.
+#ifndef DCGAN__CHILD_DECODE_HOOK
+#define DCGAN__CHILD_DECODE_HOOK(path) ((void)(path))
+#endif
+
+typedef struct {
+    int32_t status, w, h, comp;
+    char message[512];        // dcgan_last_error() of the helper when status != DCGAN_OK
+} dcgan__decode_reply;
+
+static struct {
+    int pid;                  // 0: no helper running
+    int sock;                 // the parent's end of the socket pair
+    unsigned char *shared;    // cap bytes mapped in both processes
+    size_t cap;
+} dcgan__helper;
+
+// Reads exactly n bytes (retrying after signals); 1 on success, 0 at an early end.
+static int dcgan__read_full(int fd, void *buf, size_t n) {
+    unsigned char *p = (unsigned char *)buf;
+    while (n > 0) {
+        ssize_t got = read(fd, p, n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return 0;
+        p += got;
+        n -= (size_t)got;
+    }
+    return 1;
+}
+
+// Sends exactly n bytes; 0 if the other end is gone (MSG_NOSIGNAL: no SIGPIPE).
+static int dcgan__send_full(int fd, const void *buf, size_t n) {
+    const unsigned char *p = (const unsigned char *)buf;
+    while (n > 0) {
+        ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
+        if (put < 0 && errno == EINTR) continue;
+        if (put <= 0) return 0;
+        p += put;
+        n -= (size_t)put;
+    }
+    return 1;
+}
+
+// Ends the helper (it leaves when its socket closes) and waits for it; returns
+// its wait status (0 if there was none).
+static int dcgan__helper_stop(void) {
+    int ws = 0;
+    if (dcgan__helper.pid > 0) {
+        close(dcgan__helper.sock);
+        while (waitpid(dcgan__helper.pid, &ws, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (dcgan__helper.shared) munmap(dcgan__helper.shared, dcgan__helper.cap);
+    memset(&dcgan__helper, 0, sizeof dcgan__helper);
+    return ws;
+}
+
+// The helper: answers requests (a u32 length, then the path) until the socket
+// closes, then leaves with _exit (no atexit handlers, no stdio flushing of the
+// parent's buffers). Ctrl-C is the parent's to handle.
+static void dcgan__helper_main(int sock, unsigned char *shared, size_t cap) {
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    for (;;) {
+        uint32_t len = 0;
+        char path[4096];
+        dcgan__decode_reply reply;
+        unsigned char *raw = NULL;
+        int w = 0, h = 0, comp = 0;
+        if (!dcgan__read_full(sock, &len, sizeof len) || len == 0 || len >= sizeof path ||
+            !dcgan__read_full(sock, path, len))
+            _exit(0);
+        path[len] = '\0';
+        DCGAN__CHILD_DECODE_HOOK(path);
+        memset(&reply, 0, sizeof reply);
+        // straight into the shared memory: no copy of the pixels in the helper
+        reply.status = dcgan__decode_file_into(&raw, &w, &h, &comp, path, shared, cap);
+        if (reply.status != DCGAN_OK) snprintf(reply.message, sizeof reply.message, "%s", dcgan_last_error());
+        reply.w = w;
+        reply.h = h;
+        reply.comp = comp;
+        if (!dcgan__send_full(sock, &reply, sizeof reply)) _exit(0);
+    }
+}
+
+// Starts a helper whose shared memory holds cap bytes.
+static dcgan_status dcgan__helper_start(size_t cap) {
+    int sv[2], zero = open("/dev/zero", O_RDWR);
+    void *shared = zero >= 0 ? mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, zero, 0) : MAP_FAILED;
+    if (zero >= 0) close(zero);
+    if (shared == MAP_FAILED) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "cannot map %zu bytes for the decoder", cap);
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+        munmap(shared, cap);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "socketpair failed: %s", strerror(errno));
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        munmap(shared, cap);
+        return DCGAN__FAIL(DCGAN_ERR_IO, "fork failed: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        dcgan__helper_main(sv[1], (unsigned char *)shared, cap);
+    }
+    close(sv[1]);
+    dcgan__helper.pid = (int)pid;
+    dcgan__helper.sock = sv[0];
+    dcgan__helper.shared = (unsigned char *)shared;
+    dcgan__helper.cap = cap;
+    return DCGAN_OK;
+}
+
+// One file through the helper; need = w * h * comp from the file's header.
+static dcgan_status dcgan__decode_by_helper(unsigned char **raw, int *w, int *h, int *comp,
+                                            const char *path, size_t need) {
+    dcgan__decode_reply reply;
+    uint32_t len = (uint32_t)strlen(path);
+    *raw = NULL;
+    if (len == 0 || len >= 4096) return dcgan__decode_file(raw, w, h, comp, path);
+    if (dcgan__helper.pid > 0 && dcgan__helper.cap < need) dcgan__helper_stop();   // room for this one
+    if (dcgan__helper.pid <= 0) {
+        size_t cap = need > ((size_t)16 << 20) ? need : ((size_t)16 << 20);
+        if (dcgan__helper_start(cap) != DCGAN_OK) return dcgan__decode_file(raw, w, h, comp, path);
+    }
+    memset(&reply, 0, sizeof reply);
+    int answered = dcgan__send_full(dcgan__helper.sock, &len, sizeof len) &&
+                   dcgan__send_full(dcgan__helper.sock, path, len) &&
+                   dcgan__read_full(dcgan__helper.sock, &reply, sizeof reply);
+    if (!answered) {   // the helper died on this file: say how, and start a new one next time
+        int ws = dcgan__helper_stop();
+        if (WIFSIGNALED(ws))
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the image decoder crashed on it (signal %d); "
+                               "the file is skipped", path, WTERMSIG(ws));
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the decoder process ended without an answer", path);
+    }
+    if (reply.status != DCGAN_OK) {
+        reply.message[sizeof reply.message - 1] = '\0';
+        return dcgan_error_set((dcgan_status)reply.status, "%s", reply.message);
+    }
+    size_t bytes = (size_t)reply.w * (size_t)reply.h * (size_t)reply.comp;
+    if (reply.w <= 0 || reply.h <= 0 || reply.comp < 1 || reply.comp > 4 || bytes > dcgan__helper.cap)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the decoder answered %dx%dx%d", path, (int)reply.w,
+                           (int)reply.h, (int)reply.comp);
+    *raw = (unsigned char *)dcgan__alloc(bytes, 1);
+    if (!*raw) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for '%s' (%dx%d)", path, (int)reply.w, (int)reply.h);
+    memcpy(*raw, dcgan__helper.shared, bytes);
+    *w = reply.w;
+    *h = reply.h;
+    *comp = reply.comp;
+    return DCGAN_OK;
+}
+
+static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, int *comp,
+                                           const char *path) {
+    dcgan_status st;
+    if (!dcgan__isolated_decoding) return dcgan__decode_file(raw, w, h, comp, path);
+    DCGAN__OMP(omp critical(dcgan__decoder))
+    st = dcgan__decode_by_helper(raw, w, h, comp, path, (size_t)*w * (size_t)*h * (size_t)*comp);
+    return st;
+}
+
+DCGAN_API void dcgan_set_isolated_decoding(int on) {
+    dcgan__isolated_decoding = on;
+    if (!on) dcgan__helper_stop();
+}
+#else
+static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, int *comp,
+                                           const char *path) {
+    return dcgan__decode_file(raw, w, h, comp, path);
+}
+
+DCGAN_API void dcgan_set_isolated_decoding(int on) { dcgan__isolated_decoding = on; }
+#endif
+
 // Decodes path to interleaved 8-bit pixels with C = opt->channels, resized to
 // OW x OH; *pixels is (OH, OW, C), owned by the caller.
 static dcgan_status dcgan__decode_rect(unsigned char **pixels, const char *path,
@@ -5662,21 +5901,11 @@ static dcgan_status dcgan__decode_rect(unsigned char **pixels, const char *path,
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d = %.1f Mpixel, above the limit of %.1f "
                            "Mpixel", path, w, h, (double)w * h / 1048576.0,
                            (double)opt->max_pixels / 1048576.0);
-    if (stbi_is_16_bit(path)) {
-        // 16-bit PNG: keep the high byte rounded, v * 255 / 65535
-        stbi_us *wide = stbi_load_16(path, &w, &h, &comp, 0);
-        if (!wide) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
-        raw = (unsigned char *)dcgan__alloc((size_t)w * h * comp, 1);
-        if (raw)
-            for (size_t i = 0; i < (size_t)w * h * comp; i++)
-                raw[i] = (unsigned char)((wide[i] * 255u + 32767u) / 65535u);
-        stbi_image_free(wide);
-    } else {
-        unsigned char *dec = stbi_load(path, &w, &h, &comp, 0);
-        if (!dec) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
-        raw = (unsigned char *)dcgan__alloc((size_t)w * h * comp, 1);
-        if (raw) memcpy(raw, dec, (size_t)w * h * comp);
-        stbi_image_free(dec);
+    dcgan_status st = dcgan__decode_isolated(&raw, &w, &h, &comp, path);
+    if (st != DCGAN_OK) return st;
+    if ((size_t)w * (size_t)h > opt->max_pixels) {   // the header lied about the size
+        dcgan_free(raw);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' decodes to %dx%d, above the limit", path, w, h);
     }
     conv = (unsigned char *)dcgan__alloc((size_t)w * h * C, 1);
     sized = (unsigned char *)dcgan__alloc((size_t)OW * OH * C, 1);
