@@ -560,6 +560,11 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
                                         const dcgan_layer_spec *specs, int n_layers,
                                         int in_c, int in_h, int in_w, int max_batch);
 DCGAN_API void dcgan_model_free(dcgan_model *m);
+// The bytes dcgan_model_init would allocate for these specs and max_batch,
+// without allocating them (so a program can check them against the memory it
+// has before it starts). DCGAN_ERR_SHAPE as dcgan_model_init would give it.
+DCGAN_API dcgan_status dcgan_model_bytes(size_t *bytes, const dcgan_layer_spec *specs, int n_layers,
+                                         int in_c, int in_h, int in_w, int max_batch);
 
 typedef enum {
     DCGAN_INIT_PYTORCH = 0,  // PyTorch defaults: weight, bias U(-1/sqrt(fan_in), +) ; BN 1, 0
@@ -691,6 +696,8 @@ typedef struct {
 // glorot_uniform; DCGAN: N(0, 0.02)) from cfg->seed and the optimizers.
 // On failure everything is freed and *gan zeroed.
 DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cfg);
+// The bytes dcgan_gan_init would allocate (both models and the batch buffers).
+DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cfg);
 DCGAN_API void dcgan_gan_free(dcgan_gan *gan);
 
 // One training iteration on a dataset of n_images images (n_images, C, size,
@@ -3534,60 +3541,92 @@ DCGAN_API void dcgan_model_free(dcgan_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
-                                        const dcgan_layer_spec *specs, int n_layers,
-                                        int in_c, int in_h, int in_w, int max_batch) {
-    dcgan_model tmp;
-    size_t n_saved_per_sample = 0, n_saved_fixed = 0, act_total = 0;
-    memset(&tmp, 0, sizeof tmp);
-    memset(m, 0, sizeof *m);
+// The plan of a model: layers, shapes, offsets and every buffer's length, in
+// *tmp (only its small layers and slot_offset arrays are allocated), with the
+// activation floats in *act_total. dcgan_model_init allocates from it;
+// dcgan_model_bytes only adds it up.
+static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const char *prefix,
+                                      const dcgan_layer_spec *specs, int n_layers, int in_c,
+                                      int in_h, int in_w, int max_batch) {
+    size_t n_saved_per_sample = 0, n_saved_fixed = 0;
+    memset(tmp, 0, sizeof *tmp);
     if (n_layers <= 0 || in_c <= 0 || in_h <= 0 || in_w <= 0 || max_batch <= 0)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "need layers and a positive input shape and batch, "
                            "got %d layers, input %dx%dx%d, batch %d",
                            n_layers, in_c, in_h, in_w, max_batch);
-    snprintf(tmp.prefix, sizeof tmp.prefix, "%s", prefix ? prefix : "main");
-    tmp.n_layers = n_layers;
-    tmp.in_c = in_c;
-    tmp.in_h = in_h;
-    tmp.in_w = in_w;
-    tmp.max_batch = max_batch;
-    tmp.layers = (dcgan_layer *)dcgan__calloc((size_t)n_layers, sizeof(dcgan_layer));
-    tmp.slot_offset = (size_t *)dcgan__calloc((size_t)n_layers + 2, sizeof(size_t));
-    if (!tmp.layers || !tmp.slot_offset) {
-        dcgan_model_free(&tmp);
+    snprintf(tmp->prefix, sizeof tmp->prefix, "%s", prefix ? prefix : "main");
+    tmp->n_layers = n_layers;
+    tmp->in_c = in_c;
+    tmp->in_h = in_h;
+    tmp->in_w = in_w;
+    tmp->max_batch = max_batch;
+    tmp->layers = (dcgan_layer *)dcgan__calloc((size_t)n_layers, sizeof(dcgan_layer));
+    tmp->slot_offset = (size_t *)dcgan__calloc((size_t)n_layers + 2, sizeof(size_t));
+    if (!tmp->layers || !tmp->slot_offset) {
+        dcgan_model_free(tmp);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d layers", n_layers);
     }
     int c = in_c, h = in_h, w = in_w;
-    tmp.slot_offset[0] = 0;
-    act_total = (size_t)max_batch * c * h * w;
-    tmp.dslot = act_total;
+    tmp->slot_offset[0] = 0;
+    *act_total = (size_t)max_batch * c * h * w;
+    tmp->dslot = *act_total;
     for (int i = 0; i < n_layers; i++) {
-        dcgan_layer *L = &tmp.layers[i];
+        dcgan_layer *L = &tmp->layers[i];
         L->spec = specs[i];
         L->in_c = c;
         L->in_h = h;
         L->in_w = w;
-        dcgan_status st = dcgan__layer_plan(L, i, max_batch, &tmp.n_params, &tmp.n_buffers,
-                                            &n_saved_per_sample, &n_saved_fixed, &tmp.n_work);
+        dcgan_status st = dcgan__layer_plan(L, i, max_batch, &tmp->n_params, &tmp->n_buffers,
+                                            &n_saved_per_sample, &n_saved_fixed, &tmp->n_work);
         if (st != DCGAN_OK) {
-            dcgan_model_free(&tmp);
+            dcgan_model_free(tmp);
             return st;
         }
         c = L->out_c;
         h = L->out_h;
         w = L->out_w;
-        tmp.slot_offset[i + 1] = act_total;
-        act_total += (size_t)max_batch * c * h * w;
-        if ((size_t)max_batch * c * h * w > tmp.dslot) tmp.dslot = (size_t)max_batch * c * h * w;
+        tmp->slot_offset[i + 1] = *act_total;
+        *act_total += (size_t)max_batch * c * h * w;
+        if ((size_t)max_batch * c * h * w > tmp->dslot) tmp->dslot = (size_t)max_batch * c * h * w;
     }
-    tmp.slot_offset[n_layers + 1] = act_total;
+    tmp->slot_offset[n_layers + 1] = *act_total;
     // Dropout masks scale with the batch; batchnorm statistics do not.
     for (int i = 0; i < n_layers; i++) {
-        dcgan_layer *L = &tmp.layers[i];
+        dcgan_layer *L = &tmp->layers[i];
         if (L->spec.kind == DCGAN_LAYER_DROPOUT)
             L->saved_offset = n_saved_fixed + L->saved_offset * (size_t)max_batch;
     }
-    size_t n_saved = n_saved_fixed + n_saved_per_sample * (size_t)max_batch;
+    tmp->n_saved = n_saved_fixed + n_saved_per_sample * (size_t)max_batch;
+    return DCGAN_OK;
+}
+
+// Floats of every buffer of a planned model.
+static size_t dcgan__model_floats(const dcgan_model *tmp, size_t act_total) {
+    return 4 * tmp->n_params + tmp->n_buffers + act_total + 2 * tmp->dslot + tmp->n_saved + tmp->n_work;
+}
+
+DCGAN_API dcgan_status dcgan_model_bytes(size_t *bytes, const dcgan_layer_spec *specs, int n_layers,
+                                         int in_c, int in_h, int in_w, int max_batch) {
+    dcgan_model tmp;
+    size_t act_total = 0;
+    dcgan_status st = dcgan__model_plan(&tmp, &act_total, NULL, specs, n_layers, in_c, in_h, in_w, max_batch);
+    if (st != DCGAN_OK) return st;
+    *bytes = dcgan__model_floats(&tmp, act_total) * sizeof(float) +
+             (size_t)n_layers * sizeof(dcgan_layer) + ((size_t)n_layers + 2) * sizeof(size_t);
+    dcgan_model_free(&tmp);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
+                                        const dcgan_layer_spec *specs, int n_layers,
+                                        int in_c, int in_h, int in_w, int max_batch) {
+    dcgan_model tmp;
+    size_t act_total = 0;
+    memset(m, 0, sizeof *m);
+    dcgan_status st = dcgan__model_plan(&tmp, &act_total, prefix, specs, n_layers, in_c, in_h, in_w,
+                                        max_batch);
+    if (st != DCGAN_OK) return st;
+    const size_t n_saved = tmp.n_saved;
     tmp.params = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
     tmp.grads = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
     tmp.adam_m = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
@@ -3600,7 +3639,7 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
     tmp.work = (float *)dcgan__calloc(tmp.n_work, sizeof(float));
     if (!tmp.params || !tmp.grads || !tmp.adam_m || !tmp.adam_v || !tmp.buffers || !tmp.acts ||
         !tmp.dacts || !tmp.saved || !tmp.work) {
-        size_t total = 4 * tmp.n_params + act_total + 2 * tmp.dslot + n_saved + tmp.n_work;
+        size_t total = dcgan__model_floats(&tmp, act_total);
         dcgan_model_free(&tmp);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the model (%zu MiB)",
                            total * sizeof(float) >> 20);
@@ -4098,6 +4137,22 @@ fail:
         dcgan_gan_free(gan);
         return st;
     }
+}
+
+DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cfg) {
+    dcgan_layer_spec specs[DCGAN_MAX_SPECS];
+    int n, c, h, w;
+    size_t g = 0, d = 0;
+    dcgan_status st;
+    if ((st = dcgan_gan_specs(cfg, 0, specs, &n, &c, &h, &w)) != DCGAN_OK ||
+        (st = dcgan_model_bytes(&g, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
+        (st = dcgan_gan_specs(cfg, 1, specs, &n, &c, &h, &w)) != DCGAN_OK ||
+        (st = dcgan_model_bytes(&d, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+        return st;
+    // gan_init's batch buffers: noise, images, dimages, labels, dlogits
+    const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
+    *bytes = g + d + ((size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2)) * sizeof(float);
+    return DCGAN_OK;
 }
 
 // One D step on n images already in gan->images with target `label`.

@@ -14,7 +14,8 @@
 //   dataset_cache.bin        the decoded, resized images (validated before reuse)
 // Ctrl-C (or SIGTERM) stops after the current step with a checkpoint and exit
 // status 130 (143); a second Ctrl-C stops at once. A second train on the same
-// --out while one runs is refused (a lock on OUT/.lock).
+// --out while one runs is refused (a lock on OUT/.lock). A run that would not
+// fit in the machine's memory is refused before it allocates, with the numbers.
 #define _DEFAULT_SOURCE   // flock, sigaction (run_guard.h)
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
@@ -196,6 +197,43 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
     return 0;
 }
 
+// MemAvailable of /proc/meminfo in bytes (Linux), or 0 when it cannot be read.
+static size_t available_memory(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
+    fclose(f);
+    return (size_t)kib * 1024;
+}
+
+// Before anything large is allocated: the models, the batch and the decoded
+// images against the memory the machine has. 0 if it fits (or cannot be told).
+static int check_memory(const train_options *o) {
+    const double GiB = 1024.0 * 1024.0 * 1024.0;
+    char dir[4096];
+    char **paths = NULL;
+    int count = 0;
+    size_t model = 0, have = available_memory();
+    if (have == 0 || dcgan_gan_bytes(&model, &o->gan) != DCGAN_OK) return 0;   // init will say why
+    if (o->cls[0]) snprintf(dir, sizeof dir, "%s/%s", o->data, o->cls);
+    else snprintf(dir, sizeof dir, "%s", o->data);
+    if (dcgan_list_images(&paths, &count, dir) != DCGAN_OK) count = 0;   // loading will say why
+    dcgan_paths_free(paths, count);
+    if (o->max_images > 0 && count > o->max_images) count = o->max_images;
+    const dcgan_gan_config *c = &o->gan;
+    size_t data = (size_t)count * c->channels * c->size * c->size * sizeof(float);
+    if (model + data <= have) return 0;
+    fprintf(stderr, "train: needs about %.2f GiB (models, Adam and activations for a batch of %d at "
+                    "%dx%dx%d, width %g: %.2f GiB; %d decoded images: %.2f GiB) but this machine has "
+                    "%.2f GiB available; lower --batch, --width or --size\n",
+            (double)(model + data) / GiB, c->batch, c->channels, c->size, c->size, (double)c->width,
+            (double)model / GiB, count, (double)data / GiB, (double)have / GiB);
+    return 1;
+}
+
 // Per-iteration history, for the CSV and the curves.
 typedef struct {
     float *d_real, *d_fake, *g, *acc_real, *acc_fake;
@@ -345,7 +383,7 @@ int main(int argc, char **argv) {
            c->beta1, c->beta2, c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch",
            (double)c->real_label, (unsigned long long)c->seed);
     const int gpu = cli_device("train", o.device);   // before the minutes of decoding
-    if (gpu < 0 || load_data(&ds, &o) != 0) return 1;
+    if (gpu < 0 || (!gpu && check_memory(&o) != 0) || load_data(&ds, &o) != 0) return 1;
     if (dcgan_gan_init(&gan, &o.gan) != DCGAN_OK) {
         fprintf(stderr, "train: %s\n", dcgan_last_error());
         dcgan_dataset_free(&ds);

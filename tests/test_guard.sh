@@ -5,8 +5,8 @@
 # with exactly rows 1..N; a final --resume finishes with rows 1..total), SIGTERM
 # likewise, a second Ctrl-C stopping at once with the checkpoint intact, two runs
 # on one --out (the second refused naming the first's process; after kill -9 of
-# the first, a new run starts), and `classify train` stopped by Ctrl-C keeping
-# its best finished epoch. Prints "test_guard: N passed, M failed".
+# the first, a new run starts), a run too large for the memory refused with the
+# numbers, and `classify train` stopped by Ctrl-C keeping its best finished epoch. Prints "test_guard: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_guard.XXXXXX")
 . tests/checks.sh
@@ -88,6 +88,14 @@ wait $pid 2>/dev/null
 # shellcheck disable=SC2086
 check "train/after kill -9 of the first, a new run starts and finishes (no stale lock)" \
     $B/train $FLAGS --out "$T/shared" --resume
+
+# a run that cannot fit in memory is refused at once, with the numbers and the flags to change
+$B/train --data "$T/data/train" --class NORMAL --out "$T/huge" --arch seed --size 256 --width 4 \
+    --batch 100000 --epochs 1 >"$T/huge.txt" 2>&1
+check "train/an impossible memory request fails" test $? -ne 0
+check "train/an impossible memory request says what it needs, what there is, and what to lower" \
+    grep -qE "^train: needs about [0-9.]+ GiB \(models, Adam and activations for a batch of 100000 at 3x256x256, width 4: [0-9.]+ GiB; 48 decoded images: [0-9.]+ GiB\) but this machine has [0-9.]+ GiB available; lower --batch, --width or --size$" "$T/huge.txt"
+check "train/an impossible memory request allocates nothing first (no checkpoint)" test ! -e "$T/huge/checkpoint.safetensors"
 
 # classify train: Ctrl-C after some epochs keeps the best finished one
 $B/classify train --data "$T/data/train" --out "$T/cls" --size 32 --width 4 --epochs 400 --batch 8 \

@@ -215,6 +215,27 @@ static void test_model_errors(void) {
     dcgan_model_free(&m);
 }
 
+// dcgan_model_bytes adds up exactly what dcgan_model_init allocates.
+static void test_model_bytes(void) {
+    int count;
+    const dcgan_layer_spec *s = small_specs(&count);
+    dcgan_model m;
+    size_t bytes = 0;
+    CHECK(dcgan_model_init(&m, "main", s, count, 3, 2, 2, 5) == DCGAN_OK &&
+          dcgan_model_bytes(&bytes, s, count, 3, 2, 2, 5) == DCGAN_OK, "model_bytes/ok");
+    size_t floats = 4 * m.n_params + m.n_buffers + m.slot_offset[m.n_layers + 1] + 2 * m.dslot +
+                    m.n_saved + m.n_work;
+    size_t want = floats * sizeof(float) + (size_t)count * sizeof(dcgan_layer) +
+                  ((size_t)count + 2) * sizeof(size_t);
+    CHECK(bytes == want, "model_bytes/equals the buffers of an initialised model");
+    dcgan_gan_config cfg;
+    dcgan_gan_config_default(&cfg);   // the study's setting: about 7 GiB (make bench-memory)
+    CHECK(dcgan_gan_bytes(&bytes, &cfg) == DCGAN_OK && bytes > ((size_t)5 << 30) && bytes < ((size_t)8 << 30),
+          "gan_bytes/the study's setting needs 5 to 8 GiB");
+    CHECK(dcgan_model_bytes(&bytes, s, count, 3, 2, 2, 0) == DCGAN_ERR_SHAPE, "model_bytes/bad batch refused");
+    dcgan_model_free(&m);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
@@ -223,6 +244,7 @@ int main(int argc, char **argv) {
         {"init_modes", test_init_modes},
         {"training_smoke", test_training_smoke},
         {"model_errors", test_model_errors},
+        {"model_bytes", test_model_bytes},
     };
     if (!fixture_load(&fx, "tests/data/model.bin")) {
         printf("%s: 0 passed, 1 failed\n", argv[0]);
