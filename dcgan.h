@@ -1430,13 +1430,18 @@ DCGAN_API const char *dcgan_status_name(dcgan_status s) {
 
 DCGAN_API const char *dcgan_last_error(void) { return dcgan__err_buf; }
 
+// A function's name as messages show it: without its dcgan_ or dcgan__ prefix.
+static const char *dcgan__short_name(const char *func) {
+    if (strncmp(func, "dcgan__", 7) == 0) return func + 7;
+    if (strncmp(func, "dcgan_", 6) == 0) return func + 6;
+    return func;
+}
+
 // Records "<func without dcgan_ prefix>: <message>" and returns status.
 static dcgan_status dcgan__fail(dcgan_status status, const char *func, const char *fmt, ...) {
     va_list ap;
     size_t len;
-    if (strncmp(func, "dcgan__", 7) == 0) func += 7;
-    else if (strncmp(func, "dcgan_", 6) == 0) func += 6;
-    snprintf(dcgan__err_buf, sizeof dcgan__err_buf, "%s: ", func);
+    snprintf(dcgan__err_buf, sizeof dcgan__err_buf, "%s: ", dcgan__short_name(func));
     len = strlen(dcgan__err_buf);
     va_start(ap, fmt);
     vsnprintf(dcgan__err_buf + len, sizeof dcgan__err_buf - len, fmt, ap);
@@ -1455,9 +1460,7 @@ static dcgan_status dcgan__wrap(dcgan_status status, const char *func, const cha
     memcpy(old, dcgan__err_buf, sizeof old);
     old[sizeof old - 1] = '\0';
     if (func) {
-        if (strncmp(func, "dcgan__", 7) == 0) func += 7;
-        else if (strncmp(func, "dcgan_", 6) == 0) func += 6;
-        snprintf(dcgan__err_buf, sizeof dcgan__err_buf, "%s: ", func);
+        snprintf(dcgan__err_buf, sizeof dcgan__err_buf, "%s: ", dcgan__short_name(func));
         len = strlen(dcgan__err_buf);
     }
     vsnprintf(dcgan__err_buf + len, sizeof dcgan__err_buf - len, fmt, ap);
