@@ -7,7 +7,8 @@
 //       SPLIT/{train,val,test}/{NORMAL,PNEUMONIA} (symbolic links); prints the counts.
 //   classify train --data DIR --out RUN [--val DIR | --val-fraction F] [--extra DIR ...]
 //       trains the CNN; RUN gets checkpoint.safetensors (the best epoch on the
-//       validation images), log.csv, curves.png. The threshold is chosen on the
+//       validation images), log.csv, curves.png; Ctrl-C writes resume.safetensors
+//       and --resume continues exactly. The threshold is chosen on the
 //       validation images too (Youden's J) and stored in the checkpoint.
 //   classify eval --checkpoint RUN/checkpoint.safetensors --data DIR [--out OUT]
 //       accuracy, balanced accuracy, sensitivity, specificity, precision, F1, ROC AUC,
@@ -25,6 +26,7 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include "run_guard.h"
+#include "classify_state.h"
 #include <dirent.h>
 #include <limits.h>
 
@@ -318,7 +320,7 @@ typedef struct {
     int extra_label[8], n_extra;
     int balance;          // 0 none, 1 weight, 2 oversample
     int augment;          // 0 none, 1 classic
-    int size, channels, width, epochs, batch, threads;
+    int size, channels, width, epochs, batch, threads, resume;
     double lr, val_fraction;
     long seed, split_seed;
 } train_options;
@@ -345,7 +347,10 @@ static void train_usage(void) {
            "  --lr LR             Adam learning rate (PyTorch Adam, betas 0.9 0.999) (1e-3)\n"
            "  --seed S            weights, order, augmentation, dropout        (1)\n"
            "  --threads N         threads; 0 = all cores                       (0)\n"
-           "The checkpoint holds the epoch with the best validation ROC AUC (ties: the\n"
+           "  --resume            continue the run stopped in --out (same flags and images)\n"
+           "Ctrl-C (or SIGTERM) stops after the current step and writes OUT/resume.safetensors\n"
+           "(also written after every epoch); --resume continues from it exactly. The\n"
+           "checkpoint holds the epoch with the best validation ROC AUC (ties: the\n"
            "lower validation loss) and the threshold that maximises Youden's J on the\n"
            "validation images at that epoch.\n");
 }
@@ -364,6 +369,7 @@ static int parse_train(train_options *o, int argc, char **argv) {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0) { train_usage(); exit(0); }
+        else if (strcmp(a, "--resume") == 0) o->resume = 1;
         else if (cli_flag(argc, argv, &i, "--data")) o->data = argv[i];
         else if (cli_flag(argc, argv, &i, "--val")) o->val = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];
@@ -410,15 +416,19 @@ static int parse_train(train_options *o, int argc, char **argv) {
     return 0;
 }
 
-static void write_train_curves(const char *out, float *const *cols, int n) {
+// curves.png from the finished rows of history (epochs x 6, log.csv's columns).
+static void write_train_curves(const char *out, const float *hist, int n) {
     const int W = 800, H = 420;
     unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3 * 2);
-    if (!rgb || n == 0) { free(rgb); return; }
-    dcgan_plot_series loss[2] = {{"train loss", cols[0], {31, 119, 180}},
-                                 {"validation loss", cols[1], {255, 127, 14}}};
-    dcgan_plot_series acc[3] = {{"train accuracy", cols[2], {31, 119, 180}},
-                                {"validation accuracy", cols[3], {255, 127, 14}},
-                                {"validation ROC AUC", cols[4], {44, 160, 44}}};
+    float *col = (float *)malloc((size_t)(n > 0 ? n : 1) * 5 * sizeof(float));
+    if (!rgb || !col || n == 0) { free(rgb); free(col); return; }
+    for (int k = 0; k < 5; k++)
+        for (int e = 0; e < n; e++) col[(size_t)k * n + e] = hist[(size_t)e * CLASSIFY_HISTORY_COLS + k];
+    dcgan_plot_series loss[2] = {{"train loss", col, {31, 119, 180}},
+                                 {"validation loss", col + 2 * n, {255, 127, 14}}};
+    dcgan_plot_series acc[3] = {{"train accuracy", col + n, {31, 119, 180}},
+                                {"validation accuracy", col + 3 * n, {255, 127, 14}},
+                                {"validation ROC AUC", col + 4 * n, {44, 160, 44}}};
     // two plots stacked: losses above, accuracy and AUC below; x = epoch (1 = first)
     dcgan_plot_draw(rgb, W, H, "Classifier loss (BCE)", "epoch (0 = the first)", loss, 2, (size_t)n, 1.0f);
     dcgan_plot_draw(rgb + (size_t)W * H * 3, W, H, "Accuracy and ROC AUC", "epoch (0 = the first)", acc, 3,
@@ -428,6 +438,16 @@ static void write_train_curves(const char *out, float *const *cols, int n) {
     if (dcgan_png_write(path, rgb, W, 2 * H, 3) != DCGAN_OK)
         fprintf(stderr, "classify train: %s\n", dcgan_last_error());
     free(rgb);
+    free(col);
+}
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+// FNV-1a over the pixels and labels of a set (what --resume checks the images by).
+static uint64_t set_hash(uint64_t h, const image_set *s) {
+    size_t image = (size_t)s->channels * s->size * s->size;
+    h = classify_fnv1a(h, s->data, (size_t)s->count * image * sizeof(float));
+    return classify_fnv1a(h, s->labels, (size_t)s->count * sizeof(int));
 }
 
 static int cmd_train(int argc, char **argv) {
@@ -435,6 +455,23 @@ static int cmd_train(int argc, char **argv) {
     const char *prog = "classify train";
     int rc = parse_train(&o, argc, argv);
     if (rc) return rc;
+    char csv[4200], ckpt[4200], state_path[4200];
+    snprintf(csv, sizeof csv, "%s/log.csv", o.out);
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o.out);
+    snprintf(state_path, sizeof state_path, "%s/resume.safetensors", o.out);
+    // a stopped run is never overwritten by accident, and --resume needs one
+    if (!o.resume && file_exists(state_path)) {
+        fprintf(stderr, "%s: '%s' holds a stopped run (%s); continue it with --resume, or delete that file "
+                        "to start over\n", prog, o.out, state_path);
+        return 1;
+    }
+    if (o.resume && !file_exists(state_path)) {
+        if (file_exists(ckpt))
+            fprintf(stderr, "%s: --resume: the run in '%s' has finished (%s); nothing to resume\n", prog, o.out, ckpt);
+        else
+            fprintf(stderr, "%s: --resume: no stopped run in '%s' (no %s)\n", prog, o.out, state_path);
+        return 1;
+    }
     int threads = dcgan_set_threads(o.threads);
     printf("config: %d thread%s, %dx%dx%d, width %d, epochs %d, batch %d, lr %g, balance %s, "
            "augment %s, seed %ld\n", threads, threads == 1 ? "" : "s", o.channels, o.size, o.size,
@@ -494,6 +531,7 @@ static int cmd_train(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
         set_free(&train);
         set_free(&val);
+        close(lock);
         return 1;
     }
     dcgan_rng_seed(&rng, (uint64_t)o.seed);
@@ -513,10 +551,9 @@ static int cmd_train(int argc, char **argv) {
     float *prob = (float *)malloc((size_t)val.count * sizeof(float));
     float *best_params = (float *)malloc(m.n_params * sizeof(float));
     float *best_buffers = (float *)malloc((m.n_buffers ? m.n_buffers : 1) * sizeof(float));
-    float *cols[5];
-    for (int k = 0; k < 5; k++) cols[k] = (float *)calloc((size_t)o.epochs, sizeof(float));
+    float *hist = (float *)calloc((size_t)o.epochs * CLASSIFY_HISTORY_COLS, sizeof(float));
     if (!order || !by_class[0] || !by_class[1] || !batch_x || !targets || !dlogits || !prob ||
-        !best_params || !best_buffers || !cols[4]) {
+        !best_params || !best_buffers || !hist) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return 1;
     }
@@ -528,38 +565,87 @@ static int cmd_train(int argc, char **argv) {
         for (int c = 0; c < 2; c++) w_class[c] = (double)train.count / (2.0 * n_class[c]);
     dcgan_augment_ranges ranges;
     dcgan_augment_ranges_classic(&ranges);
+    const int steps = per_epoch / o.batch > 0 ? per_epoch / o.batch : 1;
 
-    char csv[4200], ckpt[4200];
-    snprintf(csv, sizeof csv, "%s/log.csv", o.out);
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o.out);
+    // What --resume must find unchanged: every flag that changes the result
+    // (--threads may change the last bits, so it is not held to) and the images.
+    char sv[11][96];
+    snprintf(sv[0], 96, "%d", o.size);
+    snprintf(sv[1], 96, "%d", o.channels);
+    snprintf(sv[2], 96, "%d", o.width);
+    snprintf(sv[3], 96, "%d", o.epochs);
+    snprintf(sv[4], 96, "%d", o.batch);
+    snprintf(sv[5], 96, "%.17g", o.lr);
+    snprintf(sv[6], 96, "%s", o.balance == 0 ? "none" : o.balance == 1 ? "weight" : "oversample");
+    snprintf(sv[7], 96, "%s", o.augment ? "classic" : "none");
+    snprintf(sv[8], 96, "%ld", o.seed);
+    snprintf(sv[9], 96, "%ld/%.17g", o.split_seed, o.val ? 0.0 : o.val_fraction);
+    snprintf(sv[10], 96, "%d train + %d validation images, FNV-1a %016llx", train.count, val.count,
+             (unsigned long long)set_hash(set_hash(14695981039346656037ull, &train), &val));
+    const char *s_keys[11] = {"size", "channels", "width", "epochs", "batch", "lr", "balance", "augment",
+                              "seed", "split", "images"};
+    const char *s_flags[11] = {"--size", "--channels", "--width", "--epochs", "--batch", "--lr", "--balance",
+                               "--augment", "--seed", "--split-seed/--val-fraction",
+                               "(images from --data, --val, --extra)"};
+    const char *s_vals[11];
+    for (int i = 0; i < 11; i++) s_vals[i] = sv[i];
+    classify_expect ex = {o.epochs, steps, per_epoch, train.count, 11, s_keys, s_vals, s_flags};
+    char why[4600];
+
+    classify_position pos;
+    memset(&pos, 0, sizeof pos);
+    pos.epoch = 1;
+    pos.best_auc = -1.0;
+    pos.best_loss = INFINITY;
+    if (o.resume) {
+        if (classify_state_load(state_path, &m, &pos, best_params, best_buffers, hist, order, &ex, why,
+                                sizeof why) != 0) {
+            fprintf(stderr, "%s: --resume: %s\n", prog, why);
+            return 1;
+        }
+        opt.step = pos.adam_step;
+        rng = pos.rng;
+        printf("resume: epoch %d, step %d of %d (best epoch so far: %d)\n", pos.epoch, pos.step, steps,
+               pos.best_epoch);
+    }
+    // log.csv: the finished epochs (all of them again after --resume, so the rows are continuous)
     FILE *log = fopen(csv, "w");
     if (!log) { fprintf(stderr, "%s: cannot write '%s'\n", prog, csv); return 1; }
     fprintf(log, "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds\n");
-    const int steps = per_epoch / o.batch > 0 ? per_epoch / o.batch : 1;
+    for (int e = 1; e < pos.epoch; e++) {
+        const float *r = hist + (size_t)(e - 1) * CLASSIFY_HISTORY_COLS;
+        fprintf(log, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f\n", e, r[0], r[1], r[2], r[3], r[4], r[5]);
+    }
+    fflush(log);
+
     cli_progress bar;
     cli_progress_start(&bar, "classify", (long)steps * o.epochs);
-    int best_epoch = 0, stopped_at = 0;
-    double best_auc = -1.0, best_loss = INFINITY;
-    guard_catch_signals();   // Ctrl-C / SIGTERM: stop after the step, keep the best epoch so far
-    for (int epoch = 1; epoch <= o.epochs && rc == 0 && !stopped_at; epoch++) {
-        double t0 = cli_now(), loss_sum = 0.0;
-        long correct = 0, seen = 0;
-        if (o.balance == 2) {
-            int k = 0, small = 1 - big;
-            for (int i = 0; i < n_class[big]; i++) order[k++] = by_class[big][i];
-            for (int i = 0; i < n_class[big]; i++)
-                order[k++] = by_class[small][dcgan_rng_u32(&rng) % (uint32_t)n_class[small]];
-        } else {
-            for (int i = 0; i < train.count; i++) order[i] = i;
+    int stopped = 0;
+    // for tests: CLASSIFY_TEST_SIGINT_AFTER=N sends this process SIGINT after N steps
+    const char *hook = getenv("CLASSIFY_TEST_SIGINT_AFTER");
+    long hook_steps = hook ? atol(hook) : 0, steps_here = 0;
+    guard_catch_signals();   // Ctrl-C / SIGTERM: stop after the step, write the state, exit 130 / 143
+    for (int epoch = pos.epoch; epoch <= o.epochs && rc == 0 && !stopped; epoch++) {
+        double t0 = cli_now() - pos.seconds;
+        if (!pos.order_drawn) {
+            if (o.balance == 2) {
+                int k = 0, small = 1 - big;
+                for (int i = 0; i < n_class[big]; i++) order[k++] = by_class[big][i];
+                for (int i = 0; i < n_class[big]; i++)
+                    order[k++] = by_class[small][dcgan_rng_u32(&rng) % (uint32_t)n_class[small]];
+            } else {
+                for (int i = 0; i < train.count; i++) order[i] = i;
+            }
+            for (int i = per_epoch - 1; i > 0; i--) {   // Fisher-Yates
+                int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)(i + 1)), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            pos.order_drawn = 1;
         }
-        for (int i = per_epoch - 1; i > 0; i--) {   // Fisher-Yates
-            int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)(i + 1)), t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        for (int s = 0; s < steps && rc == 0; s++) {
+        for (int s = pos.step; s < steps && rc == 0; s++) {
             if (guard_stop_requested()) {
-                stopped_at = epoch;
+                stopped = 1;
                 break;
             }
             int n = o.batch <= per_epoch ? o.batch : per_epoch;
@@ -595,21 +681,26 @@ static int cmd_train(int argc, char **argv) {
                 dlogits[b] = (float)(dlogits[b] * n * w / wsum);
                 float z = logits[b];
                 wloss += w * (fmax(z, 0.0) - z * targets[b] + log1p(exp(-fabs(z))));
-                correct += (z >= 0.0f) == (targets[b] > 0.5f);
+                pos.correct += (z >= 0.0f) == (targets[b] > 0.5f);
             }
-            loss_sum += wloss / wsum * n;
-            seen += n;
+            pos.loss_sum += wloss / wsum * n;
+            pos.seen += n;
             if (dcgan_model_backward(&m, dlogits, NULL) != DCGAN_OK ||
                 dcgan_model_adam_step(&m, &opt) != DCGAN_OK) {
                 fprintf(stderr, "\n%s: epoch %d: %s\n", prog, epoch, dcgan_last_error());
                 rc = 1;
                 break;
             }
+            pos.step = s + 1;
+            if (++steps_here == hook_steps) raise(SIGINT);
             char extra[64];
-            snprintf(extra, sizeof extra, "epoch %d loss %.3f", epoch, loss_sum / seen);
+            snprintf(extra, sizeof extra, "epoch %d loss %.3f", epoch, pos.loss_sum / (double)pos.seen);
             cli_progress_update(&bar, (long)(epoch - 1) * steps + s + 1, extra);
         }
-        if (rc || stopped_at) break;
+        if (rc) break;
+        pos.epoch = epoch;
+        pos.seconds = cli_now() - t0;
+        if (stopped) break;
         if (predict(&m, &val, prob) != 0) {
             fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
             rc = 1;
@@ -618,32 +709,54 @@ static int cmd_train(int argc, char **argv) {
         double vloss = mean_bce(prob, val.labels, val.count), vauc = dcgan_roc_auc(prob, val.labels, val.count);
         dcgan_binary_metrics vm;
         dcgan_binary_metrics_compute(&vm, prob, val.labels, val.count, 0.5f);
-        cols[0][epoch - 1] = (float)(loss_sum / seen);
-        cols[1][epoch - 1] = (float)vloss;
-        cols[2][epoch - 1] = (float)correct / (float)seen;
-        cols[3][epoch - 1] = (float)vm.accuracy;
-        cols[4][epoch - 1] = (float)vauc;
-        fprintf(log, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f\n", epoch, loss_sum / seen, (double)correct / seen,
-                vloss, vm.accuracy, vauc, cli_now() - t0);
+        float *row = hist + (size_t)(epoch - 1) * CLASSIFY_HISTORY_COLS;
+        row[0] = (float)(pos.loss_sum / (double)pos.seen);
+        row[1] = (float)pos.correct / (float)pos.seen;
+        row[2] = (float)vloss;
+        row[3] = (float)vm.accuracy;
+        row[4] = (float)vauc;
+        row[5] = (float)(cli_now() - t0);
+        fprintf(log, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f\n", epoch, row[0], row[1], row[2], row[3], row[4], row[5]);
         fflush(log);
-        if (vauc > best_auc || (vauc == best_auc && vloss < best_loss)) {
-            best_auc = vauc;
-            best_loss = vloss;
-            best_epoch = epoch;
+        if (vauc > pos.best_auc || (vauc == pos.best_auc && vloss < pos.best_loss)) {
+            pos.best_auc = vauc;
+            pos.best_loss = vloss;
+            pos.best_epoch = epoch;
             memcpy(best_params, m.params, m.n_params * sizeof(float));
             if (m.n_buffers) memcpy(best_buffers, m.buffers, m.n_buffers * sizeof(float));
         }
+        // the next epoch, not begun: written after every epoch, so a kill -9 loses at most one
+        pos.epoch = epoch + 1;
+        pos.step = 0;
+        pos.order_drawn = 0;
+        pos.loss_sum = 0.0;
+        pos.correct = pos.seen = 0;
+        pos.seconds = 0.0;
+        if (epoch < o.epochs) {
+            pos.adam_step = opt.step;
+            pos.rng = rng;
+            if (classify_state_save(state_path, &m, &pos, best_params, best_buffers, hist, order, &ex, why,
+                                    sizeof why) != 0) {
+                fprintf(stderr, "\n%s: %s\n", prog, why);
+                rc = 1;
+            }
+        }
     }
     fclose(log);
-    if (stopped_at) {
-        // classify train has no --resume (a run takes about a minute): keep what is done
-        fprintf(stderr, "\n%s: stopped in epoch %d; %s\n", prog, stopped_at,
-                best_epoch ? "the checkpoint holds the best finished epoch; run again to train fully"
-                           : "no epoch finished, nothing saved");
-        if (best_epoch == 0) rc = 128 + guard_stop_requested();
-    }
-    if (rc == 0) {
-        write_train_curves(o.out, cols, best_epoch > 0 && stopped_at ? stopped_at - 1 : o.epochs);
+    if (rc == 0 && stopped) {
+        pos.adam_step = opt.step;
+        pos.rng = rng;
+        if (classify_state_save(state_path, &m, &pos, best_params, best_buffers, hist, order, &ex, why,
+                                sizeof why) != 0) {
+            fprintf(stderr, "\n%s: %s\n", prog, why);
+            rc = 1;
+        } else {
+            fprintf(stderr, "\n%s: stopped at epoch %d, step %d; continue with --resume\n", prog, pos.epoch,
+                    pos.step);
+            rc = 128 + guard_stop_requested();
+        }
+    } else if (rc == 0) {
+        write_train_curves(o.out, hist, o.epochs);
         // back to the best epoch; the threshold comes from its validation scores
         memcpy(m.params, best_params, m.n_params * sizeof(float));
         if (m.n_buffers) memcpy(m.buffers, best_buffers, m.n_buffers * sizeof(float));
@@ -654,8 +767,8 @@ static int cmd_train(int argc, char **argv) {
         snprintf(v_ch, sizeof v_ch, "%d", o.channels);
         snprintf(v_w, sizeof v_w, "%d", o.width);
         snprintf(v_thr, sizeof v_thr, "%.9g", (double)thr);
-        snprintf(v_ep, sizeof v_ep, "%d", best_epoch);
-        snprintf(v_auc, sizeof v_auc, "%.6f", best_auc);
+        snprintf(v_ep, sizeof v_ep, "%d", pos.best_epoch);
+        snprintf(v_auc, sizeof v_auc, "%.6f", pos.best_auc);
         snprintf(v_seed, sizeof v_seed, "%ld", o.seed);
         const char *keys[8] = {"kind", "size", "channels", "width", "threshold", "best_epoch", "val_auc", "seed"};
         const char *vals[8] = {"classifier", v_size, v_ch, v_w, v_thr, v_ep, v_auc, v_seed};
@@ -663,11 +776,13 @@ static int cmd_train(int argc, char **argv) {
             fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
             rc = 1;
         } else {
+            if (file_exists(state_path) && remove(state_path) != 0)
+                fprintf(stderr, "%s: warning: could not remove '%s'\n", prog, state_path);
             printf("train: best epoch %d (validation ROC AUC %.4f), threshold %.4f; wrote %s, %s, "
-                   "%s/curves.png\n", best_epoch, best_auc, (double)thr, ckpt, csv, o.out);
+                   "%s/curves.png\n", pos.best_epoch, pos.best_auc, (double)thr, ckpt, csv, o.out);
         }
     }
-    for (int k = 0; k < 5; k++) free(cols[k]);
+    free(hist);
     free(order);
     free(by_class[0]);
     free(by_class[1]);
@@ -681,7 +796,6 @@ static int cmd_train(int argc, char **argv) {
     set_free(&train);
     set_free(&val);
     close(lock);
-    if (rc == 0 && stopped_at) rc = 128 + guard_stop_requested();
     return rc;
 }
 

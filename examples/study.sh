@@ -92,9 +92,11 @@ for seed in $(seq 1 "$SEEDS"); do
         mkdir -p "$OUT/runs/$arm"
         if [ ! -f "$run/checkpoint.safetensors" ]; then
             echo "== 4. classifier $arm, seed $seed"
+            resume=""   # a run stopped by Ctrl-C continues where it stopped
+            [ -f "$run/resume.safetensors" ] && resume=--resume
             # shellcheck disable=SC2046
             "$B/classify" train --data "$OUT/split/train" --val "$OUT/split/val" --out "$run" \
-                --epochs "$CLS_EPOCHS" --seed "$seed" $(flags_for "$arm") >"$run.log" 2>&1 ||
+                --epochs "$CLS_EPOCHS" --seed "$seed" $(flags_for "$arm") $resume >"$run.log" 2>&1 ||
                 { cat "$run.log" >&2; exit 1; }
             tail -1 "$run.log"
         fi

@@ -6,9 +6,10 @@
 #define FUZZ_TARGETS_H
 #include <stdio.h>
 #include <string.h>
+#include "../examples/classify_state.h"
 
-static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image", "model"};
-#define FUZZ_TARGETS 6
+static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image", "model", "resume"};
+#define FUZZ_TARGETS 7
 
 // The model that target 5 loads files into: a tiny classifier of the shape
 // examples/classify.c builds (conv, BatchNorm, LeakyReLU, flatten, linear).
@@ -24,6 +25,26 @@ static dcgan_model *fuzz_model(void) {
     return &m;
 }
 
+// What target 6 expects of a classify train resume file: fuzz_model(), 3
+// epochs of 2 steps over 4 images, and one setting, batch = 2.
+static const char *const fuzz_resume_keys[1] = {"batch"}, *const fuzz_resume_values[1] = {"2"},
+                         *const fuzz_resume_flags[1] = {"--batch"};
+static const classify_expect fuzz_resume_expect = {3, 2, 4, 4, 1, fuzz_resume_keys, fuzz_resume_values,
+                                                   fuzz_resume_flags};
+
+// Loads a resume file into fuzz_model() and scratch arrays; 0 when it loaded.
+// why gets the message otherwise.
+static int fuzz_resume_load(const char *path, classify_position *pos, char *why, size_t cap) {
+    dcgan_model *m = fuzz_model();
+    if (!m) return -1;
+    float *bp = (float *)malloc(m->n_params * sizeof(float)), *bb = (float *)malloc(m->n_buffers * sizeof(float));
+    float hist[3 * CLASSIFY_HISTORY_COLS];
+    int order[4];
+    int rc = bp && bb ? classify_state_load(path, m, pos, bp, bb, hist, order, &fuzz_resume_expect, why, cap) : -1;
+    free(bp);
+    free(bb);
+    return rc;
+}
 
 static int fuzz_write(const char *path, const unsigned char *data, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -71,6 +92,12 @@ static void fuzz_one(int target, const unsigned char *data, size_t n, const char
     case 5: {   // a single-model checkpoint (dcgan_model_save's format), into fuzz_model()
         dcgan_model *m = fuzz_model();
         if (m) dcgan_model_load(m, path);
+        break;
+    }
+    case 6: {   // a classify train resume file (examples/classify_state.h), into fuzz_model()
+        classify_position pos;
+        char why[1024];
+        fuzz_resume_load(path, &pos, why, sizeof why);
         break;
     }
     default: {  // the image wrapper: size limit, channel conversion, resize

@@ -153,16 +153,168 @@ static void test_huge_claims(void) {
     }
 }
 
+// classify train's resume file (examples/classify_state.h): a round trip, the
+// seed of the fuzz corpus, and each way a file is refused, with the whole
+// message and the model unchanged.
+static int resume_fill(dcgan_model *m, classify_position *pos, float *bp, float *bb, float *hist, int *order) {
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 7);
+    dcgan_rng_fill_normal(&rng, m->params, m->n_params, 0.0f, 1.0f);
+    dcgan_rng_fill_normal(&rng, m->adam_m, m->n_params, 0.0f, 1.0f);
+    dcgan_rng_fill_uniform(&rng, m->adam_v, m->n_params, 0.0f, 1.0f);
+    dcgan_rng_fill_uniform(&rng, m->buffers, m->n_buffers, 0.5f, 1.0f);
+    dcgan_rng_fill_normal(&rng, bp, m->n_params, 0.0f, 1.0f);
+    dcgan_rng_fill_uniform(&rng, bb, m->n_buffers, 0.5f, 1.0f);
+    dcgan_rng_fill_uniform(&rng, hist, 3 * CLASSIFY_HISTORY_COLS, 0.0f, 1.0f);
+    for (int i = 0; i < 4; i++) order[i] = 3 - i;
+    memset(pos, 0, sizeof *pos);
+    pos->epoch = 2;
+    pos->step = 1;
+    pos->order_drawn = 1;
+    pos->loss_sum = 1.0 / 3.0;
+    pos->correct = 1;
+    pos->seen = 2;
+    pos->seconds = 0.125;
+    pos->best_epoch = 1;
+    pos->best_auc = 0.75;
+    pos->best_loss = 0.6931471805599453;
+    pos->adam_step = 3;
+    if (!rng.has_spare) dcgan_rng_normal(&rng);   // leave a Box-Muller spare waiting
+    pos->rng = rng;
+    return 0;
+}
+
+static void test_resume_file(void) {
+    dcgan_model *m = fuzz_model();
+    if (!CHECK(m != NULL, "resume/the model builds")) return;
+    size_t np = m->n_params, nb = m->n_buffers;
+    float *bp = (float *)malloc(np * sizeof(float)), *bb = (float *)malloc(nb * sizeof(float));
+    float *keep = (float *)malloc(np * sizeof(float)), hist[3 * CLASSIFY_HISTORY_COLS], hist2[3 * CLASSIFY_HISTORY_COLS];
+    float *p0 = (float *)malloc(np * sizeof(float)), *m0 = (float *)malloc(np * sizeof(float));
+    float *v0 = (float *)malloc(np * sizeof(float)), *bp0 = (float *)malloc(np * sizeof(float));
+    int order[4], order2[4];
+    classify_position pos, pos2;
+    char path[400], why[1024], want[1200];
+    resume_fill(m, &pos, bp, bb, hist, order);
+    memcpy(p0, m->params, np * sizeof(float));
+    memcpy(m0, m->adam_m, np * sizeof(float));
+    memcpy(v0, m->adam_v, np * sizeof(float));
+    memcpy(bp0, bp, np * sizeof(float));
+    snprintf(path, sizeof path, "%s/resume.safetensors", scratch);
+    CHECK(classify_state_save(path, m, &pos, bp, bb, hist, order, &fuzz_resume_expect, why, sizeof why) == 0,
+          "resume/save");
+    // scramble everything, then load it back
+    memset(m->params, 0, np * sizeof(float));
+    memset(m->adam_m, 0, np * sizeof(float));
+    memset(m->adam_v, 0, np * sizeof(float));
+    memset(bp, 0, np * sizeof(float));
+    memset(&pos2, 0xff, sizeof pos2);
+    CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == 0, "resume/the file loads");
+    CHECK(memcmp(m->params, p0, np * sizeof(float)) == 0 && memcmp(m->adam_m, m0, np * sizeof(float)) == 0 &&
+          memcmp(m->adam_v, v0, np * sizeof(float)) == 0, "resume/params and both Adam moments round-trip");
+    CHECK(pos2.epoch == 2 && pos2.step == 1 && pos2.order_drawn == 1 && pos2.loss_sum == 1.0 / 3.0 &&
+          pos2.correct == 1 && pos2.seen == 2 && pos2.seconds == 0.125 && pos2.best_epoch == 1 &&
+          pos2.best_auc == 0.75 && pos2.best_loss == 0.6931471805599453 && pos2.adam_step == 3,
+          "resume/the position round-trips exactly (doubles too)");
+    CHECK(pos2.rng.state == pos.rng.state && pos2.rng.inc == pos.rng.inc && pos2.rng.has_spare == 1 &&
+          pos2.rng.spare == pos.rng.spare, "resume/the RNG state round-trips, Box-Muller spare included");
+    {
+        // the caller's arrays: load into fresh ones through the same function
+        float *bp2 = (float *)malloc(np * sizeof(float)), *bb2 = (float *)malloc(nb * sizeof(float));
+        CHECK(classify_state_load(path, m, &pos2, bp2, bb2, hist2, order2, &fuzz_resume_expect, why,
+                                  sizeof why) == 0 &&
+              memcmp(bp2, bp0, np * sizeof(float)) == 0 && memcmp(bb2, bb, nb * sizeof(float)) == 0 &&
+              memcmp(hist2, hist, sizeof hist) == 0 && memcmp(order2, order, sizeof order) == 0,
+              "resume/best params, best buffers, history and order round-trip");
+        free(bp2);
+        free(bb2);
+    }
+    CHECK(fuzz_resume_load("tests/corpus/resume/seed.safetensors", &pos2, why, sizeof why) == 0,
+          "resume/the fuzz seed tests/corpus/resume/seed.safetensors is a valid file");
+
+    // refusals: each leaves the model as it was
+    memcpy(keep, m->params, np * sizeof(float));
+    {
+        // one flipped bit in the tensor bytes
+        FILE *f = fopen(path, "r+b");
+        unsigned char b8[8], c;
+        uint64_t hl = 0;
+        if (f && fread(b8, 1, 8, f) == 8) {
+            for (int k = 7; k >= 0; k--) hl = hl * 256 + b8[k];
+            fseek(f, (long)(8 + hl + 20), SEEK_SET);
+            if (fread(&c, 1, 1, f) == 1) {
+                c ^= 0x10;
+                fseek(f, (long)(8 + hl + 20), SEEK_SET);
+                fwrite(&c, 1, 1, f);
+            }
+        }
+        if (f) fclose(f);
+        snprintf(want, sizeof want, "'%s' is damaged: its tensors do not match their checksum", path);
+        CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0 &&
+                  memcmp(m->params, keep, np * sizeof(float)) == 0,
+              "resume/a flipped bit: 'is damaged', model unchanged");
+    }
+    {
+        // a different --batch
+        const char *vals[1] = {"4"};
+        classify_expect ex = fuzz_resume_expect;
+        resume_fill(m, &pos, bp, bb, hist, order);
+        memcpy(keep, m->params, np * sizeof(float));
+        ex.values = vals;
+        classify_state_save(path, m, &pos, bp, bb, hist, order, &ex, why, sizeof why);
+        snprintf(want, sizeof want,
+                 "the stopped run in '%s' has --batch 4, this run --batch 2; resume with the same flags", path);
+        CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0,
+              "resume/another --batch: names the flag and both values");
+    }
+    {
+        // a step past the end of the epoch
+        pos.step = 2;
+        classify_state_save(path, m, &pos, bp, bb, hist, order, &fuzz_resume_expect, why, sizeof why);
+        snprintf(want, sizeof want, "'%s': metadata 'step' is '2', which does not fit this run", path);
+        CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0,
+              "resume/step 2 of 2 steps: refused, naming the field");
+        pos.step = 1;
+    }
+    {
+        // an image index out of range (the checksum is right: written that way)
+        order[2] = 4;
+        classify_state_save(path, m, &pos, bp, bb, hist, order, &fuzz_resume_expect, why, sizeof why);
+        snprintf(want, sizeof want, "'%s': order[2] = 4 is not an image index below 4", path);
+        CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0,
+              "resume/an image index out of range: refused");
+        order[2] = 1;
+    }
+    {
+        // a classifier checkpoint given as a resume file
+        const char *k[1] = {"kind"}, *v[1] = {"classifier"};
+        dcgan_model_save(m, path, k, v, 1);
+        snprintf(want, sizeof want, "'%s' is not a classify train resume file (format 'dcgan.h model', "
+                                    "expected 'dcgan.h classify resume')", path);
+        CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0 &&
+                  memcmp(m->params, keep, np * sizeof(float)) == 0,
+              "resume/a model checkpoint: refused by format, model unchanged");
+    }
+    free(bp);
+    free(bb);
+    free(keep);
+    free(p0);
+    free(m0);
+    free(v0);
+    free(bp0);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
-    static const test_case tests[] = {{"replay", test_replay}, {"huge claims", test_huge_claims}};
+    static const test_case tests[] = {{"replay", test_replay}, {"huge claims", test_huge_claims},
+                                       {"resume file", test_resume_file}};
     char empty[300];
     snprintf(scratch, sizeof scratch, "build/corpus_%d", (int)getpid());
     mkdir("build", 0777);
     mkdir(scratch, 0777);
     snprintf(empty, sizeof empty, "%s/empty", scratch);
     mkdir(empty, 0777);
-    int rc = check_main(tests, 2, argv[0]);
+    int rc = check_main(tests, 3, argv[0]);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", scratch);

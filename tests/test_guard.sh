@@ -6,7 +6,8 @@
 # likewise, a second Ctrl-C stopping at once with the checkpoint intact, two runs
 # on one --out (the second refused naming the first's process; after kill -9 of
 # the first, a new run starts), a run too large for the memory refused with the
-# numbers, and `classify train` stopped by Ctrl-C keeping its best finished epoch. Prints "test_guard: N passed, M failed".
+# numbers, and `classify train` stopped by Ctrl-C / SIGTERM / kill -9 and resumed to the
+# same checkpoint as a run never stopped. Prints "test_guard: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_guard.XXXXXX")
 . tests/checks.sh
@@ -97,18 +98,78 @@ check "train/an impossible memory request says what it needs, what there is, and
     grep -qE "^train: needs about [0-9.]+ GiB \(models, Adam and activations for a batch of 100000 at 3x256x256, width 4: [0-9.]+ GiB; 48 decoded images: [0-9.]+ GiB\) but this machine has [0-9.]+ GiB available; lower --batch, --width or --size$" "$T/huge.txt"
 check "train/an impossible memory request allocates nothing first (no checkpoint)" test ! -e "$T/huge/checkpoint.safetensors"
 
-# classify train: Ctrl-C after some epochs keeps the best finished one
-$B/classify train --data "$T/data/train" --out "$T/cls" --size 32 --width 4 --epochs 400 --batch 8 \
-    >"$T/cls.txt" 2>&1 &
-pid=$!
-wait_rows "$T/cls" 2
-kill -INT $pid
-wait $pid
-check "classify train/Ctrl-C: exit status 130" test $? -eq 130
-check "classify train/Ctrl-C: says what it kept" \
-    grep -q "^classify train: stopped in epoch [0-9]*; the checkpoint holds the best finished epoch; run again to train fully$" "$T/cls.txt"
-check "classify train/Ctrl-C: the checkpoint evaluates" \
+# classify train: Ctrl-C or SIGTERM stops after the step with OUT/resume.safetensors,
+# and --resume continues exactly: the same checkpoint, byte for byte, as a run never
+# stopped. Three stops inside epochs (a test hook sends SIGINT after N steps), then one
+# SIGTERM at a random moment. Oversampling and augmentation: the order and the RNG matter.
+CF="--data $T/data/train --size 32 --width 4 --epochs 30 --batch 8 --threads 1 --augment classic --balance oversample"
+# shellcheck disable=SC2086
+$B/classify train $CF --out "$T/cls_full" >/dev/null 2>&1
+# log.csv has exactly epochs 1..N in order
+cls_log_is() {
+    awk -F, -v n="$2" 'NR > 1 { if ($1 != NR - 1) bad = 1 } END { exit !(!bad && NR - 1 == n) }' "$1/log.csv"
+}
+resume=""
+for k in 1 2 3; do
+    # shellcheck disable=SC2086
+    CLASSIFY_TEST_SIGINT_AFTER=$((k * 37)) $B/classify train $CF --out "$T/cls" $resume >"$T/cls$k.txt" 2>&1
+    rc=$?
+    check "classify train/Ctrl-C $k: exit status 130" test $rc -eq 130
+    line=$(sed -n 's/^classify train: stopped at epoch \([0-9]*\), step \([0-9]*\); continue with --resume$/\1 \2/p' "$T/cls$k.txt")
+    e=${line% *}
+    check "classify train/Ctrl-C $k: says where it stopped and how to continue ($line)" test -n "$line"
+    check "classify train/Ctrl-C $k: stopped inside an epoch (step > 0)" test "${line#* }" -gt 0
+    check "classify train/Ctrl-C $k: resume.safetensors written, no checkpoint yet" \
+        test -f "$T/cls/resume.safetensors" -a ! -e "$T/cls/checkpoint.safetensors"
+    check "classify train/Ctrl-C $k: log.csv has exactly epochs 1..$((e - 1))" cls_log_is "$T/cls" $((e - 1))
+    resume=--resume
+done
+# shellcheck disable=SC2086
+fails_with_line "classify train/a new run over a stopped one is refused" \
+    "classify train: '$T/cls' holds a stopped run ($T/cls/resume.safetensors); continue it with --resume, or delete that file to start over" \
+    $B/classify train $CF --out "$T/cls"
+# shellcheck disable=SC2086
+fails_with_line "classify train/--resume with another flag is refused, naming it" \
+    "classify train: --resume: the stopped run in '$T/cls/resume.safetensors' has --width 4, this run --width 8; resume with the same flags" \
+    $B/classify train $CF --width 8 --out "$T/cls" --resume
+# shellcheck disable=SC2086
+check "classify train/--resume after the stops finishes" $B/classify train $CF --out "$T/cls" --resume
+check "classify train/after the stops: the checkpoint equals the uninterrupted run's, byte for byte" \
+    cmp -s "$T/cls/checkpoint.safetensors" "$T/cls_full/checkpoint.safetensors"
+check "classify train/after the stops: log.csv has exactly epochs 1..30" cls_log_is "$T/cls" 30
+check "classify train/after the stops: resume.safetensors is gone" test ! -e "$T/cls/resume.safetensors"
+# shellcheck disable=SC2086
+fails_with_line "classify train/--resume of a finished run says so" \
+    "classify train: --resume: the run in '$T/cls' has finished ($T/cls/checkpoint.safetensors); nothing to resume" \
+    $B/classify train $CF --out "$T/cls" --resume
+# shellcheck disable=SC2086
+fails_with_line "classify train/--resume with nothing to resume says so" \
+    "classify train: --resume: no stopped run in '$T/none' (no $T/none/resume.safetensors)" \
+    $B/classify train $CF --out "$T/none" --resume
+check "classify train/after the stops: the checkpoint evaluates" \
     $B/classify eval --checkpoint "$T/cls/checkpoint.safetensors" --data "$T/data/test" --bootstrap 50
+# SIGTERM at a random moment of a long run: status 143 and a state to resume from
+# shellcheck disable=SC2086
+$B/classify train $CF --epochs 2000 --out "$T/clsT" >"$T/clsT.txt" 2>&1 &
+pid=$!
+wait_rows "$T/clsT" 3
+pause 7
+kill -TERM $pid
+wait $pid
+check "classify train/SIGTERM: exit status 143" test $? -eq 143
+check "classify train/SIGTERM: says where it stopped" \
+    grep -q "^classify train: stopped at epoch [0-9]*, step [0-9]*; continue with --resume$" "$T/clsT.txt"
+# a kill -9 loses at most the epoch in progress: the state written after the last finished one resumes
+# shellcheck disable=SC2086
+$B/classify train $CF --epochs 2000 --out "$T/cls9" >/dev/null 2>&1 &
+pid=$!
+wait_rows "$T/cls9" 3
+kill -9 $pid
+wait $pid 2>/dev/null
+# shellcheck disable=SC2086
+CLASSIFY_TEST_SIGINT_AFTER=1 $B/classify train $CF --epochs 2000 --out "$T/cls9" --resume >"$T/cls9.txt" 2>&1
+check "classify train/after kill -9: --resume continues (and stops again on Ctrl-C)" \
+    grep -q "^classify train: stopped at epoch [0-9]*, step [0-9]*; continue with --resume$" "$T/cls9.txt"
 
 rm -rf "$T"
 echo "test_guard: $passed passed, $failed failed"
