@@ -80,6 +80,7 @@
 //       14d. zip archives and the two .pth layouts
 //       14e. finding and loading the weights
 //       14f. .npz statistics files (CRC-32, .npy, zip)
+//       14g. what an FID means: feature files, intervals, floor, precision/recall
 //   15. Classifiers: augmentation, patient split, metrics
 //   16. GPU twins (dcgan_cuda.cu)
 //
@@ -1091,6 +1092,86 @@ DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *pa
 // count is unknown after load (0).
 DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const char *path);
 DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char *path);
+
+// --- 14g. What an FID means: feature files, intervals, a floor, precision and
+// recall, nearest neighbours
+//
+// One FID number cannot say whether two runs differ, how far a generator is
+// from "indistinguishable", or whether it copied its training images. These
+// work on feature vectors (n, dims) in double, computed once per image set.
+
+// Feature files: one .npy array (n, dims) of '<f8', C order, as numpy.save
+// writes it (n and dims up to 65536); load also reads '<f4'. save writes
+// path.tmp, then renames. load refuses NaN/Inf, naming the row.
+DCGAN_API dcgan_status dcgan_features_save_npy(const char *path, const double *f, int64_t n, int dims);
+DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims, const char *path);
+
+// FID straight from two feature sets, equal to dcgan_fid_stats_compute +
+// dcgan_frechet_distance. When min(n1, n2) <= dims it never forms a dims x dims
+// matrix: with centred rows X1 (n1, dims), X2 (n2, dims),
+//   S1 S2 = X1^T X1 X2^T X2 / ((n1-1)(n2-1)) has the nonzero eigenvalues of
+//   C C^T, C = X1 X2^T / sqrt((n1-1)(n2-1)), so tr sqrt(S1 S2) = sum of the
+//   singular values of C (the eigenvalues of an n x n matrix, not dims x dims),
+//   and tr S1 = ||X1||_F^2 / (n1 - 1).
+DCGAN_API dcgan_status dcgan_fid_features(double *fid, const double *f1, int64_t n1, const double *f2,
+                                          int64_t n2, int dims);
+
+// Bootstrap (Efron 1979): B times, each set is resampled with replacement
+// (index = dcgan_rng_u32(rng) % n, n draws for set 1, then n draws for set 2)
+// and the statistic recomputed into values[0..B). fid: the FID as above, with
+// the resample's multiplicities as weights (no copy of the data is made).
+// kid: the unbiased MMD^2 of Binkowski et al. 2018 on the whole resampled sets,
+// kernel (x.y/dims + 1)^3: (sum over pairs of positions p != q of k within
+// each set) / (n(n-1)) for both sets, minus 2 * mean of k across the sets.
+// Each needs n1^2 + n2^2 + n1 n2 doubles for the Gram matrices.
+DCGAN_API dcgan_status dcgan_fid_bootstrap(double *values, int B, const double *f1, int64_t n1,
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng);
+DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *f1, int64_t n1,
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng);
+// The q-quantile (0 <= q <= 1) of values[0..n) by linear interpolation between
+// order statistics (numpy.percentile's default, "linear"); sorts values.
+DCGAN_API double dcgan_quantile(double *values, int n, double q);
+
+// Real-vs-real floor: `repeats` times, a random permutation of the n vectors
+// (Fisher-Yates, j = dcgan_rng_u32(rng) % (i + 1) for i = n-1 .. 1) gives two
+// disjoint halves of m vectors each (the first m, the next m); values[r] is
+// their FID. The FID two samples of the same distribution show at this size.
+// DCGAN_ERR_SHAPE, saying how many are needed, when 2m > n or m < 2.
+DCGAN_API dcgan_status dcgan_fid_floor(double *values, int repeats, const double *f, int64_t n,
+                                       int64_t m, int dims, dcgan_rng *rng);
+
+// Improved precision and recall (Kynkaanniemi et al. 2019) and density and
+// coverage (Naeem et al. 2020), as the authors' `prdc` code computes them:
+// r_i = distance from real i to its k-th nearest other real vector (the (k+1)-th
+// smallest distance, itself included), likewise f_j among the fakes; then
+//   precision = share of fakes j with d(real_i, fake_j) < r_i for some i
+//   recall    = share of reals i with d(real_i, fake_j) < f_j for some j
+//   density   = (1 / k) mean over fakes j of #{i : d(real_i, fake_j) < r_i}
+//   coverage  = share of reals i whose nearest fake lies within r_i (<)
+// Euclidean distances from the differences (not the |a|^2 + |b|^2 - 2ab
+// expansion), so ties are exact. Needs k < n_real and k < n_fake.
+typedef struct {
+    double precision, recall, density, coverage;
+} dcgan_prdc;
+DCGAN_API dcgan_status dcgan_prdc_compute(dcgan_prdc *out, const double *real, int64_t n_real,
+                                          const double *fake, int64_t n_fake, int dims, int k);
+
+// For each query row, the nearest reference row (Euclidean, brute force; ties
+// go to the lower index): index[i] and its distance dist[i].
+DCGAN_API dcgan_status dcgan_nearest(int64_t *index, double *dist, const double *query, int64_t nq,
+                                     const double *ref, int64_t nr, int dims);
+
+// Mann-Whitney U test of a against b (Mann & Whitney 1947): U = sum of the
+// ranks of a in the pooled sample (ties: average ranks) - na (na + 1) / 2, and
+// its normal approximation z = (U - na nb / 2) / sigma, with the tie-corrected
+// sigma^2 = na nb / 12 * ((N + 1) - sum (t^3 - t) / (N (N - 1))), N = na + nb,
+// no continuity correction. z < 0: a tends to be smaller than b. Applied to
+// nearest-neighbour distances to the training set (a: generated, b: held-out
+// real) this is the data-copying statistic Z_U of Meehan, Chaudhuri & Dasgupta
+// 2020 ("A Non-Parametric Test to Detect Data-Copying in Generative Models"),
+// in its global form (one cell).
+DCGAN_API dcgan_status dcgan_mann_whitney(double *u, double *z, const double *a, int64_t na,
+                                          const double *b, int64_t nb);
 
 // -----------------------------------------------------------------------------
 // 15. Classifiers: augmentation, patient split, evaluation metrics
@@ -8244,6 +8325,593 @@ done:
     return s;
 }
 
+// --- 14g. What an FID means: feature files, intervals, a floor, precision and
+// recall, nearest neighbours
+
+DCGAN_API dcgan_status dcgan_features_save_npy(const char *path, const double *f, int64_t n, int dims) {
+    if (n < 1 || n > 65536 || dims < 1 || dims > 65536)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%lld x %d features; n and dims must be 1 to 65536",
+                           (long long)n, dims);
+    int shape[2] = {(int)n, dims};
+    size_t size = 0;
+    unsigned char *buf = dcgan__npy(f, 2, shape, &size);
+    if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld x %d features", (long long)n, dims);
+    char tmp[4096];
+    dcgan_status status;
+    FILE *fp = dcgan__tmp_open(__func__, path, tmp, sizeof tmp, &status);
+    if (!fp) {
+        dcgan_free(buf);
+        return status;
+    }
+    int ok = fwrite(buf, 1, size, fp) == size;
+    dcgan_free(buf);
+    return dcgan__tmp_commit(__func__, fp, ok, tmp, path);
+}
+
+DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims, const char *path) {
+    unsigned char *file = NULL;
+    size_t size = 0;
+    double *data = NULL;
+    int ndim = 0, shape[2] = {0, 0};
+    dcgan_status s;
+    *f = NULL;
+    *n = 0;
+    *dims = 0;
+    if ((s = dcgan__read_file(__func__, path, &file, &size, (size_t)-1 / 2)) != DCGAN_OK) return s;
+    s = dcgan__npy_parse(path, "the file", file, size, &data, &ndim, shape);
+    dcgan_free(file);
+    if (s != DCGAN_OK) return s;
+    if (ndim != 2 || shape[0] < 1 || shape[1] < 1) {
+        dcgan_free(data);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds a %s array; features are (n, dims), both >= 1", path,
+                           ndim != 2 ? "1-D" : "empty");
+    }
+    for (size_t i = 0; i < (size_t)shape[0] * shape[1]; i++)
+        if (!isfinite(data[i])) {
+            dcgan_free(data);
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': row %zu has a NaN or Inf", path, i / (size_t)shape[1]);
+        }
+    *f = data;
+    *n = shape[0];
+    *dims = shape[1];
+    return DCGAN_OK;
+}
+
+// out[i * nb + j] = a_i . b_j for the rows of a (na, dims) and b (nb, dims).
+// Four columns at a time: four independent sums per row of a.
+static void dcgan__gram(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
+    DCGAN__OMP(omp parallel for schedule(dynamic, 4))
+    for (int64_t i = 0; i < na; i++) {
+        const double *x = a + (size_t)i * dims;
+        int64_t j = 0;
+        for (; j + 4 <= nb; j += 4) {
+            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int k = 0; k < dims; k++) {
+                s0 += x[k] * y0[k];
+                s1 += x[k] * y1[k];
+                s2 += x[k] * y2[k];
+                s3 += x[k] * y3[k];
+            }
+            double *o = out + (size_t)i * nb + j;
+            o[0] = s0;
+            o[1] = s1;
+            o[2] = s2;
+            o[3] = s3;
+        }
+        for (; j < nb; j++) {
+            const double *y = b + (size_t)j * dims;
+            double s = 0.0;
+            for (int k = 0; k < dims; k++) s += x[k] * y[k];
+            out[(size_t)i * nb + j] = s;
+        }
+    }
+}
+
+// Squared Euclidean distances out[i * nb + j] = |a_i - b_j|^2, from the
+// differences (exact for small integers, so ties stay ties).
+static void dcgan__sqdist(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
+    DCGAN__OMP(omp parallel for schedule(dynamic, 4))
+    for (int64_t i = 0; i < na; i++) {
+        const double *x = a + (size_t)i * dims;
+        int64_t j = 0;
+        for (; j + 4 <= nb; j += 4) {
+            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int k = 0; k < dims; k++) {
+                const double d0 = x[k] - y0[k], d1 = x[k] - y1[k], d2 = x[k] - y2[k], d3 = x[k] - y3[k];
+                s0 += d0 * d0;
+                s1 += d1 * d1;
+                s2 += d2 * d2;
+                s3 += d3 * d3;
+            }
+            double *o = out + (size_t)i * nb + j;
+            o[0] = s0;
+            o[1] = s1;
+            o[2] = s2;
+            o[3] = s3;
+        }
+        for (; j < nb; j++) {
+            const double *y = b + (size_t)j * dims;
+            double s = 0.0;
+            for (int k = 0; k < dims; k++) s += (x[k] - y[k]) * (x[k] - y[k]);
+            out[(size_t)i * nb + j] = s;
+        }
+    }
+}
+
+// The FID of two sets given by the Gram matrices of their rows, centred on a
+// common point (K11 = X1 X1^T, K22 = X2 X2^T, P = X1 X2^T), each row counted
+// c1[i] / c2[j] times (a bootstrap resample; all ones for the sets as they
+// are). With N = sum c, mu = X^T c / N:
+//   |mu1 - mu2|^2 = c1^T K11 c1 / N1^2 + c2^T K22 c2 / N2^2 - 2 c1^T P c2 / (N1 N2)
+//   tr S1 = (sum_i c1_i K11_ii - c1^T K11 c1 / N1) / (N1 - 1)
+//   tr sqrt(S1 S2) = sum sqrt(eig(C C^T)), C_ab = sqrt(c1_a c2_b / ((N1-1)(N2-1)))
+//                    * (P_ab - (P c2)_a / N2 - (c1^T P)_b / N1 + c1^T P c2 / (N1 N2))
+// over the rows a, b that occur (see dcgan_fid_features for why).
+static dcgan_status dcgan__fid_gram(double *fid, const double *K11, const double *K22, const double *P,
+                                    const int *c1, int64_t n1, const int *c2, int64_t n2, int dims) {
+    double N1 = 0.0, N2 = 0.0, q1 = 0.0, q2 = 0.0, sum1 = 0.0, sum2 = 0.0, cpc = 0.0;
+    int64_t m1 = 0, m2 = 0;
+    int64_t *r1 = (int64_t *)dcgan__alloc((size_t)n1, sizeof(int64_t));
+    int64_t *r2 = (int64_t *)dcgan__alloc((size_t)n2, sizeof(int64_t));
+    double *pc2 = (double *)dcgan__calloc((size_t)n1, sizeof(double));
+    double *c1p = (double *)dcgan__calloc((size_t)n2, sizeof(double));
+    double *C = NULL, *G = NULL, *w = NULL;
+    dcgan_status s = DCGAN_OK;
+    if (!r1 || !r2 || !pc2 || !c1p) {
+        s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld + %lld rows", (long long)n1, (long long)n2);
+        goto done;
+    }
+    for (int64_t i = 0; i < n1; i++)
+        if (c1[i]) r1[m1++] = i;
+    for (int64_t j = 0; j < n2; j++)
+        if (c2[j]) r2[m2++] = j;
+    for (int64_t a = 0; a < m1; a++) {
+        const int64_t i = r1[a];
+        N1 += c1[i];
+        sum1 += c1[i] * K11[(size_t)i * n1 + i];
+        for (int64_t b = 0; b < m1; b++) q1 += (double)c1[i] * c1[r1[b]] * K11[(size_t)i * n1 + r1[b]];
+        for (int64_t b = 0; b < m2; b++) pc2[i] += P[(size_t)i * n2 + r2[b]] * c2[r2[b]];
+        cpc += c1[i] * pc2[i];
+    }
+    for (int64_t b = 0; b < m2; b++) {
+        const int64_t j = r2[b];
+        N2 += c2[j];
+        sum2 += c2[j] * K22[(size_t)j * n2 + j];
+        for (int64_t a = 0; a < m2; a++) q2 += (double)c2[j] * c2[r2[a]] * K22[(size_t)j * n2 + r2[a]];
+        for (int64_t a = 0; a < m1; a++) c1p[j] += c1[r1[a]] * P[(size_t)r1[a] * n2 + j];
+    }
+    if (N1 < 2 || N2 < 2) {
+        s = DCGAN__FAIL(DCGAN_ERR_SHAPE, "need at least 2 vectors in each set, got %g and %g", N1, N2);
+        goto done;
+    }
+    {
+        const double diff2 = q1 / (N1 * N1) + q2 / (N2 * N2) - 2.0 * cpc / (N1 * N2);
+        const double t1 = (sum1 - q1 / N1) / (N1 - 1.0), t2 = (sum2 - q2 / N2) / (N2 - 1.0);
+        const double scale = 1.0 / sqrt((N1 - 1.0) * (N2 - 1.0));
+        const int64_t m = m1 <= m2 ? m1 : m2;
+        C = (double *)dcgan__alloc((size_t)m1 * (size_t)m2, sizeof(double));
+        G = (double *)dcgan__alloc((size_t)m * (size_t)m, sizeof(double));
+        w = (double *)dcgan__alloc((size_t)m, sizeof(double));
+        if (!C || !G || !w) {
+            s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for a %lld x %lld matrix", (long long)m1, (long long)m2);
+            goto done;
+        }
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int64_t a = 0; a < m1; a++) {
+            const int64_t i = r1[a];
+            for (int64_t b = 0; b < m2; b++) {
+                const int64_t j = r2[b];
+                C[(size_t)a * m2 + b] = sqrt((double)c1[i] * c2[j]) * scale *
+                                        (P[(size_t)i * n2 + j] - pc2[i] / N2 - c1p[j] / N1 + cpc / (N1 * N2));
+            }
+        }
+        // G = C C^T (m1 <= m2) or C^T C, upper triangle, mirrored
+        DCGAN__OMP(omp parallel for schedule(dynamic, 4))
+        for (int64_t a = 0; a < m; a++)
+            for (int64_t b = a; b < m; b++) {
+                double acc = 0.0;
+                if (m1 <= m2) {
+                    const double *x = C + (size_t)a * m2, *y = C + (size_t)b * m2;
+                    for (int64_t k = 0; k < m2; k++) acc += x[k] * y[k];
+                } else {
+                    for (int64_t k = 0; k < m1; k++) acc += C[(size_t)k * m2 + a] * C[(size_t)k * m2 + b];
+                }
+                G[(size_t)a * m + b] = G[(size_t)b * m + a] = acc;
+            }
+        if ((s = dcgan_symmetric_eigen(G, (int)m, w, NULL)) != DCGAN_OK) goto done;
+        // Centred rows sum to zero (with their weights), so C has rank at most
+        // min(m1, m2) - 1 (and dims): its last eigenvalue is 0 up to rounding,
+        // and the square root of that rounding (~1e-8 of the scale) would
+        // count. Only the largest `rank` eigenvalues (ascending order) enter.
+        int64_t rank = m - 1 < dims ? m - 1 : dims;
+        double tr_sqrt = 0.0;
+        for (int64_t k = m - rank; k < m; k++) tr_sqrt += w[k] > 0.0 ? sqrt(w[k]) : 0.0;
+        *fid = diff2 + t1 + t2 - 2.0 * tr_sqrt;
+    }
+done:
+    dcgan_free(r1);
+    dcgan_free(r2);
+    dcgan_free(pc2);
+    dcgan_free(c1p);
+    dcgan_free(C);
+    dcgan_free(G);
+    dcgan_free(w);
+    return s;
+}
+
+// The Gram matrices of dcgan__fid_gram: both sets centred on set 1's mean (FID
+// does not change when both sets move together; centring keeps the traces
+// from cancelling). K11, K22, P are allocated here.
+static dcgan_status dcgan__fid_grams(double **K11, double **K22, double **P, const double *f1, int64_t n1,
+                                     const double *f2, int64_t n2, int dims) {
+    double *x1 = (double *)dcgan__alloc((size_t)n1 * dims, sizeof(double));
+    double *x2 = (double *)dcgan__alloc((size_t)n2 * dims, sizeof(double));
+    double *mean = (double *)dcgan__calloc((size_t)dims, sizeof(double));
+    *K11 = (double *)dcgan__alloc((size_t)n1 * (size_t)n1, sizeof(double));
+    *K22 = (double *)dcgan__alloc((size_t)n2 * (size_t)n2, sizeof(double));
+    *P = (double *)dcgan__alloc((size_t)n1 * (size_t)n2, sizeof(double));
+    if (!x1 || !x2 || !mean || !*K11 || !*K22 || !*P) {
+        dcgan_free(x1);
+        dcgan_free(x2);
+        dcgan_free(mean);
+        dcgan_free(*K11);
+        dcgan_free(*K22);
+        dcgan_free(*P);
+        *K11 = *K22 = *P = NULL;
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the Gram matrices of %lld and %lld vectors",
+                           (long long)n1, (long long)n2);
+    }
+    for (int64_t i = 0; i < n1; i++)
+        for (int k = 0; k < dims; k++) mean[k] += f1[(size_t)i * dims + k];
+    for (int k = 0; k < dims; k++) mean[k] /= (double)n1;
+    for (int64_t i = 0; i < n1; i++)
+        for (int k = 0; k < dims; k++) x1[(size_t)i * dims + k] = f1[(size_t)i * dims + k] - mean[k];
+    for (int64_t i = 0; i < n2; i++)
+        for (int k = 0; k < dims; k++) x2[(size_t)i * dims + k] = f2[(size_t)i * dims + k] - mean[k];
+    dcgan__gram(*K11, x1, n1, x1, n1, dims);
+    dcgan__gram(*K22, x2, n2, x2, n2, dims);
+    dcgan__gram(*P, x1, n1, x2, n2, dims);
+    dcgan_free(x1);
+    dcgan_free(x2);
+    dcgan_free(mean);
+    return DCGAN_OK;
+}
+
+// FID through the covariances (the sets materialised with their multiplicities).
+static dcgan_status dcgan__fid_cov(double *fid, const double *f1, int64_t n1, const int64_t *idx1,
+                                   const double *f2, int64_t n2, const int64_t *idx2, int dims) {
+    const double *src[2] = {f1, f2};
+    const int64_t *idx[2] = {idx1, idx2}, n[2] = {n1, n2};
+    dcgan_fid_stats st[2];
+    dcgan_status s = DCGAN_OK;
+    memset(st, 0, sizeof st);
+    for (int k = 0; k < 2 && s == DCGAN_OK; k++) {
+        const double *f = src[k];
+        double *copy = NULL;
+        if (idx[k]) {
+            copy = (double *)dcgan__alloc((size_t)n[k] * dims, sizeof(double));
+            if (!copy) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld vectors", (long long)n[k]);
+            for (int64_t i = 0; i < n[k]; i++)
+                memcpy(copy + (size_t)i * dims, src[k] + (size_t)idx[k][i] * dims, (size_t)dims * sizeof(double));
+            f = copy;
+        }
+        s = dcgan_fid_stats_compute(&st[k], f, n[k], dims);
+        dcgan_free(copy);
+    }
+    if (s == DCGAN_OK) s = dcgan_frechet_distance(fid, &st[0], &st[1], NULL, NULL);
+    dcgan_fid_stats_free(&st[0]);
+    dcgan_fid_stats_free(&st[1]);
+    return s;
+}
+
+DCGAN_API dcgan_status dcgan_fid_features(double *fid, const double *f1, int64_t n1, const double *f2,
+                                          int64_t n2, int dims) {
+    if (n1 < 2 || n2 < 2 || dims < 1)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "need at least 2 vectors per set and dims >= 1, got %lld, %lld, %d",
+                           (long long)n1, (long long)n2, dims);
+    if ((n1 < n2 ? n1 : n2) > dims) return dcgan__fid_cov(fid, f1, n1, NULL, f2, n2, NULL, dims);
+    double *K11, *K22, *P;
+    int *c1 = (int *)dcgan__alloc((size_t)n1, sizeof(int)), *c2 = (int *)dcgan__alloc((size_t)n2, sizeof(int));
+    dcgan_status s = c1 && c2 ? dcgan__fid_grams(&K11, &K22, &P, f1, n1, f2, n2, dims)
+                              : DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld + %lld counts", (long long)n1,
+                                            (long long)n2);
+    if (s == DCGAN_OK) {
+        for (int64_t i = 0; i < n1; i++) c1[i] = 1;
+        for (int64_t j = 0; j < n2; j++) c2[j] = 1;
+        s = dcgan__fid_gram(fid, K11, K22, P, c1, n1, c2, n2, dims);
+        dcgan_free(K11);
+        dcgan_free(K22);
+        dcgan_free(P);
+    }
+    dcgan_free(c1);
+    dcgan_free(c2);
+    return s;
+}
+
+// One bootstrap resample: n draws of an index, counted.
+static void dcgan__resample(int *count, int64_t *idx, int64_t n, dcgan_rng *rng) {
+    memset(count, 0, (size_t)n * sizeof(int));
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t k = (int64_t)(dcgan_rng_u32(rng) % (uint32_t)n);
+        count[k]++;
+        idx[i] = k;
+    }
+}
+
+static dcgan_status dcgan__bootstrap_check(const char *func, int B, int64_t n1, int64_t n2, int dims) {
+    if (B < 1 || n1 < 2 || n2 < 2 || dims < 1 || n1 > 65536 || n2 > 65536)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "B = %d resamples of %lld and %lld vectors (dims %d): "
+                           "need B >= 1 and 2 to 65536 vectors per set", B, (long long)n1, (long long)n2, dims);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_fid_bootstrap(double *values, int B, const double *f1, int64_t n1,
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng) {
+    dcgan_status s = dcgan__bootstrap_check(__func__, B, n1, n2, dims);
+    if (s != DCGAN_OK) return s;
+    const int gram = (n1 < n2 ? n1 : n2) <= dims;
+    double *K11 = NULL, *K22 = NULL, *P = NULL;
+    int *c1 = (int *)dcgan__alloc((size_t)n1, sizeof(int)), *c2 = (int *)dcgan__alloc((size_t)n2, sizeof(int));
+    int64_t *i1 = (int64_t *)dcgan__alloc((size_t)n1, sizeof(int64_t));
+    int64_t *i2 = (int64_t *)dcgan__alloc((size_t)n2, sizeof(int64_t));
+    if (!c1 || !c2 || !i1 || !i2) s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the resample counts");
+    else if (gram) s = dcgan__fid_grams(&K11, &K22, &P, f1, n1, f2, n2, dims);
+    for (int b = 0; b < B && s == DCGAN_OK; b++) {
+        dcgan__resample(c1, i1, n1, rng);
+        dcgan__resample(c2, i2, n2, rng);
+        s = gram ? dcgan__fid_gram(&values[b], K11, K22, P, c1, n1, c2, n2, dims)
+                 : dcgan__fid_cov(&values[b], f1, n1, i1, f2, n2, i2, dims);
+    }
+    dcgan_free(K11);
+    dcgan_free(K22);
+    dcgan_free(P);
+    dcgan_free(c1);
+    dcgan_free(c2);
+    dcgan_free(i1);
+    dcgan_free(i2);
+    return s;
+}
+
+DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *f1, int64_t n1,
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng) {
+    dcgan_status s = dcgan__bootstrap_check(__func__, B, n1, n2, dims);
+    if (s != DCGAN_OK) return s;
+    double *K[3] = {(double *)dcgan__alloc((size_t)n1 * (size_t)n1, sizeof(double)),
+                    (double *)dcgan__alloc((size_t)n2 * (size_t)n2, sizeof(double)),
+                    (double *)dcgan__alloc((size_t)n1 * (size_t)n2, sizeof(double))};
+    int *c1 = (int *)dcgan__alloc((size_t)n1, sizeof(int)), *c2 = (int *)dcgan__alloc((size_t)n2, sizeof(int));
+    int64_t *i1 = (int64_t *)dcgan__alloc((size_t)n1, sizeof(int64_t));
+    int64_t *i2 = (int64_t *)dcgan__alloc((size_t)n2, sizeof(int64_t));
+    if (!K[0] || !K[1] || !K[2] || !c1 || !c2 || !i1 || !i2) {
+        s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the kernel matrices of %lld and %lld vectors",
+                        (long long)n1, (long long)n2);
+    } else {
+        // the polynomial kernel k(x, y) = (x.y / dims + 1)^3 of every pair, once
+        dcgan__gram(K[0], f1, n1, f1, n1, dims);
+        dcgan__gram(K[1], f2, n2, f2, n2, dims);
+        dcgan__gram(K[2], f1, n1, f2, n2, dims);
+        const size_t sizes[3] = {(size_t)n1 * n1, (size_t)n2 * n2, (size_t)n1 * n2};
+        for (int m = 0; m < 3; m++)
+            for (size_t i = 0; i < sizes[m]; i++) {
+                const double t = K[m][i] / dims + 1.0;
+                K[m][i] = t * t * t;
+            }
+    }
+    for (int b = 0; b < B && s == DCGAN_OK; b++) {
+        dcgan__resample(c1, i1, n1, rng);
+        dcgan__resample(c2, i2, n2, rng);
+        // sum over positions p != q = c^T K c - sum_i c_i K_ii
+        double xx = 0.0, yy = 0.0, xy = 0.0;
+        for (int64_t i = 0; i < n1; i++) {
+            if (!c1[i]) continue;
+            double row = 0.0;
+            for (int64_t j = 0; j < n1; j++) row += c1[j] * K[0][(size_t)i * n1 + j];
+            xx += c1[i] * (row - K[0][(size_t)i * n1 + i]);
+            double cross = 0.0;
+            for (int64_t j = 0; j < n2; j++) cross += c2[j] * K[2][(size_t)i * n2 + j];
+            xy += c1[i] * cross;
+        }
+        for (int64_t i = 0; i < n2; i++) {
+            if (!c2[i]) continue;
+            double row = 0.0;
+            for (int64_t j = 0; j < n2; j++) row += c2[j] * K[1][(size_t)i * n2 + j];
+            yy += c2[i] * (row - K[1][(size_t)i * n2 + i]);
+        }
+        values[b] = xx / ((double)n1 * (n1 - 1)) + yy / ((double)n2 * (n2 - 1)) - 2.0 * xy / ((double)n1 * n2);
+    }
+    for (int m = 0; m < 3; m++) dcgan_free(K[m]);
+    dcgan_free(c1);
+    dcgan_free(c2);
+    dcgan_free(i1);
+    dcgan_free(i2);
+    return s;
+}
+
+static int dcgan__cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// The q-quantile of sorted v[0..n) with linear interpolation (numpy 'linear').
+static double dcgan__quantile_sorted(const double *v, int n, double q) {
+    if (n == 0) return NAN;
+    double pos = q * (n - 1);
+    int i = (int)floor(pos);
+    if (i >= n - 1) return v[n - 1];
+    return v[i] + (pos - i) * (v[i + 1] - v[i]);
+}
+
+DCGAN_API double dcgan_quantile(double *values, int n, double q) {
+    if (n < 1) return NAN;
+    qsort(values, (size_t)n, sizeof(double), dcgan__cmp_double);
+    return dcgan__quantile_sorted(values, n, q < 0.0 ? 0.0 : q > 1.0 ? 1.0 : q);
+}
+
+DCGAN_API dcgan_status dcgan_fid_floor(double *values, int repeats, const double *f, int64_t n,
+                                       int64_t m, int dims, dcgan_rng *rng) {
+    if (m < 2 || 2 * m > n || repeats < 1)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "two halves of %lld need %lld vectors, the set has %lld",
+                           (long long)m, (long long)(2 * (m < 2 ? 2 : m)), (long long)n);
+    int64_t *perm = (int64_t *)dcgan__alloc((size_t)n, sizeof(int64_t));
+    double *half[2] = {(double *)dcgan__alloc((size_t)m * dims, sizeof(double)),
+                       (double *)dcgan__alloc((size_t)m * dims, sizeof(double))};
+    dcgan_status s = DCGAN_OK;
+    if (!perm || !half[0] || !half[1]) s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for two halves of %lld", (long long)m);
+    for (int r = 0; r < repeats && s == DCGAN_OK; r++) {
+        for (int64_t i = 0; i < n; i++) perm[i] = i;
+        for (int64_t i = n - 1; i > 0; i--) {   // Fisher-Yates
+            const int64_t j = (int64_t)(dcgan_rng_u32(rng) % (uint32_t)(i + 1)), t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        for (int h = 0; h < 2; h++)
+            for (int64_t i = 0; i < m; i++)
+                memcpy(half[h] + (size_t)i * dims, f + (size_t)perm[h * m + i] * dims, (size_t)dims * sizeof(double));
+        s = dcgan_fid_features(&values[r], half[0], m, half[1], m, dims);
+    }
+    dcgan_free(perm);
+    dcgan_free(half[0]);
+    dcgan_free(half[1]);
+    return s;
+}
+
+// The (k+1)-th smallest of row[0..n) (k+1 <= n): insertion into a short sorted list.
+static double dcgan__kth_smallest(const double *row, int64_t n, int k) {
+    double best[65];
+    int have = 0;
+    for (int64_t j = 0; j < n; j++) {
+        const double v = row[j];
+        if (have == k + 1 && v >= best[k]) continue;
+        int at = have < k + 1 ? have++ : k;
+        while (at > 0 && best[at - 1] > v) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at] = v;
+    }
+    return best[k];
+}
+
+DCGAN_API dcgan_status dcgan_prdc_compute(dcgan_prdc *out, const double *real, int64_t n_real,
+                                          const double *fake, int64_t n_fake, int dims, int k) {
+    if (k < 1 || k > 64 || k >= n_real || k >= n_fake || dims < 1)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "k = %d nearest neighbours need more than k vectors per set "
+                           "(%lld real, %lld fake) and 1 <= k <= 64", k, (long long)n_real, (long long)n_fake);
+    const int64_t nmax = n_real > n_fake ? n_real : n_fake;
+    double *rr = (double *)dcgan__alloc((size_t)n_real, sizeof(double));
+    double *rf = (double *)dcgan__alloc((size_t)n_fake, sizeof(double));
+    double *row = (double *)dcgan__alloc((size_t)nmax, sizeof(double));
+    double *D = (double *)dcgan__alloc((size_t)n_real * (size_t)n_fake, sizeof(double));
+    if (!rr || !rf || !row || !D) {
+        dcgan_free(rr); dcgan_free(rf); dcgan_free(row); dcgan_free(D);
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld x %lld distances", (long long)n_real,
+                           (long long)n_fake);
+    }
+    // radii (squared: the comparisons are the same): k-th neighbour within each set
+    for (int set = 0; set < 2; set++) {
+        const double *x = set ? fake : real;
+        const int64_t n = set ? n_fake : n_real;
+        double *radius = set ? rf : rr;
+        for (int64_t i = 0; i < n; i++) {
+            dcgan__sqdist(row, x + (size_t)i * dims, 1, x, n, dims);
+            radius[i] = dcgan__kth_smallest(row, n, k);
+        }
+    }
+    dcgan__sqdist(D, real, n_real, fake, n_fake, dims);
+    int64_t precise = 0, recalled = 0, covered = 0;
+    double dense = 0.0;
+    for (int64_t j = 0; j < n_fake; j++) {
+        int64_t inside = 0;
+        for (int64_t i = 0; i < n_real; i++) inside += D[(size_t)i * n_fake + j] < rr[i];
+        precise += inside > 0;
+        dense += (double)inside;
+    }
+    for (int64_t i = 0; i < n_real; i++) {
+        const double *d = D + (size_t)i * n_fake;
+        int any = 0;
+        double nearest = d[0];
+        for (int64_t j = 0; j < n_fake; j++) {
+            any |= d[j] < rf[j];
+            if (d[j] < nearest) nearest = d[j];
+        }
+        recalled += any;
+        covered += nearest < rr[i];
+    }
+    out->precision = (double)precise / (double)n_fake;
+    out->recall = (double)recalled / (double)n_real;
+    out->density = dense / ((double)k * (double)n_fake);
+    out->coverage = (double)covered / (double)n_real;
+    dcgan_free(rr); dcgan_free(rf); dcgan_free(row); dcgan_free(D);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_nearest(int64_t *index, double *dist, const double *query, int64_t nq,
+                                     const double *ref, int64_t nr, int dims) {
+    if (nq < 1 || nr < 1 || dims < 1)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%lld queries, %lld references, dims %d: each must be >= 1",
+                           (long long)nq, (long long)nr, dims);
+    dcgan_status s = DCGAN_OK;
+    DCGAN__OMP(omp parallel)
+    {
+        double *row = (double *)dcgan__alloc((size_t)nr, sizeof(double));
+        if (!row) {
+            DCGAN__OMP(omp critical)
+            s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld distances", (long long)nr);
+        }
+        DCGAN__OMP(omp for schedule(dynamic, 4))
+        for (int64_t i = 0; i < nq; i++) {
+            if (!row) continue;
+            dcgan__sqdist(row, query + (size_t)i * dims, 1, ref, nr, dims);
+            int64_t best = 0;
+            for (int64_t j = 1; j < nr; j++)
+                if (row[j] < row[best]) best = j;
+            index[i] = best;
+            dist[i] = sqrt(row[best]);
+        }
+        dcgan_free(row);
+    }
+    return s;
+}
+
+typedef struct {
+    double v;
+    int from_a;
+} dcgan__ranked;
+
+static int dcgan__cmp_ranked(const void *a, const void *b) {
+    const double x = ((const dcgan__ranked *)a)->v, y = ((const dcgan__ranked *)b)->v;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+DCGAN_API dcgan_status dcgan_mann_whitney(double *u, double *z, const double *a, int64_t na,
+                                          const double *b, int64_t nb) {
+    if (na < 1 || nb < 1) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "samples of %lld and %lld; both must be >= 1",
+                                             (long long)na, (long long)nb);
+    const int64_t N = na + nb;
+    dcgan__ranked *all = (dcgan__ranked *)dcgan__alloc((size_t)N, sizeof(dcgan__ranked));
+    if (!all) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to rank %lld values", (long long)N);
+    for (int64_t i = 0; i < na; i++) all[i].v = a[i], all[i].from_a = 1;
+    for (int64_t i = 0; i < nb; i++) all[na + i].v = b[i], all[na + i].from_a = 0;
+    qsort(all, (size_t)N, sizeof(dcgan__ranked), dcgan__cmp_ranked);
+    double rank_a = 0.0, ties = 0.0;
+    for (int64_t i = 0; i < N;) {
+        int64_t j = i;
+        while (j + 1 < N && all[j + 1].v == all[i].v) j++;
+        const double avg = (double)(i + j + 2) / 2.0, t = (double)(j - i + 1);   // ranks i+1 .. j+1
+        for (int64_t k = i; k <= j; k++)
+            if (all[k].from_a) rank_a += avg;
+        ties += t * t * t - t;
+        i = j + 1;
+    }
+    dcgan_free(all);
+    *u = rank_a - (double)na * (na + 1) / 2.0;
+    const double var = (double)na * nb / 12.0 * ((N + 1) - ties / ((double)N * (N - 1)));
+    *z = var > 0.0 ? (*u - (double)na * nb / 2.0) / sqrt(var) : 0.0;
+    return DCGAN_OK;
+}
+
 // -----------------------------------------------------------------------------
 // 15. Classifiers: augmentation, patient split, evaluation metrics
 
@@ -8605,20 +9273,6 @@ DCGAN_API void dcgan_binary_metrics_compute(dcgan_binary_metrics *m, const float
         else { if (said) fp++; else tn++; }
     }
     dcgan__metrics_from_counts(m, tp, fp, tn, fn, dcgan_roc_auc(scores, labels, n));
-}
-
-static int dcgan__cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-// The q-quantile of sorted v[0..n) with linear interpolation (numpy 'linear').
-static double dcgan__quantile_sorted(const double *v, int n, double q) {
-    if (n == 0) return NAN;
-    double pos = q * (n - 1);
-    int i = (int)floor(pos);
-    if (i >= n - 1) return v[n - 1];
-    return v[i] + (pos - i) * (v[i + 1] - v[i]);
 }
 
 DCGAN_API dcgan_status dcgan_binary_metrics_bootstrap(dcgan_binary_metrics *lo,
