@@ -15,7 +15,7 @@ DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
   --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
 
-.PHONY: all test demo study cuda test-cuda bench-cuda bench bench-memory bench-decode fuzz clean help stb
+.PHONY: all test demo study cuda test-cuda bench-cuda bench bench-memory bench-decode bench-judge fuzz clean help stb
 
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
@@ -95,11 +95,19 @@ bench-decode: stb
 	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) bench/decode_cost.c -o $(B)/decode_cost -lm
 	$(B)/decode_cost $(SRC) $(B)/decode_bench
 
+# bench-judge: what fid --bootstrap/--floor/--prdc/--nearest cost on N + N features of D dims
+N ?= 2000
+D ?= 2048
+bench-judge:
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(OMP) bench/judge_cost.c -o $(B)/judge_cost -lm
+	$(B)/judge_cost $(N) $(D)
+
 # fuzz: libFuzzer on every reader of untrusted bytes, FUZZ_SECONDS each (clang), from tests/corpus/
 FUZZ_SECONDS ?= 60
 fuzz: stb
 	@mkdir -p $(B)/fuzz
-	@for t in 0:safetensors 1:pth 2:npz 3:cache 4:image 5:model 6:resume; do n=$${t%%:*}; name=$${t#*:}; \
+	@for t in 0:safetensors 1:pth 2:npz 3:cache 4:image 5:model 6:resume 7:npy; do n=$${t%%:*}; name=$${t#*:}; \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -fsanitize-ignorelist=tests/fuzz_ignore.txt -DFUZZ_TARGET=$$n $(STB_CFLAGS) tests/fuzz.c \
 	    -o $(B)/fuzz/$$name -lm || exit 1; mkdir -p $(B)/fuzz/corpus_$$name; \

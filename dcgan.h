@@ -1123,11 +1123,15 @@ DCGAN_API dcgan_status dcgan_fid_features(double *fid, const double *f1, int64_t
 // kid: the unbiased MMD^2 of Binkowski et al. 2018 on the whole resampled sets,
 // kernel (x.y/dims + 1)^3: (sum over pairs of positions p != q of k within
 // each set) / (n(n-1)) for both sets, minus 2 * mean of k across the sets.
-// Each needs n1^2 + n2^2 + n1 n2 doubles for the Gram matrices.
+// Each needs n1^2 + n2^2 + n1 n2 doubles for the Gram matrices. progress (may
+// be NULL) is called after each resample with (user, done, B).
+typedef void (*dcgan_progress_fn)(void *user, int done, int total);
 DCGAN_API dcgan_status dcgan_fid_bootstrap(double *values, int B, const double *f1, int64_t n1,
-                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng);
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng,
+                                           dcgan_progress_fn progress, void *user);
 DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *f1, int64_t n1,
-                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng);
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng,
+                                           dcgan_progress_fn progress, void *user);
 // The q-quantile (0 <= q <= 1) of values[0..n) by linear interpolation between
 // order statistics (numpy.percentile's default, "linear"); sorts values.
 DCGAN_API double dcgan_quantile(double *values, int n, double q);
@@ -1136,9 +1140,11 @@ DCGAN_API double dcgan_quantile(double *values, int n, double q);
 // (Fisher-Yates, j = dcgan_rng_u32(rng) % (i + 1) for i = n-1 .. 1) gives two
 // disjoint halves of m vectors each (the first m, the next m); values[r] is
 // their FID. The FID two samples of the same distribution show at this size.
-// DCGAN_ERR_SHAPE, saying how many are needed, when 2m > n or m < 2.
+// DCGAN_ERR_SHAPE, saying how many are needed, when 2m > n or m < 2. progress
+// as for the bootstrap.
 DCGAN_API dcgan_status dcgan_fid_floor(double *values, int repeats, const double *f, int64_t n,
-                                       int64_t m, int dims, dcgan_rng *rng);
+                                       int64_t m, int dims, dcgan_rng *rng, dcgan_progress_fn progress,
+                                       void *user);
 
 // Improved precision and recall (Kynkaanniemi et al. 2019) and density and
 // coverage (Naeem et al. 2020), as the authors' `prdc` code computes them:
@@ -8648,7 +8654,8 @@ static dcgan_status dcgan__bootstrap_check(const char *func, int B, int64_t n1, 
 }
 
 DCGAN_API dcgan_status dcgan_fid_bootstrap(double *values, int B, const double *f1, int64_t n1,
-                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng) {
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng,
+                                           dcgan_progress_fn progress, void *user) {
     dcgan_status s = dcgan__bootstrap_check(__func__, B, n1, n2, dims);
     if (s != DCGAN_OK) return s;
     const int gram = (n1 < n2 ? n1 : n2) <= dims;
@@ -8663,6 +8670,7 @@ DCGAN_API dcgan_status dcgan_fid_bootstrap(double *values, int B, const double *
         dcgan__resample(c2, i2, n2, rng);
         s = gram ? dcgan__fid_gram(&values[b], K11, K22, P, c1, n1, c2, n2, dims)
                  : dcgan__fid_cov(&values[b], f1, n1, i1, f2, n2, i2, dims);
+        if (progress) progress(user, b + 1, B);
     }
     dcgan_free(K11);
     dcgan_free(K22);
@@ -8675,7 +8683,8 @@ DCGAN_API dcgan_status dcgan_fid_bootstrap(double *values, int B, const double *
 }
 
 DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *f1, int64_t n1,
-                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng) {
+                                           const double *f2, int64_t n2, int dims, dcgan_rng *rng,
+                                           dcgan_progress_fn progress, void *user) {
     dcgan_status s = dcgan__bootstrap_check(__func__, B, n1, n2, dims);
     if (s != DCGAN_OK) return s;
     double *K[3] = {(double *)dcgan__alloc((size_t)n1 * (size_t)n1, sizeof(double)),
@@ -8720,6 +8729,7 @@ DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *
             yy += c2[i] * (row - K[1][(size_t)i * n2 + i]);
         }
         values[b] = xx / ((double)n1 * (n1 - 1)) + yy / ((double)n2 * (n2 - 1)) - 2.0 * xy / ((double)n1 * n2);
+        if (progress) progress(user, b + 1, B);
     }
     for (int m = 0; m < 3; m++) dcgan_free(K[m]);
     dcgan_free(c1);
@@ -8750,7 +8760,8 @@ DCGAN_API double dcgan_quantile(double *values, int n, double q) {
 }
 
 DCGAN_API dcgan_status dcgan_fid_floor(double *values, int repeats, const double *f, int64_t n,
-                                       int64_t m, int dims, dcgan_rng *rng) {
+                                       int64_t m, int dims, dcgan_rng *rng, dcgan_progress_fn progress,
+                                       void *user) {
     if (m < 2 || 2 * m > n || repeats < 1)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "two halves of %lld need %lld vectors, the set has %lld",
                            (long long)m, (long long)(2 * (m < 2 ? 2 : m)), (long long)n);
@@ -8770,6 +8781,7 @@ DCGAN_API dcgan_status dcgan_fid_floor(double *values, int repeats, const double
             for (int64_t i = 0; i < m; i++)
                 memcpy(half[h] + (size_t)i * dims, f + (size_t)perm[h * m + i] * dims, (size_t)dims * sizeof(double));
         s = dcgan_fid_features(&values[r], half[0], m, half[1], m, dims);
+        if (progress && s == DCGAN_OK) progress(user, r + 1, repeats);
     }
     dcgan_free(perm);
     dcgan_free(half[0]);

@@ -1,16 +1,23 @@
-// fid.c - Frechet Inception Distance like `python -m pytorch_fid`, in C.
+// fid.c - Frechet Inception Distance like `python -m pytorch_fid`, in C, and
+// what it takes to read one: intervals, a floor, precision and recall, and a
+// check for copied training images.
 //
 // Build: make
 // Run:   build/fid --dims 768 real_images/ generated_images/
 //        build/fid --save-stats real_images/ real_stats.npz
-//        build/fid --dims 768 --kid real_images/ generated_images/
+//        build/fid --save-features real_images/ real.npy      (embed once)
+//        build/fid --dims 768 --bootstrap 200 --floor --prdc real.npy generated_images/
+//        build/fid --dims 768 --nearest train_images/ held_out_real/ generated_images/
 // Each PATH is a folder of images (not searched recursively; bmp jpg jpeg pgm
-// png ppm tif tiff webp in any case) or a .npz of statistics (mu, sigma) such
-// as pytorch-fid's --save-stats writes. Prints "FID:  <value>" as pytorch-fid
-// does, plus the sample size, the numerical rank of each covariance and a
-// warning when the sample is too small for the dimension, and KID with --kid.
+// png ppm tif tiff webp in any case), a .npz of statistics (mu, sigma) such as
+// pytorch-fid's --save-stats writes, or a .npy of features (n, dims) from
+// --save-features. Prints "FID:  <value>" first, as pytorch-fid does, then the
+// sample sizes, the numerical rank of each covariance and a warning when the
+// sample is too small for the dimension; then what was asked for. PATH1 is the
+// real set, PATH2 the generated one.
 // Weights: --weights FILE, else $DCGAN_INCEPTION_WEIGHTS, else pytorch-fid's
 // cache (~/.cache/torch/hub/checkpoints/pt_inception-2015-12-05-6726825d.pth).
+#define _DEFAULT_SOURCE   // strdup
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
@@ -19,8 +26,9 @@
 #include "cli.h"
 
 static void usage(const char *prog) {
-    printf("usage: %s [flags] PATH1 PATH2          FID between two folders or .npz files\n"
+    printf("usage: %s [flags] PATH1 PATH2          FID between two folders, .npy features or .npz\n"
            "       %s --save-stats DIR OUT.npz     write DIR's statistics (never overwrites)\n"
+           "       %s --save-features DIR OUT.npy  write DIR's feature vectors (never overwrites)\n"
            "       %s --save-weights OUT.safetensors   convert the .pth weights once\n"
            "  --dims D            64 | 192 | 768 | 2048                  (2048)\n"
            "  --batch-size B      images per pass through the network,\n"
@@ -29,23 +37,59 @@ static void usage(const char *prog) {
            "  --kid               also the Kernel Inception Distance\n"
            "  --kid-subsets N     subsets for KID                        (100)\n"
            "  --kid-subset-size M images per KID subset                  (1000)\n"
+           "  --bootstrap B       95%% percentile intervals of FID (and KID with --kid)\n"
+           "                      from B resamples of each set with replacement\n"
+           "  --floor             FID between two disjoint random halves of PATH1 with as\n"
+           "                      many images as PATH2, --floor-repeats times (10): the\n"
+           "                      FID of two samples of the same distribution at this size\n"
+           "  --floor-repeats R   splits for --floor                     (10)\n"
+           "  --prdc              precision, recall (Kynkaanniemi et al. 2019), density and\n"
+           "                      coverage (Naeem et al. 2020) of PATH2 against PATH1\n"
+           "  --prdc-k K          nearest neighbours for --prdc           (3)\n"
+           "  --nearest TRAIN     memorisation: each generated image's nearest TRAIN image\n"
+           "                      (features and 32x32 pixels); PATH1 must be real images\n"
+           "                      NOT in TRAIN (held out). Writes OUT/nearest.csv and\n"
+           "                      OUT/nearest.png (closest pairs: generated | training)\n"
+           "  --out DIR           where --nearest writes                 (nearest)\n"
            "  --threads N         threads (OpenMP builds); 0 = all       (0)\n"
            "  --device D          cpu | cuda | auto: where the Frechet distance's matrix\n"
            "                      work runs (features: CPU)              (" CLI_DEFAULT_DEVICE ")\n"
-           "  --seed S            KID subset sampling                    (1)\n"
+           "  --seed S            KID subsets, bootstrap, floor splits   (1)\n"
            "  --fill-deterministic  TESTS ONLY: weights from the deterministic fill,\n"
-           "                      not the real network (numbers mean nothing)\n", prog, prog, prog);
+           "                      not the real network (numbers mean nothing)\n",
+           prog, prog, prog, prog);
 }
 
 typedef struct {
     int dims, batch, kid, kid_subsets, kid_size, fill, threads;
+    int bootstrap, floor, floor_repeats, prdc, prdc_k;
     long seed;
-    const char *weights;
+    const char *weights, *nearest, *out;
 } fid_options;
 
-// Features of every image in dir into *features (count x dims), with a progress bar.
-static int folder_features(dcgan_inception *net, const char *dir, const fid_options *o,
-                           double **features, int *count) {
+// One image set as the statistics see it: feature vectors (n, dims), and the
+// image files they came from (NULL for a .npy).
+typedef struct {
+    double *f;
+    int n;
+    char **paths;
+} feature_set;
+
+static void set_free(feature_set *s) {
+    free(s->f);
+    if (s->paths)
+        for (int i = 0; i < s->n; i++) free(s->paths[i]);
+    free(s->paths);
+    memset(s, 0, sizeof *s);
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+// Features of every image in dir, with a progress bar; the files used are kept.
+static int folder_features(dcgan_inception *net, const char *dir, const fid_options *o, feature_set *out) {
     char **paths = NULL;
     int n = 0, used = 0, skipped = 0;
     if (dcgan_list_fid_images(&paths, &n, dir) != DCGAN_OK) {
@@ -57,12 +101,13 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
         dcgan_paths_free(paths, n);
         return 1;
     }
-    *features = (double *)malloc((size_t)n * o->dims * sizeof(double));
+    double *features = (double *)malloc((size_t)n * o->dims * sizeof(double));
+    char **kept = (char **)calloc((size_t)n, sizeof(char *));
     // up to `batch` decoded images go through the network together
     const int batch = o->batch < 1 ? 1 : o->batch > net->batch ? net->batch : o->batch;
     float *imgs[DCGAN_INCEPTION_BATCH];
     int hs[DCGAN_INCEPTION_BATCH], ws[DCGAN_INCEPTION_BATCH];
-    int held = 0, failed = !*features;
+    int held = 0, failed = !features || !kept;
     if (failed) fprintf(stderr, "fid: no memory for %d x %d features\n", n, o->dims);
     cli_progress prog;
     cli_progress_start(&prog, "features", n);
@@ -71,10 +116,11 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
             fprintf(stderr, "\nfid: skipping %s\n", dcgan_last_error());
             skipped++;
         } else {
+            kept[used + held] = strdup(paths[i]);
             held++;
         }
         if (held == batch || (i == n - 1 && held > 0)) {
-            if (dcgan_inception_features_list(net, *features + (size_t)used * o->dims,
+            if (dcgan_inception_features_list(net, features + (size_t)used * o->dims,
                                               (const float *const *)imgs, hs, ws, held, o->dims) != DCGAN_OK) {
                 fprintf(stderr, "\nfid: %s\n", dcgan_last_error());
                 failed = 1;
@@ -84,51 +130,27 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
         }
         cli_progress_update(&prog, i + 1, NULL);
     }
-    if (failed) {
-        dcgan_paths_free(paths, n);
-        return 1;
-    }
     dcgan_paths_free(paths, n);
+    out->f = features;
+    out->paths = kept;
+    out->n = used;
+    if (failed) {
+        set_free(out);
+        return 1;
+    }
     if (skipped) fprintf(stderr, "fid: %d of %d files in '%s' could not be read\n", skipped, n, dir);
-    *count = used;
-    return used < 2;
-}
-
-static int ends_with(const char *s, const char *suffix) {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-// Statistics of a path: a .npz is read, a folder goes through the network.
-// With features != NULL the feature vectors are kept too (for KID).
-static int path_stats(dcgan_inception *net, const char *path, const fid_options *o,
-                      dcgan_fid_stats *st, double **features, int *count) {
-    if (ends_with(path, ".npz")) {
-        if (dcgan_fid_stats_load_npz(st, path) != DCGAN_OK) {
-            fprintf(stderr, "fid: %s\n", dcgan_last_error());
-            return 1;
-        }
-        if (st->dims != o->dims) {
-            fprintf(stderr, "fid: '%s' holds %d-dim statistics, --dims is %d\n", path, st->dims, o->dims);
-            return 1;
-        }
-        *count = 0;
-        return 0;
-    }
-    double *f = NULL;
-    if (folder_features(net, path, o, &f, count) != 0) {
-        free(f);
+    if (used < 2) {
+        fprintf(stderr, "fid: '%s' has %d readable image%s; at least 2 are needed\n", dir, used, used == 1 ? "" : "s");
+        set_free(out);
         return 1;
     }
-    if (dcgan_fid_stats_compute(st, f, *count, o->dims) != DCGAN_OK) {
-        fprintf(stderr, "fid: %s\n", dcgan_last_error());
-        free(f);
-        return 1;
-    }
-    if (features) *features = f;
-    else free(f);
     return 0;
 }
+
+// Features of a path: a .npy is read (and must have --dims columns), a folder
+// goes through the network (net is loaded on first use).
+static int path_features(dcgan_inception *net, int *net_ready, const char *path, const fid_options *o,
+                         feature_set *out);
 
 static int load_network(dcgan_inception *net, const fid_options *o) {
     if (dcgan_inception_init(net) != DCGAN_OK) {
@@ -144,22 +166,244 @@ static int load_network(dcgan_inception *net, const fid_options *o) {
     return 0;
 }
 
+static int path_features(dcgan_inception *net, int *net_ready, const char *path, const fid_options *o,
+                         feature_set *out) {
+    memset(out, 0, sizeof *out);
+    if (ends_with(path, ".npy")) {
+        int64_t n;
+        int dims;
+        if (dcgan_features_load_npy(&out->f, &n, &dims, path) != DCGAN_OK) {
+            fprintf(stderr, "fid: %s\n", dcgan_last_error());
+            return 1;
+        }
+        out->n = (int)n;
+        if (dims != o->dims) {
+            fprintf(stderr, "fid: '%s' holds %d-dim features, --dims is %d\n", path, dims, o->dims);
+            set_free(out);
+            return 1;
+        }
+        if (n < 2) {
+            fprintf(stderr, "fid: '%s' holds %lld feature vector; at least 2 are needed\n", path, (long long)n);
+            set_free(out);
+            return 1;
+        }
+        return 0;
+    }
+    if (!*net_ready) {
+        if (load_network(net, o) != 0) return 1;
+        *net_ready = 1;
+    }
+    return folder_features(net, path, o, out);
+}
+
+static void on_progress(void *user, int done, int total) {
+    (void)total;
+    cli_progress_update((cli_progress *)user, done, NULL);
+}
+
+// --nearest: generated (PATH2) and held-out real (PATH1) against the training set
+static int nearest_report(const fid_options *o, const feature_set *real, const feature_set *gen,
+                          dcgan_inception *net, int *net_ready) {
+    feature_set train;
+    printf("nearest: training images %s\n", o->nearest);
+    if (path_features(net, net_ready, o->nearest, o, &train) != 0) return 1;
+    if (!gen->paths || !train.paths) {
+        fprintf(stderr, "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file names), "
+                        "not .npy features\n");
+        set_free(&train);
+        return 1;
+    }
+    int rc = 1;
+    const int ng = gen->n, nr = real->n, nt = train.n, px = 32 * 32;
+    int64_t *gi = (int64_t *)malloc((size_t)ng * sizeof(int64_t)), *ri = (int64_t *)malloc((size_t)nr * sizeof(int64_t));
+    int64_t *pi = (int64_t *)malloc((size_t)ng * sizeof(int64_t));
+    double *gd = (double *)malloc((size_t)ng * sizeof(double)), *rd = (double *)malloc((size_t)nr * sizeof(double));
+    double *pd = (double *)malloc((size_t)ng * sizeof(double));
+    double *gpx = (double *)malloc((size_t)ng * px * sizeof(double)), *tpx = (double *)malloc((size_t)nt * px * sizeof(double));
+    float *one = (float *)malloc((size_t)px * sizeof(float));
+    int *order = (int *)malloc((size_t)ng * sizeof(int));
+    if (!gi || !ri || !pi || !gd || !rd || !pd || !gpx || !tpx || !one || !order) {
+        fprintf(stderr, "fid: no memory for --nearest\n");
+        goto done;
+    }
+    if (dcgan_nearest(gi, gd, gen->f, ng, train.f, nt, o->dims) != DCGAN_OK ||
+        dcgan_nearest(ri, rd, real->f, nr, train.f, nt, o->dims) != DCGAN_OK) {
+        fprintf(stderr, "fid: %s\n", dcgan_last_error());
+        goto done;
+    }
+    // pixel space: 32x32 gray in [-1, 1]
+    dcgan_image_options io;
+    dcgan_image_options_default(&io);
+    io.size = 32;
+    io.channels = 1;
+    const feature_set *sets[2] = {gen, &train};
+    double *pix[2] = {gpx, tpx};
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < sets[s]->n; i++) {
+            if (dcgan_image_load(one, sets[s]->paths[i], &io) != DCGAN_OK) {
+                fprintf(stderr, "fid: %s\n", dcgan_last_error());
+                goto done;
+            }
+            for (int k = 0; k < px; k++) pix[s][(size_t)i * px + k] = one[k];
+        }
+    if (dcgan_nearest(pi, pd, gpx, ng, tpx, nt, px) != DCGAN_OK) {
+        fprintf(stderr, "fid: %s\n", dcgan_last_error());
+        goto done;
+    }
+    // the generated images, closest first
+    for (int i = 0; i < ng; i++) order[i] = i;
+    for (int i = 1; i < ng; i++)
+        for (int j = i; j > 0 && gd[order[j]] < gd[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    char path[4200];
+    if (cli_mkdirs(o->out) != 0) {
+        fprintf(stderr, "fid: cannot create '%s'\n", o->out);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/nearest.csv", o->out);
+    FILE *csv = fopen(path, "w");
+    if (!csv) {
+        fprintf(stderr, "fid: cannot write '%s'\n", path);
+        goto done;
+    }
+    fprintf(csv, "generated,nearest_train_features,feature_distance,nearest_train_pixels,pixel_distance\n");
+    for (int k = 0; k < ng; k++) {
+        int i = order[k];
+        fprintf(csv, "%s,%s,%.9g,%s,%.9g\n", gen->paths[i], train.paths[gi[i]], gd[i], train.paths[pi[i]], pd[i]);
+    }
+    if (fclose(csv) != 0) {
+        fprintf(stderr, "fid: cannot write '%s'\n", path);
+        goto done;
+    }
+    // the closest pairs, two per row: generated | nearest training image (features)
+    {
+        const int pairs = ng < 16 ? ng : 16, side = 64;
+        float *tiles = (float *)malloc((size_t)pairs * 2 * 3 * side * side * sizeof(float));
+        unsigned char *grid = NULL;
+        int gw, gh;
+        io.size = side;
+        io.channels = 3;
+        int ok = tiles != NULL;
+        for (int k = 0; ok && k < pairs; k++) {
+            int i = order[k];
+            ok = dcgan_image_load(tiles + (size_t)(2 * k) * 3 * side * side, gen->paths[i], &io) == DCGAN_OK &&
+                 dcgan_image_load(tiles + (size_t)(2 * k + 1) * 3 * side * side, train.paths[gi[i]], &io) == DCGAN_OK;
+        }
+        snprintf(path, sizeof path, "%s/nearest.png", o->out);
+        if (!ok || dcgan_grid_make(&grid, &gw, &gh, tiles, 2 * pairs, 3, side, side, 4, 2) != DCGAN_OK ||
+            dcgan_png_write(path, grid, gw, gh, 3) != DCGAN_OK) {
+            fprintf(stderr, "fid: %s\n", dcgan_last_error());
+            free(tiles);
+            dcgan_free(grid);
+            goto done;
+        }
+        free(tiles);
+        dcgan_free(grid);
+    }
+    {
+        double u, z, med_g, med_r, med_p;
+        double *tmp = (double *)malloc((size_t)(ng > nr ? ng : nr) * sizeof(double));
+        if (!tmp || dcgan_mann_whitney(&u, &z, gd, ng, rd, nr) != DCGAN_OK) {
+            fprintf(stderr, "fid: %s\n", tmp ? dcgan_last_error() : "no memory");
+            free(tmp);
+            goto done;
+        }
+        memcpy(tmp, gd, (size_t)ng * sizeof(double));
+        med_g = dcgan_quantile(tmp, ng, 0.5);
+        memcpy(tmp, rd, (size_t)nr * sizeof(double));
+        med_r = dcgan_quantile(tmp, nr, 0.5);
+        memcpy(tmp, pd, (size_t)ng * sizeof(double));
+        med_p = dcgan_quantile(tmp, ng, 0.5);
+        free(tmp);
+        int zero = 0;
+        for (int i = 0; i < nr; i++) zero += rd[i] == 0.0;
+        printf("nearest: median distance to the nearest training image (features): generated %.6g, held-out "
+               "real %.6g; closest generated pair %.6g\n", med_g, med_r, gd[order[0]]);
+        printf("nearest: median distance in 32x32 pixels: generated %.6g\n", med_p);
+        printf("nearest: data-copying test (Meehan et al. 2020, Mann-Whitney Z_U of generated vs held-out "
+               "distances): Z = %.3f\n", z);
+        if (zero * 2 > nr)
+            printf("nearest: warning: %d of %d images of %s are in the training set; the test needs held-out "
+                   "real images\n", zero, nr, "PATH1");
+        else if (z < -3.0)
+            printf("nearest: Z < -3: generated images sit closer to the training images than held-out real "
+                   "ones do: likely copies; look at %s/nearest.png\n", o->out);
+        else if (z > 3.0)
+            printf("nearest: Z > 3: generated images sit farther from the training images than held-out real "
+                   "ones do: no sign of copying (they may underfit)\n");
+        else
+            printf("nearest: |Z| <= 3: no evidence of copying\n");
+        printf("nearest: wrote %s/nearest.csv and %s/nearest.png (closest pairs: generated | training)\n",
+               o->out, o->out);
+    }
+    rc = 0;
+done:
+    free(gi); free(ri); free(pi); free(gd); free(rd); free(pd); free(gpx); free(tpx); free(one); free(order);
+    set_free(&train);
+    return rc;
+}
+
+static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, const char *src,
+                    const char *dst, int stats) {
+    FILE *exists = fopen(dst, "rb");
+    if (exists) {
+        fclose(exists);
+        fprintf(stderr, "fid: '%s' exists already; not overwriting it\n", dst);
+        return 1;
+    }
+    if (ends_with(src, ".npz") || (stats == 0 && ends_with(src, ".npy"))) {
+        fprintf(stderr, "fid: '%s' is not an image folder\n", src);
+        return 1;
+    }
+    feature_set s;
+    if (path_features(net, net_ready, src, o, &s) != 0) return 1;
+    int rc = 1;
+    if (stats) {
+        dcgan_fid_stats st;
+        if (dcgan_fid_stats_compute(&st, s.f, s.n, o->dims) == DCGAN_OK && dcgan_fid_stats_save_npz(&st, dst) == DCGAN_OK) {
+            printf("fid: statistics of %d images (%d dims) saved to %s\n", s.n, o->dims, dst);
+            rc = 0;
+        } else {
+            fprintf(stderr, "fid: %s\n", dcgan_last_error());
+        }
+        dcgan_fid_stats_free(&st);
+    } else if (dcgan_features_save_npy(dst, s.f, s.n, o->dims) == DCGAN_OK) {
+        printf("fid: features of %d images (%d dims) saved to %s\n", s.n, o->dims, dst);
+        rc = 0;
+    } else {
+        fprintf(stderr, "fid: %s\n", dcgan_last_error());
+    }
+    set_free(&s);
+    return rc;
+}
+
 int main(int argc, char **argv) {
-    fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 1, NULL};
-    const char *save_stats = NULL, *save_weights = NULL, *paths[2] = {NULL, NULL};
+    fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest"};
+    const char *save_weights = NULL, *paths[2] = {NULL, NULL};
     const char *device = CLI_DEFAULT_DEVICE;
-    int n_paths = 0;
+    int n_paths = 0, save_stats = 0, save_features = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); return 0; }
         else if (strcmp(a, "--kid") == 0) o.kid = 1;
+        else if (strcmp(a, "--floor") == 0) o.floor = 1;
+        else if (strcmp(a, "--prdc") == 0) o.prdc = 1;
         else if (strcmp(a, "--fill-deterministic") == 0) o.fill = 1;
-        else if (strcmp(a, "--save-stats") == 0) save_stats = "yes";
+        else if (strcmp(a, "--save-stats") == 0) save_stats = 1;
+        else if (strcmp(a, "--save-features") == 0) save_features = 1;
         else if (cli_flag(argc, argv, &i, "--dims")) o.dims = (int)cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];
         else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = (int)cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--bootstrap")) o.bootstrap = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--floor-repeats")) o.floor_repeats = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--prdc-k")) o.prdc_k = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--nearest")) o.nearest = argv[i];
+        else if (cli_flag(argc, argv, &i, "--out")) o.out = argv[i];
         else if (cli_flag(argc, argv, &i, "--threads")) o.threads = (int)cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int(argv[0], a, argv[i]);
@@ -170,6 +414,10 @@ int main(int argc, char **argv) {
     }
     if (o.dims != 64 && o.dims != 192 && o.dims != 768 && o.dims != 2048) {
         fprintf(stderr, "fid: --dims must be 64, 192, 768 or 2048\n");
+        return 2;
+    }
+    if (o.bootstrap < 0 || o.bootstrap == 1 || o.floor_repeats < 1 || o.prdc_k < 1 || o.prdc_k > 64) {
+        fprintf(stderr, "fid: --bootstrap >= 2, --floor-repeats >= 1, 1 <= --prdc-k <= 64\n");
         return 2;
     }
     dcgan_set_threads(o.threads);
@@ -191,45 +439,71 @@ int main(int argc, char **argv) {
         return 2;
     }
     dcgan_inception net;
-    dcgan_fid_stats s1, s2;
-    double *f1 = NULL, *f2 = NULL;
-    int c1 = 0, c2 = 0, rc = 1;
-    memset(&s1, 0, sizeof s1);
-    memset(&s2, 0, sizeof s2);
-    if (save_stats) {
-        FILE *exists = fopen(paths[1], "rb");
-        if (exists) {
-            fclose(exists);
-            fprintf(stderr, "fid: '%s' exists already; not overwriting it\n", paths[1]);
+    int net_ready = 0;
+    memset(&net, 0, sizeof net);
+    if (save_stats || save_features) {
+        int rc = save_one(&net, &net_ready, &o, paths[0], paths[1], save_stats);
+        dcgan_inception_free(&net);
+        return rc;
+    }
+    const int need_features = o.kid || o.bootstrap || o.floor || o.prdc || o.nearest;
+    for (int k = 0; k < 2; k++)
+        if (need_features && ends_with(paths[k], ".npz")) {
+            fprintf(stderr, "fid: %s needs feature vectors, and '%s' holds only statistics; give the image "
+                            "folder or a .npy from --save-features\n",
+                    o.kid ? "--kid" : o.bootstrap ? "--bootstrap" : o.floor ? "--floor" : o.prdc ? "--prdc" : "--nearest",
+                    paths[k]);
             return 1;
         }
-        if (load_network(&net, &o) != 0 || path_stats(&net, paths[0], &o, &s1, NULL, &c1) != 0) goto done;
-        if (dcgan_fid_stats_save_npz(&s1, paths[1]) != DCGAN_OK) {
+    dcgan_fid_stats s[2];
+    feature_set fs[2];
+    int counts[2] = {0, 0}, rc = 1;
+    memset(s, 0, sizeof s);
+    memset(fs, 0, sizeof fs);
+    for (int k = 0; k < 2; k++) {
+        if (ends_with(paths[k], ".npz")) {
+            if (dcgan_fid_stats_load_npz(&s[k], paths[k]) != DCGAN_OK) {
+                fprintf(stderr, "fid: %s\n", dcgan_last_error());
+                goto done;
+            }
+            if (s[k].dims != o.dims) {
+                fprintf(stderr, "fid: '%s' holds %d-dim statistics, --dims is %d\n", paths[k], s[k].dims, o.dims);
+                goto done;
+            }
+            continue;
+        }
+        if (path_features(&net, &net_ready, paths[k], &o, &fs[k]) != 0) goto done;
+        counts[k] = fs[k].n;
+        if (dcgan_fid_stats_compute(&s[k], fs[k].f, fs[k].n, o.dims) != DCGAN_OK) {
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
             goto done;
         }
-        printf("fid: statistics of %d images (%d dims) saved to %s\n", c1, o.dims, paths[1]);
-        rc = 0;
+    }
+    // sizes the extra statistics need, before any of them runs
+    if (o.floor && counts[0] < 2 * counts[1]) {
+        fprintf(stderr, "fid: --floor needs two disjoint halves of %s with %d images each (as many as %s): "
+                        "%d images, it has %d\n", paths[0], counts[1], paths[1], 2 * counts[1], counts[0]);
         goto done;
     }
-    if ((!ends_with(paths[0], ".npz") || !ends_with(paths[1], ".npz")) && load_network(&net, &o) != 0) goto done;
-    if (path_stats(&net, paths[0], &o, &s1, o.kid ? &f1 : NULL, &c1) != 0 ||
-        path_stats(&net, paths[1], &o, &s2, o.kid ? &f2 : NULL, &c2) != 0)
+    if (o.prdc && (counts[0] <= o.prdc_k || counts[1] <= o.prdc_k)) {
+        fprintf(stderr, "fid: --prdc with k = %d needs more than %d images in each set (%d and %d)\n", o.prdc_k,
+                o.prdc_k, counts[0], counts[1]);
         goto done;
+    }
     double fid;
     int r1 = -1, r2 = -1, gpu = cli_device("fid", device);
     dcgan_status fst = DCGAN_ERR_SHAPE;
     if (gpu < 0) goto done;
 #ifdef DCGAN_CUDA
-    if (gpu) fst = dcgan_frechet_distance_cuda(&fid, &s1, &s2);   // ranks: CPU only
+    if (gpu) fst = dcgan_frechet_distance_cuda(&fid, &s[0], &s[1]);   // ranks: CPU only
 #endif
-    if (!gpu) fst = dcgan_frechet_distance(&fid, &s1, &s2, &r1, &r2);
+    if (!gpu) fst = dcgan_frechet_distance(&fid, &s[0], &s[1], &r1, &r2);
     if (fst != DCGAN_OK) {
         fprintf(stderr, "fid: %s\n", dcgan_last_error());
         goto done;
     }
     printf("FID:  %.10g\n", fid);
-    const int counts[2] = {c1, c2}, ranks[2] = {r1, r2};
+    const int ranks[2] = {r1, r2};
     for (int k = 0; k < 2; k++) {
         if (ranks[k] >= 0)
             printf("  %s: %s%d images, covariance rank %d of %d\n", paths[k], counts[k] ? "" : "(statistics) ",
@@ -240,13 +514,11 @@ int main(int argc, char **argv) {
             printf("  warning: %d images <= %d dims: the covariance is rank-deficient and FID is biased "
                    "upwards; compare only at equal N, or use --kid (unbiased)\n", counts[k], o.dims);
     }
+    const double *f1 = fs[0].f, *f2 = fs[1].f;
+    const int c1 = counts[0], c2 = counts[1];
+    dcgan_rng rng;
     if (o.kid) {
-        if (!f1 || !f2) {
-            fprintf(stderr, "fid: --kid needs image folders, not .npz statistics\n");
-            goto done;
-        }
         double mean, sd;
-        dcgan_rng rng;
         dcgan_rng_seed(&rng, (uint64_t)o.seed);
         if (dcgan_kid(&mean, &sd, f1, c1, f2, c2, o.dims, o.kid_subsets, o.kid_size, &rng) != DCGAN_OK) {
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
@@ -255,12 +527,64 @@ int main(int argc, char **argv) {
         printf("KID:  %.6g +- %.6g (%d subsets of %d)\n", mean, sd, o.kid_subsets,
                c1 < c2 ? (c1 < o.kid_size ? c1 : o.kid_size) : (c2 < o.kid_size ? c2 : o.kid_size));
     }
+    if (o.bootstrap) {
+        double *v = (double *)malloc((size_t)o.bootstrap * sizeof(double));
+        cli_progress bar;
+        if (!v) goto done;
+        for (int which = 0; which < 1 + o.kid; which++) {
+            dcgan_rng_seed(&rng, (uint64_t)o.seed);
+            cli_progress_start(&bar, which ? "bootstrap KID" : "bootstrap FID", o.bootstrap);
+            dcgan_status bs = which ? dcgan_kid_bootstrap(v, o.bootstrap, f1, c1, f2, c2, o.dims, &rng, on_progress, &bar)
+                                    : dcgan_fid_bootstrap(v, o.bootstrap, f1, c1, f2, c2, o.dims, &rng, on_progress, &bar);
+            if (bs != DCGAN_OK) {
+                fprintf(stderr, "fid: %s\n", dcgan_last_error());
+                free(v);
+                goto done;
+            }
+            double lo = dcgan_quantile(v, o.bootstrap, 0.025), hi = dcgan_quantile(v, o.bootstrap, 0.975);
+            printf("%s 95%% interval: [%.6g, %.6g] (percentile bootstrap, %d resamples of each set, seed %ld%s)\n",
+                   which ? "KID" : "FID", lo, hi, o.bootstrap, o.seed, which ? "; KID of the whole sets" : "");
+        }
+        free(v);
+    }
+    if (o.floor) {
+        double *v = (double *)malloc((size_t)o.floor_repeats * sizeof(double));
+        cli_progress bar;
+        if (!v) goto done;
+        dcgan_rng_seed(&rng, (uint64_t)o.seed);
+        cli_progress_start(&bar, "floor", o.floor_repeats);
+        if (dcgan_fid_floor(v, o.floor_repeats, f1, c1, c2, o.dims, &rng, on_progress, &bar) != DCGAN_OK) {
+            fprintf(stderr, "fid: %s\n", dcgan_last_error());
+            free(v);
+            goto done;
+        }
+        double sum = 0.0;
+        for (int r = 0; r < o.floor_repeats; r++) sum += v[r];
+        const double mean = sum / o.floor_repeats, lo = dcgan_quantile(v, o.floor_repeats, 0.0),
+                     hi = dcgan_quantile(v, o.floor_repeats, 1.0);
+        printf("floor: FID between two disjoint halves of %s, %d images each: mean %.6g, range [%.6g, %.6g] "
+               "over %d splits\n", paths[0], c2, mean, lo, hi, o.floor_repeats);
+        printf("floor: this FID is %.3g x the floor's mean; %s\n", mean > 0 ? fid / mean : INFINITY,
+               fid <= hi ? "within the floor's range: indistinguishable from real at this size"
+                         : "above the floor's range: distinguishable from real at this size");
+        free(v);
+    }
+    if (o.prdc) {
+        dcgan_prdc p;
+        if (dcgan_prdc_compute(&p, f1, c1, f2, c2, o.dims, o.prdc_k) != DCGAN_OK) {
+            fprintf(stderr, "fid: %s\n", dcgan_last_error());
+            goto done;
+        }
+        printf("precision: %.4f  recall: %.4f  density: %.4f  coverage: %.4f  (k = %d; real %s, generated %s)\n",
+               p.precision, p.recall, p.density, p.coverage, o.prdc_k, paths[0], paths[1]);
+    }
+    if (o.nearest && nearest_report(&o, &fs[0], &fs[1], &net, &net_ready) != 0) goto done;
     rc = 0;
 done:
-    free(f1);
-    free(f2);
-    dcgan_fid_stats_free(&s1);
-    dcgan_fid_stats_free(&s2);
+    set_free(&fs[0]);
+    set_free(&fs[1]);
+    dcgan_fid_stats_free(&s[0]);
+    dcgan_fid_stats_free(&s[1]);
     dcgan_inception_free(&net);
     return rc;
 }

@@ -8,8 +8,8 @@
 #include <string.h>
 #include "../examples/classify_state.h"
 
-static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image", "model", "resume"};
-#define FUZZ_TARGETS 7
+static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image", "model", "resume", "npy"};
+#define FUZZ_TARGETS 8
 
 // The model that target 5 loads files into: a tiny classifier of the shape
 // examples/classify.c builds (conv, BatchNorm, LeakyReLU, flatten, linear).
@@ -58,7 +58,7 @@ static int fuzz_write(const char *path, const unsigned char *data, size_t n) {
 static void fuzz_one(int target, const unsigned char *data, size_t n, const char *scratch_dir) {
     char path[512];
     snprintf(path, sizeof path, "%s/input.%s", scratch_dir,
-             target == 4 ? "png" : target == 2 ? "npz" : "bin");
+             target == 4 ? "png" : target == 2 ? "npz" : target == 7 ? "npy" : "bin");
     if (!fuzz_write(path, data, n)) return;
     switch (target) {
     case 0: {   // safetensors, then as a state_dict
@@ -98,6 +98,13 @@ static void fuzz_one(int target, const unsigned char *data, size_t n, const char
         classify_position pos;
         char why[1024];
         fuzz_resume_load(path, &pos, why, sizeof why);
+        break;
+    }
+    case 7: {   // a feature file (dcgan_features_load_npy), then as FID statistics too
+        double *f = NULL;
+        int64_t rows;
+        int dims;
+        if (dcgan_features_load_npy(&f, &rows, &dims, path) == DCGAN_OK) dcgan_free(f);
         break;
     }
     default: {  // the image wrapper: size limit, channel conversion, resize
