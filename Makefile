@@ -9,7 +9,7 @@ TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TESTS   := test_core test_layers test_model test_images test_gan test_fid test_fid_judge test_corpus test_classify \
            test_cuda_checks
-EXAMPLES := train generate phantom fid classify
+EXAMPLES := train generate phantom fid classify rate
 B := build
 DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
@@ -54,11 +54,12 @@ $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 # test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the GEMM and layer tests
 # with the portable kernels only (DCGAN_NO_SIMD), the C++ build, the README code blocks, the
 # programs end to end, the kill / failing-write test (KILLS=200), Ctrl-C / two runs on one folder
-# (tests/test_guard.sh) and, where nvcc exists, the GPU
+# (tests/test_guard.sh), the rating page in headless Chromium where it is installed
+# (tests/test_rate.sh) and, where nvcc exists, the GPU
 # build (compiled and linked; run only where a GPU is); last line "N passed, M failed"
 test: all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
-	  $(addprefix $(B)/san/,$(TESTS)) $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_crash.sh tests/test_guard.sh \
+	  $(addprefix $(B)/san/,$(TESTS)) $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_crash.sh tests/test_guard.sh tests/test_rate.sh \
 	  tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/

@@ -81,7 +81,7 @@
 //       14e. finding and loading the weights
 //       14f. .npz statistics files (CRC-32, .npy, zip)
 //       14g. what an FID means: feature files, intervals, floor, precision/recall
-//   15. Classifiers: augmentation, patient split, metrics
+//   15. Classifiers: augmentation, patient split, metrics; rating statistics
 //   16. GPU twins (dcgan_cuda.cu)
 //
 // Limitations
@@ -1290,6 +1290,28 @@ DCGAN_API dcgan_status dcgan_binary_metrics_bootstrap(dcgan_binary_metrics *lo,
                                                       const float *scores, const int *labels,
                                                       int n, float threshold, int B,
                                                       uint64_t seed, double level);
+
+// Can a rater tell real from generated? Exact tests for k successes in n
+// trials (a rater's correct answers, say) and the agreement of several raters.
+//
+// Binomial probabilities are summed exactly from pmf(i) = C(n, i) p^i (1-p)^(n-i)
+// (in logs, through lgamma).
+// Two-sided exact binomial test of H0: success probability p0 (0 < p0 < 1):
+// the total probability under H0 of every outcome no more likely than k, with
+// scipy.stats.binomtest's relative tolerance of 1e-7 on "no more likely".
+DCGAN_API double dcgan_binomial_test(int k, int n, double p0);
+// Clopper-Pearson ("exact") interval of level `level` (0.95) for k of n:
+// lo solves P(X >= k | lo) = (1 - level) / 2 (lo = 0 when k = 0), hi solves
+// P(X <= k | hi) = (1 - level) / 2 (hi = 1 when k = n); by bisection to 1e-12.
+// These equal the beta quantiles B((1-level)/2; k, n-k+1) and B((1+level)/2; k+1, n-k).
+DCGAN_API void dcgan_clopper_pearson(double *lo, double *hi, int k, int n, double level);
+// Fleiss' kappa (Fleiss 1971) for `subjects` items each rated by the same
+// number of raters into `categories` classes; counts[i * categories + j] is how
+// many raters put item i in class j. P_i = (sum_j n_ij^2 - m) / (m (m - 1)),
+// p_j = sum_i n_ij / (subjects m), kappa = (mean P_i - sum p_j^2) / (1 - sum p_j^2).
+// DCGAN_ERR_SHAPE when items have different numbers of raters or fewer than 2,
+// or when every rating falls in one class (kappa undefined).
+DCGAN_API dcgan_status dcgan_fleiss_kappa(double *kappa, const int *counts, int subjects, int categories);
 
 // -----------------------------------------------------------------------------
 // 16. GPU twins (dcgan_cuda.cu, compiled with -DDCGAN_CUDA)
@@ -8513,19 +8535,20 @@ static dcgan_status dcgan__fid_gram(double *fid, const double *K11, const double
                                         (P[(size_t)i * n2 + j] - pc2[i] / N2 - c1p[j] / N1 + cpc / (N1 * N2));
             }
         }
-        // G = C C^T (m1 <= m2) or C^T C, upper triangle, mirrored
-        DCGAN__OMP(omp parallel for schedule(dynamic, 4))
-        for (int64_t a = 0; a < m; a++)
-            for (int64_t b = a; b < m; b++) {
-                double acc = 0.0;
-                if (m1 <= m2) {
-                    const double *x = C + (size_t)a * m2, *y = C + (size_t)b * m2;
-                    for (int64_t k = 0; k < m2; k++) acc += x[k] * y[k];
-                } else {
-                    for (int64_t k = 0; k < m1; k++) acc += C[(size_t)k * m2 + a] * C[(size_t)k * m2 + b];
-                }
-                G[(size_t)a * m + b] = G[(size_t)b * m + a] = acc;
+        // G = C C^T (m1 <= m2), or C^T C: the Gram matrix of the rows of C or of C^T
+        if (m1 <= m2) {
+            dcgan__gram(G, C, m1, C, m1, (int)m2);
+        } else {
+            double *Ct = (double *)dcgan__alloc((size_t)m1 * (size_t)m2, sizeof(double));
+            if (!Ct) {
+                s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for a %lld x %lld matrix", (long long)m2, (long long)m1);
+                goto done;
             }
+            for (int64_t a = 0; a < m1; a++)
+                for (int64_t b = 0; b < m2; b++) Ct[(size_t)b * m1 + a] = C[(size_t)a * m2 + b];
+            dcgan__gram(G, Ct, m2, Ct, m2, (int)m1);
+            dcgan_free(Ct);
+        }
         if ((s = dcgan_symmetric_eigen(G, (int)m, w, NULL)) != DCGAN_OK) goto done;
         // Centred rows sum to zero (with their weights), so C has rank at most
         // min(m1, m2) - 1 (and dims): its last eigenvalue is 0 up to rounding,
@@ -8811,25 +8834,29 @@ DCGAN_API dcgan_status dcgan_prdc_compute(dcgan_prdc *out, const double *real, i
     if (k < 1 || k > 64 || k >= n_real || k >= n_fake || dims < 1)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "k = %d nearest neighbours need more than k vectors per set "
                            "(%lld real, %lld fake) and 1 <= k <= 64", k, (long long)n_real, (long long)n_fake);
-    const int64_t nmax = n_real > n_fake ? n_real : n_fake;
     double *rr = (double *)dcgan__alloc((size_t)n_real, sizeof(double));
     double *rf = (double *)dcgan__alloc((size_t)n_fake, sizeof(double));
-    double *row = (double *)dcgan__alloc((size_t)nmax, sizeof(double));
     double *D = (double *)dcgan__alloc((size_t)n_real * (size_t)n_fake, sizeof(double));
-    if (!rr || !rf || !row || !D) {
-        dcgan_free(rr); dcgan_free(rf); dcgan_free(row); dcgan_free(D);
+    if (!rr || !rf || !D) {
+        dcgan_free(rr); dcgan_free(rf); dcgan_free(D);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld x %lld distances", (long long)n_real,
                            (long long)n_fake);
     }
-    // radii (squared: the comparisons are the same): k-th neighbour within each set
+    // radii (squared: the comparisons are the same): k-th neighbour within each
+    // set, from its whole distance matrix
     for (int set = 0; set < 2; set++) {
         const double *x = set ? fake : real;
         const int64_t n = set ? n_fake : n_real;
         double *radius = set ? rf : rr;
-        for (int64_t i = 0; i < n; i++) {
-            dcgan__sqdist(row, x + (size_t)i * dims, 1, x, n, dims);
-            radius[i] = dcgan__kth_smallest(row, n, k);
+        double *within = (double *)dcgan__alloc((size_t)n * (size_t)n, sizeof(double));
+        if (!within) {
+            dcgan_free(rr); dcgan_free(rf); dcgan_free(D);
+            return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld x %lld distances", (long long)n, (long long)n);
         }
+        dcgan__sqdist(within, x, n, x, n, dims);
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int64_t i = 0; i < n; i++) radius[i] = dcgan__kth_smallest(within + (size_t)i * n, n, k);
+        dcgan_free(within);
     }
     dcgan__sqdist(D, real, n_real, fake, n_fake, dims);
     int64_t precise = 0, recalled = 0, covered = 0;
@@ -8855,7 +8882,7 @@ DCGAN_API dcgan_status dcgan_prdc_compute(dcgan_prdc *out, const double *real, i
     out->recall = (double)recalled / (double)n_real;
     out->density = dense / ((double)k * (double)n_fake);
     out->coverage = (double)covered / (double)n_real;
-    dcgan_free(rr); dcgan_free(rf); dcgan_free(row); dcgan_free(D);
+    dcgan_free(rr); dcgan_free(rf); dcgan_free(D);
     return DCGAN_OK;
 }
 
@@ -9334,6 +9361,92 @@ DCGAN_API dcgan_status dcgan_binary_metrics_bootstrap(dcgan_binary_metrics *lo,
     dcgan_free(s);
     dcgan_free(l);
     dcgan_free(count);
+    return DCGAN_OK;
+}
+
+// --- can a rater tell real from generated? exact binomial statistics, Fleiss' kappa
+
+static double dcgan__binom_pmf(int i, int n, double p) {
+    if (p <= 0.0) return i == 0 ? 1.0 : 0.0;
+    if (p >= 1.0) return i == n ? 1.0 : 0.0;
+    return exp(lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) + i * log(p) + (n - i) * log1p(-p));
+}
+
+DCGAN_API double dcgan_binomial_test(int k, int n, double p0) {
+    if (n < 1 || k < 0 || k > n || !(p0 > 0.0 && p0 < 1.0)) return NAN;
+    const double d = dcgan__binom_pmf(k, n, p0) * (1.0 + 1e-7);
+    double p = 0.0;
+    for (int i = 0; i <= n; i++) {
+        const double q = dcgan__binom_pmf(i, n, p0);
+        if (q <= d) p += q;
+    }
+    return p < 1.0 ? p : 1.0;
+}
+
+// P(X >= k) (upper = 1) or P(X <= k) (upper = 0) for X ~ Binomial(n, p)
+static double dcgan__binom_tail(int k, int n, double p, int upper) {
+    double s = 0.0;
+    for (int i = upper ? k : 0; i <= (upper ? n : k); i++) s += dcgan__binom_pmf(i, n, p);
+    return s;
+}
+
+DCGAN_API void dcgan_clopper_pearson(double *lo, double *hi, int k, int n, double level) {
+    const double a = (1.0 - level) / 2.0;
+    *lo = 0.0;
+    *hi = 1.0;
+    if (n < 1 || k < 0 || k > n) {
+        *lo = *hi = NAN;
+        return;
+    }
+    // P(X >= k | p) grows with p: the lower bound is where it reaches a
+    if (k > 0) {
+        double l = 0.0, h = 1.0;
+        for (int it = 0; it < 200 && h - l > 1e-13; it++) {
+            const double m = 0.5 * (l + h);
+            if (dcgan__binom_tail(k, n, m, 1) < a) l = m; else h = m;
+        }
+        *lo = 0.5 * (l + h);
+    }
+    // P(X <= k | p) falls with p: the upper bound is where it drops to a
+    if (k < n) {
+        double l = 0.0, h = 1.0;
+        for (int it = 0; it < 200 && h - l > 1e-13; it++) {
+            const double m = 0.5 * (l + h);
+            if (dcgan__binom_tail(k, n, m, 0) > a) l = m; else h = m;
+        }
+        *hi = 0.5 * (l + h);
+    }
+}
+
+DCGAN_API dcgan_status dcgan_fleiss_kappa(double *kappa, const int *counts, int subjects, int categories) {
+    if (subjects < 1 || categories < 2)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%d items in %d classes; need >= 1 item and >= 2 classes",
+                           subjects, categories);
+    int m = 0;
+    for (int j = 0; j < categories; j++) m += counts[j];
+    double mean_p = 0.0, pe = 0.0;
+    for (int i = 0; i < subjects; i++) {
+        int raters = 0;
+        double sq = 0.0;
+        for (int j = 0; j < categories; j++) {
+            raters += counts[(size_t)i * categories + j];
+            sq += (double)counts[(size_t)i * categories + j] * counts[(size_t)i * categories + j];
+        }
+        if (raters != m || m < 2)
+            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "item %d has %d ratings, item 0 has %d; every item needs the "
+                               "same number of raters, at least 2", i, raters, m);
+        mean_p += (sq - m) / ((double)m * (m - 1));
+    }
+    mean_p /= subjects;
+    for (int j = 0; j < categories; j++) {
+        double pj = 0.0;
+        for (int i = 0; i < subjects; i++) pj += counts[(size_t)i * categories + j];
+        pj /= (double)subjects * m;
+        pe += pj * pj;
+    }
+    if (pe >= 1.0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "every rating is in one class: kappa is undefined");
+    *kappa = (mean_p - pe) / (1.0 - pe);
     return DCGAN_OK;
 }
 

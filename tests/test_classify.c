@@ -476,6 +476,48 @@ static void test_plot_bars(void) {
     CHECK(red > 0 && blue > red, "plot_bars/draws the bars, more blue than red");
 }
 
+// The rating statistics against scipy (tests/make_rating_reference.py ->
+// tests/data/rating.txt: binomtest p-values and Clopper-Pearson intervals as
+// beta quantiles), and Fleiss' kappa against a hand-worked example.
+static void test_rating_stats(void) {
+    FILE *f = fopen("tests/data/rating.txt", "r");
+    int k, n, cases = 0, p_ok = 0, ci_ok = 0;
+    double p0, p, lo, hi;
+    if (!CHECK(f != NULL, "rating/tests/data/rating.txt exists")) return;
+    while (fscanf(f, "%d %d %lf %lf %lf %lf", &k, &n, &p0, &p, &lo, &hi) == 6) {
+        double got_p = dcgan_binomial_test(k, n, p0), got_lo, got_hi;
+        dcgan_clopper_pearson(&got_lo, &got_hi, k, n, 0.95);
+        cases++;
+        if (fabs(got_p - p) <= 1e-12 + 1e-9 * p) p_ok++;
+        else fprintf(stderr, "  binomial_test(%d, %d, %g) = %.17g, scipy %.17g\n", k, n, p0, got_p, p);
+        if (fabs(got_lo - lo) <= 1e-10 && fabs(got_hi - hi) <= 1e-10) ci_ok++;
+        else fprintf(stderr, "  clopper_pearson(%d, %d) = [%.17g, %.17g], scipy [%.17g, %.17g]\n", k, n, got_lo,
+                     got_hi, lo, hi);
+    }
+    fclose(f);
+    CHECK(cases == 13 && p_ok == cases, "rating/binomial_test equals scipy.stats.binomtest on 13 cases (edges, p0 != 0.5)");
+    CHECK(cases == 13 && ci_ok == cases, "rating/clopper_pearson equals scipy's beta quantiles to 1e-10 on 13 cases");
+    CHECK(isnan(dcgan_binomial_test(3, 2, 0.5)) && isnan(dcgan_binomial_test(1, 2, 1.0)),
+          "rating/binomial_test: k > n or p0 = 1 give NaN");
+    // Fleiss' kappa, worked by hand: 10 items, 14 raters each, 5 classes;
+    // mean P_i = 0.37802, sum p_j^2 = 0.21276, kappa = 0.16526 / 0.78724 = 0.20993
+    const int counts[50] = {0, 0, 0, 0, 14, 0, 2, 6, 4, 2, 0, 0, 3, 5, 6, 0, 3, 9, 2, 0, 2, 2, 8, 1, 1,
+                            7, 7, 0, 0, 0, 3, 2, 6, 3, 0, 2, 5, 3, 2, 2, 6, 5, 2, 1, 0, 0, 2, 2, 3, 7};
+    double kappa = 0.0;
+    CHECK(dcgan_fleiss_kappa(&kappa, counts, 10, 5) == DCGAN_OK && fabs(kappa - 0.20993070442195522) < 1e-12,
+          "rating/fleiss_kappa of the worked example is 0.20993");
+    // perfect agreement on two classes: kappa 1; one class only: undefined
+    const int agree[6] = {3, 0, 0, 3, 3, 0}, one[4] = {2, 0, 2, 0}, uneven[4] = {2, 0, 1, 0};
+    CHECK(dcgan_fleiss_kappa(&kappa, agree, 3, 2) == DCGAN_OK && kappa == 1.0, "rating/fleiss_kappa: full agreement is 1");
+    CHECK(dcgan_fleiss_kappa(&kappa, one, 2, 2) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "fleiss_kappa: every rating is in one class: kappa is undefined") == 0,
+          "rating/fleiss_kappa: one class only is refused with the reason");
+    CHECK(dcgan_fleiss_kappa(&kappa, uneven, 2, 2) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "fleiss_kappa: item 1 has 1 ratings, item 0 has 2; every item needs the "
+                                         "same number of raters, at least 2") == 0,
+          "rating/fleiss_kappa: items with different rater counts are refused");
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
@@ -489,6 +531,7 @@ int main(int argc, char **argv) {
         {"augment_geometry", test_augment_geometry},
         {"augment_intensity", test_augment_intensity},
         {"model_checkpoint", test_model_checkpoint},
+        {"rating_stats", test_rating_stats},
         {"plot_bars", test_plot_bars},
     };
     return check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);

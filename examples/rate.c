@@ -1,0 +1,659 @@
+// rate.c - can a clinician tell real chest X-rays from generated ones?
+//
+// Build: make            Run:
+//   rate make --real DIR --fake DIR --count N --out DIR [--seed S --size 512 --channels 1]
+//       picks N real and N generated images at random (seeded) and writes
+//       OUT/rate.html, one self-contained page (images embedded, no network)
+//       to send to a rater, and OUT/key.csv, which says which is which and
+//       stays with you. Every image is decoded and re-encoded as a PNG of the
+//       same size and channels, named by a random token: nothing in the page
+//       but the pixels tells real from generated, and the page holds no answer.
+//   rate score --key OUT/key.csv ANSWERS.csv... [--out DIR]
+//       per rater and pooled: accuracy with its exact (Clopper-Pearson) 95%
+//       interval and the exact binomial p-value against guessing (50%),
+//       sensitivity and specificity for spotting generated images, ROC AUC
+//       from the confidence ratings, and Fleiss' kappa between raters; a table
+//       and DIR/score.png (the key's folder by default).
+#define _DEFAULT_SOURCE   // strdup
+#define DCGAN_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "../dcgan.h"
+#include "cli.h"
+
+// ---------------------------------------------------------------------------
+// rate make
+
+// A growing byte buffer (stb's PNG writer hands the bytes to a callback).
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+    int failed;
+} bytes;
+
+static void bytes_put(void *ctx, void *data, int size) {
+    bytes *b = (bytes *)ctx;
+    if (b->failed || size <= 0) return;
+    if (b->n + (size_t)size > b->cap) {
+        size_t cap = (b->n + (size_t)size) * 2;
+        unsigned char *q = (unsigned char *)realloc(b->p, cap);
+        if (!q) { b->failed = 1; return; }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, (size_t)size);
+    b->n += (size_t)size;
+}
+
+// Base64 (RFC 4648, with padding) of n bytes to f.
+static void base64_write(FILE *f, const unsigned char *p, size_t n) {
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        char out[4] = {t[v >> 18 & 63], t[v >> 12 & 63], i + 1 < n ? t[v >> 6 & 63] : '=', i + 2 < n ? t[v & 63] : '='};
+        fwrite(out, 1, 4, f);
+    }
+}
+
+static const char *page_head =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>Real or generated?</title>\n<style>\n"
+    "* { box-sizing: border-box; }\n"
+    "body { margin: 0; font: 16px/1.4 system-ui, sans-serif; background: #111; color: #eee; }\n"
+    "main { max-width: 980px; margin: 0 auto; padding: 12px; }\n"
+    "h1 { font-size: 1.4em; margin: 0.4em 0; }\n"
+    "#intro p, #done p { max-width: 40em; }\n"
+    "kbd { background: #333; border: 1px solid #555; border-radius: 3px; padding: 0 4px; }\n"
+    "input, button { font: inherit; }\n"
+    "input { padding: 6px; width: 16em; max-width: 100%; }\n"
+    "button { padding: 8px 12px; border-radius: 6px; border: 1px solid #666; background: #2a2a2a; color: #eee; cursor: pointer; }\n"
+    "button:hover { background: #3a3a3a; }\n"
+    "button.chosen { outline: 3px solid #ffd54f; }\n"
+    "#top { display: flex; align-items: center; gap: 10px; }\n"
+    "#bar { flex: 1; height: 10px; background: #333; border-radius: 5px; overflow: hidden; }\n"
+    "#fill { height: 100%; width: 0; background: #4caf50; }\n"
+    "#view { text-align: center; margin: 8px 0; }\n"
+    "#img { width: min(100%, calc(100vh - 190px)); aspect-ratio: 1; image-rendering: auto; background: #000; }\n"
+    "#answers { display: grid; grid-template-columns: repeat(6, 1fr); gap: 6px; }\n"
+    ".real { border-color: #64b5f6; } .fake { border-color: #ef9a9a; }\n"
+    "#nav { margin-top: 8px; display: flex; justify-content: space-between; gap: 6px; }\n"
+    "@media (max-width: 600px) { #answers { grid-template-columns: repeat(3, 1fr); } #img { width: 100%; } }\n"
+    "</style>\n</head>\n<body>\n<main>\n"
+    "<section id=\"intro\">\n<h1>Real or generated?</h1>\n"
+    "<p>You will see <b id=\"total\"></b> chest X-rays, one at a time. Some are real radiographs; "
+    "the others were made by a computer program (a generative adversarial network). For each one, say "
+    "whether you think it is <b>real</b> or <b>generated</b>, and how sure you are.</p>\n"
+    "<p>Click a button, or press <kbd>1</kbd> <kbd>2</kbd> <kbd>3</kbd> for real (sure, probably, guess) "
+    "and <kbd>4</kbd> <kbd>5</kbd> <kbd>6</kbd> for generated (guess, probably, sure). "
+    "<kbd>&larr;</kbd> or <kbd>Backspace</kbd> goes back to change an answer.</p>\n"
+    "<p>Your answers stay in this browser (closing or reloading the page keeps them). At the end, "
+    "press <b>Download answers</b> and send the file back. Nothing is sent anywhere by the page.</p>\n"
+    "<p><label>Your name or initials: <input id=\"rater\" autocomplete=\"name\"></label></p>\n"
+    "<p><button id=\"start\">Start</button></p>\n</section>\n"
+    "<section id=\"rate\" hidden>\n<div id=\"top\"><div id=\"bar\"><div id=\"fill\"></div></div>"
+    "<span id=\"count\"></span></div>\n"
+    "<div id=\"view\"><img id=\"img\" alt=\"chest X-ray to rate\"></div>\n"
+    "<div id=\"answers\">\n"
+    "<button class=\"real\" data-a=\"real\" data-c=\"3\">1 Real, sure</button>\n"
+    "<button class=\"real\" data-a=\"real\" data-c=\"2\">2 Real, probably</button>\n"
+    "<button class=\"real\" data-a=\"real\" data-c=\"1\">3 Real, a guess</button>\n"
+    "<button class=\"fake\" data-a=\"fake\" data-c=\"1\">4 Generated, a guess</button>\n"
+    "<button class=\"fake\" data-a=\"fake\" data-c=\"2\">5 Generated, probably</button>\n"
+    "<button class=\"fake\" data-a=\"fake\" data-c=\"3\">6 Generated, sure</button>\n"
+    "</div>\n<div id=\"nav\"><button id=\"back\">&larr; Back</button>"
+    "<button id=\"next\">Next &rarr;</button></div>\n</section>\n"
+    "<section id=\"done\" hidden>\n<h1>Thank you</h1>\n<p>You rated all <b id=\"total2\"></b> images. "
+    "Press the button to save your answers as a file, then send that file back.</p>\n"
+    "<p><button id=\"download\">Download answers</button> <button id=\"review\">&larr; Back to the images</button></p>\n"
+    "</section>\n</main>\n<script>\n";
+
+static const char *page_script =
+    "'use strict';\n"
+    "const KEY = 'rate-' + PAGE;\n"
+    "const $ = (id) => document.getElementById(id);\n"
+    "let state = JSON.parse(localStorage.getItem(KEY) || 'null') || {rater: '', pos: 0, answers: {}};\n"
+    "let shownAt = 0;\n"
+    "function save() { localStorage.setItem(KEY, JSON.stringify(state)); }\n"
+    "function screen(name) { for (const s of ['intro', 'rate', 'done']) $(s).hidden = s !== name; }\n"
+    "function answered() { return IMAGES.filter((im) => state.answers[im.id]).length; }\n"
+    "function show() {\n"
+    "  if (state.pos >= IMAGES.length) { screen('done'); return; }\n"
+    "  screen('rate');\n"
+    "  const im = IMAGES[state.pos], a = state.answers[im.id];\n"
+    "  $('img').src = im.src;\n"
+    "  $('count').textContent = (state.pos + 1) + ' / ' + IMAGES.length;\n"
+    "  $('fill').style.width = (100 * answered() / IMAGES.length) + '%';\n"
+    "  for (const b of document.querySelectorAll('#answers button'))\n"
+    "    b.classList.toggle('chosen', !!a && a.answer === b.dataset.a && String(a.confidence) === b.dataset.c);\n"
+    "  $('back').disabled = state.pos === 0;\n"
+    "  $('next').disabled = !a;\n"
+    "  shownAt = performance.now();\n"
+    "}\n"
+    "function answer(kind, confidence) {\n"
+    "  const im = IMAGES[state.pos];\n"
+    "  state.answers[im.id] = {answer: kind, confidence: confidence, ms: Math.round(performance.now() - shownAt)};\n"
+    "  state.pos++;\n"
+    "  save();\n"
+    "  show();\n"
+    "}\n"
+    "function back() { if (state.pos > 0) { state.pos--; save(); show(); } }\n"
+    "function csv() {\n"
+    "  const q = (s) => '\"' + String(s).replace(/\"/g, '\"\"') + '\"';\n"
+    "  let out = 'rater,image,answer,confidence,ms\\n';\n"
+    "  for (const im of IMAGES) {\n"
+    "    const a = state.answers[im.id];\n"
+    "    if (a) out += [q(state.rater), im.id, a.answer, a.confidence, a.ms].join(',') + '\\n';\n"
+    "  }\n"
+    "  return out;\n"
+    "}\n"
+    "$('total').textContent = $('total2').textContent = IMAGES.length;\n"
+    "$('rater').value = state.rater;\n"
+    "$('start').onclick = () => {\n"
+    "  const name = $('rater').value.trim();\n"
+    "  if (!name) { $('rater').focus(); $('rater').placeholder = 'please type a name first'; return; }\n"
+    "  state.rater = name; save(); show();\n"
+    "};\n"
+    "for (const b of document.querySelectorAll('#answers button'))\n"
+    "  b.onclick = () => answer(b.dataset.a, Number(b.dataset.c));\n"
+    "$('back').onclick = back;\n"
+    "$('next').onclick = () => { if (state.answers[IMAGES[state.pos].id]) { state.pos++; save(); show(); } };\n"
+    "$('review').onclick = back;\n"
+    "$('download').onclick = () => {\n"
+    "  const a = document.createElement('a');\n"
+    "  a.href = URL.createObjectURL(new Blob([csv()], {type: 'text/csv'}));\n"
+    "  a.download = 'answers-' + state.rater.replace(/[^A-Za-z0-9_-]+/g, '_') + '.csv';\n"
+    "  document.body.appendChild(a); a.click(); a.remove();\n"
+    "};\n"
+    "const keys = {'1': ['real', 3], '2': ['real', 2], '3': ['real', 1], '4': ['fake', 1], '5': ['fake', 2], '6': ['fake', 3]};\n"
+    "document.addEventListener('keydown', (e) => {\n"
+    "  if ($('rate').hidden && !($('done').hidden || e.key !== 'ArrowLeft')) { back(); return; }\n"
+    "  if ($('rate').hidden) return;\n"
+    "  if (keys[e.key]) { answer(keys[e.key][0], keys[e.key][1]); e.preventDefault(); }\n"
+    "  else if (e.key === 'ArrowLeft' || e.key === 'Backspace') { back(); e.preventDefault(); }\n"
+    "  else if (e.key === 'ArrowRight' && state.answers[IMAGES[state.pos].id]) { state.pos++; save(); show(); }\n"
+    "});\n"
+    "if (state.rater) show(); else screen('intro');\n"
+    "</script>\n</body>\n</html>\n";
+
+typedef struct {
+    const char *real, *fake, *out;
+    int count, size, channels;
+    long seed;
+} make_options;
+
+// Picks `count` of n paths (seeded Fisher-Yates; the first count of a shuffle).
+static void pick(char **paths, int n, dcgan_rng *rng) {
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(dcgan_rng_u32(rng) % (uint32_t)(i + 1));
+        char *t = paths[i];
+        paths[i] = paths[j];
+        paths[j] = t;
+    }
+}
+
+static int cmd_make(int argc, char **argv) {
+    make_options o = {NULL, NULL, NULL, 0, 512, 1, 1};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            printf("usage: rate make --real DIR --fake DIR --count N --out DIR [flags]\n"
+                   "  --real DIR     real images                                   (required)\n"
+                   "  --fake DIR     generated images                              (required)\n"
+                   "  --count N      images of each kind on the page               (required)\n"
+                   "  --out DIR      rate.html (to send) and key.csv (to keep)     (required)\n"
+                   "  --size S       side of every image on the page, pixels       (512)\n"
+                   "  --channels C   1 gray | 3 RGB                                (1)\n"
+                   "  --seed S       which images, their order and their ids       (1)\n");
+            return 0;
+        }
+        else if (cli_flag(argc, argv, &i, "--real")) o.real = argv[i];
+        else if (cli_flag(argc, argv, &i, "--fake")) o.fake = argv[i];
+        else if (cli_flag(argc, argv, &i, "--out")) o.out = argv[i];
+        else if (cli_flag(argc, argv, &i, "--count")) o.count = (int)cli_int("rate make", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--size")) o.size = (int)cli_int("rate make", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--channels")) o.channels = (int)cli_int("rate make", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int("rate make", a, argv[i]);
+        else { fprintf(stderr, "rate make: unknown flag '%s' (see --help)\n", a); return 2; }
+    }
+    if (!o.real || !o.fake || !o.out || o.count < 1 || o.size < 16 || o.size > 2048 ||
+        (o.channels != 1 && o.channels != 3)) {
+        fprintf(stderr, "rate make: --real, --fake, --out and --count >= 1 are required; 16 <= --size <= 2048, "
+                        "--channels 1 or 3 (see --help)\n");
+        return 2;
+    }
+    char **list[2] = {NULL, NULL};
+    int n[2] = {0, 0}, rc = 1;
+    const char *dirs[2] = {o.real, o.fake};
+    for (int k = 0; k < 2; k++) {
+        if (dcgan_list_fid_images(&list[k], &n[k], dirs[k]) != DCGAN_OK) {
+            fprintf(stderr, "rate make: %s\n", dcgan_last_error());
+            goto done_lists;
+        }
+        if (n[k] < o.count) {
+            fprintf(stderr, "rate make: --count %d needs %d images in '%s', it has %d\n", o.count, o.count, dirs[k], n[k]);
+            goto done_lists;
+        }
+    }
+    char html_path[4200], key_path[4200], tmp_html[4300];
+    snprintf(html_path, sizeof html_path, "%s/rate.html", o.out);
+    snprintf(key_path, sizeof key_path, "%s/key.csv", o.out);
+    if (access(key_path, F_OK) == 0) {
+        fprintf(stderr, "rate make: '%s' exists already (answers may depend on it); not overwriting it\n", key_path);
+        goto done_lists;
+    }
+    if (cli_mkdirs(o.out) != 0) {
+        fprintf(stderr, "rate make: cannot create '%s'\n", o.out);
+        goto done_lists;
+    }
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, (uint64_t)o.seed);
+    pick(list[0], n[0], &rng);
+    pick(list[1], n[1], &rng);
+    // the page order: 2 * count items, shuffled; each gets a random 10-letter id
+    const int total = 2 * o.count;
+    int *item = (int *)malloc((size_t)total * sizeof(int));
+    char (*ids)[11] = (char(*)[11])malloc((size_t)total * 11);
+    for (int i = 0; i < total; i++) item[i] = i;
+    for (int i = total - 1; i > 0; i--) {
+        int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)(i + 1)), t = item[i];
+        item[i] = item[j];
+        item[j] = t;
+    }
+    for (int i = 0; i < total; i++)
+        for (int c = 0; c < 10; c++) ids[i][c] = "abcdefghijkmnpqrstuvwxyz23456789"[dcgan_rng_u32(&rng) % 32], ids[i][10] = '\0';
+    snprintf(tmp_html, sizeof tmp_html, "%s.tmp", html_path);
+    FILE *html = fopen(tmp_html, "w");
+    FILE *key = html ? fopen(key_path, "w") : NULL;
+    if (!html || !key) {
+        fprintf(stderr, "rate make: cannot write '%s'\n", html ? key_path : tmp_html);
+        if (html) fclose(html);
+        free(item);
+        free(ids);
+        goto done_lists;
+    }
+    fputs(page_head, html);
+    char token[17];
+    for (int c = 0; c < 16; c++) token[c] = "0123456789abcdef"[dcgan_rng_u32(&rng) % 16];
+    token[16] = '\0';
+    fprintf(html, "const PAGE = '%s';\nconst IMAGES = [\n", token);
+    fprintf(key, "id,truth,source\n");
+    dcgan_image_options io;
+    dcgan_image_options_default(&io);
+    io.size = o.size;
+    io.channels = o.channels;
+    float *img = (float *)malloc((size_t)o.channels * o.size * o.size * sizeof(float));
+    unsigned char *u8 = (unsigned char *)malloc((size_t)o.channels * o.size * o.size);
+    cli_progress bar;
+    cli_progress_start(&bar, "images", total);
+    int ok = img && u8;
+    for (int i = 0; ok && i < total; i++) {
+        const int fake = item[i] >= o.count, which = fake ? item[i] - o.count : item[i];
+        const char *src = list[fake][which];
+        bytes png = {NULL, 0, 0, 0};
+        if (dcgan_image_load(img, src, &io) != DCGAN_OK) {
+            fprintf(stderr, "\nrate make: %s\n", dcgan_last_error());
+            ok = 0;
+            break;
+        }
+        dcgan_image_to_u8(u8, img, o.channels, o.size, o.size);
+        if (!stbi_write_png_to_func(bytes_put, &png, o.size, o.size, o.channels, u8, o.size * o.channels) ||
+            png.failed) {
+            fprintf(stderr, "\nrate make: could not encode '%s'\n", src);
+            free(png.p);
+            ok = 0;
+            break;
+        }
+        fprintf(html, "{id: '%s', src: 'data:image/png;base64,", ids[i]);
+        base64_write(html, png.p, png.n);
+        fprintf(html, "'},\n");
+        free(png.p);
+        fprintf(key, "%s,%s,%s\n", ids[i], fake ? "fake" : "real", src);
+        cli_progress_update(&bar, i + 1, NULL);
+    }
+    fprintf(html, "];\n");
+    fputs(page_script, html);
+    ok = ok && !ferror(html) && !ferror(key);
+    if (fclose(html) != 0) ok = 0;
+    if (fclose(key) != 0) ok = 0;
+    if (ok && rename(tmp_html, html_path) != 0) ok = 0;
+    if (!ok) {
+        remove(tmp_html);
+        remove(key_path);
+        fprintf(stderr, "rate make: nothing written\n");
+    } else {
+        printf("rate make: %d real + %d generated images; send %s, keep %s\n", o.count, o.count, html_path, key_path);
+        rc = 0;
+    }
+    free(img);
+    free(u8);
+    free(item);
+    free(ids);
+done_lists:
+    for (int k = 0; k < 2; k++) dcgan_paths_free(list[k], n[k]);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// rate score
+
+typedef struct {
+    char id[32];
+    int fake;           // truth
+} key_item;
+
+typedef struct {
+    char name[128];
+    const char *file;
+    int *answer;        // per key item: -1 none, 0 real, 1 fake
+    int *confidence;    // 1..3
+    int answered;
+} rater;
+
+// Splits one CSV line into at most max fields (quotes with "" escapes); the
+// line is modified in place. Returns the field count.
+static int csv_split(char *line, char **field, int max) {
+    int n = 0;
+    char *p = line;
+    line[strcspn(line, "\r\n")] = '\0';
+    while (n < max) {
+        if (*p == '"') {
+            char *w = ++p;
+            field[n++] = w;
+            while (*p) {
+                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; }
+                else if (*p == '"') { p++; break; }
+                else *w++ = *p++;
+            }
+            *w = '\0';
+            if (*p == ',') p++;
+            else break;
+        } else {
+            field[n++] = p;
+            char *c = strchr(p, ',');
+            if (!c) break;
+            *c = '\0';
+            p = c + 1;
+        }
+    }
+    return n;
+}
+
+static int key_find(const key_item *key, int n, const char *id) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(key[i].id, id) == 0) return i;
+    return -1;
+}
+
+static int read_key(const char *path, key_item **out, int *n) {
+    FILE *f = fopen(path, "r");
+    if (!f) { fprintf(stderr, "rate score: cannot read '%s'\n", path); return 1; }
+    char line[8192], *field[3];
+    int cap = 64, count = 0, lineno = 0;
+    key_item *key = (key_item *)malloc((size_t)cap * sizeof(key_item));
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        int nf = csv_split(line, field, 3);
+        if (lineno == 1) {
+            if (nf < 2 || strcmp(field[0], "id") != 0 || strcmp(field[1], "truth") != 0) {
+                fprintf(stderr, "rate score: '%s' is not a key from rate make (its first line is not 'id,truth,source')\n", path);
+                fclose(f); free(key); return 1;
+            }
+            continue;
+        }
+        if (nf < 2 || strlen(field[0]) >= sizeof key->id || (strcmp(field[1], "real") != 0 && strcmp(field[1], "fake") != 0)) {
+            fprintf(stderr, "rate score: %s:%d: expected 'id,real|fake,source'\n", path, lineno);
+            fclose(f); free(key); return 1;
+        }
+        if (key_find(key, count, field[0]) >= 0) {
+            fprintf(stderr, "rate score: %s:%d: id '%s' appears twice\n", path, lineno, field[0]);
+            fclose(f); free(key); return 1;
+        }
+        if (count == cap) key = (key_item *)realloc(key, (size_t)(cap *= 2) * sizeof(key_item));
+        snprintf(key[count].id, sizeof key[count].id, "%s", field[0]);
+        key[count++].fake = strcmp(field[1], "fake") == 0;
+    }
+    fclose(f);
+    if (count == 0) { fprintf(stderr, "rate score: '%s' has no images\n", path); free(key); return 1; }
+    *out = key;
+    *n = count;
+    return 0;
+}
+
+// One answers file (one rater): every line checked against the key.
+static int read_answers(const char *path, const key_item *key, int n_key, rater *r) {
+    FILE *f = fopen(path, "r");
+    if (!f) { fprintf(stderr, "rate score: cannot read '%s'\n", path); return 1; }
+    char line[8192], *field[5];
+    int lineno = 0, rc = 0;
+    int *line_of = (int *)calloc((size_t)n_key, sizeof(int));
+    r->file = path;
+    r->answer = (int *)malloc((size_t)n_key * sizeof(int));
+    r->confidence = (int *)calloc((size_t)n_key, sizeof(int));
+    for (int i = 0; i < n_key; i++) r->answer[i] = -1;
+    r->name[0] = '\0';
+    r->answered = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        int nf = csv_split(line, field, 5);
+        if (lineno == 1) {
+            if (nf < 4 || strcmp(field[0], "rater") != 0 || strcmp(field[1], "image") != 0 || strcmp(field[2], "answer") != 0) {
+                fprintf(stderr, "rate score: '%s' is not an answers file from rate.html (its first line is not "
+                                "'rater,image,answer,confidence,ms')\n", path);
+                rc = 1;
+            }
+            continue;
+        }
+        if (nf == 1 && field[0][0] == '\0') continue;   // an empty line
+        char *end = NULL;
+        long conf = nf >= 4 ? strtol(field[3], &end, 10) : 0;
+        if (nf < 4 || (strcmp(field[2], "real") != 0 && strcmp(field[2], "fake") != 0) || !end || *end ||
+            conf < 1 || conf > 3) {
+            fprintf(stderr, "rate score: %s:%d: expected 'rater,image,real|fake,1..3,ms'\n", path, lineno);
+            rc = 1;
+            break;
+        }
+        if (r->name[0] == '\0') snprintf(r->name, sizeof r->name, "%s", field[0]);
+        else if (strcmp(r->name, field[0]) != 0) {
+            fprintf(stderr, "rate score: %s:%d: rater '%s', but earlier lines are from '%s'; one file per rater\n",
+                    path, lineno, field[0], r->name);
+            rc = 1;
+            break;
+        }
+        int at = key_find(key, n_key, field[1]);
+        if (at < 0) {
+            fprintf(stderr, "rate score: %s:%d: image '%s' is not in the key (answers for another page?)\n", path,
+                    lineno, field[1]);
+            rc = 1;
+            break;
+        }
+        if (line_of[at]) {
+            fprintf(stderr, "rate score: %s:%d: image '%s' was answered already on line %d\n", path, lineno,
+                    field[1], line_of[at]);
+            rc = 1;
+            break;
+        }
+        line_of[at] = lineno;
+        r->answer[at] = strcmp(field[2], "fake") == 0;
+        r->confidence[at] = (int)conf;
+        r->answered++;
+    }
+    fclose(f);
+    free(line_of);
+    if (rc == 0 && r->answered == 0) {
+        fprintf(stderr, "rate score: '%s' has no answers\n", path);
+        rc = 1;
+    }
+    if (rc == 0 && r->answered < n_key) {
+        int first = 0;
+        while (r->answer[first] >= 0) first++;
+        fprintf(stderr, "rate score: warning: %s (%s) answered %d of %d images (first missing: '%s'); scoring "
+                        "those %d\n", r->name, path, r->answered, n_key, key[first].id, r->answered);
+    }
+    return rc;
+}
+
+typedef struct {
+    int n, correct, tp, fn, tn, fp;
+    double lo, hi, p, sensitivity, specificity, auc;
+} score;
+
+// Adds rater r's answers into s (scores / labels arrays grow by the answered count).
+static void score_add(score *s, const rater *r, const key_item *key, int n_key, float *scores, int *labels) {
+    for (int i = 0; i < n_key; i++) {
+        if (r->answer[i] < 0) continue;
+        const int truth = key[i].fake, said = r->answer[i];
+        s->tp += truth && said;
+        s->fn += truth && !said;
+        s->tn += !truth && !said;
+        s->fp += !truth && said;
+        // the rating scale from "real, sure" (-3) to "generated, sure" (+3)
+        scores[s->n] = (float)(said ? r->confidence[i] : -r->confidence[i]);
+        labels[s->n] = truth;
+        s->n++;
+    }
+}
+
+static void score_finish(score *s, const float *scores, const int *labels) {
+    s->correct = s->tp + s->tn;
+    dcgan_clopper_pearson(&s->lo, &s->hi, s->correct, s->n, 0.95);
+    s->p = dcgan_binomial_test(s->correct, s->n, 0.5);
+    s->sensitivity = s->tp + s->fn ? (double)s->tp / (s->tp + s->fn) : NAN;
+    s->specificity = s->tn + s->fp ? (double)s->tn / (s->tn + s->fp) : NAN;
+    s->auc = dcgan_roc_auc(scores, labels, s->n);
+}
+
+static int cmd_score(int argc, char **argv) {
+    const char *key_path = NULL, *out = NULL, *files[64];
+    int n_files = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            printf("usage: rate score --key KEY.csv ANSWERS.csv... [--out DIR]\n"
+                   "  --key FILE   key.csv from rate make                         (required)\n"
+                   "  --out DIR    where score.png goes                           (the key's folder)\n"
+                   "One answers file per rater (rate.html's 'Download answers').\n");
+            return 0;
+        }
+        else if (cli_flag(argc, argv, &i, "--key")) key_path = argv[i];
+        else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
+        else if (a[0] == '-' && a[1] == '-') { fprintf(stderr, "rate score: unknown flag '%s' (see --help)\n", a); return 2; }
+        else if (n_files < 64) files[n_files++] = a;
+        else { fprintf(stderr, "rate score: at most 64 answers files\n"); return 2; }
+    }
+    if (!key_path || n_files == 0) {
+        fprintf(stderr, "rate score: --key and at least one answers file are required (see --help)\n");
+        return 2;
+    }
+    key_item *key = NULL;
+    int n_key = 0, rc = 1;
+    if (read_key(key_path, &key, &n_key) != 0) return 1;
+    rater *raters = (rater *)calloc((size_t)n_files, sizeof(rater));
+    for (int k = 0; k < n_files; k++) {
+        if (read_answers(files[k], key, n_key, &raters[k]) != 0) goto done;
+        for (int j = 0; j < k; j++)
+            if (strcmp(raters[j].name, raters[k].name) == 0) {
+                fprintf(stderr, "rate score: '%s' and '%s' are both from rater '%s'; give each rater's file once\n",
+                        raters[j].file, raters[k].file, raters[k].name);
+                goto done;
+            }
+    }
+    {
+        const int groups = n_files + (n_files > 1);
+        score *s = (score *)calloc((size_t)groups, sizeof(score));
+        float *scores = (float *)malloc((size_t)n_key * n_files * sizeof(float));
+        int *labels = (int *)malloc((size_t)n_key * n_files * sizeof(int));
+        printf("%-16s %5s %9s  %-17s %10s %12s %12s %6s\n", "rater", "n", "accuracy", "95% CI (exact)",
+               "p vs 50%", "sensitivity", "specificity", "AUC");
+        for (int g = 0; g < groups; g++) {
+            const int pooled = g == n_files;
+            for (int k = 0; k < n_files; k++)
+                if (pooled || k == g) score_add(&s[g], &raters[k], key, n_key, scores, labels);
+            score_finish(&s[g], scores, labels);
+            printf("%-16.16s %5d %9.3f  [%.3f, %.3f] %10.3g %12.3f %12.3f %6.3f\n", pooled ? "pooled" : raters[g].name,
+                   s[g].n, (double)s[g].correct / s[g].n, s[g].lo, s[g].hi, s[g].p, s[g].sensitivity,
+                   s[g].specificity, s[g].auc);
+        }
+        printf("(sensitivity: generated images called generated; specificity: real images called real; AUC from "
+               "the 6-step rating scale)\n");
+        if (n_files > 1) {
+            // Fleiss' kappa over the images every rater answered: classes real, generated
+            int *counts = (int *)calloc((size_t)n_key * 2, sizeof(int)), items = 0;
+            for (int i = 0; i < n_key; i++) {
+                int all = 1;
+                for (int k = 0; k < n_files; k++) all &= raters[k].answer[i] >= 0;
+                if (!all) continue;
+                for (int k = 0; k < n_files; k++) counts[items * 2 + raters[k].answer[i]]++;
+                items++;
+            }
+            double kappa;
+            if (items > 0 && dcgan_fleiss_kappa(&kappa, counts, items, 2) == DCGAN_OK)
+                printf("agreement between the %d raters: Fleiss' kappa %.3f over the %d images all of them "
+                       "answered\n", n_files, kappa, items);
+            else
+                printf("agreement between the %d raters: Fleiss' kappa undefined (%s)\n", n_files,
+                       items ? dcgan_last_error() : "no image answered by all");
+            free(counts);
+        }
+        const score *all = &s[groups - 1];
+        printf("%s: %d of %d correct; %s\n", n_files > 1 ? "pooled" : raters[0].name, all->correct, all->n,
+               all->p < 0.05 ? (all->correct * 2 > all->n ? "better than guessing (p < 0.05): the generated images can be told apart"
+                                                          : "worse than guessing (p < 0.05): the rater calls them the wrong way round")
+                             : "no better than guessing (p >= 0.05): no evidence the generated images can be told apart");
+        // the picture: accuracy, sensitivity, specificity and AUC per rater
+        const int W = 900, H = 420;
+        unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
+        float *y = (float *)malloc((size_t)4 * groups * sizeof(float));
+        const char **names = (const char **)malloc((size_t)groups * sizeof(char *));
+        for (int g = 0; g < groups; g++) {
+            names[g] = g == n_files ? "pooled" : raters[g].name;
+            y[g] = (float)s[g].correct / (float)s[g].n;
+            y[groups + g] = (float)s[g].sensitivity;
+            y[2 * groups + g] = (float)s[g].specificity;
+            y[3 * groups + g] = (float)s[g].auc;
+        }
+        dcgan_plot_series series[4] = {{"accuracy", y, {31, 119, 180}},
+                                       {"sensitivity", y + groups, {255, 127, 14}},
+                                       {"specificity", y + 2 * groups, {44, 160, 44}},
+                                       {"ROC AUC", y + 3 * groups, {148, 103, 189}}};
+        dcgan_plot_bars(rgb, W, H, "Real or generated: 0.5 = guessing", names, groups, series, 4, NULL, 0.0f, 1.0f);
+        char dir[4200], png[4300];
+        if (out) snprintf(dir, sizeof dir, "%s", out);
+        else {
+            snprintf(dir, sizeof dir, "%s", key_path);
+            char *slash = strrchr(dir, '/');
+            if (slash) *slash = '\0'; else snprintf(dir, sizeof dir, ".");
+        }
+        snprintf(png, sizeof png, "%s/score.png", dir);
+        if (cli_mkdirs(dir) != 0 || dcgan_png_write(png, rgb, W, H, 3) != DCGAN_OK)
+            fprintf(stderr, "rate score: could not write '%s'\n", png);
+        else
+            printf("wrote %s\n", png);
+        free(rgb);
+        free(y);
+        free(names);
+        free(s);
+        free(scores);
+        free(labels);
+        rc = 0;
+    }
+done:
+    for (int k = 0; k < n_files; k++) {
+        free(raters[k].answer);
+        free(raters[k].confidence);
+    }
+    free(raters);
+    free(key);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 2 && strcmp(argv[1], "make") == 0) return cmd_make(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "score") == 0) return cmd_score(argc, argv);
+    printf("usage: rate make --real DIR --fake DIR --count N --out DIR    a page for a rater\n"
+           "       rate score --key KEY.csv ANSWERS.csv...                 how well the raters did\n"
+           "(rate make --help, rate score --help for the flags)\n");
+    return argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? 0 : 2;
+}

@@ -1,0 +1,104 @@
+#!/bin/sh
+# test_rate.sh - the real-or-generated rating page and its scoring, end to end on
+# phantoms: rate make writes a page with no answer in it (no key entry, no file
+# name, nothing fetched from the network); rate score gives the expected
+# figures and clear messages for answers that do not fit the key; then, where
+# Chromium, chromedriver and selenium exist, tests/test_rate_browser.py drives
+# the page in a real browser and rate score reads the file it downloaded (else
+# a printed skip). Prints "test_rate: N passed, M failed".
+B=${B:-build}
+T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_rate.XXXXXX")
+. tests/checks.sh
+
+$B/phantom --out "$T/ph" --normal 12 --pneumonia 12 --val 0 --test 0 --size 96 >/dev/null
+$B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 6 --size 128 --seed 3 \
+    --out "$T/page" >/dev/null 2>&1
+check "rate make/writes rate.html and key.csv" test -s "$T/page/rate.html" -a -s "$T/page/key.csv"
+check "rate make/key.csv has a header and 12 rows" test "$(wc -l <"$T/page/key.csv")" -eq 13
+check "rate make/the page embeds 12 PNG images" test "$(grep -o 'data:image/png;base64,' "$T/page/rate.html" | wc -l)" -eq 12
+# no answer in the page: every id is there, but no truth next to it and no file name
+leaks=0
+tail -n +2 "$T/page/key.csv" | {
+    while IFS=, read -r id truth src; do
+        grep -q "$id" "$T/page/rate.html" || leaks=$((leaks + 1))
+        grep -qF "$id,$truth" "$T/page/rate.html" && leaks=$((leaks + 1))
+        grep -qF "$(basename "$src")" "$T/page/rate.html" && leaks=$((leaks + 1))
+        grep -qF "$(dirname "$src")" "$T/page/rate.html" && leaks=$((leaks + 1))
+    done
+    echo $leaks >"$T/leaks"
+}
+check "rate make/the page holds every id and no key entry, file or folder name" test "$(cat "$T/leaks")" -eq 0
+check "rate make/the page fetches nothing (no http(s) URL, no external script or style)" \
+    sh -c "! grep -Eiq 'https?:|(src|href)=.?//|<link|<script[^>]+src' '$T/page/rate.html' && ! grep -Eq '@import|[^A-Za-z]url\\(' '$T/page/rate.html'"
+fails_with_line "rate make/never overwrites a key" \
+    "rate make: '$T/page/key.csv' exists already (answers may depend on it); not overwriting it" \
+    $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 6 --out "$T/page"
+fails_with_line "rate make/--count larger than a folder says what it needs" \
+    "rate make: --count 13 needs 13 images in '$T/ph/train/NORMAL', it has 12" \
+    $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 13 --out "$T/page2"
+
+# answers made from the key: rater A right on all but the first generated image (called
+# "real, a guess"; the others "probably"), rater B says "real, probably" to all
+awk -F, 'NR > 1 { a = $2; c = 2; if (a == "fake" && !flipped) { a = "real"; c = 1; flipped = 1 }
+                  print "\"Dr A\"," $1 "," a "," c ",1000" }
+         BEGIN { print "rater,image,answer,confidence,ms" }' "$T/page/key.csv" >"$T/a.csv"
+awk -F, 'NR > 1 { print "B," $1 ",real,2,800" } BEGIN { print "rater,image,answer,confidence,ms" }' \
+    "$T/page/key.csv" >"$T/b.csv"
+$B/rate score --key "$T/page/key.csv" "$T/a.csv" "$T/b.csv" --out "$T/score" >"$T/score.txt" 2>&1
+check "rate score/runs" test $? -eq 0
+# A: 11 of 12; Clopper-Pearson [0.615, 0.998] (scipy's beta quantiles); binomtest p = 26/4096;
+# 5 of 6 generated found, all 6 real; the ratings (+2 x5, -1 | -2 x6) still rank every
+# generated image above every real one: AUC 1
+check "rate score/rater A's row: accuracy, exact interval, exact p, sensitivity, specificity, AUC" \
+    grep -qxF "Dr A                12     0.917  [0.615, 0.998]    0.00635        0.833        1.000  1.000" "$T/score.txt"
+check "rate score/rater B's row: 6 of 12, p = 1, sensitivity 0, specificity 1, AUC 0.5" \
+    grep -qxF "B                   12     0.500  [0.211, 0.789]          1        0.000        1.000  0.500" "$T/score.txt"
+check "rate score/pooled row" grep -q "^pooled              24     0.708  \[0.489, 0.874\]" "$T/score.txt"
+check "rate score/Fleiss' kappa between the two" \
+    grep -q "^agreement between the 2 raters: Fleiss' kappa -0.[0-9]* over the 12 images all of them answered$" "$T/score.txt"
+check "rate score/writes score.png" test -s "$T/score/score.png"
+(head -1 "$T/b.csv"; echo "B,notanid,real,2,5") >"$T/unknown.csv"
+fails_with_line "rate score/an unknown id is named with its line" \
+    "rate score: $T/unknown.csv:2: image 'notanid' is not in the key (answers for another page?)" \
+    $B/rate score --key "$T/page/key.csv" "$T/unknown.csv"
+(head -3 "$T/b.csv"; sed -n 2p "$T/b.csv") >"$T/dup.csv"
+id=$(sed -n 2p "$T/b.csv" | cut -d, -f2)
+fails_with_line "rate score/a duplicate answer names both lines" \
+    "rate score: $T/dup.csv:4: image '$id' was answered already on line 2" \
+    $B/rate score --key "$T/page/key.csv" "$T/dup.csv"
+fails_with_line "rate score/the same rater twice is refused" \
+    "rate score: '$T/b.csv' and '$T/b.csv' are both from rater 'B'; give each rater's file once" \
+    $B/rate score --key "$T/page/key.csv" "$T/b.csv" "$T/b.csv"
+fails_with_line "rate score/not an answers file" \
+    "rate score: '$T/page/key.csv' is not an answers file from rate.html (its first line is not 'rater,image,answer,confidence,ms')" \
+    $B/rate score --key "$T/page/key.csv" "$T/page/key.csv"
+head -5 "$T/b.csv" >"$T/part.csv"
+$B/rate score --key "$T/page/key.csv" "$T/part.csv" >"$T/part.txt" 2>&1
+check "rate score/missing images: a warning, the answered ones scored" \
+    grep -q "^rate score: warning: B ($T/part.csv) answered 4 of 12 images (first missing: '[a-z0-9]*'); scoring those 4$" "$T/part.txt"
+
+# in a real browser
+if command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c "import selenium" 2>/dev/null; then
+    mkdir -p "$T/downloads"
+    /usr/bin/python3 tests/test_rate_browser.py "$T/page" "$T/downloads" "$B/rate_page.png" >"$T/browser.txt" 2>&1
+    rc=$?
+    if [ $rc -eq 3 ]; then
+        echo "skip: test_rate: the browser test ($(head -1 "$T/browser.txt"))"
+    else
+        grep "^FAIL" "$T/browser.txt"
+        line=$(grep "^BROWSER " "$T/browser.txt")
+        [ -z "$line" ] && { cat "$T/browser.txt"; failed=$((failed + 1)); }
+        p=$(echo "$line" | sed -n 's/.*passed=\([0-9]*\).*/\1/p')
+        f=$(echo "$line" | sed -n 's/.*failed=\([0-9]*\).*/\1/p')
+        k=$(echo "$line" | sed -n 's/.*correct=\([0-9]*\).*/\1/p')
+        passed=$((passed + ${p:-0}))
+        failed=$((failed + ${f:-0}))
+        check "rate score/on the browser's download: $k of 12 correct, as answered" \
+            sh -c "$B/rate score --key '$T/page/key.csv' '$T/downloads/answers-Dr_Test.csv' | grep -q '^Dr Test: $k of 12 correct; '"
+    fi
+else
+    echo "skip: test_rate: the browser test (needs chromium, chromium-driver and python3-selenium)"
+fi
+rm -rf "$T"
+echo "test_rate: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
