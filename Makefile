@@ -30,20 +30,20 @@ stb:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstb-dev >/dev/null; \
 	  else echo "dcgan: stb headers missing; run: sudo apt-get install -y libstb-dev"; exit 1; fi; fi
 
-$(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state.h dcgan.h | stb
+$(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state.h examples/rate_csv.h dcgan.h | stb
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) $< -o $@ -lm
 
-$(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h tests/cuda_compare.h | stb
+$(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h examples/rate_csv.h tests/cuda_compare.h | stb
 	@mkdir -p $(B)
 	$(CC) $(TEST_FLAGS) $(OMP) $< -o $@ -lm
 
-$(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h tests/cuda_compare.h | stb
+$(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h examples/rate_csv.h tests/cuda_compare.h | stb
 	@mkdir -p $(B)/san
 	$(CC) $(TEST_FLAGS) $(SAN) $< -o $@ -lm
 
 # the portable kernels alone (DCGAN_NO_SIMD): on an AVX2 machine nothing else runs them
-$(B)/nosimd/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h | stb
+$(B)/nosimd/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h examples/rate_csv.h | stb
 	@mkdir -p $(B)/nosimd
 	$(CC) $(TEST_FLAGS) $(OMP) -DDCGAN_NO_SIMD $< -o $@ -lm
 
@@ -108,7 +108,7 @@ bench-judge:
 FUZZ_SECONDS ?= 60
 fuzz: stb
 	@mkdir -p $(B)/fuzz
-	@for t in 0:safetensors 1:pth 2:npz 3:cache 4:image 5:model 6:resume 7:npy; do n=$${t%%:*}; name=$${t#*:}; \
+	@for t in 0:safetensors 1:pth 2:npz 3:cache 4:image 5:model 6:resume 7:npy 8:answers; do n=$${t%%:*}; name=$${t#*:}; \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -fsanitize-ignorelist=tests/fuzz_ignore.txt -DFUZZ_TARGET=$$n $(STB_CFLAGS) tests/fuzz.c \
 	    -o $(B)/fuzz/$$name -lm || exit 1; mkdir -p $(B)/fuzz/corpus_$$name; \

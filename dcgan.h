@@ -8243,12 +8243,14 @@ static dcgan_status dcgan__npy_parse(const char *path, const char *member, const
                                      size_t n, double **out, int *ndim, int *shape) {
     if (n < 10 || memcmp(p, "\x93NUMPY", 6) != 0 || p[6] < 1 || p[6] > 3)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is not an .npy array", path, member);
+    const size_t prefix = p[6] == 1 ? 10 : 12;   // magic, version, header length (2 or 4 bytes)
+    if (n < prefix) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is truncated", path, member);
     size_t hl = p[6] == 1 ? (size_t)dcgan__le(p + 8, 2) : (size_t)dcgan__le(p + 8, 4);
-    size_t start = (p[6] == 1 ? 10 : 12) + hl;
+    size_t start = prefix + hl;
     if (start > n || hl > 4096)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s has a bad header length", path, member);
     char header[4097];
-    memcpy(header, p + (p[6] == 1 ? 10 : 12), hl);
+    memcpy(header, p + prefix, hl);
     header[hl] = '\0';
     int esize = strstr(header, "'<f8'") ? 8 : strstr(header, "'<f4'") ? 4 : 0;
     const char *sh = strstr(header, "'shape': (");

@@ -21,6 +21,7 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
+#include "rate_csv.h"
 
 // ---------------------------------------------------------------------------
 // rate make
@@ -339,162 +340,6 @@ done_lists:
 // rate score
 
 typedef struct {
-    char id[32];
-    int fake;           // truth
-} key_item;
-
-typedef struct {
-    char name[128];
-    const char *file;
-    int *answer;        // per key item: -1 none, 0 real, 1 fake
-    int *confidence;    // 1..3
-    int answered;
-} rater;
-
-// Splits one CSV line into at most max fields (quotes with "" escapes); the
-// line is modified in place. Returns the field count.
-static int csv_split(char *line, char **field, int max) {
-    int n = 0;
-    char *p = line;
-    line[strcspn(line, "\r\n")] = '\0';
-    while (n < max) {
-        if (*p == '"') {
-            char *w = ++p;
-            field[n++] = w;
-            while (*p) {
-                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; }
-                else if (*p == '"') { p++; break; }
-                else *w++ = *p++;
-            }
-            *w = '\0';
-            if (*p == ',') p++;
-            else break;
-        } else {
-            field[n++] = p;
-            char *c = strchr(p, ',');
-            if (!c) break;
-            *c = '\0';
-            p = c + 1;
-        }
-    }
-    return n;
-}
-
-static int key_find(const key_item *key, int n, const char *id) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(key[i].id, id) == 0) return i;
-    return -1;
-}
-
-static int read_key(const char *path, key_item **out, int *n) {
-    FILE *f = fopen(path, "r");
-    if (!f) { fprintf(stderr, "rate score: cannot read '%s'\n", path); return 1; }
-    char line[8192], *field[3];
-    int cap = 64, count = 0, lineno = 0;
-    key_item *key = (key_item *)malloc((size_t)cap * sizeof(key_item));
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        int nf = csv_split(line, field, 3);
-        if (lineno == 1) {
-            if (nf < 2 || strcmp(field[0], "id") != 0 || strcmp(field[1], "truth") != 0) {
-                fprintf(stderr, "rate score: '%s' is not a key from rate make (its first line is not 'id,truth,source')\n", path);
-                fclose(f); free(key); return 1;
-            }
-            continue;
-        }
-        if (nf < 2 || strlen(field[0]) >= sizeof key->id || (strcmp(field[1], "real") != 0 && strcmp(field[1], "fake") != 0)) {
-            fprintf(stderr, "rate score: %s:%d: expected 'id,real|fake,source'\n", path, lineno);
-            fclose(f); free(key); return 1;
-        }
-        if (key_find(key, count, field[0]) >= 0) {
-            fprintf(stderr, "rate score: %s:%d: id '%s' appears twice\n", path, lineno, field[0]);
-            fclose(f); free(key); return 1;
-        }
-        if (count == cap) key = (key_item *)realloc(key, (size_t)(cap *= 2) * sizeof(key_item));
-        snprintf(key[count].id, sizeof key[count].id, "%s", field[0]);
-        key[count++].fake = strcmp(field[1], "fake") == 0;
-    }
-    fclose(f);
-    if (count == 0) { fprintf(stderr, "rate score: '%s' has no images\n", path); free(key); return 1; }
-    *out = key;
-    *n = count;
-    return 0;
-}
-
-// One answers file (one rater): every line checked against the key.
-static int read_answers(const char *path, const key_item *key, int n_key, rater *r) {
-    FILE *f = fopen(path, "r");
-    if (!f) { fprintf(stderr, "rate score: cannot read '%s'\n", path); return 1; }
-    char line[8192], *field[5];
-    int lineno = 0, rc = 0;
-    int *line_of = (int *)calloc((size_t)n_key, sizeof(int));
-    r->file = path;
-    r->answer = (int *)malloc((size_t)n_key * sizeof(int));
-    r->confidence = (int *)calloc((size_t)n_key, sizeof(int));
-    for (int i = 0; i < n_key; i++) r->answer[i] = -1;
-    r->name[0] = '\0';
-    r->answered = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        lineno++;
-        int nf = csv_split(line, field, 5);
-        if (lineno == 1) {
-            if (nf < 4 || strcmp(field[0], "rater") != 0 || strcmp(field[1], "image") != 0 || strcmp(field[2], "answer") != 0) {
-                fprintf(stderr, "rate score: '%s' is not an answers file from rate.html (its first line is not "
-                                "'rater,image,answer,confidence,ms')\n", path);
-                rc = 1;
-            }
-            continue;
-        }
-        if (nf == 1 && field[0][0] == '\0') continue;   // an empty line
-        char *end = NULL;
-        long conf = nf >= 4 ? strtol(field[3], &end, 10) : 0;
-        if (nf < 4 || (strcmp(field[2], "real") != 0 && strcmp(field[2], "fake") != 0) || !end || *end ||
-            conf < 1 || conf > 3) {
-            fprintf(stderr, "rate score: %s:%d: expected 'rater,image,real|fake,1..3,ms'\n", path, lineno);
-            rc = 1;
-            break;
-        }
-        if (r->name[0] == '\0') snprintf(r->name, sizeof r->name, "%s", field[0]);
-        else if (strcmp(r->name, field[0]) != 0) {
-            fprintf(stderr, "rate score: %s:%d: rater '%s', but earlier lines are from '%s'; one file per rater\n",
-                    path, lineno, field[0], r->name);
-            rc = 1;
-            break;
-        }
-        int at = key_find(key, n_key, field[1]);
-        if (at < 0) {
-            fprintf(stderr, "rate score: %s:%d: image '%s' is not in the key (answers for another page?)\n", path,
-                    lineno, field[1]);
-            rc = 1;
-            break;
-        }
-        if (line_of[at]) {
-            fprintf(stderr, "rate score: %s:%d: image '%s' was answered already on line %d\n", path, lineno,
-                    field[1], line_of[at]);
-            rc = 1;
-            break;
-        }
-        line_of[at] = lineno;
-        r->answer[at] = strcmp(field[2], "fake") == 0;
-        r->confidence[at] = (int)conf;
-        r->answered++;
-    }
-    fclose(f);
-    free(line_of);
-    if (rc == 0 && r->answered == 0) {
-        fprintf(stderr, "rate score: '%s' has no answers\n", path);
-        rc = 1;
-    }
-    if (rc == 0 && r->answered < n_key) {
-        int first = 0;
-        while (r->answer[first] >= 0) first++;
-        fprintf(stderr, "rate score: warning: %s (%s) answered %d of %d images (first missing: '%s'); scoring "
-                        "those %d\n", r->name, path, r->answered, n_key, key[first].id, r->answered);
-    }
-    return rc;
-}
-
-typedef struct {
     int n, correct, tp, fn, tn, fp;
     double lo, hi, p, sensitivity, specificity, auc;
 } score;
@@ -639,10 +484,7 @@ static int cmd_score(int argc, char **argv) {
         rc = 0;
     }
 done:
-    for (int k = 0; k < n_files; k++) {
-        free(raters[k].answer);
-        free(raters[k].confidence);
-    }
+    for (int k = 0; k < n_files; k++) rater_free(&raters[k]);
     free(raters);
     free(key);
     return rc;

@@ -1,6 +1,6 @@
 // fuzz.c - libFuzzer driver for one reader, chosen at build time:
 //   clang -fsanitize=fuzzer,address,undefined -DFUZZ_TARGET=1 tests/fuzz.c
-// (0 safetensors, 1 pth, 2 npz, 3 cache, 4 image, 5 model, 6 resume, 7 npy). `make fuzz` builds all eight
+// (0 safetensors, 1 pth, 2 npz, 3 cache, 4 image, 5 model, 6 resume, 7 npy, 8 answers). `make fuzz` builds all nine
 // and runs each from its seed corpus in tests/corpus/<name>/.
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION

@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include "../examples/classify_state.h"
+#include "../examples/rate_csv.h"
 
-static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image", "model", "resume", "npy"};
-#define FUZZ_TARGETS 8
+static const char *const fuzz_target_names[] = {"safetensors", "pth", "npz", "cache", "image", "model", "resume", "npy", "answers"};
+#define FUZZ_TARGETS 9
 
 // The model that target 5 loads files into: a tiny classifier of the shape
 // examples/classify.c builds (conv, BatchNorm, LeakyReLU, flatten, linear).
@@ -105,6 +106,18 @@ static void fuzz_one(int target, const unsigned char *data, size_t n, const char
         int64_t rows;
         int dims;
         if (dcgan_features_load_npy(&f, &rows, &dims, path) == DCGAN_OK) dcgan_free(f);
+        break;
+    }
+    case 8: {   // rate score's files: the bytes as a rater's answers to a fixed key, then as a key
+        static const key_item key[3] = {{"aaaaaaaaaa", 0}, {"bbbbbbbbbb", 1}, {"cccccccccc", 1}};
+        rater r;
+        key_item *k = NULL;
+        int n = 0;
+        memset(&r, 0, sizeof r);
+        rate_csv_quiet = 1;
+        read_answers(path, key, 3, &r);
+        rater_free(&r);
+        if (read_key(path, &k, &n) == 0) free(k);
         break;
     }
     default: {  // the image wrapper: size limit, channel conversion, resize

@@ -226,6 +226,13 @@ static void test_npy(void) {
              "features_load_npy: '%s' holds a 1-D array; features are (n, dims), both >= 1", path);
     CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT &&
               strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a 1-D array: refused");
+    // a version-2 header cut inside its 4-byte length (found by make fuzz: read past the end)
+    fp = fopen(path, "wb");
+    fwrite("\x93NUMPY\x02\x00\x76\x00", 1, 10, fp);
+    fclose(fp);
+    snprintf(want_msg, sizeof want_msg, "features_load_npy: '%s': the file is truncated", path);
+    CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT &&
+              strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a version-2 header cut short: refused");
     unlink(path);
     snprintf(want_msg, sizeof want_msg, "features_save_npy: 0 x 3 features; n and dims must be 1 to 65536");
     CHECK(dcgan_features_save_npy(path, bad, 0, 3) == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), want_msg) == 0 &&
