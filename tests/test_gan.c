@@ -14,6 +14,7 @@ static void *counting_realloc(void *p, size_t n) { n_allocs++; return realloc(p,
 #define DCGAN_NO_IMAGES
 #include "../dcgan.h"
 #include "check.h"
+#include "fixture.h"
 #include <unistd.h>
 
 static char ckpt[256];
@@ -428,8 +429,112 @@ static void test_safetensors_hostile_headers(void) {
     remove(path);
 }
 
+// --- One whole iteration against PyTorch (tests/make_gan_step.py, written from
+// the study's description: D on real images with the real label, D on generated
+// images with the fake label, G through D with label 1, each model its own
+// Adam). The script reads the state before the step from the checkpoints that
+// `test_gan --dump-step DIR` writes (weights, RNG, Adam), replays the documented
+// random draws, and stores every parameter, both Adam moments (m holds the
+// gradients), BatchNorm statistics and the three losses after the step.
+#define STEP_CASES 3
+static const char *step_case_names[STEP_CASES] = {"seed", "paper_smooth", "dcgan"};
+
+// The three cases: each architecture once; "paper_smooth" trains D with the
+// real label 0.9 (one-sided smoothing), which must not reach G's target.
+static void step_case(int k, dcgan_gan_config *cfg) {
+    dcgan_gan_config_default(cfg);
+    cfg->size = 64;
+    cfg->channels = 1;
+    cfg->width = 1.0f / 32.0f;
+    cfg->latent = 16;
+    cfg->batch = 6;
+    cfg->seed = 20 + (uint64_t)k;
+    if (k == 1) {
+        cfg->arch = DCGAN_ARCH_PAPER;
+        cfg->real_label = 0.9f;
+    }
+    if (k == 2) {
+        cfg->arch = DCGAN_ARCH_DCGAN;
+        cfg->width = 1.0f / 16.0f;
+        cfg->adam_mode = DCGAN_ADAM_PYTORCH;
+        cfg->lr_d = cfg->lr_g = 2e-4;
+    }
+}
+
+// Writes DIR/step_<case>.safetensors (before the step) and DIR/step_<case>.raw
+// (the dataset: 5 images, float32) for the reference script.
+static int dump_step_inputs(const char *dir) {
+    for (int k = 0; k < STEP_CASES; k++) {
+        dcgan_gan_config cfg;
+        dcgan_gan gan;
+        char path[512];
+        step_case(k, &cfg);
+        float *data = random_images(5, &cfg, 11);
+        if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK) return 1;
+        snprintf(path, sizeof path, "%s/step_%s.safetensors", dir, step_case_names[k]);
+        if (dcgan_gan_save(&gan, path, NULL, NULL, 0) != DCGAN_OK) return 1;
+        snprintf(path, sizeof path, "%s/step_%s.raw", dir, step_case_names[k]);
+        FILE *f = fopen(path, "wb");
+        size_t count = (size_t)5 * cfg.channels * cfg.size * cfg.size;
+        if (!f || fwrite(data, sizeof(float), count, f) != count) return 1;
+        fclose(f);
+        free(data);
+        dcgan_gan_free(&gan);
+    }
+    return 0;
+}
+
+static void test_step_against_pytorch(void) {
+    fixture fx;
+    if (!CHECK(fixture_load(&fx, "tests/data/gan_step.bin"), "gan_step/tests/data/gan_step.bin loads")) return;
+    for (int k = 0; k < STEP_CASES; k++) {
+        dcgan_gan_config cfg;
+        dcgan_gan gan;
+        dcgan_gan_stats st;
+        char name[160], label[200];
+        step_case(k, &cfg);
+        float *data = random_images(5, &cfg, 11);
+        dcgan_gan_init(&gan, &cfg);
+        CHECK(dcgan_gan_train_step(&gan, data, 5, &st) == DCGAN_OK, "gan_step/one iteration runs");
+        dcgan_gan_save(&gan, ckpt, NULL, NULL, 0);
+        dcgan_safetensors sf;
+        if (!CHECK(dcgan_safetensors_read(&sf, ckpt) == DCGAN_OK, "gan_step/the checkpoint reads")) continue;
+        // the losses
+        snprintf(name, sizeof name, "%s.losses", step_case_names[k]);
+        fixture_array *want = fixture_get(&fx, name);
+        const float got[3] = {st.d_real_loss, st.d_fake_loss, st.g_loss};
+        snprintf(label, sizeof label, "gan_step/%s: D-real, D-fake and G losses equal PyTorch's", step_case_names[k]);
+        CHECK(want && want->count == 3 && CHECK_CLOSE(want->data, got, 3, 1e-6, 1e-5, label), label);
+        // every tensor of the checkpoint: parameters, Adam m and v of both models, BatchNorm statistics
+        int compared = 0, matched = 0;
+        for (int t = 0; t < sf.n_tensors; t++) {
+            const dcgan_st_tensor *ten = &sf.tensors[t];
+            snprintf(name, sizeof name, "%s.%s", step_case_names[k], ten->name);
+            want = fixture_get(&fx, name);
+            if (!want) continue;
+            compared++;
+            size_t count = (size_t)(ten->end - ten->begin) / sizeof(float);
+            // second moments are squares of gradients: looser absolute floor
+            const int is_v = strstr(ten->name, "adam_v") != NULL || strstr(ten->name, ".v.") != NULL;
+            snprintf(label, sizeof label, "gan_step/%s: %s after the step equals PyTorch's", step_case_names[k],
+                     ten->name);
+            if (want->count == count &&
+                check_close(want->data, (const float *)(sf.data + ten->begin), count, is_v ? 1e-12 : 1e-6, 1e-4,
+                            label, __FILE__, __LINE__))
+                matched++;
+        }
+        snprintf(label, sizeof label, "gan_step/%s: every checkpoint tensor has a reference (%d compared)",
+                 step_case_names[k], compared);
+        CHECK(compared == sf.n_tensors && compared > 0, label);
+        dcgan_safetensors_free(&sf);
+        dcgan_gan_free(&gan);
+        free(data);
+    }
+    fixture_free(&fx);
+}
+
 int main(int argc, char **argv) {
-    (void)argc;
+    if (argc == 3 && strcmp(argv[1], "--dump-step") == 0) return dump_step_inputs(argv[2]);
     static const test_case tests[] = {
         {"study_parameter_counts", test_study_parameter_counts},
         {"architectures", test_architectures},
@@ -440,6 +545,7 @@ int main(int argc, char **argv) {
         {"checkpoint_roundtrip_and_resume", test_checkpoint_roundtrip_and_resume},
         {"damaged_checkpoints", test_damaged_checkpoints},
         {"safetensors_hostile_headers", test_safetensors_hostile_headers},
+        {"step_against_pytorch", test_step_against_pytorch},
     };
     snprintf(ckpt, sizeof ckpt, "build/test_gan_%d.safetensors", (int)getpid());
     int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
