@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// POSIX, declared here: -std=c99 (and make test's -include assert.h) hide them
+FILE *popen(const char *command, const char *mode);
+int pclose(FILE *stream);
+
 // --- the reference file: lines "name rows cols v1 v2 ..."
 typedef struct {
     char name[32];

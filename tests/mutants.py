@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+# mutants.py - do the tests catch the bugs they claim to? Plants one plausible
+# bug at a time (an exact text replaced in a copy of the repository), rebuilds
+# the tests of that area, runs them and records whether any check failed.
+# Writes docs/mutants.md (the table) and prints a summary.
+# Run: /usr/bin/python3 tests/mutants.py [ID ...]   (about 20 minutes on 2 cores)
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CC = ["cc", "-std=c99", "-O2", "-g", "-fopenmp", "-isystem", "/usr/include/stb", "-DDCGAN_ASSERT(x)=assert(x)",
+      "-include", "assert.h"]
+
+# (id, where (section or program), file, exact old text, new text, tests: C test names or shell scripts)
+MUTANTS = [
+    ("gan-g-target", "10 GAN step", "dcgan.h",
+     "for (int i = 0; i < nb; i++) gan->labels[i] = 1.0f;",
+     "for (int i = 0; i < nb; i++) gan->labels[i] = cfg->real_label;", ["test_gan"]),
+    ("gan-swap-labels", "10 GAN step", "dcgan.h",
+     "dcgan__d_step(gan, half, cfg->real_label, &stats->d_real_loss",
+     "dcgan__d_step(gan, half, cfg->fake_label, &stats->d_real_loss", ["test_gan"]),
+    ("gan-d-no-zero-grad", "10 GAN step", "dcgan.h",
+     "    for (int i = 0; i < n; i++) gan->labels[i] = label;\n    dcgan_model_zero_grad(&gan->d);",
+     "    for (int i = 0; i < n; i++) gan->labels[i] = label;", ["test_gan"]),
+    ("gan-g-eval-dcgan", "10 GAN step", "dcgan.h",
+     "cfg->arch == DCGAN_ARCH_DCGAN, &gan->rng)) != DCGAN_OK)",
+     "0, &gan->rng)) != DCGAN_OK)", ["test_gan"]),
+    ("adam-keras-bc", "8 Adam", "dcgan.h",
+     "const float lr_t = (float)(opt->lr * sqrt(bc2) / bc1);",
+     "const float lr_t = (float)(opt->lr * sqrt(bc1) / bc2);", ["test_model", "test_core", "test_gan"]),
+    ("adam-torch-eps", "8 Adam", "dcgan.h",
+     "params[i] -= step_size * m[i] / (sqrtf(v[i]) / sqrt_bc2 + eps);",
+     "params[i] -= step_size * m[i] / (sqrtf(v[i] / sqrt_bc2) + eps);", ["test_model", "test_core", "test_gan"]),
+    ("bce-grad-mean", "7 loss", "dcgan.h",
+     "dlogits[i] = (float)((s - targets[i]) / (double)n);",
+     "dlogits[i] = (float)(s - targets[i]);", ["test_model", "test_core", "test_layers"]),
+    ("same-pad-swap", "6 conv2d", "dcgan.h",
+     "    *pad_before = total / 2;\n    *pad_after = total - total / 2;",
+     "    *pad_before = total - total / 2;\n    *pad_after = total / 2;", ["test_gan", "test_layers"]),
+    ("bn-running-var-biased", "6 batchnorm", "dcgan.h",
+     "bn->momentum * sq / (double)(M - 1));", "bn->momentum * sq / (double)M);", ["test_layers", "test_model"]),
+    ("lrelu-backward", "6 activations", "dcgan.h",
+     "float local_grad = inp[i] > 0.0f ? 1.0f : slope;", "float local_grad = inp[i] >= 0.0f ? slope : 1.0f;",
+     ["test_layers"]),
+    ("dropout-inverted", "6 dropout", "dcgan.h",
+     "mask[i] = dcgan_rng_uniform(rng) < p ? 0.0f : keep_scale;",
+     "mask[i] = dcgan_rng_uniform(rng) < p ? keep_scale : 0.0f;", ["test_layers", "test_gan"]),
+    ("resume-drops-spare", "11 checkpoints", "dcgan.h",
+     "    gan->rng.has_spare = (int)has_spare;\n", "", ["test_gan"]),
+    ("gray-weights", "13 images", "dcgan.h",
+     "conv[i] = (unsigned char)((r * 299u + g * 587u + b * 114u + 500u) / 1000u);",
+     "conv[i] = (unsigned char)((r * 299u + g * 114u + b * 587u + 500u) / 1000u);", ["test_images"]),
+    ("fid-cov-n", "14b FID", "dcgan.h",
+     "double v = st->sigma[(size_t)r * dims + c] / (double)(n - 1);",
+     "double v = st->sigma[(size_t)r * dims + c] / (double)n;", ["test_fid", "test_fid_judge"]),
+    ("kid-kernel-square", "14b KID", "dcgan.h",
+     "    double t = dot / d + 1.0;\n    return t * t * t;", "    double t = dot / d + 1.0;\n    return t * t;",
+     ["test_fid"]),
+    ("model-skip-checksum", "11 model files", "dcgan.h",
+     "    if (!dcgan__meta_u64(&st, \"data_fnv1a64\", &hash) ||\n        dcgan__fnv1a64(DCGAN__FNV_OFFSET, st.data, (size_t)st.data_size) != hash) {\n        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, \"'%s': the tensor data does not match its checksum \"",
+     "    if (!dcgan__meta_u64(&st, \"data_fnv1a64\", &hash)) {\n        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, \"'%s': the tensor data does not match its checksum \"",
+     ["test_classify", "test_model", "test_corpus"]),
+    ("npy-v2-prefix", "14f .npy", "dcgan.h",
+     "if (n < prefix) return DCGAN__FAIL(DCGAN_ERR_FORMAT, \"'%s': %s is truncated\", path, member);",
+     "if (n < 10) return DCGAN__FAIL(DCGAN_ERR_FORMAT, \"'%s': %s is truncated\", path, member);",
+     ["test_fid_judge", "test_fid"]),
+    ("fid-gram-scale", "14g FID from features", "dcgan.h",
+     "const double scale = 1.0 / sqrt((N1 - 1.0) * (N2 - 1.0));", "const double scale = 1.0 / sqrt(N1 * N2);",
+     ["test_fid_judge"]),
+    ("bootstrap-order", "14g bootstrap", "dcgan.h",
+     "        dcgan__resample(c1, i1, n1, rng);\n        dcgan__resample(c2, i2, n2, rng);\n        s = gram",
+     "        dcgan__resample(c2, i2, n2, rng);\n        dcgan__resample(c1, i1, n1, rng);\n        s = gram",
+     ["test_fid_judge"]),
+    ("prdc-radius-self", "14g precision/recall", "dcgan.h",
+     "for (int64_t i = 0; i < n; i++) radius[i] = dcgan__kth_smallest(within + (size_t)i * n, n, k);",
+     "for (int64_t i = 0; i < n; i++) radius[i] = dcgan__kth_smallest(within + (size_t)i * n, n, k - 1);",
+     ["test_fid_judge"]),
+    ("prdc-coverage-le", "14g precision/recall", "dcgan.h",
+     "covered += nearest < rr[i];", "covered += nearest <= rr[i];", ["test_fid_judge"]),
+    ("nearest-ties-high", "14g nearest", "dcgan.h",
+     "                if (row[j] < row[best]) best = j;", "                if (row[j] <= row[best]) best = j;",
+     ["test_fid_judge"]),
+    ("mw-no-ties", "14g Mann-Whitney", "dcgan.h",
+     "        ties += t * t * t - t;", "", ["test_fid_judge"]),
+    ("quantile-h", "14g quantile", "dcgan.h",
+     "    double pos = q * (n - 1);", "    double pos = q * n;", ["test_fid_judge", "test_classify"]),
+    ("binom-strict", "15 rating statistics", "dcgan.h",
+     "        if (q <= d) p += q;", "        if (q < d) p += q;", ["test_classify"]),
+    ("cp-level", "15 rating statistics", "dcgan.h",
+     "    const double a = (1.0 - level) / 2.0;", "    const double a = 1.0 - level;", ["test_classify"]),
+    ("fleiss-denominator", "15 rating statistics", "dcgan.h",
+     "        mean_p += (sq - m) / ((double)m * (m - 1));", "        mean_p += (sq - m) / ((double)m * m);",
+     ["test_classify"]),
+    ("augment-rotation", "15 augmentation", "dcgan.h",
+     "double sx = cx + ca * dx - sa * dy, sy = cy + sa * dx + ca * dy;",
+     "double sx = cx + ca * dx + sa * dy, sy = cy - sa * dx + ca * dy;", ["test_classify"]),
+    ("patient-normal2", "15 patient split", "dcgan.h",
+     "const char *im = strncmp(name, \"NORMAL2-\", 8) == 0 ? name + 8 : name;",
+     "const char *im = name;", ["test_classify"]),
+    ("resume-state-checksum", "classify resume file", "examples/classify_state.h",
+     "        if (h != hash) {", "        if (h != hash && 0) {", ["test_corpus"]),
+    ("resume-adam-step", "classify --resume", "examples/classify.c",
+     "        opt.step = pos.adam_step;\n", "", ["sh:tests/test_guard.sh"]),
+    ("rate-sens-spec", "rate score", "examples/rate.c",
+     "        s->tp += truth && said;\n        s->fn += truth && !said;",
+     "        s->tp += truth && !said;\n        s->fn += truth && said;", ["sh:tests/test_rate.sh"]),
+    ("rate-dup-check", "rate score", "examples/rate_csv.h",
+     "        if (line_of[at]) {", "        if (line_of[at] && 0) {", ["sh:tests/test_rate.sh"]),
+    ("fid-floor-halves", "fid --floor", "examples/fid.c",
+     "if (o.floor && counts[0] < 2 * counts[1]) {", "if (o.floor && counts[0] < counts[1]) {",
+     ["test_fid_judge"]),
+]
+
+
+def run(cmd, cwd, timeout=900):
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+EXAMPLES = ["build/classify", "build/phantom", "build/train", "build/generate", "build/rate", "build/fid"]
+
+
+def run_tests(tree, tests):
+    """Returns (caught, by which test)."""
+    rc, out = run(["make", "-s"] + EXAMPLES, tree)   # the programs, from the (maybe mutated) sources
+    if rc != 0:
+        return True, "the programs do not compile"
+    for t in tests:
+        if t.startswith("sh:"):
+            rc, out = run(["sh", t[3:]], tree)
+            if rc != 0:
+                return True, os.path.basename(t[3:])
+            continue
+        rc, out = run(CC + ["tests/%s.c" % t, "-o", "build/%s" % t, "-lm"], tree)
+        if rc != 0:
+            return True, "%s does not compile" % t
+        rc, out = run(["build/" + t], tree)
+        if rc != 0:
+            return True, t
+    return False, ""
+
+
+def main():
+    want = set(sys.argv[1:])
+    rows, caught_n, total = [], 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = os.path.join(tmp, "repo")
+        shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns("build", ".git", "out", "study", "demo"))
+        os.makedirs(os.path.join(tree, "build"))
+        run(["make", "-s", "stb"], tree)
+        for mid, where, path, old, new, tests in MUTANTS:
+            if want and mid not in want:
+                continue
+            full = os.path.join(tree, path)
+            text = open(full).read()
+            if text.count(old) != 1:
+                rows.append((mid, where, path, "NOT APPLIED (text not found once)", ""))
+                print("%-24s NOT APPLIED" % mid, flush=True)
+                continue
+            open(full, "w").write(text.replace(old, new))
+            t0 = time.time()
+            caught, by = run_tests(tree, tests)
+            open(full, "w").write(text)
+            if path.startswith("examples/"):
+                run(["make", "-s"] + EXAMPLES, tree)   # back to the unmutated programs
+            total += 1
+            caught_n += caught
+            rows.append((mid, where, path, "caught" if caught else "MISSED", by))
+            print("%-24s %-8s %-28s %4.0f s" % (mid, "caught" if caught else "MISSED", by, time.time() - t0), flush=True)
+    with open(os.path.join(ROOT, "docs", "mutants.md"), "w") as f:
+        f.write("# Planted bugs and the tests that catch them\n\n")
+        f.write("`/usr/bin/python3 tests/mutants.py` plants each bug alone in a copy of the repository, rebuilds\n")
+        f.write("the tests of its area and runs them. %d of %d caught (%.0f%%).\n\n" % (caught_n, total,
+                100.0 * caught_n / max(total, 1)))
+        f.write("| bug | where | file | result | caught by |\n| --- | --- | --- | --- | --- |\n")
+        for r in rows:
+            f.write("| `%s` | %s | `%s` | %s | %s |\n" % r)
+    print("%d of %d caught" % (caught_n, total))
+
+
+if __name__ == "__main__":
+    main()
