@@ -5982,7 +5982,14 @@ static dcgan_status dcgan__helper_start(size_t cap) {
         return DCGAN__FAIL(DCGAN_ERR_IO, "fork failed: %s", strerror(errno));
     }
     if (pid == 0) {
-        close(sv[0]);
+        // The helper keeps only its socket (and stdin/out/err): every other
+        // descriptor of the program stays the program's. A lock on a file
+        // (train's OUT/.lock) would otherwise outlive a killed program for as
+        // long as the helper takes to notice, and block the next run.
+        long max_fd = sysconf(_SC_OPEN_MAX);
+        if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
+        for (int fd = 3; fd < (int)max_fd; fd++)
+            if (fd != sv[1]) close(fd);
         dcgan__helper_main(sv[1], (unsigned char *)shared, cap);
     }
     close(sv[1]);

@@ -450,6 +450,20 @@ static uint64_t set_hash(uint64_t h, const image_set *s) {
     return classify_fnv1a(h, s->labels, (size_t)s->count * sizeof(int));
 }
 
+// Writes the resume state (with the optimiser's step and the RNG as they are now);
+// 0, or 1 after printing why.
+static int save_resume(const char *path, const dcgan_model *m, classify_position *pos, const dcgan_adam *opt,
+                       const dcgan_rng *rng, const float *best_params, const float *best_buffers,
+                       const float *hist, const int *order, const classify_expect *ex) {
+    char why[4600];
+    pos->adam_step = opt->step;
+    pos->rng = *rng;
+    if (classify_state_save(path, m, pos, best_params, best_buffers, hist, order, ex, why, sizeof why) == 0)
+        return 0;
+    fprintf(stderr, "\nclassify train: %s\n", why);
+    return 1;
+}
+
 static int cmd_train(int argc, char **argv) {
     train_options o;
     const char *prog = "classify train";
@@ -732,23 +746,13 @@ static int cmd_train(int argc, char **argv) {
         pos.loss_sum = 0.0;
         pos.correct = pos.seen = 0;
         pos.seconds = 0.0;
-        if (epoch < o.epochs) {
-            pos.adam_step = opt.step;
-            pos.rng = rng;
-            if (classify_state_save(state_path, &m, &pos, best_params, best_buffers, hist, order, &ex, why,
-                                    sizeof why) != 0) {
-                fprintf(stderr, "\n%s: %s\n", prog, why);
-                rc = 1;
-            }
-        }
+        if (epoch < o.epochs &&
+            save_resume(state_path, &m, &pos, &opt, &rng, best_params, best_buffers, hist, order, &ex) != 0)
+            rc = 1;
     }
     fclose(log);
     if (rc == 0 && stopped) {
-        pos.adam_step = opt.step;
-        pos.rng = rng;
-        if (classify_state_save(state_path, &m, &pos, best_params, best_buffers, hist, order, &ex, why,
-                                sizeof why) != 0) {
-            fprintf(stderr, "\n%s: %s\n", prog, why);
+        if (save_resume(state_path, &m, &pos, &opt, &rng, best_params, best_buffers, hist, order, &ex) != 0) {
             rc = 1;
         } else {
             fprintf(stderr, "\n%s: stopped at epoch %d, step %d; continue with --resume\n", prog, pos.epoch,

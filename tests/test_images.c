@@ -404,6 +404,36 @@ static void test_decoder_crash(void) {
     }
 }
 
+// The decoder helper is forked from the program: it must not keep the program's
+// descriptors open, or a lock the program holds (train's OUT/.lock) outlives
+// the program when it is killed, until the helper notices, and blocks the next
+// run. Linux: /proc/<helper>/fd lists what the helper holds.
+static void test_helper_descriptors(void) {
+#if defined(__linux__) && !defined(DCGAN_NO_FORK)
+    char p[700], img[700], fdpath[128];
+    unsigned char px[64];
+    float out[64];
+    dcgan_image_options opt;
+    memset(px, 128, sizeof px);
+    path_in(p, sizeof p, "held.lock");
+    path_in(img, sizeof img, "helper_fd.png");
+    stbi_write_png(img, 8, 8, 1, px, 8);
+    FILE *held = fopen(p, "w");
+    dcgan__helper_stop();   // the next decode starts a helper while `held` is open
+    dcgan_image_options_default(&opt);
+    opt.size = 8;
+    opt.channels = 1;
+    CHECK(held && dcgan_image_load(out, img, &opt) == DCGAN_OK && dcgan__helper.pid > 0,
+          "decoder helper/started for a decode");
+    snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", dcgan__helper.pid, held ? fileno(held) : -1);
+    CHECK(access(fdpath, F_OK) != 0,
+          "decoder helper/holds none of the program's descriptors (a lock dies with the program)");
+    if (held) fclose(held);
+#else
+    printf("skip: decoder helper descriptors (Linux with fork only)\n");
+#endif
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
@@ -414,6 +444,7 @@ int main(int argc, char **argv) {
         {"phantom", test_phantom},
         {"grid_plot", test_grid_plot},
         {"decoder_crash", test_decoder_crash},
+        {"helper_descriptors", test_helper_descriptors},
     };
     make_root();
     int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
