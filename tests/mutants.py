@@ -118,6 +118,16 @@ MUTANTS = [
 ]
 
 
+HISTORY = """The first run (2026-12-01) caught 31 of 34. Missed: `resume-drops-spare` (a checkpoint that
+loses the pending Box-Muller value: the resume test never had one pending; test_gan now forces one and
+compares every RNG field and the next draws), `fid-floor-halves` (the size check of `--floor`: the test's
+sets were too small for both versions; it now uses 24 real for 20 generated), and `binom-strict`
+(`q <= d` to `q < d` in the binomial test: equivalent, since d carries scipy's 1e-7 tolerance; replaced by
+dropping the tolerance). The table below is the run after those changes.
+
+"""
+
+
 def run(cmd, cwd, timeout=900):
     p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace")
@@ -201,6 +211,7 @@ def main():
         f.write("`/usr/bin/python3 tests/mutants.py` plants each bug alone in a copy of the repository, rebuilds\n")
         f.write("the tests of its area and runs them. %d of %d caught (%.0f%%).\n\n" % (caught_n, total,
                 100.0 * caught_n / max(total, 1)))
+        f.write(HISTORY)
         f.write("| bug | where | file | result | caught by |\n| --- | --- | --- | --- | --- |\n")
         for r in rows:
             f.write("| `%s` | %s | `%s` | %s | %s |\n" % r)

@@ -354,12 +354,12 @@ static void test_end_to_end(void) {
           "e2e/the FID line stays pytorch-fid's, the interval follows on its own line");
     CHECK(number_after(out, "precision: ") < 0.5, "e2e/--prdc: inverted images have low precision");
 
-    // sizes: the floor needs twice the generated count
-    snprintf(args, sizeof args, "--floor %s/fresh %s/real", e2e_dir, e2e_dir);
+    // sizes: the floor needs twice the generated count (24 real for 20 generated is too few)
+    snprintf(args, sizeof args, "--floor %s/train %s/fresh", e2e_dir, e2e_dir);
     out = run_fid(args, &st);
     char want[2048];
-    snprintf(want, sizeof want, "fid: --floor needs two disjoint halves of %s/fresh with 40 images each (as many as "
-             "%s/real): 80 images, it has 20\n", e2e_dir, e2e_dir);
+    snprintf(want, sizeof want, "fid: --floor needs two disjoint halves of %s/train with 20 images each (as many as "
+             "%s/fresh): 40 images, it has 24\n", e2e_dir, e2e_dir);
     CHECK(st != 0 && strstr(out, want) != NULL, "e2e/--floor with too few real images says what N is needed");
     // features saved once, read back in place of the folder: the same FID
     snprintf(args, sizeof args, "--save-features %s/real %s/real.npy", e2e_dir, e2e_dir);
