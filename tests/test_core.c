@@ -35,7 +35,9 @@ static void test_alloc_overflow(void) {
     CHECK(strstr(dcgan_last_error(), "model_init") != NULL, "model_init/message names function");
     CHECK(m.params == NULL && m.layers == NULL && m.n_layers == 0, "model_init/struct zeroed on failure");
     dcgan_model_free(&m);  // free on a zeroed struct does nothing
-    CHECK(1, "model_free/zeroed struct");
+    dcgan_model_free(&m);
+    CHECK(m.params == NULL && m.layers == NULL && m.n_layers == 0 && m.n_params == 0,
+          "model_free/on a zeroed struct (twice) it leaves it zeroed");
 }
 
 // ---------------------------------------------------------------------------
@@ -179,6 +181,34 @@ static void test_adam_golden(void) {
     adam_case(DCGAN_ADAM_KERAS, "adam.keras_w", "adam.keras_m", "adam.keras_v", "keras");
 }
 
+// Gradients near eps (5e-10 to 3e-7), where only the place of eps matters:
+// PyTorch's sqrt(v_hat) + 1e-8 against Keras' sqrt(v) + 1e-7, after 4 steps,
+// against torch.optim.Adam and the Keras formula (tests/make_adam_eps.py).
+static void test_adam_near_eps(void) {
+    FILE *f = fopen("tests/data/adam_eps.txt", "r");
+    float rows[7][6];
+    char name[16];
+    int got = 0;
+    while (f && got < 7 && fscanf(f, "%15s", name) == 1) {
+        for (int i = 0; i < 6; i++)
+            if (fscanf(f, "%f", &rows[got][i]) != 1) break;
+        got++;
+    }
+    if (f) fclose(f);
+    if (!CHECK(got == 7, "adam near eps/tests/data/adam_eps.txt reads")) return;
+    const dcgan_adam_mode modes[2] = {DCGAN_ADAM_PYTORCH, DCGAN_ADAM_KERAS};
+    const char *labels[2] = {"adam near eps/pytorch: 4 steps equal torch.optim.Adam",
+                             "adam near eps/keras: 4 steps equal the Keras formula"};
+    for (int k = 0; k < 2; k++) {
+        float w[6], m[6] = {0}, v[6] = {0};
+        dcgan_adam opt;
+        memcpy(w, rows[0], sizeof w);
+        dcgan_adam_init(&opt, modes[k], 1e-3, 0.5, 0.999);
+        for (int t = 0; t < 4; t++) dcgan_adam_step(&opt, w, rows[1 + t], m, v, 6);
+        CHECK_CLOSE(rows[5 + k], w, 6, 1e-8, 1e-5, labels[k]);
+    }
+}
+
 static void test_adam_nonfinite(void) {
     float w[4] = {1, 2, 3, 4}, g[4] = {0.1f, 0.2f, 0.3f, 0.4f}, m[4] = {0}, v[4] = {0};
     dcgan_adam opt;
@@ -211,6 +241,7 @@ int main(int argc, char **argv) {
         {"bce_golden", test_bce_golden},
         {"bce_errors", test_bce_errors},
         {"adam_golden", test_adam_golden},
+        {"adam_near_eps", test_adam_near_eps},
         {"adam_nonfinite", test_adam_nonfinite},
     };
     if (!fixture_load(&fx, "tests/data/loss_adam.bin")) {

@@ -435,7 +435,10 @@ static void test_pth_corrupt(void) {
 // the features of the deterministic fill.
 static void test_full_pth(void) {
     const char *dir = getenv("DCGAN_FULL_PTH_DIR");
-    if (!dir) return;
+    if (!dir) {
+        printf("skip: inception_load/the full 95 MB .pth files (tests/check_full_pth.sh, needs python3-torch)\n");
+        return;
+    }
     const char *names[2] = {"inception_filled_legacy.pth", "inception_filled_zip.pth"};
     fixture_array *img = fixture_get(&fx, "img_b");
     double ref[2048], got[2048];
