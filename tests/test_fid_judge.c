@@ -48,6 +48,13 @@ static const ref_array *ref(const char *name) {
     exit(1);
 }
 
+// The feature set "<set>.a" or "<set>.b".
+static const ref_array *ref_pair(const char *set, char which) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.%c", set, which);
+    return ref(name);
+}
+
 // |e - a| <= atol + rtol |e| for all n
 static int close_all(const double *e, const double *a, int n, double atol, double rtol) {
     for (int i = 0; i < n; i++)
@@ -62,10 +69,7 @@ static void test_fid_routes(void) {
     const char *sets[2] = {"cov", "gram"};
     for (int s = 0; s < 2; s++) {
         char n[64], label[160];
-        snprintf(n, sizeof n, "%s.a", sets[s]);
-        const ref_array *a = ref(n);
-        snprintf(n, sizeof n, "%s.b", sets[s]);
-        const ref_array *b = ref(n);
+        const ref_array *a = ref_pair(sets[s], 'a'), *b = ref_pair(sets[s], 'b');
         snprintf(n, sizeof n, "%s.fid", sets[s]);
         const double want = ref(n)->v[0];
         snprintf(n, sizeof n, "%s.fid_sqrtm", sets[s]);
@@ -97,10 +101,7 @@ static void test_bootstrap(void) {
     const char *sets[2] = {"cov", "gram"};
     for (int s = 0; s < 2; s++) {
         char n[64], label[160];
-        snprintf(n, sizeof n, "%s.a", sets[s]);
-        const ref_array *a = ref(n);
-        snprintf(n, sizeof n, "%s.b", sets[s]);
-        const ref_array *b = ref(n);
+        const ref_array *a = ref_pair(sets[s], 'a'), *b = ref_pair(sets[s], 'b');
         double v[12], again[12];
         dcgan_rng rng;
         dcgan_rng_seed(&rng, 3);
