@@ -75,7 +75,7 @@
 //   13. Image folders (stb)
 //   14. Inception-V3 features and FID
 //       14a. the network
-//       14b. FID statistics, Frechet distance, KID
+//       14b. FID statistics, Gram products, eigenvalues, Frechet distance, KID
 //       14c. torch.save: a restricted unpickler
 //       14d. zip archives and the two .pth layouts
 //       14e. finding and loading the weights
@@ -1035,6 +1035,14 @@ DCGAN_API void dcgan_fid_stats_free(dcgan_fid_stats *st);
 // form, then implicit QL with shifts (Golub & Van Loan, "Matrix Computations",
 // 4th ed., 8.3; EISPACK tred2/tql2). DCGAN_ERR_NONFINITE if it does not converge.
 DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double *V);
+
+// Eigenvalues only (ascending) of a symmetric matrix: reads and destroys the
+// lower triangle of A (the upper one is never touched). The Householder
+// reduction of dcgan_symmetric_eigen done in one pass over the lower triangle
+// per column (each step's update fused with the next step's product), then the
+// same QL iteration without vectors: O(n^3 / 3) memory traffic instead of
+// O(2 n^3), for FID's bootstrap where only the values are needed.
+DCGAN_API dcgan_status dcgan_symmetric_eigenvalues(double *A, int n, double *w);
 
 // Frechet distance between two Gaussians (Dowson & Landau 1982; Heusel et al.
 // 2017): ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2), with
@@ -7090,7 +7098,7 @@ DCGAN_API dcgan_status dcgan_inception_features(dcgan_inception *net, double *ou
     return DCGAN_OK;
 }
 
-// --- 14b. FID statistics, Frechet distance, KID
+// --- 14b. FID statistics, Gram products, eigenvalues, Frechet distance, KID
 
 DCGAN_API void dcgan_fid_stats_free(dcgan_fid_stats *st) {
     dcgan_free(st->mu);
@@ -7135,6 +7143,301 @@ DCGAN_API dcgan_status dcgan_fid_stats_compute(dcgan_fid_stats *st, const double
     DCGAN_FREE(centered);
     return DCGAN_OK;
 }
+
+// out[i * nb + j] = a_i . b_j for the rows of a (na, dims) and b (nb, dims):
+// the reference loops. Four columns at a time: four independent sums per row of a.
+static void dcgan__gram_ref(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
+    DCGAN__OMP(omp parallel for schedule(dynamic, 4))
+    for (int64_t i = 0; i < na; i++) {
+        const double *x = a + (size_t)i * dims;
+        int64_t j = 0;
+        for (; j + 4 <= nb; j += 4) {
+            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int k = 0; k < dims; k++) {
+                s0 += x[k] * y0[k];
+                s1 += x[k] * y1[k];
+                s2 += x[k] * y2[k];
+                s3 += x[k] * y3[k];
+            }
+            double *o = out + (size_t)i * nb + j;
+            o[0] = s0;
+            o[1] = s1;
+            o[2] = s2;
+            o[3] = s3;
+        }
+        for (; j < nb; j++) {
+            const double *y = b + (size_t)j * dims;
+            double s = 0.0;
+            for (int k = 0; k < dims; k++) s += x[k] * y[k];
+            out[(size_t)i * nb + j] = s;
+        }
+    }
+}
+
+// Squared Euclidean distances out[i * nb + j] = |a_i - b_j|^2, from the
+// differences (exact for small integers, so ties stay ties): the reference loops.
+static void dcgan__sqdist_ref(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
+    DCGAN__OMP(omp parallel for schedule(dynamic, 4))
+    for (int64_t i = 0; i < na; i++) {
+        const double *x = a + (size_t)i * dims;
+        int64_t j = 0;
+        for (; j + 4 <= nb; j += 4) {
+            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int k = 0; k < dims; k++) {
+                const double d0 = x[k] - y0[k], d1 = x[k] - y1[k], d2 = x[k] - y2[k], d3 = x[k] - y3[k];
+                s0 += d0 * d0;
+                s1 += d1 * d1;
+                s2 += d2 * d2;
+                s3 += d3 * d3;
+            }
+            double *o = out + (size_t)i * nb + j;
+            o[0] = s0;
+            o[1] = s1;
+            o[2] = s2;
+            o[3] = s3;
+        }
+        for (; j < nb; j++) {
+            const double *y = b + (size_t)j * dims;
+            double s = 0.0;
+            for (int k = 0; k < dims; k++) s += (x[k] - y[k]) * (x[k] - y[k]);
+            out[(size_t)i * nb + j] = s;
+        }
+    }
+}
+
+// The fast Gram product: the rows of a and b are copied in blocks of
+// DCGAN__GK dims into panels (DCGAN__GR rows of a, DCGAN__GC rows of b, dim
+// by dim), and a tile multiplies one panel of each into a GR x GC block of
+// out, as dcgan_sgemm's micro-kernel does (section 5) but in double. Sums run
+// in another order than the reference loops: equal to rounding (tested).
+#define DCGAN__GR 4
+#define DCGAN__GC 8
+#define DCGAN__GK 256
+
+// out[GR x GC block] = (add ? out : 0) + sum over k of a_ik b_jk (dist 0) or of
+// (a_ik - b_jk)^2 (dist 1), rows mr, columns nr kept
+static void dcgan__gram_tile(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr, int nr,
+                             int add, int dist) {
+    double acc[DCGAN__GR][DCGAN__GC] = {{0.0}};
+    for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC)
+        for (int i = 0; i < DCGAN__GR; i++)
+            for (int j = 0; j < DCGAN__GC; j++) {
+                const double d = a[i] - b[j];
+                acc[i][j] += dist ? d * d : a[i] * b[j];
+            }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) out[(size_t)i * ldo + j] = (add ? out[(size_t)i * ldo + j] : 0.0) + acc[i][j];
+}
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+// The same tile with AVX2 + FMA: eight registers hold the 4 x 8 block.
+// (dist 1: d = a - b, then d * d added: a subtraction and an FMA per pair)
+__attribute__((target("avx2,fma")))
+static void dcgan__gram_tile_avx2(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr,
+                                  int nr, int add, int dist) {
+    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd(), c10 = _mm256_setzero_pd();
+    __m256d c11 = _mm256_setzero_pd(), c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
+    __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+    if (!dist)
+        for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC) {
+            const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+            __m256d ai;
+            ai = _mm256_broadcast_sd(a + 0); c00 = _mm256_fmadd_pd(ai, b0, c00); c01 = _mm256_fmadd_pd(ai, b1, c01);
+            ai = _mm256_broadcast_sd(a + 1); c10 = _mm256_fmadd_pd(ai, b0, c10); c11 = _mm256_fmadd_pd(ai, b1, c11);
+            ai = _mm256_broadcast_sd(a + 2); c20 = _mm256_fmadd_pd(ai, b0, c20); c21 = _mm256_fmadd_pd(ai, b1, c21);
+            ai = _mm256_broadcast_sd(a + 3); c30 = _mm256_fmadd_pd(ai, b0, c30); c31 = _mm256_fmadd_pd(ai, b1, c31);
+        }
+    else
+        for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC) {
+            const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+            __m256d ai, d0, d1;
+#define DCGAN__SQ(r, c0, c1)                                                              \
+    ai = _mm256_broadcast_sd(a + r);                                                  \
+    d0 = _mm256_sub_pd(ai, b0); d1 = _mm256_sub_pd(ai, b1);                           \
+    c0 = _mm256_fmadd_pd(d0, d0, c0); c1 = _mm256_fmadd_pd(d1, d1, c1);
+            DCGAN__SQ(0, c00, c01) DCGAN__SQ(1, c10, c11) DCGAN__SQ(2, c20, c21) DCGAN__SQ(3, c30, c31)
+#undef DCGAN__SQ
+        }
+    double acc[DCGAN__GR][DCGAN__GC];
+    _mm256_storeu_pd(acc[0], c00); _mm256_storeu_pd(acc[0] + 4, c01);
+    _mm256_storeu_pd(acc[1], c10); _mm256_storeu_pd(acc[1] + 4, c11);
+    _mm256_storeu_pd(acc[2], c20); _mm256_storeu_pd(acc[2] + 4, c21);
+    _mm256_storeu_pd(acc[3], c30); _mm256_storeu_pd(acc[3] + 4, c31);
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) out[(size_t)i * ldo + j] = (add ? out[(size_t)i * ldo + j] : 0.0) + acc[i][j];
+}
+#endif
+
+// Rows [r0, r0 + R) of x (n rows of `dims`), dims [k0, k0 + kc), into p[k * R + r]; rows past n are zero.
+static void dcgan__gram_pack(double *p, const double *x, int64_t n, int64_t r0, int R, int k0, int kc, int dims) {
+    for (int k = 0; k < kc; k++)
+        for (int r = 0; r < R; r++) p[k * R + r] = r0 + r < n ? x[(size_t)(r0 + r) * dims + k0 + k] : 0.0;
+}
+
+// out = a b^T as dcgan__gram_ref (dist 0), or the squared distances of
+// dcgan__sqdist_ref (dist 1); with lower_only, only the blocks that hold
+// entries j <= i are written (for a symmetric product read by its lower
+// triangle). Falls back on the reference loops without memory for the panels.
+static void dcgan__gram_fast(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
+                             int lower_only, int dist, int use_simd) {
+    if (dims < 1 || na < 1 || nb < 1) {
+        (dist ? dcgan__sqdist_ref : dcgan__gram_ref)(out, a, na, b, nb, dims);
+        return;
+    }
+    void (*tile)(int, const double *, const double *, double *, int64_t, int, int, int, int) = dcgan__gram_tile;
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (use_simd && dcgan__have_avx2_fma()) tile = dcgan__gram_tile_avx2;
+#endif
+    (void)use_simd;
+    const int64_t pa = (na + DCGAN__GR - 1) / DCGAN__GR, pb = (nb + DCGAN__GC - 1) / DCGAN__GC;
+    double *ap = (double *)dcgan__alloc((size_t)pa * DCGAN__GR * DCGAN__GK, sizeof(double));
+    double *bp = (double *)dcgan__alloc((size_t)pb * DCGAN__GC * DCGAN__GK, sizeof(double));
+    if (!ap || !bp) {
+        dcgan_free(ap);
+        dcgan_free(bp);
+        (dist ? dcgan__sqdist_ref : dcgan__gram_ref)(out, a, na, b, nb, dims);
+        return;
+    }
+    for (int k0 = 0; k0 < dims; k0 += DCGAN__GK) {
+        const int kc = dims - k0 < DCGAN__GK ? dims - k0 : DCGAN__GK;
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int64_t q = 0; q < pa; q++)
+            dcgan__gram_pack(ap + (size_t)q * DCGAN__GR * DCGAN__GK, a, na, q * DCGAN__GR, DCGAN__GR, k0, kc, dims);
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int64_t q = 0; q < pb; q++)
+            dcgan__gram_pack(bp + (size_t)q * DCGAN__GC * DCGAN__GK, b, nb, q * DCGAN__GC, DCGAN__GC, k0, kc, dims);
+        DCGAN__OMP(omp parallel for schedule(dynamic, 1))
+        for (int64_t q = 0; q < pa; q++) {
+            const int64_t i0 = q * DCGAN__GR;
+            const int mr = na - i0 < DCGAN__GR ? (int)(na - i0) : DCGAN__GR;
+            for (int64_t r = 0; r < pb; r++) {
+                const int64_t j0 = r * DCGAN__GC;
+                if (lower_only && j0 > i0 + mr - 1) break;
+                const int nr = nb - j0 < DCGAN__GC ? (int)(nb - j0) : DCGAN__GC;
+                tile(kc, ap + (size_t)q * DCGAN__GR * DCGAN__GK, bp + (size_t)r * DCGAN__GC * DCGAN__GK,
+                     out + (size_t)i0 * nb + j0, nb, mr, nr, k0 > 0, dist);
+            }
+        }
+    }
+    dcgan_free(ap);
+    dcgan_free(bp);
+}
+
+static void dcgan__gram(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
+    dcgan__gram_fast(out, a, na, b, nb, dims, 0, 0, 1);
+}
+
+static void dcgan__sqdist(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
+    dcgan__gram_fast(out, a, na, b, nb, dims, 0, 1, 1);
+}
+
+// out = a a^T (n x n): the lower triangle, then mirrored.
+static void dcgan__gram_sym(double *out, const double *a, int64_t n, int dims) {
+    dcgan__gram_fast(out, a, n, a, n, dims, 1, 0, 1);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = i + 1; j < n; j++) out[(size_t)i * n + j] = out[(size_t)j * n + i];
+}
+
+// Steps 2 and 3 of the eigen-decomposition: the eigenvalues of the symmetric
+// tridiagonal matrix with diagonal w and off-diagonal e (e[i] couples w[i] and
+// w[i+1]; e[n-1] is scratch) replace w, ascending; where V is not NULL, the
+// rotations are applied to its columns too (V holds the Householder product).
+// Turns the n x n matrix V over in place (V = V^T).
+static void dcgan__transpose_square(double *V, int n) {
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            const double t = V[(size_t)i * n + j];
+            V[(size_t)i * n + j] = V[(size_t)j * n + i];
+            V[(size_t)j * n + i] = t;
+        }
+}
+
+static dcgan_status dcgan__tridiagonal_ql(double *w, double *e, int n, double *V) {
+    // 2. Implicit QL with a Wilkinson-type shift on the tridiagonal (w, e): each
+    //    sweep chases rotations from the bottom of the unreduced block to its top.
+    //    An off-diagonal counts as zero below eps times its neighbours or below
+    //    eps times the matrix norm (so blocks of zero eigenvalues converge too).
+    // V is turned over while the rotations run, so that each rotation mixes
+    // two contiguous rows instead of two columns n apart.
+    if (V) dcgan__transpose_square(V, n);
+    double norm = 0.0;
+    for (int i = 0; i < n; i++)
+        if (fabs(w[i]) + fabs(e[i]) > norm) norm = fabs(w[i]) + fabs(e[i]);
+    for (int l = 0; l < n; l++) {
+        int iterations = 0, m;
+        for (;;) {
+            for (m = l; m < n - 1; m++) {
+                double dd = fabs(w[m]) + fabs(w[m + 1]);
+                if (fabs(e[m]) <= 2.220446049250313e-16 * dd || fabs(e[m]) <= 2.220446049250313e-16 * norm) break;
+            }
+            if (m == l) break;
+            if (++iterations > 60) {
+                if (V) dcgan__transpose_square(V, n);
+                return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "eigen-decomposition of %d x %d did not converge "
+                                   "(NaN or Inf in the matrix?)", n, n);
+            }
+            double g = (w[l + 1] - w[l]) / (2.0 * e[l]);
+            double r = hypot(g, 1.0);
+            g = w[m] - w[l] + e[l] / (g + (g >= 0.0 ? r : -r));   // the shifted start
+            double s = 1.0, c = 1.0, shift = 0.0;
+            int i;
+            for (i = m - 1; i >= l; i--) {
+                double f = s * e[i], b = c * e[i];
+                r = hypot(f, g);
+                e[i + 1] = r;
+                if (r == 0.0) {   // underflow: split the block here and start again
+                    w[i + 1] -= shift;
+                    e[m] = 0.0;
+                    break;
+                }
+                s = f / r;
+                c = g / r;
+                g = w[i + 1] - shift;
+                r = (w[i] - g) * s + 2.0 * c * b;
+                shift = s * r;
+                w[i + 1] = g + shift;
+                g = c * r - b;
+                if (V) {
+                    // the same rotation on columns i and i+1 of V (rows of V^T)
+                    double *vi = V + (size_t)i * n, *vj = vi + n;
+                    for (int k = 0; k < n; k++) {
+                        const double t = vj[k];
+                        vj[k] = s * vi[k] + c * t;
+                        vi[k] = c * vi[k] - s * t;
+                    }
+                }
+            }
+            if (r == 0.0 && i >= l) continue;
+            w[l] -= shift;
+            e[l] = g;
+            e[m] = 0.0;
+        }
+    }
+    // 3. Sort ascending (selection sort keeps the eigenvectors with their values).
+    for (int i = 0; i < n - 1; i++) {
+        int best = i;
+        for (int j = i + 1; j < n; j++)
+            if (w[j] < w[best]) best = j;
+        if (best == i) continue;
+        double t = w[i];
+        w[i] = w[best];
+        w[best] = t;
+        if (V)
+            for (int k = 0; k < n; k++) {
+                t = V[(size_t)i * n + k];
+                V[(size_t)i * n + k] = V[(size_t)best * n + k];
+                V[(size_t)best * n + k] = t;
+            }
+    }
+    if (V) dcgan__transpose_square(V, n);
+    for (int i = 0; i < n; i++)
+        if (!isfinite(w[i]))
+            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "eigenvalue %d is not finite", i);
+    return DCGAN_OK;
+}
+
 
 DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double *V) {
     double *e = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
@@ -7199,87 +7502,198 @@ DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double
         w[i] = A[(size_t)i * n + i];
         e[i] = i + 1 < n ? A[(size_t)(i + 1) * n + i] : 0.0;   // e[i] couples w[i] and w[i+1]
     }
-    // 2. Implicit QL with a Wilkinson-type shift on the tridiagonal (w, e): each
-    //    sweep chases rotations from the bottom of the unreduced block to its top.
-    //    An off-diagonal counts as zero below eps times its neighbours or below
-    //    eps times the matrix norm (so blocks of zero eigenvalues converge too).
-    double norm = 0.0;
-    for (int i = 0; i < n; i++)
-        if (fabs(w[i]) + fabs(e[i]) > norm) norm = fabs(w[i]) + fabs(e[i]);
-    for (int l = 0; l < n; l++) {
-        int iterations = 0, m;
-        for (;;) {
-            for (m = l; m < n - 1; m++) {
-                double dd = fabs(w[m]) + fabs(w[m + 1]);
-                if (fabs(e[m]) <= 2.220446049250313e-16 * dd || fabs(e[m]) <= 2.220446049250313e-16 * norm) break;
-            }
-            if (m == l) break;
-            if (++iterations > 60) {
-                dcgan_free(e); dcgan_free(v); dcgan_free(p);
-                return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "eigen-decomposition of %d x %d did not converge "
-                                   "(NaN or Inf in the matrix?)", n, n);
-            }
-            double g = (w[l + 1] - w[l]) / (2.0 * e[l]);
-            double r = hypot(g, 1.0);
-            g = w[m] - w[l] + e[l] / (g + (g >= 0.0 ? r : -r));   // the shifted start
-            double s = 1.0, c = 1.0, shift = 0.0;
-            int i;
-            for (i = m - 1; i >= l; i--) {
-                double f = s * e[i], b = c * e[i];
-                r = hypot(f, g);
-                e[i + 1] = r;
-                if (r == 0.0) {   // underflow: split the block here and start again
-                    w[i + 1] -= shift;
-                    e[m] = 0.0;
-                    break;
-                }
-                s = f / r;
-                c = g / r;
-                g = w[i + 1] - shift;
-                r = (w[i] - g) * s + 2.0 * c * b;
-                shift = s * r;
-                w[i + 1] = g + shift;
-                g = c * r - b;
-                if (V) {
-                    // the same rotation on columns i and i+1 of V
-                    for (int k = 0; k < n; k++) {
-                        double *row = V + (size_t)k * n;
-                        double t = row[i + 1];
-                        row[i + 1] = s * row[i] + c * t;
-                        row[i] = c * row[i] - s * t;
-                    }
-                }
-            }
-            if (r == 0.0 && i >= l) continue;
-            w[l] -= shift;
-            e[l] = g;
-            e[m] = 0.0;
-        }
-    }
-    // 3. Sort ascending (selection sort keeps the columns of V with their values).
-    for (int i = 0; i < n - 1; i++) {
-        int best = i;
-        for (int j = i + 1; j < n; j++)
-            if (w[j] < w[best]) best = j;
-        if (best == i) continue;
-        double t = w[i];
-        w[i] = w[best];
-        w[best] = t;
-        if (V)
-            for (int k = 0; k < n; k++) {
-                double *row = V + (size_t)k * n;
-                t = row[i];
-                row[i] = row[best];
-                row[best] = t;
-            }
-    }
-    dcgan_free(e);
     dcgan_free(v);
     dcgan_free(p);
-    for (int i = 0; i < n; i++)
-        if (!isfinite(w[i]))
-            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "eigenvalue %d is not finite", i);
-    return DCGAN_OK;
+    dcgan_status st = dcgan__tridiagonal_ql(w, e, n, V);
+    dcgan_free(e);
+    return st;
+}
+
+// The Householder vector of x (m values, `stride` apart) as in step 1 of
+// dcgan_symmetric_eigen: v = x - alpha e1 with alpha = -sign(x0) |x|, so that
+// (I - beta v v^T) x = alpha e1, beta = 2 / v.v (beta = 0: x is zero, nothing
+// to reflect). Returns alpha.
+static double dcgan__householder(const double *x, size_t stride, int m, double *v, double *beta) {
+    double norm = 0.0, vv = 0.0;
+    for (int i = 0; i < m; i++) norm += x[i * stride] * x[i * stride];
+    norm = sqrt(norm);
+    *beta = 0.0;
+    if (norm == 0.0) return 0.0;
+    const double alpha = x[0] > 0.0 ? -norm : norm;
+    for (int i = 0; i < m; i++) {
+        v[i] = x[i * stride] - (i == 0 ? alpha : 0.0);
+        vv += v[i] * v[i];
+    }
+    if (vv > 0.0) *beta = 2.0 / vv;
+    return alpha;
+}
+
+// One row of dcgan_symmetric_eigenvalues' fused pass: row[j] -= vi wv[j] +
+// wi v[j] for j = 1..i-1, each new value adding row[j] ui to pc[j - 1];
+// returns sum row[j] u[j - 1]. The plain loop, and an AVX2 twin.
+static double dcgan__tridiag_row(double *row, int i, const double *v, const double *wv, const double *u,
+                                 double *pc, double vi, double wi, double ui) {
+    double s0 = 0.0, s1 = 0.0;   // two sums: the adds do not wait on each other
+    int j = 1;
+    for (; j + 1 < i; j += 2) {
+        const double a0 = row[j] - vi * wv[j] - wi * v[j];
+        const double a1 = row[j + 1] - vi * wv[j + 1] - wi * v[j + 1];
+        row[j] = a0;
+        row[j + 1] = a1;
+        s0 += a0 * u[j - 1];
+        s1 += a1 * u[j];
+        pc[j - 1] += a0 * ui;
+        pc[j] += a1 * ui;
+    }
+    for (; j < i; j++) {
+        const double a0 = row[j] - vi * wv[j] - wi * v[j];
+        row[j] = a0;
+        s0 += a0 * u[j - 1];
+        pc[j - 1] += a0 * ui;
+    }
+    return s0 + s1;
+}
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+__attribute__((target("avx2,fma")))
+static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const double *wv, const double *u,
+                                      double *pc, double vi, double wi, double ui) {
+    const __m256d VI = _mm256_set1_pd(vi), WI = _mm256_set1_pd(wi), UI = _mm256_set1_pd(ui);
+    __m256d s = _mm256_setzero_pd();
+    int j = 1;
+    for (; j + 4 <= i; j += 4) {
+        __m256d a = _mm256_loadu_pd(row + j);
+        a = _mm256_fnmadd_pd(VI, _mm256_loadu_pd(wv + j), a);
+        a = _mm256_fnmadd_pd(WI, _mm256_loadu_pd(v + j), a);
+        _mm256_storeu_pd(row + j, a);
+        s = _mm256_fmadd_pd(a, _mm256_loadu_pd(u + j - 1), s);
+        _mm256_storeu_pd(pc + j - 1, _mm256_fmadd_pd(a, UI, _mm256_loadu_pd(pc + j - 1)));
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, s);
+    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; j < i; j++) {
+        const double a0 = row[j] - vi * wv[j] - wi * v[j];
+        row[j] = a0;
+        sum += a0 * u[j - 1];
+        pc[j - 1] += a0 * ui;
+    }
+    return sum;
+}
+#endif
+
+// dcgan_symmetric_eigenvalues with the plain row loop (use_simd 0) or the
+// AVX2 one where the CPU has it (1).
+static dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, double *w, int use_simd);
+
+DCGAN_API dcgan_status dcgan_symmetric_eigenvalues(double *A, int n, double *w) {
+    return dcgan__symmetric_eigenvalues(A, n, w, 1);
+}
+
+static dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, double *w, int use_simd) {
+    // The same reflections as dcgan_symmetric_eigen step 1, on the lower
+    // triangle only. Step k needs p = beta A22 v (A22: rows and columns k+1..)
+    // and then updates A22 -= v w^T + w v^T. The update of step k and the
+    // product of step k+1 read the same entries, so they share one pass: first
+    // the column k+1 is updated alone (it gives step k+1's vector u), then each
+    // row of the rest is updated and at once multiplied by u. A stored a_ij
+    // (j < i) stands for a_ij and a_ji: it adds a_ij u_j to row i's product and
+    // a_ij u_i to row j's, which each thread sums in its own copy of p.
+    double (*row_fn)(double *, int, const double *, const double *, const double *, double *, double, double,
+                     double) = dcgan__tridiag_row;
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (use_simd && dcgan__have_avx2_fma()) row_fn = dcgan__tridiag_row_avx2;
+#endif
+    (void)use_simd;
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    double *e = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    double *v = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    double *u = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    double *p = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    double *wv = (double *)dcgan__calloc((size_t)n + 1, sizeof(double));
+    double *part = (double *)dcgan__calloc((size_t)threads * ((size_t)n + 1), sizeof(double));
+    dcgan_status st = DCGAN_OK;
+    double beta = 0.0, alpha = 0.0;   // step k's reflection
+    if (!e || !v || !u || !p || !wv || !part) {
+        st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the eigenvalues of a %d x %d matrix", n, n);
+        goto done;
+    }
+    if (n <= 2) {
+        for (int i = 0; i < n; i++) w[i] = A[(size_t)i * n + i];
+        if (n == 2) e[0] = A[n];
+        st = dcgan__tridiagonal_ql(w, e, n, NULL);
+        goto done;
+    }
+    alpha = dcgan__householder(A + n, (size_t)n, n - 1, v, &beta);
+    // p = beta A22 v for step 0, a plain pass over the lower triangle
+    for (int i = 0; i < n - 1; i++) {
+        const double *row = A + (size_t)(1 + i) * n + 1;
+        double s = 0.0;
+        for (int j = 0; j < i; j++) {
+            s += row[j] * v[j];
+            p[j] += row[j] * v[i];
+        }
+        p[i] += s + row[i] * v[i];
+    }
+    for (int i = 0; i < n - 1; i++) p[i] *= beta;
+    for (int k = 0; k + 2 < n; k++) {
+        const int m = n - k - 1, o = k + 1;   // A22 is rows/columns o.. (m of them)
+        w[k] = A[(size_t)k * n + k];
+        e[k] = alpha;
+        // wv = p - (beta p.v / 2) v (Golub & Van Loan 8.3.1)
+        double K = 0.0;
+        for (int i = 0; i < m; i++) K += p[i] * v[i];
+        K *= 0.5 * beta;
+        for (int i = 0; i < m; i++) wv[i] = p[i] - K * v[i];
+        // column o of A22 first: it holds the next step's x
+        for (int i = 0; i < m; i++) A[(size_t)(o + i) * n + o] -= v[i] * wv[0] + wv[i] * v[0];
+        if (m == 2) {   // the last 2 x 2 block is tridiagonal already
+            A[(size_t)(o + 1) * n + o + 1] -= 2.0 * v[1] * wv[1];
+            w[o] = A[(size_t)o * n + o];
+            w[o + 1] = A[(size_t)(o + 1) * n + o + 1];
+            e[o] = A[(size_t)(o + 1) * n + o];
+            break;
+        }
+        double beta2;
+        const double alpha2 = dcgan__householder(A + (size_t)(o + 1) * n + o, (size_t)n, m - 1, u, &beta2);
+        memset(part, 0, (size_t)threads * ((size_t)n + 1) * sizeof(double));
+        // rows i = 1..m-1 of A22, columns 1..i: update, and p2 = A33 u (u's index is one less)
+        DCGAN__OMP(omp parallel for schedule(static, 8) if (m > 128))
+        for (int i = 1; i < m; i++) {
+            int me = 0;
+#ifdef _OPENMP
+            me = omp_get_thread_num();
+#endif
+            double *pc = part + (size_t)me * ((size_t)n + 1);
+            double *row = A + (size_t)(o + i) * n + o;
+            const double vi = v[i], wi = wv[i], ui = u[i - 1];
+            const double sum = row_fn(row, i, v, wv, u, pc, vi, wi, ui);
+            const double diag = row[i] - 2.0 * vi * wi;
+            row[i] = diag;
+            pc[i - 1] += sum + diag * ui;
+        }
+        for (int i = 0; i < m - 1; i++) {
+            double sum = 0.0;
+            for (int t = 0; t < threads; t++) sum += part[(size_t)t * ((size_t)n + 1) + i];
+            p[i] = beta2 * sum;
+        }
+        memcpy(v, u, (size_t)(m - 1) * sizeof(double));
+        beta = beta2;
+        alpha = alpha2;
+    }
+    e[n - 1] = 0.0;
+    st = dcgan__tridiagonal_ql(w, e, n, NULL);
+done:
+    dcgan_free(e);
+    dcgan_free(v);
+    dcgan_free(u);
+    dcgan_free(p);
+    dcgan_free(wv);
+    dcgan_free(part);
+    return st;
 }
 
 // Eigenvalues above max |eigenvalue| * n * 2.2e-16 count towards the rank (numpy's matrix_rank rule).
@@ -7311,41 +7725,19 @@ DCGAN_API dcgan_status dcgan_frechet_distance(double *fid, const dcgan_fid_stats
         double r = w1[j] > 0.0 ? sqrt(w1[j]) : 0.0;
         for (int i = 0; i < n; i++) T[(size_t)i * n + j] = V[(size_t)i * n + j] * r;   // V sqrt(W)
     }
-    // S = sqrt(S1) = T V^T; M = S S2 S (in two products)
-    DCGAN__OMP(omp parallel for schedule(static))
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) {
-            double s = 0.0;
-            for (int k = 0; k < n; k++) s += T[(size_t)i * n + k] * V[(size_t)j * n + k];
-            S[(size_t)i * n + j] = s;
-        }
-    DCGAN__OMP(omp parallel for schedule(static))
-    for (int i = 0; i < n; i++) {
-        double *row = T + (size_t)i * n;
-        for (int j = 0; j < n; j++) row[j] = 0.0;
-        for (int k = 0; k < n; k++) {
-            const double s = S[(size_t)i * n + k];
-            const double *b2 = b->sigma + (size_t)k * n;
-            for (int j = 0; j < n; j++) row[j] += s * b2[j];
-        }
-    }
-    DCGAN__OMP(omp parallel for schedule(static))
-    for (int i = 0; i < n; i++) {
-        double *row = M + (size_t)i * n;
-        for (int j = 0; j < n; j++) row[j] = 0.0;
-        for (int k = 0; k < n; k++) {
-            const double t = T[(size_t)i * n + k];
-            const double *sk = S + (size_t)k * n;
-            for (int j = 0; j < n; j++) row[j] += t * sk[j];
-        }
-    }
+    // S = sqrt(S1) = T V^T; M = S S2 S in two products. Every product is one of
+    // rows with rows (dcgan__gram): S_ij = T_i . V_j, and as S and S2 are
+    // symmetric, (S S2)_ij = S_i . S2_j and ((S S2) S)_ij = (S S2)_i . S_j.
+    dcgan__gram(S, T, n, V, n, n);
+    dcgan__gram(T, S, n, b->sigma, n, n);
+    dcgan__gram(M, T, n, S, n, n);
     // symmetrise against rounding, then the eigenvalues alone
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++) {
             double avg = 0.5 * (M[(size_t)i * n + j] + M[(size_t)j * n + i]);
             M[(size_t)i * n + j] = M[(size_t)j * n + i] = avg;
         }
-    if ((st = dcgan_symmetric_eigen(M, n, w2, NULL)) != DCGAN_OK) goto done;
+    if ((st = dcgan_symmetric_eigenvalues(M, n, w2)) != DCGAN_OK) goto done;
     {
         double diff = 0.0, tr1 = 0.0, tr2 = 0.0, tr_sqrt = 0.0;
         for (int i = 0; i < n; i++) {
@@ -7359,7 +7751,7 @@ DCGAN_API dcgan_status dcgan_frechet_distance(double *fid, const dcgan_fid_stats
     }
     if (rank2) {
         memcpy(S, b->sigma, nn * sizeof(double));
-        if ((st = dcgan_symmetric_eigen(S, n, w2, NULL)) != DCGAN_OK) goto done;
+        if ((st = dcgan_symmetric_eigenvalues(S, n, w2)) != DCGAN_OK) goto done;
         *rank2 = dcgan__rank(w2, n);
     }
     st = DCGAN_OK;
@@ -8414,69 +8806,6 @@ DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims
     return DCGAN_OK;
 }
 
-// out[i * nb + j] = a_i . b_j for the rows of a (na, dims) and b (nb, dims).
-// Four columns at a time: four independent sums per row of a.
-static void dcgan__gram(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
-    DCGAN__OMP(omp parallel for schedule(dynamic, 4))
-    for (int64_t i = 0; i < na; i++) {
-        const double *x = a + (size_t)i * dims;
-        int64_t j = 0;
-        for (; j + 4 <= nb; j += 4) {
-            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            for (int k = 0; k < dims; k++) {
-                s0 += x[k] * y0[k];
-                s1 += x[k] * y1[k];
-                s2 += x[k] * y2[k];
-                s3 += x[k] * y3[k];
-            }
-            double *o = out + (size_t)i * nb + j;
-            o[0] = s0;
-            o[1] = s1;
-            o[2] = s2;
-            o[3] = s3;
-        }
-        for (; j < nb; j++) {
-            const double *y = b + (size_t)j * dims;
-            double s = 0.0;
-            for (int k = 0; k < dims; k++) s += x[k] * y[k];
-            out[(size_t)i * nb + j] = s;
-        }
-    }
-}
-
-// Squared Euclidean distances out[i * nb + j] = |a_i - b_j|^2, from the
-// differences (exact for small integers, so ties stay ties).
-static void dcgan__sqdist(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
-    DCGAN__OMP(omp parallel for schedule(dynamic, 4))
-    for (int64_t i = 0; i < na; i++) {
-        const double *x = a + (size_t)i * dims;
-        int64_t j = 0;
-        for (; j + 4 <= nb; j += 4) {
-            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            for (int k = 0; k < dims; k++) {
-                const double d0 = x[k] - y0[k], d1 = x[k] - y1[k], d2 = x[k] - y2[k], d3 = x[k] - y3[k];
-                s0 += d0 * d0;
-                s1 += d1 * d1;
-                s2 += d2 * d2;
-                s3 += d3 * d3;
-            }
-            double *o = out + (size_t)i * nb + j;
-            o[0] = s0;
-            o[1] = s1;
-            o[2] = s2;
-            o[3] = s3;
-        }
-        for (; j < nb; j++) {
-            const double *y = b + (size_t)j * dims;
-            double s = 0.0;
-            for (int k = 0; k < dims; k++) s += (x[k] - y[k]) * (x[k] - y[k]);
-            out[(size_t)i * nb + j] = s;
-        }
-    }
-}
-
 // The FID of two sets given by the Gram matrices of their rows, centred on a
 // common point (K11 = X1 X1^T, K22 = X2 X2^T, P = X1 X2^T), each row counted
 // c1[i] / c2[j] times (a bootstrap resample; all ones for the sets as they
@@ -8545,8 +8874,9 @@ static dcgan_status dcgan__fid_gram(double *fid, const double *K11, const double
             }
         }
         // G = C C^T (m1 <= m2), or C^T C: the Gram matrix of the rows of C or of C^T
+        // (its lower triangle is all the eigenvalues read)
         if (m1 <= m2) {
-            dcgan__gram(G, C, m1, C, m1, (int)m2);
+            dcgan__gram_fast(G, C, m1, C, m1, (int)m2, 1, 0, 1);
         } else {
             double *Ct = (double *)dcgan__alloc((size_t)m1 * (size_t)m2, sizeof(double));
             if (!Ct) {
@@ -8555,10 +8885,10 @@ static dcgan_status dcgan__fid_gram(double *fid, const double *K11, const double
             }
             for (int64_t a = 0; a < m1; a++)
                 for (int64_t b = 0; b < m2; b++) Ct[(size_t)b * m1 + a] = C[(size_t)a * m2 + b];
-            dcgan__gram(G, Ct, m2, Ct, m2, (int)m1);
+            dcgan__gram_fast(G, Ct, m2, Ct, m2, (int)m1, 1, 0, 1);
             dcgan_free(Ct);
         }
-        if ((s = dcgan_symmetric_eigen(G, (int)m, w, NULL)) != DCGAN_OK) goto done;
+        if ((s = dcgan_symmetric_eigenvalues(G, (int)m, w)) != DCGAN_OK) goto done;
         // Centred rows sum to zero (with their weights), so C has rank at most
         // min(m1, m2) - 1 (and dims): its last eigenvalue is 0 up to rounding,
         // and the square root of that rounding (~1e-8 of the scale) would
@@ -8608,8 +8938,8 @@ static dcgan_status dcgan__fid_grams(double **K11, double **K22, double **P, con
         for (int k = 0; k < dims; k++) x1[(size_t)i * dims + k] = f1[(size_t)i * dims + k] - mean[k];
     for (int64_t i = 0; i < n2; i++)
         for (int k = 0; k < dims; k++) x2[(size_t)i * dims + k] = f2[(size_t)i * dims + k] - mean[k];
-    dcgan__gram(*K11, x1, n1, x1, n1, dims);
-    dcgan__gram(*K22, x2, n2, x2, n2, dims);
+    dcgan__gram_sym(*K11, x1, n1, dims);
+    dcgan__gram_sym(*K22, x2, n2, dims);
     dcgan__gram(*P, x1, n1, x2, n2, dims);
     dcgan_free(x1);
     dcgan_free(x2);
@@ -8730,8 +9060,8 @@ DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *
                         (long long)n1, (long long)n2);
     } else {
         // the polynomial kernel k(x, y) = (x.y / dims + 1)^3 of every pair, once
-        dcgan__gram(K[0], f1, n1, f1, n1, dims);
-        dcgan__gram(K[1], f2, n2, f2, n2, dims);
+        dcgan__gram_sym(K[0], f1, n1, dims);
+        dcgan__gram_sym(K[1], f2, n2, dims);
         dcgan__gram(K[2], f1, n1, f2, n2, dims);
         const size_t sizes[3] = {(size_t)n1 * n1, (size_t)n2 * n2, (size_t)n1 * n2};
         for (int m = 0; m < 3; m++)
@@ -8900,27 +9230,26 @@ DCGAN_API dcgan_status dcgan_nearest(int64_t *index, double *dist, const double 
     if (nq < 1 || nr < 1 || dims < 1)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%lld queries, %lld references, dims %d: each must be >= 1",
                            (long long)nq, (long long)nr, dims);
-    dcgan_status s = DCGAN_OK;
-    DCGAN__OMP(omp parallel)
-    {
-        double *row = (double *)dcgan__alloc((size_t)nr, sizeof(double));
-        if (!row) {
-            DCGAN__OMP(omp critical)
-            s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld distances", (long long)nr);
-        }
-        DCGAN__OMP(omp for schedule(dynamic, 4))
-        for (int64_t i = 0; i < nq; i++) {
-            if (!row) continue;
-            dcgan__sqdist(row, query + (size_t)i * dims, 1, ref, nr, dims);
+    // 256 queries at a time: one block of distances, then each row's smallest
+    // (the first on ties: the lower index)
+    const int64_t block = nq < 256 ? nq : 256;
+    double *D = (double *)dcgan__alloc((size_t)block * (size_t)nr, sizeof(double));
+    if (!D) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld x %lld distances", (long long)block, (long long)nr);
+    for (int64_t q0 = 0; q0 < nq; q0 += block) {
+        const int64_t nb = nq - q0 < block ? nq - q0 : block;
+        dcgan__sqdist(D, query + (size_t)q0 * dims, nb, ref, nr, dims);
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int64_t i = 0; i < nb; i++) {
+            const double *row = D + (size_t)i * nr;
             int64_t best = 0;
             for (int64_t j = 1; j < nr; j++)
                 if (row[j] < row[best]) best = j;
-            index[i] = best;
-            dist[i] = sqrt(row[best]);
+            index[q0 + i] = best;
+            dist[q0 + i] = sqrt(row[best]);
         }
-        dcgan_free(row);
     }
-    return s;
+    dcgan_free(D);
+    return DCGAN_OK;
 }
 
 typedef struct {

@@ -97,6 +97,89 @@ static void test_fid_routes(void) {
     }
 }
 
+// The fast routes under section 14b against the reference ones, on shapes
+// that cut the tiles and blocks everywhere: dcgan__gram_fast (plain and AVX2
+// tiles) against dcgan__gram_ref and dcgan__sqdist_ref, and dcgan_symmetric_eigenvalues (fused
+// one-pass reduction, plain and AVX2 rows) against dcgan_symmetric_eigen.
+static void test_fast_routes(void) {
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 11);
+    // rows of a and b, and dims: 1, tile edges (4, 8), panel depth edges (256, 257)
+    static const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {4, 8, 256}, {5, 9, 257}, {13, 17, 600}, {8, 4, 3}};
+    for (int c = 0; c < 6; c++) {
+        const int na = shapes[c][0], nb = shapes[c][1], dims = shapes[c][2];
+        double *a = (double *)malloc(sizeof(double) * na * dims), *b = (double *)malloc(sizeof(double) * nb * dims);
+        double *want = (double *)malloc(sizeof(double) * na * nb), *got = (double *)malloc(sizeof(double) * na * nb);
+        double *sym_want = (double *)malloc(sizeof(double) * na * na), *sym = (double *)malloc(sizeof(double) * na * na);
+        for (int i = 0; i < na * dims; i++) a[i] = dcgan_rng_normal(&rng);
+        for (int i = 0; i < nb * dims; i++) b[i] = dcgan_rng_normal(&rng);
+        dcgan__gram_ref(want, a, na, b, nb, dims);
+        dcgan__gram_ref(sym_want, a, na, a, na, dims);
+        for (int simd = 0; simd < 2; simd++) {
+            char label[160];
+            for (int i = 0; i < na * nb; i++) got[i] = NAN;
+            dcgan__gram_fast(got, a, na, b, nb, dims, 0, 0, simd);
+            snprintf(label, sizeof label, "gram_fast/%s tiles, %d x %d rows of %d dims, equal the reference loops",
+                     simd ? "AVX2" : "plain", na, nb, dims);
+            CHECK(close_all(want, got, na * nb, 1e-12, 1e-12), label);
+            for (int i = 0; i < na * na; i++) sym[i] = NAN;
+            dcgan__gram_fast(sym, a, na, a, na, dims, 1, 0, simd);
+            int lower_ok = 1;
+            for (int i = 0; i < na; i++) lower_ok &= close_all(sym_want + i * na, sym + i * na, i + 1, 1e-12, 1e-12);
+            snprintf(label, sizeof label, "gram_fast/%s tiles, lower triangle of a a^T for %d rows of %d dims",
+                     simd ? "AVX2" : "plain", na, dims);
+            CHECK(lower_ok, label);
+        }
+        // squared distances on small integers: exact in any order, so equal to the last bit (ties stay ties)
+        for (int i = 0; i < na * dims; i++) a[i] = (double)((int)(dcgan_rng_uniform(&rng) * 7.0) - 3);
+        for (int i = 0; i < nb * dims; i++) b[i] = (double)((int)(dcgan_rng_uniform(&rng) * 7.0) - 3);
+        dcgan__sqdist_ref(want, a, na, b, nb, dims);
+        for (int simd = 0; simd < 2; simd++) {
+            char label[160];
+            for (int i = 0; i < na * nb; i++) got[i] = NAN;
+            dcgan__gram_fast(got, a, na, b, nb, dims, 0, 1, simd);
+            snprintf(label, sizeof label, "sqdist/%s tiles, %d x %d integer rows of %d dims, equal the reference exactly",
+                     simd ? "AVX2" : "plain", na, nb, dims);
+            CHECK(memcmp(want, got, sizeof(double) * na * nb) == 0, label);
+        }
+        free(a); free(b); free(want); free(got); free(sym_want); free(sym);
+    }
+    // eigenvalues: sizes across the 2 x 2 end, the threads' cut (m > 128) and
+    // an odd row length; full rank, a Gram matrix of rank 3 (zero eigenvalues),
+    // and a matrix with a zero column (a step with nothing to reflect)
+    static const int sizes[] = {1, 2, 3, 4, 7, 130, 301};
+    for (int c = 0; c < 7; c++)
+        for (int kind = 0; kind < 3; kind++) {
+            const int n = sizes[c];
+            double *A = (double *)malloc(sizeof(double) * n * n), *R = (double *)malloc(sizeof(double) * n * n);
+            double *X = (double *)malloc(sizeof(double) * n * 3);
+            double *w_ref = (double *)malloc(sizeof(double) * n), *w = (double *)malloc(sizeof(double) * n);
+            for (int i = 0; i < n * 3; i++) X[i] = dcgan_rng_normal(&rng);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j <= i; j++) {
+                    double x = dcgan_rng_normal(&rng);
+                    if (kind == 1) x = X[i * 3] * X[j * 3] + X[i * 3 + 1] * X[j * 3 + 1] + X[i * 3 + 2] * X[j * 3 + 2];
+                    if (kind == 2 && (i == n / 2 || j == n / 2)) x = 0.0;
+                    A[i * n + j] = A[j * n + i] = x;
+                }
+            double big = 0.0;
+            memcpy(R, A, sizeof(double) * n * n);
+            dcgan_symmetric_eigen(R, n, w_ref, NULL);
+            for (int i = 0; i < n; i++) big = fabs(w_ref[i]) > big ? fabs(w_ref[i]) : big;
+            for (int simd = 0; simd < 2; simd++) {
+                char label[160];
+                memcpy(R, A, sizeof(double) * n * n);
+                for (int i = 0; i < n; i++)
+                    for (int j = i + 1; j < n; j++) R[i * n + j] = NAN;   // the upper triangle is never read
+                dcgan_status st = dcgan__symmetric_eigenvalues(R, n, w, simd);
+                snprintf(label, sizeof label, "symmetric_eigenvalues/%s rows, %d x %d %s, equal symmetric_eigen's",
+                         simd ? "AVX2" : "plain", n, n, kind == 0 ? "full rank" : kind == 1 ? "rank 3" : "zero column");
+                CHECK(st == DCGAN_OK && close_all(w_ref, w, n, 1e-12 * big + 1e-300, 0.0), label);
+            }
+            free(A); free(R); free(X); free(w_ref); free(w);
+        }
+}
+
 static void test_bootstrap(void) {
     const char *sets[2] = {"cov", "gram"};
     for (int s = 0; s < 2; s++) {
@@ -384,7 +467,8 @@ static void test_end_to_end(void) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    static const test_case tests[] = {{"fid routes", test_fid_routes}, {"bootstrap", test_bootstrap},
+    static const test_case tests[] = {{"fast routes", test_fast_routes}, {"fid routes", test_fid_routes},
+                                      {"bootstrap", test_bootstrap},
                                       {"floor", test_floor},           {"prdc", test_prdc},
                                       {"nearest", test_nearest},       {"mann-whitney", test_mann_whitney},
                                       {"npy", test_npy},               {"end to end", test_end_to_end}};
@@ -393,7 +477,7 @@ int main(int argc, char **argv) {
                         "/usr/bin/python3 tests/make_fid_judge.py)\n");
         return 1;
     }
-    int rc = check_main(tests, 8, argv[0]);
+    int rc = check_main(tests, 9, argv[0]);
     for (int i = 0; i < n_refs; i++) free(refs[i].v);
     return rc;
 }
