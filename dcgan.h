@@ -3566,6 +3566,11 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, 
             dcgan_same_padding(H, s->kernel, s->stride, &s->pad_top, &s->pad_bottom);
             dcgan_same_padding(W, s->kernel, s->stride, &s->pad_left, &s->pad_right);
         } else if (s->same) {
+            // Keras makes H*S even when K < S, by filling the gaps between the
+            // kernel's footprints with zeros; this library has no output padding
+            if (s->kernel < s->stride)
+                return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: a 'same' transposed convolution needs kernel >= "
+                                   "stride (got kernel %d, stride %d)", index, s->kernel, s->stride);
             // the adjoint of a 'same' conv from (H*S) to H: crop what that conv padded
             dcgan_same_padding(H * s->stride, s->kernel, s->stride, &s->pad_top, &s->pad_bottom);
             dcgan_same_padding(W * s->stride, s->kernel, s->stride, &s->pad_left, &s->pad_right);

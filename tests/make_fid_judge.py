@@ -78,6 +78,26 @@ def bootstrap(stat, a, b, reps, seed):
     return np.array(out)
 
 
+def kid_subsets(a, b, subsets, size, seed):
+    """dcgan_kid: per subset, a partial Fisher-Yates shuffle of each set's
+    indices (set 1, then set 2) from the PCG32 stream, the unbiased MMD^2 of
+    the first m = min(n1, n2, size) of each; then the mean and numpy's std
+    (ddof 0, as the KID reference code reports it)."""
+    g = Pcg32(seed, seed)
+    m = min(len(a), len(b), size)
+    values = []
+    for _ in range(subsets):
+        picks = []
+        for f in (a, b):
+            perm = list(range(len(f)))
+            for i in range(m):
+                j = i + g.u32() % (len(f) - i)
+                perm[i], perm[j] = perm[j], perm[i]
+            picks.append(f[perm[:m]])
+        values.append(kid_full(picks[0], picks[1]))
+    return np.array([np.mean(values), np.std(values)])
+
+
 def floor(f, m, repeats, seed):
     g = Pcg32(seed, seed)
     out = []
@@ -127,6 +147,8 @@ def main():
         put(name + ".fid_sqrtm", [frechet(a, b)])
         put(name + ".fid_boot", bootstrap(fid_exact, a, b, 12, 3))
         put(name + ".kid_boot", bootstrap(kid_full, a, b, 12, 4))
+    # KID over random subsets: the mean and the spread (ddof 0)
+    put("kid.subsets", kid_subsets(cov_a, cov_b, 6, 20, 5))
     # the floor: halves of one set
     fl = rng.normal(size=(30, 6))
     put("floor.f", fl)

@@ -97,6 +97,7 @@ def conv_transpose_cases():
         ("convt_keras", 2, 3, 4, 5, 2, 4, 2, (1, 1, 1, 1)),  # Keras Conv2DTranspose(4, 2, 'same')
         ("convt_odd", 2, 3, 3, 4, 4, 3, 2, (0, 0, 0, 0)),
         ("convt_asym", 1, 2, 4, 3, 3, 5, 2, (1, 1, 2, 2)),   # Keras 'same' with K=5
+        ("convt_skew", 1, 2, 3, 4, 3, 3, 2, (0, 2, 1, 0)),   # top != left, bottom != right
     ]
     for name, n, c, h, wd, oc, k, s, (pt, pl, pb, pr) in cases:
         x, w, b = rand(n, c, h, wd), rand(c, oc, k, k), rand(oc)

@@ -203,6 +203,17 @@ static void test_bootstrap(void) {
         CHECK(dcgan_kid_bootstrap(v, 12, a->v, a->rows, b->v, b->rows, a->cols, &rng, NULL, NULL) == DCGAN_OK &&
                   close_all(ref(n)->v, v, 12, 1e-12, 1e-9), label);
     }
+    {
+        // dcgan_kid over 6 random subsets of 20: the mean and numpy's std (ddof 0;
+        // ddof 1 would be sqrt(6/5) = 1.095 times larger)
+        const ref_array *a = ref_pair("cov", 'a'), *b = ref_pair("cov", 'b');
+        double kid[2] = {-1.0, -1.0};
+        dcgan_rng rng;
+        dcgan_rng_seed(&rng, 5);
+        CHECK(dcgan_kid(&kid[0], &kid[1], a->v, a->rows, b->v, b->rows, a->cols, 6, 20, &rng) == DCGAN_OK &&
+                  close_all(ref("kid.subsets")->v, kid, 2, 1e-15, 1e-9),
+              "kid/6 subsets of 20 (seed 5): mean and std (ddof 0) equal numpy's on the same subsets");
+    }
     const ref_array *q = ref("q.values");
     double v[17], got[3];
     const double qs[3] = {0.025, 0.5, 0.975};

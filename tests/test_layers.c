@@ -187,6 +187,46 @@ static void test_same_padding(void) {
     CHECK(a == 2 && b == 2, "same_padding/K5 S2 odd: 2 and 2");
     CHECK(dcgan_conv_out_size(128, 5, 2, 1, 2) == 64, "conv_out_size/128 -> 64");
     CHECK(dcgan_conv_transpose_out_size(8, 4, 2, 1, 1) == 16, "conv_transpose_out_size/8 -> 16");
+    // Pads derived from specs: a 'same' transposed convolution is the adjoint of
+    // a 'same' convolution from H*S to H, which pads K - S in all (the formula
+    // above with in = H*S), the smaller half first. Each kernel 1..6 and stride
+    // 1..3 with K >= S on a 5 x 7 input, 7 of them asymmetric; the output is
+    // 5S x 7S. K < S is refused (Keras pads the output there).
+    int asymmetric = 0, ok = 1;
+    for (int K = 1; K <= 6; K++)
+        for (int S = 1; S <= 3; S++) {
+            dcgan_layer_spec spec = dcgan_spec_conv_transpose2d_same(2, K, S);
+            dcgan_model m;
+            const int total = K - S, before = total / 2, after = total - before;
+            if (K < S) {
+                char want[128];
+                snprintf(want, sizeof want, "layer_plan: layer 0: a 'same' transposed convolution needs kernel >= "
+                         "stride (got kernel %d, stride %d)", K, S);
+                if (dcgan_model_init(&m, "g", &spec, 1, 3, 5, 7, 1) != DCGAN_ERR_SHAPE ||
+                    strcmp(dcgan_last_error(), want) != 0) {
+                    fprintf(stderr, "  K %d S %d: not refused as '%s' but '%s'\n", K, S, want, dcgan_last_error());
+                    ok = 0;
+                }
+                continue;
+            }
+            if (dcgan_model_init(&m, "g", &spec, 1, 3, 5, 7, 1) != DCGAN_OK) {
+                fprintf(stderr, "  K %d S %d: %s\n", K, S, dcgan_last_error());
+                ok = 0;
+                continue;
+            }
+            const dcgan_layer_spec *got = &m.layers[0].spec;
+            if (got->pad_top != before || got->pad_left != before || got->pad_bottom != after ||
+                got->pad_right != after || m.layers[0].out_h != 5 * S || m.layers[0].out_w != 7 * S) {
+                fprintf(stderr, "  K %d S %d: pads %d %d %d %d, out %dx%d; want %d %d %d %d, %dx%d\n", K, S,
+                        got->pad_top, got->pad_left, got->pad_bottom, got->pad_right, m.layers[0].out_h,
+                        m.layers[0].out_w, before, before, after, after, 5 * S, 7 * S);
+                ok = 0;
+            }
+            asymmetric += before != after;
+            dcgan_model_free(&m);
+        }
+    CHECK(ok && asymmetric == 7, "conv_transpose2d_same/pads and 5S x 7S output from the spec, K 1-6, S 1-3 "
+                                 "(7 of them asymmetric), K < S refused");
 }
 
 typedef struct {
@@ -315,6 +355,7 @@ static void test_conv_transpose2d_golden(void) {
     convt_golden_case("convt_keras");
     convt_golden_case("convt_odd");
     convt_golden_case("convt_asym");
+    convt_golden_case("convt_skew");
 }
 
 static void test_conv_transpose2d_gradcheck(void) { conv_fd_case(1); }
