@@ -6342,7 +6342,11 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
         return st;
     }
     if (opt->max_images > 0 && total > opt->max_images) total = opt->max_images;
-    if (count == 0 || count > (uint64_t)total) {
+    if (count == 0) {   // dcgan_dataset_cache_save never writes an empty cache
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' lists no images: damaged", path);
+        goto fail;
+    }
+    if (count > (uint64_t)total) {
         st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' lists %llu images, '%s' has %d: stale", path,
                          (unsigned long long)count, dir, total);
         goto fail;

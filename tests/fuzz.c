@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         snprintf(empty, sizeof empty, "%s/empty", dir);
         mkdir(empty, 0777);
     }
-    fuzz_one(FUZZ_TARGET, data, size, dir);
+    char why[1024];
+    fuzz_one(FUZZ_TARGET, data, size, dir, why, sizeof why);
     return 0;
 }

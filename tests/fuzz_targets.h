@@ -55,28 +55,44 @@ static int fuzz_write(const char *path, const unsigned char *data, size_t n) {
     return w == n;
 }
 
+// Notes the first reader's status and message; whether it loaded.
+static int fuzz_first(dcgan_status st, int *rc, char *why, size_t cap) {
+    *rc = st != DCGAN_OK;
+    snprintf(why, cap, "%s", *rc ? dcgan_last_error() : "");
+    return !*rc;
+}
+
 // Runs one input through reader `target` (an index into fuzz_target_names).
-static void fuzz_one(int target, const unsigned char *data, size_t n, const char *scratch_dir) {
+// Returns 0 when the target's first reader accepted the input, else 1 with
+// that reader's message in why; the other readers only have to return.
+static int fuzz_one(int target, const unsigned char *data, size_t n, const char *scratch_dir, char *why,
+                    size_t why_cap) {
     char path[512];
+    int rc = 1;
     snprintf(path, sizeof path, "%s/input.%s", scratch_dir,
              target == 4 ? "png" : target == 2 ? "npz" : target == 7 ? "npy" : "bin");
-    if (!fuzz_write(path, data, n)) return;
+    why[0] = '\0';
+    if (!fuzz_write(path, data, n)) {
+        snprintf(why, why_cap, "cannot write %s", path);
+        return 1;
+    }
+#define FUZZ_FIRST(st) fuzz_first((st), &rc, why, why_cap)
     switch (target) {
     case 0: {   // safetensors, then as a state_dict
         dcgan_safetensors st;
         dcgan_state_dict sd;
-        if (dcgan_safetensors_read(&st, path) == DCGAN_OK) dcgan_safetensors_free(&st);
+        if (FUZZ_FIRST(dcgan_safetensors_read(&st, path))) dcgan_safetensors_free(&st);
         if (dcgan_state_dict_load(&sd, path) == DCGAN_OK) dcgan_state_dict_free(&sd);
         break;
     }
     case 1: {   // torch.save, legacy or zip
         dcgan_state_dict sd;
-        if (dcgan_state_dict_load(&sd, path) == DCGAN_OK) dcgan_state_dict_free(&sd);
+        if (FUZZ_FIRST(dcgan_state_dict_load(&sd, path))) dcgan_state_dict_free(&sd);
         break;
     }
     case 2: {   // pytorch-fid statistics
         dcgan_fid_stats st;
-        if (dcgan_fid_stats_load_npz(&st, path) == DCGAN_OK) dcgan_fid_stats_free(&st);
+        if (FUZZ_FIRST(dcgan_fid_stats_load_npz(&st, path))) dcgan_fid_stats_free(&st);
         break;
     }
     case 3: {   // the dataset cache, against an empty folder
@@ -87,37 +103,37 @@ static void fuzz_one(int target, const unsigned char *data, size_t n, const char
         opt.size = 8;
         opt.channels = 1;
         snprintf(dir, sizeof dir, "%s/empty", scratch_dir);
-        if (dcgan_dataset_cache_load(&ds, path, dir, &opt) == DCGAN_OK) dcgan_dataset_free(&ds);
+        if (FUZZ_FIRST(dcgan_dataset_cache_load(&ds, path, dir, &opt))) dcgan_dataset_free(&ds);
         break;
     }
     case 5: {   // a single-model checkpoint (dcgan_model_save's format), into fuzz_model()
         dcgan_model *m = fuzz_model();
-        if (m) dcgan_model_load(m, path);
+        if (m) FUZZ_FIRST(dcgan_model_load(m, path));
         break;
     }
     case 6: {   // a classify train resume file (examples/classify_state.h), into fuzz_model()
         classify_position pos;
-        char why[1024];
-        fuzz_resume_load(path, &pos, why, sizeof why);
+        rc = fuzz_resume_load(path, &pos, why, why_cap) != 0;
         break;
     }
-    case 7: {   // a feature file (dcgan_features_load_npy), then as FID statistics too
+    case 7: {   // a feature file (dcgan_features_load_npy)
         double *f = NULL;
         int64_t rows;
         int dims;
-        if (dcgan_features_load_npy(&f, &rows, &dims, path) == DCGAN_OK) dcgan_free(f);
+        if (FUZZ_FIRST(dcgan_features_load_npy(&f, &rows, &dims, path))) dcgan_free(f);
         break;
     }
     case 8: {   // rate score's files: the bytes as a rater's answers to a fixed key, then as a key
         static const key_item key[3] = {{"aaaaaaaaaa", 0}, {"bbbbbbbbbb", 1}, {"cccccccccc", 1}};
         rater r;
         key_item *k = NULL;
-        int n = 0;
+        int nk = 0;
         memset(&r, 0, sizeof r);
         rate_csv_quiet = 1;
-        read_answers(path, key, 3, &r);
+        rc = read_answers(path, key, 3, &r) != 0;
+        if (rc) snprintf(why, why_cap, "%s", rate_csv_last);
         rater_free(&r);
-        if (read_key(path, &k, &n) == 0) free(k);
+        if (read_key(path, &k, &nk) == 0) free(k);
         break;
     }
     default: {  // the image wrapper: size limit, channel conversion, resize
@@ -131,7 +147,7 @@ static void fuzz_one(int target, const unsigned char *data, size_t n, const char
         dcgan_image_options_default(&opt);
         opt.size = 16;
         opt.max_pixels = 1 << 20;
-        dcgan_image_load(out, path, &opt);
+        FUZZ_FIRST(dcgan_image_load(out, path, &opt));
         opt.channels = 1;
         opt.resize = DCGAN_RESIZE_NEAREST;
         dcgan_image_load(out, path, &opt);
@@ -139,5 +155,7 @@ static void fuzz_one(int target, const unsigned char *data, size_t n, const char
         break;
     }
     }
+#undef FUZZ_FIRST
+    return rc;
 }
 #endif

@@ -1,6 +1,7 @@
 // test_corpus.c - replays every file of tests/corpus/<target>/ through its
 // reader (the seeds of `make fuzz` and every crash it ever found), without
-// libFuzzer, so `make test` catches regressions. A check per file: it returned.
+// libFuzzer, so `make test` catches regressions. Each file must return the
+// status and message tests/corpus/expected.txt gives it.
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
@@ -13,37 +14,97 @@
 
 static char scratch[256];
 
+// tests/corpus/expected.txt: one line per corpus file, "<target>/<file> ok"
+// for the inputs that must load, or "<target>/<file> refused <message>" with
+// the reader's whole message (the input's path written as INPUT).
+// `build/test_corpus --write-expected` prints the lines for the files as they
+// are read now (to review, not to copy blindly).
+static int write_expected;
+
+static const char *expected_for(const char *key) {
+    static char lines[256][1200];
+    static int n = -1;
+    if (n < 0) {
+        FILE *f = fopen("tests/corpus/expected.txt", "r");
+        n = 0;
+        while (f && n < 256 && fgets(lines[n], sizeof lines[n], f)) {
+            lines[n][strcspn(lines[n], "\n")] = '\0';
+            if (lines[n][0] && lines[n][0] != '#') n++;
+        }
+        if (f) fclose(f);
+    }
+    const size_t k = strlen(key);
+    for (int i = 0; i < n; i++)
+        if (strncmp(lines[i], key, k) == 0 && lines[i][k] == ' ') return lines[i] + k + 1;
+    return NULL;
+}
+
+// Replaces every occurrence of `from` in s (capacity cap) by `to`.
+static void replace_all(char *s, size_t cap, const char *from, const char *to) {
+    char out[2048];
+    size_t o = 0, nf = strlen(from), nt = strlen(to);
+    for (const char *p = s; *p && o + 1 < sizeof out;) {
+        if (nf && strncmp(p, from, nf) == 0 && o + nt + 1 < sizeof out) {
+            memcpy(out + o, to, nt);
+            o += nt;
+            p += nf;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    if (o >= cap) o = cap - 1;
+    memcpy(s, out, o);
+    s[o] = '\0';
+}
+
 static void test_replay(void) {
     for (int t = 0; t < FUZZ_TARGETS; t++) {
         char dir[128];
-        char **paths;
-        int n = 0, done = 0;
+        int n = 0, loaded = 0, as_expected = 0;
         snprintf(dir, sizeof dir, "tests/corpus/%s", fuzz_target_names[t]);
         // any file name: list with a wildcard-free scan of the folder
         DIR *d = opendir(dir);
         struct dirent *e;
         if (!CHECK(d != NULL, "corpus/folder exists")) continue;
-        paths = NULL;
         while ((e = readdir(d)) != NULL) {
-            char path[600];
+            char path[600], key[400], why[1024], got[1200], input[400];
             struct stat sb;
             if (e->d_name[0] == '.') continue;
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1 << 24)) continue;
             FILE *f = fopen(path, "rb");
             unsigned char *buf = (unsigned char *)malloc((size_t)sb.st_size + 1);
-            size_t got = f ? fread(buf, 1, (size_t)sb.st_size, f) : 0;
+            size_t size = f ? fread(buf, 1, (size_t)sb.st_size, f) : 0;
             if (f) fclose(f);
-            fuzz_one(t, buf, got, scratch);
+            const int rc = fuzz_one(t, buf, size, scratch, why, sizeof why);
             free(buf);
+            snprintf(input, sizeof input, "%s/input.%s", scratch,
+                     t == 4 ? "png" : t == 2 ? "npz" : t == 7 ? "npy" : "bin");
+            replace_all(why, sizeof why, input, "INPUT");
+            replace_all(why, sizeof why, scratch, "SCRATCH");
+            snprintf(got, sizeof got, rc ? "refused %s" : "ok", why);
+            snprintf(key, sizeof key, "%s/%s", fuzz_target_names[t], e->d_name);
             n++;
-            done++;
+            loaded += rc == 0;
+            if (write_expected) {
+                printf("%s %s\n", key, got);
+                continue;
+            }
+            const char *want = expected_for(key);
+            if (!want) {
+                fprintf(stderr, "  %s: no line in tests/corpus/expected.txt (it gives: %s)\n", key, got);
+            } else if (strcmp(want, got) != 0) {
+                fprintf(stderr, "  %s:\n    expected %s\n    got      %s\n", key, want, got);
+            } else {
+                as_expected++;
+            }
         }
         closedir(d);
-        (void)paths;
-        char label[96];
-        snprintf(label, sizeof label, "corpus/%s: %d files replayed without a crash", fuzz_target_names[t], done);
-        CHECK(n > 0, label);
+        char label[160];
+        snprintf(label, sizeof label, "corpus/%s: %d files replayed, each as tests/corpus/expected.txt says (%d load)",
+                 fuzz_target_names[t], n, loaded);
+        CHECK(write_expected || (n > 0 && as_expected == n), label);
     }
 }
 
@@ -305,7 +366,6 @@ static void test_resume_file(void) {
 }
 
 int main(int argc, char **argv) {
-    (void)argc;
     static const test_case tests[] = {{"replay", test_replay}, {"huge claims", test_huge_claims},
                                        {"resume file", test_resume_file}};
     char empty[300];
@@ -314,7 +374,8 @@ int main(int argc, char **argv) {
     mkdir(scratch, 0777);
     snprintf(empty, sizeof empty, "%s/empty", scratch);
     mkdir(empty, 0777);
-    int rc = check_main(tests, 3, argv[0]);
+    write_expected = argc > 1 && strcmp(argv[1], "--write-expected") == 0;
+    int rc = write_expected ? (test_replay(), 0) : check_main(tests, 3, argv[0]);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", scratch);

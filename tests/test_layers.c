@@ -651,6 +651,28 @@ static void test_sgemm_shapes(void) {
                 free(A); free(B); free(C); free(Cref);
             }
     }
+    // Edges of the tiles with nothing around them: M a multiple of the 6-row
+    // micro-tile, N of the 16-column one (or one past it), K across the packing
+    // depth, and every matrix allocated exactly (lda, ldb, ldc == their widths),
+    // so the sanitizer build sees any read or write past an edge.
+    const int edges[][3] = {{6, 16, 1}, {12, 32, 4}, {18, 17, 256}, {24, 16, 300}, {6, 1, 7}, {36, 48, 65}};
+    for (size_t s = 0; s < sizeof edges / sizeof edges[0]; s++) {
+        int M = edges[s][0], N = edges[s][1], K = edges[s][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                const int lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
+                float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *C = randn((size_t)M * N);
+                float *Cref = zeros((size_t)M * N);
+                memcpy(Cref, C, (size_t)M * N * sizeof(float));
+                const float beta = s % 2 ? 1.0f : 0.0f;
+                dcgan_sgemm(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, beta, C, ldc);
+                dcgan_sgemm_ref(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, beta, Cref, ldc);
+                char label[112];
+                snprintf(label, sizeof label, "sgemm/exact allocations, M=%d N=%d K=%d ta=%d tb=%d", M, N, K, ta, tb);
+                CHECK_CLOSE(Cref, C, (size_t)M * N, 1e-4 * sqrt((double)K), 1e-5, label);
+                free(A); free(B); free(C); free(Cref);
+            }
+    }
     // beta = 0 must not read C: NaN in C does not leak
     float A[4] = {1, 2, 3, 4}, B[4] = {1, 0, 0, 1}, C[4] = {NAN, NAN, NAN, NAN};
     dcgan_sgemm(0, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
