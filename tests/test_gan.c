@@ -130,6 +130,44 @@ static void test_train_steps(void) {
     free(data);
 }
 
+// What the D half of a step means, by behaviour: with G frozen (lr_g = 0), D
+// trained on bright "real" images and G's samples must end up scoring real
+// images above generated ones, in eval mode, on images it never saw.
+static void test_frozen_g_d_learns(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    dcgan_gan_stats s;
+    small_config(&cfg);
+    cfg.lr_g = 0.0;
+    cfg.lr_d = 1e-3;
+    const size_t image = (size_t)cfg.size * cfg.size;
+    float *data = random_images(16, &cfg, 3), *fresh = random_images(4, &cfg, 4);
+    for (size_t i = 0; i < 16 * image; i++) data[i] = 0.6f + 0.3f * data[i];   // in [0.3, 0.9]
+    for (size_t i = 0; i < 4 * image; i++) fresh[i] = 0.6f + 0.3f * fresh[i];
+    dcgan_gan_init(&gan, &cfg);
+    float *g0 = (float *)malloc(gan.g.n_params * sizeof(float));
+    memcpy(g0, gan.g.params, gan.g.n_params * sizeof(float));
+    int ok = 1;
+    for (int i = 0; i < 40; i++) ok &= dcgan_gan_train_step(&gan, data, 16, &s) == DCGAN_OK;
+    CHECK(ok && memcmp(g0, gan.g.params, gan.g.n_params * sizeof(float)) == 0,
+          "frozen G/40 steps with lr_g = 0 leave G's weights as they were");
+    float noise[4 * 100], fake[4 * 64 * 64], real_logit = 0.0f, fake_logit = 0.0f;
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 12);
+    dcgan_rng_fill_normal(&rng, noise, 400, 0.0f, 1.0f);
+    dcgan_gan_generate(&gan, fake, noise, 4);
+    dcgan_model_forward(&gan.d, dcgan_tensor_make(fresh, 4, 1, 64, 64), 0, &rng);
+    for (int i = 0; i < 4; i++) real_logit += dcgan_model_output(&gan.d).data[i] / 4;
+    dcgan_model_forward(&gan.d, dcgan_tensor_make(fake, 4, 1, 64, 64), 0, &rng);
+    for (int i = 0; i < 4; i++) fake_logit += dcgan_model_output(&gan.d).data[i] / 4;
+    char label[160];
+    snprintf(label, sizeof label, "frozen G/D scores unseen real images above G's samples (mean logit %.2f vs %.2f)",
+             real_logit, fake_logit);
+    CHECK(real_logit > fake_logit + 1.0f, label);
+    dcgan_gan_free(&gan);
+    free(data); free(fresh); free(g0);
+}
+
 // Buffers are sized once: after the first step (which sizes the GEMM's kept
 // packing buffer), training steps and sampling allocate nothing, for every
 // architecture.
@@ -562,6 +600,7 @@ int main(int argc, char **argv) {
         {"study_parameter_counts", test_study_parameter_counts},
         {"architectures", test_architectures},
         {"train_steps", test_train_steps},
+        {"frozen_g_d_learns", test_frozen_g_d_learns},
         {"no_allocation_in_loop", test_no_allocation_in_loop},
         {"determinism", test_determinism},
         {"threads_do_not_change_results", test_threads_do_not_change_results},

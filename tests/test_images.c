@@ -224,9 +224,11 @@ static void test_folder(void) {
     mkdir(p, 0777);
     pattern(px, 10, 10, 3);
     const char *names[] = {"set/b.PNG", "set/a.png", "set/sub/c.Png"};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3; i++) {   // three different images
+        unsigned char mine[sizeof px];
+        for (size_t k = 0; k < sizeof px; k++) mine[k] = (unsigned char)(px[k] + 85 * i);
         path_in(p, sizeof p, names[i]);
-        stbi_write_png(p, 10, 10, i == 2 ? 1 : 3, px, 10 * (i == 2 ? 1 : 3));
+        stbi_write_png(p, 10, 10, i == 2 ? 1 : 3, mine, 10 * (i == 2 ? 1 : 3));
     }
     {
         // a JPEG that PIL wrote (stb's JPEG writer trips UBSan inside stb itself)
@@ -249,6 +251,21 @@ static void test_folder(void) {
     int sorted = ds.count == 4 && strstr(ds.paths[0], "a.png") && strstr(ds.paths[1], "b.PNG") &&
                  strstr(ds.paths[2], "d.jpg") && strstr(ds.paths[3], "sub/c.Png");
     CHECK(sorted, "dataset_load/sorted, recursive, any-case extensions");
+    // each loaded image is its own file's pixels: a direct decode of ds.paths[i]
+    // (broken.jpeg sits between b.PNG and d.jpg, so a skip that shifted the
+    // images would put the wrong pixels under a name)
+    int same = ds.count == 4;
+    for (int i = 0; i < ds.count && same; i++) {
+        float one[3 * 16 * 16];
+        same = dcgan_image_load(one, ds.paths[i], &opt) == DCGAN_OK &&
+               memcmp(one, ds.data + (size_t)i * 3 * 16 * 16, sizeof one) == 0;
+    }
+    CHECK(same, "dataset_load/image i equals a direct decode of paths[i], past a corrupt file in the middle");
+    int differ = ds.count == 4;
+    for (int i = 0; i + 1 < ds.count && differ; i++)
+        differ = memcmp(ds.data + (size_t)i * 3 * 16 * 16, ds.data + (size_t)(i + 1) * 3 * 16 * 16,
+                        3 * 16 * 16 * sizeof(float)) != 0;
+    CHECK(differ, "dataset_load/the four images differ (so a shifted one would show)");
     // the cache: valid, then stale after a file changes, and damaged when cut short
     char cache[512];
     path_in(cache, sizeof cache, "cache.bin");

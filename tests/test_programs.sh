@@ -25,6 +25,10 @@ done
 check "generate/10 images" $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 3
 check "generate/zero-padded names" test -s "$T/gen/fake_00001.png" -a -s "$T/gen/fake_00010.png"
 check "generate/exactly 10 files" test "$(ls "$T/gen" | wc -l)" -eq 10
+# the labels given on the command line are the ones the checkpoint records
+$B/train $FLAGS --out "$T/smooth" --epochs 1 --label-smooth 0.25 >/dev/null 2>&1
+check "train/--label-smooth 0.25 lands in the checkpoint as real_label 0.75, fake_label 0" \
+    sh -c "head -c 4096 '$T/smooth/checkpoint.safetensors' | tr -d '\\000' | grep -q '\"real_label\":\"0.75\",\"fake_label\":\"0\"'"
 fails_with "train/missing folder" "cannot open folder" $B/train $FLAGS --data "$T/nowhere" --out "$T/x" --epochs 1
 fails_with_line "train/a plain folder with the default --class says how to use the folder itself" \
     "train: --class NORMAL reads the sub-folder $T/data/train/NORMAL/NORMAL; to train on the images in $T/data/train/NORMAL itself, give --class ''" \
