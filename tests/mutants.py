@@ -118,6 +118,47 @@ MUTANTS = [
     ("fid-floor-halves", "fid --floor", "examples/fid.c",
      "if (o.floor && counts[0] < 2 * counts[1]) {", "if (o.floor && counts[0] < counts[1]) {",
      ["test_fid_judge"]),
+    # session 6: the fast routes of 14b/14g, and the tests #16 asked for
+    ("gram-k-blocks", "14b Gram tiles", "dcgan.h",
+     "out + (size_t)i0 * nb + j0, nb, mr, nr, k0 > 0, dist);",
+     "out + (size_t)i0 * nb + j0, nb, mr, nr, k0 > DCGAN__GK, dist);", ["test_fid_judge"]),
+    ("sqdist-avx2-lane", "14b distance tiles", "dcgan.h",
+     "d0 = _mm256_sub_pd(ai, b0); d1 = _mm256_sub_pd(ai, b1);",
+     "d0 = _mm256_sub_pd(ai, b0); d1 = _mm256_sub_pd(ai, b0);", ["test_fid_judge"]),
+    ("tridiag-column", "14b eigenvalues", "dcgan.h",
+     "for (int i = 0; i < m; i++) A[(size_t)(o + i) * n + o] -= v[i] * wv[0] + wv[i] * v[0];",
+     "for (int i = 0; i < m; i++) A[(size_t)(o + i) * n + o] -= v[i] * wv[0];", ["test_fid_judge", "test_fid"]),
+    ("tridiag-avx2-u", "14b eigenvalues", "dcgan.h",
+     "s = _mm256_fmadd_pd(a, _mm256_loadu_pd(u + j - 1), s);", "s = _mm256_fmadd_pd(a, _mm256_loadu_pd(u + j), s);",
+     ["test_fid_judge", "test_fid"]),
+    ("tridiag-diag", "14b eigenvalues", "dcgan.h",
+     "const double diag = row[i] - 2.0 * vi * wi;", "const double diag = row[i] - vi * wi;",
+     ["test_fid_judge", "test_fid"]),
+    ("ql-rotation-rows", "14b eigenvectors", "dcgan.h",
+     "vj[k] = s * vi[k] + c * t;", "vj[k] = s * vi[k] - c * t;", ["test_fid"]),
+    ("frechet-product-order", "14b Frechet distance", "dcgan.h",
+     "dcgan__gram(T, S, n, b->sigma, n, n);", "dcgan__gram(T, b->sigma, n, S, n, n);", ["test_fid", "test_fid_judge"]),
+    ("fid-gram-rank", "14g FID from features", "dcgan.h",
+     "int64_t rank = m - 1 < dims ? m - 1 : dims;", "int64_t rank = m < dims ? m : dims;", ["test_fid_judge"]),
+    ("nearest-block-index", "14g nearest", "dcgan.h",
+     "            index[q0 + i] = best;", "            index[i] = best;", ["test_fid_judge"]),
+    ("kid-std-ddof1", "14b KID", "dcgan.h",
+     "*std = sqrt(sq / subsets);", "*std = sqrt(sq / (subsets > 1 ? subsets - 1 : 1));", ["test_fid", "test_fid_judge"]),
+    ("convt-same-k-below-s", "6 conv_transpose2d", "dcgan.h",
+     "            if (s->kernel < s->stride)\n", "            if (0)\n", ["test_layers"]),
+    ("cache-empty-accepted", "13 dataset cache", "dcgan.h",
+     "    if (count == 0) {   // dcgan_dataset_cache_save never writes an empty cache", "    if (0) {",
+     ["test_corpus", "test_images"]),
+    ("train-label-smooth", "train --label-smooth", "examples/train.c",
+     "o->gan.real_label = 1.0f - (float)cli_float(p, a, argv[i]);",
+     "o->gan.real_label = 1.0f - 0.5f * (float)cli_float(p, a, argv[i]);", ["sh:tests/test_programs.sh"]),
+    ("npy-header-bound", "14f .npy", "dcgan.h",
+     "    if (start > n || hl > 4096)", "    if (start > n + 1 || hl > 4096)", ["test_corpus", "test_fid_judge"]),
+    ("safetensors-hlen-bound", "11 safetensors", "dcgan.h",
+     "if (hlen > DCGAN__ST_MAX_HEADER || hlen > size - 8) {", "if (hlen > DCGAN__ST_MAX_HEADER || hlen > size) {",
+     ["test_corpus", "test_gan"]),
+    ("sgemm-partial-tile-store", "5 GEMM", "dcgan.h",
+     "    if (mr == DCGAN__MR && nr == DCGAN__NR) {", "    if (mr == DCGAN__MR && nr > 8) {", ["test_layers"]),
 ]
 
 
@@ -145,7 +186,7 @@ EXAMPLES = ["build/classify", "build/phantom", "build/train", "build/generate", 
 # the programs a file of examples/ goes into
 PROGRAMS_OF = {"examples/classify.c": ["build/classify"], "examples/classify_state.h": ["build/classify"],
                "examples/rate.c": ["build/rate"], "examples/rate_csv.h": ["build/rate"],
-               "examples/fid.c": ["build/fid"]}
+               "examples/fid.c": ["build/fid"], "examples/train.c": ["build/train"]}
 
 
 def run_tests(tree, tests, programs):

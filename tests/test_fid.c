@@ -8,6 +8,7 @@
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"
+#include <unistd.h>
 
 // POSIX setenv; -std=c99 headers do not declare it
 extern int setenv(const char *name, const char *value, int overwrite);
@@ -283,17 +284,18 @@ static void test_npz(void) {
         // our writer, read back by our reader (numpy reading it: tests/test_programs.sh notes)
         dcgan_fid_stats back;
         memset(&back, 0, sizeof back);
-        CHECK(dcgan_fid_stats_save_npz(&st, "build/test_fid_stats.npz") == DCGAN_OK &&
-              dcgan_fid_stats_load_npz(&back, "build/test_fid_stats.npz") == DCGAN_OK &&
+        char npz[64];
+        snprintf(npz, sizeof npz, "build/test_fid_stats_%d.npz", (int)getpid());
+        CHECK(dcgan_fid_stats_save_npz(&st, npz) == DCGAN_OK && dcgan_fid_stats_load_npz(&back, npz) == DCGAN_OK &&
               memcmp(back.sigma, st.sigma, 64 * sizeof(double)) == 0 && memcmp(back.mu, st.mu, 8 * sizeof(double)) == 0,
               "fid_stats_save_npz/round trip is exact");
         dcgan_fid_stats_free(&back);
         dcgan_fid_stats_free(&st);
+        remove(npz);
     }
     dcgan_fid_stats st;
     CHECK(dcgan_fid_stats_load_npz(&st, "tests/data/pth/small_zip.pth") == DCGAN_ERR_FORMAT &&
           strstr(dcgan_last_error(), "mu.npy"), "fid_stats_load_npz/a zip without mu.npy is refused");
-    remove("build/test_fid_stats.npz");
 }
 
 // The values the deterministic fill gives the tensor called name (count values).
@@ -354,7 +356,7 @@ static void test_pth_reader(void) {
         }
         // re-saved as safetensors, it reads back the same
         char out[64];
-        snprintf(out, sizeof out, "build/test_fid_%d.safetensors", f);
+        snprintf(out, sizeof out, "build/test_fid_%d_%d.safetensors", (int)getpid(), f);
         dcgan_state_dict back = {0, NULL, NULL, 0};
         CHECK(dcgan_state_dict_save(&sd, out) == DCGAN_OK && dcgan_state_dict_load(&back, out) == DCGAN_OK &&
               back.n == 5 && memcmp(back.tensors[0].data, sd.tensors[0].data, 32 * 27 * 4) == 0,
@@ -367,7 +369,8 @@ static void test_pth_reader(void) {
 
 static void test_pth_corrupt(void) {
     const char *files[2] = {"tests/data/pth/small_legacy.pth", "tests/data/pth/small_zip.pth"};
-    const char *bad = "build/test_fid_bad.pth";
+    char bad[64];
+    snprintf(bad, sizeof bad, "build/test_fid_bad_%d.pth", (int)getpid());
     for (int f = 0; f < 2; f++) {
         size_t n;
         unsigned char *data = slurp(files[f], &n);

@@ -144,6 +144,26 @@ static void test_fast_routes(void) {
         }
         free(a); free(b); free(want); free(got); free(sym_want); free(sym);
     }
+    // nearest neighbours past the first block of 256 queries, against brute
+    // force on the reference distances (small integers: ties to the lower index)
+    {
+        const int nq = 300, nr = 40, dims = 5;
+        double *q = (double *)malloc(sizeof(double) * nq * dims), *r = (double *)malloc(sizeof(double) * nr * dims);
+        double *d = (double *)malloc(sizeof(double) * nq * nr), *dist = (double *)malloc(sizeof(double) * nq);
+        int64_t *idx = (int64_t *)malloc(sizeof(int64_t) * nq);
+        for (int i = 0; i < nq * dims; i++) q[i] = (double)((int)(dcgan_rng_uniform(&rng) * 5.0));
+        for (int i = 0; i < nr * dims; i++) r[i] = (double)((int)(dcgan_rng_uniform(&rng) * 5.0));
+        dcgan__sqdist_ref(d, q, nq, r, nr, dims);
+        int same = dcgan_nearest(idx, dist, q, nq, r, nr, dims) == DCGAN_OK;
+        for (int i = 0; i < nq && same; i++) {
+            int best = 0;
+            for (int j = 1; j < nr; j++)
+                if (d[i * nr + j] < d[i * nr + best]) best = j;
+            same = idx[i] == best && dist[i] == sqrt(d[i * nr + best]);
+        }
+        CHECK(same, "nearest/300 queries (two blocks) in 40 equal brute force, ties to the lower index");
+        free(q); free(r); free(d); free(dist); free(idx);
+    }
     // eigenvalues: sizes across the 2 x 2 end, the threads' cut (m > 128) and
     // an odd row length; full rank, a Gram matrix of rank 3 (zero eigenvalues),
     // and a matrix with a zero column (a step with nothing to reflect)
