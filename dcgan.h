@@ -588,6 +588,12 @@ DCGAN_API dcgan_tensor dcgan_model_output(const dcgan_model *m);
 // of the last forward, same shape). Adds into grads. If dinp is not NULL, the
 // gradient with respect to the input is ADDED into it (N * in_c*in_h*in_w floats).
 DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, float *dinp);
+// As dcgan_model_backward, but for a frozen model: no parameter gradient is
+// computed (grads stay as they are), only the one with respect to the input,
+// added into dinp. The discriminator inside the generator's step is such a
+// model (Keras: trainable = False in the study's combined model), and its
+// weight-gradient products are a third of its backward pass.
+DCGAN_API dcgan_status dcgan_model_backward_input(dcgan_model *m, const float *dout, float *dinp);
 // Sets every gradient to zero.
 DCGAN_API void dcgan_model_zero_grad(dcgan_model *m);
 // One Adam step over all parameters (refused on non-finite gradients).
@@ -3924,7 +3930,19 @@ DCGAN_API dcgan_tensor dcgan_model_output(const dcgan_model *m) {
     return dcgan__slot(m, m->acts, m->n_layers);
 }
 
+// The backward pass of both: params 1 adds the parameter gradients, 0 skips them.
+static dcgan_status dcgan__model_backward(dcgan_model *m, const float *dout, float *dinp, int params);
+
 DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, float *dinp) {
+    return dcgan__model_backward(m, dout, dinp, 1);
+}
+
+DCGAN_API dcgan_status dcgan_model_backward_input(dcgan_model *m, const float *dout, float *dinp) {
+    if (!dinp) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': dinp is NULL (nothing to compute)", m->prefix);
+    return dcgan__model_backward(m, dout, dinp, 0);
+}
+
+static dcgan_status dcgan__model_backward(dcgan_model *m, const float *dout, float *dinp, int params) {
     if (m->batch <= 0)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': backward before any forward", m->prefix);
     const dcgan_tensor out = dcgan_model_output(m);
@@ -3937,29 +3955,26 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
         dcgan_tensor x = dcgan__slot(m, m->acts, i), y = dcgan__slot(m, m->acts, i + 1);
         dcgan_tensor dy = dcgan__dslot(m, i + 1), dx = dcgan__dslot(m, i);
         size_t count = dcgan_tensor_numel(x);
+        // where this layer's gradients go (NULL: skipped, see section 6)
+        float *dw = params && L->weight_count ? m->grads + L->weight_offset : NULL;
+        float *db = params && L->bias_count ? m->grads + L->bias_offset : NULL;
         dcgan_status st = DCGAN_OK;
         if (i == 0 && !dinp) dx.data = NULL;   // nobody wants the input gradient
         else dcgan__zero(dx.data, count);      // the layers add into dx
         switch (L->spec.kind) {
         case DCGAN_LAYER_LINEAR: {
             dcgan_linear lin = dcgan__layer_linear(L, m->params);
-            st = dcgan_linear_backward(dx, m->grads + L->weight_offset,
-                                       L->bias_count ? m->grads + L->bias_offset : NULL, dy, x,
-                                       &lin);
+            st = dcgan_linear_backward(dx, dw, db, dy, x, &lin);
             break;
         }
         case DCGAN_LAYER_CONV2D: {
             dcgan_conv2d conv = dcgan__layer_conv2d(L, m->params);
-            st = dcgan_conv2d_backward(dx, m->grads + L->weight_offset,
-                                       L->bias_count ? m->grads + L->bias_offset : NULL, dy, x,
-                                       &conv, m->work, m->n_work);
+            st = dcgan_conv2d_backward(dx, dw, db, dy, x, &conv, m->work, m->n_work);
             break;
         }
         case DCGAN_LAYER_CONV_TRANSPOSE2D: {
             dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, m->params);
-            st = dcgan_conv_transpose2d_backward(dx, m->grads + L->weight_offset,
-                                                 L->bias_count ? m->grads + L->bias_offset : NULL,
-                                                 dy, x, &conv, m->work, m->n_work);
+            st = dcgan_conv_transpose2d_backward(dx, dw, db, dy, x, &conv, m->work, m->n_work);
             break;
         }
         case DCGAN_LAYER_UPSAMPLE:
@@ -3967,8 +3982,7 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
             break;
         case DCGAN_LAYER_BATCHNORM2D: {
             dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(m, L);
-            st = dcgan_batchnorm2d_backward(dx, m->grads + L->weight_offset,
-                                            m->grads + L->bias_offset, dy, x, &bn);
+            st = dcgan_batchnorm2d_backward(dx, dw, db, dy, x, &bn);
             break;
         }
         case DCGAN_LAYER_LEAKY_RELU:
@@ -4337,7 +4351,8 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
                                     gan->labels, (size_t)nb)) != DCGAN_OK)
         return st;
     dcgan__zero(gan->dimages, (size_t)nb * image);
-    if ((st = dcgan_model_backward(&gan->d, gan->dlogits, gan->dimages)) != DCGAN_OK) return st;
+    // D is frozen here: only the gradient with respect to its input images
+    if ((st = dcgan_model_backward_input(&gan->d, gan->dlogits, gan->dimages)) != DCGAN_OK) return st;
     if ((st = dcgan_model_backward(&gan->g, gan->dimages, NULL)) != DCGAN_OK) return st;
     if ((st = dcgan_model_adam_step(&gan->g, &gan->opt_g)) != DCGAN_OK) return st;
     gan->iteration++;

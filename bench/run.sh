@@ -46,6 +46,9 @@ for name in ("sgemm_1536", "seed_iteration", "dcgan_iteration", "generator_image
     if name != "sgemm_1536":   # the GEMM line is judged by % of peak, not against OpenBLAS
         worst = ratio if worst is None else min(worst, ratio)
     print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%%" % (name, mc, mt, ratio, gf, 100 * gf / peak))
+    if name + "_tuned" in t:   # PyTorch with D frozen in the G step (requires_grad_(False))
+        mtt = statistics.median(t[name + "_tuned"])
+        print("%-18s %12s %12.4f %7.2fx   (PyTorch tuned: D frozen in the G step)" % ("", "", mtt, mtt / mc))
 print("slowest ratio vs PyTorch: %.2fx" % worst)
 PY
 rm -f "$OUT"

@@ -53,8 +53,11 @@ def dcgan_models(size, ch, width):
     return g, d
 
 
-def train_iteration(g, d, og, od, data, batch, z_shape):
-    """The study's loop: D on batch/2 real, D on batch/2 fake, G on batch through D."""
+def train_iteration(g, d, og, od, data, batch, z_shape, frozen=False):
+    """The study's loop: D on batch/2 real, D on batch/2 fake, G on batch through D.
+    As users write it (pytorch/examples' dcgan), D's weight gradients are computed in
+    the G step and thrown away at D's next zero_grad; frozen=True is the tuned form,
+    requires_grad_(False) on D's parameters during the G step (Keras' trainable=False)."""
     half = batch // 2
     bce = F.binary_cross_entropy_with_logits
     real = data[torch.randint(0, data.shape[0], (half,))]
@@ -67,7 +70,13 @@ def train_iteration(g, d, og, od, data, batch, z_shape):
     bce(d(fake), torch.zeros(half, 1)).backward()
     od.step()
     og.zero_grad()
+    if frozen:
+        for p in d.parameters():
+            p.requires_grad_(False)
     bce(d(g(torch.randn(batch, *z_shape))), torch.ones(batch, 1)).backward()
+    if frozen:
+        for p in d.parameters():
+            p.requires_grad_(True)
     og.step()
 
 
@@ -114,12 +123,15 @@ def main():
     od = torch.optim.Adam(d.parameters(), 2e-5, betas=(0.5, 0.999), eps=1e-7)
     data = torch.rand(64, 1, 128, 128) * 2 - 1
     benches.append(("seed_iteration", lambda: train_iteration(g, d, og, od, data, batch, (100,)), 1))
+    benches.append(("seed_iteration_tuned", lambda: train_iteration(g, d, og, od, data, batch, (100,), True), 1))
     # 2. dcgan at 64x64x1, batch 64
     g2, d2 = dcgan_models(64, 1, 1.0)
     og2 = torch.optim.Adam(g2.parameters(), 2e-4, betas=(0.5, 0.999))
     od2 = torch.optim.Adam(d2.parameters(), 2e-4, betas=(0.5, 0.999))
     data2 = torch.rand(64, 1, 64, 64) * 2 - 1
     benches.append(("dcgan_iteration", lambda: train_iteration(g2, d2, og2, od2, data2, 64, (100, 1, 1)), 1))
+    benches.append(("dcgan_iteration_tuned",
+                    lambda: train_iteration(g2, d2, og2, od2, data2, 64, (100, 1, 1), True), 1))
     # 3. sampling the seed generator (128x128x3), 16 images at a time
     g3, _ = seed_models(128, 3, 1.0)
     g3.eval()

@@ -172,6 +172,14 @@ mode) was added with the test it needed: the golden Adam fixture's gradients are
 where eps sits, so test_core now steps gradients of 5e-10 to 3e-7 (`tests/make_adam_eps.py`). The table
 below is the run after those changes.
 
+Session 6 (2026-12-01) added 16 more, for that session's code (the packed Gram and distance tiles, the
+fused eigenvalue reduction, the Frechet distance's products, nearest neighbours in blocks of 256, the
+KID spread, the transposed 'same' refusal, the empty-cache message, `--label-smooth`) and for the
+tests issue #16 asked for (length fields at the file's end, GEMM tile edges); they were run alone with
+`tests/mutants.py ID ...` (rows merged below). `nearest-block-index` needed a new test: every nearest
+test had fewer than 256 queries, so only the first block ever ran; test_fid_judge now has 300
+(written with the bug, before the run).
+
 """
 
 

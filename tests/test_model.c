@@ -85,6 +85,22 @@ static void test_model_vs_torch(void) {
                         label);
         }
     }
+    // the frozen model's backward: the same input gradient, bit for bit, and
+    // every parameter gradient left as it was (here: the ones just computed)
+    {
+        float dx2[24] = {0};
+        float *before = (float *)malloc(m.n_params * sizeof(float));
+        memcpy(before, m.grads, m.n_params * sizeof(float));
+        CHECK(dcgan_model_backward_input(&m, fixture_get(&fx, "model.dout")->data, dx2) == DCGAN_OK &&
+                  memcmp(dx, dx2, sizeof dx) == 0,
+              "model_backward_input/the same dinp as model_backward");
+        CHECK(memcmp(before, m.grads, m.n_params * sizeof(float)) == 0,
+              "model_backward_input/parameter gradients untouched");
+        CHECK(dcgan_model_backward_input(&m, fixture_get(&fx, "model.dout")->data, NULL) == DCGAN_ERR_SHAPE &&
+                  strcmp(dcgan_last_error(), "model_backward_input: model 'main': dinp is NULL (nothing to compute)") == 0,
+              "model_backward_input/refuses a NULL dinp with a whole message");
+        free(before);
+    }
     dcgan_model_free(&m);
     CHECK(m.params == NULL && m.n_layers == 0, "model_free/zeroes the struct");
 }
