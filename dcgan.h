@@ -7168,70 +7168,23 @@ DCGAN_API dcgan_status dcgan_fid_stats_compute(dcgan_fid_stats *st, const double
     return DCGAN_OK;
 }
 
-// out[i * nb + j] = a_i . b_j for the rows of a (na, dims) and b (nb, dims):
-// the reference loops. Four columns at a time: four independent sums per row of a.
-static void dcgan__gram_ref(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
+// The reference loops for a matrix of pairs of rows of a (na, dims) and
+// b (nb, dims): out[i * nb + j] = a_i . b_j (dist 0), or the squared Euclidean
+// distance |a_i - b_j|^2 from the differences (dist 1; exact for small
+// integers, so ties stay ties).
+static void dcgan__pairs_ref(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
+                             int dist) {
     DCGAN__OMP(omp parallel for schedule(dynamic, 4))
-    for (int64_t i = 0; i < na; i++) {
-        const double *x = a + (size_t)i * dims;
-        int64_t j = 0;
-        for (; j + 4 <= nb; j += 4) {
-            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            for (int k = 0; k < dims; k++) {
-                s0 += x[k] * y0[k];
-                s1 += x[k] * y1[k];
-                s2 += x[k] * y2[k];
-                s3 += x[k] * y3[k];
-            }
-            double *o = out + (size_t)i * nb + j;
-            o[0] = s0;
-            o[1] = s1;
-            o[2] = s2;
-            o[3] = s3;
-        }
-        for (; j < nb; j++) {
-            const double *y = b + (size_t)j * dims;
+    for (int64_t i = 0; i < na; i++)
+        for (int64_t j = 0; j < nb; j++) {
+            const double *x = a + (size_t)i * dims, *y = b + (size_t)j * dims;
             double s = 0.0;
-            for (int k = 0; k < dims; k++) s += x[k] * y[k];
+            for (int k = 0; k < dims; k++) s += dist ? (x[k] - y[k]) * (x[k] - y[k]) : x[k] * y[k];
             out[(size_t)i * nb + j] = s;
         }
-    }
 }
 
-// Squared Euclidean distances out[i * nb + j] = |a_i - b_j|^2, from the
-// differences (exact for small integers, so ties stay ties): the reference loops.
-static void dcgan__sqdist_ref(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
-    DCGAN__OMP(omp parallel for schedule(dynamic, 4))
-    for (int64_t i = 0; i < na; i++) {
-        const double *x = a + (size_t)i * dims;
-        int64_t j = 0;
-        for (; j + 4 <= nb; j += 4) {
-            const double *y0 = b + (size_t)j * dims, *y1 = y0 + dims, *y2 = y1 + dims, *y3 = y2 + dims;
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            for (int k = 0; k < dims; k++) {
-                const double d0 = x[k] - y0[k], d1 = x[k] - y1[k], d2 = x[k] - y2[k], d3 = x[k] - y3[k];
-                s0 += d0 * d0;
-                s1 += d1 * d1;
-                s2 += d2 * d2;
-                s3 += d3 * d3;
-            }
-            double *o = out + (size_t)i * nb + j;
-            o[0] = s0;
-            o[1] = s1;
-            o[2] = s2;
-            o[3] = s3;
-        }
-        for (; j < nb; j++) {
-            const double *y = b + (size_t)j * dims;
-            double s = 0.0;
-            for (int k = 0; k < dims; k++) s += (x[k] - y[k]) * (x[k] - y[k]);
-            out[(size_t)i * nb + j] = s;
-        }
-    }
-}
-
-// The fast Gram product: the rows of a and b are copied in blocks of
+// The fast route to the same: the rows of a and b are copied in blocks of
 // DCGAN__GK dims into panels (DCGAN__GR rows of a, DCGAN__GC rows of b, dim
 // by dim), and a tile multiplies one panel of each into a GR x GC block of
 // out, as dcgan_sgemm's micro-kernel does (section 5) but in double. Sums run
@@ -7300,14 +7253,14 @@ static void dcgan__gram_pack(double *p, const double *x, int64_t n, int64_t r0, 
         for (int r = 0; r < R; r++) p[k * R + r] = r0 + r < n ? x[(size_t)(r0 + r) * dims + k0 + k] : 0.0;
 }
 
-// out = a b^T as dcgan__gram_ref (dist 0), or the squared distances of
-// dcgan__sqdist_ref (dist 1); with lower_only, only the blocks that hold
+// out as dcgan__pairs_ref gives it (a b^T for dist 0, squared distances for
+// dist 1); with lower_only, only the blocks that hold
 // entries j <= i are written (for a symmetric product read by its lower
 // triangle). Falls back on the reference loops without memory for the panels.
 static void dcgan__gram_fast(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
                              int lower_only, int dist, int use_simd) {
     if (dims < 1 || na < 1 || nb < 1) {
-        (dist ? dcgan__sqdist_ref : dcgan__gram_ref)(out, a, na, b, nb, dims);
+        dcgan__pairs_ref(out, a, na, b, nb, dims, dist);
         return;
     }
     void (*tile)(int, const double *, const double *, double *, int64_t, int, int, int, int) = dcgan__gram_tile;
@@ -7321,7 +7274,7 @@ static void dcgan__gram_fast(double *out, const double *a, int64_t na, const dou
     if (!ap || !bp) {
         dcgan_free(ap);
         dcgan_free(bp);
-        (dist ? dcgan__sqdist_ref : dcgan__gram_ref)(out, a, na, b, nb, dims);
+        dcgan__pairs_ref(out, a, na, b, nb, dims, dist);
         return;
     }
     for (int k0 = 0; k0 < dims; k0 += DCGAN__GK) {

@@ -99,7 +99,7 @@ static void test_fid_routes(void) {
 
 // The fast routes under section 14b against the reference ones, on shapes
 // that cut the tiles and blocks everywhere: dcgan__gram_fast (plain and AVX2
-// tiles) against dcgan__gram_ref and dcgan__sqdist_ref, and dcgan_symmetric_eigenvalues (fused
+// tiles) against dcgan__pairs_ref, and dcgan_symmetric_eigenvalues (fused
 // one-pass reduction, plain and AVX2 rows) against dcgan_symmetric_eigen.
 static void test_fast_routes(void) {
     dcgan_rng rng;
@@ -113,8 +113,8 @@ static void test_fast_routes(void) {
         double *sym_want = (double *)malloc(sizeof(double) * na * na), *sym = (double *)malloc(sizeof(double) * na * na);
         for (int i = 0; i < na * dims; i++) a[i] = dcgan_rng_normal(&rng);
         for (int i = 0; i < nb * dims; i++) b[i] = dcgan_rng_normal(&rng);
-        dcgan__gram_ref(want, a, na, b, nb, dims);
-        dcgan__gram_ref(sym_want, a, na, a, na, dims);
+        dcgan__pairs_ref(want, a, na, b, nb, dims, 0);
+        dcgan__pairs_ref(sym_want, a, na, a, na, dims, 0);
         for (int simd = 0; simd < 2; simd++) {
             char label[160];
             for (int i = 0; i < na * nb; i++) got[i] = NAN;
@@ -133,7 +133,7 @@ static void test_fast_routes(void) {
         // squared distances on small integers: exact in any order, so equal to the last bit (ties stay ties)
         for (int i = 0; i < na * dims; i++) a[i] = (double)((int)(dcgan_rng_uniform(&rng) * 7.0) - 3);
         for (int i = 0; i < nb * dims; i++) b[i] = (double)((int)(dcgan_rng_uniform(&rng) * 7.0) - 3);
-        dcgan__sqdist_ref(want, a, na, b, nb, dims);
+        dcgan__pairs_ref(want, a, na, b, nb, dims, 1);
         for (int simd = 0; simd < 2; simd++) {
             char label[160];
             for (int i = 0; i < na * nb; i++) got[i] = NAN;
@@ -153,7 +153,7 @@ static void test_fast_routes(void) {
         int64_t *idx = (int64_t *)malloc(sizeof(int64_t) * nq);
         for (int i = 0; i < nq * dims; i++) q[i] = (double)((int)(dcgan_rng_uniform(&rng) * 5.0));
         for (int i = 0; i < nr * dims; i++) r[i] = (double)((int)(dcgan_rng_uniform(&rng) * 5.0));
-        dcgan__sqdist_ref(d, q, nq, r, nr, dims);
+        dcgan__pairs_ref(d, q, nq, r, nr, dims, 1);
         int same = dcgan_nearest(idx, dist, q, nq, r, nr, dims) == DCGAN_OK;
         for (int i = 0; i < nq && same; i++) {
             int best = 0;

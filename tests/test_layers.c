@@ -655,7 +655,10 @@ static void test_sgemm_shapes(void) {
     // micro-tile, N of the 16-column one (or one past it), K across the packing
     // depth, and every matrix allocated exactly (lda, ldb, ldc == their widths),
     // so the sanitizer build sees any read or write past an edge.
-    const int edges[][3] = {{6, 16, 1}, {12, 32, 4}, {18, 17, 256}, {24, 16, 300}, {6, 1, 7}, {36, 48, 65}};
+    // (the last two end in a tile 12 and 9 columns wide: a write of the whole
+    // 16-wide tile there lands past the row, past the allocation at the last one)
+    const int edges[][3] = {{6, 16, 1}, {12, 32, 4}, {18, 17, 256}, {24, 16, 300}, {6, 1, 7}, {36, 48, 65},
+                            {12, 28, 5}, {6, 25, 3}};
     for (size_t s = 0; s < sizeof edges / sizeof edges[0]; s++) {
         int M = edges[s][0], N = edges[s][1], K = edges[s][2];
         for (int ta = 0; ta < 2; ta++)
