@@ -97,7 +97,7 @@
 #ifndef DCGAN_H_INCLUDED
 #define DCGAN_H_INCLUDED
 
-#define DCGAN_VERSION "0.4.0"   // major.minor.patch of this file
+#define DCGAN_VERSION "0.5.0"   // major.minor.patch of this file
 
 #include <stddef.h>
 #include <stdint.h>
@@ -203,6 +203,13 @@ typedef struct {
 DCGAN_API dcgan_tensor dcgan_tensor_make(float *data, int n, int c, int h, int w);
 // n * c * h * w.
 DCGAN_API size_t dcgan_tensor_numel(dcgan_tensor t);
+
+// x[0..n) = 0; dst[0..n) = src (dst == src: nothing to do); dst[0..n) += src.
+// They cannot fail and return DCGAN_OK, as their GPU twins (section 16) do;
+// the model's passes (section 9) call one or the other.
+DCGAN_API dcgan_status dcgan_vec_zero(float *x, size_t n);
+DCGAN_API dcgan_status dcgan_vec_copy(float *dst, const float *src, size_t n);
+DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n);
 
 // -----------------------------------------------------------------------------
 // 5. Matrix multiply (GEMM)
@@ -384,25 +391,27 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
                                                   const dcgan_batchnorm2d *bn);
 
 // Elementwise activations over n floats. Backward takes what it needs:
-// LeakyReLU and ReLU the input, Tanh and Sigmoid the output.
-DCGAN_API void dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope);
-DCGAN_API void dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
-                                         size_t n, float slope);
-DCGAN_API void dcgan_relu_forward(float *out, const float *inp, size_t n);
-DCGAN_API void dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
-DCGAN_API void dcgan_tanh_forward(float *out, const float *inp, size_t n);
-DCGAN_API void dcgan_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
-DCGAN_API void dcgan_sigmoid_forward(float *out, const float *inp, size_t n);
-DCGAN_API void dcgan_sigmoid_backward(float *dinp, const float *dout, const float *out,
-                                      size_t n);
+// LeakyReLU and ReLU the input, Tanh and Sigmoid the output. They cannot fail
+// and return DCGAN_OK, as their GPU twins return a status (section 9 calls
+// either through one dispatch).
+DCGAN_API dcgan_status dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope);
+DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
+                                                 size_t n, float slope);
+DCGAN_API dcgan_status dcgan_relu_forward(float *out, const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_tanh_forward(float *out, const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
+DCGAN_API dcgan_status dcgan_sigmoid_forward(float *out, const float *inp, size_t n);
+DCGAN_API dcgan_status dcgan_sigmoid_backward(float *dinp, const float *dout, const float *out,
+                                              size_t n);
 
 // Dropout(p), inverted (torch.nn.Dropout): in training each value is kept with
 // probability 1 - p and scaled by 1 / (1 - p); mask[i] records that factor
 // (0 or 1/(1-p)) for backward. In eval, out = inp and mask = 1.
-DCGAN_API void dcgan_dropout_forward(float *out, float *mask, const float *inp, size_t n,
-                                     float p, int training, dcgan_rng *rng);
-DCGAN_API void dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
-                                      size_t n);
+DCGAN_API dcgan_status dcgan_dropout_forward(float *out, float *mask, const float *inp, size_t n,
+                                             float p, int training, dcgan_rng *rng);
+DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
+                                              size_t n);
 
 // -----------------------------------------------------------------------------
 // 7. Loss: binary cross-entropy on logits
@@ -454,18 +463,23 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
 // one buffer for BatchNorm running statistics, and activation memory for up to
 // max_batch samples. Parameter names follow PyTorch state_dict naming:
 // "<prefix>.<layer index>.weight", ".bias", ".running_mean", ".running_var".
+// The forward and backward passes are written once: on the host buffers they
+// call the section 6 functions, on the GPU twins (dcgan_model_to_cuda) the
+// same functions' _cuda twins, which take the same arguments.
 //
 // Adding a layer, every place it touches:
 //   1. section 6: the layer's struct (if it has one), _forward and _backward,
 //      reference loops first; a finite-difference test in tests/test_layers.c
 //      and a PyTorch golden case in tests/make_reference.py;
-//   2. here: a DCGAN_LAYER_ kind and a dcgan_spec_ constructor;
+//   2. here: a DCGAN_LAYER_ kind, its fields in dcgan_layer_spec and a
+//      dcgan_spec_ constructor;
 //   3. implementation of section 9: dcgan__layer_plan (shapes, parameter,
-//      buffer and saved-value counts), the forward and backward switches of
-//      dcgan_model_forward / dcgan_model_backward, dcgan_model_init_weights
-//      (if it has weights) and dcgan_model_tensor_info (if it has tensors);
-//   4. dcgan_cuda.cu: a _cuda twin and the same two switches there
-//      (dcgan_model_forward_cuda / dcgan_model_backward_cuda);
+//      buffer and saved-value counts), dcgan__layer_forward and
+//      dcgan__layer_backward (one switch each, for the CPU and the GPU), and
+//      dcgan__weight_shape if it has weights (initialisation and checkpoint
+//      names follow from it);
+//   4. dcgan_cuda.cu: the _cuda twins of its functions, with the same
+//      arguments (a GPU build does not compile without them);
 //   5. tests/test_model.c: its small model (every kind but dropout) against
 //      the torch.nn.Sequential twin in tests/make_reference.py.
 
@@ -490,10 +504,12 @@ typedef struct {
     int pad_top, pad_left, pad_bottom, pad_right;
     int same;                // conv, conv_transpose: Keras padding='same', pads derived
     int bias;                // linear, conv: has a bias
-    int out_h, out_w;        // reshape target; upsample: scale factor in out_h
+    int out_h, out_w;        // reshape: target height and width
+    int scale;               // upsample: output side = input side * scale
     dcgan_upsample_mode upsample_mode;
-    float alpha;             // leaky_relu slope, dropout p, batchnorm eps
-    float momentum;          // batchnorm momentum
+    float slope;             // leaky_relu: out = slope * x for x <= 0
+    float p;                 // dropout: probability of zeroing a value
+    float eps, momentum;     // batchnorm
 } dcgan_layer_spec;
 
 // Spec constructors (bias on where PyTorch's default has it).
@@ -667,10 +683,31 @@ DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg);
 DCGAN_API const char *dcgan_arch_name(dcgan_arch arch);
 DCGAN_API dcgan_status dcgan_arch_parse(const char *name, dcgan_arch *arch);
 
+// What differs between the architectures, one table row each (dcgan.h
+// section 10): the name, the weight init, whether G makes D's fake half in
+// training mode (DCGAN: BatchNorm uses batch statistics there, as in the
+// PyTorch example; Keras' g.predict runs in inference mode), and the
+// functions that write the two layer lists (specs must hold DCGAN_MAX_SPECS
+// entries; they return how many they wrote and set the input shape).
 #define DCGAN_MAX_SPECS 48
-// The layer list of the generator (which = 0) or discriminator (which = 1),
-// with the input shape it takes. specs must hold DCGAN_MAX_SPECS entries.
-DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, int which,
+typedef struct {
+    dcgan_arch arch;
+    const char *name;                // "seed", "paper", "dcgan"
+    dcgan_init_mode init;
+    int fakes_in_training;
+    int (*generator)(const dcgan_gan_config *cfg, dcgan_layer_spec *specs, int *in_c, int *in_h,
+                     int *in_w);
+    int (*discriminator)(const dcgan_gan_config *cfg, dcgan_layer_spec *specs, int *in_c,
+                         int *in_h, int *in_w);
+} dcgan_arch_info;
+// The row of arch; NULL for a value that is not an architecture.
+DCGAN_API const dcgan_arch_info *dcgan_arch_get(dcgan_arch arch);
+
+typedef enum { DCGAN_GENERATOR = 0, DCGAN_DISCRIMINATOR = 1 } dcgan_net;
+// The layer list of the generator or the discriminator, with the input shape
+// it takes, after checking cfg's size, channels, width, latent and batch.
+// specs must hold DCGAN_MAX_SPECS entries.
+DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, dcgan_net net,
                                        dcgan_layer_spec *specs, int *n_specs, int *in_c,
                                        int *in_h, int *in_w);
 
@@ -1330,8 +1367,10 @@ DCGAN_API dcgan_status dcgan_fleiss_kappa(double *kappa, const int *counts, int 
 // -----------------------------------------------------------------------------
 // 16. GPU twins (dcgan_cuda.cu, compiled with -DDCGAN_CUDA)
 //
-// Each _cuda function does what its CPU namesake does, with the same checks
-// and the same formulas, on pointers into GPU memory (dcgan_cuda_malloc). They
+// Each _cuda function does what its CPU namesake does, with the same
+// arguments, checks and formulas, on pointers into GPU memory
+// (dcgan_cuda_malloc). dcgan_cuda.cu holds the kernels, cuBLAS/cuSOLVER calls
+// and device memory; the model's passes that call them are dcgan.h's. They
 // return DCGAN_ERR_CUDA with the failing CUDA call named when the GPU, the
 // driver or the memory lets them down; nothing aborts. Products go through
 // cuBLAS (TF32 tensor cores off unless dcgan_cuda_set_tf32(1)), the Frechet
@@ -1350,6 +1389,9 @@ DCGAN_API dcgan_status dcgan_cuda_download(void *host_dst, const void *dev_src, 
 // Waits for the GPU and reports any error a kernel left behind.
 DCGAN_API dcgan_status dcgan_cuda_sync(void);
 
+DCGAN_API dcgan_status dcgan_vec_zero_cuda(float *x, size_t n);
+DCGAN_API dcgan_status dcgan_vec_copy_cuda(float *dst, const float *src, size_t n);
+DCGAN_API dcgan_status dcgan_vec_add_cuda(float *dst, const float *src, size_t n);
 DCGAN_API dcgan_status dcgan_sgemm_cuda(int trans_a, int trans_b, int M, int N, int K,
                                         float alpha, const float *A, int lda, const float *B,
                                         int ldb, float beta, float *C, int ldc);
@@ -1414,12 +1456,16 @@ DCGAN_API dcgan_status dcgan_adam_step_cuda(dcgan_adam *opt, float *params, cons
 // Models: to_cuda allocates the device twins and uploads the host state;
 // from_cuda downloads parameters, statistics and moments into the host
 // buffers (the device copy stays current). inp, dout, dinp are device pointers.
+// forward, backward, backward_input, zero_grad and adam_step are defined in
+// dcgan.h (section 9), one pass for both: it calls the layer twins above.
 DCGAN_API dcgan_status dcgan_model_to_cuda(dcgan_model *m);
 DCGAN_API dcgan_status dcgan_model_from_cuda(dcgan_model *m);
 DCGAN_API void dcgan_model_free_cuda(dcgan_model *m);
 DCGAN_API dcgan_status dcgan_model_forward_cuda(dcgan_model *m, dcgan_tensor inp, int training,
                                                 dcgan_rng *rng);
 DCGAN_API dcgan_status dcgan_model_backward_cuda(dcgan_model *m, const float *dout, float *dinp);
+DCGAN_API dcgan_status dcgan_model_backward_input_cuda(dcgan_model *m, const float *dout,
+                                                      float *dinp);
 DCGAN_API dcgan_status dcgan_model_zero_grad_cuda(dcgan_model *m);
 DCGAN_API dcgan_status dcgan_model_adam_step_cuda(dcgan_model *m, dcgan_adam *opt);
 
@@ -1452,6 +1498,59 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 #endif
 
 #endif // DCGAN_H_INCLUDED
+
+// =============================================================================
+// Internals that the tests check against their reference loops
+// =============================================================================
+// Not API: two underscores, free to change. The implementation defines them
+// static. Built with DCGAN_TEST_INTERNALS (tests/dcgan_impl.c and the test
+// programs linked to it) they are ordinary functions, so that the test
+// programs can share one compiled implementation per build flavour.
+#if (defined(DCGAN_IMPLEMENTATION) || defined(DCGAN_TEST_INTERNALS)) && !defined(DCGAN__INTERNALS_DECLARED)
+#define DCGAN__INTERNALS_DECLARED
+#ifdef DCGAN_TEST_INTERNALS
+#define DCGAN__INTERNAL
+#else
+#define DCGAN__INTERNAL static
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+// section 6: the direct convolution's tile and dot products, and the kernel this CPU gets
+typedef void (*dcgan__direct_fn)(const float *src, size_t plane, int Wp, int C, int K,
+                                 const float *w, float *acc);
+typedef void (*dcgan__dot3_fn)(const float *x, const float *d0, const float *d1, const float *d2,
+                               int n, float *out);
+DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, size_t plane, int Wp, int C, int K,
+                                                 const float *w, float *acc);
+DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void);
+DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1,
+                                          const float *d2, int n, float *out);
+DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void);
+// section 14a: Inception's 3x3 pools; the per-tensor seed of deterministic weights
+typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
+DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
+                                         dcgan__pool_kind kind, int *OH, int *OW);
+DCGAN__INTERNAL void dcgan__inc_pool(float *y, const float *x, int P, int H, int W,
+                                     dcgan__pool_kind kind, int *OH, int *OW);
+DCGAN__INTERNAL uint64_t dcgan__fnv1a64_str(const char *s);
+// section 14b: Gram and distance matrices, eigenvalues
+DCGAN__INTERNAL void dcgan__pairs_ref(double *out, const double *a, int64_t na, const double *b,
+                                      int64_t nb, int dims, int dist);
+DCGAN__INTERNAL void dcgan__gram_fast(double *out, const double *a, int64_t na, const double *b,
+                                      int64_t nb, int dims, int lower_only, int dist, int use_simd);
+DCGAN__INTERNAL dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, double *w, int use_simd);
+// section 13: the first two fields of a dataset cache file
+#define DCGAN__CACHE_MAGIC 0x43474344u   // "DCGC"
+#define DCGAN__CACHE_VERSION 1u
+// sections 14c-f: little-endian numbers and CRC-32
+DCGAN__INTERNAL uint64_t dcgan__le(const unsigned char *p, int bytes);
+DCGAN__INTERNAL void dcgan__put_le(unsigned char *p, uint64_t v, int bytes);
+DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size_t n);
+#ifdef __cplusplus
+}
+#endif
+#endif // DCGAN__INTERNALS_DECLARED
 
 // =============================================================================
 // Implementation
@@ -1785,6 +1884,22 @@ static const dcgan_tensor dcgan__no_tensor = {NULL, 0, 0, 0, 0};
 DCGAN_API size_t dcgan_tensor_numel(dcgan_tensor t) {
     if (t.n <= 0 || t.c <= 0 || t.h <= 0 || t.w <= 0) return 0;
     return (size_t)t.n * (size_t)t.c * (size_t)t.h * (size_t)t.w;
+}
+
+DCGAN_API dcgan_status dcgan_vec_zero(float *x, size_t n) {
+    dcgan__zero(x, n);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_vec_copy(float *dst, const float *src, size_t n) {
+    if (dst != src && n > 0) memcpy(dst, src, n * sizeof(float));
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
+    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+    return DCGAN_OK;
 }
 
 // 1 if t has exactly shape (n, c, h, w).
@@ -2504,8 +2619,8 @@ DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W) 
 
 // acc[o][j] = sum over c, kh, kw of w[o][c][kh][kw] * src[c*plane + kh*Wp + kw + j]
 // for o < 3, j < 32; w holds exactly 3 output channels (zeros for missing ones).
-static void dcgan__direct_tile_portable(const float *src, size_t plane, int Wp, int C, int K,
-                                        const float *w, float *acc) {
+DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, size_t plane, int Wp, int C, int K,
+                                                 const float *w, float *acc) {
     const size_t per_oc = (size_t)C * K * K;
     for (int t = 0; t < DCGAN__DIRECT_OC * DCGAN__DIRECT_TW; t++) acc[t] = 0.0f;
     for (int c = 0; c < C; c++)
@@ -2557,10 +2672,7 @@ static void dcgan__direct_tile_avx2(const float *src, size_t plane, int Wp, int 
 }
 #endif
 
-typedef void (*dcgan__direct_fn)(const float *src, size_t plane, int Wp, int C, int K,
-                                 const float *w, float *acc);
-
-static dcgan__direct_fn dcgan__pick_direct(void) {
+DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
     if (dcgan__have_avx2_fma()) return dcgan__direct_tile_avx2;
 #endif
@@ -2633,8 +2745,8 @@ static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, con
 
 // out[o] = sum over j < n of d_o[j] * x[j], for the 3 rows d0, d1, d2: the
 // weight gradient of the direct path is made of these dot products.
-static void dcgan__dot3_portable(const float *x, const float *d0, const float *d1, const float *d2,
-                                 int n, float *out) {
+DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1, const float *d2,
+                                          int n, float *out) {
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
     for (int j = 0; j < n; j++) {
         s0 += d0[j] * x[j];
@@ -2669,10 +2781,7 @@ static void dcgan__dot3_avx2(const float *x, const float *d0, const float *d1, c
 }
 #endif
 
-typedef void (*dcgan__dot3_fn)(const float *x, const float *d0, const float *d1, const float *d2,
-                               int n, float *out);
-
-static dcgan__dot3_fn dcgan__pick_dot3(void) {
+DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
     if (dcgan__have_avx2_fma()) return dcgan__dot3_avx2;
 #endif
@@ -3229,46 +3338,52 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
 // Activations
 
 // LeakyReLU: out = x > 0 ? x : slope * x                     (torch.nn.LeakyReLU)
-DCGAN_API void dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope) {
+DCGAN_API dcgan_status dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
+    return DCGAN_OK;
 }
 
-DCGAN_API void dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
-                                         size_t n, float slope) {
+DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
+                                                 size_t n, float slope) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) {
         float local_grad = inp[i] > 0.0f ? 1.0f : slope;
         dinp[i] += local_grad * dout[i];
     }
+    return DCGAN_OK;
 }
 
 // ReLU: out = max(x, 0)                                      (torch.nn.ReLU)
-DCGAN_API void dcgan_relu_forward(float *out, const float *inp, size_t n) {
+DCGAN_API dcgan_status dcgan_relu_forward(float *out, const float *inp, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    return DCGAN_OK;
 }
 
-DCGAN_API void dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
+DCGAN_API dcgan_status dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++)
         if (inp[i] > 0.0f) dinp[i] += dout[i];
+    return DCGAN_OK;
 }
 
 // Tanh: out = tanh(x); d/dx = 1 - out^2                      (torch.nn.Tanh)
-DCGAN_API void dcgan_tanh_forward(float *out, const float *inp, size_t n) {
+DCGAN_API dcgan_status dcgan_tanh_forward(float *out, const float *inp, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
+    return DCGAN_OK;
 }
 
-DCGAN_API void dcgan_tanh_backward(float *dinp, const float *dout, const float *out, size_t n) {
+DCGAN_API dcgan_status dcgan_tanh_backward(float *dinp, const float *dout, const float *out, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dinp[i] += (1.0f - out[i] * out[i]) * dout[i];
+    return DCGAN_OK;
 }
 
 // Sigmoid: out = 1 / (1 + exp(-x)); d/dx = out (1 - out)     (torch.nn.Sigmoid)
 // Written in two branches so exp never overflows.
-DCGAN_API void dcgan_sigmoid_forward(float *out, const float *inp, size_t n) {
+DCGAN_API dcgan_status dcgan_sigmoid_forward(float *out, const float *inp, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
@@ -3279,36 +3394,40 @@ DCGAN_API void dcgan_sigmoid_forward(float *out, const float *inp, size_t n) {
             out[i] = e / (1.0f + e);
         }
     }
+    return DCGAN_OK;
 }
 
-DCGAN_API void dcgan_sigmoid_backward(float *dinp, const float *dout, const float *out,
-                                      size_t n) {
+DCGAN_API dcgan_status dcgan_sigmoid_backward(float *dinp, const float *dout, const float *out,
+                                              size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dinp[i] += out[i] * (1.0f - out[i]) * dout[i];
+    return DCGAN_OK;
 }
 
 // Dropout
 
-DCGAN_API void dcgan_dropout_forward(float *out, float *mask, const float *inp, size_t n,
-                                     float p, int training, dcgan_rng *rng) {
+DCGAN_API dcgan_status dcgan_dropout_forward(float *out, float *mask, const float *inp, size_t n,
+                                             float p, int training, dcgan_rng *rng) {
     if (!training || p <= 0.0f) {
         for (size_t i = 0; i < n; i++) {
             out[i] = inp[i];
             mask[i] = 1.0f;
         }
-        return;
+        return DCGAN_OK;
     }
     const float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     for (size_t i = 0; i < n; i++) {
         mask[i] = dcgan_rng_uniform(rng) < p ? 0.0f : keep_scale;
         out[i] = inp[i] * mask[i];
     }
+    return DCGAN_OK;
 }
 
-DCGAN_API void dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
-                                      size_t n) {
+DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
+                                              size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * mask[i];
+    return DCGAN_OK;
 }
 
 // -----------------------------------------------------------------------------
@@ -3449,21 +3568,21 @@ DCGAN_API dcgan_layer_spec dcgan_spec_conv_transpose2d_same(int out_channels, in
 
 DCGAN_API dcgan_layer_spec dcgan_spec_upsample(int scale, dcgan_upsample_mode mode) {
     dcgan_layer_spec s = dcgan__spec(DCGAN_LAYER_UPSAMPLE);
-    s.out_h = scale;
+    s.scale = scale;
     s.upsample_mode = mode;
     return s;
 }
 
 DCGAN_API dcgan_layer_spec dcgan_spec_batchnorm2d(float eps, float momentum) {
     dcgan_layer_spec s = dcgan__spec(DCGAN_LAYER_BATCHNORM2D);
-    s.alpha = eps;
+    s.eps = eps;
     s.momentum = momentum;
     return s;
 }
 
 DCGAN_API dcgan_layer_spec dcgan_spec_leaky_relu(float slope) {
     dcgan_layer_spec s = dcgan__spec(DCGAN_LAYER_LEAKY_RELU);
-    s.alpha = slope;
+    s.slope = slope;
     return s;
 }
 
@@ -3473,7 +3592,7 @@ DCGAN_API dcgan_layer_spec dcgan_spec_sigmoid(void) { return dcgan__spec(DCGAN_L
 
 DCGAN_API dcgan_layer_spec dcgan_spec_dropout(float p) {
     dcgan_layer_spec s = dcgan__spec(DCGAN_LAYER_DROPOUT);
-    s.alpha = p;
+    s.p = p;
     return s;
 }
 
@@ -3528,16 +3647,45 @@ static dcgan_linear dcgan__layer_linear(const dcgan_layer *L, float *base) {
     return lin;
 }
 
-static dcgan_batchnorm2d dcgan__layer_batchnorm2d(const dcgan_model *m, const dcgan_layer *L) {
+// Where a model's layers run: its host buffers, or (DCGAN_CUDA, after
+// dcgan_model_to_cuda) their GPU twins in m->dev. The forward and backward
+// passes and the Adam step below are written once over this struct, and
+// DCGAN__RUN calls each layer function or its _cuda twin (section 16), which
+// take the same arguments.
+typedef struct {
+    float *params, *grads, *adam_m, *adam_v, *buffers, *acts, *dacts, *saved, *work;
+    size_t n_work;
+    int gpu;
+} dcgan__model_mem;
+
+static dcgan__model_mem dcgan__host_mem(dcgan_model *m) {
+    dcgan__model_mem mem = {m->params, m->grads, m->adam_m, m->adam_v, m->buffers,
+                            m->acts, m->dacts, m->saved, m->work, m->n_work, 0};
+    return mem;
+}
+
+#ifdef DCGAN_CUDA
+static dcgan__model_mem dcgan__device_mem(dcgan_model *m) {
+    dcgan__model_mem mem = {m->dev.params, m->dev.grads, m->dev.adam_m, m->dev.adam_v,
+                            m->dev.buffers, m->dev.acts, m->dev.dacts, m->dev.saved,
+                            m->dev.work, m->dev.n_work, 1};
+    return mem;
+}
+#define DCGAN__RUN(mem, fn, args) ((mem)->gpu ? fn##_cuda args : fn args)
+#else
+#define DCGAN__RUN(mem, fn, args) (fn args)
+#endif
+
+static dcgan_batchnorm2d dcgan__layer_batchnorm2d(const dcgan_layer *L, const dcgan__model_mem *mem) {
     dcgan_batchnorm2d bn;
-    bn.gamma = m->params + L->weight_offset;
-    bn.beta = m->params + L->bias_offset;
-    bn.running_mean = m->buffers + L->stats_offset;
-    bn.running_var = m->buffers + L->stats_offset + (size_t)L->in_c;
-    bn.save_mean = m->saved + L->saved_offset;
-    bn.save_invstd = m->saved + L->saved_offset + (size_t)L->in_c;
+    bn.gamma = mem->params + L->weight_offset;
+    bn.beta = mem->params + L->bias_offset;
+    bn.running_mean = mem->buffers + L->stats_offset;
+    bn.running_var = mem->buffers + L->stats_offset + (size_t)L->in_c;
+    bn.save_mean = mem->saved + L->saved_offset;
+    bn.save_invstd = mem->saved + L->saved_offset + (size_t)L->in_c;
     bn.channels = L->in_c;
-    bn.eps = L->spec.alpha;
+    bn.eps = L->spec.eps;
     bn.momentum = L->spec.momentum;
     bn.saved_training = L->saved_training;
     return bn;
@@ -3603,10 +3751,10 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, 
         break;
     }
     case DCGAN_LAYER_UPSAMPLE:
-        if (s->out_h <= 0)
+        if (s->scale <= 0)
             return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: upsample scale must be > 0", index);
-        L->out_h = H * s->out_h;
-        L->out_w = W * s->out_h;
+        L->out_h = H * s->scale;
+        L->out_w = W * s->scale;
         break;
     case DCGAN_LAYER_BATCHNORM2D:
         L->weight_count = L->bias_count = (size_t)C;
@@ -3616,9 +3764,9 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, 
         *n_saved_fixed += 2 * (size_t)C;
         break;
     case DCGAN_LAYER_DROPOUT:
-        if (s->alpha < 0.0f || s->alpha >= 1.0f)
+        if (s->p < 0.0f || s->p >= 1.0f)
             return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: dropout p=%g is not in [0, 1)",
-                               index, (double)s->alpha);
+                               index, (double)s->p);
         L->saved_offset = *n_saved_per_sample;
         *n_saved_per_sample += (size_t)C * H * W;
         break;
@@ -3789,6 +3937,34 @@ static void dcgan__fill_uniform(dcgan_rng *rng, float *p, size_t n, float bound)
     dcgan_rng_fill_uniform(rng, p, n, -bound, bound);
 }
 
+// The PyTorch shape of layer L's weight (BatchNorm: gamma); returns its
+// number of dimensions, 0 for a layer without weights. dcgan_model_tensor_info
+// reports it, dcgan_model_init_weights takes the fans from it.
+static int dcgan__weight_shape(const dcgan_layer *L, int shape[4]) {
+    const int K = L->spec.kernel;
+    switch (L->spec.kind) {
+    case DCGAN_LAYER_LINEAR:             // (OUT, IN)
+        shape[0] = L->out_c;
+        shape[1] = L->in_c * L->in_h * L->in_w;
+        return 2;
+    case DCGAN_LAYER_CONV2D:             // (OC, C, K, K)
+        shape[0] = L->out_c;
+        shape[1] = L->in_c;
+        shape[2] = shape[3] = K;
+        return 4;
+    case DCGAN_LAYER_CONV_TRANSPOSE2D:   // (C, OC, K, K)
+        shape[0] = L->in_c;
+        shape[1] = L->out_c;
+        shape[2] = shape[3] = K;
+        return 4;
+    case DCGAN_LAYER_BATCHNORM2D:        // (C)
+        shape[0] = L->in_c;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 DCGAN_API void dcgan_model_init_weights(dcgan_model *m, dcgan_init_mode mode, dcgan_rng *rng) {
     memset(m->grads, 0, m->n_params * sizeof(float));
     memset(m->adam_m, 0, m->n_params * sizeof(float));
@@ -3797,23 +3973,9 @@ DCGAN_API void dcgan_model_init_weights(dcgan_model *m, dcgan_init_mode mode, dc
         const dcgan_layer *L = &m->layers[i];
         float *wgt = m->params + L->weight_offset;
         float *bias = m->params + L->bias_offset;
-        const int K = L->spec.kernel;
-        float fan_in = 0.0f, fan_out = 0.0f;
-        switch (L->spec.kind) {
-        case DCGAN_LAYER_LINEAR:
-            fan_in = (float)L->in_c * L->in_h * L->in_w;
-            fan_out = (float)L->out_c;
-            break;
-        case DCGAN_LAYER_CONV2D:
-            fan_in = (float)L->in_c * K * K;
-            fan_out = (float)L->out_c * K * K;
-            break;
-        case DCGAN_LAYER_CONV_TRANSPOSE2D:
-            // torch computes fans from weight (C, OC, K, K): fan_in = dim 1 * K * K
-            fan_in = (float)L->out_c * K * K;
-            fan_out = (float)L->in_c * K * K;
-            break;
-        case DCGAN_LAYER_BATCHNORM2D:
+        int shape[4];
+        const int ndim = dcgan__weight_shape(L, shape);
+        if (L->spec.kind == DCGAN_LAYER_BATCHNORM2D) {
             // torch.nn.BatchNorm2d.reset_parameters: weight 1, bias 0; DCGAN: N(1, 0.02)
             for (int k = 0; k < L->in_c; k++) {
                 wgt[k] = mode == DCGAN_INIT_DCGAN ? 1.0f + 0.02f * dcgan_rng_normal(rng) : 1.0f;
@@ -3822,9 +3984,14 @@ DCGAN_API void dcgan_model_init_weights(dcgan_model *m, dcgan_init_mode mode, dc
                 m->buffers[L->stats_offset + (size_t)L->in_c + k] = 1.0f;
             }
             continue;
-        default:
-            continue;
         }
+        if (ndim < 2) continue;
+        // torch.nn.init._calculate_fan_in_and_fan_out: fan_in = shape[1] * receptive
+        // field, fan_out = shape[0] * receptive field (a transposed convolution's
+        // weight is (C, OC, K, K), so its fan_in counts OC)
+        float receptive = 1.0f;
+        for (int d = 2; d < ndim; d++) receptive *= (float)shape[d];
+        const float fan_in = (float)shape[1] * receptive, fan_out = (float)shape[0] * receptive;
         if (mode == DCGAN_INIT_PYTORCH) {
             // kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in); the bias uses the same
             float bound = 1.0f / sqrtf(fan_in);
@@ -3854,176 +4021,234 @@ static dcgan_tensor dcgan__slot(const dcgan_model *m, float *base, int slot) {
     return dcgan_tensor_make(base + m->slot_offset[slot], m->batch, c, h, w);
 }
 
-// The gradient of slot `slot` during backward: half slot % 2 of dacts.
-static dcgan_tensor dcgan__dslot(const dcgan_model *m, int slot) {
-    dcgan_tensor t = dcgan__slot(m, m->dacts, slot);
-    t.data = m->dacts + (size_t)(slot % 2) * m->dslot;
-    return t;
+// Layer i's forward, slot i -> slot i + 1, on the CPU or the GPU (mem).
+static dcgan_status dcgan__layer_forward(dcgan_model *m, int i, const dcgan__model_mem *mem,
+                                         int training, dcgan_rng *rng, const char *func) {
+    dcgan_layer *L = &m->layers[i];
+    dcgan_tensor x = dcgan__slot(m, mem->acts, i), y = dcgan__slot(m, mem->acts, i + 1);
+    const size_t count = dcgan_tensor_numel(x);
+    switch (L->spec.kind) {
+    case DCGAN_LAYER_LINEAR: {
+        dcgan_linear lin = dcgan__layer_linear(L, mem->params);
+        return DCGAN__RUN(mem, dcgan_linear_forward, (y, x, &lin));
+    }
+    case DCGAN_LAYER_CONV2D: {
+        dcgan_conv2d conv = dcgan__layer_conv2d(L, mem->params);
+        return DCGAN__RUN(mem, dcgan_conv2d_forward, (y, x, &conv, mem->work, mem->n_work));
+    }
+    case DCGAN_LAYER_CONV_TRANSPOSE2D: {
+        dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
+        return DCGAN__RUN(mem, dcgan_conv_transpose2d_forward, (y, x, &conv, mem->work, mem->n_work));
+    }
+    case DCGAN_LAYER_UPSAMPLE:
+        return DCGAN__RUN(mem, dcgan_upsample_forward, (y, x, L->spec.upsample_mode));
+    case DCGAN_LAYER_BATCHNORM2D: {
+        dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
+        dcgan_status st = DCGAN__RUN(mem, dcgan_batchnorm2d_forward, (y, x, &bn, training));
+        L->saved_training = bn.saved_training;
+        return st;
+    }
+    case DCGAN_LAYER_LEAKY_RELU:
+        return DCGAN__RUN(mem, dcgan_leaky_relu_forward, (y.data, x.data, count, L->spec.slope));
+    case DCGAN_LAYER_RELU:
+        return DCGAN__RUN(mem, dcgan_relu_forward, (y.data, x.data, count));
+    case DCGAN_LAYER_TANH:
+        return DCGAN__RUN(mem, dcgan_tanh_forward, (y.data, x.data, count));
+    case DCGAN_LAYER_SIGMOID:
+        return DCGAN__RUN(mem, dcgan_sigmoid_forward, (y.data, x.data, count));
+    case DCGAN_LAYER_DROPOUT:
+        if (training && L->spec.p > 0.0f && !rng)
+            return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: dropout in training needs an rng", i);
+        return DCGAN__RUN(mem, dcgan_dropout_forward, (y.data, mem->saved + L->saved_offset, x.data,
+                                                       count, L->spec.p, training, rng));
+    case DCGAN_LAYER_RESHAPE:
+        return DCGAN__RUN(mem, dcgan_vec_copy, (y.data, x.data, count));
+    }
+    return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: unknown layer kind %d", i, (int)L->spec.kind);
+}
+
+// The forward pass of dcgan_model_forward and dcgan_model_forward_cuda; func
+// names the caller in messages.
+static dcgan_status dcgan__model_forward(dcgan_model *m, const dcgan__model_mem *mem, dcgan_tensor inp,
+                                         int training, dcgan_rng *rng, const char *func) {
+    dcgan_status st;
+    if (inp.n <= 0 || inp.n > m->max_batch || inp.c * inp.h * inp.w != m->in_c * m->in_h * m->in_w)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)",
+                           inp.n, inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h,
+                           m->in_w);
+    m->batch = inp.n;
+    if (inp.data != mem->acts &&
+        (st = DCGAN__RUN(mem, dcgan_vec_copy, (mem->acts, inp.data, dcgan_tensor_numel(inp)))) != DCGAN_OK)
+        return st;
+    for (int i = 0; i < m->n_layers; i++)
+        if ((st = dcgan__layer_forward(m, i, mem, training, rng, func)) != DCGAN_OK) return st;
+    return DCGAN_OK;
 }
 
 DCGAN_API dcgan_status dcgan_model_forward(dcgan_model *m, dcgan_tensor inp, int training,
                                            dcgan_rng *rng) {
-    if (inp.n <= 0 || inp.n > m->max_batch || inp.c * inp.h * inp.w != m->in_c * m->in_h * m->in_w)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)",
-                           inp.n, inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h,
-                           m->in_w);
-    m->batch = inp.n;
-    memcpy(m->acts, inp.data, dcgan_tensor_numel(inp) * sizeof(float));
-    for (int i = 0; i < m->n_layers; i++) {
-        dcgan_layer *L = &m->layers[i];
-        dcgan_tensor x = dcgan__slot(m, m->acts, i), y = dcgan__slot(m, m->acts, i + 1);
-        size_t count = dcgan_tensor_numel(x);
-        dcgan_status st = DCGAN_OK;
-        switch (L->spec.kind) {
-        case DCGAN_LAYER_LINEAR: {
-            dcgan_linear lin = dcgan__layer_linear(L, m->params);
-            st = dcgan_linear_forward(y, x, &lin);
-            break;
-        }
-        case DCGAN_LAYER_CONV2D: {
-            dcgan_conv2d conv = dcgan__layer_conv2d(L, m->params);
-            st = dcgan_conv2d_forward(y, x, &conv, m->work, m->n_work);
-            break;
-        }
-        case DCGAN_LAYER_CONV_TRANSPOSE2D: {
-            dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, m->params);
-            st = dcgan_conv_transpose2d_forward(y, x, &conv, m->work, m->n_work);
-            break;
-        }
-        case DCGAN_LAYER_UPSAMPLE:
-            st = dcgan_upsample_forward(y, x, L->spec.upsample_mode);
-            break;
-        case DCGAN_LAYER_BATCHNORM2D: {
-            dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(m, L);
-            st = dcgan_batchnorm2d_forward(y, x, &bn, training);
-            L->saved_training = bn.saved_training;
-            break;
-        }
-        case DCGAN_LAYER_LEAKY_RELU:
-            dcgan_leaky_relu_forward(y.data, x.data, count, L->spec.alpha);
-            break;
-        case DCGAN_LAYER_RELU:
-            dcgan_relu_forward(y.data, x.data, count);
-            break;
-        case DCGAN_LAYER_TANH:
-            dcgan_tanh_forward(y.data, x.data, count);
-            break;
-        case DCGAN_LAYER_SIGMOID:
-            dcgan_sigmoid_forward(y.data, x.data, count);
-            break;
-        case DCGAN_LAYER_DROPOUT:
-            if (training && L->spec.alpha > 0.0f && !rng)
-                return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: dropout in training needs an rng", i);
-            dcgan_dropout_forward(y.data, m->saved + L->saved_offset, x.data, count,
-                                  L->spec.alpha, training, rng);
-            break;
-        case DCGAN_LAYER_RESHAPE:
-            memcpy(y.data, x.data, count * sizeof(float));
-            break;
-        }
-        if (st != DCGAN_OK) return st;
-    }
-    return DCGAN_OK;
+    dcgan__model_mem mem = dcgan__host_mem(m);
+    return dcgan__model_forward(m, &mem, inp, training, rng, __func__);
 }
 
 DCGAN_API dcgan_tensor dcgan_model_output(const dcgan_model *m) {
     return dcgan__slot(m, m->acts, m->n_layers);
 }
 
-// The backward pass of both: params 1 adds the parameter gradients, 0 skips them.
-static dcgan_status dcgan__model_backward(dcgan_model *m, const float *dout, float *dinp, int params);
-
-DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, float *dinp) {
-    return dcgan__model_backward(m, dout, dinp, 1);
+// The gradient of slot `slot` during backward: half slot % 2 of dacts.
+static dcgan_tensor dcgan__dslot(const dcgan_model *m, const dcgan__model_mem *mem, int slot) {
+    dcgan_tensor t = dcgan__slot(m, mem->dacts, slot);
+    t.data = mem->dacts + (size_t)(slot % 2) * m->dslot;
+    return t;
 }
 
-DCGAN_API dcgan_status dcgan_model_backward_input(dcgan_model *m, const float *dout, float *dinp) {
-    if (!dinp) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': dinp is NULL (nothing to compute)", m->prefix);
-    return dcgan__model_backward(m, dout, dinp, 0);
+// Layer i's backward: adds into dx (slot i's gradient; dx.data NULL: not
+// wanted) and, with params, into the layer's weight and bias gradients.
+static dcgan_status dcgan__layer_backward(dcgan_model *m, int i, const dcgan__model_mem *mem,
+                                          dcgan_tensor dx, int params) {
+    dcgan_layer *L = &m->layers[i];
+    dcgan_tensor x = dcgan__slot(m, mem->acts, i), y = dcgan__slot(m, mem->acts, i + 1);
+    dcgan_tensor dy = dcgan__dslot(m, mem, i + 1);
+    const size_t count = dcgan_tensor_numel(x);
+    // where this layer's gradients go (NULL: skipped, see section 6)
+    float *dw = params && L->weight_count ? mem->grads + L->weight_offset : NULL;
+    float *db = params && L->bias_count ? mem->grads + L->bias_offset : NULL;
+    switch (L->spec.kind) {
+    case DCGAN_LAYER_LINEAR: {
+        dcgan_linear lin = dcgan__layer_linear(L, mem->params);
+        return DCGAN__RUN(mem, dcgan_linear_backward, (dx, dw, db, dy, x, &lin));
+    }
+    case DCGAN_LAYER_CONV2D: {
+        dcgan_conv2d conv = dcgan__layer_conv2d(L, mem->params);
+        return DCGAN__RUN(mem, dcgan_conv2d_backward, (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
+    }
+    case DCGAN_LAYER_CONV_TRANSPOSE2D: {
+        dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
+        return DCGAN__RUN(mem, dcgan_conv_transpose2d_backward,
+                          (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
+    }
+    case DCGAN_LAYER_BATCHNORM2D: {
+        dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
+        return DCGAN__RUN(mem, dcgan_batchnorm2d_backward, (dx, dw, db, dy, x, &bn));
+    }
+    default:
+        break;
+    }
+    if (!dx.data) return DCGAN_OK;   // the layers below have no parameters
+    switch (L->spec.kind) {
+    case DCGAN_LAYER_UPSAMPLE:
+        return DCGAN__RUN(mem, dcgan_upsample_backward, (dx, dy, L->spec.upsample_mode));
+    case DCGAN_LAYER_LEAKY_RELU:
+        return DCGAN__RUN(mem, dcgan_leaky_relu_backward, (dx.data, dy.data, x.data, count, L->spec.slope));
+    case DCGAN_LAYER_RELU:
+        return DCGAN__RUN(mem, dcgan_relu_backward, (dx.data, dy.data, x.data, count));
+    case DCGAN_LAYER_TANH:
+        return DCGAN__RUN(mem, dcgan_tanh_backward, (dx.data, dy.data, y.data, count));
+    case DCGAN_LAYER_SIGMOID:
+        return DCGAN__RUN(mem, dcgan_sigmoid_backward, (dx.data, dy.data, y.data, count));
+    case DCGAN_LAYER_DROPOUT:
+        return DCGAN__RUN(mem, dcgan_dropout_backward, (dx.data, dy.data, mem->saved + L->saved_offset, count));
+    case DCGAN_LAYER_RESHAPE:
+        return DCGAN__RUN(mem, dcgan_vec_add, (dx.data, dy.data, count));
+    default:
+        return DCGAN_OK;
+    }
 }
 
-static dcgan_status dcgan__model_backward(dcgan_model *m, const float *dout, float *dinp, int params) {
+// The backward pass of dcgan_model_backward (params 1) and
+// dcgan_model_backward_input (params 0: no parameter gradients), and of their
+// _cuda twins; func names the caller in messages.
+static dcgan_status dcgan__model_backward(dcgan_model *m, const dcgan__model_mem *mem, const float *dout,
+                                          float *dinp, int params, const char *func) {
+    dcgan_status st;
     if (m->batch <= 0)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': backward before any forward", m->prefix);
-    const dcgan_tensor out = dcgan_model_output(m);
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "model '%s': backward before any forward", m->prefix);
     // Only two slot gradients are alive at a time: layer i reads dy (slot i+1)
     // and adds into dx (slot i). They alternate between the halves of dacts,
     // slot s in half s % 2, so dacts needs two slots, not all of them.
-    memcpy(dcgan__dslot(m, m->n_layers).data, dout, dcgan_tensor_numel(out) * sizeof(float));
+    const dcgan_tensor last = dcgan__dslot(m, mem, m->n_layers);
+    if ((st = DCGAN__RUN(mem, dcgan_vec_copy, (last.data, dout, dcgan_tensor_numel(last)))) != DCGAN_OK)
+        return st;
     for (int i = m->n_layers - 1; i >= 0; i--) {
-        dcgan_layer *L = &m->layers[i];
-        dcgan_tensor x = dcgan__slot(m, m->acts, i), y = dcgan__slot(m, m->acts, i + 1);
-        dcgan_tensor dy = dcgan__dslot(m, i + 1), dx = dcgan__dslot(m, i);
-        size_t count = dcgan_tensor_numel(x);
-        // where this layer's gradients go (NULL: skipped, see section 6)
-        float *dw = params && L->weight_count ? m->grads + L->weight_offset : NULL;
-        float *db = params && L->bias_count ? m->grads + L->bias_offset : NULL;
-        dcgan_status st = DCGAN_OK;
+        dcgan_tensor dx = dcgan__dslot(m, mem, i);
         if (i == 0 && !dinp) dx.data = NULL;   // nobody wants the input gradient
-        else dcgan__zero(dx.data, count);      // the layers add into dx
-        switch (L->spec.kind) {
-        case DCGAN_LAYER_LINEAR: {
-            dcgan_linear lin = dcgan__layer_linear(L, m->params);
-            st = dcgan_linear_backward(dx, dw, db, dy, x, &lin);
-            break;
-        }
-        case DCGAN_LAYER_CONV2D: {
-            dcgan_conv2d conv = dcgan__layer_conv2d(L, m->params);
-            st = dcgan_conv2d_backward(dx, dw, db, dy, x, &conv, m->work, m->n_work);
-            break;
-        }
-        case DCGAN_LAYER_CONV_TRANSPOSE2D: {
-            dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, m->params);
-            st = dcgan_conv_transpose2d_backward(dx, dw, db, dy, x, &conv, m->work, m->n_work);
-            break;
-        }
-        case DCGAN_LAYER_UPSAMPLE:
-            if (dx.data) st = dcgan_upsample_backward(dx, dy, L->spec.upsample_mode);
-            break;
-        case DCGAN_LAYER_BATCHNORM2D: {
-            dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(m, L);
-            st = dcgan_batchnorm2d_backward(dx, dw, db, dy, x, &bn);
-            break;
-        }
-        case DCGAN_LAYER_LEAKY_RELU:
-            if (dx.data) dcgan_leaky_relu_backward(dx.data, dy.data, x.data, count, L->spec.alpha);
-            break;
-        case DCGAN_LAYER_RELU:
-            if (dx.data) dcgan_relu_backward(dx.data, dy.data, x.data, count);
-            break;
-        case DCGAN_LAYER_TANH:
-            if (dx.data) dcgan_tanh_backward(dx.data, dy.data, y.data, count);
-            break;
-        case DCGAN_LAYER_SIGMOID:
-            if (dx.data) dcgan_sigmoid_backward(dx.data, dy.data, y.data, count);
-            break;
-        case DCGAN_LAYER_DROPOUT:
-            if (dx.data) dcgan_dropout_backward(dx.data, dy.data, m->saved + L->saved_offset, count);
-            break;
-        case DCGAN_LAYER_RESHAPE:
-            if (dx.data)
-                for (size_t k = 0; k < count; k++) dx.data[k] += dy.data[k];
-            break;
-        }
-        if (st != DCGAN_OK) return st;
+        else if ((st = DCGAN__RUN(mem, dcgan_vec_zero, (dx.data, dcgan_tensor_numel(dx)))) != DCGAN_OK)
+            return st;                         // the layers add into dx
+        if ((st = dcgan__layer_backward(m, i, mem, dx, params)) != DCGAN_OK) return st;
     }
-    if (dinp) {
-        size_t count = (size_t)m->batch * m->in_c * m->in_h * m->in_w;
-        for (size_t k = 0; k < count; k++) dinp[k] += m->dacts[k];   // slot 0 is in half 0
-    }
-    return DCGAN_OK;
+    if (!dinp) return DCGAN_OK;
+    // slot 0 is in half 0
+    return DCGAN__RUN(mem, dcgan_vec_add, (dinp, mem->dacts, (size_t)m->batch * m->in_c * m->in_h * m->in_w));
+}
+
+DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, float *dinp) {
+    dcgan__model_mem mem = dcgan__host_mem(m);
+    return dcgan__model_backward(m, &mem, dout, dinp, 1, __func__);
+}
+
+DCGAN_API dcgan_status dcgan_model_backward_input(dcgan_model *m, const float *dout, float *dinp) {
+    dcgan__model_mem mem = dcgan__host_mem(m);
+    if (!dinp) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': dinp is NULL (nothing to compute)", m->prefix);
+    return dcgan__model_backward(m, &mem, dout, dinp, 0, __func__);
 }
 
 DCGAN_API void dcgan_model_zero_grad(dcgan_model *m) {
     dcgan__zero(m->grads, m->n_params);
 }
 
-DCGAN_API dcgan_status dcgan_model_adam_step(dcgan_model *m, dcgan_adam *opt) {
-    dcgan_status st = dcgan_adam_step(opt, m->params, m->grads, m->adam_m, m->adam_v, m->n_params);
-    if (st != DCGAN_OK)
-        return DCGAN__WRAP(st, "model '%s'", m->prefix);
+static dcgan_status dcgan__model_adam_step(dcgan_model *m, const dcgan__model_mem *mem, dcgan_adam *opt,
+                                           const char *func) {
+    dcgan_status st = DCGAN__RUN(mem, dcgan_adam_step, (opt, mem->params, mem->grads, mem->adam_m,
+                                                        mem->adam_v, m->n_params));
+    if (st != DCGAN_OK) return dcgan__fail_wrap(st, func, "model '%s'", m->prefix);
     return DCGAN_OK;
 }
+
+DCGAN_API dcgan_status dcgan_model_adam_step(dcgan_model *m, dcgan_adam *opt) {
+    dcgan__model_mem mem = dcgan__host_mem(m);
+    return dcgan__model_adam_step(m, &mem, opt, __func__);
+}
+
+#ifdef DCGAN_CUDA
+// The same passes on the GPU twins (dcgan_model_to_cuda made them); inp,
+// dout and dinp are device pointers.
+static dcgan_status dcgan__on_device(const dcgan_model *m, const char *func) {
+    if (m->on_device) return DCGAN_OK;
+    return dcgan__fail(DCGAN_ERR_CUDA, func, "model '%s' is not on the GPU", m->prefix);
+}
+
+DCGAN_API dcgan_status dcgan_model_forward_cuda(dcgan_model *m, dcgan_tensor inp, int training,
+                                                dcgan_rng *rng) {
+    dcgan__model_mem mem = dcgan__device_mem(m);
+    dcgan_status st = dcgan__on_device(m, __func__);
+    return st != DCGAN_OK ? st : dcgan__model_forward(m, &mem, inp, training, rng, __func__);
+}
+
+DCGAN_API dcgan_status dcgan_model_backward_cuda(dcgan_model *m, const float *dout, float *dinp) {
+    dcgan__model_mem mem = dcgan__device_mem(m);
+    dcgan_status st = dcgan__on_device(m, __func__);
+    return st != DCGAN_OK ? st : dcgan__model_backward(m, &mem, dout, dinp, 1, __func__);
+}
+
+DCGAN_API dcgan_status dcgan_model_backward_input_cuda(dcgan_model *m, const float *dout, float *dinp) {
+    dcgan__model_mem mem = dcgan__device_mem(m);
+    dcgan_status st = dcgan__on_device(m, __func__);
+    if (st == DCGAN_OK && !dinp)
+        st = DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': dinp is NULL (nothing to compute)", m->prefix);
+    return st != DCGAN_OK ? st : dcgan__model_backward(m, &mem, dout, dinp, 0, __func__);
+}
+
+DCGAN_API dcgan_status dcgan_model_zero_grad_cuda(dcgan_model *m) {
+    dcgan_status st = dcgan__on_device(m, __func__);
+    return st != DCGAN_OK ? st : dcgan_vec_zero_cuda(m->dev.grads, m->n_params);
+}
+
+DCGAN_API dcgan_status dcgan_model_adam_step_cuda(dcgan_model *m, dcgan_adam *opt) {
+    dcgan__model_mem mem = dcgan__device_mem(m);
+    dcgan_status st = dcgan__on_device(m, __func__);
+    return st != DCGAN_OK ? st : dcgan__model_adam_step(m, &mem, opt, __func__);
+}
+#endif
 
 DCGAN_API int dcgan_model_tensor_count(const dcgan_model *m) {
     int count = 0;
@@ -4040,7 +4265,6 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
     int k = 0;
     for (int i = 0; i < m->n_layers; i++) {
         const dcgan_layer *L = &m->layers[i];
-        const int K = L->spec.kernel;
         // up to four named tensors per layer, in state_dict order
         for (int part = 0; part < 4; part++) {
             const char *suffix = NULL;
@@ -4063,23 +4287,10 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
             if (k++ != index) continue;
             snprintf(info->name, sizeof info->name, "%s.%d.%s", m->prefix, i, suffix);
             info->data = (info->is_buffer ? m->buffers : m->params) + info->offset;
-            info->ndim = 1;
+            info->ndim = 1;   // biases and statistics: (count)
             info->shape[0] = (int)info->count;
-            if (part == 0 && L->spec.kind == DCGAN_LAYER_LINEAR) {
-                info->ndim = 2;
-                info->shape[0] = L->out_c;
-                info->shape[1] = L->in_c * L->in_h * L->in_w;
-            } else if (part == 0 && L->spec.kind == DCGAN_LAYER_CONV2D) {
-                info->ndim = 4;
-                info->shape[0] = L->out_c;
-                info->shape[1] = L->in_c;
-                info->shape[2] = info->shape[3] = K;
-            } else if (part == 0 && L->spec.kind == DCGAN_LAYER_CONV_TRANSPOSE2D) {
-                info->ndim = 4;
-                info->shape[0] = L->in_c;
-                info->shape[1] = L->out_c;
-                info->shape[2] = info->shape[3] = K;
-            }
+            if (part == 0) info->ndim = dcgan__weight_shape(L, info->shape);
+            DCGAN_ASSERT(info->ndim > 0);
             return DCGAN_OK;
         }
     }
@@ -4108,25 +4319,6 @@ DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg) {
     cfg->seed = 1;
 }
 
-DCGAN_API const char *dcgan_arch_name(dcgan_arch arch) {
-    switch (arch) {
-    case DCGAN_ARCH_SEED: return "seed";
-    case DCGAN_ARCH_PAPER: return "paper";
-    case DCGAN_ARCH_DCGAN: return "dcgan";
-    }
-    return "unknown";
-}
-
-DCGAN_API dcgan_status dcgan_arch_parse(const char *name, dcgan_arch *arch) {
-    for (int a = 0; a < 3; a++) {
-        if (strcmp(name, dcgan_arch_name((dcgan_arch)a)) == 0) {
-            *arch = (dcgan_arch)a;
-            return DCGAN_OK;
-        }
-    }
-    return DCGAN__FAIL(DCGAN_ERR_SHAPE, "unknown architecture '%s' (seed, paper or dcgan)", name);
-}
-
 // A filter count scaled by the width multiplier, at least 1.
 static int dcgan__filters(const dcgan_gan_config *cfg, int base) {
     int f = (int)((float)base * cfg->width + 0.5f);
@@ -4138,11 +4330,140 @@ static dcgan_layer_spec dcgan__no_bias(dcgan_layer_spec s) {
     return s;
 }
 
-DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, int which,
+// The study's Keras generator (SEED; PAPER with upsample = 1): Linear +
+// LeakyReLU, reshape to b x b, four x2 stages, Conv2d(C, 5) + Tanh.
+static int dcgan__keras_generator(const dcgan_gan_config *cfg, int upsample, dcgan_layer_spec *specs,
+                                  int *in_c, int *in_h, int *in_w) {
+    const int b = cfg->size / 16;
+    const int filters[4] = {512, 256, 128, 64};
+    int n = 0;
+    *in_c = cfg->latent;
+    *in_h = *in_w = 1;
+    specs[n++] = dcgan_spec_linear(b * b * dcgan__filters(cfg, 1024));
+    specs[n++] = dcgan_spec_leaky_relu(0.2f);
+    specs[n++] = dcgan_spec_reshape(dcgan__filters(cfg, 1024), b, b);
+    for (int k = 0; k < 4; k++) {
+        if (upsample) {
+            specs[n++] = dcgan_spec_upsample(2, DCGAN_UPSAMPLE_NEAREST);
+            specs[n++] = dcgan_spec_conv2d_same(dcgan__filters(cfg, filters[k]), 5, 1);
+        } else {
+            specs[n++] = dcgan_spec_conv_transpose2d_same(dcgan__filters(cfg, filters[k]), 4, 2);
+        }
+        specs[n++] = dcgan_spec_leaky_relu(0.2f);
+    }
+    specs[n++] = dcgan_spec_conv2d_same(cfg->channels, 5, 1);
+    specs[n++] = dcgan_spec_tanh();
+    return n;
+}
+
+static int dcgan__seed_generator(const dcgan_gan_config *cfg, dcgan_layer_spec *specs, int *in_c,
+                                 int *in_h, int *in_w) {
+    return dcgan__keras_generator(cfg, 0, specs, in_c, in_h, in_w);
+}
+
+static int dcgan__paper_generator(const dcgan_gan_config *cfg, dcgan_layer_spec *specs, int *in_c,
+                                  int *in_h, int *in_w) {
+    return dcgan__keras_generator(cfg, 1, specs, in_c, in_h, in_w);
+}
+
+// The study's Keras discriminator (SEED and PAPER): five Conv2d(K=5, 'same')
+// + LeakyReLU, Flatten, Dropout(0.4), Linear(1).
+static int dcgan__keras_discriminator(const dcgan_gan_config *cfg, dcgan_layer_spec *specs, int *in_c,
+                                      int *in_h, int *in_w) {
+    const int filters[5] = {64, 128, 256, 512, 1024};
+    int n = 0;
+    *in_c = cfg->channels;
+    *in_h = *in_w = cfg->size;
+    for (int k = 0; k < 5; k++) {
+        specs[n++] = dcgan_spec_conv2d_same(dcgan__filters(cfg, filters[k]), 5, k == 0 ? 1 : 2);
+        specs[n++] = dcgan_spec_leaky_relu(0.2f);
+    }
+    specs[n++] = dcgan_spec_flatten();
+    specs[n++] = dcgan_spec_dropout(0.4f);
+    specs[n++] = dcgan_spec_linear(1);
+    return n;
+}
+
+// How many x2 stages take 4x4 to the image side (4 for 64x64).
+static int dcgan__doublings(const dcgan_gan_config *cfg) {
+    return cfg->size == 64 ? 4 : cfg->size == 128 ? 5 : 6;
+}
+
+// Radford et al.'s generator (the PyTorch DCGAN example), from (Z, 1, 1).
+static int dcgan__radford_generator(const dcgan_gan_config *cfg, dcgan_layer_spec *specs, int *in_c,
+                                    int *in_h, int *in_w) {
+    const int doublings = dcgan__doublings(cfg);
+    int n = 0, mult = 1 << (doublings - 1);   // ngf * 8 for 64x64
+    *in_c = cfg->latent;
+    *in_h = *in_w = 1;
+    specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(dcgan__filters(cfg, 64 * mult), 4, 1, 0));
+    specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+    specs[n++] = dcgan_spec_relu();
+    for (int k = 1; k < doublings; k++) {
+        mult /= 2;
+        specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(dcgan__filters(cfg, 64 * mult), 4, 2, 1));
+        specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+        specs[n++] = dcgan_spec_relu();
+    }
+    specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(cfg->channels, 4, 2, 1));
+    specs[n++] = dcgan_spec_tanh();
+    return n;
+}
+
+static int dcgan__radford_discriminator(const dcgan_gan_config *cfg, dcgan_layer_spec *specs, int *in_c,
+                                        int *in_h, int *in_w) {
+    const int doublings = dcgan__doublings(cfg);
+    int n = 0, mult = 1;
+    *in_c = cfg->channels;
+    *in_h = *in_w = cfg->size;
+    for (int k = 0; k < doublings; k++) {
+        specs[n++] = dcgan__no_bias(dcgan_spec_conv2d(dcgan__filters(cfg, 64 * mult), 4, 2, 1));
+        if (k > 0) specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+        specs[n++] = dcgan_spec_leaky_relu(0.2f);
+        mult *= 2;
+    }
+    specs[n++] = dcgan__no_bias(dcgan_spec_conv2d(1, 4, 1, 0));
+    specs[n++] = dcgan_spec_flatten();
+    return n;
+}
+
+// The architectures: one row each, in dcgan_arch order. A new one is a new
+// enum value, its two layer-list functions and a row here.
+static const dcgan_arch_info dcgan__archs[] = {
+    {DCGAN_ARCH_SEED, "seed", DCGAN_INIT_KERAS, 0, dcgan__seed_generator, dcgan__keras_discriminator},
+    {DCGAN_ARCH_PAPER, "paper", DCGAN_INIT_KERAS, 0, dcgan__paper_generator, dcgan__keras_discriminator},
+    {DCGAN_ARCH_DCGAN, "dcgan", DCGAN_INIT_DCGAN, 1, dcgan__radford_generator, dcgan__radford_discriminator},
+};
+#define DCGAN__N_ARCHS ((int)(sizeof dcgan__archs / sizeof dcgan__archs[0]))
+
+DCGAN_API const dcgan_arch_info *dcgan_arch_get(dcgan_arch arch) {
+    if ((int)arch < 0 || (int)arch >= DCGAN__N_ARCHS) return NULL;
+    DCGAN_ASSERT(dcgan__archs[arch].arch == arch);
+    return &dcgan__archs[arch];
+}
+
+DCGAN_API const char *dcgan_arch_name(dcgan_arch arch) {
+    const dcgan_arch_info *info = dcgan_arch_get(arch);
+    return info ? info->name : "unknown";
+}
+
+DCGAN_API dcgan_status dcgan_arch_parse(const char *name, dcgan_arch *arch) {
+    for (int a = 0; a < DCGAN__N_ARCHS; a++) {
+        if (strcmp(name, dcgan__archs[a].name) == 0) {
+            *arch = dcgan__archs[a].arch;
+            return DCGAN_OK;
+        }
+    }
+    return DCGAN__FAIL(DCGAN_ERR_SHAPE, "unknown architecture '%s' (seed, paper or dcgan)", name);
+}
+
+DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, dcgan_net net,
                                        dcgan_layer_spec *specs, int *n_specs, int *in_c,
                                        int *in_h, int *in_w) {
-    int n = 0;
+    const dcgan_arch_info *info = dcgan_arch_get(cfg->arch);
     const int C = cfg->channels, S = cfg->size;
+    if (!info)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "unknown architecture %d", (int)cfg->arch);
     if (S != 64 && S != 128 && S != 256)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "size %d is not 64, 128 or 256", S);
     if (C != 1 && C != 3)
@@ -4150,69 +4471,11 @@ DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, int which,
     if (!(cfg->width > 0.0f) || cfg->latent <= 0 || cfg->batch < 2)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "width %g, latent %d, batch %d must be positive "
                            "(batch at least 2)", (double)cfg->width, cfg->latent, cfg->batch);
-    if (cfg->arch == DCGAN_ARCH_DCGAN) {
-        int doublings = S == 64 ? 4 : S == 128 ? 5 : 6;   // 4x4 -> S
-        if (which == 0) {
-            *in_c = cfg->latent;
-            *in_h = *in_w = 1;
-            int mult = 1 << (doublings - 1);   // ngf * 8 for 64x64
-            specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(dcgan__filters(cfg, 64 * mult), 4, 1, 0));
-            specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
-            specs[n++] = dcgan_spec_relu();
-            for (int k = 1; k < doublings; k++) {
-                mult /= 2;
-                specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(dcgan__filters(cfg, 64 * mult), 4, 2, 1));
-                specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
-                specs[n++] = dcgan_spec_relu();
-            }
-            specs[n++] = dcgan__no_bias(dcgan_spec_conv_transpose2d(C, 4, 2, 1));
-            specs[n++] = dcgan_spec_tanh();
-        } else {
-            *in_c = C;
-            *in_h = *in_w = S;
-            int mult = 1;
-            for (int k = 0; k < doublings; k++) {
-                specs[n++] = dcgan__no_bias(dcgan_spec_conv2d(dcgan__filters(cfg, 64 * mult), 4, 2, 1));
-                if (k > 0) specs[n++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
-                specs[n++] = dcgan_spec_leaky_relu(0.2f);
-                mult *= 2;
-            }
-            specs[n++] = dcgan__no_bias(dcgan_spec_conv2d(1, 4, 1, 0));
-            specs[n++] = dcgan_spec_flatten();
-        }
-    } else if (which == 0) {
-        const int b = S / 16;
-        const int filters[4] = {512, 256, 128, 64};
-        *in_c = cfg->latent;
-        *in_h = *in_w = 1;
-        specs[n++] = dcgan_spec_linear(b * b * dcgan__filters(cfg, 1024));
-        specs[n++] = dcgan_spec_leaky_relu(0.2f);
-        specs[n++] = dcgan_spec_reshape(dcgan__filters(cfg, 1024), b, b);
-        for (int k = 0; k < 4; k++) {
-            if (cfg->arch == DCGAN_ARCH_SEED) {
-                specs[n++] = dcgan_spec_conv_transpose2d_same(dcgan__filters(cfg, filters[k]), 4, 2);
-            } else {
-                specs[n++] = dcgan_spec_upsample(2, DCGAN_UPSAMPLE_NEAREST);
-                specs[n++] = dcgan_spec_conv2d_same(dcgan__filters(cfg, filters[k]), 5, 1);
-            }
-            specs[n++] = dcgan_spec_leaky_relu(0.2f);
-        }
-        specs[n++] = dcgan_spec_conv2d_same(C, 5, 1);
-        specs[n++] = dcgan_spec_tanh();
-    } else {
-        const int filters[5] = {64, 128, 256, 512, 1024};
-        *in_c = C;
-        *in_h = *in_w = S;
-        for (int k = 0; k < 5; k++) {
-            specs[n++] = dcgan_spec_conv2d_same(dcgan__filters(cfg, filters[k]), 5, k == 0 ? 1 : 2);
-            specs[n++] = dcgan_spec_leaky_relu(0.2f);
-        }
-        specs[n++] = dcgan_spec_flatten();
-        specs[n++] = dcgan_spec_dropout(0.4f);
-        specs[n++] = dcgan_spec_linear(1);
-    }
-    DCGAN_ASSERT(n <= DCGAN_MAX_SPECS);
-    *n_specs = n;
+    if (net != DCGAN_GENERATOR && net != DCGAN_DISCRIMINATOR)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "net %d is neither DCGAN_GENERATOR nor DCGAN_DISCRIMINATOR",
+                           (int)net);
+    *n_specs = (net == DCGAN_GENERATOR ? info->generator : info->discriminator)(cfg, specs, in_c, in_h, in_w);
+    DCGAN_ASSERT(*n_specs <= DCGAN_MAX_SPECS);
     return DCGAN_OK;
 }
 
@@ -4237,10 +4500,10 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
     dcgan_status st;
     memset(gan, 0, sizeof *gan);
     gan->cfg = *cfg;
-    if ((st = dcgan_gan_specs(cfg, 0, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
+    if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
     if ((st = dcgan_model_init(&gan->g, "G.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         goto fail;
-    if ((st = dcgan_gan_specs(cfg, 1, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
+    if ((st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
     if ((st = dcgan_model_init(&gan->d, "D.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         goto fail;
     {
@@ -4263,7 +4526,7 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
     }
     dcgan_rng_seed(&gan->rng, cfg->seed);
     {
-        dcgan_init_mode mode = cfg->arch == DCGAN_ARCH_DCGAN ? DCGAN_INIT_DCGAN : DCGAN_INIT_KERAS;
+        dcgan_init_mode mode = dcgan_arch_get(cfg->arch)->init;
         dcgan_model_init_weights(&gan->g, mode, &gan->rng);
         dcgan_model_init_weights(&gan->d, mode, &gan->rng);
     }
@@ -4283,9 +4546,9 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
     int n, c, h, w;
     size_t g = 0, d = 0;
     dcgan_status st;
-    if ((st = dcgan_gan_specs(cfg, 0, specs, &n, &c, &h, &w)) != DCGAN_OK ||
+    if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
         (st = dcgan_model_bytes(&g, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
-        (st = dcgan_gan_specs(cfg, 1, specs, &n, &c, &h, &w)) != DCGAN_OK ||
+        (st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
         (st = dcgan_model_bytes(&d, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         return st;
     // gan_init's batch buffers: noise, images, dimages, labels, dlogits
@@ -4332,7 +4595,7 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
     // 2. D on generated images (G in eval mode, like Keras' g.predict)
     dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)half * cfg->latent, 0.0f, 1.0f);
     if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, half, cfg->latent, 1, 1),
-                                  cfg->arch == DCGAN_ARCH_DCGAN, &gan->rng)) != DCGAN_OK)
+                                  dcgan_arch_get(cfg->arch)->fakes_in_training, &gan->rng)) != DCGAN_OK)
         return st;
     memcpy(gan->images, dcgan_model_output(&gan->g).data, (size_t)half * image * sizeof(float));
     if ((st = dcgan__d_step(gan, half, cfg->fake_label, &stats->d_fake_loss, &stats->fake_acc)) != DCGAN_OK)
@@ -6264,9 +6527,8 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     return DCGAN_OK;
 }
 
-// Dataset cache. All integers little-endian.
-#define DCGAN__CACHE_MAGIC 0x43474344u   // "DCGC"
-#define DCGAN__CACHE_VERSION 1u
+// Dataset cache. All integers little-endian; the header starts with
+// DCGAN__CACHE_MAGIC and DCGAN__CACHE_VERSION (see "Internals" above).
 
 static int dcgan__put_u64(FILE *f, uint64_t v) {
     unsigned char b[8];
@@ -6710,7 +6972,7 @@ DCGAN_API dcgan_status dcgan_inception_load_tensors(dcgan_inception *net,
 }
 
 // FNV-1a 64 of a string: the per-tensor seed of the deterministic fill.
-static uint64_t dcgan__fnv1a64_str(const char *s) {
+DCGAN__INTERNAL uint64_t dcgan__fnv1a64_str(const char *s) {
     return dcgan__fnv1a64(DCGAN__FNV_OFFSET, (const unsigned char *)s, strlen(s));
 }
 
@@ -6814,7 +7076,6 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
 // 3x3 pooling of P planes of H x W. stride 2 without padding (max), or stride 1
 // with padding 1: max, or average over the pixels inside the image only
 // (avg_pool2d(count_include_pad=False), pytorch-fid's patch).
-typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
 
 // One output pixel (i, j) of plane x: the taps in row-major order, skipping
 // those outside the image.
@@ -6835,8 +7096,8 @@ static float dcgan__pool_at(const float *x, int H, int W, int i, int j, int s, i
 }
 
 // The reference (tests/test_fid.c): every pixel through dcgan__pool_at.
-DCGAN__REFERENCE static void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
-                                                 dcgan__pool_kind kind, int *OH, int *OW) {
+DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
+                                                          dcgan__pool_kind kind, int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
     const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
     for (int c = 0; c < P; c++)
@@ -6852,8 +7113,8 @@ DCGAN__REFERENCE static void dcgan__inc_pool_ref(float *y, const float *x, int P
 // (all but a one-pixel border) take the nine taps in the same order without
 // bounds checks, which the compiler can vectorise; the border goes through
 // dcgan__pool_at. Planes are shared among the threads.
-static void dcgan__inc_pool(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
-                            int *OH, int *OW) {
+DCGAN__INTERNAL void dcgan__inc_pool(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
+                                     int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
     const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
     // window of (i, j) inside the image: i*s - p >= 0 and i*s - p + 2 <= H - 1
@@ -7172,8 +7433,8 @@ DCGAN_API dcgan_status dcgan_fid_stats_compute(dcgan_fid_stats *st, const double
 // b (nb, dims): out[i * nb + j] = a_i . b_j (dist 0), or the squared Euclidean
 // distance |a_i - b_j|^2 from the differences (dist 1; exact for small
 // integers, so ties stay ties).
-static void dcgan__pairs_ref(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
-                             int dist) {
+DCGAN__INTERNAL void dcgan__pairs_ref(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
+                                      int dist) {
     DCGAN__OMP(omp parallel for schedule(dynamic, 4))
     for (int64_t i = 0; i < na; i++)
         for (int64_t j = 0; j < nb; j++) {
@@ -7257,8 +7518,8 @@ static void dcgan__gram_pack(double *p, const double *x, int64_t n, int64_t r0, 
 // dist 1); with lower_only, only the blocks that hold
 // entries j <= i are written (for a symmetric product read by its lower
 // triangle). Falls back on the reference loops without memory for the panels.
-static void dcgan__gram_fast(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
-                             int lower_only, int dist, int use_simd) {
+DCGAN__INTERNAL void dcgan__gram_fast(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
+                                      int lower_only, int dist, int use_simd) {
     if (dims < 1 || na < 1 || nb < 1) {
         dcgan__pairs_ref(out, a, na, b, nb, dims, dist);
         return;
@@ -7559,15 +7820,13 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 }
 #endif
 
-// dcgan_symmetric_eigenvalues with the plain row loop (use_simd 0) or the
-// AVX2 one where the CPU has it (1).
-static dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, double *w, int use_simd);
-
 DCGAN_API dcgan_status dcgan_symmetric_eigenvalues(double *A, int n, double *w) {
     return dcgan__symmetric_eigenvalues(A, n, w, 1);
 }
 
-static dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, double *w, int use_simd) {
+// dcgan_symmetric_eigenvalues with the plain row loop (use_simd 0) or the
+// AVX2 one where the CPU has it (1).
+DCGAN__INTERNAL dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, double *w, int use_simd) {
     // The same reflections as dcgan_symmetric_eigen step 1, on the lower
     // triangle only. Step k needs p = beta A22 v (A22: rows and columns k+1..)
     // and then updates A22 -= v w^T + w v^T. The update of step k and the
@@ -7908,7 +8167,7 @@ static char *dcgan__pk_strdup(const unsigned char *s, size_t n) {
     return c;
 }
 
-static uint64_t dcgan__le(const unsigned char *p, int bytes) {
+DCGAN__INTERNAL uint64_t dcgan__le(const unsigned char *p, int bytes) {
     uint64_t v = 0;
     for (int k = bytes - 1; k >= 0; k--) v = v << 8 | p[k];
     return v;
@@ -8512,7 +8771,7 @@ DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *pa
 // --- 14f. .npz statistics files: CRC-32, .npy, zip writer and reader
 
 // CRC-32 (ISO 3309 / ITU-T V.42, reflected polynomial 0xEDB88320), as zip uses it.
-static uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size_t n) {
+DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size_t n) {
     crc = ~crc;
     for (size_t i = 0; i < n; i++) {
         crc ^= p[i];
@@ -8521,7 +8780,7 @@ static uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size_t n) {
     return ~crc;
 }
 
-static void dcgan__put_le(unsigned char *p, uint64_t v, int bytes) {
+DCGAN__INTERNAL void dcgan__put_le(unsigned char *p, uint64_t v, int bytes) {
     for (int k = 0; k < bytes; k++) p[k] = (unsigned char)(v >> (8 * k));
 }
 

@@ -5,8 +5,11 @@
 // with -lcublas -lcusolver -lcudart (`make cuda` does all of it).
 //
 // Each function mirrors its CPU namesake in dcgan.h (same section order: status
-// and memory, random numbers, GEMM, layers, loss, Adam, models, GAN, FID) and
-// takes pointers into GPU memory. The formulas are the CPU ones; only the
+// and memory, random numbers, tensors, GEMM, layers, loss, Adam, models, GAN,
+// FID), takes the same arguments, with pointers into GPU memory. A model's
+// forward and backward passes are not here: dcgan.h writes them once and
+// calls these layer twins for a model on the GPU; this file keeps its device
+// memory (dcgan_model_to_cuda) and the GAN step. The formulas are the CPU ones; only the
 // order of additions in reductions differs, so results agree to float32
 // rounding, which tests/test_cuda.c checks op by op.
 //
@@ -42,21 +45,16 @@
                                    #call, cudaGetErrorString(e_));                              \
     } while (0)
 
-#define DCGAN__CUBLAS_TRY(call)                                                                 \
+// cuBLAS and cuSOLVER return a status number of their own type.
+#define DCGAN__LIBRARY_TRY(type, success, library, call)                                         \
     do {                                                                                        \
-        cublasStatus_t e_ = (call);                                                             \
-        if (e_ != CUBLAS_STATUS_SUCCESS)                                                        \
-            return dcgan_error_set(DCGAN_ERR_CUDA, "%s: %s failed: cuBLAS status %d",           \
+        type e_ = (call);                                                                       \
+        if (e_ != success)                                                                      \
+            return dcgan_error_set(DCGAN_ERR_CUDA, "%s: %s failed: " library " status %d",      \
                                    dcgan__short(__func__), #call, (int)e_);                     \
     } while (0)
-
-#define DCGAN__CUSOLVER_TRY(call)                                                               \
-    do {                                                                                        \
-        cusolverStatus_t e_ = (call);                                                           \
-        if (e_ != CUSOLVER_STATUS_SUCCESS)                                                      \
-            return dcgan_error_set(DCGAN_ERR_CUDA, "%s: %s failed: cuSOLVER status %d",         \
-                                   dcgan__short(__func__), #call, (int)e_);                     \
-    } while (0)
+#define DCGAN__CUBLAS_TRY(call) DCGAN__LIBRARY_TRY(cublasStatus_t, CUBLAS_STATUS_SUCCESS, "cuBLAS", call)
+#define DCGAN__CUSOLVER_TRY(call) DCGAN__LIBRARY_TRY(cusolverStatus_t, CUSOLVER_STATUS_SUCCESS, "cuSOLVER", call)
 
 // A kernel launch reports its errors (bad configuration, no device) here.
 #define DCGAN__LAUNCHED() DCGAN__CUDA_TRY(cudaGetLastError())
@@ -201,6 +199,30 @@ __device__ static uint64_t dcgan__pcg_jump(uint64_t state, uint64_t inc, uint64_
         delta >>= 1;
     }
     return acc_mult * state + acc_plus;
+}
+
+// -----------------------------------------------------------------------------
+// 4. Tensors: zero, copy, add over n floats (the model's passes use them)
+
+__global__ static void dcgan__add_kernel(float *dst, const float *src, size_t n) {
+    DCGAN__FOR_EACH(i, n) dst[i] += src[i];
+}
+
+DCGAN_API dcgan_status dcgan_vec_zero_cuda(float *x, size_t n) {
+    if (n) DCGAN__CUDA_TRY(cudaMemset(x, 0, n * sizeof(float)));
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_vec_copy_cuda(float *dst, const float *src, size_t n) {
+    if (n && dst != src) DCGAN__CUDA_TRY(cudaMemcpy(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_vec_add_cuda(float *dst, const float *src, size_t n) {
+    if (n == 0) return DCGAN_OK;
+    dcgan__add_kernel<<<dcgan__blocks(n), 256>>>(dst, src, n);
+    DCGAN__LAUNCHED();
+    return DCGAN_OK;
 }
 
 // -----------------------------------------------------------------------------
@@ -877,19 +899,9 @@ DCGAN_API dcgan_status dcgan_adam_step_cuda(dcgan_adam *opt, float *params, cons
 }
 
 // -----------------------------------------------------------------------------
-// 9. Models on the GPU
-
-// Slot views (dcgan.h's dcgan__slot) over a device buffer.
-static dcgan_tensor dcgan__slot_dev(const dcgan_model *m, float *base, int slot) {
-    int c = m->in_c, h = m->in_h, w = m->in_w;
-    if (slot > 0) {
-        const dcgan_layer *L = &m->layers[slot - 1];
-        c = L->out_c;
-        h = L->out_h;
-        w = L->out_w;
-    }
-    return dcgan_tensor_make(base + m->slot_offset[slot], m->batch, c, h, w);
-}
+// 9. Models on the GPU: the device twins of a model's buffers. The passes
+// over them (forward, backward, Adam) are dcgan.h's section 9; its dacts
+// are two slot-sized halves here as on the host.
 
 // The largest im2col matrix of one image, over the model's conv layers.
 static size_t dcgan__col_per_image(const dcgan_model *m) {
@@ -926,7 +938,7 @@ DCGAN_API dcgan_status dcgan_model_to_cuda(dcgan_model *m) {
         struct { float **p; size_t n; } want[9] = {
             {&m->dev.params, m->n_params}, {&m->dev.grads, m->n_params}, {&m->dev.adam_m, m->n_params},
             {&m->dev.adam_v, m->n_params}, {&m->dev.buffers, m->n_buffers}, {&m->dev.acts, acts},
-            {&m->dev.dacts, acts}, {&m->dev.saved, saved}, {&m->dev.work, images * per_image}};
+            {&m->dev.dacts, 2 * m->dslot}, {&m->dev.saved, saved}, {&m->dev.work, images * per_image}};
         for (int k = 0; k < 9; k++) {
             dcgan_status st = dcgan_cuda_malloc((void **)want[k].p, (want[k].n ? want[k].n : 1) * sizeof(float));
             if (st != DCGAN_OK) {
@@ -951,205 +963,6 @@ DCGAN_API dcgan_status dcgan_model_from_cuda(dcgan_model *m) {
     DCGAN__TRY(dcgan_cuda_download(m->adam_m, m->dev.adam_m, m->n_params * sizeof(float)));
     DCGAN__TRY(dcgan_cuda_download(m->adam_v, m->dev.adam_v, m->n_params * sizeof(float)));
     DCGAN__TRY(dcgan_cuda_download(m->buffers, m->dev.buffers, m->n_buffers * sizeof(float)));
-    return DCGAN_OK;
-}
-
-// Layer structs over device memory (the CPU builds them over host memory).
-static dcgan_conv2d dcgan__conv2d_dev(const dcgan_layer *L, float *params) {
-    dcgan_conv2d c;
-    c.weight = params + L->weight_offset;
-    c.bias = L->bias_count ? params + L->bias_offset : NULL;
-    c.in_channels = L->in_c;
-    c.out_channels = L->out_c;
-    c.kernel = L->spec.kernel;
-    c.stride = L->spec.stride;
-    c.pad_top = L->spec.pad_top;
-    c.pad_left = L->spec.pad_left;
-    c.pad_bottom = L->spec.pad_bottom;
-    c.pad_right = L->spec.pad_right;
-    return c;
-}
-
-static dcgan_conv_transpose2d dcgan__convt_dev(const dcgan_layer *L, float *params) {
-    dcgan_conv2d c = dcgan__conv2d_dev(L, params);
-    dcgan_conv_transpose2d t;
-    t.weight = c.weight;
-    t.bias = c.bias;
-    t.in_channels = c.in_channels;
-    t.out_channels = c.out_channels;
-    t.kernel = c.kernel;
-    t.stride = c.stride;
-    t.pad_top = c.pad_top;
-    t.pad_left = c.pad_left;
-    t.pad_bottom = c.pad_bottom;
-    t.pad_right = c.pad_right;
-    return t;
-}
-
-static dcgan_batchnorm2d dcgan__bn_dev(dcgan_model *m, dcgan_layer *L) {
-    dcgan_batchnorm2d bn;
-    bn.gamma = m->dev.params + L->weight_offset;
-    bn.beta = m->dev.params + L->bias_offset;
-    bn.running_mean = m->dev.buffers + L->stats_offset;
-    bn.running_var = m->dev.buffers + L->stats_offset + L->in_c;
-    bn.save_mean = m->dev.saved + L->saved_offset;
-    bn.save_invstd = m->dev.saved + L->saved_offset + L->in_c;
-    bn.channels = L->in_c;
-    bn.eps = L->spec.alpha;
-    bn.momentum = L->spec.momentum;
-    bn.saved_training = L->saved_training;
-    return bn;
-}
-
-static dcgan_linear dcgan__linear_dev(const dcgan_layer *L, float *params) {
-    dcgan_linear lin;
-    lin.weight = params + L->weight_offset;
-    lin.bias = L->bias_count ? params + L->bias_offset : NULL;
-    lin.in_features = L->in_c * L->in_h * L->in_w;
-    lin.out_features = L->out_c * L->out_h * L->out_w;
-    return lin;
-}
-
-DCGAN_API dcgan_status dcgan_model_forward_cuda(dcgan_model *m, dcgan_tensor inp, int training, dcgan_rng *rng) {
-    if (!m->on_device) return dcgan_error_set(DCGAN_ERR_CUDA, "model_forward_cuda: model '%s' is not on the GPU", m->prefix);
-    if (inp.n <= 0 || inp.n > m->max_batch || inp.c * inp.h * inp.w != m->in_c * m->in_h * m->in_w)
-        return dcgan_error_set(DCGAN_ERR_SHAPE, "model_forward_cuda: inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)",
-                               inp.n, inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h, m->in_w);
-    m->batch = inp.n;
-    if (inp.data != m->dev.acts)
-        DCGAN__CUDA_TRY(cudaMemcpy(m->dev.acts, inp.data, dcgan_tensor_numel(inp) * sizeof(float), cudaMemcpyDeviceToDevice));
-    for (int i = 0; i < m->n_layers; i++) {
-        dcgan_layer *L = &m->layers[i];
-        dcgan_tensor x = dcgan__slot_dev(m, m->dev.acts, i), y = dcgan__slot_dev(m, m->dev.acts, i + 1);
-        size_t count = dcgan_tensor_numel(x);
-        dcgan_status st = DCGAN_OK;
-        switch (L->spec.kind) {
-        case DCGAN_LAYER_LINEAR: {
-            dcgan_linear lin = dcgan__linear_dev(L, m->dev.params);
-            st = dcgan_linear_forward_cuda(y, x, &lin);
-            break;
-        }
-        case DCGAN_LAYER_CONV2D: {
-            dcgan_conv2d conv = dcgan__conv2d_dev(L, m->dev.params);
-            st = dcgan_conv2d_forward_cuda(y, x, &conv, m->dev.work, m->dev.n_work);
-            break;
-        }
-        case DCGAN_LAYER_CONV_TRANSPOSE2D: {
-            dcgan_conv_transpose2d conv = dcgan__convt_dev(L, m->dev.params);
-            st = dcgan_conv_transpose2d_forward_cuda(y, x, &conv, m->dev.work, m->dev.n_work);
-            break;
-        }
-        case DCGAN_LAYER_UPSAMPLE:
-            st = dcgan_upsample_forward_cuda(y, x, L->spec.upsample_mode);
-            break;
-        case DCGAN_LAYER_BATCHNORM2D: {
-            dcgan_batchnorm2d bn = dcgan__bn_dev(m, L);
-            st = dcgan_batchnorm2d_forward_cuda(y, x, &bn, training);
-            L->saved_training = bn.saved_training;
-            break;
-        }
-        case DCGAN_LAYER_LEAKY_RELU: st = dcgan_leaky_relu_forward_cuda(y.data, x.data, count, L->spec.alpha); break;
-        case DCGAN_LAYER_RELU: st = dcgan_relu_forward_cuda(y.data, x.data, count); break;
-        case DCGAN_LAYER_TANH: st = dcgan_tanh_forward_cuda(y.data, x.data, count); break;
-        case DCGAN_LAYER_SIGMOID: st = dcgan_sigmoid_forward_cuda(y.data, x.data, count); break;
-        case DCGAN_LAYER_DROPOUT:
-            if (training && L->spec.alpha > 0.0f && !rng)
-                return dcgan_error_set(DCGAN_ERR_SHAPE, "model_forward_cuda: layer %d: dropout in training needs an rng", i);
-            st = dcgan_dropout_forward_cuda(y.data, m->dev.saved + L->saved_offset, x.data, count, L->spec.alpha,
-                                            training, rng);
-            break;
-        case DCGAN_LAYER_RESHAPE:
-            DCGAN__CUDA_TRY(cudaMemcpy(y.data, x.data, count * sizeof(float), cudaMemcpyDeviceToDevice));
-            break;
-        }
-        if (st != DCGAN_OK) return st;
-    }
-    return DCGAN_OK;
-}
-
-__global__ static void dcgan__add_kernel(float *dst, const float *src, size_t n) {
-    DCGAN__FOR_EACH(i, n) dst[i] += src[i];
-}
-
-DCGAN_API dcgan_status dcgan_model_backward_cuda(dcgan_model *m, const float *dout, float *dinp) {
-    if (!m->on_device || m->batch <= 0)
-        return dcgan_error_set(DCGAN_ERR_SHAPE, "model_backward_cuda: model '%s': backward before any forward on the GPU", m->prefix);
-    const dcgan_tensor out = dcgan__slot_dev(m, m->dev.acts, m->n_layers);
-    DCGAN__CUDA_TRY(cudaMemset(m->dev.dacts, 0, m->slot_offset[m->n_layers] * sizeof(float)));
-    DCGAN__CUDA_TRY(cudaMemcpy(m->dev.dacts + m->slot_offset[m->n_layers], dout, dcgan_tensor_numel(out) * sizeof(float),
-                               cudaMemcpyDeviceToDevice));
-    for (int i = m->n_layers - 1; i >= 0; i--) {
-        dcgan_layer *L = &m->layers[i];
-        dcgan_tensor x = dcgan__slot_dev(m, m->dev.acts, i), y = dcgan__slot_dev(m, m->dev.acts, i + 1);
-        dcgan_tensor dy = dcgan__slot_dev(m, m->dev.dacts, i + 1), dx = dcgan__slot_dev(m, m->dev.dacts, i);
-        size_t count = dcgan_tensor_numel(x);
-        float *dw = m->dev.grads + L->weight_offset, *db = L->bias_count ? m->dev.grads + L->bias_offset : NULL;
-        dcgan_status st = DCGAN_OK;
-        if (i == 0 && !dinp) dx.data = NULL;
-        switch (L->spec.kind) {
-        case DCGAN_LAYER_LINEAR: {
-            dcgan_linear lin = dcgan__linear_dev(L, m->dev.params);
-            st = dcgan_linear_backward_cuda(dx, dw, db, dy, x, &lin);
-            break;
-        }
-        case DCGAN_LAYER_CONV2D: {
-            dcgan_conv2d conv = dcgan__conv2d_dev(L, m->dev.params);
-            st = dcgan_conv2d_backward_cuda(dx, dw, db, dy, x, &conv, m->dev.work, m->dev.n_work);
-            break;
-        }
-        case DCGAN_LAYER_CONV_TRANSPOSE2D: {
-            dcgan_conv_transpose2d conv = dcgan__convt_dev(L, m->dev.params);
-            st = dcgan_conv_transpose2d_backward_cuda(dx, dw, db, dy, x, &conv, m->dev.work, m->dev.n_work);
-            break;
-        }
-        case DCGAN_LAYER_UPSAMPLE:
-            if (dx.data) st = dcgan_upsample_backward_cuda(dx, dy, L->spec.upsample_mode);
-            break;
-        case DCGAN_LAYER_BATCHNORM2D: {
-            dcgan_batchnorm2d bn = dcgan__bn_dev(m, L);
-            st = dcgan_batchnorm2d_backward_cuda(dx, dw, m->dev.grads + L->bias_offset, dy, x, &bn);
-            break;
-        }
-        case DCGAN_LAYER_LEAKY_RELU:
-            if (dx.data) st = dcgan_leaky_relu_backward_cuda(dx.data, dy.data, x.data, count, L->spec.alpha);
-            break;
-        case DCGAN_LAYER_RELU:
-            if (dx.data) st = dcgan_relu_backward_cuda(dx.data, dy.data, x.data, count);
-            break;
-        case DCGAN_LAYER_TANH:
-            if (dx.data) st = dcgan_tanh_backward_cuda(dx.data, dy.data, y.data, count);
-            break;
-        case DCGAN_LAYER_SIGMOID:
-            if (dx.data) st = dcgan_sigmoid_backward_cuda(dx.data, dy.data, y.data, count);
-            break;
-        case DCGAN_LAYER_DROPOUT:
-            if (dx.data) st = dcgan_dropout_backward_cuda(dx.data, dy.data, m->dev.saved + L->saved_offset, count);
-            break;
-        case DCGAN_LAYER_RESHAPE:
-            if (dx.data && count > 0) {
-                dcgan__add_kernel<<<dcgan__blocks(count), 256>>>(dx.data, dy.data, count);
-                DCGAN__LAUNCHED();
-            }
-            break;
-        }
-        if (st != DCGAN_OK) return st;
-    }
-    if (dinp) {
-        size_t count = (size_t)m->batch * m->in_c * m->in_h * m->in_w;
-        dcgan__add_kernel<<<dcgan__blocks(count), 256>>>(dinp, m->dev.dacts, count);
-        DCGAN__LAUNCHED();
-    }
-    return DCGAN_OK;
-}
-
-DCGAN_API dcgan_status dcgan_model_zero_grad_cuda(dcgan_model *m) {
-    DCGAN__CUDA_TRY(cudaMemset(m->dev.grads, 0, m->n_params * sizeof(float)));
-    return DCGAN_OK;
-}
-
-DCGAN_API dcgan_status dcgan_model_adam_step_cuda(dcgan_model *m, dcgan_adam *opt) {
-    dcgan_status st = dcgan_adam_step_cuda(opt, m->dev.params, m->dev.grads, m->dev.adam_m, m->dev.adam_v, m->n_params);
-    if (st != DCGAN_OK) return dcgan_error_wrap(st, "model_adam_step_cuda: model '%s'", m->prefix);
     return DCGAN_OK;
 }
 
@@ -1277,7 +1090,7 @@ DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *da
     dcgan_status st = dcgan_cuda_upload(gan->dev.noise, noise, (size_t)half * c->latent * sizeof(float));
     if (st == DCGAN_OK)
         st = dcgan_model_forward_cuda(&gan->g, dcgan_tensor_make(gan->dev.noise, half, c->latent, 1, 1),
-                                      c->arch == DCGAN_ARCH_DCGAN, &gan->rng);
+                                      dcgan_arch_get(c->arch)->fakes_in_training, &gan->rng);
     if (st == DCGAN_OK && cudaMemcpy(gan->dev.images, gan->g.dev.acts + gan->g.slot_offset[gan->g.n_layers],
                                      (size_t)half * image * sizeof(float), cudaMemcpyDeviceToDevice) != cudaSuccess)
         st = dcgan_error_set(DCGAN_ERR_CUDA, "gan_train_step_cuda: copying G's images failed");
@@ -1299,7 +1112,8 @@ DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *da
                                           gan->d.dev.acts + gan->d.slot_offset[gan->d.n_layers], gan->dev.labels,
                                           (size_t)nb));
     DCGAN__CUDA_TRY(cudaMemset(gan->dev.dimages, 0, (size_t)nb * image * sizeof(float)));
-    DCGAN__TRY(dcgan_model_backward_cuda(&gan->d, gan->dev.dlogits, gan->dev.dimages));
+    // D is frozen here: only the gradient with respect to its input images
+    DCGAN__TRY(dcgan_model_backward_input_cuda(&gan->d, gan->dev.dlogits, gan->dev.dimages));
     DCGAN__TRY(dcgan_model_backward_cuda(&gan->g, gan->dev.dimages, NULL));
     DCGAN__TRY(dcgan_model_adam_step_cuda(&gan->g, &gan->opt_g));
     gan->iteration++;

@@ -1,7 +1,6 @@
 // test_core.c - status and errors, the random stream, binary cross-entropy and
 // Adam, against tests/data/loss_adam.bin (written by tests/make_reference.py).
-#define DCGAN_IMPLEMENTATION
-#define DCGAN_NO_IMAGES  // this program needs no image files (and checks the switch)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"
@@ -229,6 +228,29 @@ static void test_adam_nonfinite(void) {
     CHECK(memcmp(w, w1, sizeof w) == 0, "adam_step/params unchanged after Inf");
 }
 
+// dcgan_vec_zero / _copy / _add against the loops they stand for, on a length
+// past the threading cut (65,536), with dst == src for copy.
+static void test_vec(void) {
+    const size_t n = 70001;
+    float *a = (float *)malloc(n * sizeof(float)), *b = (float *)malloc(n * sizeof(float));
+    int ok = a && b;
+    for (size_t i = 0; ok && i < n; i++) {
+        a[i] = (float)i * 0.5f;
+        b[i] = 3.0f - (float)(i % 7);
+    }
+    ok = ok && dcgan_vec_add(a, b, n) == DCGAN_OK;
+    for (size_t i = 0; ok && i < n; i++) ok = a[i] == (float)i * 0.5f + (3.0f - (float)(i % 7));
+    CHECK(ok, "vec_add/a += b over 70,001 floats");
+    ok = ok && dcgan_vec_copy(a, b, n) == DCGAN_OK && memcmp(a, b, n * sizeof(float)) == 0 &&
+         dcgan_vec_copy(a, a, n) == DCGAN_OK && memcmp(a, b, n * sizeof(float)) == 0;
+    CHECK(ok, "vec_copy/a = b, and a = a leaves it");
+    ok = ok && dcgan_vec_zero(a, n - 1) == DCGAN_OK;
+    for (size_t i = 0; ok && i + 1 < n; i++) ok = a[i] == 0.0f;
+    CHECK(ok && a[n - 1] == b[n - 1], "vec_zero/the first n floats and no more");
+    free(a);
+    free(b);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
@@ -243,6 +265,7 @@ int main(int argc, char **argv) {
         {"adam_golden", test_adam_golden},
         {"adam_near_eps", test_adam_near_eps},
         {"adam_nonfinite", test_adam_nonfinite},
+        {"vec", test_vec},
     };
     if (!fixture_load(&fx, "tests/data/loss_adam.bin")) {
         printf("%s: 0 passed, 1 failed\n", argv[0]);

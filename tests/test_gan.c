@@ -45,14 +45,14 @@ static void test_study_parameter_counts(void) {
     int n, c, h, w;
     dcgan_model m;
     dcgan_gan_config_default(&cfg);
-    dcgan_gan_specs(&cfg, 0, specs, &n, &c, &h, &w);
+    dcgan_gan_specs(&cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w);
     CHECK(dcgan_model_init(&m, "G.main", specs, n, c, h, w, 1) == DCGAN_OK, "gan_specs/seed G builds");
     // Dense 100->65536, ConvT 1024->512->256->128->64 (K=4), Conv 64->3 (K=5), with biases
     CHECK(m.n_params == 17766019, "gan_specs/seed G has the study's 17,766,019 parameters");
     dcgan_tensor out = dcgan__slot(&m, m.acts, m.n_layers);
     CHECK(out.c == 3 && out.h == 128 && out.w == 128, "gan_specs/seed G makes 3x128x128");
     dcgan_model_free(&m);
-    dcgan_gan_specs(&cfg, 1, specs, &n, &c, &h, &w);
+    dcgan_gan_specs(&cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w);
     CHECK(dcgan_model_init(&m, "D.main", specs, n, c, h, w, 1) == DCGAN_OK, "gan_specs/seed D builds");
     CHECK(m.n_params == 17480321, "gan_specs/seed D has the study's 17,480,321 parameters");
     // Keras 'same' with K=5, S=2 on 128: 1 before, 2 after
@@ -94,6 +94,43 @@ static void test_architectures(void) {
     dcgan_arch arch;
     CHECK(dcgan_arch_parse("dcgan", &arch) == DCGAN_OK && arch == DCGAN_ARCH_DCGAN, "arch_parse/dcgan");
     CHECK(dcgan_arch_parse("wgan", &arch) == DCGAN_ERR_SHAPE, "arch_parse/unknown name");
+}
+
+// The architecture table: each row as the header documents it, names that
+// parse back, and whole messages for what is not in it.
+static void test_arch_table(void) {
+    const struct { dcgan_arch arch; const char *name; dcgan_init_mode init; int fakes; } want[3] = {
+        {DCGAN_ARCH_SEED, "seed", DCGAN_INIT_KERAS, 0},
+        {DCGAN_ARCH_PAPER, "paper", DCGAN_INIT_KERAS, 0},
+        {DCGAN_ARCH_DCGAN, "dcgan", DCGAN_INIT_DCGAN, 1}};
+    int ok = 1;
+    for (int k = 0; k < 3; k++) {
+        const dcgan_arch_info *info = dcgan_arch_get(want[k].arch);
+        dcgan_arch parsed = DCGAN_ARCH_SEED;
+        ok &= info != NULL && info->arch == want[k].arch && strcmp(info->name, want[k].name) == 0 &&
+              info->init == want[k].init && info->fakes_in_training == want[k].fakes &&
+              info->generator != NULL && info->discriminator != NULL &&
+              strcmp(dcgan_arch_name(want[k].arch), want[k].name) == 0 &&
+              dcgan_arch_parse(want[k].name, &parsed) == DCGAN_OK && parsed == want[k].arch;
+    }
+    CHECK(ok, "arch_get/seed, paper, dcgan: name, init, fakes in training, parse back");
+    CHECK(dcgan_arch_get((dcgan_arch)3) == NULL && dcgan_arch_get((dcgan_arch)-1) == NULL &&
+          strcmp(dcgan_arch_name((dcgan_arch)3), "unknown") == 0, "arch_get/3 and -1 are not architectures");
+    dcgan_arch arch;
+    CHECK(dcgan_arch_parse("wgan", &arch) == DCGAN_ERR_SHAPE &&
+          strcmp(dcgan_last_error(), "arch_parse: unknown architecture 'wgan' (seed, paper or dcgan)") == 0,
+          "arch_parse/unknown name, whole message");
+    dcgan_gan_config cfg;
+    dcgan_layer_spec specs[DCGAN_MAX_SPECS];
+    int n, c, h, w;
+    small_config(&cfg);
+    cfg.arch = (dcgan_arch)3;
+    CHECK(dcgan_gan_specs(&cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w) == DCGAN_ERR_SHAPE &&
+          strcmp(dcgan_last_error(), "gan_specs: unknown architecture 3") == 0, "gan_specs/arch 3 refused");
+    small_config(&cfg);
+    CHECK(dcgan_gan_specs(&cfg, (dcgan_net)2, specs, &n, &c, &h, &w) == DCGAN_ERR_SHAPE &&
+          strcmp(dcgan_last_error(), "gan_specs: net 2 is neither DCGAN_GENERATOR nor DCGAN_DISCRIMINATOR") == 0,
+          "gan_specs/net 2 refused");
 }
 
 static void test_train_steps(void) {
@@ -599,6 +636,7 @@ int main(int argc, char **argv) {
     static const test_case tests[] = {
         {"study_parameter_counts", test_study_parameter_counts},
         {"architectures", test_architectures},
+        {"arch_table", test_arch_table},
         {"train_steps", test_train_steps},
         {"frozen_g_d_learns", test_frozen_g_d_learns},
         {"no_allocation_in_loop", test_no_allocation_in_loop},
