@@ -21,6 +21,7 @@ DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epoc
 NOSIMD_TESTS := test_core test_layers
 all: stb $(addprefix $(B)/,$(EXAMPLES) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
   $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx
+	@mkdir -p $(@D)
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
 stb:
@@ -34,19 +35,48 @@ $(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) $< -o $@ -lm
 
-$(B)/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h examples/rate_csv.h tests/cuda_compare.h | stb
-	@mkdir -p $(B)
-	$(CC) $(TEST_FLAGS) $(OMP) $< -o $@ -lm
+# The test programs: most link one compiled implementation per flavour
+# (tests/dcgan_impl.c -> build/obj/{,san/,nosimd/}impl.o); test_gan and
+# test_images configure the implementation (allocator, decode hook) and
+# compile their own.
+OWN_IMPL := test_gan test_images
+LINKED := $(filter-out $(OWN_IMPL),$(TESTS))
+TEST_DEPS := dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h \
+  examples/rate_csv.h tests/cuda_compare.h
+
+$(B)/obj/impl.o: tests/dcgan_impl.c dcgan.h | stb
+	@mkdir -p $(B)/obj
+	$(CC) $(TEST_FLAGS) $(OMP) -c $< -o $@
 
 # (-O1: the sanitizers see the same code and it compiles in half the time of -O2)
-$(B)/san/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h examples/rate_csv.h tests/cuda_compare.h | stb
-	@mkdir -p $(B)/san
-	$(CC) $(TEST_FLAGS) -O1 $(SAN) $< -o $@ -lm
+$(B)/obj/san/impl.o: tests/dcgan_impl.c dcgan.h | stb
+	@mkdir -p $(B)/obj/san
+	$(CC) $(TEST_FLAGS) -O1 $(SAN) -c $< -o $@
 
 # the portable kernels alone (DCGAN_NO_SIMD): on an AVX2 machine nothing else runs them
-$(B)/nosimd/test_%: tests/test_%.c dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h examples/rate_csv.h | stb
-	@mkdir -p $(B)/nosimd
-	$(CC) $(TEST_FLAGS) $(OMP) -DDCGAN_NO_SIMD $< -o $@ -lm
+$(B)/obj/nosimd/impl.o: tests/dcgan_impl.c dcgan.h | stb
+	@mkdir -p $(B)/obj/nosimd
+	$(CC) $(TEST_FLAGS) $(OMP) -DDCGAN_NO_SIMD -c $< -o $@
+
+$(addprefix $(B)/,$(LINKED)): $(B)/%: tests/%.c $(B)/obj/impl.o $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) $(OMP) $< $(B)/obj/impl.o -o $@ -lm
+
+$(addprefix $(B)/san/,$(LINKED)): $(B)/san/%: tests/%.c $(B)/obj/san/impl.o $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) -O1 $(SAN) $< $(B)/obj/san/impl.o -o $@ -lm
+
+$(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)): $(B)/nosimd/%: tests/%.c $(B)/obj/nosimd/impl.o $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) $(OMP) -DDCGAN_NO_SIMD $< $(B)/obj/nosimd/impl.o -o $@ -lm
+
+$(addprefix $(B)/,$(OWN_IMPL)): $(B)/%: tests/%.c $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) $(OMP) $< -o $@ -lm
+
+$(addprefix $(B)/san/,$(OWN_IMPL)): $(B)/san/%: tests/%.c $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) -O1 $(SAN) $< -o $@ -lm
 
 $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)

@@ -2,13 +2,11 @@
 // reader (the seeds of `make fuzz` and every crash it ever found), without
 // libFuzzer, so `make test` catches regressions. Each file must return the
 // status and message tests/corpus/expected.txt gives it.
-#define DCGAN_IMPLEMENTATION
-#define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
 #include "../dcgan.h"
 #include "check.h"
 #include "fuzz_targets.h"
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

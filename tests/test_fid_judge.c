@@ -4,10 +4,7 @@
 // stream, the real-vs-real floor, precision/recall/density/coverage with ties
 // and duplicates, nearest neighbours, Mann-Whitney U, percentiles, .npy
 // feature files; then the errors, with whole messages.
-#define DCGAN_IMPLEMENTATION
-#define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
 #include "../dcgan.h"
 #include "check.h"
 #include <stdlib.h>
