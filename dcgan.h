@@ -552,7 +552,8 @@ typedef struct {
     float *params, *grads, *adam_m, *adam_v;   // n_params each
     size_t n_buffers;
     float *buffers;              // BatchNorm running statistics
-    float *acts;                 // slot 0: input; slot i+1: output of layer i
+    float *acts;                 // slot 0: input; slot i+1: output of layer i (in place:
+                                 // the same memory as slot i, see dcgan__in_place)
     float *dacts;                // gradients of two slots: backward alternates halves
     size_t dslot;                // floats per half of dacts (the largest slot)
     size_t *slot_offset;         // n_layers + 2 offsets into acts
@@ -3820,6 +3821,28 @@ DCGAN_API void dcgan_model_free(dcgan_model *m) {
     memset(m, 0, sizeof *m);
 }
 
+// Whether layer i writes its output over its input (slots i and i+1 share
+// memory), which saves a whole activation of the batch. Safe when nothing
+// reads the input afterwards: a reshape only relabels the floats; an
+// activation whose backward can read its output instead of its input (tanh
+// and sigmoid use the output; ReLU and LeakyReLU with slope >= 0 test
+// x > 0, the same as y > 0) may overwrite the output of a layer whose own
+// backward reads only its input (linear, convolutions, BatchNorm, upsample).
+// PyTorch does the same with inplace=True activations.
+static int dcgan__in_place(const dcgan_layer *layers, int i) {
+    if (i < 1) return 0;   // slot 0 is the caller's input
+    const dcgan_layer_spec *s = &layers[i].spec;
+    const dcgan_layer_kind before = layers[i - 1].spec.kind;
+    if (s->kind == DCGAN_LAYER_RESHAPE) return 1;
+    const int activation = s->kind == DCGAN_LAYER_RELU || s->kind == DCGAN_LAYER_TANH ||
+                           s->kind == DCGAN_LAYER_SIGMOID ||
+                           (s->kind == DCGAN_LAYER_LEAKY_RELU && s->slope >= 0.0f);
+    const int reads_input_only = before == DCGAN_LAYER_LINEAR || before == DCGAN_LAYER_CONV2D ||
+                                 before == DCGAN_LAYER_CONV_TRANSPOSE2D ||
+                                 before == DCGAN_LAYER_BATCHNORM2D || before == DCGAN_LAYER_UPSAMPLE;
+    return activation && reads_input_only;
+}
+
 // The plan of a model: layers, shapes, offsets and every buffer's length, in
 // *tmp (only its small layers and slot_offset arrays are allocated), with the
 // activation floats in *act_total. dcgan_model_init allocates from it;
@@ -3864,8 +3887,12 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
         c = L->out_c;
         h = L->out_h;
         w = L->out_w;
-        tmp->slot_offset[i + 1] = *act_total;
-        *act_total += (size_t)max_batch * c * h * w;
+        if (dcgan__in_place(tmp->layers, i)) {
+            tmp->slot_offset[i + 1] = tmp->slot_offset[i];
+        } else {
+            tmp->slot_offset[i + 1] = *act_total;
+            *act_total += (size_t)max_batch * c * h * w;
+        }
         if ((size_t)max_batch * c * h * w > tmp->dslot) tmp->dslot = (size_t)max_batch * c * h * w;
     }
     tmp->slot_offset[n_layers + 1] = *act_total;

@@ -31,8 +31,15 @@ MUTANTS = [
      "    for (int i = 0; i < n; i++) gan->labels[i] = label;\n    dcgan_model_zero_grad(&gan->d);",
      "    for (int i = 0; i < n; i++) gan->labels[i] = label;", ["test_gan"]),
     ("gan-g-eval-dcgan", "10 GAN step", "dcgan.h",
-     "cfg->arch == DCGAN_ARCH_DCGAN, &gan->rng)) != DCGAN_OK)",
+     "dcgan_arch_get(cfg->arch)->fakes_in_training, &gan->rng)) != DCGAN_OK)",
      "0, &gan->rng)) != DCGAN_OK)", ["test_gan"]),
+    ("model-dx-not-zeroed", "9 model", "dcgan.h",
+     "else if ((st = DCGAN__RUN(mem, dcgan_vec_zero, (dx.data, dcgan_tensor_numel(dx)))) != DCGAN_OK)",
+     "else if (0)", ["test_model", "test_gan"]),
+    ("weight-shape-convt", "9 model", "dcgan.h",
+     "        shape[0] = L->in_c;\n        shape[1] = L->out_c;\n        shape[2] = shape[3] = K;\n        return 4;\n    case DCGAN_LAYER_BATCHNORM2D:",
+     "        shape[0] = L->out_c;\n        shape[1] = L->in_c;\n        shape[2] = shape[3] = K;\n        return 4;\n    case DCGAN_LAYER_BATCHNORM2D:",
+     ["test_model", "test_gan"]),
     ("adam-keras-bc", "8 Adam", "dcgan.h",
      "const float lr_t = (float)(opt->lr * sqrt(bc2) / bc1);",
      "const float lr_t = (float)(opt->lr * sqrt(bc1) / bc2);", ["test_model", "test_core", "test_gan"]),
@@ -223,7 +230,11 @@ def run_tests(tree, tests, programs):
         if san:
             t = t[4:]
         flags = CC[:1] + [f for f in CC[1:] if f != "-fopenmp"] + SAN if san else CC
-        rc, out = run(flags + ["tests/%s.c" % t, "-o", "build/%s" % t, "-lm"], tree)
+        # most tests link the implementation (tests/dcgan_impl.c, as the Makefile does);
+        # test_gan and test_images define it themselves
+        impl = [] if "#define DCGAN_IMPLEMENTATION" in open(os.path.join(tree, "tests/%s.c" % t)).read() \
+            else ["tests/dcgan_impl.c"]
+        rc, out = run(flags + impl + ["tests/%s.c" % t, "-o", "build/%s" % t, "-lm"], tree)
         if rc != 0:
             return True, "%s does not compile" % t
         rc, out = run(["build/" + t], tree)
