@@ -33,6 +33,14 @@ for line in open(sys.argv[1]):
     elif f[0] == "FLOPS": flops[f[1]] = float(f[2])
     elif f[0] == "PEAK": peaks.append(float(f[1]))
 peak = statistics.median(peaks)
+# PyTorch on Debian's reference BLAS (libopenblas0 missing) is 20-50x slower at a plain product:
+# every ratio would then flatter dcgan.h, so the run is refused rather than reported
+if "sgemm_1536" in c and "sgemm_1536" in t:
+    slow = statistics.median(t["sgemm_1536"]) / statistics.median(c["sgemm_1536"])
+    if slow > 5:
+        print("bench: PyTorch's 1536^3 sgemm took %.1fx dcgan.h's: its BLAS is not OpenBLAS "
+              "(apt-get install -y libopenblas0); no ratios reported" % slow)
+        sys.exit(1)
 print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSIVE; medians of %d/%d runs"
       % (sys.argv[2], sys.argv[2], len(next(iter(c.values()))), len(next(iter(t.values())))))
 print("measured float32 FMA peak: %.1f GFLOP/s" % peak)
