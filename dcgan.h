@@ -45,6 +45,8 @@
 //   DCGAN_INCEPTION_BATCH   images per pass through Inception's mixed blocks (8)
 //   DCGAN_NO_SIMD           leave out the AVX2 intrinsics (portable loops only)
 //   DCGAN_NO_FORK           decode images in the process, not in a helper process
+//   DCGAN_TEST_INTERNALS    the internals the tests check are not static (the
+//                           test programs link one tests/dcgan_impl.c)
 //   (compile with -fopenmp to run the matrix products on every core)
 //
 // Conventions
@@ -83,6 +85,8 @@
 //       14g. what an FID means: feature files, intervals, floor, precision/recall
 //   15. Classifiers: augmentation, patient split, metrics; rating statistics
 //   16. GPU twins (dcgan_cuda.cu)
+//   (between the declarations and the implementation: the internals that the
+//    tests check against their references)
 //
 // Limitations
 //   float32 on the CPU with OpenMP; the GPU twins (dcgan_cuda.cu) are written
