@@ -1532,6 +1532,10 @@ DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void);
 DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1,
                                           const float *d2, int n, float *out);
 DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void);
+// section 5: a product with bias and ReLU applied as each tile is finished
+DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                        const float *A, int lda, const float *B, int ldb, float beta,
+                                        float *C, int ldc, const float *bias, int relu);
 // section 14a: Inception's 3x3 pools; the per-tensor seed of deterministic weights
 typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
 DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
@@ -2127,9 +2131,26 @@ static size_t dcgan__pack_floats(int m, int n, int K) {
 // own packing space: C = beta * C, then for each NC-wide slice and KC-deep
 // slab pack op(B) once, and for each MC-tall slice of op(A) pack it and run
 // the micro-kernel over every MR x NR tile.
+// The epilogue of a fused product (dcgan__sgemm_fused): C[i][j] = C[i][j] +
+// bias[i] (bias NULL: + 0), then max(., 0) with relu, for rows i0..i0+m and
+// columns j0..j0+n - the same sums in the same order as a separate pass.
+static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n, const float *bias,
+                                 int relu) {
+    for (int i = i0; i < i0 + m; i++) {
+        float *c = &C[(size_t)i * ldc + j0];
+        const float b = bias ? bias[i] : 0.0f;
+        for (int j = 0; j < n; j++) {
+            const float v = c[j] + b;
+            c[j] = relu && !(v > 0.0f) ? 0.0f : v;
+        }
+    }
+}
+
 static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b, int i0, int m,
                               int j0, int n, int K, float alpha, const float *A, int lda,
-                              const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
+                              const float *B, int ldb, float beta, float *C, int ldc, float *pack,
+                              const float *bias, int relu) {
+    const int epilogue = bias != NULL || relu;
     for (int i = i0; i < i0 + m; i++) {
         float *c = &C[(size_t)i * ldc + j0];
         if (beta == 0.0f) {
@@ -2138,7 +2159,10 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b,
             for (int j = 0; j < n; j++) c[j] *= beta;
         }
     }
-    if (K <= 0 || alpha == 0.0f) return;
+    if (K <= 0 || alpha == 0.0f) {
+        if (epilogue) dcgan__gemm_epilogue(C, ldc, i0, m, j0, n, bias, relu);
+        return;
+    }
     const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC);
     const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
@@ -2156,6 +2180,9 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b,
                         const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
                         kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha,
                                &C[(size_t)(ic + ir) * ldc + jc + jr], ldc, mr, nr);
+                        // the last block of K: the tile is final (and in L1)
+                        if (epilogue && pc + kc >= K)
+                            dcgan__gemm_epilogue(C, ldc, ic + ir, mr, jc + jr, nr, bias, relu);
                     }
                 }
             }
@@ -2192,6 +2219,15 @@ static float *dcgan__pack_space(size_t count) {
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
+    dcgan__sgemm_fused(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, 0);
+}
+
+// dcgan_sgemm, then C[i][j] += bias[i] (bias may be NULL) and, with relu,
+// C = max(C, 0), applied to each tile as its last block of K is written
+// rather than in another pass over C (Inception's conv + bias + ReLU).
+DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                        const float *A, int lda, const float *B, int ldb, float beta,
+                                        float *C, int ldc, const float *bias, int relu) {
     if (M <= 0 || N <= 0) return;
     // Asked on every call, not cached in a static: two threads making the first
     // call at once would race on it. The CPU check reads flags libgcc set at start.
@@ -2215,6 +2251,7 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
     if (!pack) {
         // no memory for the panels: the reference loop needs none
         dcgan_sgemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        if (bias || relu) dcgan__gemm_epilogue(C, ldc, 0, M, 0, N, bias, relu);
         return;
     }
     DCGAN__OMP(omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1))
@@ -2227,10 +2264,10 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
         float *mine = pack + per_thread * (size_t)me;
         if (by_cols)
             dcgan__gemm_block(kernel, trans_a, trans_b, 0, M, lo, n_t, K, alpha, A, lda, B, ldb,
-                              beta, C, ldc, mine);
+                              beta, C, ldc, mine, bias, relu);
         else
             dcgan__gemm_block(kernel, trans_a, trans_b, lo, n_t, 0, N, K, alpha, A, lda, B, ldb,
-                              beta, C, ldc, mine);
+                              beta, C, ldc, mine, bias, relu);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL
     dcgan_sgemm_release();
@@ -7077,7 +7114,8 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
     const float *w = net->params + c->weight_offset, *bias = w + (size_t)CKK * c->out_c;
     if (c->kh == 1 && c->kw == 1 && c->stride == 1) {
         // a 1x1, stride-1 convolution needs no im2col: x is already (C, NB * HW)
-        dcgan_sgemm(0, 0, c->out_c, (int)ldy, CKK, 1.0f, w, CKK, x, (int)ldy, 0.0f, y, (int)ldy);
+        dcgan__sgemm_fused(0, 0, c->out_c, (int)ldy, CKK, 1.0f, w, CKK, x, (int)ldy, 0.0f, y, (int)ldy,
+                           bias, 1);
     } else {
         // g images at a time, as many as the im2col buffer holds: their columns
         // side by side, (CKK, g * OHW), then one product into y's columns
@@ -7088,18 +7126,11 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
             const int gb = NB - b0 < g ? NB - b0 : g;
             dcgan__im2col(net->work, (size_t)gb * OHW, x + (size_t)b0 * HW, gb, HW, (size_t)NB * HW,
                           c->in_c, H, W, c->kh, c->kw, c->stride, c->ph, c->pw, oh, ow);
-            dcgan_sgemm(0, 0, c->out_c, gb * (int)OHW, CKK, 1.0f, w, CKK, net->work, gb * (int)OHW,
-                        0.0f, y + (size_t)b0 * OHW, (int)ldy);
+            dcgan__sgemm_fused(0, 0, c->out_c, gb * (int)OHW, CKK, 1.0f, w, CKK, net->work, gb * (int)OHW,
+                               0.0f, y + (size_t)b0 * OHW, (int)ldy, bias, 1);
         }
     }
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)c->out_c * ldy > 65536))
-    for (int oc = 0; oc < c->out_c; oc++) {
-        float *row = y + (size_t)oc * ldy;
-        for (size_t k = 0; k < ldy; k++) {
-            float v = row[k] + bias[oc];
-            row[k] = v > 0.0f ? v : 0.0f;
-        }
-    }
+    // y = max(0, conv + bias): the GEMM applied bias and ReLU to each finished tile
     *OH = oh;
     *OW = ow;
 }

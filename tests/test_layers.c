@@ -682,6 +682,33 @@ static void test_sgemm_shapes(void) {
     (void)all_ok;
 }
 
+// The fused product (Inception's conv + bias + ReLU) equals dcgan_sgemm followed
+// by the separate pass it replaces, bit for bit: on tile edges, across the
+// packing depth (K > 256, so tiles are written more than once), with bias and
+// ReLU, bias alone, ReLU alone; threads split by columns and by rows.
+static void test_sgemm_fused(void) {
+    const int shapes[][3] = {{6, 16, 1}, {7, 17, 300}, {64, 65, 257}, {130, 7, 513}, {5, 2000, 40}, {300, 9, 20}};
+    int ok = 1;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int mode = 0; mode < 3; mode++) {
+            const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *bias = randn((size_t)M);
+            float *C = zeros((size_t)M * N), *want = zeros((size_t)M * N);
+            const float *b = mode == 2 ? NULL : bias;
+            const int relu = mode != 1;
+            dcgan_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, want, N);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    float v = want[(size_t)i * N + j] + (b ? b[i] : 0.0f);
+                    want[(size_t)i * N + j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+                }
+            dcgan__sgemm_fused(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N, b, relu);
+            ok &= memcmp(C, want, (size_t)M * N * sizeof(float)) == 0;
+            free(A); free(B); free(bias); free(C); free(want);
+        }
+    CHECK(ok, "sgemm_fused/bias + ReLU on each finished tile equals the separate pass, bit for bit");
+}
+
 // ---------------------------------------------------------------------------
 // The direct convolution (stride 1, at most 3 output channels: the generator's
 // last layer) against the seven-loop reference, forward and all gradients,
@@ -805,6 +832,7 @@ int main(int argc, char **argv) {
         {"activations_gradcheck", test_activations_gradcheck},
         {"dropout", test_dropout},
         {"sgemm_shapes", test_sgemm_shapes},
+        {"sgemm_fused", test_sgemm_fused},
         {"conv2d_direct", test_conv2d_direct},
         {"shape_errors", test_shape_errors},
     };
