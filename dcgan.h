@@ -560,6 +560,8 @@ typedef struct {
                                  // the same memory as slot i, see dcgan__in_place)
     float *dacts;                // gradients of two slots: backward alternates halves
     size_t dslot;                // floats per half of dacts (the largest slot)
+    size_t n_dacts;              // floats in dacts (2 * dslot, or more when shared)
+    int dacts_borrowed;          // 1: dacts is another model's (dcgan_model_share_dacts)
     size_t *slot_offset;         // n_layers + 2 offsets into acts
     float *saved;                // dropout masks, batchnorm statistics
     size_t n_saved;
@@ -582,6 +584,13 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
                                         const dcgan_layer_spec *specs, int n_layers,
                                         int in_c, int in_h, int in_w, int max_batch);
 DCGAN_API void dcgan_model_free(dcgan_model *m);
+// Makes borrower use owner's activation-gradient scratch (dacts) instead of
+// its own, which it frees; owner's grows to fit both. Only for models whose
+// backward passes never run at the same time, such as a GAN's G and D
+// (dcgan_gan_init shares them: 1 GiB less in the study's setting). owner
+// must be freed after borrower's last backward. DCGAN_ERR_SHAPE if either
+// already shares; DCGAN_ERR_NOMEM (nothing changed) without memory.
+DCGAN_API dcgan_status dcgan_model_share_dacts(dcgan_model *owner, dcgan_model *borrower);
 // The bytes dcgan_model_init would allocate for these specs and max_batch,
 // without allocating them (so a program can check them against the memory it
 // has before it starts). DCGAN_ERR_SHAPE as dcgan_model_init would give it.
@@ -3855,7 +3864,7 @@ DCGAN_API void dcgan_model_free(dcgan_model *m) {
     dcgan_free(m->adam_v);
     dcgan_free(m->buffers);
     dcgan_free(m->acts);
-    dcgan_free(m->dacts);
+    if (!m->dacts_borrowed) dcgan_free(m->dacts);
     dcgan_free(m->slot_offset);
     dcgan_free(m->saved);
     dcgan_free(m->work);
@@ -3952,21 +3961,53 @@ static size_t dcgan__model_floats(const dcgan_model *tmp, size_t act_total) {
     return 4 * tmp->n_params + tmp->n_buffers + act_total + 2 * tmp->dslot + tmp->n_saved + tmp->n_work;
 }
 
-DCGAN_API dcgan_status dcgan_model_bytes(size_t *bytes, const dcgan_layer_spec *specs, int n_layers,
-                                         int in_c, int in_h, int in_w, int max_batch) {
+// dcgan_model_bytes, and the floats of one half of the model's dacts.
+static dcgan_status dcgan__model_bytes(size_t *bytes, size_t *dslot, const dcgan_layer_spec *specs,
+                                       int n_layers, int in_c, int in_h, int in_w, int max_batch) {
     dcgan_model tmp;
     size_t act_total = 0;
     dcgan_status st = dcgan__model_plan(&tmp, &act_total, NULL, specs, n_layers, in_c, in_h, in_w, max_batch);
     if (st != DCGAN_OK) return st;
     *bytes = dcgan__model_floats(&tmp, act_total) * sizeof(float) +
              (size_t)n_layers * sizeof(dcgan_layer) + ((size_t)n_layers + 2) * sizeof(size_t);
+    *dslot = tmp.dslot;
     dcgan_model_free(&tmp);
     return DCGAN_OK;
 }
 
-DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
-                                        const dcgan_layer_spec *specs, int n_layers,
-                                        int in_c, int in_h, int in_w, int max_batch) {
+DCGAN_API dcgan_status dcgan_model_bytes(size_t *bytes, const dcgan_layer_spec *specs, int n_layers,
+                                         int in_c, int in_h, int in_w, int max_batch) {
+    size_t dslot;
+    return dcgan__model_bytes(bytes, &dslot, specs, n_layers, in_c, in_h, in_w, max_batch);
+}
+
+DCGAN_API dcgan_status dcgan_model_share_dacts(dcgan_model *owner, dcgan_model *borrower) {
+    if (owner == borrower || owner->dacts_borrowed || borrower->dacts_borrowed)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "models '%s' and '%s': one of them already shares its dacts "
+                           "(or they are the same model)", owner->prefix, borrower->prefix);
+    const size_t need = 2 * (owner->dslot > borrower->dslot ? owner->dslot : borrower->dslot);
+    if (owner->n_dacts < need) {
+        float *bigger = (float *)dcgan__calloc(need, sizeof(float));
+        if (!bigger)
+            return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %zu MiB of shared dacts",
+                               need * sizeof(float) >> 20);
+        dcgan_free(owner->dacts);
+        owner->dacts = bigger;
+        owner->n_dacts = need;
+    }
+    dcgan_free(borrower->dacts);
+    borrower->dacts = owner->dacts;
+    borrower->n_dacts = owner->n_dacts;
+    borrower->dacts_borrowed = 1;
+    return DCGAN_OK;
+}
+
+// dcgan_model_init; with_dacts 0 leaves dacts NULL for a model that will
+// borrow another's (dcgan_gan_init): memset touches every page, so
+// allocating it and freeing it at once would still raise the peak.
+static dcgan_status dcgan__model_init(dcgan_model *m, const char *prefix, const dcgan_layer_spec *specs,
+                                      int n_layers, int in_c, int in_h, int in_w, int max_batch,
+                                      int with_dacts) {
     dcgan_model tmp;
     size_t act_total = 0;
     memset(m, 0, sizeof *m);
@@ -3980,12 +4021,13 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
     tmp.adam_v = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
     tmp.buffers = (float *)dcgan__calloc(tmp.n_buffers, sizeof(float));
     tmp.acts = (float *)dcgan__calloc(act_total, sizeof(float));
-    tmp.dacts = (float *)dcgan__calloc(2 * tmp.dslot, sizeof(float));
+    tmp.dacts = with_dacts ? (float *)dcgan__calloc(2 * tmp.dslot, sizeof(float)) : NULL;
+    tmp.n_dacts = with_dacts ? 2 * tmp.dslot : 0;
     tmp.saved = (float *)dcgan__calloc(n_saved, sizeof(float));
     tmp.n_saved = n_saved;
     tmp.work = (float *)dcgan__calloc(tmp.n_work, sizeof(float));
     if (!tmp.params || !tmp.grads || !tmp.adam_m || !tmp.adam_v || !tmp.buffers || !tmp.acts ||
-        !tmp.dacts || !tmp.saved || !tmp.work) {
+        (with_dacts && !tmp.dacts) || !tmp.saved || !tmp.work) {
         size_t total = dcgan__model_floats(&tmp, act_total);
         dcgan_model_free(&tmp);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the model (%zu MiB)",
@@ -3998,6 +4040,12 @@ DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
     }
     *m = tmp;
     return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_model_init(dcgan_model *m, const char *prefix,
+                                        const dcgan_layer_spec *specs, int n_layers,
+                                        int in_c, int in_h, int in_w, int max_batch) {
+    return dcgan__model_init(m, prefix, specs, n_layers, in_c, in_h, in_w, max_batch, 1);
 }
 
 // Fills n values from U(-bound, bound).
@@ -4572,7 +4620,9 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
     if ((st = dcgan_model_init(&gan->g, "G.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         goto fail;
     if ((st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
-    if ((st = dcgan_model_init(&gan->d, "D.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+    // the step runs D's backward and G's one after the other: one gradient scratch
+    if ((st = dcgan__model_init(&gan->d, "D.main", specs, n, c, h, w, cfg->batch, 0)) != DCGAN_OK ||
+        (st = dcgan_model_share_dacts(&gan->g, &gan->d)) != DCGAN_OK)
         goto fail;
     {
         dcgan_tensor go = dcgan__slot(&gan->g, gan->g.acts, gan->g.n_layers);
@@ -4612,16 +4662,18 @@ fail:
 DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cfg) {
     dcgan_layer_spec specs[DCGAN_MAX_SPECS];
     int n, c, h, w;
-    size_t g = 0, d = 0;
+    size_t g = 0, d = 0, g_dslot = 0, d_dslot = 0;
     dcgan_status st;
     if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
-        (st = dcgan_model_bytes(&g, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
+        (st = dcgan__model_bytes(&g, &g_dslot, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
         (st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
-        (st = dcgan_model_bytes(&d, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+        (st = dcgan__model_bytes(&d, &d_dslot, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         return st;
     // gan_init's batch buffers: noise, images, dimages, labels, dlogits
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
-    *bytes = g + d + ((size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2)) * sizeof(float);
+    // G and D share one dacts of the larger size: the smaller pair of halves is not allocated
+    const size_t shared = 2 * (g_dslot < d_dslot ? g_dslot : d_dslot) * sizeof(float);
+    *bytes = g + d - shared + ((size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2)) * sizeof(float);
     return DCGAN_OK;
 }
 
