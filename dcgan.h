@@ -1520,7 +1520,8 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 // static. Built with DCGAN_TEST_INTERNALS (tests/dcgan_impl.c and the test
 // programs linked to it) they are ordinary functions, so that the test
 // programs can share one compiled implementation per build flavour.
-#if (defined(DCGAN_IMPLEMENTATION) || defined(DCGAN_TEST_INTERNALS)) && !defined(DCGAN__INTERNALS_DECLARED)
+#if (defined(DCGAN_IMPLEMENTATION) || defined(DCGAN_TEST_INTERNALS)) && \
+    !defined(DCGAN__INTERNALS_DECLARED)
 #define DCGAN__INTERNALS_DECLARED
 #ifdef DCGAN_TEST_INTERNALS
 #define DCGAN__INTERNAL
@@ -4189,9 +4190,9 @@ static dcgan_status dcgan__model_forward(dcgan_model *m, const dcgan__model_mem 
                                          int training, dcgan_rng *rng, const char *func) {
     dcgan_status st;
     if (inp.n <= 0 || inp.n > m->max_batch || inp.c * inp.h * inp.w != m->in_c * m->in_h * m->in_w)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)",
-                           inp.n, inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h,
-                           m->in_w);
+        return dcgan__fail(DCGAN_ERR_SHAPE, func,
+                           "inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)", inp.n,
+                           inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h, m->in_w);
     m->batch = inp.n;
     if (inp.data != mem->acts &&
         (st = DCGAN__RUN(mem, dcgan_vec_copy, (mem->acts, inp.data, dcgan_tensor_numel(inp)))) != DCGAN_OK)
@@ -4263,7 +4264,8 @@ static dcgan_status dcgan__layer_backward(dcgan_model *m, int i, const dcgan__mo
     case DCGAN_LAYER_SIGMOID:
         return DCGAN__RUN(mem, dcgan_sigmoid_backward, (dx.data, dy.data, y.data, count));
     case DCGAN_LAYER_DROPOUT:
-        return DCGAN__RUN(mem, dcgan_dropout_backward, (dx.data, dy.data, mem->saved + L->saved_offset, count));
+        return DCGAN__RUN(mem, dcgan_dropout_backward,
+                          (dx.data, dy.data, mem->saved + L->saved_offset, count));
     case DCGAN_LAYER_RESHAPE:
         return DCGAN__RUN(mem, dcgan_vec_add, (dx.data, dy.data, count));
     default:
@@ -4294,7 +4296,8 @@ static dcgan_status dcgan__model_backward(dcgan_model *m, const dcgan__model_mem
     }
     if (!dinp) return DCGAN_OK;
     // slot 0 is in half 0
-    return DCGAN__RUN(mem, dcgan_vec_add, (dinp, mem->dacts, (size_t)m->batch * m->in_c * m->in_h * m->in_w));
+    const size_t n_inp = (size_t)m->batch * m->in_c * m->in_h * m->in_w;
+    return DCGAN__RUN(mem, dcgan_vec_add, (dinp, mem->dacts, n_inp));
 }
 
 DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, float *dinp) {
@@ -4304,7 +4307,8 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
 
 DCGAN_API dcgan_status dcgan_model_backward_input(dcgan_model *m, const float *dout, float *dinp) {
     dcgan__model_mem mem = dcgan__host_mem(m);
-    if (!dinp) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': dinp is NULL (nothing to compute)", m->prefix);
+    if (!dinp)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "model '%s': dinp is NULL (nothing to compute)", m->prefix);
     return dcgan__model_backward(m, &mem, dout, dinp, 0, __func__);
 }
 
@@ -4546,9 +4550,11 @@ static int dcgan__radford_discriminator(const dcgan_gan_config *cfg, dcgan_layer
 // The architectures: one row each, in dcgan_arch order. A new one is a new
 // enum value, its two layer-list functions and a row here.
 static const dcgan_arch_info dcgan__archs[] = {
-    {DCGAN_ARCH_SEED, "seed", DCGAN_INIT_KERAS, 0, dcgan__seed_generator, dcgan__keras_discriminator},
+    // arch            name     init              fakes in training  G, D
+    {DCGAN_ARCH_SEED,  "seed",  DCGAN_INIT_KERAS, 0, dcgan__seed_generator, dcgan__keras_discriminator},
     {DCGAN_ARCH_PAPER, "paper", DCGAN_INIT_KERAS, 0, dcgan__paper_generator, dcgan__keras_discriminator},
-    {DCGAN_ARCH_DCGAN, "dcgan", DCGAN_INIT_DCGAN, 1, dcgan__radford_generator, dcgan__radford_discriminator},
+    {DCGAN_ARCH_DCGAN, "dcgan", DCGAN_INIT_DCGAN, 1, dcgan__radford_generator,
+     dcgan__radford_discriminator},
 };
 #define DCGAN__N_ARCHS ((int)(sizeof dcgan__archs / sizeof dcgan__archs[0]))
 
@@ -4590,7 +4596,8 @@ DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, dcgan_net ne
     if (net != DCGAN_GENERATOR && net != DCGAN_DISCRIMINATOR)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "net %d is neither DCGAN_GENERATOR nor DCGAN_DISCRIMINATOR",
                            (int)net);
-    *n_specs = (net == DCGAN_GENERATOR ? info->generator : info->discriminator)(cfg, specs, in_c, in_h, in_w);
+    if (net == DCGAN_GENERATOR) *n_specs = info->generator(cfg, specs, in_c, in_h, in_w);
+    else *n_specs = info->discriminator(cfg, specs, in_c, in_h, in_w);
     DCGAN_ASSERT(*n_specs <= DCGAN_MAX_SPECS);
     return DCGAN_OK;
 }
@@ -4673,7 +4680,8 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
     // G and D share one dacts of the larger size: the smaller pair of halves is not allocated
     const size_t shared = 2 * (g_dslot < d_dslot ? g_dslot : d_dslot) * sizeof(float);
-    *bytes = g + d - shared + ((size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2)) * sizeof(float);
+    const size_t batch_buffers = (size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2);
+    *bytes = g + d - shared + batch_buffers * sizeof(float);
     return DCGAN_OK;
 }
 
