@@ -2137,10 +2137,6 @@ static size_t dcgan__pack_floats(int m, int n, int K) {
     return ((nc + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR + (mc + DCGAN__MR - 1) / DCGAN__MR * DCGAN__MR) * kc;
 }
 
-// The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
-// own packing space: C = beta * C, then for each NC-wide slice and KC-deep
-// slab pack op(B) once, and for each MC-tall slice of op(A) pack it and run
-// the micro-kernel over every MR x NR tile.
 // The epilogue of a fused product (dcgan__sgemm_fused): C[i][j] = C[i][j] +
 // bias[i] (bias NULL: + 0), then max(., 0) with relu, for rows i0..i0+m and
 // columns j0..j0+n - the same sums in the same order as a separate pass.
@@ -2156,6 +2152,11 @@ static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n
     }
 }
 
+// The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
+// own packing space: C = beta * C, then for each NC-wide slice and KC-deep
+// slab pack op(B) once, and for each MC-tall slice of op(A) pack it and run
+// the micro-kernel over every MR x NR tile; with bias or relu, the epilogue
+// runs on each tile right after its last slab.
 static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b, int i0, int m,
                               int j0, int n, int K, float alpha, const float *A, int lda,
                               const float *B, int ldb, float beta, float *C, int ldc, float *pack,

@@ -6,12 +6,14 @@
 //
 // Each function mirrors its CPU namesake in dcgan.h (same section order: status
 // and memory, random numbers, tensors, GEMM, layers, loss, Adam, models, GAN,
-// FID), takes the same arguments, with pointers into GPU memory. A model's
-// forward and backward passes are not here: dcgan.h writes them once and
-// calls these layer twins for a model on the GPU; this file keeps its device
-// memory (dcgan_model_to_cuda) and the GAN step. The formulas are the CPU ones; only the
-// order of additions in reductions differs, so results agree to float32
-// rounding, which tests/test_cuda.c checks op by op.
+// FID) and takes the same arguments, with pointers into GPU memory (one
+// exception: dcgan_bce_with_logits_cuda also returns the accuracy, which
+// saves a download). A model's forward and backward passes are not here:
+// dcgan.h writes them once and calls these layer twins for a model on the
+// GPU; this file keeps the model's device memory (dcgan_model_to_cuda) and
+// the GAN step. The formulas are the CPU ones; only the order of additions in
+// reductions differs, so results agree to float32 rounding, which
+// tests/test_cuda.c checks op by op.
 //
 // Layout conventions (the CPU ones): NCHW, row-major. cuBLAS is column-major,
 // so a row-major C = op(A) op(B) is computed as the column-major C^T =
