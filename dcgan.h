@@ -1973,11 +1973,26 @@ DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, fl
 #define DCGAN__MC 96
 #define DCGAN__NC 2048
 
-// C tile (mr x nr, at c with row stride ldc) += alpha * a * b, where a is MR x kc
-// and b is kc x NR, both packed k-major (zero-padded past mr, nr).
+// Writes the finished sums acc (MR x NR, row-major) into the mr x nr corner of
+// the C tile at c: C = alpha * acc + beta * C, where beta 0 does not read C
+// (NaN there does not leak) and beta 1 adds to it unscaled. The product's first
+// block of K passes the caller's beta, the later ones 1, so C is never swept
+// separately for beta (Goto & van de Geijn, section 6: C is updated in place).
+static void dcgan__tile_write(float *c, int ldc, int mr, int nr, const float *acc, float alpha,
+                              float beta) {
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float *cij = &c[(size_t)i * ldc + j];
+            const float old = beta == 0.0f ? 0.0f : beta == 1.0f ? *cij : beta * *cij;
+            *cij = old + alpha * acc[i * DCGAN__NR + j];
+        }
+}
+
+// C tile (mr x nr, at c with row stride ldc) = beta * C + alpha * a * b, where a
+// is MR x kc and b is kc x NR, both packed k-major (zero-padded past mr, nr).
 // The portable version: plain loops over a tile kept in a local array.
-static void dcgan__kernel_portable(int kc, const float *a, const float *b, float alpha, float *c,
-                                   int ldc, int mr, int nr) {
+static void dcgan__kernel_portable(int kc, const float *a, const float *b, float alpha, float beta,
+                                   float *c, int ldc, int mr, int nr) {
     float acc[DCGAN__MR * DCGAN__NR];
     for (int t = 0; t < DCGAN__MR * DCGAN__NR; t++) acc[t] = 0.0f;
     for (int k = 0; k < kc; k++) {
@@ -1987,8 +2002,7 @@ static void dcgan__kernel_portable(int kc, const float *a, const float *b, float
             for (int j = 0; j < DCGAN__NR; j++) acc[i * DCGAN__NR + j] += ai * bk[j];
         }
     }
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] += alpha * acc[i * DCGAN__NR + j];
+    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
 }
 
 // DCGAN_NO_SIMD leaves the intrinsics out: only the portable loops remain
@@ -2000,16 +2014,23 @@ static void dcgan__kernel_portable(int kc, const float *a, const float *b, float
 // The same tile with AVX2 + FMA. Twelve named registers hold the 6 x 16 tile
 // (two 8-float halves per row): each k loads 16 values of b, broadcasts 6 of a
 // and does 12 fused multiply-adds. Written out by hand so that the compiler
-// keeps every accumulator in a register.
+// keeps every accumulator in a register. The tile's rows of C are fetched into
+// the cache first (a prefetch, which never faults), so that they arrive while
+// the sums run: without it the final read of C waited on memory, 27% of the
+// kernel's time in a 1536^3 product (perf annotate, bench/RESULTS.md).
 __attribute__((target("avx2,fma")))
-static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alpha, float *c,
-                               int ldc, int mr, int nr) {
+static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alpha, float beta,
+                               float *c, int ldc, int mr, int nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int i = 0; i < mr; i++) {   // a row's 16 floats span at most two cache lines
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
+    }
     for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         __m256 ai;
@@ -2021,27 +2042,32 @@ static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alp
         ai = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(ai, b0, c50); c51 = _mm256_fmadd_ps(ai, b1, c51);
     }
     float acc[DCGAN__MR * DCGAN__NR];
-    const __m256 al = _mm256_set1_ps(alpha);
+    const __m256 al = _mm256_set1_ps(alpha), be = _mm256_set1_ps(beta);
     __m256 rows[DCGAN__MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     if (mr == DCGAN__MR && nr == DCGAN__NR) {
-        for (int i = 0; i < DCGAN__MR; i++) {
-            float *ci = c + (size_t)i * ldc;
-            _mm256_storeu_ps(ci, _mm256_fmadd_ps(al, rows[i][0], _mm256_loadu_ps(ci)));
-            _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(al, rows[i][1], _mm256_loadu_ps(ci + 8)));
-        }
+        for (int i = 0; i < DCGAN__MR; i++)
+            for (int h = 0; h < 2; h++) {
+                float *ci = c + (size_t)i * ldc + 8 * h;
+                if (beta == 0.0f) {
+                    _mm256_storeu_ps(ci, _mm256_mul_ps(al, rows[i][h]));
+                    continue;
+                }
+                __m256 old = _mm256_loadu_ps(ci);
+                if (beta != 1.0f) old = _mm256_mul_ps(be, old);
+                _mm256_storeu_ps(ci, _mm256_fmadd_ps(al, rows[i][h], old));
+            }
         return;
     }
     for (int i = 0; i < DCGAN__MR; i++) {
         _mm256_storeu_ps(acc + i * DCGAN__NR, rows[i][0]);
         _mm256_storeu_ps(acc + i * DCGAN__NR + 8, rows[i][1]);
     }
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] += alpha * acc[i * DCGAN__NR + j];
+    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
 }
 #endif
 
-typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float *c,
-                                 int ldc, int mr, int nr);
+typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
+                                 float *c, int ldc, int mr, int nr);
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
@@ -2153,24 +2179,20 @@ static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n
 }
 
 // The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
-// own packing space: C = beta * C, then for each NC-wide slice and KC-deep
-// slab pack op(B) once, and for each MC-tall slice of op(A) pack it and run
-// the micro-kernel over every MR x NR tile; with bias or relu, the epilogue
-// runs on each tile right after its last slab.
+// own packing space: for each NC-wide slice and KC-deep slab pack op(B) once,
+// and for each MC-tall slice of op(A) pack it and run the micro-kernel over
+// every MR x NR tile, which applies beta on the first slab; with bias or relu,
+// the epilogue runs on each tile right after its last slab.
 static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b, int i0, int m,
                               int j0, int n, int K, float alpha, const float *A, int lda,
                               const float *B, int ldb, float beta, float *C, int ldc, float *pack,
                               const float *bias, int relu) {
     const int epilogue = bias != NULL || relu;
-    for (int i = i0; i < i0 + m; i++) {
-        float *c = &C[(size_t)i * ldc + j0];
-        if (beta == 0.0f) {
-            for (int j = 0; j < n; j++) c[j] = 0.0f;   // overwrite: NaN in C does not leak through
-        } else if (beta != 1.0f) {
-            for (int j = 0; j < n; j++) c[j] *= beta;
+    if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
+        for (int i = i0; i < i0 + m; i++) {
+            float *c = &C[(size_t)i * ldc + j0];
+            for (int j = 0; j < n; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];   // NaN in C does not leak
         }
-    }
-    if (K <= 0 || alpha == 0.0f) {
         if (epilogue) dcgan__gemm_epilogue(C, ldc, i0, m, j0, n, bias, relu);
         return;
     }
@@ -2189,7 +2211,7 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b,
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
                     for (int ir = 0; ir < mc; ir += DCGAN__MR) {
                         const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
-                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha,
+                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha, pc == 0 ? beta : 1.0f,
                                &C[(size_t)(ic + ir) * ldc + jc + jr], ldc, mr, nr);
                         // the last block of K: the tile is final (and in L1)
                         if (epilogue && pc + kc >= K)
@@ -2212,13 +2234,21 @@ DCGAN_API void dcgan_sgemm_release(void) {
     dcgan__pack_cap = 0;
 }
 
+// The space returned starts on a 64-byte boundary (malloc promises 16), and
+// every panel in it is a multiple of 64 bytes long when kc is a multiple of 16:
+// the kernel's 32-byte loads of b then never straddle two cache lines, which
+// cost 12% of its speed in a test of the kernel alone (bench/RESULTS.md).
+#define DCGAN__PACK_ALIGN 64
 static float *dcgan__pack_space(size_t count) {
+    const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);
     if (count > dcgan__pack_cap) {
         dcgan_sgemm_release();
-        dcgan__pack_buf = (float *)dcgan__alloc(count, sizeof(float));
+        dcgan__pack_buf = count > (size_t)-1 - pad ? NULL : (float *)dcgan__alloc(count + pad, sizeof(float));
         dcgan__pack_cap = dcgan__pack_buf ? count : 0;
     }
-    return dcgan__pack_buf;
+    if (!dcgan__pack_buf) return NULL;
+    const size_t misalign = (size_t)((uintptr_t)dcgan__pack_buf % DCGAN__PACK_ALIGN);
+    return dcgan__pack_buf + (misalign ? (DCGAN__PACK_ALIGN - misalign) / sizeof(float) : 0);
 }
 
 // Threads: C is cut into chunks of whole column panels (or whole row panels),
@@ -2256,8 +2286,10 @@ DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, 
     const int chunk_len = (units + chunks - 1) / chunks * unit;   // whole panels per chunk
     chunks = (len + chunk_len - 1) / chunk_len;
     if (threads > chunks) threads = chunks;
+    const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);   // each thread's space on a 64-byte boundary
     const size_t per_thread =
-        by_cols ? dcgan__pack_floats(M, chunk_len, K) : dcgan__pack_floats(chunk_len, N, K);
+        ((by_cols ? dcgan__pack_floats(M, chunk_len, K) : dcgan__pack_floats(chunk_len, N, K)) + pad - 1) /
+        pad * pad;
     float *pack = dcgan__pack_space(per_thread * (size_t)threads);
     if (!pack) {
         // no memory for the panels: the reference loop needs none
