@@ -1022,8 +1022,6 @@ typedef struct {
     int batch;                 // images per mixed-block pass (may be lowered after init)
     float *scratch;            // activations: one image in the stem, `batch` in the mixed blocks
     size_t n_scratch;
-    float *work;               // im2col
-    size_t n_work;
     int loaded;                // weights were loaded (or filled)
 } dcgan_inception;
 
@@ -1546,6 +1544,19 @@ DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void);
 DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                         const float *A, int lda, const float *B, int ldb, float beta,
                                         float *C, int ldc, const float *bias, int relu);
+// sections 5 and 6: the im2col matrix of the g images at img, as its entries are found
+// (dcgan__im2col stores it; dcgan__sgemm_patches multiplies by it without storing it)
+typedef struct {
+    const float *img;
+    size_t istride, cstride;   // floats from one image to the next, one channel plane to the next
+    int g, C, H, W;            // images, their channels and size
+    int KH, KW, S, pt, pl;     // kernel, stride, padding at the top and left
+    int OH, OW;                // the output size: the matrix is (C*KH*KW) x (g*OH*OW)
+} dcgan__patches;
+DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const dcgan__patches *P);
+DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                          const float *A, int lda, const dcgan__patches *B, float beta,
+                                          float *C, int ldc, const float *bias, int relu);
 // section 14a: Inception's 3x3 pools; the per-tensor seed of deterministic weights
 typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
 DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
@@ -1632,6 +1643,13 @@ static void dcgan__zero(float *x, size_t n) {
 #define DCGAN__REFERENCE __attribute__((unused))
 #else
 #define DCGAN__REFERENCE
+#endif
+
+// A hint to fetch the cache line holding p (never faults; nothing without GCC/clang).
+#if defined(__GNUC__) || defined(__clang__)
+#define DCGAN__PREFETCH(p) __builtin_prefetch(p)
+#else
+#define DCGAN__PREFETCH(p) ((void)(p))
 #endif
 
 #ifdef __cplusplus
@@ -1944,21 +1962,86 @@ DCGAN_API int dcgan_set_threads(int n) {
 #endif
 }
 
-DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                               const float *A, int lda, const float *B, int ldb,
-                               float beta, float *C, int ldc) {
+// Implicit GEMM. A convolution multiplies by the im2col matrix of its images
+// (dcgan__patches, declared with the internals above): entry (r, q), with
+// r = (c, kh, kw) a kernel tap and q = (i, oh, ow) an output pixel of image i,
+// is img[i][c][oh*S - pt + kh][ow*S - pl + kw], or 0 where that lies in the
+// padding. Stored, that matrix is KH*KW/S^2 times the size of the images,
+// written once and read back once; dcgan__sgemm_patches instead reads each
+// entry straight from the images while packing ("implicit GEMM", Chetlur et
+// al. 2014, cuDNN, section 3.2). Its panels hold the same numbers as panels
+// packed from the stored matrix, so the products are the same, bit for bit.
+//
+// An entry's place is the sum of a part from its pixel and a part from its
+// tap: image row ih = h(q) + h(r), column iw = w(q) + w(r), and its offset in
+// img is off(q) + off(r).
+typedef struct {
+    int h, w;
+    ptrdiff_t off;
+} dcgan__patch_part;
+
+static dcgan__patch_part dcgan__pixel_part(const dcgan__patches *P, size_t q) {
+    const size_t OHW = (size_t)P->OH * P->OW, i = q / OHW;
+    const int oh = (int)(q % OHW / (size_t)P->OW), ow = (int)(q % (size_t)P->OW);
+    dcgan__patch_part part;
+    part.h = oh * P->S - P->pt;
+    part.w = ow * P->S - P->pl;
+    part.off = (ptrdiff_t)(i * P->istride) + (ptrdiff_t)part.h * P->W + part.w;
+    return part;
+}
+
+static dcgan__patch_part dcgan__tap_part(const dcgan__patches *P, int r) {
+    const int c = r / (P->KH * P->KW);
+    dcgan__patch_part part;
+    part.h = r / P->KW % P->KH;
+    part.w = r % P->KW;
+    part.off = (ptrdiff_t)((size_t)c * P->cstride) + (ptrdiff_t)part.h * P->W + part.w;
+    return part;
+}
+
+// The entry whose pixel and tap have parts a and b (in either order).
+static float dcgan__patch_value(const dcgan__patches *P, dcgan__patch_part a, dcgan__patch_part b) {
+    const int h = a.h + b.h, w = a.w + b.w;
+    return (unsigned)h < (unsigned)P->H && (unsigned)w < (unsigned)P->W ? P->img[a.off + b.off] : 0.0f;
+}
+
+// The B operand of a product: a stored matrix (op(B) = B, or B^T with trans),
+// or, with patches, the im2col matrix of images (op(B) = col, or col^T).
+typedef struct {
+    int trans;
+    const float *data;
+    int ld;
+    const dcgan__patches *patches;
+} dcgan__operand;
+
+// op(B)[k][j], one entry at a time.
+static float dcgan__operand_at(const dcgan__operand *b, int k, int j) {
+    if (!b->patches) return b->trans ? b->data[(size_t)j * b->ld + k] : b->data[(size_t)k * b->ld + j];
+    const dcgan__patch_part tap = dcgan__tap_part(b->patches, b->trans ? j : k);
+    return dcgan__patch_value(b->patches, tap, dcgan__pixel_part(b->patches, (size_t)(b->trans ? k : j)));
+}
+
+// The reference loop, for any B operand: each entry of C summed in double.
+static void dcgan__sgemm_ref_operand(int trans_a, int M, int N, int K, float alpha, const float *A,
+                                     int lda, const dcgan__operand *b, float beta, float *C, int ldc) {
     for (int i = 0; i < M; i++) {
         for (int j = 0; j < N; j++) {
             double acc = 0.0;
             for (int k = 0; k < K; k++) {
                 float a = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-                float b = trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
-                acc += (double)a * (double)b;
+                acc += (double)a * (double)dcgan__operand_at(b, k, j);
             }
             float *c = &C[(size_t)i * ldc + j];
             *c = (float)(alpha * acc) + (beta == 0.0f ? 0.0f : beta * *c);
         }
     }
+}
+
+DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                               const float *A, int lda, const float *B, int ldb,
+                               float beta, float *C, int ldc) {
+    const dcgan__operand b = {trans_b, B, ldb, NULL};
+    dcgan__sgemm_ref_operand(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc);
 }
 
 // The fast path, after Goto & van de Geijn, "Anatomy of High-Performance
@@ -2123,36 +2206,122 @@ static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int
 }
 
 // Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels.
+// B as stored: each row of the slab goes, NR floats at a time, into every
+// panel (reading a panel's NR columns down all kc rows instead touched kc
+// cache lines per panel: 1.5x slower where B is wide, bench/RESULTS.md).
+// B^T: NR rows of B become a panel's columns, 16 values of each row (a cache
+// line) at a time, with the next lines fetched ahead: rows a power of two
+// apart share one set of the L1 cache, and the hardware prefetcher does not
+// follow 16 of them.
 static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int k0, int kc,
                           int j0, int nc) {
-    for (int p = 0; p < nc; p += DCGAN__NR) {
-        int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
-        float *dst = base + (size_t)p * kc;   // each panel is kc x NR
-        if (trans_b) {
-            // op(B)'s column j is row j of B: read each row straight through
-            for (int j = 0; j < DCGAN__NR; j++) {
-                const float *src = &B[(size_t)(j0 + p + j) * ldb + (size_t)k0];
-                if (j < nr) {
-                    for (int k = 0; k < kc; k++) dst[(size_t)k * DCGAN__NR + j] = src[k];
-                } else {
-                    for (int k = 0; k < kc; k++) dst[(size_t)k * DCGAN__NR + j] = 0.0f;
-                }
-            }
-            continue;
-        }
+    if (!trans_b) {
         for (int k = 0; k < kc; k++) {
-            size_t q = (size_t)(k0 + k);
-            if (nr == DCGAN__NR) {
-                memcpy(dst, &B[q * ldb + (size_t)(j0 + p)], DCGAN__NR * sizeof(float));
-                dst += DCGAN__NR;
+            const float *src = &B[(size_t)(k0 + k) * ldb + (size_t)j0];
+            float *dst = base + (size_t)k * DCGAN__NR;   // row k of the first panel
+            for (int p = 0; p < nc; p += DCGAN__NR, dst += (size_t)DCGAN__NR * kc) {
+                if (nc - p >= DCGAN__NR) {
+                    memcpy(dst, src + p, DCGAN__NR * sizeof(float));
+                    continue;
+                }
+                for (int j = 0; j < DCGAN__NR; j++) dst[j] = p + j < nc ? src[p + j] : 0.0f;
+            }
+        }
+        return;
+    }
+    for (int p = 0; p < nc; p += DCGAN__NR) {
+        const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
+        float *dst = base + (size_t)p * kc;   // each panel is kc x NR
+        const float *rows[DCGAN__NR];
+        for (int j = 0; j < nr; j++) rows[j] = &B[(size_t)(j0 + p + j) * ldb + (size_t)k0];
+        for (int kb = 0; kb < kc; kb += 16) {
+            const int ke = kc - kb < 16 ? kc : kb + 16;
+            for (int j = 0; j < nr; j++) DCGAN__PREFETCH(rows[j] + kb + 64);
+            for (int j = 0; j < DCGAN__NR; j++)
+                for (int k = kb; k < ke; k++) dst[(size_t)k * DCGAN__NR + j] = j < nr ? rows[j][k] : 0.0f;
+        }
+    }
+}
+
+// One panel row of op(B) = col (trans 0): the entries of tap r at the panel's
+// NR pixels, whose parts are cols. The pixels fall into runs along output rows
+// (run[j]: the length of the run that starts at j); along a run the entries
+// are S apart in one image row, and those inside the image are a range of it.
+static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
+                             const int *run, dcgan__patch_part r) {
+    for (int j = 0; j < DCGAN__NR; j += run[j]) {
+        const int len = run[j], h = cols[j].h + r.h, w0 = cols[j].w + r.w, S = P->S;
+        // entry t of the run lies at image column w0 + t*S: inside for t in [lo, hi)
+        int lo = 0, hi = 0;
+        if ((unsigned)h < (unsigned)P->H && w0 + (len - 1) * S >= 0 && w0 < P->W) {
+            lo = w0 >= 0 ? 0 : (-w0 + S - 1) / S;
+            hi = (P->W - 1 - w0) / S + 1;
+            if (hi > len) hi = len;
+        }
+        const float *src = P->img + cols[j].off + r.off;
+        for (int t = 0; t < lo; t++) dst[j + t] = 0.0f;
+        if (S == 1) {   // (a loop: memcpy's call costs more than these few floats)
+            for (int t = lo; t < hi; t++) dst[j + t] = src[t];
+        } else {
+            for (int t = lo; t < hi; t++) dst[j + t] = src[t * S];
+        }
+        for (int t = hi; t < len; t++) dst[j + t] = 0.0f;   // (lo <= hi: w grows with t)
+    }
+}
+
+// As dcgan__pack_b, for op(B) = col (trans 0: rows are taps, columns pixels)
+// or col^T (trans 1: rows are pixels, columns taps) of the images P. The slab
+// finds the parts of its rows once, each panel those of its NR columns.
+// trans 0 copies runs of each panel row (dcgan__patch_row); trans 1 skips the
+// range checks for the pixels far enough from the border that every tap of
+// the panel lies inside the image.
+static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P, int k0, int kc,
+                                int j0, int nc) {
+    dcgan__patch_part rows[DCGAN__KC];
+    for (int k = 0; k < kc; k++)
+        rows[k] = trans ? dcgan__pixel_part(P, (size_t)k0 + (size_t)k) : dcgan__tap_part(P, k0 + k);
+    for (int p = 0; p < nc; p += DCGAN__NR) {
+        const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
+        float *dst = base + (size_t)p * kc;
+        dcgan__patch_part cols[DCGAN__NR];
+        int run[DCGAN__NR];
+        int hmin = 0, hmax = 0, wmin = 0, wmax = 0;   // over the panel's nr columns
+        for (int j = 0; j < DCGAN__NR; j++) {
+            if (j >= nr) {   // past the last column: never inside an image, so 0
+                cols[j].h = -(1 << 29), cols[j].w = 0, cols[j].off = 0;
                 continue;
             }
-            for (int j = 0; j < DCGAN__NR; j++) {
-                size_t col = (size_t)(j0 + p + j);
-                *dst++ = j >= nr ? 0.0f : B[q * ldb + col];
+            cols[j] = trans ? dcgan__tap_part(P, j0 + p + j) : dcgan__pixel_part(P, (size_t)j0 + (size_t)(p + j));
+            if (j == 0 || cols[j].h < hmin) hmin = cols[j].h;
+            if (j == 0 || cols[j].h > hmax) hmax = cols[j].h;
+            if (j == 0 || cols[j].w < wmin) wmin = cols[j].w;
+            if (j == 0 || cols[j].w > wmax) wmax = cols[j].w;
+        }
+        if (!trans) {
+            // runs, found from the end: j continues j + 1's run when both are
+            // real pixels of one output row (then j + 1 lies S further along it)
+            for (int j = DCGAN__NR - 1; j >= 0; j--)
+                run[j] = j + 1 < DCGAN__NR && (j + 1 < nr) == (j < nr) && cols[j + 1].h == cols[j].h &&
+                                 cols[j + 1].w == cols[j].w + P->S
+                             ? run[j + 1] + 1
+                             : 1;
+            for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k]);
+            continue;
+        }
+        for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
+            const dcgan__patch_part r = rows[k];
+            if (nr == DCGAN__NR && r.h + hmin >= 0 && r.h + hmax < P->H && r.w + wmin >= 0 && r.w + wmax < P->W) {
+                for (int j = 0; j < DCGAN__NR; j++) dst[j] = P->img[cols[j].off + r.off];
+            } else {
+                for (int j = 0; j < DCGAN__NR; j++) dst[j] = dcgan__patch_value(P, cols[j], r);
             }
         }
     }
+}
+
+static void dcgan__pack_operand(float *base, const dcgan__operand *b, int k0, int kc, int j0, int nc) {
+    if (b->patches) dcgan__pack_patches(base, b->trans, b->patches, k0, kc, j0, nc);
+    else dcgan__pack_b(base, b->trans, b->data, b->ld, k0, kc, j0, nc);
 }
 
 // Packing floats for one block of C of m x n: a KC x NC block of op(B) and an
@@ -2183,10 +2352,9 @@ static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n
 // and for each MC-tall slice of op(A) pack it and run the micro-kernel over
 // every MR x NR tile, which applies beta on the first slab; with bias or relu,
 // the epilogue runs on each tile right after its last slab.
-static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b, int i0, int m,
-                              int j0, int n, int K, float alpha, const float *A, int lda,
-                              const float *B, int ldb, float beta, float *C, int ldc, float *pack,
-                              const float *bias, int relu) {
+static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int m, int j0, int n,
+                              int K, float alpha, const float *A, int lda, const dcgan__operand *b,
+                              float beta, float *C, int ldc, float *pack, const float *bias, int relu) {
     const int epilogue = bias != NULL || relu;
     if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
         for (int i = i0; i < i0 + m; i++) {
@@ -2203,7 +2371,7 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int trans_b,
         const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
         for (int pc = 0; pc < K; pc += DCGAN__KC) {
             const int kc = K - pc < DCGAN__KC ? K - pc : DCGAN__KC;
-            dcgan__pack_b(bp, trans_b, B, ldb, pc, kc, jc, nc);
+            dcgan__pack_operand(bp, b, pc, kc, jc, nc);
             for (int ic = i0; ic < i0 + m; ic += DCGAN__MC) {
                 const int mc = i0 + m - ic < DCGAN__MC ? i0 + m - ic : DCGAN__MC;
                 dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
@@ -2251,24 +2419,19 @@ static float *dcgan__pack_space(size_t count) {
     return dcgan__pack_buf + (misalign ? (DCGAN__PACK_ALIGN - misalign) / sizeof(float) : 0);
 }
 
+// C = alpha * op(A) * op(B) + beta * C for either kind of B operand; with
+// bias (may be NULL) or relu, then C[i][j] += bias[i] and with relu
+// C = max(C, 0), applied to each tile as its last block of K is written
+// rather than in another pass over C (Inception's conv + bias + ReLU).
 // Threads: C is cut into chunks of whole column panels (or whole row panels),
 // two per thread, handed out as threads become free (these vCPUs sometimes
 // pause one core). Each chunk runs the whole loop nest above with its own
 // packing space, so one parallel region covers the product with no barrier
 // inside. Every chunk packs all of the other operand again, so the cut goes
 // across the longer side: cutting columns repeats A's packing, rows B's.
-DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                           const float *A, int lda, const float *B, int ldb,
-                           float beta, float *C, int ldc) {
-    dcgan__sgemm_fused(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, 0);
-}
-
-// dcgan_sgemm, then C[i][j] += bias[i] (bias may be NULL) and, with relu,
-// C = max(C, 0), applied to each tile as its last block of K is written
-// rather than in another pass over C (Inception's conv + bias + ReLU).
-DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                                        const float *A, int lda, const float *B, int ldb, float beta,
-                                        float *C, int ldc, const float *bias, int relu) {
+static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const float *A, int lda,
+                             const dcgan__operand *b, float beta, float *C, int ldc, const float *bias,
+                             int relu) {
     if (M <= 0 || N <= 0) return;
     // Asked on every call, not cached in a static: two threads making the first
     // call at once would race on it. The CPU check reads flags libgcc set at start.
@@ -2293,7 +2456,7 @@ DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, 
     float *pack = dcgan__pack_space(per_thread * (size_t)threads);
     if (!pack) {
         // no memory for the panels: the reference loop needs none
-        dcgan_sgemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        dcgan__sgemm_ref_operand(trans_a, M, N, K, alpha, A, lda, b, beta, C, ldc);
         if (bias || relu) dcgan__gemm_epilogue(C, ldc, 0, M, 0, N, bias, relu);
         return;
     }
@@ -2306,15 +2469,40 @@ DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, 
         const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
         float *mine = pack + per_thread * (size_t)me;
         if (by_cols)
-            dcgan__gemm_block(kernel, trans_a, trans_b, 0, M, lo, n_t, K, alpha, A, lda, B, ldb,
-                              beta, C, ldc, mine, bias, relu);
+            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, K, alpha, A, lda, b, beta, C, ldc, mine,
+                              bias, relu);
         else
-            dcgan__gemm_block(kernel, trans_a, trans_b, lo, n_t, 0, N, K, alpha, A, lda, B, ldb,
-                              beta, C, ldc, mine, bias, relu);
+            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, K, alpha, A, lda, b, beta, C, ldc, mine,
+                              bias, relu);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL
     dcgan_sgemm_release();
 #endif
+}
+
+DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                           const float *A, int lda, const float *B, int ldb,
+                           float beta, float *C, int ldc) {
+    const dcgan__operand b = {trans_b, B, ldb, NULL};
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, NULL, 0);
+}
+
+// dcgan_sgemm, then bias and ReLU on each finished tile (see dcgan__sgemm_run).
+DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                        const float *A, int lda, const float *B, int ldb, float beta,
+                                        float *C, int ldc, const float *bias, int relu) {
+    const dcgan__operand b = {trans_b, B, ldb, NULL};
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
+}
+
+// C = alpha * op(A) * op(col) + beta * C (+ bias, ReLU as above), where col is
+// the im2col matrix of the images P describes, never stored (implicit GEMM):
+// op(col) = col, (C*KH*KW) x (g*OH*OW), or with trans_b its transpose.
+DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                          const float *A, int lda, const dcgan__patches *P, float beta,
+                                          float *C, int ldc, const float *bias, int relu) {
+    const dcgan__operand b = {trans_b, NULL, 0, P};
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
 }
 
 // -----------------------------------------------------------------------------
@@ -2531,19 +2719,33 @@ DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweig
     return DCGAN_OK;
 }
 
-// --- conv2d fast path: im2col + GEMM over groups of images; direct stride-1 tiles (AVX2)
+// --- conv2d fast path: GEMM with the im2col matrix over groups of images; direct stride-1 tiles (AVX2)
 
-// im2col for g images: col[(c*KH + kh)*KW + kw][i*OH*OW + oh*OW + ow] =
-// image i's img[c][oh*S - pt + kh][ow*S - pl + kw], zero outside. col has
-// C*KH*KW rows, ld floats apart (ld >= g*OH*OW: the images sit side by side).
-// Image i starts at img + i * istride and its channel c at + c * cstride
-// (NCHW: istride C*H*W, cstride H*W; Inception's (C, NB, H, W) layout: H*W
-// and NB*H*W). Kernels may be rectangular (Inception's 1x7 and 7x1). One
-// parallel loop covers every (image, row) pair.
-static void dcgan__im2col(float *col, size_t ld, const float *img, int g, size_t istride,
-                          size_t cstride, int C, int H, int W, int KH, int KW, int S, int pt,
-                          int pl, int OH, int OW) {
-    const int rows = C * KH * KW;
+// The im2col matrix of the g images P describes: col[(c*KH + kh)*KW + kw]
+// [i*OH*OW + oh*OW + ow] = image i's img[c][oh*S - pt + kh][ow*S - pl + kw],
+// zero outside (Chellapilla et al. 2006). Image i starts at img + i * istride
+// and its channel c at + c * cstride (NCHW: istride C*H*W, cstride H*W;
+// Inception's (C, NB, H, W) layout: H*W and NB*H*W); kernels may be
+// rectangular (Inception's 1x7 and 7x1). The layers never store it: they
+// multiply by it with dcgan__sgemm_patches, whose packing reads the images
+// (section 5). Written out here, col's rows ld floats apart, it is what the
+// tests compare those products with.
+static dcgan__patches dcgan__patches_of(const float *img, int g, size_t istride, size_t cstride, int C,
+                                        int H, int W, int KH, int KW, int S, int pt, int pl, int OH,
+                                        int OW) {
+    dcgan__patches P;
+    P.img = img, P.istride = istride, P.cstride = cstride;
+    P.g = g, P.C = C, P.H = H, P.W = W;
+    P.KH = KH, P.KW = KW, P.S = S, P.pt = pt, P.pl = pl, P.OH = OH, P.OW = OW;
+    return P;
+}
+
+DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const dcgan__patches *P) {
+    const float *img = P->img;
+    const size_t istride = P->istride, cstride = P->cstride;
+    const int g = P->g, H = P->H, W = P->W, KH = P->KH, KW = P->KW, S = P->S, pt = P->pt, pl = P->pl;
+    const int OH = P->OH, OW = P->OW;
+    const int rows = P->C * KH * KW;
     const size_t OHW = (size_t)OH * OW;
     DCGAN__OMP(omp parallel for schedule(static) if ((double)g * rows * OHW > 1e5))
     for (int t = 0; t < g * rows; t++) {   // one row of one image per (i, c, kh, kw)
@@ -2979,8 +3181,9 @@ static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcg
 DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                             const dcgan_conv2d *conv, float *work,
                                             size_t work_floats) {
-    // per group of g images: col (C*K*K, g*OH*OW) = im2col of each image;
-    // prod (OC, g*OH*OW) = weight (OC, C*K*K) * col; out[n] = prod columns of n + bias
+    // per group of g images: prod (OC, g*OH*OW) = weight (OC, C*K*K) * col, where
+    // col (C*K*K, g*OH*OW) is their im2col matrix, read from inp while the product
+    // packs it (implicit GEMM, section 5); out[n] = prod columns of n + bias
     dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
     const int OH = out.h, OW = out.w;
@@ -3002,11 +3205,13 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
     for (int n0 = 0; n0 < inp.n; n0 += group) {
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * OHW;
-        float *col = buf, *prod = buf + (size_t)CKK * ld;
-        dcgan__im2col(col, ld, inp.data + (size_t)n0 * in_size, g, in_size, (size_t)inp.h * inp.w,
-                      inp.c, inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
-                      conv->pad_left, OH, OW);
-        dcgan_sgemm(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, col, (int)ld, 0.0f, prod, (int)ld);
+        float *prod = buf + (size_t)CKK * ld;
+        const dcgan__patches col = dcgan__patches_of(inp.data + (size_t)n0 * in_size, g, in_size,
+                                                     (size_t)inp.h * inp.w, inp.c, inp.h, inp.w, conv->kernel,
+                                                     conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
+                                                     OH, OW);
+        dcgan__sgemm_patches(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, &col, 0.0f, prod, (int)ld,
+                             NULL, 0);
         float *o = out.data + (size_t)n0 * OC * OHW;
         dcgan__scatter(o, prod, g, OC, OHW, 0, conv->bias);
     }
@@ -3018,8 +3223,9 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
                                              dcgan_tensor dout, dcgan_tensor inp,
                                              const dcgan_conv2d *conv, float *work,
                                              size_t work_floats) {
-    // per group: dprod (OC, g*OH*OW) = gathered dout; dweight += dprod * col^T;
-    // dcol = weight^T * dprod, scattered back into dinp by col2im
+    // per group: dprod (OC, g*OH*OW) = gathered dout; dweight += dprod * col^T
+    // (col read from inp while packing); dcol = weight^T * dprod, scattered back
+    // into dinp by col2im
     dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
@@ -3047,10 +3253,11 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
         float *col = buf, *dprod = buf + (size_t)CKK * ld;
         dcgan__gather(dprod, dout.data + (size_t)n0 * OC * OHW, g, OC, OHW);
         if (dweight) {
-            dcgan__im2col(col, ld, inp.data + (size_t)n0 * in_size, g, in_size, (size_t)inp.h * inp.w,
-                          inp.c, inp.h, inp.w, conv->kernel, conv->kernel, conv->stride, conv->pad_top,
-                          conv->pad_left, OH, OW);
-            dcgan_sgemm(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, col, (int)ld, 1.0f, dweight, CKK);
+            const dcgan__patches patches = dcgan__patches_of(
+                inp.data + (size_t)n0 * in_size, g, in_size, (size_t)inp.h * inp.w, inp.c, inp.h, inp.w,
+                conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, OH, OW);
+            dcgan__sgemm_patches(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, &patches, 1.0f, dweight, CKK,
+                                 NULL, 0);
         }
         if (dinp.data) {
             dcgan_sgemm(1, 0, CKK, (int)ld, OC, 1.0f, conv->weight, CKK, dprod, (int)ld, 0.0f, col, (int)ld);
@@ -3200,8 +3407,9 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
                                                        dcgan_tensor inp,
                                                        const dcgan_conv_transpose2d *conv,
                                                        float *work, size_t work_floats) {
-    // per group: col (OC*K*K, g*H*W) = im2col of dout; dx (C, g*H*W) = weight * col,
-    // scattered into dinp; dweight (C, OC*K*K) += x * col^T with x the gathered inp
+    // per group: col (OC*K*K, g*H*W) = im2col of dout (read from dout while
+    // packing); dx (C, g*H*W) = weight * col, scattered into dinp; dweight
+    // (C, OC*K*K) += x * col^T with x the gathered inp
     dcgan_status st = dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
@@ -3216,15 +3424,17 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
     for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * HW;
-        float *col = buf, *x = buf + (size_t)OCKK * ld;
-        dcgan__im2col(col, ld, dout.data + (size_t)n0 * OC * OHW, g, (size_t)OC * OHW, OHW, OC, OH, OW,
-                      conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, inp.h, inp.w);
+        float *x = buf + (size_t)OCKK * ld;
+        const dcgan__patches col = dcgan__patches_of(dout.data + (size_t)n0 * OC * OHW, g, (size_t)OC * OHW,
+                                                     OHW, OC, OH, OW, conv->kernel, conv->kernel, conv->stride,
+                                                     conv->pad_top, conv->pad_left, inp.h, inp.w);
         if (dweight) {
             dcgan__gather(x, inp.data + (size_t)n0 * C * HW, g, C, HW);
-            dcgan_sgemm(0, 1, C, OCKK, (int)ld, 1.0f, x, (int)ld, col, (int)ld, 1.0f, dweight, OCKK);
+            dcgan__sgemm_patches(0, 1, C, OCKK, (int)ld, 1.0f, x, (int)ld, &col, 1.0f, dweight, OCKK, NULL, 0);
         }
         if (dinp.data) {
-            dcgan_sgemm(0, 0, C, (int)ld, OCKK, 1.0f, conv->weight, OCKK, col, (int)ld, 0.0f, x, (int)ld);
+            dcgan__sgemm_patches(0, 0, C, (int)ld, OCKK, 1.0f, conv->weight, OCKK, &col, 0.0f, x, (int)ld,
+                                 NULL, 0);
             dcgan__scatter(dinp.data + (size_t)n0 * C * HW, x, g, C, HW, 1, NULL);
         }
     }
@@ -6911,7 +7121,6 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
 
 #define DCGAN__INC_BN_EPS 0.001
 #define DCGAN__INC_MAX_ACT ((size_t)64 * 147 * 147)   // the largest activation (after Conv2d_2b)
-#define DCGAN__INC_MAX_COL ((size_t)32 * 9 * 147 * 147) // the largest im2col (Conv2d_2a/2b)
 #define DCGAN__INC_MAX_MIXED ((size_t)288 * 35 * 35) // the largest activation of one image in the mixed blocks
 
 // Declares one BasicConv2d; with net->convs == NULL it only counts.
@@ -7004,7 +7213,6 @@ DCGAN_API void dcgan_inception_free(dcgan_inception *net) {
     dcgan_free(net->convs);
     dcgan_free(net->params);
     dcgan_free(net->scratch);
-    dcgan_free(net->work);
     memset(net, 0, sizeof *net);
 }
 
@@ -7022,9 +7230,7 @@ DCGAN_API dcgan_status dcgan_inception_init(dcgan_inception *net) {
     tmp.n_scratch = (size_t)3 * 299 * 299 + 2 * DCGAN__INC_MAX_ACT +
                     4 * (size_t)tmp.batch * DCGAN__INC_MAX_MIXED;
     tmp.scratch = (float *)dcgan__alloc(tmp.n_scratch, sizeof(float));
-    tmp.n_work = DCGAN__INC_MAX_COL;
-    tmp.work = (float *)dcgan__alloc(tmp.n_work, sizeof(float));
-    if (!tmp.convs || !tmp.params || !tmp.scratch || !tmp.work) {
+    if (!tmp.convs || !tmp.params || !tmp.scratch) {
         dcgan_inception_free(&tmp);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for Inception-V3 (about 180 MB)");
     }
@@ -7210,18 +7416,11 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
         dcgan__sgemm_fused(0, 0, c->out_c, (int)ldy, CKK, 1.0f, w, CKK, x, (int)ldy, 0.0f, y, (int)ldy,
                            bias, 1);
     } else {
-        // g images at a time, as many as the im2col buffer holds: their columns
-        // side by side, (CKK, g * OHW), then one product into y's columns
-        size_t fit = net->n_work / ((size_t)CKK * OHW);
-        const int g = fit >= (size_t)NB ? NB : (int)fit;
-        DCGAN_ASSERT(g >= 1);
-        for (int b0 = 0; b0 < NB; b0 += g) {
-            const int gb = NB - b0 < g ? NB - b0 : g;
-            dcgan__im2col(net->work, (size_t)gb * OHW, x + (size_t)b0 * HW, gb, HW, (size_t)NB * HW,
-                          c->in_c, H, W, c->kh, c->kw, c->stride, c->ph, c->pw, oh, ow);
-            dcgan__sgemm_fused(0, 0, c->out_c, gb * (int)OHW, CKK, 1.0f, w, CKK, net->work, gb * (int)OHW,
-                               0.0f, y + (size_t)b0 * OHW, (int)ldy, bias, 1);
-        }
+        // all NB images in one product with their im2col matrix (CKK, NB * OHW),
+        // read from x while packing (implicit GEMM, section 5)
+        const dcgan__patches col = dcgan__patches_of(x, NB, HW, (size_t)NB * HW, c->in_c, H, W, c->kh, c->kw,
+                                                     c->stride, c->ph, c->pw, oh, ow);
+        dcgan__sgemm_patches(0, 0, c->out_c, (int)ldy, CKK, 1.0f, w, CKK, &col, 0.0f, y, (int)ldy, bias, 1);
     }
     // y = max(0, conv + bias): the GEMM applied bias and ReLU to each finished tile
     *OH = oh;

@@ -709,6 +709,73 @@ static void test_sgemm_fused(void) {
     CHECK(ok, "sgemm_fused/bias + ReLU on each finished tile equals the separate pass, bit for bit");
 }
 
+// Implicit GEMM. dcgan__im2col writes the matrix out; each entry is checked
+// against the formula, one loop per index. Then dcgan__sgemm_patches, which
+// reads the entries from the images while packing, must give what
+// dcgan_sgemm gives with the written matrix, bit for bit (the panels hold the
+// same numbers), as col and as col^T, with bias + ReLU too. Shapes: strides
+// 1-3, padding wider than the kernel, rectangular kernels (Inception's 1x7 and
+// 7x1), images narrower than a panel, several images side by side, a (C, NB,
+// H, W) layout, and K, N past the packing blocks (256 rows, 2048 columns).
+// Images are allocated exactly, so the sanitizer build sees any read past them.
+static void test_sgemm_patches(void) {
+    // C, H, W, KH, KW, S, pt, pl, g, layout (0 NCHW, 1 (C, NB, H, W)), M
+    const int cases[][11] = {{1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1},    {3, 8, 8, 4, 4, 2, 1, 1, 2, 0, 7},
+                             {2, 5, 7, 3, 3, 1, 1, 1, 3, 1, 13},   {4, 17, 17, 1, 7, 1, 0, 3, 2, 1, 19},
+                             {4, 17, 17, 7, 1, 1, 3, 0, 1, 0, 6},  {1, 3, 2, 5, 5, 1, 4, 4, 2, 0, 3},
+                             {30, 9, 11, 3, 3, 1, 1, 1, 2, 0, 40}, {3, 33, 35, 3, 3, 2, 0, 0, 1, 0, 32},
+                             {5, 31, 29, 5, 5, 3, 2, 2, 3, 0, 100}, {2, 40, 40, 4, 4, 2, 1, 1, 6, 1, 11}};
+    int im2col_ok = 1, ok[2] = {1, 1}, fused_ok = 1;
+    for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+        const int *c = cases[s];
+        const int C = c[0], H = c[1], W = c[2], KH = c[3], KW = c[4], S = c[5], pt = c[6], pl = c[7];
+        const int g = c[8], nb_layout = c[9], M = c[10];
+        const int OH = (H + 2 * pt - KH) / S + 1, OW = (W + 2 * pl - KW) / S + 1;
+        const size_t HW = (size_t)H * W, OHW = (size_t)OH * OW, N = (size_t)g * OHW;
+        const int rows = C * KH * KW;
+        const size_t istride = nb_layout ? HW : (size_t)C * HW, cstride = nb_layout ? (size_t)g * HW : HW;
+        float *img = randn((size_t)g * C * HW), *col = zeros((size_t)rows * N);
+        const dcgan__patches P = {img, istride, cstride, g, C, H, W, KH, KW, S, pt, pl, OH, OW};
+        dcgan__im2col(col, N, &P);
+        for (int i = 0; i < g; i++)
+            for (int ch = 0; ch < C; ch++)
+                for (int kh = 0; kh < KH; kh++)
+                    for (int kw = 0; kw < KW; kw++)
+                        for (int oh = 0; oh < OH; oh++)
+                            for (int ow = 0; ow < OW; ow++) {
+                                const int ih = oh * S - pt + kh, iw = ow * S - pl + kw;
+                                const float want = ih < 0 || ih >= H || iw < 0 || iw >= W
+                                                       ? 0.0f
+                                                       : img[i * istride + ch * cstride + (size_t)ih * W + iw];
+                                const size_t r = ((size_t)ch * KH + kh) * KW + kw, q = i * OHW + (size_t)oh * OW + ow;
+                                im2col_ok &= col[r * N + q] == want;
+                            }
+        // col: (rows x N), A (M x rows); col^T: A2 (M x N) times col^T (N x rows)
+        for (int trans = 0; trans < 2; trans++) {
+            const int K = trans ? (int)N : rows, n = trans ? rows : (int)N;
+            float *A = randn((size_t)M * K), *want = randn((size_t)M * n), *got = zeros((size_t)M * n);
+            memcpy(got, want, (size_t)M * n * sizeof(float));
+            const float beta = trans ? 0.5f : 0.0f;   // and NaN-free beta = 0: C is not read
+            dcgan_sgemm(0, trans, M, n, K, 0.75f, A, K, col, (int)N, beta, want, n);
+            dcgan__sgemm_patches(0, trans, M, n, K, 0.75f, A, K, &P, beta, got, n, NULL, 0);
+            ok[trans] &= memcmp(want, got, (size_t)M * n * sizeof(float)) == 0;
+            if (!trans) {   // Inception's use: bias + ReLU on the finished tiles
+                float *bias = randn((size_t)M);
+                dcgan__sgemm_fused(0, 0, M, n, K, 1.0f, A, K, col, (int)N, 0.0f, want, n, bias, 1);
+                dcgan__sgemm_patches(0, 0, M, n, K, 1.0f, A, K, &P, 0.0f, got, n, bias, 1);
+                fused_ok &= memcmp(want, got, (size_t)M * n * sizeof(float)) == 0;
+                free(bias);
+            }
+            free(A); free(want); free(got);
+        }
+        free(img); free(col);
+    }
+    CHECK(im2col_ok, "im2col/every entry is its image pixel, or 0 in the padding");
+    CHECK(ok[0], "sgemm_patches/A * col read from the images equals A * the written col, bit for bit");
+    CHECK(ok[1], "sgemm_patches/A * col^T read from the images equals A * the written col^T, bit for bit");
+    CHECK(fused_ok, "sgemm_patches/with bias + ReLU equals sgemm_fused with the written col, bit for bit");
+}
+
 // ---------------------------------------------------------------------------
 // The direct convolution (stride 1, at most 3 output channels: the generator's
 // last layer) against the seven-loop reference, forward and all gradients,
@@ -833,6 +900,7 @@ int main(int argc, char **argv) {
         {"dropout", test_dropout},
         {"sgemm_shapes", test_sgemm_shapes},
         {"sgemm_fused", test_sgemm_fused},
+        {"sgemm_patches", test_sgemm_patches},
         {"conv2d_direct", test_conv2d_direct},
         {"shape_errors", test_shape_errors},
     };
