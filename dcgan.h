@@ -7232,7 +7232,7 @@ DCGAN_API dcgan_status dcgan_inception_init(dcgan_inception *net) {
     tmp.scratch = (float *)dcgan__alloc(tmp.n_scratch, sizeof(float));
     if (!tmp.convs || !tmp.params || !tmp.scratch) {
         dcgan_inception_free(&tmp);
-        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for Inception-V3 (about 180 MB)");
+        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for Inception-V3 (about 155 MB)");
     }
     *net = tmp;
     return DCGAN_OK;
