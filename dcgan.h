@@ -221,8 +221,9 @@ DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n);
 // C = alpha * op(A) * op(B) + beta * C, all row-major; op(X) = X or X^T.
 // op(A) is M x K, op(B) is K x N, C is M x N. lda, ldb, ldc are row strides.
 // Every matrix product in the library (linear, conv2d, conv_transpose2d, both
-// backward products) goes through dcgan_sgemm, so making it faster (or
-// swapping in cuBLAS) speeds up everything. beta = 0 overwrites C without
+// backward products) runs on dcgan_sgemm's loops (convolutions through a
+// variant that reads the im2col matrix from the images while packing), so
+// making it faster speeds up everything. beta = 0 overwrites C without
 // reading it (NaN in C does not leak through), as BLAS does.
 
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
