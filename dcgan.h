@@ -1991,6 +1991,26 @@ static dcgan__patch_part dcgan__pixel_part(const dcgan__patches *P, size_t q) {
     return part;
 }
 
+// The parts of the n pixels q0, q0 + 1, ...: one division, then steps along
+// the output rows (16 divisions per panel were a third of the time to pack a
+// panel of a 3x3 kernel on one channel).
+static void dcgan__pixel_parts(dcgan__patch_part *parts, const dcgan__patches *P, size_t q0, int n) {
+    if (n <= 0) return;
+    parts[0] = dcgan__pixel_part(P, q0);
+    int oh = (parts[0].h + P->pt) / P->S, ow = (parts[0].w + P->pl) / P->S;
+    ptrdiff_t image = parts[0].off - ((ptrdiff_t)parts[0].h * P->W + parts[0].w);   // i * istride
+    for (int t = 1; t < n; t++) {
+        if (++ow == P->OW) {   // the next output row, or the next image's first
+            ow = 0;
+            if (++oh == P->OH) oh = 0, image += (ptrdiff_t)P->istride;
+        }
+        dcgan__patch_part *part = &parts[t];
+        part->h = oh * P->S - P->pt;
+        part->w = ow * P->S - P->pl;
+        part->off = image + (ptrdiff_t)part->h * P->W + part->w;
+    }
+}
+
 static dcgan__patch_part dcgan__tap_part(const dcgan__patches *P, int r) {
     const int c = r / (P->KH * P->KW);
     dcgan__patch_part part;
@@ -2255,8 +2275,13 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
         // entry t of the run lies at image column w0 + t*S: inside for t in [lo, hi)
         int lo = 0, hi = 0;
         if ((unsigned)h < (unsigned)P->H && w0 + (len - 1) * S >= 0 && w0 < P->W) {
-            lo = w0 >= 0 ? 0 : (-w0 + S - 1) / S;
-            hi = (P->W - 1 - w0) / S + 1;
+            if (S == 1) {   // (no division: most convolutions have stride 1)
+                lo = w0 >= 0 ? 0 : -w0;
+                hi = P->W - w0;
+            } else {
+                lo = w0 >= 0 ? 0 : (-w0 + S - 1) / S;
+                hi = (P->W - 1 - w0) / S + 1;
+            }
             if (hi > len) hi = len;
         }
         const float *src = P->img + cols[j].off + r.off;
@@ -2270,29 +2295,51 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
     }
 }
 
-// As dcgan__pack_b, for op(B) = col (trans 0: rows are taps, columns pixels)
-// or col^T (trans 1: rows are pixels, columns taps) of the images P. The slab
-// finds the parts of its rows once, each panel those of its NR columns.
-// trans 0 copies runs of each panel row (dcgan__patch_row); trans 1 skips the
-// range checks for the pixels far enough from the border that every tap of
-// the panel lies inside the image.
-static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P, int k0, int kc,
-                                int j0, int nc) {
+// The parts of a slab's rows k0..k0+kc of op(B) = col (taps) or col^T
+// (pixels), and the range of their h and w: found once per slab of K and
+// handed to every dcgan__pack_patches of that slab.
+typedef struct {
     dcgan__patch_part rows[DCGAN__KC];
-    for (int k = 0; k < kc; k++)
-        rows[k] = trans ? dcgan__pixel_part(P, (size_t)k0 + (size_t)k) : dcgan__tap_part(P, k0 + k);
+    int kc, hmin, hmax, wmin, wmax;
+} dcgan__patch_slab;
+
+static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
+    slab->kc = kc;
+    if (trans) dcgan__pixel_parts(slab->rows, P, (size_t)k0, kc);
+    for (int k = 0; k < kc; k++) {
+        if (!trans) slab->rows[k] = dcgan__tap_part(P, k0 + k);
+        const dcgan__patch_part r = slab->rows[k];
+        if (k == 0 || r.h < slab->hmin) slab->hmin = r.h;
+        if (k == 0 || r.h > slab->hmax) slab->hmax = r.h;
+        if (k == 0 || r.w < slab->wmin) slab->wmin = r.w;
+        if (k == 0 || r.w > slab->wmax) slab->wmax = r.w;
+    }
+}
+
+// As dcgan__pack_b, for op(B) = col (trans 0: rows are taps, columns pixels)
+// or col^T (trans 1: rows are pixels, columns taps) of the images P, on the
+// slab's rows; each panel finds the parts of its NR columns. trans 0 copies
+// runs of each panel row (dcgan__patch_row), and a panel of NR pixels along
+// one output row whose every tap lies inside the image (stride 1) as one
+// vector copy per row; trans 1 skips the range checks for the pixels far
+// enough from the border that every tap of the panel lies inside the image.
+static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
+                                const dcgan__patch_slab *slab, int j0, int nc) {
+    const dcgan__patch_part *rows = slab->rows;
+    const int kc = slab->kc;
     for (int p = 0; p < nc; p += DCGAN__NR) {
         const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
         float *dst = base + (size_t)p * kc;
         dcgan__patch_part cols[DCGAN__NR];
         int run[DCGAN__NR];
         int hmin = 0, hmax = 0, wmin = 0, wmax = 0;   // over the panel's nr columns
+        if (!trans) dcgan__pixel_parts(cols, P, (size_t)j0 + (size_t)p, nr);
         for (int j = 0; j < DCGAN__NR; j++) {
             if (j >= nr) {   // past the last column: never inside an image, so 0
                 cols[j].h = -(1 << 29), cols[j].w = 0, cols[j].off = 0;
                 continue;
             }
-            cols[j] = trans ? dcgan__tap_part(P, j0 + p + j) : dcgan__pixel_part(P, (size_t)j0 + (size_t)(p + j));
+            if (trans) cols[j] = dcgan__tap_part(P, j0 + p + j);
             if (j == 0 || cols[j].h < hmin) hmin = cols[j].h;
             if (j == 0 || cols[j].h > hmax) hmax = cols[j].h;
             if (j == 0 || cols[j].w < wmin) wmin = cols[j].w;
@@ -2306,6 +2353,17 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
                                  cols[j + 1].w == cols[j].w + P->S
                              ? run[j + 1] + 1
                              : 1;
+            if (P->S == 1 && run[0] == DCGAN__NR && cols[0].h + slab->hmin >= 0 &&
+                cols[0].h + slab->hmax < P->H && cols[0].w + slab->wmin >= 0 &&
+                cols[0].w + DCGAN__NR - 1 + slab->wmax < P->W) {
+                // (with dcgan__patch_row's checks on every row, packing took as
+                // long as the kernel in Inception's stem; a fixed-size memcpy
+                // compiles to a few vector moves)
+                const float *src = P->img + cols[0].off;
+                for (int k = 0; k < kc; k++, dst += DCGAN__NR)
+                    memcpy(dst, src + rows[k].off, DCGAN__NR * sizeof(float));
+                continue;
+            }
             for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k]);
             continue;
         }
@@ -2320,8 +2378,10 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
     }
 }
 
-static void dcgan__pack_operand(float *base, const dcgan__operand *b, int k0, int kc, int j0, int nc) {
-    if (b->patches) dcgan__pack_patches(base, b->trans, b->patches, k0, kc, j0, nc);
+// slab: the slab's rows when b is patches (unused otherwise).
+static void dcgan__pack_operand(float *base, const dcgan__operand *b, const dcgan__patch_slab *slab,
+                                int k0, int kc, int j0, int nc) {
+    if (b->patches) dcgan__pack_patches(base, b->trans, b->patches, slab, j0, nc);
     else dcgan__pack_b(base, b->trans, b->data, b->ld, k0, kc, j0, nc);
 }
 
@@ -2348,44 +2408,68 @@ static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n
     }
 }
 
+// The micro-kernel down one packed panel of op(B) (nr columns, at column j of
+// C) for the rows ic..ic+mc of the packed slice of op(A), on the slab pc..pc+kc.
+static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const float *bp, int ic, int mc,
+                              int j, int nr, int pc, int kc, int K, float alpha, float beta, float *C,
+                              int ldc, const float *bias, int relu) {
+    for (int ir = 0; ir < mc; ir += DCGAN__MR) {
+        const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
+        kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, &C[(size_t)(ic + ir) * ldc + j],
+               ldc, mr, nr);
+        // the last block of K: the tile is final (and in L1)
+        if ((bias || relu) && pc + kc >= K) dcgan__gemm_epilogue(C, ldc, ic + ir, mr, j, nr, bias, relu);
+    }
+}
+
 // The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
 // own packing space: for each NC-wide slice and KC-deep slab pack op(B) once,
 // and for each MC-tall slice of op(A) pack it and run the micro-kernel over
 // every MR x NR tile, which applies beta on the first slab; with bias or relu,
 // the epilogue runs on each tile right after its last slab.
+// With m <= MC there is one slice of op(A), so no panel of op(B) is used
+// twice: patch panels are then packed right before their tiles, and read back
+// from L1 rather than from a block of up to KC x NC floats (2 MB, past L2).
+// A stored B keeps the block: one panel's NR columns down kc rows of a wide B
+// touch kc pages, and measured slower (small-M products 10-30%).
 static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int m, int j0, int n,
                               int K, float alpha, const float *A, int lda, const dcgan__operand *b,
                               float beta, float *C, int ldc, float *pack, const float *bias, int relu) {
-    const int epilogue = bias != NULL || relu;
     if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
         for (int i = i0; i < i0 + m; i++) {
             float *c = &C[(size_t)i * ldc + j0];
             for (int j = 0; j < n; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];   // NaN in C does not leak
         }
-        if (epilogue) dcgan__gemm_epilogue(C, ldc, i0, m, j0, n, bias, relu);
+        if (bias || relu) dcgan__gemm_epilogue(C, ldc, i0, m, j0, n, bias, relu);
         return;
     }
     const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC);
     const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
+    dcgan__patch_slab slab;   // the slab's rows, for patches
     for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
         const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
         for (int pc = 0; pc < K; pc += DCGAN__KC) {
             const int kc = K - pc < DCGAN__KC ? K - pc : DCGAN__KC;
-            dcgan__pack_operand(bp, b, pc, kc, jc, nc);
+            if (b->patches) dcgan__patch_slab_of(&slab, b->trans, b->patches, pc, kc);
+            if (m <= DCGAN__MC && b->patches) {   // one slice of op(A): patch panels packed as they are used
+                dcgan__pack_a(ap, trans_a, A, lda, i0, m, pc, kc);
+                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
+                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
+                    dcgan__pack_operand(bp, b, &slab, pc, kc, jc + jr, nr);
+                    dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc, kc, K, alpha, beta, C, ldc,
+                                      bias, relu);
+                }
+                continue;
+            }
+            dcgan__pack_operand(bp, b, &slab, pc, kc, jc, nc);
             for (int ic = i0; ic < i0 + m; ic += DCGAN__MC) {
                 const int mc = i0 + m - ic < DCGAN__MC ? i0 + m - ic : DCGAN__MC;
                 dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
                 for (int jr = 0; jr < nc; jr += DCGAN__NR) {
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
-                    for (int ir = 0; ir < mc; ir += DCGAN__MR) {
-                        const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
-                        kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, alpha, pc == 0 ? beta : 1.0f,
-                               &C[(size_t)(ic + ir) * ldc + jc + jr], ldc, mr, nr);
-                        // the last block of K: the tile is final (and in L1)
-                        if (epilogue && pc + kc >= K)
-                            dcgan__gemm_epilogue(C, ldc, ic + ir, mr, jc + jr, nr, bias, relu);
-                    }
+                    dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc, kc, K, alpha,
+                                      beta, C, ldc, bias, relu);
                 }
             }
         }

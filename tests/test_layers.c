@@ -716,7 +716,9 @@ static void test_sgemm_fused(void) {
 // same numbers), as col and as col^T, with bias + ReLU too. Shapes: strides
 // 1-3, padding wider than the kernel, rectangular kernels (Inception's 1x7 and
 // 7x1), images narrower than a panel, several images side by side, a (C, NB,
-// H, W) layout, and K, N past the packing blocks (256 rows, 2048 columns).
+// H, W) layout, K, N past the packing blocks (256 rows, 2048 columns), M on
+// both sides of one slice of A (96 rows), and images wide enough for panels
+// whose every tap lies inside (their rows are copied whole).
 // Images are allocated exactly, so the sanitizer build sees any read past them.
 static void test_sgemm_patches(void) {
     // C, H, W, KH, KW, S, pt, pl, g, layout (0 NCHW, 1 (C, NB, H, W)), M
@@ -724,7 +726,8 @@ static void test_sgemm_patches(void) {
                              {2, 5, 7, 3, 3, 1, 1, 1, 3, 1, 13},   {4, 17, 17, 1, 7, 1, 0, 3, 2, 1, 19},
                              {4, 17, 17, 7, 1, 1, 3, 0, 1, 0, 6},  {1, 3, 2, 5, 5, 1, 4, 4, 2, 0, 3},
                              {30, 9, 11, 3, 3, 1, 1, 1, 2, 0, 40}, {3, 33, 35, 3, 3, 2, 0, 0, 1, 0, 32},
-                             {5, 31, 29, 5, 5, 3, 2, 2, 3, 0, 100}, {2, 40, 40, 4, 4, 2, 1, 1, 6, 1, 11}};
+                             {5, 31, 29, 5, 5, 3, 2, 2, 3, 0, 100}, {2, 40, 40, 4, 4, 2, 1, 1, 6, 1, 11},
+                             {40, 12, 40, 3, 3, 1, 1, 1, 2, 1, 20}, {29, 7, 45, 3, 3, 1, 0, 0, 2, 0, 110}};
     int im2col_ok = 1, ok[2] = {1, 1}, fused_ok = 1;
     for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
         const int *c = cases[s];
