@@ -2092,11 +2092,28 @@ static void dcgan__tile_write(float *c, int ldc, int mr, int nr, const float *ac
         }
 }
 
+// The epilogue of a fused product (dcgan__sgemm_fused): C[i][j] = C[i][j] +
+// bias[i] (bias NULL: + 0), then max(., 0) with relu, for rows i0..i0+m and
+// columns j0..j0+n - the same sums in the same order as a separate pass.
+static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n, const float *bias,
+                                 int relu) {
+    for (int i = i0; i < i0 + m; i++) {
+        float *c = &C[(size_t)i * ldc + j0];
+        const float b = bias ? bias[i] : 0.0f;
+        for (int j = 0; j < n; j++) {
+            const float v = c[j] + b;
+            c[j] = relu && !(v > 0.0f) ? 0.0f : v;
+        }
+    }
+}
+
 // C tile (mr x nr, at c with row stride ldc) = beta * C + alpha * a * b, where a
-// is MR x kc and b is kc x NR, both packed k-major (zero-padded past mr, nr).
+// is MR x kc and b is kc x NR, both packed k-major (zero-padded past mr, nr);
+// then, where bias (the tile's first row's entry) or relu is given (the last
+// block of K of a fused product), the epilogue above on the finished tile.
 // The portable version: plain loops over a tile kept in a local array.
 static void dcgan__kernel_portable(int kc, const float *a, const float *b, float alpha, float beta,
-                                   float *c, int ldc, int mr, int nr) {
+                                   float *c, int ldc, int mr, int nr, const float *bias, int relu) {
     float acc[DCGAN__MR * DCGAN__NR];
     for (int t = 0; t < DCGAN__MR * DCGAN__NR; t++) acc[t] = 0.0f;
     for (int k = 0; k < kc; k++) {
@@ -2107,6 +2124,7 @@ static void dcgan__kernel_portable(int kc, const float *a, const float *b, float
         }
     }
     dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
+    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
 }
 
 // DCGAN_NO_SIMD leaves the intrinsics out: only the portable loops remain
@@ -2124,7 +2142,7 @@ static void dcgan__kernel_portable(int kc, const float *a, const float *b, float
 // kernel's time in a 1536^3 product (perf annotate, bench/RESULTS.md).
 __attribute__((target("avx2,fma")))
 static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alpha, float beta,
-                               float *c, int ldc, int mr, int nr) {
+                               float *c, int ldc, int mr, int nr, const float *bias, int relu) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -2152,13 +2170,19 @@ static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alp
         for (int i = 0; i < DCGAN__MR; i++)
             for (int h = 0; h < 2; h++) {
                 float *ci = c + (size_t)i * ldc + 8 * h;
+                __m256 v;
                 if (beta == 0.0f) {
-                    _mm256_storeu_ps(ci, _mm256_mul_ps(al, rows[i][h]));
-                    continue;
+                    v = _mm256_mul_ps(al, rows[i][h]);
+                } else {
+                    __m256 old = _mm256_loadu_ps(ci);
+                    if (beta != 1.0f) old = _mm256_mul_ps(be, old);
+                    v = _mm256_fmadd_ps(al, rows[i][h], old);
                 }
-                __m256 old = _mm256_loadu_ps(ci);
-                if (beta != 1.0f) old = _mm256_mul_ps(be, old);
-                _mm256_storeu_ps(ci, _mm256_fmadd_ps(al, rows[i][h], old));
+                // dcgan__gemm_epilogue's operations, in its order: + bias, then
+                // max(v, 0), which gives 0 for NaN and -0 as !(v > 0) does
+                if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[i]));
+                if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+                _mm256_storeu_ps(ci, v);
             }
         return;
     }
@@ -2167,11 +2191,12 @@ static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alp
         _mm256_storeu_ps(acc + i * DCGAN__NR + 8, rows[i][1]);
     }
     dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
+    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
 }
 #endif
 
 typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
-                                 float *c, int ldc, int mr, int nr);
+                                 float *c, int ldc, int mr, int nr, const float *bias, int relu);
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
@@ -2286,8 +2311,10 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
         }
         const float *src = P->img + cols[j].off + r.off;
         for (int t = 0; t < lo; t++) dst[j + t] = 0.0f;
-        if (S == 1) {   // (a loop: memcpy's call costs more than these few floats)
-            for (int t = lo; t < hi; t++) dst[j + t] = src[t];
+        if (S == 1) {   // 4 floats at a time (a fixed-size memcpy: one vector move), then singly
+            int t = lo;
+            for (; t + 4 <= hi; t += 4) memcpy(dst + j + t, src + t, 4 * sizeof(float));
+            for (; t < hi; t++) dst[j + t] = src[t];
         } else {
             for (int t = lo; t < hi; t++) dst[j + t] = src[t * S];
         }
@@ -2393,40 +2420,24 @@ static size_t dcgan__pack_floats(int m, int n, int K) {
     return ((nc + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR + (mc + DCGAN__MR - 1) / DCGAN__MR * DCGAN__MR) * kc;
 }
 
-// The epilogue of a fused product (dcgan__sgemm_fused): C[i][j] = C[i][j] +
-// bias[i] (bias NULL: + 0), then max(., 0) with relu, for rows i0..i0+m and
-// columns j0..j0+n - the same sums in the same order as a separate pass.
-static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n, const float *bias,
-                                 int relu) {
-    for (int i = i0; i < i0 + m; i++) {
-        float *c = &C[(size_t)i * ldc + j0];
-        const float b = bias ? bias[i] : 0.0f;
-        for (int j = 0; j < n; j++) {
-            const float v = c[j] + b;
-            c[j] = relu && !(v > 0.0f) ? 0.0f : v;
-        }
-    }
-}
-
 // The micro-kernel down one packed panel of op(B) (nr columns, at column j of
 // C) for the rows ic..ic+mc of the packed slice of op(A), on the slab pc..pc+kc.
 static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const float *bp, int ic, int mc,
                               int j, int nr, int pc, int kc, int K, float alpha, float beta, float *C,
                               int ldc, const float *bias, int relu) {
+    const int last = pc + kc >= K;   // the last block of K: the kernel finishes the tile
     for (int ir = 0; ir < mc; ir += DCGAN__MR) {
         const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
         kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, &C[(size_t)(ic + ir) * ldc + j],
-               ldc, mr, nr);
-        // the last block of K: the tile is final (and in L1)
-        if ((bias || relu) && pc + kc >= K) dcgan__gemm_epilogue(C, ldc, ic + ir, mr, j, nr, bias, relu);
+               ldc, mr, nr, last && bias ? bias + ic + ir : NULL, last && relu);
     }
 }
 
 // The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
 // own packing space: for each NC-wide slice and KC-deep slab pack op(B) once,
 // and for each MC-tall slice of op(A) pack it and run the micro-kernel over
-// every MR x NR tile, which applies beta on the first slab; with bias or relu,
-// the epilogue runs on each tile right after its last slab.
+// every MR x NR tile, which applies beta on the first slab and, with bias or
+// relu, the epilogue on the last.
 // With m <= MC there is one slice of op(A), so no panel of op(B) is used
 // twice: patch panels are then packed right before their tiles, and read back
 // from L1 rather than from a block of up to KC x NC floats (2 MB, past L2).

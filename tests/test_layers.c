@@ -685,7 +685,9 @@ static void test_sgemm_shapes(void) {
 // The fused product (Inception's conv + bias + ReLU) equals dcgan_sgemm followed
 // by the separate pass it replaces, bit for bit: on tile edges, across the
 // packing depth (K > 256, so tiles are written more than once), with bias and
-// ReLU, bias alone, ReLU alone; threads split by columns and by rows.
+// ReLU, bias alone, ReLU alone; threads split by columns and by rows. With
+// ReLU, row 0 of A holds a NaN: that row of C is NaN, which ReLU makes 0 (the
+// kernel applies the epilogue to whole tiles in registers, the loop to edges).
 static void test_sgemm_fused(void) {
     const int shapes[][3] = {{6, 16, 1}, {7, 17, 300}, {64, 65, 257}, {130, 7, 513}, {5, 2000, 40}, {300, 9, 20}};
     int ok = 1;
@@ -696,6 +698,7 @@ static void test_sgemm_fused(void) {
             float *C = zeros((size_t)M * N), *want = zeros((size_t)M * N);
             const float *b = mode == 2 ? NULL : bias;
             const int relu = mode != 1;
+            if (relu) A[0] = NAN;
             dcgan_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, want, N);
             for (int i = 0; i < M; i++)
                 for (int j = 0; j < N; j++) {
