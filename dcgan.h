@@ -7527,22 +7527,20 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
 // with padding 1: max, or average over the pixels inside the image only
 // (avg_pool2d(count_include_pad=False), pytorch-fid's patch).
 
-// One output pixel (i, j) of plane x: the taps in row-major order, skipping
-// those outside the image.
+// One output pixel (i, j) of plane x: the taps inside the image (rows r0..r1,
+// columns q0..q1 of the 3x3 window) in row-major order.
 static float dcgan__pool_at(const float *x, int H, int W, int i, int j, int s, int p,
                             dcgan__pool_kind kind) {
+    const int r0 = i * s - p < 0 ? 0 : i * s - p, r1 = i * s - p + 2 < H ? i * s - p + 2 : H - 1;
+    const int q0 = j * s - p < 0 ? 0 : j * s - p, q1 = j * s - p + 2 < W ? j * s - p + 2 : W - 1;
     float best = -INFINITY, sum = 0.0f;
-    int count = 0;
-    for (int di = 0; di < 3; di++)
-        for (int dj = 0; dj < 3; dj++) {
-            int r = i * s - p + di, q = j * s - p + dj;
-            if (r < 0 || r >= H || q < 0 || q >= W) continue;
-            float v = x[(size_t)r * W + q];
+    for (int r = r0; r <= r1; r++)
+        for (int q = q0; q <= q1; q++) {
+            const float v = x[(size_t)r * W + q];
             if (v > best) best = v;
             sum += v;
-            count++;
         }
-    return kind == DCGAN__POOL_AVG_S1 ? sum / (float)count : best;
+    return kind == DCGAN__POOL_AVG_S1 ? sum / (float)((r1 - r0 + 1) * (q1 - q0 + 1)) : best;
 }
 
 // The reference (tests/test_fid.c): every pixel through dcgan__pool_at.

@@ -121,6 +121,22 @@ static void test_pool_fast_vs_ref(void) {
             }
         }
     CHECK(cases == 27 && bad == 0, "inception pool/fast path = reference loop, bit for bit, 27 shapes x kinds");
+    // the reference itself, by hand on the 3x3 plane 1..9: the average counts
+    // only the taps inside (avg_pool2d(count_include_pad=False)): a corner
+    // averages 4 taps, an edge 6
+    const float plane[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    float avg[9], mx[9], m2[1];
+    int oh, ow;
+    dcgan__inc_pool_ref(avg, plane, 1, 3, 3, DCGAN__POOL_AVG_S1, &oh, &ow);
+    const float want_avg[9] = {3.0f, 3.5f, 4.0f, 4.5f, 5.0f, 5.5f, 6.0f, 6.5f, 7.0f};
+    CHECK(oh == 3 && ow == 3 && memcmp(avg, want_avg, sizeof avg) == 0,
+          "inception pool/3x3 average over the taps inside: 3, 3.5, 4 / 4.5, 5, 5.5 / 6, 6.5, 7");
+    dcgan__inc_pool_ref(mx, plane, 1, 3, 3, DCGAN__POOL_MAX_S1, &oh, &ow);
+    const float want_max[9] = {5, 6, 6, 8, 9, 9, 8, 9, 9};
+    CHECK(oh == 3 && ow == 3 && memcmp(mx, want_max, sizeof mx) == 0,
+          "inception pool/3x3 max, stride 1, padding 1: 5, 6, 6 / 8, 9, 9 / 8, 9, 9");
+    dcgan__inc_pool_ref(m2, plane, 1, 3, 3, DCGAN__POOL_MAX_S2, &oh, &ow);
+    CHECK(oh == 1 && ow == 1 && m2[0] == 9.0f, "inception pool/3x3 max, stride 2: one output, 9");
 }
 
 static void test_load_checks(void) {
