@@ -1012,7 +1012,8 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
 typedef struct {
     char name[40];             // state_dict prefix, e.g. "Mixed_6b.branch7x7_2"
     int in_c, out_c, kh, kw, stride, ph, pw;
-    size_t weight_offset;      // folded weight (OC, C, KH, KW), then bias (OC), in params
+    size_t weight_offset;      // folded weight (OC, C, KH, KW) in params
+    size_t bias_offset;        // folded bias (OC) in params
 } dcgan_inception_conv;
 
 typedef struct {
@@ -7234,27 +7235,54 @@ static void dcgan__inc_add(dcgan_inception *net, const char *prefix, const char 
         c->ph = ph;
         c->pw = pw;
         c->weight_offset = net->n_params;
+        c->bias_offset = net->n_params + (size_t)out * in * kh * kw;
     }
     net->n_convs++;
     net->n_params += (size_t)out * in * kh * kw + (size_t)out;
 }
 
+// The n 1x1 convolutions of a block that read its input (in channels): their
+// weights are laid out one after another, then their biases, so that the n
+// are one product (dcgan__inc_group) with the stacked weights (sum of outs,
+// in) and biases: the input is packed once, and the product has more rows.
+static void dcgan__inc_add_group(dcgan_inception *net, const char *prefix, int n, const char *const *names,
+                                 const int *outs, int in) {
+    const size_t first = net->n_params;
+    size_t weights = 0;
+    for (int k = 0; k < n; k++) weights += (size_t)outs[k] * in;
+    size_t w = first, b = first + weights;
+    for (int k = 0; k < n; k++) {
+        dcgan__inc_add(net, prefix, names[k], in, outs[k], 1, 1, 1, 0, 0);
+        if (net->convs) {
+            net->convs[net->n_convs - 1].weight_offset = w;
+            net->convs[net->n_convs - 1].bias_offset = b;
+        }
+        w += (size_t)outs[k] * in;
+        b += (size_t)outs[k];
+    }
+    net->n_params = b;   // (the same count as n separate convolutions)
+}
+
+// The blocks' 1x1 convolutions on the block's input, grouped (dcgan__inc_add_group).
+static const char *const dcgan__inc_group_a[3] = {"branch1x1", "branch5x5_1", "branch3x3dbl_1"};
+static const char *const dcgan__inc_group_c[3] = {"branch1x1", "branch7x7_1", "branch7x7dbl_1"};
+static const char *const dcgan__inc_group_d[2] = {"branch3x3_1", "branch7x7x3_1"};
+static const char *const dcgan__inc_group_e[3] = {"branch1x1", "branch3x3_1", "branch3x3dbl_1"};
+
 static void dcgan__inc_block_a(dcgan_inception *net, const char *p, int in, int pool_features) {
-    dcgan__inc_add(net, p, "branch1x1", in, 64, 1, 1, 1, 0, 0);
-    dcgan__inc_add(net, p, "branch5x5_1", in, 48, 1, 1, 1, 0, 0);
+    const int outs[3] = {64, 48, 64};
+    dcgan__inc_add_group(net, p, 3, dcgan__inc_group_a, outs, in);
     dcgan__inc_add(net, p, "branch5x5_2", 48, 64, 5, 5, 1, 2, 2);
-    dcgan__inc_add(net, p, "branch3x3dbl_1", in, 64, 1, 1, 1, 0, 0);
     dcgan__inc_add(net, p, "branch3x3dbl_2", 64, 96, 3, 3, 1, 1, 1);
     dcgan__inc_add(net, p, "branch3x3dbl_3", 96, 96, 3, 3, 1, 1, 1);
     dcgan__inc_add(net, p, "branch_pool", in, pool_features, 1, 1, 1, 0, 0);
 }
 
 static void dcgan__inc_block_c(dcgan_inception *net, const char *p, int c7) {
-    dcgan__inc_add(net, p, "branch1x1", 768, 192, 1, 1, 1, 0, 0);
-    dcgan__inc_add(net, p, "branch7x7_1", 768, c7, 1, 1, 1, 0, 0);
+    const int outs[3] = {192, c7, c7};
+    dcgan__inc_add_group(net, p, 3, dcgan__inc_group_c, outs, 768);
     dcgan__inc_add(net, p, "branch7x7_2", c7, c7, 1, 7, 1, 0, 3);
     dcgan__inc_add(net, p, "branch7x7_3", c7, 192, 7, 1, 1, 3, 0);
-    dcgan__inc_add(net, p, "branch7x7dbl_1", 768, c7, 1, 1, 1, 0, 0);
     dcgan__inc_add(net, p, "branch7x7dbl_2", c7, c7, 7, 1, 1, 3, 0);
     dcgan__inc_add(net, p, "branch7x7dbl_3", c7, c7, 1, 7, 1, 0, 3);
     dcgan__inc_add(net, p, "branch7x7dbl_4", c7, c7, 7, 1, 1, 3, 0);
@@ -7263,19 +7291,20 @@ static void dcgan__inc_block_c(dcgan_inception *net, const char *p, int c7) {
 }
 
 static void dcgan__inc_block_e(dcgan_inception *net, const char *p, int in) {
-    dcgan__inc_add(net, p, "branch1x1", in, 320, 1, 1, 1, 0, 0);
-    dcgan__inc_add(net, p, "branch3x3_1", in, 384, 1, 1, 1, 0, 0);
+    const int outs[3] = {320, 384, 448};
+    dcgan__inc_add_group(net, p, 3, dcgan__inc_group_e, outs, in);
     dcgan__inc_add(net, p, "branch3x3_2a", 384, 384, 1, 3, 1, 0, 1);
     dcgan__inc_add(net, p, "branch3x3_2b", 384, 384, 3, 1, 1, 1, 0);
-    dcgan__inc_add(net, p, "branch3x3dbl_1", in, 448, 1, 1, 1, 0, 0);
     dcgan__inc_add(net, p, "branch3x3dbl_2", 448, 384, 3, 3, 1, 1, 1);
     dcgan__inc_add(net, p, "branch3x3dbl_3a", 384, 384, 1, 3, 1, 0, 1);
     dcgan__inc_add(net, p, "branch3x3dbl_3b", 384, 384, 3, 1, 1, 1, 0);
     dcgan__inc_add(net, p, "branch_pool", in, 192, 1, 1, 1, 0, 0);
 }
 
-// Every BasicConv2d of the network, in torchvision's module order.
+// Every BasicConv2d of the network, in torchvision's module order except that
+// each block's grouped 1x1 convolutions come first.
 static void dcgan__inc_layout(dcgan_inception *net) {
+    static const int outs_d[2] = {192, 192};
     net->n_convs = 0;
     net->n_params = 0;
     dcgan__inc_add(net, "", "Conv2d_1a_3x3", 3, 32, 3, 3, 2, 0, 0);
@@ -7294,9 +7323,8 @@ static void dcgan__inc_layout(dcgan_inception *net) {
     dcgan__inc_block_c(net, "Mixed_6c", 160);
     dcgan__inc_block_c(net, "Mixed_6d", 160);
     dcgan__inc_block_c(net, "Mixed_6e", 192);
-    dcgan__inc_add(net, "Mixed_7a", "branch3x3_1", 768, 192, 1, 1, 1, 0, 0);
+    dcgan__inc_add_group(net, "Mixed_7a", 2, dcgan__inc_group_d, outs_d, 768);
     dcgan__inc_add(net, "Mixed_7a", "branch3x3_2", 192, 320, 3, 3, 2, 0, 0);
-    dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_1", 768, 192, 1, 1, 1, 0, 0);
     dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_2", 192, 192, 1, 7, 1, 0, 3);
     dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_3", 192, 192, 7, 1, 1, 3, 0);
     dcgan__inc_add(net, "Mixed_7a", "branch7x7x3_4", 192, 192, 3, 3, 2, 0, 0);
@@ -7422,7 +7450,7 @@ DCGAN_API dcgan_status dcgan_inception_load_tensors(dcgan_inception *net,
         const float *beta = tensors[found[i * 5 + 2]].data, *mean = tensors[found[i * 5 + 3]].data;
         const float *var = tensors[found[i * 5 + 4]].data;
         const size_t per_oc = (size_t)c->in_c * c->kh * c->kw;
-        float *wf = net->params + c->weight_offset, *bf = wf + per_oc * c->out_c;
+        float *wf = net->params + c->weight_offset, *bf = net->params + c->bias_offset;
         for (int oc = 0; oc < c->out_c; oc++) {
             double scale = gamma[oc] / sqrt((double)var[oc] + DCGAN__INC_BN_EPS);
             for (size_t k = 0; k < per_oc; k++) wf[oc * per_oc + k] = (float)(w[oc * per_oc + k] * scale);
@@ -7506,7 +7534,7 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
     const int oh = (H + 2 * c->ph - c->kh) / c->stride + 1, ow = (W + 2 * c->pw - c->kw) / c->stride + 1;
     const int CKK = c->in_c * c->kh * c->kw;
     const size_t HW = (size_t)H * W, OHW = (size_t)oh * ow, ldy = (size_t)NB * OHW;
-    const float *w = net->params + c->weight_offset, *bias = w + (size_t)CKK * c->out_c;
+    const float *w = net->params + c->weight_offset, *bias = net->params + c->bias_offset;
     if (c->kh == 1 && c->kw == 1 && c->stride == 1) {
         // a 1x1, stride-1 convolution needs no im2col: x is already (C, NB * HW)
         dcgan__sgemm_fused(0, 0, c->out_c, (int)ldy, CKK, 1.0f, w, CKK, x, (int)ldy, 0.0f, y, (int)ldy,
@@ -7624,19 +7652,44 @@ static void dcgan__inc_branch(dcgan_inception *net, const char *blk, const char 
     dcgan__inc_conv(net, name, x, NB, H, W, y + (size_t)c0 * NB * oh * ow, OH, OW);
 }
 
+// The block's grouped 1x1 convolutions (dcgan__inc_add_group) + ReLU on x
+// (C, NB, H, W) as one product: y gets their outputs one after another, as
+// channels (the first conv's out_c, then the second's, ...). Each output is
+// what dcgan__inc_conv gives, bit for bit: a row of the product does not
+// depend on the rows beside it.
+static void dcgan__inc_group(dcgan_inception *net, const char *blk, int n, const char *const *names,
+                             const float *x, int NB, int H, int W, float *y) {
+    char name[48];
+    int first = -1, M = 0;
+    for (int k = 0; k < n; k++) {
+        snprintf(name, sizeof name, "%s.%s", blk, names[k]);
+        const int i = dcgan__inc_find(net, name);
+        DCGAN_ASSERT(i >= 0 && (k == 0 || i == first + k));
+        const dcgan_inception_conv *c = &net->convs[i];
+        if (k == 0) first = i;
+        // stacked: each one's weights and bias follow the previous one's
+        DCGAN_ASSERT(c->weight_offset == net->convs[first].weight_offset + (size_t)M * c->in_c &&
+                     c->bias_offset == net->convs[first].bias_offset + (size_t)M);
+        M += c->out_c;
+    }
+    const dcgan_inception_conv *c0 = &net->convs[first];
+    const int ld = NB * H * W;
+    dcgan__sgemm_fused(0, 0, M, ld, c0->in_c, 1.0f, net->params + c0->weight_offset, c0->in_c, x, ld,
+                       0.0f, y, ld, net->params + c0->bias_offset, 1);
+}
+
 // The blocks; x is (C, NB, H, W), y gets the concatenated branches, t1 t2 are scratch.
 static int dcgan__inc_a(dcgan_inception *net, const char *blk, const float *x, int C, int NB,
                         int *H, int *W, float *y, float *t1, float *t2) {
     int h = *H, w = *W, oh, ow;
     char name[48];
-    dcgan__inc_branch(net, blk, "branch1x1", x, NB, h, w, y, 0, &oh, &ow);
-    snprintf(name, sizeof name, "%s.branch5x5_1", blk);
-    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch5x5_2", t1, NB, h, w, y, 64, &oh, &ow);
-    snprintf(name, sizeof name, "%s.branch3x3dbl_1", blk);
-    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
+    const size_t plane = (size_t)NB * h * w;
+    // t1: branch1x1 (64 channels), branch5x5_1 (48), branch3x3dbl_1 (64)
+    dcgan__inc_group(net, blk, 3, dcgan__inc_group_a, x, NB, h, w, t1);
+    memcpy(y, t1, 64 * plane * sizeof(float));
+    dcgan__inc_branch(net, blk, "branch5x5_2", t1 + 64 * plane, NB, h, w, y, 64, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch3x3dbl_2", blk);
-    dcgan__inc_conv(net, name, t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_conv(net, name, t1 + 112 * plane, NB, h, w, t2, &oh, &ow);
     dcgan__inc_branch(net, blk, "branch3x3dbl_3", t2, NB, h, w, y, 128, &oh, &ow);
     dcgan__inc_pool(t1, x, C * NB, h, w, DCGAN__POOL_AVG_S1, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch_pool", blk);
@@ -7663,15 +7716,18 @@ static int dcgan__inc_c(dcgan_inception *net, const char *blk, const float *x, i
                                        "branch7x7dbl_4", "branch7x7dbl_5"};
     char name[48];
     int oh, ow;
-    dcgan__inc_branch(net, blk, "branch1x1", x, NB, h, w, y, 0, &oh, &ow);
+    const size_t plane = (size_t)NB * h * w;
     snprintf(name, sizeof name, "%s.branch7x7_1", blk);
-    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
+    const int c7 = net->convs[dcgan__inc_find(net, name)].out_c;
+    // t1: branch1x1 (192 channels), branch7x7_1 (c7), branch7x7dbl_1 (c7)
+    dcgan__inc_group(net, blk, 3, dcgan__inc_group_c, x, NB, h, w, t1);
+    memcpy(y, t1, 192 * plane * sizeof(float));
     snprintf(name, sizeof name, "%s.branch7x7_2", blk);
-    dcgan__inc_conv(net, name, t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_conv(net, name, t1 + 192 * plane, NB, h, w, t2, &oh, &ow);
     dcgan__inc_branch(net, blk, "branch7x7_3", t2, NB, h, w, y, 192, &oh, &ow);
-    const float *src = x;
-    for (int k = 0; k < 4; k++) {   // dbl_1 .. dbl_4 alternate between t1 and t2
-        float *dst = k % 2 == 0 ? t1 : t2;
+    const float *src = t1 + (size_t)(192 + c7) * plane;   // branch7x7dbl_1's output
+    for (int k = 1; k < 4; k++) {   // dbl_2 .. dbl_4 alternate between t2 and t1
+        float *dst = k % 2 == 1 ? t2 : t1;
         snprintf(name, sizeof name, "%s.%s", blk, dbl[k]);
         dcgan__inc_conv(net, name, src, NB, h, w, dst, &oh, &ow);
         src = dst;
@@ -7685,10 +7741,10 @@ static int dcgan__inc_c(dcgan_inception *net, const char *blk, const float *x, i
 static int dcgan__inc_d(dcgan_inception *net, const float *x, int C, int NB, int *H, int *W,
                         float *y, float *t1, float *t2) {
     int h = *H, w = *W, oh, ow;
-    dcgan__inc_conv(net, "Mixed_7a.branch3x3_1", x, NB, h, w, t1, &oh, &ow);
+    // t1: branch3x3_1 (192 channels), branch7x7x3_1 (192)
+    dcgan__inc_group(net, "Mixed_7a", 2, dcgan__inc_group_d, x, NB, h, w, t1);
     dcgan__inc_branch(net, "Mixed_7a", "branch3x3_2", t1, NB, h, w, y, 0, &oh, &ow);
-    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_1", x, NB, h, w, t1, &oh, &ow);
-    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_2", t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_2", t1 + (size_t)192 * NB * h * w, NB, h, w, t2, &oh, &ow);
     dcgan__inc_conv(net, "Mixed_7a.branch7x7x3_3", t2, NB, h, w, t1, &oh, &ow);
     dcgan__inc_branch(net, "Mixed_7a", "branch7x7x3_4", t1, NB, h, w, y, 320, &oh, &ow);
     dcgan__inc_pool(y + (size_t)512 * NB * oh * ow, x, C * NB, h, w, DCGAN__POOL_MAX_S2, &oh, &ow);
@@ -7701,15 +7757,14 @@ static int dcgan__inc_e(dcgan_inception *net, const char *blk, const float *x, i
                         int h, int w, float *y, float *t1, float *t2, dcgan__pool_kind pool) {
     char name[48];
     int oh, ow;
-    dcgan__inc_branch(net, blk, "branch1x1", x, NB, h, w, y, 0, &oh, &ow);
-    snprintf(name, sizeof name, "%s.branch3x3_1", blk);
-    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch3x3_2a", t1, NB, h, w, y, 320, &oh, &ow);
-    dcgan__inc_branch(net, blk, "branch3x3_2b", t1, NB, h, w, y, 704, &oh, &ow);
-    snprintf(name, sizeof name, "%s.branch3x3dbl_1", blk);
-    dcgan__inc_conv(net, name, x, NB, h, w, t1, &oh, &ow);
+    const size_t plane = (size_t)NB * h * w;
+    // t1: branch1x1 (320 channels), branch3x3_1 (384), branch3x3dbl_1 (448)
+    dcgan__inc_group(net, blk, 3, dcgan__inc_group_e, x, NB, h, w, t1);
+    memcpy(y, t1, 320 * plane * sizeof(float));
+    dcgan__inc_branch(net, blk, "branch3x3_2a", t1 + 320 * plane, NB, h, w, y, 320, &oh, &ow);
+    dcgan__inc_branch(net, blk, "branch3x3_2b", t1 + 320 * plane, NB, h, w, y, 704, &oh, &ow);
     snprintf(name, sizeof name, "%s.branch3x3dbl_2", blk);
-    dcgan__inc_conv(net, name, t1, NB, h, w, t2, &oh, &ow);
+    dcgan__inc_conv(net, name, t1 + 704 * plane, NB, h, w, t2, &oh, &ow);
     dcgan__inc_branch(net, blk, "branch3x3dbl_3a", t2, NB, h, w, y, 1088, &oh, &ow);
     dcgan__inc_branch(net, blk, "branch3x3dbl_3b", t2, NB, h, w, y, 1472, &oh, &ow);
     dcgan__inc_pool(t1, x, C * NB, h, w, pool, &oh, &ow);
