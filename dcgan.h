@@ -2360,14 +2360,15 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
         float *dst = base + (size_t)p * kc;
         dcgan__patch_part cols[DCGAN__NR];
         int run[DCGAN__NR];
-        int hmin = 0, hmax = 0, wmin = 0, wmax = 0;   // over the panel's nr columns
+        int hmin = 0, hmax = 0, wmin = 0, wmax = 0;   // over the panel's nr taps (trans 1)
         if (!trans) dcgan__pixel_parts(cols, P, (size_t)j0 + (size_t)p, nr);
         for (int j = 0; j < DCGAN__NR; j++) {
             if (j >= nr) {   // past the last column: never inside an image, so 0
                 cols[j].h = -(1 << 29), cols[j].w = 0, cols[j].off = 0;
                 continue;
             }
-            if (trans) cols[j] = dcgan__tap_part(P, j0 + p + j);
+            if (!trans) continue;
+            cols[j] = dcgan__tap_part(P, j0 + p + j);
             if (j == 0 || cols[j].h < hmin) hmin = cols[j].h;
             if (j == 0 || cols[j].h > hmax) hmax = cols[j].h;
             if (j == 0 || cols[j].w < wmin) wmin = cols[j].w;
@@ -7247,10 +7248,9 @@ static void dcgan__inc_add(dcgan_inception *net, const char *prefix, const char 
 // in) and biases: the input is packed once, and the product has more rows.
 static void dcgan__inc_add_group(dcgan_inception *net, const char *prefix, int n, const char *const *names,
                                  const int *outs, int in) {
-    const size_t first = net->n_params;
     size_t weights = 0;
     for (int k = 0; k < n; k++) weights += (size_t)outs[k] * in;
-    size_t w = first, b = first + weights;
+    size_t w = net->n_params, b = net->n_params + weights;
     for (int k = 0; k < n; k++) {
         dcgan__inc_add(net, prefix, names[k], in, outs[k], 1, 1, 1, 0, 0);
         if (net->convs) {
