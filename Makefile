@@ -7,7 +7,7 @@ OMP     ?= -fopenmp
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TESTS   := test_core test_layers test_model test_images test_gan test_fid test_fid_judge test_corpus test_classify \
+TESTS   := test_core test_layers test_model test_images test_gan test_small_data test_fid test_fid_judge test_corpus test_classify \
            test_cuda_checks
 EXAMPLES := train generate phantom fid classify rate
 B := build

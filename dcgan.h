@@ -669,11 +669,71 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int i,
 //         + BatchNorm + ReLU, the last to C channels + Tanh; D: Conv2d(K=4, S=2,
 //         P=1) stages + BatchNorm (not the first) + LeakyReLU(0.2), then
 //         Conv2d(1, K=4, S=1, P=0). No biases; N(0, 0.02) init.
+// The objective (Goodfellow et al. 2014, "Generative Adversarial Nets", NeurIPS):
+// D maximises log D(x) + log(1 - D(G(z))); G, instead of minimising
+// log(1 - D(G(z))), whose gradient vanishes while D wins easily, maximises
+// log D(G(z)) (the paper's "non-saturating" loss, section 3): in BCE terms G
+// trains towards label 1 on its own images.
 // Training step (the study's loop, for every architecture): D takes one Adam
 // step on batch/2 real images drawn with replacement (label real_label), then a
 // second, separate step on batch/2 generated images (label fake_label); then G
 // takes one step through D on `batch` noise vectors with label 1 (D's weights
 // are not stepped; its dropout is active, as in Keras' combined model).
+// With cfg.augment every image D sees goes through DiffAugment first (G's
+// gradient through its backward pass); with cfg.ada_target p is adjusted every
+// DCGAN_ADA_INTERVAL iterations (see dcgan_gan_train_step); with cfg.ema_kimg
+// an average of G's weights is kept and dcgan_gan_generate uses it.
+
+// --- Training on little data: DiffAugment, ADA's adaptive strength, an averaged G
+//
+// DiffAugment (Zhao, Liu, Lin, Zhu, Han 2020, "Differentiable Augmentation for
+// Data-Efficient GAN Training", NeurIPS; their DiffAugment_pytorch.py): the
+// same kind of random transform T is applied to every image D sees, real or
+// generated, in D's steps and in G's step, and G's gradient flows back through
+// T, so D cannot memorise the few real images and G is not taught to draw the
+// transforms. Per image, in this order:
+//   color        brightness  x + (u - 0.5)
+//                saturation  (x - m_p) * 2u + m_p, m_p the mean over channels of
+//                            that pixel (the identity for one channel)
+//                contrast    (x - m) * (u + 0.5) + m, m the mean over C, H, W
+//   translation  out[y][x] = in[y + ty][x + tx], 0 outside the image; tx, ty
+//                integers in [-s, s], s = int(side / 8 + 0.5)
+//   cutout       a square of int(side / 2 + 0.5) pixels set to 0, its centre
+//                uniform over the image, clipped to it
+// (u uniform in [0, 1), one draw per image and transform.) ADA (Karras et al.
+// 2020, "Training Generative Adversarial Networks with Limited Data", NeurIPS)
+// applies each of the five transforms to an image with probability p; p = 1 is
+// DiffAugment as published. For fixed draws every transform is affine in the
+// image, so the backward pass needs the draws only.
+#define DCGAN_AUG_COLOR       1
+#define DCGAN_AUG_TRANSLATION 2
+#define DCGAN_AUG_CUTOUT      4
+
+// One image's draws: what dcgan_diffaug_forward does to it.
+typedef struct {
+    float brightness;                      // added: u - 0.5 (0: not applied)
+    float saturation;                      // factor 2u (1: not applied)
+    float contrast;                        // factor u + 0.5 (1: not applied)
+    int tx, ty;                            // shift (0, 0: not applied)
+    int cut_x0, cut_y0, cut_x1, cut_y1;    // zeroed pixels [x0, x1) x [y0, y1); empty: none
+} dcgan_aug_draw;
+
+// "translation,cutout,color" (any order, any subset; "none" or "" = 0) into
+// DCGAN_AUG_ bits; DCGAN_ERR_SHAPE naming an unknown word (flags unchanged).
+DCGAN_API dcgan_status dcgan_diffaug_parse(const char *policy, int *flags);
+// The bits as a policy string, "color,translation,cutout" order, "none" for 0.
+DCGAN_API void dcgan_diffaug_name(int flags, char *buf, size_t size);
+// Draws the transforms of n images of side h x w for the policy, each applied
+// with probability p (the rng is advanced the same way whatever p is: a gate
+// and the values for every transform of the policy, in the order above).
+DCGAN_API void dcgan_diffaug_sample(dcgan_aug_draw *draws, int n, int h, int w, int policy,
+                                    float p, dcgan_rng *rng);
+// out = T(inp) for n images (n, C, H, W) with their draws; out must not overlap inp.
+DCGAN_API void dcgan_diffaug_forward(float *out, const float *inp, const dcgan_aug_draw *draws,
+                                     int n, int c, int h, int w);
+// dinp += (dT/dinp)^T dout for the same draws (the images are not needed).
+DCGAN_API void dcgan_diffaug_backward(float *dinp, const float *dout, const dcgan_aug_draw *draws,
+                                      int n, int c, int h, int w);
 
 typedef enum { DCGAN_ARCH_SEED = 0, DCGAN_ARCH_PAPER = 1, DCGAN_ARCH_DCGAN = 2 } dcgan_arch;
 
@@ -689,10 +749,19 @@ typedef struct {
     float real_label;     // target for real images (1; 0.9 = one-sided smoothing)
     float fake_label;     // target for generated images (0)
     uint64_t seed;
+    // Little data (all off by default: the study's loop as published)
+    int augment;          // DCGAN_AUG_ bits: DiffAugment in every D input (0)
+    float augment_p;      // probability of each transform when ada_target is 0 (1)
+    float ada_target;     // > 0: p adapts so that E[sign(D(real))] stays near it (0; ADA: 0.6)
+    float ada_kimg;       // p can move from 0 to 1 in this many thousand real images (5)
+    float ema_kimg;       // > 0: averaged G with this half-life in thousand G images (0)
+    float ema_rampup;     // half-life at most this fraction of the images so far (0.05)
 } dcgan_gan_config;
 
 // The study's settings: SEED, 128x128x3, width 1, Z 100, batch 128, D lr 2e-5,
-// G lr 1e-4, beta1 0.5, beta2 0.999, Keras Adam, labels 1 and 0, seed 1.
+// G lr 1e-4, beta1 0.5, beta2 0.999, Keras Adam, labels 1 and 0, seed 1; no
+// augmentation, no averaged G (augment_p 1, ada_kimg 5, ema_rampup 0.05 for
+// when they are turned on).
 DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg);
 // "seed", "paper", "dcgan"; and back (DCGAN_ERR_SHAPE for an unknown name).
 DCGAN_API const char *dcgan_arch_name(dcgan_arch arch);
@@ -729,7 +798,12 @@ DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, dcgan_net ne
 typedef struct {
     float d_real_loss, d_fake_loss, g_loss;   // BCE of the three steps
     float real_acc, fake_acc;                 // D's accuracy on real and fake
+    float augment_p;                          // p after this step (0 without augmentation)
+    float ada_rt;                             // the last r_t = E[sign(D(real))] (ADA; else 0)
 } dcgan_gan_stats;
+
+// ADA adjusts p every this many iterations (Karras et al. 2020: N = 4).
+#define DCGAN_ADA_INTERVAL 4
 
 typedef struct {
     dcgan_gan_config cfg;
@@ -741,6 +815,15 @@ typedef struct {
     float *images;                 // (batch, C, size, size) scratch
     float *labels, *dlogits;       // (batch)
     float *dimages;                // (batch, C, size, size): dLoss/dG(z)
+    // cfg.augment: the augmented images D sees, their gradient, the draws
+    float *aug_images, *daug_images;   // (batch, C, size, size)
+    dcgan_aug_draw *aug_draws;         // (batch)
+    float augment_p;               // p now (ADA starts it at 0)
+    int ada_signs, ada_count;      // sum of sign(D(real)) and real images since p last moved
+    float ada_rt;                  // r_t of the last adjustment
+    // cfg.ema_kimg: the averaged G (same layout as g.params and g.buffers);
+    // BatchNorm running statistics are copied, not averaged (StyleGAN2-ADA)
+    float *ema_params, *ema_buffers;
     // GPU build (dcgan_gan_to_cuda): the dataset uploaded once and device
     // twins of the scratch buffers; NULL and 0 on the CPU.
     struct {
@@ -766,7 +849,7 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
                                             int n_images, dcgan_gan_stats *stats);
 
 // Runs G in eval mode on n noise vectors (n, Z) into out (n, C, size, size),
-// in batches of up to cfg.batch.
+// in batches of up to cfg.batch. With cfg.ema_kimg > 0 it is the averaged G.
 DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const float *noise, int n);
 
 // -----------------------------------------------------------------------------
@@ -4303,9 +4386,11 @@ static size_t dcgan__model_floats(const dcgan_model *tmp, size_t act_total) {
     return 4 * tmp->n_params + tmp->n_buffers + act_total + 2 * tmp->dslot + tmp->n_saved + tmp->n_work;
 }
 
-// dcgan_model_bytes, and the floats of one half of the model's dacts.
-static dcgan_status dcgan__model_bytes(size_t *bytes, size_t *dslot, const dcgan_layer_spec *specs,
-                                       int n_layers, int in_c, int in_h, int in_w, int max_batch) {
+// dcgan_model_bytes, the floats of one half of the model's dacts, and the
+// model's parameter and running-statistic counts (params, buffers may be NULL).
+static dcgan_status dcgan__model_bytes(size_t *bytes, size_t *dslot, size_t *params, size_t *buffers,
+                                       const dcgan_layer_spec *specs, int n_layers, int in_c,
+                                       int in_h, int in_w, int max_batch) {
     dcgan_model tmp;
     size_t act_total = 0;
     dcgan_status st = dcgan__model_plan(&tmp, &act_total, NULL, specs, n_layers, in_c, in_h, in_w, max_batch);
@@ -4313,6 +4398,8 @@ static dcgan_status dcgan__model_bytes(size_t *bytes, size_t *dslot, const dcgan
     *bytes = dcgan__model_floats(&tmp, act_total) * sizeof(float) +
              (size_t)n_layers * sizeof(dcgan_layer) + ((size_t)n_layers + 2) * sizeof(size_t);
     *dslot = tmp.dslot;
+    if (params) *params = tmp.n_params;
+    if (buffers) *buffers = tmp.n_buffers;
     dcgan_model_free(&tmp);
     return DCGAN_OK;
 }
@@ -4320,7 +4407,7 @@ static dcgan_status dcgan__model_bytes(size_t *bytes, size_t *dslot, const dcgan
 DCGAN_API dcgan_status dcgan_model_bytes(size_t *bytes, const dcgan_layer_spec *specs, int n_layers,
                                          int in_c, int in_h, int in_w, int max_batch) {
     size_t dslot;
-    return dcgan__model_bytes(bytes, &dslot, specs, n_layers, in_c, in_h, in_w, max_batch);
+    return dcgan__model_bytes(bytes, &dslot, NULL, NULL, specs, n_layers, in_c, in_h, in_w, max_batch);
 }
 
 DCGAN_API dcgan_status dcgan_model_share_dacts(dcgan_model *owner, dcgan_model *borrower) {
@@ -4762,6 +4849,186 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
 // -----------------------------------------------------------------------------
 // 10. GAN: generator, discriminator and the study's training step
 
+// --- DiffAugment: policy names, draws, forward and backward
+
+static const struct { const char *name; int flag; } dcgan__aug_words[] = {
+    {"color", DCGAN_AUG_COLOR}, {"translation", DCGAN_AUG_TRANSLATION}, {"cutout", DCGAN_AUG_CUTOUT},
+};
+
+DCGAN_API dcgan_status dcgan_diffaug_parse(const char *policy, int *flags) {
+    int bits = 0;
+    const char *p = policy;
+    if (strcmp(policy, "none") == 0) p = "";
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int found = 0;
+        for (int k = 0; k < 3; k++) {
+            if (strlen(dcgan__aug_words[k].name) == len && strncmp(p, dcgan__aug_words[k].name, len) == 0) {
+                bits |= dcgan__aug_words[k].flag;
+                found = 1;
+            }
+        }
+        if (!found)
+            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "unknown augmentation '%.*s' in '%s' (color, "
+                               "translation, cutout, comma-separated; or none)", (int)len, p, policy);
+        p += len;
+        if (*p == ',') p++;
+    }
+    *flags = bits;
+    return DCGAN_OK;
+}
+
+DCGAN_API void dcgan_diffaug_name(int flags, char *buf, size_t size) {
+    size_t used = 0;
+    if (size == 0) return;
+    buf[0] = '\0';
+    for (int k = 0; k < 3; k++) {
+        if (!(flags & dcgan__aug_words[k].flag)) continue;
+        int w = snprintf(buf + used, size - used, "%s%s", used ? "," : "", dcgan__aug_words[k].name);
+        if (w < 0 || (size_t)w >= size - used) return;
+        used += (size_t)w;
+    }
+    if (used == 0) snprintf(buf, size, "none");
+}
+
+// An integer uniform in [lo, hi] (the modulo's bias is below 2^-20 for these ranges).
+static int dcgan__rng_int(dcgan_rng *rng, int lo, int hi) {
+    return lo + (int)(dcgan_rng_u32(rng) % (uint32_t)(hi - lo + 1));
+}
+
+// One side of the cutout square: DiffAugment_pytorch.py draws the centre from
+// [0, side + (1 - size % 2)) and covers centre - size/2 ... + size - 1, clipped.
+static void dcgan__cutout_range(int side, int centre, int *lo, int *hi) {
+    const int size = (int)(side * 0.5 + 0.5);
+    int a = centre - size / 2, b = a + size;
+    *lo = a < 0 ? 0 : a;
+    *hi = b > side ? side : b;
+}
+
+DCGAN_API void dcgan_diffaug_sample(dcgan_aug_draw *draws, int n, int h, int w, int policy,
+                                    float p, dcgan_rng *rng) {
+    const int sy = (int)(h * 0.125 + 0.5), sx = (int)(w * 0.125 + 0.5);
+    const int cut_h = (int)(h * 0.5 + 0.5), cut_w = (int)(w * 0.5 + 0.5);
+    for (int i = 0; i < n; i++) {
+        dcgan_aug_draw *d = &draws[i];
+        memset(d, 0, sizeof *d);
+        d->saturation = d->contrast = 1.0f;
+        if (policy & DCGAN_AUG_COLOR) {
+            int on = dcgan_rng_uniform(rng) < p;
+            float u = dcgan_rng_uniform(rng);
+            if (on) d->brightness = u - 0.5f;
+            on = dcgan_rng_uniform(rng) < p;
+            u = dcgan_rng_uniform(rng);
+            if (on) d->saturation = 2.0f * u;
+            on = dcgan_rng_uniform(rng) < p;
+            u = dcgan_rng_uniform(rng);
+            if (on) d->contrast = u + 0.5f;
+        }
+        if (policy & DCGAN_AUG_TRANSLATION) {
+            int on = dcgan_rng_uniform(rng) < p;
+            int tx = dcgan__rng_int(rng, -sx, sx), ty = dcgan__rng_int(rng, -sy, sy);
+            if (on) {
+                d->tx = tx;
+                d->ty = ty;
+            }
+        }
+        if (policy & DCGAN_AUG_CUTOUT) {
+            int on = dcgan_rng_uniform(rng) < p;
+            int cx = dcgan__rng_int(rng, 0, w - (cut_w % 2 == 0 ? 0 : 1));
+            int cy = dcgan__rng_int(rng, 0, h - (cut_h % 2 == 0 ? 0 : 1));
+            if (on) {
+                dcgan__cutout_range(w, cx, &d->cut_x0, &d->cut_x1);
+                dcgan__cutout_range(h, cy, &d->cut_y0, &d->cut_y1);
+            }
+        }
+    }
+}
+
+// Whether output pixel (y, x) of an image reads a pixel of the input: inside
+// after the shift, and not cut out. The pixel it reads is (y + ty, x + tx).
+static int dcgan__aug_reads(const dcgan_aug_draw *d, int y, int x, int h, int w) {
+    const int sy = y + d->ty, sx = x + d->tx;
+    if (sy < 0 || sy >= h || sx < 0 || sx >= w) return 0;
+    return !(y >= d->cut_y0 && y < d->cut_y1 && x >= d->cut_x0 && x < d->cut_x1);
+}
+
+// The forward pass of one image is written per output pixel: the three color
+// transforms only mix the channels of one pixel, plus the image mean m of the
+// contrast. Saturation keeps every pixel's channel mean, so m, the mean of
+// the image after brightness and saturation, is mean(x) + brightness.
+DCGAN_API void dcgan_diffaug_forward(float *out, const float *inp, const dcgan_aug_draw *draws,
+                                     int n, int c, int h, int w) {
+    const size_t plane = (size_t)h * w, image = (size_t)c * plane;
+    for (int i = 0; i < n; i++) {
+        const dcgan_aug_draw *d = &draws[i];
+        const float *x = inp + (size_t)i * image;
+        float *y_out = out + (size_t)i * image;
+        double sum = 0.0;
+        for (size_t k = 0; k < image; k++) sum += x[k];
+        const float b = d->brightness, s = d->saturation, k_c = d->contrast;
+        const float m = (float)(sum / (double)image) + b;
+        for (int y = 0; y < h; y++) {
+            for (int xx = 0; xx < w; xx++) {
+                const size_t o = (size_t)y * w + xx;
+                if (!dcgan__aug_reads(d, y, xx, h, w)) {
+                    for (int ch = 0; ch < c; ch++) y_out[ch * plane + o] = 0.0f;
+                    continue;
+                }
+                const size_t src = (size_t)(y + d->ty) * w + (xx + d->tx);
+                float pixel_mean = 0.0f;
+                for (int ch = 0; ch < c; ch++) pixel_mean += x[ch * plane + src] + b;
+                pixel_mean /= (float)c;
+                for (int ch = 0; ch < c; ch++) {
+                    float v = x[ch * plane + src] + b;               // brightness
+                    v = (v - pixel_mean) * s + pixel_mean;           // saturation
+                    y_out[ch * plane + o] = (v - m) * k_c + m;       // contrast
+                }
+            }
+        }
+    }
+}
+
+// Backward, the transforms in reverse order. With g the incoming gradient:
+//   cutout, translation: g1 at input pixel (y + ty, x + tx) = g at output (y, x)
+//     when that output pixel reads it (0 elsewhere);
+//   contrast  y = k v + (1 - k) mean(v):   g2 = k g1 + (1 - k) sum(g1) / (C H W);
+//   saturation y_c = s v_c + (1 - s) mean_c(v): g3_c = s g2_c + (1 - s) sum_c(g2) / C;
+//   brightness: g3 passes unchanged.
+DCGAN_API void dcgan_diffaug_backward(float *dinp, const float *dout, const dcgan_aug_draw *draws,
+                                      int n, int c, int h, int w) {
+    const size_t plane = (size_t)h * w, image = (size_t)c * plane;
+    for (int i = 0; i < n; i++) {
+        const dcgan_aug_draw *d = &draws[i];
+        const float *g = dout + (size_t)i * image;
+        float *dx = dinp + (size_t)i * image;
+        const float s = d->saturation, k_c = d->contrast;
+        double sum = 0.0;
+        for (int y = 0; y < h; y++)
+            for (int xx = 0; xx < w; xx++)
+                if (dcgan__aug_reads(d, y, xx, h, w))
+                    for (int ch = 0; ch < c; ch++) sum += g[ch * plane + (size_t)y * w + xx];
+        const float spread = (1.0f - k_c) * (float)(sum / (double)image);   // (1 - k) sum(g1) / (CHW)
+        for (int sy = 0; sy < h; sy++) {
+            for (int sx = 0; sx < w; sx++) {
+                const int y = sy - d->ty, xx = sx - d->tx;   // the output pixel that reads (sy, sx)
+                const int read = y >= 0 && y < h && xx >= 0 && xx < w &&
+                                 dcgan__aug_reads(d, y, xx, h, w);
+                const size_t src = (size_t)sy * w + sx;
+                float g2_sum = 0.0f;
+                for (int ch = 0; ch < c; ch++) {
+                    float g1 = read ? g[ch * plane + (size_t)y * w + xx] : 0.0f;
+                    g2_sum += k_c * g1 + spread;
+                }
+                for (int ch = 0; ch < c; ch++) {
+                    float g1 = read ? g[ch * plane + (size_t)y * w + xx] : 0.0f;
+                    float g2 = k_c * g1 + spread;
+                    dx[ch * plane + src] += s * g2 + (1.0f - s) * g2_sum / (float)c;
+                }
+            }
+        }
+    }
+}
+
 DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->arch = DCGAN_ARCH_SEED;
@@ -4778,6 +5045,12 @@ DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg) {
     cfg->real_label = 1.0f;
     cfg->fake_label = 0.0f;
     cfg->seed = 1;
+    cfg->augment = 0;
+    cfg->augment_p = 1.0f;
+    cfg->ada_target = 0.0f;
+    cfg->ada_kimg = 5.0f;
+    cfg->ema_kimg = 0.0f;
+    cfg->ema_rampup = 0.05f;
 }
 
 // A filter count scaled by the width multiplier, at least 1.
@@ -4943,6 +5216,24 @@ DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, dcgan_net ne
     return DCGAN_OK;
 }
 
+// The little-data settings of cfg: in range, or DCGAN_ERR_SHAPE saying which.
+static dcgan_status dcgan__check_small_data(const dcgan_gan_config *cfg) {
+    if (cfg->augment & ~(DCGAN_AUG_COLOR | DCGAN_AUG_TRANSLATION | DCGAN_AUG_CUTOUT))
+        return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "augment 0x%x has bits other than DCGAN_AUG_COLOR, "
+                           "_TRANSLATION and _CUTOUT", (unsigned)cfg->augment);
+    if (!(cfg->augment_p >= 0.0f && cfg->augment_p <= 1.0f) ||
+        !(cfg->ada_target >= 0.0f && cfg->ada_target < 1.0f) || !(cfg->ada_kimg > 0.0f) ||
+        !(cfg->ema_kimg >= 0.0f) || !(cfg->ema_rampup >= 0.0f))
+        return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "augment_p %g must be in [0, 1], ada_target %g in [0, 1), "
+                           "ada_kimg %g > 0, ema_kimg %g and ema_rampup %g >= 0", (double)cfg->augment_p,
+                           (double)cfg->ada_target, (double)cfg->ada_kimg, (double)cfg->ema_kimg,
+                           (double)cfg->ema_rampup);
+    if (cfg->ada_target > 0.0f && !cfg->augment)
+        return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "ada_target %g adapts the augmentation's p, but augment "
+                           "is 0 (no policy)", (double)cfg->ada_target);
+    return DCGAN_OK;
+}
+
 DCGAN_API void dcgan_gan_free(dcgan_gan *gan) {
 #ifdef DCGAN_CUDA
     dcgan_gan_free_cuda(gan);
@@ -4954,6 +5245,11 @@ DCGAN_API void dcgan_gan_free(dcgan_gan *gan) {
     dcgan_free(gan->labels);
     dcgan_free(gan->dlogits);
     dcgan_free(gan->dimages);
+    dcgan_free(gan->aug_images);
+    dcgan_free(gan->daug_images);
+    dcgan_free(gan->aug_draws);
+    dcgan_free(gan->ema_params);
+    dcgan_free(gan->ema_buffers);
     memset(gan, 0, sizeof *gan);
 }
 
@@ -4964,6 +5260,7 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
     dcgan_status st;
     memset(gan, 0, sizeof *gan);
     gan->cfg = *cfg;
+    if ((st = dcgan__check_small_data(cfg)) != DCGAN_OK) goto fail;
     if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
     if ((st = dcgan_model_init(&gan->g, "G.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         goto fail;
@@ -4990,11 +5287,34 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
         st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the batch buffers (batch %d)", cfg->batch);
         goto fail;
     }
+    if (cfg->augment) {
+        gan->aug_images = (float *)dcgan__calloc((size_t)cfg->batch * image, sizeof(float));
+        gan->daug_images = (float *)dcgan__calloc((size_t)cfg->batch * image, sizeof(float));
+        gan->aug_draws = (dcgan_aug_draw *)dcgan__calloc((size_t)cfg->batch, sizeof(dcgan_aug_draw));
+        if (!gan->aug_images || !gan->daug_images || !gan->aug_draws) {
+            st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the augmented batch (batch %d)", cfg->batch);
+            goto fail;
+        }
+        gan->augment_p = cfg->ada_target > 0.0f ? 0.0f : cfg->augment_p;
+    }
+    if (cfg->ema_kimg > 0.0f) {
+        gan->ema_params = (float *)dcgan__calloc(gan->g.n_params, sizeof(float));
+        gan->ema_buffers = (float *)dcgan__calloc(gan->g.n_buffers ? gan->g.n_buffers : 1, sizeof(float));
+        if (!gan->ema_params || !gan->ema_buffers) {
+            st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the averaged generator (%zu parameters)",
+                             gan->g.n_params);
+            goto fail;
+        }
+    }
     dcgan_rng_seed(&gan->rng, cfg->seed);
     {
         dcgan_init_mode mode = dcgan_arch_get(cfg->arch)->init;
         dcgan_model_init_weights(&gan->g, mode, &gan->rng);
         dcgan_model_init_weights(&gan->d, mode, &gan->rng);
+    }
+    if (gan->ema_params) {   // the average starts at G's first weights (StyleGAN2-ADA's copy of G)
+        memcpy(gan->ema_params, gan->g.params, gan->g.n_params * sizeof(float));
+        if (gan->g.n_buffers) memcpy(gan->ema_buffers, gan->g.buffers, gan->g.n_buffers * sizeof(float));
     }
     dcgan_adam_init(&gan->opt_d, cfg->adam_mode, cfg->lr_d, cfg->beta1, cfg->beta2);
     dcgan_adam_init(&gan->opt_g, cfg->adam_mode, cfg->lr_g, cfg->beta1, cfg->beta2);
@@ -5010,12 +5330,12 @@ fail:
 DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cfg) {
     dcgan_layer_spec specs[DCGAN_MAX_SPECS];
     int n, c, h, w;
-    size_t g = 0, d = 0, g_dslot = 0, d_dslot = 0;
+    size_t g = 0, d = 0, g_dslot = 0, d_dslot = 0, g_params = 0, g_buffers = 0;
     dcgan_status st;
     if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
-        (st = dcgan__model_bytes(&g, &g_dslot, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
+        (st = dcgan__model_bytes(&g, &g_dslot, &g_params, &g_buffers, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
         (st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
-        (st = dcgan__model_bytes(&d, &d_dslot, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+        (st = dcgan__model_bytes(&d, &d_dslot, NULL, NULL, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         return st;
     // gan_init's batch buffers: noise, images, dimages, labels, dlogits
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
@@ -5023,24 +5343,87 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
     const size_t shared = 2 * (g_dslot < d_dslot ? g_dslot : d_dslot) * sizeof(float);
     const size_t batch_buffers = (size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2);
     *bytes = g + d - shared + batch_buffers * sizeof(float);
+    if (cfg->augment)   // aug_images, daug_images, aug_draws
+        *bytes += (size_t)cfg->batch * (2 * image * sizeof(float) + sizeof(dcgan_aug_draw));
+    if (cfg->ema_kimg > 0.0f)   // ema_params, ema_buffers (G's running statistics, at least one float)
+        *bytes += (g_params + (g_buffers ? g_buffers : 1)) * sizeof(float);
     return DCGAN_OK;
 }
 
-// One D step on n images already in gan->images with target `label`.
-static dcgan_status dcgan__d_step(dcgan_gan *gan, int n, float label, float *loss, float *acc) {
+// One D step on n images already in gan->images with target `label`; with
+// cfg.augment D sees them through DiffAugment. *signs (may be NULL) gets the
+// sum of sign(D(x)) over the n images, for ADA's r_t.
+static dcgan_status dcgan__d_step(dcgan_gan *gan, int n, float label, float *loss, float *acc,
+                                  int *signs) {
+    const dcgan_gan_config *cfg = &gan->cfg;
+    float *d_input = gan->images;
     dcgan_status st;
+    if (cfg->augment) {
+        dcgan_diffaug_sample(gan->aug_draws, n, cfg->size, cfg->size, cfg->augment, gan->augment_p,
+                             &gan->rng);
+        dcgan_diffaug_forward(gan->aug_images, gan->images, gan->aug_draws, n, cfg->channels,
+                              cfg->size, cfg->size);
+        d_input = gan->aug_images;
+    }
     for (int i = 0; i < n; i++) gan->labels[i] = label;
     dcgan_model_zero_grad(&gan->d);
-    st = dcgan_model_forward(&gan->d, dcgan_tensor_make(gan->images, n, gan->cfg.channels,
-                                                        gan->cfg.size, gan->cfg.size),
+    st = dcgan_model_forward(&gan->d, dcgan_tensor_make(d_input, n, cfg->channels, cfg->size, cfg->size),
                              1, &gan->rng);
     if (st != DCGAN_OK) return st;
     const float *logits = dcgan_model_output(&gan->d).data;
     if ((st = dcgan_bce_with_logits(loss, gan->dlogits, logits, gan->labels, (size_t)n)) != DCGAN_OK)
         return st;
     *acc = dcgan_binary_accuracy(logits, gan->labels, (size_t)n);
+    if (signs) {
+        *signs = 0;
+        for (int i = 0; i < n; i++) *signs += (logits[i] > 0.0f) - (logits[i] < 0.0f);
+    }
     if ((st = dcgan_model_backward(&gan->d, gan->dlogits, NULL)) != DCGAN_OK) return st;
     return dcgan_model_adam_step(&gan->d, &gan->opt_d);
+}
+
+// ADA's adjustment (Karras et al. 2020, section 3 and their training loop):
+// r_t = E[sign(D(real))] over the real images since the last adjustment; p
+// moves by sign(r_t - target) * images / (ada_kimg * 1000), clamped to [0, 1],
+// so it can cross [0, 1] in ada_kimg thousand real images.
+static void dcgan__ada_adjust(dcgan_gan *gan) {
+    const dcgan_gan_config *cfg = &gan->cfg;
+    if (gan->ada_count == 0) return;
+    const float rt = (float)gan->ada_signs / (float)gan->ada_count;
+    const float direction = (float)((rt > cfg->ada_target) - (rt < cfg->ada_target));
+    float p = gan->augment_p + direction * (float)gan->ada_count / (cfg->ada_kimg * 1000.0f);
+    gan->augment_p = p < 0.0f ? 0.0f : p > 1.0f ? 1.0f : p;
+    gan->ada_rt = rt;
+    gan->ada_signs = gan->ada_count = 0;
+}
+
+// The averaged generator (Yazici et al. 2019, "The Unusual Effectiveness of
+// Averaging in GAN Training", ICLR; the form of StyleGAN2-ADA's training loop):
+// after each G step, G_ema = G + (G_ema - G) * beta with beta = 0.5 ^ (batch /
+// half_life), half_life = ema_kimg * 1000 images, at most ema_rampup times the
+// images G has seen so far (early on the average forgets faster). BatchNorm
+// running statistics are copied.
+static void dcgan__ema_update(dcgan_gan *gan) {
+    const dcgan_gan_config *cfg = &gan->cfg;
+    double half_life = (double)cfg->ema_kimg * 1000.0;
+    const double seen = (double)gan->iteration * cfg->batch;
+    if (cfg->ema_rampup > 0.0f && seen * cfg->ema_rampup < half_life) half_life = seen * cfg->ema_rampup;
+    const float beta = (float)pow(0.5, (double)cfg->batch / (half_life > 1e-8 ? half_life : 1e-8));
+    for (size_t i = 0; i < gan->g.n_params; i++)
+        gan->ema_params[i] = gan->g.params[i] + (gan->ema_params[i] - gan->g.params[i]) * beta;
+    if (gan->g.n_buffers) memcpy(gan->ema_buffers, gan->g.buffers, gan->g.n_buffers * sizeof(float));
+}
+
+// G's weights and running statistics trade places with the averaged ones (the
+// layers find their weights through g.params and g.buffers).
+static void dcgan__swap_ema(dcgan_gan *gan) {
+    float *p = gan->g.params, *b = gan->g.buffers;
+    gan->g.params = gan->ema_params;
+    gan->ema_params = p;
+    if (gan->g.n_buffers) {
+        gan->g.buffers = gan->ema_buffers;
+        gan->ema_buffers = b;
+    }
 }
 
 DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset,
@@ -5048,46 +5431,76 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
     const dcgan_gan_config *cfg = &gan->cfg;
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
     const int half = cfg->batch / 2;
+    int signs = 0;
     dcgan_status st;
     if (n_images <= 0)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
 #ifdef DCGAN_CUDA
-    if (gan->on_device) return dcgan_gan_train_step_cuda(gan, dataset, n_images, stats);
+    if (gan->on_device && (cfg->augment || cfg->ema_kimg > 0.0f))
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "DiffAugment, ADA and the averaged G run on the CPU only "
+                           "in this version (dcgan_cuda.cu has no twins for them)");
+    if (gan->on_device) {
+        stats->augment_p = stats->ada_rt = 0.0f;
+        return dcgan_gan_train_step_cuda(gan, dataset, n_images, stats);
+    }
 #endif
     // 1. D on real images drawn with replacement (numpy.random.randint in the study)
     for (int i = 0; i < half; i++) {
         uint32_t k = dcgan_rng_u32(&gan->rng) % (uint32_t)n_images;
         memcpy(gan->images + (size_t)i * image, dataset + (size_t)k * image, image * sizeof(float));
     }
-    if ((st = dcgan__d_step(gan, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc)) != DCGAN_OK)
+    if ((st = dcgan__d_step(gan, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc,
+                            &signs)) != DCGAN_OK)
         return st;
+    gan->ada_signs += signs;
+    gan->ada_count += half;
     // 2. D on generated images (G in eval mode, like Keras' g.predict)
     dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)half * cfg->latent, 0.0f, 1.0f);
     if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, half, cfg->latent, 1, 1),
                                   dcgan_arch_get(cfg->arch)->fakes_in_training, &gan->rng)) != DCGAN_OK)
         return st;
     memcpy(gan->images, dcgan_model_output(&gan->g).data, (size_t)half * image * sizeof(float));
-    if ((st = dcgan__d_step(gan, half, cfg->fake_label, &stats->d_fake_loss, &stats->fake_acc)) != DCGAN_OK)
+    if ((st = dcgan__d_step(gan, half, cfg->fake_label, &stats->d_fake_loss, &stats->fake_acc,
+                            NULL)) != DCGAN_OK)
         return st;
-    // 3. G through D with label 1; only G's weights move
+    // 3. G through D with label 1 (the non-saturating loss); only G's weights move
     const int nb = cfg->batch;
     dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)nb * cfg->latent, 0.0f, 1.0f);
     dcgan_model_zero_grad(&gan->g);
     if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, nb, cfg->latent, 1, 1), 1,
                                   &gan->rng)) != DCGAN_OK)
         return st;
-    dcgan_tensor fake = dcgan_model_output(&gan->g);
-    if ((st = dcgan_model_forward(&gan->d, fake, 1, &gan->rng)) != DCGAN_OK) return st;
+    dcgan_tensor d_input = dcgan_model_output(&gan->g);
+    if (cfg->augment) {   // D judges T(G(z)); the gradient comes back through T
+        dcgan_diffaug_sample(gan->aug_draws, nb, cfg->size, cfg->size, cfg->augment, gan->augment_p,
+                             &gan->rng);
+        dcgan_diffaug_forward(gan->aug_images, d_input.data, gan->aug_draws, nb, cfg->channels,
+                              cfg->size, cfg->size);
+        d_input.data = gan->aug_images;
+    }
+    if ((st = dcgan_model_forward(&gan->d, d_input, 1, &gan->rng)) != DCGAN_OK) return st;
     for (int i = 0; i < nb; i++) gan->labels[i] = 1.0f;
     if ((st = dcgan_bce_with_logits(&stats->g_loss, gan->dlogits, dcgan_model_output(&gan->d).data,
                                     gan->labels, (size_t)nb)) != DCGAN_OK)
         return st;
     dcgan__zero(gan->dimages, (size_t)nb * image);
     // D is frozen here: only the gradient with respect to its input images
-    if ((st = dcgan_model_backward_input(&gan->d, gan->dlogits, gan->dimages)) != DCGAN_OK) return st;
+    if (cfg->augment) {
+        dcgan__zero(gan->daug_images, (size_t)nb * image);
+        if ((st = dcgan_model_backward_input(&gan->d, gan->dlogits, gan->daug_images)) != DCGAN_OK)
+            return st;
+        dcgan_diffaug_backward(gan->dimages, gan->daug_images, gan->aug_draws, nb, cfg->channels,
+                               cfg->size, cfg->size);
+    } else if ((st = dcgan_model_backward_input(&gan->d, gan->dlogits, gan->dimages)) != DCGAN_OK) {
+        return st;
+    }
     if ((st = dcgan_model_backward(&gan->g, gan->dimages, NULL)) != DCGAN_OK) return st;
     if ((st = dcgan_model_adam_step(&gan->g, &gan->opt_g)) != DCGAN_OK) return st;
     gan->iteration++;
+    if (gan->ema_params) dcgan__ema_update(gan);
+    if (cfg->ada_target > 0.0f && gan->iteration % DCGAN_ADA_INTERVAL == 0) dcgan__ada_adjust(gan);
+    stats->augment_p = cfg->augment ? gan->augment_p : 0.0f;
+    stats->ada_rt = gan->ada_rt;
     return DCGAN_OK;
 }
 
@@ -5095,17 +5508,23 @@ DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const floa
     const dcgan_gan_config *cfg = &gan->cfg;
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
 #ifdef DCGAN_CUDA
+    if (gan->on_device && gan->ema_params)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the averaged G runs on the CPU only in this version");
     if (gan->on_device) return dcgan_gan_generate_cuda(gan, out, noise, n);
 #endif
-    for (int i = 0; i < n; i += cfg->batch) {
+    if (gan->ema_params) dcgan__swap_ema(gan);
+    dcgan_status st = DCGAN_OK;
+    for (int i = 0; i < n && st == DCGAN_OK; i += cfg->batch) {
         int nb = n - i < cfg->batch ? n - i : cfg->batch;
         dcgan_tensor z = dcgan_tensor_make((float *)noise + (size_t)i * cfg->latent, nb,
                                            cfg->latent, 1, 1);
-        dcgan_status st = dcgan_model_forward(&gan->g, z, 0, NULL);
-        if (st != DCGAN_OK) return st;
-        memcpy(out + (size_t)i * image, dcgan_model_output(&gan->g).data, (size_t)nb * image * sizeof(float));
+        st = dcgan_model_forward(&gan->g, z, 0, NULL);
+        if (st == DCGAN_OK)
+            memcpy(out + (size_t)i * image, dcgan_model_output(&gan->g).data,
+                   (size_t)nb * image * sizeof(float));
     }
-    return DCGAN_OK;
+    if (gan->ema_params) dcgan__swap_ema(gan);   // G's own weights back for training
+    return st;
 }
 
 // -----------------------------------------------------------------------------
@@ -5637,7 +6056,7 @@ static uint64_t dcgan__fnv1a64_f32(uint64_t h, const float *data, size_t n) {
 
 #define DCGAN__CKPT_FORMAT "dcgan.h checkpoint"
 #define DCGAN__CKPT_VERSION 1
-#define DCGAN__CKPT_MAX_META 40
+#define DCGAN__CKPT_MAX_META 48
 
 typedef struct {
     int n;
@@ -5693,6 +6112,35 @@ static int dcgan__model_write_list(const dcgan_model *m, const char *tag,
     return n;
 }
 
+// The averaged generator seen as a model: G's layers over the averaged
+// buffers, prefix "G_ema.main", so its tensors are named like G's
+// ("G_ema.main.0.weight": PyTorch loads them as G's after the prefix).
+static dcgan_model dcgan__ema_view(const dcgan_gan *gan) {
+    dcgan_model ema = gan->g;
+    ema.params = gan->ema_params;
+    if (gan->g.n_buffers) ema.buffers = gan->ema_buffers;
+    snprintf(ema.prefix, sizeof ema.prefix, "G_ema.main");
+    return ema;
+}
+
+// Every tensor of a GAN checkpoint in file order: G with its Adam moments, D
+// with its Adam moments, then the averaged G's tensors if there is one.
+static int dcgan__gan_write_list(const dcgan_gan *gan, dcgan_st_write_tensor *list, char (*names)[80]) {
+    int n = dcgan__model_write_list(&gan->g, "G", list, names);
+    n += dcgan__model_write_list(&gan->d, "D", list + n, names + n);
+    if (gan->ema_params) {
+        dcgan_model ema = dcgan__ema_view(gan);
+        n += dcgan__model_tensor_list(&ema, list + n, names + n);
+    }
+    return n;
+}
+
+// How many tensors dcgan__gan_write_list lists.
+static int dcgan__gan_tensor_count(const dcgan_gan *gan) {
+    int g = dcgan_model_tensor_count(&gan->g);
+    return g + dcgan_model_tensor_count(&gan->d) + 4 + (gan->ema_params ? g : 0);
+}
+
 DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
                                       const char *const *extra_keys,
                                       const char *const *extra_values, int n_extra) {
@@ -5705,9 +6153,10 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         if (sync != DCGAN_OK) return sync;
     }
 #endif
-    int nt = dcgan_model_tensor_count(&gan->g) + dcgan_model_tensor_count(&gan->d) + 4;
+    int nt = dcgan__gan_tensor_count(gan);
     dcgan_st_write_tensor *list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt, sizeof(*list));
     char(*names)[80] = (char(*)[80])dcgan__calloc((size_t)nt, 80);
+    char policy[64];
     const char *keys[DCGAN__CKPT_MAX_META + 16], *values[DCGAN__CKPT_MAX_META + 16];
     uint64_t spare_bits;
     dcgan_status st;
@@ -5727,6 +6176,14 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
                                "'%s' was not written", m->prefix, i, path);
         }
     }
+    for (size_t i = 0; gan->ema_params && i < gan->g.n_params; i++) {
+        if (isfinite(gan->ema_params[i])) continue;
+        dcgan_free(list);
+        dcgan_free(names);
+        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf at parameter %zu; "
+                           "'%s' was not written", i, path);
+    }
+    dcgan_diffaug_name(c->augment, policy, sizeof policy);
     if (n_extra > 16) n_extra = 16;
     memset(&ml, 0, sizeof ml);
     memcpy(&spare_bits, &gan->rng.spare, sizeof spare_bits);
@@ -5755,12 +6212,21 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
     dcgan__meta_add(&ml, "rng.inc", "%llu", (unsigned long long)gan->rng.inc);
     dcgan__meta_add(&ml, "rng.has_spare", "%d", gan->rng.has_spare);
     dcgan__meta_add(&ml, "rng.spare_bits", "%llu", (unsigned long long)spare_bits);
+    dcgan__meta_add(&ml, "augment", "%s", policy);
+    dcgan__meta_add(&ml, "augment_p", "%.9g", (double)c->augment_p);
+    dcgan__meta_add(&ml, "ada_target", "%.9g", (double)c->ada_target);
+    dcgan__meta_add(&ml, "ada_kimg", "%.9g", (double)c->ada_kimg);
+    dcgan__meta_add(&ml, "ema_kimg", "%.9g", (double)c->ema_kimg);
+    dcgan__meta_add(&ml, "ema_rampup", "%.9g", (double)c->ema_rampup);
+    dcgan__meta_add(&ml, "ada.p", "%.9g", (double)gan->augment_p);
+    dcgan__meta_add(&ml, "ada.signs", "%d", gan->ada_signs);
+    dcgan__meta_add(&ml, "ada.count", "%d", gan->ada_count);
+    dcgan__meta_add(&ml, "ada.rt", "%.9g", (double)gan->ada_rt);
     for (int i = 0; i < ml.n; i++) {
         keys[i] = ml.keys[i];
         values[i] = ml.values[i];
     }
-    int n = dcgan__model_write_list(&gan->g, "G", list, names);
-    n += dcgan__model_write_list(&gan->d, "D", list + n, names + n);
+    int n = dcgan__gan_write_list(gan, list, names);
     uint64_t hash = DCGAN__FNV_OFFSET;
     for (int i = 0; i < n; i++) {
         size_t count = 1;
@@ -5795,6 +6261,36 @@ static int dcgan__meta_double(const dcgan_safetensors *st, const char *key, doub
     if (!v || !*v) return 0;
     *out = strtod(v, &end);
     return *end == '\0' && isfinite(*out);
+}
+
+// A signed decimal metadata value; 0 if missing or malformed.
+static int dcgan__meta_int(const dcgan_safetensors *st, const char *key, long *out) {
+    const char *v = dcgan_safetensors_meta(st, key);
+    char *end;
+    if (!v || !*v) return 0;
+    *out = strtol(v, &end, 10);
+    return *end == '\0';
+}
+
+// The little-data settings of a checkpoint's metadata. Files written before
+// they existed have none of the keys: the settings stay off.
+static dcgan_status dcgan__small_data_from_meta(dcgan_gan_config *cfg, const dcgan_safetensors *st,
+                                                const char *path) {
+    const char *policy = dcgan_safetensors_meta(st, "augment");
+    double p, target, kimg, ema, rampup;
+    if (!policy) return DCGAN_OK;
+    if (dcgan_diffaug_parse(policy, &cfg->augment) != DCGAN_OK ||
+        !dcgan__meta_double(st, "augment_p", &p) || !dcgan__meta_double(st, "ada_target", &target) ||
+        !dcgan__meta_double(st, "ada_kimg", &kimg) || !dcgan__meta_double(st, "ema_kimg", &ema) ||
+        !dcgan__meta_double(st, "ema_rampup", &rampup))
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the augmentation and averaging settings in the "
+                           "metadata are malformed", path);
+    cfg->augment_p = (float)p;
+    cfg->ada_target = (float)target;
+    cfg->ada_kimg = (float)kimg;
+    cfg->ema_kimg = (float)ema;
+    cfg->ema_rampup = (float)rampup;
+    return DCGAN_OK;
 }
 
 // Fills cfg from the metadata of an open checkpoint.
@@ -5837,7 +6333,7 @@ static dcgan_status dcgan__config_from_meta(dcgan_gan_config *cfg, const dcgan_s
     cfg->adam_mode = strcmp(mode, "keras") == 0 ? DCGAN_ADAM_KERAS : DCGAN_ADAM_PYTORCH;
     cfg->real_label = (float)real_label;
     cfg->fake_label = (float)fake_label;
-    return DCGAN_OK;
+    return dcgan__small_data_from_meta(cfg, st, path);
 }
 
 DCGAN_API dcgan_status dcgan_gan_config_load(dcgan_gan_config *cfg, const char *path) {
@@ -5851,17 +6347,19 @@ DCGAN_API dcgan_status dcgan_gan_config_load(dcgan_gan_config *cfg, const char *
     return s;
 }
 
-// Checks that the file holds every tensor of the list with dtype F32 and the same shape.
-static dcgan_status dcgan__check_tensors(const dcgan_safetensors *st, const char *path,
+// Checks that the file holds every tensor of the list with dtype F32 and the
+// same shape; the message names func (the public function that loads).
+static dcgan_status dcgan__check_tensors(const char *func, const dcgan_safetensors *st,
+                                         const char *path,
                                          const dcgan_st_write_tensor *list, int n) {
     for (int i = 0; i < n; i++) {
         const dcgan_st_tensor *t = dcgan_safetensors_find(st, list[i].name);
         int same = t && t->ndim == list[i].ndim && strcmp(t->dtype, "F32") == 0;
         for (int k = 0; same && k < t->ndim; k++) same = t->shape[k] == list[i].shape[k];
         if (!t)
-            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' has no tensor '%s'", path, list[i].name);
+            return dcgan__fail(DCGAN_ERR_FORMAT, func, "'%s' has no tensor '%s'", path, list[i].name);
         if (!same)
-            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor '%s' is %s with %d dims [%lld, ...], "
+            return dcgan__fail(DCGAN_ERR_FORMAT, func, "'%s': tensor '%s' is %s with %d dims [%lld, ...], "
                                "the model needs F32 [%lld, ...] with %d dims", path, list[i].name,
                                t->dtype, t->ndim, t->ndim ? (long long)t->shape[0] : 0LL,
                                (long long)list[i].shape[0], list[i].ndim);
@@ -5883,8 +6381,9 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
     dcgan_gan_config cfg;
     dcgan_status s;
     uint64_t iteration, g_step, d_step, rng_state, rng_inc, has_spare, spare_bits, hash;
-    double g_lr, d_lr;
-    int nt = dcgan_model_tensor_count(&gan->g) + dcgan_model_tensor_count(&gan->d) + 4;
+    double g_lr, d_lr, ada_p = gan->augment_p, ada_rt = 0.0;
+    long ada_signs = 0, ada_count = 0;
+    int nt = dcgan__gan_tensor_count(gan);
     dcgan_st_write_tensor *list = NULL;
     char(*names)[80] = NULL;
     if ((s = dcgan_safetensors_read(&st, path)) != DCGAN_OK) return s;
@@ -5907,6 +6406,15 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
         s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': training state in the metadata is missing or malformed", path);
         goto done;
     }
+    // ADA's state (files from before ADA have none: p stays where init put it)
+    if (dcgan_safetensors_meta(&st, "ada.p") &&
+        (!dcgan__meta_double(&st, "ada.p", &ada_p) || !dcgan__meta_double(&st, "ada.rt", &ada_rt) ||
+         !dcgan__meta_int(&st, "ada.signs", &ada_signs) || !dcgan__meta_int(&st, "ada.count", &ada_count) ||
+         ada_p < 0.0 || ada_p > 1.0 || ada_count < 0 || ada_count > 1000000000L ||
+         ada_signs < -ada_count || ada_signs > ada_count)) {
+        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': ADA's state in the metadata is malformed", path);
+        goto done;
+    }
     if (dcgan__fnv1a64(DCGAN__FNV_OFFSET, st.data, (size_t)st.data_size) != hash) {
         s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the tensor data does not match its checksum "
                         "(the file is damaged)", path);
@@ -5919,9 +6427,8 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
         goto done;
     }
     {
-        int n = dcgan__model_write_list(&gan->g, "G", list, names);
-        n += dcgan__model_write_list(&gan->d, "D", list + n, names + n);
-        if ((s = dcgan__check_tensors(&st, path, list, n)) != DCGAN_OK) goto done;
+        int n = dcgan__gan_write_list(gan, list, names);
+        if ((s = dcgan__check_tensors("gan_load", &st, path, list, n)) != DCGAN_OK) goto done;
         // Every check passed: only now does the gan change.
         for (int i = 0; i < n; i++) {
             const dcgan_st_tensor *t = dcgan_safetensors_find(&st, list[i].name);
@@ -5937,6 +6444,10 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
     gan->rng.inc = rng_inc;
     gan->rng.has_spare = (int)has_spare;
     memcpy(&gan->rng.spare, &spare_bits, sizeof spare_bits);
+    gan->augment_p = (float)ada_p;
+    gan->ada_rt = (float)ada_rt;
+    gan->ada_signs = (int)ada_signs;
+    gan->ada_count = (int)ada_count;
     s = DCGAN_OK;
 #ifdef DCGAN_CUDA
     if (gan->on_device) {   // the new host state goes up to the GPU copy
@@ -6037,7 +6548,7 @@ DCGAN_API dcgan_status dcgan_model_load(dcgan_model *m, const char *path) {
     }
     {
         int n = dcgan__model_tensor_list(m, list, names);
-        if ((s = dcgan__check_tensors(&st, path, list, n)) != DCGAN_OK) goto done;
+        if ((s = dcgan__check_tensors("model_load", &st, path, list, n)) != DCGAN_OK) goto done;
         if (st.n_tensors != n) {
             s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds %d tensors, the model has %d", path,
                             st.n_tensors, n);

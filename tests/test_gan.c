@@ -136,7 +136,7 @@ static void test_arch_table(void) {
 static void test_train_steps(void) {
     dcgan_gan_config cfg;
     dcgan_gan gan;
-    dcgan_gan_stats s, first = {0, 0, 0, 0, 0};
+    dcgan_gan_stats s, first = {0, 0, 0, 0, 0, 0, 0};
     small_config(&cfg);
     float *data = random_images(8, &cfg, 2);
     dcgan_gan_init(&gan, &cfg);
