@@ -5,13 +5,19 @@
 // epochs, D lr 2e-5, G lr 1e-4, beta1 0.5). `make demo` runs a small version on
 // the built-in phantom X-rays. It prints the resolved configuration, a progress
 // bar (plain lines when not on a terminal) and, in --out, leaves:
-//   log.csv                  one row per iteration: losses, accuracies, seconds
+//   log.csv                  one row per iteration: losses, accuracies, seconds,
+//                            the augmentation's p and ADA's r_t
 //   samples_epoch_NNNN.png   real images (left) beside generated ones (right),
 //                            from a fixed noise batch
-//   losses.png accuracy.png  the curves so far
+//   losses.png accuracy.png  the curves so far (augment.png: p and r_t, with
+//                            --diffaugment)
 //   checkpoint.safetensors   G, D, Adam states, RNG, config (every --ckpt-every
 //                            epochs and at the end); --resume continues from it
 //   dataset_cache.bin        the decoded, resized images (validated before reuse)
+// Little data (Zhao et al. 2020; Karras et al. 2020; dcgan.h section 10):
+//   build/train ... --diffaugment color,translation,cutout --ada-target 0.6 --ema-kimg 1
+// D sees every image through DiffAugment, p adapts to keep E[sign(D(real))]
+// near 0.6, and samples come from an average of G's weights.
 // Ctrl-C (or SIGTERM) stops after the current step with a checkpoint and exit
 // status 130 (143); a second Ctrl-C stops at once. A second train on the same
 // --out while one runs is refused (a lock on OUT/.lock). A run that would not
@@ -64,7 +70,15 @@ static void usage(const char *prog) {
            "                      checkpoint) | restore (reload it, lower both learning rates) (stop)\n"
            "  --nan-lr-factor F   restore: multiply the learning rates by F   (0.5)\n"
            "  --max-restores N    restore: give up after N restores          (5)\n"
-           "  --no-cache          always decode the images again\n", prog);
+           "  --no-cache          always decode the images again\n"
+           "little data (all off by default):\n"
+           "  --diffaugment P     DiffAugment policy: color,translation,cutout (any of them) | none\n"
+           "  --augment-p P       probability of each transform, without ADA  (1)\n"
+           "  --ada-target T      adapt p so that E[sign(D(real))] stays near T (0 = off; ADA: 0.6)\n"
+           "  --ada-kimg K        p can cross [0, 1] in K thousand real images (5)\n"
+           "  --ema-kimg N        samples from an average of G's weights, half-life N thousand\n"
+           "                      generated images (0 = off)\n"
+           "  --ema-rampup R      half-life at most R times the images so far (0.05)\n", prog);
 }
 
 static void parse(train_options *o, int argc, char **argv) {
@@ -118,6 +132,17 @@ static void parse(train_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--label-smooth"))
             o->gan.real_label = 1.0f - (float)cli_float(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) o->gan.seed = (uint64_t)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--diffaugment")) {
+            if (dcgan_diffaug_parse(argv[i], &o->gan.augment) != DCGAN_OK) {
+                fprintf(stderr, "train: --diffaugment: %s\n", dcgan_last_error());
+                exit(2);
+            }
+        }
+        else if (cli_flag(argc, argv, &i, "--augment-p")) o->gan.augment_p = (float)cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--ada-target")) o->gan.ada_target = (float)cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--ada-kimg")) o->gan.ada_kimg = (float)cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--ema-kimg")) o->gan.ema_kimg = (float)cli_float(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--ema-rampup")) o->gan.ema_rampup = (float)cli_float(p, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--resize")) {
             if (strcmp(argv[i], "area") == 0) o->resize = DCGAN_RESIZE_AREA;
             else if (strcmp(argv[i], "nearest") == 0) o->resize = DCGAN_RESIZE_NEAREST;
@@ -236,15 +261,21 @@ static int check_memory(const train_options *o) {
 
 // Per-iteration history, for the CSV and the curves.
 typedef struct {
-    float *d_real, *d_fake, *g, *acc_real, *acc_fake;
+    float *d_real, *d_fake, *g, *acc_real, *acc_fake, *p, *rt;
     long n, cap;
 } history;
+
+static void history_free(history *h) {
+    free(h->d_real); free(h->d_fake); free(h->g); free(h->acc_real); free(h->acc_fake);
+    free(h->p); free(h->rt);
+    memset(h, 0, sizeof *h);
+}
 
 static int history_push(history *h, const dcgan_gan_stats *s) {
     if (h->n == h->cap) {
         long cap = h->cap ? h->cap * 2 : 1024;
-        float **cols[5] = {&h->d_real, &h->d_fake, &h->g, &h->acc_real, &h->acc_fake};
-        for (int k = 0; k < 5; k++) {
+        float **cols[7] = {&h->d_real, &h->d_fake, &h->g, &h->acc_real, &h->acc_fake, &h->p, &h->rt};
+        for (int k = 0; k < 7; k++) {
             float *p = (float *)realloc(*cols[k], (size_t)cap * sizeof(float));
             if (!p) return 1;
             *cols[k] = p;
@@ -256,6 +287,8 @@ static int history_push(history *h, const dcgan_gan_stats *s) {
     h->g[h->n] = s->g_loss;
     h->acc_real[h->n] = s->real_acc;
     h->acc_fake[h->n] = s->fake_acc;
+    h->p[h->n] = s->augment_p;
+    h->rt[h->n] = s->ada_rt;
     h->n++;
     return 0;
 }
@@ -272,11 +305,12 @@ static int history_reload(history *h, const char *csv, long iterations) {
     if (!w) { fclose(f); return 1; }
     if (fgets(header, sizeof header, f)) fputs(header, w);
     while (h->n < iterations && fgets(line, sizeof line, f)) {
-        dcgan_gan_stats s;
+        dcgan_gan_stats s = {0, 0, 0, 0, 0, 0, 0};
         long epoch, it;
         double secs;
-        if (sscanf(line, "%ld,%ld,%f,%f,%f,%f,%f,%lf", &epoch, &it, &s.d_real_loss, &s.d_fake_loss,
-                   &s.g_loss, &s.real_acc, &s.fake_acc, &secs) != 8)
+        // logs written before the p and r_t columns have 8 fields
+        if (sscanf(line, "%ld,%ld,%f,%f,%f,%f,%f,%lf,%f,%f", &epoch, &it, &s.d_real_loss, &s.d_fake_loss,
+                   &s.g_loss, &s.real_acc, &s.fake_acc, &secs, &s.augment_p, &s.ada_rt) < 8)
             break;
         history_push(h, &s);
         fputs(line, w);
@@ -287,7 +321,7 @@ static int history_reload(history *h, const char *csv, long iterations) {
 }
 
 // Draws losses.png and accuracy.png from the history.
-static void write_curves(const history *h, const char *out, long iters_per_epoch) {
+static void write_curves(const history *h, const char *out, long iters_per_epoch, int augmented) {
     const int W = 800, H = 420;
     unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
     char path[4200];
@@ -305,6 +339,14 @@ static void write_curves(const history *h, const char *out, long iters_per_epoch
                     1.0f / (float)iters_per_epoch);
     snprintf(path, sizeof path, "%s/accuracy.png", out);
     if (dcgan_png_write(path, rgb, W, H, 3) != DCGAN_OK) fprintf(stderr, "train: %s\n", dcgan_last_error());
+    if (augmented) {
+        dcgan_plot_series ada[2] = {{"augmentation p", h->p, {214, 39, 40}},
+                                    {"r_t = E[sign(D(real))]", h->rt, {148, 103, 189}}};
+        dcgan_plot_draw(rgb, W, H, "Augmentation strength (ADA)", "epoch", ada, 2, (size_t)h->n,
+                        1.0f / (float)iters_per_epoch);
+        snprintf(path, sizeof path, "%s/augment.png", out);
+        if (dcgan_png_write(path, rgb, W, H, 3) != DCGAN_OK) fprintf(stderr, "train: %s\n", dcgan_last_error());
+    }
     free(rgb);
 }
 
@@ -382,6 +424,21 @@ int main(int argc, char **argv) {
            c->size, c->channels, (double)c->width, c->latent, c->batch, o.epochs, c->lr_d, c->lr_g,
            c->beta1, c->beta2, c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch",
            (double)c->real_label, (unsigned long long)c->seed);
+    {
+        char policy[64];
+        dcgan_diffaug_name(c->augment, policy, sizeof policy);
+        printf("little data: DiffAugment %s, p %s, EMA %s\n", policy,
+               !c->augment ? "-" : c->ada_target > 0.0f ? "adaptive (ADA)" : "fixed",
+               c->ema_kimg > 0.0f ? "on" : "off");
+        if (c->augment && c->ada_target > 0.0f)
+            printf("  ADA: target r_t %g, p moves at most 1 per %g thousand real images, every %d "
+                   "iterations\n", (double)c->ada_target, (double)c->ada_kimg, DCGAN_ADA_INTERVAL);
+        else if (c->augment)
+            printf("  p %g for every transform\n", (double)c->augment_p);
+        if (c->ema_kimg > 0.0f)
+            printf("  EMA: half-life %g thousand generated images (at most %g of the images so far)\n",
+                   (double)c->ema_kimg, (double)c->ema_rampup);
+    }
     const int gpu = cli_device("train", o.device);   // before the minutes of decoding
     if (gpu < 0 || (!gpu && check_memory(&o) != 0) || load_data(&ds, &o) != 0) return 1;
     if (dcgan_gan_init(&gan, &o.gan) != DCGAN_OK) {
@@ -416,7 +473,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (!o.resume) {
-        fprintf(log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds\n");
+        fprintf(log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,"
+                     "augment_p,ada_rt\n");
         fflush(log);
         // the untrained state, so that --resume and --on-nan restore always
         // have a checkpoint to go back to
@@ -485,19 +543,23 @@ int main(int argc, char **argv) {
             break;
         }
         long it = (long)gan.iteration, epoch = (it - 1) / ipe + 1;
-        fprintf(log, "%ld,%ld,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f\n", epoch, it, s.d_real_loss, s.d_fake_loss,
-                s.g_loss, s.real_acc, s.fake_acc, cli_now() - t0);
+        fprintf(log, "%ld,%ld,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.6f,%.4f\n", epoch, it, s.d_real_loss,
+                s.d_fake_loss, s.g_loss, s.real_acc, s.fake_acc, cli_now() - t0, s.augment_p, s.ada_rt);
         history_push(&hist, &s);
         char extra[96];
-        snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f", epoch, s.d_real_loss,
-                 s.d_fake_loss, s.g_loss);
+        if (c->augment)
+            snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f  p %.3f r_t %.2f", epoch,
+                     s.d_real_loss, s.d_fake_loss, s.g_loss, s.augment_p, s.ada_rt);
+        else
+            snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f", epoch, s.d_real_loss,
+                     s.d_fake_loss, s.g_loss);
         cli_progress_update(&prog, it, extra);
         if (it % ipe != 0) continue;
         // end of an epoch
         fflush(log);
         if (epoch % o.sample_every == 0 || it == total) {
             write_samples(&gan, &ds, sample_noise, o.n_samples, o.out, (int)epoch);
-            write_curves(&hist, o.out, ipe);
+            write_curves(&hist, o.out, ipe, c->augment != 0);
         }
         if ((epoch % o.ckpt_every == 0 || it == total) && save_checkpoint(&gan, ckpt, epoch) != 0) {
             rc = 1;
@@ -507,7 +569,7 @@ int main(int argc, char **argv) {
     if (log) fclose(log);
     if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", ckpt, o.out, o.out);
     free(sample_noise);
-    free(hist.d_real); free(hist.d_fake); free(hist.g); free(hist.acc_real); free(hist.acc_fake);
+    history_free(&hist);
     dcgan_gan_free(&gan);
     dcgan_dataset_free(&ds);
     close(lock);

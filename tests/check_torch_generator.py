@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # Shows that a dcgan.h generator checkpoint is an ordinary PyTorch state_dict:
 # builds the same generator as torch.nn.Sequential, loads the "G.main.*"
-# tensors from the safetensors checkpoint (read here with json + numpy, as
+# tensors (or, in a checkpoint with an averaged generator, "G_ema.main.*",
+# which generate uses) from the safetensors checkpoint (read here with json + numpy, as
 # Debian's torch has no safetensors module), runs it on the noise that
 # build/generate used, and compares with the images generate computed.
 #
@@ -80,8 +81,9 @@ def main():
     ckpt, raw = sys.argv[1], sys.argv[2]
     tensors, meta = read_safetensors(ckpt)
     g, arch = build_generator(meta)
-    state = {k[len("G."):]: torch.from_numpy(v.copy()) for k, v in tensors.items()
-             if k.startswith("G.main.")}
+    prefix = "G_ema." if "G_ema.main.0.weight" in tensors else "G."
+    state = {k[len(prefix):]: torch.from_numpy(v.copy()) for k, v in tensors.items()
+             if k.startswith(prefix + "main.")}
     missing, unexpected = g.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     assert not missing and not unexpected, (missing, unexpected)
@@ -93,8 +95,8 @@ def main():
     with torch.no_grad():
         out = g(noise).numpy()
     diff = float(np.abs(out - rt["images"]).max())
-    print("torch %s generator vs dcgan.h: %d images %s, largest abs difference %.3g"
-          % (arch, out.shape[0], "x".join(map(str, out.shape[1:])), diff))
+    print("torch %s generator (%s*) vs dcgan.h: %d images %s, largest abs difference %.3g"
+          % (arch, prefix, out.shape[0], "x".join(map(str, out.shape[1:])), diff))
     sys.exit(0 if diff <= 1e-5 else 1)
 
 

@@ -18,6 +18,35 @@ check "train/resumed checkpoint is byte-identical to the straight one" \
 cut -d, -f1-7 "$T/straight/log.csv" >"$T/a.csv"
 cut -d, -f1-7 "$T/split/log.csv" >"$T/b.csv"
 check "train/resumed log.csv equals the straight one" cmp "$T/a.csv" "$T/b.csv"
+# little data: DiffAugment + ADA + EMA; the resume takes every setting from the checkpoint
+SMALL="--diffaugment color,translation,cutout --ada-target 0.6 --ada-kimg 0.1 --ema-kimg 0.05"
+check "train/little data: 4 epochs straight" $B/train $FLAGS $SMALL --out "$T/aug_straight" --epochs 4
+check "train/little data: 2 epochs" $B/train $FLAGS $SMALL --out "$T/aug_split" --epochs 2
+check "train/little data: --resume to 4 epochs (settings from the checkpoint)" \
+    $B/train $FLAGS --out "$T/aug_split" --epochs 4 --resume
+check "train/little data: resumed checkpoint is byte-identical to the straight one" \
+    cmp "$T/aug_straight/checkpoint.safetensors" "$T/aug_split/checkpoint.safetensors"
+check "train/little data: log.csv has the p and r_t columns" \
+    test "$(head -1 "$T/aug_straight/log.csv")" = "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,augment_p,ada_rt"
+check "train/little data: p moved off 0 (ADA)" \
+    sh -c "cut -d, -f9 '$T/aug_straight/log.csv' | tail -n +2 | grep -qv '^0.000000$'"
+check "train/little data: augment.png" test -s "$T/aug_straight/augment.png"
+check "generate/from the averaged G" $B/generate --checkpoint "$T/aug_straight/checkpoint.safetensors" \
+    --count 4 --out "$T/aug_gen" --seed 3
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    $B/generate --checkpoint "$T/aug_straight/checkpoint.safetensors" --count 4 --out "$T/aug_gen2" \
+        --seed 3 --save-raw "$T/aug_raw.safetensors" >/dev/null 2>&1
+    check "generate/the averaged G loads in PyTorch (G_ema.main.*) and makes generate's images" \
+        /usr/bin/python3 tests/check_torch_generator.py "$T/aug_straight/checkpoint.safetensors" "$T/aug_raw.safetensors"
+else
+    echo "test_programs: skipped: the averaged G in PyTorch (no python3-torch here)"
+fi
+fails_with_line "train/--diffaugment with an unknown word" \
+    "train: --diffaugment: diffaug_parse: unknown augmentation 'blur' in 'color,blur' (color, translation, cutout, comma-separated; or none)" \
+    $B/train $FLAGS --out "$T/x" --diffaugment color,blur
+fails_with_line "train/--ada-target without a policy" \
+    "train: gan_init: ada_target 0.6 adapts the augmentation's p, but augment is 0 (no policy)" \
+    $B/train $FLAGS --out "$T/x2" --epochs 1 --ada-target 0.6
 check "train/log has a header and 16 iterations" test "$(wc -l <"$T/straight/log.csv")" -eq 17
 for f in losses.png accuracy.png samples_epoch_0002.png samples_epoch_0004.png dataset_cache.bin; do
     check "train/leaves $f" test -s "$T/straight/$f"
