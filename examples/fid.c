@@ -11,10 +11,12 @@
 // Each PATH is a folder of images (not searched recursively; bmp jpg jpeg pgm
 // png ppm tif tiff webp in any case), a .npz of statistics (mu, sigma) such as
 // pytorch-fid's --save-stats writes, or a .npy of features (n, dims) from
-// --save-features. Prints "FID:  <value>" first, as pytorch-fid does, then the
-// sample sizes, the numerical rank of each covariance and a warning when the
-// sample is too small for the dimension; then what was asked for. PATH1 is the
-// real set, PATH2 the generated one.
+// --save-features. Two .npy PATHs may hold any network's features (such as
+// `classify features` writes): without --dims, dims is the first file's.
+// Prints "FID:  <value>" first, as pytorch-fid does, then the sample sizes,
+// the numerical rank of each covariance and a warning when the sample is too
+// small for the dimension; then what was asked for. PATH1 is the real set,
+// PATH2 the generated one.
 // Weights: --weights FILE, else $DCGAN_INCEPTION_WEIGHTS, else pytorch-fid's
 // cache (~/.cache/torch/hub/checkpoints/pt_inception-2015-12-05-6726825d.pth).
 #define _DEFAULT_SOURCE   // strdup
@@ -31,6 +33,7 @@ static void usage(const char *prog) {
            "       %s --save-features DIR OUT.npy  write DIR's feature vectors (never overwrites)\n"
            "       %s --save-weights OUT.safetensors   convert the .pth weights once\n"
            "  --dims D            64 | 192 | 768 | 2048                  (2048)\n"
+           "                      two .npy PATHs: any (the first file's)\n"
            "  --batch-size B      images per pass through the network,\n"
            "                      at most DCGAN_INCEPTION_BATCH           (8)\n"
            "  --weights FILE      Inception weights (.pth or .safetensors)\n"
@@ -384,7 +387,7 @@ int main(int argc, char **argv) {
     fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest"};
     const char *save_weights = NULL, *paths[2] = {NULL, NULL};
     const char *device = CLI_DEFAULT_DEVICE;
-    int n_paths = 0, save_stats = 0, save_features = 0;
+    int n_paths = 0, save_stats = 0, save_features = 0, dims_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); return 0; }
@@ -394,7 +397,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--fill-deterministic") == 0) o.fill = 1;
         else if (strcmp(a, "--save-stats") == 0) save_stats = 1;
         else if (strcmp(a, "--save-features") == 0) save_features = 1;
-        else if (cli_flag(argc, argv, &i, "--dims")) o.dims = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = (int)cli_int(argv[0], a, argv[i]); dims_given = 1; }
         else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];
         else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = (int)cli_int(argv[0], a, argv[i]);
@@ -412,7 +415,19 @@ int main(int argc, char **argv) {
         else if (n_paths < 2) paths[n_paths++] = a;
         else { fprintf(stderr, "fid: too many paths (see --help)\n"); return 2; }
     }
-    if (o.dims != 64 && o.dims != 192 && o.dims != 768 && o.dims != 2048) {
+    // two feature files need no network: their vectors may come from any (dims from the first file)
+    const int npy_only = n_paths == 2 && ends_with(paths[0], ".npy") && ends_with(paths[1], ".npy") &&
+                         !save_stats && !save_features && !save_weights && !o.nearest;
+    if (npy_only && !dims_given) {
+        double *f = NULL;
+        int64_t n;
+        if (dcgan_features_load_npy(&f, &n, &o.dims, paths[0]) != DCGAN_OK) {
+            fprintf(stderr, "fid: %s\n", dcgan_last_error());
+            return 1;
+        }
+        dcgan_free(f);
+    }
+    if (!npy_only && o.dims != 64 && o.dims != 192 && o.dims != 768 && o.dims != 2048) {
         fprintf(stderr, "fid: --dims must be 64, 192, 768 or 2048\n");
         return 2;
     }

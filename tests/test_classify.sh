@@ -2,8 +2,10 @@
 # test_classify.sh - build/classify end to end on phantom X-rays: the split keeps
 # patients on one side, a short training run learns (test accuracy well above
 # chance), eval writes its files, bad input fails with a message and writes
-# nothing, and a tiny `make study` runs all five arms and then resumes without
-# redoing anything. Run from the repo root after `make` (make test does both).
+# nothing, features writes a .npy that build/fid reads, c2st tells phantoms from
+# gray squares but not from other phantoms, and a tiny `make study` runs all
+# five arms and then resumes without redoing anything. Run from the repo root
+# after `make` (make test does both).
 # Prints "test_classify.sh: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_classify.XXXXXX")
@@ -76,6 +78,59 @@ fails_with_line "eval/no such checkpoint" "classify eval: safetensors_read: cann
     $B/classify eval --checkpoint "$T/none.safetensors" --data "$T/ph/test"
 fails_with_line "train/unknown flag" "classify train: unknown flag '--bogus' (see --help)" \
     $B/classify train --bogus
+
+# features: the input of the last Linear layer (8 x width x (size/16)^2 = 256
+# values at --size 32 --width 8) for each image, as a .npy that build/fid reads
+C="$T/run/checkpoint.safetensors"
+check "features/runs" $B/classify features --checkpoint "$C" "$T/ph/test/NORMAL" "$T/f1.npy"
+check "features/a second set" $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f2.npy"
+check "features/the .npy holds 40 images x 256 dims" grep -aqF "{'descr': '<f8', 'fortran_order': False, 'shape': (40, 256), }" "$T/f1.npy"
+$B/fid --kid --kid-subset-size 20 --prdc "$T/f1.npy" "$T/f2.npy" >"$T/fid.txt" 2>&1
+check "features/fid reads two of them (256 dims, not Inception's)" test $? -eq 0
+check "features/fid prints the FID line" grep -qE '^FID:  [0-9]' "$T/fid.txt"
+check "features/fid prints KID" grep -q '^KID:  ' "$T/fid.txt"
+fails_with_line "features/never overwrites" "classify features: '$T/f1.npy' exists already; not overwriting it" \
+    $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f1.npy"
+fails_with_line "features/not a folder" "classify features: '$T/nope' is not a folder of images" \
+    $B/classify features --checkpoint "$C" "$T/nope" "$T/f3.npy"
+check "features/bad input: nothing written" test ! -e "$T/f3.npy"
+
+# c2st: phantoms against flat gray squares of 40 brightnesses are told apart;
+# two disjoint phantom sets of one kind much less (seeded: the same each time)
+mkdir -p "$T/gray" "$T/c2_empty" "$T/c2_three"
+for i in $(seq 1 40); do
+    { printf 'P5\n32 32\n255\n'; head -c 1024 /dev/zero | tr '\0' "\\$(printf %03o $((60 + 3 * i)))"; } >"$T/gray/gray_$i.pgm"
+done
+cp "$T/gray/gray_1.pgm" "$T/gray/gray_2.pgm" "$T/gray/gray_3.pgm" "$T/c2_three/"
+$B/phantom --out "$T/ph2" --normal 40 --pneumonia 0 --val 0 --test 0 --size 32 --seed 2 >/dev/null
+c2st_flags="--size 32 --width 8 --folds 2 --epochs 2 --batch 8 --seed 1"
+c2st_auc() { sed -n 's/^c2st: AUC \([0-9.]*\) .*/\1/p' "$1"; }
+$B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_sep" $c2st_flags >"$T/c2_sep.txt" 2>"$T/c2_sep.err"
+check "c2st/runs" test $? -eq 0
+sep=$(c2st_auc "$T/c2_sep.txt")
+check "c2st/phantoms vs gray squares: AUC $sep > 0.9" awk -v a="$sep" 'BEGIN { exit !(a > 0.9) }'
+tail -n 1 "$T/c2_sep.txt" >"$T/c2_last.txt"
+check "c2st/the last line: AUC mean +- sd (95% CI lo-hi) over K folds" grep -qE \
+    '^c2st: AUC [01][.][0-9]{3} [+]- [01][.][0-9]{3} [(]95% CI [01][.][0-9]{3}-[01][.][0-9]{3}[)] over 2 folds; 0[.]5 = indistinguishable$' \
+    "$T/c2_last.txt"
+check "c2st/c2st.csv has the header" test "$(head -n 1 "$T/c2_sep/c2st.csv")" = \
+    "fold,n_train_real,n_train_fake,n_test_real,n_test_fake,auc,accuracy"
+check "c2st/c2st.csv has a row per fold" test "$(wc -l <"$T/c2_sep/c2st.csv")" -eq 3
+check "c2st/balanced halves: 20 + 20 to train, 20 + 20 to test" grep -q '^1,20,20,20,20,' "$T/c2_sep/c2st.csv"
+check "c2st/a progress line per fold on stderr" grep -q '^c2st fold 2/2 ' "$T/c2_sep.err"
+$B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/ph2/train/NORMAL" --out "$T/c2_same" $c2st_flags >"$T/c2_same.txt" 2>&1
+same=$(c2st_auc "$T/c2_same.txt")
+check "c2st/two phantom sets of one kind: AUC $same < 0.8 and < $sep" \
+    awk -v a="$same" -v b="$sep" 'BEGIN { exit !(a != "" && a < 0.8 && a < b) }'
+$B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/ph2/train/NORMAL" --out "$T/c2_again" $c2st_flags >/dev/null 2>&1
+check "c2st/the same seed gives the same folds" cmp "$T/c2_same/c2st.csv" "$T/c2_again/c2st.csv"
+fails_with_line "c2st/missing folder" "classify c2st: --real '$T/nope' is not a folder" \
+    $B/classify c2st --real "$T/nope" --fake "$T/gray" --out "$T/c2_bad"
+fails_with_line "c2st/empty folder" "classify c2st: --fake: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/c2_empty'" \
+    $B/classify c2st --real "$T/gray" --fake "$T/c2_empty" --out "$T/c2_bad"
+fails_with_line "c2st/too few images" "classify c2st: --fake '$T/c2_three' has 3 usable images; at least 4 are needed (2 in each half)" \
+    $B/classify c2st --real "$T/gray" --fake "$T/c2_three" --out "$T/c2_bad"
+check "c2st/bad input: nothing written" test ! -e "$T/c2_bad"
 
 # a tiny study on phantoms: all arms, then a second run that redoes nothing
 OUT="$T/study" SEEDS=1 CLS_EPOCHS=1 GAN_ITERS=10 B=$B bash examples/study.sh >"$T/study1.txt" 2>&1
