@@ -15,7 +15,7 @@ DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
   --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
 
-.PHONY: all test demo study cuda test-cuda bench-cuda bench bench-memory bench-decode bench-judge fuzz clean help stb
+.PHONY: all test demo study small-data cuda test-cuda bench-cuda bench bench-memory bench-decode bench-judge fuzz clean help stb
 
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
@@ -109,6 +109,11 @@ demo: $(B)/phantom $(B)/train $(B)/generate
 # built-in phantoms by default, DATA=DIR for a Kermany-layout folder; OUT, SEEDS; resumable)
 study: $(B)/phantom $(B)/train $(B)/generate $(B)/classify
 	B=$(B) bash examples/study.sh
+
+# small-data: does DiffAugment / ADA / an averaged G help a DCGAN on 50 or all train NORMAL X-rays?
+# (examples/small_data.sh; DATA=DIR (../shared/data/kermany224), OUT; about 90 minutes; resumable)
+small-data: $(B)/train $(B)/generate $(B)/classify $(B)/fid
+	B=$(B) bash examples/small_data.sh
 
 # bench: dcgan.h against PyTorch on this machine (needs python3-torch); `make bench FULL=--full` for batch 128
 bench: stb

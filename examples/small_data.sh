@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# small_data.sh - does DiffAugment, ADA's adaptive strength or an averaged G
+# make a DCGAN trained on few real X-rays better? Measured with nothing
+# downloaded: a classifier two-sample test against real images of other
+# patients, and KID / precision / recall / nearest neighbours in the feature
+# space of a classifier trained on radiographs.
+#
+# Run: make small-data                         (../shared/data/kermany224)
+#      make small-data DATA=DIR OUT=DIR        (any Kermany-layout folder)
+# Settings (environment): ITERS (2000 GAN iterations, the same for every run),
+# SEEDS (3), ALONE_SEEDS (2: runs of each technique alone at the small size),
+# N_SMALL (50 images), GEN (300 generated images per run), B (build).
+#
+# Steps (each skipped when its result is there and was made with the same
+# settings - a run's settings are kept in its flags.txt and a different one
+# redoes the run; so a stopped experiment continues where it was):
+#   1. classify split: patients into train / val / test (70 / 15 / 15 %)
+#   2. the GAN training sets: all train NORMAL images, and the NORMAL images of
+#      randomly drawn train patients until there are N_SMALL (sets/small);
+#      held-out real images: the val + test NORMAL images (other patients)
+#   3. a NORMAL-vs-PNEUMONIA classifier on train (validation: val): its
+#      penultimate layer is the feature space (classify features)
+#   4. per GAN run (set x recipe x seed): train, generate GEN images, then
+#      classify c2st (generated vs held-out real), features, and fid --kid
+#      --prdc on the features
+#   5. the same measurements for real train images vs held-out real images
+#      (what "indistinguishable" looks like), and the summary OUT/results.md
+set -euo pipefail
+B=${B:-build}
+DATA=${DATA:-../shared/data/kermany224}
+OUT=${OUT:-small_data}
+ITERS=${ITERS:-2000}
+SEEDS=${SEEDS:-3}
+ALONE_SEEDS=${ALONE_SEEDS:-2}
+N_SMALL=${N_SMALL:-50}
+GEN=${GEN:-300}
+BASE="--arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch"
+POLICY="--diffaugment color,translation,cutout"
+recipe_flags() {
+    case "$1" in
+        plain) echo "" ;;
+        full) echo "$POLICY --ada-target 0.6 --ema-kimg 1" ;;
+        diffaugment) echo "$POLICY" ;;
+        ada) echo "$POLICY --ada-target 0.6" ;;
+        ema) echo "--ema-kimg 1" ;;
+    esac
+}
+if [ ! -d "$DATA/NORMAL" ] || [ ! -d "$DATA/PNEUMONIA" ]; then
+    echo "small_data: $DATA has no NORMAL/ and PNEUMONIA/ folders (a Kermany-layout folder; DATA=DIR)" >&2
+    exit 1
+fi
+start=$(date +%s)
+mkdir -p "$OUT"
+log() { echo "== $(date -u +%H:%M:%S) $*"; }
+
+# 1. split by patient
+if [ ! -f "$OUT/split/.done" ]; then
+    log "1. split $DATA by patient"
+    rm -rf "$OUT/split"
+    "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1
+    touch "$OUT/split/.done"
+fi
+
+# 2. the sets (symbolic links to the split's links)
+link_all() { for f in "$1"/*; do ln -s "$(readlink -f "$f")" "$2/"; done; }
+if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; then
+    log "2. GAN training sets (all, $N_SMALL images) and held-out real images"
+    rm -rf "$OUT/sets"
+    mkdir -p "$OUT/sets/all/NORMAL" "$OUT/sets/small/NORMAL" "$OUT/sets/heldout"
+    link_all "$OUT/split/train/NORMAL" "$OUT/sets/all/NORMAL"
+    link_all "$OUT/split/val/NORMAL" "$OUT/sets/heldout"
+    link_all "$OUT/split/test/NORMAL" "$OUT/sets/heldout"
+    # patients (IM-0115-0001.jpeg -> IM-0115; NORMAL2-IM-1234-0001.jpeg -> NORMAL2-IM-1234) in a
+    # seeded random order; whole patients are taken until there are N_SMALL images
+    ls "$OUT/split/train/NORMAL" | sed -E 's/-[0-9]+\.[A-Za-z]+$//' | sort -u |
+        shuf --random-source=<(yes 28) >"$OUT/sets/patients.txt"
+    n=0
+    while read -r patient && [ "$n" -lt "$N_SMALL" ]; do
+        for f in "$OUT/split/train/NORMAL/$patient"-*; do
+            ln -s "$(readlink -f "$f")" "$OUT/sets/small/NORMAL/"
+            n=$((n + 1))
+        done
+    done <"$OUT/sets/patients.txt"
+    echo "$N_SMALL" >"$OUT/sets/.done"
+fi
+count() { find -L "$1" -type f | wc -l; }
+echo "sets: all $(count "$OUT/sets/all/NORMAL"), small $(count "$OUT/sets/small/NORMAL") train NORMAL" \
+     "images; held out $(count "$OUT/sets/heldout") NORMAL images of other patients"
+
+# 3. the feature space: a NORMAL-vs-PNEUMONIA classifier on the train patients
+if [ ! -f "$OUT/domain/checkpoint.safetensors" ]; then
+    log "3. the domain classifier (features for KID, precision/recall, nearest neighbours)"
+    "$B/classify" train --data "$OUT/split/train" --val "$OUT/split/val" --out "$OUT/domain" \
+        --epochs 10 --seed 1 >"$OUT/domain.log" 2>&1 || { cat "$OUT/domain.log" >&2; exit 1; }
+    tail -1 "$OUT/domain.log"
+fi
+features() {   # features DIR OUT.npy: once
+    [ -f "$2" ] || "$B/classify" features --checkpoint "$OUT/domain/checkpoint.safetensors" "$1" "$2" \
+        >/dev/null
+}
+features "$OUT/sets/heldout" "$OUT/heldout.npy"
+features "$OUT/sets/all/NORMAL" "$OUT/all.npy"
+features "$OUT/sets/small/NORMAL" "$OUT/small.npy"
+
+# fid on feature files: FID, KID with 95% bootstrap intervals, precision/recall
+FID="$B/fid --kid --kid-subsets 100 --kid-subset-size 100 --bootstrap 200 --prdc --seed 1"
+measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
+    if [ ! -f "$3/c2st/c2st.csv" ]; then
+        rm -rf "$3/c2st"
+        "$B/classify" c2st --real "$OUT/sets/heldout" --fake "$1" --out "$3/c2st" --folds 3 \
+            --epochs 8 --seed 1 >"$3/c2st.txt" 2>"$3/c2st.err" || { cat "$3/c2st.err" >&2; exit 1; }
+    fi
+    features "$1" "$2"
+    [ -s "$3/fid.txt" ] || $FID "$OUT/heldout.npy" "$2" >"$3/fid.txt" 2>"$3/fid.err" ||
+        { cat "$3/fid.err" >&2; exit 1; }
+}
+
+# 5a. the reference: real train images against held-out real images
+mkdir -p "$OUT/reference"
+measure "$OUT/sets/all/NORMAL" "$OUT/all.npy" "$OUT/reference"
+
+# 4. the GAN runs
+gan_run() {   # gan_run SET RECIPE SEED
+    local set=$1 recipe=$2 seed=$3
+    local run="$OUT/runs/$set/$recipe/seed$seed"
+    local n ipe epochs every flags
+    n=$(count "$OUT/sets/$set/NORMAL")
+    ipe=$(( n / 32 > 0 ? n / 32 : 1 ))
+    epochs=$(( (ITERS + ipe - 1) / ipe ))
+    every=$(( 300 / ipe > 0 ? 300 / ipe : 1 ))
+    flags="$BASE $(recipe_flags "$recipe") --seed $seed --epochs $epochs"
+    if [ -f "$run/flags.txt" ] && [ "$(cat "$run/flags.txt")" != "$flags" ]; then
+        echo "small_data: $run was made with other settings; redoing it"
+        rm -rf "$run"
+    fi
+    mkdir -p "$run"
+    echo "$flags" >"$run/flags.txt"
+    if [ ! -f "$run/.trained" ]; then
+        log "4. GAN $set ($n images) $recipe seed $seed: $epochs epochs ($((epochs * ipe)) iterations)"
+        local resume=""
+        [ -f "$run/gan/checkpoint.safetensors" ] && resume=--resume
+        local t0
+        t0=$(date +%s)
+        # shellcheck disable=SC2086
+        "$B/train" --data "$OUT/sets/$set" --class NORMAL --out "$run/gan" $flags \
+            --sample-every "$epochs" --ckpt-every "$every" $resume >"$run/train.log" 2>&1 ||
+            { tail -5 "$run/train.log" >&2; exit 1; }
+        echo "$(( $(date +%s) - t0 ))" >"$run/train_seconds.txt"
+        touch "$run/.trained"
+    fi
+    if [ ! -f "$run/gen/.done" ]; then
+        rm -rf "$run/gen"
+        "$B/generate" --checkpoint "$run/gan/checkpoint.safetensors" --count "$GEN" --out "$run/gen" \
+            --seed 7 >/dev/null
+        touch "$run/gen/.done"
+    fi
+    measure "$run/gen" "$run/gen.npy" "$run"
+    echo "   $(tail -1 "$run/c2st.txt")"
+}
+for seed in $(seq 1 "$SEEDS"); do
+    for set in small all; do
+        for recipe in plain full; do gan_run "$set" "$recipe" "$seed"; done
+    done
+done
+for seed in $(seq 1 "$ALONE_SEEDS"); do
+    for recipe in diffaugment ada ema; do gan_run small "$recipe" "$seed"; done
+done
+
+# 5b. the summary
+log "5. summary"
+/usr/bin/python3 examples/small_data_summary.py "$OUT" >"$OUT/results.md"
+took=$(( $(date +%s) - start ))
+{
+    echo
+    echo "Data: \`$DATA\` split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
+    echo "$GEN generated images per run; run $(date -u +%Y-%m-%d) on $(nproc) cores"
+    echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); this invocation took $took s."
+} >>"$OUT/results.md"
+echo "small_data: done in $took s; see $OUT/results.md"

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+# small_data_summary.py - the table of examples/small_data.sh: reads every run
+# under OUT/runs/SET/RECIPE/seedN and OUT/reference, prints Markdown.
+#
+#   /usr/bin/python3 examples/small_data_summary.py OUT > OUT/results.md
+#
+# Per run: the classifier two-sample test (c2st.csv: one AUC per fold), KID,
+# precision and recall in the domain classifier's feature space (fid.txt), and
+# nearest neighbours: for each generated image the distance to its nearest GAN
+# training image, in those features and in 64x64 gray pixels, against the same
+# distance for held-out real images (a generated image much closer to a
+# training image than real images of other patients ever are is a copy).
+# Per recipe: mean over seeds, and a 95% t interval over seeds (seeds are the
+# independent repeats: each trains its own GAN and its own two-sample tests).
+import csv
+import glob
+import math
+import os
+import re
+import sys
+
+import numpy as np
+from PIL import Image
+
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+RECIPES = [("plain", "plain DCGAN"), ("diffaugment", "DiffAugment (p = 1)"),
+           ("ada", "DiffAugment + ADA"), ("ema", "EMA only"), ("full", "DiffAugment + ADA + EMA")]
+SETS = [("small", "small"), ("all", "all")]
+
+
+def read_npy(path):
+    return np.load(path).astype(np.float64)
+
+
+def c2st_auc(run):
+    rows = list(csv.DictReader(open(os.path.join(run, "c2st", "c2st.csv"))))
+    return float(np.mean([float(r["auc"]) for r in rows])), [float(r["auc"]) for r in rows]
+
+
+def fid_numbers(run):
+    text = open(os.path.join(run, "fid.txt")).read()
+    kid = float(re.search(r"^KID:\s+(\S+)", text, re.M).group(1))
+    m = re.search(r"^precision: (\S+)\s+recall: (\S+)", text, re.M)
+    return kid, float(m.group(1)), float(m.group(2))
+
+
+def pixels(folder, limit=None):
+    files = sorted(f for f in glob.glob(os.path.join(folder, "*"))
+                   if f.lower().endswith((".png", ".jpg", ".jpeg")))[:limit]
+    out = [np.asarray(Image.open(f).convert("L").resize((64, 64), Image.BILINEAR), dtype=np.float64)
+           .ravel() / 127.5 - 1.0 for f in files]
+    return np.stack(out)
+
+
+def nearest(a, b):
+    """Distance from each row of a to its nearest row of b."""
+    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.sqrt(np.maximum(d2.min(1), 0.0))
+
+
+def mean_ci(values):
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) < 2:
+        return float(v.mean()), float("nan")
+    half = T975[len(v) - 1] * v.std(ddof=1) / math.sqrt(len(v))
+    return float(v.mean()), half
+
+
+def fmt(values, digits=3):
+    m, h = mean_ci(values)
+    if math.isnan(h):
+        return "%.*f" % (digits, m)
+    return "%.*f +- %.*f" % (digits, m, digits, h)
+
+
+def main():
+    out = sys.argv[1]
+    held_f = read_npy(os.path.join(out, "heldout.npy"))
+    held_p = pixels(os.path.join(out, "sets", "heldout"))
+    train_f = {s: read_npy(os.path.join(out, s + ".npy")) for s, _ in SETS}
+    train_p = {s: pixels(os.path.join(out, "sets", s, "NORMAL")) for s, _ in SETS}
+    # held-out real images: their nearest training image (what "not a copy" looks like)
+    ref_nn = {s: (nearest(held_f, train_f[s]), nearest(held_p, train_p[s])) for s, _ in SETS}
+    print("# Small-data GAN experiment")
+    print()
+    print("Two-sample AUC: a CNN tells generated from held-out real NORMAL images (0.5 = it cannot);")
+    print("mean over seeds +- the half-width of a 95% t interval over seeds (each seed: its own GAN")
+    print("and 3 random 50/50 folds). KID, precision and recall in the feature space of a")
+    print("NORMAL-vs-PNEUMONIA classifier trained on the train patients. NN: median distance of a")
+    print("generated image to its nearest GAN training image divided by the same median for held-out")
+    print("real images (features / 64x64 pixels); copies: share of generated images closer to a")
+    print("training image (in pixels) than the closest held-out real image is.")
+    print()
+    ref = os.path.join(out, "reference")
+    if os.path.exists(os.path.join(ref, "c2st", "c2st.csv")):
+        auc, folds = c2st_auc(ref)
+        kid, prec, rec = fid_numbers(ref)
+        print("Reference, real train vs held-out real images: AUC %.3f (folds %s), KID %.4f, "
+              "precision %.3f, recall %.3f." % (auc, ", ".join("%.3f" % f for f in folds), kid, prec, rec))
+        print()
+    print("| GAN images | recipe | seeds | two-sample AUC | KID (features) | precision | recall | NN features | NN pixels | copies |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for s, s_name in SETS:
+        n_train = len(train_p[s])
+        for r, r_name in RECIPES:
+            runs = sorted(glob.glob(os.path.join(out, "runs", s, r, "seed*")))
+            runs = [x for x in runs if os.path.exists(os.path.join(x, "fid.txt")) and
+                    os.path.exists(os.path.join(x, "c2st", "c2st.csv"))]
+            if not runs:
+                continue
+            aucs, kids, precs, recs, nnf, nnp, copies = [], [], [], [], [], [], []
+            for run in runs:
+                aucs.append(c2st_auc(run)[0])
+                k, p, rr = fid_numbers(run)
+                kids.append(k)
+                precs.append(p)
+                recs.append(rr)
+                gf = read_npy(os.path.join(run, "gen.npy"))
+                gp = pixels(os.path.join(run, "gen"))
+                nnf.append(np.median(nearest(gf, train_f[s])) / np.median(ref_nn[s][0]))
+                d = nearest(gp, train_p[s])
+                nnp.append(np.median(d) / np.median(ref_nn[s][1]))
+                copies.append(float((d < ref_nn[s][1].min()).mean()))
+            print("| %s (%d) | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                s_name, n_train, r_name, len(runs), fmt(aucs), fmt(kids, 4), fmt(precs), fmt(recs),
+                fmt(nnf, 2), fmt(nnp, 2), fmt(copies, 3)))
+    print()
+    print("Per run (two-sample AUC per fold; GAN training seconds):")
+    print()
+    for run in sorted(glob.glob(os.path.join(out, "runs", "*", "*", "seed*"))):
+        if not os.path.exists(os.path.join(run, "c2st", "c2st.csv")):
+            continue
+        secs = open(os.path.join(run, "train_seconds.txt")).read().strip() \
+            if os.path.exists(os.path.join(run, "train_seconds.txt")) else "?"
+        print("- `%s`: AUC folds %s; %s s" % (os.path.relpath(run, out),
+                                            ", ".join("%.3f" % f for f in c2st_auc(run)[1]), secs))
+
+
+if __name__ == "__main__":
+    main()
