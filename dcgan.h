@@ -3,8 +3,9 @@
 // What it is
 //   Tensors, layers with hand-written forward and backward passes, Adam, the
 //   GAN loss, a sequential model container, the three DCGAN architectures of
-//   the chest X-ray study (Kermany et al. 2018 data), image-folder loading,
-//   safetensors checkpoints, and procedural phantom X-rays to try it all on.
+//   the chest X-ray study (Kermany et al. 2018 data), training on little data
+//   (DiffAugment, ADA's adaptive strength, an averaged generator), image-folder
+//   loading, safetensors checkpoints, and procedural phantom X-rays.
 //   Written to be read by students: every formula names its source.
 //
 // Creating the implementation
@@ -71,7 +72,8 @@
 //    7. Loss: binary cross-entropy on logits
 //    8. Optimizer: Adam
 //    9. Models: sequential container
-//   10. GAN: generator, discriminator, training step
+//   10. GAN: DiffAugment and ADA's p, generator, discriminator, training
+//       step, the averaged generator (EMA)
 //   11. Checkpoints: safetensors files (GAN and single models)
 //   12. Pictures: phantom X-rays, grids, line plots, bar charts
 //   13. Image folders (stb)
@@ -90,7 +92,8 @@
 //
 // Limitations
 //   float32 on the CPU with OpenMP; the GPU twins (dcgan_cuda.cu) are written
-//   and compiled but not yet verified on a GPU. The built-in GAN models make
+//   and compiled but not yet verified on a GPU, and have no DiffAugment, ADA
+//   or averaged G (a GPU GAN with them is refused with a message). The built-in GAN models make
 //   square images of 64, 128 or 256 pixels. FID needs pytorch-fid's weights file (not
 //   bundled). stb_image cannot decode 12-bit or arithmetic-coded JPEGs; its
 //   crashes on hostile files are contained in a helper process only where
@@ -101,7 +104,7 @@
 #ifndef DCGAN_H_INCLUDED
 #define DCGAN_H_INCLUDED
 
-#define DCGAN_VERSION "0.5.0"   // major.minor.patch of this file
+#define DCGAN_VERSION "0.6.0"   // major.minor.patch of this file
 
 #include <stddef.h>
 #include <stdint.h>
@@ -649,7 +652,7 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int i,
                                                dcgan_param_info *info);
 
 // -----------------------------------------------------------------------------
-// 10. GAN: generator, discriminator and the study's training step
+// 10. GAN: little-data augmentation, generator, discriminator, the training step
 //
 // Three architectures, chosen with dcgan_gan_config.arch (F(n) = n * width,
 // rounded, at least 1; b = size / 16; C = channels; Z = latent):
@@ -1625,6 +1628,10 @@ DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void);
 DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1,
                                           const float *d2, int n, float *out);
 DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void);
+// section 5: the GEMM micro-kernels (C tile = beta C + alpha a b, then bias/ReLU)
+typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
+                                 float *c, int ldc, int mr, int nr, const float *bias, int relu);
+DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
 // section 5: a product with bias and ReLU applied as each tile is finished
 DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                         const float *A, int lda, const float *B, int ldb, float beta,
@@ -2279,8 +2286,56 @@ static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alp
 }
 #endif
 
-typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
-                                 float *c, int ldc, int mr, int nr, const float *bias, int relu);
+// The same tile with AVX-512F: one 16-float register per row of the tile, so
+// each k loads b once, broadcasts 6 values of a and does 6 fused multiply-adds
+// (the AVX2 kernel: 2 loads, 6 broadcasts, 12 FMAs). The sums are those of the
+// AVX2 kernel, in the same order. DCGAN_NO_AVX512 leaves it out.
+#if defined(DCGAN__HAVE_AVX2_KERNEL) && !defined(DCGAN_NO_AVX512)
+#define DCGAN__HAVE_AVX512_KERNEL 1
+__attribute__((target("avx512f")))
+static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float alpha, float beta,
+                                 float *c, int ldc, int mr, int nr, const float *bias, int relu) {
+    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
+    __m512 c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps();
+    for (int i = 0; i < mr; i++) {
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
+    }
+    for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR) {
+        const __m512 bk = _mm512_loadu_ps(b);
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), bk, c0);
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), bk, c1);
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), bk, c2);
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), bk, c3);
+        c4 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), bk, c4);
+        c5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), bk, c5);
+    }
+    const __m512 rows[DCGAN__MR] = {c0, c1, c2, c3, c4, c5};
+    if (mr == DCGAN__MR && nr == DCGAN__NR) {
+        const __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
+        for (int i = 0; i < DCGAN__MR; i++) {
+            float *ci = c + (size_t)i * ldc;
+            __m512 v;
+            if (beta == 0.0f) {
+                v = _mm512_mul_ps(al, rows[i]);
+            } else {
+                __m512 old = _mm512_loadu_ps(ci);
+                if (beta != 1.0f) old = _mm512_mul_ps(be, old);
+                v = _mm512_fmadd_ps(al, rows[i], old);
+            }
+            // the epilogue as in the AVX2 kernel: + bias, then max(v, 0) (NaN -> 0)
+            if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
+            if (relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+            _mm512_storeu_ps(ci, v);
+        }
+        return;
+    }
+    float acc[DCGAN__MR * DCGAN__NR];
+    for (int i = 0; i < DCGAN__MR; i++) _mm512_storeu_ps(acc + i * DCGAN__NR, rows[i]);
+    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
+    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
+}
+#endif
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
@@ -2291,12 +2346,25 @@ static int dcgan__have_avx2_fma(void) {
 }
 #endif
 
-// Picks the kernel: AVX2 + FMA where the CPU has them, else the loops.
-static dcgan__kernel_fn dcgan__pick_kernel(void) {
+// A kernel by name: "portable", "avx2", "avx512"; NULL where this build or
+// this CPU does not have it (the tests run each one that exists).
+DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name) {
+    if (strcmp(name, "portable") == 0) return dcgan__kernel_portable;
 #ifdef DCGAN__HAVE_AVX2_KERNEL
-    if (dcgan__have_avx2_fma()) return dcgan__kernel_avx2;
+    if (strcmp(name, "avx2") == 0 && dcgan__have_avx2_fma()) return dcgan__kernel_avx2;
 #endif
-    return dcgan__kernel_portable;
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    if (strcmp(name, "avx512") == 0 && dcgan__have_avx2_fma() && __builtin_cpu_supports("avx512f"))
+        return dcgan__kernel_avx512;
+#endif
+    return NULL;
+}
+
+// Picks the kernel: AVX-512F where the CPU has it, else AVX2 + FMA, else the loops.
+static dcgan__kernel_fn dcgan__pick_kernel(void) {
+    dcgan__kernel_fn k = dcgan__kernel_get("avx512");
+    if (!k) k = dcgan__kernel_get("avx2");
+    return k ? k : dcgan__kernel_portable;
 }
 
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into MR-row panels,
@@ -4847,7 +4915,7 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
 }
 
 // -----------------------------------------------------------------------------
-// 10. GAN: generator, discriminator and the study's training step
+// 10. GAN: little-data augmentation, generator, discriminator, the training step
 
 // --- DiffAugment: policy names, draws, forward and backward
 

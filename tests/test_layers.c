@@ -682,6 +682,47 @@ static void test_sgemm_shapes(void) {
     (void)all_ok;
 }
 
+// Each micro-kernel this build and this CPU have, against the portable one on
+// the same packed panels: full and partial tiles, beta 0 / 1 / 0.5, bias and
+// ReLU (a NaN row made 0), C's untouched entries past the tile kept. The SIMD
+// kernels fuse multiply and add, the portable one rounds twice: close, not equal.
+static void test_gemm_kernels(void) {
+    const char *names[2] = {"avx2", "avx512"};
+    enum { MR = 6, NR = 16, LDC = 20 };
+    for (int n = 0; n < 2; n++) {
+        dcgan__kernel_fn kernel = dcgan__kernel_get(names[n]);
+        if (!kernel) {
+            printf("test_layers: skipped: the %s GEMM kernel (not in this build or not on this CPU)\n", names[n]);
+            continue;
+        }
+        const int tiles[][2] = {{6, 16}, {5, 16}, {6, 9}, {1, 1}, {3, 12}};
+        const float betas[3] = {0.0f, 1.0f, 0.5f};
+        int ok = 1;
+        for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
+            for (int bi = 0; bi < 3; bi++)
+                for (int mode = 0; mode < 2; mode++) {
+                    const int mr = tiles[t][0], nr = tiles[t][1], kc = 37;
+                    float *a = randn((size_t)kc * MR), *b = randn((size_t)kc * NR), *bias = randn(MR);
+                    float *c = randn((size_t)MR * LDC), *want = zeros((size_t)MR * LDC);
+                    if (mode) a[0] = NAN;   // row 0 of the tile is NaN; ReLU makes it 0
+                    memcpy(want, c, (size_t)MR * LDC * sizeof(float));
+                    dcgan__kernel_get("portable")(kc, a, b, 0.75f, betas[bi], want, LDC, mr, nr,
+                                                 mode ? bias : NULL, mode);
+                    kernel(kc, a, b, 0.75f, betas[bi], c, LDC, mr, nr, mode ? bias : NULL, mode);
+                    for (int i = 0; i < MR; i++)
+                        for (int j = 0; j < LDC; j++) {
+                            float w = want[i * LDC + j], g = c[i * LDC + j];
+                            int same = (isnan(w) && isnan(g)) || fabsf(w - g) <= 1e-4f * (1.0f + fabsf(w));
+                            if (!same) ok = 0;
+                        }
+                    free(a); free(b); free(bias); free(c); free(want);
+                }
+        char label[96];
+        snprintf(label, sizeof label, "gemm_kernel/%s against the portable kernel", names[n]);
+        CHECK(ok, label);
+    }
+}
+
 // The fused product (Inception's conv + bias + ReLU) equals dcgan_sgemm followed
 // by the separate pass it replaces, bit for bit: on tile edges, across the
 // packing depth (K > 256, so tiles are written more than once), with bias and
@@ -904,6 +945,7 @@ int main(int argc, char **argv) {
         {"activations_golden", test_activations_golden},
         {"activations_gradcheck", test_activations_gradcheck},
         {"dropout", test_dropout},
+        {"gemm_kernels", test_gemm_kernels},
         {"sgemm_shapes", test_sgemm_shapes},
         {"sgemm_fused", test_sgemm_fused},
         {"sgemm_patches", test_sgemm_patches},
