@@ -7,7 +7,7 @@ OMP     ?= -fopenmp
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TESTS   := test_core test_layers test_model test_images test_gan test_small_data test_fid test_fid_judge test_corpus test_classify \
+TESTS   := test_core test_layers test_model test_images test_gan test_small_data test_fid test_fid_judge test_corpus test_classify test_study_stats \
            test_cuda_checks
 EXAMPLES := train generate phantom fid classify rate
 B := build
@@ -38,8 +38,9 @@ $(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state
 # The test programs: most link one compiled implementation per flavour
 # (tests/dcgan_impl.c -> build/obj/{,san/,nosimd/}impl.o); test_gan and
 # test_images configure the implementation (allocator, decode hook) and
-# compile their own.
-OWN_IMPL := test_gan test_images
+# compile their own; test_study_stats needs none (examples/study_stats.h is libc only).
+OWN_IMPL := test_gan test_images test_study_stats
+$(B)/test_study_stats $(B)/san/test_study_stats: examples/study_stats.h
 LINKED := $(filter-out $(OWN_IMPL),$(TESTS))
 TEST_DEPS := dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h \
   examples/rate_csv.h tests/cuda_compare.h

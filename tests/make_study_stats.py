@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+# Reference numbers for examples/study_stats.h, computed directly from the
+# definitions (not by the header's algorithms):
+#   ROC AUC         the O(n^2) pairwise Mann-Whitney sum, ties 1/2
+#   DeLong          the O(n^2) structural components of DeLong, DeLong &
+#                   Clarke-Pearson (1988): V10, V01 per case, the 2x2 covariance
+#                   matrices S10, S01 (numpy.cov), S = S10/m + S01/n;
+#                   p = 2 * scipy.stats.norm.sf(|z|)
+#   Holm            the step-down rule of Holm (1979) and, separately, the
+#                   adjusted p-values max_{j<=i} min(1, (m-j+1) p_(j))
+#   bootstrap       on explicit patient draws (made here with numpy): each
+#                   resample written out as a list of images (a patient drawn
+#                   twice: its images twice), the metrics of both arms on it,
+#                   their difference; intervals by numpy.percentile (linear)
+#   splitmix64      the header's generator, written again, and its draws
+# Writes tests/data/study_stats.txt, one array per line: "name count v1 v2 ..."
+# (%.17g, "nan" for a skipped resample), read by tests/test_study_stats.c.
+# Run: /usr/bin/python3 tests/make_study_stats.py
+import os
+
+import numpy as np
+from scipy import stats
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+METRICS = ["auc", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1"]
+lines = []
+
+
+def put(name, values):
+    values = list(np.asarray(values, dtype=float).ravel())
+    text = " ".join("nan" if np.isnan(v) else "%.17g" % v for v in values)
+    lines.append("%s %d %s" % (name, len(values), text))
+
+
+def psi(x, y):
+    return 1.0 if x > y else 0.5 if x == y else 0.0
+
+
+def auc_pairwise(scores, labels):
+    pos = [s for s, l in zip(scores, labels) if l == 1]
+    neg = [s for s, l in zip(scores, labels) if l == 0]
+    return sum(psi(x, y) for x in pos for y in neg) / (len(pos) * len(neg))
+
+
+def delong_direct(s1, s2, labels):
+    labels = np.asarray(labels)
+    v10, v01 = [], []
+    for s in (np.asarray(s1), np.asarray(s2)):
+        X, Y = s[labels == 1], s[labels == 0]
+        P = np.array([[psi(x, y) for y in Y] for x in X])   # (m, n)
+        v10.append(P.mean(axis=1))                          # V10(X_i)
+        v01.append(P.mean(axis=0))                          # V01(Y_j)
+    m, n = len(v10[0]), len(v01[0])
+    S10, S01 = np.cov(np.vstack(v10)), np.cov(np.vstack(v01))   # ddof = 1
+    S = S10 / m + S01 / n
+    auc1, auc2 = v10[0].mean(), v10[1].mean()
+    var = S[0, 0] + S[1, 1] - 2 * S[0, 1]
+    z = (auc1 - auc2) / np.sqrt(var)
+    return [auc1, auc2, S[0, 0], S[1, 1], S[0, 1], auc1 - auc2, var, np.sqrt(var), z,
+            2 * stats.norm.sf(abs(z))]
+
+
+def holm(p, alpha):
+    m = len(p)
+    order = sorted(range(m), key=lambda i: p[i])
+    reject = [0] * m
+    for i, k in enumerate(order):           # step down: stop at the first that fails
+        if p[k] <= alpha / (m - i):
+            reject[k] = 1
+        else:
+            break
+    adjusted = [0.0] * m
+    for i, k in enumerate(order):
+        adjusted[k] = max(min(1.0, (m - j) * p[order[j]]) for j in range(i + 1))
+    return adjusted, reject
+
+
+def metric(name, scores, labels, threshold):
+    """One metric on a list of images (repeats allowed); None when undefined."""
+    if name == "auc":
+        return auc_pairwise(scores, labels)
+    tp = sum(1 for s, l in zip(scores, labels) if l == 1 and s >= threshold)
+    fn = sum(1 for s, l in zip(scores, labels) if l == 1 and s < threshold)
+    fp = sum(1 for s, l in zip(scores, labels) if l == 0 and s >= threshold)
+    tn = sum(1 for s, l in zip(scores, labels) if l == 0 and s < threshold)
+    sens, spec = tp / (tp + fn), tn / (tn + fp)
+    if name == "balanced_accuracy":
+        return (sens + spec) / 2
+    if name == "sensitivity":
+        return sens
+    if name == "specificity":
+        return spec
+    if name == "precision":
+        return None if tp + fp == 0 else tp / (tp + fp)
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def stratum_diff(name, st, drawn):
+    """(0, metric(A) - metric(B)) on the images of the drawn patients, or (1, None): a class
+    missing, (2, None): precision undefined for an arm."""
+    images = [i for p in drawn for i in range(len(st["labels"])) if st["patient"][i] == p]
+    labels = [st["labels"][i] for i in images]
+    if 0 not in labels or 1 not in labels:
+        return 1, None
+    a = metric(name, [st["a"][i] for i in images], labels, st["ta"])
+    b = metric(name, [st["b"][i] for i in images], labels, st["tb"])
+    if a is None or b is None:
+        return 2, None
+    return 0, a - b
+
+
+def bootstrap(name, strata, draws, B):
+    """Replicates, estimate, value_a, value_b, intervals and skip counts on the given draws."""
+    reps, skipped = [], [0, 0]
+    at = 0
+    for _ in range(B):
+        diffs, skip = [], 0
+        for st in strata:
+            drawn = draws[at:at + st["P"]]
+            at += st["P"]
+            if not skip:   # the first stratum that fails gives the reason
+                skip, d = stratum_diff(name, st, drawn)
+                diffs.append(d)
+        if skip:
+            skipped[skip - 1] += 1
+            reps.append(np.nan)
+        else:
+            reps.append(np.mean(diffs))
+    everyone = [stratum_diff(name, st, range(st["P"]))[1] for st in strata]
+    va = np.mean([metric(name, st["a"], st["labels"], st["ta"]) for st in strata])
+    vb = np.mean([metric(name, st["b"], st["labels"], st["tb"]) for st in strata])
+    ok = np.array([r for r in reps if not np.isnan(r)])
+    lo95, hi95 = np.percentile(ok, [2.5, 97.5])
+    lo90, hi90 = np.percentile(ok, [5, 95])
+    return reps, [np.mean(everyone), va, vb, lo95, hi95, lo90, hi90, skipped[0], skipped[1]]
+
+
+def splitmix64_draws(sizes, B, seed):
+    mask = (1 << 64) - 1
+    state, out = seed, []
+    for _ in range(B):
+        for P in sizes:
+            for _ in range(P):
+                state = (state + 0x9E3779B97F4A7C15) & mask
+                z = state
+                z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+                z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+                out.append((z ^ (z >> 31)) % P)
+    return out
+
+
+def make_stratum(rng, P, per_patient, positive_patients, mixed, thr_a, thr_b, b_shift):
+    """P patients with 1..per_patient images each; patients < positive_patients are positive,
+    patient `mixed` has one image of each class; scores on a 0.05 grid (ties)."""
+    patient, labels = [], []
+    for p in range(P):
+        k = int(rng.integers(1, per_patient + 1))
+        for j in range(max(k, 2) if p == mixed else k):
+            patient.append(p)
+            labels.append(j % 2 if p == mixed else int(p < positive_patients))
+    labels = np.array(labels)
+    effect = rng.normal(0, 0.15, P)[patient]
+    a = np.clip(0.35 + 0.3 * labels + effect + rng.normal(0, 0.1, len(labels)), 0, 1)
+    b = np.clip(0.35 + 0.25 * labels + effect + rng.normal(0, 0.1, len(labels)) + b_shift, 0, 1)
+    return {"P": P, "patient": patient, "labels": list(labels), "ta": thr_a, "tb": thr_b,
+            "a": list(np.round(a * 20) / 20), "b": list(np.round(b * 20) / 20)}
+
+
+def put_stratum(prefix, st):
+    put(prefix + "_patient", st["patient"])
+    put(prefix + "_labels", st["labels"])
+    put(prefix + "_a", st["a"])
+    put(prefix + "_b", st["b"])
+    put(prefix + "_meta", [st["P"], st["ta"], st["tb"]])
+
+
+def main():
+    rng = np.random.default_rng(20240601)
+
+    # AUC: with many ties (a 0.1 grid), and continuous
+    labels = rng.integers(0, 2, 40)
+    scores = np.round(np.clip(0.4 + 0.2 * labels + rng.normal(0, 0.2, 40), 0, 1), 1)
+    put("auc_ties_labels", labels)
+    put("auc_ties_scores", scores)
+    put("auc_ties", [auc_pairwise(scores, labels)])
+    labels = rng.integers(0, 2, 101)
+    scores = rng.normal(0, 1, 101) + 0.8 * labels
+    put("auc_cont_labels", labels)
+    put("auc_cont_scores", scores)
+    put("auc_cont", [auc_pairwise(scores, labels)])
+
+    # DeLong: correlated arms, with ties (a 0.1 grid) and continuous
+    for name, n, grid in (("delong_ties", 60, 10.0), ("delong_cont", 150, 0.0)):
+        labels = rng.integers(0, 2, n)
+        common = rng.normal(0, 1, n)
+        s1 = common + 1.0 * labels + rng.normal(0, 0.7, n)
+        s2 = common + 0.6 * labels + rng.normal(0, 0.7, n)
+        if grid:
+            s1, s2 = np.round(s1 * grid) / grid, np.round(s2 * grid) / grid
+        put(name + "_labels", labels)
+        put(name + "_s1", s1)
+        put(name + "_s2", s2)
+        put(name, delong_direct(s1, s2, labels))
+
+    # Holm: ties, a p-value that caps at 1, a step-down that stops early
+    p = [0.01, 0.04, 0.03, 0.005, 0.04, 0.5, 0.2, 0.0125]
+    adjusted, reject = holm(p, 0.05)
+    put("holm_p", p)
+    put("holm_adjusted", adjusted)
+    put("holm_reject", reject)
+
+    # Cluster bootstrap on explicit draws. Stratum 0: 14 patients, 1-4 images each, one
+    # patient with both classes; arm B's threshold is high, so some draws leave B
+    # nothing called positive (precision undefined). Stratum 1: 5 patients, one of
+    # them positive, so some draws miss a class.
+    s0 = make_stratum(rng, 14, 4, 6, 9, 0.5, 0.8, 0.0)
+    s1 = make_stratum(rng, 5, 3, 1, -1, 0.55, 0.5, 0.05)
+    put_stratum("s0", s0)
+    put_stratum("s1", s1)
+    for tag, strata, B in (("one", [s0], 50), ("two", [s0, s1], 40)):
+        per = sum(st["P"] for st in strata)
+        draws = []
+        for _ in range(B):
+            for st in strata:
+                draws += list(rng.integers(0, st["P"], st["P"]))
+        put(tag + "_draws", draws)
+        for name in METRICS:
+            reps, summary = bootstrap(name, strata, draws, B)
+            put("%s_%s_reps" % (tag, name), reps)
+            put("%s_%s" % (tag, name), summary)
+        assert len(draws) == B * per
+
+    # splitmix64: the draws study_bootstrap_draw makes for seed 20240601, strata of 14 and 5
+    put("splitmix_draws", splitmix64_draws([14, 5], 3, 20240601))
+
+    with open(os.path.join(HERE, "study_stats.txt"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+    print("wrote tests/data/study_stats.txt (%d arrays)" % len(lines))
+
+
+if __name__ == "__main__":
+    main()
