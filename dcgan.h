@@ -2323,9 +2323,10 @@ static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float a
                 if (beta != 1.0f) old = _mm512_mul_ps(be, old);
                 v = _mm512_fmadd_ps(al, rows[i], old);
             }
-            // the epilogue as in the AVX2 kernel: + bias, then max(v, 0) (NaN -> 0)
+            // the epilogue's operations, in its order: + bias, then v where v > 0,
+            // else 0 (so NaN -> 0 and -0 -> 0, as !(v > 0) does)
             if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
-            if (relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+            if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);
             _mm512_storeu_ps(ci, v);
         }
         return;

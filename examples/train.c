@@ -341,7 +341,7 @@ static void write_curves(const history *h, const char *out, long iters_per_epoch
     if (dcgan_png_write(path, rgb, W, H, 3) != DCGAN_OK) fprintf(stderr, "train: %s\n", dcgan_last_error());
     if (augmented) {
         dcgan_plot_series ada[2] = {{"augmentation p", h->p, {214, 39, 40}},
-                                    {"r_t = E[sign(D(real))]", h->rt, {148, 103, 189}}};
+                                    {"r_t (mean sign of D on reals)", h->rt, {148, 103, 189}}};
         dcgan_plot_draw(rgb, W, H, "Augmentation strength (ADA)", "epoch", ada, 2, (size_t)h->n,
                         1.0f / (float)iters_per_epoch);
         snprintf(path, sizeof path, "%s/augment.png", out);
