@@ -21,8 +21,8 @@
 #   3. a NORMAL-vs-PNEUMONIA classifier on train (validation: val): its
 #      penultimate layer is the feature space (classify features)
 #   4. per GAN run (set x recipe x seed): train, generate GEN images, then
-#      classify c2st (generated vs held-out real), features, and fid --kid
-#      --prdc on the features
+#      classify c2st (generated vs held-out real, at 64x64 and at 32x32),
+#      features, and fid --kid --prdc on the features
 #   5. the same measurements for real train images vs held-out real images
 #      (what "indistinguishable" looks like), and the summary OUT/results.md
 set -euo pipefail
@@ -109,6 +109,13 @@ measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
         rm -rf "$3/c2st"
         "$B/classify" c2st --real "$OUT/sets/heldout" --fake "$1" --out "$3/c2st" --folds 3 \
             --epochs 8 --seed 1 >"$3/c2st.txt" 2>"$3/c2st.err" || { cat "$3/c2st.err" >&2; exit 1; }
+    fi
+    # the same test on images shrunk to 32x32: is the difference only in the finest texture?
+    if [ ! -f "$3/c2st32/c2st.csv" ]; then
+        rm -rf "$3/c2st32"
+        "$B/classify" c2st --real "$OUT/sets/heldout" --fake "$1" --out "$3/c2st32" --folds 3 \
+            --epochs 8 --size 32 --seed 1 >"$3/c2st32.txt" 2>"$3/c2st32.err" ||
+            { cat "$3/c2st32.err" >&2; exit 1; }
     fi
     features "$1" "$2"
     [ -s "$3/fid.txt" ] || $FID "$OUT/heldout.npy" "$2" >"$3/fid.txt" 2>"$3/fid.err" ||

@@ -32,16 +32,22 @@ def read_npy(path):
     return np.load(path).astype(np.float64)
 
 
-def c2st_auc(run):
-    rows = list(csv.DictReader(open(os.path.join(run, "c2st", "c2st.csv"))))
+def c2st_auc(run, sub="c2st"):
+    rows = list(csv.DictReader(open(os.path.join(run, sub, "c2st.csv"))))
     return float(np.mean([float(r["auc"]) for r in rows])), [float(r["auc"]) for r in rows]
 
 
 def fid_numbers(run):
     text = open(os.path.join(run, "fid.txt")).read()
     kid = float(re.search(r"^KID:\s+(\S+)", text, re.M).group(1))
-    m = re.search(r"^precision: (\S+)\s+recall: (\S+)", text, re.M)
-    return kid, float(m.group(1)), float(m.group(2))
+    m = re.search(r"^precision: (\S+)\s+recall: (\S+)\s+density: (\S+)\s+coverage: (\S+)", text, re.M)
+    return kid, float(m.group(1)), float(m.group(2)), float(m.group(4))
+
+
+def final_p(run):
+    """ADA's p over the last 100 iterations (0 without augmentation)."""
+    rows = list(csv.DictReader(open(os.path.join(run, "gan", "log.csv"))))[-100:]
+    return float(np.mean([float(r.get("augment_p") or 0.0) for r in rows]))
 
 
 def pixels(folder, limit=None):
@@ -73,8 +79,44 @@ def fmt(values, digits=3):
     return "%.*f +- %.*f" % (digits, m, digits, h)
 
 
+def grid(folder, n=16, cols=4, side=64, gap=2):
+    """The first n images of a folder as a cols-wide grid (gray)."""
+    files = sorted(f for f in glob.glob(os.path.join(folder, "*"))
+                   if f.lower().endswith((".png", ".jpg", ".jpeg")))[:n]
+    rows = (len(files) + cols - 1) // cols
+    g = Image.new("L", (cols * side + (cols - 1) * gap, rows * side + (rows - 1) * gap), 255)
+    for i, f in enumerate(files):
+        im = Image.open(f).convert("L").resize((side, side), Image.BILINEAR)
+        g.paste(im, ((i % cols) * (side + gap), (i // cols) * (side + gap)))
+    return g
+
+
+def write_samples(out, path):
+    """Real training images beside seed 1's generated ones, plain and full, for each set."""
+    from PIL import ImageDraw
+    cells = []
+    for s, s_name in SETS:
+        real = os.path.join(out, "sets", s, "NORMAL")
+        n = len([f for f in os.listdir(real) if not f.startswith(".")])
+        row = [("%d real training images (the first 16)" % n, real)]
+        for r, r_name in (("plain", "plain DCGAN, seed 1"), ("full", "DiffAugment + ADA + EMA, seed 1")):
+            row.append((r_name, os.path.join(out, "runs", s, r, "seed1", "gen")))
+        cells.append(row)
+    pics = [[grid(folder) for _, folder in row] for row in cells]
+    w, h, pad, title = pics[0][0].size[0], pics[0][0].size[1], 16, 18
+    canvas = Image.new("L", (3 * w + 4 * pad, 2 * (h + title) + 3 * pad), 255)
+    draw = ImageDraw.Draw(canvas)
+    for i, row in enumerate(cells):
+        for j, (label, _) in enumerate(row):
+            x, y = pad + j * (w + pad), pad + i * (h + title + pad)
+            draw.text((x, y), label, fill=0)
+            canvas.paste(pics[i][j], (x, y + title))
+    canvas.save(path)
+
+
 def main():
     out = sys.argv[1]
+    write_samples(out, os.path.join(out, "samples.png"))
     held_f = read_npy(os.path.join(out, "heldout.npy"))
     held_p = pixels(os.path.join(out, "sets", "heldout"))
     train_f = {s: read_npy(os.path.join(out, s + ".npy")) for s, _ in SETS}
@@ -83,23 +125,27 @@ def main():
     ref_nn = {s: (nearest(held_f, train_f[s]), nearest(held_p, train_p[s])) for s, _ in SETS}
     print("# Small-data GAN experiment")
     print()
-    print("Two-sample AUC: a CNN tells generated from held-out real NORMAL images (0.5 = it cannot);")
+    print("Two-sample AUC: a CNN tells generated from held-out real NORMAL images (0.5 = it cannot),")
+    print("on 64x64 images and (AUC 32) on the same images shrunk to 32x32;")
     print("mean over seeds +- the half-width of a 95% t interval over seeds (each seed: its own GAN")
-    print("and 3 random 50/50 folds). KID, precision and recall in the feature space of a")
+    print("and 3 random 50/50 folds). KID, precision, recall (Kynkaanniemi et al. 2019) and coverage (Naeem et al. 2020) in the feature space of a")
     print("NORMAL-vs-PNEUMONIA classifier trained on the train patients. NN: median distance of a")
     print("generated image to its nearest GAN training image divided by the same median for held-out")
     print("real images (features / 64x64 pixels); copies: share of generated images closer to a")
-    print("training image (in pixels) than the closest held-out real image is.")
+    print("training image (in pixels) than the closest held-out real image is; p: ADA's p at the end.")
     print()
     ref = os.path.join(out, "reference")
     if os.path.exists(os.path.join(ref, "c2st", "c2st.csv")):
         auc, folds = c2st_auc(ref)
-        kid, prec, rec = fid_numbers(ref)
+        kid, prec, rec, cov = fid_numbers(ref)
         print("Reference, real train vs held-out real images: AUC %.3f (folds %s), KID %.4f, "
-              "precision %.3f, recall %.3f." % (auc, ", ".join("%.3f" % f for f in folds), kid, prec, rec))
+              "precision %.3f, recall %.3f, coverage %.3f." % (auc, ", ".join("%.3f" % f for f in folds),
+                                                           kid, prec, rec, cov))
+        if os.path.exists(os.path.join(ref, "c2st32", "c2st.csv")):
+            print("At 32x32: AUC %.3f." % c2st_auc(ref, "c2st32")[0])
         print()
-    print("| GAN images | recipe | seeds | two-sample AUC | KID (features) | precision | recall | NN features | NN pixels | copies |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| GAN images | recipe | seeds | two-sample AUC | AUC 32 | KID (features) | precision | recall | coverage | NN features | NN pixels | copies | p |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for s, s_name in SETS:
         n_train = len(train_p[s])
         for r, r_name in RECIPES:
@@ -108,10 +154,14 @@ def main():
                     os.path.exists(os.path.join(x, "c2st", "c2st.csv"))]
             if not runs:
                 continue
-            aucs, kids, precs, recs, nnf, nnp, copies = [], [], [], [], [], [], []
+            aucs, a32, kids, precs, recs, covs, nnf, nnp, copies, ps = [], [], [], [], [], [], [], [], [], []
             for run in runs:
                 aucs.append(c2st_auc(run)[0])
-                k, p, rr = fid_numbers(run)
+                if os.path.exists(os.path.join(run, "c2st32", "c2st.csv")):
+                    a32.append(c2st_auc(run, "c2st32")[0])
+                ps.append(final_p(run))
+                k, p, rr, cv = fid_numbers(run)
+                covs.append(cv)
                 kids.append(k)
                 precs.append(p)
                 recs.append(rr)
@@ -121,9 +171,27 @@ def main():
                 d = nearest(gp, train_p[s])
                 nnp.append(np.median(d) / np.median(ref_nn[s][1]))
                 copies.append(float((d < ref_nn[s][1].min()).mean()))
-            print("| %s (%d) | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
-                s_name, n_train, r_name, len(runs), fmt(aucs), fmt(kids, 4), fmt(precs), fmt(recs),
-                fmt(nnf, 2), fmt(nnp, 2), fmt(copies, 3)))
+            print("| %s (%d) | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                s_name, n_train, r_name, len(runs), fmt(aucs), fmt(a32) if a32 else "-", fmt(kids, 4),
+                fmt(precs), fmt(recs), fmt(covs), fmt(nnf, 2), fmt(nnp, 2), fmt(copies, 3), fmt(ps, 2)))
+    print()
+    print("Paired by seed (the same seed's noise, data order and initial weights), DiffAugment + ADA +")
+    print("EMA minus the plain DCGAN, mean +- 95% t half-width over seeds:")
+    print()
+    for s, s_name in SETS:
+        pairs = []
+        for run in sorted(glob.glob(os.path.join(out, "runs", s, "full", "seed*"))):
+            other = os.path.join(out, "runs", s, "plain", os.path.basename(run))
+            if all(os.path.exists(os.path.join(x, "fid.txt")) for x in (run, other)):
+                pairs.append((fid_numbers(run), fid_numbers(other)))
+        if len(pairs) < 2:
+            continue
+        kid = [a[0] - b[0] for a, b in pairs]
+        prec = [a[1] - b[1] for a, b in pairs]
+        cov = [a[3] - b[3] for a, b in pairs]
+        better = sum(a[0] < b[0] for a, b in pairs)
+        print("- %s: KID %s, precision %s, coverage %s (%d seeds; lower KID with the recipe in %d of %d)"
+              % (s_name, fmt(kid, 4), fmt(prec), fmt(cov), len(pairs), better, len(pairs)))
     print()
     print("Per run (two-sample AUC per fold; GAN training seconds):")
     print()
