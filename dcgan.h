@@ -5083,11 +5083,9 @@ DCGAN_API void dcgan_diffaug_backward(float *dinp, const float *dout, const dcga
                 const int read = y >= 0 && y < h && xx >= 0 && xx < w &&
                                  dcgan__aug_reads(d, y, xx, h, w);
                 const size_t src = (size_t)sy * w + sx;
-                float g2_sum = 0.0f;
-                for (int ch = 0; ch < c; ch++) {
-                    float g1 = read ? g[ch * plane + (size_t)y * w + xx] : 0.0f;
-                    g2_sum += k_c * g1 + spread;
-                }
+                float g1_sum = 0.0f;   // over the pixel's channels
+                for (int ch = 0; ch < c; ch++) g1_sum += read ? g[ch * plane + (size_t)y * w + xx] : 0.0f;
+                const float g2_sum = k_c * g1_sum + (float)c * spread;
                 for (int ch = 0; ch < c; ch++) {
                     float g1 = read ? g[ch * plane + (size_t)y * w + xx] : 0.0f;
                     float g2 = k_c * g1 + spread;
