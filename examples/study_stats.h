@@ -6,8 +6,9 @@
 //                              precision or F1 of one arm
 //   study_delong_compute       DeLong's test of two paired AUCs on the same cases
 //   study_bootstrap_compute    patient-level (cluster) bootstrap of a paired
-//                              difference metric(A) - metric(B), over one or more
-//                              strata (splits, seeds), with 95% and 90% intervals
+//                              difference metric(A) - metric(B) (or of metric(A)
+//                              alone), over one or more strata (splits, seeds),
+//                              with 95% and 90% intervals and a bootstrap p-value
 //   study_bootstrap_draw       the patient draws that bootstrap makes for a seed
 //   study_interval_compute     percentile interval of bootstrap replicates
 //   study_holm_adjust          Holm's step-down adjusted p-values
@@ -439,9 +440,29 @@ STUDY_API int study_interval_compute(double *lo, double *hi, const double *value
 // once, whatever its size), and its interval carries the patient sampling of
 // every split. Two cautions: the trained models are held fixed (the spread
 // between training runs enters only through the average over the strata
-// given), and independent draws assume the strata's test patients differ;
-// strata that share a test set (several seeds on one split) are resampled
-// independently too, which makes the interval narrower than a shared draw would.
+// given), and independent draws assume the strata's test patients differ.
+// Strata that share a test set (several training seeds evaluated on one
+// split's test images) must share the draw too: drawing them independently
+// would treat one set of patients as several and make the interval too narrow.
+// A stratum with shares_draws = 1 has exactly the images and patients of the
+// stratum before it and reuses that stratum's draw in every replicate (it
+// draws no patients of its own): the seeds of a split are averaged within the
+// same resample of that split's patients: a patient is one cluster however
+// many models scored it (Field & Welsh 2007).
+//
+// One arm alone: with score_b = NULL in every stratum the bootstrap is of
+// metric(A) by itself (the difference against nothing): estimate = value_a,
+// value_b = 0, and the intervals are those of arm A's metric averaged over the
+// strata (used for per-arm interval bands).
+//
+// The p-value of H0: difference = 0 inverts the percentile interval (Efron &
+// Tibshirani 1993, ch. 15 and 16, on tests and confidence intervals: the
+// achieved significance level is about the smallest level whose percentile
+// interval excludes 0), two-sided:
+//   p = min(1, 2 min(#(rep <= 0), #(rep >= 0)) / used)
+// over the used replicates. Its resolution is 2/used; p = 0 means that every
+// used replicate lies strictly on one side of 0 (report it as p < 2/used).
+// Combine several with study_holm_adjust.
 //
 // A draw that lacks a class in some stratum is skipped (no AUC, sensitivity or
 // specificity there), and so is one where precision is undefined for an arm in
@@ -451,9 +472,10 @@ STUDY_API int study_interval_compute(double *lo, double *hi, const double *value
 // The random draws: splitmix64 (Steele, Lea & Flood 2014, "Fast splittable
 // pseudorandom number generators"; the constants of Vigna's splitmix64.c),
 // state = seed, one patient = next() % n_patients (the modulo bias is below
-// n_patients / 2^64). Order: for each replicate, for each stratum, n_patients
-// draws. study_bootstrap_draw writes exactly these draws; a caller (a test) can
-// also pass its own.
+// n_patients / 2^64). Order: for each replicate, for each stratum that does
+// not share draws (shares_draws = 0), n_patients draws; a sharing stratum
+// consumes none. study_bootstrap_draw writes exactly these draws; a caller (a
+// test) can also pass its own, in the same layout.
 
 typedef struct {
     int n;                       // images in this stratum's test set
@@ -461,17 +483,20 @@ typedef struct {
     const int *labels;           // (n) 1 positive, 0 negative
     const int *patient;          // (n) the patient of each image
     const double *score_a;       // (n) arm A's scores
-    const double *score_b;       // (n) arm B's scores
+    const double *score_b;       // (n) arm B's scores; NULL in every stratum: arm A alone
     double threshold_a;          // threshold metrics: arm A calls score_a >= threshold_a positive
     double threshold_b;          // and arm B score_b >= threshold_b
+    int shares_draws;            // 1: the same images and patients as the stratum before
+                                 // (n, n_patients, patient, labels equal); reuses its draw
 } study_stratum;
 
 typedef struct {
     study_metric metric;
     double estimate;             // on all images: mean over strata of metric(A) - metric(B)
-    double value_a, value_b;     // mean over strata of metric(A), of metric(B)
+    double value_a, value_b;     // mean over strata of metric(A), of metric(B) (0: arm A alone)
     double lo95, hi95;           // percentile interval of the difference at 95%
     double lo90, hi90;           // and at 90% (for study_verdict_decide)
+    double p;                    // bootstrap p of difference = 0 (above); resolution 2 / used
     int resamples;               // B
     int used;                    // replicates in the intervals: B minus the skipped
     int skipped_class;           // skipped: a class missing from some stratum's draw
@@ -489,22 +514,24 @@ static inline uint64_t study__splitmix64(uint64_t *state) {
 }
 
 // Writes the patient draws that study_bootstrap_compute makes for seed: B
-// replicates, each n_patients draws of stratum 0, then of stratum 1, ...
-// draws needs B * (sum of n_patients) ints. Checks nothing: every stratum
-// must have n_patients >= 1 (study_bootstrap_compute checks that).
+// replicates, each n_patients draws of stratum 0, then of stratum 1, ...,
+// leaving out the strata with shares_draws = 1 (they reuse the draw before).
+// draws needs B * (sum of n_patients over the strata that do not share) ints.
+// Checks nothing: every stratum must have n_patients >= 1 (study_bootstrap_compute
+// checks that).
 STUDY_API void study_bootstrap_draw(int *draws, const study_stratum *strata, int n_strata, int B,
                                     uint64_t seed) {
     uint64_t state = seed;
     size_t at = 0;
     for (int b = 0; b < B; b++)
         for (int s = 0; s < n_strata; s++)
-            for (int k = 0; k < strata[s].n_patients; k++)
+            for (int k = 0; !strata[s].shares_draws && k < strata[s].n_patients; k++)
                 draws[at++] = (int)(study__splitmix64(&state) % (uint64_t)strata[s].n_patients);
 }
 
 // What one stratum needs during the bootstrap.
 typedef struct {
-    int *order_a, *order_b;      // (n) images sorted by score_a, by score_b
+    int *order_a, *order_b;      // (n) images sorted by score_a, by score_b (NULL: no arm B)
     int *drawn;                  // (n_patients) times each patient is in the current draw
     double *weight;              // (n) times each image is in it: drawn[patient[i]]
 } study__stratum_work;
@@ -512,7 +539,7 @@ typedef struct {
 static inline int study__check_stratum(const study_stratum *s, int k, study_metric m, char *why,
                                        size_t cap) {
     const char *fn = "study_bootstrap_compute";
-    if (s->n < 2 || s->n_patients < 1 || !s->labels || !s->patient || !s->score_a || !s->score_b)
+    if (s->n < 2 || s->n_patients < 1 || !s->labels || !s->patient || !s->score_a)
         return study__fail(why, cap, "%s: stratum %d has %d images of %d patients; needs at least 2 "
                            "images, 1 patient and non-NULL arrays", fn, k, s->n, s->n_patients);
     char where[64];
@@ -540,7 +567,7 @@ static inline int study__check_stratum(const study_stratum *s, int k, study_metr
         int said_a = 0, said_b = 0;
         for (int i = 0; i < s->n; i++) {
             said_a += s->score_a[i] >= s->threshold_a;
-            said_b += s->score_b[i] >= s->threshold_b;
+            said_b += !s->score_b || s->score_b[i] >= s->threshold_b;   // no arm B: never undefined
         }
         if (said_a == 0 || said_b == 0)
             return study__fail(why, cap, "%s: stratum %d: precision is undefined for arm %c: no "
@@ -562,13 +589,48 @@ static inline int study__stratum_diff(double *diff, const study_stratum *s,
         else neg += c;
     }
     if (pos == 0.0 || neg == 0.0) return 1;
-    double a, b;
+    double a, b = 0.0;   // no arm B: the difference against nothing is metric(A)
     if (study__metric_sorted(&a, m, w->order_a, s->score_a, s->labels, weight, s->n,
                              s->threshold_a) ||
-        study__metric_sorted(&b, m, w->order_b, s->score_b, s->labels, weight, s->n,
-                             s->threshold_b))
+        (s->score_b && study__metric_sorted(&b, m, w->order_b, s->score_b, s->labels, weight, s->n,
+                                            s->threshold_b)))
         return 2;
     *diff = a - b;
+    return 0;
+}
+
+// Stratum k (k >= 1 when it shares) against the stratum before it: shares_draws is
+// 0 or 1, and a sharing stratum has the same images, patients and labels; arm B is
+// given in every stratum or in none. Returns 0, or -1 with the message in why.
+static inline int study__check_sharing(const study_stratum *strata, int k, char *why, size_t cap) {
+    const char *fn = "study_bootstrap_compute";
+    const study_stratum *s = &strata[k], *prev = k > 0 ? &strata[k - 1] : NULL;
+    if (s->shares_draws != 0 && s->shares_draws != 1)
+        return study__fail(why, cap, "%s: stratum %d has shares_draws = %d; it is 0 or 1", fn, k,
+                           s->shares_draws);
+    if (prev && (s->score_b == NULL) != (prev->score_b == NULL))
+        return study__fail(why, cap, "%s: stratum %d %s score_b and stratum %d %s; arm A alone needs "
+                           "score_b = NULL in every stratum", fn, k, s->score_b ? "has" : "has no",
+                           k - 1, prev->score_b ? "has" : "has none");
+    if (!s->shares_draws) return 0;
+    if (!prev)
+        return study__fail(why, cap, "%s: stratum 0 has shares_draws = 1; there is no stratum "
+                           "before it to share with", fn);
+    if (s->n != prev->n || s->n_patients != prev->n_patients)
+        return study__fail(why, cap, "%s: stratum %d shares draws with stratum %d but has %d images "
+                           "of %d patients, stratum %d has %d of %d; sharing strata need the same "
+                           "test images", fn, k, k - 1, s->n, s->n_patients, k - 1, prev->n,
+                           prev->n_patients);
+    for (int i = 0; i < s->n; i++) {
+        if (s->patient[i] != prev->patient[i])
+            return study__fail(why, cap, "%s: stratum %d shares draws with stratum %d but patient[%d] "
+                               "is %d there and %d in stratum %d; sharing strata need the same "
+                               "patients", fn, k, k - 1, i, s->patient[i], prev->patient[i], k - 1);
+        if (s->labels[i] != prev->labels[i])
+            return study__fail(why, cap, "%s: stratum %d shares draws with stratum %d but labels[%d] "
+                               "is %d there and %d in stratum %d; sharing strata need the same "
+                               "test images", fn, k, k - 1, i, s->labels[i], prev->labels[i], k - 1);
+    }
     return 0;
 }
 
@@ -584,17 +646,21 @@ static inline void study__work_free(study__stratum_work *w, int n_strata) {
 }
 
 // The cluster bootstrap of metric(A) - metric(B) over n_strata strata (one
-// stratum: a single test set). B >= 2 replicates; draws = NULL draws the
+// stratum: a single test set), or of metric(A) alone when every stratum has
+// score_b = NULL. A stratum with shares_draws = 1 reuses the draw of the
+// stratum before it (see above). B >= 2 replicates; draws = NULL draws the
 // patients with splitmix64 from seed (see above), otherwise draws holds
-// n_draws = B * (sum of n_patients) patient ids in the same order and seed is
-// not used. replicates (NULL, or B doubles) receives each replicate's
-// difference in drawing order, NaN for a skipped one. Fills *out; its note
-// says how many replicates were skipped and why, starting with "warning:" when
-// more than STUDY_SKIP_WARN_SHARE were. Returns 0, or -1 with *out and
-// replicates unchanged: a bad stratum (a class missing, a patient id out of
-// range or without images, a label not 0/1, a NaN score, precision undefined on
-// all images), B < 2, a draws array of the wrong size or with an id out of
-// range, fewer than 2 replicates left, no memory.
+// n_draws = B * (sum of n_patients over the strata that do not share) patient
+// ids in the same order and seed is not used. replicates (NULL, or B doubles)
+// receives each replicate's difference in drawing order, NaN for a skipped
+// one. Fills *out, p included; its note says how many replicates were skipped
+// and why, starting with "warning:" when more than STUDY_SKIP_WARN_SHARE were.
+// Returns 0, or -1 with *out and replicates unchanged: a bad stratum (a class
+// missing, a patient id out of range or without images, a label not 0/1, a NaN
+// score, precision undefined on all images), stratum 0 sharing draws, a
+// sharing stratum whose images, patients or labels differ from the one before,
+// score_b NULL in some strata only, B < 2, a draws array of the wrong size or
+// with an id out of range, fewer than 2 replicates left, no memory.
 STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
                                       const study_stratum *strata, int n_strata, study_metric metric,
                                       int B, uint64_t seed, const int *draws, size_t n_draws,
@@ -608,7 +674,8 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
     size_t per_draw = 0;   // patients drawn per replicate
     for (int s = 0; s < n_strata; s++) {
         if (study__check_stratum(&strata[s], s, metric, why, cap)) return -1;
-        per_draw += (size_t)strata[s].n_patients;
+        if (study__check_sharing(strata, s, why, cap)) return -1;
+        if (!strata[s].shares_draws) per_draw += (size_t)strata[s].n_patients;
     }
     if (draws) {
         if (n_draws != (size_t)B * per_draw)
@@ -617,7 +684,7 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
         size_t at = 0;
         for (int b = 0; b < B; b++)
             for (int s = 0; s < n_strata; s++)
-                for (int k = 0; k < strata[s].n_patients; k++, at++)
+                for (int k = 0; !strata[s].shares_draws && k < strata[s].n_patients; k++, at++)
                     if (draws[at] < 0 || draws[at] >= strata[s].n_patients)
                         return study__fail(why, cap, "%s: draws[%zu] is %d, not a patient of "
                                            "stratum %d (0..%d)", fn, at, draws[at], s,
@@ -630,12 +697,12 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
     for (int s = 0; s < n_strata && !nomem; s++) {
         const study_stratum *st = &strata[s];
         w[s].order_a = (int *)malloc((size_t)st->n * sizeof(int));
-        w[s].order_b = (int *)malloc((size_t)st->n * sizeof(int));
+        w[s].order_b = st->score_b ? (int *)malloc((size_t)st->n * sizeof(int)) : NULL;
         w[s].drawn = (int *)malloc((size_t)st->n_patients * sizeof(int));
         w[s].weight = (double *)malloc((size_t)st->n * sizeof(double));
-        nomem = !w[s].order_a || !w[s].order_b || !w[s].drawn || !w[s].weight ||
+        nomem = !w[s].order_a || (st->score_b && !w[s].order_b) || !w[s].drawn || !w[s].weight ||
                 study__sort_order(w[s].order_a, st->score_a, st->n) ||
-                study__sort_order(w[s].order_b, st->score_b, st->n);
+                (st->score_b && study__sort_order(w[s].order_b, st->score_b, st->n));
     }
     if (nomem) {
         study__work_free(w, w ? n_strata : 0);
@@ -650,11 +717,12 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
     // The estimate: every image once.
     for (int s = 0; s < n_strata; s++) {
         const study_stratum *st = &strata[s];
-        double a, b;   // both defined: study__check_stratum checked classes and precision
+        double a, b = 0.0;   // both defined: study__check_stratum checked classes and precision
         study__metric_sorted(&a, metric, w[s].order_a, st->score_a, st->labels, NULL, st->n,
                              st->threshold_a);
-        study__metric_sorted(&b, metric, w[s].order_b, st->score_b, st->labels, NULL, st->n,
-                             st->threshold_b);
+        if (st->score_b)
+            study__metric_sorted(&b, metric, w[s].order_b, st->score_b, st->labels, NULL, st->n,
+                                 st->threshold_b);
         r.value_a += a / n_strata;
         r.value_b += b / n_strata;
         r.estimate += (a - b) / n_strata;
@@ -668,11 +736,15 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
         int skip = 0;   // 1: a class missing, 2: precision undefined (the first reason met)
         for (int s = 0; s < n_strata; s++) {
             const study_stratum *st = &strata[s];
-            memset(w[s].drawn, 0, (size_t)st->n_patients * sizeof(int));
-            for (int k = 0; k < st->n_patients; k++) {
-                int p = draws ? draws[at++]
-                              : (int)(study__splitmix64(&state) % (uint64_t)st->n_patients);
-                w[s].drawn[p]++;
+            if (st->shares_draws) {   // the same patients as stratum s - 1, drawn just before
+                memcpy(w[s].drawn, w[s - 1].drawn, (size_t)st->n_patients * sizeof(int));
+            } else {
+                memset(w[s].drawn, 0, (size_t)st->n_patients * sizeof(int));
+                for (int k = 0; k < st->n_patients; k++) {
+                    int p = draws ? draws[at++]
+                                  : (int)(study__splitmix64(&state) % (uint64_t)st->n_patients);
+                    w[s].drawn[p]++;
+                }
             }
             // Every stratum draws its patients even after a skip, so the stream stays aligned.
             if (skip) continue;
@@ -699,6 +771,15 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
         free(rep);
         return study__fail(why, cap, "%s: out of memory", fn);
     }
+    // The bootstrap p-value (above): replicates on either side of 0, ties counted on both.
+    int at_most_0 = 0, at_least_0 = 0;
+    for (int b = 0; b < B; b++) {
+        if (isnan(rep[b])) continue;
+        at_most_0 += rep[b] <= 0.0;
+        at_least_0 += rep[b] >= 0.0;
+    }
+    r.p = 2.0 * (at_most_0 < at_least_0 ? at_most_0 : at_least_0) / r.used;
+    if (r.p > 1.0) r.p = 1.0;
     int skipped = B - r.used;
     r.too_many_skipped = skipped > STUDY_SKIP_WARN_SHARE * B;
     if (r.too_many_skipped)

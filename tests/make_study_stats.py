@@ -11,7 +11,11 @@
 #   bootstrap       on explicit patient draws (made here with numpy): each
 #                   resample written out as a list of images (a patient drawn
 #                   twice: its images twice), the metrics of both arms on it,
-#                   their difference; intervals by numpy.percentile (linear)
+#                   their difference; intervals by numpy.percentile (linear);
+#                   a stratum that shares draws takes the previous stratum's
+#                   list of drawn patients and consumes none; arm A alone
+#                   (no arm B): metric(A) itself; the p-value counted from its
+#                   definition, min(1, 2 min(#rep <= 0, #rep >= 0) / used)
 #   splitmix64      the header's generator, written again, and its draws
 # Writes tests/data/study_stats.txt, one array per line: "name count v1 v2 ..."
 # (%.17g, "nan" for a skipped resample), read by tests/test_study_stats.c.
@@ -24,6 +28,15 @@ from scipy import stats
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 METRICS = ["auc", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1"]
 lines = []
+
+
+def lines_value(name):
+    """An integer array written earlier by put()."""
+    for line in lines:
+        fields = line.split()
+        if fields[0] == name:
+            return [int(float(v)) for v in fields[2:]]
+    raise KeyError(name)
 
 
 def put(name, values):
@@ -95,44 +108,57 @@ def metric(name, scores, labels, threshold):
     return 2 * tp / (2 * tp + fp + fn)
 
 
-def stratum_diff(name, st, drawn):
+def stratum_diff(name, st, drawn, alone=False):
     """(0, metric(A) - metric(B)) on the images of the drawn patients, or (1, None): a class
-    missing, (2, None): precision undefined for an arm."""
+    missing, (2, None): precision undefined for an arm. alone: metric(A) itself."""
     images = [i for p in drawn for i in range(len(st["labels"])) if st["patient"][i] == p]
     labels = [st["labels"][i] for i in images]
     if 0 not in labels or 1 not in labels:
         return 1, None
     a = metric(name, [st["a"][i] for i in images], labels, st["ta"])
-    b = metric(name, [st["b"][i] for i in images], labels, st["tb"])
+    b = 0.0 if alone else metric(name, [st["b"][i] for i in images], labels, st["tb"])
     if a is None or b is None:
         return 2, None
     return 0, a - b
 
 
-def bootstrap(name, strata, draws, B):
-    """Replicates, estimate, value_a, value_b, intervals and skip counts on the given draws."""
+def bootstrap(name, strata, draws, B, share=None, alone=False):
+    """Replicates, estimate, value_a, value_b, intervals and skip counts on the given draws.
+    share[k] = 1: stratum k reuses stratum k-1's drawn patients (and takes none from draws).
+    alone: arm A by itself (value_b 0)."""
+    share = share or [0] * len(strata)
     reps, skipped = [], [0, 0]
     at = 0
     for _ in range(B):
-        diffs, skip = [], 0
-        for st in strata:
-            drawn = draws[at:at + st["P"]]
-            at += st["P"]
+        diffs, skip, drawn = [], 0, None
+        for st, sh in zip(strata, share):
+            if not sh:
+                drawn = draws[at:at + st["P"]]
+                at += st["P"]
             if not skip:   # the first stratum that fails gives the reason
-                skip, d = stratum_diff(name, st, drawn)
+                skip, d = stratum_diff(name, st, drawn, alone)
                 diffs.append(d)
         if skip:
             skipped[skip - 1] += 1
             reps.append(np.nan)
         else:
             reps.append(np.mean(diffs))
-    everyone = [stratum_diff(name, st, range(st["P"]))[1] for st in strata]
+    assert at == len(draws)
+    everyone = [stratum_diff(name, st, range(st["P"]), alone)[1] for st in strata]
     va = np.mean([metric(name, st["a"], st["labels"], st["ta"]) for st in strata])
-    vb = np.mean([metric(name, st["b"], st["labels"], st["tb"]) for st in strata])
+    vb = 0.0 if alone else np.mean([metric(name, st["b"], st["labels"], st["tb"]) for st in strata])
     ok = np.array([r for r in reps if not np.isnan(r)])
     lo95, hi95 = np.percentile(ok, [2.5, 97.5])
     lo90, hi90 = np.percentile(ok, [5, 95])
     return reps, [np.mean(everyone), va, vb, lo95, hi95, lo90, hi90, skipped[0], skipped[1]]
+
+
+def bootstrap_p(reps):
+    """Two-sided percentile-bootstrap p of difference = 0, counted from its definition."""
+    ok = [r for r in reps if not np.isnan(r)]
+    below = sum(1 for r in ok if r <= 0)
+    above = sum(1 for r in ok if r >= 0)
+    return min(1.0, 2.0 * min(below, above) / len(ok))
 
 
 def splitmix64_draws(sizes, B, seed):
@@ -164,6 +190,18 @@ def make_stratum(rng, P, per_patient, positive_patients, mixed, thr_a, thr_b, b_
     b = np.clip(0.35 + 0.25 * labels + effect + rng.normal(0, 0.1, len(labels)) + b_shift, 0, 1)
     return {"P": P, "patient": patient, "labels": list(labels), "ta": thr_a, "tb": thr_b,
             "a": list(np.round(a * 20) / 20), "b": list(np.round(b * 20) / 20)}
+
+
+def new_seed(rng, st, thr_a, thr_b, b_shift):
+    """The same test images (patients, labels) scored by two other models: another
+    training seed evaluated on the same split."""
+    labels = np.array(st["labels"])
+    effect = rng.normal(0, 0.15, st["P"])[st["patient"]]
+    a = np.clip(0.35 + 0.3 * labels + effect + rng.normal(0, 0.1, len(labels)), 0, 1)
+    b = np.clip(0.35 + 0.25 * labels + effect + rng.normal(0, 0.1, len(labels)) + b_shift, 0, 1)
+    return {"P": st["P"], "patient": list(st["patient"]), "labels": list(st["labels"]),
+            "ta": thr_a, "tb": thr_b, "a": list(np.round(a * 20) / 20),
+            "b": list(np.round(b * 20) / 20)}
 
 
 def put_stratum(prefix, st):
@@ -229,9 +267,47 @@ def main():
             put("%s_%s_reps" % (tag, name), reps)
             put("%s_%s" % (tag, name), summary)
         assert len(draws) == B * per
+        for name in METRICS:   # the p-values of the same replicates
+            reps, _ = bootstrap(name, strata, draws, B)
+            put("%s_%s_p" % (tag, name), [bootstrap_p(reps)])
+
+    # Arm A alone (no arm B) on the two strata and their draws: metric(A) by itself.
+    B = 40
+    draws = lines_value("two_draws")
+    for name in METRICS:
+        reps, summary = bootstrap(name, [s0, s1], draws, B, alone=True)
+        put("alone_%s_reps" % name, reps)
+        put("alone_%s" % name, summary + [bootstrap_p(reps)])
 
     # splitmix64: the draws study_bootstrap_draw makes for seed 20240601, strata of 14 and 5
     put("splitmix_draws", splitmix64_draws([14, 5], 3, 20240601))
+
+    # Shared draws: 2 splits x 2 seeds; the two seeds of a split score the same test
+    # images, so the second reuses the first's draw. Split 1: 12 patients, one with both
+    # classes; split 2: 9 patients, 3 of them positive (some draws miss a class).
+    # Draws: per replicate, 12 for split 1, then 9 for split 2.
+    h0 = make_stratum(rng, 12, 3, 5, 4, 0.5, 0.6, 0.0)
+    h1 = new_seed(rng, h0, 0.45, 0.55, 0.03)
+    h2 = make_stratum(rng, 9, 3, 3, -1, 0.55, 0.5, 0.05)
+    h3 = new_seed(rng, h2, 0.5, 0.5, 0.0)
+    shared, share, B = [h0, h1, h2, h3], [0, 1, 0, 1], 40
+    for k, st in enumerate(shared):
+        put_stratum("h%d" % k, st)
+    draws = []
+    for _ in range(B):
+        for st in (h0, h2):
+            draws += list(rng.integers(0, st["P"], st["P"]))
+    put("shared_draws", draws)
+    for name in METRICS:
+        reps, summary = bootstrap(name, shared, draws, B, share)
+        put("shared_%s_reps" % name, reps)
+        put("shared_%s" % name, summary + [bootstrap_p(reps)])
+    # and arm A alone on the shared strata
+    reps, summary = bootstrap("auc", shared, draws, B, share, alone=True)
+    put("shared_alone_auc_reps", reps)
+    put("shared_alone_auc", summary + [bootstrap_p(reps)])
+    # the built-in draws with sharing: splitmix64 over the non-sharing strata only
+    put("splitmix_shared_draws", splitmix64_draws([12, 9], 3, 20240601))
 
     with open(os.path.join(HERE, "study_stats.txt"), "w") as out:
         out.write("\n".join(lines) + "\n")

@@ -3,8 +3,10 @@
 // against tests/data/study_stats.txt (tests/make_study_stats.py: the same
 // numbers computed from the definitions, O(n^2) pairs, explicit resamples);
 // the bootstrap's own random draws against splitmix64 written again in
-// Python; the bootstrap's coverage and width on data whose true difference is
-// 0; the verdict rule case by case; and every error path with its whole message.
+// Python; strata that share draws (2 splits x 2 seeds), arm A alone and the
+// bootstrap p-value against the same script; the bootstrap's coverage and
+// width on data whose true difference is 0; the verdict rule case by case; and
+// every error path with its whole message.
 // Needs no dcgan.h: study_stats.h is libc and libm only.
 #include "../examples/study_stats.h"
 #include "check.h"
@@ -15,14 +17,14 @@
 // The golden file: one array per line, "name count v1 v2 ..."
 
 typedef struct { char name[64]; int count; double *v; } golden_array;
-static golden_array golden[128];
+static golden_array golden[256];
 static int n_golden;
 
 static void golden_load(const char *path) {
     FILE *f = fopen(path, "r");
     if (!CHECK(f != NULL, "golden/tests/data/study_stats.txt exists (tests/make_study_stats.py)")) return;
     golden_array g;
-    while (n_golden < 128 && fscanf(f, "%63s %d", g.name, &g.count) == 2 && g.count > 0) {
+    while (n_golden < 256 && fscanf(f, "%63s %d", g.name, &g.count) == 2 && g.count > 0) {
         g.v = (double *)malloc((size_t)g.count * sizeof(double));
         int ok = g.v != NULL;
         for (int i = 0; ok && i < g.count; i++) ok = fscanf(f, "%lf", &g.v[i]) == 1;
@@ -388,7 +390,7 @@ static const int tiny_labels[6] = {1, 1, 1, 0, 0, 0}, tiny_patient[6] = {0, 1, 1
 static const double tiny_a[6] = {0.9, 0.6, 0.4, 0.4, 0.3, 0.1}, tiny_b[6] = {0.7, 0.5, 0.5, 0.6, 0.2, 0.2};
 
 static study_stratum tiny_stratum(void) {
-    study_stratum s = {6, 4, tiny_labels, tiny_patient, tiny_a, tiny_b, 0.5, 0.5};
+    study_stratum s = {6, 4, tiny_labels, tiny_patient, tiny_a, tiny_b, 0.5, 0.5, 0};
     return s;
 }
 
@@ -525,6 +527,218 @@ static void test_bootstrap_errors(void) {
     }
 }
 
+// The p-values of the explicit-draw replicates above, and two by hand.
+static void test_bootstrap_p(void) {
+    owned_stratum o[2];
+    if (!load_stratum(&o[0], "s0") || !load_stratum(&o[1], "s1")) return;
+    study_stratum strata[2] = {o[0].st, o[1].st};
+    char why[256], key[64];
+    const char *tags[2] = {"one", "two"};
+    for (int t = 0; t < 2; t++) {
+        snprintf(key, sizeof key, "%s_draws", tags[t]);
+        int n_draws = gold_count(key), per = t == 0 ? 14 : 19, B = n_draws / per;
+        int *draws = to_ints(gold(key, n_draws), n_draws), all_ok = 1;
+        for (int m = 0; m < STUDY_METRIC_COUNT; m++) {
+            snprintf(key, sizeof key, "%s_%s_p", tags[t], study_metric_name((study_metric)m));
+            const double *want = gold(key, 1);
+            study_bootstrap r;
+            all_ok &= want && study_bootstrap_compute(&r, NULL, strata, t + 1, (study_metric)m, B, 0, draws,
+                                                      (size_t)n_draws, why, sizeof why) == 0 &&
+                      fabs(r.p - want[0]) < 1e-15;
+        }
+        CHECK(all_ok, t == 0 ? "bootstrap_compute/p = min(1, 2 min(#<=0, #>=0) / used), one stratum"
+                             : "bootstrap_compute/p = min(1, 2 min(#<=0, #>=0) / used), skips left out");
+        free(draws);
+    }
+    // every draw the full set: every replicate is the estimate 1.5/9 > 0, so p = 0;
+    // arm B = arm A: every replicate is 0, on both sides, so p = 1
+    study_stratum s = tiny_stratum();
+    int draws[30 * 4];
+    for (int b = 0; b < 30; b++)
+        for (int k = 0; k < 4; k++) draws[4 * b + k] = k;
+    study_bootstrap r;
+    CHECK(study_bootstrap_compute(&r, NULL, &s, 1, STUDY_AUC, 30, 0, draws, 120, why, sizeof why) == 0 &&
+              r.p == 0.0,
+          "bootstrap_compute/every replicate above 0: p = 0");
+    s.score_b = s.score_a;
+    CHECK(study_bootstrap_compute(&r, NULL, &s, 1, STUDY_AUC, 30, 0, draws, 120, why, sizeof why) == 0 &&
+              r.p == 1.0 && r.estimate == 0.0 && r.lo95 == 0.0 && r.hi95 == 0.0,
+          "bootstrap_compute/identical arms: every replicate 0, p = 1, interval [0, 0]");
+    for (int s2 = 0; s2 < 2; s2++) {
+        free(o[s2].labels);
+        free(o[s2].patient);
+    }
+}
+
+// Compares one bootstrap with the golden "<key>_reps" (B values) and "<key>" (estimate,
+// value_a, value_b, lo95, hi95, lo90, hi90, skipped_class, skipped_undefined, p).
+static int bootstrap_matches(const char *key, const study_stratum *strata, int n_strata, study_metric m,
+                             const int *draws, int n_draws, int B) {
+    char name[96], why[256];
+    snprintf(name, sizeof name, "%s_reps", key);
+    const double *want_reps = gold(name, B), *want = gold(key, 10);
+    double *reps = (double *)malloc((size_t)B * sizeof(double));
+    study_bootstrap r;
+    int ok = want_reps && want && reps &&
+             study_bootstrap_compute(&r, reps, strata, n_strata, m, B, 0, draws, (size_t)n_draws, why,
+                                     sizeof why) == 0;
+    if (!ok) {
+        fprintf(stderr, "  %s: %s\n", key, why);
+        free(reps);
+        return 0;
+    }
+    snprintf(name, sizeof name, "bootstrap_compute/%s: replicates on the same draws", key);
+    ok &= close_doubles(want_reps, reps, B, 1e-14, 0.0, name);
+    const double got[7] = {r.estimate, r.value_a, r.value_b, r.lo95, r.hi95, r.lo90, r.hi90};
+    snprintf(name, sizeof name, "bootstrap_compute/%s: estimate, both arms, intervals", key);
+    ok &= close_doubles(want, got, 7, 1e-14, 0.0, name);
+    ok &= r.skipped_class == (int)want[7] && r.skipped_undefined == (int)want[8] &&
+          fabs(r.p - want[9]) < 1e-15;
+    free(reps);
+    return ok;
+}
+
+// Arm A alone (score_b = NULL): metric(A) by itself, on the two strata's draws.
+static void test_bootstrap_alone(void) {
+    owned_stratum o[2];
+    if (!load_stratum(&o[0], "s0") || !load_stratum(&o[1], "s1")) return;
+    study_stratum strata[2] = {o[0].st, o[1].st};
+    strata[0].score_b = strata[1].score_b = NULL;
+    int n_draws = gold_count("two_draws");
+    int *draws = to_ints(gold("two_draws", n_draws), n_draws), ok = 1;
+    char key[64], why[256];
+    for (int m = 0; m < STUDY_METRIC_COUNT; m++) {
+        snprintf(key, sizeof key, "alone_%s", study_metric_name((study_metric)m));
+        ok &= bootstrap_matches(key, strata, 2, (study_metric)m, draws, n_draws, 40);
+    }
+    CHECK(ok, "bootstrap_compute/arm A alone: replicates, estimate, intervals, skips, p as Python's");
+    study_bootstrap r;
+    CHECK(study_bootstrap_compute(&r, NULL, strata, 2, STUDY_F1, 40, 0, draws, (size_t)n_draws, why,
+                                  sizeof why) == 0 &&
+              r.estimate == r.value_a && r.value_b == 0.0,
+          "bootstrap_compute/arm A alone: estimate = value_a, value_b = 0");
+    free(draws);
+    for (int s = 0; s < 2; s++) {
+        free(o[s].labels);
+        free(o[s].patient);
+    }
+}
+
+// 2 splits x 2 seeds, the second seed of each split sharing the first's draw.
+static void test_bootstrap_shared(void) {
+    owned_stratum o[4];
+    const char *names[4] = {"h0", "h1", "h2", "h3"};
+    for (int s = 0; s < 4; s++)
+        if (!load_stratum(&o[s], names[s])) return;
+    study_stratum strata[4] = {o[0].st, o[1].st, o[2].st, o[3].st};
+    strata[1].shares_draws = strata[3].shares_draws = 1;
+    int n_draws = gold_count("shared_draws"), ok = 1;
+    int *draws = to_ints(gold("shared_draws", n_draws), n_draws);
+    char key[64], why[256];
+    CHECK(n_draws == 40 * (12 + 9), "bootstrap_compute/shared: 40 replicates of 12 + 9 patients");
+    for (int m = 0; m < STUDY_METRIC_COUNT; m++) {
+        snprintf(key, sizeof key, "shared_%s", study_metric_name((study_metric)m));
+        ok &= bootstrap_matches(key, strata, 4, (study_metric)m, draws, n_draws, 40);
+    }
+    CHECK(ok, "bootstrap_compute/shared draws: every metric as Python's (seeds of a split on one draw)");
+    study_stratum alone[4];
+    for (int s = 0; s < 4; s++) {
+        alone[s] = strata[s];
+        alone[s].score_b = NULL;
+    }
+    CHECK(bootstrap_matches("shared_alone_auc", alone, 4, STUDY_AUC, draws, n_draws, 40),
+          "bootstrap_compute/shared draws, arm A alone: as Python's");
+    // the built-in draws skip the sharing strata
+    const double *want = gold("splitmix_shared_draws", 3 * 21);
+    int mine[3 * 21], same = want != NULL;
+    study_bootstrap_draw(mine, strata, 4, 3, 20240601);
+    for (int i = 0; same && i < 3 * 21; i++) same = mine[i] == (int)want[i];
+    CHECK(same, "bootstrap_draw/sharing strata consume no draws (splitmix64 over 12 and 9 patients)");
+    enum { B = 100 };
+    int *many = (int *)malloc((size_t)B * 21 * sizeof(int));
+    double r1[B], r2[B];
+    study_bootstrap a, b;
+    study_bootstrap_draw(many, strata, 4, B, 5);
+    CHECK(study_bootstrap_compute(&a, r1, strata, 4, STUDY_AUC, B, 5, NULL, 0, why, sizeof why) == 0 &&
+              study_bootstrap_compute(&b, r2, strata, 4, STUDY_AUC, B, 0, many, (size_t)B * 21, why,
+                                      sizeof why) == 0 &&
+              memcmp(r1, r2, sizeof r1) == 0 && a.p == b.p,
+          "bootstrap_compute/shared: draws = NULL equals study_bootstrap_draw's draws, bit for bit");
+    // the same stratum twice, sharing: each replicate equals the one stratum's
+    study_stratum twice[2] = {strata[0], strata[0]};
+    twice[1].shares_draws = 1;
+    double r3[B];
+    CHECK(study_bootstrap_compute(&a, r1, twice, 2, STUDY_SENSITIVITY, B, 9, NULL, 0, why, sizeof why) == 0 &&
+              study_bootstrap_compute(&b, r3, twice, 1, STUDY_SENSITIVITY, B, 9, NULL, 0, why, sizeof why) == 0 &&
+              a.lo95 == b.lo95 && a.hi90 == b.hi90 && a.p == b.p && fabs(r1[3] - r3[3]) < 1e-15,
+          "bootstrap_compute/a stratum sharing with its copy: the one stratum's replicates");
+    free(many);
+    free(draws);
+    for (int s = 0; s < 4; s++) {
+        free(o[s].labels);
+        free(o[s].patient);
+    }
+}
+
+// The refusals of sharing and of arm A alone: whole messages, outputs unchanged.
+static void test_bootstrap_shared_errors(void) {
+    study_stratum s = tiny_stratum();
+    study_bootstrap r, before;
+    memset(&before, 0x5a, sizeof before);
+    double reps[4] = {-1.0, -1.0, -1.0, -1.0};
+    char why[320];
+    int draws[4 * 4];
+    for (int i = 0; i < 16; i++) draws[i] = i % 4;
+    const int other_patient[6] = {0, 1, 2, 2, 2, 3}, other_labels[6] = {1, 1, 0, 1, 0, 0};
+    const int pat5[5] = {0, 1, 1, 2, 3}, lab5[5] = {1, 1, 1, 0, 0}, five_patients[6] = {0, 1, 4, 2, 2, 3};
+    const char *want[] = {
+        "study_bootstrap_compute: stratum 0 has shares_draws = 1; there is no stratum before it to share with",
+        "study_bootstrap_compute: stratum 1 shares draws with stratum 0 but has 5 images of 4 patients, "
+        "stratum 0 has 6 of 4; sharing strata need the same test images",
+        "study_bootstrap_compute: stratum 1 shares draws with stratum 0 but has 6 images of 5 patients, "
+        "stratum 0 has 6 of 4; sharing strata need the same test images",
+        "study_bootstrap_compute: stratum 1 shares draws with stratum 0 but patient[2] is 2 there and 1 in "
+        "stratum 0; sharing strata need the same patients",
+        "study_bootstrap_compute: stratum 1 shares draws with stratum 0 but labels[2] is 0 there and 1 in "
+        "stratum 0; sharing strata need the same test images",
+        "study_bootstrap_compute: stratum 1 has score_b and stratum 0 has none; arm A alone needs score_b = "
+        "NULL in every stratum",
+        "study_bootstrap_compute: stratum 1 has shares_draws = 2; it is 0 or 1",
+        "study_bootstrap_compute: n_draws is 32; B = 4 resamples of 4 patients need 16",
+    };
+    const char *labels[] = {"bootstrap_compute/stratum 0 sharing draws is refused",
+                            "bootstrap_compute/sharing with a different n is refused",
+                            "bootstrap_compute/sharing with a different n_patients is refused",
+                            "bootstrap_compute/sharing with other patients is refused",
+                            "bootstrap_compute/sharing with other labels is refused",
+                            "bootstrap_compute/score_b NULL in some strata only is refused",
+                            "bootstrap_compute/shares_draws 2 is refused",
+                            "bootstrap_compute/a sharing stratum's draws counted are refused"};
+    for (int k = 0; k < 8; k++) {
+        study_stratum st[2] = {s, s};
+        st[1].shares_draws = 1;
+        int n_strata = 2;
+        size_t n_draws = 16;
+        switch (k) {
+        case 0: st[0].shares_draws = 1; n_strata = 1; break;
+        case 1: st[1].n = 5; st[1].patient = pat5; st[1].labels = lab5; break;
+        case 2: st[1].patient = five_patients; st[1].n_patients = 5; break;
+        case 3: st[1].patient = other_patient; break;
+        case 4: st[1].labels = other_labels; break;
+        case 5: st[0].score_b = NULL; st[1].shares_draws = 0; n_draws = 32; break;
+        case 6: st[1].shares_draws = 2; break;
+        default: n_draws = 32; break;   // 2 x 16 as if the sharing stratum drew its own
+        }
+        r = before;
+        int rc = study_bootstrap_compute(&r, reps, st, n_strata, STUDY_AUC, 4, 1, draws, n_draws, why,
+                                         sizeof why);
+        if (rc != -1 || strcmp(why, want[k]) != 0) fprintf(stderr, "  case %d: rc %d, '%s'\n", k, rc, why);
+        CHECK(rc == -1 && strcmp(why, want[k]) == 0 && memcmp(&r, &before, sizeof r) == 0 &&
+                  reps[0] == -1.0 && reps[3] == -1.0,
+              labels[k]);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The bootstrap's statistical properties, on data whose true paired difference is 0
 
@@ -564,7 +778,7 @@ static void test_bootstrap_null(void) {
     for (int size = 0; size < 2; size++)
         for (int rep = 0; rep < 30; rep++) {
             null_make(&d, patients[size]);
-            study_stratum s = {d.n, patients[size], d.labels, d.patient, d.a, d.b, 0.5, 0.5};
+            study_stratum s = {d.n, patients[size], d.labels, d.patient, d.a, d.b, 0.5, 0.5, 0};
             study_bootstrap r;
             ok &= study_bootstrap_compute(&r, NULL, &s, 1, STUDY_AUC, 400, (uint64_t)rep + 1, NULL, 0, why,
                                           sizeof why) == 0;
@@ -597,6 +811,10 @@ int main(int argc, char **argv) {
         {"bootstrap_few_skipped", test_bootstrap_few_skipped},
         {"bootstrap_rng", test_bootstrap_rng},
         {"bootstrap_errors", test_bootstrap_errors},
+        {"bootstrap_p", test_bootstrap_p},
+        {"bootstrap_alone", test_bootstrap_alone},
+        {"bootstrap_shared", test_bootstrap_shared},
+        {"bootstrap_shared_errors", test_bootstrap_shared_errors},
         {"bootstrap_null", test_bootstrap_null},
     };
     int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
