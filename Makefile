@@ -10,6 +10,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 TESTS   := test_core test_layers test_model test_images test_gan test_small_data test_fid test_fid_judge test_corpus test_classify test_study_stats \
            test_cuda_checks
 EXAMPLES := train generate phantom fid classify rate
+REPORTS := study_report
 B := build
 DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
@@ -19,7 +20,7 @@ DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epoc
 
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
-all: stb $(addprefix $(B)/,$(EXAMPLES) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
+all: stb $(addprefix $(B)/,$(EXAMPLES) $(REPORTS) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
   $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx
 	@mkdir -p $(@D)
 
@@ -40,7 +41,7 @@ $(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state
 # test_images configure the implementation (allocator, decode hook) and
 # compile their own; test_study_stats needs none (examples/study_stats.h is libc only).
 OWN_IMPL := test_gan test_images test_study_stats
-$(B)/test_study_stats $(B)/san/test_study_stats: examples/study_stats.h
+$(B)/test_study_stats $(B)/san/test_study_stats $(B)/study_report: examples/study_stats.h
 LINKED := $(filter-out $(OWN_IMPL),$(TESTS))
 TEST_DEPS := dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h \
   examples/rate_csv.h tests/cuda_compare.h
@@ -98,7 +99,7 @@ test:
 	@$(MAKE) --no-print-directory all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
 	  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_guard.sh tests/test_rate.sh \
-	  :: $(addprefix $(B)/san/,$(TESTS)) tests/test_crash.sh tests/test_cuda_build.sh
+	  :: $(addprefix $(B)/san/,$(TESTS)) tests/test_crash.sh tests/test_study_report.sh tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
 demo: $(B)/phantom $(B)/train $(B)/generate

@@ -1,0 +1,178 @@
+#!/bin/sh
+# test_study_report.sh - build/study_report on a small made-up study tree
+# (2 sizes x 2 splits x 2 seeds x 3 arms, about 40 test images of 25 patients
+# per split, made by a Python generator below): where the treatment's scores
+# are the control's, the primary rows say difference 0, intervals [0, 0], p 1,
+# "equivalent" (whole lines, the arm values computed again in Python); where
+# the treatment separates the classes, it "helps"; a size with a scores.csv
+# missing is listed as not complete; bad files (a label 2, a missing column, a
+# score that is not a number, a patient with two labels, arms with different
+# test images) fail with the whole message naming the file and line; and,
+# where valgrind is installed, a run without memory errors or leaks.
+# Run from the repo root after `make` (make test does both); KEEP=1 keeps the temporary folder.
+# Prints "test_study_report.sh: N passed, M failed".
+B=${B:-build}
+T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_study_report.XXXXXX")
+. tests/checks.sh
+R=$B/study_report
+S=$T/study
+
+# The tree, and expected.txt: the primary rows of the size where treatment = control.
+/usr/bin/python3 - "$S" "$T/expected.txt" <<'EOF'
+import os
+import sys
+
+import numpy as np
+
+study, expected = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(7)
+SPLITS, SEEDS, ARMS = (1, 2), (1, 2), ("real", "oversample", "synthetic")
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def auc(scores, labels):   # the O(n^2) pair count, ties 1/2
+    pos = [s for s, l in zip(scores, labels) if l == 1]
+    neg = [s for s, l in zip(scores, labels) if l == 0]
+    return sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in pos for y in neg) / (len(pos) * len(neg))
+
+
+def bacc(scores, labels, t):
+    sens = np.mean([s >= t for s, l in zip(scores, labels) if l == 1])
+    spec = np.mean([s < t for s, l in zip(scores, labels) if l == 0])
+    return (sens + spec) / 2
+
+
+# per split: 25 patients (10 negative, 15 positive), 1-2 images each, negatives first
+test = {}
+for split in SPLITS:
+    rows = []
+    for p in range(25):
+        label = int(p >= 10)
+        for k in range(1 + int(rng.integers(0, 2))):
+            cls = "PNEUMONIA" if label else "NORMAL"
+            rows.append(("/data/split%d/test/%s/pt%d_%d-%d.png" % (split, cls, split, p, k),
+                         "pt%d_%d" % (split, p), label))
+    test[split] = rows
+values = {}   # (size, split, seed, arm) -> scores as written
+for size, better in (("10", False), ("all", True)):
+    for split in SPLITS:
+        rows = test[split]
+        labels = np.array([r[2] for r in rows])
+        for seed in SEEDS:
+            for arm in ARMS:
+                if arm == "synthetic" and not better:
+                    scores = values[(size, split, seed, "oversample")]   # the same as the control
+                else:
+                    sep = 4.0 if arm == "synthetic" else 1.2
+                    z = sep * (labels - 0.5) + rng.normal(0, 1.0, len(rows))
+                    scores = [float("%.9g" % v) for v in 1 / (1 + np.exp(-z))]
+                values[(size, split, seed, arm)] = scores
+                text = "path,patient,label,score,threshold,called\n" + "".join(
+                    "%s,%s,%d,%.9g,0.5,%d\n" % (r[0], r[1], r[2], s, s >= 0.5)
+                    for r, s in zip(rows, scores))
+                write("%s/split%d/n%s/%s/seed%d/eval/scores.csv" % (study, split, size, arm, seed), text)
+        images = {("10", 1): 12, ("10", 2): 14, ("all", 1): 30, ("all", 2): 40}[(size, split)]
+        write("%s/split%d/n%s/count.csv" % (study, split, size),
+              "class,patients,images\nNORMAL,%s,%d\nPNEUMONIA,50,130\n" % (size, images))
+write(study + "/split1/nall/c2st/c2st.csv",
+      "fold,n_train_real,n_train_fake,n_test_real,n_test_fake,auc,accuracy\n1,20,20,20,20,0.9,0.8\n"
+      "2,20,20,20,20,0.8,0.7\n")
+write(study + "/provenance.txt", "commit 0123abc\nmade by tests/test_study_report.sh\n")
+
+# the mean over the 4 strata, summed as study_bootstrap_compute sums it
+strata = [(split, seed) for split in SPLITS for seed in SEEDS]
+lab = {split: [r[2] for r in test[split]] for split in SPLITS}
+a = sum(auc(values[("10", s, r, "oversample")], lab[s]) / 4 for s, r in strata)
+b = sum(bacc(values[("10", s, r, "oversample")], lab[s], 0.5) / 4 for s, r in strata)
+with open(expected, "w") as f:
+    for name, v in (("ROC AUC", a), ("balanced accuracy", b)):
+        f.write("| 10 | 13.0 | %s | %.4f | %.4f | +0.0000 | [+0.0000, +0.0000] | [+0.0000, +0.0000] | "
+                "1.0000 | 1.0000 | equivalent |\n" % (name, v, v))
+EOF
+
+ARGS="--study $S --splits 1,2 --seeds 1,2 --arms real,oversample,synthetic --control oversample --treatment synthetic --bootstrap 200 --seed 3"
+check "help/prints the usage" $R --help
+check "runs" $R $ARGS --sizes 10,all --out "$T/r.md"
+for f in r.md r.csv r.png; do
+    check "writes $f" test -s "$T/$f"
+done
+while IFS= read -r line; do
+    check "identical arms: the whole primary row: $line" grep -qxF "$line" "$T/r.md"
+done <"$T/expected.txt"
+check "identical arms: every secondary row is 0, [0, 0], p 1, equivalent" test \
+    "$(grep -cE '^\| 10 \| 13\.0 \| (sensitivity|specificity|precision|F1) \| [0-9.]+ \| [0-9.]+ \| \+0\.0000 \| \[\+0\.0000, \+0\.0000\] \| \[\+0\.0000, \+0\.0000\] \| 1\.0000 \| 1\.0000 \| equivalent \|$' "$T/r.md")" -eq 4
+check "identical arms: the CSV row" grep -qxF "primary,10,synthetic - oversample,auc,0,0,0,0,0,1,1,equivalent" "$T/r.csv"
+check "clearly better: ROC AUC helps" grep -qE '^\| all \| 35\.0 \| ROC AUC \| .* \| helps( by more than the margin)? \|$' "$T/r.md"
+check "clearly better: balanced accuracy helps" grep -qE '^\| all \| 35\.0 \| balanced accuracy \| .* \| helps( by more than the margin)? \|$' "$T/r.md"
+check "other comparisons: synthetic - real and oversample - real" test \
+    "$(grep -cE '^\| (10|all) \| [0-9.]+ \| (synthetic - real|oversample - real) \|' "$T/r.md")" -eq 8
+check "per arm: a row per size and arm" test "$(grep -cE '^\| (10|all) \| (real|oversample|synthetic) \| [0-9]' "$T/r.md")" -eq 6
+check "DeLong: identical arms, difference 0, p 1" grep -qE '^\| 10 \| 1 \| 1 \| ([0-9.]+) \| \1 \| \+0\.0000 \| 0\.000 \| 1\.0000 \|$' "$T/r.md"
+check "shortcut: c2st mean over folds, '-' where absent" grep -qxF "| all | 0.8500 | - |" "$T/r.md"
+check "provenance: copied verbatim" grep -qxF "made by tests/test_study_report.sh" "$T/r.md"
+
+# a size with one scores.csv missing is listed, not reported
+cp -r "$S/split1/n10" "$S/split1/n25"
+cp -r "$S/split2/n10" "$S/split2/n25"
+rm "$S/split2/n25/synthetic/seed2/eval/scores.csv"
+check "incomplete size: runs" $R $ARGS --sizes 10,25,all --out "$T/r2.md"
+check "incomplete size: listed with the missing file" grep -qxF -e \
+    "- 25: not complete (missing: $S/split2/n25/synthetic/seed2/eval/scores.csv)" "$T/r2.md"
+check "incomplete size: no row" test -z "$(grep -E '^\| 25 \|' "$T/r2.md")"
+fails_with_line "incomplete size: none complete is an error" \
+    "study_report: no size is complete (every size misses a scores.csv); nothing to report" \
+    $R $ARGS --sizes 25 --out "$T/r3.md"
+
+# bad files: the whole message, naming the file and line; nothing written
+bad() {   # bad NAME FILE AWK_PROGRAM: a copy of the tree with FILE rewritten by awk
+    rm -rf "$T/$1"
+    cp -r "$S" "$T/$1"
+    awk -F, -v OFS=, "$3" "$S/$2" >"$T/$1/$2"
+}
+F=split1/n10/real/seed1/eval/scores.csv
+bad label2 $F 'NR == 5 { $3 = 2 } 1'
+fails_with_line "bad file: a label 2" \
+    "study_report: $T/label2/$F line 5: label is '2'; labels are 0 (negative) or 1 (positive)" \
+    $R $ARGS --study "$T/label2" --sizes 10 --out "$T/bad.md"
+check "bad file: nothing written" test ! -e "$T/bad.md"
+bad column $F 'NR == 1 { $4 = "prob" } 1'
+fails_with_line "bad file: no score column" \
+    "study_report: $T/column/$F line 1: no 'score' column in the header" \
+    $R $ARGS --study "$T/column" --sizes 10 --out "$T/bad.md"
+bad nan $F 'NR == 3 { $4 = "abc" } 1'
+fails_with_line "bad file: a score that is not a number" \
+    "study_report: $T/nan/$F line 3: score 'abc' is not a finite number" \
+    $R $ARGS --study "$T/nan" --sizes 10 --out "$T/bad.md"
+F2=split1/n10/oversample/seed2/eval/scores.csv
+last=$(wc -l <"$S/$F2")
+first_patient=$(awk -F, 'NR == 2 { print $2 }' "$S/$F2")
+bad twolabels $F2 "NR == $last { \$2 = \"$first_patient\" } 1"
+fails_with_line "bad file: a patient with two labels" \
+    "study_report: $T/twolabels/$F2 line $last: patient '$first_patient' has label 1 here and 0 on line 2; a patient has one label" \
+    $R $ARGS --study "$T/twolabels" --sizes 10 --out "$T/bad.md"
+F3=split2/n10/synthetic/seed1/eval/scores.csv
+REF=split2/n10/real/seed1/eval/scores.csv
+bad images $F3 'NR == 7 { $1 = "/elsewhere/x.png" } 1'
+ref=$(awk -F, 'NR == 7 { printf "%s (patient '"'"'%s'"'"', label %s)", "'"'"'" $1 "'"'"'", $2, $3 }' "$S/$REF")
+mine=$(awk -F, 'NR == 7 { printf "(patient '"'"'%s'"'"', label %s)", $2, $3 }' "$S/$REF")
+fails_with_line "bad file: arms with different test images" \
+    "study_report: $T/images/$F3 line 7: image '/elsewhere/x.png' $mine, but $T/images/$REF line 7 has $ref; the arms and seeds of split 2 must score the same test images in the same order" \
+    $R $ARGS --study "$T/images" --sizes 10 --out "$T/bad.md"
+fails_with_line "flags: an unknown treatment" "study_report: --treatment 'x' is not one of --arms" \
+    $R $ARGS --treatment x --sizes 10 --out "$T/bad.md"
+
+if command -v valgrind >/dev/null 2>&1; then
+    check "valgrind: no memory errors, no leaks" valgrind -q --error-exitcode=9 --leak-check=full \
+        --errors-for-leak-kinds=definite $R $ARGS --bootstrap 20 --sizes 10,25,all --out "$T/v.md"
+else
+    echo "test_study_report.sh: skipped: valgrind (not installed)"
+fi
+
+[ -n "$KEEP" ] || rm -rf "$T"
+echo "test_study_report.sh: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
