@@ -40,7 +40,123 @@
 #include <dirent.h>
 #include <limits.h>
 
-static const char *class_names[2] = {"NORMAL", "PNEUMONIA"};
+// The two classes: index 0 is the negative class, 1 the positive one. Kermany's
+// NORMAL / PNEUMONIA unless --classes NEG,POS names others (any folder of two
+// class sub-folders).
+static char class_buf[2][128] = {"NORMAL", "PNEUMONIA"};
+static const char *class_names[2] = {class_buf[0], class_buf[1]};
+
+// ---------------------------------------------------------------------------
+// Patients: from the file names (dcgan_patient_id: Kermany's names), or from a
+// CSV given with --patients (a header line, then "file,patient" per image; the
+// file is matched by its base name, so links and copies of an image agree).
+
+typedef struct { char *file, *patient; } patient_entry;
+static patient_entry *patient_table;   // sorted by file; NULL: use the file names
+static int n_patient_table;
+static char patient_csv[4096];
+
+static int patient_entry_cmp(const void *a, const void *b) {
+    return strcmp(((const patient_entry *)a)->file, ((const patient_entry *)b)->file);
+}
+
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+// Reads the CSV; 0, or 1 after a message naming the file and line.
+static int patients_load(const char *path, const char *prog) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: --patients '%s': %s\n", prog, path, strerror(errno));
+        return 1;
+    }
+    char line[2048];
+    int line_no = 0, cap = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line_no++;
+        size_t len = strlen(line);
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (line_no == 1 || len == 0) continue;   // the header, blank lines
+        char *comma = strchr(line, ',');
+        if (!comma || comma == line || comma[1] == 0 || strchr(comma + 1, ',')) {
+            fprintf(stderr, "%s: --patients '%s' line %d: expected 'file,patient', got '%s'\n", prog, path,
+                    line_no, line);
+            rc = 1;
+            break;
+        }
+        *comma = 0;
+        if (n_patient_table == cap) {
+            cap = cap ? 2 * cap : 1024;
+            patient_entry *t = (patient_entry *)realloc(patient_table, (size_t)cap * sizeof *t);
+            if (!t) { fprintf(stderr, "%s: out of memory\n", prog); rc = 1; break; }
+            patient_table = t;
+        }
+        patient_table[n_patient_table].file = strdup(base_name(line));
+        patient_table[n_patient_table].patient = strdup(comma + 1);
+        n_patient_table++;
+    }
+    fclose(f);
+    if (rc == 0 && n_patient_table == 0) {
+        fprintf(stderr, "%s: --patients '%s' lists no images (a header line, then 'file,patient')\n", prog, path);
+        rc = 1;
+    }
+    if (rc == 0) {
+        qsort(patient_table, (size_t)n_patient_table, sizeof *patient_table, patient_entry_cmp);
+        for (int i = 1; i < n_patient_table && rc == 0; i++)
+            if (strcmp(patient_table[i].file, patient_table[i - 1].file) == 0 &&
+                strcmp(patient_table[i].patient, patient_table[i - 1].patient) != 0) {
+                fprintf(stderr, "%s: --patients '%s' gives '%s' two patients: '%s' and '%s'\n", prog, path,
+                        patient_table[i].file, patient_table[i - 1].patient, patient_table[i].patient);
+                rc = 1;
+            }
+    }
+    snprintf(patient_csv, sizeof patient_csv, "%s", path);
+    return rc;
+}
+
+// The patient of an image: 0, or 1 when a --patients CSV does not list it.
+static int patient_of(char *out, size_t cap, const char *path) {
+    if (!patient_table) {
+        dcgan_patient_id(out, cap, path);
+        return 0;
+    }
+    patient_entry key = {(char *)base_name(path), NULL};
+    patient_entry *e = (patient_entry *)bsearch(&key, patient_table, (size_t)n_patient_table, sizeof key,
+                                                patient_entry_cmp);
+    if (!e) return 1;
+    snprintf(out, cap, "%s", e->patient);
+    return 0;
+}
+
+// The flags every command takes: --classes NEG,POS and --patients FILE.csv.
+// 1 when argv[*i] was one of them (and handled), else 0; exits on bad values.
+static int common_flag(int argc, char **argv, int *i, const char *prog) {
+    if (cli_flag(argc, argv, i, "--classes")) {
+        const char *v = argv[*i], *comma = strchr(v, ',');
+        size_t n0 = comma ? (size_t)(comma - v) : 0, n1 = comma ? strlen(comma + 1) : 0;
+        if (!comma || n0 == 0 || n1 == 0 || n0 >= sizeof class_buf[0] || n1 >= sizeof class_buf[1] ||
+            strchr(comma + 1, ',') || strchr(v, '/') || strncmp(v, comma + 1, n0 > n1 ? n0 : n1) == 0) {
+            fprintf(stderr, "%s: --classes wants two different folder names NEG,POS, got '%s'\n", prog, v);
+            exit(2);
+        }
+        memcpy(class_buf[0], v, n0);
+        class_buf[0][n0] = 0;
+        memcpy(class_buf[1], comma + 1, n1 + 1);
+        return 1;
+    }
+    if (cli_flag(argc, argv, i, "--patients")) {
+        if (patients_load(argv[*i], prog) != 0) exit(1);
+        return 1;
+    }
+    return 0;
+}
+
+#define COMMON_USAGE \
+    "  --classes NEG,POS   the two class folders; POS is the positive class (NORMAL,PNEUMONIA)\n" \
+    "  --patients FILE     CSV 'file,patient' (header line first): the patient of each image;\n" \
+    "                      without it, patients come from Kermany's file names\n"
 
 // ---------------------------------------------------------------------------
 // Images of two classes
@@ -128,8 +244,8 @@ static int is_folder(const char *path) {
 // Appends every image under dir with the given label; 0 on success.
 static int set_add_folder(image_set *s, const char *dir, int label, int synthetic, const char *prog) {
     if (!is_folder(dir)) {
-        fprintf(stderr, "%s: '%s' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ "
-                        "sub-folders of images (the Kermany layout)\n", prog, dir);
+        fprintf(stderr, "%s: '%s' is not a folder: the data folder needs %s/ and %s/ "
+                        "sub-folders of images (the Kermany layout)\n", prog, dir, class_names[0], class_names[1]);
         return 1;
     }
     char what[32];
@@ -167,12 +283,21 @@ static int set_take(image_set *dst, const image_set *src, const int *keep) {
 }
 
 // Patient ids of every item (for dcgan_split_by_group).
-static char **patient_ids(const image_set *s) {
+// NULL after a message when memory runs out or the --patients CSV misses an
+// image. names_only: from the file names even with a CSV (generated images).
+static char **patient_ids(const image_set *s, const char *prog, int names_only) {
     char **ids = (char **)calloc((size_t)s->count + 1, sizeof(char *));
-    if (!ids) return NULL;
+    if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
         char buf[256];
-        dcgan_patient_id(buf, sizeof buf, s->paths[i]);
+        if (names_only) dcgan_patient_id(buf, sizeof buf, s->paths[i]);
+        else if (patient_of(buf, sizeof buf, s->paths[i]) != 0) {
+            fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, s->paths[i],
+                    patient_csv);
+            for (int k = 0; k < i; k++) free(ids[k]);
+            free(ids);
+            return NULL;
+        }
         ids[i] = strdup(buf);
     }
     return ids;
@@ -317,13 +442,15 @@ static int cmd_split(int argc, char **argv) {
                    "  --out DIR      gets train/, val/, test/ with NORMAL/ and PNEUMONIA/ (links)\n"
                    "  --val F        share of patients for validation      (0.15)\n"
                    "  --test F       share of patients for the test        (0.2)\n"
-                   "  --seed S       split seed                            (1)\n");
+                   "  --seed S       split seed                            (1)\n"
+                   COMMON_USAGE);
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--data")) data = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
         else if (cli_flag(argc, argv, &i, "--val")) val = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--test")) test = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(prog, a, argv[i]);
+        else if (common_flag(argc, argv, &i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!data || !out || !(val >= 0 && test > 0 && val + test < 1)) {
@@ -356,26 +483,56 @@ static int cmd_split(int argc, char **argv) {
             return 1;
         }
     }
-    int n = counts[0] + counts[1];
+    int n = counts[0] + counts[1], missing = 0;
     char **ids = (char **)calloc((size_t)n, sizeof(char *));
     int *labels = (int *)calloc((size_t)n, sizeof(int)), *side = (int *)calloc((size_t)n, sizeof(int));
     const char **files = (const char **)calloc((size_t)n, sizeof(char *));
     for (int c = 0, k = 0; c < 2; c++)
         for (int i = 0; i < counts[c]; i++, k++) {
-            char buf[256];
-            dcgan_patient_id(buf, sizeof buf, paths[c][i]);
+            char buf[256] = "";
+            if (patient_of(buf, sizeof buf, paths[c][i]) != 0) {
+                fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, paths[c][i],
+                        patient_csv);
+                missing = 1;
+            }
             ids[k] = strdup(buf);
             labels[k] = c;
             files[k] = paths[c][i];
         }
     double fr[3] = {1.0 - val - test, val, test};
     const char *sides[3] = {"train", "val", "test"};
-    int rc = 0;
-    if (dcgan_split_by_group(side, (const char *const *)ids, labels, n, fr, 3, (uint64_t)seed) != DCGAN_OK) {
+    int rc = missing;
+    // A patient in both classes cannot be split by class: say which.
+    for (int k = 0; rc == 0 && k < counts[0]; k++)
+        for (int j = counts[0]; j < n && rc == 0; j++)
+            if (strcmp(ids[k], ids[j]) == 0) {
+                fprintf(stderr, "%s: patient '%s' has images in both classes ('%s' and '%s')\n", prog, ids[k],
+                        files[k], files[j]);
+                rc = 1;
+            }
+    if (rc == 0 &&
+        dcgan_split_by_group(side, (const char *const *)ids, labels, n, fr, 3, (uint64_t)seed) != DCGAN_OK) {
         fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
         rc = 1;
     }
     int table[3][2] = {{0}};
+    for (int k = 0; rc == 0 && k < n; k++) table[side[k]][labels[k]]++;
+    for (int c = 0; rc == 0 && c < 2; c++)
+        for (int sd = 0; sd < 3; sd++)
+            if (fr[sd] > 0 && table[sd][c] == 0) {
+                int np = 0;   // this class's patients
+                for (int k = 0; k < n; k++) {
+                    int first = labels[k] == c;
+                    for (int j = 0; j < k && first; j++) first = labels[j] != c || strcmp(ids[j], ids[k]) != 0;
+                    np += first;
+                }
+                fprintf(stderr, "%s: class %s has %d patient%s: too few for train, val and test shares "
+                                "%.2f / %.2f / %.2f (%s gets none)\n", prog, class_names[c], np, np == 1 ? "" : "s",
+                        fr[0], fr[1], fr[2], sides[sd]);
+                rc = 1;
+                break;
+            }
+    memset(table, 0, sizeof table);
     for (int k = 0; rc == 0 && k < n; k++) {
         char dir[4200], link[4600], target[PATH_MAX];
         const char *name = strrchr(files[k], '/');
@@ -396,7 +553,8 @@ static int cmd_split(int argc, char **argv) {
             for (int j = 0; j < k && first; j++) first = strcmp(ids[j], ids[k]) != 0;
             patients[side[k]] += first;
         }
-        printf("split by patient (seed %ld) into %s:\n  side    NORMAL  PNEUMONIA  patients\n", seed, out);
+        printf("split by patient (seed %ld) into %s:\n  side   %7s %10s  patients\n", seed, out, class_names[0],
+               class_names[1]);
         for (int s = 0; s < 3; s++)
             printf("  %-6s %7d %10d %9d\n", sides[s], table[s][0], table[s][1], patients[s]);
     }
@@ -406,6 +564,191 @@ static int cmd_split(int argc, char **argv) {
     free(files);
     dcgan_paths_free(paths[0], counts[0]);
     dcgan_paths_free(paths[1], counts[1]);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// classify subset: nested training sets of the rare class for a learning curve
+
+// One random order of the rare class's patients (PCG32 from seed, Fisher-Yates
+// over the patients in order of their first sorted file); size K takes the
+// first K patients of that order, so every subset holds the smaller ones. The
+// other class is linked whole.
+static int cmd_subset(int argc, char **argv) {
+    const char *data = NULL, *out = NULL, *sizes = NULL, *rare = NULL, *prog = "classify subset";
+    long seed = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            printf("usage: classify subset --data DIR --out DIR --sizes 10,25,all [flags]\n"
+                   "  --data DIR     training images: DIR/NEG and DIR/POS (e.g. SPLIT/train) (required)\n"
+                   "  --out DIR      gets nK/train/{NEG,POS} (links) and nK/count.csv per size (required)\n"
+                   "  --sizes LIST   numbers of patients of the rare class; 'all' = every one (required)\n"
+                   "  --rare NAME    the class that is subsampled                (the negative class)\n"
+                   "  --seed S       the order in which patients are taken       (1)\n"
+                   COMMON_USAGE
+                   "Subsets are nested: size K holds the first K patients of one random order.\n");
+            exit(0);
+        } else if (cli_flag(argc, argv, &i, "--data")) data = argv[i];
+        else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
+        else if (cli_flag(argc, argv, &i, "--sizes")) sizes = argv[i];
+        else if (cli_flag(argc, argv, &i, "--rare")) rare = argv[i];
+        else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(prog, a, argv[i]);
+        else if (common_flag(argc, argv, &i, prog)) continue;
+        else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
+    }
+    if (!data || !out || !sizes) {
+        fprintf(stderr, "%s: needs --data, --out and --sizes (see --help)\n", prog);
+        return 2;
+    }
+    int rc_class = rare ? -1 : 0;
+    for (int c = 0; c < 2 && rare; c++)
+        if (strcmp(rare, class_names[c]) == 0) rc_class = c;
+    if (rc_class < 0) {
+        fprintf(stderr, "%s: --rare '%s' is neither class (%s, %s)\n", prog, rare, class_names[0], class_names[1]);
+        return 2;
+    }
+    // The sizes: positive integers or 'all'.
+    long want[32];
+    char label[32][16];
+    int n_sizes = 0;
+    for (const char *p = sizes; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[16];
+        if (len == 0 || len >= sizeof item || n_sizes == 32) {
+            fprintf(stderr, "%s: --sizes wants up to 32 comma-separated sizes, got '%s'\n", prog, sizes);
+            return 2;
+        }
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (strcmp(item, "all") == 0) want[n_sizes] = -1;
+        else {
+            char *end;
+            want[n_sizes] = strtol(item, &end, 10);
+            if (*end || want[n_sizes] < 1) {
+                fprintf(stderr, "%s: --sizes: '%s' is not a positive number of patients or 'all'\n", prog, item);
+                return 2;
+            }
+        }
+        snprintf(label[n_sizes], sizeof label[n_sizes], "%s", item);
+        n_sizes++;
+        p += len + (comma ? 1 : 0);
+    }
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/%s", data, class_names[rc_class]);
+    char **paths = NULL;
+    int count = 0;
+    if (dcgan_list_images(&paths, &count, dir) != DCGAN_OK || count == 0) {
+        fprintf(stderr, "%s: class %s: %s\n", prog, class_names[rc_class],
+                count == 0 && paths ? "no images" : dcgan_last_error());
+        dcgan_paths_free(paths, count);
+        return 1;
+    }
+    // patient index of every file, patients in order of first appearance
+    char **ids = (char **)calloc((size_t)count, sizeof(char *));
+    int *patient = (int *)malloc((size_t)count * sizeof(int)), *order = (int *)malloc((size_t)count * sizeof(int));
+    int n_patients = 0, rc = !ids || !patient || !order;
+    if (rc) fprintf(stderr, "%s: out of memory\n", prog);
+    for (int i = 0; rc == 0 && i < count; i++) {
+        char buf[256] = "";
+        if (patient_of(buf, sizeof buf, paths[i]) != 0) {
+            fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, paths[i], patient_csv);
+            rc = 1;
+            break;
+        }
+        patient[i] = -1;
+        for (int j = 0; j < n_patients && patient[i] < 0; j++)
+            if (strcmp(ids[j], buf) == 0) patient[i] = j;
+        if (patient[i] < 0) {
+            ids[n_patients] = strdup(buf);
+            patient[i] = n_patients++;
+        }
+    }
+    for (int k = 0; rc == 0 && k < n_sizes; k++)
+        if (want[k] > n_patients) {
+            fprintf(stderr, "%s: class %s in '%s' has %d patients; size %ld needs %ld\n", prog,
+                    class_names[rc_class], data, n_patients, want[k], want[k]);
+            rc = 1;
+        }
+    for (int k = 0; rc == 0 && k < n_sizes; k++) {
+        struct stat sb;
+        snprintf(dir, sizeof dir, "%s/n%s/train", out, label[k]);
+        if (stat(dir, &sb) == 0) {
+            fprintf(stderr, "%s: '%s' already exists; remove it or choose another --out\n", prog, dir);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        dcgan_rng rng;
+        dcgan_rng_seed(&rng, (uint64_t)seed);
+        for (int i = 0; i < n_patients; i++) order[i] = i;
+        for (int i = n_patients - 1; i > 0; i--) {
+            int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)(i + 1)), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+    }
+    int *rank = (int *)malloc((size_t)(n_patients > 0 ? n_patients : 1) * sizeof(int));   // patient -> place in order
+    if (!rank && rc == 0) { fprintf(stderr, "%s: out of memory\n", prog); rc = 1; }
+    for (int i = 0; rc == 0 && i < n_patients; i++) rank[order[i]] = i;
+    char other_dir[4200], other_target[PATH_MAX];
+    snprintf(other_dir, sizeof other_dir, "%s/%s", data, class_names[1 - rc_class]);
+    if (rc == 0 && (!is_folder(other_dir) || !realpath(other_dir, other_target))) {
+        fprintf(stderr, "%s: '%s' is not a folder (the other class)\n", prog, other_dir);
+        rc = 1;
+    }
+    for (int k = 0; rc == 0 && k < n_sizes; k++) {
+        long take = want[k] < 0 ? n_patients : want[k];
+        int images = 0;
+        char link[4600], target[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/n%s/train/%s", out, label[k], class_names[rc_class]);
+        if (cli_mkdirs(dir) != 0) { fprintf(stderr, "%s: cannot create '%s'\n", prog, dir); rc = 1; break; }
+        for (int i = 0; rc == 0 && i < count; i++) {
+            if (rank[patient[i]] >= take) continue;
+            snprintf(link, sizeof link, "%s/%s", dir, base_name(paths[i]));
+            if (!realpath(paths[i], target) || symlink(target, link) != 0) {
+                fprintf(stderr, "%s: cannot link '%s' to '%s': %s\n", prog, link, paths[i], strerror(errno));
+                rc = 1;
+            }
+            images++;
+        }
+        snprintf(link, sizeof link, "%s/n%s/train/%s", out, label[k], class_names[1 - rc_class]);
+        if (rc == 0 && symlink(other_target, link) != 0) {
+            fprintf(stderr, "%s: cannot link '%s' to '%s': %s\n", prog, link, other_target, strerror(errno));
+            rc = 1;
+        }
+        // count.csv: the rare class first
+        int other_images = 0;
+        char **op = NULL;
+        if (rc == 0 && (dcgan_list_images(&op, &other_images, other_target) != DCGAN_OK)) {
+            fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+            rc = 1;
+        }
+        int other_patients = 0;
+        for (int i = 0; rc == 0 && i < other_images; i++) {
+            char a[256] = "", b[256] = "";
+            int first = patient_of(a, sizeof a, op[i]) == 0;
+            for (int j = 0; j < i && first; j++) first = patient_of(b, sizeof b, op[j]) != 0 || strcmp(a, b) != 0;
+            other_patients += first;
+        }
+        dcgan_paths_free(op, other_images);
+        snprintf(link, sizeof link, "%s/n%s/count.csv", out, label[k]);
+        FILE *f = rc ? NULL : fopen(link, "w");
+        if (f) fprintf(f, "class,patients,images\n%s,%ld,%d\n%s,%d,%d\n", class_names[rc_class], take, images,
+                       class_names[1 - rc_class], other_patients, other_images);
+        if (rc == 0 && (!f || fclose(f) != 0)) { fprintf(stderr, "%s: cannot write '%s'\n", prog, link); rc = 1; }
+        if (rc == 0)
+            printf("subset n%s: %ld of %d %s patients (%d images) + all %d %s images -> %s/n%s/train\n", label[k],
+                   take, n_patients, class_names[rc_class], images, other_images, class_names[1 - rc_class], out,
+                   label[k]);
+    }
+    for (int i = 0; ids && i < n_patients; i++) free(ids[i]);
+    free(ids);
+    free(patient);
+    free(order);
+    free(rank);
+    dcgan_paths_free(paths, count);
     return rc;
 }
 
@@ -431,7 +774,7 @@ static void train_usage(void) {
            "                      of --data's patients is held out\n"
            "  --val-fraction F    share of patients held out for validation    (0.15)\n"
            "  --split-seed S      seed of that split                           (1)\n"
-           "  --extra [CLASS=]DIR more training images for CLASS (NORMAL unless given), e.g.\n"
+           "  --extra [CLASS=]DIR more training images for CLASS (the negative class unless given),\n"
            "                      synthetic ones; never used for validation (up to 8)\n"
            "  --balance MODE      none | weight (loss weights n/(2 n_class)) | oversample\n"
            "                      (the smaller class drawn again up to the larger) (none)\n"
@@ -446,6 +789,7 @@ static void train_usage(void) {
            "  --seed S            weights, order, augmentation, dropout        (1)\n"
            "  --threads N         threads; 0 = all cores                       (0)\n"
            "  --resume            continue the run stopped in --out (same flags and images)\n"
+           COMMON_USAGE
            "Ctrl-C (or SIGTERM) stops after the current step and writes OUT/resume.safetensors\n"
            "(also written after every epoch); --resume continues from it exactly. The\n"
            "checkpoint holds the epoch with the best validation ROC AUC (ties: the\n"
@@ -473,12 +817,8 @@ static int parse_train(train_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];
         else if (cli_flag(argc, argv, &i, "--extra")) {
             if (o->n_extra == 8) { fprintf(stderr, "%s: at most 8 --extra folders\n", prog); return 2; }
-            const char *v = argv[i];
-            int label = 0;
-            if (strncmp(v, "NORMAL=", 7) == 0) v += 7;
-            else if (strncmp(v, "PNEUMONIA=", 10) == 0) { v += 10; label = 1; }
-            o->extra[o->n_extra] = v;
-            o->extra_label[o->n_extra++] = label;
+            o->extra[o->n_extra] = argv[i];   // CLASS= is read after every flag (--classes may follow)
+            o->extra_label[o->n_extra++] = 0;
         }
         else if (cli_flag(argc, argv, &i, "--balance")) {
             if (strcmp(argv[i], "none") == 0) o->balance = 0;
@@ -501,9 +841,25 @@ static int parse_train(train_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--val-fraction")) o->val_fraction = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) o->seed = cli_int(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--split-seed")) o->split_seed = cli_int(prog, a, argv[i]);
+        else if (common_flag(argc, argv, &i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!o->data || !o->out) { fprintf(stderr, "%s: --data and --out are required (see --help)\n", prog); return 2; }
+    for (int e = 0; e < o->n_extra; e++) {   // [CLASS=]DIR; without CLASS= the negative class
+        const char *v = o->extra[e], *eq = strchr(v, '=');
+        if (!eq || memchr(v, '/', (size_t)(eq - v))) continue;   // no CLASS= (a path may hold '=')
+        int label = -1;
+        for (int c = 0; c < 2; c++)
+            if ((size_t)(eq - v) == strlen(class_names[c]) && strncmp(v, class_names[c], (size_t)(eq - v)) == 0)
+                label = c;
+        if (label < 0) {
+            fprintf(stderr, "%s: --extra '%s': '%.*s' is neither class (%s, %s)\n", prog, v, (int)(eq - v), v,
+                    class_names[0], class_names[1]);
+            return 2;
+        }
+        o->extra[e] = eq + 1;
+        o->extra_label[e] = label;
+    }
     if ((o->size != 32 && o->size != 64 && o->size != 128) || (o->channels != 1 && o->channels != 3) ||
         o->width < 1 || o->width > 256 || o->epochs < 1 || o->batch < 2 || !(o->lr > 0) ||
         !(o->val_fraction > 0 && o->val_fraction < 1)) {
@@ -597,12 +953,14 @@ static int cmd_train(int argc, char **argv) {
         if (set_add_kermany(&val, o.val, prog) != 0 || set_take(&train, &all, NULL) != 0) rc = 1;
     } else {
         // hold out val_fraction of the patients, stratified by class
-        char **ids = patient_ids(&all);
+        char **ids = patient_ids(&all, prog, 0);
         int *side = (int *)calloc((size_t)all.count, sizeof(int)), *keep = (int *)calloc((size_t)all.count, sizeof(int));
         double fr[2] = {1.0 - o.val_fraction, o.val_fraction};
-        if (!ids || !side || !keep ||
-            dcgan_split_by_group(side, (const char *const *)ids, all.labels, all.count, fr, 2,
-                                 (uint64_t)o.split_seed) != DCGAN_OK) {
+        if (!ids || !side || !keep) {
+            if (ids) fprintf(stderr, "%s: out of memory\n", prog);
+            rc = 1;
+        } else if (dcgan_split_by_group(side, (const char *const *)ids, all.labels, all.count, fr, 2,
+                                        (uint64_t)o.split_seed) != DCGAN_OK) {
             fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
             rc = 1;
         } else {
@@ -622,8 +980,9 @@ static int cmd_train(int argc, char **argv) {
     for (int i = 0; i < train.count; i++) n_class[train.labels[i]]++;
     for (int i = 0; i < val.count; i++) v_class[val.labels[i]]++;
     if (rc == 0 && (n_class[0] == 0 || n_class[1] == 0 || v_class[0] == 0 || v_class[1] == 0)) {
-        fprintf(stderr, "%s: training has %d NORMAL / %d PNEUMONIA and validation %d / %d images; "
-                        "each needs both classes\n", prog, n_class[0], n_class[1], v_class[0], v_class[1]);
+        fprintf(stderr, "%s: training has %d %s / %d %s and validation %d / %d images; "
+                        "each needs both classes\n", prog, n_class[0], class_names[0], n_class[1], class_names[1],
+                v_class[0], v_class[1]);
         rc = 1;
     }
     if (rc == 0 && cli_mkdirs(o.out) != 0) {   // only now, so bad input leaves nothing behind
@@ -633,8 +992,8 @@ static int cmd_train(int argc, char **argv) {
     const int lock = rc ? -1 : guard_lock_folder(prog, o.out);   // one run per folder
     if (lock < 0) rc = 1;
     if (rc) { set_free(&train); set_free(&val); return rc; }
-    printf("train: %d NORMAL + %d PNEUMONIA; validation: %d NORMAL + %d PNEUMONIA\n", n_class[0],
-           n_class[1], v_class[0], v_class[1]);
+    printf("train: %d %s + %d %s; validation: %d %s + %d %s\n", n_class[0], class_names[0], n_class[1],
+           class_names[1], v_class[0], class_names[0], v_class[1], class_names[1]);
 
     dcgan_model m;
     dcgan_adam opt;
@@ -926,7 +1285,8 @@ static int cmd_eval(int argc, char **argv) {
                    "  --out DIR          metrics.csv, scores.csv, roc.png  (the checkpoint's folder/eval)\n"
                    "  --bootstrap B      resamples for the 95%% intervals           (1000)\n"
                    "  --seed S           bootstrap seed                             (1)\n"
-                   "  --threads N        threads; 0 = all cores                     (0)\n");
+                   "  --threads N        threads; 0 = all cores                     (0)\n"
+                   COMMON_USAGE);
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
         else if (cli_flag(argc, argv, &i, "--data")) data = argv[i];
@@ -934,6 +1294,7 @@ static int cmd_eval(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--bootstrap")) boot = cli_int(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int(prog, a, argv[i]);
+        else if (common_flag(argc, argv, &i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!ckpt || !data || boot < 2) {
@@ -978,8 +1339,8 @@ static int cmd_eval(int argc, char **argv) {
         rc = 1;
     }
     if (rc == 0) {
-        printf("%s on %s: %d images (%d NORMAL, %d PNEUMONIA), threshold %.4f\n", ckpt, data, test.count,
-               mm.tn + mm.fp, mm.tp + mm.fn, (double)thr);
+        printf("%s on %s: %d images (%d %s, %d %s), threshold %.4f\n", ckpt, data, test.count, mm.tn + mm.fp,
+               class_names[0], mm.tp + mm.fn, class_names[1], (double)thr);
         printf("  metric              value   95%% interval (bootstrap, %ld resamples, seed %ld)\n", boot, seed);
         char path[4300], tmp[4400];
         snprintf(path, sizeof path, "%s/metrics.csv", out_dir);
@@ -992,8 +1353,10 @@ static int cmd_eval(int argc, char **argv) {
             if (f) fprintf(f, "%s,%.6f,%.6f,%.6f\n", dcgan_binary_metric_name(k), dcgan_binary_metric_get(&mm, k),
                            dcgan_binary_metric_get(&lo, k), dcgan_binary_metric_get(&hi, k));
         }
-        printf("  confusion matrix     called NORMAL  called PNEUMONIA\n"
-               "    NORMAL           %13d  %16d\n    PNEUMONIA        %13d  %16d\n", mm.tn, mm.fp, mm.fn, mm.tp);
+        char called[2][160];
+        for (int c = 0; c < 2; c++) snprintf(called[c], sizeof called[c], "called %s", class_names[c]);
+        printf("  confusion matrix %17s %17s\n    %-14s %16d %17d\n    %-14s %16d %17d\n", called[0], called[1],
+               class_names[0], mm.tn, mm.fp, class_names[1], mm.fn, mm.tp);
         if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
             fprintf(stderr, "%s: cannot write '%s'\n", prog, path);
             rc = 1;
@@ -1002,10 +1365,20 @@ static int cmd_eval(int argc, char **argv) {
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         f = fopen(tmp, "w");
         if (f) {
-            fprintf(f, "path,label,p_pneumonia,called\n");
-            for (int i = 0; i < test.count; i++)
-                fprintf(f, "%s,%s,%.6f,%s\n", test.paths[i], class_names[test.labels[i]], (double)prob[i],
-                        class_names[prob[i] >= thr]);
+            // label and called: 1 = the positive class (class_names[1]); score = P(positive)
+            fprintf(f, "path,patient,label,score,threshold,called\n");
+            for (int i = 0; i < test.count; i++) {
+                char patient[256] = "";
+                if (patient_of(patient, sizeof patient, test.paths[i]) != 0) {
+                    fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, test.paths[i],
+                            patient_csv);
+                    fclose(f);
+                    f = NULL;
+                    break;
+                }
+                fprintf(f, "%s,%s,%d,%.9g,%.9g,%d\n", test.paths[i], patient, test.labels[i], (double)prob[i],
+                        (double)thr, prob[i] >= thr);
+            }
         }
         if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
             fprintf(stderr, "%s: cannot write '%s'\n", prog, path);
@@ -1387,7 +1760,8 @@ static void c2st_usage(void) {
            "interval of the first fold's AUC (its test images resampled), and last the\n"
            "mean +- sd over folds with a t interval for the mean. The folds reuse the same\n"
            "images, so that interval shows the spread over splits and training runs; the\n"
-           "bootstrap one shows how far one split's AUC could move with other images.\n");
+           "bootstrap one shows how far one split's AUC could move with other images.\n"
+           COMMON_USAGE);
 }
 
 static int parse_c2st(c2st_options *o, int argc, char **argv) {
@@ -1417,6 +1791,7 @@ static int parse_c2st(c2st_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--lr")) o->lr = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) o->seed = cli_int(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int(prog, a, argv[i]);
+        else if (common_flag(argc, argv, &i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!o->real || !o->fake || !o->out) {
@@ -1452,11 +1827,11 @@ static int c2st_load(image_set *s, const char *dir, int label, const char *flag,
 
 // side[i] = 0 or 1: two random halves of s, a patient's images on one side
 // (dcgan_patient_id: names that are not Kermany's are one patient each).
-static int c2st_halves(int *side, const image_set *s, uint64_t seed) {
-    char **ids = patient_ids(s);
+static int c2st_halves(int *side, const image_set *s, uint64_t seed, int generated) {
+    char **ids = patient_ids(s, "classify c2st", generated);
     const double fr[2] = {0.5, 0.5};
-    int rc = !ids || dcgan_split_by_group(side, (const char *const *)ids, s->labels, s->count, fr, 2,
-                                          seed) != DCGAN_OK;
+    if (!ids) return 2;   // patient_ids said why
+    int rc = dcgan_split_by_group(side, (const char *const *)ids, s->labels, s->count, fr, 2, seed) != DCGAN_OK;
     ids_free(ids, s->count);
     return rc;
 }
@@ -1558,8 +1933,10 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
         goto done;
     }
     uint64_t seed_r = dcgan_rng_u32(&rng), seed_f = dcgan_rng_u32(&rng);
-    if (c2st_halves(side_r, real, seed_r) != 0 || c2st_halves(side_f, fake, seed_f) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+    int halves_rc = c2st_halves(side_r, real, seed_r, 0);
+    if (halves_rc == 0) halves_rc = c2st_halves(side_f, fake, seed_f, 1);
+    if (halves_rc != 0) {
+        if (halves_rc == 1) fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
         goto done;
     }
     int halves[2][2];   // [set: 0 generated, 1 real][half: 0 train, 1 test]
@@ -1699,17 +2076,18 @@ static int cmd_c2st(int argc, char **argv) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("usage: classify split|train|eval|summarize|features|c2st [flags]\n"
+        printf("usage: classify split|subset|train|eval|summarize|features|c2st [flags]\n"
                "       (classify COMMAND --help)\n");
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "split") == 0) return cmd_split(argc, argv);
+    if (strcmp(argv[1], "subset") == 0) return cmd_subset(argc, argv);
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc, argv);
     if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc, argv);
     if (strcmp(argv[1], "summarize") == 0) return cmd_summarize(argc, argv);
     if (strcmp(argv[1], "features") == 0) return cmd_features(argc, argv);
     if (strcmp(argv[1], "c2st") == 0) return cmd_c2st(argc, argv);
-    fprintf(stderr, "classify: unknown command '%s' (split, train, eval, summarize, features, c2st)\n",
+    fprintf(stderr, "classify: unknown command '%s' (split, subset, train, eval, summarize, features, c2st)\n",
             argv[1]);
     return 2;
 }

@@ -1,123 +1,291 @@
 #!/usr/bin/env bash
-# study.sh - the augmentation study, end to end: does adding GAN-made NORMAL
-# images to the training set help a pneumonia classifier?
+# study.sh - the augmentation study, round two: a learning curve. At how many
+# real images of the rare class do GAN-made images of it help a classifier?
 #
-# Run: make study                 (built-in phantom X-rays; minutes)
-#      make study DATA=DIR        (a Kermany-layout folder: DIR/NORMAL, DIR/PNEUMONIA)
-# Settings (environment): OUT (study), SEEDS (3), CLS_EPOCHS (10), GAN_ITERS
-# (4000 on real data, 600 on phantoms), GAN_FLAGS (the CPU recipe below), B (build).
+# Run: make study          the reduced curve: SIZES=10,50 (about 45 minutes on
+#                          2 cores with ../shared/data/kermany224)
+#      make study-full     the full curve: SIZES=10,25,50,100,all (about 2 hours;
+#                          reuses every step the reduced curve finished)
+#      make study DATA=DIR any folder of two class sub-folders (CLASSES=NEG,POS,
+#                          RARE=the class the GAN makes, PATIENTS=file,patient CSV)
+# Without DATA and without ../shared/data/kermany224: built-in phantom X-rays
+# (a quick demonstration of the pipeline, not a result).
 #
-# Steps, each skipped when its result is already there (so a stopped study
-# continues where it was; delete a folder to redo that step):
-#   1. classify split: patients into train / val / test (70 / 15 / 15 %), OUT/split
-#   2. train: the GAN on the train NORMAL images only, OUT/gan
-#   3. generate: as many NORMAL images as balance the train classes, OUT/synthetic/NORMAL
-#   4. classify train + eval, SEEDS seeds x five arms, OUT/runs/ARM/seedN:
-#        a_real           real images only
-#        b_weighted       real, loss weighted by class
-#        c_augment        real, classic augmentation
-#        d_synthetic      real + synthetic NORMAL
-#        e_synth_augment  real + synthetic NORMAL + classic augmentation
-#   5. classify summarize: OUT/results.md and OUT/results.png
+# Settings (environment): OUT (study), SIZES (10,50), SPLITS (3), SEEDS (1
+# classifier seed per split), CLS_EPOCHS (8), GAN_ITERS (2000), GAN_FLAGS (the
+# small-data recipe: DiffAugment + ADA + EMA), CLASSES (NORMAL,PNEUMONIA),
+# RARE (NORMAL), PATIENTS (none: Kermany's file names), B (build), REDO (0).
+#
+# For each split S (patients into train / val / test, 70 / 15 / 15 %, seed S)
+# and each size K (the first K patients of the rare class in one random order
+# of split S's train patients, so the subsets are nested; the other class whole):
+#   gan         the GAN on those K patients' images only
+#   generate    as many rare-class images as balance the classes (nK/generated)
+#   c2st        can a classifier tell them from held-out real ones? (val + test)
+#   classifiers five arms x SEEDS seeds, evaluated on split S's test patients:
+#     real           real images only
+#     oversample     the rare class drawn again up to the other (the control:
+#                    same steps per epoch and class balance as the synthetic arm)
+#     augment        oversample + classic augmentation
+#     synthetic      real + synthetic rare images (the treatment)
+#     synth_augment  real + synthetic + classic augmentation
+# then study_report: OUT/results.md, results.png, results.csv (docs/study.md
+# gives the pre-specified rule).
+#
+# Provenance: every step writes OUT/steps/NAME.key (its command's settings and
+# the content hashes of its inputs) and, when it finishes, NAME.done (seconds,
+# date, machine, the program's hash). A step whose .done matches is skipped; a
+# stopped step continues (training resumes exactly); a step whose key differs
+# is refused with the difference, or redone with its outputs when REDO=1 (and
+# what depends on it is then redone too: its key holds the changed hashes).
 set -euo pipefail
 B=${B:-build}
 OUT=${OUT:-study}
-SEEDS=${SEEDS:-3}
-CLS_EPOCHS=${CLS_EPOCHS:-10}
+SIZES=${SIZES:-10,50}
+SPLITS=${SPLITS:-3}
+SEEDS=${SEEDS:-1}
+CLS_EPOCHS=${CLS_EPOCHS:-8}
+CLASSES=${CLASSES:-NORMAL,PNEUMONIA}
+RARE=${RARE:-${CLASSES%%,*}}
+PATIENTS=${PATIENTS:-}
+REDO=${REDO:-0}
+GAN_FLAGS=${GAN_FLAGS:---arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --diffaugment color,translation,cutout --ada-target 0.6 --ema-kimg 1}
+ARMS="real oversample augment synthetic synth_augment"
+NEG=${CLASSES%%,*}
+POS=${CLASSES#*,}
+if [ "$RARE" = "$NEG" ]; then OTHER=$POS; elif [ "$RARE" = "$POS" ]; then OTHER=$NEG; else
+    echo "study: RARE=$RARE is neither class of CLASSES=$CLASSES" >&2
+    exit 2
+fi
+common=(--classes "$CLASSES")
+if [ -n "$PATIENTS" ]; then
+    [ -f "$PATIENTS" ] || { echo "study: PATIENTS=$PATIENTS is not a file" >&2; exit 2; }
+    common+=(--patients "$PATIENTS")
+fi
 DATA=${DATA:-${1:-}}
-GAN_FLAGS=${GAN_FLAGS:---arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch}
+if [ -z "$DATA" ] && [ -d ../shared/data/kermany224/NORMAL ]; then DATA=../shared/data/kermany224; fi
 start=$(date +%s)
-mkdir -p "$OUT"
+mkdir -p "$OUT/steps"
+log() { echo "== $(date -u +%H:%M:%S) $*"; }
 
 if [ -z "$DATA" ]; then
     GAN_ITERS=${GAN_ITERS:-600}
     if [ ! -f "$OUT/phantom/.done" ]; then
-        echo "== phantom X-rays (no DATA= given)"
+        log "phantom X-rays (no DATA= given and no ../shared/data/kermany224)"
+        rm -rf "$OUT/phantom"
         "$B/phantom" --out "$OUT/phantom" --normal 240 --pneumonia 700 --size 64 --seed 1
         touch "$OUT/phantom/.done"
     fi
     DATA="$OUT/phantom/train"
 else
-    GAN_ITERS=${GAN_ITERS:-4000}
+    GAN_ITERS=${GAN_ITERS:-2000}
 fi
+for c in "$NEG" "$POS"; do
+    [ -d "$DATA/$c" ] || { echo "study: $DATA has no $c/ folder (CLASSES=$CLASSES)" >&2; exit 1; }
+done
 
-# 1. split by patient
-if [ ! -f "$OUT/split/.done" ]; then
-    echo "== 1. split $DATA by patient"
-    rm -rf "$OUT/split"
-    "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1
-    touch "$OUT/split/.done"
-fi
-count() { find -L "$1" -type f | wc -l; }
-n_normal=$(count "$OUT/split/train/NORMAL")
-n_pneu=$(count "$OUT/split/train/PNEUMONIA")
+# ---------------------------------------------------------------------------
+# Provenance
 
-# 2. the GAN on the train NORMAL images
-per_epoch=$(( n_normal / 32 > 0 ? n_normal / 32 : 1 ))
-gan_epochs=$(( (GAN_ITERS + per_epoch - 1) / per_epoch ))
-if [ ! -f "$OUT/gan/.done" ]; then
-    echo "== 2. GAN on $n_normal train NORMAL images, $gan_epochs epochs"
-    resume=""
-    [ -f "$OUT/gan/checkpoint.safetensors" ] && resume=--resume
-    # shellcheck disable=SC2086
-    "$B/train" --data "$OUT/split/train" --class NORMAL --out "$OUT/gan" $GAN_FLAGS \
-        --epochs "$gan_epochs" --sample-every 10 --ckpt-every 5 $resume
-    touch "$OUT/gan/.done"
-fi
-
-# 3. synthetic NORMAL images: enough to balance the classes
-n_synth=$(( n_pneu - n_normal ))
-if [ ! -f "$OUT/synthetic/.done" ]; then
-    echo "== 3. $n_synth synthetic NORMAL images"
-    rm -rf "$OUT/synthetic"
-    "$B/generate" --checkpoint "$OUT/gan/checkpoint.safetensors" --count "$n_synth" \
-        --out "$OUT/synthetic/NORMAL" --seed 7
-    touch "$OUT/synthetic/.done"
-fi
-
-# 4. the classifiers
-arms="a_real b_weighted c_augment d_synthetic e_synth_augment"
-flags_for() {
-    case "$1" in
-        a_real) echo "" ;;
-        b_weighted) echo "--balance weight" ;;
-        c_augment) echo "--augment classic" ;;
-        d_synthetic) echo "--extra NORMAL=$OUT/synthetic/NORMAL" ;;
-        e_synth_augment) echo "--extra NORMAL=$OUT/synthetic/NORMAL --augment classic" ;;
-    esac
+# The content hash of a folder: every file under it (links followed) by name
+# and SHA-256, in sorted order; of a file: its SHA-256. 16 hex digits.
+hash_dir() {
+    (cd "$1" && find -L . -type f ! -name '.*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) |
+        sha256sum | cut -c1-16
 }
-for seed in $(seq 1 "$SEEDS"); do
-    for arm in $arms; do
-        run="$OUT/runs/$arm/seed$seed"
-        mkdir -p "$OUT/runs/$arm"
-        if [ ! -f "$run/checkpoint.safetensors" ]; then
-            echo "== 4. classifier $arm, seed $seed"
-            resume=""   # a run stopped by Ctrl-C continues where it stopped
-            [ -f "$run/resume.safetensors" ] && resume=--resume
-            # shellcheck disable=SC2046
-            "$B/classify" train --data "$OUT/split/train" --val "$OUT/split/val" --out "$run" \
-                --epochs "$CLS_EPOCHS" --seed "$seed" $(flags_for "$arm") $resume >"$run.log" 2>&1 ||
-                { cat "$run.log" >&2; exit 1; }
-            tail -1 "$run.log"
+hash_file() { sha256sum "$1" | cut -c1-16; }
+count() { find -L "$1" -type f ! -name '.*' | wc -l; }
+
+# need NAME KEY OUTPUT...: 0 when the step must run (now or to continue), 1
+# when it is done with this key. A different key: refuse, or with REDO=1
+# remove the step's outputs and run it again.
+need() {
+    local name=$1 key=$2
+    shift 2
+    local k="$OUT/steps/$name.key" d="$OUT/steps/$name.done"
+    if [ -f "$k" ] && [ "$(cat "$k")" != "$(printf '%s\n' "$key")" ]; then
+        if [ "$REDO" != 1 ]; then
+            {
+                echo "study: step $name was made with other inputs or settings:"
+                diff <(cat "$k") <(printf '%s\n' "$key") | sed 's/^/    /' || true
+                echo "study: stopping, nothing changed; use another OUT, or REDO=1 to redo this step and"
+                echo "       everything that depends on it"
+            } >&2
+            exit 1
         fi
-        if [ ! -f "$run/eval/metrics.csv" ]; then
-            "$B/classify" eval --checkpoint "$run/checkpoint.safetensors" --data "$OUT/split/test" \
-                --seed "$seed" >"$run/eval.log" 2>&1 || { cat "$run/eval.log" >&2; exit 1; }
+        log "redo $name: its inputs or settings changed"
+        rm -rf "$d" "$@"
+    fi
+    [ -f "$d" ] && [ -f "$k" ] && return 1
+    printf '%s\n' "$key" >"$k"
+    return 0
+}
+# done_step NAME SECONDS PROGRAM: the step finished.
+done_step() {
+    printf 'took %s s, finished %s, %s cores (%s), %s sha256 %s\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+        "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" "$(basename "$3")" \
+        "$(hash_file "$3")" >"$OUT/steps/$1.done"
+}
+
+data_hash=$(hash_dir "$DATA")
+patients_hash=none
+[ -n "$PATIENTS" ] && patients_hash=$(hash_file "$PATIENTS")
+IFS=, read -r -a sizes <<<"$SIZES"
+
+split_hashes() {   # the hashes of split $s's folders: train_rare_hash val_hash test_hash heldout_hash
+    train_rare_hash=$(hash_dir "$sp/train/$RARE")
+    val_hash=$(hash_dir "$sp/val")
+    test_hash=$(hash_dir "$sp/test")
+    heldout_hash=$(hash_dir "$sp/heldout")
+}
+
+for s in $(seq 1 "$SPLITS"); do
+    sp="$OUT/split$s"
+    # 1. the split by patient
+    key="classify split --val 0.15 --test 0.15 --seed $s --classes $CLASSES
+data $DATA: $data_hash
+patients: $patients_hash"
+    if need "split$s" "$key" "$sp"; then
+        log "split $s: $DATA by patient"
+        rm -rf "$sp"
+        t0=$(date +%s)
+        "$B/classify" split --data "$DATA" --out "$sp" --val 0.15 --test 0.15 --seed "$s" "${common[@]}"
+        done_step "split$s" $(( $(date +%s) - t0 )) "$B/classify"
+    fi
+    # the held-out real rare images (validation and test patients; no GAN sees them)
+    if [ ! -f "$sp/heldout/.done" ]; then
+        rm -rf "$sp/heldout"
+        mkdir -p "$sp/heldout/$RARE"
+        for f in "$sp/val/$RARE"/* "$sp/test/$RARE"/*; do ln -s "$(readlink -f "$f")" "$sp/heldout/$RARE/"; done
+        touch "$sp/heldout/.done"
+    fi
+done
+
+# Sizes outermost: a stopped curve has its first sizes complete on every split.
+for K in "${sizes[@]}"; do
+    for s in $(seq 1 "$SPLITS"); do
+        sp="$OUT/split$s"
+        split_hashes
+        run="$sp/n$K"
+        name="split$s.n$K"
+        # 2. the nested subset
+        key="classify subset --sizes $K --rare $RARE --seed $s
+train $RARE: $train_rare_hash"
+        if need "$name.subset" "$key" "$run"; then
+            rm -rf "$run/train" "$run/count.csv"
+            "$B/classify" subset --data "$sp/train" --out "$sp" --sizes "$K" --rare "$RARE" --seed "$s" \
+                "${common[@]}"
+            done_step "$name.subset" 0 "$B/classify"
         fi
+        subset_hash=$(hash_dir "$run/train")
+        n_rare=$(count "$run/train/$RARE")
+        n_other=$(count "$run/train/$OTHER")
+
+        # 3. the GAN on this subset only
+        ipe=$(( n_rare / 32 > 0 ? n_rare / 32 : 1 ))
+        epochs=$(( (GAN_ITERS + ipe - 1) / ipe ))
+        every=$(( 250 / ipe > 0 ? 250 / ipe : 1 ))
+        gflags="$GAN_FLAGS --seed $s --epochs $epochs"
+        key="train $gflags
+subset $RARE: $(hash_dir "$run/train/$RARE")"
+        if need "$name.gan" "$key" "$run/gan"; then
+            log "split $s, $K patients ($n_rare $RARE images): GAN, $epochs epochs ($((epochs * ipe)) iterations)"
+            resume=""
+            [ -f "$run/gan/checkpoint.safetensors" ] && resume=--resume
+            t0=$(date +%s)
+            mkdir -p "$run/gan"
+            # shellcheck disable=SC2086
+            "$B/train" --data "$run/train" --class "$RARE" --out "$run/gan" $gflags --sample-every "$epochs" \
+                --ckpt-every "$every" $resume >"$run/gan/train.log" 2>&1 || { tail -5 "$run/gan/train.log" >&2; exit 1; }
+            done_step "$name.gan" $(( $(date +%s) - t0 )) "$B/train"
+        fi
+        gan_hash=$(hash_file "$run/gan/checkpoint.safetensors")
+
+        # 4. synthetic images: as many as balance the classes
+        n_synth=$(( n_other - n_rare ))
+        key="generate --count $n_synth --seed 7
+gan: $gan_hash"
+        if need "$name.generate" "$key" "$run/generated"; then
+            rm -rf "$run/generated"
+            t0=$(date +%s)
+            "$B/generate" --checkpoint "$run/gan/checkpoint.safetensors" --count "$n_synth" \
+                --out "$run/generated/$RARE" --seed 7 >/dev/null
+            done_step "$name.generate" $(( $(date +%s) - t0 )) "$B/generate"
+        fi
+        synth_hash=$(hash_dir "$run/generated")
+
+        # 5. the shortcut check: synthetic vs held-out real
+        key="classify c2st --folds 3 --epochs 8 --seed 1
+real: $heldout_hash
+fake: $synth_hash"
+        if need "$name.c2st" "$key" "$run/c2st"; then
+            rm -rf "$run/c2st"
+            t0=$(date +%s)
+            mkdir -p "$run/c2st"
+            "$B/classify" c2st --real "$sp/heldout/$RARE" --fake "$run/generated/$RARE" --out "$run/c2st" \
+                --folds 3 --epochs 8 --seed 1 "${common[@]}" >"$run/c2st/c2st.txt" 2>&1 ||
+                { tail -5 "$run/c2st/c2st.txt" >&2; exit 1; }
+            log "split $s, $K patients: $(tail -1 "$run/c2st/c2st.txt")"
+            done_step "$name.c2st" $(( $(date +%s) - t0 )) "$B/classify"
+        fi
+
+        # 6. the classifiers
+        for seed in $(seq 1 "$SEEDS"); do
+            for arm in $ARMS; do
+                case $arm in
+                    real) flags=() ; inputs="" ;;
+                    oversample) flags=(--balance oversample) ; inputs="" ;;
+                    augment) flags=(--balance oversample --augment classic) ; inputs="" ;;
+                    synthetic) flags=(--extra "$RARE=$run/generated/$RARE") ; inputs="synthetic: $synth_hash" ;;
+                    synth_augment) flags=(--extra "$RARE=$run/generated/$RARE" --augment classic)
+                                   inputs="synthetic: $synth_hash" ;;
+                esac
+                r="$run/$arm/seed$seed"
+                key="classify train ${flags[*]} --epochs $CLS_EPOCHS --seed $seed --classes $CLASSES
+train: $subset_hash
+val: $val_hash
+$inputs"
+                if need "$name.$arm.seed$seed" "$key" "$r"; then
+                    log "split $s, $K patients: classifier $arm, seed $seed"
+                    resume=""   # a run stopped by Ctrl-C continues where it stopped
+                    [ -f "$r/resume.safetensors" ] && resume=--resume
+                    mkdir -p "$r"
+                    t0=$(date +%s)
+                    "$B/classify" train --data "$run/train" --val "$sp/val" --out "$r" --epochs "$CLS_EPOCHS" \
+                        --seed "$seed" "${flags[@]}" "${common[@]}" $resume >"$r/train.log" 2>&1 ||
+                        { tail -5 "$r/train.log" >&2; exit 1; }
+                    done_step "$name.$arm.seed$seed" $(( $(date +%s) - t0 )) "$B/classify"
+                fi
+                key="classify eval --seed $seed --classes $CLASSES
+checkpoint: $(hash_file "$r/checkpoint.safetensors")
+test: $test_hash"
+                if need "$name.$arm.seed$seed.eval" "$key" "$r/eval"; then
+                    rm -rf "$r/eval"
+                    "$B/classify" eval --checkpoint "$r/checkpoint.safetensors" --data "$sp/test" --out "$r/eval" \
+                        --seed "$seed" "${common[@]}" >"$r/eval.log" 2>&1 || { cat "$r/eval.log" >&2; exit 1; }
+                    done_step "$name.$arm.seed$seed.eval" 0 "$B/classify"
+                    echo "   $arm seed $seed: $(grep -E '^(auc|balanced_accuracy|specificity),' "$r/eval/metrics.csv" |
+                        cut -d, -f1,2 | tr '\n' ' ')"
+                fi
+            done
+        done
     done
 done
 
-# 5. the answer
-echo "== 5. summary"
-"$B/classify" summarize --runs "$OUT/runs" --arms "${arms// /,}" \
-    --compare d_synthetic-a_real,d_synthetic-b_weighted,e_synth_augment-c_augment,c_augment-a_real \
-    --title "Augmentation study on $DATA" --out "$OUT/results.md"
-took=$(( $(date +%s) - start ))
+# 7. the answer
+log "report"
 {
-    echo
-    echo "Data: \`$DATA\` split by patient (\`$OUT/split\`): train $n_normal NORMAL + $n_pneu PNEUMONIA;"
-    echo "GAN: \`$GAN_FLAGS\`, $gan_epochs epochs; $n_synth synthetic NORMAL images;"
-    echo "classifiers: $CLS_EPOCHS epochs, seeds 1-$SEEDS. Run $(date -u +%Y-%m-%d) on $(nproc) cores;"
-    echo "this invocation took $took s (steps already done before it are not counted)."
-} >>"$OUT/results.md"
-echo "study: done in $took s; see $OUT/results.md"
+    echo "Made by examples/study.sh from $DATA (content hash $data_hash), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "settings: SIZES=$SIZES SPLITS=$SPLITS SEEDS=$SEEDS CLS_EPOCHS=$CLS_EPOCHS GAN_ITERS=$GAN_ITERS CLASSES=$CLASSES RARE=$RARE PATIENTS=${PATIENTS:-none}"
+    echo "GAN_FLAGS: $GAN_FLAGS"
+    echo "steps (OUT/steps/NAME.key holds each step's settings and input hashes):"
+    for d in "$OUT"/steps/*.done; do
+        n=$(basename "$d" .done)
+        echo "- $n: $(head -1 "$OUT/steps/$n.key" | cut -c1-90); key $(sha256sum <"$OUT/steps/$n.key" | cut -c1-12); $(cat "$d")"
+    done
+} >"$OUT/provenance.txt"
+seeds_list=$(seq -s, 1 "$SEEDS")
+splits_list=$(seq -s, 1 "$SPLITS")
+"$B/study_report" --study "$OUT" --sizes "$SIZES" --splits "$splits_list" --seeds "$seeds_list" \
+    --arms "${ARMS// /,}" --control oversample --treatment synthetic --out "$OUT/results.md"
+echo "study: done in $(( $(date +%s) - start )) s (steps done before this invocation not counted); see $OUT/results.md"
