@@ -16,7 +16,7 @@ DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
   --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
 
-.PHONY: all test demo study small-data cuda test-cuda bench-cuda bench bench-memory bench-decode bench-judge fuzz clean help stb
+.PHONY: study-full all test demo study small-data cuda test-cuda bench-cuda bench bench-memory bench-decode bench-judge fuzz clean help stb
 
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
@@ -107,10 +107,16 @@ demo: $(B)/phantom $(B)/train $(B)/generate
 	$(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
 	$(B)/generate --checkpoint $(DEMO)/run/checkpoint.safetensors --count 64 --out $(DEMO)/generated
 
-# study: does adding synthetic NORMAL images help a pneumonia classifier? (examples/study.sh;
-# built-in phantoms by default, DATA=DIR for a Kermany-layout folder; OUT, SEEDS; resumable)
-study: $(B)/phantom $(B)/train $(B)/generate $(B)/classify
+# study: at how many real NORMAL images do synthetic ones help a pneumonia classifier?
+# (examples/study.sh, docs/study.md). `make study`: the reduced learning curve (10 and 50
+# patients, 3 splits; about 45 minutes on 2 cores); `make study-full`: 10, 25, 50, 100, all
+# (about 2 hours, reuses the reduced curve's steps). DATA=DIR (../shared/data/kermany224 when
+# present, else built-in phantoms), OUT, CLASSES, RARE, PATIENTS; resumable.
+STUDY_PROGS := $(B)/phantom $(B)/train $(B)/generate $(B)/classify $(B)/study_report
+study: $(STUDY_PROGS)
 	B=$(B) bash examples/study.sh
+study-full: $(STUDY_PROGS)
+	B=$(B) SIZES=10,25,50,100,all bash examples/study.sh
 
 # small-data: does DiffAugment / ADA / an averaged G help a DCGAN on 50 or all train NORMAL X-rays?
 # (examples/small_data.sh; DATA=DIR (../shared/data/kermany224), OUT; about 90 minutes; resumable)
