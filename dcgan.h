@@ -971,7 +971,8 @@ typedef struct {
 
 // Draws series against x = 0..n-1 (scaled by x_scale, e.g. 1/iterations per
 // epoch) into an RGB image w x h (w*h*3 bytes): axes with ticks and numbers,
-// title, x label and a legend, in a built-in 5x7 pixel font.
+// title, x label and a legend (series with an empty label get no entry), in
+// a built-in 5x7 pixel font.
 DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
                                const char *x_label, const dcgan_plot_series *series,
                                int n_series, size_t n, float x_scale);
@@ -6966,9 +6967,10 @@ DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *tit
     // title, x label and legend (top right, inside the plot)
     if (title) dcgan__draw_text(rgb, w, h, (w - 12 * (int)strlen(title)) / 2, 8, title, 2, black);
     if (x_label) dcgan__draw_text(rgb, w, h, left + (pw - 6 * (int)strlen(x_label)) / 2, h - 14, x_label, 1, black);
-    for (int s = 0; s < n_series; s++) {
+    for (int s = 0, row = 0; s < n_series; s++) {
+        if (!series[s].label || !series[s].label[0]) continue;   // unlabelled: no legend entry
         int len = (int)strlen(series[s].label);
-        int x = left + pw - 6 * len - 26, y = top + 6 + 12 * s;
+        int x = left + pw - 6 * len - 26, y = top + 6 + 12 * row++;
         for (int a = 0; a < 3; a++)
             dcgan__draw_line(rgb, w, h, x, y + 2 + a, x + 14, y + 2 + a, series[s].rgb);
         dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);

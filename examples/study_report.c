@@ -631,6 +631,17 @@ static void pair_name(char *buf, size_t cap, const report_config *c, const resul
 
 // A markdown table of difference rows of one kind: primary and secondary show
 // control then treatment with a verdict; the other comparisons name the pair.
+// The sentence under a table when Holm turned interval verdicts of this kind into "inconclusive".
+static void note_demoted(FILE *md, const result_list *l, row_kind kind, double alpha) {
+    int demoted = 0;
+    for (int i = 0; i < l->n; i++)
+        demoted += l->rows[i].kind == kind && strstr(l->rows[i].verdict, "Holm p >") != NULL;
+    if (demoted)
+        fprintf(md, "%d verdict%s the intervals alone would call helps or harms %s reported as inconclusive: "
+                "the Holm-adjusted p is above alpha = %g.\n\n", demoted, demoted > 1 ? "s" : "",
+                demoted > 1 ? "are" : "is", alpha);
+}
+
 static void table_differences(FILE *md, const report_config *c, const result_list *l, row_kind kind,
                               char *const *size_label, const double *rare_images) {
     char b1[96], b2[96], b3[96], b4[96], b5[96], b6[96], b7[96], b8[96], name[160];
@@ -863,16 +874,10 @@ int main(int argc, char **argv) {
     fprintf(md, "## Primary endpoints\n\nDifference = %s - %s; real rare images: the mean over splits of the "
             "real %s images in the training subset (count.csv).\n\n", T, C, rare);
     table_differences(md, &c, &l, KIND_PRIMARY, size_label, rare_images);
-    int demoted = 0;
-    for (int i = 0; i < l.n; i++)
-        demoted += (l.rows[i].kind == KIND_PRIMARY || l.rows[i].kind == KIND_SECONDARY) &&
-                   strstr(l.rows[i].verdict, "Holm p >") != NULL;
-    if (demoted)
-        fprintf(md, "%d verdict%s the intervals alone would call helps or harms %s reported as inconclusive: "
-                "the Holm-adjusted p is above alpha = %g.\n\n", demoted, demoted > 1 ? "s" : "",
-                demoted > 1 ? "are" : "is", c.alpha);
+    note_demoted(md, &l, KIND_PRIMARY, c.alpha);
     fprintf(md, "## Secondary endpoints\n\nDifference = %s - %s; margin %g.\n\n", T, C, SECONDARY_MARGIN);
     table_differences(md, &c, &l, KIND_SECONDARY, size_label, rare_images);
+    note_demoted(md, &l, KIND_SECONDARY, c.alpha);
     fprintf(md, "## Other comparisons\n\nDescriptive: intervals and bootstrap p, Holm within these "
             "comparisons, no verdicts.\n\n");
     if (n_pairs) table_differences(md, &c, &l, KIND_OTHER, size_label, rare_images);

@@ -3,8 +3,10 @@
 # patients on one side, a short training run learns (test accuracy well above
 # chance), eval writes its files, bad input fails with a message and writes
 # nothing, features writes a .npy that build/fid reads, c2st tells phantoms from
-# gray squares but not from other phantoms, and a tiny `make study` runs all
-# five arms and then resumes without redoing anything. Run from the repo root
+# gray squares but not from other phantoms, subset makes nested patient subsets,
+# --classes and --patients take any dataset (with whole error messages), and a
+# tiny learning-curve study runs every arm, resumes without redoing anything,
+# refuses a changed setting and redoes it with REDO=1. Run from the repo root
 # after `make` (make test does both).
 # Prints "test_classify.sh: N passed, M failed".
 B=${B:-build}
@@ -132,15 +134,110 @@ fails_with_line "c2st/too few images" "classify c2st: --fake '$T/c2_three' has 3
     $B/classify c2st --real "$T/gray" --fake "$T/c2_three" --out "$T/c2_bad"
 check "c2st/bad input: nothing written" test ! -e "$T/c2_bad"
 
-# a tiny study on phantoms: all arms, then a second run that redoes nothing
-OUT="$T/study" SEEDS=1 CLS_EPOCHS=1 GAN_ITERS=10 B=$B bash examples/study.sh >"$T/study1.txt" 2>&1
+# subset: nested patient subsets of the rare class, the other class whole
+check "subset/runs" $B/classify subset --data "$T/split/train" --out "$T/sub" --sizes 2,4,all --seed 5
+ls "$T/sub/n2/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u >"$T/sub2.txt"
+ls "$T/sub/n4/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u >"$T/sub4.txt"
+check "subset/size 2 holds 2 patients" test "$(wc -l <"$T/sub2.txt")" -eq 2
+check "subset/size 4 holds 4 patients" test "$(wc -l <"$T/sub4.txt")" -eq 4
+check "subset/nested: size 2's patients are in size 4" test -z "$(comm -23 "$T/sub2.txt" "$T/sub4.txt")"
+check "subset/all: every train NORMAL image" test "$(ls "$T/sub/nall/train/NORMAL" | wc -l)" -eq "$(ls "$T/split/train/NORMAL" | wc -l)"
+check "subset/the other class whole" test "$(ls -L "$T/sub/n2/train/PNEUMONIA" | wc -l)" -eq "$(ls "$T/split/train/PNEUMONIA" | wc -l)"
+n2=$(ls "$T/sub/n2/train/NORMAL" | wc -l)
+n_pn=$(ls "$T/split/train/PNEUMONIA" | wc -l)
+p_pn=$(ls "$T/split/train/PNEUMONIA" | grep -oE 'person[0-9]+' | sort -u | wc -l)
+check "subset/count.csv" test "$(cat "$T/sub/n2/count.csv")" = "$(printf 'class,patients,images\nNORMAL,2,%d\nPNEUMONIA,%d,%d' "$n2" "$p_pn" "$n_pn")"
+check "subset/the same seed, the same patients" $B/classify subset --data "$T/split/train" --out "$T/sub_again" --sizes 2 --seed 5
+check "subset/the same seed, the same files" test "$(ls "$T/sub/n2/train/NORMAL")" = "$(ls "$T/sub_again/n2/train/NORMAL")"
+n_np=$(ls "$T/split/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u | wc -l)
+fails_with_line "subset/a size larger than the class" \
+    "classify subset: class NORMAL in '$T/split/train' has $n_np patients; size 999 needs 999" \
+    $B/classify subset --data "$T/split/train" --out "$T/sub_bad" --sizes 999
+fails_with_line "subset/refuses to write over a subset" \
+    "classify subset: '$T/sub/n2/train' already exists; remove it or choose another --out" \
+    $B/classify subset --data "$T/split/train" --out "$T/sub" --sizes 2
+fails_with_line "subset/--rare names a class" "classify subset: --rare 'COVID' is neither class (NORMAL, PNEUMONIA)" \
+    $B/classify subset --data "$T/split/train" --out "$T/sub_bad" --sizes 2 --rare COVID
+fails_with_line "subset/bad size" "classify subset: --sizes: 'ten' is not a positive number of patients or 'all'" \
+    $B/classify subset --data "$T/split/train" --out "$T/sub_bad" --sizes 2,ten
+check "subset/bad input: nothing written" test ! -e "$T/sub_bad"
+
+# any dataset: other class names (--classes) and patients from a CSV (--patients)
+mkdir -p "$T/any/healthy" "$T/any/sick"
+echo "file,patient" >"$T/any/patients.csv"
+i=0
+for f in "$T"/ph/train/NORMAL/*.png; do
+    i=$((i + 1)); cp "$f" "$T/any/healthy/scan$i.png"; echo "scan$i.png,h$((i / 2))" >>"$T/any/patients.csv"
+done
+for f in "$T"/ph/train/PNEUMONIA/*.png; do
+    i=$((i + 1)); cp "$f" "$T/any/sick/scan$i.png"; echo "scan$i.png,s$((i / 3))" >>"$T/any/patients.csv"
+done
+check "any/split with --classes and --patients" $B/classify split --data "$T/any" --out "$T/any_split" \
+    --classes healthy,sick --patients "$T/any/patients.csv" --seed 2
+for s in train val test; do
+    (cd "$T/any_split/$s" && ls healthy sick | grep scan) | sed 's/^/,/; s/$/,/' >"$T/any_$s.txt"
+    grep -F -f "$T/any_$s.txt" "$T/any/patients.csv" | cut -d, -f2 | sort -u >"$T/any_pat_$s.txt"
+done
+check "any/no CSV patient on two sides" test -z "$(cat "$T"/any_pat_*.txt | sort | uniq -d)"
+check "any/train with the class names" $B/classify train --data "$T/any_split/train" --val "$T/any_split/val" \
+    --out "$T/any_run" --size 32 --width 4 --epochs 1 --batch 16 --classes healthy,sick \
+    --patients "$T/any/patients.csv" --extra "healthy=$T/ph/test/NORMAL"
+check "any/eval with the class names" $B/classify eval --checkpoint "$T/any_run/checkpoint.safetensors" \
+    --data "$T/any_split/test" --classes healthy,sick --patients "$T/any/patients.csv" --bootstrap 50
+check "any/scores.csv: header" test "$(head -n 1 "$T/any_run/eval/scores.csv")" = "path,patient,label,score,threshold,called"
+row=$(grep -m1 '/healthy/scan3.png,' "$T/any_run/eval/scores.csv" || grep -m1 '/healthy/' "$T/any_run/eval/scores.csv")
+f=$(basename "$(echo "$row" | cut -d, -f1)")
+check "any/scores.csv: the CSV's patient and label 0 for healthy" \
+    test "$(echo "$row" | cut -d, -f2,3)" = "$(grep "^$f," "$T/any/patients.csv" | cut -d, -f2),0"
+cp -r "$T/any" "$T/any_bad"
+rm "$T/any_bad/patients.csv"
+head -n 5 "$T/any/patients.csv" >"$T/any_bad/short.csv"
+fails_with_line "any/an image the CSV does not list" \
+    "classify split: image '$T/any_bad/healthy/scan10.png' has no patient in --patients '$T/any_bad/short.csv'" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/short.csv"
+sed 's/^scan1\.png,h0$/scan1.png,s20/' "$T/any/patients.csv" >"$T/any_bad/two.csv"
+fails_with_line "any/a patient in both classes" \
+    "classify split: patient 's20' has images in both classes ('$T/any_bad/healthy/scan1.png' and '$T/any_bad/sick/scan61.png')" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/two.csv"
+sed 's/^\(scan[0-9]*\.png\),h[0-9]*$/\1,h0/' "$T/any/patients.csv" >"$T/any_bad/one.csv"
+fails_with_line "any/a class with too few patients" \
+    "classify split: class healthy has 1 patient: too few for train, val and test shares 0.65 / 0.15 / 0.20 (val gets none)" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/one.csv"
+printf 'file,patient\nscan1.png\n' >"$T/any_bad/broken.csv"
+fails_with_line "any/a CSV line without a patient" \
+    "classify split: --patients '$T/any_bad/broken.csv' line 2: expected 'file,patient', got 'scan1.png'" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/broken.csv"
+fails_with_line "any/--classes needs two names" \
+    "classify split: --classes wants two different folder names NEG,POS, got 'healthy'" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy
+fails_with_line "any/--extra names a class" "classify train: --extra 'ill=$T/ph/test/NORMAL': 'ill' is neither class (healthy, sick)" \
+    $B/classify train --data "$T/any_split/train" --out "$T/any_bad_split" --classes healthy,sick --extra "ill=$T/ph/test/NORMAL"
+check "any/bad input: nothing written" test ! -e "$T/any_bad_split"
+
+# the learning-curve study on Kermany-named phantoms: 2 sizes x 2 splits, every
+# arm, the report; a second run redoes nothing; a changed setting is refused
+# with the difference and changes nothing; REDO=1 redoes that step
+st() { DATA="$T/k" OUT="$T/study" SIZES=${SIZES:-3,6} SPLITS=2 SEEDS=1 CLS_EPOCHS=${CLS_EPOCHS:-1} GAN_ITERS=10 B=$B bash examples/study.sh; }
+st >"$T/study1.txt" 2>&1
 check "study/runs" test $? -eq 0
-check "study/results.md has the five arms" test "$(grep -c '^| [a-e]_[a-z_]* | [0-9]' "$T/study/results.md")" -eq 5
-check "study/results.md has the paired differences" grep -q '^| d_synthetic - a_real |' "$T/study/results.md"
-check "study/bar chart" test -s "$T/study/results.png"
-OUT="$T/study" SEEDS=1 CLS_EPOCHS=1 GAN_ITERS=10 B=$B bash examples/study.sh >"$T/study2.txt" 2>&1
+check "study/results.md: 2 primary rows per size" test "$(grep -cE '^\| (3|6) \| [0-9.]+ \| (ROC AUC|balanced accuracy) \|' "$T/study/results.md")" -ge 4
+check "study/results.png" test -s "$T/study/results.png"
+check "study/results.csv" test -s "$T/study/results.csv"
+check "study/provenance: every step listed" test "$(grep -c '^- split' "$T/study/results.md")" -eq "$(ls "$T/study/steps" | grep -c '\.done$')"
+check "study/a GAN per split and size" test "$(ls -d "$T"/study/split*/n*/gan | wc -l)" -eq 4
+check "study/20 classifier runs evaluated" test "$(ls "$T"/study/split*/n*/*/seed1/eval/scores.csv | wc -l)" -eq 20
+st >"$T/study2.txt" 2>&1
 check "study/resumes: second run succeeds" test $? -eq 0
-check "study/resumes: nothing retrained" test -z "$(grep -E '^== [1-4]' "$T/study2.txt")"
+check "study/resumes: nothing redone" test -z "$(grep -E '^== .*(GAN|classifier|split [0-9]:)' "$T/study2.txt")"
+cp "$T/study/steps/split1.n3.real.seed1.key" "$T/key_before"
+CLS_EPOCHS=2 st >"$T/study3.txt" 2>&1
+check "study/a changed setting is refused" test $? -ne 0
+check "study/the refusal names the step" grep -qxF "study: step split1.n3.real.seed1 was made with other inputs or settings:" "$T/study3.txt"
+check "study/the refusal shows the difference" grep -qxF "    > classify train  --epochs 2 --seed 1 --classes NORMAL,PNEUMONIA" "$T/study3.txt"
+check "study/refused: the step's key unchanged" cmp "$T/key_before" "$T/study/steps/split1.n3.real.seed1.key"
+SIZES=3 CLS_EPOCHS=2 REDO=1 st >"$T/study4.txt" 2>&1
+check "study/REDO=1 redoes the changed steps" grep -q "redo split1.n3.real.seed1: its inputs or settings changed" "$T/study4.txt"
+check "study/REDO=1: the GAN is kept" test -z "$(grep -E 'GAN, ' "$T/study4.txt")"
 
 # the real images of this workplace, when they are there: the patient split of
 # kermany224 (file names only, seconds); a clone elsewhere skips it
