@@ -10,7 +10,8 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 TESTS   := test_core test_layers test_model test_images test_gan test_small_data test_fid test_fid_judge test_corpus test_classify test_study_stats \
            test_cuda_checks
 EXAMPLES := train generate phantom fid classify rate
-REPORTS := study_report
+# CPU-only programs (no build/cuda/ twin): the study's report, the teaching example
+REPORTS := study_report minimal_gan
 B := build
 DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \

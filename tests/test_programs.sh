@@ -18,6 +18,17 @@ check "train/resumed checkpoint is byte-identical to the straight one" \
 cut -d, -f1-7 "$T/straight/log.csv" >"$T/a.csv"
 cut -d, -f1-7 "$T/split/log.csv" >"$T/b.csv"
 check "train/resumed log.csv equals the straight one" cmp "$T/a.csv" "$T/b.csv"
+# the teaching example: a few iterations, an 8 x 8 grid of 64x64 samples with 2-pixel gaps
+$B/minimal_gan "$T/data/train/NORMAL" 3 "$T/minimal.png" >"$T/minimal.txt" 2>&1
+check "minimal_gan/runs" test $? -eq 0
+check "minimal_gan/says what it wrote" grep -qxF "wrote $T/minimal.png" "$T/minimal.txt"
+check "minimal_gan/prints the last iteration's losses" grep -qE '^iteration 3: D loss real [0-9.]+ fake [0-9.]+, G loss [0-9.]+$' "$T/minimal.txt"
+check "minimal_gan/the grid is 530 x 530" test "$(od -An -tx1 -j16 -N8 "$T/minimal.png" | tr -d ' ')" = "0000021200000212"
+fails_with_line "minimal_gan/a missing folder" "minimal_gan: $T/nope: scan: cannot open folder '$T/nope'" \
+    $B/minimal_gan "$T/nope" 3 "$T/minimal2.png"
+fails_with_line "minimal_gan/a bad iteration count" "minimal_gan: ITERATIONS must be a positive number, got 'x'" \
+    $B/minimal_gan "$T/data/train/NORMAL" x "$T/minimal2.png"
+check "minimal_gan/bad input: nothing written" test ! -e "$T/minimal2.png"
 # little data: DiffAugment + ADA + EMA; the resume takes every setting from the checkpoint
 SMALL="--diffaugment color,translation,cutout --ada-target 0.6 --ada-kimg 0.1 --ema-kimg 0.05"
 check "train/little data: 4 epochs straight" $B/train $FLAGS $SMALL --out "$T/aug_straight" --epochs 4
