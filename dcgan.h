@@ -5522,7 +5522,9 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
         return st;
     gan->ada_signs += signs;
     gan->ada_count += half;
-    // 2. D on generated images (G in eval mode, like Keras' g.predict)
+    // 2. D on generated images. G runs in the mode its architecture's row says
+    //    (fakes_in_training): eval mode for SEED and PAPER, like Keras' g.predict;
+    //    training mode (batch statistics) for DCGAN, like the PyTorch example.
     dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)half * cfg->latent, 0.0f, 1.0f);
     if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, half, cfg->latent, 1, 1),
                                   dcgan_arch_get(cfg->arch)->fakes_in_training, &gan->rng)) != DCGAN_OK)
