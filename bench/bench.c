@@ -123,6 +123,93 @@ static int time_training(const char *name, dcgan_arch arch, int size, int batch,
     return 0;
 }
 
+// The small-data recipe's iteration (docs/small_data.md, the learning-curve
+// study's GAN): dcgan at 64x64x1, width 1/4, batch 32, DiffAugment
+// color,translation,cutout at p = 1 and an averaged G (EMA).
+static int time_small_data(int reps) {
+    dcgan_gan_config cfg;
+    dcgan_gan_config_default(&cfg);
+    cfg.arch = DCGAN_ARCH_DCGAN;
+    cfg.size = 64;
+    cfg.channels = 1;
+    cfg.width = 0.25f;
+    cfg.batch = 32;
+    cfg.lr_d = 1e-4;
+    cfg.lr_g = 2e-4;
+    cfg.adam_mode = DCGAN_ADAM_PYTORCH;
+    cfg.real_label = 0.9f;
+    cfg.augment = DCGAN_AUG_COLOR | DCGAN_AUG_TRANSLATION | DCGAN_AUG_CUTOUT;
+    cfg.ema_kimg = 1.0f;
+    train_bench b;
+    dcgan_gan_stats st;
+    if (dcgan_gan_init(&b.gan, &cfg) != DCGAN_OK) {
+        fprintf(stderr, "%s\n", dcgan_last_error());
+        return 1;
+    }
+    b.n = 64;
+    b.data = (float *)malloc((size_t)b.n * 64 * 64 * sizeof(float));
+    dcgan_rng r;
+    dcgan_rng_seed(&r, 3);
+    dcgan_rng_fill_uniform(&r, b.data, (size_t)b.n * 64 * 64, -1.0f, 1.0f);
+    printf("FLOPS small_data_iteration %.4g\n", iteration_flops(&b.gan));
+    dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+    for (int k = 0; k < reps; k++) {
+        double t = cli_now();
+        dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
+        printf("RESULT small_data_iteration %.6f\n", cli_now() - t);
+        fflush(stdout);
+    }
+    dcgan_gan_free(&b.gan);
+    free(b.data);
+    return 0;
+}
+
+// The study's classifier (examples/classify.c): four stride-2 3x3 convolutions
+// (16, 32, 64, 128) + BatchNorm + LeakyReLU(0.2), dropout 0.3, one logit; 64x64
+// gray, batch 32, BCE on logits, PyTorch Adam 1e-3. One training step per
+// result (an epoch of the study's arms is 119 of them).
+static int time_classifier(int reps) {
+    dcgan_layer_spec spec[15];
+    int k = 0;
+    for (int blk = 0; blk < 4; blk++) {
+        spec[k++] = dcgan_spec_conv2d(16 << blk, 3, 2, 1);
+        spec[k++] = dcgan_spec_batchnorm2d(1e-5f, 0.1f);
+        spec[k++] = dcgan_spec_leaky_relu(0.2f);
+    }
+    spec[k++] = dcgan_spec_flatten();
+    spec[k++] = dcgan_spec_dropout(0.3f);
+    spec[k++] = dcgan_spec_linear(1);
+    dcgan_model m;
+    dcgan_adam opt;
+    dcgan_rng r;
+    dcgan_rng_seed(&r, 4);
+    if (dcgan_model_init(&m, "cnn", spec, k, 1, 64, 64, 32) != DCGAN_OK) {
+        fprintf(stderr, "%s\n", dcgan_last_error());
+        return 1;
+    }
+    dcgan_model_init_weights(&m, DCGAN_INIT_PYTORCH, &r);
+    dcgan_adam_init(&opt, DCGAN_ADAM_PYTORCH, 1e-3, 0.9, 0.999);
+    float *x = (float *)malloc((size_t)32 * 64 * 64 * sizeof(float)), y[32], dl[32], loss;
+    dcgan_rng_fill_uniform(&r, x, (size_t)32 * 64 * 64, -1.0f, 1.0f);
+    for (int i = 0; i < 32; i++) y[i] = (float)(i & 1);
+    printf("FLOPS classifier_step %.4g\n", 3.0 * model_flops(&m) * 32);
+    for (int rep = -1; rep < reps; rep++) {   // rep -1: warm-up
+        double t = cli_now();
+        dcgan_model_zero_grad(&m);
+        if (dcgan_model_forward(&m, dcgan_tensor_make(x, 32, 1, 64, 64), 1, &r) != DCGAN_OK ||
+            dcgan_bce_with_logits(&loss, dl, dcgan_model_output(&m).data, y, 32) != DCGAN_OK ||
+            dcgan_model_backward(&m, dl, NULL) != DCGAN_OK || dcgan_model_adam_step(&m, &opt) != DCGAN_OK) {
+            fprintf(stderr, "%s\n", dcgan_last_error());
+            return 1;
+        }
+        if (rep >= 0) printf("RESULT classifier_step %.6f\n", cli_now() - t);
+        fflush(stdout);
+    }
+    free(x);
+    dcgan_model_free(&m);
+    return 0;
+}
+
 // Peak memory of the study's exact setting: seed, 128x128x3, batch 128, a
 // 1,341-image dataset in memory, one training iteration; prints
 // MEMORY <peak resident GiB> (getrusage's ru_maxrss, the whole process).
@@ -193,6 +280,9 @@ int main(int argc, char **argv) {
     if ((!*only || strcmp(only, "dcgan_iteration") == 0) &&
         time_training("dcgan_iteration", DCGAN_ARCH_DCGAN, 64, 64, reps) != 0)
         return 1;
+    // 2b. the study's own workloads: the small-data GAN iteration, a classifier step
+    if ((!*only || strcmp(only, "small_data_iteration") == 0) && time_small_data(reps) != 0) return 1;
+    if ((!*only || strcmp(only, "classifier_step") == 0) && time_classifier(reps) != 0) return 1;
     // 3. seed generator sampling at 128x128x3, 16 at a time
     if (!*only || strcmp(only, "generator_image") == 0) {
         dcgan_gan_config cfg;

@@ -46,7 +46,8 @@ print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSI
 print("measured float32 FMA peak: %.1f GFLOP/s" % peak)
 print("%-18s %12s %12s %8s %10s %7s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak"))
 worst = None
-for name in ("sgemm_1536", "seed_iteration", "dcgan_iteration", "generator_image", "inception_image"):
+for name in ("sgemm_1536", "seed_iteration", "dcgan_iteration", "small_data_iteration", "classifier_step",
+             "generator_image", "inception_image"):
     if name not in c or name not in t: continue
     mc, mt = statistics.median(c[name]), statistics.median(t[name])
     ratio = mt / mc

@@ -5,6 +5,7 @@
 # Run with Debian's python3-torch; bench/run.sh sets OMP_WAIT_POLICY=PASSIVE
 # and the thread count, and alternates this script with the C side.
 import argparse
+import copy
 import os
 import sys
 import time
@@ -80,6 +81,72 @@ def train_iteration(g, d, og, od, data, batch, z_shape, frozen=False):
     og.step()
 
 
+def diffaugment(x):
+    """DiffAugment color,translation,cutout at p = 1 (Zhao et al. 2020), batched as
+    DiffAugment_pytorch.py does: per-image brightness, saturation, contrast; a shift
+    of up to 1/8 of the side with zero fill; a zeroed square of half the side."""
+    n, c, h, w = x.shape
+    x = x + (torch.rand(n, 1, 1, 1) - 0.5)
+    m = x.mean(dim=1, keepdim=True)
+    x = (x - m) * (torch.rand(n, 1, 1, 1) * 2) + m
+    m = x.mean(dim=[1, 2, 3], keepdim=True)
+    x = (x - m) * (torch.rand(n, 1, 1, 1) + 0.5) + m
+    s = int(h * 0.125 + 0.5)
+    tx = torch.randint(-s, s + 1, (n, 1, 1))
+    ty = torch.randint(-s, s + 1, (n, 1, 1))
+    bi, yi, xi = torch.meshgrid(torch.arange(n), torch.arange(h), torch.arange(w), indexing="ij")
+    yi = (yi + ty + 1).clamp(0, h + 1)
+    xi = (xi + tx + 1).clamp(0, w + 1)
+    x = F.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)[bi, yi, xi].permute(0, 3, 1, 2)
+    cs = int(h * 0.5 + 0.5)
+    cy = torch.randint(0, h + (1 - cs % 2), (n, 1, 1))
+    cx = torch.randint(0, w + (1 - cs % 2), (n, 1, 1))
+    bi, yi, xi = torch.meshgrid(torch.arange(n), torch.arange(cs), torch.arange(cs), indexing="ij")
+    yi = (yi + cy - cs // 2).clamp(0, h - 1)
+    xi = (xi + cx - cs // 2).clamp(0, w - 1)
+    mask = torch.ones(n, h, w)
+    mask[bi, yi, xi] = 0
+    return x * mask.unsqueeze(1)
+
+
+def small_data_iteration(g, d, g_ema, og, od, data, batch):
+    """train_iteration with every D input through diffaugment (G's gradient flows
+    back through it), label smoothing 0.9, then the EMA of G's weights (beta for a
+    1 kimg half-life at batch 32) with BatchNorm statistics copied."""
+    half = batch // 2
+    bce = F.binary_cross_entropy_with_logits
+    real = data[torch.randint(0, data.shape[0], (half,))]
+    od.zero_grad()
+    bce(d(diffaugment(real)), torch.full((half, 1), 0.9)).backward()
+    od.step()
+    with torch.no_grad():
+        fake = g(torch.randn(half, 100, 1, 1))
+    od.zero_grad()
+    bce(d(diffaugment(fake)), torch.zeros(half, 1)).backward()
+    od.step()
+    og.zero_grad()
+    for p in d.parameters():
+        p.requires_grad_(False)
+    bce(d(diffaugment(g(torch.randn(batch, 100, 1, 1)))), torch.ones(batch, 1)).backward()
+    for p in d.parameters():
+        p.requires_grad_(True)
+    og.step()
+    beta = 0.5 ** (batch / 1000.0)
+    with torch.no_grad():
+        for pe, p in zip(g_ema.parameters(), g.parameters()):
+            pe.lerp_(p, 1 - beta)
+        for be, b in zip(g_ema.buffers(), g.buffers()):
+            be.copy_(b)
+
+
+def classifier_model():
+    layers, cin = [], 1
+    for k in range(4):
+        layers += [nn.Conv2d(cin, 16 << k, 3, 2, 1), nn.BatchNorm2d(16 << k), nn.LeakyReLU(0.2)]
+        cin = 16 << k
+    return nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.3), nn.Linear(128 * 4 * 4, 1))
+
+
 def timed(fn, reps):
     fn()   # warm-up
     out = []
@@ -132,6 +199,23 @@ def main():
     benches.append(("dcgan_iteration", lambda: train_iteration(g2, d2, og2, od2, data2, 64, (100, 1, 1)), 1))
     benches.append(("dcgan_iteration_tuned",
                     lambda: train_iteration(g2, d2, og2, od2, data2, 64, (100, 1, 1), True), 1))
+    # 2b. the study's own workloads: the small-data recipe's iteration (width 1/4, batch 32,
+    # DiffAugment, EMA; D frozen in the G step, as dcgan.h does) and a classifier step
+    g4, d4 = dcgan_models(64, 1, 0.25)
+    g4_ema = copy.deepcopy(g4)
+    og4 = torch.optim.Adam(g4.parameters(), 2e-4, betas=(0.5, 0.999))
+    od4 = torch.optim.Adam(d4.parameters(), 1e-4, betas=(0.5, 0.999))
+    benches.append(("small_data_iteration", lambda: small_data_iteration(g4, d4, g4_ema, og4, od4, data2, 32), 1))
+    cnn = classifier_model()
+    ocnn = torch.optim.Adam(cnn.parameters(), 1e-3)
+    xc = torch.rand(32, 1, 64, 64) * 2 - 1
+    yc = (torch.arange(32) % 2).float().unsqueeze(1)
+
+    def classifier_step():
+        ocnn.zero_grad()
+        F.binary_cross_entropy_with_logits(cnn(xc), yc).backward()
+        ocnn.step()
+    benches.append(("classifier_step", classifier_step, 1))
     # 3. sampling the seed generator (128x128x3), 16 images at a time
     g3, _ = seed_models(128, 3, 1.0)
     g3.eval()
