@@ -335,17 +335,24 @@ static int classifier_init(dcgan_model *m, int channels, int size, int width, in
 static float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 // P(PNEUMONIA) for every image of s, in eval mode.
-static int predict(dcgan_model *m, const image_set *s, float *prob) {
+// prob[i] = sigmoid(logit) of every image; logit (NULL: not wanted) gets the
+// logits themselves (they keep the order that float probabilities lose near 1).
+static int predict_logits(dcgan_model *m, const image_set *s, float *prob, float *logit) {
     size_t image = (size_t)s->channels * s->size * s->size;
     for (int i = 0; i < s->count; i += m->max_batch) {
         int n = s->count - i < m->max_batch ? s->count - i : m->max_batch;
         dcgan_tensor x = dcgan_tensor_make(s->data + (size_t)i * image, n, s->channels, s->size, s->size);
         if (dcgan_model_forward(m, x, 0, NULL) != DCGAN_OK) return 1;
         dcgan_tensor out = dcgan_model_output(m);
-        for (int k = 0; k < n; k++) prob[i + k] = sigmoidf_(out.data[k]);
+        for (int k = 0; k < n; k++) {
+            prob[i + k] = sigmoidf_(out.data[k]);
+            if (logit) logit[i + k] = out.data[k];
+        }
     }
     return 0;
 }
+
+static int predict(dcgan_model *m, const image_set *s, float *prob) { return predict_logits(m, s, prob, NULL); }
 
 // Mean binary cross-entropy of probabilities (clipped like Keras, eps 1e-7).
 static double mean_bce(const float *prob, const int *labels, int n) {
@@ -1318,11 +1325,12 @@ static int cmd_eval(int argc, char **argv) {
     test.size = size;
     if (set_add_kermany(&test, data, prog) != 0) { dcgan_model_free(&m); set_free(&test); return 1; }
     float *prob = (float *)malloc((size_t)test.count * sizeof(float));
+    float *logit = (float *)malloc((size_t)test.count * sizeof(float));
     float *fpr = (float *)malloc(((size_t)test.count + 1) * sizeof(float));
     float *tpr = (float *)malloc(((size_t)test.count + 1) * sizeof(float));
     int rc = 0;
-    if (!prob || !fpr || !tpr || predict(&m, &test, prob) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, prob && fpr && tpr ? dcgan_last_error() : "out of memory");
+    if (!prob || !logit || !fpr || !tpr || predict_logits(&m, &test, prob, logit) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, prob && logit && fpr && tpr ? dcgan_last_error() : "out of memory");
         rc = 1;
     }
     dcgan_binary_metrics mm, lo, hi;
@@ -1365,8 +1373,10 @@ static int cmd_eval(int argc, char **argv) {
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         f = fopen(tmp, "w");
         if (f) {
-            // label and called: 1 = the positive class (class_names[1]); score = P(positive)
-            fprintf(f, "path,patient,label,score,threshold,called\n");
+            // label and called: 1 = the positive class (class_names[1]); score = P(positive),
+            // called = score >= threshold (the checkpoint's decision); logit: the network's
+            // output, in the same order as score but without float32's ties near 0 and 1
+            fprintf(f, "path,patient,label,score,threshold,called,logit\n");
             for (int i = 0; i < test.count; i++) {
                 char patient[256] = "";
                 if (patient_of(patient, sizeof patient, test.paths[i]) != 0) {
@@ -1376,8 +1386,8 @@ static int cmd_eval(int argc, char **argv) {
                     f = NULL;
                     break;
                 }
-                fprintf(f, "%s,%s,%d,%.9g,%.9g,%d\n", test.paths[i], patient, test.labels[i], (double)prob[i],
-                        (double)thr, prob[i] >= thr);
+                fprintf(f, "%s,%s,%d,%.9g,%.9g,%d,%.9g\n", test.paths[i], patient, test.labels[i], (double)prob[i],
+                        (double)thr, prob[i] >= thr, (double)logit[i]);
             }
         }
         if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
@@ -1412,6 +1422,7 @@ static int cmd_eval(int argc, char **argv) {
         if (rc == 0) printf("wrote %s/metrics.csv, scores.csv, roc.png\n", out_dir);
     }
     free(prob);
+    free(logit);
     free(fpr);
     free(tpr);
     set_free(&test);

@@ -258,7 +258,8 @@ $inputs"
                 fi
                 key="classify eval --seed $seed --classes $CLASSES
 checkpoint: $(hash_file "$r/checkpoint.safetensors")
-test: $test_hash"
+test: $test_hash
+scores.csv: with the logit column"
                 if need "$name.$arm.seed$seed.eval" "$key" "$r/eval"; then
                     rm -rf "$r/eval"
                     "$B/classify" eval --checkpoint "$r/checkpoint.safetensors" --data "$sp/test" --out "$r/eval" \
@@ -271,6 +272,20 @@ test: $test_hash"
         done
     done
 done
+
+# Steps made by another build of a program are kept (a rebuild that changes
+# nothing must not retrain a curve), but said: their .done names the hash.
+other_builds=0
+for d in "$OUT"/steps/*.done; do
+    prog=$(sed -n 's/.*, \([a-z_]*\) sha256 \([0-9a-f]*\)$/\1 \2/p' "$d")
+    [ -n "$prog" ] || continue
+    set -- $prog
+    [ -x "$B/$1" ] && [ "$(hash_file "$B/$1")" != "$2" ] && other_builds=$((other_builds + 1))
+done
+if [ "$other_builds" -gt 0 ]; then
+    echo "study: note: $other_builds finished steps were made by other builds of the programs than those in $B"
+    echo "       (kept: their inputs and settings match; each .done in $OUT/steps names its build's hash)"
+fi
 
 # 7. the answer
 log "report"

@@ -227,7 +227,8 @@ typedef struct {
     int n;
     char **path, **patient;
     int *label;
-    double *score;
+    double *score;             // P(positive): the threshold metrics (score >= threshold)
+    double *rank;              // the logit column when there is one, else score: AUC and DeLong
     double threshold;
 } scores_file;
 
@@ -240,6 +241,7 @@ static void scores_free(scores_file *f) {
     free(f->patient);
     free(f->label);
     free(f->score);
+    free(f->rank);
     free(f->file);
     memset(f, 0, sizeof *f);
 }
@@ -259,6 +261,9 @@ static void scores_read(scores_file *f, const char *file) {
     for (int k = 0; k < 5; k++)
         if ((col[k] = column_of(field, n_fields, names[k])) < 0)
             die("%s line 1: no '%s' column in the header", file, names[k]);
+    // logit (optional): ranks the images without the ties float32 probabilities
+    // have near 0 and 1 (classify eval writes it since the learning-curve study)
+    const int col_logit = column_of(field, n_fields, "logit");
     while (getline(&line, &cap, in) >= 0) {
         line_no++;
         if (line[0] == '\n' || line[0] == '\0') continue;
@@ -268,7 +273,9 @@ static void scores_read(scores_file *f, const char *file) {
         const char *label = field[col[2]];
         if (strcmp(label, "0") != 0 && strcmp(label, "1") != 0)
             die("%s line %d: label is '%s'; labels are 0 (negative) or 1 (positive)", file, line_no, label);
-        double score, threshold;
+        double score, threshold, logit = 0.0;
+        if (col_logit >= 0 && (col_logit >= n || !parse_double(&logit, field[col_logit])))
+            die("%s line %d: logit '%s' is not a finite number", file, line_no, col_logit < n ? field[col_logit] : "");
         if (!parse_double(&score, field[col[3]]))
             die("%s line %d: score '%s' is not a finite number", file, line_no, field[col[3]]);
         if (!parse_double(&threshold, field[col[4]]))
@@ -283,12 +290,14 @@ static void scores_read(scores_file *f, const char *file) {
             f->patient = (char **)realloc(f->patient, (size_t)rows_cap * sizeof(char *));
             f->label = (int *)realloc(f->label, (size_t)rows_cap * sizeof(int));
             f->score = (double *)realloc(f->score, (size_t)rows_cap * sizeof(double));
-            if (!f->path || !f->patient || !f->label || !f->score) die("out of memory reading %s", file);
+            f->rank = (double *)realloc(f->rank, (size_t)rows_cap * sizeof(double));
+            if (!f->path || !f->patient || !f->label || !f->score || !f->rank) die("out of memory reading %s", file);
         }
         f->path[f->n] = xstrdup(field[col[0]]);
         f->patient[f->n] = xstrdup(field[col[1]]);
         f->label[f->n] = label[0] - '0';
         f->score[f->n] = score;
+        f->rank[f->n] = col_logit >= 0 ? logit : score;
         f->threshold = threshold;
         f->n++;
     }
@@ -494,7 +503,8 @@ static result_row *row_add(result_list *l) {
 
 // The strata of one size for arms a and b (b = -1: arm A alone): one per
 // (split, seed); the seeds after the first of a split share its draw.
-static study_stratum *strata_make(const report_config *c, const size_data *d, int a, int b) {
+// AUC ranks by the logit (rank), the threshold metrics use score and threshold.
+static study_stratum *strata_make(const report_config *c, const size_data *d, int a, int b, study_metric m) {
     study_stratum *st = (study_stratum *)xmalloc((size_t)c->n_splits * c->n_seeds * sizeof *st);
     for (int s = 0; s < c->n_splits; s++)
         for (int r = 0; r < c->n_seeds; r++) {
@@ -505,9 +515,9 @@ static study_stratum *strata_make(const report_config *c, const size_data *d, in
             t->n_patients = d->n_patients[s];
             t->labels = fa->label;
             t->patient = d->patient[s];
-            t->score_a = fa->score;
+            t->score_a = m == STUDY_AUC ? fa->rank : fa->score;
             t->threshold_a = fa->threshold;
-            t->score_b = fb ? fb->score : NULL;
+            t->score_b = fb ? (m == STUDY_AUC ? fb->rank : fb->score) : NULL;
             t->threshold_b = fb ? fb->threshold : 0.0;
             t->shares_draws = r > 0;
         }
@@ -523,25 +533,32 @@ static void row_bootstrap(result_list *l, const report_config *c, const size_dat
     r->arm_b = b;
     r->metric = m;
     r->margin = margin;
-    study_stratum *st = strata_make(c, d, a, b);
+    study_stratum *st = strata_make(c, d, a, b, m);
     r->ok = study_bootstrap_compute(&r->b, NULL, st, c->n_splits * c->n_seeds, m, c->B, c->seed, NULL, 0,
                                     r->error, sizeof r->error) == 0;
     free(st);
     if (!r->ok) fprintf(stderr, "%s: size %s: %s\n", prog, c->sizes[d->size], r->error);
 }
 
-// Holm over the rows of one kind that have a p-value; then the verdicts.
-static void holm_and_verdicts(result_list *l, row_kind kind, double alpha) {
-    double *p = (double *)xmalloc((size_t)(l->n + 1) * sizeof(double)), *adj;
+// Holm over the rows of one kind that have a p-value, plus `absent` more
+// hypotheses counted with p = 1 (the sizes asked for that are not complete,
+// and rows whose bootstrap refused: the family is the one pre-specified, not
+// the one that happened to finish); then the verdicts.
+static void holm_and_verdicts(result_list *l, row_kind kind, double alpha, int absent) {
+    int refused = 0;
+    for (int i = 0; i < l->n; i++) refused += l->rows[i].kind == kind && !l->rows[i].ok;
+    absent += refused;
+    double *p = (double *)xmalloc((size_t)(l->n + absent + 1) * sizeof(double)), *adj;
     int *which = (int *)xmalloc((size_t)(l->n + 1) * sizeof(int)), m = 0;
     for (int i = 0; i < l->n; i++)
         if (l->rows[i].kind == kind && l->rows[i].ok) {
             which[m] = i;
             p[m++] = l->rows[i].b.p;
         }
-    adj = (double *)xmalloc((size_t)(m + 1) * sizeof(double));
+    for (int k = 0; k < absent; k++) p[m + k] = 1.0;
+    adj = (double *)xmalloc((size_t)(m + absent + 1) * sizeof(double));
     char why[256];
-    if (m > 0 && study_holm_adjust(adj, NULL, p, m, alpha, why, sizeof why) != 0) die("%s", why);
+    if (m > 0 && study_holm_adjust(adj, NULL, p, m + absent, alpha, why, sizeof why) != 0) die("%s", why);
     for (int k = 0; k < m; k++) {
         result_row *r = &l->rows[which[k]];
         r->p_holm = adj[k];
@@ -675,6 +692,107 @@ static void table_differences(FILE *md, const report_config *c, const result_lis
     fprintf(md, "\n");
 }
 
+static void csv_number(FILE *f, double v);
+
+// t(0.975, df): Student's t quantile for a 95% interval (df 1..10 from the
+// usual tables; the normal 1.96 beyond, where the tables differ by < 0.05).
+static double t975(int df) {
+    static const double t[11] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228};
+    return df >= 1 && df <= 10 ? t[df] : 1.96;
+}
+
+// The between-split view of a primary difference: per split the difference on
+// all its test images (mean over seeds), then the mean over splits with a t
+// interval over splits (df = splits - 1). Unlike the bootstrap, this spread
+// includes what differs between training runs (the patients drawn, the GAN, the
+// classifier's initialisation); with 3 splits it is wide.
+static void table_between_splits(FILE *md, FILE *csv, const report_config *c, const size_data *data, int n_done,
+                                 char *const *size_label) {
+    fprintf(md, "## Between splits\n\n%s - %s per split (each the difference on all of that split's test "
+            "images, mean over seeds), their mean, and the 95%% t interval over splits (df = %d): a view that "
+            "includes the variation between training runs, which the bootstrap intervals above do not.\n\n| size "
+            "| metric |", c->arms[c->treatment], c->arms[c->control], c->n_splits - 1);
+    for (int sp = 0; sp < c->n_splits; sp++) fprintf(md, " split %d |", c->splits[sp]);
+    fprintf(md, " mean | 95%% t interval |\n|---|---|");
+    for (int sp = 0; sp < c->n_splits; sp++) fprintf(md, "---|");
+    fprintf(md, "---|---|\n");
+    const study_metric primary[2] = {STUDY_AUC, STUDY_BALANCED_ACCURACY};
+    for (int k = 0; k < n_done; k++)
+        for (int m = 0; m < 2; m++) {
+            double diff[MAX_LIST], sum = 0.0, ss = 0.0;
+            int ok = 1;
+            fprintf(md, "| %s | %s |", size_label[k], m == 0 ? "ROC AUC" : "balanced accuracy");
+            for (int sp = 0; sp < c->n_splits; sp++) {
+                diff[sp] = 0.0;
+                for (int r = 0; r < c->n_seeds; r++) {
+                    const scores_file *ft = file_at(c, &data[k], sp, r, c->treatment);
+                    const scores_file *fc = file_at(c, &data[k], sp, r, c->control);
+                    double vt = 0.0, vc = 0.0;
+                    char why[320];
+                    if (study_metric_compute(&vt, primary[m], m == 0 ? ft->rank : ft->score, ft->label, ft->n,
+                                             ft->threshold, why, sizeof why) != 0 ||
+                        study_metric_compute(&vc, primary[m], m == 0 ? fc->rank : fc->score, fc->label, fc->n,
+                                             fc->threshold, why, sizeof why) != 0)
+                        ok = 0;
+                    else diff[sp] += (vt - vc) / c->n_seeds;
+                }
+                char b[32];
+                fprintf(md, " %s |", ok ? fmt_diff(b, diff[sp]) : "-");
+                sum += diff[sp];
+            }
+            double mean = sum / c->n_splits;
+            for (int sp = 0; sp < c->n_splits; sp++) ss += (diff[sp] - mean) * (diff[sp] - mean);
+            char b1[32], b2[96];
+            if (!ok) { fprintf(md, " - | - |\n"); continue; }
+            if (c->n_splits < 2) { fprintf(md, " %s | - |\n", fmt_diff(b1, mean)); continue; }
+            double half = t975(c->n_splits - 1) * sqrt(ss / (c->n_splits - 1)) / sqrt((double)c->n_splits);
+            fprintf(md, " %s | %s |\n", fmt_diff(b1, mean), fmt_interval(b2, mean - half, mean + half, 1));
+            fprintf(csv, "between_splits,%s,%s - %s,%s", size_label[k], c->arms[c->treatment], c->arms[c->control],
+                    study_metric_name(primary[m]));
+            csv_number(csv, mean);
+            csv_number(csv, mean - half);
+            csv_number(csv, mean + half);
+            fprintf(csv, ",,,,,\n");
+        }
+    fprintf(md, "\n");
+}
+
+// The epoch each run kept and its threshold, from RUN/train.log's last line
+// "train: best epoch E (validation ROC AUC A), threshold T; ...".
+static void table_choices(FILE *md, const report_config *c, const size_data *data, int n_done,
+                          char *const *size_label, const int *size_index) {
+    fprintf(md, "## Epochs and thresholds chosen on validation\n\nEach run keeps the epoch with the best "
+            "validation ROC AUC (ties: the lower validation loss) and the threshold that maximises Youden's J on "
+            "the validation images at that epoch: \"epoch, threshold\" per run (\"-\": no train.log).\n\n"
+            "| size | split | seed |");
+    for (int a = 0; a < c->n_arms; a++) fprintf(md, " %s |", c->arms[a]);
+    fprintf(md, "\n|---|---|---|");
+    for (int a = 0; a < c->n_arms; a++) fprintf(md, "---|");
+    fprintf(md, "\n");
+    for (int k = 0; k < n_done; k++)
+        for (int sp = 0; sp < c->n_splits; sp++)
+            for (int r = 0; r < c->n_seeds; r++) {
+                fprintf(md, "| %s | %d | %d |", size_label[k], c->splits[sp], c->seeds[r]);
+                for (int a = 0; a < c->n_arms; a++) {
+                    char path[4300], line[1024];
+                    int epoch = -1;
+                    snprintf(path, sizeof path, "%s/split%d/n%s/%s/seed%d/train.log", c->study, c->splits[sp],
+                             c->sizes[size_index[k]], c->arms[a], c->seeds[r]);
+                    FILE *in = fopen(path, "r");
+                    while (in && fgets(line, sizeof line, in)) {
+                        const char *at = strstr(line, "train: best epoch ");
+                        if (at) sscanf(at, "train: best epoch %d", &epoch);
+                    }
+                    if (in) fclose(in);
+                    const scores_file *f = file_at(c, &data[k], sp, r, a);
+                    if (epoch >= 0) fprintf(md, " %d, %.4g |", epoch, f->threshold);
+                    else fprintf(md, " -, %.4g |", f->threshold);
+                }
+                fprintf(md, "\n");
+            }
+    fprintf(md, "\n");
+}
+
 static void csv_number(FILE *f, double v) {
     if (isnan(v)) fprintf(f, ",");
     else fprintf(f, ",%.9g", v + 0.0);
@@ -796,6 +914,7 @@ int main(int argc, char **argv) {
     // Which sizes are complete; load them (bad files exit here).
     size_data *data = (size_data *)xmalloc((size_t)c.n_sizes * sizeof(size_data));
     char *size_label[MAX_LIST], missing[MAX_LIST][4300];
+    int size_index[MAX_LIST];   // complete size k is c.sizes[size_index[k]]
     double rare_images[MAX_LIST];
     int n_done = 0, n_missing[MAX_LIST];
     for (int k = 0; k < c.n_sizes; k++) {
@@ -807,6 +926,7 @@ int main(int argc, char **argv) {
         }
         size_load(&data[n_done], &c, k);
         size_label[n_done] = c.sizes[k];
+        size_index[n_done] = k;
         rare_images[n_done] = data[n_done].rare_images;
         n_done++;
     }
@@ -833,15 +953,17 @@ int main(int argc, char **argv) {
         for (int a = 0; a < c.n_arms; a++)
             for (int m = 0; m < 4; m++) row_bootstrap(&l, &c, d, k, KIND_ARM, a, -1, per_arm[m], 0.0);
     }
-    holm_and_verdicts(&l, KIND_PRIMARY, c.alpha);
-    holm_and_verdicts(&l, KIND_SECONDARY, c.alpha);
-    holm_and_verdicts(&l, KIND_OTHER, c.alpha);
+    const int n_absent = c.n_sizes - n_done;   // sizes asked for, not complete: p = 1 in Holm
+    holm_and_verdicts(&l, KIND_PRIMARY, c.alpha, 2 * n_absent);
+    holm_and_verdicts(&l, KIND_SECONDARY, c.alpha, 4 * n_absent);
+    holm_and_verdicts(&l, KIND_OTHER, c.alpha, 2 * n_pairs * n_absent);
 
     // The report.
     char *csv_path = beside(c.out, ".csv"), *png_path = beside(c.out, ".png");
     char *md_tmp = beside(c.out, ".md.tmp"), *csv_tmp = beside(c.out, ".csv.tmp");
     FILE *md = fopen(md_tmp, "w"), *csv = fopen(csv_tmp, "w");
     if (!md || !csv) die("cannot write %s or %s", md_tmp, csv_tmp);
+    fprintf(csv, "kind,size,arm_or_pair,metric,estimate,lo95,hi95,lo90,hi90,p,p_holm,verdict\n");
     const char *rare = data[0].rare_class[0] ? data[0].rare_class : "rare-class";
     const char *T = c.arms[c.treatment], *C = c.arms[c.control];
     fprintf(md, "# Learning-curve study: %s against %s\n\n", T, C);
@@ -851,16 +973,20 @@ int main(int argc, char **argv) {
             "strata with equal weights; the 95%% and 90%% percentile intervals and the two-sided bootstrap p "
             "(p = min(1, 2 min(#rep <= 0, #rep >= 0) / used)) come from a patient-level bootstrap with "
             "B = %d resamples (seed %llu). Primary endpoints: ROC AUC and balanced accuracy (each arm at its "
-            "own validation threshold), Holm-adjusted over the %d primary hypotheses at alpha = %g. "
+            "own validation threshold), Holm-adjusted over the %d primary hypotheses (2 per size asked for; "
+            "a size not complete counts with p = 1) at alpha = %g. AUC ranks the images by their logits. "
             "Verdict: equivalent when the 90%% interval lies inside (-d, d); otherwise helps (harms) when the "
             "95%% interval lies above (below) 0, \"by more than the margin\" when it lies beyond d (-d); "
             "otherwise inconclusive; margins d = %g (AUC) and %g (balanced accuracy). A helps or harms "
             "whose Holm-adjusted p exceeds alpha is reported as inconclusive. Secondary endpoints "
             "(sensitivity, specificity, precision, F1; d = %g) follow the same rule with Holm over their "
             "%d hypotheses. The other comparisons are descriptive (Holm within them, no verdict). "
-            "DeLong's test per stratum is a second view of the AUC difference, without a verdict.\n\n",
-            n_done, c.n_sizes, c.n_splits, c.n_seeds, T, C, c.B, (unsigned long long)c.seed, 2 * n_done,
-            c.alpha, c.margin_auc, c.margin_bacc, SECONDARY_MARGIN, 4 * n_done);
+            "DeLong's test per stratum (image-level: it treats images as independent) is a second view of "
+            "the AUC difference, without a verdict. The intervals resample test patients for fixed trained "
+            "models: they do not include the variation between training runs, which the between-split table "
+            "shows.\n\n",
+            n_done, c.n_sizes, c.n_splits, c.n_seeds, T, C, c.B, (unsigned long long)c.seed, 2 * c.n_sizes,
+            c.alpha, c.margin_auc, c.margin_bacc, SECONDARY_MARGIN, 4 * c.n_sizes);
     int any_missing = 0;
     for (int k = 0; k < c.n_sizes; k++) any_missing |= n_missing[k] > 0;
     if (any_missing) {
@@ -875,6 +1001,7 @@ int main(int argc, char **argv) {
             "real %s images in the training subset (count.csv).\n\n", T, C, rare);
     table_differences(md, &c, &l, KIND_PRIMARY, size_label, rare_images);
     note_demoted(md, &l, KIND_PRIMARY, c.alpha);
+    table_between_splits(md, csv, &c, data, n_done, size_label);
     fprintf(md, "## Secondary endpoints\n\nDifference = %s - %s; margin %g.\n\n", T, C, SECONDARY_MARGIN);
     table_differences(md, &c, &l, KIND_SECONDARY, size_label, rare_images);
     note_demoted(md, &l, KIND_SECONDARY, c.alpha);
@@ -903,7 +1030,6 @@ int main(int argc, char **argv) {
     fprintf(md, "\n");
 
     // CSV rows of the bootstraps (then DeLong and c2st below)
-    fprintf(csv, "kind,size,arm_or_pair,metric,estimate,lo95,hi95,lo90,hi90,p,p_holm,verdict\n");
     for (int i = 0; i < l.n; i++) {
         const result_row *r = &l.rows[i];
         char name[160];
@@ -922,9 +1048,11 @@ int main(int argc, char **argv) {
         csv_number(csv, r->p_holm);
         fprintf(csv, ",%s\n", r->verdict);
     }
+    table_choices(md, &c, data, n_done, size_label, size_index);
     // DeLong per stratum, and its CSV rows
     fprintf(md, "## DeLong's test per stratum\n\n%s vs %s, paired AUCs on the same test images (DeLong, DeLong "
-            "& Clarke-Pearson 1988); a second view, no verdict.\n\n", T, C);
+            "& Clarke-Pearson 1988); image-level (it treats the images of one patient as independent, so its "
+            "p-values are too small where patients have several images); a second view, no verdict.\n\n", T, C);
     fprintf(md, "| size | split | seed | AUC %s | AUC %s | difference | z | p |\n|---|---|---|---|---|---|---|---|\n",
             T, C);
     for (int k = 0; k < n_done; k++)
@@ -935,7 +1063,7 @@ int main(int argc, char **argv) {
                 study_delong dl;
                 memset(&dl, 0, sizeof dl);
                 char why[320], b1[96], b2[96], b3[96];
-                if (study_delong_compute(&dl, ft->score, fc->score, ft->label, ft->n, why, sizeof why) != 0) {
+                if (study_delong_compute(&dl, ft->rank, fc->rank, ft->label, ft->n, why, sizeof why) != 0) {
                     fprintf(md, "| %s | %d | %d | not computed: %s |\n", size_label[k], c.splits[s], c.seeds[r], why);
                     continue;
                 }

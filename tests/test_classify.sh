@@ -184,11 +184,14 @@ check "any/train with the class names" $B/classify train --data "$T/any_split/tr
     --patients "$T/any/patients.csv" --extra "healthy=$T/ph/test/NORMAL"
 check "any/eval with the class names" $B/classify eval --checkpoint "$T/any_run/checkpoint.safetensors" \
     --data "$T/any_split/test" --classes healthy,sick --patients "$T/any/patients.csv" --bootstrap 50
-check "any/scores.csv: header" test "$(head -n 1 "$T/any_run/eval/scores.csv")" = "path,patient,label,score,threshold,called"
+check "any/scores.csv: header" test "$(head -n 1 "$T/any_run/eval/scores.csv")" = "path,patient,label,score,threshold,called,logit"
 row=$(grep -m1 '/healthy/scan3.png,' "$T/any_run/eval/scores.csv" || grep -m1 '/healthy/' "$T/any_run/eval/scores.csv")
 f=$(basename "$(echo "$row" | cut -d, -f1)")
 check "any/scores.csv: the CSV's patient and label 0 for healthy" \
     test "$(echo "$row" | cut -d, -f2,3)" = "$(grep "^$f," "$T/any/patients.csv" | cut -d, -f2),0"
+check "any/scores.csv: score = sigmoid(logit) and called = score >= threshold on every row" awk -F, \
+    'NR > 1 { s = 1 / (1 + exp(-$7)); d = s - $4; if (d < 0) d = -d; if (d > 1e-6 || ($4 >= $5) != $6) bad++ } END { exit bad > 0 || NR < 3 }' \
+    "$T/any_run/eval/scores.csv"
 cp -r "$T/any" "$T/any_bad"
 rm "$T/any_bad/patients.csv"
 head -n 5 "$T/any/patients.csv" >"$T/any_bad/short.csv"
