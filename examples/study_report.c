@@ -1077,13 +1077,13 @@ int main(int argc, char **argv) {
                 fprintf(csv, ",,\n");
             }
     fprintf(md, "\n## Shortcut check\n\nThe two-sample test (c2st): the mean AUC over folds of a classifier "
-            "telling real from generated %s images (0.5: indistinguishable; \"-\": not run). The other "
-            "shortcut sign, real %s test images called positive, is 1 - specificity in the per-arm table "
-            "when %s is the negative class.\n\n| size |", rare, rare, rare);
-    for (int s = 0; s < c.n_splits; s++) fprintf(md, " split %d |", c.splits[s]);
-    fprintf(md, "\n|---|");
+            "telling real from generated %s images (0.5: indistinguishable; \"-\": not run), per split; and "
+            "the specificity difference (real %s test images called negative; %s is the negative class "
+            "here).\n\n| size |", rare, rare, rare);
+    for (int s = 0; s < c.n_splits; s++) fprintf(md, " c2st split %d |", c.splits[s]);
+    fprintf(md, " specificity %s - %s (95%% interval) | shortcut flag |\n|---|", T, C);
     for (int s = 0; s < c.n_splits; s++) fprintf(md, "---|");
-    fprintf(md, "\n");
+    fprintf(md, "---|---|\n");
     for (int k = 0; k < n_done; k++) {
         fprintf(md, "| %s |", size_label[k]);
         for (int s = 0; s < c.n_splits; s++) {
@@ -1095,8 +1095,19 @@ int main(int argc, char **argv) {
                 fprintf(csv, ",,,,,,,\n");
             }
         }
-        fprintf(md, "\n");
+        // the pre-specified flag: the specificity difference's 95% interval below 0
+        const result_row *spec = NULL;
+        for (int i = 0; i < l.n; i++)
+            if (l.rows[i].kind == KIND_SECONDARY && l.rows[i].size == k && l.rows[i].metric == STUDY_SPECIFICITY)
+                spec = &l.rows[i];
+        char b1[32], b2[96];
+        if (spec && spec->ok)
+            fprintf(md, " %s %s | %s |\n", fmt_diff(b1, spec->b.estimate),
+                    fmt_interval(b2, spec->b.lo95, spec->b.hi95, 1), spec->b.hi95 < 0.0 ? "yes" : "no");
+        else fprintf(md, " - | - |\n");
     }
+    fprintf(md, "\nShortcut flag (pre-specified): yes when the specificity difference's 95%% interval lies below "
+            "0, i.e. real %s test images are called positive more often by %s than by %s.\n", rare, T, C);
 
     fprintf(md, "\n## Bootstrap notes\n\n");
     int notes = 0;

@@ -113,7 +113,8 @@ check "other comparisons: synthetic - real and oversample - real" test \
     "$(grep -cE '^\| (10|all) \| [0-9.]+ \| (synthetic - real|oversample - real) \|' "$T/r.md")" -eq 8
 check "per arm: a row per size and arm" test "$(grep -cE '^\| (10|all) \| (real|oversample|synthetic) \| [0-9]' "$T/r.md")" -eq 6
 check "DeLong: identical arms, difference 0, p 1" grep -qE '^\| 10 \| 1 \| 1 \| ([0-9.]+) \| \1 \| \+0\.0000 \| 0\.000 \| 1\.0000 \|$' "$T/r.md"
-check "shortcut: c2st mean over folds, '-' where absent" grep -qxF "| all | 0.8500 | - |" "$T/r.md"
+check "shortcut: c2st mean over folds, '-' where absent, the specificity difference and the flag" grep -qE '^\| all \| 0\.8500 \| - \| [+-][0-9.]+ \[[+-][0-9.]+, [+-][0-9.]+\] \| (yes|no) \|$' "$T/r.md"
+check "shortcut: identical arms, no flag" grep -qxF "| 10 | - | - | +0.0000 [+0.0000, +0.0000] | no |" "$T/r.md"
 check "provenance: copied verbatim" grep -qxF "made by tests/test_study_report.sh" "$T/r.md"
 
 # a size with one scores.csv missing is listed, not reported
