@@ -394,184 +394,222 @@ static int save_checkpoint(dcgan_gan *gan, const char *ckpt, long epoch) {
     return 0;
 }
 
-int main(int argc, char **argv) {
-    train_options o;
-    dcgan_dataset ds;
-    dcgan_gan gan;
-    history hist = {0};
-    char ckpt[4200], csv[4200];
-    // line-buffered, so a log piped to a file is complete up to a crash
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    parse(&o, argc, argv);
-    if (cli_mkdirs(o.out) != 0) {
-        fprintf(stderr, "train: cannot create '%s'\n", o.out);
-        return 1;
-    }
-    // one run per folder, for the whole run (released when the process ends, however it ends)
-    const int lock = guard_lock_folder("train", o.out);
-    if (lock < 0) return 1;
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", o.out);
-    snprintf(csv, sizeof csv, "%s/log.csv", o.out);
-    if (o.resume && dcgan_gan_config_load(&o.gan, ckpt) != DCGAN_OK) {
-        fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
-        return 1;
-    }
-    const dcgan_gan_config *c = &o.gan;
-    int threads = dcgan_set_threads(o.threads);
+// The settings, as the run will use them (after --resume read them from the checkpoint).
+static void print_config(const train_options *o, int threads) {
+    const dcgan_gan_config *c = &o->gan;
     printf("config: %d thread%s, arch %s, %dx%dx%d, width %g, Z %d, batch %d, epochs %d, lr D %g G %g, "
            "betas %g %g, Adam %s, real label %g, seed %llu\n", threads, threads == 1 ? "" : "s",
            dcgan_arch_name(c->arch), c->size,
-           c->size, c->channels, (double)c->width, c->latent, c->batch, o.epochs, c->lr_d, c->lr_g,
+           c->size, c->channels, (double)c->width, c->latent, c->batch, o->epochs, c->lr_d, c->lr_g,
            c->beta1, c->beta2, c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch",
            (double)c->real_label, (unsigned long long)c->seed);
-    {
-        char policy[64];
-        dcgan_diffaug_name(c->augment, policy, sizeof policy);
-        printf("little data: DiffAugment %s, p %s, EMA %s\n", policy,
-               !c->augment ? "-" : c->ada_target > 0.0f ? "adaptive (ADA)" : "fixed",
-               c->ema_kimg > 0.0f ? "on" : "off");
-        if (c->augment && c->ada_target > 0.0f)
-            printf("  ADA: target r_t %g, p moves at most 1 per %g thousand real images, every %d "
-                   "iterations\n", (double)c->ada_target, (double)c->ada_kimg, DCGAN_ADA_INTERVAL);
-        else if (c->augment)
-            printf("  p %g for every transform\n", (double)c->augment_p);
-        if (c->ema_kimg > 0.0f)
-            printf("  EMA: half-life %g thousand generated images (at most %g of the images so far)\n",
-                   (double)c->ema_kimg, (double)c->ema_rampup);
-    }
-    const int gpu = cli_device("train", o.device);   // before the minutes of decoding
-    if (gpu < 0 || (!gpu && check_memory(&o) != 0) || load_data(&ds, &o) != 0) return 1;
-    if (dcgan_gan_init(&gan, &o.gan) != DCGAN_OK) {
+    char policy[64];
+    dcgan_diffaug_name(c->augment, policy, sizeof policy);
+    printf("little data: DiffAugment %s, p %s, EMA %s\n", policy,
+           !c->augment ? "-" : c->ada_target > 0.0f ? "adaptive (ADA)" : "fixed",
+           c->ema_kimg > 0.0f ? "on" : "off");
+    if (c->augment && c->ada_target > 0.0f)
+        printf("  ADA: target r_t %g, p moves at most 1 per %g thousand real images, every %d "
+               "iterations\n", (double)c->ada_target, (double)c->ada_kimg, DCGAN_ADA_INTERVAL);
+    else if (c->augment)
+        printf("  p %g for every transform\n", (double)c->augment_p);
+    if (c->ema_kimg > 0.0f)
+        printf("  EMA: half-life %g thousand generated images (at most %g of the images so far)\n",
+               (double)c->ema_kimg, (double)c->ema_rampup);
+}
+
+// Everything one training run holds.
+typedef struct {
+    train_options o;
+    dcgan_dataset ds;
+    dcgan_gan gan;
+    history hist;
+    char ckpt[4200], csv[4200];
+    FILE *log;                   // OUT/log.csv, appended to every iteration
+    long ipe, total;             // iterations per epoch, in all
+    float *sample_noise;         // the fixed noise of the sample grids
+    int restores;                // "restore" divergence policy: restores so far
+} train_run;
+
+// The data, the GAN (from the checkpoint with --resume), log.csv and the
+// sample noise. 0, or 1 after a message (what was made is freed by run_free).
+static int run_start(train_run *r) {
+    const dcgan_gan_config *c = &r->o.gan;
+    const int gpu = cli_device("train", r->o.device);   // before the minutes of decoding
+    if (gpu < 0 || (!gpu && check_memory(&r->o) != 0) || load_data(&r->ds, &r->o) != 0) return 1;
+    if (dcgan_gan_init(&r->gan, &r->o.gan) != DCGAN_OK) {
         fprintf(stderr, "train: %s\n", dcgan_last_error());
-        dcgan_dataset_free(&ds);
         return 1;
     }
-    printf("model: G %zu parameters, D %zu parameters\n", gan.g.n_params, gan.d.n_params);
+    printf("model: G %zu parameters, D %zu parameters\n", r->gan.g.n_params, r->gan.d.n_params);
 #ifdef DCGAN_CUDA
-    if (gpu && dcgan_gan_to_cuda(&gan) != DCGAN_OK) {
+    if (gpu && dcgan_gan_to_cuda(&r->gan) != DCGAN_OK) {
         fprintf(stderr, "train: %s\n", dcgan_last_error());
-        dcgan_gan_free(&gan);
-        dcgan_dataset_free(&ds);
         return 1;
     }
 #endif
-    const long ipe = ds.count / c->batch > 0 ? ds.count / c->batch : 1;
-    const long total = ipe * o.epochs;
-    if (o.resume) {
-        if (dcgan_gan_load(&gan, ckpt) != DCGAN_OK) {
+    r->ipe = r->ds.count / c->batch > 0 ? r->ds.count / c->batch : 1;
+    r->total = r->ipe * r->o.epochs;
+    if (r->o.resume) {
+        if (dcgan_gan_load(&r->gan, r->ckpt) != DCGAN_OK) {
             fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
             return 1;
         }
-        if (history_reload(&hist, csv, (long)gan.iteration) != 0)
-            fprintf(stderr, "train: warning: could not rewrite %s\n", csv);
+        if (history_reload(&r->hist, r->csv, (long)r->gan.iteration) != 0)
+            fprintf(stderr, "train: warning: could not rewrite %s\n", r->csv);
         printf("resume: from iteration %lld (epoch %lld), learning rates D %g G %g\n",
-               (long long)gan.iteration, (long long)(gan.iteration / ipe), gan.opt_d.lr, gan.opt_g.lr);
+               (long long)r->gan.iteration, (long long)(r->gan.iteration / r->ipe), r->gan.opt_d.lr,
+               r->gan.opt_g.lr);
     }
-    FILE *log = fopen(csv, o.resume ? "a" : "w");
-    if (!log) {
-        fprintf(stderr, "train: cannot write '%s'\n", csv);
+    r->log = fopen(r->csv, r->o.resume ? "a" : "w");
+    if (!r->log) {
+        fprintf(stderr, "train: cannot write '%s'\n", r->csv);
         return 1;
     }
-    if (!o.resume) {
-        fprintf(log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,"
-                     "augment_p,ada_rt\n");
-        fflush(log);
+    if (!r->o.resume) {
+        fprintf(r->log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,"
+                        "augment_p,ada_rt\n");
+        fflush(r->log);
         // the untrained state, so that --resume and --on-nan restore always
         // have a checkpoint to go back to
-        if (save_checkpoint(&gan, ckpt, 0) != 0) {
-            fclose(log);
-            dcgan_gan_free(&gan);
-            dcgan_dataset_free(&ds);
-            return 1;
-        }
+        if (save_checkpoint(&r->gan, r->ckpt, 0) != 0) return 1;
     }
     // The fixed noise of the sample grids has its own stream, so sampling never
     // changes the training run.
-    float *sample_noise = (float *)malloc((size_t)o.n_samples * c->latent * sizeof(float));
+    r->sample_noise = (float *)malloc((size_t)r->o.n_samples * c->latent * sizeof(float));
+    if (!r->sample_noise) {
+        fprintf(stderr, "train: out of memory for the sample noise\n");
+        return 1;
+    }
     dcgan_rng sample_rng;
     dcgan_rng_seed_stream(&sample_rng, c->seed, 0x5A3D1E);
-    dcgan_rng_fill_normal(&sample_rng, sample_noise, (size_t)o.n_samples * c->latent, 0.0f, 1.0f);
-    printf("train: %d images, %ld iterations per epoch, %ld iterations in all\n", ds.count, ipe, total);
+    dcgan_rng_fill_normal(&sample_rng, r->sample_noise, (size_t)r->o.n_samples * c->latent, 0.0f, 1.0f);
+    printf("train: %d images, %ld iterations per epoch, %ld iterations in all\n", r->ds.count, r->ipe, r->total);
+    return 0;
+}
+
+static void run_free(train_run *r) {
+    if (r->log) fclose(r->log);
+    free(r->sample_noise);
+    history_free(&r->hist);
+    dcgan_gan_free(&r->gan);
+    dcgan_dataset_free(&r->ds);
+}
+
+// Divergence policy "restore": back to the last checkpoint (which holds no NaN:
+// dcgan_gan_save refuses them), with lower learning rates; the log is cut back
+// to the checkpoint's iteration. 0, or 1 when that fails.
+static int restore_after_nan(train_run *r) {
+    long long bad = (long long)r->gan.iteration + 1;
+    double lr_d = r->gan.opt_d.lr * r->o.lr_factor, lr_g = r->gan.opt_g.lr * r->o.lr_factor;
+    fprintf(stderr, "\ntrain: iteration %lld: %s\n", bad, dcgan_last_error());
+    if (dcgan_gan_load(&r->gan, r->ckpt) != DCGAN_OK) {
+        fprintf(stderr, "train: cannot restore: %s\n", dcgan_last_error());
+        return 1;
+    }
+    r->gan.opt_d.lr = lr_d;
+    r->gan.opt_g.lr = lr_g;
+    r->restores++;
+    fprintf(stderr, "train: restored %s (iteration %lld); learning rates now D %g G %g "
+                    "(restore %d of %d)\n", r->ckpt, (long long)r->gan.iteration, lr_d, lr_g,
+            r->restores, r->o.max_restores);
+    fclose(r->log);
+    r->hist.n = 0;
+    if (history_reload(&r->hist, r->csv, (long)r->gan.iteration) != 0 || (r->log = fopen(r->csv, "a")) == NULL) {
+        fprintf(stderr, "train: cannot rewrite '%s'\n", r->csv);
+        r->log = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+// One finished iteration: its line in log.csv, the curves' history, the progress line.
+static void log_iteration(train_run *r, const dcgan_gan_stats *s, double seconds, cli_progress *prog) {
+    long it = (long)r->gan.iteration, epoch = (it - 1) / r->ipe + 1;
+    fprintf(r->log, "%ld,%ld,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.6f,%.4f\n", epoch, it, s->d_real_loss,
+            s->d_fake_loss, s->g_loss, s->real_acc, s->fake_acc, seconds, s->augment_p, s->ada_rt);
+    history_push(&r->hist, s);
+    char extra[96];
+    if (r->o.gan.augment)
+        snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f  p %.3f r_t %.2f", epoch,
+                 s->d_real_loss, s->d_fake_loss, s->g_loss, s->augment_p, s->ada_rt);
+    else
+        snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f", epoch, s->d_real_loss,
+                 s->d_fake_loss, s->g_loss);
+    cli_progress_update(prog, it, extra);
+}
+
+// At the end of an epoch: samples and curves every --sample-every epochs, a
+// checkpoint every --ckpt-every (and both at the end). 0, or 1 when the
+// checkpoint cannot be written.
+static int end_of_epoch(train_run *r) {
+    long it = (long)r->gan.iteration, epoch = it / r->ipe;
+    fflush(r->log);
+    if (epoch % r->o.sample_every == 0 || it == r->total) {
+        write_samples(&r->gan, &r->ds, r->sample_noise, r->o.n_samples, r->o.out, (int)epoch);
+        write_curves(&r->hist, r->o.out, r->ipe, r->o.gan.augment != 0);
+    }
+    if ((epoch % r->o.ckpt_every == 0 || it == r->total) && save_checkpoint(&r->gan, r->ckpt, epoch) != 0)
+        return 1;
+    return 0;
+}
+
+// The training loop: 0 when done, 128 + signal after Ctrl-C (with a
+// checkpoint), 1 after an error that stopped it.
+static int run_train(train_run *r) {
     cli_progress prog;
-    cli_progress_start(&prog, "train", total);
-    int rc = 0, restores = 0;
+    cli_progress_start(&prog, "train", r->total);
     guard_catch_signals();   // Ctrl-C / SIGTERM: stop after the step, with a checkpoint
-    while (gan.iteration < total) {
+    while (r->gan.iteration < r->total) {
         if (guard_stop_requested()) {
-            long done = (long)gan.iteration;
-            fflush(log);
-            if (save_checkpoint(&gan, ckpt, done / ipe) == 0)
+            long done = (long)r->gan.iteration;
+            fflush(r->log);
+            if (save_checkpoint(&r->gan, r->ckpt, done / r->ipe) == 0)
                 fprintf(stderr, "\ntrain: stopped at iteration %ld; continue with --resume\n", done);
-            rc = 128 + guard_stop_requested();
-            break;
+            return 128 + guard_stop_requested();
         }
         double t0 = cli_now();
         dcgan_gan_stats s;
-        dcgan_status st = dcgan_gan_train_step(&gan, ds.data, ds.count, &s);
-        if (st == DCGAN_ERR_NONFINITE && o.restore_on_nan && restores < o.max_restores) {
-            // Divergence policy "restore": back to the last checkpoint (which
-            // holds no NaN: dcgan_gan_save refuses them), with lower learning
-            // rates; the log is cut back to the checkpoint's iteration.
-            long long bad = (long long)gan.iteration + 1;
-            double lr_d = gan.opt_d.lr * o.lr_factor, lr_g = gan.opt_g.lr * o.lr_factor;
-            fprintf(stderr, "\ntrain: iteration %lld: %s\n", bad, dcgan_last_error());
-            if (dcgan_gan_load(&gan, ckpt) != DCGAN_OK) {
-                fprintf(stderr, "train: cannot restore: %s\n", dcgan_last_error());
-                rc = 1;
-                break;
-            }
-            gan.opt_d.lr = lr_d;
-            gan.opt_g.lr = lr_g;
-            restores++;
-            fprintf(stderr, "train: restored %s (iteration %lld); learning rates now D %g G %g "
-                            "(restore %d of %d)\n", ckpt, (long long)gan.iteration, lr_d, lr_g,
-                    restores, o.max_restores);
-            fclose(log);
-            hist.n = 0;
-            if (history_reload(&hist, csv, (long)gan.iteration) != 0 || (log = fopen(csv, "a")) == NULL) {
-                fprintf(stderr, "train: cannot rewrite '%s'\n", csv);
-                log = NULL;
-                rc = 1;
-                break;
-            }
+        dcgan_status st = dcgan_gan_train_step(&r->gan, r->ds.data, r->ds.count, &s);
+        if (st == DCGAN_ERR_NONFINITE && r->o.restore_on_nan && r->restores < r->o.max_restores) {
+            if (restore_after_nan(r) != 0) return 1;
             continue;
         }
         if (st != DCGAN_OK) {
             fprintf(stderr, "\ntrain: iteration %lld: %s; stopping, the last checkpoint is kept\n",
-                    (long long)gan.iteration + 1, dcgan_last_error());
-            rc = 1;
-            break;
+                    (long long)r->gan.iteration + 1, dcgan_last_error());
+            return 1;
         }
-        long it = (long)gan.iteration, epoch = (it - 1) / ipe + 1;
-        fprintf(log, "%ld,%ld,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.6f,%.4f\n", epoch, it, s.d_real_loss,
-                s.d_fake_loss, s.g_loss, s.real_acc, s.fake_acc, cli_now() - t0, s.augment_p, s.ada_rt);
-        history_push(&hist, &s);
-        char extra[96];
-        if (c->augment)
-            snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f  p %.3f r_t %.2f", epoch,
-                     s.d_real_loss, s.d_fake_loss, s.g_loss, s.augment_p, s.ada_rt);
-        else
-            snprintf(extra, sizeof extra, "epoch %ld  D %.3f/%.3f  G %.3f", epoch, s.d_real_loss,
-                     s.d_fake_loss, s.g_loss);
-        cli_progress_update(&prog, it, extra);
-        if (it % ipe != 0) continue;
-        // end of an epoch
-        fflush(log);
-        if (epoch % o.sample_every == 0 || it == total) {
-            write_samples(&gan, &ds, sample_noise, o.n_samples, o.out, (int)epoch);
-            write_curves(&hist, o.out, ipe, c->augment != 0);
-        }
-        if ((epoch % o.ckpt_every == 0 || it == total) && save_checkpoint(&gan, ckpt, epoch) != 0) {
-            rc = 1;
-            break;
-        }
+        log_iteration(r, &s, cli_now() - t0, &prog);
+        if (r->gan.iteration % r->ipe == 0 && end_of_epoch(r) != 0) return 1;
     }
-    if (log) fclose(log);
-    if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", ckpt, o.out, o.out);
-    free(sample_noise);
-    history_free(&hist);
-    dcgan_gan_free(&gan);
-    dcgan_dataset_free(&ds);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    static train_run r;   // zeroed
+    setvbuf(stdout, NULL, _IOLBF, 0);   // line-buffered: a log piped to a file is complete up to a crash
+    // 1. the flags, and the output folder (one run per folder while this process lives)
+    parse(&r.o, argc, argv);
+    if (cli_mkdirs(r.o.out) != 0) {
+        fprintf(stderr, "train: cannot create '%s'\n", r.o.out);
+        return 1;
+    }
+    const int lock = guard_lock_folder("train", r.o.out);
+    if (lock < 0) return 1;
+    snprintf(r.ckpt, sizeof r.ckpt, "%s/checkpoint.safetensors", r.o.out);
+    snprintf(r.csv, sizeof r.csv, "%s/log.csv", r.o.out);
+    // 2. with --resume the settings come from the checkpoint
+    if (r.o.resume && dcgan_gan_config_load(&r.o.gan, r.ckpt) != DCGAN_OK) {
+        fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
+        return 1;
+    }
+    print_config(&r.o, dcgan_set_threads(r.o.threads));
+    // 3. data, GAN, log; 4. train; 5. done
+    int rc = run_start(&r);
+    if (rc == 0) rc = run_train(&r);
+    if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", r.ckpt, r.o.out, r.o.out);
+    run_free(&r);
     close(lock);
     return rc;
 }
