@@ -976,6 +976,12 @@ typedef struct {
 DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
                                const char *x_label, const dcgan_plot_series *series,
                                int n_series, size_t n, float x_scale);
+// The same for n categories on the x axis (e.g. sizes of a learning curve):
+// point i sits at tick i, named x_ticks[i], in the middle of its 1/n of the
+// width, and every point gets a 5x5 mark.
+DCGAN_API void dcgan_plot_draw_categories(unsigned char *rgb, int w, int h, const char *title,
+                                          const char *x_label, const char *const *x_ticks,
+                                          const dcgan_plot_series *series, int n_series, size_t n);
 
 // A grouped bar chart into an RGB image w x h: n_groups groups (group_labels
 // under the axis) of n_series bars (series[s].label and .rgb; series[s].y[g]
@@ -6913,9 +6919,11 @@ static void dcgan__tick_label(char *buf, size_t cap, double v, double step) {
     snprintf(buf, cap, "%.*f", decimals, v);
 }
 
-DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
-                               const char *x_label, const dcgan_plot_series *series,
-                               int n_series, size_t n, float x_scale) {
+// x_ticks NULL: numeric ticks on x = i * x_scale; else one named tick per point
+// and a mark on every point (dcgan_plot_draw_categories).
+static void dcgan__plot(unsigned char *rgb, int w, int h, const char *title, const char *x_label,
+                        const char *const *x_ticks, const dcgan_plot_series *series, int n_series,
+                        size_t n, float x_scale) {
     static const unsigned char black[3] = {0, 0, 0}, grey[3] = {225, 225, 225};
     const int left = 62, right = 16, top = 34, bottom = 40;
     const int pw = w - left - right, ph = h - top - bottom;
@@ -6942,12 +6950,19 @@ DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *tit
         dcgan__tick_label(buf, sizeof buf, t, ystep);
         dcgan__draw_text(rgb, w, h, left - 6 - 6 * (int)strlen(buf), y - 3, buf, 1, black);
     }
-    for (double t = 0.0; t <= xmax + xstep * 1e-6; t += xstep) {
+    for (double t = 0.0; !x_ticks && t <= xmax + xstep * 1e-6; t += xstep) {
         int x = left + (int)lround(t / xmax * pw);
         dcgan__draw_line(rgb, w, h, x, top, x, top + ph, grey);
         dcgan__draw_line(rgb, w, h, x, top + ph, x, top + ph + 4, black);
         dcgan__tick_label(buf, sizeof buf, t, xstep);
         dcgan__draw_text(rgb, w, h, x - 3 * (int)strlen(buf), top + ph + 8, buf, 1, black);
+    }
+    for (size_t i = 0; x_ticks && i < n; i++) {   // named categories, each centred in its 1/n of the width
+        int x = left + (int)lround((2.0 * (double)i + 1.0) / (2.0 * (double)n) * pw);
+        const char *name = x_ticks[i] ? x_ticks[i] : "";
+        dcgan__draw_line(rgb, w, h, x, top, x, top + ph, grey);
+        dcgan__draw_line(rgb, w, h, x, top + ph, x, top + ph + 4, black);
+        dcgan__draw_text(rgb, w, h, x - 3 * (int)strlen(name), top + ph + 8, name, 1, black);
     }
     // axes
     dcgan__draw_line(rgb, w, h, left, top, left, top + ph, black);
@@ -6957,10 +6972,13 @@ DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *tit
         int have = 0, px = 0, py = 0;
         for (size_t i = 0; i < n; i++) {
             if (!isfinite(series[s].y[i])) { have = 0; continue; }
-            int x = left + (int)lround((double)i * x_scale / xmax * pw);
+            int x = x_ticks ? left + (int)lround((2.0 * (double)i + 1.0) / (2.0 * (double)n) * pw)
+                            : left + (int)lround((double)i * x_scale / xmax * pw);
             int y = top + ph - (int)lround((series[s].y[i] - ymin) / (ymax - ymin) * ph);
             if (have) dcgan__draw_line(rgb, w, h, px, py, x, y, series[s].rgb);
             else dcgan__put_pixel(rgb, w, h, x, y, series[s].rgb);
+            for (int a = -2; x_ticks && a <= 2; a++)   // categories: a 5x5 mark on the point
+                for (int b = -2; b <= 2; b++) dcgan__put_pixel(rgb, w, h, x + b, y + a, series[s].rgb);
             px = x;
             py = y;
             have = 1;
@@ -6977,6 +6995,18 @@ DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *tit
             dcgan__draw_line(rgb, w, h, x, y + 2 + a, x + 14, y + 2 + a, series[s].rgb);
         dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);
     }
+}
+
+DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
+                               const char *x_label, const dcgan_plot_series *series,
+                               int n_series, size_t n, float x_scale) {
+    dcgan__plot(rgb, w, h, title, x_label, NULL, series, n_series, n, x_scale);
+}
+
+DCGAN_API void dcgan_plot_draw_categories(unsigned char *rgb, int w, int h, const char *title,
+                                          const char *x_label, const char *const *x_ticks,
+                                          const dcgan_plot_series *series, int n_series, size_t n) {
+    dcgan__plot(rgb, w, h, title, x_label, x_ticks, series, n_series, n, 1.0f);
 }
 
 DCGAN_API void dcgan_plot_bars(unsigned char *rgb, int w, int h, const char *title,

@@ -815,7 +815,8 @@ static dcgan_plot_series series(const char *label, const float *y, const unsigne
 
 // values[(arm * n + size) * 3 + {0 value, 1 lo95, 2 hi95}] of one metric's arm rows
 static void arm_panel(unsigned char *rgb, int W, int H, const report_config *c, const result_list *l,
-                      study_metric m, int n, const char *title, const char *x_label) {
+                      study_metric m, int n, const char *title, const char *x_label,
+                      const char *const *ticks) {
     float *y = (float *)xmalloc((size_t)c->n_arms * 3 * n * sizeof(float));
     for (size_t i = 0; i < (size_t)c->n_arms * 3 * n; i++) y[i] = NAN;
     for (int i = 0; i < l->n; i++) {
@@ -833,17 +834,17 @@ static void arm_panel(unsigned char *rgb, int W, int H, const report_config *c, 
         for (int e = 1; e <= 2; e++)
             s[k++] = series(a == 0 && e == 1 ? "light: 95% intervals" : "", y + ((size_t)a * 3 + e) * n,
                             palette[a % 10], 1);
-    dcgan_plot_draw(rgb, W, H, title, x_label, s, k, (size_t)n, 1.0f);
+    dcgan_plot_draw_categories(rgb, W, H, title, x_label, ticks, s, k, (size_t)n);
     free(y);
 }
 
 static void write_png(const char *path, const report_config *c, const result_list *l, int n,
-                      const char *x_label) {
+                      const char *x_label, const char *const *ticks) {
     const int W = 900, H = 400;
     unsigned char *rgb = (unsigned char *)xmalloc((size_t)W * H * 3 * 3);
-    arm_panel(rgb, W, H, c, l, STUDY_AUC, n, "ROC AUC per arm", x_label);
+    arm_panel(rgb, W, H, c, l, STUDY_AUC, n, "ROC AUC per arm", x_label, ticks);
     arm_panel(rgb + (size_t)W * H * 3, W, H, c, l, STUDY_BALANCED_ACCURACY, n, "Balanced accuracy per arm",
-              x_label);
+              x_label, ticks);
     // the differences treatment - control with their 95% intervals and the margins
     float *y = (float *)xmalloc((size_t)11 * n * sizeof(float));
     for (size_t i = 0; i < (size_t)11 * n; i++) y[i] = NAN;
@@ -880,7 +881,7 @@ static void write_png(const char *path, const report_config *c, const result_lis
         series("", y + 9 * n, grey, 1),
         series("0", y + 10 * n, black, 0),
     };
-    dcgan_plot_draw(rgb + (size_t)W * H * 3 * 2, W, H, title, x_label, s, 11, (size_t)n, 1.0f);
+    dcgan_plot_draw_categories(rgb + (size_t)W * H * 3 * 2, W, H, title, x_label, ticks, s, 11, (size_t)n);
     if (dcgan_png_write(path, rgb, W, 3 * H, 3) != DCGAN_OK) die("%s", dcgan_last_error());
     free(y);
     free(rgb);
@@ -1137,11 +1138,16 @@ int main(int argc, char **argv) {
     close_or_die(md, md_tmp, c.out);
     close_or_die(csv, csv_tmp, csv_path);
 
-    char x_label[600];
-    int at = snprintf(x_label, sizeof x_label, "%s patients (x = 0, 1, ...):", rare);
-    for (int k = 0; k < n_done && at < (int)sizeof x_label - 40; k++)
-        at += snprintf(x_label + at, sizeof x_label - (size_t)at, "%s %s", k ? "," : "", size_label[k]);
-    write_png(png_path, &c, &l, n_done, x_label);
+    // x: one tick per size, "K (mean real images)"
+    char x_label[200], tick_text[MAX_LIST][48];
+    const char *ticks[MAX_LIST];
+    snprintf(x_label, sizeof x_label, "real %s patients in training (mean real images over splits)", rare);
+    for (int k = 0; k < n_done; k++) {
+        if (isnan(rare_images[k])) snprintf(tick_text[k], sizeof tick_text[k], "%s", size_label[k]);
+        else snprintf(tick_text[k], sizeof tick_text[k], "%s (%.0f)", size_label[k], rare_images[k]);
+        ticks[k] = tick_text[k];
+    }
+    write_png(png_path, &c, &l, n_done, x_label, ticks);
     printf("wrote %s, %s, %s (%d sizes complete, %d not)\n", c.out, csv_path, png_path, n_done,
            c.n_sizes - n_done);
 

@@ -369,6 +369,22 @@ static void test_grid_plot(void) {
     for (size_t i = 0; i < sizeof dcgan__font / sizeof dcgan__font[0]; i++)
         glyphs_ok &= strlen(dcgan__font[i].rows) == 35;
     CHECK(glyphs_ok, "plot font/every glyph is 7 rows of 5");
+    // categories: 2 points centred in their halves of the 222-pixel-wide plot
+    // (x = 62 + round(222 / 4) = 118 and 62 + round(3 * 222 / 4) = 229), a 5x5
+    // mark on each, a tick under each; the horizontal line between is 1 pixel tall
+    float flat[2] = {0.5f, 0.5f};
+    dcgan_plot_series f = {"flat", flat, {200, 10, 20}};
+    const char *ticks[2] = {"10", "all"};
+    dcgan_plot_draw_categories(rgb, 300, 200, "Curve", "patients", ticks, &f, 1, 2);
+    int col[6] = {116, 118, 120, 121, 229, 231}, reds[6];
+    for (int k = 0; k < 6; k++) {
+        reds[k] = 0;
+        for (int y = 0; y < 200; y++) reds[k] += rgb[(y * 300 + col[k]) * 3] == 200 && rgb[(y * 300 + col[k]) * 3 + 1] == 10;
+    }
+    CHECK(reds[0] == 5 && reds[1] == 5 && reds[2] == 5 && reds[3] == 1 && reds[4] == 5 && reds[5] == 5,
+          "plot_draw_categories/5x5 marks at the category centres, a 1-pixel line between");
+    const unsigned char *tick = rgb + ((size_t)(34 + 126 + 2) * 300 + 118) * 3;
+    CHECK(tick[0] == 0 && tick[1] == 0 && tick[2] == 0, "plot_draw_categories/a tick under the first category");
     free(rgb);
     char p[512];
     path_in(p, sizeof p, "no/such/dir/x.png");
