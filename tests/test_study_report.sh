@@ -19,13 +19,13 @@ S=$T/study
 
 # The tree, and expected.txt: the primary rows of the size where treatment = control.
 /usr/bin/python3 - "$S" "$T/expected.txt" <<'EOF'
+import math
 import os
+import random
 import sys
 
-import numpy as np
-
 study, expected = sys.argv[1], sys.argv[2]
-rng = np.random.default_rng(7)
+rng = random.Random(7)   # the standard library only: CI's python3 has no numpy
 SPLITS, SEEDS, ARMS = (1, 2), (1, 2), ("real", "oversample", "synthetic")
 
 
@@ -41,9 +41,13 @@ def auc(scores, labels):   # the O(n^2) pair count, ties 1/2
     return sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in pos for y in neg) / (len(pos) * len(neg))
 
 
+def mean(v):
+    return sum(v) / len(v)
+
+
 def bacc(scores, labels, t):
-    sens = np.mean([s >= t for s, l in zip(scores, labels) if l == 1])
-    spec = np.mean([s < t for s, l in zip(scores, labels) if l == 0])
+    sens = mean([s >= t for s, l in zip(scores, labels) if l == 1])
+    spec = mean([s < t for s, l in zip(scores, labels) if l == 0])
     return (sens + spec) / 2
 
 
@@ -53,7 +57,7 @@ for split in SPLITS:
     rows = []
     for p in range(25):
         label = int(p >= 10)
-        for k in range(1 + int(rng.integers(0, 2))):
+        for k in range(1 + rng.randint(0, 1)):
             cls = "PNEUMONIA" if label else "NORMAL"
             rows.append(("/data/split%d/test/%s/pt%d_%d-%d.png" % (split, cls, split, p, k),
                          "pt%d_%d" % (split, p), label))
@@ -62,15 +66,15 @@ values = {}   # (size, split, seed, arm) -> scores as written
 for size, better in (("10", False), ("all", True)):
     for split in SPLITS:
         rows = test[split]
-        labels = np.array([r[2] for r in rows])
+        labels = [r[2] for r in rows]
         for seed in SEEDS:
             for arm in ARMS:
                 if arm == "synthetic" and not better:
                     scores = values[(size, split, seed, "oversample")]   # the same as the control
                 else:
                     sep = 4.0 if arm == "synthetic" else 1.2
-                    z = sep * (labels - 0.5) + rng.normal(0, 1.0, len(rows))
-                    scores = [float("%.9g" % v) for v in 1 / (1 + np.exp(-z))]
+                    z = [sep * (l - 0.5) + rng.gauss(0.0, 1.0) for l in labels]
+                    scores = [float("%.9g" % (1 / (1 + math.exp(-v)))) for v in z]
                 values[(size, split, seed, arm)] = scores
                 text = "path,patient,label,score,threshold,called\n" + "".join(
                     "%s,%s,%d,%.9g,0.5,%d\n" % (r[0], r[1], r[2], s, s >= 0.5)
