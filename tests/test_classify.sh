@@ -242,6 +242,18 @@ SIZES=3 CLS_EPOCHS=2 REDO=1 st >"$T/study4.txt" 2>&1
 check "study/REDO=1 redoes the changed steps" grep -q "redo split1.n3.real.seed1: its inputs or settings changed" "$T/study4.txt"
 check "study/REDO=1: the GAN is kept" test -z "$(grep -E 'GAN, ' "$T/study4.txt")"
 
+# the study on any dataset: other class names, the rare class named, patients from a CSV
+DATA="$T/any" CLASSES=healthy,sick RARE=healthy PATIENTS="$T/any/patients.csv" OUT="$T/study_any" SIZES=3 \
+    SPLITS=1 SEEDS=1 CLS_EPOCHS=1 GAN_ITERS=5 B=$B bash examples/study.sh >"$T/study_any.txt" 2>&1
+check "study/any dataset: runs" test $? -eq 0
+check "study/any dataset: the GAN made the rare class" test -n "$(ls "$T/study_any/split1/n3/generated/healthy")"
+check "study/any dataset: the report names the rare class" grep -qF "real healthy images in the training subset" "$T/study_any/results.md"
+check "study/any dataset: the CSV's patients in scores.csv" grep -qE ',h[0-9]+,0,' "$T/study_any/split1/n3/real/seed1/eval/scores.csv"
+RARE=ill DATA="$T/any" CLASSES=healthy,sick OUT="$T/study_bad" B=$B bash examples/study.sh >"$T/study_bad.txt" 2>&1
+check "study/RARE must be a class: refused" test $? -ne 0
+check "study/RARE must be a class: the message" grep -qxF "study: RARE=ill is neither class of CLASSES=healthy,sick" "$T/study_bad.txt"
+check "study/RARE must be a class: nothing written" test ! -e "$T/study_bad"
+
 # the real images of this workplace, when they are there: the patient split of
 # kermany224 (file names only, seconds); a clone elsewhere skips it
 REAL=${KERMANY224:-../shared/data/kermany224}
