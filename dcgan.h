@@ -1725,6 +1725,11 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 #endif
 // Elementwise loops run on every thread once they are long enough to pay for it.
 #define DCGAN__OMP_ELEMENTWISE(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
+// The same, vectorised too (omp simd), for the activation loops that only
+// compare, select, multiply and add: GCC -O2 leaves their "x > 0 ? a : b" as a
+// branch that random signs mispredict half the time (LeakyReLU's forward was
+// 15% of a classifier step); the vector compare and blend give the same bits.
+#define DCGAN__OMP_ELEMENTWISE_SIMD(n) DCGAN__OMP(omp parallel for simd schedule(static) if ((n) > 65536))
 
 // Sets n floats to zero, in one chunk per thread when n is large (a single
 // core cannot use all of the memory bandwidth).
@@ -3891,14 +3896,14 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
 
 // LeakyReLU: out = x > 0 ? x : slope * x                     (torch.nn.LeakyReLU)
 DCGAN_API dcgan_status dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope) {
-    DCGAN__OMP_ELEMENTWISE(n)
+    DCGAN__OMP_ELEMENTWISE_SIMD(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
     return DCGAN_OK;
 }
 
 DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
                                                  size_t n, float slope) {
-    DCGAN__OMP_ELEMENTWISE(n)
+    DCGAN__OMP_ELEMENTWISE_SIMD(n)
     for (size_t i = 0; i < n; i++) {
         float local_grad = inp[i] > 0.0f ? 1.0f : slope;
         dinp[i] += local_grad * dout[i];
@@ -3908,7 +3913,7 @@ DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout,
 
 // ReLU: out = max(x, 0)                                      (torch.nn.ReLU)
 DCGAN_API dcgan_status dcgan_relu_forward(float *out, const float *inp, size_t n) {
-    DCGAN__OMP_ELEMENTWISE(n)
+    DCGAN__OMP_ELEMENTWISE_SIMD(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
     return DCGAN_OK;
 }
