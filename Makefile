@@ -116,6 +116,7 @@ demo: $(B)/phantom $(B)/train $(B)/generate
 STUDY_PROGS := $(B)/phantom $(B)/train $(B)/generate $(B)/classify $(B)/study_report
 study: $(STUDY_PROGS)
 	B=$(B) bash examples/study.sh
+# study-full: the whole learning curve (10, 25, 50, 100, all patients; about 95 minutes; docs/study.md)
 study-full: $(STUDY_PROGS)
 	B=$(B) SIZES=10,25,50,100,all bash examples/study.sh
 
