@@ -82,7 +82,20 @@ static double fma_peak(void) {
 
 typedef struct { dcgan_gan gan; float *data; int n; } train_bench;
 
-static int train_init(train_bench *b, dcgan_arch arch, int size, int batch) {
+// The GAN of cfg and 64 random gray images of its size.
+static int train_init(train_bench *b, const dcgan_gan_config *cfg) {
+    if (dcgan_gan_init(&b->gan, cfg) != DCGAN_OK) return 1;
+    const size_t pixels = (size_t)cfg->size * cfg->size;
+    b->n = 64;
+    b->data = (float *)malloc((size_t)b->n * pixels * sizeof(float));
+    dcgan_rng r;
+    dcgan_rng_seed(&r, 3);
+    dcgan_rng_fill_uniform(&r, b->data, (size_t)b->n * pixels, -1.0f, 1.0f);
+    return 0;
+}
+
+// The study's gray training settings for arch at size and batch.
+static dcgan_gan_config train_config(dcgan_arch arch, int size, int batch) {
     dcgan_gan_config cfg;
     dcgan_gan_config_default(&cfg);
     cfg.arch = arch;
@@ -93,20 +106,14 @@ static int train_init(train_bench *b, dcgan_arch arch, int size, int batch) {
         cfg.lr_d = cfg.lr_g = 2e-4;
         cfg.adam_mode = DCGAN_ADAM_PYTORCH;
     }
-    if (dcgan_gan_init(&b->gan, &cfg) != DCGAN_OK) return 1;
-    b->n = 64;
-    b->data = (float *)malloc((size_t)b->n * size * size * sizeof(float));
-    dcgan_rng r;
-    dcgan_rng_seed(&r, 3);
-    dcgan_rng_fill_uniform(&r, b->data, (size_t)b->n * size * size, -1.0f, 1.0f);
-    return 0;
+    return cfg;
 }
 
 // Times `reps` training iterations (after one warm-up) and prints them.
-static int time_training(const char *name, dcgan_arch arch, int size, int batch, int reps) {
+static int time_training(const char *name, const dcgan_gan_config *cfg, int reps) {
     train_bench b;
     dcgan_gan_stats st;
-    if (train_init(&b, arch, size, batch)) {
+    if (train_init(&b, cfg)) {
         fprintf(stderr, "%s\n", dcgan_last_error());
         return 1;
     }
@@ -127,41 +134,13 @@ static int time_training(const char *name, dcgan_arch arch, int size, int batch,
 // study's GAN): dcgan at 64x64x1, width 1/4, batch 32, DiffAugment
 // color,translation,cutout at p = 1 and an averaged G (EMA).
 static int time_small_data(int reps) {
-    dcgan_gan_config cfg;
-    dcgan_gan_config_default(&cfg);
-    cfg.arch = DCGAN_ARCH_DCGAN;
-    cfg.size = 64;
-    cfg.channels = 1;
+    dcgan_gan_config cfg = train_config(DCGAN_ARCH_DCGAN, 64, 32);
     cfg.width = 0.25f;
-    cfg.batch = 32;
     cfg.lr_d = 1e-4;
-    cfg.lr_g = 2e-4;
-    cfg.adam_mode = DCGAN_ADAM_PYTORCH;
     cfg.real_label = 0.9f;
     cfg.augment = DCGAN_AUG_COLOR | DCGAN_AUG_TRANSLATION | DCGAN_AUG_CUTOUT;
     cfg.ema_kimg = 1.0f;
-    train_bench b;
-    dcgan_gan_stats st;
-    if (dcgan_gan_init(&b.gan, &cfg) != DCGAN_OK) {
-        fprintf(stderr, "%s\n", dcgan_last_error());
-        return 1;
-    }
-    b.n = 64;
-    b.data = (float *)malloc((size_t)b.n * 64 * 64 * sizeof(float));
-    dcgan_rng r;
-    dcgan_rng_seed(&r, 3);
-    dcgan_rng_fill_uniform(&r, b.data, (size_t)b.n * 64 * 64, -1.0f, 1.0f);
-    printf("FLOPS small_data_iteration %.4g\n", iteration_flops(&b.gan));
-    dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-    for (int k = 0; k < reps; k++) {
-        double t = cli_now();
-        dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-        printf("RESULT small_data_iteration %.6f\n", cli_now() - t);
-        fflush(stdout);
-    }
-    dcgan_gan_free(&b.gan);
-    free(b.data);
-    return 0;
+    return time_training("small_data_iteration", &cfg, reps);
 }
 
 // The study's classifier (examples/classify.c): four stride-2 3x3 convolutions
@@ -274,11 +253,11 @@ int main(int argc, char **argv) {
         free(c);
     }
     // 1. seed iteration at 128x128x1; 2. dcgan iteration at 64x64x1, batch 64
-    if ((!*only || strcmp(only, "seed_iteration") == 0) &&
-        time_training("seed_iteration", DCGAN_ARCH_SEED, 128, full ? 128 : 16, reps) != 0)
+    dcgan_gan_config seed = train_config(DCGAN_ARCH_SEED, 128, full ? 128 : 16);
+    dcgan_gan_config dcgan = train_config(DCGAN_ARCH_DCGAN, 64, 64);
+    if ((!*only || strcmp(only, "seed_iteration") == 0) && time_training("seed_iteration", &seed, reps) != 0)
         return 1;
-    if ((!*only || strcmp(only, "dcgan_iteration") == 0) &&
-        time_training("dcgan_iteration", DCGAN_ARCH_DCGAN, 64, 64, reps) != 0)
+    if ((!*only || strcmp(only, "dcgan_iteration") == 0) && time_training("dcgan_iteration", &dcgan, reps) != 0)
         return 1;
     // 2b. the study's own workloads: the small-data GAN iteration, a classifier step
     if ((!*only || strcmp(only, "small_data_iteration") == 0) && time_small_data(reps) != 0) return 1;

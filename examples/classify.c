@@ -308,6 +308,24 @@ static void ids_free(char **ids, int n) {
     free(ids);
 }
 
+static int string_ptr_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+// How many different patients are among ids[i] with group[i] == which (group
+// NULL: all n); -1 when memory runs out. Sorted, so O(n log n).
+static int count_distinct(char *const *ids, const int *group, int which, int n) {
+    const char **v = (const char **)malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) return -1;
+    int m = 0, distinct = 0;
+    for (int i = 0; i < n; i++)
+        if (!group || group[i] == which) v[m++] = ids[i];
+    qsort(v, (size_t)m, sizeof *v, string_ptr_cmp);
+    for (int i = 0; i < m; i++) distinct += i == 0 || strcmp(v[i], v[i - 1]) != 0;
+    free(v);
+    return distinct;
+}
+
 // ---------------------------------------------------------------------------
 // The CNN: four stride-2 3x3 convolutions (width, 2, 4, 8 x width filters),
 // each + BatchNorm + LeakyReLU(0.2), then Dropout(0.3) and one logit.
@@ -527,12 +545,7 @@ static int cmd_split(int argc, char **argv) {
     for (int c = 0; rc == 0 && c < 2; c++)
         for (int sd = 0; sd < 3; sd++)
             if (fr[sd] > 0 && table[sd][c] == 0) {
-                int np = 0;   // this class's patients
-                for (int k = 0; k < n; k++) {
-                    int first = labels[k] == c;
-                    for (int j = 0; j < k && first; j++) first = labels[j] != c || strcmp(ids[j], ids[k]) != 0;
-                    np += first;
-                }
+                int np = count_distinct(ids, labels, c, n);   // this class's patients
                 fprintf(stderr, "%s: class %s has %d patient%s: too few for train, val and test shares "
                                 "%.2f / %.2f / %.2f (%s gets none)\n", prog, class_names[c], np, np == 1 ? "" : "s",
                         fr[0], fr[1], fr[2], sides[sd]);
@@ -554,12 +567,8 @@ static int cmd_split(int argc, char **argv) {
         table[side[k]][labels[k]]++;
     }
     if (rc == 0) {
-        int patients[3] = {0, 0, 0};
-        for (int k = 0; k < n; k++) {
-            int first = 1;
-            for (int j = 0; j < k && first; j++) first = strcmp(ids[j], ids[k]) != 0;
-            patients[side[k]] += first;
-        }
+        int patients[3];   // a patient is on one side only
+        for (int sd = 0; sd < 3; sd++) patients[sd] = count_distinct(ids, side, sd, n);
         printf("split by patient (seed %ld) into %s:\n  side   %7s %10s  patients\n", seed, out, class_names[0],
                class_names[1]);
         for (int s = 0; s < 3; s++)
@@ -705,6 +714,23 @@ static int cmd_subset(int argc, char **argv) {
         fprintf(stderr, "%s: '%s' is not a folder (the other class)\n", prog, other_dir);
         rc = 1;
     }
+    // the other class, linked whole into every size: its images and patients, once
+    int other_images = 0, other_patients = 0;
+    char **op = NULL;
+    if (rc == 0 && dcgan_list_images(&op, &other_images, other_target) != DCGAN_OK) {
+        fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+        rc = 1;
+    }
+    if (rc == 0) {
+        image_set listed = {0};   // only paths: patient_ids reads nothing else
+        listed.paths = op;
+        listed.count = other_images;
+        char **other_ids = patient_ids(&listed, prog, 0);
+        other_patients = other_ids ? count_distinct(other_ids, NULL, 0, other_images) : -1;
+        ids_free(other_ids, other_images);
+        rc = other_patients < 0;
+    }
+    dcgan_paths_free(op, other_images);
     for (int k = 0; rc == 0 && k < n_sizes; k++) {
         long take = want[k] < 0 ? n_patients : want[k];
         int images = 0;
@@ -726,20 +752,6 @@ static int cmd_subset(int argc, char **argv) {
             rc = 1;
         }
         // count.csv: the rare class first
-        int other_images = 0;
-        char **op = NULL;
-        if (rc == 0 && (dcgan_list_images(&op, &other_images, other_target) != DCGAN_OK)) {
-            fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
-            rc = 1;
-        }
-        int other_patients = 0;
-        for (int i = 0; rc == 0 && i < other_images; i++) {
-            char a[256] = "", b[256] = "";
-            int first = patient_of(a, sizeof a, op[i]) == 0;
-            for (int j = 0; j < i && first; j++) first = patient_of(b, sizeof b, op[j]) != 0 || strcmp(a, b) != 0;
-            other_patients += first;
-        }
-        dcgan_paths_free(op, other_images);
         snprintf(link, sizeof link, "%s/n%s/count.csv", out, label[k]);
         FILE *f = rc ? NULL : fopen(link, "w");
         if (f) fprintf(f, "class,patients,images\n%s,%ld,%d\n%s,%d,%d\n", class_names[rc_class], take, images,

@@ -94,6 +94,10 @@ hash_dir() {
         sha256sum | cut -c1-16
 }
 hash_file() { sha256sum "$1" | cut -c1-16; }
+# PROGRAM_HASH[program]: its hash, taken once per run (every step's .done names it);
+# remember_hash fills it in this shell (not in a $(...) subshell, where it would be lost)
+declare -A PROGRAM_HASH
+remember_hash() { [ -n "${PROGRAM_HASH[$1]:-}" ] || PROGRAM_HASH[$1]=$(hash_file "$1"); }
 count() { find -L "$1" -type f ! -name '.*' | wc -l; }
 
 # need NAME KEY OUTPUT...: 0 when the step must run (now or to continue), 1
@@ -122,9 +126,10 @@ need() {
 }
 # done_step NAME SECONDS PROGRAM: the step finished.
 done_step() {
+    remember_hash "$3"
     printf 'took %s s, finished %s, %s cores (%s), %s sha256 %s\n' "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
         "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" "$(basename "$3")" \
-        "$(hash_file "$3")" >"$OUT/steps/$1.done"
+        "${PROGRAM_HASH[$3]}" >"$OUT/steps/$1.done"
 }
 
 data_hash=$(hash_dir "$DATA")
@@ -132,11 +137,13 @@ patients_hash=none
 [ -n "$PATIENTS" ] && patients_hash=$(hash_file "$PATIENTS")
 IFS=, read -r -a sizes <<<"$SIZES"
 
-split_hashes() {   # the hashes of split $s's folders: train_rare_hash val_hash test_hash heldout_hash
-    train_rare_hash=$(hash_dir "$sp/train/$RARE")
-    val_hash=$(hash_dir "$sp/val")
-    test_hash=$(hash_dir "$sp/test")
-    heldout_hash=$(hash_dir "$sp/heldout")
+# the hashes of each split's folders, taken once when the split is in place
+declare -a TRAIN_RARE_HASH VAL_HASH TEST_HASH HELDOUT_HASH
+split_hashes() {   # sets train_rare_hash val_hash test_hash heldout_hash for split $s
+    train_rare_hash=${TRAIN_RARE_HASH[$s]}
+    val_hash=${VAL_HASH[$s]}
+    test_hash=${TEST_HASH[$s]}
+    heldout_hash=${HELDOUT_HASH[$s]}
 }
 
 for s in $(seq 1 "$SPLITS"); do
@@ -159,6 +166,10 @@ patients: $patients_hash"
         for f in "$sp/val/$RARE"/* "$sp/test/$RARE"/*; do ln -s "$(readlink -f "$f")" "$sp/heldout/$RARE/"; done
         touch "$sp/heldout/.done"
     fi
+    TRAIN_RARE_HASH[$s]=$(hash_dir "$sp/train/$RARE")
+    VAL_HASH[$s]=$(hash_dir "$sp/val")
+    TEST_HASH[$s]=$(hash_dir "$sp/test")
+    HELDOUT_HASH[$s]=$(hash_dir "$sp/heldout")
 done
 
 # Sizes outermost: a stopped curve has its first sizes complete on every split.
@@ -280,7 +291,9 @@ for d in "$OUT"/steps/*.done; do
     prog=$(sed -n 's/.*, \([a-z_]*\) sha256 \([0-9a-f]*\)$/\1 \2/p' "$d")
     [ -n "$prog" ] || continue
     set -- $prog
-    [ -x "$B/$1" ] && [ "$(hash_file "$B/$1")" != "$2" ] && other_builds=$((other_builds + 1))
+    [ -x "$B/$1" ] || continue
+    remember_hash "$B/$1"
+    [ "${PROGRAM_HASH[$B/$1]}" != "$2" ] && other_builds=$((other_builds + 1))
 done
 if [ "$other_builds" -gt 0 ]; then
     echo "study: note: $other_builds finished steps were made by other builds of the programs than those in $B"
