@@ -1335,7 +1335,13 @@ static int cmd_eval(int argc, char **argv) {
     image_set test = {0};
     test.channels = channels;
     test.size = size;
-    if (set_add_kermany(&test, data, prog) != 0) { dcgan_model_free(&m); set_free(&test); return 1; }
+    // the patients of scores.csv, before anything is written (a --patients CSV may miss an image)
+    char **patients = NULL;
+    if (set_add_kermany(&test, data, prog) != 0 || (patients = patient_ids(&test, prog, 0)) == NULL) {
+        dcgan_model_free(&m);
+        set_free(&test);
+        return 1;
+    }
     float *prob = (float *)malloc((size_t)test.count * sizeof(float));
     float *logit = (float *)malloc((size_t)test.count * sizeof(float));
     float *fpr = (float *)malloc(((size_t)test.count + 1) * sizeof(float));
@@ -1389,18 +1395,9 @@ static int cmd_eval(int argc, char **argv) {
             // called = score >= threshold (the checkpoint's decision); logit: the network's
             // output, in the same order as score but without float32's ties near 0 and 1
             fprintf(f, "path,patient,label,score,threshold,called,logit\n");
-            for (int i = 0; i < test.count; i++) {
-                char patient[256] = "";
-                if (patient_of(patient, sizeof patient, test.paths[i]) != 0) {
-                    fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, test.paths[i],
-                            patient_csv);
-                    fclose(f);
-                    f = NULL;
-                    break;
-                }
-                fprintf(f, "%s,%s,%d,%.9g,%.9g,%d,%.9g\n", test.paths[i], patient, test.labels[i], (double)prob[i],
-                        (double)thr, prob[i] >= thr, (double)logit[i]);
-            }
+            for (int i = 0; i < test.count; i++)
+                fprintf(f, "%s,%s,%d,%.9g,%.9g,%d,%.9g\n", test.paths[i], patients[i], test.labels[i],
+                        (double)prob[i], (double)thr, prob[i] >= thr, (double)logit[i]);
         }
         if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
             fprintf(stderr, "%s: cannot write '%s'\n", prog, path);
@@ -1433,6 +1430,7 @@ static int cmd_eval(int argc, char **argv) {
         }
         if (rc == 0) printf("wrote %s/metrics.csv, scores.csv, roc.png\n", out_dir);
     }
+    ids_free(patients, test.count);
     free(prob);
     free(logit);
     free(fpr);

@@ -198,6 +198,13 @@ head -n 5 "$T/any/patients.csv" >"$T/any_bad/short.csv"
 fails_with_line "any/an image the CSV does not list" \
     "classify split: image '$T/any_bad/healthy/scan10.png' has no patient in --patients '$T/any_bad/short.csv'" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/short.csv"
+first_test=$(ls "$T/any_split/test/healthy" | head -n 1)
+grep -v "^$first_test," "$T/any/patients.csv" >"$T/any_bad/no_test.csv"
+fails_with_line "any/eval: a test image the CSV does not list" \
+    "classify eval: image '$T/any_split/test/healthy/$first_test' has no patient in --patients '$T/any_bad/no_test.csv'" \
+    $B/classify eval --checkpoint "$T/any_run/checkpoint.safetensors" --data "$T/any_split/test" \
+    --classes healthy,sick --patients "$T/any_bad/no_test.csv" --out "$T/any_bad_eval"
+check "any/eval refused: nothing written" test ! -e "$T/any_bad_eval"
 sed 's/^scan1\.png,h0$/scan1.png,s20/' "$T/any/patients.csv" >"$T/any_bad/two.csv"
 fails_with_line "any/a patient in both classes" \
     "classify split: patient 's20' has images in both classes ('$T/any_bad/healthy/scan1.png' and '$T/any_bad/sick/scan61.png')" \
