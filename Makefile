@@ -33,7 +33,7 @@ stb:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstb-dev >/dev/null; \
 	  else echo "dcgan: stb headers missing; run: sudo apt-get install -y libstb-dev"; exit 1; fi; fi
 
-$(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state.h examples/rate_csv.h dcgan.h | stb
+$(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state.h examples/rate_csv.h examples/classify_tools.h dcgan.h | stb
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) $< -o $@ -lm
 
@@ -45,7 +45,7 @@ OWN_IMPL := test_gan test_images test_study_stats
 $(B)/test_study_stats $(B)/san/test_study_stats $(B)/study_report: examples/study_stats.h
 LINKED := $(filter-out $(OWN_IMPL),$(TESTS))
 TEST_DEPS := dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h \
-  examples/rate_csv.h tests/cuda_compare.h
+  examples/rate_csv.h examples/classify_tools.h tests/cuda_compare.h
 
 $(B)/obj/impl.o: tests/dcgan_impl.c dcgan.h | stb
 	@mkdir -p $(B)/obj

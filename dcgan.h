@@ -62,11 +62,12 @@
 //   Nothing in the library prints, exits or aborts.
 //
 // Contents (the declarations and the implementation follow this order)
+//  Part I, the GAN: reference code, to be read top to bottom
 //    1. Status and errors
 //    2. Memory
 //    3. Random numbers (PCG32)
 //    4. Tensors
-//    5. Matrix multiply (GEMM)
+//    5. Matrix multiply (GEMM): the reference loop
 //    6. Layers: linear, conv2d, conv_transpose2d, upsample, batchnorm2d,
 //       activations, dropout
 //    7. Loss: binary cross-entropy on logits
@@ -77,6 +78,7 @@
 //   11. Checkpoints: safetensors files (GAN and single models)
 //   12. Pictures: phantom X-rays, grids, line plots, bar charts
 //   13. Image folders (stb)
+//  Part II, evaluation
 //   14. Inception-V3 features and FID
 //       14a. the network
 //       14b. FID statistics, Gram products, eigenvalues, Frechet distance, KID
@@ -85,10 +87,14 @@
 //       14e. finding and loading the weights
 //       14f. .npz statistics files (CRC-32, .npy, zip)
 //       14g. what an FID means: feature files, intervals, floor, precision/recall
-//   15. Classifiers: augmentation, patient split, metrics; rating statistics
+//  Part III, speed (the implementation only: nothing new to call)
+//   15. The blocked GEMM, implicit GEMM, direct convolution, AVX2/AVX-512
+//       kernels, each tested against the reference it stands in for
 //   16. GPU twins (dcgan_cuda.cu)
 //   (between the declarations and the implementation: the internals that the
 //    tests check against their references)
+//  The classifier tools of the example programs (augmentation, patient split,
+//  metrics, rating statistics) are in examples/classify_tools.h, not here.
 //
 // Limitations
 //   float32 on the CPU with OpenMP; the GPU twins (dcgan_cuda.cu) are written
@@ -379,7 +385,8 @@ DCGAN_API dcgan_status dcgan_upsample_backward(dcgan_tensor dinp, dcgan_tensor d
                                                dcgan_upsample_mode mode);
 
 // BatchNorm2d: per channel, y = gamma * (x - mean) / sqrt(var + eps) + beta
-// (torch.nn.BatchNorm2d). Training: mean and biased variance over (N,H,W);
+// (Ioffe & Szegedy 2015, "Batch Normalization", ICML, algorithm 1; the
+// semantics of torch.nn.BatchNorm2d). Training: mean and biased variance over (N,H,W);
 // running = (1 - momentum) * running + momentum * batch, with the unbiased
 // variance for running_var. Eval: the running statistics.
 typedef struct {
@@ -438,6 +445,8 @@ DCGAN_API float dcgan_binary_accuracy(const float *logits, const float *targets,
 // -----------------------------------------------------------------------------
 // 8. Optimizer: Adam
 //
+// Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization", ICLR,
+// algorithm 1; the two frameworks place eps differently:
 // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  t = t + 1
 // PYTORCH (torch.optim.Adam): w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),
 //          eps 1e-8.
@@ -1338,140 +1347,6 @@ DCGAN_API dcgan_status dcgan_mann_whitney(double *u, double *z, const double *a,
                                           const double *b, int64_t nb);
 
 // -----------------------------------------------------------------------------
-// 15. Classifiers: augmentation, patient split, evaluation metrics
-//
-// What a study of "do synthetic images help a classifier?" needs beyond the
-// layers: random label-preserving transforms of the training images, a split
-// that keeps every patient on one side, and the metrics of a binary test with
-// bootstrap intervals. Positive class = label 1 (PNEUMONIA in the examples).
-
-// One draw of the classic augmentation. The geometric part maps each output
-// pixel back to the source (inverse mapping, bilinear sampling, coordinates
-// clamped to the border like Keras ImageDataGenerator's fill_mode='nearest'):
-// with c = ((W-1)/2, (H-1)/2) the centre, shift = (shift_x W, shift_y H)
-// pixels, (dx, dy) = (dst - c - shift) / zoom and a = rotate_deg in radians,
-//   src_x = c_x + cos(a) dx - sin(a) dy,   src_y = c_y + sin(a) dx + cos(a) dy
-// so that (y pointing down) a > 0 turns the content counter-clockwise on
-// screen: at 90 degrees out[y][x] = inp[x][W-1-y]. Then, per channel,
-//   out = mean + contrast * (v - mean) + brightness, clamped to [-1, 1]
-// (mean over the channel's pixels, as torchvision's adjust_contrast blends with
-// the mean; brightness is added in the [-1, 1] pixel scale).
-typedef struct {
-    float rotate_deg;         // degrees
-    float shift_x, shift_y;   // fractions of W and H
-    float zoom;               // > 1 enlarges the content
-    float brightness;         // added
-    float contrast;           // 1 = unchanged
-} dcgan_augment_params;
-
-// The ranges a draw comes from: rotate U(-r, r), shifts U(-s, s), zoom
-// U(1 - z, 1 + z), brightness U(-b, b), contrast U(1 - c, 1 + c).
-typedef struct {
-    float rotate_deg, shift, zoom, brightness, contrast;
-} dcgan_augment_ranges;
-
-// The "classic" ranges: 10 degrees, 8% shift, 10% zoom, brightness 0.1,
-// contrast 10%. No flips: a chest radiograph is not left-right symmetric.
-DCGAN_API void dcgan_augment_ranges_classic(dcgan_augment_ranges *r);
-// Draws params from r (six uniforms from rng, in the field order above).
-DCGAN_API void dcgan_augment_draw(dcgan_augment_params *p, const dcgan_augment_ranges *r,
-                                  dcgan_rng *rng);
-// Identity params (no change).
-DCGAN_API void dcgan_augment_identity(dcgan_augment_params *p);
-// out (C, H, W) = the transform of inp (C, H, W); out and inp must not overlap.
-DCGAN_API void dcgan_augment_apply(float *out, const float *inp, int C, int H, int W,
-                                   const dcgan_augment_params *p);
-
-// The patient of a Kermany file name (any folder part is ignored), written to
-// out (cap bytes): "person1000" for person1000_bacteria_2931.jpeg, "IM-0115"
-// for IM-0115-0001.jpeg and for NORMAL2-IM-0115-0001.jpeg (the two NORMAL
-// series are treated as one patient when their numbers agree: a merged group
-// can only make a split stricter). Any other name is its own patient: the
-// file name without its extension.
-DCGAN_API void dcgan_patient_id(char *out, size_t cap, const char *path);
-
-// Splits n items into n_sides sides so that items of one group (patient) are
-// never on two sides, stratified by label: within each label (a group counts
-// under the label of its first item), the groups are shuffled with a PCG32
-// stream seeded with seed and dealt in that order, each to the side whose
-// share (fractions, summing to 1) its items' midpoint falls in. side[i]
-// receives 0..n_sides-1. DCGAN_ERR_SHAPE for bad fractions, DCGAN_ERR_NOMEM.
-DCGAN_API dcgan_status dcgan_split_by_group(int *side, const char *const *groups,
-                                            const int *labels, int n, const double *fractions,
-                                            int n_sides, uint64_t seed);
-
-// ROC AUC of scores for labels (1 positive, 0 negative): the Mann-Whitney U
-// statistic with ties counted one half, computed from average ranks:
-// AUC = (R_pos - P (P + 1) / 2) / (P N). NaN when either class is empty.
-DCGAN_API double dcgan_roc_auc(const float *scores, const int *labels, int n);
-
-// The ROC curve: sorting by score, one point per distinct score (ties move
-// together), from (0, 0) to (1, 1). fpr and tpr need n + 1 entries; *count
-// gets the number of points. DCGAN_ERR_SHAPE if a class is empty.
-DCGAN_API dcgan_status dcgan_roc_curve(float *fpr, float *tpr, int *count, const float *scores,
-                                       const int *labels, int n);
-
-// The threshold that maximises Youden's J = sensitivity + specificity - 1
-// for the rule "score >= threshold is positive" (the lowest such score; 0.5
-// when a class is empty).
-DCGAN_API float dcgan_threshold_youden(const float *scores, const int *labels, int n);
-
-typedef struct {
-    int tp, fp, tn, fn;        // at the threshold: score >= threshold is positive
-    double accuracy;           // (tp + tn) / n
-    double balanced_accuracy;  // (sensitivity + specificity) / 2
-    double sensitivity;        // tp / (tp + fn), recall of the positive class
-    double specificity;        // tn / (tn + fp)
-    double precision;          // tp / (tp + fp)
-    double f1;                 // 2 tp / (2 tp + fp + fn)
-    double auc;                // dcgan_roc_auc
-} dcgan_binary_metrics;
-
-// The ratio fields in order (accuracy .. auc), for loops over them.
-#define DCGAN_BINARY_METRIC_COUNT 7
-DCGAN_API const char *dcgan_binary_metric_name(int k);   // "accuracy", ..., "auc"
-DCGAN_API double dcgan_binary_metric_get(const dcgan_binary_metrics *m, int k);
-
-// The metrics at threshold (a ratio with a zero denominator is NaN).
-DCGAN_API void dcgan_binary_metrics_compute(dcgan_binary_metrics *m, const float *scores,
-                                            const int *labels, int n, float threshold);
-
-// Percentile bootstrap interval (Efron & Tibshirani 1993, ch. 13) of every
-// metric: B resamples of the n items with replacement (PCG32 seeded with
-// seed, n draws of dcgan_rng_u32 % n each), the metrics of each, then the
-// (1 - level)/2 and (1 + level)/2 quantiles with linear interpolation between
-// order statistics (numpy's default). Replicates where a metric is NaN (a
-// class missing) are left out of that metric's quantiles. The tp..fn fields
-// of lo and hi are zero. DCGAN_ERR_SHAPE for B < 2 or n < 1, DCGAN_ERR_NOMEM.
-DCGAN_API dcgan_status dcgan_binary_metrics_bootstrap(dcgan_binary_metrics *lo,
-                                                      dcgan_binary_metrics *hi,
-                                                      const float *scores, const int *labels,
-                                                      int n, float threshold, int B,
-                                                      uint64_t seed, double level);
-
-// Can a rater tell real from generated? Exact tests for k successes in n
-// trials (a rater's correct answers, say) and the agreement of several raters.
-//
-// Binomial probabilities are summed exactly from pmf(i) = C(n, i) p^i (1-p)^(n-i)
-// (in logs, through lgamma).
-// Two-sided exact binomial test of H0: success probability p0 (0 < p0 < 1):
-// the total probability under H0 of every outcome no more likely than k, with
-// scipy.stats.binomtest's relative tolerance of 1e-7 on "no more likely".
-DCGAN_API double dcgan_binomial_test(int k, int n, double p0);
-// Clopper-Pearson ("exact") interval of level `level` (0.95) for k of n:
-// lo solves P(X >= k | lo) = (1 - level) / 2 (lo = 0 when k = 0), hi solves
-// P(X <= k | hi) = (1 - level) / 2 (hi = 1 when k = n); by bisection to 1e-12.
-// These equal the beta quantiles B((1-level)/2; k, n-k+1) and B((1+level)/2; k+1, n-k).
-DCGAN_API void dcgan_clopper_pearson(double *lo, double *hi, int k, int n, double level);
-// Fleiss' kappa (Fleiss 1971) for `subjects` items each rated by the same
-// number of raters into `categories` classes; counts[i * categories + j] is how
-// many raters put item i in class j. P_i = (sum_j n_ij^2 - m) / (m (m - 1)),
-// p_j = sum_i n_ij / (subjects m), kappa = (mean P_i - sum p_j^2) / (1 - sum p_j^2).
-// DCGAN_ERR_SHAPE when items have different numbers of raters or fewer than 2,
-// or when every rating falls in one class (kappa undefined).
-DCGAN_API dcgan_status dcgan_fleiss_kappa(double *kappa, const int *counts, int subjects, int categories);
-
-// -----------------------------------------------------------------------------
 // 16. GPU twins (dcgan_cuda.cu, compiled with -DDCGAN_CUDA)
 //
 // Each _cuda function does what its CPU namesake does, with the same
@@ -1759,6 +1634,36 @@ static void dcgan__zero(float *x, size_t n) {
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+// Part III (section 15) is the speed: the blocked and vectorised versions of
+// Part I's products and layers. Parts I and II call into it through these.
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(DCGAN_NO_SIMD)
+#define DCGAN__HAVE_AVX2_KERNEL 1   // DCGAN_NO_SIMD: only the portable loops
+#include <immintrin.h>
+static int dcgan__have_avx2_fma(void);
+static void dcgan__gram_tile_avx2(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr,
+                                  int nr, int add, int dist);
+static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const double *wv, const double *u,
+                                      double *pc, double vi, double wi, double ui);
+#endif
+#if defined(DCGAN__HAVE_AVX2_KERNEL) && !defined(DCGAN_NO_AVX512)
+#define DCGAN__HAVE_AVX512_KERNEL 1
+#endif
+static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                             float *work, size_t work_floats);
+static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight, float *dbias,
+                                              dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                              float *work, size_t work_floats);
+
+// =============================================================================
+// Part I: the GAN
+// =============================================================================
+// Everything a GAN needs, read top to bottom: status and errors, memory,
+// random numbers, tensors, the plain GEMM, each layer's forward and backward,
+// the loss, Adam, the model container, the GAN step, checkpoints, pictures and
+// image folders. Reference code only: where a layer has a faster route (the
+// blocked GEMM, the direct convolution), it calls into Part III.
 
 // -----------------------------------------------------------------------------
 // 1. Status and errors
@@ -2066,94 +1971,19 @@ DCGAN_API int dcgan_set_threads(int n) {
 #endif
 }
 
-// Implicit GEMM. A convolution multiplies by the im2col matrix of its images
-// (dcgan__patches, declared with the internals above): entry (r, q), with
-// r = (c, kh, kw) a kernel tap and q = (i, oh, ow) an output pixel of image i,
-// is img[i][c][oh*S - pt + kh][ow*S - pl + kw], or 0 where that lies in the
-// padding. Stored, that matrix is KH*KW/S^2 times the size of the images,
-// written once and read back once; dcgan__sgemm_patches instead reads each
-// entry straight from the images while packing ("implicit GEMM", Chetlur et
-// al. 2014, cuDNN, section 3.2). Its panels hold the same numbers as panels
-// packed from the stored matrix, so the products are the same, bit for bit.
-//
-// An entry's place is the sum of a part from its pixel and a part from its
-// tap: image row ih = h(q) + h(r), column iw = w(q) + w(r), and its offset in
-// img is off(q) + off(r).
-typedef struct {
-    int h, w;
-    ptrdiff_t off;
-} dcgan__patch_part;
-
-static dcgan__patch_part dcgan__pixel_part(const dcgan__patches *P, size_t q) {
-    const size_t OHW = (size_t)P->OH * P->OW, i = q / OHW;
-    const int oh = (int)(q % OHW / (size_t)P->OW), ow = (int)(q % (size_t)P->OW);
-    dcgan__patch_part part;
-    part.h = oh * P->S - P->pt;
-    part.w = ow * P->S - P->pl;
-    part.off = (ptrdiff_t)(i * P->istride) + (ptrdiff_t)part.h * P->W + part.w;
-    return part;
-}
-
-// The parts of the n pixels q0, q0 + 1, ...: one division, then steps along
-// the output rows (16 divisions per panel were a third of the time to pack a
-// panel of a 3x3 kernel on one channel).
-static void dcgan__pixel_parts(dcgan__patch_part *parts, const dcgan__patches *P, size_t q0, int n) {
-    if (n <= 0) return;
-    parts[0] = dcgan__pixel_part(P, q0);
-    int oh = (parts[0].h + P->pt) / P->S, ow = (parts[0].w + P->pl) / P->S;
-    ptrdiff_t image = parts[0].off - ((ptrdiff_t)parts[0].h * P->W + parts[0].w);   // i * istride
-    for (int t = 1; t < n; t++) {
-        if (++ow == P->OW) {   // the next output row, or the next image's first
-            ow = 0;
-            if (++oh == P->OH) oh = 0, image += (ptrdiff_t)P->istride;
-        }
-        dcgan__patch_part *part = &parts[t];
-        part->h = oh * P->S - P->pt;
-        part->w = ow * P->S - P->pl;
-        part->off = image + (ptrdiff_t)part->h * P->W + part->w;
-    }
-}
-
-static dcgan__patch_part dcgan__tap_part(const dcgan__patches *P, int r) {
-    const int c = r / (P->KH * P->KW);
-    dcgan__patch_part part;
-    part.h = r / P->KW % P->KH;
-    part.w = r % P->KW;
-    part.off = (ptrdiff_t)((size_t)c * P->cstride) + (ptrdiff_t)part.h * P->W + part.w;
-    return part;
-}
-
-// The entry whose pixel and tap have parts a and b (in either order).
-static float dcgan__patch_value(const dcgan__patches *P, dcgan__patch_part a, dcgan__patch_part b) {
-    const int h = a.h + b.h, w = a.w + b.w;
-    return (unsigned)h < (unsigned)P->H && (unsigned)w < (unsigned)P->W ? P->img[a.off + b.off] : 0.0f;
-}
-
-// The B operand of a product: a stored matrix (op(B) = B, or B^T with trans),
-// or, with patches, the im2col matrix of images (op(B) = col, or col^T).
-typedef struct {
-    int trans;
-    const float *data;
-    int ld;
-    const dcgan__patches *patches;
-} dcgan__operand;
-
-// op(B)[k][j], one entry at a time.
-static float dcgan__operand_at(const dcgan__operand *b, int k, int j) {
-    if (!b->patches) return b->trans ? b->data[(size_t)j * b->ld + k] : b->data[(size_t)k * b->ld + j];
-    const dcgan__patch_part tap = dcgan__tap_part(b->patches, b->trans ? j : k);
-    return dcgan__patch_value(b->patches, tap, dcgan__pixel_part(b->patches, (size_t)(b->trans ? k : j)));
-}
-
-// The reference loop, for any B operand: each entry of C summed in double.
-static void dcgan__sgemm_ref_operand(int trans_a, int M, int N, int K, float alpha, const float *A,
-                                     int lda, const dcgan__operand *b, float beta, float *C, int ldc) {
+// The reference: C = alpha * op(A) * op(B) + beta * C, straight from the
+// definition (BLAS sgemm), each entry of C summed in double. beta = 0 does not
+// read C, so NaN there does not leak (as BLAS). op(X) = X, or X^T with trans.
+DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                               const float *A, int lda, const float *B, int ldb,
+                               float beta, float *C, int ldc) {
     for (int i = 0; i < M; i++) {
         for (int j = 0; j < N; j++) {
             double acc = 0.0;
             for (int k = 0; k < K; k++) {
                 float a = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-                acc += (double)a * (double)dcgan__operand_at(b, k, j);
+                float b = trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                acc += (double)a * (double)b;
             }
             float *c = &C[(size_t)i * ldc + j];
             *c = (float)(alpha * acc) + (beta == 0.0f ? 0.0f : beta * *c);
@@ -2161,611 +1991,11 @@ static void dcgan__sgemm_ref_operand(int trans_a, int M, int N, int K, float alp
     }
 }
 
-DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                               const float *A, int lda, const float *B, int ldb,
-                               float beta, float *C, int ldc) {
-    const dcgan__operand b = {trans_b, B, ldb, NULL};
-    dcgan__sgemm_ref_operand(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc);
-}
-
-// The fast path, after Goto & van de Geijn, "Anatomy of High-Performance
-// Matrix Multiplication" (ACM TOMS 2008): C is cut into blocks; a KC x NC block
-// of op(B) is copied ("packed") into NR-column panels, an MC x KC block of op(A)
-// into MR-row panels, so that the innermost routine, the micro-kernel, reads
-// both contiguously and keeps an MR x NR tile of C in registers for KC steps.
-// Transposes are handled while packing, so the kernel sees one layout only.
-#define DCGAN__MR 6
-#define DCGAN__NR 16
-#define DCGAN__KC 256
-#define DCGAN__MC 96
-#define DCGAN__NC 2048
-
-// Writes the finished sums acc (MR x NR, row-major) into the mr x nr corner of
-// the C tile at c: C = alpha * acc + beta * C, where beta 0 does not read C
-// (NaN there does not leak) and beta 1 adds to it unscaled. The product's first
-// block of K passes the caller's beta, the later ones 1, so C is never swept
-// separately for beta (Goto & van de Geijn, section 6: C is updated in place).
-static void dcgan__tile_write(float *c, int ldc, int mr, int nr, const float *acc, float alpha,
-                              float beta) {
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) {
-            float *cij = &c[(size_t)i * ldc + j];
-            const float old = beta == 0.0f ? 0.0f : beta == 1.0f ? *cij : beta * *cij;
-            *cij = old + alpha * acc[i * DCGAN__NR + j];
-        }
-}
-
-// The epilogue of a fused product (dcgan__sgemm_fused): C[i][j] = C[i][j] +
-// bias[i] (bias NULL: + 0), then max(., 0) with relu, for rows i0..i0+m and
-// columns j0..j0+n - the same sums in the same order as a separate pass.
-static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n, const float *bias,
-                                 int relu) {
-    for (int i = i0; i < i0 + m; i++) {
-        float *c = &C[(size_t)i * ldc + j0];
-        const float b = bias ? bias[i] : 0.0f;
-        for (int j = 0; j < n; j++) {
-            const float v = c[j] + b;
-            c[j] = relu && !(v > 0.0f) ? 0.0f : v;
-        }
-    }
-}
-
-// C tile (mr x nr, at c with row stride ldc) = beta * C + alpha * a * b, where a
-// is MR x kc and b is kc x NR, both packed k-major (zero-padded past mr, nr);
-// then, where bias (the tile's first row's entry) or relu is given (the last
-// block of K of a fused product), the epilogue above on the finished tile.
-// The portable version: plain loops over a tile kept in a local array.
-static void dcgan__kernel_portable(int kc, const float *a, const float *b, float alpha, float beta,
-                                   float *c, int ldc, int mr, int nr, const float *bias, int relu) {
-    float acc[DCGAN__MR * DCGAN__NR];
-    for (int t = 0; t < DCGAN__MR * DCGAN__NR; t++) acc[t] = 0.0f;
-    for (int k = 0; k < kc; k++) {
-        const float *bk = b + (size_t)k * DCGAN__NR;
-        for (int i = 0; i < DCGAN__MR; i++) {
-            const float ai = a[(size_t)k * DCGAN__MR + i];
-            for (int j = 0; j < DCGAN__NR; j++) acc[i * DCGAN__NR + j] += ai * bk[j];
-        }
-    }
-    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
-    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
-}
-
-// DCGAN_NO_SIMD leaves the intrinsics out: only the portable loops remain
-// (one `make test` build uses it, so those loops run on AVX2 machines too).
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
-    !defined(DCGAN_NO_SIMD)
-#define DCGAN__HAVE_AVX2_KERNEL 1
-#include <immintrin.h>
-// The same tile with AVX2 + FMA. Twelve named registers hold the 6 x 16 tile
-// (two 8-float halves per row): each k loads 16 values of b, broadcasts 6 of a
-// and does 12 fused multiply-adds. Written out by hand so that the compiler
-// keeps every accumulator in a register. The tile's rows of C are fetched into
-// the cache first (a prefetch, which never faults), so that they arrive while
-// the sums run: without it the final read of C waited on memory, 27% of the
-// kernel's time in a 1536^3 product (perf annotate, bench/RESULTS.md).
-__attribute__((target("avx2,fma")))
-static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alpha, float beta,
-                               float *c, int ldc, int mr, int nr, const float *bias, int relu) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (int i = 0; i < mr; i++) {   // a row's 16 floats span at most two cache lines
-        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
-    }
-    for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR) {
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 ai;
-        ai = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
-        ai = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(ai, b0, c10); c11 = _mm256_fmadd_ps(ai, b1, c11);
-        ai = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(ai, b0, c20); c21 = _mm256_fmadd_ps(ai, b1, c21);
-        ai = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(ai, b0, c30); c31 = _mm256_fmadd_ps(ai, b1, c31);
-        ai = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(ai, b0, c40); c41 = _mm256_fmadd_ps(ai, b1, c41);
-        ai = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(ai, b0, c50); c51 = _mm256_fmadd_ps(ai, b1, c51);
-    }
-    float acc[DCGAN__MR * DCGAN__NR];
-    const __m256 al = _mm256_set1_ps(alpha), be = _mm256_set1_ps(beta);
-    __m256 rows[DCGAN__MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    if (mr == DCGAN__MR && nr == DCGAN__NR) {
-        for (int i = 0; i < DCGAN__MR; i++)
-            for (int h = 0; h < 2; h++) {
-                float *ci = c + (size_t)i * ldc + 8 * h;
-                __m256 v;
-                if (beta == 0.0f) {
-                    v = _mm256_mul_ps(al, rows[i][h]);
-                } else {
-                    __m256 old = _mm256_loadu_ps(ci);
-                    if (beta != 1.0f) old = _mm256_mul_ps(be, old);
-                    v = _mm256_fmadd_ps(al, rows[i][h], old);
-                }
-                // dcgan__gemm_epilogue's operations, in its order: + bias, then
-                // max(v, 0), which gives 0 for NaN and -0 as !(v > 0) does
-                if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[i]));
-                if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
-                _mm256_storeu_ps(ci, v);
-            }
-        return;
-    }
-    for (int i = 0; i < DCGAN__MR; i++) {
-        _mm256_storeu_ps(acc + i * DCGAN__NR, rows[i][0]);
-        _mm256_storeu_ps(acc + i * DCGAN__NR + 8, rows[i][1]);
-    }
-    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
-    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
-}
-#endif
-
-// The same tile with AVX-512F: one 16-float register per row of the tile, so
-// each k loads b once, broadcasts 6 values of a and does 6 fused multiply-adds
-// (the AVX2 kernel: 2 loads, 6 broadcasts, 12 FMAs). The sums are those of the
-// AVX2 kernel, in the same order. DCGAN_NO_AVX512 leaves it out.
-#if defined(DCGAN__HAVE_AVX2_KERNEL) && !defined(DCGAN_NO_AVX512)
-#define DCGAN__HAVE_AVX512_KERNEL 1
-__attribute__((target("avx512f")))
-static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float alpha, float beta,
-                                 float *c, int ldc, int mr, int nr, const float *bias, int relu) {
-    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
-    __m512 c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps();
-    for (int i = 0; i < mr; i++) {
-        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
-    }
-    for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR) {
-        const __m512 bk = _mm512_loadu_ps(b);
-        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), bk, c0);
-        c1 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), bk, c1);
-        c2 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), bk, c2);
-        c3 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), bk, c3);
-        c4 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), bk, c4);
-        c5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), bk, c5);
-    }
-    const __m512 rows[DCGAN__MR] = {c0, c1, c2, c3, c4, c5};
-    if (mr == DCGAN__MR && nr == DCGAN__NR) {
-        const __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
-        for (int i = 0; i < DCGAN__MR; i++) {
-            float *ci = c + (size_t)i * ldc;
-            __m512 v;
-            if (beta == 0.0f) {
-                v = _mm512_mul_ps(al, rows[i]);
-            } else {
-                __m512 old = _mm512_loadu_ps(ci);
-                if (beta != 1.0f) old = _mm512_mul_ps(be, old);
-                v = _mm512_fmadd_ps(al, rows[i], old);
-            }
-            // the epilogue's operations, in its order: + bias, then v where v > 0,
-            // else 0 (so NaN -> 0 and -0 -> 0, as !(v > 0) does)
-            if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
-            if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);
-            _mm512_storeu_ps(ci, v);
-        }
-        return;
-    }
-    float acc[DCGAN__MR * DCGAN__NR];
-    for (int i = 0; i < DCGAN__MR; i++) _mm512_storeu_ps(acc + i * DCGAN__NR, rows[i]);
-    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
-    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
-}
-#endif
-
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-// Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
-// each call (in its pick function): the answer costs two flag reads.
-static int dcgan__have_avx2_fma(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-#endif
-
-// A kernel by name: "portable", "avx2", "avx512"; NULL where this build or
-// this CPU does not have it (the tests run each one that exists).
-DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name) {
-    if (strcmp(name, "portable") == 0) return dcgan__kernel_portable;
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-    if (strcmp(name, "avx2") == 0 && dcgan__have_avx2_fma()) return dcgan__kernel_avx2;
-#endif
-#ifdef DCGAN__HAVE_AVX512_KERNEL
-    if (strcmp(name, "avx512") == 0 && dcgan__have_avx2_fma() && __builtin_cpu_supports("avx512f"))
-        return dcgan__kernel_avx512;
-#endif
-    return NULL;
-}
-
-// Picks the kernel: AVX-512F where the CPU has it, else AVX2 + FMA, else the loops.
-static dcgan__kernel_fn dcgan__pick_kernel(void) {
-    dcgan__kernel_fn k = dcgan__kernel_get("avx512");
-    if (!k) k = dcgan__kernel_get("avx2");
-    return k ? k : dcgan__kernel_portable;
-}
-
-// Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into MR-row panels,
-// zero-padding the last panel.
-static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int i0, int mc,
-                          int k0, int kc) {
-    for (int p = 0; p < mc; p += DCGAN__MR) {
-        int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
-        float *dst = base + (size_t)p * kc;   // each panel is MR x kc
-        if (mr == DCGAN__MR && !trans_a) {
-            // a full panel of rows of A: MR streams read side by side
-            const float *rows[DCGAN__MR];
-            for (int i = 0; i < DCGAN__MR; i++) rows[i] = &A[(size_t)(i0 + p + i) * lda + (size_t)k0];
-            for (int k = 0; k < kc; k++)
-                for (int i = 0; i < DCGAN__MR; i++) *dst++ = rows[i][k];
-            continue;
-        }
-        if (mr == DCGAN__MR) {
-            // op(A) = A^T: the panel's MR values of each k are contiguous in A
-            for (int k = 0; k < kc; k++) {
-                memcpy(dst, &A[(size_t)(k0 + k) * lda + (size_t)(i0 + p)], DCGAN__MR * sizeof(float));
-                dst += DCGAN__MR;
-            }
-            continue;
-        }
-        for (int k = 0; k < kc; k++) {
-            for (int i = 0; i < DCGAN__MR; i++) {
-                float v = 0.0f;
-                if (i < mr) {
-                    size_t r = (size_t)(i0 + p + i), q = (size_t)(k0 + k);
-                    v = trans_a ? A[q * lda + r] : A[r * lda + q];
-                }
-                *dst++ = v;
-            }
-        }
-    }
-}
-
-// Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels.
-// B as stored: each row of the slab goes, NR floats at a time, into every
-// panel (reading a panel's NR columns down all kc rows instead touched kc
-// cache lines per panel: 1.5x slower where B is wide, bench/RESULTS.md).
-// B^T: NR rows of B become a panel's columns, 16 values of each row (a cache
-// line) at a time, with the next lines fetched ahead: rows a power of two
-// apart share one set of the L1 cache, and the hardware prefetcher does not
-// follow 16 of them.
-static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int k0, int kc,
-                          int j0, int nc) {
-    if (!trans_b) {
-        for (int k = 0; k < kc; k++) {
-            const float *src = &B[(size_t)(k0 + k) * ldb + (size_t)j0];
-            float *dst = base + (size_t)k * DCGAN__NR;   // row k of the first panel
-            for (int p = 0; p < nc; p += DCGAN__NR, dst += (size_t)DCGAN__NR * kc) {
-                if (nc - p >= DCGAN__NR) {
-                    memcpy(dst, src + p, DCGAN__NR * sizeof(float));
-                    continue;
-                }
-                for (int j = 0; j < DCGAN__NR; j++) dst[j] = p + j < nc ? src[p + j] : 0.0f;
-            }
-        }
-        return;
-    }
-    for (int p = 0; p < nc; p += DCGAN__NR) {
-        const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
-        float *dst = base + (size_t)p * kc;   // each panel is kc x NR
-        const float *rows[DCGAN__NR];
-        for (int j = 0; j < nr; j++) rows[j] = &B[(size_t)(j0 + p + j) * ldb + (size_t)k0];
-        for (int kb = 0; kb < kc; kb += 16) {
-            const int ke = kc - kb < 16 ? kc : kb + 16;
-            for (int j = 0; j < nr; j++) DCGAN__PREFETCH(rows[j] + kb + 64);
-            for (int j = 0; j < DCGAN__NR; j++)
-                for (int k = kb; k < ke; k++) dst[(size_t)k * DCGAN__NR + j] = j < nr ? rows[j][k] : 0.0f;
-        }
-    }
-}
-
-// One panel row of op(B) = col (trans 0): the entries of tap r at the panel's
-// NR pixels, whose parts are cols. The pixels fall into runs along output rows
-// (run[j]: the length of the run that starts at j); along a run the entries
-// are S apart in one image row, and those inside the image are a range of it.
-static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
-                             const int *run, dcgan__patch_part r) {
-    for (int j = 0; j < DCGAN__NR; j += run[j]) {
-        const int len = run[j], h = cols[j].h + r.h, w0 = cols[j].w + r.w, S = P->S;
-        // entry t of the run lies at image column w0 + t*S: inside for t in [lo, hi)
-        int lo = 0, hi = 0;
-        if ((unsigned)h < (unsigned)P->H && w0 + (len - 1) * S >= 0 && w0 < P->W) {
-            if (S == 1) {   // (no division: most convolutions have stride 1)
-                lo = w0 >= 0 ? 0 : -w0;
-                hi = P->W - w0;
-            } else {
-                lo = w0 >= 0 ? 0 : (-w0 + S - 1) / S;
-                hi = (P->W - 1 - w0) / S + 1;
-            }
-            if (hi > len) hi = len;
-        }
-        const float *src = P->img + cols[j].off + r.off;
-        for (int t = 0; t < lo; t++) dst[j + t] = 0.0f;
-        if (S == 1) {   // 4 floats at a time (a fixed-size memcpy: one vector move), then singly
-            int t = lo;
-            for (; t + 4 <= hi; t += 4) memcpy(dst + j + t, src + t, 4 * sizeof(float));
-            for (; t < hi; t++) dst[j + t] = src[t];
-        } else {
-            for (int t = lo; t < hi; t++) dst[j + t] = src[t * S];
-        }
-        for (int t = hi; t < len; t++) dst[j + t] = 0.0f;   // (lo <= hi: w grows with t)
-    }
-}
-
-// The parts of a slab's rows k0..k0+kc of op(B) = col (taps) or col^T
-// (pixels), and the range of their h and w: found once per slab of K and
-// handed to every dcgan__pack_patches of that slab.
-typedef struct {
-    dcgan__patch_part rows[DCGAN__KC];
-    int kc, hmin, hmax, wmin, wmax;
-} dcgan__patch_slab;
-
-static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
-    slab->kc = kc;
-    if (trans) dcgan__pixel_parts(slab->rows, P, (size_t)k0, kc);
-    for (int k = 0; k < kc; k++) {
-        if (!trans) slab->rows[k] = dcgan__tap_part(P, k0 + k);
-        const dcgan__patch_part r = slab->rows[k];
-        if (k == 0 || r.h < slab->hmin) slab->hmin = r.h;
-        if (k == 0 || r.h > slab->hmax) slab->hmax = r.h;
-        if (k == 0 || r.w < slab->wmin) slab->wmin = r.w;
-        if (k == 0 || r.w > slab->wmax) slab->wmax = r.w;
-    }
-}
-
-// As dcgan__pack_b, for op(B) = col (trans 0: rows are taps, columns pixels)
-// or col^T (trans 1: rows are pixels, columns taps) of the images P, on the
-// slab's rows; each panel finds the parts of its NR columns. trans 0 copies
-// runs of each panel row (dcgan__patch_row), and a panel of NR pixels along
-// one output row whose every tap lies inside the image (stride 1) as one
-// vector copy per row; trans 1 skips the range checks for the pixels far
-// enough from the border that every tap of the panel lies inside the image.
-static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
-                                const dcgan__patch_slab *slab, int j0, int nc) {
-    const dcgan__patch_part *rows = slab->rows;
-    const int kc = slab->kc;
-    for (int p = 0; p < nc; p += DCGAN__NR) {
-        const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
-        float *dst = base + (size_t)p * kc;
-        dcgan__patch_part cols[DCGAN__NR];
-        int run[DCGAN__NR];
-        int hmin = 0, hmax = 0, wmin = 0, wmax = 0;   // over the panel's nr taps (trans 1)
-        if (!trans) dcgan__pixel_parts(cols, P, (size_t)j0 + (size_t)p, nr);
-        for (int j = 0; j < DCGAN__NR; j++) {
-            if (j >= nr) {   // past the last column: never inside an image, so 0
-                cols[j].h = -(1 << 29), cols[j].w = 0, cols[j].off = 0;
-                continue;
-            }
-            if (!trans) continue;
-            cols[j] = dcgan__tap_part(P, j0 + p + j);
-            if (j == 0 || cols[j].h < hmin) hmin = cols[j].h;
-            if (j == 0 || cols[j].h > hmax) hmax = cols[j].h;
-            if (j == 0 || cols[j].w < wmin) wmin = cols[j].w;
-            if (j == 0 || cols[j].w > wmax) wmax = cols[j].w;
-        }
-        if (!trans) {
-            // runs, found from the end: j continues j + 1's run when both are
-            // real pixels of one output row (then j + 1 lies S further along it)
-            for (int j = DCGAN__NR - 1; j >= 0; j--)
-                run[j] = j + 1 < DCGAN__NR && (j + 1 < nr) == (j < nr) && cols[j + 1].h == cols[j].h &&
-                                 cols[j + 1].w == cols[j].w + P->S
-                             ? run[j + 1] + 1
-                             : 1;
-            if (P->S == 1 && run[0] == DCGAN__NR && cols[0].h + slab->hmin >= 0 &&
-                cols[0].h + slab->hmax < P->H && cols[0].w + slab->wmin >= 0 &&
-                cols[0].w + DCGAN__NR - 1 + slab->wmax < P->W) {
-                // (with dcgan__patch_row's checks on every row, packing took as
-                // long as the kernel in Inception's stem; a fixed-size memcpy
-                // compiles to a few vector moves)
-                const float *src = P->img + cols[0].off;
-                for (int k = 0; k < kc; k++, dst += DCGAN__NR)
-                    memcpy(dst, src + rows[k].off, DCGAN__NR * sizeof(float));
-                continue;
-            }
-            for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k]);
-            continue;
-        }
-        for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
-            const dcgan__patch_part r = rows[k];
-            if (nr == DCGAN__NR && r.h + hmin >= 0 && r.h + hmax < P->H && r.w + wmin >= 0 && r.w + wmax < P->W) {
-                for (int j = 0; j < DCGAN__NR; j++) dst[j] = P->img[cols[j].off + r.off];
-            } else {
-                for (int j = 0; j < DCGAN__NR; j++) dst[j] = dcgan__patch_value(P, cols[j], r);
-            }
-        }
-    }
-}
-
-// slab: the slab's rows when b is patches (unused otherwise).
-static void dcgan__pack_operand(float *base, const dcgan__operand *b, const dcgan__patch_slab *slab,
-                                int k0, int kc, int j0, int nc) {
-    if (b->patches) dcgan__pack_patches(base, b->trans, b->patches, slab, j0, nc);
-    else dcgan__pack_b(base, b->trans, b->data, b->ld, k0, kc, j0, nc);
-}
-
-// Packing floats for one block of C of m x n: a KC x NC block of op(B) and an
-// MC x KC block of op(A), each rounded up to whole panels.
-static size_t dcgan__pack_floats(int m, int n, int K) {
-    const size_t kc = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
-    const size_t nc = (size_t)(n < DCGAN__NC ? n : DCGAN__NC), mc = (size_t)(m < DCGAN__MC ? m : DCGAN__MC);
-    return ((nc + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR + (mc + DCGAN__MR - 1) / DCGAN__MR * DCGAN__MR) * kc;
-}
-
-// The micro-kernel down one packed panel of op(B) (nr columns, at column j of
-// C) for the rows ic..ic+mc of the packed slice of op(A), on the slab pc..pc+kc.
-static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const float *bp, int ic, int mc,
-                              int j, int nr, int pc, int kc, int K, float alpha, float beta, float *C,
-                              int ldc, const float *bias, int relu) {
-    const int last = pc + kc >= K;   // the last block of K: the kernel finishes the tile
-    for (int ir = 0; ir < mc; ir += DCGAN__MR) {
-        const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
-        kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, &C[(size_t)(ic + ir) * ldc + j],
-               ldc, mr, nr, last && bias ? bias + ic + ir : NULL, last && relu);
-    }
-}
-
-// The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
-// own packing space: for each NC-wide slice and KC-deep slab pack op(B) once,
-// and for each MC-tall slice of op(A) pack it and run the micro-kernel over
-// every MR x NR tile, which applies beta on the first slab and, with bias or
-// relu, the epilogue on the last.
-// With m <= MC there is one slice of op(A), so no panel of op(B) is used
-// twice: patch panels are then packed right before their tiles, and read back
-// from L1 rather than from a block of up to KC x NC floats (2 MB, past L2).
-// A stored B keeps the block: one panel's NR columns down kc rows of a wide B
-// touch kc pages, and measured slower (small-M products 10-30%).
-static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int m, int j0, int n,
-                              int K, float alpha, const float *A, int lda, const dcgan__operand *b,
-                              float beta, float *C, int ldc, float *pack, const float *bias, int relu) {
-    if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
-        for (int i = i0; i < i0 + m; i++) {
-            float *c = &C[(size_t)i * ldc + j0];
-            for (int j = 0; j < n; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];   // NaN in C does not leak
-        }
-        if (bias || relu) dcgan__gemm_epilogue(C, ldc, i0, m, j0, n, bias, relu);
-        return;
-    }
-    const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC);
-    const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
-    float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
-    dcgan__patch_slab slab;   // the slab's rows, for patches
-    for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
-        const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
-        for (int pc = 0; pc < K; pc += DCGAN__KC) {
-            const int kc = K - pc < DCGAN__KC ? K - pc : DCGAN__KC;
-            if (b->patches) dcgan__patch_slab_of(&slab, b->trans, b->patches, pc, kc);
-            if (m <= DCGAN__MC && b->patches) {   // one slice of op(A): patch panels packed as they are used
-                dcgan__pack_a(ap, trans_a, A, lda, i0, m, pc, kc);
-                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
-                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
-                    dcgan__pack_operand(bp, b, &slab, pc, kc, jc + jr, nr);
-                    dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc, kc, K, alpha, beta, C, ldc,
-                                      bias, relu);
-                }
-                continue;
-            }
-            dcgan__pack_operand(bp, b, &slab, pc, kc, jc, nc);
-            for (int ic = i0; ic < i0 + m; ic += DCGAN__MC) {
-                const int mc = i0 + m - ic < DCGAN__MC ? i0 + m - ic : DCGAN__MC;
-                dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
-                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
-                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
-                    dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc, kc, K, alpha,
-                                      beta, C, ldc, bias, relu);
-                }
-            }
-        }
-    }
-}
-
-// The packing buffer, kept between calls and grown when a product needs more
-// (without thread-local storage it cannot be shared safely: freed after each call).
-static DCGAN__THREAD_LOCAL float *dcgan__pack_buf;
-static DCGAN__THREAD_LOCAL size_t dcgan__pack_cap;
-
-DCGAN_API void dcgan_sgemm_release(void) {
-    dcgan_free(dcgan__pack_buf);
-    dcgan__pack_buf = NULL;
-    dcgan__pack_cap = 0;
-}
-
-// The space returned starts on a 64-byte boundary (malloc promises 16), and
-// every panel in it is a multiple of 64 bytes long when kc is a multiple of 16:
-// the kernel's 32-byte loads of b then never straddle two cache lines, which
-// cost 12% of its speed in a test of the kernel alone (bench/RESULTS.md).
-#define DCGAN__PACK_ALIGN 64
-static float *dcgan__pack_space(size_t count) {
-    const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);
-    if (count > dcgan__pack_cap) {
-        dcgan_sgemm_release();
-        dcgan__pack_buf = count > (size_t)-1 - pad ? NULL : (float *)dcgan__alloc(count + pad, sizeof(float));
-        dcgan__pack_cap = dcgan__pack_buf ? count : 0;
-    }
-    if (!dcgan__pack_buf) return NULL;
-    const size_t misalign = (size_t)((uintptr_t)dcgan__pack_buf % DCGAN__PACK_ALIGN);
-    return dcgan__pack_buf + (misalign ? (DCGAN__PACK_ALIGN - misalign) / sizeof(float) : 0);
-}
-
-// C = alpha * op(A) * op(B) + beta * C for either kind of B operand; with
-// bias (may be NULL) or relu, then C[i][j] += bias[i] and with relu
-// C = max(C, 0), applied to each tile as its last block of K is written
-// rather than in another pass over C (Inception's conv + bias + ReLU).
-// Threads: C is cut into chunks of whole column panels (or whole row panels),
-// two per thread, handed out as threads become free (these vCPUs sometimes
-// pause one core). Each chunk runs the whole loop nest above with its own
-// packing space, so one parallel region covers the product with no barrier
-// inside. Every chunk packs all of the other operand again, so the cut goes
-// across the longer side: cutting columns repeats A's packing, rows B's.
-static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const float *A, int lda,
-                             const dcgan__operand *b, float beta, float *C, int ldc, const float *bias,
-                             int relu) {
-    if (M <= 0 || N <= 0) return;
-    // Asked on every call, not cached in a static: two threads making the first
-    // call at once would race on it. The CPU check reads flags libgcc set at start.
-    const dcgan__kernel_fn kernel = dcgan__pick_kernel();
-    int threads = 1;
-#ifdef _OPENMP
-    if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
-#endif
-    const int by_cols = N >= M;
-    const int unit = by_cols ? DCGAN__NR : DCGAN__MR, len = by_cols ? N : M;
-    const int units = (len + unit - 1) / unit;
-    // two chunks per thread where each still has 1024 columns (rows), else one
-    int chunks = len / (2 * threads) >= 1024 ? 2 * threads : threads;
-    if (chunks > units) chunks = units;
-    const int chunk_len = (units + chunks - 1) / chunks * unit;   // whole panels per chunk
-    chunks = (len + chunk_len - 1) / chunk_len;
-    if (threads > chunks) threads = chunks;
-    const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);   // each thread's space on a 64-byte boundary
-    const size_t per_thread =
-        ((by_cols ? dcgan__pack_floats(M, chunk_len, K) : dcgan__pack_floats(chunk_len, N, K)) + pad - 1) /
-        pad * pad;
-    float *pack = dcgan__pack_space(per_thread * (size_t)threads);
-    if (!pack) {
-        // no memory for the panels: the reference loop needs none
-        dcgan__sgemm_ref_operand(trans_a, M, N, K, alpha, A, lda, b, beta, C, ldc);
-        if (bias || relu) dcgan__gemm_epilogue(C, ldc, 0, M, 0, N, bias, relu);
-        return;
-    }
-    DCGAN__OMP(omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1))
-    for (int t = 0; t < chunks; t++) {
-        int me = 0;
-#ifdef _OPENMP
-        me = omp_get_thread_num();
-#endif
-        const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
-        float *mine = pack + per_thread * (size_t)me;
-        if (by_cols)
-            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, K, alpha, A, lda, b, beta, C, ldc, mine,
-                              bias, relu);
-        else
-            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, K, alpha, A, lda, b, beta, C, ldc, mine,
-                              bias, relu);
-    }
-#ifdef DCGAN__NO_THREAD_LOCAL
-    dcgan_sgemm_release();
-#endif
-}
-
-DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                           const float *A, int lda, const float *B, int ldb,
-                           float beta, float *C, int ldc) {
-    const dcgan__operand b = {trans_b, B, ldb, NULL};
-    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, NULL, 0);
-}
-
-// dcgan_sgemm, then bias and ReLU on each finished tile (see dcgan__sgemm_run).
-DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                                        const float *A, int lda, const float *B, int ldb, float beta,
-                                        float *C, int ldc, const float *bias, int relu) {
-    const dcgan__operand b = {trans_b, B, ldb, NULL};
-    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
-}
-
-// C = alpha * op(A) * op(col) + beta * C (+ bias, ReLU as above), where col is
-// the im2col matrix of the images P describes, never stored (implicit GEMM):
-// op(col) = col, (C*KH*KW) x (g*OH*OW), or with trans_b its transpose.
-DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                                          const float *A, int lda, const dcgan__patches *P, float beta,
-                                          float *C, int ldc, const float *bias, int relu) {
-    const dcgan__operand b = {trans_b, NULL, 0, P};
-    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
-}
+// The products the layers use - dcgan_sgemm, and the internal
+// dcgan__sgemm_fused (bias and ReLU applied to each finished tile) and
+// dcgan__sgemm_patches (B is the im2col matrix of images, section 6, read
+// while packing) - compute these same products with the blocked, vectorised
+// kernels of Part III (section 15), which the tests check against this loop.
 
 // -----------------------------------------------------------------------------
 // 6. Layers
@@ -2981,7 +2211,7 @@ DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweig
     return DCGAN_OK;
 }
 
-// --- conv2d fast path: GEMM with the im2col matrix over groups of images; direct stride-1 tiles (AVX2)
+// --- conv2d as a product: the weights times the im2col matrix of a group of images
 
 // The im2col matrix of the g images P describes: col[(c*KH + kh)*KW + kw]
 // [i*OH*OW + oh*OW + ow] = image i's img[c][oh*S - pt + kh][ow*S - pl + kw],
@@ -2990,7 +2220,7 @@ DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweig
 // Inception's (C, NB, H, W) layout: H*W and NB*H*W); kernels may be
 // rectangular (Inception's 1x7 and 7x1). The layers never store it: they
 // multiply by it with dcgan__sgemm_patches, whose packing reads the images
-// (section 5). Written out here, col's rows ld floats apart, it is what the
+// (section 15a). Written out here, col's rows ld floats apart, it is what the
 // tests compare those products with.
 static dcgan__patches dcgan__patches_of(const float *img, int g, size_t istride, size_t cstride, int C,
                                         int H, int W, int KH, int KW, int S, int pt, int pl, int OH,
@@ -3152,312 +2382,17 @@ DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W) 
            (size_t)OH * OW;
 }
 
-// Direct convolution for stride 1. The generator's last layer (64 -> 3
-// channels, K=5, 128x128) would otherwise copy every pixel K*K = 25 times into
-// an im2col matrix to make only 3 output rows (and the discriminator's first,
-// 3 -> 64, is no better). Here one output row is cut into tiles of
-// DCGAN__DIRECT_TW columns; a tile of 3 output channels is summed in registers
-// over (c, kh, kw) from a zero-padded copy of the image - the sum of
-// dcgan_conv2d_forward_ref, in the same order, with no im2col at all.
-// Output channels go in blocks of DCGAN__DIRECT_OC.
-#define DCGAN__DIRECT_OC 3
-#define DCGAN__DIRECT_TW 32
-#ifndef DCGAN__DIRECT_MAX_C
-#define DCGAN__DIRECT_MAX_C 4
-#endif
-
-// acc[o][j] = sum over c, kh, kw of w[o][c][kh][kw] * src[c*plane + kh*Wp + kw + j]
-// for o < 3, j < 32; w holds exactly 3 output channels (zeros for missing ones).
-DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, size_t plane, int Wp, int C, int K,
-                                                 const float *w, float *acc) {
-    const size_t per_oc = (size_t)C * K * K;
-    for (int t = 0; t < DCGAN__DIRECT_OC * DCGAN__DIRECT_TW; t++) acc[t] = 0.0f;
-    for (int c = 0; c < C; c++)
-        for (int kh = 0; kh < K; kh++) {
-            const float *row = src + (size_t)c * plane + (size_t)kh * Wp;
-            const float *wk = w + ((size_t)c * K + kh) * K;
-            for (int kw = 0; kw < K; kw++)
-                for (int o = 0; o < DCGAN__DIRECT_OC; o++) {
-                    const float wv = wk[o * per_oc + kw];
-                    for (int j = 0; j < DCGAN__DIRECT_TW; j++) acc[o * DCGAN__DIRECT_TW + j] += wv * row[kw + j];
-                }
-        }
-}
-
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-// The same tile with AVX2 + FMA: 3 channels x 4 vectors of 8 = 12 accumulators;
-// each (c, kh, kw) loads 4 input vectors, broadcasts 3 weights, does 12 FMAs.
-__attribute__((target("avx2,fma")))
-static void dcgan__direct_tile_avx2(const float *src, size_t plane, int Wp, int C, int K,
-                                    const float *w, float *acc) {
-    const size_t per_oc = (size_t)C * K * K;
-    __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(), a03 = _mm256_setzero_ps();
-    __m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps(), a13 = _mm256_setzero_ps();
-    __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a22 = _mm256_setzero_ps(), a23 = _mm256_setzero_ps();
-    for (int c = 0; c < C; c++)
-        for (int kh = 0; kh < K; kh++) {
-            const float *row = src + (size_t)c * plane + (size_t)kh * Wp;
-            const float *wk = w + ((size_t)c * K + kh) * K;
-            for (int kw = 0; kw < K; kw++) {
-                const __m256 x0 = _mm256_loadu_ps(row + kw), x1 = _mm256_loadu_ps(row + kw + 8);
-                const __m256 x2 = _mm256_loadu_ps(row + kw + 16), x3 = _mm256_loadu_ps(row + kw + 24);
-                __m256 wv = _mm256_broadcast_ss(wk + kw);
-                a00 = _mm256_fmadd_ps(wv, x0, a00); a01 = _mm256_fmadd_ps(wv, x1, a01);
-                a02 = _mm256_fmadd_ps(wv, x2, a02); a03 = _mm256_fmadd_ps(wv, x3, a03);
-                wv = _mm256_broadcast_ss(wk + per_oc + kw);
-                a10 = _mm256_fmadd_ps(wv, x0, a10); a11 = _mm256_fmadd_ps(wv, x1, a11);
-                a12 = _mm256_fmadd_ps(wv, x2, a12); a13 = _mm256_fmadd_ps(wv, x3, a13);
-                wv = _mm256_broadcast_ss(wk + 2 * per_oc + kw);
-                a20 = _mm256_fmadd_ps(wv, x0, a20); a21 = _mm256_fmadd_ps(wv, x1, a21);
-                a22 = _mm256_fmadd_ps(wv, x2, a22); a23 = _mm256_fmadd_ps(wv, x3, a23);
-            }
-        }
-    _mm256_storeu_ps(acc + 0, a00); _mm256_storeu_ps(acc + 8, a01);
-    _mm256_storeu_ps(acc + 16, a02); _mm256_storeu_ps(acc + 24, a03);
-    _mm256_storeu_ps(acc + 32, a10); _mm256_storeu_ps(acc + 40, a11);
-    _mm256_storeu_ps(acc + 48, a12); _mm256_storeu_ps(acc + 56, a13);
-    _mm256_storeu_ps(acc + 64, a20); _mm256_storeu_ps(acc + 72, a21);
-    _mm256_storeu_ps(acc + 80, a22); _mm256_storeu_ps(acc + 88, a23);
-}
-#endif
-
-DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void) {
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-    if (dcgan__have_avx2_fma()) return dcgan__direct_tile_avx2;
-#endif
-    return dcgan__direct_tile_portable;
-}
-
-// Scratch floats of the direct path: 3 channels of weights and one padded
-// image (plus a tile of slack, which the last tile of a row may read).
-static size_t dcgan__direct_blocks(int channels) {
-    return (size_t)(channels + DCGAN__DIRECT_OC - 1) / DCGAN__DIRECT_OC;
-}
-
-static size_t dcgan__direct_work(const dcgan_conv2d *conv, int H, int W) {
-    const size_t Hp = (size_t)H + conv->pad_top + conv->pad_bottom;
-    const size_t Wp = (size_t)W + conv->pad_left + conv->pad_right;
-    return dcgan__direct_blocks(conv->out_channels) * DCGAN__DIRECT_OC * conv->in_channels *
-               conv->kernel * conv->kernel +
-           (size_t)conv->in_channels * Hp * Wp + DCGAN__DIRECT_TW;
-}
-
-// When the direct path is used: stride 1 and pads below K (so the gradient's
-// frame fits), and few output or input channels, where im2col costs most for
-// the products it feeds. (Measured on 2 AVX2 cores: 64 -> 3 at 128x128, K=5:
-// forward 685 -> 44 ms, backward 1598 -> 135 ms for 16 images.)
-static int dcgan__use_direct(const dcgan_conv2d *conv) {
-    return conv->stride == 1 && conv->pad_top < conv->kernel && conv->pad_left < conv->kernel &&
-           conv->pad_bottom < conv->kernel && conv->pad_right < conv->kernel &&
-           (conv->out_channels <= DCGAN__DIRECT_MAX_C || conv->in_channels <= DCGAN__DIRECT_MAX_C);
-}
-
-// The caller's work when it is big enough; none given: a fresh allocation
-// (the caller frees it); too small: NULL, and the im2col path is taken.
-static float *dcgan__direct_scratch(float *work, size_t work_floats, size_t need) {
-    if (work) return work_floats >= need ? work : NULL;
-    return (float *)dcgan__alloc(need, sizeof(float));
-}
-
-static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
-                                         float *buf, dcgan__direct_fn tile) {
-    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
-    const int Wp = W + conv->pad_left + conv->pad_right, Hp = H + conv->pad_top + conv->pad_bottom;
-    const size_t plane = (size_t)Hp * Wp, CKK = (size_t)C * K * K;
-    const int blocks = (int)dcgan__direct_blocks(OC);
-    float *w = buf, *pad = buf + (size_t)blocks * DCGAN__DIRECT_OC * CKK;
-    memset(w, 0, (size_t)blocks * DCGAN__DIRECT_OC * CKK * sizeof(float));   // zero channels pad the last block
-    memcpy(w, conv->weight, (size_t)OC * CKK * sizeof(float));
-    for (int n = 0; n < inp.n; n++) {
-        memset(pad, 0, ((size_t)C * plane + DCGAN__DIRECT_TW) * sizeof(float));
-        for (int c = 0; c < C; c++)
-            for (int h = 0; h < H; h++)
-                memcpy(pad + (size_t)c * plane + (size_t)(h + conv->pad_top) * Wp + conv->pad_left,
-                       inp.data + (((size_t)n * C + c) * H + h) * W, (size_t)W * sizeof(float));
-        DCGAN__OMP(omp parallel for schedule(static))
-        for (int oh = 0; oh < out.h; oh++) {
-            float acc[DCGAN__DIRECT_OC * DCGAN__DIRECT_TW];
-            for (int bl = 0; bl < blocks; bl++)
-                for (int ow0 = 0; ow0 < out.w; ow0 += DCGAN__DIRECT_TW) {
-                    const int tw = out.w - ow0 < DCGAN__DIRECT_TW ? out.w - ow0 : DCGAN__DIRECT_TW;
-                    tile(pad + (size_t)oh * Wp + ow0, plane, Wp, C, K, w + (size_t)bl * DCGAN__DIRECT_OC * CKK, acc);
-                    for (int ob = 0; ob < DCGAN__DIRECT_OC && bl * DCGAN__DIRECT_OC + ob < OC; ob++) {
-                        const int oc = bl * DCGAN__DIRECT_OC + ob;
-                        float *o = out.data + (((size_t)n * OC + oc) * out.h + oh) * out.w + ow0;
-                        const float b = conv->bias ? conv->bias[oc] : 0.0f;
-                        for (int j = 0; j < tw; j++) o[j] = acc[ob * DCGAN__DIRECT_TW + j] + b;
-                    }
-                }
-        }
-    }
-}
-
-// out[o] = sum over j < n of d_o[j] * x[j], for the 3 rows d0, d1, d2: the
-// weight gradient of the direct path is made of these dot products.
-DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1, const float *d2,
-                                          int n, float *out) {
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
-    for (int j = 0; j < n; j++) {
-        s0 += d0[j] * x[j];
-        s1 += d1[j] * x[j];
-        s2 += d2[j] * x[j];
-    }
-    out[0] += s0;
-    out[1] += s1;
-    out[2] += s2;
-}
-
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-__attribute__((target("avx2,fma")))
-static void dcgan__dot3_avx2(const float *x, const float *d0, const float *d1, const float *d2, int n,
-                             float *out) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps();
-    float part[8], tail[3] = {0.0f, 0.0f, 0.0f};
-    int j = 0;
-    for (; j + 8 <= n; j += 8) {
-        const __m256 xv = _mm256_loadu_ps(x + j);
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(d0 + j), xv, s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(d1 + j), xv, s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(d2 + j), xv, s2);
-    }
-    dcgan__dot3_portable(x + j, d0 + j, d1 + j, d2 + j, n - j, tail);
-    const __m256 sums[3] = {s0, s1, s2};
-    for (int o = 0; o < 3; o++) {
-        _mm256_storeu_ps(part, sums[o]);
-        out[o] += tail[o] + ((part[0] + part[1]) + (part[2] + part[3])) +
-                  ((part[4] + part[5]) + (part[6] + part[7]));
-    }
-}
-#endif
-
-DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void) {
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-    if (dcgan__have_avx2_fma()) return dcgan__dot3_avx2;
-#endif
-    return dcgan__dot3_portable;
-}
-
-// Copies image n of t (C, H, W) into dst (C, H + top + bottom, W + left +
-// right), zeros around it, plus DCGAN__DIRECT_TW floats of zero slack.
-static void dcgan__pad_image(float *dst, const float *img, int C, int H, int W, int top, int bottom,
-                             int left, int right) {
-    const int Wp = W + left + right, Hp = H + top + bottom;
-    memset(dst, 0, ((size_t)C * Hp * Wp + DCGAN__DIRECT_TW) * sizeof(float));
-    for (int c = 0; c < C; c++)
-        for (int h = 0; h < H; h++)
-            memcpy(dst + ((size_t)c * Hp + h + top) * Wp + left, img + ((size_t)c * H + h) * W,
-                   (size_t)W * sizeof(float));
-}
-
-// Scratch of the direct backward: the larger of the padded input and the
-// padded gradient (OC channels of (H + K - 1) x (W + K - 1)), then the
-// flipped weights of the input gradient in blocks of 3 channels.
-static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W) {
-    const size_t K = (size_t)conv->kernel, C = (size_t)conv->in_channels;
-    const size_t OC = (size_t)conv->out_channels;
-    size_t a = dcgan__direct_work(conv, H, W);
-    size_t b = OC * (H + K - 1) * (W + K - 1) + DCGAN__DIRECT_TW;
-    return (a > b ? a : b) + dcgan__direct_blocks((int)C) * DCGAN__DIRECT_OC * OC * K * K;
-}
-
-// The backward of the direct path (stride 1).
-//   dweight[o][c][kh][kw] += sum over n, oh, ow of dout[n][o][oh][ow] * pad[c][oh + kh][ow + kw]
-//   dinp[c][ih][iw] += sum over o, a, b of weight[o][c][K-1-a][K-1-b] * dpad[o][ih + a][iw + b]
-// where dpad is dout moved by (K-1-pad_top, K-1-pad_left) in a zero frame: the
-// input gradient is itself a stride-1 convolution with flipped weights, so it
-// reuses the forward tile (in blocks of 3 input channels).
-static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcgan_tensor dout,
-                                          dcgan_tensor inp, const dcgan_conv2d *conv, float *buf,
-                                          dcgan__direct_fn tile, dcgan__dot3_fn dot3) {
-    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
-    const int OH = dout.h, OW = dout.w, pt = conv->pad_top, pl = conv->pad_left;
-    const size_t CKK = (size_t)C * K * K, OHW = (size_t)OH * OW;
-    const int blocks = (int)dcgan__direct_blocks(C);
-    const size_t wf_size = (size_t)blocks * DCGAN__DIRECT_OC * OC * K * K;
-    float *pad = buf, *wf = buf + dcgan__direct_back_work(conv, H, W) - wf_size;
-    // flipped weights, as the tile wants them: [c][o][a][b], c padded to blocks of 3
-    memset(wf, 0, wf_size * sizeof(float));
-    for (int c = 0; c < C; c++)
-        for (int o = 0; o < OC; o++)
-            for (int a = 0; a < K; a++)
-                for (int b = 0; b < K; b++)
-                    wf[(((size_t)c * OC + o) * K + a) * K + b] =
-                        conv->weight[((size_t)o * C + c) * K * K + (size_t)(K - 1 - a) * K + (K - 1 - b)];
-    for (int n = 0; n < inp.n; n++) {
-        const float *dn = dout.data + (size_t)n * OC * OHW;
-        if (dweight) {
-            const int Hp = H + pt + conv->pad_bottom, Wp = W + pl + conv->pad_right;
-            dcgan__pad_image(pad, inp.data + (size_t)n * C * H * W, C, H, W, pt, conv->pad_bottom, pl,
-                             conv->pad_right);
-            DCGAN__OMP(omp parallel for schedule(static))
-            for (int c = 0; c < C; c++)
-                for (int o0 = 0; o0 < OC; o0 += 3) {
-                    // in the last block, missing channels repeat channel o0; their sums are dropped
-                    const float *d0 = dn + (size_t)o0 * OHW;
-                    const float *d1 = o0 + 1 < OC ? d0 + OHW : d0, *d2 = o0 + 2 < OC ? d0 + 2 * OHW : d0;
-                    for (int kh = 0; kh < K; kh++)
-                        for (int kw = 0; kw < K; kw++) {
-                            float g[3] = {0.0f, 0.0f, 0.0f};
-                            for (int oh = 0; oh < OH; oh++) {
-                                const size_t r = (size_t)oh * OW;
-                                dot3(pad + ((size_t)c * Hp + oh + kh) * Wp + kw, d0 + r, d1 + r, d2 + r, OW, g);
-                            }
-                            for (int o = o0; o < OC && o < o0 + 3; o++)
-                                dweight[(size_t)o * CKK + ((size_t)c * K + kh) * K + kw] += g[o - o0];
-                        }
-                }
-        }
-        if (dinp.data) {
-            const int Hd = H + K - 1, Wd = W + K - 1;
-            const size_t plane = (size_t)Hd * Wd;
-            // dpad[o][y][x] = dout[o][y - (K-1-pt)][x - (K-1-pl)]; the frame is K-1-pt
-            // above, and whatever makes Hd rows below (pads never exceed K-1 here)
-            memset(pad, 0, ((size_t)OC * plane + DCGAN__DIRECT_TW) * sizeof(float));
-            for (int o = 0; o < OC; o++)
-                for (int oh = 0; oh < OH; oh++) {
-                    const int y = oh + K - 1 - pt;
-                    if (y < 0 || y >= Hd) continue;
-                    for (int ow = 0; ow < OW; ow++) {
-                        const int x = ow + K - 1 - pl;
-                        if (x >= 0 && x < Wd) pad[(size_t)o * plane + (size_t)y * Wd + x] = dn[(size_t)o * OHW + (size_t)oh * OW + ow];
-                    }
-                }
-            DCGAN__OMP(omp parallel for schedule(static))
-            for (int ih = 0; ih < H; ih++) {
-                float acc[DCGAN__DIRECT_OC * DCGAN__DIRECT_TW];
-                for (int bl = 0; bl < blocks; bl++)
-                    for (int iw0 = 0; iw0 < W; iw0 += DCGAN__DIRECT_TW) {
-                        const int tw = W - iw0 < DCGAN__DIRECT_TW ? W - iw0 : DCGAN__DIRECT_TW;
-                        tile(pad + (size_t)ih * Wd + iw0, plane, Wd, OC, K,
-                             wf + (size_t)bl * DCGAN__DIRECT_OC * OC * K * K, acc);
-                        for (int cb = 0; cb < DCGAN__DIRECT_OC && bl * DCGAN__DIRECT_OC + cb < C; cb++) {
-                            float *row = dinp.data + (((size_t)n * C + bl * DCGAN__DIRECT_OC + cb) * H + ih) * W + iw0;
-                            for (int j = 0; j < tw; j++) row[j] += acc[cb * DCGAN__DIRECT_TW + j];
-                        }
-                    }
-            }
-        }
-    }
-}
-
 DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                             const dcgan_conv2d *conv, float *work,
                                             size_t work_floats) {
     // per group of g images: prod (OC, g*OH*OW) = weight (OC, C*K*K) * col, where
     // col (C*K*K, g*OH*OW) is their im2col matrix, read from inp while the product
-    // packs it (implicit GEMM, section 5); out[n] = prod columns of n + bias
+    // packs it (implicit GEMM, section 15a); out[n] = prod columns of n + bias
     dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
     const int OH = out.h, OW = out.w;
-    if (dcgan__use_direct(conv)) {
-        float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_work(conv, inp.h, inp.w));
-        if (scratch) {
-            const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
-            dcgan__conv2d_forward_direct(out, inp, conv, scratch, tile);
-            if (scratch != work) DCGAN_FREE(scratch);
-            return DCGAN_OK;
-        }
-    }
+    // stride 1 on few channels: the direct convolution of Part III (section 15)
+    if (dcgan__conv2d_forward_direct_path(out, inp, conv, work, work_floats)) return DCGAN_OK;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
@@ -3491,17 +2426,9 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
-    if (dcgan__use_direct(conv)) {
-        float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_back_work(conv, inp.h, inp.w));
-        if (scratch) {
-            const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
-            const dcgan__dot3_fn dot3 = dcgan__pick_dot3();
-            if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)OH * OW);
-            dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, tile, dot3);
-            if (scratch != work) DCGAN_FREE(scratch);
-            return DCGAN_OK;
-        }
-    }
+    // stride 1 on few channels: the direct convolution of Part III (section 15)
+    if (dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats))
+        return DCGAN_OK;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
@@ -5505,6 +4432,17 @@ static void dcgan__swap_ema(dcgan_gan *gan) {
     }
 }
 
+// One iteration of the GAN game (Goodfellow et al. 2014, "Generative
+// Adversarial Nets", NeurIPS, algorithm 1, one D step per G step):
+//   D:  maximise  E_x log D(x) + E_z log(1 - D(G(z)))
+//       = minimise BCE(D(x), 1) + BCE(D(G(z)), 0)        (steps 1 and 2)
+//   G:  maximise  E_z log D(G(z))  - the "non-saturating" form of the paper's
+//       section 3: log(1 - D(G(z))) has almost no gradient while D easily
+//       rejects G's early images, log D(G(z)) has a strong one
+//       = minimise BCE(D(G(z)), 1), through D, D's weights held  (step 3)
+// with D(x) = sigmoid(logit) inside the BCE (section 7). The study's loop
+// (REFERENCE.md) splits D's step into a real and a fake half with separate
+// Adam steps, as its Keras code does.
 DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset,
                                             int n_images, dcgan_gan_stats *stats) {
     const dcgan_gan_config *cfg = &gan->cfg;
@@ -7829,6 +6767,13 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
 }
 #endif // DCGAN_NO_IMAGES
 
+// =============================================================================
+// Part II: evaluation
+// =============================================================================
+// How good are the generated images? Inception-V3 features (pytorch-fid's
+// network), FID, KID, their intervals and floor, precision/recall, and the
+// file readers the weights and statistics come in (pickle, zip, npz).
+
 // -----------------------------------------------------------------------------
 // 14. Inception-V3 features and FID
 
@@ -8158,7 +7103,7 @@ static void dcgan__inc_conv(dcgan_inception *net, const char *name, const float 
                            bias, 1);
     } else {
         // all NB images in one product with their im2col matrix (CKK, NB * OHW),
-        // read from x while packing (implicit GEMM, section 5)
+        // read from x while packing (implicit GEMM, section 15a)
         const dcgan__patches col = dcgan__patches_of(x, NB, HW, (size_t)NB * HW, c->in_c, H, W, c->kh, c->kw,
                                                      c->stride, c->ph, c->pw, oh, ow);
         dcgan__sgemm_patches(0, 0, c->out_c, (int)ldy, CKK, 1.0f, w, CKK, &col, 0.0f, y, (int)ldy, bias, 1);
@@ -8568,7 +7513,7 @@ DCGAN__INTERNAL void dcgan__pairs_ref(double *out, const double *a, int64_t na, 
 // The fast route to the same: the rows of a and b are copied in blocks of
 // DCGAN__GK dims into panels (DCGAN__GR rows of a, DCGAN__GC rows of b, dim
 // by dim), and a tile multiplies one panel of each into a GR x GC block of
-// out, as dcgan_sgemm's micro-kernel does (section 5) but in double. Sums run
+// out, as dcgan_sgemm's micro-kernel does (section 15b) but in double. Sums run
 // in another order than the reference loops: equal to rounding (tested).
 #define DCGAN__GR 4
 #define DCGAN__GC 8
@@ -8589,44 +7534,6 @@ static void dcgan__gram_tile(int kc, const double *a, const double *b, double *o
         for (int j = 0; j < nr; j++) out[(size_t)i * ldo + j] = (add ? out[(size_t)i * ldo + j] : 0.0) + acc[i][j];
 }
 
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-// The same tile with AVX2 + FMA: eight registers hold the 4 x 8 block.
-// (dist 1: d = a - b, then d * d added: a subtraction and an FMA per pair)
-__attribute__((target("avx2,fma")))
-static void dcgan__gram_tile_avx2(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr,
-                                  int nr, int add, int dist) {
-    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd(), c10 = _mm256_setzero_pd();
-    __m256d c11 = _mm256_setzero_pd(), c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
-    __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
-    if (!dist)
-        for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC) {
-            const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
-            __m256d ai;
-            ai = _mm256_broadcast_sd(a + 0); c00 = _mm256_fmadd_pd(ai, b0, c00); c01 = _mm256_fmadd_pd(ai, b1, c01);
-            ai = _mm256_broadcast_sd(a + 1); c10 = _mm256_fmadd_pd(ai, b0, c10); c11 = _mm256_fmadd_pd(ai, b1, c11);
-            ai = _mm256_broadcast_sd(a + 2); c20 = _mm256_fmadd_pd(ai, b0, c20); c21 = _mm256_fmadd_pd(ai, b1, c21);
-            ai = _mm256_broadcast_sd(a + 3); c30 = _mm256_fmadd_pd(ai, b0, c30); c31 = _mm256_fmadd_pd(ai, b1, c31);
-        }
-    else
-        for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC) {
-            const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
-            __m256d ai, d0, d1;
-#define DCGAN__SQ(r, c0, c1)                                                              \
-    ai = _mm256_broadcast_sd(a + r);                                                  \
-    d0 = _mm256_sub_pd(ai, b0); d1 = _mm256_sub_pd(ai, b1);                           \
-    c0 = _mm256_fmadd_pd(d0, d0, c0); c1 = _mm256_fmadd_pd(d1, d1, c1);
-            DCGAN__SQ(0, c00, c01) DCGAN__SQ(1, c10, c11) DCGAN__SQ(2, c20, c21) DCGAN__SQ(3, c30, c31)
-#undef DCGAN__SQ
-        }
-    double acc[DCGAN__GR][DCGAN__GC];
-    _mm256_storeu_pd(acc[0], c00); _mm256_storeu_pd(acc[0] + 4, c01);
-    _mm256_storeu_pd(acc[1], c10); _mm256_storeu_pd(acc[1] + 4, c11);
-    _mm256_storeu_pd(acc[2], c20); _mm256_storeu_pd(acc[2] + 4, c21);
-    _mm256_storeu_pd(acc[3], c30); _mm256_storeu_pd(acc[3] + 4, c31);
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) out[(size_t)i * ldo + j] = (add ? out[(size_t)i * ldo + j] : 0.0) + acc[i][j];
-}
-#endif
 
 // Rows [r0, r0 + R) of x (n rows of `dims`), dims [k0, k0 + kc), into p[k * R + r]; rows past n are zero.
 static void dcgan__gram_pack(double *p, const double *x, int64_t n, int64_t r0, int R, int k0, int kc, int dims) {
@@ -8912,33 +7819,6 @@ static double dcgan__tridiag_row(double *row, int i, const double *v, const doub
     return s0 + s1;
 }
 
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-__attribute__((target("avx2,fma")))
-static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const double *wv, const double *u,
-                                      double *pc, double vi, double wi, double ui) {
-    const __m256d VI = _mm256_set1_pd(vi), WI = _mm256_set1_pd(wi), UI = _mm256_set1_pd(ui);
-    __m256d s = _mm256_setzero_pd();
-    int j = 1;
-    for (; j + 4 <= i; j += 4) {
-        __m256d a = _mm256_loadu_pd(row + j);
-        a = _mm256_fnmadd_pd(VI, _mm256_loadu_pd(wv + j), a);
-        a = _mm256_fnmadd_pd(WI, _mm256_loadu_pd(v + j), a);
-        _mm256_storeu_pd(row + j, a);
-        s = _mm256_fmadd_pd(a, _mm256_loadu_pd(u + j - 1), s);
-        _mm256_storeu_pd(pc + j - 1, _mm256_fmadd_pd(a, UI, _mm256_loadu_pd(pc + j - 1)));
-    }
-    double lanes[4];
-    _mm256_storeu_pd(lanes, s);
-    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-    for (; j < i; j++) {
-        const double a0 = row[j] - vi * wv[j] - wi * v[j];
-        row[j] = a0;
-        sum += a0 * u[j - 1];
-        pc[j - 1] += a0 * ui;
-    }
-    return sum;
-}
-#endif
 
 DCGAN_API dcgan_status dcgan_symmetric_eigenvalues(double *A, int n, double *w) {
     return dcgan__symmetric_eigenvalues(A, n, w, 1);
@@ -10645,504 +9525,1098 @@ DCGAN_API dcgan_status dcgan_mann_whitney(double *u, double *z, const double *a,
     return DCGAN_OK;
 }
 
+// =============================================================================
+// Part III: speed
+// =============================================================================
+// The blocked and vectorised code behind Part I's products and layers and
+// Part II's statistics. Each routine here computes what a reference in Part I
+// or II defines, and tests/test_core.c, test_layers.c and test_fid.c check it
+// against that reference. DCGAN_NO_SIMD leaves out the intrinsics (the
+// portable loops remain); DCGAN_NO_AVX512 the AVX-512 kernel only.
+
 // -----------------------------------------------------------------------------
-// 15. Classifiers: augmentation, patient split, evaluation metrics
+// 15. Speed: the blocked GEMM, implicit GEMM, direct convolution, AVX2/AVX-512
 
-// --- classic augmentation: affine (inverse mapping, bilinear) + brightness/contrast
+// --- 15a. Implicit GEMM: the im2col matrix read from the images
 
-DCGAN_API void dcgan_augment_ranges_classic(dcgan_augment_ranges *r) {
-    r->rotate_deg = 10.0f;
-    r->shift = 0.08f;
-    r->zoom = 0.10f;
-    r->brightness = 0.10f;
-    r->contrast = 0.10f;
-}
-
-DCGAN_API void dcgan_augment_identity(dcgan_augment_params *p) {
-    p->rotate_deg = 0.0f;
-    p->shift_x = p->shift_y = 0.0f;
-    p->zoom = 1.0f;
-    p->brightness = 0.0f;
-    p->contrast = 1.0f;
-}
-
-// U(lo, hi) from one uniform draw.
-static float dcgan__draw_in(dcgan_rng *rng, float lo, float hi) {
-    return lo + (hi - lo) * dcgan_rng_uniform(rng);
-}
-
-DCGAN_API void dcgan_augment_draw(dcgan_augment_params *p, const dcgan_augment_ranges *r,
-                                  dcgan_rng *rng) {
-    p->rotate_deg = dcgan__draw_in(rng, -r->rotate_deg, r->rotate_deg);
-    p->shift_x = dcgan__draw_in(rng, -r->shift, r->shift);
-    p->shift_y = dcgan__draw_in(rng, -r->shift, r->shift);
-    p->zoom = dcgan__draw_in(rng, 1.0f - r->zoom, 1.0f + r->zoom);
-    p->brightness = dcgan__draw_in(rng, -r->brightness, r->brightness);
-    p->contrast = dcgan__draw_in(rng, 1.0f - r->contrast, 1.0f + r->contrast);
-}
-
-DCGAN_API void dcgan_augment_apply(float *out, const float *inp, int C, int H, int W,
-                                   const dcgan_augment_params *p) {
-    // src = c + R (dst - c - shift) / zoom in double, R = [cos a, -sin a; sin a, cos a]
-    // (y pointing down, so a > 0 turns the content counter-clockwise on screen)
-    const double a = (double)p->rotate_deg * 3.14159265358979323846 / 180.0;
-    const double ca = cos(a), sa = sin(a), inv_zoom = 1.0 / (double)p->zoom;
-    const double cx = 0.5 * (W - 1), cy = 0.5 * (H - 1);
-    const double tx = (double)p->shift_x * W, ty = (double)p->shift_y * H;
-    const size_t plane = (size_t)H * W;
-    for (int y = 0; y < H; y++) {
-        for (int x = 0; x < W; x++) {
-            double dx = (x - cx - tx) * inv_zoom, dy = (y - cy - ty) * inv_zoom;
-            double sx = cx + ca * dx - sa * dy, sy = cy + sa * dx + ca * dy;
-            // fill_mode='nearest': clamp the source point into the image
-            if (sx < 0.0) sx = 0.0;
-            if (sx > W - 1) sx = W - 1;
-            if (sy < 0.0) sy = 0.0;
-            if (sy > H - 1) sy = H - 1;
-            int x0 = (int)floor(sx), y0 = (int)floor(sy);
-            int x1 = x0 + 1 < W ? x0 + 1 : x0, y1 = y0 + 1 < H ? y0 + 1 : y0;
-            double fx = sx - x0, fy = sy - y0;
-            for (int c = 0; c < C; c++) {
-                const float *src = inp + (size_t)c * plane;
-                double top = (1.0 - fx) * src[(size_t)y0 * W + x0] + fx * src[(size_t)y0 * W + x1];
-                double bot = (1.0 - fx) * src[(size_t)y1 * W + x0] + fx * src[(size_t)y1 * W + x1];
-                out[(size_t)c * plane + (size_t)y * W + x] = (float)((1.0 - fy) * top + fy * bot);
-            }
-        }
-    }
-    if (p->brightness == 0.0f && p->contrast == 1.0f) return;
-    for (int c = 0; c < C; c++) {
-        float *o = out + (size_t)c * plane;
-        double mean = 0.0;
-        for (size_t i = 0; i < plane; i++) mean += o[i];
-        mean /= (double)plane;
-        for (size_t i = 0; i < plane; i++) {
-            double v = mean + (double)p->contrast * (o[i] - mean) + (double)p->brightness;
-            o[i] = (float)(v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v);
-        }
-    }
-}
-
-// --- patient split
-
-DCGAN_API void dcgan_patient_id(char *out, size_t cap, const char *path) {
-    const char *name = strrchr(path, '/');
-    name = name ? name + 1 : path;
-    size_t len = strlen(name);
-    const char *dot = strrchr(name, '.');
-    if (dot && dot != name) len = (size_t)(dot - name);
-    if (cap == 0) return;
-    // personN_...: the patient is "personN"
-    if (strncmp(name, "person", 6) == 0 && name[6] >= '0' && name[6] <= '9') {
-        size_t k = 6;
-        while (k < len && name[k] >= '0' && name[k] <= '9') k++;
-        snprintf(out, cap, "%.*s", (int)k, name);
-        return;
-    }
-    // [NORMAL2-]IM-NNNN-MMMM: the patient is "IM-NNNN"
-    const char *im = strncmp(name, "NORMAL2-", 8) == 0 ? name + 8 : name;
-    if (strncmp(im, "IM-", 3) == 0 && im[3] >= '0' && im[3] <= '9') {
-        size_t k = 3;
-        while (im + k < name + len && im[k] >= '0' && im[k] <= '9') k++;
-        snprintf(out, cap, "%.*s", (int)k, im);
-        return;
-    }
-    snprintf(out, cap, "%.*s", (int)len, name);
-}
-
-// (name, index) pairs sorted by name, then index: qsort without global state.
+// Implicit GEMM. A convolution multiplies by the im2col matrix of its images
+// (dcgan__patches, declared with the internals above): entry (r, q), with
+// r = (c, kh, kw) a kernel tap and q = (i, oh, ow) an output pixel of image i,
+// is img[i][c][oh*S - pt + kh][ow*S - pl + kw], or 0 where that lies in the
+// padding. Stored, that matrix is KH*KW/S^2 times the size of the images,
+// written once and read back once; dcgan__sgemm_patches instead reads each
+// entry straight from the images while packing ("implicit GEMM", Chetlur et
+// al. 2014, cuDNN, section 3.2). Its panels hold the same numbers as panels
+// packed from the stored matrix, so the products are the same, bit for bit.
+//
+// An entry's place is the sum of a part from its pixel and a part from its
+// tap: image row ih = h(q) + h(r), column iw = w(q) + w(r), and its offset in
+// img is off(q) + off(r).
 typedef struct {
-    const char *name;
-    int index;
-} dcgan__named_index;
+    int h, w;
+    ptrdiff_t off;
+} dcgan__patch_part;
 
-static int dcgan__cmp_named_index(const void *a, const void *b) {
-    const dcgan__named_index *x = (const dcgan__named_index *)a, *y = (const dcgan__named_index *)b;
-    int c = strcmp(x->name, y->name);
-    return c ? c : (x->index > y->index) - (x->index < y->index);
+static dcgan__patch_part dcgan__pixel_part(const dcgan__patches *P, size_t q) {
+    const size_t OHW = (size_t)P->OH * P->OW, i = q / OHW;
+    const int oh = (int)(q % OHW / (size_t)P->OW), ow = (int)(q % (size_t)P->OW);
+    dcgan__patch_part part;
+    part.h = oh * P->S - P->pt;
+    part.w = ow * P->S - P->pl;
+    part.off = (ptrdiff_t)(i * P->istride) + (ptrdiff_t)part.h * P->W + part.w;
+    return part;
 }
 
-DCGAN_API dcgan_status dcgan_split_by_group(int *side, const char *const *groups,
-                                            const int *labels, int n, const double *fractions,
-                                            int n_sides, uint64_t seed) {
-    double total = 0.0;
-    if (n < 0 || n_sides < 1 || n_sides > 16)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "n = %d items into %d sides (1 to 16)", n, n_sides);
-    for (int s = 0; s < n_sides; s++) {
-        if (!(fractions[s] >= 0.0))
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "fraction %d is %g; fractions must be >= 0", s, fractions[s]);
-        total += fractions[s];
-    }
-    if (fabs(total - 1.0) > 1e-6)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the fractions sum to %g, not 1", total);
-    if (n == 0) return DCGAN_OK;
-    dcgan__named_index *pairs = (dcgan__named_index *)dcgan__alloc((size_t)n, sizeof(*pairs));
-    int *order = (int *)dcgan__alloc((size_t)n, sizeof(int));
-    int *start = (int *)dcgan__alloc((size_t)n + 1, sizeof(int));   // group g: order[start[g]..start[g+1])
-    int *perm = (int *)dcgan__alloc((size_t)n, sizeof(int));
-    if (!pairs || !order || !start || !perm) {
-        dcgan_free(pairs);
-        dcgan_free(order);
-        dcgan_free(start);
-        dcgan_free(perm);
-        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d items", n);
-    }
-    // Items sorted by group name (ties by index): each group is one run.
-    for (int i = 0; i < n; i++) {
-        pairs[i].name = groups[i];
-        pairs[i].index = i;
-    }
-    qsort(pairs, (size_t)n, sizeof(*pairs), dcgan__cmp_named_index);
-    for (int i = 0; i < n; i++) order[i] = pairs[i].index;
-    dcgan_free(pairs);
-    int n_groups = 0;
-    for (int i = 0; i < n; i++)
-        if (i == 0 || strcmp(groups[order[i]], groups[order[i - 1]]) != 0) start[n_groups++] = i;
-    start[n_groups] = n;
-    // Within each label, in order of the labels' first appearance: shuffle its groups
-    // (Fisher-Yates, one stream for the whole split) and deal them out by cumulative share.
-    dcgan_rng rng;
-    dcgan_rng_seed(&rng, seed);
-    int done_labels = 0, seen[64];
-    for (int g0 = 0; g0 < n_groups; g0++) {
-        int label = labels[order[start[g0]]], known = 0;
-        for (int k = 0; k < done_labels; k++) known |= seen[k] == label;
-        if (known) continue;
-        if (done_labels < 64) seen[done_labels++] = label;
-        int m = 0, items = 0;
-        for (int g = 0; g < n_groups; g++)
-            if (labels[order[start[g]]] == label) {
-                perm[m++] = g;
-                items += start[g + 1] - start[g];
-            }
-        for (int i = m - 1; i > 0; i--) {
-            int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)(i + 1));
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
+// The parts of the n pixels q0, q0 + 1, ...: one division, then steps along
+// the output rows (16 divisions per panel were a third of the time to pack a
+// panel of a 3x3 kernel on one channel).
+static void dcgan__pixel_parts(dcgan__patch_part *parts, const dcgan__patches *P, size_t q0, int n) {
+    if (n <= 0) return;
+    parts[0] = dcgan__pixel_part(P, q0);
+    int oh = (parts[0].h + P->pt) / P->S, ow = (parts[0].w + P->pl) / P->S;
+    ptrdiff_t image = parts[0].off - ((ptrdiff_t)parts[0].h * P->W + parts[0].w);   // i * istride
+    for (int t = 1; t < n; t++) {
+        if (++ow == P->OW) {   // the next output row, or the next image's first
+            ow = 0;
+            if (++oh == P->OH) oh = 0, image += (ptrdiff_t)P->istride;
         }
-        int before = 0;
-        for (int k = 0; k < m; k++) {
-            int g = perm[k], size = start[g + 1] - start[g];
-            double mid = (before + 0.5 * size) / items, edge = 0.0;
-            int s = 0;
-            for (s = 0; s < n_sides - 1; s++) {
-                edge += fractions[s];
-                if (mid < edge) break;
-            }
-            for (int i = start[g]; i < start[g + 1]; i++) side[order[i]] = s;
-            before += size;
-        }
+        dcgan__patch_part *part = &parts[t];
+        part->h = oh * P->S - P->pt;
+        part->w = ow * P->S - P->pl;
+        part->off = image + (ptrdiff_t)part->h * P->W + part->w;
     }
-    dcgan_free(order);
-    dcgan_free(start);
-    dcgan_free(perm);
-    return DCGAN_OK;
 }
 
-// --- metrics: ROC AUC (Mann-Whitney), ROC curve, threshold, confusion-matrix ratios
+static dcgan__patch_part dcgan__tap_part(const dcgan__patches *P, int r) {
+    const int c = r / (P->KH * P->KW);
+    dcgan__patch_part part;
+    part.h = r / P->KW % P->KH;
+    part.w = r % P->KW;
+    part.off = (ptrdiff_t)((size_t)c * P->cstride) + (ptrdiff_t)part.h * P->W + part.w;
+    return part;
+}
 
+// The entry whose pixel and tap have parts a and b (in either order).
+static float dcgan__patch_value(const dcgan__patches *P, dcgan__patch_part a, dcgan__patch_part b) {
+    const int h = a.h + b.h, w = a.w + b.w;
+    return (unsigned)h < (unsigned)P->H && (unsigned)w < (unsigned)P->W ? P->img[a.off + b.off] : 0.0f;
+}
+
+// The B operand of a product: a stored matrix (op(B) = B, or B^T with trans),
+// or, with patches, the im2col matrix of images (op(B) = col, or col^T).
 typedef struct {
-    float score;
-    int index;
-} dcgan__scored_index;
+    int trans;
+    const float *data;
+    int ld;
+    const dcgan__patches *patches;
+} dcgan__operand;
 
-static int dcgan__cmp_scored_index(const void *a, const void *b) {
-    const dcgan__scored_index *x = (const dcgan__scored_index *)a, *y = (const dcgan__scored_index *)b;
-    if (x->score != y->score) return (x->score > y->score) - (x->score < y->score);
-    return (x->index > y->index) - (x->index < y->index);
+// op(B)[k][j], one entry at a time.
+static float dcgan__operand_at(const dcgan__operand *b, int k, int j) {
+    if (!b->patches) return b->trans ? b->data[(size_t)j * b->ld + k] : b->data[(size_t)k * b->ld + j];
+    const dcgan__patch_part tap = dcgan__tap_part(b->patches, b->trans ? j : k);
+    return dcgan__patch_value(b->patches, tap, dcgan__pixel_part(b->patches, (size_t)(b->trans ? k : j)));
 }
 
-// Indices 0..n-1 sorted by ascending score (a new array, or NULL without memory).
-static int *dcgan__argsort_scores(const float *scores, int n) {
-    dcgan__scored_index *pairs = (dcgan__scored_index *)dcgan__alloc((size_t)(n > 0 ? n : 1), sizeof(*pairs));
-    int *idx = (int *)dcgan__alloc((size_t)(n > 0 ? n : 1), sizeof(int));
-    if (!pairs || !idx) {
-        dcgan_free(pairs);
-        dcgan_free(idx);
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        pairs[i].score = scores[i];
-        pairs[i].index = i;
-    }
-    qsort(pairs, (size_t)n, sizeof(*pairs), dcgan__cmp_scored_index);
-    for (int i = 0; i < n; i++) idx[i] = pairs[i].index;
-    dcgan_free(pairs);
-    return idx;
-}
-
-// AUC from indices already sorted by score: ties get their average rank.
-static double dcgan__auc_sorted(const int *idx, const float *scores, const int *labels, int n) {
-    double rank_sum = 0.0, pos = 0.0;
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j < n && scores[idx[j]] == scores[idx[i]]) j++;
-        double avg_rank = 0.5 * (double)(i + 1 + j);   // ranks i+1 .. j
-        for (int k = i; k < j; k++)
-            if (labels[idx[k]]) { rank_sum += avg_rank; pos += 1.0; }
-        i = j;
-    }
-    double neg = n - pos;
-    if (pos == 0.0 || neg == 0.0) return NAN;
-    return (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg);
-}
-
-DCGAN_API double dcgan_roc_auc(const float *scores, const int *labels, int n) {
-    int *idx = dcgan__argsort_scores(scores, n);
-    if (!idx) return NAN;
-    double auc = dcgan__auc_sorted(idx, scores, labels, n);
-    dcgan_free(idx);
-    return auc;
-}
-
-DCGAN_API dcgan_status dcgan_roc_curve(float *fpr, float *tpr, int *count, const float *scores,
-                                       const int *labels, int n) {
-    int pos = 0;
-    for (int i = 0; i < n; i++) pos += labels[i] != 0;
-    if (pos == 0 || pos == n)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%d positives among %d items: a ROC curve needs both classes",
-                           pos, n);
-    int *idx = dcgan__argsort_scores(scores, n);
-    if (!idx) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d scores", n);
-    // Lower the threshold from above the highest score: each distinct score adds a point.
-    int tp = 0, fp = 0, k = 0;
-    fpr[k] = 0.0f;
-    tpr[k++] = 0.0f;
-    for (int i = n - 1; i >= 0;) {
-        int j = i;
-        while (j >= 0 && scores[idx[j]] == scores[idx[i]]) {
-            if (labels[idx[j]]) tp++; else fp++;
-            j--;
-        }
-        fpr[k] = (float)fp / (float)(n - pos);
-        tpr[k++] = (float)tp / (float)pos;
-        i = j;
-    }
-    *count = k;
-    dcgan_free(idx);
-    return DCGAN_OK;
-}
-
-DCGAN_API float dcgan_threshold_youden(const float *scores, const int *labels, int n) {
-    int pos = 0;
-    for (int i = 0; i < n; i++) pos += labels[i] != 0;
-    if (pos == 0 || pos == n) return 0.5f;
-    int *idx = dcgan__argsort_scores(scores, n);
-    if (!idx) return 0.5f;
-    // Threshold at scores[idx[i]]: everything from i up is called positive.
-    int tp = 0, fp = 0;
-    double best = -2.0;
-    float best_t = 0.5f;
-    for (int i = n - 1; i >= 0;) {
-        int j = i;
-        while (j >= 0 && scores[idx[j]] == scores[idx[i]]) {
-            if (labels[idx[j]]) tp++; else fp++;
-            j--;
-        }
-        double J = (double)tp / pos + (double)(n - pos - fp) / (n - pos) - 1.0;
-        if (J >= best) { best = J; best_t = scores[idx[i]]; }   // >=: the lowest such score
-        i = j;
-    }
-    dcgan_free(idx);
-    return best_t;
-}
-
-static double dcgan__ratio(double a, double b) { return b > 0.0 ? a / b : NAN; }
-
-// Metrics from the four counts plus a given AUC.
-static void dcgan__metrics_from_counts(dcgan_binary_metrics *m, int tp, int fp, int tn, int fn,
-                                       double auc) {
-    m->tp = tp;
-    m->fp = fp;
-    m->tn = tn;
-    m->fn = fn;
-    m->accuracy = dcgan__ratio(tp + tn, tp + fp + tn + fn);
-    m->sensitivity = dcgan__ratio(tp, tp + fn);
-    m->specificity = dcgan__ratio(tn, tn + fp);
-    m->balanced_accuracy = 0.5 * (m->sensitivity + m->specificity);
-    m->precision = dcgan__ratio(tp, tp + fp);
-    m->f1 = dcgan__ratio(2.0 * tp, 2.0 * tp + fp + fn);
-    m->auc = auc;
-}
-
-DCGAN_API const char *dcgan_binary_metric_name(int k) {
-    static const char *names[DCGAN_BINARY_METRIC_COUNT] = {
-        "accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auc"};
-    return k >= 0 && k < DCGAN_BINARY_METRIC_COUNT ? names[k] : "?";
-}
-
-DCGAN_API double dcgan_binary_metric_get(const dcgan_binary_metrics *m, int k) {
-    switch (k) {
-    case 0: return m->accuracy;
-    case 1: return m->balanced_accuracy;
-    case 2: return m->sensitivity;
-    case 3: return m->specificity;
-    case 4: return m->precision;
-    case 5: return m->f1;
-    case 6: return m->auc;
-    default: return NAN;
-    }
-}
-
-static void dcgan__binary_metric_set(dcgan_binary_metrics *m, int k, double v) {
-    switch (k) {
-    case 0: m->accuracy = v; break;
-    case 1: m->balanced_accuracy = v; break;
-    case 2: m->sensitivity = v; break;
-    case 3: m->specificity = v; break;
-    case 4: m->precision = v; break;
-    case 5: m->f1 = v; break;
-    default: m->auc = v; break;
-    }
-}
-
-DCGAN_API void dcgan_binary_metrics_compute(dcgan_binary_metrics *m, const float *scores,
-                                            const int *labels, int n, float threshold) {
-    int tp = 0, fp = 0, tn = 0, fn = 0;
-    for (int i = 0; i < n; i++) {
-        int said = scores[i] >= threshold;
-        if (labels[i]) { if (said) tp++; else fn++; }
-        else { if (said) fp++; else tn++; }
-    }
-    dcgan__metrics_from_counts(m, tp, fp, tn, fn, dcgan_roc_auc(scores, labels, n));
-}
-
-DCGAN_API dcgan_status dcgan_binary_metrics_bootstrap(dcgan_binary_metrics *lo,
-                                                      dcgan_binary_metrics *hi,
-                                                      const float *scores, const int *labels,
-                                                      int n, float threshold, int B,
-                                                      uint64_t seed, double level) {
-    if (B < 2 || n < 1 || !(level > 0.0 && level < 1.0))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "B = %d resamples of n = %d items at level %g "
-                           "(needs B >= 2, n >= 1, 0 < level < 1)", B, n, level);
-    const int K = DCGAN_BINARY_METRIC_COUNT;
-    double *values = (double *)dcgan__alloc((size_t)K * (size_t)B, sizeof(double));
-    float *s = (float *)dcgan__alloc((size_t)n, sizeof(float));
-    int *l = (int *)dcgan__alloc((size_t)n, sizeof(int));
-    int *count = (int *)dcgan__calloc((size_t)K, sizeof(int));
-    if (!values || !s || !l || !count) {
-        dcgan_free(values);
-        dcgan_free(s);
-        dcgan_free(l);
-        dcgan_free(count);
-        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d resamples of %d items", B, n);
-    }
-    dcgan_rng rng;
-    dcgan_rng_seed(&rng, seed);
-    for (int b = 0; b < B; b++) {
-        for (int i = 0; i < n; i++) {
-            int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)n);
-            s[i] = scores[j];
-            l[i] = labels[j];
-        }
-        dcgan_binary_metrics m;
-        dcgan_binary_metrics_compute(&m, s, l, n, threshold);
-        for (int k = 0; k < K; k++) {
-            double v = dcgan_binary_metric_get(&m, k);
-            if (isfinite(v)) values[(size_t)k * B + count[k]++] = v;
+// The reference loop, for any B operand: each entry of C summed in double.
+static void dcgan__sgemm_ref_operand(int trans_a, int M, int N, int K, float alpha, const float *A,
+                                     int lda, const dcgan__operand *b, float beta, float *C, int ldc) {
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double acc = 0.0;
+            for (int k = 0; k < K; k++) {
+                float a = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                acc += (double)a * (double)dcgan__operand_at(b, k, j);
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            *c = (float)(alpha * acc) + (beta == 0.0f ? 0.0f : beta * *c);
         }
     }
-    memset(lo, 0, sizeof *lo);
-    memset(hi, 0, sizeof *hi);
-    for (int k = 0; k < K; k++) {
-        double *v = values + (size_t)k * B;
-        qsort(v, (size_t)count[k], sizeof(double), dcgan__cmp_double);
-        dcgan__binary_metric_set(lo, k, dcgan__quantile_sorted(v, count[k], 0.5 * (1.0 - level)));
-        dcgan__binary_metric_set(hi, k, dcgan__quantile_sorted(v, count[k], 0.5 * (1.0 + level)));
+}
+
+// --- 15b. The blocked GEMM (Goto & van de Geijn) and its micro-kernels
+
+// The fast path, after Goto & van de Geijn, "Anatomy of High-Performance
+// Matrix Multiplication" (ACM TOMS 2008): C is cut into blocks; a KC x NC block
+// of op(B) is copied ("packed") into NR-column panels, an MC x KC block of op(A)
+// into MR-row panels, so that the innermost routine, the micro-kernel, reads
+// both contiguously and keeps an MR x NR tile of C in registers for KC steps.
+// Transposes are handled while packing, so the kernel sees one layout only.
+#define DCGAN__MR 6
+#define DCGAN__NR 16
+#define DCGAN__KC 256
+#define DCGAN__MC 96
+#define DCGAN__NC 2048
+
+// Writes the finished sums acc (MR x NR, row-major) into the mr x nr corner of
+// the C tile at c: C = alpha * acc + beta * C, where beta 0 does not read C
+// (NaN there does not leak) and beta 1 adds to it unscaled. The product's first
+// block of K passes the caller's beta, the later ones 1, so C is never swept
+// separately for beta (Goto & van de Geijn, section 6: C is updated in place).
+static void dcgan__tile_write(float *c, int ldc, int mr, int nr, const float *acc, float alpha,
+                              float beta) {
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float *cij = &c[(size_t)i * ldc + j];
+            const float old = beta == 0.0f ? 0.0f : beta == 1.0f ? *cij : beta * *cij;
+            *cij = old + alpha * acc[i * DCGAN__NR + j];
+        }
+}
+
+// The epilogue of a fused product (dcgan__sgemm_fused): C[i][j] = C[i][j] +
+// bias[i] (bias NULL: + 0), then max(., 0) with relu, for rows i0..i0+m and
+// columns j0..j0+n - the same sums in the same order as a separate pass.
+static void dcgan__gemm_epilogue(float *C, int ldc, int i0, int m, int j0, int n, const float *bias,
+                                 int relu) {
+    for (int i = i0; i < i0 + m; i++) {
+        float *c = &C[(size_t)i * ldc + j0];
+        const float b = bias ? bias[i] : 0.0f;
+        for (int j = 0; j < n; j++) {
+            const float v = c[j] + b;
+            c[j] = relu && !(v > 0.0f) ? 0.0f : v;
+        }
     }
-    dcgan_free(values);
-    dcgan_free(s);
-    dcgan_free(l);
-    dcgan_free(count);
-    return DCGAN_OK;
 }
 
-// --- can a rater tell real from generated? exact binomial statistics, Fleiss' kappa
-
-static double dcgan__binom_pmf(int i, int n, double p) {
-    if (p <= 0.0) return i == 0 ? 1.0 : 0.0;
-    if (p >= 1.0) return i == n ? 1.0 : 0.0;
-    return exp(lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) + i * log(p) + (n - i) * log1p(-p));
-}
-
-DCGAN_API double dcgan_binomial_test(int k, int n, double p0) {
-    if (n < 1 || k < 0 || k > n || !(p0 > 0.0 && p0 < 1.0)) return NAN;
-    const double d = dcgan__binom_pmf(k, n, p0) * (1.0 + 1e-7);
-    double p = 0.0;
-    for (int i = 0; i <= n; i++) {
-        const double q = dcgan__binom_pmf(i, n, p0);
-        if (q <= d) p += q;
+// C tile (mr x nr, at c with row stride ldc) = beta * C + alpha * a * b, where a
+// is MR x kc and b is kc x NR, both packed k-major (zero-padded past mr, nr);
+// then, where bias (the tile's first row's entry) or relu is given (the last
+// block of K of a fused product), the epilogue above on the finished tile.
+// The portable version: plain loops over a tile kept in a local array.
+static void dcgan__kernel_portable(int kc, const float *a, const float *b, float alpha, float beta,
+                                   float *c, int ldc, int mr, int nr, const float *bias, int relu) {
+    float acc[DCGAN__MR * DCGAN__NR];
+    for (int t = 0; t < DCGAN__MR * DCGAN__NR; t++) acc[t] = 0.0f;
+    for (int k = 0; k < kc; k++) {
+        const float *bk = b + (size_t)k * DCGAN__NR;
+        for (int i = 0; i < DCGAN__MR; i++) {
+            const float ai = a[(size_t)k * DCGAN__MR + i];
+            for (int j = 0; j < DCGAN__NR; j++) acc[i * DCGAN__NR + j] += ai * bk[j];
+        }
     }
-    return p < 1.0 ? p : 1.0;
+    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
+    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
 }
 
-// P(X >= k) (upper = 1) or P(X <= k) (upper = 0) for X ~ Binomial(n, p)
-static double dcgan__binom_tail(int k, int n, double p, int upper) {
-    double s = 0.0;
-    for (int i = upper ? k : 0; i <= (upper ? n : k); i++) s += dcgan__binom_pmf(i, n, p);
-    return s;
-}
-
-DCGAN_API void dcgan_clopper_pearson(double *lo, double *hi, int k, int n, double level) {
-    const double a = (1.0 - level) / 2.0;
-    *lo = 0.0;
-    *hi = 1.0;
-    if (n < 1 || k < 0 || k > n) {
-        *lo = *hi = NAN;
+// DCGAN_NO_SIMD leaves the intrinsics out: only the portable loops remain
+// (one `make test` build uses it, so those loops run on AVX2 machines too).
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+// The same tile with AVX2 + FMA. Twelve named registers hold the 6 x 16 tile
+// (two 8-float halves per row): each k loads 16 values of b, broadcasts 6 of a
+// and does 12 fused multiply-adds. Written out by hand so that the compiler
+// keeps every accumulator in a register. The tile's rows of C are fetched into
+// the cache first (a prefetch, which never faults), so that they arrive while
+// the sums run: without it the final read of C waited on memory, 27% of the
+// kernel's time in a 1536^3 product (perf annotate, bench/RESULTS.md).
+__attribute__((target("avx2,fma")))
+static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alpha, float beta,
+                               float *c, int ldc, int mr, int nr, const float *bias, int relu) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int i = 0; i < mr; i++) {   // a row's 16 floats span at most two cache lines
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
+    }
+    for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 ai;
+        ai = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
+        ai = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(ai, b0, c10); c11 = _mm256_fmadd_ps(ai, b1, c11);
+        ai = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(ai, b0, c20); c21 = _mm256_fmadd_ps(ai, b1, c21);
+        ai = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(ai, b0, c30); c31 = _mm256_fmadd_ps(ai, b1, c31);
+        ai = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(ai, b0, c40); c41 = _mm256_fmadd_ps(ai, b1, c41);
+        ai = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(ai, b0, c50); c51 = _mm256_fmadd_ps(ai, b1, c51);
+    }
+    float acc[DCGAN__MR * DCGAN__NR];
+    const __m256 al = _mm256_set1_ps(alpha), be = _mm256_set1_ps(beta);
+    __m256 rows[DCGAN__MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (mr == DCGAN__MR && nr == DCGAN__NR) {
+        for (int i = 0; i < DCGAN__MR; i++)
+            for (int h = 0; h < 2; h++) {
+                float *ci = c + (size_t)i * ldc + 8 * h;
+                __m256 v;
+                if (beta == 0.0f) {
+                    v = _mm256_mul_ps(al, rows[i][h]);
+                } else {
+                    __m256 old = _mm256_loadu_ps(ci);
+                    if (beta != 1.0f) old = _mm256_mul_ps(be, old);
+                    v = _mm256_fmadd_ps(al, rows[i][h], old);
+                }
+                // dcgan__gemm_epilogue's operations, in its order: + bias, then
+                // max(v, 0), which gives 0 for NaN and -0 as !(v > 0) does
+                if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[i]));
+                if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+                _mm256_storeu_ps(ci, v);
+            }
         return;
     }
-    // P(X >= k | p) grows with p: the lower bound is where it reaches a
-    if (k > 0) {
-        double l = 0.0, h = 1.0;
-        for (int it = 0; it < 200 && h - l > 1e-13; it++) {
-            const double m = 0.5 * (l + h);
-            if (dcgan__binom_tail(k, n, m, 1) < a) l = m; else h = m;
-        }
-        *lo = 0.5 * (l + h);
+    for (int i = 0; i < DCGAN__MR; i++) {
+        _mm256_storeu_ps(acc + i * DCGAN__NR, rows[i][0]);
+        _mm256_storeu_ps(acc + i * DCGAN__NR + 8, rows[i][1]);
     }
-    // P(X <= k | p) falls with p: the upper bound is where it drops to a
-    if (k < n) {
-        double l = 0.0, h = 1.0;
-        for (int it = 0; it < 200 && h - l > 1e-13; it++) {
-            const double m = 0.5 * (l + h);
-            if (dcgan__binom_tail(k, n, m, 0) > a) l = m; else h = m;
+    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
+    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
+}
+#endif
+
+// The same tile with AVX-512F: one 16-float register per row of the tile, so
+// each k loads b once, broadcasts 6 values of a and does 6 fused multiply-adds
+// (the AVX2 kernel: 2 loads, 6 broadcasts, 12 FMAs). The sums are those of the
+// AVX2 kernel, in the same order. DCGAN_NO_AVX512 leaves it out.
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+__attribute__((target("avx512f")))
+static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float alpha, float beta,
+                                 float *c, int ldc, int mr, int nr, const float *bias, int relu) {
+    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
+    __m512 c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps();
+    for (int i = 0; i < mr; i++) {
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
+    }
+    for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR) {
+        const __m512 bk = _mm512_loadu_ps(b);
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), bk, c0);
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), bk, c1);
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), bk, c2);
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), bk, c3);
+        c4 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), bk, c4);
+        c5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), bk, c5);
+    }
+    const __m512 rows[DCGAN__MR] = {c0, c1, c2, c3, c4, c5};
+    if (mr == DCGAN__MR && nr == DCGAN__NR) {
+        const __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
+        for (int i = 0; i < DCGAN__MR; i++) {
+            float *ci = c + (size_t)i * ldc;
+            __m512 v;
+            if (beta == 0.0f) {
+                v = _mm512_mul_ps(al, rows[i]);
+            } else {
+                __m512 old = _mm512_loadu_ps(ci);
+                if (beta != 1.0f) old = _mm512_mul_ps(be, old);
+                v = _mm512_fmadd_ps(al, rows[i], old);
+            }
+            // the epilogue's operations, in its order: + bias, then v where v > 0,
+            // else 0 (so NaN -> 0 and -0 -> 0, as !(v > 0) does)
+            if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
+            if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);
+            _mm512_storeu_ps(ci, v);
         }
-        *hi = 0.5 * (l + h);
+        return;
+    }
+    float acc[DCGAN__MR * DCGAN__NR];
+    for (int i = 0; i < DCGAN__MR; i++) _mm512_storeu_ps(acc + i * DCGAN__NR, rows[i]);
+    dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
+    if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
+}
+#endif
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+// Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
+// each call (in its pick function): the answer costs two flag reads.
+static int dcgan__have_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+// A kernel by name: "portable", "avx2", "avx512"; NULL where this build or
+// this CPU does not have it (the tests run each one that exists).
+DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name) {
+    if (strcmp(name, "portable") == 0) return dcgan__kernel_portable;
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (strcmp(name, "avx2") == 0 && dcgan__have_avx2_fma()) return dcgan__kernel_avx2;
+#endif
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    if (strcmp(name, "avx512") == 0 && dcgan__have_avx2_fma() && __builtin_cpu_supports("avx512f"))
+        return dcgan__kernel_avx512;
+#endif
+    return NULL;
+}
+
+// Picks the kernel: AVX-512F where the CPU has it, else AVX2 + FMA, else the loops.
+static dcgan__kernel_fn dcgan__pick_kernel(void) {
+    dcgan__kernel_fn k = dcgan__kernel_get("avx512");
+    if (!k) k = dcgan__kernel_get("avx2");
+    return k ? k : dcgan__kernel_portable;
+}
+
+// Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into MR-row panels,
+// zero-padding the last panel.
+static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int i0, int mc,
+                          int k0, int kc) {
+    for (int p = 0; p < mc; p += DCGAN__MR) {
+        int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
+        float *dst = base + (size_t)p * kc;   // each panel is MR x kc
+        if (mr == DCGAN__MR && !trans_a) {
+            // a full panel of rows of A: MR streams read side by side
+            const float *rows[DCGAN__MR];
+            for (int i = 0; i < DCGAN__MR; i++) rows[i] = &A[(size_t)(i0 + p + i) * lda + (size_t)k0];
+            for (int k = 0; k < kc; k++)
+                for (int i = 0; i < DCGAN__MR; i++) *dst++ = rows[i][k];
+            continue;
+        }
+        if (mr == DCGAN__MR) {
+            // op(A) = A^T: the panel's MR values of each k are contiguous in A
+            for (int k = 0; k < kc; k++) {
+                memcpy(dst, &A[(size_t)(k0 + k) * lda + (size_t)(i0 + p)], DCGAN__MR * sizeof(float));
+                dst += DCGAN__MR;
+            }
+            continue;
+        }
+        for (int k = 0; k < kc; k++) {
+            for (int i = 0; i < DCGAN__MR; i++) {
+                float v = 0.0f;
+                if (i < mr) {
+                    size_t r = (size_t)(i0 + p + i), q = (size_t)(k0 + k);
+                    v = trans_a ? A[q * lda + r] : A[r * lda + q];
+                }
+                *dst++ = v;
+            }
+        }
     }
 }
 
-DCGAN_API dcgan_status dcgan_fleiss_kappa(double *kappa, const int *counts, int subjects, int categories) {
-    if (subjects < 1 || categories < 2)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%d items in %d classes; need >= 1 item and >= 2 classes",
-                           subjects, categories);
-    int m = 0;
-    for (int j = 0; j < categories; j++) m += counts[j];
-    double mean_p = 0.0, pe = 0.0;
-    for (int i = 0; i < subjects; i++) {
-        int raters = 0;
-        double sq = 0.0;
-        for (int j = 0; j < categories; j++) {
-            raters += counts[(size_t)i * categories + j];
-            sq += (double)counts[(size_t)i * categories + j] * counts[(size_t)i * categories + j];
+// Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into NR-column panels.
+// B as stored: each row of the slab goes, NR floats at a time, into every
+// panel (reading a panel's NR columns down all kc rows instead touched kc
+// cache lines per panel: 1.5x slower where B is wide, bench/RESULTS.md).
+// B^T: NR rows of B become a panel's columns, 16 values of each row (a cache
+// line) at a time, with the next lines fetched ahead: rows a power of two
+// apart share one set of the L1 cache, and the hardware prefetcher does not
+// follow 16 of them.
+static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int k0, int kc,
+                          int j0, int nc) {
+    if (!trans_b) {
+        for (int k = 0; k < kc; k++) {
+            const float *src = &B[(size_t)(k0 + k) * ldb + (size_t)j0];
+            float *dst = base + (size_t)k * DCGAN__NR;   // row k of the first panel
+            for (int p = 0; p < nc; p += DCGAN__NR, dst += (size_t)DCGAN__NR * kc) {
+                if (nc - p >= DCGAN__NR) {
+                    memcpy(dst, src + p, DCGAN__NR * sizeof(float));
+                    continue;
+                }
+                for (int j = 0; j < DCGAN__NR; j++) dst[j] = p + j < nc ? src[p + j] : 0.0f;
+            }
         }
-        if (raters != m || m < 2)
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "item %d has %d ratings, item 0 has %d; every item needs the "
-                               "same number of raters, at least 2", i, raters, m);
-        mean_p += (sq - m) / ((double)m * (m - 1));
+        return;
     }
-    mean_p /= subjects;
-    for (int j = 0; j < categories; j++) {
-        double pj = 0.0;
-        for (int i = 0; i < subjects; i++) pj += counts[(size_t)i * categories + j];
-        pj /= (double)subjects * m;
-        pe += pj * pj;
+    for (int p = 0; p < nc; p += DCGAN__NR) {
+        const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
+        float *dst = base + (size_t)p * kc;   // each panel is kc x NR
+        const float *rows[DCGAN__NR];
+        for (int j = 0; j < nr; j++) rows[j] = &B[(size_t)(j0 + p + j) * ldb + (size_t)k0];
+        for (int kb = 0; kb < kc; kb += 16) {
+            const int ke = kc - kb < 16 ? kc : kb + 16;
+            for (int j = 0; j < nr; j++) DCGAN__PREFETCH(rows[j] + kb + 64);
+            for (int j = 0; j < DCGAN__NR; j++)
+                for (int k = kb; k < ke; k++) dst[(size_t)k * DCGAN__NR + j] = j < nr ? rows[j][k] : 0.0f;
+        }
     }
-    if (pe >= 1.0)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "every rating is in one class: kappa is undefined");
-    *kappa = (mean_p - pe) / (1.0 - pe);
-    return DCGAN_OK;
 }
+
+// One panel row of op(B) = col (trans 0): the entries of tap r at the panel's
+// NR pixels, whose parts are cols. The pixels fall into runs along output rows
+// (run[j]: the length of the run that starts at j); along a run the entries
+// are S apart in one image row, and those inside the image are a range of it.
+static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
+                             const int *run, dcgan__patch_part r) {
+    for (int j = 0; j < DCGAN__NR; j += run[j]) {
+        const int len = run[j], h = cols[j].h + r.h, w0 = cols[j].w + r.w, S = P->S;
+        // entry t of the run lies at image column w0 + t*S: inside for t in [lo, hi)
+        int lo = 0, hi = 0;
+        if ((unsigned)h < (unsigned)P->H && w0 + (len - 1) * S >= 0 && w0 < P->W) {
+            if (S == 1) {   // (no division: most convolutions have stride 1)
+                lo = w0 >= 0 ? 0 : -w0;
+                hi = P->W - w0;
+            } else {
+                lo = w0 >= 0 ? 0 : (-w0 + S - 1) / S;
+                hi = (P->W - 1 - w0) / S + 1;
+            }
+            if (hi > len) hi = len;
+        }
+        const float *src = P->img + cols[j].off + r.off;
+        for (int t = 0; t < lo; t++) dst[j + t] = 0.0f;
+        if (S == 1) {   // 4 floats at a time (a fixed-size memcpy: one vector move), then singly
+            int t = lo;
+            for (; t + 4 <= hi; t += 4) memcpy(dst + j + t, src + t, 4 * sizeof(float));
+            for (; t < hi; t++) dst[j + t] = src[t];
+        } else {
+            for (int t = lo; t < hi; t++) dst[j + t] = src[t * S];
+        }
+        for (int t = hi; t < len; t++) dst[j + t] = 0.0f;   // (lo <= hi: w grows with t)
+    }
+}
+
+// The parts of a slab's rows k0..k0+kc of op(B) = col (taps) or col^T
+// (pixels), and the range of their h and w: found once per slab of K and
+// handed to every dcgan__pack_patches of that slab.
+typedef struct {
+    dcgan__patch_part rows[DCGAN__KC];
+    int kc, hmin, hmax, wmin, wmax;
+} dcgan__patch_slab;
+
+static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
+    slab->kc = kc;
+    if (trans) dcgan__pixel_parts(slab->rows, P, (size_t)k0, kc);
+    for (int k = 0; k < kc; k++) {
+        if (!trans) slab->rows[k] = dcgan__tap_part(P, k0 + k);
+        const dcgan__patch_part r = slab->rows[k];
+        if (k == 0 || r.h < slab->hmin) slab->hmin = r.h;
+        if (k == 0 || r.h > slab->hmax) slab->hmax = r.h;
+        if (k == 0 || r.w < slab->wmin) slab->wmin = r.w;
+        if (k == 0 || r.w > slab->wmax) slab->wmax = r.w;
+    }
+}
+
+// As dcgan__pack_b, for op(B) = col (trans 0: rows are taps, columns pixels)
+// or col^T (trans 1: rows are pixels, columns taps) of the images P, on the
+// slab's rows; each panel finds the parts of its NR columns. trans 0 copies
+// runs of each panel row (dcgan__patch_row), and a panel of NR pixels along
+// one output row whose every tap lies inside the image (stride 1) as one
+// vector copy per row; trans 1 skips the range checks for the pixels far
+// enough from the border that every tap of the panel lies inside the image.
+static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
+                                const dcgan__patch_slab *slab, int j0, int nc) {
+    const dcgan__patch_part *rows = slab->rows;
+    const int kc = slab->kc;
+    for (int p = 0; p < nc; p += DCGAN__NR) {
+        const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
+        float *dst = base + (size_t)p * kc;
+        dcgan__patch_part cols[DCGAN__NR];
+        int run[DCGAN__NR];
+        int hmin = 0, hmax = 0, wmin = 0, wmax = 0;   // over the panel's nr taps (trans 1)
+        if (!trans) dcgan__pixel_parts(cols, P, (size_t)j0 + (size_t)p, nr);
+        for (int j = 0; j < DCGAN__NR; j++) {
+            if (j >= nr) {   // past the last column: never inside an image, so 0
+                cols[j].h = -(1 << 29), cols[j].w = 0, cols[j].off = 0;
+                continue;
+            }
+            if (!trans) continue;
+            cols[j] = dcgan__tap_part(P, j0 + p + j);
+            if (j == 0 || cols[j].h < hmin) hmin = cols[j].h;
+            if (j == 0 || cols[j].h > hmax) hmax = cols[j].h;
+            if (j == 0 || cols[j].w < wmin) wmin = cols[j].w;
+            if (j == 0 || cols[j].w > wmax) wmax = cols[j].w;
+        }
+        if (!trans) {
+            // runs, found from the end: j continues j + 1's run when both are
+            // real pixels of one output row (then j + 1 lies S further along it)
+            for (int j = DCGAN__NR - 1; j >= 0; j--)
+                run[j] = j + 1 < DCGAN__NR && (j + 1 < nr) == (j < nr) && cols[j + 1].h == cols[j].h &&
+                                 cols[j + 1].w == cols[j].w + P->S
+                             ? run[j + 1] + 1
+                             : 1;
+            if (P->S == 1 && run[0] == DCGAN__NR && cols[0].h + slab->hmin >= 0 &&
+                cols[0].h + slab->hmax < P->H && cols[0].w + slab->wmin >= 0 &&
+                cols[0].w + DCGAN__NR - 1 + slab->wmax < P->W) {
+                // (with dcgan__patch_row's checks on every row, packing took as
+                // long as the kernel in Inception's stem; a fixed-size memcpy
+                // compiles to a few vector moves)
+                const float *src = P->img + cols[0].off;
+                for (int k = 0; k < kc; k++, dst += DCGAN__NR)
+                    memcpy(dst, src + rows[k].off, DCGAN__NR * sizeof(float));
+                continue;
+            }
+            for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k]);
+            continue;
+        }
+        for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
+            const dcgan__patch_part r = rows[k];
+            if (nr == DCGAN__NR && r.h + hmin >= 0 && r.h + hmax < P->H && r.w + wmin >= 0 && r.w + wmax < P->W) {
+                for (int j = 0; j < DCGAN__NR; j++) dst[j] = P->img[cols[j].off + r.off];
+            } else {
+                for (int j = 0; j < DCGAN__NR; j++) dst[j] = dcgan__patch_value(P, cols[j], r);
+            }
+        }
+    }
+}
+
+// slab: the slab's rows when b is patches (unused otherwise).
+static void dcgan__pack_operand(float *base, const dcgan__operand *b, const dcgan__patch_slab *slab,
+                                int k0, int kc, int j0, int nc) {
+    if (b->patches) dcgan__pack_patches(base, b->trans, b->patches, slab, j0, nc);
+    else dcgan__pack_b(base, b->trans, b->data, b->ld, k0, kc, j0, nc);
+}
+
+// Packing floats for one block of C of m x n: a KC x NC block of op(B) and an
+// MC x KC block of op(A), each rounded up to whole panels.
+static size_t dcgan__pack_floats(int m, int n, int K) {
+    const size_t kc = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
+    const size_t nc = (size_t)(n < DCGAN__NC ? n : DCGAN__NC), mc = (size_t)(m < DCGAN__MC ? m : DCGAN__MC);
+    return ((nc + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR + (mc + DCGAN__MR - 1) / DCGAN__MR * DCGAN__MR) * kc;
+}
+
+// The micro-kernel down one packed panel of op(B) (nr columns, at column j of
+// C) for the rows ic..ic+mc of the packed slice of op(A), on the slab pc..pc+kc.
+static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const float *bp, int ic, int mc,
+                              int j, int nr, int pc, int kc, int K, float alpha, float beta, float *C,
+                              int ldc, const float *bias, int relu) {
+    const int last = pc + kc >= K;   // the last block of K: the kernel finishes the tile
+    for (int ir = 0; ir < mc; ir += DCGAN__MR) {
+        const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
+        kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, &C[(size_t)(ic + ir) * ldc + j],
+               ldc, mr, nr, last && bias ? bias + ic + ir : NULL, last && relu);
+    }
+}
+
+// The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
+// own packing space: for each NC-wide slice and KC-deep slab pack op(B) once,
+// and for each MC-tall slice of op(A) pack it and run the micro-kernel over
+// every MR x NR tile, which applies beta on the first slab and, with bias or
+// relu, the epilogue on the last.
+// With m <= MC there is one slice of op(A), so no panel of op(B) is used
+// twice: patch panels are then packed right before their tiles, and read back
+// from L1 rather than from a block of up to KC x NC floats (2 MB, past L2).
+// A stored B keeps the block: one panel's NR columns down kc rows of a wide B
+// touch kc pages, and measured slower (small-M products 10-30%).
+static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int m, int j0, int n,
+                              int K, float alpha, const float *A, int lda, const dcgan__operand *b,
+                              float beta, float *C, int ldc, float *pack, const float *bias, int relu) {
+    if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
+        for (int i = i0; i < i0 + m; i++) {
+            float *c = &C[(size_t)i * ldc + j0];
+            for (int j = 0; j < n; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];   // NaN in C does not leak
+        }
+        if (bias || relu) dcgan__gemm_epilogue(C, ldc, i0, m, j0, n, bias, relu);
+        return;
+    }
+    const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC);
+    const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
+    float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
+    dcgan__patch_slab slab;   // the slab's rows, for patches
+    for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
+        const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
+        for (int pc = 0; pc < K; pc += DCGAN__KC) {
+            const int kc = K - pc < DCGAN__KC ? K - pc : DCGAN__KC;
+            if (b->patches) dcgan__patch_slab_of(&slab, b->trans, b->patches, pc, kc);
+            if (m <= DCGAN__MC && b->patches) {   // one slice of op(A): patch panels packed as they are used
+                dcgan__pack_a(ap, trans_a, A, lda, i0, m, pc, kc);
+                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
+                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
+                    dcgan__pack_operand(bp, b, &slab, pc, kc, jc + jr, nr);
+                    dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc, kc, K, alpha, beta, C, ldc,
+                                      bias, relu);
+                }
+                continue;
+            }
+            dcgan__pack_operand(bp, b, &slab, pc, kc, jc, nc);
+            for (int ic = i0; ic < i0 + m; ic += DCGAN__MC) {
+                const int mc = i0 + m - ic < DCGAN__MC ? i0 + m - ic : DCGAN__MC;
+                dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
+                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
+                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
+                    dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc, kc, K, alpha,
+                                      beta, C, ldc, bias, relu);
+                }
+            }
+        }
+    }
+}
+
+// The packing buffer, kept between calls and grown when a product needs more
+// (without thread-local storage it cannot be shared safely: freed after each call).
+static DCGAN__THREAD_LOCAL float *dcgan__pack_buf;
+static DCGAN__THREAD_LOCAL size_t dcgan__pack_cap;
+
+DCGAN_API void dcgan_sgemm_release(void) {
+    dcgan_free(dcgan__pack_buf);
+    dcgan__pack_buf = NULL;
+    dcgan__pack_cap = 0;
+}
+
+// The space returned starts on a 64-byte boundary (malloc promises 16), and
+// every panel in it is a multiple of 64 bytes long when kc is a multiple of 16:
+// the kernel's 32-byte loads of b then never straddle two cache lines, which
+// cost 12% of its speed in a test of the kernel alone (bench/RESULTS.md).
+#define DCGAN__PACK_ALIGN 64
+static float *dcgan__pack_space(size_t count) {
+    const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);
+    if (count > dcgan__pack_cap) {
+        dcgan_sgemm_release();
+        dcgan__pack_buf = count > (size_t)-1 - pad ? NULL : (float *)dcgan__alloc(count + pad, sizeof(float));
+        dcgan__pack_cap = dcgan__pack_buf ? count : 0;
+    }
+    if (!dcgan__pack_buf) return NULL;
+    const size_t misalign = (size_t)((uintptr_t)dcgan__pack_buf % DCGAN__PACK_ALIGN);
+    return dcgan__pack_buf + (misalign ? (DCGAN__PACK_ALIGN - misalign) / sizeof(float) : 0);
+}
+
+// C = alpha * op(A) * op(B) + beta * C for either kind of B operand; with
+// bias (may be NULL) or relu, then C[i][j] += bias[i] and with relu
+// C = max(C, 0), applied to each tile as its last block of K is written
+// rather than in another pass over C (Inception's conv + bias + ReLU).
+// Threads: C is cut into chunks of whole column panels (or whole row panels),
+// two per thread, handed out as threads become free (these vCPUs sometimes
+// pause one core). Each chunk runs the whole loop nest above with its own
+// packing space, so one parallel region covers the product with no barrier
+// inside. Every chunk packs all of the other operand again, so the cut goes
+// across the longer side: cutting columns repeats A's packing, rows B's.
+static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const float *A, int lda,
+                             const dcgan__operand *b, float beta, float *C, int ldc, const float *bias,
+                             int relu) {
+    if (M <= 0 || N <= 0) return;
+    // Asked on every call, not cached in a static: two threads making the first
+    // call at once would race on it. The CPU check reads flags libgcc set at start.
+    const dcgan__kernel_fn kernel = dcgan__pick_kernel();
+    int threads = 1;
+#ifdef _OPENMP
+    if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
+#endif
+    const int by_cols = N >= M;
+    const int unit = by_cols ? DCGAN__NR : DCGAN__MR, len = by_cols ? N : M;
+    const int units = (len + unit - 1) / unit;
+    // two chunks per thread where each still has 1024 columns (rows), else one
+    int chunks = len / (2 * threads) >= 1024 ? 2 * threads : threads;
+    if (chunks > units) chunks = units;
+    const int chunk_len = (units + chunks - 1) / chunks * unit;   // whole panels per chunk
+    chunks = (len + chunk_len - 1) / chunk_len;
+    if (threads > chunks) threads = chunks;
+    const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);   // each thread's space on a 64-byte boundary
+    const size_t per_thread =
+        ((by_cols ? dcgan__pack_floats(M, chunk_len, K) : dcgan__pack_floats(chunk_len, N, K)) + pad - 1) /
+        pad * pad;
+    float *pack = dcgan__pack_space(per_thread * (size_t)threads);
+    if (!pack) {
+        // no memory for the panels: the reference loop needs none
+        dcgan__sgemm_ref_operand(trans_a, M, N, K, alpha, A, lda, b, beta, C, ldc);
+        if (bias || relu) dcgan__gemm_epilogue(C, ldc, 0, M, 0, N, bias, relu);
+        return;
+    }
+    DCGAN__OMP(omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1))
+    for (int t = 0; t < chunks; t++) {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
+        float *mine = pack + per_thread * (size_t)me;
+        if (by_cols)
+            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, K, alpha, A, lda, b, beta, C, ldc, mine,
+                              bias, relu);
+        else
+            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, K, alpha, A, lda, b, beta, C, ldc, mine,
+                              bias, relu);
+    }
+#ifdef DCGAN__NO_THREAD_LOCAL
+    dcgan_sgemm_release();
+#endif
+}
+
+DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                           const float *A, int lda, const float *B, int ldb,
+                           float beta, float *C, int ldc) {
+    const dcgan__operand b = {trans_b, B, ldb, NULL};
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, NULL, 0);
+}
+
+// dcgan_sgemm, then bias and ReLU on each finished tile (see dcgan__sgemm_run).
+DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                        const float *A, int lda, const float *B, int ldb, float beta,
+                                        float *C, int ldc, const float *bias, int relu) {
+    const dcgan__operand b = {trans_b, B, ldb, NULL};
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
+}
+
+// C = alpha * op(A) * op(col) + beta * C (+ bias, ReLU as above), where col is
+// the im2col matrix of the images P describes, never stored (implicit GEMM):
+// op(col) = col, (C*KH*KW) x (g*OH*OW), or with trans_b its transpose.
+DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                          const float *A, int lda, const dcgan__patches *P, float beta,
+                                          float *C, int ldc, const float *bias, int relu) {
+    const dcgan__operand b = {trans_b, NULL, 0, P};
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
+}
+
+// --- 15c. Direct convolution (stride 1, few channels)
+
+// Direct convolution for stride 1. The generator's last layer (64 -> 3
+// channels, K=5, 128x128) would otherwise copy every pixel K*K = 25 times into
+// an im2col matrix to make only 3 output rows (and the discriminator's first,
+// 3 -> 64, is no better). Here one output row is cut into tiles of
+// DCGAN__DIRECT_TW columns; a tile of 3 output channels is summed in registers
+// over (c, kh, kw) from a zero-padded copy of the image - the sum of
+// dcgan_conv2d_forward_ref, in the same order, with no im2col at all.
+// Output channels go in blocks of DCGAN__DIRECT_OC.
+#define DCGAN__DIRECT_OC 3
+#define DCGAN__DIRECT_TW 32
+#ifndef DCGAN__DIRECT_MAX_C
+#define DCGAN__DIRECT_MAX_C 4
+#endif
+
+// acc[o][j] = sum over c, kh, kw of w[o][c][kh][kw] * src[c*plane + kh*Wp + kw + j]
+// for o < 3, j < 32; w holds exactly 3 output channels (zeros for missing ones).
+DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, size_t plane, int Wp, int C, int K,
+                                                 const float *w, float *acc) {
+    const size_t per_oc = (size_t)C * K * K;
+    for (int t = 0; t < DCGAN__DIRECT_OC * DCGAN__DIRECT_TW; t++) acc[t] = 0.0f;
+    for (int c = 0; c < C; c++)
+        for (int kh = 0; kh < K; kh++) {
+            const float *row = src + (size_t)c * plane + (size_t)kh * Wp;
+            const float *wk = w + ((size_t)c * K + kh) * K;
+            for (int kw = 0; kw < K; kw++)
+                for (int o = 0; o < DCGAN__DIRECT_OC; o++) {
+                    const float wv = wk[o * per_oc + kw];
+                    for (int j = 0; j < DCGAN__DIRECT_TW; j++) acc[o * DCGAN__DIRECT_TW + j] += wv * row[kw + j];
+                }
+        }
+}
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+// The same tile with AVX2 + FMA: 3 channels x 4 vectors of 8 = 12 accumulators;
+// each (c, kh, kw) loads 4 input vectors, broadcasts 3 weights, does 12 FMAs.
+__attribute__((target("avx2,fma")))
+static void dcgan__direct_tile_avx2(const float *src, size_t plane, int Wp, int C, int K,
+                                    const float *w, float *acc) {
+    const size_t per_oc = (size_t)C * K * K;
+    __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(), a03 = _mm256_setzero_ps();
+    __m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps(), a13 = _mm256_setzero_ps();
+    __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a22 = _mm256_setzero_ps(), a23 = _mm256_setzero_ps();
+    for (int c = 0; c < C; c++)
+        for (int kh = 0; kh < K; kh++) {
+            const float *row = src + (size_t)c * plane + (size_t)kh * Wp;
+            const float *wk = w + ((size_t)c * K + kh) * K;
+            for (int kw = 0; kw < K; kw++) {
+                const __m256 x0 = _mm256_loadu_ps(row + kw), x1 = _mm256_loadu_ps(row + kw + 8);
+                const __m256 x2 = _mm256_loadu_ps(row + kw + 16), x3 = _mm256_loadu_ps(row + kw + 24);
+                __m256 wv = _mm256_broadcast_ss(wk + kw);
+                a00 = _mm256_fmadd_ps(wv, x0, a00); a01 = _mm256_fmadd_ps(wv, x1, a01);
+                a02 = _mm256_fmadd_ps(wv, x2, a02); a03 = _mm256_fmadd_ps(wv, x3, a03);
+                wv = _mm256_broadcast_ss(wk + per_oc + kw);
+                a10 = _mm256_fmadd_ps(wv, x0, a10); a11 = _mm256_fmadd_ps(wv, x1, a11);
+                a12 = _mm256_fmadd_ps(wv, x2, a12); a13 = _mm256_fmadd_ps(wv, x3, a13);
+                wv = _mm256_broadcast_ss(wk + 2 * per_oc + kw);
+                a20 = _mm256_fmadd_ps(wv, x0, a20); a21 = _mm256_fmadd_ps(wv, x1, a21);
+                a22 = _mm256_fmadd_ps(wv, x2, a22); a23 = _mm256_fmadd_ps(wv, x3, a23);
+            }
+        }
+    _mm256_storeu_ps(acc + 0, a00); _mm256_storeu_ps(acc + 8, a01);
+    _mm256_storeu_ps(acc + 16, a02); _mm256_storeu_ps(acc + 24, a03);
+    _mm256_storeu_ps(acc + 32, a10); _mm256_storeu_ps(acc + 40, a11);
+    _mm256_storeu_ps(acc + 48, a12); _mm256_storeu_ps(acc + 56, a13);
+    _mm256_storeu_ps(acc + 64, a20); _mm256_storeu_ps(acc + 72, a21);
+    _mm256_storeu_ps(acc + 80, a22); _mm256_storeu_ps(acc + 88, a23);
+}
+#endif
+
+DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void) {
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (dcgan__have_avx2_fma()) return dcgan__direct_tile_avx2;
+#endif
+    return dcgan__direct_tile_portable;
+}
+
+// Scratch floats of the direct path: 3 channels of weights and one padded
+// image (plus a tile of slack, which the last tile of a row may read).
+static size_t dcgan__direct_blocks(int channels) {
+    return (size_t)(channels + DCGAN__DIRECT_OC - 1) / DCGAN__DIRECT_OC;
+}
+
+static size_t dcgan__direct_work(const dcgan_conv2d *conv, int H, int W) {
+    const size_t Hp = (size_t)H + conv->pad_top + conv->pad_bottom;
+    const size_t Wp = (size_t)W + conv->pad_left + conv->pad_right;
+    return dcgan__direct_blocks(conv->out_channels) * DCGAN__DIRECT_OC * conv->in_channels *
+               conv->kernel * conv->kernel +
+           (size_t)conv->in_channels * Hp * Wp + DCGAN__DIRECT_TW;
+}
+
+// When the direct path is used: stride 1 and pads below K (so the gradient's
+// frame fits), and few output or input channels, where im2col costs most for
+// the products it feeds. (Measured on 2 AVX2 cores: 64 -> 3 at 128x128, K=5:
+// forward 685 -> 44 ms, backward 1598 -> 135 ms for 16 images.)
+static int dcgan__use_direct(const dcgan_conv2d *conv) {
+    return conv->stride == 1 && conv->pad_top < conv->kernel && conv->pad_left < conv->kernel &&
+           conv->pad_bottom < conv->kernel && conv->pad_right < conv->kernel &&
+           (conv->out_channels <= DCGAN__DIRECT_MAX_C || conv->in_channels <= DCGAN__DIRECT_MAX_C);
+}
+
+// The caller's work when it is big enough; none given: a fresh allocation
+// (the caller frees it); too small: NULL, and the im2col path is taken.
+static float *dcgan__direct_scratch(float *work, size_t work_floats, size_t need) {
+    if (work) return work_floats >= need ? work : NULL;
+    return (float *)dcgan__alloc(need, sizeof(float));
+}
+
+static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                         float *buf, dcgan__direct_fn tile) {
+    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
+    const int Wp = W + conv->pad_left + conv->pad_right, Hp = H + conv->pad_top + conv->pad_bottom;
+    const size_t plane = (size_t)Hp * Wp, CKK = (size_t)C * K * K;
+    const int blocks = (int)dcgan__direct_blocks(OC);
+    float *w = buf, *pad = buf + (size_t)blocks * DCGAN__DIRECT_OC * CKK;
+    memset(w, 0, (size_t)blocks * DCGAN__DIRECT_OC * CKK * sizeof(float));   // zero channels pad the last block
+    memcpy(w, conv->weight, (size_t)OC * CKK * sizeof(float));
+    for (int n = 0; n < inp.n; n++) {
+        memset(pad, 0, ((size_t)C * plane + DCGAN__DIRECT_TW) * sizeof(float));
+        for (int c = 0; c < C; c++)
+            for (int h = 0; h < H; h++)
+                memcpy(pad + (size_t)c * plane + (size_t)(h + conv->pad_top) * Wp + conv->pad_left,
+                       inp.data + (((size_t)n * C + c) * H + h) * W, (size_t)W * sizeof(float));
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int oh = 0; oh < out.h; oh++) {
+            float acc[DCGAN__DIRECT_OC * DCGAN__DIRECT_TW];
+            for (int bl = 0; bl < blocks; bl++)
+                for (int ow0 = 0; ow0 < out.w; ow0 += DCGAN__DIRECT_TW) {
+                    const int tw = out.w - ow0 < DCGAN__DIRECT_TW ? out.w - ow0 : DCGAN__DIRECT_TW;
+                    tile(pad + (size_t)oh * Wp + ow0, plane, Wp, C, K, w + (size_t)bl * DCGAN__DIRECT_OC * CKK, acc);
+                    for (int ob = 0; ob < DCGAN__DIRECT_OC && bl * DCGAN__DIRECT_OC + ob < OC; ob++) {
+                        const int oc = bl * DCGAN__DIRECT_OC + ob;
+                        float *o = out.data + (((size_t)n * OC + oc) * out.h + oh) * out.w + ow0;
+                        const float b = conv->bias ? conv->bias[oc] : 0.0f;
+                        for (int j = 0; j < tw; j++) o[j] = acc[ob * DCGAN__DIRECT_TW + j] + b;
+                    }
+                }
+        }
+    }
+}
+
+// out[o] = sum over j < n of d_o[j] * x[j], for the 3 rows d0, d1, d2: the
+// weight gradient of the direct path is made of these dot products.
+DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1, const float *d2,
+                                          int n, float *out) {
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
+    for (int j = 0; j < n; j++) {
+        s0 += d0[j] * x[j];
+        s1 += d1[j] * x[j];
+        s2 += d2[j] * x[j];
+    }
+    out[0] += s0;
+    out[1] += s1;
+    out[2] += s2;
+}
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+__attribute__((target("avx2,fma")))
+static void dcgan__dot3_avx2(const float *x, const float *d0, const float *d1, const float *d2, int n,
+                             float *out) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps();
+    float part[8], tail[3] = {0.0f, 0.0f, 0.0f};
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 xv = _mm256_loadu_ps(x + j);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(d0 + j), xv, s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(d1 + j), xv, s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(d2 + j), xv, s2);
+    }
+    dcgan__dot3_portable(x + j, d0 + j, d1 + j, d2 + j, n - j, tail);
+    const __m256 sums[3] = {s0, s1, s2};
+    for (int o = 0; o < 3; o++) {
+        _mm256_storeu_ps(part, sums[o]);
+        out[o] += tail[o] + ((part[0] + part[1]) + (part[2] + part[3])) +
+                  ((part[4] + part[5]) + (part[6] + part[7]));
+    }
+}
+#endif
+
+DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void) {
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (dcgan__have_avx2_fma()) return dcgan__dot3_avx2;
+#endif
+    return dcgan__dot3_portable;
+}
+
+// Copies image n of t (C, H, W) into dst (C, H + top + bottom, W + left +
+// right), zeros around it, plus DCGAN__DIRECT_TW floats of zero slack.
+static void dcgan__pad_image(float *dst, const float *img, int C, int H, int W, int top, int bottom,
+                             int left, int right) {
+    const int Wp = W + left + right, Hp = H + top + bottom;
+    memset(dst, 0, ((size_t)C * Hp * Wp + DCGAN__DIRECT_TW) * sizeof(float));
+    for (int c = 0; c < C; c++)
+        for (int h = 0; h < H; h++)
+            memcpy(dst + ((size_t)c * Hp + h + top) * Wp + left, img + ((size_t)c * H + h) * W,
+                   (size_t)W * sizeof(float));
+}
+
+// Scratch of the direct backward: the larger of the padded input and the
+// padded gradient (OC channels of (H + K - 1) x (W + K - 1)), then the
+// flipped weights of the input gradient in blocks of 3 channels.
+static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W) {
+    const size_t K = (size_t)conv->kernel, C = (size_t)conv->in_channels;
+    const size_t OC = (size_t)conv->out_channels;
+    size_t a = dcgan__direct_work(conv, H, W);
+    size_t b = OC * (H + K - 1) * (W + K - 1) + DCGAN__DIRECT_TW;
+    return (a > b ? a : b) + dcgan__direct_blocks((int)C) * DCGAN__DIRECT_OC * OC * K * K;
+}
+
+// The backward of the direct path (stride 1).
+//   dweight[o][c][kh][kw] += sum over n, oh, ow of dout[n][o][oh][ow] * pad[c][oh + kh][ow + kw]
+//   dinp[c][ih][iw] += sum over o, a, b of weight[o][c][K-1-a][K-1-b] * dpad[o][ih + a][iw + b]
+// where dpad is dout moved by (K-1-pad_top, K-1-pad_left) in a zero frame: the
+// input gradient is itself a stride-1 convolution with flipped weights, so it
+// reuses the forward tile (in blocks of 3 input channels).
+static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcgan_tensor dout,
+                                          dcgan_tensor inp, const dcgan_conv2d *conv, float *buf,
+                                          dcgan__direct_fn tile, dcgan__dot3_fn dot3) {
+    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
+    const int OH = dout.h, OW = dout.w, pt = conv->pad_top, pl = conv->pad_left;
+    const size_t CKK = (size_t)C * K * K, OHW = (size_t)OH * OW;
+    const int blocks = (int)dcgan__direct_blocks(C);
+    const size_t wf_size = (size_t)blocks * DCGAN__DIRECT_OC * OC * K * K;
+    float *pad = buf, *wf = buf + dcgan__direct_back_work(conv, H, W) - wf_size;
+    // flipped weights, as the tile wants them: [c][o][a][b], c padded to blocks of 3
+    memset(wf, 0, wf_size * sizeof(float));
+    for (int c = 0; c < C; c++)
+        for (int o = 0; o < OC; o++)
+            for (int a = 0; a < K; a++)
+                for (int b = 0; b < K; b++)
+                    wf[(((size_t)c * OC + o) * K + a) * K + b] =
+                        conv->weight[((size_t)o * C + c) * K * K + (size_t)(K - 1 - a) * K + (K - 1 - b)];
+    for (int n = 0; n < inp.n; n++) {
+        const float *dn = dout.data + (size_t)n * OC * OHW;
+        if (dweight) {
+            const int Hp = H + pt + conv->pad_bottom, Wp = W + pl + conv->pad_right;
+            dcgan__pad_image(pad, inp.data + (size_t)n * C * H * W, C, H, W, pt, conv->pad_bottom, pl,
+                             conv->pad_right);
+            DCGAN__OMP(omp parallel for schedule(static))
+            for (int c = 0; c < C; c++)
+                for (int o0 = 0; o0 < OC; o0 += 3) {
+                    // in the last block, missing channels repeat channel o0; their sums are dropped
+                    const float *d0 = dn + (size_t)o0 * OHW;
+                    const float *d1 = o0 + 1 < OC ? d0 + OHW : d0, *d2 = o0 + 2 < OC ? d0 + 2 * OHW : d0;
+                    for (int kh = 0; kh < K; kh++)
+                        for (int kw = 0; kw < K; kw++) {
+                            float g[3] = {0.0f, 0.0f, 0.0f};
+                            for (int oh = 0; oh < OH; oh++) {
+                                const size_t r = (size_t)oh * OW;
+                                dot3(pad + ((size_t)c * Hp + oh + kh) * Wp + kw, d0 + r, d1 + r, d2 + r, OW, g);
+                            }
+                            for (int o = o0; o < OC && o < o0 + 3; o++)
+                                dweight[(size_t)o * CKK + ((size_t)c * K + kh) * K + kw] += g[o - o0];
+                        }
+                }
+        }
+        if (dinp.data) {
+            const int Hd = H + K - 1, Wd = W + K - 1;
+            const size_t plane = (size_t)Hd * Wd;
+            // dpad[o][y][x] = dout[o][y - (K-1-pt)][x - (K-1-pl)]; the frame is K-1-pt
+            // above, and whatever makes Hd rows below (pads never exceed K-1 here)
+            memset(pad, 0, ((size_t)OC * plane + DCGAN__DIRECT_TW) * sizeof(float));
+            for (int o = 0; o < OC; o++)
+                for (int oh = 0; oh < OH; oh++) {
+                    const int y = oh + K - 1 - pt;
+                    if (y < 0 || y >= Hd) continue;
+                    for (int ow = 0; ow < OW; ow++) {
+                        const int x = ow + K - 1 - pl;
+                        if (x >= 0 && x < Wd) pad[(size_t)o * plane + (size_t)y * Wd + x] = dn[(size_t)o * OHW + (size_t)oh * OW + ow];
+                    }
+                }
+            DCGAN__OMP(omp parallel for schedule(static))
+            for (int ih = 0; ih < H; ih++) {
+                float acc[DCGAN__DIRECT_OC * DCGAN__DIRECT_TW];
+                for (int bl = 0; bl < blocks; bl++)
+                    for (int iw0 = 0; iw0 < W; iw0 += DCGAN__DIRECT_TW) {
+                        const int tw = W - iw0 < DCGAN__DIRECT_TW ? W - iw0 : DCGAN__DIRECT_TW;
+                        tile(pad + (size_t)ih * Wd + iw0, plane, Wd, OC, K,
+                             wf + (size_t)bl * DCGAN__DIRECT_OC * OC * K * K, acc);
+                        for (int cb = 0; cb < DCGAN__DIRECT_OC && bl * DCGAN__DIRECT_OC + cb < C; cb++) {
+                            float *row = dinp.data + (((size_t)n * C + bl * DCGAN__DIRECT_OC + cb) * H + ih) * W + iw0;
+                            for (int j = 0; j < tw; j++) row[j] += acc[cb * DCGAN__DIRECT_TW + j];
+                        }
+                    }
+            }
+        }
+    }
+}
+
+// The layers' entry points (section 6): 1 when the direct convolution did the
+// work, 0 when the layer should use the GEMM (not its kind of layer, or no
+// memory for the padded copy).
+static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                             float *work, size_t work_floats) {
+    if (!dcgan__use_direct(conv)) return 0;
+    float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_work(conv, inp.h, inp.w));
+    if (!scratch) return 0;
+    const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
+    dcgan__conv2d_forward_direct(out, inp, conv, scratch, tile);
+    if (scratch != work) DCGAN_FREE(scratch);
+    return 1;
+}
+
+static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight, float *dbias,
+                                              dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                              float *work, size_t work_floats) {
+    if (!dcgan__use_direct(conv)) return 0;
+    float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_back_work(conv, inp.h, inp.w));
+    if (!scratch) return 0;
+    const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
+    const dcgan__dot3_fn dot3 = dcgan__pick_dot3();
+    if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)dout.h * dout.w);
+    dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, tile, dot3);
+    if (scratch != work) DCGAN_FREE(scratch);
+    return 1;
+}
+
+// --- 15d. FID's Gram products and eigenvalues (section 14b) with AVX2
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+// The same tile with AVX2 + FMA: eight registers hold the 4 x 8 block.
+// (dist 1: d = a - b, then d * d added: a subtraction and an FMA per pair)
+__attribute__((target("avx2,fma")))
+static void dcgan__gram_tile_avx2(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr,
+                                  int nr, int add, int dist) {
+    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd(), c10 = _mm256_setzero_pd();
+    __m256d c11 = _mm256_setzero_pd(), c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
+    __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+    if (!dist)
+        for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC) {
+            const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+            __m256d ai;
+            ai = _mm256_broadcast_sd(a + 0); c00 = _mm256_fmadd_pd(ai, b0, c00); c01 = _mm256_fmadd_pd(ai, b1, c01);
+            ai = _mm256_broadcast_sd(a + 1); c10 = _mm256_fmadd_pd(ai, b0, c10); c11 = _mm256_fmadd_pd(ai, b1, c11);
+            ai = _mm256_broadcast_sd(a + 2); c20 = _mm256_fmadd_pd(ai, b0, c20); c21 = _mm256_fmadd_pd(ai, b1, c21);
+            ai = _mm256_broadcast_sd(a + 3); c30 = _mm256_fmadd_pd(ai, b0, c30); c31 = _mm256_fmadd_pd(ai, b1, c31);
+        }
+    else
+        for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC) {
+            const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+            __m256d ai, d0, d1;
+#define DCGAN__SQ(r, c0, c1)                                                              \
+    ai = _mm256_broadcast_sd(a + r);                                                  \
+    d0 = _mm256_sub_pd(ai, b0); d1 = _mm256_sub_pd(ai, b1);                           \
+    c0 = _mm256_fmadd_pd(d0, d0, c0); c1 = _mm256_fmadd_pd(d1, d1, c1);
+            DCGAN__SQ(0, c00, c01) DCGAN__SQ(1, c10, c11) DCGAN__SQ(2, c20, c21) DCGAN__SQ(3, c30, c31)
+#undef DCGAN__SQ
+        }
+    double acc[DCGAN__GR][DCGAN__GC];
+    _mm256_storeu_pd(acc[0], c00); _mm256_storeu_pd(acc[0] + 4, c01);
+    _mm256_storeu_pd(acc[1], c10); _mm256_storeu_pd(acc[1] + 4, c11);
+    _mm256_storeu_pd(acc[2], c20); _mm256_storeu_pd(acc[2] + 4, c21);
+    _mm256_storeu_pd(acc[3], c30); _mm256_storeu_pd(acc[3] + 4, c31);
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) out[(size_t)i * ldo + j] = (add ? out[(size_t)i * ldo + j] : 0.0) + acc[i][j];
+}
+#endif
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+__attribute__((target("avx2,fma")))
+static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const double *wv, const double *u,
+                                      double *pc, double vi, double wi, double ui) {
+    const __m256d VI = _mm256_set1_pd(vi), WI = _mm256_set1_pd(wi), UI = _mm256_set1_pd(ui);
+    __m256d s = _mm256_setzero_pd();
+    int j = 1;
+    for (; j + 4 <= i; j += 4) {
+        __m256d a = _mm256_loadu_pd(row + j);
+        a = _mm256_fnmadd_pd(VI, _mm256_loadu_pd(wv + j), a);
+        a = _mm256_fnmadd_pd(WI, _mm256_loadu_pd(v + j), a);
+        _mm256_storeu_pd(row + j, a);
+        s = _mm256_fmadd_pd(a, _mm256_loadu_pd(u + j - 1), s);
+        _mm256_storeu_pd(pc + j - 1, _mm256_fmadd_pd(a, UI, _mm256_loadu_pd(pc + j - 1)));
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, s);
+    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; j < i; j++) {
+        const double a0 = row[j] - vi * wv[j] - wi * v[j];
+        row[j] = a0;
+        sum += a0 * u[j - 1];
+        pc[j - 1] += a0 * ui;
+    }
+    return sum;
+}
+#endif
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,7 @@
 #include "cli.h"
 #include "run_guard.h"
 #include "classify_state.h"
+#include "classify_tools.h"
 #include <dirent.h>
 #include <limits.h>
 
@@ -47,7 +48,7 @@ static char class_buf[2][128] = {"NORMAL", "PNEUMONIA"};
 static const char *class_names[2] = {class_buf[0], class_buf[1]};
 
 // ---------------------------------------------------------------------------
-// Patients: from the file names (dcgan_patient_id: Kermany's names), or from a
+// Patients: from the file names (clf_patient_id: Kermany's names), or from a
 // CSV given with --patients (a header line, then "file,patient" per image; the
 // file is matched by its base name, so links and copies of an image agree).
 
@@ -119,7 +120,7 @@ static int patients_load(const char *path, const char *prog) {
 // The patient of an image: 0, or 1 when a --patients CSV does not list it.
 static int patient_of(char *out, size_t cap, const char *path) {
     if (!patient_table) {
-        dcgan_patient_id(out, cap, path);
+        clf_patient_id(out, cap, path);
         return 0;
     }
     patient_entry key = {(char *)base_name(path), NULL};
@@ -282,7 +283,7 @@ static int set_take(image_set *dst, const image_set *src, const int *keep) {
     return 0;
 }
 
-// Patient ids of every item (for dcgan_split_by_group).
+// Patient ids of every item (for clf_split_by_group).
 // NULL after a message when memory runs out or the --patients CSV misses an
 // image. names_only: from the file names even with a CSV (generated images).
 static char **patient_ids(const image_set *s, const char *prog, int names_only) {
@@ -290,7 +291,7 @@ static char **patient_ids(const image_set *s, const char *prog, int names_only) 
     if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
         char buf[256];
-        if (names_only) dcgan_patient_id(buf, sizeof buf, s->paths[i]);
+        if (names_only) clf_patient_id(buf, sizeof buf, s->paths[i]);
         else if (patient_of(buf, sizeof buf, s->paths[i]) != 0) {
             fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, s->paths[i],
                     patient_csv);
@@ -412,16 +413,16 @@ static int step_buffers_init(step_buffers *b, int batch, size_t image) {
 // times n to *loss_sum and its correct calls (logit >= 0 is class 1) to
 // *correct. 0, or 1 with the library's message in dcgan_last_error().
 static int train_step(dcgan_model *m, dcgan_adam *opt, dcgan_rng *rng, const image_set *s, const int *idx,
-                      int n, const double *w_class, const dcgan_augment_ranges *ranges, step_buffers *buf,
+                      int n, const double *w_class, const clf_augment_ranges *ranges, step_buffers *buf,
                       double *loss_sum, long *correct) {
     const size_t image = (size_t)s->channels * s->size * s->size;
     double wsum = 0.0;
     for (int b = 0; b < n; b++) {
         const float *src = s->data + (size_t)idx[b] * image;
         if (ranges) {
-            dcgan_augment_params p;
-            dcgan_augment_draw(&p, ranges, rng);
-            dcgan_augment_apply(buf->x + (size_t)b * image, src, s->channels, s->size, s->size, &p);
+            clf_augment_params p;
+            clf_augment_draw(&p, ranges, rng);
+            clf_augment_apply(buf->x + (size_t)b * image, src, s->channels, s->size, s->size, &p);
         } else {
             memcpy(buf->x + (size_t)b * image, src, image * sizeof(float));
         }
@@ -536,8 +537,8 @@ static int cmd_split(int argc, char **argv) {
                 rc = 1;
             }
     if (rc == 0 &&
-        dcgan_split_by_group(side, (const char *const *)ids, labels, n, fr, 3, (uint64_t)seed) != DCGAN_OK) {
-        fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+        clf_split_by_group(side, (const char *const *)ids, labels, n, fr, 3, (uint64_t)seed) != DCGAN_OK) {
+        fprintf(stderr, "%s: %s\n", prog, clf_last_error());
         rc = 1;
     }
     int table[3][2] = {{0}};
@@ -978,9 +979,9 @@ static int cmd_train(int argc, char **argv) {
         if (!ids || !side || !keep) {
             if (ids) fprintf(stderr, "%s: out of memory\n", prog);
             rc = 1;
-        } else if (dcgan_split_by_group(side, (const char *const *)ids, all.labels, all.count, fr, 2,
+        } else if (clf_split_by_group(side, (const char *const *)ids, all.labels, all.count, fr, 2,
                                         (uint64_t)o.split_seed) != DCGAN_OK) {
-            fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+            fprintf(stderr, "%s: %s\n", prog, clf_last_error());
             rc = 1;
         } else {
             for (int i = 0; i < all.count; i++) keep[i] = side[i] == 0;
@@ -1053,8 +1054,8 @@ static int cmd_train(int argc, char **argv) {
     double w_class[2] = {1.0, 1.0};
     if (o.balance == 1)
         for (int c = 0; c < 2; c++) w_class[c] = (double)train.count / (2.0 * n_class[c]);
-    dcgan_augment_ranges ranges;
-    dcgan_augment_ranges_classic(&ranges);
+    clf_augment_ranges ranges;
+    clf_augment_ranges_classic(&ranges);
     const int steps = per_epoch / o.batch > 0 ? per_epoch / o.batch : 1;
 
     // What --resume must find unchanged: every flag that changes the result
@@ -1161,9 +1162,9 @@ static int cmd_train(int argc, char **argv) {
             rc = 1;
             break;
         }
-        double vloss = mean_bce(prob, val.labels, val.count), vauc = dcgan_roc_auc(prob, val.labels, val.count);
-        dcgan_binary_metrics vm;
-        dcgan_binary_metrics_compute(&vm, prob, val.labels, val.count, 0.5f);
+        double vloss = mean_bce(prob, val.labels, val.count), vauc = clf_roc_auc(prob, val.labels, val.count);
+        clf_binary_metrics vm;
+        clf_binary_metrics_compute(&vm, prob, val.labels, val.count, 0.5f);
         float *row = hist + (size_t)(epoch - 1) * CLASSIFY_HISTORY_COLS;
         row[0] = (float)(pos.loss_sum / (double)pos.seen);
         row[1] = (float)pos.correct / (float)pos.seen;
@@ -1206,7 +1207,7 @@ static int cmd_train(int argc, char **argv) {
         memcpy(m.params, best_params, m.n_params * sizeof(float));
         if (m.n_buffers) memcpy(m.buffers, best_buffers, m.n_buffers * sizeof(float));
         predict(&m, &val, prob);
-        float thr = dcgan_threshold_youden(prob, val.labels, val.count);
+        float thr = clf_threshold_youden(prob, val.labels, val.count);
         char v_size[16], v_ch[16], v_w[16], v_thr[32], v_ep[16], v_auc[32], v_seed[32];
         snprintf(v_size, sizeof v_size, "%d", o.size);
         snprintf(v_ch, sizeof v_ch, "%d", o.channels);
@@ -1351,12 +1352,12 @@ static int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", prog, prob && logit && fpr && tpr ? dcgan_last_error() : "out of memory");
         rc = 1;
     }
-    dcgan_binary_metrics mm, lo, hi;
+    clf_binary_metrics mm, lo, hi;
     if (rc == 0) {
-        dcgan_binary_metrics_compute(&mm, prob, test.labels, test.count, thr);
-        if (dcgan_binary_metrics_bootstrap(&lo, &hi, prob, test.labels, test.count, thr, (int)boot,
+        clf_binary_metrics_compute(&mm, prob, test.labels, test.count, thr);
+        if (clf_binary_metrics_bootstrap(&lo, &hi, prob, test.labels, test.count, thr, (int)boot,
                                            (uint64_t)seed, 0.95) != DCGAN_OK) {
-            fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+            fprintf(stderr, "%s: %s\n", prog, clf_last_error());
             rc = 1;
         }
     }
@@ -1373,11 +1374,11 @@ static int cmd_eval(int argc, char **argv) {
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         FILE *f = fopen(tmp, "w");
         if (f) fprintf(f, "metric,value,lo,hi\n");
-        for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) {
-            printf("  %-18s %7.4f   [%.4f, %.4f]\n", dcgan_binary_metric_name(k), dcgan_binary_metric_get(&mm, k),
-                   dcgan_binary_metric_get(&lo, k), dcgan_binary_metric_get(&hi, k));
-            if (f) fprintf(f, "%s,%.6f,%.6f,%.6f\n", dcgan_binary_metric_name(k), dcgan_binary_metric_get(&mm, k),
-                           dcgan_binary_metric_get(&lo, k), dcgan_binary_metric_get(&hi, k));
+        for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) {
+            printf("  %-18s %7.4f   [%.4f, %.4f]\n", clf_binary_metric_name(k), clf_binary_metric_get(&mm, k),
+                   clf_binary_metric_get(&lo, k), clf_binary_metric_get(&hi, k));
+            if (f) fprintf(f, "%s,%.6f,%.6f,%.6f\n", clf_binary_metric_name(k), clf_binary_metric_get(&mm, k),
+                           clf_binary_metric_get(&lo, k), clf_binary_metric_get(&hi, k));
         }
         char called[2][160];
         for (int c = 0; c < 2; c++) snprintf(called[c], sizeof called[c], "called %s", class_names[c]);
@@ -1405,7 +1406,7 @@ static int cmd_eval(int argc, char **argv) {
         }
         // ROC curve: TPR as a step function of FPR sampled at 0, 0.01, ..., 1
         int count = 0;
-        if (rc == 0 && dcgan_roc_curve(fpr, tpr, &count, prob, test.labels, test.count) == DCGAN_OK) {
+        if (rc == 0 && clf_roc_curve(fpr, tpr, &count, prob, test.labels, test.count) == DCGAN_OK) {
             float curve[101], diag[101];
             for (int g = 0; g <= 100; g++) {
                 float x = g / 100.0f, best = 0.0f;
@@ -1454,7 +1455,7 @@ static double t975(int df) {
     return df >= 1 && df <= 30 ? t[df - 1] : 1.96;
 }
 
-// Reads metrics.csv's values into v[DCGAN_BINARY_METRIC_COUNT]; 0 on success.
+// Reads metrics.csv's values into v[CLF_BINARY_METRIC_COUNT]; 0 on success.
 static int read_metrics(const char *path, double *v) {
     FILE *f = fopen(path, "r");
     char line[256];
@@ -1464,11 +1465,11 @@ static int read_metrics(const char *path, double *v) {
         char name[64];
         double x, lo, hi;
         if (sscanf(line, "%63[^,],%lf,%lf,%lf", name, &x, &lo, &hi) != 4) continue;
-        for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++)
-            if (strcmp(name, dcgan_binary_metric_name(k)) == 0) { v[k] = x; found |= 1 << k; }
+        for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++)
+            if (strcmp(name, clf_binary_metric_name(k)) == 0) { v[k] = x; found |= 1 << k; }
     }
     fclose(f);
-    return found == (1 << DCGAN_BINARY_METRIC_COUNT) - 1 ? 0 : 1;
+    return found == (1 << CLF_BINARY_METRIC_COUNT) - 1 ? 0 : 1;
 }
 
 static void mean_sd(const double *x, int n, double *mean, double *sd) {
@@ -1511,7 +1512,7 @@ static int cmd_summarize(int argc, char **argv) {
         p += len + (p[len] == ',');
     }
     // values[arm][seed][metric]; seeds are the seedN folders present in every arm
-    static double values[MAX_ARMS][MAX_SEEDS][DCGAN_BINARY_METRIC_COUNT];
+    static double values[MAX_ARMS][MAX_SEEDS][CLF_BINARY_METRIC_COUNT];
     int seeds[MAX_SEEDS], n_seeds = 0;
     for (int s = 1; s <= 1000 && n_seeds < MAX_SEEDS; s++) {
         int all = 1;
@@ -1535,19 +1536,19 @@ static int cmd_summarize(int argc, char **argv) {
             n_seeds > 1 ? "mean +- sd" : "one run", n_seeds, n_seeds == 1 ? "" : "s");
     for (int s = 0; s < n_seeds; s++) fprintf(f, "%s%d", s ? ", " : "", seeds[s]);
     fprintf(f, "). Positive class: PNEUMONIA.\n\n| arm |");
-    for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) fprintf(f, " %s |", dcgan_binary_metric_name(k));
+    for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) fprintf(f, " %s |", clf_binary_metric_name(k));
     fprintf(f, "\n|---|");
-    for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) fprintf(f, "---|");
+    for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) fprintf(f, "---|");
     fprintf(f, "\n");
     printf("%-28s", "arm");
-    for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) printf(" %17s", dcgan_binary_metric_name(k));
+    for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) printf(" %17s", clf_binary_metric_name(k));
     printf("\n");
     float bars[4][MAX_ARMS], errs[4 * MAX_ARMS];
     const int bar_metric[4] = {6, 1, 2, 3};   // auc, balanced accuracy, sensitivity, specificity
     for (int a = 0; a < n_arms; a++) {
         fprintf(f, "| %s |", arms[a]);
         printf("%-28s", arms[a]);
-        for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) {
+        for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) {
             double x[MAX_SEEDS], mean, sd;
             for (int s = 0; s < n_seeds; s++) x[s] = values[a][s][k];
             mean_sd(x, n_seeds, &mean, &sd);
@@ -1570,9 +1571,9 @@ static int cmd_summarize(int argc, char **argv) {
     if (compare && *compare) {
         fprintf(f, "\nPaired differences (same seed, same split and test set): mean and 95%% interval "
                    "mean +- t(0.975, n-1) sd / sqrt(n) over the %d seeds.\n\n| difference |", n_seeds);
-        for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) fprintf(f, " %s |", dcgan_binary_metric_name(k));
+        for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) fprintf(f, " %s |", clf_binary_metric_name(k));
         fprintf(f, "\n|---|");
-        for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) fprintf(f, "---|");
+        for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) fprintf(f, "---|");
         fprintf(f, "\n");
         for (const char *p = compare; *p;) {
             size_t len = strcspn(p, ",");
@@ -1593,18 +1594,18 @@ static int cmd_summarize(int argc, char **argv) {
             }
             fprintf(f, "| %s - %s |", arms[xa], arms[ya]);
             printf("%s - %s:", arms[xa], arms[ya]);
-            for (int k = 0; k < DCGAN_BINARY_METRIC_COUNT; k++) {
+            for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) {
                 double d[MAX_SEEDS], mean, sd;
                 for (int s = 0; s < n_seeds; s++) d[s] = values[xa][s][k] - values[ya][s][k];
                 mean_sd(d, n_seeds, &mean, &sd);
                 double half = n_seeds > 1 ? t975(n_seeds - 1) * sd / sqrt((double)n_seeds) : NAN;
                 if (n_seeds > 1) {
                     fprintf(f, " %+.3f [%+.3f, %+.3f] |", mean, mean - half, mean + half);
-                    printf(" %s %+.3f [%+.3f, %+.3f]", dcgan_binary_metric_name(k), mean, mean - half,
+                    printf(" %s %+.3f [%+.3f, %+.3f]", clf_binary_metric_name(k), mean, mean - half,
                            mean + half);
                 } else {   // one seed: no interval
                     fprintf(f, " %+.3f |", mean);
-                    printf(" %s %+.3f", dcgan_binary_metric_name(k), mean);
+                    printf(" %s %+.3f", clf_binary_metric_name(k), mean);
                 }
             }
             fprintf(f, "\n");
@@ -1847,12 +1848,12 @@ static int c2st_load(image_set *s, const char *dir, int label, const char *flag,
 }
 
 // side[i] = 0 or 1: two random halves of s, a patient's images on one side
-// (dcgan_patient_id: names that are not Kermany's are one patient each).
+// (clf_patient_id: names that are not Kermany's are one patient each).
 static int c2st_halves(int *side, const image_set *s, uint64_t seed, int generated) {
     char **ids = patient_ids(s, "classify c2st", generated);
     const double fr[2] = {0.5, 0.5};
     if (!ids) return 2;   // patient_ids said why
-    int rc = dcgan_split_by_group(side, (const char *const *)ids, s->labels, s->count, fr, 2, seed) != DCGAN_OK;
+    int rc = clf_split_by_group(side, (const char *const *)ids, s->labels, s->count, fr, 2, seed) != DCGAN_OK;
     ids_free(ids, s->count);
     return rc;
 }
@@ -1957,7 +1958,7 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
     int halves_rc = c2st_halves(side_r, real, seed_r, 0);
     if (halves_rc == 0) halves_rc = c2st_halves(side_f, fake, seed_f, 1);
     if (halves_rc != 0) {
-        if (halves_rc == 1) fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+        if (halves_rc == 1) fprintf(stderr, "%s: %s\n", prog, clf_last_error());
         goto done;
     }
     int halves[2][2];   // [set: 0 generated, 1 real][half: 0 train, 1 test]
@@ -1992,13 +1993,13 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
         fprintf(stderr, "%s: %s\n", prog, prob ? dcgan_last_error() : "out of memory");
         goto done;
     }
-    dcgan_binary_metrics mm, lo, hi;
-    dcgan_binary_metrics_compute(&mm, prob, test.labels, test.count, 0.5f);
+    clf_binary_metrics mm, lo, hi;
+    clf_binary_metrics_compute(&mm, prob, test.labels, test.count, 0.5f);
     r->auc_lo = r->auc_hi = NAN;
     if (fold == 0) {
-        if (dcgan_binary_metrics_bootstrap(&lo, &hi, prob, test.labels, test.count, 0.5f, 1000,
+        if (clf_binary_metrics_bootstrap(&lo, &hi, prob, test.labels, test.count, 0.5f, 1000,
                                            (uint64_t)o->seed, 0.95) != DCGAN_OK) {
-            fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
+            fprintf(stderr, "%s: %s\n", prog, clf_last_error());
             goto done;
         }
         r->auc_lo = lo.auc;

@@ -22,6 +22,7 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include "rate_csv.h"
+#include "classify_tools.h"
 
 // ---------------------------------------------------------------------------
 // rate make
@@ -362,11 +363,11 @@ static void score_add(score *s, const rater *r, const key_item *key, int n_key, 
 
 static void score_finish(score *s, const float *scores, const int *labels) {
     s->correct = s->tp + s->tn;
-    dcgan_clopper_pearson(&s->lo, &s->hi, s->correct, s->n, 0.95);
-    s->p = dcgan_binomial_test(s->correct, s->n, 0.5);
+    clf_clopper_pearson(&s->lo, &s->hi, s->correct, s->n, 0.95);
+    s->p = clf_binomial_test(s->correct, s->n, 0.5);
     s->sensitivity = s->tp + s->fn ? (double)s->tp / (s->tp + s->fn) : NAN;
     s->specificity = s->tn + s->fp ? (double)s->tn / (s->tn + s->fp) : NAN;
-    s->auc = dcgan_roc_auc(scores, labels, s->n);
+    s->auc = clf_roc_auc(scores, labels, s->n);
 }
 
 static int cmd_score(int argc, char **argv) {
@@ -432,13 +433,13 @@ static int cmd_score(int argc, char **argv) {
                 for (int k = 0; k < n_files; k++) counts[items * 2 + raters[k].answer[i]]++;
                 items++;
             }
-            double kappa;
-            if (items > 0 && dcgan_fleiss_kappa(&kappa, counts, items, 2) == DCGAN_OK)
+            double kappa = 0.0;
+            if (items > 0 && clf_fleiss_kappa(&kappa, counts, items, 2) == DCGAN_OK)
                 printf("agreement between the %d raters: Fleiss' kappa %.3f over the %d images all of them "
                        "answered\n", n_files, kappa, items);
             else
                 printf("agreement between the %d raters: Fleiss' kappa undefined (%s)\n", n_files,
-                       items ? dcgan_last_error() : "no image answered by all");
+                       items ? clf_last_error() : "no image answered by all");
             free(counts);
         }
         const score *all = &s[groups - 1];

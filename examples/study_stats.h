@@ -21,7 +21,7 @@
 // Conventions
 // - Labels are 1 (positive) or 0 (negative); anything else is refused.
 // - Threshold metrics call an image positive when score >= threshold (as
-//   dcgan_binary_metrics_compute does).
+//   clf_binary_metrics_compute does).
 // - Differences are arm A minus arm B. Every metric here is "higher is better",
 //   so a positive difference means A is better.
 // - Functions that can fail return 0, or -1 with a message in why (a buffer of
@@ -163,7 +163,7 @@ typedef enum {
 } study_metric;
 
 // "auc", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1"
-// (the names dcgan_binary_metric_name uses); "?" for anything else.
+// (the names clf_binary_metric_name uses); "?" for anything else.
 STUDY_API const char *study_metric_name(study_metric m) {
     static const char *names[STUDY_METRIC_COUNT] = {"auc", "balanced_accuracy", "sensitivity",
                                                     "specificity", "precision", "f1"};

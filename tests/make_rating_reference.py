@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# Reference numbers for the rating statistics of dcgan.h section 15, from scipy:
+# Reference numbers for the rating statistics of examples/classify_tools.h, from scipy:
 # the exact two-sided binomial test (scipy.stats.binomtest) and the
 # Clopper-Pearson interval as beta quantiles (scipy.stats.beta.ppf), for
 # counts k of n including the edges. Writes tests/data/rating.txt, one line

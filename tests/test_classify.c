@@ -1,4 +1,4 @@
-// test_classify.c - the classifier tools of section 15 and the single-model
+// test_classify.c - the classifier tools of examples/classify_tools.h and the single-model
 // checkpoint: ROC AUC against the Mann-Whitney pair count, the ROC curve and
 // Youden threshold against brute force, the confusion-matrix ratios on a
 // hand-worked case, the bootstrap reproduced from its documented stream, the
@@ -8,6 +8,7 @@
 #define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
 #include "../dcgan.h"
 #include "check.h"
+#include "../examples/classify_tools.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,16 +42,16 @@ static void test_auc(void) {
     // sklearn's documented example: roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.75
     const float s0[4] = {0.1f, 0.4f, 0.35f, 0.8f};
     const int l0[4] = {0, 0, 1, 1};
-    CHECK(dcgan_roc_auc(s0, l0, 4) == 0.75, "roc_auc/sklearn example is 0.75");
+    CHECK(clf_roc_auc(s0, l0, 4) == 0.75, "roc_auc/sklearn example is 0.75");
     const float s1[4] = {0.5f, 0.5f, 0.5f, 0.5f};
-    CHECK(dcgan_roc_auc(s1, l0, 4) == 0.5, "roc_auc/all tied is 0.5");
+    CHECK(clf_roc_auc(s1, l0, 4) == 0.5, "roc_auc/all tied is 0.5");
     const int l1[4] = {1, 1, 1, 1};
-    CHECK(isnan(dcgan_roc_auc(s0, l1, 4)), "roc_auc/one class only is NaN");
+    CHECK(isnan(clf_roc_auc(s0, l1, 4)), "roc_auc/one class only is NaN");
     for (int levels = 3; levels <= 1000; levels *= 10) {
         float s[301];
         int l[301];
         random_scores(s, l, 301, levels, (uint64_t)levels);
-        double a = dcgan_roc_auc(s, l, 301), b = auc_pairs(s, l, 301);
+        double a = clf_roc_auc(s, l, 301), b = auc_pairs(s, l, 301);
         CHECK(fabs(a - b) < 1e-12, "roc_auc/equals the Mann-Whitney pair count (ties 1/2)");
     }
 }
@@ -60,7 +61,7 @@ static void test_roc_curve(void) {
     int l[200], count = 0, pos = 0;
     random_scores(s, l, 200, 20, 5);
     for (int i = 0; i < 200; i++) pos += l[i];
-    CHECK(dcgan_roc_curve(fpr, tpr, &count, s, l, 200) == DCGAN_OK, "roc_curve/ok");
+    CHECK(clf_roc_curve(fpr, tpr, &count, s, l, 200) == DCGAN_OK, "roc_curve/ok");
     CHECK(fpr[0] == 0.0f && tpr[0] == 0.0f && fpr[count - 1] == 1.0f && tpr[count - 1] == 1.0f,
           "roc_curve/from (0,0) to (1,1)");
     // each point k >= 1 is "score >= t" for the k-th highest distinct score t
@@ -88,10 +89,10 @@ static void test_roc_curve(void) {
         area += 0.5 * ((double)tpr[k] + tpr[k - 1]) * ((double)fpr[k] - fpr[k - 1]);
     }
     CHECK(ok, "roc_curve/every point equals the brute-force rates");
-    CHECK(fabs(area - dcgan_roc_auc(s, l, 200)) < 1e-6, "roc_curve/trapezoid area equals the AUC");
+    CHECK(fabs(area - clf_roc_auc(s, l, 200)) < 1e-6, "roc_curve/trapezoid area equals the AUC");
     const int one[3] = {1, 1, 1};
-    CHECK(dcgan_roc_curve(fpr, tpr, &count, s, one, 3) == DCGAN_ERR_SHAPE &&
-          strcmp(dcgan_last_error(), "roc_curve: 3 positives among 3 items: a ROC curve needs both "
+    CHECK(clf_roc_curve(fpr, tpr, &count, s, one, 3) == DCGAN_ERR_SHAPE &&
+          strcmp(clf_last_error(), "roc_curve: 3 positives among 3 items: a ROC curve needs both "
                  "classes") == 0, "roc_curve/one class: message");
 }
 
@@ -111,23 +112,23 @@ static void test_youden(void) {
         double J = (double)tp / pos + (double)tn / (150 - pos) - 1.0;
         if (J > best + 1e-12 || (fabs(J - best) <= 1e-12 && s[i] < best_t)) { best = J; best_t = s[i]; }
     }
-    CHECK(dcgan_threshold_youden(s, l, 150) == best_t, "threshold_youden/equals brute force");
+    CHECK(clf_threshold_youden(s, l, 150) == best_t, "threshold_youden/equals brute force");
 }
 
 static void test_metrics_hand(void) {
     // threshold 0.5: tp = 3 (0.9 0.8 0.6), fn = 1 (0.4), fp = 1 (0.7), tn = 3 (0.1 0.2 0.3)
     const float s[8] = {0.9f, 0.8f, 0.6f, 0.4f, 0.7f, 0.1f, 0.2f, 0.3f};
     const int l[8] = {1, 1, 1, 1, 0, 0, 0, 0};
-    dcgan_binary_metrics m;
-    dcgan_binary_metrics_compute(&m, s, l, 8, 0.5f);
+    clf_binary_metrics m;
+    clf_binary_metrics_compute(&m, s, l, 8, 0.5f);
     CHECK(m.tp == 3 && m.fn == 1 && m.fp == 1 && m.tn == 3, "binary_metrics/confusion matrix");
     CHECK(m.accuracy == 0.75 && m.sensitivity == 0.75 && m.specificity == 0.75 &&
           m.balanced_accuracy == 0.75 && m.precision == 0.75 && m.f1 == 0.75,
           "binary_metrics/ratios 6/8, 3/4, 3/4, 3/4, 3/4, 6/8");
     CHECK(m.auc == 14.0 / 16.0, "binary_metrics/auc 14/16 (0.6 and 0.4 lose to the negative 0.7)");
-    CHECK(strcmp(dcgan_binary_metric_name(6), "auc") == 0 && dcgan_binary_metric_get(&m, 3) == m.specificity,
+    CHECK(strcmp(clf_binary_metric_name(6), "auc") == 0 && clf_binary_metric_get(&m, 3) == m.specificity,
           "binary_metrics/names and getters");
-    dcgan_binary_metrics_compute(&m, s, l, 8, 2.0f);   // nothing called positive
+    clf_binary_metrics_compute(&m, s, l, 8, 2.0f);   // nothing called positive
     CHECK(m.tp == 0 && m.fp == 0 && isnan(m.precision) && m.specificity == 1.0,
           "binary_metrics/zero denominator is NaN");
 }
@@ -141,13 +142,13 @@ static void test_bootstrap(void) {
     float s[120];
     int l[120];
     random_scores(s, l, 120, 50, 11);
-    dcgan_binary_metrics lo, hi, lo2, hi2, point;
-    CHECK(dcgan_binary_metrics_bootstrap(&lo, &hi, s, l, 120, 0.6f, 200, 42, 0.95) == DCGAN_OK,
+    clf_binary_metrics lo, hi, lo2, hi2, point;
+    CHECK(clf_binary_metrics_bootstrap(&lo, &hi, s, l, 120, 0.6f, 200, 42, 0.95) == DCGAN_OK,
           "bootstrap/ok");
-    CHECK(dcgan_binary_metrics_bootstrap(&lo2, &hi2, s, l, 120, 0.6f, 200, 42, 0.95) == DCGAN_OK &&
+    CHECK(clf_binary_metrics_bootstrap(&lo2, &hi2, s, l, 120, 0.6f, 200, 42, 0.95) == DCGAN_OK &&
           memcmp(&lo, &lo2, sizeof lo) == 0 && memcmp(&hi, &hi2, sizeof hi) == 0,
           "bootstrap/same seed, same interval");
-    dcgan_binary_metrics_bootstrap(&lo2, &hi2, s, l, 120, 0.6f, 200, 43, 0.95);
+    clf_binary_metrics_bootstrap(&lo2, &hi2, s, l, 120, 0.6f, 200, 43, 0.95);
     CHECK(lo.auc != lo2.auc || hi.auc != hi2.auc, "bootstrap/another seed, another interval");
     // the documented procedure, written out here: n draws of u32 % n per replicate,
     // numpy-'linear' quantiles at 0.025 and 0.975
@@ -162,9 +163,9 @@ static void test_bootstrap(void) {
             rs[i] = s[j];
             rl[i] = l[j];
         }
-        dcgan_binary_metrics m;
-        dcgan_binary_metrics_compute(&m, rs, rl, 120, 0.6f);
-        for (int k = 0; k < 7; k++) v[k][b] = dcgan_binary_metric_get(&m, k);
+        clf_binary_metrics m;
+        clf_binary_metrics_compute(&m, rs, rl, 120, 0.6f);
+        for (int k = 0; k < 7; k++) v[k][b] = clf_binary_metric_get(&m, k);
     }
     int ok = 1;
     for (int k = 0; k < 7; k++) {
@@ -173,14 +174,14 @@ static void test_bootstrap(void) {
         int il = (int)pl, ih = (int)ph;
         double ql = v[k][il] + (pl - il) * (v[k][il + 1] - v[k][il]);
         double qh = v[k][ih] + (ph - ih) * (v[k][ih + 1] - v[k][ih]);
-        ok &= fabs(dcgan_binary_metric_get(&lo, k) - ql) < 1e-12 && fabs(dcgan_binary_metric_get(&hi, k) - qh) < 1e-12;
+        ok &= fabs(clf_binary_metric_get(&lo, k) - ql) < 1e-12 && fabs(clf_binary_metric_get(&hi, k) - qh) < 1e-12;
     }
     CHECK(ok, "bootstrap/equals the procedure written out (every metric, both ends)");
-    dcgan_binary_metrics_compute(&point, s, l, 120, 0.6f);
+    clf_binary_metrics_compute(&point, s, l, 120, 0.6f);
     CHECK(lo.auc < point.auc && point.auc < hi.auc && lo.accuracy < point.accuracy && point.accuracy < hi.accuracy,
           "bootstrap/interval contains the point estimate");
-    CHECK(dcgan_binary_metrics_bootstrap(&lo, &hi, s, l, 120, 0.6f, 1, 42, 0.95) == DCGAN_ERR_SHAPE &&
-          strcmp(dcgan_last_error(), "binary_metrics_bootstrap: B = 1 resamples of n = 120 items at "
+    CHECK(clf_binary_metrics_bootstrap(&lo, &hi, s, l, 120, 0.6f, 1, 42, 0.95) == DCGAN_ERR_SHAPE &&
+          strcmp(clf_last_error(), "binary_metrics_bootstrap: B = 1 resamples of n = 120 items at "
                  "level 0.95 (needs B >= 2, n >= 1, 0 < level < 1)") == 0, "bootstrap/B = 1: message");
 }
 
@@ -200,7 +201,7 @@ static void test_patient_id(void) {
     int ok = 1;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char id[64];
-        dcgan_patient_id(id, sizeof id, cases[i][0]);
+        clf_patient_id(id, sizeof id, cases[i][0]);
         if (strcmp(id, cases[i][1]) != 0) {
             fprintf(stderr, "patient_id('%s') = '%s', expected '%s'\n", cases[i][0], id, cases[i][1]);
             ok = 0;
@@ -231,7 +232,7 @@ static void test_split(void) {
     }
     const double fr[3] = {0.7, 0.15, 0.15};
     for (int i = 0; i < N; i++) side[i] = side2[i] = -1;
-    CHECK(dcgan_split_by_group(side, groups, labels, N, fr, 3, 1) == DCGAN_OK, "split_by_group/ok");
+    CHECK(clf_split_by_group(side, groups, labels, N, fr, 3, 1) == DCGAN_OK, "split_by_group/ok");
     int assigned = 1, same_side = 1, counts[3][2] = {{0}}, total[2] = {0, 0};
     for (int i = 0; i < N; i++) {
         assigned &= side[i] >= 0 && side[i] < 3;
@@ -246,13 +247,13 @@ static void test_split(void) {
     for (int s = 0; s < 3; s++)
         for (int c = 0; c < 2; c++) near &= fabs(counts[s][c] - fr[s] * total[c]) <= 4.0;
     CHECK(near, "split_by_group/class counts kept at each side's share");
-    dcgan_split_by_group(side2, groups, labels, N, fr, 3, 1);
+    clf_split_by_group(side2, groups, labels, N, fr, 3, 1);
     CHECK(memcmp(side, side2, sizeof side) == 0, "split_by_group/same seed, same split");
-    dcgan_split_by_group(side2, groups, labels, N, fr, 3, 2);
+    clf_split_by_group(side2, groups, labels, N, fr, 3, 2);
     CHECK(memcmp(side, side2, sizeof side) != 0, "split_by_group/another seed, another split");
     const double bad[2] = {0.7, 0.2};
-    CHECK(dcgan_split_by_group(side2, groups, labels, N, bad, 2, 1) == DCGAN_ERR_SHAPE &&
-          strcmp(dcgan_last_error(), "split_by_group: the fractions sum to 0.9, not 1") == 0,
+    CHECK(clf_split_by_group(side2, groups, labels, N, bad, 2, 1) == DCGAN_ERR_SHAPE &&
+          strcmp(clf_last_error(), "split_by_group: the fractions sum to 0.9, not 1") == 0,
           "split_by_group/fractions not summing to 1: message");
 }
 
@@ -267,10 +268,10 @@ static void fill_random(float *x, size_t n, uint64_t seed) {
 static void test_augment_geometry(void) {
     enum { C = 2, H = 9, W = 12 };
     float in[C * H * W], out[C * H * W], want[C * H * W];
-    dcgan_augment_params p;
+    clf_augment_params p;
     fill_random(in, sizeof in / sizeof in[0], 1);
-    dcgan_augment_identity(&p);
-    dcgan_augment_apply(out, in, C, H, W, &p);
+    clf_augment_identity(&p);
+    clf_augment_apply(out, in, C, H, W, &p);
     CHECK(memcmp(in, out, sizeof in) == 0, "augment/identity leaves the image bit for bit");
     // a shift of exactly 3 pixels right and 2 down, borders clamped (fill_mode='nearest')
     p.shift_x = 3.0f / W;
@@ -281,18 +282,18 @@ static void test_augment_geometry(void) {
                 int sx = x - 3 < 0 ? 0 : x - 3, sy = y - 2 < 0 ? 0 : y - 2;
                 want[(c * H + y) * W + x] = in[(c * H + sy) * W + sx];
             }
-    dcgan_augment_apply(out, in, C, H, W, &p);
+    clf_augment_apply(out, in, C, H, W, &p);
     CHECK_CLOSE(want, out, C * H * W, 1e-6, 0.0, "augment/integer shift moves pixels, edges clamped");
     // 90 degrees on a square image: content turns counter-clockwise on screen,
     // out[y][x] = in[x][S-1-y] (the pixel right of centre moves to above it)
     enum { S = 7 };
     float sq[S * S], sq_out[S * S], sq_want[S * S];
     fill_random(sq, S * S, 2);
-    dcgan_augment_identity(&p);
+    clf_augment_identity(&p);
     p.rotate_deg = 90.0f;
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++) sq_want[y * S + x] = sq[x * S + (S - 1 - y)];
-    dcgan_augment_apply(sq_out, sq, 1, S, S, &p);
+    clf_augment_apply(sq_out, sq, 1, S, S, &p);
     CHECK_CLOSE(sq_want, sq_out, S * S, 1e-5, 0.0, "augment/90 degrees is the index rotation");
     // rotation + zoom + shift on a linear ramp: bilinear sampling is exact for
     // a linear function, so inside the image out = ramp(src(x, y)) analytically
@@ -305,7 +306,7 @@ static void test_augment_geometry(void) {
     p.zoom = 1.08f;
     p.shift_x = 0.05f;
     p.shift_y = -0.03f;
-    dcgan_augment_apply(ramp_out, ramp, 1, R, R, &p);
+    clf_augment_apply(ramp_out, ramp, 1, R, R, &p);
     double th = 7.0 * 3.14159265358979323846 / 180.0, c0 = 0.5 * (R - 1), worst = 0.0;
     int inside = 0;
     for (int y = 0; y < R; y++)
@@ -323,9 +324,9 @@ static void test_augment_geometry(void) {
 static void test_augment_intensity(void) {
     enum { C = 3, H = 5, W = 6 };
     float in[C * H * W], out[C * H * W], want[C * H * W];
-    dcgan_augment_params p;
+    clf_augment_params p;
     fill_random(in, C * H * W, 4);
-    dcgan_augment_identity(&p);
+    clf_augment_identity(&p);
     p.brightness = 0.3f;
     p.contrast = 1.4f;
     for (int c = 0; c < C; c++) {   // per channel: mean + 1.4 (v - mean) + 0.3, clamped
@@ -337,14 +338,14 @@ static void test_augment_intensity(void) {
             want[c * H * W + i] = (float)(v > 1.0 ? 1.0 : v < -1.0 ? -1.0 : v);
         }
     }
-    dcgan_augment_apply(out, in, C, H, W, &p);
+    clf_augment_apply(out, in, C, H, W, &p);
     CHECK_CLOSE(want, out, C * H * W, 1e-6, 0.0, "augment/brightness and contrast per channel, clamped");
     int clamped = 0;
     for (int i = 0; i < C * H * W; i++) clamped += out[i] == 1.0f;
     CHECK(clamped > 0, "augment/the case reaches the clamp");
     // draws: inside the ranges, reproducible, six uniforms in field order
-    dcgan_augment_ranges r;
-    dcgan_augment_ranges_classic(&r);
+    clf_augment_ranges r;
+    clf_augment_ranges_classic(&r);
     CHECK(r.rotate_deg == 10.0f && r.shift == 0.08f && r.zoom == 0.1f && r.brightness == 0.1f &&
           r.contrast == 0.1f, "augment/classic ranges");
     dcgan_rng g1, g2;
@@ -352,14 +353,14 @@ static void test_augment_intensity(void) {
     dcgan_rng_seed(&g2, 5);
     int inside = 1;
     for (int t = 0; t < 1000; t++) {
-        dcgan_augment_draw(&p, &r, &g1);
+        clf_augment_draw(&p, &r, &g1);
         inside &= fabsf(p.rotate_deg) <= 10.0f && fabsf(p.shift_x) <= 0.08f && fabsf(p.shift_y) <= 0.08f &&
                   p.zoom >= 0.9f && p.zoom <= 1.1f && fabsf(p.brightness) <= 0.1f &&
                   p.contrast >= 0.9f && p.contrast <= 1.1f;
     }
     CHECK(inside, "augment/1000 draws inside the ranges");
     dcgan_rng_seed(&g1, 5);
-    dcgan_augment_draw(&p, &r, &g1);
+    clf_augment_draw(&p, &r, &g1);
     float u0 = dcgan_rng_uniform(&g2);
     CHECK(p.rotate_deg == -10.0f + 20.0f * u0, "augment/first draw is the rotation");
     for (int k = 0; k < 5; k++) dcgan_rng_uniform(&g2);
@@ -484,8 +485,8 @@ static void test_rating_stats(void) {
     double p0, p, lo, hi;
     if (!CHECK(f != NULL, "rating/tests/data/rating.txt exists")) return;
     while (fscanf(f, "%d %d %lf %lf %lf %lf", &k, &n, &p0, &p, &lo, &hi) == 6) {
-        double got_p = dcgan_binomial_test(k, n, p0), got_lo, got_hi;
-        dcgan_clopper_pearson(&got_lo, &got_hi, k, n, 0.95);
+        double got_p = clf_binomial_test(k, n, p0), got_lo, got_hi;
+        clf_clopper_pearson(&got_lo, &got_hi, k, n, 0.95);
         cases++;
         if (fabs(got_p - p) <= 1e-12 + 1e-9 * p) p_ok++;
         else fprintf(stderr, "  binomial_test(%d, %d, %g) = %.17g, scipy %.17g\n", k, n, p0, got_p, p);
@@ -496,23 +497,23 @@ static void test_rating_stats(void) {
     fclose(f);
     CHECK(cases == 13 && p_ok == cases, "rating/binomial_test equals scipy.stats.binomtest on 13 cases (edges, p0 != 0.5)");
     CHECK(cases == 13 && ci_ok == cases, "rating/clopper_pearson equals scipy's beta quantiles to 1e-10 on 13 cases");
-    CHECK(isnan(dcgan_binomial_test(3, 2, 0.5)) && isnan(dcgan_binomial_test(1, 2, 1.0)),
+    CHECK(isnan(clf_binomial_test(3, 2, 0.5)) && isnan(clf_binomial_test(1, 2, 1.0)),
           "rating/binomial_test: k > n or p0 = 1 give NaN");
     // Fleiss' kappa, worked by hand: 10 items, 14 raters each, 5 classes;
     // mean P_i = 0.37802, sum p_j^2 = 0.21276, kappa = 0.16526 / 0.78724 = 0.20993
     const int counts[50] = {0, 0, 0, 0, 14, 0, 2, 6, 4, 2, 0, 0, 3, 5, 6, 0, 3, 9, 2, 0, 2, 2, 8, 1, 1,
                             7, 7, 0, 0, 0, 3, 2, 6, 3, 0, 2, 5, 3, 2, 2, 6, 5, 2, 1, 0, 0, 2, 2, 3, 7};
     double kappa = 0.0;
-    CHECK(dcgan_fleiss_kappa(&kappa, counts, 10, 5) == DCGAN_OK && fabs(kappa - 0.20993070442195522) < 1e-12,
+    CHECK(clf_fleiss_kappa(&kappa, counts, 10, 5) == DCGAN_OK && fabs(kappa - 0.20993070442195522) < 1e-12,
           "rating/fleiss_kappa of the worked example is 0.20993");
     // perfect agreement on two classes: kappa 1; one class only: undefined
     const int agree[6] = {3, 0, 0, 3, 3, 0}, one[4] = {2, 0, 2, 0}, uneven[4] = {2, 0, 1, 0};
-    CHECK(dcgan_fleiss_kappa(&kappa, agree, 3, 2) == DCGAN_OK && kappa == 1.0, "rating/fleiss_kappa: full agreement is 1");
-    CHECK(dcgan_fleiss_kappa(&kappa, one, 2, 2) == DCGAN_ERR_SHAPE &&
-              strcmp(dcgan_last_error(), "fleiss_kappa: every rating is in one class: kappa is undefined") == 0,
+    CHECK(clf_fleiss_kappa(&kappa, agree, 3, 2) == DCGAN_OK && kappa == 1.0, "rating/fleiss_kappa: full agreement is 1");
+    CHECK(clf_fleiss_kappa(&kappa, one, 2, 2) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "fleiss_kappa: every rating is in one class: kappa is undefined") == 0,
           "rating/fleiss_kappa: one class only is refused with the reason");
-    CHECK(dcgan_fleiss_kappa(&kappa, uneven, 2, 2) == DCGAN_ERR_SHAPE &&
-              strcmp(dcgan_last_error(), "fleiss_kappa: item 1 has 1 ratings, item 0 has 2; every item needs the "
+    CHECK(clf_fleiss_kappa(&kappa, uneven, 2, 2) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "fleiss_kappa: item 1 has 1 ratings, item 0 has 2; every item needs the "
                                          "same number of raters, at least 2") == 0,
           "rating/fleiss_kappa: items with different rater counts are refused");
 }

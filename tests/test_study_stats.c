@@ -132,7 +132,7 @@ static void test_metrics_hand(void) {
               strcmp(study_metric_name(STUDY_BALANCED_ACCURACY), "balanced_accuracy") == 0 &&
               strcmp(study_metric_name(STUDY_F1), "f1") == 0 &&
               strcmp(study_metric_name(STUDY_METRIC_COUNT), "?") == 0,
-          "metric_name/the names dcgan_binary_metric_name uses");
+          "metric_name/the names clf_binary_metric_name uses");
     double v = -1.0;
     CHECK(study_metric_compute(&v, STUDY_PRECISION, s, l, 6, 1.0, why, sizeof why) == -1 &&
               strcmp(why, "study_metric_compute: precision is undefined: no score >= 1") == 0 && v == -1.0,
