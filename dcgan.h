@@ -484,21 +484,21 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
 // call the section 6 functions, on the GPU twins (dcgan_model_to_cuda) the
 // same functions' _cuda twins, which take the same arguments.
 //
-// Adding a layer, every place it touches:
-//   1. section 6: the layer's struct (if it has one), _forward and _backward,
-//      reference loops first; a finite-difference test in tests/test_layers.c
-//      and a PyTorch golden case in tests/make_reference.py;
-//   2. here: a DCGAN_LAYER_ kind, its fields in dcgan_layer_spec and a
-//      dcgan_spec_ constructor;
-//   3. implementation of section 9: dcgan__layer_plan (shapes, parameter,
-//      buffer and saved-value counts), dcgan__layer_forward and
-//      dcgan__layer_backward (one switch each, for the CPU and the GPU), and
-//      dcgan__weight_shape if it has weights (initialisation and checkpoint
-//      names follow from it);
-//   4. dcgan_cuda.cu: the _cuda twins of its functions, with the same
-//      arguments (a GPU build does not compile without them);
-//   5. tests/test_model.c: its small model (every kind but dropout) against
-//      the torch.nn.Sequential twin in tests/make_reference.py.
+// Adding a layer kind, every place it touches:
+//   1. section 6: its _forward and _backward functions (reference loops;
+//      a struct when it has several settings), declared there;
+//   2. here: a DCGAN_LAYER_ value before DCGAN_LAYER_KIND_COUNT, the spec
+//      fields it needs (if any) and a dcgan_spec_ constructor;
+//   3. implementation of section 9: its row in dcgan__layer_table - plan
+//      (output shape, weight, bias, running statistics, saved values,
+//      scratch), forward, backward, and where it applies a weight shape, its
+//      own initialisation, an in-place rule. The build fails while a kind has
+//      no row; checkpoint names, initialisation and memory follow from it;
+//   4. section 16 and dcgan_cuda.cu: the _cuda twins of its forward and
+//      backward, with the same arguments (a GPU build fails without them);
+//   5. tests: a finite-difference check in tests/test_layers.c, and a model
+//      with it against its PyTorch twin (tests/make_reference.py, test_model.c)
+//      where PyTorch has the layer.
 
 typedef enum {
     DCGAN_LAYER_LINEAR,
@@ -511,7 +511,8 @@ typedef enum {
     DCGAN_LAYER_TANH,
     DCGAN_LAYER_SIGMOID,
     DCGAN_LAYER_DROPOUT,
-    DCGAN_LAYER_RESHAPE      // (N, C*H*W) viewed as (N, C, H, W); Flatten is c = -1
+    DCGAN_LAYER_RESHAPE,     // (N, C*H*W) viewed as (N, C, H, W); Flatten is c = -1
+    DCGAN_LAYER_KIND_COUNT   // the number of kinds (not a kind)
 } dcgan_layer_kind;
 
 typedef struct {
@@ -548,14 +549,20 @@ DCGAN_API dcgan_layer_spec dcgan_spec_dropout(float p);
 DCGAN_API dcgan_layer_spec dcgan_spec_reshape(int c, int h, int w);
 DCGAN_API dcgan_layer_spec dcgan_spec_flatten(void);
 
+// A planned layer: the spec as given (the plan never writes into it) and what
+// the plan worked out from it and the input shape.
 typedef struct {
     dcgan_layer_spec spec;
     int in_c, in_h, in_w;        // per-sample input shape
     int out_c, out_h, out_w;     // per-sample output shape
+    int pad_top, pad_left, pad_bottom, pad_right;   // conv, conv_transpose: the padding used
+                                                    // (the spec's, or Keras 'same' for this input)
     size_t weight_offset, weight_count;   // into params/grads (count 0: none)
     size_t bias_offset, bias_count;
-    size_t stats_offset;         // batchnorm: running_mean, running_var in buffers
-    size_t saved_offset;         // into saved: dropout mask or batchnorm mean/invstd
+    size_t stats_offset, stats_count;     // running statistics in buffers (batchnorm: mean, var)
+    size_t saved_offset;         // into saved: values forward keeps for backward
+    size_t saved_fixed, saved_per_sample; // their floats: fixed (batchnorm mean, 1/std) or per
+                                          // sample of the batch (dropout mask)
     int saved_training;          // batchnorm: mode of the last forward
 } dcgan_layer;
 
@@ -3099,10 +3106,10 @@ static dcgan_conv2d dcgan__layer_conv2d(const dcgan_layer *L, float *base) {
     c.out_channels = L->out_c;
     c.kernel = L->spec.kernel;
     c.stride = L->spec.stride;
-    c.pad_top = L->spec.pad_top;
-    c.pad_left = L->spec.pad_left;
-    c.pad_bottom = L->spec.pad_bottom;
-    c.pad_right = L->spec.pad_right;
+    c.pad_top = L->pad_top;
+    c.pad_left = L->pad_left;
+    c.pad_bottom = L->pad_bottom;
+    c.pad_right = L->pad_right;
     return c;
 }
 
@@ -3157,7 +3164,7 @@ static dcgan__model_mem dcgan__device_mem(dcgan_model *m) {
 }
 #define DCGAN__RUN(mem, fn, args) ((mem)->gpu ? fn##_cuda args : fn args)
 #else
-#define DCGAN__RUN(mem, fn, args) (fn args)
+#define DCGAN__RUN(mem, fn, args) ((void)(mem), fn args)
 #endif
 
 static dcgan_batchnorm2d dcgan__layer_batchnorm2d(const dcgan_layer *L, const dcgan__model_mem *mem) {
@@ -3175,113 +3182,393 @@ static dcgan_batchnorm2d dcgan__layer_batchnorm2d(const dcgan_layer *L, const dc
     return bn;
 }
 
-// Works out one layer's output shape and sizes from its input shape.
-// Adds its parameter, buffer, saved and scratch needs to the running totals.
-static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, size_t *n_params,
-                                      size_t *n_buffers, size_t *n_saved_per_sample,
-                                      size_t *n_saved_fixed, size_t *n_work) {
-    dcgan_layer_spec *s = &L->spec;
+// -----------------------------------------------------------------------------
+// The layer table: one row per kind, in dcgan_layer_kind's order. Everything
+// the container does differently for a kind is in its row: how it plans
+// (output shape, weights, running statistics, values saved for backward,
+// scratch), runs forward and backward (on the CPU or, through DCGAN__RUN, on
+// the GPU twins), the PyTorch shape of its weight, its own weight
+// initialisation if the framework's fan rule does not apply, and whether it may
+// write its output over its input. The model functions below only read rows.
+
+// In-place rules (dcgan__in_place): never; always (the output is the input,
+// relabelled); or when the layer before reads only its own input in backward.
+enum { DCGAN__IN_PLACE_NEVER, DCGAN__IN_PLACE_ALWAYS, DCGAN__IN_PLACE_AFTER_INPUT_READER };
+
+typedef struct {
+    const char *name;   // in messages
+    // Output shape from L->in_*, weight/bias/stats counts, saved counts, and
+    // *work raised to the scratch it needs; index names it in messages.
+    dcgan_status (*plan)(dcgan_layer *L, int index, int max_batch, size_t *work);
+    // slot x -> slot y; func and index name the caller in messages.
+    dcgan_status (*forward)(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                            int training, dcgan_rng *rng, int index, const char *func);
+    // Adds into dx (dx.data NULL: not wanted; only called then when the layer
+    // has parameters), dw and db (NULL: not wanted); x is the input, y the output.
+    dcgan_status (*backward)(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx, float *dw,
+                             float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y);
+    // The PyTorch shape of the weight, its number of dimensions (NULL: none).
+    int (*weight_shape)(const dcgan_layer *L, int shape[4]);
+    // Its own initialisation of weight, bias and running statistics (NULL:
+    // the fan-based rules of dcgan_model_init_weights); rng NULL = at
+    // dcgan_model_init, where only the running statistics are set.
+    void (*init)(const dcgan_layer *L, float *weight, float *bias, float *stats, dcgan_init_mode mode,
+                 dcgan_rng *rng);
+    // DCGAN__IN_PLACE_* for this layer's spec
+    int (*in_place)(const dcgan_layer_spec *s);
+    // 1: its backward reads its input only, never its output (so a next
+    // activation may overwrite the output in place)
+    int backward_reads_input_only;
+    // names of its running statistics in checkpoints (stats_count / 2 floats each)
+    const char *stats_names[2];
+} dcgan__layer_ops;
+
+static int dcgan__in_place_always(const dcgan_layer_spec *s) {
+    (void)s;
+    return DCGAN__IN_PLACE_ALWAYS;
+}
+static int dcgan__in_place_activation(const dcgan_layer_spec *s) {
+    (void)s;
+    return DCGAN__IN_PLACE_AFTER_INPUT_READER;
+}
+// LeakyReLU's backward tests x > 0; on its output y that is the same test only
+// when the slope is not negative.
+static int dcgan__in_place_leaky(const dcgan_layer_spec *s) {
+    return s->slope >= 0.0f ? DCGAN__IN_PLACE_AFTER_INPUT_READER : DCGAN__IN_PLACE_NEVER;
+}
+
+// A plan's refusal: every kind's plan speaks as dcgan__layer_plan.
+#define DCGAN__PLAN_FAIL(...) dcgan__fail(DCGAN_ERR_SHAPE, "layer_plan", __VA_ARGS__)
+
+// --- linear
+static dcgan_status dcgan__linear_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    const dcgan_layer_spec *s = &L->spec;
+    (void)max_batch, (void)work;
+    if (s->out_channels <= 0)
+        return DCGAN__PLAN_FAIL("layer %d: linear needs out_features > 0", index);
+    L->out_c = s->out_channels;
+    L->out_h = L->out_w = 1;
+    L->weight_count = (size_t)s->out_channels * L->in_c * L->in_h * L->in_w;
+    L->bias_count = s->bias ? (size_t)s->out_channels : 0;
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__linear_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                      int training, dcgan_rng *rng, int index, const char *func) {
+    (void)training, (void)rng, (void)index, (void)func;
+    dcgan_linear lin = dcgan__layer_linear(L, mem->params);
+    return DCGAN__RUN(mem, dcgan_linear_forward, (y, x, &lin));
+}
+static dcgan_status dcgan__linear_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                      float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)y;
+    dcgan_linear lin = dcgan__layer_linear(L, mem->params);
+    return DCGAN__RUN(mem, dcgan_linear_backward, (dx, dw, db, dy, x, &lin));
+}
+static int dcgan__linear_shape(const dcgan_layer *L, int shape[4]) {   // (OUT, IN)
+    shape[0] = L->out_c;
+    shape[1] = L->in_c * L->in_h * L->in_w;
+    return 2;
+}
+
+// --- conv2d and conv_transpose2d: one geometry
+static dcgan_status dcgan__conv_plan(dcgan_layer *L, int index, int max_batch, size_t *work, int transposed) {
+    const dcgan_layer_spec *s = &L->spec;
     const int C = L->in_c, H = L->in_h, W = L->in_w;
-    L->out_c = C;
-    L->out_h = H;
-    L->out_w = W;
-    switch (s->kind) {
-    case DCGAN_LAYER_LINEAR:
-        if (s->out_channels <= 0)
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: linear needs out_features > 0", index);
-        L->out_c = s->out_channels;
+    if (s->out_channels <= 0 || s->kernel <= 0 || s->stride <= 0)
+        return DCGAN__PLAN_FAIL("layer %d: conv needs OC, K, S > 0 (got %d, %d, %d)",
+                           index, s->out_channels, s->kernel, s->stride);
+    L->pad_top = s->pad_top, L->pad_bottom = s->pad_bottom;
+    L->pad_left = s->pad_left, L->pad_right = s->pad_right;
+    if (s->same && !transposed) {
+        dcgan_same_padding(H, s->kernel, s->stride, &L->pad_top, &L->pad_bottom);
+        dcgan_same_padding(W, s->kernel, s->stride, &L->pad_left, &L->pad_right);
+    } else if (s->same) {
+        // Keras makes H*S even when K < S, by filling the gaps between the
+        // kernel's footprints with zeros; this library has no output padding
+        if (s->kernel < s->stride)
+            return DCGAN__PLAN_FAIL("layer %d: a 'same' transposed convolution needs kernel >= "
+                               "stride (got kernel %d, stride %d)", index, s->kernel, s->stride);
+        // the adjoint of a 'same' conv from (H*S) to H: crop what that conv padded
+        dcgan_same_padding(H * s->stride, s->kernel, s->stride, &L->pad_top, &L->pad_bottom);
+        dcgan_same_padding(W * s->stride, s->kernel, s->stride, &L->pad_left, &L->pad_right);
+    }
+    L->out_c = s->out_channels;
+    if (transposed) {
+        L->out_h = dcgan_conv_transpose_out_size(H, s->kernel, s->stride, L->pad_top, L->pad_bottom);
+        L->out_w = dcgan_conv_transpose_out_size(W, s->kernel, s->stride, L->pad_left, L->pad_right);
+    } else {
+        L->out_h = dcgan_conv_out_size(H, s->kernel, s->stride, L->pad_top, L->pad_bottom);
+        L->out_w = dcgan_conv_out_size(W, s->kernel, s->stride, L->pad_left, L->pad_right);
+    }
+    if (L->out_h <= 0 || L->out_w <= 0)
+        return DCGAN__PLAN_FAIL("layer %d: input %dx%d gives an empty output", index, H, W);
+    L->weight_count = (size_t)s->out_channels * C * s->kernel * s->kernel;
+    L->bias_count = s->bias ? (size_t)s->out_channels : 0;
+    // scratch for as many images per matrix product as fit in DCGAN__WORK_CAP
+    size_t per_image = transposed
+        ? ((size_t)s->out_channels * s->kernel * s->kernel + (size_t)C) * H * W
+        : ((size_t)C * s->kernel * s->kernel + (size_t)s->out_channels) * L->out_h * L->out_w;
+    size_t need = per_image * (size_t)dcgan__group(per_image, max_batch, DCGAN__WORK_CAP);
+    if (need > *work) *work = need;
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__conv2d_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    return dcgan__conv_plan(L, index, max_batch, work, 0);
+}
+static dcgan_status dcgan__conv2d_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                      int training, dcgan_rng *rng, int index, const char *func) {
+    (void)training, (void)rng, (void)index, (void)func;
+    dcgan_conv2d conv = dcgan__layer_conv2d(L, mem->params);
+    return DCGAN__RUN(mem, dcgan_conv2d_forward, (y, x, &conv, mem->work, mem->n_work));
+}
+static dcgan_status dcgan__conv2d_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                      float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)y;
+    dcgan_conv2d conv = dcgan__layer_conv2d(L, mem->params);
+    return DCGAN__RUN(mem, dcgan_conv2d_backward, (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
+}
+static int dcgan__conv2d_shape(const dcgan_layer *L, int shape[4]) {   // (OC, C, K, K)
+    shape[0] = L->out_c;
+    shape[1] = L->in_c;
+    shape[2] = shape[3] = L->spec.kernel;
+    return 4;
+}
+static dcgan_status dcgan__conv_transpose2d_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    return dcgan__conv_plan(L, index, max_batch, work, 1);
+}
+static dcgan_status dcgan__conv_transpose2d_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y,
+                                                dcgan_tensor x, int training, dcgan_rng *rng, int index,
+                                                const char *func) {
+    (void)training, (void)rng, (void)index, (void)func;
+    dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
+    return DCGAN__RUN(mem, dcgan_conv_transpose2d_forward, (y, x, &conv, mem->work, mem->n_work));
+}
+static dcgan_status dcgan__conv_transpose2d_bwd(const dcgan_layer *L, const dcgan__model_mem *mem,
+                                                dcgan_tensor dx, float *dw, float *db, dcgan_tensor dy,
+                                                dcgan_tensor x, dcgan_tensor y) {
+    (void)y;
+    dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
+    return DCGAN__RUN(mem, dcgan_conv_transpose2d_backward, (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
+}
+static int dcgan__conv_transpose2d_shape(const dcgan_layer *L, int shape[4]) {   // (C, OC, K, K)
+    shape[0] = L->in_c;
+    shape[1] = L->out_c;
+    shape[2] = shape[3] = L->spec.kernel;
+    return 4;
+}
+
+// --- upsample
+static dcgan_status dcgan__upsample_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    (void)max_batch, (void)work;
+    if (L->spec.scale <= 0) return DCGAN__PLAN_FAIL("layer %d: upsample scale must be > 0", index);
+    L->out_h = L->in_h * L->spec.scale;
+    L->out_w = L->in_w * L->spec.scale;
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__upsample_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                        int training, dcgan_rng *rng, int index, const char *func) {
+    (void)training, (void)rng, (void)index, (void)func;
+    return DCGAN__RUN(mem, dcgan_upsample_forward, (y, x, L->spec.upsample_mode));
+}
+static dcgan_status dcgan__upsample_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                        float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)dw, (void)db, (void)x, (void)y;
+    return DCGAN__RUN(mem, dcgan_upsample_backward, (dx, dy, L->spec.upsample_mode));
+}
+
+// --- batchnorm2d: gamma and beta as weight and bias, running mean and
+// variance (2C floats of buffers), the batch's mean and 1/std saved (2C)
+static dcgan_status dcgan__batchnorm2d_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    (void)index, (void)max_batch, (void)work;
+    L->weight_count = L->bias_count = (size_t)L->in_c;
+    L->stats_count = 2 * (size_t)L->in_c;
+    L->saved_fixed = 2 * (size_t)L->in_c;
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__batchnorm2d_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y,
+                                           dcgan_tensor x, int training, dcgan_rng *rng, int index,
+                                           const char *func) {
+    (void)rng, (void)index, (void)func;
+    dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
+    dcgan_status st = DCGAN__RUN(mem, dcgan_batchnorm2d_forward, (y, x, &bn, training));
+    L->saved_training = bn.saved_training;
+    return st;
+}
+static dcgan_status dcgan__batchnorm2d_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                           float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)y;
+    dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
+    return DCGAN__RUN(mem, dcgan_batchnorm2d_backward, (dx, dw, db, dy, x, &bn));
+}
+static int dcgan__batchnorm2d_shape(const dcgan_layer *L, int shape[4]) {   // (C)
+    shape[0] = L->in_c;
+    return 1;
+}
+// torch.nn.BatchNorm2d.reset_parameters (weight 1, bias 0) and
+// reset_running_stats (mean 0, var 1); DCGAN (Radford et al.): weight N(1, 0.02)
+static void dcgan__batchnorm2d_init(const dcgan_layer *L, float *weight, float *bias, float *stats,
+                                    dcgan_init_mode mode, dcgan_rng *rng) {
+    for (int k = 0; k < L->in_c; k++) {
+        if (rng) {
+            weight[k] = mode == DCGAN_INIT_DCGAN ? 1.0f + 0.02f * dcgan_rng_normal(rng) : 1.0f;
+            bias[k] = 0.0f;
+        }
+        stats[k] = 0.0f;
+        stats[L->in_c + k] = 1.0f;
+    }
+}
+
+// --- activations: elementwise, no parameters
+static dcgan_status dcgan__no_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    (void)L, (void)index, (void)max_batch, (void)work;
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__leaky_relu_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y,
+                                          dcgan_tensor x, int training, dcgan_rng *rng, int index,
+                                          const char *func) {
+    (void)training, (void)rng, (void)index, (void)func;
+    return DCGAN__RUN(mem, dcgan_leaky_relu_forward, (y.data, x.data, dcgan_tensor_numel(x), L->spec.slope));
+}
+static dcgan_status dcgan__leaky_relu_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                          float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)dw, (void)db, (void)y;
+    return DCGAN__RUN(mem, dcgan_leaky_relu_backward,
+                      (dx.data, dy.data, x.data, dcgan_tensor_numel(x), L->spec.slope));
+}
+static dcgan_status dcgan__relu_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                    int training, dcgan_rng *rng, int index, const char *func) {
+    (void)L, (void)training, (void)rng, (void)index, (void)func;
+    return DCGAN__RUN(mem, dcgan_relu_forward, (y.data, x.data, dcgan_tensor_numel(x)));
+}
+static dcgan_status dcgan__relu_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx, float *dw,
+                                    float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)L, (void)dw, (void)db, (void)y;
+    return DCGAN__RUN(mem, dcgan_relu_backward, (dx.data, dy.data, x.data, dcgan_tensor_numel(x)));
+}
+static dcgan_status dcgan__tanh_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                    int training, dcgan_rng *rng, int index, const char *func) {
+    (void)L, (void)training, (void)rng, (void)index, (void)func;
+    return DCGAN__RUN(mem, dcgan_tanh_forward, (y.data, x.data, dcgan_tensor_numel(x)));
+}
+static dcgan_status dcgan__tanh_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx, float *dw,
+                                    float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)L, (void)dw, (void)db;
+    return DCGAN__RUN(mem, dcgan_tanh_backward, (dx.data, dy.data, y.data, dcgan_tensor_numel(x)));
+}
+static dcgan_status dcgan__sigmoid_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                       int training, dcgan_rng *rng, int index, const char *func) {
+    (void)L, (void)training, (void)rng, (void)index, (void)func;
+    return DCGAN__RUN(mem, dcgan_sigmoid_forward, (y.data, x.data, dcgan_tensor_numel(x)));
+}
+static dcgan_status dcgan__sigmoid_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                       float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)L, (void)dw, (void)db;
+    return DCGAN__RUN(mem, dcgan_sigmoid_backward, (dx.data, dy.data, y.data, dcgan_tensor_numel(x)));
+}
+
+// --- dropout: its mask saved per sample
+static dcgan_status dcgan__dropout_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    (void)max_batch, (void)work;
+    if (L->spec.p < 0.0f || L->spec.p >= 1.0f)
+        return DCGAN__PLAN_FAIL("layer %d: dropout p=%g is not in [0, 1)", index, (double)L->spec.p);
+    L->saved_per_sample = (size_t)L->in_c * L->in_h * L->in_w;
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__dropout_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                       int training, dcgan_rng *rng, int index, const char *func) {
+    if (training && L->spec.p > 0.0f && !rng)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: dropout in training needs an rng", index);
+    return DCGAN__RUN(mem, dcgan_dropout_forward, (y.data, mem->saved + L->saved_offset, x.data,
+                                                   dcgan_tensor_numel(x), L->spec.p, training, rng));
+}
+static dcgan_status dcgan__dropout_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                       float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)dw, (void)db, (void)y;
+    return DCGAN__RUN(mem, dcgan_dropout_backward,
+                      (dx.data, dy.data, mem->saved + L->saved_offset, dcgan_tensor_numel(x)));
+}
+
+// --- reshape (and flatten): the same floats, relabelled
+static dcgan_status dcgan__reshape_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    const dcgan_layer_spec *s = &L->spec;
+    const size_t in_size = (size_t)L->in_c * L->in_h * L->in_w;
+    (void)max_batch, (void)work;
+    if (s->out_channels == -1) {   // flatten
+        L->out_c = (int)in_size;
         L->out_h = L->out_w = 1;
-        L->weight_count = (size_t)s->out_channels * C * H * W;
-        L->bias_count = s->bias ? (size_t)s->out_channels : 0;
-        break;
-    case DCGAN_LAYER_CONV2D:
-    case DCGAN_LAYER_CONV_TRANSPOSE2D: {
-        int transposed = s->kind == DCGAN_LAYER_CONV_TRANSPOSE2D;
-        if (s->out_channels <= 0 || s->kernel <= 0 || s->stride <= 0)
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: conv needs OC, K, S > 0 (got %d, %d, %d)",
-                               index, s->out_channels, s->kernel, s->stride);
-        if (s->same && !transposed) {
-            dcgan_same_padding(H, s->kernel, s->stride, &s->pad_top, &s->pad_bottom);
-            dcgan_same_padding(W, s->kernel, s->stride, &s->pad_left, &s->pad_right);
-        } else if (s->same) {
-            // Keras makes H*S even when K < S, by filling the gaps between the
-            // kernel's footprints with zeros; this library has no output padding
-            if (s->kernel < s->stride)
-                return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: a 'same' transposed convolution needs kernel >= "
-                                   "stride (got kernel %d, stride %d)", index, s->kernel, s->stride);
-            // the adjoint of a 'same' conv from (H*S) to H: crop what that conv padded
-            dcgan_same_padding(H * s->stride, s->kernel, s->stride, &s->pad_top, &s->pad_bottom);
-            dcgan_same_padding(W * s->stride, s->kernel, s->stride, &s->pad_left, &s->pad_right);
-        }
+    } else {
         L->out_c = s->out_channels;
-        if (transposed) {
-            L->out_h = dcgan_conv_transpose_out_size(H, s->kernel, s->stride, s->pad_top, s->pad_bottom);
-            L->out_w = dcgan_conv_transpose_out_size(W, s->kernel, s->stride, s->pad_left, s->pad_right);
-        } else {
-            L->out_h = dcgan_conv_out_size(H, s->kernel, s->stride, s->pad_top, s->pad_bottom);
-            L->out_w = dcgan_conv_out_size(W, s->kernel, s->stride, s->pad_left, s->pad_right);
-        }
-        if (L->out_h <= 0 || L->out_w <= 0)
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: input %dx%d gives an empty output",
-                               index, H, W);
-        L->weight_count = (size_t)s->out_channels * C * s->kernel * s->kernel;
-        L->bias_count = s->bias ? (size_t)s->out_channels : 0;
-        // scratch for as many images per matrix product as fit in DCGAN__WORK_CAP
-        size_t per_image = transposed
-            ? ((size_t)s->out_channels * s->kernel * s->kernel + (size_t)C) * H * W
-            : ((size_t)C * s->kernel * s->kernel + (size_t)s->out_channels) * L->out_h * L->out_w;
-        size_t work = per_image * (size_t)dcgan__group(per_image, max_batch, DCGAN__WORK_CAP);
-        if (work > *n_work) *n_work = work;
-        break;
+        L->out_h = s->out_h;
+        L->out_w = s->out_w;
     }
-    case DCGAN_LAYER_UPSAMPLE:
-        if (s->scale <= 0)
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: upsample scale must be > 0", index);
-        L->out_h = H * s->scale;
-        L->out_w = W * s->scale;
-        break;
-    case DCGAN_LAYER_BATCHNORM2D:
-        L->weight_count = L->bias_count = (size_t)C;
-        L->stats_offset = *n_buffers;
-        *n_buffers += 2 * (size_t)C;
-        L->saved_offset = *n_saved_fixed;
-        *n_saved_fixed += 2 * (size_t)C;
-        break;
-    case DCGAN_LAYER_DROPOUT:
-        if (s->p < 0.0f || s->p >= 1.0f)
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: dropout p=%g is not in [0, 1)",
-                               index, (double)s->p);
-        L->saved_offset = *n_saved_per_sample;
-        *n_saved_per_sample += (size_t)C * H * W;
-        break;
-    case DCGAN_LAYER_RESHAPE: {
-        size_t in_size = (size_t)C * H * W;
-        if (s->out_channels == -1) {
-            L->out_c = (int)in_size;
-            L->out_h = L->out_w = 1;
-        } else {
-            L->out_c = s->out_channels;
-            L->out_h = s->out_h;
-            L->out_w = s->out_w;
-        }
-        if (L->out_c <= 0 || L->out_h <= 0 || L->out_w <= 0 ||
-            (size_t)L->out_c * L->out_h * L->out_w != in_size)
-            return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: cannot reshape %dx%dx%d to %dx%dx%d",
-                               index, C, H, W, L->out_c, L->out_h, L->out_w);
-        break;
-    }
-    case DCGAN_LAYER_LEAKY_RELU:
-    case DCGAN_LAYER_RELU:
-    case DCGAN_LAYER_TANH:
-    case DCGAN_LAYER_SIGMOID:
-        break;
-    default:
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: unknown layer kind %d", index, (int)s->kind);
-    }
+    if (L->out_c <= 0 || L->out_h <= 0 || L->out_w <= 0 || (size_t)L->out_c * L->out_h * L->out_w != in_size)
+        return DCGAN__PLAN_FAIL("layer %d: cannot reshape %dx%dx%d to %dx%dx%d", index, L->in_c,
+                           L->in_h, L->in_w, L->out_c, L->out_h, L->out_w);
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__reshape_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
+                                       int training, dcgan_rng *rng, int index, const char *func) {
+    (void)L, (void)training, (void)rng, (void)index, (void)func;
+    return DCGAN__RUN(mem, dcgan_vec_copy, (y.data, x.data, dcgan_tensor_numel(x)));
+}
+static dcgan_status dcgan__reshape_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                       float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
+    (void)L, (void)dw, (void)db, (void)y;
+    return DCGAN__RUN(mem, dcgan_vec_add, (dx.data, dy.data, dcgan_tensor_numel(x)));
+}
+
+// The table. Columns: name, plan, forward, backward, weight shape, own init,
+// in-place rule, backward reads only its input, running statistics' names.
+static const dcgan__layer_ops dcgan__layer_table[] = {
+    {"linear", dcgan__linear_plan, dcgan__linear_fwd, dcgan__linear_bwd, dcgan__linear_shape, NULL, NULL, 1,
+     {NULL, NULL}},
+    {"conv2d", dcgan__conv2d_plan, dcgan__conv2d_fwd, dcgan__conv2d_bwd, dcgan__conv2d_shape, NULL, NULL, 1,
+     {NULL, NULL}},
+    {"conv_transpose2d", dcgan__conv_transpose2d_plan, dcgan__conv_transpose2d_fwd, dcgan__conv_transpose2d_bwd,
+     dcgan__conv_transpose2d_shape, NULL, NULL, 1, {NULL, NULL}},
+    {"upsample", dcgan__upsample_plan, dcgan__upsample_fwd, dcgan__upsample_bwd, NULL, NULL, NULL, 1,
+     {NULL, NULL}},
+    {"batchnorm2d", dcgan__batchnorm2d_plan, dcgan__batchnorm2d_fwd, dcgan__batchnorm2d_bwd,
+     dcgan__batchnorm2d_shape, dcgan__batchnorm2d_init, NULL, 1, {"running_mean", "running_var"}},
+    {"leaky_relu", dcgan__no_plan, dcgan__leaky_relu_fwd, dcgan__leaky_relu_bwd, NULL, NULL, dcgan__in_place_leaky,
+     0, {NULL, NULL}},
+    {"relu", dcgan__no_plan, dcgan__relu_fwd, dcgan__relu_bwd, NULL, NULL, dcgan__in_place_activation, 0,
+     {NULL, NULL}},
+    {"tanh", dcgan__no_plan, dcgan__tanh_fwd, dcgan__tanh_bwd, NULL, NULL, dcgan__in_place_activation, 0,
+     {NULL, NULL}},
+    {"sigmoid", dcgan__no_plan, dcgan__sigmoid_fwd, dcgan__sigmoid_bwd, NULL, NULL, dcgan__in_place_activation, 0,
+     {NULL, NULL}},
+    {"dropout", dcgan__dropout_plan, dcgan__dropout_fwd, dcgan__dropout_bwd, NULL, NULL, NULL, 0, {NULL, NULL}},
+    {"reshape", dcgan__reshape_plan, dcgan__reshape_fwd, dcgan__reshape_bwd, NULL, NULL, dcgan__in_place_always, 0,
+     {NULL, NULL}},
+};
+#define DCGAN__LAYER_KINDS ((int)(sizeof dcgan__layer_table / sizeof dcgan__layer_table[0]))
+// one row per kind: the build fails here when a kind has no row
+typedef char dcgan__one_row_per_kind[DCGAN__LAYER_KINDS == DCGAN_LAYER_KIND_COUNT ? 1 : -1];
+
+// The row of layer L (its kind was checked by dcgan__layer_plan).
+static const dcgan__layer_ops *dcgan__ops(const dcgan_layer *L) {
+    return &dcgan__layer_table[L->spec.kind];
+}
+
+// Works out one layer's output shape and sizes from its input shape (its
+// row's plan), then places its parameters and running statistics after
+// those of the layers before it. Saved values are placed by dcgan__model_plan.
+static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, size_t *n_params,
+                                      size_t *n_buffers, size_t *n_work) {
+    if ((int)L->spec.kind < 0 || (int)L->spec.kind >= DCGAN__LAYER_KINDS)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "layer %d: unknown layer kind %d", index, (int)L->spec.kind);
+    L->out_c = L->in_c;
+    L->out_h = L->in_h;
+    L->out_w = L->in_w;
+    dcgan_status st = dcgan__ops(L)->plan(L, index, max_batch, n_work);
+    if (st != DCGAN_OK) return st;
     L->weight_offset = *n_params;
     *n_params += L->weight_count;
     L->bias_offset = *n_params;
     *n_params += L->bias_count;
+    L->stats_offset = *n_buffers;
+    *n_buffers += L->stats_count;
     return DCGAN_OK;
 }
 
@@ -3314,16 +3601,10 @@ DCGAN_API void dcgan_model_free(dcgan_model *m) {
 // PyTorch does the same with inplace=True activations.
 static int dcgan__in_place(const dcgan_layer *layers, int i) {
     if (i < 1) return 0;   // slot 0 is the caller's input
-    const dcgan_layer_spec *s = &layers[i].spec;
-    const dcgan_layer_kind before = layers[i - 1].spec.kind;
-    if (s->kind == DCGAN_LAYER_RESHAPE) return 1;
-    const int activation = s->kind == DCGAN_LAYER_RELU || s->kind == DCGAN_LAYER_TANH ||
-                           s->kind == DCGAN_LAYER_SIGMOID ||
-                           (s->kind == DCGAN_LAYER_LEAKY_RELU && s->slope >= 0.0f);
-    const int reads_input_only = before == DCGAN_LAYER_LINEAR || before == DCGAN_LAYER_CONV2D ||
-                                 before == DCGAN_LAYER_CONV_TRANSPOSE2D ||
-                                 before == DCGAN_LAYER_BATCHNORM2D || before == DCGAN_LAYER_UPSAMPLE;
-    return activation && reads_input_only;
+    const dcgan__layer_ops *ops = dcgan__ops(&layers[i]);
+    const int rule = ops->in_place ? ops->in_place(&layers[i].spec) : DCGAN__IN_PLACE_NEVER;
+    return rule == DCGAN__IN_PLACE_ALWAYS ||
+           (rule == DCGAN__IN_PLACE_AFTER_INPUT_READER && dcgan__ops(&layers[i - 1])->backward_reads_input_only);
 }
 
 // The plan of a model: layers, shapes, offsets and every buffer's length, in
@@ -3361,8 +3642,7 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
         L->in_c = c;
         L->in_h = h;
         L->in_w = w;
-        dcgan_status st = dcgan__layer_plan(L, i, max_batch, &tmp->n_params, &tmp->n_buffers,
-                                            &n_saved_per_sample, &n_saved_fixed, &tmp->n_work);
+        dcgan_status st = dcgan__layer_plan(L, i, max_batch, &tmp->n_params, &tmp->n_buffers, &tmp->n_work);
         if (st != DCGAN_OK) {
             dcgan_model_free(tmp);
             return st;
@@ -3379,11 +3659,17 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
         if ((size_t)max_batch * c * h * w > tmp->dslot) tmp->dslot = (size_t)max_batch * c * h * w;
     }
     tmp->slot_offset[n_layers + 1] = *act_total;
-    // Dropout masks scale with the batch; batchnorm statistics do not.
+    // Values kept from forward for backward: the fixed ones (BatchNorm's
+    // statistics) first, then those that scale with the batch (dropout masks).
     for (int i = 0; i < n_layers; i++) {
         dcgan_layer *L = &tmp->layers[i];
-        if (L->spec.kind == DCGAN_LAYER_DROPOUT)
-            L->saved_offset = n_saved_fixed + L->saved_offset * (size_t)max_batch;
+        if (L->saved_fixed) L->saved_offset = n_saved_fixed;
+        n_saved_fixed += L->saved_fixed;
+    }
+    for (int i = 0; i < n_layers; i++) {
+        dcgan_layer *L = &tmp->layers[i];
+        if (L->saved_per_sample) L->saved_offset = n_saved_fixed + n_saved_per_sample * (size_t)max_batch;
+        n_saved_per_sample += L->saved_per_sample;
     }
     tmp->n_saved = n_saved_fixed + n_saved_per_sample * (size_t)max_batch;
     return DCGAN_OK;
@@ -3472,8 +3758,8 @@ static dcgan_status dcgan__model_init(dcgan_model *m, const char *prefix, const 
     }
     for (int i = 0; i < n_layers; i++) {
         dcgan_layer *L = &tmp.layers[i];
-        if (L->spec.kind == DCGAN_LAYER_BATCHNORM2D)
-            for (int k = 0; k < L->in_c; k++) tmp.buffers[L->stats_offset + (size_t)L->in_c + k] = 1.0f;
+        if (dcgan__ops(L)->init)   // running statistics only (no rng)
+            dcgan__ops(L)->init(L, NULL, NULL, tmp.buffers + L->stats_offset, DCGAN_INIT_PYTORCH, NULL);
     }
     *m = tmp;
     return DCGAN_OK;
@@ -3490,32 +3776,12 @@ static void dcgan__fill_uniform(dcgan_rng *rng, float *p, size_t n, float bound)
     dcgan_rng_fill_uniform(rng, p, n, -bound, bound);
 }
 
-// The PyTorch shape of layer L's weight (BatchNorm: gamma); returns its
-// number of dimensions, 0 for a layer without weights. dcgan_model_tensor_info
-// reports it, dcgan_model_init_weights takes the fans from it.
+// The PyTorch shape of layer L's weight (BatchNorm: gamma), from its row;
+// returns its number of dimensions, 0 for a layer without weights.
+// dcgan_model_tensor_info reports it, dcgan_model_init_weights takes the fans from it.
 static int dcgan__weight_shape(const dcgan_layer *L, int shape[4]) {
-    const int K = L->spec.kernel;
-    switch (L->spec.kind) {
-    case DCGAN_LAYER_LINEAR:             // (OUT, IN)
-        shape[0] = L->out_c;
-        shape[1] = L->in_c * L->in_h * L->in_w;
-        return 2;
-    case DCGAN_LAYER_CONV2D:             // (OC, C, K, K)
-        shape[0] = L->out_c;
-        shape[1] = L->in_c;
-        shape[2] = shape[3] = K;
-        return 4;
-    case DCGAN_LAYER_CONV_TRANSPOSE2D:   // (C, OC, K, K)
-        shape[0] = L->in_c;
-        shape[1] = L->out_c;
-        shape[2] = shape[3] = K;
-        return 4;
-    case DCGAN_LAYER_BATCHNORM2D:        // (C)
-        shape[0] = L->in_c;
-        return 1;
-    default:
-        return 0;
-    }
+    const dcgan__layer_ops *ops = dcgan__ops(L);
+    return ops->weight_shape ? ops->weight_shape(L, shape) : 0;
 }
 
 DCGAN_API void dcgan_model_init_weights(dcgan_model *m, dcgan_init_mode mode, dcgan_rng *rng) {
@@ -3528,14 +3794,8 @@ DCGAN_API void dcgan_model_init_weights(dcgan_model *m, dcgan_init_mode mode, dc
         float *bias = m->params + L->bias_offset;
         int shape[4];
         const int ndim = dcgan__weight_shape(L, shape);
-        if (L->spec.kind == DCGAN_LAYER_BATCHNORM2D) {
-            // torch.nn.BatchNorm2d.reset_parameters: weight 1, bias 0; DCGAN: N(1, 0.02)
-            for (int k = 0; k < L->in_c; k++) {
-                wgt[k] = mode == DCGAN_INIT_DCGAN ? 1.0f + 0.02f * dcgan_rng_normal(rng) : 1.0f;
-                bias[k] = 0.0f;
-                m->buffers[L->stats_offset + k] = 0.0f;
-                m->buffers[L->stats_offset + (size_t)L->in_c + k] = 1.0f;
-            }
+        if (dcgan__ops(L)->init) {   // the layer's own rule (BatchNorm)
+            dcgan__ops(L)->init(L, wgt, bias, m->buffers + L->stats_offset, mode, rng);
             continue;
         }
         if (ndim < 2) continue;
@@ -3579,45 +3839,7 @@ static dcgan_status dcgan__layer_forward(dcgan_model *m, int i, const dcgan__mod
                                          int training, dcgan_rng *rng, const char *func) {
     dcgan_layer *L = &m->layers[i];
     dcgan_tensor x = dcgan__slot(m, mem->acts, i), y = dcgan__slot(m, mem->acts, i + 1);
-    const size_t count = dcgan_tensor_numel(x);
-    switch (L->spec.kind) {
-    case DCGAN_LAYER_LINEAR: {
-        dcgan_linear lin = dcgan__layer_linear(L, mem->params);
-        return DCGAN__RUN(mem, dcgan_linear_forward, (y, x, &lin));
-    }
-    case DCGAN_LAYER_CONV2D: {
-        dcgan_conv2d conv = dcgan__layer_conv2d(L, mem->params);
-        return DCGAN__RUN(mem, dcgan_conv2d_forward, (y, x, &conv, mem->work, mem->n_work));
-    }
-    case DCGAN_LAYER_CONV_TRANSPOSE2D: {
-        dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
-        return DCGAN__RUN(mem, dcgan_conv_transpose2d_forward, (y, x, &conv, mem->work, mem->n_work));
-    }
-    case DCGAN_LAYER_UPSAMPLE:
-        return DCGAN__RUN(mem, dcgan_upsample_forward, (y, x, L->spec.upsample_mode));
-    case DCGAN_LAYER_BATCHNORM2D: {
-        dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
-        dcgan_status st = DCGAN__RUN(mem, dcgan_batchnorm2d_forward, (y, x, &bn, training));
-        L->saved_training = bn.saved_training;
-        return st;
-    }
-    case DCGAN_LAYER_LEAKY_RELU:
-        return DCGAN__RUN(mem, dcgan_leaky_relu_forward, (y.data, x.data, count, L->spec.slope));
-    case DCGAN_LAYER_RELU:
-        return DCGAN__RUN(mem, dcgan_relu_forward, (y.data, x.data, count));
-    case DCGAN_LAYER_TANH:
-        return DCGAN__RUN(mem, dcgan_tanh_forward, (y.data, x.data, count));
-    case DCGAN_LAYER_SIGMOID:
-        return DCGAN__RUN(mem, dcgan_sigmoid_forward, (y.data, x.data, count));
-    case DCGAN_LAYER_DROPOUT:
-        if (training && L->spec.p > 0.0f && !rng)
-            return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: dropout in training needs an rng", i);
-        return DCGAN__RUN(mem, dcgan_dropout_forward, (y.data, mem->saved + L->saved_offset, x.data,
-                                                       count, L->spec.p, training, rng));
-    case DCGAN_LAYER_RESHAPE:
-        return DCGAN__RUN(mem, dcgan_vec_copy, (y.data, x.data, count));
-    }
-    return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: unknown layer kind %d", i, (int)L->spec.kind);
+    return dcgan__ops(L)->forward(L, mem, y, x, training, rng, i, func);
 }
 
 // The forward pass of dcgan_model_forward and dcgan_model_forward_cuda; func
@@ -3659,54 +3881,14 @@ static dcgan_tensor dcgan__dslot(const dcgan_model *m, const dcgan__model_mem *m
 // wanted) and, with params, into the layer's weight and bias gradients.
 static dcgan_status dcgan__layer_backward(dcgan_model *m, int i, const dcgan__model_mem *mem,
                                           dcgan_tensor dx, int params) {
-    dcgan_layer *L = &m->layers[i];
+    const dcgan_layer *L = &m->layers[i];
     dcgan_tensor x = dcgan__slot(m, mem->acts, i), y = dcgan__slot(m, mem->acts, i + 1);
     dcgan_tensor dy = dcgan__dslot(m, mem, i + 1);
-    const size_t count = dcgan_tensor_numel(x);
     // where this layer's gradients go (NULL: skipped, see section 6)
     float *dw = params && L->weight_count ? mem->grads + L->weight_offset : NULL;
     float *db = params && L->bias_count ? mem->grads + L->bias_offset : NULL;
-    switch (L->spec.kind) {
-    case DCGAN_LAYER_LINEAR: {
-        dcgan_linear lin = dcgan__layer_linear(L, mem->params);
-        return DCGAN__RUN(mem, dcgan_linear_backward, (dx, dw, db, dy, x, &lin));
-    }
-    case DCGAN_LAYER_CONV2D: {
-        dcgan_conv2d conv = dcgan__layer_conv2d(L, mem->params);
-        return DCGAN__RUN(mem, dcgan_conv2d_backward, (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
-    }
-    case DCGAN_LAYER_CONV_TRANSPOSE2D: {
-        dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
-        return DCGAN__RUN(mem, dcgan_conv_transpose2d_backward,
-                          (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
-    }
-    case DCGAN_LAYER_BATCHNORM2D: {
-        dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
-        return DCGAN__RUN(mem, dcgan_batchnorm2d_backward, (dx, dw, db, dy, x, &bn));
-    }
-    default:
-        break;
-    }
-    if (!dx.data) return DCGAN_OK;   // the layers below have no parameters
-    switch (L->spec.kind) {
-    case DCGAN_LAYER_UPSAMPLE:
-        return DCGAN__RUN(mem, dcgan_upsample_backward, (dx, dy, L->spec.upsample_mode));
-    case DCGAN_LAYER_LEAKY_RELU:
-        return DCGAN__RUN(mem, dcgan_leaky_relu_backward, (dx.data, dy.data, x.data, count, L->spec.slope));
-    case DCGAN_LAYER_RELU:
-        return DCGAN__RUN(mem, dcgan_relu_backward, (dx.data, dy.data, x.data, count));
-    case DCGAN_LAYER_TANH:
-        return DCGAN__RUN(mem, dcgan_tanh_backward, (dx.data, dy.data, y.data, count));
-    case DCGAN_LAYER_SIGMOID:
-        return DCGAN__RUN(mem, dcgan_sigmoid_backward, (dx.data, dy.data, y.data, count));
-    case DCGAN_LAYER_DROPOUT:
-        return DCGAN__RUN(mem, dcgan_dropout_backward,
-                          (dx.data, dy.data, mem->saved + L->saved_offset, count));
-    case DCGAN_LAYER_RESHAPE:
-        return DCGAN__RUN(mem, dcgan_vec_add, (dx.data, dy.data, count));
-    default:
-        return DCGAN_OK;
-    }
+    if (!dx.data && !L->weight_count && !L->bias_count) return DCGAN_OK;   // nothing wanted of it
+    return dcgan__ops(L)->backward(L, mem, dx, dw, db, dy, x, y);
 }
 
 // The backward pass of dcgan_model_backward (params 1) and
@@ -3811,7 +3993,7 @@ DCGAN_API int dcgan_model_tensor_count(const dcgan_model *m) {
     for (int i = 0; i < m->n_layers; i++) {
         const dcgan_layer *L = &m->layers[i];
         count += (L->weight_count > 0) + (L->bias_count > 0);
-        if (L->spec.kind == DCGAN_LAYER_BATCHNORM2D) count += 2;
+        if (L->stats_count) count += 2;   // two running statistics (BatchNorm's mean, var)
     }
     return count;
 }
@@ -3833,11 +4015,11 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
                 suffix = "bias";
                 info->offset = L->bias_offset;
                 info->count = L->bias_count;
-            } else if (part >= 2 && L->spec.kind == DCGAN_LAYER_BATCHNORM2D) {
-                suffix = part == 2 ? "running_mean" : "running_var";
+            } else if (part >= 2 && L->stats_count) {
+                suffix = dcgan__ops(L)->stats_names[part - 2];
                 info->is_buffer = 1;
-                info->offset = L->stats_offset + (part == 3 ? (size_t)L->in_c : 0);
-                info->count = (size_t)L->in_c;
+                info->count = L->stats_count / 2;
+                info->offset = L->stats_offset + (part == 3 ? info->count : 0);
             }
             if (!suffix) continue;
             if (k++ != index) continue;

@@ -56,8 +56,11 @@ static void test_study_parameter_counts(void) {
     CHECK(dcgan_model_init(&m, "D.main", specs, n, c, h, w, 1) == DCGAN_OK, "gan_specs/seed D builds");
     CHECK(m.n_params == 17480321, "gan_specs/seed D has the study's 17,480,321 parameters");
     // Keras 'same' with K=5, S=2 on 128: 1 before, 2 after
-    CHECK(m.layers[2].spec.pad_top == 1 && m.layers[2].spec.pad_bottom == 2 && m.layers[2].out_h == 64,
+    CHECK(m.layers[2].pad_top == 1 && m.layers[2].pad_bottom == 2 && m.layers[2].pad_left == 1 &&
+              m.layers[2].pad_right == 2 && m.layers[2].out_h == 64,
           "gan_specs/seed D stride-2 'same' padding is 1 before, 2 after");
+    CHECK(memcmp(&m.layers[2].spec, &specs[2], sizeof specs[2]) == 0,
+          "gan_specs/the plan leaves the spec as given (derived pads live on the layer)");
     dcgan_model_free(&m);
 }
 

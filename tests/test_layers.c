@@ -213,7 +213,7 @@ static void test_same_padding(void) {
                 ok = 0;
                 continue;
             }
-            const dcgan_layer_spec *got = &m.layers[0].spec;
+            const dcgan_layer *got = &m.layers[0];
             if (got->pad_top != before || got->pad_left != before || got->pad_bottom != after ||
                 got->pad_right != after || m.layers[0].out_h != 5 * S || m.layers[0].out_w != 7 * S) {
                 fprintf(stderr, "  K %d S %d: pads %d %d %d %d, out %dx%d; want %d %d %d %d, %dx%d\n", K, S,
