@@ -184,7 +184,8 @@ $(B)/cuda/dcgan_cuda.o: dcgan_cuda.cu dcgan.h
 	@mkdir -p $(B)/cuda
 	$(NVCC) -O2 -fmad=false $(CUDA_ARCH) -DDCGAN_CUDA -Xcompiler -Wall -c $< -o $@
 
-$(B)/cuda/%.o: examples/%.c examples/cli.h dcgan.h | stb
+$(B)/cuda/%.o: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state.h examples/rate_csv.h \
+  examples/classify_tools.h dcgan.h | stb
 	@mkdir -p $(B)/cuda
 	$(CC) $(CFLAGS) $(OMP) -DDCGAN_CUDA $(STB_CFLAGS) -c $< -o $@
 

@@ -69,7 +69,7 @@
 //    4. Tensors
 //    5. Matrix multiply (GEMM): the reference loop
 //    6. Layers: linear, conv2d, conv_transpose2d, upsample, batchnorm2d,
-//       activations, dropout
+//       activations, dropout, Gaussian noise
 //    7. Loss: binary cross-entropy on logits
 //    8. Optimizer: Adam
 //    9. Models: sequential container
@@ -425,6 +425,18 @@ DCGAN_API dcgan_status dcgan_sigmoid_backward(float *dinp, const float *dout, co
 // (0 or 1/(1-p)) for backward. In eval, out = inp and mask = 1.
 DCGAN_API dcgan_status dcgan_dropout_forward(float *out, float *mask, const float *inp, size_t n,
                                              float p, int training, dcgan_rng *rng);
+// Gaussian noise (Keras' GaussianNoise layer; "instance noise", Sonderby et
+// al. 2017, "Amortised MAP Inference for Image Super-resolution", ICLR,
+// and Arjovsky & Bottou 2017, "Towards Principled Methods for Training GANs",
+// ICLR: noise on D's inputs makes the real and generated distributions
+// overlap, so D cannot separate a few real images perfectly). Training:
+// out[i] = inp[i] + stddev * z_i, z_i ~ N(0, 1) by Box-Muller from the
+// uniforms 2i and 2i+1 after rng's state (the cosine branch only, so that the
+// GPU twin can give value i its own draws); eval or stddev 0: out = inp.
+// Backward: dinp += dout (the noise does not depend on inp). out may be inp.
+DCGAN_API dcgan_status dcgan_gaussian_noise_forward(float *out, const float *inp, size_t n, float stddev,
+                                                    int training, dcgan_rng *rng);
+DCGAN_API dcgan_status dcgan_gaussian_noise_backward(float *dinp, const float *dout, size_t n);
 DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
                                               size_t n);
 
@@ -512,6 +524,7 @@ typedef enum {
     DCGAN_LAYER_SIGMOID,
     DCGAN_LAYER_DROPOUT,
     DCGAN_LAYER_RESHAPE,     // (N, C*H*W) viewed as (N, C, H, W); Flatten is c = -1
+    DCGAN_LAYER_GAUSSIAN_NOISE,   // + N(0, stddev^2) in training (Keras GaussianNoise)
     DCGAN_LAYER_KIND_COUNT   // the number of kinds (not a kind)
 } dcgan_layer_kind;
 
@@ -527,6 +540,7 @@ typedef struct {
     dcgan_upsample_mode upsample_mode;
     float slope;             // leaky_relu: out = slope * x for x <= 0
     float p;                 // dropout: probability of zeroing a value
+    float stddev;            // gaussian_noise: standard deviation of the added noise
     float eps, momentum;     // batchnorm
 } dcgan_layer_spec;
 
@@ -546,6 +560,7 @@ DCGAN_API dcgan_layer_spec dcgan_spec_relu(void);
 DCGAN_API dcgan_layer_spec dcgan_spec_tanh(void);
 DCGAN_API dcgan_layer_spec dcgan_spec_sigmoid(void);
 DCGAN_API dcgan_layer_spec dcgan_spec_dropout(float p);
+DCGAN_API dcgan_layer_spec dcgan_spec_gaussian_noise(float stddev);
 DCGAN_API dcgan_layer_spec dcgan_spec_reshape(int c, int h, int w);
 DCGAN_API dcgan_layer_spec dcgan_spec_flatten(void);
 
@@ -1430,6 +1445,9 @@ DCGAN_API dcgan_status dcgan_sigmoid_backward_cuda(float *dinp, const float *dou
                                                    const float *out, size_t n);
 // The mask is the one the CPU draws from the same rng state: element i uses
 // the i-th uniform of the stream (dcgan_rng_advance); rng moves on by n.
+DCGAN_API dcgan_status dcgan_gaussian_noise_forward_cuda(float *out, const float *inp, size_t n,
+                                                         float stddev, int training, dcgan_rng *rng);
+DCGAN_API dcgan_status dcgan_gaussian_noise_backward_cuda(float *dinp, const float *dout, size_t n);
 DCGAN_API dcgan_status dcgan_dropout_forward_cuda(float *out, float *mask, const float *inp,
                                                   size_t n, float p, int training,
                                                   dcgan_rng *rng);
@@ -2921,6 +2939,30 @@ DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, co
     return DCGAN_OK;
 }
 
+// Gaussian noise
+
+DCGAN_API dcgan_status dcgan_gaussian_noise_forward(float *out, const float *inp, size_t n, float stddev,
+                                                    int training, dcgan_rng *rng) {
+    const double two_pi = 6.283185307179586476925;
+    if (!training || stddev == 0.0f) {
+        if (out != inp) memmove(out, inp, n * sizeof(float));
+        return DCGAN_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double u1 = ((double)(dcgan_rng_u32(rng) >> 8) + 1.0) / 16777216.0;   // (0, 1]: log finite
+        const double u2 = (double)(dcgan_rng_u32(rng) >> 8) / 16777216.0;
+        const double z = sqrt(-2.0 * log(u1)) * cos(two_pi * u2);
+        out[i] = inp[i] + stddev * (float)z;
+    }
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_gaussian_noise_backward(float *dinp, const float *dout, size_t n) {
+    DCGAN__OMP_ELEMENTWISE(n)
+    for (size_t i = 0; i < n; i++) dinp[i] += dout[i];
+    return DCGAN_OK;
+}
+
 // -----------------------------------------------------------------------------
 // 7. Loss: binary cross-entropy on logits
 
@@ -3084,6 +3126,12 @@ DCGAN_API dcgan_layer_spec dcgan_spec_sigmoid(void) { return dcgan__spec(DCGAN_L
 DCGAN_API dcgan_layer_spec dcgan_spec_dropout(float p) {
     dcgan_layer_spec s = dcgan__spec(DCGAN_LAYER_DROPOUT);
     s.p = p;
+    return s;
+}
+
+DCGAN_API dcgan_layer_spec dcgan_spec_gaussian_noise(float stddev) {
+    dcgan_layer_spec s = dcgan__spec(DCGAN_LAYER_GAUSSIAN_NOISE);
+    s.stddev = stddev;
     return s;
 }
 
@@ -3517,6 +3565,29 @@ static dcgan_status dcgan__reshape_bwd(const dcgan_layer *L, const dcgan__model_
     return DCGAN__RUN(mem, dcgan_vec_add, (dx.data, dy.data, dcgan_tensor_numel(x)));
 }
 
+// --- gaussian noise: draws in training; its backward reads neither x nor y
+static dcgan_status dcgan__gaussian_noise_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
+    (void)max_batch, (void)work;
+    if (!(L->spec.stddev >= 0.0f) || isinf(L->spec.stddev))
+        return DCGAN__PLAN_FAIL("layer %d: gaussian_noise stddev=%g is not finite and >= 0", index,
+                                (double)L->spec.stddev);
+    return DCGAN_OK;
+}
+static dcgan_status dcgan__gaussian_noise_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y,
+                                              dcgan_tensor x, int training, dcgan_rng *rng, int index,
+                                              const char *func) {
+    if (training && L->spec.stddev > 0.0f && !rng)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: gaussian_noise in training needs an rng", index);
+    return DCGAN__RUN(mem, dcgan_gaussian_noise_forward,
+                      (y.data, x.data, dcgan_tensor_numel(x), L->spec.stddev, training, rng));
+}
+static dcgan_status dcgan__gaussian_noise_bwd(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx,
+                                              float *dw, float *db, dcgan_tensor dy, dcgan_tensor x,
+                                              dcgan_tensor y) {
+    (void)L, (void)dw, (void)db, (void)y;
+    return DCGAN__RUN(mem, dcgan_gaussian_noise_backward, (dx.data, dy.data, dcgan_tensor_numel(x)));
+}
+
 // The table. Columns: name, plan, forward, backward, weight shape, own init,
 // in-place rule, backward reads only its input, running statistics' names.
 static const dcgan__layer_ops dcgan__layer_table[] = {
@@ -3541,6 +3612,8 @@ static const dcgan__layer_ops dcgan__layer_table[] = {
     {"dropout", dcgan__dropout_plan, dcgan__dropout_fwd, dcgan__dropout_bwd, NULL, NULL, NULL, 0, {NULL, NULL}},
     {"reshape", dcgan__reshape_plan, dcgan__reshape_fwd, dcgan__reshape_bwd, NULL, NULL, dcgan__in_place_always, 0,
      {NULL, NULL}},
+    {"gaussian_noise", dcgan__gaussian_noise_plan, dcgan__gaussian_noise_fwd, dcgan__gaussian_noise_bwd, NULL, NULL,
+     dcgan__in_place_activation, 1, {NULL, NULL}},
 };
 #define DCGAN__LAYER_KINDS ((int)(sizeof dcgan__layer_table / sizeof dcgan__layer_table[0]))
 // one row per kind: the build fails here when a kind has no row

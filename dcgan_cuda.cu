@@ -800,6 +800,34 @@ DCGAN_API dcgan_status dcgan_dropout_backward_cuda(float *dinp, const float *dou
     DCGAN__LAUNCH_N(dcgan__mul_add_kernel, n, dinp, dout, mask, n);
 }
 
+// Gaussian noise: value i from the uniforms 2i and 2i+1 after rng's state
+// (Box-Muller, cosine branch), the draws the CPU loop makes for it; then rng
+// jumps 2n steps ahead on the host.
+__global__ static void dcgan__gaussian_noise_kernel(float *out, const float *x, size_t n, float stddev,
+                                                    uint64_t state, uint64_t inc) {
+    DCGAN__FOR_EACH(i, n) {
+        const double u1 = ((double)(dcgan__pcg_output(dcgan__pcg_jump(state, inc, 2 * i)) >> 8) + 1.0) / 16777216.0;
+        const double u2 = (double)(dcgan__pcg_output(dcgan__pcg_jump(state, inc, 2 * i + 1)) >> 8) / 16777216.0;
+        const double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
+        out[i] = x[i] + stddev * (float)z;
+    }
+}
+DCGAN_API dcgan_status dcgan_gaussian_noise_forward_cuda(float *out, const float *inp, size_t n, float stddev,
+                                                         int training, dcgan_rng *rng) {
+    if (n == 0) return DCGAN_OK;
+    if (!training || stddev == 0.0f) {
+        return dcgan_vec_copy_cuda(out, inp, n);
+    }
+    dcgan__gaussian_noise_kernel<<<dcgan__blocks(n), 256>>>(out, inp, n, stddev, rng->state, rng->inc);
+    DCGAN__LAUNCHED();
+    dcgan_rng_advance(rng, 2 * (uint64_t)n);
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_gaussian_noise_backward_cuda(float *dinp, const float *dout, size_t n) {
+    return dcgan_vec_add_cuda(dinp, dout, n);   // dinp += dout (section 4)
+}
+
 // -----------------------------------------------------------------------------
 // 7. Loss: binary cross-entropy on logits, one block; loss and accuracy to the host
 

@@ -274,6 +274,15 @@ static void test_activations(void) {
     dcgan_dropout_backward(dx, dy, mask, n);
     dcgan_dropout_backward_cuda(gdx, gdy, gmask, n);
     check_dev(dx, gdx, n, 0.0, 0.0, "dropout_backward_cuda/exact");
+    // gaussian noise: value i from the same two uniforms (the GPU's log and cos
+    // may differ from libm's in the last bit of a double), the same state after
+    dcgan_gaussian_noise_forward(y, x, n, 0.3f, 1, &a);
+    dcgan_gaussian_noise_forward_cuda(gy, gx, n, 0.3f, 1, &b);
+    check_dev(y, gy, n, 1e-6, 1e-6, "gaussian_noise_forward_cuda/the CPU's draws");
+    CHECK(a.state == b.state, "gaussian_noise_forward_cuda/rng moves on as on the CPU");
+    dcgan_gaussian_noise_backward(dx, dy, n);
+    dcgan_gaussian_noise_backward_cuda(gdx, gdy, n);
+    check_dev(dx, gdx, n, 0.0, 0.0, "gaussian_noise_backward_cuda/exact");
     free(x); free(dy); free(y); free(dx); free(mask);
     float *all[] = {gx, gdy, gy, gdx, gmask};
     for (int k = 0; k < 5; k++) dcgan_cuda_free(all[k]);

@@ -626,6 +626,44 @@ static void test_dropout(void) {
     free(x); free(out); free(mask); free(dx); free(r);
 }
 
+// Gaussian noise: the draws are Box-Muller's cosine branch on the uniforms
+// 2i, 2i+1 (recomputed here from a copy of the generator), the mean and
+// spread of out - inp, eval and stddev 0 are the identity, backward adds dout.
+static void test_gaussian_noise(void) {
+    const size_t n = 20000;
+    float *x = randn(n), *out = zeros(n), *dx = randn(n), *dx0 = zeros(n), *r = randn(n);
+    dcgan_rng copy = rng;
+    CHECK(dcgan_gaussian_noise_forward(out, x, n, 0.5f, 1, &rng) == DCGAN_OK, "gaussian_noise_forward/ok");
+    int draws_ok = 1;
+    double sum = 0.0, sq = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double u1 = ((double)(dcgan_rng_u32(&copy) >> 8) + 1.0) / 16777216.0;
+        const double u2 = (double)(dcgan_rng_u32(&copy) >> 8) / 16777216.0;
+        const float z = (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2));
+        if (out[i] != x[i] + 0.5f * z) draws_ok = 0;
+        sum += out[i] - x[i];
+        sq += (double)(out[i] - x[i]) * (out[i] - x[i]);
+    }
+    CHECK(draws_ok, "gaussian_noise_forward/out = inp + stddev * z_i, z_i from the uniforms 2i and 2i+1");
+    CHECK(copy.state == rng.state, "gaussian_noise_forward/the generator moved on by 2n draws");
+    // the mean of 20,000 draws of N(0, 0.25) has sd 0.0035; the sd's sd is about 0.0025
+    const double mean = sum / n, sd = sqrt(sq / n - mean * mean);
+    CHECK(fabs(mean) < 0.015 && fabs(sd - 0.5) < 0.01, "gaussian_noise_forward/noise mean 0, sd 0.5");
+    memcpy(dx0, dx, n * sizeof(float));
+    CHECK(dcgan_gaussian_noise_backward(dx, r, n) == DCGAN_OK, "gaussian_noise_backward/ok");
+    int grad_ok = 1;
+    for (size_t i = 0; i < n; i++)
+        if (dx[i] != dx0[i] + r[i]) grad_ok = 0;
+    CHECK(grad_ok, "gaussian_noise_backward/dinp += dout");
+    const uint64_t before = rng.state;
+    dcgan_gaussian_noise_forward(out, x, n, 0.5f, 0, &rng);
+    CHECK(memcmp(out, x, n * sizeof(float)) == 0 && rng.state == before,
+          "gaussian_noise_forward/eval is the identity and draws nothing");
+    dcgan_gaussian_noise_forward(out, x, n, 0.0f, 1, NULL);
+    CHECK(memcmp(out, x, n * sizeof(float)) == 0, "gaussian_noise_forward/stddev 0 is the identity");
+    free(x); free(out); free(dx); free(dx0); free(r);
+}
+
 // ---------------------------------------------------------------------------
 // GEMM: the fast routine against the plain loop on odd shapes and transposes
 
@@ -945,6 +983,7 @@ int main(int argc, char **argv) {
         {"activations_golden", test_activations_golden},
         {"activations_gradcheck", test_activations_gradcheck},
         {"dropout", test_dropout},
+        {"gaussian_noise", test_gaussian_noise},
         {"gemm_kernels", test_gemm_kernels},
         {"sgemm_shapes", test_sgemm_shapes},
         {"sgemm_fused", test_sgemm_fused},

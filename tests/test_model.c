@@ -230,6 +230,57 @@ static void test_model_errors(void) {
     dcgan_model_free(&m);
 }
 
+// A model with a Gaussian noise layer: refused with a negative stddev (the
+// whole message), needs an rng in training, the identity in eval, no
+// parameters or checkpoint tensors; in place after a convolution (and tanh after it), and the
+// model's input gradient through it is that of the model without it.
+static void test_gaussian_noise_layer(void) {
+    dcgan_model m;
+    dcgan_layer_spec bad[] = {dcgan_spec_linear(2), dcgan_spec_gaussian_noise(-0.1f)};
+    CHECK(dcgan_model_init(&m, "main", bad, 2, 1, 2, 2, 2) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "layer_plan: layer 1: gaussian_noise stddev=-0.1 is not finite and >= 0") == 0,
+          "gaussian_noise_layer/negative stddev: the whole message");
+    dcgan_layer_spec s[] = {dcgan_spec_conv2d(3, 3, 1, 1), dcgan_spec_gaussian_noise(0.2f), dcgan_spec_tanh(),
+                            dcgan_spec_flatten(), dcgan_spec_linear(1)};
+    dcgan_layer_spec plain[] = {dcgan_spec_conv2d(3, 3, 1, 1), dcgan_spec_tanh(), dcgan_spec_flatten(),
+                                dcgan_spec_linear(1)};
+    dcgan_model q;
+    dcgan_rng r1, r2;
+    dcgan_rng_seed(&r1, 5);
+    dcgan_rng_seed(&r2, 5);
+    int ok = dcgan_model_init(&m, "main", s, 5, 2, 4, 4, 3) == DCGAN_OK &&
+             dcgan_model_init(&q, "main", plain, 4, 2, 4, 4, 3) == DCGAN_OK;
+    CHECK(ok, "gaussian_noise_layer/builds");
+    if (!ok) return;
+    dcgan_model_init_weights(&m, DCGAN_INIT_PYTORCH, &r1);
+    dcgan_model_init_weights(&q, DCGAN_INIT_PYTORCH, &r2);
+    CHECK(m.n_params == q.n_params && memcmp(m.params, q.params, m.n_params * sizeof(float)) == 0 &&
+              dcgan_model_tensor_count(&m) == dcgan_model_tensor_count(&q),
+          "gaussian_noise_layer/no parameters, no checkpoint tensors, the same initial weights");
+    CHECK(m.slot_offset[2] == m.slot_offset[1] && m.slot_offset[3] == m.slot_offset[2],
+          "gaussian_noise_layer/in place after a conv, and tanh in place after it (its backward reads neither)");
+    float x[3 * 2 * 4 * 4], dl[3] = {0.3f, -0.2f, 0.5f}, gm[3 * 2 * 4 * 4] = {0}, gq[3 * 2 * 4 * 4] = {0};
+    for (int i = 0; i < 3 * 2 * 4 * 4; i++) x[i] = (float)((i * 7919) % 61) / 30.0f - 1.0f;
+    dcgan_status st = dcgan_model_forward(&m, dcgan_tensor_make(x, 3, 2, 4, 4), 1, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "model_forward: layer 1: gaussian_noise in training needs an rng") == 0,
+          "gaussian_noise_layer/training without an rng: the whole message");
+    dcgan_model_forward(&m, dcgan_tensor_make(x, 3, 2, 4, 4), 0, NULL);
+    dcgan_model_forward(&q, dcgan_tensor_make(x, 3, 2, 4, 4), 0, NULL);
+    CHECK(memcmp(dcgan_model_output(&m).data, dcgan_model_output(&q).data, 3 * sizeof(float)) == 0,
+          "gaussian_noise_layer/eval: the model without it, bit for bit");
+    dcgan_model_forward(&m, dcgan_tensor_make(x, 3, 2, 4, 4), 1, &r1);
+    CHECK(memcmp(dcgan_model_output(&m).data, dcgan_model_output(&q).data, 3 * sizeof(float)) != 0,
+          "gaussian_noise_layer/training: the noise changes the output");
+    dcgan_model_forward(&m, dcgan_tensor_make(x, 3, 2, 4, 4), 0, NULL);
+    dcgan_model_backward(&m, dl, gm);
+    dcgan_model_backward(&q, dl, gq);
+    CHECK(memcmp(gm, gq, sizeof gm) == 0 && memcmp(m.grads, q.grads, m.n_params * sizeof(float)) == 0,
+          "gaussian_noise_layer/backward: the gradients of the model without it, bit for bit");
+    dcgan_model_free(&m);
+    dcgan_model_free(&q);
+}
+
 // Which layers share their input's slot (dcgan__in_place): in the small model
 // (whose outputs and gradients test_model_vs_torch checks) leaky after linear,
 // both reshapes, relu after BatchNorm, tanh after conv, sigmoid after linear;
@@ -313,6 +364,7 @@ int main(int argc, char **argv) {
         {"model_errors", test_model_errors},
         {"model_bytes", test_model_bytes},
         {"in_place_slots", test_in_place_slots},
+        {"gaussian_noise_layer", test_gaussian_noise_layer},
     };
     if (!fixture_load(&fx, "tests/data/model.bin")) {
         printf("%s: 0 passed, 1 failed\n", argv[0]);
