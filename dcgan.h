@@ -223,6 +223,12 @@ DCGAN_API size_t dcgan_tensor_numel(dcgan_tensor t);
 DCGAN_API dcgan_status dcgan_vec_zero(float *x, size_t n);
 DCGAN_API dcgan_status dcgan_vec_copy(float *dst, const float *src, size_t n);
 DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n);
+// x[0..n) = value.
+DCGAN_API dcgan_status dcgan_vec_fill(float *x, size_t n, float value);
+// The rows index[0..count) of src (rows of `row` floats) one after the other
+// into dst (the real half of a GAN's batch). The GPU twin takes dst and src in
+// device memory and index on the host.
+DCGAN_API dcgan_status dcgan_gather_rows(float *dst, const float *src, const int *index, int count, size_t row);
 
 // -----------------------------------------------------------------------------
 // 5. Matrix multiply (GEMM)
@@ -296,8 +302,9 @@ DCGAN_API dcgan_status dcgan_linear_backward(dcgan_tensor dinp, float *dweight, 
 // with zeros outside the image. Padding may differ per side, so TensorFlow's
 // padding='same' (for K=5, S=2 on an even size: 1 before, 2 after) is exact:
 // OH = (H + pad_top + pad_bottom - K) / S + 1.
+// (The same struct, with the same geometry, serves the transposed convolution.)
 typedef struct {
-    float *weight;     // (OC, C, K, K)
+    float *weight;     // (OC, C, K, K); transposed: (C, OC, K, K)
     float *bias;       // (OC) or NULL
     int in_channels, out_channels, kernel, stride;
     int pad_top, pad_left, pad_bottom, pad_right;
@@ -339,12 +346,8 @@ DCGAN_API dcgan_status dcgan_conv2d_backward_ref(dcgan_tensor dinp, float *dweig
 // scatters weight[c][oc] (a KxK patch) into out at (h*S - pad_top, w*S - pad_left).
 // OH = (H - 1) * S - pad_top - pad_bottom + K. PyTorch's padding=p is
 // pad_top = pad_bottom = p; Keras Conv2DTranspose(K=4, S=2, 'same') is p = 1.
-typedef struct {
-    float *weight;     // (C, OC, K, K), PyTorch layout
-    float *bias;       // (OC) or NULL
-    int in_channels, out_channels, kernel, stride;
-    int pad_top, pad_left, pad_bottom, pad_right;
-} dcgan_conv_transpose2d;
+// The fields of dcgan_conv2d; weight (C, OC, K, K), PyTorch's layout.
+typedef dcgan_conv2d dcgan_conv_transpose2d;
 
 // The shared shape check (see the top of this section).
 DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tensor out,
@@ -530,12 +533,13 @@ typedef enum {
 
 typedef struct {
     dcgan_layer_kind kind;
-    int out_channels;        // linear: out features; conv: OC; reshape: C (-1 = flatten)
+    int out_channels;        // linear: out features; conv, conv_transpose: OC
     int kernel, stride;      // conv, conv_transpose
     int pad_top, pad_left, pad_bottom, pad_right;
     int same;                // conv, conv_transpose: Keras padding='same', pads derived
     int bias;                // linear, conv: has a bias
-    int out_h, out_w;        // reshape: target height and width
+    int reshape_c, reshape_h, reshape_w;   // reshape: the per-sample shape (reshape_c -1:
+                                           // flatten to (C*H*W, 1, 1))
     int scale;               // upsample: output side = input side * scale
     dcgan_upsample_mode upsample_mode;
     float slope;             // leaky_relu: out = slope * x for x <= 0
@@ -659,8 +663,8 @@ DCGAN_API dcgan_status dcgan_model_backward(dcgan_model *m, const float *dout, f
 // model (Keras: trainable = False in the study's combined model), and its
 // weight-gradient products are a third of its backward pass.
 DCGAN_API dcgan_status dcgan_model_backward_input(dcgan_model *m, const float *dout, float *dinp);
-// Sets every gradient to zero.
-DCGAN_API void dcgan_model_zero_grad(dcgan_model *m);
+// Sets every gradient to zero (cannot fail: DCGAN_OK, as its GPU twin returns).
+DCGAN_API dcgan_status dcgan_model_zero_grad(dcgan_model *m);
 // One Adam step over all parameters (refused on non-finite gradients).
 DCGAN_API dcgan_status dcgan_model_adam_step(dcgan_model *m, dcgan_adam *opt);
 
@@ -848,6 +852,7 @@ typedef struct {
     float *noise;                  // (batch, Z) scratch
     float *images;                 // (batch, C, size, size) scratch
     float *labels, *dlogits;       // (batch)
+    int *real_index;               // (batch / 2): the real images drawn this step
     float *dimages;                // (batch, C, size, size): dLoss/dG(z)
     // cfg.augment: the augmented images D sees, their gradient, the draws
     float *aug_images, *daug_images;   // (batch, C, size, size)
@@ -1396,6 +1401,9 @@ DCGAN_API dcgan_status dcgan_cuda_sync(void);
 DCGAN_API dcgan_status dcgan_vec_zero_cuda(float *x, size_t n);
 DCGAN_API dcgan_status dcgan_vec_copy_cuda(float *dst, const float *src, size_t n);
 DCGAN_API dcgan_status dcgan_vec_add_cuda(float *dst, const float *src, size_t n);
+DCGAN_API dcgan_status dcgan_vec_fill_cuda(float *x, size_t n, float value);
+DCGAN_API dcgan_status dcgan_gather_rows_cuda(float *dst, const float *src, const int *index, int count,
+                                              size_t row);
 DCGAN_API dcgan_status dcgan_sgemm_cuda(int trans_a, int trans_b, int M, int N, int K,
                                         float alpha, const float *A, int lda, const float *B,
                                         int ldb, float beta, float *C, int ldc);
@@ -1970,6 +1978,16 @@ DCGAN_API dcgan_status dcgan_vec_copy(float *dst, const float *src, size_t n) {
 DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_vec_fill(float *x, size_t n, float value) {
+    for (size_t i = 0; i < n; i++) x[i] = value;
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_gather_rows(float *dst, const float *src, const int *index, int count, size_t row) {
+    for (int i = 0; i < count; i++) memcpy(dst + (size_t)i * row, src + (size_t)index[i] * row, row * sizeof(float));
     return DCGAN_OK;
 }
 
@@ -3137,9 +3155,9 @@ DCGAN_API dcgan_layer_spec dcgan_spec_gaussian_noise(float stddev) {
 
 DCGAN_API dcgan_layer_spec dcgan_spec_reshape(int c, int h, int w) {
     dcgan_layer_spec s = dcgan__spec(DCGAN_LAYER_RESHAPE);
-    s.out_channels = c;
-    s.out_h = h;
-    s.out_w = w;
+    s.reshape_c = c;
+    s.reshape_h = h;
+    s.reshape_w = w;
     return s;
 }
 
@@ -3159,22 +3177,6 @@ static dcgan_conv2d dcgan__layer_conv2d(const dcgan_layer *L, float *base) {
     c.pad_bottom = L->pad_bottom;
     c.pad_right = L->pad_right;
     return c;
-}
-
-static dcgan_conv_transpose2d dcgan__layer_conv_transpose2d(const dcgan_layer *L, float *base) {
-    dcgan_conv2d c = dcgan__layer_conv2d(L, base);
-    dcgan_conv_transpose2d t;
-    t.weight = c.weight;
-    t.bias = c.bias;
-    t.in_channels = c.in_channels;
-    t.out_channels = c.out_channels;
-    t.kernel = c.kernel;
-    t.stride = c.stride;
-    t.pad_top = c.pad_top;
-    t.pad_left = c.pad_left;
-    t.pad_bottom = c.pad_bottom;
-    t.pad_right = c.pad_right;
-    return t;
 }
 
 static dcgan_linear dcgan__layer_linear(const dcgan_layer *L, float *base) {
@@ -3388,14 +3390,14 @@ static dcgan_status dcgan__conv_transpose2d_fwd(dcgan_layer *L, const dcgan__mod
                                                 dcgan_tensor x, int training, dcgan_rng *rng, int index,
                                                 const char *func) {
     (void)training, (void)rng, (void)index, (void)func;
-    dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
+    dcgan_conv_transpose2d conv = dcgan__layer_conv2d(L, mem->params);
     return DCGAN__RUN(mem, dcgan_conv_transpose2d_forward, (y, x, &conv, mem->work, mem->n_work));
 }
 static dcgan_status dcgan__conv_transpose2d_bwd(const dcgan_layer *L, const dcgan__model_mem *mem,
                                                 dcgan_tensor dx, float *dw, float *db, dcgan_tensor dy,
                                                 dcgan_tensor x, dcgan_tensor y) {
     (void)y;
-    dcgan_conv_transpose2d conv = dcgan__layer_conv_transpose2d(L, mem->params);
+    dcgan_conv_transpose2d conv = dcgan__layer_conv2d(L, mem->params);
     return DCGAN__RUN(mem, dcgan_conv_transpose2d_backward, (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
 }
 static int dcgan__conv_transpose2d_shape(const dcgan_layer *L, int shape[4]) {   // (C, OC, K, K)
@@ -3541,13 +3543,13 @@ static dcgan_status dcgan__reshape_plan(dcgan_layer *L, int index, int max_batch
     const dcgan_layer_spec *s = &L->spec;
     const size_t in_size = (size_t)L->in_c * L->in_h * L->in_w;
     (void)max_batch, (void)work;
-    if (s->out_channels == -1) {   // flatten
+    if (s->reshape_c == -1) {   // flatten
         L->out_c = (int)in_size;
         L->out_h = L->out_w = 1;
     } else {
-        L->out_c = s->out_channels;
-        L->out_h = s->out_h;
-        L->out_w = s->out_w;
+        L->out_c = s->reshape_c;
+        L->out_h = s->reshape_h;
+        L->out_w = s->reshape_w;
     }
     if (L->out_c <= 0 || L->out_h <= 0 || L->out_w <= 0 || (size_t)L->out_c * L->out_h * L->out_w != in_size)
         return DCGAN__PLAN_FAIL("layer %d: cannot reshape %dx%dx%d to %dx%dx%d", index, L->in_c,
@@ -4003,8 +4005,9 @@ DCGAN_API dcgan_status dcgan_model_backward_input(dcgan_model *m, const float *d
     return dcgan__model_backward(m, &mem, dout, dinp, 0, __func__);
 }
 
-DCGAN_API void dcgan_model_zero_grad(dcgan_model *m) {
+DCGAN_API dcgan_status dcgan_model_zero_grad(dcgan_model *m) {
     dcgan__zero(m->grads, m->n_params);
+    return DCGAN_OK;
 }
 
 static dcgan_status dcgan__model_adam_step(dcgan_model *m, const dcgan__model_mem *mem, dcgan_adam *opt,
@@ -4504,6 +4507,7 @@ DCGAN_API void dcgan_gan_free(dcgan_gan *gan) {
     dcgan_free(gan->noise);
     dcgan_free(gan->images);
     dcgan_free(gan->labels);
+    dcgan_free(gan->real_index);
     dcgan_free(gan->dlogits);
     dcgan_free(gan->dimages);
     dcgan_free(gan->aug_images);
@@ -4544,7 +4548,8 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
     gan->dimages = (float *)dcgan__calloc((size_t)cfg->batch * image, sizeof(float));
     gan->labels = (float *)dcgan__calloc((size_t)cfg->batch, sizeof(float));
     gan->dlogits = (float *)dcgan__calloc((size_t)cfg->batch, sizeof(float));
-    if (!gan->noise || !gan->images || !gan->dimages || !gan->labels || !gan->dlogits) {
+    gan->real_index = (int *)dcgan__calloc((size_t)cfg->batch, sizeof(int));
+    if (!gan->noise || !gan->images || !gan->dimages || !gan->labels || !gan->dlogits || !gan->real_index) {
         st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the batch buffers (batch %d)", cfg->batch);
         goto fail;
     }
@@ -4598,12 +4603,12 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
         (st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
         (st = dcgan__model_bytes(&d, &d_dslot, NULL, NULL, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         return st;
-    // gan_init's batch buffers: noise, images, dimages, labels, dlogits
+    // gan_init's batch buffers: noise, images, dimages, labels, dlogits, real_index
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
     // G and D share one dacts of the larger size: the smaller pair of halves is not allocated
     const size_t shared = 2 * (g_dslot < d_dslot ? g_dslot : d_dslot) * sizeof(float);
     const size_t batch_buffers = (size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2);
-    *bytes = g + d - shared + batch_buffers * sizeof(float);
+    *bytes = g + d - shared + batch_buffers * sizeof(float) + (size_t)cfg->batch * sizeof(int);
     if (cfg->augment)   // aug_images, daug_images, aug_draws
         *bytes += (size_t)cfg->batch * (2 * image * sizeof(float) + sizeof(dcgan_aug_draw));
     if (cfg->ema_kimg > 0.0f)   // ema_params, ema_buffers (G's running statistics, at least one float)
@@ -4611,36 +4616,107 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
     return DCGAN_OK;
 }
 
-// One D step on n images already in gan->images with target `label`; with
-// cfg.augment D sees them through DiffAugment. *signs (may be NULL) gets the
-// sum of sign(D(x)) over the n images, for ADA's r_t.
-static dcgan_status dcgan__d_step(dcgan_gan *gan, int n, float label, float *loss, float *acc,
-                                  int *signs) {
+// Where a GAN step runs: the gan's host scratch, or (DCGAN_CUDA, after
+// dcgan_gan_to_cuda) its twins in gan->dev. dcgan__gan_step below is written
+// once over it: DCGAN__RUN calls each function or its _cuda twin (the same
+// arguments), and the few things that differ are the helpers right here.
+typedef struct {
+    float *images, *labels, *dlogits, *noise, *dimages;
+    int gpu;
+} dcgan__gan_mem;
+
+static dcgan__gan_mem dcgan__gan_host_mem(dcgan_gan *gan) {
+    dcgan__gan_mem mem = {gan->images, gan->labels, gan->dlogits, gan->noise, gan->dimages, 0};
+    return mem;
+}
+
+// The output of model m's last forward (the logits of D, the images of G).
+static float *dcgan__gan_out(const dcgan_model *m, const dcgan__gan_mem *mem) {
+#ifdef DCGAN_CUDA
+    if (mem->gpu) return m->dev.acts + m->slot_offset[m->n_layers];
+#endif
+    (void)mem;
+    return m->acts + m->slot_offset[m->n_layers];
+}
+
+// n noise vectors from the gan's generator into mem->noise (for the GPU drawn
+// on the host and uploaded, so that both builds draw the same numbers).
+static dcgan_status dcgan__gan_noise(dcgan_gan *gan, const dcgan__gan_mem *mem, int n) {
+    const size_t count = (size_t)n * gan->cfg.latent;
+    dcgan_rng_fill_normal(&gan->rng, gan->noise, count, 0.0f, 1.0f);
+#ifdef DCGAN_CUDA
+    if (mem->gpu) return dcgan_cuda_upload(mem->noise, gan->noise, count * sizeof(float));
+#endif
+    (void)mem;
+    return DCGAN_OK;
+}
+
+// BCE with logits against mem->labels into loss and mem->dlogits, and the
+// accuracy (acc may be NULL).
+static dcgan_status dcgan__gan_bce(const dcgan__gan_mem *mem, float *loss, float *acc, const float *logits,
+                                   int n) {
+#ifdef DCGAN_CUDA
+    if (mem->gpu) return dcgan_bce_with_logits_cuda(loss, acc, mem->dlogits, logits, mem->labels, (size_t)n);
+#endif
+    dcgan_status st = dcgan_bce_with_logits(loss, mem->dlogits, logits, mem->labels, (size_t)n);
+    if (st == DCGAN_OK && acc) *acc = dcgan_binary_accuracy(logits, mem->labels, (size_t)n);
+    return st;
+}
+
+// sum of sign(logit) over n logits (ADA's r_t counts them), read on the host.
+static dcgan_status dcgan__gan_signs(dcgan_gan *gan, const dcgan__gan_mem *mem, const float *logits, int n,
+                                     int *signs) {
+#ifdef DCGAN_CUDA
+    if (mem->gpu) {   // the host's labels are free while the GPU trains
+        dcgan_status st = dcgan_cuda_download(gan->labels, logits, (size_t)n * sizeof(float));
+        if (st != DCGAN_OK) return st;
+        logits = gan->labels;
+    }
+#endif
+    (void)gan, (void)mem;
+    *signs = 0;
+    for (int i = 0; i < n; i++) *signs += (logits[i] > 0.0f) - (logits[i] < 0.0f);
+    return DCGAN_OK;
+}
+
+// One D step on the n images in mem->images, all labelled `label`: D's
+// gradient of the BCE, one Adam step. With cfg.augment D sees T(images)
+// (CPU only). signs (may be NULL): sum of sign(D(x)) for ADA.
+static dcgan_status dcgan__d_step(dcgan_gan *gan, const dcgan__gan_mem *mem, int n, float label, float *loss,
+                                  float *acc, int *signs) {
     const dcgan_gan_config *cfg = &gan->cfg;
-    float *d_input = gan->images;
+    float *d_input = mem->images;
     dcgan_status st;
     if (cfg->augment) {
         dcgan_diffaug_sample(gan->aug_draws, n, cfg->size, cfg->size, cfg->augment, gan->augment_p,
                              &gan->rng);
-        dcgan_diffaug_forward(gan->aug_images, gan->images, gan->aug_draws, n, cfg->channels,
+        dcgan_diffaug_forward(gan->aug_images, mem->images, gan->aug_draws, n, cfg->channels,
                               cfg->size, cfg->size);
         d_input = gan->aug_images;
     }
-    for (int i = 0; i < n; i++) gan->labels[i] = label;
-    dcgan_model_zero_grad(&gan->d);
-    st = dcgan_model_forward(&gan->d, dcgan_tensor_make(d_input, n, cfg->channels, cfg->size, cfg->size),
-                             1, &gan->rng);
-    if (st != DCGAN_OK) return st;
-    const float *logits = dcgan_model_output(&gan->d).data;
-    if ((st = dcgan_bce_with_logits(loss, gan->dlogits, logits, gan->labels, (size_t)n)) != DCGAN_OK)
+    if ((st = DCGAN__RUN(mem, dcgan_vec_fill, (mem->labels, (size_t)n, label))) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_model_zero_grad, (&gan->d))) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_model_forward, (&gan->d, dcgan_tensor_make(d_input, n, cfg->channels, cfg->size,
+                                                                               cfg->size), 1, &gan->rng))) != DCGAN_OK)
         return st;
-    *acc = dcgan_binary_accuracy(logits, gan->labels, (size_t)n);
-    if (signs) {
-        *signs = 0;
-        for (int i = 0; i < n; i++) *signs += (logits[i] > 0.0f) - (logits[i] < 0.0f);
-    }
-    if ((st = dcgan_model_backward(&gan->d, gan->dlogits, NULL)) != DCGAN_OK) return st;
-    return dcgan_model_adam_step(&gan->d, &gan->opt_d);
+    const float *logits = dcgan__gan_out(&gan->d, mem);
+    if ((st = dcgan__gan_bce(mem, loss, acc, logits, n)) != DCGAN_OK) return st;
+    if (signs && (st = dcgan__gan_signs(gan, mem, logits, n, signs)) != DCGAN_OK) return st;
+    if ((st = DCGAN__RUN(mem, dcgan_model_backward, (&gan->d, mem->dlogits, NULL))) != DCGAN_OK) return st;
+    return DCGAN__RUN(mem, dcgan_model_adam_step, (&gan->d, &gan->opt_d));
+}
+
+// half real images drawn with replacement (numpy.random.randint in the
+// study) into mem->images; the GPU gathers them from its copy of the dataset.
+static dcgan_status dcgan__gan_reals(dcgan_gan *gan, const dcgan__gan_mem *mem, const float *dataset,
+                                     int n_images, int half) {
+    const size_t image = (size_t)gan->cfg.channels * gan->cfg.size * gan->cfg.size;
+    int *index = gan->real_index;
+    for (int i = 0; i < half; i++) index[i] = (int)(dcgan_rng_u32(&gan->rng) % (uint32_t)n_images);
+#ifdef DCGAN_CUDA
+    if (mem->gpu) dataset = gan->dev.dataset;
+#endif
+    return DCGAN__RUN(mem, dcgan_gather_rows, (mem->images, dataset, index, half, image));
 }
 
 // ADA's adjustment (Karras et al. 2020, section 3 and their training loop):
@@ -4698,78 +4774,66 @@ static void dcgan__swap_ema(dcgan_gan *gan) {
 // with D(x) = sigmoid(logit) inside the BCE (section 7). The study's loop
 // (REFERENCE.md) splits D's step into a real and a fake half with separate
 // Adam steps, as its Keras code does.
-DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset,
-                                            int n_images, dcgan_gan_stats *stats) {
+static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, const float *dataset,
+                                   int n_images, dcgan_gan_stats *stats) {
     const dcgan_gan_config *cfg = &gan->cfg;
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
-    const int half = cfg->batch / 2;
+    const int half = cfg->batch / 2, nb = cfg->batch;
     int signs = 0;
     dcgan_status st;
-    if (n_images <= 0)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
-#ifdef DCGAN_CUDA
-    if (gan->on_device && (cfg->augment || cfg->ema_kimg > 0.0f))
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "DiffAugment, ADA and the averaged G run on the CPU only "
-                           "in this version (dcgan_cuda.cu has no twins for them)");
-    if (gan->on_device) {
-        stats->augment_p = stats->ada_rt = 0.0f;
-        return dcgan_gan_train_step_cuda(gan, dataset, n_images, stats);
-    }
-#endif
-    // 1. D on real images drawn with replacement (numpy.random.randint in the study)
-    for (int i = 0; i < half; i++) {
-        uint32_t k = dcgan_rng_u32(&gan->rng) % (uint32_t)n_images;
-        memcpy(gan->images + (size_t)i * image, dataset + (size_t)k * image, image * sizeof(float));
-    }
-    if ((st = dcgan__d_step(gan, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc,
-                            &signs)) != DCGAN_OK)
+    // 1. D on real images, label real_label
+    if ((st = dcgan__gan_reals(gan, mem, dataset, n_images, half)) != DCGAN_OK ||
+        (st = dcgan__d_step(gan, mem, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc, &signs)) !=
+            DCGAN_OK)
         return st;
     gan->ada_signs += signs;
     gan->ada_count += half;
-    // 2. D on generated images. G runs in the mode its architecture's row says
-    //    (fakes_in_training): eval mode for SEED and PAPER, like Keras' g.predict;
-    //    training mode (batch statistics) for DCGAN, like the PyTorch example.
-    dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)half * cfg->latent, 0.0f, 1.0f);
-    if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, half, cfg->latent, 1, 1),
-                                  dcgan_arch_get(cfg->arch)->fakes_in_training, &gan->rng)) != DCGAN_OK)
-        return st;
-    memcpy(gan->images, dcgan_model_output(&gan->g).data, (size_t)half * image * sizeof(float));
-    if ((st = dcgan__d_step(gan, half, cfg->fake_label, &stats->d_fake_loss, &stats->fake_acc,
-                            NULL)) != DCGAN_OK)
+    // 2. D on generated images, label fake_label. G runs in the mode its
+    //    architecture's row says (fakes_in_training): eval mode for SEED and
+    //    PAPER, like Keras' g.predict; training mode (batch statistics) for
+    //    DCGAN, like the PyTorch example.
+    if ((st = dcgan__gan_noise(gan, mem, half)) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_model_forward, (&gan->g, dcgan_tensor_make(mem->noise, half, cfg->latent, 1, 1),
+                                                    dcgan_arch_get(cfg->arch)->fakes_in_training, &gan->rng))) !=
+            DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_vec_copy, (mem->images, dcgan__gan_out(&gan->g, mem), (size_t)half * image))) !=
+            DCGAN_OK ||
+        (st = dcgan__d_step(gan, mem, half, cfg->fake_label, &stats->d_fake_loss, &stats->fake_acc, NULL)) != DCGAN_OK)
         return st;
     // 3. G through D with label 1 (the non-saturating loss); only G's weights move
-    const int nb = cfg->batch;
-    dcgan_rng_fill_normal(&gan->rng, gan->noise, (size_t)nb * cfg->latent, 0.0f, 1.0f);
-    dcgan_model_zero_grad(&gan->g);
-    if ((st = dcgan_model_forward(&gan->g, dcgan_tensor_make(gan->noise, nb, cfg->latent, 1, 1), 1,
-                                  &gan->rng)) != DCGAN_OK)
+    if ((st = dcgan__gan_noise(gan, mem, nb)) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_model_zero_grad, (&gan->g))) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_model_forward, (&gan->g, dcgan_tensor_make(mem->noise, nb, cfg->latent, 1, 1), 1,
+                                                    &gan->rng))) != DCGAN_OK)
         return st;
-    dcgan_tensor d_input = dcgan_model_output(&gan->g);
-    if (cfg->augment) {   // D judges T(G(z)); the gradient comes back through T
+    float *d_input = dcgan__gan_out(&gan->g, mem);
+    if (cfg->augment) {   // D judges T(G(z)); the gradient comes back through T (CPU only)
         dcgan_diffaug_sample(gan->aug_draws, nb, cfg->size, cfg->size, cfg->augment, gan->augment_p,
                              &gan->rng);
-        dcgan_diffaug_forward(gan->aug_images, d_input.data, gan->aug_draws, nb, cfg->channels,
+        dcgan_diffaug_forward(gan->aug_images, d_input, gan->aug_draws, nb, cfg->channels,
                               cfg->size, cfg->size);
-        d_input.data = gan->aug_images;
+        d_input = gan->aug_images;
     }
-    if ((st = dcgan_model_forward(&gan->d, d_input, 1, &gan->rng)) != DCGAN_OK) return st;
-    for (int i = 0; i < nb; i++) gan->labels[i] = 1.0f;
-    if ((st = dcgan_bce_with_logits(&stats->g_loss, gan->dlogits, dcgan_model_output(&gan->d).data,
-                                    gan->labels, (size_t)nb)) != DCGAN_OK)
+    if ((st = DCGAN__RUN(mem, dcgan_model_forward, (&gan->d, dcgan_tensor_make(d_input, nb, cfg->channels, cfg->size,
+                                                                               cfg->size), 1, &gan->rng))) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_vec_fill, (mem->labels, (size_t)nb, 1.0f))) != DCGAN_OK ||
+        (st = dcgan__gan_bce(mem, &stats->g_loss, NULL, dcgan__gan_out(&gan->d, mem), nb)) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_vec_zero, (mem->dimages, (size_t)nb * image))) != DCGAN_OK)
         return st;
-    dcgan__zero(gan->dimages, (size_t)nb * image);
     // D is frozen here: only the gradient with respect to its input images
     if (cfg->augment) {
         dcgan__zero(gan->daug_images, (size_t)nb * image);
-        if ((st = dcgan_model_backward_input(&gan->d, gan->dlogits, gan->daug_images)) != DCGAN_OK)
+        if ((st = dcgan_model_backward_input(&gan->d, mem->dlogits, gan->daug_images)) != DCGAN_OK)
             return st;
-        dcgan_diffaug_backward(gan->dimages, gan->daug_images, gan->aug_draws, nb, cfg->channels,
+        dcgan_diffaug_backward(mem->dimages, gan->daug_images, gan->aug_draws, nb, cfg->channels,
                                cfg->size, cfg->size);
-    } else if ((st = dcgan_model_backward_input(&gan->d, gan->dlogits, gan->dimages)) != DCGAN_OK) {
+    } else if ((st = DCGAN__RUN(mem, dcgan_model_backward_input, (&gan->d, mem->dlogits, mem->dimages))) !=
+               DCGAN_OK) {
         return st;
     }
-    if ((st = dcgan_model_backward(&gan->g, gan->dimages, NULL)) != DCGAN_OK) return st;
-    if ((st = dcgan_model_adam_step(&gan->g, &gan->opt_g)) != DCGAN_OK) return st;
+    if ((st = DCGAN__RUN(mem, dcgan_model_backward, (&gan->g, mem->dimages, NULL))) != DCGAN_OK ||
+        (st = DCGAN__RUN(mem, dcgan_model_adam_step, (&gan->g, &gan->opt_g))) != DCGAN_OK)
+        return st;
     gan->iteration++;
     if (gan->ema_params) dcgan__ema_update(gan);
     if (cfg->ada_target > 0.0f && gan->iteration % DCGAN_ADA_INTERVAL == 0) dcgan__ada_adjust(gan);
@@ -4777,6 +4841,38 @@ DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset
     stats->ada_rt = gan->ada_rt;
     return DCGAN_OK;
 }
+
+DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset,
+                                            int n_images, dcgan_gan_stats *stats) {
+    if (n_images <= 0)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
+#ifdef DCGAN_CUDA
+    if (gan->on_device) return dcgan_gan_train_step_cuda(gan, dataset, n_images, stats);
+#endif
+    const dcgan__gan_mem mem = dcgan__gan_host_mem(gan);
+    return dcgan__gan_step(gan, &mem, dataset, n_images, stats);
+}
+
+#ifdef DCGAN_CUDA
+// The same step on the GPU twins: the models and the scratch live on the GPU,
+// the dataset goes up once (again only when the caller passes another one).
+DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *dataset, int n_images,
+                                                 dcgan_gan_stats *stats) {
+    const dcgan_gan_config *cfg = &gan->cfg;
+    dcgan_status st;
+    if (n_images <= 0) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
+    if (cfg->augment || cfg->ema_kimg > 0.0f)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "DiffAugment, ADA and the averaged G run on the CPU only "
+                           "in this version (dcgan_cuda.cu has no twins for them)");
+    if (!gan->on_device && (st = dcgan_gan_to_cuda(gan)) != DCGAN_OK) return st;
+    if ((!gan->dev.dataset || gan->dev.host_dataset != dataset || gan->dev.count != n_images) &&
+        (st = dcgan_gan_upload_dataset_cuda(gan, dataset, n_images)) != DCGAN_OK)
+        return st;
+    const dcgan__gan_mem mem = {gan->dev.images, gan->dev.labels, gan->dev.dlogits, gan->dev.noise,
+                                gan->dev.dimages, 1};
+    return dcgan__gan_step(gan, &mem, dataset, n_images, stats);
+}
+#endif
 
 DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const float *noise, int n) {
     const dcgan_gan_config *cfg = &gan->cfg;

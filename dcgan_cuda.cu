@@ -1045,7 +1045,7 @@ DCGAN_API dcgan_status dcgan_gan_from_cuda(dcgan_gan *gan) {
     return DCGAN_OK;
 }
 
-// dst[i] = dataset[index[i]] for the half batch of real images.
+// dst rows = dataset rows index[0..count) (the half batch of real images).
 __global__ static void dcgan__gather_kernel(float *dst, const float *dataset, const int *index, int count,
                                             size_t image) {
     DCGAN__FOR_EACH(i, (size_t)count * image) dst[i] = dataset[(size_t)index[i / image] * image + i % image];
@@ -1076,78 +1076,22 @@ DCGAN_API dcgan_status dcgan_gan_upload_dataset_cuda(dcgan_gan *gan, const float
     return DCGAN_OK;
 }
 
-// One D step on the n images in dev.images with the label everywhere.
-static dcgan_status dcgan__d_step_cuda(dcgan_gan *gan, int n, float label, float *loss, float *acc) {
-    const dcgan_gan_config *c = &gan->cfg;
-    dcgan__fill_kernel<<<dcgan__blocks((size_t)n), 256>>>(gan->dev.labels, label, (size_t)n);
-    DCGAN__LAUNCHED();
-    DCGAN__TRY(dcgan_model_zero_grad_cuda(&gan->d));
-    DCGAN__TRY(dcgan_model_forward_cuda(&gan->d, dcgan_tensor_make(gan->dev.images, n, c->channels, c->size, c->size), 1,
-                                        &gan->rng));
-    const float *logits = gan->d.dev.acts + gan->d.slot_offset[gan->d.n_layers];
-    DCGAN__TRY(dcgan_bce_with_logits_cuda(loss, acc, gan->dev.dlogits, logits, gan->dev.labels, (size_t)n));
-    DCGAN__TRY(dcgan_model_backward_cuda(&gan->d, gan->dev.dlogits, NULL));
-    return dcgan_model_adam_step_cuda(&gan->d, &gan->opt_d);
+// The GAN step itself is written once, in dcgan.h (dcgan__gan_step); it
+// reaches the GPU through the model passes' _cuda twins and these two.
+DCGAN_API dcgan_status dcgan_vec_fill_cuda(float *x, size_t n, float value) {
+    DCGAN__LAUNCH_N(dcgan__fill_kernel, n, x, value, n);
 }
 
-DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *dataset, int n_images,
-                                                 dcgan_gan_stats *stats) {
-    const dcgan_gan_config *c = &gan->cfg;
-    const size_t image = (size_t)c->channels * c->size * c->size;
-    const int half = c->batch / 2, nb = c->batch;
-    int index[4096], *dev_index;
-    if (n_images <= 0) return dcgan_error_set(DCGAN_ERR_SHAPE, "gan_train_step_cuda: the dataset is empty");
-    if (half > 4096) return dcgan_error_set(DCGAN_ERR_SHAPE, "gan_train_step_cuda: batch %d is above 8192", c->batch);
-    if (!gan->on_device) DCGAN__TRY(dcgan_gan_to_cuda(gan));
-    if (!gan->dev.dataset || gan->dev.host_dataset != dataset || gan->dev.count != n_images)
-        DCGAN__TRY(dcgan_gan_upload_dataset_cuda(gan, dataset, n_images));
-    dev_index = (int *)dcgan__gpu.scratch;   // set by dcgan_cuda_init, which to_cuda ran
-    // 1. D on real images: the CPU's draws, gathered on the GPU
-    for (int i = 0; i < half; i++) index[i] = (int)(dcgan_rng_u32(&gan->rng) % (uint32_t)n_images);
-    cudaError_t e = cudaMemcpy(dev_index, index, (size_t)half * sizeof(int), cudaMemcpyHostToDevice);
-    if (e == cudaSuccess) {
-        dcgan__gather_kernel<<<dcgan__blocks((size_t)half * image), 256>>>(gan->dev.images, gan->dev.dataset,
-                                                                           dev_index, half, image);
-        e = cudaGetLastError();
-    }
-    if (e != cudaSuccess) return dcgan_error_set(DCGAN_ERR_CUDA, "gan_train_step_cuda: %s", cudaGetErrorString(e));
-    DCGAN__TRY(dcgan__d_step_cuda(gan, half, c->real_label, &stats->d_real_loss, &stats->real_acc));
-    // 2. D on generated images (G in eval mode except for DCGAN, as on the CPU);
-    //    noise from the host stream, so both builds draw the same numbers
-    float *noise = (float *)malloc((size_t)nb * c->latent * sizeof(float));
-    if (!noise) return dcgan_error_set(DCGAN_ERR_NOMEM, "gan_train_step_cuda: no memory for the noise");
-    dcgan_rng_fill_normal(&gan->rng, noise, (size_t)half * c->latent, 0.0f, 1.0f);
-    dcgan_status st = dcgan_cuda_upload(gan->dev.noise, noise, (size_t)half * c->latent * sizeof(float));
-    if (st == DCGAN_OK)
-        st = dcgan_model_forward_cuda(&gan->g, dcgan_tensor_make(gan->dev.noise, half, c->latent, 1, 1),
-                                      dcgan_arch_get(c->arch)->fakes_in_training, &gan->rng);
-    if (st == DCGAN_OK && cudaMemcpy(gan->dev.images, gan->g.dev.acts + gan->g.slot_offset[gan->g.n_layers],
-                                     (size_t)half * image * sizeof(float), cudaMemcpyDeviceToDevice) != cudaSuccess)
-        st = dcgan_error_set(DCGAN_ERR_CUDA, "gan_train_step_cuda: copying G's images failed");
-    if (st == DCGAN_OK) st = dcgan__d_step_cuda(gan, half, c->fake_label, &stats->d_fake_loss, &stats->fake_acc);
-    // 3. G through D with label 1
-    if (st == DCGAN_OK) {
-        dcgan_rng_fill_normal(&gan->rng, noise, (size_t)nb * c->latent, 0.0f, 1.0f);
-        st = dcgan_cuda_upload(gan->dev.noise, noise, (size_t)nb * c->latent * sizeof(float));
-    }
-    free(noise);
-    DCGAN__TRY(st);
-    DCGAN__TRY(dcgan_model_zero_grad_cuda(&gan->g));
-    DCGAN__TRY(dcgan_model_forward_cuda(&gan->g, dcgan_tensor_make(gan->dev.noise, nb, c->latent, 1, 1), 1, &gan->rng));
-    float *fake = gan->g.dev.acts + gan->g.slot_offset[gan->g.n_layers];
-    DCGAN__TRY(dcgan_model_forward_cuda(&gan->d, dcgan_tensor_make(fake, nb, c->channels, c->size, c->size), 1, &gan->rng));
-    dcgan__fill_kernel<<<dcgan__blocks((size_t)nb), 256>>>(gan->dev.labels, 1.0f, (size_t)nb);
-    DCGAN__LAUNCHED();
-    DCGAN__TRY(dcgan_bce_with_logits_cuda(&stats->g_loss, NULL, gan->dev.dlogits,
-                                          gan->d.dev.acts + gan->d.slot_offset[gan->d.n_layers], gan->dev.labels,
-                                          (size_t)nb));
-    DCGAN__CUDA_TRY(cudaMemset(gan->dev.dimages, 0, (size_t)nb * image * sizeof(float)));
-    // D is frozen here: only the gradient with respect to its input images
-    DCGAN__TRY(dcgan_model_backward_input_cuda(&gan->d, gan->dev.dlogits, gan->dev.dimages));
-    DCGAN__TRY(dcgan_model_backward_cuda(&gan->g, gan->dev.dimages, NULL));
-    DCGAN__TRY(dcgan_model_adam_step_cuda(&gan->g, &gan->opt_g));
-    gan->iteration++;
-    return DCGAN_OK;
+// index is on the host: it goes up into the scratch buffer first.
+DCGAN_API dcgan_status dcgan_gather_rows_cuda(float *dst, const float *src, const int *index, int count,
+                                              size_t row) {
+    if (count <= 0) return DCGAN_OK;
+    if ((size_t)count * sizeof(int) > DCGAN__SCRATCH_BYTES)
+        return dcgan_error_set(DCGAN_ERR_SHAPE, "gather_rows_cuda: %d rows; at most %d per call", count,
+                               (int)(DCGAN__SCRATCH_BYTES / sizeof(int)));
+    int *dev_index = (int *)dcgan__gpu.scratch;   // set by dcgan_cuda_init
+    DCGAN__CUDA_TRY(cudaMemcpy(dev_index, index, (size_t)count * sizeof(int), cudaMemcpyHostToDevice));
+    DCGAN__LAUNCH_N(dcgan__gather_kernel, (size_t)count * row, dst, src, dev_index, count, row);
 }
 
 DCGAN_API dcgan_status dcgan_gan_generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n) {

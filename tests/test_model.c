@@ -333,7 +333,8 @@ static void test_model_bytes(void) {
     if (CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_OK && dcgan_gan_bytes(&bytes, &cfg) == DCGAN_OK,
               "gan_bytes/small GAN ok")) {
         const dcgan_model *ms[2] = {&gan.g, &gan.d};
-        size_t f = (size_t)cfg.batch * ((size_t)cfg.latent + 2 * 64 * 64 + 2), other = 0;
+        size_t f = (size_t)cfg.batch * ((size_t)cfg.latent + 2 * 64 * 64 + 2),
+               other = (size_t)cfg.batch * sizeof(int);   // real_index
         for (int k = 0; k < 2; k++) {
             const dcgan_model *q = ms[k];
             f += 4 * q->n_params + q->n_buffers + q->slot_offset[q->n_layers + 1] + q->n_saved + q->n_work +
