@@ -2139,15 +2139,20 @@ DCGAN_API void dcgan_same_padding(int in, int kernel, int stride, int *pad_befor
 
 // Checks inp against a convolution's geometry (transposed or not) and returns
 // the output size OH, OW. Shared by the conv2d and conv_transpose2d functions.
-static dcgan_status dcgan__conv_check(const char *func, dcgan_tensor inp, int in_channels,
-                                      int kernel, int stride, int pt, int pl, int pb, int pr,
+
+
+// The geometry of a convolution (transposed = 0) or a transposed one (1)
+// against inp: the output size into OH, OW.
+static dcgan_status dcgan__conv_check(const char *func, dcgan_tensor inp, const dcgan_conv2d *conv,
                                       int transposed, int *OH, int *OW) {
+    const int kernel = conv->kernel, stride = conv->stride;
+    const int pt = conv->pad_top, pl = conv->pad_left, pb = conv->pad_bottom, pr = conv->pad_right;
     if (kernel <= 0 || stride <= 0 || pt < 0 || pl < 0 || pb < 0 || pr < 0)
         return dcgan__fail(DCGAN_ERR_SHAPE, func, "bad geometry: K=%d S=%d pads %d,%d,%d,%d",
                            kernel, stride, pt, pl, pb, pr);
-    if (inp.n <= 0 || inp.c != in_channels)
+    if (inp.n <= 0 || inp.c != conv->in_channels)
         return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp has N=%d C=%d, weight expects C=%d",
-                           inp.n, inp.c, in_channels);
+                           inp.n, inp.c, conv->in_channels);
     if (transposed) {
         *OH = dcgan_conv_transpose_out_size(inp.h, kernel, stride, pt, pb);
         *OW = dcgan_conv_transpose_out_size(inp.w, kernel, stride, pl, pr);
@@ -2159,12 +2164,6 @@ static dcgan_status dcgan__conv_check(const char *func, dcgan_tensor inp, int in
         return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp %dx%d gives an empty output (K=%d, pads %d,%d,%d,%d)",
                            inp.h, inp.w, kernel, pt, pl, pb, pr);
     return DCGAN_OK;
-}
-
-static dcgan_status dcgan__conv2d_check(const char *func, dcgan_tensor inp,
-                                        const dcgan_conv2d *conv, int *OH, int *OW) {
-    return dcgan__conv_check(func, inp, conv->in_channels, conv->kernel, conv->stride, conv->pad_top,
-                             conv->pad_left, conv->pad_bottom, conv->pad_right, 0, OH, OW);
 }
 
 // A forward output must be (N, OC, OH, OW).
@@ -2187,15 +2186,29 @@ static dcgan_status dcgan__grad_check(const char *func, dcgan_tensor dinp, dcgan
     return DCGAN_OK;
 }
 
-DCGAN_API dcgan_status dcgan_conv2d_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
-                                          dcgan_tensor dinp, int backward,
-                                          const dcgan_conv2d *conv) {
-    int OH, OW;
-    dcgan_status st = dcgan__conv2d_check(func, inp, conv, &OH, &OW);
+// The shared shape check of both convolutions (the public _check functions).
+static dcgan_status dcgan__conv_shapes(const char *func, dcgan_tensor out, dcgan_tensor inp, dcgan_tensor dinp,
+                                       int backward, const dcgan_conv2d *conv, int transposed) {
+    int OH = 0, OW = 0;
+    dcgan_status st = dcgan__conv_check(func, inp, conv, transposed, &OH, &OW);
     if (st != DCGAN_OK) return st;
     return backward ? dcgan__grad_check(func, dinp, out, inp, conv->out_channels, OH, OW)
                     : dcgan__out_check(func, out, inp.n, conv->out_channels, OH, OW);
 }
+
+DCGAN_API dcgan_status dcgan_conv2d_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
+                                          dcgan_tensor dinp, int backward,
+                                          const dcgan_conv2d *conv) {
+    return dcgan__conv_shapes(func, out, inp, dinp, backward, conv, 0);
+}
+
+DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tensor out,
+                                                    dcgan_tensor inp, dcgan_tensor dinp,
+                                                    int backward,
+                                                    const dcgan_conv_transpose2d *conv) {
+    return dcgan__conv_shapes(func, out, inp, dinp, backward, conv, 1);
+}
+
 
 // Reference loops: the definition, straight from the formula; the fast path
 // below is tested against them (tests/test_layers.c).
@@ -2512,23 +2525,7 @@ DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int 
     return out > 0 ? out : 0;
 }
 
-static dcgan_status dcgan__conv_transpose2d_check(const char *func, dcgan_tensor inp,
-                                                  const dcgan_conv_transpose2d *conv,
-                                                  int *OH, int *OW) {
-    return dcgan__conv_check(func, inp, conv->in_channels, conv->kernel, conv->stride, conv->pad_top,
-                             conv->pad_left, conv->pad_bottom, conv->pad_right, 1, OH, OW);
-}
 
-DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tensor out,
-                                                    dcgan_tensor inp, dcgan_tensor dinp,
-                                                    int backward,
-                                                    const dcgan_conv_transpose2d *conv) {
-    int OH, OW;
-    dcgan_status st = dcgan__conv_transpose2d_check(func, inp, conv, &OH, &OW);
-    if (st != DCGAN_OK) return st;
-    return backward ? dcgan__grad_check(func, dinp, out, inp, conv->out_channels, OH, OW)
-                    : dcgan__out_check(func, out, inp.n, conv->out_channels, OH, OW);
-}
 
 // Reference loops (the fast path below is tested against them).
 
@@ -7861,85 +7858,9 @@ DCGAN__INTERNAL void dcgan__pairs_ref(double *out, const double *a, int64_t na, 
         }
 }
 
-// The fast route to the same: the rows of a and b are copied in blocks of
-// DCGAN__GK dims into panels (DCGAN__GR rows of a, DCGAN__GC rows of b, dim
-// by dim), and a tile multiplies one panel of each into a GR x GC block of
-// out, as dcgan_sgemm's micro-kernel does (section 15b) but in double. Sums run
-// in another order than the reference loops: equal to rounding (tested).
-#define DCGAN__GR 4
-#define DCGAN__GC 8
-#define DCGAN__GK 256
-
-// out[GR x GC block] = (add ? out : 0) + sum over k of a_ik b_jk (dist 0) or of
-// (a_ik - b_jk)^2 (dist 1), rows mr, columns nr kept
-static void dcgan__gram_tile(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr, int nr,
-                             int add, int dist) {
-    double acc[DCGAN__GR][DCGAN__GC] = {{0.0}};
-    for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC)
-        for (int i = 0; i < DCGAN__GR; i++)
-            for (int j = 0; j < DCGAN__GC; j++) {
-                const double d = a[i] - b[j];
-                acc[i][j] += dist ? d * d : a[i] * b[j];
-            }
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) out[(size_t)i * ldo + j] = (add ? out[(size_t)i * ldo + j] : 0.0) + acc[i][j];
-}
-
-
-// Rows [r0, r0 + R) of x (n rows of `dims`), dims [k0, k0 + kc), into p[k * R + r]; rows past n are zero.
-static void dcgan__gram_pack(double *p, const double *x, int64_t n, int64_t r0, int R, int k0, int kc, int dims) {
-    for (int k = 0; k < kc; k++)
-        for (int r = 0; r < R; r++) p[k * R + r] = r0 + r < n ? x[(size_t)(r0 + r) * dims + k0 + k] : 0.0;
-}
-
-// out as dcgan__pairs_ref gives it (a b^T for dist 0, squared distances for
-// dist 1); with lower_only, only the blocks that hold
-// entries j <= i are written (for a symmetric product read by its lower
-// triangle). Falls back on the reference loops without memory for the panels.
-DCGAN__INTERNAL void dcgan__gram_fast(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
-                                      int lower_only, int dist, int use_simd) {
-    if (dims < 1 || na < 1 || nb < 1) {
-        dcgan__pairs_ref(out, a, na, b, nb, dims, dist);
-        return;
-    }
-    void (*tile)(int, const double *, const double *, double *, int64_t, int, int, int, int) = dcgan__gram_tile;
-#ifdef DCGAN__HAVE_AVX2_KERNEL
-    if (use_simd && dcgan__have_avx2_fma()) tile = dcgan__gram_tile_avx2;
-#endif
-    (void)use_simd;
-    const int64_t pa = (na + DCGAN__GR - 1) / DCGAN__GR, pb = (nb + DCGAN__GC - 1) / DCGAN__GC;
-    double *ap = (double *)dcgan__alloc((size_t)pa * DCGAN__GR * DCGAN__GK, sizeof(double));
-    double *bp = (double *)dcgan__alloc((size_t)pb * DCGAN__GC * DCGAN__GK, sizeof(double));
-    if (!ap || !bp) {
-        dcgan_free(ap);
-        dcgan_free(bp);
-        dcgan__pairs_ref(out, a, na, b, nb, dims, dist);
-        return;
-    }
-    for (int k0 = 0; k0 < dims; k0 += DCGAN__GK) {
-        const int kc = dims - k0 < DCGAN__GK ? dims - k0 : DCGAN__GK;
-        DCGAN__OMP(omp parallel for schedule(static))
-        for (int64_t q = 0; q < pa; q++)
-            dcgan__gram_pack(ap + (size_t)q * DCGAN__GR * DCGAN__GK, a, na, q * DCGAN__GR, DCGAN__GR, k0, kc, dims);
-        DCGAN__OMP(omp parallel for schedule(static))
-        for (int64_t q = 0; q < pb; q++)
-            dcgan__gram_pack(bp + (size_t)q * DCGAN__GC * DCGAN__GK, b, nb, q * DCGAN__GC, DCGAN__GC, k0, kc, dims);
-        DCGAN__OMP(omp parallel for schedule(dynamic, 1))
-        for (int64_t q = 0; q < pa; q++) {
-            const int64_t i0 = q * DCGAN__GR;
-            const int mr = na - i0 < DCGAN__GR ? (int)(na - i0) : DCGAN__GR;
-            for (int64_t r = 0; r < pb; r++) {
-                const int64_t j0 = r * DCGAN__GC;
-                if (lower_only && j0 > i0 + mr - 1) break;
-                const int nr = nb - j0 < DCGAN__GC ? (int)(nb - j0) : DCGAN__GC;
-                tile(kc, ap + (size_t)q * DCGAN__GR * DCGAN__GK, bp + (size_t)r * DCGAN__GC * DCGAN__GK,
-                     out + (size_t)i0 * nb + j0, nb, mr, nr, k0 > 0, dist);
-            }
-        }
-    }
-    dcgan_free(ap);
-    dcgan_free(bp);
-}
+// The fast route to the same, dcgan__gram_fast (Part III, section 15d): the
+// rows in panels, a tile of out at a time, as dcgan_sgemm does but in double.
+// Its sums run in another order than the loop above: equal to rounding (tested).
 
 static void dcgan__gram(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims) {
     dcgan__gram_fast(out, a, na, b, nb, dims, 0, 0, 1);
@@ -10900,7 +10821,87 @@ static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight,
     return 1;
 }
 
-// --- 15d. FID's Gram products and eigenvalues (section 14b) with AVX2
+// --- 15d. FID's Gram products (blocked, AVX2) and eigenvalues (AVX2), section 14b
+
+// The fast route to the same: the rows of a and b are copied in blocks of
+// DCGAN__GK dims into panels (DCGAN__GR rows of a, DCGAN__GC rows of b, dim
+// by dim), and a tile multiplies one panel of each into a GR x GC block of
+// out, as dcgan_sgemm's micro-kernel does (section 15b) but in double. Sums run
+// in another order than the reference loops: equal to rounding (tested).
+#define DCGAN__GR 4
+#define DCGAN__GC 8
+#define DCGAN__GK 256
+
+// out[GR x GC block] = (add ? out : 0) + sum over k of a_ik b_jk (dist 0) or of
+// (a_ik - b_jk)^2 (dist 1), rows mr, columns nr kept
+static void dcgan__gram_tile(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr, int nr,
+                             int add, int dist) {
+    double acc[DCGAN__GR][DCGAN__GC] = {{0.0}};
+    for (int k = 0; k < kc; k++, a += DCGAN__GR, b += DCGAN__GC)
+        for (int i = 0; i < DCGAN__GR; i++)
+            for (int j = 0; j < DCGAN__GC; j++) {
+                const double d = a[i] - b[j];
+                acc[i][j] += dist ? d * d : a[i] * b[j];
+            }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) out[(size_t)i * ldo + j] = (add ? out[(size_t)i * ldo + j] : 0.0) + acc[i][j];
+}
+
+
+// Rows [r0, r0 + R) of x (n rows of `dims`), dims [k0, k0 + kc), into p[k * R + r]; rows past n are zero.
+static void dcgan__gram_pack(double *p, const double *x, int64_t n, int64_t r0, int R, int k0, int kc, int dims) {
+    for (int k = 0; k < kc; k++)
+        for (int r = 0; r < R; r++) p[k * R + r] = r0 + r < n ? x[(size_t)(r0 + r) * dims + k0 + k] : 0.0;
+}
+
+// out as dcgan__pairs_ref gives it (a b^T for dist 0, squared distances for
+// dist 1); with lower_only, only the blocks that hold
+// entries j <= i are written (for a symmetric product read by its lower
+// triangle). Falls back on the reference loops without memory for the panels.
+DCGAN__INTERNAL void dcgan__gram_fast(double *out, const double *a, int64_t na, const double *b, int64_t nb, int dims,
+                                      int lower_only, int dist, int use_simd) {
+    if (dims < 1 || na < 1 || nb < 1) {
+        dcgan__pairs_ref(out, a, na, b, nb, dims, dist);
+        return;
+    }
+    void (*tile)(int, const double *, const double *, double *, int64_t, int, int, int, int) = dcgan__gram_tile;
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (use_simd && dcgan__have_avx2_fma()) tile = dcgan__gram_tile_avx2;
+#endif
+    (void)use_simd;
+    const int64_t pa = (na + DCGAN__GR - 1) / DCGAN__GR, pb = (nb + DCGAN__GC - 1) / DCGAN__GC;
+    double *ap = (double *)dcgan__alloc((size_t)pa * DCGAN__GR * DCGAN__GK, sizeof(double));
+    double *bp = (double *)dcgan__alloc((size_t)pb * DCGAN__GC * DCGAN__GK, sizeof(double));
+    if (!ap || !bp) {
+        dcgan_free(ap);
+        dcgan_free(bp);
+        dcgan__pairs_ref(out, a, na, b, nb, dims, dist);
+        return;
+    }
+    for (int k0 = 0; k0 < dims; k0 += DCGAN__GK) {
+        const int kc = dims - k0 < DCGAN__GK ? dims - k0 : DCGAN__GK;
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int64_t q = 0; q < pa; q++)
+            dcgan__gram_pack(ap + (size_t)q * DCGAN__GR * DCGAN__GK, a, na, q * DCGAN__GR, DCGAN__GR, k0, kc, dims);
+        DCGAN__OMP(omp parallel for schedule(static))
+        for (int64_t q = 0; q < pb; q++)
+            dcgan__gram_pack(bp + (size_t)q * DCGAN__GC * DCGAN__GK, b, nb, q * DCGAN__GC, DCGAN__GC, k0, kc, dims);
+        DCGAN__OMP(omp parallel for schedule(dynamic, 1))
+        for (int64_t q = 0; q < pa; q++) {
+            const int64_t i0 = q * DCGAN__GR;
+            const int mr = na - i0 < DCGAN__GR ? (int)(na - i0) : DCGAN__GR;
+            for (int64_t r = 0; r < pb; r++) {
+                const int64_t j0 = r * DCGAN__GC;
+                if (lower_only && j0 > i0 + mr - 1) break;
+                const int nr = nb - j0 < DCGAN__GC ? (int)(nb - j0) : DCGAN__GC;
+                tile(kc, ap + (size_t)q * DCGAN__GR * DCGAN__GK, bp + (size_t)r * DCGAN__GC * DCGAN__GK,
+                     out + (size_t)i0 * nb + j0, nb, mr, nr, k0 > 0, dist);
+            }
+        }
+    }
+    dcgan_free(ap);
+    dcgan_free(bp);
+}
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // The same tile with AVX2 + FMA: eight registers hold the 4 x 8 block.
