@@ -2764,6 +2764,22 @@ DCGAN_API dcgan_status dcgan_upsample_backward(dcgan_tensor dinp, dcgan_tensor d
 
 // BatchNorm2d: (N,C,H,W) -> (N,C,H,W)
 
+// The sums of BatchNorm run in double, one value after another in the order
+// of the loops below (the same bits on every machine and thread count). One
+// such chain of additions waits for each add to finish (4 cycles), so the
+// loops carry DCGAN__BN_LANES channels side by side in four named sums (the
+// compiler keeps an array of sums in memory): independent chains, each
+// channel's additions still in its own order. A block's missing channels
+// repeat its first one and are not stored.
+#define DCGAN__BN_LANES 4
+typedef char dcgan__bn_four_named_sums[DCGAN__BN_LANES == 4 ? 1 : -1];   // the loops below name 4
+
+// The cb (<= DCGAN__BN_LANES) channel planes c0.. of image n of x (N, C, H, W).
+static void dcgan__bn_planes(const float **planes, const float *x, int n, int C, size_t HW, int c0, int cb) {
+    for (int k = 0; k < DCGAN__BN_LANES; k++)
+        planes[k] = &x[((size_t)n * C + c0 + (k < cb ? k : 0)) * HW];
+}
+
 DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                                  dcgan_batchnorm2d *bn, int training) {
     // per channel c: statistics over the M = N*H*W values inp[:, c, :, :]
@@ -2771,41 +2787,60 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor 
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp (%d,%d,%d,%d), out (%d,%d,%d,%d), layer has C=%d",
                            inp.n, inp.c, inp.h, inp.w, out.n, out.c, out.h, out.w, bn->channels);
     const size_t HW = (size_t)inp.h * inp.w, M = (size_t)inp.n * HW;
+    const int C = inp.c, L = DCGAN__BN_LANES;
     if (training && M < 2)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "training needs more than 1 value per channel, got %zu", M);
-    // channels are independent: each thread takes whole channels
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * inp.c > 65536))
-    for (int c = 0; c < inp.c; c++) {
-        double mean, var;
+    // channels are independent: each thread takes whole blocks of channels
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * C > 65536))
+    for (int c0 = 0; c0 < C; c0 += L) {
+        const int cb = C - c0 < L ? C - c0 : L;
+        double mean[DCGAN__BN_LANES], var[DCGAN__BN_LANES];
+        const float *x[DCGAN__BN_LANES];
         if (training) {
-            double sum = 0.0, sq = 0.0;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, sq[DCGAN__BN_LANES];
             for (int n = 0; n < inp.n; n++) {
-                const float *x = &inp.data[((size_t)n * inp.c + c) * HW];
-                for (size_t p = 0; p < HW; p++) sum += x[p];
+                dcgan__bn_planes(x, inp.data, n, C, HW, c0, cb);
+                for (size_t p = 0; p < HW; p++) s0 += x[0][p], s1 += x[1][p], s2 += x[2][p], s3 += x[3][p];
             }
-            mean = sum / (double)M;
+            mean[0] = s0 / (double)M, mean[1] = s1 / (double)M, mean[2] = s2 / (double)M, mean[3] = s3 / (double)M;
+            const double m0 = mean[0], m1 = mean[1], m2 = mean[2], m3 = mean[3];
+            s0 = s1 = s2 = s3 = 0.0;
             for (int n = 0; n < inp.n; n++) {
-                const float *x = &inp.data[((size_t)n * inp.c + c) * HW];
-                for (size_t p = 0; p < HW; p++) sq += (x[p] - mean) * (x[p] - mean);
+                dcgan__bn_planes(x, inp.data, n, C, HW, c0, cb);
+                for (size_t p = 0; p < HW; p++) {
+                    s0 += (x[0][p] - m0) * (x[0][p] - m0);
+                    s1 += (x[1][p] - m1) * (x[1][p] - m1);
+                    s2 += (x[2][p] - m2) * (x[2][p] - m2);
+                    s3 += (x[3][p] - m3) * (x[3][p] - m3);
+                }
             }
-            var = sq / (double)M;  // biased, used to normalise
-            bn->running_mean[c] = (float)((1.0 - bn->momentum) * bn->running_mean[c] +
-                                          bn->momentum * mean);
-            bn->running_var[c] = (float)((1.0 - bn->momentum) * bn->running_var[c] +
-                                         bn->momentum * sq / (double)(M - 1));
+            sq[0] = s0, sq[1] = s1, sq[2] = s2, sq[3] = s3;
+            for (int k = 0; k < cb; k++) {
+                const int c = c0 + k;
+                var[k] = sq[k] / (double)M;  // biased, used to normalise
+                bn->running_mean[c] = (float)((1.0 - bn->momentum) * bn->running_mean[c] +
+                                              bn->momentum * mean[k]);
+                bn->running_var[c] = (float)((1.0 - bn->momentum) * bn->running_var[c] +
+                                             bn->momentum * sq[k] / (double)(M - 1));
+            }
         } else {
-            mean = bn->running_mean[c];
-            var = bn->running_var[c];
+            for (int k = 0; k < cb; k++) {
+                mean[k] = bn->running_mean[c0 + k];
+                var[k] = bn->running_var[c0 + k];
+            }
         }
-        float invstd = (float)(1.0 / sqrt(var + bn->eps));
-        bn->save_mean[c] = (float)mean;
-        bn->save_invstd[c] = invstd;
-        float scale = bn->gamma[c] * invstd;
-        float shift = bn->beta[c] - (float)mean * scale;
-        for (int n = 0; n < inp.n; n++) {
-            const float *x = &inp.data[((size_t)n * inp.c + c) * HW];
-            float *y = &out.data[((size_t)n * inp.c + c) * HW];
-            for (size_t p = 0; p < HW; p++) y[p] = x[p] * scale + shift;
+        for (int k = 0; k < cb; k++) {
+            const int c = c0 + k;
+            float invstd = (float)(1.0 / sqrt(var[k] + bn->eps));
+            bn->save_mean[c] = (float)mean[k];
+            bn->save_invstd[c] = invstd;
+            float scale = bn->gamma[c] * invstd;
+            float shift = bn->beta[c] - (float)mean[k] * scale;
+            for (int n = 0; n < inp.n; n++) {
+                const float *xc = &inp.data[((size_t)n * C + c) * HW];
+                float *y = &out.data[((size_t)n * C + c) * HW];
+                for (size_t p = 0; p < HW; p++) y[p] = xc[p] * scale + shift;
+            }
         }
     }
     bn->saved_training = training;
@@ -2825,33 +2860,50 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
                            inp.n, inp.c, inp.h, inp.w, dout.n, dout.c, dout.h, dout.w,
                            bn->channels);
     const size_t HW = (size_t)inp.h * inp.w, M = (size_t)inp.n * HW;
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * inp.c > 65536))
-    for (int c = 0; c < inp.c; c++) {
-        const float mean = bn->save_mean[c], invstd = bn->save_invstd[c];
-        double sum_d = 0.0, sum_dx = 0.0;
+    const int C = inp.c, L = DCGAN__BN_LANES;
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * C > 65536))
+    for (int c0 = 0; c0 < C; c0 += L) {
+        const int cb = C - c0 < L ? C - c0 : L;
+        float mean[DCGAN__BN_LANES], invstd[DCGAN__BN_LANES];
+        double sum_d[DCGAN__BN_LANES], sum_dx[DCGAN__BN_LANES];
+        const float *x[DCGAN__BN_LANES], *d[DCGAN__BN_LANES];
+        for (int k = 0; k < L; k++) {
+            mean[k] = bn->save_mean[c0 + (k < cb ? k : 0)];
+            invstd[k] = bn->save_invstd[c0 + (k < cb ? k : 0)];
+        }
+        const float m0 = mean[0], m1 = mean[1], m2 = mean[2], m3 = mean[3];
+        const float i0 = invstd[0], i1 = invstd[1], i2 = invstd[2], i3 = invstd[3];
+        double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0;
         for (int n = 0; n < inp.n; n++) {
-            const float *x = &inp.data[((size_t)n * inp.c + c) * HW];
-            const float *d = &dout.data[((size_t)n * inp.c + c) * HW];
-            for (size_t p = 0; p < HW; p++) {
-                sum_d += d[p];
-                sum_dx += (double)d[p] * (x[p] - mean) * invstd;
+            dcgan__bn_planes(x, inp.data, n, C, HW, c0, cb);
+            dcgan__bn_planes(d, dout.data, n, C, HW, c0, cb);
+            for (size_t p = 0; p < HW; p++) {   // sum of dout, sum of dout * xhat
+                d0 += d[0][p], e0 += (double)d[0][p] * (x[0][p] - m0) * i0;
+                d1 += d[1][p], e1 += (double)d[1][p] * (x[1][p] - m1) * i1;
+                d2 += d[2][p], e2 += (double)d[2][p] * (x[2][p] - m2) * i2;
+                d3 += d[3][p], e3 += (double)d[3][p] * (x[3][p] - m3) * i3;
             }
         }
-        if (dgamma) dgamma[c] += (float)sum_dx;
-        if (dbeta) dbeta[c] += (float)sum_d;
-        if (!dinp.data) continue;
-        const float g = bn->gamma[c] * invstd;
-        const float mean_d = (float)(sum_d / (double)M), mean_dx = (float)(sum_dx / (double)M);
-        for (int n = 0; n < inp.n; n++) {
-            const float *x = &inp.data[((size_t)n * inp.c + c) * HW];
-            const float *d = &dout.data[((size_t)n * inp.c + c) * HW];
-            float *dx = &dinp.data[((size_t)n * inp.c + c) * HW];
-            for (size_t p = 0; p < HW; p++) {
-                if (bn->saved_training) {
-                    float xhat = (x[p] - mean) * invstd;
-                    dx[p] += g * (d[p] - mean_d - xhat * mean_dx);
-                } else {
-                    dx[p] += g * d[p];
+        sum_d[0] = d0, sum_d[1] = d1, sum_d[2] = d2, sum_d[3] = d3;
+        sum_dx[0] = e0, sum_dx[1] = e1, sum_dx[2] = e2, sum_dx[3] = e3;
+        for (int k = 0; k < cb; k++) {
+            const int c = c0 + k;
+            if (dgamma) dgamma[c] += (float)sum_dx[k];
+            if (dbeta) dbeta[c] += (float)sum_d[k];
+            if (!dinp.data) continue;
+            const float g = bn->gamma[c] * invstd[k];
+            const float mean_d = (float)(sum_d[k] / (double)M), mean_dx = (float)(sum_dx[k] / (double)M);
+            for (int n = 0; n < inp.n; n++) {
+                const float *xc = &inp.data[((size_t)n * C + c) * HW];
+                const float *dc = &dout.data[((size_t)n * C + c) * HW];
+                float *dx = &dinp.data[((size_t)n * C + c) * HW];
+                for (size_t p = 0; p < HW; p++) {
+                    if (bn->saved_training) {
+                        float xhat = (xc[p] - mean[k]) * invstd[k];
+                        dx[p] += g * (dc[p] - mean_d - xhat * mean_dx);
+                    } else {
+                        dx[p] += g * dc[p];
+                    }
                 }
             }
         }
