@@ -1673,7 +1673,6 @@ extern "C" {
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
     !defined(DCGAN_NO_SIMD)
 #define DCGAN__HAVE_AVX2_KERNEL 1   // DCGAN_NO_SIMD: only the portable loops
-#include <immintrin.h>
 static int dcgan__have_avx2_fma(void);
 static void dcgan__gram_tile_avx2(int kc, const double *a, const double *b, double *out, int64_t ldo, int mr,
                                   int nr, int add, int dist);
@@ -9860,6 +9859,10 @@ DCGAN_API dcgan_status dcgan_mann_whitney(double *u, double *z, const double *a,
 
 // -----------------------------------------------------------------------------
 // 15. Speed: the blocked GEMM, implicit GEMM, direct convolution, AVX2/AVX-512
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+#include <immintrin.h>   // the AVX2 and AVX-512 intrinsics of the kernels below
+#endif
 
 // --- 15a. Implicit GEMM: the im2col matrix read from the images
 
