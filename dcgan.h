@@ -2937,9 +2937,10 @@ DCGAN_API dcgan_status dcgan_relu_forward(float *out, const float *inp, size_t n
 }
 
 DCGAN_API dcgan_status dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
-    DCGAN__OMP_ELEMENTWISE(n)
-    for (size_t i = 0; i < n; i++)
-        if (inp[i] > 0.0f) dinp[i] += dout[i];
+    // dinp += dout where inp > 0, written as a select of the sum or the old value
+    // (not "+ 0", which would turn a -0 into +0): vectorised, the same bits
+    DCGAN__OMP_ELEMENTWISE_SIMD(n)
+    for (size_t i = 0; i < n; i++) dinp[i] = inp[i] > 0.0f ? dinp[i] + dout[i] : dinp[i];
     return DCGAN_OK;
 }
 
