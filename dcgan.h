@@ -852,7 +852,7 @@ typedef struct {
     float *noise;                  // (batch, Z) scratch
     float *images;                 // (batch, C, size, size) scratch
     float *labels, *dlogits;       // (batch)
-    int *real_index;               // (batch / 2): the real images drawn this step
+    int *real_index;               // (batch; the first batch / 2 used): the real images drawn this step
     float *dimages;                // (batch, C, size, size): dLoss/dG(z)
     // cfg.augment: the augmented images D sees, their gradient, the draws
     float *aug_images, *daug_images;   // (batch, C, size, size)
@@ -2136,10 +2136,6 @@ DCGAN_API void dcgan_same_padding(int in, int kernel, int stride, int *pad_befor
     *pad_after = total - total / 2;
 }
 
-// Checks inp against a convolution's geometry (transposed or not) and returns
-// the output size OH, OW. Shared by the conv2d and conv_transpose2d functions.
-
-
 // The geometry of a convolution (transposed = 0) or a transposed one (1)
 // against inp: the output size into OH, OW.
 static dcgan_status dcgan__conv_check(const char *func, dcgan_tensor inp, const dcgan_conv2d *conv,
@@ -2523,8 +2519,6 @@ DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int 
     int out = (in - 1) * stride - pad_before - pad_after + kernel;
     return out > 0 ? out : 0;
 }
-
-
 
 // Reference loops (the fast path below is tested against them).
 
@@ -3309,7 +3303,7 @@ typedef struct {
     // The PyTorch shape of the weight, its number of dimensions (NULL: none).
     int (*weight_shape)(const dcgan_layer *L, int shape[4]);
     // Its own initialisation of weight, bias and running statistics (NULL:
-    // the fan-based rules of dcgan_model_init_weights); rng NULL = at
+    // the fan-based rules of dcgan_model_init_weights); weight NULL = at
     // dcgan_model_init, where only the running statistics are set.
     void (*init)(const dcgan_layer *L, float *weight, float *bias, float *stats, dcgan_init_mode mode,
                  dcgan_rng *rng);
@@ -3508,7 +3502,7 @@ static int dcgan__batchnorm2d_shape(const dcgan_layer *L, int shape[4]) {   // (
 static void dcgan__batchnorm2d_init(const dcgan_layer *L, float *weight, float *bias, float *stats,
                                     dcgan_init_mode mode, dcgan_rng *rng) {
     for (int k = 0; k < L->in_c; k++) {
-        if (rng) {
+        if (weight) {
             weight[k] = mode == DCGAN_INIT_DCGAN ? 1.0f + 0.02f * dcgan_rng_normal(rng) : 1.0f;
             bias[k] = 0.0f;
         }
@@ -3687,6 +3681,10 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, 
     L->out_w = L->in_w;
     dcgan_status st = dcgan__ops(L)->plan(L, index, max_batch, n_work);
     if (st != DCGAN_OK) return st;
+    // what the container can place: saved values fixed or per sample (not both),
+    // running statistics as two named tensors of equal length
+    DCGAN_ASSERT(!(L->saved_fixed && L->saved_per_sample));
+    DCGAN_ASSERT(L->stats_count % 2 == 0 && (!L->stats_count || dcgan__ops(L)->stats_names[1]));
     L->weight_offset = *n_params;
     *n_params += L->weight_count;
     L->bias_offset = *n_params;
@@ -3882,7 +3880,7 @@ static dcgan_status dcgan__model_init(dcgan_model *m, const char *prefix, const 
     }
     for (int i = 0; i < n_layers; i++) {
         dcgan_layer *L = &tmp.layers[i];
-        if (dcgan__ops(L)->init)   // running statistics only (no rng)
+        if (dcgan__ops(L)->init)   // running statistics only (no weight)
             dcgan__ops(L)->init(L, NULL, NULL, tmp.buffers + L->stats_offset, DCGAN_INIT_PYTORCH, NULL);
     }
     *m = tmp;
@@ -4910,6 +4908,8 @@ DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *da
     const dcgan_gan_config *cfg = &gan->cfg;
     dcgan_status st;
     if (n_images <= 0) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
+    if (cfg->batch / 2 > 4096)   // the real half's indices go up in the GPU's scratch (4096 ints)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "batch %d is above 8192", cfg->batch);
     if (cfg->augment || cfg->ema_kimg > 0.0f)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "DiffAugment, ADA and the averaged G run on the CPU only "
                            "in this version (dcgan_cuda.cu has no twins for them)");

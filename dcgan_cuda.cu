@@ -11,7 +11,7 @@
 // saves a download). A model's forward and backward passes are not here:
 // dcgan.h writes them once and calls these layer twins for a model on the
 // GPU; this file keeps the model's device memory (dcgan_model_to_cuda) and
-// the GAN step. The formulas are the CPU ones; only the order of additions in
+// the GAN's (the GAN step itself is dcgan.h's too). The formulas are the CPU ones; only the order of additions in
 // reductions differs, so results agree to float32 rounding, which
 // tests/test_cuda.c checks op by op.
 //
@@ -997,7 +997,8 @@ DCGAN_API dcgan_status dcgan_model_from_cuda(dcgan_model *m) {
 }
 
 // -----------------------------------------------------------------------------
-// 10. GAN: the study's step with everything on the GPU
+// 10. GAN: its device memory and dataset, and the two twins its step needs
+// (the step is written once, in dcgan.h: dcgan__gan_step)
 
 DCGAN_API void dcgan_gan_free_cuda(dcgan_gan *gan) {
     float **bufs[6] = {&gan->dev.dataset, &gan->dev.images, &gan->dev.noise, &gan->dev.labels,
@@ -1086,6 +1087,7 @@ DCGAN_API dcgan_status dcgan_vec_fill_cuda(float *x, size_t n, float value) {
 DCGAN_API dcgan_status dcgan_gather_rows_cuda(float *dst, const float *src, const int *index, int count,
                                               size_t row) {
     if (count <= 0) return DCGAN_OK;
+    DCGAN__TRY(dcgan_cuda_init(0));   // the scratch buffer
     if ((size_t)count * sizeof(int) > DCGAN__SCRATCH_BYTES)
         return dcgan_error_set(DCGAN_ERR_SHAPE, "gather_rows_cuda: %d rows; at most %d per call", count,
                                (int)(DCGAN__SCRATCH_BYTES / sizeof(int)));
