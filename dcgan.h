@@ -858,7 +858,8 @@ typedef struct {
     float *aug_images, *daug_images;   // (batch, C, size, size)
     dcgan_aug_draw *aug_draws;         // (batch)
     float augment_p;               // p now (ADA starts it at 0)
-    int ada_signs, ada_count;      // sum of sign(D(real)) and real images since p last moved
+    int ada_signs, ada_count;      // with ADA: sum of sign(D(real)) and real images since p
+                                   // last moved (0 without ADA)
     float ada_rt;                  // r_t of the last adjustment
     // cfg.ema_kimg: the averaged G (same layout as g.params and g.buffers);
     // BatchNorm running statistics are copied, not averaged (StyleGAN2-ADA)
@@ -4828,13 +4829,17 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
     const int half = cfg->batch / 2, nb = cfg->batch;
     int signs = 0;
     dcgan_status st;
-    // 1. D on real images, label real_label
+    // 1. D on real images, label real_label; with ADA, the signs of D(real)
+    //    (counted only then: nothing else resets the counters)
+    const int ada = cfg->ada_target > 0.0f;
     if ((st = dcgan__gan_reals(gan, mem, dataset, n_images, half)) != DCGAN_OK ||
-        (st = dcgan__d_step(gan, mem, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc, &signs)) !=
-            DCGAN_OK)
+        (st = dcgan__d_step(gan, mem, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc,
+                            ada ? &signs : NULL)) != DCGAN_OK)
         return st;
-    gan->ada_signs += signs;
-    gan->ada_count += half;
+    if (ada) {
+        gan->ada_signs += signs;
+        gan->ada_count += half;
+    }
     // 2. D on generated images, label fake_label. G runs in the mode its
     //    architecture's row says (fakes_in_training): eval mode for SEED and
     //    PAPER, like Keras' g.predict; training mode (batch statistics) for

@@ -7,11 +7,12 @@
 # A refactor that moves code must print "same" for every line. Not part of
 # make test (it builds twice and trains; about 3 minutes on 2 cores).
 #   sh tests/same_bits.sh HEAD        # before committing a restructure
+#   KEEP=1 sh tests/same_bits.sh HEAD  # keeps the runs (run_old/, run_new/) to compare by hand
 set -e
 rev=${1:?usage: same_bits.sh REV}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/same_bits.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+if [ -n "$KEEP" ]; then echo "keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 CC=${CC:-cc}
 FLAGS="-std=c99 -O2 -fopenmp $(pkg-config --cflags stb 2>/dev/null || echo -I/usr/include/stb)"
 mkdir -p "$tmp/old/examples" "$tmp/new/examples"

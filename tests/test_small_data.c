@@ -271,6 +271,20 @@ static void test_ada(void) {
         dcgan_gan_free(&gan);
         free(data);
     }
+    // without ADA nothing resets its counters, so they are not counted at all
+    // (they would reach the checkpoint's bound of 1e9 real images in a long run)
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    dcgan_gan_stats s;
+    small_config(&cfg, DCGAN_ARCH_SEED);
+    cfg.augment = DCGAN_AUG_TRANSLATION;
+    float *data = random_floats((size_t)8 * 64 * 64, 4);
+    dcgan_gan_init(&gan, &cfg);
+    for (int i = 0; i < 5; i++) dcgan_gan_train_step(&gan, data, 8, &s);
+    CHECK(gan.iteration == 5 && gan.ada_count == 0 && gan.ada_signs == 0 && s.ada_rt == 0.0f,
+          "gan_train_step/without ADA its counters stay 0");
+    dcgan_gan_free(&gan);
+    free(data);
 }
 
 // The average, recomputed here in double from G's weights after every step.
