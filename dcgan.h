@@ -1920,19 +1920,25 @@ DCGAN_API float dcgan_rng_uniform(dcgan_rng *rng) {
     return (float)(dcgan_rng_u32(rng) >> 8) * (1.0f / 16777216.0f);
 }
 
-DCGAN_API float dcgan_rng_normal(dcgan_rng *rng) {
+// Box-Muller on the next two draws of rng: r cos(2 pi u2), and r sin(2 pi u2)
+// into *other (other may be NULL), with r = sqrt(-2 ln u1).
+static double dcgan__box_muller(dcgan_rng *rng, double *other) {
     const double two_pi = 6.283185307179586476925;
-    double u1, u2, r;
+    const double u1 = ((double)(dcgan_rng_u32(rng) >> 8) + 1.0) / 16777216.0;  // (0, 1]: log is finite
+    const double u2 = (double)(dcgan_rng_u32(rng) >> 8) / 16777216.0;
+    const double r = sqrt(-2.0 * log(u1));
+    if (other) *other = r * sin(two_pi * u2);
+    return r * cos(two_pi * u2);
+}
+
+DCGAN_API float dcgan_rng_normal(dcgan_rng *rng) {
     if (rng->has_spare) {
         rng->has_spare = 0;
         return (float)rng->spare;
     }
-    u1 = ((double)(dcgan_rng_u32(rng) >> 8) + 1.0) / 16777216.0;  // (0, 1]: log is finite
-    u2 = (double)(dcgan_rng_u32(rng) >> 8) / 16777216.0;
-    r = sqrt(-2.0 * log(u1));
-    rng->spare = r * sin(two_pi * u2);
+    const double z = dcgan__box_muller(rng, &rng->spare);
     rng->has_spare = 1;
-    return (float)(r * cos(two_pi * u2));
+    return (float)z;
 }
 
 DCGAN_API void dcgan_rng_fill_uniform(dcgan_rng *rng, float *out, size_t n, float lo, float hi) {
@@ -3005,17 +3011,11 @@ DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, co
 
 DCGAN_API dcgan_status dcgan_gaussian_noise_forward(float *out, const float *inp, size_t n, float stddev,
                                                     int training, dcgan_rng *rng) {
-    const double two_pi = 6.283185307179586476925;
     if (!training || stddev == 0.0f) {
         if (out != inp) memmove(out, inp, n * sizeof(float));
         return DCGAN_OK;
     }
-    for (size_t i = 0; i < n; i++) {
-        const double u1 = ((double)(dcgan_rng_u32(rng) >> 8) + 1.0) / 16777216.0;   // (0, 1]: log finite
-        const double u2 = (double)(dcgan_rng_u32(rng) >> 8) / 16777216.0;
-        const double z = sqrt(-2.0 * log(u1)) * cos(two_pi * u2);
-        out[i] = inp[i] + stddev * (float)z;
-    }
+    for (size_t i = 0; i < n; i++) out[i] = inp[i] + stddev * (float)dcgan__box_muller(rng, NULL);
     return DCGAN_OK;
 }
 
