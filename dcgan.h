@@ -1638,12 +1638,18 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 // compare, select, multiply and add: GCC -O2 leaves their "x > 0 ? a : b" as a
 // branch that random signs mispredict half the time (LeakyReLU's forward was
 // 15% of a classifier step); the vector compare and blend give the same bits.
-#define DCGAN__OMP_ELEMENTWISE_SIMD(n) DCGAN__OMP(omp parallel for simd schedule(static) if ((n) > 65536))
+// The if names "parallel": since OpenMP 5.0 an if without a directive name
+// applies to every part of a combined construct, simd included, and loops of
+// up to 65,536 values ran scalar (a LeakyReLU on 128x4x4 x 32 values took
+// 4.5x as long as one on 65,537, and 9x with random signs in a classifier).
+#define DCGAN__OMP_ELEMENTWISE_SIMD(n) DCGAN__OMP(omp parallel for simd schedule(static) if (parallel: (n) > 65536))
 
 // Sets n floats to zero, in one chunk per thread when n is large (a single
-// core cannot use all of the memory bandwidth).
+// core cannot use all of the memory bandwidth). From 64Ki floats on: the
+// gradients zeroed before each layer's backward in a classifier step (1/4 to
+// 2 MiB) were otherwise 10% of one thread's time while the other waited.
 static void dcgan__zero(float *x, size_t n) {
-    DCGAN__OMP(omp parallel for schedule(static) if (n > ((size_t)1 << 20)))
+    DCGAN__OMP(omp parallel for schedule(static) if (n > ((size_t)1 << 16)))
     for (int part = 0; part < 16; part++) {
         size_t lo = n / 16 * (size_t)part, hi = part == 15 ? n : n / 16 * (size_t)(part + 1);
         memset(x + lo, 0, (hi - lo) * sizeof(float));
@@ -2401,15 +2407,35 @@ static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t
 
 // dbias[oc] += sum of dout[n][oc][...] over the batch and the image.
 static void dcgan__bias_grad(float *dbias, const float *dout, int N, int OC, size_t OHW) {
-    // each thread owns whole channels; images are added in order, as in a serial loop
+    // each thread owns whole channels; images are added in order, as in a serial loop.
+    // Four images are summed side by side in four named sums (four independent
+    // chains of additions instead of one that waits for each sum; each image's
+    // sum and the order of the += are those of the one-image loop: the same bits)
     DCGAN__OMP(omp parallel for schedule(static) if ((double)N * OC * OHW > 65536))
-    for (int oc = 0; oc < OC; oc++)
-        for (int n = 0; n < N; n++) {
+    for (int oc = 0; oc < OC; oc++) {
+        int n = 0;
+        for (; n + 4 <= N; n += 4) {
+            const float *d0 = dout + ((size_t)n * OC + oc) * OHW, *d1 = d0 + (size_t)OC * OHW;
+            const float *d2 = d1 + (size_t)OC * OHW, *d3 = d2 + (size_t)OC * OHW;
+            float sum0 = 0.0f, sum1 = 0.0f, sum2 = 0.0f, sum3 = 0.0f;
+            for (size_t p = 0; p < OHW; p++) {
+                sum0 += d0[p];
+                sum1 += d1[p];
+                sum2 += d2[p];
+                sum3 += d3[p];
+            }
+            dbias[oc] += sum0;
+            dbias[oc] += sum1;
+            dbias[oc] += sum2;
+            dbias[oc] += sum3;
+        }
+        for (; n < N; n++) {
             const float *d = dout + ((size_t)n * OC + oc) * OHW;
             float sum = 0.0f;
             for (size_t p = 0; p < OHW; p++) sum += d[p];
             dbias[oc] += sum;
         }
+    }
 }
 
 // Scratch that the conv functions allocate for themselves when given none.
@@ -10255,8 +10281,28 @@ static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int
 // NR pixels, whose parts are cols. The pixels fall into runs along output rows
 // (run[j]: the length of the run that starts at j); along a run the entries
 // are S apart in one image row, and those inside the image are a range of it.
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+// One run of a stride-2 panel row with AVX-512F: dst[t] = src[2t] for t in
+// [lo, hi) and 0 for the rest of [0, len), len <= 16 - what the scalar loops of
+// dcgan__patch_row write, as two masked loads and one permute. The loads touch
+// only src[2lo .. 2hi-2], inside the image row (a masked-off lane is never read
+// and comes back 0); the permute picks the even lanes of the 32 loaded. The
+// scalar loop was a quarter of the time spent packing a classifier step's
+// stride-2 convolutions (perf annotate, bench/RESULTS.md).
+__attribute__((target("avx512f")))
+static void dcgan__run_s2_avx512(float *dst, const float *src, int lo, int hi, int len) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    // window lanes e = 2lo .. 2hi-2 (2hi-1 <= 31 since hi <= 16)
+    const uint64_t lanes = hi > lo ? (((uint64_t)1 << (2 * hi - 1)) - 1) & ~(((uint64_t)1 << (2 * lo)) - 1) : 0;
+    const __m512 v0 = _mm512_maskz_loadu_ps((__mmask16)(lanes & 0xFFFF), src);
+    const __m512 v1 = _mm512_maskz_loadu_ps((__mmask16)(lanes >> 16), src + 16);
+    _mm512_mask_storeu_ps(dst, (__mmask16)(((uint32_t)1 << len) - 1), _mm512_permutex2var_ps(v0, even, v1));
+}
+#endif
+
+// s2_fast: the CPU runs dcgan__run_s2_avx512 (stride-2 runs go there).
 static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
-                             const int *run, dcgan__patch_part r) {
+                             const int *run, dcgan__patch_part r, int s2_fast) {
     for (int j = 0; j < DCGAN__NR; j += run[j]) {
         const int len = run[j], h = cols[j].h + r.h, w0 = cols[j].w + r.w, S = P->S;
         // entry t of the run lies at image column w0 + t*S: inside for t in [lo, hi)
@@ -10265,6 +10311,9 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
             if (S == 1) {   // (no division: most convolutions have stride 1)
                 lo = w0 >= 0 ? 0 : -w0;
                 hi = P->W - w0;
+            } else if (S == 2) {   // shifts of non-negative values (an idiv was 13% of packing)
+                lo = w0 >= 0 ? 0 : (-w0 + 1) >> 1;
+                hi = ((P->W - 1 - w0) >> 1) + 1;
             } else {
                 lo = w0 >= 0 ? 0 : (-w0 + S - 1) / S;
                 hi = (P->W - 1 - w0) / S + 1;
@@ -10272,6 +10321,14 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
             if (hi > len) hi = len;
         }
         const float *src = P->img + cols[j].off + r.off;
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+        if (S == 2 && s2_fast) {
+            dcgan__run_s2_avx512(dst + j, src, lo, hi, len);
+            continue;
+        }
+#else
+        (void)s2_fast;
+#endif
         for (int t = 0; t < lo; t++) dst[j + t] = 0.0f;
         if (S == 1) {   // 4 floats at a time (a fixed-size memcpy: one vector move), then singly
             int t = lo;
@@ -10290,10 +10347,12 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
 typedef struct {
     dcgan__patch_part rows[DCGAN__KC];
     int kc, hmin, hmax, wmin, wmax;
+    int s2_fast;   // stride 2 on a CPU with AVX-512F: dcgan__run_s2_avx512 packs the runs
 } dcgan__patch_slab;
 
 static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
     slab->kc = kc;
+    slab->s2_fast = P->S == 2 && dcgan__kernel_get("avx512") != NULL;
     if (trans) dcgan__pixel_parts(slab->rows, P, (size_t)k0, kc);
     for (int k = 0; k < kc; k++) {
         if (!trans) slab->rows[k] = dcgan__tap_part(P, k0 + k);
@@ -10315,7 +10374,7 @@ static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan
 static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
                                 const dcgan__patch_slab *slab, int j0, int nc) {
     const dcgan__patch_part *rows = slab->rows;
-    const int kc = slab->kc;
+    const int kc = slab->kc, s2_fast = slab->s2_fast;
     for (int p = 0; p < nc; p += DCGAN__NR) {
         const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
         float *dst = base + (size_t)p * kc;
@@ -10354,7 +10413,7 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
                     memcpy(dst, src + rows[k].off, DCGAN__NR * sizeof(float));
                 continue;
             }
-            for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k]);
+            for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k], s2_fast);
             continue;
         }
         for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
@@ -10406,9 +10465,11 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const fl
 // from L1 rather than from a block of up to KC x NC floats (2 MB, past L2).
 // A stored B keeps the block: one panel's NR columns down kc rows of a wide B
 // touch kc pages, and measured slower (small-M products 10-30%).
+// The sum runs over k in [k0, k1) only (the whole K but for dcgan__sgemm_ksplit).
 static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int m, int j0, int n,
-                              int K, float alpha, const float *A, int lda, const dcgan__operand *b,
+                              int k0, int k1, float alpha, const float *A, int lda, const dcgan__operand *b,
                               float beta, float *C, int ldc, float *pack, const float *bias, int relu) {
+    const int K = k1 - k0;
     if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
         for (int i = i0; i < i0 + m; i++) {
             float *c = &C[(size_t)i * ldc + j0];
@@ -10423,15 +10484,15 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int 
     dcgan__patch_slab slab;   // the slab's rows, for patches
     for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
         const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
-        for (int pc = 0; pc < K; pc += DCGAN__KC) {
-            const int kc = K - pc < DCGAN__KC ? K - pc : DCGAN__KC;
+        for (int pc = k0; pc < k1; pc += DCGAN__KC) {
+            const int kc = k1 - pc < DCGAN__KC ? k1 - pc : DCGAN__KC;
             if (b->patches) dcgan__patch_slab_of(&slab, b->trans, b->patches, pc, kc);
             if (m <= DCGAN__MC && b->patches) {   // one slice of op(A): patch panels packed as they are used
                 dcgan__pack_a(ap, trans_a, A, lda, i0, m, pc, kc);
                 for (int jr = 0; jr < nc; jr += DCGAN__NR) {
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
                     dcgan__pack_operand(bp, b, &slab, pc, kc, jc + jr, nr);
-                    dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc, kc, K, alpha, beta, C, ldc,
+                    dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc - k0, kc, K, alpha, beta, C, ldc,
                                       bias, relu);
                 }
                 continue;
@@ -10442,8 +10503,8 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int 
                 dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
                 for (int jr = 0; jr < nc; jr += DCGAN__NR) {
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
-                    dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc, kc, K, alpha,
-                                      beta, C, ldc, bias, relu);
+                    dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc - k0, kc, K,
+                                      alpha, beta, C, ldc, bias, relu);
                 }
             }
         }
@@ -10478,6 +10539,50 @@ static float *dcgan__pack_space(size_t count) {
     return dcgan__pack_buf + (misalign ? (DCGAN__PACK_ALIGN - misalign) / sizeof(float) : 0);
 }
 
+// A product with a small C and a long K, the shape of a convolution's weight
+// gradient (C is OC x C*KH*KW, K runs over every pixel of the batch), cut
+// along K rather than C: the slabs of DCGAN__KC are shared out among the
+// threads, each slab's product goes to its own part of the packing space
+// (beta 0), and then C += part, slab after slab. Those are the additions the
+// loop nest above makes with beta 1, in the same order, so the bits do not
+// change (only alpha 1, beta 1 and no epilogue come here; a zero could only
+// change sign, where C held -0). Cutting C instead left one thread idle on
+// shapes such as 16 x 9 (the classifier's first layer, two row panels for two
+// threads, each packing all of B) and 32 x 144 (9 column panels for two).
+// Returns 0 where the shape is not one for it (the caller cuts C).
+static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int threads, int trans_a, int M, int N, int K,
+                               const float *A, int lda, const dcgan__operand *b, float *C, int ldc) {
+    const int slabs = (K + DCGAN__KC - 1) / DCGAN__KC;
+    const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);
+    const size_t part = ((size_t)M * N + pad - 1) / pad * pad;
+    if (threads < 2 || slabs < 4 * threads || N > DCGAN__NC || part * slabs > ((size_t)1 << 21)) return 0;
+    // cutting C is as good where it gives every thread several panels
+    const int units = N >= M ? (N + DCGAN__NR - 1) / DCGAN__NR : (M + DCGAN__MR - 1) / DCGAN__MR;
+    if (units >= 8 * threads) return 0;
+    const size_t per_thread = (dcgan__pack_floats(M, N, DCGAN__KC) + pad - 1) / pad * pad;
+    float *pack = dcgan__pack_space(per_thread * (size_t)threads + part * slabs);
+    if (!pack) return 0;
+    float *parts = pack + per_thread * (size_t)threads;
+    DCGAN__OMP(omp parallel for schedule(dynamic, 1) num_threads(threads))
+    for (int sl = 0; sl < slabs; sl++) {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        const int k0 = sl * DCGAN__KC, k1 = K - k0 < DCGAN__KC ? K : k0 + DCGAN__KC;
+        dcgan__gemm_block(kernel, trans_a, 0, M, 0, N, k0, k1, 1.0f, A, lda, b, 0.0f, parts + part * sl, N,
+                          pack + per_thread * (size_t)me, NULL, 0);
+    }
+    DCGAN__OMP(omp parallel for schedule(static) num_threads(threads))
+    for (int i = 0; i < M; i++)
+        for (int sl = 0; sl < slabs; sl++) {
+            const float *q = parts + part * sl + (size_t)i * N;
+            float *c = C + (size_t)i * ldc;
+            for (int j = 0; j < N; j++) c[j] = c[j] + q[j];
+        }
+    return 1;
+}
+
 // C = alpha * op(A) * op(B) + beta * C for either kind of B operand; with
 // bias (may be NULL) or relu, then C[i][j] += bias[i] and with relu
 // C = max(C, 0), applied to each tile as its last block of K is written
@@ -10499,6 +10604,13 @@ static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, cons
 #ifdef _OPENMP
     if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
 #endif
+    if (alpha == 1.0f && beta == 1.0f && !bias && !relu &&
+        dcgan__sgemm_ksplit(kernel, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
+#ifdef DCGAN__NO_THREAD_LOCAL
+        dcgan_sgemm_release();
+#endif
+        return;
+    }
     const int by_cols = N >= M;
     const int unit = by_cols ? DCGAN__NR : DCGAN__MR, len = by_cols ? N : M;
     const int units = (len + unit - 1) / unit;
@@ -10528,10 +10640,10 @@ static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, cons
         const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
         float *mine = pack + per_thread * (size_t)me;
         if (by_cols)
-            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, K, alpha, A, lda, b, beta, C, ldc, mine,
+            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C, ldc, mine,
                               bias, relu);
         else
-            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, K, alpha, A, lda, b, beta, C, ldc, mine,
+            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C, ldc, mine,
                               bias, relu);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL

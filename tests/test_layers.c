@@ -5,6 +5,9 @@
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static fixture fx;
 static dcgan_rng rng;
@@ -861,6 +864,55 @@ static void test_sgemm_patches(void) {
     CHECK(fused_ok, "sgemm_patches/with bias + ReLU equals sgemm_fused with the written col, bit for bit");
 }
 
+// A product with a small C and a long K (a weight gradient) is cut along K on
+// two threads or more (dcgan__sgemm_ksplit): its C must be the one-thread C bit
+// for bit, since the slabs' sums are added into C in the one-thread order.
+// Stored B as op(B) = B and B^T, B read from images (col^T, the convolution's
+// weight gradient), K a multiple of the 256-deep slab and not, C not zero
+// first (beta 1 adds), and against the plain loop.
+static void test_sgemm_ksplit(void) {
+#ifndef _OPENMP
+    printf("test_layers: skipped: sgemm cut along K (built without OpenMP: one thread)\n");
+#else
+    // M, N, K, trans_b, from images (1: col^T of 1-channel 64x64 images, 3x3 stride 2)
+    const int cases[][5] = {{16, 9, 32768, 1, 1}, {32, 144, 8192, 1, 0}, {7, 20, 2100, 0, 0},
+                            {13, 40, 2305, 1, 0}};
+    const int saved = omp_get_max_threads();
+    int same = 1, close = 1;
+    for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+        const int M = cases[s][0], N = cases[s][1], K = cases[s][2], tb = cases[s][3], from_images = cases[s][4];
+        float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *C0 = randn((size_t)M * N);
+        float *one = zeros((size_t)M * N), *two = zeros((size_t)M * N), *ref = zeros((size_t)M * N);
+        float *img = randn((size_t)32 * 64 * 64);
+        const dcgan__patches P = {img, 64 * 64, 64 * 64, 32, 1, 64, 64, 3, 3, 2, 1, 1, 32, 32};
+        for (int threads = 1; threads <= 2; threads++) {
+            float *C = threads == 1 ? one : two;
+            memcpy(C, C0, (size_t)M * N * sizeof(float));
+            omp_set_num_threads(threads);
+            if (from_images) dcgan__sgemm_patches(0, 1, M, N, K, 1.0f, A, K, &P, 1.0f, C, N, NULL, 0);
+            else dcgan_sgemm(0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 1.0f, C, N);
+        }
+        omp_set_num_threads(saved);
+        same &= memcmp(one, two, (size_t)M * N * sizeof(float)) == 0;
+        memcpy(ref, C0, (size_t)M * N * sizeof(float));
+        if (from_images) {
+            float *col = zeros((size_t)9 * K);
+            dcgan__im2col(col, (size_t)K, &P);
+            dcgan_sgemm_ref(0, 1, M, N, K, 1.0f, A, K, col, K, 1.0f, ref, N);
+            free(col);
+        } else {
+            dcgan_sgemm_ref(0, tb, M, N, K, 1.0f, A, K, B, tb ? K : N, 1.0f, ref, N);
+        }
+        char label[96];
+        snprintf(label, sizeof label, "sgemm cut along K/M=%d N=%d K=%d against the plain loop", M, N, K);
+        close &= CHECK_CLOSE(ref, two, (size_t)M * N, 1e-4 * sqrt((double)K), 1e-5, label);
+        free(A); free(B); free(C0); free(one); free(two); free(ref); free(img);
+    }
+    CHECK(same, "sgemm cut along K/two threads give the one-thread C, bit for bit");
+    (void)close;
+#endif
+}
+
 // ---------------------------------------------------------------------------
 // The direct convolution (stride 1, at most 3 output channels: the generator's
 // last layer) against the seven-loop reference, forward and all gradients,
@@ -988,6 +1040,7 @@ int main(int argc, char **argv) {
         {"sgemm_shapes", test_sgemm_shapes},
         {"sgemm_fused", test_sgemm_fused},
         {"sgemm_patches", test_sgemm_patches},
+        {"sgemm_ksplit", test_sgemm_ksplit},
         {"conv2d_direct", test_conv2d_direct},
         {"shape_errors", test_shape_errors},
     };
