@@ -1565,6 +1565,8 @@ DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const dcgan__patches *
 DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                           const float *A, int lda, const dcgan__patches *B, float beta,
                                           float *C, int ldc, const float *bias, int relu);
+DCGAN__INTERNAL int dcgan__sgemm_patches_nchw(int M, int K, const float *A, int lda, const dcgan__patches *B,
+                                              float *C, const float *bias);
 // section 14a: Inception's 3x3 pools; the per-tensor seed of deterministic weights
 typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
 DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
@@ -2491,9 +2493,11 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                                      (size_t)inp.h * inp.w, inp.c, inp.h, inp.w, conv->kernel,
                                                      conv->kernel, conv->stride, conv->pad_top, conv->pad_left,
                                                      OH, OW);
+        float *o = out.data + (size_t)n0 * OC * OHW;
+        // the product written into the images in place where its panels allow (section 15b)
+        if (dcgan__sgemm_patches_nchw(OC, CKK, conv->weight, CKK, &col, o, conv->bias)) continue;
         dcgan__sgemm_patches(0, 0, OC, (int)ld, CKK, 1.0f, conv->weight, CKK, &col, 0.0f, prod, (int)ld,
                              NULL, 0);
-        float *o = out.data + (size_t)n0 * OC * OHW;
         dcgan__scatter(o, prod, g, OC, OHW, 0, conv->bias);
     }
     if (!work) DCGAN_FREE(buf);
@@ -10444,13 +10448,32 @@ static size_t dcgan__pack_floats(int m, int n, int K) {
 
 // The micro-kernel down one packed panel of op(B) (nr columns, at column j of
 // C) for the rows ic..ic+mc of the packed slice of op(A), on the slab pc..pc+kc.
+// How C lies in memory: a matrix with rows ldc apart (layout NULL), or the
+// images of a convolution's output (N, OC, OH, OW): column j = i*OHW + p of C
+// is pixel p of image i, so column j of row oc lies at
+// C + (j / group) * group_stride + oc * ldc + j % group, with group = ldc =
+// OH*OW and group_stride = OC*OH*OW. The product then writes each image's
+// output in place, with no gathered copy to scatter (dcgan__sgemm_patches_nchw).
+// A panel of NR columns must lie in one image: group is a multiple of NR.
+typedef struct {
+    int group;
+    size_t group_stride;
+} dcgan__c_layout;
+
+// Where column j of C's row 0 lies.
+static float *dcgan__c_column(float *C, const dcgan__c_layout *layout, int j) {
+    if (!layout) return C + j;
+    return C + (size_t)(j / layout->group) * layout->group_stride + (size_t)(j % layout->group);
+}
+
 static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const float *bp, int ic, int mc,
                               int j, int nr, int pc, int kc, int K, float alpha, float beta, float *C,
-                              int ldc, const float *bias, int relu) {
+                              int ldc, const dcgan__c_layout *layout, const float *bias, int relu) {
     const int last = pc + kc >= K;   // the last block of K: the kernel finishes the tile
+    float *cj = dcgan__c_column(C, layout, j);
     for (int ir = 0; ir < mc; ir += DCGAN__MR) {
         const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
-        kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, &C[(size_t)(ic + ir) * ldc + j],
+        kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, cj + (size_t)(ic + ir) * ldc,
                ldc, mr, nr, last && bias ? bias + ic + ir : NULL, last && relu);
     }
 }
@@ -10468,8 +10491,16 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const fl
 // The sum runs over k in [k0, k1) only (the whole K but for dcgan__sgemm_ksplit).
 static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int m, int j0, int n,
                               int k0, int k1, float alpha, const float *A, int lda, const dcgan__operand *b,
-                              float beta, float *C, int ldc, float *pack, const float *bias, int relu) {
+                              float beta, float *C, int ldc, const dcgan__c_layout *layout, float *pack,
+                              const float *bias, int relu) {
     const int K = k1 - k0;
+    if (layout && (K <= 0 || alpha == 0.0f)) {   // no product (not asked of dcgan__sgemm_patches_nchw)
+        for (int jr = j0; jr < j0 + n; jr += DCGAN__NR)   // each panel is a plain block
+            dcgan__gemm_block(kernel, trans_a, i0, m, 0, j0 + n - jr < DCGAN__NR ? j0 + n - jr : DCGAN__NR,
+                              k0, k1, alpha, A, lda, b, beta, dcgan__c_column(C, layout, jr), ldc, NULL, pack,
+                              bias, relu);
+        return;
+    }
     if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
         for (int i = i0; i < i0 + m; i++) {
             float *c = &C[(size_t)i * ldc + j0];
@@ -10493,7 +10524,7 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int 
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
                     dcgan__pack_operand(bp, b, &slab, pc, kc, jc + jr, nr);
                     dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc - k0, kc, K, alpha, beta, C, ldc,
-                                      bias, relu);
+                                      layout, bias, relu);
                 }
                 continue;
             }
@@ -10504,7 +10535,7 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int 
                 for (int jr = 0; jr < nc; jr += DCGAN__NR) {
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
                     dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc - k0, kc, K,
-                                      alpha, beta, C, ldc, bias, relu);
+                                      alpha, beta, C, ldc, layout, bias, relu);
                 }
             }
         }
@@ -10571,7 +10602,7 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int threads, int trans_a
 #endif
         const int k0 = sl * DCGAN__KC, k1 = K - k0 < DCGAN__KC ? K : k0 + DCGAN__KC;
         dcgan__gemm_block(kernel, trans_a, 0, M, 0, N, k0, k1, 1.0f, A, lda, b, 0.0f, parts + part * sl, N,
-                          pack + per_thread * (size_t)me, NULL, 0);
+                          NULL, pack + per_thread * (size_t)me, NULL, 0);
     }
     DCGAN__OMP(omp parallel for schedule(static) num_threads(threads))
     for (int i = 0; i < M; i++)
@@ -10593,10 +10624,13 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int threads, int trans_a
 // packing space, so one parallel region covers the product with no barrier
 // inside. Every chunk packs all of the other operand again, so the cut goes
 // across the longer side: cutting columns repeats A's packing, rows B's.
-static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const float *A, int lda,
-                             const dcgan__operand *b, float beta, float *C, int ldc, const float *bias,
-                             int relu) {
-    if (M <= 0 || N <= 0) return;
+// layout: where C's columns lie (NULL: a plain matrix). Returns 0 only when
+// there was no memory for the panels and C has a layout (the plain loop that
+// stands in then writes plain matrices only): nothing was written.
+static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const float *A, int lda,
+                            const dcgan__operand *b, float beta, float *C, int ldc,
+                            const dcgan__c_layout *layout, const float *bias, int relu) {
+    if (M <= 0 || N <= 0) return 1;
     // Asked on every call, not cached in a static: two threads making the first
     // call at once would race on it. The CPU check reads flags libgcc set at start.
     const dcgan__kernel_fn kernel = dcgan__pick_kernel();
@@ -10604,12 +10638,12 @@ static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, cons
 #ifdef _OPENMP
     if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
 #endif
-    if (alpha == 1.0f && beta == 1.0f && !bias && !relu &&
+    if (alpha == 1.0f && beta == 1.0f && !bias && !relu && !layout &&
         dcgan__sgemm_ksplit(kernel, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
 #ifdef DCGAN__NO_THREAD_LOCAL
         dcgan_sgemm_release();
 #endif
-        return;
+        return 1;
     }
     const int by_cols = N >= M;
     const int unit = by_cols ? DCGAN__NR : DCGAN__MR, len = by_cols ? N : M;
@@ -10627,9 +10661,10 @@ static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, cons
     float *pack = dcgan__pack_space(per_thread * (size_t)threads);
     if (!pack) {
         // no memory for the panels: the reference loop needs none
+        if (layout) return 0;
         dcgan__sgemm_ref_operand(trans_a, M, N, K, alpha, A, lda, b, beta, C, ldc);
         if (bias || relu) dcgan__gemm_epilogue(C, ldc, 0, M, 0, N, bias, relu);
-        return;
+        return 1;
     }
     DCGAN__OMP(omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1))
     for (int t = 0; t < chunks; t++) {
@@ -10640,22 +10675,23 @@ static void dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, cons
         const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
         float *mine = pack + per_thread * (size_t)me;
         if (by_cols)
-            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C, ldc, mine,
-                              bias, relu);
+            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C, ldc, layout,
+                              mine, bias, relu);
         else
-            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C, ldc, mine,
-                              bias, relu);
+            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C, ldc, layout,
+                              mine, bias, relu);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL
     dcgan_sgemm_release();
 #endif
+    return 1;
 }
 
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc) {
     const dcgan__operand b = {trans_b, B, ldb, NULL};
-    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, NULL, 0);
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, NULL, NULL, 0);
 }
 
 // dcgan_sgemm, then bias and ReLU on each finished tile (see dcgan__sgemm_run).
@@ -10663,7 +10699,7 @@ DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, 
                                         const float *A, int lda, const float *B, int ldb, float beta,
                                         float *C, int ldc, const float *bias, int relu) {
     const dcgan__operand b = {trans_b, B, ldb, NULL};
-    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, NULL, bias, relu);
 }
 
 // C = alpha * op(A) * op(col) + beta * C (+ bias, ReLU as above), where col is
@@ -10673,7 +10709,23 @@ DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N
                                           const float *A, int lda, const dcgan__patches *P, float beta,
                                           float *C, int ldc, const float *bias, int relu) {
     const dcgan__operand b = {trans_b, NULL, 0, P};
-    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, bias, relu);
+    dcgan__sgemm_run(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc, NULL, bias, relu);
+}
+
+// A convolution's output straight from its product: C (N, M, OH, OW) = A *
+// col (+ bias[m]) for the g = N images P describes, each image's M x OH*OW
+// block written in place (see dcgan__c_layout) - the numbers of
+// dcgan__sgemm_patches into a (M, N*OH*OW) matrix scattered into images
+// afterwards, bit for bit, without that matrix or that pass. Returns 0, having
+// written nothing, where OH*OW is not a multiple of a panel's NR columns or
+// there was no memory; the caller then takes that longer way.
+DCGAN__INTERNAL int dcgan__sgemm_patches_nchw(int M, int K, const float *A, int lda, const dcgan__patches *P,
+                                              float *C, const float *bias) {
+    const int OHW = P->OH * P->OW;
+    if (OHW <= 0 || OHW % DCGAN__NR != 0 || K <= 0 || (double)P->g * OHW > 2147483647.0) return 0;
+    const dcgan__operand b = {0, NULL, 0, P};
+    const dcgan__c_layout layout = {OHW, (size_t)M * OHW};
+    return dcgan__sgemm_run(0, M, P->g * OHW, K, 1.0f, A, lda, &b, 0.0f, C, OHW, &layout, bias, 0);
 }
 
 // --- 15c. Direct convolution (stride 1, few channels)

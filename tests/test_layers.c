@@ -864,6 +864,46 @@ static void test_sgemm_patches(void) {
     CHECK(fused_ok, "sgemm_patches/with bias + ReLU equals sgemm_fused with the written col, bit for bit");
 }
 
+// A convolution's product written into its output images in place
+// (dcgan__sgemm_patches_nchw) equals the product into a matrix, then each
+// image's columns copied out with the bias added, bit for bit: panels of 16
+// columns inside one image (OH*OW = 16, 64, 1024), several images, more than
+// one slice of 2048 columns, with and without bias. Where OH*OW is not a
+// multiple of 16 it declines (returns 0) and leaves C as it was.
+static void test_sgemm_patches_nchw(void) {
+    // C, H, W, K, S, pad, g, M
+    const int cases[][8] = {{1, 64, 64, 3, 2, 1, 5, 16}, {16, 32, 32, 3, 2, 1, 3, 32}, {64, 8, 8, 3, 2, 1, 7, 128},
+                            {3, 16, 16, 4, 2, 1, 4, 7}, {2, 9, 9, 3, 1, 1, 2, 5}};
+    int ok = 1, declined = 1;
+    for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+        const int *c = cases[s];
+        const int C = c[0], H = c[1], W = c[2], K = c[3], S = c[4], pad = c[5], g = c[6], M = c[7];
+        const int OH = (H + 2 * pad - K) / S + 1, OW = (W + 2 * pad - K) / S + 1, rows = C * K * K;
+        const size_t OHW = (size_t)OH * OW, N = (size_t)g * OHW;
+        float *img = randn((size_t)g * C * H * W), *A = randn((size_t)M * rows), *bias = randn((size_t)M);
+        float *prod = zeros((size_t)M * N), *want = zeros((size_t)M * N), *got = randn((size_t)M * N);
+        const dcgan__patches P = {img, (size_t)C * H * W, (size_t)H * W, g, C, H, W, K, K, S, pad, pad, OH, OW};
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            dcgan__sgemm_patches(0, 0, M, (int)N, rows, 1.0f, A, rows, &P, 0.0f, prod, (int)N, NULL, 0);
+            for (int i = 0; i < g; i++)
+                for (int m = 0; m < M; m++)
+                    for (size_t q = 0; q < OHW; q++) {
+                        const float v = prod[(size_t)m * N + i * OHW + q];
+                        want[((size_t)i * M + m) * OHW + q] = with_bias ? v + bias[m] : v;
+                    }
+            float *before = zeros((size_t)M * N);
+            memcpy(before, got, (size_t)M * N * sizeof(float));
+            const int done = dcgan__sgemm_patches_nchw(M, rows, A, rows, &P, got, with_bias ? bias : NULL);
+            if (OHW % 16 == 0) ok &= done && memcmp(want, got, (size_t)M * N * sizeof(float)) == 0;
+            else declined &= !done && memcmp(before, got, (size_t)M * N * sizeof(float)) == 0;
+            free(before);
+        }
+        free(img); free(A); free(bias); free(prod); free(want); free(got);
+    }
+    CHECK(ok, "sgemm_patches_nchw/the product written into the images equals product + scatter + bias, bit for bit");
+    CHECK(declined, "sgemm_patches_nchw/OH*OW not a multiple of 16: declined, C untouched");
+}
+
 // A product with a small C and a long K (a weight gradient) is cut along K on
 // two threads or more (dcgan__sgemm_ksplit): its C must be the one-thread C bit
 // for bit, since the slabs' sums are added into C in the one-thread order.
@@ -1041,6 +1081,7 @@ int main(int argc, char **argv) {
         {"sgemm_fused", test_sgemm_fused},
         {"sgemm_patches", test_sgemm_patches},
         {"sgemm_ksplit", test_sgemm_ksplit},
+        {"sgemm_patches_nchw", test_sgemm_patches_nchw},
         {"conv2d_direct", test_conv2d_direct},
         {"shape_errors", test_shape_errors},
     };
