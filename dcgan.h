@@ -2468,6 +2468,19 @@ DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W) 
            (size_t)OH * OW;
 }
 
+// A kernel that covers the whole unpadded image (out is 1x1: the DCGAN
+// discriminator's last layer, 4x4 on 4x4) reads every pixel once, in the
+// order of the image: im2col's column for image i is the image itself, col =
+// X^T, where X (N x C*K*K) is the batch of images as rows. The convolution is
+// then a Linear layer on the flattened images, and its products take X as a
+// stored matrix: the same multiply-adds in the same order as the patch route,
+// which packs such columns one float at a time (that one layer was 2% of a
+// DCGAN iteration).
+static int dcgan__conv_is_linear(const dcgan_conv2d *conv, dcgan_tensor inp, int OH, int OW) {
+    return OH == 1 && OW == 1 && conv->pad_top == 0 && conv->pad_left == 0 && conv->kernel == inp.h &&
+           conv->kernel == inp.w;
+}
+
 DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                             const dcgan_conv2d *conv, float *work,
                                             size_t work_floats) {
@@ -2477,6 +2490,14 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
     dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
     const int OH = out.h, OW = out.w;
+    if (dcgan__conv_is_linear(conv, inp, OH, OW)) {   // out (N x OC) = X * weight^T, + bias
+        const int CKK = conv->in_channels * conv->kernel * conv->kernel, OC = conv->out_channels;
+        dcgan_sgemm(0, 1, inp.n, OC, CKK, 1.0f, inp.data, CKK, conv->weight, CKK, 0.0f, out.data, OC);
+        if (conv->bias)
+            for (size_t i = 0; i < (size_t)inp.n; i++)
+                for (int oc = 0; oc < OC; oc++) out.data[i * OC + oc] += conv->bias[oc];
+        return DCGAN_OK;
+    }
     // stride 1 on few channels: the direct convolution of Part III (section 15)
     if (dcgan__conv2d_forward_direct_path(out, inp, conv, work, work_floats)) return DCGAN_OK;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
@@ -2515,7 +2536,8 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
     // stride 1 on few channels: the direct convolution of Part III (section 15)
-    if (dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats))
+    if (!dcgan__conv_is_linear(conv, inp, OH, OW) &&
+        dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats))
         return DCGAN_OK;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
@@ -2524,6 +2546,19 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     const size_t OHW = (size_t)OH * OW, in_size = (size_t)inp.c * inp.h * inp.w;
     const int group = dcgan__group(per_image, inp.n, work_floats);
     if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, OC, OHW);
+    if (dcgan__conv_is_linear(conv, inp, OH, OW)) {
+        // dweight += dout^T * X; dcol^T = dout * weight (g x C*K*K per group, in
+        // buf), added into dinp as col2im adds dcol (dout is the N x OC matrix)
+        if (dweight)
+            dcgan_sgemm(1, 0, OC, CKK, inp.n, 1.0f, dout.data, OC, inp.data, CKK, 1.0f, dweight, CKK);
+        for (int n0 = 0; n0 < inp.n && dinp.data; n0 += group) {
+            const int g = inp.n - n0 < group ? inp.n - n0 : group;
+            dcgan_sgemm(0, 0, g, CKK, OC, 1.0f, dout.data + (size_t)n0 * OC, OC, conv->weight, CKK, 0.0f, buf, CKK);
+            dcgan_vec_add(dinp.data + (size_t)n0 * CKK, buf, (size_t)g * CKK);
+        }
+        if (!work) DCGAN_FREE(buf);
+        return DCGAN_OK;
+    }
     for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * OHW;

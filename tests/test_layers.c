@@ -248,10 +248,9 @@ static double conv_loss(void *p) {
     return dot(c->out.data, c->r, dcgan_tensor_numel(c->out));
 }
 
-// Gradient check and fast-vs-reference check on N=2, C=3, 5x7, S=2, asymmetric pads.
-static void conv_fd_case(int transposed) {
-    const int N = 2, C = 3, H = 5, W = 7, OC = 4, K = 3, S = 2;
-    const int pt = 1, pl = 0, pb = 2, pr = 1;
+// Gradient check and fast-vs-reference check of one shape; tag names it in messages.
+static void conv_fd_shape(int transposed, const char *tag, int N, int C, int H, int W, int OC, int K, int S,
+                          int pt, int pl, int pb, int pr) {
     conv_ctx c;
     memset(&c, 0, sizeof c);
     c.transposed = transposed;
@@ -292,8 +291,9 @@ static void conv_fd_case(int transposed) {
         dcgan_conv2d_backward(dxt, dw, db, dout, c.x, &c.conv, NULL, 0);
         dcgan_conv2d_backward_ref(dxr, dw_ref, db_ref, dout, c.x, &c.conv);
     }
-    const char *nm = transposed ? "conv_transpose2d" : "conv2d";
-    char label[96];
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s%s", transposed ? "conv_transpose2d" : "conv2d", tag);
+    char label[128];
     snprintf(label, sizeof label, "%s_forward/fast vs ref", nm);
     CHECK_CLOSE(out_ref, c.out.data, dcgan_tensor_numel(c.out), 1e-5, 1e-5, label);
     snprintf(label, sizeof label, "%s_backward/fast vs ref dinp", nm);
@@ -313,7 +313,17 @@ static void conv_fd_case(int transposed) {
     free(dx); free(dw); free(db); free(dx_ref); free(dw_ref); free(db_ref); free(out_ref);
 }
 
-static void test_conv2d_gradcheck(void) { conv_fd_case(0); }
+// N=2, C=3, 5x7, S=2, asymmetric pads.
+static void conv_fd_case(int transposed) { conv_fd_shape(transposed, "", 2, 3, 5, 7, 4, 3, 2, 1, 0, 2, 1); }
+
+// And kernels that cover the whole image (a 1x1 output: the discriminator's
+// last layer, which takes the images as a matrix), stride 1 and stride 2 with
+// a bottom/right pad never reached, one output channel and several.
+static void test_conv2d_gradcheck(void) {
+    conv_fd_case(0);
+    conv_fd_shape(0, " (whole image, OC 1)", 3, 5, 4, 4, 1, 4, 1, 0, 0, 0, 0);
+    conv_fd_shape(0, " (whole image, stride 2)", 2, 3, 4, 4, 6, 4, 2, 0, 0, 1, 1);
+}
 
 // ---------------------------------------------------------------------------
 // ConvTranspose2d
