@@ -5,23 +5,25 @@
 # prints medians, ratios, achieved GFLOP/s and the fraction of the measured
 # FMA peak. Usage: bench/run.sh [--full] [ROUNDS]   (default 3 rounds x 2 reps)
 # PyTorch at its best here: torch.set_num_threads(THREADS), OMP_WAIT_POLICY=PASSIVE,
-# Debian's libopenblas0 present.
+# Debian's libopenblas0 present. dcgan.h runs as its users run it: libgomp's
+# default wait policy (PASSIVE, which sleeps at every barrier, cost its many
+# short parallel loops 10-25% on the classifier step: bench/RESULTS.md).
 FULL=""
 if [ "$1" = "--full" ]; then FULL="--full"; shift; fi
 ROUNDS=${1:-3}
 THREADS=${THREADS:-$(nproc)}
 B=${B:-build}
 OUT=$(mktemp)
-export OMP_WAIT_POLICY=PASSIVE
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
     echo "bench: PyTorch is missing; install it: apt-get install -y python3-torch libopenblas0"
     exit 1
 fi
 for r in $(seq 1 "$ROUNDS"); do
     echo "round $r/$ROUNDS: C" >&2
-    $B/bench --reps 2 --threads "$THREADS" $FULL | sed 's/^RESULT /C /' >>"$OUT"
+    env -u OMP_WAIT_POLICY $B/bench --reps 2 --threads "$THREADS" $FULL | sed 's/^RESULT /C /' >>"$OUT"
     echo "round $r/$ROUNDS: PyTorch" >&2
-    /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL | sed 's/^RESULT /T /' >>"$OUT"
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL |
+        sed 's/^RESULT /T /' >>"$OUT"
 done
 python3 - "$OUT" "$THREADS" <<'PY'
 import statistics, sys
@@ -41,7 +43,8 @@ if "sgemm_1536" in c and "sgemm_1536" in t:
         print("bench: PyTorch's 1536^3 sgemm took %.1fx dcgan.h's: its BLAS is not OpenBLAS "
               "(apt-get install -y libopenblas0); no ratios reported" % slow)
         sys.exit(1)
-print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSIVE; medians of %d/%d runs"
+print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSIVE; dcgan.h with libgomp's "
+      "default policy; medians of %d/%d runs"
       % (sys.argv[2], sys.argv[2], len(next(iter(c.values()))), len(next(iter(t.values())))))
 print("measured float32 FMA peak: %.1f GFLOP/s" % peak)
 print("%-18s %12s %12s %8s %10s %7s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak"))
