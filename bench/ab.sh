@@ -1,0 +1,19 @@
+#!/bin/sh
+# ab.sh WORKLOAD REPS ROUNDS BIN... - alternates bench binaries (built from two
+# versions of dcgan.h the same way, e.g. cc -std=c99 -O2 -march=native -fopenmp
+# bench/bench.c) ROUNDS times, REPS results of `--only WORKLOAD` each, and prints
+# every binary's median and minimum over all its results. The machine's slow and
+# fast minutes then fall on both sides. Not part of make test.
+#   sh bench/ab.sh classifier_step 10 4 /tmp/old/bench /tmp/new/bench
+w=${1:?usage: ab.sh WORKLOAD REPS ROUNDS BIN...}; reps=$2; rounds=$3; shift 3
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+for r in $(seq 1 "$rounds"); do
+    for b in "$@"; do
+        "$b" --reps "$reps" --threads 2 --only "$w" | grep RESULT | awk -v b="$b" '{print b, $3}' >>"$out"
+    done
+done
+for b in "$@"; do
+    grep "^$b " "$out" | awk '{print $2}' | sort -n |
+        awk -v b="$b" '{a[NR] = $1} END {printf "%-28s median %.4f  min %.4f  (n=%d)\n", b, a[int((NR + 1) / 2)], a[1], NR}'
+done
