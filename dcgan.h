@@ -1647,7 +1647,7 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 #define DCGAN__OMP_ELEMENTWISE_SIMD(n) DCGAN__OMP(omp parallel for simd schedule(static) if (parallel: (n) > 65536))
 
 // Sets n floats to zero, in one chunk per thread when n is large (a single
-// core cannot use all of the memory bandwidth). From 64Ki floats on: the
+// core cannot use all of the memory bandwidth). Above 64Ki floats: the
 // gradients zeroed before each layer's backward in a classifier step (1/4 to
 // 2 MiB) were otherwise 10% of one thread's time while the other waited.
 static void dcgan__zero(float *x, size_t n) {
@@ -2468,14 +2468,18 @@ DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W) 
            (size_t)OH * OW;
 }
 
-// A kernel that covers the whole unpadded image (out is 1x1: the DCGAN
+// A kernel that covers the whole image with no padding at the top or left
+// (out is 1x1, so padding at the bottom or right is never reached: the DCGAN
 // discriminator's last layer, 4x4 on 4x4) reads every pixel once, in the
 // order of the image: im2col's column for image i is the image itself, col =
 // X^T, where X (N x C*K*K) is the batch of images as rows. The convolution is
 // then a Linear layer on the flattened images, and its products take X as a
-// stored matrix: the same multiply-adds in the same order as the patch route,
-// which packs such columns one float at a time (that one layer was 2% of a
-// DCGAN iteration).
+// stored matrix, where the patch route packs such columns one float at a time
+// (that one layer was 2% of a DCGAN iteration). out and dinp get the sums of
+// the patch route in its order; dweight is summed over the whole batch in one
+// product (the patch route added one group of images at a time where work
+// held fewer than N), and the direct path, which took OC <= 4 at stride 1,
+// summed out in one chain rather than in slabs of 256.
 static int dcgan__conv_is_linear(const dcgan_conv2d *conv, dcgan_tensor inp, int OH, int OW) {
     return OH == 1 && OW == 1 && conv->pad_top == 0 && conv->pad_left == 0 && conv->kernel == inp.h &&
            conv->kernel == inp.w;
@@ -10611,8 +10615,9 @@ static float *dcgan__pack_space(size_t count) {
 // threads, each slab's product goes to its own part of the packing space
 // (beta 0), and then C += part, slab after slab. Those are the additions the
 // loop nest above makes with beta 1, in the same order, so the bits do not
-// change (only alpha 1, beta 1 and no epilogue come here; a zero could only
-// change sign, where C held -0). Cutting C instead left one thread idle on
+// change (only alpha 1, beta 1 and no epilogue come here; a slab's sum starts
+// at +0 and so is never -0, and is stored as it is by either way of writing a
+// tile). Cutting C instead left one thread idle on
 // shapes such as 16 x 9 (the classifier's first layer, two row panels for two
 // threads, each packing all of B) and 32 x 144 (9 column panels for two).
 // Returns 0 where the shape is not one for it (the caller cuts C).

@@ -316,6 +316,52 @@ static void conv_fd_shape(int transposed, const char *tag, int N, int C, int H, 
 // N=2, C=3, 5x7, S=2, asymmetric pads.
 static void conv_fd_case(int transposed) { conv_fd_shape(transposed, "", 2, 3, 5, 7, 4, 3, 2, 1, 0, 2, 1); }
 
+// With work for only two images at a time (the products then go group by
+// group, n0 = 0, 2, 4): the output written into the images in place (OH*OW =
+// 16), a whole-image kernel (the Linear route) and OH*OW = 25 (product, then
+// scatter), forward bit for bit as with room for the whole batch, and all of
+// it against the reference loops.
+static void test_conv2d_groups(void) {
+    // C, H, OC, K, S, pad
+    const int shapes[][6] = {{16, 8, 32, 3, 2, 1}, {16, 4, 7, 4, 1, 0}, {3, 9, 5, 3, 2, 1}};
+    const int N = 5;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int C = shapes[s][0], H = shapes[s][1], OC = shapes[s][2], K = shapes[s][3], S = shapes[s][4];
+        const int p = shapes[s][5], OH = dcgan_conv_out_size(H, K, S, p, p);
+        const size_t nx = (size_t)N * C * H * H, ny = (size_t)N * OC * OH * OH, nw = (size_t)OC * C * K * K;
+        float *x = randn(nx), *w = randn(nw), *b = randn((size_t)OC), *dy = randn(ny);
+        float *y = zeros(ny), *y_all = zeros(ny), *y_ref = zeros(ny);
+        float *dx = zeros(nx), *dx_ref = zeros(nx), *dw = zeros(nw), *dw_ref = zeros(nw);
+        float *db = zeros((size_t)OC), *db_ref = zeros((size_t)OC);
+        dcgan_conv2d conv = {w, b, C, OC, K, S, p, p, p, p};
+        const dcgan_tensor tx = dcgan_tensor_make(x, N, C, H, H), tdy = dcgan_tensor_make(dy, N, OC, OH, OH);
+        const size_t wf = 2 * dcgan_conv2d_work_size(&conv, H, H);
+        float *work = zeros(wf);
+        char label[128];
+        snprintf(label, sizeof label, "conv2d groups of 2/C%d %dx%d OC%d K%d S%d: status", C, H, H, OC, K, S);
+        CHECK(dcgan_conv2d_forward(dcgan_tensor_make(y, N, OC, OH, OH), tx, &conv, work, wf) == DCGAN_OK &&
+                  dcgan_conv2d_forward(dcgan_tensor_make(y_all, N, OC, OH, OH), tx, &conv, NULL, 0) == DCGAN_OK &&
+                  dcgan_conv2d_backward(dcgan_tensor_make(dx, N, C, H, H), dw, db, tdy, tx, &conv, work, wf) ==
+                      DCGAN_OK,
+              label);
+        dcgan_conv2d_forward_ref(dcgan_tensor_make(y_ref, N, OC, OH, OH), tx, &conv);
+        dcgan_conv2d_backward_ref(dcgan_tensor_make(dx_ref, N, C, H, H), dw_ref, db_ref, tdy, tx, &conv);
+        snprintf(label, sizeof label, "conv2d groups of 2/C%d %dx%d OC%d: forward as with the whole batch, bit for bit",
+                 C, H, H, OC);
+        CHECK(memcmp(y, y_all, ny * sizeof(float)) == 0, label);
+        snprintf(label, sizeof label, "conv2d groups of 2/C%d %dx%d OC%d: forward", C, H, H, OC);
+        CHECK_CLOSE(y_ref, y, ny, 1e-4, 1e-4, label);
+        snprintf(label, sizeof label, "conv2d groups of 2/C%d %dx%d OC%d: dinp", C, H, H, OC);
+        CHECK_CLOSE(dx_ref, dx, nx, 1e-4, 1e-4, label);
+        snprintf(label, sizeof label, "conv2d groups of 2/C%d %dx%d OC%d: dweight", C, H, H, OC);
+        CHECK_CLOSE(dw_ref, dw, nw, 1e-3, 1e-4, label);
+        snprintf(label, sizeof label, "conv2d groups of 2/C%d %dx%d OC%d: dbias", C, H, H, OC);
+        CHECK_CLOSE(db_ref, db, (size_t)OC, 1e-3, 1e-4, label);
+        free(x); free(w); free(b); free(dy); free(y); free(y_all); free(y_ref); free(dx); free(dx_ref);
+        free(dw); free(dw_ref); free(db); free(db_ref); free(work);
+    }
+}
+
 // And kernels that cover the whole image (a 1x1 output: the discriminator's
 // last layer, which takes the images as a matrix), stride 1 and stride 2 with
 // a bottom/right pad never reached, one output channel and several.
@@ -926,7 +972,7 @@ static void test_sgemm_ksplit(void) {
 #else
     // M, N, K, trans_b, from images (1: col^T of 1-channel 64x64 images, 3x3 stride 2)
     const int cases[][5] = {{16, 9, 32768, 1, 1}, {32, 144, 8192, 1, 0}, {7, 20, 2100, 0, 0},
-                            {13, 40, 2305, 1, 0}};
+                            {13, 40, 2305, 1, 0}, {1, 3, 4099, 0, 0}};
     const int saved = omp_get_max_threads();
     int same = 1, close = 1;
     for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
@@ -1092,6 +1138,7 @@ int main(int argc, char **argv) {
         {"sgemm_patches", test_sgemm_patches},
         {"sgemm_ksplit", test_sgemm_ksplit},
         {"sgemm_patches_nchw", test_sgemm_patches_nchw},
+        {"conv2d_groups", test_conv2d_groups},
         {"conv2d_direct", test_conv2d_direct},
         {"shape_errors", test_shape_errors},
     };
