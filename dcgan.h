@@ -10471,8 +10471,10 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
         }
         for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
             const dcgan__patch_part r = rows[k];
-            if (nr == DCGAN__NR && r.h + hmin >= 0 && r.h + hmax < P->H && r.w + wmin >= 0 && r.w + wmax < P->W) {
-                for (int j = 0; j < DCGAN__NR; j++) dst[j] = P->img[cols[j].off + r.off];
+            if (r.h + hmin >= 0 && r.h + hmax < P->H && r.w + wmin >= 0 && r.w + wmax < P->W) {
+                // every real tap inside (the ranges are over them): no checks, 0 past them
+                for (int j = 0; j < nr; j++) dst[j] = P->img[cols[j].off + r.off];
+                for (int j = nr; j < DCGAN__NR; j++) dst[j] = 0.0f;
             } else {
                 for (int j = 0; j < DCGAN__NR; j++) dst[j] = dcgan__patch_value(P, cols[j], r);
             }
