@@ -1650,10 +1650,16 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 // core cannot use all of the memory bandwidth). Above 64Ki floats: the
 // gradients zeroed before each layer's backward in a classifier step (1/4 to
 // 2 MiB) were otherwise 10% of one thread's time while the other waited.
+// Part `part` of the 16 that such loops cut [0, n) into: [*lo, *hi).
+static void dcgan__part16(size_t n, int part, size_t *lo, size_t *hi) {
+    *lo = n / 16 * (size_t)part;
+    *hi = part == 15 ? n : n / 16 * (size_t)(part + 1);
+}
 static void dcgan__zero(float *x, size_t n) {
     DCGAN__OMP(omp parallel for schedule(static) if (n > ((size_t)1 << 16)))
     for (int part = 0; part < 16; part++) {
-        size_t lo = n / 16 * (size_t)part, hi = part == 15 ? n : n / 16 * (size_t)(part + 1);
+        size_t lo, hi;
+        dcgan__part16(n, part, &lo, &hi);
         memset(x + lo, 0, (hi - lo) * sizeof(float));
     }
 }
@@ -1989,7 +1995,8 @@ DCGAN_API dcgan_status dcgan_vec_copy(float *dst, const float *src, size_t n) {
     // in one chunk per thread above 64Ki floats, as dcgan__zero
     DCGAN__OMP(omp parallel for schedule(static) if (n > ((size_t)1 << 16)))
     for (int part = 0; part < 16; part++) {
-        size_t lo = n / 16 * (size_t)part, hi = part == 15 ? n : n / 16 * (size_t)(part + 1);
+        size_t lo, hi;
+        dcgan__part16(n, part, &lo, &hi);
         memcpy(dst + lo, src + lo, (hi - lo) * sizeof(float));
     }
     return DCGAN_OK;
@@ -2544,10 +2551,9 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     // into dinp by col2im
     dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
-    const int OH = dout.h, OW = dout.w;
+    const int OH = dout.h, OW = dout.w, linear = dcgan__conv_is_linear(conv, inp, OH, OW);
     // stride 1 on few channels: the direct convolution of Part III (section 15)
-    if (!dcgan__conv_is_linear(conv, inp, OH, OW) &&
-        dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats))
+    if (!linear && dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats))
         return DCGAN_OK;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
@@ -2556,7 +2562,7 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     const size_t OHW = (size_t)OH * OW, in_size = (size_t)inp.c * inp.h * inp.w;
     const int group = dcgan__group(per_image, inp.n, work_floats);
     if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, OC, OHW);
-    if (dcgan__conv_is_linear(conv, inp, OH, OW)) {
+    if (linear) {
         // dweight += dout^T * X; dcol^T = dout * weight (g x C*K*K per group, in
         // buf), added into dinp as col2im adds dcol (dout is the N x OC matrix)
         if (dweight)
@@ -10545,13 +10551,7 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int 
                               float beta, float *C, int ldc, const dcgan__c_layout *layout, float *pack,
                               const float *bias, int relu) {
     const int K = k1 - k0;
-    if (layout && (K <= 0 || alpha == 0.0f)) {   // no product (not asked of dcgan__sgemm_patches_nchw)
-        for (int jr = j0; jr < j0 + n; jr += DCGAN__NR)   // each panel is a plain block
-            dcgan__gemm_block(kernel, trans_a, i0, m, 0, j0 + n - jr < DCGAN__NR ? j0 + n - jr : DCGAN__NR,
-                              k0, k1, alpha, A, lda, b, beta, dcgan__c_column(C, layout, jr), ldc, NULL, pack,
-                              bias, relu);
-        return;
-    }
+    DCGAN_ASSERT(!layout || (K > 0 && alpha != 0.0f));   // dcgan__sgemm_patches_nchw asks for a product
     if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
         for (int i = i0; i < i0 + m; i++) {
             float *c = &C[(size_t)i * ldc + j0];
