@@ -2861,8 +2861,14 @@ static void dcgan__bn_planes(const float **planes, const float *x, int n, int C,
         planes[k] = &x[((size_t)n * C + c0 + (k < cb ? k : 0)) * HW];
 }
 
-DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor inp,
-                                                 dcgan_batchnorm2d *bn, int training) {
+// BatchNorm and the activation after it in one pass over the images. The
+// model (section 9) fuses a ReLU or LeakyReLU that overwrites BatchNorm's
+// output in place: act DCGAN_LAYER_RELU or DCGAN_LAYER_LEAKY_RELU (slope),
+// applied to each channel plane right after it is normalised, while the plane
+// is in the cache; act DCGAN_LAYER_BATCHNORM2D is BatchNorm alone (the public
+// functions). The numbers are those of the two layers one after the other.
+static dcgan_status dcgan__batchnorm2d_act_forward(dcgan_tensor out, dcgan_tensor inp, dcgan_batchnorm2d *bn,
+                                                   int training, dcgan_layer_kind act, float slope) {
     // per channel c: statistics over the M = N*H*W values inp[:, c, :, :]
     if (inp.n <= 0 || inp.c != bn->channels || !dcgan__shape_is(out, inp.n, inp.c, inp.h, inp.w))
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp (%d,%d,%d,%d), out (%d,%d,%d,%d), layer has C=%d",
@@ -2920,7 +2926,16 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor 
             for (int n = 0; n < inp.n; n++) {
                 const float *xc = &inp.data[((size_t)n * C + c) * HW];
                 float *y = &out.data[((size_t)n * C + c) * HW];
+                DCGAN__OMP(omp simd)
                 for (size_t p = 0; p < HW; p++) y[p] = xc[p] * scale + shift;
+                // the fused activation: dcgan_relu_forward's and dcgan_leaky_relu_forward's formulas
+                if (act == DCGAN_LAYER_RELU) {
+                    DCGAN__OMP(omp simd)
+                    for (size_t p = 0; p < HW; p++) y[p] = y[p] > 0.0f ? y[p] : 0.0f;
+                } else if (act == DCGAN_LAYER_LEAKY_RELU) {
+                    DCGAN__OMP(omp simd)
+                    for (size_t p = 0; p < HW; p++) y[p] = y[p] > 0.0f ? y[p] : slope * y[p];
+                }
             }
         }
     }
@@ -2928,26 +2943,59 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor 
     return DCGAN_OK;
 }
 
-DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgamma,
-                                                  float *dbeta, dcgan_tensor dout,
-                                                  dcgan_tensor inp,
-                                                  const dcgan_batchnorm2d *bn) {
+DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor inp,
+                                                 dcgan_batchnorm2d *bn, int training) {
+    return dcgan__batchnorm2d_act_forward(out, inp, bn, training, DCGAN_LAYER_BATCHNORM2D, 0.0f);
+}
+
+// n entries of the gradient at BatchNorm's output, in g: with a fused
+// activation, what that activation's backward adds into a zeroed buffer from
+// d, the gradient at its output, and y, its output (the formulas of
+// dcgan_relu_backward and dcgan_leaky_relu_backward). Without one it is d
+// itself, returned as it is. Backward goes through the planes in chunks of
+// DCGAN__BN_CHUNK entries, so that g stays in the cache.
+#define DCGAN__BN_CHUNK 256
+static const float *dcgan__bn_dout(float *g, const float *d, const float *y, size_t n, dcgan_layer_kind act,
+                                   float slope) {
+    if (act == DCGAN_LAYER_RELU) {
+        DCGAN__OMP(omp simd)
+        for (size_t p = 0; p < n; p++) g[p] = y[p] > 0.0f ? 0.0f + d[p] : 0.0f;
+    } else if (act == DCGAN_LAYER_LEAKY_RELU) {
+        DCGAN__OMP(omp simd)
+        for (size_t p = 0; p < n; p++) g[p] = 0.0f + (y[p] > 0.0f ? 1.0f : slope) * d[p];
+    } else {
+        return d;
+    }
+    return g;
+}
+
+// The backward of dcgan__batchnorm2d_act_forward: dout is the gradient at the
+// activation's output y (act none: at BatchNorm's output; y unused). add 1:
+// adds into dinp; add 0: writes into dinp what adding into a zeroed dinp
+// gives (0 + v, the same bits), and then dinp may be dout's memory (each entry
+// of dout is read before the same entry of dinp is written).
+static dcgan_status dcgan__batchnorm2d_act_backward(dcgan_tensor dinp, float *dgamma, float *dbeta,
+                                                    dcgan_tensor dout, dcgan_tensor y, dcgan_tensor inp,
+                                                    const dcgan_batchnorm2d *bn, dcgan_layer_kind act,
+                                                    float slope, int add) {
     // xhat = (x - mean) * invstd;  dgamma += sum dout * xhat;  dbeta += sum dout
     // training: dx = gamma * invstd / M * (M * dout - sum dout - xhat * sum dout * xhat)
     // eval:     dx = gamma * invstd * dout
     if (inp.n <= 0 || inp.c != bn->channels || !dcgan__shape_is(dout, inp.n, inp.c, inp.h, inp.w) ||
-        (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w)))
+        (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w)) ||
+        (act != DCGAN_LAYER_BATCHNORM2D && !dcgan__shape_is(y, inp.n, inp.c, inp.h, inp.w)))
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp (%d,%d,%d,%d), dout (%d,%d,%d,%d), layer has C=%d",
                            inp.n, inp.c, inp.h, inp.w, dout.n, dout.c, dout.h, dout.w,
                            bn->channels);
     const size_t HW = (size_t)inp.h * inp.w, M = (size_t)inp.n * HW;
     const int C = inp.c, L = DCGAN__BN_LANES;
+    const float *ydata = act == DCGAN_LAYER_BATCHNORM2D ? dout.data : y.data;   // not read without act
     DCGAN__OMP(omp parallel for schedule(static) if ((double)M * C > 65536))
     for (int c0 = 0; c0 < C; c0 += L) {
         const int cb = C - c0 < L ? C - c0 : L;
         float mean[DCGAN__BN_LANES], invstd[DCGAN__BN_LANES];
         double sum_d[DCGAN__BN_LANES], sum_dx[DCGAN__BN_LANES];
-        const float *x[DCGAN__BN_LANES], *d[DCGAN__BN_LANES];
+        const float *x[DCGAN__BN_LANES], *d[DCGAN__BN_LANES], *a[DCGAN__BN_LANES];
         for (int k = 0; k < L; k++) {
             mean[k] = bn->save_mean[c0 + (k < cb ? k : 0)];
             invstd[k] = bn->save_invstd[c0 + (k < cb ? k : 0)];
@@ -2955,14 +3003,24 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
         const float m0 = mean[0], m1 = mean[1], m2 = mean[2], m3 = mean[3];
         const float i0 = invstd[0], i1 = invstd[1], i2 = invstd[2], i3 = invstd[3];
         double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0;
+        float gbuf[DCGAN__BN_LANES][DCGAN__BN_CHUNK];
         for (int n = 0; n < inp.n; n++) {
             dcgan__bn_planes(x, inp.data, n, C, HW, c0, cb);
             dcgan__bn_planes(d, dout.data, n, C, HW, c0, cb);
-            for (size_t p = 0; p < HW; p++) {   // sum of dout, sum of dout * xhat
-                d0 += d[0][p], e0 += (double)d[0][p] * (x[0][p] - m0) * i0;
-                d1 += d[1][p], e1 += (double)d[1][p] * (x[1][p] - m1) * i1;
-                d2 += d[2][p], e2 += (double)d[2][p] * (x[2][p] - m2) * i2;
-                d3 += d[3][p], e3 += (double)d[3][p] * (x[3][p] - m3) * i3;
+            dcgan__bn_planes(a, ydata, n, C, HW, c0, cb);
+            for (size_t p0 = 0; p0 < HW; p0 += DCGAN__BN_CHUNK) {
+                const size_t len = HW - p0 < DCGAN__BN_CHUNK ? HW - p0 : DCGAN__BN_CHUNK;
+                const float *g0 = dcgan__bn_dout(gbuf[0], d[0] + p0, a[0] + p0, len, act, slope);
+                const float *g1 = dcgan__bn_dout(gbuf[1], d[1] + p0, a[1] + p0, len, act, slope);
+                const float *g2 = dcgan__bn_dout(gbuf[2], d[2] + p0, a[2] + p0, len, act, slope);
+                const float *g3 = dcgan__bn_dout(gbuf[3], d[3] + p0, a[3] + p0, len, act, slope);
+                const float *x0 = x[0] + p0, *x1 = x[1] + p0, *x2 = x[2] + p0, *x3 = x[3] + p0;
+                for (size_t p = 0; p < len; p++) {   // sum of dout, sum of dout * xhat
+                    d0 += g0[p], e0 += (double)g0[p] * (x0[p] - m0) * i0;
+                    d1 += g1[p], e1 += (double)g1[p] * (x1[p] - m1) * i1;
+                    d2 += g2[p], e2 += (double)g2[p] * (x2[p] - m2) * i2;
+                    d3 += g3[p], e3 += (double)g3[p] * (x3[p] - m3) * i3;
+                }
             }
         }
         sum_d[0] = d0, sum_d[1] = d1, sum_d[2] = d2, sum_d[3] = d3;
@@ -2974,22 +3032,37 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
             if (!dinp.data) continue;
             const float g = bn->gamma[c] * invstd[k];
             const float mean_d = (float)(sum_d[k] / (double)M), mean_dx = (float)(sum_dx[k] / (double)M);
+            const float mk = mean[k], ik = invstd[k];
             for (int n = 0; n < inp.n; n++) {
-                const float *xc = &inp.data[((size_t)n * C + c) * HW];
-                const float *dc = &dout.data[((size_t)n * C + c) * HW];
-                float *dx = &dinp.data[((size_t)n * C + c) * HW];
-                for (size_t p = 0; p < HW; p++) {
+                const size_t at = ((size_t)n * C + c) * HW;
+                for (size_t p0 = 0; p0 < HW; p0 += DCGAN__BN_CHUNK) {
+                    const size_t len = HW - p0 < DCGAN__BN_CHUNK ? HW - p0 : DCGAN__BN_CHUNK;
+                    const float *xc = &inp.data[at + p0];
+                    const float *dc = dcgan__bn_dout(gbuf[0], &dout.data[at + p0], &ydata[at + p0], len, act, slope);
+                    float *dx = &dinp.data[at + p0];
                     if (bn->saved_training) {
-                        float xhat = (xc[p] - mean[k]) * invstd[k];
-                        dx[p] += g * (dc[p] - mean_d - xhat * mean_dx);
+                        DCGAN__OMP(omp simd)
+                        for (size_t p = 0; p < len; p++) {
+                            float xhat = (xc[p] - mk) * ik;
+                            dx[p] = (add ? dx[p] : 0.0f) + g * (dc[p] - mean_d - xhat * mean_dx);
+                        }
                     } else {
-                        dx[p] += g * dc[p];
+                        DCGAN__OMP(omp simd)
+                        for (size_t p = 0; p < len; p++) dx[p] = (add ? dx[p] : 0.0f) + g * dc[p];
                     }
                 }
             }
         }
     }
     return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgamma,
+                                                  float *dbeta, dcgan_tensor dout,
+                                                  dcgan_tensor inp,
+                                                  const dcgan_batchnorm2d *bn) {
+    return dcgan__batchnorm2d_act_backward(dinp, dgamma, dbeta, dout, dout, inp, bn, DCGAN_LAYER_BATCHNORM2D,
+                                           0.0f, 1);
 }
 
 // Activations
@@ -4046,6 +4119,19 @@ static dcgan_status dcgan__layer_forward(dcgan_model *m, int i, const dcgan__mod
     return dcgan__ops(L)->forward(L, mem, y, x, training, rng, i, func);
 }
 
+// Whether layers i and i + 1 run as one (dcgan__batchnorm2d_act_forward and
+// _backward): a BatchNorm and a ReLU or LeakyReLU that overwrites its output
+// in place. One pass instead of two over the activation forward, and in
+// backward no pass of the activation, no zeroed gradient between the two
+// layers, and BatchNorm's input gradient written over the activation's output
+// gradient (the same half of dacts). The GPU runs the layers one by one.
+static int dcgan__bn_act_fused(const dcgan_model *m, const dcgan__model_mem *mem, int i) {
+    if (mem->gpu || i < 0 || i + 1 >= m->n_layers || m->layers[i].spec.kind != DCGAN_LAYER_BATCHNORM2D)
+        return 0;
+    const dcgan_layer_kind act = m->layers[i + 1].spec.kind;
+    return (act == DCGAN_LAYER_RELU || act == DCGAN_LAYER_LEAKY_RELU) && dcgan__in_place(m->layers, i + 1);
+}
+
 // The forward pass of dcgan_model_forward and dcgan_model_forward_cuda; func
 // names the caller in messages.
 static dcgan_status dcgan__model_forward(dcgan_model *m, const dcgan__model_mem *mem, dcgan_tensor inp,
@@ -4059,8 +4145,20 @@ static dcgan_status dcgan__model_forward(dcgan_model *m, const dcgan__model_mem 
     if (inp.data != mem->acts &&
         (st = DCGAN__RUN(mem, dcgan_vec_copy, (mem->acts, inp.data, dcgan_tensor_numel(inp)))) != DCGAN_OK)
         return st;
-    for (int i = 0; i < m->n_layers; i++)
+    for (int i = 0; i < m->n_layers; i++) {
+        if (dcgan__bn_act_fused(m, mem, i)) {   // BatchNorm i, its activation i + 1 in place
+            dcgan_layer *L = &m->layers[i];
+            dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
+            st = dcgan__batchnorm2d_act_forward(dcgan__slot(m, mem->acts, i + 1), dcgan__slot(m, mem->acts, i),
+                                                &bn, training, m->layers[i + 1].spec.kind,
+                                                m->layers[i + 1].spec.slope);
+            L->saved_training = bn.saved_training;
+            if (st != DCGAN_OK) return st;
+            i++;
+            continue;
+        }
         if ((st = dcgan__layer_forward(m, i, mem, training, rng, func)) != DCGAN_OK) return st;
+    }
     return DCGAN_OK;
 }
 
@@ -4110,6 +4208,22 @@ static dcgan_status dcgan__model_backward(dcgan_model *m, const dcgan__model_mem
     if ((st = DCGAN__RUN(mem, dcgan_vec_copy, (last.data, dout, dcgan_tensor_numel(last)))) != DCGAN_OK)
         return st;
     for (int i = m->n_layers - 1; i >= 0; i--) {
+        if (dcgan__bn_act_fused(m, mem, i - 1)) {   // activation i over BatchNorm i - 1's output
+            i--;
+            const dcgan_layer *L = &m->layers[i];
+            const dcgan_layer *A = &m->layers[i + 1];
+            // dx (slot i) and dy (slot i + 2) are the same half of dacts: written, not added
+            dcgan_tensor dx = dcgan__dslot(m, mem, i), dy = dcgan__dslot(m, mem, i + 2);
+            if (i == 0 && !dinp) dx.data = NULL;
+            if (!dx.data && !params) continue;
+            dcgan_batchnorm2d bn = dcgan__layer_batchnorm2d(L, mem);
+            st = dcgan__batchnorm2d_act_backward(dx, params ? mem->grads + L->weight_offset : NULL,
+                                                 params ? mem->grads + L->bias_offset : NULL, dy,
+                                                 dcgan__slot(m, mem->acts, i + 2), dcgan__slot(m, mem->acts, i),
+                                                 &bn, A->spec.kind, A->spec.slope, 0);
+            if (st != DCGAN_OK) return st;
+            continue;
+        }
         dcgan_tensor dx = dcgan__dslot(m, mem, i);
         if (i == 0 && !dinp) dx.data = NULL;   // nobody wants the input gradient
         else if ((st = DCGAN__RUN(mem, dcgan_vec_zero, (dx.data, dcgan_tensor_numel(dx)))) != DCGAN_OK)

@@ -306,6 +306,88 @@ static void test_in_place_slots(void) {
     dcgan_model_free(&m);
 }
 
+// BatchNorm and the ReLU or LeakyReLU after it run as one pass in a model
+// (dcgan__bn_act_fused). The same layers cut into three models, where no
+// BatchNorm has its activation in the same model, run them one by one: the
+// outputs, running statistics and gradients must be the same bits, in
+// training and in eval, with and without parameter gradients.
+static void test_bn_act_fused(void) {
+    const dcgan_layer_spec whole[9] = {dcgan_spec_conv2d(4, 3, 1, 1), dcgan_spec_batchnorm2d(1e-5f, 0.1f),
+                                       dcgan_spec_leaky_relu(0.2f), dcgan_spec_conv2d(3, 3, 2, 1),
+                                       dcgan_spec_batchnorm2d(1e-5f, 0.1f), dcgan_spec_relu(),
+                                       dcgan_spec_flatten(), dcgan_spec_linear(2), dcgan_spec_tanh()};
+    const int cut[4] = {0, 2, 5, 9};   // parts: layers 0-1, 2-4, 5-8
+    dcgan_model m, part[3];
+    dcgan_rng r;
+    dcgan_rng_seed(&r, 11);
+    const int N = 3, C = 2, H = 6, W = 6;
+    int ok = dcgan_model_init(&m, "main", whole, 9, C, H, W, N) == DCGAN_OK;
+    dcgan_model_init_weights(&m, DCGAN_INIT_PYTORCH, &r);
+    int in_c = C, in_h = H, in_w = W;
+    for (int k = 0; k < 3; k++) {
+        ok = ok && dcgan_model_init(&part[k], "main", whole + cut[k], cut[k + 1] - cut[k], in_c, in_h, in_w, N) ==
+                       DCGAN_OK;
+        if (!ok) break;
+        for (int i = cut[k]; i < cut[k + 1]; i++) {   // the whole model's weights and statistics
+            const dcgan_layer *A = &m.layers[i], *B = &part[k].layers[i - cut[k]];
+            memcpy(part[k].params + B->weight_offset, m.params + A->weight_offset, A->weight_count * sizeof(float));
+            memcpy(part[k].params + B->bias_offset, m.params + A->bias_offset, A->bias_count * sizeof(float));
+            memcpy(part[k].buffers + B->stats_offset, m.buffers + A->stats_offset, A->stats_count * sizeof(float));
+        }
+        const dcgan_layer *last = &m.layers[cut[k + 1] - 1];
+        in_c = last->out_c, in_h = last->out_h, in_w = last->out_w;
+    }
+    if (!CHECK(ok, "bn_act_fused/init")) return;
+    float x[3 * 2 * 6 * 6], dl[3 * 2], dx_m[3 * 2 * 6 * 6], dx_p[3 * 2 * 6 * 6];
+    float d1[3 * 4 * 6 * 6], d2[3 * 3 * 3 * 3];
+    dcgan_rng_fill_uniform(&r, x, sizeof x / sizeof x[0], -1.0f, 1.0f);
+    dcgan_rng_fill_uniform(&r, dl, sizeof dl / sizeof dl[0], -1.0f, 1.0f);
+    for (int mode = 0; mode < 3; mode++) {   // 0: training, 1: eval, 2: training without parameter gradients
+        const int training = mode != 1;
+        memset(dx_m, 0, sizeof dx_m), memset(dx_p, 0, sizeof dx_p), memset(d1, 0, sizeof d1),
+            memset(d2, 0, sizeof d2);
+        dcgan_model_zero_grad(&m);
+        for (int k = 0; k < 3; k++) dcgan_model_zero_grad(&part[k]);
+        ok = dcgan_model_forward(&m, dcgan_tensor_make(x, N, C, H, W), training, &r) == DCGAN_OK &&
+             dcgan_model_forward(&part[0], dcgan_tensor_make(x, N, C, H, W), training, &r) == DCGAN_OK &&
+             dcgan_model_forward(&part[1], dcgan_model_output(&part[0]), training, &r) == DCGAN_OK &&
+             dcgan_model_forward(&part[2], dcgan_model_output(&part[1]), training, &r) == DCGAN_OK;
+        if (mode == 2)
+            ok = ok && dcgan_model_backward_input(&m, dl, dx_m) == DCGAN_OK &&
+                 dcgan_model_backward_input(&part[2], dl, d2) == DCGAN_OK &&
+                 dcgan_model_backward_input(&part[1], d2, d1) == DCGAN_OK &&
+                 dcgan_model_backward_input(&part[0], d1, dx_p) == DCGAN_OK;
+        else
+            ok = ok && dcgan_model_backward(&m, dl, dx_m) == DCGAN_OK &&
+                 dcgan_model_backward(&part[2], dl, d2) == DCGAN_OK &&
+                 dcgan_model_backward(&part[1], d2, d1) == DCGAN_OK &&
+                 dcgan_model_backward(&part[0], d1, dx_p) == DCGAN_OK;
+        int same = ok && memcmp(dcgan_model_output(&m).data, dcgan_model_output(&part[2]).data,
+                                (size_t)N * 2 * sizeof(float)) == 0 &&
+                   memcmp(dx_m, dx_p, sizeof dx_m) == 0;
+        for (int k = 0; same && k < 3; k++)
+            for (int i = cut[k]; same && i < cut[k + 1]; i++) {
+                const dcgan_layer *A = &m.layers[i], *B = &part[k].layers[i - cut[k]];
+                same = memcmp(part[k].grads + B->weight_offset, m.grads + A->weight_offset,
+                              A->weight_count * sizeof(float)) == 0 &&
+                       memcmp(part[k].grads + B->bias_offset, m.grads + A->bias_offset,
+                              A->bias_count * sizeof(float)) == 0 &&
+                       memcmp(part[k].buffers + B->stats_offset, m.buffers + A->stats_offset,
+                              A->stats_count * sizeof(float)) == 0;
+            }
+        static const char *labels[3] = {"bn_act_fused/training: the layers one by one, bit for bit",
+                                        "bn_act_fused/eval: the layers one by one, bit for bit",
+                                        "bn_act_fused/input gradient only: the layers one by one, bit for bit"};
+        CHECK(same, labels[mode]);
+    }
+    // the gradients were not all zero (a pass that wrote nothing would compare equal)
+    double norm = 0.0;
+    for (size_t i = 0; i < sizeof dx_m / sizeof dx_m[0]; i++) norm += fabs(dx_m[i]);
+    CHECK(norm > 1e-3, "bn_act_fused/the input gradient is not zero");
+    dcgan_model_free(&m);
+    for (int k = 0; k < 3; k++) dcgan_model_free(&part[k]);
+}
+
 // dcgan_model_bytes adds up exactly what dcgan_model_init allocates.
 static void test_model_bytes(void) {
     int count;
@@ -366,6 +448,7 @@ int main(int argc, char **argv) {
         {"model_bytes", test_model_bytes},
         {"in_place_slots", test_in_place_slots},
         {"gaussian_noise_layer", test_gaussian_noise_layer},
+        {"bn_act_fused", test_bn_act_fused},
     };
     if (!fixture_load(&fx, "tests/data/model.bin")) {
         printf("%s: 0 passed, 1 failed\n", argv[0]);
