@@ -139,7 +139,8 @@ typedef enum {
     DCGAN_ERR_IO        = -3,  // open/read/write/rename failed
     DCGAN_ERR_FORMAT    = -4,  // bad magic, version or truncated file
     DCGAN_ERR_NONFINITE = -5,  // NaN or Inf in loss or gradients
-    DCGAN_ERR_CUDA      = -6   // a CUDA call or kernel launch failed
+    DCGAN_ERR_CUDA      = -6,  // a CUDA call or kernel launch failed
+    DCGAN_ERR_UNSUPPORTED = -7 // this build or this CPU cannot do what was asked
 } dcgan_status;
 
 // The enum name of a status, e.g. "DCGAN_ERR_SHAPE"; "DCGAN_UNKNOWN" otherwise.
@@ -254,6 +255,20 @@ DCGAN_API int dcgan_set_threads(int n);
 // first step. This frees the calling thread's buffer; dcgan_model_free and
 // dcgan_inception_free call it. Harmless at any time: the next product makes a new one.
 DCGAN_API void dcgan_sgemm_release(void);
+
+// The precision of the CPU products (process-wide; set it before training, not
+// while products run). DCGAN_MATMUL_FLOAT32, the default, is what every
+// exactness promise of this file is about. DCGAN_MATMUL_BFLOAT16 rounds both
+// operands of every blocked product (dcgan_sgemm and every layer's products;
+// not the direct convolution of section 15c, not the GPU) to bfloat16 and sums
+// their products in float32 with the AVX512_BF16 instruction VDPBF16PS: about
+// 3 significant digits per operand for up to twice the speed of the product
+// (measured in bench/RESULTS.md, as PyTorch's set_float32_matmul_precision).
+// Refused (DCGAN_ERR_UNSUPPORTED) where the CPU lacks AVX512_BF16 or the build
+// its kernel (DCGAN_NO_SIMD, DCGAN_NO_AVX512, GCC < 10, clang < 9).
+typedef enum { DCGAN_MATMUL_FLOAT32 = 0, DCGAN_MATMUL_BFLOAT16 = 1 } dcgan_matmul_precision;
+DCGAN_API dcgan_status dcgan_set_matmul_precision(dcgan_matmul_precision precision);
+DCGAN_API dcgan_matmul_precision dcgan_get_matmul_precision(void);
 
 // The plain triple loop that dcgan_sgemm is tested against.
 DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -1548,6 +1563,11 @@ DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void);
 typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
                                  float *c, int ldc, int mr, int nr, const float *bias, int relu);
 DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
+// section 15b: bfloat16 rounding, packed panels in bfloat16 pairs, their kernel (NULL: none here)
+DCGAN__INTERNAL uint16_t dcgan__bf16_round(float x);
+DCGAN__INTERNAL void dcgan__panel_to_bf16(float *panel, int rows, int kc);
+DCGAN__INTERNAL void dcgan__panels_to_bf16(float *base, int count, int rows, int kc);
+DCGAN__INTERNAL dcgan__kernel_fn dcgan__bf16_kernel(void);
 // section 5: a product with bias and ReLU applied as each tile is finished
 DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                         const float *A, int lda, const float *B, int ldb, float beta,
@@ -1697,6 +1717,10 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #if defined(DCGAN__HAVE_AVX2_KERNEL) && !defined(DCGAN_NO_AVX512)
 #define DCGAN__HAVE_AVX512_KERNEL 1
 #endif
+#if defined(DCGAN__HAVE_AVX512_KERNEL) && \
+    ((defined(__clang__) && __clang_major__ >= 9) || (!defined(__clang__) && __GNUC__ >= 10))
+#define DCGAN__HAVE_BF16_KERNEL 1   // the compiler knows AVX512_BF16
+#endif
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
                                              float *work, size_t work_floats);
 static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight, float *dbias,
@@ -1739,6 +1763,7 @@ DCGAN_API const char *dcgan_status_name(dcgan_status s) {
     case DCGAN_ERR_FORMAT: return "DCGAN_ERR_FORMAT";
     case DCGAN_ERR_NONFINITE: return "DCGAN_ERR_NONFINITE";
     case DCGAN_ERR_CUDA: return "DCGAN_ERR_CUDA";
+    case DCGAN_ERR_UNSUPPORTED: return "DCGAN_ERR_UNSUPPORTED";
     }
     return "DCGAN_UNKNOWN";
 }
@@ -10301,6 +10326,10 @@ static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alp
 // AVX2 kernel, in the same order. DCGAN_NO_AVX512 leaves it out.
 #ifdef DCGAN__HAVE_AVX512_KERNEL
 __attribute__((target("avx512f")))
+static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int mr, int nr, float alpha,
+                                     float beta, const float *bias, int relu);
+
+__attribute__((target("avx512f")))
 static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float alpha, float beta,
                                  float *c, int ldc, int mr, int nr, const float *bias, int relu) {
     __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
@@ -10319,6 +10348,14 @@ static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float a
         c5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), bk, c5);
     }
     const __m512 rows[DCGAN__MR] = {c0, c1, c2, c3, c4, c5};
+    dcgan__tile_store_avx512(rows, c, ldc, mr, nr, alpha, beta, bias, relu);
+}
+
+// The end of an AVX-512 kernel: its MR rows of sums written into the C tile
+// as the kernels' contract says (beta, alpha, then bias and ReLU).
+__attribute__((target("avx512f")))
+static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int mr, int nr, float alpha,
+                                     float beta, const float *bias, int relu) {
     if (mr == DCGAN__MR && nr == DCGAN__NR) {
         const __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
         for (int i = 0; i < DCGAN__MR; i++) {
@@ -10345,6 +10382,138 @@ static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float a
     if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
 }
 #endif
+
+// --- bfloat16 products (dcgan_set_matmul_precision)
+//
+// bfloat16 is a float32 without the low 16 bits of its significand: the same
+// 8-bit exponent, 8 significant bits (about 3 decimal digits). AVX512_BF16's
+// VDPBF16PS takes 16 lanes of bfloat16 pairs from each operand and adds each
+// lane's two products into a float32 sum (Intel SDM, VDPBF16PS): per
+// instruction twice the multiply-adds of a float32 FMA of the same width. A
+// product of two bfloat16 is exact in float32, so what is lost is the rounding
+// of the operands (and the float32 sums, as ever). The blocked GEMM packs its
+// panels in float32 as always, rewrites them as bfloat16 pairs, and runs the
+// kernel below on them.
+
+// The bfloat16 nearest to x, ties to even (what VCVTNE2PS2BF16 computes for
+// all but float32's subnormals, which it makes 0); NaN stays a quiet NaN.
+DCGAN__INTERNAL uint16_t dcgan__bf16_round(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+// A packed panel (rows values per k, k-major, kc deep: one of dcgan__pack_a's
+// MR-row panels or of the NR-column panels of B) rewritten in place as the
+// bfloat16 kernel reads it: (kc + 1) / 2 steps of rows 32-bit words, word
+// (p, i) holding the bfloat16 of entry (2p, i) in its low half and of entry
+// (2p + 1, i) in its high half (0 past kc). Word (p, i) is written after its
+// two entries are read, and no entry read later lies at or before it.
+DCGAN__INTERNAL void dcgan__panel_to_bf16(float *panel, int rows, int kc) {
+    for (int p = 0; p < (kc + 1) / 2; p++)
+        for (int i = 0; i < rows; i++) {
+            const uint32_t lo = dcgan__bf16_round(panel[(size_t)2 * p * rows + i]);
+            const uint32_t hi = 2 * p + 1 < kc ? dcgan__bf16_round(panel[(size_t)(2 * p + 1) * rows + i]) : 0u;
+            const uint32_t word = lo | hi << 16;
+            memcpy(&panel[(size_t)p * rows + i], &word, sizeof word);
+        }
+}
+
+#ifdef DCGAN__HAVE_BF16_KERNEL
+static int dcgan__have_bf16(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512bf16");
+}
+
+// dcgan__panel_to_bf16 for a panel of NR = 16 columns, one k pair per step:
+// VCVTNE2PS2BF16 rounds rows 2p and 2p + 1 into one vector (row 2p's 16 values
+// in its low half), and a permutation interleaves the halves into pairs.
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void dcgan__panel16_to_bf16(float *panel, int kc) {
+    static const uint16_t pairs[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const __m512i order = _mm512_loadu_si512((const void *)pairs);
+    for (int p = 0; p < (kc + 1) / 2; p++) {
+        const __m512 lo = _mm512_loadu_ps(panel + (size_t)2 * p * 16);
+        const __m512 hi = 2 * p + 1 < kc ? _mm512_loadu_ps(panel + (size_t)(2 * p + 1) * 16) : _mm512_setzero_ps();
+        const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+        _mm512_storeu_si512((void *)(panel + (size_t)p * 16), _mm512_permutexvar_epi16(order, both));
+    }
+}
+
+// The kernel's contract (see dcgan__kernel_portable) on panels in bfloat16
+// pairs: (kc + 1) / 2 steps, each one VDPBF16PS per row of the tile.
+__attribute__((target("avx512f,avx512bf16")))
+static void dcgan__kernel_bf16_avx512(int kc, const float *a, const float *b, float alpha, float beta,
+                                      float *c, int ldc, int mr, int nr, const float *bias, int relu) {
+    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
+    __m512 c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps();
+    for (int i = 0; i < mr; i++) {
+        _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
+    }
+    for (int p = 0; p < (kc + 1) / 2; p++, a += DCGAN__MR, b += DCGAN__NR) {
+        const __m512bh bp = (__m512bh)_mm512_loadu_ps(b);   // the pairs (k, k + 1) of 16 columns
+        c0 = _mm512_dpbf16_ps(c0, (__m512bh)_mm512_set1_ps(a[0]), bp);   // a[i]: row i's pair, as 32 bits
+        c1 = _mm512_dpbf16_ps(c1, (__m512bh)_mm512_set1_ps(a[1]), bp);
+        c2 = _mm512_dpbf16_ps(c2, (__m512bh)_mm512_set1_ps(a[2]), bp);
+        c3 = _mm512_dpbf16_ps(c3, (__m512bh)_mm512_set1_ps(a[3]), bp);
+        c4 = _mm512_dpbf16_ps(c4, (__m512bh)_mm512_set1_ps(a[4]), bp);
+        c5 = _mm512_dpbf16_ps(c5, (__m512bh)_mm512_set1_ps(a[5]), bp);
+    }
+    const __m512 rows[DCGAN__MR] = {c0, c1, c2, c3, c4, c5};
+    dcgan__tile_store_avx512(rows, c, ldc, mr, nr, alpha, beta, bias, relu);
+}
+#endif
+
+// The bfloat16 kernel where this build and CPU have it, else NULL.
+DCGAN__INTERNAL dcgan__kernel_fn dcgan__bf16_kernel(void) {
+#ifdef DCGAN__HAVE_BF16_KERNEL
+    if (dcgan__have_bf16()) return dcgan__kernel_bf16_avx512;
+#endif
+    return NULL;
+}
+
+// count panels of rows values per k, kc deep, one after another from base (a
+// slice of A or B as the loop nest packs it), rewritten as bfloat16 pairs.
+DCGAN__INTERNAL void dcgan__panels_to_bf16(float *base, int count, int rows, int kc) {
+    for (int t = 0; t < count; t++) {
+        float *panel = base + (size_t)t * rows * kc;
+#ifdef DCGAN__HAVE_BF16_KERNEL
+        if (rows == 16 && dcgan__have_bf16()) {
+            dcgan__panel16_to_bf16(panel, kc);
+            continue;
+        }
+#endif
+        dcgan__panel_to_bf16(panel, rows, kc);
+    }
+}
+
+// The process-wide precision of the products (dcgan_set_matmul_precision).
+static dcgan_matmul_precision dcgan__matmul_precision = DCGAN_MATMUL_FLOAT32;
+
+DCGAN_API dcgan_status dcgan_set_matmul_precision(dcgan_matmul_precision precision) {
+    if (precision != DCGAN_MATMUL_FLOAT32 && precision != DCGAN_MATMUL_BFLOAT16)
+        return DCGAN__FAIL(DCGAN_ERR_UNSUPPORTED, "precision %d is neither DCGAN_MATMUL_FLOAT32 (0) nor "
+                           "DCGAN_MATMUL_BFLOAT16 (1)", (int)precision);
+    if (precision == DCGAN_MATMUL_BFLOAT16 && !dcgan__bf16_kernel()) {
+#ifdef DCGAN__HAVE_BF16_KERNEL
+        return DCGAN__FAIL(DCGAN_ERR_UNSUPPORTED, "bfloat16 products need a CPU with AVX512_BF16; this one "
+                           "has none (products stay float32)");
+#else
+        return DCGAN__FAIL(DCGAN_ERR_UNSUPPORTED, "bfloat16 products: this build has no AVX512_BF16 kernel "
+                           "(DCGAN_NO_SIMD, DCGAN_NO_AVX512, or a compiler older than GCC 10 / clang 9); "
+                           "products stay float32");
+#endif
+    }
+    dcgan__matmul_precision = precision;
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_matmul_precision dcgan_get_matmul_precision(void) { return dcgan__matmul_precision; }
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
@@ -10660,7 +10829,8 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const fl
 // A stored B keeps the block: one panel's NR columns down kc rows of a wide B
 // touch kc pages, and measured slower (small-M products 10-30%).
 // The sum runs over k in [k0, k1) only (the whole K but for dcgan__sgemm_ksplit).
-static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int m, int j0, int n,
+// bf16: the kernel reads bfloat16 pairs, so each packed panel is rewritten so.
+static void dcgan__gemm_block(dcgan__kernel_fn kernel, int bf16, int trans_a, int i0, int m, int j0, int n,
                               int k0, int k1, float alpha, const float *A, int lda, const dcgan__operand *b,
                               float beta, float *C, int ldc, const dcgan__c_layout *layout, float *pack,
                               const float *bias, int relu) {
@@ -10685,18 +10855,22 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int trans_a, int i0, int 
             if (b->patches) dcgan__patch_slab_of(&slab, b->trans, b->patches, pc, kc);
             if (m <= DCGAN__MC && b->patches) {   // one slice of op(A): patch panels packed as they are used
                 dcgan__pack_a(ap, trans_a, A, lda, i0, m, pc, kc);
+                if (bf16) dcgan__panels_to_bf16(ap, (m + DCGAN__MR - 1) / DCGAN__MR, DCGAN__MR, kc);
                 for (int jr = 0; jr < nc; jr += DCGAN__NR) {
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
                     dcgan__pack_operand(bp, b, &slab, pc, kc, jc + jr, nr);
+                    if (bf16) dcgan__panels_to_bf16(bp, 1, DCGAN__NR, kc);
                     dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc - k0, kc, K, alpha, beta, C, ldc,
                                       layout, bias, relu);
                 }
                 continue;
             }
             dcgan__pack_operand(bp, b, &slab, pc, kc, jc, nc);
+            if (bf16) dcgan__panels_to_bf16(bp, (nc + DCGAN__NR - 1) / DCGAN__NR, DCGAN__NR, kc);
             for (int ic = i0; ic < i0 + m; ic += DCGAN__MC) {
                 const int mc = i0 + m - ic < DCGAN__MC ? i0 + m - ic : DCGAN__MC;
                 dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
+                if (bf16) dcgan__panels_to_bf16(ap, (mc + DCGAN__MR - 1) / DCGAN__MR, DCGAN__MR, kc);
                 for (int jr = 0; jr < nc; jr += DCGAN__NR) {
                     const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
                     dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc - k0, kc, K,
@@ -10747,7 +10921,7 @@ static float *dcgan__pack_space(size_t count) {
 // shapes such as 16 x 9 (the classifier's first layer, two row panels for two
 // threads, each packing all of B) and 32 x 144 (9 column panels for two).
 // Returns 0 where the shape is not one for it (the caller cuts C).
-static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int threads, int trans_a, int M, int N, int K,
+static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int bf16, int threads, int trans_a, int M, int N, int K,
                                const float *A, int lda, const dcgan__operand *b, float *C, int ldc) {
     const int slabs = (K + DCGAN__KC - 1) / DCGAN__KC;
     const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);
@@ -10767,7 +10941,7 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int threads, int trans_a
         me = omp_get_thread_num();
 #endif
         const int k0 = sl * DCGAN__KC, k1 = K - k0 < DCGAN__KC ? K : k0 + DCGAN__KC;
-        dcgan__gemm_block(kernel, trans_a, 0, M, 0, N, k0, k1, 1.0f, A, lda, b, 0.0f, parts + part * sl, N,
+        dcgan__gemm_block(kernel, bf16, trans_a, 0, M, 0, N, k0, k1, 1.0f, A, lda, b, 0.0f, parts + part * sl, N,
                           NULL, pack + per_thread * (size_t)me, NULL, 0);
     }
     DCGAN__OMP(omp parallel for schedule(static) num_threads(threads))
@@ -10799,13 +10973,14 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
     if (M <= 0 || N <= 0) return 1;
     // Asked on every call, not cached in a static: two threads making the first
     // call at once would race on it. The CPU check reads flags libgcc set at start.
-    const dcgan__kernel_fn kernel = dcgan__pick_kernel();
+    const dcgan__kernel_fn bf16 = dcgan__matmul_precision == DCGAN_MATMUL_BFLOAT16 ? dcgan__bf16_kernel() : NULL;
+    const dcgan__kernel_fn kernel = bf16 ? bf16 : dcgan__pick_kernel();
     int threads = 1;
 #ifdef _OPENMP
     if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
 #endif
     if (alpha == 1.0f && beta == 1.0f && !bias && !relu && !layout &&
-        dcgan__sgemm_ksplit(kernel, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
+        dcgan__sgemm_ksplit(kernel, bf16 != NULL, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
 #ifdef DCGAN__NO_THREAD_LOCAL
         dcgan_sgemm_release();
 #endif
@@ -10841,11 +11016,11 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
         const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
         float *mine = pack + per_thread * (size_t)me;
         if (by_cols)
-            dcgan__gemm_block(kernel, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C, ldc, layout,
-                              mine, bias, relu);
+            dcgan__gemm_block(kernel, bf16 != NULL, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C,
+                              ldc, layout, mine, bias, relu);
         else
-            dcgan__gemm_block(kernel, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C, ldc, layout,
-                              mine, bias, relu);
+            dcgan__gemm_block(kernel, bf16 != NULL, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C,
+                              ldc, layout, mine, bias, relu);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL
     dcgan_sgemm_release();

@@ -219,6 +219,48 @@ static int peak_memory(void) {
     return s != DCGAN_OK;
 }
 
+// The error of a product in each precision against one in double: sgemm
+// 1536 (uniform [-1, 1] operands, K = 1536) and a classifier-shaped product
+// (16 x 32768 x 9). Prints, per precision, the largest error over the largest
+// |C| and the root-mean-square error over the RMS of C.
+static void product_error(const char *name, int M, int N, int K) {
+    float *a = (float *)malloc((size_t)M * K * sizeof(float)), *b = (float *)malloc((size_t)K * N * sizeof(float));
+    float *c = (float *)malloc((size_t)M * N * sizeof(float));
+    double *ref = (double *)calloc((size_t)M * N, sizeof(double));
+    dcgan_rng r;
+    dcgan_rng_seed(&r, 9);
+    dcgan_rng_fill_uniform(&r, a, (size_t)M * K, -1, 1);
+    dcgan_rng_fill_uniform(&r, b, (size_t)K * N, -1, 1);
+    for (int i = 0; i < M; i++)
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < N; j++) ref[(size_t)i * N + j] += (double)a[(size_t)i * K + k] * b[(size_t)k * N + j];
+    double big = 0.0, ss = 0.0;
+    for (size_t q = 0; q < (size_t)M * N; q++) big = fmax(big, fabs(ref[q])), ss += ref[q] * ref[q];
+    for (int prec = 0; prec < 2; prec++) {
+        if (dcgan_set_matmul_precision(prec ? DCGAN_MATMUL_BFLOAT16 : DCGAN_MATMUL_FLOAT32) != DCGAN_OK) {
+            printf("ACCURACY %s bfloat16 skipped: %s\n", name, dcgan_last_error());
+            continue;
+        }
+        dcgan_sgemm(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+        double worst = 0.0, se = 0.0;
+        for (size_t q = 0; q < (size_t)M * N; q++) {
+            const double e = fabs((double)c[q] - ref[q]);
+            worst = fmax(worst, e), se += e * e;
+        }
+        printf("ACCURACY %s %s max_error/max %.3g rms_error/rms %.3g\n", name, prec ? "bfloat16" : "float32",
+               worst / big, sqrt(se / ss));
+    }
+    dcgan_set_matmul_precision(DCGAN_MATMUL_FLOAT32);
+    free(a), free(b), free(c), free(ref);
+}
+
+static int bf16_accuracy(void) {
+    product_error("sgemm_1536", 1536, 1536, 1536);
+    product_error("classifier_layer1_16x32768x9", 16, 32768, 9);
+    product_error("classifier_layer4_128x512x576", 128, 512, 576);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int reps = 3, full = 0;
     const char *only = "";
@@ -228,6 +270,13 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--threads")) dcgan_set_threads((int)cli_int(argv[0], "--threads", argv[i]));
         else if (cli_flag(argc, argv, &i, "--only")) only = argv[i];
         else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
+        else if (strcmp(argv[i], "--bf16-accuracy") == 0) return bf16_accuracy();
+        else if (strcmp(argv[i], "--bf16") == 0) {   // every product in bfloat16 (dcgan_set_matmul_precision)
+            if (dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) != DCGAN_OK) {
+                fprintf(stderr, "bench --bf16: %s\n", dcgan_last_error());
+                return 1;
+            }
+        }
         else { fprintf(stderr, "bench: unknown flag %s\n", argv[i]); return 2; }
     }
     printf("PEAK %.1f\n", fma_peak());

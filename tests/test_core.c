@@ -23,6 +23,7 @@ static void test_status(void) {
     CHECK(strcmp(dcgan_status_name(DCGAN_ERR_NONFINITE), "DCGAN_ERR_NONFINITE") == 0,
           "status_name/nonfinite");
     CHECK(strcmp(dcgan_status_name(DCGAN_ERR_CUDA), "DCGAN_ERR_CUDA") == 0, "status_name/cuda");
+    CHECK(strcmp(dcgan_status_name(DCGAN_ERR_UNSUPPORTED), "DCGAN_ERR_UNSUPPORTED") == 0, "status_name/unsupported");
 }
 
 // A size that overflows size_t is refused with DCGAN_ERR_NOMEM, not wrapped around.

@@ -820,6 +820,130 @@ static void test_gemm_kernels(void) {
     }
 }
 
+// bfloat16 products (dcgan_set_matmul_precision): the rounding (ties to even,
+// NaN kept, overflow to Inf), the pair layout of packed panels (the AVX-512
+// rewrite of 16-column panels equals the portable one bit for bit), products
+// through the loop nest's routes - plain, transposed, K odd, K cut among the
+// threads (dcgan__sgemm_ksplit: beta 1, long K), several slabs of K, edges -
+// against the product in double of the operands rounded to bfloat16, and the
+// implicit GEMM of a convolution against the product by the written im2col
+// matrix, bit for bit. Where this build or CPU has no kernel, the refusal.
+static float bf16_value(float x) {
+    const uint32_t u = (uint32_t)dcgan__bf16_round(x) << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static void test_sgemm_bf16(void) {
+    // 1, a tie to even (down), a tie to even (up), just past a tie, -1, the largest
+    // float (rounds to Inf), Inf, a quiet NaN, a negative signalling NaN, the smallest subnormal
+    const uint32_t in[10] = {0x3f800000u, 0x3f808000u, 0x3f818000u, 0x3f808001u, 0xbf800000u,
+                             0x7f7fffffu, 0x7f800000u, 0x7fc00001u, 0xff800001u, 0x00000001u};
+    const uint16_t want[10] = {0x3f80, 0x3f80, 0x3f82, 0x3f81, 0xbf80, 0x7f80, 0x7f80, 0x7fc0, 0xffc0, 0x0000};
+    int round_ok = 1;
+    for (int t = 0; t < 10; t++) {
+        float x;
+        memcpy(&x, &in[t], sizeof x);
+        round_ok &= dcgan__bf16_round(x) == want[t];
+    }
+    CHECK(round_ok, "bf16/rounding: ties to even, NaN stays NaN, the largest float to Inf");
+    // a 6-row panel 5 deep: word (p, i) = bf16(entry 2p, i) | bf16(entry 2p + 1, i) << 16, 0 past kc
+    float panel[30];
+    for (int k = 0; k < 5; k++)
+        for (int i = 0; i < 6; i++) panel[k * 6 + i] = (float)(k * 10 + i + 1);
+    dcgan__panel_to_bf16(panel, 6, 5);
+    int layout_ok = 1;
+    for (int p = 0; p < 3; p++)
+        for (int i = 0; i < 6; i++) {
+            uint32_t w;
+            memcpy(&w, &panel[p * 6 + i], sizeof w);
+            const uint32_t lo = dcgan__bf16_round((float)(2 * p * 10 + i + 1));
+            const uint32_t hi = p < 2 ? dcgan__bf16_round((float)((2 * p + 1) * 10 + i + 1)) : 0u;
+            layout_ok &= w == (lo | hi << 16);
+        }
+    CHECK(layout_ok, "bf16/panel layout: pairs (2p, 2p + 1) in one word, 0 past an odd depth");
+    if (!dcgan__bf16_kernel()) {
+        const dcgan_status st = dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16);
+#ifdef DCGAN_NO_SIMD
+        const char *msg = "set_matmul_precision: bfloat16 products: this build has no AVX512_BF16 kernel "
+                          "(DCGAN_NO_SIMD, DCGAN_NO_AVX512, or a compiler older than GCC 10 / clang 9); "
+                          "products stay float32";
+#else
+        const char *msg = "set_matmul_precision: bfloat16 products need a CPU with AVX512_BF16; this one has "
+                          "none (products stay float32)";
+#endif
+        CHECK(st == DCGAN_ERR_UNSUPPORTED && strcmp(dcgan_last_error(), msg) == 0 &&
+                  dcgan_get_matmul_precision() == DCGAN_MATMUL_FLOAT32,
+              "bf16/refused where there is no kernel, with the reason; float32 stays");
+        printf("test_layers: skipped: bfloat16 products (no AVX512_BF16 kernel in this build or on this CPU)\n");
+        return;
+    }
+    // 16-column panels: the AVX-512 rewrite equals the portable loop, bit for bit
+    int vec_ok = 1;
+    for (int kc = 1; kc <= 257; kc += 64) {
+        float *p1 = randn((size_t)16 * kc), *p2 = zeros((size_t)16 * kc);
+        memcpy(p2, p1, (size_t)16 * kc * sizeof(float));
+        dcgan__panels_to_bf16(p1, 1, 16, kc);
+        dcgan__panel_to_bf16(p2, 16, kc);
+        vec_ok &= memcmp(p1, p2, (size_t)16 * ((kc + 1) / 2) * sizeof(float)) == 0;
+        free(p1), free(p2);
+    }
+    CHECK(vec_ok, "bf16/16-column panels: the AVX-512 rewrite equals the portable loop");
+    CHECK(dcgan_set_matmul_precision((dcgan_matmul_precision)7) == DCGAN_ERR_UNSUPPORTED &&
+              strcmp(dcgan_last_error(), "set_matmul_precision: precision 7 is neither DCGAN_MATMUL_FLOAT32 (0) "
+                                         "nor DCGAN_MATMUL_BFLOAT16 (1)") == 0,
+          "bf16/an unknown precision is refused, named");
+    CHECK(dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) == DCGAN_OK &&
+              dcgan_get_matmul_precision() == DCGAN_MATMUL_BFLOAT16, "bf16/set");
+    // M, N, K, trans_a, trans_b, beta
+    const int shapes[][6] = {{7, 17, 5, 0, 0, 0}, {64, 65, 257, 1, 0, 2}, {130, 7, 513, 0, 1, 1},
+                             {16, 9, 2600, 0, 1, 1}, {6, 2100, 31, 1, 1, 0}, {1, 1, 1, 0, 0, 0}};
+    int close = 1, rounded = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
+        const float beta = shapes[s][5] == 2 ? 0.5f : (float)shapes[s][5];
+        float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *C = randn((size_t)M * N);
+        double *ref = (double *)calloc((size_t)M * N, sizeof(double)), *mag = (double *)calloc((size_t)M * N, sizeof(double));
+        double *exact = (double *)calloc((size_t)M * N, sizeof(double));
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                const size_t q = (size_t)i * N + j;
+                ref[q] = exact[q] = beta == 0.0f ? 0.0 : (double)beta * C[q];
+                mag[q] = fabs(ref[q]);
+                for (int k = 0; k < K; k++) {
+                    const float a = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];
+                    const float b = tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j];
+                    ref[q] += 0.75 * (double)bf16_value(a) * bf16_value(b);
+                    mag[q] += 0.75 * fabs((double)bf16_value(a) * bf16_value(b));
+                    exact[q] += 0.75 * (double)a * b;
+                }
+            }
+        dcgan_sgemm(ta, tb, M, N, K, 0.75f, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+        for (size_t q = 0; q < (size_t)M * N; q++) {
+            close &= fabs(C[q] - ref[q]) <= 2e-6 * sqrt((double)K) * mag[q] + 1e-30;
+            rounded |= fabs(C[q] - exact[q]) > 1e-4 * mag[q];
+        }
+        free(A), free(B), free(C), free(ref), free(mag), free(exact);
+    }
+    CHECK(close, "bf16/products equal those of the operands rounded to bfloat16 (float32 sums)");
+    CHECK(rounded, "bf16/and differ from the float32 products (the operands were rounded)");
+    // a convolution's implicit GEMM (3 channels, 3x3, stride 2, 2 images) against the written im2col
+    const int C = 3, H = 9, W = 11, g = 2, OH = 5, OW = 6, M = 10, rows = C * 9;
+    const size_t N = (size_t)g * OH * OW;
+    float *img = randn((size_t)g * C * H * W), *col = zeros((size_t)rows * N), *A = randn((size_t)M * rows);
+    float *c1 = zeros((size_t)M * N), *c2 = zeros((size_t)M * N);
+    const dcgan__patches P = {img, (size_t)C * H * W, (size_t)H * W, g, C, H, W, 3, 3, 2, 1, 1, OH, OW};
+    dcgan__im2col(col, N, &P);
+    dcgan_sgemm(0, 0, M, (int)N, rows, 1.0f, A, rows, col, (int)N, 0.0f, c1, (int)N);
+    dcgan__sgemm_patches(0, 0, M, (int)N, rows, 1.0f, A, rows, &P, 0.0f, c2, (int)N, NULL, 0);
+    CHECK(memcmp(c1, c2, (size_t)M * N * sizeof(float)) == 0,
+          "bf16/implicit GEMM equals the product by the written im2col matrix, bit for bit");
+    free(img), free(col), free(A), free(c1), free(c2);
+    CHECK(dcgan_set_matmul_precision(DCGAN_MATMUL_FLOAT32) == DCGAN_OK &&
+              dcgan_get_matmul_precision() == DCGAN_MATMUL_FLOAT32, "bf16/back to float32");
+}
+
 // The fused product (Inception's conv + bias + ReLU) equals dcgan_sgemm followed
 // by the separate pass it replaces, bit for bit: on tile edges, across the
 // packing depth (K > 256, so tiles are written more than once), with bias and
@@ -1137,6 +1261,7 @@ int main(int argc, char **argv) {
         {"sgemm_fused", test_sgemm_fused},
         {"sgemm_patches", test_sgemm_patches},
         {"sgemm_ksplit", test_sgemm_ksplit},
+        {"sgemm_bf16", test_sgemm_bf16},
         {"sgemm_patches_nchw", test_sgemm_patches_nchw},
         {"conv2d_groups", test_conv2d_groups},
         {"conv2d_direct", test_conv2d_direct},
