@@ -10640,11 +10640,23 @@ static void dcgan__run_s2_avx512(float *dst, const float *src, int lo, int hi, i
     const __m512 v1 = _mm512_maskz_loadu_ps((__mmask16)(lanes >> 16), src + 16);
     _mm512_mask_storeu_ps(dst, (__mmask16)(((uint32_t)1 << len) - 1), _mm512_permutex2var_ps(v0, even, v1));
 }
+
+// The same for stride 1: dst[t] = src[t] for t in [lo, hi), 0 for the rest of
+// [0, len), as one masked load (of src[lo .. hi-1] only) and one masked store.
+// The scalar and 4-float copies it replaces were two thirds of the time spent
+// packing Inception's panels (perf annotate, bench/RESULTS.md): pixels that
+// straddle the ends of its 35-, 17- and 8-pixel rows make runs of every length.
+__attribute__((target("avx512f")))
+static void dcgan__run_s1_avx512(float *dst, const float *src, int lo, int hi, int len) {
+    const uint32_t lanes = hi > lo ? (((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1) : 0;
+    _mm512_mask_storeu_ps(dst, (__mmask16)(((uint32_t)1 << len) - 1), _mm512_maskz_loadu_ps((__mmask16)lanes, src));
+}
 #endif
 
-// s2_fast: the CPU runs dcgan__run_s2_avx512 (stride-2 runs go there).
+// simd: the CPU runs dcgan__run_s1_avx512 and dcgan__run_s2_avx512 (stride-1
+// and stride-2 runs go there).
 static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
-                             const int *run, dcgan__patch_part r, int s2_fast) {
+                             const int *run, dcgan__patch_part r, int simd) {
     for (int j = 0; j < DCGAN__NR; j += run[j]) {
         const int len = run[j], h = cols[j].h + r.h, w0 = cols[j].w + r.w, S = P->S;
         // entry t of the run lies at image column w0 + t*S: inside for t in [lo, hi)
@@ -10664,12 +10676,16 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
         }
         const float *src = P->img + cols[j].off + r.off;
 #ifdef DCGAN__HAVE_AVX512_KERNEL
-        if (S == 2 && s2_fast) {
+        if (S == 1 && simd) {
+            dcgan__run_s1_avx512(dst + j, src, lo, hi, len);
+            continue;
+        }
+        if (S == 2 && simd) {
             dcgan__run_s2_avx512(dst + j, src, lo, hi, len);
             continue;
         }
 #else
-        (void)s2_fast;
+        (void)simd;
 #endif
         for (int t = 0; t < lo; t++) dst[j + t] = 0.0f;
         if (S == 1) {   // 4 floats at a time (a fixed-size memcpy: one vector move), then singly
@@ -10689,12 +10705,12 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
 typedef struct {
     dcgan__patch_part rows[DCGAN__KC];
     int kc, hmin, hmax, wmin, wmax;
-    int s2_fast;   // stride 2 on a CPU with AVX-512F: dcgan__run_s2_avx512 packs the runs
+    int simd;   // stride 1 or 2 on a CPU with AVX-512F: dcgan__run_s1/s2_avx512 pack the runs
 } dcgan__patch_slab;
 
 static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
     slab->kc = kc;
-    slab->s2_fast = P->S == 2 && dcgan__kernel_get("avx512") != NULL;
+    slab->simd = (P->S == 1 || P->S == 2) && dcgan__kernel_get("avx512") != NULL;
     if (trans) dcgan__pixel_parts(slab->rows, P, (size_t)k0, kc);
     for (int k = 0; k < kc; k++) {
         if (!trans) slab->rows[k] = dcgan__tap_part(P, k0 + k);
@@ -10716,7 +10732,7 @@ static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan
 static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
                                 const dcgan__patch_slab *slab, int j0, int nc) {
     const dcgan__patch_part *rows = slab->rows;
-    const int kc = slab->kc, s2_fast = slab->s2_fast;
+    const int kc = slab->kc, simd = slab->simd;
     for (int p = 0; p < nc; p += DCGAN__NR) {
         const int nr = nc - p < DCGAN__NR ? nc - p : DCGAN__NR;
         float *dst = base + (size_t)p * kc;
@@ -10755,7 +10771,7 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
                     memcpy(dst, src + rows[k].off, DCGAN__NR * sizeof(float));
                 continue;
             }
-            for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k], s2_fast);
+            for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k], simd);
             continue;
         }
         for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
