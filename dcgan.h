@@ -10479,11 +10479,14 @@ DCGAN__INTERNAL dcgan__kernel_fn dcgan__bf16_kernel(void) {
 
 // count panels of rows values per k, kc deep, one after another from base (a
 // slice of A or B as the loop nest packs it), rewritten as bfloat16 pairs.
+// Only where dcgan__bf16_kernel() is not NULL (the CPU has AVX512_BF16): the
+// loop nest asks once per product, not here once per panel.
 DCGAN__INTERNAL void dcgan__panels_to_bf16(float *base, int count, int rows, int kc) {
+    DCGAN_ASSERT(dcgan__bf16_kernel() != NULL);
     for (int t = 0; t < count; t++) {
         float *panel = base + (size_t)t * rows * kc;
 #ifdef DCGAN__HAVE_BF16_KERNEL
-        if (rows == 16 && dcgan__have_bf16()) {
+        if (rows == 16) {
             dcgan__panel16_to_bf16(panel, kc);
             continue;
         }
