@@ -1559,6 +1559,19 @@ DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void);
 DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1,
                                           const float *d2, int n, float *out);
 DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void);
+// section 8: Adam's update of entries [lo, hi) (the loop), and that of this CPU
+typedef struct {
+    int keras;                                // 1: the Keras formula, 0: torch.optim.Adam's
+    float b1, b2, one_minus_b1, one_minus_b2;
+    float lr_t;                               // Keras: lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+    float step_size, sqrt_bc2;                // PyTorch: lr / (1 - beta1^t), sqrt(1 - beta2^t)
+    float eps;
+} dcgan__adam_consts;
+typedef void (*dcgan__adam_fn)(const dcgan__adam_consts *k, float *params, const float *grads, float *m,
+                               float *v, size_t lo, size_t hi);
+DCGAN__INTERNAL void dcgan__adam_range(const dcgan__adam_consts *k, float *params, const float *grads,
+                                       float *m, float *v, size_t lo, size_t hi);
+DCGAN__INTERNAL dcgan__adam_fn dcgan__pick_adam(void);
 // section 5: the GEMM micro-kernels (C tile = beta C + alpha a b, then bias/ReLU)
 typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
                                  float *c, int ldc, int mr, int nr, const float *bias, int relu);
@@ -1654,17 +1667,21 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 #else
 #define DCGAN__OMP(x)
 #endif
-// Elementwise loops run on every thread once they are long enough to pay for it.
-#define DCGAN__OMP_ELEMENTWISE(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
-// The same, vectorised too (omp simd), for the activation loops that only
-// compare, select, multiply and add: GCC -O2 leaves their "x > 0 ? a : b" as a
-// branch that random signs mispredict half the time (LeakyReLU's forward was
-// 15% of a classifier step); the vector compare and blend give the same bits.
+// Elementwise loops run on every thread once they are long enough to pay for
+// it, and vectorised (omp simd: the entries are independent, so the compiler
+// need not prove that the arrays do not overlap). Without simd, GCC -O2
+// vectorises no loop whose arrays might overlap (it does not add the run-time
+// check at -O2): dst[i] += src[i] ran one float at a time. Vector operations
+// give the same bits: each entry's formula is unchanged.
 // The if names "parallel": since OpenMP 5.0 an if without a directive name
 // applies to every part of a combined construct, simd included, and loops of
 // up to 65,536 values ran scalar (a LeakyReLU on 128x4x4 x 32 values took
 // 4.5x as long as one on 65,537, and 9x with random signs in a classifier).
-#define DCGAN__OMP_ELEMENTWISE_SIMD(n) DCGAN__OMP(omp parallel for simd schedule(static) if (parallel: (n) > 65536))
+#define DCGAN__OMP_ELEMENTWISE(n) DCGAN__OMP(omp parallel for simd schedule(static) if (parallel: (n) > 65536))
+// Threads only, for the loops that call libm (tanhf, expf): no compiler here
+// has vector versions of them without -ffast-math, and clang warns that it
+// could not do what simd asks.
+#define DCGAN__OMP_ELEMENTWISE_CALLS(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
 
 // Sets n floats to zero, in one chunk per thread when n is large (a single
 // core cannot use all of the memory bandwidth). Above 64Ki floats: the
@@ -1720,6 +1737,20 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #if defined(DCGAN__HAVE_AVX512_KERNEL) && \
     ((defined(__clang__) && __clang_major__ >= 9) || (!defined(__clang__) && __GNUC__ >= 10))
 #define DCGAN__HAVE_BF16_KERNEL 1   // the compiler knows AVX512_BF16
+#endif
+// DCGAN__CLONED before a function: the compiler builds it twice, for the
+// baseline x86-64 (SSE2) and for AVX2, and the program loader picks the copy
+// the CPU can run (GCC's and clang's target_clones, on glibc x86-64 systems).
+// For the loops that are left to the compiler's vectoriser (BatchNorm, the
+// activations, Adam): a plain `cc -O2` build otherwise vectorises them 4
+// floats wide, and the classifier step was 1.3x slower than built with
+// -march=native (bench/RESULTS.md). No "fma" in the target: a compiler that
+// contracts a * b + c (clang) would then give other bits than the baseline.
+#if defined(DCGAN__HAVE_AVX2_KERNEL) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && \
+    !defined(DCGAN_NO_CLONES)
+#define DCGAN__CLONED __attribute__((target_clones("avx2", "default")))
+#else
+#define DCGAN__CLONED
 #endif
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
                                              float *work, size_t work_floats);
@@ -2868,6 +2899,24 @@ DCGAN_API dcgan_status dcgan_upsample_backward(dcgan_tensor dinp, dcgan_tensor d
     return DCGAN_OK;
 }
 
+// a where c is true, else b: the bits of one or the other, chosen by a mask.
+// The loops of the activations use it where `c ? a : slope * b` would name an
+// operation on one side only: GCC may not compute such a side for every entry
+// (a multiplication or an addition may raise a floating-point exception), and
+// without AVX-512's masked operations the loop then stays scalar and branchy
+// (LeakyReLU after BatchNorm was 18% of a classifier step on an AVX2 build,
+// bench/RESULTS.md). Here both sides are computed, and the choice vectorises on
+// every x86 level. The numbers are those of the ternary operator.
+static float dcgan__select(int c, float a, float b) {
+    uint32_t ua, ub;
+    const uint32_t mask = c ? 0xffffffffu : 0u;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    ua = (ua & mask) | (ub & ~mask);
+    memcpy(&a, &ua, sizeof a);
+    return a;
+}
+
 // BatchNorm2d: (N,C,H,W) -> (N,C,H,W)
 
 // The sums of BatchNorm run in double, one value after another in the order
@@ -2892,6 +2941,7 @@ static void dcgan__bn_planes(const float **planes, const float *x, int n, int C,
 // applied to each channel plane right after it is normalised, while the plane
 // is in the cache; act DCGAN_LAYER_BATCHNORM2D is BatchNorm alone (the public
 // functions). The numbers are those of the two layers one after the other.
+DCGAN__CLONED
 static dcgan_status dcgan__batchnorm2d_act_forward(dcgan_tensor out, dcgan_tensor inp, dcgan_batchnorm2d *bn,
                                                    int training, dcgan_layer_kind act, float slope) {
     // per channel c: statistics over the M = N*H*W values inp[:, c, :, :]
@@ -2951,15 +3001,23 @@ static dcgan_status dcgan__batchnorm2d_act_forward(dcgan_tensor out, dcgan_tenso
             for (int n = 0; n < inp.n; n++) {
                 const float *xc = &inp.data[((size_t)n * C + c) * HW];
                 float *y = &out.data[((size_t)n * C + c) * HW];
-                DCGAN__OMP(omp simd)
-                for (size_t p = 0; p < HW; p++) y[p] = xc[p] * scale + shift;
-                // the fused activation: dcgan_relu_forward's and dcgan_leaky_relu_forward's formulas
+                // the fused activation: dcgan_relu_forward's and dcgan_leaky_relu_forward's
+                // formulas on the normalised value v, stored once
                 if (act == DCGAN_LAYER_RELU) {
                     DCGAN__OMP(omp simd)
-                    for (size_t p = 0; p < HW; p++) y[p] = y[p] > 0.0f ? y[p] : 0.0f;
+                    for (size_t p = 0; p < HW; p++) {
+                        const float v = xc[p] * scale + shift;
+                        y[p] = v > 0.0f ? v : 0.0f;
+                    }
                 } else if (act == DCGAN_LAYER_LEAKY_RELU) {
                     DCGAN__OMP(omp simd)
-                    for (size_t p = 0; p < HW; p++) y[p] = y[p] > 0.0f ? y[p] : slope * y[p];
+                    for (size_t p = 0; p < HW; p++) {
+                        const float v = xc[p] * scale + shift;
+                        y[p] = dcgan__select(v > 0.0f, v, slope * v);
+                    }
+                } else {
+                    DCGAN__OMP(omp simd)
+                    for (size_t p = 0; p < HW; p++) y[p] = xc[p] * scale + shift;
                 }
             }
         }
@@ -2980,11 +3038,12 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor 
 // itself, returned as it is. Backward goes through the planes in chunks of
 // DCGAN__BN_CHUNK entries, so that g stays in the cache.
 #define DCGAN__BN_CHUNK 256
+DCGAN__CLONED
 static const float *dcgan__bn_dout(float *g, const float *d, const float *y, size_t n, dcgan_layer_kind act,
                                    float slope) {
     if (act == DCGAN_LAYER_RELU) {
         DCGAN__OMP(omp simd)
-        for (size_t p = 0; p < n; p++) g[p] = y[p] > 0.0f ? 0.0f + d[p] : 0.0f;
+        for (size_t p = 0; p < n; p++) g[p] = 0.0f + dcgan__select(y[p] > 0.0f, d[p], 0.0f);
     } else if (act == DCGAN_LAYER_LEAKY_RELU) {
         DCGAN__OMP(omp simd)
         for (size_t p = 0; p < n; p++) g[p] = 0.0f + (y[p] > 0.0f ? 1.0f : slope) * d[p];
@@ -2999,6 +3058,7 @@ static const float *dcgan__bn_dout(float *g, const float *d, const float *y, siz
 // adds into dinp; add 0: writes into dinp what adding into a zeroed dinp
 // gives (0 + v, the same bits), and then dinp may be dout's memory (each entry
 // of dout is read before the same entry of dinp is written).
+DCGAN__CLONED
 static dcgan_status dcgan__batchnorm2d_act_backward(dcgan_tensor dinp, float *dgamma, float *dbeta,
                                                     dcgan_tensor dout, dcgan_tensor y, dcgan_tensor inp,
                                                     const dcgan_batchnorm2d *bn, dcgan_layer_kind act,
@@ -3094,14 +3154,14 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
 
 // LeakyReLU: out = x > 0 ? x : slope * x                     (torch.nn.LeakyReLU)
 DCGAN_API dcgan_status dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope) {
-    DCGAN__OMP_ELEMENTWISE_SIMD(n)
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
+    DCGAN__OMP_ELEMENTWISE(n)
+    for (size_t i = 0; i < n; i++) out[i] = dcgan__select(inp[i] > 0.0f, inp[i], slope * inp[i]);
     return DCGAN_OK;
 }
 
 DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
                                                  size_t n, float slope) {
-    DCGAN__OMP_ELEMENTWISE_SIMD(n)
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) {
         float local_grad = inp[i] > 0.0f ? 1.0f : slope;
         dinp[i] += local_grad * dout[i];
@@ -3111,7 +3171,7 @@ DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout,
 
 // ReLU: out = max(x, 0)                                      (torch.nn.ReLU)
 DCGAN_API dcgan_status dcgan_relu_forward(float *out, const float *inp, size_t n) {
-    DCGAN__OMP_ELEMENTWISE_SIMD(n)
+    DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
     return DCGAN_OK;
 }
@@ -3119,14 +3179,14 @@ DCGAN_API dcgan_status dcgan_relu_forward(float *out, const float *inp, size_t n
 DCGAN_API dcgan_status dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
     // dinp += dout where inp > 0, written as a select of the sum or the old value
     // (not "+ 0", which would turn a -0 into +0): vectorised, the same bits
-    DCGAN__OMP_ELEMENTWISE_SIMD(n)
-    for (size_t i = 0; i < n; i++) dinp[i] = inp[i] > 0.0f ? dinp[i] + dout[i] : dinp[i];
+    DCGAN__OMP_ELEMENTWISE(n)
+    for (size_t i = 0; i < n; i++) dinp[i] = dcgan__select(inp[i] > 0.0f, dinp[i] + dout[i], dinp[i]);
     return DCGAN_OK;
 }
 
 // Tanh: out = tanh(x); d/dx = 1 - out^2                      (torch.nn.Tanh)
 DCGAN_API dcgan_status dcgan_tanh_forward(float *out, const float *inp, size_t n) {
-    DCGAN__OMP_ELEMENTWISE(n)
+    DCGAN__OMP_ELEMENTWISE_CALLS(n)
     for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
     return DCGAN_OK;
 }
@@ -3140,7 +3200,7 @@ DCGAN_API dcgan_status dcgan_tanh_backward(float *dinp, const float *dout, const
 // Sigmoid: out = 1 / (1 + exp(-x)); d/dx = out (1 - out)     (torch.nn.Sigmoid)
 // Written in two branches so exp never overflows.
 DCGAN_API dcgan_status dcgan_sigmoid_forward(float *out, const float *inp, size_t n) {
-    DCGAN__OMP_ELEMENTWISE(n)
+    DCGAN__OMP_ELEMENTWISE_CALLS(n)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         if (x >= 0.0f) {
@@ -3251,6 +3311,23 @@ DCGAN_API void dcgan_adam_init(dcgan_adam *opt, dcgan_adam_mode mode, double lr,
     opt->step = 0;
 }
 
+// One step on entries [lo, hi). Keras: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+// params -= lr_t m / (sqrt(v) + eps) (keras.optimizers.Adam, REFERENCE.md section 2);
+// torch.optim.Adam: the same moments, params -= step_size m / (sqrt(v) / sqrt(bc2) + eps).
+// dcgan__adam_range_avx2 (section 15) does the same operations 8 entries at a time.
+DCGAN__INTERNAL void dcgan__adam_range(const dcgan__adam_consts *k, float *params, const float *grads,
+                                       float *m, float *v, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+        float g = grads[i];
+        m[i] = k->b1 * m[i] + k->one_minus_b1 * g;
+        v[i] = k->b2 * v[i] + k->one_minus_b2 * g * g;
+        if (k->keras)
+            params[i] -= k->lr_t * m[i] / (sqrtf(v[i]) + k->eps);
+        else
+            params[i] -= k->step_size * m[i] / (sqrtf(v[i]) / k->sqrt_bc2 + k->eps);
+    }
+}
+
 DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const float *grads,
                                        float *m, float *v, size_t n) {
     size_t bad = 0;
@@ -3263,30 +3340,21 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
                                "nothing changed", i, n, (double)grads[i], bad, (long long)opt->step + 1);
     }
     const int64_t t = opt->step + 1;
-    const float b1 = (float)opt->beta1, b2 = (float)opt->beta2, eps = (float)opt->eps;
-    const float one_minus_b1 = (float)(1.0 - opt->beta1), one_minus_b2 = (float)(1.0 - opt->beta2);
     const double bc1 = 1.0 - pow(opt->beta1, (double)t);
     const double bc2 = 1.0 - pow(opt->beta2, (double)t);
-    if (opt->mode == DCGAN_ADAM_KERAS) {
-        const float lr_t = (float)(opt->lr * sqrt(bc2) / bc1);
-        DCGAN__OMP_ELEMENTWISE(n)
-        for (size_t i = 0; i < n; i++) {
-            float g = grads[i];
-            m[i] = b1 * m[i] + one_minus_b1 * g;
-            v[i] = b2 * v[i] + one_minus_b2 * g * g;
-            params[i] -= lr_t * m[i] / (sqrtf(v[i]) + eps);
-        }
-    } else {
-        // torch.optim.Adam: step_size = lr / bc1; denom = sqrt(v) / sqrt(bc2) + eps
-        const float step_size = (float)(opt->lr / bc1);
-        const float sqrt_bc2 = (float)sqrt(bc2);
-        DCGAN__OMP_ELEMENTWISE(n)
-        for (size_t i = 0; i < n; i++) {
-            float g = grads[i];
-            m[i] = b1 * m[i] + one_minus_b1 * g;
-            v[i] = b2 * v[i] + one_minus_b2 * g * g;
-            params[i] -= step_size * m[i] / (sqrtf(v[i]) / sqrt_bc2 + eps);
-        }
+    dcgan__adam_consts k;
+    k.keras = opt->mode == DCGAN_ADAM_KERAS;
+    k.b1 = (float)opt->beta1, k.b2 = (float)opt->beta2, k.eps = (float)opt->eps;
+    k.one_minus_b1 = (float)(1.0 - opt->beta1), k.one_minus_b2 = (float)(1.0 - opt->beta2);
+    k.lr_t = (float)(opt->lr * sqrt(bc2) / bc1);
+    k.step_size = (float)(opt->lr / bc1);
+    k.sqrt_bc2 = (float)sqrt(bc2);
+    const dcgan__adam_fn update = dcgan__pick_adam();
+    DCGAN__OMP(omp parallel for schedule(static) if (n > ((size_t)1 << 16)))
+    for (int part = 0; part < 16; part++) {
+        size_t lo, hi;
+        dcgan__part16(n, part, &lo, &hi);
+        update(&k, params, grads, m, v, lo, hi);
     }
     opt->step = t;
     return DCGAN_OK;
@@ -11273,6 +11341,43 @@ DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void) {
     if (dcgan__have_avx2_fma()) return dcgan__dot3_avx2;
 #endif
     return dcgan__dot3_portable;
+}
+
+// dcgan__adam_range 8 entries at a time, then the loop for the rest. The same
+// operations in the same order, and multiplication, addition, division and
+// the square root are each correctly rounded, so the bits are the loop's (no
+// fused multiply-add). The compiler leaves the loop scalar: sqrtf must set
+// errno for a negative v, so it is a call behind a branch.
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+__attribute__((target("avx2")))
+static void dcgan__adam_range_avx2(const dcgan__adam_consts *k, float *params, const float *grads, float *m,
+                                   float *v, size_t lo, size_t hi) {
+    const __m256 b1 = _mm256_set1_ps(k->b1), b2 = _mm256_set1_ps(k->b2), eps = _mm256_set1_ps(k->eps);
+    const __m256 c1 = _mm256_set1_ps(k->one_minus_b1), c2 = _mm256_set1_ps(k->one_minus_b2);
+    const __m256 rate = _mm256_set1_ps(k->keras ? k->lr_t : k->step_size);
+    const __m256 sqrt_bc2 = _mm256_set1_ps(k->sqrt_bc2);
+    size_t i = lo;
+    for (; i + 8 <= hi; i += 8) {
+        const __m256 g = _mm256_loadu_ps(grads + i);
+        const __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, g));
+        const __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
+                                        _mm256_mul_ps(_mm256_mul_ps(c2, g), g));
+        __m256 root = _mm256_sqrt_ps(vi);
+        if (!k->keras) root = _mm256_div_ps(root, sqrt_bc2);
+        const __m256 step = _mm256_div_ps(_mm256_mul_ps(rate, mi), _mm256_add_ps(root, eps));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(params + i, _mm256_sub_ps(_mm256_loadu_ps(params + i), step));
+    }
+    dcgan__adam_range(k, params, grads, m, v, i, hi);
+}
+#endif
+
+DCGAN__INTERNAL dcgan__adam_fn dcgan__pick_adam(void) {
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (dcgan__have_avx2_fma()) return dcgan__adam_range_avx2;
+#endif
+    return dcgan__adam_range;
 }
 
 // Copies image n of t (C, H, W) into dst (C, H + top + bottom, W + left +

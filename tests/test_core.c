@@ -229,6 +229,69 @@ static void test_adam_nonfinite(void) {
     CHECK(memcmp(w, w1, sizeof w) == 0, "adam_step/params unchanged after Inf");
 }
 
+// The state of a parameter vector after a few Adam steps: parameters, moments,
+// gradients of mixed sizes (some near eps, some zero, some large).
+static void adam_state(float *w, float *g, float *m, float *v, size_t n, uint64_t seed) {
+    dcgan_rng r;
+    dcgan_rng_seed(&r, seed);
+    dcgan_rng_fill_uniform(&r, w, n, -1.0f, 1.0f);
+    dcgan_rng_fill_uniform(&r, g, n, -1.0f, 1.0f);
+    dcgan_rng_fill_uniform(&r, m, n, -0.1f, 0.1f);
+    dcgan_rng_fill_uniform(&r, v, n, 0.0f, 0.01f);
+    const float scale[5] = {1.0f, 1e-3f, 3e-8f, 0.0f, 50.0f};
+    for (size_t i = 0; i < n; i++) {
+        g[i] *= scale[i % 5];
+        if (i % 7 == 0) m[i] = v[i] = 0.0f;   // a first step
+    }
+}
+
+// The Adam update of this CPU (dcgan__pick_adam: 8 entries at a time where
+// the CPU has AVX2) against the loop, bit for bit: both formulas, a range
+// that starts off the vector grid and ends in a tail; and dcgan_adam_step,
+// which cuts [0, n) into 16 parts on the threads, against the loop over all.
+static void test_adam_vector(void) {
+    const size_t n = 70003;   // past the threading cut (65,536); 16 parts of 4,375 and a tail
+    float *w = (float *)malloc(4 * n * sizeof(float)), *g = w + n, *m = g + n, *v = m + n;
+    float *w2 = (float *)malloc(3 * n * sizeof(float)), *m2 = w2 + n, *v2 = m2 + n;
+    if (!CHECK(w && w2, "adam vector/memory")) { free(w); free(w2); return; }
+    const dcgan_adam_mode modes[2] = {DCGAN_ADAM_PYTORCH, DCGAN_ADAM_KERAS};
+    const char *names[2] = {"pytorch", "keras"};
+    const dcgan__adam_fn fast = dcgan__pick_adam();
+    char label[128];
+    for (int k = 0; k < 2; k++) {
+        // dcgan_adam_step (step 3) against the loop with the constants it uses
+        dcgan_adam opt;
+        dcgan_adam_init(&opt, modes[k], 2e-4, 0.5, 0.999);
+        opt.step = 2;
+        adam_state(w, g, m, v, n, 11 + (uint64_t)k);
+        memcpy(w2, w, n * sizeof(float)), memcpy(m2, m, n * sizeof(float)), memcpy(v2, v, n * sizeof(float));
+        dcgan__adam_consts c;
+        const double bc1 = 1.0 - pow(0.5, 3.0), bc2 = 1.0 - pow(0.999, 3.0);
+        c.keras = k == 1, c.b1 = 0.5f, c.b2 = 0.999f, c.eps = (float)opt.eps;
+        c.one_minus_b1 = 0.5f, c.one_minus_b2 = (float)(1.0 - 0.999);
+        c.lr_t = (float)(2e-4 * sqrt(bc2) / bc1), c.step_size = (float)(2e-4 / bc1), c.sqrt_bc2 = (float)sqrt(bc2);
+        dcgan__adam_range(&c, w2, g, m2, v2, 0, n);
+        CHECK(dcgan_adam_step(&opt, w, g, m, v, n) == DCGAN_OK && opt.step == 3, "adam vector/adam_step status");
+        snprintf(label, sizeof label, "adam vector/%s: adam_step over 16 parts = the loop over all, bit for bit",
+                 names[k]);
+        CHECK(memcmp(w, w2, n * sizeof(float)) == 0 && memcmp(m, m2, n * sizeof(float)) == 0 &&
+              memcmp(v, v2, n * sizeof(float)) == 0, label);
+        if (fast == dcgan__adam_range) continue;
+        // the vector update on [5, n - 2) against the loop on the same range
+        adam_state(w, g, m, v, n, 21 + (uint64_t)k);
+        memcpy(w2, w, n * sizeof(float)), memcpy(m2, m, n * sizeof(float)), memcpy(v2, v, n * sizeof(float));
+        fast(&c, w, g, m, v, 5, n - 2);
+        dcgan__adam_range(&c, w2, g, m2, v2, 5, n - 2);
+        snprintf(label, sizeof label, "adam vector/%s: 8 at a time = the loop, bit for bit", names[k]);
+        CHECK(memcmp(w, w2, n * sizeof(float)) == 0 && memcmp(m, m2, n * sizeof(float)) == 0 &&
+              memcmp(v, v2, n * sizeof(float)) == 0, label);
+    }
+    if (fast == dcgan__adam_range)
+        printf("test_core: skipped: vector Adam (no AVX2 in this build or on this CPU)\n");
+    free(w);
+    free(w2);
+}
+
 // dcgan_vec_zero / _copy / _add against the loops they stand for, on a length
 // past the threading cut (65,536), with dst == src for copy.
 static void test_vec(void) {
@@ -266,6 +329,7 @@ int main(int argc, char **argv) {
         {"adam_golden", test_adam_golden},
         {"adam_near_eps", test_adam_near_eps},
         {"adam_nonfinite", test_adam_nonfinite},
+        {"adam_vector", test_adam_vector},
         {"vec", test_vec},
     };
     if (!fixture_load(&fx, "tests/data/loss_adam.bin")) {

@@ -621,6 +621,35 @@ static void test_activations_golden(void) {
     }
 }
 
+// The activations on the values a choice by mask could get wrong: -0 and +0,
+// NaN, infinities, the smallest subnormals, against the formulas written as
+// `x > 0 ? a : b` in the test, bit for bit; the lengths leave vector tails, and
+// 70,001 runs on the threads.
+static void test_activations_special_values(void) {
+    const float special[10] = {-0.0f, 0.0f, NAN, -NAN, INFINITY, -INFINITY, 1e-45f, -1e-45f, -3.5f, 2.25f};
+    const size_t lengths[3] = {10, 37, 70001};
+    for (int L = 0; L < 3; L++) {
+        const size_t n = lengths[L];
+        float *x = zeros(n), *d = zeros(n), *out = zeros(n), *want = zeros(n), *dx = zeros(n), *dwant = zeros(n);
+        for (size_t i = 0; i < n; i++) {
+            x[i] = special[i % 10];
+            d[i] = special[(i / 10 + 3 * i) % 10];
+            if (isnan(d[i])) d[i] = -0.0f;   // NaN + NaN: which one comes out depends on the operand order
+            dx[i] = dwant[i] = special[(i + 7) % 10];
+        }
+        dcgan_leaky_relu_forward(out, x, n, 0.2f);
+        for (size_t i = 0; i < n; i++) want[i] = x[i] > 0.0f ? x[i] : 0.2f * x[i];
+        char label[96];
+        snprintf(label, sizeof label, "activations/special values: leaky_relu_forward, n = %zu", n);
+        CHECK(memcmp(out, want, n * sizeof(float)) == 0, label);
+        dcgan_relu_backward(dx, d, x, n);
+        for (size_t i = 0; i < n; i++) dwant[i] = x[i] > 0.0f ? dwant[i] + d[i] : dwant[i];
+        snprintf(label, sizeof label, "activations/special values: relu_backward, n = %zu", n);
+        CHECK(memcmp(dx, dwant, n * sizeof(float)) == 0, label);
+        free(x); free(d); free(out); free(want); free(dx); free(dwant);
+    }
+}
+
 typedef struct {
     int kind;
     float *x, *out, *r;
@@ -1253,6 +1282,7 @@ int main(int argc, char **argv) {
         {"batchnorm2d_golden", test_batchnorm2d_golden},
         {"batchnorm2d_gradcheck", test_batchnorm2d_gradcheck},
         {"activations_golden", test_activations_golden},
+        {"activations_special_values", test_activations_special_values},
         {"activations_gradcheck", test_activations_gradcheck},
         {"dropout", test_dropout},
         {"gaussian_noise", test_gaussian_noise},
