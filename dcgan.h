@@ -2058,6 +2058,7 @@ DCGAN_API dcgan_status dcgan_vec_copy(float *dst, const float *src, size_t n) {
     return DCGAN_OK;
 }
 
+DCGAN__CLONED
 DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
@@ -2410,6 +2411,7 @@ DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const
 // its columns at col + i*OH*OW); ADDS every column entry back into img. With
 // fresh = 1 each channel plane is first set to bias[c] (0 if bias is NULL): a
 // new output (conv_transpose2d's forward); with 0 the sums go on top of img.
+DCGAN__CLONED
 static void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C, int H, int W,
                           int KH, int KW, int S, int pt, int pl, int OH, int OW, int fresh,
                           const float *bias) {
@@ -2435,6 +2437,7 @@ static void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C,
                     const float *row = &srcc[(size_t)oh * OW];
                     float *dst = &plane[(size_t)ih * W];
                     if (S == 1) {
+                        DCGAN__OMP(omp simd)
                         for (int ow = lo; ow < hi; ow++) dst[ow + off] += row[ow];
                     } else {
                         for (int ow = lo; ow < hi; ow++) dst[ow * S + off] += row[ow];
@@ -2458,6 +2461,7 @@ static void dcgan__gather(float *dst, const float *src, int g, int rows, size_t 
 
 // The inverse of dcgan__gather; add = 1 adds into dst instead of copying.
 // bias (rows values, or NULL) is added to every value of row r on the way.
+DCGAN__CLONED
 static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t cols, int add,
                            const float *bias) {
     DCGAN__OMP(omp parallel for schedule(static) if ((double)g * rows * cols > 65536))
@@ -2467,8 +2471,10 @@ static void dcgan__scatter(float *dst, const float *src, int g, int rows, size_t
             const float *q = src + (size_t)r * g * cols + (size_t)i * cols;
             const float b = bias ? bias[r] : 0.0f;
             if (add) {
+                DCGAN__OMP(omp simd)
                 for (size_t p = 0; p < cols; p++) d[p] += q[p] + b;
             } else if (bias) {
+                DCGAN__OMP(omp simd)
                 for (size_t p = 0; p < cols; p++) d[p] = q[p] + b;
             } else {
                 memcpy(d, q, cols * sizeof(float));
@@ -3153,12 +3159,14 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
 // Activations
 
 // LeakyReLU: out = x > 0 ? x : slope * x                     (torch.nn.LeakyReLU)
+DCGAN__CLONED
 DCGAN_API dcgan_status dcgan_leaky_relu_forward(float *out, const float *inp, size_t n, float slope) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = dcgan__select(inp[i] > 0.0f, inp[i], slope * inp[i]);
     return DCGAN_OK;
 }
 
+DCGAN__CLONED
 DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout, const float *inp,
                                                  size_t n, float slope) {
     DCGAN__OMP_ELEMENTWISE(n)
@@ -3170,12 +3178,14 @@ DCGAN_API dcgan_status dcgan_leaky_relu_backward(float *dinp, const float *dout,
 }
 
 // ReLU: out = max(x, 0)                                      (torch.nn.ReLU)
+DCGAN__CLONED
 DCGAN_API dcgan_status dcgan_relu_forward(float *out, const float *inp, size_t n) {
     DCGAN__OMP_ELEMENTWISE(n)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
     return DCGAN_OK;
 }
 
+DCGAN__CLONED
 DCGAN_API dcgan_status dcgan_relu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
     // dinp += dout where inp > 0, written as a select of the sum or the old value
     // (not "+ 0", which would turn a -0 into +0): vectorised, the same bits
