@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh - `make bench`: alternates the C benchmark and the PyTorch reference
-# round by round on the same machine (the two cores sometimes deliver only one
-# core's worth for a while, so neither side gets all the good minutes), then
+# workload by workload, round by round, on the same machine (the two cores
+# sometimes deliver only one core's worth for a while, so neither side gets all
+# the good minutes), then
 # prints medians, ratios, achieved GFLOP/s and the fraction of the measured
 # FMA peak. Usage: bench/run.sh [--full] [ROUNDS]   (default 3 rounds x 2 reps)
 # PyTorch at its best here: torch.set_num_threads(THREADS), OMP_WAIT_POLICY=PASSIVE,
@@ -18,23 +19,30 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
     echo "bench: PyTorch is missing; install it: apt-get install -y python3-torch libopenblas0"
     exit 1
 fi
+# C and PyTorch alternate workload by workload (this machine's speed moves by up
+# to 1.8x over minutes: alternating whole suites let a slow minute fall on one
+# side of a ratio), and each C run measures the FMA peak right before its
+# workload, so "% of peak" divides by the peak of the same minute.
+WORKLOADS="sgemm_1536 seed_iteration dcgan_iteration small_data_iteration classifier_step generator_image inception_image"
 for r in $(seq 1 "$ROUNDS"); do
-    echo "round $r/$ROUNDS: C" >&2
-    env -u OMP_WAIT_POLICY $B/bench --reps 2 --threads "$THREADS" $FULL | sed 's/^RESULT /C /' >>"$OUT"
-    echo "round $r/$ROUNDS: PyTorch" >&2
-    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL |
-        sed 's/^RESULT /T /' >>"$OUT"
+    for w in $WORKLOADS; do
+        echo "round $r/$ROUNDS: $w" >&2
+        env -u OMP_WAIT_POLICY $B/bench --reps 2 --threads "$THREADS" $FULL --only "$w" |
+            sed -e 's/^RESULT /C /' -e "s/^PEAK /PEAK $w /" >>"$OUT"
+        OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL --only "$w" |
+            sed 's/^RESULT /T /' >>"$OUT"
+    done
 done
 python3 - "$OUT" "$THREADS" <<'PY'
 import statistics, sys
-c, t, flops, peaks = {}, {}, {}, []
+c, t, flops, peaks = {}, {}, {}, {}
 for line in open(sys.argv[1]):
     f = line.split()
     if f[0] == "C": c.setdefault(f[1], []).append(float(f[2]))
     elif f[0] == "T": t.setdefault(f[1], []).append(float(f[2]))
     elif f[0] == "FLOPS": flops[f[1]] = float(f[2])
-    elif f[0] == "PEAK": peaks.append(float(f[1]))
-peak = statistics.median(peaks)
+    elif f[0] == "PEAK": peaks.setdefault(f[1], []).append(float(f[2]))
+peak = statistics.median([p for v in peaks.values() for p in v])
 # PyTorch on Debian's reference BLAS (libopenblas0 missing) is 20-50x slower at a plain product:
 # every ratio would then flatter dcgan.h, so the run is refused rather than reported
 if "sgemm_1536" in c and "sgemm_1536" in t:
@@ -46,7 +54,8 @@ if "sgemm_1536" in c and "sgemm_1536" in t:
 print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSIVE; dcgan.h with libgomp's "
       "default policy; medians of %d/%d runs"
       % (sys.argv[2], sys.argv[2], len(next(iter(c.values()))), len(next(iter(t.values())))))
-print("measured float32 FMA peak: %.1f GFLOP/s" % peak)
+print("measured float32 FMA peak: %.1f GFLOP/s (median; each line's %% of peak uses the peaks measured "
+      "right before its own runs)" % peak)
 print("%-18s %12s %12s %8s %10s %7s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak"))
 worst = None
 for name in ("sgemm_1536", "seed_iteration", "dcgan_iteration", "small_data_iteration", "classifier_step",
@@ -57,7 +66,8 @@ for name in ("sgemm_1536", "seed_iteration", "dcgan_iteration", "small_data_iter
     gf = flops.get(name, 0) / mc / 1e9
     if name != "sgemm_1536":   # the GEMM line is judged by % of peak, not against OpenBLAS
         worst = ratio if worst is None else min(worst, ratio)
-    print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%%" % (name, mc, mt, ratio, gf, 100 * gf / peak))
+    own_peak = statistics.median(peaks.get(name, [peak]))
+    print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%%" % (name, mc, mt, ratio, gf, 100 * gf / own_peak))
     if name + "_tuned" in t:   # PyTorch with D frozen in the G step (requires_grad_(False))
         mtt = statistics.median(t[name + "_tuned"])
         print("%-18s %12s %12.4f %7.2fx   (PyTorch tuned: D frozen in the G step)" % ("", "", mtt, mtt / mc))
