@@ -219,6 +219,7 @@ DCGAN_API dcgan_tensor dcgan_tensor_make(float *data, int n, int c, int h, int w
 DCGAN_API size_t dcgan_tensor_numel(dcgan_tensor t);
 
 // x[0..n) = 0; dst[0..n) = src (dst == src: nothing to do); dst[0..n) += src.
+// dst and src are the same array or do not overlap (the loops are vectorised).
 // They cannot fail and return DCGAN_OK, as their GPU twins (section 16) do;
 // the model's passes (section 9) call one or the other.
 DCGAN_API dcgan_status dcgan_vec_zero(float *x, size_t n);
@@ -1740,14 +1741,17 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #endif
 // DCGAN__CLONED before a function: the compiler builds it twice, for the
 // baseline x86-64 (SSE2) and for AVX2, and the program loader picks the copy
-// the CPU can run (GCC's and clang's target_clones, on glibc x86-64 systems).
+// the CPU can run (GCC's target_clones, GCC 6 or later, on glibc x86-64 systems).
 // For the loops that are left to the compiler's vectoriser (BatchNorm, the
-// activations, Adam): a plain `cc -O2` build otherwise vectorises them 4
+// activations, col2im): a plain `cc -O2` build otherwise vectorises them 4
 // floats wide, and the classifier step was 1.3x slower than built with
-// -march=native (bench/RESULTS.md). No "fma" in the target: a compiler that
-// contracts a * b + c (clang) would then give other bits than the baseline.
+// -march=native (bench/RESULTS.md). GCC also clones the OpenMP bodies of such
+// a function, where the loops are. Not with clang: clang 14 does not clone
+// those bodies, names a cloned public function's symbol "name.ifunc" (another
+// file calling it does not link), and refuses the clones beside DCGAN_STATIC's
+// "unused". No "fma" in the target: the bits stay those of the baseline.
 #if defined(DCGAN__HAVE_AVX2_KERNEL) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && \
-    !defined(DCGAN_NO_CLONES)
+    !defined(DCGAN_NO_CLONES) && !defined(__clang__) && __GNUC__ >= 6
 #define DCGAN__CLONED __attribute__((target_clones("avx2", "default")))
 #else
 #define DCGAN__CLONED
@@ -2439,7 +2443,8 @@ static void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C,
                     // the same row two taps on (rows of col are ld apart): col is read
                     // back from memory in 16 short streams per plane, which the hardware
                     // prefetcher starts late (DCGAN iteration 1%, small-data 5% faster)
-                    for (int q = 0; q < OW; q += 16) DCGAN__PREFETCH(row + 2 * ld + q);
+                    if ((c * KH + kh) * KW + kw + 2 < C * KH * KW)   // (no address past col's rows)
+                        for (int q = 0; q < OW; q += 16) DCGAN__PREFETCH(row + 2 * ld + q);
                     if (S == 1) {
                         DCGAN__OMP(omp simd)
                         for (int ow = lo; ow < hi; ow++) dst[ow + off] += row[ow];
@@ -3331,14 +3336,19 @@ DCGAN_API void dcgan_adam_init(dcgan_adam *opt, dcgan_adam_mode mode, double lr,
 // dcgan__adam_range_avx2 (section 15) does the same operations 8 entries at a time.
 DCGAN__INTERNAL void dcgan__adam_range(const dcgan__adam_consts *k, float *params, const float *grads,
                                        float *m, float *v, size_t lo, size_t hi) {
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF   // clang fuses a * b + c where the CPU can; the vector version does not
+#endif
+    const float b1 = k->b1, b2 = k->b2, c1 = k->one_minus_b1, c2 = k->one_minus_b2, eps = k->eps;
+    const float lr_t = k->lr_t, step_size = k->step_size, sqrt_bc2 = k->sqrt_bc2;
     for (size_t i = lo; i < hi; i++) {
         float g = grads[i];
-        m[i] = k->b1 * m[i] + k->one_minus_b1 * g;
-        v[i] = k->b2 * v[i] + k->one_minus_b2 * g * g;
+        m[i] = b1 * m[i] + c1 * g;
+        v[i] = b2 * v[i] + c2 * g * g;
         if (k->keras)
-            params[i] -= k->lr_t * m[i] / (sqrtf(v[i]) + k->eps);
+            params[i] -= lr_t * m[i] / (sqrtf(v[i]) + eps);
         else
-            params[i] -= k->step_size * m[i] / (sqrtf(v[i]) / k->sqrt_bc2 + k->eps);
+            params[i] -= step_size * m[i] / (sqrtf(v[i]) / sqrt_bc2 + eps);
     }
 }
 
@@ -11361,8 +11371,10 @@ DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void) {
 // operations in the same order, and multiplication, addition, division and
 // the square root are each correctly rounded, so the bits are the loop's (no
 // fused multiply-add). The compiler leaves the loop scalar: sqrtf must set
-// errno for a negative v, so it is a call behind a branch.
-#ifdef DCGAN__HAVE_AVX2_KERNEL
+// errno for a negative v, so it is a call behind a branch. x86-64 only: on
+// 32-bit x86 the loop may keep x87's wider intermediates, other bits.
+#if defined(DCGAN__HAVE_AVX2_KERNEL) && defined(__x86_64__)
+#define DCGAN__HAVE_ADAM_AVX2 1
 __attribute__((target("avx2")))
 static void dcgan__adam_range_avx2(const dcgan__adam_consts *k, float *params, const float *grads, float *m,
                                    float *v, size_t lo, size_t hi) {
@@ -11388,7 +11400,7 @@ static void dcgan__adam_range_avx2(const dcgan__adam_consts *k, float *params, c
 #endif
 
 DCGAN__INTERNAL dcgan__adam_fn dcgan__pick_adam(void) {
-#ifdef DCGAN__HAVE_AVX2_KERNEL
+#ifdef DCGAN__HAVE_ADAM_AVX2
     if (dcgan__have_avx2_fma()) return dcgan__adam_range_avx2;
 #endif
     return dcgan__adam_range;

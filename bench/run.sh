@@ -24,13 +24,18 @@ fi
 # side of a ratio), and each C run measures the FMA peak right before its
 # workload, so "% of peak" divides by the peak of the same minute.
 WORKLOADS="sgemm_1536 seed_iteration dcgan_iteration small_data_iteration classifier_step generator_image inception_image"
+run_c() {
+    env -u OMP_WAIT_POLICY $B/bench --reps 2 --threads "$THREADS" $FULL --only "$1" |
+        sed -e 's/^RESULT /C /' -e "s/^PEAK /PEAK $1 /" >>"$OUT"
+}
+run_torch() {
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL --only "$1" |
+        sed 's/^RESULT /T /' >>"$OUT"
+}
 for r in $(seq 1 "$ROUNDS"); do
     for w in $WORKLOADS; do
         echo "round $r/$ROUNDS: $w" >&2
-        env -u OMP_WAIT_POLICY $B/bench --reps 2 --threads "$THREADS" $FULL --only "$w" |
-            sed -e 's/^RESULT /C /' -e "s/^PEAK /PEAK $w /" >>"$OUT"
-        OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL --only "$w" |
-            sed 's/^RESULT /T /' >>"$OUT"
+        if [ $((r % 2)) -eq 1 ]; then run_c "$w"; run_torch "$w"; else run_torch "$w"; run_c "$w"; fi   # who goes first alternates
     done
 done
 python3 - "$OUT" "$THREADS" <<'PY'
