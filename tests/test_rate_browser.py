@@ -108,7 +108,13 @@ try:
         time.sleep(0.1)
     check(path is not None and os.path.basename(path) == "answers-Dr_Test.csv", "Download answers saves answers-Dr_Test.csv")
     if path:
-        rows = list(csv.DictReader(open(path)))
+        # the file can appear before Chromium has written all of it: read it until it
+        # holds every row or 10 s have passed (a CI run once read it short)
+        for _ in range(100):
+            rows = list(csv.DictReader(open(path)))
+            if len(rows) >= len(ids):
+                break
+            time.sleep(0.1)
         check(len(rows) == len(ids), "the CSV has one row per image")
         check(all(r["rater"] == "Dr Test" for r in rows), "every row names the rater")
         check(all((r["answer"], int(r["confidence"])) == given[r["image"]] for r in rows),
