@@ -2915,7 +2915,7 @@ DCGAN_API dcgan_status dcgan_upsample_backward(dcgan_tensor dinp, dcgan_tensor d
 }
 
 // a where c is true, else b: the bits of one or the other, chosen by a mask.
-// The loops of the activations use it where `c ? a : slope * b` would name an
+// The loops of the activations use it where `x > 0 ? x : slope * x` would name an
 // operation on one side only: GCC may not compute such a side for every entry
 // (a multiplication or an addition may raise a floating-point exception), and
 // without AVX-512's masked operations the loop then stays scalar and branchy
@@ -10537,7 +10537,10 @@ static void dcgan__panel16_to_bf16(float *panel, int kc) {
 }
 
 // The kernel's contract (see dcgan__kernel_portable) on panels in bfloat16
-// pairs: (kc + 1) / 2 steps, each one VDPBF16PS per row of the tile.
+// pairs: (kc + 1) / 2 steps, each one VDPBF16PS per row of the tile. Its start
+// (six zeroed rows, the C prefetch) repeats dcgan__kernel_avx512's on purpose:
+// moved into a shared helper, inlined, the float32 sgemm ran 17% slower
+// (bench/RESULTS.md, session 14).
 __attribute__((target("avx512f,avx512bf16")))
 static void dcgan__kernel_bf16_avx512(int kc, const float *a, const float *b, float alpha, float beta,
                                       float *c, int ldc, int mr, int nr, const float *bias, int relu) {
