@@ -1549,17 +1549,24 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 #ifdef __cplusplus
 extern "C" {
 #endif
-// section 6: the direct convolution's tile and dot products, and the kernel this CPU gets
-typedef void (*dcgan__direct_fn)(const float *src, size_t plane, int Wp, int C, int K,
-                                 const float *w, float *acc);
-typedef void (*dcgan__dot3_fn)(const float *x, const float *d0, const float *d1, const float *d2,
-                               int n, float *out);
-DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, size_t plane, int Wp, int C, int K,
-                                                 const float *w, float *acc);
+// section 6: the direct convolution's tiles (output, weight gradient), and the kernels this CPU gets
+// the taps (c, kh, kw), c < C, kh, kw < K <= 16, of a direct convolution's tile:
+// tap (c, kh, kw) reads at c*chan + kh_off[kh] + kw_off[kw] (section 15c)
+typedef struct {
+    int C, K;
+    size_t chan, kh_off[16], kw_off[16];
+} dcgan__taps;
+DCGAN__INTERNAL dcgan__taps dcgan__taps_make(int C, int K, int S, size_t plane, size_t ld);
+typedef void (*dcgan__direct_fn)(const float *src, const dcgan__taps *tp, const float *w, float *acc);
+typedef void (*dcgan__dw_fn)(const float *src, const size_t *off, size_t ld, const float *const *d, int rows,
+                             int cols, float *g);
+DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, const dcgan__taps *tp, const float *w,
+                                                 float *acc);
 DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void);
-DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1,
-                                          const float *d2, int n, float *out);
-DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void);
+DCGAN__INTERNAL void dcgan__dw_tile_portable(const float *src, const size_t *off, size_t ld, const float *const *d,
+                                             int rows, int cols, float *g);
+DCGAN__INTERNAL dcgan__dw_fn dcgan__pick_dw(void);
+DCGAN__INTERNAL int dcgan__use_direct(const dcgan_conv2d *conv);   // 1: the layer takes the direct path
 // section 8: Adam's update of entries [lo, hi) (the loop), and that of this CPU
 typedef struct {
     int keras;                                // 1: the Keras formula, 0: torch.optim.Adam's
@@ -2586,7 +2593,7 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
                 for (int oc = 0; oc < OC; oc++) out.data[i * OC + oc] += conv->bias[oc];
         return DCGAN_OK;
     }
-    // stride 1 on few channels: the direct convolution of Part III (section 15)
+    // few channels: the direct convolution of Part III (section 15)
     if (dcgan__conv2d_forward_direct_path(out, inp, conv, work, work_floats)) return DCGAN_OK;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
@@ -2623,9 +2630,13 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w, linear = dcgan__conv_is_linear(conv, inp, OH, OW);
-    // stride 1 on few channels: the direct convolution of Part III (section 15)
-    if (!linear && dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats))
-        return DCGAN_OK;
+    // few channels: the direct convolution of Part III (section 15); at a stride
+    // above 1 it leaves the input gradient to the products below
+    if (!linear) {
+        const int direct = dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats);
+        if (direct == 1) return DCGAN_OK;
+        if (direct == 2) dweight = NULL, dbias = NULL;
+    }
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
@@ -11183,64 +11194,91 @@ DCGAN__INTERNAL int dcgan__sgemm_patches_nchw(int M, int K, const float *A, int 
     return dcgan__sgemm_run(0, M, P->g * OHW, K, 1.0f, A, lda, &b, 0.0f, C, OHW, &layout, bias, 0);
 }
 
-// --- 15c. Direct convolution (stride 1, few channels)
+// --- 15c. Direct convolution (few channels, any stride)
 
-// Direct convolution for stride 1. The generator's last layer (64 -> 3
-// channels, K=5, 128x128) would otherwise copy every pixel K*K = 25 times into
-// an im2col matrix to make only 3 output rows (and the discriminator's first,
-// 3 -> 64, is no better). Here one output row is cut into tiles of
+// Direct convolution. The generator's last layer (64 -> 3 channels, K=5,
+// 128x128) would otherwise copy every pixel K*K = 25 times into an im2col
+// matrix to make only 3 output rows, and a first layer on 1-3 channels (the
+// discriminator's, the classifier's) is no better: its products have only
+// C*K*K = 9-75 rows to sum. Here one output row is cut into tiles of
 // DCGAN__DIRECT_TW columns; a tile of 3 output channels is summed in registers
-// over (c, kh, kw) from a zero-padded copy of the image - the sum of
-// dcgan_conv2d_forward_ref, in the same order, with no im2col at all.
-// Output channels go in blocks of DCGAN__DIRECT_OC.
+// over the taps (c, kh, kw), in the order of dcgan_conv2d_forward_ref, from a
+// zero-padded copy of the image, with no im2col at all. Output channels go in
+// blocks of DCGAN__DIRECT_OC.
+//
+// A stride S > 1 becomes stride 1 by cutting the padded image into S*S phase
+// planes, P[c][py][px][i][j] = pad[c][S*i + py][S*j + px] (the polyphase
+// decomposition of signal processing). Output (oh, ow) reads
+//     pad[c][S*oh + kh][S*ow + kw] = P[c][kh % S][kw % S][oh + kh/S][ow + kw/S],
+// so for one tap a row of outputs reads a row of one plane, S-apart pixels
+// made neighbours: every tap is an offset into the planes, and one tile serves
+// every stride. For S = 1 the planes are the padded image itself.
 #define DCGAN__DIRECT_OC 3
 #define DCGAN__DIRECT_TW 32
 #ifndef DCGAN__DIRECT_MAX_C
 #define DCGAN__DIRECT_MAX_C 4
 #endif
 
-// acc[o][j] = sum over c, kh, kw of w[o][c][kh][kw] * src[c*plane + kh*Wp + kw + j]
+// Where the taps of output (0, 0) read in the phase planes (S*S planes of
+// `plane` floats per channel, rows of ld): tap (c, kh, kw) reads
+// P[c][kh % S][kw % S][kh / S][kw / S]. K <= 16.
+DCGAN__INTERNAL dcgan__taps dcgan__taps_make(int C, int K, int S, size_t plane, size_t ld) {
+    dcgan__taps tp;
+    tp.C = C, tp.K = K, tp.chan = (size_t)S * S * plane;
+    for (int k = 0; k < K && k < 16; k++) {
+        tp.kh_off[k] = (size_t)(k % S) * S * plane + (size_t)(k / S) * ld;
+        tp.kw_off[k] = (size_t)(k % S) * plane + (size_t)(k / S);
+    }
+    return tp;
+}
+
+static size_t dcgan__tap_offset(const dcgan__taps *tp, int c, int kh, int kw) {
+    return (size_t)c * tp->chan + tp->kh_off[kh] + tp->kw_off[kw];
+}
+
+// acc[o][j] = sum over the taps t = (c, kh, kw), in order, of w[o][t] * src[offset(t) + j]
 // for o < 3, j < 32; w holds exactly 3 output channels (zeros for missing ones).
-DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, size_t plane, int Wp, int C, int K,
-                                                 const float *w, float *acc) {
-    const size_t per_oc = (size_t)C * K * K;
+DCGAN__INTERNAL void dcgan__direct_tile_portable(const float *src, const dcgan__taps *tp, const float *w,
+                                                 float *acc) {
+    const size_t taps = (size_t)tp->C * tp->K * tp->K;
     for (int t = 0; t < DCGAN__DIRECT_OC * DCGAN__DIRECT_TW; t++) acc[t] = 0.0f;
-    for (int c = 0; c < C; c++)
-        for (int kh = 0; kh < K; kh++) {
-            const float *row = src + (size_t)c * plane + (size_t)kh * Wp;
-            const float *wk = w + ((size_t)c * K + kh) * K;
-            for (int kw = 0; kw < K; kw++)
+    for (int c = 0; c < tp->C; c++)
+        for (int kh = 0; kh < tp->K; kh++)
+            for (int kw = 0; kw < tp->K; kw++) {
+                const float *row = src + dcgan__tap_offset(tp, c, kh, kw);
+                const size_t t = ((size_t)c * tp->K + kh) * tp->K + kw;
                 for (int o = 0; o < DCGAN__DIRECT_OC; o++) {
-                    const float wv = wk[o * per_oc + kw];
-                    for (int j = 0; j < DCGAN__DIRECT_TW; j++) acc[o * DCGAN__DIRECT_TW + j] += wv * row[kw + j];
+                    const float wv = w[(size_t)o * taps + t];
+                    for (int j = 0; j < DCGAN__DIRECT_TW; j++) acc[o * DCGAN__DIRECT_TW + j] += wv * row[j];
                 }
-        }
+            }
 }
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // The same tile with AVX2 + FMA: 3 channels x 4 vectors of 8 = 12 accumulators;
-// each (c, kh, kw) loads 4 input vectors, broadcasts 3 weights, does 12 FMAs.
+// each tap loads 4 input vectors, broadcasts 3 weights, does 12 FMAs.
 __attribute__((target("avx2,fma")))
-static void dcgan__direct_tile_avx2(const float *src, size_t plane, int Wp, int C, int K,
-                                    const float *w, float *acc) {
-    const size_t per_oc = (size_t)C * K * K;
+static void dcgan__direct_tile_avx2(const float *src, const dcgan__taps *tp, const float *w, float *acc) {
+    const size_t taps = (size_t)tp->C * tp->K * tp->K;
+    const int K = tp->K;
     __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(), a03 = _mm256_setzero_ps();
     __m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps(), a13 = _mm256_setzero_ps();
     __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a22 = _mm256_setzero_ps(), a23 = _mm256_setzero_ps();
-    for (int c = 0; c < C; c++)
+    size_t t = 0;   // the tap's index, (c*K + kh)*K + kw
+    for (int c = 0; c < tp->C; c++)
         for (int kh = 0; kh < K; kh++) {
-            const float *row = src + (size_t)c * plane + (size_t)kh * Wp;
-            const float *wk = w + ((size_t)c * K + kh) * K;
-            for (int kw = 0; kw < K; kw++) {
-                const __m256 x0 = _mm256_loadu_ps(row + kw), x1 = _mm256_loadu_ps(row + kw + 8);
-                const __m256 x2 = _mm256_loadu_ps(row + kw + 16), x3 = _mm256_loadu_ps(row + kw + 24);
-                __m256 wv = _mm256_broadcast_ss(wk + kw);
+            const float *base = src + (size_t)c * tp->chan + tp->kh_off[kh];
+            for (int kw = 0; kw < K; kw++, t++) {
+                const float *row = base + tp->kw_off[kw];
+                const __m256 x0 = _mm256_loadu_ps(row), x1 = _mm256_loadu_ps(row + 8);
+                const __m256 x2 = _mm256_loadu_ps(row + 16), x3 = _mm256_loadu_ps(row + 24);
+                __m256 wv = _mm256_broadcast_ss(w + t);
                 a00 = _mm256_fmadd_ps(wv, x0, a00); a01 = _mm256_fmadd_ps(wv, x1, a01);
                 a02 = _mm256_fmadd_ps(wv, x2, a02); a03 = _mm256_fmadd_ps(wv, x3, a03);
-                wv = _mm256_broadcast_ss(wk + per_oc + kw);
+                wv = _mm256_broadcast_ss(w + (size_t)taps + t);
                 a10 = _mm256_fmadd_ps(wv, x0, a10); a11 = _mm256_fmadd_ps(wv, x1, a11);
                 a12 = _mm256_fmadd_ps(wv, x2, a12); a13 = _mm256_fmadd_ps(wv, x3, a13);
-                wv = _mm256_broadcast_ss(wk + 2 * per_oc + kw);
+                wv = _mm256_broadcast_ss(w + 2 * (size_t)taps + t);
                 a20 = _mm256_fmadd_ps(wv, x0, a20); a21 = _mm256_fmadd_ps(wv, x1, a21);
                 a22 = _mm256_fmadd_ps(wv, x2, a22); a23 = _mm256_fmadd_ps(wv, x3, a23);
             }
@@ -11261,113 +11299,64 @@ DCGAN__INTERNAL dcgan__direct_fn dcgan__pick_direct(void) {
     return dcgan__direct_tile_portable;
 }
 
-// Scratch floats of the direct path: 3 channels of weights and one padded
-// image (plus a tile of slack, which the last tile of a row may read).
-static size_t dcgan__direct_blocks(int channels) {
-    return (size_t)(channels + DCGAN__DIRECT_OC - 1) / DCGAN__DIRECT_OC;
-}
-
-static size_t dcgan__direct_work(const dcgan_conv2d *conv, int H, int W) {
-    const size_t Hp = (size_t)H + conv->pad_top + conv->pad_bottom;
-    const size_t Wp = (size_t)W + conv->pad_left + conv->pad_right;
-    return dcgan__direct_blocks(conv->out_channels) * DCGAN__DIRECT_OC * conv->in_channels *
-               conv->kernel * conv->kernel +
-           (size_t)conv->in_channels * Hp * Wp + DCGAN__DIRECT_TW;
-}
-
-// When the direct path is used: stride 1 and pads below K (so the gradient's
-// frame fits), and few output or input channels, where im2col costs most for
-// the products it feeds. (Measured on 2 AVX2 cores: 64 -> 3 at 128x128, K=5:
-// forward 685 -> 44 ms, backward 1598 -> 135 ms for 16 images.)
-static int dcgan__use_direct(const dcgan_conv2d *conv) {
-    return conv->stride == 1 && conv->pad_top < conv->kernel && conv->pad_left < conv->kernel &&
-           conv->pad_bottom < conv->kernel && conv->pad_right < conv->kernel &&
-           (conv->out_channels <= DCGAN__DIRECT_MAX_C || conv->in_channels <= DCGAN__DIRECT_MAX_C);
-}
-
-// The caller's work when it is big enough; none given: a fresh allocation
-// (the caller frees it); too small: NULL, and the im2col path is taken.
-static float *dcgan__direct_scratch(float *work, size_t work_floats, size_t need) {
-    if (work) return work_floats >= need ? work : NULL;
-    return (float *)dcgan__alloc(need, sizeof(float));
-}
-
-static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
-                                         float *buf, dcgan__direct_fn tile) {
-    const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
-    const int Wp = W + conv->pad_left + conv->pad_right, Hp = H + conv->pad_top + conv->pad_bottom;
-    const size_t plane = (size_t)Hp * Wp, CKK = (size_t)C * K * K;
-    const int blocks = (int)dcgan__direct_blocks(OC);
-    float *w = buf, *pad = buf + (size_t)blocks * DCGAN__DIRECT_OC * CKK;
-    memset(w, 0, (size_t)blocks * DCGAN__DIRECT_OC * CKK * sizeof(float));   // zero channels pad the last block
-    memcpy(w, conv->weight, (size_t)OC * CKK * sizeof(float));
-    for (int n = 0; n < inp.n; n++) {
-        memset(pad, 0, ((size_t)C * plane + DCGAN__DIRECT_TW) * sizeof(float));
-        for (int c = 0; c < C; c++)
-            for (int h = 0; h < H; h++)
-                memcpy(pad + (size_t)c * plane + (size_t)(h + conv->pad_top) * Wp + conv->pad_left,
-                       inp.data + (((size_t)n * C + c) * H + h) * W, (size_t)W * sizeof(float));
-        DCGAN__OMP(omp parallel for schedule(static))
-        for (int oh = 0; oh < out.h; oh++) {
-            float acc[DCGAN__DIRECT_OC * DCGAN__DIRECT_TW];
-            for (int bl = 0; bl < blocks; bl++)
-                for (int ow0 = 0; ow0 < out.w; ow0 += DCGAN__DIRECT_TW) {
-                    const int tw = out.w - ow0 < DCGAN__DIRECT_TW ? out.w - ow0 : DCGAN__DIRECT_TW;
-                    tile(pad + (size_t)oh * Wp + ow0, plane, Wp, C, K, w + (size_t)bl * DCGAN__DIRECT_OC * CKK, acc);
-                    for (int ob = 0; ob < DCGAN__DIRECT_OC && bl * DCGAN__DIRECT_OC + ob < OC; ob++) {
-                        const int oc = bl * DCGAN__DIRECT_OC + ob;
-                        float *o = out.data + (((size_t)n * OC + oc) * out.h + oh) * out.w + ow0;
-                        const float b = conv->bias ? conv->bias[oc] : 0.0f;
-                        for (int j = 0; j < tw; j++) o[j] = acc[ob * DCGAN__DIRECT_TW + j] + b;
-                    }
-                }
+// The weight gradient's tile: for 3 output channels a and 3 taps b,
+//   g[a*3 + b] = sum over rows r < rows, columns j < cols of
+//                d_a[r*cols + j] * src[off[b] + r*ld + j]
+// (d_a: one channel of the output gradient, src: the phase planes, ld their
+// row length). Each pair is summed by rows, in order.
+DCGAN__INTERNAL void dcgan__dw_tile_portable(const float *src, const size_t *off, size_t ld, const float *const *d,
+                                             int rows, int cols, float *g) {
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            float s = 0.0f;
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < cols; j++) s += d[a][(size_t)r * cols + j] * src[off[b] + (size_t)r * ld + j];
+            g[a * 3 + b] = s;
         }
-    }
-}
-
-// out[o] = sum over j < n of d_o[j] * x[j], for the 3 rows d0, d1, d2: the
-// weight gradient of the direct path is made of these dot products.
-DCGAN__INTERNAL void dcgan__dot3_portable(const float *x, const float *d0, const float *d1, const float *d2,
-                                          int n, float *out) {
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
-    for (int j = 0; j < n; j++) {
-        s0 += d0[j] * x[j];
-        s1 += d1[j] * x[j];
-        s2 += d2[j] * x[j];
-    }
-    out[0] += s0;
-    out[1] += s1;
-    out[2] += s2;
 }
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
+// The same with AVX2 + FMA: 9 accumulators of 8 lanes through all rows (3
+// loads of d and 3 of the planes feed 9 FMAs), the columns past the last 8
+// in scalar sums, and each accumulator's lanes added pairwise at the end.
 __attribute__((target("avx2,fma")))
-static void dcgan__dot3_avx2(const float *x, const float *d0, const float *d1, const float *d2, int n,
-                             float *out) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps();
-    float part[8], tail[3] = {0.0f, 0.0f, 0.0f};
-    int j = 0;
-    for (; j + 8 <= n; j += 8) {
-        const __m256 xv = _mm256_loadu_ps(x + j);
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(d0 + j), xv, s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(d1 + j), xv, s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(d2 + j), xv, s2);
+static void dcgan__dw_tile_avx2(const float *src, const size_t *off, size_t ld, const float *const *d, int rows,
+                                int cols, float *g) {
+    __m256 s[9];
+    float tail[9] = {0.0f}, part[8];
+    for (int i = 0; i < 9; i++) s[i] = _mm256_setzero_ps();
+    const int vec_end = cols & ~7;
+    for (int r = 0; r < rows; r++) {
+        const float *x0 = src + off[0] + (size_t)r * ld, *x1 = src + off[1] + (size_t)r * ld;
+        const float *x2 = src + off[2] + (size_t)r * ld;
+        const float *d0 = d[0] + (size_t)r * cols, *d1 = d[1] + (size_t)r * cols, *d2 = d[2] + (size_t)r * cols;
+        for (int j = 0; j < vec_end; j += 8) {
+            const __m256 a = _mm256_loadu_ps(x0 + j), b = _mm256_loadu_ps(x1 + j), c = _mm256_loadu_ps(x2 + j);
+            __m256 dv = _mm256_loadu_ps(d0 + j);
+            s[0] = _mm256_fmadd_ps(dv, a, s[0]); s[1] = _mm256_fmadd_ps(dv, b, s[1]); s[2] = _mm256_fmadd_ps(dv, c, s[2]);
+            dv = _mm256_loadu_ps(d1 + j);
+            s[3] = _mm256_fmadd_ps(dv, a, s[3]); s[4] = _mm256_fmadd_ps(dv, b, s[4]); s[5] = _mm256_fmadd_ps(dv, c, s[5]);
+            dv = _mm256_loadu_ps(d2 + j);
+            s[6] = _mm256_fmadd_ps(dv, a, s[6]); s[7] = _mm256_fmadd_ps(dv, b, s[7]); s[8] = _mm256_fmadd_ps(dv, c, s[8]);
+        }
+        for (int j = vec_end; j < cols; j++)
+            for (int i = 0; i < 9; i++) {
+                const float *xs = i % 3 == 0 ? x0 : i % 3 == 1 ? x1 : x2, *ds = i / 3 == 0 ? d0 : i / 3 == 1 ? d1 : d2;
+                tail[i] += ds[j] * xs[j];
+            }
     }
-    dcgan__dot3_portable(x + j, d0 + j, d1 + j, d2 + j, n - j, tail);
-    const __m256 sums[3] = {s0, s1, s2};
-    for (int o = 0; o < 3; o++) {
-        _mm256_storeu_ps(part, sums[o]);
-        out[o] += tail[o] + ((part[0] + part[1]) + (part[2] + part[3])) +
-                  ((part[4] + part[5]) + (part[6] + part[7]));
+    for (int i = 0; i < 9; i++) {
+        _mm256_storeu_ps(part, s[i]);
+        g[i] = tail[i] + (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])));
     }
 }
 #endif
 
-DCGAN__INTERNAL dcgan__dot3_fn dcgan__pick_dot3(void) {
+DCGAN__INTERNAL dcgan__dw_fn dcgan__pick_dw(void) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
-    if (dcgan__have_avx2_fma()) return dcgan__dot3_avx2;
+    if (dcgan__have_avx2_fma()) return dcgan__dw_tile_avx2;
 #endif
-    return dcgan__dot3_portable;
+    return dcgan__dw_tile_portable;
 }
 
 // dcgan__adam_range 8 entries at a time, then the loop for the rest. The same
@@ -11409,79 +11398,234 @@ DCGAN__INTERNAL dcgan__adam_fn dcgan__pick_adam(void) {
     return dcgan__adam_range;
 }
 
-// Copies image n of t (C, H, W) into dst (C, H + top + bottom, W + left +
-// right), zeros around it, plus DCGAN__DIRECT_TW floats of zero slack.
-static void dcgan__pad_image(float *dst, const float *img, int C, int H, int W, int top, int bottom,
-                             int left, int right) {
-    const int Wp = W + left + right, Hp = H + top + bottom;
-    memset(dst, 0, ((size_t)C * Hp * Wp + DCGAN__DIRECT_TW) * sizeof(float));
+// The phase planes of a layer's input: S*S planes of Hq x Wq per channel.
+typedef struct {
+    int S, Hq, Wq;
+    size_t plane, per_image;   // floats in one plane, in one image's planes
+} dcgan__phases;
+
+static dcgan__phases dcgan__phases_of(const dcgan_conv2d *conv, int H, int W) {
+    dcgan__phases p;
+    const int Hp = H + conv->pad_top + conv->pad_bottom, Wp = W + conv->pad_left + conv->pad_right;
+    p.S = conv->stride;
+    p.Hq = (Hp + p.S - 1) / p.S;
+    p.Wq = (Wp + p.S - 1) / p.S;
+    p.plane = (size_t)p.Hq * p.Wq;
+    p.per_image = (size_t)conv->in_channels * p.S * p.S * p.plane;
+    return p;
+}
+
+// dst = the phase planes of one image img (C, H, W): P[c][py][px][i][j] =
+// img[c][S*i + py - pad_top][S*j + px - pad_left], zero outside the image.
+static void dcgan__phase_image(float *dst, const float *img, int C, int H, int W, const dcgan_conv2d *conv,
+                               const dcgan__phases *p) {
+    const int S = p->S;
     for (int c = 0; c < C; c++)
-        for (int h = 0; h < H; h++)
-            memcpy(dst + ((size_t)c * Hp + h + top) * Wp + left, img + ((size_t)c * H + h) * W,
-                   (size_t)W * sizeof(float));
+        for (int py = 0; py < S; py++)
+            for (int px = 0; px < S; px++) {
+                // the plane's columns j0 <= j < j1 fall inside the image
+                const int w0 = px - conv->pad_left;   // image column of j = 0
+                int j0 = w0 >= 0 ? 0 : (-w0 + S - 1) / S;
+                int j1 = W - w0 <= 0 ? 0 : (W - w0 + S - 1) / S;
+                if (j1 > p->Wq) j1 = p->Wq;
+                if (j0 > j1) j0 = j1;
+                for (int i = 0; i < p->Hq; i++) {
+                    float *row = dst + ((size_t)(c * S + py) * S + px) * p->plane + (size_t)i * p->Wq;
+                    const int h = S * i + py - conv->pad_top;
+                    if (h < 0 || h >= H) {
+                        memset(row, 0, (size_t)p->Wq * sizeof(float));
+                        continue;
+                    }
+                    const float *src = img + ((size_t)c * H + h) * W + w0;
+                    memset(row, 0, (size_t)j0 * sizeof(float));
+                    if (S == 1) memcpy(row + j0, src + j0, (size_t)(j1 - j0) * sizeof(float));
+                    else {
+                        DCGAN__OMP(omp simd)
+                        for (int j = j0; j < j1; j++) row[j] = src[(size_t)S * j];
+                    }
+                    memset(row + j1, 0, (size_t)(p->Wq - j1) * sizeof(float));
+                }
+            }
 }
 
-// Scratch of the direct backward: the larger of the padded input and the
-// padded gradient (OC channels of (H + K - 1) x (W + K - 1)), then the
-// flipped weights of the input gradient in blocks of 3 channels.
-static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W) {
-    const size_t K = (size_t)conv->kernel, C = (size_t)conv->in_channels;
-    const size_t OC = (size_t)conv->out_channels;
-    size_t a = dcgan__direct_work(conv, H, W);
-    size_t b = OC * (H + K - 1) * (W + K - 1) + DCGAN__DIRECT_TW;
-    return (a > b ? a : b) + dcgan__direct_blocks((int)C) * DCGAN__DIRECT_OC * OC * K * K;
+// The taps of a layer's forward and weight gradient, read from its phase planes
+static dcgan__taps dcgan__taps_of(const dcgan_conv2d *conv, const dcgan__phases *p) {
+    return dcgan__taps_make(conv->in_channels, conv->kernel, p->S, p->plane, (size_t)p->Wq);
 }
 
-// The backward of the direct path (stride 1).
-//   dweight[o][c][kh][kw] += sum over n, oh, ow of dout[n][o][oh][ow] * pad[c][oh + kh][ow + kw]
+// Scratch floats of the direct forward: 3 channels of weights per block and a
+// tile of slack (fixed), plus each image's phase planes (per image).
+static size_t dcgan__direct_blocks(int channels) {
+    return (size_t)(channels + DCGAN__DIRECT_OC - 1) / DCGAN__DIRECT_OC;
+}
+
+static size_t dcgan__direct_fixed(const dcgan_conv2d *conv) {
+    return dcgan__direct_blocks(conv->out_channels) * DCGAN__DIRECT_OC * conv->in_channels * conv->kernel *
+               conv->kernel + DCGAN__DIRECT_TW;
+}
+
+// When the direct path is used: pads below K (so the gradient's frame fits),
+// and, at stride 1, few output or input channels, where im2col costs most for
+// the products it feeds. (Measured on 2 AVX2 cores: 64 -> 3 at 128x128, K=5,
+// stride 1: forward 685 -> 44 ms, backward 1598 -> 135 ms for 16 images.)
+// At a larger stride, a first layer on few channels whose products would be
+// thin: fewer than 16 rows to sum (C*K*K), or at most 16 output channels. (On
+// 2 AVX-512 cores, 32 images of 64x64: 1 -> 16 channels, K=3, S=2: forward
+// 0.35 -> 0.12 ms, weight gradient 1.16 -> 0.20 ms; but 3 -> 64 channels,
+// K=4, S=2, 64 images: forward 3.3 -> 4.1 ms, so that one stays a GEMM.)
+DCGAN__INTERNAL int dcgan__use_direct(const dcgan_conv2d *conv) {
+    if (conv->kernel > 16) return 0;   // (dcgan__taps holds 16 offsets per axis)
+    if (conv->pad_top >= conv->kernel || conv->pad_left >= conv->kernel || conv->pad_bottom >= conv->kernel ||
+        conv->pad_right >= conv->kernel)
+        return 0;
+    if (conv->stride == 1)
+        return conv->out_channels <= DCGAN__DIRECT_MAX_C || conv->in_channels <= DCGAN__DIRECT_MAX_C;
+    return conv->in_channels <= DCGAN__DIRECT_MAX_C &&
+           (conv->in_channels * conv->kernel * conv->kernel < 16 || conv->out_channels <= 16);
+}
+
+// The caller's work when it holds at least need floats; none given: a fresh
+// allocation (the caller frees it) of need plus room for up to N - 1 more
+// images of per_image floats, within DCGAN__WORK_CAP; too small: NULL, and
+// the im2col path is taken. *floats becomes the scratch's size.
+static float *dcgan__direct_scratch(float *work, size_t *floats, size_t need, size_t per_image, int N) {
+    if (work) return *floats >= need ? work : NULL;
+    const size_t room = need < DCGAN__WORK_CAP ? DCGAN__WORK_CAP - need : 0;
+    *floats = need + per_image * (size_t)(dcgan__group(per_image, N, room) - 1);
+    return (float *)dcgan__alloc(*floats, sizeof(float));
+}
+
+// The forward of the direct path: images in groups that fit in buf; each
+// group's planes, then its output rows, spread over the threads.
+static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                         float *buf, size_t buf_floats, dcgan__direct_fn tile) {
+    const int C = inp.c, H = inp.h, W = inp.w, OC = conv->out_channels, OH = out.h, OW = out.w;
+    const int CKK = C * conv->kernel * conv->kernel, blocks = (int)dcgan__direct_blocks(OC);
+    const dcgan__phases p = dcgan__phases_of(conv, H, W);
+    const dcgan__taps tp = dcgan__taps_of(conv, &p);
+    const size_t fixed = dcgan__direct_fixed(conv), wsize = fixed - DCGAN__DIRECT_TW;
+    float *w = buf, *planes = buf + wsize;
+    memset(w, 0, wsize * sizeof(float));   // zero channels pad the last block
+    memcpy(w, conv->weight, (size_t)OC * CKK * sizeof(float));
+    const int group = dcgan__group(p.per_image, inp.n, buf_floats - fixed);
+    for (int n0 = 0; n0 < inp.n; n0 += group) {
+        const int g = inp.n - n0 < group ? inp.n - n0 : group;
+        memset(planes + (size_t)g * p.per_image, 0, DCGAN__DIRECT_TW * sizeof(float));   // the last tile's slack
+        DCGAN__OMP(omp parallel)
+        {
+            DCGAN__OMP(omp for schedule(static))
+            for (int i = 0; i < g; i++)
+                dcgan__phase_image(planes + (size_t)i * p.per_image, inp.data + (size_t)(n0 + i) * C * H * W, C, H,
+                                   W, conv, &p);
+            DCGAN__OMP(omp for schedule(static))
+            for (int r = 0; r < g * OH; r++) {
+                const int i = r / OH, oh = r % OH;
+                const float *src = planes + (size_t)i * p.per_image + (size_t)oh * p.Wq;
+                float acc[DCGAN__DIRECT_OC * DCGAN__DIRECT_TW];
+                for (int bl = 0; bl < blocks; bl++)
+                    for (int ow0 = 0; ow0 < OW; ow0 += DCGAN__DIRECT_TW) {
+                        const int tw = OW - ow0 < DCGAN__DIRECT_TW ? OW - ow0 : DCGAN__DIRECT_TW;
+                        tile(src + ow0, &tp, w + (size_t)bl * DCGAN__DIRECT_OC * CKK, acc);
+                        for (int ob = 0; ob < DCGAN__DIRECT_OC && bl * DCGAN__DIRECT_OC + ob < OC; ob++) {
+                            const int oc = bl * DCGAN__DIRECT_OC + ob;
+                            float *o = out.data + (((size_t)(n0 + i) * OC + oc) * OH + oh) * OW + ow0;
+                            const float b = conv->bias ? conv->bias[oc] : 0.0f;
+                            DCGAN__OMP(omp simd)
+                            for (int j = 0; j < tw; j++) o[j] = acc[ob * DCGAN__DIRECT_TW + j] + b;
+                        }
+                    }
+            }
+        }
+    }
+}
+
+// Scratch of the direct backward: the larger of the weight gradient's (one
+// image's planes and its OC x C*K*K sums, per image) and, at stride 1, the
+// input gradient's (the padded gradient, OC channels of (H + K - 1) x
+// (W + K - 1) and a tile of slack, then the flipped weights in blocks of 3
+// channels). *per_image: the weight gradient's floats per image.
+static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W, size_t *per_image) {
+    const size_t K = (size_t)conv->kernel, C = (size_t)conv->in_channels, OC = (size_t)conv->out_channels;
+    *per_image = dcgan__phases_of(conv, H, W).per_image + OC * C * K * K;
+    if (conv->stride != 1) return *per_image;
+    const size_t dx = OC * (H + K - 1) * (W + K - 1) + DCGAN__DIRECT_TW +
+                      dcgan__direct_blocks((int)C) * DCGAN__DIRECT_OC * OC * K * K;
+    return dx > *per_image ? dx : *per_image;
+}
+
+// The backward of the direct path.
+//   dweight[o][c][kh][kw] += sum over n, oh, ow of dout[n][o][oh][ow] * P[c][kh%S][kw%S][oh + kh/S][ow + kw/S]
+// summed per image in tiles of 3 channels x 3 taps, then over the images in
+// their order (so the bits do not depend on the number of threads). At stride 1
+// (the caller leaves larger strides' input gradient to the GEMM):
 //   dinp[c][ih][iw] += sum over o, a, b of weight[o][c][K-1-a][K-1-b] * dpad[o][ih + a][iw + b]
 // where dpad is dout moved by (K-1-pad_top, K-1-pad_left) in a zero frame: the
 // input gradient is itself a stride-1 convolution with flipped weights, so it
 // reuses the forward tile (in blocks of 3 input channels).
-static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcgan_tensor dout,
-                                          dcgan_tensor inp, const dcgan_conv2d *conv, float *buf,
-                                          dcgan__direct_fn tile, dcgan__dot3_fn dot3) {
+static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcgan_tensor dout, dcgan_tensor inp,
+                                          const dcgan_conv2d *conv, float *buf, size_t buf_floats,
+                                          dcgan__direct_fn tile, dcgan__dw_fn dw) {
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
     const int OH = dout.h, OW = dout.w, pt = conv->pad_top, pl = conv->pad_left;
-    const size_t CKK = (size_t)C * K * K, OHW = (size_t)OH * OW;
-    const int blocks = (int)dcgan__direct_blocks(C);
-    const size_t wf_size = (size_t)blocks * DCGAN__DIRECT_OC * OC * K * K;
-    float *pad = buf, *wf = buf + dcgan__direct_back_work(conv, H, W) - wf_size;
-    // flipped weights, as the tile wants them: [c][o][a][b], c padded to blocks of 3
-    memset(wf, 0, wf_size * sizeof(float));
-    for (int c = 0; c < C; c++)
-        for (int o = 0; o < OC; o++)
-            for (int a = 0; a < K; a++)
-                for (int b = 0; b < K; b++)
-                    wf[(((size_t)c * OC + o) * K + a) * K + b] =
-                        conv->weight[((size_t)o * C + c) * K * K + (size_t)(K - 1 - a) * K + (K - 1 - b)];
-    for (int n = 0; n < inp.n; n++) {
-        const float *dn = dout.data + (size_t)n * OC * OHW;
-        if (dweight) {
-            const int Hp = H + pt + conv->pad_bottom, Wp = W + pl + conv->pad_right;
-            dcgan__pad_image(pad, inp.data + (size_t)n * C * H * W, C, H, W, pt, conv->pad_bottom, pl,
-                             conv->pad_right);
-            DCGAN__OMP(omp parallel for schedule(static))
-            for (int c = 0; c < C; c++)
-                for (int o0 = 0; o0 < OC; o0 += 3) {
-                    // in the last block, missing channels repeat channel o0; their sums are dropped
-                    const float *d0 = dn + (size_t)o0 * OHW;
-                    const float *d1 = o0 + 1 < OC ? d0 + OHW : d0, *d2 = o0 + 2 < OC ? d0 + 2 * OHW : d0;
-                    for (int kh = 0; kh < K; kh++)
-                        for (int kw = 0; kw < K; kw++) {
-                            float g[3] = {0.0f, 0.0f, 0.0f};
-                            for (int oh = 0; oh < OH; oh++) {
-                                const size_t r = (size_t)oh * OW;
-                                dot3(pad + ((size_t)c * Hp + oh + kh) * Wp + kw, d0 + r, d1 + r, d2 + r, OW, g);
-                            }
-                            for (int o = o0; o < OC && o < o0 + 3; o++)
-                                dweight[(size_t)o * CKK + ((size_t)c * K + kh) * K + kw] += g[o - o0];
-                        }
+    const int CKK = C * K * K, triples = (CKK + 2) / 3, oblocks = (int)dcgan__direct_blocks(OC);
+    const size_t OHW = (size_t)OH * OW;
+    size_t per_image;
+    const size_t need = dcgan__direct_back_work(conv, H, W, &per_image);
+    if (dweight) {
+        const dcgan__phases p = dcgan__phases_of(conv, H, W);
+        const dcgan__taps tp = dcgan__taps_of(conv, &p);
+        const int group = dcgan__group(per_image, inp.n, buf_floats);
+        for (int n0 = 0; n0 < inp.n; n0 += group) {
+            const int g = inp.n - n0 < group ? inp.n - n0 : group;
+            float *planes = buf, *sums = buf + (size_t)g * p.per_image;   // sums[i][o][t]
+            DCGAN__OMP(omp parallel)
+            {
+                DCGAN__OMP(omp for schedule(static))
+                for (int i = 0; i < g; i++)
+                    dcgan__phase_image(planes + (size_t)i * p.per_image, inp.data + (size_t)(n0 + i) * C * H * W, C,
+                                       H, W, conv, &p);
+                DCGAN__OMP(omp for schedule(static))
+                for (int item = 0; item < g * oblocks * triples; item++) {
+                    const int i = item / (oblocks * triples), o0 = item / triples % oblocks * 3, t0 = item % triples * 3;
+                    // missing channels and taps of the last blocks repeat the first; their sums are dropped
+                    const float *dn = dout.data + ((size_t)(n0 + i) * OC + o0) * OHW;
+                    const float *d[3] = {dn, o0 + 1 < OC ? dn + OHW : dn, o0 + 2 < OC ? dn + 2 * OHW : dn};
+                    size_t offs[3];
+                    for (int b = 0; b < 3; b++) {
+                        const int t = t0 + b < CKK ? t0 + b : t0;
+                        offs[b] = dcgan__tap_offset(&tp, t / (K * K), t / K % K, t % K);
+                    }
+                    float gsum[9];
+                    dw(planes + (size_t)i * p.per_image, offs, (size_t)p.Wq, d, OH, OW, gsum);
+                    for (int a = 0; a < 3 && o0 + a < OC; a++)
+                        for (int b = 0; b < 3 && t0 + b < CKK; b++)
+                            sums[((size_t)i * OC + o0 + a) * CKK + t0 + b] = gsum[a * 3 + b];
                 }
+                DCGAN__OMP(omp for schedule(static))
+                for (int e = 0; e < OC * CKK; e++) {
+                    float s = sums[e];
+                    for (int i = 1; i < g; i++) s += sums[(size_t)i * OC * CKK + e];
+                    dweight[e] += s;
+                }
+            }
         }
-        if (dinp.data) {
-            const int Hd = H + K - 1, Wd = W + K - 1;
-            const size_t plane = (size_t)Hd * Wd;
+    }
+    if (dinp.data && conv->stride == 1) {
+        const int Hd = H + K - 1, Wd = W + K - 1, blocks = (int)dcgan__direct_blocks(C);
+        const size_t plane = (size_t)Hd * Wd, wf_size = (size_t)blocks * DCGAN__DIRECT_OC * OC * K * K;
+        float *pad = buf, *wf = buf + need - wf_size;
+        // the taps of the flipped convolution: OC channels of Hd x Wd, stride 1
+        const dcgan__taps tq = dcgan__taps_make(OC, K, 1, plane, (size_t)Wd);
+        // flipped weights, as the tile wants them: [c][o][a][b], c padded to blocks of 3
+        memset(wf, 0, wf_size * sizeof(float));
+        for (int c = 0; c < C; c++)
+            for (int o = 0; o < OC; o++)
+                for (int a = 0; a < K; a++)
+                    for (int b = 0; b < K; b++)
+                        wf[(((size_t)c * OC + o) * K + a) * K + b] =
+                            conv->weight[((size_t)o * C + c) * K * K + (size_t)(K - 1 - a) * K + (K - 1 - b)];
+        for (int n = 0; n < inp.n; n++) {
+            const float *dn = dout.data + (size_t)n * OC * OHW;
             // dpad[o][y][x] = dout[o][y - (K-1-pt)][x - (K-1-pl)]; the frame is K-1-pt
             // above, and whatever makes Hd rows below (pads never exceed K-1 here)
             memset(pad, 0, ((size_t)OC * plane + DCGAN__DIRECT_TW) * sizeof(float));
@@ -11500,10 +11644,10 @@ static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcg
                 for (int bl = 0; bl < blocks; bl++)
                     for (int iw0 = 0; iw0 < W; iw0 += DCGAN__DIRECT_TW) {
                         const int tw = W - iw0 < DCGAN__DIRECT_TW ? W - iw0 : DCGAN__DIRECT_TW;
-                        tile(pad + (size_t)ih * Wd + iw0, plane, Wd, OC, K,
-                             wf + (size_t)bl * DCGAN__DIRECT_OC * OC * K * K, acc);
+                        tile(pad + (size_t)ih * Wd + iw0, &tq, wf + (size_t)bl * DCGAN__DIRECT_OC * OC * K * K, acc);
                         for (int cb = 0; cb < DCGAN__DIRECT_OC && bl * DCGAN__DIRECT_OC + cb < C; cb++) {
                             float *row = dinp.data + (((size_t)n * C + bl * DCGAN__DIRECT_OC + cb) * H + ih) * W + iw0;
+                            DCGAN__OMP(omp simd)
                             for (int j = 0; j < tw; j++) row[j] += acc[cb * DCGAN__DIRECT_TW + j];
                         }
                     }
@@ -11512,16 +11656,19 @@ static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcg
     }
 }
 
-// The layers' entry points (section 6): 1 when the direct convolution did the
-// work, 0 when the layer should use the GEMM (not its kind of layer, or no
-// memory for the padded copy).
+// The layers' entry points (section 6). Forward: 1 when the direct convolution
+// did the work, 0 when the layer should use the GEMM (not its kind of layer,
+// or no memory). Backward: 1 when all is done, 2 when the weight and bias
+// gradients are and the input gradient is left to the GEMM (stride > 1), 0
+// when nothing is.
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
                                              float *work, size_t work_floats) {
     if (!dcgan__use_direct(conv)) return 0;
-    float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_work(conv, inp.h, inp.w));
+    const size_t per_image = dcgan__phases_of(conv, inp.h, inp.w).per_image;
+    size_t floats = work_floats;
+    float *scratch = dcgan__direct_scratch(work, &floats, dcgan__direct_fixed(conv) + per_image, per_image, inp.n);
     if (!scratch) return 0;
-    const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
-    dcgan__conv2d_forward_direct(out, inp, conv, scratch, tile);
+    dcgan__conv2d_forward_direct(out, inp, conv, scratch, floats, dcgan__pick_direct());
     if (scratch != work) DCGAN_FREE(scratch);
     return 1;
 }
@@ -11530,14 +11677,15 @@ static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight,
                                               dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
                                               float *work, size_t work_floats) {
     if (!dcgan__use_direct(conv)) return 0;
-    float *scratch = dcgan__direct_scratch(work, work_floats, dcgan__direct_back_work(conv, inp.h, inp.w));
+    size_t per_image, floats = work_floats;
+    const size_t need = dcgan__direct_back_work(conv, inp.h, inp.w, &per_image);
+    float *scratch = dcgan__direct_scratch(work, &floats, need, per_image, inp.n);
     if (!scratch) return 0;
-    const dcgan__direct_fn tile = dcgan__pick_direct();   // per call: no racy static
-    const dcgan__dot3_fn dot3 = dcgan__pick_dot3();
     if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)dout.h * dout.w);
-    dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, tile, dot3);
+    dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, floats, dcgan__pick_direct(),
+                                  dcgan__pick_dw());
     if (scratch != work) DCGAN_FREE(scratch);
-    return 1;
+    return dinp.data && conv->stride != 1 ? 2 : 1;
 }
 
 // --- 15d. FID's Gram products (blocked, AVX2) and eigenvalues (AVX2), section 14b

@@ -1163,64 +1163,89 @@ static void test_sgemm_ksplit(void) {
 }
 
 // ---------------------------------------------------------------------------
-// The direct convolution (stride 1, at most 3 output channels: the generator's
-// last layer) against the seven-loop reference, forward and all gradients,
-// through the public functions (with and without the caller's work buffer),
-// and its AVX2 tiles against the portable ones.
+// The direct convolution (few channels: the generator's last layer at stride
+// 1, a first layer on 1-3 channels at stride 2 or 3) against the seven-loop
+// reference, forward and all gradients, through the public functions (with
+// the caller's work buffer, which holds one image, so the images go in groups,
+// and without), and its AVX2 tiles against the portable ones.
 
-static void direct_case(int N, int C, int OC, int H, int W, int K, int pt, int pl, int pb, int pr, int bias) {
-    const int OH = dcgan_conv_out_size(H, K, 1, pt, pb), OW = dcgan_conv_out_size(W, K, 1, pl, pr);
+static void direct_case(int N, int C, int OC, int H, int W, int K, int S, int pt, int pl, int pb, int pr, int bias,
+                        int want_dinp) {
+    const int OH = dcgan_conv_out_size(H, K, S, pt, pb), OW = dcgan_conv_out_size(W, K, S, pl, pr);
     const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * OC * OH * OW, nw = (size_t)OC * C * K * K;
     float *x = randn(nx), *w = randn(nw), *b = randn((size_t)OC), *dy = randn(ny);
-    float *y = zeros(ny), *yr = zeros(ny), *dx = randn(nx), *dxr = zeros(nx), *dw = randn(nw), *dwr = zeros(nw);
-    float *db = randn((size_t)OC), *dbr = zeros((size_t)OC);
-    memcpy(dxr, dx, nx * sizeof(float));
-    memcpy(dwr, dw, nw * sizeof(float));
-    memcpy(dbr, db, (size_t)OC * sizeof(float));
-    dcgan_conv2d conv = {w, bias ? b : NULL, C, OC, K, 1, pt, pl, pb, pr};
+    float *y = zeros(ny), *yr = zeros(ny), *dx0 = randn(nx), *dxr = zeros(nx), *dw0 = randn(nw), *dwr = zeros(nw);
+    float *db0 = randn((size_t)OC), *dbr = zeros((size_t)OC), *dx = zeros(nx), *dw = zeros(nw), *db = zeros((size_t)OC);
+    memcpy(dxr, dx0, nx * sizeof(float));
+    memcpy(dwr, dw0, nw * sizeof(float));
+    memcpy(dbr, db0, (size_t)OC * sizeof(float));
+    dcgan_conv2d conv = {w, bias ? b : NULL, C, OC, K, S, pt, pl, pb, pr};
     dcgan_tensor tx = dcgan_tensor_make(x, N, C, H, W);
     const size_t wf = dcgan_conv2d_work_size(&conv, H, W);
     float *work = zeros(wf);
-    char label[128];
-    snprintf(label, sizeof label, "conv2d direct/N%d C%d OC%d %dx%d K%d pads %d,%d,%d,%d", N, C, OC, H, W, K, pt,
-             pl, pb, pr);
+    char label[160];
+    snprintf(label, sizeof label, "conv2d direct/N%d C%d OC%d %dx%d K%d S%d pads %d,%d,%d,%d", N, C, OC, H, W, K, S,
+             pt, pl, pb, pr);
+    CHECK(dcgan__use_direct(&conv), "conv2d direct/the case takes the direct path");
     dcgan_conv2d_forward_ref(dcgan_tensor_make(yr, N, OC, OH, OW), tx, &conv);
+    dcgan_conv2d_backward_ref(dcgan_tensor_make(want_dinp ? dxr : NULL, N, C, H, W), dwr, bias ? dbr : NULL,
+                              dcgan_tensor_make(dy, N, OC, OH, OW), tx, &conv);
     for (int own = 0; own < 2; own++) {
         CHECK(dcgan_conv2d_forward(dcgan_tensor_make(y, N, OC, OH, OW), tx, &conv, own ? NULL : work, own ? 0 : wf) == DCGAN_OK,
               "conv2d direct/forward status");
         CHECK_CLOSE(yr, y, ny, 1e-4, 1e-4, label);
+        memcpy(dx, dx0, nx * sizeof(float));
+        memcpy(dw, dw0, nw * sizeof(float));
+        memcpy(db, db0, (size_t)OC * sizeof(float));
+        CHECK(dcgan_conv2d_backward(dcgan_tensor_make(want_dinp ? dx : NULL, N, C, H, W), dw, bias ? db : NULL,
+                                    dcgan_tensor_make(dy, N, OC, OH, OW), tx, &conv, own ? NULL : work,
+                                    own ? 0 : wf) == DCGAN_OK,
+              "conv2d direct/backward status");
+        CHECK_CLOSE(dxr, dx, nx, 1e-4, 1e-4, "conv2d direct/dinp equals the reference (untouched when not asked)");
+        CHECK_CLOSE(dwr, dw, nw, 1e-3, 1e-4, "conv2d direct/dweight equals the reference");
+        CHECK_CLOSE(dbr, db, (size_t)OC, 1e-3, 1e-4, "conv2d direct/dbias equals the reference");
     }
-    dcgan_conv2d_backward_ref(dcgan_tensor_make(dxr, N, C, H, W), dwr, bias ? dbr : NULL,
-                              dcgan_tensor_make(dy, N, OC, OH, OW), tx, &conv);
-    CHECK(dcgan_conv2d_backward(dcgan_tensor_make(dx, N, C, H, W), dw, bias ? db : NULL,
-                                dcgan_tensor_make(dy, N, OC, OH, OW), tx, &conv, work, wf) == DCGAN_OK,
-          "conv2d direct/backward status");
-    CHECK_CLOSE(dxr, dx, nx, 1e-4, 1e-4, "conv2d direct/dinp equals the reference");
-    CHECK_CLOSE(dwr, dw, nw, 1e-3, 1e-4, "conv2d direct/dweight equals the reference");
-    CHECK_CLOSE(dbr, db, (size_t)OC, 1e-3, 1e-4, "conv2d direct/dbias equals the reference");
-    free(x); free(w); free(b); free(dy); free(y); free(yr); free(dx); free(dxr); free(dw); free(dwr);
-    free(db); free(dbr); free(work);
+    free(x); free(w); free(b); free(dy); free(y); free(yr); free(dx0); free(dxr); free(dw0); free(dwr);
+    free(db0); free(dbr); free(dx); free(dw); free(db); free(work);
 }
 
 static void test_conv2d_direct(void) {
-    direct_case(2, 5, 3, 9, 37, 5, 2, 2, 2, 2, 1);     // 'same' K=5, a row of 37 = 32 + 5
-    direct_case(3, 4, 1, 6, 8, 3, 0, 0, 0, 0, 0);      // valid, gray output
-    direct_case(1, 7, 2, 11, 70, 4, 1, 2, 2, 1, 1);    // asymmetric pads, even kernel
-    direct_case(2, 3, 3, 5, 5, 1, 0, 0, 0, 0, 1);      // 1x1
-    direct_case(1, 2, 3, 4, 3, 5, 4, 4, 4, 4, 1);      // pads of K-1: output larger than input
-    direct_case(2, 3, 7, 6, 40, 5, 2, 2, 2, 2, 1);     // few inputs, many outputs (D's first layer)
-    direct_case(1, 2, 4, 5, 33, 3, 1, 0, 1, 2, 0);
+    direct_case(2, 5, 3, 9, 37, 5, 1, 2, 2, 2, 2, 1, 1);     // 'same' K=5, a row of 37 = 32 + 5
+    direct_case(3, 4, 1, 6, 8, 3, 1, 0, 0, 0, 0, 0, 1);      // valid, gray output
+    direct_case(1, 7, 2, 11, 70, 4, 1, 1, 2, 2, 1, 1, 1);    // asymmetric pads, even kernel
+    direct_case(2, 3, 3, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1);      // 1x1
+    direct_case(1, 2, 3, 4, 3, 5, 1, 4, 4, 4, 4, 1, 1);      // pads of K-1: output larger than input
+    direct_case(2, 3, 7, 6, 40, 5, 1, 2, 2, 2, 2, 1, 1);     // few inputs, many outputs (D's first layer)
+    direct_case(1, 2, 4, 5, 33, 3, 1, 1, 0, 1, 2, 0, 0);
+    // stride 2 and 3: the classifier's first layer (1 -> 16, K=3, pad 1), odd
+    // sizes, TensorFlow's 'same' (pads 0 before, 1 after), rows past one tile
+    direct_case(3, 1, 16, 12, 12, 3, 2, 1, 1, 1, 1, 1, 0);
+    direct_case(2, 1, 5, 13, 71, 3, 2, 1, 1, 1, 1, 1, 1);
+    direct_case(2, 3, 16, 11, 9, 4, 2, 1, 2, 2, 1, 0, 1);
+    direct_case(3, 2, 4, 9, 10, 3, 2, 0, 0, 1, 1, 1, 1);
+    direct_case(2, 1, 7, 14, 40, 5, 3, 2, 1, 2, 0, 1, 1);
+    direct_case(1, 1, 2, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1);      // pads of K-1 at stride 2
+    // a first layer with more channels stays a GEMM
+    {
+        dcgan_conv2d conv = {NULL, NULL, 3, 64, 4, 2, 1, 1, 1, 1};
+        CHECK(!dcgan__use_direct(&conv), "conv2d direct/3 -> 64 channels, K=4, S=2 is a GEMM");
+    }
     // the SIMD tiles against the portable ones on the same padded data
     const int C = 6, K = 5, Wp = 80, Hp = 9;
     const size_t plane = (size_t)Hp * Wp;
     float *src = randn((size_t)C * plane + 64), *w = randn((size_t)3 * C * K * K);
-    float a1[3 * 32], a2[3 * 32], g1[3] = {0, 0, 0}, g2[3] = {0, 0, 0};
-    dcgan__direct_tile_portable(src + 7, plane, Wp, C, K, w, a1);
-    dcgan__pick_direct()(src + 7, plane, Wp, C, K, w, a2);
-    CHECK_CLOSE(a1, a2, 3 * 32, 1e-4, 1e-4, "conv2d direct/run-time tile equals the portable tile");
-    dcgan__dot3_portable(src, src + 100, src + 200, src + 300, 77, g1);
-    dcgan__pick_dot3()(src, src + 100, src + 200, src + 300, 77, g2);
-    CHECK_CLOSE(g1, g2, 3, 1e-4, 1e-4, "conv2d direct/run-time dot3 equals the portable one");
+    float a1[3 * 32], a2[3 * 32], g1[9], g2[9];
+    for (int S = 1; S <= 2; S++) {   // planes of 9 x 80 or, at stride 2, four of 9 x 20
+        const dcgan__taps tp = dcgan__taps_make(C, K, S, plane / (S * S), (size_t)Wp / S);
+        dcgan__direct_tile_portable(src + 7, &tp, w, a1);
+        dcgan__pick_direct()(src + 7, &tp, w, a2);
+        CHECK_CLOSE(a1, a2, 3 * 32, 1e-4, 1e-4, "conv2d direct/run-time tile equals the portable tile");
+    }
+    const float *d[3] = {src + 100, src + 900, src + 1700};
+    const size_t off3[3] = {3, 81, 166};
+    dcgan__dw_tile_portable(src, off3, 80, d, 7, 21, g1);   // 21 columns: two vectors and a tail of 5
+    dcgan__pick_dw()(src, off3, 80, d, 7, 21, g2);
+    CHECK_CLOSE(g1, g2, 9, 1e-4, 1e-4, "conv2d direct/run-time weight-gradient tile equals the portable one");
     free(src);
     free(w);
 }
