@@ -1225,6 +1225,27 @@ static void test_conv2d_direct(void) {
     direct_case(3, 2, 4, 9, 10, 3, 2, 0, 0, 1, 1, 1, 1);
     direct_case(2, 1, 7, 14, 40, 5, 3, 2, 1, 2, 0, 1, 1);
     direct_case(1, 1, 2, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1);      // pads of K-1 at stride 2
+#ifdef _OPENMP
+    {   // the weight gradient is summed per image, then over the images in order: one thread or two, the same bits
+        const int N = 5, C = 1, OC = 16, H = 30, K = 3, OH = 15, saved = omp_get_max_threads();
+        float *x = randn((size_t)N * C * H * H), *w = randn((size_t)OC * C * K * K), *dy = randn((size_t)N * OC * OH * OH);
+        float dw[2][16 * 9], *dw0 = randn((size_t)OC * C * K * K);   // (added to: a sum of sums)
+        dcgan_conv2d conv = {w, NULL, C, OC, K, 2, 1, 1, 1, 1};
+        for (int threads = 1; threads <= 2; threads++) {
+            omp_set_num_threads(threads);
+            memcpy(dw[threads - 1], dw0, sizeof dw[0]);
+            CHECK(dcgan_conv2d_backward(dcgan_tensor_make(NULL, N, C, H, H), dw[threads - 1], NULL,
+                                        dcgan_tensor_make(dy, N, OC, OH, OH), dcgan_tensor_make(x, N, C, H, H), &conv,
+                                        NULL, 0) == DCGAN_OK,
+                  "conv2d direct/backward status (threads)");
+        }
+        omp_set_num_threads(saved);
+        CHECK(memcmp(dw[0], dw[1], sizeof dw[0]) == 0, "conv2d direct/two threads give the one-thread dweight, bit for bit");
+        free(x); free(w); free(dy); free(dw0);
+    }
+#else
+    printf("test_layers: skipped: direct dweight with one and two threads (built without OpenMP)\n");
+#endif
     // a first layer with more channels stays a GEMM
     {
         dcgan_conv2d conv = {NULL, NULL, 3, 64, 4, 2, 1, 1, 1, 1};
