@@ -2569,7 +2569,7 @@ DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W) 
 // (that one layer was 2% of a DCGAN iteration). out and dinp get the sums of
 // the patch route in its order; dweight is summed over the whole batch in one
 // product (the patch route added one group of images at a time where work
-// held fewer than N), and the direct path, which took OC <= 4 at stride 1,
+// held fewer than N), and the direct path, which took 1x1 outputs at stride 1,
 // summed out in one chain rather than in slabs of 256.
 static int dcgan__conv_is_linear(const dcgan_conv2d *conv, dcgan_tensor inp, int OH, int OW) {
     return OH == 1 && OW == 1 && conv->pad_top == 0 && conv->pad_left == 0 && conv->kernel == inp.h &&
@@ -2630,15 +2630,22 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
     dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w, linear = dcgan__conv_is_linear(conv, inp, OH, OW);
-    // few channels: the direct convolution of Part III (section 15); at a stride
-    // above 1 it leaves the input gradient to the products below
-    if (!linear) {
-        const int direct = dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work, work_floats);
+    const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
+    float *buf = NULL;
+    // few channels: the direct convolution of Part III (section 15). At a stride
+    // above 1 it leaves the input gradient to the products below, whose scratch
+    // is taken first: a failure then returns with nothing added.
+    if (!linear && dcgan__use_direct(conv)) {
+        if (conv->stride != 1 && dinp.data && dweight) {
+            buf = dcgan__work(work, &work_floats, per_image, inp.n);
+            if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
+        }
+        const int direct = dcgan__conv2d_backward_direct_path(dinp, dweight, dbias, dout, inp, conv, work,
+                                                              work ? work_floats : 0);
         if (direct == 1) return DCGAN_OK;
         if (direct == 2) dweight = NULL, dbias = NULL;
     }
-    const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
-    float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
+    if (!buf) buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
     const int CKK = conv->in_channels * conv->kernel * conv->kernel, OC = conv->out_channels;
     const size_t OHW = (size_t)OH * OW, in_size = (size_t)inp.c * inp.h * inp.w;
@@ -11199,8 +11206,8 @@ DCGAN__INTERNAL int dcgan__sgemm_patches_nchw(int M, int K, const float *A, int 
 // Direct convolution. The generator's last layer (64 -> 3 channels, K=5,
 // 128x128) would otherwise copy every pixel K*K = 25 times into an im2col
 // matrix to make only 3 output rows, and a first layer on 1-3 channels (the
-// discriminator's, the classifier's) is no better: its products have only
-// C*K*K = 9-75 rows to sum. Here one output row is cut into tiles of
+// Keras discriminator's at stride 1, the classifier's at stride 2) is no
+// better: its products have only C*K*K = 9-75 rows to sum. Here one output row is cut into tiles of
 // DCGAN__DIRECT_TW columns; a tile of 3 output channels is summed in registers
 // over the taps (c, kh, kw), in the order of dcgan_conv2d_forward_ref, from a
 // zero-padded copy of the image, with no im2col at all. Output channels go in
@@ -11436,12 +11443,12 @@ static void dcgan__phase_image(float *dst, const float *img, int C, int H, int W
                         memset(row, 0, (size_t)p->Wq * sizeof(float));
                         continue;
                     }
-                    const float *src = img + ((size_t)c * H + h) * W + w0;
+                    const float *src = img + ((size_t)c * H + h) * W;   // column S*j + w0 >= 0 for j >= j0
                     memset(row, 0, (size_t)j0 * sizeof(float));
-                    if (S == 1) memcpy(row + j0, src + j0, (size_t)(j1 - j0) * sizeof(float));
+                    if (S == 1) memcpy(row + j0, src + j0 + w0, (size_t)(j1 - j0) * sizeof(float));
                     else {
                         DCGAN__OMP(omp simd)
-                        for (int j = j0; j < j1; j++) row[j] = src[(size_t)S * j];
+                        for (int j = j0; j < j1; j++) row[j] = src[S * j + w0];
                     }
                     memset(row + j1, 0, (size_t)(p->Wq - j1) * sizeof(float));
                 }
@@ -11464,15 +11471,18 @@ static size_t dcgan__direct_fixed(const dcgan_conv2d *conv) {
                conv->kernel + DCGAN__DIRECT_TW;
 }
 
-// When the direct path is used: pads below K (so the gradient's frame fits),
-// and, at stride 1, few output or input channels, where im2col costs most for
-// the products it feeds. (Measured on 2 AVX2 cores: 64 -> 3 at 128x128, K=5,
-// stride 1: forward 685 -> 44 ms, backward 1598 -> 135 ms for 16 images.)
-// At a larger stride, a first layer on few channels whose products would be
-// thin: fewer than 16 rows to sum (C*K*K), or at most 16 output channels. (On
-// 2 AVX-512 cores, 32 images of 64x64: 1 -> 16 channels, K=3, S=2: forward
-// 0.35 -> 0.12 ms, weight gradient 1.16 -> 0.20 ms; but 3 -> 64 channels,
-// K=4, S=2, 64 images: forward 3.3 -> 4.1 ms, so that one stays a GEMM.)
+// When the direct path is used: K <= 16, pads below K (so the stride-1 input
+// gradient's frame fits), and, at stride 1, few output or input channels,
+// where im2col costs most for the products it feeds. (Measured on 2 AVX2
+// cores: 64 -> 3 at 128x128, K=5, stride 1: forward 685 -> 44 ms, backward
+// 1598 -> 135 ms for 16 images, before the weight gradient's tile of 3 x 3;
+// bench/RESULTS.md, session 16, has the later numbers.) At a larger stride,
+// a first layer on few channels whose products would be thin: fewer than 16
+// rows to sum (C*K*K), or at most 16 output channels. (On 2 AVX-512 cores,
+// 32 images of 64x64: 1 -> 16 channels, K=3, S=2: forward 0.35 -> 0.12 ms,
+// weight gradient 1.16 -> 0.20 ms, each a minimum of 30; but 3 -> 64
+// channels, K=4, S=2, 64 images: forward 3.3 -> 4.1 ms, so that one, the
+// DCGAN discriminator's first layer, stays a GEMM.)
 DCGAN__INTERNAL int dcgan__use_direct(const dcgan_conv2d *conv) {
     if (conv->kernel > 16) return 0;   // (dcgan__taps holds 16 offsets per axis)
     if (conv->pad_top >= conv->kernel || conv->pad_left >= conv->kernel || conv->pad_bottom >= conv->kernel ||
@@ -11540,14 +11550,14 @@ static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, con
 }
 
 // Scratch of the direct backward: the larger of the weight gradient's (one
-// image's planes and its OC x C*K*K sums, per image) and, at stride 1, the
-// input gradient's (the padded gradient, OC channels of (H + K - 1) x
-// (W + K - 1) and a tile of slack, then the flipped weights in blocks of 3
-// channels). *per_image: the weight gradient's floats per image.
-static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W, size_t *per_image) {
+// image's planes and its OC x C*K*K sums, per image) and, at stride 1 when
+// dinp is wanted, the input gradient's (the padded gradient, OC channels of
+// (H + K - 1) x (W + K - 1) and a tile of slack, then the flipped weights in
+// blocks of 3 channels). *per_image: the weight gradient's floats per image.
+static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W, int want_dinp, size_t *per_image) {
     const size_t K = (size_t)conv->kernel, C = (size_t)conv->in_channels, OC = (size_t)conv->out_channels;
     *per_image = dcgan__phases_of(conv, H, W).per_image + OC * C * K * K;
-    if (conv->stride != 1) return *per_image;
+    if (conv->stride != 1 || !want_dinp) return *per_image;
     const size_t dx = OC * (H + K - 1) * (W + K - 1) + DCGAN__DIRECT_TW +
                       dcgan__direct_blocks((int)C) * DCGAN__DIRECT_OC * OC * K * K;
     return dx > *per_image ? dx : *per_image;
@@ -11555,8 +11565,10 @@ static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W, si
 
 // The backward of the direct path.
 //   dweight[o][c][kh][kw] += sum over n, oh, ow of dout[n][o][oh][ow] * P[c][kh%S][kw%S][oh + kh/S][ow + kw/S]
-// summed per image in tiles of 3 channels x 3 taps, then over the images in
-// their order (so the bits do not depend on the number of threads). At stride 1
+// summed per image in tiles of 3 channels x 3 taps, then over a group's
+// images in their order, added to dweight group by group (so the bits do not
+// depend on the number of threads; they do on the size of the work buffer,
+// which sets the groups). At stride 1
 // (the caller leaves larger strides' input gradient to the GEMM):
 //   dinp[c][ih][iw] += sum over o, a, b of weight[o][c][K-1-a][K-1-b] * dpad[o][ih + a][iw + b]
 // where dpad is dout moved by (K-1-pad_top, K-1-pad_left) in a zero frame: the
@@ -11570,7 +11582,7 @@ static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcg
     const int CKK = C * K * K, triples = (CKK + 2) / 3, oblocks = (int)dcgan__direct_blocks(OC);
     const size_t OHW = (size_t)OH * OW;
     size_t per_image;
-    const size_t need = dcgan__direct_back_work(conv, H, W, &per_image);
+    const size_t need = dcgan__direct_back_work(conv, H, W, dinp.data != NULL, &per_image);
     if (dweight) {
         const dcgan__phases p = dcgan__phases_of(conv, H, W);
         const dcgan__taps tp = dcgan__taps_of(conv, &p);
@@ -11676,9 +11688,10 @@ static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp,
 static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight, float *dbias,
                                               dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
                                               float *work, size_t work_floats) {
-    if (!dcgan__use_direct(conv)) return 0;
+    // at a stride above 1 the path has only the weight gradient to give
+    if (!dcgan__use_direct(conv) || (conv->stride != 1 && !dweight)) return 0;
     size_t per_image, floats = work_floats;
-    const size_t need = dcgan__direct_back_work(conv, inp.h, inp.w, &per_image);
+    const size_t need = dcgan__direct_back_work(conv, inp.h, inp.w, dinp.data != NULL, &per_image);
     float *scratch = dcgan__direct_scratch(work, &floats, need, per_image, inp.n);
     if (!scratch) return 0;
     if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)dout.h * dout.w);

@@ -3,9 +3,10 @@
 // files, wrong shapes) and exact resume.
 #include <stdlib.h>
 // Every allocation the library makes is counted (the library's allocator hooks),
-// to show that training steps after the first allocate nothing.
-static long n_allocs;
-static void *counting_malloc(size_t n) { n_allocs++; return malloc(n); }
+// to show that training steps after the first allocate nothing; the one whose
+// count is fail_alloc_at fails.
+static long n_allocs, fail_alloc_at = -1;
+static void *counting_malloc(size_t n) { return ++n_allocs == fail_alloc_at ? NULL : malloc(n); }
 static void *counting_realloc(void *p, size_t n) { n_allocs++; return realloc(p, n); }
 #define DCGAN_MALLOC(sz) counting_malloc(sz)
 #define DCGAN_REALLOC(p, sz) counting_realloc(p, sz)
@@ -634,6 +635,54 @@ static void test_checkpoint_rng_spare(void) {
     dcgan_gan_free(&b);
 }
 
+// A stride-2 convolution on one channel takes the direct path for its weight
+// gradient and the GEMM for its input gradient. Without work, both allocate:
+// the GEMM's scratch first, so when it fails nothing has been added yet; when
+// the direct path's fails, the GEMM does everything.
+static float *normal_floats(size_t n, uint64_t seed) {
+    float *p = (float *)malloc(n * sizeof(float));
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, seed);
+    dcgan_rng_fill_normal(&rng, p, n, 0.0f, 1.0f);
+    return p;
+}
+
+static void test_direct_conv_allocation_failure(void) {
+    const int N = 2, C = 1, OC = 4, H = 10, K = 3, OH = 5;
+    float *x = normal_floats((size_t)N * C * H * H, 1), *w = normal_floats((size_t)OC * C * K * K, 2);
+    float *dy = normal_floats((size_t)N * OC * OH * OH, 3), *dx = normal_floats((size_t)N * C * H * H, 4), *dx0 = (float *)malloc((size_t)N * C * H * H * sizeof(float));
+    float *dxr = (float *)malloc((size_t)N * C * H * H * sizeof(float));
+    float dw[36], dw0[36], dwr[36], db[4] = {1, 2, 3, 4}, db0[4], dbr[4];
+    for (int i = 0; i < 36; i++) dw[i] = (float)i / 7.0f;
+    memcpy(dx0, dx, (size_t)N * C * H * H * sizeof(float));
+    memcpy(dw0, dw, sizeof dw);
+    memcpy(db0, db, sizeof db);
+    memcpy(dxr, dx, (size_t)N * C * H * H * sizeof(float));
+    memcpy(dwr, dw, sizeof dw);
+    memcpy(dbr, db, sizeof db);
+    dcgan_conv2d conv = {w, NULL, C, OC, K, 2, 1, 1, 1, 1};
+    const dcgan_tensor tx = dcgan_tensor_make(x, N, C, H, H), tdy = dcgan_tensor_make(dy, N, OC, OH, OH);
+    dcgan_conv2d_backward_ref(dcgan_tensor_make(dxr, N, C, H, H), dwr, dbr, tdy, tx, &conv);
+    n_allocs = 0;
+    fail_alloc_at = 1;   // the GEMM's scratch
+    dcgan_status st = dcgan_conv2d_backward(dcgan_tensor_make(dx, N, C, H, H), dw, db, tdy, tx, &conv, NULL, 0);
+    CHECK(st == DCGAN_ERR_NOMEM, "direct conv/a failed allocation gives DCGAN_ERR_NOMEM");
+    CHECK(strcmp(dcgan_last_error(), "conv2d_backward: no memory for the im2col buffer") == 0,
+          "direct conv/the message names the function and the buffer");
+    CHECK(memcmp(dx, dx0, (size_t)N * C * H * H * sizeof(float)) == 0 && memcmp(dw, dw0, sizeof dw) == 0 &&
+              memcmp(db, db0, sizeof db) == 0,
+          "direct conv/after the failure dinp, dweight and dbias are untouched");
+    n_allocs = 0;
+    fail_alloc_at = 2;   // the direct path's scratch: the GEMM does all three
+    st = dcgan_conv2d_backward(dcgan_tensor_make(dx, N, C, H, H), dw, db, tdy, tx, &conv, NULL, 0);
+    fail_alloc_at = -1;
+    CHECK(st == DCGAN_OK, "direct conv/without the direct path's scratch the GEMM does the work");
+    CHECK_CLOSE(dxr, dx, (size_t)N * C * H * H, 1e-4, 1e-4, "direct conv/dinp (GEMM) equals the reference");
+    CHECK_CLOSE(dwr, dw, 36, 1e-4, 1e-4, "direct conv/dweight (GEMM) equals the reference");
+    CHECK_CLOSE(dbr, db, 4, 1e-4, 1e-4, "direct conv/dbias (GEMM) equals the reference");
+    free(x); free(w); free(dy); free(dx); free(dx0); free(dxr);
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--dump-step") == 0) return dump_step_inputs(argv[2]);
     static const test_case tests[] = {
@@ -650,6 +699,7 @@ int main(int argc, char **argv) {
         {"safetensors_hostile_headers", test_safetensors_hostile_headers},
         {"step_against_pytorch", test_step_against_pytorch},
         {"checkpoint_rng_spare", test_checkpoint_rng_spare},
+        {"direct_conv_allocation_failure", test_direct_conv_allocation_failure},
     };
     snprintf(ckpt, sizeof ckpt, "build/test_gan_%d.safetensors", (int)getpid());
     int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);

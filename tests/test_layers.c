@@ -1165,9 +1165,12 @@ static void test_sgemm_ksplit(void) {
 // ---------------------------------------------------------------------------
 // The direct convolution (few channels: the generator's last layer at stride
 // 1, a first layer on 1-3 channels at stride 2 or 3) against the seven-loop
-// reference, forward and all gradients, through the public functions (with
-// the caller's work buffer, which holds one image, so the images go in groups,
-// and without), and its AVX2 tiles against the portable ones.
+// reference, forward and all gradients, through the public functions: with
+// the caller's work of dcgan_conv2d_work_size floats (one image of the GEMM:
+// 1-15 images of the direct path, so in some cases the images go in groups,
+// and in the last one the forward is too small for it and takes the GEMM)
+// and without work (always the direct path); and its AVX2 tiles against the
+// portable ones.
 
 static void direct_case(int N, int C, int OC, int H, int W, int K, int S, int pt, int pl, int pb, int pr, int bias,
                         int want_dinp) {
@@ -1225,6 +1228,24 @@ static void test_conv2d_direct(void) {
     direct_case(3, 2, 4, 9, 10, 3, 2, 0, 0, 1, 1, 1, 1);
     direct_case(2, 1, 7, 14, 40, 5, 3, 2, 1, 2, 0, 1, 1);
     direct_case(1, 1, 2, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1);      // pads of K-1 at stride 2
+    direct_case(2, 1, 32, 10, 12, 3, 2, 1, 1, 1, 1, 1, 1);   // C*K*K < 16 with many outputs
+    direct_case(2, 4, 6, 9, 9, 3, 2, 1, 1, 1, 1, 1, 1);      // C = DCGAN__DIRECT_MAX_C
+    direct_case(2, 2, 3, 7, 9, 1, 2, 0, 0, 0, 0, 1, 1);      // stride above the kernel
+    direct_case(1, 1, 4, 11, 8, 2, 3, 1, 0, 0, 1, 1, 1);
+    {   // stride 2 without dweight: the direct path has nothing to give, the GEMM does dinp and dbias
+        const int N = 2, C = 1, OC = 5, H = 9, K = 3, OH = 5;
+        float *x = randn((size_t)N * C * H * H), *w = randn((size_t)OC * C * K * K), *dy = randn((size_t)N * OC * OH * OH);
+        float *dx = zeros((size_t)N * C * H * H), *dxr = zeros((size_t)N * C * H * H), db[5] = {0}, dbr[5] = {0};
+        dcgan_conv2d conv = {w, NULL, C, OC, K, 2, 1, 1, 1, 1};
+        dcgan_conv2d_backward_ref(dcgan_tensor_make(dxr, N, C, H, H), NULL, dbr, dcgan_tensor_make(dy, N, OC, OH, OH),
+                                  dcgan_tensor_make(x, N, C, H, H), &conv);
+        CHECK(dcgan_conv2d_backward(dcgan_tensor_make(dx, N, C, H, H), NULL, db, dcgan_tensor_make(dy, N, OC, OH, OH),
+                                    dcgan_tensor_make(x, N, C, H, H), &conv, NULL, 0) == DCGAN_OK,
+              "conv2d direct/backward status (no dweight)");
+        CHECK_CLOSE(dxr, dx, (size_t)N * C * H * H, 1e-4, 1e-4, "conv2d direct/dinp without dweight equals the reference");
+        CHECK_CLOSE(dbr, db, (size_t)OC, 1e-4, 1e-4, "conv2d direct/dbias without dweight equals the reference");
+        free(x); free(w); free(dy); free(dx); free(dxr);
+    }
 #ifdef _OPENMP
     {   // the weight gradient is summed per image, then over the images in order: one thread or two, the same bits
         const int N = 5, C = 1, OC = 16, H = 30, K = 3, OH = 15, saved = omp_get_max_threads();
@@ -1256,8 +1277,8 @@ static void test_conv2d_direct(void) {
     const size_t plane = (size_t)Hp * Wp;
     float *src = randn((size_t)C * plane + 64), *w = randn((size_t)3 * C * K * K);
     float a1[3 * 32], a2[3 * 32], g1[9], g2[9];
-    for (int S = 1; S <= 2; S++) {   // planes of 9 x 80 or, at stride 2, four of 9 x 20
-        const dcgan__taps tp = dcgan__taps_make(C, K, S, plane / (S * S), (size_t)Wp / S);
+    for (int S = 1; S <= 2; S++) {   // planes of 9 x 80 or, at stride 2, four of 9 x 20 per channel
+        const dcgan__taps tp = dcgan__taps_make(C, K, S, plane / (S * S), (size_t)Wp / (S * S));
         dcgan__direct_tile_portable(src + 7, &tp, w, a1);
         dcgan__pick_direct()(src + 7, &tp, w, a2);
         CHECK_CLOSE(a1, a2, 3 * 32, 1e-4, 1e-4, "conv2d direct/run-time tile equals the portable tile");
