@@ -1764,7 +1764,7 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #define DCGAN__CLONED
 #endif
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
-                                             float *work, size_t work_floats);
+                                             float *work, size_t work_floats, int add);
 static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight, float *dbias,
                                               dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
                                               float *work, size_t work_floats);
@@ -2594,7 +2594,7 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
         return DCGAN_OK;
     }
     // few channels: the direct convolution of Part III (section 15)
-    if (dcgan__conv2d_forward_direct_path(out, inp, conv, work, work_floats)) return DCGAN_OK;
+    if (dcgan__conv2d_forward_direct_path(out, inp, conv, work, work_floats, 0)) return DCGAN_OK;
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the im2col buffer");
@@ -2771,6 +2771,29 @@ DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *
            (size_t)H * W;
 }
 
+// A 1x1 input with no padding (a generator's first layer, from the noise
+// vector to 4x4): image n's output is OC*K*K numbers in the weight's column
+// order, out[n][oc][kh][kw] = bias[oc] + sum over c of inp[n][c] * weight[c][oc][kh][kw],
+// so the layer is a Linear one, out (N x OC*K*K) = X (N x C) * weight, stored
+// in place, with no columns and no col2im (which, for one pixel per image,
+// moved one float at a time).
+static int dcgan__conv_transpose_is_linear(const dcgan_conv_transpose2d *conv, dcgan_tensor inp) {
+    return inp.h == 1 && inp.w == 1 && conv->pad_top == 0 && conv->pad_left == 0 && conv->pad_bottom == 0 &&
+           conv->pad_right == 0;
+}
+
+// The convolution a transposed convolution is the adjoint of: the same
+// weight read as (OC_of_this = C, C_of_this = OC, K, K), the same stride and
+// pads, no bias. Its forward is the transposed one's input gradient, and its
+// weight gradient (with inp and dout swapped) is the transposed one's.
+static dcgan_conv2d dcgan__adjoint_conv(const dcgan_conv_transpose2d *conv) {
+    dcgan_conv2d a = *conv;
+    a.bias = NULL;
+    a.in_channels = conv->out_channels;
+    a.out_channels = conv->in_channels;
+    return a;
+}
+
 DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_tensor inp,
                                                       const dcgan_conv_transpose2d *conv,
                                                       float *work, size_t work_floats) {
@@ -2780,6 +2803,18 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
     dcgan_status st = dcgan_conv_transpose2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
     if (st != DCGAN_OK) return st;
     const int OH = out.h, OW = out.w;
+    if (dcgan__conv_transpose_is_linear(conv, inp)) {
+        const int OCKK = conv->out_channels * conv->kernel * conv->kernel, KK = conv->kernel * conv->kernel;
+        dcgan_sgemm(0, 0, inp.n, OCKK, conv->in_channels, 1.0f, inp.data, conv->in_channels, conv->weight, OCKK,
+                    0.0f, out.data, OCKK);
+        if (conv->bias)
+            for (size_t i = 0; i < (size_t)inp.n * conv->out_channels; i++) {
+                float *o = out.data + i * KK;
+                const float b = conv->bias[i % (size_t)conv->out_channels];
+                for (int p = 0; p < KK; p++) o[p] += b;
+            }
+        return DCGAN_OK;
+    }
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
@@ -2812,6 +2847,17 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
     dcgan_status st = dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
+    if (dcgan__conv_transpose_is_linear(conv, inp)) {
+        // out = X * weight (see dcgan_conv_transpose2d_forward): dX += dout * weight^T,
+        // dweight += X^T * dout, dout the N x OC*K*K matrix
+        const int C = conv->in_channels, OCKK = conv->out_channels * conv->kernel * conv->kernel;
+        if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)OH * OW);
+        if (dweight)
+            dcgan_sgemm(1, 0, C, OCKK, inp.n, 1.0f, inp.data, C, dout.data, OCKK, 1.0f, dweight, OCKK);
+        if (dinp.data)
+            dcgan_sgemm(0, 1, inp.n, C, OCKK, 1.0f, dout.data, OCKK, conv->weight, OCKK, 1.0f, dinp.data, C);
+        return DCGAN_OK;
+    }
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
     float *buf = dcgan__work(work, &work_floats, per_image, inp.n);
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
@@ -2820,6 +2866,16 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
     const size_t HW = (size_t)inp.h * inp.w, OHW = (size_t)OH * OW;
     const int group = dcgan__group(per_image, inp.n, work_floats);
     if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, OC, OHW);
+    // few output channels: the adjoint convolution's direct path (section 15c),
+    // its weight gradient first; what it cannot do (no scratch) the GEMM does
+    const dcgan_conv2d adj = dcgan__adjoint_conv(conv);
+    if (dcgan__use_direct(&adj)) {
+        if (dweight && dcgan__conv2d_backward_direct_path(dcgan__no_tensor, dweight, NULL, inp, dout, &adj, buf,
+                                                          work_floats) == 1)
+            dweight = NULL;
+        if (dinp.data && dcgan__conv2d_forward_direct_path(dinp, dout, &adj, buf, work_floats, 1))
+            dinp.data = NULL;
+    }
     for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * HW;
@@ -11508,7 +11564,7 @@ static float *dcgan__direct_scratch(float *work, size_t *floats, size_t need, si
 // The forward of the direct path: images in groups that fit in buf; each
 // group's planes, then its output rows, spread over the threads.
 static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
-                                         float *buf, size_t buf_floats, dcgan__direct_fn tile) {
+                                         float *buf, size_t buf_floats, dcgan__direct_fn tile, int add) {
     const int C = inp.c, H = inp.h, W = inp.w, OC = conv->out_channels, OH = out.h, OW = out.w;
     const int CKK = C * conv->kernel * conv->kernel, blocks = (int)dcgan__direct_blocks(OC);
     const dcgan__phases p = dcgan__phases_of(conv, H, W);
@@ -11540,8 +11596,13 @@ static void dcgan__conv2d_forward_direct(dcgan_tensor out, dcgan_tensor inp, con
                             const int oc = bl * DCGAN__DIRECT_OC + ob;
                             float *o = out.data + (((size_t)(n0 + i) * OC + oc) * OH + oh) * OW + ow0;
                             const float b = conv->bias ? conv->bias[oc] : 0.0f;
-                            DCGAN__OMP(omp simd)
-                            for (int j = 0; j < tw; j++) o[j] = acc[ob * DCGAN__DIRECT_TW + j] + b;
+                            if (add) {
+                                DCGAN__OMP(omp simd)
+                                for (int j = 0; j < tw; j++) o[j] += acc[ob * DCGAN__DIRECT_TW + j];
+                            } else {
+                                DCGAN__OMP(omp simd)
+                                for (int j = 0; j < tw; j++) o[j] = acc[ob * DCGAN__DIRECT_TW + j] + b;
+                            }
                         }
                     }
             }
@@ -11669,18 +11730,18 @@ static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcg
 }
 
 // The layers' entry points (section 6). Forward: 1 when the direct convolution
-// did the work, 0 when the layer should use the GEMM (not its kind of layer,
-// or no memory). Backward: 1 when all is done, 2 when the weight and bias
-// gradients are and the input gradient is left to the GEMM (stride > 1), 0
-// when nothing is.
+// did the work (add: out += the convolution, without bias), 0 when the layer
+// should use the GEMM (not its kind of layer, or no memory). Backward: 1 when
+// all is done, 2 when the weight and bias gradients are and the input
+// gradient is left to the GEMM (stride > 1), 0 when nothing is.
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
-                                             float *work, size_t work_floats) {
+                                             float *work, size_t work_floats, int add) {
     if (!dcgan__use_direct(conv)) return 0;
     const size_t per_image = dcgan__phases_of(conv, inp.h, inp.w).per_image;
     size_t floats = work_floats;
     float *scratch = dcgan__direct_scratch(work, &floats, dcgan__direct_fixed(conv) + per_image, per_image, inp.n);
     if (!scratch) return 0;
-    dcgan__conv2d_forward_direct(out, inp, conv, scratch, floats, dcgan__pick_direct());
+    dcgan__conv2d_forward_direct(out, inp, conv, scratch, floats, dcgan__pick_direct(), add);
     if (scratch != work) DCGAN_FREE(scratch);
     return 1;
 }

@@ -418,6 +418,61 @@ static void test_conv_transpose2d_golden(void) {
 
 static void test_conv_transpose2d_gradcheck(void) { conv_fd_case(1); }
 
+// The transposed convolution's other routes: a 1x1 input with no padding (a
+// generator's first layer: one product, no col2im) and few output channels
+// (a generator's last layer: the backward is the adjoint convolution's direct
+// path). Finite differences and the reference through conv_fd_shape; then
+// gradients added to nonzero ones, asked for one at a time, with the caller's
+// work of one image or none, against the reference loops.
+static void convt_route_case(const char *tag, int N, int C, int H, int W, int OC, int K, int S, int pt, int pl,
+                             int pb, int pr) {
+    conv_fd_shape(1, tag, N, C, H, W, OC, K, S, pt, pl, pb, pr);
+    const int OH = dcgan_conv_transpose_out_size(H, K, S, pt, pb), OW = dcgan_conv_transpose_out_size(W, K, S, pl, pr);
+    const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * OC * OH * OW, nw = (size_t)C * OC * K * K;
+    float *x = randn(nx), *w = randn(nw), *b = randn((size_t)OC), *dy = randn(ny);
+    float *dx0 = randn(nx), *dw0 = randn(nw), *db0 = randn((size_t)OC);
+    float *dx = zeros(nx), *dw = zeros(nw), *db = zeros((size_t)OC), *dxr = zeros(nx), *dwr = zeros(nw);
+    float *dbr = zeros((size_t)OC);
+    dcgan_conv_transpose2d conv = {w, b, C, OC, K, S, pt, pl, pb, pr};
+    const dcgan_tensor tx = dcgan_tensor_make(x, N, C, H, W), tdy = dcgan_tensor_make(dy, N, OC, OH, OW);
+    memcpy(dxr, dx0, nx * sizeof(float));
+    memcpy(dwr, dw0, nw * sizeof(float));
+    memcpy(dbr, db0, (size_t)OC * sizeof(float));
+    dcgan_conv_transpose2d_backward_ref(dcgan_tensor_make(dxr, N, C, H, W), dwr, dbr, tdy, tx, &conv);
+    const size_t wf = dcgan_conv_transpose2d_work_size(&conv, H, W);
+    float *work = zeros(wf);
+    char label[160];
+    for (int own = 0; own < 2; own++)
+        for (int which = 0; which < 3; which++) {   // all, dinp only, dweight and dbias only
+            memcpy(dx, dx0, nx * sizeof(float));
+            memcpy(dw, dw0, nw * sizeof(float));
+            memcpy(db, db0, (size_t)OC * sizeof(float));
+            snprintf(label, sizeof label, "conv_transpose2d%s/%s work, %s: status", tag, own ? "no" : "one image's",
+                     which == 0 ? "all gradients" : which == 1 ? "dinp only" : "dweight and dbias only");
+            CHECK(dcgan_conv_transpose2d_backward(dcgan_tensor_make(which == 2 ? NULL : dx, N, C, H, W),
+                                                  which == 1 ? NULL : dw, which == 1 ? NULL : db, tdy, tx, &conv,
+                                                  own ? NULL : work, own ? 0 : wf) == DCGAN_OK,
+                  label);
+            CHECK_CLOSE(which == 2 ? dx0 : dxr, dx, nx, 1e-4, 1e-4, label);
+            CHECK_CLOSE(which == 1 ? dw0 : dwr, dw, nw, 1e-4, 1e-4, label);
+            CHECK_CLOSE(which == 1 ? db0 : dbr, db, (size_t)OC, 1e-4, 1e-4, label);
+        }
+    free(x); free(w); free(b); free(dy); free(dx0); free(dw0); free(db0); free(dx); free(dw); free(db);
+    free(dxr); free(dwr); free(dbr); free(work);
+}
+
+static void test_conv_transpose2d_routes(void) {
+    convt_route_case("_1x1", 3, 5, 1, 1, 4, 4, 1, 0, 0, 0, 0);          // noise -> 4x4
+    convt_route_case("_1x1_s2", 2, 3, 1, 1, 2, 3, 2, 0, 0, 0, 0);
+    convt_route_case("_to_gray", 2, 5, 6, 7, 1, 4, 2, 1, 1, 1, 1);      // 5 -> 1 channel, K=4, S=2
+    convt_route_case("_to_rgb_s1", 2, 6, 5, 9, 3, 5, 1, 2, 2, 2, 2);    // 6 -> 3 channels, K=5, S=1
+    convt_route_case("_to_2_asym", 1, 4, 5, 4, 2, 3, 2, 1, 0, 0, 1);
+    {   // the last three take the direct path backward (as the adjoint convolution)
+        dcgan_conv2d adj = {NULL, NULL, 1, 5, 4, 2, 1, 1, 1, 1};
+        CHECK(dcgan__use_direct(&adj), "conv_transpose2d_to_gray/its adjoint takes the direct path");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Upsample
 
@@ -1343,6 +1398,7 @@ int main(int argc, char **argv) {
         {"conv2d_gradcheck", test_conv2d_gradcheck},
         {"conv_transpose2d_golden", test_conv_transpose2d_golden},
         {"conv_transpose2d_gradcheck", test_conv_transpose2d_gradcheck},
+        {"conv_transpose2d_routes", test_conv_transpose2d_routes},
         {"upsample_golden", test_upsample_golden},
         {"upsample_gradcheck", test_upsample_gradcheck},
         {"resize_to_299", test_resize_to_299},
