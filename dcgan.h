@@ -11263,11 +11263,11 @@ DCGAN__INTERNAL int dcgan__sgemm_patches_nchw(int M, int K, const float *A, int 
 // 128x128) would otherwise copy every pixel K*K = 25 times into an im2col
 // matrix to make only 3 output rows, and a first layer on 1-3 channels (the
 // Keras discriminator's at stride 1, the classifier's at stride 2) is no
-// better: its products have only C*K*K = 9-75 rows to sum. Here one output row is cut into tiles of
-// DCGAN__DIRECT_TW columns; a tile of 3 output channels is summed in registers
-// over the taps (c, kh, kw), in the order of dcgan_conv2d_forward_ref, from a
-// zero-padded copy of the image, with no im2col at all. Output channels go in
-// blocks of DCGAN__DIRECT_OC.
+// better: its products have only C*K*K = 9-75 rows to sum. Here one output
+// row is cut into tiles of DCGAN__DIRECT_TW columns; a tile of 3 output
+// channels is summed in registers over the taps (c, kh, kw), in the order of
+// dcgan_conv2d_forward_ref, from a zero-padded copy of the image, with no
+// im2col at all. Output channels go in blocks of DCGAN__DIRECT_OC.
 //
 // A stride S > 1 becomes stride 1 by cutting the padded image into S*S phase
 // planes, P[c][py][px][i][j] = pad[c][S*i + py][S*j + px] (the polyphase
@@ -11659,7 +11659,8 @@ static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcg
                                        H, W, conv, &p);
                 DCGAN__OMP(omp for schedule(static))
                 for (int item = 0; item < g * oblocks * triples; item++) {
-                    const int i = item / (oblocks * triples), o0 = item / triples % oblocks * 3, t0 = item % triples * 3;
+                    const int i = item / (oblocks * triples), o0 = item / triples % oblocks * 3;
+                    const int t0 = item % triples * 3;
                     // missing channels and taps of the last blocks repeat the first; their sums are dropped
                     const float *dn = dout.data + ((size_t)(n0 + i) * OC + o0) * OHW;
                     const float *d[3] = {dn, o0 + 1 < OC ? dn + OHW : dn, o0 + 2 < OC ? dn + 2 * OHW : dn};

@@ -31,7 +31,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     dcgan_conv2d conv = {NULL, NULL, C, OC, K, S, P, P, P, P};
-    const size_t per_image = transposed ? dcgan_conv_transpose2d_work_size(&conv, H, H) : dcgan_conv2d_work_size(&conv, H, H);
+    const size_t per_image =
+        transposed ? dcgan_conv_transpose2d_work_size(&conv, H, H) : dcgan_conv2d_work_size(&conv, H, H);
     size_t group = ((size_t)16 << 20) / per_image;
     if (group < 1) group = 1;
     if (group > (size_t)N) group = (size_t)N;
@@ -77,7 +78,8 @@ int main(int argc, char **argv) {
     // one product's worth: each output pixel's taps (conv), or each input pixel's (transposed)
     const double flops = 2.0 * N * OC * C * K * K * (transposed ? (double)H * H : (double)OH * OH);
     printf("%sN%d C%d H%d OC%d K%d S%d pad %d: forward %.3f ms (%.0f GFLOP/s), backward%s %.3f ms (%.0f GFLOP/s)\n",
-           transposed ? "transposed " : "", N, C, H, OC, K, S, P, best_f * 1e3, flops / best_f / 1e9, want_dinp ? "" : " (no dinp)",
+           transposed ? "transposed " : "", N, C, H, OC, K, S, P, best_f * 1e3, flops / best_f / 1e9,
+           want_dinp ? "" : " (no dinp)",
            best_b * 1e3, (want_dinp ? 2 : 1) * flops / best_b / 1e9);
     return 0;
 }

@@ -650,7 +650,8 @@ static float *normal_floats(size_t n, uint64_t seed) {
 static void test_direct_conv_allocation_failure(void) {
     const int N = 2, C = 1, OC = 4, H = 10, K = 3, OH = 5;
     float *x = normal_floats((size_t)N * C * H * H, 1), *w = normal_floats((size_t)OC * C * K * K, 2);
-    float *dy = normal_floats((size_t)N * OC * OH * OH, 3), *dx = normal_floats((size_t)N * C * H * H, 4), *dx0 = (float *)malloc((size_t)N * C * H * H * sizeof(float));
+    float *dy = normal_floats((size_t)N * OC * OH * OH, 3), *dx = normal_floats((size_t)N * C * H * H, 4);
+    float *dx0 = (float *)malloc((size_t)N * C * H * H * sizeof(float));
     float *dxr = (float *)malloc((size_t)N * C * H * H * sizeof(float));
     float dw[36], dw0[36], dwr[36], db[4] = {1, 2, 3, 4}, db0[4], dbr[4];
     for (int i = 0; i < 36; i++) dw[i] = (float)i / 7.0f;
