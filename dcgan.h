@@ -11636,14 +11636,12 @@ static size_t dcgan__direct_back_work(const dcgan_conv2d *conv, int H, int W, in
 // input gradient is itself a stride-1 convolution with flipped weights, so it
 // reuses the forward tile (in blocks of 3 input channels).
 static void dcgan__conv2d_backward_direct(dcgan_tensor dinp, float *dweight, dcgan_tensor dout, dcgan_tensor inp,
-                                          const dcgan_conv2d *conv, float *buf, size_t buf_floats,
-                                          dcgan__direct_fn tile, dcgan__dw_fn dw) {
+                                          const dcgan_conv2d *conv, float *buf, size_t buf_floats, size_t need,
+                                          size_t per_image, dcgan__direct_fn tile, dcgan__dw_fn dw) {
     const int C = inp.c, H = inp.h, W = inp.w, K = conv->kernel, OC = conv->out_channels;
     const int OH = dout.h, OW = dout.w, pt = conv->pad_top, pl = conv->pad_left;
     const int CKK = C * K * K, triples = (CKK + 2) / 3, oblocks = (int)dcgan__direct_blocks(OC);
     const size_t OHW = (size_t)OH * OW;
-    size_t per_image;
-    const size_t need = dcgan__direct_back_work(conv, H, W, dinp.data != NULL, &per_image);
     if (dweight) {
         const dcgan__phases p = dcgan__phases_of(conv, H, W);
         const dcgan__taps tp = dcgan__taps_of(conv, &p);
@@ -11757,8 +11755,8 @@ static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight,
     float *scratch = dcgan__direct_scratch(work, &floats, need, per_image, inp.n);
     if (!scratch) return 0;
     if (dbias) dcgan__bias_grad(dbias, dout.data, inp.n, conv->out_channels, (size_t)dout.h * dout.w);
-    dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, floats, dcgan__pick_direct(),
-                                  dcgan__pick_dw());
+    dcgan__conv2d_backward_direct(dinp, dweight, dout, inp, conv, scratch, floats, need, per_image,
+                                  dcgan__pick_direct(), dcgan__pick_dw());
     if (scratch != work) DCGAN_FREE(scratch);
     return dinp.data && conv->stride != 1 ? 2 : 1;
 }
