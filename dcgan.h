@@ -1603,6 +1603,8 @@ typedef struct {
     int OH, OW;                // the output size: the matrix is (C*KH*KW) x (g*OH*OW)
 } dcgan__patches;
 DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const dcgan__patches *P);
+DCGAN__INTERNAL void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C, int H, int W, int KH,
+                                   int KW, int S, int pt, int pl, int OH, int OW, int fresh, const float *bias);
 DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                           const float *A, int lda, const dcgan__patches *B, float beta,
                                           float *C, int ldc, const float *bias, int relu);
@@ -2422,16 +2424,118 @@ DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const
 // its columns at col + i*OH*OW); ADDS every column entry back into img. With
 // fresh = 1 each channel plane is first set to bias[c] (0 if bias is NULL): a
 // new output (conv_transpose2d's forward); with 0 the sums go on top of img.
+// Every entry of img receives its column entries in the order of the taps
+// (kh, then kw), on top of its first value, whichever loop below runs.
+
+// The widest row, and the widest kernel, the stride-S loop below takes
+#define DCGAN__COL2IM_ROW 1024
+#define DCGAN__COL2IM_TAPS 16
+
+// Where the column entries of tap kw land in a row of W at stride S: entry ow
+// goes to iw = ow*S + kw - pl, which is entry m = ow + q of phase row r (iw =
+// m*S + r). Phase rows are Wq = ceil(W/S) long, with `margin` spare entries on
+// either side where a tap's entries outside the image (padding) land, so that
+// every tap adds all OW entries of its column row in one loop with no
+// remainder to cut off; phase row r starts at r*pitch + margin, pitch = Wq +
+// 2*margin, and tap kw's entry ow lands at base[kw] + ow. 0 if the phase rows
+// would not fit in DCGAN__COL2IM_ROW floats or the kernel is too wide.
+typedef struct {
+    int Wq, pitch, margin, base[DCGAN__COL2IM_TAPS];
+} dcgan__col2im_taps;
+
+static int dcgan__col2im_taps_make(dcgan__col2im_taps *T, int W, int KW, int S, int pl, int OW) {
+    if (S < 2 || KW > DCGAN__COL2IM_TAPS) return 0;
+    const int Wq = (W + S - 1) / S;
+    int r[DCGAN__COL2IM_TAPS], q[DCGAN__COL2IM_TAPS], margin = 0;
+    for (int kw = 0; kw < KW; kw++) {
+        const int off = kw - pl;
+        r[kw] = ((off % S) + S) % S;
+        q[kw] = (off - r[kw]) / S;   // exact
+        // m runs over [q, q + OW - 1]; it must stay in [-margin, Wq - 1 + margin]
+        if (-q[kw] > margin) margin = -q[kw];
+        if (q[kw] + OW - Wq > margin) margin = q[kw] + OW - Wq;
+    }
+    T->Wq = Wq;
+    T->margin = margin;
+    T->pitch = Wq + 2 * margin;
+    if ((double)S * T->pitch > DCGAN__COL2IM_ROW) return 0;
+    for (int kw = 0; kw < KW; kw++) T->base[kw] = r[kw] * T->pitch + margin + q[kw];
+    return 1;
+}
+
+// One channel plane (H x W) of col2im at stride S > 1. Tap (kh, kw) adds its
+// column entries S apart in a row of the plane: a strided loop that stays
+// scalar. Here each row is first split into its S phase rows (tmp, laid out as
+// dcgan__col2im_taps says), where one tap's entries are contiguous, so that
+// every tap is a vector addition; then the row is put back together. Each
+// entry still receives the taps in their order (kh, then kw): the bits of the
+// strided loop. srcc: the plane's column row of tap 0 (its image's columns
+// included), the rows of the other taps ld apart.
 DCGAN__CLONED
-static void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C, int H, int W,
-                          int KH, int KW, int S, int pt, int pl, int OH, int OW, int fresh,
-                          const float *bias) {
+static void dcgan__col2im_plane_strided(float *plane, float *tmp, const float *srcc, size_t ld, int H, int W,
+                                        int KH, int KW, int S, int pt, int OH, int OW,
+                                        const dcgan__col2im_taps *T, int fresh, float init) {
+    const int P = T->pitch, M = T->margin;
+    for (int ih = 0; ih < H; ih++) {
+        float *dst = plane + (size_t)ih * W;
+        if (fresh) {
+            for (int m = 0; m < S * P; m++) tmp[m] = init;
+        } else if (S == 2) {   // the common stride: constant steps, which the compiler vectorises
+            float *t0 = tmp + M, *t1 = tmp + P + M;
+            DCGAN__OMP(omp simd)
+            for (int m = 0; m < W / 2; m++) {
+                t0[m] = dst[2 * m];
+                t1[m] = dst[2 * m + 1];
+            }
+            if (W % 2) t0[W / 2] = dst[W - 1];
+        } else {
+            for (int r = 0; r < S; r++)
+                for (int m = 0; m * S + r < W; m++) tmp[r * P + M + m] = dst[m * S + r];
+        }
+        // the taps kh with ih = oh*S - pt + kh for some 0 <= oh < OH, in order
+        for (int kh = (ih + pt) % S; kh < KH && kh <= ih + pt; kh += S) {
+            const int oh = (ih + pt - kh) / S;
+            if (oh >= OH) continue;
+            for (int kw = 0; kw < KW; kw++) {
+                const float *row = srcc + (size_t)(kh * KW + kw) * ld + (size_t)oh * OW;
+                float *t = tmp + T->base[kw];
+                DCGAN__OMP(omp simd)
+                for (int ow = 0; ow < OW; ow++) t[ow] += row[ow];
+            }
+        }
+        if (S == 2) {
+            const float *t0 = tmp + M, *t1 = tmp + P + M;
+            DCGAN__OMP(omp simd)
+            for (int m = 0; m < W / 2; m++) {
+                dst[2 * m] = t0[m];
+                dst[2 * m + 1] = t1[m];
+            }
+            if (W % 2) dst[W - 1] = t0[W / 2];
+        } else {
+            for (int r = 0; r < S; r++)
+                for (int m = 0; m * S + r < W; m++) dst[m * S + r] = tmp[r * P + M + m];
+        }
+    }
+}
+
+DCGAN__CLONED
+DCGAN__INTERNAL void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C, int H, int W,
+                                   int KH, int KW, int S, int pt, int pl, int OH, int OW, int fresh,
+                                   const float *bias) {
     const size_t OHW = (size_t)OH * OW;
+    dcgan__col2im_taps taps;
+    const int strided = dcgan__col2im_taps_make(&taps, W, KW, S, pl, OW);
     // each thread owns whole (image, channel) planes of img, so the += never collide
     DCGAN__OMP(omp parallel for schedule(static) if ((double)g * C * KH * KW * OHW > 1e5))
     for (int t = 0; t < g * C; t++) {
         const int i = t / C, c = t % C;
         float *plane = img + ((size_t)i * C + c) * H * W;
+        if (strided) {
+            float tmp[DCGAN__COL2IM_ROW];
+            dcgan__col2im_plane_strided(plane, tmp, &col[(size_t)c * KH * KW * ld + (size_t)i * OHW], ld, H, W,
+                                        KH, KW, S, pt, OH, OW, &taps, fresh, bias ? bias[c] : 0.0f);
+            continue;
+        }
         if (fresh)
             for (size_t p = 0; p < (size_t)H * W; p++) plane[p] = bias ? bias[c] : 0.0f;
         for (int kh = 0; kh < KH; kh++) {
@@ -2455,7 +2559,7 @@ static void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C,
                     if (S == 1) {
                         DCGAN__OMP(omp simd)
                         for (int ow = lo; ow < hi; ow++) dst[ow + off] += row[ow];
-                    } else {
+                    } else {   // phase rows wider than DCGAN__COL2IM_ROW, or a kernel wider than 16
                         for (int ow = lo; ow < hi; ow++) dst[ow * S + off] += row[ow];
                     }
                 }

@@ -1267,6 +1267,63 @@ static void direct_case(int N, int C, int OC, int H, int W, int K, int S, int pt
     free(db0); free(dbr); free(dx); free(dw); free(db); free(work);
 }
 
+// col2im's entries, one tap at a time: each entry of img receives its column
+// entries in the order of the taps (kh, then kw), on top of its first value,
+// which dcgan__col2im promises whichever of its loops runs. So the bits must be
+// these, not merely close.
+static void col2im_loop(float *img, const float *col, size_t ld, int g, int C, int H, int W, int KH, int KW,
+                        int S, int pt, int pl, int OH, int OW, int fresh, const float *bias) {
+    for (int i = 0; i < g; i++)
+        for (int c = 0; c < C; c++) {
+            float *plane = img + ((size_t)i * C + c) * H * W;
+            if (fresh)
+                for (int p = 0; p < H * W; p++) plane[p] = bias ? bias[c] : 0.0f;
+            for (int kh = 0; kh < KH; kh++)
+                for (int kw = 0; kw < KW; kw++)
+                    for (int oh = 0; oh < OH; oh++)
+                        for (int ow = 0; ow < OW; ow++) {
+                            const int ih = oh * S - pt + kh, iw = ow * S - pl + kw;
+                            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                            plane[ih * W + iw] += col[((size_t)(c * KH + kh) * KW + kw) * ld + (size_t)i * OH * OW +
+                                                      (size_t)oh * OW + ow];
+                        }
+        }
+}
+
+// g images of C x H x W, kernel K, stride S, pads top/left/bottom/right; fresh:
+// the planes start at bias (a transposed convolution's forward), else at what
+// img holds (random: a gradient added to)
+static void col2im_case(int g, int C, int H, int W, int K, int S, int pt, int pl, int pb, int pr, int fresh) {
+    const int OH = (H + pt + pb - K) / S + 1, OW = (W + pl + pr - K) / S + 1;
+    const size_t ld = (size_t)g * OH * OW, n = (size_t)g * C * H * W;
+    float *col = randn((size_t)C * K * K * ld), *img = randn(n), *want = (float *)malloc(n * sizeof(float));
+    float *bias = randn((size_t)C);
+    memcpy(want, img, n * sizeof(float));
+    col2im_loop(want, col, ld, g, C, H, W, K, K, S, pt, pl, OH, OW, fresh, fresh ? bias : NULL);
+    dcgan__col2im(img, col, ld, g, C, H, W, K, K, S, pt, pl, OH, OW, fresh, fresh ? bias : NULL);
+    char label[160];
+    snprintf(label, sizeof label, "col2im/g=%d C=%d %dx%d K=%d S=%d pads %d %d %d %d %s: the bits of the tap-order loop",
+             g, C, H, W, K, S, pt, pl, pb, pr, fresh ? "fresh" : "added");
+    CHECK(memcmp(want, img, n * sizeof(float)) == 0, label);
+    free(col), free(img), free(want), free(bias);
+}
+
+static void test_col2im(void) {
+    col2im_case(2, 3, 8, 8, 3, 2, 1, 1, 1, 1, 0);      // the classifier's layers
+    col2im_case(2, 2, 9, 11, 3, 2, 1, 1, 1, 1, 0);     // odd sides at stride 2
+    col2im_case(3, 2, 16, 16, 4, 2, 1, 1, 1, 1, 1);    // a generator's layer, from its bias
+    col2im_case(1, 3, 17, 13, 4, 2, 1, 1, 1, 1, 1);    // the same, odd sides
+    col2im_case(1, 2, 10, 14, 5, 3, 2, 1, 2, 2, 0);    // stride 3: the general phase loops
+    col2im_case(1, 2, 11, 16, 3, 3, 0, 0, 1, 2, 1);
+    col2im_case(1, 1, 7, 9, 1, 2, 0, 0, 0, 0, 0);      // kernel below the stride: some entries get nothing
+    col2im_case(2, 2, 9, 10, 3, 2, 0, 1, 1, 0, 0);     // TensorFlow's 'same' and the other way round
+    col2im_case(1, 2, 6, 7, 4, 2, 3, 3, 3, 3, 0);      // pads of K-1: taps far outside the image
+    col2im_case(2, 3, 12, 12, 3, 1, 1, 1, 1, 1, 0);    // stride 1
+    col2im_case(1, 1, 3, 1100, 3, 2, 1, 1, 1, 1, 0);   // phase rows wider than DCGAN__COL2IM_ROW
+    col2im_case(1, 1, 20, 20, 17, 2, 8, 8, 8, 8, 1);   // a kernel wider than DCGAN__COL2IM_TAPS
+    col2im_case(40, 3, 16, 16, 3, 2, 1, 1, 1, 1, 0);   // enough work for the threads
+}
+
 static void test_conv2d_direct(void) {
     direct_case(2, 5, 3, 9, 37, 5, 1, 2, 2, 2, 2, 1, 1);     // 'same' K=5, a row of 37 = 32 + 5
     direct_case(3, 4, 1, 6, 8, 3, 1, 0, 0, 0, 0, 0, 1);      // valid, gray output
@@ -1418,6 +1475,7 @@ int main(int argc, char **argv) {
         {"sgemm_patches_nchw", test_sgemm_patches_nchw},
         {"conv2d_groups", test_conv2d_groups},
         {"conv2d_direct", test_conv2d_direct},
+        {"col2im", test_col2im},
         {"shape_errors", test_shape_errors},
     };
     dcgan_rng_seed(&rng, 1234);
