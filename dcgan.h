@@ -2420,13 +2420,6 @@ DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const
     }
 }
 
-// col2im: the adjoint of im2col for g images (NCHW, image i at img + i*C*H*W,
-// its columns at col + i*OH*OW); ADDS every column entry back into img. With
-// fresh = 1 each channel plane is first set to bias[c] (0 if bias is NULL): a
-// new output (conv_transpose2d's forward); with 0 the sums go on top of img.
-// Every entry of img receives its column entries in the order of the taps
-// (kh, then kw), on top of its first value, whichever loop below runs.
-
 // The widest row, and the widest kernel, the stride-S loop below takes
 #define DCGAN__COL2IM_ROW 1024
 #define DCGAN__COL2IM_TAPS 16
@@ -2440,7 +2433,7 @@ DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__im2col(float *col, size_t ld, const
 // 2*margin, and tap kw's entry ow lands at base[kw] + ow. 0 if the phase rows
 // would not fit in DCGAN__COL2IM_ROW floats or the kernel is too wide.
 typedef struct {
-    int Wq, pitch, margin, base[DCGAN__COL2IM_TAPS];
+    int pitch, margin, base[DCGAN__COL2IM_TAPS];
 } dcgan__col2im_taps;
 
 static int dcgan__col2im_taps_make(dcgan__col2im_taps *T, int W, int KW, int S, int pl, int OW) {
@@ -2455,7 +2448,6 @@ static int dcgan__col2im_taps_make(dcgan__col2im_taps *T, int W, int KW, int S, 
         if (-q[kw] > margin) margin = -q[kw];
         if (q[kw] + OW - Wq > margin) margin = q[kw] + OW - Wq;
     }
-    T->Wq = Wq;
     T->margin = margin;
     T->pitch = Wq + 2 * margin;
     if ((double)S * T->pitch > DCGAN__COL2IM_ROW) return 0;
@@ -2518,6 +2510,12 @@ static void dcgan__col2im_plane_strided(float *plane, float *tmp, const float *s
     }
 }
 
+// col2im: the adjoint of im2col for g images (NCHW, image i at img + i*C*H*W,
+// its columns at col + i*OH*OW); ADDS every column entry back into img. With
+// fresh = 1 each channel plane is first set to bias[c] (0 if bias is NULL): a
+// new output (conv_transpose2d's forward); with 0 the sums go on top of img.
+// Every entry of img receives its column entries in the order of the taps
+// (kh, then kw), on top of its first value, whichever of its two loops runs.
 DCGAN__CLONED
 DCGAN__INTERNAL void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C, int H, int W,
                                    int KH, int KW, int S, int pt, int pl, int OH, int OW, int fresh,
