@@ -1580,6 +1580,25 @@ typedef void (*dcgan__adam_fn)(const dcgan__adam_consts *k, float *params, const
 DCGAN__INTERNAL void dcgan__adam_range(const dcgan__adam_consts *k, float *params, const float *grads,
                                        float *m, float *v, size_t lo, size_t hi);
 DCGAN__INTERNAL dcgan__adam_fn dcgan__pick_adam(void);
+// section 6: BatchNorm's sums of one channel (DCGAN__BN_PARTS partial sums and
+// the rest), the loops that add a run of values into them, and those of this CPU
+#define DCGAN__BN_PARTS 16
+typedef struct {
+    double part[DCGAN__BN_PARTS], rest;
+} dcgan__bn_sum;
+typedef struct {
+    void (*values)(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n);
+    void (*squares)(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n, double mean);
+    void (*grads)(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x, size_t n, float mean,
+                  float invstd);
+} dcgan__bn_fns;
+DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s);
+DCGAN__INTERNAL void dcgan__bn_add_values(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n);
+DCGAN__INTERNAL void dcgan__bn_add_squares(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
+                                           double mean);
+DCGAN__INTERNAL void dcgan__bn_add_grads(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
+                                         size_t n, float mean, float invstd);
+DCGAN__INTERNAL dcgan__bn_fns dcgan__pick_bn(void);
 // section 5: the GEMM micro-kernels (C tile = beta C + alpha a b, then bias/ReLU)
 typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
                                  float *c, int ldc, int mr, int nr, const float *bias, int relu);
@@ -3110,21 +3129,72 @@ static float dcgan__select(int c, float a, float b) {
 
 // BatchNorm2d: (N,C,H,W) -> (N,C,H,W)
 
-// The sums of BatchNorm run in double, one value after another in the order
-// of the loops below (the same bits on every machine and thread count). One
-// such chain of additions waits for each add to finish (4 cycles), so the
-// loops carry DCGAN__BN_LANES channels side by side in four named sums (the
-// compiler keeps an array of sums in memory): independent chains, each
-// channel's additions still in its own order. A block's missing channels
-// repeat its first one and are not stored.
-#define DCGAN__BN_LANES 4
-typedef char dcgan__bn_four_named_sums[DCGAN__BN_LANES == 4 ? 1 : -1];   // the loops below name 4
-
-// The cb (<= DCGAN__BN_LANES) channel planes c0.. of image n of x (N, C, H, W).
-static void dcgan__bn_planes(const float **planes, const float *x, int n, int C, size_t HW, int c0, int cb) {
-    for (int k = 0; k < DCGAN__BN_LANES; k++)
-        planes[k] = &x[((size_t)n * C + c0 + (k < cb ? k : 0)) * HW];
+// The sums of BatchNorm run in double, in an order that the shape alone
+// fixes, so that the bits are the same on every machine, vector width and
+// thread count. A channel's values are added image after image into
+// DCGAN__BN_PARTS partial sums (dcgan__bn_sum): value p of a run (an image's
+// plane, or a piece of it that starts at a multiple of DCGAN__BN_PARTS) goes
+// to partial p mod DCGAN__BN_PARTS, and the values after the run's last whole
+// group of DCGAN__BN_PARTS to one more sum, `rest`; at the end the partials
+// are added in order, rest last. One chain of dependent double additions waits
+// 4 cycles per value: with four chains (four channels side by side, each in
+// its own order) BatchNorm was a tenth of a classifier step. The 16 chains
+// here are independent, and the AVX2 versions (section 15e) run them as four
+// vectors of four: BatchNorm 1.6-1.7x faster (bench/RESULTS.md, session 18).
+DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s) {
+    double t = 0.0;
+    for (int j = 0; j < DCGAN__BN_PARTS; j++) t += s->part[j];
+    return t + s->rest;
 }
+
+// s += x[p] for the n values of each of `runs` runs, stride floats apart
+// (a channel's planes in the images, one after another).
+DCGAN__INTERNAL void dcgan__bn_add_values(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
+    const size_t whole = n - n % DCGAN__BN_PARTS;
+    for (int r = 0; r < runs; r++, x += stride) {
+        for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS)
+            for (int j = 0; j < DCGAN__BN_PARTS; j++) s->part[j] += x[p + j];
+        for (size_t p = whole; p < n; p++) s->rest += x[p];
+    }
+}
+
+// s += (x[p] - mean)^2, in double, over the runs.
+DCGAN__INTERNAL void dcgan__bn_add_squares(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
+                                           double mean) {
+    const size_t whole = n - n % DCGAN__BN_PARTS;
+    for (int r = 0; r < runs; r++, x += stride) {
+        for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS)
+            for (int j = 0; j < DCGAN__BN_PARTS; j++) {
+                const double v = x[p + j] - mean;
+                s->part[j] += v * v;
+            }
+        for (size_t p = whole; p < n; p++) {
+            const double v = x[p] - mean;
+            s->rest += v * v;
+        }
+    }
+}
+
+// The backward's two sums over one run: d += g[p] and e += g[p] * xhat, where
+// xhat = (x[p] - mean) * invstd (the difference in float, the products in double).
+DCGAN__INTERNAL void dcgan__bn_add_grads(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
+                                         size_t n, float mean, float invstd) {
+    const size_t whole = n - n % DCGAN__BN_PARTS;
+    for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS)
+        for (int j = 0; j < DCGAN__BN_PARTS; j++) {
+            d->part[j] += g[p + j];
+            e->part[j] += (double)g[p + j] * (x[p + j] - mean) * invstd;
+        }
+    for (size_t p = whole; p < n; p++) {
+        d->rest += g[p];
+        e->rest += (double)g[p] * (x[p] - mean) * invstd;
+    }
+}
+
+// BatchNorm's loops run on every thread from this many values on (a parallel
+// region costs a few microseconds; 128 channels of 4x4 in 32 images, 65,536
+// values, took 80 us on one thread).
+#define DCGAN__BN_THREADS_MIN 16384
 
 // BatchNorm and the activation after it in one pass over the images. The
 // model (section 9) fuses a ReLU or LeakyReLU that overwrites BatchNorm's
@@ -3140,76 +3210,54 @@ static dcgan_status dcgan__batchnorm2d_act_forward(dcgan_tensor out, dcgan_tenso
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp (%d,%d,%d,%d), out (%d,%d,%d,%d), layer has C=%d",
                            inp.n, inp.c, inp.h, inp.w, out.n, out.c, out.h, out.w, bn->channels);
     const size_t HW = (size_t)inp.h * inp.w, M = (size_t)inp.n * HW;
-    const int C = inp.c, L = DCGAN__BN_LANES;
+    const int C = inp.c;
     if (training && M < 2)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "training needs more than 1 value per channel, got %zu", M);
-    // channels are independent: each thread takes whole blocks of channels
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * C > 65536))
-    for (int c0 = 0; c0 < C; c0 += L) {
-        const int cb = C - c0 < L ? C - c0 : L;
-        double mean[DCGAN__BN_LANES], var[DCGAN__BN_LANES];
-        const float *x[DCGAN__BN_LANES];
+    const dcgan__bn_fns sums = dcgan__pick_bn();
+    // channels are independent: each thread takes whole channels
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * C >= DCGAN__BN_THREADS_MIN))
+    for (int c = 0; c < C; c++) {
+        double mean, var;
         if (training) {
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, sq[DCGAN__BN_LANES];
-            for (int n = 0; n < inp.n; n++) {
-                dcgan__bn_planes(x, inp.data, n, C, HW, c0, cb);
-                for (size_t p = 0; p < HW; p++) s0 += x[0][p], s1 += x[1][p], s2 += x[2][p], s3 += x[3][p];
-            }
-            mean[0] = s0 / (double)M, mean[1] = s1 / (double)M, mean[2] = s2 / (double)M, mean[3] = s3 / (double)M;
-            const double m0 = mean[0], m1 = mean[1], m2 = mean[2], m3 = mean[3];
-            s0 = s1 = s2 = s3 = 0.0;
-            for (int n = 0; n < inp.n; n++) {
-                dcgan__bn_planes(x, inp.data, n, C, HW, c0, cb);
-                for (size_t p = 0; p < HW; p++) {
-                    s0 += (x[0][p] - m0) * (x[0][p] - m0);
-                    s1 += (x[1][p] - m1) * (x[1][p] - m1);
-                    s2 += (x[2][p] - m2) * (x[2][p] - m2);
-                    s3 += (x[3][p] - m3) * (x[3][p] - m3);
-                }
-            }
-            sq[0] = s0, sq[1] = s1, sq[2] = s2, sq[3] = s3;
-            for (int k = 0; k < cb; k++) {
-                const int c = c0 + k;
-                var[k] = sq[k] / (double)M;  // biased, used to normalise
-                bn->running_mean[c] = (float)((1.0 - bn->momentum) * bn->running_mean[c] +
-                                              bn->momentum * mean[k]);
-                bn->running_var[c] = (float)((1.0 - bn->momentum) * bn->running_var[c] +
-                                             bn->momentum * sq[k] / (double)(M - 1));
-            }
+            dcgan__bn_sum s = {{0.0}, 0.0}, q = {{0.0}, 0.0};
+            const float *x = &inp.data[(size_t)c * HW];   // channel c of image 0; C*HW floats to the next
+            sums.values(&s, x, inp.n, (size_t)C * HW, HW);
+            mean = dcgan__bn_total(&s) / (double)M;
+            sums.squares(&q, x, inp.n, (size_t)C * HW, HW, mean);
+            const double sq = dcgan__bn_total(&q);
+            var = sq / (double)M;   // biased, used to normalise
+            bn->running_mean[c] = (float)((1.0 - bn->momentum) * bn->running_mean[c] + bn->momentum * mean);
+            bn->running_var[c] = (float)((1.0 - bn->momentum) * bn->running_var[c] +
+                                         bn->momentum * sq / (double)(M - 1));
         } else {
-            for (int k = 0; k < cb; k++) {
-                mean[k] = bn->running_mean[c0 + k];
-                var[k] = bn->running_var[c0 + k];
-            }
+            mean = bn->running_mean[c];
+            var = bn->running_var[c];
         }
-        for (int k = 0; k < cb; k++) {
-            const int c = c0 + k;
-            float invstd = (float)(1.0 / sqrt(var[k] + bn->eps));
-            bn->save_mean[c] = (float)mean[k];
-            bn->save_invstd[c] = invstd;
-            float scale = bn->gamma[c] * invstd;
-            float shift = bn->beta[c] - (float)mean[k] * scale;
-            for (int n = 0; n < inp.n; n++) {
-                const float *xc = &inp.data[((size_t)n * C + c) * HW];
-                float *y = &out.data[((size_t)n * C + c) * HW];
-                // the fused activation: dcgan_relu_forward's and dcgan_leaky_relu_forward's
-                // formulas on the normalised value v, stored once
-                if (act == DCGAN_LAYER_RELU) {
-                    DCGAN__OMP(omp simd)
-                    for (size_t p = 0; p < HW; p++) {
-                        const float v = xc[p] * scale + shift;
-                        y[p] = v > 0.0f ? v : 0.0f;
-                    }
-                } else if (act == DCGAN_LAYER_LEAKY_RELU) {
-                    DCGAN__OMP(omp simd)
-                    for (size_t p = 0; p < HW; p++) {
-                        const float v = xc[p] * scale + shift;
-                        y[p] = dcgan__select(v > 0.0f, v, slope * v);
-                    }
-                } else {
-                    DCGAN__OMP(omp simd)
-                    for (size_t p = 0; p < HW; p++) y[p] = xc[p] * scale + shift;
+        float invstd = (float)(1.0 / sqrt(var + bn->eps));
+        bn->save_mean[c] = (float)mean;
+        bn->save_invstd[c] = invstd;
+        float scale = bn->gamma[c] * invstd;
+        float shift = bn->beta[c] - (float)mean * scale;
+        for (int n = 0; n < inp.n; n++) {
+            const float *xc = &inp.data[((size_t)n * C + c) * HW];
+            float *y = &out.data[((size_t)n * C + c) * HW];
+            // the fused activation: dcgan_relu_forward's and dcgan_leaky_relu_forward's
+            // formulas on the normalised value v, stored once
+            if (act == DCGAN_LAYER_RELU) {
+                DCGAN__OMP(omp simd)
+                for (size_t p = 0; p < HW; p++) {
+                    const float v = xc[p] * scale + shift;
+                    y[p] = v > 0.0f ? v : 0.0f;
                 }
+            } else if (act == DCGAN_LAYER_LEAKY_RELU) {
+                DCGAN__OMP(omp simd)
+                for (size_t p = 0; p < HW; p++) {
+                    const float v = xc[p] * scale + shift;
+                    y[p] = dcgan__select(v > 0.0f, v, slope * v);
+                }
+            } else {
+                DCGAN__OMP(omp simd)
+                for (size_t p = 0; p < HW; p++) y[p] = xc[p] * scale + shift;
             }
         }
     }
@@ -3229,6 +3277,8 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_forward(dcgan_tensor out, dcgan_tensor 
 // itself, returned as it is. Backward goes through the planes in chunks of
 // DCGAN__BN_CHUNK entries, so that g stays in the cache.
 #define DCGAN__BN_CHUNK 256
+// (a chunk starts at a multiple of DCGAN__BN_PARTS: its partial sums are its plane's)
+typedef char dcgan__bn_chunk_whole_parts[DCGAN__BN_CHUNK % DCGAN__BN_PARTS == 0 ? 1 : -1];
 DCGAN__CLONED
 static const float *dcgan__bn_dout(float *g, const float *d, const float *y, size_t n, dcgan_layer_kind act,
                                    float slope) {
@@ -3264,68 +3314,44 @@ static dcgan_status dcgan__batchnorm2d_act_backward(dcgan_tensor dinp, float *dg
                            inp.n, inp.c, inp.h, inp.w, dout.n, dout.c, dout.h, dout.w,
                            bn->channels);
     const size_t HW = (size_t)inp.h * inp.w, M = (size_t)inp.n * HW;
-    const int C = inp.c, L = DCGAN__BN_LANES;
+    const int C = inp.c;
     const float *ydata = act == DCGAN_LAYER_BATCHNORM2D ? dout.data : y.data;   // not read without act
-    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * C > 65536))
-    for (int c0 = 0; c0 < C; c0 += L) {
-        const int cb = C - c0 < L ? C - c0 : L;
-        float mean[DCGAN__BN_LANES], invstd[DCGAN__BN_LANES];
-        double sum_d[DCGAN__BN_LANES], sum_dx[DCGAN__BN_LANES];
-        const float *x[DCGAN__BN_LANES], *d[DCGAN__BN_LANES], *a[DCGAN__BN_LANES];
-        for (int k = 0; k < L; k++) {
-            mean[k] = bn->save_mean[c0 + (k < cb ? k : 0)];
-            invstd[k] = bn->save_invstd[c0 + (k < cb ? k : 0)];
-        }
-        const float m0 = mean[0], m1 = mean[1], m2 = mean[2], m3 = mean[3];
-        const float i0 = invstd[0], i1 = invstd[1], i2 = invstd[2], i3 = invstd[3];
-        double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0;
-        float gbuf[DCGAN__BN_LANES][DCGAN__BN_CHUNK];
+    const dcgan__bn_fns sums = dcgan__pick_bn();
+    DCGAN__OMP(omp parallel for schedule(static) if ((double)M * C >= DCGAN__BN_THREADS_MIN))
+    for (int c = 0; c < C; c++) {
+        const float mk = bn->save_mean[c], ik = bn->save_invstd[c];
+        dcgan__bn_sum sd = {{0.0}, 0.0}, se = {{0.0}, 0.0};   // sum of dout, sum of dout * xhat
+        float gbuf[DCGAN__BN_CHUNK];
         for (int n = 0; n < inp.n; n++) {
-            dcgan__bn_planes(x, inp.data, n, C, HW, c0, cb);
-            dcgan__bn_planes(d, dout.data, n, C, HW, c0, cb);
-            dcgan__bn_planes(a, ydata, n, C, HW, c0, cb);
+            const size_t at = ((size_t)n * C + c) * HW;
             for (size_t p0 = 0; p0 < HW; p0 += DCGAN__BN_CHUNK) {
                 const size_t len = HW - p0 < DCGAN__BN_CHUNK ? HW - p0 : DCGAN__BN_CHUNK;
-                const float *g0 = dcgan__bn_dout(gbuf[0], d[0] + p0, a[0] + p0, len, act, slope);
-                const float *g1 = dcgan__bn_dout(gbuf[1], d[1] + p0, a[1] + p0, len, act, slope);
-                const float *g2 = dcgan__bn_dout(gbuf[2], d[2] + p0, a[2] + p0, len, act, slope);
-                const float *g3 = dcgan__bn_dout(gbuf[3], d[3] + p0, a[3] + p0, len, act, slope);
-                const float *x0 = x[0] + p0, *x1 = x[1] + p0, *x2 = x[2] + p0, *x3 = x[3] + p0;
-                for (size_t p = 0; p < len; p++) {   // sum of dout, sum of dout * xhat
-                    d0 += g0[p], e0 += (double)g0[p] * (x0[p] - m0) * i0;
-                    d1 += g1[p], e1 += (double)g1[p] * (x1[p] - m1) * i1;
-                    d2 += g2[p], e2 += (double)g2[p] * (x2[p] - m2) * i2;
-                    d3 += g3[p], e3 += (double)g3[p] * (x3[p] - m3) * i3;
-                }
+                const float *g = dcgan__bn_dout(gbuf, &dout.data[at + p0], &ydata[at + p0], len, act, slope);
+                sums.grads(&sd, &se, g, &inp.data[at + p0], len, mk, ik);
             }
         }
-        sum_d[0] = d0, sum_d[1] = d1, sum_d[2] = d2, sum_d[3] = d3;
-        sum_dx[0] = e0, sum_dx[1] = e1, sum_dx[2] = e2, sum_dx[3] = e3;
-        for (int k = 0; k < cb; k++) {
-            const int c = c0 + k;
-            if (dgamma) dgamma[c] += (float)sum_dx[k];
-            if (dbeta) dbeta[c] += (float)sum_d[k];
-            if (!dinp.data) continue;
-            const float g = bn->gamma[c] * invstd[k];
-            const float mean_d = (float)(sum_d[k] / (double)M), mean_dx = (float)(sum_dx[k] / (double)M);
-            const float mk = mean[k], ik = invstd[k];
-            for (int n = 0; n < inp.n; n++) {
-                const size_t at = ((size_t)n * C + c) * HW;
-                for (size_t p0 = 0; p0 < HW; p0 += DCGAN__BN_CHUNK) {
-                    const size_t len = HW - p0 < DCGAN__BN_CHUNK ? HW - p0 : DCGAN__BN_CHUNK;
-                    const float *xc = &inp.data[at + p0];
-                    const float *dc = dcgan__bn_dout(gbuf[0], &dout.data[at + p0], &ydata[at + p0], len, act, slope);
-                    float *dx = &dinp.data[at + p0];
-                    if (bn->saved_training) {
-                        DCGAN__OMP(omp simd)
-                        for (size_t p = 0; p < len; p++) {
-                            float xhat = (xc[p] - mk) * ik;
-                            dx[p] = (add ? dx[p] : 0.0f) + g * (dc[p] - mean_d - xhat * mean_dx);
-                        }
-                    } else {
-                        DCGAN__OMP(omp simd)
-                        for (size_t p = 0; p < len; p++) dx[p] = (add ? dx[p] : 0.0f) + g * dc[p];
+        const double sum_d = dcgan__bn_total(&sd), sum_dx = dcgan__bn_total(&se);
+        if (dgamma) dgamma[c] += (float)sum_dx;
+        if (dbeta) dbeta[c] += (float)sum_d;
+        if (!dinp.data) continue;
+        const float gk = bn->gamma[c] * ik;
+        const float mean_d = (float)(sum_d / (double)M), mean_dx = (float)(sum_dx / (double)M);
+        for (int n = 0; n < inp.n; n++) {
+            const size_t at = ((size_t)n * C + c) * HW;
+            for (size_t p0 = 0; p0 < HW; p0 += DCGAN__BN_CHUNK) {
+                const size_t len = HW - p0 < DCGAN__BN_CHUNK ? HW - p0 : DCGAN__BN_CHUNK;
+                const float *xc = &inp.data[at + p0];
+                const float *dc = dcgan__bn_dout(gbuf, &dout.data[at + p0], &ydata[at + p0], len, act, slope);
+                float *dx = &dinp.data[at + p0];
+                if (bn->saved_training) {
+                    DCGAN__OMP(omp simd)
+                    for (size_t p = 0; p < len; p++) {
+                        float xhat = (xc[p] - mk) * ik;
+                        dx[p] = (add ? dx[p] : 0.0f) + gk * (dc[p] - mean_d - xhat * mean_dx);
                     }
+                } else {
+                    DCGAN__OMP(omp simd)
+                    for (size_t p = 0; p < len; p++) dx[p] = (add ? dx[p] : 0.0f) + gk * dc[p];
                 }
             }
         }
@@ -12011,6 +12037,120 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
     return sum;
 }
 #endif
+
+// --- 15e. BatchNorm's sums (AVX2), section 6
+
+// The loops of section 6 on 16 values at a time: partials 4k .. 4k+3 are one
+// vector of four doubles, and each lane does what the loop does to its
+// partial (the floats converted exactly, then the same subtraction,
+// multiplications and addition, each correctly rounded, no fused
+// multiply-add), so the bits are the loops'. The rest goes to the loops.
+#if defined(DCGAN__HAVE_AVX2_KERNEL) && defined(__x86_64__)
+#define DCGAN__HAVE_BN_AVX2 1
+// The four vectors are named (v0..v3): GCC -O2 keeps an array of vectors in
+// memory, and each addition then waited on a store (1.1x slower than the loop).
+#define DCGAN__BN_WIDEN(x, lo, hi)                              \
+    const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x)); \
+    const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))
+
+__attribute__((target("avx2")))
+static void dcgan__bn_add_values_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
+    const size_t whole = n - n % DCGAN__BN_PARTS;
+    __m256d v0 = _mm256_loadu_pd(s->part), v1 = _mm256_loadu_pd(s->part + 4);
+    __m256d v2 = _mm256_loadu_pd(s->part + 8), v3 = _mm256_loadu_pd(s->part + 12);
+    double rest = s->rest;
+    for (int r = 0; r < runs; r++, x += stride) {
+        for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS) {
+            const __m256 a = _mm256_loadu_ps(x + p), b = _mm256_loadu_ps(x + p + 8);
+            DCGAN__BN_WIDEN(a, a0, a1);
+            DCGAN__BN_WIDEN(b, b0, b1);
+            v0 = _mm256_add_pd(v0, a0), v1 = _mm256_add_pd(v1, a1);
+            v2 = _mm256_add_pd(v2, b0), v3 = _mm256_add_pd(v3, b1);
+        }
+        for (size_t p = whole; p < n; p++) rest += x[p];
+    }
+    _mm256_storeu_pd(s->part, v0), _mm256_storeu_pd(s->part + 4, v1);
+    _mm256_storeu_pd(s->part + 8, v2), _mm256_storeu_pd(s->part + 12, v3);
+    s->rest = rest;
+}
+
+__attribute__((target("avx2")))
+static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
+                                       double mean) {
+    const size_t whole = n - n % DCGAN__BN_PARTS;
+    const __m256d m = _mm256_set1_pd(mean);
+    __m256d v0 = _mm256_loadu_pd(s->part), v1 = _mm256_loadu_pd(s->part + 4);
+    __m256d v2 = _mm256_loadu_pd(s->part + 8), v3 = _mm256_loadu_pd(s->part + 12);
+    double rest = s->rest;
+    for (int r = 0; r < runs; r++, x += stride) {
+        for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS) {
+            const __m256 a = _mm256_loadu_ps(x + p), b = _mm256_loadu_ps(x + p + 8);
+            DCGAN__BN_WIDEN(a, a0, a1);
+            DCGAN__BN_WIDEN(b, b0, b1);
+            const __m256d d0 = _mm256_sub_pd(a0, m), d1 = _mm256_sub_pd(a1, m);
+            const __m256d d2 = _mm256_sub_pd(b0, m), d3 = _mm256_sub_pd(b1, m);
+            v0 = _mm256_add_pd(v0, _mm256_mul_pd(d0, d0)), v1 = _mm256_add_pd(v1, _mm256_mul_pd(d1, d1));
+            v2 = _mm256_add_pd(v2, _mm256_mul_pd(d2, d2)), v3 = _mm256_add_pd(v3, _mm256_mul_pd(d3, d3));
+        }
+        for (size_t p = whole; p < n; p++) {
+            const double d = x[p] - mean;
+            rest += d * d;
+        }
+    }
+    _mm256_storeu_pd(s->part, v0), _mm256_storeu_pd(s->part + 4, v1);
+    _mm256_storeu_pd(s->part + 8, v2), _mm256_storeu_pd(s->part + 12, v3);
+    s->rest = rest;
+}
+
+__attribute__((target("avx2")))
+static void dcgan__bn_add_grads_avx2(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
+                                     size_t n, float mean, float invstd) {
+    const size_t whole = n - n % DCGAN__BN_PARTS;
+    const __m256 m = _mm256_set1_ps(mean);
+    const __m256d is = _mm256_set1_pd(invstd);
+    __m256d d0 = _mm256_loadu_pd(d->part), d1 = _mm256_loadu_pd(d->part + 4);
+    __m256d d2 = _mm256_loadu_pd(d->part + 8), d3 = _mm256_loadu_pd(d->part + 12);
+    __m256d e0 = _mm256_loadu_pd(e->part), e1 = _mm256_loadu_pd(e->part + 4);
+    __m256d e2 = _mm256_loadu_pd(e->part + 8), e3 = _mm256_loadu_pd(e->part + 12);
+    for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS) {
+        const __m256 ga = _mm256_loadu_ps(g + p), gb = _mm256_loadu_ps(g + p + 8);
+        const __m256 xa = _mm256_sub_ps(_mm256_loadu_ps(x + p), m);   // x - mean in float
+        const __m256 xb = _mm256_sub_ps(_mm256_loadu_ps(x + p + 8), m);
+        DCGAN__BN_WIDEN(ga, g0, g1);
+        DCGAN__BN_WIDEN(gb, g2, g3);
+        DCGAN__BN_WIDEN(xa, x0, x1);
+        DCGAN__BN_WIDEN(xb, x2, x3);
+        d0 = _mm256_add_pd(d0, g0), d1 = _mm256_add_pd(d1, g1);
+        d2 = _mm256_add_pd(d2, g2), d3 = _mm256_add_pd(d3, g3);
+        e0 = _mm256_add_pd(e0, _mm256_mul_pd(_mm256_mul_pd(g0, x0), is));
+        e1 = _mm256_add_pd(e1, _mm256_mul_pd(_mm256_mul_pd(g1, x1), is));
+        e2 = _mm256_add_pd(e2, _mm256_mul_pd(_mm256_mul_pd(g2, x2), is));
+        e3 = _mm256_add_pd(e3, _mm256_mul_pd(_mm256_mul_pd(g3, x3), is));
+    }
+    _mm256_storeu_pd(d->part, d0), _mm256_storeu_pd(d->part + 4, d1);
+    _mm256_storeu_pd(d->part + 8, d2), _mm256_storeu_pd(d->part + 12, d3);
+    _mm256_storeu_pd(e->part, e0), _mm256_storeu_pd(e->part + 4, e1);
+    _mm256_storeu_pd(e->part + 8, e2), _mm256_storeu_pd(e->part + 12, e3);
+    for (size_t p = whole; p < n; p++) {
+        d->rest += g[p];
+        e->rest += (double)g[p] * (x[p] - mean) * invstd;
+    }
+}
+#undef DCGAN__BN_WIDEN
+#endif
+
+// BatchNorm's sums for this CPU: AVX2 where it has it, else the loops.
+DCGAN__INTERNAL dcgan__bn_fns dcgan__pick_bn(void) {
+    dcgan__bn_fns f = {dcgan__bn_add_values, dcgan__bn_add_squares, dcgan__bn_add_grads};
+#ifdef DCGAN__HAVE_BN_AVX2
+    if (dcgan__have_avx2_fma()) {
+        f.values = dcgan__bn_add_values_avx2;
+        f.squares = dcgan__bn_add_squares_avx2;
+        f.grads = dcgan__bn_add_grads_avx2;
+    }
+#endif
+    return f;
+}
 
 #ifdef __cplusplus
 }

@@ -634,6 +634,120 @@ static void test_batchnorm2d_gradcheck(void) {
     free(c.x.data); free(c.out.data); free(c.r); free(dx);
 }
 
+// BatchNorm's sums (dcgan.h section 6): the value at position p of a run goes
+// to partial p mod 16 unless it lies past the run's last whole 16, then to
+// `rest`; the total adds the partials in order, rest last. This builds that
+// order from the definition, value by value, and asks the loops for the same
+// bits; then the CPU's versions (AVX2) against the loops, bit for bit; then
+// BatchNorm itself on 1 and on 3 threads, above its threading cut.
+static void bn_sum_spec(double part[16], double *rest, const float *x, const float *g, int runs, size_t stride,
+                        size_t n, int kind, double mean, float fmean, float invstd) {
+    for (int r = 0; r < runs; r++)
+        for (size_t p = 0; p < n; p++) {
+            const float v = x[(size_t)r * stride + p];
+            double add = v;                                           // kind 0: values
+            if (kind == 1) add = (v - mean) * (v - mean);             // kind 1: squares
+            if (kind == 2) add = g[(size_t)r * stride + p];           // kind 2: the gradients' sum...
+            if (kind == 3) add = (double)g[(size_t)r * stride + p] * (v - fmean) * invstd;   // ...and xhat's
+            if (p >= n / 16 * 16) *rest += add;
+            else part[p % 16] += add;
+        }
+}
+
+static int bn_sum_equal(const dcgan__bn_sum *s, const double part[16], double rest) {
+    return memcmp(s->part, part, 16 * sizeof(double)) == 0 && memcmp(&s->rest, &rest, sizeof(double)) == 0;
+}
+
+static void test_batchnorm2d_sums(void) {
+    const size_t lens[7] = {0, 1, 15, 16, 17, 40, 256};
+    const size_t stride = 300;
+    float *x = randn(3 * stride), *g = randn(3 * stride);
+    const dcgan__bn_fns fast = dcgan__pick_bn();
+    const int have_fast = fast.values != dcgan__bn_add_values;
+    int spec_ok = 1, fast_ok = 1;
+    for (int li = 0; li < 7; li++)
+        for (int runs = 1; runs <= 3; runs += 2) {
+            const size_t n = lens[li];
+            const double mean = 0.3;
+            const float fmean = 0.25f, invstd = 1.7f;
+            // start from non-zero partials: the loops add onto what is there
+            dcgan__bn_sum s0;
+            for (int j = 0; j < 16; j++) s0.part[j] = 0.125 * j;
+            s0.rest = -1.5;
+            double part[16], rest, part2[16], rest2;
+            dcgan__bn_sum a = s0, b = s0, c = s0, d = s0;
+            for (int kind = 0; kind < 3; kind++) {
+                memcpy(part, s0.part, sizeof part), rest = s0.rest;
+                memcpy(part2, s0.part, sizeof part2), rest2 = s0.rest;
+                a = b = c = d = s0;
+                if (kind == 0) {
+                    bn_sum_spec(part, &rest, x, g, runs, stride, n, 0, 0, 0, 0);
+                    dcgan__bn_add_values(&a, x, runs, stride, n);
+                    fast.values(&b, x, runs, stride, n);
+                } else if (kind == 1) {
+                    bn_sum_spec(part, &rest, x, g, runs, stride, n, 1, mean, 0, 0);
+                    dcgan__bn_add_squares(&a, x, runs, stride, n, mean);
+                    fast.squares(&b, x, runs, stride, n, mean);
+                } else {   // one run at a time, as the backward calls it
+                    bn_sum_spec(part, &rest, x, g, runs, stride, n, 2, 0, fmean, invstd);
+                    bn_sum_spec(part2, &rest2, x, g, runs, stride, n, 3, 0, fmean, invstd);
+                    for (int r = 0; r < runs; r++) {
+                        dcgan__bn_add_grads(&a, &c, g + (size_t)r * stride, x + (size_t)r * stride, n, fmean, invstd);
+                        fast.grads(&b, &d, g + (size_t)r * stride, x + (size_t)r * stride, n, fmean, invstd);
+                    }
+                    spec_ok &= bn_sum_equal(&c, part2, rest2);
+                    fast_ok &= memcmp(&c, &d, sizeof c) == 0;
+                }
+                spec_ok &= bn_sum_equal(&a, part, rest);
+                fast_ok &= memcmp(&a, &b, sizeof a) == 0;
+            }
+        }
+    CHECK(spec_ok, "batchnorm2d sums/the loops add in the order of the definition, bit for bit");
+    if (have_fast)
+        CHECK(fast_ok, "batchnorm2d sums/this CPU's version (AVX2) = the loops, bit for bit");
+    else
+        printf("test_layers: skipped: BatchNorm's vector sums (no AVX2 in this build or on this CPU)\n");
+    dcgan__bn_sum t;
+    for (int j = 0; j < 16; j++) t.part[j] = 1.0 / (j + 1);
+    t.rest = 1e-3;
+    double want = 0.0;
+    for (int j = 0; j < 16; j++) want += 1.0 / (j + 1);
+    want += 1e-3;
+    CHECK(dcgan__bn_total(&t) == want, "batchnorm2d sums/the total adds the partials in order, rest last");
+    free(x);
+    free(g);
+#ifdef _OPENMP
+    // 16 channels of 32 x 32 in 4 images: 65,536 values, above the threading cut
+    const int N = 4, C = 16, H = 32;
+    const size_t n = (size_t)N * C * H * H;
+    float *in = randn(n), *dout = randn(n), *out1 = zeros(n), *out3 = zeros(n), *dx1 = zeros(n), *dx3 = zeros(n);
+    float *p = zeros(16 * (size_t)C);
+    for (int k = 0; k < C; k++) in[(size_t)k * H * H] += 3.0f, p[k] = 1.0f + 0.1f * k, p[C + k] = 0.05f * k;
+    float *dg1 = p + 6 * C, *db1 = p + 7 * C, *dg3 = p + 8 * C, *db3 = p + 9 * C;
+    int same = 1;
+    for (int threads = 1; threads <= 3; threads += 2) {
+        if (dcgan_set_threads(threads) != threads) {
+            printf("test_layers: skipped: BatchNorm on 3 threads (this build has fewer)\n");
+            same = -1;
+            break;
+        }
+        for (int k = 0; k < C; k++) p[2 * C + k] = 0.0f, p[3 * C + k] = 1.0f;   // running stats
+        dcgan_batchnorm2d bn = {p, p + C, p + 2 * C, p + 3 * C, p + 4 * C, p + 5 * C, C, 1e-5f, 0.1f, 0};
+        dcgan_batchnorm2d_forward(dcgan_tensor_make(threads == 1 ? out1 : out3, N, C, H, H),
+                                  dcgan_tensor_make(in, N, C, H, H), &bn, 1);
+        dcgan_batchnorm2d_backward(dcgan_tensor_make(threads == 1 ? dx1 : dx3, N, C, H, H),
+                                   threads == 1 ? dg1 : dg3, threads == 1 ? db1 : db3,
+                                   dcgan_tensor_make(dout, N, C, H, H), dcgan_tensor_make(in, N, C, H, H), &bn);
+    }
+    dcgan_set_threads(0);
+    if (same == 1)
+        CHECK(memcmp(out1, out3, n * sizeof(float)) == 0 && memcmp(dx1, dx3, n * sizeof(float)) == 0 &&
+                  memcmp(dg1, dg3, C * sizeof(float)) == 0 && memcmp(db1, db3, C * sizeof(float)) == 0,
+              "batchnorm2d/1 and 3 threads give the same output and gradients, bit for bit");
+    free(in), free(dout), free(out1), free(out3), free(dx1), free(dx3), free(p);
+#endif
+}
+
 // ---------------------------------------------------------------------------
 // Activations
 
@@ -1461,6 +1575,7 @@ int main(int argc, char **argv) {
         {"resize_to_299", test_resize_to_299},
         {"batchnorm2d_golden", test_batchnorm2d_golden},
         {"batchnorm2d_gradcheck", test_batchnorm2d_gradcheck},
+        {"batchnorm2d_sums", test_batchnorm2d_sums},
         {"activations_golden", test_activations_golden},
         {"activations_special_values", test_activations_special_values},
         {"activations_gradcheck", test_activations_gradcheck},
