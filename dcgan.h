@@ -3453,10 +3453,21 @@ DCGAN_API dcgan_status dcgan_dropout_forward(float *out, float *mask, const floa
         return DCGAN_OK;
     }
     const float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        mask[i] = dcgan_rng_uniform(rng) < p ? 0.0f : keep_scale;
-        out[i] = inp[i] * mask[i];
+    // value i takes draw i after rng's state: each of 16 parts starts from a
+    // copy moved ahead to its first draw (dcgan_rng_advance), so the threads
+    // give the numbers of one pass; then rng is moved past all n draws
+    DCGAN__OMP(omp parallel for schedule(static) if (n >= 16384))
+    for (int part = 0; part < 16; part++) {
+        size_t lo, hi;
+        dcgan__part16(n, part, &lo, &hi);
+        dcgan_rng r = *rng;
+        dcgan_rng_advance(&r, lo);
+        for (size_t i = lo; i < hi; i++) {
+            mask[i] = dcgan_rng_uniform(&r) < p ? 0.0f : keep_scale;
+            out[i] = inp[i] * mask[i];
+        }
     }
+    dcgan_rng_advance(rng, n);
     return DCGAN_OK;
 }
 
@@ -3475,7 +3486,16 @@ DCGAN_API dcgan_status dcgan_gaussian_noise_forward(float *out, const float *inp
         if (out != inp) memmove(out, inp, n * sizeof(float));
         return DCGAN_OK;
     }
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] + stddev * (float)dcgan__box_muller(rng, NULL);
+    // value i takes draws 2i and 2i+1: 16 parts on the threads, as dropout's
+    DCGAN__OMP(omp parallel for schedule(static) if (n >= 4096))
+    for (int part = 0; part < 16; part++) {
+        size_t lo, hi;
+        dcgan__part16(n, part, &lo, &hi);
+        dcgan_rng r = *rng;
+        dcgan_rng_advance(&r, 2 * (uint64_t)lo);
+        for (size_t i = lo; i < hi; i++) out[i] = inp[i] + stddev * (float)dcgan__box_muller(&r, NULL);
+    }
+    dcgan_rng_advance(rng, 2 * (uint64_t)n);
     return DCGAN_OK;
 }
 

@@ -860,9 +860,13 @@ static void test_dropout(void) {
     const size_t n = 20000;
     float *x = randn(n), *out = zeros(n), *mask = zeros(n), *dx = zeros(n), *r = randn(n);
     size_t kept = 0;
-    int scaled_ok = 1;
+    int scaled_ok = 1, draws_ok = 1;
+    dcgan_rng copy = rng;
     dcgan_dropout_forward(out, mask, x, n, 0.4f, 1, &rng);
     for (size_t i = 0; i < n; i++) {
+        // value i is dropped where uniform draw i after the generator's state is below p
+        // (the 16 parts that the threads take each start from a moved-ahead copy)
+        if ((mask[i] == 0.0f) != (dcgan_rng_uniform(&copy) < 0.4f)) draws_ok = 0;
         if (mask[i] != 0.0f) {
             kept++;
             if (fabsf(out[i] - x[i] / 0.6f) > 1e-6f * (1 + fabsf(x[i]))) scaled_ok = 0;
@@ -873,6 +877,8 @@ static void test_dropout(void) {
     // kept ~ Binomial(20000, 0.6): mean 12000, sd 69
     CHECK(kept > 11600 && kept < 12400, "dropout_forward/keep rate 0.6");
     CHECK(scaled_ok, "dropout_forward/kept values scaled by 1/(1-p), dropped are 0");
+    CHECK(draws_ok, "dropout_forward/value i dropped where uniform draw i < p");
+    CHECK(copy.state == rng.state, "dropout_forward/the generator moved on by n draws");
     dcgan_dropout_backward(dx, r, mask, n);
     int grad_ok = 1;
     for (size_t i = 0; i < n; i++)
