@@ -834,6 +834,55 @@ static double act_loss(void *p) {
     return dot(c->out, c->r, c->n);
 }
 
+// Tanh (dcgan.h computes it in double and rounds once): over every 997th
+// float of either sign, within 1 ulp of (float)tanh((double)x) and nearly
+// always equal to it; the loop's vector body and its scalar remainder give the
+// same bits; and the special values.
+static int32_t float_bits(float f) {
+    int32_t i;
+    memcpy(&i, &f, sizeof i);
+    return i;
+}
+
+static void test_tanh_accuracy(void) {
+    const uint32_t step = 997, count = 0x7f800000u / step + 1;
+    float *x = (float *)malloc(2 * (size_t)count * sizeof(float)), *y = (float *)malloc(2 * (size_t)count * sizeof(float));
+    if (!CHECK(x && y, "tanh accuracy/memory")) { free(x); free(y); return; }
+    for (uint32_t k = 0; k < count; k++) {
+        const uint32_t b = k * step;   // 0 .. 0x7f800000 - 1: +0 up to the largest finite floats
+        memcpy(&x[2 * k], &b, sizeof b);
+        x[2 * k + 1] = -x[2 * k];
+    }
+    const size_t n = 2 * (size_t)count;
+    dcgan_tanh_forward(y, x, n);
+    size_t exact = 0, within1 = 0, same_scalar = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float want = (float)tanh((double)x[i]);
+        const long d = labs((long)float_bits(y[i]) - (long)float_bits(want));
+        exact += d == 0;
+        within1 += d <= 1;
+        if (i % 101 == 0) {   // one value alone: the scalar remainder of the loop
+            float one;
+            dcgan_tanh_forward(&one, &x[i], 1);
+            same_scalar += float_bits(one) == float_bits(y[i]);
+        }
+    }
+    CHECK(within1 == n, "tanh accuracy/every value within 1 ulp of the correctly rounded tanh");
+    CHECK(exact * 10000 >= n * 9999, "tanh accuracy/at least 99.99% of the values correctly rounded");
+    CHECK(same_scalar == (n + 100) / 101, "tanh accuracy/one value alone gives the vector loop's bits");
+    const float inf = INFINITY;
+    const float special[9] = {0.0f, -0.0f, inf, -inf, 20.0f, -25.0f, 1e-30f, 1.4e-45f, NAN};
+    const float expect[9] = {0.0f, -0.0f, 1.0f, -1.0f, 1.0f, -1.0f, 1e-30f, 1.4e-45f, NAN};
+    float got[9];
+    dcgan_tanh_forward(got, special, 9);
+    int ok = 1;
+    for (int i = 0; i < 8; i++) ok &= float_bits(got[i]) == float_bits(expect[i]);
+    ok &= got[8] != got[8];
+    CHECK(ok, "tanh accuracy/0, -0, +-inf, +-20 and more, tiny and subnormal values, NaN");
+    free(x);
+    free(y);
+}
+
 static void test_activations_gradcheck(void) {
     const char *labels[] = {"leaky_relu_backward/fd", "relu_backward/fd", "tanh_backward/fd",
                             "sigmoid_backward/fd"};
@@ -1585,6 +1634,7 @@ int main(int argc, char **argv) {
         {"activations_golden", test_activations_golden},
         {"activations_special_values", test_activations_special_values},
         {"activations_gradcheck", test_activations_gradcheck},
+        {"tanh_accuracy", test_tanh_accuracy},
         {"dropout", test_dropout},
         {"gaussian_noise", test_gaussian_noise},
         {"gemm_kernels", test_gemm_kernels},
