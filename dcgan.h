@@ -1543,8 +1543,10 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 #define DCGAN__INTERNALS_DECLARED
 #ifdef DCGAN_TEST_INTERNALS
 #define DCGAN__INTERNAL
+#define DCGAN__INTERNAL_DATA extern   // declared here, defined once in the implementation
 #else
 #define DCGAN__INTERNAL static
+#define DCGAN__INTERNAL_DATA static
 #endif
 #ifdef __cplusplus
 extern "C" {
@@ -1603,6 +1605,9 @@ DCGAN__INTERNAL dcgan__bn_fns dcgan__pick_bn(void);
 typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
                                  float *c, int ldc, int mr, int nr, const float *bias, int relu);
 DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
+// section 15b: products of at most this many multiply-adds take the small-product loop
+// (where the CPU has AVX2 and FMA; 0 sends every product through the blocked loops)
+DCGAN__INTERNAL_DATA long dcgan__small_product_macs;
 // section 15b: bfloat16 rounding, packed panels in bfloat16 pairs, their kernel (NULL: none here)
 DCGAN__INTERNAL uint16_t dcgan__bf16_round(float x);
 DCGAN__INTERNAL void dcgan__panel_to_bf16(float *panel, int rows, int kc);
@@ -11328,6 +11333,112 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int bf16, int threads, i
     return 1;
 }
 
+// Small products: at most dcgan__small_product_macs multiply-adds, alpha 1
+// (every layer's products), from a stored B, no bias or ReLU, on a CPU with
+// AVX2 and FMA: no packing and no threads. The blocked loops took 66, 37 and
+// 18 us on the three 65,536 multiply-add products of the classifier's last
+// Linear layer (32 x 1 x 2048 forward, 32 x 2048 x 1 and 1 x 2048 x 32
+// backward), packing panels made mostly of padding; these loops take 27, 13
+// and 7 (bench/RESULTS.md, session 18). The numbers are the blocked loops',
+// bit for bit (tests/test_layers.c): per slab of DCGAN__KC values of k, the
+// kernels' chain of fused multiply-adds from +0 in k order, the first slab's
+// sum s written as C = old + s with old 0, C or beta * C as beta is 0, 1 or
+// else, each later slab's as C = C + s. (With alpha 1 the kernels' full tiles,
+// fma(alpha, s, old), and dcgan__tile_write's edge tiles, old + alpha * s,
+// agree; with other alphas they round differently, so those products stay
+// with the blocked loops.) Eight sums side by side in one vector: columns j,
+// whose values of op(B) lie side by side in a row of B (trans_b 0; 32 at a
+// time where there are, four independent chains), or else eight rows i (op(A)'s
+// eight values of a k side by side with trans_a, gathered without).
+DCGAN__INTERNAL long dcgan__small_product_macs = 1L << 17;
+
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+// op(A)[i][k] and op(B)[k][j] of dcgan_sgemm's arguments
+#define DCGAN__OPA(i, k) (trans_a ? A[(size_t)(k) * lda + (i)] : A[(size_t)(i) * lda + (k)])
+#define DCGAN__OPB(k, j) (trans_b ? B[(size_t)(j) * ldb + (k)] : B[(size_t)(k) * ldb + (j)])
+
+// What slab s's sum is added to in C[i][j], as dcgan__tile_write has it
+#define DCGAN__SMALL_OLD(c, s) ((s) > 0 || beta == 1.0f ? *(c) : beta == 0.0f ? 0.0f : beta * *(c))
+
+// One entry, one fused multiply-add at a time (fmaf: the kernels' rounding)
+__attribute__((target("avx2,fma")))
+static void dcgan__small_entry(int trans_a, int trans_b, int i, int j, int K, const float *A, int lda,
+                               const float *B, int ldb, float beta, float *C, int ldc) {
+    float *c = &C[(size_t)i * ldc + j];
+    for (int s = 0; s < K; s += DCGAN__KC) {
+        const int ke = K - s < DCGAN__KC ? K : s + DCGAN__KC;
+        float acc = 0.0f;
+        for (int k = s; k < ke; k++) acc = fmaf(DCGAN__OPA(i, k), DCGAN__OPB(k, j), acc);
+        *c = DCGAN__SMALL_OLD(c, s) + acc;
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void dcgan__sgemm_small(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                               const float *B, int ldb, float beta, float *C, int ldc) {
+    const __m256 be = _mm256_set1_ps(beta);
+    if (!trans_b) {   // columns of a row of C: op(B)[k][j..j+7] are neighbours in row k of B
+        for (int i = 0; i < M; i++) {
+            int j = 0;
+            // 8 x w columns at a time (w = 4, then 1): w independent chains of additions
+            for (int w = 4; w >= 1; w -= 3)
+                for (; j + 8 * w <= N; j += 8 * w)
+                    for (int s = 0; s < K; s += DCGAN__KC) {
+                        const int ke = K - s < DCGAN__KC ? K : s + DCGAN__KC;
+                        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                                         _mm256_setzero_ps()};
+                        for (int k = s; k < ke; k++) {
+                            const __m256 a = _mm256_set1_ps(DCGAN__OPA(i, k));
+                            const float *bk = B + (size_t)k * ldb + j;
+                            acc[0] = _mm256_fmadd_ps(a, _mm256_loadu_ps(bk), acc[0]);
+                            if (w == 4) {
+                                acc[1] = _mm256_fmadd_ps(a, _mm256_loadu_ps(bk + 8), acc[1]);
+                                acc[2] = _mm256_fmadd_ps(a, _mm256_loadu_ps(bk + 16), acc[2]);
+                                acc[3] = _mm256_fmadd_ps(a, _mm256_loadu_ps(bk + 24), acc[3]);
+                            }
+                        }
+                        for (int q = 0; q < w; q++) {
+                            float *c = &C[(size_t)i * ldc + j + 8 * q];
+                            const __m256 old = s > 0 || beta == 1.0f ? _mm256_loadu_ps(c)
+                                               : beta == 0.0f       ? _mm256_setzero_ps()
+                                                                    : _mm256_mul_ps(be, _mm256_loadu_ps(c));
+                            _mm256_storeu_ps(c, _mm256_add_ps(old, acc[q]));
+                        }
+                    }
+            for (; j < N; j++) dcgan__small_entry(trans_a, trans_b, i, j, K, A, lda, B, ldb, beta, C, ldc);
+        }
+        return;
+    }
+    // eight rows of a column of C: op(A)[i..i+7][k] are neighbours with trans_a, else gathered
+    const __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(lda));
+    for (int j = 0; j < N; j++) {
+        int i = 0;
+        // (8 rows at a time only: 32 rows of a wide A, each read down its k, were
+        // 4x slower - rows 8 KB apart compete for the same few cache sets)
+        for (; i + 8 <= M; i += 8)
+            for (int s = 0; s < K; s += DCGAN__KC) {
+                const int ke = K - s < DCGAN__KC ? K : s + DCGAN__KC;
+                __m256 acc = _mm256_setzero_ps();
+                for (int k = s; k < ke; k++) {
+                    const __m256 a = trans_a ? _mm256_loadu_ps(A + (size_t)k * lda + i)
+                                             : _mm256_i32gather_ps(A + (size_t)i * lda + k, rows, 4);
+                    acc = _mm256_fmadd_ps(a, _mm256_set1_ps(B[(size_t)j * ldb + k]), acc);
+                }
+                float sum[8];
+                _mm256_storeu_ps(sum, acc);
+                for (int l = 0; l < 8; l++) {
+                    float *c = &C[(size_t)(i + l) * ldc + j];
+                    *c = DCGAN__SMALL_OLD(c, s) + sum[l];
+                }
+            }
+        for (; i < M; i++) dcgan__small_entry(trans_a, trans_b, i, j, K, A, lda, B, ldb, beta, C, ldc);
+    }
+}
+#undef DCGAN__OPA
+#undef DCGAN__OPB
+#undef DCGAN__SMALL_OLD
+#endif
+
 // C = alpha * op(A) * op(B) + beta * C for either kind of B operand; with
 // bias (may be NULL) or relu, then C[i][j] += bias[i] and with relu
 // C = max(C, 0), applied to each tile as its last block of K is written
@@ -11349,6 +11460,14 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
     // call at once would race on it. The CPU check reads flags libgcc set at start.
     const dcgan__kernel_fn bf16 = dcgan__matmul_precision == DCGAN_MATMUL_BFLOAT16 ? dcgan__bf16_kernel() : NULL;
     const dcgan__kernel_fn kernel = bf16 ? bf16 : dcgan__pick_kernel();
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (!b->patches && !layout && !bias && !relu && !bf16 && K > 0 && alpha == 1.0f &&
+        (double)M * N * K <= (double)dcgan__small_product_macs && (!b->trans || trans_a || lda < (1 << 27)) &&
+        dcgan__have_avx2_fma()) {   // (the gather's offsets, 7 * lda, are 32-bit)
+        dcgan__sgemm_small(trans_a, b->trans, M, N, K, A, lda, b->data, b->ld, beta, C, ldc);
+        return 1;
+    }
+#endif
     int threads = 1;
 #ifdef _OPENMP
     if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();

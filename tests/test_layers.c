@@ -979,6 +979,42 @@ static void test_gaussian_noise(void) {
 // ---------------------------------------------------------------------------
 // GEMM: the fast routine against the plain loop on odd shapes and transposes
 
+// Small products (dcgan.h section 15b: no packing, at most
+// dcgan__small_product_macs multiply-adds) against the blocked loops, bit for
+// bit, for alpha 1 and beta 0 or 1 (every layer's products): the last
+// Linear layer's three shapes, several slabs of k, rows and columns past the
+// vectors' eight, every transpose. The blocked run: the cut set to 0.
+static void test_sgemm_small(void) {
+    if (!dcgan__kernel_get("avx2")) {
+        printf("test_layers: skipped: small products (no AVX2 + FMA in this build or on this CPU)\n");
+        return;
+    }
+    const int shapes[][3] = {{32, 1, 2048}, {32, 2048, 1}, {1, 2048, 32}, {7, 13, 600}, {9, 40, 300},
+                             {33, 17, 5}, {1, 1, 1}, {8, 37, 257}};
+    int same = 1, used = 1;
+    const long cut = dcgan__small_product_macs;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        used &= (long)M * N * K <= cut;
+        for (int t = 0; t < 8; t++) {
+            const int ta = t & 1, tb = (t >> 1) & 1;
+            const float beta = (t >> 2) ? 1.0f : 0.0f;
+            const int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+            float *A = randn((size_t)(ta ? K : M) * lda), *B = randn((size_t)(tb ? N : K) * ldb);
+            float *C = randn((size_t)M * ldc), *C2 = zeros((size_t)M * ldc);
+            memcpy(C2, C, (size_t)M * ldc * sizeof(float));
+            dcgan_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+            dcgan__small_product_macs = 0;
+            dcgan_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C2, ldc);
+            dcgan__small_product_macs = cut;
+            same &= memcmp(C, C2, (size_t)M * ldc * sizeof(float)) == 0;
+            free(A), free(B), free(C), free(C2);
+        }
+    }
+    CHECK(used, "sgemm small/every shape here is small enough for the small-product loop");
+    CHECK(same, "sgemm small/the blocked loops' numbers, bit for bit (8 shapes, transposes, beta 0 and 1)");
+}
+
 static void test_sgemm_shapes(void) {
     const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 9}, {1, 33, 2}, {31, 29, 300},
                              {64, 65, 257}, {5, 300, 3}, {130, 7, 513}};
@@ -1639,6 +1675,7 @@ int main(int argc, char **argv) {
         {"gaussian_noise", test_gaussian_noise},
         {"gemm_kernels", test_gemm_kernels},
         {"sgemm_shapes", test_sgemm_shapes},
+        {"sgemm_small", test_sgemm_small},
         {"sgemm_fused", test_sgemm_fused},
         {"sgemm_patches", test_sgemm_patches},
         {"sgemm_ksplit", test_sgemm_ksplit},
