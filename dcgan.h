@@ -4843,23 +4843,60 @@ static int dcgan__aug_reads(const dcgan_aug_draw *d, int y, int x, int h, int w)
     return !(y >= d->cut_y0 && y < d->cut_y1 && x >= d->cut_x0 && x < d->cut_x1);
 }
 
+// The output columns of row y that read a pixel (dcgan__aug_reads), as two
+// ranges [r[0], r[1]) and [r[2], r[3]) (either may be empty): the columns whose
+// shifted pixel lies inside, less the cutout's columns on its rows.
+static void dcgan__aug_row_reads(const dcgan_aug_draw *d, int y, int h, int w, int r[4]) {
+    int x0 = d->tx < 0 ? -d->tx : 0, x1 = d->tx > 0 ? w - d->tx : w;
+    if (y + d->ty < 0 || y + d->ty >= h || x1 < x0) x0 = x1 = 0;
+    int c0 = x1, c1 = x1;   // no cut: the second range is empty
+    if (y >= d->cut_y0 && y < d->cut_y1 && d->cut_x1 > d->cut_x0) c0 = d->cut_x0, c1 = d->cut_x1;
+    r[0] = x0, r[1] = c0 < x0 ? x0 : c0 > x1 ? x1 : c0;
+    r[2] = c1 < x0 ? x0 : c1 > x1 ? x1 : c1, r[3] = x1;
+}
+
 // The forward pass of one image is written per output pixel: the three color
 // transforms only mix the channels of one pixel, plus the image mean m of the
 // contrast. Saturation keeps every pixel's channel mean, so m, the mean of
-// the image after brightness and saturation, is mean(x) + brightness.
+// the image after brightness and saturation, is mean(x) + brightness. The
+// image's sum is BatchNorm's (section 6: 16 partial sums in double). One
+// channel (gray, the study's X-rays): each output row as its ranges of columns
+// that read a pixel, a loop without branches that the compiler vectorises,
+// the numbers of the per-pixel loop below (c = 1).
+DCGAN__CLONED
 DCGAN_API void dcgan_diffaug_forward(float *out, const float *inp, const dcgan_aug_draw *draws,
                                      int n, int c, int h, int w) {
     const size_t plane = (size_t)h * w, image = (size_t)c * plane;
+    const dcgan__bn_fns sums = dcgan__pick_bn();
     // images are independent: each thread takes whole images
     DCGAN__OMP(omp parallel for schedule(static) if ((double)n * image > 65536))
     for (int i = 0; i < n; i++) {
         const dcgan_aug_draw *d = &draws[i];
         const float *x = inp + (size_t)i * image;
         float *y_out = out + (size_t)i * image;
-        double sum = 0.0;
-        for (size_t k = 0; k < image; k++) sum += x[k];
+        dcgan__bn_sum total = {{0.0}, 0.0};
+        sums.values(&total, x, 1, image, image);
         const float b = d->brightness, s = d->saturation, k_c = d->contrast;
-        const float m = (float)(sum / (double)image) + b;
+        const float m = (float)(dcgan__bn_total(&total) / (double)image) + b;
+        if (c == 1) {
+            for (int y = 0; y < h; y++) {
+                float *o = y_out + (size_t)y * w;
+                const int sy = y + d->ty, tx = d->tx;
+                const float *row = sy >= 0 && sy < h ? x + (size_t)sy * w : x;   // (no columns read otherwise)
+                int r[4];
+                dcgan__aug_row_reads(d, y, h, w, r);
+                memset(o, 0, (size_t)w * sizeof(float));
+                for (int part = 0; part < 4; part += 2) {
+                    DCGAN__OMP(omp simd)
+                    for (int xx = r[part]; xx < r[part + 1]; xx++) {
+                        const float v0 = row[xx + tx] + b, pixel_mean = (0.0f + v0) / 1.0f;
+                        const float v = (v0 - pixel_mean) * s + pixel_mean;
+                        o[xx] = (v - m) * k_c + m;
+                    }
+                }
+            }
+            continue;
+        }
         for (int y = 0; y < h; y++) {
             for (int xx = 0; xx < w; xx++) {
                 const size_t o = (size_t)y * w + xx;
@@ -4887,9 +4924,15 @@ DCGAN_API void dcgan_diffaug_forward(float *out, const float *inp, const dcgan_a
 //   contrast  y = k v + (1 - k) mean(v):   g2 = k g1 + (1 - k) sum(g1) / (C H W);
 //   saturation y_c = s v_c + (1 - s) mean_c(v): g3_c = s g2_c + (1 - s) sum_c(g2) / C;
 //   brightness: g3 passes unchanged.
+// One channel, images up to 1024 wide (gray, the study's X-rays): the sum of
+// g1 in BatchNorm's 16 partial sums over each output row's ranges of columns
+// that read a pixel; then each input row's g1 laid out in a row of zeros, and
+// one loop without branches with the per-pixel loop's numbers (c = 1).
+DCGAN__CLONED
 DCGAN_API void dcgan_diffaug_backward(float *dinp, const float *dout, const dcgan_aug_draw *draws,
                                       int n, int c, int h, int w) {
     const size_t plane = (size_t)h * w, image = (size_t)c * plane;
+    const dcgan__bn_fns sums = dcgan__pick_bn();
     // image i's gradient goes to image i only: each thread takes whole images
     DCGAN__OMP(omp parallel for schedule(static) if ((double)n * image > 65536))
     for (int i = 0; i < n; i++) {
@@ -4897,6 +4940,35 @@ DCGAN_API void dcgan_diffaug_backward(float *dinp, const float *dout, const dcga
         const float *g = dout + (size_t)i * image;
         float *dx = dinp + (size_t)i * image;
         const float s = d->saturation, k_c = d->contrast;
+        if (c == 1 && w <= 1024) {
+            dcgan__bn_sum total = {{0.0}, 0.0};
+            for (int y = 0; y < h; y++) {
+                int r[4];
+                dcgan__aug_row_reads(d, y, h, w, r);
+                for (int part = 0; part < 4; part += 2)
+                    sums.values(&total, g + (size_t)y * w + r[part], 1, 0, (size_t)(r[part + 1] - r[part]));
+            }
+            const float spread = (1.0f - k_c) * (float)(dcgan__bn_total(&total) / (double)image);
+            float g1[1024];
+            for (int sy = 0; sy < h; sy++) {
+                const int y = sy - d->ty, tx = d->tx;   // output row y reads input row sy
+                memset(g1, 0, (size_t)w * sizeof(float));
+                if (y >= 0 && y < h) {
+                    int r[4];
+                    dcgan__aug_row_reads(d, y, h, w, r);
+                    for (int part = 0; part < 4; part += 2)
+                        for (int xx = r[part]; xx < r[part + 1]; xx++) g1[xx + tx] = g[(size_t)y * w + xx];
+                }
+                float *dxr = dx + (size_t)sy * w;
+                DCGAN__OMP(omp simd)
+                for (int sx = 0; sx < w; sx++) {
+                    const float g1_sum = 0.0f + g1[sx], g2_sum = k_c * g1_sum + 1.0f * spread;
+                    const float g2 = k_c * g1[sx] + spread;
+                    dxr[sx] += s * g2 + (1.0f - s) * g2_sum / 1.0f;
+                }
+            }
+            continue;
+        }
         double sum = 0.0;
         for (int y = 0; y < h; y++)
             for (int xx = 0; xx < w; xx++)
