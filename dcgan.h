@@ -1543,10 +1543,8 @@ DCGAN_API dcgan_status dcgan_frechet_distance_cuda(double *fid, const dcgan_fid_
 #define DCGAN__INTERNALS_DECLARED
 #ifdef DCGAN_TEST_INTERNALS
 #define DCGAN__INTERNAL
-#define DCGAN__INTERNAL_DATA extern   // declared here, defined once in the implementation
 #else
 #define DCGAN__INTERNAL static
-#define DCGAN__INTERNAL_DATA static
 #endif
 #ifdef __cplusplus
 extern "C" {
@@ -1607,7 +1605,9 @@ typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float a
 DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
 // section 15b: products of at most this many multiply-adds take the small-product loop
 // (where the CPU has AVX2 and FMA; 0 sends every product through the blocked loops)
-DCGAN__INTERNAL_DATA long dcgan__small_product_macs;
+#ifdef DCGAN_TEST_INTERNALS
+extern long dcgan__small_product_macs;   // (defined in section 15b)
+#endif
 // section 15b: bfloat16 rounding, packed panels in bfloat16 pairs, their kernel (NULL: none here)
 DCGAN__INTERNAL uint16_t dcgan__bf16_round(float x);
 DCGAN__INTERNAL void dcgan__panel_to_bf16(float *panel, int rows, int kc);
