@@ -18,6 +18,10 @@
 //   Every other file just includes "dcgan.h". Compile with
 //   `cc -std=c99 -O2 -fopenmp $(pkg-config --cflags stb) prog.c -lm` (stb from
 //   Debian's libstb-dev; -fopenmp is optional). DCGAN_NO_IMAGES drops stb.
+//   (GCC's GNU modes, -std=gnu*, the default, fuse a * b + c into one rounding
+//   where the target has FMA, e.g. with -march=native: the numbers then differ
+//   in their last bits from those promised here; -std=c99 or -ffp-contract=off
+//   keeps them. With clang the loops concerned switch fusing off themselves.)
 //
 // Quick start: train the study's GAN on a folder, save a checkpoint
 //       dcgan_gan_config cfg;  dcgan_gan gan;  dcgan_dataset ds;  dcgan_image_options io;
@@ -1712,7 +1716,16 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 // up to 65,536 values ran scalar (a LeakyReLU on 128x4x4 x 32 values took
 // 4.5x as long as one on 65,537, and 9x with random signs in a classifier).
 #define DCGAN__OMP_ELEMENTWISE(n) DCGAN__OMP(omp parallel for simd schedule(static) if (parallel: (n) > 65536))
-// Threads only, for the loops that call libm (tanhf, expf): no compiler here
+// At the start of a function whose bits are promised equal to a vector
+// version's (or the same everywhere): clang fuses a * b + c into one rounding
+// where the CPU can, even in -std=c99; this switches that off for the function.
+// (GCC fuses only in its GNU modes; see the top of the file.)
+#ifdef __clang__
+#define DCGAN__NO_FUSE _Pragma("STDC FP_CONTRACT OFF")
+#else
+#define DCGAN__NO_FUSE
+#endif
+// Threads only, for the loops that call libm (expf in sigmoid): no compiler here
 // has vector versions of them without -ffast-math, and clang warns that it
 // could not do what simd asks.
 #define DCGAN__OMP_ELEMENTWISE_CALLS(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
@@ -3147,6 +3160,7 @@ static float dcgan__select(int c, float a, float b) {
 // here are independent, and the AVX2 versions (section 15e) run them as four
 // vectors of four: BatchNorm 1.6-1.7x faster (bench/RESULTS.md, session 18).
 DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s) {
+    DCGAN__NO_FUSE
     double t = 0.0;
     for (int j = 0; j < DCGAN__BN_PARTS; j++) t += s->part[j];
     return t + s->rest;
@@ -3166,6 +3180,7 @@ DCGAN__INTERNAL void dcgan__bn_add_values(dcgan__bn_sum *s, const float *x, int 
 // s += (x[p] - mean)^2, in double, over the runs.
 DCGAN__INTERNAL void dcgan__bn_add_squares(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
                                            double mean) {
+    DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     for (int r = 0; r < runs; r++, x += stride) {
         for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS)
@@ -3184,6 +3199,7 @@ DCGAN__INTERNAL void dcgan__bn_add_squares(dcgan__bn_sum *s, const float *x, int
 // xhat = (x[p] - mean) * invstd (the difference in float, the products in double).
 DCGAN__INTERNAL void dcgan__bn_add_grads(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
                                          size_t n, float mean, float invstd) {
+    DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS)
         for (int j = 0; j < DCGAN__BN_PARTS; j++) {
@@ -3412,7 +3428,8 @@ DCGAN_API dcgan_status dcgan_relu_backward(float *dinp, const float *dout, const
 
 // Tanh: out = tanh(x); d/dx = 1 - out^2                      (torch.nn.Tanh)
 //
-// tanh in double arithmetic, rounded once to float. With y = 2|x| and
+// libm's tanhf is replaced here, for bits that are the same everywhere and
+// for speed. tanh in double arithmetic, rounded once to float. With y = 2|x| and
 // expm1(y) = e^y - 1, tanh|x| = expm1(y) / (expm1(y) + 2) (no cancellation
 // near 0). expm1 of u = y/32 is its Taylor series to u^20 (|u| <= 1.25: the
 // next term is below 2e-18 of the sum), and expm1(2u) = expm1(u) * (expm1(u)
@@ -3432,6 +3449,7 @@ static const double dcgan__inv_factorial[21] = {
     1.0 / 121645100408832000.0, 1.0 / 2432902008176640000.0};   // 1 / k!
 
 static inline float dcgan__tanh(float x) {
+    DCGAN__NO_FUSE
     const float a = dcgan__select(fabsf(x) < 20.0f, fabsf(x), 20.0f);   // min(|x|, 20); NaN: 20
     const double u = (double)a / 16.0;                                 // y / 32, y = 2 a
     // Horner, m = sum of u^(k-1) / k! for k = 1 .. 20, written out (a loop
@@ -4862,10 +4880,11 @@ static void dcgan__aug_row_reads(const dcgan_aug_draw *d, int y, int h, int w, i
 // image's sum is BatchNorm's (section 6: 16 partial sums in double). One
 // channel (gray, the study's X-rays): each output row as its ranges of columns
 // that read a pixel, a loop without branches that the compiler vectorises,
-// the numbers of the per-pixel loop below (c = 1).
+// with the formulas of the per-pixel loop below (which other channel counts take).
 DCGAN__CLONED
 DCGAN_API void dcgan_diffaug_forward(float *out, const float *inp, const dcgan_aug_draw *draws,
                                      int n, int c, int h, int w) {
+    DCGAN__NO_FUSE
     const size_t plane = (size_t)h * w, image = (size_t)c * plane;
     const dcgan__bn_fns sums = dcgan__pick_bn();
     // images are independent: each thread takes whole images
@@ -4927,10 +4946,13 @@ DCGAN_API void dcgan_diffaug_forward(float *out, const float *inp, const dcgan_a
 // One channel, images up to 1024 wide (gray, the study's X-rays): the sum of
 // g1 in BatchNorm's 16 partial sums over each output row's ranges of columns
 // that read a pixel; then each input row's g1 laid out in a row of zeros, and
-// one loop without branches with the per-pixel loop's numbers (c = 1).
+// one loop without branches with the per-pixel loop's formulas. The per-pixel
+// loop (other channel counts, wider images) sums g1 one value after another,
+// so its last bits may differ from this one's.
 DCGAN__CLONED
 DCGAN_API void dcgan_diffaug_backward(float *dinp, const float *dout, const dcgan_aug_draw *draws,
                                       int n, int c, int h, int w) {
+    DCGAN__NO_FUSE
     const size_t plane = (size_t)h * w, image = (size_t)c * plane;
     const dcgan__bn_fns sums = dcgan__pick_bn();
     // image i's gradient goes to image i only: each thread takes whole images
@@ -10641,11 +10663,13 @@ static void dcgan__sgemm_ref_operand(int trans_a, int M, int N, int K, float alp
 // separately for beta (Goto & van de Geijn, section 6: C is updated in place).
 static void dcgan__tile_write(float *c, int ldc, int mr, int nr, const float *acc, float alpha,
                               float beta) {
+    DCGAN__NO_FUSE
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
             float *cij = &c[(size_t)i * ldc + j];
-            const float old = beta == 0.0f ? 0.0f : beta == 1.0f ? *cij : beta * *cij;
-            *cij = old + alpha * acc[i * DCGAN__NR + j];
+            const float v = alpha * acc[i * DCGAN__NR + j];
+            // beta 0: v itself, as a full tile's kernel writes it (0 + v would turn -0 into +0)
+            *cij = beta == 0.0f ? v : (beta == 1.0f ? *cij : beta * *cij) + v;
         }
 }
 
@@ -11366,9 +11390,9 @@ static float *dcgan__pack_space(size_t count) {
 // threads, each slab's product goes to its own part of the packing space
 // (beta 0), and then C += part, slab after slab. Those are the additions the
 // loop nest above makes with beta 1, in the same order, so the bits do not
-// change (only alpha 1, beta 1 and no epilogue come here; a slab's sum starts
-// at +0 and so is never -0, and is stored as it is by either way of writing a
-// tile). Cutting C instead left one thread idle on
+// change (only alpha 1, beta 1 and no epilogue come here; with beta 0 either
+// way of writing a tile stores a slab's sum as it is, -0 included). Cutting C
+// instead left one thread idle on
 // shapes such as 16 x 9 (the classifier's first layer, two row panels for two
 // threads, each packing all of B) and 32 x 144 (9 column panels for two).
 // Returns 0 where the shape is not one for it (the caller cuts C).
@@ -11429,25 +11453,29 @@ DCGAN__INTERNAL long dcgan__small_product_macs = 1L << 17;
 #define DCGAN__OPA(i, k) (trans_a ? A[(size_t)(k) * lda + (i)] : A[(size_t)(i) * lda + (k)])
 #define DCGAN__OPB(k, j) (trans_b ? B[(size_t)(j) * ldb + (k)] : B[(size_t)(k) * ldb + (j)])
 
-// What slab s's sum is added to in C[i][j], as dcgan__tile_write has it
-#define DCGAN__SMALL_OLD(c, s) ((s) > 0 || beta == 1.0f ? *(c) : beta == 0.0f ? 0.0f : beta * *(c))
+// C[i][j] from slab s's sum v, as the kernels write a tile: the first slab's
+// v alone (beta 0: C is not read), v + C or v + beta * C; later slabs' v + C
+#define DCGAN__SMALL_PUT(c, s, v) \
+    (*(c) = (s) > 0 || beta == 1.0f ? *(c) + (v) : beta == 0.0f ? (v) : beta * *(c) + (v))
 
 // One entry, one fused multiply-add at a time (fmaf: the kernels' rounding)
 __attribute__((target("avx2,fma")))
 static void dcgan__small_entry(int trans_a, int trans_b, int i, int j, int K, const float *A, int lda,
                                const float *B, int ldb, float beta, float *C, int ldc) {
+    DCGAN__NO_FUSE
     float *c = &C[(size_t)i * ldc + j];
     for (int s = 0; s < K; s += DCGAN__KC) {
         const int ke = K - s < DCGAN__KC ? K : s + DCGAN__KC;
         float acc = 0.0f;
         for (int k = s; k < ke; k++) acc = fmaf(DCGAN__OPA(i, k), DCGAN__OPB(k, j), acc);
-        *c = DCGAN__SMALL_OLD(c, s) + acc;
+        DCGAN__SMALL_PUT(c, s, acc);
     }
 }
 
 __attribute__((target("avx2,fma")))
 static void dcgan__sgemm_small(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                                const float *B, int ldb, float beta, float *C, int ldc) {
+    DCGAN__NO_FUSE
     const __m256 be = _mm256_set1_ps(beta);
     if (!trans_b) {   // columns of a row of C: op(B)[k][j..j+7] are neighbours in row k of B
         for (int i = 0; i < M; i++) {
@@ -11471,9 +11499,12 @@ static void dcgan__sgemm_small(int trans_a, int trans_b, int M, int N, int K, co
                         }
                         for (int q = 0; q < w; q++) {
                             float *c = &C[(size_t)i * ldc + j + 8 * q];
+                            if (s == 0 && beta == 0.0f) {   // the sum itself (a -0 stays -0)
+                                _mm256_storeu_ps(c, acc[q]);
+                                continue;
+                            }
                             const __m256 old = s > 0 || beta == 1.0f ? _mm256_loadu_ps(c)
-                                               : beta == 0.0f       ? _mm256_setzero_ps()
-                                                                    : _mm256_mul_ps(be, _mm256_loadu_ps(c));
+                                                                     : _mm256_mul_ps(be, _mm256_loadu_ps(c));
                             _mm256_storeu_ps(c, _mm256_add_ps(old, acc[q]));
                         }
                     }
@@ -11500,7 +11531,7 @@ static void dcgan__sgemm_small(int trans_a, int trans_b, int M, int N, int K, co
                 _mm256_storeu_ps(sum, acc);
                 for (int l = 0; l < 8; l++) {
                     float *c = &C[(size_t)(i + l) * ldc + j];
-                    *c = DCGAN__SMALL_OLD(c, s) + sum[l];
+                    DCGAN__SMALL_PUT(c, s, sum[l]);
                 }
             }
         for (; i < M; i++) dcgan__small_entry(trans_a, trans_b, i, j, K, A, lda, B, ldb, beta, C, ldc);
@@ -11508,7 +11539,7 @@ static void dcgan__sgemm_small(int trans_a, int trans_b, int M, int N, int K, co
 }
 #undef DCGAN__OPA
 #undef DCGAN__OPB
-#undef DCGAN__SMALL_OLD
+#undef DCGAN__SMALL_PUT
 #endif
 
 // C = alpha * op(A) * op(B) + beta * C for either kind of B operand; with
@@ -12304,6 +12335,7 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 
 __attribute__((target("avx2")))
 static void dcgan__bn_add_values_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
+    DCGAN__NO_FUSE   // (the tails are plain C)
     const size_t whole = n - n % DCGAN__BN_PARTS;
     __m256d v0 = _mm256_loadu_pd(s->part), v1 = _mm256_loadu_pd(s->part + 4);
     __m256d v2 = _mm256_loadu_pd(s->part + 8), v3 = _mm256_loadu_pd(s->part + 12);
@@ -12326,6 +12358,7 @@ static void dcgan__bn_add_values_avx2(dcgan__bn_sum *s, const float *x, int runs
 __attribute__((target("avx2")))
 static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
                                        double mean) {
+    DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     const __m256d m = _mm256_set1_pd(mean);
     __m256d v0 = _mm256_loadu_pd(s->part), v1 = _mm256_loadu_pd(s->part + 4);
@@ -12354,6 +12387,7 @@ static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int run
 __attribute__((target("avx2")))
 static void dcgan__bn_add_grads_avx2(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
                                      size_t n, float mean, float invstd) {
+    DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     const __m256 m = _mm256_set1_ps(mean);
     const __m256d is = _mm256_set1_pd(invstd);

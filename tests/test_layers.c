@@ -867,8 +867,8 @@ static void test_tanh_accuracy(void) {
             same_scalar += float_bits(one) == float_bits(y[i]);
         }
     }
-    CHECK(within1 == n, "tanh accuracy/every value within 1 ulp of the correctly rounded tanh");
-    CHECK(exact * 10000 >= n * 9999, "tanh accuracy/at least 99.99% of the values correctly rounded");
+    CHECK(within1 == n, "tanh accuracy/every value within 1 ulp of (float)tanh((double)x)");
+    CHECK(exact * 10000 >= n * 9999, "tanh accuracy/at least 99.99% of the values equal to (float)tanh((double)x)");
     CHECK(same_scalar == (n + 100) / 101, "tanh accuracy/one value alone gives the vector loop's bits");
     const float inf = INFINITY;
     const float special[9] = {0.0f, -0.0f, inf, -inf, 20.0f, -25.0f, 1e-30f, 1.4e-45f, NAN};
@@ -996,9 +996,9 @@ static void test_sgemm_small(void) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         used &= (long)M * N * K <= cut;
-        for (int t = 0; t < 8; t++) {
+        for (int t = 0; t < 12; t++) {
             const int ta = t & 1, tb = (t >> 1) & 1;
-            const float beta = (t >> 2) ? 1.0f : 0.0f;
+            const float beta = (t >> 2) == 0 ? 0.0f : (t >> 2) == 1 ? 1.0f : 0.5f;
             const int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
             float *A = randn((size_t)(ta ? K : M) * lda), *B = randn((size_t)(tb ? N : K) * ldb);
             float *C = randn((size_t)M * ldc), *C2 = zeros((size_t)M * ldc);
@@ -1012,7 +1012,25 @@ static void test_sgemm_small(void) {
         }
     }
     CHECK(used, "sgemm small/every shape here is small enough for the small-product loop");
-    CHECK(same, "sgemm small/the blocked loops' numbers, bit for bit (8 shapes, transposes, beta 0 and 1)");
+    CHECK(same, "sgemm small/the blocked loops' numbers, bit for bit (8 shapes, transposes, beta 0, 1, 0.5)");
+    // sums that underflow to -0 (1e-30 * -1e-30), beta 0: both write -0, in
+    // full 6 x 16 tiles of the blocked loops and at their edges alike
+    int minus_zero = 1;
+    same = 1;
+    for (int t = 0; t < 4; t++) {
+        const int ta = t & 1, tb = t >> 1, M = 13, N = 35, K = 3;
+        float *A = zeros((size_t)M * K), *B = zeros((size_t)K * N), *C = randn((size_t)M * N), *C2 = randn((size_t)M * N);
+        for (int k = 0; k < M * K; k++) A[k] = 1e-30f;
+        for (int k = 0; k < K * N; k++) B[k] = -1e-30f;
+        dcgan_sgemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C, N);
+        dcgan__small_product_macs = 0;
+        dcgan_sgemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C2, N);
+        dcgan__small_product_macs = cut;
+        same &= memcmp(C, C2, (size_t)M * N * sizeof(float)) == 0;
+        for (int k = 0; k < M * N; k++) minus_zero &= C[k] == 0.0f && signbit(C[k]) && signbit(C2[k]);
+        free(A), free(B), free(C), free(C2);
+    }
+    CHECK(same && minus_zero, "sgemm small/sums that underflow to -0 stay -0 in both loops, beta 0");
 }
 
 static void test_sgemm_shapes(void) {
