@@ -12333,32 +12333,12 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
     const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x)); \
     const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))
 
+// s += x[p] (squares 0) or (x[p] - mean)^2 (squares 1) over the runs: the
+// loops of dcgan__bn_add_values and dcgan__bn_add_squares, 16 values at a time
 __attribute__((target("avx2")))
-static void dcgan__bn_add_values_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
+static inline void dcgan__bn_add_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
+                                      double mean, int squares) {
     DCGAN__NO_FUSE   // (the tails are plain C)
-    const size_t whole = n - n % DCGAN__BN_PARTS;
-    __m256d v0 = _mm256_loadu_pd(s->part), v1 = _mm256_loadu_pd(s->part + 4);
-    __m256d v2 = _mm256_loadu_pd(s->part + 8), v3 = _mm256_loadu_pd(s->part + 12);
-    double rest = s->rest;
-    for (int r = 0; r < runs; r++, x += stride) {
-        for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS) {
-            const __m256 a = _mm256_loadu_ps(x + p), b = _mm256_loadu_ps(x + p + 8);
-            DCGAN__BN_WIDEN(a, a0, a1);
-            DCGAN__BN_WIDEN(b, b0, b1);
-            v0 = _mm256_add_pd(v0, a0), v1 = _mm256_add_pd(v1, a1);
-            v2 = _mm256_add_pd(v2, b0), v3 = _mm256_add_pd(v3, b1);
-        }
-        for (size_t p = whole; p < n; p++) rest += x[p];
-    }
-    _mm256_storeu_pd(s->part, v0), _mm256_storeu_pd(s->part + 4, v1);
-    _mm256_storeu_pd(s->part + 8, v2), _mm256_storeu_pd(s->part + 12, v3);
-    s->rest = rest;
-}
-
-__attribute__((target("avx2")))
-static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
-                                       double mean) {
-    DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     const __m256d m = _mm256_set1_pd(mean);
     __m256d v0 = _mm256_loadu_pd(s->part), v1 = _mm256_loadu_pd(s->part + 4);
@@ -12369,19 +12349,35 @@ static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int run
             const __m256 a = _mm256_loadu_ps(x + p), b = _mm256_loadu_ps(x + p + 8);
             DCGAN__BN_WIDEN(a, a0, a1);
             DCGAN__BN_WIDEN(b, b0, b1);
-            const __m256d d0 = _mm256_sub_pd(a0, m), d1 = _mm256_sub_pd(a1, m);
-            const __m256d d2 = _mm256_sub_pd(b0, m), d3 = _mm256_sub_pd(b1, m);
-            v0 = _mm256_add_pd(v0, _mm256_mul_pd(d0, d0)), v1 = _mm256_add_pd(v1, _mm256_mul_pd(d1, d1));
-            v2 = _mm256_add_pd(v2, _mm256_mul_pd(d2, d2)), v3 = _mm256_add_pd(v3, _mm256_mul_pd(d3, d3));
+            if (squares) {
+                const __m256d d0 = _mm256_sub_pd(a0, m), d1 = _mm256_sub_pd(a1, m);
+                const __m256d d2 = _mm256_sub_pd(b0, m), d3 = _mm256_sub_pd(b1, m);
+                v0 = _mm256_add_pd(v0, _mm256_mul_pd(d0, d0)), v1 = _mm256_add_pd(v1, _mm256_mul_pd(d1, d1));
+                v2 = _mm256_add_pd(v2, _mm256_mul_pd(d2, d2)), v3 = _mm256_add_pd(v3, _mm256_mul_pd(d3, d3));
+            } else {
+                v0 = _mm256_add_pd(v0, a0), v1 = _mm256_add_pd(v1, a1);
+                v2 = _mm256_add_pd(v2, b0), v3 = _mm256_add_pd(v3, b1);
+            }
         }
         for (size_t p = whole; p < n; p++) {
             const double d = x[p] - mean;
-            rest += d * d;
+            rest += squares ? d * d : (double)x[p];
         }
     }
     _mm256_storeu_pd(s->part, v0), _mm256_storeu_pd(s->part + 4, v1);
     _mm256_storeu_pd(s->part + 8, v2), _mm256_storeu_pd(s->part + 12, v3);
     s->rest = rest;
+}
+
+__attribute__((target("avx2")))
+static void dcgan__bn_add_values_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
+    dcgan__bn_add_avx2(s, x, runs, stride, n, 0.0, 0);
+}
+
+__attribute__((target("avx2")))
+static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
+                                       double mean) {
+    dcgan__bn_add_avx2(s, x, runs, stride, n, mean, 1);
 }
 
 __attribute__((target("avx2")))
