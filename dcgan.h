@@ -3160,7 +3160,6 @@ static float dcgan__select(int c, float a, float b) {
 // here are independent, and the AVX2 versions (section 15e) run them as four
 // vectors of four: BatchNorm 1.6-1.7x faster (bench/RESULTS.md, session 18).
 DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s) {
-    DCGAN__NO_FUSE
     double t = 0.0;
     for (int j = 0; j < DCGAN__BN_PARTS; j++) t += s->part[j];
     return t + s->rest;
@@ -4894,7 +4893,7 @@ DCGAN_API void dcgan_diffaug_forward(float *out, const float *inp, const dcgan_a
         const float *x = inp + (size_t)i * image;
         float *y_out = out + (size_t)i * image;
         dcgan__bn_sum total = {{0.0}, 0.0};
-        sums.values(&total, x, 1, image, image);
+        sums.values(&total, x, 1, 0, image);
         const float b = d->brightness, s = d->saturation, k_c = d->contrast;
         const float m = (float)(dcgan__bn_total(&total) / (double)image) + b;
         if (c == 1) {
@@ -11438,8 +11437,8 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int bf16, int threads, i
 // and 7 (bench/RESULTS.md, session 18). The numbers are the blocked loops',
 // bit for bit (tests/test_layers.c): per slab of DCGAN__KC values of k, the
 // kernels' chain of fused multiply-adds from +0 in k order, the first slab's
-// sum s written as C = old + s with old 0, C or beta * C as beta is 0, 1 or
-// else, each later slab's as C = C + s. (With alpha 1 the kernels' full tiles,
+// sum s written as s itself, C + s or beta * C + s as beta is 0, 1 or else,
+// each later slab's as C + s. (With alpha 1 the kernels' full tiles,
 // fma(alpha, s, old), and dcgan__tile_write's edge tiles, old + alpha * s,
 // agree; with other alphas they round differently, so those products stay
 // with the blocked loops.) Eight sums side by side in one vector: columns j,
@@ -12324,7 +12323,8 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 // vector of four doubles, and each lane does what the loop does to its
 // partial (the floats converted exactly, then the same subtraction,
 // multiplications and addition, each correctly rounded, no fused
-// multiply-add), so the bits are the loops'. The rest goes to the loops.
+// multiply-add), so the bits are the loops'. The last n mod 16 values of a
+// run (the rest) go through the loops themselves.
 #if defined(DCGAN__HAVE_AVX2_KERNEL) && defined(__x86_64__)
 #define DCGAN__HAVE_BN_AVX2 1
 // The four vectors are named (v0..v3): GCC -O2 keeps an array of vectors in
@@ -12338,12 +12338,10 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 __attribute__((target("avx2")))
 static inline void dcgan__bn_add_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
                                       double mean, int squares) {
-    DCGAN__NO_FUSE   // (the tails are plain C)
     const size_t whole = n - n % DCGAN__BN_PARTS;
     const __m256d m = _mm256_set1_pd(mean);
     __m256d v0 = _mm256_loadu_pd(s->part), v1 = _mm256_loadu_pd(s->part + 4);
     __m256d v2 = _mm256_loadu_pd(s->part + 8), v3 = _mm256_loadu_pd(s->part + 12);
-    double rest = s->rest;
     for (int r = 0; r < runs; r++, x += stride) {
         for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS) {
             const __m256 a = _mm256_loadu_ps(x + p), b = _mm256_loadu_ps(x + p + 8);
@@ -12359,14 +12357,12 @@ static inline void dcgan__bn_add_avx2(dcgan__bn_sum *s, const float *x, int runs
                 v2 = _mm256_add_pd(v2, b0), v3 = _mm256_add_pd(v3, b1);
             }
         }
-        for (size_t p = whole; p < n; p++) {
-            const double d = x[p] - mean;
-            rest += squares ? d * d : (double)x[p];
-        }
+        // the last n mod 16 values go to the rest alone: the loops' own code
+        if (squares) dcgan__bn_add_squares(s, x + whole, 1, 0, n - whole, mean);
+        else dcgan__bn_add_values(s, x + whole, 1, 0, n - whole);
     }
     _mm256_storeu_pd(s->part, v0), _mm256_storeu_pd(s->part + 4, v1);
     _mm256_storeu_pd(s->part + 8, v2), _mm256_storeu_pd(s->part + 12, v3);
-    s->rest = rest;
 }
 
 __attribute__((target("avx2")))
@@ -12383,7 +12379,6 @@ static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int run
 __attribute__((target("avx2")))
 static void dcgan__bn_add_grads_avx2(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
                                      size_t n, float mean, float invstd) {
-    DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     const __m256 m = _mm256_set1_ps(mean);
     const __m256d is = _mm256_set1_pd(invstd);
@@ -12410,10 +12405,7 @@ static void dcgan__bn_add_grads_avx2(dcgan__bn_sum *d, dcgan__bn_sum *e, const f
     _mm256_storeu_pd(d->part + 8, d2), _mm256_storeu_pd(d->part + 12, d3);
     _mm256_storeu_pd(e->part, e0), _mm256_storeu_pd(e->part + 4, e1);
     _mm256_storeu_pd(e->part + 8, e2), _mm256_storeu_pd(e->part + 12, e3);
-    for (size_t p = whole; p < n; p++) {
-        d->rest += g[p];
-        e->rest += (double)g[p] * (x[p] - mean) * invstd;
-    }
+    dcgan__bn_add_grads(d, e, g + whole, x + whole, n - whole, mean, invstd);   // the rest, by the loops
 }
 #undef DCGAN__BN_WIDEN
 #endif
