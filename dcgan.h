@@ -1612,6 +1612,11 @@ DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
 #ifdef DCGAN_TEST_INTERNALS
 extern long dcgan__small_product_macs;   // (defined in section 15b)
 #endif
+// section 15b: 1 (the default) lets panels of patches be gathered where the CPU has
+// AVX-512F; 0 packs them with the loops (tests compare the two)
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__gather_patches;   // (defined in section 15b)
+#endif
 // section 15b: bfloat16 rounding, packed panels in bfloat16 pairs, their kernel (NULL: none here)
 DCGAN__INTERNAL uint16_t dcgan__bf16_round(float x);
 DCGAN__INTERNAL void dcgan__panel_to_bf16(float *panel, int rows, int kc);
@@ -1638,6 +1643,14 @@ DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N
                                           float *C, int ldc, const float *bias, int relu);
 DCGAN__INTERNAL int dcgan__sgemm_patches_nchw(int M, int K, const float *A, int lda, const dcgan__patches *B,
                                               float *C, const float *bias);
+// section 6: the convolutions' backward passes with dinp set (set_dinp 1) rather than added to
+DCGAN__INTERNAL dcgan_status dcgan__conv2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
+                                                    dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                                    float *work, size_t work_floats, int set_dinp);
+DCGAN__INTERNAL dcgan_status dcgan__conv_transpose2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
+                                                              dcgan_tensor dout, dcgan_tensor inp,
+                                                              const dcgan_conv_transpose2d *conv, float *work,
+                                                              size_t work_floats, int set_dinp);
 // section 14a: Inception's 3x3 pools; the per-tensor seed of deterministic weights
 typedef enum { DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1 } dcgan__pool_kind;
 DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
@@ -2759,18 +2772,27 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
     return DCGAN_OK;
 }
 
-DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
-                                             dcgan_tensor dout, dcgan_tensor inp,
-                                             const dcgan_conv2d *conv, float *work,
-                                             size_t work_floats) {
+// dcgan_conv2d_backward, and for a model (set_dinp 1) the same with dinp set
+// rather than added to: its old values are never read, so the model need not
+// zero it first (that pass and col2im's reads of the zeros were 3-4% of a
+// classifier step). Paths that add (the direct convolution at stride 1, the
+// Linear-shaped layer) zero dinp first; col2im sets each plane to 0 and adds
+// its entries on top in the same order, so the bits are the adding pass's.
+DCGAN__INTERNAL dcgan_status dcgan__conv2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
+                                                    dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
+                                                    float *work, size_t work_floats, int set_dinp) {
     // per group: dprod (OC, g*OH*OW) = gathered dout; dweight += dprod * col^T
     // (col read from inp while packing); dcol = weight^T * dprod, scattered back
     // into dinp by col2im
-    dcgan_status st = dcgan_conv2d_check(__func__, dout, inp, dinp, 1, conv);
+    dcgan_status st = dcgan_conv2d_check("dcgan_conv2d_backward", dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w, linear = dcgan__conv_is_linear(conv, inp, OH, OW);
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
     float *buf = NULL;
+    if (set_dinp && dinp.data && (linear || (dcgan__use_direct(conv) && conv->stride == 1))) {
+        dcgan__zero(dinp.data, dcgan_tensor_numel(dinp));   // these paths add
+        set_dinp = 0;
+    }
     // few channels: the direct convolution of Part III (section 15). At a stride
     // above 1 it leaves the input gradient to the products below, whose scratch
     // is taken first: a failure then returns with nothing added.
@@ -2819,11 +2841,18 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
             dcgan_sgemm(1, 0, CKK, (int)ld, OC, 1.0f, conv->weight, CKK, dprod, (int)ld, 0.0f, col, (int)ld);
             dcgan__col2im(dinp.data + (size_t)n0 * in_size, col, ld, g, inp.c, inp.h, inp.w,
                           conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, OH, OW,
-                          0, NULL);
+                          set_dinp, NULL);
         }
     }
     if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
+                                             dcgan_tensor dout, dcgan_tensor inp,
+                                             const dcgan_conv2d *conv, float *work,
+                                             size_t work_floats) {
+    return dcgan__conv2d_backward(dinp, dweight, dbias, dout, inp, conv, work, work_floats, 0);
 }
 
 // ConvTranspose2d: (N,C,H,W) -> (N,OC,OH,OW)         (torch.nn.ConvTranspose2d)
@@ -2975,17 +3004,25 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
     return DCGAN_OK;
 }
 
-DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float *dweight,
-                                                       float *dbias, dcgan_tensor dout,
-                                                       dcgan_tensor inp,
-                                                       const dcgan_conv_transpose2d *conv,
-                                                       float *work, size_t work_floats) {
+// dcgan_conv_transpose2d_backward, and for a model (set_dinp 1) the same with
+// dinp set rather than added to (see dcgan__conv2d_backward): the product is
+// then written into the images in place where its panels allow, as the
+// forward convolution's is, with no pass to add it. (A sum of -0 then stays
+// -0 where adding it to the zeros gave +0; no other bit changes.)
+DCGAN__INTERNAL dcgan_status dcgan__conv_transpose2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
+                                                              dcgan_tensor dout, dcgan_tensor inp,
+                                                              const dcgan_conv_transpose2d *conv, float *work,
+                                                              size_t work_floats, int set_dinp) {
     // per group: col (OC*K*K, g*H*W) = im2col of dout (read from dout while
     // packing); dx (C, g*H*W) = weight * col, scattered into dinp; dweight
     // (C, OC*K*K) += x * col^T with x the gathered inp
-    dcgan_status st = dcgan_conv_transpose2d_check(__func__, dout, inp, dinp, 1, conv);
+    dcgan_status st = dcgan_conv_transpose2d_check("dcgan_conv_transpose2d_backward", dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
+    if (set_dinp && dinp.data && dcgan__conv_transpose_is_linear(conv, inp)) {
+        dcgan__zero(dinp.data, dcgan_tensor_numel(dinp));   // that path adds
+        set_dinp = 0;
+    }
     if (dcgan__conv_transpose_is_linear(conv, inp)) {
         // out = X * weight (see dcgan_conv_transpose2d_forward): dX += dout * weight^T,
         // dweight += X^T * dout, dout the N x OC*K*K matrix
@@ -3012,7 +3049,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
         if (dweight && dcgan__conv2d_backward_direct_path(dcgan__no_tensor, dweight, NULL, inp, dout, &adj, buf,
                                                           work_floats) == 1)
             dweight = NULL;
-        if (dinp.data && dcgan__conv2d_forward_direct_path(dinp, dout, &adj, buf, work_floats, 1))
+        if (dinp.data && dcgan__conv2d_forward_direct_path(dinp, dout, &adj, buf, work_floats, !set_dinp))
             dinp.data = NULL;
     }
     for (int n0 = 0; n0 < inp.n && (dweight || dinp.data); n0 += group) {
@@ -3027,13 +3064,23 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
             dcgan__sgemm_patches(0, 1, C, OCKK, (int)ld, 1.0f, x, (int)ld, &col, 1.0f, dweight, OCKK, NULL, 0);
         }
         if (dinp.data) {
+            float *d = dinp.data + (size_t)n0 * C * HW;
+            if (set_dinp && dcgan__sgemm_patches_nchw(C, OCKK, conv->weight, OCKK, &col, d, NULL)) continue;
             dcgan__sgemm_patches(0, 0, C, (int)ld, OCKK, 1.0f, conv->weight, OCKK, &col, 0.0f, x, (int)ld,
                                  NULL, 0);
-            dcgan__scatter(dinp.data + (size_t)n0 * C * HW, x, g, C, HW, 1, NULL);
+            dcgan__scatter(d, x, g, C, HW, !set_dinp, NULL);
         }
     }
     if (!work) DCGAN_FREE(buf);
     return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float *dweight,
+                                                       float *dbias, dcgan_tensor dout,
+                                                       dcgan_tensor inp,
+                                                       const dcgan_conv_transpose2d *conv,
+                                                       float *work, size_t work_floats) {
+    return dcgan__conv_transpose2d_backward(dinp, dweight, dbias, dout, inp, conv, work, work_floats, 0);
 }
 
 // Upsample: (N,C,H,W) -> (N,C,OH,OW)
@@ -3850,8 +3897,9 @@ typedef struct {
     // slot x -> slot y; func and index name the caller in messages.
     dcgan_status (*forward)(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
                             int training, dcgan_rng *rng, int index, const char *func);
-    // Adds into dx (dx.data NULL: not wanted; only called then when the layer
-    // has parameters), dw and db (NULL: not wanted); x is the input, y the output.
+    // Adds into dx (or sets it: backward_sets_dx below; dx.data NULL: not
+    // wanted, only called then when the layer has parameters), dw and db
+    // (NULL: not wanted); x is the input, y the output.
     dcgan_status (*backward)(const dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor dx, float *dw,
                              float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y);
     // The PyTorch shape of the weight, its number of dimensions (NULL: none).
@@ -3868,6 +3916,9 @@ typedef struct {
     int backward_reads_input_only;
     // names of its running statistics in checkpoints (stats_count / 2 floats each)
     const char *stats_names[2];
+    // 1: on the host its backward sets dx instead of adding into it (so the
+    // model does not zero dx first; its _cuda twin adds, and gets zeros)
+    int backward_sets_dx;
 } dcgan__layer_ops;
 
 static int dcgan__in_place_always(const dcgan_layer_spec *s) {
@@ -3972,7 +4023,10 @@ static dcgan_status dcgan__conv2d_bwd(const dcgan_layer *L, const dcgan__model_m
                                       float *dw, float *db, dcgan_tensor dy, dcgan_tensor x, dcgan_tensor y) {
     (void)y;
     dcgan_conv2d conv = dcgan__layer_conv2d(L, mem->params);
-    return DCGAN__RUN(mem, dcgan_conv2d_backward, (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
+#ifdef DCGAN_CUDA
+    if (mem->gpu) return dcgan_conv2d_backward_cuda(dx, dw, db, dy, x, &conv, mem->work, mem->n_work);
+#endif
+    return dcgan__conv2d_backward(dx, dw, db, dy, x, &conv, mem->work, mem->n_work, 1);
 }
 static int dcgan__conv2d_shape(const dcgan_layer *L, int shape[4]) {   // (OC, C, K, K)
     shape[0] = L->out_c;
@@ -3995,7 +4049,10 @@ static dcgan_status dcgan__conv_transpose2d_bwd(const dcgan_layer *L, const dcga
                                                 dcgan_tensor x, dcgan_tensor y) {
     (void)y;
     dcgan_conv_transpose2d conv = dcgan__layer_conv2d(L, mem->params);
-    return DCGAN__RUN(mem, dcgan_conv_transpose2d_backward, (dx, dw, db, dy, x, &conv, mem->work, mem->n_work));
+#ifdef DCGAN_CUDA
+    if (mem->gpu) return dcgan_conv_transpose2d_backward_cuda(dx, dw, db, dy, x, &conv, mem->work, mem->n_work);
+#endif
+    return dcgan__conv_transpose2d_backward(dx, dw, db, dy, x, &conv, mem->work, mem->n_work, 1);
 }
 static int dcgan__conv_transpose2d_shape(const dcgan_layer *L, int shape[4]) {   // (C, OC, K, K)
     shape[0] = L->in_c;
@@ -4188,31 +4245,32 @@ static dcgan_status dcgan__gaussian_noise_bwd(const dcgan_layer *L, const dcgan_
 }
 
 // The table. Columns: name, plan, forward, backward, weight shape, own init,
-// in-place rule, backward reads only its input, running statistics' names.
+// in-place rule, backward reads only its input, running statistics' names,
+// backward sets dx.
 static const dcgan__layer_ops dcgan__layer_table[] = {
     {"linear", dcgan__linear_plan, dcgan__linear_fwd, dcgan__linear_bwd, dcgan__linear_shape, NULL, NULL, 1,
-     {NULL, NULL}},
+     {NULL, NULL}, 0},
     {"conv2d", dcgan__conv2d_plan, dcgan__conv2d_fwd, dcgan__conv2d_bwd, dcgan__conv2d_shape, NULL, NULL, 1,
-     {NULL, NULL}},
+     {NULL, NULL}, 1},
     {"conv_transpose2d", dcgan__conv_transpose2d_plan, dcgan__conv_transpose2d_fwd, dcgan__conv_transpose2d_bwd,
-     dcgan__conv_transpose2d_shape, NULL, NULL, 1, {NULL, NULL}},
+     dcgan__conv_transpose2d_shape, NULL, NULL, 1, {NULL, NULL}, 1},
     {"upsample", dcgan__upsample_plan, dcgan__upsample_fwd, dcgan__upsample_bwd, NULL, NULL, NULL, 1,
-     {NULL, NULL}},
+     {NULL, NULL}, 0},
     {"batchnorm2d", dcgan__batchnorm2d_plan, dcgan__batchnorm2d_fwd, dcgan__batchnorm2d_bwd,
-     dcgan__batchnorm2d_shape, dcgan__batchnorm2d_init, NULL, 1, {"running_mean", "running_var"}},
+     dcgan__batchnorm2d_shape, dcgan__batchnorm2d_init, NULL, 1, {"running_mean", "running_var"}, 0},
     {"leaky_relu", dcgan__no_plan, dcgan__leaky_relu_fwd, dcgan__leaky_relu_bwd, NULL, NULL, dcgan__in_place_leaky,
-     0, {NULL, NULL}},
+     0, {NULL, NULL}, 0},
     {"relu", dcgan__no_plan, dcgan__relu_fwd, dcgan__relu_bwd, NULL, NULL, dcgan__in_place_activation, 0,
-     {NULL, NULL}},
+     {NULL, NULL}, 0},
     {"tanh", dcgan__no_plan, dcgan__tanh_fwd, dcgan__tanh_bwd, NULL, NULL, dcgan__in_place_activation, 0,
-     {NULL, NULL}},
+     {NULL, NULL}, 0},
     {"sigmoid", dcgan__no_plan, dcgan__sigmoid_fwd, dcgan__sigmoid_bwd, NULL, NULL, dcgan__in_place_activation, 0,
-     {NULL, NULL}},
-    {"dropout", dcgan__dropout_plan, dcgan__dropout_fwd, dcgan__dropout_bwd, NULL, NULL, NULL, 0, {NULL, NULL}},
+     {NULL, NULL}, 0},
+    {"dropout", dcgan__dropout_plan, dcgan__dropout_fwd, dcgan__dropout_bwd, NULL, NULL, NULL, 0, {NULL, NULL}, 0},
     {"reshape", dcgan__reshape_plan, dcgan__reshape_fwd, dcgan__reshape_bwd, NULL, NULL, dcgan__in_place_always, 0,
-     {NULL, NULL}},
+     {NULL, NULL}, 0},
     {"gaussian_noise", dcgan__gaussian_noise_plan, dcgan__gaussian_noise_fwd, dcgan__gaussian_noise_bwd, NULL, NULL,
-     dcgan__in_place_activation, 1, {NULL, NULL}},
+     dcgan__in_place_activation, 1, {NULL, NULL}, 0},
 };
 #define DCGAN__LAYER_KINDS ((int)(sizeof dcgan__layer_table / sizeof dcgan__layer_table[0]))
 // one row per kind: the build fails here when a kind has no row
@@ -4625,8 +4683,9 @@ static dcgan_status dcgan__model_backward(dcgan_model *m, const dcgan__model_mem
         }
         dcgan_tensor dx = dcgan__dslot(m, mem, i);
         if (i == 0 && !dinp) dx.data = NULL;   // nobody wants the input gradient
-        else if ((st = DCGAN__RUN(mem, dcgan_vec_zero, (dx.data, dcgan_tensor_numel(dx)))) != DCGAN_OK)
-            return st;                         // the layers add into dx
+        else if ((mem->gpu || !dcgan__ops(&m->layers[i])->backward_sets_dx) &&
+                 (st = DCGAN__RUN(mem, dcgan_vec_zero, (dx.data, dcgan_tensor_numel(dx)))) != DCGAN_OK)
+            return st;                         // the other layers add into dx
         if ((st = dcgan__layer_backward(m, i, mem, dx, params)) != DCGAN_OK) return st;
     }
     if (!dinp) return DCGAN_OK;
@@ -11157,18 +11216,61 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
     }
 }
 
+// A whole panel by gathers (AVX-512F): row k of the panel is the entries of
+// the slab's row part rows[k] with the panel's column parts cols[0..NR-1] (a
+// tap and NR pixels, or a pixel and NR taps - dcgan__patch_value takes its
+// parts in either order), as one masked gather of NR floats: a lane reads
+// the image only where its entry lies inside it, and is 0 elsewhere (columns
+// past the last have h far out of range). Gathers move about 2.4 floats per
+// ns on this project's AMD EPYC, whatever the geometry; the loops above move
+// 2.9 along a full run of 16 pixels, but 1.0-1.9 where a panel row is made of
+// short runs (outputs of 4 or 8 pixels a row) and 1.2-2.0 for col^T, whose
+// panel rows are 16 taps of one pixel (bench/RESULTS.md, session 19). Every
+// offset must fit in 32 bits (dcgan__patch_slab_of checks).
+#if defined(DCGAN__HAVE_AVX512_KERNEL) && DCGAN__NR == 16
+#define DCGAN__HAVE_GATHER_PANEL 1
+__attribute__((target("avx512f")))
+static void dcgan__gather_panel_avx512(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
+                                       const dcgan__patch_part *rows, int kc) {
+    int32_t h[DCGAN__NR], w[DCGAN__NR], off[DCGAN__NR];
+    for (int j = 0; j < DCGAN__NR; j++) h[j] = cols[j].h, w[j] = cols[j].w, off[j] = (int32_t)cols[j].off;
+    const __m512i col_h = _mm512_loadu_si512(h), col_w = _mm512_loadu_si512(w), col_off = _mm512_loadu_si512(off);
+    const __m512i height = _mm512_set1_epi32(P->H), width = _mm512_set1_epi32(P->W);
+    for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
+        const dcgan__patch_part r = rows[k];
+        // inside: 0 <= h < H and 0 <= w < W, each as one unsigned comparison
+        const __mmask16 inside =
+            _mm512_cmplt_epu32_mask(_mm512_add_epi32(col_h, _mm512_set1_epi32(r.h)), height) &
+            _mm512_cmplt_epu32_mask(_mm512_add_epi32(col_w, _mm512_set1_epi32(r.w)), width);
+        const __m512i at = _mm512_add_epi32(col_off, _mm512_set1_epi32((int32_t)r.off));
+        _mm512_storeu_ps(dst, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, at, P->img, 4));
+    }
+}
+#endif
+DCGAN__INTERNAL int dcgan__gather_patches = 1;
+
 // The parts of a slab's rows k0..k0+kc of op(B) = col (taps) or col^T
 // (pixels), and the range of their h and w: found once per slab of K and
 // handed to every dcgan__pack_patches of that slab.
 typedef struct {
     dcgan__patch_part rows[DCGAN__KC];
     int kc, hmin, hmax, wmin, wmax;
-    int simd;   // stride 1 or 2 on a CPU with AVX-512F: dcgan__run_s1/s2_avx512 pack the runs
+    int simd;     // stride 1 or 2 on a CPU with AVX-512F: dcgan__run_s1/s2_avx512 pack the runs
+    int gather;   // dcgan__gather_panel_avx512 may pack panels
 } dcgan__patch_slab;
 
 static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
     slab->kc = kc;
     slab->simd = (P->S == 1 || P->S == 2) && dcgan__kernel_get("avx512") != NULL;
+    // every offset a gather forms, pixel part + tap part, within 32 bits
+    // (|pixel part| <= (g-1)*istride + (OH*S + pt)*W + OW*S + pl, tap part <=
+    // (C-1)*cstride + KH*W + KW)
+    const double reach = (double)P->g * P->istride + (double)P->C * P->cstride +
+                         ((double)P->OH * P->S + P->pt + P->KH + 1) * P->W + (double)P->OW * P->S + P->pl + P->KW;
+    slab->gather = dcgan__gather_patches && reach < 2147483647.0 && dcgan__kernel_get("avx512") != NULL;
+#ifndef DCGAN__HAVE_GATHER_PANEL
+    slab->gather = 0;
+#endif
     if (trans) dcgan__pixel_parts(slab->rows, P, (size_t)k0, kc);
     for (int k = 0; k < kc; k++) {
         if (!trans) slab->rows[k] = dcgan__tap_part(P, k0 + k);
@@ -11218,6 +11320,13 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
                                  cols[j + 1].w == cols[j].w + P->S
                              ? run[j + 1] + 1
                              : 1;
+#ifdef DCGAN__HAVE_GATHER_PANEL
+            // (the loops stay faster on one run of NR pixels at stride 1 or 2)
+            if (slab->gather && (run[0] < DCGAN__NR || !simd)) {
+                dcgan__gather_panel_avx512(dst, P, cols, rows, kc);
+                continue;
+            }
+#endif
             if (P->S == 1 && run[0] == DCGAN__NR && cols[0].h + slab->hmin >= 0 &&
                 cols[0].h + slab->hmax < P->H && cols[0].w + slab->wmin >= 0 &&
                 cols[0].w + DCGAN__NR - 1 + slab->wmax < P->W) {
@@ -11232,6 +11341,12 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
             for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k], simd);
             continue;
         }
+#ifdef DCGAN__HAVE_GATHER_PANEL
+        if (slab->gather) {
+            dcgan__gather_panel_avx512(dst, P, cols, rows, kc);
+            continue;
+        }
+#endif
         for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
             const dcgan__patch_part r = rows[k];
             if (r.h + hmin >= 0 && r.h + hmax < P->H && r.w + wmin >= 0 && r.w + wmax < P->W) {

@@ -15,5 +15,5 @@ for r in $(seq 1 "$rounds"); do
 done
 for b in "$@"; do
     grep "^$b " "$out" | awk '{print $2}' | sort -n |
-        awk -v b="$b" '{a[NR] = $1} END {printf "%-28s median %.4f  min %.4f  (n=%d)\n", b, a[int((NR + 1) / 2)], a[1], NR}'
+        awk -v b="$b" '{a[NR] = $1} END {printf "%-28s median %.6f  min %.6f  (n=%d)\n", b, a[int((NR + 1) / 2)], a[1], NR}'
 done

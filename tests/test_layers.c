@@ -977,6 +977,63 @@ static void test_gaussian_noise(void) {
 }
 
 // ---------------------------------------------------------------------------
+// A model's convolutions set their input gradient instead of adding into it
+// (dcgan__conv2d_backward and dcgan__conv_transpose2d_backward with set_dinp
+// 1, so that the model need not zero it first): on a dinp full of NaN they
+// must give what the API's adding pass gives on zeros - conv2d bit for bit
+// (col2im sets each plane to 0 and adds on top, in the same order), the
+// transposed one equal in value (its product is written in place: a sum of
+// -0 stays -0 where 0 + -0 gave +0). Each path: the products with col2im
+// (stride 2), the direct convolution (1-3 channels, stride 1 and 2), the
+// Linear-shaped layer (kernel = image), the transposed product written in
+// place (H*W a multiple of 16) or scattered (not), its direct path (3 output
+// channels), and its Linear-shaped case. Weight and bias gradients the same.
+static void test_conv_backward_set_dinp(void) {
+    // transposed, N, C, H, OC, K, S, pad
+    const int cases[][8] = {{0, 3, 16, 12, 8, 3, 2, 1}, {0, 2, 1, 9, 4, 3, 1, 1},  {0, 2, 3, 10, 5, 3, 2, 1},
+                            {0, 3, 8, 4, 1, 4, 1, 0},   {1, 2, 8, 4, 6, 4, 2, 1},  {1, 2, 6, 3, 5, 4, 2, 1},
+                            {1, 2, 8, 8, 3, 4, 2, 1},   {1, 3, 16, 1, 8, 4, 1, 0}};
+    int same[2] = {1, 1}, grads_same = 1, nan_free = 1, adds = 1;
+    for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+        const int *c = cases[s];
+        const int T = c[0], N = c[1], C = c[2], H = c[3], OC = c[4], K = c[5], S = c[6], P = c[7];
+        const int OH = T ? dcgan_conv_transpose_out_size(H, K, S, P, P) : dcgan_conv_out_size(H, K, S, P, P);
+        const size_t nx = (size_t)N * C * H * H, nw = (size_t)OC * C * K * K;
+        dcgan_conv2d conv = {randn(nw), randn(OC), C, OC, K, S, P, P, P, P};
+        const dcgan_tensor x = dcgan_tensor_make(randn(nx), N, C, H, H);
+        const dcgan_tensor dout = dcgan_tensor_make(randn((size_t)N * OC * OH * OH), N, OC, OH, OH);
+        float *dx_add = zeros(nx), *dx_set = zeros(nx), *dw[2] = {zeros(nw), zeros(nw)};
+        float *db[2] = {zeros(OC), zeros(OC)};
+        for (size_t i = 0; i < nx; i++) dx_set[i] = NAN;
+        const dcgan_tensor ta = dcgan_tensor_make(dx_add, N, C, H, H), ts = dcgan_tensor_make(dx_set, N, C, H, H);
+        if (T) {
+            dcgan_conv_transpose2d_backward(ta, dw[0], db[0], dout, x, &conv, NULL, 0);
+            dcgan__conv_transpose2d_backward(ts, dw[1], db[1], dout, x, &conv, NULL, 0, 1);
+            for (size_t i = 0; i < nx; i++) same[1] &= dx_set[i] == dx_add[i];
+            // and the API still adds: on 0.5, each path adds its whole sum once
+            float *dx_half = zeros(nx), *scratch_w = zeros(nw), *scratch_b = zeros(OC);
+            for (size_t i = 0; i < nx; i++) dx_half[i] = 0.5f;
+            dcgan_conv_transpose2d_backward(dcgan_tensor_make(dx_half, N, C, H, H), scratch_w, scratch_b, dout, x,
+                                            &conv, NULL, 0);
+            for (size_t i = 0; i < nx; i++) adds &= dx_half[i] == 0.5f + dx_add[i];
+            free(dx_half), free(scratch_w), free(scratch_b);
+        } else {
+            dcgan_conv2d_backward(ta, dw[0], db[0], dout, x, &conv, NULL, 0);
+            dcgan__conv2d_backward(ts, dw[1], db[1], dout, x, &conv, NULL, 0, 1);
+            same[0] &= memcmp(dx_set, dx_add, nx * sizeof(float)) == 0;
+        }
+        for (size_t i = 0; i < nx; i++) nan_free &= !isnan(dx_add[i]);
+        grads_same &= memcmp(dw[0], dw[1], nw * sizeof(float)) == 0 && memcmp(db[0], db[1], OC * sizeof(float)) == 0;
+        free(conv.weight), free(conv.bias), free(x.data), free(dout.data), free(dx_add), free(dx_set);
+        free(dw[0]), free(dw[1]), free(db[0]), free(db[1]);
+    }
+    CHECK(nan_free, "conv backward set_dinp/the adding passes' gradients are finite");
+    CHECK(same[0], "conv backward set_dinp/conv2d: dinp set over NaN equals dinp added to zeros, bit for bit (4 paths)");
+    CHECK(same[1], "conv backward set_dinp/conv_transpose2d: dinp set over NaN equals dinp added to zeros (4 paths)");
+    CHECK(grads_same, "conv backward set_dinp/weight and bias gradients unchanged, bit for bit");
+    CHECK(adds, "conv backward set_dinp/dcgan_conv_transpose2d_backward still adds into dinp (4 paths)");
+}
+
 // GEMM: the fast routine against the plain loop on odd shapes and transposes
 
 // Small products (dcgan.h section 15b: no packing, at most
@@ -1290,9 +1347,12 @@ static void test_sgemm_fused(void) {
 // 7x1), images narrower than a panel, several images side by side, a (C, NB,
 // H, W) layout, K, N past the packing blocks (256 rows, 2048 columns), M on
 // both sides of one slice of A (96 rows), and images wide enough for panels
-// whose every tap lies inside (their rows are copied whole).
+// whose every tap lies inside (their rows are copied whole). Where the CPU
+// has AVX-512F the products run twice: with panels gathered where that is
+// faster (gather 1, the default), and packed by the loops only (gather 0).
 // Images are allocated exactly, so the sanitizer build sees any read past them.
-static void test_sgemm_patches(void) {
+static void sgemm_patches_cases(int gather) {
+    dcgan__gather_patches = gather;
     // C, H, W, KH, KW, S, pt, pl, g, layout (0 NCHW, 1 (C, NB, H, W)), M
     const int cases[][11] = {{1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1},    {3, 8, 8, 4, 4, 2, 1, 1, 2, 0, 7},
                              {2, 5, 7, 3, 3, 1, 1, 1, 3, 1, 13},   {4, 17, 17, 1, 7, 1, 0, 3, 2, 1, 19},
@@ -1345,10 +1405,25 @@ static void test_sgemm_patches(void) {
         }
         free(img); free(col);
     }
+    dcgan__gather_patches = 1;
+    if (gather) {
+        CHECK(ok[0], "sgemm_patches/A * col, panels gathered, equals A * the written col, bit for bit");
+        CHECK(ok[1], "sgemm_patches/A * col^T, panels gathered, equals A * the written col^T, bit for bit");
+        CHECK(fused_ok, "sgemm_patches/panels gathered, with bias + ReLU, equals sgemm_fused with the written col, bit for bit");
+        return;
+    }
     CHECK(im2col_ok, "im2col/every entry is its image pixel, or 0 in the padding");
     CHECK(ok[0], "sgemm_patches/A * col read from the images equals A * the written col, bit for bit");
     CHECK(ok[1], "sgemm_patches/A * col^T read from the images equals A * the written col^T, bit for bit");
     CHECK(fused_ok, "sgemm_patches/with bias + ReLU equals sgemm_fused with the written col, bit for bit");
+}
+
+static void test_sgemm_patches(void) {
+    sgemm_patches_cases(0);
+    if (dcgan__kernel_get("avx512"))
+        sgemm_patches_cases(1);
+    else
+        printf("test_layers: skipped: panels of patches gathered (no AVX-512F kernel in this build or on this CPU)\n");
 }
 
 // A convolution's product written into its output images in place
@@ -1702,6 +1777,7 @@ int main(int argc, char **argv) {
         {"conv2d_groups", test_conv2d_groups},
         {"conv2d_direct", test_conv2d_direct},
         {"col2im", test_col2im},
+        {"conv_backward_set_dinp", test_conv_backward_set_dinp},
         {"shape_errors", test_shape_errors},
     };
     dcgan_rng_seed(&rng, 1234);
