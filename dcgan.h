@@ -1617,6 +1617,11 @@ extern long dcgan__small_product_macs;   // (defined in section 15b)
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__gather_patches;   // (defined in section 15b)
 #endif
+// section 6: 1 (the default) lets col2im at stride 2 keep its phase rows in AVX-512
+// registers where the CPU has AVX-512F; 0 runs the loops (tests compare the two)
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__col2im_avx512;   // (defined in section 6)
+#endif
 // section 15b: bfloat16 rounding, packed panels in bfloat16 pairs, their kernel (NULL: none here)
 DCGAN__INTERNAL uint16_t dcgan__bf16_round(float x);
 DCGAN__INTERNAL void dcgan__panel_to_bf16(float *panel, int rows, int kc);
@@ -1817,6 +1822,10 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #endif
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
                                              float *work, size_t work_floats, int add);
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+static void dcgan__col2im_plane_s2_avx512(float *plane, const float *srcc, size_t ld, int H, int W, int KH, int KW,
+                                          int pt, int pl, int OH, int OW, int fresh, float init);
+#endif
 static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight, float *dbias,
                                               dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
                                               float *work, size_t work_floats);
@@ -2560,6 +2569,10 @@ static void dcgan__col2im_plane_strided(float *plane, float *tmp, const float *s
     }
 }
 
+// At stride 2 on a CPU with AVX-512F, dcgan__col2im_plane_s2_avx512 (section
+// 15a) does the same with the phase rows in registers.
+DCGAN__INTERNAL int dcgan__col2im_avx512 = 1;   // 0: the loops above (tests compare the two)
+
 // col2im: the adjoint of im2col for g images (NCHW, image i at img + i*C*H*W,
 // its columns at col + i*OH*OW); ADDS every column entry back into img. With
 // fresh = 1 each channel plane is first set to bias[c] (0 if bias is NULL): a
@@ -2573,11 +2586,25 @@ DCGAN__INTERNAL void dcgan__col2im(float *img, const float *col, size_t ld, int 
     const size_t OHW = (size_t)OH * OW;
     dcgan__col2im_taps taps;
     const int strided = dcgan__col2im_taps_make(&taps, W, KW, S, pl, OW);
+    // stride 2 on a CPU with AVX-512F: dcgan__col2im_plane_s2_avx512
+    int avx512 = S == 2 && KW <= DCGAN__COL2IM_TAPS && dcgan__col2im_avx512;
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    avx512 = avx512 && dcgan__kernel_get("avx512") != NULL;
+#else
+    avx512 = 0;
+#endif
     // each thread owns whole (image, channel) planes of img, so the += never collide
     DCGAN__OMP(omp parallel for schedule(static) if ((double)g * C * KH * KW * OHW > 1e5))
     for (int t = 0; t < g * C; t++) {
         const int i = t / C, c = t % C;
         float *plane = img + ((size_t)i * C + c) * H * W;
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+        if (avx512) {
+            dcgan__col2im_plane_s2_avx512(plane, &col[(size_t)c * KH * KW * ld + (size_t)i * OHW], ld, H, W, KH, KW,
+                                          pt, pl, OH, OW, fresh, bias ? bias[c] : 0.0f);
+            continue;
+        }
+#endif
         if (strided) {
             float tmp[DCGAN__COL2IM_ROW];
             dcgan__col2im_plane_strided(plane, tmp, &col[(size_t)c * KH * KW * ld + (size_t)i * OHW], ld, H, W,
@@ -11135,6 +11162,74 @@ static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int
         }
     }
 }
+
+// One channel plane of col2im at stride 2 (dcgan__col2im_plane_strided, section
+// 6) with AVX-512F, the phase rows in registers. There each tap's vector
+// addition reloads the phase row that the previous tap of the same phase has
+// just stored one float to the side, a load the CPU cannot forward from that
+// store and must wait for (perf put two thirds of col2im's time on those
+// loads). Here each block of 32 entries of a row is its two phase rows' 16
+// entries in two registers (entry 2m + r is entry m of phase row r), each tap
+// adds its column entries to the lanes they reach (a masked load and a
+// masked addition: lanes it does not reach are left as they are, so a -0
+// stays -0 as there), and the block is interleaved back. Every entry gets its
+// taps in the order (kh, kw), on top of its first value: the bits of the
+// loops (tests/test_layers.c col2im).
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+__attribute__((target("avx512f")))
+static void dcgan__col2im_plane_s2_avx512(float *plane, const float *srcc, size_t ld, int H, int W, int KH, int KW,
+                                          int pt, int pl, int OH, int OW, int fresh, float init) {
+    // lanes of the 32 entries (a, b) = entries 2m + r: phase r's m from (a, b), and back
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i second = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (int e0 = 0; e0 < W; e0 += 32) {   // entries e0 .. e0 + 31 of each row: m from e0 / 2
+        const int n = W - e0 < 32 ? W - e0 : 32, m0 = e0 / 2;
+        const __mmask16 in_a = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);
+        const __mmask16 in_b = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1 : 0);
+        // tap kw: column entry ow lands at iw = 2*ow + kw - pl = 2m + r, m = ow + q,
+        // so lane l of phase row r takes entry ow0 + l, where 0 <= ow0 + l < OW
+        int ow0[DCGAN__COL2IM_TAPS], r[DCGAN__COL2IM_TAPS];
+        __mmask16 lanes[DCGAN__COL2IM_TAPS];
+        for (int kw = 0; kw < KW; kw++) {
+            const int off = kw - pl;
+            r[kw] = off & 1;
+            ow0[kw] = m0 - (off - r[kw]) / 2;
+            const int lo = ow0[kw] >= 0 ? 0 : -ow0[kw], hi = OW - ow0[kw] < 16 ? OW - ow0[kw] : 16;
+            lanes[kw] = (__mmask16)(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0);
+        }
+        for (int ih = 0; ih < H; ih++) {
+            float *dst = plane + (size_t)ih * W + e0;
+            __m512 p0, p1;   // entries m0 .. m0 + 15 of phase rows 0 and 1
+            if (fresh) {
+                p0 = p1 = _mm512_set1_ps(init);
+            } else {
+                const __m512 a = _mm512_maskz_loadu_ps(in_a, dst), b = _mm512_maskz_loadu_ps(in_b, dst + 16);
+                p0 = _mm512_permutex2var_ps(a, even, b);
+                p1 = _mm512_permutex2var_ps(a, odd, b);
+            }
+            // the taps kh with ih = oh*2 - pt + kh for some 0 <= oh < OH, in order
+            for (int kh = (ih + pt) % 2; kh < KH && kh <= ih + pt; kh += 2) {
+                const int oh = (ih + pt - kh) / 2;
+                if (oh >= OH) continue;
+                const float *rows = srcc + (size_t)kh * KW * ld + (size_t)oh * OW;
+                for (int kw = 0; kw < KW; kw++) {
+                    if (!lanes[kw]) continue;
+                    // (only the lanes' entries are read: row[ow0 + lo .. ow0 + hi - 1])
+                    const __m512 v = _mm512_maskz_loadu_ps(lanes[kw], rows + (size_t)kw * ld + ow0[kw]);
+                    if (r[kw])
+                        p1 = _mm512_mask_add_ps(p1, lanes[kw], p1, v);
+                    else
+                        p0 = _mm512_mask_add_ps(p0, lanes[kw], p0, v);
+                }
+            }
+            _mm512_mask_storeu_ps(dst, in_a, _mm512_permutex2var_ps(p0, first, p1));
+            _mm512_mask_storeu_ps(dst + 16, in_b, _mm512_permutex2var_ps(p0, second, p1));
+        }
+    }
+}
+#endif
 
 // One panel row of op(B) = col (trans 0): the entries of tap r at the panel's
 // NR pixels, whose parts are cols. The pixels fall into runs along output rows

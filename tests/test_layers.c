@@ -1599,14 +1599,17 @@ static void col2im_case(int g, int C, int H, int W, int K, int S, int pt, int pl
     memcpy(want, img, n * sizeof(float));
     col2im_loop(want, col, ld, g, C, H, W, K, K, S, pt, pl, OH, OW, fresh, fresh ? bias : NULL);
     dcgan__col2im(img, col, ld, g, C, H, W, K, K, S, pt, pl, OH, OW, fresh, fresh ? bias : NULL);
-    char label[160];
-    snprintf(label, sizeof label, "col2im/g=%d C=%d %dx%d K=%d S=%d pads %d %d %d %d %s: the bits of the tap-order loop",
-             g, C, H, W, K, S, pt, pl, pb, pr, fresh ? "fresh" : "added");
+    char label[200];
+    snprintf(label, sizeof label, "col2im/g=%d C=%d %dx%d K=%d S=%d pads %d %d %d %d %s%s: the bits of the tap-order loop",
+             g, C, H, W, K, S, pt, pl, pb, pr, fresh ? "fresh" : "added",
+             dcgan__col2im_avx512 ? "" : ", the loops only");
     CHECK(memcmp(want, img, n * sizeof(float)) == 0, label);
     free(col), free(img), free(want), free(bias);
 }
 
-static void test_col2im(void) {
+// Every case twice where the CPU has AVX-512F: with the phase rows in
+// registers at stride 2 (the default), and with the loops only.
+static void col2im_cases(void) {
     col2im_case(2, 3, 8, 8, 3, 2, 1, 1, 1, 1, 0);      // the classifier's layers
     col2im_case(2, 2, 9, 11, 3, 2, 1, 1, 1, 1, 0);     // odd sides at stride 2
     col2im_case(3, 2, 16, 16, 4, 2, 1, 1, 1, 1, 1);    // a generator's layer, from its bias
@@ -1620,6 +1623,38 @@ static void test_col2im(void) {
     col2im_case(1, 1, 3, 1100, 3, 2, 1, 1, 1, 1, 0);   // phase rows wider than DCGAN__COL2IM_ROW
     col2im_case(1, 1, 20, 20, 17, 2, 8, 8, 8, 8, 1);   // a kernel wider than DCGAN__COL2IM_TAPS
     col2im_case(40, 3, 16, 16, 3, 2, 1, 1, 1, 1, 0);   // enough work for the threads
+    col2im_case(2, 2, 5, 33, 4, 2, 1, 1, 1, 1, 1);     // rows of 33 and 70: two and three blocks of 32
+    col2im_case(1, 2, 4, 70, 3, 2, 1, 1, 1, 1, 0);
+    col2im_case(1, 1, 9, 2, 5, 2, 2, 2, 2, 2, 0);      // rows of 2, a kernel wider than the row
+    // every entry -0 and every column entry -0: -0 + -0 = -0 where a tap lands,
+    // and an entry no tap reaches (kernel 1 < stride 2) must stay -0 too;
+    // kernel 3: lanes past a tap's reach at the ends of rows of 40
+    int minus = 1;
+    for (int K = 1; K <= 3; K += 2) {
+        const int g = 1, C = 2, H = 9, W = 40, P = K / 2, OH = (H + 2 * P - K) / 2 + 1, OW = (W + 2 * P - K) / 2 + 1;
+        const size_t ld = (size_t)OH * OW, n = (size_t)g * C * H * W;
+        float *col = zeros((size_t)C * K * K * ld), *img = zeros(n), *want = zeros(n);
+        for (size_t i = 0; i < (size_t)C * K * K * ld; i++) col[i] = -0.0f;
+        for (size_t i = 0; i < n; i++) img[i] = want[i] = -0.0f;
+        col2im_loop(want, col, ld, g, C, H, W, K, K, 2, P, P, OH, OW, 0, NULL);
+        dcgan__col2im(img, col, ld, g, C, H, W, K, K, 2, P, P, OH, OW, 0, NULL);
+        for (size_t i = 0; i < n; i++) minus &= img[i] == 0.0f && signbit(img[i]);
+        minus &= memcmp(want, img, n * sizeof(float)) == 0;
+        free(col), free(img), free(want);
+    }
+    CHECK(minus, dcgan__col2im_avx512 ? "col2im/-0 stays -0, where taps land and where none does (K 1 and 3)"
+                                      : "col2im/-0 stays -0, where taps land and where none does (K 1 and 3, the loops only)");
+}
+
+static void test_col2im(void) {
+    col2im_cases();
+    if (!dcgan__kernel_get("avx512")) {
+        printf("test_layers: skipped: col2im's phase rows in AVX-512 registers (no AVX-512F kernel in this build or on this CPU)\n");
+        return;
+    }
+    dcgan__col2im_avx512 = 0;
+    col2im_cases();
+    dcgan__col2im_avx512 = 1;
 }
 
 static void test_conv2d_direct(void) {
