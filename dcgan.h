@@ -1617,10 +1617,10 @@ extern long dcgan__small_product_macs;   // (defined in section 15b)
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__gather_patches;   // (defined in section 15b)
 #endif
-// section 6: 1 (the default) lets col2im at stride 2 keep its phase rows in AVX-512
-// registers where the CPU has AVX-512F; 0 runs the loops (tests compare the two)
+// section 6: col2im at stride 2 keeps its phase rows in registers: 2 (the default)
+// AVX-512 or AVX2 as the CPU has, 1 AVX2 at most, 0 the loops (tests compare them)
 #ifdef DCGAN_TEST_INTERNALS
-extern int dcgan__col2im_avx512;   // (defined in section 6)
+extern int dcgan__col2im_simd;   // (defined in section 6)
 #endif
 // section 15b: bfloat16 rounding, packed panels in bfloat16 pairs, their kernel (NULL: none here)
 DCGAN__INTERNAL uint16_t dcgan__bf16_round(float x);
@@ -1822,10 +1822,10 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #endif
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
                                              float *work, size_t work_floats, int add);
-#ifdef DCGAN__HAVE_AVX512_KERNEL
-static void dcgan__col2im_plane_s2_avx512(float *plane, const float *srcc, size_t ld, int H, int W, int KH, int KW,
-                                          int pt, int pl, int OH, int OW, int fresh, float init);
-#endif
+// one channel plane of col2im at stride 2 with the phase rows in registers (section 15a)
+typedef void (*dcgan__col2im_plane_fn)(float *plane, const float *srcc, size_t ld, int H, int W, int KH, int KW,
+                                       int pt, int pl, int OH, int OW, int fresh, float init);
+static dcgan__col2im_plane_fn dcgan__pick_col2im_s2(int level, int W);
 static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight, float *dbias,
                                               dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
                                               float *work, size_t work_floats);
@@ -2569,9 +2569,11 @@ static void dcgan__col2im_plane_strided(float *plane, float *tmp, const float *s
     }
 }
 
-// At stride 2 on a CPU with AVX-512F, dcgan__col2im_plane_s2_avx512 (section
-// 15a) does the same with the phase rows in registers.
-DCGAN__INTERNAL int dcgan__col2im_avx512 = 1;   // 0: the loops above (tests compare the two)
+// At stride 2 on a CPU with AVX2 or AVX-512F, dcgan__col2im_plane_s2_avx2 and
+// _avx512 (section 15a) do the same with the phase rows in registers.
+// dcgan__col2im_simd: 2 (the default) the widest registers the CPU has, 1 AVX2
+// at most, 0 the loops above (tests compare the three).
+DCGAN__INTERNAL int dcgan__col2im_simd = 2;
 
 // col2im: the adjoint of im2col for g images (NCHW, image i at img + i*C*H*W,
 // its columns at col + i*OH*OW); ADDS every column entry back into img. With
@@ -2586,25 +2588,18 @@ DCGAN__INTERNAL void dcgan__col2im(float *img, const float *col, size_t ld, int 
     const size_t OHW = (size_t)OH * OW;
     dcgan__col2im_taps taps;
     const int strided = dcgan__col2im_taps_make(&taps, W, KW, S, pl, OW);
-    // stride 2 on a CPU with AVX-512F: dcgan__col2im_plane_s2_avx512
-    int avx512 = S == 2 && KW <= DCGAN__COL2IM_TAPS && dcgan__col2im_avx512;
-#ifdef DCGAN__HAVE_AVX512_KERNEL
-    avx512 = avx512 && dcgan__kernel_get("avx512") != NULL;
-#else
-    avx512 = 0;
-#endif
+    const dcgan__col2im_plane_fn in_registers =
+        S == 2 && KW <= DCGAN__COL2IM_TAPS ? dcgan__pick_col2im_s2(dcgan__col2im_simd, W) : NULL;
     // each thread owns whole (image, channel) planes of img, so the += never collide
     DCGAN__OMP(omp parallel for schedule(static) if ((double)g * C * KH * KW * OHW > 1e5))
     for (int t = 0; t < g * C; t++) {
         const int i = t / C, c = t % C;
         float *plane = img + ((size_t)i * C + c) * H * W;
-#ifdef DCGAN__HAVE_AVX512_KERNEL
-        if (avx512) {
-            dcgan__col2im_plane_s2_avx512(plane, &col[(size_t)c * KH * KW * ld + (size_t)i * OHW], ld, H, W, KH, KW,
-                                          pt, pl, OH, OW, fresh, bias ? bias[c] : 0.0f);
+        if (in_registers) {
+            in_registers(plane, &col[(size_t)c * KH * KW * ld + (size_t)i * OHW], ld, H, W, KH, KW, pt, pl, OH,
+                         OW, fresh, bias ? bias[c] : 0.0f);
             continue;
         }
-#endif
         if (strided) {
             float tmp[DCGAN__COL2IM_ROW];
             dcgan__col2im_plane_strided(plane, tmp, &col[(size_t)c * KH * KW * ld + (size_t)i * OHW], ld, H, W,
@@ -11230,6 +11225,104 @@ static void dcgan__col2im_plane_s2_avx512(float *plane, const float *srcc, size_
     }
 }
 #endif
+
+// The same with AVX2: blocks of 16 entries, two phase rows of 8. AVX2 has
+// no masks: a masked load (maskload, which reads only the lanes asked for)
+// and an addition whose result a blend keeps in those lanes only, where a
+// tap reaches only some lanes; plain loads, additions and stores where all
+// (a masked store is microcoded on AMD's CPUs: 2.7x slower on a block of 32).
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+__attribute__((target("avx2")))
+static void dcgan__col2im_plane_s2_avx2(float *plane, const float *srcc, size_t ld, int H, int W, int KH, int KW,
+                                        int pt, int pl, int OH, int OW, int fresh, float init) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int e0 = 0; e0 < W; e0 += 16) {   // entries e0 .. e0 + 15 of each row: m from e0 / 2
+        const int n = W - e0, m0 = e0 / 2;
+        // lanes [lo, hi) of 8 as a mask vector (all ones where lo <= l < hi)
+#define DCGAN__LANES(lo, hi) \
+    _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), lane), _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), lane))
+        const __m256i in_a = DCGAN__LANES(0, n), in_b = DCGAN__LANES(0, n - 8);
+        // tap kw: lane l of phase row r takes column entry ow0 + l, 0 <= ow0 + l < OW
+        int ow0[DCGAN__COL2IM_TAPS], r[DCGAN__COL2IM_TAPS], any[DCGAN__COL2IM_TAPS], all[DCGAN__COL2IM_TAPS];
+        __m256i lanes[DCGAN__COL2IM_TAPS];
+        for (int kw = 0; kw < KW; kw++) {
+            const int off = kw - pl;
+            r[kw] = off & 1;
+            ow0[kw] = m0 - (off - r[kw]) / 2;
+            const int lo = ow0[kw] >= 0 ? 0 : -ow0[kw], hi = OW - ow0[kw] < 8 ? OW - ow0[kw] : 8;
+            any[kw] = hi > lo;
+            all[kw] = lo == 0 && hi == 8;
+            lanes[kw] = DCGAN__LANES(lo, hi);
+        }
+#undef DCGAN__LANES
+        for (int ih = 0; ih < H; ih++) {
+            float *dst = plane + (size_t)ih * W + e0;
+            __m256 p0, p1;   // entries m0 .. m0 + 7 of phase rows 0 and 1
+            if (fresh) {
+                p0 = p1 = _mm256_set1_ps(init);
+            } else {   // (a0 a2 b0 b2 | a4 a6 b4 b6) -> (a0 a2 a4 a6 b0 b2 b4 b6), and the odd ones
+                const __m256 a = n >= 16 ? _mm256_loadu_ps(dst) : _mm256_maskload_ps(dst, in_a);
+                const __m256 b = n >= 16 ? _mm256_loadu_ps(dst + 8) : _mm256_maskload_ps(dst + 8, in_b);
+                p0 = _mm256_castpd_ps(_mm256_permute4x64_pd(
+                    _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+                p1 = _mm256_castpd_ps(_mm256_permute4x64_pd(
+                    _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+            }
+            for (int kh = (ih + pt) % 2; kh < KH && kh <= ih + pt; kh += 2) {
+                const int oh = (ih + pt - kh) / 2;
+                if (oh >= OH) continue;
+                const float *rows = srcc + (size_t)kh * KW * ld + (size_t)oh * OW;
+                for (int kw = 0; kw < KW; kw++) {
+                    if (all[kw]) {
+                        const __m256 v = _mm256_loadu_ps(rows + (size_t)kw * ld + ow0[kw]);
+                        if (r[kw])
+                            p1 = _mm256_add_ps(p1, v);
+                        else
+                            p0 = _mm256_add_ps(p0, v);
+                        continue;
+                    }
+                    if (!any[kw]) continue;
+                    const __m256 v = _mm256_maskload_ps(rows + (size_t)kw * ld + ow0[kw], lanes[kw]);
+                    const __m256 keep = _mm256_castsi256_ps(lanes[kw]);
+                    if (r[kw])
+                        p1 = _mm256_blendv_ps(p1, _mm256_add_ps(p1, v), keep);
+                    else
+                        p0 = _mm256_blendv_ps(p0, _mm256_add_ps(p0, v), keep);
+                }
+            }
+            // (p0[0] p1[0] p0[1] p1[1] | p0[4] ..) and (p0[2] .. | p0[6] ..) -> entries 0-7, 8-15
+            const __m256 lo = _mm256_unpacklo_ps(p0, p1), hi = _mm256_unpackhi_ps(p0, p1);
+            if (n >= 16) {
+                _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
+                _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+            } else {
+                _mm256_maskstore_ps(dst, in_a, _mm256_permute2f128_ps(lo, hi, 0x20));
+                _mm256_maskstore_ps(dst + 8, in_b, _mm256_permute2f128_ps(lo, hi, 0x31));
+            }
+        }
+    }
+}
+#endif
+
+// The widest of the two the CPU has, within level (2: AVX-512F, 1: AVX2),
+// else NULL - but AVX2 for rows of 16 entries plus a multiple of 32, which
+// AVX2's blocks of 16 fill and AVX-512's of 32 leave a half-empty last one
+// (on this project's AMD EPYC, which runs a 512-bit operation as two 256-bit
+// ones: rows of 16 0.17 ms for 512 channel planes with AVX2, 0.25 with
+// AVX-512; rows of 32 0.27 and 0.18; rows of 8 0.26 and 0.26 - one thread,
+// bench/RESULTS.md session 19).
+static dcgan__col2im_plane_fn dcgan__pick_col2im_s2(int level, int W) {
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    if (level >= 2 && W % 32 != 16 && dcgan__kernel_get("avx512")) return dcgan__col2im_plane_s2_avx512;
+#else
+    (void)W;
+#endif
+#ifdef DCGAN__HAVE_AVX2_KERNEL
+    if (level >= 1 && dcgan__have_avx2_fma()) return dcgan__col2im_plane_s2_avx2;
+#endif
+    (void)level;
+    return NULL;
+}
 
 // One panel row of op(B) = col (trans 0): the entries of tap r at the panel's
 // NR pixels, whose parts are cols. The pixels fall into runs along output rows

@@ -1588,6 +1588,9 @@ static void col2im_loop(float *img, const float *col, size_t ld, int g, int C, i
         }
 }
 
+// the labels of dcgan__col2im_simd's levels 0, 1, 2
+static const char *const col2im_level_names[3] = {", the loops", ", AVX2 registers", ""};
+
 // g images of C x H x W, kernel K, stride S, pads top/left/bottom/right; fresh:
 // the planes start at bias (a transposed convolution's forward), else at what
 // img holds (random: a gradient added to)
@@ -1602,13 +1605,13 @@ static void col2im_case(int g, int C, int H, int W, int K, int S, int pt, int pl
     char label[200];
     snprintf(label, sizeof label, "col2im/g=%d C=%d %dx%d K=%d S=%d pads %d %d %d %d %s%s: the bits of the tap-order loop",
              g, C, H, W, K, S, pt, pl, pb, pr, fresh ? "fresh" : "added",
-             dcgan__col2im_avx512 ? "" : ", the loops only");
+             col2im_level_names[dcgan__col2im_simd]);
     CHECK(memcmp(want, img, n * sizeof(float)) == 0, label);
     free(col), free(img), free(want), free(bias);
 }
 
-// Every case twice where the CPU has AVX-512F: with the phase rows in
-// registers at stride 2 (the default), and with the loops only.
+// Every case with the loops, and where the CPU has them with the phase rows
+// in AVX2 and in AVX-512 registers at stride 2.
 static void col2im_cases(void) {
     col2im_case(2, 3, 8, 8, 3, 2, 1, 1, 1, 1, 0);      // the classifier's layers
     col2im_case(2, 2, 9, 11, 3, 2, 1, 1, 1, 1, 0);     // odd sides at stride 2
@@ -1642,19 +1645,30 @@ static void col2im_cases(void) {
         minus &= memcmp(want, img, n * sizeof(float)) == 0;
         free(col), free(img), free(want);
     }
-    CHECK(minus, dcgan__col2im_avx512 ? "col2im/-0 stays -0, where taps land and where none does (K 1 and 3)"
-                                      : "col2im/-0 stays -0, where taps land and where none does (K 1 and 3, the loops only)");
+    char label[160];
+    snprintf(label, sizeof label, "col2im/-0 stays -0, where taps land and where none does (K 1 and 3)%s",
+             col2im_level_names[dcgan__col2im_simd]);
+    CHECK(minus, label);
 }
 
 static void test_col2im(void) {
+    // 2: the phase rows in AVX-512 registers (or AVX2, where the CPU has no
+    // AVX-512F), 1: in AVX2 registers, 0: the loops
+    dcgan__col2im_simd = 0;
     col2im_cases();
-    if (!dcgan__kernel_get("avx512")) {
-        printf("test_layers: skipped: col2im's phase rows in AVX-512 registers (no AVX-512F kernel in this build or on this CPU)\n");
-        return;
+    if (dcgan__kernel_get("avx2")) {
+        dcgan__col2im_simd = 1;
+        col2im_cases();
+    } else {
+        printf("test_layers: skipped: col2im's phase rows in AVX2 registers (no AVX2 in this build or on this CPU)\n");
     }
-    dcgan__col2im_avx512 = 0;
-    col2im_cases();
-    dcgan__col2im_avx512 = 1;
+    if (dcgan__kernel_get("avx512")) {
+        dcgan__col2im_simd = 2;
+        col2im_cases();
+    } else {
+        printf("test_layers: skipped: col2im's phase rows in AVX-512 registers (no AVX-512F kernel in this build or on this CPU)\n");
+    }
+    dcgan__col2im_simd = 2;
 }
 
 static void test_conv2d_direct(void) {
