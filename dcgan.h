@@ -516,8 +516,10 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
 // max_batch samples. Parameter names follow PyTorch state_dict naming:
 // "<prefix>.<layer index>.weight", ".bias", ".running_mean", ".running_var".
 // The forward and backward passes are written once: on the host buffers they
-// call the section 6 functions, on the GPU twins (dcgan_model_to_cuda) the
-// same functions' _cuda twins, which take the same arguments.
+// call the section 6 functions (the convolutions' backward in their internal
+// form that sets the input gradient instead of adding it to zeros), on the GPU
+// twins (dcgan_model_to_cuda) the same functions' _cuda twins, which take the
+// same arguments.
 //
 // Adding a layer kind, every place it touches:
 //   1. section 6: its _forward and _backward functions (reference loops;
@@ -527,7 +529,8 @@ DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const flo
 //   3. implementation of section 9: its row in dcgan__layer_table - plan
 //      (output shape, weight, bias, running statistics, saved values,
 //      scratch), forward, backward, and where it applies a weight shape, its
-//      own initialisation, an in-place rule. The build fails while a kind has
+//      own initialisation, an in-place rule (and whether its backward sets
+//      dx rather than adding into it: 0 for a new kind). The build fails while a kind has
 //      no row; checkpoint names, initialisation and memory follow from it;
 //   4. section 16 and dcgan_cuda.cu: the _cuda twins of its forward and
 //      backward, with the same arguments (a GPU build fails without them);
@@ -1648,6 +1651,8 @@ DCGAN__INTERNAL void dcgan__sgemm_patches(int trans_a, int trans_b, int M, int N
                                           float *C, int ldc, const float *bias, int relu);
 DCGAN__INTERNAL int dcgan__sgemm_patches_nchw(int M, int K, const float *A, int lda, const dcgan__patches *B,
                                               float *C, const float *bias);
+// section 15b: 1 where every offset a gathered panel of P forms fits in 32 bits
+DCGAN__INTERNAL int dcgan__gather_fits(const dcgan__patches *P);
 // section 6: the convolutions' backward passes with dinp set (set_dinp 1) rather than added to
 DCGAN__INTERNAL dcgan_status dcgan__conv2d_backward(dcgan_tensor dinp, float *dweight, float *dbias,
                                                     dcgan_tensor dout, dcgan_tensor inp, const dcgan_conv2d *conv,
@@ -1822,7 +1827,7 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #endif
 static int dcgan__conv2d_forward_direct_path(dcgan_tensor out, dcgan_tensor inp, const dcgan_conv2d *conv,
                                              float *work, size_t work_floats, int add);
-// one channel plane of col2im at stride 2 with the phase rows in registers (section 15a)
+// one channel plane of col2im at stride 2 with the phase rows in registers (section 15b)
 typedef void (*dcgan__col2im_plane_fn)(float *plane, const float *srcc, size_t ld, int H, int W, int KH, int KW,
                                        int pt, int pl, int OH, int OW, int fresh, float init);
 static dcgan__col2im_plane_fn dcgan__pick_col2im_s2(int level, int W);
@@ -2570,7 +2575,7 @@ static void dcgan__col2im_plane_strided(float *plane, float *tmp, const float *s
 }
 
 // At stride 2 on a CPU with AVX2 or AVX-512F, dcgan__col2im_plane_s2_avx2 and
-// _avx512 (section 15a) do the same with the phase rows in registers.
+// _avx512 (section 15b) do the same with the phase rows in registers.
 // dcgan__col2im_simd: 2 (the default) the widest registers the CPU has, 1 AVX2
 // at most, 0 the loops above (tests compare the three).
 DCGAN__INTERNAL int dcgan__col2im_simd = 2;
@@ -2580,7 +2585,7 @@ DCGAN__INTERNAL int dcgan__col2im_simd = 2;
 // fresh = 1 each channel plane is first set to bias[c] (0 if bias is NULL): a
 // new output (conv_transpose2d's forward); with 0 the sums go on top of img.
 // Every entry of img receives its column entries in the order of the taps
-// (kh, then kw), on top of its first value, whichever of its two loops runs.
+// (kh, then kw), on top of its first value, whichever of its loops runs.
 DCGAN__CLONED
 DCGAN__INTERNAL void dcgan__col2im(float *img, const float *col, size_t ld, int g, int C, int H, int W,
                                    int KH, int KW, int S, int pt, int pl, int OH, int OW, int fresh,
@@ -4658,8 +4663,9 @@ static dcgan_tensor dcgan__dslot(const dcgan_model *m, const dcgan__model_mem *m
     return t;
 }
 
-// Layer i's backward: adds into dx (slot i's gradient; dx.data NULL: not
-// wanted) and, with params, into the layer's weight and bias gradients.
+// Layer i's backward: adds into dx (slot i's gradient; sets it where the kind's
+// backward_sets_dx says so; dx.data NULL: not wanted) and, with params, into
+// the layer's weight and bias gradients.
 static dcgan_status dcgan__layer_backward(dcgan_model *m, int i, const dcgan__model_mem *mem,
                                           dcgan_tensor dx, int params) {
     const dcgan_layer *L = &m->layers[i];
@@ -4681,7 +4687,7 @@ static dcgan_status dcgan__model_backward(dcgan_model *m, const dcgan__model_mem
     if (m->batch <= 0)
         return dcgan__fail(DCGAN_ERR_SHAPE, func, "model '%s': backward before any forward", m->prefix);
     // Only two slot gradients are alive at a time: layer i reads dy (slot i+1)
-    // and adds into dx (slot i). They alternate between the halves of dacts,
+    // and adds into (or sets) dx (slot i). They alternate between the halves of dacts,
     // slot s in half s % 2, so dacts needs two slots, not all of them.
     const dcgan_tensor last = dcgan__dslot(m, mem, m->n_layers);
     if ((st = DCGAN__RUN(mem, dcgan_vec_copy, (last.data, dout, dcgan_tensor_numel(last)))) != DCGAN_OK)
@@ -11170,6 +11176,23 @@ static void dcgan__pack_b(float *base, int trans_b, const float *B, int ldb, int
 // stays -0 as there), and the block is interleaved back. Every entry gets its
 // taps in the order (kh, kw), on top of its first value: the bits of the
 // loops (tests/test_layers.c col2im).
+//
+// Where each tap kw reaches in a block of `width` lanes of the phase rows from
+// entry m0: column entry ow lands at iw = 2*ow + kw - pl = 2m + r, m = ow + q,
+// so lane l of phase row r[kw] takes column entry ow0[kw] + l, for the lanes
+// l in [lo[kw], hi[kw]) where 0 <= ow0 + l < OW (empty: hi <= lo).
+#ifdef DCGAN__HAVE_AVX2_KERNEL   // (AVX-512 builds have it too)
+static void dcgan__col2im_s2_reach(int KW, int pl, int OW, int m0, int width, int *ow0, int *r, int *lo, int *hi) {
+    for (int kw = 0; kw < KW; kw++) {
+        const int off = kw - pl;
+        r[kw] = off & 1;
+        ow0[kw] = m0 - (off - r[kw]) / 2;
+        lo[kw] = ow0[kw] >= 0 ? 0 : -ow0[kw];
+        hi[kw] = OW - ow0[kw] < width ? OW - ow0[kw] : width;
+    }
+}
+#endif
+
 #ifdef DCGAN__HAVE_AVX512_KERNEL
 __attribute__((target("avx512f")))
 static void dcgan__col2im_plane_s2_avx512(float *plane, const float *srcc, size_t ld, int H, int W, int KH, int KW,
@@ -11183,17 +11206,11 @@ static void dcgan__col2im_plane_s2_avx512(float *plane, const float *srcc, size_
         const int n = W - e0 < 32 ? W - e0 : 32, m0 = e0 / 2;
         const __mmask16 in_a = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);
         const __mmask16 in_b = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1 : 0);
-        // tap kw: column entry ow lands at iw = 2*ow + kw - pl = 2m + r, m = ow + q,
-        // so lane l of phase row r takes entry ow0 + l, where 0 <= ow0 + l < OW
-        int ow0[DCGAN__COL2IM_TAPS], r[DCGAN__COL2IM_TAPS];
+        int ow0[DCGAN__COL2IM_TAPS], r[DCGAN__COL2IM_TAPS], lo[DCGAN__COL2IM_TAPS], hi[DCGAN__COL2IM_TAPS];
+        dcgan__col2im_s2_reach(KW, pl, OW, m0, 16, ow0, r, lo, hi);
         __mmask16 lanes[DCGAN__COL2IM_TAPS];
-        for (int kw = 0; kw < KW; kw++) {
-            const int off = kw - pl;
-            r[kw] = off & 1;
-            ow0[kw] = m0 - (off - r[kw]) / 2;
-            const int lo = ow0[kw] >= 0 ? 0 : -ow0[kw], hi = OW - ow0[kw] < 16 ? OW - ow0[kw] : 16;
-            lanes[kw] = (__mmask16)(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0);
-        }
+        for (int kw = 0; kw < KW; kw++)
+            lanes[kw] = (__mmask16)(hi[kw] > lo[kw] ? ((1u << hi[kw]) - 1) & ~((1u << lo[kw]) - 1) : 0);
         for (int ih = 0; ih < H; ih++) {
             float *dst = plane + (size_t)ih * W + e0;
             __m512 p0, p1;   // entries m0 .. m0 + 15 of phase rows 0 and 1
@@ -11211,7 +11228,9 @@ static void dcgan__col2im_plane_s2_avx512(float *plane, const float *srcc, size_
                 const float *rows = srcc + (size_t)kh * KW * ld + (size_t)oh * OW;
                 for (int kw = 0; kw < KW; kw++) {
                     if (!lanes[kw]) continue;
-                    // (only the lanes' entries are read: row[ow0 + lo .. ow0 + hi - 1])
+                    // (only the lanes' entries are read: row[ow0 + lo .. ow0 + hi - 1]; a
+                    // masked-off lane is never accessed, so the address of lane 0 may lie
+                    // before the column matrix, as dst + 16 may lie past the plane)
                     const __m512 v = _mm512_maskz_loadu_ps(lanes[kw], rows + (size_t)kw * ld + ow0[kw]);
                     if (r[kw])
                         p1 = _mm512_mask_add_ps(p1, lanes[kw], p1, v);
@@ -11242,17 +11261,14 @@ static void dcgan__col2im_plane_s2_avx2(float *plane, const float *srcc, size_t 
 #define DCGAN__LANES(lo, hi) \
     _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), lane), _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), lane))
         const __m256i in_a = DCGAN__LANES(0, n), in_b = DCGAN__LANES(0, n - 8);
-        // tap kw: lane l of phase row r takes column entry ow0 + l, 0 <= ow0 + l < OW
-        int ow0[DCGAN__COL2IM_TAPS], r[DCGAN__COL2IM_TAPS], any[DCGAN__COL2IM_TAPS], all[DCGAN__COL2IM_TAPS];
+        int ow0[DCGAN__COL2IM_TAPS], r[DCGAN__COL2IM_TAPS], lo[DCGAN__COL2IM_TAPS], hi[DCGAN__COL2IM_TAPS];
+        dcgan__col2im_s2_reach(KW, pl, OW, m0, 8, ow0, r, lo, hi);
+        int any[DCGAN__COL2IM_TAPS], all[DCGAN__COL2IM_TAPS];
         __m256i lanes[DCGAN__COL2IM_TAPS];
         for (int kw = 0; kw < KW; kw++) {
-            const int off = kw - pl;
-            r[kw] = off & 1;
-            ow0[kw] = m0 - (off - r[kw]) / 2;
-            const int lo = ow0[kw] >= 0 ? 0 : -ow0[kw], hi = OW - ow0[kw] < 8 ? OW - ow0[kw] : 8;
-            any[kw] = hi > lo;
-            all[kw] = lo == 0 && hi == 8;
-            lanes[kw] = DCGAN__LANES(lo, hi);
+            any[kw] = hi[kw] > lo[kw];
+            all[kw] = lo[kw] == 0 && hi[kw] == 8;
+            lanes[kw] = DCGAN__LANES(lo[kw], hi[kw]);
         }
 #undef DCGAN__LANES
         for (int ih = 0; ih < H; ih++) {
@@ -11282,6 +11298,7 @@ static void dcgan__col2im_plane_s2_avx2(float *plane, const float *srcc, size_t 
                         continue;
                     }
                     if (!any[kw]) continue;
+                    // (masked-off lanes are never accessed, as with AVX-512 above)
                     const __m256 v = _mm256_maskload_ps(rows + (size_t)kw * ld + ow0[kw], lanes[kw]);
                     const __m256 keep = _mm256_castsi256_ps(lanes[kw]);
                     if (r[kw])
@@ -11437,6 +11454,15 @@ static void dcgan__gather_panel_avx512(float *dst, const dcgan__patches *P, cons
 #endif
 DCGAN__INTERNAL int dcgan__gather_patches = 1;
 
+// 1 where every offset a gather forms, pixel part + tap part, fits in 32 bits
+// (|pixel part| <= (g-1)*istride + (OH*S + pt)*W + OW*S + pl, tap part <=
+// (C-1)*cstride + KH*W + KW)
+DCGAN__INTERNAL int dcgan__gather_fits(const dcgan__patches *P) {
+    const double reach = (double)P->g * P->istride + (double)P->C * P->cstride +
+                         ((double)P->OH * P->S + P->pt + P->KH + 1) * P->W + (double)P->OW * P->S + P->pl + P->KW;
+    return reach < 2147483647.0;
+}
+
 // The parts of a slab's rows k0..k0+kc of op(B) = col (taps) or col^T
 // (pixels), and the range of their h and w: found once per slab of K and
 // handed to every dcgan__pack_patches of that slab.
@@ -11450,12 +11476,7 @@ typedef struct {
 static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
     slab->kc = kc;
     slab->simd = (P->S == 1 || P->S == 2) && dcgan__kernel_get("avx512") != NULL;
-    // every offset a gather forms, pixel part + tap part, within 32 bits
-    // (|pixel part| <= (g-1)*istride + (OH*S + pt)*W + OW*S + pl, tap part <=
-    // (C-1)*cstride + KH*W + KW)
-    const double reach = (double)P->g * P->istride + (double)P->C * P->cstride +
-                         ((double)P->OH * P->S + P->pt + P->KH + 1) * P->W + (double)P->OW * P->S + P->pl + P->KW;
-    slab->gather = dcgan__gather_patches && reach < 2147483647.0 && dcgan__kernel_get("avx512") != NULL;
+    slab->gather = dcgan__gather_patches && dcgan__gather_fits(P) && dcgan__kernel_get("avx512") != NULL;
 #ifndef DCGAN__HAVE_GATHER_PANEL
     slab->gather = 0;
 #endif

@@ -1006,10 +1006,16 @@ static void test_conv_backward_set_dinp(void) {
         float *db[2] = {zeros(OC), zeros(OC)};
         for (size_t i = 0; i < nx; i++) dx_set[i] = NAN;
         const dcgan_tensor ta = dcgan_tensor_make(dx_add, N, C, H, H), ts = dcgan_tensor_make(dx_set, N, C, H, H);
+        // scratch for one image: the products then go image by image (groups of 1)
+        const size_t one = T ? dcgan_conv_transpose2d_work_size(&conv, H, H) : dcgan_conv2d_work_size(&conv, H, H);
+        float *work = zeros(one), *dx_groups = zeros(nx), *gw = zeros(nw), *gb = zeros(OC);
+        for (size_t i = 0; i < nx; i++) dx_groups[i] = NAN;
+        const dcgan_tensor tg = dcgan_tensor_make(dx_groups, N, C, H, H);
         if (T) {
             dcgan_conv_transpose2d_backward(ta, dw[0], db[0], dout, x, &conv, NULL, 0);
             dcgan__conv_transpose2d_backward(ts, dw[1], db[1], dout, x, &conv, NULL, 0, 1);
-            for (size_t i = 0; i < nx; i++) same[1] &= dx_set[i] == dx_add[i];
+            dcgan__conv_transpose2d_backward(tg, gw, gb, dout, x, &conv, work, one, 1);
+            for (size_t i = 0; i < nx; i++) same[1] &= dx_set[i] == dx_add[i] && dx_groups[i] == dx_add[i];
             // and the API still adds: on 0.5, each path adds its whole sum once
             float *dx_half = zeros(nx), *scratch_w = zeros(nw), *scratch_b = zeros(OC);
             for (size_t i = 0; i < nx; i++) dx_half[i] = 0.5f;
@@ -1020,16 +1026,19 @@ static void test_conv_backward_set_dinp(void) {
         } else {
             dcgan_conv2d_backward(ta, dw[0], db[0], dout, x, &conv, NULL, 0);
             dcgan__conv2d_backward(ts, dw[1], db[1], dout, x, &conv, NULL, 0, 1);
-            same[0] &= memcmp(dx_set, dx_add, nx * sizeof(float)) == 0;
+            dcgan__conv2d_backward(tg, gw, gb, dout, x, &conv, work, one, 1);
+            same[0] &= memcmp(dx_set, dx_add, nx * sizeof(float)) == 0 &&
+                       memcmp(dx_groups, dx_add, nx * sizeof(float)) == 0;
         }
+        free(work), free(dx_groups), free(gw), free(gb);
         for (size_t i = 0; i < nx; i++) nan_free &= !isnan(dx_add[i]);
         grads_same &= memcmp(dw[0], dw[1], nw * sizeof(float)) == 0 && memcmp(db[0], db[1], OC * sizeof(float)) == 0;
         free(conv.weight), free(conv.bias), free(x.data), free(dout.data), free(dx_add), free(dx_set);
         free(dw[0]), free(dw[1]), free(db[0]), free(db[1]);
     }
     CHECK(nan_free, "conv backward set_dinp/the adding passes' gradients are finite");
-    CHECK(same[0], "conv backward set_dinp/conv2d: dinp set over NaN equals dinp added to zeros, bit for bit (4 paths)");
-    CHECK(same[1], "conv backward set_dinp/conv_transpose2d: dinp set over NaN equals dinp added to zeros (4 paths)");
+    CHECK(same[0], "conv backward set_dinp/conv2d: dinp set over NaN equals dinp added to zeros, bit for bit (4 paths, whole batch and image by image)");
+    CHECK(same[1], "conv backward set_dinp/conv_transpose2d: dinp set over NaN equals dinp added to zeros (4 paths, whole batch and image by image)");
     CHECK(grads_same, "conv backward set_dinp/weight and bias gradients unchanged, bit for bit");
     CHECK(adds, "conv backward set_dinp/dcgan_conv_transpose2d_backward still adds into dinp (4 paths)");
 }
@@ -1419,6 +1428,16 @@ static void sgemm_patches_cases(int gather) {
 }
 
 static void test_sgemm_patches(void) {
+    {   // gathers only where every offset fits in 32 bits (no images needed to ask)
+        dcgan__patches P = {NULL, (size_t)16 * 64 * 64, (size_t)64 * 64, 32, 16, 64, 64, 3, 3, 2, 1, 1, 32, 32};
+        const int small = dcgan__gather_fits(&P);
+        P.g = 32768;   // 2^15 images of 2^16 floats: offsets up to 2^31
+        const int images = dcgan__gather_fits(&P);
+        P.g = 1, P.istride = (size_t)64 * 64;   // (C, NB, H, W): 16 channels 2^27 floats apart
+        P.cstride = (size_t)1 << 27;
+        const int channels = dcgan__gather_fits(&P);
+        CHECK(small && !images && !channels, "sgemm_patches/gathers are refused where an offset passes 2^31 - 1");
+    }
     sgemm_patches_cases(0);
     if (dcgan__kernel_get("avx512"))
         sgemm_patches_cases(1);
@@ -1629,6 +1648,8 @@ static void col2im_cases(void) {
     col2im_case(2, 2, 5, 33, 4, 2, 1, 1, 1, 1, 1);     // rows of 33 and 70: two and three blocks of 32
     col2im_case(1, 2, 4, 70, 3, 2, 1, 1, 1, 1, 0);
     col2im_case(1, 1, 9, 2, 5, 2, 2, 2, 2, 2, 0);      // rows of 2, a kernel wider than the row
+    col2im_case(1, 2, 6, 9, 2, 2, 3, 3, 3, 3, 0);      // pads above the kernel: taps reach no entry at the ends
+    col2im_case(1, 1, 7, 9, 1, 2, 1, 1, 1, 1, 0);
     // every entry -0 and every column entry -0: -0 + -0 = -0 where a tap lands,
     // and an entry no tap reaches (kernel 1 < stride 2) must stay -0 too;
     // kernel 3: lanes past a tap's reach at the ends of rows of 40
