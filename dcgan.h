@@ -1615,8 +1615,8 @@ DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
 #ifdef DCGAN_TEST_INTERNALS
 extern long dcgan__small_product_macs;   // (defined in section 15b)
 #endif
-// section 15b: 1 (the default) lets panels of patches be gathered where the CPU has
-// AVX-512F; 0 packs them with the loops (tests compare the two)
+// section 15b: panels of patches gathered, 2 (the default) with AVX-512 or AVX2 as the
+// CPU has, 1 with AVX2 at most, 0 never: the loops (tests compare them)
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__gather_patches;   // (defined in section 15b)
 #endif
@@ -11432,8 +11432,9 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
 // short runs (outputs of 4 or 8 pixels a row) and 1.2-2.0 for col^T, whose
 // panel rows are 16 taps of one pixel (bench/RESULTS.md, session 19). Every
 // offset must fit in 32 bits (dcgan__patch_slab_of checks).
+typedef void (*dcgan__gather_panel_fn)(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
+                                       const dcgan__patch_part *rows, int kc);
 #if defined(DCGAN__HAVE_AVX512_KERNEL) && DCGAN__NR == 16
-#define DCGAN__HAVE_GATHER_PANEL 1
 __attribute__((target("avx512f")))
 static void dcgan__gather_panel_avx512(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
                                        const dcgan__patch_part *rows, int kc) {
@@ -11452,7 +11453,52 @@ static void dcgan__gather_panel_avx512(float *dst, const dcgan__patches *P, cons
     }
 }
 #endif
-DCGAN__INTERNAL int dcgan__gather_patches = 1;
+
+// The same with AVX2: two gathers of 8 per row, the lanes inside chosen by
+// signed comparisons (AVX2 has no unsigned ones). For AVX2 CPUs, where the
+// loops have no vector copy of a stride-2 run either.
+#if defined(DCGAN__HAVE_AVX2_KERNEL) && DCGAN__NR == 16
+__attribute__((target("avx2")))
+static void dcgan__gather_panel_avx2(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
+                                     const dcgan__patch_part *rows, int kc) {
+    int32_t h[DCGAN__NR], w[DCGAN__NR], off[DCGAN__NR];
+    for (int j = 0; j < DCGAN__NR; j++) h[j] = cols[j].h, w[j] = cols[j].w, off[j] = (int32_t)cols[j].off;
+    const __m256i height = _mm256_set1_epi32(P->H), width = _mm256_set1_epi32(P->W);
+    const __m256i minus_one = _mm256_set1_epi32(-1);
+    for (int half = 0; half < 2; half++) {   // columns 0-7, then 8-15
+        const __m256i col_h = _mm256_loadu_si256((const __m256i *)(h + 8 * half));
+        const __m256i col_w = _mm256_loadu_si256((const __m256i *)(w + 8 * half));
+        const __m256i col_off = _mm256_loadu_si256((const __m256i *)(off + 8 * half));
+        float *d = dst + 8 * half;
+        for (int k = 0; k < kc; k++, d += DCGAN__NR) {
+            const dcgan__patch_part r = rows[k];
+            const __m256i hk = _mm256_add_epi32(col_h, _mm256_set1_epi32(r.h));
+            const __m256i wk = _mm256_add_epi32(col_w, _mm256_set1_epi32(r.w));
+            // inside: h > -1, H > h, w > -1, W > w (all ones in a lane that is)
+            const __m256i inside = _mm256_and_si256(
+                _mm256_and_si256(_mm256_cmpgt_epi32(hk, minus_one), _mm256_cmpgt_epi32(height, hk)),
+                _mm256_and_si256(_mm256_cmpgt_epi32(wk, minus_one), _mm256_cmpgt_epi32(width, wk)));
+            const __m256i at = _mm256_add_epi32(col_off, _mm256_set1_epi32((int32_t)r.off));
+            _mm256_storeu_ps(d, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), P->img, at,
+                                                         _mm256_castsi256_ps(inside), 4));
+        }
+    }
+}
+#endif
+
+// dcgan__gather_patches: 2 (the default) gathers with the widest registers the
+// CPU has, 1 with AVX2 at most, 0 never (tests compare the three).
+DCGAN__INTERNAL int dcgan__gather_patches = 2;
+static dcgan__gather_panel_fn dcgan__pick_gather(int level) {
+#if defined(DCGAN__HAVE_AVX512_KERNEL) && DCGAN__NR == 16
+    if (level >= 2 && dcgan__kernel_get("avx512")) return dcgan__gather_panel_avx512;
+#endif
+#if defined(DCGAN__HAVE_AVX2_KERNEL) && DCGAN__NR == 16
+    if (level >= 1 && dcgan__have_avx2_fma()) return dcgan__gather_panel_avx2;
+#endif
+    (void)level;
+    return NULL;
+}
 
 // 1 where every offset a gather forms, pixel part + tap part, fits in 32 bits
 // (|pixel part| <= (g-1)*istride + (OH*S + pt)*W + OW*S + pl, tap part <=
@@ -11469,17 +11515,14 @@ DCGAN__INTERNAL int dcgan__gather_fits(const dcgan__patches *P) {
 typedef struct {
     dcgan__patch_part rows[DCGAN__KC];
     int kc, hmin, hmax, wmin, wmax;
-    int simd;     // stride 1 or 2 on a CPU with AVX-512F: dcgan__run_s1/s2_avx512 pack the runs
-    int gather;   // dcgan__gather_panel_avx512 may pack panels
+    int simd;   // stride 1 or 2 on a CPU with AVX-512F: dcgan__run_s1/s2_avx512 pack the runs
+    dcgan__gather_panel_fn gather;   // may pack panels (NULL: the loops only)
 } dcgan__patch_slab;
 
 static void dcgan__patch_slab_of(dcgan__patch_slab *slab, int trans, const dcgan__patches *P, int k0, int kc) {
     slab->kc = kc;
     slab->simd = (P->S == 1 || P->S == 2) && dcgan__kernel_get("avx512") != NULL;
-    slab->gather = dcgan__gather_patches && dcgan__gather_fits(P) && dcgan__kernel_get("avx512") != NULL;
-#ifndef DCGAN__HAVE_GATHER_PANEL
-    slab->gather = 0;
-#endif
+    slab->gather = dcgan__gather_fits(P) ? dcgan__pick_gather(dcgan__gather_patches) : NULL;
     if (trans) dcgan__pixel_parts(slab->rows, P, (size_t)k0, kc);
     for (int k = 0; k < kc; k++) {
         if (!trans) slab->rows[k] = dcgan__tap_part(P, k0 + k);
@@ -11529,13 +11572,12 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
                                  cols[j + 1].w == cols[j].w + P->S
                              ? run[j + 1] + 1
                              : 1;
-#ifdef DCGAN__HAVE_GATHER_PANEL
-            // (the loops stay faster on one run of NR pixels at stride 1 or 2)
-            if (slab->gather && (run[0] < DCGAN__NR || !simd)) {
-                dcgan__gather_panel_avx512(dst, P, cols, rows, kc);
+            // (the loops stay faster on one run of NR pixels at stride 1, and at
+            // stride 2 where they copy it with AVX-512)
+            if (slab->gather && (run[0] < DCGAN__NR || (P->S != 1 && !simd))) {
+                slab->gather(dst, P, cols, rows, kc);
                 continue;
             }
-#endif
             if (P->S == 1 && run[0] == DCGAN__NR && cols[0].h + slab->hmin >= 0 &&
                 cols[0].h + slab->hmax < P->H && cols[0].w + slab->wmin >= 0 &&
                 cols[0].w + DCGAN__NR - 1 + slab->wmax < P->W) {
@@ -11550,12 +11592,10 @@ static void dcgan__pack_patches(float *base, int trans, const dcgan__patches *P,
             for (int k = 0; k < kc; k++, dst += DCGAN__NR) dcgan__patch_row(dst, P, cols, run, rows[k], simd);
             continue;
         }
-#ifdef DCGAN__HAVE_GATHER_PANEL
         if (slab->gather) {
-            dcgan__gather_panel_avx512(dst, P, cols, rows, kc);
+            slab->gather(dst, P, cols, rows, kc);
             continue;
         }
-#endif
         for (int k = 0; k < kc; k++, dst += DCGAN__NR) {
             const dcgan__patch_part r = rows[k];
             if (r.h + hmin >= 0 && r.h + hmax < P->H && r.w + wmin >= 0 && r.w + wmax < P->W) {

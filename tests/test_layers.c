@@ -1356,9 +1356,9 @@ static void test_sgemm_fused(void) {
 // 7x1), images narrower than a panel, several images side by side, a (C, NB,
 // H, W) layout, K, N past the packing blocks (256 rows, 2048 columns), M on
 // both sides of one slice of A (96 rows), and images wide enough for panels
-// whose every tap lies inside (their rows are copied whole). Where the CPU
-// has AVX-512F the products run twice: with panels gathered where that is
-// faster (gather 1, the default), and packed by the loops only (gather 0).
+// whose every tap lies inside (their rows are copied whole). The products run
+// with panels packed by the loops only (gather 0), and where the CPU has them
+// gathered with AVX2 (1) and with AVX-512F (2, the default) where that is faster.
 // Images are allocated exactly, so the sanitizer build sees any read past them.
 static void sgemm_patches_cases(int gather) {
     dcgan__gather_patches = gather;
@@ -1414,11 +1414,16 @@ static void sgemm_patches_cases(int gather) {
         }
         free(img); free(col);
     }
-    dcgan__gather_patches = 1;
+    dcgan__gather_patches = 2;
     if (gather) {
-        CHECK(ok[0], "sgemm_patches/A * col, panels gathered, equals A * the written col, bit for bit");
-        CHECK(ok[1], "sgemm_patches/A * col^T, panels gathered, equals A * the written col^T, bit for bit");
-        CHECK(fused_ok, "sgemm_patches/panels gathered, with bias + ReLU, equals sgemm_fused with the written col, bit for bit");
+        const char *how = gather == 1 ? "panels gathered with AVX2" : "panels gathered";
+        char label[160];
+        snprintf(label, sizeof label, "sgemm_patches/A * col, %s, equals A * the written col, bit for bit", how);
+        CHECK(ok[0], label);
+        snprintf(label, sizeof label, "sgemm_patches/A * col^T, %s, equals A * the written col^T, bit for bit", how);
+        CHECK(ok[1], label);
+        snprintf(label, sizeof label, "sgemm_patches/%s, with bias + ReLU, equals sgemm_fused with the written col, bit for bit", how);
+        CHECK(fused_ok, label);
         return;
     }
     CHECK(im2col_ok, "im2col/every entry is its image pixel, or 0 in the padding");
@@ -1439,10 +1444,14 @@ static void test_sgemm_patches(void) {
         CHECK(small && !images && !channels, "sgemm_patches/gathers are refused where an offset passes 2^31 - 1");
     }
     sgemm_patches_cases(0);
-    if (dcgan__kernel_get("avx512"))
+    if (dcgan__kernel_get("avx2"))
         sgemm_patches_cases(1);
     else
-        printf("test_layers: skipped: panels of patches gathered (no AVX-512F kernel in this build or on this CPU)\n");
+        printf("test_layers: skipped: panels of patches gathered with AVX2 (no AVX2 in this build or on this CPU)\n");
+    if (dcgan__kernel_get("avx512"))
+        sgemm_patches_cases(2);
+    else
+        printf("test_layers: skipped: panels of patches gathered with AVX-512 (no AVX-512F kernel in this build or on this CPU)\n");
 }
 
 // A convolution's product written into its output images in place
