@@ -3046,10 +3046,6 @@ DCGAN__INTERNAL dcgan_status dcgan__conv_transpose2d_backward(dcgan_tensor dinp,
     dcgan_status st = dcgan_conv_transpose2d_check("dcgan_conv_transpose2d_backward", dout, inp, dinp, 1, conv);
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
-    if (set_dinp && dinp.data && dcgan__conv_transpose_is_linear(conv, inp)) {
-        dcgan__zero(dinp.data, dcgan_tensor_numel(dinp));   // that path adds
-        set_dinp = 0;
-    }
     if (dcgan__conv_transpose_is_linear(conv, inp)) {
         // out = X * weight (see dcgan_conv_transpose2d_forward): dX += dout * weight^T,
         // dweight += X^T * dout, dout the N x OC*K*K matrix
@@ -3058,7 +3054,8 @@ DCGAN__INTERNAL dcgan_status dcgan__conv_transpose2d_backward(dcgan_tensor dinp,
         if (dweight)
             dcgan_sgemm(1, 0, C, OCKK, inp.n, 1.0f, inp.data, C, dout.data, OCKK, 1.0f, dweight, OCKK);
         if (dinp.data)
-            dcgan_sgemm(0, 1, inp.n, C, OCKK, 1.0f, dout.data, OCKK, conv->weight, OCKK, 1.0f, dinp.data, C);
+            dcgan_sgemm(0, 1, inp.n, C, OCKK, 1.0f, dout.data, OCKK, conv->weight, OCKK, set_dinp ? 0.0f : 1.0f,
+                        dinp.data, C);   // (beta 0 does not read dinp)
         return DCGAN_OK;
     }
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
