@@ -1610,6 +1610,16 @@ DCGAN__INTERNAL dcgan__bn_fns dcgan__pick_bn(void);
 typedef void (*dcgan__kernel_fn)(int kc, const float *a, const float *b, float alpha, float beta,
                                  float *c, int ldc, int mr, int nr, const float *bias, int relu);
 DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
+// section 15b: two tiles side by side, b holding two packed panels (the first full) and
+// the second nr1 columns wide at c1; NULL where this build or CPU has no such kernel
+typedef void (*dcgan__kernel2_fn)(int kc, const float *a, const float *b, float alpha, float beta, float *c0,
+                                  float *c1, int ldc, int mr, int nr1, const float *bias, int relu);
+DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void);
+// section 15b: products take the two-tile kernel 2 (the default) where it was measured to
+// pay (Intel CPUs with AVX-512F), 1 wherever the CPU has AVX-512F, 0 never (tests compare)
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__wide_kernels;   // (defined in section 15b)
+#endif
 // section 15b: products of at most this many multiply-adds take the small-product loop
 // (where the CPU has AVX2 and FMA; 0 sends every product through the blocked loops)
 #ifdef DCGAN_TEST_INTERNALS
@@ -10917,6 +10927,50 @@ static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int 
     dcgan__tile_write(c, ldc, mr, nr, acc, alpha, beta);
     if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
 }
+
+// Two tiles side by side: the MR rows of a against two panels of B, the first
+// full (NR columns, at b) and the second nr1 columns wide (at b + NR * kc, the
+// next packed panel), written at c0 and c1 (the columns need not be adjacent in
+// C: a convolution's output may go on in the next image). 12 sums in registers,
+// per k 2 loads of b, 6 broadcasts of a and 12 FMAs.
+// Why: a fused multiply-add's result is ready 4 cycles after it starts, and a
+// core with two full-width FMA units (Intel Xeons since Skylake-SP) starts two
+// per cycle, so 8 independent sums must be in flight to keep both busy. The
+// 6 x 16 kernel has 6: at most 6/8 of the peak (on panels in L1 it ran at 57%
+// of a core's peak on an Intel Xeon, this one at 82%: bench/RESULTS.md, session
+// 20); here 12. Every entry of C is
+// the same sum over k, in the same order, as with the 6 x 16 kernel: the bits
+// do not change, whichever kernel a tile takes.
+__attribute__((target("avx512f")))
+static void dcgan__kernel_avx512_wide(int kc, const float *a, const float *b, float alpha, float beta,
+                                      float *c0, float *c1, int ldc, int mr, int nr1, const float *bias,
+                                      int relu) {
+    const float *b1 = b + (size_t)DCGAN__NR * kc;
+    __m512 c00 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps();
+    __m512 c30 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps();
+    __m512 c01 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+    __m512 c31 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+    for (int i = 0; i < mr; i++) {
+        _mm_prefetch((const char *)(c0 + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c0 + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c1 + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c1 + (size_t)i * ldc + nr1 - 1), _MM_HINT_T0);
+    }
+    for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR, b1 += DCGAN__NR) {
+        const __m512 bk0 = _mm512_loadu_ps(b), bk1 = _mm512_loadu_ps(b1);
+        __m512 ai;
+        ai = _mm512_set1_ps(a[0]); c00 = _mm512_fmadd_ps(ai, bk0, c00); c01 = _mm512_fmadd_ps(ai, bk1, c01);
+        ai = _mm512_set1_ps(a[1]); c10 = _mm512_fmadd_ps(ai, bk0, c10); c11 = _mm512_fmadd_ps(ai, bk1, c11);
+        ai = _mm512_set1_ps(a[2]); c20 = _mm512_fmadd_ps(ai, bk0, c20); c21 = _mm512_fmadd_ps(ai, bk1, c21);
+        ai = _mm512_set1_ps(a[3]); c30 = _mm512_fmadd_ps(ai, bk0, c30); c31 = _mm512_fmadd_ps(ai, bk1, c31);
+        ai = _mm512_set1_ps(a[4]); c40 = _mm512_fmadd_ps(ai, bk0, c40); c41 = _mm512_fmadd_ps(ai, bk1, c41);
+        ai = _mm512_set1_ps(a[5]); c50 = _mm512_fmadd_ps(ai, bk0, c50); c51 = _mm512_fmadd_ps(ai, bk1, c51);
+    }
+    const __m512 left[DCGAN__MR] = {c00, c10, c20, c30, c40, c50};
+    const __m512 right[DCGAN__MR] = {c01, c11, c21, c31, c41, c51};
+    dcgan__tile_store_avx512(left, c0, ldc, mr, DCGAN__NR, alpha, beta, bias, relu);
+    dcgan__tile_store_avx512(right, c1, ldc, mr, nr1, alpha, beta, bias, relu);
+}
 #endif
 
 // --- bfloat16 products (dcgan_set_matmul_precision)
@@ -11085,6 +11139,33 @@ static dcgan__kernel_fn dcgan__pick_kernel(void) {
     dcgan__kernel_fn k = dcgan__kernel_get("avx512");
     if (!k) k = dcgan__kernel_get("avx2");
     return k ? k : dcgan__kernel_portable;
+}
+
+// The two-tile kernel (6 x 32), where this build and CPU have AVX-512F.
+DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void) {
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    if (dcgan__kernel_get("avx512")) return dcgan__kernel_avx512_wide;
+#endif
+    return NULL;
+}
+
+// Whether products pair their panels for the two-tile kernel: 2 where it was
+// measured to pay, on Intel CPUs (on a Xeon with two full-width FMA units, one
+// thread: the 1536^3 product 0.070 -> 0.053 s, 61% -> 80% of a core's peak,
+// the DCGAN iteration 1.27x faster, the classifier step 1.28x, nothing slower:
+// bench/RESULTS.md, session 20); AMD's EPYCs, which
+// run a 512-bit FMA as two 256-bit halves and need only 4 sums in flight, keep
+// the 6 x 16 kernel they were measured with. 1: wherever the CPU has
+// AVX-512F, 0: never (the tests compare products made with 1 and with 0).
+DCGAN__INTERNAL int dcgan__wide_kernels = 2;
+
+static dcgan__kernel2_fn dcgan__pick_wide_kernel(void) {
+    if (dcgan__wide_kernels == 0) return NULL;
+    dcgan__kernel2_fn wide = dcgan__wide_kernel_get();
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    if (wide && dcgan__wide_kernels == 2 && !__builtin_cpu_is("intel")) return NULL;
+#endif
+    return wide;
 }
 
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into MR-row panels,
@@ -11641,15 +11722,26 @@ static float *dcgan__c_column(float *C, const dcgan__c_layout *layout, int j) {
     return C + (size_t)(j / layout->group) * layout->group_stride + (size_t)(j % layout->group);
 }
 
-static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const float *bp, int ic, int mc,
-                              int j, int nr, int pc, int kc, int K, float alpha, float beta, float *C,
-                              int ldc, const dcgan__c_layout *layout, const float *bias, int relu) {
+// The tiles of one panel of op(B) (nr <= NR columns from C's column j), or of
+// two (nr > NR: the wide kernel, panels at bp and bp + NR * kc), down the mc
+// rows of the packed slice of op(A).
+static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, const float *ap, const float *bp,
+                              int ic, int mc, int j, int nr, int pc, int kc, int K, float alpha, float beta,
+                              float *C, int ldc, const dcgan__c_layout *layout, const float *bias, int relu) {
     const int last = pc + kc >= K;   // the last block of K: the kernel finishes the tile
     float *cj = dcgan__c_column(C, layout, j);
+    float *cj1 = nr > DCGAN__NR ? dcgan__c_column(C, layout, j + DCGAN__NR) : NULL;
+    DCGAN_ASSERT(!cj1 || wide);
     for (int ir = 0; ir < mc; ir += DCGAN__MR) {
         const int mr = mc - ir < DCGAN__MR ? mc - ir : DCGAN__MR;
-        kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, cj + (size_t)(ic + ir) * ldc,
-               ldc, mr, nr, last && bias ? bias + ic + ir : NULL, last && relu);
+        const float *tile_bias = last && bias ? bias + ic + ir : NULL;
+        const size_t row = (size_t)(ic + ir) * ldc;
+        if (cj1)
+            wide(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, cj + row, cj1 + row, ldc, mr,
+                 nr - DCGAN__NR, tile_bias, last && relu);
+        else
+            kernel(kc, ap + (size_t)ir * kc, bp, alpha, pc == 0 ? beta : 1.0f, cj + row, ldc, mr, nr, tile_bias,
+                   last && relu);
     }
 }
 
@@ -11665,7 +11757,8 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, const float *ap, const fl
 // touch kc pages, and measured slower (small-M products 10-30%).
 // The sum runs over k in [k0, k1) only (the whole K but for dcgan__sgemm_ksplit).
 // bf16: the kernel reads bfloat16 pairs, so each packed panel is rewritten so.
-static void dcgan__gemm_block(dcgan__kernel_fn kernel, int bf16, int trans_a, int i0, int m, int j0, int n,
+// wide (NULL: none): the two-tile kernel, given panels two at a time.
+static void dcgan__gemm_block(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, int bf16, int trans_a, int i0, int m, int j0, int n,
                               int k0, int k1, float alpha, const float *A, int lda, const dcgan__operand *b,
                               float beta, float *C, int ldc, const dcgan__c_layout *layout, float *pack,
                               const float *bias, int relu) {
@@ -11683,6 +11776,7 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int bf16, int trans_a, in
     const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
     dcgan__patch_slab slab;   // the slab's rows, for patches
+    const int step = wide ? 2 * DCGAN__NR : DCGAN__NR;   // columns per call of a kernel
     for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
         const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;
         for (int pc = k0; pc < k1; pc += DCGAN__KC) {
@@ -11691,12 +11785,12 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int bf16, int trans_a, in
             if (m <= DCGAN__MC && b->patches) {   // one slice of op(A): patch panels packed as they are used
                 dcgan__pack_a(ap, trans_a, A, lda, i0, m, pc, kc);
                 if (bf16) dcgan__panels_to_bf16(ap, (m + DCGAN__MR - 1) / DCGAN__MR, DCGAN__MR, kc);
-                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
-                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
+                for (int jr = 0; jr < nc; jr += step) {
+                    const int nr = nc - jr < step ? nc - jr : step;
                     dcgan__pack_operand(bp, b, &slab, pc, kc, jc + jr, nr);
-                    if (bf16) dcgan__panels_to_bf16(bp, 1, DCGAN__NR, kc);
-                    dcgan__gemm_panel(kernel, ap, bp, i0, m, jc + jr, nr, pc - k0, kc, K, alpha, beta, C, ldc,
-                                      layout, bias, relu);
+                    if (bf16) dcgan__panels_to_bf16(bp, 1, DCGAN__NR, kc);   // (bf16: no wide kernel)
+                    dcgan__gemm_panel(kernel, wide, ap, bp, i0, m, jc + jr, nr, pc - k0, kc, K, alpha, beta, C,
+                                      ldc, layout, bias, relu);
                 }
                 continue;
             }
@@ -11706,10 +11800,10 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, int bf16, int trans_a, in
                 const int mc = i0 + m - ic < DCGAN__MC ? i0 + m - ic : DCGAN__MC;
                 dcgan__pack_a(ap, trans_a, A, lda, ic, mc, pc, kc);
                 if (bf16) dcgan__panels_to_bf16(ap, (mc + DCGAN__MR - 1) / DCGAN__MR, DCGAN__MR, kc);
-                for (int jr = 0; jr < nc; jr += DCGAN__NR) {
-                    const int nr = nc - jr < DCGAN__NR ? nc - jr : DCGAN__NR;
-                    dcgan__gemm_panel(kernel, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc - k0, kc, K,
-                                      alpha, beta, C, ldc, layout, bias, relu);
+                for (int jr = 0; jr < nc; jr += step) {
+                    const int nr = nc - jr < step ? nc - jr : step;
+                    dcgan__gemm_panel(kernel, wide, ap, bp + (size_t)jr * kc, ic, mc, jc + jr, nr, pc - k0, kc,
+                                      K, alpha, beta, C, ldc, layout, bias, relu);
                 }
             }
         }
@@ -11756,8 +11850,9 @@ static float *dcgan__pack_space(size_t count) {
 // shapes such as 16 x 9 (the classifier's first layer, two row panels for two
 // threads, each packing all of B) and 32 x 144 (9 column panels for two).
 // Returns 0 where the shape is not one for it (the caller cuts C).
-static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int bf16, int threads, int trans_a, int M, int N, int K,
-                               const float *A, int lda, const dcgan__operand *b, float *C, int ldc) {
+static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, int bf16, int threads,
+                               int trans_a, int M, int N, int K, const float *A, int lda, const dcgan__operand *b,
+                               float *C, int ldc) {
     const int slabs = (K + DCGAN__KC - 1) / DCGAN__KC;
     const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);
     const size_t part = ((size_t)M * N + pad - 1) / pad * pad;
@@ -11776,8 +11871,8 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, int bf16, int threads, i
         me = omp_get_thread_num();
 #endif
         const int k0 = sl * DCGAN__KC, k1 = K - k0 < DCGAN__KC ? K : k0 + DCGAN__KC;
-        dcgan__gemm_block(kernel, bf16, trans_a, 0, M, 0, N, k0, k1, 1.0f, A, lda, b, 0.0f, parts + part * sl, N,
-                          NULL, pack + per_thread * (size_t)me, NULL, 0);
+        dcgan__gemm_block(kernel, wide, bf16, trans_a, 0, M, 0, N, k0, k1, 1.0f, A, lda, b, 0.0f,
+                          parts + part * sl, N, NULL, pack + per_thread * (size_t)me, NULL, 0);
     }
     DCGAN__OMP(omp parallel for schedule(static) num_threads(threads))
     for (int i = 0; i < M; i++)
@@ -11923,6 +12018,7 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
     // call at once would race on it. The CPU check reads flags libgcc set at start.
     const dcgan__kernel_fn bf16 = dcgan__matmul_precision == DCGAN_MATMUL_BFLOAT16 ? dcgan__bf16_kernel() : NULL;
     const dcgan__kernel_fn kernel = bf16 ? bf16 : dcgan__pick_kernel();
+    const dcgan__kernel2_fn wide = bf16 ? NULL : dcgan__pick_wide_kernel();
 #ifdef DCGAN__HAVE_AVX2_KERNEL
     if (!b->patches && !layout && !bias && !relu && !bf16 && K > 0 && alpha == 1.0f &&
         (double)M * N * K <= (double)dcgan__small_product_macs && (!b->trans || trans_a || lda < (1 << 27)) &&
@@ -11936,7 +12032,7 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
     if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
 #endif
     if (alpha == 1.0f && beta == 1.0f && !bias && !relu && !layout &&
-        dcgan__sgemm_ksplit(kernel, bf16 != NULL, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
+        dcgan__sgemm_ksplit(kernel, wide, bf16 != NULL, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
 #ifdef DCGAN__NO_THREAD_LOCAL
         dcgan_sgemm_release();
 #endif
@@ -11972,10 +12068,10 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
         const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
         float *mine = pack + per_thread * (size_t)me;
         if (by_cols)
-            dcgan__gemm_block(kernel, bf16 != NULL, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C,
+            dcgan__gemm_block(kernel, wide, bf16 != NULL, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C,
                               ldc, layout, mine, bias, relu);
         else
-            dcgan__gemm_block(kernel, bf16 != NULL, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C,
+            dcgan__gemm_block(kernel, wide, bf16 != NULL, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C,
                               ldc, layout, mine, bias, relu);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL

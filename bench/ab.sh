@@ -5,12 +5,13 @@
 # every binary's median and minimum over all its results. The machine's slow and
 # fast minutes then fall on both sides. Not part of make test.
 #   sh bench/ab.sh classifier_step 10 4 /tmp/old/bench /tmp/new/bench
+# THREADS=1 runs each on one thread (default 2).
 w=${1:?usage: ab.sh WORKLOAD REPS ROUNDS BIN...}; reps=$2; rounds=$3; shift 3
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for r in $(seq 1 "$rounds"); do
     for b in "$@"; do
-        "$b" --reps "$reps" --threads 2 --only "$w" | grep RESULT | awk -v b="$b" '{print b, $3}' >>"$out"
+        "$b" --reps "$reps" --threads "${THREADS:-2}" --only "$w" | grep RESULT | awk -v b="$b" '{print b, $3}' >>"$out"
     done
 done
 for b in "$@"; do

@@ -302,6 +302,9 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--reps")) reps = (int)cli_int(argv[0], "--reps", argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) dcgan_set_threads((int)cli_int(argv[0], "--threads", argv[i]));
         else if (cli_flag(argc, argv, &i, "--only")) only = argv[i];
+        // A/B of the 6 x 32 kernel in one build: 2 where it pays (the default), 1 on any AVX-512F CPU, 0 never
+        else if (cli_flag(argc, argv, &i, "--wide-kernels"))
+            dcgan__wide_kernels = (int)cli_int(argv[0], "--wide-kernels", argv[i]);
         else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
         else if (strcmp(argv[i], "--bf16-accuracy") == 0) return bf16_accuracy();
         else if (strcmp(argv[i], "--bf16") == 0) {   // every product in bfloat16 (dcgan_set_matmul_precision)

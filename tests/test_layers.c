@@ -1193,6 +1193,100 @@ static void test_gemm_kernels(void) {
     }
 }
 
+// The two-tile kernel (6 x 32: two packed panels of B, written at two places
+// of C) against the 6 x 16 AVX-512 kernel run on each panel: the same sums in
+// the same order, so equal bit for bit, with full and partial tiles, beta 0 /
+// 1 / 0.5, bias and ReLU (a NaN row made 0), and C's entries past each tile
+// kept. Then whole products with the kernel (dcgan__wide_kernels 1) against
+// products without it (0), bit for bit: plain and transposed operands, a
+// single panel left at the end, several slices of 2048 columns and of 96 rows
+// and slabs of 256, products with bias and ReLU, patches (both operand forms),
+// outputs written into images of 16 columns (the two panels of a pair in two
+// images), and K cut among the threads.
+static int wide_products_equal(void) {
+    int same = 1;
+    // M, N, K, trans_a, trans_b, beta x 2
+    const int shapes[][6] = {{7, 33, 300, 0, 0, 0},  {96, 2100, 40, 0, 1, 2}, {13, 16, 5, 1, 0, 1},
+                             {6, 31, 257, 1, 1, 2},  {200, 50, 520, 0, 0, 1}, {5, 80, 3, 0, 1, 0},
+                             {100, 2081, 9, 1, 0, 0}, {32, 144, 4096, 0, 1, 2}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
+        const float beta = 0.5f * (float)shapes[s][5];
+        float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *bias = randn((size_t)M);
+        float *c[2], *f[2];
+        c[0] = randn((size_t)M * N);
+        c[1] = zeros((size_t)M * N);
+        memcpy(c[1], c[0], (size_t)M * N * sizeof(float));
+        for (int w = 0; w < 2; w++) {
+            dcgan__wide_kernels = w;
+            f[w] = zeros((size_t)M * N);
+            dcgan_sgemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, c[w], N);
+            dcgan__sgemm_fused(ta, tb, M, N, K, 0.75f, A, ta ? M : K, B, tb ? K : N, 0.0f, f[w], N, bias, 1);
+        }
+        same &= memcmp(c[0], c[1], (size_t)M * N * sizeof(float)) == 0;
+        same &= memcmp(f[0], f[1], (size_t)M * N * sizeof(float)) == 0;
+        free(A); free(B); free(bias); free(c[0]); free(c[1]); free(f[0]); free(f[1]);
+    }
+    // patches: C, H, W, K, S, pad, g, M (OH*OW = 16 and 64: panels in one image each)
+    const int convs[][8] = {{3, 8, 8, 3, 2, 1, 5, 16}, {16, 16, 16, 4, 2, 1, 3, 40}, {2, 9, 9, 3, 1, 1, 2, 5}};
+    for (size_t s = 0; s < sizeof convs / sizeof convs[0]; s++) {
+        const int *v = convs[s];
+        const int C = v[0], H = v[1], W = v[2], KK = v[3], S = v[4], pad = v[5], g = v[6], M = v[7];
+        const int OH = (H + 2 * pad - KK) / S + 1, OW = (W + 2 * pad - KK) / S + 1, rows = C * KK * KK;
+        const size_t N = (size_t)g * OH * OW;
+        float *img = randn((size_t)g * C * H * W), *A = randn((size_t)M * (rows > (int)N ? rows : (int)N));
+        float *bias = randn((size_t)M), *out[2][3];
+        const dcgan__patches P = {img, (size_t)C * H * W, (size_t)H * W, g, C, H, W, KK, KK, S, pad, pad, OH, OW};
+        for (int w = 0; w < 2; w++) {
+            dcgan__wide_kernels = w;
+            for (int q = 0; q < 3; q++) out[w][q] = zeros((size_t)M * (N > (size_t)rows ? N : (size_t)rows));
+            dcgan__sgemm_patches(0, 0, M, (int)N, rows, 1.0f, A, rows, &P, 0.0f, out[w][0], (int)N, bias, 1);
+            dcgan__sgemm_patches(0, 1, M, rows, (int)N, 1.0f, A, (int)N, &P, 0.0f, out[w][1], rows, NULL, 0);
+            if (!dcgan__sgemm_patches_nchw(M, rows, A, rows, &P, out[w][2], bias))
+                memset(out[w][2], 0, (size_t)M * N * sizeof(float));   // (declined both times: OH*OW % 16)
+        }
+        for (int q = 0; q < 3; q++) {
+            same &= memcmp(out[0][q], out[1][q], (size_t)M * (N > (size_t)rows ? N : (size_t)rows) * sizeof(float)) == 0;
+            free(out[0][q]); free(out[1][q]);
+        }
+        free(img); free(A); free(bias);
+    }
+    dcgan__wide_kernels = 2;
+    return same;
+}
+
+static void test_wide_kernel(void) {
+    dcgan__kernel2_fn wide = dcgan__wide_kernel_get();
+    dcgan__kernel_fn narrow = dcgan__kernel_get("avx512");
+    if (!wide || !narrow) {
+        printf("test_layers: skipped: the 6 x 32 AVX-512 kernel (no AVX-512F kernel in this build or on this CPU)\n");
+        return;
+    }
+    enum { MR = 6, NR = 16, LDC = 20 };
+    const int tiles[][2] = {{6, 16}, {5, 16}, {6, 9}, {1, 1}, {3, 12}, {6, 1}};
+    const float betas[3] = {0.0f, 1.0f, 0.5f};
+    int ok = 1;
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
+        for (int bi = 0; bi < 3; bi++)
+            for (int mode = 0; mode < 2; mode++) {
+                const int mr = tiles[t][0], nr1 = tiles[t][1], kc = 37;
+                float *a = randn((size_t)kc * MR), *b = randn((size_t)kc * 2 * NR), *bias = randn(MR);
+                float *c0 = randn((size_t)MR * LDC), *c1 = randn((size_t)MR * LDC);
+                float *w0 = zeros((size_t)MR * LDC), *w1 = zeros((size_t)MR * LDC);
+                if (mode) a[0] = NAN;   // row 0 of both tiles is NaN; ReLU makes it 0
+                memcpy(w0, c0, (size_t)MR * LDC * sizeof(float));
+                memcpy(w1, c1, (size_t)MR * LDC * sizeof(float));
+                narrow(kc, a, b, 0.75f, betas[bi], w0, LDC, mr, NR, mode ? bias : NULL, mode);
+                narrow(kc, a, b + (size_t)NR * kc, 0.75f, betas[bi], w1, LDC, mr, nr1, mode ? bias : NULL, mode);
+                wide(kc, a, b, 0.75f, betas[bi], c0, c1, LDC, mr, nr1, mode ? bias : NULL, mode);
+                ok &= memcmp(w0, c0, (size_t)MR * LDC * sizeof(float)) == 0;
+                ok &= memcmp(w1, c1, (size_t)MR * LDC * sizeof(float)) == 0;
+                free(a); free(b); free(bias); free(c0); free(c1); free(w0); free(w1);
+            }
+    CHECK(ok, "gemm_kernel/the 6 x 32 kernel equals the 6 x 16 kernel on each of its two panels, bit for bit");
+    CHECK(wide_products_equal(), "sgemm/products with the 6 x 32 kernel equal those without it, bit for bit");
+}
+
 // bfloat16 products (dcgan_set_matmul_precision): the rounding (ties to even,
 // NaN kept, overflow to Inf), the pair layout of packed panels (the AVX-512
 // rewrite of 16-column panels equals the portable one bit for bit), products
@@ -1846,6 +1940,7 @@ int main(int argc, char **argv) {
         {"dropout", test_dropout},
         {"gaussian_noise", test_gaussian_noise},
         {"gemm_kernels", test_gemm_kernels},
+        {"wide_kernel", test_wide_kernel},
         {"sgemm_shapes", test_sgemm_shapes},
         {"sgemm_small", test_sgemm_small},
         {"sgemm_fused", test_sgemm_fused},
