@@ -11901,7 +11901,9 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, 
 // whose values of op(B) lie side by side in a row of B (trans_b 0; 32 at a
 // time where there are, four independent chains), or else eight rows i (op(A)'s
 // eight values of a k side by side with trans_a, gathered without).
+#if defined(DCGAN__HAVE_AVX2_KERNEL) || defined(DCGAN_TEST_INTERNALS)   // (unused without AVX2)
 DCGAN__INTERNAL long dcgan__small_product_macs = 1L << 17;
+#endif
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // op(A)[i][k] and op(B)[k][j] of dcgan_sgemm's arguments

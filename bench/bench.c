@@ -302,9 +302,15 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--reps")) reps = (int)cli_int(argv[0], "--reps", argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) dcgan_set_threads((int)cli_int(argv[0], "--threads", argv[i]));
         else if (cli_flag(argc, argv, &i, "--only")) only = argv[i];
-        // A/B of the 6 x 32 kernel in one build: 2 where it pays (the default), 1 on any AVX-512F CPU, 0 never
+        // A/B of a CPU path in one build (dcgan.h's switches, section 15b and 6): the 6 x 32 kernel
+        // (2 where it pays, the default; 1 on any AVX-512F CPU; 0 never), gathered panels of patches
+        // and col2im's phase rows in registers (2 AVX-512 or AVX2, the default; 1 AVX2; 0 the loops)
         else if (cli_flag(argc, argv, &i, "--wide-kernels"))
             dcgan__wide_kernels = (int)cli_int(argv[0], "--wide-kernels", argv[i]);
+        else if (cli_flag(argc, argv, &i, "--gather"))
+            dcgan__gather_patches = (int)cli_int(argv[0], "--gather", argv[i]);
+        else if (cli_flag(argc, argv, &i, "--col2im"))
+            dcgan__col2im_simd = (int)cli_int(argv[0], "--col2im", argv[i]);
         else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
         else if (strcmp(argv[i], "--bf16-accuracy") == 0) return bf16_accuracy();
         else if (strcmp(argv[i], "--bf16") == 0) {   // every product in bfloat16 (dcgan_set_matmul_precision)
