@@ -10934,13 +10934,13 @@ static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int 
 // C: a convolution's output may go on in the next image). 12 sums in registers,
 // per k 2 loads of b, 6 broadcasts of a and 12 FMAs.
 // Why: a fused multiply-add's result is ready 4 cycles after it starts, and a
-// core with two full-width FMA units (Intel Xeons since Skylake-SP) starts two
-// per cycle, so 8 independent sums must be in flight to keep both busy. The
-// 6 x 16 kernel has 6: at most 6/8 of the peak (on panels in L1 it ran at 57%
-// of a core's peak on an Intel Xeon, this one at 82%: bench/RESULTS.md, session
-// 20); here 12. Every entry of C is
-// the same sum over k, in the same order, as with the 6 x 16 kernel: the bits
-// do not change, whichever kernel a tile takes.
+// core with two full-width FMA units (many Intel Xeons since Skylake-SP) starts
+// two per cycle, so 8 independent sums must be in flight to keep both busy.
+// The 6 x 16 kernel has 6: at most 6/8 of the peak (on panels in L1 it ran at
+// 57% of a core's peak on an Intel Xeon, this one at 82%: bench/RESULTS.md,
+// session 20); here 12. Every entry of C is the same sum over k, in the same
+// order, as with the 6 x 16 kernel: the bits do not change, whichever kernel a
+// tile takes.
 __attribute__((target("avx512f")))
 static void dcgan__kernel_avx512_wide(int kc, const float *a, const float *b, float alpha, float beta,
                                       float *c0, float *c1, int ldc, int mr, int nr1, const float *bias,
@@ -11153,10 +11153,10 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void) {
 // measured to pay, on Intel CPUs (on a Xeon with two full-width FMA units, one
 // thread: the 1536^3 product 0.070 -> 0.053 s, 61% -> 80% of a core's peak,
 // the DCGAN iteration 1.27x faster, the classifier step 1.28x, nothing slower:
-// bench/RESULTS.md, session 20); AMD's EPYCs, which
-// run a 512-bit FMA as two 256-bit halves and need only 4 sums in flight, keep
-// the 6 x 16 kernel they were measured with. 1: wherever the CPU has
-// AVX-512F, 0: never (the tests compare products made with 1 and with 0).
+// bench/RESULTS.md, session 20); AMD's EPYCs, which run a 512-bit FMA as two
+// 256-bit halves and need only 4 sums in flight, keep the 6 x 16 kernel they
+// were measured with (not yet measured against this one there). 1: wherever
+// the CPU has AVX-512F, 0: never (the tests compare products made both ways).
 DCGAN__INTERNAL int dcgan__wide_kernels = 2;
 
 static dcgan__kernel2_fn dcgan__pick_wide_kernel(void) {
@@ -11758,10 +11758,10 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, c
 // The sum runs over k in [k0, k1) only (the whole K but for dcgan__sgemm_ksplit).
 // bf16: the kernel reads bfloat16 pairs, so each packed panel is rewritten so.
 // wide (NULL: none): the two-tile kernel, given panels two at a time.
-static void dcgan__gemm_block(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, int bf16, int trans_a, int i0, int m, int j0, int n,
-                              int k0, int k1, float alpha, const float *A, int lda, const dcgan__operand *b,
-                              float beta, float *C, int ldc, const dcgan__c_layout *layout, float *pack,
-                              const float *bias, int relu) {
+static void dcgan__gemm_block(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, int bf16, int trans_a, int i0,
+                              int m, int j0, int n, int k0, int k1, float alpha, const float *A, int lda,
+                              const dcgan__operand *b, float beta, float *C, int ldc,
+                              const dcgan__c_layout *layout, float *pack, const float *bias, int relu) {
     const int K = k1 - k0;
     DCGAN_ASSERT(!layout || (K > 0 && alpha != 0.0f));   // dcgan__sgemm_patches_nchw asks for a product
     if (K <= 0 || alpha == 0.0f) {   // no product: C = beta * C
