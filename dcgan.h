@@ -10936,9 +10936,10 @@ static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int 
 // Why: a fused multiply-add's result is ready 4 cycles after it starts, and a
 // core with two full-width FMA units (many Intel Xeons since Skylake-SP) starts
 // two per cycle, so 8 independent sums must be in flight to keep both busy.
-// The 6 x 16 kernel has 6: at most 6/8 of the peak (on panels in L1 it ran at
-// 57% of a core's peak on an Intel Xeon, this one at 82%: bench/RESULTS.md,
-// session 20); here 12. Every entry of C is the same sum over k, in the same
+// The 6 x 16 kernel has 6: at most 6/8 of the peak (on panels in L1, one core
+// of an Intel Xeon: at most 125 GFLOP/s, 71% of the core's 176, and this one up
+// to 164, 93%: bench/kernel_tile.c, bench/RESULTS.md session 20); here 12.
+// Every entry of C is the same sum over k, in the same
 // order, as with the 6 x 16 kernel: the bits do not change, whichever kernel a
 // tile takes.
 __attribute__((target("avx512f")))
