@@ -1285,6 +1285,39 @@ static void test_wide_kernel(void) {
             }
     CHECK(ok, "gemm_kernel/the 6 x 32 kernel equals the 6 x 16 kernel on each of its two panels, bit for bit");
     CHECK(wide_products_equal(), "sgemm/products with the 6 x 32 kernel equal those without it, bit for bit");
+    // the bfloat16 pair: the same tiles on panels in bfloat16 pairs, and products in bfloat16
+    dcgan__kernel2_fn wide16 = dcgan__bf16_wide_kernel();
+    dcgan__kernel_fn narrow16 = dcgan__bf16_kernel();
+    if (!wide16 || !narrow16) {
+        printf("test_layers: skipped: the 6 x 32 bfloat16 kernel (no AVX512_BF16 kernel in this build or on this CPU)\n");
+        return;
+    }
+    ok = 1;
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
+        for (int mode = 0; mode < 2; mode++) {
+            const int mr = tiles[t][0], nr1 = tiles[t][1], kc = 37;
+            float *a = randn((size_t)kc * MR), *b = randn((size_t)kc * 2 * NR), *bias = randn(MR);
+            float *c0 = randn((size_t)MR * LDC), *c1 = randn((size_t)MR * LDC);
+            float *w0 = zeros((size_t)MR * LDC), *w1 = zeros((size_t)MR * LDC);
+            if (mode) a[0] = NAN;
+            dcgan__panel_to_bf16(a, MR, kc);
+            dcgan__panel_to_bf16(b, NR, kc);
+            dcgan__panel_to_bf16(b + (size_t)NR * kc, NR, kc);
+            memcpy(w0, c0, (size_t)MR * LDC * sizeof(float));
+            memcpy(w1, c1, (size_t)MR * LDC * sizeof(float));
+            const float beta = mode ? 0.5f : 0.0f;
+            narrow16(kc, a, b, 0.75f, beta, w0, LDC, mr, NR, mode ? bias : NULL, mode);
+            narrow16(kc, a, b + (size_t)NR * kc, 0.75f, beta, w1, LDC, mr, nr1, mode ? bias : NULL, mode);
+            wide16(kc, a, b, 0.75f, beta, c0, c1, LDC, mr, nr1, mode ? bias : NULL, mode);
+            ok &= memcmp(w0, c0, (size_t)MR * LDC * sizeof(float)) == 0;
+            ok &= memcmp(w1, c1, (size_t)MR * LDC * sizeof(float)) == 0;
+            free(a); free(b); free(bias); free(c0); free(c1); free(w0); free(w1);
+        }
+    CHECK(ok, "gemm_kernel/the 6 x 32 bfloat16 kernel equals the 6 x 16 one on each of its two panels, bit for bit");
+    dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16);
+    const int same16 = wide_products_equal();
+    dcgan_set_matmul_precision(DCGAN_MATMUL_FLOAT32);
+    CHECK(same16, "sgemm/bfloat16 products with the 6 x 32 kernel equal those without it, bit for bit");
 }
 
 // bfloat16 products (dcgan_set_matmul_precision): the rounding (ties to even,
