@@ -11065,6 +11065,7 @@ static void dcgan__kernel_bf16_avx512(int kc, const float *a, const float *b, fl
 
 // The same on two panels at once (the contract of dcgan__kernel_avx512_wide,
 // and the reason: 12 sums in flight rather than 6), panels in bfloat16 pairs.
+// Its start repeats the float32 one's on purpose, as above.
 __attribute__((target("avx512f,avx512bf16")))
 static void dcgan__kernel_bf16_avx512_wide(int kc, const float *a, const float *b, float alpha, float beta,
                                            float *c0, float *c1, int ldc, int mr, int nr1, const float *bias,

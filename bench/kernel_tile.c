@@ -1,9 +1,10 @@
 // kernel_tile.c - the GEMM micro-kernels alone, on packed panels that stay in
 // the L1 cache, one thread: GFLOP/s of the 6 x 16 kernels (AVX2, AVX-512) run
 // on two panels and of the 6 x 32 AVX-512 kernel run on both at once (dcgan.h,
-// section 15b), and the share of this core's FMA peak each reaches. What a kernel can do
-// when memory is not in the way; whether it pays in whole workloads is for
-// `bench --wide-kernels 0|1|2` and bench/ab.sh. Not part of make test.
+// section 15b), and the share of this core's FMA peak each reaches: what a
+// kernel can do when memory is not in the way. Whether it pays in whole
+// workloads is for `bench --wide-kernels 0|1|2` and bench/ab.sh. Not part of
+// make test.
 //   cc -std=c99 -O2 -march=native -fopenmp $(pkg-config --cflags stb) bench/kernel_tile.c -o kernel_tile -lm
 //   ./kernel_tile [KC]      (KC: the depth of the panels, 256 as the GEMM packs them)
 #define DCGAN_IMPLEMENTATION
@@ -12,53 +13,9 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "../examples/cli.h"
+#include "fma_peak.h"
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
-// One core's float32 FMA peak: ten independent chains of FMAs, in ymm (AVX2)
-// or zmm (AVX-512) registers.
-__attribute__((target("avx2,fma")))
-static double core_peak_avx2(void) {
-    const long iters = 40000000;
-    __m256 a[10], b = _mm256_set1_ps(1.000001f), c = _mm256_set1_ps(0.999999f);
-    for (int k = 0; k < 10; k++) a[k] = _mm256_set1_ps((float)k);
-    double t = cli_now();
-    for (long i = 0; i < iters; i++) {
-        a[0] = _mm256_fmadd_ps(a[0], b, c); a[1] = _mm256_fmadd_ps(a[1], b, c);
-        a[2] = _mm256_fmadd_ps(a[2], b, c); a[3] = _mm256_fmadd_ps(a[3], b, c);
-        a[4] = _mm256_fmadd_ps(a[4], b, c); a[5] = _mm256_fmadd_ps(a[5], b, c);
-        a[6] = _mm256_fmadd_ps(a[6], b, c); a[7] = _mm256_fmadd_ps(a[7], b, c);
-        a[8] = _mm256_fmadd_ps(a[8], b, c); a[9] = _mm256_fmadd_ps(a[9], b, c);
-    }
-    t = cli_now() - t;
-    float out[8];
-    for (int k = 1; k < 10; k++) a[0] = _mm256_add_ps(a[0], a[k]);
-    _mm256_storeu_ps(out, a[0]);
-    if (out[0] == 42.0f) printf("#\n");
-    return 2.0 * 10 * 8 * (double)iters / t / 1e9;
-}
-#endif
-
-#ifdef DCGAN__HAVE_AVX512_KERNEL
-__attribute__((target("avx512f")))
-static double core_peak_avx512(void) {
-    const long iters = 20000000;
-    __m512 a[10], b = _mm512_set1_ps(1.000001f), c = _mm512_set1_ps(0.999999f);
-    for (int k = 0; k < 10; k++) a[k] = _mm512_set1_ps((float)k);
-    double t = cli_now();
-    for (long i = 0; i < iters; i++) {
-        a[0] = _mm512_fmadd_ps(a[0], b, c); a[1] = _mm512_fmadd_ps(a[1], b, c);
-        a[2] = _mm512_fmadd_ps(a[2], b, c); a[3] = _mm512_fmadd_ps(a[3], b, c);
-        a[4] = _mm512_fmadd_ps(a[4], b, c); a[5] = _mm512_fmadd_ps(a[5], b, c);
-        a[6] = _mm512_fmadd_ps(a[6], b, c); a[7] = _mm512_fmadd_ps(a[7], b, c);
-        a[8] = _mm512_fmadd_ps(a[8], b, c); a[9] = _mm512_fmadd_ps(a[9], b, c);
-    }
-    t = cli_now() - t;
-    for (int k = 1; k < 10; k++) a[0] = _mm512_add_ps(a[0], a[k]);
-    if (_mm512_reduce_add_ps(a[0]) == 42.0f) printf("#\n");
-    return 2.0 * 10 * 16 * (double)iters / t / 1e9;
-}
-#endif
-
 // Seconds for reps tiles of 6 x 32 (two panels of b), with the named 6 x 16
 // kernel called on each panel, or with the 6 x 32 kernel (name NULL).
 static double time_tiles(const char *name, int kc, long reps, const float *a, const float *b, float *c) {
@@ -75,6 +32,7 @@ static double time_tiles(const char *name, int kc, long reps, const float *a, co
     }
     return cli_now() - t;
 }
+#endif
 
 int main(int argc, char **argv) {
 #ifdef DCGAN__HAVE_AVX2_KERNEL
@@ -97,10 +55,10 @@ int main(int argc, char **argv) {
     const double gflop = 2.0 * DCGAN__MR * 2 * DCGAN__NR * kc * (double)reps / 1e9;
     printf("panels %d deep; each round's peaks measured right before it (this machine's speed moves)\n", kc);
     for (int round = 0; round < 3; round++) {
-        const double ymm = core_peak_avx2();
+        const double ymm = fma_rate(fma_loop, 40000000, FMA_PER_ITER, 0);   // one core's peaks
         double zmm = 0;
 #ifdef DCGAN__HAVE_AVX512_KERNEL
-        if (dcgan__kernel_get("avx512")) zmm = core_peak_avx512();
+        if (dcgan__kernel_get("avx512")) zmm = fma_rate(fma_loop_avx512, 20000000, FMA512_PER_ITER, 0);
 #endif
         printf("peak %.1f ymm, %.1f zmm: ", ymm, zmm);
         const double t2 = time_tiles("avx2", kc, reps, a, b, c);
@@ -116,7 +74,7 @@ int main(int argc, char **argv) {
     free(mem);
     return sink;
 #else
-    (void)argc, (void)argv;
+    (void)argc, (void)argv, (void)fma_rate, (void)fma_loop;
     fprintf(stderr, "kernel_tile: this build has no AVX2 kernels\n");
     return 1;
 #endif
