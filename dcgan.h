@@ -11199,11 +11199,12 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void) {
     return NULL;
 }
 
-// Whether products pair their panels for the two-tile kernel: 2 where it was
-// measured to pay, on Intel CPUs (on a Xeon with two full-width FMA units, one
-// thread: the 1536^3 product 0.070 -> 0.053 s, 61% -> 80% of a core's peak,
-// the DCGAN iteration 1.27x faster, the classifier step 1.28x, nothing slower:
-// bench/RESULTS.md, session 20); AMD's EPYCs, which run a 512-bit FMA as two
+// Whether products pair their panels for the two-tile kernel: 2 on every Intel
+// CPU with AVX-512F, measured to pay on one with two full-width FMA units (one
+// thread: the 1536^3 product 0.0726 -> 0.0541 s, the DCGAN iteration 1.27x
+// faster, the classifier step 1.28x, nothing slower: bench/RESULTS.md, session
+// 20; on Intel parts with one 512-bit FMA unit, 12 sums in flight are more
+// than enough and not measured); AMD's EPYCs, which run a 512-bit FMA as two
 // 256-bit halves and need only 4 sums in flight, keep the 6 x 16 kernel they
 // were measured with (not yet measured against this one there). 1: wherever
 // the CPU has AVX-512F, 0: never (the tests compare products made both ways).
@@ -11753,15 +11754,14 @@ static size_t dcgan__pack_floats(int m, int n, int K) {
     return ((nc + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR + (mc + DCGAN__MR - 1) / DCGAN__MR * DCGAN__MR) * kc;
 }
 
-// The micro-kernel down one packed panel of op(B) (nr columns, at column j of
-// C) for the rows ic..ic+mc of the packed slice of op(A), on the slab pc..pc+kc.
 // How C lies in memory: a matrix with rows ldc apart (layout NULL), or the
 // images of a convolution's output (N, OC, OH, OW): column j = i*OHW + p of C
 // is pixel p of image i, so column j of row oc lies at
 // C + (j / group) * group_stride + oc * ldc + j % group, with group = ldc =
 // OH*OW and group_stride = OC*OH*OW. The product then writes each image's
 // output in place, with no gathered copy to scatter (dcgan__sgemm_patches_nchw).
-// A panel of NR columns must lie in one image: group is a multiple of NR.
+// A panel of NR columns must lie in one image: group is a multiple of NR (the
+// two panels of the wide kernel's pair may lie in two images).
 typedef struct {
     int group;
     size_t group_stride;
@@ -11773,9 +11773,9 @@ static float *dcgan__c_column(float *C, const dcgan__c_layout *layout, int j) {
     return C + (size_t)(j / layout->group) * layout->group_stride + (size_t)(j % layout->group);
 }
 
-// The tiles of one panel of op(B) (nr <= NR columns from C's column j), or of
-// two (nr > NR: the wide kernel, panels at bp and bp + NR * kc), down the mc
-// rows of the packed slice of op(A).
+// The micro-kernel down one packed panel of op(B) (nr <= NR columns, at column
+// j of C), or two (nr > NR: the wide kernel, panels at bp and bp + NR * kc),
+// for the rows ic..ic+mc of the packed slice of op(A), on the slab pc..pc+kc.
 static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, const float *ap, const float *bp,
                               int ic, int mc, int j, int nr, int pc, int kc, int K, float alpha, float beta,
                               float *C, int ldc, const dcgan__c_layout *layout, const float *bias, int relu) {

@@ -227,6 +227,16 @@ static int bf16_accuracy(void) {
     return 0;
 }
 
+// A switch's level, 0, 1 or 2 (cli_int's message and exit otherwise).
+static int switch_level(const char *prog, const char *flag, const char *value) {
+    const long v = cli_int(prog, flag, value);
+    if (v < 0 || v > 2) {
+        fprintf(stderr, "%s: %s takes 0, 1 or 2, not %ld\n", prog, flag, v);
+        exit(2);
+    }
+    return (int)v;
+}
+
 int main(int argc, char **argv) {
     int reps = 3, full = 0;
     const char *only = "";
@@ -239,11 +249,11 @@ int main(int argc, char **argv) {
         // (2 where it pays, the default; 1 on any AVX-512F CPU; 0 never), gathered panels of patches
         // and col2im's phase rows in registers (2 AVX-512 or AVX2, the default; 1 AVX2; 0 the loops)
         else if (cli_flag(argc, argv, &i, "--wide-kernels"))
-            dcgan__wide_kernels = (int)cli_int(argv[0], "--wide-kernels", argv[i]);
+            dcgan__wide_kernels = switch_level(argv[0], "--wide-kernels", argv[i]);
         else if (cli_flag(argc, argv, &i, "--gather"))
-            dcgan__gather_patches = (int)cli_int(argv[0], "--gather", argv[i]);
+            dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i]);
         else if (cli_flag(argc, argv, &i, "--col2im"))
-            dcgan__col2im_simd = (int)cli_int(argv[0], "--col2im", argv[i]);
+            dcgan__col2im_simd = switch_level(argv[0], "--col2im", argv[i]);
         else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
         else if (strcmp(argv[i], "--bf16-accuracy") == 0) return bf16_accuracy();
         else if (strcmp(argv[i], "--bf16") == 0) {   // every product in bfloat16 (dcgan_set_matmul_precision)

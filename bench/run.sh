@@ -30,7 +30,7 @@ openblas_core() {
         sed -n 's/^Core: //p' | head -n 1
 }
 if [ -z "${OPENBLAS_CORETYPE+set}" ] && [ "$(openblas_core)" = "Prescott" ]; then
-    core=$(OPENBLAS_CORETYPE=by-features openblas_core)
+    core=$(export OPENBLAS_CORETYPE=by-features; openblas_core)
     if [ -n "$core" ] && [ "$core" != "Prescott" ]; then
         export OPENBLAS_CORETYPE="$core"
         echo "bench: OpenBLAS does not know this CPU and picked its generic Prescott kernels; PyTorch runs" \

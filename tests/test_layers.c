@@ -1202,8 +1202,32 @@ static void test_gemm_kernels(void) {
 // single panel left at the end, several slices of 2048 columns and of 96 rows
 // and slabs of 256, products with bias and ReLU, patches (both operand forms),
 // outputs written into images of 16 columns (the two panels of a pair in two
-// images), and K cut among the threads.
+// images), and K cut among the threads; on one thread and on two (the cut of
+// C into chunks, and whether K is cut, depend on it). The small-product loop is
+// switched off: it would take the smallest shapes both times.
+static int wide_products_on_threads(void);
+
 static int wide_products_equal(void) {
+    const int saved_wide = dcgan__wide_kernels;
+    const long saved_small = dcgan__small_product_macs;
+    dcgan__small_product_macs = 0;
+    int same = 1;
+#ifdef _OPENMP
+    const int saved_threads = omp_get_max_threads();
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        same &= wide_products_on_threads();
+    }
+    omp_set_num_threads(saved_threads);
+#else
+    same = wide_products_on_threads();
+#endif
+    dcgan__small_product_macs = saved_small;
+    dcgan__wide_kernels = saved_wide;
+    return same;
+}
+
+static int wide_products_on_threads(void) {
     int same = 1;
     // M, N, K, trans_a, trans_b, beta x 2
     const int shapes[][6] = {{7, 33, 300, 0, 0, 0},  {96, 2100, 40, 0, 1, 2}, {13, 16, 5, 1, 0, 1},
@@ -1227,8 +1251,10 @@ static int wide_products_equal(void) {
         same &= memcmp(f[0], f[1], (size_t)M * N * sizeof(float)) == 0;
         free(A); free(B); free(bias); free(c[0]); free(c[1]); free(f[0]); free(f[1]);
     }
-    // patches: C, H, W, K, S, pad, g, M (OH*OW = 16 and 64: panels in one image each)
-    const int convs[][8] = {{3, 8, 8, 3, 2, 1, 5, 16}, {16, 16, 16, 4, 2, 1, 3, 40}, {2, 9, 9, 3, 1, 1, 2, 5}};
+    // patches: C, H, W, K, S, pad, g, M (OH*OW = 16 and 64: panels in one image each; M past
+    // one slice of 96 rows: the patches packed as a whole block)
+    const int convs[][8] = {{3, 8, 8, 3, 2, 1, 5, 16}, {16, 16, 16, 4, 2, 1, 3, 40}, {2, 9, 9, 3, 1, 1, 2, 5},
+                            {3, 8, 8, 3, 2, 1, 5, 100}};
     for (size_t s = 0; s < sizeof convs / sizeof convs[0]; s++) {
         const int *v = convs[s];
         const int C = v[0], H = v[1], W = v[2], KK = v[3], S = v[4], pad = v[5], g = v[6], M = v[7];
@@ -1251,7 +1277,6 @@ static int wide_products_equal(void) {
         }
         free(img); free(A); free(bias);
     }
-    dcgan__wide_kernels = 2;
     return same;
 }
 
@@ -1305,7 +1330,7 @@ static void test_wide_kernel(void) {
             dcgan__panel_to_bf16(b + (size_t)NR * kc, NR, kc);
             memcpy(w0, c0, (size_t)MR * LDC * sizeof(float));
             memcpy(w1, c1, (size_t)MR * LDC * sizeof(float));
-            const float beta = mode ? 0.5f : 0.0f;
+            const float beta = betas[t % 3];   // 0, 1, 0.5 in turn
             narrow16(kc, a, b, 0.75f, beta, w0, LDC, mr, NR, mode ? bias : NULL, mode);
             narrow16(kc, a, b + (size_t)NR * kc, 0.75f, beta, w1, LDC, mr, nr1, mode ? bias : NULL, mode);
             wide16(kc, a, b, 0.75f, beta, c0, c1, LDC, mr, nr1, mode ? bias : NULL, mode);
