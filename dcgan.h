@@ -10929,6 +10929,17 @@ static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int 
     if (bias || relu) dcgan__gemm_epilogue(c, ldc, 0, mr, 0, nr, bias, relu);
 }
 
+// Fetches the two C tiles of a wide kernel (below) into the cache while it
+// sums, as the 6 x 16 kernels do for their one: each row's first and last float.
+static inline void dcgan__prefetch_two_tiles(const float *c0, const float *c1, int ldc, int mr, int nr1) {
+    for (int i = 0; i < mr; i++) {
+        _mm_prefetch((const char *)(c0 + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c0 + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c1 + (size_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c1 + (size_t)i * ldc + nr1 - 1), _MM_HINT_T0);
+    }
+}
+
 // Two tiles side by side: the MR rows of a against two panels of B, the first
 // full (NR columns, at b) and the second nr1 columns wide (at b + NR * kc, the
 // next packed panel), written at c0 and c1 (the columns need not be adjacent in
@@ -10952,12 +10963,7 @@ static void dcgan__kernel_avx512_wide(int kc, const float *a, const float *b, fl
     __m512 c30 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps();
     __m512 c01 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
     __m512 c31 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
-    for (int i = 0; i < mr; i++) {
-        _mm_prefetch((const char *)(c0 + (size_t)i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c0 + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c1 + (size_t)i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c1 + (size_t)i * ldc + nr1 - 1), _MM_HINT_T0);
-    }
+    dcgan__prefetch_two_tiles(c0, c1, ldc, mr, nr1);
     for (int k = 0; k < kc; k++, a += DCGAN__MR, b += DCGAN__NR, b1 += DCGAN__NR) {
         const __m512 bk0 = _mm512_loadu_ps(b), bk1 = _mm512_loadu_ps(b1);
         __m512 ai;
@@ -11065,7 +11071,7 @@ static void dcgan__kernel_bf16_avx512(int kc, const float *a, const float *b, fl
 
 // The same on two panels at once (the contract of dcgan__kernel_avx512_wide,
 // and the reason: 12 sums in flight rather than 6), panels in bfloat16 pairs.
-// Its start repeats the float32 one's on purpose, as above.
+// Its zeroed sums repeat the float32 one's on purpose, as above.
 __attribute__((target("avx512f,avx512bf16")))
 static void dcgan__kernel_bf16_avx512_wide(int kc, const float *a, const float *b, float alpha, float beta,
                                            float *c0, float *c1, int ldc, int mr, int nr1, const float *bias,
@@ -11075,12 +11081,7 @@ static void dcgan__kernel_bf16_avx512_wide(int kc, const float *a, const float *
     __m512 c30 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps();
     __m512 c01 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
     __m512 c31 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
-    for (int i = 0; i < mr; i++) {
-        _mm_prefetch((const char *)(c0 + (size_t)i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c0 + (size_t)i * ldc + DCGAN__NR - 1), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c1 + (size_t)i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c1 + (size_t)i * ldc + nr1 - 1), _MM_HINT_T0);
-    }
+    dcgan__prefetch_two_tiles(c0, c1, ldc, mr, nr1);
     for (int p = 0; p < (kc + 1) / 2; p++, a += DCGAN__MR, b += DCGAN__NR, b1 += DCGAN__NR) {
         const __m512bh bp0 = (__m512bh)_mm512_loadu_ps(b), bp1 = (__m512bh)_mm512_loadu_ps(b1);
         __m512bh ai;
@@ -11457,7 +11458,8 @@ static void dcgan__col2im_plane_s2_avx2(float *plane, const float *srcc, size_t 
 // (on this project's AMD EPYC, which runs a 512-bit operation as two 256-bit
 // ones: rows of 16 0.17 ms for 512 channel planes with AVX2, 0.25 with
 // AVX-512; rows of 32 0.27 and 0.18; rows of 8 0.26 and 0.26 - one thread,
-// bench/RESULTS.md session 19).
+// bench/RESULTS.md session 19; on session 20's Intel Xeon either choice for
+// rows of 16 was within the noise).
 static dcgan__col2im_plane_fn dcgan__pick_col2im_s2(int level, int W) {
 #ifdef DCGAN__HAVE_AVX512_KERNEL
     if (level >= 2 && W % 32 != 16 && dcgan__kernel_get("avx512")) return dcgan__col2im_plane_s2_avx512;
