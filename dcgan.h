@@ -266,9 +266,12 @@ DCGAN_API void dcgan_sgemm_release(void);
 // exactness promise of this file is about. DCGAN_MATMUL_BFLOAT16 rounds both
 // operands of every blocked product (dcgan_sgemm and every layer's products;
 // not the direct convolution of section 15c, not the GPU) to bfloat16 and sums
-// their products in float32 with the AVX512_BF16 instruction VDPBF16PS: about
-// 3 significant digits per operand for up to twice the speed of the product
-// (measured in bench/RESULTS.md, as PyTorch's set_float32_matmul_precision).
+// their products in float32 with the AVX512_BF16 instruction VDPBF16PS, or
+// on AMX tiles (TDPBF16PS) where the CPU has AMX-BF16 and Linux lends the
+// tiles (asked here): about 3 significant digits per operand, for up to twice
+// the speed of the product with VDPBF16PS on AMD's EPYCs (slower on Intel
+// Xeons) and several times with AMX (measured in bench/RESULTS.md; as
+// PyTorch's set_float32_matmul_precision).
 // Refused (DCGAN_ERR_UNSUPPORTED) where the CPU lacks AVX512_BF16 or the build
 // its kernel (DCGAN_NO_SIMD, DCGAN_NO_AVX512, GCC < 10, clang < 9).
 typedef enum { DCGAN_MATMUL_FLOAT32 = 0, DCGAN_MATMUL_BFLOAT16 = 1 } dcgan_matmul_precision;
@@ -1641,6 +1644,13 @@ DCGAN__INTERNAL void dcgan__panel_to_bf16(float *panel, int rows, int kc);
 DCGAN__INTERNAL void dcgan__panels_to_bf16(float *base, int count, int rows, int kc);
 DCGAN__INTERNAL dcgan__kernel_fn dcgan__bf16_kernel(void);
 DCGAN__INTERNAL dcgan__kernel2_fn dcgan__bf16_wide_kernel(void);   // (two panels at once; NULL: none)
+// section 15b: bfloat16 products on AMX tiles where the CPU has them and Linux lent
+// them: 1 (the default), 0 never (the VDPBF16PS kernels; tests compare both);
+// dcgan__amx_granted: whether dcgan_set_matmul_precision got the tiles
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__amx_tiles;   // (defined in section 15b)
+DCGAN__INTERNAL int dcgan__amx_granted(void);
+#endif
 // section 5: a product with bias and ReLU applied as each tile is finished
 DCGAN__INTERNAL void dcgan__sgemm_fused(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                         const float *A, int lda, const float *B, int ldb, float beta,
@@ -1818,6 +1828,10 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 #if defined(DCGAN__HAVE_AVX512_KERNEL) && \
     ((defined(__clang__) && __clang_major__ >= 9) || (!defined(__clang__) && __GNUC__ >= 10))
 #define DCGAN__HAVE_BF16_KERNEL 1   // the compiler knows AVX512_BF16
+#endif
+#if defined(DCGAN__HAVE_BF16_KERNEL) && defined(__linux__) && defined(__x86_64__) && \
+    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11))
+#define DCGAN__HAVE_AMX_KERNEL 1   // the compiler knows AMX-TILE and AMX-BF16, and Linux lends the tiles
 #endif
 // DCGAN__CLONED before a function: the compiler builds it twice, for the
 // baseline x86-64 (SSE2) and for AVX2, and the program loader picks the copy
@@ -10638,6 +10652,9 @@ DCGAN_API dcgan_status dcgan_mann_whitney(double *u, double *z, const double *a,
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 #include <immintrin.h>   // the AVX2 and AVX-512 intrinsics of the kernels below
 #endif
+#ifdef DCGAN__HAVE_AMX_KERNEL
+#include <cpuid.h>   // __get_cpuid_count: whether the CPU has AMX (section 15b)
+#endif
 
 // --- 15a. Implicit GEMM: the im2col matrix read from the images
 
@@ -10749,6 +10766,10 @@ static void dcgan__sgemm_ref_operand(int trans_a, int M, int N, int K, float alp
 #define DCGAN__KC 256
 #define DCGAN__MC 96
 #define DCGAN__NC 2048
+// bfloat16 products on AMX tiles (section 15b) take deeper slabs and taller
+// slices: a tile's 8,192 multiply-adds take about as long as writing it into C
+#define DCGAN__AMX_KC 1024
+#define DCGAN__AMX_MC 512
 
 // Writes the finished sums acc (MR x NR, row-major) into the mr x nr corner of
 // the C tile at c: C = alpha * acc + beta * C, where beta 0 does not read C
@@ -11142,6 +11163,37 @@ DCGAN__INTERNAL void dcgan__panels_to_bf16(float *base, int count, int rows, int
 // The process-wide precision of the products (dcgan_set_matmul_precision).
 static dcgan_matmul_precision dcgan__matmul_precision = DCGAN_MATMUL_FLOAT32;
 
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__amx_tiles = 1;   // (unused without AMX)
+#ifdef DCGAN__HAVE_AMX_KERNEL
+static int dcgan__amx_lent;   // dcgan_set_matmul_precision got the tiles from Linux
+
+// Whether this CPU has AMX-TILE and AMX-BF16 (CPUID leaf 7, EDX bits 24 and
+// 22: Intel SDM vol. 2, CPUID) and Linux lends this process the tiles' 8 KB of
+// state, which it does only to a process that asks: arch_prctl(
+// ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18), Linux 5.16 and later
+// (the kernel's Documentation/arch/x86/xstate.rst). Asked with the syscall
+// instruction itself (arch_prctl is call 158 on x86-64): C99's <unistd.h>
+// declares no syscall(). Without the permission the first tile instruction
+// would kill the process.
+static int dcgan__amx_request(void) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || !(edx & (1u << 24)) || !(edx & (1u << 22)))
+        return 0;
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "0"(158L), "D"(0x1023L), "S"(18L) : "rcx", "r11", "memory");
+    return ret == 0;
+}
+#endif
+
+// (for the tests and bench/bench.c)
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__amx_granted(void) {
+#ifdef DCGAN__HAVE_AMX_KERNEL
+    return dcgan__amx_lent;
+#else
+    return 0;
+#endif
+}
+
 DCGAN_API dcgan_status dcgan_set_matmul_precision(dcgan_matmul_precision precision) {
     if (precision != DCGAN_MATMUL_FLOAT32 && precision != DCGAN_MATMUL_BFLOAT16)
         return DCGAN__FAIL(DCGAN_ERR_UNSUPPORTED, "precision %d is neither DCGAN_MATMUL_FLOAT32 (0) nor "
@@ -11156,6 +11208,9 @@ DCGAN_API dcgan_status dcgan_set_matmul_precision(dcgan_matmul_precision precisi
                            "products stay float32");
 #endif
     }
+#ifdef DCGAN__HAVE_AMX_KERNEL
+    if (precision == DCGAN_MATMUL_BFLOAT16 && !dcgan__amx_lent) dcgan__amx_lent = dcgan__amx_request();
+#endif
     dcgan__matmul_precision = precision;
     return DCGAN_OK;
 }
@@ -11750,9 +11805,15 @@ static void dcgan__pack_operand(float *base, const dcgan__operand *b, const dcga
 
 // Packing floats for one block of C of m x n: a KC x NC block of op(B) and an
 // MC x KC block of op(A), each rounded up to whole panels.
-static size_t dcgan__pack_floats(int m, int n, int K) {
+// amx: for dcgan__gemm_block_amx (below), whose panels are deeper and A tiles taller.
+static size_t dcgan__pack_floats(int m, int n, int K, int amx) {
     const size_t kc = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     const size_t nc = (size_t)(n < DCGAN__NC ? n : DCGAN__NC), mc = (size_t)(m < DCGAN__MC ? m : DCGAN__MC);
+    if (amx) {   // two panels of B and a slice of A, DCGAN__AMX_KC deep, rounded up to 32 (DCGAN__AMX_K)
+        const size_t kca = (size_t)(K < DCGAN__AMX_KC ? K : DCGAN__AMX_KC), kp = (kca + 31) / 32 * 32;
+        const size_t mca = (size_t)(m < DCGAN__AMX_MC ? m : DCGAN__AMX_MC);
+        return 2 * 16 * kp + (mca + 31) / 32 * 32 * (kp / 2);
+    }
     return ((nc + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR + (mc + DCGAN__MR - 1) / DCGAN__MR * DCGAN__MR) * kc;
 }
 
@@ -11798,6 +11859,215 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, c
     }
 }
 
+#ifdef DCGAN__HAVE_AMX_KERNEL
+// --- bfloat16 products on AMX tiles
+//
+// Intel's AMX (Sapphire Rapids and later Xeons) adds eight tile registers of
+// up to 16 rows of 64 bytes and TDPBF16PS, which adds the product of a 16 x 32
+// tile of bfloat16 (16 rows of A, 32 values of k in each) and a 16 x 16 tile
+// of bfloat16 pairs (16 pairs of k, 16 columns of B in each) into a 16 x 16
+// tile of float32 sums: 8,192 multiply-adds in one instruction (Intel SDM
+// vol. 1, chapter "Intel AMX"; vol. 2, TDPBF16PS). On the Xeon where
+// VDPBF16PS was slower than float32 FMAs (bench/RESULTS.md, session 20) this
+// is the bfloat16 path that pays. A tile of B is 16 consecutive pairs of k of
+// one 16-column panel in bfloat16 pairs, as the kernels above read it, so B is
+// packed as for them and each panel padded with zero pairs to a multiple of 32
+// values of k; A is packed in tiles of 16 rows by 32 values of k. The sums:
+// each slab of KC values of k is summed in tiles from 0 and then written into
+// C as the kernels write theirs (alpha * sum + beta * C on the first slab,
+// C + alpha * sum after, bias and ReLU after the last); within a slab
+// TDPBF16PS adds in an order of its own, so the numbers are not the VDPBF16PS
+// kernels' bit for bit: they are tested against the exact products of the
+// rounded operands (tests/test_layers.c).
+
+#define DCGAN__AMX_K 32   // values of k per tile step
+
+// Whether bfloat16 products take the tiles: 1 where the CPU has them and Linux
+// lent them (dcgan_set_matmul_precision asked), 0 never (tests compare).
+static int dcgan__amx_on(void) { return dcgan__amx_tiles && dcgan__amx_lent; }
+
+// The tile configuration, LDTILECFG's 64 bytes (Intel SDM vol. 2, LDTILECFG):
+// palette 1, then each tile's bytes per row and rows. Here all eight tiles are
+// 16 rows of 64 bytes. The configuration is the thread's: each thread's block
+// loads it and releases the tiles at its end.
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t bytes[16];
+    uint8_t rows[16];
+} dcgan__amx_config;
+
+// (A constant: GCC 12 drops stores to a local configuration before
+// _tile_loadconfig, as if the instruction did not read it, and LDTILECFG then
+// faults on the stack's leftovers.)
+static const dcgan__amx_config dcgan__amx_tiles_16x64 = {
+    1, 0, {0}, {64, 64, 64, 64, 64, 64, 64, 64, 0, 0, 0, 0, 0, 0, 0, 0}, {16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0}};
+
+__attribute__((target("amx-tile")))
+static void dcgan__amx_begin(void) { _tile_loadconfig(&dcgan__amx_tiles_16x64); }
+
+__attribute__((target("amx-tile")))
+static void dcgan__amx_end(void) { _tile_release(); }
+
+// Rows i0..i0+m of op(A), values pc..pc+kc of k, as A tiles in bfloat16: row
+// tile r (rows i0 + 16r ...), step s (k from pc + 32s) at dst + (r * steps +
+// s) * 256 words, 16 rows of 16 words, word q of a row holding the step's
+// k = 2q in its low half and 2q + 1 in its high half; zeros past m and past
+// kc. Rounded by VCVTNE2PS2BF16, as B's panels are (dcgan__panel16_to_bf16).
+__attribute__((target("avx512f,avx512bf16")))
+static void dcgan__pack_a_amx(uint32_t *dst, int trans_a, const float *A, int lda, int i0, int m, int pc, int kc,
+                              int rtiles, int steps) {
+    float row[DCGAN__AMX_K];
+    for (int r = 0; r < rtiles; r++)
+        for (int s = 0; s < steps; s++) {
+            uint32_t *tile = dst + ((size_t)r * steps + s) * 256;
+            const int left = kc - DCGAN__AMX_K * s;   // values of k in this step (32 but in the last)
+            // the masks of the first and last 16 of them, for rows of A read as they lie
+            const __mmask16 lo = (__mmask16)(left >= 16 ? 0xffffu : (1u << left) - 1u);
+            const __mmask16 hi = (__mmask16)(left >= 32 ? 0xffffu : left > 16 ? (1u << (left - 16)) - 1u : 0u);
+            for (int i = 0; i < 16; i++) {
+                const int ii = 16 * r + i;
+                __m512 first = _mm512_setzero_ps(), second = _mm512_setzero_ps();
+                if (ii < m && !trans_a) {
+                    const float *src = A + (size_t)(i0 + ii) * lda + (size_t)(pc + DCGAN__AMX_K * s);
+                    first = _mm512_maskz_loadu_ps(lo, src);
+                    second = _mm512_maskz_loadu_ps(hi, src + 16);
+                } else if (ii < m) {
+                    for (int q = 0; q < DCGAN__AMX_K; q++) {
+                        const int k = DCGAN__AMX_K * s + q;
+                        row[q] = k < kc ? A[(size_t)(pc + k) * lda + (size_t)(i0 + ii)] : 0.0f;
+                    }
+                    first = _mm512_loadu_ps(row);
+                    second = _mm512_loadu_ps(row + 16);
+                }
+                // the 32 values in k order, the first 16 in the low half: words of pairs
+                _mm512_storeu_si512((void *)(tile + 16 * i), (__m512i)_mm512_cvtne2ps_pbh(second, first));
+            }
+        }
+}
+
+// Columns col..col+nr (nr <= 16) of op(B), values pc..pc+kc of k, as one
+// panel of bfloat16 pairs kp / 2 deep (kp: kc rounded up to 32), zero pairs
+// past kc: packed as for the VDPBF16PS kernels, DCGAN__KC values of k at a
+// time (a slab of patches holds that many: slabs[0], [1], ...), then rounded.
+static void dcgan__pack_panel_amx(float *panel, const dcgan__operand *b, const dcgan__patch_slab *slabs, int pc,
+                                  int kc, int kp, int col, int nr) {
+    for (int off = 0, s = 0; off < kc; off += DCGAN__KC, s++) {
+        const int part = kc - off < DCGAN__KC ? kc - off : DCGAN__KC;
+        dcgan__pack_operand(panel + (size_t)DCGAN__NR * off, b, &slabs[s], pc + off, part, col, nr);
+    }
+    dcgan__panels_to_bf16(panel, 1, DCGAN__NR, kc);
+    const int pairs = (kc + 1) / 2;
+    memset(panel + (size_t)DCGAN__NR * pairs, 0, (size_t)DCGAN__NR * (kp / 2 - pairs) * sizeof(float));
+}
+
+// One 16 x 16 tile of sums (out, row-major) into the mr x nr corner of the C
+// tile at c, as dcgan__tile_write and then dcgan__gemm_epilogue write theirs
+// (alpha * sum, plus C, or beta * C; + bias; ReLU), 16 columns at a time.
+__attribute__((target("avx512f")))
+static void dcgan__amx_write(const float *out, float *c, int ldc, int mr, int nr, float alpha, float beta,
+                             const float *bias, int relu) {
+    const __mmask16 cols = (__mmask16)((1u << nr) - 1u);
+    const __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        __m512 v = _mm512_mul_ps(al, _mm512_loadu_ps(out + 16 * i));
+        if (beta != 0.0f) {
+            __m512 old = _mm512_maskz_loadu_ps(cols, ci);
+            if (beta != 1.0f) old = _mm512_mul_ps(be, old);
+            v = _mm512_add_ps(old, v);
+        }
+        if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[i]));
+        if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);
+        _mm512_mask_storeu_ps(ci, cols, v);
+    }
+}
+
+// Up to 2 x 2 tiles of C's sums over steps tile steps: rows from the A tiles
+// at a0 and a1 (NULL: one row tile only), columns from the B panels at b0 and
+// b1 (NULL: one panel only); tile (row, column) stored at out + 256 * (2 * row
+// + column), 16 x 16 row-major. Per step up to 4 loads and 4 TDPBF16PS.
+__attribute__((target("amx-tile,amx-bf16")))
+static void dcgan__amx_sums(const uint32_t *a0, const uint32_t *a1, const float *b0, const float *b1, int steps,
+                            float *out) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int s = 0; s < steps; s++) {
+        _tile_loadd(4, a0 + (size_t)256 * s, 64);
+        _tile_loadd(6, b0 + (size_t)256 * s, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (b1) {
+            _tile_loadd(7, b1 + (size_t)256 * s, 64);
+            _tile_dpbf16ps(1, 4, 7);
+        }
+        if (a1) {
+            _tile_loadd(5, a1 + (size_t)256 * s, 64);
+            _tile_dpbf16ps(2, 5, 6);
+            if (b1) _tile_dpbf16ps(3, 5, 7);
+        }
+    }
+    _tile_stored(0, out, 64);
+    if (b1) _tile_stored(1, out + 256, 64);
+    if (a1) _tile_stored(2, out + 512, 64);
+    if (a1 && b1) _tile_stored(3, out + 768, 64);
+}
+
+// dcgan__gemm_block (below) on AMX tiles, for bfloat16 products: for each
+// slab of DCGAN__AMX_KC values of k and slice of DCGAN__AMX_MC rows of op(A),
+// A packed once; then for each pair of 16-column panels of op(B), packed,
+// 32 x 32 of C (2 x 2 tiles) summed at a time down the slab and written into
+// C. (B is packed once per slice of A: once for up to 512 rows.)
+static void dcgan__gemm_block_amx(int trans_a, int i0, int m, int j0, int n, int k0, int k1, float alpha,
+                                  const float *A, int lda, const dcgan__operand *b, float beta, float *C, int ldc,
+                                  const dcgan__c_layout *layout, float *pack, const float *bias, int relu) {
+    const int K = k1 - k0;
+    const size_t kp_max = (size_t)((K < DCGAN__AMX_KC ? K : DCGAN__AMX_KC) + DCGAN__AMX_K - 1) / DCGAN__AMX_K *
+                          DCGAN__AMX_K;
+    float *bp = pack;   // two panels, 16 x kp_max floats each
+    uint32_t *ap = (uint32_t *)(pack + 2 * 16 * kp_max);
+    float out[4 * 256];
+    dcgan__patch_slab slabs[DCGAN__AMX_KC / DCGAN__KC];   // the slab's rows, for patches
+    dcgan__amx_begin();
+    for (int pc = k0; pc < k1; pc += DCGAN__AMX_KC) {
+        const int kc = k1 - pc < DCGAN__AMX_KC ? k1 - pc : DCGAN__AMX_KC;
+        const int kp = (kc + DCGAN__AMX_K - 1) / DCGAN__AMX_K * DCGAN__AMX_K, steps = kp / DCGAN__AMX_K;
+        for (int off = 0, s = 0; b->patches && off < kc; off += DCGAN__KC, s++)
+            dcgan__patch_slab_of(&slabs[s], b->trans, b->patches, pc + off,
+                                 kc - off < DCGAN__KC ? kc - off : DCGAN__KC);
+        const float beta_now = pc == k0 ? beta : 1.0f;
+        const int last = pc + kc >= k1;
+        for (int ic = i0; ic < i0 + m; ic += DCGAN__AMX_MC) {
+            const int mc = i0 + m - ic < DCGAN__AMX_MC ? i0 + m - ic : DCGAN__AMX_MC, rtiles = (mc + 15) / 16;
+            dcgan__pack_a_amx(ap, trans_a, A, lda, ic, mc, pc, kc, rtiles, steps);
+            for (int jr = j0; jr < j0 + n; jr += 32) {
+                const int panels = j0 + n - jr > 16 ? 2 : 1;
+                for (int t = 0; t < panels; t++) {
+                    const int nr = j0 + n - (jr + 16 * t) < 16 ? j0 + n - (jr + 16 * t) : 16;
+                    dcgan__pack_panel_amx(bp + (size_t)t * 16 * kp, b, slabs, pc, kc, kp, jr + 16 * t, nr);
+                }
+                for (int r = 0; r < rtiles; r += 2) {
+                    const uint32_t *a0 = ap + (size_t)r * steps * 256;
+                    dcgan__amx_sums(a0, r + 1 < rtiles ? a0 + (size_t)steps * 256 : NULL, bp,
+                                    panels > 1 ? bp + (size_t)16 * kp : NULL, steps, out);
+                    for (int q = 0; q < 4; q++) {
+                        const int rr = r + q / 2, tt = q % 2;
+                        if (rr >= rtiles || tt >= panels) continue;
+                        const int row = ic + 16 * rr, col = jr + 16 * tt;
+                        const int mr = ic + mc - row < 16 ? ic + mc - row : 16;
+                        const int nr = j0 + n - col < 16 ? j0 + n - col : 16;
+                        float *c = dcgan__c_column(C, layout, col) + (size_t)row * ldc;
+                        dcgan__amx_write(out + 256 * q, c, ldc, mr, nr, alpha, beta_now,
+                                         last && bias ? bias + row : NULL, last && relu);
+                    }
+                }
+            }
+        }
+    }
+    dcgan__amx_end();
+}
+#endif
+
 // The Goto loop nest for the block C[i0:i0+m, j0:j0+n] on one thread, with its
 // own packing space: for each NC-wide slice and KC-deep slab pack op(B) once,
 // and for each MC-tall slice of op(A) pack it and run the micro-kernel over
@@ -11809,7 +12079,8 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, c
 // A stored B keeps the block: one panel's NR columns down kc rows of a wide B
 // touch kc pages, and measured slower (small-M products 10-30%).
 // The sum runs over k in [k0, k1) only (the whole K but for dcgan__sgemm_ksplit).
-// bf16: the kernel reads bfloat16 pairs, so each packed panel is rewritten so.
+// bf16: 1 the kernel reads bfloat16 pairs, so each packed panel is rewritten
+// so; 2 the product takes the AMX tiles (dcgan__gemm_block_amx) instead.
 // wide (NULL: none): the two-tile kernel, given panels two at a time.
 static void dcgan__gemm_block(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, int bf16, int trans_a, int i0,
                               int m, int j0, int n, int k0, int k1, float alpha, const float *A, int lda,
@@ -11825,6 +12096,13 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, i
         if (bias || relu) dcgan__gemm_epilogue(C, ldc, i0, m, j0, n, bias, relu);
         return;
     }
+#ifdef DCGAN__HAVE_AMX_KERNEL
+    if (bf16 == 2) {
+        dcgan__gemm_block_amx(trans_a, i0, m, j0, n, k0, k1, alpha, A, lda, b, beta, C, ldc, layout, pack, bias,
+                              relu);
+        return;
+    }
+#endif
     const size_t nc_max = (size_t)(n < DCGAN__NC ? n : DCGAN__NC);
     const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
@@ -11893,7 +12171,7 @@ static float *dcgan__pack_space(size_t count) {
 
 // A product with a small C and a long K, the shape of a convolution's weight
 // gradient (C is OC x C*KH*KW, K runs over every pixel of the batch), cut
-// along K rather than C: the slabs of DCGAN__KC are shared out among the
+// along K rather than C: the slabs of DCGAN__KC (DCGAN__AMX_KC on AMX tiles) are shared out among the
 // threads, each slab's product goes to its own part of the packing space
 // (beta 0), and then C += part, slab after slab. Those are the additions the
 // loop nest above makes with beta 1, in the same order, so the bits do not
@@ -11906,14 +12184,15 @@ static float *dcgan__pack_space(size_t count) {
 static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, int bf16, int threads,
                                int trans_a, int M, int N, int K, const float *A, int lda, const dcgan__operand *b,
                                float *C, int ldc) {
-    const int slabs = (K + DCGAN__KC - 1) / DCGAN__KC;
+    const int kc = bf16 == 2 ? DCGAN__AMX_KC : DCGAN__KC;   // the loop nest's slab
+    const int slabs = (K + kc - 1) / kc;
     const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);
     const size_t part = ((size_t)M * N + pad - 1) / pad * pad;
     if (threads < 2 || slabs < 4 * threads || N > DCGAN__NC || part * slabs > ((size_t)1 << 21)) return 0;
     // cutting C is as good where it gives every thread several panels
     const int units = N >= M ? (N + DCGAN__NR - 1) / DCGAN__NR : (M + DCGAN__MR - 1) / DCGAN__MR;
     if (units >= 8 * threads) return 0;
-    const size_t per_thread = (dcgan__pack_floats(M, N, DCGAN__KC) + pad - 1) / pad * pad;
+    const size_t per_thread = (dcgan__pack_floats(M, N, kc, bf16 == 2) + pad - 1) / pad * pad;
     float *pack = dcgan__pack_space(per_thread * (size_t)threads + part * slabs);
     if (!pack) return 0;
     float *parts = pack + per_thread * (size_t)threads;
@@ -11923,7 +12202,7 @@ static int dcgan__sgemm_ksplit(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, 
 #ifdef _OPENMP
         me = omp_get_thread_num();
 #endif
-        const int k0 = sl * DCGAN__KC, k1 = K - k0 < DCGAN__KC ? K : k0 + DCGAN__KC;
+        const int k0 = sl * kc, k1 = K - k0 < kc ? K : k0 + kc;
         dcgan__gemm_block(kernel, wide, bf16, trans_a, 0, M, 0, N, k0, k1, 1.0f, A, lda, b, 0.0f,
                           parts + part * sl, N, NULL, pack + per_thread * (size_t)me, NULL, 0);
     }
@@ -12074,6 +12353,10 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
     const dcgan__kernel_fn bf16 = dcgan__matmul_precision == DCGAN_MATMUL_BFLOAT16 ? dcgan__bf16_kernel() : NULL;
     const dcgan__kernel_fn kernel = bf16 ? bf16 : dcgan__pick_kernel();
     const dcgan__kernel2_fn wide = dcgan__pick_wide_kernel(bf16 != NULL);
+    int bf16_level = bf16 != NULL;   // the argument bf16 of dcgan__gemm_block
+#ifdef DCGAN__HAVE_AMX_KERNEL
+    if (bf16 && dcgan__amx_on()) bf16_level = 2;
+#endif
 #ifdef DCGAN__HAVE_AVX2_KERNEL
     if (!b->patches && !layout && !bias && !relu && !bf16 && K > 0 && alpha == 1.0f &&
         (double)M * N * K <= (double)dcgan__small_product_macs && (!b->trans || trans_a || lda < (1 << 27)) &&
@@ -12087,7 +12370,7 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
     if ((double)M * N * (K > 1 ? K : 1) > 2e5) threads = omp_get_max_threads();
 #endif
     if (alpha == 1.0f && beta == 1.0f && !bias && !relu && !layout &&
-        dcgan__sgemm_ksplit(kernel, wide, bf16 != NULL, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
+        dcgan__sgemm_ksplit(kernel, wide, bf16_level, threads, trans_a, M, N, K, A, lda, b, C, ldc)) {
 #ifdef DCGAN__NO_THREAD_LOCAL
         dcgan_sgemm_release();
 #endif
@@ -12104,7 +12387,9 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
     if (threads > chunks) threads = chunks;
     const size_t pad = DCGAN__PACK_ALIGN / sizeof(float);   // each thread's space on a 64-byte boundary
     const size_t per_thread =
-        ((by_cols ? dcgan__pack_floats(M, chunk_len, K) : dcgan__pack_floats(chunk_len, N, K)) + pad - 1) /
+        ((by_cols ? dcgan__pack_floats(M, chunk_len, K, bf16_level == 2)
+                  : dcgan__pack_floats(chunk_len, N, K, bf16_level == 2)) +
+         pad - 1) /
         pad * pad;
     float *pack = dcgan__pack_space(per_thread * (size_t)threads);
     if (!pack) {
@@ -12123,10 +12408,10 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
         const int lo = t * chunk_len, n_t = len - lo < chunk_len ? len - lo : chunk_len;
         float *mine = pack + per_thread * (size_t)me;
         if (by_cols)
-            dcgan__gemm_block(kernel, wide, bf16 != NULL, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C,
+            dcgan__gemm_block(kernel, wide, bf16_level, trans_a, 0, M, lo, n_t, 0, K, alpha, A, lda, b, beta, C,
                               ldc, layout, mine, bias, relu);
         else
-            dcgan__gemm_block(kernel, wide, bf16 != NULL, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C,
+            dcgan__gemm_block(kernel, wide, bf16_level, trans_a, lo, n_t, 0, N, 0, K, alpha, A, lda, b, beta, C,
                               ldc, layout, mine, bias, relu);
     }
 #ifdef DCGAN__NO_THREAD_LOCAL

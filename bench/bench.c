@@ -188,7 +188,8 @@ static int peak_memory(void) {
 // The error of a product in each precision against one in double: sgemm
 // 1536 (uniform [-1, 1] operands, K = 1536) and a classifier-shaped product
 // (16 x 32768 x 9). Prints, per precision, the largest error over the largest
-// |C| and the root-mean-square error over the RMS of C.
+// |C| and the root-mean-square error over the RMS of C: float32, bfloat16 with
+// the VDPBF16PS kernels, and bfloat16 on AMX tiles where the CPU has them.
 static void product_error(const char *name, int M, int N, int K) {
     float *a = (float *)malloc((size_t)M * K * sizeof(float)), *b = (float *)malloc((size_t)K * N * sizeof(float));
     float *c = (float *)malloc((size_t)M * N * sizeof(float));
@@ -202,19 +203,26 @@ static void product_error(const char *name, int M, int N, int K) {
             for (int j = 0; j < N; j++) ref[(size_t)i * N + j] += (double)a[(size_t)i * K + k] * b[(size_t)k * N + j];
     double big = 0.0, ss = 0.0;
     for (size_t q = 0; q < (size_t)M * N; q++) big = fmax(big, fabs(ref[q])), ss += ref[q] * ref[q];
-    for (int prec = 0; prec < 2; prec++) {
+    const int saved_amx = dcgan__amx_tiles;
+    for (int prec = 0; prec < 3; prec++) {
         if (dcgan_set_matmul_precision(prec ? DCGAN_MATMUL_BFLOAT16 : DCGAN_MATMUL_FLOAT32) != DCGAN_OK) {
-            printf("ACCURACY %s bfloat16 skipped: %s\n", name, dcgan_last_error());
+            if (prec == 1) printf("ACCURACY %s bfloat16 skipped: %s\n", name, dcgan_last_error());
             continue;
         }
+        if (prec == 2 && !dcgan__amx_granted()) {
+            printf("ACCURACY %s bfloat16_amx skipped: no AMX tiles here\n", name);
+            continue;
+        }
+        dcgan__amx_tiles = prec == 2;
         dcgan_sgemm(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+        dcgan__amx_tiles = saved_amx;
         double worst = 0.0, se = 0.0;
         for (size_t q = 0; q < (size_t)M * N; q++) {
             const double e = fabs((double)c[q] - ref[q]);
             worst = fmax(worst, e), se += e * e;
         }
-        printf("ACCURACY %s %s max_error/max %.3g rms_error/rms %.3g\n", name, prec ? "bfloat16" : "float32",
-               worst / big, sqrt(se / ss));
+        printf("ACCURACY %s %s max_error/max %.3g rms_error/rms %.3g\n", name,
+               prec == 2 ? "bfloat16_amx" : prec ? "bfloat16" : "float32", worst / big, sqrt(se / ss));
     }
     dcgan_set_matmul_precision(DCGAN_MATMUL_FLOAT32);
     free(a), free(b), free(c), free(ref);
@@ -254,6 +262,14 @@ int main(int argc, char **argv) {
             dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i]);
         else if (cli_flag(argc, argv, &i, "--col2im"))
             dcgan__col2im_simd = switch_level(argv[0], "--col2im", argv[i]);
+        // with --bf16: 1 the AMX tiles where the CPU has them (the default), 0 the VDPBF16PS kernels
+        else if (cli_flag(argc, argv, &i, "--amx")) {
+            dcgan__amx_tiles = switch_level(argv[0], "--amx", argv[i]);
+            if (dcgan__amx_tiles > 1) {
+                fprintf(stderr, "%s: --amx takes 0 or 1, not 2\n", argv[0]);
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
         else if (strcmp(argv[i], "--bf16-accuracy") == 0) return bf16_accuracy();
         else if (strcmp(argv[i], "--bf16") == 0) {   // every product in bfloat16 (dcgan_set_matmul_precision)

@@ -1340,7 +1340,10 @@ static void test_wide_kernel(void) {
         }
     CHECK(ok, "gemm_kernel/the 6 x 32 bfloat16 kernel equals the 6 x 16 one on each of its two panels, bit for bit");
     dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16);
+    const int saved_amx = dcgan__amx_tiles;
+    dcgan__amx_tiles = 0;   // the VDPBF16PS kernels (AMX tiles would take every product)
     const int same16 = wide_products_equal();
+    dcgan__amx_tiles = saved_amx;
     dcgan_set_matmul_precision(DCGAN_MATMUL_FLOAT32);
     CHECK(same16, "sgemm/bfloat16 products with the 6 x 32 kernel equal those without it, bit for bit");
 }
@@ -1358,6 +1361,102 @@ static float bf16_value(float x) {
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
+}
+
+// bfloat16 products of random operands against the exact products of the
+// operands rounded to bfloat16 (float32 sums: within 2e-6 sqrt(K) of the sum of
+// magnitudes), and unlike the float32 products: partial tiles, transposes,
+// beta 0 / 0.5 / 1, several slabs and slices, a 1 x 1 x 1 product.
+static void bf16_products(int *close_out, int *rounded_out) {
+    // M, N, K, trans_a, trans_b, beta
+    const int shapes[][6] = {{7, 17, 5, 0, 0, 0},   {64, 65, 257, 1, 0, 2}, {130, 7, 513, 0, 1, 1},
+                             {16, 9, 2600, 0, 1, 1}, {6, 2100, 31, 1, 1, 0}, {1, 1, 1, 0, 0, 0},
+                             {33, 48, 64, 0, 0, 2}};
+    int close = 1, rounded = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
+        const float beta = shapes[s][5] == 2 ? 0.5f : (float)shapes[s][5];
+        float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *C = randn((size_t)M * N);
+        double *ref = (double *)calloc((size_t)M * N, sizeof(double)), *mag = (double *)calloc((size_t)M * N, sizeof(double));
+        double *exact = (double *)calloc((size_t)M * N, sizeof(double));
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                const size_t q = (size_t)i * N + j;
+                ref[q] = exact[q] = beta == 0.0f ? 0.0 : (double)beta * C[q];
+                mag[q] = fabs(ref[q]);
+                for (int k = 0; k < K; k++) {
+                    const float a = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];
+                    const float b = tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j];
+                    ref[q] += 0.75 * (double)bf16_value(a) * bf16_value(b);
+                    mag[q] += 0.75 * fabs((double)bf16_value(a) * bf16_value(b));
+                    exact[q] += 0.75 * (double)a * b;
+                }
+            }
+        dcgan_sgemm(ta, tb, M, N, K, 0.75f, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+        for (size_t q = 0; q < (size_t)M * N; q++) {
+            close &= fabs(C[q] - ref[q]) <= 2e-6 * sqrt((double)K) * mag[q] + 1e-30;
+            rounded |= fabs(C[q] - exact[q]) > 1e-4 * mag[q];
+        }
+        free(A), free(B), free(C), free(ref), free(mag), free(exact);
+    }
+    *close_out = close;
+    *rounded_out = rounded;
+}
+
+// bfloat16 products on AMX tiles, where every path sums each slab of k the same
+// way, so bit for bit: bias and ReLU fused into the product equal the product
+// and then that pass (partial tiles, two slabs, B transposed); a convolution's
+// output written into its images (2 x 2 tiles across three images) equals the
+// product into a matrix, scattered, plus bias; K cut among two threads equals
+// one thread.
+static int amx_products_agree(void) {
+    int same = 1;
+    {
+        const int M = 40, N = 70, K = 300;
+        float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *bias = randn((size_t)M);
+        float *c0 = zeros((size_t)M * N), *c1 = zeros((size_t)M * N);
+        dcgan_sgemm(0, 1, M, N, K, 0.75f, A, K, B, K, 0.0f, c0, N);
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                const float v = c0[(size_t)i * N + j] + bias[i];
+                c0[(size_t)i * N + j] = !(v > 0.0f) ? 0.0f : v;
+            }
+        dcgan__sgemm_fused(0, 1, M, N, K, 0.75f, A, K, B, K, 0.0f, c1, N, bias, 1);
+        same &= memcmp(c0, c1, (size_t)M * N * sizeof(float)) == 0;
+        free(A), free(B), free(bias), free(c0), free(c1);
+    }
+    {
+        const int C = 3, H = 8, W = 8, KK = 3, S = 2, pad = 1, g = 3, M = 20, OH = 4, OW = 4, rows = C * KK * KK;
+        const size_t OHW = (size_t)OH * OW, N = (size_t)g * OHW;
+        float *img = randn((size_t)g * C * H * W), *A = randn((size_t)M * rows), *bias = randn((size_t)M);
+        float *prod = zeros((size_t)M * N), *want = zeros((size_t)M * N), *got = randn((size_t)M * N);
+        const dcgan__patches P = {img, (size_t)C * H * W, (size_t)H * W, g, C, H, W, KK, KK, S, pad, pad, OH, OW};
+        dcgan__sgemm_patches(0, 0, M, (int)N, rows, 1.0f, A, rows, &P, 0.0f, prod, (int)N, NULL, 0);
+        for (int i = 0; i < g; i++)
+            for (int m = 0; m < M; m++)
+                for (size_t q = 0; q < OHW; q++)
+                    want[((size_t)i * M + m) * OHW + q] = prod[(size_t)m * N + i * OHW + q] + bias[m];
+        same &= dcgan__sgemm_patches_nchw(M, rows, A, rows, &P, got, bias) &&
+                memcmp(want, got, (size_t)M * N * sizeof(float)) == 0;
+        free(img), free(A), free(bias), free(prod), free(want), free(got);
+    }
+#ifdef _OPENMP
+    {
+        const int M = 16, N = 9, K = 4096, saved = omp_get_max_threads();
+        float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *c[2];
+        c[0] = randn((size_t)M * N);
+        c[1] = zeros((size_t)M * N);
+        memcpy(c[1], c[0], (size_t)M * N * sizeof(float));
+        for (int t = 0; t < 2; t++) {
+            omp_set_num_threads(t + 1);
+            dcgan_sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 1.0f, c[t], N);
+        }
+        omp_set_num_threads(saved);
+        same &= memcmp(c[0], c[1], (size_t)M * N * sizeof(float)) == 0;
+        free(A), free(B), free(c[0]), free(c[1]);
+    }
+#endif
+    return same;
 }
 
 static void test_sgemm_bf16(void) {
@@ -1421,36 +1520,10 @@ static void test_sgemm_bf16(void) {
           "bf16/an unknown precision is refused, named");
     CHECK(dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) == DCGAN_OK &&
               dcgan_get_matmul_precision() == DCGAN_MATMUL_BFLOAT16, "bf16/set");
-    // M, N, K, trans_a, trans_b, beta
-    const int shapes[][6] = {{7, 17, 5, 0, 0, 0}, {64, 65, 257, 1, 0, 2}, {130, 7, 513, 0, 1, 1},
-                             {16, 9, 2600, 0, 1, 1}, {6, 2100, 31, 1, 1, 0}, {1, 1, 1, 0, 0, 0}};
-    int close = 1, rounded = 0;
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
-        const float beta = shapes[s][5] == 2 ? 0.5f : (float)shapes[s][5];
-        float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *C = randn((size_t)M * N);
-        double *ref = (double *)calloc((size_t)M * N, sizeof(double)), *mag = (double *)calloc((size_t)M * N, sizeof(double));
-        double *exact = (double *)calloc((size_t)M * N, sizeof(double));
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) {
-                const size_t q = (size_t)i * N + j;
-                ref[q] = exact[q] = beta == 0.0f ? 0.0 : (double)beta * C[q];
-                mag[q] = fabs(ref[q]);
-                for (int k = 0; k < K; k++) {
-                    const float a = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];
-                    const float b = tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j];
-                    ref[q] += 0.75 * (double)bf16_value(a) * bf16_value(b);
-                    mag[q] += 0.75 * fabs((double)bf16_value(a) * bf16_value(b));
-                    exact[q] += 0.75 * (double)a * b;
-                }
-            }
-        dcgan_sgemm(ta, tb, M, N, K, 0.75f, A, ta ? M : K, B, tb ? K : N, beta, C, N);
-        for (size_t q = 0; q < (size_t)M * N; q++) {
-            close &= fabs(C[q] - ref[q]) <= 2e-6 * sqrt((double)K) * mag[q] + 1e-30;
-            rounded |= fabs(C[q] - exact[q]) > 1e-4 * mag[q];
-        }
-        free(A), free(B), free(C), free(ref), free(mag), free(exact);
-    }
+    int close, rounded;
+    const int saved_amx = dcgan__amx_tiles;
+    dcgan__amx_tiles = 0;
+    bf16_products(&close, &rounded);
     CHECK(close, "bf16/products equal those of the operands rounded to bfloat16 (float32 sums)");
     CHECK(rounded, "bf16/and differ from the float32 products (the operands were rounded)");
     // a convolution's implicit GEMM (3 channels, 3x3, stride 2, 2 images) against the written im2col
@@ -1465,6 +1538,19 @@ static void test_sgemm_bf16(void) {
     CHECK(memcmp(c1, c2, (size_t)M * N * sizeof(float)) == 0,
           "bf16/implicit GEMM equals the product by the written im2col matrix, bit for bit");
     free(img), free(col), free(A), free(c1), free(c2);
+    // the same on AMX tiles, where the CPU has them and Linux lent them
+    if (!dcgan__amx_granted()) {
+        printf("test_layers: skipped: bfloat16 products on AMX tiles (no AMX-BF16 in this build or on this CPU, "
+               "or Linux did not lend the tiles)\n");
+    } else {
+        dcgan__amx_tiles = 1;
+        bf16_products(&close, &rounded);
+        CHECK(close, "bf16/AMX tiles: products equal those of the operands rounded to bfloat16 (float32 sums)");
+        CHECK(rounded, "bf16/AMX tiles: and differ from the float32 products");
+        CHECK(amx_products_agree(), "bf16/AMX tiles: fused bias + ReLU, outputs written into images, K cut among "
+                                    "threads: each equals the plain product's path, bit for bit");
+    }
+    dcgan__amx_tiles = saved_amx;
     CHECK(dcgan_set_matmul_precision(DCGAN_MATMUL_FLOAT32) == DCGAN_OK &&
               dcgan_get_matmul_precision() == DCGAN_MATMUL_FLOAT32, "bf16/back to float32");
 }
