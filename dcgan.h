@@ -277,6 +277,8 @@ DCGAN_API void dcgan_sgemm_release(void);
 typedef enum { DCGAN_MATMUL_FLOAT32 = 0, DCGAN_MATMUL_BFLOAT16 = 1 } dcgan_matmul_precision;
 DCGAN_API dcgan_status dcgan_set_matmul_precision(dcgan_matmul_precision precision);
 DCGAN_API dcgan_matmul_precision dcgan_get_matmul_precision(void);
+// 1 where the products are bfloat16 and run on AMX tiles, else 0.
+DCGAN_API int dcgan_matmul_on_amx(void);
 
 // The plain triple loop that dcgan_sgemm is tested against.
 DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -11183,6 +11185,10 @@ static int dcgan__amx_request(void) {
     __asm__ volatile("syscall" : "=a"(ret) : "0"(158L), "D"(0x1023L), "S"(18L) : "rcx", "r11", "memory");
     return ret == 0;
 }
+
+// Whether bfloat16 products take the tiles: where the CPU has them and Linux
+// lent them (dcgan_set_matmul_precision asked), unless the tests switched them off.
+static int dcgan__amx_on(void) { return dcgan__amx_tiles && dcgan__amx_lent; }
 #endif
 
 // (for the tests and bench/bench.c)
@@ -11216,6 +11222,14 @@ DCGAN_API dcgan_status dcgan_set_matmul_precision(dcgan_matmul_precision precisi
 }
 
 DCGAN_API dcgan_matmul_precision dcgan_get_matmul_precision(void) { return dcgan__matmul_precision; }
+
+DCGAN_API int dcgan_matmul_on_amx(void) {
+#ifdef DCGAN__HAVE_AMX_KERNEL
+    return dcgan__matmul_precision == DCGAN_MATMUL_BFLOAT16 && dcgan__amx_on();
+#else
+    return 0;
+#endif
+}
 
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 // Whether this CPU can run the AVX2 + FMA versions. Every fast routine asks on
@@ -11881,10 +11895,6 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, c
 // rounded operands (tests/test_layers.c).
 
 #define DCGAN__AMX_K 32   // values of k per tile step
-
-// Whether bfloat16 products take the tiles: 1 where the CPU has them and Linux
-// lent them (dcgan_set_matmul_precision asked), 0 never (tests compare).
-static int dcgan__amx_on(void) { return dcgan__amx_tiles && dcgan__amx_lent; }
 
 // The tile configuration, LDTILECFG's 64 bytes (Intel SDM vol. 2, LDTILECFG):
 // palette 1, then each tile's bytes per row and rows. Here all eight tiles are

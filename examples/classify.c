@@ -165,7 +165,7 @@ static int common_flag(int argc, char **argv, int *i, const char *prog) {
     "  --classes NEG,POS   the two class folders; POS is the positive class (NORMAL,PNEUMONIA)\n" \
     "  --patients FILE     CSV 'file,patient' (header line first): the patient of each image;\n" \
     "                      without it, patients come from Kermany's file names\n" \
-    "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 CPUs; faster, ~3 digits)\n"
+    "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 or AMX CPUs; ~3 digits)\n"
 
 // ---------------------------------------------------------------------------
 // Images of two classes

@@ -64,7 +64,7 @@ static void usage(const char *prog) {
            "  --sample-every K    sample grid and curves every K epochs (10)\n"
            "  --ckpt-every K      checkpoint every K epochs             (10)\n"
            "  --threads N         threads (OpenMP builds); 0 = $DCGAN_THREADS or all cores (0)\n"
-           "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 CPUs; faster, ~3 digits)\n"
+           "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 or AMX CPUs; ~3 digits)\n"
            "  --device D          cpu | cuda | auto (cuda, else cpu)    (" CLI_DEFAULT_DEVICE ")\n"
            "  --resume            continue from OUT/checkpoint.safetensors\n"
            "  --on-nan P          when a loss or gradient turns NaN/Inf: stop (keep the last\n"
@@ -410,7 +410,8 @@ static void print_config(const train_options *o, int threads) {
            c->size, c->channels, (double)c->width, c->latent, c->batch, o->epochs, c->lr_d, c->lr_g,
            c->beta1, c->beta2, c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch",
            (double)c->real_label, (unsigned long long)c->seed);
-    if (dcgan_get_matmul_precision() == DCGAN_MATMUL_BFLOAT16) printf("products: bfloat16 on the CPU (--bf16)\n");
+    if (dcgan_get_matmul_precision() == DCGAN_MATMUL_BFLOAT16)
+        printf("products: bfloat16 on the CPU (--bf16%s)\n", dcgan_matmul_on_amx() ? ", AMX tiles" : "");
     char policy[64];
     dcgan_diffaug_name(c->augment, policy, sizeof policy);
     printf("little data: DiffAugment %s, p %s, EMA %s\n", policy,

@@ -1543,7 +1543,9 @@ static void test_sgemm_bf16(void) {
         printf("test_layers: skipped: bfloat16 products on AMX tiles (no AMX-BF16 in this build or on this CPU, "
                "or Linux did not lend the tiles)\n");
     } else {
+        const int off = dcgan_matmul_on_amx();   // (dcgan__amx_tiles is 0 here)
         dcgan__amx_tiles = 1;
+        CHECK(!off && dcgan_matmul_on_amx() == 1, "bf16/AMX tiles: dcgan_matmul_on_amx says which path runs");
         bf16_products(&close, &rounded);
         CHECK(close, "bf16/AMX tiles: products equal those of the operands rounded to bfloat16 (float32 sums)");
         CHECK(rounded, "bf16/AMX tiles: and differ from the float32 products");
@@ -1552,7 +1554,8 @@ static void test_sgemm_bf16(void) {
     }
     dcgan__amx_tiles = saved_amx;
     CHECK(dcgan_set_matmul_precision(DCGAN_MATMUL_FLOAT32) == DCGAN_OK &&
-              dcgan_get_matmul_precision() == DCGAN_MATMUL_FLOAT32, "bf16/back to float32");
+              dcgan_get_matmul_precision() == DCGAN_MATMUL_FLOAT32 && !dcgan_matmul_on_amx(),
+          "bf16/back to float32 (and off the AMX tiles)");
 }
 
 // The fused product (Inception's conv + bias + ReLU) equals dcgan_sgemm followed
