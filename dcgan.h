@@ -11887,12 +11887,12 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, c
 // one 16-column panel in bfloat16 pairs, as the kernels above read it, so B is
 // packed as for them and each panel padded with zero pairs to a multiple of 32
 // values of k; A is packed in tiles of 16 rows by 32 values of k. The sums:
-// each slab of KC values of k is summed in tiles from 0 and then written into
-// C as the kernels write theirs (alpha * sum + beta * C on the first slab,
-// C + alpha * sum after, bias and ReLU after the last); within a slab
-// TDPBF16PS adds in an order of its own, so the numbers are not the VDPBF16PS
-// kernels' bit for bit: they are tested against the exact products of the
-// rounded operands (tests/test_layers.c).
+// each slab of DCGAN__AMX_KC values of k is summed in tiles from 0 and then
+// written into C as the kernels write theirs (alpha * sum + beta * C on the
+// first slab, C + alpha * sum after, bias and ReLU after the last); the slabs
+// are four times the kernels' and TDPBF16PS adds in an order of its own, so
+// the numbers are not the VDPBF16PS kernels' bit for bit: they are tested
+// against the exact products of the rounded operands (tests/test_layers.c).
 
 #define DCGAN__AMX_K 32   // values of k per tile step
 
@@ -11909,8 +11909,11 @@ typedef struct {
 // (A constant: GCC 12 drops stores to a local configuration before
 // _tile_loadconfig, as if the instruction did not read it, and LDTILECFG then
 // faults on the stack's leftovers.)
-static const dcgan__amx_config dcgan__amx_tiles_16x64 = {
-    1, 0, {0}, {64, 64, 64, 64, 64, 64, 64, 64, 0, 0, 0, 0, 0, 0, 0, 0}, {16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0}};
+static const dcgan__amx_config dcgan__amx_tiles_16x64 = {1,
+                                                          0,
+                                                          {0},
+                                                          {64, 64, 64, 64, 64, 64, 64, 64},
+                                                          {16, 16, 16, 16, 16, 16, 16, 16}};
 
 __attribute__((target("amx-tile")))
 static void dcgan__amx_begin(void) { _tile_loadconfig(&dcgan__amx_tiles_16x64); }
@@ -12181,10 +12184,11 @@ static float *dcgan__pack_space(size_t count) {
 
 // A product with a small C and a long K, the shape of a convolution's weight
 // gradient (C is OC x C*KH*KW, K runs over every pixel of the batch), cut
-// along K rather than C: the slabs of DCGAN__KC (DCGAN__AMX_KC on AMX tiles) are shared out among the
-// threads, each slab's product goes to its own part of the packing space
-// (beta 0), and then C += part, slab after slab. Those are the additions the
-// loop nest above makes with beta 1, in the same order, so the bits do not
+// along K rather than C: the slabs of DCGAN__KC (DCGAN__AMX_KC on AMX tiles)
+// are shared out among the threads, each slab's product goes to its own part
+// of the packing space (beta 0), and then C += part, slab after slab. Those
+// are the additions the loop nest above makes with beta 1, in the same order,
+// so the bits do not
 // change (only alpha 1, beta 1 and no epilogue come here; with beta 0 either
 // way of writing a tile stores a slab's sum as it is, -0 included). Cutting C
 // instead left one thread idle on

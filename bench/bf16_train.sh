@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bf16_train.sh - does training with --bf16 (the CPU's products in bfloat16)
-# give the same models as float32? Two seeds of each, so that the difference
+# give the same models as float32? SEEDS seeds of each (2), so that the difference
 # between precisions can be read against the difference between seeds:
 #   1. the small-data GAN (the README recipe, 2,000 iterations on the 50-image
 #      set of make small-data), its samples measured as make small-data does
@@ -16,6 +16,7 @@ B=${B:-build}
 SRC=${SRC:-small_data}
 OUT=${OUT:-bf16_train}
 ITERS=${ITERS:-2000}
+SEEDS=${SEEDS:-2}
 if [ ! -f "$SRC/domain/checkpoint.safetensors" ] || [ ! -f "$SRC/heldout.npy" ]; then
     echo "bf16_train: $SRC has no domain classifier or held-out features: run make small-data first" >&2
     exit 1
@@ -28,7 +29,7 @@ ipe=$(( n / 32 > 0 ? n / 32 : 1 ))
 epochs=$(( (ITERS + ipe - 1) / ipe ))
 flag() { [ "$1" = bfloat16 ] && echo --bf16 || true; }
 for prec in float32 bfloat16; do
-    for seed in 1 2; do
+    for seed in $(seq 1 "$SEEDS"); do
         run="$OUT/gan_${prec}_seed$seed"
         if [ ! -s "$run/fid.txt" ]; then
             rm -rf "$run"; mkdir -p "$run"
@@ -46,7 +47,7 @@ for prec in float32 bfloat16; do
     done
 done
 for prec in float32 bfloat16; do
-    for seed in 1 2; do
+    for seed in $(seq 1 "$SEEDS"); do
         run="$OUT/clf_${prec}_seed$seed"
         if [ ! -s "$run/done.txt" ]; then
             rm -rf "$run"; mkdir -p "$run"
