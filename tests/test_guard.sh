@@ -13,7 +13,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_guard.XXXXXX")
 . tests/checks.sh
 
 $B/phantom --out "$T/data" --normal 48 --pneumonia 48 --val 0 --test 16 --size 64 >/dev/null
-EPOCHS=100   # 6 iterations each: 600 in all
+# 6 iterations each: 2,400 in all. A run must outlast the waits below (up to
+# 120 rows, then a pause of up to 1.5 s): with 600 iterations (2.5 ms each on
+# an Intel Xeon of 2026) the second and third runs had finished before their
+# signal came.
+EPOCHS=400
+TOTAL=$((EPOCHS * 6))
 FLAGS="--data $T/data/train --class NORMAL --arch dcgan --size 64 --channels 1 --width 0.0625 --batch 8
 --lr-d 2e-4 --lr-g 2e-4 --adam pytorch --sample-every 1000 --ckpt-every 1000 --epochs $EPOCHS"
 RUN="$T/run"
@@ -62,7 +67,7 @@ for k in 1 2 3; do
 done
 # shellcheck disable=SC2086
 check "train/--resume after the interrupts finishes" $B/train $FLAGS --out "$RUN" --resume
-check "train/after the interrupts: log.csv has exactly iterations 1..600" log_is "$RUN" 600
+check "train/after the interrupts: log.csv has exactly iterations 1..$TOTAL" log_is "$RUN" "$TOTAL"
 
 # a second Ctrl-C right after the first: stops (status 130) and the checkpoint still loads
 # shellcheck disable=SC2086

@@ -1366,12 +1366,14 @@ static float bf16_value(float x) {
 // bfloat16 products of random operands against the exact products of the
 // operands rounded to bfloat16 (float32 sums: within 2e-6 sqrt(K) of the sum of
 // magnitudes), and unlike the float32 products: partial tiles, transposes,
-// beta 0 / 0.5 / 1, several slabs and slices, a 1 x 1 x 1 product.
+// beta 0 / 0.5 / 1, several slabs and slices (on AMX tiles too: K past 1024
+// with each beta, M past 512), a 1 x 1 x 1 product.
 static void bf16_products(int *close_out, int *rounded_out) {
     // M, N, K, trans_a, trans_b, beta
     const int shapes[][6] = {{7, 17, 5, 0, 0, 0},   {64, 65, 257, 1, 0, 2}, {130, 7, 513, 0, 1, 1},
                              {16, 9, 2600, 0, 1, 1}, {6, 2100, 31, 1, 1, 0}, {1, 1, 1, 0, 0, 0},
-                             {33, 48, 64, 0, 0, 2}};
+                             {33, 48, 64, 0, 0, 2},  {40, 50, 2100, 0, 0, 2}, {20, 33, 1500, 1, 0, 0},
+                             {600, 700, 100, 0, 1, 2}};
     int close = 1, rounded = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
@@ -1405,14 +1407,14 @@ static void bf16_products(int *close_out, int *rounded_out) {
 
 // bfloat16 products on AMX tiles, where every path sums each slab of k the same
 // way, so bit for bit: bias and ReLU fused into the product equal the product
-// and then that pass (partial tiles, two slabs, B transposed); a convolution's
-// output written into its images (2 x 2 tiles across three images) equals the
-// product into a matrix, scattered, plus bias; K cut among two threads equals
-// one thread.
+// and then that pass (partial tiles, two slabs of 1024, B transposed: the
+// epilogue on the last slab only); a convolution's output written into its
+// images (2 x 2 tiles across three images) equals the product into a matrix,
+// scattered, plus bias; K cut among two threads (9 slabs) equals one thread.
 static int amx_products_agree(void) {
     int same = 1;
     {
-        const int M = 40, N = 70, K = 300;
+        const int M = 40, N = 70, K = 1100;
         float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *bias = randn((size_t)M);
         float *c0 = zeros((size_t)M * N), *c1 = zeros((size_t)M * N);
         dcgan_sgemm(0, 1, M, N, K, 0.75f, A, K, B, K, 0.0f, c0, N);
@@ -1442,7 +1444,7 @@ static int amx_products_agree(void) {
     }
 #ifdef _OPENMP
     {
-        const int M = 16, N = 9, K = 4096, saved = omp_get_max_threads();
+        const int M = 16, N = 9, K = 9000, saved = omp_get_max_threads();   // 9 slabs: cut on 2 threads
         float *A = randn((size_t)M * K), *B = randn((size_t)K * N), *c[2];
         c[0] = randn((size_t)M * N);
         c[1] = zeros((size_t)M * N);
