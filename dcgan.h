@@ -12060,19 +12060,28 @@ static void dcgan__gemm_block_amx(int trans_a, int i0, int m, int j0, int n, int
                     dcgan__pack_panel_amx(bp + (size_t)t * 16 * kp, b, slabs, pc, kc, kp, jr + 16 * t, nr);
                 }
                 for (int r = 0; r < rtiles; r += 2) {
+                    // the (up to) four C tiles: where they lie, their rows and columns
+                    float *c[4];
+                    int row[4], mr[4], nr[4];
+                    for (int q = 0; q < 4; q++) {
+                        const int rr = r + q / 2, tt = q % 2, col = jr + 16 * tt;
+                        row[q] = ic + 16 * rr;
+                        mr[q] = rr >= rtiles || tt >= panels ? 0 : ic + mc - row[q] < 16 ? ic + mc - row[q] : 16;
+                        nr[q] = j0 + n - col < 16 ? j0 + n - col : 16;
+                        c[q] = mr[q] ? dcgan__c_column(C, layout, col) + (size_t)row[q] * ldc : NULL;
+                        // fetched while the tiles sum: the writes below otherwise wait on memory
+                        for (int i = 0; i < mr[q]; i++) {
+                            _mm_prefetch((const char *)(c[q] + (size_t)i * ldc), _MM_HINT_T0);
+                            _mm_prefetch((const char *)(c[q] + (size_t)i * ldc + nr[q] - 1), _MM_HINT_T0);
+                        }
+                    }
                     const uint32_t *a0 = ap + (size_t)r * steps * 256;
                     dcgan__amx_sums(a0, r + 1 < rtiles ? a0 + (size_t)steps * 256 : NULL, bp,
                                     panels > 1 ? bp + (size_t)16 * kp : NULL, steps, out);
-                    for (int q = 0; q < 4; q++) {
-                        const int rr = r + q / 2, tt = q % 2;
-                        if (rr >= rtiles || tt >= panels) continue;
-                        const int row = ic + 16 * rr, col = jr + 16 * tt;
-                        const int mr = ic + mc - row < 16 ? ic + mc - row : 16;
-                        const int nr = j0 + n - col < 16 ? j0 + n - col : 16;
-                        float *c = dcgan__c_column(C, layout, col) + (size_t)row * ldc;
-                        dcgan__amx_write(out + 256 * q, c, ldc, mr, nr, alpha, beta_now,
-                                         last && bias ? bias + row : NULL, last && relu);
-                    }
+                    for (int q = 0; q < 4; q++)
+                        if (mr[q])
+                            dcgan__amx_write(out + 256 * q, c[q], ldc, mr[q], nr[q], alpha, beta_now,
+                                             last && bias ? bias + row[q] : NULL, last && relu);
                 }
             }
         }
