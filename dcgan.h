@@ -12030,7 +12030,9 @@ static void dcgan__amx_sums(const uint32_t *a0, const uint32_t *a1, const float 
 // slab of DCGAN__AMX_KC values of k and slice of DCGAN__AMX_MC rows of op(A),
 // A packed once; then for each pair of 16-column panels of op(B), packed,
 // 32 x 32 of C (2 x 2 tiles) summed at a time down the slab and written into
-// C. (B is packed once per slice of A: once for up to 512 rows.)
+// C, whose rows are fetched before the sums start (bench/RESULTS.md, session
+// 21: the writes had waited on memory). (B is packed once per slice of A:
+// once for up to 512 rows.)
 static void dcgan__gemm_block_amx(int trans_a, int i0, int m, int j0, int n, int k0, int k1, float alpha,
                                   const float *A, int lda, const dcgan__operand *b, float beta, float *C, int ldc,
                                   const dcgan__c_layout *layout, float *pack, const float *bias, int relu) {
