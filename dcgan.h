@@ -11926,10 +11926,17 @@ static void dcgan__amx_end(void) { _tile_release(); }
 // s) * 256 words, 16 rows of 16 words, word q of a row holding the step's
 // k = 2q in its low half and 2q + 1 in its high half; zeros past m and past
 // kc. Rounded by VCVTNE2PS2BF16, as B's panels are (dcgan__panel16_to_bf16).
+// A row of op(A) is a row of A read as it lies, or with trans_a a column of A
+// gathered (one thread, a bfloat16 DCGAN iteration 0.514 -> 0.491 s against
+// value-by-value copies: bench/RESULTS.md, session 21).
 __attribute__((target("avx512f,avx512bf16")))
 static void dcgan__pack_a_amx(uint32_t *dst, int trans_a, const float *A, int lda, int i0, int m, int pc, int kc,
                               int rtiles, int steps) {
     float row[DCGAN__AMX_K];
+    // transposed A: gathers where 15 * lda floats fit the gather's 32-bit byte offsets
+    const int gather = trans_a && (double)lda * 15 * sizeof(float) < 2147483647.0;
+    const __m512i apart = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32(gather ? lda : 0));
     for (int r = 0; r < rtiles; r++)
         for (int s = 0; s < steps; s++) {
             uint32_t *tile = dst + ((size_t)r * steps + s) * 256;
@@ -11943,7 +11950,12 @@ static void dcgan__pack_a_amx(uint32_t *dst, int trans_a, const float *A, int ld
                 if (ii < m && !trans_a) {
                     const float *src = A + (size_t)(i0 + ii) * lda + (size_t)(pc + DCGAN__AMX_K * s);
                     first = _mm512_maskz_loadu_ps(lo, src);
-                    second = _mm512_maskz_loadu_ps(hi, src + 16);
+                    if (hi) second = _mm512_maskz_loadu_ps(hi, src + 16);
+                } else if (ii < m && gather) {
+                    // a column of A: 16 values lda apart, gathered (offsets 0, lda, ..., 15 lda)
+                    const float *src = A + (size_t)(pc + DCGAN__AMX_K * s) * lda + (size_t)(i0 + ii);
+                    first = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lo, apart, src, 4);
+                    if (hi) second = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), hi, apart, src + (size_t)16 * lda, 4);
                 } else if (ii < m) {
                     for (int q = 0; q < DCGAN__AMX_K; q++) {
                         const int k = DCGAN__AMX_K * s + q;
