@@ -10772,6 +10772,7 @@ static void dcgan__sgemm_ref_operand(int trans_a, int M, int N, int K, float alp
 // slices: a tile's 8,192 multiply-adds take about as long as writing it into C
 #define DCGAN__AMX_KC 1024
 #define DCGAN__AMX_MC 512
+#define DCGAN__AMX_K 32   // values of k per tile step
 
 // Writes the finished sums acc (MR x NR, row-major) into the mr x nr corner of
 // the C tile at c: C = alpha * acc + beta * C, where beta 0 does not read C
@@ -11823,8 +11824,9 @@ static void dcgan__pack_operand(float *base, const dcgan__operand *b, const dcga
 static size_t dcgan__pack_floats(int m, int n, int K, int amx) {
     const size_t kc = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     const size_t nc = (size_t)(n < DCGAN__NC ? n : DCGAN__NC), mc = (size_t)(m < DCGAN__MC ? m : DCGAN__MC);
-    if (amx) {   // two panels of B and a slice of A, DCGAN__AMX_KC deep, rounded up to 32 (DCGAN__AMX_K)
-        const size_t kca = (size_t)(K < DCGAN__AMX_KC ? K : DCGAN__AMX_KC), kp = (kca + 31) / 32 * 32;
+    if (amx) {   // two panels of B and a slice of A (in 16-row tiles, pairs of them), kp deep
+        const size_t kca = (size_t)(K < DCGAN__AMX_KC ? K : DCGAN__AMX_KC);
+        const size_t kp = (kca + DCGAN__AMX_K - 1) / DCGAN__AMX_K * DCGAN__AMX_K;
         const size_t mca = (size_t)(m < DCGAN__AMX_MC ? m : DCGAN__AMX_MC);
         return 2 * 16 * kp + (mca + 31) / 32 * 32 * (kp / 2);
     }
@@ -11893,8 +11895,6 @@ static void dcgan__gemm_panel(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, c
 // are four times the kernels' and TDPBF16PS adds in an order of its own, so
 // the numbers are not the VDPBF16PS kernels' bit for bit: they are tested
 // against the exact products of the rounded operands (tests/test_layers.c).
-
-#define DCGAN__AMX_K 32   // values of k per tile step
 
 // The tile configuration, LDTILECFG's 64 bytes (Intel SDM vol. 2, LDTILECFG):
 // palette 1, then each tile's bytes per row and rows. Here all eight tiles are

@@ -235,11 +235,11 @@ static int bf16_accuracy(void) {
     return 0;
 }
 
-// A switch's level, 0, 1 or 2 (cli_int's message and exit otherwise).
-static int switch_level(const char *prog, const char *flag, const char *value) {
+// A switch's level, 0 to top (cli_int's message and exit otherwise).
+static int switch_level(const char *prog, const char *flag, const char *value, int top) {
     const long v = cli_int(prog, flag, value);
-    if (v < 0 || v > 2) {
-        fprintf(stderr, "%s: %s takes 0, 1 or 2, not %ld\n", prog, flag, v);
+    if (v < 0 || v > top) {
+        fprintf(stderr, "%s: %s takes 0 to %d, not %ld\n", prog, flag, top, v);
         exit(2);
     }
     return (int)v;
@@ -257,19 +257,14 @@ int main(int argc, char **argv) {
         // (2 where it pays, the default; 1 on any AVX-512F CPU; 0 never), gathered panels of patches
         // and col2im's phase rows in registers (2 AVX-512 or AVX2, the default; 1 AVX2; 0 the loops)
         else if (cli_flag(argc, argv, &i, "--wide-kernels"))
-            dcgan__wide_kernels = switch_level(argv[0], "--wide-kernels", argv[i]);
+            dcgan__wide_kernels = switch_level(argv[0], "--wide-kernels", argv[i], 2);
         else if (cli_flag(argc, argv, &i, "--gather"))
-            dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i]);
+            dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i], 2);
         else if (cli_flag(argc, argv, &i, "--col2im"))
-            dcgan__col2im_simd = switch_level(argv[0], "--col2im", argv[i]);
+            dcgan__col2im_simd = switch_level(argv[0], "--col2im", argv[i], 2);
         // with --bf16: 1 the AMX tiles where the CPU has them (the default), 0 the VDPBF16PS kernels
-        else if (cli_flag(argc, argv, &i, "--amx")) {
-            dcgan__amx_tiles = switch_level(argv[0], "--amx", argv[i]);
-            if (dcgan__amx_tiles > 1) {
-                fprintf(stderr, "%s: --amx takes 0 or 1, not 2\n", argv[0]);
-                return 2;
-            }
-        }
+        else if (cli_flag(argc, argv, &i, "--amx"))
+            dcgan__amx_tiles = switch_level(argv[0], "--amx", argv[i], 1);
         else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
         else if (strcmp(argv[i], "--bf16-accuracy") == 0) return bf16_accuracy();
         else if (strcmp(argv[i], "--bf16") == 0) {   // every product in bfloat16 (dcgan_set_matmul_precision)
