@@ -1635,6 +1635,11 @@ extern long dcgan__small_product_macs;   // (defined in section 15b)
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__gather_patches;   // (defined in section 15b)
 #endif
+// section 15b: full panels of rows of A packed with AVX-512F where the CPU has it (1,
+// the default) or by the loop (0; tests compare them)
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__pack_simd;   // (defined in section 15b)
+#endif
 // section 6: col2im at stride 2 keeps its phase rows in registers: 2 (the default)
 // AVX-512 or AVX2 as the CPU has, 1 AVX2 at most, 0 the loops (tests compare them)
 #ifdef DCGAN_TEST_INTERNALS
@@ -11291,19 +11296,76 @@ static dcgan__kernel2_fn dcgan__pick_wide_kernel(int bf16) {
     return wide;
 }
 
+// A full panel of MR rows of A as they lie (rows[i] is row i's value k0):
+// dst[k * MR + i] = rows[i][k], MR streams read side by side.
+static void dcgan__pack_rows(float *dst, const float *const *rows, int kc) {
+    for (int k = 0; k < kc; k++)
+        for (int i = 0; i < DCGAN__MR; i++) *dst++ = rows[i][k];
+}
+
+#if defined(DCGAN__HAVE_AVX512_KERNEL) && DCGAN__MR == 6
+// The same panel with AVX-512F, 16 values of k at a time: the six rows' 16
+// values are loaded into six registers, and the 96 floats they become are six
+// registers again, written in order. Float j of output register o is float
+// 16o + j of the 96, which is row (16o + j) mod 6's value (16o + j) / 6: each
+// output register takes the lanes (16o + j) / 6 of all six rows (VPERMPS with
+// one index vector) and keeps, from row i, the lanes whose row is i (a mask).
+__attribute__((target("avx512f")))
+static void dcgan__pack_rows_avx512(float *dst, const float *const *rows, int kc) {
+    __m512i lane[6];          // output o's lanes: (16o + j) / 6
+    __mmask16 from[6][6];     // output o, row i: the lanes j with (16o + j) mod 6 == i
+    for (int o = 0; o < 6; o++) {
+        int32_t at[16];
+        for (int i = 0; i < 6; i++) from[o][i] = 0;
+        for (int j = 0; j < 16; j++) {
+            at[j] = (16 * o + j) / 6;
+            from[o][(16 * o + j) % 6] |= (__mmask16)(1u << j);
+        }
+        lane[o] = _mm512_loadu_si512(at);
+    }
+    int k = 0;
+    for (; k + 16 <= kc; k += 16, dst += 96) {
+        const __m512 r0 = _mm512_loadu_ps(rows[0] + k), r1 = _mm512_loadu_ps(rows[1] + k);
+        const __m512 r2 = _mm512_loadu_ps(rows[2] + k), r3 = _mm512_loadu_ps(rows[3] + k);
+        const __m512 r4 = _mm512_loadu_ps(rows[4] + k), r5 = _mm512_loadu_ps(rows[5] + k);
+        for (int o = 0; o < 6; o++) {
+            __m512 v = _mm512_maskz_permutexvar_ps(from[o][0], lane[o], r0);
+            v = _mm512_mask_permutexvar_ps(v, from[o][1], lane[o], r1);
+            v = _mm512_mask_permutexvar_ps(v, from[o][2], lane[o], r2);
+            v = _mm512_mask_permutexvar_ps(v, from[o][3], lane[o], r3);
+            v = _mm512_mask_permutexvar_ps(v, from[o][4], lane[o], r4);
+            v = _mm512_mask_permutexvar_ps(v, from[o][5], lane[o], r5);
+            _mm512_storeu_ps(dst + 16 * o, v);
+        }
+    }
+    for (; k < kc; k++)   // the last kc mod 16 values, one by one
+        for (int i = 0; i < 6; i++) *dst++ = rows[i][k];
+}
+#endif
+
+// dcgan__pack_simd: 1 (the default) packs full panels of rows of A with
+// AVX-512F where the CPU has it, 0 with the loop (tests compare the two).
+DCGAN__INTERNAL int dcgan__pack_simd = 1;
+typedef void (*dcgan__pack_rows_fn)(float *dst, const float *const *rows, int kc);
+static dcgan__pack_rows_fn dcgan__pick_pack_rows(void) {
+#if defined(DCGAN__HAVE_AVX512_KERNEL) && DCGAN__MR == 6
+    if (dcgan__pack_simd && dcgan__kernel_get("avx512")) return dcgan__pack_rows_avx512;
+#endif
+    return dcgan__pack_rows;
+}
+
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into MR-row panels,
 // zero-padding the last panel.
 static void dcgan__pack_a(float *base, int trans_a, const float *A, int lda, int i0, int mc,
                           int k0, int kc) {
+    const dcgan__pack_rows_fn pack_rows = trans_a ? NULL : dcgan__pick_pack_rows();
     for (int p = 0; p < mc; p += DCGAN__MR) {
         int mr = mc - p < DCGAN__MR ? mc - p : DCGAN__MR;
         float *dst = base + (size_t)p * kc;   // each panel is MR x kc
-        if (mr == DCGAN__MR && !trans_a) {
-            // a full panel of rows of A: MR streams read side by side
+        if (mr == DCGAN__MR && !trans_a) {   // a full panel of rows of A
             const float *rows[DCGAN__MR];
             for (int i = 0; i < DCGAN__MR; i++) rows[i] = &A[(size_t)(i0 + p + i) * lda + (size_t)k0];
-            for (int k = 0; k < kc; k++)
-                for (int i = 0; i < DCGAN__MR; i++) *dst++ = rows[i][k];
+            pack_rows(dst, rows, kc);
             continue;
         }
         if (mr == DCGAN__MR) {

@@ -46,6 +46,59 @@ static double fma_peak(void) {
     return peak;
 }
 
+// --- paired runs (--pair FLAG A B): each rep of a workload is timed twice,
+// once with the switch FLAG at level A and once at level B, in the order A B,
+// B A, A B, ... so that neither always goes first. The two runs of a pair fall
+// within the same second of the machine's speed, which on the Intel Xeon of
+// sessions 20-22 swung 2x within minutes (bench/RESULTS.md): the ratio of a
+// pair's times is far steadier than the ratio of two processes' medians.
+// RESULT lines are tagged name@A, name@B, and each workload ends with
+//   PAIRED <name> <A> <B> <median of the pairs' t_B / t_A> <lowest> <highest> <pairs>
+#define PAIR_MAX 1000
+static int *pair_switch;   // the switch --pair varies (NULL: no pairs)
+static int pair_level[2];
+static double pair_t[2][PAIR_MAX];
+
+// runs per rep: 2 with --pair
+static int pair_runs(void) { return pair_switch ? 2 : 1; }
+
+// which level run r (0, 1, 2, ... of a workload) takes: A B B A A B B A ...
+static int pair_which(int r) { return (r & 1) ^ ((r >> 1) & 1); }
+
+// sets the switch for run r (nothing without --pair)
+static void pair_set(int r) {
+    if (pair_switch) *pair_switch = pair_level[pair_which(r)];
+}
+
+// prints run r's time (seconds per unit) and keeps it for pair_summary
+static void result(const char *name, int r, double seconds) {
+    if (!pair_switch) {
+        printf("RESULT %s %.6f\n", name, seconds);
+    } else {
+        printf("RESULT %s@%d %.6f\n", name, pair_level[pair_which(r)], seconds);
+        if (r / 2 < PAIR_MAX) pair_t[pair_which(r)][r / 2] = seconds;
+    }
+    fflush(stdout);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+// the PAIRED line of a workload timed in reps pairs
+static void pair_summary(const char *name, int reps) {
+    if (!pair_switch || reps <= 0) return;
+    const int n = reps < PAIR_MAX ? reps : PAIR_MAX;
+    double ratio[PAIR_MAX];
+    for (int i = 0; i < n; i++) ratio[i] = pair_t[1][i] / pair_t[0][i];
+    qsort(ratio, (size_t)n, sizeof(double), cmp_double);
+    const double median = n % 2 ? ratio[n / 2] : 0.5 * (ratio[n / 2 - 1] + ratio[n / 2]);
+    printf("PAIRED %s %d %d %.4f %.4f %.4f %d\n", name, pair_level[0], pair_level[1], median, ratio[0],
+           ratio[n - 1], n);
+    fflush(stdout);
+}
+
 typedef struct { dcgan_gan gan; float *data; int n; } train_bench;
 
 // The GAN of cfg and 64 random gray images of its size.
@@ -85,12 +138,13 @@ static int time_training(const char *name, const dcgan_gan_config *cfg, int reps
     }
     printf("FLOPS %s %.4g\n", name, iteration_flops(&b.gan));
     dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-    for (int r = 0; r < reps; r++) {
+    for (int r = 0; r < reps * pair_runs(); r++) {
+        pair_set(r);
         double t = cli_now();
         dcgan_gan_train_step(&b.gan, b.data, b.n, &st);
-        printf("RESULT %s %.6f\n", name, cli_now() - t);
-        fflush(stdout);
+        result(name, r, cli_now() - t);
     }
+    pair_summary(name, reps);
     dcgan_gan_free(&b.gan);
     free(b.data);
     return 0;
@@ -138,7 +192,8 @@ static int time_classifier(int reps) {
     dcgan_rng_fill_uniform(&r, x, (size_t)32 * 64 * 64, -1.0f, 1.0f);
     for (int i = 0; i < 32; i++) y[i] = (float)(i & 1);
     printf("FLOPS classifier_step %.4g\n", 3.0 * model_flops(&m) * 32);
-    for (int rep = -1; rep < reps; rep++) {   // rep -1: warm-up
+    for (int rep = -1; rep < reps * pair_runs(); rep++) {   // rep -1: warm-up
+        if (rep >= 0) pair_set(rep);
         double t = cli_now();
         dcgan_model_zero_grad(&m);
         if (dcgan_model_forward(&m, dcgan_tensor_make(x, 32, 1, 64, 64), 1, &r) != DCGAN_OK ||
@@ -147,9 +202,9 @@ static int time_classifier(int reps) {
             fprintf(stderr, "%s\n", dcgan_last_error());
             return 1;
         }
-        if (rep >= 0) printf("RESULT classifier_step %.6f\n", cli_now() - t);
-        fflush(stdout);
+        if (rep >= 0) result("classifier_step", rep, cli_now() - t);
     }
+    pair_summary("classifier_step", reps);
     free(x);
     dcgan_model_free(&m);
     return 0;
@@ -265,6 +320,21 @@ int main(int argc, char **argv) {
         // with --bf16: 1 the AMX tiles where the CPU has them (the default), 0 the VDPBF16PS kernels
         else if (cli_flag(argc, argv, &i, "--amx"))
             dcgan__amx_tiles = switch_level(argv[0], "--amx", argv[i], 1);
+        // --pair FLAG A B: each rep timed at both levels of one of the switches above
+        // (its name without dashes), in alternation (see pair_set)
+        else if (strcmp(argv[i], "--pair") == 0 && i + 3 < argc) {
+            const char *flag = argv[i + 1];
+            int top = 2;
+            if (strcmp(flag, "wide-kernels") == 0) pair_switch = &dcgan__wide_kernels;
+            else if (strcmp(flag, "gather") == 0) pair_switch = &dcgan__gather_patches;
+            else if (strcmp(flag, "col2im") == 0) pair_switch = &dcgan__col2im_simd;
+            else if (strcmp(flag, "amx") == 0) { pair_switch = &dcgan__amx_tiles; top = 1; }
+            else if (strcmp(flag, "pack") == 0) { pair_switch = &dcgan__pack_simd; top = 1; }
+            else { fprintf(stderr, "%s: --pair takes wide-kernels, gather, col2im or amx, not %s\n", argv[0], flag); return 2; }
+            pair_level[0] = switch_level(argv[0], "--pair", argv[i + 2], top);
+            pair_level[1] = switch_level(argv[0], "--pair", argv[i + 3], top);
+            i += 3;
+        }
         else if (strcmp(argv[i], "--memory") == 0) return peak_memory();
         else if (strcmp(argv[i], "--bf16-accuracy") == 0) return bf16_accuracy();
         else if (strcmp(argv[i], "--bf16") == 0) {   // every product in bfloat16 (dcgan_set_matmul_precision)
@@ -287,12 +357,13 @@ int main(int argc, char **argv) {
         dcgan_rng_fill_uniform(&r, b, (size_t)n * n, -1, 1);
         printf("FLOPS sgemm_1536 %.4g\n", 2.0 * n * n * n);
         dcgan_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        for (int k = 0; k < reps; k++) {
+        for (int k = 0; k < reps * pair_runs(); k++) {
+            pair_set(k);
             double t = cli_now();
             dcgan_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-            printf("RESULT sgemm_1536 %.6f\n", cli_now() - t);
-            fflush(stdout);
+            result("sgemm_1536", k, cli_now() - t);
         }
+        pair_summary("sgemm_1536", reps);
         free(a);
         free(b);
         free(c);
@@ -318,12 +389,13 @@ int main(int argc, char **argv) {
         dcgan_rng_fill_normal(&gan.rng, noise, 1600, 0, 1);
         printf("FLOPS generator_image %.4g\n", model_flops(&gan.g));
         dcgan_gan_generate(&gan, out, noise, 16);
-        for (int r = 0; r < reps; r++) {
+        for (int r = 0; r < reps * pair_runs(); r++) {
+            pair_set(r);
             double t = cli_now();
             dcgan_gan_generate(&gan, out, noise, 16);
-            printf("RESULT generator_image %.6f\n", (cli_now() - t) / 16);
-            fflush(stdout);
+            result("generator_image", r, (cli_now() - t) / 16);
         }
+        pair_summary("generator_image", reps);
         free(noise);
         free(out);
         dcgan_gan_free(&gan);
@@ -343,12 +415,13 @@ int main(int argc, char **argv) {
         // warm-up: the timed call itself, as torch_ref.py's timed() does (one
         // image left the 4-image buffers' first-touch page faults to the first rep)
         dcgan_inception_features(&net, feats, imgs, 4, 299, 299, 2048);
-        for (int r = 0; r < reps; r++) {
+        for (int r = 0; r < reps * pair_runs(); r++) {
+            pair_set(r);
             double t = cli_now();
             dcgan_inception_features(&net, feats, imgs, 4, 299, 299, 2048);
-            printf("RESULT inception_image %.6f\n", (cli_now() - t) / 4);
-            fflush(stdout);
+            result("inception_image", r, (cli_now() - t) / 4);
         }
+        pair_summary("inception_image", reps);
         free(imgs);
         dcgan_inception_free(&net);
     }

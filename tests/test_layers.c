@@ -1280,6 +1280,86 @@ static int wide_products_on_threads(void) {
     return same;
 }
 
+// A's full panels packed with AVX-512F (dcgan__pack_simd 1, 16 values of k
+// at a time by permutes) hold what the loop packs, so every product is the
+// same bit for bit with either: row-major A whose rows are longer than K
+// (lda > K), K past one slab of 256 and not a multiple of 16 (the one-by-one
+// tail), M not a multiple of 6 (a last panel the loop packs), M past one
+// slice of 96 rows, transposed A (never the AVX-512 path), fused bias + ReLU,
+// a K cut among threads, and convolutions (patches), on 1 and 2 threads.
+static int pack_products_same(void) {
+    int same = 1;
+    // M, N, K, trans_a, extra columns of A, beta x 2
+    const int shapes[][6] = {{6, 16, 16, 0, 0, 0},   {12, 40, 300, 0, 5, 2},  {7, 33, 37, 0, 0, 1},
+                             {100, 70, 513, 0, 3, 0}, {30, 20, 15, 0, 1, 2},  {18, 50, 280, 1, 0, 2},
+                             {32, 144, 4100, 0, 0, 2}, {200, 2100, 64, 0, 7, 0}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3];
+        const int lda = (ta ? M : K) + shapes[s][4];
+        const float beta = 0.5f * (float)shapes[s][5];
+        float *A = randn((size_t)(ta ? K : M) * lda), *B = randn((size_t)K * N), *bias = randn((size_t)M);
+        float *c[2], *f[2];
+        c[0] = randn((size_t)M * N);
+        c[1] = zeros((size_t)M * N);
+        memcpy(c[1], c[0], (size_t)M * N * sizeof(float));
+        // the packing space first filled with NaN panels of the same shape (by the
+        // loop), so that a float the AVX-512 packing leaves unwritten shows
+        float *nan_a = zeros((size_t)(ta ? K : M) * lda), *scratch = zeros((size_t)M * N);
+        for (size_t q = 0; q < (size_t)(ta ? K : M) * lda; q++) nan_a[q] = NAN;
+        for (int p = 1; p >= 0; p--) {
+            f[p] = zeros((size_t)M * N);
+            dcgan__pack_simd = 0;
+            dcgan_sgemm(ta, 0, M, N, K, 1.0f, nan_a, lda, B, N, 0.0f, scratch, N);
+            dcgan__pack_simd = p;
+            dcgan_sgemm(ta, 0, M, N, K, 1.0f, A, lda, B, N, beta, c[p], N);
+            dcgan__pack_simd = 0;
+            dcgan_sgemm(ta, 0, M, N, K, 1.0f, nan_a, lda, B, N, 0.0f, scratch, N);
+            dcgan__pack_simd = p;
+            dcgan__sgemm_fused(ta, 0, M, N, K, 0.75f, A, lda, B, N, 0.0f, f[p], N, bias, 1);
+        }
+        same &= memcmp(c[0], c[1], (size_t)M * N * sizeof(float)) == 0;
+        same &= memcmp(f[0], f[1], (size_t)M * N * sizeof(float)) == 0;
+        free(A); free(B); free(bias); free(c[0]); free(c[1]); free(f[0]); free(f[1]); free(nan_a); free(scratch);
+    }
+    // a convolution's forward product (A: the weights) and its weight gradient (A: the output gradient)
+    const int C = 5, H = 20, W = 20, KK = 3, S = 2, pad = 1, g = 3, M = 20;
+    const int OH = (H + 2 * pad - KK) / S + 1, OW = (W + 2 * pad - KK) / S + 1, rows = C * KK * KK;
+    const size_t N = (size_t)g * OH * OW;
+    float *img = randn((size_t)g * C * H * W), *A = randn((size_t)M * N), *out[2][2];
+    const dcgan__patches P = {img, (size_t)C * H * W, (size_t)H * W, g, C, H, W, KK, KK, S, pad, pad, OH, OW};
+    for (int p = 0; p < 2; p++) {
+        dcgan__pack_simd = p;
+        out[p][0] = zeros((size_t)M * N);
+        out[p][1] = zeros((size_t)M * rows);
+        dcgan__sgemm_patches(0, 0, M, (int)N, rows, 1.0f, A, rows, &P, 0.0f, out[p][0], (int)N, NULL, 0);
+        dcgan__sgemm_patches(0, 1, M, rows, (int)N, 1.0f, A, (int)N, &P, 0.0f, out[p][1], rows, NULL, 0);
+    }
+    same &= memcmp(out[0][0], out[1][0], (size_t)M * N * sizeof(float)) == 0;
+    same &= memcmp(out[0][1], out[1][1], (size_t)M * rows * sizeof(float)) == 0;
+    for (int p = 0; p < 2; p++) { free(out[p][0]); free(out[p][1]); }
+    free(img); free(A);
+    dcgan__pack_simd = 1;
+    return same;
+}
+
+static void test_pack_simd(void) {
+    if (!dcgan__kernel_get("avx512")) {
+        printf("test_layers: skipped: A packed with AVX-512 (no AVX-512F kernel in this build or on this CPU)\n");
+        return;
+    }
+    const long saved_macs = dcgan__small_product_macs;
+    dcgan__small_product_macs = 0;   // every product through the blocked loops, where A is packed
+    int same = 1;
+    for (int threads = 1; threads <= 2; threads++) {
+        dcgan_set_threads(threads);
+        same &= pack_products_same();
+    }
+    dcgan_set_threads(0);
+    dcgan__small_product_macs = saved_macs;
+    CHECK(same, "pack_simd/products with A packed by AVX-512 permutes equal those packed by the loop, bit for bit "
+                "(plain, fused, transposed A, K cut, patches; 1 and 2 threads)");
+}
+
 static void test_wide_kernel(void) {
     dcgan__kernel2_fn wide = dcgan__wide_kernel_get();
     dcgan__kernel_fn narrow = dcgan__kernel_get("avx512");
@@ -2090,6 +2170,7 @@ int main(int argc, char **argv) {
         {"gaussian_noise", test_gaussian_noise},
         {"gemm_kernels", test_gemm_kernels},
         {"wide_kernel", test_wide_kernel},
+        {"pack_simd", test_pack_simd},
         {"sgemm_shapes", test_sgemm_shapes},
         {"sgemm_small", test_sgemm_small},
         {"sgemm_fused", test_sgemm_fused},
