@@ -1625,6 +1625,10 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void);
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__wide_kernels;   // (defined in section 15b)
 #endif
+// section 15b: ... in products with at least this long a K (0: every product)
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__wide_min_k;   // (defined in section 15b)
+#endif
 // section 15b: products of at most this many multiply-adds take the small-product loop
 // (where the CPU has AVX2 and FMA; 0 sends every product through the blocked loops)
 #ifdef DCGAN_TEST_INTERNALS
@@ -11286,6 +11290,16 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void) {
 // the CPU has AVX-512F, 0: never (the tests compare products made both ways).
 DCGAN__INTERNAL int dcgan__wide_kernels = 2;
 
+// ... and only in products with a K of at least this many values. Products
+// with a short K - a transposed convolution's, whose K is its input channels,
+// and the input gradient's, whose K is the output channels - mostly write C,
+// and there the 6 x 32 kernel was slower than the 6 x 16 one (one thread of an
+// Intel Xeon, bench --pair, runs of both in alternation: the small-data GAN
+// iteration 4-10% faster with the 6 x 16 kernel where K <= 128 than with the
+// 6 x 32 kernel everywhere, the generator 6%, the DCGAN iteration 2.6%, the
+// classifier and Inception unchanged; bench/RESULTS.md, session 22).
+DCGAN__INTERNAL int dcgan__wide_min_k = 129;
+
 // bf16: the bfloat16 one (dcgan__bf16_wide_kernel), by the same rule.
 static dcgan__kernel2_fn dcgan__pick_wide_kernel(int bf16) {
     if (dcgan__wide_kernels == 0) return NULL;
@@ -12205,6 +12219,7 @@ static void dcgan__gemm_block(dcgan__kernel_fn kernel, dcgan__kernel2_fn wide, i
     const size_t kc_max = (size_t)(K < DCGAN__KC ? K : DCGAN__KC);
     float *bp = pack, *ap = pack + (nc_max + DCGAN__NR - 1) / DCGAN__NR * DCGAN__NR * kc_max;
     dcgan__patch_slab slab;   // the slab's rows, for patches
+    if (K < dcgan__wide_min_k) wide = NULL;   // (see dcgan__wide_min_k)
     const int step = wide ? 2 * DCGAN__NR : DCGAN__NR;   // columns per call of a kernel
     for (int jc = j0; jc < j0 + n; jc += DCGAN__NC) {
         const int nc = j0 + n - jc < DCGAN__NC ? j0 + n - jc : DCGAN__NC;

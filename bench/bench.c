@@ -313,6 +313,12 @@ int main(int argc, char **argv) {
         // and col2im's phase rows in registers (2 AVX-512 or AVX2, the default; 1 AVX2; 0 the loops)
         else if (cli_flag(argc, argv, &i, "--wide-kernels"))
             dcgan__wide_kernels = switch_level(argv[0], "--wide-kernels", argv[i], 2);
+        // the 6 x 32 kernel only in products whose K is at least this long (0-100000, default 129)
+        else if (cli_flag(argc, argv, &i, "--wide-min-k"))
+            dcgan__wide_min_k = switch_level(argv[0], "--wide-min-k", argv[i], 100000);
+        // A's full panels packed with AVX-512 (1, the default) or by the loop (0)
+        else if (cli_flag(argc, argv, &i, "--pack"))
+            dcgan__pack_simd = switch_level(argv[0], "--pack", argv[i], 1);
         else if (cli_flag(argc, argv, &i, "--gather"))
             dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i], 2);
         else if (cli_flag(argc, argv, &i, "--col2im"))
@@ -330,7 +336,12 @@ int main(int argc, char **argv) {
             else if (strcmp(flag, "col2im") == 0) pair_switch = &dcgan__col2im_simd;
             else if (strcmp(flag, "amx") == 0) { pair_switch = &dcgan__amx_tiles; top = 1; }
             else if (strcmp(flag, "pack") == 0) { pair_switch = &dcgan__pack_simd; top = 1; }
-            else { fprintf(stderr, "%s: --pair takes wide-kernels, gather, col2im or amx, not %s\n", argv[0], flag); return 2; }
+            else if (strcmp(flag, "wide-min-k") == 0) { pair_switch = &dcgan__wide_min_k; top = 100000; }
+            else {
+                fprintf(stderr, "%s: --pair takes wide-kernels, wide-min-k, gather, col2im, amx or pack, not %s\n",
+                        argv[0], flag);
+                return 2;
+            }
             pair_level[0] = switch_level(argv[0], "--pair", argv[i + 2], top);
             pair_level[1] = switch_level(argv[0], "--pair", argv[i + 3], top);
             i += 3;

@@ -1204,26 +1204,34 @@ static void test_gemm_kernels(void) {
 // outputs written into images of 16 columns (the two panels of a pair in two
 // images), and K cut among the threads; on one thread and on two (the cut of
 // C into chunks, and whether K is cut, depend on it). The small-product loop is
-// switched off: it would take the smallest shapes both times.
+// switched off: it would take the smallest shapes both times. All of it with
+// the kernel in every product (dcgan__wide_min_k 0) and as products run by
+// default, the kernel only where K is 129 or more (the shapes have K on both
+// sides).
 static int wide_products_on_threads(void);
 
 static int wide_products_equal(void) {
-    const int saved_wide = dcgan__wide_kernels;
+    const int saved_wide = dcgan__wide_kernels, saved_min_k = dcgan__wide_min_k;
     const long saved_small = dcgan__small_product_macs;
     dcgan__small_product_macs = 0;
     int same = 1;
+    const int min_k[2] = {0, saved_min_k};
+    for (int q = 0; q < 2; q++) {
+        dcgan__wide_min_k = min_k[q];
 #ifdef _OPENMP
-    const int saved_threads = omp_get_max_threads();
-    for (int threads = 1; threads <= 2; threads++) {
-        omp_set_num_threads(threads);
-        same &= wide_products_on_threads();
-    }
-    omp_set_num_threads(saved_threads);
+        const int saved_threads = omp_get_max_threads();
+        for (int threads = 1; threads <= 2; threads++) {
+            omp_set_num_threads(threads);
+            same &= wide_products_on_threads();
+        }
+        omp_set_num_threads(saved_threads);
 #else
-    same = wide_products_on_threads();
+        same &= wide_products_on_threads();
 #endif
+    }
     dcgan__small_product_macs = saved_small;
     dcgan__wide_kernels = saved_wide;
+    dcgan__wide_min_k = saved_min_k;
     return same;
 }
 
