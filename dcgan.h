@@ -11295,8 +11295,8 @@ DCGAN__INTERNAL int dcgan__wide_kernels = 2;
 // and the input gradient's, whose K is the output channels - mostly write C,
 // and there the 6 x 32 kernel was slower than the 6 x 16 one (one thread of an
 // Intel Xeon, bench --pair, runs of both in alternation: the small-data GAN
-// iteration 4-10% faster with the 6 x 16 kernel where K <= 128 than with the
-// 6 x 32 kernel everywhere, the generator 6%, the DCGAN iteration 2.6%, the
+// iteration 4.6% faster with the 6 x 16 kernel where K <= 128 than with the
+// 6 x 32 kernel everywhere, the generator 4.3%, the DCGAN iteration 3.5%, the
 // classifier and Inception unchanged; bench/RESULTS.md, session 22).
 DCGAN__INTERNAL int dcgan__wide_min_k = 129;
 
@@ -11324,6 +11324,8 @@ static void dcgan__pack_rows(float *dst, const float *const *rows, int kc) {
 // 16o + j of the 96, which is row (16o + j) mod 6's value (16o + j) / 6: each
 // output register takes the lanes (16o + j) / 6 of all six rows (VPERMPS with
 // one index vector) and keeps, from row i, the lanes whose row is i (a mask).
+// (Workloads 0-3.5% faster on an Intel Xeon, the product 1536^3 most; most of
+// the packing's time is the first touch of A: bench/RESULTS.md, session 22.)
 __attribute__((target("avx512f")))
 static void dcgan__pack_rows_avx512(float *dst, const float *const *rows, int kc) {
     __m512i lane[6];          // output o's lanes: (16o + j) / 6
