@@ -10905,9 +10905,9 @@ static void dcgan__kernel_avx2(int kc, const float *a, const float *b, float alp
 // (the AVX2 kernel: 2 loads, 6 broadcasts, 12 FMAs). The sums are those of the
 // AVX2 kernel, in the same order. DCGAN_NO_AVX512 leaves it out.
 #ifdef DCGAN__HAVE_AVX512_KERNEL
-__attribute__((target("avx512f")))
-static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int mr, int nr, float alpha,
-                                     float beta, const float *bias, int relu);
+__attribute__((target("avx512f"), always_inline))
+static inline void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int mr, int nr, float alpha,
+                                            float beta, const float *bias, int relu);
 
 __attribute__((target("avx512f")))
 static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float alpha, float beta,
@@ -10932,10 +10932,19 @@ static void dcgan__kernel_avx512(int kc, const float *a, const float *b, float a
 }
 
 // The end of an AVX-512 kernel: its MR rows of sums written into the C tile
-// as the kernels' contract says (beta, alpha, then bias and ReLU).
-__attribute__((target("avx512f")))
-static void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int mr, int nr, float alpha,
-                                     float beta, const float *bias, int relu) {
+// as the kernels' contract says (beta, alpha, then bias and ReLU). Inlined
+// into each kernel: as a call (a stack realigned for the rows, registers
+// saved) it cost short products more than their sums - a 6 x 32 tile with K
+// = 32 spends about 200 cycles on its FMAs - and the 6 x 32 kernel, two calls
+// per tile, was then slower than the 6 x 16 one on them (paired, one thread
+// of an Intel Xeon: inlined, the small-data GAN iteration 4.7% faster with
+// the 6 x 32 kernel in every product, 0.8% under dcgan__wide_min_k's rule;
+// the classifier 1.2%, the DCGAN iteration 1.7%, the generator 2.2%, the
+// 6 x 16 kernel alone 1.8% on the small-data iteration; bench/RESULTS.md,
+// session 22).
+__attribute__((target("avx512f"), always_inline))
+static inline void dcgan__tile_store_avx512(const __m512 *rows, float *c, int ldc, int mr, int nr, float alpha,
+                                            float beta, const float *bias, int relu) {
     if (mr == DCGAN__MR && nr == DCGAN__NR) {
         const __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
         for (int i = 0; i < DCGAN__MR; i++) {
@@ -11297,7 +11306,11 @@ DCGAN__INTERNAL int dcgan__wide_kernels = 2;
 // Intel Xeon, bench --pair, runs of both in alternation: the small-data GAN
 // iteration 4.6% faster with the 6 x 16 kernel where K <= 128 than with the
 // 6 x 32 kernel everywhere, the generator 4.3%, the DCGAN iteration 3.5%, the
-// classifier and Inception unchanged; bench/RESULTS.md, session 22).
+// classifier and Inception unchanged; bench/RESULTS.md, session 22). Most of
+// that was the tile writes' calls (see dcgan__tile_store_avx512); with them
+// inlined the rule still made the small-data iteration 2-4% and the
+// generator 2.5% faster, and left the DCGAN iteration and the classifier
+// within the noise (0.97-1.02).
 DCGAN__INTERNAL int dcgan__wide_min_k = 129;
 
 // bf16: the bfloat16 one (dcgan__bf16_wide_kernel), by the same rule.
