@@ -11299,7 +11299,8 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void) {
 // the CPU has AVX-512F, 0: never (the tests compare products made both ways).
 DCGAN__INTERNAL int dcgan__wide_kernels = 2;
 
-// ... and only in products with a K of at least this many values. Products
+// ... and only in products with a K of at least this many values (a product
+// whose K is cut among the threads, dcgan__sgemm_ksplit, decides per slab). Products
 // with a short K - a transposed convolution's, whose K is its input channels,
 // and the input gradient's, whose K is the output channels - mostly write C,
 // and there the 6 x 32 kernel was slower than the 6 x 16 one (one thread of an
@@ -11339,31 +11340,40 @@ static void dcgan__pack_rows(float *dst, const float *const *rows, int kc) {
 // one index vector) and keeps, from row i, the lanes whose row is i (a mask).
 // (Workloads 0-3.5% faster on an Intel Xeon, the product 1536^3 most; most of
 // the packing's time is the first touch of A: bench/RESULTS.md, session 22.)
+// The tables, written out (tests/test_layers.c's pack_simd checks them):
+// output o's lanes, (16o + j) / 6 for j = 0..15 ...
+static const int32_t dcgan__pack_lanes[6][16] = {
+    {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2},
+    {2, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5},
+    {5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7},
+    {8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10},
+    {10, 10, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 13, 13},
+    {13, 13, 13, 13, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15}};
+// ... and for output o and row i, the mask of the lanes j with (16o + j) mod 6 == i
+// (bit j: lane j; 48 floats are 8 whole groups of 6, so outputs 3-5 repeat 0-2)
+static const __mmask16 dcgan__pack_from[6][6] = {{0x1041, 0x2082, 0x4104, 0x8208, 0x0410, 0x0820},
+                                                 {0x4104, 0x8208, 0x0410, 0x0820, 0x1041, 0x2082},
+                                                 {0x0410, 0x0820, 0x1041, 0x2082, 0x4104, 0x8208},
+                                                 {0x1041, 0x2082, 0x4104, 0x8208, 0x0410, 0x0820},
+                                                 {0x4104, 0x8208, 0x0410, 0x0820, 0x1041, 0x2082},
+                                                 {0x0410, 0x0820, 0x1041, 0x2082, 0x4104, 0x8208}};
+
 __attribute__((target("avx512f")))
 static void dcgan__pack_rows_avx512(float *dst, const float *const *rows, int kc) {
-    __m512i lane[6];          // output o's lanes: (16o + j) / 6
-    __mmask16 from[6][6];     // output o, row i: the lanes j with (16o + j) mod 6 == i
-    for (int o = 0; o < 6; o++) {
-        int32_t at[16];
-        for (int i = 0; i < 6; i++) from[o][i] = 0;
-        for (int j = 0; j < 16; j++) {
-            at[j] = (16 * o + j) / 6;
-            from[o][(16 * o + j) % 6] |= (__mmask16)(1u << j);
-        }
-        lane[o] = _mm512_loadu_si512(at);
-    }
     int k = 0;
     for (; k + 16 <= kc; k += 16, dst += 96) {
         const __m512 r0 = _mm512_loadu_ps(rows[0] + k), r1 = _mm512_loadu_ps(rows[1] + k);
         const __m512 r2 = _mm512_loadu_ps(rows[2] + k), r3 = _mm512_loadu_ps(rows[3] + k);
         const __m512 r4 = _mm512_loadu_ps(rows[4] + k), r5 = _mm512_loadu_ps(rows[5] + k);
         for (int o = 0; o < 6; o++) {
-            __m512 v = _mm512_maskz_permutexvar_ps(from[o][0], lane[o], r0);
-            v = _mm512_mask_permutexvar_ps(v, from[o][1], lane[o], r1);
-            v = _mm512_mask_permutexvar_ps(v, from[o][2], lane[o], r2);
-            v = _mm512_mask_permutexvar_ps(v, from[o][3], lane[o], r3);
-            v = _mm512_mask_permutexvar_ps(v, from[o][4], lane[o], r4);
-            v = _mm512_mask_permutexvar_ps(v, from[o][5], lane[o], r5);
+            const __m512i lane = _mm512_loadu_si512(dcgan__pack_lanes[o]);
+            const __mmask16 *from = dcgan__pack_from[o];
+            __m512 v = _mm512_maskz_permutexvar_ps(from[0], lane, r0);
+            v = _mm512_mask_permutexvar_ps(v, from[1], lane, r1);
+            v = _mm512_mask_permutexvar_ps(v, from[2], lane, r2);
+            v = _mm512_mask_permutexvar_ps(v, from[3], lane, r3);
+            v = _mm512_mask_permutexvar_ps(v, from[4], lane, r4);
+            v = _mm512_mask_permutexvar_ps(v, from[5], lane, r5);
             _mm512_storeu_ps(dst + 16 * o, v);
         }
     }
@@ -11374,7 +11384,9 @@ static void dcgan__pack_rows_avx512(float *dst, const float *const *rows, int kc
 
 // dcgan__pack_simd: 1 (the default) packs full panels of rows of A with
 // AVX-512F where the CPU has it, 0 with the loop (tests compare the two).
+#if defined(DCGAN__HAVE_AVX512_KERNEL) || defined(DCGAN_TEST_INTERNALS)   // (unused without AVX-512)
 DCGAN__INTERNAL int dcgan__pack_simd = 1;
+#endif
 typedef void (*dcgan__pack_rows_fn)(float *dst, const float *const *rows, int kc);
 static dcgan__pack_rows_fn dcgan__pick_pack_rows(void) {
 #if defined(DCGAN__HAVE_AVX512_KERNEL) && DCGAN__MR == 6
