@@ -11377,8 +11377,10 @@ static void dcgan__pack_rows_avx512(float *dst, const float *const *rows, int kc
             _mm512_storeu_ps(dst + 16 * o, v);
         }
     }
-    for (; k < kc; k++)   // the last kc mod 16 values, one by one
-        for (int i = 0; i < 6; i++) *dst++ = rows[i][k];
+    if (k < kc) {   // the last kc mod 16 values: the loop above
+        const float *rest[6] = {rows[0] + k, rows[1] + k, rows[2] + k, rows[3] + k, rows[4] + k, rows[5] + k};
+        dcgan__pack_rows(dst, rest, kc - k);
+    }
 }
 #endif
 
