@@ -1644,6 +1644,12 @@ extern int dcgan__gather_patches;   // (defined in section 15b)
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__pack_simd;   // (defined in section 15b)
 #endif
+// section 6: products whose columns go through col2im run over at most this many
+// floats of columns (0: the whole group of images at once; tests compare the two)
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__col_chunk;   // (defined in section 6)
+DCGAN__INTERNAL int dcgan__col_run(size_t col_per_image, size_t pixels, int g);
+#endif
 // section 6: col2im at stride 2 keeps its phase rows in registers: 2 (the default)
 // AVX-512 or AVX2 as the CPU has, 1 AVX2 at most, 0 the loops (tests compare them)
 #ifdef DCGAN_TEST_INTERNALS
@@ -2757,6 +2763,31 @@ static int dcgan__group(size_t per_image, int N, size_t work_floats) {
     return (int)g;
 }
 
+// A transposed convolution's forward and a convolution's input gradient are
+// a product into columns, (OC*K*K) x (images*pixels), and col2im, which adds
+// the columns back into images. Over a whole group of images the columns
+// were up to 64 MiB, written by the product and read back by col2im from
+// memory. Cut into runs of images whose columns hold at most dcgan__col_chunk
+// floats (4 MiB), col2im reads what the product has just written, from the
+// cache: each such layer of the study's models 3-15% faster (bench/RESULTS.md,
+// session 23). A run keeps at least DCGAN__COL_MIN_N columns, as each run's
+// product packs the weight again (cut to one image of 64 pixels, the seed
+// generator's first 8x8 layer, whose weight is 32 MiB, took 1.2-1.5x as long).
+// The cut changes no bit: each column is a sum of its own, over the same k.
+DCGAN__INTERNAL int dcgan__col_chunk = 1 << 20;
+#define DCGAN__COL_MIN_N 512
+
+// Images per run, of g, for columns of col_per_image floats and pixels columns
+// per image.
+DCGAN__INTERNAL int dcgan__col_run(size_t col_per_image, size_t pixels, int g) {
+    if (dcgan__col_chunk <= 0 || col_per_image == 0 || pixels == 0) return g;
+    size_t run = (size_t)dcgan__col_chunk / col_per_image;
+    const size_t least = (DCGAN__COL_MIN_N + pixels - 1) / pixels;
+    if (run < least) run = least;
+    if (run < 1) run = 1;
+    return run < (size_t)g ? (int)run : g;
+}
+
 // Uses the caller's work if given, else allocates room for a group of images.
 static float *dcgan__work(float *work, size_t *work_floats, size_t per_image, int N) {
     if (work) return work;
@@ -2900,9 +2931,15 @@ DCGAN__INTERNAL dcgan_status dcgan__conv2d_backward(dcgan_tensor dinp, float *dw
             dcgan__sgemm_patches(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, &patches, 1.0f, dweight, CKK,
                                  NULL, 0);
         }
-        if (dinp.data) {
-            dcgan_sgemm(1, 0, CKK, (int)ld, OC, 1.0f, conv->weight, CKK, dprod, (int)ld, 0.0f, col, (int)ld);
-            dcgan__col2im(dinp.data + (size_t)n0 * in_size, col, ld, g, inp.c, inp.h, inp.w,
+        // dinp in runs of the group's images (dcgan__col_run), each run's columns
+        // in the first floats of col
+        const int run = dcgan__col_run((size_t)CKK * OHW, OHW, g);
+        for (int s0 = 0; s0 < g && dinp.data; s0 += run) {
+            const int gs = g - s0 < run ? g - s0 : run;
+            const size_t lds = (size_t)gs * OHW;
+            dcgan_sgemm(1, 0, CKK, (int)lds, OC, 1.0f, conv->weight, CKK, dprod + (size_t)s0 * OHW, (int)ld, 0.0f,
+                        col, (int)lds);
+            dcgan__col2im(dinp.data + (size_t)(n0 + s0) * in_size, col, lds, gs, inp.c, inp.h, inp.w,
                           conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, OH, OW,
                           set_dinp, NULL);
         }
@@ -3051,7 +3088,8 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the col buffer");
     const int OCKK = conv->out_channels * conv->kernel * conv->kernel, C = conv->in_channels;
     const size_t HW = (size_t)inp.h * inp.w, OHW = (size_t)OH * OW;
-    const int group = dcgan__group(per_image, inp.n, work_floats);
+    // runs of images (dcgan__col_run), within what the work holds
+    const int group = dcgan__col_run((size_t)OCKK * HW, HW, dcgan__group(per_image, inp.n, work_floats));
     for (int n0 = 0; n0 < inp.n; n0 += group) {
         const int g = inp.n - n0 < group ? inp.n - n0 : group;
         const size_t ld = (size_t)g * HW;

@@ -323,6 +323,10 @@ int main(int argc, char **argv) {
             dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i], 2);
         else if (cli_flag(argc, argv, &i, "--col2im"))
             dcgan__col2im_simd = switch_level(argv[0], "--col2im", argv[i], 2);
+        // products into columns for col2im in runs of at most this many floats (0-67108864,
+        // default 1048576; 0: a whole group of images at once)
+        else if (cli_flag(argc, argv, &i, "--col-chunk"))
+            dcgan__col_chunk = switch_level(argv[0], "--col-chunk", argv[i], 1 << 26);
         // with --bf16: 1 the AMX tiles where the CPU has them (the default), 0 the VDPBF16PS kernels
         else if (cli_flag(argc, argv, &i, "--amx"))
             dcgan__amx_tiles = switch_level(argv[0], "--amx", argv[i], 1);
@@ -337,8 +341,9 @@ int main(int argc, char **argv) {
             else if (strcmp(flag, "amx") == 0) { pair_switch = &dcgan__amx_tiles; top = 1; }
             else if (strcmp(flag, "pack") == 0) { pair_switch = &dcgan__pack_simd; top = 1; }
             else if (strcmp(flag, "wide-min-k") == 0) { pair_switch = &dcgan__wide_min_k; top = 100000; }
+            else if (strcmp(flag, "col-chunk") == 0) { pair_switch = &dcgan__col_chunk; top = 1 << 26; }
             else {
-                fprintf(stderr, "%s: --pair takes wide-kernels, wide-min-k, gather, col2im, amx or pack, not %s\n",
+                fprintf(stderr, "%s: --pair takes wide-kernels, wide-min-k, gather, col2im, col-chunk, amx or pack, not %s\n",
                         argv[0], flag);
                 return 2;
             }

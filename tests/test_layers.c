@@ -1350,6 +1350,83 @@ static int pack_products_same(void) {
     return same;
 }
 
+// ---------------------------------------------------------------------------
+// Products into columns for col2im run over runs of images (dcgan__col_run):
+// the rule's numbers, and the same bits as the whole group at once, for a
+// transposed convolution's forward and a convolution's backward (the API's
+// adding dinp and the model's set one, with dweight and dbias), where the
+// runs are uneven (5 images in runs of 2: 2, 2, 1) and one image each, on 1
+// and 2 threads; and the run results close to the reference loops.
+static void test_col_runs(void) {
+    const int saved = dcgan__col_chunk;
+    // the rule: runs of at most dcgan__col_chunk floats, but at least 512 columns
+    dcgan__col_chunk = 1 << 20;
+    CHECK(dcgan__col_run((size_t)2048 * 1024, 1024, 16) == 1 && dcgan__col_run((size_t)1024 * 256, 256, 64) == 4 &&
+              dcgan__col_run((size_t)4096 * 16, 16, 64) == 32 && dcgan__col_run((size_t)8192 * 64, 64, 16) == 8 &&
+              dcgan__col_run((size_t)8192 * 64, 64, 5) == 5 && dcgan__col_run(64, 1, 1000) == 1000,
+          "col runs/4 MiB of columns, at least 512 columns, at most the group (6 shapes)");
+    dcgan__col_chunk = 0;
+    CHECK(dcgan__col_run((size_t)2048 * 1024, 1024, 16) == 16, "col runs/dcgan__col_chunk 0: the whole group");
+    // transposed, N, C, H, OC, K, S, pad; chunk (floats) and the run it gives
+    const int cases[][10] = {{1, 5, 4, 16, 5, 4, 2, 1, 2 * 5 * 16 * 256, 2},
+                             {0, 5, 5, 32, 4, 4, 2, 1, 2 * 5 * 16 * 256, 2},
+                             {0, 3, 3, 64, 6, 4, 2, 1, 1, 1},
+                             {1, 3, 4, 32, 3, 5, 2, 2, 1, 1}};
+    int runs_ok = 1, same = 1, close = 1;
+    for (int threads = 1; threads <= 2; threads++) {
+        dcgan_set_threads(threads);
+        for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+            const int *c = cases[s];
+            const int T = c[0], N = c[1], C = c[2], H = c[3], OC = c[4], K = c[5], S = c[6], P = c[7];
+            const int OH = T ? dcgan_conv_transpose_out_size(H, K, S, P, P) : dcgan_conv_out_size(H, K, S, P, P);
+            const size_t nx = (size_t)N * C * H * H, ny = (size_t)N * OC * OH * OH, nw = (size_t)OC * C * K * K;
+            dcgan__col_chunk = c[8];
+            runs_ok &= T ? dcgan__col_run((size_t)OC * K * K * H * H, (size_t)H * H, N) == c[9]
+                         : dcgan__col_run((size_t)C * K * K * OH * OH, (size_t)OH * OH, N) == c[9];
+            dcgan_conv2d conv = {randn(nw), randn(OC), C, OC, K, S, P, P, P, P};
+            const dcgan_tensor x = dcgan_tensor_make(randn(nx), N, C, H, H);
+            const dcgan_tensor dy = dcgan_tensor_make(randn(ny), N, OC, OH, OH);
+            float *y[2], *dx_add[2], *dx_set[2], *dw[2], *db[2];
+            for (int q = 0; q < 2; q++) {   // q 0: the whole group; 1: runs
+                dcgan__col_chunk = q ? c[8] : 0;
+                y[q] = zeros(ny), dx_add[q] = zeros(nx), dx_set[q] = zeros(nx), dw[q] = zeros(nw), db[q] = zeros(OC);
+                for (size_t i = 0; i < nx; i++) dx_add[q][i] = 0.5f, dx_set[q][i] = NAN;
+                const dcgan_tensor ta = dcgan_tensor_make(dx_add[q], N, C, H, H);
+                const dcgan_tensor ts = dcgan_tensor_make(dx_set[q], N, C, H, H);
+                if (T) {
+                    dcgan_conv_transpose2d_forward(dcgan_tensor_make(y[q], N, OC, OH, OH), x, &conv, NULL, 0);
+                } else {
+                    dcgan_conv2d_backward(ta, dw[q], db[q], dy, x, &conv, NULL, 0);
+                    dcgan__conv2d_backward(ts, NULL, NULL, dy, x, &conv, NULL, 0, 1);
+                }
+            }
+            if (T) {
+                same &= memcmp(y[0], y[1], ny * sizeof(float)) == 0;
+                float *ref = zeros(ny);
+                dcgan_conv_transpose2d_forward_ref(dcgan_tensor_make(ref, N, OC, OH, OH), x, &conv);
+                for (size_t i = 0; i < ny; i++) close &= fabsf(ref[i] - y[1][i]) <= 1e-5f + 1e-5f * fabsf(ref[i]);
+                free(ref);
+            } else {
+                same &= memcmp(dx_add[0], dx_add[1], nx * sizeof(float)) == 0 &&
+                        memcmp(dx_set[0], dx_set[1], nx * sizeof(float)) == 0 &&
+                        memcmp(dw[0], dw[1], nw * sizeof(float)) == 0 && memcmp(db[0], db[1], OC * sizeof(float)) == 0;
+                float *ref = zeros(nx), *rw = zeros(nw), *rb = zeros(OC);
+                for (size_t i = 0; i < nx; i++) ref[i] = 0.5f;
+                dcgan_conv2d_backward_ref(dcgan_tensor_make(ref, N, C, H, H), rw, rb, dy, x, &conv);
+                for (size_t i = 0; i < nx; i++) close &= fabsf(ref[i] - dx_add[1][i]) <= 1e-5f + 1e-5f * fabsf(ref[i]);
+                free(ref), free(rw), free(rb);
+            }
+            for (int q = 0; q < 2; q++) free(y[q]), free(dx_add[q]), free(dx_set[q]), free(dw[q]), free(db[q]);
+            free(conv.weight), free(conv.bias), free(x.data), free(dy.data);
+        }
+    }
+    dcgan_set_threads(0);
+    dcgan__col_chunk = saved;
+    CHECK(runs_ok, "col runs/the test's shapes run in 2, 2, 1 images and in single images");
+    CHECK(same, "col runs/transposed forward, conv2d dinp (added and set), dweight, dbias: the bits of the whole group (4 shapes, 1 and 2 threads)");
+    CHECK(close, "col runs/within 1e-5 of the reference loops");
+}
+
 static void test_pack_simd(void) {
     if (!dcgan__kernel_get("avx512")) {
         printf("test_layers: skipped: A packed with AVX-512 (no AVX-512F kernel in this build or on this CPU)\n");
@@ -2181,6 +2258,7 @@ int main(int argc, char **argv) {
         {"gemm_kernels", test_gemm_kernels},
         {"wide_kernel", test_wide_kernel},
         {"pack_simd", test_pack_simd},
+        {"col_runs", test_col_runs},
         {"sgemm_shapes", test_sgemm_shapes},
         {"sgemm_small", test_sgemm_small},
         {"sgemm_fused", test_sgemm_fused},
