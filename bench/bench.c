@@ -316,9 +316,12 @@ int main(int argc, char **argv) {
         // the 6 x 32 kernel only in products whose K is at least this long (0-100000, default 129)
         else if (cli_flag(argc, argv, &i, "--wide-min-k"))
             dcgan__wide_min_k = switch_level(argv[0], "--wide-min-k", argv[i], 100000);
-        // A's full panels packed with AVX-512 (1, the default) or by the loop (0)
+        // A's full panels packed with AVX-512 (1, the default) or by the loop (0); not in a
+        // build without AVX-512 kernels (bench/avx2_proxy.sh's), which has no such switch
+#ifdef DCGAN__HAVE_AVX512_KERNEL
         else if (cli_flag(argc, argv, &i, "--pack"))
             dcgan__pack_simd = switch_level(argv[0], "--pack", argv[i], 1);
+#endif
         else if (cli_flag(argc, argv, &i, "--gather"))
             dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i], 2);
         else if (cli_flag(argc, argv, &i, "--col2im"))
@@ -339,7 +342,9 @@ int main(int argc, char **argv) {
             else if (strcmp(flag, "gather") == 0) pair_switch = &dcgan__gather_patches;
             else if (strcmp(flag, "col2im") == 0) pair_switch = &dcgan__col2im_simd;
             else if (strcmp(flag, "amx") == 0) { pair_switch = &dcgan__amx_tiles; top = 1; }
+#ifdef DCGAN__HAVE_AVX512_KERNEL
             else if (strcmp(flag, "pack") == 0) { pair_switch = &dcgan__pack_simd; top = 1; }
+#endif
             else if (strcmp(flag, "wide-min-k") == 0) { pair_switch = &dcgan__wide_min_k; top = 100000; }
             else if (strcmp(flag, "col-chunk") == 0) { pair_switch = &dcgan__col_chunk; top = 1 << 26; }
             else {
