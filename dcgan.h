@@ -2773,7 +2773,11 @@ static int dcgan__group(size_t per_image, int N, size_t work_floats) {
 // session 23). A run keeps at least DCGAN__COL_MIN_N columns, as each run's
 // product packs the weight again (cut to one image of 64 pixels, the seed
 // generator's first 8x8 layer, whose weight is 32 MiB, took 1.2-1.5x as long).
-// The cut changes no bit: each column is a sum of its own, over the same k.
+// The cut changes no bit. An entry of the product does not depend on how many
+// columns share the product: its K is cut into the same slabs of DCGAN__KC
+// from k = 0 (the cut along K among threads, dcgan__sgemm_ksplit, needs beta
+// 1 and these have beta 0), the 6 x 32 and 6 x 16 kernels make the same sums,
+// and the small-product loop the blocked loops' (tests: gemm, col_runs).
 DCGAN__INTERNAL int dcgan__col_chunk = 1 << 20;
 #define DCGAN__COL_MIN_N 512
 
@@ -2782,9 +2786,8 @@ DCGAN__INTERNAL int dcgan__col_chunk = 1 << 20;
 DCGAN__INTERNAL int dcgan__col_run(size_t col_per_image, size_t pixels, int g) {
     if (dcgan__col_chunk <= 0 || col_per_image == 0 || pixels == 0) return g;
     size_t run = (size_t)dcgan__col_chunk / col_per_image;
-    const size_t least = (DCGAN__COL_MIN_N + pixels - 1) / pixels;
+    const size_t least = (DCGAN__COL_MIN_N + pixels - 1) / pixels;   // (at least 1)
     if (run < least) run = least;
-    if (run < 1) run = 1;
     return run < (size_t)g ? (int)run : g;
 }
 
@@ -2937,8 +2940,8 @@ DCGAN__INTERNAL dcgan_status dcgan__conv2d_backward(dcgan_tensor dinp, float *dw
         for (int s0 = 0; s0 < g && dinp.data; s0 += run) {
             const int gs = g - s0 < run ? g - s0 : run;
             const size_t lds = (size_t)gs * OHW;
-            dcgan_sgemm(1, 0, CKK, (int)lds, OC, 1.0f, conv->weight, CKK, dprod + (size_t)s0 * OHW, (int)ld, 0.0f,
-                        col, (int)lds);
+            dcgan_sgemm(1, 0, CKK, (int)lds, OC, 1.0f, conv->weight, CKK, dprod + (size_t)s0 * OHW,
+                        (int)ld, 0.0f, col, (int)lds);
             dcgan__col2im(dinp.data + (size_t)(n0 + s0) * in_size, col, lds, gs, inp.c, inp.h, inp.w,
                           conv->kernel, conv->kernel, conv->stride, conv->pad_top, conv->pad_left, OH, OW,
                           set_dinp, NULL);

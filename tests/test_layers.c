@@ -1355,8 +1355,10 @@ static int pack_products_same(void) {
 // the rule's numbers, and the same bits as the whole group at once, for a
 // transposed convolution's forward and a convolution's backward (the API's
 // adding dinp and the model's set one, with dweight and dbias), where the
-// runs are uneven (5 images in runs of 2: 2, 2, 1) and one image each, on 1
-// and 2 threads; and the run results close to the reference loops.
+// runs are uneven (5 images in runs of 2: 2, 2, 1) and one image each, or
+// just small enough for the small-product loop (2^17 multiply-adds) where the
+// whole group is not, on 1 and 2 threads; and the run results close to the
+// reference loops.
 static void test_col_runs(void) {
     const int saved = dcgan__col_chunk;
     // the rule: runs of at most dcgan__col_chunk floats, but at least 512 columns
@@ -1371,8 +1373,10 @@ static void test_col_runs(void) {
     const int cases[][10] = {{1, 5, 4, 16, 5, 4, 2, 1, 2 * 5 * 16 * 256, 2},
                              {0, 5, 5, 32, 4, 4, 2, 1, 2 * 5 * 16 * 256, 2},
                              {0, 3, 3, 64, 6, 4, 2, 1, 1, 1},
-                             {1, 3, 4, 32, 3, 5, 2, 2, 1, 1}};
-    int runs_ok = 1, same = 1, close = 1;
+                             {1, 3, 4, 32, 3, 5, 2, 2, 1, 1},
+                             {1, 4, 4, 16, 4, 4, 2, 1, 32768, 2},
+                             {0, 4, 8, 32, 8, 2, 2, 0, 16384, 2}};
+    int runs_ok = 1, same = 1, close = 1, ok = 1;
     for (int threads = 1; threads <= 2; threads++) {
         dcgan_set_threads(threads);
         for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
@@ -1394,10 +1398,12 @@ static void test_col_runs(void) {
                 const dcgan_tensor ta = dcgan_tensor_make(dx_add[q], N, C, H, H);
                 const dcgan_tensor ts = dcgan_tensor_make(dx_set[q], N, C, H, H);
                 if (T) {
-                    dcgan_conv_transpose2d_forward(dcgan_tensor_make(y[q], N, OC, OH, OH), x, &conv, NULL, 0);
+                    ok &= dcgan_conv_transpose2d_forward(dcgan_tensor_make(y[q], N, OC, OH, OH), x, &conv, NULL,
+                                                         0) == DCGAN_OK;
                 } else {
-                    dcgan_conv2d_backward(ta, dw[q], db[q], dy, x, &conv, NULL, 0);
-                    dcgan__conv2d_backward(ts, NULL, NULL, dy, x, &conv, NULL, 0, 1);
+                    ok &= dcgan_conv2d_backward(ta, dw[q], db[q], dy, x, &conv, NULL, 0) == DCGAN_OK;
+                    ok &= dcgan__conv2d_backward(ts, NULL, NULL, dy, x, &conv, NULL, 0, 1) == DCGAN_OK;
+                    for (size_t i = 0; i < nx; i++) ok &= !isnan(dx_set[q][i]);   // every entry set
                 }
             }
             if (T) {
@@ -1422,8 +1428,9 @@ static void test_col_runs(void) {
     }
     dcgan_set_threads(0);
     dcgan__col_chunk = saved;
-    CHECK(runs_ok, "col runs/the test's shapes run in 2, 2, 1 images and in single images");
-    CHECK(same, "col runs/transposed forward, conv2d dinp (added and set), dweight, dbias: the bits of the whole group (4 shapes, 1 and 2 threads)");
+    CHECK(ok, "col runs/every call returns DCGAN_OK and sets every entry of a NaN-filled dinp");
+    CHECK(runs_ok, "col runs/the test's shapes run in 2, 2, 1 images, in single images and in pairs");
+    CHECK(same, "col runs/transposed forward, conv2d dinp (added and set), dweight, dbias: the bits of the whole group (6 shapes, 1 and 2 threads)");
     CHECK(close, "col runs/within 1e-5 of the reference loops");
 }
 
