@@ -1644,8 +1644,9 @@ extern int dcgan__gather_patches;   // (defined in section 15b)
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__pack_simd;   // (defined in section 15b)
 #endif
-// section 6: products whose columns go through col2im run over at most this many
-// floats of columns (0: the whole group of images at once; tests compare the two)
+// section 6: products whose columns go through col2im run over runs of images with at
+// most this many floats of columns, but at least 512 columns (0: the whole group of
+// images at once; tests compare the two); dcgan__col_run: images per run
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__col_chunk;   // (defined in section 6)
 DCGAN__INTERNAL int dcgan__col_run(size_t col_per_image, size_t pixels, int g);
