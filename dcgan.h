@@ -2935,10 +2935,11 @@ DCGAN__INTERNAL dcgan_status dcgan__conv2d_backward(dcgan_tensor dinp, float *dw
             dcgan__sgemm_patches(0, 1, OC, CKK, (int)ld, 1.0f, dprod, (int)ld, &patches, 1.0f, dweight, CKK,
                                  NULL, 0);
         }
+        if (!dinp.data) continue;
         // dinp in runs of the group's images (dcgan__col_run), each run's columns
         // in the first floats of col
         const int run = dcgan__col_run((size_t)CKK * OHW, OHW, g);
-        for (int s0 = 0; s0 < g && dinp.data; s0 += run) {
+        for (int s0 = 0; s0 < g; s0 += run) {
             const int gs = g - s0 < run ? g - s0 : run;
             const size_t lds = (size_t)gs * OHW;
             dcgan_sgemm(1, 0, CKK, (int)lds, OC, 1.0f, conv->weight, CKK, dprod + (size_t)s0 * OHW,

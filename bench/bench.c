@@ -348,13 +348,8 @@ int main(int argc, char **argv) {
             else if (strcmp(flag, "wide-min-k") == 0) { pair_switch = &dcgan__wide_min_k; top = 100000; }
             else if (strcmp(flag, "col-chunk") == 0) { pair_switch = &dcgan__col_chunk; top = 1 << 26; }
             else {
-#ifdef DCGAN__HAVE_AVX512_KERNEL
-                const char *pack_name = " or pack";
-#else
-                const char *pack_name = "";   // (no such switch in this build)
-#endif
-                fprintf(stderr, "%s: --pair takes wide-kernels, wide-min-k, gather, col2im, col-chunk, amx%s, not %s\n",
-                        argv[0], pack_name, flag);
+                fprintf(stderr, "%s: --pair takes wide-kernels, wide-min-k, gather, col2im, col-chunk, amx or pack "
+                        "(pack: builds with AVX-512 kernels), not %s\n", argv[0], flag);
                 return 2;
             }
             pair_level[0] = switch_level(argv[0], "--pair", argv[i + 2], top);
