@@ -1,7 +1,8 @@
 // bench.c - the C side of `make bench`: the same four measurements as
 // bench/torch_ref.py, one line each:  RESULT <name> <seconds per unit>
-// plus  FLOPS <name> <floating-point operations per unit>  and  PEAK <GFLOP/s>,
-// the machine's float32 FMA peak measured with a small loop on every thread.
+// plus  FLOPS <name> <floating-point operations per unit>,  PEAK <GFLOP/s>,
+// the machine's float32 FMA peak measured with a small loop on every thread,
+// and  KERNEL <GFLOP/s>,  the GEMM's own micro-kernel on panels in L1 (kernel_rate).
 // Build and run through `make bench` (bench/run.sh alternates it with PyTorch);
 // `--memory` instead prints the peak memory of the study's setting (make bench-memory).
 #define DCGAN_IMPLEMENTATION
@@ -44,6 +45,52 @@ static double fma_peak(void) {
     }
 #endif
     return peak;
+}
+
+// What the products' micro-kernel makes right now on every thread at once, in
+// GFLOP/s: each thread runs the kernel a product of this build and CPU takes
+// (the 6 x 32 one where dcgan__pick_wide_kernel gives it, else the 6 x 16 one on
+// two panels) over its own packed panels, KC = 256 deep as the GEMM packs them,
+// which stay in L1. No product can beat it, so a workload's share of it says
+// how much is lost outside the kernel's sums; its share of the FMA peak says
+// that as well as how fast the kernel itself ran in this minute, which on the
+// Intel Xeon of sessions 20-24 moved between 63% and 97% of the peak within
+// minutes (bench/RESULTS.md, session 24). bench/kernel_tile.c times each kernel
+// on one thread.
+static double kernel_rate(void) {
+    const int kc = DCGAN__KC, nr = 2 * DCGAN__NR, ldc = 2 * DCGAN__NR;
+    const dcgan__kernel_fn narrow = dcgan__pick_kernel();
+    const dcgan__kernel2_fn wide = dcgan__pick_wide_kernel(0);
+    const long reps = 100000000L / ((long)kc * DCGAN__MR * nr);   // about 0.05-0.1 s at the peak
+    double rate = 0.0;
+    int failed = 0;
+    DCGAN__OMP(omp parallel reduction(+ : rate) reduction(| : failed))
+    {
+        const size_t floats = (size_t)DCGAN__MR * kc + (size_t)nr * kc + (size_t)DCGAN__MR * ldc;
+        float *mem = (float *)malloc((floats + 16) * sizeof(float));
+        if (!mem) {
+            failed = 1;
+        } else {
+            // on a 64-byte boundary, as the GEMM's packing space is (a = 6 x 256 floats keeps b on one)
+            float *a = mem + (64 - (size_t)((uintptr_t)mem % 64)) / sizeof(float) % 16;
+            float *b = a + (size_t)DCGAN__MR * kc, *c = b + (size_t)nr * kc;
+            for (size_t i = 0; i < floats; i++) a[i] = 1e-3f * (float)(i % 7);
+            const double t = cli_now();
+            for (long r = 0; r < reps; r++) {
+                if (wide) {
+                    wide(kc, a, b, 1.0f, 1.0f, c, c + DCGAN__NR, ldc, DCGAN__MR, DCGAN__NR, NULL, 0);
+                } else {
+                    narrow(kc, a, b, 1.0f, 1.0f, c, ldc, DCGAN__MR, DCGAN__NR, NULL, 0);
+                    narrow(kc, a, b + (size_t)DCGAN__NR * kc, 1.0f, 1.0f, c + DCGAN__NR, ldc, DCGAN__MR,
+                           DCGAN__NR, NULL, 0);
+                }
+            }
+            rate += 2.0 * DCGAN__MR * nr * kc * (double)reps / (cli_now() - t) / 1e9;
+            if (c[0] == 42.0f) printf("#\n");   // (the sums are used)
+            free(mem);
+        }
+    }
+    return failed ? 0.0 : rate;
 }
 
 // --- paired runs (--pair FLAG A B): each rep of a workload is timed twice,
@@ -367,6 +414,7 @@ int main(int argc, char **argv) {
         else { fprintf(stderr, "bench: unknown flag %s\n", argv[i]); return 2; }
     }
     printf("PEAK %.1f\n", fma_peak());
+    printf("KERNEL %.1f\n", kernel_rate());
     // 0. the GEMM alone: 1536 x 1536 x 1536, row-major, no transposes
     if (!*only || strcmp(only, "sgemm_1536") == 0) {
         const int n = 1536;

@@ -39,12 +39,13 @@ if [ -z "${OPENBLAS_CORETYPE+set}" ] && [ "$(openblas_core)" = "Prescott" ]; the
 fi
 # C and PyTorch alternate workload by workload (this machine's speed moves by up
 # to 1.8x over minutes: alternating whole suites let a slow minute fall on one
-# side of a ratio), and each C run measures the FMA peak right before its
-# workload, so "% of peak" divides by the peak of the same minute.
+# side of a ratio), and each C run measures the FMA peak and its GEMM micro-kernel's
+# rate on panels in L1 right before its workload, so "% of peak" and "% kernel"
+# divide by those of the same minute.
 WORKLOADS="sgemm_1536 seed_iteration dcgan_iteration small_data_iteration classifier_step generator_image inception_image"
 run_c() {
     env -u OMP_WAIT_POLICY $B/bench --reps 2 --threads "$THREADS" $FULL --only "$1" |
-        sed -e 's/^RESULT /C /' -e "s/^PEAK /PEAK $1 /" >>"$OUT"
+        sed -e 's/^RESULT /C /' -e "s/^PEAK /PEAK $1 /" -e "s/^KERNEL /KERNEL $1 /" >>"$OUT"
 }
 run_torch() {
     OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_ref.py --reps 2 --threads "$THREADS" $FULL --only "$1" |
@@ -58,13 +59,14 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 python3 - "$OUT" "$THREADS" <<'PY'
 import statistics, sys
-c, t, flops, peaks = {}, {}, {}, {}
+c, t, flops, peaks, kernels = {}, {}, {}, {}, {}
 for line in open(sys.argv[1]):
     f = line.split()
     if f[0] == "C": c.setdefault(f[1], []).append(float(f[2]))
     elif f[0] == "T": t.setdefault(f[1], []).append(float(f[2]))
     elif f[0] == "FLOPS": flops[f[1]] = float(f[2])
     elif f[0] == "PEAK": peaks.setdefault(f[1], []).append(float(f[2]))
+    elif f[0] == "KERNEL": kernels.setdefault(f[1], []).append(float(f[2]))
 # a workload whose C or PyTorch run failed (its messages are above) has no results: say so
 # rather than print a table without it
 names = ("sgemm_1536", "seed_iteration", "dcgan_iteration", "small_data_iteration", "classifier_step",
@@ -87,7 +89,13 @@ print("threads %s; PyTorch with torch.set_num_threads(%s), OMP_WAIT_POLICY=PASSI
       % (sys.argv[2], sys.argv[2], len(next(iter(c.values()))), len(next(iter(t.values())))))
 print("measured float32 FMA peak: %.1f GFLOP/s (median; each line's %% of peak uses the peaks measured "
       "right before its own runs)" % peak)
-print("%-18s %12s %12s %8s %10s %7s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak"))
+if kernels:
+    print("the GEMM's micro-kernel on panels in L1: %.1f GFLOP/s (median), %.0f%% of the peak; \"%% kernel\" "
+          "divides by the rate measured right before each line's runs"
+          % (statistics.median([k for v in kernels.values() for k in v]),
+             100 * statistics.median([k for v in kernels.values() for k in v]) / peak))
+print("%-18s %12s %12s %8s %10s %7s %9s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak",
+                                          "% kernel"))
 worst, worst_tuned = None, None
 for name in names:
     mc, mt = statistics.median(c[name]), statistics.median(t[name])
@@ -99,7 +107,9 @@ for name in names:
         best = min(mt, statistics.median(t[name + "_tuned"])) / mc if name + "_tuned" in t else ratio
         worst_tuned = best if worst_tuned is None else min(worst_tuned, best)
     own_peak = statistics.median(peaks.get(name, [peak]))
-    print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%%" % (name, mc, mt, ratio, gf, 100 * gf / own_peak))
+    own_kernel = statistics.median(kernels[name]) if kernels.get(name) else 0.0
+    print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%% %8s" % (name, mc, mt, ratio, gf, 100 * gf / own_peak,
+                                                           "%.0f%%" % (100 * gf / own_kernel) if own_kernel else "-"))
     if name + "_tuned" in t:   # PyTorch with D frozen in the G step (requires_grad_(False))
         mtt = statistics.median(t[name + "_tuned"])
         print("%-18s %12s %12.4f %7.2fx   (PyTorch tuned: D frozen in the G step)" % ("", "", mtt, mtt / mc))
