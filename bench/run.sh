@@ -57,7 +57,7 @@ for r in $(seq 1 "$ROUNDS"); do
         if [ $((r % 2)) -eq 1 ]; then run_c "$w"; run_torch "$w"; else run_torch "$w"; run_c "$w"; fi   # who goes first alternates
     done
 done
-python3 - "$OUT" "$THREADS" <<'PY'
+python3 - "$OUT" "$THREADS" "$ROUNDS" <<'PY'
 import statistics, sys
 c, t, flops, peaks, kernels = {}, {}, {}, {}, {}
 for line in open(sys.argv[1]):
@@ -94,9 +94,21 @@ if kernels:
           "divides by the rate measured right before each line's runs"
           % (statistics.median([k for v in kernels.values() for k in v]),
              100 * statistics.median([k for v in kernels.values() for k in v]) / peak))
-print("%-18s %12s %12s %8s %10s %7s %9s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s", "% peak",
-                                          "% kernel"))
-worst, worst_tuned = None, None
+print("%-18s %12s %12s %8s %10s %7s %9s   %s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s",
+                                               "% peak", "% kernel", "ratio by round"))
+# each round's ratio (its C runs against its PyTorch runs, taken minutes apart from the other
+# rounds'): how far the median ratio could move with the machine's minute
+rounds = int(sys.argv[3])
+def by_round(v):
+    n = len(v) // rounds
+    return [statistics.median(v[r * n:(r + 1) * n]) for r in range(rounds)] if n else [statistics.median(v)]
+def round_ratios(name, best):
+    tc = by_round(c[name])
+    tt = by_round(t[name])
+    if best and name + "_tuned" in t:
+        tt = [min(a, b) for a, b in zip(tt, by_round(t[name + "_tuned"]))]
+    return [b / a for a, b in zip(tc, tt)]
+worst, worst_tuned, worst_name = None, None, None
 for name in names:
     mc, mt = statistics.median(c[name]), statistics.median(t[name])
     ratio = mt / mc
@@ -105,16 +117,20 @@ for name in names:
         worst = ratio if worst is None else min(worst, ratio)
         # against PyTorch at its best: the faster of it and its tuned twin (D frozen in the G step)
         best = min(mt, statistics.median(t[name + "_tuned"])) / mc if name + "_tuned" in t else ratio
-        worst_tuned = best if worst_tuned is None else min(worst_tuned, best)
+        if worst_tuned is None or best < worst_tuned: worst_tuned, worst_name = best, name
     own_peak = statistics.median(peaks.get(name, [peak]))
     own_kernel = statistics.median(kernels[name]) if kernels.get(name) else 0.0
-    print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%% %8s" % (name, mc, mt, ratio, gf, 100 * gf / own_peak,
-                                                           "%.0f%%" % (100 * gf / own_kernel) if own_kernel else "-"))
+    rr = round_ratios(name, 0)
+    print("%-18s %12.4f %12.4f %7.2fx %10.1f %6.0f%% %8s   %.2f-%.2fx" % (
+        name, mc, mt, ratio, gf, 100 * gf / own_peak, "%.0f%%" % (100 * gf / own_kernel) if own_kernel else "-",
+        min(rr), max(rr)))
     if name + "_tuned" in t:   # PyTorch with D frozen in the G step (requires_grad_(False))
         mtt = statistics.median(t[name + "_tuned"])
         print("%-18s %12s %12.4f %7.2fx   (PyTorch tuned: D frozen in the G step)" % ("", "", mtt, mtt / mc))
 print("slowest ratio vs PyTorch: %.2fx" % worst)
-print("slowest ratio vs PyTorch at its best (the faster of it and its tuned twin): %.2fx" % worst_tuned)
+rr = round_ratios(worst_name, 1)
+print("slowest ratio vs PyTorch at its best (the faster of it and its tuned twin): %.2fx (%s; its rounds "
+      "%.2f-%.2fx)" % (worst_tuned, worst_name, min(rr), max(rr)))
 PY
 status=$?   # the summary's refusals (no OpenBLAS, missing results) make make bench fail
 rm -f "$OUT"
