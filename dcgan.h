@@ -8391,8 +8391,13 @@ DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float 
 
 // The same result, bit for bit: pixels whose 3x3 window lies inside the image
 // (all but a one-pixel border) take the nine taps in the same order without
-// bounds checks, which the compiler can vectorise; the border goes through
-// dcgan__pool_at. Planes are shared among the threads.
+// bounds checks; the border goes through dcgan__pool_at. Planes are shared
+// among the threads. The average's row is vectorised (omp simd: each lane
+// adds its nine taps in the same order), which GCC at -O2 had left scalar:
+// one thread of an Intel Xeon, 288 planes of 35x35 931 -> 489 us, 768 of 17x17
+// 733 -> 639 us, 1280 of 8x8 unchanged (bench/RESULTS.md, session 24). The
+// maximum's rows stay as they are: vectorised, its stride-2 taps were gathered
+// lane by lane and it ran 1.1-1.5x slower.
 DCGAN__INTERNAL void dcgan__inc_pool(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
                                      int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
@@ -8414,6 +8419,7 @@ DCGAN__INTERNAL void dcgan__inc_pool(float *y, const float *x, int P, int H, int
             const float *r0 = xc + (size_t)(i * s - p) * W, *r1 = r0 + W, *r2 = r1 + W;
             for (int j = 0; j < lo; j++) yr[j] = dcgan__pool_at(xc, H, W, i, j, s, p, kind);
             if (kind == DCGAN__POOL_AVG_S1) {
+                DCGAN__OMP(omp simd)
                 for (int j = lo; j < hi_j; j++) {
                     const int q = j - 1;   // stride 1, padding 1
                     yr[j] = (r0[q] + r0[q + 1] + r0[q + 2] + r1[q] + r1[q + 1] + r1[q + 2] + r2[q] +
