@@ -8422,7 +8422,9 @@ DCGAN__INTERNAL void dcgan__inc_pool(float *y, const float *x, int P, int H, int
                 DCGAN__OMP(omp simd)
                 for (int j = lo; j < hi_j; j++) {
                     const int q = j - 1;   // stride 1, padding 1
-                    yr[j] = (r0[q] + r0[q + 1] + r0[q + 2] + r1[q] + r1[q + 1] + r1[q + 2] + r2[q] +
+                    // from 0.0f, as dcgan__pool_at sums: nine -0 taps make +0 there
+                    // (and in PyTorch's avg_pool2d), while -0 + -0 is -0
+                    yr[j] = (0.0f + r0[q] + r0[q + 1] + r0[q + 2] + r1[q] + r1[q + 1] + r1[q + 2] + r2[q] +
                              r2[q + 1] + r2[q + 2]) / 9.0f;
                 }
             } else {

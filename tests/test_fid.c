@@ -121,6 +121,25 @@ static void test_pool_fast_vs_ref(void) {
             }
         }
     CHECK(cases == 27 && bad == 0, "inception pool/fast path = reference loop, bit for bit, 27 shapes x kinds");
+    // windows whose every tap is -0 (never drawn above): the average sums from
+    // 0.0f, so it is +0 everywhere, as in the reference and PyTorch's
+    // avg_pool2d; the maximum keeps the first tap, -0 (v > m never holds between zeros)
+    {
+        float z[3 * 9 * 9], zw[3 * 9 * 9], zg[3 * 9 * 9];
+        int zbad = 0;
+        for (int i = 0; i < 3 * 9 * 9; i++) z[i] = -0.0f;
+        for (int k = 0; k < 3; k++) {
+            int oh1, ow1, oh2, ow2;
+            dcgan__inc_pool_ref(zw, z, 3, 9, 9, kinds[k], &oh1, &ow1);
+            dcgan__inc_pool(zg, z, 3, 9, 9, kinds[k], &oh2, &ow2);
+            for (int i = 0; i < 3 * oh1 * ow1; i++) {
+                const int want_neg = kinds[k] != DCGAN__POOL_AVG_S1;
+                if (zg[i] != 0.0f || !signbit(zg[i]) != !want_neg || memcmp(&zg[i], &zw[i], sizeof(float)) != 0)
+                    zbad++;
+            }
+        }
+        CHECK(zbad == 0, "inception pool/all -0 planes: average +0, maximum -0, as the reference, every pixel");
+    }
     // the reference itself, by hand on the 3x3 plane 1..9: the average counts
     // only the taps inside (avg_pool2d(count_include_pad=False)): a corner
     // averages 4 taps, an edge 6
