@@ -3080,12 +3080,14 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
         const int OCKK = conv->out_channels * conv->kernel * conv->kernel, KK = conv->kernel * conv->kernel;
         dcgan_sgemm(0, 0, inp.n, OCKK, conv->in_channels, 1.0f, inp.data, conv->in_channels, conv->weight, OCKK,
                     0.0f, out.data, OCKK);
-        if (conv->bias)
-            for (size_t i = 0; i < (size_t)inp.n * conv->out_channels; i++) {
-                float *o = out.data + i * KK;
-                const float b = conv->bias[i % (size_t)conv->out_channels];
-                for (int p = 0; p < KK; p++) o[p] += b;
-            }
+        // + bias, or + 0 without one: the col2im route (and the reference) set
+        // each output to the bias or to 0 and add the sum to it, so a sum that
+        // underflowed to -0 is +0 there, and here too (-0 + 0 = +0)
+        for (size_t i = 0; i < (size_t)inp.n * conv->out_channels; i++) {
+            float *o = out.data + i * KK;
+            const float b = conv->bias ? conv->bias[i % (size_t)conv->out_channels] : 0.0f;
+            for (int p = 0; p < KK; p++) o[p] += b;
+        }
         return DCGAN_OK;
     }
     const size_t per_image = dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w);
@@ -8375,11 +8377,18 @@ static float dcgan__pool_at(const float *x, int H, int W, int i, int j, int s, i
     return kind == DCGAN__POOL_AVG_S1 ? sum / (float)((r1 - r0 + 1) * (q1 - q0 + 1)) : best;
 }
 
+// The output side of a 3x3 pool over n pixels: floor((n + 2p - 3) / s) + 1, as
+// PyTorch's pooling computes it, 0 where the window does not fit at all (C's
+// division truncates toward zero: (2 - 3) / 2 + 1 would be 1).
+static int dcgan__pool_out(int n, int s, int p) {
+    return n + 2 * p - 3 >= 0 ? (n + 2 * p - 3) / s + 1 : 0;
+}
+
 // The reference (tests/test_fid.c): every pixel through dcgan__pool_at.
 DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
                                                           dcgan__pool_kind kind, int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
-    const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
+    const int oh = dcgan__pool_out(H, s, p), ow = dcgan__pool_out(W, s, p);
     for (int c = 0; c < P; c++)
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++)
@@ -8401,10 +8410,11 @@ DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float 
 DCGAN__INTERNAL void dcgan__inc_pool(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
                                      int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
-    const int oh = (H + 2 * p - 3) / s + 1, ow = (W + 2 * p - 3) / s + 1;
+    const int oh = dcgan__pool_out(H, s, p), ow = dcgan__pool_out(W, s, p);
     // window of (i, j) inside the image: i*s - p >= 0 and i*s - p + 2 <= H - 1
+    // (none where H - 3 + p < 0: a window then never fits)
     const int lo = (p + s - 1) / s;
-    int hi_i = (H - 3 + p) / s + 1, hi_j = (W - 3 + p) / s + 1;
+    int hi_i = H - 3 + p >= 0 ? (H - 3 + p) / s + 1 : 0, hi_j = W - 3 + p >= 0 ? (W - 3 + p) / s + 1 : 0;
     if (hi_i > oh) hi_i = oh;
     if (hi_j > ow) hi_j = ow;
     DCGAN__OMP(omp parallel for schedule(static) if ((double)P * oh * ow > 65536))
@@ -11121,7 +11131,11 @@ static int dcgan__have_bf16(void) {
 
 // dcgan__panel_to_bf16 for a panel of NR = 16 columns, one k pair per step:
 // VCVTNE2PS2BF16 rounds rows 2p and 2p + 1 into one vector (row 2p's 16 values
-// in its low half), and a permutation interleaves the halves into pairs.
+// in its low half), and a permutation interleaves the halves into pairs. The
+// same words as the loop's but for float32 subnormals, which the instruction
+// makes 0 (see dcgan__bf16_round). VDPBF16PS treats bfloat16 subnormal inputs
+// as 0 (Intel SDM, VDPBF16PS), so the products do not change: subnormal rows of
+// A times 1e10 came out 0 from either panel (session 24's audit).
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void dcgan__panel16_to_bf16(float *panel, int kc) {
     static const uint16_t pairs[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,

@@ -98,7 +98,10 @@ static void test_features_batched(void) {
 // tiny planes (3x3 up to 36x17), every kind, with -0, inf and equal values in.
 static void test_pool_fast_vs_ref(void) {
     static const dcgan__pool_kind kinds[3] = {DCGAN__POOL_MAX_S2, DCGAN__POOL_MAX_S1, DCGAN__POOL_AVG_S1};
-    static const int sizes[][2] = {{3, 3}, {3, 4}, {4, 3}, {5, 5}, {7, 6}, {8, 8}, {17, 17}, {36, 17}, {9, 35}};
+    // (planes of 1 or 2 pixels a side too: there a stride-2 window never fits, and the
+    // fast path once read a row past the plane)
+    static const int sizes[][2] = {{3, 3}, {3, 4}, {4, 3}, {5, 5}, {7, 6}, {8, 8}, {17, 17}, {36, 17}, {9, 35},
+                                   {2, 5}, {5, 2}, {2, 2}, {1, 4}, {4, 1}};
     const int P = 3;
     float x[3 * 36 * 35], want[3 * 36 * 35], got[3 * 36 * 35];
     dcgan_rng rng;
@@ -120,7 +123,16 @@ static void test_pool_fast_vs_ref(void) {
                 fprintf(stderr, "pool kind %d on %dx%d differs from the reference\n", k, H, W);
             }
         }
-    CHECK(cases == 27 && bad == 0, "inception pool/fast path = reference loop, bit for bit, 27 shapes x kinds");
+    CHECK(cases == 42 && bad == 0, "inception pool/fast path = reference loop, bit for bit, 42 shapes x kinds");
+    {   // output sides as PyTorch's max_pool2d(3, 2) and avg_pool2d(3, 1, 1) give them:
+        // floor((n + 2p - 3) / s) + 1, none where the stride-2 window does not fit
+        int oh = -1, ow = -1, oh2 = -1, ow2 = -1, oh3 = -1, ow3 = -1;
+        dcgan__inc_pool(got, x, 1, 2, 5, DCGAN__POOL_MAX_S2, &oh, &ow);
+        dcgan__inc_pool(got, x, 1, 4, 3, DCGAN__POOL_MAX_S2, &oh2, &ow2);
+        dcgan__inc_pool(got, x, 1, 2, 1, DCGAN__POOL_AVG_S1, &oh3, &ow3);
+        CHECK(oh == 0 && ow == 2 && oh2 == 1 && ow2 == 1 && oh3 == 2 && ow3 == 1,
+              "inception pool/output sides 2x5 -> 0x2, 4x3 -> 1x1 (stride 2), 2x1 -> 2x1 (stride 1)");
+    }
     // windows whose every tap is -0 (never drawn above): the average sums from
     // 0.0f, so it is +0 everywhere, as in the reference and PyTorch's
     // avg_pool2d; the maximum keeps the first tap, -0 (v > m never holds between zeros)

@@ -471,6 +471,18 @@ static void test_conv_transpose2d_routes(void) {
         dcgan_conv2d adj = {NULL, NULL, 1, 5, 4, 2, 1, 1, 1, 1};
         CHECK(dcgan__use_direct(&adj), "conv_transpose2d_to_gray/its adjoint takes the direct path");
     }
+    {   // the 1x1 route without a bias, on sums that underflow to -0: +0 in every
+        // output, as the reference (0 + x * w) and the col2im route (the plane set
+        // to 0, then the sum added) write them
+        float x1 = 1e-30f, w4[4] = {-1e-30f, -1e-30f, -1e-30f, -1e-30f}, got[4], want[4];
+        const dcgan_conv_transpose2d c1 = {w4, NULL, 1, 1, 2, 2, 0, 0, 0, 0};
+        const dcgan_tensor in1 = dcgan_tensor_make(&x1, 1, 1, 1, 1);
+        const int ok = dcgan_conv_transpose2d_forward(dcgan_tensor_make(got, 1, 1, 2, 2), in1, &c1, NULL, 0) ==
+                           DCGAN_OK &&
+                       dcgan_conv_transpose2d_forward_ref(dcgan_tensor_make(want, 1, 1, 2, 2), in1, &c1) == DCGAN_OK;
+        CHECK(ok && memcmp(got, want, sizeof got) == 0 && !signbit(got[0]) && !signbit(got[3]) && got[0] == 0.0f,
+              "conv_transpose2d_1x1/no bias, sums underflowing to -0: +0 as the reference, bit for bit");
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1679,7 +1691,9 @@ static void test_sgemm_bf16(void) {
         printf("test_layers: skipped: bfloat16 products (no AVX512_BF16 kernel in this build or on this CPU)\n");
         return;
     }
-    // 16-column panels: the AVX-512 rewrite equals the portable loop, bit for bit
+    // 16-column panels: the AVX-512 rewrite equals the portable loop, bit for bit, on
+    // normal floats (randn's; a float32 subnormal becomes 0 there and is rounded by
+    // the loop: see dcgan__bf16_round)
     int vec_ok = 1;
     for (int kc = 1; kc <= 257; kc += 64) {
         float *p1 = randn((size_t)16 * kc), *p2 = zeros((size_t)16 * kc);
@@ -1689,7 +1703,7 @@ static void test_sgemm_bf16(void) {
         vec_ok &= memcmp(p1, p2, (size_t)16 * ((kc + 1) / 2) * sizeof(float)) == 0;
         free(p1), free(p2);
     }
-    CHECK(vec_ok, "bf16/16-column panels: the AVX-512 rewrite equals the portable loop");
+    CHECK(vec_ok, "bf16/16-column panels of normal floats: the AVX-512 rewrite equals the portable loop");
     CHECK(dcgan_set_matmul_precision((dcgan_matmul_precision)7) == DCGAN_ERR_UNSUPPORTED &&
               strcmp(dcgan_last_error(), "set_matmul_precision: precision 7 is neither DCGAN_MATMUL_FLOAT32 (0) "
                                          "nor DCGAN_MATMUL_BFLOAT16 (1)") == 0,
