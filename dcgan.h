@@ -892,6 +892,11 @@ typedef struct {
     // cfg.ema_kimg: the averaged G (same layout as g.params and g.buffers);
     // BatchNorm running statistics are copied, not averaged (StyleGAN2-ADA)
     float *ema_params, *ema_buffers;
+    // BatchNorm running statistics of G, then of D, and the random stream as
+    // they were before the current part of dcgan_gan_train_step (at least one
+    // float): put back when that part fails NONFINITE
+    float *step_buffers;
+    dcgan_rng step_rng;
     // GPU build (dcgan_gan_to_cuda): the dataset uploaded once and device
     // twins of the scratch buffers; NULL and 0 on the CPU.
     struct {
@@ -911,8 +916,11 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
 DCGAN_API void dcgan_gan_free(dcgan_gan *gan);
 
 // One training iteration on a dataset of n_images images (n_images, C, size,
-// size) in [-1, 1]. On DCGAN_ERR_NONFINITE (a NaN or Inf loss or gradient) the
-// step that saw it changed nothing; earlier steps of the same iteration stand.
+// size) in [-1, 1]: D on real images, D on generated ones, then G. On
+// DCGAN_ERR_NONFINITE (a NaN or Inf loss or gradient) the part that saw it
+// changed nothing - weights, Adam moments, BatchNorm running statistics and the
+// random stream are as before it (the statistics and the stream on the CPU;
+// the GPU twins keep their statistics moved) - and the parts before it stand.
 DCGAN_API dcgan_status dcgan_gan_train_step(dcgan_gan *gan, const float *dataset,
                                             int n_images, dcgan_gan_stats *stats);
 
@@ -5402,6 +5410,7 @@ DCGAN_API void dcgan_gan_free(dcgan_gan *gan) {
     dcgan_free(gan->aug_draws);
     dcgan_free(gan->ema_params);
     dcgan_free(gan->ema_buffers);
+    dcgan_free(gan->step_buffers);
     memset(gan, 0, sizeof *gan);
 }
 
@@ -5436,7 +5445,9 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
     gan->labels = (float *)dcgan__calloc((size_t)cfg->batch, sizeof(float));
     gan->dlogits = (float *)dcgan__calloc((size_t)cfg->batch, sizeof(float));
     gan->real_index = (int *)dcgan__calloc((size_t)cfg->batch, sizeof(int));
-    if (!gan->noise || !gan->images || !gan->dimages || !gan->labels || !gan->dlogits || !gan->real_index) {
+    gan->step_buffers = (float *)dcgan__calloc(gan->g.n_buffers + gan->d.n_buffers + 1, sizeof(float));
+    if (!gan->noise || !gan->images || !gan->dimages || !gan->labels || !gan->dlogits || !gan->real_index ||
+        !gan->step_buffers) {
         st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the batch buffers (batch %d)", cfg->batch);
         goto fail;
     }
@@ -5483,19 +5494,21 @@ fail:
 DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cfg) {
     dcgan_layer_spec specs[DCGAN_MAX_SPECS];
     int n, c, h, w;
-    size_t g = 0, d = 0, g_dslot = 0, d_dslot = 0, g_params = 0, g_buffers = 0;
+    size_t g = 0, d = 0, g_dslot = 0, d_dslot = 0, g_params = 0, g_buffers = 0, d_buffers = 0;
     dcgan_status st;
     if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
         (st = dcgan__model_bytes(&g, &g_dslot, &g_params, &g_buffers, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
         (st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
-        (st = dcgan__model_bytes(&d, &d_dslot, NULL, NULL, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+        (st = dcgan__model_bytes(&d, &d_dslot, NULL, &d_buffers, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         return st;
-    // gan_init's batch buffers: noise, images, dimages, labels, dlogits, real_index
+    // gan_init's batch buffers: noise, images, dimages, labels, dlogits, real_index,
+    // and the step's copy of the running statistics (step_buffers)
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
     // G and D share one dacts of the larger size: the smaller pair of halves is not allocated
     const size_t shared = 2 * (g_dslot < d_dslot ? g_dslot : d_dslot) * sizeof(float);
     const size_t batch_buffers = (size_t)cfg->batch * ((size_t)cfg->latent + 2 * image + 2);
-    *bytes = g + d - shared + batch_buffers * sizeof(float) + (size_t)cfg->batch * sizeof(int);
+    *bytes = g + d - shared + batch_buffers * sizeof(float) + (size_t)cfg->batch * sizeof(int) +
+             (g_buffers + d_buffers + 1) * sizeof(float);
     if (cfg->augment)   // aug_images, daug_images, aug_draws
         *bytes += (size_t)cfg->batch * (2 * image * sizeof(float) + sizeof(dcgan_aug_draw));
     if (cfg->ema_kimg > 0.0f)   // ema_params, ema_buffers (G's running statistics, at least one float)
@@ -5661,6 +5674,31 @@ static void dcgan__swap_ema(dcgan_gan *gan) {
 // with D(x) = sigmoid(logit) inside the BCE (section 7). The study's loop
 // (REFERENCE.md) splits D's step into a real and a fake half with separate
 // Adam steps, as its Keras code does.
+// Before each part of an iteration: what a forward pass changes besides the
+// activations (BatchNorm's running statistics, in training mode, and the random
+// stream: indices, noise, dropout, DiffAugment), kept so that a part that
+// fails NONFINITE can put it back (dcgan__gan_undo). Weights and Adam moments
+// need no copy: Adam refuses a NaN or Inf gradient before it writes. On the
+// GPU the statistics live on the device and are not kept.
+static void dcgan__gan_mark(dcgan_gan *gan, const dcgan__gan_mem *mem) {
+    gan->step_rng = gan->rng;
+    if (mem->gpu) return;
+    if (gan->g.n_buffers) memcpy(gan->step_buffers, gan->g.buffers, gan->g.n_buffers * sizeof(float));
+    if (gan->d.n_buffers)
+        memcpy(gan->step_buffers + gan->g.n_buffers, gan->d.buffers, gan->d.n_buffers * sizeof(float));
+}
+
+// A part's failure st, after putting back what dcgan__gan_mark kept if st is NONFINITE.
+static dcgan_status dcgan__gan_undo(dcgan_gan *gan, const dcgan__gan_mem *mem, dcgan_status st) {
+    if (st != DCGAN_ERR_NONFINITE) return st;
+    gan->rng = gan->step_rng;
+    if (mem->gpu) return st;
+    if (gan->g.n_buffers) memcpy(gan->g.buffers, gan->step_buffers, gan->g.n_buffers * sizeof(float));
+    if (gan->d.n_buffers)
+        memcpy(gan->d.buffers, gan->step_buffers + gan->g.n_buffers, gan->d.n_buffers * sizeof(float));
+    return st;
+}
+
 static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, const float *dataset,
                                    int n_images, dcgan_gan_stats *stats) {
     const dcgan_gan_config *cfg = &gan->cfg;
@@ -5671,10 +5709,11 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
     // 1. D on real images, label real_label; with ADA, the signs of D(real)
     //    (counted only then: nothing else resets the counters)
     const int ada = cfg->ada_target > 0.0f;
+    dcgan__gan_mark(gan, mem);
     if ((st = dcgan__gan_reals(gan, mem, dataset, n_images, half)) != DCGAN_OK ||
         (st = dcgan__d_step(gan, mem, half, cfg->real_label, &stats->d_real_loss, &stats->real_acc,
                             ada ? &signs : NULL)) != DCGAN_OK)
-        return st;
+        return dcgan__gan_undo(gan, mem, st);
     if (ada) {
         gan->ada_signs += signs;
         gan->ada_count += half;
@@ -5683,6 +5722,7 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
     //    architecture's row says (fakes_in_training): eval mode for SEED and
     //    PAPER, like Keras' g.predict; training mode (batch statistics) for
     //    DCGAN, like the PyTorch example.
+    dcgan__gan_mark(gan, mem);
     if ((st = dcgan__gan_noise(gan, mem, half)) != DCGAN_OK ||
         (st = DCGAN__RUN(mem, dcgan_model_forward, (&gan->g, dcgan_tensor_make(mem->noise, half, cfg->latent, 1, 1),
                                                     dcgan_arch_get(cfg->arch)->fakes_in_training, &gan->rng))) !=
@@ -5690,13 +5730,14 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
         (st = DCGAN__RUN(mem, dcgan_vec_copy, (mem->images, dcgan__gan_out(&gan->g, mem), (size_t)half * image))) !=
             DCGAN_OK ||
         (st = dcgan__d_step(gan, mem, half, cfg->fake_label, &stats->d_fake_loss, &stats->fake_acc, NULL)) != DCGAN_OK)
-        return st;
+        return dcgan__gan_undo(gan, mem, st);
     // 3. G through D with label 1 (the non-saturating loss); only G's weights move
+    dcgan__gan_mark(gan, mem);
     if ((st = dcgan__gan_noise(gan, mem, nb)) != DCGAN_OK ||
         (st = DCGAN__RUN(mem, dcgan_model_zero_grad, (&gan->g))) != DCGAN_OK ||
         (st = DCGAN__RUN(mem, dcgan_model_forward, (&gan->g, dcgan_tensor_make(mem->noise, nb, cfg->latent, 1, 1), 1,
                                                     &gan->rng))) != DCGAN_OK)
-        return st;
+        return dcgan__gan_undo(gan, mem, st);
     float *d_input = dcgan__gan_out(&gan->g, mem);
     if (cfg->augment) {   // D judges T(G(z)); the gradient comes back through T (CPU only)
         dcgan_diffaug_sample(gan->aug_draws, nb, cfg->size, cfg->size, cfg->augment, gan->augment_p,
@@ -5710,21 +5751,21 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
         (st = DCGAN__RUN(mem, dcgan_vec_fill, (mem->labels, (size_t)nb, 1.0f))) != DCGAN_OK ||
         (st = dcgan__gan_bce(mem, &stats->g_loss, NULL, dcgan__gan_out(&gan->d, mem), nb)) != DCGAN_OK ||
         (st = DCGAN__RUN(mem, dcgan_vec_zero, (mem->dimages, (size_t)nb * image))) != DCGAN_OK)
-        return st;
+        return dcgan__gan_undo(gan, mem, st);
     // D is frozen here: only the gradient with respect to its input images
     if (cfg->augment) {
         dcgan__zero(gan->daug_images, (size_t)nb * image);
         if ((st = dcgan_model_backward_input(&gan->d, mem->dlogits, gan->daug_images)) != DCGAN_OK)
-            return st;
+            return dcgan__gan_undo(gan, mem, st);
         dcgan_diffaug_backward(mem->dimages, gan->daug_images, gan->aug_draws, nb, cfg->channels,
                                cfg->size, cfg->size);
     } else if ((st = DCGAN__RUN(mem, dcgan_model_backward_input, (&gan->d, mem->dlogits, mem->dimages))) !=
                DCGAN_OK) {
-        return st;
+        return dcgan__gan_undo(gan, mem, st);
     }
     if ((st = DCGAN__RUN(mem, dcgan_model_backward, (&gan->g, mem->dimages, NULL))) != DCGAN_OK ||
         (st = DCGAN__RUN(mem, dcgan_model_adam_step, (&gan->g, &gan->opt_g))) != DCGAN_OK)
-        return st;
+        return dcgan__gan_undo(gan, mem, st);
     gan->iteration++;
     if (gan->ema_params) dcgan__ema_update(gan);
     if (cfg->ada_target > 0.0f && gan->iteration % DCGAN_ADA_INTERVAL == 0) dcgan__ada_adjust(gan);
@@ -6445,6 +6486,18 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         dcgan_free(names);
         return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf at parameter %zu; "
                            "'%s' was not written", i, path);
+    }
+    for (int k = 0; k < 3; k++) {   // BatchNorm running statistics: G's, D's, the averaged G's
+        const float *b = k == 0 ? gan->g.buffers : k == 1 ? gan->d.buffers : gan->ema_buffers;
+        const size_t nb = k == 1 ? gan->d.n_buffers : b ? gan->g.n_buffers : 0;
+        for (size_t i = 0; i < nb; i++) {
+            if (isfinite(b[i])) continue;
+            dcgan_free(list);
+            dcgan_free(names);
+            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "%s%s%s has a NaN or Inf in its running statistics at %zu; "
+                               "'%s' was not written", k < 2 ? "model '" : "the averaged G",
+                               k == 0 ? gan->g.prefix : k == 1 ? gan->d.prefix : "", k < 2 ? "'" : "", i, path);
+        }
     }
     dcgan_diffaug_name(c->augment, policy, sizeof policy);
     if (n_extra > 16) n_extra = 16;

@@ -171,6 +171,60 @@ static void test_train_steps(void) {
     free(data);
 }
 
+// A step on images holding NaN fails NONFINITE in its first part (D on real
+// images) and changes nothing: weights, Adam moments and steps, BatchNorm
+// running statistics (which that part's forward pass had moved) and the random
+// stream are as before; the next step on good images runs as if the bad one
+// had never been tried. And a running statistic that is NaN is never saved.
+static void test_nonfinite_step_changes_nothing(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan a, b;
+    dcgan_gan_stats s;
+    small_config(&cfg);
+    cfg.arch = DCGAN_ARCH_DCGAN;   // BatchNorm in G and D
+    float *data = random_images(8, &cfg, 3);
+    const size_t count = (size_t)8 * cfg.channels * cfg.size * cfg.size;
+    float *bad = (float *)malloc(count * sizeof(float));
+    for (size_t i = 0; i < count; i++) bad[i] = NAN;
+    if (!CHECK(dcgan_gan_init(&a, &cfg) == DCGAN_OK && dcgan_gan_init(&b, &cfg) == DCGAN_OK,
+               "gan_train_step/NaN: two GANs")) {
+        free(data), free(bad);
+        return;
+    }
+    CHECK(a.d.n_buffers > 0 && a.g.n_buffers > 0, "gan_train_step/NaN: both models have running statistics");
+    int ok = dcgan_gan_train_step(&a, data, 8, &s) == DCGAN_OK && dcgan_gan_train_step(&b, data, 8, &s) == DCGAN_OK;
+    // a: a NaN step between two good ones; b: the good ones only
+    const dcgan_status st = dcgan_gan_train_step(&a, bad, 8, &s);
+    CHECK(st == DCGAN_ERR_NONFINITE, "gan_train_step/NaN images: DCGAN_ERR_NONFINITE");
+    int same = a.iteration == b.iteration && a.opt_d.step == b.opt_d.step && a.opt_g.step == b.opt_g.step &&
+               memcmp(&a.rng, &b.rng, sizeof a.rng) == 0;
+    for (int k = 0; k < 2; k++) {
+        const dcgan_model *p = k ? &a.d : &a.g, *q = k ? &b.d : &b.g;
+        same &= memcmp(p->params, q->params, p->n_params * sizeof(float)) == 0 &&
+                memcmp(p->adam_m, q->adam_m, p->n_params * sizeof(float)) == 0 &&
+                memcmp(p->adam_v, q->adam_v, p->n_params * sizeof(float)) == 0 &&
+                memcmp(p->buffers, q->buffers, p->n_buffers * sizeof(float)) == 0;
+    }
+    CHECK(ok && same, "gan_train_step/NaN images: weights, moments, running statistics and rng unchanged");
+    ok = dcgan_gan_train_step(&a, data, 8, &s) == DCGAN_OK && dcgan_gan_train_step(&b, data, 8, &s) == DCGAN_OK;
+    CHECK(ok && memcmp(a.g.params, b.g.params, a.g.n_params * sizeof(float)) == 0 &&
+              memcmp(a.d.buffers, b.d.buffers, a.d.n_buffers * sizeof(float)) == 0,
+          "gan_train_step/NaN images: the next step as if it had never been tried");
+    // a NaN running statistic is refused by gan_save, naming the model
+    char path[64], want[160];
+    snprintf(path, sizeof path, "build/test_gan_nan_%d.safetensors", (int)getpid());
+    a.d.buffers[1] = NAN;
+    snprintf(want, sizeof want,
+             "gan_save: model 'D.main' has a NaN or Inf in its running statistics at 1; '%s' was not written", path);
+    CHECK(dcgan_gan_save(&a, path, NULL, NULL, 0) == DCGAN_ERR_NONFINITE && strcmp(dcgan_last_error(), want) == 0 &&
+              access(path, F_OK) != 0,
+          "gan_save/a NaN running statistic is never written, the model named");
+    dcgan_gan_free(&a);
+    dcgan_gan_free(&b);
+    free(data);
+    free(bad);
+}
+
 // What the D half of a step means, by behaviour: with G frozen (lr_g = 0), D
 // trained on bright "real" images and G's samples must end up scoring real
 // images above generated ones, in eval mode, on images it never saw.
@@ -691,6 +745,7 @@ int main(int argc, char **argv) {
         {"architectures", test_architectures},
         {"arch_table", test_arch_table},
         {"train_steps", test_train_steps},
+        {"nonfinite_step_changes_nothing", test_nonfinite_step_changes_nothing},
         {"frozen_g_d_learns", test_frozen_g_d_learns},
         {"no_allocation_in_loop", test_no_allocation_in_loop},
         {"determinism", test_determinism},

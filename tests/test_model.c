@@ -415,7 +415,8 @@ static void test_model_bytes(void) {
     if (CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_OK && dcgan_gan_bytes(&bytes, &cfg) == DCGAN_OK,
               "gan_bytes/small GAN ok")) {
         const dcgan_model *ms[2] = {&gan.g, &gan.d};
-        size_t f = (size_t)cfg.batch * ((size_t)cfg.latent + 2 * 64 * 64 + 2),
+        // the batch buffers, and the step's copy of both models' running statistics (+1)
+        size_t f = (size_t)cfg.batch * ((size_t)cfg.latent + 2 * 64 * 64 + 2) + gan.g.n_buffers + gan.d.n_buffers + 1,
                other = (size_t)cfg.batch * sizeof(int);   // real_index
         for (int k = 0; k < 2; k++) {
             const dcgan_model *q = ms[k];
