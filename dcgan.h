@@ -1147,7 +1147,9 @@ DCGAN_API void dcgan_dataset_free(dcgan_dataset *ds);
 // nearest resizing and within 1/255 otherwise). cache_load succeeds only if the
 // file matches dir's current listing and the options exactly; otherwise it
 // returns DCGAN_ERR_FORMAT (stale or damaged) or DCGAN_ERR_IO (absent) and the
-// caller decodes again. cache_save writes path.tmp, then renames.
+// caller decodes again; on any failure *ds is zeroed (pass an empty one: a
+// loaded dataset in it would be lost, not freed). cache_save writes path.tmp,
+// then renames.
 DCGAN_API dcgan_status dcgan_dataset_cache_save(const dcgan_dataset *ds, const char *path,
                                                 const dcgan_image_options *opt);
 DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *path,
@@ -1256,7 +1258,8 @@ DCGAN_API void dcgan_fid_stats_free(dcgan_fid_stats *st);
 // overwritten) = V diag(w) V^T, eigenvalues w ascending; V (may be NULL: values
 // only) gets the eigenvectors as columns. Householder reduction to tridiagonal
 // form, then implicit QL with shifts (Golub & Van Loan, "Matrix Computations",
-// 4th ed., 8.3; EISPACK tred2/tql2). DCGAN_ERR_NONFINITE if it does not converge.
+// 4th ed., 8.3; EISPACK tred2/tql2). DCGAN_ERR_NONFINITE if it does not converge
+// (a NaN or Inf in A, say); w and V, like A, then hold no meaningful values.
 DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double *V);
 
 // Eigenvalues only (ascending) of a symmetric matrix: reads and destroys the
@@ -1264,7 +1267,8 @@ DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double
 // reduction of dcgan_symmetric_eigen done in one pass over the lower triangle
 // per column (each step's update fused with the next step's product), then the
 // same QL iteration without vectors: O(n^3 / 3) memory traffic instead of
-// O(2 n^3), for FID's bootstrap where only the values are needed.
+// O(2 n^3), for FID's bootstrap where only the values are needed. On failure
+// (as above) w holds no meaningful values.
 DCGAN_API dcgan_status dcgan_symmetric_eigenvalues(double *A, int n, double *w);
 
 // Frechet distance between two Gaussians (Dowson & Landau 1982; Heusel et al.
@@ -1300,6 +1304,7 @@ typedef struct {
 // needs (collections.OrderedDict, torch._utils._rebuild_tensor_v2 and
 // _rebuild_parameter, torch.*Storage); every length and offset is checked;
 // anything else fails with DCGAN_ERR_FORMAT naming the byte offset and opcode.
+// On any failure *sd is zeroed (pass an empty one).
 DCGAN_API dcgan_status dcgan_state_dict_load(dcgan_state_dict *sd, const char *path);
 DCGAN_API void dcgan_state_dict_free(dcgan_state_dict *sd);
 // Writes the tensors as a safetensors file (path.tmp, then rename).
@@ -1320,7 +1325,7 @@ DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *pa
 // sigma.npy (dims, dims) as float64 ('<f8'; '<f4' is read too). save writes
 // them stored (uncompressed) via path.tmp + rename; load reads stored and, with
 // the image code compiled in, deflated members (np.savez_compressed).
-// count is unknown after load (0).
+// count is unknown after load (0). On a failed load *st is zeroed (pass an empty one).
 DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const char *path);
 DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char *path);
 
@@ -1333,7 +1338,8 @@ DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char 
 
 // Feature files: one .npy array (n, dims) of '<f8', C order, as numpy.save
 // writes it (n and dims up to 65536); load also reads '<f4'. save writes
-// path.tmp, then renames. load refuses NaN/Inf, naming the row.
+// path.tmp, then renames. load refuses NaN/Inf, naming the row; on any failure
+// it sets *f = NULL, *n = 0 and *dims = 0 (free an earlier array first).
 DCGAN_API dcgan_status dcgan_features_save_npy(const char *path, const double *f, int64_t n, int dims);
 DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims, const char *path);
 
@@ -1355,7 +1361,9 @@ DCGAN_API dcgan_status dcgan_fid_features(double *fid, const double *f1, int64_t
 // kernel (x.y/dims + 1)^3: (sum over pairs of positions p != q of k within
 // each set) / (n(n-1)) for both sets, minus 2 * mean of k across the sets.
 // Each needs n1^2 + n2^2 + n1 n2 doubles for the Gram matrices. progress (may
-// be NULL) is called after each resample with (user, done, B).
+// be NULL) is called after each resample with (user, done, B). Out of memory
+// midway (DCGAN_ERR_NOMEM), the resamples done so far are in values and *rng
+// has moved past them.
 typedef void (*dcgan_progress_fn)(void *user, int done, int total);
 DCGAN_API dcgan_status dcgan_fid_bootstrap(double *values, int B, const double *f1, int64_t n1,
                                            const double *f2, int64_t n2, int dims, dcgan_rng *rng,
@@ -1372,7 +1380,7 @@ DCGAN_API double dcgan_quantile(double *values, int n, double q);
 // disjoint halves of m vectors each (the first m, the next m); values[r] is
 // their FID. The FID two samples of the same distribution show at this size.
 // DCGAN_ERR_SHAPE, saying how many are needed, when 2m > n or m < 2. progress
-// as for the bootstrap.
+// and running out of memory midway as for the bootstrap.
 DCGAN_API dcgan_status dcgan_fid_floor(double *values, int repeats, const double *f, int64_t n,
                                        int64_t m, int dims, dcgan_rng *rng, dcgan_progress_fn progress,
                                        void *user);
@@ -4711,6 +4719,22 @@ static dcgan_status dcgan__model_forward(dcgan_model *m, const dcgan__model_mem 
         return dcgan__fail(DCGAN_ERR_SHAPE, func,
                            "inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)", inp.n,
                            inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h, m->in_w);
+    // What a layer would refuse only when the pass reaches it is refused here,
+    // before any layer runs: in training BatchNorm's running statistics move, so
+    // a refusal midway would leave the model changed. Dropout and noise need an
+    // rng; BatchNorm needs more than one value per channel.
+    for (int i = 0; training && i < m->n_layers; i++) {
+        const dcgan_layer *L = &m->layers[i];
+        const dcgan_layer_kind kind = L->spec.kind;
+        if (!rng && ((kind == DCGAN_LAYER_DROPOUT && L->spec.p > 0.0f) ||
+                     (kind == DCGAN_LAYER_GAUSSIAN_NOISE && L->spec.stddev > 0.0f)))
+            return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: %s in training needs an rng", i,
+                               kind == DCGAN_LAYER_DROPOUT ? "dropout" : "gaussian_noise");
+        if (kind == DCGAN_LAYER_BATCHNORM2D && (size_t)inp.n * L->in_h * L->in_w < 2)
+            return dcgan__fail(DCGAN_ERR_SHAPE, func,
+                               "layer %d: batchnorm2d in training needs more than 1 value per channel, got %zu", i,
+                               (size_t)inp.n * L->in_h * L->in_w);
+    }
     m->batch = inp.n;
     if (inp.data != mem->acts &&
         (st = DCGAN__RUN(mem, dcgan_vec_copy, (mem->acts, inp.data, dcgan_tensor_numel(inp)))) != DCGAN_OK)
@@ -4890,8 +4914,9 @@ DCGAN_API int dcgan_model_tensor_count(const dcgan_model *m) {
 }
 
 DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
-                                               dcgan_param_info *info) {
+                                               dcgan_param_info *out) {
     int k = 0;
+    dcgan_param_info one, *info = &one;   // (*out is written only when the tensor is found)
     for (int i = 0; i < m->n_layers; i++) {
         const dcgan_layer *L = &m->layers[i];
         // up to four named tensors per layer, in state_dict order
@@ -4920,6 +4945,7 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int index,
             info->shape[0] = (int)info->count;
             if (part == 0) info->ndim = dcgan__weight_shape(L, info->shape);
             DCGAN_ASSERT(info->ndim > 0);
+            *out = one;
             return DCGAN_OK;
         }
     }
@@ -7906,7 +7932,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
                                                 const dcgan_image_options *opt) {
     uint64_t magic, version, size, channels, resize, count;
     char **paths = NULL;
-    int total = 0;
+    int total = 0, listed = 0;   // the listing's files used, and all of them (to free)
     FILE *f;
     dcgan_status st;
     float *data = NULL;
@@ -7939,6 +7965,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
         fclose(f);
         return st;
     }
+    listed = total;
     if (opt->max_images > 0 && total > opt->max_images) total = opt->max_images;
     if (count == 0) {   // dcgan_dataset_cache_save never writes an empty cache
         st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' lists no images: damaged", path);
@@ -8023,7 +8050,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
     }
     fclose(f);
     dcgan_free(bytes);
-    dcgan_paths_free(paths, total);
+    dcgan_paths_free(paths, listed);
     ds->data = data;
     ds->count = (int)count;
     ds->channels = opt->channels;
@@ -8034,7 +8061,7 @@ fail:
     fclose(f);
     dcgan_free(data);
     dcgan_free(bytes);
-    dcgan_paths_free(paths, total);
+    dcgan_paths_free(paths, listed);
     memset(ds, 0, sizeof *ds);
     return st;
 }
@@ -9189,11 +9216,13 @@ DCGAN_API dcgan_status dcgan_frechet_distance(double *fid, const dcgan_fid_stats
     double *buf = (double *)dcgan__alloc(4 * nn + 2 * (size_t)n, sizeof(double));
     if (!buf) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d x %d matrices", n, n);
     double *V = buf, *S = V + nn, *T = S + nn, *M = T + nn, *w1 = M + nn, *w2 = w1 + n;
+    double value = 0.0;
+    int r1 = 0, r2 = 0;   // (the outputs are written only when everything has worked)
     dcgan_status st;
     // sqrt(S1) = V diag(sqrt(max(w1, 0))) V^T
     memcpy(S, a->sigma, nn * sizeof(double));
     if ((st = dcgan_symmetric_eigen(S, n, w1, V)) != DCGAN_OK) goto done;
-    if (rank1) *rank1 = dcgan__rank(w1, n);
+    r1 = dcgan__rank(w1, n);
     for (int j = 0; j < n; j++) {
         double r = w1[j] > 0.0 ? sqrt(w1[j]) : 0.0;
         for (int i = 0; i < n; i++) T[(size_t)i * n + j] = V[(size_t)i * n + j] * r;   // V sqrt(W)
@@ -9220,13 +9249,16 @@ DCGAN_API dcgan_status dcgan_frechet_distance(double *fid, const dcgan_fid_stats
             tr2 += b->sigma[(size_t)i * n + i];
             tr_sqrt += w2[i] > 0.0 ? sqrt(w2[i]) : 0.0;
         }
-        *fid = diff + tr1 + tr2 - 2.0 * tr_sqrt;
+        value = diff + tr1 + tr2 - 2.0 * tr_sqrt;
     }
     if (rank2) {
         memcpy(S, b->sigma, nn * sizeof(double));
         if ((st = dcgan_symmetric_eigenvalues(S, n, w2)) != DCGAN_OK) goto done;
-        *rank2 = dcgan__rank(w2, n);
+        r2 = dcgan__rank(w2, n);
     }
+    *fid = value;
+    if (rank1) *rank1 = r1;
+    if (rank2) *rank2 = r2;
     st = DCGAN_OK;
 done:
     DCGAN_FREE(buf);
@@ -10433,7 +10465,10 @@ static dcgan_status dcgan__fid_cov(double *fid, const double *f1, int64_t n1, co
         double *copy = NULL;
         if (idx[k]) {
             copy = (double *)dcgan__alloc((size_t)n[k] * dims, sizeof(double));
-            if (!copy) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld vectors", (long long)n[k]);
+            if (!copy) {   // (the first set's statistics, if made, are freed below)
+                s = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %lld vectors", (long long)n[k]);
+                break;
+            }
             for (int64_t i = 0; i < n[k]; i++)
                 memcpy(copy + (size_t)i * dims, src[k] + (size_t)idx[k][i] * dims, (size_t)dims * sizeof(double));
             f = copy;

@@ -122,7 +122,11 @@ static void test_names(void) {
     CHECK(info.ndim == 4 && info.shape[0] == 4 && info.shape[1] == 2 && info.shape[2] == 3,
           "model_tensor_info/conv weight shape (OC,C,K,K)");
     CHECK(m.n_params == 4 * 2 * 9 + 4 + 4 + 4, "model_init/parameter count");
-    CHECK(dcgan_model_tensor_info(&m, 6, &info) == DCGAN_ERR_SHAPE, "model_tensor_info/out of range");
+    dcgan_param_info kept = info;
+    CHECK(dcgan_model_tensor_info(&m, 6, &info) == DCGAN_ERR_SHAPE && strcmp(kept.name, info.name) == 0 &&
+              kept.data == info.data && kept.count == info.count && kept.offset == info.offset &&
+              kept.ndim == info.ndim && kept.shape[0] == info.shape[0] && kept.is_buffer == info.is_buffer,
+          "model_tensor_info/out of range: refused, *info unchanged");
     dcgan_model_free(&m);
 }
 
@@ -228,6 +232,47 @@ static void test_model_errors(void) {
     CHECK(strcmp(dcgan_last_error(), want) == 0, "model_adam_step/NaN: the whole message, not garbled");
     CHECK(m.params[0] == p0 && m.adam_m[1] == 0.0f, "model_adam_step/params unchanged");
     dcgan_model_free(&m);
+}
+
+// A training pass that a later layer refuses changes nothing: the refusal
+// comes before any layer runs, so BatchNorm's running statistics (which its
+// forward moves in training) stay, and the whole message names the layer.
+static void test_forward_refusal_changes_nothing(void) {
+    dcgan_layer_spec a[] = {dcgan_spec_conv2d(4, 3, 1, 1), dcgan_spec_batchnorm2d(1e-5f, 0.1f), dcgan_spec_relu(),
+                            dcgan_spec_dropout(0.5f)};
+    // 4x4 -> 1x1 before the second BatchNorm: one value per channel at batch 1
+    dcgan_layer_spec b[] = {dcgan_spec_conv2d(4, 3, 1, 1), dcgan_spec_batchnorm2d(1e-5f, 0.1f), dcgan_spec_relu(),
+                            dcgan_spec_conv2d(2, 4, 1, 0), dcgan_spec_batchnorm2d(1e-5f, 0.1f)};
+    dcgan_model ma, mb;
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 5);
+    float x[2 * 4 * 4], stats[32];
+    for (int i = 0; i < 2 * 4 * 4; i++) x[i] = (float)(i % 7) - 3.0f;
+    if (!CHECK(dcgan_model_init(&ma, "main", a, 4, 1, 4, 4, 2) == DCGAN_OK &&
+                   dcgan_model_init(&mb, "main", b, 5, 1, 4, 4, 2) == DCGAN_OK && ma.n_buffers == 8 &&
+                   mb.n_buffers == 12,
+               "model_forward/refusals: two models with BatchNorm"))
+        return;
+    dcgan_model_init_weights(&ma, DCGAN_INIT_PYTORCH, &rng);
+    dcgan_model_init_weights(&mb, DCGAN_INIT_PYTORCH, &rng);
+    memcpy(stats, ma.buffers, 8 * sizeof(float));
+    dcgan_status st = dcgan_model_forward(&ma, dcgan_tensor_make(x, 2, 1, 4, 4), 1, NULL);
+    CHECK(st == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), "model_forward: layer 3: dropout in training needs an rng") == 0 &&
+              memcmp(stats, ma.buffers, 8 * sizeof(float)) == 0,
+          "model_forward/dropout without an rng: refused before BatchNorm's statistics move");
+    memcpy(stats, mb.buffers, 12 * sizeof(float));
+    st = dcgan_model_forward(&mb, dcgan_tensor_make(x, 1, 1, 4, 4), 1, &rng);
+    CHECK(st == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(),
+                     "model_forward: layer 4: batchnorm2d in training needs more than 1 value per channel, got 1") == 0 &&
+              memcmp(stats, mb.buffers, 12 * sizeof(float)) == 0,
+          "model_forward/one value per channel at a later BatchNorm: refused before the first one moves");
+    CHECK(dcgan_model_forward(&mb, dcgan_tensor_make(x, 2, 1, 4, 4), 1, &rng) == DCGAN_OK &&
+              memcmp(stats, mb.buffers, 12 * sizeof(float)) != 0 &&
+              dcgan_model_forward(&mb, dcgan_tensor_make(x, 1, 1, 4, 4), 0, NULL) == DCGAN_OK,
+          "model_forward/batch 2 trains (the statistics move); batch 1 evaluates");
+    dcgan_model_free(&ma);
+    dcgan_model_free(&mb);
 }
 
 // A model with a Gaussian noise layer: refused with a negative stddev (the
@@ -446,6 +491,7 @@ int main(int argc, char **argv) {
         {"init_modes", test_init_modes},
         {"training_smoke", test_training_smoke},
         {"model_errors", test_model_errors},
+        {"forward_refusal_changes_nothing", test_forward_refusal_changes_nothing},
         {"model_bytes", test_model_bytes},
         {"in_place_slots", test_in_place_slots},
         {"gaussian_noise_layer", test_gaussian_noise_layer},
