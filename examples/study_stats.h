@@ -390,9 +390,15 @@ static inline int study__double_cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-// q-quantile of k sorted values (definition 7 above).
+// q-quantile of k sorted values (definition 7 above). A position within
+// rounding of a whole number is that number: q = 0.5 * (1 - 0.95) is
+// 0.025000000000000022 in double, so with k = 1961 the position 49.00000000000004
+// gave the next value a weight of 4e-14, and an interval end that is exactly 0
+// came out 4e-16 (numpy.percentile: 0).
 static inline double study__quantile_sorted(const double *v, int k, double q) {
     double h = (k - 1) * q;
+    const double whole = floor(h + 0.5);
+    if (fabs(h - whole) <= 1e-9 * k) h = whole;
     int lo = (int)floor(h);
     if (lo >= k - 1) return v[k - 1];
     return v[lo] + (h - lo) * (v[lo + 1] - v[lo]);
@@ -890,14 +896,21 @@ STUDY_API const char *study_verdict_name(study_verdict v) {
 // The verdict for the 90% interval [lo90, hi90] and the 95% interval
 // [lo95, hi95] of a difference, margin d; STUDY_VERDICT_INVALID when an end is
 // NaN, lo > hi, the 90% interval is not inside the 95% one, or d <= 0.
+// Every comparison is strict, and an end within STUDY_VERDICT_TOL of 0, d or -d
+// counts as on it: the metrics are fractions of counts, and a difference of two
+// of them that is exactly 0.05 in exact arithmetic (3/20 - 2/20) is
+// 0.04999999999999999 in double, which a plain comparison with d = 0.05 would
+// call inside the margin.
+#define STUDY_VERDICT_TOL 1e-12
 STUDY_API study_verdict study_verdict_decide(double lo90, double hi90, double lo95, double hi95,
                                              double d) {
+    const double t = STUDY_VERDICT_TOL;
     if (!(lo95 <= lo90 && lo90 <= hi90 && hi90 <= hi95 && d > 0.0)) return STUDY_VERDICT_INVALID;
-    if (-d < lo90 && hi90 < d) return STUDY_EQUIVALENT;
-    if (lo95 > d) return STUDY_HELPS_BEYOND_MARGIN;
-    if (lo95 > 0.0) return STUDY_HELPS;
-    if (hi95 < -d) return STUDY_HARMS_BEYOND_MARGIN;
-    if (hi95 < 0.0) return STUDY_HARMS;
+    if (-d + t < lo90 && hi90 < d - t) return STUDY_EQUIVALENT;
+    if (lo95 > d + t) return STUDY_HELPS_BEYOND_MARGIN;
+    if (lo95 > t) return STUDY_HELPS;
+    if (hi95 < -d - t) return STUDY_HARMS_BEYOND_MARGIN;
+    if (hi95 < -t) return STUDY_HARMS;
     return STUDY_INCONCLUSIVE;
 }
 #endif

@@ -248,6 +248,14 @@ static void test_interval(void) {
     CHECK(study_interval_compute(&lo, &hi, v, 6, 0.9, why, sizeof why) == 0 && fabs(lo - 1.2) < 1e-15 &&
               fabs(hi - 4.8) < 1e-15,
           "interval_compute/90% interpolates like numpy.percentile");
+    {   // 1961 values, the first 50 of them 0: the 2.5% position (1960 * 0.025 = 49 in
+        // exact arithmetic) is a whole number, and the end is 0 exactly, as
+        // numpy.percentile gives (q = 0.5 * (1 - 0.95) rounds to 0.025000000000000022)
+        static double w[1961];
+        for (int i = 0; i < 1961; i++) w[i] = i < 50 ? 0.0 : 0.01;
+        CHECK(study_interval_compute(&lo, &hi, w, 1961, 0.95, why, sizeof why) == 0 && lo == 0.0 && hi == 0.01,
+              "interval_compute/an end at a whole position is that value exactly (0, not 4e-16)");
+    }
     CHECK(study_interval_compute(&lo, &hi, v, 2, 0.9, why, sizeof why) == -1 &&
               strcmp(why, "study_interval_compute: 1 of 2 values are not NaN; needs at least 2") == 0,
           "interval_compute/fewer than 2 values is refused");
@@ -271,6 +279,15 @@ static void test_verdict(void) {
         {0.01, 0.07, 0.0, 0.08, STUDY_INCONCLUSIVE, "verdict_decide/lo95 exactly 0 is not above 0"},
         {-0.01, 0.05, -0.02, 0.06, STUDY_INCONCLUSIVE, "verdict_decide/hi90 exactly d is not inside"},
         {0.06, 0.07, 0.05, 0.08, STUDY_HELPS, "verdict_decide/lo95 exactly d: helps, not beyond"},
+        // ends that are 0 or d in exact arithmetic, as double rounds differences of
+        // fractions: 3/20 - 2/20 = 0.04999999999999999, and its mirror images
+        {3.0 / 20 - 2.0 / 20, 3.0 / 20 - 2.0 / 20, 3.0 / 20 - 2.0 / 20, 3.0 / 20 - 2.0 / 20, STUDY_HELPS,
+         "verdict_decide/every end 3/20 - 2/20 (d in exact arithmetic): helps, not equivalent"},
+        {-0.01, 0.04999999999999999, -0.02, 0.06, STUDY_INCONCLUSIVE,
+         "verdict_decide/hi90 a rounding below d is not inside the margin"},
+        {0.01, 0.07, 4.263e-16, 0.08, STUDY_INCONCLUSIVE, "verdict_decide/lo95 a rounding above 0 is not above 0"},
+        {-0.07, -0.01, -0.08, -4.263e-16, STUDY_INCONCLUSIVE,
+         "verdict_decide/hi95 a rounding below 0 is not below 0"},
         {NAN, 0.02, -0.02, 0.03, STUDY_VERDICT_INVALID, "verdict_decide/NaN is invalid"},
         {0.02, -0.01, -0.02, 0.03, STUDY_VERDICT_INVALID, "verdict_decide/lo > hi is invalid"},
         {-0.03, 0.02, -0.02, 0.03, STUDY_VERDICT_INVALID, "verdict_decide/90% not inside 95% is invalid"},
@@ -279,6 +296,9 @@ static void test_verdict(void) {
         CHECK(study_verdict_decide(c[i].lo90, c[i].hi90, c[i].lo95, c[i].hi95, d) == c[i].want, c[i].label);
     CHECK(study_verdict_decide(-0.01, 0.02, -0.02, 0.03, 0.0) == STUDY_VERDICT_INVALID,
           "verdict_decide/d = 0 is invalid");
+    // balanced accuracy's margin 0.02, and a lo95 that is 1/50 exactly but a rounding above it
+    CHECK(study_verdict_decide(0.021, 0.05, 0.020000000000000018, 0.06, 0.02) == STUDY_HELPS,
+          "verdict_decide/lo95 a rounding above d = 0.02: helps, not beyond the margin");
     CHECK(strcmp(study_verdict_name(STUDY_EQUIVALENT), "equivalent") == 0 &&
               strcmp(study_verdict_name(STUDY_HELPS), "helps") == 0 &&
               strcmp(study_verdict_name(STUDY_HELPS_BEYOND_MARGIN), "helps by more than the margin") == 0 &&
