@@ -4301,8 +4301,8 @@ static dcgan_status dcgan__dropout_plan(dcgan_layer *L, int index, int max_batch
 }
 static dcgan_status dcgan__dropout_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y, dcgan_tensor x,
                                        int training, dcgan_rng *rng, int index, const char *func) {
-    if (training && L->spec.p > 0.0f && !rng)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: dropout in training needs an rng", index);
+    (void)index, (void)func;   // (dcgan__model_forward checked the rng before any layer ran)
+    DCGAN_ASSERT(!training || L->spec.p <= 0.0f || rng);
     return DCGAN__RUN(mem, dcgan_dropout_forward, (y.data, mem->saved + L->saved_offset, x.data,
                                                    dcgan_tensor_numel(x), L->spec.p, training, rng));
 }
@@ -4353,8 +4353,8 @@ static dcgan_status dcgan__gaussian_noise_plan(dcgan_layer *L, int index, int ma
 static dcgan_status dcgan__gaussian_noise_fwd(dcgan_layer *L, const dcgan__model_mem *mem, dcgan_tensor y,
                                               dcgan_tensor x, int training, dcgan_rng *rng, int index,
                                               const char *func) {
-    if (training && L->spec.stddev > 0.0f && !rng)
-        return dcgan__fail(DCGAN_ERR_SHAPE, func, "layer %d: gaussian_noise in training needs an rng", index);
+    (void)index, (void)func;   // (dcgan__model_forward checked the rng before any layer ran)
+    DCGAN_ASSERT(!training || L->spec.stddev <= 0.0f || rng);
     return DCGAN__RUN(mem, dcgan_gaussian_noise_forward,
                       (y.data, x.data, dcgan_tensor_numel(x), L->spec.stddev, training, rng));
 }
@@ -6505,6 +6505,13 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
             return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf at parameter %zu; "
                                "'%s' was not written", m->prefix, i, path);
         }
+        for (size_t i = 0; i < m->n_buffers; i++) {   // BatchNorm running statistics
+            if (isfinite(m->buffers[i])) continue;
+            dcgan_free(list);
+            dcgan_free(names);
+            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf in its running statistics at "
+                               "%zu; '%s' was not written", m->prefix, i, path);
+        }
     }
     for (size_t i = 0; gan->ema_params && i < gan->g.n_params; i++) {
         if (isfinite(gan->ema_params[i])) continue;
@@ -6513,17 +6520,12 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf at parameter %zu; "
                            "'%s' was not written", i, path);
     }
-    for (int k = 0; k < 3; k++) {   // BatchNorm running statistics: G's, D's, the averaged G's
-        const float *b = k == 0 ? gan->g.buffers : k == 1 ? gan->d.buffers : gan->ema_buffers;
-        const size_t nb = k == 1 ? gan->d.n_buffers : b ? gan->g.n_buffers : 0;
-        for (size_t i = 0; i < nb; i++) {
-            if (isfinite(b[i])) continue;
-            dcgan_free(list);
-            dcgan_free(names);
-            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "%s%s%s has a NaN or Inf in its running statistics at %zu; "
-                               "'%s' was not written", k < 2 ? "model '" : "the averaged G",
-                               k == 0 ? gan->g.prefix : k == 1 ? gan->d.prefix : "", k < 2 ? "'" : "", i, path);
-        }
+    for (size_t i = 0; gan->ema_buffers && i < gan->g.n_buffers; i++) {
+        if (isfinite(gan->ema_buffers[i])) continue;
+        dcgan_free(list);
+        dcgan_free(names);
+        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf in its running statistics at %zu; "
+                           "'%s' was not written", i, path);
     }
     dcgan_diffaug_name(c->augment, policy, sizeof policy);
     if (n_extra > 16) n_extra = 16;
@@ -8457,18 +8459,19 @@ static float dcgan__pool_at(const float *x, int H, int W, int i, int j, int s, i
     return kind == DCGAN__POOL_AVG_S1 ? sum / (float)((r1 - r0 + 1) * (q1 - q0 + 1)) : best;
 }
 
-// The output side of a 3x3 pool over n pixels: floor((n + 2p - 3) / s) + 1, as
-// PyTorch's pooling computes it, 0 where the window does not fit at all (C's
-// division truncates toward zero: (2 - 3) / 2 + 1 would be 1).
-static int dcgan__pool_out(int n, int s, int p) {
-    return n + 2 * p - 3 >= 0 ? (n + 2 * p - 3) / s + 1 : 0;
+// How many i >= 0 have i * s <= a: floor(a / s) + 1, and 0 for a < 0 (C's
+// division truncates toward zero: (-1) / 2 + 1 would be 1). A 3x3 pool over n
+// pixels has dcgan__count_upto(n + 2p - 3, s) outputs, as PyTorch's pooling
+// computes them (none where the window does not fit at all).
+static int dcgan__count_upto(int a, int s) {
+    return a >= 0 ? a / s + 1 : 0;
 }
 
 // The reference (tests/test_fid.c): every pixel through dcgan__pool_at.
 DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float *x, int P, int H, int W,
                                                           dcgan__pool_kind kind, int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
-    const int oh = dcgan__pool_out(H, s, p), ow = dcgan__pool_out(W, s, p);
+    const int oh = dcgan__count_upto(H + 2 * p - 3, s), ow = dcgan__count_upto(W + 2 * p - 3, s);
     for (int c = 0; c < P; c++)
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++)
@@ -8490,11 +8493,10 @@ DCGAN__REFERENCE DCGAN__INTERNAL void dcgan__inc_pool_ref(float *y, const float 
 DCGAN__INTERNAL void dcgan__inc_pool(float *y, const float *x, int P, int H, int W, dcgan__pool_kind kind,
                                      int *OH, int *OW) {
     const int s = kind == DCGAN__POOL_MAX_S2 ? 2 : 1, p = kind == DCGAN__POOL_MAX_S2 ? 0 : 1;
-    const int oh = dcgan__pool_out(H, s, p), ow = dcgan__pool_out(W, s, p);
+    const int oh = dcgan__count_upto(H + 2 * p - 3, s), ow = dcgan__count_upto(W + 2 * p - 3, s);
     // window of (i, j) inside the image: i*s - p >= 0 and i*s - p + 2 <= H - 1
-    // (none where H - 3 + p < 0: a window then never fits)
     const int lo = (p + s - 1) / s;
-    int hi_i = H - 3 + p >= 0 ? (H - 3 + p) / s + 1 : 0, hi_j = W - 3 + p >= 0 ? (W - 3 + p) / s + 1 : 0;
+    int hi_i = dcgan__count_upto(H - 3 + p, s), hi_j = dcgan__count_upto(W - 3 + p, s);
     if (hi_i > oh) hi_i = oh;
     if (hi_j > ow) hi_j = ow;
     DCGAN__OMP(omp parallel for schedule(static) if ((double)P * oh * ow > 65536))
