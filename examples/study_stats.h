@@ -114,9 +114,13 @@ static inline int study__sort_order(int *order, const double *scores, int n) {
 //
 // weight[i] (NULL: all 1) counts case i that many times; the bootstrap uses it
 // for images whose patient was drawn several times (0: not in the draw).
-static inline double study__auc_sorted(const int *order, const double *scores, const int *labels,
-                                       const double *weight, int n) {
-    double sum = 0.0, neg_below = 0.0, pos_total = 0.0;
+//
+// As a fraction of whole numbers (see study__frac below): *twice_wins = 2 sum
+// over the groups of pos_group (neg_below + neg_group / 2), *twice_pairs = 2 P N.
+static inline void study__auc_counts(double *twice_wins, double *twice_pairs, const int *order,
+                                     const double *scores, const int *labels, const double *weight,
+                                     int n) {
+    double wins = 0.0, neg_below = 0.0, pos_total = 0.0;
     for (int i = 0; i < n;) {
         double pos_group = 0.0, neg_group = 0.0;
         int j = i;
@@ -126,12 +130,20 @@ static inline double study__auc_sorted(const int *order, const double *scores, c
             else neg_group += w;
             j++;
         }
-        sum += pos_group * (neg_below + 0.5 * neg_group);
+        wins += pos_group * (2.0 * neg_below + neg_group);
         neg_below += neg_group;
         pos_total += pos_group;
         i = j;
     }
-    return sum / (pos_total * neg_below);   // neg_below is now every negative
+    *twice_wins = wins;
+    *twice_pairs = 2.0 * pos_total * neg_below;   // neg_below is now every negative
+}
+
+static inline double study__auc_sorted(const int *order, const double *scores, const int *labels,
+                                       const double *weight, int n) {
+    double twice_wins, twice_pairs;
+    study__auc_counts(&twice_wins, &twice_pairs, order, scores, labels, weight, n);
+    return twice_wins / twice_pairs;
 }
 
 // ROC AUC of scores for labels (n cases). Returns 0 with *auc set, or -1 (a
@@ -170,14 +182,85 @@ STUDY_API const char *study_metric_name(study_metric m) {
     return m >= 0 && m < STUDY_METRIC_COUNT ? names[m] : "?";
 }
 
-// One metric of the (weighted) cases; both classes must have weight. order is
-// the cases sorted by score (only AUC needs it). Returns 0, or -1 when the
-// metric is undefined: precision with nothing called positive.
-static inline int study__metric_sorted(double *value, study_metric m, const int *order,
-                                       const double *scores, const int *labels,
-                                       const double *weight, int n, double threshold) {
+// Metrics as fractions of whole numbers
+//
+// Every weight is a whole number (1, or how many times a patient was drawn),
+// so every count below is one, and every metric here is a fraction num / den
+// of whole numbers, which a double holds exactly up to 2^53. A metric is then
+// one division, correctly rounded, and a difference of two arms or a mean over
+// strata is formed from the whole numbers before the one division: a
+// difference that is 0 in exact arithmetic comes out 0, and one that is
+// exactly d comes out as the double nearest d, as the bootstrap p-value (ties
+// with 0 counted on both sides) and the verdicts (ends compared with 0 and +-d)
+// need. Subtracting two rounded metrics did not: 3/20 - 2/20 gave
+// 0.04999999999999999, and two balanced accuracies that are equal as
+// fractions could differ in their last bit. Where a whole number would reach
+// 2^53 (a single stratum of tens of millions of images; strata whose
+// denominators have no common multiple below 2^53) the value is the rounded
+// sum instead, and exact zeros there are not promised.
+
+#define STUDY__EXACT 9007199254740992.0   // 2^53
+
+typedef struct {
+    double num, den;   // when exact: the value is num / den, whole numbers, den > 0, |num|, den < 2^53
+    double value;      // the value in double arithmetic (num / den when exact)
+    int exact;
+} study__frac;
+
+static inline study__frac study__frac_make(double num, double den) {
+    study__frac f;
+    f.num = num;
+    f.den = den;
+    f.value = num / den;
+    f.exact = fabs(num) < STUDY__EXACT && den < STUDY__EXACT;
+    return f;
+}
+
+// Greatest common divisor of whole numbers below 2^53 (b > 0).
+static inline double study__gcd(double a, double b) {
+    uint64_t x = (uint64_t)fabs(a), y = (uint64_t)b;
+    while (y) {
+        uint64_t t = x % y;
+        x = y;
+        y = t;
+    }
+    return (double)x;
+}
+
+// a + sign b (sign +1 or -1), in lowest terms while every whole number on the
+// way stays below 2^53 (a product that reaches 2^53 computes as at least 2^53:
+// rounding is monotone and 2^53 is a double), else the rounded sum.
+static inline study__frac study__frac_add(study__frac a, study__frac b, double sign) {
+    study__frac r;
+    r.num = r.den = 0.0;
+    r.value = a.value + sign * b.value;
+    r.exact = 0;
+    if (!a.exact || !b.exact) return r;
+    const double g = study__gcd(a.den, b.den), x = a.num * (b.den / g), y = sign * b.num * (a.den / g),
+                 den = a.den * (b.den / g);
+    if (fabs(x) >= STUDY__EXACT || fabs(y) >= STUDY__EXACT || den >= STUDY__EXACT ||
+        fabs(x + y) >= STUDY__EXACT)
+        return r;
+    const double common = study__gcd(x + y, den);   // gcd(0, den) = den: 0 becomes 0 / 1
+    return study__frac_make((x + y) / common, den / common);
+}
+
+// f / k for a whole k >= 1: one division where den k stays below 2^53.
+static inline double study__frac_mean(study__frac f, int k) {
+    if (f.exact && f.den * k < STUDY__EXACT) return f.num / (f.den * k);
+    return f.value / k;
+}
+
+// One metric of the (weighted) cases as a fraction; both classes must have
+// weight. order is the cases sorted by score (only AUC needs it). Returns 0,
+// or -1 when the metric is undefined: precision with nothing called positive.
+static inline int study__metric_frac(study__frac *f, study_metric m, const int *order,
+                                     const double *scores, const int *labels, const double *weight,
+                                     int n, double threshold) {
     if (m == STUDY_AUC) {
-        *value = study__auc_sorted(order, scores, labels, weight, n);
+        double twice_wins, twice_pairs;
+        study__auc_counts(&twice_wins, &twice_pairs, order, scores, labels, weight, n);
+        *f = study__frac_make(twice_wins, twice_pairs);
         return 0;
     }
     // The confusion matrix at the threshold, each case counted weight[i] times.
@@ -188,17 +271,29 @@ static inline int study__metric_sorted(double *value, study_metric m, const int 
         if (labels[i]) { if (said) tp += w; else fn += w; }
         else { if (said) fp += w; else tn += w; }
     }
-    double sensitivity = tp / (tp + fn), specificity = tn / (tn + fp);   // both classes: > 0
+    const double pos = tp + fn, neg = tn + fp;   // both classes: > 0
     switch (m) {
-    case STUDY_BALANCED_ACCURACY: *value = 0.5 * (sensitivity + specificity); return 0;
-    case STUDY_SENSITIVITY: *value = sensitivity; return 0;
-    case STUDY_SPECIFICITY: *value = specificity; return 0;
+    case STUDY_BALANCED_ACCURACY:   // (tp / pos + tn / neg) / 2
+        *f = study__frac_make(tp * neg + tn * pos, 2.0 * pos * neg);
+        return 0;
+    case STUDY_SENSITIVITY: *f = study__frac_make(tp, pos); return 0;
+    case STUDY_SPECIFICITY: *f = study__frac_make(tn, neg); return 0;
     case STUDY_PRECISION:
         if (tp + fp == 0.0) return -1;
-        *value = tp / (tp + fp);
+        *f = study__frac_make(tp, tp + fp);
         return 0;
-    default: *value = 2.0 * tp / (2.0 * tp + fp + fn); return 0;   // F1; tp + fn > 0
+    default: *f = study__frac_make(2.0 * tp, 2.0 * tp + fp + fn); return 0;   // F1; tp + fn > 0
     }
+}
+
+// The same as a double: one division, num / den.
+static inline int study__metric_sorted(double *value, study_metric m, const int *order,
+                                       const double *scores, const int *labels,
+                                       const double *weight, int n, double threshold) {
+    study__frac f;
+    if (study__metric_frac(&f, m, order, scores, labels, weight, n, threshold)) return -1;
+    *value = f.value;
+    return 0;
 }
 
 // One metric of one arm on all n cases, at threshold (ignored for AUC).
@@ -583,9 +678,10 @@ static inline int study__check_stratum(const study_stratum *s, int k, study_metr
     return 0;
 }
 
-// metric(A) - metric(B) of one stratum under the weights in w (NULL: all 1).
-// Returns 0, 1: a class has no weight, 2: precision undefined for an arm.
-static inline int study__stratum_diff(double *diff, const study_stratum *s,
+// metric(A) - metric(B) of one stratum under the weights in w (NULL: all 1),
+// as a fraction. Returns 0, 1: a class has no weight, 2: precision undefined
+// for an arm.
+static inline int study__stratum_diff(study__frac *diff, const study_stratum *s,
                                       const study__stratum_work *w, const double *weight,
                                       study_metric m) {
     double pos = 0.0, neg = 0.0;
@@ -595,13 +691,12 @@ static inline int study__stratum_diff(double *diff, const study_stratum *s,
         else neg += c;
     }
     if (pos == 0.0 || neg == 0.0) return 1;
-    double a, b = 0.0;   // no arm B: the difference against nothing is metric(A)
-    if (study__metric_sorted(&a, m, w->order_a, s->score_a, s->labels, weight, s->n,
-                             s->threshold_a) ||
-        (s->score_b && study__metric_sorted(&b, m, w->order_b, s->score_b, s->labels, weight, s->n,
-                                            s->threshold_b)))
+    study__frac a, b = study__frac_make(0.0, 1.0);   // no arm B: the difference against nothing is metric(A)
+    if (study__metric_frac(&a, m, w->order_a, s->score_a, s->labels, weight, s->n, s->threshold_a) ||
+        (s->score_b &&
+         study__metric_frac(&b, m, w->order_b, s->score_b, s->labels, weight, s->n, s->threshold_b)))
         return 2;
-    *diff = a - b;
+    *diff = study__frac_add(a, b, -1.0);
     return 0;
 }
 
@@ -720,25 +815,29 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
     memset(&r, 0, sizeof r);
     r.metric = metric;
     r.resamples = B;
-    // The estimate: every image once.
+    // The estimate: every image once; the means as fractions (above).
+    const study__frac zero = study__frac_make(0.0, 1.0);
+    study__frac sum_a = zero, sum_b = zero, sum_diff = zero;
     for (int s = 0; s < n_strata; s++) {
         const study_stratum *st = &strata[s];
-        double a, b = 0.0;   // both defined: study__check_stratum checked classes and precision
-        study__metric_sorted(&a, metric, w[s].order_a, st->score_a, st->labels, NULL, st->n,
-                             st->threshold_a);
+        study__frac a = zero, b = zero;   // both defined: study__check_stratum checked classes and precision
+        study__metric_frac(&a, metric, w[s].order_a, st->score_a, st->labels, NULL, st->n, st->threshold_a);
         if (st->score_b)
-            study__metric_sorted(&b, metric, w[s].order_b, st->score_b, st->labels, NULL, st->n,
-                                 st->threshold_b);
-        r.value_a += a / n_strata;
-        r.value_b += b / n_strata;
-        r.estimate += (a - b) / n_strata;
+            study__metric_frac(&b, metric, w[s].order_b, st->score_b, st->labels, NULL, st->n,
+                               st->threshold_b);
+        sum_a = study__frac_add(sum_a, a, 1.0);
+        sum_b = study__frac_add(sum_b, b, 1.0);
+        sum_diff = study__frac_add(sum_diff, study__frac_add(a, b, -1.0), 1.0);
     }
+    r.value_a = study__frac_mean(sum_a, n_strata);
+    r.value_b = study__frac_mean(sum_b, n_strata);
+    r.estimate = study__frac_mean(sum_diff, n_strata);
 
     // The replicates.
     uint64_t state = seed;
     size_t at = 0;
     for (int b = 0; b < B; b++) {
-        double sum = 0.0;
+        study__frac sum = zero;
         int skip = 0;   // 1: a class missing, 2: precision undefined (the first reason met)
         for (int s = 0; s < n_strata; s++) {
             const study_stratum *st = &strata[s];
@@ -755,13 +854,13 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
             // Every stratum draws its patients even after a skip, so the stream stays aligned.
             if (skip) continue;
             for (int i = 0; i < st->n; i++) w[s].weight[i] = (double)w[s].drawn[st->patient[i]];
-            double diff = 0.0;
+            study__frac diff = zero;
             skip = study__stratum_diff(&diff, st, &w[s], w[s].weight, metric);
-            sum += diff;
+            if (!skip) sum = study__frac_add(sum, diff, 1.0);
         }
         if (skip == 1) r.skipped_class++;
         if (skip == 2) r.skipped_undefined++;
-        rep[b] = skip ? NAN : sum / n_strata;
+        rep[b] = skip ? NAN : study__frac_mean(sum, n_strata);
     }
     study__work_free(w, n_strata);
 
@@ -899,8 +998,12 @@ STUDY_API const char *study_verdict_name(study_verdict v) {
 // Every comparison is strict, and an end within STUDY_VERDICT_TOL of 0, d or -d
 // counts as on it: the metrics are fractions of counts, and a difference of two
 // of them that is exactly 0.05 in exact arithmetic (3/20 - 2/20) is
-// 0.04999999999999999 in double, which a plain comparison with d = 0.05 would
-// call inside the margin.
+// 0.04999999999999999 when computed by subtracting the two rounded metrics,
+// which a plain comparison with d = 0.05 would call inside the margin.
+// study_bootstrap_compute forms each replicate from whole numbers (see
+// "Metrics as fractions of whole numbers"), but an interval end that
+// interpolates between two replicates, or ends a caller computed otherwise,
+// can still land a hair off.
 #define STUDY_VERDICT_TOL 1e-12
 STUDY_API study_verdict study_verdict_decide(double lo90, double hi90, double lo95, double hi95,
                                              double d) {

@@ -10,8 +10,10 @@
 #                   adjusted p-values max_{j<=i} min(1, (m-j+1) p_(j))
 #   bootstrap       on explicit patient draws (made here with numpy): each
 #                   resample written out as a list of images (a patient drawn
-#                   twice: its images twice), the metrics of both arms on it,
-#                   their difference; intervals by numpy.percentile (linear);
+#                   twice: its images twice), the metrics of both arms on it
+#                   and their difference in exact fractions (fractions.Fraction),
+#                   the mean over strata exact too, rounded to a double once;
+#                   intervals by numpy.percentile (linear);
 #                   a stratum that shares draws takes the previous stratum's
 #                   list of drawn patients and consumes none; arm A alone
 #                   (no arm B): metric(A) itself; the p-value counted from its
@@ -21,6 +23,7 @@
 # (%.17g, "nan" for a skipped resample), read by tests/test_study_stats.c.
 # Run: /usr/bin/python3 tests/make_study_stats.py
 import os
+from fractions import Fraction
 
 import numpy as np
 from scipy import stats
@@ -89,14 +92,18 @@ def holm(p, alpha):
 
 
 def metric(name, scores, labels, threshold):
-    """One metric on a list of images (repeats allowed); None when undefined."""
+    """One metric on a list of images (repeats allowed), an exact Fraction; None when
+    undefined."""
     if name == "auc":
-        return auc_pairwise(scores, labels)
+        pos = [s for s, l in zip(scores, labels) if l == 1]
+        neg = [s for s, l in zip(scores, labels) if l == 0]
+        twice_wins = sum(2 if x > y else 1 if x == y else 0 for x in pos for y in neg)
+        return Fraction(twice_wins, 2 * len(pos) * len(neg))
     tp = sum(1 for s, l in zip(scores, labels) if l == 1 and s >= threshold)
     fn = sum(1 for s, l in zip(scores, labels) if l == 1 and s < threshold)
     fp = sum(1 for s, l in zip(scores, labels) if l == 0 and s >= threshold)
     tn = sum(1 for s, l in zip(scores, labels) if l == 0 and s < threshold)
-    sens, spec = tp / (tp + fn), tn / (tn + fp)
+    sens, spec = Fraction(tp, tp + fn), Fraction(tn, tn + fp)
     if name == "balanced_accuracy":
         return (sens + spec) / 2
     if name == "sensitivity":
@@ -104,19 +111,19 @@ def metric(name, scores, labels, threshold):
     if name == "specificity":
         return spec
     if name == "precision":
-        return None if tp + fp == 0 else tp / (tp + fp)
-    return 2 * tp / (2 * tp + fp + fn)
+        return None if tp + fp == 0 else Fraction(tp, tp + fp)
+    return Fraction(2 * tp, 2 * tp + fp + fn)
 
 
 def stratum_diff(name, st, drawn, alone=False):
-    """(0, metric(A) - metric(B)) on the images of the drawn patients, or (1, None): a class
-    missing, (2, None): precision undefined for an arm. alone: metric(A) itself."""
+    """(0, metric(A) - metric(B)) on the images of the drawn patients, exact, or (1, None): a
+    class missing, (2, None): precision undefined for an arm. alone: metric(A) itself."""
     images = [i for p in drawn for i in range(len(st["labels"])) if st["patient"][i] == p]
     labels = [st["labels"][i] for i in images]
     if 0 not in labels or 1 not in labels:
         return 1, None
     a = metric(name, [st["a"][i] for i in images], labels, st["ta"])
-    b = 0.0 if alone else metric(name, [st["b"][i] for i in images], labels, st["tb"])
+    b = Fraction(0) if alone else metric(name, [st["b"][i] for i in images], labels, st["tb"])
     if a is None or b is None:
         return 2, None
     return 0, a - b
@@ -142,15 +149,16 @@ def bootstrap(name, strata, draws, B, share=None, alone=False):
             skipped[skip - 1] += 1
             reps.append(np.nan)
         else:
-            reps.append(np.mean(diffs))
+            reps.append(float(sum(diffs, Fraction(0)) / len(diffs)))   # rounded once
     assert at == len(draws)
     everyone = [stratum_diff(name, st, range(st["P"]), alone)[1] for st in strata]
-    va = np.mean([metric(name, st["a"], st["labels"], st["ta"]) for st in strata])
-    vb = 0.0 if alone else np.mean([metric(name, st["b"], st["labels"], st["tb"]) for st in strata])
+    va = float(sum((metric(name, st["a"], st["labels"], st["ta"]) for st in strata), Fraction(0)) / len(strata))
+    vb = 0.0 if alone else float(sum((metric(name, st["b"], st["labels"], st["tb"]) for st in strata),
+                                     Fraction(0)) / len(strata))
     ok = np.array([r for r in reps if not np.isnan(r)])
     lo95, hi95 = np.percentile(ok, [2.5, 97.5])
     lo90, hi90 = np.percentile(ok, [5, 95])
-    return reps, [np.mean(everyone), va, vb, lo95, hi95, lo90, hi90, skipped[0], skipped[1]]
+    return reps, [float(sum(everyone, Fraction(0)) / len(everyone)), va, vb, lo95, hi95, lo90, hi90, skipped[0], skipped[1]]
 
 
 def bootstrap_p(reps):

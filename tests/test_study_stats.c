@@ -456,6 +456,78 @@ static void test_bootstrap_few_skipped(void) {
           "bootstrap_compute/a patient drawn twice counts twice, no note without skips");
 }
 
+// Differences formed from whole numbers: one stratum per case, every image its
+// own patient, scores 0 or 1 at threshold 0.5 (positive images: tp of them
+// scored 1; negative images: tn of them scored 0). n_pos + n_neg <= 24.
+typedef struct {
+    int labels[24], patient[24];
+    double a[24], b[24];
+} exact_case;
+
+static study_stratum exact_stratum(exact_case *c, int n_pos, int n_neg, int tp_a, int tn_a, int tp_b,
+                                   int tn_b) {
+    for (int i = 0; i < n_pos + n_neg; i++) {
+        const int pos = i < n_pos, k = pos ? i : i - n_pos;
+        c->labels[i] = pos;
+        c->patient[i] = i;
+        c->a[i] = pos ? (k < tp_a) : (k >= tn_a);
+        c->b[i] = pos ? (k < tp_b) : (k >= tn_b);
+    }
+    study_stratum s = {n_pos + n_neg, n_pos + n_neg, c->labels, c->patient, c->a, c->b, 0.5, 0.5, 0};
+    return s;
+}
+
+// B = 4 replicates that each draw every patient of every stratum once: each
+// replicate is the estimate.
+static int exact_run(study_bootstrap *r, double reps[4], const study_stratum *strata, int n_strata,
+                     study_metric m) {
+    int draws[4 * 3 * 24], at = 0;
+    for (int b = 0; b < 4; b++)
+        for (int s = 0; s < n_strata; s++)
+            for (int k = 0; k < strata[s].n_patients; k++) draws[at++] = k;
+    char why[256];
+    return study_bootstrap_compute(r, reps, strata, n_strata, m, 4, 0, draws, (size_t)at, why, sizeof why) == 0;
+}
+
+static void test_bootstrap_fractions(void) {
+    exact_case c[3];
+    study_bootstrap r;
+    double reps[4];
+    // Balanced accuracy, 2 positives and 6 negatives: A (0/2 + 5/6) / 2 and B (1/2 + 2/6) / 2
+    // are both 5/12; as 0.5 * (sensitivity + specificity) in double they differ by 5.6e-17.
+    study_stratum s = exact_stratum(&c[0], 2, 6, 0, 5, 1, 2);
+    CHECK(exact_run(&r, reps, &s, 1, STUDY_BALANCED_ACCURACY) && r.estimate == 0.0 && reps[0] == 0.0 &&
+              reps[3] == 0.0 && r.lo95 == 0.0 && r.hi95 == 0.0 && r.p == 1.0 &&
+              r.value_a == 5.0 / 12.0 && r.value_b == 5.0 / 12.0,
+          "bootstrap_compute/equal balanced accuracies (5/12 both) differ by exactly 0: p = 1");
+    // Sensitivity 3/20 - 2/20 is 1/20: the double nearest 0.05 (subtracted: 0.04999999999999999).
+    s = exact_stratum(&c[0], 20, 2, 3, 2, 2, 2);
+    CHECK(exact_run(&r, reps, &s, 1, STUDY_SENSITIVITY) && r.estimate == 0.05 && reps[2] == 0.05 &&
+              r.lo90 == 0.05 && r.hi90 == 0.05 && r.p == 0.0,
+          "bootstrap_compute/sensitivity 3/20 - 2/20 is the double 0.05");
+    // Three strata with differences 1/2, 1/3 and -5/6 (sensitivity; denominators 2, 3, 6):
+    // their mean is 0 (summed in double: -3.7e-17).
+    study_stratum three[3] = {exact_stratum(&c[0], 2, 1, 1, 1, 0, 1), exact_stratum(&c[1], 3, 1, 1, 1, 0, 1),
+                              exact_stratum(&c[2], 6, 1, 0, 1, 5, 1)};
+    CHECK(exact_run(&r, reps, three, 3, STUDY_SENSITIVITY) && r.estimate == 0.0 && reps[1] == 0.0 &&
+              r.p == 1.0,
+          "bootstrap_compute/differences 1/2 + 1/3 - 5/6 over three strata: exactly 0, p = 1");
+    // The fractions themselves: lowest terms, and the rounded sum past 2^53.
+    study__frac f = study__frac_add(study__frac_make(1.0, 3.0), study__frac_make(1.0, 6.0), 1.0);
+    CHECK(f.exact && f.num == 1.0 && f.den == 2.0 && f.value == 0.5, "frac_add/1/3 + 1/6 = 1/2");
+    f = study__frac_add(study__frac_make(3.0, 20.0), study__frac_make(2.0, 20.0), -1.0);
+    CHECK(f.exact && f.num == 1.0 && f.den == 20.0 && f.value == 0.05, "frac_add/3/20 - 2/20 = 1/20");
+    f = study__frac_add(study__frac_make(2.0, 4.0), study__frac_make(1.0, 2.0), -1.0);
+    CHECK(f.exact && f.num == 0.0 && f.den == 1.0 && f.value == 0.0, "frac_add/2/4 - 1/2 = 0/1");
+    const study__frac big = study__frac_make(1.0, 94906267.0), other = study__frac_make(1.0, 94906269.0);
+    f = study__frac_add(big, other, 1.0);   // their product is 2^53 + 450946831
+    CHECK(!f.exact && f.value == 1.0 / 94906267.0 + 1.0 / 94906269.0,
+          "frac_add/denominators whose product reaches 2^53: the rounded sum, marked inexact");
+    CHECK(study__frac_mean(study__frac_make(1.0, 3.0), 3) == 1.0 / 9.0 &&
+              study__frac_mean(f, 2) == f.value / 2.0,
+          "frac_mean/one division while exact, else the rounded value divided");
+}
+
 // The built-in draws are splitmix64's, as Python computes them, and
 // draws = NULL gives exactly what passing study_bootstrap_draw's draws gives.
 static void test_bootstrap_rng(void) {
@@ -829,6 +901,7 @@ int main(int argc, char **argv) {
         {"verdict", test_verdict},
         {"bootstrap_exact", test_bootstrap_exact},
         {"bootstrap_few_skipped", test_bootstrap_few_skipped},
+        {"bootstrap_fractions", test_bootstrap_fractions},
         {"bootstrap_rng", test_bootstrap_rng},
         {"bootstrap_errors", test_bootstrap_errors},
         {"bootstrap_p", test_bootstrap_p},
