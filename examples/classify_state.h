@@ -10,11 +10,14 @@
 //             (epochs, 6: train loss, train accuracy, validation loss, accuracy,
 //             ROC AUC, seconds), order (the image order of the epoch in
 //             progress, as floats: exact for indices below 2^24)
-//   metadata  format = "dcgan.h classify resume"; the settings that must match
+//   metadata  format = "dcgan.h classify resume 2"; the settings that must match
 //             on resume (caller's keys, e.g. "batch"); the position (epoch,
 //             step, order_drawn), the epoch's running sums, the best epoch so
 //             far, the Adam step, the RNG state, and data_fnv1a64, an FNV-1a
-//             hash of every tensor byte (so a damaged file is refused).
+//             hash of every tensor byte and then of the position's keys and
+//             values as written (so a damaged file is refused: before format
+//             2 the hash left the position out, and a changed digit in, say,
+//             the RNG state passed the range checks and was loaded).
 // Everything is checked before anything is copied: on failure the model and the
 // caller's arrays are unchanged and `why` says what is wrong, naming the file.
 #ifndef CLASSIFY_STATE_H
@@ -26,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLASSIFY_STATE_FORMAT "dcgan.h classify resume"
+#define CLASSIFY_STATE_FORMAT "dcgan.h classify resume 2"
 #define CLASSIFY_HISTORY_COLS 6
 
 // Where a run stands. An epoch that has not drawn its order yet has
@@ -62,6 +65,18 @@ static uint64_t classify_fnv1a(uint64_t h, const void *data, size_t n) {
         h *= 1099511628211ull;
     }
     return h;
+}
+
+// The position's metadata keys, in the order data_fnv1a64 hashes them (after
+// the tensors): each key and its value as written, with their terminating 0s.
+#define CLASSIFY_POSITION_KEYS 16
+static const char *const classify_position_keys[CLASSIFY_POSITION_KEYS] = {
+    "epoch",     "step",      "order_drawn", "loss_sum", "correct", "seen",          "seconds",    "best_epoch",
+    "best_auc",  "best_loss", "adam_step",   "rng_state", "rng_inc", "rng_has_spare", "rng_spare", "epochs"};
+
+static uint64_t classify_fnv1a_meta(uint64_t h, const char *key, const char *value) {
+    h = classify_fnv1a(h, key, strlen(key) + 1);
+    return classify_fnv1a(h, value, strlen(value) + 1);
 }
 
 static int classify_why(char *why, size_t cap, const char *fmt, ...) {
@@ -116,14 +131,11 @@ static int classify_state_save(const char *path, const dcgan_model *m, const cla
         for (int k = 0; k < t[i].ndim; k++) count *= (size_t)t[i].shape[k];
         h = classify_fnv1a(h, t[i].data, count * sizeof(float));
     }
-    enum { N_FIXED = 18 };
+    enum { N_FIXED = 2 + CLASSIFY_POSITION_KEYS };
     char v[N_FIXED][64];
-    const char *keys[N_FIXED + 16], *vals[N_FIXED + 16];
-    const char *fixed[N_FIXED] = {"format", "data_fnv1a64", "epoch", "step", "order_drawn", "loss_sum",
-                                  "correct", "seen", "seconds", "best_epoch", "best_auc", "best_loss",
-                                  "adam_step", "rng_state", "rng_inc", "rng_has_spare", "rng_spare", "epochs"};
+    const char *keys[N_FIXED + 16], *vals[N_FIXED + 16], *fixed[N_FIXED] = {"format", "data_fnv1a64"};
+    for (int i = 0; i < CLASSIFY_POSITION_KEYS; i++) fixed[2 + i] = classify_position_keys[i];
     snprintf(v[0], 64, "%s", CLASSIFY_STATE_FORMAT);
-    snprintf(v[1], 64, "%llu", (unsigned long long)h);
     snprintf(v[2], 64, "%d", pos->epoch);
     snprintf(v[3], 64, "%d", pos->step);
     snprintf(v[4], 64, "%d", pos->order_drawn);
@@ -140,6 +152,8 @@ static int classify_state_save(const char *path, const dcgan_model *m, const cla
     snprintf(v[15], 64, "%d", pos->rng.has_spare);
     snprintf(v[16], 64, "%.17g", pos->rng.spare);
     snprintf(v[17], 64, "%d", ex->epochs);
+    for (int i = 2; i < N_FIXED; i++) h = classify_fnv1a_meta(h, fixed[i], v[i]);
+    snprintf(v[1], 64, "%llu", (unsigned long long)h);
     int nm = 0;
     for (int i = 0; i < N_FIXED; i++) {
         keys[nm] = fixed[i];
@@ -220,6 +234,11 @@ static int classify_state_load(const char *path, dcgan_model *m, classify_positi
     uint64_t hash, rng_state, rng_inc;
     const char *bad = NULL;
     const float *params, *am, *av, *bp, *buf = NULL, *bbuf = NULL, *hist, *ord;
+    if (format && strcmp(format, "dcgan.h classify resume") == 0) {
+        classify_why(why, cap, "'%s' was written by an older classify train (format '%s', this one reads '%s'); "
+                     "delete it and start the run again", path, format, CLASSIFY_STATE_FORMAT);
+        goto done;
+    }
     if (!format || strcmp(format, CLASSIFY_STATE_FORMAT) != 0) {
         classify_why(why, cap, "'%s' is not a classify train resume file (format '%s', expected '%s')", path,
                      format ? format : "none", CLASSIFY_STATE_FORMAT);
@@ -292,8 +311,12 @@ static int classify_state_load(const char *path, dcgan_model *m, classify_positi
         uint64_t h = 14695981039346656037ull;
         for (int i = 0; i < 8; i++)
             if (in_order[i]) h = classify_fnv1a(h, in_order[i], counts[i] * sizeof(float));
+        for (int i = 0; i < CLASSIFY_POSITION_KEYS; i++)   // (each is there: parsed above)
+            h = classify_fnv1a_meta(h, classify_position_keys[i],
+                                    dcgan_safetensors_meta(&st, classify_position_keys[i]));
         if (h != hash) {
-            classify_why(why, cap, "'%s' is damaged: its tensors do not match their checksum", path);
+            classify_why(why, cap, "'%s' is damaged: its tensors and position do not match their checksum",
+                         path);
             goto done;
         }
     }

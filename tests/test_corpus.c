@@ -308,10 +308,67 @@ static void test_resume_file(void) {
             }
         }
         if (f) fclose(f);
-        snprintf(want, sizeof want, "'%s' is damaged: its tensors do not match their checksum", path);
+        snprintf(want, sizeof want, "'%s' is damaged: its tensors and position do not match their checksum",
+                 path);
         CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0 &&
                   memcmp(m->params, keep, np * sizeof(float)) == 0,
               "resume/a flipped bit: 'is damaged', model unchanged");
+    }
+    {
+        // one digit of the position changed, each value still in range: the RNG state's
+        // last digit, the step, the Adam step, the best AUC (an audit's cases)
+        static const char *const key[4] = {"rng_state", "step", "adam_step", "best_auc"};
+        static const char *const from[4] = {"\"rng_state\":\"", "\"step\":\"1", "\"adam_step\":\"3",
+                                            "\"best_auc\":\"0.75"};
+        int refused = 0;
+        for (int c = 0; c < 4; c++) {
+            resume_fill(m, &pos, bp, bb, hist, order);
+            classify_state_save(path, m, &pos, bp, bb, hist, order, &fuzz_resume_expect, why, sizeof why);
+            FILE *f = fopen(path, "r+b");
+            char head[4096];
+            size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+            char *at = got > 8 ? strstr(head + 8, from[c]) : NULL;   // (the header is JSON text)
+            if (at && f) {
+                char *digit = at + strlen(from[c]);
+                if (c == 0)
+                    while (digit[1] != '"') digit++;   // the last digit of the state
+                else
+                    digit--;                           // the last digit of the value above
+                *digit = *digit == '0' ? '1' : (char)(*digit - 1);   // 1 -> 0, 3 -> 2, 0.75 -> 0.74
+                fseek(f, (long)(digit - head), SEEK_SET);
+                fwrite(digit, 1, 1, f);
+            }
+            if (f) fclose(f);
+            memcpy(keep, m->params, np * sizeof(float));
+            snprintf(want, sizeof want, "'%s' is damaged: its tensors and position do not match their "
+                                        "checksum", path);
+            const int ok = at && fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0 &&
+                           memcmp(m->params, keep, np * sizeof(float)) == 0;
+            if (!ok) fprintf(stderr, "  %s: %s\n", key[c], at ? why : "not found in the header");
+            refused += ok;
+        }
+        CHECK(refused == 4, "resume/one digit of rng_state, step, adam_step or best_auc changed: 'is damaged'");
+    }
+    {
+        // a file of format 1 (before the position was hashed): told to start again
+        resume_fill(m, &pos, bp, bb, hist, order);
+        classify_state_save(path, m, &pos, bp, bb, hist, order, &fuzz_resume_expect, why, sizeof why);
+        FILE *f = fopen(path, "r+b");
+        char head[4096];
+        size_t got = f ? fread(head, 1, sizeof head - 1, f) : 0;
+        head[got] = 0;
+        char *at = got > 8 ? strstr(head + 8, "\"dcgan.h classify resume 2\"") : NULL;
+        if (at && f) {   // the same length: the JSON string shorter, then two spaces
+            memcpy(at, "\"dcgan.h classify resume\"  ", 27);
+            fseek(f, (long)(at - head), SEEK_SET);
+            fwrite(at, 1, 27, f);
+        }
+        if (f) fclose(f);
+        snprintf(want, sizeof want, "'%s' was written by an older classify train (format 'dcgan.h classify "
+                                    "resume', this one reads 'dcgan.h classify resume 2'); delete it and start "
+                                    "the run again", path);
+        CHECK(at && fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0,
+              "resume/a format 1 file: written by an older classify train, start again");
     }
     {
         // a different --batch
@@ -349,7 +406,7 @@ static void test_resume_file(void) {
         const char *k[1] = {"kind"}, *v[1] = {"classifier"};
         dcgan_model_save(m, path, k, v, 1);
         snprintf(want, sizeof want, "'%s' is not a classify train resume file (format 'dcgan.h model', "
-                                    "expected 'dcgan.h classify resume')", path);
+                                    "expected 'dcgan.h classify resume 2')", path);
         CHECK(fuzz_resume_load(path, &pos2, why, sizeof why) == -1 && strcmp(why, want) == 0 &&
                   memcmp(m->params, keep, np * sizeof(float)) == 0,
               "resume/a model checkpoint: refused by format, model unchanged");
