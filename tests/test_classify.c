@@ -513,9 +513,67 @@ static void test_rating_stats(void) {
               strcmp(clf_last_error(), "fleiss_kappa: every rating is in one class: kappa is undefined") == 0,
           "rating/fleiss_kappa: one class only is refused with the reason");
     CHECK(clf_fleiss_kappa(&kappa, uneven, 2, 2) == DCGAN_ERR_SHAPE &&
-              strcmp(clf_last_error(), "fleiss_kappa: item 1 has 1 ratings, item 0 has 2; every item needs the "
-                                         "same number of raters, at least 2") == 0,
+              strcmp(clf_last_error(), "fleiss_kappa: item 1 has 1 rating, item 0 has 2; every item needs the "
+                                         "same number of raters") == 0,
           "rating/fleiss_kappa: items with different rater counts are refused");
+    // an audit's cases: a negative count gave kappa 1 ("perfect agreement"); one rater per
+    // item said "item 0 has 1 ratings, item 0 has 1"
+    const int negative[6] = {2, -1, 1, 0, 1, 1}, single[4] = {1, 0, 0, 1};
+    kappa = 7.0;
+    CHECK(clf_fleiss_kappa(&kappa, negative, 2, 3) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "fleiss_kappa: item 0, class 1: -1 ratings; a count cannot be negative") ==
+                  0 &&
+              kappa == 7.0,
+          "rating/fleiss_kappa: a negative count is refused, naming item and class; kappa unchanged");
+    CHECK(clf_fleiss_kappa(&kappa, single, 2, 2) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "fleiss_kappa: item 0 has 1 rating; kappa needs at least 2 raters per "
+                                       "item") == 0,
+          "rating/fleiss_kappa: one rater per item: its own message");
+}
+
+// NaN scores (a broken model's outputs) and exact ties of Youden's J: an
+// audit's cases. A NaN never equals itself, so the tie walks never moved past
+// one: clf_roc_auc, clf_threshold_youden and the bootstrap never returned, and
+// clf_roc_curve wrote past fpr and tpr.
+static void test_nan_and_ties(void) {
+    const float s[3] = {0.2f, NAN, 0.7f};
+    const int l[3] = {0, 1, 1};
+    CHECK(isnan(clf_roc_auc(s, l, 3)), "nan/roc_auc of scores with a NaN is NaN");
+    float fpr[4] = {9, 9, 9, 9}, tpr[4] = {9, 9, 9, 9};
+    int count = -1;
+    CHECK(clf_roc_curve(fpr, tpr, &count, s, l, 3) == DCGAN_ERR_NONFINITE &&
+              strcmp(clf_last_error(), "roc_curve: score 1 of 3 is NaN") == 0 && count == -1 && fpr[0] == 9.0f &&
+              tpr[3] == 9.0f,
+          "nan/roc_curve refuses a NaN score, naming it; outputs unchanged");
+    CHECK(isnan(clf_threshold_youden(s, l, 3)), "nan/threshold_youden of scores with a NaN is NaN");
+    clf_binary_metrics lo, hi;
+    memset(&lo, 0x5a, sizeof lo);
+    hi = lo;
+    const clf_binary_metrics keep = lo;
+    CHECK(clf_binary_metrics_bootstrap(&lo, &hi, s, l, 3, 0.5f, 10, 1, 0.95) == DCGAN_ERR_NONFINITE &&
+              strcmp(clf_last_error(), "binary_metrics_bootstrap: score 1 of 3 is NaN") == 0 &&
+              memcmp(&lo, &keep, sizeof lo) == 0 && memcmp(&hi, &keep, sizeof hi) == 0,
+          "nan/binary_metrics_bootstrap refuses a NaN score; lo and hi unchanged");
+    // thresholds 0.4 and 0.2 both give J = 1/6 exactly (tp 1 of 6, fp 0 of 2; tp 5, fp 1), but
+    // as doubles 0.16666666666666674 and 0.16666666666666652: the lowest such score is 0.2
+    const float t[8] = {0.4f, 0.3f, 0.1f, 0.2f, 0.3f, 0.1f, 0.1f, 0.2f};
+    const int tl[8] = {1, 1, 1, 1, 0, 1, 0, 1};
+    CHECK(clf_threshold_youden(t, tl, 8) == 0.2f, "youden/an exact tie of J: the lowest score, 0.2");
+    // zoom 0 (or a NaN parameter) made the source point NaN, which passed the clamps and
+    // read far outside the image; now every source point is clamped into it
+    float in[2 * 3 * 3], out[2 * 3 * 3];
+    for (int i = 0; i < 18; i++) in[i] = 0.1f * (float)i - 0.8f;
+    clf_augment_params p;
+    clf_augment_identity(&p);
+    p.zoom = 0.0f;
+    clf_augment_apply(out, in, 2, 3, 3, &p);
+    int corner = 1;
+    for (int i = 0; i < 18; i++) corner &= out[i] == in[i < 9 ? 0 : 9];
+    clf_augment_identity(&p);
+    p.rotate_deg = NAN;
+    clf_augment_apply(out, in, 2, 3, 3, &p);
+    for (int i = 0; i < 18; i++) corner &= out[i] == in[i < 9 ? 0 : 9];
+    CHECK(corner, "augment/zoom 0 or a NaN rotation: every pixel from the clamped point (0, 0), inside the image");
 }
 
 int main(int argc, char **argv) {
@@ -524,6 +582,7 @@ int main(int argc, char **argv) {
         {"auc", test_auc},
         {"roc_curve", test_roc_curve},
         {"youden", test_youden},
+        {"nan_and_ties", test_nan_and_ties},
         {"metrics_hand", test_metrics_hand},
         {"bootstrap", test_bootstrap},
         {"patient_id", test_patient_id},
