@@ -105,6 +105,7 @@ test:
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
 demo: $(B)/phantom $(B)/train $(B)/generate
 	$(B)/phantom --out $(DEMO)/phantom --normal 320 --pneumonia 920 --size 128
+	rm -rf $(DEMO)/run $(DEMO)/generated   # (train refuses to overwrite a run)
 	$(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
 	$(B)/generate --checkpoint $(DEMO)/run/checkpoint.safetensors --count 64 --out $(DEMO)/generated
 

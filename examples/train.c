@@ -66,7 +66,8 @@ static void usage(const char *prog) {
            "  --threads N         threads (OpenMP builds); 0 = $DCGAN_THREADS or all cores (0)\n"
            "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 or AMX CPUs; ~3 digits)\n"
            "  --device D          cpu | cuda | auto (cuda, else cpu)    (" CLI_DEFAULT_DEVICE ")\n"
-           "  --resume            continue from OUT/checkpoint.safetensors\n"
+           "  --resume            continue from OUT/checkpoint.safetensors (without it, a run\n"
+           "                      already in OUT is refused rather than overwritten)\n"
            "  --on-nan P          when a loss or gradient turns NaN/Inf: stop (keep the last\n"
            "                      checkpoint) | restore (reload it, lower both learning rates) (stop)\n"
            "  --nan-lr-factor F   restore: multiply the learning rates by F   (0.5)\n"
@@ -608,6 +609,15 @@ int main(int argc, char **argv) {
     if (lock < 0) return 1;
     snprintf(r.ckpt, sizeof r.ckpt, "%s/checkpoint.safetensors", r.o.out);
     snprintf(r.csv, sizeof r.csv, "%s/log.csv", r.o.out);
+    // a run in OUT is continued, never overwritten by accident (a new run would
+    // replace its checkpoint and log.csv before its first step)
+    if (!r.o.resume && access(r.ckpt, F_OK) == 0) {
+        fprintf(stderr, "train: '%s' holds a run (%s); continue it with --resume (a larger --epochs "
+                        "trains it longer), or give another --out, or delete that folder to start over\n",
+                r.o.out, r.ckpt);
+        close(lock);
+        return 1;
+    }
     // 2. with --resume the settings come from the checkpoint
     if (r.o.resume && dcgan_gan_config_load(&r.o.gan, r.ckpt) != DCGAN_OK) {
         fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());

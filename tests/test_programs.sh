@@ -18,6 +18,15 @@ check "train/resumed checkpoint is byte-identical to the straight one" \
 cut -d, -f1-7 "$T/straight/log.csv" >"$T/a.csv"
 cut -d, -f1-7 "$T/split/log.csv" >"$T/b.csv"
 check "train/resumed log.csv equals the straight one" cmp "$T/a.csv" "$T/b.csv"
+# a new run on a folder that holds one is refused; the run stays as it was (it used to be
+# overwritten before the first step: a helper's audit)
+cp "$T/straight/checkpoint.safetensors" "$T/straight_ckpt"
+cp "$T/straight/log.csv" "$T/straight_log"
+fails_with_line "train/a new run over a finished one is refused" \
+    "train: '$T/straight' holds a run ($T/straight/checkpoint.safetensors); continue it with --resume (a larger --epochs trains it longer), or give another --out, or delete that folder to start over" \
+    $B/train $FLAGS --out "$T/straight" --epochs 4
+check "train/... and its checkpoint and log.csv are unchanged" \
+    sh -c "cmp -s '$T/straight_ckpt' '$T/straight/checkpoint.safetensors' && cmp -s '$T/straight_log' '$T/straight/log.csv'"
 # the teaching example: a few iterations, an 8 x 8 grid of 64x64 samples with 2-pixel gaps
 $B/minimal_gan "$T/data/train/NORMAL" 3 "$T/minimal.png" >"$T/minimal.txt" 2>&1
 check "minimal_gan/runs" test $? -eq 0
