@@ -5392,6 +5392,8 @@ DCGAN_API dcgan_status dcgan_gan_specs(const dcgan_gan_config *cfg, dcgan_net ne
     if (!(cfg->width > 0.0f) || cfg->latent <= 0 || cfg->batch < 2)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "width %g, latent %d, batch %d must be positive "
                            "(batch at least 2)", (double)cfg->width, cfg->latent, cfg->batch);
+    if (cfg->width > 64.0f)   // (1024 x width filters must stay an int; 64 is 65,536 already)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "width %g is more than 64", (double)cfg->width);
     if (net != DCGAN_GENERATOR && net != DCGAN_DISCRIMINATOR)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "net %d is neither DCGAN_GENERATOR nor DCGAN_DISCRIMINATOR",
                            (int)net);
@@ -6385,8 +6387,31 @@ static uint64_t dcgan__fnv1a64_f32(uint64_t h, const float *data, size_t n) {
 }
 
 #define DCGAN__CKPT_FORMAT "dcgan.h checkpoint"
-#define DCGAN__CKPT_VERSION 1
 #define DCGAN__CKPT_MAX_META 48
+
+// Version 2 (since session 25) extends data_fnv1a64 past the tensor bytes over
+// the metadata gan_save writes before it, in this order, each key and value
+// with its terminating 0: a changed digit of the iteration, a learning rate or
+// the random state is caught as damage. Version 1 hashed the tensors alone (a
+// flipped bit of "iteration" went unseen, and --resume rewrote the log from
+// the wrong row); its files still load, with that weaker check.
+#define DCGAN__CKPT_VERSION 2
+static const char *const dcgan__ckpt_keys[] = {
+    "format",     "version",     "arch",        "size",        "channels",       "width",      "latent",
+    "batch",      "lr_d",        "lr_g",        "beta1",       "beta2",          "adam_mode",  "real_label",
+    "fake_label", "seed",        "iteration",   "G.adam.step", "D.adam.step",    "G.adam.lr",  "D.adam.lr",
+    "rng.state",  "rng.inc",     "rng.has_spare", "rng.spare_bits", "augment",   "augment_p",  "ada_target",
+    "ada_kimg",   "ema_kimg",    "ema_rampup",  "ada.p",       "ada.signs",      "ada.count",  "ada.rt"};
+#define DCGAN__CKPT_KEYS ((int)(sizeof dcgan__ckpt_keys / sizeof dcgan__ckpt_keys[0]))
+// Iterations and Adam steps a checkpoint may claim: far beyond any run, and
+// far enough below INT64_MAX that step + 1 never overflows.
+#define DCGAN__MAX_STEP ((uint64_t)1 << 62)
+
+// The hash continued over one metadata entry.
+static uint64_t dcgan__fnv1a64_meta(uint64_t h, const char *key, const char *value) {
+    h = dcgan__fnv1a64(h, (const unsigned char *)key, strlen(key) + 1);
+    return dcgan__fnv1a64(h, (const unsigned char *)value, strlen(value) + 1);
+}
 
 typedef struct {
     int n;
@@ -6577,6 +6602,11 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         for (int k = 0; k < list[i].ndim; k++) count *= (size_t)list[i].shape[k];
         hash = dcgan__fnv1a64_f32(hash, list[i].data, count);
     }
+    DCGAN_ASSERT(ml.n == DCGAN__CKPT_KEYS);   // the entries above are dcgan__ckpt_keys, in order
+    for (int i = 0; i < ml.n; i++) {
+        DCGAN_ASSERT(strcmp(ml.keys[i], dcgan__ckpt_keys[i]) == 0);
+        hash = dcgan__fnv1a64_meta(hash, ml.keys[i], ml.values[i]);
+    }
     dcgan__meta_add(&ml, "data_fnv1a64", "%llu", (unsigned long long)hash);
     keys[ml.n - 1] = ml.keys[ml.n - 1];
     values[ml.n - 1] = ml.values[ml.n - 1];
@@ -6648,8 +6678,8 @@ static dcgan_status dcgan__config_from_meta(dcgan_gan_config *cfg, const dcgan_s
     if (!format || strcmp(format, DCGAN__CKPT_FORMAT) != 0)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is a safetensors file but not a dcgan.h checkpoint "
                            "(metadata 'format' is %s)", path, format ? format : "missing");
-    if (!dcgan__meta_u64(st, "version", &version) || version != DCGAN__CKPT_VERSION)
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is version %s, this build reads %d", path,
+    if (!dcgan__meta_u64(st, "version", &version) || version < 1 || version > DCGAN__CKPT_VERSION)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is version %s, this build reads 1 to %d", path,
                            dcgan_safetensors_meta(st, "version") ? dcgan_safetensors_meta(st, "version") : "?",
                            DCGAN__CKPT_VERSION);
     dcgan_gan_config_default(cfg);
@@ -6661,7 +6691,8 @@ static dcgan_status dcgan__config_from_meta(dcgan_gan_config *cfg, const dcgan_s
         !dcgan__meta_double(st, "beta1", &b1) || !dcgan__meta_double(st, "beta2", &b2) ||
         !dcgan__meta_double(st, "real_label", &real_label) ||
         !dcgan__meta_double(st, "fake_label", &fake_label) || size > 4096 || channels > 4 ||
-        latent > 1000000 || batch > 1000000)
+        latent > 1000000 || batch > 1000000 || !(lr_d >= 0.0) || !(lr_g >= 0.0) || !(b1 >= 0.0 && b1 < 1.0) ||
+        !(b2 >= 0.0 && b2 < 1.0))
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the configuration in the metadata is missing "
                            "or malformed", path);
     cfg->size = (int)size;
@@ -6746,7 +6777,8 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
         !dcgan__meta_u64(&st, "rng.inc", &rng_inc) || !dcgan__meta_u64(&st, "rng.has_spare", &has_spare) ||
         !dcgan__meta_u64(&st, "rng.spare_bits", &spare_bits) ||
         !dcgan__meta_double(&st, "G.adam.lr", &g_lr) || !dcgan__meta_double(&st, "D.adam.lr", &d_lr) ||
-        !dcgan__meta_u64(&st, "data_fnv1a64", &hash)) {
+        !dcgan__meta_u64(&st, "data_fnv1a64", &hash) || iteration > DCGAN__MAX_STEP || g_step > DCGAN__MAX_STEP ||
+        d_step > DCGAN__MAX_STEP || !(g_lr >= 0.0) || !(d_lr >= 0.0)) {
         s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': training state in the metadata is missing or malformed", path);
         goto done;
     }
@@ -6759,10 +6791,19 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
         s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': ADA's state in the metadata is malformed", path);
         goto done;
     }
-    if (dcgan__fnv1a64(DCGAN__FNV_OFFSET, st.data, (size_t)st.data_size) != hash) {
-        s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the tensor data does not match its checksum "
-                        "(the file is damaged)", path);
-        goto done;
+    {
+        uint64_t version = 1, h = dcgan__fnv1a64(DCGAN__FNV_OFFSET, st.data, (size_t)st.data_size);
+        dcgan__meta_u64(&st, "version", &version);   // (1 or 2: dcgan__config_from_meta checked)
+        for (int i = 0; version >= 2 && i < DCGAN__CKPT_KEYS; i++) {
+            const char *v = dcgan_safetensors_meta(&st, dcgan__ckpt_keys[i]);
+            h = v ? dcgan__fnv1a64_meta(h, dcgan__ckpt_keys[i], v) : h + 1;   // (missing: no match)
+        }
+        if (h != hash) {
+            s = DCGAN__FAIL(DCGAN_ERR_FORMAT, version >= 2 ? "'%s': the tensor data and training state do not "
+                            "match their checksum (the file is damaged)" : "'%s': the tensor data does not "
+                            "match its checksum (the file is damaged)", path);
+            goto done;
+        }
     }
     list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt, sizeof(*list));
     names = (char(*)[80])dcgan__calloc((size_t)nt, 80);

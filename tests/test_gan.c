@@ -420,6 +420,108 @@ static void spit(const char *path, const unsigned char *p, size_t n) {
     fclose(f);
 }
 
+// 1 if the safetensors file at path has metadata key = value.
+static int file_meta_is(const char *path, const char *key, const char *value) {
+    dcgan_safetensors st;
+    if (dcgan_safetensors_read(&st, path) != DCGAN_OK) return 0;
+    const char *v = dcgan_safetensors_meta(&st, key);
+    const int same = v && strcmp(v, value) == 0;
+    dcgan_safetensors_free(&st);
+    return same;
+}
+
+// Changes the first digit of metadata entry key's value in a checkpoint file
+// (0 -> 1, else one down); 1 if the key was found.
+static int bump_meta_digit(const char *path, const char *key) {
+    size_t n;
+    unsigned char *file = slurp(path, &n);
+    char pattern[80];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    int found = 0;
+    for (size_t i = 8; file && !found && i + strlen(pattern) < n; i++) {
+        if (memcmp(file + i, pattern, strlen(pattern)) != 0) continue;
+        unsigned char *d = file + i + strlen(pattern);
+        while (*d == '-' || *d == '.') d++;
+        *d = *d == '0' ? '1' : (unsigned char)(*d - 1);
+        found = 1;
+    }
+    if (found) spit(path, file, n);
+    free(file);
+    return found;
+}
+
+// Checkpoint version 2: the checksum covers the training state in the metadata
+// as well (an audit changed one digit of "iteration" and --resume went on from
+// the wrong row); version 1 files still load; out-of-range steps and learning
+// rates are refused even with a right checksum; width above 64 is refused.
+static void test_checkpoint_version2(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan gan, loaded;
+    char bad[300], want[600];
+    dcgan_gan_config_default(&cfg);
+    cfg.arch = DCGAN_ARCH_DCGAN;
+    cfg.size = 64;
+    cfg.channels = 1;
+    cfg.width = 0.03125f;
+    cfg.latent = 4;
+    cfg.batch = 4;
+    cfg.adam_mode = DCGAN_ADAM_PYTORCH;
+    cfg.lr_d = cfg.lr_g = 2e-4;
+    cfg.augment = DCGAN_AUG_COLOR | DCGAN_AUG_TRANSLATION;
+    cfg.ada_target = 0.6f;
+    cfg.ada_kimg = 0.1f;
+    cfg.ema_kimg = 0.01f;
+    cfg.seed = 11;
+    // tests/data/gan_v1.safetensors: this configuration after 3 steps, written by version 1
+    // (session 25, before the change)
+    CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_OK && dcgan_gan_load(&gan, "tests/data/gan_v1.safetensors") == DCGAN_OK &&
+              gan.iteration == 3 && gan.opt_g.step == 3 && gan.opt_d.step == 6 && gan.ada_count == 6 &&
+              gan.rng.state == 18213380235641302961ull,
+          "gan_load/a version 1 checkpoint still loads (iteration 3, steps 3 and 6, ADA count 6, the RNG)");
+    snprintf(bad, sizeof bad, "%s.v2", ckpt);
+    CHECK(dcgan_gan_save(&gan, bad, NULL, NULL, 0) == DCGAN_OK && dcgan_gan_init(&loaded, &cfg) == DCGAN_OK &&
+              dcgan_gan_load(&loaded, bad) == DCGAN_OK && loaded.iteration == 3 &&
+              memcmp(loaded.g.params, gan.g.params, gan.g.n_params * sizeof(float)) == 0 &&
+              file_meta_is(bad, "version", "2"),
+          "gan_save/writes version 2, which loads back");
+    // one digit of the training state changed: refused as damaged, the GAN unchanged
+    static const char *const keys[5] = {"iteration", "D.adam.lr", "rng.state", "ema_kimg", "seed"};
+    int refused = 0;
+    for (int k = 0; k < 5; k++) {
+        dcgan_gan_save(&gan, bad, NULL, NULL, 0);
+        const int found = bump_meta_digit(bad, keys[k]);
+        snprintf(want, sizeof want, "gan_load: '%s': the tensor data and training state do not match their "
+                 "checksum (the file is damaged)", bad);
+        const int ok = found && dcgan_gan_load(&loaded, bad) == DCGAN_ERR_FORMAT &&
+                       strcmp(dcgan_last_error(), want) == 0 && loaded.iteration == 3;
+        if (!ok) fprintf(stderr, "  %s: %s\n", keys[k], found ? dcgan_last_error() : "not found");
+        refused += ok;
+    }
+    CHECK(refused == 5, "gan_load/one digit of iteration, D.adam.lr, rng.state, ema_kimg or seed: damaged");
+    // right checksums, values out of range (gan_save writes whatever the struct holds)
+    snprintf(want, sizeof want, "gan_load: '%s': training state in the metadata is missing or malformed", bad);
+    int bounded = 1;
+    for (int k = 0; k < 4; k++) {
+        dcgan_gan odd = gan;   // (a shallow copy: only the numbers below differ)
+        if (k == 0) odd.iteration = ((int64_t)1 << 62) + 1;
+        if (k == 1) odd.opt_g.step = INT64_MAX;   // Adam's next step, step + 1, would overflow
+        if (k == 2) odd.opt_d.step = ((int64_t)1 << 62) + 1;
+        if (k == 3) odd.opt_d.lr = -2e-4;
+        bounded &= dcgan_gan_save(&odd, bad, NULL, NULL, 0) == DCGAN_OK && dcgan_gan_load(&loaded, bad) ==
+                   DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0 && loaded.iteration == 3;
+    }
+    CHECK(bounded, "gan_load/an iteration or Adam step past 2^62, or a negative learning rate: refused");
+    dcgan_gan_free(&loaded);
+    dcgan_gan_free(&gan);
+    // width: 1024 x width filters must stay an int
+    dcgan_layer_spec specs[DCGAN_MAX_SPECS];
+    int n_specs, c, h, w;
+    cfg.width = 1e9f;
+    CHECK(dcgan_gan_specs(&cfg, DCGAN_GENERATOR, specs, &n_specs, &c, &h, &w) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "gan_specs: width 1e+09 is more than 64") == 0,
+          "gan_specs/width 1e9 is refused (it overflowed the filter count)");
+}
+
 static void test_damaged_checkpoints(void) {
     dcgan_gan_config cfg;
     dcgan_gan gan;
@@ -752,6 +854,7 @@ int main(int argc, char **argv) {
         {"threads_do_not_change_results", test_threads_do_not_change_results},
         {"checkpoint_roundtrip_and_resume", test_checkpoint_roundtrip_and_resume},
         {"damaged_checkpoints", test_damaged_checkpoints},
+        {"checkpoint_version2", test_checkpoint_version2},
         {"safetensors_hostile_headers", test_safetensors_hostile_headers},
         {"step_against_pytorch", test_step_against_pytorch},
         {"checkpoint_rng_spare", test_checkpoint_rng_spare},
