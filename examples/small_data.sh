@@ -65,7 +65,8 @@ fi
 link_all() { for f in "$1"/*; do ln -s "$(readlink -f "$f")" "$2/"; done; }
 if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; then
     log "2. GAN training sets (all, $N_SMALL images) and held-out real images"
-    rm -rf "$OUT/sets"
+    # what was made from an earlier small set goes with it
+    rm -rf "$OUT/sets" "$OUT/small.npy" "$OUT/runs/small"
     mkdir -p "$OUT/sets/all/NORMAL" "$OUT/sets/small/NORMAL" "$OUT/sets/heldout"
     link_all "$OUT/split/train/NORMAL" "$OUT/sets/all/NORMAL"
     link_all "$OUT/split/val/NORMAL" "$OUT/sets/heldout"
@@ -90,8 +91,10 @@ echo "sets: all $(count "$OUT/sets/all/NORMAL"), small $(count "$OUT/sets/small/
 # 3. the feature space: a NORMAL-vs-PNEUMONIA classifier on the train patients
 if [ ! -f "$OUT/domain/checkpoint.safetensors" ]; then
     log "3. the domain classifier (features for KID, precision/recall, nearest neighbours)"
+    resume=""
+    [ -f "$OUT/domain/resume.safetensors" ] && resume=--resume   # (stopped earlier: continue it)
     "$B/classify" train --data "$OUT/split/train" --val "$OUT/split/val" --out "$OUT/domain" \
-        --epochs 10 --seed 1 >"$OUT/domain.log" 2>&1 || { cat "$OUT/domain.log" >&2; exit 1; }
+        --epochs 10 --seed 1 $resume >>"$OUT/domain.log" 2>&1 || { tail -5 "$OUT/domain.log" >&2; exit 1; }
     tail -1 "$OUT/domain.log"
 fi
 features() {   # features DIR OUT.npy: once
@@ -150,16 +153,17 @@ gan_run() {   # gan_run SET RECIPE SEED
         t0=$(date +%s)
         # shellcheck disable=SC2086
         "$B/train" --data "$OUT/sets/$set" --class NORMAL --out "$run/gan" $flags \
-            --sample-every "$epochs" --ckpt-every "$every" $resume >"$run/train.log" 2>&1 ||
+            --sample-every "$epochs" --ckpt-every "$every" $resume >>"$run/train.log" 2>&1 ||
             { tail -5 "$run/train.log" >&2; exit 1; }
         echo "$(( $(date +%s) - t0 ))" >"$run/train_seconds.txt"
         touch "$run/.trained"
     fi
-    if [ ! -f "$run/gen/.done" ]; then
-        rm -rf "$run/gen"
+    # the generated images, and what was measured on them, for this GEN
+    if [ ! -f "$run/gen/.done" ] || [ "$(cat "$run/gen/.done")" != "$GEN" ]; then
+        rm -rf "$run/gen" "$run/gen.npy" "$run/c2st" "$run/c2st32" "$run/fid.txt"
         "$B/generate" --checkpoint "$run/gan/checkpoint.safetensors" --count "$GEN" --out "$run/gen" \
             --seed 7 >/dev/null
-        touch "$run/gen/.done"
+        echo "$GEN" >"$run/gen/.done"
     fi
     measure "$run/gen" "$run/gen.npy" "$run"
     echo "   $(tail -1 "$run/c2st.txt")"

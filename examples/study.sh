@@ -207,7 +207,7 @@ subset $RARE: $(hash_dir "$run/train/$RARE")"
             mkdir -p "$run/gan"
             # shellcheck disable=SC2086
             "$B/train" --data "$run/train" --class "$RARE" --out "$run/gan" $gflags --sample-every "$epochs" \
-                --ckpt-every "$every" $resume >"$run/gan/train.log" 2>&1 || { tail -5 "$run/gan/train.log" >&2; exit 1; }
+                --ckpt-every "$every" $resume >>"$run/gan/train.log" 2>&1 || { tail -5 "$run/gan/train.log" >&2; exit 1; }
             done_step "$name.gan" $(( $(date +%s) - t0 )) "$B/train"
         fi
         gan_hash=$(hash_file "$run/gan/checkpoint.safetensors")
@@ -263,7 +263,7 @@ $inputs"
                     mkdir -p "$r"
                     t0=$(date +%s)
                     "$B/classify" train --data "$run/train" --val "$sp/val" --out "$r" --epochs "$CLS_EPOCHS" \
-                        --seed "$seed" "${flags[@]}" "${common[@]}" $resume >"$r/train.log" 2>&1 ||
+                        --seed "$seed" "${flags[@]}" "${common[@]}" $resume >>"$r/train.log" 2>&1 ||
                         { tail -5 "$r/train.log" >&2; exit 1; }
                     done_step "$name.$arm.seed$seed" $(( $(date +%s) - t0 )) "$B/classify"
                 fi
