@@ -6722,6 +6722,14 @@ DCGAN_API dcgan_status dcgan_gan_config_load(dcgan_gan_config *cfg, const char *
     return s;
 }
 
+// A shape as text, "[8, 4, 4, 4]" ("[]" for none), cut short to fit cap.
+static void dcgan__shape_text(char *out, size_t cap, const int64_t *shape, int ndim) {
+    size_t at = (size_t)snprintf(out, cap, "[");
+    for (int k = 0; k < ndim && at < cap; k++)
+        at += (size_t)snprintf(out + at, cap - at, k ? ", %lld" : "%lld", (long long)shape[k]);
+    if (at < cap) snprintf(out + at, cap - at, "]");
+}
+
 // Checks that the file holds every tensor of the list with dtype F32 and the
 // same shape; the message names func (the public function that loads).
 static dcgan_status dcgan__check_tensors(const char *func, const dcgan_safetensors *st,
@@ -6733,11 +6741,13 @@ static dcgan_status dcgan__check_tensors(const char *func, const dcgan_safetenso
         for (int k = 0; same && k < t->ndim; k++) same = t->shape[k] == list[i].shape[k];
         if (!t)
             return dcgan__fail(DCGAN_ERR_FORMAT, func, "'%s' has no tensor '%s'", path, list[i].name);
-        if (!same)
-            return dcgan__fail(DCGAN_ERR_FORMAT, func, "'%s': tensor '%s' is %s with %d dims [%lld, ...], "
-                               "the model needs F32 [%lld, ...] with %d dims", path, list[i].name,
-                               t->dtype, t->ndim, t->ndim ? (long long)t->shape[0] : 0LL,
-                               (long long)list[i].shape[0], list[i].ndim);
+        if (!same) {   // both shapes whole: "[8, 4, 4, 4]" (the first sizes alone can agree)
+            char has[160], needs[160];
+            dcgan__shape_text(has, sizeof has, t->shape, t->ndim);
+            dcgan__shape_text(needs, sizeof needs, list[i].shape, list[i].ndim);
+            return dcgan__fail(DCGAN_ERR_FORMAT, func, "'%s': tensor '%s' is %s %s, the model needs F32 %s", path,
+                               list[i].name, t->dtype, has, needs);
+        }
     }
     return DCGAN_OK;
 }

@@ -471,15 +471,24 @@ static int run_start(train_run *r) {
                (long long)r->gan.iteration, (long long)(r->gan.iteration / r->ipe), r->gan.opt_d.lr,
                r->gan.opt_g.lr);
     }
+    // a resumed run whose log.csv is gone (or empty) starts a new one, header first
+    FILE *old = r->o.resume ? fopen(r->csv, "r") : NULL;
+    const int had_log = old && fgetc(old) != EOF;
+    if (old) fclose(old);
+    if (r->o.resume && !had_log)
+        fprintf(stderr, "train: warning: %s was missing; it starts again at iteration %lld\n", r->csv,
+                (long long)r->gan.iteration + 1);
     r->log = fopen(r->csv, r->o.resume ? "a" : "w");
     if (!r->log) {
         fprintf(stderr, "train: cannot write '%s'\n", r->csv);
         return 1;
     }
-    if (!r->o.resume) {
+    if (!had_log) {
         fprintf(r->log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,"
                         "augment_p,ada_rt\n");
         fflush(r->log);
+    }
+    if (!r->o.resume) {
         // the untrained state, so that --resume and --on-nan restore always
         // have a checkpoint to go back to
         if (save_checkpoint(&r->gan, r->ckpt, 0) != 0) return 1;

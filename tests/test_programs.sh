@@ -18,6 +18,14 @@ check "train/resumed checkpoint is byte-identical to the straight one" \
 cut -d, -f1-7 "$T/straight/log.csv" >"$T/a.csv"
 cut -d, -f1-7 "$T/split/log.csv" >"$T/b.csv"
 check "train/resumed log.csv equals the straight one" cmp "$T/a.csv" "$T/b.csv"
+# --resume with log.csv deleted: a new log, header first, from the next iteration on
+cp -r "$T/split" "$T/nolog"
+rm "$T/nolog/log.csv"
+$B/train $FLAGS --out "$T/nolog" --epochs 5 --resume >"$T/nolog.txt" 2>&1
+check "train/--resume without log.csv: a warning" \
+    grep -qxF "train: warning: $T/nolog/log.csv was missing; it starts again at iteration 17" "$T/nolog.txt"
+check "train/... and a log with its header and iterations 17-20" \
+    sh -c "head -1 '$T/nolog/log.csv' | grep -q '^epoch,iteration,' && test \$(wc -l <'$T/nolog/log.csv') -eq 5 && sed -n 2p '$T/nolog/log.csv' | grep -q '^5,17,'"
 # a new run on a folder that holds one is refused; the run stays as it was (it used to be
 # overwritten before the first step: a helper's audit)
 cp "$T/straight/checkpoint.safetensors" "$T/straight_ckpt"
