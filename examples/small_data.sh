@@ -27,6 +27,10 @@
 #      (what "indistinguishable" looks like), and the summary OUT/results.md
 set -euo pipefail
 B=${B:-build}
+# libgomp's threads spin between parallel loops (tens of milliseconds on some CPUs) before
+# they sleep: on a machine busy with other work that made a classifier step 20x slower
+# (bench/RESULTS.md, session 25). A short spin costs nothing measurable on an idle one.
+if [ -z "${OMP_WAIT_POLICY:-}" ] && [ -z "${GOMP_SPINCOUNT:-}" ]; then export GOMP_SPINCOUNT=10000; fi
 DATA=${DATA:-../shared/data/kermany224}
 OUT=${OUT:-small_data}
 ITERS=${ITERS:-2000}

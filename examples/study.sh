@@ -40,6 +40,10 @@
 # what depends on it is then redone too: its key holds the changed hashes).
 set -euo pipefail
 B=${B:-build}
+# libgomp's threads spin between parallel loops (tens of milliseconds on some CPUs) before
+# they sleep: on a machine busy with other work that made a classifier step 20x slower
+# (bench/RESULTS.md, session 25). A short spin costs nothing measurable on an idle one.
+if [ -z "${OMP_WAIT_POLICY:-}" ] && [ -z "${GOMP_SPINCOUNT:-}" ]; then export GOMP_SPINCOUNT=10000; fi
 OUT=${OUT:-study}
 SIZES=${SIZES:-10,50}
 SPLITS=${SPLITS:-3}
