@@ -6806,7 +6806,11 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
         dcgan__meta_u64(&st, "version", &version);   // (1 or 2: dcgan__config_from_meta checked)
         for (int i = 0; version >= 2 && i < DCGAN__CKPT_KEYS; i++) {
             const char *v = dcgan_safetensors_meta(&st, dcgan__ckpt_keys[i]);
-            h = v ? dcgan__fnv1a64_meta(h, dcgan__ckpt_keys[i], v) : h + 1;   // (missing: no match)
+            if (!v) {
+                s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': metadata '%s' is missing", path, dcgan__ckpt_keys[i]);
+                goto done;
+            }
+            h = dcgan__fnv1a64_meta(h, dcgan__ckpt_keys[i], v);
         }
         if (h != hash) {
             s = DCGAN__FAIL(DCGAN_ERR_FORMAT, version >= 2 ? "'%s': the tensor data and training state do not "

@@ -511,6 +511,35 @@ static void test_checkpoint_version2(void) {
                    DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0 && loaded.iteration == 3;
     }
     CHECK(bounded, "gan_load/an iteration or Adam step past 2^62, or a negative learning rate: refused");
+    {
+        // a version 2 file without the little-data entries (augment ... ada.rt), as version 1
+        // files from before them are: those load with the settings off; this one must not
+        dcgan_gan_save(&gan, bad, NULL, NULL, 0);
+        dcgan_safetensors st;
+        int ok = dcgan_safetensors_read(&st, bad) == DCGAN_OK;
+        dcgan_st_write_tensor *t = (dcgan_st_write_tensor *)calloc((size_t)st.n_tensors, sizeof *t);
+        float *copy = (float *)malloc((size_t)st.data_size);
+        const char *keys[64], *vals[64];
+        int nk = 0;
+        for (int i = 0; ok && i < st.n_meta; i++)
+            if (!strstr(" augment augment_p ada_target ada_kimg ema_kimg ema_rampup ada.p ada.signs ada.count "
+                        "ada.rt ", st.meta_keys[i]))
+                keys[nk] = st.meta_keys[i], vals[nk++] = st.meta_values[i];
+        if (ok) memcpy(copy, st.data, (size_t)st.data_size);   // (little-endian floats, as written)
+        for (int i = 0; ok && i < st.n_tensors; i++) {
+            t[i].name = st.tensors[i].name;
+            t[i].data = copy + st.tensors[i].begin / 4;
+            t[i].ndim = st.tensors[i].ndim;
+            memcpy(t[i].shape, st.tensors[i].shape, sizeof t[i].shape);
+        }
+        ok = ok && nk == st.n_meta - 10 && dcgan_safetensors_write(bad, t, st.n_tensors, keys, vals, nk) == DCGAN_OK;
+        snprintf(want, sizeof want, "gan_load: '%s': metadata 'augment' is missing", bad);
+        CHECK(ok && dcgan_gan_load(&loaded, bad) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0,
+              "gan_load/a version 2 file without the little-data entries: the first one named");
+        dcgan_safetensors_free(&st);
+        free(t);
+        free(copy);
+    }
     dcgan_gan_free(&loaded);
     dcgan_gan_free(&gan);
     // width: 1024 x width filters must stay an int
