@@ -67,6 +67,8 @@ static void usage(FILE *f) {
             "  --bootstrap B        patient-level bootstrap resamples (2000)\n"
             "  --seed N             the bootstrap's seed (1)\n"
             "  --alpha A            family-wise error rate for Holm's adjustment (0.05)\n"
+            "  --rare-label L       the rare class's label in scores.csv: 0 (negative) or 1 (positive) (0);\n"
+            "                       the shortcut check follows it: specificity or sensitivity\n"
             "  --out FILE.md        the report; FILE.csv and FILE.png are written beside it\n"
             "  --help               this text\n");
 }
@@ -105,6 +107,7 @@ typedef struct {
     double margin_auc, margin_bacc, alpha;
     int B;
     uint64_t seed;
+    int rare_label;                   // the rare class's label in scores.csv: 0 negative, 1 positive
 } report_config;
 
 // Splits a comma-separated list into at most MAX_LIST copies; returns the count.
@@ -146,6 +149,7 @@ static void parse_args(report_config *c, int argc, char **argv) {
     c->alpha = 0.05;
     c->B = 2000;
     c->seed = 1;
+    c->rare_label = 0;
     const char *control = NULL, *treatment = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -163,6 +167,13 @@ static void parse_args(report_config *c, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--bootstrap")) c->B = (int)cli_int(prog, "--bootstrap", argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) c->seed = (uint64_t)cli_int(prog, "--seed", argv[i]);
         else if (cli_flag(argc, argv, &i, "--alpha")) c->alpha = cli_float(prog, "--alpha", argv[i]);
+        else if (cli_flag(argc, argv, &i, "--rare-label")) {
+            if (strcmp(argv[i], "0") != 0 && strcmp(argv[i], "1") != 0) {
+                fprintf(stderr, "%s: --rare-label is 0 or 1, got '%s'\n", prog, argv[i]);
+                exit(2);
+            }
+            c->rare_label = argv[i][0] - '0';
+        }
         else if (cli_flag(argc, argv, &i, "--out")) c->out = argv[i];
         else {
             fprintf(stderr, "%s: unknown argument '%s' (see --help)\n", prog, argv[i]);
@@ -1077,12 +1088,17 @@ int main(int argc, char **argv) {
                 csv_number(csv, dl.p);
                 fprintf(csv, ",,\n");
             }
+    // the rare class's own share called right: specificity when it is the negative class,
+    // sensitivity when it is the positive one (--rare-label)
+    const study_metric own = c.rare_label ? STUDY_SENSITIVITY : STUDY_SPECIFICITY;
+    const char *own_name = c.rare_label ? "sensitivity" : "specificity";
+    const char *side = c.rare_label ? "positive" : "negative", *other = c.rare_label ? "negative" : "positive";
     fprintf(md, "\n## Shortcut check\n\nThe two-sample test (c2st): the mean AUC over folds of a classifier "
             "telling real from generated %s images (0.5: indistinguishable; \"-\": not run), per split; and "
-            "the specificity difference (real %s test images called negative; %s is the negative class "
-            "here).\n\n| size |", rare, rare, rare);
+            "the %s difference (real %s test images called %s; %s is the %s class "
+            "here).\n\n| size |", rare, own_name, rare, side, rare, side);
     for (int s = 0; s < c.n_splits; s++) fprintf(md, " c2st split %d |", c.splits[s]);
-    fprintf(md, " specificity %s - %s (95%% interval) | shortcut flag |\n|---|", T, C);
+    fprintf(md, " %s %s - %s (95%% interval) | shortcut flag |\n|---|", own_name, T, C);
     for (int s = 0; s < c.n_splits; s++) fprintf(md, "---|");
     fprintf(md, "---|---|\n");
     for (int k = 0; k < n_done; k++) {
@@ -1096,10 +1112,10 @@ int main(int argc, char **argv) {
                 fprintf(csv, ",,,,,,,\n");
             }
         }
-        // the pre-specified flag: the specificity difference's 95% interval below 0
+        // the pre-specified flag: the rare class's own metric's difference, 95% interval below 0
         const result_row *spec = NULL;
         for (int i = 0; i < l.n; i++)
-            if (l.rows[i].kind == KIND_SECONDARY && l.rows[i].size == k && l.rows[i].metric == STUDY_SPECIFICITY)
+            if (l.rows[i].kind == KIND_SECONDARY && l.rows[i].size == k && l.rows[i].metric == own)
                 spec = &l.rows[i];
         char b1[32], b2[96];
         if (spec && spec->ok)
@@ -1107,8 +1123,9 @@ int main(int argc, char **argv) {
                     fmt_interval(b2, spec->b.lo95, spec->b.hi95, 1), spec->b.hi95 < 0.0 ? "yes" : "no");
         else fprintf(md, " - | - |\n");
     }
-    fprintf(md, "\nShortcut flag (pre-specified): yes when the specificity difference's 95%% interval lies below "
-            "0, i.e. real %s test images are called positive more often by %s than by %s.\n", rare, T, C);
+    fprintf(md, "\nShortcut flag (pre-specified): yes when the %s difference's 95%% interval lies below "
+            "0, i.e. real %s test images are called %s more often by %s than by %s.\n", own_name, rare, other, T,
+            C);
 
     fprintf(md, "\n## Bootstrap notes\n\n");
     int notes = 0;

@@ -119,6 +119,23 @@ check "per arm: a row per size and arm" test "$(grep -cE '^\| (10|all) \| (real|
 check "DeLong: identical arms, difference 0, p 1" grep -qE '^\| 10 \| 1 \| 1 \| ([0-9.]+) \| \1 \| \+0\.0000 \| 0\.000 \| 1\.0000 \|$' "$T/r.md"
 check "shortcut: c2st mean over folds, '-' where absent, the specificity difference and the flag" grep -qE '^\| all \| 0\.8500 \| - \| [+-][0-9.]+ \[[+-][0-9.]+, [+-][0-9.]+\] \| (yes|no) \|$' "$T/r.md"
 check "shortcut: identical arms, no flag" grep -qxF "| 10 | - | - | +0.0000 [+0.0000, +0.0000] | no |" "$T/r.md"
+# the shortcut column is the rare class's own metric: specificity when it is the negative class
+# (the default), sensitivity with --rare-label 1 (an audit: it was specificity either way)
+shortcut_is() {   # shortcut_is FILE METRIC: the 'all' row's shortcut cell = that secondary row's
+    python3 - "$1" "$2" <<'PYEOF'
+import sys
+rows = [l.rstrip("\n").split(" | ") for l in open(sys.argv[1]) if l.startswith("| all |")]
+sec = [r for r in rows if len(r) > 7 and r[2] == sys.argv[2]]
+cut = [r for r in rows if len(r) == 5]
+sys.exit(0 if sec and cut and cut[0][3] == "%s %s" % (sec[0][5], sec[0][6]) else 1)
+PYEOF
+}
+check "shortcut: rare class negative (default): the specificity difference" shortcut_is "$T/r.md" specificity
+check "shortcut: ... and the text says so" grep -qF "the specificity difference (real NORMAL test images called negative; NORMAL is the negative class here)" "$T/r.md"
+check "runs with --rare-label 1" $R $ARGS --sizes 10,all --rare-label 1 --out "$T/r1.md"
+check "shortcut: rare class positive: the sensitivity difference" shortcut_is "$T/r1.md" sensitivity
+check "shortcut: ... and the text and the flag's rule say so" sh -c "grep -qF 'the sensitivity difference (real NORMAL test images called positive; NORMAL is the positive class here)' '$T/r1.md' && grep -qF 'yes when the sensitivity difference' '$T/r1.md'"
+fails_with_line "--rare-label 2 is refused" "study_report: --rare-label is 0 or 1, got '2'" $R $ARGS --sizes 10 --rare-label 2 --out "$T/r2.md"
 check "provenance: copied verbatim" grep -qxF "made by tests/test_study_report.sh" "$T/r.md"
 
 # a size with one scores.csv missing is listed, not reported
