@@ -323,6 +323,30 @@ static int string_ptr_cmp(const void *a, const void *b) {
 
 // How many different patients are among ids[i] with group[i] == which (group
 // NULL: all n); -1 when memory runs out. Sorted, so O(n log n).
+static int cmp_base_names(const void *a, const void *b) {
+    return strcmp(base_name(*(char *const *)a), base_name(*(char *const *)b));
+}
+
+// split and subset link each image under its file name: two images of one class with
+// the same name (in two sub-folders) would share one link, and one would be lost. 1
+// (with the message) when two names repeat, 0 otherwise or without memory to look.
+static int duplicate_names(char *const *paths, int n, const char *class_name, const char *prog) {
+    char **sorted = (char **)malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
+    if (!sorted) return 0;
+    memcpy(sorted, paths, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_base_names);
+    int dup = 0;
+    for (int i = 1; i < n && !dup; i++)
+        if (strcmp(base_name(sorted[i - 1]), base_name(sorted[i])) == 0) {
+            fprintf(stderr, "%s: class %s has two images named '%s' ('%s' and '%s'); the images are linked "
+                            "by name, so rename one\n", prog, class_name, base_name(sorted[i]), sorted[i - 1],
+                    sorted[i]);
+            dup = 1;
+        }
+    free(sorted);
+    return dup;
+}
+
 static int count_distinct(char *const *ids, const int *group, int which, int n) {
     const char **v = (const char **)malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     if (!v) return -1;
@@ -474,8 +498,8 @@ static int cmd_split(int argc, char **argv) {
             printf("usage: classify split --data DIR --out DIR [flags]\n"
                    "  --data DIR     Kermany layout: DIR/NORMAL, DIR/PNEUMONIA (required)\n"
                    "  --out DIR      gets train/, val/, test/ with NORMAL/ and PNEUMONIA/ (links)\n"
-                   "  --val F        share of patients for validation      (0.15)\n"
-                   "  --test F       share of patients for the test        (0.2)\n"
+                   "  --val F        share of images for validation, patients kept whole (0.15)\n"
+                   "  --test F       share of images for the test, patients kept whole   (0.2)\n"
                    "  --seed S       split seed                            (1)\n"
                    COMMON_USAGE);
             exit(0);
@@ -509,9 +533,11 @@ static int cmd_split(int argc, char **argv) {
     for (int c = 0; c < 2; c++) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/%s", data, class_names[c]);
-        if (dcgan_list_images(&paths[c], &counts[c], dir) != DCGAN_OK || counts[c] == 0) {
-            fprintf(stderr, "%s: class %s: %s\n", prog, class_names[c],
-                    counts[c] == 0 && paths[c] ? "no images" : dcgan_last_error());
+        const dcgan_status listed = dcgan_list_images(&paths[c], &counts[c], dir);
+        if (listed != DCGAN_OK || counts[c] == 0 || duplicate_names(paths[c], counts[c], class_names[c], prog)) {
+            if (listed != DCGAN_OK || counts[c] == 0)
+                fprintf(stderr, listed == DCGAN_OK ? "%s: class %s: no images in '%s'\n" : "%s: class %s: %s\n",
+                        prog, class_names[c], listed == DCGAN_OK ? dir : dcgan_last_error());
             dcgan_paths_free(paths[0], counts[0]);
             dcgan_paths_free(paths[1], counts[1]);
             return 1;
@@ -568,8 +594,7 @@ static int cmd_split(int argc, char **argv) {
         name = name ? name + 1 : files[k];
         snprintf(dir, sizeof dir, "%s/%s/%s", out, sides[side[k]], class_names[labels[k]]);
         snprintf(link, sizeof link, "%s/%s", dir, name);
-        if (!realpath(files[k], target) || cli_mkdirs(dir) != 0 ||
-            ((unlink(link) != 0 && errno != ENOENT) || symlink(target, link) != 0)) {
+        if (!realpath(files[k], target) || cli_mkdirs(dir) != 0 || symlink(target, link) != 0) {
             fprintf(stderr, "%s: cannot link '%s' to '%s': %s\n", prog, link, files[k], strerror(errno));
             rc = 1;
         }
@@ -657,6 +682,11 @@ static int cmd_subset(int argc, char **argv) {
             }
         }
         snprintf(label[n_sizes], sizeof label[n_sizes], "%s", item);
+        for (int j = 0; j < n_sizes; j++)
+            if (strcmp(label[j], item) == 0) {
+                fprintf(stderr, "%s: --sizes: '%s' is given twice\n", prog, item);
+                return 2;
+            }
         n_sizes++;
         p += len + (comma ? 1 : 0);
     }
@@ -664,9 +694,11 @@ static int cmd_subset(int argc, char **argv) {
     snprintf(dir, sizeof dir, "%s/%s", data, class_names[rc_class]);
     char **paths = NULL;
     int count = 0;
-    if (dcgan_list_images(&paths, &count, dir) != DCGAN_OK || count == 0) {
-        fprintf(stderr, "%s: class %s: %s\n", prog, class_names[rc_class],
-                count == 0 && paths ? "no images" : dcgan_last_error());
+    const dcgan_status listed = dcgan_list_images(&paths, &count, dir);
+    if (listed != DCGAN_OK || count == 0 || duplicate_names(paths, count, class_names[rc_class], prog)) {
+        if (listed != DCGAN_OK || count == 0)
+            fprintf(stderr, listed == DCGAN_OK ? "%s: class %s: no images in '%s'\n" : "%s: class %s: %s\n", prog,
+                    class_names[rc_class], listed == DCGAN_OK ? dir : dcgan_last_error());
         dcgan_paths_free(paths, count);
         return 1;
     }
@@ -2066,6 +2098,8 @@ static int cmd_c2st(int argc, char **argv) {
         set_free(&fake);
         return 1;
     }
+    struct stat before;
+    const int existed = stat(o.out, &before) == 0;
     if (cli_mkdirs(o.out) != 0) {   // only now, so bad input leaves nothing behind
         fprintf(stderr, "%s: cannot create '%s'\n", prog, o.out);
         set_free(&real);
@@ -2088,7 +2122,11 @@ static int cmd_c2st(int argc, char **argv) {
     }
     set_free(&real);
     set_free(&fake);
-    if (rc || c2st_write_csv(o.out, r, o.folds) != 0) return 1;
+    if (rc) {   // a fold could not be made: the folder made above goes again (rmdir: only if empty)
+        if (!existed) rmdir(o.out);
+        return 1;
+    }
+    if (c2st_write_csv(o.out, r, o.folds) != 0) return 1;
     double mean, sd, acc_mean, acc_sd;
     mean_sd(auc, o.folds, &mean, &sd);
     mean_sd(acc, o.folds, &acc_mean, &acc_sd);

@@ -133,9 +133,34 @@ fails_with_line "c2st/empty folder" "classify c2st: --fake: dataset_load: no ima
 fails_with_line "c2st/too few images" "classify c2st: --fake '$T/c2_three' has 3 usable images; at least 4 are needed (2 in each half)" \
     $B/classify c2st --real "$T/gray" --fake "$T/c2_three" --out "$T/c2_bad"
 check "c2st/bad input: nothing written" test ! -e "$T/c2_bad"
+# a fold that cannot be made (4 real images of one patient: no patient may sit in both halves)
+# fails after the folder was made: the folder goes again (it stayed, empty: a helper's audit)
+mkdir -p "$T/c2_onepat"
+for f in $(ls "$T/ph/test/NORMAL" | head -4); do cp "$T/ph/test/NORMAL/$f" "$T/c2_onepat/IM-0001-$f"; done
+$B/classify c2st --real "$T/c2_onepat" --fake "$T/gray" --out "$T/c2_fold" $c2st_flags >/dev/null 2>"$T/c2_fold.err"
+check "c2st/a fold that cannot be made: fails, and leaves no folder" sh -c "test $? -ne 0 && test ! -e '$T/c2_fold' && grep -q 'the halves hold' '$T/c2_fold.err'"
 
 # subset: nested patient subsets of the rare class, the other class whole
 check "subset/runs" $B/classify subset --data "$T/split/train" --out "$T/sub" --sizes 2,4,all --seed 5
+fails_with_line "subset/a size given twice is refused before anything is written" \
+    "classify subset: --sizes: '2' is given twice" $B/classify subset --data "$T/split/train" --out "$T/sub_twice" --sizes 2,4,2
+check "subset/... nothing written" test ! -e "$T/sub_twice"
+mkdir -p "$T/emptyclass/NORMAL" "$T/emptyclass/PNEUMONIA"
+fails_with_line "subset/an empty class folder names it" \
+    "classify subset: class NORMAL: no images in '$T/emptyclass/NORMAL'" \
+    $B/classify subset --data "$T/emptyclass" --out "$T/sub_empty" --sizes 2
+# two images of one class with one name (in two sub-folders): split and subset link by name,
+# and one image was lost while the table still counted it (a helper's audit)
+cp -r "$T/k" "$T/kdup"
+mkdir -p "$T/kdup/NORMAL/sub"
+first=$(ls "$T/kdup/NORMAL" | grep png | head -1)
+cp "$T/kdup/NORMAL/$first" "$T/kdup/NORMAL/sub/$first"
+fails_with_line "split/two images of one class with one name are refused, both named" \
+    "classify split: class NORMAL has two images named '$first' ('$T/kdup/NORMAL/$first' and '$T/kdup/NORMAL/sub/$first'); the images are linked by name, so rename one" \
+    $B/classify split --data "$T/kdup" --out "$T/split_dup"
+check "split/... nothing written" test ! -e "$T/split_dup"
+fails_with_line "split/an empty class folder names it" "classify split: class NORMAL: no images in '$T/emptyclass/NORMAL'" \
+    $B/classify split --data "$T/emptyclass" --out "$T/split_empty"
 ls "$T/sub/n2/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u >"$T/sub2.txt"
 ls "$T/sub/n4/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u >"$T/sub4.txt"
 check "subset/size 2 holds 2 patients" test "$(wc -l <"$T/sub2.txt")" -eq 2
