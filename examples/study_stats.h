@@ -570,13 +570,28 @@ STUDY_API int study_interval_compute(double *lo, double *hi, const double *value
 // some stratum (nothing called positive). Skips are counted and reported, and
 // the intervals use the remaining replicates.
 //
+// Strata whose test sets overlap without being equal (random splits of one
+// pool of patients: a patient in split 1's test set may be in split 2's too)
+// are neither independent nor one: drawn independently, a shared patient would
+// count as two, and the interval would be too narrow. Give every stratum a
+// pool map instead (pool[p]: patient p's id among the n_pool patients of all
+// strata together, 0..n_pool-1, each id used by some stratum, distinct within a
+// stratum): each replicate then draws n_pool patients from the pool with
+// replacement, once for all strata, and each stratum keeps the images of its
+// own patients as often as they were drawn (Field & Welsh 2007 resample the
+// cluster, the patient; here one cluster may sit in several strata). A
+// stratum's resample then holds n_patients patients on average, not exactly.
+// With pool maps, shares_draws must be 0 (seeds on one split's test set simply
+// map to the same pool ids).
+//
 // The random draws: splitmix64 (Steele, Lea & Flood 2014, "Fast splittable
 // pseudorandom number generators"; the constants of Vigna's splitmix64.c),
 // state = seed, one patient = next() % n_patients (the modulo bias is below
 // n_patients / 2^64). Order: for each replicate, for each stratum that does
 // not share draws (shares_draws = 0), n_patients draws; a sharing stratum
-// consumes none. study_bootstrap_draw writes exactly these draws; a caller (a
-// test) can also pass its own, in the same layout.
+// consumes none. With pool maps: for each replicate, n_pool draws of pool ids
+// (next() % n_pool). study_bootstrap_draw writes exactly these draws; a caller
+// (a test) can also pass its own, in the same layout.
 
 typedef struct {
     int n;                       // images in this stratum's test set
@@ -589,6 +604,8 @@ typedef struct {
     double threshold_b;          // and arm B score_b >= threshold_b
     int shares_draws;            // 1: the same images and patients as the stratum before
                                  // (n, n_patients, patient, labels equal); reuses its draw
+    const int *pool;             // (n_patients) or NULL: each patient's id in one pool of
+                                 // patients that every stratum draws from together (below)
 } study_stratum;
 
 typedef struct {
@@ -614,20 +631,77 @@ static inline uint64_t study__splitmix64(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
+// The number of pool ids, 1 + the largest id of the strata's pool maps (0:
+// none; strata[0] decides whether the strata are pooled).
+static inline int study__pool_size(const study_stratum *strata, int n_strata) {
+    int n_pool = 0;
+    for (int s = 0; strata[0].pool && s < n_strata; s++)
+        for (int p = 0; strata[s].pool && p < strata[s].n_patients; p++)
+            if (strata[s].pool[p] + 1 > n_pool) n_pool = strata[s].pool[p] + 1;
+    return n_pool;
+}
+
 // Writes the patient draws that study_bootstrap_compute makes for seed: B
 // replicates, each n_patients draws of stratum 0, then of stratum 1, ...,
 // leaving out the strata with shares_draws = 1 (they reuse the draw before).
-// draws needs B * (sum of n_patients over the strata that do not share) ints.
+// draws needs B * (sum of n_patients over the strata that do not share) ints;
+// with pool maps, B * n_pool ints (n_pool draws of pool ids per replicate).
 // Checks nothing: every stratum must have n_patients >= 1 (study_bootstrap_compute
-// checks that).
+// checks that, and the pool maps).
 STUDY_API void study_bootstrap_draw(int *draws, const study_stratum *strata, int n_strata, int B,
                                     uint64_t seed) {
     uint64_t state = seed;
     size_t at = 0;
-    for (int b = 0; b < B; b++)
-        for (int s = 0; s < n_strata; s++)
+    const int n_pool = study__pool_size(strata, n_strata);
+    for (int b = 0; b < B; b++) {
+        for (int k = 0; k < n_pool; k++) draws[at++] = (int)(study__splitmix64(&state) % (uint64_t)n_pool);
+        for (int s = 0; n_pool == 0 && s < n_strata; s++)
             for (int k = 0; !strata[s].shares_draws && k < strata[s].n_patients; k++)
                 draws[at++] = (int)(study__splitmix64(&state) % (uint64_t)strata[s].n_patients);
+    }
+}
+
+// The pool maps (see above): all strata have one or none; with them, no stratum
+// shares draws, every id is in 0..n_pool-1, distinct within a stratum, and used
+// by some stratum. Returns 0, or -1 with the message in why.
+static inline int study__check_pool(const study_stratum *strata, int n_strata, int n_pool, char *why,
+                                    size_t cap) {
+    const char *fn = "study_bootstrap_compute";
+    if (n_pool == 0) {
+        for (int s = 0; s < n_strata; s++)
+            if (strata[s].pool)
+                return study__fail(why, cap, "%s: stratum %d has a pool map and stratum 0 has none; give "
+                                   "every stratum one or none", fn, s);
+        return 0;
+    }
+    int *seen = (int *)calloc((size_t)n_pool, sizeof(int)), *mark = (int *)calloc((size_t)n_pool, sizeof(int));
+    int rc = !seen || !mark ? study__fail(why, cap, "%s: out of memory", fn) : 0;
+    for (int s = 0; rc == 0 && s < n_strata; s++) {
+        const study_stratum *st = &strata[s];
+        if (!st->pool)
+            rc = study__fail(why, cap, "%s: stratum 0 has a pool map and stratum %d has none; give every "
+                             "stratum one or none", fn, s);
+        else if (st->shares_draws)
+            rc = study__fail(why, cap, "%s: stratum %d shares draws and has a pool map; with pool maps "
+                             "the strata share through the pool (shares_draws 0)", fn, s);
+        for (int p = 0; rc == 0 && p < st->n_patients; p++) {
+            const int id = st->pool[p];
+            if (id < 0)
+                rc = study__fail(why, cap, "%s: stratum %d: pool[%d] is %d, below 0", fn, s, p, id);
+            else if (mark[id] == s + 1)
+                rc = study__fail(why, cap, "%s: stratum %d: patients %d and another have the same pool id "
+                                 "%d; a stratum's patients are distinct", fn, s, p, id);
+            else
+                mark[id] = s + 1, seen[id] = 1;
+        }
+    }
+    for (int id = 0; rc == 0 && id < n_pool; id++)
+        if (!seen[id])
+            rc = study__fail(why, cap, "%s: pool id %d is no stratum's patient (ids are 0..%d, the largest "
+                             "used)", fn, id, n_pool - 1);
+    free(seen);
+    free(mark);
+    return rc;
 }
 
 // What one stratum needs during the bootstrap.
@@ -778,12 +852,19 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
         if (study__check_sharing(strata, s, why, cap)) return -1;
         if (!strata[s].shares_draws) per_draw += (size_t)strata[s].n_patients;
     }
+    const int n_pool = study__pool_size(strata, n_strata);
+    if (study__check_pool(strata, n_strata, n_pool, why, cap)) return -1;
+    if (n_pool) per_draw = (size_t)n_pool;
     if (draws) {
         if (n_draws != (size_t)B * per_draw)
             return study__fail(why, cap, "%s: n_draws is %zu; B = %d resamples of %zu patients "
                                "need %zu", fn, n_draws, B, per_draw, (size_t)B * per_draw);
         size_t at = 0;
-        for (int b = 0; b < B; b++)
+        for (size_t i = 0; n_pool && i < n_draws; i++)
+            if (draws[i] < 0 || draws[i] >= n_pool)
+                return study__fail(why, cap, "%s: draws[%zu] is %d, not a pool id (0..%d)", fn, i, draws[i],
+                                   n_pool - 1);
+        for (int b = 0; n_pool == 0 && b < B; b++)
             for (int s = 0; s < n_strata; s++)
                 for (int k = 0; !strata[s].shares_draws && k < strata[s].n_patients; k++, at++)
                     if (draws[at] < 0 || draws[at] >= strata[s].n_patients)
@@ -794,7 +875,8 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
 
     study__stratum_work *w = (study__stratum_work *)calloc((size_t)n_strata, sizeof *w);
     double *rep = (double *)malloc((size_t)B * sizeof(double));
-    int nomem = !w || !rep;
+    int *pooled = n_pool ? (int *)malloc((size_t)n_pool * sizeof(int)) : NULL;   // times each pool id is drawn
+    int nomem = !w || !rep || (n_pool && !pooled);
     for (int s = 0; s < n_strata && !nomem; s++) {
         const study_stratum *st = &strata[s];
         w[s].order_a = (int *)malloc((size_t)st->n * sizeof(int));
@@ -808,6 +890,7 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
     if (nomem) {
         study__work_free(w, w ? n_strata : 0);
         free(rep);
+        free(pooled);
         return study__fail(why, cap, "%s: out of memory", fn);
     }
 
@@ -839,9 +922,16 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
     for (int b = 0; b < B; b++) {
         study__frac sum = zero;
         int skip = 0;   // 1: a class missing, 2: precision undefined (the first reason met)
+        if (n_pool) {   // one draw of the pool for every stratum
+            memset(pooled, 0, (size_t)n_pool * sizeof(int));
+            for (int k = 0; k < n_pool; k++)
+                pooled[draws ? draws[at++] : (int)(study__splitmix64(&state) % (uint64_t)n_pool)]++;
+        }
         for (int s = 0; s < n_strata; s++) {
             const study_stratum *st = &strata[s];
-            if (st->shares_draws) {   // the same patients as stratum s - 1, drawn just before
+            if (n_pool) {
+                for (int p = 0; p < st->n_patients; p++) w[s].drawn[p] = pooled[st->pool[p]];
+            } else if (st->shares_draws) {   // the same patients as stratum s - 1, drawn just before
                 memcpy(w[s].drawn, w[s - 1].drawn, (size_t)st->n_patients * sizeof(int));
             } else {
                 memset(w[s].drawn, 0, (size_t)st->n_patients * sizeof(int));
@@ -863,6 +953,7 @@ STUDY_API int study_bootstrap_compute(study_bootstrap *out, double *replicates,
         rep[b] = skip ? NAN : study__frac_mean(sum, n_strata);
     }
     study__work_free(w, n_strata);
+    free(pooled);
 
     r.used = B - r.skipped_class - r.skipped_undefined;
     if (r.used < 2) {

@@ -161,6 +161,44 @@ def bootstrap(name, strata, draws, B, share=None, alone=False):
     return reps, [float(sum(everyone, Fraction(0)) / len(everyone)), va, vb, lo95, hi95, lo90, hi90, skipped[0], skipped[1]]
 
 
+def bootstrap_pooled(name, strata, pools, draws, B, n_pool):
+    """The pooled bootstrap: each replicate draws n_pool ids from the pool of patients of all
+    strata together; each stratum keeps its own patients as often as their pool ids were
+    drawn (pools[k][p]: stratum k's patient p's pool id)."""
+    reps, skipped, at = [], [0, 0], 0
+    for _ in range(B):
+        drawn_ids = draws[at:at + n_pool]
+        at += n_pool
+        diffs, skip = [], 0
+        for st, pool in zip(strata, pools):
+            drawn = [p for p in range(st["P"]) for _ in range(drawn_ids.count(pool[p]))]
+            if not skip:
+                skip, d = stratum_diff(name, st, drawn)
+                diffs.append(d)
+        if skip:
+            skipped[skip - 1] += 1
+            reps.append(np.nan)
+        else:
+            reps.append(float(sum(diffs, Fraction(0)) / len(diffs)))
+    assert at == len(draws)
+    everyone = [stratum_diff(name, st, range(st["P"]))[1] for st in strata]
+    va = float(sum((metric(name, st["a"], st["labels"], st["ta"]) for st in strata), Fraction(0)) / len(strata))
+    vb = float(sum((metric(name, st["b"], st["labels"], st["tb"]) for st in strata), Fraction(0)) / len(strata))
+    ok = np.array([r for r in reps if not np.isnan(r)])
+    lo95, hi95 = np.percentile(ok, [2.5, 97.5])
+    lo90, hi90 = np.percentile(ok, [5, 95])
+    return reps, [float(sum(everyone, Fraction(0)) / len(everyone)), va, vb, lo95, hi95, lo90, hi90,
+                  skipped[0], skipped[1]]
+
+
+def sub_stratum(st, keep):
+    """The images of patients `keep` (in that order, renumbered 0..len(keep)-1)."""
+    idx = [i for i in range(len(st["patient"])) if st["patient"][i] in keep]
+    return {"P": len(keep), "patient": [keep.index(st["patient"][i]) for i in idx],
+            "labels": [st["labels"][i] for i in idx], "ta": st["ta"], "tb": st["tb"],
+            "a": [st["a"][i] for i in idx], "b": [st["b"][i] for i in idx]}
+
+
 def bootstrap_p(reps):
     """Two-sided percentile-bootstrap p of difference = 0, counted from its definition."""
     ok = [r for r in reps if not np.isnan(r)]
@@ -316,6 +354,26 @@ def main():
     put("shared_alone_auc", summary + [bootstrap_p(reps)])
     # the built-in draws with sharing: splitmix64 over the non-sharing strata only
     put("splitmix_shared_draws", splitmix64_draws([12, 9], 3, 20240601))
+
+    # Pooled strata: two random splits of one pool of 10 patients whose test sets overlap
+    # (patients 4, 5, 6 in both), each scored by its own models; 40 replicates, each 10
+    # draws of pool ids. Split A holds pool patients 0..6, split B 4..9.
+    base = make_stratum(rng, 10, 3, 5, -1, 0.5, 0.55, 0.03)
+    pa = sub_stratum(base, list(range(0, 7)))
+    pb = sub_stratum(new_seed(rng, base, 0.45, 0.5, 0.0), list(range(4, 10)))
+    pools = [list(range(0, 7)), list(range(4, 10))]
+    put_stratum("pa", pa)
+    put_stratum("pb", pb)
+    put("pa_pool", pools[0])
+    put("pb_pool", pools[1])
+    B = 40
+    draws = list(rng.integers(0, 10, B * 10))
+    put("pooled_draws", draws)
+    for name in METRICS:
+        reps, summary = bootstrap_pooled(name, [pa, pb], pools, draws, B, 10)
+        put("pooled_%s_reps" % name, reps)
+        put("pooled_%s" % name, summary + [bootstrap_p(reps)])
+    put("splitmix_pooled_draws", splitmix64_draws([10], 3, 20240601))
 
     with open(os.path.join(HERE, "study_stats.txt"), "w") as out:
         out.write("\n".join(lines) + "\n")

@@ -410,7 +410,7 @@ static const int tiny_labels[6] = {1, 1, 1, 0, 0, 0}, tiny_patient[6] = {0, 1, 1
 static const double tiny_a[6] = {0.9, 0.6, 0.4, 0.4, 0.3, 0.1}, tiny_b[6] = {0.7, 0.5, 0.5, 0.6, 0.2, 0.2};
 
 static study_stratum tiny_stratum(void) {
-    study_stratum s = {6, 4, tiny_labels, tiny_patient, tiny_a, tiny_b, 0.5, 0.5, 0};
+    study_stratum s = {6, 4, tiny_labels, tiny_patient, tiny_a, tiny_b, 0.5, 0.5, 0, NULL};
     return s;
 }
 
@@ -473,7 +473,7 @@ static study_stratum exact_stratum(exact_case *c, int n_pos, int n_neg, int tp_a
         c->a[i] = pos ? (k < tp_a) : (k >= tn_a);
         c->b[i] = pos ? (k < tp_b) : (k >= tn_b);
     }
-    study_stratum s = {n_pos + n_neg, n_pos + n_neg, c->labels, c->patient, c->a, c->b, 0.5, 0.5, 0};
+    study_stratum s = {n_pos + n_neg, n_pos + n_neg, c->labels, c->patient, c->a, c->b, 0.5, 0.5, 0, NULL};
     return s;
 }
 
@@ -690,6 +690,85 @@ static int bootstrap_matches(const char *key, const study_stratum *strata, int n
     return ok;
 }
 
+// Pooled strata (pool maps): two splits of one pool of 10 patients whose test sets overlap
+// (pool patients 4, 5, 6 in both), against Python on its explicit draws of pool ids; the
+// built-in draws; one split's seeds pooled equal them sharing draws; the maps' errors.
+static void test_bootstrap_pooled(void) {
+    owned_stratum o[2];
+    if (!load_stratum(&o[0], "pa") || !load_stratum(&o[1], "pb")) return;
+    const double *pa = gold("pa_pool", 7), *pb = gold("pb_pool", 6);
+    if (!pa || !pb) return;
+    int *pool_a = to_ints(pa, 7), *pool_b = to_ints(pb, 6);
+    study_stratum strata[2] = {o[0].st, o[1].st};
+    strata[0].pool = pool_a;
+    strata[1].pool = pool_b;
+    int n_draws = gold_count("pooled_draws"), ok = 1;
+    int *draws = to_ints(gold("pooled_draws", n_draws), n_draws);
+    CHECK(n_draws == 40 * 10, "bootstrap_compute/pooled: 40 replicates of 10 pool ids");
+    for (int m = 0; m < STUDY_METRIC_COUNT; m++) {
+        char key[64];
+        snprintf(key, sizeof key, "pooled_%s", study_metric_name((study_metric)m));
+        ok &= bootstrap_matches(key, strata, 2, (study_metric)m, draws, n_draws, 40);
+    }
+    CHECK(ok, "bootstrap_compute/pooled: every metric as Python's (overlapping test sets drawn once)");
+    const double *want = gold("splitmix_pooled_draws", 3 * 10);
+    int mine[3 * 10], same = want != NULL;
+    study_bootstrap_draw(mine, strata, 2, 3, 20240601);
+    for (int i = 0; same && i < 3 * 10; i++) same = mine[i] == (int)want[i];
+    CHECK(same, "bootstrap_draw/pooled: 10 draws of pool ids per replicate (splitmix64 over 10)");
+    enum { B = 100 };
+    double r1[B], r2[B];
+    study_bootstrap a, b;
+    char why[256];
+    // one split's two seeds: pooled (the same pool ids) or sharing draws, the same numbers
+    study_stratum shared[2] = {o[0].st, o[0].st}, pooled[2] = {o[0].st, o[0].st};
+    shared[1].shares_draws = 1;
+    pooled[0].pool = pooled[1].pool = pool_a;   // ids 0..6: the identity
+    CHECK(study_bootstrap_compute(&a, r1, shared, 2, STUDY_AUC, B, 5, NULL, 0, why, sizeof why) == 0 &&
+              study_bootstrap_compute(&b, r2, pooled, 2, STUDY_AUC, B, 5, NULL, 0, why, sizeof why) == 0 &&
+              memcmp(r1, r2, sizeof r1) == 0 && a.p == b.p,
+          "bootstrap_compute/pooled: one split's seeds pooled equal them sharing draws, bit for bit");
+    // the maps' errors, whole messages, outputs unchanged
+    study_bootstrap keep;
+    memset(&keep, 0x3c, sizeof keep);
+    b = keep;
+    static const char *const msg[5] = {
+        "study_bootstrap_compute: stratum 0 has a pool map and stratum 1 has none; give every stratum one or none",
+        "study_bootstrap_compute: stratum 1 has a pool map and stratum 0 has none; give every stratum one or none",
+        "study_bootstrap_compute: stratum 1: patients 1 and another have the same pool id 4; a stratum's patients "
+        "are distinct",
+        "study_bootstrap_compute: pool id 7 is no stratum's patient (ids are 0..10, the largest used)",
+        "study_bootstrap_compute: stratum 1 shares draws and has a pool map; with pool maps the strata share "
+        "through the pool (shares_draws 0)"};
+    int twice[6] = {4, 4, 6, 7, 8, 9}, gap[6] = {4, 5, 6, 8, 9, 10}, errors_ok = 1;
+    for (int e = 0; e < 5; e++) {
+        study_stratum t[2] = {strata[0], strata[1]};
+        if (e == 0) t[1].pool = NULL;
+        if (e == 1) t[0].pool = NULL;
+        if (e == 2) t[1].pool = twice;
+        if (e == 3) t[1].pool = gap;
+        if (e == 4) t[1] = strata[0], t[1].shares_draws = 1;   // (the same images: sharing itself is fine)
+        const int rc = study_bootstrap_compute(&b, NULL, t, 2, STUDY_AUC, 10, 1, NULL, 0, why, sizeof why);
+        const int this_ok = rc == -1 && strcmp(why, msg[e]) == 0 && memcmp(&b, &keep, sizeof b) == 0;
+        if (!this_ok) fprintf(stderr, "  pool error %d: %s\n", e, why);
+        errors_ok &= this_ok;
+    }
+    CHECK(errors_ok, "bootstrap_compute/pooled: maps in some strata only, repeated ids, an unused id, sharing");
+    int bad_draw[40 * 10];
+    memcpy(bad_draw, draws, sizeof bad_draw);
+    bad_draw[13] = 10;
+    CHECK(study_bootstrap_compute(&b, NULL, strata, 2, STUDY_AUC, 40, 0, bad_draw, 400, why, sizeof why) == -1 &&
+              strcmp(why, "study_bootstrap_compute: draws[13] is 10, not a pool id (0..9)") == 0,
+          "bootstrap_compute/pooled: a drawn id outside the pool");
+    free(draws);
+    free(pool_a);
+    free(pool_b);
+    for (int s = 0; s < 2; s++) {
+        free(o[s].labels);
+        free(o[s].patient);
+    }
+}
+
 // Arm A alone (score_b = NULL): metric(A) by itself, on the two strata's draws.
 static void test_bootstrap_alone(void) {
     owned_stratum o[2];
@@ -870,7 +949,7 @@ static void test_bootstrap_null(void) {
     for (int size = 0; size < 2; size++)
         for (int rep = 0; rep < 30; rep++) {
             null_make(&d, patients[size]);
-            study_stratum s = {d.n, patients[size], d.labels, d.patient, d.a, d.b, 0.5, 0.5, 0};
+            study_stratum s = {d.n, patients[size], d.labels, d.patient, d.a, d.b, 0.5, 0.5, 0, NULL};
             study_bootstrap r;
             ok &= study_bootstrap_compute(&r, NULL, &s, 1, STUDY_AUC, 400, (uint64_t)rep + 1, NULL, 0, why,
                                           sizeof why) == 0;
@@ -907,6 +986,7 @@ int main(int argc, char **argv) {
         {"bootstrap_p", test_bootstrap_p},
         {"bootstrap_alone", test_bootstrap_alone},
         {"bootstrap_shared", test_bootstrap_shared},
+        {"bootstrap_pooled", test_bootstrap_pooled},
         {"bootstrap_shared_errors", test_bootstrap_shared_errors},
         {"bootstrap_null", test_bootstrap_null},
     };
