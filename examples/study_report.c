@@ -403,6 +403,8 @@ typedef struct {
     scores_file *files;        // [(split * n_seeds + seed) * n_arms + arm]
     int **patient;             // [split]: patient ids of the split's test images
     int *n_patients;           // [split]
+    int **pool;                // [split][patient]: the patient's id among all splits' test patients
+    int n_pool;                // patients of all splits' test sets together (by name)
     double rare_images;        // mean over splits of count.csv's rare-class images; NaN if absent
     char rare_class[64];       // count.csv's rare class ("" if absent)
     double *c2st;              // [split]: mean c2st AUC, NaN if absent
@@ -466,12 +468,32 @@ static void size_load(size_data *d, const report_config *c, int size) {
         d->c2st[s] = read_c2st(path);
     }
     d->rare_images = rare_count == c->n_splits ? rare_sum / rare_count : NAN;
+    // The splits' test patients by name, all together: random splits of one pool share
+    // some, and the bootstrap must then draw them once for all splits (study_stratum.pool).
+    d->pool = (int **)xmalloc((size_t)c->n_splits * sizeof(int *));
+    const char **names = NULL;
+    d->n_pool = 0;
+    for (int s = 0; s < c->n_splits; s++) {
+        const scores_file *f = file_at(c, d, s, 0, 0);
+        d->pool[s] = (int *)xmalloc((size_t)d->n_patients[s] * sizeof(int));
+        names = (const char **)realloc((void *)names, (size_t)(d->n_pool + d->n_patients[s]) * sizeof *names);
+        if (!names) die("out of memory");
+        for (int i = 0, next = 0; i < f->n; i++) {
+            if (d->patient[s][i] != next) continue;   // (ids are in order of first appearance)
+            int k = 0;
+            while (k < d->n_pool && strcmp(names[k], f->patient[i]) != 0) k++;
+            if (k == d->n_pool) names[d->n_pool++] = f->patient[i];
+            d->pool[s][next++] = k;
+        }
+    }
+    free((void *)names);
 }
 
 static void size_free(size_data *d, const report_config *c) {
     if (!d->files) return;
     for (int i = 0; i < c->n_splits * c->n_seeds * c->n_arms; i++) scores_free(&d->files[i]);
-    for (int s = 0; s < c->n_splits; s++) free(d->patient[s]);
+    for (int s = 0; s < c->n_splits; s++) free(d->patient[s]), free(d->pool[s]);
+    free(d->pool);
     free(d->files);
     free(d->patient);
     free(d->n_patients);
@@ -513,8 +535,17 @@ static result_row *row_add(result_list *l) {
 }
 
 // The strata of one size for arms a and b (b = -1: arm A alone): one per
-// (split, seed); the seeds after the first of a split share its draw.
+// (split, seed); the seeds after the first of a split share its draw, and when
+// the splits' test sets share patients every stratum draws from their pool
+// instead (the seeds of a split then map to the same pool ids).
 // AUC ranks by the logit (rank), the threshold metrics use score and threshold.
+// 1 when some test patient is in two splits' test sets.
+static int pooled(const report_config *c, const size_data *d) {
+    int sum = 0;
+    for (int s = 0; s < c->n_splits; s++) sum += d->n_patients[s];
+    return d->n_pool < sum;
+}
+
 static study_stratum *strata_make(const report_config *c, const size_data *d, int a, int b, study_metric m) {
     study_stratum *st = (study_stratum *)xmalloc((size_t)c->n_splits * c->n_seeds * sizeof *st);
     for (int s = 0; s < c->n_splits; s++)
@@ -531,6 +562,7 @@ static study_stratum *strata_make(const report_config *c, const size_data *d, in
             t->score_b = fb ? (m == STUDY_AUC ? fb->rank : fb->score) : NULL;
             t->threshold_b = fb ? fb->threshold : 0.0;
             t->shares_draws = r > 0;
+            if (pooled(c, d)) t->shares_draws = 0, t->pool = d->pool[s];
         }
     return st;
 }
@@ -979,6 +1011,13 @@ int main(int argc, char **argv) {
     const char *rare = data[0].rare_class[0] ? data[0].rare_class : "rare-class";
     const char *T = c.arms[c.treatment], *C = c.arms[c.control];
     fprintf(md, "# Learning-curve study: %s against %s\n\n", T, C);
+    int n_pooled = 0, shared_most = 0;   // sizes whose splits share test patients; the most shared
+    for (int k = 0; k < n_done; k++) {
+        int sum = 0;
+        for (int s = 0; s < c.n_splits; s++) sum += data[k].n_patients[s];
+        n_pooled += pooled(&c, &data[k]);
+        if (sum - data[k].n_pool > shared_most) shared_most = sum - data[k].n_pool;
+    }
     fprintf(md, "Method (pre-specified). Every complete size (%d of %d) is analysed on %d splits x %d seeds; "
             "each (split, seed) is a stratum and the seeds of a split share the patient draw, since they "
             "score the same test images. Differences are treatment - control (%s - %s), averaged over the "
@@ -999,6 +1038,11 @@ int main(int argc, char **argv) {
             "shows.\n\n",
             n_done, c.n_sizes, c.n_splits, c.n_seeds, T, C, c.B, (unsigned long long)c.seed, 2 * c.n_sizes,
             c.alpha, c.margin_auc, c.margin_bacc, SECONDARY_MARGIN, 4 * c.n_sizes);
+    if (n_pooled)   // (study_stratum.pool in examples/study_stats.h)
+        fprintf(md, "The splits' test sets share patients (random splits of one pool; up to %d shared at a size), "
+                "so at %d of %d sizes each replicate draws all splits' test patients together, once, and every "
+                "stratum keeps its own patients as often as they were drawn: a shared patient is one cluster, "
+                "not one per split.\n\n", shared_most, n_pooled, n_done);
     int any_missing = 0;
     for (int k = 0; k < c.n_sizes; k++) any_missing |= n_missing[k] > 0;
     if (any_missing) {

@@ -135,6 +135,69 @@ check "shortcut: ... and the text says so" grep -qF "the specificity difference 
 check "runs with --rare-label 1" $R $ARGS --sizes 10,all --rare-label 1 --out "$T/r1.md"
 check "shortcut: rare class positive: the sensitivity difference" shortcut_is "$T/r1.md" sensitivity
 check "shortcut: ... and the text and the flag's rule say so" sh -c "grep -qF 'the sensitivity difference (real NORMAL test images called positive; NORMAL is the positive class here)' '$T/r1.md' && grep -qF 'yes when the sensitivity difference' '$T/r1.md'"
+# splits whose test sets share patients (split 2's first 5 patients renamed to split 1's, the
+# same labels): the bootstrap draws the pooled patients once per replicate; the AUC row at
+# size all against Python's pooled bootstrap written out (splitmix64 over the pool)
+cp -r "$S" "$T/pooled"
+for f in "$T"/pooled/split2/n*/*/seed*/eval/scores.csv; do
+    sed -i -E 's/,pt2_([0-4]),/,pt1_\1,/' "$f"
+done
+check "pooled: runs" $R $ARGS --study "$T/pooled" --sizes 10,all --out "$T/pooled.md"
+check "pooled: the method says so" grep -qF "The splits' test sets share patients (random splits of one pool; up to 5 shared at a size), so at 2 of 2 sizes" "$T/pooled.md"
+check "pooled: not said when the splits share none" sh -c "! grep -qF 'share patients' '$T/r.md'"
+python3 - "$T/pooled" >"$T/pooled_row.txt" <<'PYEOF'
+import sys
+study, B, seed = sys.argv[1], 200, 3
+def rows(split, arm, r):
+    lines = open("%s/split%d/nall/%s/seed%d/eval/scores.csv" % (study, split, arm, r)).read().split("\n")[1:]
+    return [(f[1], int(f[2]), float(f[3])) for f in (l.split(",") for l in lines if l)]
+names = []   # pool ids: names in order of first appearance, split 1 then split 2
+for split in (1, 2):
+    for name, _, _ in rows(split, "oversample", 1):
+        if name not in names:
+            names.append(name)
+def auc(data, w):   # weighted pair count, ties 1/2
+    pos = [(s, w[n]) for n, l, s in data if l == 1]
+    neg = [(s, w[n]) for n, l, s in data if l == 0]
+    num = sum(a * b * (1.0 if x > y else 0.5 if x == y else 0.0) for x, a in pos for y, b in neg)
+    den = sum(a for _, a in pos) * sum(b for _, b in neg)
+    return None if den == 0 else num / den
+def splitmix(state):
+    state = (state + 0x9E3779B97F4A7C15) & (2**64 - 1)
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & (2**64 - 1)
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & (2**64 - 1)
+    return state, z ^ (z >> 31)
+strata = [(s, r) for s in (1, 2) for r in (1, 2)]
+def diff(w):
+    d = []
+    for s, r in strata:
+        a, b = auc(rows(s, "synthetic", r), w), auc(rows(s, "oversample", r), w)
+        if a is None or b is None:
+            return None
+        d.append(a - b)
+    return sum(d) / len(d)
+state, reps = seed, []
+for _ in range(B):
+    count = dict.fromkeys(names, 0)
+    for _ in range(len(names)):
+        state, z = splitmix(state)
+        count[names[z % len(names)]] += 1
+    v = diff(count)
+    if v is not None:
+        reps.append(v)
+reps.sort()
+def q(p):   # numpy.percentile's linear rule
+    h = (len(reps) - 1) * p
+    lo = int(h)
+    return reps[lo] if lo + 1 >= len(reps) else reps[lo] + (h - lo) * (reps[lo + 1] - reps[lo])
+est = diff(dict.fromkeys(names, 1))
+print("%+.4f | [%+.4f, %+.4f]" % (est, q(0.025), q(0.975)))
+PYEOF
+check "pooled: the AUC row at size all equals Python's pooled bootstrap ($(cat "$T/pooled_row.txt"))" \
+    grep -qF "| ROC AUC | " "$T/pooled.md"
+want_row=$(cat "$T/pooled_row.txt")
+check "pooled: ... estimate and 95% interval" sh -c "grep -E '^\| all \| [0-9.]+ \| ROC AUC \|' '$T/pooled.md' | grep -qF '$want_row'"
 fails_with_line "--rare-label 2 is refused" "study_report: --rare-label is 0 or 1, got '2'" $R $ARGS --sizes 10 --rare-label 2 --out "$T/r2.md"
 check "provenance: copied verbatim" grep -qxF "made by tests/test_study_report.sh" "$T/r.md"
 
