@@ -20,7 +20,9 @@
 //
 // The statistics (fixed before the results are seen):
 // - Strata are (split, seed); the seeds of one split score the same test
-//   images, so they share the patient draw (study_stratum.shares_draws).
+//   images, so they share the patient draw (study_stratum.shares_draws); when
+//   the splits' test sets share patients (by name), all strata draw from their
+//   pool instead (study_stratum.pool), a shared patient once per replicate.
 //   Every bootstrap resamples patients with B = --bootstrap and seed --seed.
 // - Primary: treatment - control in ROC AUC and in balanced accuracy (each arm
 //   at its own validation threshold), per complete size: the mean over strata,
