@@ -507,8 +507,11 @@ typedef struct {
 // Sets the hyper-parameters, eps by mode, step = 0.
 DCGAN_API void dcgan_adam_init(dcgan_adam *opt, dcgan_adam_mode mode, double lr,
                                double beta1, double beta2);
-// One step over n parameters. Scans grads first: on NaN or Inf returns
-// DCGAN_ERR_NONFINITE and leaves params, m, v and opt->step unchanged.
+// One step over n parameters. Scans grads first: on NaN or Inf, or a gradient
+// above DCGAN_ADAM_MAX_GRAD in size (its square would overflow v, which then
+// made the next checkpoint unsavable), returns DCGAN_ERR_NONFINITE and leaves
+// params, m, v and opt->step unchanged.
+#define DCGAN_ADAM_MAX_GRAD 1e19f
 DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const float *grads,
                                        float *m, float *v, size_t n);
 
@@ -1132,6 +1135,8 @@ typedef struct {
     int count, channels, size;
     int skipped;               // files that could not be used
     char **paths;              // the count source files used, sorted
+    int listed;                // the image files considered: used + skipped (after max_images)
+    uint64_t listing;          // a hash of their names, sizes, times and inodes (what the cache checks)
 } dcgan_dataset;
 
 // Loads every image under dir (and sub-folders) as described above. Files that
@@ -1142,10 +1147,14 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
 DCGAN_API void dcgan_dataset_free(dcgan_dataset *ds);
 
 // The decoded dataset cached in one file: "DCGC" magic, version, size,
-// channels, resize mode, count, then each source path with its byte size and
-// modification time, then the pixels as bytes ((x * 127.5 + 127.5), exact for
-// nearest resizing and within 1/255 otherwise). cache_load succeeds only if the
-// file matches dir's current listing and the options exactly; otherwise it
+// channels, resize mode, count, listed and listing (above), then each source
+// path used with its byte size and modification time, then the pixels as bytes
+// ((x * 127.5 + 127.5), exact for nearest resizing and within 1/255
+// otherwise). cache_load succeeds only if the file matches dir's current
+// listing (every image file, skipped ones too, by name, size, modification and
+// status-change times in seconds and inode: a file added, fixed or rewritten
+// makes it stale; a rewrite that keeps size, inode and second is not seen) and
+// the options exactly; otherwise it
 // returns DCGAN_ERR_FORMAT (stale or damaged) or DCGAN_ERR_IO (absent) and the
 // caller decodes again; on any failure *ds is zeroed (pass an empty one: a
 // loaded dataset in it would be lost, not freed). cache_save writes path.tmp,
@@ -1731,7 +1740,7 @@ DCGAN__INTERNAL void dcgan__gram_fast(double *out, const double *a, int64_t na, 
 DCGAN__INTERNAL dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, double *w, int use_simd);
 // section 13: the first two fields of a dataset cache file
 #define DCGAN__CACHE_MAGIC 0x43474344u   // "DCGC"
-#define DCGAN__CACHE_VERSION 1u
+#define DCGAN__CACHE_VERSION 2u   // 2: + listed and listing (session 25)
 // sections 14c-f: little-endian numbers and CRC-32
 DCGAN__INTERNAL uint64_t dcgan__le(const unsigned char *p, int bytes);
 DCGAN__INTERNAL void dcgan__put_le(unsigned char *p, uint64_t v, int bytes);
@@ -3804,14 +3813,17 @@ DCGAN__INTERNAL void dcgan__adam_range(const dcgan__adam_consts *k, float *param
 
 DCGAN_API dcgan_status dcgan_adam_step(dcgan_adam *opt, float *params, const float *grads,
                                        float *m, float *v, size_t n) {
+    // |g| <= 1e19 keeps v = b2 v + (1 - b2) g^2 below 1e38 at every step (b2 + (1 - b2) = 1),
+    // under float's 3.4e38; the comparison is false for NaN too
     size_t bad = 0;
     DCGAN__OMP(omp parallel for schedule(static) reduction(+ : bad) if (n > 65536))
-    for (size_t i = 0; i < n; i++) bad += !isfinite(grads[i]);
+    for (size_t i = 0; i < n; i++) bad += !(fabsf(grads[i]) <= DCGAN_ADAM_MAX_GRAD);
     for (size_t i = 0; bad && i < n; i++) {
-        if (!isfinite(grads[i]))
+        if (!(fabsf(grads[i]) <= DCGAN_ADAM_MAX_GRAD))
             return DCGAN__FAIL(DCGAN_ERR_NONFINITE,
-                               "gradient %zu of %zu is %f (%zu are not finite); step %lld refused, "
-                               "nothing changed", i, n, (double)grads[i], bad, (long long)opt->step + 1);
+                               "gradient %zu of %zu is %g (%zu are not finite or above 1e19, where Adam's "
+                               "v overflows); step %lld refused, nothing changed", i, n, (double)grads[i], bad,
+                               (long long)opt->step + 1);
     }
     const int64_t t = opt->step + 1;
     const double bc1 = 1.0 - pow(opt->beta1, (double)t);
@@ -7877,6 +7889,23 @@ DCGAN_API void dcgan_dataset_free(dcgan_dataset *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
+// FNV-1a over the n listed image files: each name (with its 0), byte size,
+// modification and status-change times (seconds) and inode; 0 when one cannot
+// be stat'ed (no cache then matches).
+static uint64_t dcgan__listing_hash(char *const *paths, int n) {
+    uint64_t h = DCGAN__FNV_OFFSET;
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        if (stat(paths[i], &sb) != 0) return 0;
+        const uint64_t v[4] = {(uint64_t)sb.st_size, (uint64_t)sb.st_mtime, (uint64_t)sb.st_ctime, (uint64_t)sb.st_ino};
+        unsigned char b[32];
+        for (int k = 0; k < 32; k++) b[k] = (unsigned char)(v[k / 8] >> (8 * (k % 8)));
+        h = dcgan__fnv1a64(h, (const unsigned char *)paths[i], strlen(paths[i]) + 1);
+        h = dcgan__fnv1a64(h, b, sizeof b);
+    }
+    return h;
+}
+
 DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
                                           const dcgan_image_options *opt) {
     char **paths = NULL;
@@ -7900,6 +7929,7 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
         dcgan_paths_free(paths, total);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d images of %zu values", total, image);
     }
+    const uint64_t listing = dcgan__listing_hash(paths, total);   // (before decoding drops the skipped)
     for (int i = 0; i < total; i++) {
         unsigned char *pixels;
         if (dcgan__decode(&pixels, paths[i], opt) != DCGAN_OK) {
@@ -7928,6 +7958,8 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     ds->size = opt->size;
     ds->skipped = skipped;
     ds->paths = paths;
+    ds->listed = total;
+    ds->listing = listing;
     return DCGAN_OK;
 }
 
@@ -7963,7 +7995,8 @@ DCGAN_API dcgan_status dcgan_dataset_cache_save(const dcgan_dataset *ds, const c
     }
     ok = dcgan__put_u64(f, DCGAN__CACHE_MAGIC) && dcgan__put_u64(f, DCGAN__CACHE_VERSION) &&
          dcgan__put_u64(f, (uint64_t)ds->size) && dcgan__put_u64(f, (uint64_t)ds->channels) &&
-         dcgan__put_u64(f, (uint64_t)opt->resize) && dcgan__put_u64(f, (uint64_t)ds->count);
+         dcgan__put_u64(f, (uint64_t)opt->resize) && dcgan__put_u64(f, (uint64_t)ds->count) &&
+         dcgan__put_u64(f, (uint64_t)ds->listed) && dcgan__put_u64(f, ds->listing);
     for (int i = 0; ok && i < ds->count; i++) {
         struct stat sb;
         size_t len = strlen(ds->paths[i]);
@@ -7987,7 +8020,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_save(const dcgan_dataset *ds, const c
 DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *path,
                                                 const char *dir,
                                                 const dcgan_image_options *opt) {
-    uint64_t magic, version, size, channels, resize, count;
+    uint64_t magic, version, size, channels, resize, count, n_listed = 0, listing = 0;
     char **paths = NULL;
     int total = 0, listed = 0;   // the listing's files used, and all of them (to free)
     FILE *f;
@@ -8007,6 +8040,10 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
         fclose(f);
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is cache version %llu, this build reads %u", path,
                            (unsigned long long)version, DCGAN__CACHE_VERSION);
+    }
+    if (!dcgan__get_u64(f, &n_listed) || !dcgan__get_u64(f, &listing)) {
+        fclose(f);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is not a dataset cache", path);
     }
     if (size != (uint64_t)opt->size || channels != (uint64_t)opt->channels ||
         resize != (uint64_t)opt->resize) {
@@ -8055,6 +8092,13 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
             next++;
         }
     }
+    // ... and nothing else changed: no file added (a skipped one fixed, more --max-images)
+    if (n_listed != (uint64_t)total || listing != dcgan__listing_hash(paths, total) || listing == 0) {
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is stale: the image files under '%s' are not those it was made "
+                         "from (%llu then, %d now, or one added, removed or rewritten)", path, dir,
+                         (unsigned long long)n_listed, total);
+        goto fail;
+    }
     {
         const size_t image = (size_t)opt->channels * opt->size * opt->size;
         data = (float *)dcgan__alloc((size_t)count * image, sizeof(float));
@@ -8084,7 +8128,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
             st = DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the path list");
             goto fail;
         }
-        fseek(f, 6 * 8, SEEK_SET);
+        fseek(f, 8 * 8, SEEK_SET);   // (past the header's 8 numbers)
         for (uint64_t i = 0; i < count; i++) {
             uint64_t len, skip;
             char name[4096];
@@ -8113,6 +8157,8 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
     ds->channels = opt->channels;
     ds->size = opt->size;
     ds->skipped = total - (int)count;
+    ds->listed = total;
+    ds->listing = listing;
     return DCGAN_OK;
 fail:
     fclose(f);

@@ -883,7 +883,7 @@ DCGAN_API dcgan_status dcgan_bce_with_logits_cuda(float *loss, float *accuracy, 
 // 8. Optimizer: Adam, one kernel over the whole parameter buffer
 
 __global__ static void dcgan__count_nonfinite_kernel(unsigned long long *bad, const float *g, size_t n) {
-    DCGAN__FOR_EACH(i, n) if (!isfinite(g[i])) atomicAdd(bad, 1ull);
+    DCGAN__FOR_EACH(i, n) if (!(fabsf(g[i]) <= DCGAN_ADAM_MAX_GRAD)) atomicAdd(bad, 1ull);   // (as the CPU's)
 }
 
 __global__ static void dcgan__adam_kernel(float *w, const float *g, float *m, float *v, size_t n, float b1,
@@ -911,7 +911,7 @@ DCGAN_API dcgan_status dcgan_adam_step_cuda(dcgan_adam *opt, float *params, cons
     if (e == cudaSuccess) e = cudaMemcpy(&bad, dev_bad, sizeof bad, cudaMemcpyDeviceToHost);
     if (e != cudaSuccess) return dcgan_error_set(DCGAN_ERR_CUDA, "adam_step_cuda: %s", cudaGetErrorString(e));
     if (bad)
-        return dcgan_error_set(DCGAN_ERR_NONFINITE, "adam_step_cuda: %llu of %zu gradients are NaN or Inf; "
+        return dcgan_error_set(DCGAN_ERR_NONFINITE, "adam_step_cuda: %llu of %zu gradients are NaN, Inf or above 1e19; "
                                "step %lld refused, nothing changed", bad, n, (long long)opt->step + 1);
     // the CPU's constants, formed in double and rounded once (see dcgan_adam)
     const int64_t t = opt->step + 1;

@@ -301,8 +301,10 @@ static int history_push(history *h, const dcgan_gan_stats *s) {
     return 0;
 }
 
-// On --resume: reads back the rows of log.csv up to `iterations` and rewrites
-// the file with exactly those, so the log continues where the checkpoint is.
+// On --resume (and a restore): reads back the rows of log.csv up to iteration
+// `iterations` and rewrites the file with exactly those, so the log continues
+// where the checkpoint is. By the iteration column, not by counting rows: a
+// log that starts later (it was deleted once) kept rows past the checkpoint.
 static int history_reload(history *h, const char *csv, long iterations) {
     FILE *f = fopen(csv, "r");
     char line[512], header[512] = "";
@@ -312,13 +314,14 @@ static int history_reload(history *h, const char *csv, long iterations) {
     FILE *w = fopen(tmp, "w");
     if (!w) { fclose(f); return 1; }
     if (fgets(header, sizeof header, f)) fputs(header, w);
-    while (h->n < iterations && fgets(line, sizeof line, f)) {
+    while (fgets(line, sizeof line, f)) {
         dcgan_gan_stats s = {0, 0, 0, 0, 0, 0, 0};
         long epoch, it;
         double secs;
         // logs written before the p and r_t columns have 8 fields
         if (sscanf(line, "%ld,%ld,%f,%f,%f,%f,%f,%lf,%f,%f", &epoch, &it, &s.d_real_loss, &s.d_fake_loss,
-                   &s.g_loss, &s.real_acc, &s.fake_acc, &secs, &s.augment_p, &s.ada_rt) < 8)
+                   &s.g_loss, &s.real_acc, &s.fake_acc, &secs, &s.augment_p, &s.ada_rt) < 8 ||
+            it > iterations)
             break;
         history_push(h, &s);
         fputs(line, w);

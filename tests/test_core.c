@@ -227,6 +227,17 @@ static void test_adam_nonfinite(void) {
     g[2] = -INFINITY;
     CHECK(dcgan_adam_step(&opt, w, g, m, v, 4) == DCGAN_ERR_NONFINITE, "adam_step/Inf refused");
     CHECK(memcmp(w, w1, sizeof w) == 0, "adam_step/params unchanged after Inf");
+    // a finite gradient whose square overflows float: v went Inf, the step was taken, and
+    // the next checkpoint could not be saved (an audit); 1e19 itself is taken, v finite
+    g[2] = -2e19f;
+    CHECK(dcgan_adam_step(&opt, w, g, m, v, 4) == DCGAN_ERR_NONFINITE &&
+              strcmp(dcgan_last_error(), "adam_step: gradient 2 of 4 is -2e+19 (1 are not finite or above 1e19, "
+                                         "where Adam's v overflows); step 2 refused, nothing changed") == 0 &&
+              memcmp(w, w1, sizeof w) == 0 && memcmp(v, v1, sizeof v) == 0 && opt.step == 1,
+          "adam_step/a gradient of -2e19 is refused, the whole message, nothing changed");
+    g[2] = 1e19f;
+    CHECK(dcgan_adam_step(&opt, w, g, m, v, 4) == DCGAN_OK && isfinite(v[2]) && isfinite(w[2]) && opt.step == 2,
+          "adam_step/a gradient of 1e19 is taken and v stays finite");
 }
 
 // The state of a parameter vector after a few Adam steps: parameters, moments,

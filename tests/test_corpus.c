@@ -185,13 +185,13 @@ static void test_huge_claims(void) {
     }
     // dataset cache: 2^40 images of 8x8x1
     {
-        unsigned char buf[48];
-        const uint64_t head[6] = {DCGAN__CACHE_MAGIC, DCGAN__CACHE_VERSION, 8, 1, DCGAN_RESIZE_AREA,
-                                  (uint64_t)1 << 40};
+        unsigned char buf[64];
+        const uint64_t head[8] = {DCGAN__CACHE_MAGIC, DCGAN__CACHE_VERSION, 8, 1, DCGAN_RESIZE_AREA,
+                                  (uint64_t)1 << 40, (uint64_t)1 << 40, 1};
         dcgan_dataset ds;
         dcgan_image_options opt;
         char dir[400];
-        for (int i = 0; i < 6; i++) dcgan__put_le(buf + 8 * i, head[i], 8);
+        for (int i = 0; i < 8; i++) dcgan__put_le(buf + 8 * i, head[i], 8);
         snprintf(path, sizeof path, "%s/huge_cache.bin", scratch);
         write_bytes(path, buf, sizeof buf);
         dcgan_image_options_default(&opt);

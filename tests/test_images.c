@@ -289,9 +289,36 @@ static void test_folder(void) {
                   memcmp(c3.data, d2.data, 2 * 3 * 16 * 16 * sizeof(float)) == 0 &&
                   strcmp(c3.paths[1], d2.paths[1]) == 0,
               "dataset_cache_load/max_images 2: the folder's first two images, from the cache too");
-        dcgan_dataset_free(&d2);
         dcgan_dataset_free(&c3);
+        // the same cache with max_images 3: the third file was never in it (it was reused)
+        dcgan_image_options o3 = opt;
+        o3.max_images = 3;
+        char want[1200];
+        snprintf(want, sizeof want, "dataset_cache_load: '%s' is stale: the image files under '%s' are not those "
+                 "it was made from (2 then, 3 now, or one added, removed or rewritten)", cache2, dir);
+        CHECK(dcgan_dataset_cache_load(&c3, cache2, dir, &o3) == DCGAN_ERR_FORMAT &&
+                  strcmp(dcgan_last_error(), want) == 0,
+              "dataset_cache_load/made with max_images 2, asked with 3: stale (an audit: it was reused)");
+        dcgan_dataset_free(&d2);
         remove(cache2);
+    }
+    {   // a file added to the folder (6 listed: 4 used, 2 skipped): stale, whole message;
+        // removed again: valid again
+        char added[600];
+        path_in(added, sizeof added, "set/zz_new.png");
+        const unsigned char px[4 * 4 * 3] = {0};
+        dcgan_dataset c4;
+        char want[1200];
+        snprintf(want, sizeof want, "dataset_cache_load: '%s' is stale: the image files under '%s' are not those "
+                 "it was made from (6 then, 7 now, or one added, removed or rewritten)", cache, dir);
+        CHECK(stbi_write_png(added, 4, 4, 3, px, 12) != 0 &&
+                  dcgan_dataset_cache_load(&c4, cache, dir, &opt) == DCGAN_ERR_FORMAT &&
+                  strcmp(dcgan_last_error(), want) == 0 && c4.data == NULL,
+              "dataset_cache_load/a new image file in the folder: stale (an audit: it was ignored)");
+        remove(added);
+        CHECK(dcgan_dataset_cache_load(&c4, cache, dir, &opt) == DCGAN_OK && c4.count == 4,
+              "dataset_cache_load/... removed again: the cache is valid again");
+        dcgan_dataset_free(&c4);
     }
     dcgan_image_options o1 = opt;
     o1.size = 8;

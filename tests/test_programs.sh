@@ -26,6 +26,13 @@ check "train/--resume without log.csv: a warning" \
     grep -qxF "train: warning: $T/nolog/log.csv was missing; it starts again at iteration 17" "$T/nolog.txt"
 check "train/... and a log with its header and iterations 17-20" \
     sh -c "head -1 '$T/nolog/log.csv' | grep -q '^epoch,iteration,' && test \$(wc -l <'$T/nolog/log.csv') -eq 5 && sed -n 2p '$T/nolog/log.csv' | grep -q '^5,17,'"
+# a log that starts later (the one above) with rows past the checkpoint (a run killed after
+# logging them): --resume keeps rows by iteration, not by count (it kept 21 and 22 twice)
+cp -r "$T/nolog" "$T/late"
+tail -2 "$T/late/log.csv" | sed -e 's/^5,19,/6,21,/' -e 's/^5,20,/6,22,/' >>"$T/late/log.csv"
+$B/train $FLAGS --out "$T/late" --epochs 6 --resume >/dev/null 2>&1
+check "train/--resume on a log that starts at 17 with rows past the checkpoint: iterations 17-24 once each" \
+    test "$(tail -n +2 "$T/late/log.csv" | cut -d, -f2 | tr '\n' ' ')" = "17 18 19 20 21 22 23 24 "
 # a new run on a folder that holds one is refused; the run stays as it was (it used to be
 # overwritten before the first step: a helper's audit)
 cp "$T/straight/checkpoint.safetensors" "$T/straight_ckpt"
