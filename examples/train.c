@@ -598,8 +598,12 @@ static int run_train(train_run *r) {
             continue;
         }
         if (st != DCGAN_OK) {
-            fprintf(stderr, "\ntrain: iteration %lld: %s; stopping, the last checkpoint is kept\n",
-                    (long long)r->gan.iteration + 1, dcgan_last_error());
+            char why[96] = "";
+            if (st == DCGAN_ERR_NONFINITE && r->o.restore_on_nan)
+                snprintf(why, sizeof why, " after %d restore%s (--max-restores %d)", r->restores,
+                         r->restores == 1 ? "" : "s", r->o.max_restores);
+            fprintf(stderr, "\ntrain: iteration %lld: %s; stopping%s, the last checkpoint is kept\n",
+                    (long long)r->gan.iteration + 1, dcgan_last_error(), why);
             return 1;
         }
         log_iteration(r, &s, cli_now() - t0, &prog);

@@ -144,6 +144,8 @@ check "train/--on-nan restore: checkpoint loads" \
 # and when lowering does not help, it gives up after --max-restores
 fails_with "train/--on-nan restore gives up after --max-restores" "restore 2 of 2" \
     $B/train $FLAGS --out "$T/giveup" --epochs 4 --lr-d 1e30 --lr-g 1e30 --on-nan restore --max-restores 2
+fails_with "train/... and says why it stopped" "stopping after 2 restores (--max-restores 2), the last checkpoint is kept" \
+    $B/train $FLAGS --out "$T/giveup2" --epochs 4 --lr-d 1e30 --lr-g 1e30 --on-nan restore --max-restores 2
 head -c 100 "$T/straight/checkpoint.safetensors" >"$T/cut.safetensors"
 fails_with "generate/truncated checkpoint" "does not fit" $B/generate --checkpoint "$T/cut.safetensors"
 rm -rf "$T"
