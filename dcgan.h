@@ -7459,9 +7459,17 @@ DCGAN_API void dcgan_paths_free(char **paths, int count) {
     dcgan_free(paths);
 }
 
-// Depth-first scan of dir (only dir itself when !recursive); depth bounds symlink loops.
+// Depth-first scan of dir (only dir itself when !recursive). up[0..depth] are
+// the folders on the way down, dir last (device and inode): a sub-folder that is
+// one of them (a symlink back up, `ln -s . loop`) is skipped, not followed 32
+// levels deep into a failure. A folder reached by two different links is still
+// listed twice.
+typedef struct {
+    uint64_t dev, ino;
+} dcgan__dir_id;
+
 static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int depth, int recursive,
-                                const char *const *exts) {
+                                const char *const *exts, dcgan__dir_id *up) {
     DIR *d;
     struct dirent *e;
     if (depth > 32) return DCGAN__FAIL(DCGAN_ERR_IO, "'%s': folders nested deeper than 32", dir);
@@ -7475,7 +7483,12 @@ static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int dep
         if (stat(path, &sb) != 0) continue;
         if (S_ISDIR(sb.st_mode)) {
             if (!recursive) continue;
-            dcgan_status st = dcgan__scan(list, path, depth + 1, recursive, exts);
+            int loop = 0;   // (up has room for depth + 1 <= 33: depth > 32 returned above)
+            for (int k = 0; k <= depth && !loop; k++)
+                loop = up[k].dev == (uint64_t)sb.st_dev && up[k].ino == (uint64_t)sb.st_ino;
+            if (loop) continue;
+            up[depth + 1].dev = (uint64_t)sb.st_dev, up[depth + 1].ino = (uint64_t)sb.st_ino;
+            dcgan_status st = dcgan__scan(list, path, depth + 1, recursive, exts, up);
             if (st != DCGAN_OK) {
                 closedir(d);
                 return st;
@@ -7499,7 +7512,11 @@ static int dcgan__cmp_str(const void *a, const void *b) {
 static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int recursive,
                                 const char *const *exts) {
     dcgan__path_list list = {NULL, 0, 0};
-    dcgan_status st = dcgan__scan(&list, dir, 0, recursive, exts);
+    dcgan__dir_id up[34];
+    struct stat sb;
+    if (stat(dir, &sb) != 0) return DCGAN__FAIL(DCGAN_ERR_IO, "cannot open folder '%s'", dir);
+    up[0].dev = (uint64_t)sb.st_dev, up[0].ino = (uint64_t)sb.st_ino;
+    dcgan_status st = dcgan__scan(&list, dir, 0, recursive, exts, up);
     if (st != DCGAN_OK) {
         dcgan_paths_free(list.items, list.count);
         return st;

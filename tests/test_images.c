@@ -225,6 +225,36 @@ static void test_resize(void) {
     remove(p);
 }
 
+// A symlink back up the tree (ln -s . loop, ln -s .. up) is skipped: the listing
+// has each image once (it failed: "folders nested deeper than 32", an audit).
+int symlink(const char *target, const char *linkpath);   // POSIX (make test builds with -std=c99 and
+                                                          // -include assert.h: too late for _DEFAULT_SOURCE)
+static void test_symlink_loop(void) {
+    char dir[512], p[512], sub[512];
+    unsigned char px[4 * 4 * 3] = {0};
+    snprintf(dir, sizeof dir, "%s/loopset", root);
+    snprintf(sub, sizeof sub, "%s/loopset/sub", root);
+    mkdir(dir, 0777);
+    mkdir(sub, 0777);
+    path_in(p, sizeof p, "loopset/a.png");
+    stbi_write_png(p, 4, 4, 3, px, 12);
+    path_in(p, sizeof p, "loopset/sub/b.png");
+    stbi_write_png(p, 4, 4, 3, px, 12);
+    path_in(p, sizeof p, "loopset/loop");
+    const int made = symlink(".", p) == 0;
+    path_in(p, sizeof p, "loopset/sub/up");
+    const int made2 = symlink("..", p) == 0;
+    char **paths = NULL;
+    int count = 0;
+    char want_a[600], want_b[600];
+    snprintf(want_a, sizeof want_a, "%s/a.png", dir);
+    snprintf(want_b, sizeof want_b, "%s/sub/b.png", dir);
+    CHECK(made && made2 && dcgan_list_images(&paths, &count, dir) == DCGAN_OK && count == 2 &&
+              strcmp(paths[0], want_a) == 0 && strcmp(paths[1], want_b) == 0,
+          "list_images/symlinks back up the tree are skipped: a.png and sub/b.png, once each");
+    dcgan_paths_free(paths, count);
+}
+
 static void test_folder(void) {
     char dir[512], p[512];
     unsigned char px[10 * 10 * 3];
@@ -533,6 +563,7 @@ int main(int argc, char **argv) {
         {"decode_errors", test_decode_errors},
         {"resize", test_resize},
         {"folder", test_folder},
+        {"symlink_loop", test_symlink_loop},
         {"phantom", test_phantom},
         {"grid_plot", test_grid_plot},
         {"decoder_crash", test_decoder_crash},
