@@ -26,7 +26,7 @@
 //       classifier two-sample test (Lopez-Paz and Oquab 2017): the same CNN
 //       learns real (1) from generated (0) on random halves (real ones split by
 //       patient), ROC AUC on the other halves, per fold; OUT/c2st.csv, and last
-//       "c2st: AUC 0.873 +- 0.021 (95% CI 0.847-0.899) over 5 folds; 0.5 = indistinguishable".
+//       "c2st: AUC 0.873 +- 0.021 (95% CI 0.847-0.899) over 5 folds; 0.5 = not told apart".
 // Labels: PNEUMONIA = 1 (the positive class), NORMAL = 0.
 #define _DEFAULT_SOURCE   // strdup, realpath, symlink, flock, sigaction
 #define DCGAN_IMPLEMENTATION
@@ -1783,7 +1783,9 @@ static int cmd_features(int argc, char **argv) {
 // classify c2st: the classifier two-sample test (Lopez-Paz and Oquab 2017,
 // "Revisiting Classifier Two-Sample Tests", ICLR). If a classifier trained on
 // half of each set tells the other halves apart no better than chance (ROC AUC
-// 0.5), the generated images are indistinguishable from the real ones to it.
+// 0.5), the generated images are indistinguishable from the real ones to it -
+// to this classifier: a small CNN trained for a few epochs may miss a difference
+// a better one would find, so 0.5 is "not told apart", not "the same".
 
 typedef struct {
     const char *real, *fake, *out;
@@ -2136,7 +2138,7 @@ static int cmd_c2st(int argc, char **argv) {
     printf("fold 1: AUC %.3f, 95%% bootstrap interval %.3f-%.3f (1000 resamples of its %d test images)\n",
            r[0].auc, r[0].auc_lo, r[0].auc_hi, r[0].test_real + r[0].test_fake);
     printf("accuracy %.3f +- %.3f over %d folds\n", acc_mean, acc_sd, o.folds);
-    printf("c2st: AUC %.3f +- %.3f (95%% CI %.3f-%.3f) over %d folds; 0.5 = indistinguishable\n", mean, sd,
+    printf("c2st: AUC %.3f +- %.3f (95%% CI %.3f-%.3f) over %d folds; 0.5 = not told apart\n", mean, sd,
            lo, hi, o.folds);
     return 0;
 }

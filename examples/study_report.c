@@ -1140,7 +1140,8 @@ int main(int argc, char **argv) {
     const char *own_name = c.rare_label ? "sensitivity" : "specificity";
     const char *side = c.rare_label ? "positive" : "negative", *other = c.rare_label ? "negative" : "positive";
     fprintf(md, "\n## Shortcut check\n\nThe two-sample test (c2st): the mean AUC over folds of a classifier "
-            "telling real from generated %s images (0.5: indistinguishable; \"-\": not run), per split; and "
+            "telling real from generated %s images (0.5: this classifier did not tell them apart, which is not "
+            "sameness; \"-\": not run), per split; and "
             "the %s difference (real %s test images called %s; %s is the %s class "
             "here).\n\n| size |", rare, own_name, rare, side, rare, side);
     for (int s = 0; s < c.n_splits; s++) fprintf(md, " c2st split %d |", c.splits[s]);

@@ -113,7 +113,7 @@ sep=$(c2st_auc "$T/c2_sep.txt")
 check "c2st/phantoms vs gray squares: AUC $sep > 0.9" awk -v a="$sep" 'BEGIN { exit !(a > 0.9) }'
 tail -n 1 "$T/c2_sep.txt" >"$T/c2_last.txt"
 check "c2st/the last line: AUC mean +- sd (95% CI lo-hi) over K folds" grep -qE \
-    '^c2st: AUC [01][.][0-9]{3} [+]- [01][.][0-9]{3} [(]95% CI [01][.][0-9]{3}-[01][.][0-9]{3}[)] over 2 folds; 0[.]5 = indistinguishable$' \
+    '^c2st: AUC [01][.][0-9]{3} [+]- [01][.][0-9]{3} [(]95% CI [01][.][0-9]{3}-[01][.][0-9]{3}[)] over 2 folds; 0[.]5 = not told apart$' \
     "$T/c2_last.txt"
 check "c2st/c2st.csv has the header" test "$(head -n 1 "$T/c2_sep/c2st.csv")" = \
     "fold,n_train_real,n_train_fake,n_test_real,n_test_fake,auc,accuracy"
