@@ -34,6 +34,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -637,7 +638,8 @@ static inline int study__pool_size(const study_stratum *strata, int n_strata) {
     int n_pool = 0;
     for (int s = 0; strata[0].pool && s < n_strata; s++)
         for (int p = 0; strata[s].pool && p < strata[s].n_patients; p++)
-            if (strata[s].pool[p] + 1 > n_pool) n_pool = strata[s].pool[p] + 1;
+            if (strata[s].pool[p] >= n_pool)   // (INT_MAX + 1 would overflow: kept, then refused)
+                n_pool = strata[s].pool[p] == INT_MAX ? INT_MAX : strata[s].pool[p] + 1;
     return n_pool;
 }
 
@@ -674,6 +676,13 @@ static inline int study__check_pool(const study_stratum *strata, int n_strata, i
                                    "every stratum one or none", fn, s);
         return 0;
     }
+    long long patients = 0;   // every id is used, so none can reach the patients of all strata
+    for (int s = 0; s < n_strata; s++) patients += strata[s].n_patients;
+    for (int s = 0; n_pool > patients && s < n_strata; s++)
+        for (int p = 0; strata[s].pool && p < strata[s].n_patients; p++)
+            if (strata[s].pool[p] >= patients)
+                return study__fail(why, cap, "%s: stratum %d: pool[%d] is %d, beyond the %lld patients of all "
+                                   "strata", fn, s, p, strata[s].pool[p], patients);
     int *seen = (int *)calloc((size_t)n_pool, sizeof(int)), *mark = (int *)calloc((size_t)n_pool, sizeof(int));
     int rc = !seen || !mark ? study__fail(why, cap, "%s: out of memory", fn) : 0;
     for (int s = 0; rc == 0 && s < n_strata; s++) {

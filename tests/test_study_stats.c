@@ -732,28 +732,32 @@ static void test_bootstrap_pooled(void) {
     study_bootstrap keep;
     memset(&keep, 0x3c, sizeof keep);
     b = keep;
-    static const char *const msg[5] = {
+    static const char *const msg[6] = {
         "study_bootstrap_compute: stratum 0 has a pool map and stratum 1 has none; give every stratum one or none",
         "study_bootstrap_compute: stratum 1 has a pool map and stratum 0 has none; give every stratum one or none",
         "study_bootstrap_compute: stratum 1: patients 1 and another have the same pool id 4; a stratum's patients "
         "are distinct",
         "study_bootstrap_compute: pool id 7 is no stratum's patient (ids are 0..10, the largest used)",
         "study_bootstrap_compute: stratum 1 shares draws and has a pool map; with pool maps the strata share "
-        "through the pool (shares_draws 0)"};
-    int twice[6] = {4, 4, 6, 7, 8, 9}, gap[6] = {4, 5, 6, 8, 9, 10}, errors_ok = 1;
-    for (int e = 0; e < 5; e++) {
+        "through the pool (shares_draws 0)",
+        "study_bootstrap_compute: stratum 1: pool[5] is 2147483647, beyond the 13 patients of all strata"};
+    int twice[6] = {4, 4, 6, 7, 8, 9}, gap[6] = {4, 5, 6, 8, 9, 10}, huge[6] = {4, 5, 6, 7, 8, INT_MAX},
+        errors_ok = 1;
+    for (int e = 0; e < 6; e++) {
         study_stratum t[2] = {strata[0], strata[1]};
         if (e == 0) t[1].pool = NULL;
         if (e == 1) t[0].pool = NULL;
         if (e == 2) t[1].pool = twice;
         if (e == 3) t[1].pool = gap;
         if (e == 4) t[1] = strata[0], t[1].shares_draws = 1;   // (the same images: sharing itself is fine)
+        if (e == 5) t[1].pool = huge;   // (INT_MAX + 1 overflowed int while the pool was sized)
         const int rc = study_bootstrap_compute(&b, NULL, t, 2, STUDY_AUC, 10, 1, NULL, 0, why, sizeof why);
         const int this_ok = rc == -1 && strcmp(why, msg[e]) == 0 && memcmp(&b, &keep, sizeof b) == 0;
         if (!this_ok) fprintf(stderr, "  pool error %d: %s\n", e, why);
         errors_ok &= this_ok;
     }
-    CHECK(errors_ok, "bootstrap_compute/pooled: maps in some strata only, repeated ids, an unused id, sharing");
+    CHECK(errors_ok, "bootstrap_compute/pooled: maps in some strata only, repeated ids, an unused id, sharing, "
+                     "an id of INT_MAX");
     int bad_draw[40 * 10];
     memcpy(bad_draw, draws, sizeof bad_draw);
     bad_draw[13] = 10;
