@@ -7514,8 +7514,8 @@ static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int 
     dcgan__path_list list = {NULL, 0, 0};
     dcgan__dir_id up[34];
     struct stat sb;
-    if (stat(dir, &sb) != 0) return DCGAN__FAIL(DCGAN_ERR_IO, "cannot open folder '%s'", dir);
-    up[0].dev = (uint64_t)sb.st_dev, up[0].ino = (uint64_t)sb.st_ino;
+    memset(up, 0, sizeof up);   // (a folder that cannot be stat'ed cannot be opened: scan says so)
+    if (stat(dir, &sb) == 0) up[0].dev = (uint64_t)sb.st_dev, up[0].ino = (uint64_t)sb.st_ino;
     dcgan_status st = dcgan__scan(&list, dir, 0, recursive, exts, up);
     if (st != DCGAN_OK) {
         dcgan_paths_free(list.items, list.count);
