@@ -1368,8 +1368,14 @@ DCGAN_API dcgan_status dcgan_fid_features(double *fid, const double *f1, int64_t
 // and the statistic recomputed into values[0..B). fid: the FID as above, with
 // the resample's multiplicities as weights (no copy of the data is made).
 // kid: the unbiased MMD^2 of Binkowski et al. 2018 on the whole resampled sets,
-// kernel (x.y/dims + 1)^3: (sum over pairs of positions p != q of k within
-// each set) / (n(n-1)) for both sets, minus 2 * mean of k across the sets.
+// kernel (x.y/dims + 1)^3: within each set the mean of k over the pairs of
+// draws that are different vectors (sum_ij c_i c_j K_ij - sum_i c_i^2 K_ii, over
+// n^2 - sum_i c_i^2 pairs: a vector drawn twice is not paired with itself; with
+// every c_i = 1 this is the whole-set KID), minus 2 * mean of k across the sets.
+// (Pairing the copies, as the positions p != q of the resample do, let k(x, x),
+// about 20 times a typical k(x, y) on Inception-like features, into the sum: on
+// 300 vs 30 vectors the 95% interval was [0.42, 1.06] around a KID of 0.037.)
+// NaN for a resample whose draws of one set are all one vector.
 // Each needs n1^2 + n2^2 + n1 n2 doubles for the Gram matrices. progress (may
 // be NULL) is called after each resample with (user, done, B). Out of memory
 // midway (DCGAN_ERR_NOMEM), the resamples done so far are in values and *rng
@@ -10705,13 +10711,15 @@ DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *
     for (int b = 0; b < B && s == DCGAN_OK; b++) {
         dcgan__resample(c1, i1, n1, rng);
         dcgan__resample(c2, i2, n2, rng);
-        // sum over positions p != q = c^T K c - sum_i c_i K_ii
-        double xx = 0.0, yy = 0.0, xy = 0.0;
+        // pairs of draws that are different vectors: c^T K c - sum_i c_i^2 K_ii, of them
+        // n^2 - sum_i c_i^2 (whole numbers, exact in a double)
+        double xx = 0.0, yy = 0.0, xy = 0.0, pairs1 = (double)n1 * n1, pairs2 = (double)n2 * n2;
         for (int64_t i = 0; i < n1; i++) {
             if (!c1[i]) continue;
             double row = 0.0;
             for (int64_t j = 0; j < n1; j++) row += c1[j] * K[0][(size_t)i * n1 + j];
-            xx += c1[i] * (row - K[0][(size_t)i * n1 + i]);
+            xx += c1[i] * (row - c1[i] * K[0][(size_t)i * n1 + i]);
+            pairs1 -= (double)c1[i] * c1[i];
             double cross = 0.0;
             for (int64_t j = 0; j < n2; j++) cross += c2[j] * K[2][(size_t)i * n2 + j];
             xy += c1[i] * cross;
@@ -10720,9 +10728,10 @@ DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *
             if (!c2[i]) continue;
             double row = 0.0;
             for (int64_t j = 0; j < n2; j++) row += c2[j] * K[1][(size_t)i * n2 + j];
-            yy += c2[i] * (row - K[1][(size_t)i * n2 + i]);
+            yy += c2[i] * (row - c2[i] * K[1][(size_t)i * n2 + i]);
+            pairs2 -= (double)c2[i] * c2[i];
         }
-        values[b] = xx / ((double)n1 * (n1 - 1)) + yy / ((double)n2 * (n2 - 1)) - 2.0 * xy / ((double)n1 * n2);
+        values[b] = pairs1 > 0.0 && pairs2 > 0.0 ? xx / pairs1 + yy / pairs2 - 2.0 * xy / ((double)n1 * n2) : NAN;
         if (progress) progress(user, b + 1, B);
     }
     for (int m = 0; m < 3; m++) dcgan_free(K[m]);

@@ -556,7 +556,10 @@ int main(int argc, char **argv) {
                 free(v);
                 goto done;
             }
-            double lo = dcgan_quantile(v, o.bootstrap, 0.025), hi = dcgan_quantile(v, o.bootstrap, 0.975);
+            int used = 0;   // KID is NaN for a resample that drew one vector only (tiny sets): left out
+            for (int b = 0; b < o.bootstrap; b++)
+                if (!isnan(v[b])) v[used++] = v[b];
+            double lo = dcgan_quantile(v, used, 0.025), hi = dcgan_quantile(v, used, 0.975);
             printf("%s 95%% interval: [%.6g, %.6g] (percentile bootstrap, %d resamples of each set, seed %ld%s)\n",
                    which ? "KID" : "FID", lo, hi, o.bootstrap, o.seed, which ? "; KID of the whole sets" : "");
         }
