@@ -2,6 +2,9 @@
 // augmentation: N PNG files, 8-bit gray or RGB as trained, pixel = (x + 1) *
 // 127.5 clamped to [0, 255] (never a per-image min-max stretch), zero-padded
 // names (fake_00001.png ...), ready to sit next to the real training images.
+// A folder that already holds PREFIX*.png images this run would not replace is
+// refused (two runs' images would mix in one synthetic set); images it replaces
+// are overwritten.
 //
 // Build: make
 // Run:   build/generate --checkpoint out/train/checkpoint.safetensors --count 1000
@@ -13,6 +16,7 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
+#include <dirent.h>
 
 static void usage(const char *prog) {
     printf("usage: %s --checkpoint FILE [flags]\n"
@@ -26,6 +30,33 @@ static void usage(const char *prog) {
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
            "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
            "                      'images' (N, C, H, W), e.g. to compare with PyTorch\n", prog);
+}
+
+// The first (by name) PREFIX*.png file in out that a run of count images,
+// numbered with digits digits, would not write (into stale); 0 when there is
+// none or out does not exist yet.
+static int stale_image(char *stale, size_t cap, const char *out, const char *prefix, long count, int digits) {
+    DIR *d = opendir(out);
+    struct dirent *e;
+    const size_t lp = strlen(prefix);
+    int found = 0;
+    while (d && (e = readdir(d)) != NULL) {
+        const char *name = e->d_name, *dot = strrchr(name, '.');
+        if (strncmp(name, prefix, lp) != 0 || !dot || strcmp(dot, ".png") != 0) continue;
+        const char *num = name + lp;
+        int ours = dot - num == digits;   // our names: exactly digits decimal digits, 1..count
+        long v = 0;
+        for (const char *c = num; ours && c < dot; c++) {
+            ours = *c >= '0' && *c <= '9';
+            v = v * 10 + (*c - '0');
+        }
+        if ((!ours || v < 1 || v > count) && (!found || strcmp(name, stale) < 0)) {
+            snprintf(stale, cap, "%s", name);
+            found = 1;
+        }
+    }
+    if (d) closedir(d);
+    return found;
 }
 
 int main(int argc, char **argv) {
@@ -77,8 +108,11 @@ int main(int argc, char **argv) {
     printf("generate: %s model %dx%dx%d (iteration %lld) -> %ld images in %s, seed %ld\n",
            dcgan_arch_name(cfg.arch), cfg.size, cfg.size, cfg.channels, (long long)gan.iteration,
            count, out, seed);
-    if (cli_mkdirs(out) != 0) {
-        fprintf(stderr, "generate: cannot create '%s'\n", out);
+    for (long c = count; c >= 100000; c /= 10) digits++;
+    char stale[300];
+    if (stale_image(stale, sizeof stale, out, prefix, count, digits)) {
+        fprintf(stderr, "generate: '%s' holds %s, which this run (--count %ld) would not replace: two runs' "
+                        "images would mix; give another --out or delete the old images\n", out, stale, count);
         dcgan_gan_free(&gan);
         return 1;
     }
@@ -88,7 +122,23 @@ int main(int argc, char **argv) {
     float *all_noise = (float *)malloc(keep * cfg.latent * sizeof(float));
     float *all_images = (float *)malloc(keep * image * sizeof(float));
     unsigned char *pixels = (unsigned char *)malloc(image);
-    for (long c = count; c >= 100000; c /= 10) digits++;
+    if (!all_noise || !all_images || !pixels) {   // (before the folder is made: nothing left behind)
+        fprintf(stderr, "generate: no memory for %zu images of %zu floats%s\n", keep, image,
+                raw ? " (--save-raw keeps every image in memory)" : "");
+        free(all_noise);
+        free(all_images);
+        free(pixels);
+        dcgan_gan_free(&gan);
+        return 1;
+    }
+    if (cli_mkdirs(out) != 0) {
+        fprintf(stderr, "generate: cannot create '%s'\n", out);
+        free(all_noise);
+        free(all_images);
+        free(pixels);
+        dcgan_gan_free(&gan);
+        return 1;
+    }
     dcgan_rng rng;
     dcgan_rng_seed(&rng, (uint64_t)seed);
     cli_progress prog;

@@ -89,6 +89,19 @@ done
 check "generate/10 images" $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 3
 check "generate/zero-padded names" test -s "$T/gen/fake_00001.png" -a -s "$T/gen/fake_00010.png"
 check "generate/exactly 10 files" test "$(ls "$T/gen" | wc -l)" -eq 10
+# a second run into the same folder: 10 again overwrites them; 2 would leave 8 of the old run
+# beside 2 new ones (it did, silently: a helper's audit) and is refused, the folder unchanged
+check "generate/10 more into the same folder: overwritten" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 4
+ls -l "$T/gen" >"$T/gen_before.txt"
+fails_with_line "generate/2 into a folder of 10 is refused, naming the first image it would not replace" \
+    "generate: '$T/gen' holds fake_00003.png, which this run (--count 2) would not replace: two runs' images would mix; give another --out or delete the old images" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/gen" --seed 5
+check "generate/... the folder unchanged" sh -c "ls -l '$T/gen' | cmp -s - '$T/gen_before.txt'"
+fails_with "generate/--save-raw of 100,000,000 images: no memory, said, nothing made" \
+    "generate: no memory for 100000000 images" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 100000000 --out "$T/gen_huge" --save-raw "$T/huge.st"
+check "generate/... no folder left" test ! -e "$T/gen_huge"
 # the labels given on the command line are the ones the checkpoint records
 $B/train $FLAGS --out "$T/smooth" --epochs 1 --label-smooth 0.25 >/dev/null 2>&1
 check "train/--label-smooth 0.25 lands in the checkpoint as real_label 0.75, fake_label 0" \
