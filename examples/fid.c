@@ -435,6 +435,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fid: --bootstrap >= 2, --floor-repeats >= 1, 1 <= --prdc-k <= 64\n");
         return 2;
     }
+    if (o.kid_subsets < 1 || o.kid_size < 2) {   // (0 or -5 were taken, and printed as "subsets of -5")
+        fprintf(stderr, "fid: --kid-subsets >= 1 and --kid-subset-size >= 2\n");
+        return 2;
+    }
     dcgan_set_threads(o.threads);
     if (save_weights) {
         char found[1024];

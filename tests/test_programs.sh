@@ -121,6 +121,8 @@ check "fid/--save-stats writes an .npz" $F --save-stats "$T/data/train/NORMAL" "
 $F "$T/normal.npz" "$T/gen" >"$T/fid2.txt" 2>/dev/null
 check "fid/statistics file gives the same FID as the folder" test "$(head -1 "$T/fid1.txt")" = "$(head -1 "$T/fid2.txt")"
 fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats "$T/data/train/NORMAL" "$T/normal.npz"
+fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
+    "fid: --kid-subsets >= 1 and --kid-subset-size >= 2" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
 # images of two sizes and an unreadable file, in passes of 8 (the default), 3 and 1: the same FID
 mkdir -p "$T/mixed"
 cp "$T/gen/fake_0000"[1-5].png "$T/mixed/"
