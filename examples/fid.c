@@ -68,6 +68,7 @@ typedef struct {
     int bootstrap, floor, floor_repeats, prdc, prdc_k;
     long seed;
     const char *weights, *nearest, *out;
+    const char *dims_from;   // the .npy file whose width set dims (NULL: --dims or the default)
 } fid_options;
 
 // One image set as the statistics see it: feature vectors (n, dims), and the
@@ -150,6 +151,21 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
     return 0;
 }
 
+// A CSV field as RFC 4180 has it: quoted (quotes doubled) when it holds a comma,
+// a quote or a line break (a file name may hold any of them).
+static void csv_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 // Features of a path: a .npy is read (and must have --dims columns), a folder
 // goes through the network (net is loaded on first use).
 static int path_features(dcgan_inception *net, int *net_ready, const char *path, const fid_options *o,
@@ -181,7 +197,11 @@ static int path_features(dcgan_inception *net, int *net_ready, const char *path,
         }
         out->n = (int)n;
         if (dims != o->dims) {
-            fprintf(stderr, "fid: '%s' holds %d-dim features, --dims is %d\n", path, dims, o->dims);
+            if (o->dims_from)   // (the user gave no --dims: the first file's width is the one to name)
+                fprintf(stderr, "fid: '%s' holds %d-dim features, '%s' %d-dim ones\n", path, dims, o->dims_from,
+                        o->dims);
+            else
+                fprintf(stderr, "fid: '%s' holds %d-dim features, --dims is %d\n", path, dims, o->dims);
             set_free(out);
             return 1;
         }
@@ -275,7 +295,12 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
     fprintf(csv, "generated,nearest_train_features,feature_distance,nearest_train_pixels,pixel_distance\n");
     for (int k = 0; k < ng; k++) {
         int i = order[k];
-        fprintf(csv, "%s,%s,%.9g,%s,%.9g\n", gen->paths[i], train.paths[gi[i]], gd[i], train.paths[pi[i]], pd[i]);
+        csv_field(csv, gen->paths[i]);
+        fputc(',', csv);
+        csv_field(csv, train.paths[gi[i]]);
+        fprintf(csv, ",%.9g,", gd[i]);
+        csv_field(csv, train.paths[pi[i]]);
+        fprintf(csv, ",%.9g\n", pd[i]);
     }
     if (fclose(csv) != 0) {
         fprintf(stderr, "fid: cannot write '%s'\n", path);
@@ -384,7 +409,7 @@ static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, 
 }
 
 int main(int argc, char **argv) {
-    fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest"};
+    fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest", NULL};
     const char *save_weights = NULL, *paths[2] = {NULL, NULL};
     const char *device = CLI_DEFAULT_DEVICE;
     int n_paths = 0, save_stats = 0, save_features = 0, dims_given = 0;
@@ -421,6 +446,7 @@ int main(int argc, char **argv) {
     if (npy_only && !dims_given) {
         double *f = NULL;
         int64_t n;
+        o.dims_from = paths[0];
         if (dcgan_features_load_npy(&f, &n, &o.dims, paths[0]) != DCGAN_OK) {
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
             return 1;

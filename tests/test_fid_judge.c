@@ -451,6 +451,31 @@ static void test_end_to_end(void) {
     out = run_fid(args, &st);
     double z_fresh = number_after(out, "distances): Z = ");
     CHECK(st == 0 && z_fresh > -3.0, "e2e/--nearest does not flag new images of the same kind (Z > -3)");
+    {
+        // file names with a comma and a quote: nearest.csv quotes them as RFC 4180 says (a row
+        // had 6 fields: a helper's audit)
+        char from[600], to[600], path[600], line[2048];
+        snprintf(path, sizeof path, "%s/odd", e2e_dir);
+        mkdir(path, 0777);
+        int linked = 1;
+        for (int i = 0; i < 4; i++) {
+            snprintf(from, sizeof from, "%s/fresh/fresh_%02d.png", e2e_dir, i);
+            snprintf(to, sizeof to, i ? "%s/odd/plain_%d.png" : "%s/odd/a,b \"q\"%d.png", e2e_dir, i);
+            linked &= link(from, to) == 0;
+        }
+        snprintf(args, sizeof args, "--nearest %s/train --out %s/nn_odd %s/real %s/odd", e2e_dir, e2e_dir, e2e_dir,
+                 e2e_dir);
+        out = run_fid(args, &st);
+        snprintf(path, sizeof path, "%s/nn_odd/nearest.csv", e2e_dir);
+        FILE *f = fopen(path, "r");
+        char want[700];
+        snprintf(want, sizeof want, "\"%s/odd/a,b \"\"q\"\"0.png\",", e2e_dir);
+        int quoted = 0;
+        while (f && fgets(line, sizeof line, f)) quoted += strncmp(line, want, strlen(want)) == 0;
+        if (f) fclose(f);
+        CHECK(linked && st == 0 && quoted == 1,
+              "e2e/nearest.csv quotes a file name with a comma and a quote (RFC 4180: quotes doubled)");
+    }
 
     // the floor: half of the real set against the other half lies inside; inverted images outside
     snprintf(args, sizeof args, "--floor %s/real %s/fresh", e2e_dir, e2e_dir);

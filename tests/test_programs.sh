@@ -121,6 +121,19 @@ check "fid/--save-stats writes an .npz" $F --save-stats "$T/data/train/NORMAL" "
 $F "$T/normal.npz" "$T/gen" >"$T/fid2.txt" 2>/dev/null
 check "fid/statistics file gives the same FID as the folder" test "$(head -1 "$T/fid1.txt")" = "$(head -1 "$T/fid2.txt")"
 fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats "$T/data/train/NORMAL" "$T/normal.npz"
+# two feature files of different widths, no --dims: the message names the first file, not a
+# --dims the user never gave (a helper's audit); .npy written with the standard library only
+python3 - "$T" <<'PYEOF'
+import struct, sys
+for name, d in (("w4", 4), ("w3", 3)):
+    head = "{'descr': '<f8', 'fortran_order': False, 'shape': (5, %d), }" % d
+    head += " " * (118 - len(head)) + "\n"
+    with open("%s/%s.npy" % (sys.argv[1], name), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode())
+        f.write(struct.pack("<%dd" % (5 * d), *[0.1 * k for k in range(5 * d)]))
+PYEOF
+fails_with_line "fid/two .npy files of different widths name the first file" \
+    "fid: '$T/w3.npy' holds 3-dim features, '$T/w4.npy' 4-dim ones" $B/fid "$T/w4.npy" "$T/w3.npy"
 fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
     "fid: --kid-subsets >= 1 and --kid-subset-size >= 2" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
 # images of two sizes and an unreadable file, in passes of 8 (the default), 3 and 1: the same FID
