@@ -6515,6 +6515,13 @@ static int dcgan__gan_tensor_count(const dcgan_gan *gan) {
     return g + dcgan_model_tensor_count(&gan->d) + 4 + (gan->ema_params ? g : 0);
 }
 
+// The index of the first NaN or Inf in v[0..n), or n.
+static size_t dcgan__first_nonfinite(const float *v, size_t n) {
+    size_t i = 0;
+    while (i < n && isfinite(v[i])) i++;
+    return i;
+}
+
 DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
                                       const char *const *extra_keys,
                                       const char *const *extra_values, int n_extra) {
@@ -6527,6 +6534,27 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         if (sync != DCGAN_OK) return sync;
     }
 #endif
+    // A checkpoint never holds NaN or Inf: a diverged model is not saved (checked before
+    // anything is allocated).
+    for (int k = 0; k < 2; k++) {
+        const dcgan_model *m = k ? &gan->d : &gan->g;
+        size_t i = dcgan__first_nonfinite(m->params, m->n_params), j = dcgan__first_nonfinite(m->adam_m, m->n_params);
+        if (j < i) i = j;
+        if ((j = dcgan__first_nonfinite(m->adam_v, m->n_params)) < i) i = j;
+        if (i < m->n_params)
+            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf at parameter %zu; "
+                               "'%s' was not written", m->prefix, i, path);
+        if ((i = dcgan__first_nonfinite(m->buffers, m->n_buffers)) < m->n_buffers)   // BatchNorm running statistics
+            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf in its running statistics at "
+                               "%zu; '%s' was not written", m->prefix, i, path);
+    }
+    size_t bad;
+    if (gan->ema_params && (bad = dcgan__first_nonfinite(gan->ema_params, gan->g.n_params)) < gan->g.n_params)
+        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf at parameter %zu; "
+                           "'%s' was not written", bad, path);
+    if (gan->ema_buffers && (bad = dcgan__first_nonfinite(gan->ema_buffers, gan->g.n_buffers)) < gan->g.n_buffers)
+        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf in its running statistics at %zu; "
+                           "'%s' was not written", bad, path);
     int nt = dcgan__gan_tensor_count(gan);
     dcgan_st_write_tensor *list = (dcgan_st_write_tensor *)dcgan__calloc((size_t)nt, sizeof(*list));
     char(*names)[80] = (char(*)[80])dcgan__calloc((size_t)nt, 80);
@@ -6538,38 +6566,6 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         dcgan_free(list);
         dcgan_free(names);
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list %d tensors", nt);
-    }
-    // A checkpoint never holds NaN or Inf: a diverged model is not saved.
-    for (int k = 0; k < 2; k++) {
-        const dcgan_model *m = k ? &gan->d : &gan->g;
-        for (size_t i = 0; i < m->n_params; i++) {
-            if (isfinite(m->params[i]) && isfinite(m->adam_m[i]) && isfinite(m->adam_v[i])) continue;
-            dcgan_free(list);
-            dcgan_free(names);
-            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf at parameter %zu; "
-                               "'%s' was not written", m->prefix, i, path);
-        }
-        for (size_t i = 0; i < m->n_buffers; i++) {   // BatchNorm running statistics
-            if (isfinite(m->buffers[i])) continue;
-            dcgan_free(list);
-            dcgan_free(names);
-            return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "model '%s' has a NaN or Inf in its running statistics at "
-                               "%zu; '%s' was not written", m->prefix, i, path);
-        }
-    }
-    for (size_t i = 0; gan->ema_params && i < gan->g.n_params; i++) {
-        if (isfinite(gan->ema_params[i])) continue;
-        dcgan_free(list);
-        dcgan_free(names);
-        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf at parameter %zu; "
-                           "'%s' was not written", i, path);
-    }
-    for (size_t i = 0; gan->ema_buffers && i < gan->g.n_buffers; i++) {
-        if (isfinite(gan->ema_buffers[i])) continue;
-        dcgan_free(list);
-        dcgan_free(names);
-        return DCGAN__FAIL(DCGAN_ERR_NONFINITE, "the averaged G has a NaN or Inf in its running statistics at %zu; "
-                           "'%s' was not written", i, path);
     }
     dcgan_diffaug_name(c->augment, policy, sizeof policy);
     if (n_extra > 16) n_extra = 16;
