@@ -5429,14 +5429,35 @@ static dcgan_status dcgan__check_small_data(const dcgan_gan_config *cfg) {
                            "_TRANSLATION and _CUTOUT", (unsigned)cfg->augment);
     if (!(cfg->augment_p >= 0.0f && cfg->augment_p <= 1.0f) ||
         !(cfg->ada_target >= 0.0f && cfg->ada_target < 1.0f) || !(cfg->ada_kimg > 0.0f) ||
-        !(cfg->ema_kimg >= 0.0f) || !(cfg->ema_rampup >= 0.0f))
+        !(cfg->ema_kimg >= 0.0f) || !(cfg->ema_rampup >= 0.0f) || !isfinite(cfg->ada_kimg) ||
+        !isfinite(cfg->ema_kimg) || !isfinite(cfg->ema_rampup))
         return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "augment_p %g must be in [0, 1], ada_target %g in [0, 1), "
-                           "ada_kimg %g > 0, ema_kimg %g and ema_rampup %g >= 0", (double)cfg->augment_p,
+                           "ada_kimg %g > 0, ema_kimg %g and ema_rampup %g >= 0 (all finite)", (double)cfg->augment_p,
                            (double)cfg->ada_target, (double)cfg->ada_kimg, (double)cfg->ema_kimg,
                            (double)cfg->ema_rampup);
     if (cfg->ada_target > 0.0f && !cfg->augment)
         return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "ada_target %g adapts the augmentation's p, but augment "
                            "is 0 (no policy)", (double)cfg->ada_target);
+    return DCGAN_OK;
+}
+
+// The optimiser's and the targets' settings of cfg: what a checkpoint may hold
+// (dcgan__config_from_meta refuses the rest), or DCGAN_ERR_SHAPE saying which.
+// A run that took them would save checkpoints it could not load again.
+static dcgan_status dcgan__check_training(const dcgan_gan_config *cfg) {
+    if (!(cfg->lr_d >= 0.0 && cfg->lr_g >= 0.0) || !isfinite(cfg->lr_d) || !isfinite(cfg->lr_g))
+        return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "lr_d %g and lr_g %g must be finite and >= 0", cfg->lr_d,
+                           cfg->lr_g);
+    if (!(cfg->beta1 >= 0.0 && cfg->beta1 < 1.0 && cfg->beta2 >= 0.0 && cfg->beta2 < 1.0))
+        return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "beta1 %g and beta2 %g must be in [0, 1)", cfg->beta1,
+                           cfg->beta2);
+    if (!(cfg->real_label >= 0.0f && cfg->real_label <= 1.0f && cfg->fake_label >= 0.0f &&
+          cfg->fake_label <= 1.0f))
+        return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "real_label %g and fake_label %g must be in [0, 1]",
+                           (double)cfg->real_label, (double)cfg->fake_label);
+    if (cfg->latent > 1000000 || cfg->batch > 1000000)
+        return dcgan__fail(DCGAN_ERR_SHAPE, "gan_init", "latent %d and batch %d must be at most 1,000,000",
+                           cfg->latent, cfg->batch);
     return DCGAN_OK;
 }
 
@@ -5468,7 +5489,8 @@ DCGAN_API dcgan_status dcgan_gan_init(dcgan_gan *gan, const dcgan_gan_config *cf
     dcgan_status st;
     memset(gan, 0, sizeof *gan);
     gan->cfg = *cfg;
-    if ((st = dcgan__check_small_data(cfg)) != DCGAN_OK) goto fail;
+    if ((st = dcgan__check_small_data(cfg)) != DCGAN_OK || (st = dcgan__check_training(cfg)) != DCGAN_OK)
+        goto fail;
     if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK) goto fail;
     if ((st = dcgan_model_init(&gan->g, "G.main", specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         goto fail;

@@ -494,7 +494,35 @@ static void test_bad_settings(void) {
     cfg.augment_p = 1.5f;
     CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_ERR_SHAPE &&
           strcmp(dcgan_last_error(), "gan_init: augment_p 1.5 must be in [0, 1], ada_target 0 in [0, 1), "
-                 "ada_kimg 5 > 0, ema_kimg 0 and ema_rampup 0.05 >= 0") == 0, "gan_init/p out of range refused");
+                 "ada_kimg 5 > 0, ema_kimg 0 and ema_rampup 0.05 >= 0 (all finite)") == 0, "gan_init/p out of range refused");
+    small_config(&cfg, DCGAN_ARCH_DCGAN);
+    cfg.ema_kimg = INFINITY;   // (took and saved, then the checkpoint did not load)
+    CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_ERR_SHAPE &&
+          strcmp(dcgan_last_error(), "gan_init: augment_p 1 must be in [0, 1], ada_target 0 in [0, 1), "
+                 "ada_kimg 5 > 0, ema_kimg inf and ema_rampup 0.05 >= 0 (all finite)") == 0,
+          "gan_init/an infinite ema_kimg refused");
+    // the optimiser's and the targets' settings: what a checkpoint may hold
+    static const struct { double lr_d, lr_g, b1, b2; float real, fake; int latent; const char *want; } bad[] = {
+        {-1e-4, 2e-4, 0.5, 0.999, 1.0f, 0.0f, 100, "gan_init: lr_d -0.0001 and lr_g 0.0002 must be finite and >= 0"},
+        {1e-4, NAN, 0.5, 0.999, 1.0f, 0.0f, 100, "gan_init: lr_d 0.0001 and lr_g nan must be finite and >= 0"},
+        {1e-4, INFINITY, 0.5, 0.999, 1.0f, 0.0f, 100, "gan_init: lr_d 0.0001 and lr_g inf must be finite and >= 0"},
+        {1e-4, 2e-4, 1.0, 0.999, 1.0f, 0.0f, 100, "gan_init: beta1 1 and beta2 0.999 must be in [0, 1)"},
+        {1e-4, 2e-4, -0.5, 0.999, 1.0f, 0.0f, 100, "gan_init: beta1 -0.5 and beta2 0.999 must be in [0, 1)"},
+        {1e-4, 2e-4, 0.5, NAN, 1.0f, 0.0f, 100, "gan_init: beta1 0.5 and beta2 nan must be in [0, 1)"},
+        {1e-4, 2e-4, 0.5, 0.999, NAN, 0.0f, 100, "gan_init: real_label nan and fake_label 0 must be in [0, 1]"},
+        {1e-4, 2e-4, 0.5, 0.999, 1.0f, -0.1f, 100,
+         "gan_init: real_label 1 and fake_label -0.1 must be in [0, 1]"},
+        {1e-4, 2e-4, 0.5, 0.999, 1.0f, 0.0f, 1000001, "gan_init: latent 1000001 and batch 4 must be at most 1,000,000"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        small_config(&cfg, DCGAN_ARCH_DCGAN);
+        cfg.lr_d = bad[i].lr_d, cfg.lr_g = bad[i].lr_g, cfg.beta1 = bad[i].b1, cfg.beta2 = bad[i].b2;
+        cfg.real_label = bad[i].real, cfg.fake_label = bad[i].fake, cfg.latent = bad[i].latent;
+        char label[160];
+        snprintf(label, sizeof label, "gan_init/refused: %s", bad[i].want);
+        CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_ERR_SHAPE && gan.g.params == NULL &&
+              strcmp(dcgan_last_error(), bad[i].want) == 0, label);
+    }
     small_config(&cfg, DCGAN_ARCH_DCGAN);
     cfg.augment = 64;
     CHECK(dcgan_gan_init(&gan, &cfg) == DCGAN_ERR_SHAPE &&
