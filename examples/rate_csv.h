@@ -32,7 +32,7 @@ typedef struct {
 } key_item;
 
 typedef struct {
-    char name[128];
+    char *name;         // as written in the file, whole (NULL until the first answer)
     const char *file;
     int *answer;        // per key item: -1 none, 0 real, 1 fake
     int *confidence;    // 1..3
@@ -68,6 +68,12 @@ static int csv_split(char *line, char **field, int max) {
     return n;
 }
 
+// Past a UTF-8 byte order mark at the start of a file (Excel writes one when it
+// saves a CSV as UTF-8).
+static char *skip_bom(char *line) {
+    return strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? line + 3 : line;
+}
+
 static int key_find(const key_item *key, int n, const char *id) {
     for (int i = 0; i < n; i++)
         if (strcmp(key[i].id, id) == 0) return i;
@@ -83,7 +89,7 @@ static int read_key(const char *path, key_item **out, int *n) {
     if (!key) { rate_say("rate score: out of memory\n"); fclose(f); return 1; }
     while (fgets(line, sizeof line, f)) {
         lineno++;
-        int nf = csv_split(line, field, 3);
+        int nf = csv_split(lineno == 1 ? skip_bom(line) : line, field, 3);
         if (lineno == 1) {
             if (nf < 2 || strcmp(field[0], "id") != 0 || strcmp(field[1], "truth") != 0) {
                 rate_say("rate score: '%s' is not a key from rate make (its first line is not 'id,truth,source')\n", path);
@@ -91,6 +97,7 @@ static int read_key(const char *path, key_item **out, int *n) {
             }
             continue;
         }
+        if (nf == 1 && field[0][0] == '\0') continue;   // an empty line
         if (nf < 2 || strlen(field[0]) >= sizeof key->id || (strcmp(field[1], "real") != 0 && strcmp(field[1], "fake") != 0)) {
             rate_say("rate score: %s:%d: expected 'id,real|fake,source'\n", path, lineno);
             fclose(f); free(key); return 1;
@@ -123,6 +130,7 @@ static int read_answers(const char *path, const key_item *key, int n_key, rater 
     int lineno = 0, rc = 0;
     int *line_of = (int *)calloc((size_t)n_key, sizeof(int));
     r->file = path;
+    r->name = NULL;
     r->answer = (int *)malloc((size_t)n_key * sizeof(int));
     r->confidence = (int *)calloc((size_t)n_key, sizeof(int));
     if (!line_of || !r->answer || !r->confidence) {
@@ -132,11 +140,10 @@ static int read_answers(const char *path, const key_item *key, int n_key, rater 
         return 1;
     }
     for (int i = 0; i < n_key; i++) r->answer[i] = -1;
-    r->name[0] = '\0';
     r->answered = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
-        int nf = csv_split(line, field, 5);
+        int nf = csv_split(lineno == 1 ? skip_bom(line) : line, field, 5);
         if (lineno == 1) {
             if (nf < 4 || strcmp(field[0], "rater") != 0 || strcmp(field[1], "image") != 0 || strcmp(field[2], "answer") != 0) {
                 rate_say("rate score: '%s' is not an answers file from rate.html (its first line is not "
@@ -154,7 +161,12 @@ static int read_answers(const char *path, const key_item *key, int n_key, rater 
             rc = 1;
             break;
         }
-        if (r->name[0] == '\0') snprintf(r->name, sizeof r->name, "%s", field[0]);
+        if (!r->name) {
+            size_t len = strlen(field[0]);
+            r->name = (char *)malloc(len + 1);
+            if (!r->name) { rate_say("rate score: out of memory\n"); rc = 1; break; }
+            memcpy(r->name, field[0], len + 1);
+        }
         else if (strcmp(r->name, field[0]) != 0) {
             rate_say("rate score: %s:%d: rater '%s', but earlier lines are from '%s'; one file per rater\n",
                     path, lineno, field[0], r->name);
@@ -195,8 +207,10 @@ static int read_answers(const char *path, const key_item *key, int n_key, rater 
 }
 
 static void rater_free(rater *r) {
+    free(r->name);
     free(r->answer);
     free(r->confidence);
+    r->name = NULL;
     r->answer = r->confidence = NULL;
 }
 #endif

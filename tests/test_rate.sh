@@ -77,6 +77,22 @@ $B/rate score --key "$T/page/key.csv" "$T/part.csv" >"$T/part.txt" 2>&1
 check "rate score/missing images: a warning, the answered ones scored" \
     grep -q "^rate score: warning: B ($T/part.csv) answered 4 of 12 images (first missing: '[a-z0-9]*'); scoring those 4$" "$T/part.txt"
 
+# a rater's name of any length is one name (it was cut at 127 bytes, then refused as two raters)
+long=$(printf 'Dr %0200d' 7)
+sed "s/^B,/$long,/" "$T/b.csv" >"$T/long.csv"
+check "rate score/a 203-byte rater name is read whole" \
+    sh -c "$B/rate score --key '$T/page/key.csv' '$T/long.csv' | grep -qxF '$long: 6 of 12 correct; no better than guessing (p >= 0.05): no evidence the generated images can be told apart'"
+# a byte order mark (Excel's "CSV UTF-8") before the header of either file
+printf '\357\273\277' | cat - "$T/a.csv" >"$T/bom.csv"
+printf '\357\273\277' | cat - "$T/page/key.csv" >"$T/bomkey.csv"
+check "rate score/an answers file that starts with a byte order mark" \
+    sh -c "$B/rate score --key '$T/page/key.csv' '$T/bom.csv' --out '$T/s2' | grep -q '^Dr A: 11 of 12 correct; '"
+check "rate score/a key.csv that starts with a byte order mark" \
+    sh -c "$B/rate score --key '$T/bomkey.csv' '$T/a.csv' --out '$T/s2' | grep -q '^Dr A: 11 of 12 correct; '"
+(cat "$T/page/key.csv"; echo) >"$T/blankkey.csv"
+check "rate score/a key.csv with a blank last line" \
+    sh -c "$B/rate score --key '$T/blankkey.csv' '$T/a.csv' --out '$T/s2' | grep -q '^Dr A: 11 of 12 correct; '"
+
 # in a real browser
 if command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c "import selenium" 2>/dev/null; then
     mkdir -p "$T/downloads"
