@@ -442,11 +442,16 @@ static int cmd_score(int argc, char **argv) {
                        items ? clf_last_error() : "no image answered by all");
             free(counts);
         }
+        // The verdict needs both kinds answered: a rater who saw only real images (a partial
+        // file) can be right every time by always saying "real".
         const score *all = &s[groups - 1];
-        printf("%s: %d of %d correct; %s\n", n_files > 1 ? "pooled" : raters[0].name, all->correct, all->n,
-               all->p < 0.05 ? (all->correct * 2 > all->n ? "better than guessing (p < 0.05): the generated images can be told apart"
-                                                          : "worse than guessing (p < 0.05): the rater calls them the wrong way round")
-                             : "no better than guessing (p >= 0.05): no evidence the generated images can be told apart");
+        const char *verdict =
+            all->tp + all->fn == 0 ? "the test cannot be made: no generated image was answered"
+            : all->tn + all->fp == 0 ? "the test cannot be made: no real image was answered"
+            : all->p < 0.05 ? (all->correct * 2 > all->n ? "better than guessing (p < 0.05): the generated images can be told apart"
+                                                         : "worse than guessing (p < 0.05): the rater calls them the wrong way round")
+                            : "no better than guessing (p >= 0.05): no evidence the generated images can be told apart";
+        printf("%s: %d of %d correct; %s\n", n_files > 1 ? "pooled" : raters[0].name, all->correct, all->n, verdict);
         // the picture: accuracy, sensitivity, specificity and AUC per rater
         const int W = 900, H = 420;
         unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
@@ -472,17 +477,19 @@ static int cmd_score(int argc, char **argv) {
             if (slash) *slash = '\0'; else snprintf(dir, sizeof dir, ".");
         }
         snprintf(png, sizeof png, "%s/score.png", dir);
-        if (cli_mkdirs(dir) != 0 || dcgan_png_write(png, rgb, W, H, 3) != DCGAN_OK)
+        if (cli_mkdirs(dir) != 0 || dcgan_png_write(png, rgb, W, H, 3) != DCGAN_OK) {
             fprintf(stderr, "rate score: could not write '%s'\n", png);
-        else
+            rc = 1;
+        } else {
             printf("wrote %s\n", png);
+            rc = 0;
+        }
         free(rgb);
         free(y);
         free(names);
         free(s);
         free(scores);
         free(labels);
-        rc = 0;
     }
 done:
     for (int k = 0; k < n_files; k++) rater_free(&raters[k]);

@@ -77,6 +77,12 @@ $B/rate score --key "$T/page/key.csv" "$T/part.csv" >"$T/part.txt" 2>&1
 check "rate score/missing images: a warning, the answered ones scored" \
     grep -q "^rate score: warning: B ($T/part.csv) answered 4 of 12 images (first missing: '[a-z0-9]*'); scoring those 4$" "$T/part.txt"
 
+# a partial file that answered only real images: all right, but nothing was tested (no
+# verdict, though 6 of 6 would be p = 0.03)
+(head -1 "$T/b.csv"; awk -F, '$2 == "real" { print "B," $1 ",real,2,800" }' "$T/page/key.csv") >"$T/onlyreal.csv"
+$B/rate score --key "$T/page/key.csv" "$T/onlyreal.csv" >"$T/onlyreal.txt" 2>&1
+check "rate score/answers to real images only: no verdict, the test cannot be made" \
+    grep -qxF "B: 6 of 6 correct; the test cannot be made: no generated image was answered" "$T/onlyreal.txt"
 # a rater's name of any length is one name (it was cut at 127 bytes, then refused as two raters)
 long=$(printf 'Dr %0200d' 7)
 sed "s/^B,/$long,/" "$T/b.csv" >"$T/long.csv"
@@ -92,6 +98,10 @@ check "rate score/a key.csv that starts with a byte order mark" \
 (cat "$T/page/key.csv"; echo) >"$T/blankkey.csv"
 check "rate score/a key.csv with a blank last line" \
     sh -c "$B/rate score --key '$T/blankkey.csv' '$T/a.csv' --out '$T/s2' | grep -q '^Dr A: 11 of 12 correct; '"
+: >"$T/notafolder"
+fails_with_line "rate score/score.png that cannot be written fails the run" \
+    "rate score: could not write '$T/notafolder/score.png'" \
+    $B/rate score --key "$T/page/key.csv" "$T/a.csv" --out "$T/notafolder"
 
 # in a real browser
 if command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c "import selenium" 2>/dev/null; then
