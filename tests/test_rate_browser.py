@@ -3,8 +3,12 @@
 # chromium-driver and python3-selenium) the way a rater would: the instruction
 # screen, a name, answers by keyboard and by mouse, back and change an answer,
 # a reload that resumes, the end screen and the download; then checks the
-# downloaded CSV against what was clicked. Saves a screenshot of the page
-# mid-way (SHOT). Usage: test_rate_browser.py PAGE_DIR DOWNLOAD_DIR SHOT
+# downloaded CSV against what was clicked. Then a second rater on the same
+# browser ("start over", which asks first), answers that must not count (a
+# double-click, Enter on the clicked button, a key pressed twice at once, a
+# held key) and a browser that blocks site data (the page still works and says
+# the answers are not kept). Saves a screenshot of the page mid-way (SHOT).
+# Usage: test_rate_browser.py PAGE_DIR DOWNLOAD_DIR SHOT
 # Prints "BROWSER passed=N failed=M"; exit 3 when the browser cannot start.
 import csv
 import os
@@ -14,6 +18,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 page_dir, download_dir, shot = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -29,27 +34,45 @@ def check(ok, label):
         print("FAIL " + label)
 
 
-opts = webdriver.ChromeOptions()
-opts.binary_location = "/usr/bin/chromium"
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,768", "--disable-dev-shm-usage"):
-    opts.add_argument(a)
-opts.add_experimental_option("prefs", {"download.default_directory": download_dir,
-                                       "download.prompt_for_download": False})
+def fail_on_error(label, e):
+    # an element the page lacks, a script error: one failed check, the run goes on
+    check(False, "%s (%s)" % (label, str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__))
+
+
+def settle():
+    # the page ignores answers within 250 ms of showing an image (a double-click's
+    # second click, a key pressed twice): a rater looks before answering, so does the test
+    time.sleep(0.3)
+
+
+def chromium(prefs):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,768", "--disable-dev-shm-usage"):
+        opts.add_argument(a)
+    opts.add_experimental_option("prefs", prefs)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
 try:
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver = chromium({"download.default_directory": download_dir, "download.prompt_for_download": False})
 except Exception as e:  # no browser here: the caller prints a skip
     print("cannot start Chromium: %s" % str(e).splitlines()[0])
     sys.exit(3)
 driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir})
 key = {row["id"]: row["truth"] for row in csv.DictReader(open(os.path.join(page_dir, "key.csv")))}
 ids = list(key)
+url = "file://" + os.path.abspath(os.path.join(page_dir, "rate.html"))
+given = {}
 try:
-    driver.get("file://" + os.path.abspath(os.path.join(page_dir, "rate.html")))
+    driver.get(url)
     el = driver.find_element
     visible = lambda i: el(By.ID, i).is_displayed()  # noqa: E731
     count = lambda: el(By.ID, "count").text  # noqa: E731
     check(visible("intro") and not visible("rate") and not visible("done"), "the instruction screen comes first")
     check(el(By.ID, "total").text == str(len(ids)), "the instructions say how many images")
+    # rate score keeps whole names; the page keeps them short anyway
+    check(el(By.ID, "rater").get_attribute("maxlength") == "100", "the name field takes at most 100 characters")
     el(By.ID, "start").click()
     check(visible("intro"), "Start without a name stays on the instructions")
     el(By.ID, "rater").send_keys("Dr Test")
@@ -57,19 +80,22 @@ try:
     check(visible("rate") and count() == "1 / %d" % len(ids), "Start shows image 1")
     body = el(By.TAG_NAME, "body")
     current = lambda: driver.execute_script("return IMAGES[state.pos].id")  # noqa: E731
-    given = {}
     # image 1 by keyboard: "1" = real, sure; image 2: "6" = generated, sure
+    settle()
     given[current()] = ("real", 3)
     body.send_keys("1")
+    settle()
     given[current()] = ("fake", 3)
     body.send_keys("6")
     check(count() == "3 / %d" % len(ids), "two keys answer two images")
     # image 3 by mouse: "3 Real, a guess"
+    settle()
     given[current()] = ("real", 1)
     el(By.CSS_SELECTOR, "#answers button[data-a='real'][data-c='1']").click()
     check(count() == "4 / %d" % len(ids), "a click answers an image")
     # back (arrow key): image 3 again, its answer highlighted; change it by mouse
     body.send_keys(Keys.ARROW_LEFT)
+    settle()
     chosen = el(By.CSS_SELECTOR, "#answers button.chosen")
     check(count() == "3 / %d" % len(ids) and chosen.get_attribute("data-a") == "real" and
           chosen.get_attribute("data-c") == "1", "back shows the previous image with its answer")
@@ -88,6 +114,7 @@ try:
         truth = key[i]
         wrong = "real" if truth == "fake" else "fake"
         kind, conf = (wrong, 1) if last else (truth, 2)
+        settle()
         given[i] = (kind, conf)
         body.send_keys({("real", 2): "2", ("fake", 2): "5", ("real", 1): "3", ("fake", 1): "4"}[(kind, conf)])
     check(visible("done"), "after the last image: the end screen")
@@ -120,7 +147,87 @@ try:
         check(all((r["answer"], int(r["confidence"])) == given[r["image"]] for r in rows),
               "every row holds the answer given last (the changed one included)")
         check(all(r["ms"].isdigit() for r in rows), "every row has the milliseconds taken")
+
+    # A second rater on this browser: the end screen offers to start over; it asks
+    # first (Cancel keeps everything), then clears what this browser kept.
+    answered = lambda: driver.execute_script("return answered()")  # noqa: E731
+    try:
+        restart = [b for b in driver.find_elements(By.CSS_SELECTOR, "#done button.restart") if b.is_displayed()]
+        check(len(restart) == 1, "the end screen has a 'start over as a different rater' button")
+        restart[0].click()
+        alert = driver.switch_to.alert
+        check("download" in alert.text.lower() and "Dr Test" in alert.text,
+              "start over asks first, names the rater and says to download first (%r)" % alert.text)
+        alert.dismiss()
+        check(visible("done") and answered() == len(ids), "Cancel keeps the answers and the end screen")
+        restart[0].click()
+        driver.switch_to.alert.accept()
+        check(visible("intro") and el(By.ID, "rater").get_attribute("value") == "" and answered() == 0,
+              "OK: back to the instructions, no name, no answers")
+        driver.refresh()
+        check(visible("intro") and driver.execute_script("return localStorage.getItem(KEY)") is None,
+              "after start over and a reload: the instructions, nothing kept in the browser")
+    except Exception as e:
+        fail_on_error("start over as a different rater", e)
+
+    # Answers that must not count: each case leaves the count at one per image really shown.
+    # (from a clean browser, whatever start over did)
+    try:
+        driver.execute_script("localStorage.clear()")
+        driver.refresh()
+        el(By.ID, "rater").send_keys("Dr Two")
+        el(By.ID, "start").click()
+        press = "document.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0], repeat: arguments[1]}));"
+        pos = lambda: driver.execute_script("return state.pos")  # noqa: E731
+        # each case from where the last one left off: one image answered, one step on
+        settle()
+        before = (answered(), pos())
+        driver.execute_script(press + press.replace("[0]", "[2]").replace("[1]", "[3]"), "1", False, "6", False)
+        check((answered(), pos()) == (before[0] + 1, before[1] + 1), "a second key at once does not answer the next image")
+        settle()
+        before = (answered(), pos())
+        driver.execute_script("const b = document.querySelector(\"#answers button[data-c='2']\"); b.click(); b.click();")
+        check((answered(), pos()) == (before[0] + 1, before[1] + 1), "a double-click answers one image")
+        settle()
+        before = (answered(), pos())
+        el(By.CSS_SELECTOR, "#answers button[data-a='fake'][data-c='3']").click()
+        settle()
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        settle()
+        ActionChains(driver).send_keys(Keys.SPACE).perform()
+        check((answered(), pos()) == (before[0] + 1, before[1] + 1),
+              "Enter or Space after a click does not answer the next image (the button lost focus)")
+        settle()
+        before = (answered(), pos())
+        driver.execute_script(press, "2", False)
+        settle()   # (a held key repeats after ~0.5 s: past the 250 ms)
+        driver.execute_script(press + press, "2", True)
+        check((answered(), pos()) == (before[0] + 1, before[1] + 1), "a held key answers one image")
+    except Exception as e:
+        fail_on_error("answers that must not count", e)
 finally:
     driver.quit()
+
+# A browser that blocks site data: reading local storage throws. The page must
+# still work, and say that the answers are not kept.
+try:
+    blocked = chromium({"profile.default_content_setting_values.cookies": 2})
+    try:
+        blocked.get(url)
+        throws = blocked.execute_script("try { localStorage.getItem('x'); return false; } catch (e) { return true; }")
+        check(throws, "(setup) with site data blocked, local storage throws")
+        note = blocked.find_elements(By.ID, "nostore")
+        check(len(note) == 1 and note[0].is_displayed() and "one sitting" in note[0].text,
+              "site data blocked: a visible note says the answers are not kept")
+        blocked.find_element(By.ID, "rater").send_keys("Dr Three")
+        blocked.find_element(By.ID, "start").click()
+        settle()
+        blocked.find_element(By.TAG_NAME, "body").send_keys("2")
+        check(blocked.find_element(By.ID, "count").text == "2 / %d" % len(ids),
+              "site data blocked: Start and answering still work")
+    finally:
+        blocked.quit()
+except Exception as e:
+    fail_on_error("site data blocked", e)
 correct = sum(given[i][0] == key[i] for i in given)
 print("BROWSER passed=%d failed=%d correct=%d of=%d" % (passed, failed, correct, len(given)))
