@@ -6,8 +6,11 @@
 //       OUT/rate.html, one self-contained page (images embedded, no network)
 //       to send to a rater, and OUT/key.csv, which says which is which and
 //       stays with you. Every image is decoded and re-encoded as a PNG of the
-//       same size and channels, named by a random token: nothing in the page
+//       same size and channels, named by an opaque id: nothing in the page
 //       but the pixels tells real from generated, and the page holds no answer.
+//       The seed picks the images and their order; the ids and the page's own
+//       token come from a hash of the chosen files (names and bytes) and the
+//       seed, so two pages share them only when they show the same files.
 //   rate score --key OUT/key.csv ANSWERS.csv... [--out DIR]
 //       per rater and pooled: accuracy with its exact (Clopper-Pearson) 95%
 //       interval and the exact binomial p-value against guessing (50%),
@@ -23,6 +26,7 @@
 #include "cli.h"
 #include "rate_csv.h"
 #include "classify_tools.h"
+#include <strings.h>   // strcasecmp
 
 // ---------------------------------------------------------------------------
 // rate make
@@ -56,6 +60,71 @@ static void base64_write(FILE *f, const unsigned char *p, size_t n) {
         char out[4] = {t[v >> 18 & 63], t[v >> 12 & 63], i + 1 < n ? t[v >> 6 & 63] : '=', i + 2 < n ? t[v & 63] : '='};
         fwrite(out, 1, 4, f);
     }
+}
+
+// FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h.
+#define RATE_FNV_OFFSET 14695981039346656037ULL
+static uint64_t fnv1a64(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+// The hash continued over a file's name (without its folder: the same files
+// moved elsewhere make the same page) and its bytes. Returns 0 if it cannot be read.
+static int fnv1a64_file(uint64_t *h, const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    *h = fnv1a64(*h, name, strlen(name) + 1);
+    unsigned char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) *h = fnv1a64(*h, buf, got);
+    int ok = !ferror(f);
+    fclose(f);
+    return ok;
+}
+
+// One CSV field, quoted when it holds a comma or a quote (RFC 4180, as examples/fid.c
+// writes nearest.csv). Line breaks never get here: rate make refuses such names,
+// since rate score reads key.csv one line per image.
+static void csv_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+// 1 if the name ends in .tif, .tiff or .webp (any case): dcgan_list_fid_images lists
+// them, but stb cannot decode them.
+static int undecodable_name(const char *path) {
+    static const char *const ext[] = {".tif", ".tiff", ".webp"};
+    const size_t len = strlen(path);
+    for (int e = 0; e < 3; e++) {
+        const size_t n = strlen(ext[e]);
+        if (len >= n && strcasecmp(path + len - n, ext[e]) == 0) return 1;
+    }
+    return 0;
+}
+
+// An integer flag within [lo, hi], or exit with a message (no silent wrap to int).
+static int make_int_flag(const char *flag, const char *text, long lo, long hi) {
+    long v = cli_int("rate make", flag, text);
+    if (v < lo || v > hi) {
+        fprintf(stderr, "rate make: %s wants an integer from %ld to %ld, got '%s'\n", flag, lo, hi, text);
+        exit(2);
+    }
+    return (int)v;
 }
 
 static const char *page_head =
@@ -245,15 +314,17 @@ static int cmd_make(int argc, char **argv) {
                    "  --out DIR      rate.html (to send) and key.csv (to keep)     (required)\n"
                    "  --size S       side of every image on the page, pixels       (512)\n"
                    "  --channels C   1 gray | 3 RGB                                (1)\n"
-                   "  --seed S       which images, their order and their ids       (1)\n");
+                   "  --seed S       which images and their order                  (1)\n"
+                   "The ids and the page's token are a hash of the chosen files and the seed.\n"
+                   "Files named .tif, .tiff or .webp are skipped (they cannot be decoded).\n");
             return 0;
         }
         else if (cli_flag(argc, argv, &i, "--real")) o.real = argv[i];
         else if (cli_flag(argc, argv, &i, "--fake")) o.fake = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o.out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--count")) o.count = (int)cli_int("rate make", a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--size")) o.size = (int)cli_int("rate make", a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--channels")) o.channels = (int)cli_int("rate make", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--count")) o.count = make_int_flag(a, argv[i], 1, 100000);
+        else if (cli_flag(argc, argv, &i, "--size")) o.size = make_int_flag(a, argv[i], 16, 2048);
+        else if (cli_flag(argc, argv, &i, "--channels")) o.channels = make_int_flag(a, argv[i], 1, 3);
         else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int("rate make", a, argv[i]);
         else { fprintf(stderr, "rate make: unknown flag '%s' (see --help)\n", a); return 2; }
     }
@@ -271,12 +342,40 @@ static int cmd_make(int argc, char **argv) {
             fprintf(stderr, "rate make: %s\n", dcgan_last_error());
             goto done_lists;
         }
+        // stb cannot decode .tif/.tiff/.webp: leave them out before picking (one picked
+        // would end the run), and say so
+        int kept = 0, skipped = 0;
+        for (int i = 0; i < n[k]; i++) {
+            if (undecodable_name(list[k][i])) {
+                dcgan_free(list[k][i]);
+                skipped++;
+            } else {
+                list[k][kept++] = list[k][i];
+            }
+        }
+        n[k] = kept;
+        if (skipped)
+            fprintf(stderr, "rate make: skipping %d .tif/.tiff/.webp file%s in '%s' (cannot be decoded)\n",
+                    skipped, skipped == 1 ? "" : "s", dirs[k]);
+        // key.csv holds one image per line (rate score reads it so): no line breaks in names
+        for (int i = 0; i < n[k]; i++)
+            if (strpbrk(list[k][i], "\r\n")) {
+                fprintf(stderr, "rate make: a file name in '%s' holds a line break, which key.csv cannot "
+                                "hold; rename it: '", dirs[k]);
+                for (const char *c = list[k][i]; *c; c++) {
+                    if (*c == '\n') fputs("\\n", stderr);
+                    else if (*c == '\r') fputs("\\r", stderr);
+                    else fputc(*c, stderr);
+                }
+                fputs("'\n", stderr);
+                goto done_lists;
+            }
         if (n[k] < o.count) {
             fprintf(stderr, "rate make: --count %d needs %d images in '%s', it has %d\n", o.count, o.count, dirs[k], n[k]);
             goto done_lists;
         }
     }
-    char html_path[4200], key_path[4200], tmp_html[4300];
+    char html_path[4200], key_path[4200], tmp_html[4300], tmp_key[4300];
     snprintf(html_path, sizeof html_path, "%s/rate.html", o.out);
     snprintf(key_path, sizeof key_path, "%s/key.csv", o.out);
     if (access(key_path, F_OK) == 0) {
@@ -291,43 +390,69 @@ static int cmd_make(int argc, char **argv) {
     dcgan_rng_seed(&rng, (uint64_t)o.seed);
     pick(list[0], n[0], &rng);
     pick(list[1], n[1], &rng);
-    // the page order: 2 * count items, shuffled; each gets a random 10-letter id
+    // the page order: 2 * count items, shuffled
     const int total = 2 * o.count;
     int *item = (int *)malloc((size_t)total * sizeof(int));
     char (*ids)[11] = (char(*)[11])malloc((size_t)total * 11);
-    for (int i = 0; i < total; i++) item[i] = i;
-    for (int i = total - 1; i > 0; i--) {
+    float *img = (float *)malloc((size_t)o.channels * o.size * o.size * sizeof(float));
+    unsigned char *u8 = (unsigned char *)malloc((size_t)o.channels * o.size * o.size);
+    FILE *html = NULL, *key = NULL;
+    int ok = item && ids && img && u8;
+    if (!ok) fprintf(stderr, "rate make: out of memory\n");
+    for (int i = 0; ok && i < total; i++) item[i] = i;
+    for (int i = total - 1; ok && i > 0; i--) {
         int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)(i + 1)), t = item[i];
         item[i] = item[j];
         item[j] = t;
     }
-    for (int i = 0; i < total; i++)
-        for (int c = 0; c < 10; c++) ids[i][c] = "abcdefghijkmnpqrstuvwxyz23456789"[dcgan_rng_u32(&rng) % 32], ids[i][10] = '\0';
-    snprintf(tmp_html, sizeof tmp_html, "%s.tmp", html_path);
-    FILE *html = fopen(tmp_html, "w");
-    FILE *key = html ? fopen(key_path, "w") : NULL;
-    if (!html || !key) {
-        fprintf(stderr, "rate make: cannot write '%s'\n", html ? key_path : tmp_html);
-        if (html) fclose(html);
-        free(item);
-        free(ids);
-        goto done_lists;
+    // The ids (10 letters each) and the page's token (the key of its saved answers in the
+    // browser) are drawn from a hash of what the page shows: the seed, then each image's
+    // truth, file name and bytes in page order. Identical inputs give identical pages;
+    // two pages that differ in any image share no ids, so answers cannot cross between them.
+    uint64_t h = RATE_FNV_OFFSET;
+    char seed_text[32];
+    snprintf(seed_text, sizeof seed_text, "%ld", o.seed);
+    h = fnv1a64(h, seed_text, strlen(seed_text) + 1);
+    for (int i = 0; ok && i < total; i++) {
+        const int fake = item[i] >= o.count, which = fake ? item[i] - o.count : item[i];
+        h = fnv1a64(h, fake ? "fake" : "real", 4);
+        if (!fnv1a64_file(&h, list[fake][which])) {
+            fprintf(stderr, "rate make: cannot read '%s'\n", list[fake][which]);
+            ok = 0;
+        }
     }
-    fputs(page_head, html);
+    dcgan_rng id_rng;
+    dcgan_rng_seed(&id_rng, h);
+    for (int i = 0; ok && i < total; i++) {
+        for (int c = 0; c < 10; c++) ids[i][c] = "abcdefghijkmnpqrstuvwxyz23456789"[dcgan_rng_u32(&id_rng) % 32];
+        ids[i][10] = '\0';
+    }
     char token[17];
-    for (int c = 0; c < 16; c++) token[c] = "0123456789abcdef"[dcgan_rng_u32(&rng) % 16];
+    for (int c = 0; c < 16; c++) token[c] = "0123456789abcdef"[dcgan_rng_u32(&id_rng) % 16];
     token[16] = '\0';
-    fprintf(html, "const PAGE = '%s';\nconst IMAGES = [\n", token);
-    fprintf(key, "id,truth,source\n");
+    // Both files are written under .tmp names and renamed at the end, rate.html first:
+    // a run that stops half-way leaves no key.csv to block the next one.
+    snprintf(tmp_html, sizeof tmp_html, "%s.tmp", html_path);
+    snprintf(tmp_key, sizeof tmp_key, "%s.tmp", key_path);
+    if (ok) {
+        html = fopen(tmp_html, "w");
+        key = html ? fopen(tmp_key, "w") : NULL;
+        if (!key) {
+            fprintf(stderr, "rate make: cannot write '%s'\n", html ? tmp_key : tmp_html);
+            ok = 0;
+        }
+    }
+    if (ok) {
+        fputs(page_head, html);
+        fprintf(html, "const PAGE = '%s';\nconst IMAGES = [\n", token);
+        fprintf(key, "id,truth,source\n");
+    }
     dcgan_image_options io;
     dcgan_image_options_default(&io);
     io.size = o.size;
     io.channels = o.channels;
-    float *img = (float *)malloc((size_t)o.channels * o.size * o.size * sizeof(float));
-    unsigned char *u8 = (unsigned char *)malloc((size_t)o.channels * o.size * o.size);
     cli_progress bar;
     cli_progress_start(&bar, "images", total);
-    int ok = img && u8;
     for (int i = 0; ok && i < total; i++) {
         const int fake = item[i] >= o.count, which = fake ? item[i] - o.count : item[i];
         const char *src = list[fake][which];
@@ -349,19 +474,27 @@ static int cmd_make(int argc, char **argv) {
         base64_write(html, png.p, png.n);
         fprintf(html, "'},\n");
         free(png.p);
-        fprintf(key, "%s,%s,%s\n", ids[i], fake ? "fake" : "real", src);
+        fprintf(key, "%s,%s,", ids[i], fake ? "fake" : "real");
+        csv_field(key, src);   // quoted where it holds a comma or a quote
+        fputc('\n', key);
         cli_progress_update(&bar, i + 1, NULL);
     }
-    fprintf(html, "];\n");
-    fputs(page_script, html);
-    fputs(page_controls, html);
-    ok = ok && !ferror(html) && !ferror(key);
-    if (fclose(html) != 0) ok = 0;
-    if (fclose(key) != 0) ok = 0;
+    if (ok) {
+        fprintf(html, "];\n");
+        fputs(page_script, html);
+        fputs(page_controls, html);
+        ok = !ferror(html) && !ferror(key);
+    }
+    if (html && fclose(html) != 0) ok = 0;
+    if (key && fclose(key) != 0) ok = 0;
     if (ok && rename(tmp_html, html_path) != 0) ok = 0;
+    if (ok && rename(tmp_key, key_path) != 0) {
+        remove(html_path);   // a page without its key could not be scored
+        ok = 0;
+    }
     if (!ok) {
         remove(tmp_html);
-        remove(key_path);
+        remove(tmp_key);
         fprintf(stderr, "rate make: nothing written\n");
     } else {
         printf("rate make: %d real + %d generated images; send %s, keep %s\n", o.count, o.count, html_path, key_path);

@@ -103,6 +103,79 @@ fails_with_line "rate score/score.png that cannot be written fails the run" \
     "rate score: could not write '$T/notafolder/score.png'" \
     $B/rate score --key "$T/page/key.csv" "$T/a.csv" --out "$T/notafolder"
 
+# flags out of range are refused, not wrapped into an int (4294967297 was --count 1)
+fails_with_line "rate make/--count beyond int is refused" "rate make: --count wants an integer from 1 to 100000, got '4294967297'" \
+    $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 4294967297 --out "$T/big"
+fails_with_line "rate make/--size beyond int is refused" "rate make: --size wants an integer from 16 to 2048, got '4294967424'" \
+    $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 2 --size 4294967424 --out "$T/big2"
+
+# the ids and the page's token come from the files shown (and the seed): the same
+# files give the same page; one image changed, and no id or token is shared
+mkdir -p "$T/r1" "$T/r2" "$T/f1"
+for i in 1 2 3; do
+    cp "$T/ph/train/NORMAL/NORMAL-000$i.png" "$T/r1/$i.png"
+    cp "$T/ph/train/NORMAL/NORMAL-000$i.png" "$T/r2/$i.png"
+    cp "$T/ph/train/PNEUMONIA/PNEUMONIA-000$i.png" "$T/f1/$i.png"
+done
+cp "$T/ph/train/NORMAL/NORMAL-0004.png" "$T/r2/3.png"
+for p in A A2; do $B/rate make --real "$T/r1" --fake "$T/f1" --count 3 --size 32 --out "$T/id$p" >/dev/null 2>&1; done
+$B/rate make --real "$T/r2" --fake "$T/f1" --count 3 --size 32 --out "$T/idB" >/dev/null 2>&1
+check "rate make/the same files and seed: the same page and key" \
+    sh -c "cmp '$T/idA/key.csv' '$T/idA2/key.csv' && cmp '$T/idA/rate.html' '$T/idA2/rate.html'"
+tail -n +2 "$T/idA/key.csv" | cut -d, -f1 | sort >"$T/idsA"
+tail -n +2 "$T/idB/key.csv" | cut -d, -f1 | sort >"$T/idsB"
+check "rate make/one image changed (same seed, same folder sizes): no id in common" \
+    test "$(wc -l <"$T/idsA")" -eq 6 -a "$(wc -l <"$T/idsB")" -eq 6 -a -z "$(comm -12 "$T/idsA" "$T/idsB")"
+check "rate make/one image changed: another page token (where the browser keeps the answers)" \
+    test -n "$(grep "^const PAGE = " "$T/idA/rate.html")" -a \
+         "$(grep "^const PAGE = " "$T/idA/rate.html")" != "$(grep "^const PAGE = " "$T/idB/rate.html")"
+awk -F, 'NR > 1 { print "C," $1 "," $2 ",3,900" } BEGIN { print "rater,image,answer,confidence,ms" }' \
+    "$T/idA/key.csv" >"$T/c.csv"
+fails_with_line "rate score/answers to one page against the other page's key are refused" \
+    "rate score: $T/c.csv:2: image '$(sed -n 2p "$T/c.csv" | cut -d, -f2)' is not in the key (answers for another page?)" \
+    $B/rate score --key "$T/idB/key.csv" "$T/c.csv"
+
+# file names with a comma or a quote are quoted in key.csv (RFC 4180); a line break is refused
+mkdir -p "$T/rq"
+cp "$T/r1/1.png" "$T/rq/a,1.png"
+cp "$T/r1/2.png" "$T/rq/b\"2.png"
+cp "$T/r1/3.png" "$T/rq/c.png"
+$B/rate make --real "$T/rq" --fake "$T/f1" --count 3 --size 32 --out "$T/quoted" >/dev/null 2>&1
+check "rate make/a name with a comma is quoted in key.csv" grep -qF ",real,\"$T/rq/a,1.png\"" "$T/quoted/key.csv"
+check "rate make/a name with a quote is quoted, the quote doubled" grep -qF ",real,\"$T/rq/b\"\"2.png\"" "$T/quoted/key.csv"
+check "rate make/every row of that key.csv has 3 fields" \
+    /usr/bin/python3 -c "import csv, sys; sys.exit(any(len(r) != 3 for r in csv.reader(open('$T/quoted/key.csv'))))"
+awk 'NR > 1 { split($0, f, ","); print "D," f[1] ",real,1,700" } BEGIN { print "rater,image,answer,confidence,ms" }' \
+    "$T/quoted/key.csv" >"$T/d.csv"
+check "rate score/reads the quoted key" \
+    sh -c "$B/rate score --key '$T/quoted/key.csv' '$T/d.csv' | grep -q '^D: 3 of 6 correct; '"
+mkdir -p "$T/rn"
+cp "$T/r1/"*.png "$T/rn/"
+cp "$T/r1/1.png" "$T/rn/$(printf 'x\ny.png')"
+fails_with_line "rate make/a file name with a line break is refused" \
+    "rate make: a file name in '$T/rn' holds a line break, which key.csv cannot hold; rename it: '$T/rn/x\ny.png'" \
+    $B/rate make --real "$T/rn" --fake "$T/f1" --count 3 --out "$T/nl"
+check "rate make/... and writes nothing" test ! -e "$T/nl/key.csv" -a ! -e "$T/nl/rate.html"
+
+# .tif/.tiff/.webp files (listed for FID) cannot be decoded: left out with a note
+mkdir -p "$T/rw"
+cp "$T/r1/"*.png "$T/rw/"
+for e in tif TIFF webp; do echo "not decodable" >"$T/rw/x.$e"; done
+$B/rate make --real "$T/rw" --fake "$T/f1" --count 3 --size 32 --out "$T/webp" >"$T/webp.txt" 2>&1
+check "rate make/.tif, .tiff and .webp files are skipped with a note" \
+    sh -c "test $? -eq 0 && grep -qxF \"rate make: skipping 3 .tif/.tiff/.webp files in '$T/rw' (cannot be decoded)\" '$T/webp.txt' && test -s '$T/webp/key.csv'"
+
+# a run cut off half-way (here: a 10 KB file size limit kills it while it writes the page)
+# leaves no key.csv behind to block the next run ("; true" keeps the subshell waiting, so
+# its "File size limit exceeded" goes to /dev/null)
+(sh -c 'ulimit -f 20; exec "$@"' sh $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" \
+    --count 6 --size 128 --out "$T/cut"; true) >/dev/null 2>&1
+check "rate make/(setup) the run was cut off" test -e "$T/cut/rate.html.tmp" -a ! -e "$T/cut/rate.html"
+check "rate make/a run cut off leaves no key.csv" test ! -e "$T/cut/key.csv"
+check "rate make/the next run in that folder goes ahead" \
+    $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 6 --size 128 --out "$T/cut"
+check "rate make/... and leaves no temporary file" test ! -e "$T/cut/rate.html.tmp" -a ! -e "$T/cut/key.csv.tmp"
+
 # in a real browser
 if command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c "import selenium" 2>/dev/null; then
     mkdir -p "$T/downloads"
