@@ -33,6 +33,24 @@ static inline long cli_int(const char *prog, const char *flag, const char *text)
     return v;
 }
 
+// An integer flag that must lie in [lo, hi]: a value outside (or past what a
+// long holds) is refused with the range named, never truncated. Exits with
+// status 2 after the message.
+static inline long cli_int_range(const char *prog, const char *flag, const char *text, long lo, long hi) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (*end || end == text) {
+        fprintf(stderr, "%s: %s wants an integer, got '%s'\n", prog, flag, text);
+        exit(2);
+    }
+    if (errno == ERANGE || v < lo || v > hi) {
+        fprintf(stderr, "%s: %s wants an integer from %ld to %ld, got '%s'\n", prog, flag, lo, hi, text);
+        exit(2);
+    }
+    return v;
+}
+
 static inline double cli_float(const char *prog, const char *flag, const char *text) {
     char *end;
     errno = 0;
@@ -115,12 +133,25 @@ static inline void cli_progress_update(cli_progress *p, long done, const char *e
 #else
 #define CLI_DEFAULT_DEVICE "cpu"
 #endif
-static inline int cli_device(const char *prog, const char *device) {
-    if (strcmp(device, "cpu") == 0) return 0;
-    if (strcmp(device, "cuda") != 0 && strcmp(device, "auto") != 0) {
+// cli_device_word checks the word alone, before anything is loaded: 0 when
+// this build can take it, -1 after printing why not.
+static inline int cli_device_word(const char *prog, const char *device) {
+    if (strcmp(device, "cpu") != 0 && strcmp(device, "cuda") != 0 && strcmp(device, "auto") != 0) {
         fprintf(stderr, "%s: --device is cpu, cuda or auto, not '%s'\n", prog, device);
         return -1;
     }
+#ifndef DCGAN_CUDA
+    if (strcmp(device, "cuda") == 0) {
+        fprintf(stderr, "%s: built without CUDA; build with `make cuda` for --device cuda\n", prog);
+        return -1;
+    }
+#endif
+    return 0;
+}
+
+static inline int cli_device(const char *prog, const char *device) {
+    if (cli_device_word(prog, device) != 0) return -1;
+    if (strcmp(device, "cpu") == 0) return 0;
 #ifdef DCGAN_CUDA
     if (dcgan_cuda_init(0) == DCGAN_OK) {
         printf("%s: on the GPU: %s\n", prog, dcgan_cuda_device_name());
@@ -133,10 +164,19 @@ static inline int cli_device(const char *prog, const char *device) {
     fprintf(stderr, "%s: %s (use --device auto to fall back to the CPU)\n", prog, dcgan_last_error());
     return -1;
 #else
-    if (strcmp(device, "auto") == 0) return 0;
-    fprintf(stderr, "%s: built without CUDA; build with `make cuda` for --device cuda\n", prog);
-    return -1;
+    return 0;   // "auto" without CUDA ("cuda" was refused above)
 #endif
+}
+
+// An --out folder: refused (-1, after the message) when the path names
+// something that is not a folder, before anything is loaded or written.
+static inline int cli_out_folder(const char *prog, const char *path) {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "%s: --out '%s' is a file, not a folder; give a folder\n", prog, path);
+        return -1;
+    }
+    return 0;
 }
 
 #endif
