@@ -17,15 +17,20 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include <dirent.h>
+#include <limits.h>
+
+#define MAX_COUNT 100000000   // --count: images in one run
+#define MAX_OUT 4000          // --out: characters (the image paths must fit 4400)
+#define MAX_PREFIX 200        // --prefix: characters
 
 static void usage(const char *prog) {
     printf("usage: %s --checkpoint FILE [flags]\n"
            "  --checkpoint FILE   a checkpoint written by train          (required)\n"
-           "  --count N           images to write                        (64)\n"
-           "  --out DIR           output folder                          (out/generated)\n"
+           "  --count N           images to write, 1 to 100,000,000       (64)\n"
+           "  --out DIR           output folder, at most 4000 characters (out/generated)\n"
            "  --seed S            noise seed                             (1)\n"
-           "  --batch B           images generated at once               (16)\n"
-           "  --prefix P          file name prefix                       (fake_)\n"
+           "  --batch B           images generated at once (at most --count)  (16)\n"
+           "  --prefix P          file name prefix, at most 200 characters  (fake_)\n"
            "  --device D          cpu | cuda | auto                      (" CLI_DEFAULT_DEVICE ")\n"
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
            "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
@@ -68,20 +73,29 @@ int main(int argc, char **argv) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); return 0; }
         else if (cli_flag(argc, argv, &i, "--checkpoint")) checkpoint = argv[i];
-        else if (cli_flag(argc, argv, &i, "--count")) count = cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--count")) count = cli_int_range("generate", a, argv[i], 1, MAX_COUNT);
         else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--batch")) batch = cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int_range("generate", a, argv[i], 0, LONG_MAX);
+        else if (cli_flag(argc, argv, &i, "--batch")) batch = cli_int_range("generate", a, argv[i], 2, 1000000);
         else if (cli_flag(argc, argv, &i, "--prefix")) prefix = argv[i];
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--save-raw")) raw = argv[i];
         else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
     }
-    if (!checkpoint || count < 1 || batch < 2 || count > 100000000 || strlen(out) > 4000 ||
-        strlen(prefix) > 200) {
-        fprintf(stderr, "generate: need --checkpoint, --count >= 1 and --batch >= 2 (see --help)\n");
+    if (!checkpoint) {
+        fprintf(stderr, "generate: need --checkpoint FILE (see --help)\n");
         return 2;
     }
+    if (strlen(out) > MAX_OUT || strlen(prefix) > MAX_PREFIX) {
+        const int is_out = strlen(out) > MAX_OUT;
+        fprintf(stderr, "generate: %s is %zu characters long; at most %d\n", is_out ? "--out" : "--prefix",
+                strlen(is_out ? out : prefix), is_out ? MAX_OUT : MAX_PREFIX);
+        return 2;
+    }
+    // the device word and --out before the checkpoint is read
+    if (cli_device_word("generate", device) != 0 || cli_out_folder("generate", out) != 0) return 2;
+    // the model's batch: no more than the images asked for (at least 2, what the model needs)
+    if (batch > count) batch = count < 2 ? 2 : count;
     dcgan_gan_config cfg;
     dcgan_gan gan;
     if (dcgan_gan_config_load(&cfg, checkpoint) != DCGAN_OK) {

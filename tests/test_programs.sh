@@ -113,6 +113,36 @@ fails_with_line "train/a plain folder with the default --class says how to use t
 fails_with "train/unknown flag" "unknown flag" $B/train --frobnicate
 fails_with "train/bad architecture" "unknown architecture" $B/train --arch wgan
 fails_with "generate/missing checkpoint" "cannot open" $B/generate --checkpoint "$T/none.safetensors"
+# generate's flags: each refusal names its flag and limit (a too-long --out or --prefix said
+# "need --checkpoint, --count >= 1 ..."; --count 4294967297 was taken as 1; --device gpu was
+# refused only after the checkpoint was loaded: a helper's audit)
+GCK="$T/straight/checkpoint.safetensors"
+LONG=$(printf '%04001d' 0)
+fails_with_line "generate/--out past 4000 characters names the flag and the limit" \
+    "generate: --out is 4001 characters long; at most 4000" $B/generate --checkpoint "$GCK" --out "$LONG"
+fails_with_line "generate/--prefix past 200 characters names the flag and the limit" \
+    "generate: --prefix is 201 characters long; at most 200" \
+    $B/generate --checkpoint "$GCK" --out "$T/gen_x" --prefix "$(printf '%0201d' 0)"
+fails_with_line "generate/--count names its upper bound" \
+    "generate: --count wants an integer from 1 to 100000000, got '100000001'" \
+    $B/generate --checkpoint "$GCK" --out "$T/gen_x" --count 100000001
+fails_with_line "generate/--count 4294967297 is refused, not taken as 1" \
+    "generate: --count wants an integer from 1 to 100000000, got '4294967297'" \
+    $B/generate --checkpoint "$GCK" --out "$T/gen_x" --count 4294967297
+fails_with_line "generate/--device gpu is refused before the checkpoint is read" \
+    "generate: --device is cpu, cuda or auto, not 'gpu'" \
+    $B/generate --checkpoint "$T/none.safetensors" --out "$T/gen_x" --device gpu
+fails_with_line "generate/an --out that is a file is refused" \
+    "generate: --out '$T/straight_log' is a file, not a folder; give a folder" \
+    $B/generate --checkpoint "$GCK" --out "$T/straight_log" --count 1
+check "generate/... nothing written" test ! -e "$T/gen_x"
+# the model is sized for min(--batch, --count): 3 images with --batch 1000000 fit in 2 GB of
+# address space (a model for a batch of a million did not) and are the images of --batch 16
+check "generate/--count 3 --batch 1000000 in 2 GB of address space" \
+    sh -c "ulimit -v 2000000; exec $B/generate --checkpoint '$GCK' --count 3 --batch 1000000 --out '$T/gen_b' --seed 7"
+$B/generate --checkpoint "$GCK" --count 3 --out "$T/gen_s" --seed 7 >/dev/null 2>&1
+check "generate/... the same images as --batch 16" \
+    sh -c "for f in fake_00001 fake_00002 fake_00003; do cmp -s '$T/gen_s/'\$f.png '$T/gen_b/'\$f.png || exit 1; done"
 # fid: deterministic test weights (the real ones are not here); folder vs .npz agree
 F="$B/fid --fill-deterministic --dims 64"
 $F "$T/data/train/NORMAL" "$T/gen" >"$T/fid1.txt" 2>/dev/null
