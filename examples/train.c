@@ -30,6 +30,20 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include "run_guard.h"
+#include <limits.h>
+
+// The model and optimizer flags. With --resume the settings come from the
+// checkpoint, and each of these given on the command line must equal its value
+// there (a different one is refused, never silently dropped).
+enum { FL_ARCH, FL_SIZE, FL_CHANNELS, FL_WIDTH, FL_LATENT, FL_BATCH, FL_LR_D, FL_LR_G, FL_BETA1, FL_BETA2,
+       FL_ADAM, FL_LABEL_SMOOTH, FL_SEED, FL_DIFFAUGMENT, FL_AUGMENT_P, FL_ADA_TARGET, FL_ADA_KIMG,
+       FL_EMA_KIMG, FL_EMA_RAMPUP, FL_COUNT };
+static const char *const model_flags[FL_COUNT] = {
+    "--arch", "--size", "--channels", "--width", "--latent", "--batch", "--lr-d", "--lr-g", "--beta1", "--beta2",
+    "--adam", "--label-smooth", "--seed", "--diffaugment", "--augment-p", "--ada-target", "--ada-kimg",
+    "--ema-kimg", "--ema-rampup"};
+
+#define MAX_SAMPLES 1024   // --samples: images in one sample grid
 
 typedef struct {
     dcgan_gan_config gan;
@@ -38,6 +52,9 @@ typedef struct {
     int restore_on_nan, max_restores;  // divergence policy
     double lr_factor;
     dcgan_resize_mode resize;
+    unsigned given;          // bit k: model_flags[k] was on the command line
+    char data_id[256];       // --data as the checkpoint records it (see data_id)
+    long resume_images;      // with --resume: the images the run was trained on (-1: not recorded)
 } train_options;
 
 static void usage(const char *prog) {
@@ -60,14 +77,17 @@ static void usage(const char *prog) {
            "  --seed S            random seed; same seed, same result   (1)\n"
            "  --resize MODE       area (antialiased) | nearest (Keras load_img)  (area)\n"
            "  --max-images N      use at most N images (0 = all)        (0)\n"
-           "  --samples N         images in each sample grid            (16)\n"
+           "  --samples N         images in each sample grid, at most 1024 (16)\n"
            "  --sample-every K    sample grid and curves every K epochs (10)\n"
            "  --ckpt-every K      checkpoint every K epochs             (10)\n"
            "  --threads N         threads (OpenMP builds); 0 = $DCGAN_THREADS or all cores (0)\n"
            "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 or AMX CPUs; ~3 digits)\n"
            "  --device D          cpu | cuda | auto (cuda, else cpu)    (" CLI_DEFAULT_DEVICE ")\n"
            "  --resume            continue from OUT/checkpoint.safetensors (without it, a run\n"
-           "                      already in OUT is refused rather than overwritten)\n"
+           "                      already in OUT is refused rather than overwritten); the model,\n"
+           "                      optimizer and little-data settings come from the checkpoint\n"
+           "                      (any of them given must equal it), --data, --class,\n"
+           "                      --max-images and --resize must be the run's, --epochs larger\n"
            "  --on-nan P          when a loss or gradient turns NaN/Inf: stop (keep the last\n"
            "                      checkpoint) | restore (reload it, lower both learning rates) (stop)\n"
            "  --nan-lr-factor F   restore: multiply the learning rates by F   (0.5)\n"
@@ -77,14 +97,74 @@ static void usage(const char *prog) {
            "  --diffaugment P     DiffAugment policy: color,translation,cutout (any of them) | none\n"
            "  --augment-p P       probability of each transform, without ADA  (1)\n"
            "  --ada-target T      adapt p so that E[sign(D(real))] stays near T (0 = off; ADA: 0.6)\n"
-           "  --ada-kimg K        p can cross [0, 1] in K thousand real images (5)\n"
+           "  --ada-kimg K        p can cross [0, 1] in K thousand real images (5; with ADA)\n"
            "  --ema-kimg N        samples from an average of G's weights, half-life N thousand\n"
            "                      generated images (0 = off)\n"
-           "  --ema-rampup R      half-life at most R times the images so far (0.05)\n", prog);
+           "  --ema-rampup R      half-life at most R times the images so far (0.05; with --ema-kimg)\n"
+           "  (--augment-p, --ada-target and --ada-kimg without a --diffaugment policy, or\n"
+           "  --ema-rampup without --ema-kimg, would change nothing and are refused)\n", prog);
+}
+
+// A number flag, checked as the checkpoint loader will read it back (dcgan.h,
+// dcgan__config_from_meta: finite values only, so NaN and Inf are never in
+// range): lo <= v (lo < v with lo_open) and v < hi (v <= hi with hi_closed);
+// hi = INFINITY: no upper bound. A float setting is checked as the float it
+// becomes (1e39 is Inf there). Exits with status 2 naming the range.
+static double number_flag(const char *flag, const char *text, double lo, int lo_open, double hi, int hi_closed,
+                          int as_float) {
+    double v = cli_float("train", flag, text);
+    if (as_float) v = (double)(float)v;
+    int ok = isfinite(v) && (lo_open ? v > lo : v >= lo) && (isinf(hi) || (hi_closed ? v <= hi : v < hi));
+    if (ok) return v;
+    if (isinf(hi))
+        fprintf(stderr, "train: %s wants a finite number %s %g, got '%s'\n", flag, lo_open ? ">" : ">=", lo, text);
+    else
+        fprintf(stderr, "train: %s wants a number in %c%g, %g%c, got '%s'\n", flag, lo_open ? '(' : '[', lo, hi,
+                hi_closed ? ']' : ')', text);
+    exit(2);
+}
+
+// cli_flag for a model flag: also notes that it was given.
+static int model_flag(int argc, char **argv, int *i, int k, train_options *o) {
+    if (!cli_flag(argc, argv, i, model_flags[k])) return 0;
+    o->given |= 1u << k;
+    return 1;
+}
+
+// The settings as a whole, once they are final (parse, or --resume after the
+// checkpoint's): the model's shape by the library's own rule
+// (dcgan_gan_specs: size, channels, width, latent, batch), and little-data
+// flags that would change nothing. 0, or 2 after the message.
+static int check_settings(const train_options *o) {
+    const dcgan_gan_config *c = &o->gan;
+    dcgan_layer_spec specs[DCGAN_MAX_SPECS];
+    int n, ch, h, w;
+    if (dcgan_gan_specs(c, DCGAN_GENERATOR, specs, &n, &ch, &h, &w) != DCGAN_OK ||
+        dcgan_gan_specs(c, DCGAN_DISCRIMINATOR, specs, &n, &ch, &h, &w) != DCGAN_OK) {
+        fprintf(stderr, "train: %s\n", dcgan_last_error());
+        return 2;
+    }
+    // dcgan.h's gan_init refuses ADA without a policy; the other three it drops
+    const char *why = NULL;
+    if ((o->given >> FL_AUGMENT_P & 1) && !c->augment)
+        why = "--augment-p sets the p of the DiffAugment transforms, but no --diffaugment policy is on";
+    else if ((o->given >> FL_AUGMENT_P & 1) && c->ada_target > 0.0f)
+        why = "--augment-p sets a fixed p, but --ada-target adapts p (ADA starts it at 0); give one of them";
+    else if (c->ada_target > 0.0f && !c->augment)
+        why = "--ada-target adapts the p of the DiffAugment transforms, but no --diffaugment policy is on";
+    else if ((o->given >> FL_ADA_KIMG & 1) && !(c->augment && c->ada_target > 0.0f))
+        why = "--ada-kimg sets how fast ADA moves p, but ADA is off (it needs --diffaugment and --ada-target)";
+    else if ((o->given >> FL_EMA_RAMPUP & 1) && !(c->ema_kimg > 0.0f))
+        why = "--ema-rampup bounds the averaged G's half-life, but averaging is off (it needs --ema-kimg)";
+    if (why) {
+        fprintf(stderr, "train: %s\n", why);
+        return 2;
+    }
+    return 0;
 }
 
 static void parse(train_options *o, int argc, char **argv) {
-    const char *p = argv[0];
+    const char *p = "train";
     dcgan_gan_config_default(&o->gan);
     o->data = "data/phantom/train";
     o->cls = "NORMAL";
@@ -101,50 +181,67 @@ static void parse(train_options *o, int argc, char **argv) {
     o->restore_on_nan = 0;
     o->max_restores = 5;
     o->lr_factor = 0.5;
+    o->given = 0;
+    o->resume_images = -1;
+    // Every value is checked here, before anything is read or written, by the
+    // rules the checkpoint loader applies when it reads the value back
+    // (dcgan.h, dcgan__config_from_meta: latent and batch at most 1,000,000,
+    // learning rates finite and >= 0, betas in [0, 1), labels finite; the
+    // little-data settings finite, and gan_init's ranges for them).
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(p); exit(0); }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); exit(0); }
         else if (strcmp(a, "--resume") == 0) o->resume = 1;
         else if (strcmp(a, "--no-cache") == 0) o->use_cache = 0;
         else if (cli_flag(argc, argv, &i, "--data")) o->data = argv[i];
         else if (cli_flag(argc, argv, &i, "--class")) o->cls = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];
         else if (cli_flag(argc, argv, &i, "--device")) o->device = argv[i];
-        else if (cli_flag(argc, argv, &i, "--arch")) {
+        else if (model_flag(argc, argv, &i, FL_ARCH, o)) {
             if (dcgan_arch_parse(argv[i], &o->gan.arch) != DCGAN_OK) {
                 fprintf(stderr, "train: %s\n", dcgan_last_error());
                 exit(2);
             }
         }
-        else if (cli_flag(argc, argv, &i, "--size")) o->gan.size = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--channels")) o->gan.channels = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--width")) o->gan.width = (float)cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--latent")) o->gan.latent = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--batch")) o->gan.batch = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--lr-d")) o->gan.lr_d = cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--lr-g")) o->gan.lr_g = cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--beta1")) o->gan.beta1 = cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--beta2")) o->gan.beta2 = cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--adam")) {
+        else if (model_flag(argc, argv, &i, FL_SIZE, o)) o->gan.size = (int)cli_int_range(p, a, argv[i], 64, 256);
+        else if (model_flag(argc, argv, &i, FL_CHANNELS, o))
+            o->gan.channels = (int)cli_int_range(p, a, argv[i], 1, 3);
+        else if (model_flag(argc, argv, &i, FL_WIDTH, o))
+            o->gan.width = (float)number_flag(a, argv[i], 0.0, 1, 64.0, 1, 1);
+        else if (model_flag(argc, argv, &i, FL_LATENT, o))
+            o->gan.latent = (int)cli_int_range(p, a, argv[i], 1, 1000000);
+        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
+        else if (model_flag(argc, argv, &i, FL_BATCH, o))
+            o->gan.batch = (int)cli_int_range(p, a, argv[i], 2, 1000000);
+        else if (model_flag(argc, argv, &i, FL_LR_D, o)) o->gan.lr_d = number_flag(a, argv[i], 0.0, 0, INFINITY, 0, 0);
+        else if (model_flag(argc, argv, &i, FL_LR_G, o)) o->gan.lr_g = number_flag(a, argv[i], 0.0, 0, INFINITY, 0, 0);
+        else if (model_flag(argc, argv, &i, FL_BETA1, o)) o->gan.beta1 = number_flag(a, argv[i], 0.0, 0, 1.0, 0, 0);
+        else if (model_flag(argc, argv, &i, FL_BETA2, o)) o->gan.beta2 = number_flag(a, argv[i], 0.0, 0, 1.0, 0, 0);
+        else if (model_flag(argc, argv, &i, FL_ADAM, o)) {
             if (strcmp(argv[i], "keras") == 0) o->gan.adam_mode = DCGAN_ADAM_KERAS;
             else if (strcmp(argv[i], "pytorch") == 0) o->gan.adam_mode = DCGAN_ADAM_PYTORCH;
             else { fprintf(stderr, "train: --adam is keras or pytorch\n"); exit(2); }
         }
-        else if (cli_flag(argc, argv, &i, "--label-smooth"))
-            o->gan.real_label = 1.0f - (float)cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--seed")) o->gan.seed = (uint64_t)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--diffaugment")) {
+        else if (model_flag(argc, argv, &i, FL_LABEL_SMOOTH, o))   // real label 1 - S, in (0, 1]
+            o->gan.real_label = 1.0f - (float)number_flag(a, argv[i], 0.0, 0, 1.0, 0, 1);
+        else if (model_flag(argc, argv, &i, FL_SEED, o))
+            o->gan.seed = (uint64_t)cli_int_range(p, a, argv[i], 0, LONG_MAX);
+        else if (model_flag(argc, argv, &i, FL_DIFFAUGMENT, o)) {
             if (dcgan_diffaug_parse(argv[i], &o->gan.augment) != DCGAN_OK) {
                 fprintf(stderr, "train: --diffaugment: %s\n", dcgan_last_error());
                 exit(2);
             }
         }
-        else if (cli_flag(argc, argv, &i, "--augment-p")) o->gan.augment_p = (float)cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--ada-target")) o->gan.ada_target = (float)cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--ada-kimg")) o->gan.ada_kimg = (float)cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--ema-kimg")) o->gan.ema_kimg = (float)cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--ema-rampup")) o->gan.ema_rampup = (float)cli_float(p, a, argv[i]);
+        else if (model_flag(argc, argv, &i, FL_AUGMENT_P, o))
+            o->gan.augment_p = (float)number_flag(a, argv[i], 0.0, 0, 1.0, 1, 1);
+        else if (model_flag(argc, argv, &i, FL_ADA_TARGET, o))
+            o->gan.ada_target = (float)number_flag(a, argv[i], 0.0, 0, 1.0, 0, 1);
+        else if (model_flag(argc, argv, &i, FL_ADA_KIMG, o))
+            o->gan.ada_kimg = (float)number_flag(a, argv[i], 0.0, 1, INFINITY, 0, 1);
+        else if (model_flag(argc, argv, &i, FL_EMA_KIMG, o))
+            o->gan.ema_kimg = (float)number_flag(a, argv[i], 0.0, 0, INFINITY, 0, 1);
+        else if (model_flag(argc, argv, &i, FL_EMA_RAMPUP, o))
+            o->gan.ema_rampup = (float)number_flag(a, argv[i], 0.0, 0, INFINITY, 0, 1);
         else if (cli_flag(argc, argv, &i, "--resize")) {
             if (strcmp(argv[i], "area") == 0) o->resize = DCGAN_RESIZE_AREA;
             else if (strcmp(argv[i], "nearest") == 0) o->resize = DCGAN_RESIZE_NEAREST;
@@ -155,28 +252,32 @@ static void parse(train_options *o, int argc, char **argv) {
             else if (strcmp(argv[i], "restore") == 0) o->restore_on_nan = 1;
             else { fprintf(stderr, "train: --on-nan is stop or restore\n"); exit(2); }
         }
-        else if (cli_flag(argc, argv, &i, "--nan-lr-factor")) o->lr_factor = cli_float(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--max-restores")) o->max_restores = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--max-images")) o->max_images = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--samples")) o->n_samples = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--nan-lr-factor")) o->lr_factor = number_flag(a, argv[i], 0.0, 1, 1.0, 0, 0);
+        else if (cli_flag(argc, argv, &i, "--max-restores"))
+            o->max_restores = (int)cli_int_range(p, a, argv[i], 0, 1000000);
+        else if (cli_flag(argc, argv, &i, "--max-images"))
+            o->max_images = (int)cli_int_range(p, a, argv[i], 0, INT_MAX);
+        else if (cli_flag(argc, argv, &i, "--samples"))
+            o->n_samples = (int)cli_int_range(p, a, argv[i], 1, MAX_SAMPLES);
+        else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int_range(p, a, argv[i], 0, 4096);
         else if (strcmp(a, "--bf16") == 0) {
             if (dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) != DCGAN_OK) {
                 fprintf(stderr, "train: --bf16: %s\n", dcgan_last_error());
                 exit(2);
             }
         }
-        else if (cli_flag(argc, argv, &i, "--sample-every")) o->sample_every = (int)cli_int(p, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--ckpt-every")) o->ckpt_every = (int)cli_int(p, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--sample-every"))
+            o->sample_every = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
+        else if (cli_flag(argc, argv, &i, "--ckpt-every")) o->ckpt_every = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
         else { fprintf(stderr, "train: unknown flag '%s' (see --help)\n", a); exit(2); }
     }
-    if (o->epochs < 1 || o->sample_every < 1 || o->ckpt_every < 1 || o->n_samples < 1 ||
-        o->gan.real_label <= 0.0f || o->gan.real_label > 1.0f || o->max_restores < 0 ||
-        !(o->lr_factor > 0.0 && o->lr_factor < 1.0)) {
-        fprintf(stderr, "train: epochs, --samples, --sample-every and --ckpt-every must be >= 1, "
-                        "--label-smooth in [0, 1), --nan-lr-factor in (0, 1), --max-restores >= 0\n");
+    if (strlen(o->out) > 4000) {
+        fprintf(stderr, "train: --out is %zu characters long; at most 4000\n", strlen(o->out));
         exit(2);
     }
+    if (cli_device_word(p, o->device) != 0 || cli_out_folder(p, o->out) != 0) exit(2);
+    // with --resume the settings are final only after the checkpoint's are read
+    if (!o->resume && check_settings(o) != 0) exit(2);
 }
 
 static void on_skip(void *user, const char *path, const char *reason) {
@@ -302,32 +403,77 @@ static int history_push(history *h, const dcgan_gan_stats *s) {
 }
 
 // On --resume (and a restore): reads back the rows of log.csv up to iteration
-// `iterations` and rewrites the file with exactly those, so the log continues
-// where the checkpoint is. By the iteration column, not by counting rows: a
-// log that starts later (it was deleted once) kept rows past the checkpoint.
+// `iterations` and, when the file holds more (rows past the checkpoint, or an
+// unreadable or cut-off row), rewrites it with exactly those, so the log
+// continues where the checkpoint is. By the iteration column, not by counting
+// rows: a log that starts later (it was deleted once) kept rows past the
+// checkpoint. The rewrite goes to log.csv.tmp, is checked, flushed to the disk
+// and renamed over log.csv, like every other file train writes. 0, or 1 after
+// "rewriting '...' failed: why" (log.csv is then as it was).
 static int history_reload(history *h, const char *csv, long iterations) {
     FILE *f = fopen(csv, "r");
     char line[512], header[512] = "";
     char tmp[4300];
+    long keep = 0;   // bytes of the file that stay: the header and the rows kept
+    int cut = 0;
     if (!f) return 0;
-    snprintf(tmp, sizeof tmp, "%s.tmp", csv);
-    FILE *w = fopen(tmp, "w");
-    if (!w) { fclose(f); return 1; }
-    if (fgets(header, sizeof header, f)) fputs(header, w);
+    if (fgets(header, sizeof header, f)) keep = (long)strlen(header);
     while (fgets(line, sizeof line, f)) {
         dcgan_gan_stats s = {0, 0, 0, 0, 0, 0, 0};
         long epoch, it;
         double secs;
-        // logs written before the p and r_t columns have 8 fields
+        // logs written before the p and r_t columns have 8 fields; a row without
+        // its line break was cut off by a kill
         if (sscanf(line, "%ld,%ld,%f,%f,%f,%f,%f,%lf,%f,%f", &epoch, &it, &s.d_real_loss, &s.d_fake_loss,
                    &s.g_loss, &s.real_acc, &s.fake_acc, &secs, &s.augment_p, &s.ada_rt) < 8 ||
-            it > iterations)
+            it > iterations || line[strlen(line) - 1] != '\n') {
+            cut = 1;
             break;
+        }
         history_push(h, &s);
-        fputs(line, w);
+        keep += (long)strlen(line);
+    }
+    int err = ferror(f) ? errno : 0;
+    if (!cut || err) {
+        fclose(f);
+        if (!err) return 0;   // nothing past the checkpoint: the file stays as it is
+        fprintf(stderr, "train: reading '%s' failed: %s\n", csv, strerror(err));
+        return 1;
+    }
+    // copy the first `keep` bytes to log.csv.tmp
+    snprintf(tmp, sizeof tmp, "%s.tmp", csv);
+    FILE *w = fopen(tmp, "w");
+    if (!w) {
+        fprintf(stderr, "train: rewriting '%s' failed: cannot create '%s': %s\n", csv, tmp, strerror(errno));
+        fclose(f);
+        return 1;
+    }
+    rewind(f);
+    int ok = 1;
+    for (long left = keep; ok && left > 0;) {
+        size_t n = fread(line, 1, left < (long)sizeof line ? (size_t)left : sizeof line, f);
+        ok = n > 0 && fwrite(line, 1, n, w) == n;
+        left -= (long)n;
+    }
+    if (!ok) err = (ferror(f) || ferror(w)) ? errno : EIO;
+    if (ok && (fflush(w) != 0 || fsync(fileno(w)) != 0)) {
+        ok = 0;
+        err = errno;
+    }
+    if (fclose(w) != 0 && ok) {
+        ok = 0;
+        err = errno;
     }
     fclose(f);
-    if (fclose(w) != 0 || rename(tmp, csv) != 0) return 1;
+    if (ok && rename(tmp, csv) != 0) {
+        ok = 0;
+        err = errno;
+    }
+    if (!ok) {
+        remove(tmp);
+        fprintf(stderr, "train: rewriting '%s' failed: %s; it was left as it was\n", csv, strerror(err));
+        return 1;
+    }
     return 0;
 }
 
@@ -370,7 +516,11 @@ static void write_samples(dcgan_gan *gan, const dcgan_dataset *ds, const float *
     unsigned char *real_grid = NULL, *fake_grid = NULL;
     int rw, rh, fw, fh, cols = n >= 16 ? 4 : n;
     char path[4200];
-    if (!fake || dcgan_gan_generate(gan, fake, noise, n) != DCGAN_OK ||
+    if (!fake) {   // (dcgan_last_error would name an older, unrelated failure)
+        fprintf(stderr, "train: samples: no memory for %d images of %zu floats\n", n, image);
+        return;
+    }
+    if (dcgan_gan_generate(gan, fake, noise, n) != DCGAN_OK ||
         dcgan_grid_make(&real_grid, &rw, &rh, ds->data, n < ds->count ? n : ds->count, c->channels,
                         c->size, c->size, cols, 2) != DCGAN_OK ||
         dcgan_grid_make(&fake_grid, &fw, &fh, fake, n, c->channels, c->size, c->size, cols, 2) != DCGAN_OK) {
@@ -378,6 +528,7 @@ static void write_samples(dcgan_gan *gan, const dcgan_dataset *ds, const float *
     } else {
         const int gap = 12, C = c->channels, W = rw + gap + fw, H = rh > fh ? rh : fh;
         unsigned char *pic = (unsigned char *)malloc((size_t)W * H * C);
+        if (!pic) fprintf(stderr, "train: samples: no memory for a %dx%d picture\n", W, H);
         if (pic) {
             memset(pic, 255, (size_t)W * H * C);
             for (int y = 0; y < rh; y++) memcpy(pic + (size_t)y * W * C, real_grid + (size_t)y * rw * C, (size_t)rw * C);
@@ -391,18 +542,6 @@ static void write_samples(dcgan_gan *gan, const dcgan_dataset *ds, const float *
     dcgan_free(real_grid);
     dcgan_free(fake_grid);
     free(fake);
-}
-
-// Writes the checkpoint (path.tmp, then rename); 0 on success.
-static int save_checkpoint(dcgan_gan *gan, const char *ckpt, long epoch) {
-    char ep[32];
-    const char *keys[1] = {"epoch"}, *vals[1] = {ep};
-    snprintf(ep, sizeof ep, "%ld", epoch);
-    if (dcgan_gan_save(gan, ckpt, keys, vals, 1) != DCGAN_OK) {
-        fprintf(stderr, "\ntrain: %s\n", dcgan_last_error());
-        return 1;
-    }
-    return 0;
 }
 
 // The settings, as the run will use them (after --resume read them from the checkpoint).
@@ -442,14 +581,207 @@ typedef struct {
     long ipe, total;             // iterations per epoch, in all
     float *sample_noise;         // the fixed noise of the sample grids
     int restores;                // "restore" divergence policy: restores so far
+    int log_errno;               // the first failed write of log.csv (0: none)
 } train_run;
 
+// Text a checkpoint's metadata can hold (a value is at most 255 bytes): text
+// itself, or, when longer, "fnv1a64:" and its FNV-1a hash.
+static void meta_text(char *out, size_t cap, const char *text) {
+    if (strlen(text) < cap && strlen(text) <= 255) {
+        snprintf(out, cap, "%s", text);
+        return;
+    }
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *c = text; *c; c++) {
+        h ^= (unsigned char)*c;
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, cap, "fnv1a64:%016llx", (unsigned long long)h);
+}
+
+// --data as the checkpoint records it: its real path, so that the same folder
+// named from another working directory or through a link is the same data
+// (as given when it cannot be resolved).
+static void data_id(char *id, size_t cap, const char *data) {
+    char real[PATH_MAX];
+    meta_text(id, cap, realpath(data, real) ? real : data);
+}
+
+// Writes the checkpoint (path.tmp, then rename); 0 on success. Besides the
+// library's metadata it records the epochs done and the data the run trains
+// on (--data's real path, --class, --max-images, --resize, the image count),
+// which --resume compares. (These extra keys are not covered by the
+// checkpoint's checksum: dcgan.h hashes only its own keys.)
+static int save_checkpoint(const train_run *r, long epoch) {
+    char ep[32], cls[256], max_images[32], images[32];
+    snprintf(ep, sizeof ep, "%ld", epoch);
+    meta_text(cls, sizeof cls, r->o.cls);
+    snprintf(max_images, sizeof max_images, "%d", r->o.max_images);
+    snprintf(images, sizeof images, "%d", r->ds.count);
+    const char *keys[6] = {"epoch", "data", "class", "max_images", "resize", "images"};
+    const char *vals[6] = {ep, r->o.data_id, cls, max_images,
+                           r->o.resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area", images};
+    if (dcgan_gan_save(&r->gan, r->ckpt, keys, vals, 6) != DCGAN_OK) {
+        fprintf(stderr, "\ntrain: %s\n", dcgan_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+// log.csv is written through a buffer: a failed write shows at the next flush
+// (or in ferror). Flushes it (and closes it when closing); 0, or 1 after
+// "writing 'OUT/log.csv' failed: why".
+static int log_check(train_run *r, int closing) {
+    if (fflush(r->log) != 0 && !r->log_errno) r->log_errno = errno;
+    if (ferror(r->log) && !r->log_errno) r->log_errno = EIO;
+    if (closing) {
+        if (fclose(r->log) != 0 && !r->log_errno) r->log_errno = errno;
+        r->log = NULL;
+    }
+    if (!r->log_errno) return 0;
+    fprintf(stderr, "\ntrain: writing '%s' failed: %s\n", r->csv, strerror(r->log_errno));
+    return 1;
+}
+
+// A setting of model_flags[k] in two configurations: equal or not, and as
+// text for a message (exact: every digit).
+static int setting_equal(const dcgan_gan_config *a, const dcgan_gan_config *b, int k) {
+    switch (k) {
+    case FL_ARCH: return a->arch == b->arch;
+    case FL_SIZE: return a->size == b->size;
+    case FL_CHANNELS: return a->channels == b->channels;
+    case FL_WIDTH: return a->width == b->width;
+    case FL_LATENT: return a->latent == b->latent;
+    case FL_BATCH: return a->batch == b->batch;
+    case FL_LR_D: return a->lr_d == b->lr_d;
+    case FL_LR_G: return a->lr_g == b->lr_g;
+    case FL_BETA1: return a->beta1 == b->beta1;
+    case FL_BETA2: return a->beta2 == b->beta2;
+    case FL_ADAM: return a->adam_mode == b->adam_mode;
+    case FL_LABEL_SMOOTH: return a->real_label == b->real_label;
+    case FL_SEED: return a->seed == b->seed;
+    case FL_DIFFAUGMENT: return a->augment == b->augment;
+    case FL_AUGMENT_P: return a->augment_p == b->augment_p;
+    case FL_ADA_TARGET: return a->ada_target == b->ada_target;
+    case FL_ADA_KIMG: return a->ada_kimg == b->ada_kimg;
+    case FL_EMA_KIMG: return a->ema_kimg == b->ema_kimg;
+    case FL_EMA_RAMPUP: return a->ema_rampup == b->ema_rampup;
+    }
+    return 1;
+}
+
+static void setting_text(char *out, size_t cap, const dcgan_gan_config *c, int k, int exact) {
+    const int f = exact ? 9 : 6, d = exact ? 17 : 6;   // digits of a float, of a double
+    switch (k) {
+    case FL_ARCH: snprintf(out, cap, "%s", dcgan_arch_name(c->arch)); break;
+    case FL_SIZE: snprintf(out, cap, "%d", c->size); break;
+    case FL_CHANNELS: snprintf(out, cap, "%d", c->channels); break;
+    case FL_WIDTH: snprintf(out, cap, "%.*g", f, (double)c->width); break;
+    case FL_LATENT: snprintf(out, cap, "%d", c->latent); break;
+    case FL_BATCH: snprintf(out, cap, "%d", c->batch); break;
+    case FL_LR_D: snprintf(out, cap, "%.*g", d, c->lr_d); break;
+    case FL_LR_G: snprintf(out, cap, "%.*g", d, c->lr_g); break;
+    case FL_BETA1: snprintf(out, cap, "%.*g", d, c->beta1); break;
+    case FL_BETA2: snprintf(out, cap, "%.*g", d, c->beta2); break;
+    case FL_ADAM: snprintf(out, cap, "%s", c->adam_mode == DCGAN_ADAM_KERAS ? "keras" : "pytorch"); break;
+    case FL_LABEL_SMOOTH: snprintf(out, cap, "%.*g", f, (double)(1.0f - c->real_label)); break;
+    case FL_SEED: snprintf(out, cap, "%llu", (unsigned long long)c->seed); break;
+    case FL_DIFFAUGMENT: dcgan_diffaug_name(c->augment, out, cap); break;
+    case FL_AUGMENT_P: snprintf(out, cap, "%.*g", f, (double)c->augment_p); break;
+    case FL_ADA_TARGET: snprintf(out, cap, "%.*g", f, (double)c->ada_target); break;
+    case FL_ADA_KIMG: snprintf(out, cap, "%.*g", f, (double)c->ada_kimg); break;
+    case FL_EMA_KIMG: snprintf(out, cap, "%.*g", f, (double)c->ema_kimg); break;
+    case FL_EMA_RAMPUP: snprintf(out, cap, "%.*g", f, (double)c->ema_rampup); break;
+    }
+}
+
+// --resume: the settings come from the checkpoint. Each model or optimizer
+// flag given on the command line must equal the checkpoint's, and the data
+// flags (--data by its real path, --class, --max-images, --resize) the ones
+// the run was trained with, as its checkpoint recorded them (a checkpoint
+// from before they were recorded: not checked, with a warning); --epochs must
+// be more than the epochs done. The image count is compared after loading
+// (run_start). 0, 1 when the checkpoint cannot be read, 2 after a refusal.
+static int resume_settings(train_options *o, const char *ckpt) {
+    dcgan_gan_config saved;
+    dcgan_safetensors st;
+    char was[300], now[300];
+    const char *what = NULL;   // the flag that differs
+    if (dcgan_gan_config_load(&saved, ckpt) != DCGAN_OK || dcgan_safetensors_read(&st, ckpt) != DCGAN_OK) {
+        fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
+        return 1;
+    }
+    for (int k = 0; k < FL_COUNT && !what; k++) {
+        if (!(o->given >> k & 1) || setting_equal(&o->gan, &saved, k)) continue;
+        what = model_flags[k];
+        setting_text(was, sizeof was, &saved, k, 0);
+        setting_text(now, sizeof now, &o->gan, k, 0);
+        if (strcmp(was, now) == 0) {   // apart only past the sixth digit
+            setting_text(was, sizeof was, &saved, k, 1);
+            setting_text(now, sizeof now, &o->gan, k, 1);
+        }
+    }
+    const char *data = dcgan_safetensors_meta(&st, "data"), *v;
+    if (!what && !data) {
+        fprintf(stderr, "train: warning: %s does not record the data it was trained on (an older train "
+                        "wrote it): --data, --class, --max-images, --resize and the image count are not checked\n",
+                ckpt);
+    } else if (!what) {
+        char cls[256];
+        meta_text(cls, sizeof cls, o->cls);
+        if (strcmp(data, o->data_id) != 0) {
+            what = "--data";
+            snprintf(was, sizeof was, "'%s'", data);
+            snprintf(now, sizeof now, "'%s'", o->data_id);
+        } else if ((v = dcgan_safetensors_meta(&st, "class")) != NULL && strcmp(v, cls) != 0) {
+            what = "--class";
+            snprintf(was, sizeof was, "'%s'", v);
+            snprintf(now, sizeof now, "'%s'", cls);
+        } else if ((v = dcgan_safetensors_meta(&st, "max_images")) != NULL && atol(v) != o->max_images) {
+            what = "--max-images";
+            snprintf(was, sizeof was, "%s", v);
+            snprintf(now, sizeof now, "%d", o->max_images);
+        } else if ((v = dcgan_safetensors_meta(&st, "resize")) != NULL &&
+                   strcmp(v, o->resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area") != 0) {
+            what = "--resize";
+            snprintf(was, sizeof was, "%s", v);
+            snprintf(now, sizeof now, "%s", o->resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area");
+        }
+        if ((v = dcgan_safetensors_meta(&st, "images")) != NULL) o->resume_images = atol(v);
+    }
+    if (what) {
+        fprintf(stderr, "train: --resume: the run in '%s' has %s %s, this run %s %s; resume with the same "
+                        "flags\n", ckpt, what, was, what, now);
+        dcgan_safetensors_free(&st);
+        return 2;
+    }
+    // the epochs done, as the checkpoint's "epoch" records them (run_start checks
+    // again from the iteration, for a checkpoint without it)
+    char *end;
+    long done = (v = dcgan_safetensors_meta(&st, "epoch")) != NULL ? strtol(v, &end, 10) : -1;
+    int finished = v && *v && !*end && done >= o->epochs;
+    dcgan_safetensors_free(&st);
+    if (finished) {
+        fprintf(stderr, "train: the run in '%s' has already done %ld epochs (>= --epochs %d); give a larger "
+                        "--epochs\n", o->out, done, o->epochs);
+        return 2;
+    }
+    o->gan = saved;
+    return check_settings(o);
+}
+
 // The data, the GAN (from the checkpoint with --resume), log.csv and the
-// sample noise. 0, or 1 after a message (what was made is freed by run_free).
+// sample noise. 0, or 1 after a message (2: a --resume refused); what was
+// made is freed by run_free.
 static int run_start(train_run *r) {
     const dcgan_gan_config *c = &r->o.gan;
     const int gpu = cli_device("train", r->o.device);   // before the minutes of decoding
     if (gpu < 0 || (!gpu && check_memory(&r->o) != 0) || load_data(&r->ds, &r->o) != 0) return 1;
+    if (r->o.resume_images >= 0 && r->ds.count != r->o.resume_images) {
+        fprintf(stderr, "train: --resume: the run in '%s' was trained on %ld images, this run has %d; resume "
+                        "with the same images\n", r->ckpt, r->o.resume_images, r->ds.count);
+        return 2;
+    }
     if (dcgan_gan_init(&r->gan, &r->o.gan) != DCGAN_OK) {
         fprintf(stderr, "train: %s\n", dcgan_last_error());
         return 1;
@@ -468,8 +800,13 @@ static int run_start(train_run *r) {
             fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
             return 1;
         }
-        if (history_reload(&r->hist, r->csv, (long)r->gan.iteration) != 0)
-            fprintf(stderr, "train: warning: could not rewrite %s\n", r->csv);
+        if (r->gan.iteration >= r->total) {   // (a checkpoint without "epoch": see resume_settings)
+            fprintf(stderr, "train: the run in '%s' has already done %lld epochs (>= --epochs %d); give a larger "
+                            "--epochs\n", r->o.out, (long long)(r->gan.iteration / r->ipe), r->o.epochs);
+            return 2;
+        }
+        // the log continues where the checkpoint is, or the run stops here
+        if (history_reload(&r->hist, r->csv, (long)r->gan.iteration) != 0) return 1;
         printf("resume: from iteration %lld (epoch %lld), learning rates D %g G %g\n",
                (long long)r->gan.iteration, (long long)(r->gan.iteration / r->ipe), r->gan.opt_d.lr,
                r->gan.opt_g.lr);
@@ -486,15 +823,14 @@ static int run_start(train_run *r) {
         fprintf(stderr, "train: cannot write '%s'\n", r->csv);
         return 1;
     }
-    if (!had_log) {
+    if (!had_log)
         fprintf(r->log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,"
                         "augment_p,ada_rt\n");
-        fflush(r->log);
-    }
+    if (log_check(r, 0) != 0) return 1;
     if (!r->o.resume) {
         // the untrained state, so that --resume and --on-nan restore always
         // have a checkpoint to go back to
-        if (save_checkpoint(&r->gan, r->ckpt, 0) != 0) return 1;
+        if (save_checkpoint(r, 0) != 0) return 1;
     }
     // The fixed noise of the sample grids has its own stream, so sampling never
     // changes the training run.
@@ -535,11 +871,11 @@ static int restore_after_nan(train_run *r) {
     fprintf(stderr, "train: restored %s (iteration %lld); learning rates now D %g G %g "
                     "(restore %d of %d)\n", r->ckpt, (long long)r->gan.iteration, lr_d, lr_g,
             r->restores, r->o.max_restores);
-    fclose(r->log);
+    if (log_check(r, 1) != 0) return 1;
     r->hist.n = 0;
-    if (history_reload(&r->hist, r->csv, (long)r->gan.iteration) != 0 || (r->log = fopen(r->csv, "a")) == NULL) {
-        fprintf(stderr, "train: cannot rewrite '%s'\n", r->csv);
-        r->log = NULL;
+    if (history_reload(&r->hist, r->csv, (long)r->gan.iteration) != 0) return 1;
+    if ((r->log = fopen(r->csv, "a")) == NULL) {
+        fprintf(stderr, "train: cannot write '%s'\n", r->csv);
         return 1;
     }
     return 0;
@@ -548,8 +884,10 @@ static int restore_after_nan(train_run *r) {
 // One finished iteration: its line in log.csv, the curves' history, the progress line.
 static void log_iteration(train_run *r, const dcgan_gan_stats *s, double seconds, cli_progress *prog) {
     long it = (long)r->gan.iteration, epoch = (it - 1) / r->ipe + 1;
-    fprintf(r->log, "%ld,%ld,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.6f,%.4f\n", epoch, it, s->d_real_loss,
-            s->d_fake_loss, s->g_loss, s->real_acc, s->fake_acc, seconds, s->augment_p, s->ada_rt);
+    if (fprintf(r->log, "%ld,%ld,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.6f,%.4f\n", epoch, it, s->d_real_loss,
+                s->d_fake_loss, s->g_loss, s->real_acc, s->fake_acc, seconds, s->augment_p, s->ada_rt) < 0 &&
+        !r->log_errno)
+        r->log_errno = errno;   // (log_check reports it at the end of the epoch)
     history_push(&r->hist, s);
     char extra[96];
     if (r->o.gan.augment)
@@ -562,16 +900,17 @@ static void log_iteration(train_run *r, const dcgan_gan_stats *s, double seconds
 }
 
 // At the end of an epoch: samples and curves every --sample-every epochs, a
-// checkpoint every --ckpt-every (and both at the end). 0, or 1 when the
-// checkpoint cannot be written.
+// checkpoint every --ckpt-every (and both at the end). 0, or 1 when log.csv
+// or the checkpoint cannot be written (a log that failed stops the run before
+// the checkpoint moves past the rows it holds).
 static int end_of_epoch(train_run *r) {
     long it = (long)r->gan.iteration, epoch = it / r->ipe;
-    fflush(r->log);
+    if (log_check(r, 0) != 0) return 1;
     if (epoch % r->o.sample_every == 0 || it == r->total) {
         write_samples(&r->gan, &r->ds, r->sample_noise, r->o.n_samples, r->o.out, (int)epoch);
         write_curves(&r->hist, r->o.out, r->ipe, r->o.gan.augment != 0);
     }
-    if ((epoch % r->o.ckpt_every == 0 || it == r->total) && save_checkpoint(&r->gan, r->ckpt, epoch) != 0)
+    if ((epoch % r->o.ckpt_every == 0 || it == r->total) && save_checkpoint(r, epoch) != 0)
         return 1;
     return 0;
 }
@@ -585,8 +924,8 @@ static int run_train(train_run *r) {
     while (r->gan.iteration < r->total) {
         if (guard_stop_requested()) {
             long done = (long)r->gan.iteration;
-            fflush(r->log);
-            if (save_checkpoint(&r->gan, r->ckpt, done / r->ipe) == 0)
+            if (log_check(r, 0) != 0) return 1;
+            if (save_checkpoint(r, done / r->ipe) == 0)
                 fprintf(stderr, "\ntrain: stopped at iteration %ld; continue with --resume\n", done);
             return 128 + guard_stop_requested();
         }
@@ -617,6 +956,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);   // line-buffered: a log piped to a file is complete up to a crash
     // 1. the flags, and the output folder (one run per folder while this process lives)
     parse(&r.o, argc, argv);
+    data_id(r.o.data_id, sizeof r.o.data_id, r.o.data);
     if (cli_mkdirs(r.o.out) != 0) {
         fprintf(stderr, "train: cannot create '%s'\n", r.o.out);
         return 1;
@@ -634,15 +974,19 @@ int main(int argc, char **argv) {
         close(lock);
         return 1;
     }
-    // 2. with --resume the settings come from the checkpoint
-    if (r.o.resume && dcgan_gan_config_load(&r.o.gan, r.ckpt) != DCGAN_OK) {
-        fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
-        return 1;
+    // 2. with --resume the settings come from the checkpoint (the flags given must agree)
+    if (r.o.resume) {
+        int rc = resume_settings(&r.o, r.ckpt);
+        if (rc != 0) {
+            close(lock);
+            return rc;
+        }
     }
     print_config(&r.o, dcgan_set_threads(r.o.threads));
     // 3. data, GAN, log; 4. train; 5. done
     int rc = run_start(&r);
     if (rc == 0) rc = run_train(&r);
+    if (rc == 0 && log_check(&r, 1) != 0) rc = 1;
     if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", r.ckpt, r.o.out, r.o.out);
     run_free(&r);
     close(lock);

@@ -6,8 +6,9 @@
 # likewise, a second Ctrl-C stopping at once with the checkpoint intact, two runs
 # on one --out (the second refused naming the first's process; after kill -9 of
 # the first, a new run starts), a run too large for the memory refused with the
-# numbers, and `classify train` stopped by Ctrl-C / SIGTERM / kill -9 and resumed to the
-# same checkpoint as a run never stopped. Prints "test_guard: N passed, M failed".
+# numbers, `classify train` stopped by Ctrl-C / SIGTERM / kill -9 and resumed to the
+# same checkpoint as a run never stopped, and a full disk under log.csv (train stops,
+# status 1, the checkpoint never past the log). Prints "test_guard: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_guard.XXXXXX")
 . tests/checks.sh
@@ -175,6 +176,40 @@ wait $pid 2>/dev/null
 CLASSIFY_TEST_SIGINT_AFTER=1 $B/classify train $CF --epochs 2000 --out "$T/cls9" --resume >"$T/cls9.txt" 2>&1
 check "classify train/after kill -9: --resume continues (and stops again on Ctrl-C)" \
     grep -q "^classify train: stopped at epoch [0-9]*, step [0-9]*; continue with --resume$" "$T/cls9.txt"
+
+# log.csv that cannot be written (a full disk: /dev/full): the run stops with the file and
+# the reason, status 1, before a checkpoint moves past the rows the log holds (it ended with
+# status 0 and an empty log: a helper's audit)
+SMALL="--data $T/data/train --class NORMAL --arch dcgan --size 64 --channels 1 --width 0.0625 --batch 8
+--lr-d 2e-4 --lr-g 2e-4 --adam pytorch --sample-every 1000 --ckpt-every 1000 --threads 1"
+mkdir "$T/full"
+ln -s /dev/full "$T/full/log.csv"
+# shellcheck disable=SC2086
+$B/train $SMALL --out "$T/full" --epochs 2 >"$T/full.txt" 2>&1
+rc=$?
+check "train/log.csv on a full disk: status 1, the file and the reason" \
+    test $rc -eq 1 -a -n "$(grep -xF "train: writing '$T/full/log.csv' failed: No space left on device" "$T/full.txt")"
+check "train/... and no checkpoint past the log" test ! -e "$T/full/checkpoint.safetensors"
+# --resume cuts log.csv back to the checkpoint through log.csv.tmp; when that write fails the
+# run stops and both files stay as they were (it warned, went on and appended to a log that
+# still held rows past the checkpoint: iterations 13 and 14 twice)
+# shellcheck disable=SC2086
+$B/train $SMALL --out "$T/cut" --epochs 2 >/dev/null 2>&1
+tail -2 "$T/cut/log.csv" | sed -e 's/^2,11,/3,13,/' -e 's/^2,12,/3,14,/' >>"$T/cut/log.csv"
+cp "$T/cut/log.csv" "$T/cut_log"
+cp "$T/cut/checkpoint.safetensors" "$T/cut_ckpt"
+ln -s /dev/full "$T/cut/log.csv.tmp"
+# shellcheck disable=SC2086
+fails_with_line "train/--resume whose log cannot be cut back stops" \
+    "train: rewriting '$T/cut/log.csv' failed: No space left on device; it was left as it was" \
+    $B/train $SMALL --out "$T/cut" --epochs 3 --resume
+check "train/... log.csv and the checkpoint unchanged" \
+    sh -c "cmp -s '$T/cut_log' '$T/cut/log.csv' && cmp -s '$T/cut_ckpt' '$T/cut/checkpoint.safetensors'"
+# shellcheck disable=SC2086
+$B/train $SMALL --out "$T/cut" --epochs 3 --resume >/dev/null 2>&1
+rc=$?
+check "train/... and once it can be written, --resume continues with exactly iterations 1..18 in log.csv" \
+    sh -c "test $rc -eq 0 && awk -F, 'NR > 1 { if (\$2 != NR - 1) bad = 1 } END { exit !(!bad && NR - 1 == 18) }' '$T/cut/log.csv'"
 
 rm -rf "$T"
 echo "test_guard: $passed passed, $failed failed"

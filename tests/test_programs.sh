@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_programs.sh - the example programs end to end on a few phantom X-rays:
 # `train --resume` after 2 epochs gives exactly the checkpoint of 4 straight
-# epochs; train leaves its log, pictures and checkpoint; generate writes N PNGs;
-# bad input fails with a message and a non-zero status. Run from the repo root
+# epochs, and refuses other images or settings; train leaves its log, pictures
+# and checkpoint; generate writes N PNGs; bad input (flags included) fails with
+# a message and a non-zero status before anything is written. Run from the repo root
 # after `make` (make test does both). Prints "test_programs: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_programs.XXXXXX")
@@ -42,6 +43,106 @@ fails_with_line "train/a new run over a finished one is refused" \
     $B/train $FLAGS --out "$T/straight" --epochs 4
 check "train/... and its checkpoint and log.csv are unchanged" \
     sh -c "cmp -s '$T/straight_ckpt' '$T/straight/checkpoint.safetensors' && cmp -s '$T/straight_log' '$T/straight/log.csv'"
+# --resume with other images or other settings is refused with status 2, naming the flag and
+# both values (it trained the checkpoint on them, or silently took the checkpoint's settings
+# over the flags given: a helper's audit); the run stays as it was
+status_is() { want=$1; shift; "$@" >/dev/null 2>&1; test $? -eq "$want"; }
+RT=$(cd "$T" && pwd -P)
+CK="$T/straight/checkpoint.safetensors"
+fails_with_line "train/--resume with another --class is refused" \
+    "train: --resume: the run in '$CK' has --class 'NORMAL', this run --class 'PNEUMONIA'; resume with the same flags" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --class PNEUMONIA
+fails_with_line "train/--resume with another --data is refused (real paths)" \
+    "train: --resume: the run in '$CK' has --data '$RT/data/train', this run --data '$RT/data'; resume with the same flags" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --data "$T/data" --class train/NORMAL
+fails_with_line "train/--resume with another --max-images is refused" \
+    "train: --resume: the run in '$CK' has --max-images 0, this run --max-images 24; resume with the same flags" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --max-images 24
+fails_with_line "train/--resume with another --resize is refused" \
+    "train: --resume: the run in '$CK' has --resize area, this run --resize nearest; resume with the same flags" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --resize nearest
+fails_with_line "train/--resume with another --lr-d is refused" \
+    "train: --resume: the run in '$CK' has --lr-d 0.0002, this run --lr-d 0.001; resume with the same flags" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --lr-d 1e-3
+fails_with_line "train/--resume with another --seed is refused" \
+    "train: --resume: the run in '$CK' has --seed 1, this run --seed 5; resume with the same flags" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --seed 5
+fails_with_line "train/--resume with --diffaugment on a run without it is refused" \
+    "train: --resume: the run in '$CK' has --diffaugment none, this run --diffaugment color; resume with the same flags" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --diffaugment color
+check "train/... with status 2" status_is 2 $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --batch 4
+# the checkpoint records --data by its real path: the same folder by another name is the same data
+check "train/--resume naming the data through another path continues; the real path recorded" \
+    sh -c "$B/train $FLAGS --out '$T/split' --epochs 5 --resume --data '$T/data/../data/train/' &&
+           head -c 4096 '$T/split/checkpoint.safetensors' | tr -d '\\000' | grep -qF '\"data\":\"$RT/data/train\"'"
+# an image more or less in the folder: refused after loading, by the count the checkpoint records
+cp -r "$T/data/train" "$T/data_more"
+$B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 1 >/dev/null 2>&1
+rm "$T/data_more/NORMAL/$(ls "$T/data_more/NORMAL" | head -1)"
+cp "$T/more/checkpoint.safetensors" "$T/more_ckpt"
+fails_with_line "train/--resume on a folder with an image less is refused" \
+    "train: --resume: the run in '$T/more/checkpoint.safetensors' was trained on 32 images, this run has 31; resume with the same images" \
+    $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
+check "train/... with status 2" status_is 2 $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
+# --epochs at or below the epochs done: it trained nothing and said "done"
+fails_with_line "train/--resume with --epochs at the epochs done is refused" \
+    "train: the run in '$T/straight' has already done 4 epochs (>= --epochs 4); give a larger --epochs" \
+    $B/train $FLAGS --out "$T/straight" --epochs 4 --resume
+check "train/... with status 2" status_is 2 $B/train $FLAGS --out "$T/straight" --epochs 3 --resume
+check "train/... and after all these refusals the run is unchanged" \
+    sh -c "cmp -s '$T/straight_ckpt' '$CK' && cmp -s '$T/straight_log' '$T/straight/log.csv' && cmp -s '$T/more_ckpt' '$T/more/checkpoint.safetensors'"
+# a checkpoint from before train recorded its data: resumes, with a warning saying what is not checked
+cp -r "$T/more" "$T/older"
+python3 - "$T/older/checkpoint.safetensors" <<'PYEOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+for k in ("data", "class", "max_images", "resize", "images"):
+    del h["__metadata__"][k]
+s = json.dumps(h, separators=(",", ":"))
+s += " " * (-len(s) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(s)) + s.encode() + b[8 + n:])
+PYEOF
+$B/train $FLAGS --data "$T/data_more" --out "$T/older" --epochs 2 --resume >"$T/older.txt" 2>&1
+rc=$?
+check "train/--resume of a checkpoint without the data keys continues, saying what it cannot check" \
+    test $rc -eq 0 -a -n "$(grep -xF "train: warning: $T/older/checkpoint.safetensors does not record the data it was trained on (an older train wrote it): --data, --class, --max-images, --resize and the image count are not checked" "$T/older.txt")"
+# values the checkpoint loader would refuse, and settings that change nothing, are refused
+# before anything is read or written (they ran, and left a checkpoint generate could not
+# load; or they failed only after the images were decoded: a helper's audit)
+while IFS='|' read -r flags line; do
+    # shellcheck disable=SC2086
+    fails_with_line "train/$flags is refused" "$line" $B/train $FLAGS --out "$T/bad" --epochs 1 $flags
+done <<'EOF2'
+--lr-d inf|train: --lr-d wants a finite number >= 0, got 'inf'
+--lr-g -1e-4|train: --lr-g wants a finite number >= 0, got '-1e-4'
+--beta1 1|train: --beta1 wants a number in [0, 1), got '1'
+--beta2 nan|train: --beta2 wants a number in [0, 1), got 'nan'
+--label-smooth nan|train: --label-smooth wants a number in [0, 1), got 'nan'
+--latent 1000001|train: --latent wants an integer from 1 to 1000000, got '1000001'
+--latent 0|train: --latent wants an integer from 1 to 1000000, got '0'
+--ema-kimg inf|train: --ema-kimg wants a finite number >= 0, got 'inf'
+--ema-kimg 1 --ema-rampup 1e39|train: --ema-rampup wants a finite number >= 0, got '1e39'
+--diffaugment color --ada-target 0.6 --ada-kimg inf|train: --ada-kimg wants a finite number > 0, got 'inf'
+--width nan|train: --width wants a number in (0, 64], got 'nan'
+--size 100|train: gan_specs: size 100 is not 64, 128 or 256
+--diffaugment color --augment-p 2|train: --augment-p wants a number in [0, 1], got '2'
+--device gpu|train: --device is cpu, cuda or auto, not 'gpu'
+--epochs 4294967297|train: --epochs wants an integer from 1 to 2147483647, got '4294967297'
+--batch 4294967304|train: --batch wants an integer from 2 to 1000000, got '4294967304'
+--seed -1|train: --seed wants an integer from 0 to 9223372036854775807, got '-1'
+--max-images -1|train: --max-images wants an integer from 0 to 2147483647, got '-1'
+--threads -1|train: --threads wants an integer from 0 to 4096, got '-1'
+--samples 1025|train: --samples wants an integer from 1 to 1024, got '1025'
+--augment-p 0.5|train: --augment-p sets the p of the DiffAugment transforms, but no --diffaugment policy is on
+--diffaugment color --ada-target 0.6 --augment-p 0.5|train: --augment-p sets a fixed p, but --ada-target adapts p (ADA starts it at 0); give one of them
+--diffaugment color --ada-kimg 2|train: --ada-kimg sets how fast ADA moves p, but ADA is off (it needs --diffaugment and --ada-target)
+--ema-rampup 0.1|train: --ema-rampup bounds the averaged G's half-life, but averaging is off (it needs --ema-kimg)
+EOF2
+check "train/... and nothing was written (no --out folder)" test ! -e "$T/bad"
+fails_with_line "train/an --out that is a file is refused" \
+    "train: --out '$T/straight_log' is a file, not a folder; give a folder" $B/train $FLAGS --out "$T/straight_log" --epochs 1
 # the teaching example: a few iterations, an 8 x 8 grid of 64x64 samples with 2-pixel gaps
 $B/minimal_gan "$T/data/train/NORMAL" 3 "$T/minimal.png" >"$T/minimal.txt" 2>&1
 check "minimal_gan/runs" test $? -eq 0
@@ -80,7 +181,7 @@ fails_with_line "train/--diffaugment with an unknown word" \
     "train: --diffaugment: diffaug_parse: unknown augmentation 'blur' in 'color,blur' (color, translation, cutout, comma-separated; or none)" \
     $B/train $FLAGS --out "$T/x" --diffaugment color,blur
 fails_with_line "train/--ada-target without a policy" \
-    "train: gan_init: ada_target 0.6 adapts the augmentation's p, but augment is 0 (no policy)" \
+    "train: --ada-target adapts the p of the DiffAugment transforms, but no --diffaugment policy is on" \
     $B/train $FLAGS --out "$T/x2" --epochs 1 --ada-target 0.6
 check "train/log has a header and 16 iterations" test "$(wc -l <"$T/straight/log.csv")" -eq 17
 for f in losses.png accuracy.png samples_epoch_0002.png samples_epoch_0004.png dataset_cache.bin; do
