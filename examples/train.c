@@ -759,12 +759,18 @@ static int resume_settings(train_options *o, const char *ckpt) {
     // again from the iteration, for a checkpoint without it)
     char *end;
     long done = (v = dcgan_safetensors_meta(&st, "epoch")) != NULL ? strtol(v, &end, 10) : -1;
-    int finished = v && *v && !*end && done >= o->epochs;
+    const int known = v && *v && !*end;
     dcgan_safetensors_free(&st);
-    if (finished) {
-        fprintf(stderr, "train: the run in '%s' has already done %ld epochs (>= --epochs %d); give a larger "
+    if (known && done > o->epochs) {
+        fprintf(stderr, "train: the run in '%s' has already done %ld epochs (> --epochs %d); give a larger "
                         "--epochs\n", o->out, done, o->epochs);
         return 2;
+    }
+    // exactly the epochs asked for: nothing to do, and a script that reruns a
+    // finished step (stopped before it noted so) goes on
+    if (known && done == o->epochs) {
+        printf("train: the run in '%s' has already done its %ld epochs; nothing to do\n", o->out, done);
+        return 3;
     }
     o->gan = saved;
     return check_settings(o);
@@ -800,10 +806,14 @@ static int run_start(train_run *r) {
             fprintf(stderr, "train: --resume: %s\n", dcgan_last_error());
             return 1;
         }
-        if (r->gan.iteration >= r->total) {   // (a checkpoint without "epoch": see resume_settings)
-            fprintf(stderr, "train: the run in '%s' has already done %lld epochs (>= --epochs %d); give a larger "
+        if (r->gan.iteration > r->total) {   // (a checkpoint without "epoch": see resume_settings)
+            fprintf(stderr, "train: the run in '%s' has already done %lld epochs (> --epochs %d); give a larger "
                             "--epochs\n", r->o.out, (long long)(r->gan.iteration / r->ipe), r->o.epochs);
             return 2;
+        }
+        if (r->gan.iteration == r->total) {
+            printf("train: the run in '%s' has already done its %d epochs; nothing to do\n", r->o.out, r->o.epochs);
+            return 3;
         }
         // the log continues where the checkpoint is, or the run stops here
         if (history_reload(&r->hist, r->csv, (long)r->gan.iteration) != 0) return 1;
@@ -979,12 +989,17 @@ int main(int argc, char **argv) {
         int rc = resume_settings(&r.o, r.ckpt);
         if (rc != 0) {
             close(lock);
-            return rc;
+            return rc == 3 ? 0 : rc;   // 3: already done, nothing to do
         }
     }
     print_config(&r.o, dcgan_set_threads(r.o.threads));
     // 3. data, GAN, log; 4. train; 5. done
     int rc = run_start(&r);
+    if (rc == 3) {   // already done (found from the iteration): nothing to do
+        run_free(&r);
+        close(lock);
+        return 0;
+    }
     if (rc == 0) rc = run_train(&r);
     if (rc == 0 && log_check(&r, 1) != 0) rc = 1;
     if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", r.ckpt, r.o.out, r.o.out);

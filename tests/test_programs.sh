@@ -84,11 +84,14 @@ fails_with_line "train/--resume on a folder with an image less is refused" \
     "train: --resume: the run in '$T/more/checkpoint.safetensors' was trained on 32 images, this run has 31; resume with the same images" \
     $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
 check "train/... with status 2" status_is 2 $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
-# --epochs at or below the epochs done: it trained nothing and said "done"
-fails_with_line "train/--resume with --epochs at the epochs done is refused" \
-    "train: the run in '$T/straight' has already done 4 epochs (>= --epochs 4); give a larger --epochs" \
-    $B/train $FLAGS --out "$T/straight" --epochs 4 --resume
+# --epochs below the epochs done: it trained nothing and said "done"; at them: nothing to
+# do, status 0 (a script rerunning a finished step goes on), nothing written
+fails_with_line "train/--resume with --epochs below the epochs done is refused" \
+    "train: the run in '$T/straight' has already done 4 epochs (> --epochs 3); give a larger --epochs" \
+    $B/train $FLAGS --out "$T/straight" --epochs 3 --resume
 check "train/... with status 2" status_is 2 $B/train $FLAGS --out "$T/straight" --epochs 3 --resume
+check "train/--resume with --epochs at the epochs done: status 0 and 'nothing to do'" \
+    sh -c "$B/train $FLAGS --out '$T/straight' --epochs 4 --resume | grep -qxF \"train: the run in '$T/straight' has already done its 4 epochs; nothing to do\""
 check "train/... and after all these refusals the run is unchanged" \
     sh -c "cmp -s '$T/straight_ckpt' '$CK' && cmp -s '$T/straight_log' '$T/straight/log.csv' && cmp -s '$T/more_ckpt' '$T/more/checkpoint.safetensors'"
 # a checkpoint from before train recorded its data: resumes, with a warning saying what is not checked
