@@ -988,7 +988,8 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
 
 // Saves G, D (parameters and BatchNorm statistics, PyTorch state_dict names
 // prefixed "G." and "D."), both Adam states, the iteration, the RNG state and
-// the configuration. extra_keys/extra_values (may be 0) add metadata.
+// the configuration. extra_keys/extra_values (n_extra, 0 to 16) add metadata
+// (keys below 64 bytes, values below 256: what a reader takes back).
 // DCGAN_ERR_NONFINITE (nothing written) if any parameter or moment is NaN/Inf.
 DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
                                       const char *const *extra_keys,
@@ -6378,6 +6379,19 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
     unsigned char len_bytes[8];
     int ok;
     dcgan_status st;
+    // only what dcgan_safetensors_read reads back (a longer value made a file it refused)
+    if (n_meta < 0 || n_meta > DCGAN__ST_MAX_META)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %d metadata entries (0 to %d can be read back)", path, n_meta,
+                           DCGAN__ST_MAX_META);
+    for (int i = 0; i < n_meta; i++)
+        if (strlen(meta_keys[i]) >= 64 || strlen(meta_values[i]) >= 256)
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': metadata '%.40s%s' is %zu bytes long with a value of %zu "
+                               "(keys below 64 and values below 256 can be read back)", path, meta_keys[i],
+                               strlen(meta_keys[i]) > 40 ? "..." : "", strlen(meta_keys[i]), strlen(meta_values[i]));
+    for (int i = 0; i < n_tensors; i++)
+        if (strlen(tensors[i].name) >= 128)
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor name '%.40s...' is %zu bytes (below 128 can be "
+                               "read back)", path, tensors[i].name, strlen(tensors[i].name));
     if ((f = dcgan__tmp_open(__func__, path, tmp_path, sizeof tmp_path, &st)) == NULL) return st;
     // First pass: the header after an 8-byte placeholder, to learn its length.
     ok = fwrite("\0\0\0\0\0\0\0\0", 1, 8, f) == 8;
@@ -6549,6 +6563,9 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
                                       const char *const *extra_values, int n_extra) {
     const dcgan_gan_config *c = &gan->cfg;
     dcgan__meta_list ml;
+    if (n_extra < 0 || n_extra > 16)   // (they were cut to 16 without a word)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "%d extra metadata entries; '%s' was not written (0 to 16 can be added)",
+                           n_extra, path);
 #ifdef DCGAN_CUDA
     // the host buffers are a cache of the GPU state: refresh them first
     if (gan->on_device) {
@@ -6590,7 +6607,7 @@ DCGAN_API dcgan_status dcgan_gan_save(const dcgan_gan *gan, const char *path,
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list %d tensors", nt);
     }
     dcgan_diffaug_name(c->augment, policy, sizeof policy);
-    if (n_extra > 16) n_extra = 16;
+
     memset(&ml, 0, sizeof ml);
     memcpy(&spare_bits, &gan->rng.spare, sizeof spare_bits);
     dcgan__meta_add(&ml, "format", "%s", DCGAN__CKPT_FORMAT);

@@ -551,6 +551,57 @@ static void test_checkpoint_version2(void) {
           "gan_specs/width 1e9 is refused (it overflowed the filter count)");
 }
 
+// Metadata a reader could not take back is refused before anything is written
+// (a 300-byte value made a checkpoint that gan_load refused; a 17th extra entry
+// was dropped without a word), and the file there stays as it was.
+static void test_unreadable_metadata_refused(void) {
+    dcgan_gan_config cfg;
+    dcgan_gan gan;
+    size_t n0, n1;
+    char want[600];
+    small_config(&cfg);
+    dcgan_gan_init(&gan, &cfg);
+    CHECK(dcgan_gan_save(&gan, ckpt, NULL, NULL, 0) == DCGAN_OK, "gan_save/a plain checkpoint");
+    unsigned char *before = slurp(ckpt, &n0);
+    char long_value[301];
+    memset(long_value, 'v', 300);
+    long_value[300] = '\0';
+    const char *keys[17] = {"note", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12", "k13",
+                            "k14", "k15", "k16"};
+    const char *values[17] = {long_value, "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14",
+                              "15", "16"};
+    snprintf(want, sizeof want, "safetensors_write: '%s': metadata 'note' is 4 bytes long with a value of 300 "
+             "(keys below 64 and values below 256 can be read back)", ckpt);
+    CHECK(dcgan_gan_save(&gan, ckpt, keys, values, 1) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0,
+          "gan_save/a 300-byte metadata value is refused, the file and the limit named");
+    snprintf(want, sizeof want, "gan_save: 17 extra metadata entries; '%s' was not written (0 to 16 can be added)",
+             ckpt);
+    values[0] = "short";
+    CHECK(dcgan_gan_save(&gan, ckpt, keys, values, 17) == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), want) == 0,
+          "gan_save/17 extra entries are refused (they were cut to 16)");
+    unsigned char *after = slurp(ckpt, &n1);
+    CHECK(n0 == n1 && memcmp(before, after, n0) == 0, "gan_save/after the refusals the checkpoint is unchanged");
+    free(after);
+    CHECK(dcgan_gan_save(&gan, ckpt, keys, values, 16) == DCGAN_OK && dcgan_gan_load(&gan, ckpt) == DCGAN_OK,
+          "gan_save/16 extra entries are written and the file loads");
+    dcgan_safetensors st;
+    CHECK(dcgan_safetensors_read(&st, ckpt) == DCGAN_OK && strcmp(dcgan_safetensors_meta(&st, "k15"), "15") == 0,
+          "gan_save/... the 16th extra entry is there");
+    dcgan_safetensors_free(&st);
+    // a tensor name of 128 bytes
+    char name[129];
+    memset(name, 'n', 128);
+    name[128] = '\0';
+    float one = 1.0f;
+    dcgan_st_write_tensor t = {name, &one, 1, {1}};
+    snprintf(want, sizeof want, "safetensors_write: '%s': tensor name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...'"
+             " is 128 bytes (below 128 can be read back)", ckpt);
+    CHECK(dcgan_safetensors_write(ckpt, &t, 1, NULL, NULL, 0) == DCGAN_ERR_FORMAT &&
+              strcmp(dcgan_last_error(), want) == 0, "safetensors_write/a 128-byte tensor name is refused");
+    free(before);
+    dcgan_gan_free(&gan);
+}
+
 static void test_damaged_checkpoints(void) {
     dcgan_gan_config cfg;
     dcgan_gan gan;
@@ -883,6 +934,7 @@ int main(int argc, char **argv) {
         {"threads_do_not_change_results", test_threads_do_not_change_results},
         {"checkpoint_roundtrip_and_resume", test_checkpoint_roundtrip_and_resume},
         {"damaged_checkpoints", test_damaged_checkpoints},
+        {"unreadable_metadata_refused", test_unreadable_metadata_refused},
         {"checkpoint_version2", test_checkpoint_version2},
         {"safetensors_hostile_headers", test_safetensors_hostile_headers},
         {"step_against_pytorch", test_step_against_pytorch},
