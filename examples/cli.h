@@ -3,6 +3,7 @@
 #ifndef CLI_H
 #define CLI_H
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,33 @@ static inline double cli_float(const char *prog, const char *flag, const char *t
         exit(2);
     }
     return v;
+}
+
+// FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h (start
+// at CLI_FNV_OFFSET): a fingerprint, not a cryptographic hash.
+#define CLI_FNV_OFFSET 14695981039346656037ULL
+static inline uint64_t cli_fnv1a64(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+// A CSV field as RFC 4180 has it: quoted (quotes doubled) when it holds a comma,
+// a quote or a line break (a file name may hold any of them).
+static inline void cli_csv_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 // mkdir -p; returns 0 on success.

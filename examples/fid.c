@@ -151,21 +151,6 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
     return 0;
 }
 
-// A CSV field as RFC 4180 has it: quoted (quotes doubled) when it holds a comma,
-// a quote or a line break (a file name may hold any of them).
-static void csv_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 // Features of a path: a .npy is read (and must have --dims columns), a folder
 // goes through the network (net is loaded on first use).
 static int path_features(dcgan_inception *net, int *net_ready, const char *path, const fid_options *o,
@@ -295,11 +280,11 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
     fprintf(csv, "generated,nearest_train_features,feature_distance,nearest_train_pixels,pixel_distance\n");
     for (int k = 0; k < ng; k++) {
         int i = order[k];
-        csv_field(csv, gen->paths[i]);
+        cli_csv_field(csv, gen->paths[i]);
         fputc(',', csv);
-        csv_field(csv, train.paths[gi[i]]);
+        cli_csv_field(csv, train.paths[gi[i]]);
         fprintf(csv, ",%.9g,", gd[i]);
-        csv_field(csv, train.paths[pi[i]]);
+        cli_csv_field(csv, train.paths[pi[i]]);
         fprintf(csv, ",%.9g\n", pd[i]);
     }
     if (fclose(csv) != 0) {

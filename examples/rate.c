@@ -62,47 +62,20 @@ static void base64_write(FILE *f, const unsigned char *p, size_t n) {
     }
 }
 
-// FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h.
-#define RATE_FNV_OFFSET 14695981039346656037ULL
-static uint64_t fnv1a64(uint64_t h, const void *data, size_t n) {
-    const unsigned char *p = (const unsigned char *)data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-// The hash continued over a file's name (without its folder: the same files
+// FNV-1a (cli_fnv1a64) continued over a file's name (without its folder: the same files
 // moved elsewhere make the same page) and its bytes. Returns 0 if it cannot be read.
 static int fnv1a64_file(uint64_t *h, const char *path) {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
-    *h = fnv1a64(*h, name, strlen(name) + 1);
+    *h = cli_fnv1a64(*h, name, strlen(name) + 1);
     unsigned char buf[65536];
     size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) *h = fnv1a64(*h, buf, got);
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) *h = cli_fnv1a64(*h, buf, got);
     int ok = !ferror(f);
     fclose(f);
     return ok;
-}
-
-// One CSV field, quoted when it holds a comma or a quote (RFC 4180, as examples/fid.c
-// writes nearest.csv). Line breaks never get here: rate make refuses such names,
-// since rate score reads key.csv one line per image.
-static void csv_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
 }
 
 // 1 if the name ends in .tif, .tiff or .webp (any case): dcgan_list_fid_images lists
@@ -409,13 +382,13 @@ static int cmd_make(int argc, char **argv) {
     // browser) are drawn from a hash of what the page shows: the seed, then each image's
     // truth, file name and bytes in page order. Identical inputs give identical pages;
     // two pages that differ in any image share no ids, so answers cannot cross between them.
-    uint64_t h = RATE_FNV_OFFSET;
+    uint64_t h = CLI_FNV_OFFSET;
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%ld", o.seed);
-    h = fnv1a64(h, seed_text, strlen(seed_text) + 1);
+    h = cli_fnv1a64(h, seed_text, strlen(seed_text) + 1);
     for (int i = 0; ok && i < total; i++) {
         const int fake = item[i] >= o.count, which = fake ? item[i] - o.count : item[i];
-        h = fnv1a64(h, fake ? "fake" : "real", 4);
+        h = cli_fnv1a64(h, fake ? "fake" : "real", 4);
         if (!fnv1a64_file(&h, list[fake][which])) {
             fprintf(stderr, "rate make: cannot read '%s'\n", list[fake][which]);
             ok = 0;
@@ -475,7 +448,7 @@ static int cmd_make(int argc, char **argv) {
         fprintf(html, "'},\n");
         free(png.p);
         fprintf(key, "%s,%s,", ids[i], fake ? "fake" : "real");
-        csv_field(key, src);   // quoted where it holds a comma or a quote
+        cli_csv_field(key, src);   // quoted where it holds a comma or a quote (line breaks: refused above)
         fputc('\n', key);
         cli_progress_update(&bar, i + 1, NULL);
     }

@@ -591,12 +591,7 @@ static void meta_text(char *out, size_t cap, const char *text) {
         snprintf(out, cap, "%s", text);
         return;
     }
-    uint64_t h = 14695981039346656037ULL;
-    for (const char *c = text; *c; c++) {
-        h ^= (unsigned char)*c;
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, cap, "fnv1a64:%016llx", (unsigned long long)h);
+    snprintf(out, cap, "fnv1a64:%016llx", (unsigned long long)cli_fnv1a64(CLI_FNV_OFFSET, text, strlen(text)));
 }
 
 // --data as the checkpoint records it: its real path, so that the same folder
