@@ -68,6 +68,24 @@ if [ -n "$PATIENTS" ]; then
 fi
 DATA=${DATA:-${1:-}}
 if [ -z "$DATA" ] && [ -d ../shared/data/kermany224/NORMAL ]; then DATA=../shared/data/kermany224; fi
+if [ -n "$DATA" ]; then   # refused before anything is written
+    for c in "$NEG" "$POS"; do
+        [ -d "$DATA/$c" ] || { echo "study: $DATA has no $c/ folder (CLASSES=$CLASSES)" >&2; exit 1; }
+    done
+    # OUT inside DATA: the data's content hash would take in the study's own files and
+    # change with every step (the next run would refuse the split as made from other data)
+    data_abs=$(readlink -f "$DATA")
+    out_abs=$(readlink -m "$OUT")
+    case "$out_abs/" in "$data_abs"/*)
+        echo "study: OUT=$OUT is inside DATA=$DATA; give an OUT outside the data folder" >&2
+        exit 2
+        ;;
+    esac
+fi
+# the repository's commit when this invocation started (results.md says if it moved during the run)
+here=$(dirname "$(readlink -f "$0")")
+git_at() { git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'; }
+git_start=$(git_at)
 start=$(date +%s)
 mkdir -p "$OUT/steps"
 log() { echo "== $(date -u +%H:%M:%S) $*"; }
@@ -84,9 +102,6 @@ if [ -z "$DATA" ]; then
 else
     GAN_ITERS=${GAN_ITERS:-2000}
 fi
-for c in "$NEG" "$POS"; do
-    [ -d "$DATA/$c" ] || { echo "study: $DATA has no $c/ folder (CLASSES=$CLASSES)" >&2; exit 1; }
-done
 
 # ---------------------------------------------------------------------------
 # Provenance
@@ -105,14 +120,22 @@ remember_hash() { [ -n "${PROGRAM_HASH[$1]:-}" ] || PROGRAM_HASH[$1]=$(hash_file
 count() { find -L "$1" -type f ! -name '.*' | wc -l; }
 
 # need NAME KEY OUTPUT...: 0 when the step must run (now or to continue), 1
-# when it is done with this key. A different key: refuse, or with REDO=1
-# remove the step's outputs and run it again.
+# when it is done with this key and its outputs are there. A different key:
+# refuse, or with REDO=1 remove the step's outputs and run it again; a step
+# that left no output behind (it failed before writing any) starts with the new
+# key. A done step whose outputs are gone (a step it depends on was redone and
+# removed them) runs again.
 need() {
     local name=$1 key=$2
     shift 2
-    local k="$OUT/steps/$name.key" d="$OUT/steps/$name.done"
+    local k="$OUT/steps/$name.key" d="$OUT/steps/$name.done" out any=0 all=1
+    for out in "$@"; do
+        if [ -e "$out" ]; then any=1; else all=0; fi
+    done
     if [ -f "$k" ] && [ "$(cat "$k")" != "$(printf '%s\n' "$key")" ]; then
-        if [ "$REDO" != 1 ]; then
+        if [ ! -f "$d" ] && [ "$any" = 0 ]; then
+            log "start $name again with its new settings (it stopped before writing anything)"
+        elif [ "$REDO" != 1 ]; then
             {
                 echo "study: step $name was made with other inputs or settings:"
                 diff <(cat "$k") <(printf '%s\n' "$key") | sed 's/^/    /' || true
@@ -120,12 +143,17 @@ need() {
                 echo "       everything that depends on it"
             } >&2
             exit 1
+        else
+            log "redo $name: its inputs or settings changed"
+            rm -rf "$d" "$@"
         fi
-        log "redo $name: its inputs or settings changed"
+    elif [ -f "$d" ] && [ -f "$k" ] && [ "$all" = 0 ]; then
+        log "redo $name: its outputs are gone"
         rm -rf "$d" "$@"
     fi
     [ -f "$d" ] && [ -f "$k" ] && return 1
-    printf '%s\n' "$key" >"$k"
+    printf '%s\n' "$key" >"$k.tmp"
+    mv "$k.tmp" "$k"
     return 0
 }
 # done_step NAME SECONDS PROGRAM: the step finished.
@@ -163,17 +191,45 @@ patients: $patients_hash"
         "$B/classify" split --data "$DATA" --out "$sp" --val 0.15 --test 0.15 --seed "$s" "${common[@]}"
         done_step "split$s" $(( $(date +%s) - t0 )) "$B/classify"
     fi
-    # the held-out real rare images (validation and test patients; no GAN sees them)
-    if [ ! -f "$sp/heldout/.done" ]; then
+    # the held-out real rare images (validation and test patients; no GAN sees them);
+    # made again when RARE names another class
+    if [ ! -f "$sp/heldout/.done" ] || [ ! -d "$sp/heldout/$RARE" ]; then
         rm -rf "$sp/heldout"
         mkdir -p "$sp/heldout/$RARE"
         for f in "$sp/val/$RARE"/* "$sp/test/$RARE"/*; do ln -s "$(readlink -f "$f")" "$sp/heldout/$RARE/"; done
         touch "$sp/heldout/.done"
     fi
-    TRAIN_RARE_HASH[$s]=$(hash_dir "$sp/train/$RARE")
-    VAL_HASH[$s]=$(hash_dir "$sp/val")
-    TEST_HASH[$s]=$(hash_dir "$sp/test")
-    HELDOUT_HASH[$s]=$(hash_dir "$sp/heldout")
+    TRAIN_RARE_HASH[s]=$(hash_dir "$sp/train/$RARE")
+    VAL_HASH[s]=$(hash_dir "$sp/val")
+    TEST_HASH[s]=$(hash_dir "$sp/test")
+    HELDOUT_HASH[s]=$(hash_dir "$sp/heldout")
+done
+
+# 2. the nested subsets, every size of every split before any GAN: a size the data
+# cannot give, or one that needs no synthetic images, stops the study before hours of work
+for K in "${sizes[@]}"; do
+    for s in $(seq 1 "$SPLITS"); do
+        sp="$OUT/split$s"
+        split_hashes
+        run="$sp/n$K"
+        name="split$s.n$K"
+        key="classify subset --sizes $K --rare $RARE --seed $s
+train $RARE: $train_rare_hash"
+        if need "$name.subset" "$key" "$run"; then
+            rm -rf "$run/train" "$run/count.csv"
+            "$B/classify" subset --data "$sp/train" --out "$sp" --sizes "$K" --rare "$RARE" --seed "$s" \
+                "${common[@]}"
+            done_step "$name.subset" 0 "$B/classify"
+        fi
+        n_rare=$(count "$run/train/$RARE")
+        n_other=$(count "$run/train/$OTHER")
+        if [ "$n_other" -le "$n_rare" ]; then
+            echo "study: split $s, size $K: the subset has $n_rare $RARE images and $n_other $OTHER images;" \
+                "no synthetic $RARE images are needed to balance the classes (the study asks what they" \
+                "add where $RARE is the smaller class): give smaller SIZES, or RARE=$OTHER" >&2
+            exit 1
+        fi
+    done
 done
 
 # Sizes outermost: a stopped curve has its first sizes complete on every split.
@@ -183,15 +239,6 @@ for K in "${sizes[@]}"; do
         split_hashes
         run="$sp/n$K"
         name="split$s.n$K"
-        # 2. the nested subset
-        key="classify subset --sizes $K --rare $RARE --seed $s
-train $RARE: $train_rare_hash"
-        if need "$name.subset" "$key" "$run"; then
-            rm -rf "$run/train" "$run/count.csv"
-            "$B/classify" subset --data "$sp/train" --out "$sp" --sizes "$K" --rare "$RARE" --seed "$s" \
-                "${common[@]}"
-            done_step "$name.subset" 0 "$B/classify"
-        fi
         subset_hash=$(hash_dir "$run/train")
         n_rare=$(count "$run/train/$RARE")
         n_other=$(count "$run/train/$OTHER")
@@ -294,6 +341,7 @@ other_builds=0
 for d in "$OUT"/steps/*.done; do
     prog=$(sed -n 's/.*, \([a-z_]*\) sha256 \([0-9a-f]*\)$/\1 \2/p' "$d")
     [ -n "$prog" ] || continue
+    # shellcheck disable=SC2086   # (two words: the program and its hash)
     set -- $prog
     [ -x "$B/$1" ] || continue
     remember_hash "$B/$1"
@@ -307,7 +355,13 @@ fi
 # 7. the answer
 log "report"
 {
-    echo "Made by examples/study.sh from $DATA (content hash $data_hash), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    # the commit at the start of this invocation (not necessarily what the programs were built
+    # from: each step below names its program's sha256), and whether the repository moved since
+    git_end=$(git_at)
+    git_note="git $git_start (repository HEAD when this invocation started"
+    [ "$git_end" != "$git_start" ] && git_note="$git_note; $git_end when the report was made"
+    git -C "$here" diff --quiet HEAD 2>/dev/null || git_note="$git_note; uncommitted changes at report time"
+    echo "Made by examples/study.sh from $DATA (content hash $data_hash), $git_note)"
     echo "settings: SIZES=$SIZES SPLITS=$SPLITS SEEDS=$SEEDS CLS_EPOCHS=$CLS_EPOCHS GAN_ITERS=$GAN_ITERS CLASSES=$CLASSES RARE=$RARE PATIENTS=${PATIENTS:-none}"
     echo "GAN_FLAGS: $GAN_FLAGS"
     echo "steps (OUT/steps/NAME.key holds each step's settings and input hashes):"
