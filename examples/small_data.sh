@@ -13,7 +13,8 @@
 #
 # Steps (each skipped when its result is there and was made with the same
 # settings - a run's settings are kept in its flags.txt and a different one
-# redoes the run; so a stopped experiment continues where it was):
+# redoes the run; so a stopped experiment continues where it was). OUT/split/.done
+# holds the content hash of DATA: an OUT made from other data is refused.
 #   1. classify split: patients into train / val / test (70 / 15 / 15 %)
 #   2. the GAN training sets: all train NORMAL images, and the NORMAL images of
 #      randomly drawn train patients until there are N_SMALL (sets/small);
@@ -53,6 +54,20 @@ if [ ! -d "$DATA/NORMAL" ] || [ ! -d "$DATA/PNEUMONIA" ]; then
     echo "small_data: $DATA has no NORMAL/ and PNEUMONIA/ folders (a Kermany-layout folder; DATA=DIR)" >&2
     exit 1
 fi
+# OUT inside DATA: DATA's content hash would take in the experiment's own files
+case "$(readlink -m "$OUT")/" in "$(readlink -f "$DATA")"/*)
+    echo "small_data: OUT=$OUT is inside DATA=$DATA; give an OUT outside the data folder" >&2
+    exit 2
+    ;;
+esac
+# the content hash of DATA: every file under it by name and SHA-256, sorted; 16 hex digits
+data_hash=$( (cd "$DATA" && find -L . -type f ! -name '.*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) |
+    sha256sum | cut -c1-16)
+if [ -s "$OUT/split/.done" ] && [ "$(cat "$OUT/split/.done")" != "data $data_hash" ]; then
+    echo "small_data: $OUT was made from other data ($(cat "$OUT/split/.done"); DATA=$DATA is" \
+        "data $data_hash); use another OUT, or delete $OUT to start over" >&2
+    exit 1
+fi
 start=$(date +%s)
 mkdir -p "$OUT"
 log() { echo "== $(date -u +%H:%M:%S) $*"; }
@@ -62,7 +77,11 @@ if [ ! -f "$OUT/split/.done" ]; then
     log "1. split $DATA by patient"
     rm -rf "$OUT/split"
     "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1
-    touch "$OUT/split/.done"
+    echo "data $data_hash" >"$OUT/split/.done"
+elif [ ! -s "$OUT/split/.done" ]; then
+    # made before the data's hash was recorded: assumed to be DATA, and recorded from now on
+    echo "small_data: note: $OUT/split does not record its data; taking it to be DATA=$DATA"
+    echo "data $data_hash" >"$OUT/split/.done"
 fi
 
 # 2. the sets (symbolic links to the split's links)
@@ -77,7 +96,7 @@ if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; t
     link_all "$OUT/split/test/NORMAL" "$OUT/sets/heldout"
     # patients (IM-0115-0001.jpeg -> IM-0115; NORMAL2-IM-1234-0001.jpeg -> NORMAL2-IM-1234) in a
     # seeded random order; whole patients are taken until there are N_SMALL images
-    ls "$OUT/split/train/NORMAL" | sed -E 's/-[0-9]+\.[A-Za-z]+$//' | sort -u |
+    find "$OUT/split/train/NORMAL" -mindepth 1 -maxdepth 1 -printf '%f\n' | sed -E 's/-[0-9]+\.[A-Za-z]+$//' | sort -u |
         shuf --random-source=<(yes 28) >"$OUT/sets/patients.txt"
     n=0
     while read -r patient && [ "$n" -lt "$N_SMALL" ]; do
@@ -110,7 +129,7 @@ features "$OUT/sets/all/NORMAL" "$OUT/all.npy"
 features "$OUT/sets/small/NORMAL" "$OUT/small.npy"
 
 # fid on feature files: FID, KID with 95% bootstrap intervals, precision/recall
-FID="$B/fid --kid --kid-subsets 100 --kid-subset-size 100 --bootstrap 200 --prdc --seed 1"
+FID=("$B/fid" --kid --kid-subsets 100 --kid-subset-size 100 --bootstrap 200 --prdc --seed 1)
 measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
     if [ ! -f "$3/c2st/c2st.csv" ]; then
         rm -rf "$3/c2st"
@@ -125,8 +144,11 @@ measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
             { cat "$3/c2st32.err" >&2; exit 1; }
     fi
     features "$1" "$2"
-    [ -s "$3/fid.txt" ] || $FID "$OUT/heldout.npy" "$2" >"$3/fid.txt" 2>"$3/fid.err" ||
-        { cat "$3/fid.err" >&2; exit 1; }
+    # through a .tmp file: a fid that fails after its first lines leaves no fid.txt to be reused
+    if [ ! -s "$3/fid.txt" ]; then
+        "${FID[@]}" "$OUT/heldout.npy" "$2" >"$3/fid.txt.tmp" 2>"$3/fid.err" || { cat "$3/fid.err" >&2; exit 1; }
+        mv "$3/fid.txt.tmp" "$3/fid.txt"
+    fi
 }
 
 # 5a. the reference: real train images against held-out real images
@@ -183,12 +205,13 @@ done
 
 # 5b. the summary
 log "5. summary"
-/usr/bin/python3 examples/small_data_summary.py "$OUT" >"$OUT/results.md"
+/usr/bin/python3 "$(dirname "$0")/small_data_summary.py" "$OUT" >"$OUT/results.md.tmp"
 took=$(( $(date +%s) - start ))
 {
     echo
-    echo "Data: \`$DATA\` split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
+    echo "Data: \`$DATA\` (content hash $data_hash) split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
     echo "$GEN generated images per run; run $(date -u +%Y-%m-%d) on $(nproc) cores"
     echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); this invocation took $took s."
-} >>"$OUT/results.md"
+} >>"$OUT/results.md.tmp"
+mv "$OUT/results.md.tmp" "$OUT/results.md"
 echo "small_data: done in $took s; see $OUT/results.md"

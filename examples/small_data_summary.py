@@ -22,7 +22,15 @@ import sys
 import numpy as np
 from PIL import Image
 
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
+        10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110,
+        18: 2.101, 19: 2.093, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
+
+
+def t975(df):
+    """The 97.5% point of Student's t: the table's value for the nearest df at or below (a
+    slightly wider interval between tabulated values)."""
+    return T975[max(k for k in T975 if k <= df)]
 RECIPES = [("plain", "plain DCGAN"), ("diffaugment", "DiffAugment (p = 1)"),
            ("ada", "DiffAugment + ADA"), ("ema", "EMA only"), ("full", "DiffAugment + ADA + EMA")]
 SETS = [("small", "small"), ("all", "all")]
@@ -68,7 +76,7 @@ def mean_ci(values):
     v = np.asarray(values, dtype=np.float64)
     if len(v) < 2:
         return float(v.mean()), float("nan")
-    half = T975[len(v) - 1] * v.std(ddof=1) / math.sqrt(len(v))
+    half = t975(len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
     return float(v.mean()), half
 
 
