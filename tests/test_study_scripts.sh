@@ -1,0 +1,202 @@
+#!/bin/sh
+# test_study_scripts.sh - examples/study.sh and examples/small_data.sh on tiny
+# Kermany-named phantoms (1 split, size 3, 5 GAN iterations, 1 classifier
+# epoch; seconds per study): a study killed during or after a step and run
+# again ends with the scores of an unbroken run; a step killed after writing
+# some output and then asked with other settings is refused; REDO=1 after the
+# data changed in the other class only, or with RARE naming the other class,
+# finishes (a step whose outputs a redone step removed runs again; the
+# held-out images follow RARE); sizes that need no synthetic images, OUT inside
+# DATA and an empty class folder are refused with the whole message before a
+# GAN trains; results.md's git line says the commit at the start and the one
+# at the report when the repository moved during the run; small_data.sh
+# refuses an OUT made from other data and does not reuse a fid.txt that fid
+# left half-written; both scripts pass shellcheck where it is installed.
+# Run from the repo root after `make` (B=DIR for another build); KEEP=1 keeps
+# the temporary folder. Prints "test_study_scripts.sh: N passed, M failed".
+B=${B:-build}
+case "$B" in /*) ;; *) B=$PWD/$B ;; esac
+T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_study_scripts.XXXXXX")
+. tests/checks.sh
+
+$B/phantom --out "$T/ph" --normal 60 --pneumonia 120 --val 0 --test 40 --size 32 >/dev/null
+mkdir -p "$T/k/NORMAL" "$T/k/PNEUMONIA"
+i=0
+for f in "$T"/ph/train/NORMAL/*.png; do
+    i=$((i + 1)); cp "$f" "$T/k/NORMAL/IM-$((1000 + i / 3))-000$((i % 3)).png"
+done
+i=0
+for f in "$T"/ph/train/PNEUMONIA/*.png; do
+    i=$((i + 1)); cp "$f" "$T/k/PNEUMONIA/person$((i / 2))_bacteria_$i.png"
+done
+# $T/st OUT [DATA]: the tiny study (settings from the environment: SIZES, GAN_ITERS, RARE,
+# REDO; PROGS: the programs' folder, SCRIPT: the study script)
+cat >"$T/st" <<EOF
+#!/bin/sh
+DATA=\${2:-$T/k} OUT=\$1 SIZES=\${SIZES:-3} SPLITS=1 SEEDS=1 CLS_EPOCHS=1 GAN_ITERS=\${GAN_ITERS:-5} \\
+    B=\${PROGS:-$B} exec bash "\${SCRIPT:-examples/study.sh}"
+EOF
+chmod +x "$T/st"
+st() { "$T/st" "$@"; }
+# scores OUT: what the study computed, paths left out (they name OUT)
+scores() {
+    for f in "$1"/split1/n3/*/seed1/eval/scores.csv "$1"/split1/n3/c2st/c2st.csv; do
+        echo "${f#"$1"} $(sed "s#$1#OUT#g" "$f" | sha256sum | cut -c1-16)"
+    done
+    find "$1/split1/n3/generated" -type f -exec sha256sum {} + | sed "s#$1#OUT#" | sort
+}
+
+st "$T/s" >"$T/s.txt" 2>&1
+check "study/runs" test $? -eq 0
+scores "$T/s" >"$T/s.scores"
+check "study/every arm scored" test "$(grep -c scores.csv "$T/s.scores")" -eq 5
+
+# killed (SIGKILL, the script with it) during or right after a program, then run
+# again: the same scores as the unbroken run. kb/PROG runs the real one; the
+# one named by KILL_AT (classify: with its command) is killed once.
+mkdir -p "$T/kb"
+cat >"$T/killer.sh" <<EOF
+#!/bin/sh
+prog=\$(basename "\$0")
+what=\$prog
+[ "\$prog" = classify ] && what="\$prog \$1"
+if [ "\$what" = "\$KILL_AT" ] && [ ! -e "\$KILL_FLAG" ]; then
+    touch "\$KILL_FLAG"
+    if [ "\$KILL_MODE" = after ]; then "$B/\$prog" "\$@"; kill -9 \$PPID; exit 137; fi
+    "$B/\$prog" "\$@" & pid=\$!
+    sleep "\$KILL_SECS"
+    kill -9 \$pid \$PPID
+    exit 137
+fi
+exec "$B/\$prog" "\$@"
+EOF
+chmod +x "$T/killer.sh"
+for p in phantom train generate classify study_report; do ln -s "$T/killer.sh" "$T/kb/$p"; done
+n=0
+for case in "classify split:after:0" "train:during:0.2" "train:after:0" "generate:during:0.05" \
+            "classify c2st:during:0.5" "classify train:during:0.5" "classify train:after:0" \
+            "classify eval:after:0"; do
+    n=$((n + 1))
+    at=${case%%:*}; rest=${case#*:}; mode=${rest%%:*}; secs=${rest#*:}
+    env KILL_AT="$at" KILL_MODE="$mode" KILL_SECS="$secs" KILL_FLAG="$T/kill$n.flag" PROGS="$T/kb" \
+        "$T/st" "$T/kill$n" >"$T/kill$n.1.txt" 2>&1
+    check "killed $mode $at: the study stopped" test $? -ne 0 -a -e "$T/kill$n.flag"
+    env PROGS="$T/kb" "$T/st" "$T/kill$n" >"$T/kill$n.2.txt" 2>&1
+    check "killed $mode $at: the rerun finishes" test $? -eq 0
+    scores "$T/kill$n" >"$T/kill$n.scores"
+    check "killed $mode $at: the scores of the unbroken run" cmp "$T/s.scores" "$T/kill$n.scores"
+done
+
+# a GAN stopped with a checkpoint written, then asked for with other settings: refused
+env GAN_ITERS=300 KILL_AT=train KILL_MODE=during KILL_SECS=3 KILL_FLAG="$T/gan.flag" PROGS="$T/kb" \
+    "$T/st" "$T/gan" >/dev/null 2>&1
+check "stopped GAN: a checkpoint was written" test -e "$T/gan/split1/n3/gan/checkpoint.safetensors"
+fails_with_line "stopped GAN, other GAN_ITERS: refused" \
+    "study: step split1.n3.gan was made with other inputs or settings:" env GAN_ITERS=6 "$T/st" "$T/gan"
+check "stopped GAN, other GAN_ITERS: the checkpoint kept" \
+    test -e "$T/gan/split1/n3/gan/checkpoint.safetensors"
+
+# REDO=1 after the data changed in the other class only: the split is redone (and its
+# folder with everything under it removed); the rare subset is the same, so the later
+# steps' keys match, but their outputs are gone: they run again (it stopped with
+# "cd: .../split1/n3/train: No such file or directory" and stayed stuck)
+cp -r "$T/k" "$T/k2"
+st "$T/other" "$T/k2" >/dev/null 2>&1
+cp "$T/k2/PNEUMONIA/person1_bacteria_2.png" "$T/k2/PNEUMONIA/person99_bacteria_999.png"
+fails_with_line "other class changed: refused without REDO" \
+    "study: step split1 was made with other inputs or settings:" st "$T/other" "$T/k2"
+env REDO=1 "$T/st" "$T/other" "$T/k2" >"$T/other.txt" 2>&1
+check "other class changed, REDO=1: finishes" test $? -eq 0
+check "other class changed, REDO=1: the GAN runs again, its outputs gone" \
+    grep -qF "redo split1.n3.gan: its outputs are gone" "$T/other.txt"
+check "other class changed, REDO=1: every arm scored" \
+    test "$(ls "$T"/other/split1/n3/*/seed1/eval/scores.csv | wc -l)" -eq 5
+st "$T/other" "$T/k2" >"$T/other2.txt" 2>&1
+check "other class changed, REDO=1, run again: nothing redone" \
+    sh -c "! grep -qE '^== .*(redo|GAN|classifier)' '$T/other2.txt'"
+
+# RARE naming the other class, REDO=1: the held-out real images are made for it (c2st
+# was given the old class's folder: "--real '.../heldout/PNEUMONIA' is not a folder")
+cp -r "$T/s" "$T/rare"
+env RARE=PNEUMONIA REDO=1 "$T/st" "$T/rare" >"$T/rare.txt" 2>&1
+check "RARE changed, REDO=1: finishes" test $? -eq 0
+check "RARE changed, REDO=1: the held-out images are PNEUMONIA's" \
+    test -d "$T/rare/split1/heldout/PNEUMONIA" -a ! -e "$T/rare/split1/heldout/NORMAL"
+
+# a size whose rare class is not the smaller one: refused before any GAN trains (it
+# trained the GANs of every smaller size, then this one's, then generate refused --count -40)
+fails_with_line "no synthetic images needed: refused" \
+    "study: split 1, size all: the subset has 83 PNEUMONIA images and 43 NORMAL images; no synthetic PNEUMONIA images are needed to balance the classes (the study asks what they add where PNEUMONIA is the smaller class): give smaller SIZES, or RARE=NORMAL" \
+    env RARE=PNEUMONIA SIZES=3,all "$T/st" "$T/big"
+check "no synthetic images needed: no GAN trained" test -z "$(ls -d "$T"/big/split1/n*/gan 2>/dev/null)"
+
+# OUT inside DATA: refused, nothing written (the data's hash took in the study's own
+# files: the second run refused the split as made from other data)
+cp -r "$T/k" "$T/kin"
+fails_with_line "OUT inside DATA: refused" \
+    "study: OUT=$T/kin/study is inside DATA=$T/kin; give an OUT outside the data folder" st "$T/kin/study" "$T/kin"
+check "OUT inside DATA: nothing written" test ! -e "$T/kin/study"
+
+# a class folder with no images: classify split says so; with images added, the study
+# runs without REDO=1 (the split had never written anything)
+mkdir -p "$T/empty/NORMAL"
+cp -r "$T/k/PNEUMONIA" "$T/empty/"
+fails_with_line "empty class folder: refused" "classify split: class NORMAL: no images in '$T/empty/NORMAL'" \
+    st "$T/e" "$T/empty"
+cp "$T"/k/NORMAL/* "$T/empty/NORMAL/"
+st "$T/e" "$T/empty" >"$T/e.txt" 2>&1
+check "empty class folder filled: the study runs without REDO=1" test $? -eq 0
+
+# provenance: the commit at the start, and the one at the report when a commit came
+# in between (results.md named only the later one, as if the programs came from it)
+mkdir -p "$T/repo/examples" "$T/gb"
+cp examples/study.sh "$T/repo/examples/"
+git -C "$T/repo" init -q
+git -C "$T/repo" -c user.name=t -c user.email=t@t add examples/study.sh
+git -C "$T/repo" -c user.name=t -c user.email=t@t commit -qm first
+first=$(git -C "$T/repo" rev-parse --short HEAD)
+for p in phantom train classify study_report; do ln -s "$B/$p" "$T/gb/$p"; done
+printf '#!/bin/sh\ngit -C "%s" -c user.name=t -c user.email=t@t commit -q --allow-empty -m during\nexec "%s" "$@"\n' \
+    "$T/repo" "$B/generate" >"$T/gb/generate"
+chmod +x "$T/gb/generate"
+env SCRIPT="$T/repo/examples/study.sh" PROGS="$T/gb" "$T/st" "$T/git" >/dev/null 2>&1
+second=$(git -C "$T/repo" rev-parse --short HEAD)
+check "provenance: the start's commit and the report's" grep -qF \
+    "git $first (repository HEAD when this invocation started; $second when the report was made)" \
+    "$T/git/results.md"
+
+if command -v shellcheck >/dev/null 2>&1; then
+    check "shellcheck: study.sh and small_data.sh" shellcheck examples/study.sh examples/small_data.sh
+else
+    echo "test_study_scripts.sh: skipped: shellcheck (not installed)"
+fi
+
+# small_data.sh: a fid that fails after printing its first line leaves no fid.txt that a
+# rerun would take as done (the summary then died on the missing precision line)
+sd() { DATA=$1 OUT=$2 ITERS=5 SEEDS=1 ALONE_SEEDS=0 N_SMALL=10 GEN=30 B=$SD_B bash examples/small_data.sh; }
+mkdir -p "$T/fb"
+for p in train generate classify; do ln -s "$B/$p" "$T/fb/$p"; done
+printf '#!/bin/sh\necho "FID:  1"\nexit 1\n' >"$T/fb/fid"
+chmod +x "$T/fb/fid"
+SD_B=$T/fb
+sd "$T/k" "$T/sd" >/dev/null 2>&1
+check "small_data: a failing fid stops it" test $? -ne 0
+SD_B=$B
+sd "$T/k" "$T/sd" >"$T/sd.txt" 2>&1
+check "small_data: the rerun finishes" test $? -eq 0
+check "small_data: the reference's precision and recall" grep -qE "^Reference, .*precision [0-9.]+, recall" \
+    "$T/sd/results.md"
+# other data in the same OUT: refused, nothing changed (it reused the split of the old data
+# and wrote the new DATA into results.md)
+cp -r "$T/k" "$T/k3"
+rm "$T/k3/NORMAL/IM-1001-0000.png"
+cp "$T/sd/results.md" "$T/sd_results.md"
+fails_with "small_data: other data: refused" "^small_data: $T/sd was made from other data (data [0-9a-f]*; DATA=$T/k3 is data [0-9a-f]*); use another OUT, or delete $T/sd to start over\$" \
+    sd "$T/k3" "$T/sd"
+check "small_data: other data: results.md unchanged" cmp "$T/sd/results.md" "$T/sd_results.md"
+fails_with_line "small_data: OUT inside DATA: refused" \
+    "small_data: OUT=$T/k3/sd is inside DATA=$T/k3; give an OUT outside the data folder" sd "$T/k3" "$T/k3/sd"
+
+[ -n "$KEEP" ] || rm -rf "$T"
+echo "test_study_scripts.sh: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
