@@ -113,6 +113,10 @@ static void usage(const char *prog) {
 static double number_flag(const char *flag, const char *text, double lo, int lo_open, double hi, int hi_closed,
                           int as_float) {
     double v = cli_float("train", flag, text);
+    if (as_float && isfinite(v) && !isfinite((float)v)) {   // (1e39: finite, but not as a float)
+        fprintf(stderr, "train: %s is a float setting: '%s' is beyond its largest value, 3.4e38\n", flag, text);
+        exit(2);
+    }
     if (as_float) v = (double)(float)v;
     int ok = isfinite(v) && (lo_open ? v > lo : v >= lo) && (isinf(hi) || (hi_closed ? v <= hi : v < hi));
     if (ok) return v;
@@ -594,17 +598,40 @@ static void meta_text(char *out, size_t cap, const char *text) {
     snprintf(out, cap, "fnv1a64:%016llx", (unsigned long long)cli_fnv1a64(CLI_FNV_OFFSET, text, strlen(text)));
 }
 
-// --data as the checkpoint records it: its real path, so that the same folder
-// named from another working directory or through a link is the same data
-// (as given when it cannot be resolved).
-static void data_id(char *id, size_t cap, const char *data) {
-    char real[PATH_MAX];
-    meta_text(id, cap, realpath(data, real) ? real : data);
+// The images a run trains on, as the checkpoint records them: a fingerprint
+// (FNV-1a) of the image files listed in the folder train reads (--data, or
+// --data/--class), by file name and size, in the listing's sorted order. The
+// same files moved, renamed above or named through a link give the same
+// fingerprint; another folder, or one with a file more, less or changed in
+// size, another. No path goes into the checkpoint. (A folder that cannot be
+// listed: "unlisted"; the load that follows says why.)
+static void data_id(char *id, size_t cap, const train_options *o) {
+    char dir[4096];
+    if (o->cls[0]) snprintf(dir, sizeof dir, "%s/%s", o->data, o->cls);
+    else snprintf(dir, sizeof dir, "%s", o->data);
+    char **paths = NULL;
+    int count = 0;
+    if (dcgan_list_images(&paths, &count, dir) != DCGAN_OK) {
+        snprintf(id, cap, "unlisted");
+        return;
+    }
+    uint64_t h = CLI_FNV_OFFSET;
+    for (int i = 0; i < count; i++) {
+        const char *slash = strrchr(paths[i], '/');
+        const char *name = slash ? slash + 1 : paths[i];
+        struct stat sb;
+        char size[32];
+        snprintf(size, sizeof size, "%lld", stat(paths[i], &sb) == 0 ? (long long)sb.st_size : -1LL);
+        h = cli_fnv1a64(h, name, strlen(name) + 1);
+        h = cli_fnv1a64(h, size, strlen(size) + 1);
+    }
+    dcgan_paths_free(paths, count);
+    snprintf(id, cap, "%d files, names and sizes fnv1a64:%016llx", count, (unsigned long long)h);
 }
 
 // Writes the checkpoint (path.tmp, then rename); 0 on success. Besides the
 // library's metadata it records the epochs done and the data the run trains
-// on (--data's real path, --class, --max-images, --resize, the image count),
+// on (a fingerprint of --data's image files, --class, --max-images, --resize, the image count),
 // which --resume compares. (These extra keys are not covered by the
 // checkpoint's checksum: dcgan.h hashes only its own keys.)
 static int save_checkpoint(const train_run *r, long epoch) {
@@ -692,7 +719,7 @@ static void setting_text(char *out, size_t cap, const dcgan_gan_config *c, int k
 
 // --resume: the settings come from the checkpoint. Each model or optimizer
 // flag given on the command line must equal the checkpoint's, and the data
-// flags (--data by its real path, --class, --max-images, --resize) the ones
+// flags (--data by its files' names and sizes, --class, --max-images, --resize) the ones
 // the run was trained with, as its checkpoint recorded them (a checkpoint
 // from before they were recorded: not checked, with a warning); --epochs must
 // be more than the epochs done. The image count is compared after loading
@@ -724,11 +751,7 @@ static int resume_settings(train_options *o, const char *ckpt) {
     } else if (!what) {
         char cls[256];
         meta_text(cls, sizeof cls, o->cls);
-        if (strcmp(data, o->data_id) != 0) {
-            what = "--data";
-            snprintf(was, sizeof was, "'%s'", data);
-            snprintf(now, sizeof now, "'%s'", o->data_id);
-        } else if ((v = dcgan_safetensors_meta(&st, "class")) != NULL && strcmp(v, cls) != 0) {
+        if ((v = dcgan_safetensors_meta(&st, "class")) != NULL && strcmp(v, cls) != 0) {
             what = "--class";
             snprintf(was, sizeof was, "'%s'", v);
             snprintf(now, sizeof now, "'%s'", cls);
@@ -741,6 +764,11 @@ static int resume_settings(train_options *o, const char *ckpt) {
             what = "--resize";
             snprintf(was, sizeof was, "%s", v);
             snprintf(now, sizeof now, "%s", o->resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area");
+        } else if (strcmp(data, o->data_id) != 0) {
+            fprintf(stderr, "train: --resume: the run in '%s' was trained on other images (%s); --data here "
+                            "lists %s; resume with the same images\n", ckpt, data, o->data_id);
+            dcgan_safetensors_free(&st);
+            return 2;
         }
         if ((v = dcgan_safetensors_meta(&st, "images")) != NULL) o->resume_images = atol(v);
     }
@@ -961,7 +989,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);   // line-buffered: a log piped to a file is complete up to a crash
     // 1. the flags, and the output folder (one run per folder while this process lives)
     parse(&r.o, argc, argv);
-    data_id(r.o.data_id, sizeof r.o.data_id, r.o.data);
+    data_id(r.o.data_id, sizeof r.o.data_id, &r.o);
     if (cli_mkdirs(r.o.out) != 0) {
         fprintf(stderr, "train: cannot create '%s'\n", r.o.out);
         return 1;

@@ -52,9 +52,16 @@ CK="$T/straight/checkpoint.safetensors"
 fails_with_line "train/--resume with another --class is refused" \
     "train: --resume: the run in '$CK' has --class 'NORMAL', this run --class 'PNEUMONIA'; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --class PNEUMONIA
-fails_with_line "train/--resume with another --data is refused (real paths)" \
-    "train: --resume: the run in '$CK' has --data '$RT/data/train', this run --data '$RT/data'; resume with the same flags" \
+fails_with_line "train/--resume with another --class spelling of the same folder is refused as --class" \
+    "train: --resume: the run in '$CK' has --class 'NORMAL', this run --class 'train/NORMAL'; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --data "$T/data" --class train/NORMAL
+# other images with the same count: one file renamed (the checkpoint records the files' names and sizes)
+cp -r "$T/data/train" "$T/data_renamed"
+first=$(ls "$T/data_renamed/NORMAL" | head -1)
+mv "$T/data_renamed/NORMAL/$first" "$T/data_renamed/NORMAL/x$first"
+fails_grep "train/--resume on other images (same count, a file renamed) is refused, both fingerprints named" -qxE \
+    "train: --resume: the run in '$CK' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 32 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
+    $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --data "$T/data_renamed"
 fails_with_line "train/--resume with another --max-images is refused" \
     "train: --resume: the run in '$CK' has --max-images 0, this run --max-images 24; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --max-images 24
@@ -71,17 +78,22 @@ fails_with_line "train/--resume with --diffaugment on a run without it is refuse
     "train: --resume: the run in '$CK' has --diffaugment none, this run --diffaugment color; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --diffaugment color
 check "train/... with status 2" status_is 2 $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --batch 4
-# the checkpoint records --data by its real path: the same folder by another name is the same data
-check "train/--resume naming the data through another path continues; the real path recorded" \
+# the checkpoint records --data by its files' names and sizes, no path: the same folder by
+# another name, or moved, is the same data
+check "train/--resume naming the data through another path continues; no path recorded" \
     sh -c "$B/train $FLAGS --out '$T/split' --epochs 5 --resume --data '$T/data/../data/train/' &&
-           head -c 4096 '$T/split/checkpoint.safetensors' | tr -d '\\000' | grep -qF '\"data\":\"$RT/data/train\"'"
-# an image more or less in the folder: refused after loading, by the count the checkpoint records
+           head -c 4096 '$T/split/checkpoint.safetensors' | tr -d '\\000' | grep -qE '\"data\":\"32 files, names and sizes fnv1a64:[0-9a-f]{16}\"' &&
+           ! head -c 4096 '$T/split/checkpoint.safetensors' | tr -d '\\000' | grep -qF '$RT'"
+cp -r "$T/data/train" "$T/data_moved"
+check "train/--resume with the data folder moved elsewhere continues" \
+    $B/train $FLAGS --out "$T/split" --epochs 6 --resume --data "$T/data_moved"
+# an image more or less in the folder: refused before loading, by the fingerprint the checkpoint records
 cp -r "$T/data/train" "$T/data_more"
 $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 1 >/dev/null 2>&1
 rm "$T/data_more/NORMAL/$(ls "$T/data_more/NORMAL" | head -1)"
 cp "$T/more/checkpoint.safetensors" "$T/more_ckpt"
-fails_with_line "train/--resume on a folder with an image less is refused" \
-    "train: --resume: the run in '$T/more/checkpoint.safetensors' was trained on 32 images, this run has 31; resume with the same images" \
+fails_grep "train/--resume on a folder with an image less is refused (32 files, 31 here)" -qxE \
+    "train: --resume: the run in '$T/more/checkpoint.safetensors' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 31 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
     $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
 check "train/... with status 2" status_is 2 $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
 # --epochs below the epochs done: it trained nothing and said "done"; at them: nothing to
@@ -91,7 +103,8 @@ fails_with_line "train/--resume with --epochs below the epochs done is refused" 
     $B/train $FLAGS --out "$T/straight" --epochs 3 --resume
 check "train/... with status 2" status_is 2 $B/train $FLAGS --out "$T/straight" --epochs 3 --resume
 check "train/--resume with --epochs at the epochs done: status 0 and 'nothing to do'" \
-    sh -c "$B/train $FLAGS --out '$T/straight' --epochs 4 --resume | grep -qxF \"train: the run in '$T/straight' has already done its 4 epochs; nothing to do\""
+    sh -c "$B/train $FLAGS --out '$T/straight' --epochs 4 --resume >'$T/done.out' 2>&1 &&
+           grep -qxF \"train: the run in '$T/straight' has already done its 4 epochs; nothing to do\" '$T/done.out'"
 check "train/... and after all these refusals the run is unchanged" \
     sh -c "cmp -s '$T/straight_ckpt' '$CK' && cmp -s '$T/straight_log' '$T/straight/log.csv' && cmp -s '$T/more_ckpt' '$T/more/checkpoint.safetensors'"
 # a checkpoint from before train recorded its data: resumes, with a warning saying what is not checked
@@ -126,7 +139,7 @@ done <<'EOF2'
 --latent 1000001|train: --latent wants an integer from 1 to 1000000, got '1000001'
 --latent 0|train: --latent wants an integer from 1 to 1000000, got '0'
 --ema-kimg inf|train: --ema-kimg wants a finite number >= 0, got 'inf'
---ema-kimg 1 --ema-rampup 1e39|train: --ema-rampup wants a finite number >= 0, got '1e39'
+--ema-kimg 1 --ema-rampup 1e39|train: --ema-rampup is a float setting: '1e39' is beyond its largest value, 3.4e38
 --diffaugment color --ada-target 0.6 --ada-kimg inf|train: --ada-kimg wants a finite number > 0, got 'inf'
 --width nan|train: --width wants a number in (0, 64], got 'nan'
 --size 100|train: gan_specs: size 100 is not 64, 128 or 256
