@@ -190,6 +190,27 @@ rc=$?
 check "train/log.csv on a full disk: status 1, the file and the reason" \
     test $rc -eq 1 -a -n "$(grep -xF "train: writing '$T/full/log.csv' failed: No space left on device" "$T/full.txt")"
 check "train/... and no checkpoint past the log" test ! -e "$T/full/checkpoint.safetensors"
+# ... and when the disk fills in the middle of a run (a file-size limit a little above the log
+# of a run resumed; SIGXFSZ ignored, so writes fail with EFBIG): the run stops at the end of
+# the epoch whose rows did not fit, status 1, the checkpoint as it was (none is saved past the
+# log's rows), and a --resume with room again ends with iterations 1..24 in order (the cut-off
+# row dropped)
+# shellcheck disable=SC2086
+$B/train $SMALL --out "$T/mid" --epochs 2 >/dev/null 2>&1
+cp "$T/mid/checkpoint.safetensors" "$T/mid_ckpt"
+lim=$(( $(wc -c <"$T/mid/log.csv") / 512 + 2 ))   # (sh's ulimit -f counts 512-byte blocks)
+# shellcheck disable=SC2086
+(ulimit -f "$lim"; trap '' XFSZ; exec $B/train $SMALL --out "$T/mid" --epochs 400 --resume) >"$T/mid.txt" 2>&1
+rc=$?
+check "train/log.csv filling up mid-run: status 1, the file and the reason" \
+    test $rc -eq 1 -a -n "$(grep -xF "train: writing '$T/mid/log.csv' failed: File too large" "$T/mid.txt")"
+check "train/... the checkpoint as it was, the log past it" \
+    sh -c "cmp -s '$T/mid_ckpt' '$T/mid/checkpoint.safetensors' && test \$(wc -l <'$T/mid/log.csv') -gt 13"
+# shellcheck disable=SC2086
+$B/train $SMALL --out "$T/mid" --epochs 4 --resume >/dev/null 2>&1
+rc=$?
+check "train/... then --resume with room ends with exactly iterations 1..24 in log.csv" \
+    sh -c "test $rc -eq 0 && awk -F, 'NR > 1 { if (\$2 != NR - 1) bad = 1 } END { exit !(!bad && NR - 1 == 24) }' '$T/mid/log.csv'"
 # --resume cuts log.csv back to the checkpoint through log.csv.tmp; when that write fails the
 # run stops and both files stay as they were (it warned, went on and appended to a log that
 # still held rows past the checkpoint: iterations 13 and 14 twice)
