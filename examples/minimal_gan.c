@@ -5,8 +5,9 @@
 //   make build/minimal_gan
 //   build/minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]     (1000, samples.png)
 //
-// On 2 CPU cores an iteration takes about 0.15 s; on chest X-rays lungs and
-// ribs show after a few hundred iterations and sharpen for a few thousand.
+// On 2 CPU cores an iteration takes about 0.03 s (the default 1000 in about half
+// a minute); on chest X-rays lungs and ribs show after a few hundred iterations
+// and sharpen for a few thousand.
 //
 // What one iteration does (dcgan_gan_train_step, dcgan.h section 10):
 //   1. D learns:  maximise log D(x) + log(1 - D(G(z)))  on a half batch of real
@@ -20,6 +21,7 @@
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,6 +31,13 @@ static int fail(const char *what) {
     return 1;
 }
 
+// The loader skips files it cannot decode (and counts them): say which.
+static void on_skip(void *user, const char *path, const char *reason) {
+    (void)user;
+    (void)path;   // (the reason names the file)
+    fprintf(stderr, "minimal_gan: skipping %s\n", reason);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || argc > 4) {
         fprintf(stderr, "usage: minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]\n");
@@ -36,8 +45,9 @@ int main(int argc, char **argv) {
     }
     const char *folder = argv[1], *out_path = argc > 3 ? argv[3] : "samples.png";
     char *end = "";
+    errno = 0;
     long iterations = argc > 2 ? strtol(argv[2], &end, 10) : 1000;
-    if (iterations < 1 || *end) {
+    if (iterations < 1 || *end || errno == ERANGE) {   // (ERANGE: past what a long holds)
         fprintf(stderr, "minimal_gan: ITERATIONS must be a positive number, got '%s'\n", argv[2]);
         return 2;
     }
@@ -47,9 +57,10 @@ int main(int argc, char **argv) {
     dcgan_image_options_default(&opt);
     opt.size = 64;
     opt.channels = 1;
+    opt.on_skip = on_skip;
     dcgan_dataset data;
     if (dcgan_dataset_load(&data, folder, &opt) != DCGAN_OK) return fail(folder);
-    printf("%d images from %s\n", data.count, folder);
+    printf("%d images from %s (%d skipped)\n", data.count, folder, data.skipped);
 
     // 2. The GAN: the DCGAN architecture, a quarter of the filters (fast on a CPU).
     dcgan_gan_config cfg;

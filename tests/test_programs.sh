@@ -169,7 +169,19 @@ fails_with_line "minimal_gan/a missing folder" "minimal_gan: $T/nope: scan: cann
     $B/minimal_gan "$T/nope" 3 "$T/minimal2.png"
 fails_with_line "minimal_gan/a bad iteration count" "minimal_gan: ITERATIONS must be a positive number, got 'x'" \
     $B/minimal_gan "$T/data/train/NORMAL" x "$T/minimal2.png"
+# a count past what a long holds was read as LONG_MAX: a run that never ends (timeout: the old code)
+fails_with_line "minimal_gan/an iteration count past a long is refused" \
+    "minimal_gan: ITERATIONS must be a positive number, got '99999999999999999999'" \
+    timeout 20 $B/minimal_gan "$T/data/train/NORMAL" 99999999999999999999 "$T/minimal2.png"
 check "minimal_gan/bad input: nothing written" test ! -e "$T/minimal2.png"
+# an unreadable file is skipped, and said so (it used to pass in silence)
+mkdir -p "$T/minimal_skip"
+cp "$T/data/train/NORMAL/NORMAL-000"[1-4].png "$T/minimal_skip/"
+echo "not an image" >"$T/minimal_skip/broken.png"
+$B/minimal_gan "$T/minimal_skip" 1 "$T/minimal_skip.png" >"$T/minimal_skip.txt" 2>&1
+check "minimal_gan/an unreadable file: it runs" test $? -eq 0
+check "minimal_gan/... counts it" grep -qxF "4 images from $T/minimal_skip (1 skipped)" "$T/minimal_skip.txt"
+check "minimal_gan/... and names it" grep -q "^minimal_gan: skipping .*broken.png" "$T/minimal_skip.txt"
 # little data: DiffAugment + ADA + EMA; the resume takes every setting from the checkpoint
 SMALL="--diffaugment color,translation,cutout --ada-target 0.6 --ada-kimg 0.1 --ema-kimg 0.05"
 check "train/little data: 4 epochs straight" $B/train $FLAGS $SMALL --out "$T/aug_straight" --epochs 4
