@@ -3,23 +3,55 @@
 //     OUT/train/NORMAL/NORMAL-0001.png   OUT/train/PNEUMONIA/PNEUMONIA-0001.png
 //     OUT/val/...   OUT/test/...
 // Build: make   Run: build/phantom --out data/phantom --normal 400 --pneumonia 1160
-// Prints the folders it wrote and the counts.
+// Prints the folders it wrote and the counts. A class folder that already holds
+// PNG files this run would not replace (a run with larger counts before) is
+// refused before anything is written: the old images would mix with the new.
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
+#include <dirent.h>
+
+#define MAX_COUNT 1000000   // --normal, --pneumonia, --val, --test: images per folder
+#define MAX_OUT 4000        // --out: characters (the image paths must fit 4096)
 
 static void usage(const char *prog) {
     printf("usage: %s [flags]\n"
-           "  --out DIR         output folder                      (data/phantom)\n"
+           "  --out DIR         output folder, at most 4000 characters (data/phantom)\n"
            "  --normal N        NORMAL images in train/            (400)\n"
            "  --pneumonia N     PNEUMONIA images in train/         (1160)\n"
-           "  --test N          images per class in test/          (N/8 of train)\n"
+           "  --test N          images per class in test/          (1/8 of the class in train)\n"
            "  --val N           images per class in val/           (8)\n"
-           "  --size S          image side in pixels               (256)\n"
-           "  --seed S          random seed                        (1)\n", prog);
+           "  --size S          image side in pixels, 16 to 4096   (256)\n"
+           "  --seed S          random seed                        (1)\n"
+           "  (counts are 0 to 1,000,000)\n", prog);
+}
+
+// The first (by name) .png file in folder that a run writing cls-0001.png ..
+// cls-<count>.png would not replace (into stale); 0 when there is none or the
+// folder does not exist yet.
+static int stale_image(char *stale, size_t cap, const char *folder, const char *cls, int count) {
+    DIR *d = opendir(folder);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d)) != NULL) {
+        const char *name = e->d_name, *dot = strrchr(name, '.');
+        if (!dot || strcmp(dot, ".png") != 0) continue;
+        // ours: cls-NNNN.png for some NNNN in 1..count, written as the run writes it
+        char ours[64];
+        long v = 0;
+        size_t lc = strlen(cls);
+        if (strncmp(name, cls, lc) == 0 && name[lc] == '-') v = strtol(name + lc + 1, NULL, 10);
+        snprintf(ours, sizeof ours, "%s-%04ld.png", cls, v);
+        if ((v < 1 || v > count || strcmp(name, ours) != 0) && (!found || strcmp(name, stale) < 0)) {
+            snprintf(stale, cap, "%s", name);
+            found = 1;
+        }
+    }
+    if (d) closedir(d);
+    return found;
 }
 
 // Writes count phantoms of one class into dir; returns 0 on success.
@@ -48,34 +80,63 @@ int main(int argc, char **argv) {
     int normal = 400, pneumonia = 1160, test = -1, val = 8, size = 256;
     long seed = 1;
     for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(argv[0]); return 0; }
         else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--normal")) normal = (int)cli_int(argv[0], "--normal", argv[i]);
-        else if (cli_flag(argc, argv, &i, "--pneumonia")) pneumonia = (int)cli_int(argv[0], "--pneumonia", argv[i]);
-        else if (cli_flag(argc, argv, &i, "--test")) test = (int)cli_int(argv[0], "--test", argv[i]);
-        else if (cli_flag(argc, argv, &i, "--val")) val = (int)cli_int(argv[0], "--val", argv[i]);
-        else if (cli_flag(argc, argv, &i, "--size")) size = (int)cli_int(argv[0], "--size", argv[i]);
+        else if (cli_flag(argc, argv, &i, "--normal"))
+            normal = (int)cli_int_range("phantom", a, argv[i], 0, MAX_COUNT);
+        else if (cli_flag(argc, argv, &i, "--pneumonia"))
+            pneumonia = (int)cli_int_range("phantom", a, argv[i], 0, MAX_COUNT);
+        else if (cli_flag(argc, argv, &i, "--test"))
+            test = (int)cli_int_range("phantom", a, argv[i], 0, MAX_COUNT);
+        else if (cli_flag(argc, argv, &i, "--val"))
+            val = (int)cli_int_range("phantom", a, argv[i], 0, MAX_COUNT);
+        else if (cli_flag(argc, argv, &i, "--size"))
+            size = (int)cli_int_range("phantom", a, argv[i], 16, 4096);
         else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(argv[0], "--seed", argv[i]);
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", argv[0], argv[i]); return 2; }
     }
-    if (normal < 0 || pneumonia < 0 || val < 0 || size < 16 || size > 4096) {
-        fprintf(stderr, "phantom: counts must be >= 0 and size in 16..4096\n");
+    if (strlen(out) > MAX_OUT) {
+        fprintf(stderr, "phantom: --out is %zu characters long; at most %d\n", strlen(out),
+                MAX_OUT);
         return 2;
     }
+    if (cli_out_folder("phantom", out) != 0) return 2;
+    // the counts of the six folders: train (the flags), val, test (1/8 of train unless --test)
+    const char *splits[3] = {"train", "val", "test"};
+    int counts[3][2] = {{normal, pneumonia}, {val, val}, {test, test}};
+    if (test < 0) {
+        counts[2][0] = normal / 8;
+        counts[2][1] = pneumonia / 8;
+    }
+    // every folder checked before the first image is written
+    char dir[4200], stale[300];
+    for (int s = 0; s < 3; s++)
+        for (int k = 0; k < 2; k++) {
+            const char *cls = k == 0 ? "NORMAL" : "PNEUMONIA";
+            snprintf(dir, sizeof dir, "%s/%s/%s", out, splits[s], cls);
+            if (stale_image(stale, sizeof stale, dir, cls, counts[s][k])) {
+                fprintf(stderr, "phantom: '%s' holds %s, which this run (%d images there) would not "
+                                "replace: two runs' images would mix; give another --out or delete "
+                                "the old images\n", dir, stale, counts[s][k]);
+                return 1;
+            }
+        }
     printf("phantom: %d NORMAL + %d PNEUMONIA train images, %dx%d, seed %ld -> %s\n", normal,
            pneumonia, size, size, seed, out);
+    fflush(stdout);   // (before any message on stderr)
     unsigned char *pixels = (unsigned char *)malloc((size_t)size * size);
+    if (!pixels) {
+        fprintf(stderr, "phantom: no memory for a %dx%d image\n", size, size);
+        return 1;
+    }
     dcgan_rng rng;
-    char dir[4096];
     int rc = 0;
     dcgan_rng_seed(&rng, (uint64_t)seed);
-    const char *splits[3] = {"train", "val", "test"};
     for (int s = 0; s < 3 && rc == 0; s++) {
-        int n_normal = s == 0 ? normal : s == 1 ? val : (test >= 0 ? test : normal / 8);
-        int n_pneu = s == 0 ? pneumonia : s == 1 ? val : (test >= 0 ? test : pneumonia / 8);
         snprintf(dir, sizeof dir, "%s/%s", out, splits[s]);
-        rc |= write_class(dir, "NORMAL", n_normal, size, 0, &rng, pixels);
-        if (rc == 0) rc |= write_class(dir, "PNEUMONIA", n_pneu, size, 1, &rng, pixels);
+        rc |= write_class(dir, "NORMAL", counts[s][0], size, 0, &rng, pixels);
+        if (rc == 0) rc |= write_class(dir, "PNEUMONIA", counts[s][1], size, 1, &rng, pixels);
     }
     free(pixels);
     return rc;

@@ -182,6 +182,26 @@ $B/minimal_gan "$T/minimal_skip" 1 "$T/minimal_skip.png" >"$T/minimal_skip.txt" 
 check "minimal_gan/an unreadable file: it runs" test $? -eq 0
 check "minimal_gan/... counts it" grep -qxF "4 images from $T/minimal_skip (1 skipped)" "$T/minimal_skip.txt"
 check "minimal_gan/... and names it" grep -q "^minimal_gan: skipping .*broken.png" "$T/minimal_skip.txt"
+# phantom: counts and sizes outside their ranges are refused, not truncated to an int
+# (--normal 4294967297 wrote 1 image, --size 4294967312 16-pixel ones, --test -5 the default)
+fails_with_line "phantom/--normal past an int is refused" \
+    "phantom: --normal wants an integer from 0 to 1000000, got '4294967297'" \
+    $B/phantom --out "$T/ph_bad" --normal 4294967297 --pneumonia 0 --val 0 --test 0 --size 16
+fails_with_line "phantom/--size past an int is refused" \
+    "phantom: --size wants an integer from 16 to 4096, got '4294967312'" \
+    $B/phantom --out "$T/ph_bad" --normal 1 --pneumonia 0 --val 0 --test 0 --size 4294967312
+fails_with_line "phantom/a negative --test is refused" \
+    "phantom: --test wants an integer from 0 to 1000000, got '-5'" \
+    $B/phantom --out "$T/ph_bad" --normal 1 --pneumonia 0 --val 0 --test -5 --size 16
+check "phantom/bad flags: nothing written" test ! -e "$T/ph_bad"
+# a second run with smaller counts left the first run's extra images beside its own
+$B/phantom --out "$T/ph_re" --normal 3 --pneumonia 1 --val 0 --test 0 --size 16 >/dev/null
+check "phantom/the same run again overwrites its images" \
+    $B/phantom --out "$T/ph_re" --normal 3 --pneumonia 1 --val 0 --test 0 --size 16 --seed 2
+fails_with_line "phantom/a run with fewer images than the folder holds is refused" \
+    "phantom: '$T/ph_re/train/NORMAL' holds NORMAL-0003.png, which this run (2 images there) would not replace: two runs' images would mix; give another --out or delete the old images" \
+    $B/phantom --out "$T/ph_re" --normal 2 --pneumonia 1 --val 0 --test 0 --size 16
+check "phantom/... and the folder keeps its 3 images" test "$(ls "$T/ph_re/train/NORMAL" | wc -l)" -eq 3
 # little data: DiffAugment + ADA + EMA; the resume takes every setting from the checkpoint
 SMALL="--diffaugment color,translation,cutout --ada-target 0.6 --ada-kimg 0.1 --ema-kimg 0.05"
 check "train/little data: 4 epochs straight" $B/train $FLAGS $SMALL --out "$T/aug_straight" --epochs 4
