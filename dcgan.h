@@ -31,11 +31,14 @@
 //       if (dcgan_dataset_load(&ds, "chest_xray/train/NORMAL", &io) != DCGAN_OK ||
 //           dcgan_gan_init(&gan, &cfg) != DCGAN_OK) {
 //           fprintf(stderr, "%s\n", dcgan_last_error());
+//           dcgan_dataset_free(&ds);                    // (zeroed when the load failed)
 //           return 1;
 //       }
-//       for (int it = 0; it < 5000; it++)
-//           if (dcgan_gan_train_step(&gan, ds.data, ds.count, &st) != DCGAN_OK) break;
-//       dcgan_gan_save(&gan, "gan.safetensors", NULL, NULL, 0);
+//       dcgan_status rc = DCGAN_OK;                     // every call says how it went
+//       for (int it = 0; it < 5000 && rc == DCGAN_OK; it++)
+//           rc = dcgan_gan_train_step(&gan, ds.data, ds.count, &st);   // NaN: stops
+//       if (rc == DCGAN_OK) rc = dcgan_gan_save(&gan, "gan.safetensors", NULL, NULL, 0);
+//       if (rc != DCGAN_OK) fprintf(stderr, "%s\n", dcgan_last_error());
 //       dcgan_gan_free(&gan);  dcgan_dataset_free(&ds);
 //   Lower level: dcgan_model_init from a list of dcgan_layer_spec, then
 //   dcgan_model_forward / dcgan_bce_with_logits / dcgan_model_backward /
