@@ -198,7 +198,13 @@ static void parse(train_options *o, int argc, char **argv) {
         else if (strcmp(a, "--resume") == 0) o->resume = 1;
         else if (strcmp(a, "--no-cache") == 0) o->use_cache = 0;
         else if (cli_flag(argc, argv, &i, "--data")) o->data = argv[i];
-        else if (cli_flag(argc, argv, &i, "--class")) o->cls = argv[i];
+        else if (cli_flag(argc, argv, &i, "--class")) {
+            // "NORMAL/" (a shell's completion) is the class NORMAL: --resume compares the text
+            char *c = argv[i];
+            size_t n = strlen(c);
+            while (n > 1 && c[n - 1] == '/') c[--n] = '\0';
+            o->cls = c;
+        }
         else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];
         else if (cli_flag(argc, argv, &i, "--device")) o->device = argv[i];
         else if (model_flag(argc, argv, &i, FL_ARCH, o)) {

@@ -87,6 +87,8 @@ check "train/--resume naming the data through another path continues; no path re
 cp -r "$T/data/train" "$T/data_moved"
 check "train/--resume with the data folder moved elsewhere continues" \
     $B/train $FLAGS --out "$T/split" --epochs 6 --resume --data "$T/data_moved"
+check "train/--resume with --class NORMAL/ (a trailing slash, as a shell completes it) continues" \
+    $B/train $FLAGS --out "$T/split" --epochs 7 --resume --class NORMAL/
 # an image more or less in the folder: refused before loading, by the fingerprint the checkpoint records
 cp -r "$T/data/train" "$T/data_more"
 $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 1 >/dev/null 2>&1
