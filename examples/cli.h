@@ -2,6 +2,7 @@
 // creation and a progress display. Not part of the library.
 #ifndef CLI_H
 #define CLI_H
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +62,35 @@ static inline double cli_float(const char *prog, const char *flag, const char *t
         exit(2);
     }
     return v;
+}
+
+// Of the .png files in folder (all of them, or with only_prefixed those whose
+// name starts with prefix), the first by name that a run writing
+// PREFIX%0*ld.png (width digits) for the numbers 1..count would not replace,
+// into stale; 0 when there is none or the folder does not exist yet. (generate
+// and phantom refuse such a folder: two runs' images would mix in it.)
+static inline int cli_stale_png(char *stale, size_t cap, const char *folder, const char *prefix, int only_prefixed,
+                                long count, int digits) {
+    DIR *d = opendir(folder);
+    struct dirent *e;
+    const size_t lp = strlen(prefix);
+    int found = 0;
+    while (d && (e = readdir(d)) != NULL) {
+        const char *name = e->d_name, *dot = strrchr(name, '.');
+        if (!dot || strcmp(dot, ".png") != 0) continue;
+        const int prefixed = strncmp(name, prefix, lp) == 0;
+        if (only_prefixed && !prefixed) continue;
+        // ours: the name the run writes for the number it holds, that number in 1..count
+        const long v = prefixed ? strtol(name + lp, NULL, 10) : 0;
+        char ours[300];
+        snprintf(ours, sizeof ours, "%s%0*ld.png", prefix, digits, v);
+        if ((v < 1 || v > count || strcmp(name, ours) != 0) && (!found || strcmp(name, stale) < 0)) {
+            snprintf(stale, cap, "%s", name);
+            found = 1;
+        }
+    }
+    if (d) closedir(d);
+    return found;
 }
 
 // FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h (start

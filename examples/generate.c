@@ -16,7 +16,6 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
-#include <dirent.h>
 #include <limits.h>
 
 #define MAX_COUNT 100000000   // --count: images in one run
@@ -35,33 +34,6 @@ static void usage(const char *prog) {
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
            "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
            "                      'images' (N, C, H, W), e.g. to compare with PyTorch\n", prog);
-}
-
-// The first (by name) PREFIX*.png file in out that a run of count images,
-// numbered with digits digits, would not write (into stale); 0 when there is
-// none or out does not exist yet.
-static int stale_image(char *stale, size_t cap, const char *out, const char *prefix, long count, int digits) {
-    DIR *d = opendir(out);
-    struct dirent *e;
-    const size_t lp = strlen(prefix);
-    int found = 0;
-    while (d && (e = readdir(d)) != NULL) {
-        const char *name = e->d_name, *dot = strrchr(name, '.');
-        if (strncmp(name, prefix, lp) != 0 || !dot || strcmp(dot, ".png") != 0) continue;
-        const char *num = name + lp;
-        int ours = dot - num == digits;   // our names: exactly digits decimal digits, 1..count
-        long v = 0;
-        for (const char *c = num; ours && c < dot; c++) {
-            ours = *c >= '0' && *c <= '9';
-            v = v * 10 + (*c - '0');
-        }
-        if ((!ours || v < 1 || v > count) && (!found || strcmp(name, stale) < 0)) {
-            snprintf(stale, cap, "%s", name);
-            found = 1;
-        }
-    }
-    if (d) closedir(d);
-    return found;
 }
 
 int main(int argc, char **argv) {
@@ -124,7 +96,7 @@ int main(int argc, char **argv) {
            count, out, seed);
     for (long c = count; c >= 100000; c /= 10) digits++;
     char stale[300];
-    if (stale_image(stale, sizeof stale, out, prefix, count, digits)) {
+    if (cli_stale_png(stale, sizeof stale, out, prefix, 1, count, digits)) {
         fprintf(stderr, "generate: '%s' holds %s, which this run (--count %ld) would not replace: two runs' "
                         "images would mix; give another --out or delete the old images\n", out, stale, count);
         dcgan_gan_free(&gan);

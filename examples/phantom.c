@@ -12,7 +12,6 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
-#include <dirent.h>
 
 #define MAX_COUNT 1000000   // --normal, --pneumonia, --val, --test: images per folder
 #define MAX_OUT 4000        // --out: characters (the image paths must fit 4096)
@@ -27,31 +26,6 @@ static void usage(const char *prog) {
            "  --size S          image side in pixels, 16 to 4096   (256)\n"
            "  --seed S          random seed                        (1)\n"
            "  (counts are 0 to 1,000,000)\n", prog);
-}
-
-// The first (by name) .png file in folder that a run writing cls-0001.png ..
-// cls-<count>.png would not replace (into stale); 0 when there is none or the
-// folder does not exist yet.
-static int stale_image(char *stale, size_t cap, const char *folder, const char *cls, int count) {
-    DIR *d = opendir(folder);
-    struct dirent *e;
-    int found = 0;
-    while (d && (e = readdir(d)) != NULL) {
-        const char *name = e->d_name, *dot = strrchr(name, '.');
-        if (!dot || strcmp(dot, ".png") != 0) continue;
-        // ours: cls-NNNN.png for some NNNN in 1..count, written as the run writes it
-        char ours[64];
-        long v = 0;
-        size_t lc = strlen(cls);
-        if (strncmp(name, cls, lc) == 0 && name[lc] == '-') v = strtol(name + lc + 1, NULL, 10);
-        snprintf(ours, sizeof ours, "%s-%04ld.png", cls, v);
-        if ((v < 1 || v > count || strcmp(name, ours) != 0) && (!found || strcmp(name, stale) < 0)) {
-            snprintf(stale, cap, "%s", name);
-            found = 1;
-        }
-    }
-    if (d) closedir(d);
-    return found;
 }
 
 // Writes count phantoms of one class into dir; returns 0 on success.
@@ -115,7 +89,9 @@ int main(int argc, char **argv) {
         for (int k = 0; k < 2; k++) {
             const char *cls = k == 0 ? "NORMAL" : "PNEUMONIA";
             snprintf(dir, sizeof dir, "%s/%s/%s", out, splits[s], cls);
-            if (stale_image(stale, sizeof stale, dir, cls, counts[s][k])) {
+            char prefix[64];
+            snprintf(prefix, sizeof prefix, "%s-", cls);   // (the images are CLS-%04d.png)
+            if (cli_stale_png(stale, sizeof stale, dir, prefix, 0, counts[s][k], 4)) {
                 fprintf(stderr, "phantom: '%s' holds %s, which this run (%d images there) would not "
                                 "replace: two runs' images would mix; give another --out or delete "
                                 "the old images\n", dir, stale, counts[s][k]);
