@@ -772,7 +772,7 @@ static int resume_settings(train_options *o, const char *ckpt) {
             snprintf(now, sizeof now, "%s", o->resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area");
         } else if (strcmp(data, o->data_id) != 0) {
             fprintf(stderr, "train: --resume: the run in '%s' was trained on other images (%s); --data here "
-                            "lists %s; resume with the same images\n", ckpt, data, o->data_id);
+                            "lists %s; resume with the same images\n", o->out, data, o->data_id);
             dcgan_safetensors_free(&st);
             return 2;
         }
@@ -780,7 +780,7 @@ static int resume_settings(train_options *o, const char *ckpt) {
     }
     if (what) {
         fprintf(stderr, "train: --resume: the run in '%s' has %s %s, this run %s %s; resume with the same "
-                        "flags\n", ckpt, what, was, what, now);
+                        "flags\n", o->out, what, was, what, now);
         dcgan_safetensors_free(&st);
         return 2;
     }
@@ -814,7 +814,7 @@ static int run_start(train_run *r) {
     if (gpu < 0 || (!gpu && check_memory(&r->o) != 0) || load_data(&r->ds, &r->o) != 0) return 1;
     if (r->o.resume_images >= 0 && r->ds.count != r->o.resume_images) {
         fprintf(stderr, "train: --resume: the run in '%s' was trained on %ld images, this run has %d; resume "
-                        "with the same images\n", r->ckpt, r->o.resume_images, r->ds.count);
+                        "with the same images\n", r->o.out, r->o.resume_images, r->ds.count);
         return 2;
     }
     if (dcgan_gan_init(&r->gan, &r->o.gan) != DCGAN_OK) {

@@ -48,34 +48,34 @@ check "train/... and its checkpoint and log.csv are unchanged" \
 # over the flags given: a helper's audit); the run stays as it was
 status_is() { want=$1; shift; "$@" >/dev/null 2>&1; test $? -eq "$want"; }
 RT=$(cd "$T" && pwd -P)
-CK="$T/straight/checkpoint.safetensors"
+RUN="$T/straight"   # runs are named by their --out folder in every --resume refusal
 fails_with_line "train/--resume with another --class is refused" \
-    "train: --resume: the run in '$CK' has --class 'NORMAL', this run --class 'PNEUMONIA'; resume with the same flags" \
+    "train: --resume: the run in '$RUN' has --class 'NORMAL', this run --class 'PNEUMONIA'; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --class PNEUMONIA
 fails_with_line "train/--resume with another --class spelling of the same folder is refused as --class" \
-    "train: --resume: the run in '$CK' has --class 'NORMAL', this run --class 'train/NORMAL'; resume with the same flags" \
+    "train: --resume: the run in '$RUN' has --class 'NORMAL', this run --class 'train/NORMAL'; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --data "$T/data" --class train/NORMAL
 # other images with the same count: one file renamed (the checkpoint records the files' names and sizes)
 cp -r "$T/data/train" "$T/data_renamed"
 first=$(ls "$T/data_renamed/NORMAL" | head -1)
 mv "$T/data_renamed/NORMAL/$first" "$T/data_renamed/NORMAL/x$first"
 fails_grep "train/--resume on other images (same count, a file renamed) is refused, both fingerprints named" -qxE \
-    "train: --resume: the run in '$CK' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 32 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
+    "train: --resume: the run in '$RUN' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 32 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --data "$T/data_renamed"
 fails_with_line "train/--resume with another --max-images is refused" \
-    "train: --resume: the run in '$CK' has --max-images 0, this run --max-images 24; resume with the same flags" \
+    "train: --resume: the run in '$RUN' has --max-images 0, this run --max-images 24; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --max-images 24
 fails_with_line "train/--resume with another --resize is refused" \
-    "train: --resume: the run in '$CK' has --resize area, this run --resize nearest; resume with the same flags" \
+    "train: --resume: the run in '$RUN' has --resize area, this run --resize nearest; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --resize nearest
 fails_with_line "train/--resume with another --lr-d is refused" \
-    "train: --resume: the run in '$CK' has --lr-d 0.0002, this run --lr-d 0.001; resume with the same flags" \
+    "train: --resume: the run in '$RUN' has --lr-d 0.0002, this run --lr-d 0.001; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --lr-d 1e-3
 fails_with_line "train/--resume with another --seed is refused" \
-    "train: --resume: the run in '$CK' has --seed 1, this run --seed 5; resume with the same flags" \
+    "train: --resume: the run in '$RUN' has --seed 1, this run --seed 5; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --seed 5
 fails_with_line "train/--resume with --diffaugment on a run without it is refused" \
-    "train: --resume: the run in '$CK' has --diffaugment none, this run --diffaugment color; resume with the same flags" \
+    "train: --resume: the run in '$RUN' has --diffaugment none, this run --diffaugment color; resume with the same flags" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --diffaugment color
 check "train/... with status 2" status_is 2 $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --batch 4
 # the checkpoint records --data by its files' names and sizes, no path: the same folder by
@@ -95,7 +95,7 @@ $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 1 >/dev/null 2>&1
 rm "$T/data_more/NORMAL/$(ls "$T/data_more/NORMAL" | head -1)"
 cp "$T/more/checkpoint.safetensors" "$T/more_ckpt"
 fails_grep "train/--resume on a folder with an image less is refused (32 files, 31 here)" -qxE \
-    "train: --resume: the run in '$T/more/checkpoint.safetensors' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 31 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
+    "train: --resume: the run in '$T/more' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 31 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
     $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
 check "train/... with status 2" status_is 2 $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
 # --epochs below the epochs done: it trained nothing and said "done"; at them: nothing to
@@ -108,7 +108,7 @@ check "train/--resume with --epochs at the epochs done: status 0 and 'nothing to
     sh -c "$B/train $FLAGS --out '$T/straight' --epochs 4 --resume >'$T/done.out' 2>&1 &&
            grep -qxF \"train: the run in '$T/straight' has already done its 4 epochs; nothing to do\" '$T/done.out'"
 check "train/... and after all these refusals the run is unchanged" \
-    sh -c "cmp -s '$T/straight_ckpt' '$CK' && cmp -s '$T/straight_log' '$T/straight/log.csv' && cmp -s '$T/more_ckpt' '$T/more/checkpoint.safetensors'"
+    sh -c "cmp -s '$T/straight_ckpt' '$RUN/checkpoint.safetensors' && cmp -s '$T/straight_log' '$T/straight/log.csv' && cmp -s '$T/more_ckpt' '$T/more/checkpoint.safetensors'"
 # a checkpoint from before train recorded its data: resumes, with a warning saying what is not checked
 cp -r "$T/more" "$T/older"
 python3 - "$T/older/checkpoint.safetensors" <<'PYEOF'
