@@ -1,6 +1,6 @@
 #!/bin/sh
-# test_readme.sh - every C code block of README.md, and the quick start on the
-# first screen of dcgan.h, compiles (C99, -Wall -Wextra -Werror), so the examples
+# test_readme.sh - every C code block of README.md and docs/*.md, and the quick
+# start on the first screen of dcgan.h, compiles (C99, -Wall -Wextra -Werror), so the examples
 # people copy cannot rot. A block with its own #include is compiled as a file;
 # any other block as the body of main(). Prints "test_readme: N passed, M failed".
 CC=${CC:-cc}
@@ -8,10 +8,13 @@ STB=$(pkg-config --cflags stb 2>/dev/null || echo -I/usr/include/stb)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_readme.XXXXXX")
 passed=0
 failed=0
-# README's ```c blocks, one file each: block_1.c, block_2.c, ...
-awk -v dir="$T" '/^```c$/ { n++; f = dir "/block_" n ".c"; inside = 1; next }
-                 /^```$/ { inside = 0; next }
-                 inside { print > f }' README.md
+# the ```c blocks, one file each: block_README_1.c, block_library_1.c, ...
+for md in README.md docs/*.md; do
+    awk -v dir="$T" -v name="$(basename "$md" .md)" \
+        '/^```c$/ { n++; f = dir "/block_" name "_" n ".c"; inside = 1; next }
+         /^```$/ { inside = 0; next }
+         inside { print > f }' "$md"
+done
 # the header's quick start: the indented lines between "Quick start" and "Lower level"
 sed -n '/^\/\/ Quick start/,/^\/\/   Lower level/p' dcgan.h | sed -n 's|^//       ||p' >"$T/block_quickstart.c"
 for b in "$T"/block_*.c; do
