@@ -891,12 +891,13 @@ static int parse_train(train_options *o, int argc, char **argv) {
             else if (strcmp(argv[i], "classic") == 0) o->augment = 1;
             else { fprintf(stderr, "%s: --augment is none or classic\n", prog); return 2; }
         }
-        else if (cli_flag(argc, argv, &i, "--size")) o->size = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--channels")) o->channels = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--width")) o->width = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--batch")) o->batch = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int(prog, a, argv[i]);
+        // int flags: range-checked as long, never cast first (--epochs 4294967297 was 1 epoch)
+        else if (cli_flag(argc, argv, &i, "--size")) o->size = (int)cli_int_range(prog, a, argv[i], 32, 128);
+        else if (cli_flag(argc, argv, &i, "--channels")) o->channels = (int)cli_int_range(prog, a, argv[i], 1, 3);
+        else if (cli_flag(argc, argv, &i, "--width")) o->width = (int)cli_int_range(prog, a, argv[i], 1, 256);
+        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int_range(prog, a, argv[i], 1, 1000000);
+        else if (cli_flag(argc, argv, &i, "--batch")) o->batch = (int)cli_int_range(prog, a, argv[i], 2, 1000000);
+        else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int_range(prog, a, argv[i], 0, 4096);
         else if (cli_flag(argc, argv, &i, "--lr")) o->lr = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--val-fraction")) o->val_fraction = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) o->seed = cli_int(prog, a, argv[i]);
@@ -921,10 +922,10 @@ static int parse_train(train_options *o, int argc, char **argv) {
         o->extra_label[e] = label;
     }
     if ((o->size != 32 && o->size != 64 && o->size != 128) || (o->channels != 1 && o->channels != 3) ||
-        o->width < 1 || o->width > 256 || o->epochs < 1 || o->batch < 2 || !(o->lr > 0) ||
+        o->width < 1 || o->width > 256 || o->epochs < 1 || o->batch < 2 || !(o->lr > 0 && isfinite(o->lr)) ||
         !(o->val_fraction > 0 && o->val_fraction < 1)) {
         fprintf(stderr, "%s: --size 32|64|128, --channels 1|3, --width 1..256, --epochs >= 1, --batch >= 2, "
-                        "--lr > 0, 0 < --val-fraction < 1\n", prog);
+                        "--lr > 0 and finite, 0 < --val-fraction < 1\n", prog);
         return 2;
     }
     return 0;
@@ -1343,7 +1344,7 @@ static int cmd_eval(int argc, char **argv) {
                    "  --checkpoint FILE  written by classify train                  (required)\n"
                    "  --data DIR         test images: DIR/NORMAL, DIR/PNEUMONIA     (required)\n"
                    "  --out DIR          metrics.csv, scores.csv, roc.png  (the checkpoint's folder/eval)\n"
-                   "  --bootstrap B      resamples for the 95%% intervals           (1000)\n"
+                   "  --bootstrap B      resamples for the 95%% intervals, 2..1000000 (1000)\n"
                    "  --seed S           bootstrap seed                             (1)\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
                    COMMON_USAGE);
@@ -1351,9 +1352,9 @@ static int cmd_eval(int argc, char **argv) {
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
         else if (cli_flag(argc, argv, &i, "--data")) data = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--bootstrap")) boot = cli_int(prog, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--bootstrap")) boot = cli_int_range(prog, a, argv[i], 2, 1000000);
         else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int(prog, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int_range(prog, a, argv[i], 0, 4096);
         else if (common_flag(argc, argv, &i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
@@ -1727,7 +1728,7 @@ static int cmd_features(int argc, char **argv) {
                    "Then: build/fid --kid --prdc real.npy generated.npy\n");
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
-        else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int(prog, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int_range(prog, a, argv[i], 0, 4096);
         else if (a[0] == '-' && a[1] == '-') {
             fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a);
             return 2;

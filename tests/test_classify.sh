@@ -97,6 +97,23 @@ fails_with_line "features/not a folder" "classify features: '$T/nope' is not a f
     $B/classify features --checkpoint "$C" "$T/nope" "$T/f3.npy"
 check "features/bad input: nothing written" test ! -e "$T/f3.npy"
 
+# flags are range-checked before anything is read: an int flag past what an int holds
+# was cast (--epochs 4294967297 trained 1 epoch, --bootstrap 4294967297 failed in the
+# bootstrap after the images were read, --threads 99999999999 made libgomp abort) and
+# --lr inf trained to a NaN; each is refused with the range, nothing written (a helper's audit)
+fails_with_line "train/--epochs past an int" "classify train: --epochs wants an integer from 1 to 1000000, got '4294967297'" \
+    $B/classify train --data "$T/ph/train" --out "$T/bad_flag" --size 32 --epochs 4294967297
+fails_with_line "train/--size past an int" "classify train: --size wants an integer from 32 to 128, got '4294967328'" \
+    $B/classify train --data "$T/ph/train" --out "$T/bad_flag" --size 4294967328
+fails_with_line "train/--lr inf" "classify train: --size 32|64|128, --channels 1|3, --width 1..256, --epochs >= 1, --batch >= 2, --lr > 0 and finite, 0 < --val-fraction < 1" \
+    $B/classify train --data "$T/ph/train" --out "$T/bad_flag" --size 32 --lr inf
+fails_with_line "eval/--bootstrap past an int" "classify eval: --bootstrap wants an integer from 2 to 1000000, got '4294967297'" \
+    $B/classify eval --checkpoint "$C" --data "$T/ph/test" --out "$T/bad_flag" --bootstrap 4294967297
+fails_with_line "features/--threads past an int" "classify features: --threads wants an integer from 0 to 4096, got '99999999999'" \
+    $B/classify features --checkpoint "$C" --threads 99999999999 "$T/ph/test" "$T/bad_flag.npy"
+check "bad flags: nothing written" test ! -e "$T/bad_flag" -a ! -e "$T/bad_flag.npy"
+
+
 # c2st: phantoms against flat gray squares of 40 brightnesses are told apart;
 # two disjoint phantom sets of one kind much less (seeded: the same each time)
 mkdir -p "$T/gray" "$T/c2_empty" "$T/c2_three"
