@@ -159,7 +159,20 @@ static int classify_state_save(const char *path, const dcgan_model *m, const cla
         keys[nm] = fixed[i];
         vals[nm++] = v[i];
     }
+    // a setting named like a fixed key (classify train's "epochs" is also the
+    // position's) is written once: the key appeared twice in the header, which
+    // JSON leaves undefined and dcgan_safetensors_write may refuse. The loader
+    // compares it as a setting all the same (the same key, the same value).
     for (int i = 0; i < ex->n_settings && i < 16; i++) {
+        int same = -1;   // the fixed key of that name, if any
+        for (int k = 0; k < N_FIXED; k++)
+            if (strcmp(ex->keys[i], fixed[k]) == 0) same = k;
+        if (same >= 0 && strcmp(ex->values[i], v[same]) == 0) continue;
+        if (same >= 0) {
+            free(order_f);
+            return classify_why(why, cap, "setting '%s' is '%s' but the position's '%s' is '%s'; not writing '%s'",
+                                ex->keys[i], ex->values[i], fixed[same], v[same], path);
+        }
         keys[nm] = ex->keys[i];
         vals[nm++] = ex->values[i];
     }
