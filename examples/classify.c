@@ -1081,10 +1081,11 @@ static int cmd_train(int argc, char **argv) {
     step_buffers buf = {NULL, NULL, NULL};
     int buf_failed = step_buffers_init(&buf, o.batch, image);
     float *prob = (float *)malloc((size_t)val.count * sizeof(float));
+    float *val_logit = (float *)malloc((size_t)val.count * sizeof(float));   // the AUC's order (see eval)
     float *best_params = (float *)malloc(m.n_params * sizeof(float));
     float *best_buffers = (float *)malloc((m.n_buffers ? m.n_buffers : 1) * sizeof(float));
     float *hist = (float *)calloc((size_t)o.epochs * CLASSIFY_HISTORY_COLS, sizeof(float));
-    if (!order || !by_class[0] || !by_class[1] || buf_failed || !prob ||
+    if (!order || !by_class[0] || !by_class[1] || buf_failed || !prob || !val_logit ||
         !best_params || !best_buffers || !hist) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return 1;
@@ -1198,12 +1199,13 @@ static int cmd_train(int argc, char **argv) {
         pos.epoch = epoch;
         pos.seconds = cli_now() - t0;
         if (stopped) break;
-        if (predict(&m, &val, prob) != 0) {
+        if (predict_logits(&m, &val, prob, val_logit) != 0) {
             fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
             rc = 1;
             break;
         }
-        double vloss = mean_bce(prob, val.labels, val.count), vauc = clf_roc_auc(prob, val.labels, val.count);
+        double vloss = mean_bce(prob, val.labels, val.count);
+        double vauc = clf_roc_auc(val_logit, val.labels, val.count);
         clf_binary_metrics vm;
         clf_binary_metrics_compute(&vm, prob, val.labels, val.count, 0.5f);
         float *row = hist + (size_t)(epoch - 1) * CLASSIFY_HISTORY_COLS;
@@ -1275,6 +1277,7 @@ static int cmd_train(int argc, char **argv) {
     free(by_class[1]);
     step_buffers_free(&buf);
     free(prob);
+    free(val_logit);
     free(best_params);
     free(best_buffers);
     dcgan_model_free(&m);
@@ -1393,13 +1396,24 @@ static int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", prog, prob && logit && fpr && tpr ? dcgan_last_error() : "out of memory");
         rc = 1;
     }
-    clf_binary_metrics mm, lo, hi;
+    // The threshold metrics from the scores (called = score >= threshold, as in
+    // scores.csv); the ROC AUC from the logits: float32 rounds sigmoid(logit) to
+    // exactly 0 or 1 beyond |logit| ~ 17, and those ties would count one half
+    // (logits x 1000 gave AUC 0.775 instead of the network's 0.9175). The
+    // bootstrap of the logits, seeded alike, draws the same resamples.
+    clf_binary_metrics mm, lo, hi, lo_logit, hi_logit;
     if (rc == 0) {
         clf_binary_metrics_compute(&mm, prob, test.labels, test.count, thr);
+        mm.auc = clf_roc_auc(logit, test.labels, test.count);
         if (clf_binary_metrics_bootstrap(&lo, &hi, prob, test.labels, test.count, thr, (int)boot,
-                                           (uint64_t)seed, 0.95) != DCGAN_OK) {
+                                         (uint64_t)seed, 0.95) != DCGAN_OK ||
+            clf_binary_metrics_bootstrap(&lo_logit, &hi_logit, logit, test.labels, test.count, 0.0f, (int)boot,
+                                         (uint64_t)seed, 0.95) != DCGAN_OK) {
             fprintf(stderr, "%s: %s\n", prog, clf_last_error());
             rc = 1;
+        } else {
+            lo.auc = lo_logit.auc;
+            hi.auc = hi_logit.auc;
         }
     }
     if (rc == 0 && cli_mkdirs(out_dir) != 0) {
@@ -1437,9 +1451,14 @@ static int cmd_eval(int argc, char **argv) {
             // called = score >= threshold (the checkpoint's decision); logit: the network's
             // output, in the same order as score but without float32's ties near 0 and 1
             fprintf(f, "path,patient,label,score,threshold,called,logit\n");
-            for (int i = 0; i < test.count; i++)
-                fprintf(f, "%s,%s,%d,%.9g,%.9g,%d,%.9g\n", test.paths[i], patients[i], test.labels[i],
-                        (double)prob[i], (double)thr, prob[i] >= thr, (double)logit[i]);
+            // path and patient quoted as RFC 4180 has it when they hold a comma or a quote
+            for (int i = 0; i < test.count; i++) {
+                cli_csv_field(f, test.paths[i]);
+                fputc(',', f);
+                cli_csv_field(f, patients[i]);
+                fprintf(f, ",%d,%.9g,%.9g,%d,%.9g\n", test.labels[i], (double)prob[i], (double)thr,
+                        prob[i] >= thr, (double)logit[i]);
+            }
         }
         if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
             fprintf(stderr, "%s: cannot write '%s'\n", prog, path);
@@ -1447,7 +1466,7 @@ static int cmd_eval(int argc, char **argv) {
         }
         // ROC curve: TPR as a step function of FPR sampled at 0, 0.01, ..., 1
         int count = 0;
-        if (rc == 0 && clf_roc_curve(fpr, tpr, &count, prob, test.labels, test.count) == DCGAN_OK) {
+        if (rc == 0 && clf_roc_curve(fpr, tpr, &count, logit, test.labels, test.count) == DCGAN_OK) {
             float curve[101], diag[101];
             for (int g = 0; g <= 100; g++) {
                 float x = g / 100.0f, best = 0.0f;

@@ -134,6 +134,48 @@ fails_with_line "train/--resume with other --epochs names the flag" \
 check "train/--resume finishes" $B/classify train --data "$T/ph/train" --out "$T/stop" --size 32 --width 4 \
     --epochs 2 --batch 16 --resume
 
+# eval's ROC AUC is the network's: the logits x 1000 (the same order) give the same AUC
+# and interval; from float32 probabilities, which round to exactly 0 or 1 there, the
+# ties counted one half (0.775 against 0.9175 on a small run: a helper's audit)
+python3 - "$C" "$T/x1000.safetensors" 1000 <<'PYEOF'
+# the last Linear layer's weight and bias times K (so the logits times K), checksum redone
+import array, json, struct, sys
+b = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+data = bytearray(b[8 + n:])
+for name in ('cnn.14.weight', 'cnn.14.bias'):
+    s, e = h[name]['data_offsets']
+    a = array.array('f')
+    a.frombytes(bytes(data[s:e]))
+    data[s:e] = array.array('f', [x * float(sys.argv[3]) for x in a]).tobytes()
+v = 14695981039346656037
+for c in data:
+    v = ((v ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+h['__metadata__']['data_fnv1a64'] = str(v)
+j = json.dumps(h, separators=(',', ':')).encode()
+j += b' ' * (-len(j) % 8)
+open(sys.argv[2], 'wb').write(struct.pack('<Q', len(j)) + j + bytes(data))
+PYEOF
+check "eval/logits x 1000: evaluates" $B/classify eval --checkpoint "$T/x1000.safetensors" --data "$T/ph/test" \
+    --bootstrap 200 --out "$T/x1000_eval"
+check "eval/logits x 1000: scores saturate (a score of exactly 1)" grep -q ',1,0.[0-9]*,1,' "$T/x1000_eval/scores.csv"
+check "eval/logits x 1000: the same ROC AUC and interval" \
+    test "$(grep '^auc,' "$T/x1000_eval/metrics.csv")" = "$(grep '^auc,' "$T/run/eval/metrics.csv")"
+
+# scores.csv quotes a path (or patient) that holds a comma, as RFC 4180 has it: a
+# folder named 't,x' gave rows of 8 fields under a header of 7 (a helper's audit)
+mkdir -p "$T/t,x"
+cp -r "$T/ph/test/NORMAL" "$T/ph/test/PNEUMONIA" "$T/t,x/"
+check "eval/a folder with a comma: evaluates" $B/classify eval --checkpoint "$C" --data "$T/t,x" --bootstrap 20 \
+    --out "$T/comma_eval"
+check "eval/a folder with a comma: the path quoted, every row 7 fields" python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+ok = len(rows) == 81 and all(len(r) == 7 for r in rows)
+sys.exit(not (ok and rows[1][:3] == [sys.argv[2] + "/t,x/NORMAL/NORMAL-0001.png", "NORMAL-0001", "0"]))
+' "$T/comma_eval/scores.csv" "$T"
+
 # c2st: phantoms against flat gray squares of 40 brightnesses are told apart;
 # two disjoint phantom sets of one kind much less (seeded: the same each time)
 mkdir -p "$T/gray" "$T/c2_empty" "$T/c2_three"
