@@ -176,6 +176,37 @@ ok = len(rows) == 81 and all(len(r) == 7 for r in rows)
 sys.exit(not (ok and rows[1][:3] == [sys.argv[2] + "/t,x/NORMAL/NORMAL-0001.png", "NORMAL-0001", "0"]))
 ' "$T/comma_eval/scores.csv" "$T"
 
+# summarize: every arm of --arms (a ninth was dropped without a word), arm names with '-'
+# in --compare (refused), every seed (only the first 32 were read) and the t quantile past
+# 30 degrees of freedom (1.96: 4% short at 31); a bad --compare is refused before the
+# table is printed (a helper's audit). Arms a and b over 33 seeds: b - a is +0.1 on the 17
+# odd seeds, -0.1 on the 16 even ones: mean 0.1/33, sd 0.1015, t(0.975, 32) = 2.0369
+for s in $(seq 1 33); do
+    for arm in a b no-aug; do
+        v=0.5
+        [ $arm = b ] && v=$([ $((s % 2)) = 1 ] && echo 0.6 || echo 0.4)
+        mkdir -p "$T/sum/$arm/seed$s/eval"
+        { echo "metric,value,lo,hi"
+          for m in accuracy balanced_accuracy sensitivity specificity precision f1 auc; do echo "$m,$v,$v,$v"; done
+        } >"$T/sum/$arm/seed$s/eval/metrics.csv"
+    done
+done
+check "summarize/33 seeds, --compare b-a" $B/classify summarize --runs "$T/sum" --arms a,b --compare b-a --out "$T/sum/r.md"
+d="+0.003 [-0.033, +0.039] |"
+check "summarize/every seed and the t quantile of 32 df" \
+    test "$(grep '^| b - a |' "$T/sum/r.md")" = "| b - a | $d $d $d $d $d $d $d"
+check "summarize/an arm name with '-' in --compare" $B/classify summarize --runs "$T/sum" --arms no-aug,b \
+    --compare no-aug-b --out "$T/sum/hyphen.md"
+check "summarize/... its row" grep -q '^| no-aug - b | -0.003 ' "$T/sum/hyphen.md"
+fails_with_line "summarize/9 arms: refused" \
+    "classify summarize: --arms wants 1 to 8 comma-separated folder names (each 1 to 63 characters), got 'a,b,a,b,a,b,a,b,a'" \
+    $B/classify summarize --runs "$T/sum" --arms a,b,a,b,a,b,a,b,a --out "$T/sum/nine.md"
+fails_with_line "summarize/--compare of an arm not given: refused" \
+    "classify summarize: --compare 'b-c' is not X-Y of two arms in --arms" \
+    $B/classify summarize --runs "$T/sum" --arms a,b --compare b-c --out "$T/sum/bad.md"
+check "summarize/--compare refused before the table" test "$(wc -l <"$T/out.txt")" -eq 1
+check "summarize/refused: nothing written" test ! -e "$T/sum/nine.md" -a ! -e "$T/sum/bad.md" -a ! -e "$T/sum/bad.md.tmp"
+
 # c2st: phantoms against flat gray squares of 40 brightnesses are told apart;
 # two disjoint phantom sets of one kind much less (seeded: the same each time)
 mkdir -p "$T/gray" "$T/c2_empty" "$T/c2_three"
