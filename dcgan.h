@@ -343,10 +343,12 @@ DCGAN_API dcgan_status dcgan_conv2d_check(const char *func, dcgan_tensor out, dc
                                           dcgan_tensor dinp, int backward,
                                           const dcgan_conv2d *conv);
 
-// Output size of a convolution along one axis.
+// Output size of a convolution along one axis; 0 when the kernel does not fit,
+// S <= 0, or the size would pass INT_MAX.
 DCGAN_API int dcgan_conv_out_size(int in, int kernel, int stride, int pad_before, int pad_after);
 // TensorFlow/Keras padding='same' for a convolution: out = ceil(in / S),
-// total = max((out - 1) * S + K - in, 0), before = total / 2, after = the rest.
+// total = max((out - 1) * S + K - in, 0), before = total / 2, after = the rest
+// (no padding when S <= 0 or in < 0, which the shape checks refuse).
 DCGAN_API void dcgan_same_padding(int in, int kernel, int stride, int *pad_before,
                                   int *pad_after);
 // Scratch floats that dcgan_conv2d_forward/backward need per image of HxW
@@ -383,6 +385,7 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tens
                                                     int backward,
                                                     const dcgan_conv_transpose2d *conv);
 
+// (0 when the size is not positive or would pass INT_MAX)
 DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int pad_before,
                                             int pad_after);
 DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *conv,
@@ -797,7 +800,8 @@ DCGAN_API dcgan_status dcgan_diffaug_parse(const char *policy, int *flags);
 DCGAN_API void dcgan_diffaug_name(int flags, char *buf, size_t size);
 // Draws the transforms of n images of side h x w for the policy, each applied
 // with probability p (the rng is advanced the same way whatever p is: a gate
-// and the values for every transform of the policy, in the order above).
+// and the values for every transform of the policy, in the order above). With
+// h or w below 1 every draw is the identity and the rng is not advanced.
 DCGAN_API void dcgan_diffaug_sample(dcgan_aug_draw *draws, int n, int h, int w, int policy,
                                     float p, dcgan_rng *rng);
 // out = T(inp) for n images (n, C, H, W) with their draws; out must not overlap inp.
@@ -983,7 +987,9 @@ typedef struct {
 
 // Writes tensors and metadata to path + ".tmp", checks every write and the
 // close, then renames it over path: an existing file is replaced whole or not
-// at all.
+// at all. Refuses (DCGAN_ERR_FORMAT, nothing written) what the reader could not
+// take back: a metadata key or a tensor name given twice, more than 256
+// entries, keys of 64 bytes or more, values of 256, tensor names of 128.
 DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
                                                const dcgan_st_write_tensor *tensors,
                                                int n_tensors, const char *const *meta_keys,
@@ -1040,7 +1046,7 @@ DCGAN_API dcgan_status dcgan_grid_make(unsigned char **out, int *out_w, int *out
                                        int cols, int pad);
 
 // One image (C, H, W) in [-1, 1] to interleaved 8-bit (H, W, C):
-// round((x + 1) * 127.5) clamped to [0, 255]; never a per-image stretch.
+// round((x + 1) * 127.5) clamped to [0, 255] (NaN: 0); never a per-image stretch.
 DCGAN_API void dcgan_image_to_u8(unsigned char *out, const float *image, int C, int H, int W);
 
 typedef struct {
@@ -1049,8 +1055,8 @@ typedef struct {
     unsigned char rgb[3];
 } dcgan_plot_series;
 
-// Draws series against x = 0..n-1 (scaled by x_scale, e.g. 1/iterations per
-// epoch) into an RGB image w x h (w*h*3 bytes): axes with ticks and numbers,
+// Draws series against x = 0..n-1 (scaled by x_scale > 0, e.g. 1/iterations per
+// epoch; any other x_scale draws x as 0..1) into an RGB image w x h (w*h*3 bytes): axes with ticks and numbers,
 // title, x label and a legend (series with an empty label get no entry), in
 // a built-in 5x7 pixel font.
 DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
@@ -1067,7 +1073,7 @@ DCGAN_API void dcgan_plot_draw_categories(unsigned char *rgb, int w, int h, cons
 // under the axis) of n_series bars (series[s].label and .rgb; series[s].y[g]
 // is the bar of group g), each with an error bar of +- err[s * n_groups + g]
 // when err is not NULL. The y axis spans [y_min, y_max]. Bars that are NaN are
-// left out.
+// left out; a NULL label gets a legend swatch without text.
 DCGAN_API void dcgan_plot_bars(unsigned char *rgb, int w, int h, const char *title,
                                const char *const *group_labels, int n_groups,
                                const dcgan_plot_series *series, int n_series, const float *err,
@@ -1170,7 +1176,8 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
                                                 const char *dir,
                                                 const dcgan_image_options *opt);
 
-// Writes an 8-bit PNG (interleaved, channels 1, 3 or 4) via path.tmp + rename.
+// Writes an 8-bit PNG (interleaved, channels 1 to 4: gray, gray + alpha, RGB,
+// RGBA) via path.tmp + rename; other shapes are DCGAN_ERR_SHAPE, nothing written.
 DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pixels, int w,
                                        int h, int channels);
 #endif
@@ -1328,7 +1335,9 @@ DCGAN_API dcgan_status dcgan_state_dict_save(const dcgan_state_dict *sd, const c
 // Where the weights are looked for: $DCGAN_INCEPTION_WEIGHTS if set, else
 // $TORCH_HOME/hub/checkpoints/DCGAN_INCEPTION_FILE, else
 // $HOME/.cache/torch/hub/checkpoints/DCGAN_INCEPTION_FILE (pytorch-fid's cache).
-// Writes the first that exists into out; DCGAN_ERR_IO listing all of them if none.
+// Writes the first that exists into out; DCGAN_ERR_IO listing all of them if none
+// (a path of 1024 bytes or more is not tried), DCGAN_ERR_SHAPE if the one found
+// does not fit in cap bytes.
 DCGAN_API dcgan_status dcgan_inception_find_weights(char *out, size_t cap);
 // Loads the weights from path (.pth in either torch format, or .safetensors);
 // path NULL: dcgan_inception_find_weights.
@@ -1392,7 +1401,8 @@ DCGAN_API dcgan_status dcgan_kid_bootstrap(double *values, int B, const double *
                                            const double *f2, int64_t n2, int dims, dcgan_rng *rng,
                                            dcgan_progress_fn progress, void *user);
 // The q-quantile (0 <= q <= 1) of values[0..n) by linear interpolation between
-// order statistics (numpy.percentile's default, "linear"); sorts values.
+// order statistics (numpy.percentile's default, "linear"); sorts values. q
+// outside [0, 1] is clamped; NaN when n < 1 or q is NaN.
 DCGAN_API double dcgan_quantile(double *values, int n, double q);
 
 // Real-vs-real floor: `repeats` times, a random permutation of the n vectors
@@ -1774,6 +1784,7 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 #include <math.h>
 #include <stdio.h>
 #include <stdarg.h>
+#include <limits.h>
 #ifndef DCGAN_NO_IMAGES
 #include <dirent.h>
 #include <sys/stat.h>
@@ -2045,6 +2056,18 @@ static void *dcgan__calloc(size_t count, size_t elem_size) {
     void *p = dcgan__alloc(count, elem_size);
     if (p) memset(p, 0, count * elem_size);
     return p;
+}
+
+// Counts that cannot wrap: a product or sum past SIZE_MAX is SIZE_MAX. A model
+// plan adds a few such counts of floats and multiplies by sizeof(float), so it
+// refuses any count above DCGAN__FLOATS_MAX (2^58 on 64-bit machines, far past
+// any memory) before that sum could wrap.
+#define DCGAN__FLOATS_MAX (SIZE_MAX / 64)
+static size_t dcgan__mul_sat(size_t a, size_t b) {
+    return b != 0 && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+static size_t dcgan__add_sat(size_t a, size_t b) {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
 DCGAN_API void dcgan_free(void *p) {
@@ -2361,20 +2384,35 @@ DCGAN_API dcgan_status dcgan_linear_backward(dcgan_tensor dinp, float *dweight, 
 // out[n][oc][oh][ow] = bias[oc] + sum_{c,kh,kw} weight[oc][c][kh][kw] *
 //                      inp[n][c][oh*S - pad_top + kh][ow*S - pad_left + kw]
 
-DCGAN_API int dcgan_conv_out_size(int in, int kernel, int stride, int pad_before,
-                                  int pad_after) {
-    int span = in + pad_before + pad_after - kernel;
+// The sizes in 64 bits (in + pads, or (in - 1) * S, can pass INT_MAX); the
+// model's plan refuses a side above INT_MAX by these.
+static long long dcgan__conv_out_ll(int in, int kernel, int stride, int pad_before, int pad_after) {
+    const long long span = (long long)in + pad_before + pad_after - kernel;
     if (stride <= 0 || span < 0) return 0;
     return span / stride + 1;
+}
+static long long dcgan__conv_transpose_out_ll(int in, int kernel, int stride, int pad_before, int pad_after) {
+    const long long out = ((long long)in - 1) * stride - pad_before - pad_after + kernel;
+    return out > 0 ? out : 0;
+}
+
+DCGAN_API int dcgan_conv_out_size(int in, int kernel, int stride, int pad_before,
+                                  int pad_after) {
+    const long long out = dcgan__conv_out_ll(in, kernel, stride, pad_before, pad_after);
+    return out <= INT_MAX ? (int)out : 0;
 }
 
 DCGAN_API void dcgan_same_padding(int in, int kernel, int stride, int *pad_before,
                                   int *pad_after) {
-    int out = (in + stride - 1) / stride;
-    int total = (out - 1) * stride + kernel - in;
+    long long total = 0;   // (no stride, no padding: the shape check refuses S <= 0)
+    if (stride > 0 && in >= 0) {
+        const long long out = ((long long)in + stride - 1) / stride;
+        total = (out - 1) * stride + kernel - in;
+    }
     if (total < 0) total = 0;
-    *pad_before = total / 2;
-    *pad_after = total - total / 2;
+    if (total > INT_MAX) total = INT_MAX;
+    *pad_before = (int)(total / 2);
+    *pad_after = (int)(total - total / 2);
 }
 
 // The geometry of a convolution (transposed = 0) or a transposed one (1)
@@ -2389,6 +2427,8 @@ static dcgan_status dcgan__conv_check(const char *func, dcgan_tensor inp, const 
     if (inp.n <= 0 || inp.c != conv->in_channels)
         return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp has N=%d C=%d, weight expects C=%d",
                            inp.n, inp.c, conv->in_channels);
+    if (inp.h <= 0 || inp.w <= 0)
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "inp is %dx%d, an image needs H, W > 0", inp.h, inp.w);
     if (transposed) {
         *OH = dcgan_conv_transpose_out_size(inp.h, kernel, stride, pt, pb);
         *OW = dcgan_conv_transpose_out_size(inp.w, kernel, stride, pl, pr);
@@ -2828,6 +2868,15 @@ DCGAN__INTERNAL int dcgan__col_run(size_t col_per_image, size_t pixels, int g) {
     return run < (size_t)g ? (int)run : g;
 }
 
+// A caller's work must hold one image's scratch (the doc's work_floats >=
+// work_size); NULL work is always fine (the functions allocate).
+static dcgan_status dcgan__work_check(const char *func, const float *work, size_t work_floats, size_t per_image,
+                                      const char *size_func) {
+    if (!work || work_floats >= per_image) return DCGAN_OK;
+    return dcgan__fail(DCGAN_ERR_SHAPE, func, "work has %zu floats, this input needs at least %zu (%s)",
+                       work_floats, per_image, size_func);
+}
+
 // Uses the caller's work if given, else allocates room for a group of images.
 static float *dcgan__work(float *work, size_t *work_floats, size_t per_image, int N) {
     if (work) return work;
@@ -2869,6 +2918,9 @@ DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
     // col (C*K*K, g*OH*OW) is their im2col matrix, read from inp while the product
     // packs it (implicit GEMM, section 15a); out[n] = prod columns of n + bias
     dcgan_status st = dcgan_conv2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
+    if (st == DCGAN_OK)
+        st = dcgan__work_check(__func__, work, work_floats, dcgan_conv2d_work_size(conv, inp.h, inp.w),
+                               "dcgan_conv2d_work_size");
     if (st != DCGAN_OK) return st;
     const int OH = out.h, OW = out.w;
     if (dcgan__conv_is_linear(conv, inp, OH, OW)) {   // out (N x OC) = X * weight^T, + bias
@@ -2919,6 +2971,9 @@ DCGAN__INTERNAL dcgan_status dcgan__conv2d_backward(dcgan_tensor dinp, float *dw
     // (col read from inp while packing); dcol = weight^T * dprod, scattered back
     // into dinp by col2im
     dcgan_status st = dcgan_conv2d_check("dcgan_conv2d_backward", dout, inp, dinp, 1, conv);
+    if (st == DCGAN_OK)
+        st = dcgan__work_check("dcgan_conv2d_backward", work, work_floats, dcgan_conv2d_work_size(conv, inp.h, inp.w),
+                               "dcgan_conv2d_work_size");
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w, linear = dcgan__conv_is_linear(conv, inp, OH, OW);
     const size_t per_image = dcgan_conv2d_work_size(conv, inp.h, inp.w);
@@ -3002,8 +3057,8 @@ DCGAN_API dcgan_status dcgan_conv2d_backward(dcgan_tensor dinp, float *dweight, 
 
 DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int pad_before,
                                             int pad_after) {
-    int out = (in - 1) * stride - pad_before - pad_after + kernel;
-    return out > 0 ? out : 0;
+    const long long out = dcgan__conv_transpose_out_ll(in, kernel, stride, pad_before, pad_after);
+    return out <= INT_MAX ? (int)out : 0;
 }
 
 // Reference loops (the fast path below is tested against them).
@@ -3110,6 +3165,9 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_te
     // weight^T (OC*K*K, C) * x; out[n] = bias + col2im of image n's columns.
     // The output plays the role of a conv2d input and inp that of its output.
     dcgan_status st = dcgan_conv_transpose2d_check(__func__, out, inp, dcgan__no_tensor, 0, conv);
+    if (st == DCGAN_OK)
+        st = dcgan__work_check(__func__, work, work_floats, dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w),
+                               "dcgan_conv_transpose2d_work_size");
     if (st != DCGAN_OK) return st;
     const int OH = out.h, OW = out.w;
     if (dcgan__conv_transpose_is_linear(conv, inp)) {
@@ -3161,6 +3219,9 @@ DCGAN__INTERNAL dcgan_status dcgan__conv_transpose2d_backward(dcgan_tensor dinp,
     // packing); dx (C, g*H*W) = weight * col, scattered into dinp; dweight
     // (C, OC*K*K) += x * col^T with x the gathered inp
     dcgan_status st = dcgan_conv_transpose2d_check("dcgan_conv_transpose2d_backward", dout, inp, dinp, 1, conv);
+    if (st == DCGAN_OK)
+        st = dcgan__work_check("dcgan_conv_transpose2d_backward", work, work_floats,
+                               dcgan_conv_transpose2d_work_size(conv, inp.h, inp.w), "dcgan_conv_transpose2d_work_size");
     if (st != DCGAN_OK) return st;
     const int OH = dout.h, OW = dout.w;
     if (dcgan__conv_transpose_is_linear(conv, inp)) {
@@ -3254,8 +3315,9 @@ static dcgan_status dcgan__resize_check(const char *func, dcgan_tensor src, dcga
     if (src.n > 0 && src.c > 0 && src.h > 0 && src.w > 0 && dst.n == src.n && dst.c == src.c &&
         dst.h > 0 && dst.w > 0)
         return DCGAN_OK;
-    return dcgan__fail(DCGAN_ERR_SHAPE, func, "(%d,%d,%d,%d) and (%d,%d,%d,%d) differ in N or C",
-                       src.n, src.c, src.h, src.w, dst.n, dst.c, dst.h, dst.w);
+    return dcgan__fail(DCGAN_ERR_SHAPE, func, "(%d,%d,%d,%d) and (%d,%d,%d,%d): %s", src.n, src.c, src.h, src.w,
+                       dst.n, dst.c, dst.h, dst.w,
+                       dst.n != src.n || dst.c != src.c ? "they differ in N or C" : "every size must be positive");
 }
 
 DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp,
@@ -4090,7 +4152,7 @@ static dcgan_status dcgan__linear_plan(dcgan_layer *L, int index, int max_batch,
         return DCGAN__PLAN_FAIL("layer %d: linear needs out_features > 0", index);
     L->out_c = s->out_channels;
     L->out_h = L->out_w = 1;
-    L->weight_count = (size_t)s->out_channels * L->in_c * L->in_h * L->in_w;
+    L->weight_count = dcgan__mul_sat((size_t)s->out_channels, (size_t)L->in_c * L->in_h * L->in_w);
     L->bias_count = s->bias ? (size_t)s->out_channels : 0;
     return DCGAN_OK;
 }
@@ -4131,25 +4193,35 @@ static dcgan_status dcgan__conv_plan(dcgan_layer *L, int index, int max_batch, s
             return DCGAN__PLAN_FAIL("layer %d: a 'same' transposed convolution needs kernel >= "
                                "stride (got kernel %d, stride %d)", index, s->kernel, s->stride);
         // the adjoint of a 'same' conv from (H*S) to H: crop what that conv padded
+        if (H > INT_MAX / s->stride || W > INT_MAX / s->stride)
+            return DCGAN__PLAN_FAIL("layer %d: input %dx%d times stride %d passes INT_MAX", index, H, W, s->stride);
         dcgan_same_padding(H * s->stride, s->kernel, s->stride, &L->pad_top, &L->pad_bottom);
         dcgan_same_padding(W * s->stride, s->kernel, s->stride, &L->pad_left, &L->pad_right);
     }
     L->out_c = s->out_channels;
-    if (transposed) {
-        L->out_h = dcgan_conv_transpose_out_size(H, s->kernel, s->stride, L->pad_top, L->pad_bottom);
-        L->out_w = dcgan_conv_transpose_out_size(W, s->kernel, s->stride, L->pad_left, L->pad_right);
-    } else {
-        L->out_h = dcgan_conv_out_size(H, s->kernel, s->stride, L->pad_top, L->pad_bottom);
-        L->out_w = dcgan_conv_out_size(W, s->kernel, s->stride, L->pad_left, L->pad_right);
-    }
-    if (L->out_h <= 0 || L->out_w <= 0)
+    const long long oh = transposed
+        ? dcgan__conv_transpose_out_ll(H, s->kernel, s->stride, L->pad_top, L->pad_bottom)
+        : dcgan__conv_out_ll(H, s->kernel, s->stride, L->pad_top, L->pad_bottom);
+    const long long ow = transposed
+        ? dcgan__conv_transpose_out_ll(W, s->kernel, s->stride, L->pad_left, L->pad_right)
+        : dcgan__conv_out_ll(W, s->kernel, s->stride, L->pad_left, L->pad_right);
+    if (oh <= 0 || ow <= 0)
         return DCGAN__PLAN_FAIL("layer %d: input %dx%d gives an empty output", index, H, W);
-    L->weight_count = (size_t)s->out_channels * C * s->kernel * s->kernel;
+    if (oh > INT_MAX || ow > INT_MAX)
+        return DCGAN__PLAN_FAIL("layer %d: input %dx%d gives an output of %lldx%lld, a side above INT_MAX",
+                                index, H, W, oh, ow);
+    L->out_h = (int)oh;
+    L->out_w = (int)ow;
+    // (counts that pass SIZE_MAX saturate; dcgan__model_plan refuses them)
+    const size_t KK = dcgan__mul_sat((size_t)s->kernel, (size_t)s->kernel);
+    L->weight_count = dcgan__mul_sat(dcgan__mul_sat((size_t)s->out_channels, (size_t)C), KK);
     L->bias_count = s->bias ? (size_t)s->out_channels : 0;
     // scratch for as many images per matrix product as fit in DCGAN__WORK_CAP
     size_t per_image = transposed
-        ? ((size_t)s->out_channels * s->kernel * s->kernel + (size_t)C) * H * W
-        : ((size_t)C * s->kernel * s->kernel + (size_t)s->out_channels) * L->out_h * L->out_w;
+        ? dcgan__mul_sat(dcgan__add_sat(dcgan__mul_sat((size_t)s->out_channels, KK), (size_t)C),
+                         (size_t)H * W)
+        : dcgan__mul_sat(dcgan__add_sat(dcgan__mul_sat((size_t)C, KK), (size_t)s->out_channels),
+                         (size_t)L->out_h * L->out_w);
     size_t need = per_image * (size_t)dcgan__group(per_image, max_batch, DCGAN__WORK_CAP);
     if (need > *work) *work = need;
     return DCGAN_OK;
@@ -4209,6 +4281,9 @@ static int dcgan__conv_transpose2d_shape(const dcgan_layer *L, int shape[4]) {  
 static dcgan_status dcgan__upsample_plan(dcgan_layer *L, int index, int max_batch, size_t *work) {
     (void)max_batch, (void)work;
     if (L->spec.scale <= 0) return DCGAN__PLAN_FAIL("layer %d: upsample scale must be > 0", index);
+    if (L->in_h > INT_MAX / L->spec.scale || L->in_w > INT_MAX / L->spec.scale)
+        return DCGAN__PLAN_FAIL("layer %d: upsample by %d makes %dx%d a side above INT_MAX", index,
+                                L->spec.scale, L->in_h, L->in_w);
     L->out_h = L->in_h * L->spec.scale;
     L->out_w = L->in_w * L->spec.scale;
     return DCGAN_OK;
@@ -4342,6 +4417,9 @@ static dcgan_status dcgan__reshape_plan(dcgan_layer *L, int index, int max_batch
     const size_t in_size = (size_t)L->in_c * L->in_h * L->in_w;
     (void)max_batch, (void)work;
     if (s->reshape_c == -1) {   // flatten
+        if (in_size > INT_MAX)
+            return DCGAN__PLAN_FAIL("layer %d: flatten makes %zu features of %dx%dx%d, more than INT_MAX", index,
+                                    in_size, L->in_c, L->in_h, L->in_w);
         L->out_c = (int)in_size;
         L->out_h = L->out_w = 1;
     } else {
@@ -4442,11 +4520,11 @@ static dcgan_status dcgan__layer_plan(dcgan_layer *L, int index, int max_batch, 
     DCGAN_ASSERT(!(L->saved_fixed && L->saved_per_sample));
     DCGAN_ASSERT(L->stats_count % 2 == 0 && (!L->stats_count || dcgan__ops(L)->stats_names[1]));
     L->weight_offset = *n_params;
-    *n_params += L->weight_count;
+    *n_params = dcgan__add_sat(*n_params, L->weight_count);
     L->bias_offset = *n_params;
-    *n_params += L->bias_count;
+    *n_params = dcgan__add_sat(*n_params, L->bias_count);
     L->stats_offset = *n_buffers;
-    *n_buffers += L->stats_count;
+    *n_buffers = dcgan__add_sat(*n_buffers, L->stats_count);
     return DCGAN_OK;
 }
 
@@ -4491,7 +4569,7 @@ static int dcgan__in_place(const dcgan_layer *layers, int i) {
 // dcgan_model_bytes only adds it up.
 static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const char *prefix,
                                       const dcgan_layer_spec *specs, int n_layers, int in_c,
-                                      int in_h, int in_w, int max_batch) {
+                                      int in_h, int in_w, int max_batch, const char *func) {
     size_t n_saved_per_sample = 0, n_saved_fixed = 0;
     memset(tmp, 0, sizeof *tmp);
     if (n_layers <= 0 || in_c <= 0 || in_h <= 0 || in_w <= 0 || max_batch <= 0)
@@ -4512,8 +4590,13 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
     }
     int c = in_c, h = in_h, w = in_w;
     tmp->slot_offset[0] = 0;
-    *act_total = (size_t)max_batch * c * h * w;
+    *act_total = dcgan__mul_sat((size_t)max_batch, dcgan__mul_sat((size_t)c * h, (size_t)w));
     tmp->dslot = *act_total;
+    if (*act_total > DCGAN__FLOATS_MAX) {   // (the plans below multiply the input's sides)
+        dcgan_model_free(tmp);
+        return dcgan__fail(DCGAN_ERR_NOMEM, func, "the input (%dx%dx%d, batch %d) needs more than %.3g floats", c, h,
+                           w, max_batch, (double)DCGAN__FLOATS_MAX);
+    }
     for (int i = 0; i < n_layers; i++) {
         dcgan_layer *L = &tmp->layers[i];
         L->spec = specs[i];
@@ -4528,13 +4611,22 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
         c = L->out_c;
         h = L->out_h;
         w = L->out_w;
+        const size_t slot = dcgan__mul_sat((size_t)max_batch, dcgan__mul_sat((size_t)c * h, (size_t)w));
         if (dcgan__in_place(tmp->layers, i)) {
             tmp->slot_offset[i + 1] = tmp->slot_offset[i];
         } else {
             tmp->slot_offset[i + 1] = *act_total;
-            *act_total += (size_t)max_batch * c * h * w;
+            *act_total = dcgan__add_sat(*act_total, slot);
         }
-        if ((size_t)max_batch * c * h * w > tmp->dslot) tmp->dslot = (size_t)max_batch * c * h * w;
+        if (slot > tmp->dslot) tmp->dslot = slot;
+        // every count a buffer is allocated from, before their sum in bytes could wrap
+        if (*act_total > DCGAN__FLOATS_MAX || tmp->n_params > DCGAN__FLOATS_MAX ||
+            tmp->n_buffers > DCGAN__FLOATS_MAX || tmp->n_work > DCGAN__FLOATS_MAX ||
+            dcgan__mul_sat(L->saved_per_sample, (size_t)max_batch) > DCGAN__FLOATS_MAX) {
+            dcgan_model_free(tmp);
+            return dcgan__fail(DCGAN_ERR_NOMEM, func, "layer %d (output %dx%dx%d, batch %d): the model's buffers up to "
+                               "here need more than %.3g floats", i, c, h, w, max_batch, (double)DCGAN__FLOATS_MAX);
+        }
     }
     tmp->slot_offset[n_layers + 1] = *act_total;
     // Values kept from forward for backward: the fixed ones (BatchNorm's
@@ -4560,12 +4652,12 @@ static size_t dcgan__model_floats(const dcgan_model *tmp, size_t act_total) {
 
 // dcgan_model_bytes, the floats of one half of the model's dacts, and the
 // model's parameter and running-statistic counts (params, buffers may be NULL).
-static dcgan_status dcgan__model_bytes(size_t *bytes, size_t *dslot, size_t *params, size_t *buffers,
+static dcgan_status dcgan__model_bytes(const char *func, size_t *bytes, size_t *dslot, size_t *params, size_t *buffers,
                                        const dcgan_layer_spec *specs, int n_layers, int in_c,
                                        int in_h, int in_w, int max_batch) {
     dcgan_model tmp;
     size_t act_total = 0;
-    dcgan_status st = dcgan__model_plan(&tmp, &act_total, NULL, specs, n_layers, in_c, in_h, in_w, max_batch);
+    dcgan_status st = dcgan__model_plan(&tmp, &act_total, NULL, specs, n_layers, in_c, in_h, in_w, max_batch, func);
     if (st != DCGAN_OK) return st;
     *bytes = dcgan__model_floats(&tmp, act_total) * sizeof(float) +
              (size_t)n_layers * sizeof(dcgan_layer) + ((size_t)n_layers + 2) * sizeof(size_t);
@@ -4579,7 +4671,7 @@ static dcgan_status dcgan__model_bytes(size_t *bytes, size_t *dslot, size_t *par
 DCGAN_API dcgan_status dcgan_model_bytes(size_t *bytes, const dcgan_layer_spec *specs, int n_layers,
                                          int in_c, int in_h, int in_w, int max_batch) {
     size_t dslot;
-    return dcgan__model_bytes(bytes, &dslot, NULL, NULL, specs, n_layers, in_c, in_h, in_w, max_batch);
+    return dcgan__model_bytes(__func__, bytes, &dslot, NULL, NULL, specs, n_layers, in_c, in_h, in_w, max_batch);
 }
 
 DCGAN_API dcgan_status dcgan_model_share_dacts(dcgan_model *owner, dcgan_model *borrower) {
@@ -4613,7 +4705,7 @@ static dcgan_status dcgan__model_init(dcgan_model *m, const char *prefix, const 
     size_t act_total = 0;
     memset(m, 0, sizeof *m);
     dcgan_status st = dcgan__model_plan(&tmp, &act_total, prefix, specs, n_layers, in_c, in_h, in_w,
-                                        max_batch);
+                                        max_batch, "dcgan_model_init");
     if (st != DCGAN_OK) return st;
     const size_t n_saved = tmp.n_saved;
     tmp.params = (float *)dcgan__calloc(tmp.n_params, sizeof(float));
@@ -4738,7 +4830,10 @@ static int dcgan__bn_act_fused(const dcgan_model *m, const dcgan__model_mem *mem
 static dcgan_status dcgan__model_forward(dcgan_model *m, const dcgan__model_mem *mem, dcgan_tensor inp,
                                          int training, dcgan_rng *rng, const char *func) {
     dcgan_status st;
-    if (inp.n <= 0 || inp.n > m->max_batch || inp.c * inp.h * inp.w != m->in_c * m->in_h * m->in_w)
+    // (any (C, H, W) with the model's number of values per image; counted in
+    // size_t, as a product of ints could wrap onto the right number)
+    if (inp.n <= 0 || inp.n > m->max_batch || inp.c <= 0 || inp.h <= 0 || inp.w <= 0 ||
+        (size_t)inp.c * inp.h * inp.w != (size_t)m->in_c * m->in_h * m->in_w)
         return dcgan__fail(DCGAN_ERR_SHAPE, func,
                            "inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)", inp.n,
                            inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h, m->in_w);
@@ -5039,6 +5134,7 @@ DCGAN_API void dcgan_diffaug_sample(dcgan_aug_draw *draws, int n, int h, int w, 
                                     float p, dcgan_rng *rng) {
     const int sy = (int)(h * 0.125 + 0.5), sx = (int)(w * 0.125 + 0.5);
     const int cut_h = (int)(h * 0.5 + 0.5), cut_w = (int)(w * 0.5 + 0.5);
+    if (h < 1 || w < 1) policy = 0;   // no image to move or cut (a cutout centre in [0, w) would divide by 0)
     for (int i = 0; i < n; i++) {
         dcgan_aug_draw *d = &draws[i];
         memset(d, 0, sizeof *d);
@@ -5570,9 +5666,9 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
     size_t g = 0, d = 0, g_dslot = 0, d_dslot = 0, g_params = 0, g_buffers = 0, d_buffers = 0;
     dcgan_status st;
     if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
-        (st = dcgan__model_bytes(&g, &g_dslot, &g_params, &g_buffers, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
+        (st = dcgan__model_bytes("dcgan_gan_bytes", &g, &g_dslot, &g_params, &g_buffers, specs, n, c, h, w, cfg->batch)) != DCGAN_OK ||
         (st = dcgan_gan_specs(cfg, DCGAN_DISCRIMINATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
-        (st = dcgan__model_bytes(&d, &d_dslot, NULL, &d_buffers, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
+        (st = dcgan__model_bytes("dcgan_gan_bytes", &d, &d_dslot, NULL, &d_buffers, specs, n, c, h, w, cfg->batch)) != DCGAN_OK)
         return st;
     // gan_init's batch buffers: noise, images, dimages, labels, dlogits, real_index,
     // and the step's copy of the running statistics (step_buffers)
@@ -5884,6 +5980,7 @@ DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *da
 DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const float *noise, int n) {
     const dcgan_gan_config *cfg = &gan->cfg;
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
+    if (n < 0) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "n = %d images", n);
 #ifdef DCGAN_CUDA
     if (gan->on_device && gan->ema_params)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the averaged G runs on the CPU only in this version");
@@ -6395,6 +6492,18 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
         if (strlen(tensors[i].name) >= 128)
             return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor name '%.40s...' is %zu bytes (below 128 can be "
                                "read back)", path, tensors[i].name, strlen(tensors[i].name));
+    // a JSON object with a key twice: a reader finds one of the two (a caller's
+    // metadata "format" beside the library's own could never be read back)
+    for (int i = 0; i < n_meta; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(meta_keys[i], meta_keys[j]) == 0)
+                return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': metadata key '%s' is given twice (entries %d and %d); "
+                                   "nothing was written", path, meta_keys[i], j, i);
+    for (int i = 0; i < n_tensors; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(tensors[i].name, tensors[j].name) == 0)
+                return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor name '%s' is given twice (tensors %d and %d); "
+                                   "nothing was written", path, tensors[i].name, j, i);
     if ((f = dcgan__tmp_open(__func__, path, tmp_path, sizeof tmp_path, &st)) == NULL) return st;
     // First pass: the header after an 8-byte placeholder, to learn its length.
     ok = fwrite("\0\0\0\0\0\0\0\0", 1, 8, f) == 8;
@@ -7180,7 +7289,8 @@ DCGAN_API void dcgan_image_to_u8(unsigned char *out, const float *image, int C, 
     for (int c = 0; c < C; c++)
         for (int p = 0; p < H * W; p++) {
             float v = (image[(size_t)c * H * W + p] + 1.0f) * 127.5f + 0.5f;
-            out[(size_t)p * C + c] = (unsigned char)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
+            // (NaN fails v > 0 and is 0: a NaN cast to unsigned char is undefined)
+            out[(size_t)p * C + c] = (unsigned char)(!(v > 0.0f) ? 0.0f : v > 255.0f ? 255.0f : v);
         }
 }
 
@@ -7192,7 +7302,12 @@ DCGAN_API dcgan_status dcgan_grid_make(unsigned char **out, int *out_w, int *out
                            W, cols);
     if (cols > n) cols = n;
     const int rows = (n + cols - 1) / cols;
-    const int gw = cols * (W + pad) + pad, gh = rows * (H + pad) + pad;
+    // the grid's sides in 64 bits first: an int product could wrap to a small buffer
+    const long long gw64 = (long long)cols * ((long long)W + pad) + pad, gh64 = (long long)rows * ((long long)H + pad) + pad;
+    if (gw64 > INT_MAX || gh64 > INT_MAX)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "a grid of %lldx%lld pixels (%d images of %dx%d in %d columns, pad %d) "
+                           "has a side above INT_MAX", gw64, gh64, n, H, W, cols, pad);
+    const int gw = (int)gw64, gh = (int)gh64;
     unsigned char *grid = (unsigned char *)dcgan__alloc((size_t)gw * gh * C, 1);
     unsigned char *tile = (unsigned char *)dcgan__alloc((size_t)W * H * C, 1);
     if (!grid || !tile) {
@@ -7319,6 +7434,7 @@ static void dcgan__plot(unsigned char *rgb, int w, int h, const char *title, con
     if (!(ymin <= ymax)) { ymin = 0.0; ymax = 1.0; }
     if (ymax - ymin < 1e-6) { ymin -= 0.5; ymax += 0.5; }
     double xmax = n > 1 ? (double)(n - 1) * x_scale : 1.0;
+    if (!(xmax > 0.0) || !isfinite(xmax)) xmax = 1.0;   // x_scale 0, negative or NaN: ticks would never advance
     double ystep = dcgan__nice_step(ymax - ymin), xstep = dcgan__nice_step(xmax);
     ymin = floor(ymin / ystep) * ystep;
     ymax = ceil(ymax / ystep) * ystep;
@@ -7444,7 +7560,7 @@ DCGAN_API void dcgan_plot_bars(unsigned char *rgb, int w, int h, const char *tit
     for (int s = 0; s < n_series; s++) {
         int x = left, y = top + ph + 26 + 12 * s;
         for (int a = 0; a < 7; a++) dcgan__draw_line(rgb, w, h, x, y + a, x + 14, y + a, series[s].rgb);
-        dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);
+        if (series[s].label) dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);
     }
 }
 
@@ -8251,6 +8367,10 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
     char tmp[4096];
     dcgan_status st;
     dcgan__png_sink sink;
+    // stb takes a row's bytes as an int and trusts the rest (w 0 read out of bounds)
+    if (w <= 0 || h <= 0 || channels < 1 || channels > 4 || w > INT_MAX / channels)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "'%s': a PNG of %dx%d with %d channels (need sides > 0, 1-4 channels)",
+                           path, w, h, channels);
     if ((sink.f = dcgan__tmp_open(__func__, path, tmp, sizeof tmp, &st)) == NULL) return st;
     sink.ok = 1;
     if (!stbi_write_png_to_func(dcgan__png_put, &sink, w, h, channels, pixels, w * channels))
@@ -8895,6 +9015,13 @@ DCGAN_API dcgan_status dcgan_inception_features_list(dcgan_inception *net, doubl
                                widths[i]);
     if (!net->loaded)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "no weights loaded (see dcgan_inception_load)");
+    // batch may be lowered after init, never to 0 (no pass would advance) nor
+    // above what the scratch was sized for
+    const size_t fits = (net->n_scratch - ((size_t)3 * 299 * 299 + 2 * DCGAN__INC_MAX_ACT)) /
+                        (4 * (size_t)DCGAN__INC_MAX_MIXED);
+    if (net->batch < 1 || (size_t)net->batch > fits)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "net->batch is %d; it may be lowered after init to 1 at least, "
+                           "and its scratch holds %zu", net->batch, fits);
     // the mixed blocks' four (C, NB, H, W) buffers follow the stem's
     float *mixed = net->scratch + (size_t)3 * 299 * 299 + 2 * DCGAN__INC_MAX_ACT;
     const size_t part = (size_t)net->batch * DCGAN__INC_MAX_MIXED;
@@ -10168,18 +10295,24 @@ DCGAN_API dcgan_status dcgan_state_dict_save(const dcgan_state_dict *sd, const c
 
 DCGAN_API dcgan_status dcgan_inception_find_weights(char *out, size_t cap) {
     char tried[3][1024];
-    int n = 0;
+    int n = 0, cut[3] = {0, 0, 0};   // cut: the path did not fit in tried (never opened: it names another file)
     const char *env = getenv("DCGAN_INCEPTION_WEIGHTS"), *torch_home = getenv("TORCH_HOME");
     const char *home = getenv("HOME");
-    if (env && *env) snprintf(tried[n++], sizeof tried[0], "%s", env);
+    if (env && *env) cut[n] = snprintf(tried[n], sizeof tried[0], "%s", env) >= (int)sizeof tried[0], n++;
     if (torch_home && *torch_home)
-        snprintf(tried[n++], sizeof tried[0], "%s/hub/checkpoints/%s", torch_home, DCGAN_INCEPTION_FILE);
+        cut[n] = snprintf(tried[n], sizeof tried[0], "%s/hub/checkpoints/%s", torch_home, DCGAN_INCEPTION_FILE) >=
+                 (int)sizeof tried[0], n++;
     if (home && *home)
-        snprintf(tried[n++], sizeof tried[0], "%s/.cache/torch/hub/checkpoints/%s", home, DCGAN_INCEPTION_FILE);
+        cut[n] = snprintf(tried[n], sizeof tried[0], "%s/.cache/torch/hub/checkpoints/%s", home,
+                          DCGAN_INCEPTION_FILE) >= (int)sizeof tried[0], n++;
     for (int i = 0; i < n; i++) {
+        if (cut[i]) continue;
         FILE *f = fopen(tried[i], "rb");
         if (f) {
             fclose(f);
+            if (strlen(tried[i]) >= cap)
+                return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the weights' path '%s' is %zu bytes, out holds %zu", tried[i],
+                                   strlen(tried[i]) + 1, cap);
             snprintf(out, cap, "%s", tried[i]);
             return DCGAN_OK;
         }
@@ -10252,6 +10385,9 @@ DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const
     size_t sizes[2];
     int shape[2] = {st->dims, st->dims};
     char tmp[4096];
+    if (st->dims < 1 || !st->mu || !st->sigma)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "'%s': statistics of %d dims%s; nothing was written", path, st->dims,
+                           !st->mu || !st->sigma ? " without mu or sigma" : "");
     member[0] = dcgan__npy(st->mu, 1, shape, &sizes[0]);
     member[1] = dcgan__npy(st->sigma, 2, shape, &sizes[1]);
     if (!member[0] || !member[1]) {
@@ -10795,7 +10931,7 @@ static double dcgan__quantile_sorted(const double *v, int n, double q) {
 }
 
 DCGAN_API double dcgan_quantile(double *values, int n, double q) {
-    if (n < 1) return NAN;
+    if (n < 1 || isnan(q)) return NAN;   // (a NaN q passes both clamps below)
     qsort(values, (size_t)n, sizeof(double), dcgan__cmp_double);
     return dcgan__quantile_sorted(values, n, q < 0.0 ? 0.0 : q > 1.0 ? 1.0 : q);
 }
@@ -10803,7 +10939,9 @@ DCGAN_API double dcgan_quantile(double *values, int n, double q) {
 DCGAN_API dcgan_status dcgan_fid_floor(double *values, int repeats, const double *f, int64_t n,
                                        int64_t m, int dims, dcgan_rng *rng, dcgan_progress_fn progress,
                                        void *user) {
-    if (m < 2 || 2 * m > n || repeats < 1)
+    if (dims < 1 || repeats < 1)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "dims %d, repeats %d (both must be at least 1)", dims, repeats);
+    if (m < 2 || 2 * m > n)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "two halves of %lld need %lld vectors, the set has %lld",
                            (long long)m, (long long)(2 * (m < 2 ? 2 : m)), (long long)n);
     int64_t *perm = (int64_t *)dcgan__alloc((size_t)n, sizeof(int64_t));

@@ -67,6 +67,15 @@ static void test_features_batched(void) {
     net.batch = 3;   // may be lowered after init (the scratch is sized for the larger batch)
     CHECK(dcgan_inception_features_list(&net, got[0], images, hs, ws, 4, 2048) == DCGAN_OK,
           "inception_features_list/4 images of 2 sizes in passes of 3/status");
+    // never to 0 (the passes did not advance: a helper's audit), nor above what the scratch holds
+    net.batch = 0;
+    CHECK(dcgan_inception_features_list(&net, got[0], images, hs, ws, 4, 2048) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "inception_features_list: net->batch is 0; it may be lowered after init "
+                                         "to 1 at least, and its scratch holds 8") == 0,
+          "inception_features_list/batch 0 is refused (it looped for ever)");
+    net.batch = batch + 1;
+    CHECK(dcgan_inception_features_list(&net, got[0], images, hs, ws, 4, 2048) == DCGAN_ERR_SHAPE,
+          "inception_features_list/a batch above the scratch's is refused");
     net.batch = batch;
     for (int i = 0; i < 4; i++) {
         char label[96];
@@ -336,6 +345,13 @@ static void test_npz(void) {
         dcgan_fid_stats_free(&back);
         dcgan_fid_stats_free(&st);
         remove(npz);
+        // empty statistics: refused, nothing written (a helper's audit: written, then refused on load)
+        char want[200];
+        snprintf(want, sizeof want, "fid_stats_save_npz: '%s': statistics of 0 dims without mu or sigma; nothing "
+                 "was written", npz);
+        CHECK(dcgan_fid_stats_save_npz(&st, npz) == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), want) == 0 &&
+                  access(npz, F_OK) != 0,
+              "fid_stats_save_npz/zeroed statistics are refused");
     }
     dcgan_fid_stats st;
     CHECK(dcgan_fid_stats_load_npz(&st, "tests/data/pth/small_zip.pth") == DCGAN_ERR_FORMAT &&
@@ -480,6 +496,11 @@ static void test_pth_corrupt(void) {
     setenv("DCGAN_INCEPTION_WEIGHTS", "tests/data/pth/small_zip.pth", 1);
     CHECK(dcgan_inception_find_weights(path, sizeof path) == DCGAN_OK && strcmp(path, "tests/data/pth/small_zip.pth") == 0,
           "inception_find_weights/$DCGAN_INCEPTION_WEIGHTS first");
+    char small[8] = "unset";
+    CHECK(dcgan_inception_find_weights(small, sizeof small) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "inception_find_weights: the weights' path 'tests/data/pth/small_zip.pth' is "
+                                         "29 bytes, out holds 8") == 0 && strcmp(small, "unset") == 0,
+          "inception_find_weights/a path longer than out is refused (it was cut and returned OK)");
     CHECK(dcgan_inception_load(&net, NULL) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "missing"),
           "inception_load/a partial state_dict is refused, listing missing keys");
 }

@@ -239,6 +239,8 @@ static void test_bootstrap(void) {
         got[k] = dcgan_quantile(v, 17, qs[k]);
     }
     CHECK(close_all(ref("q.p")->v, got, 3, 1e-15, 1e-14), "quantile/2.5, 50, 97.5 % equal numpy.percentile");
+    memcpy(v, q->v, sizeof v);
+    CHECK(isnan(dcgan_quantile(v, 17, NAN)), "quantile/q NaN gives NaN (it read v[INT_MIN])");
 }
 
 static void test_floor(void) {
@@ -256,6 +258,9 @@ static void test_floor(void) {
     CHECK(dcgan_fid_floor(v, 1, f->v, f->rows, 16, f->cols, &rng, NULL, NULL) == DCGAN_ERR_SHAPE &&
               strcmp(dcgan_last_error(), "fid_floor: two halves of 16 need 32 vectors, the set has 30") == 0,
           "fid_floor/too few vectors: says how many are needed");
+    CHECK(dcgan_fid_floor(v, 1, f->v, f->rows, 15, -1, &rng, NULL, NULL) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "fid_floor: dims -1, repeats 1 (both must be at least 1)") == 0,
+          "fid_floor/dims -1 is a shape error (it said no memory)");
 }
 
 static void test_prdc(void) {

@@ -558,7 +558,7 @@ static void test_unreadable_metadata_refused(void) {
     dcgan_gan_config cfg;
     dcgan_gan gan;
     size_t n0, n1;
-    char want[600];
+    char want[1200];
     small_config(&cfg);
     dcgan_gan_init(&gan, &cfg);
     CHECK(dcgan_gan_save(&gan, ckpt, NULL, NULL, 0) == DCGAN_OK, "gan_save/a plain checkpoint");
@@ -598,6 +598,32 @@ static void test_unreadable_metadata_refused(void) {
              " is 128 bytes (below 128 can be read back)", ckpt);
     CHECK(dcgan_safetensors_write(ckpt, &t, 1, NULL, NULL, 0) == DCGAN_ERR_FORMAT &&
               strcmp(dcgan_last_error(), want) == 0, "safetensors_write/a 128-byte tensor name is refused");
+    // a key or a name twice: a reader would find one of the two (a helper's audit: model_save with the
+    // caller's "format" wrote it beside the library's, and the caller's could never be read back)
+    const char *twice[2] = {"format", "format"}, *vals[2] = {"dcgan.h-model-1", "mine"};
+    snprintf(want, sizeof want, "safetensors_write: '%s': metadata key 'format' is given twice (entries 0 and 1); "
+             "nothing was written", ckpt);
+    CHECK(dcgan_safetensors_write(ckpt, &t, 0, twice, vals, 2) == DCGAN_ERR_FORMAT &&
+              strcmp(dcgan_last_error(), want) == 0, "safetensors_write/a metadata key given twice is refused");
+    snprintf(want, sizeof want, "safetensors_write: '%s': metadata key 'seed' is given twice (entries 15 and 36); "
+             "nothing was written", ckpt);
+    const char *seed_key[1] = {"seed"}, *seed_value[1] = {"7"};
+    CHECK(dcgan_gan_save(&gan, ckpt, seed_key, seed_value, 1) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0,
+          "gan_save/an extra key the checkpoint itself writes ('seed') is refused");
+    float two[2] = {1.0f, 2.0f};
+    dcgan_st_write_tensor pair[2] = {{"w", &two[0], 1, {1}}, {"w", &two[1], 1, {1}}};
+    snprintf(want, sizeof want, "safetensors_write: '%s': tensor name 'w' is given twice (tensors 0 and 1); "
+             "nothing was written", ckpt);
+    CHECK(dcgan_safetensors_write(ckpt, pair, 2, NULL, NULL, 0) == DCGAN_ERR_FORMAT &&
+              strcmp(dcgan_last_error(), want) == 0, "safetensors_write/a tensor name given twice is refused");
+    after = slurp(ckpt, &n1);
+    unsigned char *saved16 = after;
+    CHECK(dcgan_gan_load(&gan, ckpt) == DCGAN_OK, "safetensors_write/after these refusals the checkpoint still loads");
+    free(saved16);
+    float img[1];
+    CHECK(dcgan_gan_generate(&gan, img, img, -5) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "gan_generate: n = -5 images") == 0,
+          "gan_generate/a negative count is refused (it returned OK)");
     free(before);
     dcgan_gan_free(&gan);
 }

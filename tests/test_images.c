@@ -480,6 +480,57 @@ static void test_grid_plot(void) {
     CHECK(dcgan_png_write(p, u8, 2, 2, 1) == DCGAN_ERR_IO, "png_write/unwritable path gives IO");
 }
 
+// What a helper's audit of the public API found in the picture helpers: stb
+// read past the pixels for a PNG 0 wide and past its tables for 5 channels
+// (png_write now refuses both, and a 0-high one, writing nothing); a NaN pixel
+// was cast to unsigned char (undefined; now 0); grid_make's int sides wrapped
+// to a small buffer; plot_draw with x_scale 0 never returned; plot_bars read a
+// NULL legend label.
+static void test_picture_helper_bounds(void) {
+    unsigned char px[64] = {0};
+    char p[512], want[700];
+    path_in(p, sizeof p, "bounds.png");
+    remove(p);
+    const int shapes[4][3] = {{0, 4, 3}, {4, 4, 5}, {4, 0, 3}, {-2, 4, 3}};
+    int ok = 1;
+    for (int k = 0; k < 4; k++) {
+        snprintf(want, sizeof want, "png_write: '%s': a PNG of %dx%d with %d channels (need sides > 0, 1-4 channels)",
+                 p, shapes[k][0], shapes[k][1], shapes[k][2]);
+        ok &= dcgan_png_write(p, px, shapes[k][0], shapes[k][1], shapes[k][2]) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), want) == 0 && access(p, F_OK) != 0;
+    }
+    CHECK(ok, "png_write/0 wide, 5 channels, 0 high, -2 wide: refused with the shape named, no file");
+    CHECK(dcgan_png_write(p, px, 4, 4, 2) == DCGAN_OK && access(p, F_OK) == 0, "png_write/gray + alpha is written");
+    remove(p);
+    const float nan_pixel[2] = {NAN, 0.0f};
+    unsigned char u8[2] = {7, 7};
+    dcgan_image_to_u8(u8, nan_pixel, 1, 1, 2);
+    CHECK(u8[0] == 0 && u8[1] == 128, "image_to_u8/a NaN pixel is 0");
+    static float tall[1];
+    unsigned char *grid = NULL;
+    int gw = -1, gh = -1;
+    CHECK(dcgan_grid_make(&grid, &gw, &gh, tall, 4, 1, 1, 1 << 30, 4, 2) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "grid_make: a grid of 4294967306x5 pixels (4 images of 1x1073741824 in 4 "
+                                         "columns, pad 2) has a side above INT_MAX") == 0 &&
+              grid == NULL && gw == -1,
+          "grid_make/sides past INT_MAX are refused (they wrapped to a small buffer)");
+    float y[3] = {1.0f, 2.0f, 3.0f};
+    unsigned char *rgb = (unsigned char *)malloc(200 * 150 * 3);
+    dcgan_plot_series s = {NULL, y, {200, 10, 20}};
+    dcgan_plot_draw(rgb, 200, 150, "t", "x", &s, 1, 3, 0.0f);
+    dcgan_plot_draw(rgb, 200, 150, "t", "x", &s, 1, 3, -1.0f);
+    dcgan_plot_draw(rgb, 200, 150, "t", "x", &s, 1, 3, NAN);
+    int red = 0;
+    for (int k = 0; k < 200 * 150; k++) red += rgb[k * 3] == 200 && rgb[k * 3 + 1] == 10;
+    CHECK(red > 0, "plot_draw/x_scale 0, -1 and NaN return (0 looped for ever) and draw the series");
+    const char *groups[1] = {"g"};
+    dcgan_plot_bars(rgb, 200, 150, "bars", groups, 1, &s, 1, NULL, 0.0f, 4.0f);
+    red = 0;
+    for (int k = 0; k < 200 * 150; k++) red += rgb[k * 3] == 200 && rgb[k * 3 + 1] == 10;
+    CHECK(red > 100, "plot_bars/a series with a NULL label is drawn, its swatch without text");
+    free(rgb);
+}
+
 static void test_decoder_crash(void) {
     fprintf(stderr, "test_images: a decoder crash report below, if any, is a child process crashing "
                     "on purpose\n");
@@ -566,6 +617,7 @@ int main(int argc, char **argv) {
         {"symlink_loop", test_symlink_loop},
         {"phantom", test_phantom},
         {"grid_plot", test_grid_plot},
+        {"picture_helper_bounds", test_picture_helper_bounds},
         {"decoder_crash", test_decoder_crash},
         {"helper_descriptors", test_helper_descriptors},
     };

@@ -189,6 +189,17 @@ static void test_same_padding(void) {
     CHECK(a == 2 && b == 2, "same_padding/K5 S2 odd: 2 and 2");
     CHECK(dcgan_conv_out_size(128, 5, 2, 1, 2) == 64, "conv_out_size/128 -> 64");
     CHECK(dcgan_conv_transpose_out_size(8, 4, 2, 1, 1) == 16, "conv_transpose_out_size/8 -> 16");
+    // sizes past INT_MAX and a stride of 0 (a helper's audit: int overflow, then a division by 0)
+    CHECK(dcgan_conv_out_size(2147483647, 1, 1, 1, 1) == 0 && dcgan_conv_out_size(2147483647, 3, 1, 1, 1) == 2147483647,
+          "conv_out_size/0 when the size would pass INT_MAX, exact at INT_MAX");
+    CHECK(dcgan_conv_transpose_out_size(1 << 20, 4, 1 << 12, 0, 0) == 0 &&
+              dcgan_conv_transpose_out_size(2, 3, 1 << 30, 1, 1) == 1073741825,
+          "conv_transpose_out_size/0 when the size would pass INT_MAX");
+    a = b = 7;
+    dcgan_same_padding(8, 3, 0, &a, &b);
+    CHECK(a == 0 && b == 0 && dcgan_conv_out_size(8, 3, 0, 1, 1) == 0, "same_padding/stride 0: no padding, no division");
+    dcgan_same_padding(2147483647, 5, 2, &a, &b);
+    CHECK(a == 2 && b == 2, "same_padding/in = INT_MAX: in + S - 1 counted in 64 bits");
     // Pads derived from specs: a 'same' transposed convolution is the adjoint of
     // a 'same' convolution from H*S to H, which pads K - S in all (the formula
     // above with in = H*S), the smaller half first. Each kernel 1..6 and stride
@@ -2253,12 +2264,60 @@ static void test_shape_errors(void) {
     CHECK(strcmp(dcgan_status_name((dcgan_status)42), "DCGAN_UNKNOWN") == 0, "status_name/unknown");
 }
 
+// A caller's work shorter than _work_size, and inputs with no pixels: refused
+// before anything is written (a helper's audit: the work was written past its
+// end, heap-buffer-overflow in dcgan__gather; a 0x0 input passed with a 1x1 output).
+static void test_conv_bad_work_and_empty_input(void) {
+    enum { N = 2, C = 16, H = 8, W = 8, OC = 16, K = 3 };
+    static float inp[N * C * H * W], out[N * OC * H * W], dinp[N * C * H * W], weight[OC * C * K * K],
+        dweight[OC * C * K * K];
+    float work[16];
+    for (int i = 0; i < N * OC * H * W; i++) out[i] = 1.5f;
+    dcgan_conv2d conv = {weight, NULL, C, OC, K, 1, 1, 1, 1, 1};
+    const dcgan_tensor x = dcgan_tensor_make(inp, N, C, H, W), y = dcgan_tensor_make(out, N, OC, H, W);
+    CHECK(dcgan_conv2d_work_size(&conv, H, W) == 10240 && dcgan_conv_transpose2d_work_size(&conv, H, W) == 10240,
+          "conv_work/this shape needs 10240 floats per image either way");
+    CHECK(dcgan_conv2d_forward(y, x, &conv, work, 16) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "conv2d_forward: work has 16 floats, this input needs at least 10240 "
+                                         "(dcgan_conv2d_work_size)") == 0 && out[0] == 1.5f,
+          "conv_work/conv2d_forward refuses a short work, out untouched");
+    CHECK(dcgan_conv2d_backward(dcgan_tensor_make(dinp, N, C, H, W), dweight, NULL, y, x, &conv, work, 16) ==
+                  DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "conv2d_backward: work has 16 floats, this input needs at least 10240 "
+                                         "(dcgan_conv2d_work_size)") == 0,
+          "conv_work/conv2d_backward refuses it");
+    CHECK(dcgan_conv_transpose2d_forward(y, x, &conv, work, 16) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "conv_transpose2d_forward: work has 16 floats, this input needs at least "
+                                         "10240 (dcgan_conv_transpose2d_work_size)") == 0 && out[0] == 1.5f,
+          "conv_work/conv_transpose2d_forward refuses it, out untouched");
+    CHECK(dcgan_conv_transpose2d_backward(dcgan_tensor_make(dinp, N, C, H, W), dweight, NULL, y, x, &conv, work, 16) ==
+                  DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "conv_transpose2d_backward: work has 16 floats, this input needs at least "
+                                         "10240 (dcgan_conv_transpose2d_work_size)") == 0,
+          "conv_work/conv_transpose2d_backward refuses it");
+    CHECK(dcgan_conv2d_forward(y, x, &conv, NULL, 16) == DCGAN_OK, "conv_work/NULL work: the function allocates");
+    dcgan_conv2d one = {weight, NULL, 1, 1, 1, 1, 2, 2, 2, 2};
+    CHECK(dcgan_conv2d_forward(dcgan_tensor_make(out, 1, 1, 5, 5), dcgan_tensor_make(inp, 1, 1, 0, 0), &one, NULL,
+                               0) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "conv2d_forward: inp is 0x0, an image needs H, W > 0") == 0,
+          "conv_empty/a 0x0 input is refused (its padding made a 1x1 output)");
+    CHECK(dcgan_conv_transpose2d_forward(dcgan_tensor_make(out, 1, 1, 1, 1), dcgan_tensor_make(inp, 1, 1, -2, -2),
+                                         &one, NULL, 0) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "conv_transpose2d_forward: inp is -2x-2, an image needs H, W > 0") == 0,
+          "conv_empty/a negative input side is refused by the transposed convolution");
+    CHECK(dcgan_upsample_forward(dcgan_tensor_make(out, 1, 1, 0, 8), dcgan_tensor_make(inp, 1, 1, 4, 4),
+                                 DCGAN_UPSAMPLE_NEAREST) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "upsample_forward: (1,1,4,4) and (1,1,0,8): every size must be positive") == 0,
+          "upsample/an empty output is named as such (it said the two differ in N or C)");
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
         {"linear_golden", test_linear_golden},
         {"linear_gradcheck", test_linear_gradcheck},
         {"same_padding", test_same_padding},
+        {"conv_bad_work_and_empty_input", test_conv_bad_work_and_empty_input},
         {"conv2d_golden", test_conv2d_golden},
         {"conv2d_gradcheck", test_conv2d_gradcheck},
         {"conv_transpose2d_golden", test_conv_transpose2d_golden},

@@ -484,6 +484,63 @@ static void test_model_bytes(void) {
     dcgan_model_free(&m);
 }
 
+// Shapes whose sizes pass what an int or a size_t holds are refused by the
+// plan, whole messages (a helper's audit of the public API: an upsample's
+// activations wrapped to 0 floats, model_init said OK and the forward pass
+// wrote past its buffer; 2^60 weights were counted as 64 GiB), and so is an
+// input whose int product of sides wraps onto the model's.
+static void test_sizes_past_int_and_size_t(void) {
+    dcgan_model m;
+    size_t bytes = 12345;
+    dcgan_layer_spec up[] = {dcgan_spec_upsample(1 << 24, DCGAN_UPSAMPLE_NEAREST)};
+    const char *want_up = "model_bytes: layer 0 (output 65536x16777216x16777216, batch 1): the model's buffers up to "
+                          "here need more than 2.88e+17 floats";
+    CHECK(dcgan_model_bytes(&bytes, up, 1, 65536, 1, 1, 1) == DCGAN_ERR_NOMEM && bytes == 12345 &&
+              strcmp(dcgan_last_error(), want_up) == 0,
+          "sizes/model_bytes: activations past size_t are refused, bytes untouched");
+    CHECK(dcgan_model_init(&m, "main", up, 1, 65536, 1, 1, 1) == DCGAN_ERR_NOMEM &&
+              strcmp(dcgan_last_error(), "model_init: layer 0 (output 65536x16777216x16777216, batch 1): the model's "
+                                         "buffers up to here need more than 2.88e+17 floats") == 0 && m.layers == NULL,
+          "sizes/model_init: the same refusal, nothing allocated");
+    dcgan_layer_spec wide[] = {dcgan_spec_linear(1 << 30), dcgan_spec_linear(1 << 30)};
+    CHECK(dcgan_model_bytes(&bytes, wide, 2, 1, 1, 1, 1) == DCGAN_ERR_NOMEM &&
+              strcmp(dcgan_last_error(), "model_bytes: layer 1 (output 1073741824x1x1, batch 1): the model's "
+                                         "buffers up to here need more than 2.88e+17 floats") == 0,
+          "sizes/2^60 weights are refused (were counted as 64 GiB)");
+    CHECK(dcgan_model_bytes(&bytes, wide, 1, 1 << 30, 1 << 30, 1 << 30, 1) == DCGAN_ERR_NOMEM &&
+              strcmp(dcgan_last_error(), "model_bytes: the input (1073741824x1073741824x1073741824, batch 1) needs "
+                                         "more than 2.88e+17 floats") == 0,
+          "sizes/an input past size_t is refused before a plan multiplies its sides");
+    dcgan_layer_spec big_up[] = {dcgan_spec_upsample(1 << 30, DCGAN_UPSAMPLE_NEAREST)};
+    CHECK(dcgan_model_init(&m, "main", big_up, 1, 1, 4, 4, 1) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "layer_plan: layer 0: upsample by 1073741824 makes 4x4 a side above "
+                                         "INT_MAX") == 0,
+          "sizes/an upsample past INT_MAX per side");
+    dcgan_layer_spec flat[] = {dcgan_spec_flatten()};
+    CHECK(dcgan_model_bytes(&bytes, flat, 1, 1, 65536, 65536, 1) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "layer_plan: layer 0: flatten makes 4294967296 features of 1x65536x65536, "
+                                         "more than INT_MAX") == 0,
+          "sizes/a flatten past INT_MAX features");
+    dcgan_layer_spec padded = dcgan_spec_conv2d(1, 1, 1, 1 << 30);
+    CHECK(dcgan_model_bytes(&bytes, &padded, 1, 1, 4, 4, 1) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "layer_plan: layer 0: input 4x4 gives an output of 2147483652x2147483652, "
+                                         "a side above INT_MAX") == 0,
+          "sizes/a convolution whose padded side passes INT_MAX");
+    dcgan_layer_spec small[] = {dcgan_spec_flatten(), dcgan_spec_linear(1)};
+    static float x[48];
+    if (dcgan_model_init(&m, "m", small, 2, 3, 4, 4, 1) != DCGAN_OK) {
+        CHECK(0, "sizes/a small model builds");
+        return;
+    }
+    CHECK(dcgan_model_forward(&m, dcgan_tensor_make(x, 1, 3, 4, (1 << 30) + 4), 0, NULL) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "model_forward: inp is (1,3,4,1073741828), model 'm' takes up to 1 x "
+                                         "(3,4,4)") == 0,
+          "sizes/model_forward: an input whose int product wraps to 48 is refused");
+    CHECK(dcgan_model_forward(&m, dcgan_tensor_make(x, 1, 1, 48, 1), 0, NULL) == DCGAN_OK,
+          "sizes/model_forward: any (C, H, W) with 48 values per image still passes");
+    dcgan_model_free(&m);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
@@ -494,6 +551,7 @@ int main(int argc, char **argv) {
         {"model_errors", test_model_errors},
         {"forward_refusal_changes_nothing", test_forward_refusal_changes_nothing},
         {"model_bytes", test_model_bytes},
+        {"sizes_past_int_and_size_t", test_sizes_past_int_and_size_t},
         {"in_place_slots", test_in_place_slots},
         {"gaussian_noise_layer", test_gaussian_noise_layer},
         {"bn_act_fused", test_bn_act_fused},

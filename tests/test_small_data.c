@@ -241,6 +241,11 @@ static void test_draws(void) {
         identity &= d[i].brightness == 0.0f && d[i].saturation == 1.0f && d[i].contrast == 1.0f &&
                     d[i].tx == 0 && d[i].ty == 0 && d[i].cut_x0 == d[i].cut_x1 * 0 && d[i].cut_x1 == 0;
     CHECK(identity, "diffaug_sample/p = 0 draws identities only");
+    // no pixels: identities, the rng untouched (a helper's audit: w = -1 divided by 0 in the cutout draw)
+    dcgan_rng before = rng;
+    dcgan_diffaug_sample(d, 3, 64, -1, all, 1.0f, &rng);
+    CHECK(memcmp(&before, &rng, sizeof rng) == 0 && d[2].tx == 0 && d[2].cut_x1 == 0 && d[2].contrast == 1.0f,
+          "diffaug_sample/a side below 1: identities, no draw");
     // p = 1 on 64 rows x 48 columns: shifts within s = 8 (rows) and 6 (columns), every value
     // taken; brightness in [-0.5, 0.5), saturation in [0, 2), contrast in [0.5, 1.5); the
     // cutout 32 x 24 wherever it lies inside
