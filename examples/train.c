@@ -49,6 +49,7 @@ typedef struct {
     dcgan_gan_config gan;
     const char *data, *cls, *out, *device;
     int epochs, sample_every, ckpt_every, resume, use_cache, max_images, n_samples, threads;
+    int epochs_given;        // --epochs was on the command line (else --resume takes the run's own)
     int restore_on_nan, max_restores;  // divergence policy
     double lr_factor;
     dcgan_resize_mode resize;
@@ -88,6 +89,7 @@ static void usage(const char *prog) {
            "                      optimizer and little-data settings come from the checkpoint\n"
            "                      (any of them given must equal it), --data, --class,\n"
            "                      --max-images and --resize must be the run's, --epochs larger\n"
+           "                      (without --epochs: the run's own, as its checkpoint records it)\n"
            "  --on-nan P          when a loss or gradient turns NaN/Inf: stop (keep the last\n"
            "                      checkpoint) | restore (reload it, lower both learning rates) (stop)\n"
            "  --nan-lr-factor F   restore: multiply the learning rates by F   (0.5)\n"
@@ -176,7 +178,7 @@ static void parse(train_options *o, int argc, char **argv) {
     o->device = CLI_DEFAULT_DEVICE;
     o->epochs = 500;
     o->sample_every = o->ckpt_every = 10;
-    o->resume = 0;
+    o->resume = o->epochs_given = 0;
     o->use_cache = 1;
     o->max_images = 0;
     o->n_samples = 16;
@@ -220,7 +222,10 @@ static void parse(train_options *o, int argc, char **argv) {
             o->gan.width = (float)number_flag(a, argv[i], 0.0, 1, 64.0, 1, 1);
         else if (model_flag(argc, argv, &i, FL_LATENT, o))
             o->gan.latent = (int)cli_int_range(p, a, argv[i], 1, 1000000);
-        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
+        else if (cli_flag(argc, argv, &i, "--epochs")) {
+            o->epochs = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
+            o->epochs_given = 1;
+        }
         else if (model_flag(argc, argv, &i, FL_BATCH, o))
             o->gan.batch = (int)cli_int_range(p, a, argv[i], 2, 1000000);
         else if (model_flag(argc, argv, &i, FL_LR_D, o)) o->gan.lr_d = number_flag(a, argv[i], 0.0, 0, INFINITY, 0, 0);
@@ -641,15 +646,16 @@ static void data_id(char *id, size_t cap, const train_options *o) {
 // which --resume compares. (These extra keys are not covered by the
 // checkpoint's checksum: dcgan.h hashes only its own keys.)
 static int save_checkpoint(const train_run *r, long epoch) {
-    char ep[32], cls[256], max_images[32], images[32];
+    char ep[32], target[32], cls[256], max_images[32], images[32];
     snprintf(ep, sizeof ep, "%ld", epoch);
+    snprintf(target, sizeof target, "%d", r->o.epochs);
     meta_text(cls, sizeof cls, r->o.cls);
     snprintf(max_images, sizeof max_images, "%d", r->o.max_images);
     snprintf(images, sizeof images, "%d", r->ds.count);
-    const char *keys[6] = {"epoch", "data", "class", "max_images", "resize", "images"};
-    const char *vals[6] = {ep, r->o.data_id, cls, max_images,
-                           r->o.resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area", images};
-    if (dcgan_gan_save(&r->gan, r->ckpt, keys, vals, 6) != DCGAN_OK) {
+    const char *keys[7] = {"epoch", "data", "class", "max_images", "resize", "images", "epochs"};
+    const char *vals[7] = {ep, r->o.data_id, cls, max_images,
+                           r->o.resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area", images, target};
+    if (dcgan_gan_save(&r->gan, r->ckpt, keys, vals, 7) != DCGAN_OK) {
         fprintf(stderr, "\ntrain: %s\n", dcgan_last_error());
         return 1;
     }
@@ -784,9 +790,15 @@ static int resume_settings(train_options *o, const char *ckpt) {
         dcgan_safetensors_free(&st);
         return 2;
     }
+    // without --epochs, the run's own target (a checkpoint from before it was
+    // recorded: the default, as before)
+    char *end;
+    if (!o->epochs_given && (v = dcgan_safetensors_meta(&st, "epochs")) != NULL) {
+        const long target = strtol(v, &end, 10);
+        if (*v && !*end && target >= 1 && target <= INT_MAX) o->epochs = (int)target;
+    }
     // the epochs done, as the checkpoint's "epoch" records them (run_start checks
     // again from the iteration, for a checkpoint without it)
-    char *end;
     long done = (v = dcgan_safetensors_meta(&st, "epoch")) != NULL ? strtol(v, &end, 10) : -1;
     const int known = v && *v && !*end;
     dcgan_safetensors_free(&st);

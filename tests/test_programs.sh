@@ -107,6 +107,10 @@ check "train/... with status 2" status_is 2 $B/train $FLAGS --out "$T/straight" 
 check "train/--resume with --epochs at the epochs done: status 0 and 'nothing to do'" \
     sh -c "$B/train $FLAGS --out '$T/straight' --epochs 4 --resume >'$T/done.out' 2>&1 &&
            grep -qxF \"train: the run in '$T/straight' has already done its 4 epochs; nothing to do\" '$T/done.out'"
+# without --epochs, --resume takes the run's own (it trained on to the default 500: a helper's reading of the README)
+check "train/--resume without --epochs: the run's own 4 epochs, status 0 and 'nothing to do'" \
+    sh -c "$B/train $FLAGS --out '$T/straight' --resume >'$T/done2.out' 2>&1 &&
+           grep -qxF \"train: the run in '$T/straight' has already done its 4 epochs; nothing to do\" '$T/done2.out'"
 check "train/... and after all these refusals the run is unchanged" \
     sh -c "cmp -s '$T/straight_ckpt' '$RUN/checkpoint.safetensors' && cmp -s '$T/straight_log' '$T/straight/log.csv' && cmp -s '$T/more_ckpt' '$T/more/checkpoint.safetensors'"
 # a checkpoint from before train recorded its data: resumes, with a warning saying what is not checked
