@@ -103,21 +103,24 @@ test:
 	  :: $(addprefix $(B)/san/,$(TESTS)) tests/test_crash.sh tests/test_study_report.sh tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
+# (GOMP_SPINCOUNT=10000 unless a wait policy is set: on a busy machine libgomp's
+# default spinning made training several times slower; docs/speed.md)
+DEMO_ENV := $(if $(GOMP_SPINCOUNT)$(OMP_WAIT_POLICY),,GOMP_SPINCOUNT=10000)
 demo: $(B)/phantom $(B)/train $(B)/generate
 	$(B)/phantom --out $(DEMO)/phantom --normal 320 --pneumonia 920 --size 128
 	rm -rf $(DEMO)/run $(DEMO)/generated   # (train refuses to overwrite a run)
-	$(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
+	$(DEMO_ENV) $(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
 	$(B)/generate --checkpoint $(DEMO)/run/checkpoint.safetensors --count 64 --out $(DEMO)/generated
 
 # study: at how many real NORMAL images do synthetic ones help a pneumonia classifier?
 # (examples/study.sh, docs/study.md). `make study`: the reduced learning curve (10 and 50
 # patients, 3 splits; about 45 minutes on 2 cores); `make study-full`: 10, 25, 50, 100, all
-# (about 2 hours, reuses the reduced curve's steps). DATA=DIR (../shared/data/kermany224 when
+# (61-95 minutes on 2 cores, reuses the reduced curve's steps). DATA=DIR (../shared/data/kermany224 when
 # present, else built-in phantoms), OUT, CLASSES, RARE, PATIENTS; resumable.
 STUDY_PROGS := $(B)/phantom $(B)/train $(B)/generate $(B)/classify $(B)/study_report
 study: $(STUDY_PROGS)
 	B=$(B) bash examples/study.sh
-# study-full: the whole learning curve (10, 25, 50, 100, all patients; about 95 minutes; docs/study.md)
+# study-full: the whole learning curve (10, 25, 50, 100, all patients; 61-95 minutes; docs/study.md)
 study-full: $(STUDY_PROGS)
 	B=$(B) SIZES=10,25,50,100,all bash examples/study.sh
 
