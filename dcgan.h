@@ -1126,8 +1126,9 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
 DCGAN_API void dcgan_set_isolated_decoding(int on);
 
 // The sorted list of image files under dir, recursively (extensions jpg, jpeg,
-// png, bmp, pgm, ppm, tga in any case). *paths is an array of *count strings;
-// free with dcgan_paths_free.
+// png, bmp, pgm, ppm, tga in any case), each file once: one reached under two
+// names (a linked folder, a symlink or hard link) keeps its first name in sorted
+// order. *paths is an array of *count strings; free with dcgan_paths_free.
 DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir);
 // The sorted image files directly in dir (not recursive), with pytorch-fid's
 // extensions in any case: bmp jpg jpeg pgm png ppm tif tiff webp (stb cannot
@@ -7622,8 +7623,8 @@ DCGAN_API void dcgan_paths_free(char **paths, int count) {
 // Depth-first scan of dir (only dir itself when !recursive). up[0..depth] are
 // the folders on the way down, dir last (device and inode): a sub-folder that is
 // one of them (a symlink back up, `ln -s . loop`) is skipped, not followed 32
-// levels deep into a failure. A folder reached by two different links is still
-// listed twice.
+// levels deep into a failure. A folder reached by two different links is
+// scanned twice; dcgan__drop_same_files then keeps each file once.
 typedef struct {
     uint64_t dev, ino;
 } dcgan__dir_id;
@@ -7668,6 +7669,47 @@ static int dcgan__cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+// One listed file's identity (device, inode) and its place in the sorted list.
+typedef struct {
+    uint64_t dev, ino;
+    int index;
+} dcgan__file_id;
+
+static int dcgan__cmp_file_id(const void *a, const void *b) {
+    const dcgan__file_id *x = (const dcgan__file_id *)a, *y = (const dcgan__file_id *)b;
+    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino) return x->ino < y->ino ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+// Keeps each file once in the sorted list items[0..n): a folder linked under
+// two names, or a link to a file listed already, would put the same image in a
+// dataset twice. The first name in sorted order stays; a file that cannot be
+// stat'ed stays. Returns the new count (0 and the list untouched when there is
+// no memory for the identities).
+static int dcgan__drop_same_files(char **items, int n) {
+    dcgan__file_id *ids = (dcgan__file_id *)dcgan__alloc((size_t)n, sizeof *ids);
+    if (!ids) return n;
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        if (stat(items[i], &sb) != 0) continue;
+        ids[m].dev = (uint64_t)sb.st_dev, ids[m].ino = (uint64_t)sb.st_ino, ids[m].index = i;
+        m++;
+    }
+    qsort(ids, (size_t)m, sizeof *ids, dcgan__cmp_file_id);
+    for (int k = 1; k < m; k++)   // a later name of the same file: dropped
+        if (ids[k].dev == ids[k - 1].dev && ids[k].ino == ids[k - 1].ino) {
+            dcgan_free(items[ids[k].index]);
+            items[ids[k].index] = NULL;
+        }
+    dcgan_free(ids);
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        if (items[i]) items[kept++] = items[i];
+    return kept;
+}
+
 // The sorted listing behind dcgan_list_images and dcgan_list_fid_images.
 static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int recursive,
                                 const char *const *exts) {
@@ -7682,6 +7724,7 @@ static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int 
         return st;
     }
     if (list.count > 1) qsort(list.items, (size_t)list.count, sizeof(char *), dcgan__cmp_str);
+    if (recursive && list.count > 1) list.count = dcgan__drop_same_files(list.items, list.count);
     *paths = list.items;
     *count = list.count;
     return DCGAN_OK;

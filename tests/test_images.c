@@ -253,6 +253,25 @@ static void test_symlink_loop(void) {
               strcmp(paths[0], want_a) == 0 && strcmp(paths[1], want_b) == 0,
           "list_images/symlinks back up the tree are skipped: a.png and sub/b.png, once each");
     dcgan_paths_free(paths, count);
+    // a folder linked under a second name, a symlink and a hard link to a listed
+    // file: each file once, under its first name in sorted order (the folder was
+    // listed twice, so a dataset held its images twice)
+    path_in(p, sizeof p, "loopset/zz_sub_again");
+    int more = symlink("sub", p) == 0;
+    path_in(p, sizeof p, "loopset/0_link_to_a.png");
+    more &= symlink("a.png", p) == 0;
+    char hard[512];
+    path_in(hard, sizeof hard, "loopset/sub/hard_b.png");
+    more &= link(want_b, hard) == 0;
+    char want_link[600];
+    snprintf(want_link, sizeof want_link, "%s/0_link_to_a.png", dir);
+    CHECK(more && dcgan_list_images(&paths, &count, dir) == DCGAN_OK && count == 2 &&
+              strcmp(paths[0], want_link) == 0 && strcmp(paths[1], want_b) == 0,
+          "list_images/a file reached under several names is listed once, by its first name in sorted order");
+    dcgan_paths_free(paths, count);
+    CHECK(dcgan_list_fid_images(&paths, &count, sub) == DCGAN_OK && count == 2,
+          "list_fid_images/... while fid's listing keeps both names of a hard link, as pytorch-fid's glob does");
+    dcgan_paths_free(paths, count);
 }
 
 static void test_folder(void) {
