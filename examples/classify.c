@@ -994,6 +994,13 @@ static int cmd_train(int argc, char **argv) {
                         "to start over\n", prog, o.out, state_path);
         return 1;
     }
+    // nor a finished one: log.csv was emptied at the start, so a new run that then failed
+    // left the old checkpoint beside a log.csv of its header alone
+    if (!o.resume && file_exists(ckpt)) {
+        fprintf(stderr, "%s: '%s' holds a finished run (%s); give another --out, or delete that folder "
+                        "to start over\n", prog, o.out, ckpt);
+        return 1;
+    }
     if (o.resume && !file_exists(state_path)) {
         if (file_exists(ckpt))
             fprintf(stderr, "%s: --resume: the run in '%s' has finished (%s); nothing to resume\n", prog, o.out, ckpt);

@@ -309,8 +309,11 @@ val: $val_hash
 $inputs"
                 if need "$name.$arm.seed$seed" "$key" "$r"; then
                     log "split $s, $K patients: classifier $arm, seed $seed"
-                    resume=""   # a run stopped by Ctrl-C continues where it stopped
-                    [ -f "$r/resume.safetensors" ] && resume=--resume
+                    # a run stopped by Ctrl-C continues where it stopped; anything else in the
+                    # step's own folder (a run killed after classify train finished, before the
+                    # step was marked done: classify train refuses a folder holding a run) goes
+                    resume=""
+                    if [ -f "$r/resume.safetensors" ]; then resume=--resume; else rm -rf "$r"; fi
                     mkdir -p "$r"
                     t0=$(date +%s)
                     "$B/classify" train --data "$run/train" --val "$sp/val" --out "$r" --epochs "$CLS_EPOCHS" \
