@@ -1909,16 +1909,17 @@ static int parse_c2st(c2st_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--real")) o->real = argv[i];
         else if (cli_flag(argc, argv, &i, "--fake")) o->fake = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--folds")) o->folds = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--max")) o->max = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--size")) o->size = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--channels")) o->channels = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--width")) o->width = (int)cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--batch")) o->batch = (int)cli_int(prog, a, argv[i]);
+        // int flags: range-checked as long, never cast first (--folds 4294967298 was 2 folds)
+        else if (cli_flag(argc, argv, &i, "--folds")) o->folds = (int)cli_int_range(prog, a, argv[i], 2, 100);
+        else if (cli_flag(argc, argv, &i, "--epochs")) o->epochs = (int)cli_int_range(prog, a, argv[i], 1, 1000000);
+        else if (cli_flag(argc, argv, &i, "--max")) o->max = (int)cli_int_range(prog, a, argv[i], 0, INT_MAX);
+        else if (cli_flag(argc, argv, &i, "--size")) o->size = (int)cli_int_range(prog, a, argv[i], 32, 128);
+        else if (cli_flag(argc, argv, &i, "--channels")) o->channels = (int)cli_int_range(prog, a, argv[i], 1, 3);
+        else if (cli_flag(argc, argv, &i, "--width")) o->width = (int)cli_int_range(prog, a, argv[i], 1, 256);
+        else if (cli_flag(argc, argv, &i, "--batch")) o->batch = (int)cli_int_range(prog, a, argv[i], 2, 1000000);
         else if (cli_flag(argc, argv, &i, "--lr")) o->lr = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) o->seed = cli_int(prog, a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int(prog, a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int_range(prog, a, argv[i], 0, 4096);
         else if (common_flag(argc, argv, &i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
@@ -1928,9 +1929,9 @@ static int parse_c2st(c2st_options *o, int argc, char **argv) {
     }
     if (o->folds < 2 || o->folds > 100 || o->epochs < 1 || o->max < 0 || o->max == 1 ||
         (o->size != 32 && o->size != 64 && o->size != 128) || (o->channels != 1 && o->channels != 3) ||
-        o->width < 1 || o->width > 256 || o->batch < 2 || !(o->lr > 0)) {
+        o->width < 1 || o->width > 256 || o->batch < 2 || !(o->lr > 0 && isfinite(o->lr))) {
         fprintf(stderr, "%s: --folds 2..100, --epochs >= 1, --max 0 or >= 2, --size 32|64|128, "
-                        "--channels 1|3, --width 1..256, --batch >= 2, --lr > 0\n", prog);
+                        "--channels 1|3, --width 1..256, --batch >= 2, --lr > 0 and finite\n", prog);
         return 2;
     }
     return 0;
@@ -2054,7 +2055,7 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
     train.size = test.size = o->size;
     dcgan_model m;
     memset(&m, 0, sizeof m);
-    float *prob = NULL;
+    float *prob = NULL, *logit = NULL;
     int rc = 1;
     if (!side_r || !keep_r || !side_f || !keep_f) {
         fprintf(stderr, "%s: out of memory\n", prog);
@@ -2095,15 +2096,20 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
     snprintf(what, sizeof what, "c2st fold %d/%d", fold + 1, o->folds);
     if (c2st_train(&m, &train, o, &rng, what) != 0) goto done;
     prob = (float *)malloc((size_t)test.count * sizeof(float));
-    if (!prob || predict(&m, &test, prob) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, prob ? dcgan_last_error() : "out of memory");
+    logit = (float *)malloc((size_t)test.count * sizeof(float));
+    if (!prob || !logit || predict_logits(&m, &test, prob, logit) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, prob && logit ? dcgan_last_error() : "out of memory");
         goto done;
     }
+    // accuracy from the scores at p = 0.5; the ROC AUC and its interval from the logits,
+    // as eval: float32 rounds sigmoid(logit) to exactly 0 or 1 beyond |logit| ~ 17, and
+    // those ties would count one half
     clf_binary_metrics mm, lo, hi;
     clf_binary_metrics_compute(&mm, prob, test.labels, test.count, 0.5f);
+    mm.auc = clf_roc_auc(logit, test.labels, test.count);
     r->auc_lo = r->auc_hi = NAN;
     if (fold == 0) {
-        if (clf_binary_metrics_bootstrap(&lo, &hi, prob, test.labels, test.count, 0.5f, 1000,
+        if (clf_binary_metrics_bootstrap(&lo, &hi, logit, test.labels, test.count, 0.0f, 1000,
                                            (uint64_t)o->seed, 0.95) != DCGAN_OK) {
             fprintf(stderr, "%s: %s\n", prog, clf_last_error());
             goto done;
@@ -2123,6 +2129,7 @@ done:
     free(side_f);
     free(keep_f);
     free(prob);
+    free(logit);
     set_free(&train);
     set_free(&test);
     dcgan_model_free(&m);

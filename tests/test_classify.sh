@@ -250,7 +250,31 @@ fails_with_line "c2st/empty folder" "classify c2st: --fake: dataset_load: no ima
     $B/classify c2st --real "$T/gray" --fake "$T/c2_empty" --out "$T/c2_bad"
 fails_with_line "c2st/too few images" "classify c2st: --fake '$T/c2_three' has 3 usable images; at least 4 are needed (2 in each half)" \
     $B/classify c2st --real "$T/gray" --fake "$T/c2_three" --out "$T/c2_bad"
+# int flags range-checked before anything is read, never cast to int first (--folds
+# 4294967298 ran 2 folds, --epochs 4294967297 one epoch, --threads 99999999999 made libgomp
+# abort) and --lr inf refused (it failed in fold 1 on a NaN loss): a helper's audit
+c2b() { $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_bad" "$@"; }
+fails_with_line "c2st/--folds past an int" "classify c2st: --folds wants an integer from 2 to 100, got '4294967298'" \
+    c2b --folds 4294967298
+fails_with_line "c2st/--epochs past an int" \
+    "classify c2st: --epochs wants an integer from 1 to 1000000, got '4294967297'" c2b --epochs 4294967297
+fails_with_line "c2st/--threads past an int" \
+    "classify c2st: --threads wants an integer from 0 to 4096, got '99999999999'" c2b --threads 99999999999
+fails_with_line "c2st/--max past an int" \
+    "classify c2st: --max wants an integer from 0 to 2147483647, got '4294967298'" c2b --max 4294967298
+fails_with_line "c2st/--size past an int" "classify c2st: --size wants an integer from 32 to 128, got '4294967328'" \
+    c2b --size 4294967328
+fails_with_line "c2st/--lr inf" \
+    "classify c2st: --folds 2..100, --epochs >= 1, --max 0 or >= 2, --size 32|64|128, --channels 1|3, --width 1..256, --batch >= 2, --lr > 0 and finite" \
+    c2b --lr inf
 check "c2st/bad input: nothing written" test ! -e "$T/c2_bad"
+# the AUC from the logits, as eval's: --lr 1 drives them far past |logit| 17, where the
+# float32 probabilities are all exactly 1 and tie (AUC 0.500 from them; a helper's audit)
+$B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_big" $c2st_flags --lr 1 \
+    >"$T/c2_big.txt" 2>&1
+big=$(c2st_auc "$T/c2_big.txt")
+check "c2st/saturated logits (--lr 1): phantoms vs gray squares still told apart: AUC $big > 0.9" \
+    awk -v a="$big" 'BEGIN { exit !(a > 0.9) }'
 # a fold that cannot be made (4 real images of one patient: no patient may sit in both halves)
 # fails after the folder was made: the folder goes again (it stayed, empty: a helper's audit)
 mkdir -p "$T/c2_onepat"
