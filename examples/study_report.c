@@ -8,11 +8,12 @@
 //       --treatment synthetic --out results.md
 //
 // It reads DIR/split{S}/n{K}/{ARM}/seed{R}/eval/scores.csv (path,patient,label,
-// score,threshold,called), DIR/split{S}/n{K}/count.csv (class,patients,images:
-// the rare class first), DIR/split{S}/n{K}/c2st/c2st.csv (fold,...,auc,...; may
-// be absent) and DIR/provenance.txt (may be absent). A size is reported only
-// when every split x seed x arm has its scores.csv; the others are listed as
-// not complete. It writes results.md (the tables), results.csv (one row per
+// score,threshold,called[,logit]; fields quoted as RFC 4180 has it),
+// DIR/split{S}/n{K}/count.csv (class,patients,images: the rare class first),
+// DIR/split{S}/n{K}/c2st/c2st.csv (fold,...,auc,...; may be absent) and
+// DIR/provenance.txt (may be absent). A size is reported only when every
+// split x seed x arm has its scores.csv; the others are listed as not
+// complete. It writes results.md (the tables), results.csv (one row per
 // number: kind,size,arm_or_pair,metric,estimate,lo95,hi95,lo90,hi90,p,p_holm,
 // verdict) and results.png (ROC AUC and balanced accuracy per arm, and the
 // paired differences treatment - control, against the size), and prints
@@ -205,19 +206,58 @@ static void parse_args(report_config *c, int argc, char **argv) {
 // ---------------------------------------------------------------------------
 // Reading the CSV files
 
-// One line split at commas, in place: at most cap fields; returns the count.
+// One CSV record into *line (getline's buffer): a line, and the lines after it
+// while a quoted field is still open (RFC 4180: a quoted field may hold line
+// breaks; classify eval quotes a path or patient that holds one). *line_no: the
+// number of the record's first line; *next_line counts the lines read. Returns
+// 0 at the end of the file.
+static int csv_record(char **line, size_t *cap, FILE *in, int *line_no, int *next_line) {
+    if (getline(line, cap, in) < 0) return 0;
+    *line_no = ++*next_line;
+    char *more = NULL;
+    size_t more_cap = 0;
+    for (;;) {
+        size_t quotes = 0, len = strlen(*line);
+        for (const char *c = *line; *c; c++) quotes += *c == '"';
+        if (quotes % 2 == 0) break;   // every quote closed ("" inside a field counts two)
+        ssize_t got = getline(&more, &more_cap, in);
+        if (got < 0) break;           // open at the end of the file: csv_fields takes the rest
+        ++*next_line;
+        if (len + (size_t)got + 1 > *cap) {
+            *cap = len + (size_t)got + 1;
+            *line = (char *)realloc(*line, *cap);
+            if (!*line) die("out of memory reading a CSV record");
+        }
+        memcpy(*line + len, more, (size_t)got + 1);
+    }
+    free(more);
+    return 1;
+}
+
+// One record split at commas, in place: at most cap fields; returns the count.
+// A field in quotes may hold commas, line breaks and quotes (doubled: ""), as
+// RFC 4180 has it; the quotes are taken off.
 static int csv_fields(char **field, int cap, char *line) {
     size_t len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
     int n = 0;
     char *p = line;
     for (;;) {
-        if (n < cap) field[n] = p;
+        char *start = p, *w = p;   // the field is written back from start, w its end
+        if (*p == '"') {
+            for (p++; *p; ) {
+                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; }
+                else if (*p == '"') { p++; break; }
+                else *w++ = *p++;
+            }
+        }
+        while (*p && *p != ',') *w++ = *p++;   // an unquoted field (or text after the quotes)
+        const char sep = *p;
+        *w = '\0';
+        if (n < cap) field[n] = start;
         n++;
-        char *comma = strchr(p, ',');
-        if (!comma) break;
-        *comma = '\0';
-        p = comma + 1;
+        if (sep != ',') break;
+        p++;
     }
     return n < cap ? n : cap;
 }
@@ -239,6 +279,7 @@ typedef struct {
     char *file;
     int n;
     char **path, **patient;
+    int *line;                 // each row's line in the file (a quoted field may hold line breaks)
     int *label;
     double *score;             // P(positive): the threshold metrics (score >= threshold)
     double *rank;              // the logit column when there is one, else score: AUC and DeLong
@@ -252,6 +293,7 @@ static void scores_free(scores_file *f) {
     }
     free(f->path);
     free(f->patient);
+    free(f->line);
     free(f->label);
     free(f->score);
     free(f->rank);
@@ -267,7 +309,7 @@ static void scores_read(scores_file *f, const char *file) {
     f->file = xstrdup(file);
     char *line = NULL, *field[16];
     size_t cap = 0;
-    int col[5], rows_cap = 0, line_no = 1;
+    int col[5], rows_cap = 0, line_no = 1, lines_read = 1;
     static const char *names[5] = {"path", "patient", "label", "score", "threshold"};
     if (getline(&line, &cap, in) < 0) die("%s is empty; needs the header path,patient,label,score,threshold,called", file);
     int n_fields = csv_fields(field, 16, line);
@@ -277,8 +319,7 @@ static void scores_read(scores_file *f, const char *file) {
     // logit (optional): ranks the images without the ties float32 probabilities
     // have near 0 and 1 (classify eval writes it since the learning-curve study)
     const int col_logit = column_of(field, n_fields, "logit");
-    while (getline(&line, &cap, in) >= 0) {
-        line_no++;
+    while (csv_record(&line, &cap, in, &line_no, &lines_read)) {
         if (line[0] == '\n' || line[0] == '\0') continue;
         int n = csv_fields(field, 16, line);
         for (int k = 0; k < 5; k++)
@@ -301,13 +342,15 @@ static void scores_read(scores_file *f, const char *file) {
             rows_cap = rows_cap ? 2 * rows_cap : 256;
             f->path = (char **)realloc(f->path, (size_t)rows_cap * sizeof(char *));
             f->patient = (char **)realloc(f->patient, (size_t)rows_cap * sizeof(char *));
+            f->line = (int *)realloc(f->line, (size_t)rows_cap * sizeof(int));
             f->label = (int *)realloc(f->label, (size_t)rows_cap * sizeof(int));
             f->score = (double *)realloc(f->score, (size_t)rows_cap * sizeof(double));
             f->rank = (double *)realloc(f->rank, (size_t)rows_cap * sizeof(double));
-            if (!f->path || !f->patient || !f->label || !f->score || !f->rank) die("out of memory reading %s", file);
+            if (!f->path || !f->patient || !f->line || !f->label || !f->score || !f->rank) die("out of memory reading %s", file);
         }
         f->path[f->n] = xstrdup(field[col[0]]);
         f->patient[f->n] = xstrdup(field[col[1]]);
+        f->line[f->n] = line_no;
         f->label[f->n] = label[0] - '0';
         f->score[f->n] = score;
         f->rank[f->n] = col_logit >= 0 ? logit : score;
@@ -331,7 +374,7 @@ static int *patient_ids(const scores_file *f, int *n_patients) {
         if (k == n) first[n++] = i;
         else if (f->label[first[k]] != f->label[i])
             die("%s line %d: patient '%s' has label %d here and %d on line %d; a patient has one label",
-                f->file, i + 2, f->patient[i], f->label[i], f->label[first[k]], first[k] + 2);
+                f->file, f->line[i], f->patient[i], f->label[i], f->label[first[k]], f->line[first[k]]);
         id[i] = k;
     }
     free(first);
@@ -349,8 +392,8 @@ static void same_images(const scores_file *f, const scores_file *ref, int split)
             f->label[i] != ref->label[i])
             die("%s line %d: image '%s' (patient '%s', label %d), but %s line %d has '%s' (patient '%s', "
                 "label %d); the arms and seeds of split %d must score the same test images in the same order",
-                f->file, i + 2, f->path[i], f->patient[i], f->label[i], ref->file, i + 2, ref->path[i],
-                ref->patient[i], ref->label[i], split);
+                f->file, f->line[i], f->path[i], f->patient[i], f->label[i], ref->file, ref->line[i],
+                ref->path[i], ref->patient[i], ref->label[i], split);
 }
 
 // count.csv's first row (the rare class): its name and images; 0 when absent or unreadable.

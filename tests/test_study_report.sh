@@ -7,7 +7,9 @@
 # the treatment separates the classes, it "helps"; a size with a scores.csv
 # missing is listed as not complete; bad files (a label 2, a missing column, a
 # score that is not a number, a patient with two labels, arms with different
-# test images) fail with the whole message naming the file and line; and,
+# test images) fail with the whole message naming the file and line; paths
+# and patients quoted as RFC 4180 has it (commas, quotes, line breaks) read as
+# the plain ones, a message naming a record's first line; and,
 # where valgrind is installed, a run without memory errors or leaks.
 # Run from the repo root after `make` (make test does both); KEEP=1 keeps the temporary folder.
 # Prints "test_study_report.sh: N passed, M failed".
@@ -255,6 +257,39 @@ bad badlogit $F 'NR == 1 { $0 = $0 ",logit" } NR > 1 { $0 = $0 ",x" } 1'
 fails_with_line "bad file: a logit that is not a number" \
     "study_report: $T/badlogit/$F line 2: logit 'x' is not a finite number" \
     $R $ARGS --study "$T/badlogit" --sizes 10 --out "$T/bad.md"
+
+# paths and patients quoted as RFC 4180 has it (classify eval quotes a field holding a comma,
+# a quote or a line break): the reader split at every comma and took '"p""pt1_0"' for a
+# label (a helper's audit). Every path given a comma, quotes and a line break, every
+# patient a comma and a quote: the same report as the plain tree
+/usr/bin/python3 - "$S" "$T/quoted" <<'EOF3'
+import csv, io, os, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+shutil.copytree(src, dst)
+for root, _, files in os.walk(dst):
+    for f in files:
+        if f != "scores.csv":
+            continue
+        p = os.path.join(root, f)
+        rows = list(csv.reader(open(p, newline="")))
+        for r in rows[1:]:
+            r[0] = r[0].replace("/data/", '/da,ta/"q"\nx/')
+            r[1] = 'p,"' + r[1]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        open(p, "w").write(out.getvalue())
+EOF3
+check "quoted fields: the files hold them" grep -qF '"/da,ta/""q""' "$T/quoted/$F"
+check "quoted fields: runs" $R $ARGS --study "$T/quoted" --sizes 10,all --out "$T/quoted.md"
+check "quoted fields: the tables of the plain tree" test "$(grep '^|' "$T/quoted.md")" = "$(grep '^|' "$T/r.md")"
+check "quoted fields: the CSV of the plain tree" cmp "$T/quoted.csv" "$T/r.csv"
+# a message names the record's first line: each row of this file spans two lines
+rm -rf "$T/qbad"
+cp -r "$T/quoted" "$T/qbad"
+awk 'NR == 9 { sub(/,0,/, ",2,") } 1' "$T/quoted/$F" >"$T/qbad/$F"
+fails_with_line "quoted fields: a label 2 on the fourth row, named by its first line" \
+    "study_report: $T/qbad/$F line 8: label is '2'; labels are 0 (negative) or 1 (positive)" \
+    $R $ARGS --study "$T/qbad" --sizes 10 --out "$T/bad.md"
 
 # bad files: the whole message, naming the file and line; nothing written
 bad label2 $F 'NR == 5 { $3 = 2 } 1'
