@@ -1586,6 +1586,8 @@ static int cmd_summarize(int argc, char **argv) {
                    "  --arms LIST       arm folder names, in table order, up to 8       (required)\n"
                    "  --compare LIST    paired differences X-Y, e.g. d-a,d-b             (none)\n"
                    "  --title TEXT      heading of the report                          (Results)\n"
+                   "  --classes NEG,POS the class names eval used; POS is the positive class\n"
+                   "                    (NORMAL,PNEUMONIA)\n"
                    "  --out FILE.md     the report; FILE.png gets the bar chart         (required)\n");
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--runs")) runs = argv[i];
@@ -1593,6 +1595,7 @@ static int cmd_summarize(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--compare")) compare = argv[i];
         else if (cli_flag(argc, argv, &i, "--title")) title = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) out = argv[i];
+        else if (strcmp(a, "--classes") == 0 && common_flag(argc, argv, &i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!runs || !arms_arg || !out) {
@@ -1649,7 +1652,7 @@ static int cmd_summarize(int argc, char **argv) {
     fprintf(f, "# %s\n\nTest-set metrics, %s over %d seed%s (", title ? title : "Results",
             n_seeds > 1 ? "mean +- sd" : "one run", n_seeds, n_seeds == 1 ? "" : "s");
     for (int s = 0; s < n_seeds; s++) fprintf(f, "%s%d", s ? ", " : "", seeds[s]);
-    fprintf(f, "). Positive class: PNEUMONIA.\n\n| arm |");
+    fprintf(f, "). Positive class: %s.\n\n| arm |", class_names[1]);
     for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) fprintf(f, " %s |", clf_binary_metric_name(k));
     fprintf(f, "\n|---|");
     for (int k = 0; k < CLF_BINARY_METRIC_COUNT; k++) fprintf(f, "---|");
@@ -1731,10 +1734,13 @@ static int cmd_summarize(int argc, char **argv) {
     if (rgb) {
         const char *labels[MAX_ARMS];
         for (int a = 0; a < n_arms; a++) labels[a] = arms[a];
+        char sens[160], spec[160];   // sensitivity: of the positive class; specificity: of the negative
+        snprintf(sens, sizeof sens, "sensitivity (%s)", class_names[1]);
+        snprintf(spec, sizeof spec, "specificity (%s)", class_names[0]);
         dcgan_plot_series s[4] = {{"ROC AUC", bars[0], {31, 119, 180}},
                                   {"balanced accuracy", bars[1], {255, 127, 14}},
-                                  {"sensitivity (pneumonia)", bars[2], {44, 160, 44}},
-                                  {"specificity (normal)", bars[3], {214, 39, 40}}};
+                                  {sens, bars[2], {44, 160, 44}},
+                                  {spec, bars[3], {214, 39, 40}}};
         // the axis starts a little below the lowest bar (whole 0.05 steps), so
         // differences of a few hundredths stay visible
         float low = 1.0f;

@@ -203,6 +203,17 @@ check "summarize/33 seeds, --compare b-a" $B/classify summarize --runs "$T/sum" 
 d="+0.003 [-0.033, +0.039] |"
 check "summarize/every seed and the t quantile of 32 df" \
     test "$(grep '^| b - a |' "$T/sum/r.md")" = "| b - a | $d $d $d $d $d $d $d"
+# the positive class named by --classes, as eval used it (it always said PNEUMONIA: a helper's audit)
+seeds33=$(seq -s ', ' 1 33)
+check "summarize/without --classes: PNEUMONIA positive" \
+    grep -qxF "Test-set metrics, mean +- sd over 33 seeds ($seeds33). Positive class: PNEUMONIA." "$T/sum/r.md"
+check "summarize/--classes healthy,sick" $B/classify summarize --runs "$T/sum" --arms a,b --classes healthy,sick \
+    --out "$T/sum/classes.md"
+check "summarize/--classes healthy,sick: sick positive" \
+    grep -qxF "Test-set metrics, mean +- sd over 33 seeds ($seeds33). Positive class: sick." "$T/sum/classes.md"
+fails_with_line "summarize/--classes with one name: refused" \
+    "classify summarize: --classes wants two different folder names NEG,POS, got 'sick'" \
+    $B/classify summarize --runs "$T/sum" --arms a,b --classes sick --out "$T/sum/one_class.md"
 check "summarize/an arm name with '-' in --compare" $B/classify summarize --runs "$T/sum" --arms no-aug,b \
     --compare no-aug-b --out "$T/sum/hyphen.md"
 check "summarize/... its row" grep -q '^| no-aug - b | -0.003 ' "$T/sum/hyphen.md"
@@ -213,7 +224,8 @@ fails_with_line "summarize/--compare of an arm not given: refused" \
     "classify summarize: --compare 'b-c' is not X-Y of two arms in --arms" \
     $B/classify summarize --runs "$T/sum" --arms a,b --compare b-c --out "$T/sum/bad.md"
 check "summarize/--compare refused before the table" test "$(wc -l <"$T/out.txt")" -eq 1
-check "summarize/refused: nothing written" test ! -e "$T/sum/nine.md" -a ! -e "$T/sum/bad.md" -a ! -e "$T/sum/bad.md.tmp"
+check "summarize/refused: nothing written" test ! -e "$T/sum/nine.md" -a ! -e "$T/sum/bad.md" -a ! -e "$T/sum/bad.md.tmp" \
+    -a ! -e "$T/sum/one_class.md"
 
 # c2st: phantoms against flat gray squares of 40 brightnesses are told apart;
 # two disjoint phantom sets of one kind much less (seeded: the same each time)
