@@ -932,11 +932,17 @@ static int parse_train(train_options *o, int argc, char **argv) {
 }
 
 // curves.png from the finished rows of history (epochs x 6, log.csv's columns).
-static void write_train_curves(const char *out, const float *hist, int n) {
+// 0, or 1 with the reason in why.
+static int write_train_curves(const char *out, const float *hist, int n, char *why, size_t why_cap) {
     const int W = 800, H = 420;
     unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3 * 2);
     float *col = (float *)malloc((size_t)(n > 0 ? n : 1) * 5 * sizeof(float));
-    if (!rgb || !col || n == 0) { free(rgb); free(col); return; }
+    if (!rgb || !col) {
+        snprintf(why, why_cap, "curves.png: out of memory");
+        free(rgb);
+        free(col);
+        return 1;
+    }
     for (int k = 0; k < 5; k++)
         for (int e = 0; e < n; e++) col[(size_t)k * n + e] = hist[(size_t)e * CLASSIFY_HISTORY_COLS + k];
     dcgan_plot_series loss[2] = {{"train loss", col, {31, 119, 180}},
@@ -950,10 +956,11 @@ static void write_train_curves(const char *out, const float *hist, int n) {
                     (size_t)n, 1.0f);
     char path[4200];
     snprintf(path, sizeof path, "%s/curves.png", out);
-    if (dcgan_png_write(path, rgb, W, 2 * H, 3) != DCGAN_OK)
-        fprintf(stderr, "classify train: %s\n", dcgan_last_error());
+    const int rc = dcgan_png_write(path, rgb, W, 2 * H, 3) != DCGAN_OK;
+    if (rc) snprintf(why, why_cap, "%s", dcgan_last_error());
     free(rgb);
     free(col);
+    return rc;
 }
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
@@ -1252,11 +1259,20 @@ static int cmd_train(int argc, char **argv) {
             rc = 128 + guard_stop_requested();
         }
     } else if (rc == 0) {
-        write_train_curves(o.out, hist, o.epochs);
-        // back to the best epoch; the threshold comes from its validation scores
+        // back to the best epoch; the threshold comes from its validation scores (prob held
+        // the last epoch's, so an unchecked failure here gave the checkpoint their threshold).
+        // For tests: CLASSIFY_TEST_FAIL_BEST_PREDICT=1 makes this prediction fail.
         memcpy(m.params, best_params, m.n_params * sizeof(float));
         if (m.n_buffers) memcpy(m.buffers, best_buffers, m.n_buffers * sizeof(float));
-        predict(&m, &val, prob);
+        const int fail_hook = getenv("CLASSIFY_TEST_FAIL_BEST_PREDICT") != NULL;
+        if (fail_hook || predict(&m, &val, prob) != 0) {
+            fprintf(stderr, "%s: scoring the validation images at the best epoch (%d): %s; no checkpoint "
+                            "written\n", prog, pos.best_epoch,
+                    fail_hook ? "failed (CLASSIFY_TEST_FAIL_BEST_PREDICT)" : dcgan_last_error());
+            rc = 1;
+        }
+    }
+    if (rc == 0 && !stopped) {
         float thr = clf_threshold_youden(prob, val.labels, val.count);
         char v_size[16], v_ch[16], v_w[16], v_thr[32], v_ep[16], v_auc[32], v_seed[32];
         snprintf(v_size, sizeof v_size, "%d", o.size);
@@ -1274,8 +1290,14 @@ static int cmd_train(int argc, char **argv) {
         } else {
             if (file_exists(state_path) && remove(state_path) != 0)
                 fprintf(stderr, "%s: warning: could not remove '%s'\n", prog, state_path);
-            printf("train: best epoch %d (validation ROC AUC %.4f), threshold %.4f; wrote %s, %s, "
-                   "%s/curves.png\n", pos.best_epoch, pos.best_auc, (double)thr, ckpt, csv, o.out);
+            // the plot last: a plot that cannot be written fails the run but keeps the checkpoint
+            if (write_train_curves(o.out, hist, o.epochs, why, sizeof why) != 0) {
+                fprintf(stderr, "%s: %s; wrote %s and %s, not %s/curves.png\n", prog, why, ckpt, csv, o.out);
+                rc = 1;
+            } else {
+                printf("train: best epoch %d (validation ROC AUC %.4f), threshold %.4f; wrote %s, %s, "
+                       "%s/curves.png\n", pos.best_epoch, pos.best_auc, (double)thr, ckpt, csv, o.out);
+            }
         }
     }
     free(hist);

@@ -65,6 +65,25 @@ check "train/--augment classic --balance oversample runs" $B/classify train --da
 check "train/--balance weight --extra runs" $B/classify train --data "$T/ph/train" --out "$T/run3" \
     --size 32 --width 4 --epochs 1 --batch 16 --balance weight --extra "NORMAL=$T/ph/test/NORMAL"
 
+# a curves.png that cannot be written (a folder of that name) fails the run and keeps the
+# checkpoint, the one a run that could write it makes; the scoring of the best epoch, when
+# it fails (a test hook: no input makes a forward fail that passed every epoch), writes no
+# checkpoint. Both printed or ignored the failure and exited 0 (a helper's audit)
+check "train/a plain run of width 4" $B/classify train --data "$T/ph/train" --out "$T/w4" --size 32 --width 4 \
+    --epochs 1 --batch 16
+mkdir -p "$T/nocurves/curves.png"
+N=$T/nocurves
+fails_with_line "train/curves.png cannot be written: status 1, what was written" \
+    "classify train: png_write: cannot rename '$N/curves.png.tmp' to '$N/curves.png'; '$N/curves.png' was left as it was; wrote $N/checkpoint.safetensors and $N/log.csv, not $N/curves.png" \
+    $B/classify train --data "$T/ph/train" --out "$N" --size 32 --width 4 --epochs 1 --batch 16
+check "train/curves.png cannot be written: the checkpoint whole" cmp "$T/w4/checkpoint.safetensors" \
+    "$N/checkpoint.safetensors"
+fails_with_line "train/the best epoch cannot be scored: status 1, no checkpoint" \
+    "classify train: scoring the validation images at the best epoch (1): failed (CLASSIFY_TEST_FAIL_BEST_PREDICT); no checkpoint written" \
+    env CLASSIFY_TEST_FAIL_BEST_PREDICT=1 $B/classify train --data "$T/ph/train" --out "$T/nopredict" --size 32 \
+    --width 4 --epochs 1 --batch 16
+check "train/the best epoch cannot be scored: no checkpoint" test ! -e "$T/nopredict/checkpoint.safetensors"
+
 # bad input: a message, a non-zero status, nothing written
 mkdir -p "$T/empty/NORMAL" "$T/empty/PNEUMONIA" "$T/one/PNEUMONIA"
 cp "$T"/ph/train/PNEUMONIA/*.png "$T/empty/PNEUMONIA/"
