@@ -1990,6 +1990,22 @@ static dcgan_status dcgan__fail(dcgan_status status, const char *func, const cha
 
 #define DCGAN__FAIL(status, ...) dcgan__fail((status), __func__, __VA_ARGS__)
 
+// A helper's refusal ("npy_parse: <message>") in the name of the public
+// function the caller called ("features_load_npy: <message>"); status passes
+// through (DCGAN_OK leaves the message alone).
+static dcgan_status dcgan__as(dcgan_status status, const char *func) {
+    char *colon = strstr(dcgan__err_buf, ": ");
+    if (status == DCGAN_OK || !colon) return status;
+    const char *name = dcgan__short_name(func);
+    const size_t name_len = strlen(name);   // (a function's name: far shorter than the buffer)
+    size_t rest_len = strlen(colon);        // ": <message>", moved to just after the name
+    if (name_len + rest_len + 1 > sizeof dcgan__err_buf) rest_len = sizeof dcgan__err_buf - 1 - name_len;
+    memmove(dcgan__err_buf + name_len, colon, rest_len);
+    memcpy(dcgan__err_buf, name, name_len);
+    dcgan__err_buf[name_len + rest_len] = '\0';
+    return status;
+}
+
 // "<prefix>: <context>: <old message>" with prefix (a function name without
 // dcgan_, or none when NULL): the old message is copied before anything is
 // written, because formatting into the buffer that holds it garbles it.
@@ -4574,7 +4590,7 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
     size_t n_saved_per_sample = 0, n_saved_fixed = 0;
     memset(tmp, 0, sizeof *tmp);
     if (n_layers <= 0 || in_c <= 0 || in_h <= 0 || in_w <= 0 || max_batch <= 0)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "need layers and a positive input shape and batch, "
+        return dcgan__fail(DCGAN_ERR_SHAPE, func, "need layers and a positive input shape and batch, "
                            "got %d layers, input %dx%dx%d, batch %d",
                            n_layers, in_c, in_h, in_w, max_batch);
     snprintf(tmp->prefix, sizeof tmp->prefix, "%s", prefix ? prefix : "main");
@@ -4587,7 +4603,7 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
     tmp->slot_offset = (size_t *)dcgan__calloc((size_t)n_layers + 2, sizeof(size_t));
     if (!tmp->layers || !tmp->slot_offset) {
         dcgan_model_free(tmp);
-        return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d layers", n_layers);
+        return dcgan__fail(DCGAN_ERR_NOMEM, func, "no memory for %d layers", n_layers);
     }
     int c = in_c, h = in_h, w = in_w;
     tmp->slot_offset[0] = 0;
@@ -4604,7 +4620,8 @@ static dcgan_status dcgan__model_plan(dcgan_model *tmp, size_t *act_total, const
         L->in_c = c;
         L->in_h = h;
         L->in_w = w;
-        dcgan_status st = dcgan__layer_plan(L, i, max_batch, &tmp->n_params, &tmp->n_buffers, &tmp->n_work);
+        dcgan_status st = dcgan__as(dcgan__layer_plan(L, i, max_batch, &tmp->n_params, &tmp->n_buffers, &tmp->n_work),
+                                    func);
         if (st != DCGAN_OK) {
             dcgan_model_free(tmp);
             return st;
@@ -6883,7 +6900,7 @@ DCGAN_API dcgan_status dcgan_gan_config_load(dcgan_gan_config *cfg, const char *
     dcgan_gan_config tmp;
     dcgan_status s = dcgan_safetensors_read(&st, path);
     if (s != DCGAN_OK) return s;
-    s = dcgan__config_from_meta(&tmp, &st, path);
+    s = dcgan__as(dcgan__config_from_meta(&tmp, &st, path), __func__);
     dcgan_safetensors_free(&st);
     if (s == DCGAN_OK) *cfg = tmp;
     return s;
@@ -6939,7 +6956,7 @@ DCGAN_API dcgan_status dcgan_gan_load(dcgan_gan *gan, const char *path) {
     dcgan_st_write_tensor *list = NULL;
     char(*names)[80] = NULL;
     if ((s = dcgan_safetensors_read(&st, path)) != DCGAN_OK) return s;
-    if ((s = dcgan__config_from_meta(&cfg, &st, path)) != DCGAN_OK) goto done;
+    if ((s = dcgan__as(dcgan__config_from_meta(&cfg, &st, path), __func__)) != DCGAN_OK) goto done;
     if (cfg.arch != gan->cfg.arch || cfg.size != gan->cfg.size || cfg.channels != gan->cfg.channels ||
         cfg.width != gan->cfg.width || cfg.latent != gan->cfg.latent) {
         s = DCGAN__FAIL(DCGAN_ERR_SHAPE, "'%s' holds a %s model %dx%dx%d width %g Z %d; this one is "
@@ -7718,7 +7735,8 @@ static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int 
     struct stat sb;
     memset(up, 0, sizeof up);   // (a folder that cannot be stat'ed cannot be opened: scan says so)
     if (stat(dir, &sb) == 0) up[0].dev = (uint64_t)sb.st_dev, up[0].ino = (uint64_t)sb.st_ino;
-    dcgan_status st = dcgan__scan(&list, dir, 0, recursive, exts, up);
+    dcgan_status st = dcgan__as(dcgan__scan(&list, dir, 0, recursive, exts, up),
+                                recursive ? "dcgan_list_images" : "dcgan_list_fid_images");
     if (st != DCGAN_OK) {
         dcgan_paths_free(list.items, list.count);
         return st;
@@ -9371,7 +9389,7 @@ DCGAN_API dcgan_status dcgan_symmetric_eigen(double *A, int n, double *w, double
     }
     dcgan_free(v);
     dcgan_free(p);
-    dcgan_status st = dcgan__tridiagonal_ql(w, e, n, V);
+    dcgan_status st = dcgan__as(dcgan__tridiagonal_ql(w, e, n, V), __func__);
     dcgan_free(e);
     return st;
 }
@@ -9462,7 +9480,7 @@ DCGAN__INTERNAL dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, doub
     if (n <= 2) {
         for (int i = 0; i < n; i++) w[i] = A[(size_t)i * n + i];
         if (n == 2) e[0] = A[n];
-        st = dcgan__tridiagonal_ql(w, e, n, NULL);
+        st = dcgan__as(dcgan__tridiagonal_ql(w, e, n, NULL), "dcgan_symmetric_eigenvalues");
         goto done;
     }
     alpha = dcgan__householder(A + n, (size_t)n, n - 1, v, &beta);
@@ -9523,7 +9541,7 @@ DCGAN__INTERNAL dcgan_status dcgan__symmetric_eigenvalues(double *A, int n, doub
         alpha = alpha2;
     }
     e[n - 1] = 0.0;
-    st = dcgan__tridiagonal_ql(w, e, n, NULL);
+    st = dcgan__as(dcgan__tridiagonal_ql(w, e, n, NULL), "dcgan_symmetric_eigenvalues");
 done:
     dcgan_free(e);
     dcgan_free(v);
@@ -10303,10 +10321,11 @@ DCGAN_API dcgan_status dcgan_state_dict_load(dcgan_state_dict *sd, const char *p
     memset(sd, 0, sizeof *sd);
     memset(&tmp, 0, sizeof tmp);
     if ((st = dcgan__read_file(__func__, path, &f, &n, (size_t)4 << 30)) != DCGAN_OK) return st;
+    // (the zip and pickle readers' refusals in this function's name)
     if (n >= 4 && dcgan__le(f, 4) == 0x04034b50u) {
-        st = dcgan__load_zip(&tmp, path, f, n);
+        st = dcgan__as(dcgan__load_zip(&tmp, path, f, n), __func__);
     } else if (n >= 2 && f[0] == 0x80 && f[1] == 0x02) {
-        st = dcgan__load_legacy(&tmp, path, f, n);
+        st = dcgan__as(dcgan__load_legacy(&tmp, path, f, n), __func__);
     } else {
         DCGAN_FREE(f);
         f = NULL;
@@ -10543,7 +10562,7 @@ DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char 
     dcgan_status s;
     memset(st, 0, sizeof *st);
     if ((s = dcgan__read_file(__func__, path, &f, &n, (size_t)1 << 31)) != DCGAN_OK) return s;
-    if ((s = dcgan__zip_list(path, f, n, &list, &count)) != DCGAN_OK) goto done;
+    if ((s = dcgan__as(dcgan__zip_list(path, f, n, &list, &count), __func__)) != DCGAN_OK) goto done;
     for (int m = 0; m < 2; m++) {
         const char *want = m ? "sigma.npy" : "mu.npy";
         int at = -1;
@@ -10584,7 +10603,8 @@ DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char 
             s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s uses zip method %d", path, want, list[at].method);
             goto done;
         }
-        s = dcgan__npy_parse(path, want, data, size, &arrays[m], &ndim[m], shape[m]);
+        s = dcgan__as(dcgan__npy_parse(path, want, data, size, &arrays[m], &ndim[m], shape[m]),
+                      "dcgan_fid_stats_load_npz");
         free(inflated);   // stb allocates with malloc
         if (s != DCGAN_OK) goto done;
     }
@@ -10639,7 +10659,7 @@ DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims
     *n = 0;
     *dims = 0;
     if ((s = dcgan__read_file(__func__, path, &file, &size, (size_t)-1 / 2)) != DCGAN_OK) return s;
-    s = dcgan__npy_parse(path, "the file", file, size, &data, &ndim, shape);
+    s = dcgan__as(dcgan__npy_parse(path, "the file", file, size, &data, &ndim, shape), __func__);
     dcgan_free(file);
     if (s != DCGAN_OK) return s;
     if (ndim != 2 || shape[0] < 1 || shape[1] < 1) {

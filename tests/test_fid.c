@@ -234,6 +234,12 @@ static void test_eigen(void) {
             if (fabs(o - (i == j)) > worst_orth) worst_orth = fabs(o - (i == j));
         }
     CHECK(worst < 1e-10 && worst_orth < 1e-10, "symmetric_eigen/V diag(w) V^T == A, V orthonormal");
+    // a NaN: refused in the name of the function called (it named the internal tridiagonal_ql)
+    double bad[9] = {1, NAN, 0, NAN, 2, 0, 0, 0, 1}, bad_w[3], bad_v[9];
+    CHECK(dcgan_symmetric_eigen(bad, 3, bad_w, bad_v) == DCGAN_ERR_NONFINITE &&
+              strcmp(dcgan_last_error(), "symmetric_eigen: eigen-decomposition of 3 x 3 did not converge (NaN or Inf "
+                                         "in the matrix?)") == 0,
+          "symmetric_eigen/a NaN: the message names symmetric_eigen");
     // the values-only route, from the lower triangle alone
     memcpy(A, A0, sizeof(double) * n * n);
     for (int i = 0; i < n; i++)

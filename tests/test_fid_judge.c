@@ -351,7 +351,7 @@ static void test_npy(void) {
     fp = fopen(path, "wb");
     fwrite("\x93NUMPY\x02\x00\x76\x00", 1, 10, fp);
     fclose(fp);
-    snprintf(want_msg, sizeof want_msg, "npy_parse: '%s': the file is truncated", path);
+    snprintf(want_msg, sizeof want_msg, "features_load_npy: '%s': the file is truncated", path);
     CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT &&
               strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a version-2 header cut short: refused");
     unlink(path);

@@ -272,6 +272,16 @@ static void test_symlink_loop(void) {
     CHECK(dcgan_list_fid_images(&paths, &count, sub) == DCGAN_OK && count == 2,
           "list_fid_images/... while fid's listing keeps both names of a hard link, as pytorch-fid's glob does");
     dcgan_paths_free(paths, count);
+    // a refusal names the function called (it named the internal scan)
+    char missing[600], want[700];
+    snprintf(missing, sizeof missing, "%s/no_such_folder", dir);
+    snprintf(want, sizeof want, "list_fid_images: cannot open folder '%s'", missing);
+    CHECK(dcgan_list_fid_images(&paths, &count, missing) == DCGAN_ERR_IO && strcmp(dcgan_last_error(), want) == 0,
+          "list_fid_images/a missing folder: the message names list_fid_images");
+    want[0] = '\0';
+    snprintf(want, sizeof want, "list_images: cannot open folder '%s'", missing);
+    CHECK(dcgan_list_images(&paths, &count, missing) == DCGAN_ERR_IO && strcmp(dcgan_last_error(), want) == 0,
+          "list_images/... and list_images");
 }
 
 static void test_folder(void) {

@@ -213,7 +213,7 @@ static void test_same_padding(void) {
             const int total = K - S, before = total / 2, after = total - before;
             if (K < S) {
                 char want[128];
-                snprintf(want, sizeof want, "layer_plan: layer 0: a 'same' transposed convolution needs kernel >= "
+                snprintf(want, sizeof want, "model_init: layer 0: a 'same' transposed convolution needs kernel >= "
                          "stride (got kernel %d, stride %d)", K, S);
                 if (dcgan_model_init(&m, "g", &spec, 1, 3, 5, 7, 1) != DCGAN_ERR_SHAPE ||
                     strcmp(dcgan_last_error(), want) != 0) {

@@ -284,7 +284,7 @@ static void test_gaussian_noise_layer(void) {
     dcgan_model m;
     dcgan_layer_spec bad[] = {dcgan_spec_linear(2), dcgan_spec_gaussian_noise(-0.1f)};
     CHECK(dcgan_model_init(&m, "main", bad, 2, 1, 2, 2, 2) == DCGAN_ERR_SHAPE &&
-              strcmp(dcgan_last_error(), "layer_plan: layer 1: gaussian_noise stddev=-0.1 is not finite and >= 0") == 0,
+              strcmp(dcgan_last_error(), "model_init: layer 1: gaussian_noise stddev=-0.1 is not finite and >= 0") == 0,
           "gaussian_noise_layer/negative stddev: the whole message");
     dcgan_layer_spec s[] = {dcgan_spec_conv2d(3, 3, 1, 1), dcgan_spec_gaussian_noise(0.2f), dcgan_spec_tanh(),
                             dcgan_spec_flatten(), dcgan_spec_linear(1)};
@@ -513,17 +513,17 @@ static void test_sizes_past_int_and_size_t(void) {
           "sizes/an input past size_t is refused before a plan multiplies its sides");
     dcgan_layer_spec big_up[] = {dcgan_spec_upsample(1 << 30, DCGAN_UPSAMPLE_NEAREST)};
     CHECK(dcgan_model_init(&m, "main", big_up, 1, 1, 4, 4, 1) == DCGAN_ERR_SHAPE &&
-              strcmp(dcgan_last_error(), "layer_plan: layer 0: upsample by 1073741824 makes 4x4 a side above "
+              strcmp(dcgan_last_error(), "model_init: layer 0: upsample by 1073741824 makes 4x4 a side above "
                                          "INT_MAX") == 0,
           "sizes/an upsample past INT_MAX per side");
     dcgan_layer_spec flat[] = {dcgan_spec_flatten()};
     CHECK(dcgan_model_bytes(&bytes, flat, 1, 1, 65536, 65536, 1) == DCGAN_ERR_SHAPE &&
-              strcmp(dcgan_last_error(), "layer_plan: layer 0: flatten makes 4294967296 features of 1x65536x65536, "
+              strcmp(dcgan_last_error(), "model_bytes: layer 0: flatten makes 4294967296 features of 1x65536x65536, "
                                          "more than INT_MAX") == 0,
           "sizes/a flatten past INT_MAX features");
     dcgan_layer_spec padded = dcgan_spec_conv2d(1, 1, 1, 1 << 30);
     CHECK(dcgan_model_bytes(&bytes, &padded, 1, 1, 4, 4, 1) == DCGAN_ERR_SHAPE &&
-              strcmp(dcgan_last_error(), "layer_plan: layer 0: input 4x4 gives an output of 2147483652x2147483652, "
+              strcmp(dcgan_last_error(), "model_bytes: layer 0: input 4x4 gives an output of 2147483652x2147483652, "
                                          "a side above INT_MAX") == 0,
           "sizes/a convolution whose padded side passes INT_MAX");
     dcgan_layer_spec small[] = {dcgan_spec_flatten(), dcgan_spec_linear(1)};

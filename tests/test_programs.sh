@@ -171,7 +171,7 @@ check "minimal_gan/runs" test $? -eq 0
 check "minimal_gan/says what it wrote" grep -qxF "wrote $T/minimal.png" "$T/minimal.txt"
 check "minimal_gan/prints the last iteration's losses" grep -qE '^iteration 3: D loss real [0-9.]+ fake [0-9.]+, G loss [0-9.]+$' "$T/minimal.txt"
 check "minimal_gan/the grid is 530 x 530" test "$(od -An -tx1 -j16 -N8 "$T/minimal.png" | tr -d ' ')" = "0000021200000212"
-fails_with_line "minimal_gan/a missing folder" "minimal_gan: $T/nope: scan: cannot open folder '$T/nope'" \
+fails_with_line "minimal_gan/a missing folder" "minimal_gan: $T/nope: list_images: cannot open folder '$T/nope'" \
     $B/minimal_gan "$T/nope" 3 "$T/minimal2.png"
 fails_with_line "minimal_gan/a bad iteration count" "minimal_gan: ITERATIONS must be a positive number, got 'x'" \
     $B/minimal_gan "$T/data/train/NORMAL" x "$T/minimal2.png"
