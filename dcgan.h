@@ -354,7 +354,9 @@ DCGAN_API void dcgan_same_padding(int in, int kernel, int stride, int *pad_befor
 // Scratch floats that dcgan_conv2d_forward/backward need per image of HxW
 // (its im2col matrix and its product). Given work_floats of scratch, they put
 // work_floats / work_size images into each matrix product (at least one, so
-// work_floats >= work_size); work = NULL lets them allocate up to 64 MiB.
+// work_floats >= work_size: a shorter work is DCGAN_ERR_SHAPE, nothing done);
+// work = NULL lets them allocate up to 64 MiB. Inputs with H or W below 1 are
+// DCGAN_ERR_SHAPE.
 DCGAN_API size_t dcgan_conv2d_work_size(const dcgan_conv2d *conv, int H, int W);
 
 DCGAN_API dcgan_status dcgan_conv2d_forward(dcgan_tensor out, dcgan_tensor inp,
@@ -388,6 +390,8 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_check(const char *func, dcgan_tens
 // (0 when the size is not positive or would pass INT_MAX)
 DCGAN_API int dcgan_conv_transpose_out_size(int in, int kernel, int stride, int pad_before,
                                             int pad_after);
+// Scratch floats per image, as dcgan_conv2d_work_size (the same rule: a work
+// shorter than this is DCGAN_ERR_SHAPE, NULL lets the functions allocate).
 DCGAN_API size_t dcgan_conv_transpose2d_work_size(const dcgan_conv_transpose2d *conv,
                                                   int H, int W);
 DCGAN_API dcgan_status dcgan_conv_transpose2d_forward(dcgan_tensor out, dcgan_tensor inp,
@@ -988,8 +992,9 @@ typedef struct {
 // Writes tensors and metadata to path + ".tmp", checks every write and the
 // close, then renames it over path: an existing file is replaced whole or not
 // at all. Refuses (DCGAN_ERR_FORMAT, nothing written) what the reader could not
-// take back: a metadata key or a tensor name given twice, more than 256
-// entries, keys of 64 bytes or more, values of 256, tensor names of 128.
+// take back: a metadata key or a tensor name given twice, a tensor named
+// "__metadata__", more than 256 entries, keys of 64 bytes or more, values of
+// 256, tensor names of 128.
 DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
                                                const dcgan_st_write_tensor *tensors,
                                                int n_tensors, const char *const *meta_keys,
@@ -1056,7 +1061,8 @@ typedef struct {
 } dcgan_plot_series;
 
 // Draws series against x = 0..n-1 (scaled by x_scale > 0, e.g. 1/iterations per
-// epoch; any other x_scale draws x as 0..1) into an RGB image w x h (w*h*3 bytes): axes with ticks and numbers,
+// epoch; with any other x_scale the axis reads 0..1 and the points fall where
+// i * x_scale puts them) into an RGB image w x h (w*h*3 bytes): axes with ticks and numbers,
 // title, x label and a legend (series with an empty label get no entry), in
 // a built-in 5x7 pixel font.
 DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
@@ -1178,7 +1184,9 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
                                                 const dcgan_image_options *opt);
 
 // Writes an 8-bit PNG (interleaved, channels 1 to 4: gray, gray + alpha, RGB,
-// RGBA) via path.tmp + rename; other shapes are DCGAN_ERR_SHAPE, nothing written.
+// RGBA) via path.tmp + rename; other shapes, and images whose (w * channels + 1)
+// * h passes 2^31 - 1 (stb_image_write counts them in an int), are
+// DCGAN_ERR_SHAPE, nothing written.
 DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pixels, int w,
                                        int h, int channels);
 #endif
@@ -4851,7 +4859,8 @@ static dcgan_status dcgan__model_forward(dcgan_model *m, const dcgan__model_mem 
     // (any (C, H, W) with the model's number of values per image; counted in
     // size_t, as a product of ints could wrap onto the right number)
     if (inp.n <= 0 || inp.n > m->max_batch || inp.c <= 0 || inp.h <= 0 || inp.w <= 0 ||
-        (size_t)inp.c * inp.h * inp.w != (size_t)m->in_c * m->in_h * m->in_w)
+        dcgan__mul_sat(dcgan__mul_sat((size_t)inp.c, (size_t)inp.h), (size_t)inp.w) !=
+            (size_t)m->in_c * m->in_h * m->in_w)
         return dcgan__fail(DCGAN_ERR_SHAPE, func,
                            "inp is (%d,%d,%d,%d), model '%s' takes up to %d x (%d,%d,%d)", inp.n,
                            inp.c, inp.h, inp.w, m->prefix, m->max_batch, m->in_c, m->in_h, m->in_w);
@@ -6518,6 +6527,10 @@ DCGAN_API dcgan_status dcgan_safetensors_write(const char *path,
                 return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': metadata key '%s' is given twice (entries %d and %d); "
                                    "nothing was written", path, meta_keys[i], j, i);
     for (int i = 0; i < n_tensors; i++)
+        if (strcmp(tensors[i].name, "__metadata__") == 0)   // the header's own key
+            return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor %d is named '__metadata__', the name the header's "
+                               "metadata takes; nothing was written", path, i);
+    for (int i = 0; i < n_tensors; i++)
         for (int j = 0; j < i; j++)
             if (strcmp(tensors[i].name, tensors[j].name) == 0)
                 return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': tensor name '%s' is given twice (tensors %d and %d); "
@@ -7702,8 +7715,8 @@ static int dcgan__cmp_file_id(const void *a, const void *b) {
 // Keeps each file once in the sorted list items[0..n): a folder linked under
 // two names, or a link to a file listed already, would put the same image in a
 // dataset twice. The first name in sorted order stays; a file that cannot be
-// stat'ed stays. Returns the new count (0 and the list untouched when there is
-// no memory for the identities).
+// stat'ed stays. Returns the new count (n, the list untouched, when there is no
+// memory for the identities: then duplicates stay).
 static int dcgan__drop_same_files(char **items, int n) {
     dcgan__file_id *ids = (dcgan__file_id *)dcgan__alloc((size_t)n, sizeof *ids);
     if (!ids) return n;
@@ -8428,9 +8441,12 @@ DCGAN_API dcgan_status dcgan_png_write(const char *path, const unsigned char *pi
     char tmp[4096];
     dcgan_status st;
     dcgan__png_sink sink;
-    // stb takes a row's bytes as an int and trusts the rest (w 0 read out of bounds)
-    if (w <= 0 || h <= 0 || channels < 1 || channels > 4 || w > INT_MAX / channels)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "'%s': a PNG of %dx%d with %d channels (need sides > 0, 1-4 channels)",
+    // stb takes a row's bytes and its filtered image, (w * channels + 1) * h, as
+    // ints and trusts the rest (w 0 read out of bounds; a product past INT_MAX wrapped)
+    if (w <= 0 || h <= 0 || channels < 1 || channels > 4 || w > INT_MAX / channels ||
+        ((size_t)w * channels + 1) * (size_t)h > INT_MAX)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "'%s': a PNG of %dx%d with %d channels (need sides > 0, 1-4 channels, "
+                           "(w * channels + 1) * h below 2^31)",
                            path, w, h, channels);
     if ((sink.f = dcgan__tmp_open(__func__, path, tmp, sizeof tmp, &st)) == NULL) return st;
     sink.ok = 1;

@@ -4,7 +4,7 @@
 #
 # Run: make study          the reduced curve: SIZES=10,50 (about 45 minutes on
 #                          2 cores with ../shared/data/kermany224)
-#      make study-full     the full curve: SIZES=10,25,50,100,all (about 2 hours;
+#      make study-full     the full curve: SIZES=10,25,50,100,all (61-95 minutes;
 #                          reuses every step the reduced curve finished)
 #      make study DATA=DIR any folder of two class sub-folders (CLASSES=NEG,POS,
 #                          RARE=the class the GAN makes, PATIENTS=file,patient CSV)

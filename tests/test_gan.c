@@ -616,6 +616,12 @@ static void test_unreadable_metadata_refused(void) {
              "nothing was written", ckpt);
     CHECK(dcgan_safetensors_write(ckpt, pair, 2, NULL, NULL, 0) == DCGAN_ERR_FORMAT &&
               strcmp(dcgan_last_error(), want) == 0, "safetensors_write/a tensor name given twice is refused");
+    dcgan_st_write_tensor meta_named = {"__metadata__", &two[0], 1, {1}};
+    snprintf(want, sizeof want, "safetensors_write: '%s': tensor 0 is named '__metadata__', the name the header's "
+             "metadata takes; nothing was written", ckpt);
+    CHECK(dcgan_safetensors_write(ckpt, &meta_named, 1, NULL, NULL, 0) == DCGAN_ERR_FORMAT &&
+              strcmp(dcgan_last_error(), want) == 0,
+          "safetensors_write/a tensor named __metadata__ is refused (the file was written, then refused on load)");
     after = slurp(ckpt, &n1);
     unsigned char *saved16 = after;
     CHECK(dcgan_gan_load(&gan, ckpt) == DCGAN_OK, "safetensors_write/after these refusals the checkpoint still loads");

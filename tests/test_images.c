@@ -523,12 +523,19 @@ static void test_picture_helper_bounds(void) {
     const int shapes[4][3] = {{0, 4, 3}, {4, 4, 5}, {4, 0, 3}, {-2, 4, 3}};
     int ok = 1;
     for (int k = 0; k < 4; k++) {
-        snprintf(want, sizeof want, "png_write: '%s': a PNG of %dx%d with %d channels (need sides > 0, 1-4 channels)",
-                 p, shapes[k][0], shapes[k][1], shapes[k][2]);
+        snprintf(want, sizeof want, "png_write: '%s': a PNG of %dx%d with %d channels (need sides > 0, 1-4 channels, "
+                 "(w * channels + 1) * h below 2^31)", p, shapes[k][0], shapes[k][1], shapes[k][2]);
         ok &= dcgan_png_write(p, px, shapes[k][0], shapes[k][1], shapes[k][2]) == DCGAN_ERR_SHAPE &&
               strcmp(dcgan_last_error(), want) == 0 && access(p, F_OK) != 0;
     }
     CHECK(ok, "png_write/0 wide, 5 channels, 0 high, -2 wide: refused with the shape named, no file");
+    // stb counts the filtered image, (w * channels + 1) * h, in an int: 65535 x 65537 gray wrapped to
+    // 65536 bytes and stb wrote past them (a referee's reading); refused before a pixel is read
+    snprintf(want, sizeof want, "png_write: '%s': a PNG of 65535x65537 with 1 channels (need sides > 0, 1-4 "
+             "channels, (w * channels + 1) * h below 2^31)", p);
+    CHECK(dcgan_png_write(p, px, 65535, 65537, 1) == DCGAN_ERR_SHAPE && strcmp(dcgan_last_error(), want) == 0 &&
+              access(p, F_OK) != 0,
+          "png_write/an image whose filtered bytes pass INT_MAX is refused");
     CHECK(dcgan_png_write(p, px, 4, 4, 2) == DCGAN_OK && access(p, F_OK) == 0, "png_write/gray + alpha is written");
     remove(p);
     const float nan_pixel[2] = {NAN, 0.0f};

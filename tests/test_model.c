@@ -536,6 +536,8 @@ static void test_sizes_past_int_and_size_t(void) {
               strcmp(dcgan_last_error(), "model_forward: inp is (1,3,4,1073741828), model 'm' takes up to 1 x "
                                          "(3,4,4)") == 0,
           "sizes/model_forward: an input whose int product wraps to 48 is refused");
+    CHECK(dcgan_model_forward(&m, dcgan_tensor_make(x, 1, 103, 97841738, 1830451976), 0, NULL) == DCGAN_ERR_SHAPE,
+          "sizes/model_forward: an input whose size_t product wraps to 2^64 + 48 is refused too");
     CHECK(dcgan_model_forward(&m, dcgan_tensor_make(x, 1, 1, 48, 1), 0, NULL) == DCGAN_OK,
           "sizes/model_forward: any (C, H, W) with 48 values per image still passes");
     dcgan_model_free(&m);
