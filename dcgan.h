@@ -7699,16 +7699,18 @@ static int dcgan__cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-// One listed file's identity (device, inode) and its place in the sorted list.
+// One listed file's identity (device, inode, and its size and modification
+// time, so that a file system whose inode numbers are not unique cannot make
+// two different images one) and its place in the sorted list.
 typedef struct {
-    uint64_t dev, ino;
+    uint64_t key[4];   // device, inode, size, modification time (seconds)
     int index;
 } dcgan__file_id;
 
 static int dcgan__cmp_file_id(const void *a, const void *b) {
     const dcgan__file_id *x = (const dcgan__file_id *)a, *y = (const dcgan__file_id *)b;
-    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
-    if (x->ino != y->ino) return x->ino < y->ino ? -1 : 1;
+    for (int k = 0; k < 4; k++)
+        if (x->key[k] != y->key[k]) return x->key[k] < y->key[k] ? -1 : 1;
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -7723,13 +7725,15 @@ static int dcgan__drop_same_files(char **items, int n) {
     int m = 0;
     for (int i = 0; i < n; i++) {
         struct stat sb;
-        if (stat(items[i], &sb) != 0) continue;
-        ids[m].dev = (uint64_t)sb.st_dev, ids[m].ino = (uint64_t)sb.st_ino, ids[m].index = i;
+        if (stat(items[i], &sb) != 0 || sb.st_ino == 0) continue;   // (no inode number: nothing to compare)
+        ids[m].key[0] = (uint64_t)sb.st_dev, ids[m].key[1] = (uint64_t)sb.st_ino;
+        ids[m].key[2] = (uint64_t)sb.st_size, ids[m].key[3] = (uint64_t)sb.st_mtime;
+        ids[m].index = i;
         m++;
     }
     qsort(ids, (size_t)m, sizeof *ids, dcgan__cmp_file_id);
     for (int k = 1; k < m; k++)   // a later name of the same file: dropped
-        if (ids[k].dev == ids[k - 1].dev && ids[k].ino == ids[k - 1].ino) {
+        if (memcmp(ids[k].key, ids[k - 1].key, sizeof ids[k].key) == 0) {
             dcgan_free(items[ids[k].index]);
             items[ids[k].index] = NULL;
         }
