@@ -2,8 +2,10 @@
 // creation and a progress display. Not part of the library.
 #ifndef CLI_H
 #define CLI_H
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,22 +15,30 @@
 #include <unistd.h>
 
 // Flag parsing: cli_flag(argc, argv, &i, "--name") is true when argv[i] is the
-// flag; it then moves i to the value (exiting with a message if it is missing).
+// flag; it then moves i to the value (exiting with a message if it is missing,
+// or if the next word is itself a flag: "--out --kid" took "--kid" as the folder
+// and dropped --kid without a word).
 static inline int cli_flag(int argc, char **argv, int *i, const char *name) {
     if (strcmp(argv[*i], name) != 0) return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "%s: %s needs a value (see --help)\n", argv[0], name);
         exit(2);
     }
+    if (strncmp(argv[*i + 1], "--", 2) == 0) {
+        fprintf(stderr, "%s: %s needs a value, not the flag '%s' (see --help)\n", argv[0], name, argv[*i + 1]);
+        exit(2);
+    }
     (*i)++;
     return 1;
 }
 
+// An integer flag (what a long holds), or exit with status 2 after the message.
+// Leading white space is refused like trailing (strtol would skip it).
 static inline long cli_int(const char *prog, const char *flag, const char *text) {
     char *end;
     errno = 0;
     long v = strtol(text, &end, 10);
-    if (errno || *end || end == text) {
+    if (errno || *end || end == text || isspace((unsigned char)text[0])) {
         fprintf(stderr, "%s: %s wants an integer, got '%s'\n", prog, flag, text);
         exit(2);
     }
@@ -42,7 +52,7 @@ static inline long cli_int_range(const char *prog, const char *flag, const char 
     char *end;
     errno = 0;
     long v = strtol(text, &end, 10);
-    if (*end || end == text) {
+    if (*end || end == text || isspace((unsigned char)text[0])) {
         fprintf(stderr, "%s: %s wants an integer, got '%s'\n", prog, flag, text);
         exit(2);
     }
@@ -53,11 +63,19 @@ static inline long cli_int_range(const char *prog, const char *flag, const char 
     return v;
 }
 
+// An integer flag kept in an int: a value past what an int holds is refused,
+// never wrapped (4294967298 became 2).
+static inline int cli_int_as_int(const char *prog, const char *flag, const char *text) {
+    return (int)cli_int_range(prog, flag, text, INT_MIN, INT_MAX);
+}
+
+// A number flag, or exit with status 2 after the message. Leading white space
+// is refused like trailing; "nan" and "inf" are taken (the callers check the range).
 static inline double cli_float(const char *prog, const char *flag, const char *text) {
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    if (errno || *end || end == text) {
+    if (errno || *end || end == text || isspace((unsigned char)text[0])) {
         fprintf(stderr, "%s: %s wants a number, got '%s'\n", prog, flag, text);
         exit(2);
     }

@@ -407,17 +407,17 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--fill-deterministic") == 0) o.fill = 1;
         else if (strcmp(a, "--save-stats") == 0) save_stats = 1;
         else if (strcmp(a, "--save-features") == 0) save_features = 1;
-        else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = (int)cli_int(argv[0], a, argv[i]); dims_given = 1; }
-        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = cli_int_as_int(argv[0], a, argv[i]); dims_given = 1; }
+        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = cli_int_as_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];
-        else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = (int)cli_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = (int)cli_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--bootstrap")) o.bootstrap = (int)cli_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--floor-repeats")) o.floor_repeats = (int)cli_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--prdc-k")) o.prdc_k = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = cli_int_as_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = cli_int_as_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--bootstrap")) o.bootstrap = cli_int_as_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--floor-repeats")) o.floor_repeats = cli_int_as_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--prdc-k")) o.prdc_k = cli_int_as_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--nearest")) o.nearest = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o.out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--threads")) o.threads = (int)cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--threads")) o.threads = cli_int_as_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--save-weights")) save_weights = argv[i];

@@ -132,7 +132,7 @@ static int int_list(int *values, const char *flag, const char *text) {
     char *items[MAX_LIST];
     int n = split_list(items, flag, text);
     for (int i = 0; i < n; i++) {
-        values[i] = (int)cli_int(prog, flag, items[i]);
+        values[i] = cli_int_as_int(prog, flag, items[i]);
         free(items[i]);
     }
     return n;
@@ -167,7 +167,7 @@ static void parse_args(report_config *c, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--treatment")) treatment = argv[i];
         else if (cli_flag(argc, argv, &i, "--margin-auc")) c->margin_auc = cli_float(prog, "--margin-auc", argv[i]);
         else if (cli_flag(argc, argv, &i, "--margin-bacc")) c->margin_bacc = cli_float(prog, "--margin-bacc", argv[i]);
-        else if (cli_flag(argc, argv, &i, "--bootstrap")) c->B = (int)cli_int(prog, "--bootstrap", argv[i]);
+        else if (cli_flag(argc, argv, &i, "--bootstrap")) c->B = cli_int_as_int(prog, "--bootstrap", argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) c->seed = (uint64_t)cli_int(prog, "--seed", argv[i]);
         else if (cli_flag(argc, argv, &i, "--alpha")) c->alpha = cli_float(prog, "--alpha", argv[i]);
         else if (cli_flag(argc, argv, &i, "--rare-label")) {

@@ -322,6 +322,19 @@ fails_with_line "fid/two .npy files of different widths name the first file" \
     "fid: '$T/w3.npy' holds 3-dim features, '$T/w4.npy' 4-dim ones" $B/fid "$T/w4.npy" "$T/w3.npy"
 fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
     "fid: --kid-subsets >= 1 and --kid-subset-size >= 2" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
+# a flag's value that is itself a flag is refused ("--out --kid" took "--kid" as the folder and
+# ran without KID); an int flag past an int is refused (4294967298 wrapped to 2 and ran);
+# leading white space is refused like trailing (' 5' was taken): a helper's audit of cli.h
+fails_with_line "fid/--out followed by a flag is refused" \
+    "$B/fid: --out needs a value, not the flag '--kid' (see --help)" $F --out --kid "$T/normal.npz" "$T/normal.npz"
+fails_with_line "fid/--kid-subset-size past an int is refused" \
+    "$B/fid: --kid-subset-size wants an integer from -2147483648 to 2147483647, got '4294967298'" \
+    $F --kid --kid-subset-size 4294967298 "$T/data/train/NORMAL" "$T/gen"
+fails_with_line "generate/--count with a leading space is refused" \
+    "generate: --count wants an integer, got ' 5'" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count ' 5' --out "$T/gen_space"
+fails_with_line "train/--lr-d with a leading space is refused" \
+    "train: --lr-d wants a number, got ' 1e-4'" $B/train $FLAGS --out "$T/bad_space" --epochs 1 --lr-d ' 1e-4'
 # images of two sizes and an unreadable file, in passes of 8 (the default), 3 and 1: the same FID
 mkdir -p "$T/mixed"
 cp "$T/gen/fake_0000"[1-5].png "$T/mixed/"

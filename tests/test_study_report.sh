@@ -201,6 +201,10 @@ check "pooled: the AUC row at size all equals Python's pooled bootstrap ($(cat "
 want_row=$(cat "$T/pooled_row.txt")
 check "pooled: ... estimate and 95% interval" sh -c "grep -E '^\| all \| [0-9.]+ \| ROC AUC \|' '$T/pooled.md' | grep -qF '$want_row'"
 fails_with_line "--rare-label 2 is refused" "study_report: --rare-label is 0 or 1, got '2'" $R $ARGS --sizes 10 --rare-label 2 --out "$T/r2.md"
+# an int past an int is refused (--seeds 4294967297 wrapped to seed 1): a helper's audit of cli.h
+fails_with_line "--seeds past an int is refused" \
+    "study_report: --seeds wants an integer from -2147483648 to 2147483647, got '4294967297'" \
+    $R $ARGS --sizes 10 --seeds 1,4294967297 --out "$T/r3.md"
 check "provenance: copied verbatim" grep -qxF "made by tests/test_study_report.sh" "$T/r.md"
 
 # a size with one scores.csv missing is listed, not reported
