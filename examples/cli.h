@@ -138,11 +138,15 @@ static inline void cli_csv_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-// mkdir -p; returns 0 on success.
+// mkdir -p; returns 0 on success, -1 (errno set) on failure, a path that names
+// a file included (mkdir's EEXIST took it for a folder).
 static inline int cli_mkdirs(const char *path) {
     char buf[4096];
     size_t len = strlen(path);
-    if (len == 0 || len >= sizeof buf) return -1;
+    if (len == 0 || len >= sizeof buf) {
+        errno = len ? ENAMETOOLONG : ENOENT;
+        return -1;
+    }
     memcpy(buf, path, len + 1);
     for (size_t i = 1; i <= len; i++) {
         if (buf[i] == '/' || buf[i] == '\0') {
@@ -151,6 +155,12 @@ static inline int cli_mkdirs(const char *path) {
             if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
             buf[i] = keep;
         }
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0) return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
     }
     return 0;
 }

@@ -450,6 +450,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fid: --kid-subsets >= 1 and --kid-subset-size >= 2\n");
         return 2;
     }
+    if (o.out && cli_out_folder("fid", o.out) != 0) return 2;   // (a file was found only after the features)
     dcgan_set_threads(o.threads);
     if (save_weights) {
         char found[1024];

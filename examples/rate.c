@@ -356,7 +356,7 @@ static int cmd_make(int argc, char **argv) {
         goto done_lists;
     }
     if (cli_mkdirs(o.out) != 0) {
-        fprintf(stderr, "rate make: cannot create '%s'\n", o.out);
+        fprintf(stderr, "rate make: cannot create '%s': %s\n", o.out, strerror(errno));
         goto done_lists;
     }
     dcgan_rng rng;

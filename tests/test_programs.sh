@@ -335,6 +335,10 @@ fails_with_line "generate/--count with a leading space is refused" \
     $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count ' 5' --out "$T/gen_space"
 fails_with_line "train/--lr-d with a leading space is refused" \
     "train: --lr-d wants a number, got ' 1e-4'" $B/train $FLAGS --out "$T/bad_space" --epochs 1 --lr-d ' 1e-4'
+# an --out that is a file is refused before the features are computed (it failed after them,
+# "cannot write FILE/nearest.csv" with status 1)
+fails_with_line "fid/an --out that is a file is refused" "fid: --out '$T/straight_log' is a file, not a folder; give a folder" \
+    $F --nearest "$T/data/train/NORMAL" --out "$T/straight_log" "$T/data/train/NORMAL" "$T/gen"
 # images of two sizes and an unreadable file, in passes of 8 (the default), 3 and 1: the same FID
 mkdir -p "$T/mixed"
 cp "$T/gen/fake_0000"[1-5].png "$T/mixed/"

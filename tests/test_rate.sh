@@ -108,6 +108,11 @@ fails_with_line "rate make/--count beyond int is refused" "rate make: --count wa
     $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 4294967297 --out "$T/big"
 fails_with_line "rate make/--size beyond int is refused" "rate make: --size wants an integer from 16 to 2048, got '4294967424'" \
     $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 2 --size 4294967424 --out "$T/big2"
+# an --out that is a file is refused naming the reason (cli_mkdirs took the file for a folder:
+# "mkdir -p" said yes, and the page failed later): a helper's audit of cli.h
+echo x >"$T/a_file"
+fails_with_line "rate make/an --out that is a file is refused" "rate make: cannot create '$T/a_file': Not a directory" \
+    $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 2 --out "$T/a_file"
 
 # the ids and the page's token come from the files shown (and the seed): the same
 # files give the same page; one image changed, and no id or token is shared
