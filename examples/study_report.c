@@ -196,9 +196,10 @@ static void parse_args(report_config *c, int argc, char **argv) {
         fprintf(stderr, "%s: --control and --treatment are both '%s'\n", prog, control);
         exit(2);
     }
-    if (c->B < 2 || !(c->margin_auc > 0.0) || !(c->margin_bacc > 0.0) ||
-        !(c->alpha > 0.0 && c->alpha < 1.0)) {
-        fprintf(stderr, "%s: needs --bootstrap >= 2, margins > 0 and 0 < --alpha < 1\n", prog);
+    // (an infinite margin was taken: every primary endpoint then came out "equivalent")
+    if (c->B < 2 || !(c->margin_auc > 0.0 && isfinite(c->margin_auc)) ||
+        !(c->margin_bacc > 0.0 && isfinite(c->margin_bacc)) || !(c->alpha > 0.0 && c->alpha < 1.0)) {
+        fprintf(stderr, "%s: needs --bootstrap >= 2, finite margins > 0 and 0 < --alpha < 1\n", prog);
         exit(2);
     }
 }

@@ -205,6 +205,10 @@ fails_with_line "--rare-label 2 is refused" "study_report: --rare-label is 0 or 
 fails_with_line "--seeds past an int is refused" \
     "study_report: --seeds wants an integer from -2147483648 to 2147483647, got '4294967297'" \
     $R $ARGS --sizes 10 --seeds 1,4294967297 --out "$T/r3.md"
+# an infinite margin is refused (--margin-auc inf was taken, and every primary verdict read "equivalent")
+fails_with_line "--margin-auc inf is refused" \
+    "study_report: needs --bootstrap >= 2, finite margins > 0 and 0 < --alpha < 1" \
+    $R $ARGS --sizes 10 --margin-auc inf --out "$T/r4.md"
 check "provenance: copied verbatim" grep -qxF "made by tests/test_study_report.sh" "$T/r.md"
 
 # a size with one scores.csv missing is listed, not reported
