@@ -417,7 +417,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--prdc-k")) o.prdc_k = cli_int_as_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--nearest")) o.nearest = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o.out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--threads")) o.threads = cli_int_as_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--threads")) o.threads = (int)cli_int_range(argv[0], a, argv[i], 0, 4096);   // (100000: SIGSEGV in OpenMP)
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--save-weights")) save_weights = argv[i];

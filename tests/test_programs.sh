@@ -339,6 +339,9 @@ fails_with_line "train/--lr-d with a leading space is refused" \
 # "cannot write FILE/nearest.csv" with status 1)
 fails_with_line "fid/an --out that is a file is refused" "fid: --out '$T/straight_log' is a file, not a folder; give a folder" \
     $F --nearest "$T/data/train/NORMAL" --out "$T/straight_log" "$T/data/train/NORMAL" "$T/gen"
+# --threads is bounded as in train and classify (100000 crashed with SIGSEGV in OpenMP)
+fails_with_line "fid/--threads 100000 is refused" "$B/fid: --threads wants an integer from 0 to 4096, got '100000'" \
+    $F --threads 100000 "$T/data/train/NORMAL" "$T/gen"
 # images of two sizes and an unreadable file, in passes of 8 (the default), 3 and 1: the same FID
 mkdir -p "$T/mixed"
 cp "$T/gen/fake_0000"[1-5].png "$T/mixed/"
