@@ -255,10 +255,16 @@ static inline int cli_device(const char *prog, const char *device) {
 }
 
 // An --out folder: refused (-1, after the message) when the path names
-// something that is not a folder, before anything is loaded or written.
+// something that is not a folder, or lies under a file (FILE/sub), before
+// anything is loaded or written.
 static inline int cli_out_folder(const char *prog, const char *path) {
     struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+    if (stat(path, &sb) != 0) {
+        if (errno != ENOTDIR) return 0;   // (not there yet: made later)
+        fprintf(stderr, "%s: --out '%s' lies under a file, not a folder; give a folder\n", prog, path);
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "%s: --out '%s' is a file, not a folder; give a folder\n", prog, path);
         return -1;
     }

@@ -165,6 +165,10 @@ EOF2
 check "train/... and nothing was written (no --out folder)" test ! -e "$T/bad"
 fails_with_line "train/an --out that is a file is refused" \
     "train: --out '$T/straight_log' is a file, not a folder; give a folder" $B/train $FLAGS --out "$T/straight_log" --epochs 1
+# ... and one under a file (it was found only after the images were read: "cannot create")
+fails_with_line "train/an --out under a file is refused" \
+    "train: --out '$T/straight_log/sub' lies under a file, not a folder; give a folder" \
+    $B/train $FLAGS --out "$T/straight_log/sub" --epochs 1
 # the teaching example: a few iterations, an 8 x 8 grid of 64x64 samples with 2-pixel gaps
 $B/minimal_gan "$T/data/train/NORMAL" 3 "$T/minimal.png" >"$T/minimal.txt" 2>&1
 check "minimal_gan/runs" test $? -eq 0
