@@ -1001,10 +1001,10 @@ static int cmd_train(int argc, char **argv) {
                         "to start over\n", prog, o.out, state_path);
         return 1;
     }
-    // nor a finished one: log.csv was emptied at the start, so a new run that then failed
-    // left the old checkpoint beside a log.csv of its header alone
+    // nor a finished one, nor train's GAN run (any checkpoint): log.csv was emptied at the
+    // start, so a new run that then failed left the old checkpoint beside an empty log
     if (!o.resume && file_exists(ckpt)) {
-        fprintf(stderr, "%s: '%s' holds a finished run (%s); give another --out, or delete that folder "
+        fprintf(stderr, "%s: '%s' holds a run (%s); give another --out, or delete that folder "
                         "to start over\n", prog, o.out, ckpt);
         return 1;
     }

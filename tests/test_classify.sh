@@ -50,7 +50,7 @@ check "train/log has a header and 8 epochs" test "$(wc -l <"$T/run/log.csv")" -e
 # beside a log.csv of its header alone (a helper's audit)
 cp "$T/run/log.csv" "$T/run_log_before.csv"
 fails_with_line "train/refuses a folder holding a finished run" \
-    "classify train: '$T/run' holds a finished run ($T/run/checkpoint.safetensors); give another --out, or delete that folder to start over" \
+    "classify train: '$T/run' holds a run ($T/run/checkpoint.safetensors); give another --out, or delete that folder to start over" \
     $B/classify train --data "$T/ph/train" --out "$T/run" --size 32 --width 8 --epochs 8 --batch 16 --lr 1e30
 check "train/refused: the old log.csv intact" cmp "$T/run_log_before.csv" "$T/run/log.csv"
 check "eval/runs" $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/ph/test" --bootstrap 200
