@@ -13,19 +13,9 @@ B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_classify.XXXXXX")
 . tests/checks.sh
 
-$B/phantom --out "$T/ph" --normal 60 --pneumonia 120 --val 0 --test 40 --size 32 >/dev/null
-
 # split: every file once, no patient on two sides (phantoms: one patient per file;
 # Kermany-style names are added so that patients have several files)
-mkdir -p "$T/k/NORMAL" "$T/k/PNEUMONIA"
-i=0
-for f in "$T"/ph/train/NORMAL/*.png; do
-    i=$((i + 1)); cp "$f" "$T/k/NORMAL/IM-$((1000 + i / 3))-000$((i % 3)).png"
-done
-i=0
-for f in "$T"/ph/train/PNEUMONIA/*.png; do
-    i=$((i + 1)); cp "$f" "$T/k/PNEUMONIA/person$((i / 2))_bacteria_$i.png"
-done
+kermany_phantoms "$B" "$T"
 check "split/runs" $B/classify split --data "$T/k" --out "$T/split" --val 0.2 --test 0.2 --seed 3
 fails_with_line "split/refuses to write over an earlier split" \
     "classify split: '$T/split' already holds a split (train/ exists); remove it or choose another --out" \

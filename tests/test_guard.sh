@@ -12,6 +12,11 @@
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_guard.XXXXXX")
 . tests/checks.sh
+# log_iterations LOG: "1..N" when log.csv's rows after the header hold iterations 1, 2, ..., N
+# in order (its second column), else "not in order"
+log_iterations() {
+    awk -F, 'NR > 1 { if ($2 != NR - 1) bad = 1 } END { print (bad || NR < 2) ? "not in order" : "1.." NR - 1 }' "$1"
+}
 
 $B/phantom --out "$T/data" --normal 48 --pneumonia 48 --val 0 --test 16 --size 64 >/dev/null
 # 6 iterations each: 2,400 in all. A run must outlast the waits below (up to
@@ -210,7 +215,7 @@ check "train/... the checkpoint as it was, the log past it" \
 $B/train $SMALL --out "$T/mid" --epochs 4 --resume >/dev/null 2>&1
 rc=$?
 check "train/... then --resume with room ends with exactly iterations 1..24 in log.csv" \
-    sh -c "test $rc -eq 0 && awk -F, 'NR > 1 { if (\$2 != NR - 1) bad = 1 } END { exit !(!bad && NR - 1 == 24) }' '$T/mid/log.csv'"
+    test $rc -eq 0 -a "$(log_iterations "$T/mid/log.csv")" = "1..24"
 # --resume cuts log.csv back to the checkpoint through log.csv.tmp; when that write fails the
 # run stops and both files stay as they were (it warned, went on and appended to a log that
 # still held rows past the checkpoint: iterations 13 and 14 twice)
@@ -230,7 +235,7 @@ check "train/... log.csv and the checkpoint unchanged" \
 $B/train $SMALL --out "$T/cut" --epochs 3 --resume >/dev/null 2>&1
 rc=$?
 check "train/... and once it can be written, --resume continues with exactly iterations 1..18 in log.csv" \
-    sh -c "test $rc -eq 0 && awk -F, 'NR > 1 { if (\$2 != NR - 1) bad = 1 } END { exit !(!bad && NR - 1 == 18) }' '$T/cut/log.csv'"
+    test $rc -eq 0 -a "$(log_iterations "$T/cut/log.csv")" = "1..18"
 
 rm -rf "$T"
 echo "test_guard: $passed passed, $failed failed"

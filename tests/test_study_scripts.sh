@@ -19,16 +19,7 @@ case "$B" in /*) ;; *) B=$PWD/$B ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_study_scripts.XXXXXX")
 . tests/checks.sh
 
-$B/phantom --out "$T/ph" --normal 60 --pneumonia 120 --val 0 --test 40 --size 32 >/dev/null
-mkdir -p "$T/k/NORMAL" "$T/k/PNEUMONIA"
-i=0
-for f in "$T"/ph/train/NORMAL/*.png; do
-    i=$((i + 1)); cp "$f" "$T/k/NORMAL/IM-$((1000 + i / 3))-000$((i % 3)).png"
-done
-i=0
-for f in "$T"/ph/train/PNEUMONIA/*.png; do
-    i=$((i + 1)); cp "$f" "$T/k/PNEUMONIA/person$((i / 2))_bacteria_$i.png"
-done
+kermany_phantoms "$B" "$T"
 # $T/st OUT [DATA]: the tiny study (settings from the environment: SIZES, GAN_ITERS, RARE,
 # REDO; PROGS: the programs' folder, SCRIPT: the study script)
 cat >"$T/st" <<EOF
