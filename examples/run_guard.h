@@ -3,6 +3,7 @@
 //   - one run per output folder: an advisory lock on OUT/.lock for the whole run.
 //     flock() locks die with the process, so a run killed with kill -9 leaves no
 //     stale lock behind; the file keeps the holder's process id for the message.
+//   - a run that fails removes the output folder it made, while it is empty.
 //   - Ctrl-C and SIGTERM: the first asks the run to stop after the current step
 //     (the program checks guard_stop_requested()); a second one stops at once.
 #ifndef RUN_GUARD_H
@@ -41,6 +42,46 @@ static inline int guard_lock_folder(const char *prog, const char *dir) {
         // the lock holds all the same; only the process id in the message is lost
     }
     return fd;
+}
+
+// The part of folder dir that does not exist yet, found before the run makes
+// it: copies into made the shortest leading part of dir that is missing (dir
+// itself, or a parent of it), or "" when dir exists. guard_unmake uses it.
+static inline void guard_missing_part(const char *dir, char *made, size_t size) {
+    made[0] = '\0';
+    size_t len = strlen(dir);
+    if (len == 0 || len >= size) return;
+    memcpy(made, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (made[i] != '/' && made[i] != '\0') continue;
+        char keep = made[i];
+        made[i] = '\0';
+        if (access(made, F_OK) != 0) return;   // this prefix is missing: the run makes it
+        made[i] = keep;
+    }
+    made[0] = '\0';   // all of dir exists already
+}
+
+// After a run that failed: when the run made folder dir (made is
+// guard_missing_part's answer, not ""), removes dir's lock file, then dir and
+// each parent up to made while they are empty. rmdir refuses a folder that
+// holds anything, so nothing a run wrote is removed; a mistyped --data leaves
+// no empty output folder behind. Call it after closing the lock.
+static inline void guard_unmake(const char *dir, const char *made) {
+    if (!made[0]) return;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    unlink(path);
+    size_t stop = strlen(made);
+    snprintf(path, sizeof path, "%s", dir);
+    for (;;) {
+        size_t len = strlen(path);
+        while (len > 1 && path[len - 1] == '/') path[--len] = '\0';   // "a/b/" is "a/b"
+        if (len < stop || rmdir(path) != 0) return;
+        char *slash = strrchr(path, '/');
+        if (!slash || (size_t)(slash - path) < stop) return;
+        *slash = '\0';
+    }
 }
 
 static volatile sig_atomic_t guard_signal = 0;

@@ -1002,15 +1002,25 @@ static int run_train(train_run *r) {
     return 0;
 }
 
+// The end of a run: closes its lock and, when the run failed, removes the
+// output folder it made while that folder is empty (run_guard.h).
+static int finish(int rc, int lock, const char *out, const char *made) {
+    if (lock >= 0) close(lock);
+    if (rc != 0) guard_unmake(out, made);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     static train_run r;   // zeroed
+    static char made[4096];   // the part of --out this run makes ("" when it exists)
     setvbuf(stdout, NULL, _IOLBF, 0);   // line-buffered: a log piped to a file is complete up to a crash
     // 1. the flags, and the output folder (one run per folder while this process lives)
     parse(&r.o, argc, argv);
     data_id(r.o.data_id, sizeof r.o.data_id, &r.o);
+    guard_missing_part(r.o.out, made, sizeof made);
     if (cli_mkdirs(r.o.out) != 0) {
         fprintf(stderr, "train: cannot create '%s'\n", r.o.out);
-        return 1;
+        return finish(1, -1, r.o.out, made);
     }
     const int lock = guard_lock_folder("train", r.o.out);
     if (lock < 0) return 1;
@@ -1022,29 +1032,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "train: '%s' holds a run (%s); continue it with --resume (a larger --epochs "
                         "trains it longer), or give another --out, or delete that folder to start over\n",
                 r.o.out, r.ckpt);
-        close(lock);
-        return 1;
+        return finish(1, lock, r.o.out, made);
     }
     // 2. with --resume the settings come from the checkpoint (the flags given must agree)
     if (r.o.resume) {
         int rc = resume_settings(&r.o, r.ckpt);
-        if (rc != 0) {
-            close(lock);
-            return rc == 3 ? 0 : rc;   // 3: already done, nothing to do
-        }
+        if (rc != 0) return finish(rc == 3 ? 0 : rc, lock, r.o.out, made);   // 3: already done
     }
     print_config(&r.o, dcgan_set_threads(r.o.threads));
     // 3. data, GAN, log; 4. train; 5. done
     int rc = run_start(&r);
     if (rc == 3) {   // already done (found from the iteration): nothing to do
         run_free(&r);
-        close(lock);
-        return 0;
+        return finish(0, lock, r.o.out, made);
     }
     if (rc == 0) rc = run_train(&r);
     if (rc == 0 && log_check(&r, 1) != 0) rc = 1;
     if (rc == 0) printf("train: done; %s, %s/losses.png and samples in %s\n", r.ckpt, r.o.out, r.o.out);
     run_free(&r);
-    close(lock);
-    return rc;
+    return finish(rc, lock, r.o.out, made);
 }

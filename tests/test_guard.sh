@@ -8,7 +8,8 @@
 # the first, a new run starts), a run too large for the memory refused with the
 # numbers, `classify train` stopped by Ctrl-C / SIGTERM / kill -9 and resumed to the
 # same checkpoint as a run never stopped, and a full disk under log.csv (train stops,
-# status 1, the checkpoint never past the log). Prints "test_guard: N passed, M failed".
+# status 1, the checkpoint never past the log), and a failed run removing the
+# output folder it made. Prints "test_guard: N passed, M failed".
 B=${B:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_guard.XXXXXX")
 . tests/checks.sh
@@ -108,6 +109,22 @@ check "train/an impossible memory request fails" test $? -ne 0
 check "train/an impossible memory request says what it needs, what there is, and what to lower" \
     grep -qE "^train: needs about [0-9.]+ GiB \(models, Adam and activations for a batch of 100000 at 3x256x256, width 4: [0-9.]+ GiB; 48 decoded images: [0-9.]+ GiB\) but this machine has [0-9.]+ GiB available; lower --batch, --width or --size$" "$T/huge.txt"
 check "train/an impossible memory request allocates nothing first (no checkpoint)" test ! -e "$T/huge/checkpoint.safetensors"
+
+# a run that fails before it writes anything (a mistyped --data) removes the output folder
+# it made, and its parents it made, while they are empty: no empty folder holding only
+# .lock is left behind (it was, in the default out/train). A folder that existed stays.
+$B/train --data "$T/no_such" --class NORMAL --out "$T/made/a/b" --epochs 1 >/dev/null 2>&1
+check "train/a failed run into a new folder: status 1" test $? -eq 1
+check "train/... the folders it made are gone (none of $T/made is left)" test ! -e "$T/made"
+mkdir -p "$T/kept/sub"
+$B/train --data "$T/no_such" --class NORMAL --out "$T/kept/a/" --epochs 1 >/dev/null 2>&1
+check "train/a failed run under an existing folder: removes only what it made" \
+    test -d "$T/kept/sub" -a ! -e "$T/kept/a"
+$B/train --data "$T/no_such" --class NORMAL --out "$T/kept/sub" --epochs 1 >/dev/null 2>&1
+check "train/a failed run into an existing folder: the folder stays" test -d "$T/kept/sub"
+BIN=$(cd "$B" && pwd)
+( cd "$T" && "$BIN/train" --data "$T/no_such" --class NORMAL --epochs 1 >/dev/null 2>&1 )
+check "train/a failed run with the default --out (out/train): leaves no out folder" test ! -e "$T/out"
 
 # classify train: Ctrl-C or SIGTERM stops after the step with OUT/resume.safetensors,
 # and --resume continues exactly: the same checkpoint, byte for byte, as a run never
