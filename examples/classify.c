@@ -1852,6 +1852,16 @@ static int cmd_features(int argc, char **argv) {
     }
     const dcgan_layer *last = &m.layers[m.n_layers - 2];
     const int dims = last->out_c * last->out_h * last->out_w;
+    // the .npy writer's bounds, checked before any image is computed
+    const int max_rows = 65536, max_dims = 65536;
+    if (s.count > max_rows || dims > max_dims) {
+        fprintf(stderr, "%s: %d images x %d dims; a features file holds at most %d images and %d dims "
+                        "(dims = 8 x width x (size/16)^2: a classifier of --width %d or less at size %d)\n",
+                prog, s.count, dims, max_rows, max_dims, max_dims / (8 * (s.size / 16) * (s.size / 16)), s.size);
+        set_free(&s);
+        dcgan_model_free(&m);
+        return 1;
+    }
     double *f = (double *)malloc((size_t)s.count * dims * sizeof(double));
     int rc = 0;
     if (!f) {

@@ -113,6 +113,16 @@ fails_with_line "features/never overwrites" "classify features: '$T/f1.npy' exis
 fails_with_line "features/not a folder" "classify features: '$T/nope' is not a folder of images" \
     $B/classify features --checkpoint "$C" "$T/nope" "$T/f3.npy"
 check "features/bad input: nothing written" test ! -e "$T/f3.npy"
+# a classifier whose last layer takes more than 65,536 values (--width 129 at size 128:
+# 8 x 129 x 8^2 = 66,048) is refused before any image is computed, with the largest width
+# that fits (it computed every image, then the .npy writer refused)
+$B/phantom --out "$T/ph128" --normal 4 --pneumonia 4 --val 0 --test 2 --size 128 >/dev/null
+$B/classify train --data "$T/ph128/train" --size 128 --width 129 --epochs 1 --batch 4 --threads 1 \
+    --out "$T/wide" >/dev/null 2>&1
+fails_with_line "features/more dims than a features file holds: refused, naming the largest width" \
+    "classify features: 2 images x 66048 dims; a features file holds at most 65536 images and 65536 dims (dims = 8 x width x (size/16)^2: a classifier of --width 128 or less at size 128)" \
+    $B/classify features --checkpoint "$T/wide/checkpoint.safetensors" "$T/ph128/test/NORMAL" "$T/f4.npy"
+check "features/... nothing written" test ! -e "$T/f4.npy"
 
 # flags are range-checked before anything is read: an int flag past what an int holds
 # was cast (--epochs 4294967297 trained 1 epoch, --bootstrap 4294967297 failed in the
