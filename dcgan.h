@@ -1063,8 +1063,9 @@ typedef struct {
 // Draws series against x = 0..n-1 (scaled by x_scale > 0, e.g. 1/iterations per
 // epoch; with any other x_scale the axis reads 0..1 and the points fall where
 // i * x_scale puts them) into an RGB image w x h (w*h*3 bytes): axes with ticks and numbers,
-// title, x label and a legend (series with an empty label get no entry), in
-// a built-in 5x7 pixel font.
+// title, x label and a legend (series with an empty label get no entry; in the
+// corner of the plot that covers the fewest drawn points), in a built-in 5x7
+// pixel font.
 DCGAN_API void dcgan_plot_draw(unsigned char *rgb, int w, int h, const char *title,
                                const char *x_label, const dcgan_plot_series *series,
                                int n_series, size_t n, float x_scale);
@@ -7511,16 +7512,48 @@ static void dcgan__plot(unsigned char *rgb, int w, int h, const char *title, con
             have = 1;
         }
     }
-    // title, x label and legend (top right, inside the plot)
+    // title and x label
     if (title) dcgan__draw_text(rgb, w, h, (w - 12 * (int)strlen(title)) / 2, 8, title, 2, black);
     if (x_label) dcgan__draw_text(rgb, w, h, left + (pw - 6 * (int)strlen(x_label)) / 2, h - 14, x_label, 1, black);
-    for (int s = 0, row = 0; s < n_series; s++) {
+    // the legend: one row of 12 pixels per labelled series (a 14-pixel swatch,
+    // then the label), in the corner of the plot whose box covers the fewest
+    // pixels of the series drawn above (ties: top right, top left, bottom
+    // right, bottom left). Right corners align the rows' right ends.
+    int rows = 0, widest = 0;
+    for (int s = 0; s < n_series; s++)
+        if (series[s].label && series[s].label[0]) {
+            rows++;
+            if ((int)strlen(series[s].label) > widest) widest = (int)strlen(series[s].label);
+        }
+    if (rows == 0) return;
+    const int box_w = 20 + 6 * widest, box_h = 12 * rows - 5, margin = 6;
+    int best = 0;
+    long best_ink = -1;
+    for (int corner = 0; corner < 4; corner++) {   // 0 top right, 1 top left, 2 bottom right, 3 bottom left
+        int x0 = corner % 2 == 0 ? left + pw - margin - box_w : left + margin + 2;
+        int y0 = corner < 2 ? top + margin : top + ph - margin - box_h;
+        long ink = 0;   // pixels that are neither background (white) nor grid (grey)
+        for (int y = y0 < 0 ? 0 : y0; y < y0 + box_h && y < h; y++)
+            for (int x = x0 < 0 ? 0 : x0; x < x0 + box_w && x < w; x++) {
+                const unsigned char *px = rgb + ((size_t)y * w + x) * 3;
+                int white = px[0] == 255 && px[1] == 255 && px[2] == 255;
+                int grid = px[0] == grey[0] && px[1] == grey[1] && px[2] == grey[2];
+                ink += !white && !grid;
+            }
+        if (best_ink < 0 || ink < best_ink) {
+            best_ink = ink;
+            best = corner;
+        }
+    }
+    int y = best < 2 ? top + margin : top + ph - margin - box_h;
+    for (int s = 0; s < n_series; s++) {
         if (!series[s].label || !series[s].label[0]) continue;   // unlabelled: no legend entry
         int len = (int)strlen(series[s].label);
-        int x = left + pw - 6 * len - 26, y = top + 6 + 12 * row++;
+        int x = best % 2 == 0 ? left + pw - margin - 20 - 6 * len : left + margin + 2;
         for (int a = 0; a < 3; a++)
             dcgan__draw_line(rgb, w, h, x, y + 2 + a, x + 14, y + 2 + a, series[s].rgb);
         dcgan__draw_text(rgb, w, h, x + 20, y, series[s].label, 1, black);
+        y += 12;
     }
 }
 

@@ -483,6 +483,29 @@ static void test_grid_plot(void) {
         black += rgb[k * 3] == 0 && rgb[k * 3 + 1] == 0 && rgb[k * 3 + 2] == 0;
     }
     CHECK(red > 100 && black > 300, "plot_draw/series, axes and text are drawn");
+    // the legend goes to the corner its box covers least: a rising line under a
+    // flat unlabelled one at the top leaves only the bottom right empty; a falling
+    // line leaves the top right empty. The plot spans x 62..284, y 34..160; the
+    // legend's text "rising" is black, 36 pixels wide, its row 7 high, 6 pixels
+    // inside the corner.
+    float top_line[50];
+    for (int i = 0; i < 50; i++) top_line[i] = 47.0f;   // drawn at y 42
+    for (int dir = 0; dir < 2; dir++) {
+        for (int i = 0; i < 50; i++) y[i] = dir == 0 ? (float)i : (float)(49 - i);
+        dcgan_plot_series line[2] = {{"rising", y, {200, 10, 20}}, {"", top_line, {10, 10, 200}}};
+        dcgan_plot_draw(rgb, 300, 200, "Title", "epoch", line, dir == 0 ? 2 : 1, 50, 0.1f);
+        int ink[2] = {0, 0};   // black pixels in the top right and bottom right boxes
+        for (int box = 0; box < 2; box++)
+            for (int r = 0; r < 7; r++)
+                for (int c = 0; c < 36; c++) {
+                    int py = box == 0 ? 34 + 6 + r : 160 - 6 - 7 + r, px = 284 - 6 - 36 + c;
+                    const unsigned char *q = rgb + ((size_t)py * 300 + px) * 3;
+                    ink[box] += q[0] == 0 && q[1] == 0 && q[2] == 0;
+                }
+        CHECK(dir == 0 ? ink[0] == 0 && ink[1] > 20 : ink[0] > 20 && ink[1] == 0,
+              dir == 0 ? "plot_draw/legend: a rising line puts it in the empty bottom right"
+                       : "plot_draw/legend: a falling line keeps it in the top right");
+    }
     int glyphs_ok = 1;
     for (size_t i = 0; i < sizeof dcgan__font / sizeof dcgan__font[0]; i++)
         glyphs_ok &= strlen(dcgan__font[i].rows) == 35;
