@@ -69,6 +69,7 @@ typedef struct {
     long seed;
     const char *weights, *nearest, *out;
     const char *dims_from;   // the .npy file whose width set dims (NULL: --dims or the default)
+    int max_images;          // more images in a folder are refused before any is read (0: no limit)
 } fid_options;
 
 // One image set as the statistics see it: feature vectors (n, dims), and the
@@ -102,6 +103,12 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
     }
     if (n == 0) {
         fprintf(stderr, "fid: no images in '%s'\n", dir);
+        dcgan_paths_free(paths, n);
+        return 1;
+    }
+    if (o->max_images > 0 && n > o->max_images) {   // (found now, not after an hour of Inception)
+        fprintf(stderr, "fid: '%s' holds %d images; a features file holds at most %d (save smaller folders "
+                        "one by one, or --save-stats)\n", dir, n, o->max_images);
         dcgan_paths_free(paths, n);
         return 1;
     }
@@ -372,7 +379,9 @@ static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, 
         return 1;
     }
     feature_set s;
-    if (path_features(net, net_ready, src, o, &s) != 0) return 1;
+    fid_options limited = *o;
+    if (!stats) limited.max_images = 65536;   // dcgan_features_save_npy's bound on rows
+    if (path_features(net, net_ready, src, &limited, &s) != 0) return 1;
     int rc = 1;
     if (stats) {
         dcgan_fid_stats st;
@@ -394,7 +403,7 @@ static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, 
 }
 
 int main(int argc, char **argv) {
-    fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest", NULL};
+    fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest", NULL, 0};
     const char *save_weights = NULL, *paths[2] = {NULL, NULL};
     const char *device = CLI_DEFAULT_DEVICE;
     int n_paths = 0, save_stats = 0, save_features = 0, dims_given = 0;

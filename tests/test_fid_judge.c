@@ -516,6 +516,25 @@ static void test_end_to_end(void) {
     out = run_fid(args, &st);
     snprintf(want, sizeof want, "fid: '%s/real.npy' exists already; not overwriting it\n", e2e_dir);
     CHECK(st != 0 && strstr(out, want) != NULL, "e2e/--save-features never overwrites");
+    // a folder of more images than a features file holds (65,536 rows) is refused once listed,
+    // before Inception reads any of them (it read them all, then the writer refused): 65,537
+    // empty .png files, which would each be skipped as undecodable if they were read
+    char many[600], file[700];
+    snprintf(many, sizeof many, "%s/many", e2e_dir);
+    int made = mkdir(many, 0755) == 0;
+    for (int i = 0; made && i < 65537; i++) {
+        snprintf(file, sizeof file, "%s/%05d.png", many, i);
+        FILE *f = fopen(file, "wb");
+        made = f != NULL;
+        if (f) fclose(f);
+    }
+    snprintf(args, sizeof args, "--save-features %s %s/many.npy", many, e2e_dir);
+    out = run_fid(args, &st);
+    snprintf(want, sizeof want, "\nfid: '%s' holds 65537 images; a features file holds at most 65536 (save smaller "
+             "folders one by one, or --save-stats)\n", many);
+    snprintf(file, sizeof file, "%s/many.npy", e2e_dir);
+    CHECK(made && st != 0 && strstr(out, want) != NULL && strstr(out, "skipping") == NULL && access(file, F_OK) != 0,
+          "e2e/--save-features of 65,537 images is refused before any is read, nothing written");
 
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", e2e_dir);
