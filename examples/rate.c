@@ -249,6 +249,8 @@ static const char *page_controls =
     "};\n"
     "const keys = {'1': ['real', 3], '2': ['real', 2], '3': ['real', 1], '4': ['fake', 1], '5': ['fake', 2], '6': ['fake', 3]};\n"
     "document.addEventListener('keydown', (e) => {\n"
+    "  // Ctrl/Alt/Cmd with a key is meant for the browser (Ctrl+1 picks a tab), not an answer\n"
+    "  if (e.ctrlKey || e.altKey || e.metaKey) return;\n"
     "  if ($('rate').hidden && !($('done').hidden || e.key !== 'ArrowLeft')) { back(); return; }\n"
     "  if ($('rate').hidden) return;\n"
     "  // a held key repeats: only its first press answers\n"

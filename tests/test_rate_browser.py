@@ -203,8 +203,19 @@ try:
         settle()   # (a held key repeats after ~0.5 s: past the 250 ms)
         driver.execute_script(press + press, "2", True)
         check((answered(), pos()) == (before[0] + 1, before[1] + 1), "a held key answers one image")
+        # a browser shortcut (Ctrl+1 picks a tab, Alt+Left goes back a page, Cmd+2 on a Mac)
+        # is not an answer: the rater meant the browser, not the image
+        settle()
+        before = (answered(), pos())
+        for mod in ("ctrlKey", "altKey", "metaKey"):
+            driver.execute_script("document.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0], %s: true}));"
+                                  % mod, "1")
+            driver.execute_script("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowLeft', %s: true}));"
+                                  % mod)
+        check((answered(), pos()) == before, "Ctrl, Alt or Cmd with a digit or an arrow neither answers nor goes back")
     except Exception as e:
         fail_on_error("answers that must not count", e)
+
 finally:
     driver.quit()
 
