@@ -258,6 +258,14 @@ static const char *page_controls =
     "  else if (e.key === 'ArrowLeft' || e.key === 'Backspace') { back(); e.preventDefault(); }\n"
     "  else if (e.key === 'ArrowRight' && state.answers[IMAGES[state.pos].id]) { state.pos++; save(); show(); }\n"
     "});\n"
+    "// The page open in two tabs: what one saves, the other takes up, so that its next save\n"
+    "// does not write its older answers over the newer ones (or bring back a cleared rater's).\n"
+    "window.addEventListener('storage', (e) => {\n"
+    "  if (e.key !== KEY && e.key !== null) return;\n"
+    "  state = load();\n"
+    "  $('rater').value = state.rater;\n"
+    "  if (state.rater) show(); else screen('intro');\n"
+    "});\n"
     "if (state.rater) show(); else screen('intro');\n"
     "</script>\n</body>\n</html>\n";
 

@@ -216,6 +216,31 @@ try:
     except Exception as e:
         fail_on_error("answers that must not count", e)
 
+    # The page open in two tabs (its file opened twice): answers given in one tab must
+    # not be written over by the other tab's older copy when it answers next.
+    try:
+        driver.execute_script("localStorage.clear()")
+        driver.refresh()
+        el(By.ID, "rater").send_keys("Dr Tabs")
+        el(By.ID, "start").click()
+        first = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(url)
+        check(visible("rate") and count() == "1 / %d" % len(ids), "(setup) a second tab resumes at image 1")
+        settle()
+        el(By.TAG_NAME, "body").send_keys("1")
+        settle()
+        el(By.TAG_NAME, "body").send_keys("2")
+        driver.close()
+        driver.switch_to.window(first)
+        check(count() == "3 / %d" % len(ids), "the first tab follows the second: image 3 (%s)" % count())
+        settle()
+        el(By.TAG_NAME, "body").send_keys("5")
+        driver.refresh()
+        check(answered() == 3 and count() == "4 / %d" % len(ids),
+              "after answers in both tabs and a reload: all 3 kept (%d, at %s)" % (answered(), count()))
+    except Exception as e:
+        fail_on_error("two tabs", e)
 finally:
     driver.quit()
 
