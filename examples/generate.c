@@ -36,6 +36,34 @@ static void usage(const char *prog) {
            "                      'images' (N, C, H, W), e.g. to compare with PyTorch\n", prog);
 }
 
+// The refusal of a checkpoint gan_config_load cannot read. A folder (the run's
+// --out given for its checkpoint) is said as such: the reader would try to
+// allocate a "file" of 2^63 bytes. A classifier's checkpoint (classify train's)
+// is named as one: the library can only say that its format is another.
+static void checkpoint_refusal(const char *path) {
+    char message[512];   // (the library's messages fit 512 bytes)
+    snprintf(message, sizeof message, "%s", dcgan_last_error());   // (the reads below overwrite it)
+    struct stat sb;
+    dcgan_safetensors st;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "generate: --checkpoint '%s' is a folder; give the checkpoint file in it "
+                        "(train writes checkpoint.safetensors)\n", path);
+        return;
+    }
+    if (dcgan_safetensors_read(&st, path) == DCGAN_OK) {
+        const char *format = dcgan_safetensors_meta(&st, "format"), *kind = dcgan_safetensors_meta(&st, "kind");
+        const int classifier = format && strcmp(format, "dcgan.h model") == 0 && kind &&
+                               strcmp(kind, "classifier") == 0;
+        dcgan_safetensors_free(&st);
+        if (classifier) {
+            fprintf(stderr, "generate: '%s' is a classifier checkpoint (from classify train), not a GAN "
+                            "checkpoint (from train)\n", path);
+            return;
+        }
+    }
+    fprintf(stderr, "generate: %s\n", message);
+}
+
 int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     const char *device = CLI_DEFAULT_DEVICE;
@@ -71,7 +99,7 @@ int main(int argc, char **argv) {
     dcgan_gan_config cfg;
     dcgan_gan gan;
     if (dcgan_gan_config_load(&cfg, checkpoint) != DCGAN_OK) {
-        fprintf(stderr, "generate: %s\n", dcgan_last_error());
+        checkpoint_refusal(checkpoint);
         return 1;
     }
     cfg.batch = (int)batch;   // memory for generation only; the weights do not depend on it

@@ -272,6 +272,16 @@ fails_with_line "train/a plain folder with the default --class says how to use t
 fails_with "train/unknown flag" "unknown flag" $B/train --frobnicate
 fails_with "train/bad architecture" "unknown architecture" $B/train --arch wgan
 fails_with "generate/missing checkpoint" "cannot open" $B/generate --checkpoint "$T/none.safetensors"
+# a run's folder given for its checkpoint said "no memory to read '...' (9223372036854775807
+# bytes)"; a classifier's checkpoint "not a dcgan.h checkpoint (metadata 'format' is dcgan.h model)"
+fails_with_line "generate/a folder as --checkpoint is named as a folder" \
+    "generate: --checkpoint '$T/straight' is a folder; give the checkpoint file in it (train writes checkpoint.safetensors)" \
+    $B/generate --checkpoint "$T/straight" --out "$T/gen_ck"
+$B/classify train --data "$T/data/train" --out "$T/cls" --size 32 --width 8 --epochs 1 --batch 16 >/dev/null 2>&1
+fails_with_line "generate/a classifier's checkpoint is named as one" \
+    "generate: '$T/cls/checkpoint.safetensors' is a classifier checkpoint (from classify train), not a GAN checkpoint (from train)" \
+    $B/generate --checkpoint "$T/cls/checkpoint.safetensors" --out "$T/gen_ck"
+check "generate/... nothing written" test ! -e "$T/gen_ck"
 # generate's flags: each refusal names its flag and limit (a too-long --out or --prefix said
 # "need --checkpoint, --count >= 1 ..."; --count 4294967297 was taken as 1; --device gpu was
 # refused only after the checkpoint was loaded: a helper's audit)
