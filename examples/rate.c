@@ -26,7 +26,9 @@
 #include "cli.h"
 #include "rate_csv.h"
 #include "classify_tools.h"
+#include <fcntl.h>     // open
 #include <strings.h>   // strcasecmp
+#include <sys/file.h>  // flock
 
 // ---------------------------------------------------------------------------
 // rate make
@@ -318,7 +320,7 @@ static int cmd_make(int argc, char **argv) {
         return 2;
     }
     char **list[2] = {NULL, NULL};
-    int n[2] = {0, 0}, rc = 1;
+    int n[2] = {0, 0}, rc = 1, out_fd = -1;
     const char *dirs[2] = {o.real, o.fake};
     for (int k = 0; k < 2; k++) {
         if (dcgan_list_fid_images(&list[k], &n[k], dirs[k]) != DCGAN_OK) {
@@ -361,12 +363,23 @@ static int cmd_make(int argc, char **argv) {
     char html_path[4200], key_path[4200], tmp_html[4300], tmp_key[4300];
     snprintf(html_path, sizeof html_path, "%s/rate.html", o.out);
     snprintf(key_path, sizeof key_path, "%s/key.csv", o.out);
-    if (access(key_path, F_OK) == 0) {
-        fprintf(stderr, "rate make: '%s' exists already (answers may depend on it); not overwriting it\n", key_path);
-        goto done_lists;
-    }
     if (cli_mkdirs(o.out) != 0) {
         fprintf(stderr, "rate make: cannot create '%s': %s\n", o.out, strerror(errno));
+        goto done_lists;
+    }
+    // Two runs into one folder shared the .tmp names: the second truncated the first's files,
+    // the first then wrote into the published ones. A lock on the folder (released when the
+    // process ends, however it ends) lets one run at a time; the key is checked under it.
+    out_fd = open(o.out, O_RDONLY);
+    if (out_fd < 0 || flock(out_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (out_fd >= 0 && errno == EWOULDBLOCK)
+            fprintf(stderr, "rate make: another rate make is writing into '%s'; wait for it to finish\n", o.out);
+        else
+            fprintf(stderr, "rate make: cannot lock '%s': %s\n", o.out, strerror(errno));
+        goto done_lists;
+    }
+    if (access(key_path, F_OK) == 0) {
+        fprintf(stderr, "rate make: '%s' exists already (answers may depend on it); not overwriting it\n", key_path);
         goto done_lists;
     }
     dcgan_rng rng;
@@ -489,6 +502,7 @@ static int cmd_make(int argc, char **argv) {
     free(ids);
 done_lists:
     for (int k = 0; k < 2; k++) dcgan_paths_free(list[k], n[k]);
+    if (out_fd >= 0) close(out_fd);   // (and the lock with it)
     return rc;
 }
 

@@ -181,6 +181,25 @@ check "rate make/the next run in that folder goes ahead" \
     $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 6 --size 128 --out "$T/cut"
 check "rate make/... and leaves no temporary file" test ! -e "$T/cut/rate.html.tmp" -a ! -e "$T/cut/key.csv.tmp"
 
+# two runs into one folder at once (the first stopped while it writes): the second is
+# refused; it used to truncate the first's .tmp files and publish them, and the first then
+# wrote its own page and key into them (the second said "send rate.html" for the first's page)
+mkdir -p "$T/two"
+$B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 4 --size 1024 --out "$T/two" \
+    >"$T/two.txt" 2>&1 &
+first=$!
+i=0
+while [ ! -e "$T/two/rate.html.tmp" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+kill -STOP $first
+fails_with_line "rate make/a second run into a folder another run is writing is refused" \
+    "rate make: another rate make is writing into '$T/two'; wait for it to finish" \
+    $B/rate make --real "$T/ph/train/NORMAL" --fake "$T/ph/train/PNEUMONIA" --count 4 --size 32 --seed 2 --out "$T/two"
+kill -CONT $first
+wait $first
+check "rate make/... the first run finishes" test $? -eq 0
+check "rate make/... with a page holding each id of its key" \
+    sh -c "test \$(tail -n +2 '$T/two/key.csv' | grep -c '^[a-z0-9]*,') -eq 8 && for id in \$(tail -n +2 '$T/two/key.csv' | cut -d, -f1); do grep -q \"{id: '\$id'\" '$T/two/rate.html' || exit 1; done"
+
 # in a real browser
 if command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c "import selenium" 2>/dev/null; then
     mkdir -p "$T/downloads"
