@@ -33,7 +33,8 @@ static void usage(const char *prog) {
            "  --device D          cpu | cuda | auto                      (" CLI_DEFAULT_DEVICE ")\n"
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
            "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
-           "                      'images' (N, C, H, W), e.g. to compare with PyTorch\n", prog);
+           "                      'images' (N, C, H, W), e.g. to compare with PyTorch;\n"
+           "                      a new file in a folder that exists (never overwritten)\n", prog);
 }
 
 // The refusal of a checkpoint gan_config_load cannot read. A folder (the run's
@@ -64,6 +65,39 @@ static void checkpoint_refusal(const char *path) {
     fprintf(stderr, "generate: %s\n", message);
 }
 
+// --save-raw names a new file in a folder that exists: 0, or -1 after the
+// message. Checked before anything is read or written: an existing file was
+// overwritten (the checkpoint itself, given by mistake, was lost), and a
+// missing folder failed only after every image was written.
+static int raw_path_check(const char *raw) {
+    struct stat sb;
+    char folder[MAX_OUT + 1];
+    const char *slash = strrchr(raw, '/');
+    if (strlen(raw) > MAX_OUT) {
+        fprintf(stderr, "generate: --save-raw is %zu characters long; at most %d\n", strlen(raw), MAX_OUT);
+        return -1;
+    }
+    if (stat(raw, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) fprintf(stderr, "generate: --save-raw '%s' is a folder; give a file name\n", raw);
+        else fprintf(stderr, "generate: --save-raw '%s' exists; generate does not overwrite it: give a new "
+                             "name or delete it\n", raw);
+        return -1;
+    }
+    // its folder: what comes before the last '/' ("/" at the root, "." without one)
+    if (!slash) snprintf(folder, sizeof folder, ".");
+    else if (slash == raw) snprintf(folder, sizeof folder, "/");
+    else snprintf(folder, sizeof folder, "%.*s", (int)(slash - raw), raw);
+    if (stat(folder, &sb) != 0) {
+        fprintf(stderr, "generate: --save-raw '%s': '%s' does not exist\n", raw, folder);
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "generate: --save-raw '%s': '%s' is a file, not a folder\n", raw, folder);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     const char *device = CLI_DEFAULT_DEVICE;
@@ -92,8 +126,10 @@ int main(int argc, char **argv) {
                 strlen(is_out ? out : prefix), is_out ? MAX_OUT : MAX_PREFIX);
         return 2;
     }
-    // the device word and --out before the checkpoint is read
-    if (cli_device_word("generate", device) != 0 || cli_out_folder("generate", out) != 0) return 2;
+    // the device word, --out and --save-raw before the checkpoint is read
+    if (cli_device_word("generate", device) != 0 || cli_out_folder("generate", out) != 0 ||
+        (raw && raw_path_check(raw) != 0))
+        return 2;
     // the model's batch: no more than the images asked for (at least 2, what the model needs)
     if (batch > count) batch = count < 2 ? 2 : count;
     dcgan_gan_config cfg;

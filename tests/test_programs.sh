@@ -261,6 +261,17 @@ fails_with "generate/--save-raw of 100,000,000 images: no memory, said, nothing 
     "generate: no memory for 100000000 images" \
     $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 100000000 --out "$T/gen_huge" --save-raw "$T/huge.st"
 check "generate/... no folder left" test ! -e "$T/gen_huge"
+# --save-raw naming an existing file overwrote it (the checkpoint itself, given by mistake,
+# was lost), and one in a missing folder failed after every image was written, status 1
+cp "$T/straight/checkpoint.safetensors" "$T/raw_ck.safetensors"
+fails_with_line "generate/--save-raw naming the checkpoint is refused" \
+    "generate: --save-raw '$T/raw_ck.safetensors' exists; generate does not overwrite it: give a new name or delete it" \
+    $B/generate --checkpoint "$T/raw_ck.safetensors" --count 2 --out "$T/gen_raw" --save-raw "$T/raw_ck.safetensors"
+check "generate/... and the checkpoint is unchanged" cmp "$T/straight/checkpoint.safetensors" "$T/raw_ck.safetensors"
+fails_with_line "generate/--save-raw in a missing folder is refused before any image is written" \
+    "generate: --save-raw '$T/no dir/raw.safetensors': '$T/no dir' does not exist" \
+    $B/generate --checkpoint "$T/raw_ck.safetensors" --count 2 --out "$T/gen_raw" --save-raw "$T/no dir/raw.safetensors"
+check "generate/... no images, no folder" test ! -e "$T/gen_raw"
 # the labels given on the command line are the ones the checkpoint records
 $B/train $FLAGS --out "$T/smooth" --epochs 1 --label-smooth 0.25 >/dev/null 2>&1
 check "train/--label-smooth 0.25 lands in the checkpoint as real_label 0.75, fake_label 0" \
