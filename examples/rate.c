@@ -370,12 +370,11 @@ static int cmd_make(int argc, char **argv) {
     // Two runs into one folder shared the .tmp names: the second truncated the first's files,
     // the first then wrote into the published ones. A lock on the folder (released when the
     // process ends, however it ends) lets one run at a time; the key is checked under it.
+    // Where the folder cannot be opened or locked (a file system without flock) the run
+    // goes on unlocked, as before.
     out_fd = open(o.out, O_RDONLY);
-    if (out_fd < 0 || flock(out_fd, LOCK_EX | LOCK_NB) != 0) {
-        if (out_fd >= 0 && errno == EWOULDBLOCK)
-            fprintf(stderr, "rate make: another rate make is writing into '%s'; wait for it to finish\n", o.out);
-        else
-            fprintf(stderr, "rate make: cannot lock '%s': %s\n", o.out, strerror(errno));
+    if (out_fd >= 0 && flock(out_fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        fprintf(stderr, "rate make: another rate make is writing into '%s'; wait for it to finish\n", o.out);
         goto done_lists;
     }
     if (access(key_path, F_OK) == 0) {
