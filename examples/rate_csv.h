@@ -4,6 +4,7 @@
 // crash. Used by rate.c and by the fuzz target "answers" (tests/fuzz_targets.h).
 #ifndef RATE_CSV_H
 #define RATE_CSV_H
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ static int key_find(const key_item *key, int n, const char *id) {
 
 static int read_key(const char *path, key_item **out, int *n) {
     FILE *f = fopen(path, "r");
-    if (!f) { rate_say("rate score: cannot read '%s'\n", path); return 1; }
+    if (!f) { rate_say("rate score: cannot read '%s': %s\n", path, strerror(errno)); return 1; }
     char line[8192], *field[3];
     int cap = 64, count = 0, lineno = 0;
     key_item *key = (key_item *)malloc((size_t)cap * sizeof(key_item));
@@ -115,6 +116,11 @@ static int read_key(const char *path, key_item **out, int *n) {
         snprintf(key[count].id, sizeof key[count].id, "%s", field[0]);
         key[count++].fake = strcmp(field[1], "fake") == 0;
     }
+    // fopen takes a folder, and fgets then fails: without this it read as a key with no images
+    if (ferror(f)) {
+        rate_say("rate score: cannot read '%s': %s\n", path, strerror(errno));
+        fclose(f); free(key); return 1;
+    }
     fclose(f);
     if (count == 0) { rate_say("rate score: '%s' has no images\n", path); free(key); return 1; }
     *out = key;
@@ -125,7 +131,7 @@ static int read_key(const char *path, key_item **out, int *n) {
 // One answers file (one rater): every line checked against the key.
 static int read_answers(const char *path, const key_item *key, int n_key, rater *r) {
     FILE *f = fopen(path, "r");
-    if (!f) { rate_say("rate score: cannot read '%s'\n", path); return 1; }
+    if (!f) { rate_say("rate score: cannot read '%s': %s\n", path, strerror(errno)); return 1; }
     char line[8192], *field[5];
     int lineno = 0, rc = 0;
     int *line_of = (int *)calloc((size_t)n_key, sizeof(int));
@@ -190,6 +196,11 @@ static int read_answers(const char *path, const key_item *key, int n_key, rater 
         r->answer[at] = strcmp(field[2], "fake") == 0;
         r->confidence[at] = (int)conf;
         r->answered++;
+    }
+    // a folder, or a read error part-way: not "no answers", nor a partial file scored
+    if (rc == 0 && ferror(f)) {
+        rate_say("rate score: cannot read '%s': %s\n", path, strerror(errno));
+        rc = 1;
     }
     fclose(f);
     free(line_of);

@@ -98,6 +98,16 @@ check "rate score/a key.csv that starts with a byte order mark" \
 (cat "$T/page/key.csv"; echo) >"$T/blankkey.csv"
 check "rate score/a key.csv with a blank last line" \
     sh -c "$B/rate score --key '$T/blankkey.csv' '$T/a.csv' --out '$T/s2' | grep -q '^Dr A: 11 of 12 correct; '"
+# a folder or a missing file, as the key or as answers: the file and the reason (a folder
+# read as a file with no lines: "has no images", "has no answers")
+mkdir -p "$T/adir"
+fails_with_line "rate score/a folder as the key is named as unreadable" "rate score: cannot read '$T/adir': Is a directory" \
+    $B/rate score --key "$T/adir" "$T/a.csv"
+fails_with_line "rate score/a folder as answers is named as unreadable" "rate score: cannot read '$T/adir': Is a directory" \
+    $B/rate score --key "$T/page/key.csv" "$T/adir"
+fails_with_line "rate score/a missing answers file says why" \
+    "rate score: cannot read '$T/nothere.csv': No such file or directory" \
+    $B/rate score --key "$T/page/key.csv" "$T/nothere.csv"
 : >"$T/notafolder"
 fails_with_line "rate score/score.png that cannot be written fails the run" \
     "rate score: could not write '$T/notafolder/score.png'" \
