@@ -172,6 +172,19 @@ fails_with_line "rate make/a file name with a line break is refused" \
     $B/rate make --real "$T/rn" --fake "$T/f1" --count 3 --out "$T/nl"
 check "rate make/... and writes nothing" test ! -e "$T/nl/key.csv" -a ! -e "$T/nl/rate.html"
 
+# one file as real and as generated (the same folder twice, or a link to a real image
+# among the generated ones) is refused: the page showed it under both truths
+fails_with_line "rate make/the same folder as --real and --fake is refused" \
+    "rate make: '$T/r1/1.png' (--fake) is the file '$T/r1/1.png' (--real); a real image cannot be a generated one" \
+    $B/rate make --real "$T/r1" --fake "$T/r1" --count 3 --out "$T/same"
+mkdir -p "$T/fl"
+cp "$T/f1/"*.png "$T/fl/"
+ln -s "$T/r1/2.png" "$T/fl/4.png"
+fails_with_line "rate make/a link to a real image among the generated ones is refused" \
+    "rate make: '$T/fl/4.png' (--fake) is the file '$T/r1/2.png' (--real); a real image cannot be a generated one" \
+    $B/rate make --real "$T/r1" --fake "$T/fl" --count 3 --out "$T/same2"
+check "rate make/... and writes nothing" test ! -e "$T/same" -a ! -e "$T/same2"
+
 # .tif/.tiff/.webp files (listed for FID) cannot be decoded: left out with a note
 mkdir -p "$T/rw"
 cp "$T/r1/"*.png "$T/rw/"
