@@ -4,7 +4,8 @@
 // names (fake_00001.png ...), ready to sit next to the real training images.
 // A folder that already holds PREFIX*.png images this run would not replace is
 // refused (two runs' images would mix in one synthetic set); images it replaces
-// are overwritten.
+// are overwritten, all of them or none: the images are written into a hidden
+// folder (OUT/.generate-PID) and moved into place only when every one is there.
 //
 // Build: make
 // Run:   build/generate --checkpoint out/train/checkpoint.safetensors --count 1000
@@ -19,14 +20,17 @@
 #include <limits.h>
 
 #define MAX_COUNT 100000000   // --count: images in one run
-#define MAX_OUT 4000          // --out: characters (the image paths must fit 4400)
+#define MAX_OUT 4000          // --out: characters
 #define MAX_PREFIX 200        // --prefix: characters
+#define MAX_OUT_PREFIX 4000   // --out and --prefix together: OUT/.generate-PID/PREFIXNNNNN.png.tmp
+                              // must stay under the 4096 bytes of a path
 
 static void usage(const char *prog) {
     printf("usage: %s --checkpoint FILE [flags]\n"
            "  --checkpoint FILE   a checkpoint written by train          (required)\n"
            "  --count N           images to write, 1 to 100,000,000       (64)\n"
            "  --out DIR           output folder, at most 4000 characters (out/generated)\n"
+           "                      (with --prefix: at most 4000 together)\n"
            "  --seed S            noise seed                             (1)\n"
            "  --batch B           images generated at once (at most --count)  (16)\n"
            "  --prefix P          file name prefix, at most 200 characters  (fake_)\n"
@@ -98,6 +102,14 @@ static int raw_path_check(const char *raw) {
     return 0;
 }
 
+// The path of image number i (1-based) in folder: PREFIX and i zero-padded to digits.
+#define PATH_CAP (MAX_OUT + MAX_PREFIX + 64)
+static void image_path(char *path, const char *folder, const char *prefix, int digits, long i) {
+    char number[32];
+    snprintf(number, sizeof number, "%0*ld", digits > 20 ? 20 : digits, i);
+    snprintf(path, PATH_CAP, "%s/%s%s.png", folder, prefix, number);
+}
+
 int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     const char *device = CLI_DEFAULT_DEVICE;
@@ -124,6 +136,11 @@ int main(int argc, char **argv) {
         const int is_out = strlen(out) > MAX_OUT;
         fprintf(stderr, "generate: %s is %zu characters long; at most %d\n", is_out ? "--out" : "--prefix",
                 strlen(is_out ? out : prefix), is_out ? MAX_OUT : MAX_PREFIX);
+        return 2;
+    }
+    if (strlen(out) + strlen(prefix) > MAX_OUT_PREFIX) {
+        fprintf(stderr, "generate: --out and --prefix are %zu characters together; at most %d\n",
+                strlen(out) + strlen(prefix), MAX_OUT_PREFIX);
         return 2;
     }
     // the device word, --out and --save-raw before the checkpoint is read
@@ -181,8 +198,16 @@ int main(int argc, char **argv) {
         dcgan_gan_free(&gan);
         return 1;
     }
-    if (cli_mkdirs(out) != 0) {
-        fprintf(stderr, "generate: cannot create '%s'\n", out);
+    // The images go to a hidden folder inside --out and are moved into place only
+    // when every one of them (and --save-raw) is written: a run that fails part-way
+    // (a full disk) leaves the folder as it was, never this run's first images
+    // beside the rest of an earlier run's. (Image loaders skip hidden folders; a run
+    // killed part-way leaves OUT/.generate-PID behind, which can be deleted.)
+    char stage[MAX_OUT + 32];
+    snprintf(stage, sizeof stage, "%s/.generate-%ld", out, (long)getpid());
+    const char *not_made = cli_mkdirs(out) != 0 ? out : mkdir(stage, 0777) != 0 ? stage : NULL;
+    if (not_made) {
+        fprintf(stderr, "generate: cannot create '%s': %s\n", not_made, strerror(errno));
         free(all_noise);
         free(all_images);
         free(pixels);
@@ -193,8 +218,9 @@ int main(int argc, char **argv) {
     dcgan_rng_seed(&rng, (uint64_t)seed);
     cli_progress prog;
     cli_progress_start(&prog, "generate", count);
-    int rc = 0;
-    for (long done = 0; done < count && rc == 0;) {
+    int rc = 0, raw_written = 0;
+    long done = 0;   // images written into stage
+    while (done < count && rc == 0) {
         int nb = (int)(count - done < batch ? count - done : batch);
         float *noise = all_noise + (raw ? (size_t)done * cfg.latent : 0);
         float *images = all_images + (raw ? (size_t)done * image : 0);
@@ -204,16 +230,16 @@ int main(int argc, char **argv) {
             rc = 1;
             break;
         }
-        for (int k = 0; k < nb; k++, done++) {
-            char path[4400], number[32];
+        for (int k = 0; k < nb; k++) {
+            char path[PATH_CAP];
             dcgan_image_to_u8(pixels, images + (size_t)k * image, cfg.channels, cfg.size, cfg.size);
-            snprintf(number, sizeof number, "%0*ld", digits > 20 ? 20 : digits, done + 1);
-            snprintf(path, sizeof path, "%s/%s%s.png", out, prefix, number);
+            image_path(path, stage, prefix, digits, done + 1);
             if (dcgan_png_write(path, pixels, cfg.size, cfg.size, cfg.channels) != DCGAN_OK) {
                 fprintf(stderr, "generate: %s\n", dcgan_last_error());
                 rc = 1;
                 break;
             }
+            done++;
         }
         cli_progress_update(&prog, done, NULL);
     }
@@ -224,9 +250,40 @@ int main(int argc, char **argv) {
             fprintf(stderr, "generate: %s\n", dcgan_last_error());
             rc = 1;
         } else {
-            printf("generate: noise and float images in %s\n", raw);
+            raw_written = 1;
         }
     }
+    // every image written: into place, after checking that no name is taken by a
+    // folder (what would make a rename fail half-way)
+    for (long i = 1; rc == 0 && i <= count; i++) {
+        char path[PATH_CAP];
+        struct stat sb;
+        image_path(path, out, prefix, digits, i);
+        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "generate: '%s' is a folder; no image of this run was put in '%s'\n", path, out);
+            rc = 1;
+        }
+    }
+    for (long i = 1; rc == 0 && i <= count; i++) {
+        char from[PATH_CAP], to[PATH_CAP];
+        image_path(from, stage, prefix, digits, i);
+        image_path(to, out, prefix, digits, i);
+        if (rename(from, to) != 0) {
+            fprintf(stderr, "generate: cannot move '%s' to '%s': %s (images 1 to %ld of this run are in "
+                            "place)\n", from, to, strerror(errno), i - 1);
+            rc = 1;
+        }
+    }
+    if (rc != 0) {   // what this run wrote goes; what was there stays
+        if (raw_written) remove(raw);   // (a new file: checked before the checkpoint was read)
+        for (long i = 1; i <= done; i++) {
+            char path[PATH_CAP];
+            image_path(path, stage, prefix, digits, i);
+            remove(path);
+        }
+    }
+    rmdir(stage);
+    if (rc == 0 && raw) printf("generate: noise and float images in %s\n", raw);
     free(all_noise);
     free(all_images);
     free(pixels);

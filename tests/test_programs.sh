@@ -257,6 +257,24 @@ fails_with_line "generate/2 into a folder of 10 is refused, naming the first ima
     "generate: '$T/gen' holds fake_00003.png, which this run (--count 2) would not replace: two runs' images would mix; give another --out or delete the old images" \
     $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/gen" --seed 5
 check "generate/... the folder unchanged" sh -c "ls -l '$T/gen' | cmp -s - '$T/gen_before.txt'"
+# a run that fails part-way over a folder of 10 leaves the 10 as they were (all of this run's
+# images are put in place, or none): --save-raw past a 32 KB file-size limit (a full disk's
+# stand-in) failed after all 10 images had been overwritten; a folder in an image's place
+# failed after the first 4
+cksum "$T/gen/"*.png >"$T/gen_sums.txt"
+fails_with_line "generate/a run that fails at --save-raw is refused..." \
+    "generate: safetensors_write: writing '$T/gen_big.safetensors.tmp' failed (disk full or not writable?); '$T/gen_big.safetensors' was left as it was" \
+    sh -c "trap '' XFSZ; ulimit -f 64; exec $B/generate --checkpoint '$T/straight/checkpoint.safetensors' --count 10 --out '$T/gen' --seed 6 --save-raw '$T/gen_big.safetensors'"
+check "generate/... and the 10 images of the earlier run are as they were, nothing else left" \
+    sh -c "cksum '$T/gen/'*.png | cmp -s - '$T/gen_sums.txt' && test \$(ls -A '$T/gen' | wc -l) -eq 10 && test ! -e '$T/gen_big.safetensors'"
+cp -r "$T/gen" "$T/gen_dir"
+rm "$T/gen_dir/fake_00005.png" && mkdir "$T/gen_dir/fake_00005.png"
+cksum "$T/gen_dir/"*.png 2>/dev/null >"$T/gen_dir_sums.txt"
+fails_with_line "generate/a folder named like an image: refused..." \
+    "generate: '$T/gen_dir/fake_00005.png' is a folder; no image of this run was put in '$T/gen_dir'" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen_dir" --seed 7
+check "generate/... and the other 9 images are as they were, nothing else left" \
+    sh -c "cksum '$T/gen_dir/'*.png 2>/dev/null | cmp -s - '$T/gen_dir_sums.txt' && test \$(ls -A '$T/gen_dir' | wc -l) -eq 10"
 fails_with "generate/--save-raw of 100,000,000 images: no memory, said, nothing made" \
     "generate: no memory for 100000000 images" \
     $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 100000000 --out "$T/gen_huge" --save-raw "$T/huge.st"
@@ -300,6 +318,11 @@ GCK="$T/straight/checkpoint.safetensors"
 LONG=$(printf '%04001d' 0)
 fails_with_line "generate/--out past 4000 characters names the flag and the limit" \
     "generate: --out is 4001 characters long; at most 4000" $B/generate --checkpoint "$GCK" --out "$LONG"
+# --out and --prefix within their own limits but too long together were taken, and failed
+# at the first image ("path ... is too long", status 1) after the checkpoint was read
+fails_with_line "generate/--out and --prefix past 4000 characters together are refused" \
+    "generate: --out and --prefix are $((${#T} + 4001)) characters together; at most 4000" \
+    $B/generate --checkpoint "$GCK" --out "$T/$(printf '%03800d' 0)" --prefix "$(printf '%0200d' 0)" --count 1
 fails_with_line "generate/--prefix past 200 characters names the flag and the limit" \
     "generate: --prefix is 201 characters long; at most 200" \
     $B/generate --checkpoint "$GCK" --out "$T/gen_x" --prefix "$(printf '%0201d' 0)"
