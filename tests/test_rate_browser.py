@@ -118,6 +118,15 @@ try:
         given[i] = (kind, conf)
         body.send_keys({("real", 2): "2", ("fake", 2): "5", ("real", 1): "3", ("fake", 1): "4"}[(kind, conf)])
     check(visible("done"), "after the last image: the end screen")
+    # Backspace goes back from the end screen as the arrow does (it did nothing there)
+    try:
+        body.send_keys(Keys.BACKSPACE)
+        check(visible("rate") and count() == "%d / %d" % (len(ids), len(ids)),
+              "Backspace on the end screen shows the last image")
+        el(By.ID, "next").click()
+        check(visible("done"), "(setup) Next from the last image: the end screen again")
+    except Exception as e:
+        fail_on_error("Backspace on the end screen", e)
     # every image on the page has the same pixel size (nothing but pixels tells them apart)
     sizes = driver.execute_async_script("""
         const done = arguments[arguments.length - 1];
