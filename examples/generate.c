@@ -33,7 +33,8 @@ static void usage(const char *prog) {
            "                      (with --prefix: at most 4000 together)\n"
            "  --seed S            noise seed                             (1)\n"
            "  --batch B           images generated at once (at most --count)  (16)\n"
-           "  --prefix P          file name prefix, at most 200 characters  (fake_)\n"
+           "  --prefix P          file name prefix, at most 200 characters, no '/',\n"
+           "                      not starting with '.'                  (fake_)\n"
            "  --device D          cpu | cuda | auto                      (" CLI_DEFAULT_DEVICE ")\n"
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
            "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
@@ -136,6 +137,13 @@ int main(int argc, char **argv) {
         const int is_out = strlen(out) > MAX_OUT;
         fprintf(stderr, "generate: %s is %zu characters long; at most %d\n", is_out ? "--out" : "--prefix",
                 strlen(is_out ? out : prefix), is_out ? MAX_OUT : MAX_PREFIX);
+        return 2;
+    }
+    // a '/' put the images outside --out (where the check for an earlier run's images
+    // did not look); a leading '.' made hidden files, which every image loader skips
+    if (strchr(prefix, '/') || prefix[0] == '.') {
+        fprintf(stderr, "generate: --prefix '%s' %s; give a plain file name prefix\n", prefix,
+                strchr(prefix, '/') ? "holds a '/'" : "starts with '.' (hidden files, which image loaders skip)");
         return 2;
     }
     if (strlen(out) + strlen(prefix) > MAX_OUT_PREFIX) {

@@ -323,6 +323,15 @@ fails_with_line "generate/--out past 4000 characters names the flag and the limi
 fails_with_line "generate/--out and --prefix past 4000 characters together are refused" \
     "generate: --out and --prefix are $((${#T} + 4001)) characters together; at most 4000" \
     $B/generate --checkpoint "$GCK" --out "$T/$(printf '%03800d' 0)" --prefix "$(printf '%0200d' 0)" --count 1
+# a --prefix with a '/' wrote outside --out (over what was there: the check for an earlier
+# run's images looks in --out), one with a leading '.' wrote hidden files no loader reads
+fails_with_line "generate/a --prefix with a '/' is refused" \
+    "generate: --prefix '../up_' holds a '/'; give a plain file name prefix" \
+    $B/generate --checkpoint "$GCK" --out "$T/gen_x" --prefix ../up_ --count 1
+fails_with_line "generate/a --prefix starting with '.' is refused" \
+    "generate: --prefix '.fake_' starts with '.' (hidden files, which image loaders skip); give a plain file name prefix" \
+    $B/generate --checkpoint "$GCK" --out "$T/gen_x" --prefix .fake_ --count 1
+check "generate/... nothing written above --out" test ! -e "$T/up_00001.png"
 fails_with_line "generate/--prefix past 200 characters names the flag and the limit" \
     "generate: --prefix is 201 characters long; at most 200" \
     $B/generate --checkpoint "$GCK" --out "$T/gen_x" --prefix "$(printf '%0201d' 0)"
