@@ -28,6 +28,22 @@ static void usage(const char *prog) {
            "  (counts are 0 to 1,000,000)\n", prog);
 }
 
+// A folder phantom writes into (OUT/SPLIT or OUT/SPLIT/CLASS): 0 when it is a
+// folder or not there yet, -1 after the message when a file stands in its way
+// (found only when that split's turn came, after the splits before it were written).
+static int folder_check(const char *dir) {
+    struct stat sb;
+    if (stat(dir, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) return 0;
+        fprintf(stderr, "phantom: '%s' is a file, not a folder; give another --out or move it\n", dir);
+        return -1;
+    }
+    if (errno == ENOENT) return 0;
+    if (errno == ENOTDIR) fprintf(stderr, "phantom: '%s' lies under a file, not a folder; give another --out\n", dir);
+    else fprintf(stderr, "phantom: cannot look at '%s': %s\n", dir, strerror(errno));
+    return -1;
+}
+
 // Writes count phantoms of one class into dir; returns 0 on success.
 static int write_class(const char *dir, const char *cls, int count, int size, int pneumonia,
                        dcgan_rng *rng, unsigned char *pixels) {
@@ -85,10 +101,13 @@ int main(int argc, char **argv) {
     }
     // every folder checked before the first image is written
     char dir[4200], stale[300];
-    for (int s = 0; s < 3; s++)
+    for (int s = 0; s < 3; s++) {
+        snprintf(dir, sizeof dir, "%s/%s", out, splits[s]);
+        if (folder_check(dir) != 0) return 1;
         for (int k = 0; k < 2; k++) {
             const char *cls = k == 0 ? "NORMAL" : "PNEUMONIA";
             snprintf(dir, sizeof dir, "%s/%s/%s", out, splits[s], cls);
+            if (folder_check(dir) != 0) return 1;
             char prefix[64];
             snprintf(prefix, sizeof prefix, "%s-", cls);   // (the images are CLS-%04d.png)
             if (cli_stale_png(stale, sizeof stale, dir, prefix, 0, counts[s][k], 4)) {
@@ -98,6 +117,7 @@ int main(int argc, char **argv) {
                 return 1;
             }
         }
+    }
     printf("phantom: %d NORMAL + %d PNEUMONIA train images, %dx%d, seed %ld -> %s\n", normal,
            pneumonia, size, size, seed, out);
     fflush(stdout);   // (before any message on stderr)

@@ -212,6 +212,19 @@ fails_with_line "phantom/a run with fewer images than the folder holds is refuse
     "phantom: '$T/ph_re/train/NORMAL' holds NORMAL-0003.png, which this run (2 images there) would not replace: two runs' images would mix; give another --out or delete the old images" \
     $B/phantom --out "$T/ph_re" --normal 2 --pneumonia 1 --val 0 --test 0 --size 16
 check "phantom/... and the folder keeps its 3 images" test "$(ls "$T/ph_re/train/NORMAL" | wc -l)" -eq 3
+# a file where a split's folder goes was found only at that split's turn: train/ and val/
+# were written (over an earlier run's images, when there was one), then "cannot create folder"
+mkdir -p "$T/ph_file/val"
+touch "$T/ph_file/test" "$T/ph_file/val/PNEUMONIA"
+fails_with_line "phantom/a file in place of a split's folder is refused before any image is written" \
+    "phantom: '$T/ph_file/val/PNEUMONIA' is a file, not a folder; give another --out or move it" \
+    $B/phantom --out "$T/ph_file" --normal 2 --pneumonia 1 --val 1 --test 1 --size 16
+check "phantom/... nothing written" test -z "$(find "$T/ph_file" -name '*.png')" -a ! -e "$T/ph_file/train"
+rm "$T/ph_file/val/PNEUMONIA"
+fails_with_line "phantom/... and a file in place of test/" \
+    "phantom: '$T/ph_file/test' is a file, not a folder; give another --out or move it" \
+    $B/phantom --out "$T/ph_file" --normal 2 --pneumonia 1 --val 1 --test 1 --size 16
+check "phantom/... nothing written" test -z "$(find "$T/ph_file" -name '*.png')" -a ! -e "$T/ph_file/train"
 # little data: DiffAugment + ADA + EMA; the resume takes every setting from the checkpoint
 SMALL="--diffaugment color,translation,cutout --ada-target 0.6 --ada-kimg 0.1 --ema-kimg 0.05"
 check "train/little data: 4 epochs straight" $B/train $FLAGS $SMALL --out "$T/aug_straight" --epochs 4
