@@ -108,6 +108,19 @@ fails_with_line "rate score/a folder as answers is named as unreadable" "rate sc
 fails_with_line "rate score/a missing answers file says why" \
     "rate score: cannot read '$T/nothere.csv': No such file or directory" \
     $B/rate score --key "$T/page/key.csv" "$T/nothere.csv"
+# an id twice in the key: named at the first line that repeats one
+(head -3 "$T/page/key.csv"; sed -n 2p "$T/page/key.csv"; sed -n 3p "$T/page/key.csv") >"$T/twice.csv"
+fails_with_line "rate score/an id twice in the key is named at its second line" \
+    "rate score: $T/twice.csv:4: id '$(sed -n 2p "$T/page/key.csv" | cut -d, -f1)' appears twice" \
+    $B/rate score --key "$T/twice.csv" "$T/a.csv"
+# the largest key rate make writes (--count 100000: 200,000 ids) is read in about a second
+# (each line searched the whole key: minutes)
+awk 'BEGIN { print "id,truth,source"; for (i = 0; i < 200000; i++) printf "i%09d,%s,x.png\n", i, i % 2 ? "fake" : "real" }' \
+    >"$T/bigkey.csv"
+awk 'BEGIN { print "rater,image,answer,confidence,ms"; for (i = 0; i < 200000; i++) printf "R,i%09d,real,2,700\n", i }' \
+    >"$T/biga.csv"
+check "rate score/a key and answers of 200,000 images within 20 s" \
+    sh -c "timeout 20 $B/rate score --key '$T/bigkey.csv' '$T/biga.csv' --out '$T/bigscore' | grep -qxF 'R: 100000 of 200000 correct; no better than guessing (p >= 0.05): no evidence the generated images can be told apart'"
 : >"$T/notafolder"
 fails_with_line "rate score/score.png that cannot be written fails the run" \
     "rate score: could not write '$T/notafolder/score.png'" \
