@@ -24,7 +24,7 @@ static void usage(const char *prog) {
            "  --test N          images per class in test/          (1/8 of the class in train)\n"
            "  --val N           images per class in val/           (8)\n"
            "  --size S          image side in pixels, 16 to 4096   (256)\n"
-           "  --seed S          random seed                        (1)\n"
+           "  --seed S          random seed, 0 or more             (1)\n"
            "  (counts are 0 to 1,000,000)\n", prog);
 }
 
@@ -83,8 +83,8 @@ int main(int argc, char **argv) {
             val = (int)cli_int_range("phantom", a, argv[i], 0, MAX_COUNT);
         else if (cli_flag(argc, argv, &i, "--size"))
             size = (int)cli_int_range("phantom", a, argv[i], 16, 4096);
-        else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(argv[0], "--seed", argv[i]);
-        else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", argv[0], argv[i]); return 2; }
+        else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int_range("phantom", a, argv[i], 0, LONG_MAX);
+        else { fprintf(stderr, "phantom: unknown flag '%s' (see --help)\n", argv[i]); return 2; }
     }
     if (strlen(out) > MAX_OUT) {
         fprintf(stderr, "phantom: --out is %zu characters long; at most %d\n", strlen(out),

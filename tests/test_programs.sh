@@ -203,6 +203,13 @@ fails_with_line "phantom/--size past an int is refused" \
 fails_with_line "phantom/a negative --test is refused" \
     "phantom: --test wants an integer from 0 to 1000000, got '-5'" \
     $B/phantom --out "$T/ph_bad" --normal 1 --pneumonia 0 --val 0 --test -5 --size 16
+# --seed -1 was taken (as 2^64 - 1, a seed --seed 18446744073709551615 refuses), and its
+# refusals and an unknown flag's were prefixed with the path run ("build/phantom:")
+fails_with_line "phantom/a negative --seed is refused like train's" \
+    "phantom: --seed wants an integer from 0 to 9223372036854775807, got '-1'" \
+    $B/phantom --out "$T/ph_bad" --normal 1 --pneumonia 0 --val 0 --test 0 --size 16 --seed -1
+fails_with_line "phantom/an unknown flag is named with 'phantom:'" \
+    "phantom: unknown flag '--frobnicate' (see --help)" $B/phantom --out "$T/ph_bad" --frobnicate
 check "phantom/bad flags: nothing written" test ! -e "$T/ph_bad"
 # a second run with smaller counts left the first run's extra images beside its own
 $B/phantom --out "$T/ph_re" --normal 3 --pneumonia 1 --val 0 --test 0 --size 16 >/dev/null
