@@ -21,7 +21,8 @@ static void usage(const char *prog) {
            "  --out DIR         output folder, at most 4000 characters (data/phantom)\n"
            "  --normal N        NORMAL images in train/            (400)\n"
            "  --pneumonia N     PNEUMONIA images in train/         (1160)\n"
-           "  --test N          images per class in test/          (1/8 of the class in train)\n"
+           "  --test N          images per class in test/          (1/8 of the class in train,\n"
+           "                                                        at least 1 if it has any)\n"
            "  --val N           images per class in val/           (8)\n"
            "  --size S          image side in pixels, 16 to 4096   (256)\n"
            "  --seed S          random seed, 0 or more             (1)\n"
@@ -92,12 +93,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (cli_out_folder("phantom", out) != 0) return 2;
-    // the counts of the six folders: train (the flags), val, test (1/8 of train unless --test)
+    // the counts of the six folders: train (the flags), val, test (unless --test, 1/8 of
+    // train, at least one image for a class with any: --normal 7 left test/NORMAL empty)
     const char *splits[3] = {"train", "val", "test"};
     int counts[3][2] = {{normal, pneumonia}, {val, val}, {test, test}};
     if (test < 0) {
-        counts[2][0] = normal / 8;
-        counts[2][1] = pneumonia / 8;
+        counts[2][0] = normal > 0 && normal < 8 ? 1 : normal / 8;
+        counts[2][1] = pneumonia > 0 && pneumonia < 8 ? 1 : pneumonia / 8;
     }
     // every folder checked before the first image is written
     char dir[4200], stale[300];

@@ -219,6 +219,11 @@ fails_with_line "phantom/a run with fewer images than the folder holds is refuse
     "phantom: '$T/ph_re/train/NORMAL' holds NORMAL-0003.png, which this run (2 images there) would not replace: two runs' images would mix; give another --out or delete the old images" \
     $B/phantom --out "$T/ph_re" --normal 2 --pneumonia 1 --val 0 --test 0 --size 16
 check "phantom/... and the folder keeps its 3 images" test "$(ls "$T/ph_re/train/NORMAL" | wc -l)" -eq 3
+# the default --test is 1/8 of the class in train: --normal 7 left test/NORMAL empty (a class
+# with images in train now has at least one in test)
+$B/phantom --out "$T/ph_few" --normal 7 --pneumonia 17 --val 0 --size 16 >/dev/null
+check "phantom/--normal 7 --pneumonia 17: 1 + 2 test images (not 0 + 2)" \
+    test "$(ls "$T/ph_few/test/NORMAL" | wc -l) $(ls "$T/ph_few/test/PNEUMONIA" | wc -l)" = "1 2"
 # a file where a split's folder goes was found only at that split's turn: train/ and val/
 # were written (over an earlier run's images, when there was one), then "cannot create folder"
 mkdir -p "$T/ph_file/val"
