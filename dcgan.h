@@ -8139,7 +8139,7 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
     unsigned char *pixels;
     dcgan_status st = dcgan__check_options(__func__, opt);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__decode(&pixels, path, opt)) != DCGAN_OK) return st;
+    if ((st = dcgan__as(dcgan__decode(&pixels, path, opt), __func__)) != DCGAN_OK) return st;
     dcgan__u8_to_image(out, pixels, opt->channels, opt->size);
     DCGAN_FREE(pixels);
     return DCGAN_OK;
@@ -8159,7 +8159,7 @@ DCGAN_API dcgan_status dcgan_image_load_rgb01(float **out, int *w, int *h, const
     // decode at the image's own size: nearest "resizing" to the same size is a copy
     if (iw <= 0 || ih <= 0 || (size_t)iw * ih > max_pixels)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d, above the limit of %zu pixels", path, iw, ih, max_pixels);
-    dcgan_status st = dcgan__decode_rect(&pixels, path, &opt, iw, ih);
+    dcgan_status st = dcgan__as(dcgan__decode_rect(&pixels, path, &opt, iw, ih), __func__);
     if (st != DCGAN_OK) return st;
     float *img = (float *)dcgan__alloc((size_t)3 * iw * ih, sizeof(float));
     if (!img) {
@@ -8224,7 +8224,7 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     const uint64_t listing = dcgan__listing_hash(paths, total);   // (before decoding drops the skipped)
     for (int i = 0; i < total; i++) {
         unsigned char *pixels;
-        if (dcgan__decode(&pixels, paths[i], opt) != DCGAN_OK) {
+        if (dcgan__as(dcgan__decode(&pixels, paths[i], opt), __func__) != DCGAN_OK) {
             // the file is skipped; its message goes to the callback, the path is dropped
             if (opt->on_skip) opt->on_skip(opt->user, paths[i], dcgan_last_error());
             dcgan_free(paths[i]);

@@ -167,7 +167,11 @@ static void test_decode_errors(void) {
     write_bytes("noise.png", "this is not a png at all", 24);
     path_in(p, sizeof p, "noise.png");
     CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_FORMAT, "image_load/garbage gives FORMAT");
-    CHECK(strstr(dcgan_last_error(), "noise.png") != NULL, "image_load/message names the file");
+    char want[700];
+    snprintf(want, sizeof want, "image_load: '%s': unknown image type", p);
+    CHECK(strcmp(dcgan_last_error(), want) == 0,
+          "image_load/message names the function called and the file (it named decode_rect, a helper)");
+
     CHECK(memcmp(img, before, sizeof img) == 0, "image_load/output untouched on error");
     // a valid PNG cut in half
     unsigned char px[64 * 64 * 3], file[20000];
@@ -181,6 +185,13 @@ static void test_decode_errors(void) {
     write_bytes("half.png", file, n / 2);
     path_in(p, sizeof p, "half.png");
     CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_FORMAT, "image_load/truncated png gives FORMAT");
+    // its header reads, the pixels do not: the decoder's refusal, named as the function called
+    float *rgb01 = NULL;
+    int w01 = 0, h01 = 0;
+    snprintf(want, sizeof want, "image_load_rgb01: '%s': %s", p, dcgan_last_error() + strlen("image_load: '") + strlen(p) + 3);
+    CHECK(dcgan_image_load_rgb01(&rgb01, &w01, &h01, p, 1 << 20) == DCGAN_ERR_FORMAT && rgb01 == NULL &&
+              strcmp(dcgan_last_error(), want) == 0 && strncmp(want, "image_load_rgb01: '", 19) == 0,
+          "image_load_rgb01/a truncated png: FORMAT, named as the function called (it named decode_rect)");
     path_in(p, sizeof p, "missing.png");
     CHECK(dcgan_image_load(img, p, &opt) != DCGAN_OK, "image_load/missing file fails");
     // pixel limit: refused before decoding
@@ -614,9 +625,9 @@ static void test_decoder_crash(void) {
           "decoder crash/3 images loaded, the crashing one skipped");
     // killed by the signal; under AddressSanitizer its handler ends the child with status 1 instead
     snprintf(p, sizeof p, "%s/crash_me_2.png", dir);
-    snprintf(want1, sizeof want1, "decode_by_helper: '%s': the image decoder crashed on it (signal 11); "
+    snprintf(want1, sizeof want1, "dataset_load: '%s': the image decoder crashed on it (signal 11); "
              "the file is skipped", p);
-    snprintf(want2, sizeof want2, "decode_by_helper: '%s': the decoder process ended without an answer", p);
+    snprintf(want2, sizeof want2, "dataset_load: '%s': the decoder process ended without an answer", p);
     CHECK(strcmp(last_skip, want1) == 0 || strcmp(last_skip, want2) == 0,
           "decoder crash/the whole message names the file");
     if (strcmp(last_skip, want1) != 0 && strcmp(last_skip, want2) != 0) fprintf(stderr, "got: %s\n", last_skip);
