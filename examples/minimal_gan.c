@@ -21,6 +21,7 @@
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +45,15 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *folder = argv[1], *out_path = argc > 3 ? argv[3] : "samples.png";
-    char *end = "";
-    errno = 0;
-    long iterations = argc > 2 ? strtol(argv[2], &end, 10) : 1000;
-    if (iterations < 1 || *end || errno == ERANGE) {   // (ERANGE: past what a long holds)
-        fprintf(stderr, "minimal_gan: ITERATIONS must be a positive number, got '%s'\n", argv[2]);
-        return 2;
+    long iterations = 1000;
+    if (argc > 2) {   // digits only (strtol would skip leading blanks); *end catches "5x"
+        char *end;
+        errno = 0;
+        iterations = strtol(argv[2], &end, 10);
+        if (!isdigit((unsigned char)argv[2][0]) || *end || errno == ERANGE || iterations < 1) {
+            fprintf(stderr, "minimal_gan: ITERATIONS must be a positive number, got '%s'\n", argv[2]);
+            return 2;   // (ERANGE: past what a long holds)
+        }
     }
 
     // 1. The images: every picture under the folder as 64x64 gray in [-1, 1].

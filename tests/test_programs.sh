@@ -183,7 +183,15 @@ fails_with_line "minimal_gan/a bad iteration count" "minimal_gan: ITERATIONS mus
 fails_with_line "minimal_gan/an iteration count past a long is refused" \
     "minimal_gan: ITERATIONS must be a positive number, got '99999999999999999999'" \
     timeout 20 $B/minimal_gan "$T/data/train/NORMAL" 99999999999999999999 "$T/minimal2.png"
+# ' 3' ran (strtol skips blanks); the file did not compile warning-free with -Wwrite-strings
+# (char *end = "") though it is the one a student copies first
+fails_with_line "minimal_gan/an iteration count with a leading blank is refused" \
+    "minimal_gan: ITERATIONS must be a positive number, got ' 3'" \
+    $B/minimal_gan "$T/data/train/NORMAL" ' 3' "$T/minimal2.png"
 check "minimal_gan/bad input: nothing written" test ! -e "$T/minimal2.png"
+check "minimal_gan/compiles warning-free with -Wwrite-strings" \
+    ${CC:-cc} -std=c99 -fsyntax-only -Wall -Wextra -Wpedantic -Wwrite-strings -Werror \
+    $(pkg-config --cflags stb 2>/dev/null | sed 's/-I/-isystem /g') -isystem /usr/include/stb examples/minimal_gan.c
 # an unreadable file is skipped, and said so (it used to pass in silence)
 mkdir -p "$T/minimal_skip"
 cp "$T/data/train/NORMAL/NORMAL-000"[1-4].png "$T/minimal_skip/"
