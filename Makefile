@@ -2,7 +2,7 @@
 CC      ?= cc
 CXX     ?= c++
 NVCC    ?= $(or $(shell command -v nvcc 2>/dev/null),/usr/local/cuda/bin/nvcc)
-CFLAGS  ?= -std=c99 -O2 -Wall -Wextra -Wpedantic
+CFLAGS  ?= -std=c99 -O2 -Wall -Wextra -Wpedantic -Wshadow
 OMP     ?= -fopenmp
 STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)

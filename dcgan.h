@@ -1795,6 +1795,7 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 #include <stdio.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <errno.h>
 #ifndef DCGAN_NO_IMAGES
 #include <dirent.h>
 #include <sys/stat.h>
@@ -6236,6 +6237,15 @@ static dcgan_status dcgan__read_file(const char *func, const char *path, unsigne
     FILE *f = fopen(path, "rb");
     long len;
     if (!f) return dcgan__fail(DCGAN_ERR_IO, func, "cannot open '%s'", path);
+    // a folder opens on Linux, and then its "size" (ftell: LONG_MAX) asked for
+    // that much memory: a first read finds it ("Is a directory")
+    errno = 0;
+    if (getc(f) == EOF && ferror(f)) {
+        const int why = errno;
+        fclose(f);
+        return dcgan__fail(DCGAN_ERR_IO, func, "cannot read '%s': %s", path,
+                           why ? strerror(why) : "read error");
+    }
     if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
         return dcgan__fail(DCGAN_ERR_IO, func, "cannot seek in '%s'", path);
@@ -12192,13 +12202,13 @@ static void dcgan__col2im_plane_s2_avx2(float *plane, const float *srcc, size_t 
                 }
             }
             // (p0[0] p1[0] p0[1] p1[1] | p0[4] ..) and (p0[2] .. | p0[6] ..) -> entries 0-7, 8-15
-            const __m256 lo = _mm256_unpacklo_ps(p0, p1), hi = _mm256_unpackhi_ps(p0, p1);
+            const __m256 low = _mm256_unpacklo_ps(p0, p1), high = _mm256_unpackhi_ps(p0, p1);
             if (n >= 16) {
-                _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
-                _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+                _mm256_storeu_ps(dst, _mm256_permute2f128_ps(low, high, 0x20));
+                _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(low, high, 0x31));
             } else {
-                _mm256_maskstore_ps(dst, in_a, _mm256_permute2f128_ps(lo, hi, 0x20));
-                _mm256_maskstore_ps(dst + 8, in_b, _mm256_permute2f128_ps(lo, hi, 0x31));
+                _mm256_maskstore_ps(dst, in_a, _mm256_permute2f128_ps(low, high, 0x20));
+                _mm256_maskstore_ps(dst + 8, in_b, _mm256_permute2f128_ps(low, high, 0x31));
             }
         }
     }

@@ -763,10 +763,10 @@ static int cmd_subset(int argc, char **argv) {
         rc = 1;
     }
     if (rc == 0) {
-        image_set listed = {0};   // only paths: patient_ids reads nothing else
-        listed.paths = op;
-        listed.count = other_images;
-        char **other_ids = patient_ids(&listed, prog, 0);
+        image_set other_set = {0};   // only paths: patient_ids reads nothing else
+        other_set.paths = op;
+        other_set.count = other_images;
+        char **other_ids = patient_ids(&other_set, prog, 0);
         other_patients = other_ids ? count_distinct(other_ids, NULL, 0, other_images) : -1;
         ids_free(other_ids, other_images);
         rc = other_patients < 0;

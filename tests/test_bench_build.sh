@@ -8,7 +8,10 @@
 # an AVX-512 intrinsic inlined into an AVX2-only build): bench.c as `make
 # bench` builds it, as the AVX2 proxy builds it (x86-64-v3, DCGAN_NO_AVX512)
 # and without SIMD kernels; the other bench/*.c programs as their comments
-# build them. Not linked. Prints "test_bench_build: N passed, M failed".
+# build them. Not linked. Last, the implementation itself (tests/dcgan_impl.c)
+# with -Wshadow -Wpedantic too, in the same three flavours: a user who builds
+# with stricter warnings than the Makefile's gets none from dcgan.h (-Wshadow
+# found two in the AVX2 col2im). Prints "test_bench_build: N passed, M failed".
 CC=${CC:-cc}
 OMP=${OMP--fopenmp}
 # stb's headers as the Makefile includes them: as system headers, whose own warnings do not count
@@ -33,5 +36,9 @@ check bench/bench.c $native
 if [ -n "$native" ]; then check bench/bench.c -march=x86-64-v3 -DDCGAN_NO_AVX512; fi
 check bench/bench.c -DDCGAN_NO_SIMD
 for f in conv_layer kernel_tile batchnorm decode_cost judge_cost; do check "bench/$f.c" $native; done
+STRICT="-Wshadow -Wpedantic"
+check tests/dcgan_impl.c $native $STRICT
+if [ -n "$native" ]; then check tests/dcgan_impl.c -march=x86-64-v3 -DDCGAN_NO_AVX512 $STRICT; fi
+check tests/dcgan_impl.c -DDCGAN_NO_SIMD $STRICT
 echo "test_bench_build: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -519,12 +519,12 @@ static void test_checkpoint_version2(void) {
         int ok = dcgan_safetensors_read(&st, bad) == DCGAN_OK;
         dcgan_st_write_tensor *t = (dcgan_st_write_tensor *)calloc((size_t)st.n_tensors, sizeof *t);
         float *copy = (float *)malloc((size_t)st.data_size);
-        const char *keys[64], *vals[64];
+        const char *kept_keys[64], *vals[64];
         int nk = 0;
         for (int i = 0; ok && i < st.n_meta; i++)
             if (!strstr(" augment augment_p ada_target ada_kimg ema_kimg ema_rampup ada.p ada.signs ada.count "
                         "ada.rt ", st.meta_keys[i]))
-                keys[nk] = st.meta_keys[i], vals[nk++] = st.meta_values[i];
+                kept_keys[nk] = st.meta_keys[i], vals[nk++] = st.meta_values[i];
         if (ok) memcpy(copy, st.data, (size_t)st.data_size);   // (little-endian floats, as written)
         for (int i = 0; ok && i < st.n_tensors; i++) {
             t[i].name = st.tensors[i].name;
@@ -532,7 +532,7 @@ static void test_checkpoint_version2(void) {
             t[i].ndim = st.tensors[i].ndim;
             memcpy(t[i].shape, st.tensors[i].shape, sizeof t[i].shape);
         }
-        ok = ok && nk == st.n_meta - 10 && dcgan_safetensors_write(bad, t, st.n_tensors, keys, vals, nk) == DCGAN_OK;
+        ok = ok && nk == st.n_meta - 10 && dcgan_safetensors_write(bad, t, st.n_tensors, kept_keys, vals, nk) == DCGAN_OK;
         snprintf(want, sizeof want, "gan_load: '%s': metadata 'augment' is missing", bad);
         CHECK(ok && dcgan_gan_load(&loaded, bad) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0,
               "gan_load/a version 2 file without the little-data entries: the first one named");

@@ -390,12 +390,12 @@ static void test_folder(void) {
         // removed again: valid again
         char added[600];
         path_in(added, sizeof added, "set/zz_new.png");
-        const unsigned char px[4 * 4 * 3] = {0};
+        const unsigned char blank[4 * 4 * 3] = {0};
         dcgan_dataset c4;
         char want[1200];
         snprintf(want, sizeof want, "dataset_cache_load: '%s' is stale: the image files under '%s' are not those "
                  "it was made from (6 then, 7 now, or one added, removed or rewritten)", cache, dir);
-        CHECK(stbi_write_png(added, 4, 4, 3, px, 12) != 0 &&
+        CHECK(stbi_write_png(added, 4, 4, 3, blank, 12) != 0 &&
                   dcgan_dataset_cache_load(&c4, cache, dir, &opt) == DCGAN_ERR_FORMAT &&
                   strcmp(dcgan_last_error(), want) == 0 && c4.data == NULL,
               "dataset_cache_load/a new image file in the folder: stale (an audit: it was ignored)");
@@ -531,7 +531,8 @@ static void test_grid_plot(void) {
     int col[6] = {116, 118, 120, 121, 229, 231}, reds[6];
     for (int k = 0; k < 6; k++) {
         reds[k] = 0;
-        for (int y = 0; y < 200; y++) reds[k] += rgb[(y * 300 + col[k]) * 3] == 200 && rgb[(y * 300 + col[k]) * 3 + 1] == 10;
+        for (int row = 0; row < 200; row++)
+            reds[k] += rgb[(row * 300 + col[k]) * 3] == 200 && rgb[(row * 300 + col[k]) * 3 + 1] == 10;
     }
     CHECK(reds[0] == 5 && reds[1] == 5 && reds[2] == 5 && reds[3] == 1 && reds[4] == 5 && reds[5] == 5,
           "plot_draw_categories/5x5 marks at the category centres, a 1-pixel line between");

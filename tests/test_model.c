@@ -235,6 +235,40 @@ static void test_model_errors(void) {
     dcgan_model_free(&m);
 }
 
+// A folder given where a file is expected: every file reader says so. On Linux a
+// folder opens, and its "size" (LONG_MAX) was then asked for as memory: "no
+// memory to read 'tests/data' (9223372036854775807 bytes)" (a helper's audit of
+// generate, whose --checkpoint took a run's folder).
+static void test_folder_is_not_a_file(void) {
+    const char *dir = "tests/data";
+    char want[300];
+    dcgan_safetensors st;
+    CHECK(dcgan_safetensors_read(&st, dir) == DCGAN_ERR_IO, "safetensors_read/a folder: IO");
+    snprintf(want, sizeof want, "safetensors_read: cannot read '%s': Is a directory", dir);
+    CHECK(strcmp(dcgan_last_error(), want) == 0, "safetensors_read/a folder: 'Is a directory', whole message");
+    dcgan_state_dict sd;
+    CHECK(dcgan_state_dict_load(&sd, dir) == DCGAN_ERR_IO, "state_dict_load/a folder: IO");
+    snprintf(want, sizeof want, "state_dict_load: cannot read '%s': Is a directory", dir);
+    CHECK(strcmp(dcgan_last_error(), want) == 0, "state_dict_load/a folder: whole message");
+    dcgan_fid_stats fs;
+    CHECK(dcgan_fid_stats_load_npz(&fs, dir) == DCGAN_ERR_IO, "fid_stats_load_npz/a folder: IO");
+    snprintf(want, sizeof want, "fid_stats_load_npz: cannot read '%s': Is a directory", dir);
+    CHECK(strcmp(dcgan_last_error(), want) == 0, "fid_stats_load_npz/a folder: whole message");
+    double *f = NULL;
+    int64_t n = 0;
+    int dims = 0;
+    CHECK(dcgan_features_load_npy(&f, &n, &dims, dir) == DCGAN_ERR_IO && f == NULL,
+          "features_load_npy/a folder: IO, nothing returned");
+    snprintf(want, sizeof want, "features_load_npy: cannot read '%s': Is a directory", dir);
+    CHECK(strcmp(dcgan_last_error(), want) == 0, "features_load_npy/a folder: whole message");
+    // an empty file still reads (as 0 bytes, refused later by each format's own check)
+    FILE *e = fopen("build/empty_file_for_test_model", "wb");
+    if (e) fclose(e);
+    CHECK(dcgan_safetensors_read(&st, "build/empty_file_for_test_model") == DCGAN_ERR_FORMAT,
+          "safetensors_read/an empty file: FORMAT, not IO");
+    remove("build/empty_file_for_test_model");
+}
+
 // A training pass that a later layer refuses changes nothing: the refusal
 // comes before any layer runs, so BatchNorm's running statistics (which its
 // forward moves in training) stay, and the whole message names the layer.
@@ -551,6 +585,7 @@ int main(int argc, char **argv) {
         {"init_modes", test_init_modes},
         {"training_smoke", test_training_smoke},
         {"model_errors", test_model_errors},
+        {"folder_is_not_a_file", test_folder_is_not_a_file},
         {"forward_refusal_changes_nothing", test_forward_refusal_changes_nothing},
         {"model_bytes", test_model_bytes},
         {"sizes_past_int_and_size_t", test_sizes_past_int_and_size_t},
