@@ -6883,6 +6883,9 @@ static dcgan_status dcgan__config_from_meta(dcgan_gan_config *cfg, const dcgan_s
     const char *format = dcgan_safetensors_meta(st, "format");
     const char *arch = dcgan_safetensors_meta(st, "arch");
     const char *mode = dcgan_safetensors_meta(st, "adam_mode");
+    if (format && strcmp(format, "dcgan.h model") == 0)   // (DCGAN__MODEL_FORMAT, defined below)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds one model (model_save, as classify train writes), "
+                           "not a GAN checkpoint (gan_save, as train writes)", path);
     if (!format || strcmp(format, DCGAN__CKPT_FORMAT) != 0)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is a safetensors file but not a dcgan.h checkpoint "
                            "(metadata 'format' is %s)", path, format ? format : "missing");

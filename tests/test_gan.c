@@ -719,6 +719,16 @@ static void test_damaged_checkpoints(void) {
               st.data_size == 8, "safetensors_read/a plain file reads");
         dcgan_safetensors_free(&st);
     }
+    // one model saved on its own (model_save, as classify train writes its CNN): named as such
+    // (it said "not a dcgan.h checkpoint (metadata 'format' is dcgan.h model)")
+    {
+        char want[700];
+        CHECK(dcgan_model_save(&gan.d, bad, NULL, NULL, 0) == DCGAN_OK, "model_save/D alone");
+        snprintf(want, sizeof want, "gan_load: '%s' holds one model (model_save, as classify train writes), not a "
+                 "GAN checkpoint (gan_save, as train writes)", bad);
+        CHECK(dcgan_gan_load(&gan, bad) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0,
+              "gan_load/a model_save file: named as one model, whole message");
+    }
     CHECK(dcgan_gan_load(&gan, "no/such/file.safetensors") == DCGAN_ERR_IO, "gan_load/missing file is IO");
     // a failed save leaves the old checkpoint whole
     CHECK(dcgan_gan_save(&gan, "no/such/dir/ckpt.safetensors", NULL, NULL, 0) == DCGAN_ERR_IO,
