@@ -107,8 +107,8 @@ test:
 # default spinning made training several times slower; docs/speed.md)
 DEMO_ENV := $(if $(GOMP_SPINCOUNT)$(OMP_WAIT_POLICY),,GOMP_SPINCOUNT=10000)
 demo: $(B)/phantom $(B)/train $(B)/generate
+	rm -rf $(DEMO)/phantom $(DEMO)/run $(DEMO)/generated   # (phantom and train refuse to mix with an earlier run)
 	$(B)/phantom --out $(DEMO)/phantom --normal 320 --pneumonia 920 --size 128
-	rm -rf $(DEMO)/run $(DEMO)/generated   # (train refuses to overwrite a run)
 	$(DEMO_ENV) $(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)
 	$(B)/generate --checkpoint $(DEMO)/run/checkpoint.safetensors --count 64 --out $(DEMO)/generated
 

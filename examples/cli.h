@@ -84,11 +84,11 @@ static inline double cli_float(const char *prog, const char *flag, const char *t
 
 // Of the .png files in folder (all of them, or with only_prefixed those whose
 // name starts with prefix), the first by name that a run writing
-// PREFIX%0*ld.png (width digits) for the numbers 1..count would not replace,
-// into stale; 0 when there is none or the folder does not exist yet. (generate
-// and phantom refuse such a folder: two runs' images would mix in it.)
+// PREFIX%0*ld.png (width digits) for the numbers first..first+count-1 would not
+// replace, into stale; 0 when there is none or the folder does not exist yet.
+// (generate and phantom refuse such a folder: two runs' images would mix in it.)
 static inline int cli_stale_png(char *stale, size_t cap, const char *folder, const char *prefix, int only_prefixed,
-                                long count, int digits) {
+                                long first, long count, int digits) {
     DIR *d = opendir(folder);
     struct dirent *e;
     const size_t lp = strlen(prefix);
@@ -98,11 +98,11 @@ static inline int cli_stale_png(char *stale, size_t cap, const char *folder, con
         if (!dot || strcmp(dot, ".png") != 0) continue;
         const int prefixed = strncmp(name, prefix, lp) == 0;
         if (only_prefixed && !prefixed) continue;
-        // ours: the name the run writes for the number it holds, that number in 1..count
+        // ours: the name the run writes for the number it holds, that number in first..first+count-1
         const long v = prefixed ? strtol(name + lp, NULL, 10) : 0;
         char ours[300];
         snprintf(ours, sizeof ours, "%s%0*ld.png", prefix, digits, v);
-        if ((v < 1 || v > count || strcmp(name, ours) != 0) && (!found || strcmp(name, stale) < 0)) {
+        if ((v < first || v - first >= count || strcmp(name, ours) != 0) && (!found || strcmp(name, stale) < 0)) {
             snprintf(stale, cap, "%s", name);
             found = 1;
         }

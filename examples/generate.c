@@ -185,7 +185,7 @@ int main(int argc, char **argv) {
            count, out, seed);
     for (long c = count; c >= 100000; c /= 10) digits++;
     char stale[300];
-    if (cli_stale_png(stale, sizeof stale, out, prefix, 1, count, digits)) {
+    if (cli_stale_png(stale, sizeof stale, out, prefix, 1, 1, count, digits)) {
         fprintf(stderr, "generate: '%s' holds %s, which this run (--count %ld) would not replace: two runs' "
                         "images would mix; give another --out or delete the old images\n", out, stale, count);
         dcgan_gan_free(&gan);

@@ -2,6 +2,10 @@
 // layout of the Kermany et al. 2018 data set:
 //     OUT/train/NORMAL/NORMAL-0001.png   OUT/train/PNEUMONIA/PNEUMONIA-0001.png
 //     OUT/val/...   OUT/test/...
+// One image is one patient, numbered on through the splits of its class (with
+// 40 NORMAL train and 8 val images, val/NORMAL holds NORMAL-0041..0048 and
+// test/NORMAL starts at NORMAL-0049), so no patient is in two splits, as in
+// the real data set, and the splits can be merged into one folder.
 // Build: make   Run: build/phantom --out data/phantom --normal 400 --pneumonia 1160
 // Prints the folders it wrote and the counts. A class folder that already holds
 // PNG files this run would not replace (a run with larger counts before) is
@@ -45,8 +49,8 @@ static int folder_check(const char *dir) {
     return -1;
 }
 
-// Writes count phantoms of one class into dir; returns 0 on success.
-static int write_class(const char *dir, const char *cls, int count, int size, int pneumonia,
+// Writes count phantoms of one class into dir, numbered from first; returns 0 on success.
+static int write_class(const char *dir, const char *cls, int first, int count, int size, int pneumonia,
                        dcgan_rng *rng, unsigned char *pixels) {
     char folder[4096], path[4200];
     snprintf(folder, sizeof folder, "%s/%s", dir, cls);
@@ -56,7 +60,7 @@ static int write_class(const char *dir, const char *cls, int count, int size, in
     }
     for (int i = 0; i < count; i++) {
         dcgan_phantom_render(pixels, size, pneumonia, rng);
-        snprintf(path, sizeof path, "%s/%s-%04d.png", folder, cls, i + 1);
+        snprintf(path, sizeof path, "%s/%s-%04d.png", folder, cls, first + i);
         if (dcgan_png_write(path, pixels, size, size, 1) != DCGAN_OK) {
             fprintf(stderr, "phantom: %s\n", dcgan_last_error());
             return 1;
@@ -101,6 +105,12 @@ int main(int argc, char **argv) {
         counts[2][0] = normal > 0 && normal < 8 ? 1 : normal / 8;
         counts[2][1] = pneumonia > 0 && pneumonia < 8 ? 1 : pneumonia / 8;
     }
+    int first[3][2];   // each class numbered on through train, val, test: one patient per image
+    for (int k = 0; k < 2; k++) {
+        first[0][k] = 1;
+        first[1][k] = 1 + counts[0][k];
+        first[2][k] = 1 + counts[0][k] + counts[1][k];
+    }
     // every folder checked before the first image is written
     char dir[4200], stale[300];
     for (int s = 0; s < 3; s++) {
@@ -112,7 +122,7 @@ int main(int argc, char **argv) {
             if (folder_check(dir) != 0) return 1;
             char prefix[64];
             snprintf(prefix, sizeof prefix, "%s-", cls);   // (the images are CLS-%04d.png)
-            if (cli_stale_png(stale, sizeof stale, dir, prefix, 0, counts[s][k], 4)) {
+            if (cli_stale_png(stale, sizeof stale, dir, prefix, 0, first[s][k], counts[s][k], 4)) {
                 fprintf(stderr, "phantom: '%s' holds %s, which this run (%d images there) would not "
                                 "replace: two runs' images would mix; give another --out or delete "
                                 "the old images\n", dir, stale, counts[s][k]);
@@ -133,8 +143,8 @@ int main(int argc, char **argv) {
     dcgan_rng_seed(&rng, (uint64_t)seed);
     for (int s = 0; s < 3 && rc == 0; s++) {
         snprintf(dir, sizeof dir, "%s/%s", out, splits[s]);
-        rc |= write_class(dir, "NORMAL", counts[s][0], size, 0, &rng, pixels);
-        if (rc == 0) rc |= write_class(dir, "PNEUMONIA", counts[s][1], size, 1, &rng, pixels);
+        rc |= write_class(dir, "NORMAL", first[s][0], counts[s][0], size, 0, &rng, pixels);
+        if (rc == 0) rc |= write_class(dir, "PNEUMONIA", first[s][1], counts[s][1], size, 1, &rng, pixels);
     }
     free(pixels);
     return rc;

@@ -200,7 +200,7 @@ check "eval/a folder with a comma: the path quoted, every row 7 fields" python3 
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))
 ok = len(rows) == 81 and all(len(r) == 7 for r in rows)
-sys.exit(not (ok and rows[1][:3] == [sys.argv[2] + "/t,x/NORMAL/NORMAL-0001.png", "NORMAL-0001", "0"]))
+sys.exit(not (ok and rows[1][:3] == [sys.argv[2] + "/t,x/NORMAL/NORMAL-0061.png", "NORMAL-0061", "0"]))
 ' "$T/comma_eval/scores.csv" "$T"
 
 # summarize: every arm of --arms (a ninth was dropped without a word), arm names with '-'

@@ -232,6 +232,15 @@ check "phantom/... and the folder keeps its 3 images" test "$(ls "$T/ph_re/train
 $B/phantom --out "$T/ph_few" --normal 7 --pneumonia 17 --val 0 --size 16 >/dev/null
 check "phantom/--normal 7 --pneumonia 17: 1 + 2 test images (not 0 + 2)" \
     test "$(ls "$T/ph_few/test/NORMAL" | wc -l) $(ls "$T/ph_few/test/PNEUMONIA" | wc -l)" = "1 2"
+# one image is one patient, numbered on through the splits: train/NORMAL-0001 and
+# test/NORMAL-0001 were "one patient" in two splits, and merging the splits overwrote files
+$B/phantom --out "$T/ph_ids" --normal 3 --pneumonia 2 --val 2 --test 1 --size 16 >/dev/null
+check "phantom/each class numbered on through train, val and test (no name in two splits)" \
+    test "$(cd "$T/ph_ids" && { for d in train val test; do ls $d/NORMAL; done; for d in train val test; do ls $d/PNEUMONIA; done; } | tr '\n' ' ')" = \
+    "NORMAL-0001.png NORMAL-0002.png NORMAL-0003.png NORMAL-0004.png NORMAL-0005.png NORMAL-0006.png PNEUMONIA-0001.png PNEUMONIA-0002.png PNEUMONIA-0003.png PNEUMONIA-0004.png PNEUMONIA-0005.png "
+fails_with_line "phantom/... and a val folder from another layout is refused, named" \
+    "phantom: '$T/ph_ids/val/NORMAL' holds NORMAL-0004.png, which this run (2 images there) would not replace: two runs' images would mix; give another --out or delete the old images" \
+    $B/phantom --out "$T/ph_ids" --normal 4 --pneumonia 2 --val 2 --test 1 --size 16
 # a file where a split's folder goes was found only at that split's turn: train/ and val/
 # were written (over an earlier run's images, when there was one), then "cannot create folder"
 mkdir -p "$T/ph_file/val"
