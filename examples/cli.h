@@ -165,6 +165,43 @@ static inline int cli_mkdirs(const char *path) {
     return 0;
 }
 
+// The part of folder dir that does not exist yet, found before a program makes
+// it: copies into made the shortest leading part of dir that is missing (dir
+// itself, or a parent of it), or "" when dir exists. cli_unmake uses it.
+static inline void cli_missing_part(const char *dir, char *made, size_t size) {
+    made[0] = '\0';
+    size_t len = strlen(dir);
+    if (len == 0 || len >= size) return;
+    memcpy(made, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (made[i] != '/' && made[i] != '\0') continue;
+        char keep = made[i];
+        made[i] = '\0';
+        if (access(made, F_OK) != 0) return;   // this prefix is missing: the program makes it
+        made[i] = keep;
+    }
+    made[0] = '\0';   // all of dir exists already
+}
+
+// After a run that failed: when it made folder dir (made is cli_missing_part's
+// answer, not ""), removes dir and each parent up to made while they are empty.
+// rmdir refuses a folder that holds anything, so nothing a run wrote is
+// removed; a mistyped input leaves no empty output folder behind.
+static inline void cli_unmake(const char *dir, const char *made) {
+    if (!made[0]) return;
+    char path[4200];
+    size_t stop = strlen(made);
+    snprintf(path, sizeof path, "%s", dir);
+    for (;;) {
+        size_t len = strlen(path);
+        while (len > 1 && path[len - 1] == '/') path[--len] = '\0';   // "a/b/" is "a/b"
+        if (len < stop || rmdir(path) != 0) return;
+        char *slash = strrchr(path, '/');
+        if (!slash || (size_t)(slash - path) < stop) return;
+        *slash = '\0';
+    }
+}
+
 static inline double cli_now(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);

@@ -211,11 +211,13 @@ int main(int argc, char **argv) {
     // (a full disk) leaves the folder as it was, never this run's first images
     // beside the rest of an earlier run's. (Image loaders skip hidden folders; a run
     // killed part-way leaves OUT/.generate-PID behind, which can be deleted.)
-    char stage[MAX_OUT + 32];
+    char stage[MAX_OUT + 32], made[MAX_OUT + 1];
     snprintf(stage, sizeof stage, "%s/.generate-%ld", out, (long)getpid());
+    cli_missing_part(out, made, sizeof made);   // (a run that fails removes the folders it made)
     const char *not_made = cli_mkdirs(out) != 0 ? out : mkdir(stage, 0777) != 0 ? stage : NULL;
     if (not_made) {
         fprintf(stderr, "generate: cannot create '%s': %s\n", not_made, strerror(errno));
+        cli_unmake(out, made);
         free(all_noise);
         free(all_images);
         free(pixels);
@@ -291,6 +293,7 @@ int main(int argc, char **argv) {
         }
     }
     rmdir(stage);
+    if (rc != 0) cli_unmake(out, made);   // --out, when this run made it and it is empty
     if (rc == 0 && raw) printf("generate: noise and float images in %s\n", raw);
     free(all_noise);
     free(all_images);

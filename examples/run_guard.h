@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include "cli.h"   // cli_unmake
 
 // Takes the lock of folder dir (which must exist). Returns the descriptor to
 // keep open for the whole run, or -1 after printing why (another run holds it,
@@ -44,44 +45,16 @@ static inline int guard_lock_folder(const char *prog, const char *dir) {
     return fd;
 }
 
-// The part of folder dir that does not exist yet, found before the run makes
-// it: copies into made the shortest leading part of dir that is missing (dir
-// itself, or a parent of it), or "" when dir exists. guard_unmake uses it.
-static inline void guard_missing_part(const char *dir, char *made, size_t size) {
-    made[0] = '\0';
-    size_t len = strlen(dir);
-    if (len == 0 || len >= size) return;
-    memcpy(made, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (made[i] != '/' && made[i] != '\0') continue;
-        char keep = made[i];
-        made[i] = '\0';
-        if (access(made, F_OK) != 0) return;   // this prefix is missing: the run makes it
-        made[i] = keep;
-    }
-    made[0] = '\0';   // all of dir exists already
-}
-
 // After a run that failed: when the run made folder dir (made is
-// guard_missing_part's answer, not ""), removes dir's lock file, then dir and
-// each parent up to made while they are empty. rmdir refuses a folder that
-// holds anything, so nothing a run wrote is removed; a mistyped --data leaves
-// no empty output folder behind. Call it after closing the lock.
+// cli_missing_part's answer, not ""), removes dir's lock file, then dir and
+// each parent up to made while they are empty (cli_unmake). Call it after
+// closing the lock.
 static inline void guard_unmake(const char *dir, const char *made) {
     if (!made[0]) return;
     char path[4200];
     snprintf(path, sizeof path, "%s/.lock", dir);
     unlink(path);
-    size_t stop = strlen(made);
-    snprintf(path, sizeof path, "%s", dir);
-    for (;;) {
-        size_t len = strlen(path);
-        while (len > 1 && path[len - 1] == '/') path[--len] = '\0';   // "a/b/" is "a/b"
-        if (len < stop || rmdir(path) != 0) return;
-        char *slash = strrchr(path, '/');
-        if (!slash || (size_t)(slash - path) < stop) return;
-        *slash = '\0';
-    }
+    cli_unmake(dir, made);
 }
 
 static volatile sig_atomic_t guard_signal = 0;

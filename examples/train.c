@@ -1017,7 +1017,7 @@ int main(int argc, char **argv) {
     // 1. the flags, and the output folder (one run per folder while this process lives)
     parse(&r.o, argc, argv);
     data_id(r.o.data_id, sizeof r.o.data_id, &r.o);
-    guard_missing_part(r.o.out, made, sizeof made);
+    cli_missing_part(r.o.out, made, sizeof made);
     if (cli_mkdirs(r.o.out) != 0) {
         fprintf(stderr, "train: cannot create '%s'\n", r.o.out);
         return finish(1, -1, r.o.out, made);

@@ -309,6 +309,11 @@ fails_with_line "generate/a run that fails at --save-raw is refused..." \
     sh -c "trap '' XFSZ; ulimit -f 64; exec $B/generate --checkpoint '$T/straight/checkpoint.safetensors' --count 10 --out '$T/gen' --seed 6 --save-raw '$T/gen_big.safetensors'"
 check "generate/... and the 10 images of the earlier run are as they were, nothing else left" \
     sh -c "cksum '$T/gen/'*.png | cmp -s - '$T/gen_sums.txt' && test \$(ls -A '$T/gen' | wc -l) -eq 10 && test ! -e '$T/gen_big.safetensors'"
+# ... and into a new folder: the folder (and the parents it made) go with the failure
+fails_with_line "generate/a run into a new folder that fails at --save-raw..." \
+    "generate: safetensors_write: writing '$T/gen_big.safetensors.tmp' failed (disk full or not writable?); '$T/gen_big.safetensors' was left as it was" \
+    sh -c "trap '' XFSZ; ulimit -f 64; exec $B/generate --checkpoint '$T/straight/checkpoint.safetensors' --count 10 --out '$T/gen_new/a' --seed 6 --save-raw '$T/gen_big.safetensors'"
+check "generate/... leaves no folder it made" test ! -e "$T/gen_new"
 cp -r "$T/gen" "$T/gen_dir"
 rm "$T/gen_dir/fake_00005.png" && mkdir "$T/gen_dir/fake_00005.png"
 cksum "$T/gen_dir/"*.png 2>/dev/null >"$T/gen_dir_sums.txt"
