@@ -7529,9 +7529,10 @@ static void dcgan__plot(unsigned char *rgb, int w, int h, const char *title, con
     if (title) dcgan__draw_text(rgb, w, h, (w - 12 * (int)strlen(title)) / 2, 8, title, 2, black);
     if (x_label) dcgan__draw_text(rgb, w, h, left + (pw - 6 * (int)strlen(x_label)) / 2, h - 14, x_label, 1, black);
     // the legend: one row of 12 pixels per labelled series (a 14-pixel swatch,
-    // then the label), in the corner of the plot whose box covers the fewest
-    // pixels of the series drawn above (ties: top right, top left, bottom
-    // right, bottom left). Right corners align the rows' right ends.
+    // then the label), in the corner of the plot whose box, and the margin of
+    // 6 pixels around it, covers the fewest pixels of the series drawn above
+    // (ties: top right, top left, bottom right, bottom left; the axes do not
+    // count). Right corners align the rows' right ends.
     int rows = 0, widest = 0;
     for (int s = 0; s < n_series; s++)
         if (series[s].label && series[s].label[0]) {
@@ -7546,8 +7547,14 @@ static void dcgan__plot(unsigned char *rgb, int w, int h, const char *title, con
         int x0 = corner % 2 == 0 ? left + pw - margin - box_w : left + margin + 2;
         int y0 = corner < 2 ? top + margin : top + ph - margin - box_h;
         long ink = 0;   // pixels that are neither background (white) nor grid (grey)
-        for (int y = y0 < 0 ? 0 : y0; y < y0 + box_h && y < h; y++)
-            for (int x = x0 < 0 ? 0 : x0; x < x0 + box_w && x < w; x++) {
+        // the box and its margin, inside the axes: rows top .. top+ph-1, columns left+1 .. left+pw
+        int ya = y0 - margin, yb = y0 + box_h + margin, xa = x0 - margin, xb = x0 + box_w + margin;
+        if (ya < top) ya = top;
+        if (yb > top + ph) yb = top + ph;
+        if (xa < left + 1) xa = left + 1;
+        if (xb > left + pw + 1) xb = left + pw + 1;
+        for (int y = ya < 0 ? 0 : ya; y < yb && y < h; y++)
+            for (int x = xa < 0 ? 0 : xa; x < xb && x < w; x++) {
                 const unsigned char *px = rgb + ((size_t)y * w + x) * 3;
                 int white = px[0] == 255 && px[1] == 255 && px[2] == 255;
                 int grid = px[0] == grey[0] && px[1] == grey[1] && px[2] == grey[2];
