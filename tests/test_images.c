@@ -517,6 +517,23 @@ static void test_grid_plot(void) {
               dir == 0 ? "plot_draw/legend: a rising line puts it in the empty bottom right"
                        : "plot_draw/legend: a falling line keeps it in the top right");
     }
+    // a line along the top edge (an accuracy that reaches 1 and stays) is inside the
+    // legend's margin in both top corners: the legend goes to the bottom right, not
+    // right under the line (its box alone, rows 40-46, held none of the line's pixels)
+    {
+        for (int i = 0; i < 50; i++) y[i] = i == 0 ? 0.0f : 1.0f;
+        dcgan_plot_series line = {"rising", y, {200, 10, 20}};
+        dcgan_plot_draw(rgb, 300, 200, "Title", "epoch", &line, 1, 50, 0.1f);
+        int ink[2] = {0, 0};
+        for (int box = 0; box < 2; box++)
+            for (int r = 0; r < 7; r++)
+                for (int c = 0; c < 36; c++) {
+                    int py = box == 0 ? 34 + 6 + r : 160 - 6 - 7 + r, px = 284 - 6 - 36 + c;
+                    const unsigned char *q = rgb + ((size_t)py * 300 + px) * 3;
+                    ink[box] += q[0] == 0 && q[1] == 0 && q[2] == 0;
+                }
+        CHECK(ink[0] == 0 && ink[1] > 20, "plot_draw/legend: a line along the top edge sends it to the bottom right");
+    }
     int glyphs_ok = 1;
     for (size_t i = 0; i < sizeof dcgan__font / sizeof dcgan__font[0]; i++)
         glyphs_ok &= strlen(dcgan__font[i].rows) == 35;
