@@ -470,6 +470,21 @@ static void test_phantom(void) {
     CHECK(lung_p > lung_n * 1.03, "phantom_render/pneumonia opacities brighten the lungs");
 }
 
+// The black pixels of a 300 x 200 plot where a legend row "rising" (36 pixels
+// wide, 7 high, 6 pixels inside the plot's corner) would sit: ink[0] in the top
+// right corner, ink[1] in the bottom right. The plot spans x 62..284, y 34..160.
+static void legend_ink(const unsigned char *rgb, int ink[2]) {
+    for (int box = 0; box < 2; box++) {
+        ink[box] = 0;
+        for (int r = 0; r < 7; r++)
+            for (int c = 0; c < 36; c++) {
+                int py = box == 0 ? 34 + 6 + r : 160 - 6 - 7 + r, px = 284 - 6 - 36 + c;
+                const unsigned char *q = rgb + ((size_t)py * 300 + px) * 3;
+                ink[box] += q[0] == 0 && q[1] == 0 && q[2] == 0;
+            }
+    }
+}
+
 static void test_grid_plot(void) {
     float img[2 * 1 * 2 * 2] = {-2.0f, -1.0f, 0.0f, 2.0f, 1.0f, 1.0f, 1.0f, 1.0f};
     unsigned char u8[4];
@@ -505,14 +520,8 @@ static void test_grid_plot(void) {
         for (int i = 0; i < 50; i++) y[i] = dir == 0 ? (float)i : (float)(49 - i);
         dcgan_plot_series line[2] = {{"rising", y, {200, 10, 20}}, {"", top_line, {10, 10, 200}}};
         dcgan_plot_draw(rgb, 300, 200, "Title", "epoch", line, dir == 0 ? 2 : 1, 50, 0.1f);
-        int ink[2] = {0, 0};   // black pixels in the top right and bottom right boxes
-        for (int box = 0; box < 2; box++)
-            for (int r = 0; r < 7; r++)
-                for (int c = 0; c < 36; c++) {
-                    int py = box == 0 ? 34 + 6 + r : 160 - 6 - 7 + r, px = 284 - 6 - 36 + c;
-                    const unsigned char *q = rgb + ((size_t)py * 300 + px) * 3;
-                    ink[box] += q[0] == 0 && q[1] == 0 && q[2] == 0;
-                }
+        int ink[2];
+        legend_ink(rgb, ink);
         CHECK(dir == 0 ? ink[0] == 0 && ink[1] > 20 : ink[0] > 20 && ink[1] == 0,
               dir == 0 ? "plot_draw/legend: a rising line puts it in the empty bottom right"
                        : "plot_draw/legend: a falling line keeps it in the top right");
@@ -524,14 +533,8 @@ static void test_grid_plot(void) {
         for (int i = 0; i < 50; i++) y[i] = i == 0 ? 0.0f : 1.0f;
         dcgan_plot_series line = {"rising", y, {200, 10, 20}};
         dcgan_plot_draw(rgb, 300, 200, "Title", "epoch", &line, 1, 50, 0.1f);
-        int ink[2] = {0, 0};
-        for (int box = 0; box < 2; box++)
-            for (int r = 0; r < 7; r++)
-                for (int c = 0; c < 36; c++) {
-                    int py = box == 0 ? 34 + 6 + r : 160 - 6 - 7 + r, px = 284 - 6 - 36 + c;
-                    const unsigned char *q = rgb + ((size_t)py * 300 + px) * 3;
-                    ink[box] += q[0] == 0 && q[1] == 0 && q[2] == 0;
-                }
+        int ink[2];
+        legend_ink(rgb, ink);
         CHECK(ink[0] == 0 && ink[1] > 20, "plot_draw/legend: a line along the top edge sends it to the bottom right");
     }
     int glyphs_ok = 1;
