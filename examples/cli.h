@@ -167,11 +167,17 @@ static inline int cli_mkdirs(const char *path) {
 
 // The part of folder dir that does not exist yet, found before a program makes
 // it: copies into made the shortest leading part of dir that is missing (dir
-// itself, or a parent of it), or "" when dir exists. cli_unmake uses it.
+// itself, or a parent of it), or "" when dir exists. cli_unmake uses it. A dir
+// with a "." or ".." part gets "" too (nothing is removed for it): in
+// new/../old, "new" is made but the path's end is the existing "old".
 static inline void cli_missing_part(const char *dir, char *made, size_t size) {
     made[0] = '\0';
     size_t len = strlen(dir);
     if (len == 0 || len >= size) return;
+    for (const char *p = dir; *p; p++)
+        if (p[0] == '.' && (p == dir || p[-1] == '/') &&
+            (p[1] == '/' || p[1] == '\0' || (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))))
+            return;
     memcpy(made, dir, len + 1);
     for (size_t i = 1; i <= len; i++) {
         if (made[i] != '/' && made[i] != '\0') continue;
@@ -195,7 +201,8 @@ static inline void cli_unmake(const char *dir, const char *made) {
     for (;;) {
         size_t len = strlen(path);
         while (len > 1 && path[len - 1] == '/') path[--len] = '\0';   // "a/b/" is "a/b"
-        if (len < stop || rmdir(path) != 0) return;
+        // (a part too long, or never made when mkdir failed below it: go on to its parent)
+        if (len < stop || (rmdir(path) != 0 && errno != ENOENT && errno != ENAMETOOLONG)) return;
         char *slash = strrchr(path, '/');
         if (!slash || (size_t)(slash - path) < stop) return;
         *slash = '\0';

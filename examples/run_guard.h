@@ -21,20 +21,38 @@
 // keep open for the whole run, or -1 after printing why (another run holds it,
 // naming its process, or the lock file cannot be made).
 static inline int guard_lock_folder(const char *prog, const char *dir) {
-    char path[4200], holder[32] = "";
+    char path[4200];
     snprintf(path, sizeof path, "%s/.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT, 0644);
-    if (fd < 0) {
-        fprintf(stderr, "%s: cannot create the lock file '%s': %s\n", prog, path, strerror(errno));
-        return -1;
+    int fd = -1;
+    // A run that fails removes the lock file while holding it (guard_unmake); a
+    // run that opened the file just before then locks a removed file, which
+    // guards nothing: it opens the file anew (a few times at most).
+    for (int attempt = 0; attempt < 5 && fd < 0; attempt++) {
+        fd = open(path, O_RDWR | O_CREAT, 0644);
+        if (fd < 0) {
+            fprintf(stderr, "%s: cannot create the lock file '%s': %s\n", prog, path, strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            char holder[32] = "";
+            ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+            holder[n > 0 ? n : 0] = '\0';
+            holder[strcspn(holder, "\n")] = '\0';
+            fprintf(stderr, "%s: another run (process %s) is writing to '%s'; wait for it to end or give "
+                            "another --out\n", prog, holder[0] ? holder : "?", dir);
+            close(fd);
+            return -1;
+        }
+        struct stat held, named;
+        if (fstat(fd, &held) != 0 || stat(path, &named) != 0 || held.st_dev != named.st_dev ||
+            held.st_ino != named.st_ino) {
+            close(fd);   // the file we locked is no longer the one named .lock
+            fd = -1;
+        }
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
-        holder[n > 0 ? n : 0] = '\0';
-        holder[strcspn(holder, "\n")] = '\0';
-        fprintf(stderr, "%s: another run (process %s) is writing to '%s'; wait for it to end or give "
-                        "another --out\n", prog, holder[0] ? holder : "?", dir);
-        close(fd);
+    if (fd < 0) {
+        fprintf(stderr, "%s: the lock file '%s' keeps being removed; is another run failing in a loop?\n", prog,
+                path);
         return -1;
     }
     char pid[32];
@@ -46,14 +64,17 @@ static inline int guard_lock_folder(const char *prog, const char *dir) {
 }
 
 // After a run that failed: when the run made folder dir (made is
-// cli_missing_part's answer, not ""), removes dir's lock file, then dir and
-// each parent up to made while they are empty (cli_unmake). Call it after
-// closing the lock.
-static inline void guard_unmake(const char *dir, const char *made) {
-    if (!made[0]) return;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/.lock", dir);
-    unlink(path);
+// cli_missing_part's answer, not ""), removes dir's lock file while still
+// holding the lock, closes the lock, then removes dir and each parent up to
+// made while they are empty (cli_unmake). (Removed after closing, the file
+// could be another run's that took the lock in between.)
+static inline void guard_unmake(int lock, const char *dir, const char *made) {
+    if (made[0]) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/.lock", dir);
+        unlink(path);
+    }
+    if (lock >= 0) close(lock);
     cli_unmake(dir, made);
 }
 

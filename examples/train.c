@@ -298,7 +298,7 @@ static void parse(train_options *o, int argc, char **argv) {
 static void on_skip(void *user, const char *path, const char *reason) {
     (void)user;
     (void)path;
-    fprintf(stderr, "train: skipping %s\n", reason);
+    fprintf(stderr, "train: skipping an image: %s\n", reason);
 }
 
 static void on_progress(void *user, int done, int total) {
@@ -1002,11 +1002,12 @@ static int run_train(train_run *r) {
     return 0;
 }
 
-// The end of a run: closes its lock and, when the run failed, removes the
-// output folder it made while that folder is empty (run_guard.h).
+// The end of a run: closes its lock; when the run failed, first removes the
+// lock file and then the output folder it made while that folder is empty
+// (run_guard.h).
 static int finish(int rc, int lock, const char *out, const char *made) {
-    if (lock >= 0) close(lock);
-    if (rc != 0) guard_unmake(out, made);
+    if (rc != 0) guard_unmake(lock, out, made);
+    else if (lock >= 0) close(lock);
     return rc;
 }
 
