@@ -6,6 +6,8 @@
 // refused (two runs' images would mix in one synthetic set); images it replaces
 // are overwritten, all of them or none: the images are written into a hidden
 // folder (OUT/.generate-PID) and moved into place only when every one is there.
+// Ctrl-C or SIGTERM stops the run and removes that folder (a second one stops at
+// once); a folder left by a run killed outright is named at the next run.
 //
 // Build: make
 // Run:   build/generate --checkpoint out/train/checkpoint.safetensors --count 1000
@@ -18,6 +20,7 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include <limits.h>
+#include <signal.h>
 
 #define MAX_COUNT 100000000   // --count: images in one run
 #define MAX_OUT 4000          // --out: characters
@@ -111,6 +114,50 @@ static void image_path(char *path, const char *folder, const char *prefix, int d
     snprintf(path, PATH_CAP, "%s/%s%s.png", folder, prefix, number);
 }
 
+// 1 after the message when one of the names this run gives its images in out
+// is a folder (a rename onto it would fail half-way through moving them in),
+// else 0. One pass over out's entries, not a look-up per image.
+static int image_name_taken(const char *out, const char *prefix, int digits, long count) {
+    DIR *d = opendir(out);
+    struct dirent *e;
+    int taken = 0;
+    while (d && !taken && (e = readdir(d)) != NULL) {
+        const size_t lp = strlen(prefix);
+        if (strncmp(e->d_name, prefix, lp) != 0) continue;
+        const long v = strtol(e->d_name + lp, NULL, 10);
+        char path[PATH_CAP];
+        struct stat sb;
+        image_path(path, out, prefix, digits, v);
+        if (v < 1 || v > count || strcmp(strrchr(path, '/') + 1, e->d_name) != 0) continue;   // not one of ours
+        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "generate: '%s' is a folder; no image of this run was put in '%s'\n", path, out);
+            taken = 1;
+        }
+    }
+    if (d) closedir(d);
+    return taken;
+}
+
+// Ctrl-C or SIGTERM: the run stops after the image in progress and removes its
+// hidden folder; a second signal stops at once (the default action).
+static volatile sig_atomic_t stop_signal = 0;
+static void on_stop(int sig) {
+    stop_signal = sig;
+    signal(sig, SIG_DFL);
+}
+
+// Names (on stderr) the hidden folders in out that earlier runs left when they
+// were killed outright: their images never reached out, and they can be deleted.
+static void name_leftovers(const char *out) {
+    DIR *d = opendir(out);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, ".generate-", 10) == 0)
+            fprintf(stderr, "generate: note: '%s/%s' was left by a run that was killed; its images never "
+                            "reached '%s' (delete that folder)\n", out, e->d_name, out);
+    if (d) closedir(d);
+}
+
 int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     const char *device = CLI_DEFAULT_DEVICE;
@@ -191,6 +238,10 @@ int main(int argc, char **argv) {
         dcgan_gan_free(&gan);
         return 1;
     }
+    if (image_name_taken(out, prefix, digits, count)) {   // (before any image is made)
+        dcgan_gan_free(&gan);
+        return 1;
+    }
     const size_t image = (size_t)cfg.channels * cfg.size * cfg.size;
     // with --save-raw every batch is kept; otherwise one batch is reused
     const size_t keep = raw ? (size_t)count : (size_t)batch;
@@ -210,11 +261,19 @@ int main(int argc, char **argv) {
     // when every one of them (and --save-raw) is written: a run that fails part-way
     // (a full disk) leaves the folder as it was, never this run's first images
     // beside the rest of an earlier run's. (Image loaders skip hidden folders; a run
-    // killed part-way leaves OUT/.generate-PID behind, which can be deleted.)
+    // killed outright leaves OUT/.generate-PID behind: named at the next run.)
     char stage[MAX_OUT + 32], made[MAX_OUT + 1];
-    snprintf(stage, sizeof stage, "%s/.generate-%ld", out, (long)getpid());
     cli_missing_part(out, made, sizeof made);   // (a run that fails removes the folders it made)
-    const char *not_made = cli_mkdirs(out) != 0 ? out : mkdir(stage, 0777) != 0 ? stage : NULL;
+    name_leftovers(out);
+    const char *not_made = cli_mkdirs(out) != 0 ? out : NULL;
+    // the process id, and a number after it where a killed run left that name (process
+    // ids repeat, in a container every time)
+    for (int k = 1; !not_made; k++) {
+        if (k == 1) snprintf(stage, sizeof stage, "%s/.generate-%ld", out, (long)getpid());
+        else snprintf(stage, sizeof stage, "%s/.generate-%ld-%d", out, (long)getpid(), k);
+        if (mkdir(stage, 0777) == 0) break;
+        if (errno != EEXIST || k == 100) not_made = stage;
+    }
     if (not_made) {
         fprintf(stderr, "generate: cannot create '%s': %s\n", not_made, strerror(errno));
         cli_unmake(out, made);
@@ -230,6 +289,8 @@ int main(int argc, char **argv) {
     cli_progress_start(&prog, "generate", count);
     int rc = 0, raw_written = 0;
     long done = 0;   // images written into stage
+    signal(SIGINT, on_stop);
+    signal(SIGTERM, on_stop);
     while (done < count && rc == 0) {
         int nb = (int)(count - done < batch ? count - done : batch);
         float *noise = all_noise + (raw ? (size_t)done * cfg.latent : 0);
@@ -250,6 +311,12 @@ int main(int argc, char **argv) {
                 break;
             }
             done++;
+            if (stop_signal) {
+                fprintf(stderr, "\ngenerate: stopped after %ld of %ld images; none of them was put in '%s'\n",
+                        done, count, out);
+                rc = 128 + stop_signal;
+                break;
+            }
         }
         cli_progress_update(&prog, done, NULL);
     }
@@ -263,17 +330,9 @@ int main(int argc, char **argv) {
             raw_written = 1;
         }
     }
-    // every image written: into place, after checking that no name is taken by a
-    // folder (what would make a rename fail half-way)
-    for (long i = 1; rc == 0 && i <= count; i++) {
-        char path[PATH_CAP];
-        struct stat sb;
-        image_path(path, out, prefix, digits, i);
-        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            fprintf(stderr, "generate: '%s' is a folder; no image of this run was put in '%s'\n", path, out);
-            rc = 1;
-        }
-    }
+    // every image written: into place, after checking again that no name is taken
+    // by a folder (one made while this run generated)
+    if (rc == 0 && image_name_taken(out, prefix, digits, count)) rc = 1;
     for (long i = 1; rc == 0 && i <= count; i++) {
         char from[PATH_CAP], to[PATH_CAP];
         image_path(from, stage, prefix, digits, i);
