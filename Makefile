@@ -107,6 +107,7 @@ test:
 # default spinning made training several times slower; docs/speed.md)
 DEMO_ENV := $(if $(GOMP_SPINCOUNT)$(OMP_WAIT_POLICY),,GOMP_SPINCOUNT=10000)
 demo: $(B)/phantom $(B)/train $(B)/generate
+	@test -n "$(strip $(DEMO))" || { echo "make demo: DEMO is empty; give a folder (demo)"; exit 2; }
 	rm -rf $(DEMO)/phantom $(DEMO)/run $(DEMO)/generated   # (phantom and train refuse to mix with an earlier run)
 	$(B)/phantom --out $(DEMO)/phantom --normal 320 --pneumonia 920 --size 128
 	$(DEMO_ENV) $(B)/train --data $(DEMO)/phantom/train --class NORMAL --out $(DEMO)/run $(DEMO_FLAGS)

@@ -207,7 +207,7 @@ static int set_reserve(image_set *s, int more) {
 
 static void on_skip(void *user, const char *path, const char *reason) {
     (void)path;
-    fprintf(stderr, "%s: skipping %s\n", (const char *)user, reason);
+    fprintf(stderr, "%s: skipping an image: %s\n", (const char *)user, reason);
 }
 
 // Appends every image under dir (a folder: the caller checks) with the given
@@ -1855,9 +1855,13 @@ static int cmd_features(int argc, char **argv) {
     // the .npy writer's bounds, checked before any image is computed
     const int max_rows = 65536, max_dims = 65536;
     if (s.count > max_rows || dims > max_dims) {
-        fprintf(stderr, "%s: %d images x %d dims; a features file holds at most %d images and %d dims "
-                        "(dims = 8 x width x (size/16)^2: a classifier of --width %d or less at size %d)\n",
-                prog, s.count, dims, max_rows, max_dims, max_dims / (8 * (s.size / 16) * (s.size / 16)), s.size);
+        if (dims > max_dims)
+            fprintf(stderr, "%s: '%s' gives %d values per image; a features file holds at most %d (dims = 8 x "
+                            "width x (size/16)^2: a classifier of --width %d or less at size %d)\n",
+                    prog, ckpt, dims, max_dims, max_dims / (8 * (s.size / 16) * (s.size / 16)), s.size);
+        else
+            fprintf(stderr, "%s: '%s' holds %d images; a features file holds at most %d\n", prog, dir, s.count,
+                    max_rows);
         set_free(&s);
         dcgan_model_free(&m);
         return 1;

@@ -124,7 +124,7 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
     cli_progress_start(&prog, "features", n);
     for (int i = 0; i < n && !failed; i++) {
         if (dcgan_image_load_rgb01(&imgs[held], &ws[held], &hs[held], paths[i], (size_t)64 << 20) != DCGAN_OK) {
-            fprintf(stderr, "\nfid: skipping %s\n", dcgan_last_error());
+            fprintf(stderr, "\nfid: skipping an image: %s\n", dcgan_last_error());
             skipped++;
         } else {
             kept[used + held] = strdup(paths[i]);

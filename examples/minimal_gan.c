@@ -36,7 +36,7 @@ static int fail(const char *what) {
 static void on_skip(void *user, const char *path, const char *reason) {
     (void)user;
     (void)path;   // (the reason names the file)
-    fprintf(stderr, "minimal_gan: skipping %s\n", reason);
+    fprintf(stderr, "minimal_gan: skipping an image: %s\n", reason);
 }
 
 int main(int argc, char **argv) {

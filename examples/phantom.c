@@ -8,8 +8,10 @@
 // the real data set, and the splits can be merged into one folder.
 // Build: make   Run: build/phantom --out data/phantom --normal 400 --pneumonia 1160
 // Prints the folders it wrote and the counts. A class folder that already holds
-// PNG files this run would not replace (a run with larger counts before) is
-// refused before anything is written: the old images would mix with the new.
+// PNG files this run would not replace (a run with larger counts before, or
+// other train or val counts, which move the numbers of val and test, or a
+// phantom from before the numbering ran on through the splits) is refused
+// before anything is written: the old images would mix with the new.
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
@@ -123,9 +125,13 @@ int main(int argc, char **argv) {
             char prefix[64];
             snprintf(prefix, sizeof prefix, "%s-", cls);   // (the images are CLS-%04d.png)
             if (cli_stale_png(stale, sizeof stale, dir, prefix, 0, first[s][k], counts[s][k], 4)) {
-                fprintf(stderr, "phantom: '%s' holds %s, which this run (%d images there) would not "
+                char names[100] = "";   // (val and test are numbered on from train: other counts move them)
+                if (counts[s][k] > 0)
+                    snprintf(names, sizeof names, ", %s%04d.png to %s%04d.png", prefix, first[s][k], prefix,
+                             first[s][k] + counts[s][k] - 1);
+                fprintf(stderr, "phantom: '%s' holds %s, which this run (%d images there%s) would not "
                                 "replace: two runs' images would mix; give another --out or delete "
-                                "the old images\n", dir, stale, counts[s][k]);
+                                "the old images\n", dir, stale, counts[s][k], names);
                 return 1;
             }
         }

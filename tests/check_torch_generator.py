@@ -6,6 +6,7 @@
 # Debian's torch has no safetensors module), runs it on the noise that
 # build/generate used, and compares with the images generate computed.
 #
+#   rm -f /tmp/raw.safetensors   # (--save-raw must name a new file)
 #   build/generate --checkpoint CKPT --count 16 --out /tmp/g --save-raw /tmp/raw.safetensors
 #   /usr/bin/python3 tests/check_torch_generator.py CKPT /tmp/raw.safetensors
 #

@@ -120,7 +120,7 @@ $B/phantom --out "$T/ph128" --normal 4 --pneumonia 4 --val 0 --test 2 --size 128
 $B/classify train --data "$T/ph128/train" --size 128 --width 129 --epochs 1 --batch 4 --threads 1 \
     --out "$T/wide" >/dev/null 2>&1
 fails_with_line "features/more dims than a features file holds: refused, naming the largest width" \
-    "classify features: 2 images x 66048 dims; a features file holds at most 65536 images and 65536 dims (dims = 8 x width x (size/16)^2: a classifier of --width 128 or less at size 128)" \
+    "classify features: '$T/wide/checkpoint.safetensors' gives 66048 values per image; a features file holds at most 65536 (dims = 8 x width x (size/16)^2: a classifier of --width 128 or less at size 128)" \
     $B/classify features --checkpoint "$T/wide/checkpoint.safetensors" "$T/ph128/test/NORMAL" "$T/f4.npy"
 check "features/... nothing written" test ! -e "$T/f4.npy"
 

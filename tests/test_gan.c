@@ -540,6 +540,7 @@ static void test_checkpoint_version2(void) {
         free(t);
         free(copy);
     }
+    remove(bad);   // (the .v2 files were left in build/, one per run)
     dcgan_gan_free(&loaded);
     dcgan_gan_free(&gan);
     // width: 1024 x width filters must stay an int
