@@ -125,6 +125,15 @@ check "train/a failed run into an existing folder: the folder stays" test -d "$T
 BIN=$(cd "$B" && pwd)
 ( cd "$T" && "$BIN/train" --data "$T/no_such" --class NORMAL --epochs 1 >/dev/null 2>&1 )
 check "train/a failed run with the default --out (out/train): leaves no out folder" test ! -e "$T/out"
+# a path through '..' ends in a folder the run did not make: nothing is removed (new/../kept
+# removed the existing, empty 'kept'); a part too long to make no longer stops the removal of
+# the new parent before it (newt/xxx... left 'newt')
+mkdir "$T/kept_empty"
+$B/train --data "$T/no_such" --class NORMAL --out "$T/newp/../kept_empty" --epochs 1 >/dev/null 2>&1
+check "train/a failed run into new/../existing: the existing folder stays" test -d "$T/kept_empty"
+long=$(printf 'x%.0s' $(seq 300))
+$B/train --data "$T/no_such" --class NORMAL --out "$T/newt/$long" --epochs 1 >/dev/null 2>&1
+check "train/a failed run whose last part is too long: the new parent goes too" test ! -e "$T/newt"
 
 # classify train: Ctrl-C or SIGTERM stops after the step with OUT/resume.safetensors,
 # and --resume continues exactly: the same checkpoint, byte for byte, as a run never
