@@ -99,6 +99,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (cli_out_folder("phantom", out) != 0) return 2;
+    if (normal == 0 && pneumonia == 0 && val == 0 && test <= 0) {   // (it wrote six empty folders, status 0)
+        fprintf(stderr, "phantom: --normal, --pneumonia, --val and --test are all 0: nothing to write\n");
+        return 2;
+    }
     // the counts of the six folders: train (the flags), val, test (unless --test, 1/8 of
     // train, at least one image for a class with any: --normal 7 left test/NORMAL empty)
     const char *splits[3] = {"train", "val", "test"};

@@ -219,6 +219,9 @@ fails_with_line "phantom/a negative --seed is refused like train's" \
     $B/phantom --out "$T/ph_bad" --normal 1 --pneumonia 0 --val 0 --test 0 --size 16 --seed -1
 fails_with_line "phantom/an unknown flag is named with 'phantom:'" \
     "phantom: unknown flag '--frobnicate' (see --help)" $B/phantom --out "$T/ph_bad" --frobnicate
+fails_with_line "phantom/every count 0 is refused (it wrote six empty folders, status 0)" \
+    "phantom: --normal, --pneumonia, --val and --test are all 0: nothing to write" \
+    $B/phantom --out "$T/ph_bad" --normal 0 --pneumonia 0 --val 0 --size 16
 check "phantom/bad flags: nothing written" test ! -e "$T/ph_bad"
 # a second run with smaller counts left the first run's extra images beside its own
 $B/phantom --out "$T/ph_re" --normal 3 --pneumonia 1 --val 0 --test 0 --size 16 >/dev/null
