@@ -19,8 +19,10 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
+#include <fcntl.h>      // open
 #include <limits.h>
 #include <signal.h>
+#include <sys/file.h>   // flock
 
 #define MAX_COUNT 100000000   // --count: images in one run
 #define MAX_OUT 4000          // --out: characters
@@ -138,6 +140,18 @@ static int image_name_taken(const char *out, const char *prefix, int digits, lon
     return taken;
 }
 
+// 1 after the message when out holds images this run would not replace (two
+// runs' images would mix) or a folder named like one of its images, else 0.
+static int images_in_the_way(const char *out, const char *prefix, int digits, long count) {
+    char stale[300];
+    if (cli_stale_png(stale, sizeof stale, out, prefix, 1, 1, count, digits)) {
+        fprintf(stderr, "generate: '%s' holds %s, which this run (--count %ld) would not replace: two runs' "
+                        "images would mix; give another --out or delete the old images\n", out, stale, count);
+        return 1;
+    }
+    return image_name_taken(out, prefix, digits, count);
+}
+
 // Ctrl-C or SIGTERM: the run stops after the image in progress and removes its
 // hidden folder; a second signal stops at once (the default action).
 static volatile sig_atomic_t stop_signal = 0;
@@ -231,14 +245,7 @@ int main(int argc, char **argv) {
            dcgan_arch_name(cfg.arch), cfg.size, cfg.size, cfg.channels, (long long)gan.iteration,
            count, out, seed);
     for (long c = count; c >= 100000; c /= 10) digits++;
-    char stale[300];
-    if (cli_stale_png(stale, sizeof stale, out, prefix, 1, 1, count, digits)) {
-        fprintf(stderr, "generate: '%s' holds %s, which this run (--count %ld) would not replace: two runs' "
-                        "images would mix; give another --out or delete the old images\n", out, stale, count);
-        dcgan_gan_free(&gan);
-        return 1;
-    }
-    if (image_name_taken(out, prefix, digits, count)) {   // (before any image is made)
+    if (images_in_the_way(out, prefix, digits, count)) {   // (before any image is made)
         dcgan_gan_free(&gan);
         return 1;
     }
@@ -264,8 +271,31 @@ int main(int argc, char **argv) {
     // killed outright leaves OUT/.generate-PID behind: named at the next run.)
     char stage[MAX_OUT + 32], made[MAX_OUT + 1];
     cli_missing_part(out, made, sizeof made);   // (a run that fails removes the folders it made)
-    name_leftovers(out);
     const char *not_made = cli_mkdirs(out) != 0 ? out : NULL;
+    // One generate at a time in a folder: a second run, with another --count, passed
+    // the check above before the first had put its images in place, and the two mixed.
+    // The lock (on the folder, released when the process ends) is taken, then the
+    // check is made again. Where the file system has no locks, the run goes on without.
+    int out_fd = not_made ? -1 : open(out, O_RDONLY), refused = 0;
+    if (out_fd >= 0 && flock(out_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            fprintf(stderr, "generate: another generate is writing into '%s'; wait for it to finish\n", out);
+            refused = 1;
+        } else {
+            close(out_fd);
+            out_fd = -1;
+        }
+    }
+    if (!not_made && (refused || images_in_the_way(out, prefix, digits, count))) {
+        cli_unmake(out, made);
+        if (out_fd >= 0) close(out_fd);
+        free(all_noise);
+        free(all_images);
+        free(pixels);
+        dcgan_gan_free(&gan);
+        return 1;
+    }
+    if (!not_made) name_leftovers(out);   // (under the lock: another run's stage is not one)
     // the process id, and a number after it where a killed run left that name (process
     // ids repeat, in a container every time)
     for (int k = 1; !not_made; k++) {
@@ -277,6 +307,7 @@ int main(int argc, char **argv) {
     if (not_made) {
         fprintf(stderr, "generate: cannot create '%s': %s\n", not_made, strerror(errno));
         cli_unmake(out, made);
+        if (out_fd >= 0) close(out_fd);
         free(all_noise);
         free(all_images);
         free(pixels);
@@ -353,6 +384,7 @@ int main(int argc, char **argv) {
     }
     rmdir(stage);
     if (rc != 0) cli_unmake(out, made);   // --out, when this run made it and it is empty
+    if (out_fd >= 0) close(out_fd);       // (and the lock with it)
     if (rc == 0 && raw) printf("generate: noise and float images in %s\n", raw);
     free(all_noise);
     free(all_images);

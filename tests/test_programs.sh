@@ -332,6 +332,19 @@ rc=$?
 check "generate/SIGTERM (as Ctrl-C): status 143, says how far it got" \
     sh -c "test $rc -eq 143 && grep -q \"^generate: stopped after [0-9]* of 100000000 images; none of them was put in '$T/gen_int/new'\$\" '$T/gen_int.txt'"
 check "generate/... its hidden folder and the folders it made are gone" test ! -e "$T/gen_int"
+# two generates into one folder at once: the second (another --count) passed the check for
+# an earlier run's images before the first had put its own in place, and the two mixed
+$B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 100000000 --out "$T/gen_two" --seed 6 \
+    >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 100 ] && [ "$(ls -A "$T/gen_two" 2>/dev/null | wc -l)" -eq 0 ]; do sleep 0.05; i=$((i + 1)); done
+fails_with_line "generate/a second run into a folder another is writing is refused" \
+    "generate: another generate is writing into '$T/gen_two'; wait for it to finish" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 5 --out "$T/gen_two" --seed 7
+kill -TERM $pid
+wait $pid
+check "generate/... and neither run's images are left (the first was stopped)" test ! -e "$T/gen_two"
 # ... and into a new folder: the folder (and the parents it made) go with the failure
 fails_with_line "generate/a run into a new folder that fails at --save-raw..." \
     "generate: safetensors_write: writing '$T/gen_big.safetensors.tmp' failed (disk full or not writable?); '$T/gen_big.safetensors' was left as it was" \
