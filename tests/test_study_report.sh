@@ -239,24 +239,33 @@ check "between splits: a CSV row per size and primary metric" test "$(grep -c '^
 check "choices: a row per size, split and seed with each arm's threshold" \
     test "$(grep -cE '^\| (10|all) \| [12] \| [12] \| -, 0\.5 \| -, 0\.5 \| -, 0\.5 \|$' "$T/r.md")" -eq 8
 
+# copy_scores SRC DST <<PY: copies the study tree SRC to DST and rewrites every
+# scores.csv in it with the Python on stdin, which defines rewrite(text) -> new text
+copy_scores() {
+    /usr/bin/python3 -c '
+import os, shutil, sys
+exec(sys.stdin.read())
+shutil.copytree(sys.argv[1], sys.argv[2])
+for root, _, files in os.walk(sys.argv[2]):
+    for f in files:
+        if f == "scores.csv":
+            p = os.path.join(root, f)
+            text = open(p, newline="").read()
+            open(p, "w", newline="").write(rewrite(text))
+' "$1" "$2"
+}
+
 # the logit column ranks the images when it is there: probabilities that tie at
 # 1 (float32 saturation) but logits that do not give the logits' AUC
-/usr/bin/python3 - "$S" "$T/logit" <<'EOF2'
-import os, shutil, sys
-src, dst = sys.argv[1], sys.argv[2]
-shutil.copytree(src, dst)
-for root, _, files in os.walk(dst):
-    for f in files:
-        if f != "scores.csv":
-            continue
-        p = os.path.join(root, f)
-        lines = open(p).read().splitlines()
-        out = [lines[0] + ",logit"]
-        for k, line in enumerate(lines[1:]):
-            path, patient, label, score, thr, called = line.split(",")
-            logit = (k if label == "1" else -k) + 20.0   # every score rounds to 1, the logits order by label
-            out.append("%s,%s,%s,1,0.5,1,%.9g" % (path, patient, label, logit))
-        open(p, "w").write("\n".join(out) + "\n")
+copy_scores "$S" "$T/logit" <<'EOF2'
+def rewrite(text):
+    lines = text.splitlines()
+    out = [lines[0] + ",logit"]
+    for k, line in enumerate(lines[1:]):
+        path, patient, label, score, thr, called = line.split(",")
+        logit = (k if label == "1" else -k) + 20.0   # every score rounds to 1, the logits order by label
+        out.append("%s,%s,%s,1,0.5,1,%.9g" % (path, patient, label, logit))
+    return "\n".join(out) + "\n"
 EOF2
 check "logit: runs" $R $ARGS --study "$T/logit" --sizes 10 --out "$T/lg.md"
 check "logit: AUC from the logits (1.0), not the tied scores (0.5)" \
@@ -270,22 +279,16 @@ fails_with_line "bad file: a logit that is not a number" \
 # a quote or a line break): the reader split at every comma and took '"p""pt1_0"' for a
 # label (a helper's audit). Every path given a comma, quotes and a line break, every
 # patient a comma and a quote: the same report as the plain tree
-/usr/bin/python3 - "$S" "$T/quoted" <<'EOF3'
-import csv, io, os, shutil, sys
-src, dst = sys.argv[1], sys.argv[2]
-shutil.copytree(src, dst)
-for root, _, files in os.walk(dst):
-    for f in files:
-        if f != "scores.csv":
-            continue
-        p = os.path.join(root, f)
-        rows = list(csv.reader(open(p, newline="")))
-        for r in rows[1:]:
-            r[0] = r[0].replace("/data/", '/da,ta/"q"\nx/')
-            r[1] = 'p,"' + r[1]
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(rows)
-        open(p, "w").write(out.getvalue())
+copy_scores "$S" "$T/quoted" <<'EOF3'
+import csv, io
+def rewrite(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    for r in rows[1:]:
+        r[0] = r[0].replace("/data/", '/da,ta/"q"\nx/')
+        r[1] = 'p,"' + r[1]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
 EOF3
 check "quoted fields: the files hold them" grep -qF '"/da,ta/""q""' "$T/quoted/$F"
 check "quoted fields: runs" $R $ARGS --study "$T/quoted" --sizes 10,all --out "$T/quoted.md"
