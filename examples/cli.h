@@ -5,11 +5,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -187,6 +189,21 @@ static inline void cli_missing_part(const char *dir, char *made, size_t size) {
         made[i] = keep;
     }
     made[0] = '\0';   // all of dir exists already
+}
+
+// One writer at a time in folder dir: an advisory lock (flock) on the folder
+// itself, held until the descriptor is closed or the process ends. Returns the
+// descriptor to close at the end; -1 with no lock (a file system without locks,
+// or a folder that cannot be opened: the caller goes on unlocked); -2 when
+// another process holds the lock.
+static inline int cli_lock_folder(const char *dir) {
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int busy = errno == EWOULDBLOCK;
+        close(fd);
+        return busy ? -2 : -1;
+    }
+    return fd;
 }
 
 // After a run that failed: when it made folder dir (made is cli_missing_part's

@@ -19,10 +19,8 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "cli.h"
-#include <fcntl.h>      // open
 #include <limits.h>
 #include <signal.h>
-#include <sys/file.h>   // flock
 
 #define MAX_COUNT 100000000   // --count: images in one run
 #define MAX_OUT 4000          // --out: characters
@@ -276,36 +274,23 @@ int main(int argc, char **argv) {
     // the check above before the first had put its images in place, and the two mixed.
     // The lock (on the folder, released when the process ends) is taken, then the
     // check is made again. Where the file system has no locks, the run goes on without.
-    int out_fd = not_made ? -1 : open(out, O_RDONLY), refused = 0;
-    if (out_fd >= 0 && flock(out_fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK) {
-            fprintf(stderr, "generate: another generate is writing into '%s'; wait for it to finish\n", out);
-            refused = 1;
-        } else {
-            close(out_fd);
-            out_fd = -1;
+    int out_fd = not_made ? -1 : cli_lock_folder(out);
+    int refused = out_fd == -2;
+    if (refused) fprintf(stderr, "generate: another generate is writing into '%s'; wait for it to finish\n", out);
+    if (!not_made && !refused) refused = images_in_the_way(out, prefix, digits, count);
+    if (!not_made && !refused) {
+        name_leftovers(out);   // (under the lock: another run's stage is not one)
+        // the process id, and a number after it where a killed run left that name
+        // (process ids repeat, in a container every time)
+        for (int k = 1; !not_made; k++) {
+            if (k == 1) snprintf(stage, sizeof stage, "%s/.generate-%ld", out, (long)getpid());
+            else snprintf(stage, sizeof stage, "%s/.generate-%ld-%d", out, (long)getpid(), k);
+            if (mkdir(stage, 0777) == 0) break;
+            if (errno != EEXIST || k == 100) not_made = stage;
         }
     }
-    if (!not_made && (refused || images_in_the_way(out, prefix, digits, count))) {
-        cli_unmake(out, made);
-        if (out_fd >= 0) close(out_fd);
-        free(all_noise);
-        free(all_images);
-        free(pixels);
-        dcgan_gan_free(&gan);
-        return 1;
-    }
-    if (!not_made) name_leftovers(out);   // (under the lock: another run's stage is not one)
-    // the process id, and a number after it where a killed run left that name (process
-    // ids repeat, in a container every time)
-    for (int k = 1; !not_made; k++) {
-        if (k == 1) snprintf(stage, sizeof stage, "%s/.generate-%ld", out, (long)getpid());
-        else snprintf(stage, sizeof stage, "%s/.generate-%ld-%d", out, (long)getpid(), k);
-        if (mkdir(stage, 0777) == 0) break;
-        if (errno != EEXIST || k == 100) not_made = stage;
-    }
-    if (not_made) {
-        fprintf(stderr, "generate: cannot create '%s': %s\n", not_made, strerror(errno));
+    if (not_made || refused) {
+        if (not_made) fprintf(stderr, "generate: cannot create '%s': %s\n", not_made, strerror(errno));
         cli_unmake(out, made);
         if (out_fd >= 0) close(out_fd);
         free(all_noise);

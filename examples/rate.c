@@ -26,9 +26,7 @@
 #include "cli.h"
 #include "rate_csv.h"
 #include "classify_tools.h"
-#include <fcntl.h>     // open
 #include <strings.h>   // strcasecmp
-#include <sys/file.h>  // flock
 
 // ---------------------------------------------------------------------------
 // rate make
@@ -423,8 +421,8 @@ static int cmd_make(int argc, char **argv) {
     // process ends, however it ends) lets one run at a time; the key is checked under it.
     // Where the folder cannot be opened or locked (a file system without flock) the run
     // goes on unlocked, as before.
-    out_fd = open(o.out, O_RDONLY);
-    if (out_fd >= 0 && flock(out_fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    out_fd = cli_lock_folder(o.out);
+    if (out_fd == -2) {
         fprintf(stderr, "rate make: another rate make is writing into '%s'; wait for it to finish\n", o.out);
         goto done_lists;
     }
