@@ -6596,6 +6596,7 @@ static uint64_t dcgan__fnv1a64_f32(uint64_t h, const float *data, size_t n) {
 }
 
 #define DCGAN__CKPT_FORMAT "dcgan.h checkpoint"
+#define DCGAN__MODEL_FORMAT "dcgan.h model"   // dcgan_model_save's files
 #define DCGAN__CKPT_MAX_META 48
 
 // Version 2 (since session 25) extends data_fnv1a64 past the tensor bytes over
@@ -6883,7 +6884,7 @@ static dcgan_status dcgan__config_from_meta(dcgan_gan_config *cfg, const dcgan_s
     const char *format = dcgan_safetensors_meta(st, "format");
     const char *arch = dcgan_safetensors_meta(st, "arch");
     const char *mode = dcgan_safetensors_meta(st, "adam_mode");
-    if (format && strcmp(format, "dcgan.h model") == 0)   // (DCGAN__MODEL_FORMAT, defined below)
+    if (format && strcmp(format, DCGAN__MODEL_FORMAT) == 0)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds one model (model_save, as classify train writes), "
                            "not a GAN checkpoint (gan_save, as train writes)", path);
     if (!format || strcmp(format, DCGAN__CKPT_FORMAT) != 0)
@@ -7074,7 +7075,6 @@ done:
 
 // --- one model on its own (dcgan_model_save / dcgan_model_load)
 
-#define DCGAN__MODEL_FORMAT "dcgan.h model"
 
 
 DCGAN_API dcgan_status dcgan_model_save(const dcgan_model *m, const char *path,
