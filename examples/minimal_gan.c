@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 // Prints the library's message and says the program failed.
 static int fail(const char *what) {
@@ -40,8 +41,13 @@ static void on_skip(void *user, const char *path, const char *reason) {
 }
 
 int main(int argc, char **argv) {
+    const char *usage = "usage: minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]   (1000, samples.png)\n";
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("%s", usage);   // asked for: on stdout, status 0
+        return 0;
+    }
     if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]\n");
+        fprintf(stderr, "%s", usage);
         return 2;
     }
     const char *folder = argv[1], *out_path = argc > 3 ? argv[3] : "samples.png";

@@ -175,6 +175,12 @@ check "minimal_gan/runs" test $? -eq 0
 check "minimal_gan/says what it wrote" grep -qxF "wrote $T/minimal.png" "$T/minimal.txt"
 check "minimal_gan/prints the last iteration's losses" grep -qE '^iteration 3: D loss real [0-9.]+ fake [0-9.]+, G loss [0-9.]+$' "$T/minimal.txt"
 check "minimal_gan/the grid is 530 x 530" test "$(od -An -tx1 -j16 -N8 "$T/minimal.png" | tr -d ' ')" = "0000021200000212"
+# --help was taken for a folder ("cannot open folder '--help'")
+$B/minimal_gan --help >"$T/mhelp.out" 2>"$T/mhelp.err"
+check "minimal_gan/--help: status 0" test $? -eq 0
+check "minimal_gan/--help: the usage on stdout, nothing on stderr" sh -c "test \"\$(cat '$T/mhelp.out')\" = 'usage: minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]   (1000, samples.png)' && test ! -s '$T/mhelp.err'"
+fails_with_line "minimal_gan/no arguments: the usage" \
+    "usage: minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]   (1000, samples.png)" $B/minimal_gan
 fails_with_line "minimal_gan/a missing folder" "minimal_gan: $T/nope: list_images: cannot open folder '$T/nope'" \
     $B/minimal_gan "$T/nope" 3 "$T/minimal2.png"
 fails_with_line "minimal_gan/a bad iteration count" "minimal_gan: ITERATIONS must be a positive number, got 'x'" \
