@@ -613,6 +613,11 @@ static int cmd_score(int argc, char **argv) {
     int n_key = 0, rc = 1;
     if (read_key(key_path, &key, &n_key) != 0) return 1;
     rater *raters = (rater *)calloc((size_t)n_files, sizeof(rater));
+    if (!raters) {
+        fprintf(stderr, "rate score: out of memory\n");
+        free(key);
+        return 1;
+    }
     for (int k = 0; k < n_files; k++) {
         if (read_answers(files[k], key, n_key, &raters[k]) != 0) goto done;
         for (int j = 0; j < k; j++)
@@ -627,6 +632,15 @@ static int cmd_score(int argc, char **argv) {
         score *s = (score *)calloc((size_t)groups, sizeof(score));
         float *scores = (float *)malloc((size_t)n_key * n_files * sizeof(float));
         int *labels = (int *)malloc((size_t)n_key * n_files * sizeof(int));
+        int *counts = n_files > 1 ? (int *)calloc((size_t)n_key * 2, sizeof(int)) : NULL;
+        const int W = 900, H = 420;
+        unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
+        float *y = (float *)malloc((size_t)4 * groups * sizeof(float));
+        const char **names = (const char **)malloc((size_t)groups * sizeof(char *));
+        if (!s || !scores || !labels || (n_files > 1 && !counts) || !rgb || !y || !names) {
+            fprintf(stderr, "rate score: out of memory\n");
+            goto done_score;   // rc is 1
+        }
         printf("%-16s %5s %9s  %-17s %10s %12s %12s %6s\n", "rater", "n", "accuracy", "95% CI (exact)",
                "p vs 50%", "sensitivity", "specificity", "AUC");
         for (int g = 0; g < groups; g++) {
@@ -642,7 +656,7 @@ static int cmd_score(int argc, char **argv) {
                "the 6-step rating scale)\n");
         if (n_files > 1) {
             // Fleiss' kappa over the images every rater answered: classes real, generated
-            int *counts = (int *)calloc((size_t)n_key * 2, sizeof(int)), items = 0;
+            int items = 0;
             for (int i = 0; i < n_key; i++) {
                 int all = 1;
                 for (int k = 0; k < n_files; k++) all &= raters[k].answer[i] >= 0;
@@ -657,7 +671,6 @@ static int cmd_score(int argc, char **argv) {
             else
                 printf("agreement between the %d raters: Fleiss' kappa undefined (%s)\n", n_files,
                        items ? clf_last_error() : "no image answered by all");
-            free(counts);
         }
         // The verdict needs both kinds answered: a rater who saw only real images (a partial
         // file) can be right every time by always saying "real".
@@ -670,10 +683,6 @@ static int cmd_score(int argc, char **argv) {
                             : "no better than guessing (p >= 0.05): no evidence the generated images can be told apart";
         printf("%s: %d of %d correct; %s\n", n_files > 1 ? "pooled" : raters[0].name, all->correct, all->n, verdict);
         // the picture: accuracy, sensitivity, specificity and AUC per rater
-        const int W = 900, H = 420;
-        unsigned char *rgb = (unsigned char *)malloc((size_t)W * H * 3);
-        float *y = (float *)malloc((size_t)4 * groups * sizeof(float));
-        const char **names = (const char **)malloc((size_t)groups * sizeof(char *));
         for (int g = 0; g < groups; g++) {
             names[g] = g == n_files ? "pooled" : raters[g].name;
             y[g] = (float)s[g].correct / (float)s[g].n;
@@ -701,6 +710,8 @@ static int cmd_score(int argc, char **argv) {
             printf("wrote %s\n", png);
             rc = 0;
         }
+    done_score:
+        free(counts);
         free(rgb);
         free(y);
         free(names);
