@@ -51,7 +51,9 @@
 //   DCGAN_NO_IMAGES         compile out the image-folder loader (no stb needed)
 //   DCGAN_CUDA              declare the _cuda twins in dcgan_cuda.cu
 //   DCGAN_INCEPTION_BATCH   images per pass through Inception's mixed blocks (8)
-//   DCGAN_NO_SIMD           leave out the AVX2 intrinsics (portable loops only)
+//   DCGAN_NO_SIMD           leave out the AVX2 and AVX-512 intrinsics (portable loops only)
+//   DCGAN_NO_AVX512         leave out the AVX-512 kernels only
+//   DCGAN_NO_CLONES         no GCC target_clones (AVX2 copies of the vectorised loops)
 //   DCGAN_NO_FORK           decode images in the process, not in a helper process
 //   DCGAN_TEST_INTERNALS    the internals the tests check are not static (the
 //                           test programs link one tests/dcgan_impl.c)
@@ -154,7 +156,7 @@ typedef enum {
 DCGAN_API const char *dcgan_status_name(dcgan_status s);
 
 // The message of the last failure in this thread, e.g.
-// "conv2d_forward: inp has C=3, weight expects C=1". "" if nothing failed yet.
+// "conv2d_forward: inp has N=2 C=3, weight expects C=1". "" if nothing failed yet.
 DCGAN_API const char *dcgan_last_error(void);
 // Records a failure message (printf-style) and returns status. For companion
 // files such as dcgan_cuda.cu; the library itself reports through it too.
@@ -1126,10 +1128,11 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
                                         const dcgan_image_options *opt);
 
 // Where fork() exists (POSIX, unless DCGAN_NO_FORK), every image file is
-// decoded in a short-lived child process, so that a decoder crash on a hostile
-// file (Debian's stb_image has such crashes, tests/stb_crashes/) skips that
-// file with a message instead of ending the program. 0 turns this off (decode
-// in the process, a little faster); 1 (the default) turns it on.
+// decoded in a helper process (started on the first image, kept for the next
+// ones), so that a decoder crash on a hostile file (Debian's stb_image has
+// such crashes, tests/stb_crashes/) skips that file with a message instead of
+// ending the program. 0 turns this off (decode in the process); 1 (the
+// default) turns it on.
 DCGAN_API void dcgan_set_isolated_decoding(int on);
 
 // The sorted list of image files under dir, recursively (extensions jpg, jpeg,
@@ -1358,7 +1361,8 @@ DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *pa
 // sigma.npy (dims, dims) as float64 ('<f8'; '<f4' is read too). save writes
 // them stored (uncompressed) via path.tmp + rename; load reads stored and, with
 // the image code compiled in, deflated members (np.savez_compressed).
-// count is unknown after load (0). On a failed load *st is zeroed (pass an empty one).
+// count is unknown after load (0). load refuses arrays of 3 or more dimensions and
+// NaN or Inf, naming the file. On a failed load *st is zeroed (pass an empty one).
 DCGAN_API dcgan_status dcgan_fid_stats_save_npz(const dcgan_fid_stats *st, const char *path);
 DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char *path);
 
@@ -1371,8 +1375,8 @@ DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char 
 
 // Feature files: one .npy array (n, dims) of '<f8', C order, as numpy.save
 // writes it (n and dims up to 65536); load also reads '<f4'. save writes
-// path.tmp, then renames. load refuses NaN/Inf, naming the row; on any failure
-// it sets *f = NULL, *n = 0 and *dims = 0 (free an earlier array first).
+// path.tmp, then renames. load refuses NaN/Inf, naming the row, and arrays of
+// 3 or more dimensions (an (n, dims, 1) array too); on any failure it sets *f = NULL, *n = 0 and *dims = 0 (free an earlier array first).
 DCGAN_API dcgan_status dcgan_features_save_npy(const char *path, const double *f, int64_t n, int dims);
 DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims, const char *path);
 
@@ -10599,6 +10603,14 @@ static dcgan_status dcgan__npy_parse(const char *path, const char *member, const
     const char *sh = strstr(header, "'shape': (");
     if (!esize || !strstr(header, "'fortran_order': False") || !sh)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is not little-endian float64/32 in C order", path, member);
+    // numpy writes (a,) for 1-D and (a, b) for 2-D: a second comma means three or more
+    // sides, refused rather than read as its first two (a (5, 3, 2) array is not (5, 3))
+    const char *close = strchr(sh, ')');
+    int commas = 0;
+    for (const char *q = sh + 10; close && q < close; q++) commas += *q == ',';
+    if (commas > 1)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is a %d-D array; 1-D or 2-D expected", path, member,
+                           commas + 1);
     long a = -1, b = -1;
     int got = sscanf(sh + 10, "%ld, %ld", &a, &b);
     *ndim = got == 2 && b >= 0 ? 2 : 1;
@@ -10685,6 +10697,17 @@ DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char 
         s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': mu is (%d) and sigma (%d, %d); they do not fit", path,
                         shape[0][0], shape[1][0], shape[1][1]);
         goto done;
+    }
+    // NaN or Inf in the statistics would come out as "FID:  nan", or as an eigen-solver
+    // failure that names no file: refused here, naming the file
+    for (int m = 0; m < 2; m++) {
+        const size_t len = (size_t)shape[m][0] * (m ? (size_t)shape[m][1] : 1);
+        for (size_t i = 0; i < len; i++)
+            if (!isfinite(arrays[m][i])) {
+                s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s has a NaN or Inf (element %zu)", path,
+                                m ? "sigma" : "mu", i);
+                goto done;
+            }
     }
     st->dims = shape[0][0];
     st->mu = arrays[0];
