@@ -1376,7 +1376,8 @@ DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char 
 // Feature files: one .npy array (n, dims) of '<f8', C order, as numpy.save
 // writes it (n and dims up to 65536); load also reads '<f4'. save writes
 // path.tmp, then renames. load refuses NaN/Inf, naming the row, and arrays of
-// 3 or more dimensions (an (n, dims, 1) array too); on any failure it sets *f = NULL, *n = 0 and *dims = 0 (free an earlier array first).
+// 3 or more dimensions (an (n, dims, 1) array too); on any failure it sets
+// *f = NULL, *n = 0 and *dims = 0 (free an earlier array first).
 DCGAN_API dcgan_status dcgan_features_save_npy(const char *path, const double *f, int64_t n, int dims);
 DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims, const char *path);
 
@@ -10605,9 +10606,9 @@ static dcgan_status dcgan__npy_parse(const char *path, const char *member, const
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is not little-endian float64/32 in C order", path, member);
     // numpy writes (a,) for 1-D and (a, b) for 2-D: a second comma means three or more
     // sides, refused rather than read as its first two (a (5, 3, 2) array is not (5, 3))
-    const char *close = strchr(sh, ')');
+    const char *paren = strchr(sh, ')');
     int commas = 0;
-    for (const char *q = sh + 10; close && q < close; q++) commas += *q == ',';
+    for (const char *q = sh + 10; paren && q < paren; q++) commas += *q == ',';
     if (commas > 1)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s is a %d-D array; 1-D or 2-D expected", path, member,
                            commas + 1);

@@ -359,6 +359,22 @@ static void test_npz(void) {
                   access(npz, F_OK) != 0,
               "fid_stats_save_npz/zeroed statistics are refused");
     }
+    // NaN or Inf in mu or sigma: refused naming the file (it gave "FID:  nan", or an eigen-solver
+    // failure that named no file)
+    double mu2[2] = {0.0, 1.0}, sigma2[4] = {1.0, 0.0, 0.0, INFINITY};
+    dcgan_fid_stats bad = {2, 0, mu2, sigma2}, got;
+    char npz[64], want[200];
+    snprintf(npz, sizeof npz, "build/test_fid_nan_%d.npz", (int)getpid());
+    for (int m = 0; m < 2; m++) {
+        if (m) mu2[1] = NAN, sigma2[3] = 1.0;
+        snprintf(want, sizeof want, "fid_stats_load_npz: '%s': %s has a NaN or Inf (element %d)", npz,
+                 m ? "mu" : "sigma", m ? 1 : 3);
+        CHECK(dcgan_fid_stats_save_npz(&bad, npz) == DCGAN_OK && dcgan_fid_stats_load_npz(&got, npz) == DCGAN_ERR_FORMAT &&
+                  strcmp(dcgan_last_error(), want) == 0 && got.mu == NULL && got.sigma == NULL && got.dims == 0,
+              m ? "fid_stats_load_npz/a NaN in mu is refused, naming the file"
+                : "fid_stats_load_npz/an Inf in sigma is refused, naming the file");
+    }
+    remove(npz);
     dcgan_fid_stats st;
     CHECK(dcgan_fid_stats_load_npz(&st, "tests/data/pth/small_zip.pth") == DCGAN_ERR_FORMAT &&
           strstr(dcgan_last_error(), "mu.npy"), "fid_stats_load_npz/a zip without mu.npy is refused");

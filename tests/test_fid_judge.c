@@ -347,6 +347,19 @@ static void test_npy(void) {
              "features_load_npy: '%s' holds a 1-D array; features are (n, dims), both >= 1", path);
     CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT &&
               strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a 1-D array: refused");
+    // a 3-D array (2, 3, 2): it was read as its first two sides, (2, 3), half of its numbers
+    fp = fopen(path, "wb");
+    const char head3[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 2), }";
+    char buf3[128 + 96];
+    memset(buf3, ' ', 128);
+    memcpy(buf3, head3, sizeof head3 - 1);
+    buf3[127] = '\n';
+    memset(buf3 + 128, 0, 96);
+    fwrite(buf3, 1, sizeof buf3, fp);
+    fclose(fp);
+    snprintf(want_msg, sizeof want_msg, "features_load_npy: '%s': the file is a 3-D array; 1-D or 2-D expected", path);
+    CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT && f == NULL && n == 0 && dims == 0 &&
+              strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a 3-D array: refused, not read as 2-D");
     // a version-2 header cut inside its 4-byte length (found by make fuzz: read past the end)
     fp = fopen(path, "wb");
     fwrite("\x93NUMPY\x02\x00\x76\x00", 1, 10, fp);
