@@ -93,6 +93,53 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+// A PATH's kind is its name's: .npy and .npz name files, anything else a folder of
+// images. Each is checked before anything runs (a PATH2 that is missing, or a file where a
+// folder belongs, was found only after PATH1's features: an hour on a large folder).
+static int check_input(const char *path) {
+    struct stat sb;
+    const int file = ends_with(path, ".npy") || ends_with(path, ".npz");
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "fid: cannot open '%s': %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (file && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "fid: '%s' is a folder; a name ending in .npy or .npz is read as a file\n", path);
+        return 1;
+    }
+    if (!file && !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "fid: '%s' is not a folder; give a folder of images, a .npy of features or a .npz "
+                        "of statistics\n", path);
+        return 1;
+    }
+    return 0;
+}
+
+// Where --save-stats or --save-features writes, checked before the features are computed
+// (a missing folder was found after them): the name says what it holds, as fid reads names
+// (a .npz named out.txt was then read as a folder), it does not exist yet, and its folder does.
+static int check_output(const char *dst, const char *ext) {
+    struct stat sb;
+    if (!ends_with(dst, ext)) {
+        fprintf(stderr, "fid: '%s' must end in %s (fid reads a file by its name)\n", dst, ext);
+        return 1;
+    }
+    if (stat(dst, &sb) == 0) {
+        fprintf(stderr, "fid: '%s' exists already; not overwriting it\n", dst);
+        return 1;
+    }
+    char dir[4096];
+    const char *slash = strrchr(dst, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dst) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - dst), dst);
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "fid: cannot write '%s': '%s' is not a folder\n", dst, dir);
+        return 1;
+    }
+    return 0;
+}
+
 // Features of every image in dir, with a progress bar; the files used are kept.
 static int folder_features(dcgan_inception *net, const char *dir, const fid_options *o, feature_set *out) {
     char **paths = NULL;
@@ -221,13 +268,7 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
                           dcgan_inception *net, int *net_ready) {
     feature_set train;
     printf("nearest: training images %s\n", o->nearest);
-    if (path_features(net, net_ready, o->nearest, o, &train) != 0) return 1;
-    if (!gen->paths || !train.paths) {
-        fprintf(stderr, "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file names), "
-                        "not .npy features\n");
-        set_free(&train);
-        return 1;
-    }
+    if (path_features(net, net_ready, o->nearest, o, &train) != 0) return 1;   // (main checked: a folder)
     int rc = 1;
     const int ng = gen->n, nr = real->n, nt = train.n, px = 32 * 32;
     int64_t *gi = (int64_t *)malloc((size_t)ng * sizeof(int64_t)), *ri = (int64_t *)malloc((size_t)nr * sizeof(int64_t));
@@ -368,16 +409,12 @@ done:
 
 static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, const char *src,
                     const char *dst, int stats) {
-    FILE *exists = fopen(dst, "rb");
-    if (exists) {
-        fclose(exists);
-        fprintf(stderr, "fid: '%s' exists already; not overwriting it\n", dst);
-        return 1;
-    }
+    if (check_output(dst, stats ? ".npz" : ".npy") != 0) return 1;
     if (ends_with(src, ".npz") || (stats == 0 && ends_with(src, ".npy"))) {
         fprintf(stderr, "fid: '%s' is not an image folder\n", src);
         return 1;
     }
+    if (check_input(src) != 0) return 1;
     feature_set s;
     fid_options limited = *o;
     if (!stats) limited.max_images = 65536;   // dcgan_features_save_npy's bound on rows
@@ -459,7 +496,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fid: --kid-subsets >= 1 and --kid-subset-size >= 2\n");
         return 2;
     }
-    if (o.out && cli_out_folder("fid", o.out) != 0) return 2;   // (a file was found only after the features)
+    // (a file was found only after the features; without --nearest nothing is written there, and a
+    // file called 'nearest' in the working folder made every run fail)
+    if (o.nearest && cli_out_folder("fid", o.out) != 0) return 2;
     dcgan_set_threads(o.threads);
     if (save_weights) {
         char found[1024];
@@ -485,6 +524,18 @@ int main(int argc, char **argv) {
         int rc = save_one(&net, &net_ready, &o, paths[0], paths[1], save_stats);
         dcgan_inception_free(&net);
         return rc;
+    }
+    for (int k = 0; k < 2; k++)
+        if (check_input(paths[k]) != 0) return 1;
+    if (o.nearest) {   // (a feature file here was refused after every set's features)
+        const char *file = ends_with(o.nearest, ".npy") || ends_with(o.nearest, ".npz") ? o.nearest
+                         : ends_with(paths[1], ".npy") || ends_with(paths[1], ".npz") ? paths[1] : NULL;
+        if (file) {
+            fprintf(stderr, "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file "
+                            "names); '%s' is a feature file\n", file);
+            return 1;
+        }
+        if (check_input(o.nearest) != 0) return 1;
     }
     const int need_features = o.kid || o.bootstrap || o.floor || o.prdc || o.nearest;
     for (int k = 0; k < 2; k++)
@@ -570,7 +621,10 @@ int main(int argc, char **argv) {
     if (o.bootstrap) {
         double *v = (double *)malloc((size_t)o.bootstrap * sizeof(double));
         cli_progress bar;
-        if (!v) goto done;
+        if (!v) {
+            fprintf(stderr, "fid: no memory for --bootstrap %d\n", o.bootstrap);
+            goto done;
+        }
         for (int which = 0; which < 1 + o.kid; which++) {
             dcgan_rng_seed(&rng, (uint64_t)o.seed);
             cli_progress_start(&bar, which ? "bootstrap KID" : "bootstrap FID", o.bootstrap);
@@ -584,16 +638,29 @@ int main(int argc, char **argv) {
             int used = 0;   // KID is NaN for a resample that drew one vector only (tiny sets): left out
             for (int b = 0; b < o.bootstrap; b++)
                 if (!isnan(v[b])) v[used++] = v[b];
+            if (used < 2) {   // (it printed "KID 95% interval: [nan, nan]" with status 0)
+                fprintf(stderr, "fid: --bootstrap: %d of %d %s resamples drew a single vector of a set (%d and %d "
+                                "vectors); too few are left for an interval: give larger sets or a larger "
+                                "--bootstrap\n", o.bootstrap - used, o.bootstrap, which ? "KID" : "FID", c1, c2);
+                free(v);
+                goto done;
+            }
+            char left_out[80] = "";
+            if (used < o.bootstrap)
+                snprintf(left_out, sizeof left_out, ", %d left out (a set drawn as one vector)", o.bootstrap - used);
             double lo = dcgan_quantile(v, used, 0.025), hi = dcgan_quantile(v, used, 0.975);
-            printf("%s 95%% interval: [%.6g, %.6g] (percentile bootstrap, %d resamples of each set, seed %ld%s)\n",
-                   which ? "KID" : "FID", lo, hi, o.bootstrap, o.seed, which ? "; KID of the whole sets" : "");
+            printf("%s 95%% interval: [%.6g, %.6g] (percentile bootstrap, %d resamples of each set%s, seed %ld%s)\n",
+                   which ? "KID" : "FID", lo, hi, o.bootstrap, left_out, o.seed, which ? "; KID of the whole sets" : "");
         }
         free(v);
     }
     if (o.floor) {
         double *v = (double *)malloc((size_t)o.floor_repeats * sizeof(double));
         cli_progress bar;
-        if (!v) goto done;
+        if (!v) {
+            fprintf(stderr, "fid: no memory for --floor-repeats %d\n", o.floor_repeats);
+            goto done;
+        }
         dcgan_rng_seed(&rng, (uint64_t)o.seed);
         cli_progress_start(&bar, "floor", o.floor_repeats);
         if (dcgan_fid_floor(v, o.floor_repeats, f1, c1, c2, o.dims, &rng, on_progress, &bar) != DCGAN_OK) {

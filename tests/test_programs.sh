@@ -505,6 +505,58 @@ check "fid/--batch-size 1 gives the FID of the default batch" test "$(head -1 "$
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
+# fid: a .npy or .npz names a file, anything else a folder: each PATH (and --nearest's TRAIN) is
+# checked before any features are computed; a missing PATH2 was found after PATH1's features
+# (an hour on a large folder), a .npy TRAIN after every set's (the fid audit)
+fails_with_line "fid/a missing PATH2 is refused before PATH1's features" \
+    "fid: cannot open '$T/nowhere': No such file or directory" $F "$T/data/train/NORMAL" "$T/nowhere"
+check "fid/... and nothing else is printed (the network was never loaded)" test "$(wc -l <"$T/out.txt")" -eq 1
+fails_with_line "fid/a file given as a folder of images is refused by name" \
+    "fid: '$T/straight_log' is not a folder; give a folder of images, a .npy of features or a .npz of statistics" \
+    $F "$T/data/train/NORMAL" "$T/straight_log"
+check "fid/... before PATH1's features" test "$(wc -l <"$T/out.txt")" -eq 1
+fails_with_line "fid/--nearest with a .npy TRAIN is refused before any features" \
+    "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file names); '$T/w4.npy' is a feature file" \
+    $F --nearest "$T/w4.npy" --out "$T/nn_npy" "$T/data/train/NORMAL" "$T/gen"
+check "fid/... and nothing else is printed" test "$(wc -l <"$T/out.txt")" -eq 1
+# --save-stats and --save-features: a name fid would read as something else is refused (a .npz
+# named stats.txt was written, status 0, and then read as a folder), and so is a missing
+# folder, before the features (it failed after them)
+fails_with_line "fid/--save-stats to a name not ending in .npz is refused" \
+    "fid: '$T/stats.txt' must end in .npz (fid reads a file by its name)" \
+    $F --save-stats "$T/data/train/NORMAL" "$T/stats.txt"
+check "fid/... nothing written" test ! -e "$T/stats.txt"
+fails_with_line "fid/--save-features to a .npz name is refused" \
+    "fid: '$T/feat.npz' must end in .npy (fid reads a file by its name)" \
+    $F --save-features "$T/data/train/NORMAL" "$T/feat.npz"
+fails_with_line "fid/--save-stats into a missing folder is refused before the features" \
+    "fid: cannot write '$T/nodir/s.npz': '$T/nodir' is not a folder" \
+    $F --save-stats "$T/data/train/NORMAL" "$T/nodir/s.npz"
+check "fid/... and nothing else is printed" test "$(wc -l <"$T/out.txt")" -eq 1
+# --out is checked only with --nearest: a file called 'nearest' (the default --out) in the
+# working folder made every run fail, status 2
+mkdir -p "$T/cwd_nearest"
+touch "$T/cwd_nearest/nearest"
+BA=$(cd "$B" && pwd)
+check "fid/a file called 'nearest' in the working folder does not stop a run without --nearest" \
+    sh -c "cd '$T/cwd_nearest' && '$BA/fid' '$T/w4.npy' '$T/w4.npy'"
+# --bootstrap --kid on sets of 2: a resample that draws one vector twice has no KID and is left
+# out; with none left it printed 'KID 95% interval: [nan, nan]', status 0 (the fid audit)
+python3 - "$T" <<'PYEOF'
+import struct, sys
+for name in ("two_a", "two_b"):
+    head = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }"
+    head += " " * (118 - len(head)) + "\n"
+    with open("%s/%s.npy" % (sys.argv[1], name), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode())
+        f.write(struct.pack("<6d", *[0.1 * k + (name == "two_b") for k in range(6)]))
+PYEOF
+fails_with_line "fid/--bootstrap --kid with no KID resample left is refused" \
+    "fid: --bootstrap: 2 of 2 KID resamples drew a single vector of a set (2 and 2 vectors); too few are left for an interval: give larger sets or a larger --bootstrap" \
+    $B/fid --bootstrap 2 --kid --seed 2 "$T/two_a.npy" "$T/two_b.npy"
+$B/fid --bootstrap 20 --kid "$T/two_a.npy" "$T/two_b.npy" >"$T/boot20.txt" 2>/dev/null
+check "fid/--bootstrap --kid says how many resamples were left out" \
+    grep -q '^KID 95% interval: \[.*20 resamples of each set, 11 left out (a set drawn as one vector), seed 1; KID of the whole sets)$' "$T/boot20.txt"
 # divergence: an absurd learning rate makes the losses non-finite. Policy
 # "stop": the run stops with the iteration named, non-zero, and the checkpoint
 # it leaves (the untrained one, written at the start) loads and holds no NaN.
