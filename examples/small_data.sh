@@ -7,6 +7,7 @@
 #
 # Run: make small-data                         (../shared/data/kermany224)
 #      make small-data DATA=DIR OUT=DIR        (any Kermany-layout folder)
+#      bash examples/small_data.sh             (the script itself; --help: this text)
 # Settings (environment): ITERS (2000 GAN iterations, the same for every run),
 # SEEDS (3), ALONE_SEEDS (2: runs of each technique alone at the small size),
 # N_SMALL (50 images), GEN (300 generated images per run), B (build).
@@ -27,6 +28,11 @@
 #   5. the same measurements for real train images vs held-out real images
 #      (what "indistinguishable" looks like), and the summary OUT/results.md
 set -euo pipefail
+# --help: the comment above; every setting comes from the environment
+case "${1:-}" in
+    -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
+if [ $# -gt 0 ]; then echo "small_data: takes no arguments ('$1'); settings come from the environment: DATA=DIR OUT=DIR ... (--help)" >&2; exit 2; fi
 B=${B:-build}
 # libgomp's threads spin between parallel loops (tens of milliseconds on some CPUs) before
 # they sleep: on a machine busy with other work that made a classifier step 20x slower

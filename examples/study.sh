@@ -8,6 +8,8 @@
 #                          reuses every step the reduced curve finished)
 #      make study DATA=DIR any folder of two class sub-folders (CLASSES=NEG,POS,
 #                          RARE=the class the GAN makes, PATIENTS=file,patient CSV)
+#      bash examples/study.sh [DATA]   the script itself (DATA as the one
+#                          argument or in the environment; --help: this text)
 # Without DATA and without ../shared/data/kermany224: built-in phantom X-rays
 # (a quick demonstration of the pipeline, not a result).
 #
@@ -39,6 +41,12 @@
 # is refused with the difference, or redone with its outputs when REDO=1 (and
 # what depends on it is then redone too: its key holds the changed hashes).
 set -euo pipefail
+# --help: the comment above; settings come from the environment, DATA may be the one argument
+case "${1:-}" in
+    -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -*) echo "study: unknown option '$1'; settings come from the environment (--help)" >&2; exit 2 ;;
+esac
+if [ $# -gt 1 ]; then echo "study: one argument at most, DATA; settings come from the environment (--help)" >&2; exit 2; fi
 B=${B:-build}
 # libgomp's threads spin between parallel loops (tens of milliseconds on some CPUs) before
 # they sleep: on a machine busy with other work that made a classifier step 20x slower

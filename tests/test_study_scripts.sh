@@ -11,7 +11,8 @@
 # GAN trains; results.md's git line says the commit at the start and the one
 # at the report when the repository moved during the run; small_data.sh
 # refuses an OUT made from other data and does not reuse a fid.txt that fid
-# left half-written; both scripts pass shellcheck where it is installed.
+# left half-written; both scripts pass shellcheck where it is installed;
+# --help prints their comment and other arguments are refused before a run.
 # Run from the repo root after `make` (B=DIR for another build); KEEP=1 keeps
 # the temporary folder. Prints "test_study_scripts.sh: N passed, M failed".
 B=${B:-build}
@@ -187,6 +188,30 @@ fails_with "small_data: other data: refused" "^small_data: $T/sd was made from o
 check "small_data: other data: results.md unchanged" cmp "$T/sd/results.md" "$T/sd_results.md"
 fails_with_line "small_data: OUT inside DATA: refused" \
     "small_data: OUT=$T/k3/sd is inside DATA=$T/k3; give an OUT outside the data folder" sd "$T/k3" "$T/k3/sd"
+
+# arguments: --help printed the start of a run ("== 1. split ...") and made ./small_data, and
+# study.sh took --help for DATA ("study: --help has no NORMAL/ folder"); now --help prints the
+# script's own comment, anything else is refused before a run starts (run in an empty folder:
+# nothing may appear there)
+mkdir "$T/cwd"
+R=$PWD
+for s in study small_data; do
+    (cd "$T/cwd" && bash "$R/examples/$s.sh" --help) >"$T/$s.help" 2>&1
+    check "$s.sh --help: status 0" test $? -eq 0
+    check "$s.sh --help: the script's comment, from its first line to its last" \
+        test "$(sed -n '1p;$p' "$T/$s.help")" = "$(sed -n '2,/^[^#]/s/^# \{0,1\}//p' "examples/$s.sh" | sed -n '1p;$p')"
+    check "$s.sh --help: starts with its name" grep -q "^$s.sh - " "$T/$s.help"
+done
+fails_with_line "small_data.sh: an argument is refused" \
+    "small_data: takes no arguments ('x'); settings come from the environment: DATA=DIR OUT=DIR ... (--help)" \
+    sh -c "cd '$T/cwd' && exec bash '$R/examples/small_data.sh' x"
+fails_with_line "study.sh: an unknown option is refused" \
+    "study: unknown option '--sizes'; settings come from the environment (--help)" \
+    sh -c "cd '$T/cwd' && exec bash '$R/examples/study.sh' --sizes"
+fails_with_line "study.sh: two arguments are refused" \
+    "study: one argument at most, DATA; settings come from the environment (--help)" \
+    sh -c "cd '$T/cwd' && exec bash '$R/examples/study.sh' a b"
+check "study.sh, small_data.sh: --help and refused arguments wrote nothing" test -z "$(ls -A "$T/cwd")"
 
 [ -n "$KEEP" ] || rm -rf "$T"
 echo "test_study_scripts.sh: $passed passed, $failed failed"
