@@ -11,8 +11,8 @@
 // Each PATH is a folder of images (not searched recursively; bmp jpg jpeg pgm
 // png ppm tif tiff webp in any case), a .npz of statistics (mu, sigma) such as
 // pytorch-fid's --save-stats writes, or a .npy of features (n, dims) from
-// --save-features. Two .npy PATHs may hold any network's features (such as
-// `classify features` writes): without --dims, dims is the first file's.
+// --save-features. Two .npy or .npz PATHs may hold any network's features (such
+// as `classify features` writes): without --dims, dims is the first file's.
 // Prints "FID:  <value>" first, as pytorch-fid does, then the sample sizes,
 // the numerical rank of each covariance and a warning when the sample is too
 // small for the dimension; then what was asked for. PATH1 is the real set,
@@ -33,7 +33,7 @@ static void usage(const char *prog) {
            "       %s --save-features DIR OUT.npy  write DIR's feature vectors (never overwrites)\n"
            "       %s --save-weights OUT.safetensors   convert the .pth weights once\n"
            "  --dims D            64 | 192 | 768 | 2048                  (2048)\n"
-           "                      two .npy PATHs: any (the first file's)\n"
+           "                      two .npy/.npz PATHs: any (the first file's)\n"
            "  --batch-size B      images per pass through the network,\n"
            "                      at most DCGAN_INCEPTION_BATCH           (8)\n"
            "  --weights FILE      Inception weights (.pth or .safetensors)\n"
@@ -471,20 +471,33 @@ int main(int argc, char **argv) {
         else if (n_paths < 2) paths[n_paths++] = a;
         else { fprintf(stderr, "fid: too many paths (see --help)\n"); return 2; }
     }
-    // two feature files need no network: their vectors may come from any (dims from the first file)
-    const int npy_only = n_paths == 2 && ends_with(paths[0], ".npy") && ends_with(paths[1], ".npy") &&
-                         !save_stats && !save_features && !save_weights && !o.nearest;
-    if (npy_only && !dims_given) {
-        double *f = NULL;
-        int64_t n;
+    // two files (.npy features, .npz statistics) need no network: their vectors may come from any,
+    // and without --dims dims is the first file's, as pytorch-fid takes two .npz whatever their
+    // dims (two 768-dim .npz were refused: "--dims is 2048")
+    const int files_only = n_paths == 2 && !save_stats && !save_features && !save_weights && !o.nearest &&
+                           (ends_with(paths[0], ".npy") || ends_with(paths[0], ".npz")) &&
+                           (ends_with(paths[1], ".npy") || ends_with(paths[1], ".npz"));
+    if (files_only && !dims_given) {
         o.dims_from = paths[0];
-        if (dcgan_features_load_npy(&f, &n, &o.dims, paths[0]) != DCGAN_OK) {
-            fprintf(stderr, "fid: %s\n", dcgan_last_error());
-            return 1;
+        if (ends_with(paths[0], ".npy")) {
+            double *f = NULL;
+            int64_t n;
+            if (dcgan_features_load_npy(&f, &n, &o.dims, paths[0]) != DCGAN_OK) {
+                fprintf(stderr, "fid: %s\n", dcgan_last_error());
+                return 1;
+            }
+            dcgan_free(f);
+        } else {
+            dcgan_fid_stats st;
+            if (dcgan_fid_stats_load_npz(&st, paths[0]) != DCGAN_OK) {
+                fprintf(stderr, "fid: %s\n", dcgan_last_error());
+                return 1;
+            }
+            o.dims = st.dims;
+            dcgan_fid_stats_free(&st);
         }
-        dcgan_free(f);
     }
-    if (!npy_only && o.dims != 64 && o.dims != 192 && o.dims != 768 && o.dims != 2048) {
+    if (!files_only && o.dims != 64 && o.dims != 192 && o.dims != 768 && o.dims != 2048) {
         fprintf(stderr, "fid: --dims must be 64, 192, 768 or 2048\n");
         return 2;
     }
@@ -558,7 +571,11 @@ int main(int argc, char **argv) {
                 goto done;
             }
             if (s[k].dims != o.dims) {
-                fprintf(stderr, "fid: '%s' holds %d-dim statistics, --dims is %d\n", paths[k], s[k].dims, o.dims);
+                if (o.dims_from)   // (no --dims: name the first file, as for .npy)
+                    fprintf(stderr, "fid: '%s' holds %d-dim statistics, '%s' %d-dim ones\n", paths[k], s[k].dims,
+                            o.dims_from, o.dims);
+                else
+                    fprintf(stderr, "fid: '%s' holds %d-dim statistics, --dims is %d\n", paths[k], s[k].dims, o.dims);
                 goto done;
             }
             continue;

@@ -557,6 +557,15 @@ fails_with_line "fid/--bootstrap --kid with no KID resample left is refused" \
 $B/fid --bootstrap 20 --kid "$T/two_a.npy" "$T/two_b.npy" >"$T/boot20.txt" 2>/dev/null
 check "fid/--bootstrap --kid says how many resamples were left out" \
     grep -q '^KID 95% interval: \[.*20 resamples of each set, 11 left out (a set drawn as one vector), seed 1; KID of the whole sets)$' "$T/boot20.txt"
+# two .npz (or a .npz and a .npy) need no network: without --dims, dims is the first file's, as
+# for two .npy and as pytorch-fid takes two .npz (two 64-dim .npz were refused: "--dims is 2048")
+$F --save-stats "$T/gen" "$T/gen.npz" >/dev/null 2>&1
+$B/fid "$T/normal.npz" "$T/gen.npz" >"$T/fid_npz.txt" 2>&1
+$F "$T/normal.npz" "$T/gen.npz" >"$T/fid_npz64.txt" 2>/dev/null
+check "fid/two .npz without --dims: the FID of --dims 64" \
+    sh -c "grep -q '^FID:  [0-9]' '$T/fid_npz.txt' && test \"\$(head -1 '$T/fid_npz.txt')\" = \"\$(head -1 '$T/fid_npz64.txt')\""
+fails_with_line "fid/a .npz and a .npy of other widths name the first file" \
+    "fid: '$T/w4.npy' holds 4-dim features, '$T/normal.npz' 64-dim ones" $B/fid "$T/normal.npz" "$T/w4.npy"
 # divergence: an absurd learning rate makes the losses non-finite. Policy
 # "stop": the run stops with the iteration named, non-zero, and the checkpoint
 # it leaves (the untrained one, written at the start) loads and holds no NaN.
