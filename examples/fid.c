@@ -314,15 +314,19 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    char path[4200];
+    // nearest.csv is written as nearest.csv.tmp and renamed once nearest.png is written: a run
+    // that fails leaves an earlier run's pair as it was (the csv was overwritten, then the png
+    // failed, and the folder held this run's csv beside the last run's png)
+    char path[4200], csv_path[4200], csv_tmp[4200];
     if (cli_mkdirs(o->out) != 0) {
         fprintf(stderr, "fid: cannot create '%s'\n", o->out);
         goto done;
     }
-    snprintf(path, sizeof path, "%s/nearest.csv", o->out);
-    FILE *csv = fopen(path, "w");
+    snprintf(csv_path, sizeof csv_path, "%s/nearest.csv", o->out);
+    snprintf(csv_tmp, sizeof csv_tmp, "%s/nearest.csv.tmp", o->out);
+    FILE *csv = fopen(csv_tmp, "w");
     if (!csv) {
-        fprintf(stderr, "fid: cannot write '%s'\n", path);
+        fprintf(stderr, "fid: cannot write '%s'\n", csv_tmp);
         goto done;
     }
     fprintf(csv, "generated,nearest_train_features,feature_distance,nearest_train_pixels,pixel_distance\n");
@@ -335,8 +339,10 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
         cli_csv_field(csv, train.paths[pi[i]]);
         fprintf(csv, ",%.9g\n", pd[i]);
     }
-    if (fclose(csv) != 0) {
-        fprintf(stderr, "fid: cannot write '%s'\n", path);
+    const int csv_failed = ferror(csv);
+    if (fclose(csv) != 0 || csv_failed) {
+        fprintf(stderr, "fid: cannot write '%s'\n", csv_tmp);
+        remove(csv_tmp);
         goto done;
     }
     // the closest pairs, two per row: generated | nearest training image (features)
@@ -359,10 +365,16 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
             free(tiles);
             dcgan_free(grid);
+            remove(csv_tmp);
             goto done;
         }
         free(tiles);
         dcgan_free(grid);
+    }
+    if (rename(csv_tmp, csv_path) != 0) {
+        fprintf(stderr, "fid: cannot rename '%s' to '%s': %s\n", csv_tmp, csv_path, strerror(errno));
+        remove(csv_tmp);
+        goto done;
     }
     {
         double u, z, med_g, med_r, med_p;

@@ -566,6 +566,15 @@ check "fid/two .npz without --dims: the FID of --dims 64" \
     sh -c "grep -q '^FID:  [0-9]' '$T/fid_npz.txt' && test \"\$(head -1 '$T/fid_npz.txt')\" = \"\$(head -1 '$T/fid_npz64.txt')\""
 fails_with_line "fid/a .npz and a .npy of other widths name the first file" \
     "fid: '$T/w4.npy' holds 4-dim features, '$T/normal.npz' 64-dim ones" $B/fid "$T/normal.npz" "$T/w4.npy"
+# --nearest writes nearest.csv under a .tmp name and renames it after nearest.png: a run whose
+# nearest.png fails leaves the earlier nearest.csv as it was (it was overwritten first)
+mkdir -p "$T/nn_keep/nearest.png"
+touch "$T/nn_keep/nearest.png/x"
+echo "an earlier run" >"$T/nn_keep/nearest.csv"
+fails_with "fid/--nearest: a nearest.png that cannot be written fails the run" "nearest.png" \
+    $F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep" "$T/data/train/NORMAL" "$T/gen"
+check "fid/... and leaves the earlier nearest.csv, and no .tmp" \
+    sh -c "test \"\$(cat '$T/nn_keep/nearest.csv')\" = 'an earlier run' && test ! -e '$T/nn_keep/nearest.csv.tmp'"
 # divergence: an absurd learning rate makes the losses non-finite. Policy
 # "stop": the run stops with the iteration named, non-zero, and the checkpoint
 # it leaves (the untrained one, written at the start) loads and holds no NaN.
