@@ -704,8 +704,11 @@ int main(int argc, char **argv) {
         printf("floor: FID between two disjoint halves of %s, %d images each: mean %.6g, range [%.6g, %.6g] "
                "over %d splits\n", paths[0], c2, mean, lo, hi, o.floor_repeats);
         printf("floor: this FID is %.3g x the floor's mean; %s\n", mean > 0 ? fid / mean : INFINITY,
-               fid <= hi ? "within the floor's range: indistinguishable from real at this size"
-                         : "above the floor's range: distinguishable from real at this size");
+               // (below the range it said "within the floor's range"; a set as good as the real one
+               // lands there, as its FID is against all of PATH1, the floor's against halves)
+               fid < lo ? "below the floor's range: indistinguishable from real at this size"
+               : fid <= hi ? "within the floor's range: indistinguishable from real at this size"
+                           : "above the floor's range: distinguishable from real at this size");
         free(v);
     }
     if (o.prdc) {

@@ -575,6 +575,21 @@ fails_with "fid/--nearest: a nearest.png that cannot be written fails the run" "
     $F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep" "$T/data/train/NORMAL" "$T/gen"
 check "fid/... and leaves the earlier nearest.csv, and no .tmp" \
     sh -c "test \"\$(cat '$T/nn_keep/nearest.csv')\" = 'an earlier run' && test ! -e '$T/nn_keep/nearest.csv.tmp'"
+# --floor: a FID below the floor's lowest split is said to be below it (it said "within the
+# floor's range"): PATH1 the corners of a square, PATH2 one diagonal (FID 2.05, floor 4 to 8)
+python3 - "$T" <<'PYEOF'
+import struct, sys
+for name, rows in (("square", [0, 0, 2, 0, 0, 2, 2, 2]), ("diagonal", [0, 0, 2, 2])):
+    head = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, 2), }" % (len(rows) // 2)
+    head += " " * (118 - len(head)) + "\n"
+    with open("%s/%s.npy" % (sys.argv[1], name), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode())
+        f.write(struct.pack("<%dd" % len(rows), *rows))
+PYEOF
+$B/fid --floor "$T/square.npy" "$T/diagonal.npy" >"$T/floor_below.txt" 2>/dev/null
+check "fid/--floor: an FID below the floor's range is called below it" \
+    grep -qxF "floor: this FID is 0.366 x the floor's mean; below the floor's range: indistinguishable from real at this size" \
+    "$T/floor_below.txt"
 # divergence: an absurd learning rate makes the losses non-finite. Policy
 # "stop": the run stops with the iteration named, non-zero, and the checkpoint
 # it leaves (the untrained one, written at the start) loads and holds no NaN.
