@@ -557,6 +557,9 @@ fails_with_line "fid/--bootstrap --kid with no KID resample left is refused" \
 $B/fid --bootstrap 20 --kid "$T/two_a.npy" "$T/two_b.npy" >"$T/boot20.txt" 2>/dev/null
 check "fid/--bootstrap --kid says how many resamples were left out" \
     grep -q '^KID 95% interval: \[.*20 resamples of each set, 11 left out (a set drawn as one vector), seed 1; KID of the whole sets)$' "$T/boot20.txt"
+# a --bootstrap too large for memory says so (it ended with status 1 and no message)
+fails_with_line "fid/--bootstrap past the memory says so" "fid: no memory for --bootstrap 2000000000" \
+    sh -c "ulimit -v 1000000; exec $B/fid --bootstrap 2000000000 '$T/two_a.npy' '$T/two_b.npy'"
 # two .npz (or a .npz and a .npy) need no network: without --dims, dims is the first file's, as
 # for two .npy and as pytorch-fid takes two .npz (two 64-dim .npz were refused: "--dims is 2048")
 $F --save-stats "$T/gen" "$T/gen.npz" >/dev/null 2>&1
