@@ -10761,8 +10761,8 @@ DCGAN_API dcgan_status dcgan_features_load_npy(double **f, int64_t *n, int *dims
     if (s != DCGAN_OK) return s;
     if (ndim != 2 || shape[0] < 1 || shape[1] < 1) {
         dcgan_free(data);
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds a %s array; features are (n, dims), both >= 1", path,
-                           ndim != 2 ? "1-D" : "empty");
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' holds %s array; features are (n, dims), both >= 1", path,
+                           ndim != 2 ? "a 1-D" : "an empty");
     }
     for (size_t i = 0; i < (size_t)shape[0] * shape[1]; i++)
         if (!isfinite(data[i])) {

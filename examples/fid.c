@@ -466,7 +466,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--save-stats") == 0) save_stats = 1;
         else if (strcmp(a, "--save-features") == 0) save_features = 1;
         else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = cli_int_as_int(argv[0], a, argv[i]); dims_given = 1; }
-        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = cli_int_as_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int_range("fid", a, argv[i], 1, INT_MAX);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];
         else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = cli_int_as_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = cli_int_as_int(argv[0], a, argv[i]);
@@ -644,7 +644,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
             goto done;
         }
-        printf("KID:  %.6g +- %.6g (%d subsets of %d)\n", mean, sd, o.kid_subsets,
+        printf("KID:  %.6g +- %.6g (%d subset%s of %d)\n", mean, sd, o.kid_subsets, o.kid_subsets == 1 ? "" : "s",
                c1 < c2 ? (c1 < o.kid_size ? c1 : o.kid_size) : (c2 < o.kid_size ? c2 : o.kid_size));
     }
     if (o.bootstrap) {

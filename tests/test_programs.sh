@@ -466,6 +466,8 @@ for name, d in (("w4", 4), ("w3", 3)):
 PYEOF
 fails_with_line "fid/two .npy files of different widths name the first file" \
     "fid: '$T/w3.npy' holds 3-dim features, '$T/w4.npy' 4-dim ones" $B/fid "$T/w4.npy" "$T/w3.npy"
+# one KID subset was "1 subsets of 5"
+check "fid/--kid-subsets 1: 'subset', one" sh -c "$B/fid --kid --kid-subsets 1 '$T/w4.npy' '$T/w4.npy' | grep -qE '^KID:  .* \\(1 subset of 5\\)\$'"
 fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
     "fid: --kid-subsets >= 1 and --kid-subset-size >= 2" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
 # a flag's value that is itself a flag is refused ("--out --kid" took "--kid" as the folder and
@@ -502,6 +504,9 @@ check "fid/mixed sizes: the unreadable file is named and skipped" \
     grep -qxF "fid: skipping an image: image_load_rgb01: '$T/mixed/broken.png': unknown image type" "$T/fid_b8.err"
 check "fid/--batch-size 3 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b3.txt")"
 check "fid/--batch-size 1 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b1.txt")"
+# --batch-size 0 or -3 ran as 1, silently
+fails_with_line "fid/--batch-size 0 is refused" "fid: --batch-size wants an integer from 1 to 2147483647, got '0'" \
+    $F --batch-size 0 "$T/mixed" "$T/gen"
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
