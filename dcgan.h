@@ -256,7 +256,8 @@ DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float 
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc);
 // Threads for the parallel loops (OpenMP builds only; otherwise a no-op that
-// reports 1). n <= 0 means all cores, or $DCGAN_THREADS when it is set.
+// reports 1). n <= 0 means $DCGAN_THREADS when it is set, else $OMP_NUM_THREADS
+// (OpenMP's own variable, its first number) when it is set, else all cores.
 // Returns the number of threads now in use.
 DCGAN_API int dcgan_set_threads(int n);
 
@@ -2296,9 +2297,10 @@ static int dcgan__shape_is(dcgan_tensor t, int n, int c, int h, int w) {
 
 DCGAN_API int dcgan_set_threads(int n) {
 #ifdef _OPENMP
-    if (n <= 0) {
-        const char *env = getenv("DCGAN_THREADS");
+    if (n <= 0) {   // (a value that is not a positive number is passed over)
+        const char *env = getenv("DCGAN_THREADS"), *omp = getenv("OMP_NUM_THREADS");
         n = env ? atoi(env) : 0;
+        if (n <= 0 && omp) n = atoi(omp);   // ("4,2", nested levels: the first, 4)
         if (n <= 0) n = omp_get_num_procs();
     }
     omp_set_num_threads(n);

@@ -848,6 +848,7 @@ static void train_usage(void) {
            "  --lr LR             Adam learning rate (PyTorch Adam, betas 0.9 0.999) (1e-3)\n"
            "  --seed S            weights, order, augmentation, dropout        (1)\n"
            "  --threads N         threads; 0 = all cores                       (0)\n"
+           "                      (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
            "  --resume            continue the run stopped in --out (same flags and images)\n"
            COMMON_USAGE
            "Ctrl-C (or SIGTERM) stops after the current step and writes OUT/resume.safetensors\n"
@@ -1379,6 +1380,7 @@ static int cmd_eval(int argc, char **argv) {
                    "  --bootstrap B      resamples for the 95%% intervals, 2..1000000 (1000)\n"
                    "  --seed S           bootstrap seed                             (1)\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
+                   "                     (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
                    COMMON_USAGE);
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
@@ -1816,6 +1818,7 @@ static int cmd_features(int argc, char **argv) {
                    "  OUT.npy            (n, dims) of '<f8', the input of the last Linear layer\n"
                    "                     (dims = 8 x width x (size/16)^2); never overwritten\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
+                   "                     (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
                    "Then: build/fid --kid --prdc real.npy generated.npy\n");
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
@@ -1923,6 +1926,7 @@ static void c2st_usage(void) {
            "  --seed S       fold k draws its halves, weights, order and dropout\n"
            "                 from PCG32 seeded with S * 1000 + k                 (1)\n"
            "  --threads N    threads; 0 = all cores                             (0)\n"
+           "                 (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
            "Each fold splits each set 50/50 at random (by patient when the file names are\n"
            "Kermany's, else by image), cuts the halves to equal counts (the smaller set's,\n"
            "or --max), trains the CNN of classify train on the first halves and scores the\n"

@@ -55,6 +55,7 @@ static void usage(const char *prog) {
            "                      OUT/nearest.png (closest pairs: generated | training)\n"
            "  --out DIR           where --nearest writes                 (nearest)\n"
            "  --threads N         threads (OpenMP builds); 0 = all       (0)\n"
+           "                      (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
            "  --device D          cpu | cuda | auto: where the Frechet distance's matrix\n"
            "                      work runs (features: CPU)              (" CLI_DEFAULT_DEVICE ")\n"
            "  --seed S            KID subsets, bootstrap, floor splits   (1)\n"
