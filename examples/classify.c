@@ -49,7 +49,8 @@ static const char *class_names[2] = {class_buf[0], class_buf[1]};
 
 // ---------------------------------------------------------------------------
 // Patients: from the file names (clf_patient_id: Kermany's names), or from a
-// CSV given with --patients (a header line, then "file,patient" per image; the
+// CSV given with --patients (a header line, then "file,patient" per image, quoted
+// as spreadsheets quote them where a name holds a comma or a quote; the
 // file is matched by its base name, so links and copies of an image agree).
 
 typedef struct { char *file, *patient; } patient_entry;
@@ -66,6 +67,36 @@ static const char *base_name(const char *path) {
     return slash ? slash + 1 : path;
 }
 
+// Splits one CSV line in place into its fields (RFC 4180, as spreadsheets and
+// scores.csv write them: a field in double quotes may hold commas, and "" in it is
+// one quote). field[] gets the first max; returns how many the line has, or -1
+// when a quote is not closed or text follows a closing quote.
+static int csv_fields(char *line, char **field, int max) {
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *start = p, *w = p;
+        if (*p == '"') {   // quoted: copy up to the closing quote, "" as one
+            for (p++;; p++) {
+                if (*p == 0) return -1;
+                if (*p == '"' && p[1] != '"') break;
+                if (*p == '"') p++;
+                *w++ = *p;
+            }
+            p++;
+            if (*p != ',' && *p != 0) return -1;
+        } else {
+            while (*p != ',' && *p != 0) *w++ = *p++;
+        }
+        const char end = *p;
+        *w = 0;
+        if (n < max) field[n] = start;
+        n++;
+        if (end == 0) return n;
+        p++;
+    }
+}
+
 // Reads the CSV; 0, or 1 after a message naming the file and line.
 static int patients_load(const char *path, const char *prog) {
     FILE *f = fopen(path, "r");
@@ -80,22 +111,23 @@ static int patients_load(const char *path, const char *prog) {
         size_t len = strlen(line);
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
         if (line_no == 1 || len == 0) continue;   // the header, blank lines
-        char *comma = strchr(line, ',');
-        if (!comma || comma == line || comma[1] == 0 || strchr(comma + 1, ',')) {
-            fprintf(stderr, "%s: --patients '%s' line %d: expected 'file,patient', got '%s'\n", prog, path,
-                    line_no, line);
+        char copy[sizeof line], *field[2];
+        memcpy(copy, line, len + 1);
+        int n = csv_fields(line, field, 2);
+        if (n != 2 || field[0][0] == 0 || field[1][0] == 0) {
+            fprintf(stderr, "%s: --patients '%s' line %d: expected 'file,patient'%s, got '%s'\n", prog, path,
+                    line_no, n < 0 ? " (a quote not closed, or text after a closing quote)" : "", copy);
             rc = 1;
             break;
         }
-        *comma = 0;
         if (n_patient_table == cap) {
             cap = cap ? 2 * cap : 1024;
             patient_entry *t = (patient_entry *)realloc(patient_table, (size_t)cap * sizeof *t);
             if (!t) { fprintf(stderr, "%s: out of memory\n", prog); rc = 1; break; }
             patient_table = t;
         }
-        patient_table[n_patient_table].file = strdup(base_name(line));
-        patient_table[n_patient_table].patient = strdup(comma + 1);
+        patient_table[n_patient_table].file = strdup(base_name(field[0]));
+        patient_table[n_patient_table].patient = strdup(field[1]);
         n_patient_table++;
     }
     fclose(f);

@@ -415,6 +415,24 @@ printf 'file,patient\nscan1.png\n' >"$T/any_bad/broken.csv"
 fails_with_line "any/a CSV line without a patient" \
     "classify split: --patients '$T/any_bad/broken.csv' line 2: expected 'file,patient', got 'scan1.png'" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/broken.csv"
+# a CSV as spreadsheets write it: every field in double quotes, a name with a comma and a
+# quote in it ("" inside the quotes); the quotes were read as part of the names, so every
+# image "had no patient", and a name with a comma could not be given at all
+mkdir -p "$T/any_quoted"
+cp -r "$T/any/healthy" "$T/any/sick" "$T/any_quoted/"
+mv "$T/any_quoted/healthy/scan2.png" "$T/any_quoted/healthy/scan \"2\", left.png"
+sed 's/^\(scan[0-9]*\.png\),\(.*\)$/"\1","\2"/; s/^"scan2\.png"/"scan ""2"", left.png"/' "$T/any/patients.csv" \
+    >"$T/any_quoted/patients.csv"
+check "any/a quoted CSV: split runs" $B/classify split --data "$T/any_quoted" --out "$T/any_quoted_split" \
+    --classes healthy,sick --patients "$T/any_quoted/patients.csv" --seed 2
+check "any/a quoted CSV: the name with a comma beside its patient's other image" \
+    test -n "$(find "$T/any_quoted_split" -name scan3.png -printf '%h')" -a \
+    "$(find "$T/any_quoted_split" -name 'scan "2", left.png' -printf '%h')" = \
+    "$(find "$T/any_quoted_split" -name scan3.png -printf '%h')"
+printf 'file,patient\n"scan1.png,h0\n' >"$T/any_bad/unclosed.csv"
+fails_with_line "any/a CSV quote not closed" \
+    "classify split: --patients '$T/any_bad/unclosed.csv' line 2: expected 'file,patient' (a quote not closed, or text after a closing quote), got '\"scan1.png,h0'" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/unclosed.csv"
 fails_with_line "any/--classes needs two names" \
     "classify split: --classes wants two different folder names NEG,POS, got 'healthy'" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy
