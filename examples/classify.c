@@ -165,18 +165,29 @@ static int patient_of(char *out, size_t cap, const char *path) {
 
 // The flags every command takes: --classes NEG,POS and --patients FILE.csv.
 // 1 when argv[*i] was one of them (and handled), else 0; exits on bad values.
+static int classes_given;   // 1 when --classes was given (eval: else the checkpoint's)
+
+// Sets the two class names from "NEG,POS"; 0, or 1 (unchanged) when v is not two
+// different folder names.
+static int classes_set(const char *v) {
+    const char *comma = strchr(v, ',');
+    size_t n0 = comma ? (size_t)(comma - v) : 0, n1 = comma ? strlen(comma + 1) : 0;
+    if (!comma || n0 == 0 || n1 == 0 || n0 >= sizeof class_buf[0] || n1 >= sizeof class_buf[1] ||
+        strchr(comma + 1, ',') || strchr(v, '/') || strncmp(v, comma + 1, n0 > n1 ? n0 : n1) == 0)
+        return 1;
+    memcpy(class_buf[0], v, n0);
+    class_buf[0][n0] = 0;
+    memcpy(class_buf[1], comma + 1, n1 + 1);
+    return 0;
+}
+
 static int common_flag(int argc, char **argv, int *i, const char *prog) {
     if (cli_flag(argc, argv, i, "--classes")) {
-        const char *v = argv[*i], *comma = strchr(v, ',');
-        size_t n0 = comma ? (size_t)(comma - v) : 0, n1 = comma ? strlen(comma + 1) : 0;
-        if (!comma || n0 == 0 || n1 == 0 || n0 >= sizeof class_buf[0] || n1 >= sizeof class_buf[1] ||
-            strchr(comma + 1, ',') || strchr(v, '/') || strncmp(v, comma + 1, n0 > n1 ? n0 : n1) == 0) {
-            fprintf(stderr, "%s: --classes wants two different folder names NEG,POS, got '%s'\n", prog, v);
+        if (classes_set(argv[*i]) != 0) {
+            fprintf(stderr, "%s: --classes wants two different folder names NEG,POS, got '%s'\n", prog, argv[*i]);
             exit(2);
         }
-        memcpy(class_buf[0], v, n0);
-        class_buf[0][n0] = 0;
-        memcpy(class_buf[1], comma + 1, n1 + 1);
+        classes_given = 1;
         return 1;
     }
     if (cli_flag(argc, argv, i, "--patients")) {
@@ -1307,7 +1318,7 @@ static int cmd_train(int argc, char **argv) {
     }
     if (rc == 0 && !stopped) {
         float thr = clf_threshold_youden(prob, val.labels, val.count);
-        char v_size[16], v_ch[16], v_w[16], v_thr[32], v_ep[16], v_auc[32], v_seed[32];
+        char v_size[16], v_ch[16], v_w[16], v_thr[32], v_ep[16], v_auc[32], v_seed[32], v_classes[260];
         snprintf(v_size, sizeof v_size, "%d", o.size);
         snprintf(v_ch, sizeof v_ch, "%d", o.channels);
         snprintf(v_w, sizeof v_w, "%d", o.width);
@@ -1315,9 +1326,11 @@ static int cmd_train(int argc, char **argv) {
         snprintf(v_ep, sizeof v_ep, "%d", pos.best_epoch);
         snprintf(v_auc, sizeof v_auc, "%.6f", pos.best_auc);
         snprintf(v_seed, sizeof v_seed, "%ld", o.seed);
-        const char *keys[8] = {"kind", "size", "channels", "width", "threshold", "best_epoch", "val_auc", "seed"};
-        const char *vals[8] = {"classifier", v_size, v_ch, v_w, v_thr, v_ep, v_auc, v_seed};
-        if (dcgan_model_save(&m, ckpt, keys, vals, 8) != DCGAN_OK) {
+        snprintf(v_classes, sizeof v_classes, "%s,%s", class_names[0], class_names[1]);
+        const char *keys[9] = {"kind", "size", "channels", "width", "threshold", "best_epoch", "val_auc", "seed",
+                               "classes"};
+        const char *vals[9] = {"classifier", v_size, v_ch, v_w, v_thr, v_ep, v_auc, v_seed, v_classes};
+        if (dcgan_model_save(&m, ckpt, keys, vals, 9) != DCGAN_OK) {
             fprintf(stderr, "%s: %s\n", prog, dcgan_last_error());
             rc = 1;
         } else {
@@ -1354,9 +1367,10 @@ static int cmd_train(int argc, char **argv) {
 
 // Builds *m (batches up to 64) from a checkpoint of classify train, after its
 // metadata say it is one; *size, *channels: the images it takes; *thr: its
-// threshold. 0, or 1 after printing why (*m is then zeroed).
-static int classifier_load(dcgan_model *m, int *size, int *channels, float *thr, const char *ckpt,
-                           const char *prog) {
+// threshold; classes (cap bytes, may be NULL): its "NEG,POS", "" when the
+// checkpoint is older than that record. 0, or 1 after printing why (*m is then zeroed).
+static int classifier_load(dcgan_model *m, int *size, int *channels, float *thr, char *classes, size_t cap,
+                           const char *ckpt, const char *prog) {
     memset(m, 0, sizeof *m);
     // What kind of file is it? Read the metadata before building anything.
     dcgan_safetensors st;
@@ -1375,6 +1389,7 @@ static int classifier_load(dcgan_model *m, int *size, int *channels, float *thr,
         *thr = (v = dcgan_safetensors_meta(&st, "threshold")) ? (float)atof(v) : NAN;
         ok = (*size == 32 || *size == 64 || *size == 128) && (*channels == 1 || *channels == 3) &&
              width >= 1 && width <= 256 && isfinite(*thr);
+        if (classes) snprintf(classes, cap, "%s", (v = dcgan_safetensors_meta(&st, "classes")) ? v : "");
     }
     if (!ok) {
         if (format && strcmp(format, "dcgan.h checkpoint") == 0)
@@ -1413,7 +1428,9 @@ static int cmd_eval(int argc, char **argv) {
                    "  --seed S           bootstrap seed                             (1)\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
                    "                     (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
-                   COMMON_USAGE);
+                   COMMON_USAGE
+                   "Without --classes, eval takes the classes the checkpoint was trained with (a\n"
+                   "checkpoint of a build before that record: NORMAL,PNEUMONIA); other ones are refused.\n");
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
         else if (cli_flag(argc, argv, &i, "--data")) data = argv[i];
@@ -1439,7 +1456,23 @@ static int cmd_eval(int argc, char **argv) {
     dcgan_model m;
     int size = 0, channels = 0;
     float thr = 0.5f;
-    if (classifier_load(&m, &size, &channels, &thr, ckpt, prog) != 0) return 1;
+    char classes[512];
+    if (classifier_load(&m, &size, &channels, &thr, classes, sizeof classes, ckpt, prog) != 0) return 1;
+    // The classes it was trained on, in their order: another order turns every label,
+    // and so every metric, over (AUC 0.3 for 0.7), and other names are other classes.
+    char given[260];
+    snprintf(given, sizeof given, "%s,%s", class_names[0], class_names[1]);
+    if (classes[0] && !classes_given && classes_set(classes) != 0) {
+        fprintf(stderr, "%s: '%s' records classes '%s', not two folder names NEG,POS\n", prog, ckpt, classes);
+        dcgan_model_free(&m);
+        return 1;
+    }
+    if (classes[0] && classes_given && strcmp(classes, given) != 0) {
+        fprintf(stderr, "%s: '%s' was trained with --classes %s, not %s (the second class is the positive "
+                        "one); give --classes %s, or leave it out\n", prog, ckpt, classes, given, classes);
+        dcgan_model_free(&m);
+        return 1;
+    }
     image_set test = {0};
     test.channels = channels;
     test.size = size;
@@ -1879,7 +1912,7 @@ static int cmd_features(int argc, char **argv) {
     image_set s = {0};
     int skipped = 0;
     float thr;
-    if (classifier_load(&m, &s.size, &s.channels, &thr, ckpt, prog) != 0) return 1;
+    if (classifier_load(&m, &s.size, &s.channels, &thr, NULL, 0, ckpt, prog) != 0) return 1;
     if (set_load_dir(&s, dir, 0, 0, NULL, prog, &skipped) != 0) {
         dcgan_model_free(&m);
         set_free(&s);

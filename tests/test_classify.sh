@@ -390,6 +390,17 @@ check "any/scores.csv: the CSV's patient and label 0 for healthy" \
 check "any/scores.csv: score = sigmoid(logit) and called = score >= threshold on every row" awk -F, \
     'NR > 1 { s = 1 / (1 + exp(-$7)); d = s - $4; if (d < 0) d = -d; if (d > 1e-6 || ($4 >= $5) != $6) bad++ } END { exit bad > 0 || NR < 3 }' \
     "$T/any_run/eval/scores.csv"
+# eval with the classes in the other order turned every label over (AUC 1 - AUC) without
+# a word; the checkpoint records its classes: another order is refused, none given takes them
+fails_with_line "any/eval: the classes in the other order are refused" \
+    "classify eval: '$T/any_run/checkpoint.safetensors' was trained with --classes healthy,sick, not sick,healthy (the second class is the positive one); give --classes healthy,sick, or leave it out" \
+    $B/classify eval --checkpoint "$T/any_run/checkpoint.safetensors" --data "$T/any_split/test" \
+    --classes sick,healthy --patients "$T/any/patients.csv" --bootstrap 50 --out "$T/any_swapped"
+check "any/eval: the other order refused: nothing written" test ! -e "$T/any_swapped"
+check "any/eval without --classes runs" $B/classify eval --checkpoint "$T/any_run/checkpoint.safetensors" \
+    --data "$T/any_split/test" --patients "$T/any/patients.csv" --bootstrap 50 --out "$T/any_default"
+check "any/eval without --classes: the checkpoint's classes, the same scores" \
+    cmp "$T/any_run/eval/scores.csv" "$T/any_default/scores.csv"
 cp -r "$T/any" "$T/any_bad"
 rm "$T/any_bad/patients.csv"
 head -n 5 "$T/any/patients.csv" >"$T/any_bad/short.csv"
