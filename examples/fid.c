@@ -8,7 +8,8 @@
 //        build/fid --save-features real_images/ real.npy      (embed once)
 //        build/fid --dims 768 --bootstrap 200 --floor --prdc real.npy generated_images/
 //        build/fid --dims 768 --nearest train_images/ held_out_real/ generated_images/
-// Each PATH is a folder of images (not searched recursively; bmp jpg jpeg pgm
+// Each PATH is a folder of images (not searched recursively, with a note on the
+// images in its sub-folders; bmp jpg jpeg pgm
 // png ppm tif tiff webp in any case), a .npz of statistics (mu, sigma) such as
 // pytorch-fid's --save-stats writes, or a .npy of features (n, dims) from
 // --save-features. Two .npy or .npz PATHs may hold any network's features (such
@@ -141,6 +142,19 @@ static int check_output(const char *dst, const char *ext) {
     return 0;
 }
 
+// How many images dir's sub-folders hold: fid reads dir itself only, as pytorch-fid
+// does, and says so rather than leave them out without a word. 0 when there are
+// none or they cannot be listed.
+static int images_below(const char *dir) {
+    char **paths = NULL;
+    int n = 0, below = 0;
+    if (dcgan_list_images(&paths, &n, dir) != DCGAN_OK) return 0;
+    for (int i = 0; i < n; i++)   // paths are dir/NAME or dir/SUB/.../NAME
+        if (strchr(paths[i] + strlen(dir) + 1, '/')) below++;
+    dcgan_paths_free(paths, n);
+    return below;
+}
+
 // Features of every image in dir, with a progress bar; the files used are kept.
 static int folder_features(dcgan_inception *net, const char *dir, const fid_options *o, feature_set *out) {
     char **paths = NULL;
@@ -149,11 +163,19 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
         fprintf(stderr, "fid: %s\n", dcgan_last_error());
         return 1;
     }
+    const int below = images_below(dir);
     if (n == 0) {
-        fprintf(stderr, "fid: no images in '%s'\n", dir);
+        if (below > 0)
+            fprintf(stderr, "fid: no images in '%s'; its sub-folders hold %d, which fid does not search (as "
+                            "pytorch-fid does not): give the folder that holds them\n", dir, below);
+        else
+            fprintf(stderr, "fid: no images in '%s'\n", dir);
         dcgan_paths_free(paths, n);
         return 1;
     }
+    if (below > 0)
+        fprintf(stderr, "fid: note: '%s': %d image%s in its sub-folders not used (fid reads one folder, as "
+                        "pytorch-fid does)\n", dir, below, below == 1 ? "" : "s");
     if (o->max_images > 0 && n > o->max_images) {   // (found now, not after an hour of Inception)
         fprintf(stderr, "fid: '%s' holds %d images; a features file holds at most %d (save smaller folders "
                         "one by one, or --save-stats)\n", dir, n, o->max_images);

@@ -519,6 +519,19 @@ check "fid/--batch-size 1 gives the FID of the default batch" test "$(head -1 "$
 fails_with_line "fid/--batch-size 0 is refused" "fid: --batch-size wants an integer from 1 to 2147483647, got '0'" \
     $F --batch-size 0 "$T/mixed" "$T/gen"
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
+# a folder's sub-folders are not searched (as by pytorch-fid): their images were left out
+# without a word, and a folder with images in sub-folders only said 'no images' (a user's audit)
+mkdir -p "$T/nested/site A" "$T/outer/inner"
+cp "$T/gen/fake_0000"[1-3].png "$T/nested/"
+cp "$T/gen/fake_0000"[4-5].png "$T/nested/site A/"
+cp "$T/gen/fake_0000"[1-3].png "$T/outer/inner/"
+$F "$T/nested" "$T/gen" >/dev/null 2>"$T/nested.err"
+check "fid/images in sub-folders: a note says how many are not used" grep -qxF \
+    "fid: note: '$T/nested': 2 images in its sub-folders not used (fid reads one folder, as pytorch-fid does)" \
+    "$T/nested.err"
+fails_with_line "fid/a folder with images in sub-folders only says so" \
+    "fid: no images in '$T/outer'; its sub-folders hold 3, which fid does not search (as pytorch-fid does not): give the folder that holds them" \
+    $F "$T/outer" "$T/gen"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
 # fid: a .npy or .npz names a file, anything else a folder: each PATH (and --nearest's TRAIN) is
