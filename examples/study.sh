@@ -11,7 +11,9 @@
 #      bash examples/study.sh [DATA]   the script itself (DATA as the one
 #                          argument or in the environment; --help: this text)
 # Without DATA and without ../shared/data/kermany224: built-in phantom X-rays
-# (a quick demonstration of the pipeline, not a result).
+# (a quick demonstration of the pipeline, not a result). Every image is used
+# 64x64 gray (GAN_FLAGS' --size 64 --channels 1 and the classifiers' defaults),
+# whatever its size, shape or colour: RGB images lose their colour.
 #
 # Settings (environment): OUT (study), SIZES (10,50), SPLITS (3), SEEDS (1
 # classifier seed per split), CLS_EPOCHS (8), GAN_ITERS (2000), GAN_FLAGS (the
