@@ -593,18 +593,21 @@ static int cmd_split(int argc, char **argv) {
     for (int c = 0, k = 0; c < 2; c++)
         for (int i = 0; i < counts[c]; i++, k++) {
             char buf[256] = "";
-            if (patient_of(buf, sizeof buf, paths[c][i]) != 0) {
+            if (patient_of(buf, sizeof buf, paths[c][i]) != 0 && ++missing <= 3)   // (a few, not thousands)
                 fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, paths[c][i],
                         patient_csv);
-                missing = 1;
-            }
             ids[k] = strdup(buf);
             labels[k] = c;
             files[k] = paths[c][i];
         }
     double fr[3] = {1.0 - val - test, val, test};
     const char *sides[3] = {"train", "val", "test"};
-    int rc = missing;
+    if (missing > 3) fprintf(stderr, "%s: ... and %d more of the %d images\n", prog, missing - 3, n);
+    if (missing == n)   // none at all: most likely the names are written otherwise
+        fprintf(stderr, "%s: --patients '%s' lists none of them; its names are matched whole, extension "
+                        "included, without folders: it lists '%s', for one\n", prog, patient_csv,
+                patient_table[0].file);
+    int rc = missing > 0;
     // A patient in both classes cannot be split by class: say which.
     for (int k = 0; rc == 0 && k < counts[0]; k++)
         for (int j = counts[0]; j < n && rc == 0; j++)

@@ -407,6 +407,16 @@ head -n 5 "$T/any/patients.csv" >"$T/any_bad/short.csv"
 fails_with_line "any/an image the CSV does not list" \
     "classify split: image '$T/any_bad/healthy/scan10.png' has no patient in --patients '$T/any_bad/short.csv'" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/short.csv"
+# a CSV that lists no image (names without their extension): every image had a line
+# (thousands, on a real dataset) and nothing said why; now 3, a count, and what it lists
+sed 's/^\(scan[0-9]*\)\.png,/\1,/' "$T/any/patients.csv" >"$T/any_bad/noext.csv"
+n_any=$(find "$T/any_bad/healthy" "$T/any_bad/sick" -name '*.png' | wc -l)
+fails_with_line "any/a CSV that lists no image: says what it lists" \
+    "classify split: --patients '$T/any_bad/noext.csv' lists none of them; its names are matched whole, extension included, without folders: it lists 'scan1', for one" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/noext.csv"
+check "any/a CSV that lists no image: 3 images named" test "$(grep -c 'has no patient in' "$T/out.txt")" -eq 3
+check "any/a CSV that lists no image: how many more" \
+    grep -qxF "classify split: ... and $((n_any - 3)) more of the $n_any images" "$T/out.txt"
 first_test=$(ls "$T/any_split/test/healthy" | head -n 1)
 grep -v "^$first_test," "$T/any/patients.csv" >"$T/any_bad/no_test.csv"
 fails_with_line "any/eval: a test image the CSV does not list" \
