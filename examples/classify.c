@@ -12,7 +12,7 @@
 //       validation images too (Youden's J) and stored in the checkpoint.
 //   classify eval --checkpoint RUN/checkpoint.safetensors --data DIR [--out OUT]
 //       accuracy, balanced accuracy, sensitivity, specificity, precision, F1, ROC AUC,
-//       each with a seeded 95% bootstrap interval; the confusion matrix;
+//       each with a seeded 95% bootstrap interval (patients resampled); the confusion matrix;
 //       OUT/metrics.csv, OUT/scores.csv, OUT/roc.png.
 //   classify summarize --runs DIR --arms a,b,c --out results.md
 //       mean +- sd of every metric per arm over DIR/<arm>/seed*/eval/metrics.csv,
@@ -353,6 +353,34 @@ static char **patient_ids(const image_set *s, const char *prog, int names_only) 
         ids[i] = strdup(buf);
     }
     return ids;
+}
+
+typedef struct {
+    const char *id;
+    int index;
+} id_at;
+
+static int id_at_cmp(const void *pa, const void *pb) {
+    const id_at *a = (const id_at *)pa, *b = (const id_at *)pb;
+    const int c = strcmp(a->id, b->id);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+// Numbers the patients of ids (one per image) 0, 1, ... in the order of their first
+// image, so that images that are each their own patient are numbered 0..n-1 in image
+// order; returns how many patients, or -1 when memory runs out.
+static int patient_numbers(int *number, char *const *ids, int n) {
+    id_at *sorted = (id_at *)malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
+    if (!sorted) return -1;
+    for (int i = 0; i < n; i++) sorted[i] = (id_at){ids[i], i};
+    qsort(sorted, (size_t)n, sizeof *sorted, id_at_cmp);
+    for (int a = 0, b; a < n; a = b)   // a run of one id: number[] holds its first image for now
+        for (b = a; b < n && strcmp(sorted[b].id, sorted[a].id) == 0; b++) number[sorted[b].index] = sorted[a].index;
+    int patients = 0;
+    for (int i = 0; i < n; i++)   // (a first image comes before the others of its patient)
+        number[i] = number[i] == i ? patients++ : number[number[i]];
+    free(sorted);
+    return patients;
 }
 
 static void ids_free(char **ids, int n) {
@@ -1427,7 +1455,7 @@ static int cmd_eval(int argc, char **argv) {
                    "  --checkpoint FILE  written by classify train                  (required)\n"
                    "  --data DIR         test images: DIR/NORMAL, DIR/PNEUMONIA     (required)\n"
                    "  --out DIR          metrics.csv, scores.csv, roc.png  (the checkpoint's folder/eval)\n"
-                   "  --bootstrap B      resamples for the 95%% intervals, 2..1000000 (1000)\n"
+                   "  --bootstrap B      resamples of the patients, 2..1000000      (1000)\n"
                    "  --seed S           bootstrap seed                             (1)\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
                    "                     (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
@@ -1490,24 +1518,28 @@ static int cmd_eval(int argc, char **argv) {
     float *logit = (float *)malloc((size_t)test.count * sizeof(float));
     float *fpr = (float *)malloc(((size_t)test.count + 1) * sizeof(float));
     float *tpr = (float *)malloc(((size_t)test.count + 1) * sizeof(float));
-    int rc = 0;
-    if (!prob || !logit || !fpr || !tpr || predict_logits(&m, &test, prob, logit) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, prob && logit && fpr && tpr ? dcgan_last_error() : "out of memory");
+    int *patient = (int *)malloc((size_t)(test.count > 0 ? test.count : 1) * sizeof(int));
+    int rc = 0, n_patients = patient ? patient_numbers(patient, patients, test.count) : -1;
+    if (!prob || !logit || !fpr || !tpr || n_patients < 0 || predict_logits(&m, &test, prob, logit) != 0) {
+        fprintf(stderr, "%s: %s\n", prog,
+                prob && logit && fpr && tpr && n_patients >= 0 ? dcgan_last_error() : "out of memory");
         rc = 1;
     }
     // The threshold metrics from the scores (called = score >= threshold, as in
     // scores.csv); the ROC AUC from the logits: float32 rounds sigmoid(logit) to
     // exactly 0 or 1 beyond |logit| ~ 17, and those ties would count one half
     // (logits x 1000 gave AUC 0.775 instead of the network's 0.9175). The
-    // bootstrap of the logits, seeded alike, draws the same resamples.
+    // bootstrap of the logits, seeded alike, draws the same resamples. The bootstrap
+    // draws patients (Kermany's file names, or --patients), each with all its images:
+    // an image-level one makes the intervals too narrow where patients have several.
     clf_binary_metrics mm, lo, hi, lo_logit, hi_logit;
     if (rc == 0) {
         clf_binary_metrics_compute(&mm, prob, test.labels, test.count, thr);
         mm.auc = clf_roc_auc(logit, test.labels, test.count);
-        if (clf_binary_metrics_bootstrap(&lo, &hi, prob, test.labels, test.count, thr, (int)boot,
-                                         (uint64_t)seed, 0.95) != DCGAN_OK ||
-            clf_binary_metrics_bootstrap(&lo_logit, &hi_logit, logit, test.labels, test.count, 0.0f, (int)boot,
-                                         (uint64_t)seed, 0.95) != DCGAN_OK) {
+        if (clf_binary_metrics_bootstrap_patients(&lo, &hi, prob, test.labels, patient, test.count, n_patients,
+                                                  thr, (int)boot, (uint64_t)seed, 0.95) != DCGAN_OK ||
+            clf_binary_metrics_bootstrap_patients(&lo_logit, &hi_logit, logit, test.labels, patient, test.count,
+                                                  n_patients, 0.0f, (int)boot, (uint64_t)seed, 0.95) != DCGAN_OK) {
             fprintf(stderr, "%s: %s\n", prog, clf_last_error());
             rc = 1;
         } else {
@@ -1522,7 +1554,8 @@ static int cmd_eval(int argc, char **argv) {
     if (rc == 0) {
         printf("%s on %s: %d images (%d %s, %d %s), threshold %.4f\n", ckpt, data, test.count, mm.tn + mm.fp,
                class_names[0], mm.tp + mm.fn, class_names[1], (double)thr);
-        printf("  metric              value   95%% interval (bootstrap, %ld resamples, seed %ld)\n", boot, seed);
+        printf("  metric              value   95%% interval (bootstrap of the %d patients, %ld resamples, seed %ld)\n",
+               n_patients, boot, seed);
         char path[4300], tmp[4400];
         snprintf(path, sizeof path, "%s/metrics.csv", out_dir);
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -1595,6 +1628,7 @@ static int cmd_eval(int argc, char **argv) {
     free(logit);
     free(fpr);
     free(tpr);
+    free(patient);
     set_free(&test);
     dcgan_model_free(&m);
     return rc;

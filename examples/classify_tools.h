@@ -12,6 +12,7 @@
 // ("split_by_group: the fractions sum to 0.9, not 1"). Positive class = label 1.
 #ifndef CLASSIFY_TOOLS_H
 #define CLASSIFY_TOOLS_H
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,6 +154,22 @@ CLF_API dcgan_status clf_binary_metrics_bootstrap(clf_binary_metrics *lo,
                                                       const float *scores, const int *labels,
                                                       int n, float threshold, int B,
                                                       uint64_t seed, double level);
+
+// The same with the patient as the unit (the cluster bootstrap, Field & Welsh
+// 2007; REFERENCE.md section 9): images of one patient are not independent, so
+// each resample draws n_patients patients with replacement (n_patients draws
+// of dcgan_rng_u32 % n_patients) and keeps every image of each drawn patient,
+// in image order (a patient drawn twice counts twice); a resample then holds n
+// images on average, not exactly. patient[i] in 0..n_patients-1 is image i's
+// patient, and every patient has an image (DCGAN_ERR_SHAPE otherwise). When
+// every image is its own patient, numbered in image order (patient[i] = i),
+// this is clf_binary_metrics_bootstrap, draw for draw.
+CLF_API dcgan_status clf_binary_metrics_bootstrap_patients(clf_binary_metrics *lo,
+                                                           clf_binary_metrics *hi,
+                                                           const float *scores, const int *labels,
+                                                           const int *patient, int n, int n_patients,
+                                                           float threshold, int B, uint64_t seed,
+                                                           double level);
 
 // Can a rater tell real from generated? Exact tests for k successes in n
 // trials (a rater's correct answers, say) and the agreement of several raters.
@@ -562,40 +579,77 @@ CLF_API void clf_binary_metrics_compute(clf_binary_metrics *m, const float *scor
     clf__metrics_from_counts(m, tp, fp, tn, fn, clf_roc_auc(scores, labels, n));
 }
 
-CLF_API dcgan_status clf_binary_metrics_bootstrap(clf_binary_metrics *lo,
-                                                      clf_binary_metrics *hi,
-                                                      const float *scores, const int *labels,
-                                                      int n, float threshold, int B,
-                                                      uint64_t seed, double level) {
+// Both bootstraps: patient NULL makes each image its own patient (n_patients = n).
+static dcgan_status clf__metrics_bootstrap(const char *fn, clf_binary_metrics *lo, clf_binary_metrics *hi,
+                                           const float *scores, const int *labels, const int *patient,
+                                           int n, int n_patients, float threshold, int B, uint64_t seed,
+                                           double level) {
     if (B < 2 || n < 1 || !(level > 0.0 && level < 1.0))
-        return CLF__FAIL(DCGAN_ERR_SHAPE, "B = %d resamples of n = %d items at level %g "
-                           "(needs B >= 2, n >= 1, 0 < level < 1)", B, n, level);
+        return clf__fail(DCGAN_ERR_SHAPE, fn, "B = %d resamples of n = %d items at level %g "
+                         "(needs B >= 2, n >= 1, 0 < level < 1)", B, n, level);
+    if (patient && (n_patients < 1 || n_patients > n))
+        return clf__fail(DCGAN_ERR_SHAPE, fn, "%d patients for %d images (needs 1 to %d)", n_patients, n, n);
     const int bad = clf__first_nan(scores, n);
-    if (bad >= 0) return CLF__FAIL(DCGAN_ERR_NONFINITE, "score %d of %d is NaN", bad, n);
+    if (bad >= 0) return clf__fail(DCGAN_ERR_NONFINITE, fn, "score %d of %d is NaN", bad, n);
+    // each patient's images, in image order: first[p] .. first[p + 1] - 1 in member
+    const int P = patient ? n_patients : n;
+    int *first = (int *)calloc((size_t)P + 1, sizeof(int));
+    int *next = (int *)clf__alloc((size_t)P, sizeof(int));
+    int *member = (int *)clf__alloc((size_t)n, sizeof(int));
+    dcgan_status st = first && next && member ? DCGAN_OK
+                    : clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for %d resamples of %d items", B, n);
+    for (int i = 0; st == DCGAN_OK && i < n; i++) {
+        const int p = patient ? patient[i] : i;
+        if (p < 0 || p >= P) st = clf__fail(DCGAN_ERR_SHAPE, fn, "image %d's patient is %d, not 0..%d", i, p, P - 1);
+        else first[p + 1]++;
+    }
+    int largest = 0;   // a resample holds at most P times the largest patient's images
+    for (int p = 0; st == DCGAN_OK && p < P; p++) {
+        if (first[p + 1] == 0) st = clf__fail(DCGAN_ERR_SHAPE, fn, "patient %d of %d has no image", p, P);
+        if (first[p + 1] > largest) largest = first[p + 1];
+        first[p + 1] += first[p];
+    }
+    if (st == DCGAN_OK) {
+        memcpy(next, first, (size_t)P * sizeof(int));
+        for (int i = 0; i < n; i++) member[next[patient ? patient[i] : i]++] = i;
+    }
+    free(next);
+    if (st != DCGAN_OK) {
+        free(first);
+        free(member);
+        return st;
+    }
     const int K = CLF_BINARY_METRIC_COUNT;
+    const size_t cap = (size_t)P * (size_t)largest;
     double *values = (double *)clf__alloc((size_t)K * (size_t)B, sizeof(double));
-    float *s = (float *)clf__alloc((size_t)n, sizeof(float));
-    int *l = (int *)clf__alloc((size_t)n, sizeof(int));
+    float *s = cap <= (size_t)INT_MAX ? (float *)clf__alloc(cap, sizeof(float)) : NULL;
+    int *l = cap <= (size_t)INT_MAX ? (int *)clf__alloc(cap, sizeof(int)) : NULL;
     int *count = (int *)calloc((size_t)K, sizeof(int));
     if (!values || !s || !l || !count) {
         free(values);
         free(s);
         free(l);
         free(count);
-        return CLF__FAIL(DCGAN_ERR_NOMEM, "no memory for %d resamples of %d items", B, n);
+        free(first);
+        free(member);
+        return clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for %d resamples of %d items", B, n);
     }
     dcgan_rng rng;
     dcgan_rng_seed(&rng, seed);
     for (int b = 0; b < B; b++) {
-        for (int i = 0; i < n; i++) {
-            int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)n);
-            s[i] = scores[j];
-            l[i] = labels[j];
+        int m = 0;   // images in this resample
+        for (int d = 0; d < P; d++) {
+            const int p = (int)(dcgan_rng_u32(&rng) % (uint32_t)P);
+            for (int k = first[p]; k < first[p + 1]; k++) {
+                s[m] = scores[member[k]];
+                l[m] = labels[member[k]];
+                m++;
+            }
         }
-        clf_binary_metrics m;
-        clf_binary_metrics_compute(&m, s, l, n, threshold);
+        clf_binary_metrics mt;
+        clf_binary_metrics_compute(&mt, s, l, m, threshold);
         for (int k = 0; k < K; k++) {
-            double v = clf_binary_metric_get(&m, k);
+            double v = clf_binary_metric_get(&mt, k);
             if (isfinite(v)) values[(size_t)k * B + count[k]++] = v;
         }
     }
@@ -603,14 +657,36 @@ CLF_API dcgan_status clf_binary_metrics_bootstrap(clf_binary_metrics *lo,
     memset(hi, 0, sizeof *hi);
     for (int k = 0; k < K; k++) {
         double *v = values + (size_t)k * B;
-                clf__binary_metric_set(lo, k, dcgan_quantile(v, count[k], 0.5 * (1.0 - level)));
+        clf__binary_metric_set(lo, k, dcgan_quantile(v, count[k], 0.5 * (1.0 - level)));
         clf__binary_metric_set(hi, k, dcgan_quantile(v, count[k], 0.5 * (1.0 + level)));
     }
     free(values);
     free(s);
     free(l);
     free(count);
+    free(first);
+    free(member);
     return DCGAN_OK;
+}
+
+CLF_API dcgan_status clf_binary_metrics_bootstrap(clf_binary_metrics *lo,
+                                                      clf_binary_metrics *hi,
+                                                      const float *scores, const int *labels,
+                                                      int n, float threshold, int B,
+                                                      uint64_t seed, double level) {
+    return clf__metrics_bootstrap("binary_metrics_bootstrap", lo, hi, scores, labels, NULL, n, n, threshold, B,
+                                  seed, level);
+}
+
+CLF_API dcgan_status clf_binary_metrics_bootstrap_patients(clf_binary_metrics *lo,
+                                                           clf_binary_metrics *hi,
+                                                           const float *scores, const int *labels,
+                                                           const int *patient, int n, int n_patients,
+                                                           float threshold, int B, uint64_t seed,
+                                                           double level) {
+    if (!patient) return clf__fail(DCGAN_ERR_SHAPE, "binary_metrics_bootstrap_patients", "patient is NULL");
+    return clf__metrics_bootstrap("binary_metrics_bootstrap_patients", lo, hi, scores, labels, patient, n,
+                                  n_patients, threshold, B, seed, level);
 }
 
 // --- can a rater tell real from generated? exact binomial statistics, Fleiss' kappa

@@ -185,6 +185,74 @@ static void test_bootstrap(void) {
                  "level 0.95 (needs B >= 2, n >= 1, 0 < level < 1)") == 0, "bootstrap/B = 1: message");
 }
 
+// The patient-level bootstrap: every image its own patient is the image-level one draw for
+// draw; patients of several images follow the procedure written out here (n_patients draws of
+// u32 % n_patients, all images of each drawn patient in image order); bad patient maps refused.
+static void test_bootstrap_patients(void) {
+    float s[120];
+    int l[120], own[120], of3[120];
+    random_scores(s, l, 120, 50, 11);
+    for (int i = 0; i < 120; i++) own[i] = i;
+    clf_binary_metrics lo, hi, lo2, hi2;
+    CHECK(clf_binary_metrics_bootstrap(&lo, &hi, s, l, 120, 0.6f, 200, 42, 0.95) == DCGAN_OK &&
+              clf_binary_metrics_bootstrap_patients(&lo2, &hi2, s, l, own, 120, 120, 0.6f, 200, 42, 0.95) == DCGAN_OK &&
+              memcmp(&lo, &lo2, sizeof lo) == 0 && memcmp(&hi, &hi2, sizeof hi) == 0,
+          "bootstrap_patients/one image per patient: the image-level bootstrap, bit for bit");
+    // 40 patients of 3 images, interleaved (patient of image i: (7 i) % 40), labels by patient
+    for (int i = 0; i < 120; i++) {
+        of3[i] = (7 * i) % 40;
+        l[i] = of3[i] < 15;
+    }
+    CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, of3, 120, 40, 0.6f, 200, 42, 0.95) == DCGAN_OK,
+          "bootstrap_patients/40 patients of 3 images: ok");
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 42);
+    static double v[7][200];
+    int used[7] = {0};
+    for (int b = 0; b < 200; b++) {
+        float rs[120];
+        int rl[120], m = 0;
+        for (int d = 0; d < 40; d++) {
+            const int p = (int)(dcgan_rng_u32(&rng) % 40u);
+            for (int i = 0; i < 120; i++)
+                if (of3[i] == p) rs[m] = s[i], rl[m] = l[i], m++;
+        }
+        clf_binary_metrics mt;
+        clf_binary_metrics_compute(&mt, rs, rl, m, 0.6f);
+        for (int k = 0; k < 7; k++)
+            if (isfinite(clf_binary_metric_get(&mt, k))) v[k][used[k]++] = clf_binary_metric_get(&mt, k);
+    }
+    int ok = 1;
+    for (int k = 0; k < 7; k++) {
+        const int u = used[k];
+        qsort(v[k], (size_t)u, sizeof(double), cmp_d);
+        double pl = 0.025 * (u - 1), ph = 0.975 * (u - 1);
+        int il = (int)pl, ih = (int)ph;
+        double ql = v[k][il] + (pl - il) * (v[k][il + 1] - v[k][il]);
+        double qh = v[k][ih] + (ph - ih) * (v[k][ih + 1] - v[k][ih]);
+        ok &= u > 150 && fabs(clf_binary_metric_get(&lo, k) - ql) < 1e-12 &&
+              fabs(clf_binary_metric_get(&hi, k) - qh) < 1e-12;
+    }
+    CHECK(ok, "bootstrap_patients/40 patients of 3: equals the procedure written out (every metric, both ends)");
+    of3[5] = 40;
+    CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, of3, 120, 40, 0.6f, 200, 42, 0.95) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "binary_metrics_bootstrap_patients: image 5's patient is 40, not 0..39") == 0,
+          "bootstrap_patients/a patient number out of range: message");
+    CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, of3, 120, 42, 0.6f, 200, 42, 0.95) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "binary_metrics_bootstrap_patients: patient 41 of 42 has no image") == 0,
+          "bootstrap_patients/a patient without an image: message");
+    CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, of3, 120, 121, 0.6f, 200, 42, 0.95) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "binary_metrics_bootstrap_patients: 121 patients for 120 images (needs 1 to 120)") == 0,
+          "bootstrap_patients/more patients than images: message");
+    CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, NULL, 120, 40, 0.6f, 200, 42, 0.95) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "binary_metrics_bootstrap_patients: patient is NULL") == 0,
+          "bootstrap_patients/no patient map: message");
+    CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, own, 120, 120, 0.6f, 1, 42, 0.95) == DCGAN_ERR_SHAPE &&
+              strcmp(clf_last_error(), "binary_metrics_bootstrap_patients: B = 1 resamples of n = 120 items at "
+                     "level 0.95 (needs B >= 2, n >= 1, 0 < level < 1)") == 0,
+          "bootstrap_patients/B = 1: message");
+}
+
 // --- patient ids and the split
 
 static void test_patient_id(void) {
@@ -585,6 +653,7 @@ int main(int argc, char **argv) {
         {"nan_and_ties", test_nan_and_ties},
         {"metrics_hand", test_metrics_hand},
         {"bootstrap", test_bootstrap},
+        {"bootstrap_patients", test_bootstrap_patients},
         {"patient_id", test_patient_id},
         {"split", test_split},
         {"augment_geometry", test_augment_geometry},

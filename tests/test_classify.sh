@@ -101,6 +101,25 @@ fails_with_line "train/unknown flag" "classify train: unknown flag '--bogus' (se
 # features: the input of the last Linear layer (8 x width x (size/16)^2 = 256
 # values at --size 32 --width 8) for each image, as a .npy that build/fid reads
 C="$T/run/checkpoint.safetensors"
+# eval's intervals resample patients (Kermany's names: 3 images per NORMAL patient, 2 per
+# PNEUMONIA one here, 82 patients), not images (too narrow where a patient has several); the
+# same images in the same order, each under a name of its own (180 patients): the same values,
+# other intervals (the image-level bootstrap drew the same intervals for both)
+$B/classify eval --checkpoint "$C" --data "$T/k" --bootstrap 200 --out "$T/k_eval" >"$T/k_eval.txt" 2>&1
+check "eval/Kermany names: the bootstrap draws the 82 patients" \
+    grep -qxF "  metric              value   95% interval (bootstrap of the 82 patients, 200 resamples, seed 1)" "$T/k_eval.txt"
+for c in NORMAL PNEUMONIA; do
+    mkdir -p "$T/k_own/$c"
+    i=0
+    for f in "$T/k/$c"/*.png; do i=$((i + 1)); cp "$f" "$T/k_own/$c/$c-own$(printf %03d $i).png"; done
+done
+$B/classify eval --checkpoint "$C" --data "$T/k_own" --bootstrap 200 --out "$T/k_own_eval" >"$T/k_own_eval.txt" 2>&1
+check "eval/a name per image: 180 patients" \
+    grep -qxF "  metric              value   95% interval (bootstrap of the 180 patients, 200 resamples, seed 1)" "$T/k_own_eval.txt"
+check "eval/a name per image: the same values" \
+    test "$(cut -d, -f2 "$T/k_eval/metrics.csv")" = "$(cut -d, -f2 "$T/k_own_eval/metrics.csv")"
+check "eval/a name per image: other intervals" \
+    test "$(cut -d, -f3,4 "$T/k_eval/metrics.csv")" != "$(cut -d, -f3,4 "$T/k_own_eval/metrics.csv")"
 check "features/runs" $B/classify features --checkpoint "$C" "$T/ph/test/NORMAL" "$T/f1.npy"
 check "features/a second set" $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f2.npy"
 check "features/the .npy holds 40 images x 256 dims" grep -aqF "{'descr': '<f8', 'fortran_order': False, 'shape': (40, 256), }" "$T/f1.npy"
