@@ -357,25 +357,30 @@ static char **patient_ids(const image_set *s, const char *prog, int names_only) 
 
 typedef struct {
     const char *id;
-    int index;
+    int label, index;
 } id_at;
 
 static int id_at_cmp(const void *pa, const void *pb) {
     const id_at *a = (const id_at *)pa, *b = (const id_at *)pb;
     const int c = strcmp(a->id, b->id);
-    return c ? c : (a->index > b->index) - (a->index < b->index);
+    if (c) return c;
+    if (a->label != b->label) return a->label - b->label;
+    return (a->index > b->index) - (a->index < b->index);
 }
 
 // Numbers the patients of ids (one per image) 0, 1, ... in the order of their first
 // image, so that images that are each their own patient are numbered 0..n-1 in image
-// order; returns how many patients, or -1 when memory runs out.
-static int patient_numbers(int *number, char *const *ids, int n) {
+// order; returns how many patients, or -1 when memory runs out. One id in both classes
+// is two patients: names outside Kermany's scheme are their own patient's id, and
+// NORMAL/001.png and PNEUMONIA/001.png are two people (real patients have one class).
+static int patient_numbers(int *number, char *const *ids, const int *labels, int n) {
     id_at *sorted = (id_at *)malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
     if (!sorted) return -1;
-    for (int i = 0; i < n; i++) sorted[i] = (id_at){ids[i], i};
+    for (int i = 0; i < n; i++) sorted[i] = (id_at){ids[i], labels[i], i};
     qsort(sorted, (size_t)n, sizeof *sorted, id_at_cmp);
-    for (int a = 0, b; a < n; a = b)   // a run of one id: number[] holds its first image for now
-        for (b = a; b < n && strcmp(sorted[b].id, sorted[a].id) == 0; b++) number[sorted[b].index] = sorted[a].index;
+    for (int a = 0, b; a < n; a = b)   // a run of one id and class: number[] holds its first image for now
+        for (b = a; b < n && strcmp(sorted[b].id, sorted[a].id) == 0 && sorted[b].label == sorted[a].label; b++)
+            number[sorted[b].index] = sorted[a].index;
     int patients = 0;
     for (int i = 0; i < n; i++)   // (a first image comes before the others of its patient)
         number[i] = number[i] == i ? patients++ : number[number[i]];
@@ -1460,8 +1465,9 @@ static int cmd_eval(int argc, char **argv) {
                    "  --threads N        threads; 0 = all cores                     (0)\n"
                    "                     (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
                    COMMON_USAGE
-                   "Without --classes, eval takes the classes the checkpoint was trained with (a\n"
-                   "checkpoint of a build before that record: NORMAL,PNEUMONIA); other ones are refused.\n");
+                   "Without --classes, eval takes the classes the checkpoint was trained with; other\n"
+                   "ones are refused. (A checkpoint from a build before that record: NORMAL,PNEUMONIA\n"
+                   "without --classes, and --classes taken as given.)\n");
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
         else if (cli_flag(argc, argv, &i, "--data")) data = argv[i];
@@ -1519,7 +1525,7 @@ static int cmd_eval(int argc, char **argv) {
     float *fpr = (float *)malloc(((size_t)test.count + 1) * sizeof(float));
     float *tpr = (float *)malloc(((size_t)test.count + 1) * sizeof(float));
     int *patient = (int *)malloc((size_t)(test.count > 0 ? test.count : 1) * sizeof(int));
-    int rc = 0, n_patients = patient ? patient_numbers(patient, patients, test.count) : -1;
+    int rc = 0, n_patients = patient ? patient_numbers(patient, patients, test.labels, test.count) : -1;
     if (!prob || !logit || !fpr || !tpr || n_patients < 0 || predict_logits(&m, &test, prob, logit) != 0) {
         fprintf(stderr, "%s: %s\n", prog,
                 prob && logit && fpr && tpr && n_patients >= 0 ? dcgan_last_error() : "out of memory");

@@ -603,10 +603,8 @@ static dcgan_status clf__metrics_bootstrap(const char *fn, clf_binary_metrics *l
         if (p < 0 || p >= P) st = clf__fail(DCGAN_ERR_SHAPE, fn, "image %d's patient is %d, not 0..%d", i, p, P - 1);
         else first[p + 1]++;
     }
-    int largest = 0;   // a resample holds at most P times the largest patient's images
     for (int p = 0; st == DCGAN_OK && p < P; p++) {
         if (first[p + 1] == 0) st = clf__fail(DCGAN_ERR_SHAPE, fn, "patient %d of %d has no image", p, P);
-        if (first[p + 1] > largest) largest = first[p + 1];
         first[p + 1] += first[p];
     }
     if (st == DCGAN_OK) {
@@ -620,10 +618,10 @@ static dcgan_status clf__metrics_bootstrap(const char *fn, clf_binary_metrics *l
         return st;
     }
     const int K = CLF_BINARY_METRIC_COUNT;
-    const size_t cap = (size_t)P * (size_t)largest;
+    int cap = n;   // a resample's images: n on average, more or fewer; grown when a draw needs it
     double *values = (double *)clf__alloc((size_t)K * (size_t)B, sizeof(double));
-    float *s = cap <= (size_t)INT_MAX ? (float *)clf__alloc(cap, sizeof(float)) : NULL;
-    int *l = cap <= (size_t)INT_MAX ? (int *)clf__alloc(cap, sizeof(int)) : NULL;
+    float *s = (float *)clf__alloc((size_t)cap, sizeof(float));
+    int *l = (int *)clf__alloc((size_t)cap, sizeof(int));
     int *count = (int *)calloc((size_t)K, sizeof(int));
     if (!values || !s || !l || !count) {
         free(values);
@@ -640,6 +638,23 @@ static dcgan_status clf__metrics_bootstrap(const char *fn, clf_binary_metrics *l
         int m = 0;   // images in this resample
         for (int d = 0; d < P; d++) {
             const int p = (int)(dcgan_rng_u32(&rng) % (uint32_t)P);
+            if (first[p + 1] - first[p] > cap - m) {   // (int: a resample past 2^31 images is refused)
+                const int more = first[p + 1] - first[p] > cap ? first[p + 1] - first[p] : cap;
+                float *s2 = more <= INT_MAX - cap ? (float *)realloc(s, ((size_t)cap + more) * sizeof(float)) : NULL;
+                if (s2) s = s2;
+                int *l2 = s2 ? (int *)realloc(l, ((size_t)cap + more) * sizeof(int)) : NULL;
+                if (l2) l = l2;
+                if (!s2 || !l2) {
+                    free(values);
+                    free(s);
+                    free(l);
+                    free(count);
+                    free(first);
+                    free(member);
+                    return clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for a resample of more than %d images", cap);
+                }
+                cap += more;
+            }
             for (int k = first[p]; k < first[p + 1]; k++) {
                 s[m] = scores[member[k]];
                 l[m] = labels[member[k]];

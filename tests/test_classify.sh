@@ -120,6 +120,19 @@ check "eval/a name per image: the same values" \
     test "$(cut -d, -f2 "$T/k_eval/metrics.csv")" = "$(cut -d, -f2 "$T/k_own_eval/metrics.csv")"
 check "eval/a name per image: other intervals" \
     test "$(cut -d, -f3,4 "$T/k_eval/metrics.csv")" != "$(cut -d, -f3,4 "$T/k_own_eval/metrics.csv")"
+# one numbering in both class folders (NORMAL/001.png, PNEUMONIA/001.png): two people, not one
+# patient with an image of each class (it drew 40 "patients" of 80 images, each resample
+# exactly balanced): 80 patients, the intervals of the same images under phantom names
+for c in NORMAL PNEUMONIA; do
+    mkdir -p "$T/same_names/$c"
+    i=0
+    for f in "$T/ph/test/$c"/*.png; do i=$((i + 1)); cp "$f" "$T/same_names/$c/$(printf %03d $i).png"; done
+done
+$B/classify eval --checkpoint "$C" --data "$T/same_names" --bootstrap 200 --out "$T/same_names_eval" >"$T/same_names.txt" 2>&1
+check "eval/one numbering in both classes: 80 patients" \
+    grep -qxF "  metric              value   95% interval (bootstrap of the 80 patients, 200 resamples, seed 1)" "$T/same_names.txt"
+check "eval/one numbering in both classes: the intervals of the phantom names" \
+    cmp "$T/same_names_eval/metrics.csv" "$T/run/eval/metrics.csv"
 check "features/runs" $B/classify features --checkpoint "$C" "$T/ph/test/NORMAL" "$T/f1.npy"
 check "features/a second set" $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f2.npy"
 check "features/the .npy holds 40 images x 256 dims" grep -aqF "{'descr': '<f8', 'fortran_order': False, 'shape': (40, 256), }" "$T/f1.npy"
