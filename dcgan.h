@@ -255,10 +255,13 @@ DCGAN_API dcgan_status dcgan_gather_rows(float *dst, const float *src, const int
 DCGAN_API void dcgan_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb,
                            float beta, float *C, int ldc);
+#define DCGAN_MAX_THREADS 4096   // dcgan_set_threads' bound (the programs' --threads too)
+
 // Threads for the parallel loops (OpenMP builds only; otherwise a no-op that
-// reports 1). n <= 0 means $DCGAN_THREADS when it is set, else $OMP_NUM_THREADS
-// (OpenMP's own variable, its first number) when it is set, else all cores.
-// Returns the number of threads now in use.
+// reports 1). n <= 0 means $DCGAN_THREADS when it holds a positive number, else
+// $OMP_NUM_THREADS (OpenMP's own variable, its first number) when it does, else
+// all cores. At most DCGAN_MAX_THREADS (4096; more is taken as 4096: 100000
+// threads crashed inside OpenMP). Returns the number of threads now in use.
 DCGAN_API int dcgan_set_threads(int n);
 
 // dcgan_sgemm packs its operands into a buffer that it keeps between calls
@@ -2303,6 +2306,7 @@ DCGAN_API int dcgan_set_threads(int n) {
         if (n <= 0 && omp) n = atoi(omp);   // ("4,2", nested levels: the first, 4)
         if (n <= 0) n = omp_get_num_procs();
     }
+    if (n > DCGAN_MAX_THREADS) n = DCGAN_MAX_THREADS;
     omp_set_num_threads(n);
     return n;
 #else

@@ -170,15 +170,23 @@ fails_with_line "train/an --out under a file is refused" \
     "train: --out '$T/straight_log/sub' lies under a file, not a folder; give a folder" \
     $B/train $FLAGS --out "$T/straight_log/sub" --epochs 1
 # the thread count: --threads, else $DCGAN_THREADS, else $OMP_NUM_THREADS, else all cores
-# ($OMP_NUM_THREADS was passed over: OMP_NUM_THREADS=1 ran on every core); 3 and 5 are not
-# this machine's core count, which the old code printed
+# ($OMP_NUM_THREADS was passed over: OMP_NUM_THREADS=1 ran on every core); one and two more
+# than the cores, which the old code printed
 threads_of() { sed -n 's/^config: \([0-9]*\) threads\{0,1\},.*/\1/p' "$1"; }
-env OMP_NUM_THREADS=3 $B/train $FLAGS --out "$T/th1" --epochs 1 >"$T/th1.txt" 2>&1
-check "train/\$OMP_NUM_THREADS=3: 3 threads" test "$(threads_of "$T/th1.txt")" = 3
-env OMP_NUM_THREADS=3 DCGAN_THREADS=5 $B/train $FLAGS --out "$T/th2" --epochs 1 >"$T/th2.txt" 2>&1
-check "train/\$DCGAN_THREADS=5 before \$OMP_NUM_THREADS=3: 5 threads" test "$(threads_of "$T/th2.txt")" = 5
-env OMP_NUM_THREADS=3 DCGAN_THREADS=5 $B/train $FLAGS --out "$T/th3" --epochs 1 --threads 2 >"$T/th3.txt" 2>&1
+N1=$(($(nproc) + 1)) N2=$(($(nproc) + 2))
+env OMP_NUM_THREADS=$N1 $B/train $FLAGS --out "$T/th1" --epochs 1 >"$T/th1.txt" 2>&1
+check "train/\$OMP_NUM_THREADS=$N1: $N1 threads" test "$(threads_of "$T/th1.txt")" = $N1
+env OMP_NUM_THREADS=$N1 DCGAN_THREADS=$N2 $B/train $FLAGS --out "$T/th2" --epochs 1 >"$T/th2.txt" 2>&1
+check "train/\$DCGAN_THREADS=$N2 before \$OMP_NUM_THREADS=$N1: $N2 threads" test "$(threads_of "$T/th2.txt")" = $N2
+env OMP_NUM_THREADS=$N1 DCGAN_THREADS=$N2 $B/train $FLAGS --out "$T/th3" --epochs 1 --threads 2 >"$T/th3.txt" 2>&1
 check "train/--threads 2 before both: 2 threads" test "$(threads_of "$T/th3.txt")" = 2
+env OMP_NUM_THREADS="$N1,2" DCGAN_THREADS=x $B/train $FLAGS --out "$T/th4" --epochs 1 >"$T/th4.txt" 2>&1
+check "train/\$DCGAN_THREADS=x passed over, \$OMP_NUM_THREADS=$N1,2 (nested levels): $N1 threads" \
+    test "$(threads_of "$T/th4.txt")" = $N1
+# 100000 threads crashed inside OpenMP (SIGSEGV, status 139): at most 4096 (seconds to start)
+env OMP_NUM_THREADS=100000 $B/train $FLAGS --out "$T/th5" --epochs 1 >"$T/th5.txt" 2>&1
+rc5=$?
+check "train/\$OMP_NUM_THREADS=100000: runs (status 0) on 4096 threads" test "$rc5 $(threads_of "$T/th5.txt")" = "0 4096"
 
 # the teaching example: a few iterations, an 8 x 8 grid of 64x64 samples with 2-pixel gaps
 $B/minimal_gan "$T/data/train/NORMAL" 3 "$T/minimal.png" >"$T/minimal.txt" 2>&1
