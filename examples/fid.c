@@ -142,16 +142,35 @@ static int check_output(const char *dst, const char *ext) {
     return 0;
 }
 
-// How many images dir's sub-folders hold: fid reads dir itself only, as pytorch-fid
-// does, and says so rather than leave them out without a word. 0 when there are
-// none or they cannot be listed.
-static int images_below(const char *dir) {
-    char **paths = NULL;
-    int n = 0, below = 0;
-    if (dcgan_list_images(&paths, &n, dir) != DCGAN_OK) return 0;
-    for (int i = 0; i < n; i++)   // paths are dir/NAME or dir/SUB/.../NAME
-        if (strchr(paths[i] + strlen(dir) + 1, '/')) below++;
-    dcgan_paths_free(paths, n);
+// How many images dir's sub-folders hold, by fid's own file types (those
+// dcgan_list_fid_images takes): fid reads dir itself only, as pytorch-fid does,
+// and says so rather than leave them out without a word. Sub-folders are
+// searched 8 deep; one that is a folder on the way down (a link back up) is
+// passed over. 0 when there are none or they cannot be listed.
+static int images_below(const char *dir, int depth, dev_t *up_dev, ino_t *up_ino) {
+    struct stat sb;
+    if (depth >= 8 || stat(dir, &sb) != 0) return 0;
+    for (int k = 0; k < depth; k++)
+        if (up_dev[k] == sb.st_dev && up_ino[k] == sb.st_ino) return 0;
+    up_dev[depth] = sb.st_dev, up_ino[depth] = sb.st_ino;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int below = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char sub[4096];
+        if (e->d_name[0] == '.' || snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub ||
+            stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            continue;   // (hidden, too long, or not a folder)
+        char **paths = NULL;
+        int n = 0;
+        if (dcgan_list_fid_images(&paths, &n, sub) == DCGAN_OK) {
+            below += n;
+            dcgan_paths_free(paths, n);
+        }
+        below += images_below(sub, depth + 1, up_dev, up_ino);
+    }
+    closedir(d);
     return below;
 }
 
@@ -163,7 +182,9 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
         fprintf(stderr, "fid: %s\n", dcgan_last_error());
         return 1;
     }
-    const int below = images_below(dir);
+    dev_t up_dev[8];
+    ino_t up_ino[8];
+    const int below = images_below(dir, 0, up_dev, up_ino);
     if (n == 0) {
         if (below > 0)
             fprintf(stderr, "fid: no images in '%s'; its sub-folders hold %d, which fid does not search (as "
@@ -382,7 +403,7 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
             ok = dcgan_image_load(tiles + (size_t)(2 * k) * 3 * side * side, gen->paths[i], &io) == DCGAN_OK &&
                  dcgan_image_load(tiles + (size_t)(2 * k + 1) * 3 * side * side, train.paths[gi[i]], &io) == DCGAN_OK;
         }
-        snprintf(path, sizeof path, "%s/nearest.png", o->out);
+        snprintf(path, sizeof path, "%s/nearest.png.tmp", o->out);   // (renamed with the csv, below)
         if (!ok || dcgan_grid_make(&grid, &gw, &gh, tiles, 2 * pairs, 3, side, side, 4, 2) != DCGAN_OK ||
             dcgan_png_write(path, grid, gw, gh, 3) != DCGAN_OK) {
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
@@ -394,9 +415,33 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
         free(tiles);
         dcgan_free(grid);
     }
+    // both files are written: the pair is replaced now, csv first, after checking that
+    // neither name is taken by something a file cannot replace (a folder): the earlier pair
+    // stays whole on failure (this run's png had replaced it beside the earlier run's csv)
+    char png_tmp[4300], png_path[4300];
+    snprintf(png_tmp, sizeof png_tmp, "%s/nearest.png.tmp", o->out);
+    snprintf(png_path, sizeof png_path, "%s/nearest.png", o->out);
+    for (int k = 0; k < 2; k++) {
+        struct stat sb;
+        const char *dst = k == 0 ? csv_path : png_path;
+        if (stat(dst, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "fid: '%s' is not a file; nearest.csv and nearest.png are left as they were\n", dst);
+            remove(csv_tmp);
+            remove(png_tmp);
+            goto done;
+        }
+    }
     if (rename(csv_tmp, csv_path) != 0) {
-        fprintf(stderr, "fid: cannot rename '%s' to '%s': %s\n", csv_tmp, csv_path, strerror(errno));
+        fprintf(stderr, "fid: cannot rename '%s' to '%s': %s (nearest.csv and nearest.png are left as they "
+                        "were)\n", csv_tmp, csv_path, strerror(errno));
         remove(csv_tmp);
+        remove(png_tmp);
+        goto done;
+    }
+    if (rename(png_tmp, png_path) != 0) {
+        fprintf(stderr, "fid: cannot rename '%s' to '%s': %s (nearest.csv is this run's, nearest.png is not)\n",
+                png_tmp, png_path, strerror(errno));
+        remove(png_tmp);
         goto done;
     }
     {
@@ -489,7 +534,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--save-stats") == 0) save_stats = 1;
         else if (strcmp(a, "--save-features") == 0) save_features = 1;
         else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = cli_int_as_int(argv[0], a, argv[i]); dims_given = 1; }
-        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int_range("fid", a, argv[i], 1, INT_MAX);
+        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int_range(argv[0], a, argv[i], 1, INT_MAX);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];
         else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = cli_int_as_int(argv[0], a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = cli_int_as_int(argv[0], a, argv[i]);
@@ -580,7 +625,7 @@ int main(int argc, char **argv) {
                          : ends_with(paths[1], ".npy") || ends_with(paths[1], ".npz") ? paths[1] : NULL;
         if (file) {
             fprintf(stderr, "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file "
-                            "names); '%s' is a feature file\n", file);
+                            "names); '%s' is a feature or statistics file\n", file);
             return 1;
         }
         if (check_input(o.nearest) != 0) return 1;

@@ -524,7 +524,7 @@ check "fid/mixed sizes: the unreadable file is named and skipped" \
 check "fid/--batch-size 3 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b3.txt")"
 check "fid/--batch-size 1 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b1.txt")"
 # --batch-size 0 or -3 ran as 1, silently
-fails_with_line "fid/--batch-size 0 is refused" "fid: --batch-size wants an integer from 1 to 2147483647, got '0'" \
+fails_with_line "fid/--batch-size 0 is refused" "$B/fid: --batch-size wants an integer from 1 to 2147483647, got '0'" \
     $F --batch-size 0 "$T/mixed" "$T/gen"
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
 # a folder's sub-folders are not searched (as by pytorch-fid): their images were left out
@@ -540,6 +540,18 @@ check "fid/images in sub-folders: a note says how many are not used" grep -qxF \
 fails_with_line "fid/a folder with images in sub-folders only says so" \
     "fid: no images in '$T/outer'; its sub-folders hold 3, which fid does not search (as pytorch-fid does not): give the folder that holds them" \
     $F "$T/outer" "$T/gen"
+# counted by fid's own file types (it counted train's: .tga, which fid does not read, and not
+# .tif), 8 folders deep, a link back up passed over
+mkdir -p "$T/outer2/a/b" "$T/outer3/inner"
+cp "$T/gen/fake_00001.png" "$T/outer2/a/b/x.TIF"
+cp "$T/gen/fake_00001.png" "$T/outer2/a/b/y.png"
+ln -s .. "$T/outer2/a/b/up"
+touch "$T/outer3/inner/a.tga"
+fails_with_line "fid/sub-folders: fid's file types, a link back up passed over" \
+    "fid: no images in '$T/outer2'; its sub-folders hold 2, which fid does not search (as pytorch-fid does not): give the folder that holds them" \
+    $F "$T/outer2" "$T/gen"
+fails_with_line "fid/sub-folders: a .tga is not fid's, so no images anywhere" "fid: no images in '$T/outer3'" \
+    $F "$T/outer3" "$T/gen"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
 # fid: a .npy or .npz names a file, anything else a folder: each PATH (and --nearest's TRAIN) is
@@ -553,7 +565,7 @@ fails_with_line "fid/a file given as a folder of images is refused by name" \
     $F "$T/data/train/NORMAL" "$T/straight_log"
 check "fid/... before PATH1's features" test "$(wc -l <"$T/out.txt")" -eq 1
 fails_with_line "fid/--nearest with a .npy TRAIN is refused before any features" \
-    "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file names); '$T/w4.npy' is a feature file" \
+    "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file names); '$T/w4.npy' is a feature or statistics file" \
     $F --nearest "$T/w4.npy" --out "$T/nn_npy" "$T/data/train/NORMAL" "$T/gen"
 check "fid/... and nothing else is printed" test "$(wc -l <"$T/out.txt")" -eq 1
 # --save-stats and --save-features: a name fid would read as something else is refused (a .npz
@@ -606,15 +618,25 @@ check "fid/two .npz without --dims: the FID of --dims 64" \
     sh -c "grep -q '^FID:  [0-9]' '$T/fid_npz.txt' && test \"\$(head -1 '$T/fid_npz.txt')\" = \"\$(head -1 '$T/fid_npz64.txt')\""
 fails_with_line "fid/a .npz and a .npy of other widths name the first file" \
     "fid: '$T/w4.npy' holds 4-dim features, '$T/normal.npz' 64-dim ones" $B/fid "$T/normal.npz" "$T/w4.npy"
-# --nearest writes nearest.csv under a .tmp name and renames it after nearest.png: a run whose
-# nearest.png fails leaves the earlier nearest.csv as it was (it was overwritten first)
+# --nearest writes nearest.csv and nearest.png under .tmp names and renames them when both are
+# written: a run whose nearest.png fails leaves the earlier nearest.csv as it was (it was
+# overwritten first), and one whose nearest.csv cannot be replaced the earlier nearest.png (it
+# was replaced before the csv's rename failed: the referee)
 mkdir -p "$T/nn_keep/nearest.png"
 touch "$T/nn_keep/nearest.png/x"
 echo "an earlier run" >"$T/nn_keep/nearest.csv"
 fails_with "fid/--nearest: a nearest.png that cannot be written fails the run" "nearest.png" \
     $F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep" "$T/data/train/NORMAL" "$T/gen"
 check "fid/... and leaves the earlier nearest.csv, and no .tmp" \
-    sh -c "test \"\$(cat '$T/nn_keep/nearest.csv')\" = 'an earlier run' && test ! -e '$T/nn_keep/nearest.csv.tmp'"
+    sh -c "test \"\$(cat '$T/nn_keep/nearest.csv')\" = 'an earlier run' && test ! -e '$T/nn_keep/nearest.csv.tmp' && test ! -e '$T/nn_keep/nearest.png.tmp'"
+mkdir -p "$T/nn_keep2/nearest.csv"
+touch "$T/nn_keep2/nearest.csv/x"
+echo "an earlier picture" >"$T/nn_keep2/nearest.png"
+fails_with_line "fid/--nearest: a nearest.csv that cannot be replaced fails the run" \
+    "fid: '$T/nn_keep2/nearest.csv' is not a file; nearest.csv and nearest.png are left as they were" \
+    $F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep2" "$T/data/train/NORMAL" "$T/gen"
+check "fid/... and leaves the earlier nearest.png, and no .tmp" \
+    sh -c "test \"\$(cat '$T/nn_keep2/nearest.png')\" = 'an earlier picture' && test ! -e '$T/nn_keep2/nearest.csv.tmp' && test ! -e '$T/nn_keep2/nearest.png.tmp'"
 # --floor: a FID below the floor's lowest split is said to be below it (it said "within the
 # floor's range"): PATH1 the corners of a square, PATH2 one diagonal (FID 2.05, floor 4 to 8)
 python3 - "$T" <<'PYEOF'
