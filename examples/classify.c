@@ -67,36 +67,6 @@ static const char *base_name(const char *path) {
     return slash ? slash + 1 : path;
 }
 
-// Splits one CSV line in place into its fields (RFC 4180, as spreadsheets and
-// scores.csv write them: a field in double quotes may hold commas, and "" in it is
-// one quote). field[] gets the first max; returns how many the line has, or -1
-// when a quote is not closed or text follows a closing quote.
-static int csv_fields(char *line, char **field, int max) {
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        char *start = p, *w = p;
-        if (*p == '"') {   // quoted: copy up to the closing quote, "" as one
-            for (p++;; p++) {
-                if (*p == 0) return -1;
-                if (*p == '"' && p[1] != '"') break;
-                if (*p == '"') p++;
-                *w++ = *p;
-            }
-            p++;
-            if (*p != ',' && *p != 0) return -1;
-        } else {
-            while (*p != ',' && *p != 0) *w++ = *p++;
-        }
-        const char end = *p;
-        *w = 0;
-        if (n < max) field[n] = start;
-        n++;
-        if (end == 0) return n;
-        p++;
-    }
-}
-
 // Reads the CSV; 0, or 1 after a message naming the file and line.
 static int patients_load(const char *path, const char *prog) {
     FILE *f = fopen(path, "r");
@@ -113,7 +83,7 @@ static int patients_load(const char *path, const char *prog) {
         if (line_no == 1 || len == 0) continue;   // the header, blank lines
         char copy[sizeof line], *field[2];
         memcpy(copy, line, len + 1);
-        int n = csv_fields(line, field, 2);
+        int n = cli_csv_split(line, field, 2);
         if (n != 2 || field[0][0] == 0 || field[1][0] == 0) {
             fprintf(stderr, "%s: --patients '%s' line %d: expected 'file,patient'%s, got '%s'\n", prog, path,
                     line_no, n < 0 ? " (a quote not closed, or text after a closing quote)" : "", copy);

@@ -140,6 +140,40 @@ static inline void cli_csv_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+// One CSV record split at its commas, in place, as RFC 4180 has it: a field in
+// quotes may hold commas, line breaks and quotes (doubled: ""), and the quotes
+// are taken off; a line break at the end of line is dropped. field[] gets the
+// first cap fields. Returns how many fields the record holds (more than cap
+// when it has more), or -1 when a quote is not closed or text follows a
+// closing quote ("a"b), which a CSV writer never writes.
+static inline int cli_csv_split(char *line, char **field, int cap) {
+    size_t len = strlen(line);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *start = p, *w = p;   // the field is written back from start; w is its end
+        if (*p == '"') {
+            for (p++;; p++) {
+                if (*p == '\0') return -1;                  // not closed
+                if (*p == '"' && p[1] != '"') break;        // the closing quote
+                if (*p == '"') p++;                         // "" is one quote
+                *w++ = *p;
+            }
+            p++;
+            if (*p != ',' && *p != '\0') return -1;        // text after the closing quote
+        } else {
+            while (*p != ',' && *p != '\0') *w++ = *p++;
+        }
+        const char end = *p;
+        *w = '\0';
+        if (n < cap) field[n] = start;
+        n++;
+        if (end == '\0') return n;
+        p++;
+    }
+}
+
 // mkdir -p; returns 0 on success, -1 (errno set) on failure, a path that names
 // a file included (mkdir's EEXIST took it for a folder).
 static inline int cli_mkdirs(const char *path) {

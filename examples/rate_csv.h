@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"   // cli_csv_split
 
 // 1: the readers say nothing (the fuzz target sets it); 0: problems go to stderr.
 static int rate_csv_quiet = 0;
@@ -39,35 +40,6 @@ typedef struct {
     int *confidence;    // 1..3
     int answered;
 } rater;
-
-// Splits one CSV line into at most max fields (quotes with "" escapes); the
-// line is modified in place. Returns the field count.
-static int csv_split(char *line, char **field, int max) {
-    int n = 0;
-    char *p = line;
-    line[strcspn(line, "\r\n")] = '\0';
-    while (n < max) {
-        if (*p == '"') {
-            char *w = ++p;
-            field[n++] = w;
-            while (*p) {
-                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; }
-                else if (*p == '"') { p++; break; }
-                else *w++ = *p++;
-            }
-            *w = '\0';
-            if (*p == ',') p++;
-            else break;
-        } else {
-            field[n++] = p;
-            char *c = strchr(p, ',');
-            if (!c) break;
-            *c = '\0';
-            p = c + 1;
-        }
-    }
-    return n;
-}
 
 // Past a UTF-8 byte order mark at the start of a file (Excel writes one when it
 // saves a CSV as UTF-8).
@@ -114,7 +86,7 @@ static int read_key(const char *path, key_item **out, int *n) {
     if (!key || !line_of) { rate_say("rate score: out of memory\n"); fclose(f); free(key); free(line_of); return 1; }
     while (fgets(line, sizeof line, f)) {
         lineno++;
-        int nf = csv_split(lineno == 1 ? skip_bom(line) : line, field, 3);
+        int nf = cli_csv_split(lineno == 1 ? skip_bom(line) : line, field, 3);
         if (lineno == 1) {
             if (nf < 2 || strcmp(field[0], "id") != 0 || strcmp(field[1], "truth") != 0) {
                 rate_say("rate score: '%s' is not a key from rate make (its first line is not 'id,truth,source')\n", path);
@@ -193,7 +165,7 @@ static int read_answers(const char *path, const key_item *key, int n_key, rater 
     r->answered = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
-        int nf = csv_split(lineno == 1 ? skip_bom(line) : line, field, 5);
+        int nf = cli_csv_split(lineno == 1 ? skip_bom(line) : line, field, 5);
         if (lineno == 1) {
             if (nf < 4 || strcmp(field[0], "rater") != 0 || strcmp(field[1], "image") != 0 || strcmp(field[2], "answer") != 0) {
                 rate_say("rate score: '%s' is not an answers file from rate.html (its first line is not "

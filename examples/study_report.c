@@ -222,7 +222,7 @@ static int csv_record(char **line, size_t *cap, FILE *in, int *line_no, int *nex
         for (const char *c = *line; *c; c++) quotes += *c == '"';
         if (quotes % 2 == 0) break;   // every quote closed ("" inside a field counts two)
         ssize_t got = getline(&more, &more_cap, in);
-        if (got < 0) break;           // open at the end of the file: csv_fields takes the rest
+        if (got < 0) break;           // open at the end of the file: csv_fields refuses it
         ++*next_line;
         if (len + (size_t)got + 1 > *cap) {
             *cap = len + (size_t)got + 1;
@@ -235,31 +235,11 @@ static int csv_record(char **line, size_t *cap, FILE *in, int *line_no, int *nex
     return 1;
 }
 
-// One record split at commas, in place: at most cap fields; returns the count.
-// A field in quotes may hold commas, line breaks and quotes (doubled: ""), as
-// RFC 4180 has it; the quotes are taken off.
+// One record split at commas, in place (cli_csv_split: RFC 4180): at most cap
+// fields; returns how many field[] holds, or -1 for a quote not closed or text
+// after a closing quote.
 static int csv_fields(char **field, int cap, char *line) {
-    size_t len = strlen(line);
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        char *start = p, *w = p;   // the field is written back from start, w its end
-        if (*p == '"') {
-            for (p++; *p; ) {
-                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; }
-                else if (*p == '"') { p++; break; }
-                else *w++ = *p++;
-            }
-        }
-        while (*p && *p != ',') *w++ = *p++;   // an unquoted field (or text after the quotes)
-        const char sep = *p;
-        *w = '\0';
-        if (n < cap) field[n] = start;
-        n++;
-        if (sep != ',') break;
-        p++;
-    }
+    const int n = cli_csv_split(line, field, cap);
     return n < cap ? n : cap;
 }
 
@@ -314,6 +294,7 @@ static void scores_read(scores_file *f, const char *file) {
     static const char *names[5] = {"path", "patient", "label", "score", "threshold"};
     if (getline(&line, &cap, in) < 0) die("%s is empty; needs the header path,patient,label,score,threshold,called", file);
     int n_fields = csv_fields(field, 16, line);
+    if (n_fields < 0) die("%s line 1: a quote is not closed, or text follows a closing quote", file);
     for (int k = 0; k < 5; k++)
         if ((col[k] = column_of(field, n_fields, names[k])) < 0)
             die("%s line 1: no '%s' column in the header", file, names[k]);
@@ -323,6 +304,7 @@ static void scores_read(scores_file *f, const char *file) {
     while (csv_record(&line, &cap, in, &line_no, &lines_read)) {
         if (line[0] == '\n' || line[0] == '\0') continue;
         int n = csv_fields(field, 16, line);
+        if (n < 0) die("%s line %d: a quote is not closed, or text follows a closing quote", file, line_no);
         for (int k = 0; k < 5; k++)
             if (col[k] >= n) die("%s line %d: %d fields; the '%s' column is missing", file, line_no, n, names[k]);
         const char *label = field[col[2]];

@@ -61,6 +61,12 @@ check "rate score/writes score.png" test -s "$T/score/score.png"
 fails_with_line "rate score/an unknown id is named with its line" \
     "rate score: $T/unknown.csv:2: image 'notanid' is not in the key (answers for another page?)" \
     $B/rate score --key "$T/page/key.csv" "$T/unknown.csv"
+# a rater's name quoted with text after the closing quote ('"B"x'): refused by its line, as by
+# rate's own reader before cli.h's (shared with classify and study_report) replaced it
+(head -1 "$T/b.csv"; sed -n 2p "$T/b.csv" | sed 's/^B,/"B"x,/') >"$T/afterquote.csv"
+fails_with_line "rate score/text after a closing quote is refused with its line" \
+    "rate score: $T/afterquote.csv:2: expected 'rater,image,real|fake,1..3,ms'" \
+    $B/rate score --key "$T/page/key.csv" "$T/afterquote.csv"
 (head -3 "$T/b.csv"; sed -n 2p "$T/b.csv") >"$T/dup.csv"
 id=$(sed -n 2p "$T/b.csv" | cut -d, -f2)
 fails_with_line "rate score/a duplicate answer names both lines" \

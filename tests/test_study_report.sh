@@ -316,6 +316,17 @@ bad nan $F 'NR == 3 { $4 = "abc" } 1'
 fails_with_line "bad file: a score that is not a number" \
     "study_report: $T/nan/$F line 3: score 'abc' is not a finite number" \
     $R $ARGS --study "$T/nan" --sizes 10 --out "$T/bad.md"
+# text after a closing quote ("a"b): refused by the record's line (it was read as "ab"); a quote
+# left open at the end of the file: refused (it took the rest of the file as one field)
+bad afterquote $F 'NR == 4 { $2 = "\"p\"x" } 1'
+fails_with_line "bad file: text after a closing quote" \
+    "study_report: $T/afterquote/$F line 4: a quote is not closed, or text follows a closing quote" \
+    $R $ARGS --study "$T/afterquote" --sizes 10 --out "$T/bad.md"
+last_f=$(wc -l <"$S/$F")
+bad openquote $F "NR == $last_f { \$2 = \"\\\"p\" } 1"
+fails_with_line "bad file: a quote open at the end of the file" \
+    "study_report: $T/openquote/$F line $last_f: a quote is not closed, or text follows a closing quote" \
+    $R $ARGS --study "$T/openquote" --sizes 10 --out "$T/bad.md"
 F2=split1/n10/oversample/seed2/eval/scores.csv
 last=$(wc -l <"$S/$F2")
 first_patient=$(awk -F, 'NR == 2 { print $2 }' "$S/$F2")
