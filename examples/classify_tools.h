@@ -591,67 +591,52 @@ static dcgan_status clf__metrics_bootstrap(const char *fn, clf_binary_metrics *l
         return clf__fail(DCGAN_ERR_SHAPE, fn, "%d patients for %d images (needs 1 to %d)", n_patients, n, n);
     const int bad = clf__first_nan(scores, n);
     if (bad >= 0) return clf__fail(DCGAN_ERR_NONFINITE, fn, "score %d of %d is NaN", bad, n);
-    // each patient's images, in image order: first[p] .. first[p + 1] - 1 in member
-    const int P = patient ? n_patients : n;
-    int *first = (int *)calloc((size_t)P + 1, sizeof(int));
-    int *next = (int *)clf__alloc((size_t)P, sizeof(int));
-    int *member = (int *)clf__alloc((size_t)n, sizeof(int));
-    dcgan_status st = first && next && member ? DCGAN_OK
-                    : clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for %d resamples of %d items", B, n);
-    for (int i = 0; st == DCGAN_OK && i < n; i++) {
-        const int p = patient ? patient[i] : i;
-        if (p < 0 || p >= P) st = clf__fail(DCGAN_ERR_SHAPE, fn, "image %d's patient is %d, not 0..%d", i, p, P - 1);
-        else first[p + 1]++;
-    }
-    for (int p = 0; st == DCGAN_OK && p < P; p++) {
-        if (first[p + 1] == 0) st = clf__fail(DCGAN_ERR_SHAPE, fn, "patient %d of %d has no image", p, P);
-        first[p + 1] += first[p];
-    }
-    if (st == DCGAN_OK) {
-        memcpy(next, first, (size_t)P * sizeof(int));
-        for (int i = 0; i < n; i++) member[next[patient ? patient[i] : i]++] = i;
-    }
-    free(next);
-    if (st != DCGAN_OK) {
-        free(first);
-        free(member);
-        return st;
-    }
-    const int K = CLF_BINARY_METRIC_COUNT;
+    const int P = patient ? n_patients : n, K = CLF_BINARY_METRIC_COUNT;
     int cap = n;   // a resample's images: n on average, more or fewer; grown when a draw needs it
+    int *first = (int *)calloc((size_t)P + 1, sizeof(int));   // patient p's images: member[first[p] ..
+    int *next = (int *)clf__alloc((size_t)P, sizeof(int));    //                      first[p + 1] - 1]
+    int *member = (int *)clf__alloc((size_t)n, sizeof(int));
     double *values = (double *)clf__alloc((size_t)K * (size_t)B, sizeof(double));
     float *s = (float *)clf__alloc((size_t)cap, sizeof(float));
     int *l = (int *)clf__alloc((size_t)cap, sizeof(int));
     int *count = (int *)calloc((size_t)K, sizeof(int));
-    if (!values || !s || !l || !count) {
-        free(values);
-        free(s);
-        free(l);
-        free(count);
-        free(first);
-        free(member);
-        return clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for %d resamples of %d items", B, n);
+    dcgan_status st = DCGAN_OK;
+    if (!first || !next || !member || !values || !s || !l || !count) {
+        st = clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for %d resamples of %d items", B, n);
+        goto done;
     }
+    for (int i = 0; i < n; i++) {   // each patient's images, in image order
+        const int p = patient ? patient[i] : i;
+        if (p < 0 || p >= P) {
+            st = clf__fail(DCGAN_ERR_SHAPE, fn, "image %d's patient is %d, not 0..%d", i, p, P - 1);
+            goto done;
+        }
+        first[p + 1]++;
+    }
+    for (int p = 0; p < P; p++) {
+        if (first[p + 1] == 0) {
+            st = clf__fail(DCGAN_ERR_SHAPE, fn, "patient %d of %d has no image", p, P);
+            goto done;
+        }
+        first[p + 1] += first[p];
+    }
+    memcpy(next, first, (size_t)P * sizeof(int));
+    for (int i = 0; i < n; i++) member[next[patient ? patient[i] : i]++] = i;
     dcgan_rng rng;
     dcgan_rng_seed(&rng, seed);
     for (int b = 0; b < B; b++) {
         int m = 0;   // images in this resample
         for (int d = 0; d < P; d++) {
-            const int p = (int)(dcgan_rng_u32(&rng) % (uint32_t)P);
-            if (first[p + 1] - first[p] > cap - m) {   // (int: a resample past 2^31 images is refused)
-                const int more = first[p + 1] - first[p] > cap ? first[p + 1] - first[p] : cap;
+            const int p = (int)(dcgan_rng_u32(&rng) % (uint32_t)P), size = first[p + 1] - first[p];
+            if (size > cap - m) {   // (int: a resample past 2^31 images is refused)
+                const int more = size > cap ? size : cap;
                 float *s2 = more <= INT_MAX - cap ? (float *)realloc(s, ((size_t)cap + more) * sizeof(float)) : NULL;
                 if (s2) s = s2;
                 int *l2 = s2 ? (int *)realloc(l, ((size_t)cap + more) * sizeof(int)) : NULL;
                 if (l2) l = l2;
                 if (!s2 || !l2) {
-                    free(values);
-                    free(s);
-                    free(l);
-                    free(count);
-                    free(first);
-                    free(member);
-                    return clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for a resample of more than %d images", cap);
+                    st = clf__fail(DCGAN_ERR_NOMEM, fn, "no memory for a resample of more than %d images", cap);
+                    goto done;
                 }
                 cap += more;
             }
@@ -675,13 +660,15 @@ static dcgan_status clf__metrics_bootstrap(const char *fn, clf_binary_metrics *l
         clf__binary_metric_set(lo, k, dcgan_quantile(v, count[k], 0.5 * (1.0 - level)));
         clf__binary_metric_set(hi, k, dcgan_quantile(v, count[k], 0.5 * (1.0 + level)));
     }
+done:
+    free(first);
+    free(next);
+    free(member);
     free(values);
     free(s);
     free(l);
     free(count);
-    free(first);
-    free(member);
-    return DCGAN_OK;
+    return st;
 }
 
 CLF_API dcgan_status clf_binary_metrics_bootstrap(clf_binary_metrics *lo,

@@ -185,6 +185,48 @@ static void test_bootstrap(void) {
                  "level 0.95 (needs B >= 2, n >= 1, 0 < level < 1)") == 0, "bootstrap/B = 1: message");
 }
 
+// The patient bootstrap written out: 200 resamples of n_patients draws of u32 % n_patients
+// (PCG32 seeded with seed), each drawn patient's images in image order, the metrics of each at
+// threshold 0.6, numpy-'linear' quantiles at 0.025 and 0.975 of the finite values. 1 when lo and
+// hi equal them (every metric, both ends, more than 150 replicates used); *longest gets the
+// largest resample (at most 61 x 60 images here).
+static int patient_bootstrap_written_out(const clf_binary_metrics *lo, const clf_binary_metrics *hi, const float *s,
+                                         const int *l, const int *patient, int n, int n_patients, uint64_t seed,
+                                         int *longest) {
+    static double v[7][200];
+    static float rs[61 * 60];
+    static int rl[61 * 60];
+    int used[7] = {0};
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, seed);
+    *longest = 0;
+    for (int b = 0; b < 200; b++) {
+        int m = 0;
+        for (int d = 0; d < n_patients; d++) {
+            const int p = (int)(dcgan_rng_u32(&rng) % (uint32_t)n_patients);
+            for (int i = 0; i < n; i++)
+                if (patient[i] == p) rs[m] = s[i], rl[m] = l[i], m++;
+        }
+        if (m > *longest) *longest = m;
+        clf_binary_metrics mt;
+        clf_binary_metrics_compute(&mt, rs, rl, m, 0.6f);
+        for (int k = 0; k < 7; k++)
+            if (isfinite(clf_binary_metric_get(&mt, k))) v[k][used[k]++] = clf_binary_metric_get(&mt, k);
+    }
+    int ok = 1;
+    for (int k = 0; k < 7; k++) {
+        const int u = used[k];
+        qsort(v[k], (size_t)u, sizeof(double), cmp_d);
+        double pl = 0.025 * (u - 1), ph = 0.975 * (u - 1);
+        int il = (int)pl, ih = (int)ph;
+        double ql = v[k][il] + (pl - il) * (v[k][il + 1] - v[k][il]);
+        double qh = v[k][ih] + (ph - ih) * (v[k][ih + 1] - v[k][ih]);
+        ok &= u > 150 && fabs(clf_binary_metric_get(lo, k) - ql) < 1e-12 &&
+              fabs(clf_binary_metric_get(hi, k) - qh) < 1e-12;
+    }
+    return ok;
+}
+
 // The patient-level bootstrap: every image its own patient is the image-level one draw for
 // draw; patients of several images follow the procedure written out here (n_patients draws of
 // u32 % n_patients, all images of each drawn patient in image order); bad patient maps refused.
@@ -205,35 +247,9 @@ static void test_bootstrap_patients(void) {
     }
     CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, of3, 120, 40, 0.6f, 200, 42, 0.95) == DCGAN_OK,
           "bootstrap_patients/40 patients of 3 images: ok");
-    dcgan_rng rng;
-    dcgan_rng_seed(&rng, 42);
-    static double v[7][200];
-    int used[7] = {0};
-    for (int b = 0; b < 200; b++) {
-        float rs[120];
-        int rl[120], m = 0;
-        for (int d = 0; d < 40; d++) {
-            const int p = (int)(dcgan_rng_u32(&rng) % 40u);
-            for (int i = 0; i < 120; i++)
-                if (of3[i] == p) rs[m] = s[i], rl[m] = l[i], m++;
-        }
-        clf_binary_metrics mt;
-        clf_binary_metrics_compute(&mt, rs, rl, m, 0.6f);
-        for (int k = 0; k < 7; k++)
-            if (isfinite(clf_binary_metric_get(&mt, k))) v[k][used[k]++] = clf_binary_metric_get(&mt, k);
-    }
-    int ok = 1;
-    for (int k = 0; k < 7; k++) {
-        const int u = used[k];
-        qsort(v[k], (size_t)u, sizeof(double), cmp_d);
-        double pl = 0.025 * (u - 1), ph = 0.975 * (u - 1);
-        int il = (int)pl, ih = (int)ph;
-        double ql = v[k][il] + (pl - il) * (v[k][il + 1] - v[k][il]);
-        double qh = v[k][ih] + (ph - ih) * (v[k][ih + 1] - v[k][ih]);
-        ok &= u > 150 && fabs(clf_binary_metric_get(&lo, k) - ql) < 1e-12 &&
-              fabs(clf_binary_metric_get(&hi, k) - qh) < 1e-12;
-    }
-    CHECK(ok, "bootstrap_patients/40 patients of 3: equals the procedure written out (every metric, both ends)");
+    int longest = 0;
+    CHECK(patient_bootstrap_written_out(&lo, &hi, s, l, of3, 120, 40, 42, &longest),
+          "bootstrap_patients/40 patients of 3: equals the procedure written out (every metric, both ends)");
     // one patient of 60 images and 60 of one (61 patients): resamples of 60 to 3,660 images,
     // past the n = 120 the buffers start with
     int big[120];
@@ -241,36 +257,9 @@ static void test_bootstrap_patients(void) {
     for (int i = 0; i < 120; i++) l[i] = big[i] % 3 == 0;   // (patient 0, the large one, is positive)
     CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, big, 120, 61, 0.6f, 200, 7, 0.95) == DCGAN_OK,
           "bootstrap_patients/one patient of 60 images: ok");
-    dcgan_rng_seed(&rng, 7);
-    for (int k = 0; k < 7; k++) used[k] = 0;
-    static float rs2[61 * 60];
-    static int rl2[61 * 60];
-    int longest = 0;
-    for (int b = 0; b < 200; b++) {
-        int m = 0;
-        for (int d = 0; d < 61; d++) {
-            const int p = (int)(dcgan_rng_u32(&rng) % 61u);
-            for (int i = 0; i < 120; i++)
-                if (big[i] == p) rs2[m] = s[i], rl2[m] = l[i], m++;
-        }
-        if (m > longest) longest = m;
-        clf_binary_metrics mt;
-        clf_binary_metrics_compute(&mt, rs2, rl2, m, 0.6f);
-        for (int k = 0; k < 7; k++)
-            if (isfinite(clf_binary_metric_get(&mt, k))) v[k][used[k]++] = clf_binary_metric_get(&mt, k);
-    }
-    ok = longest > 240;   // (some resample drew the large patient 4 or more times)
-    for (int k = 0; k < 7; k++) {
-        const int u = used[k];
-        qsort(v[k], (size_t)u, sizeof(double), cmp_d);
-        double pl = 0.025 * (u - 1), ph = 0.975 * (u - 1);
-        int il = (int)pl, ih = (int)ph;
-        double ql = v[k][il] + (pl - il) * (v[k][il + 1] - v[k][il]);
-        double qh = v[k][ih] + (ph - ih) * (v[k][ih + 1] - v[k][ih]);
-        ok &= u > 150 && fabs(clf_binary_metric_get(&lo, k) - ql) < 1e-12 &&
-              fabs(clf_binary_metric_get(&hi, k) - qh) < 1e-12;
-    }
-    CHECK(ok, "bootstrap_patients/one patient of 60: resamples past n images equal the procedure written out");
+    CHECK(patient_bootstrap_written_out(&lo, &hi, s, l, big, 120, 61, 7, &longest) &&
+              longest > 240,   // (some resample drew the large patient 4 or more times)
+          "bootstrap_patients/one patient of 60: resamples past n images equal the procedure written out");
     of3[5] = 40;
     CHECK(clf_binary_metrics_bootstrap_patients(&lo, &hi, s, l, of3, 120, 40, 0.6f, 200, 42, 0.95) == DCGAN_ERR_SHAPE &&
               strcmp(clf_last_error(), "binary_metrics_bootstrap_patients: image 5's patient is 40, not 0..39") == 0,

@@ -105,14 +105,22 @@ C="$T/run/checkpoint.safetensors"
 # PNEUMONIA one here, 82 patients), not images (too narrow where a patient has several); the
 # same images in the same order, each under a name of its own (180 patients): the same values,
 # other intervals (the image-level bootstrap drew the same intervals for both)
+# renamed SRC DST [own]: copies SRC/{NORMAL,PNEUMONIA}/*.png, in order, to DST/CLASS/ as
+# 001.png, 002.png, ... (with own: CLASS-own001.png, ...)
+renamed() {
+    for c in NORMAL PNEUMONIA; do
+        mkdir -p "$2/$c"
+        i=0
+        for f in "$1/$c"/*.png; do
+            i=$((i + 1))
+            cp "$f" "$2/$c/${3:+$c-own}$(printf %03d $i).png"
+        done
+    done
+}
 $B/classify eval --checkpoint "$C" --data "$T/k" --bootstrap 200 --out "$T/k_eval" >"$T/k_eval.txt" 2>&1
 check "eval/Kermany names: the bootstrap draws the 82 patients" \
     grep -qxF "  metric              value   95% interval (bootstrap of the 82 patients, 200 resamples, seed 1)" "$T/k_eval.txt"
-for c in NORMAL PNEUMONIA; do
-    mkdir -p "$T/k_own/$c"
-    i=0
-    for f in "$T/k/$c"/*.png; do i=$((i + 1)); cp "$f" "$T/k_own/$c/$c-own$(printf %03d $i).png"; done
-done
+renamed "$T/k" "$T/k_own" own
 $B/classify eval --checkpoint "$C" --data "$T/k_own" --bootstrap 200 --out "$T/k_own_eval" >"$T/k_own_eval.txt" 2>&1
 check "eval/a name per image: 180 patients" \
     grep -qxF "  metric              value   95% interval (bootstrap of the 180 patients, 200 resamples, seed 1)" "$T/k_own_eval.txt"
@@ -123,11 +131,7 @@ check "eval/a name per image: other intervals" \
 # one numbering in both class folders (NORMAL/001.png, PNEUMONIA/001.png): two people, not one
 # patient with an image of each class (it drew 40 "patients" of 80 images, each resample
 # exactly balanced): 80 patients, the intervals of the same images under phantom names
-for c in NORMAL PNEUMONIA; do
-    mkdir -p "$T/same_names/$c"
-    i=0
-    for f in "$T/ph/test/$c"/*.png; do i=$((i + 1)); cp "$f" "$T/same_names/$c/$(printf %03d $i).png"; done
-done
+renamed "$T/ph/test" "$T/same_names"
 $B/classify eval --checkpoint "$C" --data "$T/same_names" --bootstrap 200 --out "$T/same_names_eval" >"$T/same_names.txt" 2>&1
 check "eval/one numbering in both classes: 80 patients" \
     grep -qxF "  metric              value   95% interval (bootstrap of the 80 patients, 200 resamples, seed 1)" "$T/same_names.txt"

@@ -306,6 +306,23 @@ static void test_mann_whitney(void) {
     CHECK(z < 0.0, "mann_whitney/a (0..9) tends below b (2..12): z < 0");
 }
 
+// A version 1.0 .npy at path: the magic, a 118-byte header (dict, blanks, a line break; 128
+// bytes in all with the magic) and count float64 zeros.
+static void write_npy_zeros(const char *path, const char *dict, int count) {
+    char head[128];
+    memset(head, ' ', sizeof head);
+    memcpy(head, "\x93NUMPY\x01\x00\x76\x00", 10);
+    memcpy(head + 10, dict, strlen(dict));
+    head[127] = '\n';
+    FILE *fp = fopen(path, "wb");
+    fwrite(head, 1, sizeof head, fp);
+    for (int i = 0; i < count; i++) {
+        const double zero = 0.0;
+        fwrite(&zero, sizeof zero, 1, fp);
+    }
+    fclose(fp);
+}
+
 static void test_npy(void) {
     double *f = NULL;
     int64_t n = 0;
@@ -334,34 +351,18 @@ static void test_npy(void) {
     CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT && f == NULL &&
               strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a NaN: refused naming the row");
     // a 1-D array: the .npz statistics' mu is not a feature file
-    FILE *fp = fopen(path, "wb");
-    const char head[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }";
-    char buf[128 + 24];
-    memset(buf, ' ', 128);
-    memcpy(buf, head, sizeof head - 1);
-    buf[127] = '\n';
-    memset(buf + 128, 0, 24);
-    fwrite(buf, 1, sizeof buf, fp);
-    fclose(fp);
+    write_npy_zeros(path, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", 3);
     snprintf(want_msg, sizeof want_msg,
              "features_load_npy: '%s' holds a 1-D array; features are (n, dims), both >= 1", path);
     CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT &&
               strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a 1-D array: refused");
     // a 3-D array (2, 3, 2): it was read as its first two sides, (2, 3), half of its numbers
-    fp = fopen(path, "wb");
-    const char head3[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 2), }";
-    char buf3[128 + 96];
-    memset(buf3, ' ', 128);
-    memcpy(buf3, head3, sizeof head3 - 1);
-    buf3[127] = '\n';
-    memset(buf3 + 128, 0, 96);
-    fwrite(buf3, 1, sizeof buf3, fp);
-    fclose(fp);
+    write_npy_zeros(path, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 2), }", 12);
     snprintf(want_msg, sizeof want_msg, "features_load_npy: '%s': the file is a 3-D array; 1-D or 2-D expected", path);
     CHECK(dcgan_features_load_npy(&f, &n, &dims, path) == DCGAN_ERR_FORMAT && f == NULL && n == 0 && dims == 0 &&
               strcmp(dcgan_last_error(), want_msg) == 0, "features_load_npy/a 3-D array: refused, not read as 2-D");
     // a version-2 header cut inside its 4-byte length (found by make fuzz: read past the end)
-    fp = fopen(path, "wb");
+    FILE *fp = fopen(path, "wb");
     fwrite("\x93NUMPY\x02\x00\x76\x00", 1, 10, fp);
     fclose(fp);
     snprintf(want_msg, sizeof want_msg, "features_load_npy: '%s': the file is truncated", path);
