@@ -2298,12 +2298,27 @@ static int dcgan__shape_is(dcgan_tensor t, int n, int c, int h, int w) {
 // -----------------------------------------------------------------------------
 // 5. Matrix multiply (GEMM)
 
+#ifdef _OPENMP
+// The leading number of the variable name, at most DCGAN_MAX_THREADS (a larger one, even
+// one past what a long holds, is that bound; atoi wrapped 4294967297 to 1); 0 when the
+// variable is unset or does not start with a positive number.
+static int dcgan__threads_from_env(const char *name) {
+    const char *text = getenv(name);
+    if (!text) return 0;
+    char *end;
+    errno = 0;
+    const long v = strtol(text, &end, 10);
+    if (end == text || (v <= 0 && errno != ERANGE)) return 0;
+    if (errno == ERANGE) return v > 0 ? DCGAN_MAX_THREADS : 0;
+    return v > DCGAN_MAX_THREADS ? DCGAN_MAX_THREADS : (int)v;
+}
+#endif
+
 DCGAN_API int dcgan_set_threads(int n) {
 #ifdef _OPENMP
     if (n <= 0) {   // (a value that is not a positive number is passed over)
-        const char *env = getenv("DCGAN_THREADS"), *omp = getenv("OMP_NUM_THREADS");
-        n = env ? atoi(env) : 0;
-        if (n <= 0 && omp) n = atoi(omp);   // ("4,2", nested levels: the first, 4)
+        n = dcgan__threads_from_env("DCGAN_THREADS");
+        if (n <= 0) n = dcgan__threads_from_env("OMP_NUM_THREADS");   // ("4,2", nested levels: 4)
         if (n <= 0) n = omp_get_num_procs();
     }
     if (n > DCGAN_MAX_THREADS) n = DCGAN_MAX_THREADS;

@@ -142,17 +142,27 @@ static int check_output(const char *dst, const char *ext) {
     return 0;
 }
 
+// The folders images_below has looked in (device and inode), so that a folder
+// reached under two names (a link beside it, or back up) is counted once.
+#define SEEN_FOLDERS 4096
+typedef struct {
+    dev_t dev[SEEN_FOLDERS];
+    ino_t ino[SEEN_FOLDERS];
+    int n;
+} seen_folders;
+
 // How many images dir's sub-folders hold, by fid's own file types (those
 // dcgan_list_fid_images takes): fid reads dir itself only, as pytorch-fid does,
 // and says so rather than leave them out without a word. Sub-folders are
-// searched 8 deep; one that is a folder on the way down (a link back up) is
-// passed over. 0 when there are none or they cannot be listed.
-static int images_below(const char *dir, int depth, dev_t *up_dev, ino_t *up_ino) {
+// searched 8 deep, each folder once (seen: the folders looked in, dir's own
+// included; past 4096 folders the rest are not counted). 0 when there are none
+// or they cannot be listed.
+static int images_below(const char *dir, int depth, seen_folders *seen) {
     struct stat sb;
-    if (depth >= 8 || stat(dir, &sb) != 0) return 0;
-    for (int k = 0; k < depth; k++)
-        if (up_dev[k] == sb.st_dev && up_ino[k] == sb.st_ino) return 0;
-    up_dev[depth] = sb.st_dev, up_ino[depth] = sb.st_ino;
+    if (depth >= 8 || seen->n == SEEN_FOLDERS || stat(dir, &sb) != 0) return 0;
+    for (int k = 0; k < seen->n; k++)
+        if (seen->dev[k] == sb.st_dev && seen->ino[k] == sb.st_ino) return 0;
+    seen->dev[seen->n] = sb.st_dev, seen->ino[seen->n] = sb.st_ino, seen->n++;
     DIR *d = opendir(dir);
     if (!d) return 0;
     int below = 0;
@@ -162,16 +172,35 @@ static int images_below(const char *dir, int depth, dev_t *up_dev, ino_t *up_ino
         if (e->d_name[0] == '.' || snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub ||
             stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode))
             continue;   // (hidden, too long, or not a folder)
+        int seen_before = 0;
+        for (int k = 0; k < seen->n && !seen_before; k++)
+            seen_before = seen->dev[k] == sb.st_dev && seen->ino[k] == sb.st_ino;
+        if (seen_before) continue;
         char **paths = NULL;
         int n = 0;
         if (dcgan_list_fid_images(&paths, &n, sub) == DCGAN_OK) {
             below += n;
             dcgan_paths_free(paths, n);
         }
-        below += images_below(sub, depth + 1, up_dev, up_ino);
+        below += images_below(sub, depth + 1, seen);
     }
     closedir(d);
     return below;
+}
+
+// 1 after a message when OUT/nearest.csv or OUT/nearest.png is something a file cannot
+// replace (a folder): --nearest would find it only after every set's features.
+static int nearest_names_taken(const char *out) {
+    for (int k = 0; k < 2; k++) {
+        char dst[4300];
+        struct stat sb;
+        snprintf(dst, sizeof dst, "%s/nearest.%s", out, k == 0 ? "csv" : "png");
+        if (stat(dst, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "fid: '%s' is not a file; nearest.csv and nearest.png are left as they were\n", dst);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 // Features of every image in dir, with a progress bar; the files used are kept.
@@ -182,9 +211,9 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
         fprintf(stderr, "fid: %s\n", dcgan_last_error());
         return 1;
     }
-    dev_t up_dev[8];
-    ino_t up_ino[8];
-    const int below = images_below(dir, 0, up_dev, up_ino);
+    seen_folders *seen = (seen_folders *)calloc(1, sizeof *seen);
+    const int below = seen ? images_below(dir, 0, seen) : 0;
+    free(seen);
     if (n == 0) {
         if (below > 0)
             fprintf(stderr, "fid: no images in '%s'; its sub-folders hold %d, which fid does not search (as "
@@ -421,15 +450,10 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
     char png_tmp[4300], png_path[4300];
     snprintf(png_tmp, sizeof png_tmp, "%s/nearest.png.tmp", o->out);
     snprintf(png_path, sizeof png_path, "%s/nearest.png", o->out);
-    for (int k = 0; k < 2; k++) {
-        struct stat sb;
-        const char *dst = k == 0 ? csv_path : png_path;
-        if (stat(dst, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-            fprintf(stderr, "fid: '%s' is not a file; nearest.csv and nearest.png are left as they were\n", dst);
-            remove(csv_tmp);
-            remove(png_tmp);
-            goto done;
-        }
+    if (nearest_names_taken(o->out)) {   // (checked before the features too; this is the last look)
+        remove(csv_tmp);
+        remove(png_tmp);
+        goto done;
     }
     if (rename(csv_tmp, csv_path) != 0) {
         fprintf(stderr, "fid: cannot rename '%s' to '%s': %s (nearest.csv and nearest.png are left as they "
@@ -533,19 +557,19 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--fill-deterministic") == 0) o.fill = 1;
         else if (strcmp(a, "--save-stats") == 0) save_stats = 1;
         else if (strcmp(a, "--save-features") == 0) save_features = 1;
-        else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = cli_int_as_int(argv[0], a, argv[i]); dims_given = 1; }
-        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int_range(argv[0], a, argv[i], 1, INT_MAX);
+        else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = cli_int_as_int("fid", a, argv[i]); dims_given = 1; }
+        else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int_range("fid", a, argv[i], 1, INT_MAX);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];
-        else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = cli_int_as_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = cli_int_as_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--bootstrap")) o.bootstrap = cli_int_as_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--floor-repeats")) o.floor_repeats = cli_int_as_int(argv[0], a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--prdc-k")) o.prdc_k = cli_int_as_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = cli_int_as_int("fid", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = cli_int_as_int("fid", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--bootstrap")) o.bootstrap = cli_int_as_int("fid", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--floor-repeats")) o.floor_repeats = cli_int_as_int("fid", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--prdc-k")) o.prdc_k = cli_int_as_int("fid", a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--nearest")) o.nearest = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o.out = argv[i];
-        else if (cli_flag(argc, argv, &i, "--threads")) o.threads = (int)cli_int_range(argv[0], a, argv[i], 0, 4096);   // (100000: SIGSEGV in OpenMP)
+        else if (cli_flag(argc, argv, &i, "--threads")) o.threads = (int)cli_int_range("fid", a, argv[i], 0, 4096);   // (100000: SIGSEGV in OpenMP)
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
-        else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int(argv[0], a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int("fid", a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--save-weights")) save_weights = argv[i];
         else if (a[0] == '-' && a[1] == '-') { fprintf(stderr, "fid: unknown flag '%s' (see --help)\n", a); return 2; }
         else if (n_paths < 2) paths[n_paths++] = a;
@@ -592,6 +616,7 @@ int main(int argc, char **argv) {
     // (a file was found only after the features; without --nearest nothing is written there, and a
     // file called 'nearest' in the working folder made every run fail)
     if (o.nearest && cli_out_folder("fid", o.out) != 0) return 2;
+    if (o.nearest && nearest_names_taken(o.out)) return 1;
     dcgan_set_threads(o.threads);
     if (save_weights) {
         char found[1024];

@@ -223,6 +223,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     cfg.batch = (int)batch;   // memory for generation only; the weights do not depend on it
+    dcgan_set_threads(0);   // $DCGAN_THREADS, else $OMP_NUM_THREADS (at most 4096), else all cores
     if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK || dcgan_gan_load(&gan, checkpoint) != DCGAN_OK) {
         fprintf(stderr, "generate: %s\n", dcgan_last_error());
         dcgan_gan_free(&gan);

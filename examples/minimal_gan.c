@@ -62,6 +62,8 @@ int main(int argc, char **argv) {
         }
     }
 
+    dcgan_set_threads(0);   // threads: $DCGAN_THREADS, else $OMP_NUM_THREADS, else all cores
+
     // 1. The images: every picture under the folder as 64x64 gray in [-1, 1].
     dcgan_image_options opt;
     dcgan_image_options_default(&opt);

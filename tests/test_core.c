@@ -4,6 +4,15 @@
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+// POSIX setenv and unsetenv; -std=c99 headers do not declare them (as in test_fid.c)
+extern int setenv(const char *name, const char *value, int overwrite);
+extern int unsetenv(const char *name);
 
 static fixture fx;
 
@@ -326,10 +335,57 @@ static void test_vec(void) {
     free(b);
 }
 
+// dcgan_set_threads(0) reads $DCGAN_THREADS, else $OMP_NUM_THREADS (its first number),
+// else all cores, each at most DCGAN_MAX_THREADS: atoi wrapped 4294967297 to 1 and took
+// 2147483648 as nothing, and 100000 crashed inside OpenMP. Setting a count starts no
+// thread (the next parallel region would), so 4096 is only asked for, never made here.
+static void test_set_threads(void) {
+#ifndef _OPENMP
+    printf("test_core: skipped: dcgan_set_threads (built without OpenMP: one thread)\n");
+#else
+    const char *names[2] = {"DCGAN_THREADS", "OMP_NUM_THREADS"};
+    char saved[2][256];   // ("" for unset; a longer value is not restored whole: tests set none)
+    for (int k = 0; k < 2; k++) snprintf(saved[k], sizeof saved[k], "%s", getenv(names[k]) ? getenv(names[k]) : "");
+    const int cores = omp_get_num_procs();
+    const struct {
+        const char *dcgan, *omp;   // NULL: unset
+        int want;                  // -1: all cores
+    } cases[] = {
+        {"3", "5", 3}, {NULL, "5", 5}, {"x", "5,2", 5}, {"-2", NULL, -1}, {"0", "0", -1}, {NULL, NULL, -1},
+        {"100000", NULL, DCGAN_MAX_THREADS}, {"4294967297", "5", DCGAN_MAX_THREADS},
+        {"2147483648", "5", DCGAN_MAX_THREADS}, {NULL, "99999999999999999999", DCGAN_MAX_THREADS},
+        {NULL, "-99999999999999999999", -1}, {"4096", NULL, 4096}, {"4097", NULL, DCGAN_MAX_THREADS},
+    };
+    int ok = 1;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *value[2] = {cases[c].dcgan, cases[c].omp};
+        for (int k = 0; k < 2; k++) {
+            if (value[k]) setenv(names[k], value[k], 1);
+            else unsetenv(names[k]);
+        }
+        const int got = dcgan_set_threads(0), want = cases[c].want < 0 ? cores : cases[c].want;
+        if (got != want || omp_get_max_threads() != want) {
+            printf("  DCGAN_THREADS=%s OMP_NUM_THREADS=%s: %d threads, want %d\n", value[0] ? value[0] : "(unset)",
+                   value[1] ? value[1] : "(unset)", got, want);
+            ok = 0;
+        }
+    }
+    CHECK(ok, "set_threads/$DCGAN_THREADS, else $OMP_NUM_THREADS, else all cores; at most 4096");
+    CHECK(dcgan_set_threads(100000) == DCGAN_MAX_THREADS && omp_get_max_threads() == DCGAN_MAX_THREADS,
+          "set_threads/100000 asked for: 4096");
+    for (int k = 0; k < 2; k++) {
+        if (saved[k][0]) setenv(names[k], saved[k], 1);
+        else unsetenv(names[k]);
+    }
+    dcgan_set_threads(0);
+#endif
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     static const test_case tests[] = {
         {"status", test_status},
+        {"set_threads", test_set_threads},
         {"alloc_overflow", test_alloc_overflow},
         {"rng_reference_vector", test_rng_reference_vector},
         {"rng_advance", test_rng_advance},

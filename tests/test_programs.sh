@@ -183,10 +183,8 @@ check "train/--threads 2 before both: 2 threads" test "$(threads_of "$T/th3.txt"
 env OMP_NUM_THREADS="$N1,2" DCGAN_THREADS=x $B/train $FLAGS --out "$T/th4" --epochs 1 >"$T/th4.txt" 2>&1
 check "train/\$DCGAN_THREADS=x passed over, \$OMP_NUM_THREADS=$N1,2 (nested levels): $N1 threads" \
     test "$(threads_of "$T/th4.txt")" = $N1
-# 100000 threads crashed inside OpenMP (SIGSEGV, status 139): at most 4096 (seconds to start)
-env OMP_NUM_THREADS=100000 $B/train $FLAGS --out "$T/th5" --epochs 1 >"$T/th5.txt" 2>&1
-rc5=$?
-check "train/\$OMP_NUM_THREADS=100000: runs (status 0) on 4096 threads" test "$rc5 $(threads_of "$T/th5.txt")" = "0 4096"
+# (the bound of 4096 threads, which 100000 crashed inside OpenMP: test_core's set_threads,
+# without starting them)
 
 # the teaching example: a few iterations, an 8 x 8 grid of 64x64 samples with 2-pixel gaps
 $B/minimal_gan "$T/data/train/NORMAL" 3 "$T/minimal.png" >"$T/minimal.txt" 2>&1
@@ -495,7 +493,7 @@ fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
 fails_with_line "fid/--out followed by a flag is refused" \
     "$B/fid: --out needs a value, not the flag '--kid' (see --help)" $F --out --kid "$T/normal.npz" "$T/normal.npz"
 fails_with_line "fid/--kid-subset-size past an int is refused" \
-    "$B/fid: --kid-subset-size wants an integer from -2147483648 to 2147483647, got '4294967298'" \
+    "fid: --kid-subset-size wants an integer from -2147483648 to 2147483647, got '4294967298'" \
     $F --kid --kid-subset-size 4294967298 "$T/data/train/NORMAL" "$T/gen"
 fails_with_line "generate/--count with a leading space is refused" \
     "generate: --count wants an integer, got ' 5'" \
@@ -507,7 +505,7 @@ fails_with_line "train/--lr-d with a leading space is refused" \
 fails_with_line "fid/an --out that is a file is refused" "fid: --out '$T/straight_log' is a file, not a folder; give a folder" \
     $F --nearest "$T/data/train/NORMAL" --out "$T/straight_log" "$T/data/train/NORMAL" "$T/gen"
 # --threads is bounded as in train and classify (100000 crashed with SIGSEGV in OpenMP)
-fails_with_line "fid/--threads 100000 is refused" "$B/fid: --threads wants an integer from 0 to 4096, got '100000'" \
+fails_with_line "fid/--threads 100000 is refused" "fid: --threads wants an integer from 0 to 4096, got '100000'" \
     $F --threads 100000 "$T/data/train/NORMAL" "$T/gen"
 # images of two sizes and an unreadable file, in passes of 8 (the default), 3 and 1: the same FID
 mkdir -p "$T/mixed"
@@ -524,7 +522,7 @@ check "fid/mixed sizes: the unreadable file is named and skipped" \
 check "fid/--batch-size 3 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b3.txt")"
 check "fid/--batch-size 1 gives the FID of the default batch" test "$(head -1 "$T/fid_b8.txt")" = "$(head -1 "$T/fid_b1.txt")"
 # --batch-size 0 or -3 ran as 1, silently
-fails_with_line "fid/--batch-size 0 is refused" "$B/fid: --batch-size wants an integer from 1 to 2147483647, got '0'" \
+fails_with_line "fid/--batch-size 0 is refused" "fid: --batch-size wants an integer from 1 to 2147483647, got '0'" \
     $F --batch-size 0 "$T/mixed" "$T/gen"
 check "fid/--kid prints KID" sh -c "$F --kid '$T/data/train/NORMAL' '$T/gen' 2>/dev/null | grep -q '^KID:'"
 # a folder's sub-folders are not searched (as by pytorch-fid): their images were left out
@@ -552,6 +550,13 @@ fails_with_line "fid/sub-folders: fid's file types, a link back up passed over" 
     $F "$T/outer2" "$T/gen"
 fails_with_line "fid/sub-folders: a .tga is not fid's, so no images anywhere" "fid: no images in '$T/outer3'" \
     $F "$T/outer3" "$T/gen"
+# a folder reached under two names (a link beside it) counts once (it counted 4 for 2: the referee)
+mkdir -p "$T/outer4/a"
+cp "$T/gen/fake_00001.png" "$T/gen/fake_00002.png" "$T/outer4/a/"
+ln -s a "$T/outer4/b"
+fails_with_line "fid/sub-folders: a folder under two names counts once" \
+    "fid: no images in '$T/outer4'; its sub-folders hold 2, which fid does not search (as pytorch-fid does not): give the folder that holds them" \
+    $F "$T/outer4" "$T/gen"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
 # fid: a .npy or .npz names a file, anything else a folder: each PATH (and --nearest's TRAIN) is
@@ -625,10 +630,20 @@ fails_with_line "fid/a .npz and a .npy of other widths name the first file" \
 mkdir -p "$T/nn_keep/nearest.png"
 touch "$T/nn_keep/nearest.png/x"
 echo "an earlier run" >"$T/nn_keep/nearest.csv"
-fails_with "fid/--nearest: a nearest.png that cannot be written fails the run" "nearest.png" \
-    $F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep" "$T/data/train/NORMAL" "$T/gen"
+$F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep" "$T/data/train/NORMAL" "$T/gen" >"$T/nn_keep.out" 2>&1
+check "fid/--nearest: a folder named nearest.png is refused before any features (the whole output)" \
+    test "$(grep -v WARNING "$T/nn_keep.out")" = "fid: '$T/nn_keep/nearest.png' is not a file; nearest.csv and nearest.png are left as they were"
 check "fid/... and leaves the earlier nearest.csv, and no .tmp" \
     sh -c "test \"\$(cat '$T/nn_keep/nearest.csv')\" = 'an earlier run' && test ! -e '$T/nn_keep/nearest.csv.tmp' && test ! -e '$T/nn_keep/nearest.png.tmp'"
+# nearest.png cannot be written (its .tmp name taken by a folder): the earlier pair stays
+mkdir -p "$T/nn_keep3/nearest.png.tmp/x"
+echo "an earlier run" >"$T/nn_keep3/nearest.csv"
+echo "an earlier picture" >"$T/nn_keep3/nearest.png"
+fails_with "fid/--nearest: a nearest.png that cannot be written fails the run" "nearest.png.tmp" \
+    $F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep3" "$T/data/train/NORMAL" "$T/gen"
+check "fid/... and leaves the earlier pair, and no nearest.csv.tmp" \
+    sh -c "test \"\$(cat '$T/nn_keep3/nearest.csv' '$T/nn_keep3/nearest.png')\" = 'an earlier run
+an earlier picture' && test ! -e '$T/nn_keep3/nearest.csv.tmp'"
 mkdir -p "$T/nn_keep2/nearest.csv"
 touch "$T/nn_keep2/nearest.csv/x"
 echo "an earlier picture" >"$T/nn_keep2/nearest.png"
