@@ -79,6 +79,12 @@ static int patients_load(const char *path, const char *prog) {
     while (rc == 0 && fgets(line, sizeof line, f)) {
         line_no++;
         size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {   // (its rest was read as the next line)
+            fprintf(stderr, "%s: --patients '%s' line %d is longer than %d characters\n", prog, path, line_no,
+                    (int)sizeof line - 2);
+            rc = 1;
+            break;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
         if (line_no == 1 || len == 0) continue;   // the header, blank lines
         char copy[sizeof line], *field[2];

@@ -490,6 +490,13 @@ printf 'file,patient\n"scan1.png,h0\n' >"$T/any_bad/unclosed.csv"
 fails_with_line "any/a CSV quote not closed" \
     "classify split: --patients '$T/any_bad/unclosed.csv' line 2: expected 'file,patient' (a quote not closed, or text after a closing quote), got '\"scan1.png,h0'" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/unclosed.csv"
+# a line past the reader's 2046 characters: its rest was read as the next line, and the
+# message named line 3 for a long line 2
+python3 -c 'import sys; open(sys.argv[1], "w").write("file,patient\n" + "x" * 3000 + ".png,p1\nscan1.png,h0\n")' \
+    "$T/any_bad/long.csv"
+fails_with_line "any/a CSV line too long is named by its own number" \
+    "classify split: --patients '$T/any_bad/long.csv' line 2 is longer than 2046 characters" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/long.csv"
 fails_with_line "any/--classes needs two names" \
     "classify split: --classes wants two different folder names NEG,POS, got 'healthy'" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy
