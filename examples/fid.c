@@ -387,16 +387,19 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    // nearest.csv is written as nearest.csv.tmp and renamed once nearest.png is written: a run
-    // that fails leaves an earlier run's pair as it was (the csv was overwritten, then the png
-    // failed, and the folder held this run's csv beside the last run's png)
-    char path[4200], csv_path[4200], csv_tmp[4200];
+    // nearest.csv and nearest.png are written under .tmp names and renamed when both are
+    // written: a run that fails leaves an earlier run's pair as it was (the csv was
+    // overwritten, then the png failed, and the folder held this run's csv beside the last
+    // run's png)
+    char csv_path[4200], csv_tmp[4200], png_path[4200], png_tmp[4200];
     if (cli_mkdirs(o->out) != 0) {
         fprintf(stderr, "fid: cannot create '%s'\n", o->out);
         goto done;
     }
     snprintf(csv_path, sizeof csv_path, "%s/nearest.csv", o->out);
     snprintf(csv_tmp, sizeof csv_tmp, "%s/nearest.csv.tmp", o->out);
+    snprintf(png_path, sizeof png_path, "%s/nearest.png", o->out);
+    snprintf(png_tmp, sizeof png_tmp, "%s/nearest.png.tmp", o->out);
     FILE *csv = fopen(csv_tmp, "w");
     if (!csv) {
         fprintf(stderr, "fid: cannot write '%s'\n", csv_tmp);
@@ -432,9 +435,8 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
             ok = dcgan_image_load(tiles + (size_t)(2 * k) * 3 * side * side, gen->paths[i], &io) == DCGAN_OK &&
                  dcgan_image_load(tiles + (size_t)(2 * k + 1) * 3 * side * side, train.paths[gi[i]], &io) == DCGAN_OK;
         }
-        snprintf(path, sizeof path, "%s/nearest.png.tmp", o->out);   // (renamed with the csv, below)
         if (!ok || dcgan_grid_make(&grid, &gw, &gh, tiles, 2 * pairs, 3, side, side, 4, 2) != DCGAN_OK ||
-            dcgan_png_write(path, grid, gw, gh, 3) != DCGAN_OK) {
+            dcgan_png_write(png_tmp, grid, gw, gh, 3) != DCGAN_OK) {
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
             free(tiles);
             dcgan_free(grid);
@@ -445,11 +447,7 @@ static int nearest_report(const fid_options *o, const feature_set *real, const f
         dcgan_free(grid);
     }
     // both files are written: the pair is replaced now, csv first, after checking that
-    // neither name is taken by something a file cannot replace (a folder): the earlier pair
-    // stays whole on failure (this run's png had replaced it beside the earlier run's csv)
-    char png_tmp[4300], png_path[4300];
-    snprintf(png_tmp, sizeof png_tmp, "%s/nearest.png.tmp", o->out);
-    snprintf(png_path, sizeof png_path, "%s/nearest.png", o->out);
+    // neither name is taken by something a file cannot replace (a folder)
     if (nearest_names_taken(o->out)) {   // (checked before the features too; this is the last look)
         remove(csv_tmp);
         remove(png_tmp);
