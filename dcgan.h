@@ -1162,12 +1162,16 @@ typedef struct {
     int skipped;               // files that could not be used
     char **paths;              // the count source files used, sorted
     int listed;                // the image files considered: used + skipped (after max_images)
+    int unread;                // other files under dir, not of an image type read here (a .dcm,
+                               // .tif, .webp, .txt): not in listed (0 when loaded from a cache)
     uint64_t listing;          // a hash of their names, sizes, times and inodes (what the cache checks)
 } dcgan_dataset;
 
 // Loads every image under dir (and sub-folders) as described above. Files that
 // cannot be decoded are skipped (opt->on_skip hears of each) and counted; none
-// usable is DCGAN_ERR_FORMAT. On failure *ds is zeroed.
+// usable is DCGAN_ERR_FORMAT, and where dir holds no image file at all the
+// message counts its other files and names the first (DICOM, TIFF and WebP
+// files must be converted to PNG first). On failure *ds is zeroed.
 DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
                                           const dcgan_image_options *opt);
 DCGAN_API void dcgan_dataset_free(dcgan_dataset *ds);
@@ -7738,8 +7742,15 @@ typedef struct {
     uint64_t dev, ino;
 } dcgan__dir_id;
 
+// The regular files a scan passes over (not hidden, not of the wanted types):
+// how many, and the first in sorted order (for a message).
+typedef struct {
+    int count;
+    char first[4096];
+} dcgan__other_files;
+
 static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int depth, int recursive,
-                                const char *const *exts, dcgan__dir_id *up) {
+                                const char *const *exts, dcgan__dir_id *up, dcgan__other_files *others) {
     DIR *d;
     struct dirent *e;
     if (depth > 32) return DCGAN__FAIL(DCGAN_ERR_IO, "'%s': folders nested deeper than 32", dir);
@@ -7758,7 +7769,7 @@ static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int dep
                 loop = up[k].dev == (uint64_t)sb.st_dev && up[k].ino == (uint64_t)sb.st_ino;
             if (loop) continue;
             up[depth + 1].dev = (uint64_t)sb.st_dev, up[depth + 1].ino = (uint64_t)sb.st_ino;
-            dcgan_status st = dcgan__scan(list, path, depth + 1, recursive, exts, up);
+            dcgan_status st = dcgan__scan(list, path, depth + 1, recursive, exts, up, others);
             if (st != DCGAN_OK) {
                 closedir(d);
                 return st;
@@ -7768,6 +7779,9 @@ static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int dep
                 closedir(d);
                 return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the file list of '%s'", dir);
             }
+        } else if (S_ISREG(sb.st_mode) && others) {
+            if (others->count++ == 0 || strcmp(path, others->first) < 0)
+                memcpy(others->first, path, strlen(path) + 1);   // (path fits: snprintf above)
         }
     }
     closedir(d);
@@ -7823,15 +7837,17 @@ static int dcgan__drop_same_files(char **items, int n) {
     return kept;
 }
 
-// The sorted listing behind dcgan_list_images and dcgan_list_fid_images.
+// The sorted listing behind dcgan_list_images and dcgan_list_fid_images;
+// others (or NULL) hears of the other files.
 static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int recursive,
-                                const char *const *exts) {
+                                const char *const *exts, dcgan__other_files *others) {
     dcgan__path_list list = {NULL, 0, 0};
     dcgan__dir_id up[34];
     struct stat sb;
     memset(up, 0, sizeof up);   // (a folder that cannot be stat'ed cannot be opened: scan says so)
     if (stat(dir, &sb) == 0) up[0].dev = (uint64_t)sb.st_dev, up[0].ino = (uint64_t)sb.st_ino;
-    dcgan_status st = dcgan__as(dcgan__scan(&list, dir, 0, recursive, exts, up),
+    if (others) others->count = 0, others->first[0] = '\0';
+    dcgan_status st = dcgan__as(dcgan__scan(&list, dir, 0, recursive, exts, up, others),
                                 recursive ? "dcgan_list_images" : "dcgan_list_fid_images");
     if (st != DCGAN_OK) {
         dcgan_paths_free(list.items, list.count);
@@ -7845,11 +7861,11 @@ static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int 
 }
 
 DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir) {
-    return dcgan__list(paths, count, dir, 1, dcgan__train_exts);
+    return dcgan__list(paths, count, dir, 1, dcgan__train_exts, NULL);
 }
 
 DCGAN_API dcgan_status dcgan_list_fid_images(char ***paths, int *count, const char *dir) {
-    return dcgan__list(paths, count, dir, 0, dcgan__fid_exts);
+    return dcgan__list(paths, count, dir, 0, dcgan__fid_exts, NULL);
 }
 
 
@@ -8252,7 +8268,20 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     dcgan_status st = dcgan__check_options(__func__, opt);
     memset(ds, 0, sizeof *ds);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan_list_images(&paths, &total, dir)) != DCGAN_OK) return st;
+    // (the other files' record is 4 KiB: on the heap, not the stack)
+    dcgan__other_files *others = (dcgan__other_files *)dcgan__alloc(1, sizeof *others);
+    if (!others) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list '%s'", dir);
+    st = dcgan__list(&paths, &total, dir, 1, dcgan__train_exts, others);
+    const int unread = others->count;
+    if (st == DCGAN_OK && total == 0 && unread > 0)
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '%s', "
+                         "only %d other file%s, the first '%s' (convert DICOM, TIFF or WebP images to PNG)",
+                         dir, unread, unread == 1 ? "" : "s", others->first);
+    dcgan_free(others);
+    if (st != DCGAN_OK) {
+        dcgan_paths_free(paths, total);   // (NULL and 0 where the listing failed)
+        return st;
+    }
     if (opt->max_images > 0 && total > opt->max_images) {
         for (int i = opt->max_images; i < total; i++) dcgan_free(paths[i]);
         total = opt->max_images;
@@ -8297,6 +8326,7 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     ds->skipped = skipped;
     ds->paths = paths;
     ds->listed = total;
+    ds->unread = unread;
     ds->listing = listing;
     return DCGAN_OK;
 }

@@ -113,6 +113,15 @@ static inline int cli_stale_png(char *stale, size_t cap, const char *folder, con
     return found;
 }
 
+// The warning for files a dataset load passed over (dcgan_dataset's unread):
+// a folder of DICOM or TIFF images beside a few PNGs would otherwise train on
+// the PNGs alone without a word.
+static inline void cli_warn_unread(const char *prog, const char *dir, int unread) {
+    fprintf(stderr, "%s: warning: %d file%s under '%s' %s not of an image type read here (jpg, jpeg, png, "
+                    "bmp, pgm, ppm, tga) and %s not used (convert DICOM, TIFF or WebP images to PNG)\n",
+            prog, unread, unread == 1 ? "" : "s", dir, unread == 1 ? "is" : "are", unread == 1 ? "was" : "were");
+}
+
 // FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h (start
 // at CLI_FNV_OFFSET): a fingerprint, not a cryptographic hash.
 #define CLI_FNV_OFFSET 14695981039346656037ULL

@@ -342,6 +342,7 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
         return 1;
     }
     printf("data: %d images from %s (%d skipped)\n", ds->count, dir, ds->skipped);
+    if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
     if (o->use_cache && dcgan_dataset_cache_save(ds, cache, &opt) != DCGAN_OK)
         fprintf(stderr, "train: warning: %s\n", dcgan_last_error());
     return 0;

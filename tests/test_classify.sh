@@ -84,10 +84,14 @@ check "train/empty class: nothing written, not even the folder" test ! -e "$T/ba
 fails_with_line "train/one class only" "classify train: '$T/one/NORMAL' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
     $B/classify train --data "$T/one" --out "$T/bad2" --size 32
 printf 'not a jpeg' >"$T/ph/train/NORMAL/broken.jpg"
+printf 'DICM' >"$T/ph/train/PNEUMONIA/scan.dcm"
 $B/classify train --data "$T/ph/train" --out "$T/run4" --size 32 --width 4 --epochs 1 --batch 16 >"$T/out.txt" 2>&1
 rc=$?
+rm "$T/ph/train/PNEUMONIA/scan.dcm"
 check "train/an unreadable file is skipped and the run finishes" test "$rc" -eq 0
 check "train/the skipped file is named" grep -q "skipping.*broken.jpg" "$T/out.txt"
+check "train/a file of another type is not read, with a warning" grep -qxF \
+    "classify train: warning: 1 file under '$T/ph/train/PNEUMONIA' is not of an image type read here (jpg, jpeg, png, bmp, pgm, ppm, tga) and was not used (convert DICOM, TIFF or WebP images to PNG)" "$T/out.txt"
 $B/train --data "$T/ph/train" --class NORMAL --out "$T/gan" --arch dcgan --size 64 --channels 1 --width 0.0625 \
     --batch 8 --epochs 1 --max-images 16 >/dev/null 2>&1
 fails_with_line "eval/a GAN checkpoint" "classify eval: '$T/gan/checkpoint.safetensors' is a GAN checkpoint (from train), not a classifier (from classify train)" \

@@ -330,7 +330,8 @@ static void test_folder(void) {
     opt.on_skip = on_skip;
     count_skips = 0;
     CHECK(dcgan_dataset_load(&ds, dir, &opt) == DCGAN_OK, "dataset_load/status");
-    CHECK(ds.count == 4 && ds.skipped == 2 && count_skips == 2, "dataset_load/4 used, 2 skipped, txt ignored");
+    CHECK(ds.count == 4 && ds.skipped == 2 && count_skips == 2 && ds.listed == 6 && ds.unread == 1,
+          "dataset_load/4 used, 2 skipped, txt not listed but counted as unread");
     CHECK(strstr(last_skip, "zero.bmp") || strstr(last_skip, "broken.jpeg"), "dataset_load/skip names the file");
     int sorted = ds.count == 4 && strstr(ds.paths[0], "a.png") && strstr(ds.paths[1], "b.PNG") &&
                  strstr(ds.paths[2], "d.jpg") && strstr(ds.paths[3], "sub/c.Png");
@@ -434,6 +435,22 @@ static void test_folder(void) {
           "dataset_load/empty folder is an error naming it");
     snprintf(p, sizeof p, "%s/nowhere", root);
     CHECK(dcgan_dataset_load(&ds, p, &opt) == DCGAN_ERR_IO, "dataset_load/missing folder is IO");
+    // a folder of files of other types (DICOM, TIFF, WebP): the message counts
+    // them and names the first in sorted order, wherever the scan met it
+    snprintf(p, sizeof p, "%s/others", root);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/others/sub", root);
+    mkdir(p, 0777);
+    write_bytes("others/b.dcm", "DICM", 4);
+    write_bytes("others/sub/a.webp", "RIFF", 4);
+    write_bytes("others/a.tif", "II*", 3);
+    write_bytes("others/.hidden.png", "x", 1);   // hidden: neither listed nor counted
+    snprintf(p, sizeof p, "%s/others", root);
+    char want[5000];
+    snprintf(want, sizeof want, "dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '%s', "
+             "only 3 other files, the first '%s/a.tif' (convert DICOM, TIFF or WebP images to PNG)", p, p);
+    CHECK(dcgan_dataset_load(&ds, p, &opt) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0 &&
+          ds.data == NULL, "dataset_load/a folder of other files: counted, the first named");
 }
 
 static void test_phantom(void) {

@@ -404,6 +404,21 @@ fails_with "train/missing folder" "cannot open folder" $B/train $FLAGS --data "$
 fails_with_line "train/a plain folder with the default --class says how to use the folder itself" \
     "train: --class NORMAL reads the sub-folder $T/data/train/NORMAL/NORMAL; to train on the images in $T/data/train/NORMAL itself, give --class ''" \
     $B/train $FLAGS --data "$T/data/train/NORMAL" --out "$T/x" --epochs 1
+# files of types train does not read beside the images: trained on the images, with a warning
+# (a folder of DICOMs with a few PNGs trained on the PNGs without a word); only such files: refused
+mkdir -p "$T/mixed/sub" "$T/dicoms"
+cp "$T/data/train/NORMAL/"*.png "$T/mixed/"
+printf 'DICM' >"$T/mixed/sub/scan 1.dcm"
+printf 'II*' >"$T/mixed/scan 2.tif"
+$B/train $FLAGS --data "$T/mixed" --class '' --out "$T/mixed_run" --epochs 1 >"$T/mixed.txt" 2>&1
+check "train/other files beside the images: a warning naming the count and folder" \
+    grep -qxF "train: warning: 2 files under '$T/mixed' are not of an image type read here (jpg, jpeg, png, bmp, pgm, ppm, tga) and were not used (convert DICOM, TIFF or WebP images to PNG)" "$T/mixed.txt"
+check "train/... and it trains on the 32 images" grep -qxF "data: 32 images from $T/mixed (0 skipped)" "$T/mixed.txt"
+printf 'DICM' >"$T/dicoms/b.dcm"
+printf 'DICM' >"$T/dicoms/a.dcm"
+fails_with_line "train/a folder of DICOMs: refused, counted, the first named" \
+    "train: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/dicoms', only 2 other files, the first '$T/dicoms/a.dcm' (convert DICOM, TIFF or WebP images to PNG)" \
+    $B/train $FLAGS --data "$T/dicoms" --class '' --out "$T/x" --epochs 1
 fails_with "train/unknown flag" "unknown flag" $B/train --frobnicate
 fails_with "train/bad architecture" "unknown architecture" $B/train --arch wgan
 fails_with "generate/missing checkpoint" "cannot open" $B/generate --checkpoint "$T/none.safetensors"
