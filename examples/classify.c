@@ -313,13 +313,16 @@ static int set_take(image_set *dst, const image_set *src, const int *keep) {
 
 // Patient ids of every item (for clf_split_by_group).
 // NULL after a message when memory runs out or the --patients CSV misses an
-// image. names_only: from the file names even with a CSV (generated images).
-static char **patient_ids(const image_set *s, const char *prog, int names_only) {
+// image. names_only: from the file names even with a CSV (generated images);
+// names_label: the items of that label from their names, the others as
+// without names_only (-1: none; c2st's test half holds real and generated).
+static char **patient_ids_of(const image_set *s, const char *prog, int names_only, int names_label) {
     char **ids = (char **)calloc((size_t)s->count + 1, sizeof(char *));
     if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
         char buf[256];
-        if (names_only) clf_patient_id(buf, sizeof buf, s->paths[i]);
+        if (names_only || (names_label >= 0 && s->labels[i] == names_label))   // (labels may be NULL)
+            clf_patient_id(buf, sizeof buf, s->paths[i]);
         else if (patient_of(buf, sizeof buf, s->paths[i]) != 0) {
             fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, s->paths[i],
                     patient_csv);
@@ -330,6 +333,10 @@ static char **patient_ids(const image_set *s, const char *prog, int names_only) 
         ids[i] = strdup(buf);
     }
     return ids;
+}
+
+static char **patient_ids(const image_set *s, const char *prog, int names_only) {
+    return patient_ids_of(s, prog, names_only, -1);
 }
 
 typedef struct {
@@ -1992,6 +1999,7 @@ typedef struct {
     int train_real, train_fake, test_real, test_fake;
     double auc, accuracy, seconds;
     double auc_lo, auc_hi;    // bootstrap interval of the AUC (first fold only)
+    int test_patients[2];     // the test half's patients: [0] generated, [1] real (first fold only)
 } c2st_fold_result;
 
 static void c2st_usage(void) {
@@ -2017,7 +2025,8 @@ static void c2st_usage(void) {
            "generated ones by image), cuts the halves to equal counts (the smaller set's,\n"
            "or --max), trains the CNN of classify train on the first halves and scores the\n"
            "second: ROC AUC, and accuracy at p = 0.5. Prints each fold, a 95%% bootstrap\n"
-           "interval of the first fold's AUC (its test images resampled), and last the\n"
+           "interval of the first fold's AUC (its test half resampled: real patients with\n"
+           "all their images, generated images one by one), and last the\n"
            "mean +- sd over folds with a t interval for the mean. The folds reuse the same\n"
            "images, so that interval shows the spread over splits and training runs; the\n"
            "bootstrap one shows how far one split's AUC could move with other images.\n"
@@ -2240,12 +2249,29 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
     clf_binary_metrics_compute(&mm, prob, test.labels, test.count, 0.5f);
     mm.auc = clf_roc_auc(logit, test.labels, test.count);
     r->auc_lo = r->auc_hi = NAN;
+    r->test_patients[0] = r->test_patients[1] = 0;
     if (fold == 0) {
-        if (clf_binary_metrics_bootstrap(&lo, &hi, logit, test.labels, test.count, 0.0f, 1000,
-                                           (uint64_t)o->seed, 0.95) != DCGAN_OK) {
-            fprintf(stderr, "%s: %s\n", prog, clf_last_error());
+        // the cluster bootstrap (as eval's): a real patient's test images are drawn
+        // together (the halves kept them together too), each generated image alone;
+        // one id among the real and the generated images is two patients
+        char **ids = patient_ids_of(&test, prog, 0, 0);
+        int *patient = (int *)malloc((size_t)test.count * sizeof(int));
+        const int n_patients = ids && patient ? patient_numbers(patient, ids, test.labels, test.count) : -1;
+        ids_free(ids, ids ? test.count : 0);
+        if (!ids) {   // (patient_ids_of said why)
+            free(patient);
             goto done;
         }
+        if (n_patients < 0 ||
+            clf_binary_metrics_bootstrap_patients(&lo, &hi, logit, test.labels, patient, test.count, n_patients,
+                                                  0.0f, 1000, (uint64_t)o->seed, 0.95) != DCGAN_OK) {
+            fprintf(stderr, "%s: %s\n", prog, n_patients < 0 ? "out of memory" : clf_last_error());
+            free(patient);
+            goto done;
+        }
+        for (int i = 0; i < test.count; i++)   // (a patient's first image: numbered after those before)
+            if (patient[i] == r->test_patients[0] + r->test_patients[1]) r->test_patients[test.labels[i]]++;
+        free(patient);
         r->auc_lo = lo.auc;
         r->auc_hi = hi.auc;
     }
@@ -2338,8 +2364,9 @@ static int cmd_c2st(int argc, char **argv) {
     // 95% t interval of the mean over folds, clipped to [0, 1] where AUC lives
     double half = t975(o.folds - 1) * sd / sqrt((double)o.folds);
     double lo = mean - half < 0.0 ? 0.0 : mean - half, hi = mean + half > 1.0 ? 1.0 : mean + half;
-    printf("fold 1: AUC %.3f, 95%% bootstrap interval %.3f-%.3f (1000 resamples of its %d test images)\n",
-           r[0].auc, r[0].auc_lo, r[0].auc_hi, r[0].test_real + r[0].test_fake);
+    printf("fold 1: AUC %.3f, 95%% bootstrap interval %.3f-%.3f (1000 resamples of its test half by patient: "
+           "%d real images of %d, %d generated of %d)\n", r[0].auc, r[0].auc_lo, r[0].auc_hi, r[0].test_real,
+           r[0].test_patients[1], r[0].test_fake, r[0].test_patients[0]);
     printf("accuracy %.3f +- %.3f over %d folds\n", acc_mean, acc_sd, o.folds);
     printf("c2st: AUC %.3f +- %.3f (95%% CI %.3f-%.3f) over %d folds; 0.5 = not told apart\n", mean, sd,
            lo, hi, o.folds);

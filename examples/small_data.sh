@@ -6,22 +6,27 @@
 # space of a classifier trained on radiographs.
 #
 # Run: make small-data                         (../shared/data/kermany224)
-#      make small-data DATA=DIR OUT=DIR        (any Kermany-layout folder)
+#      make small-data DATA=DIR OUT=DIR        any folder of two class sub-folders
+#                          (CLASSES=NEG,POS, RARE=the class the GAN makes,
+#                          PATIENTS=file,patient CSV, as examples/study.sh)
 #      bash examples/small_data.sh             (the script itself; --help: this text)
 # Settings (environment): ITERS (2000 GAN iterations, the same for every run),
 # SEEDS (3), ALONE_SEEDS (2: runs of each technique alone at the small size),
-# N_SMALL (50 images), GEN (300 generated images per run), B (build).
+# N_SMALL (50 images), GEN (300 generated images per run), CLASSES
+# (NORMAL,PNEUMONIA), RARE (the first class), PATIENTS (none: Kermany's file
+# names give the patients), B (build).
 #
 # Steps (each skipped when its result is there and was made with the same
 # settings - a run's settings are kept in its flags.txt and a different one
 # redoes the run; so a stopped experiment continues where it was). OUT/split/.done
-# holds the content hash of DATA: an OUT made from other data is refused.
+# holds the content hash of DATA (and CLASSES, RARE and PATIENTS' hash where they
+# are not the defaults): an OUT made from other data or classes is refused.
 #   1. classify split: patients into train / val / test (70 / 15 / 15 %)
-#   2. the GAN training sets: all train NORMAL images, and the NORMAL images of
+#   2. the GAN training sets: all train RARE images, and the RARE images of
 #      randomly drawn train patients until there are N_SMALL (sets/small);
-#      held-out real images: the val + test NORMAL images (other patients)
-#   3. a NORMAL-vs-PNEUMONIA classifier on train (validation: val): its
-#      penultimate layer is the feature space (classify features)
+#      held-out real images: the val + test RARE images (other patients)
+#   3. a NEG-vs-POS classifier on train (validation: val): its penultimate
+#      layer is the feature space (classify features)
 #   4. per GAN run (set x recipe x seed): train, generate GEN images, then
 #      classify c2st (generated vs held-out real, at 64x64 and at 32x32),
 #      features, and fid --kid --prdc on the features
@@ -45,6 +50,11 @@ SEEDS=${SEEDS:-3}
 ALONE_SEEDS=${ALONE_SEEDS:-2}
 N_SMALL=${N_SMALL:-50}
 GEN=${GEN:-300}
+CLASSES=${CLASSES:-NORMAL,PNEUMONIA}
+RARE=${RARE:-${CLASSES%%,*}}
+PATIENTS=${PATIENTS:-}
+NEG=${CLASSES%%,*}
+POS=${CLASSES#*,}
 BASE="--arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch"
 POLICY="--diffaugment color,translation,cutout"
 recipe_flags() {
@@ -56,8 +66,17 @@ recipe_flags() {
         ema) echo "--ema-kimg 1" ;;
     esac
 }
-if [ ! -d "$DATA/NORMAL" ] || [ ! -d "$DATA/PNEUMONIA" ]; then
-    echo "small_data: $DATA has no NORMAL/ and PNEUMONIA/ folders (a Kermany-layout folder; DATA=DIR)" >&2
+if [ "$RARE" != "$NEG" ] && [ "$RARE" != "$POS" ]; then
+    echo "small_data: RARE=$RARE is neither class of CLASSES=$CLASSES" >&2
+    exit 2
+fi
+classes=(--classes "$CLASSES")
+if [ -n "$PATIENTS" ]; then
+    [ -f "$PATIENTS" ] || { echo "small_data: PATIENTS=$PATIENTS is not a file" >&2; exit 2; }
+    classes+=(--patients "$PATIENTS")
+fi
+if [ ! -d "$DATA/$NEG" ] || [ ! -d "$DATA/$POS" ]; then
+    echo "small_data: $DATA has no $NEG/ and $POS/ folders (CLASSES=$CLASSES; DATA=DIR)" >&2
     exit 1
 fi
 # OUT inside DATA: DATA's content hash would take in the experiment's own files
@@ -69,9 +88,17 @@ esac
 # the content hash of DATA: every file under it by name and SHA-256, sorted; 16 hex digits
 data_hash=$( (cd "$DATA" && find -L . -type f ! -name '.*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) |
     sha256sum | cut -c1-16)
-if [ -s "$OUT/split/.done" ] && [ "$(cat "$OUT/split/.done")" != "data $data_hash" ]; then
+# what OUT/split/.done records: the data, and the classes and patients where they are not
+# Kermany's defaults (so that an OUT of the defaults made before they were settings stays valid)
+data_key="data $data_hash"
+if [ "$CLASSES" != NORMAL,PNEUMONIA ] || [ "$RARE" != NORMAL ] || [ -n "$PATIENTS" ]; then
+    patients_hash=none
+    [ -n "$PATIENTS" ] && patients_hash=$(sha256sum <"$PATIENTS" | cut -c1-16)
+    data_key="$data_key classes $CLASSES rare $RARE patients $patients_hash"
+fi
+if [ -s "$OUT/split/.done" ] && [ "$(cat "$OUT/split/.done")" != "$data_key" ]; then
     echo "small_data: $OUT was made from other data ($(cat "$OUT/split/.done"); DATA=$DATA is" \
-        "data $data_hash); use another OUT, or delete $OUT to start over" >&2
+        "$data_key); use another OUT, or delete $OUT to start over" >&2
     exit 1
 fi
 start=$(date +%s)
@@ -82,12 +109,12 @@ log() { echo "== $(date -u +%H:%M:%S) $*"; }
 if [ ! -f "$OUT/split/.done" ]; then
     log "1. split $DATA by patient"
     rm -rf "$OUT/split"
-    "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1
-    echo "data $data_hash" >"$OUT/split/.done"
+    "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1 "${classes[@]}"
+    echo "$data_key" >"$OUT/split/.done"
 elif [ ! -s "$OUT/split/.done" ]; then
     # made before the data's hash was recorded: assumed to be DATA, and recorded from now on
     echo "small_data: note: $OUT/split does not record its data; taking it to be DATA=$DATA"
-    echo "data $data_hash" >"$OUT/split/.done"
+    echo "$data_key" >"$OUT/split/.done"
 fi
 
 # 2. the sets (symbolic links to the split's links)
@@ -96,34 +123,52 @@ if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; t
     log "2. GAN training sets (all, $N_SMALL images) and held-out real images"
     # what was made from an earlier small set goes with it
     rm -rf "$OUT/sets" "$OUT/small.npy" "$OUT/runs/small"
-    mkdir -p "$OUT/sets/all/NORMAL" "$OUT/sets/small/NORMAL" "$OUT/sets/heldout"
-    link_all "$OUT/split/train/NORMAL" "$OUT/sets/all/NORMAL"
-    link_all "$OUT/split/val/NORMAL" "$OUT/sets/heldout"
-    link_all "$OUT/split/test/NORMAL" "$OUT/sets/heldout"
-    # patients (IM-0115-0001.jpeg -> IM-0115; NORMAL2-IM-1234-0001.jpeg -> NORMAL2-IM-1234) in a
-    # seeded random order; whole patients are taken until there are N_SMALL images
-    find "$OUT/split/train/NORMAL" -mindepth 1 -maxdepth 1 -printf '%f\n' | sed -E 's/-[0-9]+\.[A-Za-z]+$//' | sort -u |
-        shuf --random-source=<(yes 28) >"$OUT/sets/patients.txt"
+    mkdir -p "$OUT/sets/all/$RARE" "$OUT/sets/small/$RARE" "$OUT/sets/heldout"
+    link_all "$OUT/split/train/$RARE" "$OUT/sets/all/$RARE"
+    link_all "$OUT/split/val/$RARE" "$OUT/sets/heldout"
+    link_all "$OUT/split/test/$RARE" "$OUT/sets/heldout"
+    # each train RARE image's patient ("patient<TAB>file"): from PATIENTS (by file name), or
+    # from Kermany's names (IM-0115-0001.jpeg -> IM-0115; NORMAL2-IM-1234-0001.jpeg ->
+    # NORMAL2-IM-1234); the patients in a seeded random order; whole patients are taken until
+    # there are N_SMALL images
+    find "$OUT/split/train/$RARE" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort >"$OUT/sets/files.txt"
+    if [ -n "$PATIENTS" ]; then
+        /usr/bin/python3 -c '
+import csv, os, sys
+who = {}
+with open(sys.argv[1], newline="") as f:
+    for row in list(csv.reader(f))[1:]:
+        if len(row) >= 2: who[os.path.basename(row[0])] = row[1]
+for name in open(sys.argv[2]).read().splitlines():
+    print("%s\t%s" % (who[name], name))   # (split refused a file the CSV does not list)
+' "$PATIENTS" "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"
+    else
+        # (personN_virus_K.jpeg -> personN; a name of neither form is its own patient)
+        sed -E 's/^(person[0-9]+)_.*$/\1\t&/; t; s/^(.*)-[0-9]+\.[A-Za-z]+$/\1\t&/; t; s/^.*$/&\t&/' \
+            "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"
+    fi
+    cut -f1 "$OUT/sets/file_patients.txt" | sort -u | shuf --random-source=<(yes 28) >"$OUT/sets/patients.txt"
     n=0
     while read -r patient && [ "$n" -lt "$N_SMALL" ]; do
-        for f in "$OUT/split/train/NORMAL/$patient"-*; do
-            ln -s "$(readlink -f "$f")" "$OUT/sets/small/NORMAL/"
+        while IFS=$'\t' read -r p f; do
+            [ "$p" = "$patient" ] || continue
+            ln -s "$(readlink -f "$OUT/split/train/$RARE/$f")" "$OUT/sets/small/$RARE/"
             n=$((n + 1))
-        done
+        done <"$OUT/sets/file_patients.txt"
     done <"$OUT/sets/patients.txt"
     echo "$N_SMALL" >"$OUT/sets/.done"
 fi
 count() { find -L "$1" -type f | wc -l; }
-echo "sets: all $(count "$OUT/sets/all/NORMAL"), small $(count "$OUT/sets/small/NORMAL") train NORMAL" \
-     "images; held out $(count "$OUT/sets/heldout") NORMAL images of other patients"
+echo "sets: all $(count "$OUT/sets/all/$RARE"), small $(count "$OUT/sets/small/$RARE") train $RARE" \
+     "images; held out $(count "$OUT/sets/heldout") $RARE images of other patients"
 
-# 3. the feature space: a NORMAL-vs-PNEUMONIA classifier on the train patients
+# 3. the feature space: a NEG-vs-POS classifier on the train patients
 if [ ! -f "$OUT/domain/checkpoint.safetensors" ]; then
     log "3. the domain classifier (features for KID, precision/recall, nearest neighbours)"
     resume=""
     [ -f "$OUT/domain/resume.safetensors" ] && resume=--resume   # (stopped earlier: continue it)
     "$B/classify" train --data "$OUT/split/train" --val "$OUT/split/val" --out "$OUT/domain" \
-        --epochs 10 --seed 1 $resume >>"$OUT/domain.log" 2>&1 || { tail -5 "$OUT/domain.log" >&2; exit 1; }
+        --epochs 10 --seed 1 "${classes[@]}" $resume >>"$OUT/domain.log" 2>&1 || { tail -5 "$OUT/domain.log" >&2; exit 1; }
     tail -1 "$OUT/domain.log"
 fi
 features() {   # features DIR OUT.npy: once
@@ -131,8 +176,8 @@ features() {   # features DIR OUT.npy: once
         >/dev/null
 }
 features "$OUT/sets/heldout" "$OUT/heldout.npy"
-features "$OUT/sets/all/NORMAL" "$OUT/all.npy"
-features "$OUT/sets/small/NORMAL" "$OUT/small.npy"
+features "$OUT/sets/all/$RARE" "$OUT/all.npy"
+features "$OUT/sets/small/$RARE" "$OUT/small.npy"
 
 # fid on feature files: FID, KID with 95% bootstrap intervals, precision/recall
 FID=("$B/fid" --kid --kid-subsets 100 --kid-subset-size 100 --bootstrap 200 --prdc --seed 1)
@@ -159,14 +204,14 @@ measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
 
 # 5a. the reference: real train images against held-out real images
 mkdir -p "$OUT/reference"
-measure "$OUT/sets/all/NORMAL" "$OUT/all.npy" "$OUT/reference"
+measure "$OUT/sets/all/$RARE" "$OUT/all.npy" "$OUT/reference"
 
 # 4. the GAN runs
 gan_run() {   # gan_run SET RECIPE SEED
     local set=$1 recipe=$2 seed=$3
     local run="$OUT/runs/$set/$recipe/seed$seed"
     local n ipe epochs every flags
-    n=$(count "$OUT/sets/$set/NORMAL")
+    n=$(count "$OUT/sets/$set/$RARE")
     ipe=$(( n / 32 > 0 ? n / 32 : 1 ))
     epochs=$(( (ITERS + ipe - 1) / ipe ))
     every=$(( 300 / ipe > 0 ? 300 / ipe : 1 ))
@@ -184,7 +229,7 @@ gan_run() {   # gan_run SET RECIPE SEED
         local t0
         t0=$(date +%s)
         # shellcheck disable=SC2086
-        "$B/train" --data "$OUT/sets/$set" --class NORMAL --out "$run/gan" $flags \
+        "$B/train" --data "$OUT/sets/$set" --class "$RARE" --out "$run/gan" $flags \
             --sample-every "$epochs" --ckpt-every "$every" $resume >>"$run/train.log" 2>&1 ||
             { tail -5 "$run/train.log" >&2; exit 1; }
         echo "$(( $(date +%s) - t0 ))" >"$run/train_seconds.txt"
@@ -211,11 +256,11 @@ done
 
 # 5b. the summary
 log "5. summary"
-/usr/bin/python3 "$(dirname "$0")/small_data_summary.py" "$OUT" >"$OUT/results.md.tmp"
+/usr/bin/python3 "$(dirname "$0")/small_data_summary.py" "$OUT" "$RARE" "$CLASSES" >"$OUT/results.md.tmp"
 took=$(( $(date +%s) - start ))
 {
     echo
-    echo "Data: \`$DATA\` (content hash $data_hash) split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
+    echo "Data: \`$DATA\` (content hash $data_hash; classes $CLASSES, the GAN's $RARE; patients ${PATIENTS:-from the file names}) split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
     echo "$GEN generated images per run; run $(date -u +%Y-%m-%d) on $(nproc) cores"
     echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); this invocation took $took s."
 } >>"$OUT/results.md.tmp"

@@ -2,7 +2,10 @@
 # small_data_summary.py - the table of examples/small_data.sh: reads every run
 # under OUT/runs/SET/RECIPE/seedN and OUT/reference, prints Markdown.
 #
-#   /usr/bin/python3 examples/small_data_summary.py OUT > OUT/results.md
+#   /usr/bin/python3 examples/small_data_summary.py OUT [RARE NEG,POS] > OUT/results.md
+#
+# RARE is the class the GANs learned (NORMAL), NEG,POS the classes of the
+# domain classifier (NORMAL,PNEUMONIA).
 #
 # Per run: the classifier two-sample test (c2st.csv: one AUC per fold), KID,
 # precision and recall in the domain classifier's feature space (fid.txt), and
@@ -99,12 +102,12 @@ def grid(folder, n=16, cols=4, side=64, gap=2):
     return g
 
 
-def write_samples(out, path):
+def write_samples(out, path, rare):
     """Real training images beside seed 1's generated ones, plain and full, for each set."""
     from PIL import ImageDraw
     cells = []
     for s, s_name in SETS:
-        real = os.path.join(out, "sets", s, "NORMAL")
+        real = os.path.join(out, "sets", s, rare)
         n = len([f for f in os.listdir(real) if not f.startswith(".")])
         row = [("%d real training images (the first 16)" % n, real)]
         for r, r_name in (("plain", "plain DCGAN, seed 1"), ("full", "DiffAugment + ADA + EMA, seed 1")):
@@ -124,20 +127,22 @@ def write_samples(out, path):
 
 def main():
     out = sys.argv[1]
-    write_samples(out, os.path.join(out, "samples.png"))
+    rare = sys.argv[2] if len(sys.argv) > 2 else "NORMAL"
+    neg, pos = (sys.argv[3] if len(sys.argv) > 3 else "NORMAL,PNEUMONIA").split(",")
+    write_samples(out, os.path.join(out, "samples.png"), rare)
     held_f = read_npy(os.path.join(out, "heldout.npy"))
     held_p = pixels(os.path.join(out, "sets", "heldout"))
     train_f = {s: read_npy(os.path.join(out, s + ".npy")) for s, _ in SETS}
-    train_p = {s: pixels(os.path.join(out, "sets", s, "NORMAL")) for s, _ in SETS}
+    train_p = {s: pixels(os.path.join(out, "sets", s, rare)) for s, _ in SETS}
     # held-out real images: their nearest training image (what "not a copy" looks like)
     ref_nn = {s: (nearest(held_f, train_f[s]), nearest(held_p, train_p[s])) for s, _ in SETS}
     print("# Small-data GAN experiment")
     print()
-    print("Two-sample AUC: a CNN tells generated from held-out real NORMAL images (0.5 = it cannot),")
+    print("Two-sample AUC: a CNN tells generated from held-out real %s images (0.5 = it cannot)," % rare)
     print("on 64x64 images and (AUC 32) on the same images shrunk to 32x32;")
     print("mean over seeds +- the half-width of a 95% t interval over seeds (each seed: its own GAN")
     print("and 3 random 50/50 folds). KID, precision, recall (Kynkaanniemi et al. 2019) and coverage (Naeem et al. 2020) in the feature space of a")
-    print("NORMAL-vs-PNEUMONIA classifier trained on the train patients. NN: median distance of a")
+    print("%s-vs-%s classifier trained on the train patients. NN: median distance of a" % (neg, pos))
     print("generated image to its nearest GAN training image divided by the same median for held-out")
     print("real images (features / 64x64 pixels); copies: share of generated images closer to a")
     print("training image (in pixels) than the closest held-out real image is; p: ADA's p at the end.")

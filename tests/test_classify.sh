@@ -309,6 +309,18 @@ check "c2st/c2st.csv has the header" test "$(head -n 1 "$T/c2_sep/c2st.csv")" = 
 check "c2st/c2st.csv has a row per fold" test "$(wc -l <"$T/c2_sep/c2st.csv")" -eq 3
 check "c2st/balanced halves: 20 + 20 to train, 20 + 20 to test" grep -q '^1,20,20,20,20,' "$T/c2_sep/c2st.csv"
 check "c2st/a progress line per fold on stderr" grep -q '^c2st fold 2/2 ' "$T/c2_sep.err"
+check "c2st/fold 1's bootstrap: names of no patient scheme are one patient each" grep -qE \
+    '^fold 1: AUC [01][.][0-9]{3}, 95% bootstrap interval [01][.][0-9]{3}-[01][.][0-9]{3} [(]1000 resamples of its test half by patient: 20 real images of 20, 20 generated of 20[)]$' \
+    "$T/c2_sep.txt"
+# real images under Kermany names, three per patient: fold 1's interval draws patients (it drew
+# images, too narrow where a patient has several)
+mkdir -p "$T/c2_k"
+i=0
+for f in "$T"/ph/test/NORMAL/*.png; do i=$((i + 1)); cp "$f" "$T/c2_k/IM-$((2000 + i / 3))-000$((i % 3)).png"; done
+$B/classify c2st --real "$T/c2_k" --fake "$T/gray" --out "$T/c2_k_out" $c2st_flags >"$T/c2_k.txt" 2>&1
+kp=$(sed -n 's/^fold 1: .* by patient: 20 real images of \([0-9]*\), 20 generated of 20)$/\1/p' "$T/c2_k.txt")
+check "c2st/fold 1's bootstrap: 20 real test images of $kp patients (7 to 19: three images each, cut to 20)" \
+    test -n "$kp" -a "${kp:-0}" -ge 7 -a "${kp:-0}" -le 19
 $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/ph2/train/NORMAL" --out "$T/c2_same" $c2st_flags >"$T/c2_same.txt" 2>&1
 same=$(c2st_auc "$T/c2_same.txt")
 check "c2st/two phantom sets of one kind: AUC $same < 0.8 and < $sep" \

@@ -189,6 +189,39 @@ check "small_data: other data: results.md unchanged" cmp "$T/sd/results.md" "$T/
 fails_with_line "small_data: OUT inside DATA: refused" \
     "small_data: OUT=$T/k3/sd is inside DATA=$T/k3; give an OUT outside the data folder" sd "$T/k3" "$T/k3/sd"
 
+# small_data.sh on any dataset: other class names, the GAN's class the second of them (POS),
+# patients from a CSV (quoted names with spaces, four images each): the small set is whole
+# patients, the report names the classes; then another RARE in that OUT is refused
+mkdir -p "$T/any/ok" "$T/any/ill"
+echo "file,patient" >"$T/any/patients.csv"
+i=0
+for f in "$T"/k/NORMAL/*.png; do
+    i=$((i + 1)); cp "$f" "$T/any/ill/scan $i.png"; echo "\"scan $i.png\",i$((i / 4))" >>"$T/any/patients.csv"
+done
+for f in "$T"/k/PNEUMONIA/*.png; do
+    i=$((i + 1)); cp "$f" "$T/any/ok/scan $i.png"; echo "\"scan $i.png\",o$((i / 4))" >>"$T/any/patients.csv"
+done
+sda() { CLASSES=ok,ill RARE=$1 PATIENTS=$T/any/patients.csv sd "$T/any" "$T/sd_any"; }
+sda ill >"$T/sd_any.txt" 2>&1
+check "small_data: any dataset: runs" test $? -eq 0
+# (the patients' images in the CSV, each patient's in train or not at all: the split is by patient)
+ls "$T/sd_any/sets/small/ill" | sed 's/^/"/; s/$/",/' >"$T/sd_any_small.txt"
+grep -F -f "$T/sd_any_small.txt" "$T/any/patients.csv" | cut -d, -f2 | sort -u | sed 's/^/,/; s/$/$/' >"$T/sd_any_pat.txt"
+check "small_data: any dataset: the small set is whole patients of the CSV, 10 images or more" \
+    test "$(grep -c -f "$T/sd_any_pat.txt" "$T/any/patients.csv") $(wc -l <"$T/sd_any_small.txt")" = \
+    "$(wc -l <"$T/sd_any_small.txt") $(wc -l <"$T/sd_any_small.txt")" -a "$(wc -l <"$T/sd_any_small.txt")" -ge 10
+check "small_data: any dataset: the report names the GAN's class" \
+    grep -qF "Two-sample AUC: a CNN tells generated from held-out real ill images (0.5 = it cannot)," "$T/sd_any/results.md"
+check "small_data: any dataset: ... and the domain classifier's classes" \
+    grep -qF "ok-vs-ill classifier trained on the train patients." "$T/sd_any/results.md"
+check "small_data: any dataset: the small set's GAN learned its ill images" \
+    grep -qxF "data: $(wc -l <"$T/sd_any_small.txt") images from $T/sd_any/sets/small/ill (0 skipped)" \
+    "$T/sd_any/runs/small/plain/seed1/train.log"
+fails_with "small_data: any dataset: another RARE in the same OUT is refused" \
+    "^small_data: $T/sd_any was made from other data (data [0-9a-f]* classes ok,ill rare ill patients [0-9a-f]*; DATA=$T/any is data [0-9a-f]* classes ok,ill rare ok patients [0-9a-f]*); use another OUT, or delete $T/sd_any to start over\$" \
+    sda ok
+fails_with_line "small_data: RARE must be a class" "small_data: RARE=sick is neither class of CLASSES=ok,ill" sda sick
+
 # arguments: --help printed the start of a run ("== 1. split ...") and made ./small_data, and
 # study.sh took --help for DATA ("study: --help has no NORMAL/ folder"); now --help prints the
 # script's own comment, anything else is refused before a run starts (run in an empty folder:
