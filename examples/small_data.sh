@@ -128,9 +128,11 @@ if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; t
     link_all "$OUT/split/val/$RARE" "$OUT/sets/heldout"
     link_all "$OUT/split/test/$RARE" "$OUT/sets/heldout"
     # each train RARE image's patient ("patient<TAB>file"): from PATIENTS (by file name), or
-    # from Kermany's names (IM-0115-0001.jpeg -> IM-0115; NORMAL2-IM-1234-0001.jpeg ->
-    # NORMAL2-IM-1234); the patients in a seeded random order; whole patients are taken until
-    # there are N_SMALL images
+    # from Kermany's names as classify split reads them (IM-0115-0001.jpeg and
+    # IM-0115-0001-0002.jpeg -> IM-0115; NORMAL2-IM-1234-0001.jpeg -> IM-1234); the patients in a
+    # seeded random order; whole patients are taken until there are N_SMALL images (until
+    # session 30 the names lost only their last number, "IM-0115-0001" and "IM-0115" were two
+    # patients whose images a glob mixed, and N_SMALL=400 stopped on a link made twice)
     find "$OUT/split/train/$RARE" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort >"$OUT/sets/files.txt"
     if [ -n "$PATIENTS" ]; then
         /usr/bin/python3 -c '
@@ -143,9 +145,10 @@ for name in open(sys.argv[2]).read().splitlines():
     print("%s\t%s" % (who[name], name))   # (split refused a file the CSV does not list)
 ' "$PATIENTS" "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"
     else
-        # (personN_virus_K.jpeg -> personN; a name of neither form is its own patient)
-        sed -E 's/^(person[0-9]+)_.*$/\1\t&/; t; s/^(.*)-[0-9]+\.[A-Za-z]+$/\1\t&/; t; s/^.*$/&\t&/' \
-            "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"
+        # (classify's rule, clf_patient_id: personN_virus_K.jpeg -> personN; a name of neither
+        # form is its own patient, its extension dropped)
+        sed -E 's/^(person[0-9]+).*$/\1\t&/; t; s/^(NORMAL2-)?(IM-[0-9]+).*$/\2\t&/; t
+                s/^(.+)\.[^.]*$/\1\t&/; t; s/^.*$/&\t&/' "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"
     fi
     cut -f1 "$OUT/sets/file_patients.txt" | sort -u | shuf --random-source=<(yes 28) >"$OUT/sets/patients.txt"
     n=0
