@@ -1434,6 +1434,10 @@ static int classifier_load(dcgan_model *m, int *size, int *channels, float *thr,
 // ---------------------------------------------------------------------------
 // classify eval
 
+// eval warns below this many test patients in a class (its intervals come
+// from a bootstrap over patients)
+#define EVAL_FEW_PATIENTS 20
+
 static int cmd_eval(int argc, char **argv) {
     const char *prog = "classify eval", *ckpt = NULL, *data = NULL, *out = NULL;
     long seed = 1, boot = 1000, threads = 0;
@@ -1542,6 +1546,15 @@ static int cmd_eval(int argc, char **argv) {
         rc = 1;
     }
     if (rc == 0) {
+        // Few patients make the intervals too narrow: a bootstrap over clusters
+        // needs many of them (Cameron, Gelbach and Miller 2008, on few clusters).
+        int per_class[2] = {0, 0};
+        for (int i = 0, seen = 0; i < test.count; i++)   // (a patient's first image: numbered next)
+            if (patient[i] == seen) per_class[test.labels[i]]++, seen++;
+        if (per_class[0] < EVAL_FEW_PATIENTS || per_class[1] < EVAL_FEW_PATIENTS)
+            fprintf(stderr, "%s: warning: the test images are of %d %s and %d %s patients; with fewer than %d "
+                            "in a class the 95%% intervals below are too narrow (they resample patients)\n",
+                    prog, per_class[0], class_names[0], per_class[1], class_names[1], EVAL_FEW_PATIENTS);
         printf("%s on %s: %d images (%d %s, %d %s), threshold %.4f\n", ckpt, data, test.count, mm.tn + mm.fp,
                class_names[0], mm.tp + mm.fn, class_names[1], (double)thr);
         printf("  metric              value   95%% interval (bootstrap of the %d patients, %ld resamples, seed %ld)\n",

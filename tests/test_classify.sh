@@ -124,6 +124,17 @@ renamed() {
 $B/classify eval --checkpoint "$C" --data "$T/k" --bootstrap 200 --out "$T/k_eval" >"$T/k_eval.txt" 2>&1
 check "eval/Kermany names: the bootstrap draws the 82 patients" \
     grep -qxF "  metric              value   95% interval (bootstrap of the 82 patients, 200 resamples, seed 1)" "$T/k_eval.txt"
+check "eval/Kermany names: 21 NORMAL and 61 PNEUMONIA patients, no warning" \
+    test -z "$(grep warning "$T/k_eval.txt")"
+# few patients in a class: a warning (the patient bootstrap's intervals are too narrow then)
+mkdir -p "$T/k_few/NORMAL" "$T/k_few/PNEUMONIA"
+cp "$T"/k/NORMAL/IM-100[0-5]-*.png "$T/k_few/NORMAL/"
+cp "$T"/k/PNEUMONIA/*.png "$T/k_few/PNEUMONIA/"
+$B/classify eval --checkpoint "$C" --data "$T/k_few" --bootstrap 200 --out "$T/k_few_eval" >"$T/k_few.txt" 2>&1
+check "eval/6 NORMAL patients: a warning" grep -qxF \
+    "classify eval: warning: the test images are of 6 NORMAL and 61 PNEUMONIA patients; with fewer than 20 in a class the 95% intervals below are too narrow (they resample patients)" \
+    "$T/k_few.txt"
+check "eval/6 NORMAL patients: the metrics still written" test -s "$T/k_few_eval/metrics.csv"
 renamed "$T/k" "$T/k_own" own
 $B/classify eval --checkpoint "$C" --data "$T/k_own" --bootstrap 200 --out "$T/k_own_eval" >"$T/k_own_eval.txt" 2>&1
 check "eval/a name per image: 180 patients" \
