@@ -10761,6 +10761,35 @@ DCGAN_API dcgan_status dcgan_fid_stats_load_npz(dcgan_fid_stats *st, const char 
                 goto done;
             }
     }
+    // sigma is a covariance: symmetric, variances >= 0. dcgan_frechet_distance
+    // reads its lower triangle only, where pytorch-fid (scipy's sqrtm) takes the
+    // whole matrix, so a sigma that is not symmetric would give another FID
+    // without a word. Rounding is allowed: a pair may differ by 1e-9 of the
+    // largest entry (np.cov's are exactly symmetric).
+    {
+        const int d = shape[0][0];
+        const double *S = arrays[1];
+        double big = 0.0, worst = 0.0;
+        int wi = 0, wj = 0;
+        for (size_t k = 0; k < (size_t)d * d; k++) big = fabs(S[k]) > big ? fabs(S[k]) : big;
+        for (int i = 0; i < d; i++) {
+            if (S[(size_t)i * d + i] < 0.0) {
+                s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': sigma is not a covariance: its diagonal element %d is "
+                                "%g (a variance, >= 0)", path, i, S[(size_t)i * d + i]);
+                goto done;
+            }
+            for (int j = 0; j < i; j++) {
+                const double diff = fabs(S[(size_t)i * d + j] - S[(size_t)j * d + i]);
+                if (diff > worst) worst = diff, wi = i, wj = j;
+            }
+        }
+        if (worst > 1e-9 * big) {
+            s = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': sigma is not symmetric: sigma[%d][%d] = %.17g but sigma[%d][%d] "
+                            "= %.17g (a covariance is symmetric)", path, wi, wj, S[(size_t)wi * d + wj], wj, wi,
+                            S[(size_t)wj * d + wi]);
+            goto done;
+        }
+    }
     st->dims = shape[0][0];
     st->mu = arrays[0];
     st->sigma = arrays[1];

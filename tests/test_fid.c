@@ -363,7 +363,7 @@ static void test_npz(void) {
     // failure that named no file)
     double mu2[2] = {0.0, 1.0}, sigma2[4] = {1.0, 0.0, 0.0, INFINITY};
     dcgan_fid_stats bad = {2, 0, mu2, sigma2}, got;
-    char npz[64], want[200];
+    char npz[64], want[400];
     snprintf(npz, sizeof npz, "build/test_fid_nan_%d.npz", (int)getpid());
     for (int m = 0; m < 2; m++) {
         if (m) mu2[1] = NAN, sigma2[3] = 1.0;
@@ -374,6 +374,29 @@ static void test_npz(void) {
               m ? "fid_stats_load_npz/a NaN in mu is refused, naming the file"
                 : "fid_stats_load_npz/an Inf in sigma is refused, naming the file");
     }
+    // sigma must be a covariance: dcgan_frechet_distance reads its lower triangle only, so
+    // one that is not symmetric gave another FID than pytorch-fid's without a word; rounding
+    // (1e-12 of the largest entry) passes, a pair 1e-3 apart does not, nor a negative variance
+    double mu3[3] = {0.0, 0.0, 0.0}, sigma3[9] = {2.0, 0.5, 0.1, 0.5, 1.0, 0.2, 0.1, 0.2, 3.0};
+    dcgan_fid_stats sym = {3, 0, mu3, sigma3};
+    sigma3[5] = 0.2 + 3e-12;   // sigma[1][2] against sigma[2][1]
+    CHECK(dcgan_fid_stats_save_npz(&sym, npz) == DCGAN_OK && dcgan_fid_stats_load_npz(&got, npz) == DCGAN_OK &&
+              got.sigma[5] == sigma3[5],
+          "fid_stats_load_npz/a sigma symmetric but for rounding is read as it is");
+    dcgan_fid_stats_free(&got);
+    sigma3[5] = 0.203;
+    snprintf(want, sizeof want, "fid_stats_load_npz: '%s': sigma is not symmetric: sigma[2][1] = 0.20000000000000001 "
+             "but sigma[1][2] = 0.20300000000000001 (a covariance is symmetric)", npz);
+    CHECK(dcgan_fid_stats_save_npz(&sym, npz) == DCGAN_OK && dcgan_fid_stats_load_npz(&got, npz) == DCGAN_ERR_FORMAT &&
+              strcmp(dcgan_last_error(), want) == 0 && got.sigma == NULL,
+          "fid_stats_load_npz/a sigma that is not symmetric is refused, naming the pair");
+    sigma3[5] = 0.2;
+    sigma3[4] = -1.0;
+    snprintf(want, sizeof want, "fid_stats_load_npz: '%s': sigma is not a covariance: its diagonal element 1 is -1 "
+             "(a variance, >= 0)", npz);
+    CHECK(dcgan_fid_stats_save_npz(&sym, npz) == DCGAN_OK && dcgan_fid_stats_load_npz(&got, npz) == DCGAN_ERR_FORMAT &&
+              strcmp(dcgan_last_error(), want) == 0 && got.sigma == NULL,
+          "fid_stats_load_npz/a negative variance is refused");
     remove(npz);
     dcgan_fid_stats st;
     CHECK(dcgan_fid_stats_load_npz(&st, "tests/data/pth/small_zip.pth") == DCGAN_ERR_FORMAT &&
