@@ -1144,6 +1144,12 @@ DCGAN_API void dcgan_set_isolated_decoding(int on);
 // names (a linked folder, a symlink or hard link) keeps its first name in sorted
 // order. *paths is an array of *count strings; free with dcgan_paths_free.
 DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir);
+// The regular files under dir (recursively, hidden ones not, each once) that
+// dcgan_list_images passes over as not of its types (a .dcm, .tif, .webp,
+// .txt): how many in *count, and the first in sorted order in first (cap bytes,
+// cut to fit; "" when there is none). For a warning where a dataset's images
+// sit beside files that are not read.
+DCGAN_API dcgan_status dcgan_count_other_files(int *count, char *first, size_t cap, const char *dir);
 // The sorted image files directly in dir (not recursive), with pytorch-fid's
 // extensions in any case: bmp jpg jpeg pgm png ppm tif tiff webp (stb cannot
 // decode tif and webp: those fail to load, with a message).
@@ -1163,7 +1169,7 @@ typedef struct {
     char **paths;              // the count source files used, sorted
     int listed;                // the image files considered: used + skipped (after max_images)
     int unread;                // other files under dir, not of an image type read here (a .dcm,
-                               // .tif, .webp, .txt): not in listed (0 when loaded from a cache)
+                               // .tif, .webp, .txt): not in listed
     uint64_t listing;          // a hash of their names, sizes, times and inodes (what the cache checks)
 } dcgan_dataset;
 
@@ -7742,15 +7748,10 @@ typedef struct {
     uint64_t dev, ino;
 } dcgan__dir_id;
 
-// The regular files a scan passes over (not hidden, not of the wanted types):
-// how many, and the first in sorted order (for a message).
-typedef struct {
-    int count;
-    char first[4096];
-} dcgan__other_files;
-
+// (others, when not NULL, gets the regular files the scan passes over: not
+// hidden, not of the wanted types)
 static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int depth, int recursive,
-                                const char *const *exts, dcgan__dir_id *up, dcgan__other_files *others) {
+                                const char *const *exts, dcgan__dir_id *up, dcgan__path_list *others) {
     DIR *d;
     struct dirent *e;
     if (depth > 32) return DCGAN__FAIL(DCGAN_ERR_IO, "'%s': folders nested deeper than 32", dir);
@@ -7779,9 +7780,9 @@ static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int dep
                 closedir(d);
                 return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the file list of '%s'", dir);
             }
-        } else if (S_ISREG(sb.st_mode) && others) {
-            if (others->count++ == 0 || strcmp(path, others->first) < 0)
-                memcpy(others->first, path, strlen(path) + 1);   // (path fits: snprintf above)
+        } else if (S_ISREG(sb.st_mode) && others && !dcgan__path_push(others, path)) {
+            closedir(d);
+            return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for the file list of '%s'", dir);
         }
     }
     closedir(d);
@@ -7837,24 +7838,31 @@ static int dcgan__drop_same_files(char **items, int n) {
     return kept;
 }
 
+// A scan's list sorted, each file once where the scan was recursive (it may
+// reach a folder by two links).
+static void dcgan__sort_list(dcgan__path_list *list, int recursive) {
+    if (list->count > 1) qsort(list->items, (size_t)list->count, sizeof(char *), dcgan__cmp_str);
+    if (recursive && list->count > 1) list->count = dcgan__drop_same_files(list->items, list->count);
+}
+
 // The sorted listing behind dcgan_list_images and dcgan_list_fid_images;
-// others (or NULL) hears of the other files.
+// others (an empty list, or NULL) gets the other files, sorted and each once.
 static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int recursive,
-                                const char *const *exts, dcgan__other_files *others) {
+                                const char *const *exts, dcgan__path_list *others) {
     dcgan__path_list list = {NULL, 0, 0};
     dcgan__dir_id up[34];
     struct stat sb;
     memset(up, 0, sizeof up);   // (a folder that cannot be stat'ed cannot be opened: scan says so)
     if (stat(dir, &sb) == 0) up[0].dev = (uint64_t)sb.st_dev, up[0].ino = (uint64_t)sb.st_ino;
-    if (others) others->count = 0, others->first[0] = '\0';
     dcgan_status st = dcgan__as(dcgan__scan(&list, dir, 0, recursive, exts, up, others),
                                 recursive ? "dcgan_list_images" : "dcgan_list_fid_images");
     if (st != DCGAN_OK) {
         dcgan_paths_free(list.items, list.count);
+        if (others) dcgan_paths_free(others->items, others->count), memset(others, 0, sizeof *others);
         return st;
     }
-    if (list.count > 1) qsort(list.items, (size_t)list.count, sizeof(char *), dcgan__cmp_str);
-    if (recursive && list.count > 1) list.count = dcgan__drop_same_files(list.items, list.count);
+    dcgan__sort_list(&list, recursive);
+    if (others) dcgan__sort_list(others, recursive);
     *paths = list.items;
     *count = list.count;
     return DCGAN_OK;
@@ -7866,6 +7874,26 @@ DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *
 
 DCGAN_API dcgan_status dcgan_list_fid_images(char ***paths, int *count, const char *dir) {
     return dcgan__list(paths, count, dir, 0, dcgan__fid_exts, NULL);
+}
+
+// The listing of dcgan_list_images with the count of the other files and the
+// first of them (cap bytes of it; "" when there is none).
+static dcgan_status dcgan__list_counting(char ***paths, int *count, int *others, char *first, size_t cap,
+                                         const char *dir) {
+    dcgan__path_list other = {NULL, 0, 0};
+    dcgan_status st = dcgan__list(paths, count, dir, 1, dcgan__train_exts, &other);
+    *others = st == DCGAN_OK ? other.count : 0;
+    if (cap > 0) snprintf(first, cap, "%s", st == DCGAN_OK && other.count > 0 ? other.items[0] : "");
+    dcgan_paths_free(other.items, other.count);
+    return st;
+}
+
+DCGAN_API dcgan_status dcgan_count_other_files(int *count, char *first, size_t cap, const char *dir) {
+    char **paths = NULL;
+    int n = 0;
+    dcgan_status st = dcgan__list_counting(&paths, &n, count, first, cap, dir);
+    dcgan_paths_free(paths, n);
+    return st;
 }
 
 
@@ -8268,16 +8296,13 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     dcgan_status st = dcgan__check_options(__func__, opt);
     memset(ds, 0, sizeof *ds);
     if (st != DCGAN_OK) return st;
-    // (the other files' record is 4 KiB: on the heap, not the stack)
-    dcgan__other_files *others = (dcgan__other_files *)dcgan__alloc(1, sizeof *others);
-    if (!others) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory to list '%s'", dir);
-    st = dcgan__list(&paths, &total, dir, 1, dcgan__train_exts, others);
-    const int unread = others->count;
+    int unread = 0;
+    char first[4096];
+    st = dcgan__list_counting(&paths, &total, &unread, first, sizeof first, dir);
     if (st == DCGAN_OK && total == 0 && unread > 0)
         st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '%s', "
                          "only %d other file%s, the first '%s' (convert DICOM, TIFF or WebP images to PNG)",
-                         dir, unread, unread == 1 ? "" : "s", others->first);
-    dcgan_free(others);
+                         dir, unread, unread == 1 ? "" : "s", first);
     if (st != DCGAN_OK) {
         dcgan_paths_free(paths, total);   // (NULL and 0 where the listing failed)
         return st;
@@ -8422,8 +8447,11 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
                            (unsigned long long)resize, opt->size, opt->size, opt->channels,
                            (int)opt->resize);
     }
-    // The current listing must be the cached one, file for file.
-    if ((st = dcgan_list_images(&paths, &total, dir)) != DCGAN_OK) {
+    // The current listing must be the cached one, file for file (the other
+    // files are counted as dataset_load counts them).
+    int unread = 0;
+    char first[16];
+    if ((st = dcgan__list_counting(&paths, &total, &unread, first, sizeof first, dir)) != DCGAN_OK) {
         fclose(f);
         return st;
     }
@@ -8526,6 +8554,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
     ds->size = opt->size;
     ds->skipped = total - (int)count;
     ds->listed = total;
+    ds->unread = unread;
     ds->listing = listing;
     return DCGAN_OK;
 fail:

@@ -265,6 +265,25 @@ static int set_load_dir(image_set *s, const char *dir, int label, int synthetic,
     return 0;
 }
 
+// split and subset list the file names only (no dataset_load): the same
+// warning for files of other types beside the images, and for a class folder
+// with none, what it does hold.
+static void warn_other_files(const char *prog, const char *dir) {
+    int n = 0;
+    char first[8];
+    if (dcgan_count_other_files(&n, first, sizeof first, dir) == DCGAN_OK && n > 0) cli_warn_unread(prog, dir, n);
+}
+
+static void no_images(const char *prog, const char *cls, const char *dir) {
+    int n = 0;
+    char first[4200];
+    if (dcgan_count_other_files(&n, first, sizeof first, dir) == DCGAN_OK && n > 0)
+        fprintf(stderr, "%s: class %s: no images in '%s', only %d other file%s, the first '%s' (convert DICOM, TIFF "
+                        "or WebP images to PNG)\n", prog, cls, dir, n, n == 1 ? "" : "s", first);
+    else
+        fprintf(stderr, "%s: class %s: no images in '%s'\n", prog, cls, dir);
+}
+
 static int is_folder(const char *path) {
     struct stat sb;
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
@@ -595,13 +614,13 @@ static int cmd_split(int argc, char **argv) {
         snprintf(dir, sizeof dir, "%s/%s", data, class_names[c]);
         const dcgan_status listed = dcgan_list_images(&paths[c], &counts[c], dir);
         if (listed != DCGAN_OK || counts[c] == 0 || duplicate_names(paths[c], counts[c], class_names[c], prog)) {
-            if (listed != DCGAN_OK || counts[c] == 0)
-                fprintf(stderr, listed == DCGAN_OK ? "%s: class %s: no images in '%s'\n" : "%s: class %s: %s\n",
-                        prog, class_names[c], listed == DCGAN_OK ? dir : dcgan_last_error());
+            if (listed != DCGAN_OK) fprintf(stderr, "%s: class %s: %s\n", prog, class_names[c], dcgan_last_error());
+            else if (counts[c] == 0) no_images(prog, class_names[c], dir);
             dcgan_paths_free(paths[0], counts[0]);
             dcgan_paths_free(paths[1], counts[1]);
             return 1;
         }
+        warn_other_files(prog, dir);
     }
     int n = counts[0] + counts[1], missing = 0;
     char **ids = (char **)calloc((size_t)n, sizeof(char *));
@@ -759,12 +778,12 @@ static int cmd_subset(int argc, char **argv) {
     int count = 0;
     const dcgan_status listed = dcgan_list_images(&paths, &count, dir);
     if (listed != DCGAN_OK || count == 0 || duplicate_names(paths, count, class_names[rc_class], prog)) {
-        if (listed != DCGAN_OK || count == 0)
-            fprintf(stderr, listed == DCGAN_OK ? "%s: class %s: no images in '%s'\n" : "%s: class %s: %s\n", prog,
-                    class_names[rc_class], listed == DCGAN_OK ? dir : dcgan_last_error());
+        if (listed != DCGAN_OK) fprintf(stderr, "%s: class %s: %s\n", prog, class_names[rc_class], dcgan_last_error());
+        else if (count == 0) no_images(prog, class_names[rc_class], dir);
         dcgan_paths_free(paths, count);
         return 1;
     }
+    warn_other_files(prog, dir);
     // patient index of every file, patients in order of first appearance
     char **ids = (char **)calloc((size_t)count, sizeof(char *));
     int *patient = (int *)malloc((size_t)count * sizeof(int)), *order = (int *)malloc((size_t)count * sizeof(int));

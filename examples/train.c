@@ -328,6 +328,7 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
         dcgan_status st = dcgan_dataset_cache_load(ds, cache, dir, &opt);
         if (st == DCGAN_OK) {
             printf("data: %d images from the cache %s\n", ds->count, cache);
+            if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
             return 0;
         }
         // DCGAN_ERR_IO: there is no cache yet, nothing to say; otherwise say why it is not used

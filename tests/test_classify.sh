@@ -433,6 +433,20 @@ done
 for f in "$T"/ph/train/PNEUMONIA/*.png; do
     i=$((i + 1)); cp "$f" "$T/any/sick/scan$i.png"; echo "scan$i.png,s$((i / 3))" >>"$T/any/patients.csv"
 done
+# split lists names only: files of other types beside the images get the same warning as a
+# load's, and a class of nothing else says what it holds (it said "no images")
+mkdir -p "$T/dcm/NORMAL" "$T/dcm/PNEUMONIA"
+cp "$T"/k/NORMAL/*.png "$T/dcm/NORMAL/"
+cp "$T"/k/PNEUMONIA/*.png "$T/dcm/PNEUMONIA/"
+printf 'DICM' >"$T/dcm/NORMAL/scan 1.dcm"
+$B/classify split --data "$T/dcm" --out "$T/dcm_split" --seed 1 >"$T/dcm_split.txt" 2>&1
+check "split/a DICOM beside the images: split, with a warning" grep -qxF \
+    "classify split: warning: 1 file under '$T/dcm/NORMAL' is not of an image type read here (jpg, jpeg, png, bmp, pgm, ppm, tga) and was not used (convert DICOM, TIFF or WebP images to PNG)" \
+    "$T/dcm_split.txt"
+rm "$T"/dcm/NORMAL/*.png
+fails_with_line "split/a class of DICOMs only: what it holds" \
+    "classify split: class NORMAL: no images in '$T/dcm/NORMAL', only 1 other file, the first '$T/dcm/NORMAL/scan 1.dcm' (convert DICOM, TIFF or WebP images to PNG)" \
+    $B/classify split --data "$T/dcm" --out "$T/dcm_split2" --seed 1
 check "any/split with --classes and --patients" $B/classify split --data "$T/any" --out "$T/any_split" \
     --classes healthy,sick --patients "$T/any/patients.csv" --seed 2
 for s in train val test; do

@@ -445,12 +445,35 @@ static void test_folder(void) {
     write_bytes("others/sub/a.webp", "RIFF", 4);
     write_bytes("others/a.tif", "II*", 3);
     write_bytes("others/.hidden.png", "x", 1);   // hidden: neither listed nor counted
+    {   // sub reached a second time through a link: its file counted once (it was twice)
+        char link[4200];
+        snprintf(link, sizeof link, "%s/others/link", root);
+        CHECK(symlink("sub", link) == 0, "dataset_load/others: a second link to sub/");
+    }
     snprintf(p, sizeof p, "%s/others", root);
     char want[5000];
     snprintf(want, sizeof want, "dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '%s', "
              "only 3 other files, the first '%s/a.tif' (convert DICOM, TIFF or WebP images to PNG)", p, p);
     CHECK(dcgan_dataset_load(&ds, p, &opt) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0 &&
           ds.data == NULL, "dataset_load/a folder of other files: counted, the first named");
+    // the same count on its own (classify split and subset list names only)
+    int others = -1;
+    char first[4200], cut[8], expect[4200];
+    snprintf(expect, sizeof expect, "%s/a.tif", p);
+    CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_OK && others == 3 &&
+              strcmp(first, expect) == 0,
+          "count_other_files/3 files, the first in sorted order");
+    CHECK(dcgan_count_other_files(&others, cut, sizeof cut, p) == DCGAN_OK && others == 3 &&
+              strncmp(cut, expect, 7) == 0 && cut[7] == 0,
+          "count_other_files/the first name cut to its buffer");
+    snprintf(p, sizeof p, "%s/set", root);
+    snprintf(expect, sizeof expect, "%s/notes.txt", p);
+    CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_OK && others == 1 &&
+              strcmp(first, expect) == 0,
+          "count_other_files/beside images: the one text file");
+    snprintf(p, sizeof p, "%s/nowhere", root);
+    CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_ERR_IO && others == 0 && first[0] == 0,
+          "count_other_files/a missing folder is IO, nothing counted");
 }
 
 static void test_phantom(void) {

@@ -414,6 +414,10 @@ $B/train $FLAGS --data "$T/mixed" --class '' --out "$T/mixed_run" --epochs 1 >"$
 check "train/other files beside the images: a warning naming the count and folder" \
     grep -qxF "train: warning: 2 files under '$T/mixed' are not of an image type read here (jpg, jpeg, png, bmp, pgm, ppm, tga) and were not used (convert DICOM, TIFF or WebP images to PNG)" "$T/mixed.txt"
 check "train/... and it trains on the 32 images" grep -qxF "data: 32 images from $T/mixed (0 skipped)" "$T/mixed.txt"
+$B/train $FLAGS --data "$T/mixed" --class '' --out "$T/mixed_run" --epochs 2 --resume >"$T/mixed2.txt" 2>&1
+check "train/... and again when --resume reads its images from the cache" grep -qxF \
+    "train: warning: 2 files under '$T/mixed' are not of an image type read here (jpg, jpeg, png, bmp, pgm, ppm, tga) and were not used (convert DICOM, TIFF or WebP images to PNG)" "$T/mixed2.txt"
+check "train/... (it was the cache)" grep -qxF "data: 32 images from the cache $T/mixed_run/dataset_cache.bin" "$T/mixed2.txt"
 printf 'DICM' >"$T/dicoms/b.dcm"
 printf 'DICM' >"$T/dicoms/a.dcm"
 fails_with_line "train/a folder of DICOMs: refused, counted, the first named" \
