@@ -2057,8 +2057,8 @@ static void c2st_usage(void) {
            "generated ones by image), cuts the halves to equal counts (the smaller set's,\n"
            "or --max), trains the CNN of classify train on the first halves and scores the\n"
            "second: ROC AUC, and accuracy at p = 0.5. Prints each fold, a 95%% bootstrap\n"
-           "interval of the first fold's AUC (its test half resampled: real patients with\n"
-           "all their images, generated images one by one), and last the\n"
+           "interval of the first fold's AUC (its test half resampled by patient, as the\n"
+           "halves were drawn: generated images one by one unless Kermany-named), and the\n"
            "mean +- sd over folds with a t interval for the mean. The folds reuse the same\n"
            "images, so that interval shows the spread over splits and training runs; the\n"
            "bootstrap one shows how far one split's AUC could move with other images.\n"
@@ -2283,9 +2283,10 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
     r->auc_lo = r->auc_hi = NAN;
     r->test_patients[0] = r->test_patients[1] = 0;
     if (fold == 0) {
-        // the cluster bootstrap (as eval's): a real patient's test images are drawn
-        // together (the halves kept them together too), each generated image alone;
-        // one id among the real and the generated images is two patients
+        // the cluster bootstrap (as eval's): a patient's test images are drawn
+        // together, patients as the halves drew them (the real images' from
+        // --patients or the names, the generated ones' from the names: each its
+        // own unless Kermany-named); one id on both sides is two patients
         char **ids = patient_ids_of(&test, prog, 0, 0);
         int *patient = (int *)malloc((size_t)test.count * sizeof(int));
         const int n_patients = ids && patient ? patient_numbers(patient, ids, test.labels, test.count) : -1;

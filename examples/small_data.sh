@@ -133,32 +133,46 @@ if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; t
     # seeded random order; whole patients are taken until there are N_SMALL images (until
     # session 30 the names lost only their last number, "IM-0115-0001" and "IM-0115" were two
     # patients whose images a glob mixed, and N_SMALL=400 stopped on a link made twice)
+    # (names and ids as bytes, in the C locale: a name that is not UTF-8 matched no sed rule)
+    if [ -n "$(find "$OUT/split/train/$RARE" -mindepth 1 -maxdepth 1 \( -name $'*\t*' -o -name $'*\n*' \))" ]; then
+        echo "small_data: a file name under $OUT/split/train/$RARE holds a tab or a line break; rename it" >&2
+        exit 1
+    fi
     find "$OUT/split/train/$RARE" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort >"$OUT/sets/files.txt"
     if [ -n "$PATIENTS" ]; then
+        # (a CSV as classify reads it: the header line skipped, fields in double quotes or not)
         /usr/bin/python3 -c '
 import csv, os, sys
+raw = dict(encoding="utf-8", errors="surrogateescape")
 who = {}
-with open(sys.argv[1], newline="") as f:
+with open(sys.argv[1], newline="", **raw) as f:
     for row in list(csv.reader(f))[1:]:
         if len(row) >= 2: who[os.path.basename(row[0])] = row[1]
-for name in open(sys.argv[2]).read().splitlines():
-    print("%s\t%s" % (who[name], name))   # (split refused a file the CSV does not list)
+out = open(sys.stdout.fileno(), "w", closefd=False, **raw)
+for name in open(sys.argv[2], **raw).read().splitlines():
+    out.write("%s\t%s\n" % (who[name], name))   # (split refused a file the CSV does not list)
+out.flush()
 ' "$PATIENTS" "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"
     else
         # (classify's rule, clf_patient_id: personN_virus_K.jpeg -> personN; a name of neither
         # form is its own patient, its extension dropped)
-        sed -E 's/^(person[0-9]+).*$/\1\t&/; t; s/^(NORMAL2-)?(IM-[0-9]+).*$/\2\t&/; t
+        LC_ALL=C sed -E 's/^(person[0-9]+).*$/\1\t&/; t; s/^(NORMAL2-)?(IM-[0-9]+).*$/\2\t&/; t
                 s/^(.+)\.[^.]*$/\1\t&/; t; s/^.*$/&\t&/' "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"
     fi
-    cut -f1 "$OUT/sets/file_patients.txt" | sort -u | shuf --random-source=<(yes 28) >"$OUT/sets/patients.txt"
+    cut -f1 "$OUT/sets/file_patients.txt" | LC_ALL=C sort -u | shuf --random-source=<(yes 28) >"$OUT/sets/patients.txt"
     n=0
-    while read -r patient && [ "$n" -lt "$N_SMALL" ]; do
+    # (IFS= keeps an id's blanks: classify keeps them, and the file lines below hold them)
+    while IFS= read -r patient && [ "$n" -lt "$N_SMALL" ]; do
         while IFS=$'\t' read -r p f; do
             [ "$p" = "$patient" ] || continue
             ln -s "$(readlink -f "$OUT/split/train/$RARE/$f")" "$OUT/sets/small/$RARE/"
             n=$((n + 1))
         done <"$OUT/sets/file_patients.txt"
     done <"$OUT/sets/patients.txt"
+    if [ "$n" -eq 0 ]; then   # (not recorded as done: a rerun tries again)
+        echo "small_data: the small set is empty: no train $RARE image matched its patient" >&2
+        exit 1
+    fi
     echo "$N_SMALL" >"$OUT/sets/.done"
 fi
 count() { find -L "$1" -type f | wc -l; }
@@ -188,13 +202,13 @@ measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
     if [ ! -f "$3/c2st/c2st.csv" ]; then
         rm -rf "$3/c2st"
         "$B/classify" c2st --real "$OUT/sets/heldout" --fake "$1" --out "$3/c2st" --folds 3 \
-            --epochs 8 --seed 1 >"$3/c2st.txt" 2>"$3/c2st.err" || { cat "$3/c2st.err" >&2; exit 1; }
+            --epochs 8 --seed 1 "${classes[@]}" >"$3/c2st.txt" 2>"$3/c2st.err" || { cat "$3/c2st.err" >&2; exit 1; }
     fi
     # the same test on images shrunk to 32x32: is the difference only in the finest texture?
     if [ ! -f "$3/c2st32/c2st.csv" ]; then
         rm -rf "$3/c2st32"
         "$B/classify" c2st --real "$OUT/sets/heldout" --fake "$1" --out "$3/c2st32" --folds 3 \
-            --epochs 8 --size 32 --seed 1 >"$3/c2st32.txt" 2>"$3/c2st32.err" ||
+            --epochs 8 --size 32 --seed 1 "${classes[@]}" >"$3/c2st32.txt" 2>"$3/c2st32.err" ||
             { cat "$3/c2st32.err" >&2; exit 1; }
     fi
     features "$1" "$2"
