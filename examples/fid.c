@@ -188,6 +188,25 @@ static int images_below(const char *dir, int depth, seen_folders *seen) {
     return below;
 }
 
+// The regular files directly in dir (hidden ones not), and the first by name;
+// for the message of a folder that holds no images, only other files.
+static int files_in(const char *dir, char *first, size_t cap) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    first[0] = '\0';
+    while (d && (e = readdir(d)) != NULL) {
+        char path[4300];
+        struct stat sb;
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (n++ == 0 || strcmp(e->d_name, first) < 0) snprintf(first, cap, "%s", e->d_name);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
 // 1 after a message when OUT/nearest.csv or OUT/nearest.png is something a file cannot
 // replace (a folder): --nearest would find it only after every set's features.
 static int nearest_names_taken(const char *out) {
@@ -218,8 +237,16 @@ static int folder_features(dcgan_inception *net, const char *dir, const fid_opti
         if (below > 0)
             fprintf(stderr, "fid: no images in '%s'; its sub-folders hold %d, which fid does not search (as "
                             "pytorch-fid does not): give the folder that holds them\n", dir, below);
-        else
-            fprintf(stderr, "fid: no images in '%s'\n", dir);
+        else {
+            char first[300];
+            const int others = files_in(dir, first, sizeof first);
+            if (others > 0)
+                fprintf(stderr, "fid: no images in '%s' (bmp jpg jpeg pgm png ppm tif tiff webp), only %d other "
+                                "file%s, the first '%s' (convert DICOM images to PNG)\n", dir, others,
+                        others == 1 ? "" : "s", first);
+            else
+                fprintf(stderr, "fid: no images in '%s'\n", dir);
+        }
         dcgan_paths_free(paths, n);
         return 1;
     }

@@ -569,6 +569,13 @@ fails_with_line "fid/sub-folders: fid's file types, a link back up passed over" 
     $F "$T/outer2" "$T/gen"
 fails_with_line "fid/sub-folders: a .tga is not fid's, so no images anywhere" "fid: no images in '$T/outer3'" \
     $F "$T/outer3" "$T/gen"
+# a folder of files of other types (DICOMs): counted, the first named (it said only "no images")
+mkdir -p "$T/dicoms_fid"
+printf 'DICM' >"$T/dicoms_fid/b 2.dcm"
+printf 'DICM' >"$T/dicoms_fid/a 1.dcm"
+fails_with_line "fid/a folder of DICOMs: counted, the first named" \
+    "fid: no images in '$T/dicoms_fid' (bmp jpg jpeg pgm png ppm tif tiff webp), only 2 other files, the first 'a 1.dcm' (convert DICOM images to PNG)" \
+    $F "$T/dicoms_fid" "$T/gen"
 # a folder reached under two names (a link beside it) counts once (it counted 4 for 2: the referee)
 mkdir -p "$T/outer4/a"
 cp "$T/gen/fake_00001.png" "$T/gen/fake_00002.png" "$T/outer4/a/"
