@@ -1146,9 +1146,13 @@ DCGAN_API void dcgan_set_isolated_decoding(int on);
 DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *dir);
 // The regular files under dir (recursively, hidden ones not, each once) that
 // dcgan_list_images passes over as not of its types (a .dcm, .tif, .webp,
-// .txt): how many in *count, and the first in sorted order in first (cap bytes,
-// cut to fit; "" when there is none). For a warning where a dataset's images
-// sit beside files that are not read.
+// .txt; not a second name of a listed image): how many in *count, and the
+// first in sorted order in first (cap bytes, cut to fit; "" when there is
+// none). For a warning where a dataset's images sit beside files that are not
+// read. It fails where the listing does (DCGAN_ERR_IO: a folder or sub-folder
+// that cannot be opened, folders nested deeper than 32), leaving *count and
+// first as they were; names whose path passes 4095 bytes are passed over by
+// both.
 DCGAN_API dcgan_status dcgan_count_other_files(int *count, char *first, size_t cap, const char *dir);
 // The sorted image files directly in dir (not recursive), with pytorch-fid's
 // extensions in any case: bmp jpg jpeg pgm png ppm tif tiff webp (stb cannot
@@ -7863,6 +7867,19 @@ static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int 
     }
     dcgan__sort_list(&list, recursive);
     if (others) dcgan__sort_list(others, recursive);
+    if (others && recursive && others->count > 0 && list.count > 0) {
+        // an image under another name (y.png.orig -> y.png, a hard link
+        // backup.bak) is read: not an other file. The images first, so that of
+        // two names of one file the image's stays (no two images are one file).
+        char **all = (char **)dcgan__alloc((size_t)list.count + (size_t)others->count, sizeof(char *));
+        if (all) {
+            memcpy(all, list.items, (size_t)list.count * sizeof(char *));
+            memcpy(all + list.count, others->items, (size_t)others->count * sizeof(char *));
+            others->count = dcgan__drop_same_files(all, list.count + others->count) - list.count;
+            memcpy(others->items, all + list.count, (size_t)others->count * sizeof(char *));
+            dcgan_free(all);
+        }
+    }
     *paths = list.items;
     *count = list.count;
     return DCGAN_OK;
@@ -7889,9 +7906,15 @@ static dcgan_status dcgan__list_counting(char ***paths, int *count, int *others,
 }
 
 DCGAN_API dcgan_status dcgan_count_other_files(int *count, char *first, size_t cap, const char *dir) {
+    dcgan__path_list other = {NULL, 0, 0};
     char **paths = NULL;
     int n = 0;
-    dcgan_status st = dcgan__list_counting(&paths, &n, count, first, cap, dir);
+    dcgan_status st = dcgan__as(dcgan__list(&paths, &n, dir, 1, dcgan__train_exts, &other), __func__);
+    if (st == DCGAN_OK) {   // (on failure the outputs stay as they were)
+        *count = other.count;
+        if (cap > 0) snprintf(first, cap, "%s", other.count > 0 ? other.items[0] : "");
+    }
+    dcgan_paths_free(other.items, other.count);
     dcgan_paths_free(paths, n);
     return st;
 }

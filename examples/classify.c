@@ -332,17 +332,20 @@ static int set_take(image_set *dst, const image_set *src, const int *keep) {
 
 // Patient ids of every item (for clf_split_by_group).
 // NULL after a message when memory runs out or the --patients CSV misses an
-// image. names_only: from the file names even with a CSV (generated images);
-// names_label: the items of that label from their names, the others as
-// without names_only (-1: none; c2st's test half holds real and generated).
-static char **patient_ids_of(const image_set *s, const char *prog, int names_only, int names_label) {
+// image. lenient: an image the CSV does not list is its name's patient
+// (clf_patient_id), not an error: c2st's --fake images, generated ones being
+// in no CSV and real ones given as --fake (small_data.sh's real-vs-real
+// reference) being found there; lenient_label: only the items of that label
+// are lenient (-1: none; c2st's test half holds real and generated images).
+static char **patient_ids_of(const image_set *s, const char *prog, int lenient, int lenient_label) {
     char **ids = (char **)calloc((size_t)s->count + 1, sizeof(char *));
     if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
         char buf[256];
-        if (names_only || (names_label >= 0 && s->labels[i] == names_label))   // (labels may be NULL)
+        const int listed = patient_of(buf, sizeof buf, s->paths[i]) == 0;
+        if (!listed && (lenient || (lenient_label >= 0 && s->labels[i] == lenient_label)))   // (labels may be NULL)
             clf_patient_id(buf, sizeof buf, s->paths[i]);
-        else if (patient_of(buf, sizeof buf, s->paths[i]) != 0) {
+        else if (!listed) {
             fprintf(stderr, "%s: image '%s' has no patient in --patients '%s'\n", prog, s->paths[i],
                     patient_csv);
             for (int k = 0; k < i; k++) free(ids[k]);
@@ -354,8 +357,8 @@ static char **patient_ids_of(const image_set *s, const char *prog, int names_onl
     return ids;
 }
 
-static char **patient_ids(const image_set *s, const char *prog, int names_only) {
-    return patient_ids_of(s, prog, names_only, -1);
+static char **patient_ids(const image_set *s, const char *prog, int lenient) {
+    return patient_ids_of(s, prog, lenient, -1);
 }
 
 typedef struct {
@@ -2052,16 +2055,16 @@ static void c2st_usage(void) {
            "                 from PCG32 seeded with S * 1000 + k                 (1)\n"
            "  --threads N    threads; 0 = all cores                             (0)\n"
            "                 (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
-           "Each fold splits each set 50/50 at random (the real images by patient: from\n"
-           "--patients, else from Kermany's file names, other names one patient each; the\n"
-           "generated ones by image), cuts the halves to equal counts (the smaller set's,\n"
-           "or --max), trains the CNN of classify train on the first halves and scores the\n"
-           "second: ROC AUC, and accuracy at p = 0.5. Prints each fold, a 95%% bootstrap\n"
-           "interval of the first fold's AUC (its test half resampled by patient, as the\n"
-           "halves were drawn: generated images one by one unless Kermany-named), and the\n"
-           "mean +- sd over folds with a t interval for the mean. The folds reuse the same\n"
-           "images, so that interval shows the spread over splits and training runs; the\n"
-           "bootstrap one shows how far one split's AUC could move with other images.\n"
+           "Each fold splits each set 50/50 at random by patient (from --patients, else\n"
+           "from Kermany's file names, other names one patient each; a --fake image that\n"
+           "--patients does not list by its name), cuts the halves to equal counts (the\n"
+           "smaller set's, or --max), trains the CNN of classify train on the first halves\n"
+           "and scores the second: ROC AUC, and accuracy at p = 0.5. Prints each fold, a 95%%\n"
+           "bootstrap interval of the first fold's AUC (its test half resampled by patient,\n"
+           "as the halves were drawn), and the mean +- sd over folds with a t interval for\n"
+           "the mean. The folds reuse the same images, so that interval shows the spread\n"
+           "over splits and training runs; the bootstrap one shows how far one split's AUC\n"
+           "could move with other images.\n"
            COMMON_USAGE);
 }
 
@@ -2284,9 +2287,9 @@ static int c2st_fold(c2st_fold_result *r, const image_set *real, const image_set
     r->test_patients[0] = r->test_patients[1] = 0;
     if (fold == 0) {
         // the cluster bootstrap (as eval's): a patient's test images are drawn
-        // together, patients as the halves drew them (the real images' from
-        // --patients or the names, the generated ones' from the names: each its
-        // own unless Kermany-named); one id on both sides is two patients
+        // together, patients as the halves drew them (the --fake images' from
+        // --patients where it lists them, else from their names: a generated image
+        // is its own unless Kermany-named); one id on both sides is two patients
         char **ids = patient_ids_of(&test, prog, 0, 0);
         int *patient = (int *)malloc((size_t)test.count * sizeof(int));
         const int n_patients = ids && patient ? patient_numbers(patient, ids, test.labels, test.count) : -1;

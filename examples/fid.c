@@ -188,12 +188,25 @@ static int images_below(const char *dir, int depth, seen_folders *seen) {
     return below;
 }
 
-// The regular files directly in dir (hidden ones not), and the first by name;
-// for the message of a folder that holds no images, only other files.
+// The regular files directly in dir (hidden ones not), each file once however
+// many names it has there (links), and the first name; for the message of a
+// folder that holds no images, only other files.
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+} file_key;
+
+static int file_key_cmp(const void *a, const void *b) {
+    const file_key *x = (const file_key *)a, *y = (const file_key *)b;
+    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
+    return (x->ino > y->ino) - (x->ino < y->ino);
+}
+
 static int files_in(const char *dir, char *first, size_t cap) {
     DIR *d = opendir(dir);
     struct dirent *e;
-    int n = 0;
+    file_key *keys = NULL;
+    int n = 0, room = 0, fresh = 0;
     first[0] = '\0';
     while (d && (e = readdir(d)) != NULL) {
         char path[4300];
@@ -201,10 +214,19 @@ static int files_in(const char *dir, char *first, size_t cap) {
         if (e->d_name[0] == '.') continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (n == room) {
+            file_key *more = (file_key *)realloc(keys, (size_t)(room = room ? 2 * room : 64) * sizeof *keys);
+            if (!more) break;   // (out of memory: the count so far)
+            keys = more;
+        }
+        keys[n].dev = sb.st_dev, keys[n].ino = sb.st_ino;
         if (n++ == 0 || strcmp(e->d_name, first) < 0) snprintf(first, cap, "%s", e->d_name);
     }
     if (d) closedir(d);
-    return n;
+    if (n > 0) qsort(keys, (size_t)n, sizeof *keys, file_key_cmp);
+    for (int i = 0; i < n; i++) fresh += i == 0 || file_key_cmp(&keys[i], &keys[i - 1]) != 0;
+    free(keys);
+    return fresh;
 }
 
 // 1 after a message when OUT/nearest.csv or OUT/nearest.png is something a file cannot

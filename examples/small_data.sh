@@ -55,6 +55,16 @@ RARE=${RARE:-${CLASSES%%,*}}
 PATIENTS=${PATIENTS:-}
 NEG=${CLASSES%%,*}
 POS=${CLASSES#*,}
+for setting in ITERS:1 SEEDS:1 ALONE_SEEDS:0 N_SMALL:1 GEN:1; do   # NAME:the least allowed
+    name=${setting%%:*}
+    least=${setting#*:}
+    value=${!name}
+    # (no leading zeros: $(( )) would read 010 as octal 8)
+    if [[ ! "$value" =~ ^(0|[1-9][0-9]{0,8})$ ]] || [ "$value" -lt "$least" ]; then
+        echo "small_data: $name=$value is not a whole number of $least or more" >&2
+        exit 2
+    fi
+done
 BASE="--arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch"
 POLICY="--diffaugment color,translation,cutout"
 recipe_flags() {
@@ -134,7 +144,8 @@ if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; t
     # session 30 the names lost only their last number, "IM-0115-0001" and "IM-0115" were two
     # patients whose images a glob mixed, and N_SMALL=400 stopped on a link made twice)
     # (names and ids as bytes, in the C locale: a name that is not UTF-8 matched no sed rule)
-    if [ -n "$(find "$OUT/split/train/$RARE" -mindepth 1 -maxdepth 1 \( -name $'*\t*' -o -name $'*\n*' \))" ]; then
+    if [ -n "$(find "$OUT/split/train/$RARE" -mindepth 1 -maxdepth 1 \( -name $'*\t*' -o -name $'*\n*' -o \
+        -name $'*\r*' \))" ]; then
         echo "small_data: a file name under $OUT/split/train/$RARE holds a tab or a line break; rename it" >&2
         exit 1
     fi
@@ -147,9 +158,12 @@ raw = dict(encoding="utf-8", errors="surrogateescape")
 who = {}
 with open(sys.argv[1], newline="", **raw) as f:
     for row in list(csv.reader(f))[1:]:
-        if len(row) >= 2: who[os.path.basename(row[0])] = row[1]
+        if len(row) < 2: continue
+        if any(c in row[1] for c in "\t\r\n"):
+            sys.exit("small_data: patient %r in %s holds a tab or a line break; change it" % (row[1], sys.argv[1]))
+        who[os.path.basename(row[0])] = row[1]
 out = open(sys.stdout.fileno(), "w", closefd=False, **raw)
-for name in open(sys.argv[2], **raw).read().splitlines():
+for name in open(sys.argv[2], newline="", **raw).read().split("\n")[:-1]:
     out.write("%s\t%s\n" % (who[name], name))   # (split refused a file the CSV does not list)
 out.flush()
 ' "$PATIENTS" "$OUT/sets/files.txt" >"$OUT/sets/file_patients.txt"

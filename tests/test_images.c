@@ -471,9 +471,26 @@ static void test_folder(void) {
     CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_OK && others == 1 &&
               strcmp(first, expect) == 0,
           "count_other_files/beside images: the one text file");
+    // a second name of an image (a link under another extension, a hard link) is read, not other
+    write_bytes("set/sub/c.Png.orig", "", 0);   // (a plain file first, replaced by the link)
+    snprintf(p, sizeof p, "%s/set/sub/c.Png.orig", root);
+    remove(p);
+    CHECK(symlink("c.Png", p) == 0, "count_other_files/a link to an image under another name");
+    snprintf(expect, sizeof expect, "%s/set/a.png", root);
+    snprintf(first, sizeof first, "%s/set/a.png.bak", root);
+    CHECK(link(expect, first) == 0, "count_other_files/a hard link to an image under another name");
+    snprintf(p, sizeof p, "%s/set", root);
+    snprintf(expect, sizeof expect, "%s/notes.txt", p);
+    CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_OK && others == 1 &&
+              strcmp(first, expect) == 0,
+          "count_other_files/an image's other names are not counted");
     snprintf(p, sizeof p, "%s/nowhere", root);
-    CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_ERR_IO && others == 0 && first[0] == 0,
-          "count_other_files/a missing folder is IO, nothing counted");
+    others = 7;
+    snprintf(first, sizeof first, "before");
+    snprintf(expect, sizeof expect, "count_other_files: cannot open folder '%s'", p);
+    CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_ERR_IO && others == 7 &&
+              strcmp(first, "before") == 0 && strcmp(dcgan_last_error(), expect) == 0,
+          "count_other_files/a missing folder is IO, in its own name, the outputs as they were");
 }
 
 static void test_phantom(void) {

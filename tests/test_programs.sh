@@ -573,6 +573,8 @@ fails_with_line "fid/sub-folders: a .tga is not fid's, so no images anywhere" "f
 mkdir -p "$T/dicoms_fid"
 printf 'DICM' >"$T/dicoms_fid/b 2.dcm"
 printf 'DICM' >"$T/dicoms_fid/a 1.dcm"
+ln -s "a 1.dcm" "$T/dicoms_fid/c.dcm"   # two more names of one file: counted once
+ln "$T/dicoms_fid/a 1.dcm" "$T/dicoms_fid/d.dcm"
 fails_with_line "fid/a folder of DICOMs: counted, the first named" \
     "fid: no images in '$T/dicoms_fid' (bmp jpg jpeg pgm png ppm tif tiff webp), only 2 other files, the first 'a 1.dcm' (convert DICOM images to PNG)" \
     $F "$T/dicoms_fid" "$T/gen"

@@ -243,6 +243,18 @@ mv "$T/tab/NORMAL/IM-1003-0000.png" "$T/tab/NORMAL/IM-1003-0000$(printf '\t')x.p
 fails_with_line "small_data: a file name with a tab is refused" \
     "small_data: a file name under $T/sd_tab/split/train/NORMAL holds a tab or a line break; rename it" \
     sd "$T/tab" "$T/sd_tab"
+# a patient id with a tab (classify takes it, quoted) split the file lines at the wrong place:
+# dangling links counted as the small set, recorded as done
+sed "s/, ill1\$/,\"ill$(printf '\t')1\"/" "$T/odd/patients.csv" >"$T/odd/tab.csv"
+fails_with_line "small_data: a patient id with a tab is refused" \
+    "small_data: patient 'ill\\t1' in $T/odd/tab.csv holds a tab or a line break; change it" \
+    env CLASSES=ok,ill RARE=ill PATIENTS="$T/odd/tab.csv" DATA="$T/odd" OUT="$T/sd_tabid" ITERS=5 SEEDS=1 \
+    ALONE_SEEDS=0 N_SMALL=10 GEN=30 B="$SD_B" bash examples/small_data.sh
+check "small_data: ... and the small set is not recorded as done" test ! -e "$T/sd_tabid/sets/.done"
+fails_with_line "small_data: N_SMALL=0 is refused before anything is made" \
+    "small_data: N_SMALL=0 is not a whole number of 1 or more" \
+    env DATA="$T/k" OUT="$T/sd_zero" N_SMALL=0 B="$SD_B" bash examples/small_data.sh
+check "small_data: ... nothing made" test ! -e "$T/sd_zero"
 SD_B=$B
 SD_N=
 
@@ -270,6 +282,10 @@ check "small_data: any dataset: the small set is whole patients of the CSV, 10 i
 n_real=$(sed -n 's/^fold 1: .* by patient: \([0-9]*\) real images of \([0-9]*\),.*/\1 \2/p' "$T/sd_any/reference/c2st.txt")
 check "small_data: any dataset: the two-sample test's real images by the CSV's patients ($n_real)" \
     test -n "$n_real" -a "${n_real% *}" -gt "${n_real#* }"
+# the reference's --fake images are real ones (the train set): grouped by the CSV too
+n_ref=$(sed -n 's/^fold 1: .*, \([0-9]*\) generated of \([0-9]*\))$/\1 \2/p' "$T/sd_any/reference/c2st.txt")
+check "small_data: any dataset: the reference's real-as-generated images by the CSV's patients ($n_ref)" \
+    test -n "$n_ref" -a "${n_ref% *}" -gt "${n_ref#* }"
 check "small_data: any dataset: the report names the GAN's class" \
     grep -qF "Two-sample AUC: a CNN tells generated from held-out real ill images (0.5 = it cannot)," "$T/sd_any/results.md"
 check "small_data: any dataset: ... and the domain classifier's classes" \
