@@ -7906,16 +7906,14 @@ static dcgan_status dcgan__list_counting(char ***paths, int *count, int *others,
 }
 
 DCGAN_API dcgan_status dcgan_count_other_files(int *count, char *first, size_t cap, const char *dir) {
-    dcgan__path_list other = {NULL, 0, 0};
-    char **paths = NULL;
-    int n = 0;
-    dcgan_status st = dcgan__as(dcgan__list(&paths, &n, dir, 1, dcgan__train_exts, &other), __func__);
-    if (st == DCGAN_OK) {   // (on failure the outputs stay as they were)
-        *count = other.count;
-        if (cap > 0) snprintf(first, cap, "%s", other.count > 0 ? other.items[0] : "");
-    }
-    dcgan_paths_free(other.items, other.count);
+    char **paths = NULL, name[4096];   // (the scan keeps paths below 4096 bytes)
+    int n = 0, others = 0;
+    dcgan_status st = dcgan__as(dcgan__list_counting(&paths, &n, &others, name, sizeof name, dir), __func__);
     dcgan_paths_free(paths, n);
+    if (st == DCGAN_OK) {   // (on failure the outputs stay as they were)
+        *count = others;
+        if (cap > 0) snprintf(first, cap, "%s", name);
+    }
     return st;
 }
 
