@@ -1150,9 +1150,9 @@ DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *
 // first in sorted order in first (cap bytes, cut to fit; "" when there is
 // none). For a warning where a dataset's images sit beside files that are not
 // read. It fails where the listing does (DCGAN_ERR_IO: a folder or sub-folder
-// that cannot be opened, folders nested deeper than 32), leaving *count and
-// first as they were; names whose path passes 4095 bytes are passed over by
-// both.
+// that cannot be opened, folders nested deeper than 32), and DCGAN_ERR_NOMEM
+// where memory is short, leaving *count and first as they were; names whose
+// path passes 4095 bytes are passed over by both.
 DCGAN_API dcgan_status dcgan_count_other_files(int *count, char *first, size_t cap, const char *dir);
 // The sorted image files directly in dir (not recursive), with pytorch-fid's
 // extensions in any case: bmp jpg jpeg pgm png ppm tif tiff webp (stb cannot
@@ -7815,11 +7815,12 @@ static int dcgan__cmp_file_id(const void *a, const void *b) {
 // Keeps each file once in the sorted list items[0..n): a folder linked under
 // two names, or a link to a file listed already, would put the same image in a
 // dataset twice. The first name in sorted order stays; a file that cannot be
-// stat'ed stays. Returns the new count (n, the list untouched, when there is no
-// memory for the identities: then duplicates stay).
-static int dcgan__drop_same_files(char **items, int n) {
+// stat'ed stays. Only items[from..n) may be dropped (from 0: any; the other
+// files against the images: only the others). Returns the new count, or -1
+// (the list untouched) when there is no memory for the identities.
+static int dcgan__drop_same_files(char **items, int n, int from) {
     dcgan__file_id *ids = (dcgan__file_id *)dcgan__alloc((size_t)n, sizeof *ids);
-    if (!ids) return n;
+    if (!ids) return -1;
     int m = 0;
     for (int i = 0; i < n; i++) {
         struct stat sb;
@@ -7830,8 +7831,8 @@ static int dcgan__drop_same_files(char **items, int n) {
         m++;
     }
     qsort(ids, (size_t)m, sizeof *ids, dcgan__cmp_file_id);
-    for (int k = 1; k < m; k++)   // a later name of the same file: dropped
-        if (memcmp(ids[k].key, ids[k - 1].key, sizeof ids[k].key) == 0) {
+    for (int k = 1; k < m; k++)   // a later name of the same file: dropped (index order within one file)
+        if (ids[k].index >= from && memcmp(ids[k].key, ids[k - 1].key, sizeof ids[k].key) == 0) {
             dcgan_free(items[ids[k].index]);
             items[ids[k].index] = NULL;
         }
@@ -7843,10 +7844,14 @@ static int dcgan__drop_same_files(char **items, int n) {
 }
 
 // A scan's list sorted, each file once where the scan was recursive (it may
-// reach a folder by two links).
-static void dcgan__sort_list(dcgan__path_list *list, int recursive) {
+// reach a folder by two links); 0, or -1 when there was no memory to find the
+// files listed twice (then they stay).
+static int dcgan__sort_list(dcgan__path_list *list, int recursive) {
     if (list->count > 1) qsort(list->items, (size_t)list->count, sizeof(char *), dcgan__cmp_str);
-    if (recursive && list->count > 1) list->count = dcgan__drop_same_files(list->items, list->count);
+    if (!recursive || list->count < 2) return 0;
+    const int kept = dcgan__drop_same_files(list->items, list->count, 0);
+    if (kept >= 0) list->count = kept;
+    return kept >= 0 ? 0 : -1;
 }
 
 // The sorted listing behind dcgan_list_images and dcgan_list_fid_images;
@@ -7865,20 +7870,32 @@ static dcgan_status dcgan__list(char ***paths, int *count, const char *dir, int 
         if (others) dcgan_paths_free(others->items, others->count), memset(others, 0, sizeof *others);
         return st;
     }
-    dcgan__sort_list(&list, recursive);
-    if (others) dcgan__sort_list(others, recursive);
-    if (others && recursive && others->count > 0 && list.count > 0) {
+    // (the images as before: duplicates stay when memory is short; the other
+    // files are counted exactly or not at all)
+    (void)dcgan__sort_list(&list, recursive);
+    int short_of_memory = others && dcgan__sort_list(others, recursive) != 0;
+    if (!short_of_memory && others && recursive && others->count > 0 && list.count > 0) {
         // an image under another name (y.png.orig -> y.png, a hard link
-        // backup.bak) is read: not an other file. The images first, so that of
-        // two names of one file the image's stays (no two images are one file).
+        // backup.bak) is read: not an other file. The images first; only the
+        // others may be dropped.
         char **all = (char **)dcgan__alloc((size_t)list.count + (size_t)others->count, sizeof(char *));
+        int kept = -1;
         if (all) {
             memcpy(all, list.items, (size_t)list.count * sizeof(char *));
             memcpy(all + list.count, others->items, (size_t)others->count * sizeof(char *));
-            others->count = dcgan__drop_same_files(all, list.count + others->count) - list.count;
-            memcpy(others->items, all + list.count, (size_t)others->count * sizeof(char *));
-            dcgan_free(all);
+            kept = dcgan__drop_same_files(all, list.count + others->count, list.count);
         }
+        if (kept >= 0) {
+            others->count = kept - list.count;   // (every image kept: they come first, none dropped)
+            memcpy(others->items, all + list.count, (size_t)others->count * sizeof(char *));
+        }
+        dcgan_free(all);
+        short_of_memory = kept < 0;
+    }
+    if (short_of_memory) {
+        dcgan_paths_free(list.items, list.count);
+        dcgan_paths_free(others->items, others->count), memset(others, 0, sizeof *others);
+        return dcgan__fail(DCGAN_ERR_NOMEM, "dcgan_list_images", "no memory to compare the files under '%s'", dir);
     }
     *paths = list.items;
     *count = list.count;

@@ -24,8 +24,9 @@
 //       measures in a feature space learned from radiographs. Never overwrites.
 //   classify c2st --real DIR --fake DIR --out OUT [--folds 5 --epochs 8 --max N]
 //       classifier two-sample test (Lopez-Paz and Oquab 2017): the same CNN
-//       learns real (1) from generated (0) on random halves (real ones split by
-//       patient), ROC AUC on the other halves, per fold; OUT/c2st.csv, and last
+//       learns real (1) from generated (0) on random halves split by patient (a
+//       --fake image by --patients where it lists it, else by its name), ROC AUC
+//       on the other halves, per fold; OUT/c2st.csv, and last
 //       "c2st: AUC 0.873 +- 0.021 (95% CI 0.847-0.899) over 5 folds; 0.5 = not told apart".
 // Labels: PNEUMONIA = 1 (the positive class), NORMAL = 0.
 #define _DEFAULT_SOURCE   // strdup, realpath, symlink, flock, sigaction

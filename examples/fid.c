@@ -206,7 +206,7 @@ static int files_in(const char *dir, char *first, size_t cap) {
     DIR *d = opendir(dir);
     struct dirent *e;
     file_key *keys = NULL;
-    int n = 0, room = 0, fresh = 0;
+    int n = 0, room = 0, fresh = 0, exact = 1;   // (exact 0: no memory to tell links apart)
     first[0] = '\0';
     while (d && (e = readdir(d)) != NULL) {
         char path[4300];
@@ -214,15 +214,19 @@ static int files_in(const char *dir, char *first, size_t cap) {
         if (e->d_name[0] == '.') continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-        if (n == room) {
+        if (exact && n == room) {
             file_key *more = (file_key *)realloc(keys, (size_t)(room = room ? 2 * room : 64) * sizeof *keys);
-            if (!more) break;   // (out of memory: the count so far)
-            keys = more;
+            if (more) keys = more;
+            else exact = 0;   // (every name counted from now on)
         }
-        keys[n].dev = sb.st_dev, keys[n].ino = sb.st_ino;
+        if (exact) keys[n].dev = sb.st_dev, keys[n].ino = sb.st_ino;
         if (n++ == 0 || strcmp(e->d_name, first) < 0) snprintf(first, cap, "%s", e->d_name);
     }
     if (d) closedir(d);
+    if (!exact) {
+        free(keys);
+        return n;
+    }
     if (n > 0) qsort(keys, (size_t)n, sizeof *keys, file_key_cmp);
     for (int i = 0; i < n; i++) fresh += i == 0 || file_key_cmp(&keys[i], &keys[i - 1]) != 0;
     free(keys);

@@ -12,7 +12,8 @@
 #      bash examples/small_data.sh             (the script itself; --help: this text)
 # Settings (environment): ITERS (2000 GAN iterations, the same for every run),
 # SEEDS (3), ALONE_SEEDS (2: runs of each technique alone at the small size),
-# N_SMALL (50 images), GEN (300 generated images per run), CLASSES
+# N_SMALL (50 images), GEN (300 generated images per run; whole numbers, up to
+# 1000 seeds and 10^8 images), CLASSES
 # (NORMAL,PNEUMONIA), RARE (the first class), PATIENTS (none: Kermany's file
 # names give the patients), B (build).
 #
@@ -55,13 +56,15 @@ RARE=${RARE:-${CLASSES%%,*}}
 PATIENTS=${PATIENTS:-}
 NEG=${CLASSES%%,*}
 POS=${CLASSES#*,}
-for setting in ITERS:1 SEEDS:1 ALONE_SEEDS:0 N_SMALL:1 GEN:1; do   # NAME:the least allowed
+# NAME:least:most (GEN: generate's --count at most; no leading zeros: $(( )) reads 010 as octal 8)
+for setting in ITERS:1:999999999 SEEDS:1:1000 ALONE_SEEDS:0:1000 N_SMALL:1:999999999 GEN:1:100000000; do
     name=${setting%%:*}
-    least=${setting#*:}
+    range=${setting#*:}
+    least=${range%:*}
+    most=${range#*:}
     value=${!name}
-    # (no leading zeros: $(( )) would read 010 as octal 8)
-    if [[ ! "$value" =~ ^(0|[1-9][0-9]{0,8})$ ]] || [ "$value" -lt "$least" ]; then
-        echo "small_data: $name=$value is not a whole number of $least or more" >&2
+    if [[ ! "$value" =~ ^(0|[1-9][0-9]{0,8})$ ]] || [ "$value" -lt "$least" ] || [ "$value" -gt "$most" ]; then
+        echo "small_data: $name=$value is not a whole number from $least to $most (without leading zeros)" >&2
         exit 2
     fi
 done

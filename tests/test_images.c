@@ -7,7 +7,16 @@
 // A decoder crash on demand: the child process that decodes a file whose name
 // contains "crash_me" dies of SIGSEGV (dcgan.h calls this hook in the child).
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+// The library's allocations go through these hooks; the one numbered
+// fail_alloc_at fails (-1: none), for the out-of-memory paths of the listing.
+static long n_allocs, fail_alloc_at = -1;
+static void *failing_malloc(size_t n) { return ++n_allocs == fail_alloc_at ? NULL : malloc(n); }
+static void *failing_realloc(void *p, size_t n) { return ++n_allocs == fail_alloc_at ? NULL : realloc(p, n); }
+#define DCGAN_MALLOC(sz) failing_malloc(sz)
+#define DCGAN_REALLOC(p, sz) failing_realloc(p, sz)
+#define DCGAN_FREE(p) free(p)
 #define DCGAN__CHILD_DECODE_HOOK(path) \
     do { if (strstr((path), "crash_me")) raise(SIGSEGV); } while (0)
 #define DCGAN_IMPLEMENTATION
@@ -484,6 +493,27 @@ static void test_folder(void) {
     CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_OK && others == 1 &&
               strcmp(first, expect) == 0,
           "count_other_files/an image's other names are not counted");
+    // short of memory at each allocation in turn: the exact count, or DCGAN_ERR_NOMEM with the
+    // outputs as they were (a failed comparison of the files dropped an image's pointer that
+    // the listing still held: freed twice, and an other file lost)
+    char twin[4200];   // an image under two image names: kept twice when memory is short
+    snprintf(twin, sizeof twin, "%s/a2.png", p);
+    snprintf(first, sizeof first, "%s/a.png", p);
+    CHECK(link(first, twin) == 0, "count_other_files/a second image name of a.png");
+    int exact = 0, refused = 0, wrong = 0;
+    for (long k = 1; k < 200; k++) {
+        others = 7;
+        snprintf(first, sizeof first, "before");
+        n_allocs = 0, fail_alloc_at = k;
+        const dcgan_status st = dcgan_count_other_files(&others, first, sizeof first, p);
+        fail_alloc_at = -1;
+        if (st == DCGAN_OK && others == 1 && strcmp(first, expect) == 0) exact++;
+        else if (st == DCGAN_ERR_NOMEM && others == 7 && strcmp(first, "before") == 0) refused++;
+        else wrong++;
+        if (n_allocs < k) break;   // (every allocation has failed once)
+    }
+    CHECK(wrong == 0 && refused > 3 && exact >= 1,
+          "count_other_files/short of memory at each allocation: exact, or refused with the outputs kept");
     snprintf(p, sizeof p, "%s/nowhere", root);
     others = 7;
     snprintf(first, sizeof first, "before");

@@ -252,7 +252,7 @@ fails_with_line "small_data: a patient id with a tab is refused" \
     ALONE_SEEDS=0 N_SMALL=10 GEN=30 B="$SD_B" bash examples/small_data.sh
 check "small_data: ... and the small set is not recorded as done" test ! -e "$T/sd_tabid/sets/.done"
 fails_with_line "small_data: N_SMALL=0 is refused before anything is made" \
-    "small_data: N_SMALL=0 is not a whole number of 1 or more" \
+    "small_data: N_SMALL=0 is not a whole number from 1 to 999999999 (without leading zeros)" \
     env DATA="$T/k" OUT="$T/sd_zero" N_SMALL=0 B="$SD_B" bash examples/small_data.sh
 check "small_data: ... nothing made" test ! -e "$T/sd_zero"
 SD_B=$B
