@@ -1148,7 +1148,7 @@ DCGAN_API dcgan_status dcgan_list_images(char ***paths, int *count, const char *
 // dcgan_list_images passes over as not of its types (a .dcm, .tif, .webp,
 // .txt; not a second name of a listed image): how many in *count, and the
 // first in sorted order in first (cap bytes, cut to fit; "" when there is
-// none). For a warning where a dataset's images sit beside files that are not
+// none; first may be NULL when cap is 0). For a warning where a dataset's images sit beside files that are not
 // read. It fails where the listing does (DCGAN_ERR_IO: a folder or sub-folder
 // that cannot be opened, folders nested deeper than 32), and DCGAN_ERR_NOMEM
 // where memory is short, leaving *count and first as they were; names whose
@@ -7911,7 +7911,7 @@ DCGAN_API dcgan_status dcgan_list_fid_images(char ***paths, int *count, const ch
 }
 
 // The listing of dcgan_list_images with the count of the other files and the
-// first of them (cap bytes of it; "" when there is none).
+// first of them (cap bytes of it; "" when there is none; cap 0: not wanted).
 static dcgan_status dcgan__list_counting(char ***paths, int *count, int *others, char *first, size_t cap,
                                          const char *dir) {
     dcgan__path_list other = {NULL, 0, 0};
@@ -8488,8 +8488,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
     // The current listing must be the cached one, file for file (the other
     // files are counted as dataset_load counts them).
     int unread = 0;
-    char first[16];
-    if ((st = dcgan__list_counting(&paths, &total, &unread, first, sizeof first, dir)) != DCGAN_OK) {
+    if ((st = dcgan__list_counting(&paths, &total, &unread, NULL, 0, dir)) != DCGAN_OK) {
         fclose(f);
         return st;
     }

@@ -271,8 +271,7 @@ static int set_load_dir(image_set *s, const char *dir, int label, int synthetic,
 // with none, what it does hold.
 static void warn_other_files(const char *prog, const char *dir) {
     int n = 0;
-    char first[8];
-    if (dcgan_count_other_files(&n, first, sizeof first, dir) == DCGAN_OK && n > 0) cli_warn_unread(prog, dir, n);
+    if (dcgan_count_other_files(&n, NULL, 0, dir) == DCGAN_OK && n > 0) cli_warn_unread(prog, dir, n);
 }
 
 static void no_images(const char *prog, const char *cls, const char *dir) {
