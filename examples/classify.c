@@ -52,7 +52,8 @@ static const char *class_names[2] = {class_buf[0], class_buf[1]};
 // Patients: from the file names (clf_patient_id: Kermany's names), or from a
 // CSV given with --patients (a header line, then "file,patient" per image, quoted
 // as spreadsheets quote them where a name holds a comma or a quote; the
-// file is matched by its base name, so links and copies of an image agree).
+// file is matched by its base name, so links and copies of an image agree;
+// a blank at either end of a field outside quotes is refused).
 
 typedef struct { char *file, *patient; } patient_entry;
 static patient_entry *patient_table;   // sorted by file; NULL: use the file names
@@ -89,14 +90,26 @@ static int patients_load(const char *path, const char *prog) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
         if (line_no == 1 || len == 0) continue;   // the header, blank lines
         char copy[sizeof line], *field[2];
+        int quoted[2];
         memcpy(copy, line, len + 1);
-        int n = cli_csv_split(line, field, 2);
+        int n = cli_csv_split_quoted(line, field, quoted, 2);
         if (n != 2 || field[0][0] == 0 || field[1][0] == 0) {
             fprintf(stderr, "%s: --patients '%s' line %d: expected 'file,patient'%s, got '%s'\n", prog, path,
                     line_no, n < 0 ? " (a quote not closed, or text after a closing quote)" : "", copy);
             rc = 1;
             break;
         }
+        // "a.png, P1": the blank belongs to the field (RFC 4180), so ' P1' and 'P1' on
+        // another line would be two patients, one patient's images on both sides of a split
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            const char first = field[k][0], last = field[k][strlen(field[k]) - 1];   // (not empty)
+            if (!quoted[k] && (first == ' ' || first == '\t' || last == ' ' || last == '\t')) {
+                fprintf(stderr, "%s: --patients '%s' line %d: '%s' begins or ends with a blank; remove it, or "
+                                "put the field in double quotes to keep it\n", prog, path, line_no, field[k]);
+                rc = 1;
+            }
+        }
+        if (rc) break;
         if (n_patient_table == cap) {
             cap = cap ? 2 * cap : 1024;
             patient_entry *t = (patient_entry *)realloc(patient_table, (size_t)cap * sizeof *t);

@@ -154,15 +154,17 @@ static inline void cli_csv_field(FILE *f, const char *s) {
 // are taken off; a line break at the end of line is dropped. field[] gets the
 // first cap fields. Returns how many fields the record holds (more than cap
 // when it has more), or -1 when a quote is not closed or text follows a
-// closing quote ("a"b), which a CSV writer never writes.
-static inline int cli_csv_split(char *line, char **field, int cap) {
+// closing quote ("a"b), which a CSV writer never writes. quoted (NULL: not
+// wanted) gets, for each of the first cap fields, 1 when it was in quotes.
+static inline int cli_csv_split_quoted(char *line, char **field, int *quoted, int cap) {
     size_t len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
     int n = 0;
     char *p = line;
     for (;;) {
         char *start = p, *w = p;   // the field is written back from start; w is its end
-        if (*p == '"') {
+        const int was_quoted = *p == '"';
+        if (was_quoted) {
             for (p++;; p++) {
                 if (*p == '\0') return -1;                  // not closed
                 if (*p == '"' && p[1] != '"') break;        // the closing quote
@@ -177,10 +179,16 @@ static inline int cli_csv_split(char *line, char **field, int cap) {
         const char end = *p;
         *w = '\0';
         if (n < cap) field[n] = start;
+        if (n < cap && quoted) quoted[n] = was_quoted;
         n++;
         if (end == '\0') return n;
         p++;
     }
+}
+
+// cli_csv_split_quoted without the flags.
+static inline int cli_csv_split(char *line, char **field, int cap) {
+    return cli_csv_split_quoted(line, field, NULL, cap);
 }
 
 // mkdir -p; returns 0 on success, -1 (errno set) on failure, a path that names

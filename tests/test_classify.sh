@@ -531,6 +531,21 @@ printf 'file,patient\n"scan1.png,h0\n' >"$T/any_bad/unclosed.csv"
 fails_with_line "any/a CSV quote not closed" \
     "classify split: --patients '$T/any_bad/unclosed.csv' line 2: expected 'file,patient' (a quote not closed, or text after a closing quote), got '\"scan1.png,h0'" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/unclosed.csv"
+# "scan1.png, h0": the blank is part of the field, so ' h0' and another line's 'h0' were two
+# patients and one patient's images could land on both sides; in quotes it is kept
+sed 's/^scan1\.png,h0$/scan1.png, h0/' "$T/any/patients.csv" >"$T/any_bad/blank.csv"
+fails_with_line "any/a CSV field with a blank outside quotes" \
+    "classify split: --patients '$T/any_bad/blank.csv' line 2: ' h0' begins or ends with a blank; remove it, or put the field in double quotes to keep it" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/blank.csv"
+printf 'file,patient\nscan1.png\t,h0\n' >"$T/any_bad/tab.csv"
+fails_with_line "any/a CSV file name ending in a tab" \
+    "classify split: --patients '$T/any_bad/tab.csv' line 2: 'scan1.png$(printf '\t')' begins or ends with a blank; remove it, or put the field in double quotes to keep it" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/tab.csv"
+mkdir -p "$T/any_blank"
+cp -r "$T/any/healthy" "$T/any/sick" "$T/any_blank/"
+sed '2,$s/^\(.*\),\(.*\)$/\1," \2"/' "$T/any/patients.csv" >"$T/any_blank/patients.csv"
+check "any/a quoted id with a blank: split runs" $B/classify split --data "$T/any_blank" --out "$T/any_blank_split" \
+    --classes healthy,sick --patients "$T/any_blank/patients.csv" --seed 2
 # a line past the reader's 2046 characters: its rest was read as the next line, and the
 # message named line 3 for a long line 2
 python3 -c 'import sys; open(sys.argv[1], "w").write("file,patient\n" + "x" * 3000 + ".png,p1\nscan1.png,h0\n")' \
