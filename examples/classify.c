@@ -103,11 +103,13 @@ static int patients_load(const char *path, const char *prog) {
         // another line would be two patients, one patient's images on both sides of a split
         for (int k = 0; k < 2 && rc == 0; k++) {
             const char first = field[k][0], last = field[k][strlen(field[k]) - 1];   // (not empty)
-            if (!quoted[k] && (first == ' ' || first == '\t' || last == ' ' || last == '\t')) {
-                fprintf(stderr, "%s: --patients '%s' line %d: '%s' begins or ends with a blank; remove it, or "
-                                "put the field in double quotes to keep it\n", prog, path, line_no, field[k]);
-                rc = 1;
-            }
+            if (quoted[k] || (first != ' ' && first != '\t' && last != ' ' && last != '\t')) continue;
+            const char *text = field[k] + strspn(field[k], " \t");
+            fprintf(stderr, "%s: --patients '%s' line %d: '%s' %s\n", prog, path, line_no, field[k],
+                    *text == '"' ? "has a blank before its opening quote; remove it"
+                                 : "begins or ends with a blank; remove it, or put the field in double "
+                                   "quotes to keep it");
+            rc = 1;
         }
         if (rc) break;
         if (n_patient_table == cap) {

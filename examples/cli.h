@@ -135,9 +135,12 @@ static inline uint64_t cli_fnv1a64(uint64_t h, const void *data, size_t n) {
 }
 
 // A CSV field as RFC 4180 has it: quoted (quotes doubled) when it holds a comma,
-// a quote or a line break (a file name may hold any of them).
+// a quote or a line break (a file name may hold any of them), or begins or ends
+// with a blank (which classify's --patients reader refuses outside quotes).
 static inline void cli_csv_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
+    const size_t len = strlen(s);
+    const int blank_end = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
+    if (!blank_end && !strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
         return;
     }

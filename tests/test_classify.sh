@@ -541,11 +541,26 @@ printf 'file,patient\nscan1.png\t,h0\n' >"$T/any_bad/tab.csv"
 fails_with_line "any/a CSV file name ending in a tab" \
     "classify split: --patients '$T/any_bad/tab.csv' line 2: 'scan1.png$(printf '\t')' begins or ends with a blank; remove it, or put the field in double quotes to keep it" \
     $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/tab.csv"
+printf 'file,patient\nscan1.png, "h0"\n' >"$T/any_bad/before_quote.csv"
+fails_with_line "any/a CSV blank before an opening quote" \
+    "classify split: --patients '$T/any_bad/before_quote.csv' line 2: ' \"h0\"' has a blank before its opening quote; remove it" \
+    $B/classify split --data "$T/any_bad" --out "$T/any_bad_split" --classes healthy,sick --patients "$T/any_bad/before_quote.csv"
 mkdir -p "$T/any_blank"
 cp -r "$T/any/healthy" "$T/any/sick" "$T/any_blank/"
 sed '2,$s/^\(.*\),\(.*\)$/\1," \2"/' "$T/any/patients.csv" >"$T/any_blank/patients.csv"
 check "any/a quoted id with a blank: split runs" $B/classify split --data "$T/any_blank" --out "$T/any_blank_split" \
     --classes healthy,sick --patients "$T/any_blank/patients.csv" --seed 2
+# and eval's scores.csv writes such an id in quotes, so that the file reads back as --patients
+check "any/a quoted id with a blank: eval runs" $B/classify eval --checkpoint "$T/any_run/checkpoint.safetensors" \
+    --data "$T/any_blank_split/test" --classes healthy,sick --patients "$T/any_blank/patients.csv" --bootstrap 20 \
+    --out "$T/any_blank_eval"
+check "any/a quoted id with a blank: quoted in scores.csv, blank kept" python3 -c '
+import csv, sys
+text = open(sys.argv[1]).read().splitlines()
+rows = list(csv.reader(text))
+ok = len(rows) > 2 and all(r[1][0] == " " and (",\"" + r[1] + "\",") in line for r, line in zip(rows[1:], text[1:]))
+sys.exit(not ok)
+' "$T/any_blank_eval/scores.csv"
 # a line past the reader's 2046 characters: its rest was read as the next line, and the
 # message named line 3 for a long line 2
 python3 -c 'import sys; open(sys.argv[1], "w").write("file,patient\n" + "x" * 3000 + ".png,p1\nscan1.png,h0\n")' \

@@ -214,7 +214,7 @@ for n in 8 1000; do
 done
 check "small_data: Kermany names, N_SMALL=1000: every train NORMAL image" \
     test "$(ls "$T/sd_k4_1000/sets/small/NORMAL")" = "$(ls "$T/sd_k4_1000/split/train/NORMAL")"
-# names that are not UTF-8 and patient ids with a blank in front (classify keeps it), from a
+# names that are not UTF-8 and patient ids with a blank in front (kept in quotes), from a
 # CSV: the small set is whole patients (the sed rules matched no such name and the whole train
 # folder was linked in; the blank was lost in one read and kept in the other, no file matched,
 # and the empty set was recorded as done); a name with a tab is refused
@@ -224,7 +224,7 @@ i=0
 for f in "$T"/k/NORMAL/*.png "$T"/k/PNEUMONIA/*.png; do
     i=$((i + 1)); c=ill; [ $i -gt 60 ] && c=ok
     name=$(printf 'scan\351%d.png' $i)
-    cp "$f" "$T/odd/$c/$name"; printf '"%s", %s%d\n' "$name" $c $((i / 4)) >>"$T/odd/patients.csv"
+    cp "$f" "$T/odd/$c/$name"; printf '"%s"," %s%d"\n' "$name" $c $((i / 4)) >>"$T/odd/patients.csv"
 done
 SD_N=10
 CLASSES=ok,ill RARE=ill PATIENTS=$T/odd/patients.csv sd "$T/odd" "$T/sd_odd" >"$T/sd_odd.txt" 2>&1
@@ -245,7 +245,7 @@ fails_with_line "small_data: a file name with a tab is refused" \
     sd "$T/tab" "$T/sd_tab"
 # a patient id with a tab (classify takes it, quoted) split the file lines at the wrong place:
 # dangling links counted as the small set, recorded as done
-sed "s/, ill1\$/,\"ill$(printf '\t')1\"/" "$T/odd/patients.csv" >"$T/odd/tab.csv"
+sed "s/,\" ill1\"\$/,\"ill$(printf '\t')1\"/" "$T/odd/patients.csv" >"$T/odd/tab.csv"
 fails_with_line "small_data: a patient id with a tab is refused" \
     "small_data: patient 'ill\\t1' in $T/odd/tab.csv holds a tab or a line break; change it" \
     env CLASSES=ok,ill RARE=ill PATIENTS="$T/odd/tab.csv" DATA="$T/odd" OUT="$T/sd_tabid" ITERS=5 SEEDS=1 \
