@@ -8,7 +8,7 @@ STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TESTS   := test_core test_layers test_model test_images test_gan test_small_data test_fid test_fid_judge test_corpus test_classify test_study_stats \
-           test_cuda_checks
+           test_cuda_checks test_guard_lock
 EXAMPLES := train generate phantom fid classify rate
 # CPU-only programs (no build/cuda/ twin): the study's report, the teaching example
 REPORTS := study_report minimal_gan
@@ -44,8 +44,11 @@ $(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state
 OWN_IMPL := test_gan test_images test_study_stats
 $(B)/test_study_stats $(B)/san/test_study_stats $(B)/study_report: examples/study_stats.h
 LINKED := $(filter-out $(OWN_IMPL),$(TESTS))
+# run_guard.h is POSIX (flock, pread, sigaction); a #define in the file comes after the
+# -include assert.h below has read the feature macros, so it goes on the command line
+$(B)/test_guard_lock $(B)/san/test_guard_lock: TEST_FLAGS += -D_DEFAULT_SOURCE
 TEST_DEPS := dcgan.h tests/check.h tests/fixture.h tests/fuzz_targets.h examples/classify_state.h \
-  examples/rate_csv.h examples/classify_tools.h tests/cuda_compare.h
+  examples/rate_csv.h examples/classify_tools.h tests/cuda_compare.h examples/run_guard.h examples/cli.h
 
 $(B)/obj/impl.o: tests/dcgan_impl.c dcgan.h | stb
 	@mkdir -p $(B)/obj
