@@ -102,8 +102,7 @@ static int patients_load(const char *path, const char *prog) {
         // "a.png, P1": the blank belongs to the field (RFC 4180), so ' P1' and 'P1' on
         // another line would be two patients, one patient's images on both sides of a split
         for (int k = 0; k < 2 && rc == 0; k++) {
-            const char first = field[k][0], last = field[k][strlen(field[k]) - 1];   // (not empty)
-            if (quoted[k] || (first != ' ' && first != '\t' && last != ' ' && last != '\t')) continue;
+            if (quoted[k] || !cli_blank_at_end(field[k])) continue;
             const char *text = field[k] + strspn(field[k], " \t");
             fprintf(stderr, "%s: --patients '%s' line %d: '%s' %s\n", prog, path, line_no, field[k],
                     *text == '"' ? "has a blank before its opening quote; remove it"

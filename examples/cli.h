@@ -134,13 +134,17 @@ static inline uint64_t cli_fnv1a64(uint64_t h, const void *data, size_t n) {
     return h;
 }
 
+// 1 when s begins or ends with a blank (a space or a tab).
+static inline int cli_blank_at_end(const char *s) {
+    const size_t len = strlen(s);
+    return len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
+}
+
 // A CSV field as RFC 4180 has it: quoted (quotes doubled) when it holds a comma,
 // a quote or a line break (a file name may hold any of them), or begins or ends
 // with a blank (which classify's --patients reader refuses outside quotes).
 static inline void cli_csv_field(FILE *f, const char *s) {
-    const size_t len = strlen(s);
-    const int blank_end = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
-    if (!blank_end && !strpbrk(s, ",\"\r\n")) {
+    if (!cli_blank_at_end(s) && !strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
         return;
     }
