@@ -1699,8 +1699,14 @@ DCGAN__INTERNAL dcgan__kernel_fn dcgan__kernel_get(const char *name);
 typedef void (*dcgan__kernel2_fn)(int kc, const float *a, const float *b, float alpha, float beta, float *c0,
                                   float *c1, int ldc, int mr, int nr1, const float *bias, int relu);
 DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void);
-// section 15b: products take the two-tile kernel 2 (the default) where it was measured to
-// pay (Intel CPUs with AVX-512F), 1 wherever the CPU has AVX-512F, 0 never (tests compare)
+// section 15b: whether a 512-bit FMA issues as fast as a 256-bit one here (measured once
+// per process; 0 without AVX-512F); the measurement (ticks of ymm and zmm loops; 0: no
+// AVX-512F kernel here), and the verdict on two such timings
+DCGAN__INTERNAL int dcgan__zmm_full_width(void);
+DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2]);
+DCGAN__INTERNAL int dcgan__zmm_verdict(unsigned long long ymm_ticks, unsigned long long zmm_ticks);
+// section 15b: products take the two-tile kernel 2 (the default) where a 512-bit FMA runs
+// at full width (dcgan__zmm_full_width), 1 wherever the CPU has AVX-512F, 0 never (tests compare)
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__wide_kernels;   // (defined in section 15b)
 #endif
@@ -12056,15 +12062,20 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void) {
     return NULL;
 }
 
-// Whether products pair their panels for the two-tile kernel: 2 on every Intel
-// CPU with AVX-512F, measured to pay on one with two full-width FMA units (one
-// thread: the 1536^3 product 0.0726 -> 0.0541 s, the DCGAN iteration 1.27x
-// faster, the classifier step 1.28x, nothing slower: bench/RESULTS.md, session
-// 20; on Intel parts with one 512-bit FMA unit, 12 sums in flight are more
-// than enough and not measured); AMD's EPYCs, which run a 512-bit FMA as two
-// 256-bit halves and need only 4 sums in flight, keep the 6 x 16 kernel they
-// were measured with (not yet measured against this one there). 1: wherever
-// the CPU has AVX-512F, 0: never (the tests compare products made both ways).
+// Whether products pair their panels for the two-tile kernel (6 x 32: 12 sums
+// in flight, each 16 wide). 2, the default: where a 512-bit FMA issues as fast
+// as a 256-bit one (dcgan__zmm_full_width below), that is where the CPU has two
+// full-width 512-bit FMA units and only more sums in flight keep them busy.
+// Measured to pay on two such CPUs: an Intel Xeon (one thread: the 1536^3
+// product 0.0726 -> 0.0541 s, the DCGAN iteration 1.27x faster, the classifier
+// step 1.28x, nothing slower: bench/RESULTS.md, session 20) and an AMD EPYC of
+// family 26 (Zen 5; session 32). CPUs that run a 512-bit FMA as two 256-bit
+// halves (AMD's Zen 4 EPYCs) or have one 512-bit unit keep the 6 x 16 kernel:
+// 4 sums in flight (of 2 halves each) already fill them. (Until session 32
+// the rule was "every Intel CPU": it left the Zen 5 EPYC on the 6 x 16 kernel,
+// at 74% of its FMA peak on panels in L1 against 96% for the 6 x 32 one.)
+// 1: wherever the CPU has AVX-512F, 0: never (the tests compare products made
+// both ways: the sums are the same, in the same order, either way).
 DCGAN__INTERNAL int dcgan__wide_kernels = 2;
 
 // ... and only in products with a K of at least this many values (a product
@@ -12082,12 +12093,109 @@ DCGAN__INTERNAL int dcgan__wide_kernels = 2;
 // within the noise (0.97-1.02).
 DCGAN__INTERNAL int dcgan__wide_min_k = 129;
 
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+// Whether this core issues a 512-bit FMA as fast as a 256-bit one. No CPUID
+// flag tells (AMD's leaf 8000_001A reports FP256 for a 256-bit datapath, but
+// nothing for 512 bits, and hypervisors may hide it), so it is measured once,
+// the first time a product asks: rounds of 10 independent FMA chains (more
+// than enough to cover the latency: 4 cycles x 2 units), the same count of
+// instructions in ymm and in zmm registers, timed in time-stamp counter ticks
+// (__rdtsc: a constant rate, whatever the core's clock). Full width: the two
+// take about the same ticks (1.0x on the Zen 5 EPYC of session 32); halves or
+// one 512-bit unit: zmm takes about twice as long (2.0x). The verdict is
+// "full" below 1.5x. The zmm loop runs twice untimed first (Intel cores run
+// 512-bit work slowly for some microseconds while they power its upper lanes
+// up), then each loop is timed 5 times, alternating, and the fastest of each
+// kept: a timer interrupt only makes one timing slow. The probe takes about
+// 100 microseconds, once per process.
+#define DCGAN__ZMM_ROUNDS 2000
+
+// The loops read their addend from *io and write their result there: volatile
+// accesses, which the compiler keeps in order with __rdtsc, so the work stays
+// between the two readings of the counter.
+__attribute__((target("avx2,fma")))
+static void dcgan__fma_chains_ymm(volatile float *io) {
+    __m256 a[10];
+    const __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(*io);
+    for (int k = 0; k < 10; k++) a[k] = _mm256_set1_ps((float)k);
+    for (int r = 0; r < DCGAN__ZMM_ROUNDS; r++)
+        for (int k = 0; k < 10; k++) a[k] = _mm256_fmadd_ps(a[k], b, c);   // (unrolled by the compiler)
+    for (int k = 1; k < 10; k++) a[0] = _mm256_add_ps(a[0], a[k]);
+    *io = _mm256_cvtss_f32(a[0]) * 1e-4f;   // (about 0.5 again)
+}
+
+__attribute__((target("avx512f")))
+static void dcgan__fma_chains_zmm(volatile float *io) {
+    __m512 a[10];
+    const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(*io);
+    for (int k = 0; k < 10; k++) a[k] = _mm512_set1_ps((float)k);
+    for (int r = 0; r < DCGAN__ZMM_ROUNDS; r++)
+        for (int k = 0; k < 10; k++) a[k] = _mm512_fmadd_ps(a[k], b, c);
+    for (int k = 1; k < 10; k++) a[0] = _mm512_add_ps(a[0], a[k]);
+    *io = _mm512_cvtss_f32(a[0]) * 1e-4f;
+}
+
+#endif
+
+// The fastest of 5 timings of each loop, in ticks (ticks[0] ymm, ticks[1] zmm);
+// returns 0, ticks untouched, where this build or CPU has no AVX-512F kernel.
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2]) {
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    if (!dcgan__kernel_get("avx512")) return 0;
+    volatile float io = 0.5f;
+    ticks[0] = ticks[1] = ~0ull;
+    dcgan__fma_chains_zmm(&io);
+    dcgan__fma_chains_zmm(&io);
+    for (int t = 0; t < 5; t++) {
+        const unsigned long long t0 = __rdtsc();
+        dcgan__fma_chains_ymm(&io);
+        const unsigned long long t1 = __rdtsc();
+        dcgan__fma_chains_zmm(&io);
+        const unsigned long long t2 = __rdtsc();
+        if (t1 - t0 < ticks[0]) ticks[0] = t1 - t0;
+        if (t2 - t1 < ticks[1]) ticks[1] = t2 - t1;
+    }
+    return 1;
+#else
+    (void)ticks;
+    return 0;
+#endif
+}
+
+// The verdict on two timings: zmm under 1.5 times ymm's ticks (any build; in
+// one without AVX-512F kernels only the tests call it, and the probe).
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_verdict(unsigned long long ymm_ticks, unsigned long long zmm_ticks) {
+    return 2 * zmm_ticks < 3 * ymm_ticks;
+}
+
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+// The answer for this process: 2 full width, 1 not, 0 not yet measured. Read
+// and written with relaxed atomic loads and stores (GCC and clang built-ins),
+// so two threads asking first at once both measure, and neither reads half a
+// write; they agree but for a timing on the border.
+static int dcgan__zmm_answer;
+#endif
+
+DCGAN__INTERNAL int dcgan__zmm_full_width(void) {
+#ifdef DCGAN__HAVE_AVX512_KERNEL
+    int answer = __atomic_load_n(&dcgan__zmm_answer, __ATOMIC_RELAXED);
+    if (answer == 0) {
+        unsigned long long ticks[2];
+        answer = dcgan__zmm_probe(ticks) && dcgan__zmm_verdict(ticks[0], ticks[1]) ? 2 : 1;
+        __atomic_store_n(&dcgan__zmm_answer, answer, __ATOMIC_RELAXED);
+    }
+    return answer == 2;
+#else
+    return 0;
+#endif
+}
+
 // bf16: the bfloat16 one (dcgan__bf16_wide_kernel), by the same rule.
 static dcgan__kernel2_fn dcgan__pick_wide_kernel(int bf16) {
     if (dcgan__wide_kernels == 0) return NULL;
     dcgan__kernel2_fn wide = bf16 ? dcgan__bf16_wide_kernel() : dcgan__wide_kernel_get();
 #ifdef DCGAN__HAVE_AVX512_KERNEL
-    if (wide && dcgan__wide_kernels == 2 && !__builtin_cpu_is("intel")) return NULL;
+    if (wide && dcgan__wide_kernels == 2 && !dcgan__zmm_full_width()) return NULL;
 #endif
     return wide;
 }

@@ -415,6 +415,9 @@ int main(int argc, char **argv) {
     }
     printf("PEAK %.1f\n", fma_peak());
     printf("KERNEL %.1f\n", kernel_rate());
+    // whether 512-bit FMAs run at full width here, which gives products the 6 x 32 kernel
+    unsigned long long ticks[2];
+    if (dcgan__zmm_probe(ticks)) printf("ZMM %d %llu %llu\n", dcgan__zmm_full_width(), ticks[0], ticks[1]);
     // 0. the GEMM alone: 1536 x 1536 x 1536, row-major, no transposes
     if (!*only || strcmp(only, "sgemm_1536") == 0) {
         const int n = 1536;

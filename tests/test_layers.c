@@ -1477,6 +1477,32 @@ static void test_pack_simd(void) {
                 "(plain, fused, transposed A, K cut, patches; 1 and 2 threads)");
 }
 
+// Whether 512-bit FMAs run at full width (dcgan__zmm_full_width, which picks
+// the 6 x 32 kernel by default): the verdict on two timings is "full" below
+// 1.5 times the ymm loop's ticks, and the answer kept for the process is the
+// verdict on a new measurement (on the CPUs seen, 1.0x or 2.0x: far from the
+// border). Without AVX-512F, no measurement and "not full".
+static void test_zmm_probe(void) {
+    CHECK(dcgan__zmm_verdict(1000, 1000) == 1 && dcgan__zmm_verdict(1000, 1499) == 1 &&
+              dcgan__zmm_verdict(1000, 1500) == 0 && dcgan__zmm_verdict(1000, 2000) == 0 &&
+              dcgan__zmm_verdict(1000, 500) == 1 && dcgan__zmm_verdict(0, 0) == 0,
+          "zmm_verdict/full width below 1.5 times the ymm ticks (1000: 1000 and 1499 full, 1500 and 2000 not)");
+    unsigned long long ticks[2] = {0, 0};
+    if (!dcgan__zmm_probe(ticks)) {
+        CHECK(ticks[0] == 0 && ticks[1] == 0 && dcgan__zmm_full_width() == 0,
+              "zmm_probe/no AVX-512F: no measurement, not full width");
+        printf("test_layers: skipped: timing 512-bit FMAs (no AVX-512F kernel in this build or on this CPU)\n");
+        return;
+    }
+    const int full = dcgan__zmm_full_width();
+    printf("test_layers: note: 512-bit FMAs %s here (ymm %llu ticks, zmm %llu ticks: %.2fx)\n",
+           full ? "at full width" : "at half width or on one unit", ticks[0], ticks[1],
+           (double)ticks[1] / (double)ticks[0]);
+    CHECK(ticks[0] > 0 && ticks[1] > 0 && full == dcgan__zmm_verdict(ticks[0], ticks[1]) &&
+              dcgan__zmm_full_width() == full,
+          "zmm_probe/the answer kept is the verdict on a new measurement, and stays");
+}
+
 static void test_wide_kernel(void) {
     dcgan__kernel2_fn wide = dcgan__wide_kernel_get();
     dcgan__kernel_fn narrow = dcgan__kernel_get("avx512");
@@ -2336,6 +2362,7 @@ int main(int argc, char **argv) {
         {"dropout", test_dropout},
         {"gaussian_noise", test_gaussian_noise},
         {"gemm_kernels", test_gemm_kernels},
+        {"zmm_probe", test_zmm_probe},
         {"wide_kernel", test_wide_kernel},
         {"pack_simd", test_pack_simd},
         {"col_runs", test_col_runs},
