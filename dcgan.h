@@ -1705,6 +1705,11 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void);
 DCGAN__INTERNAL int dcgan__zmm_full_width(void);
 DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2]);
 DCGAN__INTERNAL int dcgan__zmm_verdict(unsigned long long ymm_ticks, unsigned long long zmm_ticks);
+// ... the answer kept (2 full, 1 not, 0 not yet measured: set 0 to measure again) and its ticks
+#ifdef DCGAN_TEST_INTERNALS
+extern int dcgan__zmm_answer;                  // (defined in section 15b)
+extern unsigned long long dcgan__zmm_ticks[2];
+#endif
 // section 15b: products take the two-tile kernel 2 (the default) where a 512-bit FMA runs
 // at full width (dcgan__zmm_full_width), 1 wherever the CPU has AVX-512F, 0 never (tests compare)
 #ifdef DCGAN_TEST_INTERNALS
@@ -11758,7 +11763,8 @@ static inline void dcgan__prefetch_two_tiles(const float *c0, const float *c1, i
 // C: a convolution's output may go on in the next image). 12 sums in registers,
 // per k 2 loads of b, 6 broadcasts of a and 12 FMAs.
 // Why: a fused multiply-add's result is ready 4 cycles after it starts, and a
-// core with two full-width FMA units (many Intel Xeons since Skylake-SP) starts
+// core with two full-width FMA units (many Intel Xeons since Skylake-SP, AMD's
+// Zen 5 EPYCs) starts
 // two per cycle, so 8 independent sums must be in flight to keep both busy.
 // The 6 x 16 kernel has 6: at most 6/8 of the peak (on panels in L1, one core
 // of an Intel Xeon: at most 125 GFLOP/s, 71% of the core's 176, and this one up
@@ -12097,48 +12103,66 @@ DCGAN__INTERNAL int dcgan__wide_min_k = 129;
 // Whether this core issues a 512-bit FMA as fast as a 256-bit one. No CPUID
 // flag tells (AMD's leaf 8000_001A reports FP256 for a 256-bit datapath, but
 // nothing for 512 bits, and hypervisors may hide it), so it is measured once,
-// the first time a product asks: rounds of 10 independent FMA chains (more
-// than enough to cover the latency: 4 cycles x 2 units), the same count of
-// instructions in ymm and in zmm registers, timed in time-stamp counter ticks
-// (__rdtsc: a constant rate, whatever the core's clock). Full width: the two
-// take about the same ticks (1.0x on the Zen 5 EPYC of session 32); halves or
-// one 512-bit unit: zmm takes about twice as long (2.0x). The verdict is
-// "full" below 1.5x. The zmm loop runs twice untimed first (Intel cores run
-// 512-bit work slowly for some microseconds while they power its upper lanes
-// up), then each loop is timed 5 times, alternating, and the fastest of each
-// kept: a timer interrupt only makes one timing slow. The probe takes about
-// 100 microseconds, once per process.
+// the first time a product asks: rounds of 10 independent FMA chains, each in
+// a variable of its own so that the compiler keeps it in a register (an array
+// stays in memory at -O2, and its loads and stores, not the FMAs, would be
+// timed), more than enough to cover the latency (4 cycles x 2 units). The same
+// count of instructions runs in ymm and in zmm registers, timed in time-stamp
+// counter ticks (a constant rate, whatever the core's clock). Full width: the
+// two take about the same ticks; halves, or one 512-bit unit: zmm takes about
+// twice as long. The verdict is "full" below 1.5x. The zmm loop runs twice
+// untimed first (Intel cores run 512-bit work slowly for some microseconds
+// while they power its upper lanes up), then each loop is timed 5 times,
+// alternating, and the fastest of each kept: a timer interrupt only makes one
+// timing slow. Measured on the Zen 5 EPYC of bench/RESULTS.md session 32.
 #define DCGAN__ZMM_ROUNDS 2000
 
 // The loops read their addend from *io and write their result there: volatile
-// accesses, which the compiler keeps in order with __rdtsc, so the work stays
-// between the two readings of the counter.
+// accesses, which the compiler keeps in order with the counter's readings, so
+// the work stays between them.
 __attribute__((target("avx2,fma")))
 static void dcgan__fma_chains_ymm(volatile float *io) {
-    __m256 a[10];
     const __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(*io);
-    for (int k = 0; k < 10; k++) a[k] = _mm256_set1_ps((float)k);
-    for (int r = 0; r < DCGAN__ZMM_ROUNDS; r++)
-        for (int k = 0; k < 10; k++) a[k] = _mm256_fmadd_ps(a[k], b, c);   // (unrolled by the compiler)
-    for (int k = 1; k < 10; k++) a[0] = _mm256_add_ps(a[0], a[k]);
-    *io = _mm256_cvtss_f32(a[0]) * 1e-4f;   // (about 0.5 again)
+    __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(1.0f), a2 = _mm256_set1_ps(2.0f);
+    __m256 a3 = _mm256_set1_ps(3.0f), a4 = _mm256_set1_ps(4.0f), a5 = _mm256_set1_ps(5.0f);
+    __m256 a6 = _mm256_set1_ps(6.0f), a7 = _mm256_set1_ps(7.0f), a8 = _mm256_set1_ps(8.0f);
+    __m256 a9 = _mm256_set1_ps(9.0f);
+    for (int r = 0; r < DCGAN__ZMM_ROUNDS; r++) {
+        a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c); a2 = _mm256_fmadd_ps(a2, b, c);
+        a3 = _mm256_fmadd_ps(a3, b, c); a4 = _mm256_fmadd_ps(a4, b, c); a5 = _mm256_fmadd_ps(a5, b, c);
+        a6 = _mm256_fmadd_ps(a6, b, c); a7 = _mm256_fmadd_ps(a7, b, c); a8 = _mm256_fmadd_ps(a8, b, c);
+        a9 = _mm256_fmadd_ps(a9, b, c);
+    }
+    a0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                       _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    a0 = _mm256_add_ps(a0, _mm256_add_ps(a8, a9));
+    *io = _mm_cvtss_f32(_mm256_castps256_ps128(a0)) * 1e-4f;   // (the sums are used)
 }
 
 __attribute__((target("avx512f")))
 static void dcgan__fma_chains_zmm(volatile float *io) {
-    __m512 a[10];
     const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(*io);
-    for (int k = 0; k < 10; k++) a[k] = _mm512_set1_ps((float)k);
-    for (int r = 0; r < DCGAN__ZMM_ROUNDS; r++)
-        for (int k = 0; k < 10; k++) a[k] = _mm512_fmadd_ps(a[k], b, c);
-    for (int k = 1; k < 10; k++) a[0] = _mm512_add_ps(a[0], a[k]);
-    *io = _mm512_cvtss_f32(a[0]) * 1e-4f;
+    __m512 a0 = _mm512_set1_ps(0.0f), a1 = _mm512_set1_ps(1.0f), a2 = _mm512_set1_ps(2.0f);
+    __m512 a3 = _mm512_set1_ps(3.0f), a4 = _mm512_set1_ps(4.0f), a5 = _mm512_set1_ps(5.0f);
+    __m512 a6 = _mm512_set1_ps(6.0f), a7 = _mm512_set1_ps(7.0f), a8 = _mm512_set1_ps(8.0f);
+    __m512 a9 = _mm512_set1_ps(9.0f);
+    for (int r = 0; r < DCGAN__ZMM_ROUNDS; r++) {
+        a0 = _mm512_fmadd_ps(a0, b, c); a1 = _mm512_fmadd_ps(a1, b, c); a2 = _mm512_fmadd_ps(a2, b, c);
+        a3 = _mm512_fmadd_ps(a3, b, c); a4 = _mm512_fmadd_ps(a4, b, c); a5 = _mm512_fmadd_ps(a5, b, c);
+        a6 = _mm512_fmadd_ps(a6, b, c); a7 = _mm512_fmadd_ps(a7, b, c); a8 = _mm512_fmadd_ps(a8, b, c);
+        a9 = _mm512_fmadd_ps(a9, b, c);
+    }
+    a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                       _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    a0 = _mm512_add_ps(a0, _mm512_add_ps(a8, a9));
+    *io = _mm_cvtss_f32(_mm512_castps512_ps128(a0)) * 1e-4f;
 }
-
 #endif
 
 // The fastest of 5 timings of each loop, in ticks (ticks[0] ymm, ticks[1] zmm);
 // returns 0, ticks untouched, where this build or CPU has no AVX-512F kernel.
+// (__builtin_ia32_rdtsc: the RDTSC instruction, in every GCC and clang that
+// builds the kernels; <immintrin.h> declares __rdtsc only since GCC 11.)
 DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2]) {
 #ifdef DCGAN__HAVE_AVX512_KERNEL
     if (!dcgan__kernel_get("avx512")) return 0;
@@ -12147,11 +12171,11 @@ DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2
     dcgan__fma_chains_zmm(&io);
     dcgan__fma_chains_zmm(&io);
     for (int t = 0; t < 5; t++) {
-        const unsigned long long t0 = __rdtsc();
+        const unsigned long long t0 = __builtin_ia32_rdtsc();
         dcgan__fma_chains_ymm(&io);
-        const unsigned long long t1 = __rdtsc();
+        const unsigned long long t1 = __builtin_ia32_rdtsc();
         dcgan__fma_chains_zmm(&io);
-        const unsigned long long t2 = __rdtsc();
+        const unsigned long long t2 = __builtin_ia32_rdtsc();
         if (t1 - t0 < ticks[0]) ticks[0] = t1 - t0;
         if (t2 - t1 < ticks[1]) ticks[1] = t2 - t1;
     }
@@ -12163,25 +12187,29 @@ DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2
 }
 
 // The verdict on two timings: zmm under 1.5 times ymm's ticks (any build; in
-// one without AVX-512F kernels only the tests call it, and the probe).
-DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_verdict(unsigned long long ymm_ticks, unsigned long long zmm_ticks) {
+// one without AVX-512F kernels only the tests and bench call it).
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_verdict(unsigned long long ymm_ticks,
+                                                        unsigned long long zmm_ticks) {
     return 2 * zmm_ticks < 3 * ymm_ticks;
 }
 
-#ifdef DCGAN__HAVE_AVX512_KERNEL
-// The answer for this process: 2 full width, 1 not, 0 not yet measured. Read
-// and written with relaxed atomic loads and stores (GCC and clang built-ins),
-// so two threads asking first at once both measure, and neither reads half a
-// write; they agree but for a timing on the border.
-static int dcgan__zmm_answer;
-#endif
+// The answer for this process - 2 full width, 1 not, 0 not yet measured - and
+// the timings it rests on (for the tests and bench/bench.c; the tests set the
+// answer back to 0 to measure again). Read and written with relaxed atomic
+// loads and stores (GCC and clang built-ins), so two threads asking first at
+// once both measure, and neither reads half a write; they agree but for a
+// timing on the border, and either kernel gives the same bits.
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_answer;
+DCGAN__REFERENCE DCGAN__INTERNAL unsigned long long dcgan__zmm_ticks[2];
 
-DCGAN__INTERNAL int dcgan__zmm_full_width(void) {
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_full_width(void) {
 #ifdef DCGAN__HAVE_AVX512_KERNEL
     int answer = __atomic_load_n(&dcgan__zmm_answer, __ATOMIC_RELAXED);
     if (answer == 0) {
-        unsigned long long ticks[2];
+        unsigned long long ticks[2] = {0, 0};
         answer = dcgan__zmm_probe(ticks) && dcgan__zmm_verdict(ticks[0], ticks[1]) ? 2 : 1;
+        __atomic_store_n(&dcgan__zmm_ticks[0], ticks[0], __ATOMIC_RELAXED);
+        __atomic_store_n(&dcgan__zmm_ticks[1], ticks[1], __ATOMIC_RELAXED);
         __atomic_store_n(&dcgan__zmm_answer, answer, __ATOMIC_RELAXED);
     }
     return answer == 2;
@@ -12506,7 +12534,7 @@ static void dcgan__col2im_plane_s2_avx2(float *plane, const float *srcc, size_t 
 // The widest of the two the CPU has, within level (2: AVX-512F, 1: AVX2),
 // else NULL - but AVX2 for rows of 16 entries plus a multiple of 32, which
 // AVX2's blocks of 16 fill and AVX-512's of 32 leave a half-empty last one
-// (on this project's AMD EPYC, which runs a 512-bit operation as two 256-bit
+// (on session 19's AMD EPYC (Zen 4), which runs a 512-bit operation as two 256-bit
 // ones: rows of 16 0.17 ms for 512 channel planes with AVX2, 0.25 with
 // AVX-512; rows of 32 0.27 and 0.18; rows of 8 0.26 and 0.26 - one thread,
 // bench/RESULTS.md session 19; on session 20's Intel Xeon either choice for
@@ -12610,7 +12638,7 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
 // parts in either order), as one masked gather of NR floats: a lane reads
 // the image only where its entry lies inside it, and is 0 elsewhere (columns
 // past the last have h far out of range). Gathers move about 2.4 floats per
-// ns on this project's AMD EPYC, whatever the geometry; the loops above move
+// ns on session 19's AMD EPYC (Zen 4), whatever the geometry; the loops above move
 // 2.9 along a full run of 16 pixels, but 1.0-1.9 where a panel row is made of
 // short runs (outputs of 4 or 8 pixels a row) and 1.2-2.0 for col^T, whose
 // panel rows are 16 taps of one pixel (bench/RESULTS.md, session 19). Every
@@ -13367,8 +13395,9 @@ static int dcgan__sgemm_run(int trans_a, int M, int N, int K, float alpha, const
                             const dcgan__operand *b, float beta, float *C, int ldc,
                             const dcgan__c_layout *layout, const float *bias, int relu) {
     if (M <= 0 || N <= 0) return 1;
-    // Asked on every call, not cached in a static: two threads making the first
-    // call at once would race on it. The CPU check reads flags libgcc set at start.
+    // Asked on every call: the CPU checks read flags libgcc set at start, and
+    // whether 512-bit FMAs run at full width is measured once and kept (see
+    // dcgan__zmm_full_width).
     const dcgan__kernel_fn bf16 = dcgan__matmul_precision == DCGAN_MATMUL_BFLOAT16 ? dcgan__bf16_kernel() : NULL;
     const dcgan__kernel_fn kernel = bf16 ? bf16 : dcgan__pick_kernel();
     const dcgan__kernel2_fn wide = dcgan__pick_wide_kernel(bf16 != NULL);

@@ -415,9 +415,10 @@ int main(int argc, char **argv) {
     }
     printf("PEAK %.1f\n", fma_peak());
     printf("KERNEL %.1f\n", kernel_rate());
-    // whether 512-bit FMAs run at full width here, which gives products the 6 x 32 kernel
-    unsigned long long ticks[2];
-    if (dcgan__zmm_probe(ticks)) printf("ZMM %d %llu %llu\n", dcgan__zmm_full_width(), ticks[0], ticks[1]);
+    // whether 512-bit FMAs run at full width here (the 6 x 32 kernel where K >= 129) and
+    // the timings, in ticks, that answer rests on
+    const int zmm_full = dcgan__zmm_full_width();
+    if (dcgan__zmm_ticks[0]) printf("ZMM %d %llu %llu\n", zmm_full, dcgan__zmm_ticks[0], dcgan__zmm_ticks[1]);
     // 0. the GEMM alone: 1536 x 1536 x 1536, row-major, no transposes
     if (!*only || strcmp(only, "sgemm_1536") == 0) {
         const int n = 1536;

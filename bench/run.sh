@@ -97,9 +97,9 @@ if kernels:
              100 * statistics.median([k for v in kernels.values() for k in v]) / peak))
 if zmm:   # dcgan.h's measurement of whether 512-bit FMAs run at full width (the 6 x 32 kernel)
     full = sum(z[0] for z in zmm)
-    print("512-bit FMAs at full width in %d of %d C runs (zmm/ymm ticks %.2f-%.2fx): products took the %s kernel"
-          % (full, len(zmm), min(z[2] / z[1] for z in zmm), max(z[2] / z[1] for z in zmm),
-             "6 x 32" if full == len(zmm) else "6 x 16" if full == 0 else "6 x 32 or 6 x 16"))
+    print("512-bit FMAs at full width in %d of %d C runs (zmm/ymm ticks %.2f-%.2fx): products with K >= 129 "
+          "took the %s kernel" % (full, len(zmm), min(z[2] / z[1] for z in zmm), max(z[2] / z[1] for z in zmm),
+                                  "6 x 32" if full == len(zmm) else "6 x 16" if full == 0 else "6 x 32 or 6 x 16"))
 print("%-18s %12s %12s %8s %10s %7s %9s   %s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s",
                                                "% peak", "% kernel", "ratio by round"))
 # each round's ratio (its C runs against its PyTorch runs, taken minutes apart from the other
@@ -139,5 +139,6 @@ print("slowest ratio vs PyTorch at its best (the faster of it and its tuned twin
       "%.2f-%.2fx)" % (worst_tuned, worst_name, min(rr), max(rr)))
 PY
 status=$?   # the summary's refusals (no OpenBLAS, missing results) make make bench fail
+cp "$OUT" "$B/bench_raw.txt" 2>/dev/null   # every run's own lines (PEAK, KERNEL, ZMM, C, T), to look into a median
 rm -f "$OUT"
 exit $status

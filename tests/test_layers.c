@@ -1477,30 +1477,37 @@ static void test_pack_simd(void) {
                 "(plain, fused, transposed A, K cut, patches; 1 and 2 threads)");
 }
 
-// Whether 512-bit FMAs run at full width (dcgan__zmm_full_width, which picks
-// the 6 x 32 kernel by default): the verdict on two timings is "full" below
-// 1.5 times the ymm loop's ticks, and the answer kept for the process is the
-// verdict on a new measurement (on the CPUs seen, 1.0x or 2.0x: far from the
-// border). Without AVX-512F, no measurement and "not full".
+// Whether 512-bit FMAs run at full width (dcgan__zmm_full_width, which gives
+// products the 6 x 32 kernel by default): the verdict on two timings is "full"
+// below 1.5 times the ymm loop's ticks; the answer kept is 0 until measured,
+// then the verdict on the timings it keeps, and stays. Each timing is at least
+// one tick per 10 FMAs (20,000 FMAs a loop: no core does 10 a tick), so loops
+// the compiler dropped would fail. Without AVX-512F: no timing, not full.
 static void test_zmm_probe(void) {
     CHECK(dcgan__zmm_verdict(1000, 1000) == 1 && dcgan__zmm_verdict(1000, 1499) == 1 &&
               dcgan__zmm_verdict(1000, 1500) == 0 && dcgan__zmm_verdict(1000, 2000) == 0 &&
               dcgan__zmm_verdict(1000, 500) == 1 && dcgan__zmm_verdict(0, 0) == 0,
-          "zmm_verdict/full width below 1.5 times the ymm ticks (1000: 1000 and 1499 full, 1500 and 2000 not)");
+          "zmm_verdict/full below 1.5 times the ymm ticks (of 1000: 1000 and 1499 full, 1500 not)");
     unsigned long long ticks[2] = {0, 0};
+    const int saved = dcgan__zmm_answer;
+    dcgan__zmm_answer = 0;   // measure again
+    const int full = dcgan__zmm_full_width();
     if (!dcgan__zmm_probe(ticks)) {
-        CHECK(ticks[0] == 0 && ticks[1] == 0 && dcgan__zmm_full_width() == 0,
-              "zmm_probe/no AVX-512F: no measurement, not full width");
+        CHECK(ticks[0] == 0 && ticks[1] == 0 && full == 0, "zmm_probe/no AVX-512F: no timing, not full width");
         printf("test_layers: skipped: timing 512-bit FMAs (no AVX-512F kernel in this build or on this CPU)\n");
+        dcgan__zmm_answer = saved;
         return;
     }
-    const int full = dcgan__zmm_full_width();
-    printf("test_layers: note: 512-bit FMAs %s here (ymm %llu ticks, zmm %llu ticks: %.2fx)\n",
-           full ? "at full width" : "at half width or on one unit", ticks[0], ticks[1],
+    const unsigned long long ymm = dcgan__zmm_ticks[0], zmm = dcgan__zmm_ticks[1];
+    printf("test_layers: note: 512-bit FMAs %s here (ymm %llu ticks, zmm %llu: %.2fx; again: %.2fx)\n",
+           full ? "at full width" : "at half width or on one unit", ymm, zmm, (double)zmm / (double)ymm,
            (double)ticks[1] / (double)ticks[0]);
-    CHECK(ticks[0] > 0 && ticks[1] > 0 && full == dcgan__zmm_verdict(ticks[0], ticks[1]) &&
+    CHECK(dcgan__zmm_answer == (full ? 2 : 1) && full == dcgan__zmm_verdict(ymm, zmm) &&
               dcgan__zmm_full_width() == full,
-          "zmm_probe/the answer kept is the verdict on a new measurement, and stays");
+          "zmm_probe/the answer kept is the verdict on its own timings, and stays");
+    CHECK(ymm >= 2000 && zmm >= 2000 && ticks[0] >= 2000 && ticks[1] >= 2000,
+          "zmm_probe/each timing of 20,000 FMAs takes at least 2,000 ticks (the loops ran)");
+    dcgan__zmm_answer = saved;
 }
 
 static void test_wide_kernel(void) {
