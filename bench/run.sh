@@ -19,23 +19,28 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
     echo "bench: PyTorch is missing; install it: apt-get install -y python3-torch libopenblas0"
     exit 1
 fi
-# OpenBLAS 0.3.21 (Debian 12) does not know newer CPUs by their model number
-# (an Intel Xeon of family 6 model 207 here) and then falls back to its generic
-# "Prescott" kernels: PyTorch's 1536^3 sgemm took 0.21 s instead of 0.037 s.
-# Where it says so, it is given the kernels of the CPU's features (its own pick
-# for a name it does not know: "Cooperlake" on that Xeon), so PyTorch runs at
-# its best. A user's OPENBLAS_CORETYPE is kept.
+# PyTorch's products run on OpenBLAS, whose kernels must be the CPU's best for
+# its ratios to mean anything. OpenBLAS 0.3.21 (Debian 12) does not know newer
+# CPUs by their model number and falls back to its generic "Prescott" kernels
+# (an Intel Xeon of family 6 model 207: PyTorch's 1536^3 sgemm took 0.21 s
+# instead of 0.037 s); and an environment may name older kernels
+# (OPENBLAS_CORETYPE=Haswell, AVX2, was set on the AVX-512 AMD EPYC of session
+# 32: 0.033 s instead of 0.0195 s). Where the kernels in use are Prescott, or
+# have no AVX-512 while OpenBLAS's pick by the CPU's features has (its pick for
+# a name it does not know: "Cooperlake" on both machines), PyTorch runs with
+# that pick, and the line below says so.
 openblas_core() {
     OPENBLAS_VERBOSE=2 /usr/bin/python3 -c "import torch; torch.mm(torch.ones(8, 8), torch.ones(8, 8))" 2>&1 |
         sed -n 's/^Core: //p' | head -n 1
 }
-if [ -z "${OPENBLAS_CORETYPE+set}" ] && [ "$(openblas_core)" = "Prescott" ]; then
-    core=$(export OPENBLAS_CORETYPE=by-features; openblas_core)
-    if [ -n "$core" ] && [ "$core" != "Prescott" ]; then
-        export OPENBLAS_CORETYPE="$core"
-        echo "bench: OpenBLAS does not know this CPU and picked its generic Prescott kernels; PyTorch runs" \
-             "with OPENBLAS_CORETYPE=$core, its pick by the CPU's features" >&2
-    fi
+avx512_core() { case "$1" in SkylakeX|Cooperlake|SapphireRapids) return 0 ;; *) return 1 ;; esac; }
+picked=$(openblas_core)
+core=$(export OPENBLAS_CORETYPE=by-features; openblas_core)
+if [ -n "$core" ] && [ "$core" != "$picked" ] &&
+    { [ "$picked" = "Prescott" ] || { avx512_core "$core" && ! avx512_core "$picked"; }; }; then
+    echo "bench: OpenBLAS would run its $picked kernels here${OPENBLAS_CORETYPE:+ (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE)};" \
+         "PyTorch runs with OPENBLAS_CORETYPE=$core, its pick by the CPU's features" >&2
+    export OPENBLAS_CORETYPE="$core"
 fi
 # C and PyTorch alternate workload by workload (this machine's speed moves by up
 # to 1.8x over minutes: alternating whole suites let a slow minute fall on one
