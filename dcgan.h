@@ -5742,7 +5742,7 @@ fail:
 
 DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cfg) {
     dcgan_layer_spec specs[DCGAN_MAX_SPECS];
-    int n, c, h, w;
+    int n = 0, c = 0, h = 0, w = 0;   // (set by dcgan_gan_specs; 0 only to quiet GCC 12 at -O3)
     size_t g = 0, d = 0, g_dslot = 0, d_dslot = 0, g_params = 0, g_buffers = 0, d_buffers = 0;
     dcgan_status st;
     if ((st = dcgan_gan_specs(cfg, DCGAN_GENERATOR, specs, &n, &c, &h, &w)) != DCGAN_OK ||
@@ -12136,7 +12136,9 @@ static void dcgan__fma_chains_ymm(volatile float *io) {
     a0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
                        _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
     a0 = _mm256_add_ps(a0, _mm256_add_ps(a8, a9));
-    *io = _mm_cvtss_f32(_mm256_castps256_ps128(a0)) * 1e-4f;   // (the sums are used)
+    float out[8];
+    _mm256_storeu_ps(out, a0);
+    *io = out[0] * 1e-4f;   // (the sums are used)
 }
 
 __attribute__((target("avx512f")))
@@ -12155,7 +12157,9 @@ static void dcgan__fma_chains_zmm(volatile float *io) {
     a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
                        _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
     a0 = _mm512_add_ps(a0, _mm512_add_ps(a8, a9));
-    *io = _mm_cvtss_f32(_mm512_castps512_ps128(a0)) * 1e-4f;
+    float out[16];   // (a store: GCC 12's C++ warns on _mm512_castps512_ps128)
+    _mm512_storeu_ps(out, a0);
+    *io = out[0] * 1e-4f;
 }
 #endif
 
@@ -12534,7 +12538,7 @@ static void dcgan__col2im_plane_s2_avx2(float *plane, const float *srcc, size_t 
 // The widest of the two the CPU has, within level (2: AVX-512F, 1: AVX2),
 // else NULL - but AVX2 for rows of 16 entries plus a multiple of 32, which
 // AVX2's blocks of 16 fill and AVX-512's of 32 leave a half-empty last one
-// (on session 19's AMD EPYC (Zen 4), which runs a 512-bit operation as two 256-bit
+// (on session 19's AMD EPYC, which runs a 512-bit operation as two 256-bit
 // ones: rows of 16 0.17 ms for 512 channel planes with AVX2, 0.25 with
 // AVX-512; rows of 32 0.27 and 0.18; rows of 8 0.26 and 0.26 - one thread,
 // bench/RESULTS.md session 19; on session 20's Intel Xeon either choice for
@@ -12638,7 +12642,7 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
 // parts in either order), as one masked gather of NR floats: a lane reads
 // the image only where its entry lies inside it, and is 0 elsewhere (columns
 // past the last have h far out of range). Gathers move about 2.4 floats per
-// ns on session 19's AMD EPYC (Zen 4), whatever the geometry; the loops above move
+// ns on session 19's AMD EPYC (AVX-512 as two halves), whatever the geometry; the loops above move
 // 2.9 along a full run of 16 pixels, but 1.0-1.9 where a panel row is made of
 // short runs (outputs of 4 or 8 pixels a row) and 1.2-2.0 for col^T, whose
 // panel rows are 16 taps of one pixel (bench/RESULTS.md, session 19). Every

@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
 
     // 3. Training: one call per iteration; the losses tell how the game goes.
     for (long it = 1; it <= iterations; it++) {
-        dcgan_gan_stats st;
+        dcgan_gan_stats st = {0};   // (the step fills it; zeroed so GCC 12 -O3 sees it set)
         if (dcgan_gan_train_step(&gan, data.data, data.count, &st) != DCGAN_OK) {
             dcgan_gan_free(&gan);
             dcgan_dataset_free(&data);
