@@ -11764,8 +11764,8 @@ static inline void dcgan__prefetch_two_tiles(const float *c0, const float *c1, i
 // per k 2 loads of b, 6 broadcasts of a and 12 FMAs.
 // Why: a fused multiply-add's result is ready 4 cycles after it starts, and a
 // core with two full-width FMA units (many Intel Xeons since Skylake-SP, AMD's
-// Zen 5 EPYCs) starts
-// two per cycle, so 8 independent sums must be in flight to keep both busy.
+// Zen 5 EPYCs) starts two per cycle, so 8 independent sums must be in flight
+// to keep both busy.
 // The 6 x 16 kernel has 6: at most 6/8 of the peak (on panels in L1, one core
 // of an Intel Xeon: at most 125 GFLOP/s, 71% of the core's 176, and this one up
 // to 164, 93%: bench/kernel_tile.c, bench/RESULTS.md session 20); here 12.
@@ -12642,11 +12642,11 @@ static void dcgan__patch_row(float *dst, const dcgan__patches *P, const dcgan__p
 // parts in either order), as one masked gather of NR floats: a lane reads
 // the image only where its entry lies inside it, and is 0 elsewhere (columns
 // past the last have h far out of range). Gathers move about 2.4 floats per
-// ns on session 19's AMD EPYC (AVX-512 as two halves), whatever the geometry; the loops above move
-// 2.9 along a full run of 16 pixels, but 1.0-1.9 where a panel row is made of
-// short runs (outputs of 4 or 8 pixels a row) and 1.2-2.0 for col^T, whose
-// panel rows are 16 taps of one pixel (bench/RESULTS.md, session 19). Every
-// offset must fit in 32 bits (dcgan__patch_slab_of checks).
+// ns on session 19's AMD EPYC (AVX-512 as two halves), whatever the geometry;
+// the loops above move 2.9 along a full run of 16 pixels, but 1.0-1.9 where a
+// panel row is made of short runs (outputs of 4 or 8 pixels a row) and 1.2-2.0
+// for col^T, whose panel rows are 16 taps of one pixel (bench/RESULTS.md,
+// session 19). Every offset must fit in 32 bits (dcgan__patch_slab_of checks).
 typedef void (*dcgan__gather_panel_fn)(float *dst, const dcgan__patches *P, const dcgan__patch_part *cols,
                                        const dcgan__patch_part *rows, int kc);
 #if defined(DCGAN__HAVE_AVX512_KERNEL) && DCGAN__NR == 16
