@@ -35,23 +35,29 @@ static double iteration_flops(const dcgan_gan *gan) {
 }
 
 // The float32 FMA peak of this machine, on every thread: the faster of ymm
-// and zmm chains where the CPU has AVX-512 (bench/fma_peak.h), the best of
-// three readings: a vCPU the hypervisor takes away for some tens of
-// milliseconds halves a reading and never raises one (session 32's EPYC read
-// 240 GFLOP/s, one thread's worth, before 2 of the 3 runs of one line).
+// and zmm chains where the CPU has AVX-512 (bench/fma_peak.h).
 static double fma_peak(void) {
-    double peak = 0.0;
-    for (int round = 0; round < 3; round++) {
-        const double ymm = fma_rate(fma_loop, 50000000, FMA_PER_ITER, 1);
-        if (ymm > peak) peak = ymm;
+    double peak = fma_rate(fma_loop, 50000000, FMA_PER_ITER, 1);
 #ifdef DCGAN__HAVE_AVX512_KERNEL
-        if (dcgan__kernel_get("avx512")) {
-            const double zmm = fma_rate(fma_loop_avx512, 25000000, FMA512_PER_ITER, 1);
-            if (zmm > peak) peak = zmm;
-        }
-#endif
+    if (dcgan__kernel_get("avx512")) {
+        const double zmm = fma_rate(fma_loop_avx512, 25000000, FMA512_PER_ITER, 1);
+        if (zmm > peak) peak = zmm;
     }
+#endif
     return peak;
+}
+
+// The best of three readings of a rate: a vCPU the hypervisor takes away for
+// some tens of milliseconds halves a reading and never raises one (session
+// 32's EPYC read 240 GFLOP/s, one thread's worth, before 2 of the 3 runs of
+// one line). For the peak and the micro-kernel's rate.
+static double best_of_three(double (*reading)(void)) {
+    double best = 0.0;
+    for (int round = 0; round < 3; round++) {
+        const double r = reading();
+        if (r > best) best = r;
+    }
+    return best;
 }
 
 // What the products' micro-kernel makes right now on every thread at once, in
@@ -420,13 +426,8 @@ int main(int argc, char **argv) {
         }
         else { fprintf(stderr, "bench: unknown flag %s\n", argv[i]); return 2; }
     }
-    printf("PEAK %.1f\n", fma_peak());
-    double kernel = 0.0;   // (the best of three, as the peak)
-    for (int round = 0; round < 3; round++) {
-        const double rate = kernel_rate();
-        if (rate > kernel) kernel = rate;
-    }
-    printf("KERNEL %.1f\n", kernel);
+    printf("PEAK %.1f\n", best_of_three(fma_peak));
+    printf("KERNEL %.1f\n", best_of_three(kernel_rate));
     // whether 512-bit FMAs run at full width here (the 6 x 32 kernel where K >= 129) and
     // the timings, in ticks, that answer rests on
     const int zmm_full = dcgan__zmm_full_width();
