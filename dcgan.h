@@ -1116,6 +1116,8 @@ typedef struct {
     // Called once for each file that is skipped, with the reason; may be NULL.
     void (*on_skip)(void *user, const char *path, const char *reason);
     // Called after each file (done of total) for progress; may be NULL.
+    // (dcgan_dataset_load decodes on every thread: both are called one call at
+    // a time, in the files' order, but from whichever thread decoded the file.)
     void (*on_progress)(void *user, int done, int total);
     void *user;
 } dcgan_image_options;
@@ -1133,8 +1135,9 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
 
 // Where fork() exists (POSIX, unless DCGAN_NO_FORK), every image file is
 // decoded in a helper process (started on the first image, kept for the next
-// ones), so that a decoder crash on a hostile file (Debian's stb_image has
-// such crashes, tests/stb_crashes/) skips that file with a message instead of
+// ones; dcgan_dataset_load starts one per thread and decodes on all of them),
+// so that a decoder crash on a hostile file (Debian's stb_image has such
+// crashes, tests/stb_crashes/) skips that file with a message instead of
 // ending the program. 0 turns this off (decode in the process); 1 (the
 // default) turns it on.
 DCGAN_API void dcgan_set_isolated_decoding(int on);
@@ -7999,10 +8002,14 @@ static dcgan_status dcgan__decode_file(unsigned char **raw, int *w, int *h, int 
 // and kept for the next ones: the parent sends it a path over a socket, the
 // helper decodes, copies the pixels into memory both processes share and
 // answers. A crash costs that one file (reported like any unreadable file) and
-// the next file starts a new helper. One helper serves the whole program, one
-// file at a time (an OpenMP critical section). DCGAN_NO_FORK, or
-// dcgan_set_isolated_decoding(0), decodes in the process itself.
+// the next file starts a new helper. Helpers sit in slots: slot 0 serves the
+// whole program, one file at a time (an OpenMP critical section), and
+// dcgan_dataset_load's threads each have their own, slot 1 + the thread's
+// number, so that files are decoded on every core (each slot is used by one
+// thread at a time). DCGAN_NO_FORK, or dcgan_set_isolated_decoding(0), decodes
+// in the process itself.
 static int dcgan__isolated_decoding = 1;
+#define DCGAN__HELPER_SLOTS 64
 
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(DCGAN_NO_FORK)
 #include <errno.h>
@@ -8024,12 +8031,13 @@ typedef struct {
     char message[512];        // dcgan_last_error() of the helper when status != DCGAN_OK
 } dcgan__decode_reply;
 
-static struct {
+typedef struct {
     int pid;                  // 0: no helper running
     int sock;                 // the parent's end of the socket pair
     unsigned char *shared;    // cap bytes mapped in both processes
     size_t cap;
-} dcgan__helper;
+} dcgan__helper_slot;
+static dcgan__helper_slot dcgan__helpers[DCGAN__HELPER_SLOTS];
 
 // Reads exactly n bytes (retrying after signals); 1 on success, 0 at an early end.
 static int dcgan__read_full(int fd, void *buf, size_t n) {
@@ -8057,17 +8065,18 @@ static int dcgan__send_full(int fd, const void *buf, size_t n) {
     return 1;
 }
 
-// Ends the helper (it leaves when its socket closes) and waits for it; returns
-// its wait status (0 if there was none).
-static int dcgan__helper_stop(void) {
+// Ends slot's helper (it leaves when its socket closes) and waits for it;
+// returns its wait status (0 if there was none).
+static int dcgan__helper_stop(int slot) {
+    dcgan__helper_slot *hp = &dcgan__helpers[slot];
     int ws = 0;
-    if (dcgan__helper.pid > 0) {
-        close(dcgan__helper.sock);
-        while (waitpid(dcgan__helper.pid, &ws, 0) < 0 && errno == EINTR) {
+    if (hp->pid > 0) {
+        close(hp->sock);
+        while (waitpid(hp->pid, &ws, 0) < 0 && errno == EINTR) {
         }
     }
-    if (dcgan__helper.shared) munmap(dcgan__helper.shared, dcgan__helper.cap);
-    memset(&dcgan__helper, 0, sizeof dcgan__helper);
+    if (hp->shared) munmap(hp->shared, hp->cap);
+    memset(hp, 0, sizeof *hp);
     return ws;
 }
 
@@ -8099,8 +8108,8 @@ static void dcgan__helper_main(int sock, unsigned char *shared, size_t cap) {
     }
 }
 
-// Starts a helper whose shared memory holds cap bytes.
-static dcgan_status dcgan__helper_start(size_t cap) {
+// Starts slot's helper, whose shared memory holds cap bytes.
+static dcgan_status dcgan__helper_start(int slot, size_t cap) {
     int sv[2], zero = open("/dev/zero", O_RDWR);
     void *shared = zero >= 0 ? mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, zero, 0) : MAP_FAILED;
     if (zero >= 0) close(zero);
@@ -8120,7 +8129,8 @@ static dcgan_status dcgan__helper_start(size_t cap) {
         // The helper keeps only its socket (and stdin/out/err): every other
         // descriptor of the program stays the program's. A lock on a file
         // (train's OUT/.lock) would otherwise outlive a killed program for as
-        // long as the helper takes to notice, and block the next run.
+        // long as the helper takes to notice, and block the next run; and
+        // another slot's helper would never see its socket close.
         long max_fd = sysconf(_SC_OPEN_MAX);
         if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
         for (int fd = 3; fd < (int)max_fd; fd++)
@@ -8128,31 +8138,35 @@ static dcgan_status dcgan__helper_start(size_t cap) {
         dcgan__helper_main(sv[1], (unsigned char *)shared, cap);
     }
     close(sv[1]);
-    dcgan__helper.pid = (int)pid;
-    dcgan__helper.sock = sv[0];
-    dcgan__helper.shared = (unsigned char *)shared;
-    dcgan__helper.cap = cap;
+    dcgan__helpers[slot].pid = (int)pid;
+    dcgan__helpers[slot].sock = sv[0];
+    dcgan__helpers[slot].shared = (unsigned char *)shared;
+    dcgan__helpers[slot].cap = cap;
     return DCGAN_OK;
 }
 
-// One file through the helper; need = w * h * comp from the file's header.
-static dcgan_status dcgan__decode_by_helper(unsigned char **raw, int *w, int *h, int *comp,
+// One file through slot's helper; need = w * h * comp from the file's header.
+static dcgan_status dcgan__decode_by_helper(int slot, unsigned char **raw, int *w, int *h, int *comp,
                                             const char *path, size_t need) {
+    dcgan__helper_slot *hp = &dcgan__helpers[slot];
     dcgan__decode_reply reply;
     uint32_t len = (uint32_t)strlen(path);
     *raw = NULL;
     if (len == 0 || len >= 4096) return dcgan__decode_file(raw, w, h, comp, path);
-    if (dcgan__helper.pid > 0 && dcgan__helper.cap < need) dcgan__helper_stop();   // room for this one
-    if (dcgan__helper.pid <= 0) {
+    if (hp->pid > 0 && hp->cap < need) dcgan__helper_stop(slot);   // room for this one
+    if (hp->pid <= 0) {
         size_t cap = need > ((size_t)16 << 20) ? need : ((size_t)16 << 20);
-        if (dcgan__helper_start(cap) != DCGAN_OK) return dcgan__decode_file(raw, w, h, comp, path);
+        if (dcgan__helper_start(slot, cap) != DCGAN_OK) return dcgan__decode_file(raw, w, h, comp, path);
     }
+    // the request in one message: the length, then the path
+    unsigned char request[sizeof len + 4096];
+    memcpy(request, &len, sizeof len);
+    memcpy(request + sizeof len, path, len);
     memset(&reply, 0, sizeof reply);
-    int answered = dcgan__send_full(dcgan__helper.sock, &len, sizeof len) &&
-                   dcgan__send_full(dcgan__helper.sock, path, len) &&
-                   dcgan__read_full(dcgan__helper.sock, &reply, sizeof reply);
+    int answered = dcgan__send_full(hp->sock, request, sizeof len + len) &&
+                   dcgan__read_full(hp->sock, &reply, sizeof reply);
     if (!answered) {   // the helper died on this file: say how, and start a new one next time
-        int ws = dcgan__helper_stop();
+        int ws = dcgan__helper_stop(slot);
         if (WIFSIGNALED(ws))
             return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the image decoder crashed on it (signal %d); "
                                "the file is skipped", path, WTERMSIG(ws));
@@ -8163,34 +8177,40 @@ static dcgan_status dcgan__decode_by_helper(unsigned char **raw, int *w, int *h,
         return dcgan_error_set((dcgan_status)reply.status, "%s", reply.message);
     }
     size_t bytes = (size_t)reply.w * (size_t)reply.h * (size_t)reply.comp;
-    if (reply.w <= 0 || reply.h <= 0 || reply.comp < 1 || reply.comp > 4 || bytes > dcgan__helper.cap)
+    if (reply.w <= 0 || reply.h <= 0 || reply.comp < 1 || reply.comp > 4 || bytes > hp->cap)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': the decoder answered %dx%dx%d", path, (int)reply.w,
                            (int)reply.h, (int)reply.comp);
     *raw = (unsigned char *)dcgan__alloc(bytes, 1);
     if (!*raw) return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for '%s' (%dx%d)", path, (int)reply.w, (int)reply.h);
-    memcpy(*raw, dcgan__helper.shared, bytes);
+    memcpy(*raw, hp->shared, bytes);
     *w = reply.w;
     *h = reply.h;
     *comp = reply.comp;
     return DCGAN_OK;
 }
 
+// slot 0: the program's helper, one caller at a time; a slot above 0: the
+// caller's alone (dcgan_dataset_load's threads).
 static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, int *comp,
-                                           const char *path) {
+                                           const char *path, int slot) {
     dcgan_status st;
+    const size_t need = (size_t)*w * (size_t)*h * (size_t)*comp;
     if (!dcgan__isolated_decoding) return dcgan__decode_file(raw, w, h, comp, path);
+    if (slot > 0) return dcgan__decode_by_helper(slot, raw, w, h, comp, path, need);
     DCGAN__OMP(omp critical(dcgan__decoder))
-    st = dcgan__decode_by_helper(raw, w, h, comp, path, (size_t)*w * (size_t)*h * (size_t)*comp);
+    st = dcgan__decode_by_helper(0, raw, w, h, comp, path, need);
     return st;
 }
 
 DCGAN_API void dcgan_set_isolated_decoding(int on) {
     dcgan__isolated_decoding = on;
-    if (!on) dcgan__helper_stop();
+    if (!on)
+        for (int slot = 0; slot < DCGAN__HELPER_SLOTS; slot++) dcgan__helper_stop(slot);
 }
 #else
 static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, int *comp,
-                                           const char *path) {
+                                           const char *path, int slot) {
+    (void)slot;
     return dcgan__decode_file(raw, w, h, comp, path);
 }
 
@@ -8198,9 +8218,10 @@ DCGAN_API void dcgan_set_isolated_decoding(int on) { dcgan__isolated_decoding = 
 #endif
 
 // Decodes path to interleaved 8-bit pixels with C = opt->channels, resized to
-// OW x OH; *pixels is (OH, OW, C), owned by the caller.
+// OW x OH; *pixels is (OH, OW, C), owned by the caller. slot: the decoder
+// helper's (dcgan__decode_isolated).
 static dcgan_status dcgan__decode_rect(unsigned char **pixels, const char *path,
-                                       const dcgan_image_options *opt, int OW, int OH) {
+                                       const dcgan_image_options *opt, int OW, int OH, int slot) {
     int w, h, comp;
     const int C = opt->channels;
     unsigned char *raw = NULL, *conv = NULL, *sized = NULL;
@@ -8210,7 +8231,7 @@ static dcgan_status dcgan__decode_rect(unsigned char **pixels, const char *path,
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d = %.1f Mpixel, above the limit of %.1f "
                            "Mpixel", path, w, h, (double)w * h / 1048576.0,
                            (double)opt->max_pixels / 1048576.0);
-    dcgan_status st = dcgan__decode_isolated(&raw, &w, &h, &comp, path);
+    dcgan_status st = dcgan__decode_isolated(&raw, &w, &h, &comp, path, slot);
     if (st != DCGAN_OK) return st;
     if ((size_t)w * (size_t)h > opt->max_pixels) {   // the header lied about the size
         dcgan_free(raw);
@@ -8255,8 +8276,8 @@ static dcgan_status dcgan__decode_rect(unsigned char **pixels, const char *path,
 
 // dcgan__decode_rect to the square opt->size x opt->size.
 static dcgan_status dcgan__decode(unsigned char **pixels, const char *path,
-                                  const dcgan_image_options *opt) {
-    return dcgan__decode_rect(pixels, path, opt, opt->size, opt->size);
+                                  const dcgan_image_options *opt, int slot) {
+    return dcgan__decode_rect(pixels, path, opt, opt->size, opt->size, slot);
 }
 
 // Interleaved bytes (S, S, C) to planar floats (C, S, S) in [-1, 1].
@@ -8278,7 +8299,7 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
     unsigned char *pixels;
     dcgan_status st = dcgan__check_options(__func__, opt);
     if (st != DCGAN_OK) return st;
-    if ((st = dcgan__as(dcgan__decode(&pixels, path, opt), __func__)) != DCGAN_OK) return st;
+    if ((st = dcgan__as(dcgan__decode(&pixels, path, opt, 0), __func__)) != DCGAN_OK) return st;
     dcgan__u8_to_image(out, pixels, opt->channels, opt->size);
     DCGAN_FREE(pixels);
     return DCGAN_OK;
@@ -8298,7 +8319,7 @@ DCGAN_API dcgan_status dcgan_image_load_rgb01(float **out, int *w, int *h, const
     // decode at the image's own size: nearest "resizing" to the same size is a copy
     if (iw <= 0 || ih <= 0 || (size_t)iw * ih > max_pixels)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d, above the limit of %zu pixels", path, iw, ih, max_pixels);
-    dcgan_status st = dcgan__as(dcgan__decode_rect(&pixels, path, &opt, iw, ih), __func__);
+    dcgan_status st = dcgan__as(dcgan__decode_rect(&pixels, path, &opt, iw, ih, 0), __func__);
     if (st != DCGAN_OK) return st;
     float *img = (float *)dcgan__alloc((size_t)3 * iw * ih, sizeof(float));
     if (!img) {
@@ -8371,21 +8392,42 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d images of %zu values", total, image);
     }
     const uint64_t listing = dcgan__listing_hash(paths, total);   // (before decoding drops the skipped)
+    // The files are decoded on every thread, each thread with its own decoder
+    // helper (slot 1 + its number); what follows a decode runs file by file in
+    // the files' order (omp ordered), so the images, the callbacks and their
+    // order are those of one thread. Decoding was most of a classifier's
+    // start: 3,650 X-rays of 224x224 took 5 s on one core (bench/RESULTS.md,
+    // session 33). One load at a time uses the slots (a critical section).
+    int team = 1;
+#ifdef _OPENMP
+    team = omp_get_max_threads();
+#endif
+    if (team > DCGAN__HELPER_SLOTS - 1) team = DCGAN__HELPER_SLOTS - 1;
+    DCGAN__OMP(omp critical(dcgan__loader))
+    DCGAN__OMP(omp parallel for ordered schedule(dynamic, 1) num_threads(team) if (team > 1 && total > 1))
     for (int i = 0; i < total; i++) {
-        unsigned char *pixels;
-        if (dcgan__as(dcgan__decode(&pixels, paths[i], opt), __func__) != DCGAN_OK) {
-            // the file is skipped; its message goes to the callback, the path is dropped
-            if (opt->on_skip) opt->on_skip(opt->user, paths[i], dcgan_last_error());
-            dcgan_free(paths[i]);
-            paths[i] = NULL;
-            skipped++;
-        } else {
-            dcgan__u8_to_image(data + (size_t)used * image, pixels, opt->channels, opt->size);
-            DCGAN_FREE(pixels);
-            paths[used++] = paths[i];
-            if (used - 1 != i) paths[i] = NULL;
+        unsigned char *pixels = NULL;
+        int slot = 1;
+#ifdef _OPENMP
+        slot = 1 + omp_get_thread_num();
+#endif
+        const dcgan_status got = dcgan__as(dcgan__decode(&pixels, paths[i], opt, slot), __func__);
+        DCGAN__OMP(omp ordered)
+        {
+            if (got != DCGAN_OK) {
+                // the file is skipped; its message (this thread's) goes to the callback, the path is dropped
+                if (opt->on_skip) opt->on_skip(opt->user, paths[i], dcgan_last_error());
+                dcgan_free(paths[i]);
+                paths[i] = NULL;
+                skipped++;
+            } else {
+                dcgan__u8_to_image(data + (size_t)used * image, pixels, opt->channels, opt->size);
+                DCGAN_FREE(pixels);
+                paths[used++] = paths[i];
+                if (used - 1 != i) paths[i] = NULL;
+            }
+            if (opt->on_progress) opt->on_progress(opt->user, i + 1, total);
         }
-        if (opt->on_progress) opt->on_progress(opt->user, i + 1, total);
     }
     if (used == 0) {
         DCGAN_FREE(data);

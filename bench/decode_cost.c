@@ -1,8 +1,10 @@
-// decode_cost.c - what decoding in a child process costs (dcgan_set_isolated_decoding).
-// Makes N full-size JPEG radiographs (each image of SRC enlarged to W x H, the size of
-// a Kermany original) in OUT, then loads the folder at 128x128 three times each way,
-// alternating, with the isolation on and off, and prints the medians.
+// decode_cost.c - what decoding in a child process costs (dcgan_set_isolated_decoding),
+// and what decoding on every thread gains (dcgan_dataset_load, one helper per thread).
+// Makes N full-size JPEG radiographs (each image of SRC resized to W x H, by default the
+// size of a Kermany original) in OUT, then loads the folder at 128x128 three times each
+// way, alternating: the isolation on and off, on 1 thread and on all; prints the medians.
 //   make bench-decode SRC=../shared/data/kermany224/NORMAL    (N=1000 W=1500 H=1800)
+//   build/decode_cost SRC OUT N 224 224                       (the study's 224x224 copies)
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
@@ -49,24 +51,31 @@ int main(int argc, char **argv) {
     dcgan_image_options_default(&opt);
     opt.size = 128;
     opt.channels = 1;
-    double t[2][3];
+    const int all = dcgan_set_threads(0);
+    double t[2][2][3];   // [threads all][isolation][rep]
     for (int rep = 0; rep < 3; rep++)
-        for (int iso = 1; iso >= 0; iso--) {
-            dcgan_dataset ds;
-            dcgan_set_isolated_decoding(iso);
-            double t0 = cli_now();
-            if (dcgan_dataset_load(&ds, out, &opt) != DCGAN_OK) {
-                fprintf(stderr, "decode_cost: %s\n", dcgan_last_error());
-                return 1;
+        for (int many = 0; many < 2; many++)
+            for (int iso = 1; iso >= 0; iso--) {
+                dcgan_dataset ds;
+                dcgan_set_threads(many ? all : 1);
+                dcgan_set_isolated_decoding(iso);
+                double t0 = cli_now();
+                if (dcgan_dataset_load(&ds, out, &opt) != DCGAN_OK) {
+                    fprintf(stderr, "decode_cost: %s\n", dcgan_last_error());
+                    return 1;
+                }
+                t[many][iso][rep] = cli_now() - t0;
+                if (rep == 0 && many == 0 && iso == 1) printf("%d images of %dx%d in %s\n", ds.count, W, H, out);
+                dcgan_dataset_free(&ds);
             }
-            t[iso][rep] = cli_now() - t0;
-            if (rep == 0 && iso == 1) printf("%d images of %dx%d in %s\n", ds.count, W, H, out);
-            dcgan_dataset_free(&ds);
-        }
-    qsort(t[0], 3, sizeof(double), cmp_double);
-    qsort(t[1], 3, sizeof(double), cmp_double);
-    printf("decode + resize to 128x128, median of 3: in-process %.2f s, child process %.2f s "
-           "(+%.1f%%, %.2f ms per image)\n", t[0][1], t[1][1], 100.0 * (t[1][1] / t[0][1] - 1.0),
-           1000.0 * (t[1][1] - t[0][1]) / n);
+    for (int many = 0; many < 2; many++) {
+        qsort(t[many][0], 3, sizeof(double), cmp_double);
+        qsort(t[many][1], 3, sizeof(double), cmp_double);
+        printf("decode + resize to 128x128 on %d thread%s, median of 3: in-process %.2f s, child processes "
+               "%.2f s (+%.1f%%, %.3f ms per image)\n", many ? all : 1, many && all > 1 ? "s" : "", t[many][0][1],
+               t[many][1][1], 100.0 * (t[many][1][1] / t[many][0][1] - 1.0), 1000.0 * (t[many][1][1] - t[many][0][1]) / n);
+    }
+    printf("all %d threads against 1: %.2fx (child processes), %.2fx (in-process)\n", all, t[0][1][1] / t[1][1][1],
+           t[0][0][1] / t[1][0][1]);
     return 0;
 }

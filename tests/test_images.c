@@ -770,13 +770,13 @@ static void test_helper_descriptors(void) {
     path_in(img, sizeof img, "helper_fd.png");
     stbi_write_png(img, 8, 8, 1, px, 8);
     FILE *held = fopen(p, "w");
-    dcgan__helper_stop();   // the next decode starts a helper while `held` is open
+    dcgan__helper_stop(0);   // the next decode starts a helper while `held` is open
     dcgan_image_options_default(&opt);
     opt.size = 8;
     opt.channels = 1;
-    CHECK(held && dcgan_image_load(out, img, &opt) == DCGAN_OK && dcgan__helper.pid > 0,
+    CHECK(held && dcgan_image_load(out, img, &opt) == DCGAN_OK && dcgan__helpers[0].pid > 0,
           "decoder helper/started for a decode");
-    snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", dcgan__helper.pid, held ? fileno(held) : -1);
+    snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", dcgan__helpers[0].pid, held ? fileno(held) : -1);
     CHECK(access(fdpath, F_OK) != 0,
           "decoder helper/holds none of the program's descriptors (a lock dies with the program)");
     if (held) fclose(held);
@@ -784,6 +784,101 @@ static void test_helper_descriptors(void) {
     printf("skip: decoder helper descriptors (Linux with fork only)\n");
 #endif
 }
+
+// dcgan_dataset_load decodes on every thread, each with its own decoder helper,
+// and hands on the results in the files' order: on 1 and on 4 threads the same
+// images bit for bit, the same paths, and the same calls of on_skip and
+// on_progress in the same order (a file the decoder crashes on, a broken one
+// and an empty one among 60 images). Its helpers are slots 1, 2, ..., one per
+// thread that decoded; the program's own (slot 0) is not used by it.
+#ifdef _OPENMP
+typedef struct {
+    char log[64 * 1024];
+    size_t used;
+} call_log;
+
+static void log_skip(void *user, const char *path, const char *reason) {
+    call_log *l = (call_log *)user;
+    int n = snprintf(l->log + l->used, sizeof l->log - l->used, "skip %s: %s\n", path, reason);
+    if (n > 0 && (size_t)n < sizeof l->log - l->used) l->used += (size_t)n;
+}
+
+static void log_progress(void *user, int done, int total) {
+    call_log *l = (call_log *)user;
+    int n = snprintf(l->log + l->used, sizeof l->log - l->used, "%d/%d\n", done, total);
+    if (n > 0 && (size_t)n < sizeof l->log - l->used) l->used += (size_t)n;
+}
+
+static void test_parallel_load(void) {
+    fprintf(stderr, "test_images: decoder crash reports below, if any, are child processes crashing "
+                    "on purpose\n");
+    char dir[512], p[1200];
+    path_in(dir, sizeof dir, "many");
+    mkdir(dir, 0777);
+    for (int i = 0; i < 60; i++) {   // each image its own: (x * 7 + y * 13 + i * 29) % 256
+        unsigned char px[12 * 9];
+        for (int k = 0; k < 12 * 9; k++) px[k] = (unsigned char)((k % 12) * 7 + (k / 12) * 13 + i * 29);
+        snprintf(p, sizeof p, "%s/%s_%02d.png", dir, i == 17 ? "crash_me" : "img", i);
+        stbi_write_png(p, 12, 9, 1, px, 12);
+    }
+    write_bytes("many/img_30b.jpeg", "\xff\xd8\xff garbage", 11);
+    write_bytes("many/img_45b.bmp", "", 0);
+    static call_log logs[2];
+    dcgan_dataset ds[2];
+    dcgan_status st[2];
+    int slots_used = 0, slot0_before = 0;
+    for (int run = 0; run < 2; run++) {
+        dcgan_image_options opt;
+        dcgan_image_options_default(&opt);
+        opt.size = 8;
+        opt.channels = 1;
+        opt.on_skip = log_skip;
+        opt.on_progress = log_progress;
+        opt.user = &logs[run];
+        logs[run].used = 0;
+        for (int slot = 1; slot < DCGAN__HELPER_SLOTS; slot++) dcgan__helper_stop(slot);
+        slot0_before = dcgan__helpers[0].pid;
+        dcgan_set_threads(run == 0 ? 1 : 4);
+        st[run] = dcgan_dataset_load(&ds[run], dir, &opt);
+        if (run == 1)
+            for (int slot = 1; slot < DCGAN__HELPER_SLOTS; slot++) slots_used += dcgan__helpers[slot].pid > 0;
+    }
+    dcgan_set_threads(0);
+    int same = st[0] == DCGAN_OK && st[1] == DCGAN_OK && ds[0].count == 59 && ds[1].count == 59 &&
+               ds[0].skipped == 3 && ds[1].skipped == 3 &&
+               memcmp(ds[0].data, ds[1].data, (size_t)59 * 64 * sizeof(float)) == 0;
+    for (int i = 0; same && i < 59; i++) same = strcmp(ds[0].paths[i], ds[1].paths[i]) == 0;
+    CHECK(same, "dataset_load/on 4 threads: the images and paths of 1 thread, bit for bit");
+    // the progress lines of the log are 1/62 .. 62/62 in order, each skip right before its file's
+    int next = 1, in_order = 1, skips = 0;
+    for (const char *line = logs[1].log; line < logs[1].log + logs[1].used; line = strchr(line, '\n') + 1) {
+        char want[32];
+        snprintf(want, sizeof want, "%d/62\n", next);
+        if (strncmp(line, "skip ", 5) == 0) {
+            skips++;
+            in_order &= (next == 1 && strstr(line, "crash_me_17")) || (next == 32 && strstr(line, "img_30b.jpeg")) ||
+                        (next == 48 && strstr(line, "img_45b.bmp"));
+        } else {
+            in_order &= strncmp(line, want, strlen(want)) == 0;
+            next++;
+        }
+    }
+    CHECK(logs[0].used > 0 && logs[0].used == logs[1].used && memcmp(logs[0].log, logs[1].log, logs[0].used) == 0 &&
+              in_order && next == 63 && skips == 3,
+          "dataset_load/on 4 threads: on_skip and on_progress called as on 1, in the files' order");
+    snprintf(p, sizeof p, "skip %s/crash_me_17.png: dataset_load: '%s/crash_me_17.png': ", dir, dir);
+    CHECK(strstr(logs[1].log, p) != NULL, "dataset_load/on 4 threads: the crashing file is skipped, named");
+    CHECK(slots_used >= 2 && dcgan__helpers[0].pid == slot0_before,
+          "dataset_load/on 4 threads: helpers in slots 1, 2, ... (not the program's)");
+    if (!same || slots_used < 2) fprintf(stderr, "slots used: %d\n", slots_used);
+    if (logs[0].used != logs[1].used || memcmp(logs[0].log, logs[1].log, logs[0].used) != 0)
+        fprintf(stderr, "1 thread:\n%.2000s\n4 threads:\n%.2000s\n", logs[0].log, logs[1].log);
+    dcgan_dataset_free(&ds[0]);
+    dcgan_dataset_free(&ds[1]);
+}
+#else
+static void test_parallel_load(void) { printf("skip: dataset_load on several threads (an OpenMP build only)\n"); }
+#endif
 
 int main(int argc, char **argv) {
     (void)argc;
@@ -798,6 +893,7 @@ int main(int argc, char **argv) {
         {"picture_helper_bounds", test_picture_helper_bounds},
         {"decoder_crash", test_decoder_crash},
         {"helper_descriptors", test_helper_descriptors},
+        {"parallel_load", test_parallel_load},
     };
     make_root();
     int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
