@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
         qsort(t[many][0], 3, sizeof(double), cmp_double);
         qsort(t[many][1], 3, sizeof(double), cmp_double);
         printf("decode + resize to 128x128 on %d thread%s, median of 3: in-process %.2f s, child processes "
-               "%.2f s (+%.1f%%, %.3f ms per image)\n", many ? all : 1, many && all > 1 ? "s" : "", t[many][0][1],
+               "%.2f s (%+.1f%%, %+.3f ms per image)\n", many ? all : 1, many && all > 1 ? "s" : "", t[many][0][1],
                t[many][1][1], 100.0 * (t[many][1][1] / t[many][0][1] - 1.0), 1000.0 * (t[many][1][1] - t[many][0][1]) / n);
     }
     printf("all %d threads against 1: %.2fx (child processes), %.2fx (in-process)\n", all, t[0][1][1] / t[1][1][1],
