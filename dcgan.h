@@ -46,7 +46,8 @@
 //
 // Configuration macros (define before including the implementation)
 //   DCGAN_STATIC            make every public function static to this file
-//   DCGAN_MALLOC(sz) DCGAN_REALLOC(p,sz) DCGAN_FREE(p)   all three or none
+//   DCGAN_MALLOC(sz) DCGAN_REALLOC(p,sz) DCGAN_FREE(p)   all three or none; called
+//                           from several threads at once (dcgan_dataset_load)
 //   DCGAN_ASSERT(x)         internal invariants only, default ((void)0)
 //   DCGAN_NO_IMAGES         compile out the image-folder loader (no stb needed)
 //   DCGAN_CUDA              declare the _cuda twins in dcgan_cuda.cu
@@ -1139,7 +1140,8 @@ DCGAN_API dcgan_status dcgan_image_load(float *out, const char *path,
 // so that a decoder crash on a hostile file (Debian's stb_image has such
 // crashes, tests/stb_crashes/) skips that file with a message instead of
 // ending the program. 0 turns this off (decode in the process); 1 (the
-// default) turns it on.
+// default) turns it on. Not while images are being loaded (it stops the
+// helpers that the loading uses).
 DCGAN_API void dcgan_set_isolated_decoding(int on);
 
 // The sorted list of image files under dir, recursively (extensions jpg, jpeg,
@@ -8003,13 +8005,35 @@ static dcgan_status dcgan__decode_file(unsigned char **raw, int *w, int *h, int 
 // helper decodes, copies the pixels into memory both processes share and
 // answers. A crash costs that one file (reported like any unreadable file) and
 // the next file starts a new helper. Helpers sit in slots: slot 0 serves the
-// whole program, one file at a time (an OpenMP critical section), and
-// dcgan_dataset_load's threads each have their own, slot 1 + the thread's
-// number, so that files are decoded on every core (each slot is used by one
-// thread at a time). DCGAN_NO_FORK, or dcgan_set_isolated_decoding(0), decodes
-// in the process itself.
+// whole program, one file at a time (an OpenMP critical section), and a
+// dcgan_dataset_load on several threads claims a free slot for each of them
+// (dcgan__claim_slots), so that files are decoded on every core; a claimed
+// slot is used by its thread alone until the load gives it back. Each helper
+// maps only its own slot's memory: a decoder that scribbles before it crashes
+// cannot reach another file's pixels. DCGAN_NO_FORK, or
+// dcgan_set_isolated_decoding(0), decodes in the process itself.
 static int dcgan__isolated_decoding = 1;
 #define DCGAN__HELPER_SLOTS 64
+static unsigned char dcgan__slot_claimed[DCGAN__HELPER_SLOTS];   // 1: a load's (slot 0: never)
+
+// Claims up to want free slots above 0 for a load (their numbers into slot);
+// returns how many it got (0 when all are claimed, by loads running at once
+// or nested in a callback).
+static int dcgan__claim_slots(int *slot, int want) {
+    int got = 0;
+    DCGAN__OMP(omp critical(dcgan__slots))
+    for (int k = 1; k < DCGAN__HELPER_SLOTS && got < want; k++)
+        if (!dcgan__slot_claimed[k]) {
+            dcgan__slot_claimed[k] = 1;
+            slot[got++] = k;
+        }
+    return got;
+}
+
+static void dcgan__release_slots(const int *slot, int n) {
+    DCGAN__OMP(omp critical(dcgan__slots))
+    for (int k = 0; k < n; k++) dcgan__slot_claimed[slot[k]] = 0;
+}
 
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(DCGAN_NO_FORK)
 #include <errno.h>
@@ -8067,16 +8091,20 @@ static int dcgan__send_full(int fd, const void *buf, size_t n) {
 
 // Ends slot's helper (it leaves when its socket closes) and waits for it;
 // returns its wait status (0 if there was none).
+// (Starts and stops take turns, dcgan__helper_start says why.)
 static int dcgan__helper_stop(int slot) {
     dcgan__helper_slot *hp = &dcgan__helpers[slot];
     int ws = 0;
-    if (hp->pid > 0) {
-        close(hp->sock);
-        while (waitpid(hp->pid, &ws, 0) < 0 && errno == EINTR) {
+    DCGAN__OMP(omp critical(dcgan__helper_table))
+    {
+        if (hp->pid > 0) {
+            close(hp->sock);
+            while (waitpid(hp->pid, &ws, 0) < 0 && errno == EINTR) {
+            }
         }
+        if (hp->shared) munmap(hp->shared, hp->cap);
+        memset(hp, 0, sizeof *hp);
     }
-    if (hp->shared) munmap(hp->shared, hp->cap);
-    memset(hp, 0, sizeof *hp);
     return ws;
 }
 
@@ -8108,8 +8136,8 @@ static void dcgan__helper_main(int sock, unsigned char *shared, size_t cap) {
     }
 }
 
-// Starts slot's helper, whose shared memory holds cap bytes.
-static dcgan_status dcgan__helper_start(int slot, size_t cap) {
+// Starts slot's helper, whose shared memory holds cap bytes (see below).
+static dcgan_status dcgan__helper_start_locked(int slot, size_t cap) {
     int sv[2], zero = open("/dev/zero", O_RDWR);
     void *shared = zero >= 0 ? mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, zero, 0) : MAP_FAILED;
     if (zero >= 0) close(zero);
@@ -8135,6 +8163,10 @@ static dcgan_status dcgan__helper_start(int slot, size_t cap) {
         if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
         for (int fd = 3; fd < (int)max_fd; fd++)
             if (fd != sv[1]) close(fd);
+        // and only its own slot's memory: a decoder that scribbles before it
+        // crashes must not reach the pixels another helper hands over
+        for (int k = 0; k < DCGAN__HELPER_SLOTS; k++)
+            if (k != slot && dcgan__helpers[k].shared) munmap(dcgan__helpers[k].shared, dcgan__helpers[k].cap);
         dcgan__helper_main(sv[1], (unsigned char *)shared, cap);
     }
     close(sv[1]);
@@ -8143,6 +8175,17 @@ static dcgan_status dcgan__helper_start(int slot, size_t cap) {
     dcgan__helpers[slot].shared = (unsigned char *)shared;
     dcgan__helpers[slot].cap = cap;
     return DCGAN_OK;
+}
+
+// Starts and stops take turns (threads of a load start their helpers at
+// once): a helper is forked while the table of slots is whole, so it finds
+// every other slot's memory to unmap, and no other start's socket pair is
+// half made in it.
+static dcgan_status dcgan__helper_start(int slot, size_t cap) {
+    dcgan_status st;
+    DCGAN__OMP(omp critical(dcgan__helper_table))
+    st = dcgan__helper_start_locked(slot, cap);
+    return st;
 }
 
 // One file through slot's helper; need = w * h * comp from the file's header.
@@ -8392,26 +8435,33 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
         return DCGAN__FAIL(DCGAN_ERR_NOMEM, "no memory for %d images of %zu values", total, image);
     }
     const uint64_t listing = dcgan__listing_hash(paths, total);   // (before decoding drops the skipped)
-    // The files are decoded on every thread, each thread with its own decoder
-    // helper (slot 1 + its number); what follows a decode runs file by file in
+    // The files are decoded on every thread, each with a decoder helper of its
+    // own (a slot claimed for this load; on one thread, or when every slot is
+    // taken, the program's, slot 0); what follows a decode runs file by file in
     // the files' order (omp ordered), so the images, the callbacks and their
     // order are those of one thread. Decoding was most of a classifier's
     // start: 3,650 X-rays of 224x224 took 5 s on one core (bench/RESULTS.md,
-    // session 33). One load at a time uses the slots (a critical section).
-    int team = 1;
+    // session 33). No lock is held while the callbacks run (one may load
+    // another folder).
+    int team = 1, slot[DCGAN__HELPER_SLOTS];
 #ifdef _OPENMP
     team = omp_get_max_threads();
 #endif
-    if (team > DCGAN__HELPER_SLOTS - 1) team = DCGAN__HELPER_SLOTS - 1;
-    DCGAN__OMP(omp critical(dcgan__loader))
-    DCGAN__OMP(omp parallel for ordered schedule(dynamic, 1) num_threads(team) if (team > 1 && total > 1))
+    if (team > total) team = total;
+    team = team > 1 ? dcgan__claim_slots(slot, team) : 0;
+    if (team < 2) {   // one thread: the program's helper
+        dcgan__release_slots(slot, team);
+        team = 1;
+        slot[0] = 0;
+    }
+    DCGAN__OMP(omp parallel for ordered schedule(dynamic, 1) num_threads(team) if (team > 1))
     for (int i = 0; i < total; i++) {
         unsigned char *pixels = NULL;
-        int slot = 1;
+        int me = 0;   // (below team: a runtime may give fewer threads, never more)
 #ifdef _OPENMP
-        slot = 1 + omp_get_thread_num();
+        me = omp_get_thread_num();
 #endif
-        const dcgan_status got = dcgan__as(dcgan__decode(&pixels, paths[i], opt, slot), __func__);
+        const dcgan_status got = dcgan__as(dcgan__decode(&pixels, paths[i], opt, slot[me]), __func__);
         DCGAN__OMP(omp ordered)
         {
             if (got != DCGAN_OK) {
@@ -8429,6 +8479,7 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
             if (opt->on_progress) opt->on_progress(opt->user, i + 1, total);
         }
     }
+    if (slot[0] != 0) dcgan__release_slots(slot, team);
     if (used == 0) {
         DCGAN_FREE(data);
         dcgan_paths_free(paths, total);
