@@ -1118,7 +1118,8 @@ typedef struct {
     void (*on_skip)(void *user, const char *path, const char *reason);
     // Called after each file (done of total) for progress; may be NULL.
     // (dcgan_dataset_load decodes on every thread: both are called one call at
-    // a time, in the files' order, but from whichever thread decoded the file.)
+    // a time, in the files' order, but from whichever thread decoded the file,
+    // inside an OpenMP region: in C++ they must not throw.)
     void (*on_progress)(void *user, int done, int total);
     void *user;
 } dcgan_image_options;
@@ -8098,6 +8099,9 @@ static int dcgan__helper_stop(int slot) {
     DCGAN__OMP(omp critical(dcgan__helper_table))
     {
         if (hp->pid > 0) {
+            // (shutdown: the helper sees the end even where a child of the
+            // program, started before the descriptor was closed on exec, holds a copy)
+            shutdown(hp->sock, SHUT_RDWR);
             close(hp->sock);
             while (waitpid(hp->pid, &ws, 0) < 0 && errno == EINTR) {
             }
@@ -8146,6 +8150,7 @@ static dcgan_status dcgan__helper_start_locked(int slot, size_t cap) {
         munmap(shared, cap);
         return DCGAN__FAIL(DCGAN_ERR_IO, "socketpair failed: %s", strerror(errno));
     }
+    fcntl(sv[0], F_SETFD, FD_CLOEXEC);   // a program the program runs does not inherit it
     pid_t pid = fork();
     if (pid < 0) {
         close(sv[0]);
@@ -8232,6 +8237,13 @@ static dcgan_status dcgan__decode_by_helper(int slot, unsigned char **raw, int *
     return DCGAN_OK;
 }
 
+// The helpers of a load's n slots, stopped when it ends: a load of big images
+// leaves no processes and no shared memory behind (a fork per thread and
+// load; the program's helper, slot 0, stays).
+static void dcgan__stop_slots(const int *slot, int n) {
+    for (int k = 0; k < n; k++) dcgan__helper_stop(slot[k]);
+}
+
 // slot 0: the program's helper, one caller at a time; a slot above 0: the
 // caller's alone (dcgan_dataset_load's threads).
 static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, int *comp,
@@ -8258,6 +8270,11 @@ static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, 
 }
 
 DCGAN_API void dcgan_set_isolated_decoding(int on) { dcgan__isolated_decoding = on; }
+
+static void dcgan__stop_slots(const int *slot, int n) {
+    (void)slot;
+    (void)n;
+}
 #endif
 
 // Decodes path to interleaved 8-bit pixels with C = opt->channels, resized to
@@ -8436,16 +8453,17 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     }
     const uint64_t listing = dcgan__listing_hash(paths, total);   // (before decoding drops the skipped)
     // The files are decoded on every thread, each with a decoder helper of its
-    // own (a slot claimed for this load; on one thread, or when every slot is
-    // taken, the program's, slot 0); what follows a decode runs file by file in
-    // the files' order (omp ordered), so the images, the callbacks and their
-    // order are those of one thread. Decoding was most of a classifier's
-    // start: 3,650 X-rays of 224x224 took 5 s on one core (bench/RESULTS.md,
-    // session 33). No lock is held while the callbacks run (one may load
-    // another folder).
+    // own (a slot claimed for this load and stopped at its end; on one thread,
+    // or with fewer than two slots free, the program's, slot 0); what follows a
+    // decode runs file by file in the files' order (omp ordered), so the
+    // images, the callbacks and their order are those of one thread. Decoding
+    // was most of a classifier's start: 3,650 X-rays of 224x224 took 5 s on one
+    // core (bench/RESULTS.md, session 33). No lock is held while the callbacks
+    // run (one may load another folder).
     int team = 1, slot[DCGAN__HELPER_SLOTS];
 #ifdef _OPENMP
-    team = omp_get_max_threads();
+    // (inside a parallel region that may not nest another, one thread)
+    team = omp_get_active_level() < omp_get_max_active_levels() ? omp_get_max_threads() : 1;
 #endif
     if (team > total) team = total;
     team = team > 1 ? dcgan__claim_slots(slot, team) : 0;
@@ -8479,7 +8497,10 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
             if (opt->on_progress) opt->on_progress(opt->user, i + 1, total);
         }
     }
-    if (slot[0] != 0) dcgan__release_slots(slot, team);
+    if (slot[0] != 0) {
+        dcgan__stop_slots(slot, team);
+        dcgan__release_slots(slot, team);
+    }
     if (used == 0) {
         DCGAN_FREE(data);
         dcgan_paths_free(paths, total);

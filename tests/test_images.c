@@ -715,10 +715,7 @@ static void test_picture_helper_bounds(void) {
 }
 
 static void test_decoder_crash(void) {
-#if !(defined(__unix__) || defined(__APPLE__)) || defined(DCGAN_NO_FORK)
-    printf("skip: decoder crashes (a build that decodes in the process: a crash would end it)\n");
-    return;
-#endif
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(DCGAN_NO_FORK)
     fprintf(stderr, "test_images: a decoder crash report below, if any, is a child process crashing "
                     "on purpose\n");
     // a folder of 3 good images and one whose decoder dies: 3 loaded, 1 skipped, named
@@ -762,6 +759,9 @@ static void test_decoder_crash(void) {
               strstr(dcgan_last_error(), hostile[i]) != NULL,
               "decoder crash/a hostile JPEG is refused with its name, the process lives");
     }
+#else
+    printf("skip: decoder crashes (a build that decodes in the process: a crash would end it)\n");
+#endif
 }
 
 // The decoder helper is forked from the program: it must not keep the program's
@@ -798,16 +798,19 @@ static void test_helper_descriptors(void) {
 // and hands on the results in the files' order: on 1 and on 4 threads the same
 // images bit for bit, the same paths, and the same calls of on_skip and
 // on_progress in the same order (a file the decoder crashes on, a broken one
-// and an empty one among 60 images). On 4 threads its helpers are slots
-// claimed for it, one per thread that decoded; the program's own (slot 0) is
-// not used. A callback may load another folder (a lock held around the whole
-// load made that hang).
+// and an empty one among 60 images), with the helpers and in the process. On 4
+// threads its helpers are slots claimed for it, one per thread that decodes,
+// each mapping its own memory only, all stopped when the load ends; the
+// program's own (slot 0) is not used. A callback may load another folder (a
+// lock held around the whole load made that hang).
 #if defined(_OPENMP) && (defined(__unix__) || defined(__APPLE__)) && !defined(DCGAN_NO_FORK)
 typedef struct {
     char log[64 * 1024];
     size_t used;
     const char *nested_dir;   // on_progress loads this folder at file 5 (NULL: not)
     int nested_count;         // what that load gave: images, or -1 when it failed
+    int look;                 // 1: on_progress looks at the helpers at file 40
+    int live, own_memory_only;   // what it saw: helpers in slots above 0; 1 if each maps only its own
 } call_log;
 
 static void log_skip(void *user, const char *path, const char *reason) {
@@ -816,10 +819,38 @@ static void log_skip(void *user, const char *path, const char *reason) {
     if (n > 0 && (size_t)n < sizeof l->log - l->used) l->used += (size_t)n;
 }
 
+// The helpers in slots above 0 now, and whether each maps its own slot's memory
+// and no other's (Linux: one /dev/zero mapping in /proc/<helper>/maps, at its
+// slot's address; it used to hold every slot started before it).
+static void look_at_helpers(call_log *l) {
+    l->live = 0;
+    l->own_memory_only = 1;
+    for (int slot = 1; slot < DCGAN__HELPER_SLOTS; slot++) {
+        if (dcgan__helpers[slot].pid <= 0) continue;
+        l->live++;
+#ifdef __linux__
+        char maps[64], line[512];
+        int shared = 0, own = 0;
+        snprintf(maps, sizeof maps, "/proc/%d/maps", dcgan__helpers[slot].pid);
+        FILE *f = fopen(maps, "r");
+        while (f && fgets(line, sizeof line, f)) {
+            unsigned long at = 0;
+            if (!strstr(line, "/dev/zero")) continue;
+            shared++;
+            const unsigned long mine = (unsigned long)(uintptr_t)dcgan__helpers[slot].shared;
+            own += sscanf(line, "%lx-", &at) == 1 && at == mine;
+        }
+        if (f) fclose(f);
+        l->own_memory_only &= shared == 1 && own == 1;
+#endif
+    }
+}
+
 static void log_progress(void *user, int done, int total) {
     call_log *l = (call_log *)user;
     int n = snprintf(l->log + l->used, sizeof l->log - l->used, "%d/%d\n", done, total);
     if (n > 0 && (size_t)n < sizeof l->log - l->used) l->used += (size_t)n;
+    if (l->look && done == 40) look_at_helpers(l);
     if (l->nested_dir && done == 5) {
         dcgan_image_options opt;
         dcgan_dataset ds;
@@ -829,6 +860,34 @@ static void log_progress(void *user, int done, int total) {
         l->nested_count = dcgan_dataset_load(&ds, l->nested_dir, &opt) == DCGAN_OK ? ds.count : -1;
         dcgan_dataset_free(&ds);
     }
+}
+
+// 1 if the progress lines of log are 1/62 .. 62/62 in order, with a skip line
+// right before the progress line of each of the `skips` files skipped: file 1
+// (crash_me_17.png, when it is skipped), 32 (img_30b.jpeg) and 48 (img_45b.bmp).
+static int in_files_order(const call_log *log, int skips_wanted) {
+    int next = 1, in_order = 1, skips = 0;
+    for (const char *line = log->log; line < log->log + log->used; line = strchr(line, '\n') + 1) {
+        char want[32];
+        snprintf(want, sizeof want, "%d/62\n", next);
+        if (strncmp(line, "skip ", 5) == 0) {
+            skips++;
+            in_order &= (next == 1 && strstr(line, "crash_me_17")) ||
+                        (next == 32 && strstr(line, "img_30b.jpeg")) || (next == 48 && strstr(line, "img_45b.bmp"));
+        } else {
+            in_order &= strncmp(line, want, strlen(want)) == 0;
+            next++;
+        }
+    }
+    return in_order && next == 63 && skips == skips_wanted;
+}
+
+static int same_load(const dcgan_dataset *a, const dcgan_dataset *b, const call_log *la, const call_log *lb) {
+    int same = a->count == b->count && a->skipped == b->skipped &&
+               memcmp(a->data, b->data, (size_t)a->count * 64 * sizeof(float)) == 0 && la->used > 0 &&
+               la->used == lb->used && memcmp(la->log, lb->log, la->used) == 0;
+    for (int i = 0; same && i < a->count; i++) same = strcmp(a->paths[i], b->paths[i]) == 0;
+    return same;
 }
 
 static void test_parallel_load(void) {
@@ -854,13 +913,15 @@ static void test_parallel_load(void) {
         snprintf(p, sizeof p, "%s/n%d.png", nested, i);
         stbi_write_png(p, 8, 8, 1, px, 8);
     }
-    static call_log logs[3];
-    dcgan_dataset ds[3];
-    dcgan_status st[3];
-    int slots_used = 0, slot0_before = 0, own_memory_only = 1;
+    // runs: helpers on 1 thread, on 4, on 4 with a nested load; in the process on 1, on 4
+    enum { RUNS = 5 };
+    static call_log logs[RUNS];
+    dcgan_dataset ds[RUNS];
+    dcgan_status st[RUNS];
+    int slot0_before = 0, slot0_after = 0, left_after = 0;
     const int dynamic = omp_get_dynamic();
     omp_set_dynamic(0);   // (OMP_DYNAMIC=true may give a load fewer threads than asked for)
-    for (int run = 0; run < 3; run++) {   // 1 thread, 4 threads, 4 threads with a nested load
+    for (int run = 0; run < RUNS; run++) {
         dcgan_image_options opt;
         dcgan_image_options_default(&opt);
         opt.size = 8;
@@ -870,71 +931,47 @@ static void test_parallel_load(void) {
         opt.user = &logs[run];
         logs[run].used = 0;
         logs[run].nested_count = -2;
-        for (int slot = 1; slot < DCGAN__HELPER_SLOTS; slot++) dcgan__helper_stop(slot);
-        slot0_before = dcgan__helpers[0].pid;
-        dcgan_set_threads(run == 0 ? 1 : 4);
         logs[run].nested_dir = run == 2 ? nested : NULL;
+        logs[run].look = run == 1;
+        dcgan_set_isolated_decoding(run < 3);
+        dcgan_set_threads(run == 0 || run == 3 ? 1 : 4);
+        slot0_before = run == 1 ? dcgan__helpers[0].pid : slot0_before;
         st[run] = dcgan_dataset_load(&ds[run], dir, &opt);
-        if (run == 1)
-            for (int slot = 1; slot < DCGAN__HELPER_SLOTS; slot++) {
-                slots_used += dcgan__helpers[slot].pid > 0;
-#ifdef __linux__
-                // each helper maps its own slot's memory only (it held every slot started before it)
-                if (dcgan__helpers[slot].pid > 0) {
-                    char maps[64], line[512];
-                    int shared_maps = 0;
-                    snprintf(maps, sizeof maps, "/proc/%d/maps", dcgan__helpers[slot].pid);
-                    FILE *f = fopen(maps, "r");
-                    while (f && fgets(line, sizeof line, f)) shared_maps += strstr(line, "/dev/zero") != NULL;
-                    if (f) fclose(f);
-                    own_memory_only &= shared_maps == 1;
-                }
-#endif
-            }
-    }
-    dcgan_set_threads(0);
-    omp_set_dynamic(dynamic);
-    int same = st[0] == DCGAN_OK && st[1] == DCGAN_OK && ds[0].count == 59 && ds[1].count == 59 &&
-               ds[0].skipped == 3 && ds[1].skipped == 3 &&
-               memcmp(ds[0].data, ds[1].data, (size_t)59 * 64 * sizeof(float)) == 0;
-    for (int i = 0; same && i < 59; i++) same = strcmp(ds[0].paths[i], ds[1].paths[i]) == 0;
-    CHECK(same, "dataset_load/on 4 threads: the images and paths of 1 thread, bit for bit");
-    // the progress lines of the log are 1/62 .. 62/62 in order, each skip right before its file's
-    int next = 1, in_order = 1, skips = 0;
-    for (const char *line = logs[1].log; line < logs[1].log + logs[1].used; line = strchr(line, '\n') + 1) {
-        char want[32];
-        snprintf(want, sizeof want, "%d/62\n", next);
-        if (strncmp(line, "skip ", 5) == 0) {
-            skips++;
-            in_order &= (next == 1 && strstr(line, "crash_me_17")) || (next == 32 && strstr(line, "img_30b.jpeg")) ||
-                        (next == 48 && strstr(line, "img_45b.bmp"));
-        } else {
-            in_order &= strncmp(line, want, strlen(want)) == 0;
-            next++;
+        if (run == 1) {
+            call_log after;
+            look_at_helpers(&after);
+            left_after = after.live;
+            slot0_after = dcgan__helpers[0].pid;
         }
     }
-    CHECK(logs[0].used > 0 && logs[0].used == logs[1].used && memcmp(logs[0].log, logs[1].log, logs[0].used) == 0 &&
-              in_order && next == 63 && skips == 3,
-          "dataset_load/on 4 threads: on_skip and on_progress called as on 1, in the files' order");
+    dcgan_set_isolated_decoding(1);
+    dcgan_set_threads(0);
+    omp_set_dynamic(dynamic);
+    CHECK(st[0] == DCGAN_OK && st[1] == DCGAN_OK && ds[0].count == 59 && ds[0].skipped == 3 &&
+              same_load(&ds[0], &ds[1], &logs[0], &logs[1]) && in_files_order(&logs[1], 3),
+          "dataset_load/on 4 threads: the images, paths and callbacks (in the files' order) of 1 thread");
     snprintf(p, sizeof p, "skip %s/crash_me_17.png: dataset_load: '%s/crash_me_17.png': ", dir, dir);
     CHECK(strstr(logs[1].log, p) != NULL, "dataset_load/on 4 threads: the crashing file is skipped, named");
-    if (omp_get_thread_limit() >= 2)
-        CHECK(slots_used >= 2 && dcgan__helpers[0].pid == slot0_before,
-              "dataset_load/on 4 threads: helpers in slots 1, 2, ... (not the program's)");
-    else
+    if (omp_get_thread_limit() >= 2) {
+        CHECK(logs[1].live >= 2 && slot0_after == slot0_before && left_after == 0,
+              "dataset_load/on 4 threads: helpers in slots 1, 2, ... (not the program's), stopped at its end");
+        if (logs[1].live < 2 || left_after != 0)
+            fprintf(stderr, "helpers during the load: %d, after it: %d\n", logs[1].live, left_after);
+    } else {
         printf("skip: dataset_load's helpers on several threads (OMP_THREAD_LIMIT below 2)\n");
+    }
 #ifdef __linux__
-    CHECK(own_memory_only, "dataset_load/each decoder helper maps its own slot's memory, no other's");
+    CHECK(logs[1].own_memory_only, "dataset_load/each decoder helper maps its own slot's memory, no other's");
 #endif
-    CHECK(st[2] == DCGAN_OK && ds[2].count == 59 &&
-              memcmp(ds[1].data, ds[2].data, (size_t)59 * 64 * sizeof(float)) == 0 && logs[2].nested_count == 4,
+    CHECK(st[2] == DCGAN_OK && same_load(&ds[1], &ds[2], &logs[1], &logs[2]) && logs[2].nested_count == 4,
           "dataset_load/a callback loads another folder (4 images) during a load on 4 threads");
-    if (!same || slots_used < 2) fprintf(stderr, "slots used: %d\n", slots_used);
-    if (logs[0].used != logs[1].used || memcmp(logs[0].log, logs[1].log, logs[0].used) != 0)
+    // in the process the decoder does not crash on crash_me: 60 images, 2 skipped
+    CHECK(st[3] == DCGAN_OK && st[4] == DCGAN_OK && ds[3].count == 60 && ds[3].skipped == 2 &&
+              same_load(&ds[3], &ds[4], &logs[3], &logs[4]) && in_files_order(&logs[4], 2),
+          "dataset_load/in the process, on 4 threads: the images, paths and callbacks of 1 thread");
+    if (!same_load(&ds[0], &ds[1], &logs[0], &logs[1]))
         fprintf(stderr, "1 thread:\n%.2000s\n4 threads:\n%.2000s\n", logs[0].log, logs[1].log);
-    dcgan_dataset_free(&ds[0]);
-    dcgan_dataset_free(&ds[1]);
-    dcgan_dataset_free(&ds[2]);
+    for (int run = 0; run < RUNS; run++) dcgan_dataset_free(&ds[run]);
 }
 #else
 static void test_parallel_load(void) {
