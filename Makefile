@@ -22,7 +22,7 @@ DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epoc
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
 all: stb $(addprefix $(B)/,$(EXAMPLES) $(REPORTS) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
-  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx
+  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx $(B)/san_omp/test_images
 	@mkdir -p $(@D)
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
@@ -84,11 +84,18 @@ $(addprefix $(B)/san/,$(OWN_IMPL)): $(B)/san/%: tests/%.c $(TEST_DEPS) | stb
 	@mkdir -p $(@D)
 	$(CC) $(TEST_FLAGS) -O1 $(SAN) $< -o $@ -lm
 
+# the image tests again under ASan+UBSan with OpenMP: dcgan_dataset_load decodes on every
+# thread, each with its own decoder helper (the san/ builds above have one thread)
+$(B)/san_omp/test_images: tests/test_images.c $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) -O1 $(SAN) $(OMP) $< -o $@ -lm
+
 $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)
 	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
 
-# test: every CPU test (OpenMP), again single-threaded under ASan+UBSan, the GEMM and layer tests
+# test: every CPU test (OpenMP), again single-threaded under ASan+UBSan (the image tests also
+# with OpenMP), the GEMM and layer tests
 # with the portable kernels only (DCGAN_NO_SIMD), the C++ build, the README code blocks, the
 # programs end to end, the kill / failing-write test (KILLS=200), Ctrl-C / two runs on one folder
 # (tests/test_guard.sh), the rating page in headless Chromium where it is installed
@@ -103,7 +110,7 @@ test:
 	@$(MAKE) --no-print-directory all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
 	  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_guard.sh tests/test_rate.sh tests/test_study_scripts.sh tests/test_bench_build.sh tests/test_mutants.sh \
-	  :: $(addprefix $(B)/san/,$(TESTS)) tests/test_crash.sh tests/test_study_report.sh tests/test_cuda_build.sh
+	  :: $(addprefix $(B)/san/,$(TESTS)) $(B)/san_omp/test_images tests/test_crash.sh tests/test_study_report.sh tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
 # (GOMP_SPINCOUNT=10000 unless a wait policy is set: on a busy machine libgomp's
