@@ -28,6 +28,7 @@
 //       dcgan_gan_stats st;
 //       dcgan_gan_config_default(&cfg);              // seed arch, 128x128x3, batch 128
 //       dcgan_image_options_default(&io);            // 128x128, RGB, antialiased resize
+//                                                    // (the study's Keras code: DCGAN_RESIZE_NEAREST)
 //       if (dcgan_dataset_load(&ds, "chest_xray/train/NORMAL", &io) != DCGAN_OK ||
 //           dcgan_gan_init(&gan, &cfg) != DCGAN_OK) {
 //           fprintf(stderr, "%s\n", dcgan_last_error());
@@ -688,6 +689,7 @@ typedef enum {
     DCGAN_INIT_PYTORCH = 0,  // PyTorch defaults: weight, bias U(-1/sqrt(fan_in), +) ; BN 1, 0
     DCGAN_INIT_KERAS   = 1,  // glorot_uniform kernels, zero biases; BN 1, 0
     DCGAN_INIT_DCGAN   = 2   // Radford et al.: weights N(0, 0.02), biases 0; BN gamma N(1, 0.02)
+                             // (the gamma rule is the PyTorch DCGAN example's weights_init)
 } dcgan_init_mode;
 
 // Fills params (in layer order, weight then bias) from rng; resets running
@@ -755,7 +757,7 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int i,
 //         + BatchNorm + ReLU, the last to C channels + Tanh; D: Conv2d(K=4, S=2,
 //         P=1) stages + BatchNorm (not the first) + LeakyReLU(0.2), then
 //         Conv2d(1, K=4, S=1, P=0). No biases; N(0, 0.02) init.
-// The objective (Goodfellow et al. 2014, "Generative Adversarial Nets", NeurIPS):
+// The objective (Goodfellow et al. 2014, "Generative Adversarial Nets", NIPS):
 // D maximises log D(x) + log(1 - D(G(z))); G, instead of minimising
 // log(1 - D(G(z))), whose gradient vanishes while D wins easily, maximises
 // log D(G(z)) (the paper's "non-saturating" loss, section 3): in BCE terms G
@@ -896,7 +898,7 @@ typedef struct {
     dcgan_gan_config cfg;
     dcgan_model g, d;              // prefixes "G.main" and "D.main"
     dcgan_adam opt_g, opt_d;
-    dcgan_rng rng;                 // data sampling, noise, dropout
+    dcgan_rng rng;                 // data sampling, noise, dropout, DiffAugment's draws
     int64_t iteration;             // training steps completed
     float *noise;                  // (batch, Z) scratch
     float *images;                 // (batch, C, size, size) scratch
@@ -1104,7 +1106,8 @@ DCGAN_API void dcgan_plot_bars(unsigned char *rgb, int w, int h, const char *tit
 // file that defines DCGAN_IMPLEMENTATION.
 
 typedef enum {
-    DCGAN_RESIZE_AREA = 0,     // antialiased (stb_image_resize's default filters)
+    DCGAN_RESIZE_AREA = 0,     // antialiased: stb_image_resize's default filters (Mitchell
+                               // when shrinking, Catmull-Rom when enlarging), not a box filter
     DCGAN_RESIZE_NEAREST = 1   // PIL/Keras load_img nearest: src = floor((dst + 0.5) * in / out)
 } dcgan_resize_mode;
 
@@ -1890,15 +1893,16 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 // could not do what simd asks.
 #define DCGAN__OMP_ELEMENTWISE_CALLS(n) DCGAN__OMP(omp parallel for schedule(static) if ((n) > 65536))
 
-// Sets n floats to zero, in one chunk per thread when n is large (a single
-// core cannot use all of the memory bandwidth). Above 64Ki floats: the
-// gradients zeroed before each layer's backward in a classifier step (1/4 to
-// 2 MiB) were otherwise 10% of one thread's time while the other waited.
-// Part `part` of the 16 that such loops cut [0, n) into: [*lo, *hi).
+// Part `part` of the 16 that the loops below cut [0, n) into: [*lo, *hi).
 static void dcgan__part16(size_t n, int part, size_t *lo, size_t *hi) {
     *lo = n / 16 * (size_t)part;
     *hi = part == 15 ? n : n / 16 * (size_t)(part + 1);
 }
+
+// Sets n floats to zero, in one chunk per thread when n is large (a single
+// core cannot use all of the memory bandwidth). Above 64Ki floats: the
+// gradients zeroed before each layer's backward in a classifier step (1/4 to
+// 2 MiB) were otherwise 10% of one thread's time while the other waited.
 static void dcgan__zero(float *x, size_t n) {
     DCGAN__OMP(omp parallel for schedule(static) if (n > ((size_t)1 << 16)))
     for (int part = 0; part < 16; part++) {
@@ -2381,16 +2385,19 @@ DCGAN_API void dcgan_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, fl
     }
 }
 
-// The products the layers use - dcgan_sgemm, and the internal
-// dcgan__sgemm_fused (bias and ReLU applied to each finished tile) and
+// The products the layers use - dcgan_sgemm and the internal
 // dcgan__sgemm_patches (B is the im2col matrix of images, section 6, read
-// while packing) - compute these same products with the blocked, vectorised
-// kernels of Part III (section 15), which the tests check against this loop.
+// while packing), and Inception's dcgan__sgemm_fused (Part II: bias and ReLU
+// applied to each finished tile) - compute these same products with the
+// blocked, vectorised kernels of Part III (section 15), which the tests check
+// against this loop.
 
 // -----------------------------------------------------------------------------
 // 6. Layers
 
-// Linear: (N, IN) -> (N, OUT)
+// Linear: (N, IN) -> (N, OUT), out[n][o] = sum_i inp[n][i] * weight[o][i] + bias[o]
+// (torch.nn.Linear); backward: dinp += dout * weight, dweight += dout^T * inp,
+// dbias += the sum of dout over n.
 
 DCGAN_API dcgan_status dcgan_linear_check(const char *func, dcgan_tensor out, dcgan_tensor inp,
                                           dcgan_tensor dinp, int backward,
@@ -3369,10 +3376,14 @@ DCGAN_API dcgan_status dcgan_conv_transpose2d_backward(dcgan_tensor dinp, float 
     return dcgan__conv_transpose2d_backward(dinp, dweight, dbias, dout, inp, conv, work, work_floats, 0);
 }
 
-// Upsample: (N,C,H,W) -> (N,C,OH,OW)
+// Upsample: (N,C,H,W) -> (N,C,OH,OW) (torch.nn.Upsample, F.interpolate with
+// align_corners=False): out = the weighted source pixels of dcgan__resize_coord,
+// (1 - lh)(1 - lw) x[i0][j0] + (1 - lh) lw x[i0][j1] + lh (1 - lw) x[i1][j0] + lh lw x[i1][j1],
+// or, nearest, x[i0][j0]; backward hands each dout back with the same weights.
 
 // Source coordinates for one output axis, as PyTorch computes them.
-// nearest: i0 = i1 = floor(dst * scale); bilinear: see the section comment.
+// nearest: i0 = i1 = floor(dst * scale); bilinear: the formula of the
+// declarations (dcgan_upsample_forward, section 6).
 static void dcgan__resize_coord(int dst, int in, int out, dcgan_upsample_mode mode, int *i0,
                                 int *i1, float *lambda1) {
     float scale = (float)in / (float)out;
@@ -3421,8 +3432,12 @@ DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp
             float lh0 = 1.0f - lh1, lw0 = 1.0f - lw1;
             for (size_t nc = 0; nc < (size_t)inp.n * inp.c; nc++) {
                 const float *src = &inp.data[nc * inp.h * inp.w];
-                float v = lh0 * (lw0 * src[h0 * inp.w + w0] + lw1 * src[h0 * inp.w + w1]) +
-                          lh1 * (lw0 * src[h1 * inp.w + w0] + lw1 * src[h1 * inp.w + w1]);
+                // nearest copies its pixel (weighing it by 1 and its neighbour by 0
+                // would make an Inf NaN: 0 * Inf; F.interpolate copies it too)
+                float v = mode == DCGAN_UPSAMPLE_NEAREST
+                              ? src[h0 * inp.w + w0]
+                              : lh0 * (lw0 * src[h0 * inp.w + w0] + lw1 * src[h0 * inp.w + w1]) +
+                                    lh1 * (lw0 * src[h1 * inp.w + w0] + lw1 * src[h1 * inp.w + w1]);
                 out.data[(nc * out.h + oh) * out.w + ow] = v;
             }
         }
@@ -3479,7 +3494,9 @@ static float dcgan__select(int c, float a, float b) {
     return a;
 }
 
-// BatchNorm2d: (N,C,H,W) -> (N,C,H,W)
+// BatchNorm2d: (N,C,H,W) -> (N,C,H,W), per channel y = gamma * (x - mean) /
+// sqrt(var + eps) + beta (Ioffe & Szegedy 2015, algorithm 1; torch.nn.BatchNorm2d;
+// the declarations in section 6 give the running statistics and eval mode).
 
 // The sums of BatchNorm run in double, in an order that the shape alone
 // fixes, so that the bits are the same on every machine, vector width and
@@ -3768,9 +3785,10 @@ DCGAN_API dcgan_status dcgan_relu_backward(float *dinp, const float *dout, const
 // next term is below 2e-18 of the sum), and expm1(2u) = expm1(u) * (expm1(u)
 // + 2) doubles it back five times. y stops at 40 (tanh 20 is 1 in float and
 // in double): no overflow. The double result is within about 1e-14 of tanh,
-// so the float is the correctly rounded one but for values within that of a
-// rounding boundary: every 97th float of either sign, 44 million, came out
-// equal to (float)tanh((double)x) (tests/test_layers.c checks 1 ulp and counts).
+// so rounding it to float gives the correctly rounded tanh, except where
+// tanh(x) lies within 1e-14 of a point halfway between two floats. Checked on
+// every 97th float of either sign (44 million values): each came out equal to
+// (float)tanh((double)x) (tests/test_layers.c checks 1 ulp and counts).
 // The same bits with every compiler, libm and vector width, where libm's tanhf
 // is off by up to 2 ulp and differs between libm versions. It was also a call
 // per value, 3% of a small-data GAN iteration; this vectorises: 4.2x faster
@@ -3835,7 +3853,8 @@ DCGAN_API dcgan_status dcgan_sigmoid_backward(float *dinp, const float *dout, co
     return DCGAN_OK;
 }
 
-// Dropout
+// Dropout (torch.nn.Dropout, inverted): out = inp * mask, mask 1 / (1 - p) with
+// probability 1 - p and 0 otherwise in training, 1 in eval; dinp = dout * mask.
 
 DCGAN_API dcgan_status dcgan_dropout_forward(float *out, float *mask, const float *inp, size_t n,
                                              float p, int training, dcgan_rng *rng) {
@@ -3872,7 +3891,8 @@ DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, co
     return DCGAN_OK;
 }
 
-// Gaussian noise
+// Gaussian noise (Keras' GaussianNoise; instance noise, Sonderby et al. 2017):
+// out = inp + stddev * z, z ~ N(0, 1), in training; dinp += dout.
 
 DCGAN_API dcgan_status dcgan_gaussian_noise_forward(float *out, const float *inp, size_t n, float stddev,
                                                     int training, dcgan_rng *rng) {
@@ -3901,6 +3921,9 @@ DCGAN_API dcgan_status dcgan_gaussian_noise_backward(float *dinp, const float *d
 
 // -----------------------------------------------------------------------------
 // 7. Loss: binary cross-entropy on logits
+//
+// loss = mean_i [ max(x_i, 0) - x_i y_i + log(1 + exp(-|x_i|)) ], d loss / d x_i =
+// (sigmoid(x_i) - y_i) / n (torch.nn.BCEWithLogitsLoss(reduction='mean')).
 
 DCGAN_API dcgan_status dcgan_bce_with_logits(float *loss, float *dlogits, const float *logits,
                                              const float *targets, size_t n) {
@@ -3947,7 +3970,8 @@ DCGAN_API void dcgan_adam_init(dcgan_adam *opt, dcgan_adam_mode mode, double lr,
 }
 
 // One step on entries [lo, hi). Keras: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
-// params -= lr_t m / (sqrt(v) + eps) (keras.optimizers.Adam, REFERENCE.md section 2);
+// params -= lr_t m / (sqrt(v) + eps) (Kingma & Ba 2015, algorithm 1, with eps where
+// keras.optimizers.Adam puts it: the declarations, section 8);
 // torch.optim.Adam: the same moments, params -= step_size m / (sqrt(v) / sqrt(bc2) + eps).
 // dcgan__adam_range_avx2 (section 15) does the same operations 8 entries at a time.
 DCGAN__INTERNAL void dcgan__adam_range(const dcgan__adam_consts *k, float *params, const float *grads,
@@ -4412,7 +4436,8 @@ static int dcgan__batchnorm2d_shape(const dcgan_layer *L, int shape[4]) {   // (
     return 1;
 }
 // torch.nn.BatchNorm2d.reset_parameters (weight 1, bias 0) and
-// reset_running_stats (mean 0, var 1); DCGAN (Radford et al.): weight N(1, 0.02)
+// reset_running_stats (mean 0, var 1); DCGAN: weight N(1, 0.02), the PyTorch
+// DCGAN example's weights_init (Radford et al. say only "all weights N(0, 0.02)")
 static void dcgan__batchnorm2d_init(const dcgan_layer *L, float *weight, float *bias, float *stats,
                                     dcgan_init_mode mode, dcgan_rng *rng) {
     for (int k = 0; k < L->in_c; k++) {
@@ -4637,7 +4662,8 @@ DCGAN_API void dcgan_model_free(dcgan_model *m) {
 // activation whose backward can read its output instead of its input (tanh
 // and sigmoid use the output; ReLU and LeakyReLU with slope >= 0 test
 // x > 0, the same as y > 0) may overwrite the output of a layer whose own
-// backward reads only its input (linear, convolutions, BatchNorm, upsample).
+// backward reads only its input (linear, convolutions, BatchNorm, upsample,
+// Gaussian noise: the rows whose backward_reads_input_only is 1 in the table).
 // PyTorch does the same with inplace=True activations.
 static int dcgan__in_place(const dcgan_layer *layers, int i) {
     if (i < 1) return 0;   // slot 0 is the caller's input
@@ -5893,12 +5919,14 @@ static void dcgan__ada_adjust(dcgan_gan *gan) {
 // Averaging in GAN Training", ICLR; the form of StyleGAN2-ADA's training loop):
 // after each G step, G_ema = G + (G_ema - G) * beta with beta = 0.5 ^ (batch /
 // half_life), half_life = ema_kimg * 1000 images, at most ema_rampup times the
-// images G has seen so far (early on the average forgets faster). BatchNorm
-// running statistics are copied.
+// images of the steps before this one (early on the average forgets faster;
+// after the first step, with none before it, the average is G: beta = 0, as
+// training_loop.py's cur_nimg counts the batch only after the update). BatchNorm
+// running statistics are copied. Called after gan->iteration counted this step.
 static void dcgan__ema_update(dcgan_gan *gan) {
     const dcgan_gan_config *cfg = &gan->cfg;
     double half_life = (double)cfg->ema_kimg * 1000.0;
-    const double seen = (double)gan->iteration * cfg->batch;
+    const double seen = (double)(gan->iteration - 1) * cfg->batch;
     if (cfg->ema_rampup > 0.0f && seen * cfg->ema_rampup < half_life) half_life = seen * cfg->ema_rampup;
     const float beta = (float)pow(0.5, (double)cfg->batch / (half_life > 1e-8 ? half_life : 1e-8));
     for (size_t i = 0; i < gan->g.n_params; i++)
@@ -5919,7 +5947,7 @@ static void dcgan__swap_ema(dcgan_gan *gan) {
 }
 
 // One iteration of the GAN game (Goodfellow et al. 2014, "Generative
-// Adversarial Nets", NeurIPS, algorithm 1, one D step per G step):
+// Adversarial Nets", NIPS, algorithm 1, one D step per G step):
 //   D:  maximise  E_x log D(x) + E_z log(1 - D(G(z)))
 //       = minimise BCE(D(x), 1) + BCE(D(G(z)), 0)        (steps 1 and 2)
 //   G:  maximise  E_z log D(G(z))  - the "non-saturating" form of the paper's
@@ -5927,8 +5955,9 @@ static void dcgan__swap_ema(dcgan_gan *gan) {
 //       rejects G's early images, log D(G(z)) has a strong one
 //       = minimise BCE(D(G(z)), 1), through D, D's weights held  (step 3)
 // with D(x) = sigmoid(logit) inside the BCE (section 7). The study's loop
-// (REFERENCE.md) splits D's step into a real and a fake half with separate
-// Adam steps, as its Keras code does.
+// splits D's step into a real and a fake half with separate Adam steps, as its
+// published Keras code does (d.train_on_batch on the real images, then on the
+// generated ones, then G through the frozen D).
 // Before each part of an iteration: what a forward pass changes besides the
 // activations (BatchNorm's running statistics, in training mode, and the random
 // stream: indices, noise, dropout, DiffAugment), kept so that a part that

@@ -533,8 +533,9 @@ __global__ static void dcgan__upsample_kernel(float *out, const float *inp, size
         dcgan__resize_coord_dev(ow, W, OW, bilinear, &w0, &w1, &lw1);
         const float *src = inp + nc * H * W;
         float lh0 = 1.0f - lh1, lw0 = 1.0f - lw1;
-        out[i] = lh0 * (lw0 * src[h0 * W + w0] + lw1 * src[h0 * W + w1]) +
-                 lh1 * (lw0 * src[h1 * W + w0] + lw1 * src[h1 * W + w1]);
+        out[i] = !bilinear ? src[h0 * W + w0]   // a copy, as on the CPU (0 * Inf would be NaN)
+                           : lh0 * (lw0 * src[h0 * W + w0] + lw1 * src[h0 * W + w1]) +
+                                 lh1 * (lw0 * src[h1 * W + w0] + lw1 * src[h1 * W + w1]);
     }
 }
 

@@ -558,6 +558,23 @@ static void test_upsample_gradcheck(void) {
     }
 }
 
+// Nearest copies its source pixel, Inf and NaN too, and no other pixel sees
+// them (F.interpolate(mode='nearest') on [[1, inf], [-2, nan]] to 4x4 gives
+// each value in a 2x2 block); the bilinear weights of 0 once made 0 * Inf = NaN
+// in every output of the Inf's block and its neighbours'.
+static void test_upsample_nearest_copies(void) {
+    float x[4] = {1.0f, INFINITY, -2.0f, NAN}, out[16];
+    CHECK(dcgan_upsample_forward(dcgan_tensor_make(out, 1, 1, 4, 4), dcgan_tensor_make(x, 1, 1, 2, 2),
+                                 DCGAN_UPSAMPLE_NEAREST) == DCGAN_OK, "upsample_forward/nearest status");
+    int right = 0;
+    for (int h = 0; h < 4; h++)
+        for (int w = 0; w < 4; w++) {
+            const float want = x[(h / 2) * 2 + w / 2], got = out[h * 4 + w];
+            right += isnan(want) ? isnan(got) : got == want;
+        }
+    CHECK(right == 16, "upsample_forward/nearest copies Inf and NaN into their own block only");
+}
+
 // pytorch-fid's resize to 299x299 from 128x128 and from 800x1000 (inputs made
 // from the PCG32 stream on both sides, outputs from F.interpolate)
 static void test_resize_to_299(void) {
@@ -2358,6 +2375,7 @@ int main(int argc, char **argv) {
         {"conv_transpose2d_routes", test_conv_transpose2d_routes},
         {"upsample_golden", test_upsample_golden},
         {"upsample_gradcheck", test_upsample_gradcheck},
+        {"upsample_nearest_copies", test_upsample_nearest_copies},
         {"resize_to_299", test_resize_to_299},
         {"batchnorm2d_golden", test_batchnorm2d_golden},
         {"batchnorm2d_gradcheck", test_batchnorm2d_gradcheck},

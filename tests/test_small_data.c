@@ -383,7 +383,7 @@ static void test_ema(void) {
     dcgan_gan_stats s;
     small_config(&cfg, DCGAN_ARCH_DCGAN);
     cfg.ema_kimg = 0.01f;   // half-life 10 images
-    cfg.ema_rampup = 0.5f;  // ... at most half the images seen: 2, 4, 6, 8, then 10
+    cfg.ema_rampup = 0.5f;  // ... at most half the images of the steps before: 0, 2, 4, 6, 8, then 10
     float *data = random_floats((size_t)8 * 64 * 64, 4);
     dcgan_gan_init(&gan, &cfg);
     const size_t np = gan.g.n_params;
@@ -393,8 +393,16 @@ static void test_ema(void) {
     CHECK(memcmp(gan.ema_params, gan.g.params, np * sizeof(float)) == 0, "gan_init/the average starts at G");
     for (int it = 1; it <= 6; it++) {
         dcgan_gan_train_step(&gan, data, 8, &s);
-        double half_life = 10.0 < 0.5 * 4 * it ? 10.0 : 0.5 * 4 * it;
-        double beta = pow(0.5, 4.0 / half_life);
+        // StyleGAN2-ADA's training_loop.py: ema_nimg = min(ema_kimg * 1000, cur_nimg *
+        // ema_rampup), cur_nimg the images before this step; beta = 0.5 ** (batch /
+        // max(ema_nimg, 1e-8)), so the first step's average is G itself
+        double half_life = 10.0 < 0.5 * 4 * (it - 1) ? 10.0 : 0.5 * 4 * (it - 1);
+        double beta = pow(0.5, 4.0 / (half_life > 1e-8 ? half_life : 1e-8));
+        if (it == 1) {
+            size_t same = 0;
+            for (size_t i = 0; i < np; i++) same += gan.ema_params[i] == gan.g.params[i];
+            CHECK(beta == 0.0 && same == np, "gan_train_step/after the first step the average is G itself");
+        }
         for (size_t i = 0; i < np; i++) avg[i] = beta * avg[i] + (1.0 - beta) * gan.g.params[i];
     }
     for (size_t i = 0; i < np; i++) want[i] = (float)avg[i];
