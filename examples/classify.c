@@ -303,6 +303,36 @@ static int is_folder(const char *path) {
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+// --extra is for generated images: one of them that is also a real training or
+// validation image (the same file: --extra split/val/NORMAL, or the training folder
+// again) would count twice, or put validation images into training. 1 (with the
+// message) when one is, or when memory runs out.
+static int extra_is_real(const image_set *train, const image_set *val, const char *prog) {
+    char **real = (char **)malloc((size_t)(train->count + val->count + 1) * sizeof(char *));
+    char **extra = (char **)malloc((size_t)(train->count + 1) * sizeof(char *));
+    int n_real = 0, n_extra = 0, n_train_real, twin = -1;
+    if (!real || !extra) {
+        free(real);
+        free(extra);
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 1;
+    }
+    for (int i = 0; i < train->count; i++)
+        if (train->synthetic[i]) extra[n_extra++] = train->paths[i];
+        else real[n_real++] = train->paths[i];
+    n_train_real = n_real;
+    for (int i = 0; i < val->count; i++) real[n_real++] = val->paths[i];
+    const int hit = cli_shared_file(real, n_real, extra, n_extra, &twin);
+    if (hit == -2) fprintf(stderr, "%s: out of memory\n", prog);
+    else if (hit >= 0)
+        fprintf(stderr, "%s: --extra image '%s' is the %s image '%s' (one file); --extra takes generated "
+                        "images only\n", prog, extra[hit], twin < n_train_real ? "training" : "validation",
+                real[twin]);
+    free(real);
+    free(extra);
+    return hit != -1;
+}
+
 // Appends every image under dir with the given label; 0 on success.
 static int set_add_folder(image_set *s, const char *dir, int label, int synthetic, const char *prog) {
     if (!is_folder(dir)) {
@@ -344,14 +374,48 @@ static int set_take(image_set *dst, const image_set *src, const int *keep) {
     return 0;
 }
 
+// (label, base name) pairs in order, for names_repeat (labels NULL: one label).
+typedef struct { const char *name; int label, index; } named_item;
+
+static int named_item_cmp(const void *pa, const void *pb) {
+    const named_item *a = (const named_item *)pa, *b = (const named_item *)pb;
+    if (a->label != b->label) return a->label - b->label;
+    const int c = strcmp(a->name, b->name);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+// Patients are found by file name (clf_patient_id, or the --patients CSV's file
+// column): two images of one label with one name in two folders (pat0/img0.png,
+// pat1/img0.png) would be one patient, on one side of a split, drawn together
+// by a bootstrap. 1 (with the message) when a name repeats within a label.
+static int names_repeat(const image_set *s, const char *prog) {
+    named_item *v = (named_item *)malloc((size_t)(s->count > 0 ? s->count : 1) * sizeof *v);
+    if (!v) { fprintf(stderr, "%s: out of memory\n", prog); return 1; }
+    for (int i = 0; i < s->count; i++) v[i] = (named_item){base_name(s->paths[i]), s->labels ? s->labels[i] : 0, i};
+    qsort(v, (size_t)s->count, sizeof *v, named_item_cmp);
+    int rc = 0;
+    for (int i = 1; i < s->count && !rc; i++)
+        if (v[i].label == v[i - 1].label && strcmp(v[i].name, v[i - 1].name) == 0) {
+            fprintf(stderr, "%s: '%s' and '%s' have one file name, and patients are told apart by file name "
+                            "(Kermany's names, else each name is a patient; --patients lists names too): two "
+                            "patients would count as one. Give each image a name of its own (e.g. pat1_img0.png) "
+                            "and, for patients of several images, a --patients CSV\n",
+                    prog, s->paths[v[i - 1].index], s->paths[v[i].index]);
+            rc = 1;
+        }
+    free(v);
+    return rc;
+}
+
 // Patient ids of every item (for clf_split_by_group).
-// NULL after a message when memory runs out or the --patients CSV misses an
-// image. lenient: an image the CSV does not list is its name's patient
+// NULL after a message when memory runs out, two images of one label share a
+// file name (names_repeat) or the --patients CSV misses an image. lenient: an image the CSV does not list is its name's patient
 // (clf_patient_id), not an error: c2st's --fake images, generated ones being
 // in no CSV and real ones given as --fake (small_data.sh's real-vs-real
 // reference) being found there; lenient_label: only the items of that label
 // are lenient (-1: none; c2st's test half holds real and generated images).
 static char **patient_ids_of(const image_set *s, const char *prog, int lenient, int lenient_label) {
+    if (names_repeat(s, prog)) return NULL;
     char **ids = (char **)calloc((size_t)s->count + 1, sizeof(char *));
     if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
@@ -1151,6 +1215,7 @@ static int cmd_train(int argc, char **argv) {
     set_free(&all);
     for (int e = 0; rc == 0 && e < o.n_extra; e++)
         if (set_add_folder(&train, o.extra[e], o.extra_label[e], 1, prog) != 0) rc = 1;
+    if (rc == 0 && o.n_extra > 0 && extra_is_real(&train, &val, prog)) rc = 1;
     int n_class[2] = {0, 0}, v_class[2] = {0, 0};
     for (int i = 0; i < train.count; i++) n_class[train.labels[i]]++;
     for (int i = 0; i < val.count; i++) v_class[val.labels[i]]++;

@@ -390,4 +390,40 @@ static inline int cli_out_folder(const char *prog, const char *path) {
     return 0;
 }
 
+typedef struct {
+    uint64_t dev, ino;
+    int index;   // into the list it came from
+} cli_file_id;
+
+static inline int cli_file_id_cmp(const void *pa, const void *pb) {
+    const cli_file_id *a = (const cli_file_id *)pa, *b = (const cli_file_id *)pb;
+    if (a->dev != b->dev) return a->dev < b->dev ? -1 : 1;
+    return a->ino < b->ino ? -1 : a->ino > b->ino;
+}
+
+// Files by device and inode: one file under two names (a link, a folder given
+// twice) is found; a copy is not. The first of fake (in list order) that is
+// also one of real, as its index, with the index of its twin in real in *twin;
+// -1 when there is none, -2 when out of memory.
+static inline int cli_shared_file(char *const *real, int n_real, char *const *fake, int n_fake, int *twin) {
+    cli_file_id *ids = (cli_file_id *)malloc((size_t)(n_real > 0 ? n_real : 1) * sizeof(cli_file_id));
+    int m = 0, found = -1;
+    struct stat sb;
+    if (!ids) return -2;
+    for (int i = 0; i < n_real; i++)
+        if (stat(real[i], &sb) == 0) ids[m++] = (cli_file_id){(uint64_t)sb.st_dev, (uint64_t)sb.st_ino, i};
+    qsort(ids, (size_t)m, sizeof *ids, cli_file_id_cmp);
+    for (int i = 0; i < n_fake && found < 0; i++) {
+        if (stat(fake[i], &sb) != 0) continue;
+        const cli_file_id want = {(uint64_t)sb.st_dev, (uint64_t)sb.st_ino, 0};
+        const cli_file_id *hit = (const cli_file_id *)bsearch(&want, ids, (size_t)m, sizeof *ids, cli_file_id_cmp);
+        if (hit) {
+            found = i;
+            *twin = hit->index;
+        }
+    }
+    free(ids);
+    return found;
+}
+
 #endif

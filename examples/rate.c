@@ -92,40 +92,6 @@ static int undecodable_name(const char *path) {
 
 // A file by its device and inode: the same file under two names (a folder given twice,
 // a link) has one.
-typedef struct {
-    uint64_t dev, ino;
-    int index;   // into the list it came from
-} file_id;
-
-static int file_id_cmp(const void *pa, const void *pb) {
-    const file_id *a = (const file_id *)pa, *b = (const file_id *)pb;
-    if (a->dev != b->dev) return a->dev < b->dev ? -1 : 1;
-    return a->ino < b->ino ? -1 : a->ino > b->ino;
-}
-
-// The first of fake (in list order) that is also one of real, as its index, with the
-// index of its twin in real in *twin; -1 when there is none, -2 when out of memory.
-static int shared_file(char *const *real, int n_real, char *const *fake, int n_fake, int *twin) {
-    file_id *ids = (file_id *)malloc((size_t)(n_real > 0 ? n_real : 1) * sizeof(file_id));
-    int m = 0, found = -1;
-    struct stat sb;
-    if (!ids) return -2;
-    for (int i = 0; i < n_real; i++)
-        if (stat(real[i], &sb) == 0) ids[m++] = (file_id){(uint64_t)sb.st_dev, (uint64_t)sb.st_ino, i};
-    qsort(ids, (size_t)m, sizeof *ids, file_id_cmp);
-    for (int i = 0; i < n_fake && found < 0; i++) {
-        if (stat(fake[i], &sb) != 0) continue;
-        const file_id want = {(uint64_t)sb.st_dev, (uint64_t)sb.st_ino, 0};
-        const file_id *hit = (const file_id *)bsearch(&want, ids, (size_t)m, sizeof *ids, file_id_cmp);
-        if (hit) {
-            found = i;
-            *twin = hit->index;
-        }
-    }
-    free(ids);
-    return found;
-}
-
 // An integer flag within [lo, hi], or exit with a message (no silent wrap to int).
 static int make_int_flag(const char *flag, const char *text, long lo, long hi) {
     long v = cli_int("rate make", flag, text);
@@ -399,7 +365,7 @@ static int cmd_make(int argc, char **argv) {
     // One file in both folders (--real and --fake the same folder, or a link): the page would
     // show one image as real and as generated, and the scores would mean nothing.
     int twin = 0;
-    const int shared = shared_file(list[0], n[0], list[1], n[1], &twin);
+    const int shared = cli_shared_file(list[0], n[0], list[1], n[1], &twin);
     if (shared == -2) {
         fprintf(stderr, "rate make: out of memory\n");
         goto done_lists;

@@ -395,6 +395,29 @@ fails_with_line "split/two images of one class with one name are refused, both n
     "classify split: class NORMAL has two images named '$first' ('$T/kdup/NORMAL/$first' and '$T/kdup/NORMAL/sub/$first'); the images are linked by name, so rename one" \
     $B/classify split --data "$T/kdup" --out "$T/split_dup"
 check "split/... nothing written" test ! -e "$T/split_dup"
+# patients are told apart by file name, so train's --val-fraction split and eval refuse the
+# same two images rather than count them as one patient (a helper's audit: with one folder
+# per patient and names img0..img4, every patient had images in training and validation)
+dup_line="'$T/kdup/NORMAL/$first' and '$T/kdup/NORMAL/sub/$first' have one file name, and patients are told apart by file name (Kermany's names, else each name is a patient; --patients lists names too): two patients would count as one. Give each image a name of its own (e.g. pat1_img0.png) and, for patients of several images, a --patients CSV"
+fails_with_line "train/two images of one class with one name are refused (its validation split)" \
+    "classify train: $dup_line" $B/classify train --data "$T/kdup" --out "$T/train_dup" --size 32 --epochs 1
+check "train/... nothing written" test ! -e "$T/train_dup"
+fails_with_line "eval/two images of one class with one name are refused (its bootstrap of patients)" \
+    "classify eval: $dup_line" \
+    $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/kdup" --out "$T/eval_dup"
+check "eval/... nothing written" test ! -e "$T/eval_dup"
+# --extra is for generated images: a real validation or training image there is refused
+vfirst=$(LC_ALL=C ls "$T/split/val/NORMAL" | head -1)
+fails_with_line "train/--extra naming the validation folder is refused" \
+    "classify train: --extra image '$T/split/val/NORMAL/$vfirst' is the validation image '$T/split/val/NORMAL/$vfirst' (one file); --extra takes generated images only" \
+    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_val" --size 32 --epochs 1 \
+    --extra NORMAL="$T/split/val/NORMAL"
+check "train/... nothing written" test ! -e "$T/extra_val"
+tfirst=$(LC_ALL=C ls "$T/split/train/PNEUMONIA" | head -1)
+fails_with_line "train/--extra naming a training folder is refused" \
+    "classify train: --extra image '$T/split/train/PNEUMONIA/$tfirst' is the training image '$T/split/train/PNEUMONIA/$tfirst' (one file); --extra takes generated images only" \
+    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_train" --size 32 --epochs 1 \
+    --extra PNEUMONIA="$T/split/train/PNEUMONIA"
 fails_with_line "split/an empty class folder names it" "classify split: class NORMAL: no images in '$T/emptyclass/NORMAL'" \
     $B/classify split --data "$T/emptyclass" --out "$T/split_empty"
 ls "$T/sub/n2/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u >"$T/sub2.txt"
