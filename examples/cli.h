@@ -84,24 +84,38 @@ static inline double cli_float(const char *prog, const char *flag, const char *t
     return v;
 }
 
-// Of the .png files in folder (all of them, or with only_prefixed those whose
-// name starts with prefix), the first by name that a run writing
-// PREFIX%0*ld.png (width digits) for the numbers first..first+count-1 would not
-// replace, into stale; 0 when there is none or the folder does not exist yet.
-// (generate and phantom refuse such a folder: two runs' images would mix in it.)
-static inline int cli_stale_png(char *stale, size_t cap, const char *folder, const char *prefix, int only_prefixed,
-                                long first, long count, int digits) {
+// 1 if name ends in an extension an image reader here or pytorch-fid takes
+// (any case): train's and classify's jpg, jpeg, png, bmp, pgm, ppm, tga, and
+// fid's tif, tiff, webp.
+static inline int cli_is_image_name(const char *name) {
+    static const char *const exts[] = {"jpg", "jpeg", "png", "bmp", "pgm", "ppm", "tga", "tif", "tiff", "webp"};
+    const char *dot = strrchr(name, '.');
+    if (!dot || name[0] == '.') return 0;
+    for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++) {
+        const char *a = dot + 1, *b = exts[k];
+        while (*a && *b && tolower((unsigned char)*a) == *b) { a++; b++; }
+        if (!*a && !*b) return 1;
+    }
+    return 0;
+}
+
+// Of the image files in folder (cli_is_image_name), the first by name that a
+// run writing PREFIX%0*ld.png (width digits) for the numbers
+// first..first+count-1 would not replace, into stale; 0 when there is none or
+// the folder does not exist yet. (generate and phantom refuse such a folder:
+// two runs' images, or generated and real ones, would mix in it, and train,
+// fid and classify read every image in a folder.)
+static inline int cli_stale_image(char *stale, size_t cap, const char *folder, const char *prefix, long first,
+                                  long count, int digits) {
     DIR *d = opendir(folder);
     struct dirent *e;
     const size_t lp = strlen(prefix);
     int found = 0;
     while (d && (e = readdir(d)) != NULL) {
-        const char *name = e->d_name, *dot = strrchr(name, '.');
-        if (!dot || strcmp(dot, ".png") != 0) continue;
-        const int prefixed = strncmp(name, prefix, lp) == 0;
-        if (only_prefixed && !prefixed) continue;
+        const char *name = e->d_name;
+        if (!cli_is_image_name(name)) continue;
         // ours: the name the run writes for the number it holds, that number in first..first+count-1
-        const long v = prefixed ? strtol(name + lp, NULL, 10) : 0;
+        const long v = strncmp(name, prefix, lp) == 0 ? strtol(name + lp, NULL, 10) : 0;
         char ours[300];
         snprintf(ours, sizeof ours, "%s%0*ld.png", prefix, digits, v);
         if ((v < first || v - first >= count || strcmp(name, ours) != 0) && (!found || strcmp(name, stale) < 0)) {

@@ -2,10 +2,12 @@
 // augmentation: N PNG files, 8-bit gray or RGB as trained, pixel = (x + 1) *
 // 127.5 clamped to [0, 255] (never a per-image min-max stretch), zero-padded
 // names (fake_00001.png ...), ready to sit next to the real training images.
-// A folder that already holds PREFIX*.png images this run would not replace is
-// refused (two runs' images would mix in one synthetic set); images it replaces
-// are overwritten, all of them or none: the images are written into a hidden
-// folder (OUT/.generate-PID) and moved into place only when every one is there.
+// A folder that already holds images (of any name and image type) this run would
+// not replace is refused: two runs' images, or generated and real ones, would mix
+// in one set. One that holds images of this run's names is refused too, unless
+// --replace says to replace them, all of them or none: the images are written into
+// a hidden folder (OUT/.generate-PID) and moved into place only when every one is
+// there.
 // Ctrl-C or SIGTERM stops the run and removes that folder (a second one stops at
 // once); a folder left by a run killed outright is named at the next run.
 //
@@ -39,6 +41,8 @@ static void usage(const char *prog) {
            "  --prefix P          file name prefix, at most 200 characters, no '/',\n"
            "                      not starting with '.'                  (fake_)\n"
            "  --device D          cpu | cuda | auto                      (" CLI_DEFAULT_DEVICE ")\n"
+           "  --replace           replace the images of an earlier run with this run's names\n"
+           "                      (without it, a folder holding one of them is refused)\n"
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
            "                      rounding) to FILE as safetensors 'noise' (N, Z) and\n"
            "                      'images' (N, C, H, W), e.g. to compare with PyTorch;\n"
@@ -138,16 +142,43 @@ static int image_name_taken(const char *out, const char *prefix, int digits, lon
     return taken;
 }
 
+// The first by name of the images this run would write that are already in out
+// (an earlier run's), into first; 0 when there is none.
+static int earlier_images(char *first, size_t cap, const char *out, const char *prefix, int digits, long count) {
+    DIR *d = opendir(out);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d)) != NULL) {
+        const size_t lp = strlen(prefix);
+        if (strncmp(e->d_name, prefix, lp) != 0) continue;
+        const long v = strtol(e->d_name + lp, NULL, 10);
+        char path[PATH_CAP];
+        image_path(path, out, prefix, digits, v);
+        if (v < 1 || v > count || strcmp(strrchr(path, '/') + 1, e->d_name) != 0) continue;   // not one of ours
+        if (!found || strcmp(e->d_name, first) < 0) snprintf(first, cap, "%s", e->d_name);
+        found = 1;
+    }
+    if (d) closedir(d);
+    return found;
+}
+
 // 1 after the message when out holds images this run would not replace (two
-// runs' images would mix) or a folder named like one of its images, else 0.
-static int images_in_the_way(const char *out, const char *prefix, int digits, long count) {
+// runs' images would mix, or generated and real ones), a folder named like one
+// of its images, or (without --replace) images of its names, else 0.
+static int images_in_the_way(const char *out, const char *prefix, int digits, long count, int replace) {
     char stale[300];
-    if (cli_stale_png(stale, sizeof stale, out, prefix, 1, 1, count, digits)) {
+    if (cli_stale_image(stale, sizeof stale, out, prefix, 1, count, digits)) {
         fprintf(stderr, "generate: '%s' holds %s, which this run (--count %ld) would not replace: two runs' "
                         "images would mix; give another --out or delete the old images\n", out, stale, count);
         return 1;
     }
-    return image_name_taken(out, prefix, digits, count);
+    if (image_name_taken(out, prefix, digits, count)) return 1;
+    if (!replace && earlier_images(stale, sizeof stale, out, prefix, digits, count)) {
+        fprintf(stderr, "generate: '%s' holds %s of an earlier run; give --replace to replace its images (all "
+                        "of them or none), or another --out\n", out, stale);
+        return 1;
+    }
+    return 0;
 }
 
 // Ctrl-C or SIGTERM: the run stops after the image in progress and removes its
@@ -173,7 +204,7 @@ static void name_leftovers(const char *out) {
 int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     const char *device = CLI_DEFAULT_DEVICE;
-    int digits = 5;
+    int digits = 5, replace = 0;
     long count = 64, seed = 1, batch = 16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -186,6 +217,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--prefix")) prefix = argv[i];
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--save-raw")) raw = argv[i];
+        else if (strcmp(a, "--replace") == 0) replace = 1;
         else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
     }
     if (!checkpoint) {
@@ -240,14 +272,15 @@ int main(int argc, char **argv) {
         dcgan_gan_free(&gan);
         return 1;
     }
-    printf("generate: %s model %dx%dx%d (iteration %lld) -> %ld images in %s, seed %ld\n",
-           dcgan_arch_name(cfg.arch), cfg.size, cfg.size, cfg.channels, (long long)gan.iteration,
-           count, out, seed);
     for (long c = count; c >= 100000; c /= 10) digits++;
-    if (images_in_the_way(out, prefix, digits, count)) {   // (before any image is made)
+    if (images_in_the_way(out, prefix, digits, count, replace)) {   // (before any image is made)
         dcgan_gan_free(&gan);
         return 1;
     }
+    printf("generate: %s model %dx%dx%d (iteration %lld) -> %ld images in %s, seed %ld\n",
+           dcgan_arch_name(cfg.arch), cfg.size, cfg.size, cfg.channels, (long long)gan.iteration,
+           count, out, seed);
+    fflush(stdout);   // (before the progress bar and any message on stderr)
     const size_t image = (size_t)cfg.channels * cfg.size * cfg.size;
     // with --save-raw every batch is kept; otherwise one batch is reused
     const size_t keep = raw ? (size_t)count : (size_t)batch;
@@ -278,7 +311,7 @@ int main(int argc, char **argv) {
     int out_fd = not_made ? -1 : cli_lock_folder(out);
     int refused = out_fd == -2;
     if (refused) fprintf(stderr, "generate: another generate is writing into '%s'; wait for it to finish\n", out);
-    if (!not_made && !refused) refused = images_in_the_way(out, prefix, digits, count);
+    if (!not_made && !refused) refused = images_in_the_way(out, prefix, digits, count, replace);
     if (!not_made && !refused) {
         name_leftovers(out);   // (under the lock: another run's stage is not one)
         // the process id, and a number after it where a killed run left that name
@@ -372,6 +405,7 @@ int main(int argc, char **argv) {
     if (rc != 0) cli_unmake(out, made);   // --out, when this run made it and it is empty
     if (out_fd >= 0) close(out_fd);       // (and the lock with it)
     if (rc == 0 && raw) printf("generate: noise and float images in %s\n", raw);
+    if (rc == 0) printf("generate: %ld images in %s\n", count, out);
     free(all_noise);
     free(all_images);
     free(pixels);

@@ -128,7 +128,7 @@ int main(int argc, char **argv) {
             if (folder_check(dir) != 0) return 1;
             char prefix[64];
             snprintf(prefix, sizeof prefix, "%s-", cls);   // (the images are CLS-%04d.png)
-            if (cli_stale_png(stale, sizeof stale, dir, prefix, 0, first[s][k], counts[s][k], 4)) {
+            if (cli_stale_image(stale, sizeof stale, dir, prefix, first[s][k], counts[s][k], 4)) {
                 char names[100] = "";   // (val and test are numbered on from train: other counts move them)
                 if (counts[s][k] > 0)
                     snprintf(names, sizeof names, ", %s%04d.png to %s%04d.png", prefix, first[s][k], prefix,

@@ -55,7 +55,7 @@ for ((k = 1; k <= KILLS; k++)); do
         refused=$((refused + 1))
         echo "kill $k: --resume refused the checkpoint:"; cat "$T/train.out"
     fi
-    if $B/generate --checkpoint "$CK" --count 1 --out "$T/gen" >/dev/null 2>"$T/gen.err"; then
+    if $B/generate --checkpoint "$CK" --count 1 --out "$T/gen" --replace >/dev/null 2>"$T/gen.err"; then
         it=$(iteration_of "$CK")
         if [ -n "$it" ] && [ "$it" -ge "$last_iter" ]; then
             loadable=$((loadable + 1))

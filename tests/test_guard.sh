@@ -43,7 +43,7 @@ wait_rows() {
 pause() { sleep "$(awk -v s="$1" 'BEGIN { srand(s); printf "%.2f", rand() * 1.5 }')"; }
 # The iteration stored in a checkpoint, read by generate ("(iteration N)").
 ckpt_iteration() {
-    $B/generate --checkpoint "$1" --count 1 --out "$T/gen" 2>/dev/null | sed -n 's/.*(iteration \([0-9]*\)).*/\1/p'
+    $B/generate --checkpoint "$1" --count 1 --out "$T/gen" --replace 2>/dev/null | sed -n 's/.*(iteration \([0-9]*\)).*/\1/p'
 }
 # log.csv has exactly the iterations 1..N in order
 log_is() {

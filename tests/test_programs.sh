@@ -317,11 +317,32 @@ done
 check "generate/10 images" $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 3
 check "generate/zero-padded names" test -s "$T/gen/fake_00001.png" -a -s "$T/gen/fake_00010.png"
 check "generate/exactly 10 files" test "$(ls "$T/gen" | wc -l)" -eq 10
-# a second run into the same folder: 10 again overwrites them; 2 would leave 8 of the old run
-# beside 2 new ones (it did, silently: a helper's audit) and is refused, the folder unchanged
-check "generate/10 more into the same folder: overwritten" \
-    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 4
+# a second run into the same folder: 10 again is refused without --replace (an earlier seed's
+# images were replaced without a word: a helper's audit), the folder unchanged; with it they
+# are replaced; 2 would leave 8 of the old run beside 2 new ones (it did, silently: a helper's
+# audit) and is refused, the folder unchanged
 ls -l "$T/gen" >"$T/gen_before.txt"
+fails_with_line "generate/10 more into the same folder are refused without --replace" \
+    "generate: '$T/gen' holds fake_00001.png of an earlier run; give --replace to replace its images (all of them or none), or another --out" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 4
+check "generate/... the folder unchanged" sh -c "ls -l '$T/gen' | cmp -s - '$T/gen_before.txt'"
+check "generate/... and prints no plan line (it read as the result where stdout was a file)" \
+    sh -c "! grep -q ' -> 10 images in ' '$T/out.txt'"
+cp "$T/gen/fake_00001.png" "$T/gen_seed3.png"
+check "generate/10 more into the same folder with --replace: replaced" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 4 --replace
+check "generate/... the first image is another one now" sh -c "! cmp -s '$T/gen_seed3.png' '$T/gen/fake_00001.png'"
+ls -l "$T/gen" >"$T/gen_before.txt"
+# another prefix, or real images, in the folder: two sets would mix (the loaders read them all)
+fails_with_line "generate/another prefix into a folder of images is refused" \
+    "generate: '$T/gen' holds fake_00001.png, which this run (--count 3) would not replace: two runs' images would mix; give another --out or delete the old images" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 3 --out "$T/gen" --prefix s2_ --replace
+check "generate/... the folder unchanged" sh -c "ls -l '$T/gen' | cmp -s - '$T/gen_before.txt'"
+mkdir -p "$T/realdir" && cp "$T/gen_seed3.png" "$T/realdir/IM-0001-0001.JPEG"
+fails_with_line "generate/into a folder of real images (any image type) is refused" \
+    "generate: '$T/realdir' holds IM-0001-0001.JPEG, which this run (--count 2) would not replace: two runs' images would mix; give another --out or delete the old images" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/realdir"
+check "generate/... nothing added" test "$(ls -A "$T/realdir")" = IM-0001-0001.JPEG
 fails_with_line "generate/2 into a folder of 10 is refused, naming the first image it would not replace" \
     "generate: '$T/gen' holds fake_00003.png, which this run (--count 2) would not replace: two runs' images would mix; give another --out or delete the old images" \
     $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/gen" --seed 5
@@ -333,7 +354,7 @@ check "generate/... the folder unchanged" sh -c "ls -l '$T/gen' | cmp -s - '$T/g
 cksum "$T/gen/"*.png >"$T/gen_sums.txt"
 fails_with_line "generate/a run that fails at --save-raw is refused..." \
     "generate: safetensors_write: writing '$T/gen_big.safetensors.tmp' failed (disk full or not writable?); '$T/gen_big.safetensors' was left as it was" \
-    sh -c "trap '' XFSZ; ulimit -f 64; exec $B/generate --checkpoint '$T/straight/checkpoint.safetensors' --count 10 --out '$T/gen' --seed 6 --save-raw '$T/gen_big.safetensors'"
+    sh -c "trap '' XFSZ; ulimit -f 64; exec $B/generate --checkpoint '$T/straight/checkpoint.safetensors' --count 10 --out '$T/gen' --seed 6 --replace --save-raw '$T/gen_big.safetensors'"
 check "generate/... and the 10 images of the earlier run are as they were, nothing else left" \
     sh -c "cksum '$T/gen/'*.png | cmp -s - '$T/gen_sums.txt' && test \$(ls -A '$T/gen' | wc -l) -eq 10 && test ! -e '$T/gen_big.safetensors'"
 # a killed run's hidden folder blocked the next run wherever the process id repeated (a
