@@ -1070,6 +1070,7 @@ static int parse_train(train_options *o, int argc, char **argv) {
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!o->data || !o->out) { fprintf(stderr, "%s: --data and --out are required (see --help)\n", prog); return 2; }
+    if (guard_out_in_data(prog, o->out, o->data)) return 2;
     for (int e = 0; e < o->n_extra; e++) {   // [CLASS=]DIR; without CLASS= the negative class
         const char *v = o->extra[e], *eq = strchr(v, '=');
         if (!eq || memchr(v, '/', (size_t)(eq - v))) continue;   // no CLASS= (a path may hold '=')

@@ -406,6 +406,11 @@ fails_with_line "eval/two images of one class with one name are refused (its boo
     "classify eval: $dup_line" \
     $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/kdup" --out "$T/eval_dup"
 check "eval/... nothing written" test ! -e "$T/eval_dup"
+# an --out inside --data is refused (curves.png in a class folder was a training image next time)
+fails_with_line "train/an --out inside --data is refused" \
+    "classify train: --out '$T/split/train/NORMAL/run' lies inside --data '$T/split/train': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
+    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/split/train/NORMAL/run" --size 32 --epochs 1
+check "train/... nothing written" test ! -e "$T/split/train/NORMAL/run"
 # --extra is for generated images: a real validation or training image there is refused
 vfirst=$(LC_ALL=C ls "$T/split/val/NORMAL" | head -1)
 fails_with_line "train/--extra naming the validation folder is refused" \

@@ -43,6 +43,18 @@ fails_with_line "train/a new run over a finished one is refused" \
     $B/train $FLAGS --out "$T/straight" --epochs 4
 check "train/... and its checkpoint and log.csv are unchanged" \
     sh -c "cmp -s '$T/straight_ckpt' '$T/straight/checkpoint.safetensors' && cmp -s '$T/straight_log' '$T/straight/log.csv'"
+# an --out inside --data is refused before anything is written: the run's sample grids and
+# plots were read as training images by the next run (and it could never be resumed: a
+# helper's audit); through a link too, and not for a sibling whose name only begins alike
+fails_with_line "train/an --out inside --data is refused" \
+    "train: --out '$T/data/train/run' lies inside --data '$T/data/train': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
+    $B/train $FLAGS --out "$T/data/train/run" --epochs 1
+check "train/... nothing written" test ! -e "$T/data/train/run"
+ln -s "$T/data" "$T/data_link"
+fails_with "train/... through a link to it too" "lies inside --data" \
+    $B/train $FLAGS --out "$T/data_link/train/NORMAL/x/y/" --epochs 1
+check "train/... nothing written" test ! -e "$T/data/train/NORMAL/x"
+check "train/a sibling folder named like --data is not inside it" $B/train $FLAGS --out "$T/data/train2" --epochs 1
 # --resume with other images or other settings is refused with status 2, naming the flag and
 # both values (it trained the checkpoint on them, or silently took the checkpoint's settings
 # over the flags given: a helper's audit); the run stays as it was
