@@ -1184,6 +1184,10 @@ typedef struct {
     int unread;                // other files under dir, not of an image type read here (a .dcm,
                                // .tif, .webp, .txt): not in listed
     uint64_t listing;          // a hash of their names, sizes, times and inodes (what the cache checks)
+    int dark;                  // images with no pixel above 31 of 255: nearly black, as a 16-bit
+                               // PNG of 12-bit values (a DICOM export, 0..4095) loads, since an
+                               // 8-bit image keeps a 16-bit one's top 8 bits
+    int first_dark;            // the index of the first of them, -1 when there is none
 } dcgan_dataset;
 
 // Loads every image under dir (and sub-folders) as described above. Files that
@@ -8447,6 +8451,25 @@ static uint64_t dcgan__listing_hash(char *const *paths, int n) {
     return h;
 }
 
+// ds->dark and ds->first_dark (dcgan_dataset): an image is nearly black when
+// none of its values is above 31 of 255 (in [-1, 1], none above the value of
+// 31.5: rounding on either side of 31 cannot move an image across). A 16-bit
+// image of 12-bit values is 0..15 in 8 bits, a little more where a resize
+// filter overshoots.
+static void dcgan__count_dark(dcgan_dataset *ds) {
+    const size_t image = (size_t)ds->channels * ds->size * ds->size;
+    const float limit = (31.5f - 127.5f) / 127.5f;
+    ds->dark = 0;
+    ds->first_dark = -1;
+    for (int n = 0; n < ds->count; n++) {
+        const float *x = ds->data + (size_t)n * image;
+        size_t i = 0;
+        while (i < image && x[i] <= limit) i++;
+        if (i < image) continue;
+        if (ds->dark++ == 0) ds->first_dark = n;
+    }
+}
+
 DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
                                           const dcgan_image_options *opt) {
     char **paths = NULL;
@@ -8545,6 +8568,7 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     ds->listed = total;
     ds->unread = unread;
     ds->listing = listing;
+    dcgan__count_dark(ds);
     return DCGAN_OK;
 }
 
@@ -8747,6 +8771,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
     ds->listed = total;
     ds->unread = unread;
     ds->listing = listing;
+    dcgan__count_dark(ds);
     return DCGAN_OK;
 fail:
     fclose(f);

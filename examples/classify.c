@@ -276,6 +276,7 @@ static int set_load_dir(image_set *s, const char *dir, int label, int synthetic,
     s->count += ds.count;
     *skipped = ds.skipped;
     if (ds.unread > 0) cli_warn_unread(prog, dir, ds.unread);
+    if (ds.dark > 0) cli_warn_dark(prog, dir, ds.dark, ds.paths[ds.first_dark]);
     dcgan_dataset_free(&ds);
     return 0;
 }

@@ -136,6 +136,16 @@ static inline void cli_warn_unread(const char *prog, const char *dir, int unread
             prog, unread, unread == 1 ? "" : "s", dir, unread == 1 ? "is" : "are", unread == 1 ? "was" : "were");
 }
 
+// The warning for nearly black images (dcgan_dataset's dark): a folder of 16-bit
+// PNGs holding 12-bit values (DICOM exports, 0..4095) loads as images of 0..15,
+// since 8 bits keep a 16-bit value's top 8; training on them learns black.
+static inline void cli_warn_dark(const char *prog, const char *dir, int dark, const char *first) {
+    fprintf(stderr, "%s: warning: %d image%s under '%s' %s nearly black (no value above 31 of 255), the first "
+                    "'%s'; a 16-bit PNG of 12-bit values (a DICOM export) loads so: stretch such images to the "
+                    "16-bit range, or window them into 8 bits, before training\n",
+            prog, dark, dark == 1 ? "" : "s", dir, dark == 1 ? "is" : "are", first);
+}
+
 // FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h (start
 // at CLI_FNV_OFFSET): a fingerprint, not a cryptographic hash.
 #define CLI_FNV_OFFSET 14695981039346656037ULL

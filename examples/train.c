@@ -331,6 +331,8 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
         if (st == DCGAN_OK) {
             printf("data: %d images from the cache %s\n", ds->count, cache);
             if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
+            if (ds->dark > 0)
+                cli_warn_dark("train", dir, ds->dark, ds->paths ? ds->paths[ds->first_dark] : "(in the cache)");
             return 0;
         }
         // DCGAN_ERR_IO: there is no cache yet, nothing to say; otherwise say why it is not used
@@ -346,6 +348,7 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
     }
     printf("data: %d images from %s (%d skipped)\n", ds->count, dir, ds->skipped);
     if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
+    if (ds->dark > 0) cli_warn_dark("train", dir, ds->dark, ds->paths[ds->first_dark]);
     if (o->use_cache && dcgan_dataset_cache_save(ds, cache, &opt) != DCGAN_OK)
         fprintf(stderr, "train: warning: %s\n", dcgan_last_error());
     return 0;

@@ -35,6 +35,11 @@ def main():
     v16 = (x * 2700 + y * 300 + 17).astype(np.uint16)
     img = Image.fromarray(v16.astype(np.uint16), mode="I;16")
     save(img, "gray16.png", (v16.astype(np.uint32) * 255 + 32767) // 65535)
+    # 12-bit values (0..4095, a DICOM export's range) in a 16-bit PNG: in 8 bits they
+    # are 0..16, an image that loads nearly black (dcgan_dataset's dark)
+    v12 = (x * 160 + y * 15 + 63).astype(np.uint16)
+    img = Image.fromarray(v12, mode="I;16")
+    save(img, "gray12in16.png", (v12.astype(np.uint32) * 255 + 32767) // 65535)
     # palette PNG: 4 colours; gray by ITU-R 601 (PIL convert('L'))
     pal = Image.new("P", (W, H))
     pal.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 200, 200] + [0] * (256 * 3 - 12))

@@ -254,6 +254,50 @@ static void test_resize(void) {
 // has each image once (it failed: "folders nested deeper than 32", an audit).
 int symlink(const char *target, const char *linkpath);   // POSIX (make test builds with -std=c99 and
                                                           // -include assert.h: too late for _DEFAULT_SOURCE)
+// Nearly black images are counted (dcgan_dataset's dark): a 16-bit PNG of
+// 12-bit values (tests/make_images.py: 63..3968, 0..15 in 8 bits) and an 8-bit
+// image of 31s are; one of 32s is not; the cache gives the same counts.
+static void test_dark_images(void) {
+    char dir[512], cache[512];
+    unsigned char px[8 * 8], png[4096];
+    FILE *f = fopen("tests/data/images/gray12in16.png", "rb");
+    size_t n = f ? fread(png, 1, sizeof png, f) : 0;
+    if (f) fclose(f);
+    if (!CHECK(n > 0, "dataset_load/dark: the 12-bit fixture is there")) return;
+    snprintf(dir, sizeof dir, "%s/dark", root);
+    mkdir(dir, 0777);
+    write_bytes("dark/a_12bit.png", png, n);
+    char p[512];
+    memset(px, 32, sizeof px);
+    path_in(p, sizeof p, "dark/b_32s.png");
+    stbi_write_png(p, 8, 8, 1, px, 8);
+    memset(px, 31, sizeof px);
+    path_in(p, sizeof p, "dark/c_31s.png");
+    stbi_write_png(p, 8, 8, 1, px, 8);
+    dcgan_image_options opt;
+    dcgan_dataset ds, dc;
+    dcgan_image_options_default(&opt);
+    opt.size = 8;
+    opt.channels = 1;
+    opt.resize = DCGAN_RESIZE_NEAREST;   // (values as they are: no filter's overshoot)
+    CHECK(dcgan_dataset_load(&ds, dir, &opt) == DCGAN_OK && ds.count == 3 && ds.dark == 2 && ds.first_dark == 0,
+          "dataset_load/dark: the 12-bit and the 31s image, the first the 12-bit one");
+    snprintf(cache, sizeof cache, "%s/dark_cache.bin", root);
+    CHECK(dcgan_dataset_cache_save(&ds, cache, &opt) == DCGAN_OK &&
+              dcgan_dataset_cache_load(&dc, cache, dir, &opt) == DCGAN_OK && dc.dark == 2 && dc.first_dark == 0,
+          "dataset_cache_load/dark: the same count");
+    dcgan_dataset_free(&dc);
+    dcgan_dataset_free(&ds);
+    remove(cache);
+    path_in(p, sizeof p, "dark/a_12bit.png");
+    remove(p);
+    path_in(p, sizeof p, "dark/c_31s.png");
+    remove(p);
+    CHECK(dcgan_dataset_load(&ds, dir, &opt) == DCGAN_OK && ds.count == 1 && ds.dark == 0 && ds.first_dark == -1,
+          "dataset_load/dark: none among images of 32s");
+    dcgan_dataset_free(&ds);
+}
+
 static void test_symlink_loop(void) {
     char dir[512], p[512], sub[512];
     unsigned char px[4 * 4 * 3] = {0};
@@ -986,6 +1030,7 @@ int main(int argc, char **argv) {
         {"decode_errors", test_decode_errors},
         {"resize", test_resize},
         {"folder", test_folder},
+        {"dark_images", test_dark_images},
         {"symlink_loop", test_symlink_loop},
         {"phantom", test_phantom},
         {"grid_plot", test_grid_plot},

@@ -55,6 +55,14 @@ fails_with "train/... through a link to it too" "lies inside --data" \
     $B/train $FLAGS --out "$T/data_link/train/NORMAL/x/y/" --epochs 1
 check "train/... nothing written" test ! -e "$T/data/train/NORMAL/x"
 check "train/a sibling folder named like --data is not inside it" $B/train $FLAGS --out "$T/data/train2" --epochs 1
+# nearly black images are named (a 16-bit PNG of 12-bit values loaded at 0..15 without a word:
+# a helper's audit); the run goes on
+mkdir -p "$T/dark" && cp tests/data/images/gray12in16.png "$T/dark/" &&
+    cp "$T/data/train/NORMAL/$(ls "$T/data/train/NORMAL" | head -1)" "$T/dark/"
+$B/train --data "$T/dark" --class '' --out "$T/dark_run" --arch dcgan --size 64 --channels 1 --width 0.0625 \
+    --batch 8 --epochs 1 >"$T/dark.txt" 2>&1
+check "train/a nearly black image is named, the run goes on" \
+    sh -c "test -s '$T/dark_run/checkpoint.safetensors' && grep -qxF \"train: warning: 1 image under '$T/dark' is nearly black (no value above 31 of 255), the first '$T/dark/gray12in16.png'; a 16-bit PNG of 12-bit values (a DICOM export) loads so: stretch such images to the 16-bit range, or window them into 8 bits, before training\" '$T/dark.txt'"
 # --resume with other images or other settings is refused with status 2, naming the flag and
 # both values (it trained the checkpoint on them, or silently took the checkpoint's settings
 # over the flags given: a helper's audit); the run stays as it was
