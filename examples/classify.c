@@ -1537,6 +1537,53 @@ static int classifier_load(dcgan_model *m, int *size, int *channels, float *thr,
 // ---------------------------------------------------------------------------
 // classify eval
 
+// eval.txt beside metrics.csv says what was evaluated: "checkpoint PATH" and
+// "data PATH" (resolved), then "bootstrap B" and "seed S". A folder whose
+// eval.txt names another checkpoint or data folder is refused: metrics.csv alone
+// does not say whether it holds a test set's numbers or a training set's, and
+// one would replace the other without a word. (Another --bootstrap or --seed of
+// the same evaluation replaces it: the same numbers, other intervals.)
+static void eval_inputs(char *ck, char *dt, size_t cap, const char *ckpt, const char *data) {
+    char r[PATH_MAX];
+    snprintf(ck, cap, "%s", realpath(ckpt, r) ? r : ckpt);
+    snprintf(dt, cap, "%s", realpath(data, r) ? r : data);
+}
+
+// 1 after the message when out_dir/eval.txt records other inputs, else 0.
+static int eval_record_differs(const char *out_dir, const char *ckpt, const char *data, const char *prog) {
+    char path[4300], line[PATH_MAX + 32], ck[PATH_MAX], dt[PATH_MAX], was[2][PATH_MAX + 32] = {"", ""};
+    snprintf(path, sizeof path, "%s/eval.txt", out_dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (strncmp(line, "checkpoint ", 11) == 0) snprintf(was[0], sizeof was[0], "%s", line + 11);
+        else if (strncmp(line, "data ", 5) == 0) snprintf(was[1], sizeof was[1], "%s", line + 5);
+    }
+    fclose(f);
+    eval_inputs(ck, dt, sizeof ck, ckpt, data);
+    if (strcmp(was[0], ck) == 0 && strcmp(was[1], dt) == 0) return 0;
+    fprintf(stderr, "%s: '%s' holds the evaluation of '%s' on '%s' (its eval.txt); this one ('%s' on '%s') would "
+                    "replace it: give another --out\n", prog, out_dir, was[0], was[1], ck, dt);
+    return 1;
+}
+
+// Writes out_dir/eval.txt (via .tmp); 0, or 1 after the message.
+static int eval_record_write(const char *out_dir, const char *ckpt, const char *data, long boot, long seed,
+                             const char *prog) {
+    char path[4300], tmp[4400], ck[PATH_MAX], dt[PATH_MAX];
+    eval_inputs(ck, dt, sizeof ck, ckpt, data);
+    snprintf(path, sizeof path, "%s/eval.txt", out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f) fprintf(f, "checkpoint %s\ndata %s\nbootstrap %ld\nseed %ld\n", ck, dt, boot, seed);
+    if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "%s: cannot write '%s'\n", prog, path);
+        return 1;
+    }
+    return 0;
+}
+
 // eval warns below this many test patients in a class (its intervals come
 // from a bootstrap over patients)
 #define EVAL_FEW_PATIENTS 20
@@ -1550,7 +1597,9 @@ static int cmd_eval(int argc, char **argv) {
             printf("usage: classify eval --checkpoint FILE --data DIR [flags]\n"
                    "  --checkpoint FILE  written by classify train                  (required)\n"
                    "  --data DIR         test images: DIR/NORMAL, DIR/PNEUMONIA     (required)\n"
-                   "  --out DIR          metrics.csv, scores.csv, roc.png  (the checkpoint's folder/eval)\n"
+                   "  --out DIR          metrics.csv, scores.csv, roc.png, eval.txt (what was evaluated)\n"
+                   "                     (the checkpoint's folder/eval; one holding another\n"
+                   "                     checkpoint's or data folder's evaluation is refused)\n"
                    "  --bootstrap B      resamples of the patients, 2..1000000      (1000)\n"
                    "  --seed S           bootstrap seed                             (1)\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
@@ -1581,6 +1630,7 @@ static int cmd_eval(int argc, char **argv) {
         if (slash) snprintf(out_dir, sizeof out_dir, "%.*s/eval", (int)(slash - ckpt), ckpt);
         else snprintf(out_dir, sizeof out_dir, "eval");
     }
+    if (eval_record_differs(out_dir, ckpt, data, prog)) return 1;
     dcgan_model m;
     int size = 0, channels = 0;
     float thr = 0.5f;
@@ -1727,7 +1777,8 @@ static int cmd_eval(int argc, char **argv) {
                 free(rgb);
             }
         }
-        if (rc == 0) printf("wrote %s/metrics.csv, scores.csv, roc.png\n", out_dir);
+        if (rc == 0) rc = eval_record_write(out_dir, ckpt, data, boot, seed, prog);
+        if (rc == 0) printf("wrote %s/metrics.csv, scores.csv, roc.png, eval.txt\n", out_dir);
     }
     ids_free(patients, test.count);
     free(prob);

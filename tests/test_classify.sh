@@ -50,6 +50,20 @@ done
 acc=$(grep '^accuracy,' "$T/run/eval/metrics.csv" | cut -d, -f2)
 check "eval/test accuracy well above chance ($acc > 0.8)" awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }'
 check "eval/scores.csv has one row per test image" test "$(wc -l <"$T/run/eval/scores.csv")" -eq 81
+# eval.txt says what was evaluated; another data folder into the same --out is refused (a
+# training set's numbers replaced the test set's without a word: a helper's audit), the same
+# one again replaces them (another --bootstrap or --seed too: the same numbers, other intervals)
+RT=$(cd "$T" && pwd -P)
+check "eval/eval.txt names the checkpoint, the data, the bootstrap and seed" test "$(cat "$T/run/eval/eval.txt")" = \
+    "$(printf 'checkpoint %s\ndata %s\nbootstrap 200\nseed 1' "$RT/run/checkpoint.safetensors" "$RT/ph/test")"
+cp "$T/run/eval/metrics.csv" "$T/eval_before.csv"
+fails_with_line "eval/another data folder into an --out holding an evaluation is refused" \
+    "classify eval: '$T/run/eval' holds the evaluation of '$RT/run/checkpoint.safetensors' on '$RT/ph/test' (its eval.txt); this one ('$RT/run/checkpoint.safetensors' on '$RT/ph/train') would replace it: give another --out" \
+    $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/ph/train" --bootstrap 200
+check "eval/... metrics.csv unchanged" cmp "$T/eval_before.csv" "$T/run/eval/metrics.csv"
+check "eval/the same evaluation again (the folder spelled otherwise) is done" \
+    $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/ph/./test/" --bootstrap 200
+check "eval/... the same numbers" cmp "$T/eval_before.csv" "$T/run/eval/metrics.csv"
 check "train/--augment classic --balance oversample runs" $B/classify train --data "$T/ph/train" \
     --out "$T/run2" --size 32 --width 4 --epochs 1 --batch 16 --augment classic --balance oversample
 check "train/--balance weight --extra runs" $B/classify train --data "$T/ph/train" --out "$T/run3" \
