@@ -1185,8 +1185,8 @@ typedef struct {
                                // .tif, .webp, .txt): not in listed
     uint64_t listing;          // a hash of their names, sizes, times and inodes (what the cache checks)
     int dark;                  // images with no pixel above 31 of 255: nearly black, as a 16-bit
-                               // PNG of 12-bit values (a DICOM export, 0..4095) loads, since an
-                               // 8-bit image keeps a 16-bit one's top 8 bits
+                               // PNG of 12-bit values (a DICOM export, 0..4095) loads, since a
+                               // 16-bit value v becomes v * 255 / 65535 (rounded) in 8 bits
     int first_dark;            // the index of the first of them, -1 when there is none
 } dcgan_dataset;
 
@@ -7999,6 +7999,20 @@ static void dcgan__resize_nearest_u8(unsigned char *out, int ow, int oh, const u
     }
 }
 
+// Why stb_image could not read path, in words a user can act on: a file that
+// cannot be opened says why (stb says only "can't fopen"), an empty one says so
+// (stb: "unknown image type"); else stb's own reason ("expected marker", ...).
+static const char *dcgan__decode_reason(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(buf, cap, "cannot open it: %s", strerror(errno));
+        return buf;
+    }
+    const int c = fgetc(f);
+    fclose(f);
+    return c == EOF ? "an empty file (0 bytes)" : stbi_failure_reason();
+}
+
 // Decodes a whole file with stb_image, in this process, to (h, w, comp) 8-bit
 // interleaved pixels (16-bit PNG rounded to 8 bits): into `into` when it is not
 // NULL and holds into_cap bytes (*raw = into), else into a new buffer that the
@@ -8009,7 +8023,9 @@ static dcgan_status dcgan__decode_file_into(unsigned char **raw, int *w, int *h,
     int wide_pixels = stbi_is_16_bit(path);
     stbi_us *wide = wide_pixels ? stbi_load_16(path, w, h, comp, 0) : NULL;
     unsigned char *dec = wide_pixels ? NULL : stbi_load(path, w, h, comp, 0);
-    if (!wide && !dec) return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+    char why[160];
+    if (!wide && !dec)
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, dcgan__decode_reason(path, why, sizeof why));
     const size_t bytes = (size_t)*w * *h * *comp;
     if (into && bytes > into_cap) {
         stbi_image_free(wide ? (void *)wide : (void *)dec);
@@ -8318,8 +8334,9 @@ static dcgan_status dcgan__decode_rect(unsigned char **pixels, const char *path,
     int w, h, comp;
     const int C = opt->channels;
     unsigned char *raw = NULL, *conv = NULL, *sized = NULL;
+    char why[160];
     if (!stbi_info(path, &w, &h, &comp))
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, dcgan__decode_reason(path, why, sizeof why));
     if (w <= 0 || h <= 0 || (size_t)w * (size_t)h > opt->max_pixels)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d = %.1f Mpixel, above the limit of %.1f "
                            "Mpixel", path, w, h, (double)w * h / 1048576.0,
@@ -8407,8 +8424,9 @@ DCGAN_API dcgan_status dcgan_image_load_rgb01(float **out, int *w, int *h, const
     opt.channels = 3;
     opt.resize = DCGAN_RESIZE_NEAREST;
     opt.max_pixels = max_pixels;
+    char why[160];
     if (!stbi_info(path, &iw, &ih, &comp))
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, stbi_failure_reason());
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': %s", path, dcgan__decode_reason(path, why, sizeof why));
     // decode at the image's own size: nearest "resizing" to the same size is a copy
     if (iw <= 0 || ih <= 0 || (size_t)iw * ih > max_pixels)
         return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is %dx%d, above the limit of %zu pixels", path, iw, ih, max_pixels);
@@ -8454,7 +8472,7 @@ static uint64_t dcgan__listing_hash(char *const *paths, int n) {
 // ds->dark and ds->first_dark (dcgan_dataset): an image is nearly black when
 // none of its values is above 31 of 255 (in [-1, 1], none above the value of
 // 31.5: rounding on either side of 31 cannot move an image across). A 16-bit
-// image of 12-bit values is 0..15 in 8 bits, a little more where a resize
+// image of 12-bit values is 0..16 in 8 bits, a little more where a resize
 // filter overshoots.
 static void dcgan__count_dark(dcgan_dataset *ds) {
     const size_t image = (size_t)ds->channels * ds->size * ds->size;

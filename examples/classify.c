@@ -1215,8 +1215,15 @@ static int cmd_train(int argc, char **argv) {
         free(keep);
     }
     set_free(&all);
-    for (int e = 0; rc == 0 && e < o.n_extra; e++)
-        if (set_add_folder(&train, o.extra[e], o.extra_label[e], 1, prog) != 0) rc = 1;
+    for (int e = 0; rc == 0 && e < o.n_extra; e++) {
+        if (!is_folder(o.extra[e])) {   // (set_add_folder's message is about --data's class folders)
+            fprintf(stderr, "%s: --extra '%s' is not a folder (it takes a folder of generated %s images)\n", prog,
+                    o.extra[e], class_names[o.extra_label[e]]);
+            rc = 1;
+        } else if (set_add_folder(&train, o.extra[e], o.extra_label[e], 1, prog) != 0) {
+            rc = 1;
+        }
+    }
     if (rc == 0 && o.n_extra > 0 && extra_is_real(&train, &val, prog)) rc = 1;
     int n_class[2] = {0, 0}, v_class[2] = {0, 0};
     for (int i = 0; i < train.count; i++) n_class[train.labels[i]]++;

@@ -137,8 +137,8 @@ static inline void cli_warn_unread(const char *prog, const char *dir, int unread
 }
 
 // The warning for nearly black images (dcgan_dataset's dark): a folder of 16-bit
-// PNGs holding 12-bit values (DICOM exports, 0..4095) loads as images of 0..15,
-// since 8 bits keep a 16-bit value's top 8; training on them learns black.
+// PNGs holding 12-bit values (DICOM exports, 0..4095) loads as images of 0..16,
+// a 16-bit value v being v * 255 / 65535 in 8 bits; training on them learns black.
 static inline void cli_warn_dark(const char *prog, const char *dir, int dark, const char *first) {
     fprintf(stderr, "%s: warning: %d image%s under '%s' %s nearly black (no value above 31 of 255), the first "
                     "'%s'; a 16-bit PNG of 12-bit values (a DICOM export) loads so: stretch such images to the "

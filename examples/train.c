@@ -68,7 +68,7 @@ static void usage(const char *prog) {
            "  --channels C        1 (gray) | 3 (RGB)                    (3)\n"
            "  --width W           multiplier on every filter count      (1)\n"
            "  --latent Z          noise length                          (100)\n"
-           "  --epochs N          epochs; iterations/epoch = floor(images / batch)  (500)\n"
+           "  --epochs N          epochs; iterations/epoch = floor(images / batch), at least 1  (500)\n"
            "  --batch B           D: B/2 real + B/2 fake; G: B          (128)\n"
            "  --lr-d LR           discriminator Adam learning rate      (2e-5)\n"
            "  --lr-g LR           generator Adam learning rate          (1e-4)\n"

@@ -425,6 +425,11 @@ fails_with_line "train/an --out inside --data is refused" \
     "classify train: --out '$T/split/train/NORMAL/run' lies inside --data '$T/split/train': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
     $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/split/train/NORMAL/run" --size 32 --epochs 1
 check "train/... nothing written" test ! -e "$T/split/train/NORMAL/run"
+fails_with_line "train/--extra naming no folder says so (not the class folders' layout)" \
+    "classify train: --extra '$T/nothere' is not a folder (it takes a folder of generated NORMAL images)" \
+    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_none" --size 32 --epochs 1 \
+    --extra NORMAL="$T/nothere"
+check "train/... nothing written" test ! -e "$T/extra_none"
 # --extra is for generated images: a real validation or training image there is refused
 vfirst=$(LC_ALL=C ls "$T/split/val/NORMAL" | head -1)
 fails_with_line "train/--extra naming the validation folder is refused" \

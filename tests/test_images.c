@@ -187,6 +187,16 @@ static void test_decode_errors(void) {
           "image_load/message names the function called and the file (it named decode_rect, a helper)");
 
     CHECK(memcmp(img, before, sizeof img) == 0, "image_load/output untouched on error");
+    // an empty file and a missing one say so (stb: "unknown image type", "can't fopen")
+    write_bytes("empty.png", "", 0);
+    path_in(p, sizeof p, "empty.png");
+    CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_FORMAT, "image_load/an empty file gives FORMAT");
+    snprintf(want, sizeof want, "image_load: '%s': an empty file (0 bytes)", p);
+    CHECK(strcmp(dcgan_last_error(), want) == 0, "image_load/an empty file is called one");
+    path_in(p, sizeof p, "no_such.png");
+    CHECK(dcgan_image_load(img, p, &opt) == DCGAN_ERR_FORMAT, "image_load/a missing file gives FORMAT");
+    snprintf(want, sizeof want, "image_load: '%s': cannot open it: No such file or directory", p);
+    CHECK(strcmp(dcgan_last_error(), want) == 0, "image_load/a missing file says why");
     // a valid PNG cut in half
     unsigned char px[64 * 64 * 3], file[20000];
     pattern(px, 64, 64, 3);
