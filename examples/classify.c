@@ -2147,6 +2147,11 @@ static int cmd_features(int argc, char **argv) {
     } else {
         printf("features: %d images from %s (%d skipped), %dx%dx%d, %d dims each (the input of %s's last "
                "layer) saved to %s\n", s.count, dir, skipped, s.channels, s.size, s.size, dims, ckpt, out);
+        char hex[17], source[4200], full[PATH_MAX];
+        if (cli_file_hash(hex, ckpt) == 0) {   // (fid refuses two files of two networks' features)
+            snprintf(source, sizeof source, "classify checkpoint %s (%s)", hex, realpath(ckpt, full) ? full : ckpt);
+            cli_source_write(prog, out, source);
+        }
     }
     free(f);
     set_free(&s);

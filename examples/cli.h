@@ -450,4 +450,48 @@ static inline int cli_shared_file(char *const *real, int n_real, char *const *fa
     return found;
 }
 
+// Where a .npy of features came from: OUT.npy.source beside it, one line, the
+// network that made them ("classify checkpoint HASH (PATH)", "inception", ...).
+// fid compares two files' lines up to " (": distances between the features of
+// two networks mean nothing. 0, or 1 after a warning on stderr (the features
+// are written; only the note of their source is missing).
+static inline int cli_source_write(const char *prog, const char *npy, const char *source) {
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s.source", npy);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f) fprintf(f, "%s\n", source);
+    if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "%s: warning: cannot write '%s' (the note of what made the features)\n", prog, path);
+        remove(tmp);
+        return 1;
+    }
+    return 0;
+}
+
+// The source line of npy (cli_source_write) into buf; 0 when there is none.
+static inline int cli_source_read(const char *npy, char *buf, size_t cap) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s.source", npy);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    const int got = fgets(buf, (int)cap, f) != NULL;
+    fclose(f);
+    if (got) buf[strcspn(buf, "\n")] = 0;
+    return got && buf[0];
+}
+
+// A file's bytes' FNV-1a (cli_fnv1a64) as 16 hex digits into hex (17 bytes); 0, or 1 when unreadable.
+static inline int cli_file_hash(char *hex, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 1;
+    unsigned char buf[65536];
+    size_t got;
+    uint64_t h = CLI_FNV_OFFSET;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = cli_fnv1a64(h, buf, got);
+    fclose(f);
+    snprintf(hex, 17, "%016llx", (unsigned long long)h);
+    return 0;
+}
+
 #endif

@@ -135,7 +135,7 @@ link_all() { for f in "$1"/*; do ln -s "$(readlink -f "$f")" "$2/"; done; }
 if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; then
     log "2. GAN training sets (all, $N_SMALL images) and held-out real images"
     # what was made from an earlier small set goes with it
-    rm -rf "$OUT/sets" "$OUT/small.npy" "$OUT/runs/small"
+    rm -rf "$OUT/sets" "$OUT/small.npy" "$OUT/small.npy.source" "$OUT/runs/small"
     mkdir -p "$OUT/sets/all/$RARE" "$OUT/sets/small/$RARE" "$OUT/sets/heldout"
     link_all "$OUT/split/train/$RARE" "$OUT/sets/all/$RARE"
     link_all "$OUT/split/val/$RARE" "$OUT/sets/heldout"
@@ -271,7 +271,7 @@ gan_run() {   # gan_run SET RECIPE SEED
     fi
     # the generated images, and what was measured on them, for this GEN
     if [ ! -f "$run/gen/.done" ] || [ "$(cat "$run/gen/.done")" != "$GEN" ]; then
-        rm -rf "$run/gen" "$run/gen.npy" "$run/c2st" "$run/c2st32" "$run/fid.txt"
+        rm -rf "$run/gen" "$run/gen.npy" "$run/gen.npy.source" "$run/c2st" "$run/c2st32" "$run/fid.txt"
         "$B/generate" --checkpoint "$run/gan/checkpoint.safetensors" --count "$GEN" --out "$run/gen" \
             --seed 7 >/dev/null
         echo "$GEN" >"$run/gen/.done"

@@ -173,6 +173,18 @@ $B/fid --kid --kid-subset-size 20 --prdc "$T/f1.npy" "$T/f2.npy" >"$T/fid.txt" 2
 check "features/fid reads two of them (256 dims, not Inception's)" test $? -eq 0
 check "features/fid prints the FID line" grep -qE '^FID:  [0-9]' "$T/fid.txt"
 check "features/fid prints KID" grep -q '^KID:  ' "$T/fid.txt"
+# each .npy says what made it (OUT.npy.source); fid refuses two networks' features (a KID of
+# 1.68 for 0.24 without a word: a helper's audit), and a folder's (Inception) beside a .npy's
+check "features/f1.npy.source names the checkpoint by its hash" \
+    grep -qxE "classify checkpoint [0-9a-f]{16} \($(cd "$T" && pwd -P)/run/checkpoint.safetensors\)" "$T/f1.npy.source"
+$B/classify features --checkpoint "$T/run2/checkpoint.safetensors" "$T/ph/test/NORMAL" "$T/g2.npy" >/dev/null &&
+    $B/classify features --checkpoint "$T/run3/checkpoint.safetensors" "$T/ph/test/PNEUMONIA" "$T/g3.npy" >/dev/null
+fails_with_line "features/fid refuses two networks' features" \
+    "fid: '$T/g2.npy' holds features of $(cat "$T/g2.npy.source"), '$T/g3.npy' of $(cat "$T/g3.npy.source"): distances between two networks' features mean nothing; embed both sets with one" \
+    $B/fid --kid "$T/g2.npy" "$T/g3.npy"
+fails_with_line "features/fid refuses a classifier's features beside a folder's (Inception)" \
+    "fid: '$T/f1.npy' holds features of $(cat "$T/f1.npy.source"), '$T/ph/test/NORMAL' of inception with --fill-deterministic test weights, 2048 dims: distances between two networks' features mean nothing; embed both sets with one" \
+    $B/fid --fill-deterministic "$T/f1.npy" "$T/ph/test/NORMAL"
 fails_with_line "features/never overwrites" "classify features: '$T/f1.npy' exists already; not overwriting it" \
     $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f1.npy"
 fails_with_line "features/not a folder" "classify features: '$T/nope' is not a folder of images" \
