@@ -2500,6 +2500,13 @@ static int cmd_c2st(int argc, char **argv) {
     c2st_options o;
     int rc = parse_c2st(&o, argc, argv);
     if (rc) return rc;
+    char earlier[4300];   // (an earlier test's result was replaced without a word: a helper's audit)
+    snprintf(earlier, sizeof earlier, "%s/c2st.csv", o.out);
+    if (file_exists(earlier)) {
+        fprintf(stderr, "%s: '%s' holds an earlier test (%s); give another --out, or delete it to test again\n",
+                prog, o.out, earlier);
+        return 1;
+    }
     int threads = dcgan_set_threads(o.threads);
     image_set real = {0}, fake = {0};
     real.channels = fake.channels = o.channels;

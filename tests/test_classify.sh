@@ -344,6 +344,11 @@ check "c2st/the last line: AUC mean +- sd (95% CI lo-hi) over K folds" grep -qE 
 check "c2st/c2st.csv has the header" test "$(head -n 1 "$T/c2_sep/c2st.csv")" = \
     "fold,n_train_real,n_train_fake,n_test_real,n_test_fake,auc,accuracy"
 check "c2st/c2st.csv has a row per fold" test "$(wc -l <"$T/c2_sep/c2st.csv")" -eq 3
+cp "$T/c2_sep/c2st.csv" "$T/c2_sep_before.csv"
+fails_with_line "c2st/a second test into an --out holding one is refused" \
+    "classify c2st: '$T/c2_sep' holds an earlier test ($T/c2_sep/c2st.csv); give another --out, or delete it to test again" \
+    $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_sep" $c2st_flags
+check "c2st/... c2st.csv unchanged" cmp "$T/c2_sep_before.csv" "$T/c2_sep/c2st.csv"
 check "c2st/balanced halves: 20 + 20 to train, 20 + 20 to test" grep -q '^1,20,20,20,20,' "$T/c2_sep/c2st.csv"
 check "c2st/a progress line per fold on stderr" grep -q '^c2st fold 2/2 ' "$T/c2_sep.err"
 check "c2st/fold 1's bootstrap: names of no patient scheme are one patient each" grep -qE \
