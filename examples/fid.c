@@ -234,7 +234,8 @@ static int files_in(const char *dir, char *first, size_t cap) {
 }
 
 // 1 after a message when OUT/nearest.csv or OUT/nearest.png is something a file cannot
-// replace (a folder): --nearest would find it only after every set's features.
+// replace (a folder): --nearest would find it only after every set's features; or
+// when either is there (an earlier run's).
 static int nearest_names_taken(const char *out) {
     for (int k = 0; k < 2; k++) {
         char dst[4300];
@@ -242,6 +243,14 @@ static int nearest_names_taken(const char *out) {
         snprintf(dst, sizeof dst, "%s/nearest.%s", out, k == 0 ? "csv" : "png");
         if (stat(dst, &sb) == 0 && !S_ISREG(sb.st_mode)) {
             fprintf(stderr, "fid: '%s' is not a file; nearest.csv and nearest.png are left as they were\n", dst);
+            return 1;
+        }
+    }
+    for (int k = 0; k < 2; k++) {   // (an earlier run's pairs were replaced without a word: a helper's audit)
+        char dst[4300];
+        snprintf(dst, sizeof dst, "%s/nearest.%s", out, k == 0 ? "csv" : "png");
+        if (access(dst, F_OK) == 0) {
+            fprintf(stderr, "fid: '%s' holds an earlier run's %s; give another --out, or delete it\n", out, dst);
             return 1;
         }
     }

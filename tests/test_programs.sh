@@ -693,9 +693,8 @@ check "fid/two .npz without --dims: the FID of --dims 64" \
 fails_with_line "fid/a .npz and a .npy of other widths name the first file" \
     "fid: '$T/w4.npy' holds 4-dim features, '$T/normal.npz' 64-dim ones" $B/fid "$T/normal.npz" "$T/w4.npy"
 # --nearest writes nearest.csv and nearest.png under .tmp names and renames them when both are
-# written: a run whose nearest.png fails leaves the earlier nearest.csv as it was (it was
-# overwritten first), and one whose nearest.csv cannot be replaced the earlier nearest.png (it
-# was replaced before the csv's rename failed: the referee)
+# written: a run whose nearest.png fails leaves no nearest.csv (it was written first); a folder
+# in the way of either name, or an earlier run's files, are refused before any features
 mkdir -p "$T/nn_keep/nearest.png"
 touch "$T/nn_keep/nearest.png/x"
 echo "an earlier run" >"$T/nn_keep/nearest.csv"
@@ -704,15 +703,22 @@ check "fid/--nearest: a folder named nearest.png is refused before any features 
     test "$(grep -v WARNING "$T/nn_keep.out")" = "fid: '$T/nn_keep/nearest.png' is not a file; nearest.csv and nearest.png are left as they were"
 check "fid/... and leaves the earlier nearest.csv, and no .tmp" \
     sh -c "test \"\$(cat '$T/nn_keep/nearest.csv')\" = 'an earlier run' && test ! -e '$T/nn_keep/nearest.csv.tmp' && test ! -e '$T/nn_keep/nearest.png.tmp'"
-# nearest.png cannot be written (its .tmp name taken by a folder): the earlier pair stays
+# an earlier run's pair is refused before any features (it was replaced without a word: a
+# helper's audit), and left as it was
+mkdir -p "$T/nn_keep4"
+echo "an earlier run" >"$T/nn_keep4/nearest.csv"
+echo "an earlier picture" >"$T/nn_keep4/nearest.png"
+$F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep4" "$T/data/train/NORMAL" "$T/gen" >"$T/nn_keep4.out" 2>&1
+check "fid/--nearest: an earlier run's nearest.csv is refused before any features (the whole output)" \
+    test "$(grep -v WARNING "$T/nn_keep4.out")" = "fid: '$T/nn_keep4' holds an earlier run's $T/nn_keep4/nearest.csv; give another --out, or delete it"
+check "fid/... and left as it was" sh -c "test \"\$(cat '$T/nn_keep4/nearest.csv' '$T/nn_keep4/nearest.png')\" = 'an earlier run
+an earlier picture'"
+# nearest.png cannot be written (its .tmp name taken by a folder): neither file is left
 mkdir -p "$T/nn_keep3/nearest.png.tmp/x"
-echo "an earlier run" >"$T/nn_keep3/nearest.csv"
-echo "an earlier picture" >"$T/nn_keep3/nearest.png"
 fails_with "fid/--nearest: a nearest.png that cannot be written fails the run" "nearest.png.tmp" \
     $F --nearest "$T/data/train/NORMAL" --out "$T/nn_keep3" "$T/data/train/NORMAL" "$T/gen"
-check "fid/... and leaves the earlier pair, and no nearest.csv.tmp" \
-    sh -c "test \"\$(cat '$T/nn_keep3/nearest.csv' '$T/nn_keep3/nearest.png')\" = 'an earlier run
-an earlier picture' && test ! -e '$T/nn_keep3/nearest.csv.tmp'"
+check "fid/... and leaves no nearest.csv, nearest.png or nearest.csv.tmp" \
+    sh -c "test ! -e '$T/nn_keep3/nearest.csv' && test ! -e '$T/nn_keep3/nearest.png' && test ! -e '$T/nn_keep3/nearest.csv.tmp'"
 mkdir -p "$T/nn_keep2/nearest.csv"
 touch "$T/nn_keep2/nearest.csv/x"
 echo "an earlier picture" >"$T/nn_keep2/nearest.png"
