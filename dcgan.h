@@ -3436,8 +3436,8 @@ DCGAN_API dcgan_status dcgan_upsample_forward(dcgan_tensor out, dcgan_tensor inp
             float lh0 = 1.0f - lh1, lw0 = 1.0f - lw1;
             for (size_t nc = 0; nc < (size_t)inp.n * inp.c; nc++) {
                 const float *src = &inp.data[nc * inp.h * inp.w];
-                // nearest copies its pixel (weighing it by 1 and its neighbour by 0
-                // would make an Inf NaN: 0 * Inf; F.interpolate copies it too)
+                // nearest copies its pixel (the bilinear form, with weights of 0 on the
+                // same pixel, made an Inf NaN: 0 * Inf; F.interpolate copies it)
                 float v = mode == DCGAN_UPSAMPLE_NEAREST
                               ? src[h0 * inp.w + w0]
                               : lh0 * (lw0 * src[h0 * inp.w + w0] + lw1 * src[h0 * inp.w + w1]) +

@@ -388,14 +388,21 @@ static int named_item_cmp(const void *pa, const void *pb) {
 // Patients are found by file name (clf_patient_id, or the --patients CSV's file
 // column): two images of one label with one name in two folders (pat0/img0.png,
 // pat1/img0.png) would be one patient, on one side of a split, drawn together
-// by a bootstrap. 1 (with the message) when a name repeats within a label.
-static int names_repeat(const image_set *s, const char *prog) {
+// by a bootstrap. 1 (with the message) when a name repeats within a label,
+// among the items patient_ids_of is not lenient with (generated images, each its
+// own name's, may repeat names from two generate runs in two folders).
+static int names_repeat(const image_set *s, const char *prog, int lenient, int lenient_label) {
     named_item *v = (named_item *)malloc((size_t)(s->count > 0 ? s->count : 1) * sizeof *v);
     if (!v) { fprintf(stderr, "%s: out of memory\n", prog); return 1; }
-    for (int i = 0; i < s->count; i++) v[i] = (named_item){base_name(s->paths[i]), s->labels ? s->labels[i] : 0, i};
-    qsort(v, (size_t)s->count, sizeof *v, named_item_cmp);
+    int m = 0;
+    for (int i = 0; i < s->count; i++) {
+        const int label = s->labels ? s->labels[i] : 0;
+        if (lenient || (lenient_label >= 0 && label == lenient_label)) continue;
+        v[m++] = (named_item){base_name(s->paths[i]), label, i};
+    }
+    qsort(v, (size_t)m, sizeof *v, named_item_cmp);
     int rc = 0;
-    for (int i = 1; i < s->count && !rc; i++)
+    for (int i = 1; i < m && !rc; i++)
         if (v[i].label == v[i - 1].label && strcmp(v[i].name, v[i - 1].name) == 0) {
             fprintf(stderr, "%s: '%s' and '%s' have one file name, and patients are told apart by file name "
                             "(Kermany's names, else each name is a patient; --patients lists names too): two "
@@ -416,7 +423,7 @@ static int names_repeat(const image_set *s, const char *prog) {
 // reference) being found there; lenient_label: only the items of that label
 // are lenient (-1: none; c2st's test half holds real and generated images).
 static char **patient_ids_of(const image_set *s, const char *prog, int lenient, int lenient_label) {
-    if (names_repeat(s, prog)) return NULL;
+    if (names_repeat(s, prog, lenient, lenient_label)) return NULL;
     char **ids = (char **)calloc((size_t)s->count + 1, sizeof(char *));
     if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
@@ -1071,7 +1078,13 @@ static int parse_train(train_options *o, int argc, char **argv) {
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!o->data || !o->out) { fprintf(stderr, "%s: --data and --out are required (see --help)\n", prog); return 2; }
-    if (guard_out_in_data(prog, o->out, o->data)) return 2;
+    for (int c = 0; c < 2; c++) {   // the folders of images train reads (--extra's below)
+        char dir[4300];
+        snprintf(dir, sizeof dir, "%s/%s", o->data, class_names[c]);
+        if (guard_out_in_data(prog, o->out, dir, "--data")) return 2;
+        snprintf(dir, sizeof dir, "%s/%s", o->val ? o->val : "", class_names[c]);
+        if (o->val && guard_out_in_data(prog, o->out, dir, "--val")) return 2;
+    }
     for (int e = 0; e < o->n_extra; e++) {   // [CLASS=]DIR; without CLASS= the negative class
         const char *v = o->extra[e], *eq = strchr(v, '=');
         if (!eq || memchr(v, '/', (size_t)(eq - v))) continue;   // no CLASS= (a path may hold '=')
@@ -1087,6 +1100,8 @@ static int parse_train(train_options *o, int argc, char **argv) {
         o->extra[e] = eq + 1;
         o->extra_label[e] = label;
     }
+    for (int e = 0; e < o->n_extra; e++)   // (the run's curves.png was a "generated" image next time)
+        if (guard_out_in_data(prog, o->out, o->extra[e], "--extra")) return 2;
     if ((o->size != 32 && o->size != 64 && o->size != 128) || (o->channels != 1 && o->channels != 3) ||
         o->width < 1 || o->width > 256 || o->epochs < 1 || o->batch < 2 || !(o->lr > 0 && isfinite(o->lr)) ||
         !(o->val_fraction > 0 && o->val_fraction < 1)) {
@@ -1556,9 +1571,11 @@ static void eval_inputs(char *ck, char *dt, size_t cap, const char *ckpt, const 
     snprintf(dt, cap, "%s", realpath(data, r) ? r : data);
 }
 
-// 1 after the message when out_dir/eval.txt records other inputs, else 0.
+// 1 after the message when out_dir/eval.txt records other inputs, else 0 (and 0
+// when either input is missing: the loaders say so, in their own words).
 static int eval_record_differs(const char *out_dir, const char *ckpt, const char *data, const char *prog) {
     char path[4300], line[PATH_MAX + 32], ck[PATH_MAX], dt[PATH_MAX], was[2][PATH_MAX + 32] = {"", ""};
+    if (!realpath(ckpt, ck) || !realpath(data, dt)) return 0;
     snprintf(path, sizeof path, "%s/eval.txt", out_dir);
     FILE *f = fopen(path, "r");
     if (!f) return 0;
@@ -1586,6 +1603,7 @@ static int eval_record_write(const char *out_dir, const char *ckpt, const char *
     if (f) fprintf(f, "checkpoint %s\ndata %s\nbootstrap %ld\nseed %ld\n", ck, dt, boot, seed);
     if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
         fprintf(stderr, "%s: cannot write '%s'\n", prog, path);
+        remove(tmp);
         return 1;
     }
     return 0;

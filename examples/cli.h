@@ -142,7 +142,7 @@ static inline void cli_warn_unread(const char *prog, const char *dir, int unread
 static inline void cli_warn_dark(const char *prog, const char *dir, int dark, const char *first) {
     fprintf(stderr, "%s: warning: %d image%s under '%s' %s nearly black (no value above 31 of 255), the first "
                     "'%s'; a 16-bit PNG of 12-bit values (a DICOM export) loads so: stretch such images to the "
-                    "16-bit range, or window them into 8 bits, before training\n",
+                    "16-bit range, or window them into 8 bits, first\n",
             prog, dark, dark == 1 ? "" : "s", dir, dark == 1 ? "is" : "are", first);
 }
 

@@ -572,10 +572,10 @@ done:
 }
 
 // The network a folder's features come from here (cli_source_write's line):
-// Inception, or the test weights of --fill-deterministic; and with its width.
+// Inception, or the test weights of --fill-deterministic. (Not the width: one
+// network at two --dims is told by the dims check, in its own words.)
 static void folder_source(char *buf, size_t cap, const fid_options *o) {
-    snprintf(buf, cap, "%s, %d dims", o->fill ? "inception with --fill-deterministic test weights" : "inception",
-             o->dims);
+    snprintf(buf, cap, "%s", o->fill ? "inception with --fill-deterministic test weights" : "inception");
 }
 
 // What made a path's features: a folder's from folder_source, a .npy's from its

@@ -163,8 +163,9 @@ static int earlier_images(char *first, size_t cap, const char *out, const char *
 }
 
 // 1 after the message when out holds images this run would not replace (two
-// runs' images would mix, or generated and real ones), a folder named like one
-// of its images, or (without --replace) images of its names, else 0.
+// runs' images would mix, or generated and real ones; in its sub-folders too), a
+// folder named like one of its images, or (without --replace) images of its
+// names, else 0.
 static int images_in_the_way(const char *out, const char *prefix, int digits, long count, int replace) {
     char stale[300];
     if (cli_stale_image(stale, sizeof stale, out, prefix, 1, count, digits)) {
@@ -173,6 +174,21 @@ static int images_in_the_way(const char *out, const char *prefix, int digits, lo
         return 1;
     }
     if (image_name_taken(out, prefix, digits, count)) return 1;
+    // train and classify read sub-folders too: images there would join this run's
+    char **paths = NULL;
+    int n = 0;
+    struct stat sb;
+    if (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode) && dcgan_list_images(&paths, &n, out) == DCGAN_OK) {
+        const size_t lo = strlen(out);
+        int below = -1;
+        for (int i = 0; i < n && below < 0; i++)
+            if (strncmp(paths[i], out, lo) == 0 && strchr(paths[i] + lo + 1, '/')) below = i;
+        if (below >= 0)
+            fprintf(stderr, "generate: '%s' holds images in its sub-folders ('%s'), which train and classify read "
+                            "with it: two runs' images would mix; give another --out\n", out, paths[below]);
+        dcgan_paths_free(paths, n);
+        if (below >= 0) return 1;
+    }
     if (!replace && earlier_images(stale, sizeof stale, out, prefix, digits, count)) {
         fprintf(stderr, "generate: '%s' holds %s of an earlier run; give --replace to replace its images (all "
                         "of them or none), or another --out\n", out, stale);

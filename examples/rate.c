@@ -90,8 +90,6 @@ static int undecodable_name(const char *path) {
     return 0;
 }
 
-// A file by its device and inode: the same file under two names (a folder given twice,
-// a link) has one.
 // An integer flag within [lo, hi], or exit with a message (no silent wrap to int).
 static int make_int_flag(const char *flag, const char *text, long lo, long hi) {
     long v = cli_int("rate make", flag, text);

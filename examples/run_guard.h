@@ -6,7 +6,8 @@
 //   - a run that fails removes the output folder it made, while it is empty.
 //   - Ctrl-C and SIGTERM: the first asks the run to stop after the current step
 //     (the program checks guard_stop_requested()); a second one stops at once.
-//   - an output folder inside the data folder is refused (guard_out_in_data).
+//   - an output folder inside a folder of images the run reads is refused
+//     (guard_out_in_data).
 #ifndef RUN_GUARD_H
 #define RUN_GUARD_H
 #include <errno.h>
@@ -20,15 +21,15 @@
 #include <unistd.h>
 #include "cli.h"   // cli_unmake
 
-// 1 after the message when out is the data folder or lies inside it (through
-// links too): the run's own images (sample grids, plots) would be read as
-// training images by the next run on that folder, and its cache and logs counted
-// as files of other types. out need not exist: its longest existing part is
-// resolved and the rest appended as written. 0 otherwise (a data folder that
+// 1 after the message when out is the folder of images dir (given as flag:
+// --data, --val, --extra) or lies inside it, through links too: the run's own
+// images (sample grids, plots) would be read as training images by the next run
+// on that folder. out need not exist: its longest existing part is resolved and
+// the rest appended, "." and ".." taken as they name. 0 otherwise (a dir that
 // does not exist is refused where it is read).
-static inline int guard_out_in_data(const char *prog, const char *out, const char *data) {
+static inline int guard_out_in_data(const char *prog, const char *out, const char *dir, const char *flag) {
     char d[PATH_MAX], o[PATH_MAX], part[PATH_MAX], rest[PATH_MAX] = "";
-    if (!realpath(data, d) || strlen(out) >= sizeof part) return 0;
+    if (!realpath(dir, d) || strlen(out) >= sizeof part) return 0;
     snprintf(part, sizeof part, "%s", out);
     for (size_t n = strlen(part); n > 1 && part[n - 1] == '/'; n--) part[n - 1] = 0;
     while (!realpath(part, o)) {   // (a part not there yet: its name moves to rest)
@@ -41,14 +42,21 @@ static inline int guard_out_in_data(const char *prog, const char *out, const cha
         else if (slash == part) snprintf(part, sizeof part, "/");
         else *slash = 0;
     }
-    if (*rest && strlen(o) + 1 + strlen(rest) < sizeof o) {
-        if (strcmp(o, "/") != 0) strcat(o, "/");
-        strcat(o, rest);
+    for (char *name = strtok(rest, "/"); name; name = strtok(NULL, "/")) {   // the rest, name by name
+        if (strcmp(name, ".") == 0) continue;
+        if (strcmp(name, "..") == 0) {
+            char *up = strrchr(o, '/');
+            if (up && up != o) *up = 0;
+            else snprintf(o, sizeof o, "/");
+        } else if (strlen(o) + 1 + strlen(name) < sizeof o) {
+            if (strcmp(o, "/") != 0) strcat(o, "/");
+            strcat(o, name);
+        }
     }
     const size_t n = strlen(d);
     if (strncmp(o, d, n) != 0 || (o[n] != 0 && o[n] != '/' && strcmp(d, "/") != 0)) return 0;
-    fprintf(stderr, "%s: --out '%s' lies inside --data '%s': the run's own images (samples, plots) would be read "
-                    "as training images; give an --out outside it\n", prog, out, data);
+    fprintf(stderr, "%s: --out '%s' lies inside %s's folder of images '%s': the run's own images (samples, plots) "
+                    "would be read as training images; give an --out outside it\n", prog, out, flag, dir);
     return 1;
 }
 

@@ -291,8 +291,10 @@ static void parse(train_options *o, int argc, char **argv) {
         fprintf(stderr, "train: --out is %zu characters long; at most 4000\n", strlen(o->out));
         exit(2);
     }
+    char read_dir[4300];   // the folder train reads: --data, or --data/--class
+    snprintf(read_dir, sizeof read_dir, "%s%s%s", o->data, o->cls[0] ? "/" : "", o->cls);
     if (cli_device_word(p, o->device) != 0 || cli_out_folder(p, o->out) != 0 ||
-        guard_out_in_data(p, o->out, o->data) != 0)
+        guard_out_in_data(p, o->out, read_dir, o->cls[0] ? "--data/--class" : "--data") != 0)
         exit(2);
     // with --resume the settings are final only after the checkpoint's are read
     if (!o->resume && check_settings(o) != 0) exit(2);

@@ -61,6 +61,9 @@ fails_with_line "eval/another data folder into an --out holding an evaluation is
     "classify eval: '$T/run/eval' holds the evaluation of '$RT/run/checkpoint.safetensors' on '$RT/ph/test' (its eval.txt); this one ('$RT/run/checkpoint.safetensors' on '$RT/ph/train') would replace it: give another --out" \
     $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/ph/train" --bootstrap 200
 check "eval/... metrics.csv unchanged" cmp "$T/eval_before.csv" "$T/run/eval/metrics.csv"
+fails_with_line "eval/a mistyped --data is said as such, not as another evaluation" \
+    "classify eval: '$T/nothere/NORMAL' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
+    $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/nothere" --bootstrap 200
 check "eval/the same evaluation again (the folder spelled otherwise) is done" \
     $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/ph/./test/" --bootstrap 200
 check "eval/... the same numbers" cmp "$T/eval_before.csv" "$T/run/eval/metrics.csv"
@@ -183,7 +186,7 @@ fails_with_line "features/fid refuses two networks' features" \
     "fid: '$T/g2.npy' holds features of $(cat "$T/g2.npy.source"), '$T/g3.npy' of $(cat "$T/g3.npy.source"): distances between two networks' features mean nothing; embed both sets with one" \
     $B/fid --kid "$T/g2.npy" "$T/g3.npy"
 fails_with_line "features/fid refuses a classifier's features beside a folder's (Inception)" \
-    "fid: '$T/f1.npy' holds features of $(cat "$T/f1.npy.source"), '$T/ph/test/NORMAL' of inception with --fill-deterministic test weights, 2048 dims: distances between two networks' features mean nothing; embed both sets with one" \
+    "fid: '$T/f1.npy' holds features of $(cat "$T/f1.npy.source"), '$T/ph/test/NORMAL' of inception with --fill-deterministic test weights: distances between two networks' features mean nothing; embed both sets with one" \
     $B/fid --fill-deterministic "$T/f1.npy" "$T/ph/test/NORMAL"
 fails_with_line "features/never overwrites" "classify features: '$T/f1.npy' exists already; not overwriting it" \
     $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f1.npy"
@@ -349,6 +352,10 @@ fails_with_line "c2st/a second test into an --out holding one is refused" \
     "classify c2st: '$T/c2_sep' holds an earlier test ($T/c2_sep/c2st.csv); give another --out, or delete it to test again" \
     $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_sep" $c2st_flags
 check "c2st/... c2st.csv unchanged" cmp "$T/c2_sep_before.csv" "$T/c2_sep/c2st.csv"
+# generated images of two runs in two folders may share names (each is its own patient): taken
+mkdir -p "$T/gray_two/run1" && cp "$T/gray/"*.pgm "$T/gray_two/" && cp "$T/gray/"*.pgm "$T/gray_two/run1/"
+check "c2st/--fake images of two runs with the same names are taken" \
+    $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray_two" --out "$T/c2_two" $c2st_flags
 check "c2st/balanced halves: 20 + 20 to train, 20 + 20 to test" grep -q '^1,20,20,20,20,' "$T/c2_sep/c2st.csv"
 check "c2st/a progress line per fold on stderr" grep -q '^c2st fold 2/2 ' "$T/c2_sep.err"
 check "c2st/fold 1's bootstrap: names of no patient scheme are one patient each" grep -qE \
@@ -438,10 +445,19 @@ fails_with_line "eval/two images of one class with one name are refused (its boo
     $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/kdup" --out "$T/eval_dup"
 check "eval/... nothing written" test ! -e "$T/eval_dup"
 # an --out inside --data is refused (curves.png in a class folder was a training image next time)
-fails_with_line "train/an --out inside --data is refused" \
-    "classify train: --out '$T/split/train/NORMAL/run' lies inside --data '$T/split/train': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
+fails_with_line "train/an --out inside --data's class folders is refused" \
+    "classify train: --out '$T/split/train/NORMAL/run' lies inside --data's folder of images '$T/split/train/NORMAL': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
     $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/split/train/NORMAL/run" --size 32 --epochs 1
 check "train/... nothing written" test ! -e "$T/split/train/NORMAL/run"
+fails_with_line "train/... and inside --val's" \
+    "classify train: --out '$T/split/val/PNEUMONIA/run' lies inside --val's folder of images '$T/split/val/PNEUMONIA': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
+    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/split/val/PNEUMONIA/run" --size 32 --epochs 1
+mkdir -p "$T/syn_extra" && cp "$T/gray/"*.pgm "$T/syn_extra/"
+fails_with_line "train/... and inside an --extra folder" \
+    "classify train: --out '$T/syn_extra/run' lies inside --extra's folder of images '$T/syn_extra': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
+    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/syn_extra/run" --size 32 --epochs 1 \
+    --extra NORMAL="$T/syn_extra"
+check "train/... nothing written" test ! -e "$T/syn_extra/run" -a ! -e "$T/split/val/PNEUMONIA/run"
 fails_with_line "train/--extra naming no folder says so (not the class folders' layout)" \
     "classify train: --extra '$T/nothere' is not a folder (it takes a folder of generated NORMAL images)" \
     $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_none" --size 32 --epochs 1 \
@@ -459,6 +475,7 @@ fails_with_line "train/--extra naming a training folder is refused" \
     "classify train: --extra image '$T/split/train/PNEUMONIA/$tfirst' is the training image '$T/split/train/PNEUMONIA/$tfirst' (one file); --extra takes generated images only" \
     $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_train" --size 32 --epochs 1 \
     --extra PNEUMONIA="$T/split/train/PNEUMONIA"
+check "train/... nothing written" test ! -e "$T/extra_train"
 fails_with_line "split/an empty class folder names it" "classify split: class NORMAL: no images in '$T/emptyclass/NORMAL'" \
     $B/classify split --data "$T/emptyclass" --out "$T/split_empty"
 ls "$T/sub/n2/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u >"$T/sub2.txt"

@@ -560,8 +560,8 @@ static void test_upsample_gradcheck(void) {
 
 // Nearest copies its source pixel, Inf and NaN too, and no other pixel sees
 // them (F.interpolate(mode='nearest') on [[1, inf], [-2, nan]] to 4x4 gives
-// each value in a 2x2 block); the bilinear weights of 0 once made 0 * Inf = NaN
-// in every output of the Inf's block and its neighbours'.
+// each value in a 2x2 block); the bilinear form's weights of 0 (on the same
+// pixel) once made the Inf's block NaN: 0 * Inf.
 static void test_upsample_nearest_copies(void) {
     float x[4] = {1.0f, INFINITY, -2.0f, NAN}, out[16];
     CHECK(dcgan_upsample_forward(dcgan_tensor_make(out, 1, 1, 4, 4), dcgan_tensor_make(x, 1, 1, 2, 2),

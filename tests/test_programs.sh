@@ -46,15 +46,20 @@ check "train/... and its checkpoint and log.csv are unchanged" \
 # an --out inside --data is refused before anything is written: the run's sample grids and
 # plots were read as training images by the next run (and it could never be resumed: a
 # helper's audit); through a link too, and not for a sibling whose name only begins alike
-fails_with_line "train/an --out inside --data is refused" \
-    "train: --out '$T/data/train/run' lies inside --data '$T/data/train': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
-    $B/train $FLAGS --out "$T/data/train/run" --epochs 1
-check "train/... nothing written" test ! -e "$T/data/train/run"
+fails_with_line "train/an --out inside the folder it reads is refused" \
+    "train: --out '$T/data/train/NORMAL/run' lies inside --data/--class's folder of images '$T/data/train/NORMAL': the run's own images (samples, plots) would be read as training images; give an --out outside it" \
+    $B/train $FLAGS --out "$T/data/train/NORMAL/run" --epochs 1
+check "train/... nothing written" test ! -e "$T/data/train/NORMAL/run"
 ln -s "$T/data" "$T/data_link"
-fails_with "train/... through a link to it too" "lies inside --data" \
+fails_with "train/... through a link to it too" "lies inside --data/--class's folder" \
     $B/train $FLAGS --out "$T/data_link/train/NORMAL/x/y/" --epochs 1
 check "train/... nothing written" test ! -e "$T/data/train/NORMAL/x"
-check "train/a sibling folder named like --data is not inside it" $B/train $FLAGS --out "$T/data/train2" --epochs 1
+fails_with "train/... and through '..' in a part not made yet" "lies inside --data/--class's folder" \
+    $B/train $FLAGS --out "$T/not_yet/../data/train/NORMAL/x" --epochs 1
+check "train/... nothing written" test ! -e "$T/not_yet" -a ! -e "$T/data/train/NORMAL/x"
+check "train/a sibling folder named like it is not inside it" $B/train $FLAGS --out "$T/data/train/NORMAL2" --epochs 1
+check "train/--data's other folders are not read with --class: an --out there is taken" \
+    $B/train $FLAGS --out "$T/data/train/run_beside" --epochs 1
 # nearly black images are named (a 16-bit PNG of 12-bit values loaded at 0..15 without a word:
 # a helper's audit); the run goes on
 mkdir -p "$T/dark" && cp tests/data/images/gray12in16.png "$T/dark/" &&
@@ -62,7 +67,7 @@ mkdir -p "$T/dark" && cp tests/data/images/gray12in16.png "$T/dark/" &&
 $B/train --data "$T/dark" --class '' --out "$T/dark_run" --arch dcgan --size 64 --channels 1 --width 0.0625 \
     --batch 8 --epochs 1 >"$T/dark.txt" 2>&1
 check "train/a nearly black image is named, the run goes on" \
-    sh -c "test -s '$T/dark_run/checkpoint.safetensors' && grep -qxF \"train: warning: 1 image under '$T/dark' is nearly black (no value above 31 of 255), the first '$T/dark/gray12in16.png'; a 16-bit PNG of 12-bit values (a DICOM export) loads so: stretch such images to the 16-bit range, or window them into 8 bits, before training\" '$T/dark.txt'"
+    sh -c "test -s '$T/dark_run/checkpoint.safetensors' && grep -qxF \"train: warning: 1 image under '$T/dark' is nearly black (no value above 31 of 255), the first '$T/dark/gray12in16.png'; a 16-bit PNG of 12-bit values (a DICOM export) loads so: stretch such images to the 16-bit range, or window them into 8 bits, first\" '$T/dark.txt'"
 # --resume with other images or other settings is refused with status 2, naming the flag and
 # both values (it trained the checkpoint on them, or silently took the checkpoint's settings
 # over the flags given: a helper's audit); the run stays as it was
@@ -363,6 +368,11 @@ fails_with_line "generate/into a folder of real images (any image type) is refus
     "generate: '$T/realdir' holds IM-0001-0001.JPEG, which this run (--count 2) would not replace: two runs' images would mix; give another --out or delete the old images" \
     $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/realdir"
 check "generate/... nothing added" test "$(ls -A "$T/realdir")" = IM-0001-0001.JPEG
+mkdir -p "$T/gen_sub/run1" && cp "$T/gen_seed3.png" "$T/gen_sub/run1/fake_00001.png"
+fails_with_line "generate/into a folder whose sub-folder holds images is refused (train reads them too)" \
+    "generate: '$T/gen_sub' holds images in its sub-folders ('$T/gen_sub/run1/fake_00001.png'), which train and classify read with it: two runs' images would mix; give another --out" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/gen_sub"
+check "generate/... nothing added" test "$(ls -A "$T/gen_sub")" = run1
 fails_with_line "generate/2 into a folder of 10 is refused, naming the first image it would not replace" \
     "generate: '$T/gen' holds fake_00003.png, which this run (--count 2) would not replace: two runs' images would mix; give another --out or delete the old images" \
     $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/gen" --seed 5
