@@ -458,24 +458,26 @@ fails_with_line "train/... and inside an --extra folder" \
     $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/syn_extra/run" --size 32 --epochs 1 \
     --extra NORMAL="$T/syn_extra"
 check "train/... nothing written" test ! -e "$T/syn_extra/run" -a ! -e "$T/split/val/PNEUMONIA/run"
-fails_with_line "train/--extra naming no folder says so (not the class folders' layout)" \
+# train_refused LABEL LINE OUT ARGS...: classify train on the split with ARGS fails, printing
+# exactly LINE, and writes nothing at OUT
+train_refused() {
+    label=$1; line=$2; out=$3; shift 3
+    fails_with_line "$label" "$line" $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$out" \
+        --size 32 --epochs 1 "$@"
+    check "train/... nothing written" test ! -e "$out"
+}
+train_refused "train/--extra naming no folder says so (not the class folders' layout)" \
     "classify train: --extra '$T/nothere' is not a folder (it takes a folder of generated NORMAL images)" \
-    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_none" --size 32 --epochs 1 \
-    --extra NORMAL="$T/nothere"
-check "train/... nothing written" test ! -e "$T/extra_none"
+    "$T/extra_none" --extra NORMAL="$T/nothere"
 # --extra is for generated images: a real validation or training image there is refused
 vfirst=$(LC_ALL=C ls "$T/split/val/NORMAL" | head -1)
-fails_with_line "train/--extra naming the validation folder is refused" \
+train_refused "train/--extra naming the validation folder is refused" \
     "classify train: --extra image '$T/split/val/NORMAL/$vfirst' is the validation image '$T/split/val/NORMAL/$vfirst' (one file); --extra takes generated images only" \
-    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_val" --size 32 --epochs 1 \
-    --extra NORMAL="$T/split/val/NORMAL"
-check "train/... nothing written" test ! -e "$T/extra_val"
+    "$T/extra_val" --extra NORMAL="$T/split/val/NORMAL"
 tfirst=$(LC_ALL=C ls "$T/split/train/PNEUMONIA" | head -1)
-fails_with_line "train/--extra naming a training folder is refused" \
+train_refused "train/--extra naming a training folder is refused" \
     "classify train: --extra image '$T/split/train/PNEUMONIA/$tfirst' is the training image '$T/split/train/PNEUMONIA/$tfirst' (one file); --extra takes generated images only" \
-    $B/classify train --data "$T/split/train" --val "$T/split/val" --out "$T/extra_train" --size 32 --epochs 1 \
-    --extra PNEUMONIA="$T/split/train/PNEUMONIA"
-check "train/... nothing written" test ! -e "$T/extra_train"
+    "$T/extra_train" --extra PNEUMONIA="$T/split/train/PNEUMONIA"
 fails_with_line "split/an empty class folder names it" "classify split: class NORMAL: no images in '$T/emptyclass/NORMAL'" \
     $B/classify split --data "$T/emptyclass" --out "$T/split_empty"
 ls "$T/sub/n2/train/NORMAL" | grep -oE 'IM-[0-9]+' | sort -u >"$T/sub2.txt"
