@@ -41,6 +41,7 @@ static void usage(const char *prog) {
            "  --prefix P          file name prefix, at most 200 characters, no '/',\n"
            "                      not starting with '.'                  (fake_)\n"
            "  --device D          cpu | cuda | auto                      (" CLI_DEFAULT_DEVICE ")\n"
+           "  --threads N         threads (OpenMP builds); 0 = all cores   (0)\n"
            "  --replace           replace the images of an earlier run with this run's names\n"
            "                      (without it, a folder holding one of them is refused)\n"
            "  --save-raw FILE     also write the noise and the float images (before 8-bit\n"
@@ -221,7 +222,7 @@ int main(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     const char *device = CLI_DEFAULT_DEVICE;
     int digits = 5, replace = 0;
-    long count = 64, seed = 1, batch = 16;
+    long count = 64, seed = 1, batch = 16, threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); return 0; }
@@ -234,6 +235,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--save-raw")) raw = argv[i];
         else if (strcmp(a, "--replace") == 0) replace = 1;
+        else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int_range("generate", a, argv[i], 0, 4096);
         else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
     }
     if (!checkpoint) {
@@ -271,7 +273,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     cfg.batch = (int)batch;   // memory for generation only; the weights do not depend on it
-    dcgan_set_threads(0);   // $DCGAN_THREADS, else $OMP_NUM_THREADS (at most 4096), else all cores
+    dcgan_set_threads((int)threads);   // 0: $DCGAN_THREADS, else $OMP_NUM_THREADS (at most 4096), else all cores
     if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK || dcgan_gan_load(&gan, checkpoint) != DCGAN_OK) {
         fprintf(stderr, "generate: %s\n", dcgan_last_error());
         dcgan_gan_free(&gan);

@@ -342,6 +342,11 @@ done
 check "generate/10 images" $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 10 --out "$T/gen" --seed 3
 check "generate/zero-padded names" test -s "$T/gen/fake_00001.png" -a -s "$T/gen/fake_00010.png"
 check "generate/exactly 10 files" test "$(ls "$T/gen" | wc -l)" -eq 10
+check "generate/--threads 1 makes the same images, bit for bit" sh -c \
+    "$B/generate --checkpoint '$T/straight/checkpoint.safetensors' --count 10 --out '$T/gen_t1' --seed 3 --threads 1 >/dev/null &&
+     for f in '$T'/gen/*.png; do cmp -s \"\$f\" '$T/gen_t1/'\$(basename \"\$f\") || exit 1; done"
+fails_with_line "generate/--threads past its range is refused" "generate: --threads wants an integer from 0 to 4096, got '4097'" \
+    $B/generate --checkpoint "$T/straight/checkpoint.safetensors" --count 2 --out "$T/gen_t2" --threads 4097
 # a second run into the same folder: 10 again is refused without --replace (an earlier seed's
 # images were replaced without a word: a helper's audit), the folder unchanged; with it they
 # are replaced; 2 would leave 8 of the old run beside 2 new ones (it did, silently: a helper's
