@@ -121,7 +121,8 @@
 #ifndef DCGAN_H_INCLUDED
 #define DCGAN_H_INCLUDED
 
-#define DCGAN_VERSION "0.6.0"   // major.minor.patch of this file
+#define DCGAN_VERSION "0.7.0"   // major.minor.patch of this file (0.7.0: dcgan_dataset counts
+                                // nearly black images; the averaged G's ramp-up as StyleGAN2-ADA's)
 
 #include <stddef.h>
 #include <stdint.h>
