@@ -375,7 +375,7 @@ static int set_take(image_set *dst, const image_set *src, const int *keep) {
     return 0;
 }
 
-// (label, base name) pairs in order, for names_repeat (labels NULL: one label).
+// (label, base name) pairs in order, for first_repeat.
 typedef struct { const char *name; int label, index; } named_item;
 
 static int named_item_cmp(const void *pa, const void *pb) {
@@ -383,6 +383,19 @@ static int named_item_cmp(const void *pa, const void *pb) {
     if (a->label != b->label) return a->label - b->label;
     const int c = strcmp(a->name, b->name);
     return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+// Sorts v[0..m) and finds the first two items of one label and one name: 1 with
+// their indices in *a and *b (a before b in the list), else 0.
+static int first_repeat(named_item *v, int m, int *a, int *b) {
+    qsort(v, (size_t)m, sizeof *v, named_item_cmp);
+    for (int i = 1; i < m; i++)
+        if (v[i].label == v[i - 1].label && strcmp(v[i].name, v[i - 1].name) == 0) {
+            *a = v[i - 1].index;
+            *b = v[i].index;
+            return 1;
+        }
+    return 0;
 }
 
 // Patients are found by file name (clf_patient_id, or the --patients CSV's file
@@ -400,17 +413,14 @@ static int names_repeat(const image_set *s, const char *prog, int lenient, int l
         if (lenient || (lenient_label >= 0 && label == lenient_label)) continue;
         v[m++] = (named_item){base_name(s->paths[i]), label, i};
     }
-    qsort(v, (size_t)m, sizeof *v, named_item_cmp);
-    int rc = 0;
-    for (int i = 1; i < m && !rc; i++)
-        if (v[i].label == v[i - 1].label && strcmp(v[i].name, v[i - 1].name) == 0) {
-            fprintf(stderr, "%s: '%s' and '%s' have one file name, and patients are told apart by file name "
-                            "(Kermany's names, else each name is a patient; --patients lists names too): two "
-                            "patients would count as one. Give each image a name of its own (e.g. pat1_img0.png) "
-                            "and, for patients of several images, a --patients CSV\n",
-                    prog, s->paths[v[i - 1].index], s->paths[v[i].index]);
-            rc = 1;
-        }
+    int a, b;
+    const int rc = first_repeat(v, m, &a, &b);
+    if (rc)
+        fprintf(stderr, "%s: '%s' and '%s' have one file name, and patients are told apart by file name "
+                        "(Kermany's names, else each name is a patient; --patients lists names too): two "
+                        "patients would count as one. Give each image a name of its own (e.g. pat1_img0.png) "
+                        "and, for patients of several images, a --patients CSV\n",
+                prog, s->paths[a], s->paths[b]);
     free(v);
     return rc;
 }
@@ -489,32 +499,24 @@ static int string_ptr_cmp(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-// How many different patients are among ids[i] with group[i] == which (group
-// NULL: all n); -1 when memory runs out. Sorted, so O(n log n).
-static int cmp_base_names(const void *a, const void *b) {
-    return strcmp(base_name(*(char *const *)a), base_name(*(char *const *)b));
-}
-
 // split and subset link each image under its file name: two images of one class with
 // the same name (in two sub-folders) would share one link, and one would be lost. 1
 // (with the message) when two names repeat, 0 otherwise or without memory to look.
 static int duplicate_names(char *const *paths, int n, const char *class_name, const char *prog) {
-    char **sorted = (char **)malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
-    if (!sorted) return 0;
-    memcpy(sorted, paths, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_base_names);
-    int dup = 0;
-    for (int i = 1; i < n && !dup; i++)
-        if (strcmp(base_name(sorted[i - 1]), base_name(sorted[i])) == 0) {
-            fprintf(stderr, "%s: class %s has two images named '%s' ('%s' and '%s'); the images are linked "
-                            "by name, so rename one\n", prog, class_name, base_name(sorted[i]), sorted[i - 1],
-                    sorted[i]);
-            dup = 1;
-        }
-    free(sorted);
+    named_item *v = (named_item *)malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) return 0;
+    for (int i = 0; i < n; i++) v[i] = (named_item){base_name(paths[i]), 0, i};
+    int a, b;
+    const int dup = first_repeat(v, n, &a, &b);
+    if (dup)
+        fprintf(stderr, "%s: class %s has two images named '%s' ('%s' and '%s'); the images are linked "
+                        "by name, so rename one\n", prog, class_name, base_name(paths[a]), paths[a], paths[b]);
+    free(v);
     return dup;
 }
 
+// How many different patients are among ids[i] with group[i] == which (group
+// NULL: all n); -1 when memory runs out. Sorted, so O(n log n).
 static int count_distinct(char *const *ids, const int *group, int which, int n) {
     const char **v = (const char **)malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     if (!v) return -1;
@@ -1585,7 +1587,6 @@ static int eval_record_differs(const char *out_dir, const char *ckpt, const char
         else if (strncmp(line, "data ", 5) == 0) snprintf(was[1], sizeof was[1], "%s", line + 5);
     }
     fclose(f);
-    eval_inputs(ck, dt, sizeof ck, ckpt, data);
     if (strcmp(was[0], ck) == 0 && strcmp(was[1], dt) == 0) return 0;
     fprintf(stderr, "%s: '%s' holds the evaluation of '%s' on '%s' (its eval.txt); this one ('%s' on '%s') would "
                     "replace it: give another --out\n", prog, out_dir, was[0], was[1], ck, dt);
@@ -2165,9 +2166,11 @@ static int cmd_features(int argc, char **argv) {
     } else {
         printf("features: %d images from %s (%d skipped), %dx%dx%d, %d dims each (the input of %s's last "
                "layer) saved to %s\n", s.count, dir, skipped, s.channels, s.size, s.size, dims, ckpt, out);
-        char hex[17], source[4200], full[PATH_MAX];
-        if (cli_file_hash(hex, ckpt) == 0) {   // (fid refuses two files of two networks' features)
-            snprintf(source, sizeof source, "classify checkpoint %s (%s)", hex, realpath(ckpt, full) ? full : ckpt);
+        char source[4200], full[PATH_MAX];
+        uint64_t h = CLI_FNV_OFFSET;
+        if (cli_fnv1a64_file(&h, ckpt)) {   // (fid refuses two files of two networks' features)
+            snprintf(source, sizeof source, "classify checkpoint %016llx (%s)", (unsigned long long)h,
+                     realpath(ckpt, full) ? full : ckpt);
             cli_source_write(prog, out, source);
         }
     }

@@ -481,17 +481,19 @@ static inline int cli_source_read(const char *npy, char *buf, size_t cap) {
     return got && buf[0];
 }
 
-// A file's bytes' FNV-1a (cli_fnv1a64) as 16 hex digits into hex (17 bytes); 0, or 1 when unreadable.
-static inline int cli_file_hash(char *hex, const char *path) {
+// FNV-1a (cli_fnv1a64) continued over a file's bytes; 1, or 0 (h as it was) when
+// the file cannot be read.
+static inline int cli_fnv1a64_file(uint64_t *h, const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f) return 1;
+    if (!f) return 0;
     unsigned char buf[65536];
     size_t got;
-    uint64_t h = CLI_FNV_OFFSET;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = cli_fnv1a64(h, buf, got);
+    uint64_t v = *h;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) v = cli_fnv1a64(v, buf, got);
+    const int ok = !ferror(f);
     fclose(f);
-    snprintf(hex, 17, "%016llx", (unsigned long long)h);
-    return 0;
+    if (ok) *h = v;
+    return ok;
 }
 
 #endif

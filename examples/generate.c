@@ -119,15 +119,17 @@ static void image_path(char *path, const char *folder, const char *prefix, int d
     snprintf(path, PATH_CAP, "%s/%s%s.png", folder, prefix, number);
 }
 
-// 1 after the message when one of the names this run gives its images in out
-// is a folder (a rename onto it would fail half-way through moving them in),
-// else 0. One pass over out's entries, not a look-up per image.
-static int image_name_taken(const char *out, const char *prefix, int digits, long count) {
+// One pass over out's entries (not a look-up per image): of the names this run
+// gives its images, the first there that is a folder (in the folder's order) into
+// folder, and the first by name that is not (an earlier run's image) into first;
+// "" where there is none.
+static void our_names_in(const char *out, const char *prefix, int digits, long count, char *folder, char *first,
+                         size_t cap) {
     DIR *d = opendir(out);
     struct dirent *e;
-    int taken = 0;
-    while (d && !taken && (e = readdir(d)) != NULL) {
-        const size_t lp = strlen(prefix);
+    const size_t lp = strlen(prefix);
+    folder[0] = first[0] = 0;
+    while (d && (e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, prefix, lp) != 0) continue;
         const long v = strtol(e->d_name + lp, NULL, 10);
         char path[PATH_CAP];
@@ -135,32 +137,23 @@ static int image_name_taken(const char *out, const char *prefix, int digits, lon
         image_path(path, out, prefix, digits, v);
         if (v < 1 || v > count || strcmp(strrchr(path, '/') + 1, e->d_name) != 0) continue;   // not one of ours
         if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            fprintf(stderr, "generate: '%s' is a folder; no image of this run was put in '%s'\n", path, out);
-            taken = 1;
+            if (!folder[0]) snprintf(folder, cap, "%s", path);
+        } else if (!first[0] || strcmp(e->d_name, first) < 0) {
+            snprintf(first, cap, "%s", e->d_name);
         }
     }
     if (d) closedir(d);
-    return taken;
 }
 
-// The first by name of the images this run would write that are already in out
-// (an earlier run's), into first; 0 when there is none.
-static int earlier_images(char *first, size_t cap, const char *out, const char *prefix, int digits, long count) {
-    DIR *d = opendir(out);
-    struct dirent *e;
-    int found = 0;
-    while (d && (e = readdir(d)) != NULL) {
-        const size_t lp = strlen(prefix);
-        if (strncmp(e->d_name, prefix, lp) != 0) continue;
-        const long v = strtol(e->d_name + lp, NULL, 10);
-        char path[PATH_CAP];
-        image_path(path, out, prefix, digits, v);
-        if (v < 1 || v > count || strcmp(strrchr(path, '/') + 1, e->d_name) != 0) continue;   // not one of ours
-        if (!found || strcmp(e->d_name, first) < 0) snprintf(first, cap, "%s", e->d_name);
-        found = 1;
-    }
-    if (d) closedir(d);
-    return found;
+// 1 after the message when one of the names this run gives its images in out
+// is a folder (a rename onto it would fail half-way through moving them in),
+// else 0; *first as our_names_in gives it.
+static int image_name_taken(const char *out, const char *prefix, int digits, long count, char *first,
+                            size_t cap) {
+    char folder[PATH_CAP];
+    our_names_in(out, prefix, digits, count, folder, first, cap < sizeof folder ? cap : sizeof folder);
+    if (folder[0]) fprintf(stderr, "generate: '%s' is a folder; no image of this run was put in '%s'\n", folder, out);
+    return folder[0] != 0;
 }
 
 // 1 after the message when out holds images this run would not replace (two
@@ -168,13 +161,13 @@ static int earlier_images(char *first, size_t cap, const char *out, const char *
 // folder named like one of its images, or (without --replace) images of its
 // names, else 0.
 static int images_in_the_way(const char *out, const char *prefix, int digits, long count, int replace) {
-    char stale[300];
+    char stale[300], earlier[PATH_CAP];
     if (cli_stale_image(stale, sizeof stale, out, prefix, 1, count, digits)) {
         fprintf(stderr, "generate: '%s' holds %s, which this run (--count %ld) would not replace: two runs' "
                         "images would mix; give another --out or delete the old images\n", out, stale, count);
         return 1;
     }
-    if (image_name_taken(out, prefix, digits, count)) return 1;
+    if (image_name_taken(out, prefix, digits, count, earlier, sizeof earlier)) return 1;
     // train and classify read sub-folders too: images there would join this run's
     char **paths = NULL;
     int n = 0;
@@ -190,9 +183,9 @@ static int images_in_the_way(const char *out, const char *prefix, int digits, lo
         dcgan_paths_free(paths, n);
         if (below >= 0) return 1;
     }
-    if (!replace && earlier_images(stale, sizeof stale, out, prefix, digits, count)) {
+    if (!replace && earlier[0]) {
         fprintf(stderr, "generate: '%s' holds %s of an earlier run; give --replace to replace its images (all "
-                        "of them or none), or another --out\n", out, stale);
+                        "of them or none), or another --out\n", out, earlier);
         return 1;
     }
     return 0;
@@ -400,7 +393,8 @@ int main(int argc, char **argv) {
     }
     // every image written: into place, after checking again that no name is taken
     // by a folder (one made while this run generated)
-    if (rc == 0 && image_name_taken(out, prefix, digits, count)) rc = 1;
+    char ignored[PATH_CAP];
+    if (rc == 0 && image_name_taken(out, prefix, digits, count, ignored, sizeof ignored)) rc = 1;
     for (long i = 1; rc == 0 && i <= count; i++) {
         char from[PATH_CAP], to[PATH_CAP];
         image_path(from, stage, prefix, digits, i);

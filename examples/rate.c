@@ -67,15 +67,10 @@ static void base64_write(FILE *f, const unsigned char *p, size_t n) {
 static int fnv1a64_file(uint64_t *h, const char *path) {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    *h = cli_fnv1a64(*h, name, strlen(name) + 1);
-    unsigned char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) *h = cli_fnv1a64(*h, buf, got);
-    int ok = !ferror(f);
-    fclose(f);
-    return ok;
+    uint64_t v = cli_fnv1a64(*h, name, strlen(name) + 1);
+    if (!cli_fnv1a64_file(&v, path)) return 0;
+    *h = v;
+    return 1;
 }
 
 // 1 if the name ends in .tif, .tiff or .webp (any case): dcgan_list_fid_images lists
