@@ -37,6 +37,9 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include "run_guard.h"
+
+// train's log.csv, its first line (the rows: one per finished epoch)
+#define CLASSIFY_LOG_HEADER "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds\n"
 #include "classify_state.h"
 #include "classify_tools.h"
 #include <dirent.h>
@@ -1191,6 +1194,11 @@ static int cmd_train(int argc, char **argv) {
                         "to start over\n", prog, o.out, ckpt);
         return 1;
     }
+    // nor a user's own files named like the run's (a log.csv that is only the header line is a
+    // run's killed in its first epoch)
+    static const char *const ours[] = {"log.csv", "curves.png"};
+    if (!o.resume && guard_files_in_the_way(prog, o.out, ours, 2, CLASSIFY_LOG_HEADER, "log.csv, curves.png"))
+        return 1;
     if (o.resume && !file_exists(state_path)) {
         if (file_exists(ckpt))
             fprintf(stderr, "%s: --resume: the run in '%s' has finished (%s); nothing to resume\n", prog, o.out, ckpt);
@@ -1349,7 +1357,7 @@ static int cmd_train(int argc, char **argv) {
     // log.csv: the finished epochs (all of them again after --resume, so the rows are continuous)
     FILE *log = fopen(csv, "w");
     if (!log) { fprintf(stderr, "%s: cannot write '%s'\n", prog, csv); return 1; }
-    fprintf(log, "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds\n");
+    fputs(CLASSIFY_LOG_HEADER, log);
     for (int e = 1; e < pos.epoch; e++) {
         const float *r = hist + (size_t)(e - 1) * CLASSIFY_HISTORY_COLS;
         fprintf(log, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f\n", e, r[0], r[1], r[2], r[3], r[4], r[5]);

@@ -8,14 +8,20 @@
 //     (the program checks guard_stop_requested()); a second one stops at once.
 //   - an output folder inside a folder of images the run reads is refused
 //     (guard_out_in_data).
+//   - a new run into a folder that holds files with the names it writes (a
+//     user's own log.csv, say) but no run to continue is refused
+//     (guard_files_in_the_way).
 #ifndef RUN_GUARD_H
 #define RUN_GUARD_H
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -57,6 +63,51 @@ static inline int guard_out_in_data(const char *prog, const char *out, const cha
     if (strncmp(o, d, n) != 0 || (o[n] != 0 && o[n] != '/' && strcmp(d, "/") != 0)) return 0;
     fprintf(stderr, "%s: --out '%s' lies inside %s's folder of images '%s': the run's own images (samples, plots) "
                     "would be read as training images; give an --out outside it\n", prog, out, flag, dir);
+    return 1;
+}
+
+// 1 when file path holds exactly text (the header line a run writes first).
+static inline int guard_file_is(const char *path, const char *text) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char buf[512];
+    const size_t n = strlen(text), got = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return n < sizeof buf && got == n && memcmp(buf, text, n) == 0;
+}
+
+// Before a new run (not --resume) writes into folder out, which holds no run to
+// continue: 1 after the message when out holds files with the names the run
+// writes (patterns, fnmatch(3): "log.csv", "samples_epoch_*.png"), folders
+// of those names aside: the run would replace them, and a user's own files of those names would be lost. log.csv
+// holding only the header line `header` is a run's that stopped before its first
+// step (nothing to lose) and is not counted. 0 when none is there, or out does
+// not exist. The message names the first such file (in name order) and the
+// number of the others.
+static inline int guard_files_in_the_way(const char *prog, const char *out, const char *const *patterns,
+                                         int n_patterns, const char *header, const char *what) {
+    DIR *d = opendir(out);
+    if (!d) return 0;
+    char first[256] = "";
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        int ours = 0;
+        for (int k = 0; k < n_patterns && !ours; k++) ours = fnmatch(patterns[k], e->d_name, 0) == 0;
+        if (!ours) continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", out, e->d_name);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) continue;   // (a folder is not replaced: writing fails)
+        if (strcmp(e->d_name, "log.csv") == 0 && guard_file_is(path, header)) continue;
+        if (count++ == 0 || strcmp(e->d_name, first) < 0) snprintf(first, sizeof first, "%s", e->d_name);
+    }
+    closedir(d);
+    if (count == 0) return 0;
+    char others[64] = "";
+    if (count > 1) snprintf(others, sizeof others, " and %d other file%s", count - 1, count == 2 ? "" : "s");
+    fprintf(stderr, "%s: '%s' holds %s%s, named as a run's own files (%s), but no run to continue: a new run "
+                    "would replace them; move them elsewhere or give another --out\n",
+            prog, out, first, others, what);
     return 1;
 }
 

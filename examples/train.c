@@ -30,6 +30,9 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include "run_guard.h"
+
+// log.csv's first line (see log_iteration for the rows)
+#define TRAIN_LOG_HEADER "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,augment_p,ada_rt\n"
 #include <limits.h>
 
 // The model and optimizer flags. With --resume the settings come from the
@@ -884,9 +887,7 @@ static int run_start(train_run *r) {
         fprintf(stderr, "train: cannot write '%s'\n", r->csv);
         return 1;
     }
-    if (!had_log)
-        fprintf(r->log, "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,"
-                        "augment_p,ada_rt\n");
+    if (!had_log) fputs(TRAIN_LOG_HEADER, r->log);
     if (log_check(r, 0) != 0) return 1;
     if (!r->o.resume) {
         // the untrained state, so that --resume and --on-nan restore always
@@ -1045,6 +1046,14 @@ int main(int argc, char **argv) {
                 r.o.out, r.ckpt);
         return finish(1, lock, r.o.out, made);
     }
+    // nor a user's own files named like the run's (a log.csv that is only the header
+    // line is a run's that stopped before its first step)
+    static const char *const ours[] = {"log.csv", "losses.png", "accuracy.png", "augment.png",
+                                       "samples_epoch_*.png"};
+    if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER,
+                                              "log.csv, losses.png, accuracy.png, augment.png, "
+                                              "samples_epoch_*.png"))
+        return finish(1, lock, r.o.out, made);
     // 2. with --resume the settings come from the checkpoint (the flags given must agree)
     if (r.o.resume) {
         int rc = resume_settings(&r.o, r.ckpt);

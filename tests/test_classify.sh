@@ -43,6 +43,18 @@ fails_with_line "train/refuses a folder holding a finished run" \
     "classify train: '$T/run' holds a run ($T/run/checkpoint.safetensors); give another --out, or delete that folder to start over" \
     $B/classify train --data "$T/ph/train" --out "$T/run" --size 32 --width 8 --epochs 8 --batch 16 --lr 1e30
 check "train/refused: the old log.csv intact" cmp "$T/run_log_before.csv" "$T/run/log.csv"
+# nor a folder holding a user's own files named like the run's, with no run in it (a user's
+# log.csv was replaced: a helper's audit); a log.csv of the header alone (a run killed in its
+# first epoch) is replaced
+mkdir -p "$T/mine" && echo "my own curves" >"$T/mine/curves.png"
+fails_with_line "train/refuses a folder holding a user's own curves.png" \
+    "classify train: '$T/mine' holds curves.png, named as a run's own files (log.csv, curves.png), but no run to continue: a new run would replace them; move them elsewhere or give another --out" \
+    $B/classify train --data "$T/ph/train" --out "$T/mine" --size 32 --width 8 --epochs 1 --batch 16
+check "train/... the file unchanged, nothing written" \
+    sh -c "test \"\$(cat '$T/mine/curves.png')\" = 'my own curves' && test ! -e '$T/mine/log.csv'"
+mkdir -p "$T/header_only" && head -1 "$T/run/log.csv" >"$T/header_only/log.csv"
+check "train/a log.csv of the header alone is replaced" \
+    sh -c "$B/classify train --data '$T/ph/train' --out '$T/header_only' --size 32 --width 8 --epochs 1 --batch 16 >/dev/null 2>&1 && test \$(wc -l <'$T/header_only/log.csv') -eq 2"
 check "eval/runs" $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/ph/test" --bootstrap 200
 for f in metrics.csv scores.csv roc.png; do
     check "eval/writes $f" test -s "$T/run/eval/$f"

@@ -43,6 +43,23 @@ fails_with_line "train/a new run over a finished one is refused" \
     $B/train $FLAGS --out "$T/straight" --epochs 4
 check "train/... and its checkpoint and log.csv are unchanged" \
     sh -c "cmp -s '$T/straight_ckpt' '$T/straight/checkpoint.safetensors' && cmp -s '$T/straight_log' '$T/straight/log.csv'"
+# nor a folder holding a user's own files named like the run's, with no checkpoint (a log.csv
+# of the user's was replaced without a word: a helper's audit); they stay as they were. A
+# log.csv of the header line alone (a run that stopped before its first step) is replaced
+mkdir -p "$T/mine" && echo "my own notes" >"$T/mine/log.csv" && echo "not a picture" >"$T/mine/samples_epoch_0003.png"
+fails_with_line "train/a new run over a user's own log.csv is refused" \
+    "train: '$T/mine' holds log.csv and 1 other file, named as a run's own files (log.csv, losses.png, accuracy.png, augment.png, samples_epoch_*.png), but no run to continue: a new run would replace them; move them elsewhere or give another --out" \
+    $B/train $FLAGS --out "$T/mine" --epochs 1
+check "train/... and the files are unchanged, nothing written" \
+    sh -c "test \"\$(cat '$T/mine/log.csv' '$T/mine/samples_epoch_0003.png')\" = 'my own notes
+not a picture' && test ! -e '$T/mine/checkpoint.safetensors'"
+rm "$T/mine/log.csv"
+fails_with_line "train/... one file alone is named" \
+    "train: '$T/mine' holds samples_epoch_0003.png, named as a run's own files (log.csv, losses.png, accuracy.png, augment.png, samples_epoch_*.png), but no run to continue: a new run would replace them; move them elsewhere or give another --out" \
+    $B/train $FLAGS --out "$T/mine" --epochs 1
+mkdir -p "$T/header_only" && head -1 "$T/straight/log.csv" >"$T/header_only/log.csv"
+check "train/a log.csv of the header alone is replaced" \
+    sh -c "$B/train $FLAGS --out '$T/header_only' --epochs 1 >/dev/null 2>&1 && test \$(wc -l <'$T/header_only/log.csv') -eq 5"
 # an --out inside --data is refused before anything is written: the run's sample grids and
 # plots were read as training images by the next run (and it could never be resumed: a
 # helper's audit); through a link too, and not for a sibling whose name only begins alike
