@@ -229,6 +229,6 @@ bench-cuda: cuda
 clean:
 	rm -rf $(B)
 
-# help: list the targets
+# help: list the targets, each with its whole comment
 help:
-	@grep -E '^# [a-z-]+:' Makefile | sed 's/^# //'
+	@awk '/^# [a-z-]+:/ { on = 1; sub(/^# /, ""); print; next } on && /^#/ { sub(/^# ?/, "    "); print; next } { on = 0 }' Makefile

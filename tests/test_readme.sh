@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_readme.sh - every C code block of README.md and docs/*.md, and the quick
 # start on the first screen of dcgan.h, compiles (C99, -Wall -Wextra -Werror), so the examples
-# people copy cannot rot. A block with its own #include is compiled as a file;
+# people copy cannot rot; README's count of the quick start's lines and its list of the
+# Makefile's targets are those of dcgan.h and `make help`. A block with its own #include is compiled as a file;
 # any other block as the body of main(). Prints "test_readme: N passed, M failed".
 CC=${CC:-cc}
 STB=$(pkg-config --cflags stb 2>/dev/null || echo -I/usr/include/stb)
@@ -33,6 +34,18 @@ for b in "$T"/block_*.c; do
         failed=$((failed + 1)); echo "FAIL README/dcgan.h code block $name does not compile:"; head -20 "$T/$name.err"
     fi
 done
+# the numbers README.md gives about them: the quick start's lines of code (comment-only lines
+# not counted), and the Makefile's targets, exactly those `make help` lists, in its order
+code_lines=$(grep -cv '^ *//' "$T/block_quickstart.c")
+for md in README.md docs/library.md; do
+    said=$(grep -o 'checkpoint, [0-9]* lines)' "$md" | grep -o '[0-9]*')
+    if [ "$said" = "$code_lines" ]; then passed=$((passed + 1))
+    else failed=$((failed + 1)); echo "FAIL $md says the quick start has '$said' lines; it has $code_lines"; fi
+done
+listed=$(grep '^| `Makefile` |' README.md | sed 's/(.*//' | grep -o '`[a-z-]*`' | tr -d '`' | tr '\n' ' ')
+helped=$(make -s --no-print-directory help | grep -o '^[a-z-]*:' | tr -d ':' | tr '\n' ' ')
+if [ -n "$helped" ] && [ "$listed" = "$helped" ]; then passed=$((passed + 1))
+else failed=$((failed + 1)); echo "FAIL README.md's Makefile row lists '$listed'; make help lists '$helped'"; fi
 count=$(ls "$T"/block_*.c | wc -l)
 if [ "$count" -lt 4 ]; then failed=$((failed + 1)); echo "FAIL found only $count code blocks"; fi
 rm -rf "$T"
