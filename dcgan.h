@@ -121,8 +121,9 @@
 #ifndef DCGAN_H_INCLUDED
 #define DCGAN_H_INCLUDED
 
-#define DCGAN_VERSION "0.7.0"   // major.minor.patch of this file (0.7.0: dcgan_dataset counts
-                                // nearly black images; the averaged G's ramp-up as StyleGAN2-ADA's)
+#define DCGAN_VERSION "0.8.0"   // major.minor.patch of this file (0.8.0: dcgan_dataset counts
+                                // images enlarged to the size; 0.7.0: nearly black ones, and the
+                                // averaged G's ramp-up as StyleGAN2-ADA's)
 
 #include <stddef.h>
 #include <stdint.h>
@@ -1189,6 +1190,10 @@ typedef struct {
                                // PNG of 12-bit values (a DICOM export, 0..4095) loads, since a
                                // 16-bit value v becomes v * 255 / 65535 (rounded) in 8 bits
     int first_dark;            // the index of the first of them, -1 when there is none
+    int enlarged;              // images with a side shorter than size, enlarged to it (28x28
+                               // MedMNIST images at size 64, say): no more detail than their own
+    int first_enlarged;        // the index of the first of them, -1 when there is none, and its
+    int first_enlarged_w, first_enlarged_h;   // own width and height (0 when there is none)
 } dcgan_dataset;
 
 // Loads every image under dir (and sub-folders) as described above. Files that
@@ -8489,6 +8494,26 @@ static void dcgan__count_dark(dcgan_dataset *ds) {
     }
 }
 
+// ds->enlarged, first_enlarged and its size (dcgan_dataset): images with a side
+// shorter than ds->size. Their sizes are read again from each file's header
+// (stbi_info, as dcgan__decode_rect reads it first), so a dataset from the cache
+// counts them as a decoded one does; a file that cannot be read now is not counted.
+static void dcgan__count_enlarged(dcgan_dataset *ds) {
+    ds->enlarged = 0;
+    ds->first_enlarged = -1;
+    ds->first_enlarged_w = ds->first_enlarged_h = 0;
+    for (int n = 0; ds->paths && n < ds->count; n++) {
+        int w, h, comp;
+        if (!ds->paths[n] || !stbi_info(ds->paths[n], &w, &h, &comp) || (w >= ds->size && h >= ds->size))
+            continue;
+        if (ds->enlarged++ == 0) {
+            ds->first_enlarged = n;
+            ds->first_enlarged_w = w;
+            ds->first_enlarged_h = h;
+        }
+    }
+}
+
 DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
                                           const dcgan_image_options *opt) {
     char **paths = NULL;
@@ -8588,6 +8613,7 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     ds->unread = unread;
     ds->listing = listing;
     dcgan__count_dark(ds);
+    dcgan__count_enlarged(ds);
     return DCGAN_OK;
 }
 
@@ -8791,6 +8817,7 @@ DCGAN_API dcgan_status dcgan_dataset_cache_load(dcgan_dataset *ds, const char *p
     ds->unread = unread;
     ds->listing = listing;
     dcgan__count_dark(ds);
+    dcgan__count_enlarged(ds);
     return DCGAN_OK;
 fail:
     fclose(f);

@@ -280,6 +280,9 @@ static int set_load_dir(image_set *s, const char *dir, int label, int synthetic,
     *skipped = ds.skipped;
     if (ds.unread > 0) cli_warn_unread(prog, dir, ds.unread);
     if (ds.dark > 0) cli_warn_dark(prog, dir, ds.dark, ds.paths[ds.first_dark]);
+    if (ds.enlarged > 0)
+        cli_warn_enlarged(prog, dir, ds.enlarged, ds.size, ds.paths[ds.first_enlarged], ds.first_enlarged_w,
+                          ds.first_enlarged_h);
     dcgan_dataset_free(&ds);
     return 0;
 }

@@ -146,6 +146,17 @@ static inline void cli_warn_dark(const char *prog, const char *dir, int dark, co
             prog, dark, dark == 1 ? "" : "s", dir, dark == 1 ? "is" : "are", first);
 }
 
+// The warning for images smaller than the size they are loaded at
+// (dcgan_dataset's enlarged): enlarged, they hold no more detail than their own
+// size, and a model trained on them learns the enlargement's blur.
+static inline void cli_warn_enlarged(const char *prog, const char *dir, int n, int size, const char *first, int w,
+                                     int h) {
+    fprintf(stderr, "%s: warning: %d image%s under '%s' %s smaller than %dx%d and %s enlarged to it, the first "
+                    "'%s' (%dx%d): the model sees the enlargement's blur, no detail beyond %s own size\n",
+            prog, n, n == 1 ? "" : "s", dir, n == 1 ? "is" : "are", size, size, n == 1 ? "was" : "were", first, w,
+            h, n == 1 ? "its" : "their");
+}
+
 // FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h (start
 // at CLI_FNV_OFFSET): a fingerprint, not a cryptographic hash.
 #define CLI_FNV_OFFSET 14695981039346656037ULL

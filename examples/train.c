@@ -338,6 +338,9 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
             if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
             if (ds->dark > 0)
                 cli_warn_dark("train", dir, ds->dark, ds->paths ? ds->paths[ds->first_dark] : "(in the cache)");
+            if (ds->enlarged > 0)
+                cli_warn_enlarged("train", dir, ds->enlarged, ds->size, ds->paths[ds->first_enlarged],
+                                  ds->first_enlarged_w, ds->first_enlarged_h);
             return 0;
         }
         // DCGAN_ERR_IO: there is no cache yet, nothing to say; otherwise say why it is not used
@@ -354,6 +357,9 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
     printf("data: %d images from %s (%d skipped)\n", ds->count, dir, ds->skipped);
     if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
     if (ds->dark > 0) cli_warn_dark("train", dir, ds->dark, ds->paths[ds->first_dark]);
+    if (ds->enlarged > 0)
+        cli_warn_enlarged("train", dir, ds->enlarged, ds->size, ds->paths[ds->first_enlarged], ds->first_enlarged_w,
+                          ds->first_enlarged_h);
     if (o->use_cache && dcgan_dataset_cache_save(ds, cache, &opt) != DCGAN_OK)
         fprintf(stderr, "train: warning: %s\n", dcgan_last_error());
     return 0;

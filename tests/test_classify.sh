@@ -123,6 +123,13 @@ check "train/a file of another type is not read, with a warning" grep -qxF \
     "classify train: warning: 1 file under '$T/ph/train/PNEUMONIA' is not of an image type read here (jpg, jpeg, png, bmp, pgm, ppm, tga) and was not used (convert DICOM, TIFF or WebP images to PNG)" "$T/out.txt"
 $B/train --data "$T/ph/train" --class NORMAL --out "$T/gan" --arch dcgan --size 64 --channels 1 --width 0.0625 \
     --batch 8 --epochs 1 --max-images 16 >/dev/null 2>&1
+# images smaller than --size are named, per class folder, the first with its own size (32x32
+# phantoms at 64: they were enlarged without a word)
+$B/classify train --data "$T/ph/train" --out "$T/enlarged" --size 64 --width 4 --epochs 1 --batch 16 >"$T/enl.txt" 2>&1
+first=$(LC_ALL=C ls "$T/ph/train/NORMAL" | head -1)
+check "train/images smaller than --size are named" grep -qxF \
+    "classify train: warning: 60 images under '$T/ph/train/NORMAL' are smaller than 64x64 and were enlarged to it, the first '$T/ph/train/NORMAL/$first' (32x32): the model sees the enlargement's blur, no detail beyond their own size" \
+    "$T/enl.txt"
 fails_with_line "eval/a GAN checkpoint" "classify eval: '$T/gan/checkpoint.safetensors' is a GAN checkpoint (from train), not a classifier (from classify train)" \
     $B/classify eval --checkpoint "$T/gan/checkpoint.safetensors" --data "$T/ph/test"
 check "eval/a GAN checkpoint: nothing written" test ! -e "$T/gan/eval"

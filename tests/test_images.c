@@ -308,6 +308,49 @@ static void test_dark_images(void) {
     dcgan_dataset_free(&ds);
 }
 
+// Images with a side shorter than the size they load at are counted
+// (dcgan_dataset's enlarged), the first with its own size; the cache gives the
+// same counts (read from the files' headers, not from the cache).
+static void test_enlarged_images(void) {
+    char dir[512], cache[512], p[512];
+    unsigned char px[10 * 10];
+    memset(px, 100, sizeof px);
+    snprintf(dir, sizeof dir, "%s/enlarged", root);
+    mkdir(dir, 0777);
+    path_in(p, sizeof p, "enlarged/a_8x8.png");
+    stbi_write_png(p, 8, 8, 1, px, 8);
+    path_in(p, sizeof p, "enlarged/b_6x10.png");
+    stbi_write_png(p, 6, 10, 1, px, 6);
+    path_in(p, sizeof p, "enlarged/c_10x10.png");
+    stbi_write_png(p, 10, 10, 1, px, 10);
+    dcgan_image_options opt;
+    dcgan_dataset ds, dc;
+    dcgan_image_options_default(&opt);
+    opt.channels = 1;
+    opt.size = 8;   // b is 6 wide
+    CHECK(dcgan_dataset_load(&ds, dir, &opt) == DCGAN_OK && ds.count == 3 && ds.enlarged == 1 &&
+              ds.first_enlarged == 1 && ds.first_enlarged_w == 6 && ds.first_enlarged_h == 10,
+          "dataset_load/enlarged: at 8, the 6x10 image, its size");
+    dcgan_dataset_free(&ds);
+    opt.size = 10;   // a and b
+    CHECK(dcgan_dataset_load(&ds, dir, &opt) == DCGAN_OK && ds.enlarged == 2 && ds.first_enlarged == 0 &&
+              ds.first_enlarged_w == 8 && ds.first_enlarged_h == 8,
+          "dataset_load/enlarged: at 10, two, the first the 8x8 image");
+    snprintf(cache, sizeof cache, "%s/enlarged_cache.bin", root);
+    CHECK(dcgan_dataset_cache_save(&ds, cache, &opt) == DCGAN_OK &&
+              dcgan_dataset_cache_load(&dc, cache, dir, &opt) == DCGAN_OK && dc.enlarged == 2 &&
+              dc.first_enlarged == 0 && dc.first_enlarged_w == 8 && dc.first_enlarged_h == 8,
+          "dataset_cache_load/enlarged: the same count and first");
+    dcgan_dataset_free(&dc);
+    dcgan_dataset_free(&ds);
+    remove(cache);
+    opt.size = 6;   // none
+    CHECK(dcgan_dataset_load(&ds, dir, &opt) == DCGAN_OK && ds.enlarged == 0 && ds.first_enlarged == -1 &&
+              ds.first_enlarged_w == 0 && ds.first_enlarged_h == 0,
+          "dataset_load/enlarged: none at 6");
+    dcgan_dataset_free(&ds);
+}
+
 static void test_symlink_loop(void) {
     char dir[512], p[512], sub[512];
     unsigned char px[4 * 4 * 3] = {0};
@@ -1041,6 +1084,7 @@ int main(int argc, char **argv) {
         {"resize", test_resize},
         {"folder", test_folder},
         {"dark_images", test_dark_images},
+        {"enlarged_images", test_enlarged_images},
         {"symlink_loop", test_symlink_loop},
         {"phantom", test_phantom},
         {"grid_plot", test_grid_plot},

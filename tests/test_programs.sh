@@ -85,6 +85,15 @@ $B/train --data "$T/dark" --class '' --out "$T/dark_run" --arch dcgan --size 64 
     --batch 8 --epochs 1 >"$T/dark.txt" 2>&1
 check "train/a nearly black image is named, the run goes on" \
     sh -c "test -s '$T/dark_run/checkpoint.safetensors' && grep -qxF \"train: warning: 1 image under '$T/dark' is nearly black (no value above 31 of 255), the first '$T/dark/gray12in16.png'; a 16-bit PNG of 12-bit values (a DICOM export) loads so: stretch such images to the 16-bit range, or window them into 8 bits, first\" '$T/dark.txt'"
+# images smaller than --size are named (a folder of 28x28 MedMNIST images was enlarged to 64x64
+# without a word); from the cache too (counted from the files' headers)
+check "train/an image smaller than --size is named, with its own size" grep -qxF \
+    "train: warning: 1 image under '$T/dark' is smaller than 64x64 and was enlarged to it, the first '$T/dark/gray12in16.png' (24x16): the model sees the enlargement's blur, no detail beyond its own size" \
+    "$T/dark.txt"
+$B/train --data "$T/dark" --class '' --out "$T/dark_run" --arch dcgan --size 64 --channels 1 --width 0.0625 \
+    --batch 8 --epochs 2 --resume >"$T/dark2.txt" 2>&1
+check "train/... and again from the cache" sh -c "grep -q '^data: 2 images from the cache' '$T/dark2.txt' &&
+    grep -qxF \"train: warning: 1 image under '$T/dark' is smaller than 64x64 and was enlarged to it, the first '$T/dark/gray12in16.png' (24x16): the model sees the enlargement's blur, no detail beyond its own size\" '$T/dark2.txt'"
 # --resume with other images or other settings is refused with status 2, naming the flag and
 # both values (it trained the checkpoint on them, or silently took the checkpoint's settings
 # over the flags given: a helper's audit); the run stays as it was
