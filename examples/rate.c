@@ -1,7 +1,7 @@
 // rate.c - can a clinician tell real chest X-rays from generated ones?
 //
 // Build: make            Run:
-//   rate make --real DIR --fake DIR --count N --out DIR [--seed S --size 512 --channels 1]
+//   rate make --real DIR --fake DIR --count N --out DIR [--seed S --size S --channels 1]
 //       picks N real and N generated images at random (seeded) and writes
 //       OUT/rate.html, one self-contained page (images embedded, no network)
 //       to send to a rater, and OUT/key.csv, which says which is which and
@@ -12,8 +12,10 @@
 //       token come from a hash of the chosen files (names and bytes) and the
 //       seed, so two pages share them only when they show the same files.
 //   rate score --key OUT/key.csv ANSWERS.csv... [--out DIR]
-//       per rater and pooled: accuracy with its exact (Clopper-Pearson) 95%
-//       interval and the exact binomial p-value against guessing (50%),
+//       per rater: accuracy with its exact (Clopper-Pearson) 95% interval and
+//       the exact binomial p-value against guessing (50%); pooled over raters,
+//       the same accuracy with an interval and p-value that resample images
+//       (every rater saw the same ones; see pooled_by_image);
 //       sensitivity and specificity for spotting generated images, ROC AUC
 //       from the confidence ratings, and Fleiss' kappa between raters; a table
 //       and DIR/score.png (the key's folder by default).
@@ -120,10 +122,14 @@ static const char *page_head =
     "#nav { margin-top: 8px; display: flex; justify-content: space-between; gap: 6px; }\n"
     "#nostore { background: #5d4000; border: 1px solid #ffb300; border-radius: 6px; padding: 6px 10px; }\n"
     "@media (max-width: 600px) { #answers { grid-template-columns: repeat(3, 1fr); } #img { width: 100%; } }\n"
-    "</style>\n</head>\n<body>\n<main>\n"
+    "</style>\n</head>\n";
+
+// The page's screens (a second string, as page_controls below).
+static const char *page_body =
+    "<body>\n<main>\n"
     "<p id=\"nostore\" hidden><b>This browser does not let the page keep your answers</b> (site data is "
     "blocked): closing or reloading the page loses them. Please rate all the images in one sitting and "
-    "press <b>Download answers</b> at the end.</p>\n"
+    "press <b>Download answers</b> at the end (or <b>Save answers so far</b> before you stop).</p>\n"
     "<section id=\"intro\">\n<h1>Real or generated?</h1>\n"
     "<p>You will see <b id=\"total\"></b> chest X-rays, one at a time. Some are real radiographs; "
     "the others were made by a computer program (a generative adversarial network). For each one, say "
@@ -131,8 +137,10 @@ static const char *page_head =
     "<p>Click a button, or press <kbd>1</kbd> <kbd>2</kbd> <kbd>3</kbd> for real (sure, probably, guess) "
     "and <kbd>4</kbd> <kbd>5</kbd> <kbd>6</kbd> for generated (guess, probably, sure). "
     "<kbd>&larr;</kbd> or <kbd>Backspace</kbd> goes back to change an answer.</p>\n"
-    "<p>Your answers stay in this browser (closing or reloading the page keeps them). At the end, "
-    "press <b>Download answers</b> and send the file back. Nothing is sent anywhere by the page.</p>\n"
+    "<p>Your answers stay in this browser: reloading the page, or closing it and opening it again, keeps "
+    "them, unless the browser clears site data when it closes (a private window, some workplace settings). "
+    "<b>Save answers so far</b> downloads them at any time; at the end, press <b>Download answers</b> and "
+    "send the file back. Nothing is sent anywhere by the page.</p>\n"
     "<p><label>Your name or initials: <input id=\"rater\" autocomplete=\"name\" maxlength=\"100\"></label></p>\n"
     "<p><button id=\"start\">Start</button></p>\n</section>\n"
     "<section id=\"rate\" hidden>\n<div id=\"top\"><div id=\"bar\"><div id=\"fill\"></div></div>"
@@ -147,6 +155,7 @@ static const char *page_head =
     "<button class=\"fake\" data-a=\"fake\" data-c=\"3\">6 Generated, sure</button>\n"
     "</div>\n<div id=\"nav\"><button id=\"back\">&larr; Back</button>"
     "<button class=\"restart\">Start over as a different rater</button>"
+    "<button id=\"save\">Save answers so far</button>"
     "<button id=\"next\">Next &rarr;</button></div>\n</section>\n"
     "<section id=\"done\" hidden>\n<h1>Thank you</h1>\n<p>You rated all <b id=\"total2\"></b> images. "
     "Press the button to save your answers as a file, then send that file back.</p>\n"
@@ -236,10 +245,12 @@ static const char *page_controls =
     "    $('rater').value = '';\n"
     "    screen('intro');\n"
     "  };\n"
-    "$('download').onclick = () => {\n"
+    "// the answers given so far as answers-NAME.csv (letters of any script kept: 'Dr M\u00fcller' and\n"
+    "// 'Dr M\u00f6ller' were both answers-Dr_M_ller.csv)\n"
+    "$('download').onclick = $('save').onclick = () => {\n"
     "  const a = document.createElement('a');\n"
     "  a.href = URL.createObjectURL(new Blob([csv()], {type: 'text/csv'}));\n"
-    "  a.download = 'answers-' + state.rater.replace(/[^A-Za-z0-9_-]+/g, '_') + '.csv';\n"
+    "  a.download = 'answers-' + state.rater.replace(/[^\\p{L}\\p{N}_-]+/gu, '_') + '.csv';\n"
     "  document.body.appendChild(a); a.click(); a.remove();\n"
     "};\n"
     "const keys = {'1': ['real', 3], '2': ['real', 2], '3': ['real', 1], '4': ['fake', 1], '5': ['fake', 2], '6': ['fake', 3]};\n"
@@ -283,7 +294,7 @@ static void pick(char **paths, int n, dcgan_rng *rng) {
 }
 
 static int cmd_make(int argc, char **argv) {
-    make_options o = {NULL, NULL, NULL, 0, 512, 1, 1};
+    make_options o = {NULL, NULL, NULL, 0, 0, 1, 1};   // (size 0: the smallest side among the images)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0) {
@@ -292,7 +303,8 @@ static int cmd_make(int argc, char **argv) {
                    "  --fake DIR     generated images                              (required)\n"
                    "  --count N      images of each kind on the page               (required)\n"
                    "  --out DIR      rate.html (to send) and key.csv (to keep)     (required)\n"
-                   "  --size S       side of every image on the page, pixels       (512)\n"
+                   "  --size S       side of every image on the page, pixels       (the smallest side\n"
+                   "                 among the chosen images, at most 512: none is enlarged)\n"
                    "  --channels C   1 gray | 3 RGB                                (1)\n"
                    "  --seed S       which images and their order                  (1)\n"
                    "The ids and the page's token are a hash of the chosen files and the seed.\n"
@@ -308,7 +320,7 @@ static int cmd_make(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int("rate make", a, argv[i]);
         else { fprintf(stderr, "rate make: unknown flag '%s' (see --help)\n", a); return 2; }
     }
-    if (!o.real || !o.fake || !o.out || o.count < 1 || o.size < 16 || o.size > 2048 ||
+    if (!o.real || !o.fake || !o.out || o.count < 1 || (o.size != 0 && (o.size < 16 || o.size > 2048)) ||
         (o.channels != 1 && o.channels != 3)) {
         fprintf(stderr, "rate make: --real, --fake, --out and --count >= 1 are required; 16 <= --size <= 2048, "
                         "--channels 1 or 3 (see --help)\n");
@@ -393,6 +405,42 @@ static int cmd_make(int argc, char **argv) {
     dcgan_rng_seed(&rng, (uint64_t)o.seed);
     pick(list[0], n[0], &rng);
     pick(list[1], n[1], &rng);
+    // The page's side. Every image is resampled to it, and an image enlarged (a generator's
+    // 128x128 at 512) looks blurred beside one reduced (a 1500x1800 radiograph): a rater can
+    // tell the two kinds apart by the resampling alone (a referee's reading: real images at
+    // 64x64 given as the "generated" ones were told apart every time at 512, and by the page's
+    // source too, their PNGs a fifth of the size). Without --size the side is the smallest
+    // among the chosen images (at most 512; at least 16), so none is enlarged; with it, the
+    // enlarged ones are counted and named.
+    int min_side = 0;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < o.count; i++) {
+            int w, h, comp;
+            if (stbi_info(list[k][i], &w, &h, &comp) && (min_side == 0 || (w < h ? w : h) < min_side))
+                min_side = w < h ? w : h;   // (a file stb cannot read is named when it is decoded)
+        }
+    if (o.size == 0) o.size = min_side == 0 || min_side > 512 ? 512 : min_side < 16 ? 16 : min_side;
+    int enlarged[2] = {0, 0}, first_k = -1, first_i = 0, first_w = 0, first_h = 0;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < o.count; i++) {
+            int w, h, comp;
+            if (!stbi_info(list[k][i], &w, &h, &comp) || (w >= o.size && h >= o.size)) continue;
+            if (enlarged[k]++ == 0 && first_k < 0) {
+                first_k = k;
+                first_i = i;
+                first_w = w;
+                first_h = h;
+            }
+        }
+    if (first_k >= 0) {
+        char remedy[96] = "images under 16 pixels cannot be shown without it";
+        if (min_side >= 16) snprintf(remedy, sizeof remedy, "--size %d (the smallest side among them) enlarges none",
+                                     min_side);
+        fprintf(stderr, "rate make: warning: %d real and %d generated images have a side shorter than %d and are "
+                        "enlarged on the page, the first '%s' (%dx%d): a rater may tell the kinds apart by the "
+                        "enlargement's blur, not by what the generator made; %s\n", enlarged[0], enlarged[1], o.size,
+                list[first_k][first_i], first_w, first_h, remedy);
+    }
     // the page order: 2 * count items, shuffled
     const int total = 2 * o.count;
     int *item = (int *)malloc((size_t)total * sizeof(int));
@@ -447,6 +495,7 @@ static int cmd_make(int argc, char **argv) {
     }
     if (ok) {
         fputs(page_head, html);
+        fputs(page_body, html);
         fprintf(html, "const PAGE = '%s';\nconst IMAGES = [\n", token);
         fprintf(key, "id,truth,source\n");
     }
@@ -500,7 +549,8 @@ static int cmd_make(int argc, char **argv) {
         remove(tmp_key);
         fprintf(stderr, "rate make: nothing written\n");
     } else {
-        printf("rate make: %d real + %d generated images; send %s, keep %s\n", o.count, o.count, html_path, key_path);
+        printf("rate make: %d real + %d generated images of %dx%d; send %s, keep %s\n", o.count, o.count, o.size,
+               o.size, html_path, key_path);
         rc = 0;
     }
     free(img);
@@ -546,6 +596,109 @@ static void score_finish(score *s, const float *scores, const int *labels) {
     s->auc = clf_roc_auc(scores, labels, s->n);
 }
 
+// The pooled row's interval and p-value. Several raters answered the same images, so
+// their answers are not independent trials: two raters with the same 37 of 60 right are
+// not 74 of 120 (p 0.013, where each alone is 0.09: a referee's reading). The unit
+// is the image. With a_i the answers image i got, c_i those that called it generated
+// and d_i = 2 c_i - a_i, the raters' correct answers are
+//     correct = sum_i (a_i - c_i) + sum_{i generated} d_i.
+//   The p-value: a permutation test (Fisher 1935, The Design of Experiments, sec. 21;
+//     Good 2005, Permutation, Parametric and Bootstrap Tests, ch. 3). If the raters
+//     cannot tell the kinds apart, which images are the generated ones does not change
+//     their answers: the truth is shuffled among the images B times (as many generated
+//     as in the key), and p = (1 + #{|correct* - E| >= |correct - E|}) / (1 + B), E the
+//     mean of correct* over all shuffles (E = sum_i (a_i - c_i) + (n_fake / n) sum_i d_i:
+//     half the answers when the key holds as many of each kind, as rate make's do).
+//   The interval: a percentile bootstrap over images (Efron & Tibshirani 1993, An
+//     Introduction to the Bootstrap, ch. 13): the key's images drawn with replacement
+//     B times, accuracy = their correct answers / their answers, the 2.5th and 97.5th
+//     percentiles (the 250th and 9,750th smallest of 10,000).
+// One rater alone keeps the exact binomial test and Clopper-Pearson interval (its
+// answers are one per image).
+#define RATE_RESAMPLES 10000
+
+static int by_value(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// 0, or 1 when out of memory. The interval's ends go to *lo, *hi, the p-value to *p.
+static int pooled_by_image(double *lo, double *hi, double *p, const rater *raters, int n_files,
+                           const key_item *key, int n_key) {
+    int *a = (int *)calloc((size_t)n_key, sizeof(int)), *c = (int *)calloc((size_t)n_key, sizeof(int));
+    int *order = (int *)malloc((size_t)n_key * sizeof(int));
+    double *acc = (double *)malloc(RATE_RESAMPLES * sizeof(double));
+    if (!a || !c || !order || !acc) {
+        free(a); free(c); free(order); free(acc);
+        return 1;
+    }
+    long base = 0, sum_d = 0, correct = 0;
+    int n_fake = 0;
+    for (int i = 0; i < n_key; i++) {
+        for (int k = 0; k < n_files; k++)
+            if (raters[k].answer[i] >= 0) {
+                a[i]++;
+                c[i] += raters[k].answer[i];
+            }
+        base += a[i] - c[i];
+        sum_d += 2 * c[i] - a[i];
+        if (key[i].fake) {
+            n_fake++;
+            correct += 2 * c[i] - a[i];
+        }
+        order[i] = i;
+    }
+    correct += base;
+    const double expected = (double)base + (double)n_fake / n_key * (double)sum_d;
+    const double observed = fabs((double)correct - expected) - 1e-9;   // (ties count as extreme)
+    dcgan_rng rng;
+    dcgan_rng_seed(&rng, 1);
+    int extreme = 0;
+    for (int b = 0; b < RATE_RESAMPLES; b++) {
+        long shuffled = base;   // the first n_fake of a partial Fisher-Yates shuffle are "generated"
+        for (int i = 0; i < n_fake; i++) {
+            const int j = i + (int)(dcgan_rng_u32(&rng) % (uint32_t)(n_key - i)), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+            shuffled += 2 * c[order[i]] - a[order[i]];
+        }
+        extreme += fabs((double)shuffled - expected) >= observed;
+    }
+    *p = (1.0 + extreme) / (1.0 + RATE_RESAMPLES);
+    int kept = 0;
+    for (int b = 0; b < RATE_RESAMPLES; b++) {
+        long right = 0, answers = 0;
+        for (int i = 0; i < n_key; i++) {
+            const int j = (int)(dcgan_rng_u32(&rng) % (uint32_t)n_key);
+            right += key[j].fake ? c[j] : a[j] - c[j];
+            answers += a[j];
+        }
+        if (answers > 0) acc[kept++] = (double)right / (double)answers;
+    }
+    qsort(acc, (size_t)kept, sizeof(double), by_value);
+    // the q-quantile as the ceil(q kept)-th smallest value (the inverse of the empirical CDF)
+    const int i_lo = (kept * 25 + 999) / 1000 - 1, i_hi = (kept * 975 + 999) / 1000 - 1;
+    *lo = kept ? acc[i_lo > 0 ? i_lo : 0] : NAN;
+    *hi = kept ? acc[i_hi > 0 ? i_hi : 0] : NAN;
+    free(a); free(c); free(order); free(acc);
+    return 0;
+}
+
+// The characters of UTF-8 text s (its bytes less the continuation bytes 10xxxxxx).
+static int utf8_length(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+// name, then blanks to width characters: the table's first column. Names are never cut
+// (at 16 bytes, "Radiologist 1 - site A" and "... site B" read alike, and a cut could
+// fall inside a UTF-8 character); the column is as wide as the longest.
+static void print_name(const char *name, int width) {
+    fputs(name, stdout);
+    for (int k = utf8_length(name); k < width; k++) putchar(' ');
+}
+
 static int cmd_score(int argc, char **argv) {
     const char *key_path = NULL, *out = NULL, *files[64];
     int n_files = 0;
@@ -581,7 +734,8 @@ static int cmd_score(int argc, char **argv) {
         if (read_answers(files[k], key, n_key, &raters[k]) != 0) goto done;
         for (int j = 0; j < k; j++)
             if (strcmp(raters[j].name, raters[k].name) == 0) {
-                fprintf(stderr, "rate score: '%s' and '%s' are both from rater '%s'; give each rater's file once\n",
+                fprintf(stderr, "rate score: '%s' and '%s' are both from rater '%s': give each rater's file once "
+                                "(two raters who typed one name: change the rater column of one file)\n",
                         raters[j].file, raters[k].file, raters[k].name);
                 goto done;
             }
@@ -600,19 +754,31 @@ static int cmd_score(int argc, char **argv) {
             fprintf(stderr, "rate score: out of memory\n");
             goto done_score;   // rc is 1
         }
-        printf("%-16s %5s %9s  %-17s %10s %12s %12s %6s\n", "rater", "n", "accuracy", "95% CI (exact)",
+        int width = 16;
+        for (int k = 0; k < n_files; k++)
+            if (utf8_length(raters[k].name) > width) width = utf8_length(raters[k].name);
+        print_name("rater", width);
+        printf(" %5s %9s  %-17s %10s %12s %12s %6s\n", "n", "accuracy", "95% CI",
                "p vs 50%", "sensitivity", "specificity", "AUC");
         for (int g = 0; g < groups; g++) {
             const int pooled = g == n_files;
             for (int k = 0; k < n_files; k++)
                 if (pooled || k == g) score_add(&s[g], &raters[k], key, n_key, scores, labels);
             score_finish(&s[g], scores, labels);
-            printf("%-16.16s %5d %9.3f  [%.3f, %.3f] %10.3g %12.3f %12.3f %6.3f\n", pooled ? "pooled" : raters[g].name,
-                   s[g].n, (double)s[g].correct / s[g].n, s[g].lo, s[g].hi, s[g].p, s[g].sensitivity,
+            if (pooled && pooled_by_image(&s[g].lo, &s[g].hi, &s[g].p, raters, n_files, key, n_key) != 0) {
+                fprintf(stderr, "rate score: out of memory\n");
+                goto done_score;   // rc is 1
+            }
+            print_name(pooled ? "pooled" : raters[g].name, width);
+            printf(" %5d %9.3f  [%.3f, %.3f] %10.3g %12.3f %12.3f %6.3f\n", s[g].n, (double)s[g].correct / s[g].n, s[g].lo, s[g].hi, s[g].p, s[g].sensitivity,
                    s[g].specificity, s[g].auc);
         }
         printf("(sensitivity: generated images called generated; specificity: real images called real; AUC from "
                "the 6-step rating scale)\n");
+        if (n_files > 1)
+            printf("(pooled: every rater saw the same images, so its interval and p resample images - a bootstrap "
+                   "over images and a permutation of which are generated, %d each - not answers)\n", RATE_RESAMPLES);
+        printf("(%s: the exact Clopper-Pearson interval and binomial test)\n", n_files > 1 ? "each rater" : "the rater");
         if (n_files > 1) {
             // Fleiss' kappa over the images every rater answered: classes real, generated
             int items = 0;

@@ -6,8 +6,8 @@
 # downloaded CSV against what was clicked. Then a second rater on the same
 # browser ("start over", which asks first), answers that must not count (a
 # double-click, Enter on the clicked button, a key pressed twice at once, a
-# held key) and a browser that blocks site data (the page still works and says
-# the answers are not kept). Saves a screenshot of the page mid-way (SHOT).
+# held key), Save answers so far mid-way, and a browser that blocks site data (the
+# page still works and says the answers are not kept). Saves a screenshot of the page mid-way (SHOT).
 # Usage: test_rate_browser.py PAGE_DIR DOWNLOAD_DIR SHOT
 # Prints "BROWSER passed=N failed=M"; exit 3 when the browser cannot start.
 import csv
@@ -250,6 +250,34 @@ try:
               "after answers in both tabs and a reload: all 3 kept (%d, at %s)" % (answered(), count()))
     except Exception as e:
         fail_on_error("two tabs", e)
+
+    # Save answers so far, mid-way (a browser that clears site data when it closes lost a
+    # rater's answers, and the file could be had only at the end: a referee's reading); the
+    # name's letters of any script are kept in the file's name (they were all '_')
+    try:
+        driver.execute_script("localStorage.clear()")
+        driver.refresh()
+        el(By.ID, "rater").send_keys("Dr \u00d6'Brien")
+        el(By.ID, "start").click()
+        for k in ("1", "6"):
+            settle()
+            el(By.TAG_NAME, "body").send_keys(k)
+        el(By.ID, "save").click()
+        want = os.path.join(download_dir, "answers-Dr_\u00d6_Brien.csv")
+        rows = []
+        for _ in range(100):
+            if os.path.exists(want):
+                rows = list(csv.DictReader(open(want, encoding="utf-8")))
+                if len(rows) >= 2:
+                    break
+            time.sleep(0.1)
+        check(len(rows) == 2 and all(r["rater"] == "Dr \u00d6'Brien" for r in rows) and
+              [r["answer"] for r in rows] == ["real", "fake"],
+              "Save answers so far mid-way: answers-Dr_\u00d6_Brien.csv with the 2 answers given (%s)" %
+              sorted(os.listdir(download_dir)))
+        check(visible("rate") and count() == "3 / %d" % len(ids), "... and the rating goes on at image 3")
+    except Exception as e:
+        fail_on_error("save answers so far", e)
 finally:
     driver.quit()
 
