@@ -78,8 +78,9 @@ static inline int guard_file_is(const char *path, const char *text) {
 
 // Before a new run (not --resume) writes into folder out, which holds no run to
 // continue: 1 after the message when out holds files with the names the run
-// writes (patterns, fnmatch(3): "log.csv", "samples_epoch_*.png"), folders
-// of those names aside: the run would replace them, and a user's own files of those names would be lost. log.csv
+// writes (patterns, fnmatch(3): "log.csv", "samples_epoch_*.png"), regular
+// files or links to them (a folder or a device of those names holds nothing a
+// write would lose): the run would replace them, and a user's own files of those names would be lost. log.csv
 // holding only the header line `header` is a run's that stopped before its first
 // step (nothing to lose) and is not counted. 0 when none is there, or out does
 // not exist. The message names the first such file (in name order) and the
@@ -97,7 +98,7 @@ static inline int guard_files_in_the_way(const char *prog, const char *out, cons
         char path[4200];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", out, e->d_name);
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) continue;   // (a folder is not replaced: writing fails)
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;   // (a folder, a link to /dev/full: no data)
         if (strcmp(e->d_name, "log.csv") == 0 && guard_file_is(path, header)) continue;
         if (count++ == 0 || strcmp(e->d_name, first) < 0) snprintf(first, sizeof first, "%s", e->d_name);
     }
