@@ -134,7 +134,9 @@ static int patients_load(const char *path, const char *prog) {
         for (int i = 1; i < n_patient_table && rc == 0; i++)
             if (strcmp(patient_table[i].file, patient_table[i - 1].file) == 0 &&
                 strcmp(patient_table[i].patient, patient_table[i - 1].patient) != 0) {
-                fprintf(stderr, "%s: --patients '%s' gives '%s' two patients: '%s' and '%s'\n", prog, path,
+                fprintf(stderr, "%s: --patients '%s' gives '%s' two patients: '%s' and '%s' (names are matched "
+                                "without their folders, so each image needs a name of its own across the classes: "
+                                "rename them, e.g. with the class before the name)\n", prog, path,
                         patient_table[i].file, patient_table[i - 1].patient, patient_table[i].patient);
                 rc = 1;
             }
@@ -155,6 +157,33 @@ static int patient_of(char *out, size_t cap, const char *path) {
     if (!e) return 1;
     snprintf(out, cap, "%s", e->patient);
     return 0;
+}
+
+// Without --patients, a name outside Kermany's scheme (personN_..., [NORMAL2-]IM-NNNN-...)
+// is a patient of its own (clf_patient_id). Where a patient has several images those can
+// fall on both sides of a split, and patient-level intervals come out as narrow as
+// image-level ones, without a word (a referee's walk-through with a dataset of its own:
+// 43 of 66 patients on two sides). Warns once per program run, counting such names among
+// the n paths (real images only: generated ones are each their own by design).
+static void warn_own_patients(const char *prog, char *const *paths, int n) {
+    static int warned = 0;
+    if (patient_table || warned) return;
+    int own = 0;
+    const char *first = NULL;
+    for (int i = 0; i < n; i++) {
+        char id[256];
+        const char *name = base_name(paths[i]), *dot = strrchr(name, '.');
+        const size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+        clf_patient_id(id, sizeof id, paths[i]);
+        if (strlen(id) == stem && !own++) first = paths[i];   // (Kermany's ids are shorter than the name)
+    }
+    if (!own) return;
+    warned = 1;
+    fprintf(stderr, "%s: warning: %d of %d image names are not Kermany's (personN_..., IM-NNNN-...), the first "
+                    "'%s', and no --patients was given: each such image is taken as a patient of its own, so one "
+                    "patient's images can fall on both sides of a split and intervals come out too narrow; give "
+                    "--patients FILE.csv (file,patient) unless every image is a patient of its own\n",
+            prog, own, n, first);
 }
 
 // The flags every command takes: --classes NEG,POS and --patients FILE.csv.
@@ -440,6 +469,14 @@ static int names_repeat(const image_set *s, const char *prog, int lenient, int l
 // are lenient (-1: none; c2st's test half holds real and generated images).
 static char **patient_ids_of(const image_set *s, const char *prog, int lenient, int lenient_label) {
     if (names_repeat(s, prog, lenient, lenient_label)) return NULL;
+    if (!lenient) {   // the real images' names (generated ones are each their own patient)
+        char **real = (char **)malloc((size_t)(s->count > 0 ? s->count : 1) * sizeof(char *));
+        int n_real = 0;
+        for (int i = 0; real && i < s->count; i++)
+            if (lenient_label < 0 || s->labels[i] != lenient_label) real[n_real++] = s->paths[i];
+        if (real) warn_own_patients(prog, real, n_real);
+        free(real);
+    }
     char **ids = (char **)calloc((size_t)s->count + 1, sizeof(char *));
     if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
@@ -720,6 +757,13 @@ static int cmd_split(int argc, char **argv) {
         warn_other_files(prog, dir);
     }
     int n = counts[0] + counts[1], missing = 0;
+    char **both = (char **)malloc((size_t)n * sizeof(char *));   // (both classes' names, for the warning)
+    if (both) {
+        memcpy(both, paths[0], (size_t)counts[0] * sizeof(char *));
+        memcpy(both + counts[0], paths[1], (size_t)counts[1] * sizeof(char *));
+        warn_own_patients(prog, both, n);
+        free(both);
+    }
     char **ids = (char **)calloc((size_t)n, sizeof(char *));
     int *labels = (int *)calloc((size_t)n, sizeof(int)), *side = (int *)calloc((size_t)n, sizeof(int));
     const char **files = (const char **)calloc((size_t)n, sizeof(char *));

@@ -18,7 +18,11 @@
 # Settings (environment): OUT (study), SIZES (10,50), SPLITS (3), SEEDS (1
 # classifier seed per split), CLS_EPOCHS (8), GAN_ITERS (2000), GAN_FLAGS (the
 # small-data recipe: DiffAugment + ADA + EMA), CLASSES (NORMAL,PNEUMONIA),
-# RARE (NORMAL), PATIENTS (none: Kermany's file names), B (build), REDO (0).
+# RARE (the first class of CLASSES), PATIENTS (none: Kermany's file names, any
+# other name a patient of its own - give a file,patient CSV where patients have
+# several images), B (build), REDO (0). Warnings in the steps' logs (images
+# skipped, nearly black or enlarged; too few test patients) are printed once
+# each and listed in results.md.
 #
 # For each split S (patients into train / val / test, 70 / 15 / 15 %, seed S)
 # and each size K (the first K patients of the rare class in one random order
@@ -166,6 +170,22 @@ need() {
     mv "$k.tmp" "$k"
     return 0
 }
+# surface_warnings NAME LOG: the warnings in a step's log (images skipped, nearly black or
+# enlarged; too few test patients) go to the terminal, each distinct line once per run, and
+# into OUT/steps/NAME.warnings, which results.md's provenance lists. The logs alone hid them:
+# a referee's study on 12-bit PNGs, black to every classifier, ended "equivalent".
+declare -A WARNED
+surface_warnings() {
+    local w="$OUT/steps/$1.warnings" line
+    { grep -h -e ': warning: ' -e ': skipping an image: ' "$2" 2>/dev/null || true; } | LC_ALL=C sort -u >"$w.tmp"
+    mv "$w.tmp" "$w"
+    [ -s "$w" ] || { rm -f "$w"; return 0; }
+    while IFS= read -r line; do
+        [ -n "${WARNED[$line]:-}" ] && continue
+        WARNED[$line]=1
+        echo "study: $1: $line" >&2
+    done <"$w"
+}
 # done_step NAME SECONDS PROGRAM: the step finished.
 done_step() {
     remember_hash "$3"
@@ -175,6 +195,16 @@ done_step() {
 }
 
 data_hash=$(hash_dir "$DATA")
+# RARE is the first class of CLASSES unless given: a study left to that default on a folder
+# whose first class is the larger one studied synthetic images of the common class, without
+# a word (a referee's walk-through)
+n_rare_all=$(count "$DATA/$RARE")
+n_other_all=$(count "$DATA/$OTHER")
+if [ "$n_rare_all" -gt "$n_other_all" ]; then
+    echo "study: warning: RARE=$RARE has more files in $DATA ($n_rare_all) than $OTHER ($n_other_all): the" \
+        "study asks what synthetic images of the smaller class add (RARE is the first class of CLASSES" \
+        "unless given: RARE=$OTHER?)" >&2
+fi
 patients_hash=none
 [ -n "$PATIENTS" ] && patients_hash=$(hash_file "$PATIENTS")
 IFS=, read -r -a sizes <<<"$SIZES"
@@ -269,6 +299,7 @@ subset $RARE: $(hash_dir "$run/train/$RARE")"
             # shellcheck disable=SC2086
             "$B/train" --data "$run/train" --class "$RARE" --out "$run/gan" $gflags --sample-every "$epochs" \
                 --ckpt-every "$every" $resume >>"$run/gan/train.log" 2>&1 || { tail -5 "$run/gan/train.log" >&2; exit 1; }
+            surface_warnings "$name.gan" "$run/gan/train.log"
             done_step "$name.gan" $(( $(date +%s) - t0 )) "$B/train"
         fi
         gan_hash=$(hash_file "$run/gan/checkpoint.safetensors")
@@ -298,6 +329,7 @@ fake: $synth_hash"
                 --folds 3 --epochs 8 --seed 1 "${common[@]}" >"$run/c2st/c2st.txt" 2>&1 ||
                 { tail -5 "$run/c2st/c2st.txt" >&2; exit 1; }
             log "split $s, $K patients: $(tail -1 "$run/c2st/c2st.txt")"
+            surface_warnings "$name.c2st" "$run/c2st/c2st.txt"
             done_step "$name.c2st" $(( $(date +%s) - t0 )) "$B/classify"
         fi
 
@@ -329,6 +361,7 @@ $inputs"
                     "$B/classify" train --data "$run/train" --val "$sp/val" --out "$r" --epochs "$CLS_EPOCHS" \
                         --seed "$seed" "${flags[@]}" "${common[@]}" $resume >>"$r/train.log" 2>&1 ||
                         { tail -5 "$r/train.log" >&2; exit 1; }
+                    surface_warnings "$name.$arm.seed$seed" "$r/train.log"
                     done_step "$name.$arm.seed$seed" $(( $(date +%s) - t0 )) "$B/classify"
                 fi
                 key="classify eval --seed $seed --classes $CLASSES
@@ -339,6 +372,7 @@ scores.csv: with the logit column"
                     rm -rf "$r/eval"
                     "$B/classify" eval --checkpoint "$r/checkpoint.safetensors" --data "$sp/test" --out "$r/eval" \
                         --seed "$seed" "${common[@]}" >"$r/eval.log" 2>&1 || { cat "$r/eval.log" >&2; exit 1; }
+                    surface_warnings "$name.$arm.seed$seed.eval" "$r/eval.log"
                     done_step "$name.$arm.seed$seed.eval" 0 "$B/classify"
                     echo "   $arm seed $seed: $(grep -E '^(auc|balanced_accuracy|specificity),' "$r/eval/metrics.csv" |
                         cut -d, -f1,2 | tr '\n' ' ')"
@@ -380,8 +414,13 @@ log "report"
     echo "steps (OUT/steps/NAME.key holds each step's settings and input hashes):"
     for d in "$OUT"/steps/*.done; do
         n=$(basename "$d" .done)
-        echo "- $n: $(head -1 "$OUT/steps/$n.key" | cut -c1-90); key $(sha256sum <"$OUT/steps/$n.key" | cut -c1-12); $(cat "$d")"
+        echo "- $n: $(head -1 "$OUT/steps/$n.key"); key $(sha256sum <"$OUT/steps/$n.key" | cut -c1-12); $(cat "$d")"
     done
+    if compgen -G "$OUT/steps/*.warnings" >/dev/null; then
+        echo "warnings in the steps' logs (each once, with one step that gave it):"
+        for w in "$OUT"/steps/*.warnings; do sed "s|^|- $(basename "$w" .warnings): |" "$w"; done |
+            awk '{ text = substr($0, index($0, ": ") + 2) } !seen[text]++'
+    fi
 } >"$OUT/provenance.txt"
 seeds_list=$(seq -s, 1 "$SEEDS")
 splits_list=$(seq -s, 1 "$SPLITS")

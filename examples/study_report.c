@@ -345,6 +345,18 @@ static void scores_read(scores_file *f, const char *file) {
     if (f->n == 0) die("%s has a header but no rows", file);
 }
 
+// 1 when DIR/provenance.txt (written by examples/study.sh) lists warnings from the steps' logs.
+static int provenance_has_warnings(const char *dir) {
+    char path[4200], line[256];
+    snprintf(path, sizeof path, "%s/provenance.txt", dir);
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strncmp(line, "warnings in the steps' logs", 27) == 0;
+    if (f) fclose(f);
+    return found;
+}
+
 // The patient ids 0..n_patients-1 of a file's rows, in order of first
 // appearance; a patient with two labels exits with the file and line.
 static int *patient_ids(const scores_file *f, int *n_patients) {
@@ -1081,6 +1093,29 @@ int main(int argc, char **argv) {
                         n_missing[k] > 1 ? " and others" : "");
         fprintf(md, "\n");
     }
+    // The test sets every interval rests on: images and patients of each class per split (a
+    // referee's study reported "harms, Holm p < 0.0011" from 2 rare-class test patients, and
+    // results.md never said how few there were; classify eval's warning stayed in its log)
+    fprintf(md, "Test sets (the first complete size's scores.csv; every size of a split scores the same images):");
+    int few = 0;
+    for (int s = 0; s < c.n_splits && n_done > 0; s++) {
+        const scores_file *f = file_at(&c, &data[0], s, 0, 0);
+        const int *pid = data[0].patient[s];
+        int images[2] = {0, 0}, patients[2] = {0, 0}, seen = 0;
+        for (int i = 0; i < f->n; i++) {
+            images[f->label[i]]++;
+            if (pid[i] == seen) patients[f->label[i]]++, seen++;   // (ids number first appearances)
+        }
+        const int r = c.rare_label;
+        fprintf(md, "%s split %d: %d %s images of %d patients, %d other-class images of %d patients", s ? ";" : "",
+                s + 1, images[r], rare, patients[r], images[1 - r], patients[1 - r]);
+        few |= patients[0] < 20 || patients[1] < 20;
+    }
+    fprintf(md, ".%s\n\n", few ? " **With fewer than 20 patients of a class, the patient-level intervals below are "
+                                  "too narrow to trust** (few clusters: Cameron, Gelbach and Miller 2008)." : "");
+    if (provenance_has_warnings(c.study))
+        fprintf(md, "**The steps' logs hold warnings** (images skipped, nearly black or enlarged; too few test "
+                    "patients): they are listed at the end, under Provenance.\n\n");
     fprintf(md, "## Primary endpoints\n\nDifference = %s - %s; real rare images: the mean over splits of the "
             "real %s images in the training subset (count.csv).\n\n", T, C, rare);
     table_differences(md, &c, &l, KIND_PRIMARY, size_label, rare_images);

@@ -16,7 +16,17 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_classify.XXXXXX")
 # split: every file once, no patient on two sides (phantoms: one patient per file;
 # Kermany-style names are added so that patients have several files)
 kermany_phantoms "$B" "$T"
-check "split/runs" $B/classify split --data "$T/k" --out "$T/split" --val 0.2 --test 0.2 --seed 3
+$B/classify split --data "$T/k" --out "$T/split" --val 0.2 --test 0.2 --seed 3 >"$T/split.txt" 2>&1
+check "split/runs" test $? -eq 0
+check "split/Kermany's names: no warning about patients" sh -c "! grep -q warning '$T/split.txt'"
+# names outside Kermany's scheme without --patients: each image is a patient of its own, said
+# once (a referee's own dataset, 2-3 images per patient, went 43 of 66 patients on both sides
+# of the split without a word)
+$B/classify split --data "$T/ph/train" --out "$T/split_own" --val 0.2 --test 0.2 --seed 3 >"$T/split_own.txt" 2>&1
+check "split/other names without --patients: a warning counting them, naming the first" grep -qxF \
+    "classify split: warning: 180 of 180 image names are not Kermany's (personN_..., IM-NNNN-...), the first '$T/ph/train/NORMAL/NORMAL-0001.png', and no --patients was given: each such image is taken as a patient of its own, so one patient's images can fall on both sides of a split and intervals come out too narrow; give --patients FILE.csv (file,patient) unless every image is a patient of its own" \
+    "$T/split_own.txt"
+check "split/... once" test "$(grep -c warning "$T/split_own.txt")" -eq 1
 fails_with_line "split/refuses to write over an earlier split" \
     "classify split: '$T/split' already holds a split (train/ exists); remove it or choose another --out" \
     $B/classify split --data "$T/k" --out "$T/split" --seed 4
@@ -549,8 +559,17 @@ rm "$T"/dcm/NORMAL/*.png
 fails_with_line "split/a class of DICOMs only: what it holds" \
     "classify split: class NORMAL: no images in '$T/dcm/NORMAL', only 1 other file, the first '$T/dcm/NORMAL/scan 1.dcm' (convert DICOM, TIFF or WebP images to PNG)" \
     $B/classify split --data "$T/dcm" --out "$T/dcm_split2" --seed 1
-check "any/split with --classes and --patients" $B/classify split --data "$T/any" --out "$T/any_split" \
-    --classes healthy,sick --patients "$T/any/patients.csv" --seed 2
+# a CSV naming one file name in two folders (each class numbering its own files): one name, two
+# patients - refused, saying that names are matched without their folders (it only said "two
+# patients", which the CSV did not seem to say: a referee's walk-through)
+printf 'file,patient\nhealthy/img_0.png,H1\nsick/img_0.png,S1\n' >"$T/two_folders.csv"
+fails_with_line "any/one file name in two folders of a CSV: refused, saying names lose their folders" \
+    "classify split: --patients '$T/two_folders.csv' gives 'img_0.png' two patients: 'H1' and 'S1' (names are matched without their folders, so each image needs a name of its own across the classes: rename them, e.g. with the class before the name)" \
+    $B/classify split --data "$T/any" --out "$T/any_split_tf" --classes healthy,sick --patients "$T/two_folders.csv" --seed 2
+$B/classify split --data "$T/any" --out "$T/any_split" --classes healthy,sick --patients "$T/any/patients.csv" \
+    --seed 2 >"$T/any_split.txt" 2>&1
+check "any/split with --classes and --patients" test $? -eq 0
+check "any/... no warning about patients (the CSV gives them)" sh -c "! grep -q warning '$T/any_split.txt'"
 for s in train val test; do
     (cd "$T/any_split/$s" && ls healthy sick | grep scan) | sed 's/^/,/; s/$/,/' >"$T/any_$s.txt"
     grep -F -f "$T/any_$s.txt" "$T/any/patients.csv" | cut -d, -f2 | sort -u >"$T/any_pat_$s.txt"
@@ -686,7 +705,7 @@ check "study/runs" test $? -eq 0
 check "study/results.md: 2 primary rows per size" test "$(grep -cE '^\| (3|6) \| [0-9.]+ \| (ROC AUC|balanced accuracy) \|' "$T/study/results.md")" -ge 4
 check "study/results.png" test -s "$T/study/results.png"
 check "study/results.csv" test -s "$T/study/results.csv"
-check "study/provenance: every step listed" test "$(grep -c '^- split' "$T/study/results.md")" -eq "$(ls "$T/study/steps" | grep -c '\.done$')"
+check "study/provenance: every step listed" test "$(grep -cE '^- split[^ ]*: .*; key [0-9a-f]{12}; took ' "$T/study/results.md")" -eq "$(ls "$T/study/steps" | grep -c '\.done$')"
 check "study/a GAN per split and size" test "$(ls -d "$T"/study/split*/n*/gan | wc -l)" -eq 4
 check "study/20 classifier runs evaluated" test "$(ls "$T"/study/split*/n*/*/seed1/eval/scores.csv | wc -l)" -eq 20
 st >"$T/study2.txt" 2>&1

@@ -95,6 +95,16 @@ strata = [(split, seed) for split in SPLITS for seed in SEEDS]
 lab = {split: [r[2] for r in test[split]] for split in SPLITS}
 a = sum(auc(values[("10", s, r, "oversample")], lab[s]) / 4 for s, r in strata)
 b = sum(bacc(values[("10", s, r, "oversample")], lab[s], 0.5) / 4 for s, r in strata)
+# the test sets' line: images and patients per class and split (the rare class NORMAL, label 0)
+parts = []
+for split in SPLITS:
+    n = [sum(1 for r in test[split] if r[2] == l) for l in (0, 1)]
+    p = [len({r[1] for r in test[split] if r[2] == l}) for l in (0, 1)]
+    parts.append(" split %d: %d NORMAL images of %d patients, %d other-class images of %d patients" % (split, n[0], p[0], n[1], p[1]))
+with open(expected + ".testsets", "w") as f:
+    f.write("Test sets (the first complete size's scores.csv; every size of a split scores the same images):" +
+            ";".join(parts) + ". **With fewer than 20 patients of a class, the patient-level intervals below are too "
+            "narrow to trust** (few clusters: Cameron, Gelbach and Miller 2008).\n")
 with open(expected, "w") as f:
     for name, v in (("ROC AUC", a), ("balanced accuracy", b)):
         f.write("| 10 | 13.0 | %s | %.4f | %.4f | +0.0000 | [+0.0000, +0.0000] | [+0.0000, +0.0000] | "
@@ -107,6 +117,20 @@ check "runs" $R $ARGS --sizes 10,all --out "$T/r.md"
 for f in r.md r.csv r.png; do
     check "writes $f" test -s "$T/$f"
 done
+# how many test images and patients of each class every interval rests on, and a warning
+# below 20 patients (a referee's study gave "harms, Holm p < 0.0011" from 2 rare patients and
+# never said so); a pointer to the steps' warnings only where provenance.txt lists some
+check "the test sets: images and patients per class and split, and the few-patients warning" \
+    grep -qxF "$(cat "$T/expected.txt.testsets")" "$T/r.md"
+check "no warnings in provenance.txt: no pointer to them" sh -c "! grep -q 'logs hold warnings' '$T/r.md'"
+cp "$S/provenance.txt" "$T/provenance.keep"
+printf "warnings in the steps' logs (each once, with one step that gave it):\n- split1.n10.gan: train: warning: x\n" \
+    >>"$S/provenance.txt"
+$R $ARGS --sizes 10,all --out "$T/rw.md" >/dev/null 2>&1
+check "warnings in provenance.txt: a pointer near the top, the list under Provenance" sh -c "
+    grep -qxF \"**The steps' logs hold warnings** (images skipped, nearly black or enlarged; too few test patients): they are listed at the end, under Provenance.\" '$T/rw.md' &&
+    grep -qxF -- '- split1.n10.gan: train: warning: x' '$T/rw.md'"
+cp "$T/provenance.keep" "$S/provenance.txt"
 while IFS= read -r line; do
     check "identical arms: the whole primary row: $line" grep -qxF "$line" "$T/r.md"
 done <"$T/expected.txt"

@@ -42,6 +42,16 @@ st "$T/s" >"$T/s.txt" 2>&1
 check "study/runs" test $? -eq 0
 scores "$T/s" >"$T/s.scores"
 check "study/every arm scored" test "$(grep -c scores.csv "$T/s.scores")" -eq 5
+# the steps' warnings reach the terminal, each distinct line once, and results.md (they stayed
+# in the steps' logs: a referee's study on nearly black images ended "equivalent"); here the
+# 32x32 phantoms are enlarged to 64 and the test set has few patients
+check "study/a GAN step's warning on the terminal, with the step" \
+    grep -q "^study: split1.n3.gan: train: warning: [0-9]* images under '$T/s/split1/n3/train/NORMAL' are smaller than 64x64 and were enlarged to it" "$T/s.txt"
+check "study/... eval's few-patients warning once, though every arm's eval gave it" \
+    test "$(grep -c 'classify eval: warning: the test images are of' "$T/s.txt")" -eq 1
+check "study/... and results.md points to them and lists them" sh -c "
+    grep -q '^\*\*The steps. logs hold warnings\*\*' '$T/s/results.md' &&
+    grep -q '^- split1.n3.[a-z_]*.seed1.eval: classify eval: warning: the test images are of' '$T/s/results.md'"
 
 # killed (SIGKILL, the script with it) during or right after a program, then run
 # again: the same scores as the unbroken run. kb/PROG runs the real one; the
@@ -112,6 +122,10 @@ check "other class changed, REDO=1, run again: nothing redone" \
 cp -r "$T/s" "$T/rare"
 env RARE=PNEUMONIA REDO=1 "$T/st" "$T/rare" >"$T/rare.txt" 2>&1
 check "RARE changed, REDO=1: finishes" test $? -eq 0
+n_pn=$(find -L "$T/k/PNEUMONIA" -type f ! -name '.*' | wc -l)
+n_no=$(find -L "$T/k/NORMAL" -type f ! -name '.*' | wc -l)
+check "RARE the larger class in DATA: a warning (the default, the first of CLASSES, studied the common class silently)" \
+    grep -qxF "study: warning: RARE=PNEUMONIA has more files in $T/k ($n_pn) than NORMAL ($n_no): the study asks what synthetic images of the smaller class add (RARE is the first class of CLASSES unless given: RARE=NORMAL?)" "$T/rare.txt"
 check "RARE changed, REDO=1: the held-out images are PNEUMONIA's" \
     test -d "$T/rare/split1/heldout/PNEUMONIA" -a ! -e "$T/rare/split1/heldout/NORMAL"
 
