@@ -117,11 +117,24 @@ fi
 start=$(date +%s)
 mkdir -p "$OUT"
 log() { echo "== $(date -u +%H:%M:%S) $*"; }
+# surface LOG: the warnings in a program's log (images skipped, nearly black or enlarged) go to
+# the terminal, each distinct line once per run, and into OUT/warnings.txt, which results.md
+# lists: the logs alone hid them (examples/study.sh, a referee's walk-through)
+declare -A WARNED
+surface() {
+    local line
+    while IFS= read -r line; do
+        [ -n "${WARNED[$line]:-}" ] && continue
+        WARNED[$line]=1
+        echo "small_data: $line" >&2
+        grep -qxF -- "$line" "$OUT/warnings.txt" 2>/dev/null || echo "$line" >>"$OUT/warnings.txt"
+    done < <(grep -h -e ': warning: ' -e ': skipping an image: ' "$1" 2>/dev/null | LC_ALL=C sort -u)
+}
 
 # 1. split by patient
 if [ ! -f "$OUT/split/.done" ]; then
     log "1. split $DATA by patient"
-    rm -rf "$OUT/split"
+    rm -rf "$OUT/split" "$OUT/warnings.txt"   # (new data: the old runs' warnings go with them)
     "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1 "${classes[@]}"
     echo "$data_key" >"$OUT/split/.done"
 elif [ ! -s "$OUT/split/.done" ]; then
@@ -204,6 +217,7 @@ if [ ! -f "$OUT/domain/checkpoint.safetensors" ]; then
     "$B/classify" train --data "$OUT/split/train" --val "$OUT/split/val" --out "$OUT/domain" \
         --epochs 10 --seed 1 "${classes[@]}" $resume >>"$OUT/domain.log" 2>&1 || { tail -5 "$OUT/domain.log" >&2; exit 1; }
     tail -1 "$OUT/domain.log"
+    surface "$OUT/domain.log"
 fi
 features() {   # features DIR OUT.npy: once
     [ -f "$2" ] || "$B/classify" features --checkpoint "$OUT/domain/checkpoint.safetensors" "$1" "$2" \
@@ -266,6 +280,7 @@ gan_run() {   # gan_run SET RECIPE SEED
         "$B/train" --data "$OUT/sets/$set" --class "$RARE" --out "$run/gan" $flags \
             --sample-every "$epochs" --ckpt-every "$every" $resume >>"$run/train.log" 2>&1 ||
             { tail -5 "$run/train.log" >&2; exit 1; }
+        surface "$run/train.log"
         echo "$(( $(date +%s) - t0 ))" >"$run/train_seconds.txt"
         touch "$run/.trained"
     fi
@@ -297,6 +312,12 @@ took=$(( $(date +%s) - start ))
     echo "Data: \`$DATA\` (content hash $data_hash; classes $CLASSES, the GAN's $RARE; patients ${PATIENTS:-from the file names}) split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
     echo "$GEN generated images per run; run $(date -u +%Y-%m-%d) on $(nproc) cores"
     echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); this invocation took $took s."
+    if [ -s "$OUT/warnings.txt" ]; then
+        echo
+        echo "**Warnings in the programs' logs** (each once):"
+        echo
+        sed 's/^/- /' "$OUT/warnings.txt"
+    fi
 } >>"$OUT/results.md.tmp"
 mv "$OUT/results.md.tmp" "$OUT/results.md"
 echo "small_data: done in $took s; see $OUT/results.md"

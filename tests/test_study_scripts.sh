@@ -192,6 +192,11 @@ sd "$T/k" "$T/sd" >"$T/sd.txt" 2>&1
 check "small_data: the rerun finishes" test $? -eq 0
 check "small_data: the reference's precision and recall" grep -qE "^Reference, .*precision [0-9.]+, recall" \
     "$T/sd/results.md"
+# the programs' warnings (here: 32x32 phantoms enlarged to 64) reach results.md, also those of
+# the first, failed invocation's steps, which the rerun did not repeat (they stayed in the logs)
+check "small_data: the programs' warnings listed in results.md" sh -c "
+    grep -qxF '**Warnings in the programs'\'' logs** (each once):' '$T/sd/results.md' &&
+    grep -q \"^- classify train: warning: [0-9]* images under '$T/sd/split/train/NORMAL' are smaller than 64x64\" '$T/sd/results.md'"
 # other data in the same OUT: refused, nothing changed (it reused the split of the old data
 # and wrote the new DATA into results.md)
 cp -r "$T/k" "$T/k3"
