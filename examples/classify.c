@@ -1241,8 +1241,9 @@ static int cmd_train(int argc, char **argv) {
                         "to start over\n", prog, o.out, ckpt);
         return 1;
     }
-    // nor a user's own files named like the run's (a log.csv that is only the header line is a
-    // run's killed in its first epoch)
+    // nor a user's own files named like the run's (beside a log.csv that begins with this
+    // program's header line they are an earlier run's leftovers - killed in its first epoch,
+    // its resume file deleted, failed at the end of a one-epoch run - and are replaced)
     static const char *const ours[] = {"log.csv", "curves.png"};
     if (!o.resume && guard_files_in_the_way(prog, o.out, ours, 2, CLASSIFY_LOG_HEADER, "log.csv, curves.png"))
         return 1;

@@ -246,11 +246,14 @@ static const char *page_controls =
     "    screen('intro');\n"
     "  };\n"
     "// the answers given so far as answers-NAME.csv (letters of any script kept: 'Dr M\u00fcller' and\n"
-    "// 'Dr M\u00f6ller' were both answers-Dr_M_ller.csv)\n"
+    "// 'Dr M\u00f6ller' were both answers-Dr_M_ller.csv; built at run time, as a browser without\n"
+    "// Unicode property escapes rejects a literal /\\p{L}/u and with it the whole script)\n"
+    "let unsafe = /[^A-Za-z0-9_-]+/g;\n"
+    "try { unsafe = new RegExp('[^\\\\p{L}\\\\p{N}_-]+', 'gu'); } catch (e) { /* ASCII letters only */ }\n"
     "$('download').onclick = $('save').onclick = () => {\n"
     "  const a = document.createElement('a');\n"
     "  a.href = URL.createObjectURL(new Blob([csv()], {type: 'text/csv'}));\n"
-    "  a.download = 'answers-' + state.rater.replace(/[^\\p{L}\\p{N}_-]+/gu, '_') + '.csv';\n"
+    "  a.download = 'answers-' + state.rater.replace(unsafe, '_') + '.csv';\n"
     "  document.body.appendChild(a); a.click(); a.remove();\n"
     "};\n"
     "const keys = {'1': ['real', 3], '2': ['real', 2], '3': ['real', 1], '4': ['fake', 1], '5': ['fake', 2], '6': ['fake', 3]};\n"
@@ -622,9 +625,10 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-// 0, or 1 when out of memory. The interval's ends go to *lo, *hi, the p-value to *p.
-static int pooled_by_image(double *lo, double *hi, double *p, const rater *raters, int n_files,
-                           const key_item *key, int n_key) {
+// 0, or 1 when out of memory. The interval's ends go to *lo, *hi, the p-value to *p, E (the
+// correct answers guessing gives, on average over the shuffles) to *expected.
+static int pooled_by_image(double *lo, double *hi, double *p, double *expected_out, const rater *raters,
+                           int n_files, const key_item *key, int n_key) {
     int *a = (int *)calloc((size_t)n_key, sizeof(int)), *c = (int *)calloc((size_t)n_key, sizeof(int));
     int *order = (int *)malloc((size_t)n_key * sizeof(int));
     double *acc = (double *)malloc(RATE_RESAMPLES * sizeof(double));
@@ -650,6 +654,7 @@ static int pooled_by_image(double *lo, double *hi, double *p, const rater *rater
     }
     correct += base;
     const double expected = (double)base + (double)n_fake / n_key * (double)sum_d;
+    *expected_out = expected;
     const double observed = fabs((double)correct - expected) - 1e-9;   // (ties count as extreme)
     dcgan_rng rng;
     dcgan_rng_seed(&rng, 1);
@@ -742,6 +747,7 @@ static int cmd_score(int argc, char **argv) {
     }
     {
         const int groups = n_files + (n_files > 1);
+        double guessing = NAN;   // the pooled row's E (pooled_by_image)
         score *s = (score *)calloc((size_t)groups, sizeof(score));
         float *scores = (float *)malloc((size_t)n_key * n_files * sizeof(float));
         int *labels = (int *)malloc((size_t)n_key * n_files * sizeof(int));
@@ -765,7 +771,7 @@ static int cmd_score(int argc, char **argv) {
             for (int k = 0; k < n_files; k++)
                 if (pooled || k == g) score_add(&s[g], &raters[k], key, n_key, scores, labels);
             score_finish(&s[g], scores, labels);
-            if (pooled && pooled_by_image(&s[g].lo, &s[g].hi, &s[g].p, raters, n_files, key, n_key) != 0) {
+            if (pooled && pooled_by_image(&s[g].lo, &s[g].hi, &s[g].p, &guessing, raters, n_files, key, n_key) != 0) {
                 fprintf(stderr, "rate score: out of memory\n");
                 goto done_score;   // rc is 1
             }
@@ -800,10 +806,13 @@ static int cmd_score(int argc, char **argv) {
         // The verdict needs both kinds answered: a rater who saw only real images (a partial
         // file) can be right every time by always saying "real".
         const score *all = &s[groups - 1];
+        // the direction: against what guessing gives (n / 2 for one rater; E for the pooled
+        // row, which is n / 2 where the key holds as many of each kind, as rate make's do)
+        const int better = n_files > 1 ? all->correct > guessing : all->correct * 2 > all->n;
         const char *verdict =
             all->tp + all->fn == 0 ? "the test cannot be made: no generated image was answered"
             : all->tn + all->fp == 0 ? "the test cannot be made: no real image was answered"
-            : all->p < 0.05 ? (all->correct * 2 > all->n ? "better than guessing (p < 0.05): the generated images can be told apart"
+            : all->p < 0.05 ? (better ? "better than guessing (p < 0.05): the generated images can be told apart"
                                                          : "worse than guessing (p < 0.05): the rater calls them the wrong way round")
                             : "no better than guessing (p >= 0.05): no evidence the generated images can be told apart";
         printf("%s: %d of %d correct; %s\n", n_files > 1 ? "pooled" : raters[0].name, all->correct, all->n, verdict);

@@ -66,31 +66,34 @@ static inline int guard_out_in_data(const char *prog, const char *out, const cha
     return 1;
 }
 
-// 1 when file path holds exactly text (the header line a run writes first).
-static inline int guard_file_is(const char *path, const char *text) {
+// 1 when file path begins with text (the header line a run writes first).
+static inline int guard_file_begins(const char *path, const char *text) {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     char buf[512];
     const size_t n = strlen(text), got = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    return n < sizeof buf && got == n && memcmp(buf, text, n) == 0;
+    return n < sizeof buf && got >= n && memcmp(buf, text, n) == 0;
 }
 
 // Before a new run (not --resume) writes into folder out, which holds no run to
 // continue: 1 after the message when out holds files with the names the run
 // writes (patterns, fnmatch(3): "log.csv", "samples_epoch_*.png"), regular
 // files or links to them (a folder or a device of those names holds nothing a
-// write would lose): the run would replace them, and a user's own files of those names would be lost. log.csv
-// holding only the header line `header` is a run's that stopped before its first
-// step (nothing to lose) and is not counted. 0 when none is there, or out does
-// not exist. The message names the first such file (in name order) and the
-// number of the others.
+// write would lose): the run would replace them, and a user's own files of
+// those names would be lost. A log.csv that begins with the run's own `header`
+// line is an earlier run's, stopped before it left anything to continue (killed
+// in its first epoch; its resume file deleted as a message advises; failed at
+// the end of a one-epoch run): then the folder holds that run's leftovers, not
+// the user's, and 0 is returned. 0 too when none is there, or out does not
+// exist. The message names the first such file (in name order) and the number
+// of the others.
 static inline int guard_files_in_the_way(const char *prog, const char *out, const char *const *patterns,
                                          int n_patterns, const char *header, const char *what) {
     DIR *d = opendir(out);
     if (!d) return 0;
     char first[256] = "";
-    int count = 0;
+    int count = 0, run_log = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         int ours = 0;
         for (int k = 0; k < n_patterns && !ours; k++) ours = fnmatch(patterns[k], e->d_name, 0) == 0;
@@ -99,11 +102,11 @@ static inline int guard_files_in_the_way(const char *prog, const char *out, cons
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", out, e->d_name);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;   // (a folder, a link to /dev/full: no data)
-        if (strcmp(e->d_name, "log.csv") == 0 && guard_file_is(path, header)) continue;
+        if (strcmp(e->d_name, "log.csv") == 0 && guard_file_begins(path, header)) run_log = 1;
         if (count++ == 0 || strcmp(e->d_name, first) < 0) snprintf(first, sizeof first, "%s", e->d_name);
     }
     closedir(d);
-    if (count == 0) return 0;
+    if (count == 0 || run_log) return 0;
     char others[64] = "";
     if (count > 1) snprintf(others, sizeof others, " and %d other file%s", count - 1, count == 2 ? "" : "s");
     fprintf(stderr, "%s: '%s' holds %s%s, named as a run's own files (%s), but no run to continue: a new run "

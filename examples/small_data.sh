@@ -135,7 +135,9 @@ surface() {
 if [ ! -f "$OUT/split/.done" ]; then
     log "1. split $DATA by patient"
     rm -rf "$OUT/split" "$OUT/warnings.txt"   # (new data: the old runs' warnings go with them)
-    "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1 "${classes[@]}"
+    "$B/classify" split --data "$DATA" --out "$OUT/split" --val 0.15 --test 0.15 --seed 1 "${classes[@]}" \
+        2>"$OUT/split.log" || { cat "$OUT/split.log" >&2; exit 1; }
+    surface "$OUT/split.log"
     echo "$data_key" >"$OUT/split/.done"
 elif [ ! -s "$OUT/split/.done" ]; then
     # made before the data's hash was recorded: assumed to be DATA, and recorded from now on
@@ -234,6 +236,7 @@ measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
         rm -rf "$3/c2st"
         "$B/classify" c2st --real "$OUT/sets/heldout" --fake "$1" --out "$3/c2st" --folds 3 \
             --epochs 8 --seed 1 "${classes[@]}" >"$3/c2st.txt" 2>"$3/c2st.err" || { cat "$3/c2st.err" >&2; exit 1; }
+        surface "$3/c2st.err"
     fi
     # the same test on images shrunk to 32x32: is the difference only in the finest texture?
     if [ ! -f "$3/c2st32/c2st.csv" ]; then
@@ -241,6 +244,7 @@ measure() {   # measure FAKE_DIR FAKE.npy RUN_DIR
         "$B/classify" c2st --real "$OUT/sets/heldout" --fake "$1" --out "$3/c2st32" --folds 3 \
             --epochs 8 --size 32 --seed 1 "${classes[@]}" >"$3/c2st32.txt" 2>"$3/c2st32.err" ||
             { cat "$3/c2st32.err" >&2; exit 1; }
+        surface "$3/c2st32.err"
     fi
     features "$1" "$2"
     # through a .tmp file: a fid that fails after its first lines leaves no fid.txt to be reused

@@ -113,6 +113,16 @@ if [ -z "$DATA" ]; then
         touch "$OUT/phantom/.done"
     fi
     DATA="$OUT/phantom/train"
+    # one phantom is one patient (phantom.c): said in a patients CSV, as for a dataset of one's
+    # own, so that classify does not warn that the names are not Kermany's
+    if [ -z "$PATIENTS" ]; then
+        PATIENTS="$OUT/phantom/patients.csv"
+        if [ ! -f "$PATIENTS" ]; then
+            { echo "file,patient"; for f in "$DATA"/*/*.png; do n=$(basename "$f"); echo "$n,${n%.png}"; done; } \
+                >"$PATIENTS.tmp" && mv "$PATIENTS.tmp" "$PATIENTS"
+        fi
+        common+=(--patients "$PATIENTS")
+    fi
 else
     GAN_ITERS=${GAN_ITERS:-2000}
 fi
@@ -228,7 +238,9 @@ patients: $patients_hash"
         log "split $s: $DATA by patient"
         rm -rf "$sp"
         t0=$(date +%s)
-        "$B/classify" split --data "$DATA" --out "$sp" --val 0.15 --test 0.15 --seed "$s" "${common[@]}"
+        "$B/classify" split --data "$DATA" --out "$sp" --val 0.15 --test 0.15 --seed "$s" "${common[@]}" \
+            2>"$OUT/steps/split$s.log" || { cat "$OUT/steps/split$s.log" >&2; exit 1; }
+        surface_warnings "split$s" "$OUT/steps/split$s.log"
         done_step "split$s" $(( $(date +%s) - t0 )) "$B/classify"
     fi
     # the held-out real rare images (validation and test patients; no GAN sees them);

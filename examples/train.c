@@ -1052,8 +1052,8 @@ int main(int argc, char **argv) {
                 r.o.out, r.ckpt);
         return finish(1, lock, r.o.out, made);
     }
-    // nor a user's own files named like the run's (a log.csv that is only the header
-    // line is a run's that stopped before its first step)
+    // nor a user's own files named like the run's (beside a log.csv that begins with
+    // train's header line they are an earlier run's leftovers, and are replaced)
     static const char *const ours[] = {"log.csv", "losses.png", "accuracy.png", "augment.png",
                                        "samples_epoch_*.png"};
     if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER,

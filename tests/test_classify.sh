@@ -62,6 +62,12 @@ fails_with_line "train/refuses a folder holding a user's own curves.png" \
     $B/classify train --data "$T/ph/train" --out "$T/mine" --size 32 --width 8 --epochs 1 --batch 16
 check "train/... the file unchanged, nothing written" \
     sh -c "test \"\$(cat '$T/mine/curves.png')\" = 'my own curves' && test ! -e '$T/mine/log.csv'"
+# an earlier run's leftovers (its log.csv begins with the header) are replaced: a run whose
+# resume file was deleted as a message advises, or that failed at the end of one epoch, left
+# rows and no run, and the next start was refused (a referee's reading)
+mkdir -p "$T/leftover" && cp "$T/run/log.csv" "$T/run/curves.png" "$T/leftover/"
+check "train/an earlier run's log.csv with rows, and its curves.png: replaced" \
+    sh -c "$B/classify train --data '$T/ph/train' --out '$T/leftover' --size 32 --width 8 --epochs 1 --batch 16 >/dev/null 2>&1 && test \$(wc -l <'$T/leftover/log.csv') -eq 2"
 mkdir -p "$T/header_only" && head -1 "$T/run/log.csv" >"$T/header_only/log.csv"
 check "train/a log.csv of the header alone is replaced" \
     sh -c "$B/classify train --data '$T/ph/train' --out '$T/header_only' --size 32 --width 8 --epochs 1 --batch 16 >/dev/null 2>&1 && test \$(wc -l <'$T/header_only/log.csv') -eq 2"
