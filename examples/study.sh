@@ -439,6 +439,6 @@ splits_list=$(seq -s, 1 "$SPLITS")
 rare_label=0   # classify's --classes NEG,POS: the rare class's label is 1 when it is POS
 [ "$RARE" = "${CLASSES#*,}" ] && rare_label=1
 "$B/study_report" --study "$OUT" --sizes "$SIZES" --splits "$splits_list" --seeds "$seeds_list" \
-    --arms "${ARMS// /,}" --control oversample --treatment synthetic --rare-label "$rare_label" \
+    --arms "${ARMS// /,}" --control oversample --treatment synthetic --rare-label "$rare_label" --other-name "$OTHER" \
     --out "$OUT/results.md"
 echo "study: done in $(( $(date +%s) - start )) s (steps done before this invocation not counted); see $OUT/results.md"

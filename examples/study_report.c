@@ -72,6 +72,7 @@ static void usage(FILE *f) {
             "  --alpha A            family-wise error rate for Holm's adjustment (0.05)\n"
             "  --rare-label L       the rare class's label in scores.csv: 0 (negative) or 1 (positive) (0);\n"
             "                       the shortcut check follows it: specificity or sensitivity\n"
+            "  --other-name NAME    the other class's name, for the test sets' line (\"other-class\")\n"
             "  --out FILE.md        the report; FILE.csv and FILE.png are written beside it\n"
             "  --help               this text\n");
 }
@@ -111,6 +112,7 @@ typedef struct {
     int B;
     uint64_t seed;
     int rare_label;                   // the rare class's label in scores.csv: 0 negative, 1 positive
+    const char *other_name;           // the other class's name ("other-class" when not given)
 } report_config;
 
 // Splits a comma-separated list into at most MAX_LIST copies; returns the count.
@@ -153,6 +155,7 @@ static void parse_args(report_config *c, int argc, char **argv) {
     c->B = 2000;
     c->seed = 1;
     c->rare_label = 0;
+    c->other_name = "other-class";
     const char *control = NULL, *treatment = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -177,6 +180,7 @@ static void parse_args(report_config *c, int argc, char **argv) {
             }
             c->rare_label = argv[i][0] - '0';
         }
+        else if (cli_flag(argc, argv, &i, "--other-name")) c->other_name = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) c->out = argv[i];
         else {
             fprintf(stderr, "%s: unknown argument '%s' (see --help)\n", prog, argv[i]);
@@ -1107,8 +1111,8 @@ int main(int argc, char **argv) {
             if (pid[i] == seen) patients[f->label[i]]++, seen++;   // (ids number first appearances)
         }
         const int r = c.rare_label;
-        fprintf(md, "%s split %d: %d %s images of %d patients, %d other-class images of %d patients", s ? ";" : "",
-                s + 1, images[r], rare, patients[r], images[1 - r], patients[1 - r]);
+        fprintf(md, "%s split %d: %d %s images of %d patients, %d %s images of %d patients", s ? ";" : "", s + 1,
+                images[r], rare, patients[r], images[1 - r], c.other_name, patients[1 - r]);
         few |= patients[0] < 20 || patients[1] < 20;
     }
     fprintf(md, ".%s\n\n", few ? " **With fewer than 20 patients of a class, the patient-level intervals below are "

@@ -100,7 +100,7 @@ parts = []
 for split in SPLITS:
     n = [sum(1 for r in test[split] if r[2] == l) for l in (0, 1)]
     p = [len({r[1] for r in test[split] if r[2] == l}) for l in (0, 1)]
-    parts.append(" split %d: %d NORMAL images of %d patients, %d other-class images of %d patients" % (split, n[0], p[0], n[1], p[1]))
+    parts.append(" split %d: %d NORMAL images of %d patients, %d PNEUMONIA images of %d patients" % (split, n[0], p[0], n[1], p[1]))
 with open(expected + ".testsets", "w") as f:
     f.write("Test sets (the first complete size's scores.csv; every size of a split scores the same images):" +
             ";".join(parts) + ". **With fewer than 20 patients of a class, the patient-level intervals below are too "
@@ -113,7 +113,7 @@ EOF
 
 ARGS="--study $S --splits 1,2 --seeds 1,2 --arms real,oversample,synthetic --control oversample --treatment synthetic --bootstrap 200 --seed 3"
 check "help/prints the usage" $R --help
-check "runs" $R $ARGS --sizes 10,all --out "$T/r.md"
+check "runs" $R $ARGS --sizes 10,all --other-name PNEUMONIA --out "$T/r.md"
 for f in r.md r.csv r.png; do
     check "writes $f" test -s "$T/$f"
 done
@@ -131,6 +131,8 @@ check "warnings in provenance.txt: a pointer near the top, the list under Proven
     grep -qxF \"**The steps' logs hold warnings** (images skipped, nearly black or enlarged; too few test patients): they are listed at the end, under Provenance.\" '$T/rw.md' &&
     grep -qxF -- '- split1.n10.gan: train: warning: x' '$T/rw.md'"
 cp "$T/provenance.keep" "$S/provenance.txt"
+check "without --other-name the test sets' line says 'other-class'" \
+    grep -q '^Test sets .*: split 1: [0-9]* NORMAL images of 10 patients, [0-9]* other-class images of 15 patients;' "$T/rw.md"
 while IFS= read -r line; do
     check "identical arms: the whole primary row: $line" grep -qxF "$line" "$T/r.md"
 done <"$T/expected.txt"
