@@ -164,13 +164,17 @@ static int patient_of(char *out, size_t cap, const char *path) {
 // fall on both sides of a split, and patient-level intervals come out as narrow as
 // image-level ones, without a word (a referee's walk-through with a dataset of its own:
 // 43 of 66 patients on two sides). Warns once per program run, counting such names among
-// the n paths (real images only: generated ones are each their own by design).
-static void warn_own_patients(const char *prog, char *const *paths, int n) {
+// the n paths, those of label skip_label left out (generated images are each their own
+// patient by design; -1: none left out; labels may then be NULL).
+static void warn_own_patients(const char *prog, const char *const *paths, const int *labels, int n,
+                              int skip_label) {
     static int warned = 0;
     if (patient_table || warned) return;
-    int own = 0;
+    int own = 0, real = 0;
     const char *first = NULL;
     for (int i = 0; i < n; i++) {
+        if (skip_label >= 0 && labels[i] == skip_label) continue;
+        real++;
         char id[256];
         const char *name = base_name(paths[i]), *dot = strrchr(name, '.');
         const size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
@@ -183,7 +187,7 @@ static void warn_own_patients(const char *prog, char *const *paths, int n) {
                     "'%s', and no --patients was given: each such image is taken as a patient of its own, so one "
                     "patient's images can fall on both sides of a split and intervals come out too narrow; give "
                     "--patients FILE.csv (file,patient) unless every image is a patient of its own\n",
-            prog, own, n, first);
+            prog, own, real, first);
 }
 
 // The flags every command takes: --classes NEG,POS and --patients FILE.csv.
@@ -307,11 +311,7 @@ static int set_load_dir(image_set *s, const char *dir, int label, int synthetic,
     }
     s->count += ds.count;
     *skipped = ds.skipped;
-    if (ds.unread > 0) cli_warn_unread(prog, dir, ds.unread);
-    if (ds.dark > 0) cli_warn_dark(prog, dir, ds.dark, ds.paths[ds.first_dark]);
-    if (ds.enlarged > 0)
-        cli_warn_enlarged(prog, dir, ds.enlarged, ds.size, ds.paths[ds.first_enlarged], ds.first_enlarged_w,
-                          ds.first_enlarged_h);
+    cli_warn_dataset(prog, dir, &ds);
     dcgan_dataset_free(&ds);
     return 0;
 }
@@ -469,14 +469,8 @@ static int names_repeat(const image_set *s, const char *prog, int lenient, int l
 // are lenient (-1: none; c2st's test half holds real and generated images).
 static char **patient_ids_of(const image_set *s, const char *prog, int lenient, int lenient_label) {
     if (names_repeat(s, prog, lenient, lenient_label)) return NULL;
-    if (!lenient) {   // the real images' names (generated ones are each their own patient)
-        char **real = (char **)malloc((size_t)(s->count > 0 ? s->count : 1) * sizeof(char *));
-        int n_real = 0;
-        for (int i = 0; real && i < s->count; i++)
-            if (lenient_label < 0 || s->labels[i] != lenient_label) real[n_real++] = s->paths[i];
-        if (real) warn_own_patients(prog, real, n_real);
-        free(real);
-    }
+    if (!lenient)   // the real images' names (generated ones are each their own patient)
+        warn_own_patients(prog, (const char *const *)s->paths, s->labels, s->count, lenient_label);
     char **ids = (char **)calloc((size_t)s->count + 1, sizeof(char *));
     if (!ids) { fprintf(stderr, "%s: out of memory\n", prog); return NULL; }
     for (int i = 0; i < s->count; i++) {
@@ -757,13 +751,6 @@ static int cmd_split(int argc, char **argv) {
         warn_other_files(prog, dir);
     }
     int n = counts[0] + counts[1], missing = 0;
-    char **both = (char **)malloc((size_t)n * sizeof(char *));   // (both classes' names, for the warning)
-    if (both) {
-        memcpy(both, paths[0], (size_t)counts[0] * sizeof(char *));
-        memcpy(both + counts[0], paths[1], (size_t)counts[1] * sizeof(char *));
-        warn_own_patients(prog, both, n);
-        free(both);
-    }
     char **ids = (char **)calloc((size_t)n, sizeof(char *));
     int *labels = (int *)calloc((size_t)n, sizeof(int)), *side = (int *)calloc((size_t)n, sizeof(int));
     const char **files = (const char **)calloc((size_t)n, sizeof(char *));
@@ -777,6 +764,7 @@ static int cmd_split(int argc, char **argv) {
             labels[k] = c;
             files[k] = paths[c][i];
         }
+    warn_own_patients(prog, files, NULL, n, -1);
     double fr[3] = {1.0 - val - test, val, test};
     const char *sides[3] = {"train", "val", "test"};
     if (missing > 3) fprintf(stderr, "%s: ... and %d more of the %d images\n", prog, missing - 3, n);
@@ -1245,7 +1233,7 @@ static int cmd_train(int argc, char **argv) {
     // program's header line they are an earlier run's leftovers - killed in its first epoch,
     // its resume file deleted, failed at the end of a one-epoch run - and are replaced)
     static const char *const ours[] = {"log.csv", "curves.png"};
-    if (!o.resume && guard_files_in_the_way(prog, o.out, ours, 2, CLASSIFY_LOG_HEADER, "log.csv, curves.png"))
+    if (!o.resume && guard_files_in_the_way(prog, o.out, ours, 2, CLASSIFY_LOG_HEADER))
         return 1;
     if (o.resume && !file_exists(state_path)) {
         if (file_exists(ckpt))

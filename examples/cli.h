@@ -157,6 +157,16 @@ static inline void cli_warn_enlarged(const char *prog, const char *dir, int n, i
             h, n == 1 ? "its" : "their");
 }
 
+// The three warnings above for a dataset loaded from folder dir (from the files
+// or from a cache), each where it applies.
+static inline void cli_warn_dataset(const char *prog, const char *dir, const dcgan_dataset *ds) {
+    if (ds->unread > 0) cli_warn_unread(prog, dir, ds->unread);
+    if (ds->dark > 0) cli_warn_dark(prog, dir, ds->dark, ds->paths[ds->first_dark]);
+    if (ds->enlarged > 0)
+        cli_warn_enlarged(prog, dir, ds->enlarged, ds->size, ds->paths[ds->first_enlarged], ds->first_enlarged_w,
+                          ds->first_enlarged_h);
+}
+
 // FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h (start
 // at CLI_FNV_OFFSET): a fingerprint, not a cryptographic hash.
 #define CLI_FNV_OFFSET 14695981039346656037ULL

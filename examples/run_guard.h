@@ -89,7 +89,7 @@ static inline int guard_file_begins(const char *path, const char *text) {
 // exist. The message names the first such file (in name order) and the number
 // of the others.
 static inline int guard_files_in_the_way(const char *prog, const char *out, const char *const *patterns,
-                                         int n_patterns, const char *header, const char *what) {
+                                         int n_patterns, const char *header) {
     DIR *d = opendir(out);
     if (!d) return 0;
     char first[256] = "";
@@ -107,8 +107,10 @@ static inline int guard_files_in_the_way(const char *prog, const char *out, cons
     }
     closedir(d);
     if (count == 0 || run_log) return 0;
-    char others[64] = "";
+    char others[64] = "", what[512] = "";
     if (count > 1) snprintf(others, sizeof others, " and %d other file%s", count - 1, count == 2 ? "" : "s");
+    for (int k = 0; k < n_patterns; k++)   // ("log.csv, losses.png, ...": the names the run writes)
+        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", k ? ", " : "", patterns[k]);
     fprintf(stderr, "%s: '%s' holds %s%s, named as a run's own files (%s), but no run to continue: a new run "
                     "would replace them; move them elsewhere or give another --out\n",
             prog, out, first, others, what);

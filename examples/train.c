@@ -30,10 +30,10 @@
 #include "../dcgan.h"
 #include "cli.h"
 #include "run_guard.h"
+#include <limits.h>
 
 // log.csv's first line (see log_iteration for the rows)
 #define TRAIN_LOG_HEADER "epoch,iteration,d_real_loss,d_fake_loss,g_loss,real_acc,fake_acc,seconds,augment_p,ada_rt\n"
-#include <limits.h>
 
 // The model and optimizer flags. With --resume the settings come from the
 // checkpoint, and each of these given on the command line must equal its value
@@ -335,12 +335,7 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
         dcgan_status st = dcgan_dataset_cache_load(ds, cache, dir, &opt);
         if (st == DCGAN_OK) {
             printf("data: %d images from the cache %s\n", ds->count, cache);
-            if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
-            if (ds->dark > 0)
-                cli_warn_dark("train", dir, ds->dark, ds->paths ? ds->paths[ds->first_dark] : "(in the cache)");
-            if (ds->enlarged > 0)
-                cli_warn_enlarged("train", dir, ds->enlarged, ds->size, ds->paths[ds->first_enlarged],
-                                  ds->first_enlarged_w, ds->first_enlarged_h);
+            cli_warn_dataset("train", dir, ds);
             return 0;
         }
         // DCGAN_ERR_IO: there is no cache yet, nothing to say; otherwise say why it is not used
@@ -355,11 +350,7 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
         return 1;
     }
     printf("data: %d images from %s (%d skipped)\n", ds->count, dir, ds->skipped);
-    if (ds->unread > 0) cli_warn_unread("train", dir, ds->unread);
-    if (ds->dark > 0) cli_warn_dark("train", dir, ds->dark, ds->paths[ds->first_dark]);
-    if (ds->enlarged > 0)
-        cli_warn_enlarged("train", dir, ds->enlarged, ds->size, ds->paths[ds->first_enlarged], ds->first_enlarged_w,
-                          ds->first_enlarged_h);
+    cli_warn_dataset("train", dir, ds);
     if (o->use_cache && dcgan_dataset_cache_save(ds, cache, &opt) != DCGAN_OK)
         fprintf(stderr, "train: warning: %s\n", dcgan_last_error());
     return 0;
@@ -1056,9 +1047,7 @@ int main(int argc, char **argv) {
     // train's header line they are an earlier run's leftovers, and are replaced)
     static const char *const ours[] = {"log.csv", "losses.png", "accuracy.png", "augment.png",
                                        "samples_epoch_*.png"};
-    if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER,
-                                              "log.csv, losses.png, accuracy.png, augment.png, "
-                                              "samples_epoch_*.png"))
+    if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER))
         return finish(1, lock, r.o.out, made);
     // 2. with --resume the settings come from the checkpoint (the flags given must agree)
     if (r.o.resume) {
