@@ -157,6 +157,7 @@ static inline void cli_warn_enlarged(const char *prog, const char *dir, int n, i
             h, n == 1 ? "its" : "their");
 }
 
+#ifndef DCGAN_NO_IMAGES   // (dcgan_dataset: a build without images has none)
 // The three warnings above for a dataset loaded from folder dir (from the files
 // or from a cache), each where it applies.
 static inline void cli_warn_dataset(const char *prog, const char *dir, const dcgan_dataset *ds) {
@@ -166,6 +167,7 @@ static inline void cli_warn_dataset(const char *prog, const char *dir, const dcg
         cli_warn_enlarged(prog, dir, ds->enlarged, ds->size, ds->paths[ds->first_enlarged], ds->first_enlarged_w,
                           ds->first_enlarged_h);
 }
+#endif
 
 // FNV-1a, 64 bits (Fowler, Noll, Vo), over n bytes, continuing from h (start
 // at CLI_FNV_OFFSET): a fingerprint, not a cryptographic hash.
