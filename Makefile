@@ -35,7 +35,7 @@ stb:
 
 $(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state.h examples/rate_csv.h examples/classify_tools.h dcgan.h | stb
 	@mkdir -p $(B)
-	$(CC) $(CFLAGS) $(OMP) $(STB_CFLAGS) $< -o $@ -lm
+	$(CC) $(CFLAGS) $(OMP) -I. $(STB_CFLAGS) $< -o $@ -lm
 
 # The test programs: most link one compiled implementation per flavour
 # (tests/dcgan_impl.c -> build/obj/{,san/,nosimd/}impl.o); test_gan and

@@ -6,7 +6,10 @@
 //   the chest X-ray study (Kermany et al. 2018 data), training on little data
 //   (DiffAugment, ADA's adaptive strength, an averaged generator), image-folder
 //   loading, safetensors checkpoints, and procedural phantom X-rays.
-//   Written to be read by students: every formula names its source.
+//   Written to be read by students: every formula names its source. Paths
+//   named in comments (tests/, bench/RESULTS.md, examples/, docs/) are files of
+//   the repository this header comes from; "session N" there is a dated
+//   section of bench/RESULTS.md, where the measurement behind a choice lies.
 //
 // Creating the implementation
 //   In exactly ONE C or C++ file:
@@ -23,7 +26,10 @@
 //   in their last bits from those promised here; -std=c99 or -ffp-contract=off
 //   keeps them. With clang the loops concerned switch fusing off themselves.)
 //
-// Quick start: train the study's GAN on a folder, save a checkpoint
+// Quick start: train the study's GAN on a folder, save a checkpoint (the
+//   study's full size: 2.4 s an iteration on 2 recent CPU cores, over 3 hours
+//   for these 5,000 - a GPU's work; examples/minimal_gan.c trains a small
+//   GAN in half a minute)
 //       dcgan_gan_config cfg;  dcgan_gan gan;  dcgan_dataset ds;  dcgan_image_options io;
 //       dcgan_gan_stats st;
 //       dcgan_gan_config_default(&cfg);              // seed arch, 128x128x3, batch 128
@@ -73,7 +79,7 @@
 //   Nothing in the library prints, exits or aborts.
 //
 // Contents (the declarations and the implementation follow this order)
-//  Part I, the GAN: reference code, to be read top to bottom
+//  Part I, the GAN: to be read top to bottom, each layer's plain loops first
 //    1. Status and errors
 //    2. Memory
 //    3. Random numbers (PCG32)
@@ -121,7 +127,8 @@
 #ifndef DCGAN_H_INCLUDED
 #define DCGAN_H_INCLUDED
 
-#define DCGAN_VERSION "0.8.0"   // major.minor.patch of this file (0.8.0: dcgan_dataset counts
+#define DCGAN_VERSION "0.9.0"   // major.minor.patch of this file (0.9.0: BatchNorm's plain
+                                // loops, dcgan_batchnorm2d_*_ref; 0.8.0: dcgan_dataset counts
                                 // images enlarged to the size; 0.7.0: nearly black ones, and the
                                 // averaged G's ramp-up as StyleGAN2-ADA's)
 
@@ -452,6 +459,14 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward(dcgan_tensor dinp, float *dgam
                                                   float *dbeta, dcgan_tensor dout,
                                                   dcgan_tensor inp,
                                                   const dcgan_batchnorm2d *bn);
+// The same two as plain loops, for reading and for tests (the library's own
+// sum in a fixed order of partial sums; the results agree to float rounding).
+DCGAN_API dcgan_status dcgan_batchnorm2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
+                                                     dcgan_batchnorm2d *bn, int training);
+DCGAN_API dcgan_status dcgan_batchnorm2d_backward_ref(dcgan_tensor dinp, float *dgamma,
+                                                      float *dbeta, dcgan_tensor dout,
+                                                      dcgan_tensor inp,
+                                                      const dcgan_batchnorm2d *bn);
 
 // Elementwise activations over n floats. Backward takes what it needs:
 // LeakyReLU and ReLU the input, Tanh and Sigmoid the output. They cannot fail
@@ -473,6 +488,9 @@ DCGAN_API dcgan_status dcgan_sigmoid_backward(float *dinp, const float *dout, co
 // (0 or 1/(1-p)) for backward. In eval, out = inp and mask = 1.
 DCGAN_API dcgan_status dcgan_dropout_forward(float *out, float *mask, const float *inp, size_t n,
                                              float p, int training, dcgan_rng *rng);
+DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
+                                              size_t n);
+
 // Gaussian noise (Keras' GaussianNoise layer; "instance noise", Sonderby et
 // al. 2017, "Amortised MAP Inference for Image Super-resolution", ICLR,
 // and Arjovsky & Bottou 2017, "Towards Principled Methods for Training GANs",
@@ -485,8 +503,6 @@ DCGAN_API dcgan_status dcgan_dropout_forward(float *out, float *mask, const floa
 DCGAN_API dcgan_status dcgan_gaussian_noise_forward(float *out, const float *inp, size_t n, float stddev,
                                                     int training, dcgan_rng *rng);
 DCGAN_API dcgan_status dcgan_gaussian_noise_backward(float *dinp, const float *dout, size_t n);
-DCGAN_API dcgan_status dcgan_dropout_backward(float *dinp, const float *dout, const float *mask,
-                                              size_t n);
 
 // -----------------------------------------------------------------------------
 // 7. Loss: binary cross-entropy on logits
@@ -788,8 +804,9 @@ DCGAN_API dcgan_status dcgan_model_tensor_info(const dcgan_model *m, int i,
 //                contrast    (x - m) * (u + 0.5) + m, m the mean over C, H, W
 //   translation  out[y][x] = in[y + ty][x + tx], 0 outside the image; tx, ty
 //                integers in [-s, s], s = int(side / 8 + 0.5)
-//   cutout       a square of int(side / 2 + 0.5) pixels set to 0, its centre
-//                uniform over the image, clipped to it
+//   cutout       a square of int(side / 2 + 0.5) pixels set to 0, clipped to the
+//                image; its centre an integer uniform in [0, side - 1], or
+//                [0, side] for an even square (DiffAugment_pytorch.py's draw)
 // (u uniform in [0, 1), one draw per image and transform.) ADA (Karras et al.
 // 2020, "Training Generative Adversarial Networks with Limited Data", NeurIPS)
 // applies each of the five transforms to an image with probability p; p = 1 is
@@ -852,7 +869,11 @@ typedef struct {
 // The study's settings: SEED, 128x128x3, width 1, Z 100, batch 128, D lr 2e-5,
 // G lr 1e-4, beta1 0.5, beta2 0.999, Keras Adam, labels 1 and 0, seed 1; no
 // augmentation, no averaged G (augment_p 1, ada_kimg 5, ema_rampup 0.05 for
-// when they are turned on).
+// when they are turned on). Every architecture's D ends in a logit and the
+// loss is BCE on logits (section 7): the study's Dense(1, sigmoid) with
+// binary_crossentropy, without Keras' clipping of probabilities to
+// [1e-7, 1 - 1e-7] (tf.keras 2 in graph mode takes the logit itself when the
+// probability comes from a sigmoid op, as it does here).
 DCGAN_API void dcgan_gan_config_default(dcgan_gan_config *cfg);
 // "seed", "paper", "dcgan"; and back (DCGAN_ERR_SHAPE for an unknown name).
 DCGAN_API const char *dcgan_arch_name(dcgan_arch arch);
@@ -1578,11 +1599,13 @@ DCGAN_API dcgan_status dcgan_tanh_backward_cuda(float *dinp, const float *dout,
 DCGAN_API dcgan_status dcgan_sigmoid_forward_cuda(float *out, const float *inp, size_t n);
 DCGAN_API dcgan_status dcgan_sigmoid_backward_cuda(float *dinp, const float *dout,
                                                    const float *out, size_t n);
-// The mask is the one the CPU draws from the same rng state: element i uses
-// the i-th uniform of the stream (dcgan_rng_advance); rng moves on by n.
+// The noise is the one the CPU draws from the same rng state: element i uses
+// the uniforms 2i and 2i+1 of the stream (dcgan_rng_advance); rng moves on by 2n.
 DCGAN_API dcgan_status dcgan_gaussian_noise_forward_cuda(float *out, const float *inp, size_t n,
                                                          float stddev, int training, dcgan_rng *rng);
 DCGAN_API dcgan_status dcgan_gaussian_noise_backward_cuda(float *dinp, const float *dout, size_t n);
+// The mask is the one the CPU draws from the same rng state: element i uses
+// the i-th uniform of the stream (dcgan_rng_advance); rng moves on by n.
 DCGAN_API dcgan_status dcgan_dropout_forward_cuda(float *out, float *mask, const float *inp,
                                                   size_t n, float p, int training,
                                                   dcgan_rng *rng);
@@ -1996,8 +2019,13 @@ static int dcgan__conv2d_backward_direct_path(dcgan_tensor dinp, float *dweight,
 // Everything a GAN needs, read top to bottom: status and errors, memory,
 // random numbers, tensors, the plain GEMM, each layer's forward and backward,
 // the loss, Adam, the model container, the GAN step, checkpoints, pictures and
-// image folders. Reference code only: where a layer has a faster route (the
-// blocked GEMM, the direct convolution), it calls into Part III.
+// image folders. Each layer's plain loops come first (the _ref functions, or
+// the loops the faster code is tested against), then the version the library
+// runs. Most faster routes live in Part III (the blocked GEMM, the direct
+// convolution, the SIMD kernels); a few stay here, each saying what it changes
+// and tested against its plain form: BatchNorm's sums in a fixed order of 16
+// partials, col2im's rows split by phase, tanh from its series (the plain form:
+// (float)tanh((double)x)), DiffAugment's one-channel loop.
 
 // -----------------------------------------------------------------------------
 // 1. Status and errors
@@ -2811,7 +2839,7 @@ DCGAN__INTERNAL void dcgan__col2im(float *img, const float *col, size_t ld, int 
                                    int KH, int KW, int S, int pt, int pl, int OH, int OW, int fresh,
                                    const float *bias) {
     const size_t OHW = (size_t)OH * OW;
-    dcgan__col2im_taps taps;
+    dcgan__col2im_taps taps = {0, 0, {0}};   // (zeroed: GCC 12 without OpenMP could not see it set)
     const int strided = dcgan__col2im_taps_make(&taps, W, KW, S, pl, OW);
     const dcgan__col2im_plane_fn in_registers =
         S == 2 && KW <= DCGAN__COL2IM_TAPS ? dcgan__pick_col2im_s2(dcgan__col2im_simd, W) : NULL;
@@ -3507,6 +3535,99 @@ static float dcgan__select(int c, float a, float b) {
 // BatchNorm2d: (N,C,H,W) -> (N,C,H,W), per channel y = gamma * (x - mean) /
 // sqrt(var + eps) + beta (Ioffe & Szegedy 2015, algorithm 1; torch.nn.BatchNorm2d;
 // the declarations in section 6 give the running statistics and eval mode).
+
+// The plain loops first: the formulas as they read, one channel at a time,
+// each sum in double in the order of the values. The library runs the
+// versions after them (dcgan_batchnorm2d_forward and _backward), which compute
+// the same formulas with their sums in a fixed order of partial sums and with
+// the activation that follows fused in; tests/test_layers.c checks the two
+// against each other and against finite differences.
+DCGAN_API dcgan_status dcgan_batchnorm2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
+                                                     dcgan_batchnorm2d *bn, int training) {
+    if (inp.n <= 0 || inp.c != bn->channels || !dcgan__shape_is(out, inp.n, inp.c, inp.h, inp.w))
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp (%d,%d,%d,%d), out (%d,%d,%d,%d), layer has C=%d",
+                           inp.n, inp.c, inp.h, inp.w, out.n, out.c, out.h, out.w, bn->channels);
+    const int N = inp.n, C = inp.c;
+    const size_t HW = (size_t)inp.h * inp.w, M = (size_t)N * HW;   // M values per channel
+    if (training && M < 2)
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "training needs more than 1 value per channel, got %zu", M);
+    for (int c = 0; c < C; c++) {
+        double mean, var;
+        if (training) {   // the batch's statistics over (N, H, W)
+            double sum = 0.0, sq = 0.0;
+            for (int n = 0; n < N; n++)
+                for (size_t p = 0; p < HW; p++) sum += inp.data[((size_t)n * C + c) * HW + p];
+            mean = sum / (double)M;
+            for (int n = 0; n < N; n++)
+                for (size_t p = 0; p < HW; p++) {
+                    const double v = inp.data[((size_t)n * C + c) * HW + p] - mean;
+                    sq += v * v;
+                }
+            var = sq / (double)M;   // biased: the one that normalises
+            bn->running_mean[c] = (float)((1.0 - bn->momentum) * bn->running_mean[c] + bn->momentum * mean);
+            bn->running_var[c] = (float)((1.0 - bn->momentum) * bn->running_var[c] +
+                                         bn->momentum * sq / (double)(M - 1));   // unbiased: the one kept
+        } else {   // eval: the running statistics
+            mean = bn->running_mean[c];
+            var = bn->running_var[c];
+        }
+        const double invstd = 1.0 / sqrt(var + bn->eps);
+        bn->save_mean[c] = (float)mean;   // for backward
+        bn->save_invstd[c] = (float)invstd;
+        for (int n = 0; n < N; n++)
+            for (size_t p = 0; p < HW; p++) {
+                const size_t i = ((size_t)n * C + c) * HW + p;
+                const double xhat = (inp.data[i] - mean) * invstd;
+                out.data[i] = (float)(bn->gamma[c] * xhat + bn->beta[c]);
+            }
+    }
+    bn->saved_training = training;
+    return DCGAN_OK;
+}
+
+// Backward, with xhat = (x - mean) * invstd from forward's saved statistics:
+//   dgamma += sum dout * xhat,   dbeta += sum dout   (sums over N, H, W);
+//   training: dx += gamma * invstd * (dout - mean(dout) - xhat * mean(dout * xhat)),
+//     the chain rule through the batch's mean and variance (Ioffe & Szegedy
+//     2015, section 3, written with means over the M values);
+//   eval: dx += gamma * invstd * dout (mean and variance are constants then).
+// dinp.data may be NULL (the first layer needs no input gradient).
+DCGAN_API dcgan_status dcgan_batchnorm2d_backward_ref(dcgan_tensor dinp, float *dgamma, float *dbeta,
+                                                      dcgan_tensor dout, dcgan_tensor inp,
+                                                      const dcgan_batchnorm2d *bn) {
+    if (inp.n <= 0 || inp.c != bn->channels || !dcgan__shape_is(dout, inp.n, inp.c, inp.h, inp.w) ||
+        (dinp.data && !dcgan__shape_is(dinp, inp.n, inp.c, inp.h, inp.w)))
+        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "inp (%d,%d,%d,%d), dout (%d,%d,%d,%d), layer has C=%d",
+                           inp.n, inp.c, inp.h, inp.w, dout.n, dout.c, dout.h, dout.w,
+                           bn->channels);
+    const int N = inp.n, C = inp.c;
+    const size_t HW = (size_t)inp.h * inp.w, M = (size_t)N * HW;
+    for (int c = 0; c < C; c++) {
+        const double mean = bn->save_mean[c], invstd = bn->save_invstd[c];
+        double sum_d = 0.0, sum_dx = 0.0;   // sum of dout, sum of dout * xhat
+        for (int n = 0; n < N; n++)
+            for (size_t p = 0; p < HW; p++) {
+                const size_t i = ((size_t)n * C + c) * HW + p;
+                sum_d += dout.data[i];
+                sum_dx += dout.data[i] * ((inp.data[i] - mean) * invstd);
+            }
+        if (dgamma) dgamma[c] += (float)sum_dx;
+        if (dbeta) dbeta[c] += (float)sum_d;
+        if (!dinp.data) continue;
+        const double g = bn->gamma[c] * invstd;
+        for (int n = 0; n < N; n++)
+            for (size_t p = 0; p < HW; p++) {
+                const size_t i = ((size_t)n * C + c) * HW + p;
+                const double xhat = (inp.data[i] - mean) * invstd;
+                const double d = bn->saved_training ? dout.data[i] - sum_d / (double)M - xhat * (sum_dx / (double)M)
+                                                    : dout.data[i];
+                dinp.data[i] += (float)(g * d);
+            }
+    }
+    return DCGAN_OK;
+}
+
+// What the library runs: the same formulas, fast.
 
 // The sums of BatchNorm run in double, in an order that the shape alone
 // fixes, so that the bits are the same on every machine, vector width and

@@ -2,8 +2,10 @@
 // load a folder of images, train a DCGAN (Radford et al. 2016) on them, and
 // write a grid of generated images. Public API only; no error is ignored.
 //
-//   make build/minimal_gan
+//   make build/minimal_gan          (in this repository), or beside a copy of dcgan.h:
+//   cc -std=c99 -O2 -fopenmp $(pkg-config --cflags stb) minimal_gan.c -o minimal_gan -lm
 //   build/minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]     (1000, samples.png)
+// (-fopenmp is optional; the file also compiles as C++.)
 //
 // On 2 CPU cores an iteration takes about 0.03 s (the default 1000 in about half
 // a minute); on chest X-rays lungs and ribs show after a few hundred iterations
@@ -20,7 +22,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
-#include "../dcgan.h"
+#include "dcgan.h"   // (the Makefile passes -I. so that this finds the one above examples/)
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -98,7 +100,8 @@ int main(int argc, char **argv) {
 
     // 3. Training: one call per iteration; the losses tell how the game goes.
     for (long it = 1; it <= iterations; it++) {
-        dcgan_gan_stats st = {0};   // (the step fills it; zeroed so GCC 12 -O3 sees it set)
+        dcgan_gan_stats st;
+        memset(&st, 0, sizeof st);   // (the step fills it; zeroed so GCC 12 -O3 sees it set)
         if (dcgan_gan_train_step(&gan, data.data, data.count, &st) != DCGAN_OK) {
             dcgan_gan_free(&gan);
             dcgan_dataset_free(&data);
@@ -111,8 +114,8 @@ int main(int argc, char **argv) {
 
     // 4. Samples: 64 noise vectors through G, laid out 8 x 8, written as a PNG.
     enum { N = 64 };
-    float *noise = malloc((size_t)N * cfg.latent * sizeof(float));
-    float *images = malloc((size_t)N * 64 * 64 * sizeof(float));
+    float *noise = (float *)malloc((size_t)N * cfg.latent * sizeof(float));   // (casts: C++ needs them)
+    float *images = (float *)malloc((size_t)N * 64 * 64 * sizeof(float));
     unsigned char *grid = NULL;
     int grid_w = 0, grid_h = 0, rc = 0;
     dcgan_rng rng;

@@ -44,6 +44,6 @@ check tests/dcgan_impl.c -DDCGAN_NO_SIMD $STRICT
 # The short teaching example, and with it the whole implementation, at -O3 (the last -O wins):
 # there GCC 12 follows values across calls and warned twice on ones it could not see set
 # (dcgan_gan_bytes' shape, minimal_gan's losses; session 32). About 15 s.
-check examples/minimal_gan.c -O3
+check examples/minimal_gan.c -O3 -I.
 echo "test_bench_build: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -604,7 +604,13 @@ static void test_resize_to_299(void) {
 // ---------------------------------------------------------------------------
 // BatchNorm2d
 
-static void test_batchnorm2d_golden(void) {
+typedef dcgan_status (*bn_forward_fn)(dcgan_tensor, dcgan_tensor, dcgan_batchnorm2d *, int);
+typedef dcgan_status (*bn_backward_fn)(dcgan_tensor, float *, float *, dcgan_tensor, dcgan_tensor,
+                                       const dcgan_batchnorm2d *);
+
+// PyTorch's numbers, for the library's BatchNorm and for its plain loops (the _ref pair).
+static void batchnorm2d_golden_case(const char *fn, bn_forward_fn forward, bn_backward_fn backward) {
+    char label[160];
     float rm[4], rv[4], gamma[4], beta[4], smean[4], sinv[4];
     float out[360], dx[360] = {0}, dg[4] = {0}, dbt[4] = {0};
     memcpy(rm, fdata("bn.rm0"), sizeof rm);
@@ -614,27 +620,90 @@ static void test_batchnorm2d_golden(void) {
     dcgan_batchnorm2d bn = {gamma, beta, rm, rv, smean, sinv, 4, 1e-5f, 0.1f, 0};
     dcgan_tensor x = dcgan_tensor_make(fdata("bn.x"), 3, 4, 5, 6);
     dcgan_tensor o = dcgan_tensor_make(out, 3, 4, 5, 6);
-    CHECK(dcgan_batchnorm2d_forward(o, x, &bn, 1) == DCGAN_OK, "batchnorm2d_forward/status");
-    GOLDEN("bn.out", out, "batchnorm2d_forward/train out");
-    GOLDEN("bn.rm1", rm, "batchnorm2d_forward/running_mean");
-    GOLDEN("bn.rv1", rv, "batchnorm2d_forward/running_var (unbiased)");
-    dcgan_batchnorm2d_backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
-                               dcgan_tensor_make(fdata("bn.dout"), 3, 4, 5, 6), x, &bn);
-    GOLDEN("bn.dx", dx, "batchnorm2d_backward/train dinp");
-    GOLDEN("bn.dgamma", dg, "batchnorm2d_backward/train dgamma");
-    GOLDEN("bn.dbeta", dbt, "batchnorm2d_backward/train dbeta");
+    CHECK(forward(o, x, &bn, 1) == DCGAN_OK, (snprintf(label, sizeof label, "%s/status", fn), label));
+    GOLDEN("bn.out", out, (snprintf(label, sizeof label, "%s/train out", fn), label));
+    GOLDEN("bn.rm1", rm, (snprintf(label, sizeof label, "%s/running_mean", fn), label));
+    GOLDEN("bn.rv1", rv, (snprintf(label, sizeof label, "%s/running_var (unbiased)", fn), label));
+    backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
+             dcgan_tensor_make(fdata("bn.dout"), 3, 4, 5, 6), x, &bn);
+    GOLDEN("bn.dx", dx, (snprintf(label, sizeof label, "%s/train dinp", fn), label));
+    GOLDEN("bn.dgamma", dg, (snprintf(label, sizeof label, "%s/train dgamma", fn), label));
+    GOLDEN("bn.dbeta", dbt, (snprintf(label, sizeof label, "%s/train dbeta", fn), label));
     // eval: running statistics (already updated, as in the PyTorch script)
     memset(dx, 0, sizeof dx);
     memset(dg, 0, sizeof dg);
     memset(dbt, 0, sizeof dbt);
-    CHECK(dcgan_batchnorm2d_forward(o, x, &bn, 0) == DCGAN_OK, "batchnorm2d_forward/eval status");
-    GOLDEN("bn_eval.out", out, "batchnorm2d_forward/eval out");
-    GOLDEN("bn.rm1", rm, "batchnorm2d_forward/eval leaves running_mean");
-    dcgan_batchnorm2d_backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
-                               dcgan_tensor_make(fdata("bn_eval.dout"), 3, 4, 5, 6), x, &bn);
-    GOLDEN("bn_eval.dx", dx, "batchnorm2d_backward/eval dinp");
-    GOLDEN("bn_eval.dgamma", dg, "batchnorm2d_backward/eval dgamma");
-    GOLDEN("bn_eval.dbeta", dbt, "batchnorm2d_backward/eval dbeta");
+    CHECK(forward(o, x, &bn, 0) == DCGAN_OK, (snprintf(label, sizeof label, "%s/eval status", fn), label));
+    GOLDEN("bn_eval.out", out, (snprintf(label, sizeof label, "%s/eval out", fn), label));
+    GOLDEN("bn.rm1", rm, (snprintf(label, sizeof label, "%s/eval leaves running_mean", fn), label));
+    backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
+             dcgan_tensor_make(fdata("bn_eval.dout"), 3, 4, 5, 6), x, &bn);
+    GOLDEN("bn_eval.dx", dx, (snprintf(label, sizeof label, "%s/eval dinp", fn), label));
+    GOLDEN("bn_eval.dgamma", dg, (snprintf(label, sizeof label, "%s/eval dgamma", fn), label));
+    GOLDEN("bn_eval.dbeta", dbt, (snprintf(label, sizeof label, "%s/eval dbeta", fn), label));
+}
+
+static void test_batchnorm2d_golden(void) {
+    batchnorm2d_golden_case("batchnorm2d", dcgan_batchnorm2d_forward, dcgan_batchnorm2d_backward);
+    batchnorm2d_golden_case("batchnorm2d_ref", dcgan_batchnorm2d_forward_ref, dcgan_batchnorm2d_backward_ref);
+}
+
+// The library's BatchNorm against its plain loops, on shapes that reach every
+// branch of the fast one: planes shorter than 16 values, not a multiple of 16,
+// longer than a backward chunk (256), one image, above the threading cut; both
+// modes, gradients added to what dinp held, and dinp NULL (dgamma, dbeta only).
+static void test_batchnorm2d_ref(void) {
+    const int shapes[][4] = {{1, 2, 1, 3}, {3, 4, 5, 6}, {2, 3, 17, 19}, {4, 8, 16, 16}, {8, 64, 8, 8}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const int N = shapes[k][0], C = shapes[k][1], H = shapes[k][2], W = shapes[k][3];
+        const size_t n = (size_t)N * C * H * W;
+        for (int training = 1; training >= 0; training--) {
+            char label[160];
+            float *x = randn(n), *dout = randn(n), *gamma = randn((size_t)C), *beta = randn((size_t)C);
+            float *stat[2][4], *grad[2][3];   // [fast, ref]: running mean, var, save mean, invstd; dx, dgamma, dbeta
+            float *y[2];
+            for (int v = 0; v < 2; v++) {
+                for (int j = 0; j < 4; j++) stat[v][j] = zeros((size_t)C);
+                for (int c = 0; c < C; c++) {
+                    stat[v][0][c] = 0.1f * (float)c;   // running statistics as a trained layer has them
+                    stat[v][1][c] = 1.0f + 0.05f * (float)c;
+                }
+                grad[v][0] = zeros(n);
+                for (size_t i = 0; i < n; i++) grad[v][0][i] = 0.25f;   // backward adds to this
+                grad[v][1] = zeros((size_t)C);
+                grad[v][2] = zeros((size_t)C);
+                y[v] = zeros(n);
+                dcgan_batchnorm2d bn = {gamma, beta, stat[v][0], stat[v][1], stat[v][2], stat[v][3], C, 1e-5f, 0.1f, 0};
+                const dcgan_tensor xt = dcgan_tensor_make(x, N, C, H, W), yt = dcgan_tensor_make(y[v], N, C, H, W);
+                const dcgan_tensor dt = dcgan_tensor_make(dout, N, C, H, W);
+                const dcgan_status f = (v ? dcgan_batchnorm2d_forward_ref : dcgan_batchnorm2d_forward)(yt, xt, &bn, training);
+                const dcgan_status b = (v ? dcgan_batchnorm2d_backward_ref : dcgan_batchnorm2d_backward)(
+                    dcgan_tensor_make(grad[v][0], N, C, H, W), grad[v][1], grad[v][2], dt, xt, &bn);
+                // and once more with no dinp: dgamma and dbeta add a second time
+                const dcgan_status b2 = (v ? dcgan_batchnorm2d_backward_ref : dcgan_batchnorm2d_backward)(
+                    dcgan_tensor_make(NULL, N, C, H, W), grad[v][1], grad[v][2], dt, xt, &bn);
+                snprintf(label, sizeof label, "batchnorm2d%s (%d,%d,%d,%d) %s/status", v ? "_ref" : "", N, C, H, W,
+                         training ? "train" : "eval");
+                CHECK(f == DCGAN_OK && b == DCGAN_OK && b2 == DCGAN_OK, label);
+            }
+            const char *names[] = {"out", "running_mean", "running_var", "save_mean", "save_invstd", "dinp", "dgamma",
+                                   "dbeta"};
+            float *fast[] = {y[0], stat[0][0], stat[0][1], stat[0][2], stat[0][3], grad[0][0], grad[0][1], grad[0][2]};
+            float *ref[] = {y[1], stat[1][0], stat[1][1], stat[1][2], stat[1][3], grad[1][0], grad[1][1], grad[1][2]};
+            for (int q = 0; q < 8; q++) {
+                snprintf(label, sizeof label, "batchnorm2d (%d,%d,%d,%d) %s/%s = the plain loops'", N, C, H, W,
+                         training ? "train" : "eval", names[q]);
+                // sums of up to 4,096 values: float rounding of the fast one's partials and of dgamma's
+                CHECK_CLOSE(ref[q], fast[q], q == 0 || q == 5 ? n : (size_t)C, 1e-4, 1e-5, label);
+            }
+            free(x); free(dout); free(gamma); free(beta);
+            for (int v = 0; v < 2; v++) {
+                for (int j = 0; j < 4; j++) free(stat[v][j]);
+                for (int j = 0; j < 3; j++) free(grad[v][j]);
+                free(y[v]);
+            }
+        }
+    }
 }
 
 typedef struct {
@@ -2378,6 +2447,7 @@ int main(int argc, char **argv) {
         {"upsample_nearest_copies", test_upsample_nearest_copies},
         {"resize_to_299", test_resize_to_299},
         {"batchnorm2d_golden", test_batchnorm2d_golden},
+        {"batchnorm2d_ref", test_batchnorm2d_ref},
         {"batchnorm2d_gradcheck", test_batchnorm2d_gradcheck},
         {"batchnorm2d_sums", test_batchnorm2d_sums},
         {"activations_golden", test_activations_golden},

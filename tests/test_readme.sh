@@ -46,6 +46,39 @@ listed=$(grep '^| `Makefile` |' README.md | sed 's/(.*//' | grep -o '`[a-z-]*`' 
 helped=$(make -s --no-print-directory help | grep -o '^[a-z-]*:' | tr -d ':' | tr '\n' ' ')
 if [ -n "$helped" ] && [ "$listed" = "$helped" ]; then passed=$((passed + 1))
 else failed=$((failed + 1)); echo "FAIL README.md's Makefile row lists '$listed'; make help lists '$helped'"; fi
+# The teaching example as a course vendors it: dcgan.h and minimal_gan.c side by side, built
+# with the line in the example's own opening comment (warnings as errors), also without OpenMP
+# and SIMD and as C++, then run for two iterations.
+mkdir "$T/course" && cp dcgan.h examples/minimal_gan.c "$T/course/"
+line=$(sed -n 's|^//   cc \(.*\)$|\1|p' examples/minimal_gan.c)
+stbflags=$(pkg-config --cflags stb 2>/dev/null)
+case "$line" in
+    "-std=c99 -O2 -fopenmp \$(pkg-config --cflags stb) minimal_gan.c -o minimal_gan -lm")
+        passed=$((passed + 1)) ;;
+    *) failed=$((failed + 1)); echo "FAIL minimal_gan.c's build line is '$line'" ;;
+esac
+vendored() {   # vendored NAME COMPILER FLAGS...: builds $T/course/NAME from minimal_gan.c
+    name=$1; shift
+    if (cd "$T/course" && "$@" -Wall -Wextra -Werror minimal_gan.c -o "$name" -lm) >"$T/course/$name.err" 2>&1; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); echo "FAIL the vendored minimal_gan.c does not build: $*"; head -20 "$T/course/$name.err"
+    fi
+}
+vendored mg_omp $CC -std=c99 -O2 -fopenmp $stbflags
+vendored mg_plain $CC -std=c99 -O2 -DDCGAN_NO_SIMD $stbflags
+CXX=${CXX:-c++}
+if command -v "$CXX" >/dev/null; then
+    vendored mg_cxx "$CXX" -x c++ -std=c++11 -O2 $(printf '%s\n' "$stbflags" | sed 's/-I/-isystem /g')
+else
+    echo "test_readme: skipped: the vendored example as C++ (no $CXX)"
+fi
+if [ -x "$T/course/mg_omp" ] && "$T/course/mg_omp" tests/data/images 2 "$T/course/s.png" >"$T/course/run.out" 2>&1 &&
+    [ "$(tail -n 1 "$T/course/run.out")" = "wrote $T/course/s.png" ]; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "FAIL the vendored minimal_gan did not run:"; head -5 "$T/course/run.out"
+fi
 count=$(ls "$T"/block_*.c | wc -l)
 if [ "$count" -lt 4 ]; then failed=$((failed + 1)); echo "FAIL found only $count code blocks"; fi
 rm -rf "$T"
