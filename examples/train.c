@@ -53,6 +53,7 @@ typedef struct {
     const char *data, *cls, *out, *device;
     int epochs, sample_every, ckpt_every, resume, use_cache, max_images, n_samples, threads;
     int epochs_given;        // --epochs was on the command line (else --resume takes the run's own)
+    int outputs_given;       // bit 0 --sample-every, 1 --ckpt-every, 2 --samples: as epochs_given
     int restore_on_nan, max_restores;  // divergence policy
     double lr_factor;
     dcgan_resize_mode resize;
@@ -93,7 +94,8 @@ static void usage(const char *prog) {
            "                      optimizer and little-data settings come from the checkpoint\n"
            "                      (any of them given must equal it), --data, --class,\n"
            "                      --max-images and --resize must be the run's, --epochs larger\n"
-           "                      (without --epochs: the run's own, as its checkpoint records it)\n"
+           "                      (without --epochs, --sample-every, --ckpt-every or --samples:\n"
+           "                      the run's own, as its checkpoint records them)\n"
            "  --on-nan P          when a loss or gradient turns NaN/Inf: stop (keep the last\n"
            "                      checkpoint) | restore (reload it, lower both learning rates) (stop)\n"
            "  --nan-lr-factor F   restore: multiply the learning rates by F   (0.5)\n"
@@ -182,7 +184,7 @@ static void parse(train_options *o, int argc, char **argv) {
     o->device = CLI_DEFAULT_DEVICE;
     o->epochs = 500;
     o->sample_every = o->ckpt_every = 10;
-    o->resume = o->epochs_given = 0;
+    o->resume = o->epochs_given = o->outputs_given = 0;
     o->use_cache = 1;
     o->max_images = 0;
     o->n_samples = 16;
@@ -276,8 +278,10 @@ static void parse(train_options *o, int argc, char **argv) {
             o->max_restores = (int)cli_int_range(p, a, argv[i], 0, 1000000);
         else if (cli_flag(argc, argv, &i, "--max-images"))
             o->max_images = (int)cli_int_range(p, a, argv[i], 0, INT_MAX);
-        else if (cli_flag(argc, argv, &i, "--samples"))
+        else if (cli_flag(argc, argv, &i, "--samples")) {
             o->n_samples = (int)cli_int_range(p, a, argv[i], 1, MAX_SAMPLES);
+            o->outputs_given |= 4;
+        }
         else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int_range(p, a, argv[i], 0, 4096);
         else if (strcmp(a, "--bf16") == 0) {
             if (dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) != DCGAN_OK) {
@@ -285,9 +289,13 @@ static void parse(train_options *o, int argc, char **argv) {
                 exit(2);
             }
         }
-        else if (cli_flag(argc, argv, &i, "--sample-every"))
+        else if (cli_flag(argc, argv, &i, "--sample-every")) {
             o->sample_every = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
-        else if (cli_flag(argc, argv, &i, "--ckpt-every")) o->ckpt_every = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
+            o->outputs_given |= 1;
+        } else if (cli_flag(argc, argv, &i, "--ckpt-every")) {
+            o->ckpt_every = (int)cli_int_range(p, a, argv[i], 1, INT_MAX);
+            o->outputs_given |= 2;
+        }
         else { fprintf(stderr, "train: unknown flag '%s' (see --help)\n", a); exit(2); }
     }
     if (strlen(o->out) > 4000) {
@@ -653,19 +661,24 @@ static void data_id(char *id, size_t cap, const train_options *o) {
 // Writes the checkpoint (path.tmp, then rename); 0 on success. Besides the
 // library's metadata it records the epochs done and the data the run trains
 // on (a fingerprint of --data's image files, --class, --max-images, --resize, the image count),
-// which --resume compares. (These extra keys are not covered by the
+// which --resume compares, and the run's --epochs, --sample-every, --ckpt-every and --samples,
+// which --resume takes where they are not given again. (These extra keys are not covered by the
 // checkpoint's checksum: dcgan.h hashes only its own keys.)
 static int save_checkpoint(const train_run *r, long epoch) {
-    char ep[32], target[32], cls[256], max_images[32], images[32];
+    char ep[32], target[32], cls[256], max_images[32], images[32], every[3][32];
     snprintf(ep, sizeof ep, "%ld", epoch);
     snprintf(target, sizeof target, "%d", r->o.epochs);
+    snprintf(every[0], sizeof every[0], "%d", r->o.sample_every);
+    snprintf(every[1], sizeof every[1], "%d", r->o.ckpt_every);
+    snprintf(every[2], sizeof every[2], "%d", r->o.n_samples);
     meta_text(cls, sizeof cls, r->o.cls);
     snprintf(max_images, sizeof max_images, "%d", r->o.max_images);
     snprintf(images, sizeof images, "%d", r->ds.count);
-    const char *keys[7] = {"epoch", "data", "class", "max_images", "resize", "images", "epochs"};
-    const char *vals[7] = {ep, r->o.data_id, cls, max_images,
-                           r->o.resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area", images, target};
-    if (dcgan_gan_save(&r->gan, r->ckpt, keys, vals, 7) != DCGAN_OK) {
+    const char *keys[10] = {"epoch",  "data",   "class",        "max_images", "resize",
+                            "images", "epochs", "sample_every", "ckpt_every", "samples"};
+    const char *vals[10] = {ep,     r->o.data_id, cls,      max_images, r->o.resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area",
+                            images, target,       every[0], every[1],   every[2]};
+    if (dcgan_gan_save(&r->gan, r->ckpt, keys, vals, 10) != DCGAN_OK) {
         fprintf(stderr, "\ntrain: %s\n", dcgan_last_error());
         return 1;
     }
@@ -807,6 +820,14 @@ static int resume_settings(train_options *o, const char *ckpt) {
         const long target = strtol(v, &end, 10);
         if (*v && !*end && target >= 1 && target <= INT_MAX) o->epochs = (int)target;
     }
+    // likewise how often it sampled and saved, and its grid's size (older checkpoints: the defaults)
+    static const char *const output_keys[3] = {"sample_every", "ckpt_every", "samples"};
+    int *const outputs[3] = {&o->sample_every, &o->ckpt_every, &o->n_samples};
+    for (int k = 0; k < 3; k++)
+        if (!(o->outputs_given >> k & 1) && (v = dcgan_safetensors_meta(&st, output_keys[k])) != NULL) {
+            const long n = strtol(v, &end, 10);
+            if (*v && !*end && n >= 1 && n <= (k == 2 ? MAX_SAMPLES : INT_MAX)) *outputs[k] = (int)n;
+        }
     // the epochs done, as the checkpoint's "epoch" records them (run_start checks
     // again from the iteration, for a checkpoint without it)
     long done = (v = dcgan_safetensors_meta(&st, "epoch")) != NULL ? strtol(v, &end, 10) : -1;

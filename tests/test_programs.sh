@@ -34,6 +34,17 @@ tail -2 "$T/late/log.csv" | sed -e 's/^5,19,/6,21,/' -e 's/^5,20,/6,22,/' >>"$T/
 $B/train $FLAGS --out "$T/late" --epochs 6 --resume >/dev/null 2>&1
 check "train/--resume on a log that starts at 17 with rows past the checkpoint: iterations 17-24 once each" \
     test "$(tail -n +2 "$T/late/log.csv" | cut -d, -f2 | tr '\n' ' ')" = "17 18 19 20 21 22 23 24 "
+# --resume without --sample-every, --ckpt-every or --samples takes the run's own (it went back
+# to 10, 10 and 16: a grid every 10 epochs where the run had asked for one every 250, a referee)
+NOOUT=$(printf '%s\n' "$FLAGS" | sed 's/ --sample-every 2 --ckpt-every 2//')
+$B/train $FLAGS --samples 4 --out "$T/every" --epochs 2 >/dev/null 2>&1
+$B/train $NOOUT --out "$T/every" --epochs 5 --resume >/dev/null 2>&1
+check "train/--resume keeps the run's --sample-every 2: grids at epochs 2, 4 and 5 (the last)" \
+    test "$(cd "$T/every" && ls samples_epoch_*.png | tr '\n' ' ')" = "samples_epoch_0002.png samples_epoch_0004.png samples_epoch_0005.png "
+check "train/... and its --samples 4: the resumed grid has the first one's size" \
+    test "$(od -An -tx1 -j16 -N8 "$T/every/samples_epoch_0004.png")" = "$(od -An -tx1 -j16 -N8 "$T/every/samples_epoch_0002.png")"
+check "train/... and records --ckpt-every 2 and --samples 4 again" \
+    sh -c "head -c 8000 '$T/every/checkpoint.safetensors' | grep -aq '\"ckpt_every\":\"2\",\"samples\":\"4\"'"
 # a new run on a folder that holds one is refused; the run stays as it was (it used to be
 # overwritten before the first step: a helper's audit)
 cp "$T/straight/checkpoint.safetensors" "$T/straight_ckpt"
@@ -265,7 +276,7 @@ fails_with_line "minimal_gan/an iteration count with a leading blank is refused"
 check "minimal_gan/bad input: nothing written" test ! -e "$T/minimal2.png"
 check "minimal_gan/compiles warning-free with -Wwrite-strings" \
     ${CC:-cc} -std=c99 -fsyntax-only -Wall -Wextra -Wpedantic -Wwrite-strings -Werror \
-    $(pkg-config --cflags stb 2>/dev/null | sed 's/-I/-isystem /g') -isystem /usr/include/stb examples/minimal_gan.c
+    $(pkg-config --cflags stb 2>/dev/null | sed 's/-I/-isystem /g') -isystem /usr/include/stb -I. examples/minimal_gan.c
 # an unreadable file is skipped, and said so (it used to pass in silence)
 mkdir -p "$T/minimal_skip"
 cp "$T/data/train/NORMAL/NORMAL-000"[1-4].png "$T/minimal_skip/"
