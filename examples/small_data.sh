@@ -15,7 +15,8 @@
 # N_SMALL (50 images), GEN (300 generated images per run; whole numbers, up to
 # 1000 seeds and 10^8 images), CLASSES
 # (NORMAL,PNEUMONIA), RARE (the first class), PATIENTS (none: Kermany's file
-# names give the patients), B (build).
+# names give the patients), B (build), PYTHON (/usr/bin/python3, with numpy and
+# Pillow: the summary's; checked before anything runs).
 #
 # Steps (each skipped when its result is there and was made with the same
 # settings - a run's settings are kept in its flags.txt and a different one
@@ -54,6 +55,7 @@ GEN=${GEN:-300}
 CLASSES=${CLASSES:-NORMAL,PNEUMONIA}
 RARE=${RARE:-${CLASSES%%,*}}
 PATIENTS=${PATIENTS:-}
+PYTHON=${PYTHON:-/usr/bin/python3}
 NEG=${CLASSES%%,*}
 POS=${CLASSES#*,}
 # NAME:least:most (GEN: generate's --count at most; no leading zeros: $(( )) reads 010 as octal 8)
@@ -82,6 +84,11 @@ recipe_flags() {
 if [ "$RARE" != "$NEG" ] && [ "$RARE" != "$POS" ]; then
     echo "small_data: RARE=$RARE is neither class of CLASSES=$CLASSES" >&2
     exit 2
+fi
+# the summary, the last step, needs numpy and Pillow: found out now, not after the runs
+if ! "$PYTHON" -c 'import numpy, PIL.Image' >/dev/null 2>&1; then
+    echo "small_data: PYTHON=$PYTHON cannot import numpy and PIL (Pillow), which the summary needs; on Debian: apt-get install python3-numpy python3-pil" >&2
+    exit 1
 fi
 classes=(--classes "$CLASSES")
 if [ -n "$PATIENTS" ]; then
@@ -170,7 +177,7 @@ if [ ! -f "$OUT/sets/.done" ] || [ "$(cat "$OUT/sets/.done")" != "$N_SMALL" ]; t
     find "$OUT/split/train/$RARE" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort >"$OUT/sets/files.txt"
     if [ -n "$PATIENTS" ]; then
         # (a CSV as classify reads it: the header line skipped, fields in double quotes or not)
-        /usr/bin/python3 -c '
+        "$PYTHON" -c '
 import csv, os, sys
 raw = dict(encoding="utf-8", errors="surrogateescape")
 who = {}
@@ -309,7 +316,7 @@ done
 
 # 5b. the summary
 log "5. summary"
-/usr/bin/python3 "$(dirname "$0")/small_data_summary.py" "$OUT" "$RARE" "$CLASSES" >"$OUT/results.md.tmp"
+"$PYTHON" "$(dirname "$0")/small_data_summary.py" "$OUT" "$RARE" "$CLASSES" >"$OUT/results.md.tmp"
 took=$(( $(date +%s) - start ))
 {
     echo

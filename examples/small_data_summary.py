@@ -61,11 +61,33 @@ def final_p(run):
     return float(np.mean([float(r.get("augment_p") or 0.0) for r in rows]))
 
 
-def pixels(folder, limit=None):
-    files = sorted(f for f in glob.glob(os.path.join(folder, "*"))
-                   if f.lower().endswith((".png", ".jpg", ".jpeg")))[:limit]
-    out = [np.asarray(Image.open(f).convert("L").resize((64, 64), Image.BILINEAR), dtype=np.float64)
-           .ravel() / 127.5 - 1.0 for f in files]
+# The file types train and classify read (dcgan.h's image loader); files of other types are
+# not images to them, and files they cannot decode they skip, with a warning: so does this.
+IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tga")
+_skipped = set()
+
+
+def gray(path, side):
+    """The image at path as side x side gray, or None (said once) when it cannot be decoded."""
+    try:
+        with Image.open(path) as im:
+            return im.convert("L").resize((side, side), Image.BILINEAR)
+    except (OSError, ValueError, SyntaxError) as e:   # (Pillow's errors for a damaged file)
+        if path not in _skipped:
+            _skipped.add(path)
+            print("small_data_summary: skipping '%s': %s" % (path, e), file=sys.stderr)
+        return None
+
+
+def image_files(folder):
+    return sorted(f for f in glob.glob(os.path.join(folder, "*")) if f.lower().endswith(IMAGE_TYPES))
+
+
+def pixels(folder):
+    out = [np.asarray(im, dtype=np.float64).ravel() / 127.5 - 1.0
+           for im in (gray(f, 64) for f in image_files(folder)) if im is not None]
+    if not out:
+        sys.exit("small_data_summary: no image under '%s' could be read" % folder)
     return np.stack(out)
 
 
@@ -92,12 +114,10 @@ def fmt(values, digits=3):
 
 def grid(folder, n=16, cols=4, side=64, gap=2):
     """The first n images of a folder as a cols-wide grid (gray)."""
-    files = sorted(f for f in glob.glob(os.path.join(folder, "*"))
-                   if f.lower().endswith((".png", ".jpg", ".jpeg")))[:n]
-    rows = (len(files) + cols - 1) // cols
+    ims = [im for im in (gray(f, side) for f in image_files(folder)) if im is not None][:n]
+    rows = max((len(ims) + cols - 1) // cols, 1)
     g = Image.new("L", (cols * side + (cols - 1) * gap, rows * side + (rows - 1) * gap), 255)
-    for i, f in enumerate(files):
-        im = Image.open(f).convert("L").resize((side, side), Image.BILINEAR)
+    for i, im in enumerate(ims):
         g.paste(im, ((i % cols) * (side + gap), (i // cols) * (side + gap)))
     return g
 

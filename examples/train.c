@@ -801,7 +801,8 @@ static int resume_settings(train_options *o, const char *ckpt) {
             snprintf(now, sizeof now, "%s", o->resize == DCGAN_RESIZE_NEAREST ? "nearest" : "area");
         } else if (strcmp(data, o->data_id) != 0) {
             fprintf(stderr, "train: --resume: the run in '%s' was trained on other images (%s); --data here "
-                            "lists %s; resume with the same images\n", o->out, data, o->data_id);
+                            "lists %s; resume with the same images (every file counts, one the run skipped "
+                            "as undecodable too: put back any removed since)\n", o->out, data, o->data_id);
             dcgan_safetensors_free(&st);
             return 2;
         }

@@ -122,7 +122,7 @@ cp -r "$T/data/train" "$T/data_renamed"
 first=$(ls "$T/data_renamed/NORMAL" | head -1)
 mv "$T/data_renamed/NORMAL/$first" "$T/data_renamed/NORMAL/x$first"
 fails_grep "train/--resume on other images (same count, a file renamed) is refused, both fingerprints named" -qxE \
-    "train: --resume: the run in '$RUN' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 32 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
+    "train: --resume: the run in '$RUN' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 32 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images \\(every file counts, one the run skipped as undecodable too: put back any removed since\\)" \
     $B/train $FLAGS --out "$T/straight" --epochs 6 --resume --data "$T/data_renamed"
 fails_with_line "train/--resume with another --max-images is refused" \
     "train: --resume: the run in '$RUN' has --max-images 0, this run --max-images 24; resume with the same flags" \
@@ -157,7 +157,7 @@ $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 1 >/dev/null 2>&1
 rm "$T/data_more/NORMAL/$(ls "$T/data_more/NORMAL" | head -1)"
 cp "$T/more/checkpoint.safetensors" "$T/more_ckpt"
 fails_grep "train/--resume on a folder with an image less is refused (32 files, 31 here)" -qxE \
-    "train: --resume: the run in '$T/more' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 31 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images" \
+    "train: --resume: the run in '$T/more' was trained on other images \\(32 files, names and sizes fnv1a64:[0-9a-f]{16}\\); --data here lists 31 files, names and sizes fnv1a64:[0-9a-f]{16}; resume with the same images \\(every file counts, one the run skipped as undecodable too: put back any removed since\\)" \
     $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
 check "train/... with status 2" status_is 2 $B/train $FLAGS --data "$T/data_more" --out "$T/more" --epochs 2 --resume
 # --epochs below the epochs done: it trained nothing and said "done"; at them: nothing to

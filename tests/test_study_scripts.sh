@@ -207,6 +207,19 @@ fails_with "small_data: other data: refused" "^small_data: $T/sd was made from o
 check "small_data: other data: results.md unchanged" cmp "$T/sd/results.md" "$T/sd_results.md"
 fails_with_line "small_data: OUT inside DATA: refused" \
     "small_data: OUT=$T/k3/sd is inside DATA=$T/k3; give an OUT outside the data folder" sd "$T/k3" "$T/k3/sd"
+# a damaged image in the rare class: every program skips it with a warning, and the summary,
+# the last step, died on it with a traceback (Pillow: "image file is truncated"; a referee)
+cp -r "$T/k" "$T/kbad"
+head -c 300 "$(find -L "$T/k/NORMAL" -name '*.png' | sort | head -n 1)" >"$T/kbad/NORMAL/IM-0999-0001.png"
+sd "$T/kbad" "$T/sdbad" >"$T/sdbad.txt" 2>&1
+check "small_data: a damaged rare-class image: it finishes" test $? -eq 0
+check "small_data: ... the summary says it skips that file" grep -qE \
+    "^small_data_summary: skipping '$T/sdbad/sets/(heldout|all/NORMAL|small/NORMAL)/IM-0999-0001.png': " "$T/sdbad.txt"
+check "small_data: ... and writes results.md" test -s "$T/sdbad/results.md"
+fails_with_line "small_data: a Python without numpy or Pillow: refused before anything is made" \
+    "small_data: PYTHON=/bin/false cannot import numpy and PIL (Pillow), which the summary needs; on Debian: apt-get install python3-numpy python3-pil" \
+    env PYTHON=/bin/false DATA="$T/k" OUT="$T/sd_nopy" B="$B" bash examples/small_data.sh
+check "small_data: ... nothing made" test ! -e "$T/sd_nopy"
 
 # small_data.sh's small set on Kermany names as classify split reads them: IM-1005-0001.png,
 # IM-1005-0001-0002.png and NORMAL2-IM-1005-0001.png are one patient (the names lost their
