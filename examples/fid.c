@@ -832,8 +832,16 @@ int main(int argc, char **argv) {
             fprintf(stderr, "fid: %s\n", dcgan_last_error());
             goto done;
         }
-        printf("KID:  %.6g +- %.6g (%d subset%s of %d)\n", mean, sd, o.kid_subsets, o.kid_subsets == 1 ? "" : "s",
-               c1 < c2 ? (c1 < o.kid_size ? c1 : o.kid_size) : (c2 < o.kid_size ? c2 : o.kid_size));
+        const int smaller = c1 < c2 ? c1 : c2, size = smaller < o.kid_size ? smaller : o.kid_size;
+        if (o.kid_size > smaller)   // (the library takes min(n1, n2, size); said, not done in silence)
+            fprintf(stderr, "fid: note: --kid-subset-size %d is more than the smaller set's %d: subsets of %d\n",
+                    o.kid_size, smaller, size);
+        if (size == c1 && size == c2)   // every subset is both sets whole: the +- would read 0 (1e-14)
+            printf("KID:  %.6g (%d subset%s of %d: each holds both sets whole, so no spread; --bootstrap for an "
+                   "interval)\n", mean, o.kid_subsets, o.kid_subsets == 1 ? "" : "s", size);
+        else
+            printf("KID:  %.6g +- %.6g (%d subset%s of %d)\n", mean, sd, o.kid_subsets,
+                   o.kid_subsets == 1 ? "" : "s", size);
     }
     if (o.bootstrap) {
         double *v = (double *)malloc((size_t)o.bootstrap * sizeof(double));

@@ -596,7 +596,14 @@ PYEOF
 fails_with_line "fid/two .npy files of different widths name the first file" \
     "fid: '$T/w3.npy' holds 3-dim features, '$T/w4.npy' 4-dim ones" $B/fid "$T/w4.npy" "$T/w3.npy"
 # one KID subset was "1 subsets of 5"
-check "fid/--kid-subsets 1: 'subset', one" sh -c "$B/fid --kid --kid-subsets 1 '$T/w4.npy' '$T/w4.npy' | grep -qE '^KID:  .* \\(1 subset of 5\\)\$'"
+check "fid/--kid-subsets 1: 'subset', one" sh -c "$B/fid --kid --kid-subsets 1 --kid-subset-size 4 '$T/w4.npy' '$T/w4.npy' 2>&1 | grep -qE '^KID:  [-0-9.e]+ \\+- [0-9.e-]+ \\(1 subset of 4\\)\$'"
+# subsets larger than the sets: every subset held both sets whole, and KID read "0.0776 +- 1.07e-14
+# (100 subsets of 100)" with --kid-subset-size 1000 (a referee): the cut and the lack of spread said
+$B/fid --kid "$T/w4.npy" "$T/w4.npy" >"$T/kid5.out" 2>"$T/kid5.err"
+check "fid/--kid on two sets of 5 at the default size: no '+-', the reason said" grep -qxE \
+    'KID:  [-0-9.e]+ \(100 subsets of 5: each holds both sets whole, so no spread; --bootstrap for an interval\)' "$T/kid5.out"
+check "fid/... and the subsets' cut to 5 noted" \
+    grep -qxF "fid: note: --kid-subset-size 1000 is more than the smaller set's 5: subsets of 5" "$T/kid5.err"
 fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
     "fid: --kid-subsets >= 1 and --kid-subset-size >= 2" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
 # a flag's value that is itself a flag is refused ("--out --kid" took "--kid" as the folder and
