@@ -411,6 +411,12 @@ check "c2st/two phantom sets of one kind: AUC $same < 0.8 and < $sep" \
     awk -v a="$same" -v b="$sep" 'BEGIN { exit !(a != "" && a < 0.8 && a < b) }'
 $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/ph2/train/NORMAL" --out "$T/c2_again" $c2st_flags >/dev/null 2>&1
 check "c2st/the same seed gives the same folds" cmp "$T/c2_same/c2st.csv" "$T/c2_again/c2st.csv"
+# one folder on both sides: AUC 0.18 "significant", an artefact (a referee); refused, nothing made
+g1=$(cd "$T/gray" && ls | LC_ALL=C sort | head -n 1)
+fails_with_line "c2st/the same images as --real and --fake are refused" \
+    "classify c2st: --fake image '$T/./gray/$g1' is the --real image '$T/gray/$g1' (one file); the test needs two sets of different images" \
+    $B/classify c2st --real "$T/gray" --fake "$T/./gray" --out "$T/c2_twice" $c2st_flags
+check "c2st/... nothing made" test ! -e "$T/c2_twice"
 fails_with_line "c2st/missing folder" "classify c2st: --real '$T/nope' is not a folder" \
     $B/classify c2st --real "$T/nope" --fake "$T/gray" --out "$T/c2_bad"
 fails_with_line "c2st/empty folder" "classify c2st: --fake: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/c2_empty'" \
