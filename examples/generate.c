@@ -288,9 +288,9 @@ int main(int argc, char **argv) {
         dcgan_gan_free(&gan);
         return 1;
     }
-    printf("generate: %s model %dx%dx%d (iteration %lld) -> %ld images in %s, seed %ld\n",
+    printf("generate: %s model %dx%dx%d (iteration %lld) -> %ld images in %s, seed %ld%s\n",
            dcgan_arch_name(cfg.arch), cfg.size, cfg.size, cfg.channels, (long long)gan.iteration,
-           count, out, seed);
+           count, out, seed, gan.cfg.ema_kimg > 0.0f ? "; the averaged G" : "");
     fflush(stdout);   // (before the progress bar and any message on stderr)
     const size_t image = (size_t)cfg.channels * cfg.size * cfg.size;
     // with --save-raw every batch is kept; otherwise one batch is reused

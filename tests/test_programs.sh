@@ -34,6 +34,10 @@ tail -2 "$T/late/log.csv" | sed -e 's/^5,19,/6,21,/' -e 's/^5,20,/6,22,/' >>"$T/
 $B/train $FLAGS --out "$T/late" --epochs 6 --resume >/dev/null 2>&1
 check "train/--resume on a log that starts at 17 with rows past the checkpoint: iterations 17-24 once each" \
     test "$(tail -n +2 "$T/late/log.csv" | cut -d, -f2 | tr '\n' ' ')" = "17 18 19 20 21 22 23 24 "
+# few iterations are said, with the --epochs that gives 2,000 (32 images at batch 8: 4 an epoch)
+$B/train $FLAGS --out "$T/few" --epochs 1 >"$T/few.txt" 2>&1
+check "train/few iterations: a note with the --epochs for 2,000" grep -qxF \
+    "train: note: 4 iterations are few for a GAN (docs/small_data.md's runs took 2,000, the README's recipe 3,480); --epochs 500 gives 2,000 here" "$T/few.txt"
 # --resume without --sample-every, --ckpt-every or --samples takes the run's own (it went back
 # to 10, 10 and 16: a grid every 10 epochs where the run had asked for one every 250, a referee)
 NOOUT=$(printf '%s\n' "$FLAGS" | sed 's/ --sample-every 2 --ckpt-every 2//')
@@ -223,6 +227,7 @@ done <<'EOF2'
 --diffaugment color --ada-target 0.6 --augment-p 0.5|train: --augment-p sets a fixed p, but --ada-target adapts p (ADA starts it at 0); give one of them
 --diffaugment color --ada-kimg 2|train: --ada-kimg sets how fast ADA moves p, but ADA is off (it needs --diffaugment and --ada-target)
 --ema-rampup 0.1|train: --ema-rampup bounds the averaged G's half-life, but averaging is off (it needs --ema-kimg)
+--ema-kimg 1 --ema-rampup 0|train: --ema-rampup 0 bounds the half-life by 0 images: the averaged G would be G itself; give a fraction above 0 (0.05)
 EOF2
 check "train/... and nothing was written (no --out folder)" test ! -e "$T/bad"
 fails_with_line "train/an --out that is a file is refused" \
@@ -356,8 +361,10 @@ check "train/little data: log.csv has the p and r_t columns" \
 check "train/little data: p moved off 0 (ADA)" \
     sh -c "cut -d, -f9 '$T/aug_straight/log.csv' | tail -n +2 | grep -qv '^0.000000$'"
 check "train/little data: augment.png" test -s "$T/aug_straight/augment.png"
-check "generate/from the averaged G" $B/generate --checkpoint "$T/aug_straight/checkpoint.safetensors" \
-    --count 4 --out "$T/aug_gen" --seed 3
+$B/generate --checkpoint "$T/aug_straight/checkpoint.safetensors" --count 4 --out "$T/aug_gen" --seed 3 \
+    >"$T/aug_gen.txt" 2>/dev/null
+check "generate/from the averaged G, and says so" grep -qxF \
+    "generate: dcgan model 64x64x1 (iteration 16) -> 4 images in $T/aug_gen, seed 3; the averaged G" "$T/aug_gen.txt"
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     $B/generate --checkpoint "$T/aug_straight/checkpoint.safetensors" --count 4 --out "$T/aug_gen2" \
         --seed 3 --save-raw "$T/aug_raw.safetensors" >/dev/null 2>&1
