@@ -2163,6 +2163,12 @@ static int cmd_features(int argc, char **argv) {
         return 2;
     }
     const char *dir = paths[0], *out = paths[1];
+    const size_t out_len = strlen(out);
+    if (out_len < 5 || strcmp(out + out_len - 4, ".npy") != 0) {   // (fid then took it for a folder)
+        fprintf(stderr, "%s: OUT '%s' must end in .npy: fid tells a file of features from an image folder "
+                        "by that name\n", prog, out);
+        return 2;
+    }
     if (file_exists(out)) {
         fprintf(stderr, "%s: '%s' exists already; not overwriting it\n", prog, out);
         return 1;

@@ -49,7 +49,7 @@ static void usage(const char *prog) {
            "  --floor-repeats R   splits for --floor                     (10)\n"
            "  --prdc              precision, recall (Kynkaanniemi et al. 2019), density and\n"
            "                      coverage (Naeem et al. 2020) of PATH2 against PATH1\n"
-           "  --prdc-k K          nearest neighbours for --prdc           (3)\n"
+           "  --prdc-k K          nearest neighbours for --prdc, 1-64     (3)\n"
            "  --nearest TRAIN     memorisation: each generated image's nearest TRAIN image\n"
            "                      (features and 32x32 pixels); PATH1 must be real images\n"
            "                      NOT in TRAIN (held out). Writes OUT/nearest.csv and\n"
@@ -597,8 +597,14 @@ static int sources_differ(const char *const *paths, const fid_options *o) {
     if (!path_source(a, sizeof a, paths[0], o) || !path_source(b, sizeof b, paths[1], o)) return 0;
     const size_t na = strcspn(a, "("), nb = strcspn(b, "(");
     if (na == nb && strncmp(a, b, na) == 0) return 0;
-    fprintf(stderr, "fid: '%s' holds features of %s, '%s' of %s: distances between two networks' features mean "
-                    "nothing; embed both sets with one\n", paths[0], a, paths[1], b);
+    // (a folder is embedded here with Inception: say so, as "'DIR' of inception" read as a claim about
+    // what DIR holds, and an empty folder drew that message instead of "no images"; a referee)
+    const int folder[2] = {!ends_with(paths[0], ".npy"), !ends_with(paths[1], ".npy")};
+    fprintf(stderr, "fid: '%s' %s %s, '%s' %s %s: distances between two networks' features mean nothing; embed "
+                    "both sets with one%s\n", paths[0], folder[0] ? "is an image folder, which fid embeds with" :
+                    "holds features of", a, paths[1], folder[1] ? "is an image folder, which fid embeds with" :
+                    "holds features of", b, folder[0] || folder[1] ? " (a folder with a classify checkpoint: "
+                    "classify features --checkpoint FILE DIR OUT.npy)" : "");
     return 1;
 }
 
@@ -699,12 +705,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fid: --dims must be 64, 192, 768 or 2048\n");
         return 2;
     }
-    if (o.bootstrap < 0 || o.bootstrap == 1 || o.floor_repeats < 1 || o.prdc_k < 1 || o.prdc_k > 64) {
-        fprintf(stderr, "fid: --bootstrap >= 2, --floor-repeats >= 1, 1 <= --prdc-k <= 64\n");
-        return 2;
-    }
-    if (o.kid_subsets < 1 || o.kid_size < 2) {   // (0 or -5 were taken, and printed as "subsets of -5")
-        fprintf(stderr, "fid: --kid-subsets >= 1 and --kid-subset-size >= 2\n");
+    // each flag named with the value given (one line listed all four: a referee)
+    const char *bad = NULL, *want = NULL;
+    int given = 0;
+    if (o.bootstrap < 0 || o.bootstrap == 1) bad = "--bootstrap", want = "0 (none) or 2 or more", given = o.bootstrap;
+    else if (o.floor_repeats < 1) bad = "--floor-repeats", want = "1 or more", given = o.floor_repeats;
+    else if (o.prdc_k < 1 || o.prdc_k > 64) bad = "--prdc-k", want = "1 to 64", given = o.prdc_k;
+    else if (o.kid_subsets < 1) bad = "--kid-subsets", want = "1 or more", given = o.kid_subsets;
+    else if (o.kid_size < 2) bad = "--kid-subset-size", want = "2 or more", given = o.kid_size;   // (-5 was taken)
+    if (bad) {
+        fprintf(stderr, "fid: %s wants %s, got %d\n", bad, want, given);
         return 2;
     }
     // (a file was found only after the features; without --nearest nothing is written there, and a

@@ -218,13 +218,17 @@ check "features/f1.npy.source names the checkpoint by its hash" \
 $B/classify features --checkpoint "$T/run2/checkpoint.safetensors" "$T/ph/test/NORMAL" "$T/g2.npy" >/dev/null &&
     $B/classify features --checkpoint "$T/run3/checkpoint.safetensors" "$T/ph/test/PNEUMONIA" "$T/g3.npy" >/dev/null
 fails_with_line "features/fid refuses two networks' features" \
-    "fid: '$T/g2.npy' holds features of $(cat "$T/g2.npy.source"), '$T/g3.npy' of $(cat "$T/g3.npy.source"): distances between two networks' features mean nothing; embed both sets with one" \
+    "fid: '$T/g2.npy' holds features of $(cat "$T/g2.npy.source"), '$T/g3.npy' holds features of $(cat "$T/g3.npy.source"): distances between two networks' features mean nothing; embed both sets with one" \
     $B/fid --kid "$T/g2.npy" "$T/g3.npy"
 fails_with_line "features/fid refuses a classifier's features beside a folder's (Inception)" \
-    "fid: '$T/f1.npy' holds features of $(cat "$T/f1.npy.source"), '$T/ph/test/NORMAL' of inception with --fill-deterministic test weights: distances between two networks' features mean nothing; embed both sets with one" \
+    "fid: '$T/f1.npy' holds features of $(cat "$T/f1.npy.source"), '$T/ph/test/NORMAL' is an image folder, which fid embeds with inception with --fill-deterministic test weights: distances between two networks' features mean nothing; embed both sets with one (a folder with a classify checkpoint: classify features --checkpoint FILE DIR OUT.npy)" \
     $B/fid --fill-deterministic "$T/f1.npy" "$T/ph/test/NORMAL"
 fails_with_line "features/never overwrites" "classify features: '$T/f1.npy' exists already; not overwriting it" \
     $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f1.npy"
+fails_with_line "features/an OUT not named .npy is refused (fid took it for a folder)" \
+    "classify features: OUT '$T/f3' must end in .npy: fid tells a file of features from an image folder by that name" \
+    $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f3"
+check "features/... nothing written" test ! -e "$T/f3"
 fails_with_line "features/not a folder" "classify features: '$T/nope' is not a folder of images" \
     $B/classify features --checkpoint "$C" "$T/nope" "$T/f3.npy"
 check "features/bad input: nothing written" test ! -e "$T/f3.npy"

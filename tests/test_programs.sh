@@ -612,7 +612,11 @@ check "fid/--kid on two sets of 5 at the default size: no '+-', the reason said"
 check "fid/... and the subsets' cut to 5 noted" \
     grep -qxF "fid: note: --kid-subset-size 1000 is more than the smaller set's 5: subsets of 5" "$T/kid5.err"
 fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
-    "fid: --kid-subsets >= 1 and --kid-subset-size >= 2" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
+    "fid: --kid-subset-size wants 2 or more, got 0" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
+fails_with_line "fid/--prdc-k past 64 is refused, the flag and value named" \
+    "fid: --prdc-k wants 1 to 64, got 200" $F --prdc --prdc-k 200 "$T/normal.npz" "$T/normal.npz"
+fails_with_line "fid/--bootstrap 1 is refused, the flag and value named" \
+    "fid: --bootstrap wants 0 (none) or 2 or more, got 1" $F --bootstrap 1 "$T/normal.npz" "$T/normal.npz"
 # a flag's value that is itself a flag is refused ("--out --kid" took "--kid" as the folder and
 # ran without KID); an int flag past an int is refused (4294967298 wrapped to 2 and ran);
 # leading white space is refused like trailing (' 5' was taken): a helper's audit of cli.h
