@@ -353,6 +353,9 @@ static int load_network(dcgan_inception *net, const fid_options *o) {
     dcgan_status st = o->fill ? dcgan_inception_fill_deterministic(net) : dcgan_inception_load(net, o->weights);
     if (st != DCGAN_OK) {
         fprintf(stderr, "fid: %s\n", dcgan_last_error());
+        if (!o->weights)   // (the route with nothing downloaded went unmentioned: a referee)
+            fprintf(stderr, "fid: without them: features of a classifier trained here, 'classify features', "
+                            "and fid --kid --prdc on the two .npy files (docs/small_data.md)\n");
         return 1;
     }
     if (o->fill) fprintf(stderr, "fid: WARNING: test weights (--fill-deterministic), not Inception\n");

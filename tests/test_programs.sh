@@ -698,6 +698,9 @@ fails_with_line "fid/sub-folders: a folder under two names counts once" \
     $F "$T/outer4" "$T/gen"
 fails_with "fid/missing weights say where they were looked for" "no Inception weights" \
     env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
+fails_with_line "fid/... and the route with nothing downloaded" \
+    "fid: without them: features of a classifier trained here, 'classify features', and fid --kid --prdc on the two .npy files (docs/small_data.md)" \
+    env DCGAN_INCEPTION_WEIGHTS="$T/none.pth" TORCH_HOME="$T/th" HOME="$T" $B/fid --dims 64 "$T/gen" "$T/gen"
 # fid: a .npy or .npz names a file, anything else a folder: each PATH (and --nearest's TRAIN) is
 # checked before any features are computed; a missing PATH2 was found after PATH1's features
 # (an hour on a large folder), a .npy TRAIN after every set's (the fid audit)
