@@ -421,6 +421,13 @@ fails_with_line "c2st/the same images as --real and --fake are refused" \
     "classify c2st: --fake image '$T/./gray/$g1' is the --real image '$T/gray/$g1' (one file); the test needs two sets of different images" \
     $B/classify c2st --real "$T/gray" --fake "$T/./gray" --out "$T/c2_twice" $c2st_flags
 check "c2st/... nothing made" test ! -e "$T/c2_twice"
+# stopped during its folds: the folder it made goes again, and the stop is said (it left an empty
+# --out and no word; a referee); the process still ends by the signal
+timeout --preserve-status -s TERM 3 $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_stop" \
+    --size 32 --width 8 --folds 2 --epochs 20000 --batch 8 >/dev/null 2>"$T/c2_stop.err"
+check "c2st/stopped by SIGTERM: status 143" test $? -eq 143
+check "c2st/... the stop said" grep -qxF "classify c2st: stopped; no c2st.csv written (the folds printed above are all it finished)" "$T/c2_stop.err"
+check "c2st/... the --out it made is gone" test ! -e "$T/c2_stop"
 fails_with_line "c2st/missing folder" "classify c2st: --real '$T/nope' is not a folder" \
     $B/classify c2st --real "$T/nope" --fake "$T/gray" --out "$T/c2_bad"
 fails_with_line "c2st/empty folder" "classify c2st: --fake: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/c2_empty'" \
