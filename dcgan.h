@@ -863,7 +863,8 @@ typedef struct {
     float ada_target;     // > 0: p adapts so that E[sign(D(real))] stays near it (0; ADA: 0.6)
     float ada_kimg;       // p can move from 0 to 1 in this many thousand real images (5)
     float ema_kimg;       // > 0: averaged G with this half-life in thousand G images (0)
-    float ema_rampup;     // half-life at most this fraction of the images so far (0.05)
+    float ema_rampup;     // half-life at most this fraction of the images so far (0.05;
+                          // 0: no ramp-up, as StyleGAN2-ADA's ema_rampup=None)
 } dcgan_gan_config;
 
 // The study's settings: SEED, 128x128x3, width 1, Z 100, batch 128, D lr 2e-5,
@@ -3540,8 +3541,9 @@ static float dcgan__select(int c, float a, float b) {
 // each sum in double in the order of the values. The library runs the
 // versions after them (dcgan_batchnorm2d_forward and _backward), which compute
 // the same formulas with their sums in a fixed order of partial sums and with
-// the activation that follows fused in; tests/test_layers.c checks the two
-// against each other and against finite differences.
+// the activation that follows fused in; tests/test_layers.c checks both
+// against PyTorch's numbers and each other, the library's also against finite
+// differences.
 DCGAN_API dcgan_status dcgan_batchnorm2d_forward_ref(dcgan_tensor out, dcgan_tensor inp,
                                                      dcgan_batchnorm2d *bn, int training) {
     if (inp.n <= 0 || inp.c != bn->channels || !dcgan__shape_is(out, inp.n, inp.c, inp.h, inp.w))
@@ -3563,10 +3565,10 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_forward_ref(dcgan_tensor out, dcgan_ten
                     const double v = inp.data[((size_t)n * C + c) * HW + p] - mean;
                     sq += v * v;
                 }
-            var = sq / (double)M;   // biased: the one that normalises
+            var = sq / (double)M;                        // biased: the one that normalises
+            const double unbiased = sq / (double)(M - 1);   // unbiased: the one kept
             bn->running_mean[c] = (float)((1.0 - bn->momentum) * bn->running_mean[c] + bn->momentum * mean);
-            bn->running_var[c] = (float)((1.0 - bn->momentum) * bn->running_var[c] +
-                                         bn->momentum * sq / (double)(M - 1));   // unbiased: the one kept
+            bn->running_var[c] = (float)((1.0 - bn->momentum) * bn->running_var[c] + bn->momentum * unbiased);
         } else {   // eval: the running statistics
             mean = bn->running_mean[c];
             var = bn->running_var[c];

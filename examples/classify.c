@@ -2145,10 +2145,13 @@ static int cmd_features(int argc, char **argv) {
                    "  DIR                images (sub-folders too), read at the checkpoint's size and\n"
                    "                     channels; rows follow the sorted file names\n"
                    "  OUT.npy            (n, dims) of '<f8', the input of the last Linear layer\n"
-                   "                     (dims = 8 x width x (size/16)^2); never overwritten\n"
+                   "                     (dims = 8 x width x (size/16)^2); never overwritten; beside\n"
+                   "                     it OUT.npy.source (the network) and OUT.npy.files (the\n"
+                   "                     images, one a row, for fid --nearest)\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
                    "                     (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
-                   "Then: build/fid --kid --prdc real.npy generated.npy\n");
+                   "Then: build/fid --kid --prdc real.npy generated.npy, and for copies of training\n"
+                   "images: build/fid --nearest train.npy held_out_real.npy generated.npy\n");
             exit(0);
         } else if (cli_flag(argc, argv, &i, "--checkpoint")) ckpt = argv[i];
         else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int_range(prog, a, argv[i], 0, 4096);
@@ -2223,6 +2226,7 @@ static int cmd_features(int argc, char **argv) {
                      realpath(ckpt, full) ? full : ckpt);
             cli_source_write(prog, out, source);
         }
+        cli_files_write(prog, out, s.paths, s.count);   // (the images, for fid --nearest)
     }
     free(f);
     set_free(&s);
@@ -2566,14 +2570,17 @@ static int c2st_write_csv(const char *out, const c2st_fold_result *r, int folds)
     return 0;
 }
 
-// Ctrl-C or SIGTERM during c2st's folds: the --out it made (still empty: c2st.csv comes at the
-// end) goes again, the stop is said, and the process ends by the signal as before. It left an
-// empty folder and no word (a referee). Only async-signal-safe calls: rmdir, write, raise.
-static char c2st_made[4300];   // the --out c2st made, "" when it was there before
+// Ctrl-C or SIGTERM during c2st's folds: the folders it made for --out (still empty: c2st.csv
+// comes at the end) go again, the stop is said, and the process ends by the signal as before.
+// It left an empty folder and no word (a referee). Only async-signal-safe calls: rmdir, write,
+// signal, raise.
+#define C2ST_MADE_MAX 16
+static char c2st_made[C2ST_MADE_MAX][4300];   // the folders of --out that were not there, deepest first
+static int c2st_n_made;
 static void c2st_on_signal(int sig) {
     static const char said[] = "\nclassify c2st: stopped; no c2st.csv written (the folds printed above are all "
                                "it finished)\n";
-    if (c2st_made[0]) rmdir(c2st_made);
+    for (int k = 0; k < c2st_n_made; k++) rmdir(c2st_made[k]);   // (only empty ones go)
     ssize_t w = write(2, said, sizeof said - 1);
     (void)w;
     signal(sig, SIG_DFL);
@@ -2616,6 +2623,23 @@ static int cmd_c2st(int argc, char **argv) {
     }
     struct stat before;
     const int existed = stat(o.out, &before) == 0;
+    // the folders cli_mkdirs will make, deepest first, for a stop during the folds
+    char up[4300];
+    snprintf(up, sizeof up, "%s", o.out);
+    struct stat sb;
+    c2st_n_made = 0;
+    while (c2st_n_made < C2ST_MADE_MAX && up[0] && stat(up, &sb) != 0) {
+        snprintf(c2st_made[c2st_n_made++], sizeof c2st_made[0], "%s", up);
+        char *slash = strrchr(up, '/');
+        while (slash && slash > up && slash[1] == 0) {   // (a trailing '/')
+            *slash = 0;
+            slash = strrchr(up, '/');
+        }
+        if (!slash || slash == up) break;
+        *slash = 0;   // its parent next
+    }
+    signal(SIGINT, c2st_on_signal);
+    signal(SIGTERM, c2st_on_signal);
     if (cli_mkdirs(o.out) != 0) {   // only now, so bad input leaves nothing behind
         fprintf(stderr, "%s: cannot create '%s'\n", prog, o.out);
         set_free(&real);
@@ -2625,9 +2649,6 @@ static int cmd_c2st(int argc, char **argv) {
     printf("config: %d thread%s, %dx%dx%d, width %d, %d folds, %d epochs, batch %d, lr %g, max %d, seed %ld\n",
            threads, threads == 1 ? "" : "s", o.channels, o.size, o.size, o.width, o.folds, o.epochs, o.batch,
            o.lr, o.max, o.seed);
-    snprintf(c2st_made, sizeof c2st_made, "%s", existed ? "" : o.out);
-    signal(SIGINT, c2st_on_signal);
-    signal(SIGTERM, c2st_on_signal);
     c2st_fold_result r[100];
     double auc[100], acc[100];
     for (int k = 0; k < o.folds && rc == 0; k++) {
@@ -2645,6 +2666,8 @@ static int cmd_c2st(int argc, char **argv) {
         if (!existed) rmdir(o.out);
         return 1;
     }
+    signal(SIGINT, SIG_DFL);   // (the folds are done: from here a stop is the default one)
+    signal(SIGTERM, SIG_DFL);
     if (c2st_write_csv(o.out, r, o.folds) != 0) return 1;
     double mean, sd, acc_mean, acc_sd;
     mean_sd(auc, o.folds, &mean, &sd);

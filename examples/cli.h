@@ -492,6 +492,73 @@ static inline int cli_source_write(const char *prog, const char *npy, const char
     return 0;
 }
 
+// The images behind a .npy of features, one per row: OUT.npy.files beside it,
+// one path a line in row order (relative ones prefixed with the working folder), so that
+// fid --nearest can load and show the images themselves. 0, or 1 after a
+// warning (the features are written either way; a name holding a line break
+// cannot be listed).
+static inline int cli_files_write(const char *prog, const char *npy, char *const *paths, int n) {
+    char path[4200], tmp[4300], cwd[4096] = "";
+    snprintf(path, sizeof path, "%s.files", npy);
+    if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;   // (then relative names are written as they are)
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    for (int i = 0; i < n; i++)
+        if (strpbrk(paths[i], "\r\n")) {
+            fprintf(stderr, "%s: warning: '%s' is not written: the image name '%s' holds a line break\n", prog,
+                    path, paths[i]);
+            remove(path);   // (an older list would name other images)
+            return 1;
+        }
+    FILE *f = fopen(tmp, "w");
+    for (int i = 0; f && i < n; i++)   // made absolute: the list still serves from another folder
+        fprintf(f, "%s%s%s\n", paths[i][0] == '/' || !cwd[0] ? "" : cwd, paths[i][0] == '/' || !cwd[0] ? "" : "/",
+                paths[i]);
+    if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "%s: warning: cannot write '%s' (the list of the features' images)\n", prog, path);
+        remove(tmp);
+        return 1;
+    }
+    return 0;
+}
+
+// The list of cli_files_write for a .npy of `rows` rows: *out gets rows
+// malloc'd paths (in a malloc'd array). 0; or 1 after a message naming the
+// file (missing, unreadable, or not one line a row).
+static inline int cli_files_read(const char *prog, const char *npy, int rows, char ***out) {
+    char path[4200], line[4096 + 2];
+    snprintf(path, sizeof path, "%s.files", npy);
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: '%s' has no list of its images (%s: %s); --nearest needs them, as written beside "
+                        "the features by classify features and fid --save-features\n", prog, npy, path,
+                strerror(errno));
+        return 1;
+    }
+    char **p = (char **)calloc((size_t)(rows > 0 ? rows : 1), sizeof(char *));
+    int n = 0, bad = !p;
+    while (!bad && fgets(line, sizeof line, f)) {
+        const size_t len = strcspn(line, "\n");
+        if (line[len] != '\n' || n == rows) bad = 1;   // a line too long, or more lines than rows
+        else {
+            line[len] = 0;
+            if ((p[n] = (char *)malloc(len + 1)) == NULL) bad = 1;   // (strdup is not C99)
+            else memcpy(p[n++], line, len + 1);
+        }
+    }
+    bad = bad || ferror(f) || n != rows;
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "%s: '%s' does not list one image for each of the %d rows of '%s' (%d lines read)\n",
+                prog, path, rows, npy, n);
+        for (int i = 0; p && i < n; i++) free(p[i]);
+        free(p);
+        return 1;
+    }
+    *out = p;
+    return 0;
+}
+
 // The source line of npy (cli_source_write) into buf; 0 when there is none.
 static inline int cli_source_read(const char *npy, char *buf, size_t cap) {
     char path[4200];

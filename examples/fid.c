@@ -53,7 +53,10 @@ static void usage(const char *prog) {
            "  --nearest TRAIN     memorisation: each generated image's nearest TRAIN image\n"
            "                      (features and 32x32 pixels); PATH1 must be real images\n"
            "                      NOT in TRAIN (held out). Writes OUT/nearest.csv and\n"
-           "                      OUT/nearest.png (closest pairs: generated | training)\n"
+           "                      OUT/nearest.png (closest pairs: generated | training).\n"
+           "                      PATH2 and TRAIN may be .npy files of features (classify\n"
+           "                      features: nothing downloaded) with the lists of their\n"
+           "                      images written beside them (.npy.files)\n"
            "  --out DIR           where --nearest writes                 (nearest)\n"
            "  --threads N         threads (OpenMP builds); 0 = all       (0)\n"
            "                      (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
@@ -402,11 +405,17 @@ static void on_progress(void *user, int done, int total) {
 }
 
 // --nearest: generated (PATH2) and held-out real (PATH1) against the training set
-static int nearest_report(const fid_options *o, const feature_set *real, const feature_set *gen,
+static int nearest_report(const fid_options *o, const feature_set *real, feature_set *gen, const char *gen_path,
                           dcgan_inception *net, int *net_ready) {
     feature_set train;
     printf("nearest: training images %s\n", o->nearest);
-    if (path_features(net, net_ready, o->nearest, o, &train) != 0) return 1;   // (main checked: a folder)
+    if (path_features(net, net_ready, o->nearest, o, &train) != 0) return 1;
+    // features from .npy files: their images from the lists written beside them (main checked they exist)
+    if ((!gen->paths && cli_files_read("fid", gen_path, gen->n, &gen->paths) != 0) ||
+        (!train.paths && cli_files_read("fid", o->nearest, train.n, &train.paths) != 0)) {
+        set_free(&train);
+        return 1;
+    }
     int rc = 1;
     const int ng = gen->n, nr = real->n, nt = train.n, px = 32 * 32;
     int64_t *gi = (int64_t *)malloc((size_t)ng * sizeof(int64_t)), *ri = (int64_t *)malloc((size_t)nr * sizeof(int64_t));
@@ -600,14 +609,16 @@ static int sources_differ(const char *const *paths, const fid_options *o) {
     if (!path_source(a, sizeof a, paths[0], o) || !path_source(b, sizeof b, paths[1], o)) return 0;
     const size_t na = strcspn(a, "("), nb = strcspn(b, "(");
     if (na == nb && strncmp(a, b, na) == 0) return 0;
-    // (a folder is embedded here with Inception: say so, as "'DIR' of inception" read as a claim about
-    // what DIR holds, and an empty folder drew that message instead of "no images"; a referee)
+    // (a folder is embedded here with Inception: say so - "'DIR' of inception" read as a claim about
+    // what DIR holds, a referee - and where the other side is a classifier's, how to embed the folder
+    // with it)
     const int folder[2] = {!ends_with(paths[0], ".npy"), !ends_with(paths[1], ".npy")};
+    const int classifier = strncmp(folder[0] ? b : a, "classify checkpoint", 19) == 0;
     fprintf(stderr, "fid: '%s' %s %s, '%s' %s %s: distances between two networks' features mean nothing; embed "
                     "both sets with one%s\n", paths[0], folder[0] ? "is an image folder, which fid embeds with" :
                     "holds features of", a, paths[1], folder[1] ? "is an image folder, which fid embeds with" :
-                    "holds features of", b, folder[0] || folder[1] ? " (a folder with a classify checkpoint: "
-                    "classify features --checkpoint FILE DIR OUT.npy)" : "");
+                    "holds features of", b, (folder[0] || folder[1]) && classifier ? " (a folder with that "
+                    "classifier: classify features --checkpoint FILE DIR OUT.npy)" : "");
     return 1;
 }
 
@@ -638,6 +649,7 @@ static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, 
         char source[64];
         folder_source(source, sizeof source, o);
         cli_source_write("fid", dst, source);
+        cli_files_write("fid", dst, s.paths, s.n);   // (the images, for --nearest)
         rc = 0;
     } else {
         fprintf(stderr, "fid: %s\n", dcgan_last_error());
@@ -648,6 +660,7 @@ static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, 
 
 int main(int argc, char **argv) {
     fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest", NULL, 0};
+    int kid_size_given = 0;   // (the KID note names the default as such)
     const char *save_weights = NULL, *paths[2] = {NULL, NULL};
     const char *device = CLI_DEFAULT_DEVICE;
     int n_paths = 0, save_stats = 0, save_features = 0, dims_given = 0;
@@ -664,7 +677,10 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int_range("fid", a, argv[i], 1, INT_MAX);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];
         else if (cli_flag(argc, argv, &i, "--kid-subsets")) o.kid_subsets = cli_int_as_int("fid", a, argv[i]);
-        else if (cli_flag(argc, argv, &i, "--kid-subset-size")) o.kid_size = cli_int_as_int("fid", a, argv[i]);
+        else if (cli_flag(argc, argv, &i, "--kid-subset-size")) {
+            o.kid_size = cli_int_as_int("fid", a, argv[i]);
+            kid_size_given = 1;
+        }
         else if (cli_flag(argc, argv, &i, "--bootstrap")) o.bootstrap = cli_int_as_int("fid", a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--floor-repeats")) o.floor_repeats = cli_int_as_int("fid", a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--prdc-k")) o.prdc_k = cli_int_as_int("fid", a, argv[i]);
@@ -681,7 +697,9 @@ int main(int argc, char **argv) {
     // two files (.npy features, .npz statistics) need no network: their vectors may come from any,
     // and without --dims dims is the first file's, as pytorch-fid takes two .npz whatever their
     // dims (two 768-dim .npz were refused: "--dims is 2048")
-    const int files_only = n_paths == 2 && !save_stats && !save_features && !save_weights && !o.nearest &&
+    // (feature files only, --nearest's TRAIN too: the first file's width is --dims)
+    const int files_only = n_paths == 2 && !save_stats && !save_features && !save_weights &&
+                           (!o.nearest || ends_with(o.nearest, ".npy")) &&
                            (ends_with(paths[0], ".npy") || ends_with(paths[0], ".npz")) &&
                            (ends_with(paths[1], ".npy") || ends_with(paths[1], ".npz"));
     if (files_only && !dims_given) {
@@ -753,15 +771,26 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 2; k++)
         if (check_input(paths[k]) != 0) return 1;
     if (sources_differ(paths, &o)) return 1;
-    if (o.nearest) {   // (a feature file here was refused after every set's features)
-        const char *file = ends_with(o.nearest, ".npy") || ends_with(o.nearest, ".npz") ? o.nearest
-                         : ends_with(paths[1], ".npy") || ends_with(paths[1], ".npz") ? paths[1] : NULL;
-        if (file) {
-            fprintf(stderr, "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file "
-                            "names); '%s' is a feature or statistics file\n", file);
+    if (o.nearest) {   // (a file that cannot serve was refused after every set's features)
+        const char *const pair[2] = {paths[1], o.nearest};
+        const char *stats = ends_with(o.nearest, ".npz") ? o.nearest : ends_with(paths[1], ".npz") ? paths[1] : NULL;
+        if (stats) {
+            fprintf(stderr, "fid: --nearest needs the images of PATH2 and TRAIN (their pixels and file names): "
+                            "give their folders, or .npy files of features with their lists; '%s' holds only "
+                            "statistics\n", stats);
             return 1;
         }
-        if (check_input(o.nearest) != 0) return 1;
+        if (check_input(o.nearest) != 0 || sources_differ(pair, &o)) return 1;
+        for (int k = 0; k < 2; k++) {   // a .npy's list of images, looked for now rather than after the features
+            char list[4200];
+            snprintf(list, sizeof list, "%s.files", pair[k]);
+            if (ends_with(pair[k], ".npy") && access(list, R_OK) != 0) {
+                fprintf(stderr, "fid: '%s' has no list of its images (%s: %s); --nearest needs them, as written "
+                                "beside the features by classify features and fid --save-features\n", pair[k], list,
+                        strerror(errno));
+                return 1;
+            }
+        }
     }
     const int need_features = o.kid || o.bootstrap || o.floor || o.prdc || o.nearest;
     for (int k = 0; k < 2; k++)
@@ -847,8 +876,8 @@ int main(int argc, char **argv) {
         }
         const int smaller = c1 < c2 ? c1 : c2, size = smaller < o.kid_size ? smaller : o.kid_size;
         if (o.kid_size > smaller)   // (the library takes min(n1, n2, size); said, not done in silence)
-            fprintf(stderr, "fid: note: --kid-subset-size %d is more than the smaller set's %d: subsets of %d\n",
-                    o.kid_size, smaller, size);
+            fprintf(stderr, "fid: note: --kid-subset-size %d%s is more than the smaller set's %d: subsets of %d\n",
+                    o.kid_size, kid_size_given ? "" : " (the default)", smaller, size);
         if (size == c1 && size == c2)   // every subset is both sets whole: the +- would read 0 (1e-14)
             printf("KID:  %.6g (%d subset%s of %d: each holds both sets whole, so no spread; --bootstrap for an "
                    "interval)\n", mean, o.kid_subsets, o.kid_subsets == 1 ? "" : "s", size);
@@ -929,7 +958,7 @@ int main(int argc, char **argv) {
         printf("precision: %.4f  recall: %.4f  density: %.4f  coverage: %.4f  (k = %d; real %s, generated %s)\n",
                p.precision, p.recall, p.density, p.coverage, o.prdc_k, paths[0], paths[1]);
     }
-    if (o.nearest && nearest_report(&o, &fs[0], &fs[1], &net, &net_ready) != 0) goto done;
+    if (o.nearest && nearest_report(&o, &fs[0], &fs[1], paths[1], &net, &net_ready) != 0) goto done;
     rc = 0;
 done:
     set_free(&fs[0]);

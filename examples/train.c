@@ -108,7 +108,8 @@ static void usage(const char *prog) {
            "  --ada-kimg K        p can cross [0, 1] in K thousand real images (5; with ADA)\n"
            "  --ema-kimg N        samples from an average of G's weights, half-life N thousand\n"
            "                      generated images (0 = off)\n"
-           "  --ema-rampup R      half-life at most R times the images so far (0.05; with --ema-kimg)\n"
+           "  --ema-rampup R      half-life at most R times the images so far (0.05; with --ema-kimg;\n"
+           "                      0: no ramp-up, the whole half-life from the first step)\n"
            "  (--augment-p, --ada-target and --ada-kimg without a --diffaugment policy, or\n"
            "  --ema-rampup without --ema-kimg, would change nothing and are refused)\n", prog);
 }
@@ -168,9 +169,6 @@ static int check_settings(const train_options *o) {
         why = "--ada-kimg sets how fast ADA moves p, but ADA is off (it needs --diffaugment and --ada-target)";
     else if ((o->given >> FL_EMA_RAMPUP & 1) && !(c->ema_kimg > 0.0f))
         why = "--ema-rampup bounds the averaged G's half-life, but averaging is off (it needs --ema-kimg)";
-    else if (c->ema_kimg > 0.0f && c->ema_rampup == 0.0f)   // (it was taken, and the average was G itself)
-        why = "--ema-rampup 0 bounds the half-life by 0 images: the averaged G would be G itself; give a "
-              "fraction above 0 (0.05)";
     if (why) {
         fprintf(stderr, "train: %s\n", why);
         return 2;
@@ -926,12 +924,14 @@ static int run_start(train_run *r) {
     dcgan_rng sample_rng;
     dcgan_rng_seed_stream(&sample_rng, c->seed, 0x5A3D1E);
     dcgan_rng_fill_normal(&sample_rng, r->sample_noise, (size_t)r->o.n_samples * c->latent, 0.0f, 1.0f);
-    printf("train: %d images, %ld iterations per epoch, %ld iterations in all\n", r->ds.count, r->ipe, r->total);
+    printf("train: %d images, %ld iteration%s per epoch, %ld in all\n", r->ds.count, r->ipe, r->ipe == 1 ? "" : "s",
+           r->total);
     // few images make short epochs: the README's recipe (120 epochs) on 80 images is 240
     // iterations, and a researcher took the blur after them for the GAN failing (a referee)
     if (r->total < 1000)
-        printf("train: note: %ld iterations are few for a GAN (docs/small_data.md's runs took 2,000, the "
-               "README's recipe 3,480); --epochs %ld gives 2,000 here\n", r->total, (2000 + r->ipe - 1) / r->ipe);
+        printf("train: note: %ld iteration%s in all, few for a GAN (docs/small_data.md's runs took 2,000, the "
+               "README's recipe 3,480); --epochs %ld gives %ld here\n", r->total, r->total == 1 ? "" : "s",
+               (2000 + r->ipe - 1) / r->ipe, (2000 + r->ipe - 1) / r->ipe * r->ipe);
     return 0;
 }
 

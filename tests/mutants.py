@@ -64,6 +64,8 @@ MUTANTS = [
      "    *pad_before = (int)(total - total / 2);\n    *pad_after = (int)(total / 2);", ["test_gan", "test_layers"]),
     ("bn-running-var-biased", "6 batchnorm", "dcgan.h",
      "bn->momentum * sq / (double)(M - 1));", "bn->momentum * sq / (double)M);", ["test_layers", "test_model"]),
+    ("bn-ref-running-var-biased", "6 batchnorm (plain loops)", "dcgan.h",
+     "const double unbiased = sq / (double)(M - 1);", "const double unbiased = sq / (double)M;", ["test_layers"]),
     ("lrelu-backward", "6 activations", "dcgan.h",
      "float local_grad = inp[i] > 0.0f ? 1.0f : slope;", "float local_grad = inp[i] >= 0.0f ? slope : 1.0f;",
      ["test_layers"]),

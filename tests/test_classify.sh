@@ -207,6 +207,14 @@ check "eval/one numbering in both classes: the intervals of the phantom names" \
 check "features/runs" $B/classify features --checkpoint "$C" "$T/ph/test/NORMAL" "$T/f1.npy"
 check "features/a second set" $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f2.npy"
 check "features/the .npy holds 40 images x 256 dims" grep -aqF "{'descr': '<f8', 'fortran_order': False, 'shape': (40, 256), }" "$T/f1.npy"
+check "features/OUT.npy.files lists the 40 images in row order, by full path" test "$(cat "$T/f1.npy.files")" = \
+    "$(cd "$T/ph/test/NORMAL" && for f in $(ls | LC_ALL=C sort); do echo "$(pwd -P)/$f"; done)"
+# the memorisation check with nothing downloaded: fid --nearest on three such files
+$B/classify features --checkpoint "$C" "$T/ph/train/NORMAL" "$T/f_train.npy" >/dev/null 2>&1
+$B/fid --nearest "$T/f_train.npy" --out "$T/f_nn" "$T/f2.npy" "$T/f1.npy" >"$T/f_nn.txt" 2>&1
+check "features/fid --nearest on classify features: the copying test and both files" sh -c "
+    grep -qE '^nearest: data-copying test .*: Z = -?[0-9.]+\$' '$T/f_nn.txt' &&
+    test \$(wc -l <'$T/f_nn/nearest.csv') -eq 41 && test -s '$T/f_nn/nearest.png'"
 $B/fid --kid --kid-subset-size 20 --prdc "$T/f1.npy" "$T/f2.npy" >"$T/fid.txt" 2>&1
 check "features/fid reads two of them (256 dims, not Inception's)" test $? -eq 0
 check "features/fid prints the FID line" grep -qE '^FID:  [0-9]' "$T/fid.txt"
@@ -221,7 +229,7 @@ fails_with_line "features/fid refuses two networks' features" \
     "fid: '$T/g2.npy' holds features of $(cat "$T/g2.npy.source"), '$T/g3.npy' holds features of $(cat "$T/g3.npy.source"): distances between two networks' features mean nothing; embed both sets with one" \
     $B/fid --kid "$T/g2.npy" "$T/g3.npy"
 fails_with_line "features/fid refuses a classifier's features beside a folder's (Inception)" \
-    "fid: '$T/f1.npy' holds features of $(cat "$T/f1.npy.source"), '$T/ph/test/NORMAL' is an image folder, which fid embeds with inception with --fill-deterministic test weights: distances between two networks' features mean nothing; embed both sets with one (a folder with a classify checkpoint: classify features --checkpoint FILE DIR OUT.npy)" \
+    "fid: '$T/f1.npy' holds features of $(cat "$T/f1.npy.source"), '$T/ph/test/NORMAL' is an image folder, which fid embeds with inception with --fill-deterministic test weights: distances between two networks' features mean nothing; embed both sets with one (a folder with that classifier: classify features --checkpoint FILE DIR OUT.npy)" \
     $B/fid --fill-deterministic "$T/f1.npy" "$T/ph/test/NORMAL"
 fails_with_line "features/never overwrites" "classify features: '$T/f1.npy' exists already; not overwriting it" \
     $B/classify features --checkpoint "$C" "$T/ph/test/PNEUMONIA" "$T/f1.npy"
@@ -423,11 +431,11 @@ fails_with_line "c2st/the same images as --real and --fake are refused" \
 check "c2st/... nothing made" test ! -e "$T/c2_twice"
 # stopped during its folds: the folder it made goes again, and the stop is said (it left an empty
 # --out and no word; a referee); the process still ends by the signal
-timeout --preserve-status -s TERM 3 $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_stop" \
+timeout --preserve-status -s TERM 3 $B/classify c2st --real "$T/ph/test/NORMAL" --fake "$T/gray" --out "$T/c2_stop/deep" \
     --size 32 --width 8 --folds 2 --epochs 20000 --batch 8 >/dev/null 2>"$T/c2_stop.err"
 check "c2st/stopped by SIGTERM: status 143" test $? -eq 143
 check "c2st/... the stop said" grep -qxF "classify c2st: stopped; no c2st.csv written (the folds printed above are all it finished)" "$T/c2_stop.err"
-check "c2st/... the --out it made is gone" test ! -e "$T/c2_stop"
+check "c2st/... the folders it made for --out are gone" test ! -e "$T/c2_stop"
 fails_with_line "c2st/missing folder" "classify c2st: --real '$T/nope' is not a folder" \
     $B/classify c2st --real "$T/nope" --fake "$T/gray" --out "$T/c2_bad"
 fails_with_line "c2st/empty folder" "classify c2st: --fake: dataset_load: no image files (jpg, jpeg, png, bmp, pgm, ppm, tga) under '$T/c2_empty'" \

@@ -37,7 +37,7 @@ check "train/--resume on a log that starts at 17 with rows past the checkpoint: 
 # few iterations are said, with the --epochs that gives 2,000 (32 images at batch 8: 4 an epoch)
 $B/train $FLAGS --out "$T/few" --epochs 1 >"$T/few.txt" 2>&1
 check "train/few iterations: a note with the --epochs for 2,000" grep -qxF \
-    "train: note: 4 iterations are few for a GAN (docs/small_data.md's runs took 2,000, the README's recipe 3,480); --epochs 500 gives 2,000 here" "$T/few.txt"
+    "train: note: 4 iterations in all, few for a GAN (docs/small_data.md's runs took 2,000, the README's recipe 3,480); --epochs 500 gives 2000 here" "$T/few.txt"
 # --resume without --sample-every, --ckpt-every or --samples takes the run's own (it went back
 # to 10, 10 and 16: a grid every 10 epochs where the run had asked for one every 250, a referee)
 NOOUT=$(printf '%s\n' "$FLAGS" | sed 's/ --sample-every 2 --ckpt-every 2//')
@@ -47,8 +47,12 @@ check "train/--resume keeps the run's --sample-every 2: grids at epochs 2, 4 and
     test "$(cd "$T/every" && ls samples_epoch_*.png | tr '\n' ' ')" = "samples_epoch_0002.png samples_epoch_0004.png samples_epoch_0005.png "
 check "train/... and its --samples 4: the resumed grid has the first one's size" \
     test "$(od -An -tx1 -j16 -N8 "$T/every/samples_epoch_0004.png")" = "$(od -An -tx1 -j16 -N8 "$T/every/samples_epoch_0002.png")"
-check "train/... and records --ckpt-every 2 and --samples 4 again" \
-    sh -c "head -c 8000 '$T/every/checkpoint.safetensors' | grep -aq '\"ckpt_every\":\"2\",\"samples\":\"4\"'"
+check "train/... and records them again" \
+    sh -c "head -c 8000 '$T/every/checkpoint.safetensors' | grep -aq '\"sample_every\":\"2\",\"ckpt_every\":\"2\",\"samples\":\"4\"'"
+$B/train $NOOUT --out "$T/every" --epochs 6 --resume --sample-every 3 >/dev/null 2>&1
+check "train/... one given again on --resume is taken instead, and recorded" sh -c "
+    test -e '$T/every/samples_epoch_0006.png' &&
+    head -c 8000 '$T/every/checkpoint.safetensors' | grep -aq '\"sample_every\":\"3\",\"ckpt_every\":\"2\",\"samples\":\"4\"'"
 # a new run on a folder that holds one is refused; the run stays as it was (it used to be
 # overwritten before the first step: a helper's audit)
 cp "$T/straight/checkpoint.safetensors" "$T/straight_ckpt"
@@ -227,7 +231,6 @@ done <<'EOF2'
 --diffaugment color --ada-target 0.6 --augment-p 0.5|train: --augment-p sets a fixed p, but --ada-target adapts p (ADA starts it at 0); give one of them
 --diffaugment color --ada-kimg 2|train: --ada-kimg sets how fast ADA moves p, but ADA is off (it needs --diffaugment and --ada-target)
 --ema-rampup 0.1|train: --ema-rampup bounds the averaged G's half-life, but averaging is off (it needs --ema-kimg)
---ema-kimg 1 --ema-rampup 0|train: --ema-rampup 0 bounds the half-life by 0 images: the averaged G would be G itself; give a fraction above 0 (0.05)
 EOF2
 check "train/... and nothing was written (no --out folder)" test ! -e "$T/bad"
 fails_with_line "train/an --out that is a file is refused" \
@@ -361,6 +364,9 @@ check "train/little data: log.csv has the p and r_t columns" \
 check "train/little data: p moved off 0 (ADA)" \
     sh -c "cut -d, -f9 '$T/aug_straight/log.csv' | tail -n +2 | grep -qv '^0.000000$'"
 check "train/little data: augment.png" test -s "$T/aug_straight/augment.png"
+# --ema-rampup 0 is "no ramp-up" (StyleGAN2-ADA's None), not an error: the library skips the
+# bound at 0 (a refusal of it, on the wrong reading that it made the average G itself, was undone)
+check "train/--ema-rampup 0 (no ramp-up) is taken" $B/train $FLAGS --out "$T/ema0" --epochs 1 --ema-kimg 1 --ema-rampup 0
 $B/generate --checkpoint "$T/aug_straight/checkpoint.safetensors" --count 4 --out "$T/aug_gen" --seed 3 \
     >"$T/aug_gen.txt" 2>/dev/null
 check "generate/from the averaged G, and says so" grep -qxF \
@@ -610,7 +616,7 @@ $B/fid --kid "$T/w4.npy" "$T/w4.npy" >"$T/kid5.out" 2>"$T/kid5.err"
 check "fid/--kid on two sets of 5 at the default size: no '+-', the reason said" grep -qxE \
     'KID:  [-0-9.e]+ \(100 subsets of 5: each holds both sets whole, so no spread; --bootstrap for an interval\)' "$T/kid5.out"
 check "fid/... and the subsets' cut to 5 noted" \
-    grep -qxF "fid: note: --kid-subset-size 1000 is more than the smaller set's 5: subsets of 5" "$T/kid5.err"
+    grep -qxF "fid: note: --kid-subset-size 1000 (the default) is more than the smaller set's 5: subsets of 5" "$T/kid5.err"
 fails_with_line "fid/--kid-subset-size 0 is refused before anything runs" \
     "fid: --kid-subset-size wants 2 or more, got 0" $F --kid --kid-subset-size 0 "$T/normal.npz" "$T/normal.npz"
 fails_with_line "fid/--prdc-k past 64 is refused, the flag and value named" \
@@ -711,10 +717,33 @@ fails_with_line "fid/a file given as a folder of images is refused by name" \
     "fid: '$T/straight_log' is not a folder; give a folder of images, a .npy of features or a .npz of statistics" \
     $F "$T/data/train/NORMAL" "$T/straight_log"
 check "fid/... before PATH1's features" test "$(wc -l <"$T/out.txt")" -eq 1
-fails_with_line "fid/--nearest with a .npy TRAIN is refused before any features" \
-    "fid: --nearest needs image folders for PATH2 and TRAIN (their pixels and file names); '$T/w4.npy' is a feature or statistics file" \
+fails_with_line "fid/--nearest with a .npy TRAIN without its list of images is refused before any features" \
+    "fid: '$T/w4.npy' has no list of its images ($T/w4.npy.files: No such file or directory); --nearest needs them, as written beside the features by classify features and fid --save-features" \
     $F --nearest "$T/w4.npy" --out "$T/nn_npy" "$T/data/train/NORMAL" "$T/gen"
 check "fid/... and nothing else is printed" test "$(wc -l <"$T/out.txt")" -eq 1
+fails_with_line "fid/--nearest with a .npz PATH2 is refused before any features" \
+    "fid: --nearest needs the images of PATH2 and TRAIN (their pixels and file names): give their folders, or .npy files of features with their lists; '$T/normal.npz' holds only statistics" \
+    $F --nearest "$T/data/train/NORMAL" --out "$T/nn_npz" "$T/data/train/NORMAL" "$T/normal.npz"
+# --nearest on .npy files of features (classify features: nothing downloaded; a referee could not
+# check an 80-image GAN for copies without Inception): the images come from the .npy.files lists
+# written beside them, and the report is the folders' own, byte for byte
+for s in train:data/train/NORMAL gen:gen; do
+    $F --save-features "$T/${s#*:}" "$T/nnf_${s%%:*}.npy" >/dev/null 2>&1
+done
+$F --nearest "$T/data/train/NORMAL" --out "$T/nn_dirs" "$T/data/train/NORMAL" "$T/gen" 2>/dev/null |
+    grep '^nearest: ' | grep -v 'training images\|wrote' >"$T/nn_dirs.txt"
+$F --nearest "$T/nnf_train.npy" --out "$T/nn_files" "$T/nnf_train.npy" "$T/nnf_gen.npy" 2>/dev/null |
+    grep '^nearest: ' | grep -v 'training images\|wrote' >"$T/nn_files.txt"
+check "fid/--nearest on .npy files with their lists: the folders' report" \
+    sh -c "test -s '$T/nn_files.txt' && cmp '$T/nn_dirs.txt' '$T/nn_files.txt'"
+check "fid/... the same nearest.csv and nearest.png" \
+    sh -c "cmp '$T/nn_dirs/nearest.csv' '$T/nn_files/nearest.csv' && cmp '$T/nn_dirs/nearest.png' '$T/nn_files/nearest.png'"
+check "fid/--save-features lists its images, one a row, by full path" test "$(cat "$T/nnf_gen.npy.files")" = \
+    "$(cd "$T/gen" && for f in $(ls | LC_ALL=C sort); do echo "$(pwd -P)/$f"; done)"
+sed '$d' "$T/nnf_gen.npy.files" >"$T/nnf_short.files" && mv "$T/nnf_short.files" "$T/nnf_gen.npy.files"
+fails_with_line "fid/--nearest with a list one line short is refused" \
+    "fid: '$T/nnf_gen.npy.files' does not list one image for each of the $(($(ls "$T/gen" | wc -l))) rows of '$T/nnf_gen.npy' ($(($(ls "$T/gen" | wc -l) - 1)) lines read)" \
+    $F --nearest "$T/nnf_train.npy" --out "$T/nn_short" "$T/nnf_train.npy" "$T/nnf_gen.npy"
 # --save-stats and --save-features: a name fid would read as something else is refused (a .npz
 # named stats.txt was written, status 0, and then read as a folder), and so is a missing
 # folder, before the features (it failed after them)
