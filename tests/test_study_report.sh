@@ -371,6 +371,40 @@ fails_with_line "bad file: arms with different test images" \
 fails_with_line "flags: an unknown treatment" "study_report: --treatment 'x' is not one of --arms" \
     $R $ARGS --treatment x --sizes 10 --out "$T/bad.md"
 
+# a bootstrap p of 0 means p < 2/used: Holm takes that bound, not 0 (at B = 50 and 4 hypotheses
+# the 'all' rows read "Holm p < 0.04, helps by more than the margin" where 4 x 0.04 = 0.16 is all
+# the data say; a referee)
+$R $ARGS --bootstrap 50 --sizes 10,all --out "$T/b50.md" >/dev/null 2>&1
+check "Holm: p 0 at B = 50 enters as 0.04; Holm p <= 0.16, the helps demoted" grep -qE \
+    '^\| all \| [0-9.]+ \| ROC AUC \| .* \| < 0\.04 \| <= 0\.16 \| inconclusive \(intervals: helps by more than the margin; Holm p > 0\.05\) \|$' "$T/b50.md"
+# one split numbered 2, whose test set has one NORMAL patient of 3 images: the test sets' line names
+# split 2 (it said "split 1", the position), and a row whose bootstrap skipped more than 5% of its
+# resamples (those that drew no NORMAL patient) gets no verdict (it said "helps"; a referee)
+/usr/bin/python3 - "$T/one" <<'PYEOF'
+import os, random, sys
+study = sys.argv[1]
+rng = random.Random(5)
+rows = [("/d/NORMAL/n_%d.png" % k, "n", 0) for k in range(3)] + \
+       [("/d/PNEUMONIA/p%d.png" % k, "p%d" % k, 1) for k in range(12)]
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "w").write(text)
+for arm, sep in (("real", 0.5), ("oversample", 0.5), ("synthetic", 3.0)):
+    text = "path,patient,label,score,threshold,called\n"
+    for path, pid, label in rows:
+        sc = 1 / (1 + 2.718281828 ** -(sep * (label - 0.5) + rng.gauss(0, 1)))
+        text += "%s,%s,%d,%.9g,0.5,%d\n" % (path, pid, label, sc, sc >= 0.5)
+    write("%s/split2/n10/%s/seed1/eval/scores.csv" % (study, arm), text)
+write(study + "/split2/n10/count.csv", "class,patients,images\nNORMAL,10,13\nPNEUMONIA,50,130\n")
+write(study + "/provenance.txt", "made by tests/test_study_report.sh\n")
+PYEOF
+$R --study "$T/one" --splits 2 --seeds 1 --arms real,oversample,synthetic --control oversample \
+    --treatment synthetic --bootstrap 200 --seed 3 --sizes 10 --out "$T/one.md" >/dev/null 2>&1
+check "one split numbered 2: the test sets' line says split 2" \
+    grep -q '^Test sets .*: split 2: 3 NORMAL images of 1 patients, 12 other-class images of 12 patients\.' "$T/one.md"
+check "... and the rows whose bootstrap skipped too many resamples are not assessable" grep -qE \
+    '^\| 10 \| 13\.0 \| ROC AUC \| .* \| not assessable \([0-9]+ of 200 resamples skipped\) \|$' "$T/one.md"
+
 if command -v valgrind >/dev/null 2>&1; then
     check "valgrind: no memory errors, no leaks" valgrind -q --error-exitcode=9 --leak-check=full \
         --errors-for-leak-kinds=definite $R $ARGS --bootstrap 20 --sizes 10,25,all --out "$T/v.md"
