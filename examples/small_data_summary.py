@@ -128,13 +128,17 @@ def write_samples(out, path, rare):
     cells = []
     for s, s_name in SETS:
         real = os.path.join(out, "sets", s, rare)
-        n = len([f for f in os.listdir(real) if not f.startswith(".")])
-        row = [("%d real training images (the first 16)" % n, real)]
+        n = len(image_files(real))
+        row = [("%d real training images%s" % (n, " (the first 16)" if n > 16 else ""), real)]
         for r, r_name in (("plain", "plain DCGAN, seed 1"), ("full", "DiffAugment + ADA + EMA, seed 1")):
             row.append((r_name, os.path.join(out, "runs", s, r, "seed1", "gen")))
         cells.append(row)
     pics = [[grid(folder) for _, folder in row] for row in cells]
-    w, h, pad, title = pics[0][0].size[0], pics[0][0].size[1], 16, 18
+    # cells as large as the largest grid (a small set of under 13 images has fewer rows than the
+    # generated grids beside it, which ran into the next row's titles and off the bottom)
+    w = max(p.size[0] for row in pics for p in row)
+    h = max(p.size[1] for row in pics for p in row)
+    pad, title = 16, 18
     canvas = Image.new("L", (3 * w + 4 * pad, 2 * (h + title) + 3 * pad), 255)
     draw = ImageDraw.Draw(canvas)
     for i, row in enumerate(cells):

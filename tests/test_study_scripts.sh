@@ -192,6 +192,10 @@ sd "$T/k" "$T/sd" >"$T/sd.txt" 2>&1
 check "small_data: the rerun finishes" test $? -eq 0
 check "small_data: the reference's precision and recall" grep -qE "^Reference, .*precision [0-9.]+, recall" \
     "$T/sd/results.md"
+# samples.png: six cells the size of the largest grid, 4 x 4 of 64 px (the small set's 10 images
+# made its grids 3 rows high, and the 4-row generated grids ran into the titles and off the bottom)
+check "small_data: samples.png holds six whole 4 x 4 grids (850 x 608)" test \
+    "$(/usr/bin/python3 -c "from PIL import Image; print('%d x %d' % Image.open('$T/sd/samples.png').size)")" = "850 x 608"
 # the programs' warnings (here: 32x32 phantoms enlarged to 64) reach results.md, also those of
 # the first, failed invocation's steps, which the rerun did not repeat (they stayed in the logs)
 check "small_data: the programs' warnings listed in results.md" sh -c "
