@@ -42,6 +42,7 @@
 #define CLASSIFY_LOG_HEADER "epoch,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds\n"
 #include "classify_state.h"
 #include "classify_tools.h"
+#include "study_stats.h"
 #include <dirent.h>
 #include <limits.h>
 
@@ -1867,22 +1868,6 @@ static int cmd_eval(int argc, char **argv) {
 #define MAX_ARMS 8
 #define MAX_SEEDS 1000   // summarize looks for seed1 .. seed1000
 
-// Two-sided 95% Student t quantile t_{0.975, df}: a table for df 1..30, beyond
-// it the Cornish-Fisher expansion in 1/df (Abramowitz & Stegun 26.7.5, three
-// terms; within 1e-4 of the exact quantile from df 31 on: 2.0395 at df 31,
-// 1.9842 at 99). It was 1.96 beyond 30, 4% short at df 31.
-static double t975(int df) {
-    static const double t[30] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                                 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-                                 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-    if (df >= 1 && df <= 30) return t[df - 1];
-    const double z = 1.959963984540054, z2 = z * z, v = df;
-    const double g1 = (z2 + 1.0) * z / 4.0;
-    const double g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0;
-    const double g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0;
-    return z + g1 / v + g2 / (v * v) + g3 / (v * v * v);
-}
-
 // The arms named by X-Y of --compare (arm names may hold '-': every split is
 // tried). 1 with *xa, *ya set when exactly one split names two arms, else 0.
 static int compare_pair(const char *pair, char arms[][64], int n_arms, int *xa, int *ya) {
@@ -2058,7 +2043,7 @@ static int cmd_summarize(int argc, char **argv) {
                 double d[MAX_SEEDS], mean, sd;
                 for (int s = 0; s < n_seeds; s++) d[s] = values[xa][s][k] - values[ya][s][k];
                 mean_sd(d, n_seeds, &mean, &sd);
-                double half = n_seeds > 1 ? t975(n_seeds - 1) * sd / sqrt((double)n_seeds) : NAN;
+                double half = n_seeds > 1 ? study_t975(n_seeds - 1) * sd / sqrt((double)n_seeds) : NAN;
                 if (n_seeds > 1) {
                     fprintf(f, " %+.3f [%+.3f, %+.3f] |", mean, mean - half, mean + half);
                     printf(" %s %+.3f [%+.3f, %+.3f]", clf_binary_metric_name(k), mean, mean - half,
@@ -2571,11 +2556,12 @@ static int c2st_write_csv(const char *out, const c2st_fold_result *r, int folds)
 }
 
 // Ctrl-C or SIGTERM during c2st's folds: the folders it made for --out (still empty: c2st.csv
-// comes at the end) go again, the stop is said, and the process ends by the signal as before.
-// It left an empty folder and no word (a referee). Only async-signal-safe calls: rmdir, write,
-// signal, raise.
+// comes at the end) go again, as after a failed fold, the stop is said, and the process ends by
+// the signal as before. It left an empty folder and no word (a referee). Only async-signal-safe
+// calls: rmdir, write, signal, raise; so the folders (--out up to cli_missing_part's answer,
+// deepest first) are listed before the folds.
 #define C2ST_MADE_MAX 16
-static char c2st_made[C2ST_MADE_MAX][4300];   // the folders of --out that were not there, deepest first
+static char c2st_made[C2ST_MADE_MAX][4300];
 static int c2st_n_made;
 static void c2st_on_signal(int sig) {
     static const char said[] = "\nclassify c2st: stopped; no c2st.csv written (the folds printed above are all "
@@ -2621,22 +2607,17 @@ static int cmd_c2st(int argc, char **argv) {
         set_free(&fake);
         return 1;
     }
-    struct stat before;
-    const int existed = stat(o.out, &before) == 0;
-    // the folders cli_mkdirs will make, deepest first, for a stop during the folds
-    char up[4300];
+    char made[4300], up[4300];
+    cli_missing_part(o.out, made, sizeof made);   // (what cli_unmake removes after a failed fold)
     snprintf(up, sizeof up, "%s", o.out);
-    struct stat sb;
-    c2st_n_made = 0;
-    while (c2st_n_made < C2ST_MADE_MAX && up[0] && stat(up, &sb) != 0) {
+    for (c2st_n_made = 0; made[0] && c2st_n_made < C2ST_MADE_MAX;) {   // the same folders, for a stop
+        size_t len = strlen(up);
+        while (len > 1 && up[len - 1] == '/') up[--len] = 0;
+        if (len < strlen(made)) break;
         snprintf(c2st_made[c2st_n_made++], sizeof c2st_made[0], "%s", up);
         char *slash = strrchr(up, '/');
-        while (slash && slash > up && slash[1] == 0) {   // (a trailing '/')
-            *slash = 0;
-            slash = strrchr(up, '/');
-        }
-        if (!slash || slash == up) break;
-        *slash = 0;   // its parent next
+        if (!slash) break;
+        *slash = 0;
     }
     signal(SIGINT, c2st_on_signal);
     signal(SIGTERM, c2st_on_signal);
@@ -2663,7 +2644,7 @@ static int cmd_c2st(int argc, char **argv) {
     set_free(&real);
     set_free(&fake);
     if (rc) {   // a fold could not be made: the folder made above goes again (rmdir: only if empty)
-        if (!existed) rmdir(o.out);
+        cli_unmake(o.out, made);
         return 1;
     }
     signal(SIGINT, SIG_DFL);   // (the folds are done: from here a stop is the default one)
@@ -2673,7 +2654,7 @@ static int cmd_c2st(int argc, char **argv) {
     mean_sd(auc, o.folds, &mean, &sd);
     mean_sd(acc, o.folds, &acc_mean, &acc_sd);
     // 95% t interval of the mean over folds, clipped to [0, 1] where AUC lives
-    double half = t975(o.folds - 1) * sd / sqrt((double)o.folds);
+    double half = study_t975(o.folds - 1) * sd / sqrt((double)o.folds);
     double lo = mean - half < 0.0 ? 0.0 : mean - half, hi = mean + half > 1.0 ? 1.0 : mean + half;
     printf("fold 1: AUC %.3f, 95%% bootstrap interval %.3f-%.3f (1000 resamples of its test half by patient: "
            "%d real images of %d, %d generated of %d)\n", r[0].auc, r[0].auc_lo, r[0].auc_hi, r[0].test_real,

@@ -510,15 +510,27 @@ static inline int cli_files_write(const char *prog, const char *npy, char *const
             return 1;
         }
     FILE *f = fopen(tmp, "w");
-    for (int i = 0; f && i < n; i++)   // made absolute: the list still serves from another folder
-        fprintf(f, "%s%s%s\n", paths[i][0] == '/' || !cwd[0] ? "" : cwd, paths[i][0] == '/' || !cwd[0] ? "" : "/",
-                paths[i]);
+    for (int i = 0; f && i < n; i++) {   // made absolute: the list still serves from another folder
+        const int as_is = paths[i][0] == '/' || !cwd[0];
+        fprintf(f, "%s%s%s\n", as_is ? "" : cwd, as_is ? "" : "/", paths[i]);
+    }
     if (!f || fclose(f) != 0 || rename(tmp, path) != 0) {
         fprintf(stderr, "%s: warning: cannot write '%s' (the list of the features' images)\n", prog, path);
         remove(tmp);
         return 1;
     }
     return 0;
+}
+
+// 1 after a message when the list of cli_files_write beside npy cannot be
+// read; 0 when it can.
+static inline int cli_files_missing(const char *prog, const char *npy) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s.files", npy);
+    if (access(path, R_OK) == 0) return 0;
+    fprintf(stderr, "%s: '%s' has no list of its images (%s: %s); --nearest needs them, as written beside "
+                    "the features by classify features and fid --save-features\n", prog, npy, path, strerror(errno));
+    return 1;
 }
 
 // The list of cli_files_write for a .npy of `rows` rows: *out gets rows
@@ -529,12 +541,7 @@ static inline int cli_files_read(const char *prog, const char *npy, int rows, ch
     snprintf(path, sizeof path, "%s.files", npy);
     *out = NULL;
     FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "%s: '%s' has no list of its images (%s: %s); --nearest needs them, as written beside "
-                        "the features by classify features and fid --save-features\n", prog, npy, path,
-                strerror(errno));
-        return 1;
-    }
+    if (!f) return cli_files_missing(prog, npy);
     char **p = (char **)calloc((size_t)(rows > 0 ? rows : 1), sizeof(char *));
     int n = 0, bad = !p;
     while (!bad && fgets(line, sizeof line, f)) {

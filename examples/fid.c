@@ -781,16 +781,8 @@ int main(int argc, char **argv) {
             return 1;
         }
         if (check_input(o.nearest) != 0 || sources_differ(pair, &o)) return 1;
-        for (int k = 0; k < 2; k++) {   // a .npy's list of images, looked for now rather than after the features
-            char list[4200];
-            snprintf(list, sizeof list, "%s.files", pair[k]);
-            if (ends_with(pair[k], ".npy") && access(list, R_OK) != 0) {
-                fprintf(stderr, "fid: '%s' has no list of its images (%s: %s); --nearest needs them, as written "
-                                "beside the features by classify features and fid --save-features\n", pair[k], list,
-                        strerror(errno));
-                return 1;
-            }
-        }
+        for (int k = 0; k < 2; k++)   // a .npy's list of images, looked for now rather than after the features
+            if (ends_with(pair[k], ".npy") && cli_files_missing("fid", pair[k])) return 1;
     }
     const int need_features = o.kid || o.bootstrap || o.floor || o.prdc || o.nearest;
     for (int k = 0; k < 2; k++)

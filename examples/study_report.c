@@ -800,21 +800,6 @@ static void table_differences(FILE *md, const report_config *c, const result_lis
 
 static void csv_number(FILE *f, double v);
 
-// t(0.975, df): Student's t quantile for a 95% interval: df 1..10 from the
-// usual tables, beyond them the Cornish-Fisher expansion in 1/df about the
-// normal quantile z (Abramowitz & Stegun 26.7.5, three terms; within 1.2e-4 of
-// scipy's t.ppf for df 11-199). It was 1.96 beyond df 10: 11% too narrow at
-// df 11, the 32 splits the report allows (a referee).
-static double t975(int df) {
-    static const double t[11] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228};
-    if (df >= 1 && df <= 10) return t[df];
-    const double z = 1.959963985, d = df;
-    const double g1 = (z * z * z + z) / 4.0;
-    const double g2 = (5.0 * pow(z, 5) + 16.0 * z * z * z + 3.0 * z) / 96.0;
-    const double g3 = (3.0 * pow(z, 7) + 19.0 * pow(z, 5) + 17.0 * z * z * z - 15.0 * z) / 384.0;
-    return z + g1 / d + g2 / (d * d) + g3 / (d * d * d);
-}
-
 // The between-split view of a primary difference: per split the difference on
 // all its test images (mean over seeds), then the mean over splits with a t
 // interval over splits (df = splits - 1). Unlike the bootstrap, this spread
@@ -859,7 +844,7 @@ static void table_between_splits(FILE *md, FILE *csv, const report_config *c, co
             char b1[32], b2[96];
             if (!ok) { fprintf(md, " - | - |\n"); continue; }
             if (c->n_splits < 2) { fprintf(md, " %s | - |\n", fmt_diff(b1, mean)); continue; }
-            double half = t975(c->n_splits - 1) * sqrt(ss / (c->n_splits - 1)) / sqrt((double)c->n_splits);
+            double half = study_t975(c->n_splits - 1) * sqrt(ss / (c->n_splits - 1)) / sqrt((double)c->n_splits);
             fprintf(md, " %s | %s |\n", fmt_diff(b1, mean), fmt_interval(b2, mean - half, mean + half, 1));
             fprintf(csv, "between_splits,%s,%s - %s,%s", size_label[k], c->arms[c->treatment], c->arms[c->control],
                     study_metric_name(primary[m]));
