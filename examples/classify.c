@@ -222,21 +222,25 @@ static int common_flag(int argc, char **argv, int *i, const char *prog) {
         if (patients_load(argv[*i], prog) != 0) exit(1);
         return 1;
     }
-    if (strcmp(argv[*i], "--bf16") == 0) {
-        if (dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) != DCGAN_OK) {
-            fprintf(stderr, "%s: --bf16: %s\n", prog, dcgan_last_error());
-            exit(2);
-        }
-        return 1;
-    }
     return 0;
+}
+
+// --bf16, for the commands that run a network (train, eval, c2st; split and
+// subset took it and did nothing; features keeps float32, so that feature sets compare)
+static int bf16_flag(char **argv, int i, const char *prog) {
+    if (strcmp(argv[i], "--bf16") != 0) return 0;
+    if (dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) != DCGAN_OK) {
+        fprintf(stderr, "%s: --bf16: %s\n", prog, dcgan_last_error());
+        exit(2);
+    }
+    return 1;
 }
 
 #define COMMON_USAGE \
     "  --classes NEG,POS   the two class folders; POS is the positive class (NORMAL,PNEUMONIA)\n" \
     "  --patients FILE     CSV 'file,patient' (header line first): the patient of each image;\n" \
-    "                      without it, patients come from Kermany's file names\n" \
-    "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 or AMX CPUs; ~3 digits)\n"
+    "                      without it, patients come from Kermany's file names\n"
+#define BF16_USAGE "  --bf16              the CPU's products in bfloat16 (AVX512_BF16 or AMX CPUs; ~3 digits)\n"
 
 // ---------------------------------------------------------------------------
 // Images of two classes
@@ -1052,9 +1056,9 @@ static void train_usage(void) {
            "                      (the smaller class drawn again up to the larger) (none)\n"
            "  --augment MODE      none | classic (rotation, shift, zoom, brightness, contrast;\n"
            "                      no flips)                                    (none)\n"
-           "  --size S            image side                                   (64)\n"
+           "  --size S            image side: 32 | 64 | 128                    (64)\n"
            "  --channels C        1 gray | 3 RGB                               (1)\n"
-           "  --width W           filters of the first convolution             (16)\n"
+           "  --width W           filters of the first convolution, 1 to 256   (16)\n"
            "  --epochs N          epochs                                       (15)\n"
            "  --batch B           batch size                                   (32)\n"
            "  --lr LR             Adam learning rate (PyTorch Adam, betas 0.9 0.999) (1e-3)\n"
@@ -1062,7 +1066,7 @@ static void train_usage(void) {
            "  --threads N         threads; 0 = all cores                       (0)\n"
            "                      (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
            "  --resume            continue the run stopped in --out (same flags and images)\n"
-           COMMON_USAGE
+           COMMON_USAGE BF16_USAGE
            "Ctrl-C (or SIGTERM) stops after the current step and writes OUT/resume.safetensors\n"
            "(also written after every epoch); --resume continues from it exactly. The\n"
            "checkpoint holds the epoch with the best validation ROC AUC (ties: the\n"
@@ -1115,7 +1119,7 @@ static int parse_train(train_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--val-fraction")) o->val_fraction = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) o->seed = cli_int(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--split-seed")) o->split_seed = cli_int(prog, a, argv[i]);
-        else if (common_flag(argc, argv, &i, prog)) continue;
+        else if (common_flag(argc, argv, &i, prog) || bf16_flag(argv, i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!o->data || !o->out) { fprintf(stderr, "%s: --data and --out are required (see --help)\n", prog); return 2; }
@@ -1675,7 +1679,7 @@ static int cmd_eval(int argc, char **argv) {
                    "  --seed S           bootstrap seed                             (1)\n"
                    "  --threads N        threads; 0 = all cores                     (0)\n"
                    "                     (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
-                   COMMON_USAGE
+                   COMMON_USAGE BF16_USAGE
                    "Without --classes, eval takes the classes the checkpoint was trained with; other\n"
                    "ones are refused. (A checkpoint from a build before that record: NORMAL,PNEUMONIA\n"
                    "without --classes, and --classes taken as given.)\n");
@@ -1686,7 +1690,7 @@ static int cmd_eval(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--bootstrap")) boot = cli_int_range(prog, a, argv[i], 2, 1000000);
         else if (cli_flag(argc, argv, &i, "--seed")) seed = cli_int(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int_range(prog, a, argv[i], 0, 4096);
-        else if (common_flag(argc, argv, &i, prog)) continue;
+        else if (common_flag(argc, argv, &i, prog) || bf16_flag(argv, i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!ckpt || !data || boot < 2) {
@@ -2269,7 +2273,7 @@ static void c2st_usage(void) {
            "the mean. The folds reuse the same images, so that interval shows the spread\n"
            "over splits and training runs; the bootstrap one shows how far one split's AUC\n"
            "could move with other images.\n"
-           COMMON_USAGE);
+           COMMON_USAGE BF16_USAGE);
 }
 
 static int parse_c2st(c2st_options *o, int argc, char **argv) {
@@ -2300,7 +2304,7 @@ static int parse_c2st(c2st_options *o, int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--lr")) o->lr = cli_float(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--seed")) o->seed = cli_int(prog, a, argv[i]);
         else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int_range(prog, a, argv[i], 0, 4096);
-        else if (common_flag(argc, argv, &i, prog)) continue;
+        else if (common_flag(argc, argv, &i, prog) || bf16_flag(argv, i, prog)) continue;
         else { fprintf(stderr, "%s: unknown flag '%s' (see --help)\n", prog, a); return 2; }
     }
     if (!o->real || !o->fake || !o->out) {

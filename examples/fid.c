@@ -36,7 +36,7 @@ static void usage(const char *prog) {
            "  --dims D            64 | 192 | 768 | 2048                  (2048)\n"
            "                      two .npy/.npz PATHs: any (the first file's)\n"
            "  --batch-size B      images per pass through the network,\n"
-           "                      at most DCGAN_INCEPTION_BATCH           (8)\n"
+           "                      at most DCGAN_INCEPTION_BATCH, more is cut to it (8)\n"
            "  --weights FILE      Inception weights (.pth or .safetensors)\n"
            "  --kid               also the Kernel Inception Distance\n"
            "  --kid-subsets N     subsets for KID                        (100)\n"
@@ -738,6 +738,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fid: %s wants %s, got %d\n", bad, want, given);
         return 2;
     }
+    // the device word before the minutes of features (a typo was found only after them)
+    if (cli_device_word("fid", device) != 0) return 2;
     // (a file was found only after the features; without --nearest nothing is written there, and a
     // file called 'nearest' in the working folder made every run fail)
     if (o.nearest && cli_out_folder("fid", o.out) != 0) return 2;
@@ -847,11 +849,14 @@ int main(int argc, char **argv) {
     printf("FID:  %.10g\n", fid);
     const int ranks[2] = {r1, r2};
     for (int k = 0; k < 2; k++) {
+        // an .npz holds mu and sigma only (pytorch-fid's format): its count is unknown ("0 images" was printed)
+        char images[64];
+        if (counts[k]) snprintf(images, sizeof images, "%d images", counts[k]);
+        else snprintf(images, sizeof images, "statistics (its image count is not stored)");
         if (ranks[k] >= 0)
-            printf("  %s: %s%d images, covariance rank %d of %d\n", paths[k], counts[k] ? "" : "(statistics) ",
-                   counts[k], ranks[k], o.dims);
+            printf("  %s: %s, covariance rank %d of %d\n", paths[k], images, ranks[k], o.dims);
         else
-            printf("  %s: %s%d images, %d dims\n", paths[k], counts[k] ? "" : "(statistics) ", counts[k], o.dims);
+            printf("  %s: %s, %d dims\n", paths[k], images, o.dims);
         if (counts[k] && counts[k] <= o.dims)
             printf("  warning: %d images <= %d dims: the covariance is rank-deficient and FID is biased "
                    "upwards; compare only at equal N, or use --kid (unbiased)\n", counts[k], o.dims);

@@ -1006,6 +1006,14 @@ static void close_or_die(FILE *f, const char *tmp, const char *path) {
 int main(int argc, char **argv) {
     report_config c;
     parse_args(&c, argc, argv);
+    {   // the report's folder before the bootstraps' minutes (a missing one was found after them, no reason given)
+        char *probe = beside(c.out, ".md.tmp");
+        FILE *pf = fopen(probe, "w");
+        if (!pf) die("cannot write %s: %s", probe, strerror(errno));
+        fclose(pf);
+        remove(probe);
+        free(probe);
+    }
     printf("study_report: %s, %d sizes x %d splits x %d seeds x %d arms; %s - %s; B = %d, seed %llu, "
            "alpha %g, margins AUC %g, balanced accuracy %g\n", c.study, c.n_sizes, c.n_splits, c.n_seeds,
            c.n_arms, c.arms[c.treatment], c.arms[c.control], c.B, (unsigned long long)c.seed, c.alpha,
@@ -1061,8 +1069,10 @@ int main(int argc, char **argv) {
     // The report.
     char *csv_path = beside(c.out, ".csv"), *png_path = beside(c.out, ".png");
     char *md_tmp = beside(c.out, ".md.tmp"), *csv_tmp = beside(c.out, ".csv.tmp");
-    FILE *md = fopen(md_tmp, "w"), *csv = fopen(csv_tmp, "w");
-    if (!md || !csv) die("cannot write %s or %s", md_tmp, csv_tmp);
+    FILE *md = fopen(md_tmp, "w");
+    if (!md) die("cannot write %s: %s", md_tmp, strerror(errno));
+    FILE *csv = fopen(csv_tmp, "w");
+    if (!csv) die("cannot write %s: %s", csv_tmp, strerror(errno));
     fprintf(csv, "kind,size,arm_or_pair,metric,estimate,lo95,hi95,lo90,hi90,p,p_holm,verdict\n");
     const char *rare = data[0].rare_class[0] ? data[0].rare_class : "rare-class";
     const char *T = c.arms[c.treatment], *C = c.arms[c.control];

@@ -27,6 +27,15 @@ check "split/other names without --patients: a warning counting them, naming the
     "classify split: warning: 180 of 180 image names are not Kermany's (personN_..., IM-NNNN-...), the first '$T/ph/train/NORMAL/NORMAL-0001.png', and no --patients was given: each such image is taken as a patient of its own, so one patient's images can fall on both sides of a split and intervals come out too narrow; give --patients FILE.csv (file,patient) unless every image is a patient of its own" \
     "$T/split_own.txt"
 check "split/... once" test "$(grep -c warning "$T/split_own.txt")" -eq 1
+# --bf16 was listed and taken by split and subset, which run no network (a referee): now theirs is refused,
+# and the commands that run one list it
+fails_with_line "split/--bf16 is not a split flag" "classify split: unknown flag '--bf16' (see --help)" \
+    $B/classify split --data "$T/k" --out "$T/split_bf16" --bf16
+fails_with_line "subset/--bf16 is not a subset flag" "classify subset: unknown flag '--bf16' (see --help)" \
+    $B/classify subset --data "$T/k" --out "$T/sub_bf16" --sizes 2 --bf16
+check "train, eval and c2st list --bf16; split, subset and features do not" sh -c \
+    "for c in train eval c2st; do $B/classify \$c --help | grep -q '^  --bf16 ' || exit 1; done;
+     for c in split subset features; do $B/classify \$c --help | grep -q -- '--bf16' && exit 1; done; exit 0"
 fails_with_line "split/refuses to write over an earlier split" \
     "classify split: '$T/split' already holds a split (train/ exists); remove it or choose another --out" \
     $B/classify split --data "$T/k" --out "$T/split" --seed 4

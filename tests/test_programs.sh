@@ -594,7 +594,13 @@ check "fid/prints an FID line" grep -q '^FID:  [0-9]' "$T/fid1.txt"
 check "fid/--save-stats writes an .npz" $F --save-stats "$T/data/train/NORMAL" "$T/normal.npz"
 $F "$T/normal.npz" "$T/gen" >"$T/fid2.txt" 2>/dev/null
 check "fid/statistics file gives the same FID as the folder" test "$(head -1 "$T/fid1.txt")" = "$(head -1 "$T/fid2.txt")"
+check "fid/an .npz's line says its count is not stored (it printed '(statistics) 0 images')" \
+    grep -qxE "  $T/normal.npz: statistics \(its image count is not stored\), covariance rank [0-9]+ of 64" "$T/fid2.txt"
 fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats "$T/data/train/NORMAL" "$T/normal.npz"
+# --device gpu was found only after both sets' features (minutes with real weights), status 1
+$F --device gpu "$T/data/train/NORMAL" "$T/gen" >"$T/fid_dev.out" 2>"$T/fid_dev.err"
+check "fid/--device gpu is refused with status 2 before any features" \
+    test $? -eq 2 -a ! -s "$T/fid_dev.out" -a "$(cat "$T/fid_dev.err")" = "fid: --device is cpu, cuda or auto, not 'gpu'"
 # two feature files of different widths, no --dims: the message names the first file, not a
 # --dims the user never gave (a helper's audit); .npy written with the standard library only
 python3 - "$T" <<'PYEOF'
