@@ -4,7 +4,10 @@ CXX     ?= c++
 NVCC    ?= $(or $(shell command -v nvcc 2>/dev/null),/usr/local/cuda/bin/nvcc)
 CFLAGS  ?= -std=c99 -O2 -Wall -Wextra -Wpedantic -Wshadow
 OMP     ?= -fopenmp
-STB_CFLAGS := $(patsubst -I%,-isystem %,$(or $(shell pkg-config --cflags stb 2>/dev/null),-I/usr/include/stb))
+# STB_DIR: where stb_image.h and the others are (Debian's libstb-dev; `make STB_DIR=DIR` for a copy,
+# e.g. on a machine without network where apt-get cannot install them)
+STB_DIR ?= $(or $(patsubst -I%,%,$(shell pkg-config --cflags stb 2>/dev/null)),/usr/include/stb)
+STB_CFLAGS := -isystem $(STB_DIR)
 TEST_FLAGS := $(CFLAGS) -g '-DDCGAN_ASSERT(x)=assert(x)' -include assert.h $(STB_CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TESTS   := test_core test_layers test_model test_images test_gan test_small_data test_fid test_fid_judge test_corpus test_classify test_study_stats \
@@ -27,11 +30,12 @@ all: stb $(addprefix $(B)/,$(EXAMPLES) $(REPORTS) $(TESTS)) $(addprefix $(B)/san
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
 stb:
-	@if [ ! -f /usr/include/stb/stb_image.h ]; then \
-	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	@if [ ! -f $(STB_DIR)/stb_image.h ]; then \
+	  if [ "$(STB_DIR)" = /usr/include/stb ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "libstb-dev is missing: installing it"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libstb-dev >/dev/null; \
-	  else echo "dcgan: stb headers missing; run: sudo apt-get install -y libstb-dev"; exit 1; fi; fi
+	  else echo "dcgan: no stb_image.h in $(STB_DIR); run: sudo apt-get install -y libstb-dev (or give make STB_DIR=DIR)"; \
+	    exit 1; fi; fi
 
 $(B)/%: examples/%.c examples/cli.h examples/run_guard.h examples/classify_state.h examples/rate_csv.h examples/classify_tools.h dcgan.h | stb
 	@mkdir -p $(B)
@@ -211,7 +215,7 @@ $(B)/cuda/test_cuda.o: tests/test_cuda.c tests/check.h tests/cuda_compare.h dcga
 
 $(B)/cuda/bench_cuda.o: bench/bench_cuda.c examples/cli.h dcgan.h
 	@mkdir -p $(B)/cuda
-	$(CC) $(CFLAGS) -DDCGAN_CUDA -c $< -o $@
+	$(CC) $(CFLAGS) $(OMP) -DDCGAN_CUDA -c $< -o $@
 
 $(B)/cuda/%: $(B)/cuda/%.o $(B)/cuda/dcgan_cuda.o
 	$(NVCC) $(CUDA_ARCH) $^ -o $@ $(CUDA_LIBS)

@@ -248,6 +248,7 @@ static dcgan_status dcgan__sgemm_batched(int trans_a, int trans_b, int M, int N,
                                          int ldb, long long stride_b, float beta, float *C, int ldc,
                                          long long stride_c, int count) {
     if (M <= 0 || N <= 0 || count <= 0) return DCGAN_OK;
+    DCGAN__TRY(dcgan_cuda_init(0));   // (a conv twin may be the first GPU call: the handle is made there)
     DCGAN__CUBLAS_TRY(cublasSgemmStridedBatched(
         dcgan__gpu.blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N,
         M, K, &alpha, B, ldb, stride_b, A, lda, stride_a, &beta, C, ldc, stride_c, count));

@@ -2,16 +2,17 @@
 // (seed architecture, 128x128x3, batch 128: D on 64 real + 64 fake, G on 128)
 // timed per training iteration, and the Frechet distance at 2048 dims. Prints
 //     RESULT <name> <seconds>        (bench/run_cuda.sh pairs it with PyTorch)
-// Usage: bench_cuda [--reps N] [--tf32]
+// Usage: bench_cuda [--reps N] [--tf32] [--no-fid]   (--no-fid: the iterations only)
 #define DCGAN_IMPLEMENTATION
 #define DCGAN_NO_IMAGES
 #include "../dcgan.h"
 #include "../examples/cli.h"
 
 int main(int argc, char **argv) {
-    int reps = 10, tf32 = 0;
+    int reps = 10, tf32 = 0, fid = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--tf32") == 0) tf32 = 1;
+        else if (strcmp(argv[i], "--no-fid") == 0) fid = 0;
         else if (cli_flag(argc, argv, &i, "--reps")) reps = (int)cli_int(argv[0], "--reps", argv[i]);
         else { fprintf(stderr, "bench_cuda: unknown flag %s\n", argv[i]); return 2; }
     }
@@ -48,9 +49,14 @@ int main(int argc, char **argv) {
     }
     dcgan_gan_free(&gan);
     free(data);
+    if (!fid) return 0;
     // Frechet distance at 2048 dims, GPU and CPU
     const int dims = 2048, count = 4096;
     double *f = (double *)malloc((size_t)count * dims * sizeof(double));
+    if (!f) {
+        fprintf(stderr, "bench_cuda: no memory for %d x %d features\n", count, dims);
+        return 1;
+    }
     dcgan_fid_stats a, b;
     for (size_t i = 0; i < (size_t)count * dims; i++) f[i] = dcgan_rng_normal(&r);
     dcgan_fid_stats_compute(&a, f, count / 2, dims);

@@ -7,12 +7,23 @@
 ROUNDS=${1:-3}
 B=${B:-build}
 OUT=$(mktemp)
+RUN=$(mktemp)
+fid=""   # the Frechet distance once (it runs partly on the CPU: tens of seconds)
 for tf in "" "--tf32"; do
     for r in $(seq 1 "$ROUNDS"); do
-        $B/cuda/bench_cuda --reps 10 $tf | sed "s/^RESULT /C$tf /" >>"$OUT" || exit 1
-        python3 bench/torch_cuda.py --reps 10 $tf | sed "s/^RESULT /T$tf /" >>"$OUT" || echo "bench-cuda: PyTorch (CUDA) failed" >&2
+        # (a pipe's status is sed's: the program's output goes through a file, so a failure stops the bench)
+        if ! $B/cuda/bench_cuda --reps 10 $tf $fid >"$RUN"; then
+            echo "bench-cuda: $B/cuda/bench_cuda --reps 10 $tf $fid failed" >&2
+            rm -f "$OUT" "$RUN"
+            exit 1
+        fi
+        fid="--no-fid"
+        sed "s/^RESULT /C$tf /" "$RUN" >>"$OUT"
+        if python3 bench/torch_cuda.py --reps 10 $tf >"$RUN"; then sed "s/^RESULT /T$tf /" "$RUN" >>"$OUT"
+        else echo "bench-cuda: PyTorch (CUDA) failed" >&2; fi
     done
 done
+rm -f "$RUN"
 grep -h "^DEVICE\|^FID2048" "$OUT" | sort -u
 python3 - "$OUT" <<'PY'
 import statistics, sys

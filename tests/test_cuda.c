@@ -308,9 +308,11 @@ static void test_loss_adam(void) {
     check_dev(d, gd, n, 1e-7, 1e-5, "bce_with_logits_cuda/dlogits");
     x[3] = NAN;
     dcgan_cuda_upload(gx, x, n * sizeof(float));
+    float *before = host_copy(gd, n);   // the GPU's own dlogits (the CPU's d may differ in its last bit)
     CHECK(dcgan_bce_with_logits_cuda(&gloss, NULL, gd, gx, gy, n) == DCGAN_ERR_NONFINITE,
           "bce_with_logits_cuda/NaN logit gives DCGAN_ERR_NONFINITE");
-    check_dev(d, gd, n, 0.0, 0.0, "bce_with_logits_cuda/NaN: dlogits untouched (the CPU's contract)");
+    check_dev(before, gd, n, 0.0, 0.0, "bce_with_logits_cuda/NaN: dlogits untouched (the CPU's contract)");
+    free(before);
     for (int mode = 0; mode < 2; mode++) {
         // half the elements with v near 1, half with v near 1e-17 and gradients near eps,
         // where the place of eps shows (tests/cuda_compare.h)
@@ -348,6 +350,45 @@ static void test_loss_adam(void) {
 // ---------------------------------------------------------------------------
 // Whole training iterations: GPU against CPU from the same seed
 
+// One forward and backward of a model on the GPU against the same model on the
+// CPU, from the same weights and inputs, with no Adam step between: every
+// layer's wiring inside the model, its parameter gradients layer by layer and
+// its input gradient (compare_model_grads), before Adam's steps turn rounding
+// into sign flips (see compare_model_state).
+static void model_grad_case(dcgan_model *cpu, dcgan_model *gpu, const char *name) {
+    char label[160];
+    const int n = cpu->max_batch;
+    const size_t in = (size_t)n * cpu->in_c * cpu->in_h * cpu->in_w;
+    float *x = host_random(in), *dinp = (float *)calloc(in, sizeof(float));
+    dcgan_rng r1, r2;   // the same draws for dropout and noise on both sides
+    dcgan_rng_seed(&r1, 77);
+    dcgan_rng_seed(&r2, 77);
+    dcgan_model_zero_grad(cpu);
+    if (!CHECK(dcgan_model_forward(cpu, dcgan_tensor_make(x, n, cpu->in_c, cpu->in_h, cpu->in_w), 1, &r1) ==
+                   DCGAN_OK, "model forward (CPU)")) {
+        free(x);
+        free(dinp);
+        return;
+    }
+    const dcgan_tensor o = dcgan_model_output(cpu);
+    const size_t out = (size_t)o.n * o.c * o.h * o.w;
+    float *dout = host_random(out), *gx = dev_copy(x, in), *gdout = dev_copy(dout, out), *gdinp = dev_copy(dinp, in);
+    dcgan_model_backward(cpu, dout, dinp);
+    snprintf(label, sizeof label, "model_forward_cuda + backward_cuda/%s status", name);
+    CHECK(dcgan_model_zero_grad_cuda(gpu) == DCGAN_OK &&
+              dcgan_model_forward_cuda(gpu, dcgan_tensor_make(gx, n, cpu->in_c, cpu->in_h, cpu->in_w), 1, &r2) ==
+                  DCGAN_OK &&
+              dcgan_model_backward_cuda(gpu, gdout, gdinp) == DCGAN_OK,
+          label);
+    float *grads = host_copy(gpu->dev.grads, cpu->n_params), *got_dinp = host_copy(gdinp, in);
+    snprintf(label, sizeof label, "model_backward_cuda/%s", name);
+    compare_model_grads(cpu, grads, label);
+    snprintf(label, sizeof label, "model_backward_cuda/%s input gradient", name);
+    cmp_l2_check(dinp, got_dinp, NULL, in, CMP_GRAD_L2, label);
+    free(x); free(dinp); free(dout); free(grads); free(got_dinp);
+    dcgan_cuda_free(gx); dcgan_cuda_free(gdout); dcgan_cuda_free(gdinp);
+}
+
 static void train_case(dcgan_arch arch, int size, float width) {
     dcgan_gan_config cfg;
     dcgan_gan cpu, gpu;
@@ -366,6 +407,25 @@ static void train_case(dcgan_arch arch, int size, float width) {
     if (!CHECK(dcgan_gan_init(&cpu, &cfg) == DCGAN_OK && dcgan_gan_init(&gpu, &cfg) == DCGAN_OK, "gan_init")) return;
     snprintf(label, sizeof label, "gan_to_cuda/%s", name);
     CHECK(dcgan_gan_to_cuda(&gpu) == DCGAN_OK, label);
+    {   // the gradients first, on a second pair of the same GAN (the pair above trains from its start)
+        dcgan_gan c2, g2;
+        memset(&c2, 0, sizeof c2);   // (dcgan_gan_free below, whichever init failed)
+        memset(&g2, 0, sizeof g2);
+        if (CHECK(dcgan_gan_init(&c2, &cfg) == DCGAN_OK && dcgan_gan_init(&g2, &cfg) == DCGAN_OK &&
+                      dcgan_gan_to_cuda(&g2) == DCGAN_OK,
+                  "gan_init + gan_to_cuda (the gradient pair)")) {
+            snprintf(label, sizeof label, "%s G", name);
+            model_grad_case(&c2.g, &g2.g, label);
+            snprintf(label, sizeof label, "%s D", name);
+            model_grad_case(&c2.d, &g2.d, label);
+        }
+        dcgan_gan_free(&c2);
+        dcgan_gan_free(&g2);
+    }
+    // where the parameters start (compare_model_state measures against the movement from here)
+    float *g0 = (float *)malloc(cpu.g.n_params * sizeof(float)), *d0 = (float *)malloc(cpu.d.n_params * sizeof(float));
+    memcpy(g0, cpu.g.params, cpu.g.n_params * sizeof(float));
+    memcpy(d0, cpu.d.params, cpu.d.n_params * sizeof(float));
     for (int it = 0; it < 3; it++) {
         dcgan_gan_stats a, b;
         dcgan_status s1 = dcgan_gan_train_step(&cpu, data, images, &a);
@@ -385,9 +445,11 @@ static void train_case(dcgan_arch arch, int size, float width) {
     // parameters, both Adam moments and BatchNorm statistics: a gradient off by
     // a constant factor leaves the parameters right but not the moments
     snprintf(label, sizeof label, "gan_train_step_cuda/%s G after 3 iterations", name);
-    compare_model_state(&cpu.g, &gpu.g, label);
+    compare_model_state(&cpu.g, &gpu.g, g0, label);
     snprintf(label, sizeof label, "gan_train_step_cuda/%s D after 3 iterations", name);
-    compare_model_state(&cpu.d, &gpu.d, label);
+    compare_model_state(&cpu.d, &gpu.d, d0, label);
+    free(g0);
+    free(d0);
     // the same buffer refilled in place: after invalidating, the GPU trains on the new images
     for (size_t i = 0; i < images * image; i++) data[i] = -data[i];
     dcgan_gan_invalidate_dataset_cuda(&gpu);
@@ -406,8 +468,12 @@ static void train_case(dcgan_arch arch, int size, float width) {
     float *o2 = (float *)malloc(5 * image * sizeof(float));
     dcgan_gan_generate(&cpu, o1, noise, 5);
     CHECK(dcgan_gan_generate(&gpu, o2, noise, 5) == DCGAN_OK, "gan_generate_cuda/status");
+    // after 4 steps the two G differ as compare_model_state allows (an element-wise 1e-3
+    // failed in 4 of 8 seeds on an emulation with another summation order: up to 0.0097
+    // in one pixel, relative L2 0.0102), so the images as a whole, within 5%: the dcgan G
+    // run in training mode (batch statistics) is off by a relative L2 of 131 here
     snprintf(label, sizeof label, "gan_generate_cuda/%s images", name);
-    CHECK_CLOSE(o1, o2, 5 * image, 1e-3, 1e-3, label);
+    cmp_l2_check(o1, o2, NULL, 5 * image, 0.05, label);
     free(noise); free(o1); free(o2); free(data);
     dcgan_gan_free(&cpu);
     dcgan_gan_free(&gpu);

@@ -7,7 +7,8 @@
 //     wrong size, a linear dinp of the wrong size; each with its message.
 //  2. test_cuda.c's comparisons (tests/cuda_compare.h) can fail: each is run
 //     here against a CPU twin with a planted bug (a gradient off by a factor,
-//     a wrong BatchNorm momentum, eps in the wrong place, batch statistics in
+//     a learning rate off by a factor, one layer's gradient off, a zeroed bias
+//     gradient, a wrong BatchNorm momentum, eps in the wrong place, batch statistics in
 //     eval mode, no clamping of negative eigenvalues) and must fail, while the
 //     same comparison of the correct twin with itself passes.
 #define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
@@ -100,8 +101,9 @@ static void test_shape_checks(void) {
 // A small discriminator, trained 3 steps on fixed data; with BatchNorm of the
 // given momentum when momentum > 0 (without it, no gradient is near zero: a
 // conv bias before BatchNorm gets none, and there Adam's eps is not negligible);
-// grad_factor scales the loss gradient (a planted bug when != 1).
-static int train_small(dcgan_model *m, float momentum, float grad_factor) {
+// grad_factor scales the loss gradient and lr_factor the learning rate (planted
+// bugs when != 1); *start gets a copy of the parameters before training (free it).
+static int train_small(dcgan_model *m, float momentum, float grad_factor, float lr_factor, float **start) {
     dcgan_layer_spec s[5] = {dcgan_spec_conv2d(4, 3, 2, 1), dcgan_spec_batchnorm2d(1e-5f, momentum),
                              dcgan_spec_leaky_relu(0.2f), dcgan_spec_flatten(), dcgan_spec_linear(1)};
     if (momentum <= 0.0f) {   // drop the BatchNorm layer
@@ -113,8 +115,10 @@ static int train_small(dcgan_model *m, float momentum, float grad_factor) {
     dcgan_rng rng;
     dcgan_rng_seed(&rng, 5);
     dcgan_model_init_weights(m, DCGAN_INIT_DCGAN, &rng);
+    if (!(*start = (float *)malloc(m->n_params * sizeof(float)))) return 1;
+    memcpy(*start, m->params, m->n_params * sizeof(float));
     dcgan_adam opt;
-    dcgan_adam_init(&opt, DCGAN_ADAM_PYTORCH, 1e-3, 0.5, 0.999);
+    dcgan_adam_init(&opt, DCGAN_ADAM_PYTORCH, 1e-3 * lr_factor, 0.5, 0.999);
     float x[6 * 64], y[6], dl[6], loss;
     for (int t = 0; t < 3; t++) {
         dcgan_rng_fill_normal(&rng, x, 6 * 64, 0.0f, 1.0f);
@@ -131,23 +135,24 @@ static int train_small(dcgan_model *m, float momentum, float grad_factor) {
 
 typedef struct {
     const dcgan_model *ref, *got;
+    const float *start;
 } model_pair;
 
 static int run_compare_model(void *arg) {
     model_pair *p = (model_pair *)arg;
-    return compare_model_state(p->ref, p->got, "planted");
+    return compare_model_state(p->ref, p->got, p->start, "planted");
 }
 
 // Which of compare_model_state's four checks fail (bit 0 parameters, 1 first
-// moments, 2 second moments, 3 BatchNorm statistics).
-static int failing_parts(const dcgan_model *ref, const dcgan_model *got) {
+// moments, 2 second moments, 3 BatchNorm statistics), by its own criteria.
+static int failing_parts(const dcgan_model *ref, const dcgan_model *got, const float *start) {
     int mask = 0;
     int passed = check_passed, failed = check_failed;
     check_quiet = 1;
     char label[8] = "x";
-    mask |= !CHECK_CLOSE(ref->params, got->params, ref->n_params, 1e-4, 1e-3, label) << 0;
-    mask |= !cmp_buffer(ref->adam_m, got->adam_m, ref->n_params, label) << 1;
-    mask |= !cmp_buffer(ref->adam_v, got->adam_v, ref->n_params, label) << 2;
+    mask |= !cmp_l2_check(ref->params, got->params, start, ref->n_params, CMP_STATE_L2, label) << 0;
+    mask |= !cmp_l2_check(ref->adam_m, got->adam_m, NULL, ref->n_params, CMP_STATE_L2, label) << 1;
+    mask |= !cmp_l2_check(ref->adam_v, got->adam_v, NULL, ref->n_params, CMP_STATE_L2, label) << 2;
     if (ref->n_buffers) mask |= !cmp_buffer(ref->buffers, got->buffers, ref->n_buffers, label) << 3;
     check_quiet = 0;
     check_passed = passed;
@@ -156,25 +161,65 @@ static int failing_parts(const dcgan_model *ref, const dcgan_model *got) {
 }
 
 static void test_model_state_can_fail(void) {
-    dcgan_model ref, same, scaled, ref_bn, momentum;
-    int ok = train_small(&ref, 0.0f, 1.0f) == 0 && train_small(&same, 0.0f, 1.0f) == 0 &&
-             train_small(&scaled, 0.0f, 2.0f) == 0 && train_small(&ref_bn, 0.1f, 1.0f) == 0 &&
-             train_small(&momentum, 0.2f, 1.0f) == 0;
+    dcgan_model ref, same, scaled, fast, ref_bn, momentum;
+    float *start[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    int ok = train_small(&ref, 0.0f, 1.0f, 1.0f, &start[0]) == 0 && train_small(&same, 0.0f, 1.0f, 1.0f, &start[1]) == 0 &&
+             train_small(&scaled, 0.0f, 2.0f, 1.0f, &start[2]) == 0 && train_small(&fast, 0.0f, 1.0f, 2.0f, &start[3]) == 0 &&
+             train_small(&ref_bn, 0.1f, 1.0f, 1.0f, &start[4]) == 0 && train_small(&momentum, 0.2f, 1.0f, 1.0f, &start[5]) == 0;
     CHECK(ok, "compare_model_state/models train");
-    model_pair p = {&ref, &same};
+    model_pair p = {&ref, &same, start[0]};
     CHECK(failures_of(run_compare_model, &p) == 0, "compare_model_state/the correct twin passes");
     // gradients x2: Adam is scale-free, so the parameters still agree; the moments do not
-    CHECK(failing_parts(&ref, &scaled) == (2 | 4), "compare_model_state/gradient x2: parameters pass, "
-                                                   "both moments fail");
+    CHECK(failing_parts(&ref, &scaled, start[0]) == (2 | 4), "compare_model_state/gradient x2: parameters pass, "
+                                                            "both moments fail");
     p.got = &scaled;
     CHECK(failures_of(run_compare_model, &p) == 2, "compare_model_state/gradient x2 is caught");
+    // the learning rate x2: the parameters move twice as far (the moments do not see it)
+    CHECK(failing_parts(&ref, &fast, start[0]) == 1, "compare_model_state/learning rate x2: the parameters fail");
     // BatchNorm momentum 0.2 instead of 0.1: the running statistics fail
-    CHECK((failing_parts(&ref_bn, &momentum) & 8) != 0, "compare_model_state/wrong momentum: statistics fail");
+    CHECK((failing_parts(&ref_bn, &momentum, start[4]) & 8) != 0, "compare_model_state/wrong momentum: statistics fail");
     dcgan_model_free(&ref_bn);
     dcgan_model_free(&ref);
     dcgan_model_free(&same);
     dcgan_model_free(&scaled);
+    dcgan_model_free(&fast);
     dcgan_model_free(&momentum);
+    for (int k = 0; k < 6; k++) free(start[k]);
+}
+
+typedef struct {
+    const dcgan_model *ref;
+    const float *got;
+} grads_pair;
+
+static int run_compare_grads(void *arg) {
+    grads_pair *p = (grads_pair *)arg;
+    return compare_model_grads(p->ref, p->got, "planted");
+}
+
+// compare_model_grads: the same gradients pass; one layer's weight gradient
+// x1.2, or its bias gradient zeroed, fails that one check; the whole gradient's
+// 1e-3 noise (what summation orders give, and more) passes.
+static void test_model_grads_can_fail(void) {
+    dcgan_model m;
+    float *start = NULL;
+    if (!CHECK(train_small(&m, 0.1f, 1.0f, 1.0f, &start) == 0, "compare_model_grads/model trains")) return;
+    float *got = (float *)malloc(m.n_params * sizeof(float));
+    memcpy(got, m.grads, m.n_params * sizeof(float));
+    grads_pair p = {&m, got};
+    CHECK(failures_of(run_compare_grads, &p) == 0, "compare_model_grads/the same gradients pass");
+    const dcgan_layer *conv = &m.layers[0];
+    for (size_t i = 0; i < conv->weight_count; i++) got[conv->weight_offset + i] *= 1.2f;
+    CHECK(failures_of(run_compare_grads, &p) == 1, "compare_model_grads/one layer's weights x1.2: caught");
+    memcpy(got, m.grads, m.n_params * sizeof(float));
+    const dcgan_layer *lin = &m.layers[m.n_layers - 1];
+    for (size_t i = 0; i < lin->bias_count; i++) got[lin->bias_offset + i] = 0.0f;
+    CHECK(failures_of(run_compare_grads, &p) == 1, "compare_model_grads/the last bias gradient zeroed: caught");
+    for (size_t i = 0; i < m.n_params; i++) got[i] = m.grads[i] * (1.0f + (i % 2 ? 1e-3f : -1e-3f));
+    CHECK(failures_of(run_compare_grads, &p) == 0, "compare_model_grads/1e-3 relative noise passes");
+    free(got);
+    free(start);
+    dcgan_model_free(&m);
 }
 
 typedef struct {
@@ -300,6 +345,7 @@ int main(int argc, char **argv) {
     static const test_case tests[] = {
         {"shape_checks", test_shape_checks},
         {"model_state_can_fail", test_model_state_can_fail},
+        {"model_grads_can_fail", test_model_grads_can_fail},
         {"adam_eps_can_fail", test_adam_eps_can_fail},
         {"bn_eval_can_fail", test_bn_eval_can_fail},
         {"frechet_rank_deficient", test_frechet_rank_deficient},
