@@ -25,7 +25,7 @@ DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epoc
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
 all: stb $(addprefix $(B)/,$(EXAMPLES) $(REPORTS) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
-  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx $(B)/san_omp/test_images
+  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx $(B)/san_omp/test_images $(B)/emu/test_cuda
 	@mkdir -p $(@D)
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
@@ -94,6 +94,33 @@ $(B)/san_omp/test_images: tests/test_images.c $(TEST_DEPS) | stb
 	@mkdir -p $(@D)
 	$(CC) $(TEST_FLAGS) -O1 $(SAN) $(OMP) $< -o $@ -lm
 
+# The GPU code without a GPU (tests/cuda_emu): dcgan_cuda.cu with each kernel launch
+# k<<<grid, 256>>>(...) rewritten as a loop over its blocks of one thread, compiled as C++;
+# the CUDA runtime's, cuBLAS's and cuSOLVER's calls done on the host by
+# tests/cuda_emu/emulation.cpp (device pointers checked against their allocations);
+# tests/test_cuda.c run against it under ASan+UBSan. No nvcc needed. Shows index
+# arithmetic, pointers and the library calls' arguments; races and block sizes need a GPU.
+EMU_FLAGS := -O1 -g $(SAN) -DDCGAN_CUDA
+$(B)/emu/dcgan_cuda.cpp: dcgan_cuda.cu
+	@mkdir -p $(@D)
+	sed 's/\([A-Za-z_][A-Za-z_0-9]*\)<<<\(.*\), *256>>>(/DCGAN_EMU_LAUNCH(\2) \1(/' $< >$@.tmp
+	@if grep -n '<<<' $@.tmp; then echo "cuda emulation: a launch above is not k<<<grid, 256>>>(...)"; exit 1; fi
+	@mv $@.tmp $@
+
+$(B)/emu/dcgan_cuda.o: $(B)/emu/dcgan_cuda.cpp dcgan.h tests/cuda_emu/cuda_runtime.h tests/cuda_emu/cublas_v2.h \
+  tests/cuda_emu/cusolverDn.h
+	$(CXX) $(EMU_FLAGS) -Wall -Wextra -Itests/cuda_emu -I. -c $< -o $@
+
+$(B)/emu/emulation.o: tests/cuda_emu/emulation.cpp dcgan.h tests/cuda_emu/cuda_runtime.h tests/cuda_emu/cublas_v2.h \
+  tests/cuda_emu/cusolverDn.h
+	@mkdir -p $(@D)
+	$(CXX) $(EMU_FLAGS) -Wall -Wextra -Itests/cuda_emu -I. -c $< -o $@
+
+$(B)/emu/test_cuda: tests/test_cuda.c $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) $(EMU_FLAGS) -c $< -o $(B)/emu/test_cuda.o
+	$(CXX) $(SAN) $(B)/emu/test_cuda.o $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o -o $@ -lm
+
 $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)
 	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
@@ -103,8 +130,9 @@ $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 # with the portable kernels only (DCGAN_NO_SIMD), the C++ build, the README code blocks, the
 # programs end to end, the kill / failing-write test (KILLS=200), Ctrl-C / two runs on one folder
 # (tests/test_guard.sh), the rating page in headless Chromium where it is installed
-# (tests/test_rate.sh) and, where nvcc exists, the GPU
-# build (compiled and linked; run only where a GPU is); last line "N passed, M failed"
+# (tests/test_rate.sh), the GPU tests on a host emulation of the GPU code (tests/cuda_emu)
+# and, where nvcc exists, the GPU build (compiled and linked; run only where a GPU is);
+# last line "N passed, M failed"
 # (built with one job per core, the GPU programs too where nvcc is - a GPU build that fails
 # is counted by tests/test_cuda_build.sh, a CPU one stops here; the single-threaded
 # programs - sanitizer builds, the kill test - run in a second lane beside the others:
@@ -114,7 +142,7 @@ test:
 	@$(MAKE) --no-print-directory all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
 	  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_guard.sh tests/test_rate.sh tests/test_study_scripts.sh tests/test_bench_build.sh tests/test_mutants.sh \
-	  :: $(addprefix $(B)/san/,$(TESTS)) $(B)/san_omp/test_images tests/test_crash.sh tests/test_study_report.sh tests/test_cuda_build.sh
+	  :: $(addprefix $(B)/san/,$(TESTS)) $(B)/san_omp/test_images $(B)/emu/test_cuda tests/test_crash.sh tests/test_study_report.sh tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
 # (GOMP_SPINCOUNT=10000 unless a wait policy is set: on a busy machine libgomp's

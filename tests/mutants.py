@@ -20,8 +20,21 @@ SAN = ["-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno
 os.environ["ASAN_OPTIONS"] = "allocator_may_return_null=1"
 
 # (id, where (section or program), file, exact old text, new text, tests: C test names, "san:NAME"
-# for the sanitizer build of one, or "sh:" shell scripts)
+# for the sanitizer build of one, "sh:" shell scripts, or "make:PROGRAM" built by the Makefile)
+EMU = ["make:build/emu/test_cuda"]   # tests/test_cuda.c on the GPU code's host emulation
 MUTANTS = [
+    ("gpu-col2im-bound", "GPU col2im", "dcgan_cuda.cu",
+     "if (t < 0 || t % S != 0 || t / S >= OH) continue;", "if (t < 0 || t % S != 0 || t / S > OH) continue;", EMU),
+    ("gpu-bn-no-mean-dx", "GPU BatchNorm", "dcgan_cuda.cu",
+     "dinp[k] += g * (dout[k] - mean_d - xhat * mean_dx);", "dinp[k] += g * (dout[k] - mean_d);", EMU),
+    ("gpu-bn-dgamma", "GPU BatchNorm", "dcgan_cuda.cu",
+     "if (dgamma) dgamma[c] += (float)sum_dx;", "if (dgamma) dgamma[c] += (float)sum_d;", EMU),
+    ("gpu-adam-torch-eps", "GPU Adam", "dcgan_cuda.cu",
+     "else w[i] -= step_size * m[i] / (sqrtf(v[i]) / sqrt_bc2 + eps);",
+     "else w[i] -= step_size * m[i] / (sqrtf(v[i] / sqrt_bc2) + eps);", EMU),
+    ("gpu-sgemm-trans", "GPU GEMM", "dcgan_cuda.cu",
+     "trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A,",
+     "trans_a ? CUBLAS_OP_N : CUBLAS_OP_T, N, M, K, &alpha, B, ldb, A,", EMU),
     ("gan-g-target", "10 GAN step", "dcgan.h",
      "(mem->labels, (size_t)nb, 1.0f)", "(mem->labels, (size_t)nb, cfg->real_label)", ["test_gan"]),
     ("gan-swap-labels", "10 GAN step", "dcgan.h",
@@ -186,7 +199,14 @@ MUTANTS = [
 ]
 
 
-HISTORY = """The first run (2026-12-01) caught 31 of 34. Missed: `resume-drops-spare` (a checkpoint that
+HISTORY = """2026-12-07: `bn-ref-running-var-biased`, in BatchNorm's plain loops, run alone with
+`bn-running-var-biased` (`tests/mutants.py bn-ref-running-var-biased bn-running-var-biased`), both
+caught by test_layers in 16-17 s each; the five `gpu-*` bugs in `dcgan_cuda.cu`, run alone
+(`tests/mutants.py gpu-col2im-bound gpu-bn-no-mean-dx gpu-bn-dgamma gpu-adam-torch-eps
+gpu-sgemm-trans`, 3 minutes), all caught by test_cuda on the GPU code's host emulation
+(tests/cuda_emu), which `make test` runs - no GPU involved.
+
+The first run (2026-12-01) caught 31 of 34. Missed: `resume-drops-spare` (a checkpoint that
 loses the pending Box-Muller value: the resume test never had one pending; test_gan now forces one and
 compares every RNG field and the next draws), `fid-floor-halves` (the size check of `--floor`: the test's
 sets were too small for both versions; it now uses 24 real for 20 generated), and `binom-strict`
@@ -250,6 +270,14 @@ def run_tests(tree, tests, programs):
         if rc != 0:
             return True, "the program does not compile"
     for t in tests:
+        if t.startswith("make:"):   # a test program the Makefile builds (the GPU code's host emulation)
+            rc, out = run(["make", "-s", t[5:]], tree)
+            if rc != 0:
+                return True, "%s does not compile" % os.path.basename(t[5:])
+            rc, out = run([t[5:]], tree)
+            if rc != 0:
+                return True, t[5:]
+            continue
         if t.startswith("sh:"):
             rc, out = run(["sh", t[3:]], tree)
             if rc != 0:

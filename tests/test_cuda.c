@@ -2,7 +2,9 @@
 // inputs (forward and backward, odd shapes), a full training iteration on the
 // GPU against the CPU from the same seed, and the Frechet distance. Built by
 // `make cuda` (nvcc + cuBLAS + cuSOLVER), run by `make test-cuda` on a machine
-// with an NVIDIA GPU. Without one it says so and exits 77 (skipped). The
+// with an NVIDIA GPU. Without one it says so and exits 77 (skipped). `make
+// test` also runs it on a host emulation of the GPU code (tests/cuda_emu,
+// build/emu/test_cuda), which checks the code's arithmetic, not a GPU. The
 // comparisons it relies on are shown to fail on planted bugs, on the CPU, by
 // tests/test_cuda_checks.c (in make test).
 #define DCGAN_IMPLEMENTATION
