@@ -95,15 +95,17 @@ $(B)/san_omp/test_images: tests/test_images.c $(TEST_DEPS) | stb
 	$(CC) $(TEST_FLAGS) -O1 $(SAN) $(OMP) $< -o $@ -lm
 
 # The GPU code without a GPU (tests/cuda_emu): dcgan_cuda.cu with each kernel launch
-# k<<<grid, 256>>>(...) rewritten as a loop over its blocks of one thread, compiled as C++;
+# k<<<grid, 256>>>(...) rewritten as dcgan_emu_launch(grid, k, ...), a loop over its blocks
+# of one thread after its pointer arguments are checked, compiled as C++;
 # the CUDA runtime's, cuBLAS's and cuSOLVER's calls done on the host by
 # tests/cuda_emu/emulation.cpp (device pointers checked against their allocations);
 # tests/test_cuda.c run against it under ASan+UBSan. No nvcc needed. Shows index
 # arithmetic, pointers and the library calls' arguments; races and block sizes need a GPU.
 EMU_FLAGS := -O1 -g $(SAN) -DDCGAN_CUDA
-$(B)/emu/dcgan_cuda.cpp: dcgan_cuda.cu
+EMU_ORDER ?=   # -DDCGAN_EMU_FUSED: the products' sums in another order (tests/cuda_emu/emulation.cpp)
+$(B)/emu/dcgan_cuda.cpp: dcgan_cuda.cu Makefile   # (the rewrite is here)
 	@mkdir -p $(@D)
-	sed 's/\([A-Za-z_][A-Za-z_0-9]*\)<<<\(.*\), *256>>>(/DCGAN_EMU_LAUNCH(\2) \1(/' $< >$@.tmp
+	sed 's/\([A-Za-z_][A-Za-z_0-9]*\)<<<\(.*\), *256>>>(/dcgan_emu_launch(\2, \1, /' $< >$@.tmp
 	@if grep -n '<<<' $@.tmp; then echo "cuda emulation: a launch above is not k<<<grid, 256>>>(...)"; exit 1; fi
 	@mv $@.tmp $@
 
@@ -114,7 +116,7 @@ $(B)/emu/dcgan_cuda.o: $(B)/emu/dcgan_cuda.cpp dcgan.h tests/cuda_emu/cuda_runti
 $(B)/emu/emulation.o: tests/cuda_emu/emulation.cpp dcgan.h tests/cuda_emu/cuda_runtime.h tests/cuda_emu/cublas_v2.h \
   tests/cuda_emu/cusolverDn.h
 	@mkdir -p $(@D)
-	$(CXX) $(EMU_FLAGS) -Wall -Wextra -Itests/cuda_emu -I. -c $< -o $@
+	$(CXX) $(EMU_FLAGS) $(EMU_ORDER) -Wall -Wextra -Itests/cuda_emu -I. -c $< -o $@
 
 $(B)/emu/test_cuda: tests/test_cuda.c $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o $(TEST_DEPS) | stb
 	@mkdir -p $(@D)

@@ -29,10 +29,14 @@ int main(int argc, char **argv) {
     const int n = 1341;               // the NORMAL class of Kermany et al.
     const size_t image = (size_t)cfg.channels * cfg.size * cfg.size;
     float *data = (float *)malloc((size_t)n * image * sizeof(float));
+    if (!data) {
+        fprintf(stderr, "bench_cuda: no memory for %d images\n", n);
+        return 1;
+    }
     dcgan_rng r;
     dcgan_rng_seed(&r, 3);
     dcgan_rng_fill_uniform(&r, data, (size_t)n * image, -1.0f, 1.0f);
-    if (!data || dcgan_gan_init(&gan, &cfg) != DCGAN_OK || dcgan_gan_to_cuda(&gan) != DCGAN_OK) {
+    if (dcgan_gan_init(&gan, &cfg) != DCGAN_OK || dcgan_gan_to_cuda(&gan) != DCGAN_OK) {
         fprintf(stderr, "bench_cuda: %s\n", dcgan_last_error());
         return 1;
     }
@@ -62,7 +66,10 @@ int main(int argc, char **argv) {
     dcgan_fid_stats_compute(&a, f, count / 2, dims);
     dcgan_fid_stats_compute(&b, f + (size_t)count / 2 * dims, count / 2, dims);
     double gpu = 0, cpu = 0, t = cli_now();
-    if (dcgan_frechet_distance_cuda(&gpu, &a, &b) != DCGAN_OK) fprintf(stderr, "bench_cuda: %s\n", dcgan_last_error());
+    if (dcgan_frechet_distance_cuda(&gpu, &a, &b) != DCGAN_OK) {   // (a RESULT line and status 0 were printed)
+        fprintf(stderr, "bench_cuda: %s\n", dcgan_last_error());
+        return 1;
+    }
     printf("RESULT frechet2048_gpu %.6f\n", cli_now() - t);
     t = cli_now();
     dcgan_frechet_distance(&cpu, &a, &b, NULL, NULL);

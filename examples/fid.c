@@ -738,8 +738,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fid: %s wants %s, got %d\n", bad, want, given);
         return 2;
     }
-    // the device word before the minutes of features (a typo was found only after them)
-    if (cli_device_word("fid", device) != 0) return 2;
+    // the device before the minutes of features (a typo, or a CUDA build's missing GPU, was found
+    // only after them)
+    const int gpu = cli_device("fid", device);
+    if (gpu < 0) return 2;
     // (a file was found only after the features; without --nearest nothing is written there, and a
     // file called 'nearest' in the working folder made every run fail)
     if (o.nearest && cli_out_folder("fid", o.out) != 0) return 2;
@@ -835,9 +837,8 @@ int main(int argc, char **argv) {
         goto done;
     }
     double fid;
-    int r1 = -1, r2 = -1, gpu = cli_device("fid", device);
+    int r1 = -1, r2 = -1;
     dcgan_status fst = DCGAN_ERR_SHAPE;
-    if (gpu < 0) goto done;
 #ifdef DCGAN_CUDA
     if (gpu) fst = dcgan_frechet_distance_cuda(&fid, &s[0], &s[1]);   // ranks: CPU only
 #endif

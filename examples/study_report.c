@@ -1006,12 +1006,16 @@ static void close_or_die(FILE *f, const char *tmp, const char *path) {
 int main(int argc, char **argv) {
     report_config c;
     parse_args(&c, argc, argv);
-    {   // the report's folder before the bootstraps' minutes (a missing one was found after them, no reason given)
-        char *probe = beside(c.out, ".md.tmp");
-        FILE *pf = fopen(probe, "w");
-        if (!pf) die("cannot write %s: %s", probe, strerror(errno));
-        fclose(pf);
-        remove(probe);
+    {   // the report's folder before the bootstraps' minutes (a missing one was found after them, no
+        // reason given): a probe file made new ("x": never one that is there, a user's or a running
+        // report's) and removed
+        char *probe = beside(c.out, ".md.probe");
+        FILE *pf = fopen(probe, "wx");
+        if (!pf && errno != EEXIST) die("cannot write %s: %s", probe, strerror(errno));
+        if (pf) {
+            fclose(pf);
+            remove(probe);
+        }
         free(probe);
     }
     printf("study_report: %s, %d sizes x %d splits x %d seeds x %d arms; %s - %s; B = %d, seed %llu, "

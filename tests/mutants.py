@@ -32,6 +32,12 @@ MUTANTS = [
     ("gpu-adam-torch-eps", "GPU Adam", "dcgan_cuda.cu",
      "else w[i] -= step_size * m[i] / (sqrtf(v[i]) / sqrt_bc2 + eps);",
      "else w[i] -= step_size * m[i] / (sqrtf(v[i] / sqrt_bc2) + eps);", EMU),
+    ("gpu-from-cuda-short", "GPU model", "dcgan_cuda.cu",
+     "DCGAN__TRY(dcgan_cuda_download(m->params, m->dev.params, m->n_params * sizeof(float)));",
+     "DCGAN__TRY(dcgan_cuda_download(m->params, m->dev.params, (m->n_params - 16) * sizeof(float)));", EMU),
+    ("gpu-gather-host-index", "GPU GAN step", "dcgan_cuda.cu",
+     "DCGAN__LAUNCH_N(dcgan__gather_kernel, (size_t)count * row, dst, src, dev_index, count, row);",
+     "DCGAN__LAUNCH_N(dcgan__gather_kernel, (size_t)count * row, dst, src, index, count, row);", EMU),
     ("gpu-sgemm-trans", "GPU GEMM", "dcgan_cuda.cu",
      "trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A,",
      "trans_a ? CUBLAS_OP_N : CUBLAS_OP_T, N, M, K, &alpha, B, ldb, A,", EMU),
@@ -203,8 +209,9 @@ HISTORY = """2026-12-07: `bn-ref-running-var-biased`, in BatchNorm's plain loops
 `bn-running-var-biased` (`tests/mutants.py bn-ref-running-var-biased bn-running-var-biased`), both
 caught by test_layers in 16-17 s each; the five `gpu-*` bugs in `dcgan_cuda.cu`, run alone
 (`tests/mutants.py gpu-col2im-bound gpu-bn-no-mean-dx gpu-bn-dgamma gpu-adam-torch-eps
-gpu-sgemm-trans`, 3 minutes), all caught by test_cuda on the GPU code's host emulation
-(tests/cuda_emu), which `make test` runs - no GPU involved.
+gpu-sgemm-trans`, 3 minutes; then `gpu-from-cuda-short gpu-gather-host-index`, a referee's, after
+the emulation learned to check kernels' pointer arguments), all caught by test_cuda on the GPU
+code's host emulation (tests/cuda_emu), which `make test` runs - no GPU involved.
 
 The first run (2026-12-01) caught 31 of 34. Missed: `resume-drops-spare` (a checkpoint that
 loses the pending Box-Muller value: the resume test never had one pending; test_gan now forces one and

@@ -601,6 +601,9 @@ fails_with "fid/--save-stats never overwrites" "not overwriting" $F --save-stats
 $F --device gpu "$T/data/train/NORMAL" "$T/gen" >"$T/fid_dev.out" 2>"$T/fid_dev.err"
 check "fid/--device gpu is refused with status 2 before any features" \
     test $? -eq 2 -a ! -s "$T/fid_dev.out" -a "$(cat "$T/fid_dev.err")" = "fid: --device is cpu, cuda or auto, not 'gpu'"
+$F --device cuda "$T/data/train/NORMAL" "$T/gen" >"$T/fid_dev.out" 2>"$T/fid_dev.err"
+check "fid/--device cuda in a CPU build: the same, before any features" test $? -eq 2 -a ! -s "$T/fid_dev.out" -a \
+    "$(cat "$T/fid_dev.err")" = "fid: built without CUDA; build with \`make cuda\` for --device cuda"
 # two feature files of different widths, no --dims: the message names the first file, not a
 # --dims the user never gave (a helper's audit); .npy written with the standard library only
 python3 - "$T" <<'PYEOF'

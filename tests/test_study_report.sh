@@ -235,10 +235,18 @@ fails_with_line "--seeds past an int is refused" \
 fails_with_line "--margin-auc inf is refused" \
     "study_report: needs --bootstrap >= 2, finite margins > 0 and 0 < --alpha < 1" \
     $R $ARGS --sizes 10 --margin-auc inf --out "$T/r4.md"
+# the probe never touches a file that is there (a first version opened and removed OUT.md.tmp, here
+# in a run that then stopped with nothing to report: a referee)
+echo "my notes" >"$T/keep.md.tmp"
+echo "my notes" >"$T/keep2.md.probe"
+$R $ARGS --sizes 25 --out "$T/keep.md" >/dev/null 2>&1
+$R $ARGS --sizes 25 --out "$T/keep2.md" >/dev/null 2>&1
+check "a run that writes nothing leaves OUT.md.tmp and OUT.md.probe as they were" \
+    sh -c "grep -qxF 'my notes' '$T/keep.md.tmp' && grep -qxF 'my notes' '$T/keep2.md.probe'"
 # an --out in a missing folder failed after every bootstrap, with no reason (a referee)
 $R $ARGS --sizes 10 --out "$T/no_such/r.md" >"$T/nofolder.out" 2>"$T/nofolder.err"
 check "an --out in a missing folder is refused before the bootstraps, the reason named" \
-    test $? -eq 1 -a "$(cat "$T/nofolder.err")" = "study_report: cannot write $T/no_such/r.md.tmp: No such file or directory" \
+    test $? -eq 1 -a "$(cat "$T/nofolder.err")" = "study_report: cannot write $T/no_such/r.md.probe: No such file or directory" \
     -a -z "$(grep bootstraps "$T/nofolder.out")"
 check "provenance: copied verbatim" grep -qxF "made by tests/test_study_report.sh" "$T/r.md"
 

@@ -2,11 +2,13 @@
 // emulation of dcgan_cuda.cu (tests/cuda_emu/emulation.cpp, `make test`):
 // the declarations dcgan_cuda.cu uses, and what makes its kernels plain C++.
 // A kernel launch `k<<<grid, 256>>>(args)` is rewritten (Makefile, sed) as
-// `DCGAN_EMU_LAUNCH(grid) k(args)`: the kernel runs once per block, one after
-// another, each block of ONE thread (blockDim.x = 1). Grid-stride loops and the
-// shared-memory reductions then cover every element in one thread, so index
-// arithmetic, host/device pointers and the cuBLAS/cuSOLVER calls are checked;
-// races, block sizes and the real libraries are not (only a GPU shows those).
+// `dcgan_emu_launch(grid, k, args)`: every pointer argument is checked to lie in
+// device memory, then the kernel runs once per block, one after another, each
+// block of ONE thread (blockDim.x = 1). Grid-stride loops and the shared-memory
+// reductions then cover every element in one thread, so index arithmetic, the
+// pointers given to kernels, the runtime and the libraries, and the
+// cuBLAS/cuSOLVER arguments are checked; races, block sizes and the real
+// libraries are not (only a GPU shows those).
 #ifndef DCGAN_EMU_CUDA_RUNTIME_H
 #define DCGAN_EMU_CUDA_RUNTIME_H
 #include <math.h>
@@ -31,9 +33,24 @@ extern dcgan_emu_dim3 blockIdx, threadIdx, blockDim, gridDim;
 #define __device__
 #define __shared__ static
 #define __syncthreads() ((void)0)
-#define DCGAN_EMU_LAUNCH(grid)                                                                              \
-    for (gridDim.x = (unsigned)(grid), blockDim.x = 1, threadIdx.x = 0, blockIdx.x = 0; blockIdx.x < gridDim.x; \
+
+// Aborts, naming what, unless [p, p + bytes) lies inside one device allocation.
+void dcgan_emu_check_device(const void *p, size_t bytes, const char *what);
+
+// A kernel's argument: a pointer (NULL is an absent optional buffer) must point
+// into device memory; other arguments are values.
+template <class T> inline void dcgan_emu_check_argument(T *p) {
+    if (p) dcgan_emu_check_device(p, 1, "a kernel's pointer argument");
+}
+template <class T> inline void dcgan_emu_check_argument(const T &) {}
+
+template <class Kernel, class... Args> inline void dcgan_emu_launch(size_t grid, Kernel kernel, Args... args) {
+    int checked[] = {0, (dcgan_emu_check_argument(args), 0)...};
+    (void)checked;
+    for (gridDim.x = (unsigned)grid, blockDim.x = 1, threadIdx.x = 0, blockIdx.x = 0; blockIdx.x < gridDim.x;
          blockIdx.x++)
+        kernel(args...);
+}
 
 static inline float atomicAdd(float *p, float v) {
     float old = *p;
@@ -57,7 +74,4 @@ cudaError_t cudaMemset(void *ptr, int value, size_t bytes);
 cudaError_t cudaGetLastError(void);
 cudaError_t cudaDeviceSynchronize(void);
 const char *cudaGetErrorString(cudaError_t e);
-
-// Aborts, naming what, unless [p, p + bytes) lies inside one device allocation.
-void dcgan_emu_check_device(const void *p, size_t bytes, const char *what);
 #endif

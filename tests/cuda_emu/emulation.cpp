@@ -5,7 +5,9 @@
 // product and eigen-solve checks that its pointers lie inside one allocation,
 // and a fresh allocation is filled with 0xff bytes (NaN), as nothing on a GPU
 // zeroes it. The products sum over k in reverse, an order other than the CPU
-// build's, as a GPU's would be. Written for dcgan.h (session 37).
+// build's, as a GPU's would be (-DDCGAN_EMU_FUSED: forward with fused
+// multiply-adds, a third order; make EMU_ORDER=-DDCGAN_EMU_FUSED). Written for
+// dcgan.h (session 37).
 #include "cusolverDn.h"
 #include "dcgan.h"
 #include <map>
@@ -105,11 +107,19 @@ static cublasStatus_t dcgan_emu_gemm(cublasOperation_t ta, cublasOperation_t tb,
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
             T sum = 0;
+#ifdef DCGAN_EMU_FUSED   // (another order: k forward, each step one rounding, as an FMA unit's)
+            for (int p = 0; p < k; p++) {
+                const T a = ta == CUBLAS_OP_N ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda];
+                const T b = tb == CUBLAS_OP_N ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb];
+                sum = (T)fma(a, b, sum);
+            }
+#else
             for (int p = k - 1; p >= 0; p--) {
                 const T a = ta == CUBLAS_OP_N ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda];
                 const T b = tb == CUBLAS_OP_N ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb];
                 sum += a * b;
             }
+#endif
             T *c = &C[i + (size_t)j * ldc];
             *c = alpha * sum + (beta == 0 ? 0 : beta * *c);   // beta 0: C is not read (NaN stays out)
         }
