@@ -16,6 +16,7 @@ EXAMPLES := train generate phantom fid classify rate
 # CPU-only programs (no build/cuda/ twin): the study's report, the teaching example
 REPORTS := study_report minimal_gan
 B := build
+EMU_PROGRAMS = $(addprefix $(B)/emu/,train generate fid)   # (tests/cuda_emu, below)
 DEMO := demo
 DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epochs 100 \
   --lr-d 1e-4 --lr-g 2e-4 --label-smooth 0.1 --adam pytorch --sample-every 10 --ckpt-every 10
@@ -25,7 +26,8 @@ DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epoc
 # all: examples and tests for the CPU, warnings on
 NOSIMD_TESTS := test_core test_layers
 all: stb $(addprefix $(B)/,$(EXAMPLES) $(REPORTS) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
-  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx $(B)/san_omp/test_images $(B)/emu/test_cuda
+  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx $(B)/san_omp/test_images $(B)/emu/test_cuda \
+  $(EMU_PROGRAMS)
 	@mkdir -p $(@D)
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
@@ -123,6 +125,15 @@ $(B)/emu/test_cuda: tests/test_cuda.c $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o
 	$(CC) $(TEST_FLAGS) $(EMU_FLAGS) -c $< -o $(B)/emu/test_cuda.o
 	$(CXX) $(SAN) $(B)/emu/test_cuda.o $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o -o $@ -lm
 
+# train, generate and fid against the same emulation (their GPU paths: device choice, the dataset's
+# upload, resume), for tests/test_cuda_programs.sh with C=$(B)/emu; -O2, the sanitizers in the
+# emulation's objects only (Inception's features run on the CPU, minutes under ASan)
+$(EMU_PROGRAMS): $(B)/emu/%: examples/%.c $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o examples/cli.h \
+  examples/run_guard.h dcgan.h | stb
+	$(CC) $(CFLAGS) -DDCGAN_CUDA $(STB_CFLAGS) -c $< -o $@.o
+	$(CXX) $(SAN) $@.o $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o -o $@ -lm
+	@rm -f $@.o
+
 $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 	@mkdir -p $(B)
 	$(CXX) -O1 -Wall -Wextra -Werror $(STB_CFLAGS) $< -o $@
@@ -132,7 +143,7 @@ $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
 # with the portable kernels only (DCGAN_NO_SIMD), the C++ build, the README code blocks, the
 # programs end to end, the kill / failing-write test (KILLS=200), Ctrl-C / two runs on one folder
 # (tests/test_guard.sh), the rating page in headless Chromium where it is installed
-# (tests/test_rate.sh), the GPU tests on a host emulation of the GPU code (tests/cuda_emu)
+# (tests/test_rate.sh), the GPU tests and programs on a host emulation of the GPU code (tests/cuda_emu)
 # and, where nvcc exists, the GPU build (compiled and linked; run only where a GPU is);
 # last line "N passed, M failed"
 # (built with one job per core, the GPU programs too where nvcc is - a GPU build that fails
@@ -144,7 +155,8 @@ test:
 	@$(MAKE) --no-print-directory all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
 	  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_guard.sh tests/test_rate.sh tests/test_study_scripts.sh tests/test_bench_build.sh tests/test_mutants.sh \
-	  :: $(addprefix $(B)/san/,$(TESTS)) $(B)/san_omp/test_images $(B)/emu/test_cuda tests/test_crash.sh tests/test_study_report.sh tests/test_cuda_build.sh
+	  :: $(addprefix $(B)/san/,$(TESTS)) $(B)/san_omp/test_images $(B)/emu/test_cuda tests/test_cuda_emu_programs.sh tests/test_crash.sh tests/test_study_report.sh \
+	  tests/test_cuda_build.sh
 
 # demo: phantom X-rays, a small GAN trained on them (minutes), 64 generated PNGs in demo/
 # (GOMP_SPINCOUNT=10000 unless a wait policy is set: on a busy machine libgomp's

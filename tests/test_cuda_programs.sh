@@ -7,7 +7,7 @@
 # covariance moved it by 9e-8 relative on the CPU; another eigen-solver rounds
 # otherwise). Prints "test_cuda_programs: N passed, M failed".
 B=${B:-build}
-C=$B/cuda
+C=${C:-$B/cuda}   # (C=build/emu: the same programs on the host emulation of the GPU code, tests/cuda_emu)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_cuda.XXXXXX")
 passed=0
 failed=0
