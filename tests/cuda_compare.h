@@ -96,23 +96,24 @@ static inline int compare_model_grads(const dcgan_model *ref, const float *got, 
 // start (the parameters before training; a factor in the learning rate moves
 // them 100% off), each moment within 25% of ref's norm (a gradient x2: m 100%
 // off, v 300%). The running statistics stay element-wise (cmp_buffer).
-// Returns the number of failed checks.
+// Returns which checks failed: bit 0 parameters, 1 first moments, 2 second
+// moments, 3 BatchNorm statistics.
 #define CMP_STATE_L2 0.25
 static inline int compare_model_state(const dcgan_model *ref, const dcgan_model *got, const float *start,
                                       const char *name) {
     char label[192];
-    int before = check_failed;
+    int failed = 0;
     snprintf(label, sizeof label, "%s: parameters", name);
-    cmp_l2_check(ref->params, got->params, start, ref->n_params, CMP_STATE_L2, label);
+    failed |= !cmp_l2_check(ref->params, got->params, start, ref->n_params, CMP_STATE_L2, label) << 0;
     snprintf(label, sizeof label, "%s: Adam first moments", name);
-    cmp_l2_check(ref->adam_m, got->adam_m, NULL, ref->n_params, CMP_STATE_L2, label);
+    failed |= !cmp_l2_check(ref->adam_m, got->adam_m, NULL, ref->n_params, CMP_STATE_L2, label) << 1;
     snprintf(label, sizeof label, "%s: Adam second moments", name);
-    cmp_l2_check(ref->adam_v, got->adam_v, NULL, ref->n_params, CMP_STATE_L2, label);
+    failed |= !cmp_l2_check(ref->adam_v, got->adam_v, NULL, ref->n_params, CMP_STATE_L2, label) << 2;
     if (ref->n_buffers) {
         snprintf(label, sizeof label, "%s: BatchNorm running statistics", name);
-        cmp_buffer(ref->buffers, got->buffers, ref->n_buffers, label);
+        failed |= !cmp_buffer(ref->buffers, got->buffers, ref->n_buffers, label) << 3;
     }
-    return check_failed - before;
+    return failed;
 }
 
 // Adam inputs (p values, p even) where the place of eps matters: the first half

@@ -608,11 +608,31 @@ typedef dcgan_status (*bn_forward_fn)(dcgan_tensor, dcgan_tensor, dcgan_batchnor
 typedef dcgan_status (*bn_backward_fn)(dcgan_tensor, float *, float *, dcgan_tensor, dcgan_tensor,
                                        const dcgan_batchnorm2d *);
 
+// backward from the fixture PREFIX.dout into zeroed dx, dg, dbt (360, 4, 4 floats), checked
+// against PREFIX.dx, .dgamma and .dbeta; labels "FN/MODE dinp" and so on
+static void batchnorm2d_golden_backward(const char *fn, const char *mode, const char *prefix,
+                                        bn_backward_fn backward, dcgan_tensor x, const dcgan_batchnorm2d *bn,
+                                        float *dx, float *dg, float *dbt) {
+    static const char *const part[3][2] = {{"dx", "dinp"}, {"dgamma", "dgamma"}, {"dbeta", "dbeta"}};
+    float *got[3] = {dx, dg, dbt};
+    char name[32], label[160];
+    memset(dx, 0, 360 * sizeof(float));
+    memset(dg, 0, 4 * sizeof(float));
+    memset(dbt, 0, 4 * sizeof(float));
+    snprintf(name, sizeof name, "%s.dout", prefix);
+    backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt, dcgan_tensor_make(fdata(name), 3, 4, 5, 6), x, bn);
+    for (int k = 0; k < 3; k++) {
+        snprintf(name, sizeof name, "%s.%s", prefix, part[k][0]);
+        snprintf(label, sizeof label, "%s/%s %s", fn, mode, part[k][1]);
+        GOLDEN(name, got[k], label);
+    }
+}
+
 // PyTorch's numbers, for the library's BatchNorm and for its plain loops (the _ref pair).
 static void batchnorm2d_golden_case(const char *fn, bn_forward_fn forward, bn_backward_fn backward) {
     char label[160];
     float rm[4], rv[4], gamma[4], beta[4], smean[4], sinv[4];
-    float out[360], dx[360] = {0}, dg[4] = {0}, dbt[4] = {0};
+    float out[360], dx[360], dg[4], dbt[4];
     memcpy(rm, fdata("bn.rm0"), sizeof rm);
     memcpy(rv, fdata("bn.rv0"), sizeof rv);
     memcpy(gamma, fdata("bn.gamma"), sizeof gamma);
@@ -624,23 +644,12 @@ static void batchnorm2d_golden_case(const char *fn, bn_forward_fn forward, bn_ba
     GOLDEN("bn.out", out, (snprintf(label, sizeof label, "%s/train out", fn), label));
     GOLDEN("bn.rm1", rm, (snprintf(label, sizeof label, "%s/running_mean", fn), label));
     GOLDEN("bn.rv1", rv, (snprintf(label, sizeof label, "%s/running_var (unbiased)", fn), label));
-    backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
-             dcgan_tensor_make(fdata("bn.dout"), 3, 4, 5, 6), x, &bn);
-    GOLDEN("bn.dx", dx, (snprintf(label, sizeof label, "%s/train dinp", fn), label));
-    GOLDEN("bn.dgamma", dg, (snprintf(label, sizeof label, "%s/train dgamma", fn), label));
-    GOLDEN("bn.dbeta", dbt, (snprintf(label, sizeof label, "%s/train dbeta", fn), label));
+    batchnorm2d_golden_backward(fn, "train", "bn", backward, x, &bn, dx, dg, dbt);
     // eval: running statistics (already updated, as in the PyTorch script)
-    memset(dx, 0, sizeof dx);
-    memset(dg, 0, sizeof dg);
-    memset(dbt, 0, sizeof dbt);
     CHECK(forward(o, x, &bn, 0) == DCGAN_OK, (snprintf(label, sizeof label, "%s/eval status", fn), label));
     GOLDEN("bn_eval.out", out, (snprintf(label, sizeof label, "%s/eval out", fn), label));
     GOLDEN("bn.rm1", rm, (snprintf(label, sizeof label, "%s/eval leaves running_mean", fn), label));
-    backward(dcgan_tensor_make(dx, 3, 4, 5, 6), dg, dbt,
-             dcgan_tensor_make(fdata("bn_eval.dout"), 3, 4, 5, 6), x, &bn);
-    GOLDEN("bn_eval.dx", dx, (snprintf(label, sizeof label, "%s/eval dinp", fn), label));
-    GOLDEN("bn_eval.dgamma", dg, (snprintf(label, sizeof label, "%s/eval dgamma", fn), label));
-    GOLDEN("bn_eval.dbeta", dbt, (snprintf(label, sizeof label, "%s/eval dbeta", fn), label));
+    batchnorm2d_golden_backward(fn, "eval", "bn_eval", backward, x, &bn, dx, dg, dbt);
 }
 
 static void test_batchnorm2d_golden(void) {
