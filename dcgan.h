@@ -115,8 +115,8 @@
 //
 // Limitations
 //   float32 on the CPU with OpenMP; the GPU twins (dcgan_cuda.cu) are written
-//   and compiled but not yet verified on a GPU, and have no DiffAugment, ADA
-//   or averaged G (a GPU GAN with them is refused with a message). The built-in GAN models make
+//   and compiled but not yet verified on a GPU (tested on a host emulation of
+//   the GPU code only, tests/cuda_emu). The built-in GAN models make
 //   square images of 64, 128 or 256 pixels. FID needs pytorch-fid's weights file (not
 //   bundled). stb_image cannot decode 12-bit or arithmetic-coded JPEGs; its
 //   crashes on hostile files are contained in a helper process only where
@@ -127,7 +127,8 @@
 #ifndef DCGAN_H_INCLUDED
 #define DCGAN_H_INCLUDED
 
-#define DCGAN_VERSION "0.9.0"   // major.minor.patch of this file (0.9.0: BatchNorm's plain
+#define DCGAN_VERSION "0.10.0"  // major.minor.patch of this file (0.10.0: dcgan_vec_ema, and
+                                // DiffAugment, ADA and the averaged G on the GPU; 0.9.0: BatchNorm's plain
                                 // loops, dcgan_batchnorm2d_*_ref; 0.8.0: dcgan_dataset counts
                                 // images enlarged to the size; 0.7.0: nearly black ones, and the
                                 // averaged G's ramp-up as StyleGAN2-ADA's)
@@ -247,6 +248,9 @@ DCGAN_API dcgan_status dcgan_vec_copy(float *dst, const float *src, size_t n);
 DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n);
 // x[0..n) = value.
 DCGAN_API dcgan_status dcgan_vec_fill(float *x, size_t n, float value);
+// avg[i] = x[i] + (avg[i] - x[i]) * beta: a moving average pulled toward x
+// (the averaged G's update, section 10).
+DCGAN_API dcgan_status dcgan_vec_ema(float *avg, const float *x, size_t n, float beta);
 // The rows index[0..count) of src (rows of `row` floats) one after the other
 // into dst (the real half of a GAN's batch). The GPU twin takes dst and src in
 // device memory and index on the host.
@@ -949,6 +953,8 @@ typedef struct {
     struct {
         const float *host_dataset;     // the dataset that dev.dataset holds
         float *dataset, *images, *noise, *labels, *dlogits, *dimages;
+        float *aug_images, *daug_images;   // cfg.augment
+        float *ema_params, *ema_buffers;   // cfg.ema_kimg (the averaged G's twins)
         int count;
     } dev;
     int on_device;
@@ -1551,6 +1557,7 @@ DCGAN_API dcgan_status dcgan_vec_zero_cuda(float *x, size_t n);
 DCGAN_API dcgan_status dcgan_vec_copy_cuda(float *dst, const float *src, size_t n);
 DCGAN_API dcgan_status dcgan_vec_add_cuda(float *dst, const float *src, size_t n);
 DCGAN_API dcgan_status dcgan_vec_fill_cuda(float *x, size_t n, float value);
+DCGAN_API dcgan_status dcgan_vec_ema_cuda(float *avg, const float *x, size_t n, float beta);
 DCGAN_API dcgan_status dcgan_gather_rows_cuda(float *dst, const float *src, const int *index, int count,
                                               size_t row);
 DCGAN_API dcgan_status dcgan_sgemm_cuda(int trans_a, int trans_b, int M, int N, int K,
@@ -1612,6 +1619,12 @@ DCGAN_API dcgan_status dcgan_dropout_forward_cuda(float *out, float *mask, const
                                                   dcgan_rng *rng);
 DCGAN_API dcgan_status dcgan_dropout_backward_cuda(float *dinp, const float *dout,
                                                    const float *mask, size_t n);
+// DiffAugment (section 10): images on the GPU, draws on the host (they go up
+// in the GPU's scratch, in runs of images); the formulas of the CPU's per-pixel loops.
+DCGAN_API dcgan_status dcgan_diffaug_forward_cuda(float *out, const float *inp, const dcgan_aug_draw *draws,
+                                                  int n, int c, int h, int w);
+DCGAN_API dcgan_status dcgan_diffaug_backward_cuda(float *dinp, const float *dout,
+                                                   const dcgan_aug_draw *draws, int n, int c, int h, int w);
 // loss and accuracy come back to the host; logits, targets, dlogits on the GPU.
 DCGAN_API dcgan_status dcgan_bce_with_logits_cuda(float *loss, float *accuracy, float *dlogits,
                                                   const float *logits, const float *targets,
@@ -2356,6 +2369,11 @@ DCGAN_API dcgan_status dcgan_vec_add(float *dst, const float *src, size_t n) {
 
 DCGAN_API dcgan_status dcgan_vec_fill(float *x, size_t n, float value) {
     for (size_t i = 0; i < n; i++) x[i] = value;
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_vec_ema(float *avg, const float *x, size_t n, float beta) {
+    for (size_t i = 0; i < n; i++) avg[i] = x[i] + (avg[i] - x[i]) * beta;
     return DCGAN_OK;
 }
 
@@ -5936,11 +5954,15 @@ DCGAN_API dcgan_status dcgan_gan_bytes(size_t *bytes, const dcgan_gan_config *cf
 // arguments), and the few things that differ are the helpers right here.
 typedef struct {
     float *images, *labels, *dlogits, *noise, *dimages;
+    float *aug_images, *daug_images;   // DiffAugment's (cfg.augment)
+    float *ema_params, *ema_buffers;   // the averaged G (cfg.ema_kimg)
+    float *g_params, *g_buffers;       // G's own weights and statistics, where they are
     int gpu;
 } dcgan__gan_mem;
 
 static dcgan__gan_mem dcgan__gan_host_mem(dcgan_gan *gan) {
-    dcgan__gan_mem mem = {gan->images, gan->labels, gan->dlogits, gan->noise, gan->dimages, 0};
+    dcgan__gan_mem mem = {gan->images, gan->labels, gan->dlogits, gan->noise, gan->dimages, gan->aug_images,
+                          gan->daug_images, gan->ema_params, gan->ema_buffers, gan->g.params, gan->g.buffers, 0};
     return mem;
 }
 
@@ -5977,6 +5999,27 @@ static dcgan_status dcgan__gan_bce(const dcgan__gan_mem *mem, float *loss, float
     return st;
 }
 
+// DiffAugment's forward and backward (the CPU's cannot fail; the GPU twins can).
+static dcgan_status dcgan__gan_augment(const dcgan__gan_mem *mem, float *out, const float *inp,
+                                       const dcgan_aug_draw *draws, int n, int c, int side) {
+#ifdef DCGAN_CUDA
+    if (mem->gpu) return dcgan_diffaug_forward_cuda(out, inp, draws, n, c, side, side);
+#endif
+    (void)mem;
+    dcgan_diffaug_forward(out, inp, draws, n, c, side, side);
+    return DCGAN_OK;
+}
+
+static dcgan_status dcgan__gan_augment_back(const dcgan__gan_mem *mem, float *dinp, const float *dout,
+                                            const dcgan_aug_draw *draws, int n, int c, int side) {
+#ifdef DCGAN_CUDA
+    if (mem->gpu) return dcgan_diffaug_backward_cuda(dinp, dout, draws, n, c, side, side);
+#endif
+    (void)mem;
+    dcgan_diffaug_backward(dinp, dout, draws, n, c, side, side);
+    return DCGAN_OK;
+}
+
 // sum of sign(logit) over n logits (ADA's r_t counts them), read on the host.
 static dcgan_status dcgan__gan_signs(dcgan_gan *gan, const dcgan__gan_mem *mem, const float *logits, int n,
                                      int *signs) {
@@ -5994,8 +6037,9 @@ static dcgan_status dcgan__gan_signs(dcgan_gan *gan, const dcgan__gan_mem *mem, 
 }
 
 // One D step on the n images in mem->images, all labelled `label`: D's
-// gradient of the BCE, one Adam step. With cfg.augment D sees T(images)
-// (CPU only). signs (may be NULL): sum of sign(D(x)) for ADA.
+// gradient of the BCE, one Adam step. With cfg.augment D sees T(images) (the
+// draws are made on the host for both builds). signs (may be NULL): sum of
+// sign(D(x)) for ADA.
 static dcgan_status dcgan__d_step(dcgan_gan *gan, const dcgan__gan_mem *mem, int n, float label, float *loss,
                                   float *acc, int *signs) {
     const dcgan_gan_config *cfg = &gan->cfg;
@@ -6004,9 +6048,10 @@ static dcgan_status dcgan__d_step(dcgan_gan *gan, const dcgan__gan_mem *mem, int
     if (cfg->augment) {
         dcgan_diffaug_sample(gan->aug_draws, n, cfg->size, cfg->size, cfg->augment, gan->augment_p,
                              &gan->rng);
-        dcgan_diffaug_forward(gan->aug_images, mem->images, gan->aug_draws, n, cfg->channels,
-                              cfg->size, cfg->size);
-        d_input = gan->aug_images;
+        if ((st = dcgan__gan_augment(mem, mem->aug_images, mem->images, gan->aug_draws, n, cfg->channels,
+                                     cfg->size)) != DCGAN_OK)
+            return st;
+        d_input = mem->aug_images;
     }
     if ((st = DCGAN__RUN(mem, dcgan_vec_fill, (mem->labels, (size_t)n, label))) != DCGAN_OK ||
         (st = DCGAN__RUN(mem, dcgan_model_zero_grad, (&gan->d))) != DCGAN_OK ||
@@ -6056,15 +6101,16 @@ static void dcgan__ada_adjust(dcgan_gan *gan) {
 // after the first step, with none before it, the average is G: beta = 0, as
 // training_loop.py's cur_nimg counts the batch only after the update). BatchNorm
 // running statistics are copied. Called after gan->iteration counted this step.
-static void dcgan__ema_update(dcgan_gan *gan) {
+static dcgan_status dcgan__ema_update(dcgan_gan *gan, const dcgan__gan_mem *mem) {
     const dcgan_gan_config *cfg = &gan->cfg;
     double half_life = (double)cfg->ema_kimg * 1000.0;
     const double seen = (double)(gan->iteration - 1) * cfg->batch;
     if (cfg->ema_rampup > 0.0f && seen * cfg->ema_rampup < half_life) half_life = seen * cfg->ema_rampup;
     const float beta = (float)pow(0.5, (double)cfg->batch / (half_life > 1e-8 ? half_life : 1e-8));
-    for (size_t i = 0; i < gan->g.n_params; i++)
-        gan->ema_params[i] = gan->g.params[i] + (gan->ema_params[i] - gan->g.params[i]) * beta;
-    if (gan->g.n_buffers) memcpy(gan->ema_buffers, gan->g.buffers, gan->g.n_buffers * sizeof(float));
+    dcgan_status st = DCGAN__RUN(mem, dcgan_vec_ema, (mem->ema_params, mem->g_params, gan->g.n_params, beta));
+    if (st == DCGAN_OK && gan->g.n_buffers)
+        st = DCGAN__RUN(mem, dcgan_vec_copy, (mem->ema_buffers, mem->g_buffers, gan->g.n_buffers));
+    return st;
 }
 
 // G's weights and running statistics trade places with the averaged ones (the
@@ -6156,12 +6202,13 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
                                                     &gan->rng))) != DCGAN_OK)
         return dcgan__gan_undo(gan, mem, st);
     float *d_input = dcgan__gan_out(&gan->g, mem);
-    if (cfg->augment) {   // D judges T(G(z)); the gradient comes back through T (CPU only)
+    if (cfg->augment) {   // D judges T(G(z)); the gradient comes back through T
         dcgan_diffaug_sample(gan->aug_draws, nb, cfg->size, cfg->size, cfg->augment, gan->augment_p,
                              &gan->rng);
-        dcgan_diffaug_forward(gan->aug_images, d_input, gan->aug_draws, nb, cfg->channels,
-                              cfg->size, cfg->size);
-        d_input = gan->aug_images;
+        if ((st = dcgan__gan_augment(mem, mem->aug_images, d_input, gan->aug_draws, nb, cfg->channels,
+                                     cfg->size)) != DCGAN_OK)
+            return dcgan__gan_undo(gan, mem, st);
+        d_input = mem->aug_images;
     }
     if ((st = DCGAN__RUN(mem, dcgan_model_forward, (&gan->d, dcgan_tensor_make(d_input, nb, cfg->channels, cfg->size,
                                                                                cfg->size), 1, &gan->rng))) != DCGAN_OK ||
@@ -6171,11 +6218,12 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
         return dcgan__gan_undo(gan, mem, st);
     // D is frozen here: only the gradient with respect to its input images
     if (cfg->augment) {
-        dcgan__zero(gan->daug_images, (size_t)nb * image);
-        if ((st = dcgan_model_backward_input(&gan->d, mem->dlogits, gan->daug_images)) != DCGAN_OK)
+        if ((st = DCGAN__RUN(mem, dcgan_vec_zero, (mem->daug_images, (size_t)nb * image))) != DCGAN_OK ||
+            (st = DCGAN__RUN(mem, dcgan_model_backward_input, (&gan->d, mem->dlogits, mem->daug_images))) !=
+                DCGAN_OK ||
+            (st = dcgan__gan_augment_back(mem, mem->dimages, mem->daug_images, gan->aug_draws, nb, cfg->channels,
+                                          cfg->size)) != DCGAN_OK)
             return dcgan__gan_undo(gan, mem, st);
-        dcgan_diffaug_backward(mem->dimages, gan->daug_images, gan->aug_draws, nb, cfg->channels,
-                               cfg->size, cfg->size);
     } else if ((st = DCGAN__RUN(mem, dcgan_model_backward_input, (&gan->d, mem->dlogits, mem->dimages))) !=
                DCGAN_OK) {
         return dcgan__gan_undo(gan, mem, st);
@@ -6184,7 +6232,7 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
         (st = DCGAN__RUN(mem, dcgan_model_adam_step, (&gan->g, &gan->opt_g))) != DCGAN_OK)
         return dcgan__gan_undo(gan, mem, st);
     gan->iteration++;
-    if (gan->ema_params) dcgan__ema_update(gan);
+    if (gan->ema_params && (st = dcgan__ema_update(gan, mem)) != DCGAN_OK) return st;
     if (cfg->ada_target > 0.0f && gan->iteration % DCGAN_ADA_INTERVAL == 0) dcgan__ada_adjust(gan);
     stats->augment_p = cfg->augment ? gan->augment_p : 0.0f;
     stats->ada_rt = gan->ada_rt;
@@ -6212,15 +6260,14 @@ DCGAN_API dcgan_status dcgan_gan_train_step_cuda(dcgan_gan *gan, const float *da
     if (n_images <= 0) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the dataset is empty");
     if (cfg->batch / 2 > 4096)   // the real half's indices go up in the GPU's scratch (4096 ints)
         return DCGAN__FAIL(DCGAN_ERR_SHAPE, "batch %d is above 8192", cfg->batch);
-    if (cfg->augment || cfg->ema_kimg > 0.0f)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "DiffAugment, ADA and the averaged G run on the CPU only "
-                           "in this version (dcgan_cuda.cu has no twins for them)");
     if (!gan->on_device && (st = dcgan_gan_to_cuda(gan)) != DCGAN_OK) return st;
     if ((!gan->dev.dataset || gan->dev.host_dataset != dataset || gan->dev.count != n_images) &&
         (st = dcgan_gan_upload_dataset_cuda(gan, dataset, n_images)) != DCGAN_OK)
         return st;
-    const dcgan__gan_mem mem = {gan->dev.images, gan->dev.labels, gan->dev.dlogits, gan->dev.noise,
-                                gan->dev.dimages, 1};
+    const dcgan__gan_mem mem = {gan->dev.images,      gan->dev.labels,      gan->dev.dlogits,
+                                gan->dev.noise,       gan->dev.dimages,     gan->dev.aug_images,
+                                gan->dev.daug_images, gan->dev.ema_params,  gan->dev.ema_buffers,
+                                gan->g.dev.params,    gan->g.dev.buffers,   1};
     return dcgan__gan_step(gan, &mem, dataset, n_images, stats);
 }
 #endif
@@ -6230,9 +6277,7 @@ DCGAN_API dcgan_status dcgan_gan_generate(dcgan_gan *gan, float *out, const floa
     const size_t image = (size_t)cfg->channels * cfg->size * cfg->size;
     if (n < 0) return DCGAN__FAIL(DCGAN_ERR_SHAPE, "n = %d images", n);
 #ifdef DCGAN_CUDA
-    if (gan->on_device && gan->ema_params)
-        return DCGAN__FAIL(DCGAN_ERR_SHAPE, "the averaged G runs on the CPU only in this version");
-    if (gan->on_device) return dcgan_gan_generate_cuda(gan, out, noise, n);
+    if (gan->on_device) return dcgan_gan_generate_cuda(gan, out, noise, n);   // (the averaged G there too)
 #endif
     if (gan->ema_params) dcgan__swap_ema(gan);
     dcgan_status st = DCGAN_OK;

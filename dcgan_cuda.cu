@@ -227,6 +227,17 @@ DCGAN_API dcgan_status dcgan_vec_add_cuda(float *dst, const float *src, size_t n
     return DCGAN_OK;
 }
 
+__global__ static void dcgan__ema_kernel(float *avg, const float *x, size_t n, float beta) {
+    DCGAN__FOR_EACH(i, n) avg[i] = x[i] + (avg[i] - x[i]) * beta;
+}
+
+DCGAN_API dcgan_status dcgan_vec_ema_cuda(float *avg, const float *x, size_t n, float beta) {
+    if (n == 0) return DCGAN_OK;
+    dcgan__ema_kernel<<<dcgan__blocks(n), 256>>>(avg, x, n, beta);
+    DCGAN__LAUNCHED();
+    return DCGAN_OK;
+}
+
 // -----------------------------------------------------------------------------
 // 5. Matrix multiply (GEMM): row-major through column-major cuBLAS
 
@@ -999,14 +1010,115 @@ DCGAN_API dcgan_status dcgan_model_from_cuda(dcgan_model *m) {
 }
 
 // -----------------------------------------------------------------------------
-// 10. GAN: its device memory and dataset, and the two twins its step needs
-// (the step is written once, in dcgan.h: dcgan__gan_step)
+// 10. GAN: DiffAugment, its device memory and dataset, and the twins its step
+// needs (the step is written once, in dcgan.h: dcgan__gan_step)
+
+// DiffAugment (dcgan.h section 10, Zhao et al. 2020): one block per image. The
+// CPU's per-pixel loops, with the image's sum (the contrast's mean) and the
+// backward's sum of the gradient over the pixels that read one taken by the
+// block in double, as BatchNorm's.
+
+// Whether output pixel (y, x) reads input pixel (y + ty, x + tx): inside, and not cut out.
+__device__ static int dcgan__aug_reads(const dcgan_aug_draw *d, int y, int x, int h, int w) {
+    const int sy = y + d->ty, sx = x + d->tx;
+    if (sy < 0 || sy >= h || sx < 0 || sx >= w) return 0;
+    return !(y >= d->cut_y0 && y < d->cut_y1 && x >= d->cut_x0 && x < d->cut_x1);
+}
+
+__global__ static void dcgan__diffaug_kernel(float *out, const float *inp, const dcgan_aug_draw *draws, int c,
+                                             int h, int w) {
+    __shared__ double part[256];
+    const dcgan_aug_draw d = draws[blockIdx.x];
+    const size_t plane = (size_t)h * w, image = (size_t)c * plane;
+    const float *x = inp + (size_t)blockIdx.x * image;
+    float *y_out = out + (size_t)blockIdx.x * image;
+    double s = 0.0;
+    for (size_t k = threadIdx.x; k < image; k += blockDim.x) s += x[k];
+    const float m = (float)(dcgan__block_sum(s, part) / (double)image) + d.brightness;   // mean after brightness
+    for (size_t o = threadIdx.x; o < plane; o += blockDim.x) {
+        const int y = (int)(o / w), xx = (int)(o % w);
+        if (!dcgan__aug_reads(&d, y, xx, h, w)) {
+            for (int ch = 0; ch < c; ch++) y_out[ch * plane + o] = 0.0f;
+            continue;
+        }
+        const size_t src = (size_t)(y + d.ty) * w + (xx + d.tx);
+        float pixel_mean = 0.0f;
+        for (int ch = 0; ch < c; ch++) pixel_mean += x[ch * plane + src] + d.brightness;
+        pixel_mean /= (float)c;
+        for (int ch = 0; ch < c; ch++) {
+            float v = x[ch * plane + src] + d.brightness;              // brightness
+            v = (v - pixel_mean) * d.saturation + pixel_mean;          // saturation
+            y_out[ch * plane + o] = (v - m) * d.contrast + m;          // contrast
+        }
+    }
+}
+
+__global__ static void dcgan__diffaug_back_kernel(float *dinp, const float *dout, const dcgan_aug_draw *draws,
+                                                  int c, int h, int w) {
+    __shared__ double part[256];
+    const dcgan_aug_draw d = draws[blockIdx.x];
+    const size_t plane = (size_t)h * w, image = (size_t)c * plane;
+    const float *g = dout + (size_t)blockIdx.x * image;
+    float *dx = dinp + (size_t)blockIdx.x * image;
+    double sum = 0.0;   // of g1: the gradient at the output pixels that read a pixel
+    for (size_t o = threadIdx.x; o < plane; o += blockDim.x)
+        if (dcgan__aug_reads(&d, (int)(o / w), (int)(o % w), h, w))
+            for (int ch = 0; ch < c; ch++) sum += g[ch * plane + o];
+    const float k_c = d.contrast, s = d.saturation;
+    const float spread = (1.0f - k_c) * (float)(dcgan__block_sum(sum, part) / (double)image);
+    for (size_t src = threadIdx.x; src < plane; src += blockDim.x) {   // one thread per input pixel
+        const int y = (int)(src / w) - d.ty, xx = (int)(src % w) - d.tx;   // the output pixel that reads it
+        const int read = y >= 0 && y < h && xx >= 0 && xx < w && dcgan__aug_reads(&d, y, xx, h, w);
+        const size_t o = read ? (size_t)y * w + xx : 0;
+        float g1_sum = 0.0f;
+        for (int ch = 0; ch < c; ch++) g1_sum += read ? g[ch * plane + o] : 0.0f;
+        const float g2_sum = k_c * g1_sum + (float)c * spread;
+        for (int ch = 0; ch < c; ch++) {
+            const float g1 = read ? g[ch * plane + o] : 0.0f, g2 = k_c * g1 + spread;
+            dx[ch * plane + src] += s * g2 + (1.0f - s) * g2_sum / (float)c;
+        }
+    }
+}
+
+// Both passes: the draws go up into the scratch buffer, as many images' at a time as it holds.
+static dcgan_status dcgan__diffaug_run(int backward, float *out, const float *inp, const dcgan_aug_draw *draws,
+                                       int n, int c, int h, int w) {
+    if (n < 0 || c < 1 || h < 1 || w < 1)
+        return dcgan_error_set(DCGAN_ERR_SHAPE, "diffaug_%s_cuda: %d images of %d channels, %dx%d",
+                               backward ? "backward" : "forward", n, c, h, w);
+    if (n == 0) return DCGAN_OK;
+    DCGAN__TRY(dcgan_cuda_init(0));   // the scratch buffer
+    const size_t image = (size_t)c * h * w;
+    const int run = (int)(DCGAN__SCRATCH_BYTES / sizeof(dcgan_aug_draw));
+    dcgan_aug_draw *dev_draws = (dcgan_aug_draw *)dcgan__gpu.scratch;
+    for (int i = 0; i < n; i += run) {
+        const int k = n - i < run ? n - i : run;
+        DCGAN__CUDA_TRY(cudaMemcpy(dev_draws, draws + i, (size_t)k * sizeof(dcgan_aug_draw), cudaMemcpyHostToDevice));
+        if (backward)
+            dcgan__diffaug_back_kernel<<<k, 256>>>(out + (size_t)i * image, inp + (size_t)i * image, dev_draws, c, h, w);
+        else
+            dcgan__diffaug_kernel<<<k, 256>>>(out + (size_t)i * image, inp + (size_t)i * image, dev_draws, c, h, w);
+        DCGAN__LAUNCHED();
+    }
+    return DCGAN_OK;
+}
+
+DCGAN_API dcgan_status dcgan_diffaug_forward_cuda(float *out, const float *inp, const dcgan_aug_draw *draws,
+                                                  int n, int c, int h, int w) {
+    return dcgan__diffaug_run(0, out, inp, draws, n, c, h, w);
+}
+
+DCGAN_API dcgan_status dcgan_diffaug_backward_cuda(float *dinp, const float *dout,
+                                                   const dcgan_aug_draw *draws, int n, int c, int h, int w) {
+    return dcgan__diffaug_run(1, dinp, dout, draws, n, c, h, w);
+}
 
 DCGAN_API void dcgan_gan_free_cuda(dcgan_gan *gan) {
-    float **bufs[6] = {&gan->dev.dataset, &gan->dev.images, &gan->dev.noise, &gan->dev.labels,
-                       &gan->dev.dlogits, &gan->dev.dimages};
+    float **bufs[10] = {&gan->dev.dataset,    &gan->dev.images,      &gan->dev.noise,      &gan->dev.labels,
+                        &gan->dev.dlogits,    &gan->dev.dimages,     &gan->dev.aug_images, &gan->dev.daug_images,
+                        &gan->dev.ema_params, &gan->dev.ema_buffers};
     if (!gan->dev.images && !gan->g.dev.params && !gan->d.dev.params) return;
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < 10; k++) {
         dcgan_cuda_free(*bufs[k]);
         *bufs[k] = NULL;
     }
@@ -1022,19 +1134,29 @@ DCGAN_API dcgan_status dcgan_gan_to_cuda(dcgan_gan *gan) {
     const size_t image = (size_t)c->channels * c->size * c->size;
     dcgan_status st;
     DCGAN__TRY(dcgan_cuda_init(0));
+    const size_t aug = c->augment ? (size_t)c->batch * image : 0;   // (0: not made)
+    const size_t ema = gan->ema_params ? gan->g.n_params : 0, ema_stats = gan->ema_params ? gan->g.n_buffers + 1 : 0;
     if (!gan->dev.images) {
-        struct { float **p; size_t n; } want[5] = {{&gan->dev.images, (size_t)c->batch * image},
+        struct { float **p; size_t n; } want[9] = {{&gan->dev.images, (size_t)c->batch * image},
                                                   {&gan->dev.noise, (size_t)c->batch * c->latent},
                                                   {&gan->dev.labels, (size_t)c->batch},
                                                   {&gan->dev.dlogits, (size_t)c->batch},
-                                                  {&gan->dev.dimages, (size_t)c->batch * image}};
-        for (int k = 0; k < 5; k++)
-            if ((st = dcgan_cuda_malloc((void **)want[k].p, want[k].n * sizeof(float))) != DCGAN_OK) {
+                                                  {&gan->dev.dimages, (size_t)c->batch * image},
+                                                  {&gan->dev.aug_images, aug},
+                                                  {&gan->dev.daug_images, aug},
+                                                  {&gan->dev.ema_params, ema},
+                                                  {&gan->dev.ema_buffers, ema_stats}};
+        for (int k = 0; k < 9; k++)
+            if (want[k].n && (st = dcgan_cuda_malloc((void **)want[k].p, want[k].n * sizeof(float))) != DCGAN_OK) {
                 dcgan_gan_free_cuda(gan);
                 return st;
             }
     }
-    if ((st = dcgan_model_to_cuda(&gan->g)) != DCGAN_OK || (st = dcgan_model_to_cuda(&gan->d)) != DCGAN_OK) {
+    if ((st = dcgan_model_to_cuda(&gan->g)) != DCGAN_OK || (st = dcgan_model_to_cuda(&gan->d)) != DCGAN_OK ||
+        (ema && (st = dcgan_cuda_upload(gan->dev.ema_params, gan->ema_params, ema * sizeof(float))) != DCGAN_OK) ||
+        (ema && gan->g.n_buffers &&
+         (st = dcgan_cuda_upload(gan->dev.ema_buffers, gan->ema_buffers, gan->g.n_buffers * sizeof(float))) !=
+             DCGAN_OK)) {
         dcgan_gan_free_cuda(gan);
         return st;
     }
@@ -1045,6 +1167,11 @@ DCGAN_API dcgan_status dcgan_gan_to_cuda(dcgan_gan *gan) {
 DCGAN_API dcgan_status dcgan_gan_from_cuda(dcgan_gan *gan) {
     DCGAN__TRY(dcgan_model_from_cuda(&gan->g));
     DCGAN__TRY(dcgan_model_from_cuda(&gan->d));
+    if (gan->ema_params && gan->dev.ema_params) {   // the averaged G
+        DCGAN__TRY(dcgan_cuda_download(gan->ema_params, gan->dev.ema_params, gan->g.n_params * sizeof(float)));
+        if (gan->g.n_buffers)
+            DCGAN__TRY(dcgan_cuda_download(gan->ema_buffers, gan->dev.ema_buffers, gan->g.n_buffers * sizeof(float)));
+    }
     return DCGAN_OK;
 }
 
@@ -1098,10 +1225,32 @@ DCGAN_API dcgan_status dcgan_gather_rows_cuda(float *dst, const float *src, cons
     DCGAN__LAUNCH_N(dcgan__gather_kernel, (size_t)count * row, dst, src, dev_index, count, row);
 }
 
+// G's device weights and statistics trade places with the averaged ones (dcgan.h's dcgan__swap_ema).
+static void dcgan__swap_ema_cuda(dcgan_gan *gan) {
+    float *p = gan->g.dev.params, *b = gan->g.dev.buffers;
+    gan->g.dev.params = gan->dev.ema_params;
+    gan->dev.ema_params = p;
+    if (gan->g.n_buffers) {
+        gan->g.dev.buffers = gan->dev.ema_buffers;
+        gan->dev.ema_buffers = b;
+    }
+}
+
+static dcgan_status dcgan__generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n);
+
+// With cfg.ema_kimg the images come from the averaged G, as on the CPU.
 DCGAN_API dcgan_status dcgan_gan_generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n) {
+    if (!gan->on_device) DCGAN__TRY(dcgan_gan_to_cuda(gan));
+    const int ema = gan->ema_params && gan->dev.ema_params;
+    if (ema) dcgan__swap_ema_cuda(gan);
+    dcgan_status st = dcgan__generate_cuda(gan, out, noise, n);
+    if (ema) dcgan__swap_ema_cuda(gan);   // G's own weights back for training
+    return st;
+}
+
+static dcgan_status dcgan__generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n) {
     const dcgan_gan_config *c = &gan->cfg;
     const size_t image = (size_t)c->channels * c->size * c->size;
-    if (!gan->on_device) DCGAN__TRY(dcgan_gan_to_cuda(gan));
     for (int i = 0; i < n; i += c->batch) {
         int nb = n - i < c->batch ? n - i : c->batch;
         DCGAN__TRY(dcgan_cuda_upload(gan->dev.noise, noise + (size_t)i * c->latent, (size_t)nb * c->latent * sizeof(float)));

@@ -291,6 +291,58 @@ static void test_activations(void) {
 }
 
 // ---------------------------------------------------------------------------
+// DiffAugment and the averaged G's update
+
+// n images of c x side x side through random draws of the whole policy, each
+// transform with probability p: forward, and backward into a gradient that
+// already holds values (it adds).
+static void diffaug_case(int n, int c, int side, float p) {
+    char label[128];
+    const size_t count = (size_t)n * c * side * side;
+    dcgan_aug_draw *draws = (dcgan_aug_draw *)malloc((size_t)n * sizeof(dcgan_aug_draw));
+    dcgan_diffaug_sample(draws, n, side, side, DCGAN_AUG_COLOR | DCGAN_AUG_TRANSLATION | DCGAN_AUG_CUTOUT, p, &rng);
+    float *x = host_random(count), *y = (float *)malloc(count * sizeof(float)), *dy = host_random(count);
+    float *dx = host_random(count);
+    float *gx = dev_copy(x, count), *gy = dev_copy(y, count), *gdy = dev_copy(dy, count), *gdx = dev_copy(dx, count);
+    dcgan_diffaug_forward(y, x, draws, n, c, side, side);
+    snprintf(label, sizeof label, "diffaug_forward_cuda/%d images %dx%dx%d p %g", n, c, side, side, (double)p);
+    CHECK(dcgan_diffaug_forward_cuda(gy, gx, draws, n, c, side, side) == DCGAN_OK, label);
+    check_dev(y, gy, count, 1e-5, 1e-5, label);
+    dcgan_diffaug_backward(dx, dy, draws, n, c, side, side);
+    snprintf(label, sizeof label, "diffaug_backward_cuda/%d images %dx%dx%d p %g", n, c, side, side, (double)p);
+    CHECK(dcgan_diffaug_backward_cuda(gdx, gdy, draws, n, c, side, side) == DCGAN_OK, label);
+    check_dev(dx, gdx, count, 1e-5, 1e-5, label);
+    free(draws); free(x); free(y); free(dy); free(dx);
+    dcgan_cuda_free(gx); dcgan_cuda_free(gy); dcgan_cuda_free(gdy); dcgan_cuda_free(gdx);
+}
+
+static void test_diffaug(void) {
+    diffaug_case(5, 1, 16, 1.0f);   // gray: the study's X-rays
+    diffaug_case(6, 1, 17, 0.5f);   // odd side (the cutout's other centre range), some transforms off
+    diffaug_case(4, 3, 9, 1.0f);    // RGB: saturation mixes the channels
+    diffaug_case(3, 3, 12, 0.7f);
+    diffaug_case(600, 1, 4, 1.0f);  // more images than the scratch buffer holds draws (455): in runs
+    float *g = NULL;
+    dcgan_cuda_malloc((void **)&g, 64 * sizeof(float));
+    dcgan_aug_draw draw;
+    dcgan_diffaug_sample(&draw, 1, 4, 4, 0, 1.0f, &rng);
+    CHECK(dcgan_diffaug_forward_cuda(g, g + 32, &draw, 1, 0, 4, 4) == DCGAN_ERR_SHAPE &&
+              strcmp(dcgan_last_error(), "diffaug_forward_cuda: 1 images of 0 channels, 4x4") == 0,
+          "diffaug_forward_cuda/no channels refused with its message");
+    CHECK(dcgan_diffaug_backward_cuda(g, g + 32, &draw, 0, 1, 4, 4) == DCGAN_OK,
+          "diffaug_backward_cuda/no images: nothing to do");
+    dcgan_cuda_free(g);
+    // the averaged G's update: avg = x + (avg - x) * beta
+    const size_t n = 1001;
+    float *avg = host_random(n), *x = host_random(n), *gavg = dev_copy(avg, n), *gx = dev_copy(x, n);
+    dcgan_vec_ema(avg, x, n, 0.574f);
+    CHECK(dcgan_vec_ema_cuda(gavg, gx, n, 0.574f) == DCGAN_OK, "vec_ema_cuda/status");
+    check_dev(avg, gavg, n, 1e-6, 1e-6, "vec_ema_cuda");
+    free(avg); free(x);
+    dcgan_cuda_free(gavg); dcgan_cuda_free(gx);
+}
+
+// ---------------------------------------------------------------------------
 // Loss and Adam
 
 static void test_loss_adam(void) {
@@ -391,22 +443,35 @@ static void model_grad_case(dcgan_model *cpu, dcgan_model *gpu, const char *name
     dcgan_cuda_free(gx); dcgan_cuda_free(gdout); dcgan_cuda_free(gdinp);
 }
 
-static void train_case(dcgan_arch arch, int size, float width) {
+// little: the small-data recipe on top (DiffAugment's whole policy, ADA, the
+// averaged G), with p started at 0.5 on both sides (ADA starts it at 0, where
+// no transform would run in the 3 iterations compared) and an average that
+// keeps 57% of itself each step (half-life 10 images, no ramp-up).
+static void train_case(dcgan_arch arch, int size, int channels, float width, int little) {
     dcgan_gan_config cfg;
     dcgan_gan cpu, gpu;
     dcgan_gan_config_default(&cfg);
     cfg.arch = arch;
     cfg.size = size;
-    cfg.channels = 1;
+    cfg.channels = channels;
     cfg.width = width;
     cfg.batch = 8;
     cfg.lr_d = cfg.lr_g = 2e-4;
+    if (little) {
+        cfg.augment = DCGAN_AUG_COLOR | DCGAN_AUG_TRANSLATION | DCGAN_AUG_CUTOUT;
+        cfg.ada_target = 0.6f;
+        cfg.ada_kimg = 0.1f;   // p moves by 16 / 100 at the 4th iteration
+        cfg.ema_kimg = 0.01f;
+        cfg.ema_rampup = 0.0f;
+    }
     const int images = 12;
-    const size_t image = (size_t)size * size;
+    const size_t image = (size_t)channels * size * size;
     float *data = host_random(images * image);
-    char label[128];
-    const char *name = dcgan_arch_name(arch);
+    char label[160];
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", dcgan_arch_name(arch), little ? " + DiffAugment, ADA, EMA" : "");
     if (!CHECK(dcgan_gan_init(&cpu, &cfg) == DCGAN_OK && dcgan_gan_init(&gpu, &cfg) == DCGAN_OK, "gan_init")) return;
+    if (little) cpu.augment_p = gpu.augment_p = 0.5f;
     snprintf(label, sizeof label, "gan_to_cuda/%s", name);
     CHECK(dcgan_gan_to_cuda(&gpu) == DCGAN_OK, label);
     {   // the gradients first, on a second pair of the same GAN (the pair above trains from its start)
@@ -444,9 +509,13 @@ static void train_case(dcgan_arch arch, int size, float width) {
         snprintf(label, sizeof label, "gan_train_step_cuda/%s iteration %d accuracies", name, it + 1);
         CHECK(fabsf(a.real_acc - b.real_acc) <= 0.25f && fabsf(a.fake_acc - b.fake_acc) <= 0.25f, label);
     }
-    // without ADA its counters stay 0 on both (they would otherwise grow without bound)
-    CHECK(cpu.ada_count == 0 && gpu.ada_count == 0 && cpu.ada_signs == 0 && gpu.ada_signs == 0,
-          "gan_train_step_cuda/no ADA: its counters stay 0 on the GPU as on the CPU");
+    if (little) {   // ADA's counters: the same signs of D(real) (12 real images so far)
+        snprintf(label, sizeof label, "gan_train_step_cuda/%s: ADA counted the same signs", name);
+        CHECK(cpu.ada_count == 12 && gpu.ada_count == 12 && cpu.ada_signs == gpu.ada_signs, label);
+    } else {   // without ADA its counters stay 0 on both (they would otherwise grow without bound)
+        CHECK(cpu.ada_count == 0 && gpu.ada_count == 0 && cpu.ada_signs == 0 && gpu.ada_signs == 0,
+              "gan_train_step_cuda/no ADA: its counters stay 0 on the GPU as on the CPU");
+    }
     CHECK(dcgan_gan_from_cuda(&gpu) == DCGAN_OK, "gan_from_cuda/status");
     // gan_from_cuda brought every value down: the device buffers read whole, bit for bit
     // (the whole-vector comparisons below would not see a few values left behind)
@@ -470,6 +539,16 @@ static void train_case(dcgan_arch arch, int size, float width) {
     compare_model_state(&cpu.g, &gpu.g, g0, label);
     snprintf(label, sizeof label, "gan_train_step_cuda/%s D after 3 iterations", name);
     compare_model_state(&cpu.d, &gpu.d, d0, label);
+    if (little) {   // the averaged G: brought down whole, and where the CPU's is
+        snprintf(label, sizeof label, "gan_from_cuda/%s: the averaged G as on the GPU", name);
+        check_dev(gpu.ema_params, gpu.dev.ema_params, cpu.g.n_params, 0.0, 0.0, label);
+        snprintf(label, sizeof label, "gan_train_step_cuda/%s: the averaged G after 3 iterations", name);
+        cmp_l2_check(cpu.ema_params, gpu.ema_params, g0, cpu.g.n_params, CMP_STATE_L2, label);
+        if (cpu.g.n_buffers) {
+            snprintf(label, sizeof label, "gan_train_step_cuda/%s: the averaged G's statistics", name);
+            cmp_l2_check(cpu.ema_buffers, gpu.ema_buffers, NULL, cpu.g.n_buffers, CMP_STATE_L2, label);
+        }
+    }
     free(g0);
     free(d0);
     // the same buffer refilled in place: after invalidating, the GPU trains on the new images
@@ -483,6 +562,12 @@ static void train_case(dcgan_arch arch, int size, float width) {
         snprintf(label, sizeof label, "gan_train_step_cuda/%s refilled dataset: losses", name);
         CHECK_CLOSE(la, lb, 3, 1e-4, 1e-3, label);
         CHECK(dcgan_gan_from_cuda(&gpu) == DCGAN_OK, "gan_from_cuda/status");
+        if (little) {   // the 4th iteration moved p by ADA's rule, the same way on both sides
+            snprintf(label, sizeof label, "gan_train_step_cuda/%s: ADA moved p by 0.16 as on the CPU", name);
+            CHECK(cpu.augment_p == gpu.augment_p && cpu.ada_rt == gpu.ada_rt && b.augment_p == a.augment_p &&
+                      fabsf(fabsf(gpu.augment_p - 0.5f) - 0.16f) < 1e-6f,
+                  label);
+        }
     }
     CHECK(cpu.rng.state == gpu.rng.state, "gan_train_step_cuda/the rng ends where the CPU's ends");
     // sampling
@@ -503,9 +588,11 @@ static void train_case(dcgan_arch arch, int size, float width) {
 }
 
 static void test_training(void) {
-    train_case(DCGAN_ARCH_DCGAN, 64, 0.125f);
-    train_case(DCGAN_ARCH_SEED, 64, 0.0625f);
-    train_case(DCGAN_ARCH_PAPER, 64, 0.0625f);
+    train_case(DCGAN_ARCH_DCGAN, 64, 1, 0.125f, 0);
+    train_case(DCGAN_ARCH_SEED, 64, 1, 0.0625f, 0);
+    train_case(DCGAN_ARCH_PAPER, 64, 1, 0.0625f, 0);
+    train_case(DCGAN_ARCH_DCGAN, 64, 1, 0.125f, 1);   // the small-data recipe (its CPU recipe's architecture)
+    train_case(DCGAN_ARCH_SEED, 64, 3, 0.0625f, 1);   // and in RGB
 }
 
 // ---------------------------------------------------------------------------
@@ -574,7 +661,7 @@ int main(int argc, char **argv) {
     static const test_case tests[] = {
         {"sgemm", test_sgemm},         {"linear", test_linear},       {"conv", test_conv},
         {"upsample", test_upsample},   {"batchnorm", test_batchnorm}, {"activations", test_activations},
-        {"loss_adam", test_loss_adam}, {"training", test_training},   {"frechet", test_frechet},
+        {"diffaug", test_diffaug},     {"loss_adam", test_loss_adam}, {"training", test_training},   {"frechet", test_frechet},
         {"errors", test_errors},
     };
     if (dcgan_cuda_init(0) != DCGAN_OK) {
