@@ -223,7 +223,11 @@ MUTANTS = [
 ]
 
 
-HISTORY = """2026-12-07: `bn-ref-running-var-biased`, in BatchNorm's plain loops, run alone with
+HISTORY = """2026-12-07, session 38: six bugs in the GPU's new DiffAugment and averaged-G code
+(`tests/mutants.py gpu-diffaug-no-spread gpu-diffaug-shift-sign gpu-diffaug-run-offset gpu-ema-beta
+gpu-ema-not-down gpu-generate-not-averaged`, 4 minutes), all caught by test_cuda on the host emulation.
+
+2026-12-07: `bn-ref-running-var-biased`, in BatchNorm's plain loops, run alone with
 `bn-running-var-biased` (`tests/mutants.py bn-ref-running-var-biased bn-running-var-biased`), both
 caught by test_layers in 16-17 s each; the five `gpu-*` bugs in `dcgan_cuda.cu`, run alone
 (`tests/mutants.py gpu-col2im-bound gpu-bn-no-mean-dx gpu-bn-dgamma gpu-adam-torch-eps
