@@ -60,6 +60,14 @@ assert worst < 1e-2
 assert [r[8:10] for r in g] == [r[8:10] for r in c]
 assert float(g[-1][8]) != 0.0 or float(g[-1][9]) != 0.0   # ADA looked at D(real) at the 4th iteration
 PY
+check "train --device cuda --resume, small-data recipe (p, ADA's counts and the average go up again)" \
+    $C/train $FLAGS $LITTLE --out "$T/gpu_little" --device cuda --epochs 3 --resume
+check "the resumed small-data run: 9 iterations, p and r_t carried on" python3 - "$T/gpu_little/log.csv" <<'PY'
+import sys
+rows = [l.split(",") for l in open(sys.argv[1]).read().split()[1:]]
+assert len(rows) == 9, len(rows)
+assert rows[6][8] == rows[5][8] and rows[6][9] == rows[5][9], (rows[5], rows[6])   # no adjustment at 7
+PY
 G_LITTLE="--checkpoint $T/gpu_little/checkpoint.safetensors --count 6 --batch 6"
 check "generate --device cuda from the averaged G" $C/generate $G_LITTLE --out "$T/gen_gpu" --device cuda \
     --save-raw "$T/gen_gpu.safetensors"
