@@ -5999,24 +5999,18 @@ static dcgan_status dcgan__gan_bce(const dcgan__gan_mem *mem, float *loss, float
     return st;
 }
 
-// DiffAugment's forward and backward (the CPU's cannot fail; the GPU twins can).
-static dcgan_status dcgan__gan_augment(const dcgan__gan_mem *mem, float *out, const float *inp,
+// DiffAugment's forward (backward 0: out = T(inp)) or backward (1: out += the
+// gradient inp brought back through T). The CPU's cannot fail; the GPU twins can.
+static dcgan_status dcgan__gan_augment(const dcgan__gan_mem *mem, int backward, float *out, const float *inp,
                                        const dcgan_aug_draw *draws, int n, int c, int side) {
 #ifdef DCGAN_CUDA
-    if (mem->gpu) return dcgan_diffaug_forward_cuda(out, inp, draws, n, c, side, side);
+    if (mem->gpu)
+        return backward ? dcgan_diffaug_backward_cuda(out, inp, draws, n, c, side, side)
+                        : dcgan_diffaug_forward_cuda(out, inp, draws, n, c, side, side);
 #endif
     (void)mem;
-    dcgan_diffaug_forward(out, inp, draws, n, c, side, side);
-    return DCGAN_OK;
-}
-
-static dcgan_status dcgan__gan_augment_back(const dcgan__gan_mem *mem, float *dinp, const float *dout,
-                                            const dcgan_aug_draw *draws, int n, int c, int side) {
-#ifdef DCGAN_CUDA
-    if (mem->gpu) return dcgan_diffaug_backward_cuda(dinp, dout, draws, n, c, side, side);
-#endif
-    (void)mem;
-    dcgan_diffaug_backward(dinp, dout, draws, n, c, side, side);
+    if (backward) dcgan_diffaug_backward(out, inp, draws, n, c, side, side);
+    else dcgan_diffaug_forward(out, inp, draws, n, c, side, side);
     return DCGAN_OK;
 }
 
@@ -6048,7 +6042,7 @@ static dcgan_status dcgan__d_step(dcgan_gan *gan, const dcgan__gan_mem *mem, int
     if (cfg->augment) {
         dcgan_diffaug_sample(gan->aug_draws, n, cfg->size, cfg->size, cfg->augment, gan->augment_p,
                              &gan->rng);
-        if ((st = dcgan__gan_augment(mem, mem->aug_images, mem->images, gan->aug_draws, n, cfg->channels,
+        if ((st = dcgan__gan_augment(mem, 0, mem->aug_images, mem->images, gan->aug_draws, n, cfg->channels,
                                      cfg->size)) != DCGAN_OK)
             return st;
         d_input = mem->aug_images;
@@ -6205,7 +6199,7 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
     if (cfg->augment) {   // D judges T(G(z)); the gradient comes back through T
         dcgan_diffaug_sample(gan->aug_draws, nb, cfg->size, cfg->size, cfg->augment, gan->augment_p,
                              &gan->rng);
-        if ((st = dcgan__gan_augment(mem, mem->aug_images, d_input, gan->aug_draws, nb, cfg->channels,
+        if ((st = dcgan__gan_augment(mem, 0, mem->aug_images, d_input, gan->aug_draws, nb, cfg->channels,
                                      cfg->size)) != DCGAN_OK)
             return dcgan__gan_undo(gan, mem, st);
         d_input = mem->aug_images;
@@ -6221,8 +6215,8 @@ static dcgan_status dcgan__gan_step(dcgan_gan *gan, const dcgan__gan_mem *mem, c
         if ((st = DCGAN__RUN(mem, dcgan_vec_zero, (mem->daug_images, (size_t)nb * image))) != DCGAN_OK ||
             (st = DCGAN__RUN(mem, dcgan_model_backward_input, (&gan->d, mem->dlogits, mem->daug_images))) !=
                 DCGAN_OK ||
-            (st = dcgan__gan_augment_back(mem, mem->dimages, mem->daug_images, gan->aug_draws, nb, cfg->channels,
-                                          cfg->size)) != DCGAN_OK)
+            (st = dcgan__gan_augment(mem, 1, mem->dimages, mem->daug_images, gan->aug_draws, nb, cfg->channels,
+                                     cfg->size)) != DCGAN_OK)
             return dcgan__gan_undo(gan, mem, st);
     } else if ((st = DCGAN__RUN(mem, dcgan_model_backward_input, (&gan->d, mem->dlogits, mem->dimages))) !=
                DCGAN_OK) {
