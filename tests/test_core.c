@@ -312,7 +312,7 @@ static void test_adam_vector(void) {
     free(w2);
 }
 
-// dcgan_vec_zero / _copy / _add against the loops they stand for, on a length
+// dcgan_vec_zero / _copy / _add / _ema against the loops they stand for, on a length
 // past the threading cut (65,536), with dst == src for copy.
 static void test_vec(void) {
     const size_t n = 70001;
@@ -331,6 +331,13 @@ static void test_vec(void) {
     ok = ok && dcgan_vec_zero(a, n - 1) == DCGAN_OK;
     for (size_t i = 0; ok && i + 1 < n; i++) ok = a[i] == 0.0f;
     CHECK(ok && a[n - 1] == b[n - 1], "vec_zero/the first n floats and no more");
+    // the averaged G's update: avg = x + (avg - x) * beta, in float; beta 0 gives x, 1 keeps avg
+    for (size_t i = 0; ok && i < n; i++) a[i] = 1.0f + (float)(i % 5);
+    ok = ok && dcgan_vec_ema(a, b, n, 0.25f) == DCGAN_OK;
+    for (size_t i = 0; ok && i < n; i++) ok = a[i] == b[i] + (1.0f + (float)(i % 5) - b[i]) * 0.25f;
+    CHECK(ok, "vec_ema/avg = x + (avg - x) * 0.25 over 70,001 floats");
+    ok = ok && dcgan_vec_ema(a, b, n, 0.0f) == DCGAN_OK && memcmp(a, b, n * sizeof(float)) == 0;
+    CHECK(ok, "vec_ema/beta 0: the average becomes x");
     free(a);
     free(b);
 }
