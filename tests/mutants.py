@@ -56,6 +56,10 @@ MUTANTS = [
     ("gpu-ema-not-down", "GPU averaged G", "dcgan_cuda.cu",
      "    if (gan->ema_params && gan->dev.ema_params) {   // the averaged G",
      "    if (0 && gan->ema_params && gan->dev.ema_params) {   // the averaged G", EMU),
+    ("gpu-ema-upload-once", "GPU averaged G", "dcgan_cuda.cu",
+     "(ema && (st = dcgan_cuda_upload(gan->dev.ema_params, gan->ema_params, ema * sizeof(float))) != DCGAN_OK)",
+     "(ema && gan->iteration == 0 && (st = dcgan_cuda_upload(gan->dev.ema_params, gan->ema_params, ema * sizeof(float))) != DCGAN_OK)",
+     EMU),
     ("gpu-generate-not-averaged", "GPU averaged G", "dcgan_cuda.cu",
      "const int ema = gan->ema_params && gan->dev.ema_params;",
      "const int ema = 0;", EMU),
@@ -225,7 +229,9 @@ MUTANTS = [
 
 HISTORY = """2026-12-07, session 38: six bugs in the GPU's new DiffAugment and averaged-G code
 (`tests/mutants.py gpu-diffaug-no-spread gpu-diffaug-shift-sign gpu-diffaug-run-offset gpu-ema-beta
-gpu-ema-not-down gpu-generate-not-averaged`, 4 minutes), all caught by test_cuda on the host emulation.
+gpu-ema-not-down gpu-generate-not-averaged`, 4 minutes), all caught by test_cuda on the host emulation;
+then a referee's `gpu-ema-upload-once` (the average not sent up again when a GAN on the GPU loads a
+checkpoint, as `train --resume` does), which passed both GPU suites until test_cuda loaded one that way.
 
 2026-12-07: `bn-ref-running-var-biased`, in BatchNorm's plain loops, run alone with
 `bn-running-var-biased` (`tests/mutants.py bn-ref-running-var-biased bn-running-var-biased`), both

@@ -42,9 +42,10 @@ assert abs(g - c) <= 1e-5 * abs(c)
 PY
 check "train --device cuda --resume" $C/train $FLAGS --out "$T/gpu" --device cuda --epochs 3 --resume
 # the small-data recipe: DiffAugment's whole policy, ADA (p moves at the 4th iteration: 16 real
-# images / 50) and the averaged G (half-life 10 images), GPU against CPU. Its losses to 1e-2, not
-# 1e-3: on the host emulation the 6th iteration's G loss moved by 2.3e-3 with cuBLAS's sums
-# reversed, and matched the CPU to 1e-6 with them fused (the same kernels otherwise; session 38)
+# images / 50) and the averaged G (half-life 10 images), GPU against CPU. Its losses to 1e-3 while
+# p is 0 (iterations 1-3), then to 3e-2: on the host emulation the gap grew 1.7e-5, 2.7e-4 (4th),
+# 1.3e-3, 2.3e-3 (6th) with cuBLAS's sums reversed and stayed below 1e-6 with them fused (the same
+# kernels otherwise; session 38); a GPU's own exp, tanh and cuBLAS algorithms start it further
 LITTLE="--diffaugment color,translation,cutout --ada-target 0.6 --ada-kimg 0.05 --ema-kimg 0.01 --ema-rampup 0"
 check "train --device cuda, small-data recipe" $C/train $FLAGS $LITTLE --out "$T/gpu_little" --device cuda
 check "train --device cpu, small-data recipe" $C/train $FLAGS $LITTLE --out "$T/cpu_little" --device cpu
@@ -54,13 +55,13 @@ import sys
 g = [l.split(",") for l in open(sys.argv[1]).read().split()[1:]]
 c = [l.split(",") for l in open(sys.argv[2]).read().split()[1:]]
 assert len(g) == len(c) == 6, (len(g), len(c))
-worst = max(abs(float(a) - float(b)) for rg, rc in zip(g, c) for a, b in zip(rg[2:5], rc[2:5]))
-print("largest loss difference", worst, "p", [r[8] for r in g], [r[8] for r in c])
-assert worst < 1e-2
+gaps = [max(abs(float(a) - float(b)) for a, b in zip(rg[2:5], rc[2:5])) for rg, rc in zip(g, c)]
+print("loss differences by iteration", gaps, "p", [r[8] for r in g], [r[8] for r in c])
+assert max(gaps[:3]) < 1e-3 and max(gaps) < 3e-2
 assert [r[8:10] for r in g] == [r[8:10] for r in c]
 assert float(g[-1][8]) != 0.0 or float(g[-1][9]) != 0.0   # ADA looked at D(real) at the 4th iteration
 PY
-check "train --device cuda --resume, small-data recipe (p, ADA's counts and the average go up again)" \
+check "train --device cuda --resume, small-data recipe (p and r_t carried on; the average: test_cuda)" \
     $C/train $FLAGS $LITTLE --out "$T/gpu_little" --device cuda --epochs 3 --resume
 check "the resumed small-data run: 9 iterations, p and r_t carried on" python3 - "$T/gpu_little/log.csv" <<'PY'
 import sys
