@@ -27,7 +27,7 @@ DEMO_FLAGS := --arch dcgan --size 64 --channels 1 --width 0.25 --batch 32 --epoc
 NOSIMD_TESTS := test_core test_layers
 all: stb $(addprefix $(B)/,$(EXAMPLES) $(REPORTS) $(TESTS)) $(addprefix $(B)/san/,$(TESTS)) \
   $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx $(B)/san_omp/test_images $(B)/emu/test_cuda \
-  $(EMU_PROGRAMS)
+  $(EMU_PROGRAMS) $(B)/emu/bench_cuda
 	@mkdir -p $(@D)
 
 # stb: make sure Debian's libstb-dev headers are present (installs them if it can)
@@ -132,6 +132,12 @@ $(EMU_PROGRAMS): $(B)/emu/%: examples/%.c $(B)/emu/dcgan_cuda.o $(B)/emu/emulati
   examples/run_guard.h dcgan.h | stb
 	$(CC) $(CFLAGS) -DDCGAN_CUDA $(STB_CFLAGS) -c $< -o $@.o
 	$(CXX) $(SAN) $@.o $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o -o $@ -lm
+	@rm -f $@.o
+
+# bench_cuda too (tests/test_cuda_programs.sh runs its small-data setting once)
+$(B)/emu/bench_cuda: bench/bench_cuda.c $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o examples/cli.h dcgan.h
+	$(CC) $(CFLAGS) $(OMP) -DDCGAN_CUDA -c $< -o $@.o
+	$(CXX) $(SAN) $(OMP) $@.o $(B)/emu/dcgan_cuda.o $(B)/emu/emulation.o -o $@ -lm
 	@rm -f $@.o
 
 $(B)/test_cxx: tests/test_cxx.cpp dcgan.h | stb
@@ -267,7 +273,8 @@ $(B)/cuda/%: $(B)/cuda/%.o $(B)/cuda/dcgan_cuda.o
 test-cuda: cuda $(B)/phantom
 	@B=$(B) sh tests/run.sh $(B)/cuda/test_cuda tests/test_cuda_programs.sh
 
-# bench-cuda: the study's seed iteration (128x128x3, batch 128) on the GPU against PyTorch eager
+# bench-cuda: the study's seed iteration (128x128x3, batch 128) on the GPU against PyTorch eager,
+# and the small-data recipe (64x64 gray, batch 32, DiffAugment + ADA + EMA) on the GPU against the CPU
 bench-cuda: cuda
 	sh bench/run_cuda.sh
 

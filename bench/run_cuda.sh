@@ -3,7 +3,9 @@
 # (CUDA build): the study's seed iteration at batch 128 in dcgan.h and in
 # PyTorch eager, alternated for ROUNDS rounds, TF32 off on both sides and then
 # on on both; medians, the ratio, and the projected time of the study's 500
-# epochs on 1,341 images (floor(1341/128) = 10 iterations an epoch).
+# epochs on 1,341 images (floor(1341/128) = 10 iterations an epoch). Then
+# README's small-data recipe (64x64 gray, batch 32, DiffAugment + ADA + EMA) on
+# the GPU against this machine's CPU (no PyTorch twin: it has no DiffAugment).
 ROUNDS=${1:-3}
 B=${B:-build}
 OUT=$(mktemp)
@@ -40,6 +42,12 @@ for tf in ("", "--tf32"):
     mt = statistics.median(t) if t else float("nan")
     print("%-34s %12.4f %12.4f %7.2fx %12.1f min" % ("seed 128x128x3 b128, TF32 " + ("on" if tf else "off"),
           mc, mt, mt / mc, 5000 * mc / 60))
+for tf in ("", "--tf32"):
+    g, c = runs.get(("C" + tf, "small_data_iteration_gpu")), runs.get(("C" + tf, "small_data_iteration_cpu"))
+    if not g or not c: continue
+    mg, mc = statistics.median(g), statistics.median(c)
+    print("%-34s %12.4f %12s %7.2fx %12.1f min   (CPU %.4f s)" % ("small-data 64x64 b32 GPU, TF32 " + ("on" if tf else "off"),
+          mg, "-", mc / mg, 3480 * mg / 60, mc))
 for k in ("frechet2048_gpu", "frechet2048_cpu"):
     v = runs.get(("C", k))
     if v: print("%-34s %12.4f" % (k, statistics.median(v)))

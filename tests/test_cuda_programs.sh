@@ -89,6 +89,9 @@ err = sum((x - y) ** 2 for x, y in zip(g, c)) ** 0.5 / sum(y * y for y in c) ** 
 print("relative L2", err)
 assert len(g) == len(c) == 6 * 64 * 64 and err < 1e-4
 PY
+# bench_cuda's small-data setting, once (its seed setting is minutes on the emulation)
+check "bench_cuda --only small: the recipe's iteration timed on the GPU and on the CPU" sh -c \
+    "$C/bench_cuda --reps 1 --only small >'$T/bench.txt' && grep -c '^RESULT small_data_iteration_[gc]pu [0-9.]*\$' '$T/bench.txt' | grep -qx 2"
 rm -rf "$T"
 echo "test_cuda_programs: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
