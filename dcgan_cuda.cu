@@ -1236,18 +1236,6 @@ static void dcgan__swap_ema_cuda(dcgan_gan *gan) {
     }
 }
 
-static dcgan_status dcgan__generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n);
-
-// With cfg.ema_kimg the images come from the averaged G, as on the CPU.
-DCGAN_API dcgan_status dcgan_gan_generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n) {
-    if (!gan->on_device) DCGAN__TRY(dcgan_gan_to_cuda(gan));
-    const int ema = gan->ema_params && gan->dev.ema_params;
-    if (ema) dcgan__swap_ema_cuda(gan);
-    dcgan_status st = dcgan__generate_cuda(gan, out, noise, n);
-    if (ema) dcgan__swap_ema_cuda(gan);   // G's own weights back for training
-    return st;
-}
-
 static dcgan_status dcgan__generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n) {
     const dcgan_gan_config *c = &gan->cfg;
     const size_t image = (size_t)c->channels * c->size * c->size;
@@ -1259,6 +1247,16 @@ static dcgan_status dcgan__generate_cuda(dcgan_gan *gan, float *out, const float
                                        (size_t)nb * image * sizeof(float)));
     }
     return DCGAN_OK;
+}
+
+// With cfg.ema_kimg the images come from the averaged G, as on the CPU.
+DCGAN_API dcgan_status dcgan_gan_generate_cuda(dcgan_gan *gan, float *out, const float *noise, int n) {
+    if (!gan->on_device) DCGAN__TRY(dcgan_gan_to_cuda(gan));
+    const int ema = gan->ema_params && gan->dev.ema_params;
+    if (ema) dcgan__swap_ema_cuda(gan);
+    dcgan_status st = dcgan__generate_cuda(gan, out, noise, n);
+    if (ema) dcgan__swap_ema_cuda(gan);   // G's own weights back for training
+    return st;
 }
 
 // -----------------------------------------------------------------------------
