@@ -2,7 +2,8 @@
 # test_cuda_programs.sh - `make test-cuda`, after test_cuda: the CUDA builds of
 # train, generate and fid end to end on the GPU. GPU training matches CPU
 # training for a few iterations (losses in log.csv to 1e-3; with the small-data
-# recipe 1e-2, and ADA's p exactly; the averaged G's images to 1e-4); the FID of two
+# recipe 1e-3 while ADA's p is 0 and 3e-2 after, p exactly; the averaged G's images
+# to 1e-4); the FID of two
 # folders is the same with the Frechet distance on the GPU and on the CPU
 # (1e-5 relative: 24 images at 64 dims are rank-deficient, and one-ulp changes of a
 # covariance moved it by 9e-8 relative on the CPU; another eigen-solver rounds
