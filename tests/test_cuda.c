@@ -685,18 +685,21 @@ int main(int argc, char **argv) {
         {"diffaug", test_diffaug},     {"loss_adam", test_loss_adam}, {"training", test_training},   {"frechet", test_frechet},
         {"errors", test_errors},
     };
+    // --seed S: other random inputs (the limits of tests/cuda_compare.h were measured over seeds);
+    // --probe: only say whether a GPU is usable (exit 0) or not (77), for tests/test_cuda_programs.sh
+    long seed = 2026;
+    int probe = argc == 2 && strcmp(argv[1], "--probe") == 0;
+    if (argc == 3 && strcmp(argv[1], "--seed") == 0) seed = strtol(argv[2], NULL, 10);
+    else if (argc != 1 && !probe) {
+        fprintf(stderr, "usage: test_cuda [--seed S | --probe]\n");
+        return 2;
+    }
     if (dcgan_cuda_init(0) != DCGAN_OK) {
         printf("test_cuda: skipped, no usable GPU: %s\n", dcgan_last_error());
         return 77;
     }
     printf("test_cuda: %s\n", dcgan_cuda_device_name());
-    // --seed S: other random inputs (the limits of tests/cuda_compare.h were measured over seeds)
-    long seed = 2026;
-    if (argc == 3 && strcmp(argv[1], "--seed") == 0) seed = strtol(argv[2], NULL, 10);
-    else if (argc != 1) {
-        fprintf(stderr, "usage: test_cuda [--seed S]\n");
-        return 2;
-    }
+    if (probe) return 0;
     dcgan_rng_seed(&rng, (uint64_t)seed);
     return check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
 }

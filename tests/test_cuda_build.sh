@@ -4,7 +4,8 @@
 # builds dcgan_cuda.cu and the CUDA variants of the programs and tests with
 # `make cuda`, and runs test_cuda: on a machine without a GPU it must stop
 # cleanly with DCGAN_ERR_CUDA's message and exit 77 (printed as a skip, not
-# counted as a pass), never crash (a failure).
+# counted as a pass), never crash (a failure), and so must tests/test_cuda_programs.sh
+# (one line naming the reason), so that `make test-cuda` there reports skips.
 # Prints "test_cuda_build: N passed, M failed".
 B=${B:-build}
 passed=0
@@ -26,6 +27,14 @@ if [ -x "$B/cuda/test_cuda" ]; then
     if [ $rc -eq 77 ] && printf '%s' "$out" | grep -q "skipped, no usable GPU: cuda_init"; then
         # not a pass: the GPU tests did not run (a crash here would be a failure)
         echo "test_cuda_build: skipped: test_cuda's GPU checks (no GPU here; it stopped cleanly: $out)"
+        # the programs' GPU checks stop as cleanly, so `make test-cuda` here says "skipped", not "failed"
+        prog_out=$(B=$B C=$B/cuda sh tests/test_cuda_programs.sh 2>&1)
+        prog_rc=$?
+        if [ $prog_rc -eq 77 ] && [ "$prog_out" = "test_cuda_programs: skipped ($out)" ]; then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1)); echo "FAIL test_cuda_programs.sh without a GPU exited $prog_rc:"; printf '%s\n' "$prog_out" | tail -20
+        fi
     elif [ $rc -eq 0 ]; then
         passed=$((passed + 1)); printf '%s\n' "$out" | tail -1
     else

@@ -10,6 +10,14 @@
 # otherwise). Prints "test_cuda_programs: N passed, M failed".
 B=${B:-build}
 C=${C:-$B/cuda}   # (C=build/emu: the same programs on the host emulation of the GPU code, tests/cuda_emu)
+# without a usable GPU nothing here can run: say so and exit 77, which tests/run.sh prints as a skip
+# (test_cuda --probe exits 77 then; any other failure of the probe is a failure)
+probe=$($C/test_cuda --probe 2>&1)
+case $? in
+    0) ;;
+    77) echo "test_cuda_programs: skipped ($probe)"; exit 77 ;;
+    *) printf 'FAIL %s --probe:\n%s\ntest_cuda_programs: 0 passed, 1 failed\n' "$C/test_cuda" "$probe"; exit 1 ;;
+esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_cuda.XXXXXX")
 passed=0
 failed=0
