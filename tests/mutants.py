@@ -20,7 +20,7 @@ SAN = ["-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno
 os.environ["ASAN_OPTIONS"] = "allocator_may_return_null=1"
 
 # (id, where (section or program), file, exact old text, new text, tests: C test names, "san:NAME"
-# for the sanitizer build of one, "sh:" shell scripts, or "make:PROGRAM" built by the Makefile)
+# for the sanitizer build of one, "sh:" shell scripts, or "make:PROGRAM" built by the Makefile, rules in tests/tests.mk)
 EMU = ["make:build/emu/test_cuda"]   # tests/test_cuda.c on the GPU code's host emulation
 MUTANTS = [
     ("gpu-col2im-bound", "GPU col2im", "dcgan_cuda.cu",
@@ -305,7 +305,7 @@ def run_tests(tree, tests, programs):
         if rc != 0:
             return True, "the program does not compile"
     for t in tests:
-        if t.startswith("make:"):   # a test program the Makefile builds (the GPU code's host emulation)
+        if t.startswith("make:"):   # a test program tests/tests.mk builds (the GPU code's host emulation)
             rc, out = run(["make", "-s", t[5:]], tree)
             if rc != 0:
                 return True, "%s does not compile" % os.path.basename(t[5:])
@@ -322,7 +322,7 @@ def run_tests(tree, tests, programs):
         if san:
             t = t[4:]
         flags = CC[:1] + [f for f in CC[1:] if f != "-fopenmp"] + SAN if san else CC
-        # most tests link the implementation (tests/dcgan_impl.c, as the Makefile does);
+        # most tests link the implementation (tests/dcgan_impl.c, as tests/tests.mk does);
         # test_gan and test_images define it themselves
         impl = [] if "#define DCGAN_IMPLEMENTATION" in open(os.path.join(tree, "tests/%s.c" % t)).read() \
             else ["tests/dcgan_impl.c"]

@@ -5,7 +5,7 @@
 // patient ids and the patient split, every augmentation transform against an
 // independent reference, and dcgan_model_save / dcgan_model_load with their
 // error paths.
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include "../examples/classify_tools.h"

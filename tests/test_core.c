@@ -1,6 +1,6 @@
 // test_core.c - status and errors, the random stream, binary cross-entropy and
 // Adam, against tests/data/loss_adam.bin (written by tests/make_reference.py).
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"

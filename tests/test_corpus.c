@@ -2,7 +2,7 @@
 // reader (the seeds of `make fuzz` and every crash it ever found), without
 // libFuzzer, so `make test` catches regressions. Each file must return the
 // status and message tests/corpus/expected.txt gives it.
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include "fuzz_targets.h"

@@ -11,7 +11,7 @@
 //     gradient, a wrong BatchNorm momentum, eps in the wrong place, batch statistics in
 //     eval mode, no clamping of negative eigenvalues) and must fail, while the
 //     same comparison of the correct twin with itself passes.
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include "cuda_compare.h"

@@ -1,7 +1,7 @@
 // test_fid.c - Inception-V3 features against the same network in PyTorch
 // (tests/data/fid.bin, made by tests/make_fid_reference.py with every weight
 // filled deterministically on both sides), and the weight loader's key checks.
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"

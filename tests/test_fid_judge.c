@@ -4,7 +4,7 @@
 // stream, the real-vs-real floor, precision/recall/density/coverage with ties
 // and duplicates, nearest neighbours, Mann-Whitney U, percentiles, .npy
 // feature files; then the errors, with whole messages.
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 // nothing, so it opens .lock anew), the file removed at every try (refused with a
 // message), and a second lock on a held folder (refused, naming the holder).
 // flock is wrapped here to remove the file at the moment a race would.
-// (built with -D_DEFAULT_SOURCE, the Makefile says why: run_guard.h is POSIX)
+// (built with -D_DEFAULT_SOURCE, tests/tests.mk says why: run_guard.h is POSIX)
 #include "../dcgan.h"
 #include "check.h"
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 // test_layers.c - every layer against PyTorch (tests/data/layers.bin), against
 // central finite differences, fast paths against the plain reference loops, and
 // the shape errors. Build and run: make test
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"

@@ -1,7 +1,7 @@
 // test_model.c - the sequential container: a model using every layer kind
 // against the same torch.nn.Sequential (tests/data/model.bin), state_dict
 // names, initialisers, a small training run, and the error paths.
-#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (Makefile)
+#define DCGAN_TEST_INTERNALS  // linked to tests/dcgan_impl.c, the implementation (tests/tests.mk)
 #include "../dcgan.h"
 #include "check.h"
 #include "fixture.h"

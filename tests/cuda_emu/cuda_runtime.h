@@ -1,7 +1,7 @@
 // cuda_runtime.h - a stand-in for the CUDA runtime's header, for the host
 // emulation of dcgan_cuda.cu (tests/cuda_emu/emulation.cpp, `make test`):
 // the declarations dcgan_cuda.cu uses, and what makes its kernels plain C++.
-// A kernel launch `k<<<grid, 256>>>(args)` is rewritten (Makefile, sed) as
+// A kernel launch `k<<<grid, 256>>>(args)` is rewritten (tests/tests.mk, sed) as
 // `dcgan_emu_launch(grid, k, args)`: every pointer argument is checked to lie in
 // device memory, then the kernel runs once per block, one after another, each
 // block of ONE thread (blockDim.x = 1). Grid-stride loops and the shared-memory
