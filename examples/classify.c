@@ -1238,7 +1238,7 @@ static int cmd_train(int argc, char **argv) {
     // program's header line they are an earlier run's leftovers - killed in its first epoch,
     // its resume file deleted, failed at the end of a one-epoch run - and are replaced)
     static const char *const ours[] = {"log.csv", "curves.png"};
-    if (!o.resume && guard_files_in_the_way(prog, o.out, ours, 2, CLASSIFY_LOG_HEADER))
+    if (!o.resume && guard_files_in_the_way(prog, o.out, ours, 2, CLASSIFY_LOG_HEADER, NULL))
         return 1;
     if (o.resume && !file_exists(state_path)) {
         if (file_exists(ckpt))

@@ -9,8 +9,8 @@
 //   - an output folder inside a folder of images the run reads is refused
 //     (guard_out_in_data).
 //   - a new run into a folder that holds files with the names it writes (a
-//     user's own log.csv, say) but no run to continue is refused
-//     (guard_files_in_the_way).
+//     user's own log.csv, say, or a run's files without its checkpoint) but no
+//     run to continue is refused (guard_files_in_the_way).
 #ifndef RUN_GUARD_H
 #define RUN_GUARD_H
 #include <dirent.h>
@@ -85,15 +85,17 @@ static inline int guard_file_begins(const char *path, const char *text) {
 // line is an earlier run's, stopped before it left anything to continue (killed
 // in its first epoch; its resume file deleted as a message advises; failed at
 // the end of a one-epoch run): then the folder holds that run's leftovers, not
-// the user's, and 0 is returned. 0 too when none is there, or out does not
-// exist. The message names the first such file (in name order) and the number
-// of the others.
+// the user's, and 0 is returned - unless a file named like `kept` (NULL: none)
+// is among them: a run that got that far (train: a sample grid) is one a user
+// may want (its checkpoint deleted or moved), and 1 is returned after a message
+// saying so. 0 too when none is there, or out does not exist. The message names
+// the first such file (in name order) and the number of the others.
 static inline int guard_files_in_the_way(const char *prog, const char *out, const char *const *patterns,
-                                         int n_patterns, const char *header) {
+                                         int n_patterns, const char *header, const char *kept) {
     DIR *d = opendir(out);
     if (!d) return 0;
     char first[256] = "";
-    int count = 0, run_log = 0;
+    int count = 0, run_log = 0, far = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         int ours = 0;
         for (int k = 0; k < n_patterns && !ours; k++) ours = fnmatch(patterns[k], e->d_name, 0) == 0;
@@ -103,12 +105,19 @@ static inline int guard_files_in_the_way(const char *prog, const char *out, cons
         snprintf(path, sizeof path, "%s/%s", out, e->d_name);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;   // (a folder, a link to /dev/full: no data)
         if (strcmp(e->d_name, "log.csv") == 0 && guard_file_begins(path, header)) run_log = 1;
+        if (kept && fnmatch(kept, e->d_name, 0) == 0) far = 1;
         if (count++ == 0 || strcmp(e->d_name, first) < 0) snprintf(first, sizeof first, "%s", e->d_name);
     }
     closedir(d);
-    if (count == 0 || run_log) return 0;
+    if (count == 0 || (run_log && !far)) return 0;
     char others[64] = "", what[512] = "";
     if (count > 1) snprintf(others, sizeof others, " and %d other file%s", count - 1, count == 2 ? "" : "s");
+    if (run_log) {
+        fprintf(stderr, "%s: '%s' holds an earlier run's %s%s but not its checkpoint (deleted or moved?): a new "
+                        "run would replace them; move them elsewhere, delete them, or give another --out\n",
+                prog, out, first, others);
+        return 1;
+    }
     for (int k = 0; k < n_patterns; k++)   // ("log.csv, losses.png, ...": the names the run writes)
         snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", k ? ", " : "", patterns[k]);
     fprintf(stderr, "%s: '%s' holds %s%s, named as a run's own files (%s), but no run to continue: a new run "

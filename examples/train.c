@@ -1074,10 +1074,13 @@ int main(int argc, char **argv) {
         return finish(1, lock, r.o.out, made);
     }
     // nor a user's own files named like the run's (beside a log.csv that begins with
-    // train's header line they are an earlier run's leftovers, and are replaced)
+    // train's header line they are an earlier run's leftovers, and are replaced - unless
+    // that run got as far as a sample grid: a run saves its untrained state first, so its
+    // checkpoint was deleted or moved, and a new run would replace its log and curves and
+    // leave its grids among the new ones: a helper's audit)
     static const char *const ours[] = {"log.csv", "losses.png", "accuracy.png", "augment.png",
                                        "samples_epoch_*.png"};
-    if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER))
+    if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER, "samples_epoch_*.png"))
         return finish(1, lock, r.o.out, made);
     // 2. with --resume the settings come from the checkpoint (the flags given must agree)
     if (r.o.resume) {

@@ -76,6 +76,14 @@ rm "$T/mine/log.csv"
 fails_with_line "train/... one file alone is named" \
     "train: '$T/mine' holds samples_epoch_0003.png, named as a run's own files (log.csv, losses.png, accuracy.png, augment.png, samples_epoch_*.png), but no run to continue: a new run would replace them; move them elsewhere or give another --out" \
     $B/train $FLAGS --out "$T/mine" --epochs 1
+# nor a run's own files without its checkpoint (deleted or moved to save room): a new run
+# replaced its log.csv and curves and left its sample grids among the new ones (a helper's audit)
+mkdir -p "$T/no_ckpt" && cp "$T/straight/log.csv" "$T/straight/losses.png" "$T/straight/samples_epoch_0002.png" "$T/no_ckpt/"
+fails_with_line "train/a run's files without its checkpoint are refused" \
+    "train: '$T/no_ckpt' holds an earlier run's log.csv and 2 other files but not its checkpoint (deleted or moved?): a new run would replace them; move them elsewhere, delete them, or give another --out" \
+    $B/train $FLAGS --out "$T/no_ckpt" --epochs 1
+check "train/... and they are unchanged, nothing written" \
+    sh -c "cmp -s '$T/straight/log.csv' '$T/no_ckpt/log.csv' && cmp -s '$T/straight/losses.png' '$T/no_ckpt/losses.png' && test \$(ls '$T/no_ckpt' | wc -l) -eq 3"
 mkdir -p "$T/header_only" && head -1 "$T/straight/log.csv" >"$T/header_only/log.csv"
 check "train/a log.csv of the header alone is replaced" \
     sh -c "$B/train $FLAGS --out '$T/header_only' --epochs 1 >/dev/null 2>&1 && test \$(wc -l <'$T/header_only/log.csv') -eq 5"
