@@ -374,13 +374,29 @@ static int extra_is_real(const image_set *train, const image_set *val, const cha
     return hit != -1;
 }
 
+// 1 after the message when class folder dir is not a folder.
+static int class_folder_missing(const char *dir, const char *prog) {
+    if (is_folder(dir)) return 0;
+    fprintf(stderr, "%s: '%s' is not a folder: the data folder needs %s/ and %s/ "
+                    "sub-folders of images (the Kermany layout)\n", prog, dir, class_names[0], class_names[1]);
+    return 1;
+}
+
+// 1 after the message when DIR/NORMAL or DIR/PNEUMONIA is not a folder: looked at before
+// any image is decoded (a missing second class, or a missing --val, was found only after
+// every image of the first had been read: a helper's audit).
+static int kermany_missing(const char *dir, const char *prog) {
+    char sub[4200];
+    for (int c = 0; c < 2; c++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, class_names[c]);
+        if (class_folder_missing(sub, prog)) return 1;
+    }
+    return 0;
+}
+
 // Appends every image under dir with the given label; 0 on success.
 static int set_add_folder(image_set *s, const char *dir, int label, int synthetic, const char *prog) {
-    if (!is_folder(dir)) {
-        fprintf(stderr, "%s: '%s' is not a folder: the data folder needs %s/ and %s/ "
-                        "sub-folders of images (the Kermany layout)\n", prog, dir, class_names[0], class_names[1]);
-        return 1;
-    }
+    if (class_folder_missing(dir, prog)) return 1;
     char what[32];
     int before = s->count, skipped = 0;
     snprintf(what, sizeof what, "class %s", class_names[label]);
@@ -393,6 +409,7 @@ static int set_add_folder(image_set *s, const char *dir, int label, int syntheti
 // DIR/NORMAL and DIR/PNEUMONIA; both classes must have images.
 static int set_add_kermany(image_set *s, const char *dir, const char *prog) {
     char sub[4200];
+    if (kermany_missing(dir, prog)) return 1;
     for (int c = 0; c < 2; c++) {
         snprintf(sub, sizeof sub, "%s/%s", dir, class_names[c]);
         if (set_add_folder(s, sub, c, 0, prog) != 0) return 1;
@@ -1255,6 +1272,13 @@ static int cmd_train(int argc, char **argv) {
     image_set all = {0}, train = {0}, val = {0};
     all.channels = train.channels = val.channels = o.channels;
     all.size = train.size = val.size = o.size;
+    if (kermany_missing(o.data, prog) || (o.val && kermany_missing(o.val, prog))) return 1;
+    for (int e = 0; e < o.n_extra; e++)
+        if (!is_folder(o.extra[e])) {   // (set_add_folder's message is about --data's class folders)
+            fprintf(stderr, "%s: --extra '%s' is not a folder (it takes a folder of generated %s images)\n", prog,
+                    o.extra[e], class_names[o.extra_label[e]]);
+            return 1;
+        }
     if (set_add_kermany(&all, o.data, prog) != 0) { set_free(&all); return 1; }
     if (o.val) {
         if (set_add_kermany(&val, o.val, prog) != 0 || set_take(&train, &all, NULL) != 0) rc = 1;
@@ -1281,15 +1305,8 @@ static int cmd_train(int argc, char **argv) {
         free(keep);
     }
     set_free(&all);
-    for (int e = 0; rc == 0 && e < o.n_extra; e++) {
-        if (!is_folder(o.extra[e])) {   // (set_add_folder's message is about --data's class folders)
-            fprintf(stderr, "%s: --extra '%s' is not a folder (it takes a folder of generated %s images)\n", prog,
-                    o.extra[e], class_names[o.extra_label[e]]);
-            rc = 1;
-        } else if (set_add_folder(&train, o.extra[e], o.extra_label[e], 1, prog) != 0) {
-            rc = 1;
-        }
-    }
+    for (int e = 0; rc == 0 && e < o.n_extra; e++)
+        if (set_add_folder(&train, o.extra[e], o.extra_label[e], 1, prog) != 0) rc = 1;
     if (rc == 0 && o.n_extra > 0 && extra_is_real(&train, &val, prog)) rc = 1;
     int n_class[2] = {0, 0}, v_class[2] = {0, 0};
     for (int i = 0; i < train.count; i++) n_class[train.labels[i]]++;

@@ -137,6 +137,19 @@ fails_with_line "train/empty class" "classify train: class NORMAL: dataset_load:
 check "train/empty class: nothing written, not even the folder" test ! -e "$T/bad1"
 fails_with_line "train/one class only" "classify train: '$T/one/NORMAL' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
     $B/classify train --data "$T/one" --out "$T/bad2" --size 32
+# a missing second class or --val folder is found before any image is decoded (they were
+# found after every image of --data had been read: a helper's audit)
+mkdir -p "$T/first_only" && cp "$T"/ph/train/NORMAL/*.png "$T/first_only/"
+mkdir -p "$T/first_only_set/NORMAL" && mv "$T"/first_only/*.png "$T/first_only_set/NORMAL/"
+fails_with_line "train/the second class missing" "classify train: '$T/first_only_set/PNEUMONIA' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
+    $B/classify train --data "$T/first_only_set" --out "$T/bad2" --size 32
+check "train/... said before any image is read" sh -c "! grep -q '^data:' '$T/out.txt'"
+fails_with_line "train/a missing --val" "classify train: '$T/noval/NORMAL' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
+    $B/classify train --data "$T/ph/train" --val "$T/noval" --out "$T/bad2" --size 32
+check "train/... said before any image is read" sh -c "! grep -q '^data:' '$T/out.txt'"
+fails_with_line "eval/the second class missing" "classify eval: '$T/first_only_set/PNEUMONIA' is not a folder: the data folder needs NORMAL/ and PNEUMONIA/ sub-folders of images (the Kermany layout)" \
+    $B/classify eval --checkpoint "$T/run/checkpoint.safetensors" --data "$T/first_only_set" --out "$T/bad_eval"
+check "eval/... said before any image is read" sh -c "! grep -q '^data:' '$T/out.txt'"
 printf 'not a jpeg' >"$T/ph/train/NORMAL/broken.jpg"
 printf 'DICM' >"$T/ph/train/PNEUMONIA/scan.dcm"
 $B/classify train --data "$T/ph/train" --out "$T/run4" --size 32 --width 4 --epochs 1 --batch 16 >"$T/out.txt" 2>&1
