@@ -840,6 +840,9 @@ static int cmd_split(int argc, char **argv) {
                class_names[1]);
         for (int s = 0; s < 3; s++)
             printf("  %-6s %7d %10d %9d\n", sides[s], table[s][0], table[s][1], patients[s]);
+        if (val == 0)   // (no val/ folder was made: a --val naming it would find nothing)
+            printf("  (--val 0: no val/ folder; classify train without --val holds out --val-fraction of "
+                   "train/'s patients itself)\n");
     }
     ids_free(ids, n);
     free(labels);

@@ -27,6 +27,10 @@ check "split/other names without --patients: a warning counting them, naming the
     "classify split: warning: 180 of 180 image names are not Kermany's (personN_..., IM-NNNN-...), the first '$T/ph/train/NORMAL/NORMAL-0001.png', and no --patients was given: each such image is taken as a patient of its own, so one patient's images can fall on both sides of a split and intervals come out too narrow; give --patients FILE.csv (file,patient) unless every image is a patient of its own" \
     "$T/split_own.txt"
 check "split/... once" test "$(grep -c warning "$T/split_own.txt")" -eq 1
+# --val 0 makes no val/ folder, and says so (the next step's --val SPLIT/val found nothing: a helper's audit)
+$B/classify split --data "$T/k" --out "$T/split_noval" --val 0 --test 0.2 --seed 3 >"$T/split_noval.txt" 2>&1
+check "split/--val 0 runs, makes no val/ and says what train does instead" sh -c "test ! -e '$T/split_noval/val' && \
+    grep -qxF \"  (--val 0: no val/ folder; classify train without --val holds out --val-fraction of train/'s patients itself)\" '$T/split_noval.txt'"
 # --bf16 was listed and taken by split and subset, which run no network (a referee): now theirs is refused,
 # and the commands that run one list it
 fails_with_line "split/--bf16 is not a split flag" "classify split: unknown flag '--bf16' (see --help)" \
