@@ -6494,7 +6494,7 @@ static dcgan_status dcgan__read_file(const char *func, const char *path, unsigne
                                      size_t *size, size_t max_size) {
     FILE *f = fopen(path, "rb");
     long len;
-    if (!f) return dcgan__fail(DCGAN_ERR_IO, func, "cannot open '%s'", path);
+    if (!f) return dcgan__fail(DCGAN_ERR_IO, func, "cannot open '%s': %s", path, strerror(errno));
     // a folder opens on Linux, and then its "size" (ftell: LONG_MAX) asked for
     // that much memory: a first read finds it ("Is a directory")
     errno = 0;
@@ -6553,10 +6553,15 @@ DCGAN_API dcgan_status dcgan_safetensors_read(dcgan_safetensors *st, const char 
     }
     uint64_t hlen = 0;
     for (int k = 7; k >= 0; k--) hlen = hlen << 8 | file[k];
-    if (hlen > DCGAN__ST_MAX_HEADER || hlen > size - 8) {
+    if (hlen > DCGAN__ST_MAX_HEADER) {   // (a text file, an image, ...: no length of a header)
         DCGAN_FREE(file);
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': header length %llu does not fit the %zu-byte file",
-                           path, (unsigned long long)hlen, size);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is not a safetensors file (its first 8 bytes, read as the "
+                           "header length, say %llu)", path, (unsigned long long)hlen);
+    }
+    if (hlen > size - 8) {
+        DCGAN_FREE(file);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': header length %llu does not fit the %zu-byte file: it is "
+                           "truncated, or not a safetensors file", path, (unsigned long long)hlen, size);
     }
     // Count the tensors roughly (one per "data_offsets") to size the table.
     int cap = 1;
@@ -6630,7 +6635,14 @@ DCGAN_API dcgan_status dcgan_safetensors_read(dcgan_safetensors *st, const char 
             }
             bytes *= d;
         }
-        if (t->end < t->begin || t->end - t->begin != bytes || t->end > tmp.data_size) {
+        if (t->end >= t->begin && t->end - t->begin == bytes && t->end > tmp.data_size) {
+            status = DCGAN__FAIL(DCGAN_ERR_FORMAT,
+                                 "'%s': tensor '%s' ends at byte %llu of the data, which holds %llu bytes: the "
+                                 "file is truncated", path, t->name, (unsigned long long)t->end,
+                                 (unsigned long long)tmp.data_size);
+            goto fail;
+        }
+        if (t->end < t->begin || t->end - t->begin != bytes) {
             status = DCGAN__FAIL(DCGAN_ERR_FORMAT,
                                  "'%s': tensor '%s' has offsets [%llu, %llu] but needs %llu bytes "
                                  "inside %llu bytes of data", path, t->name,
@@ -7978,7 +7990,7 @@ static dcgan_status dcgan__scan(dcgan__path_list *list, const char *dir, int dep
     struct dirent *e;
     if (depth > 32) return DCGAN__FAIL(DCGAN_ERR_IO, "'%s': folders nested deeper than 32", dir);
     d = opendir(dir);
-    if (!d) return DCGAN__FAIL(DCGAN_ERR_IO, "cannot open folder '%s'", dir);
+    if (!d) return DCGAN__FAIL(DCGAN_ERR_IO, "cannot open folder '%s': %s", dir, strerror(errno));
     while ((e = readdir(d)) != NULL) {
         char path[4096];
         struct stat sb;
@@ -10908,10 +10920,13 @@ DCGAN_API dcgan_status dcgan_state_dict_load(dcgan_state_dict *sd, const char *p
         st = dcgan__as(dcgan__load_zip(&tmp, path, f, n), __func__);
     } else if (n >= 2 && f[0] == 0x80 && f[1] == 0x02) {
         st = dcgan__as(dcgan__load_legacy(&tmp, path, f, n), __func__);
-    } else {
+    } else if (n >= 9 && f[8] == '{') {   // (a safetensors header is JSON, after its 8-byte length)
         DCGAN_FREE(f);
         f = NULL;
         st = dcgan__load_st(&tmp, path);
+    } else {   // (said as a safetensors file's bad header length, it puzzled a user with a .pth)
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is neither a PyTorch file (a zip, or the legacy pickle) nor "
+                         "a safetensors file", path);
     }
     dcgan_free(f);
     if (st != DCGAN_OK) {

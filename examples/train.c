@@ -324,6 +324,40 @@ static void on_progress(void *user, int done, int total) {
     cli_progress_update(p, done, NULL);
 }
 
+static int name_order(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+// The names of folder's sub-folders (not hidden), in name order, ", " between
+// them, into out (cut short with "..." when out is too small); 0 when it has none.
+static int sub_folders(char *out, size_t cap, const char *folder) {
+    char **names = NULL;
+    int n = 0;
+    DIR *d = opendir(folder);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        char path[4200];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        if (e->d_name[0] == '.' || stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
+        char **more = (char **)realloc(names, (size_t)(n + 1) * sizeof *names);
+        if (!more || !(more[n] = strdup(e->d_name))) { names = more ? more : names; break; }
+        names = more;
+        n++;
+    }
+    if (d) closedir(d);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, name_order);
+    out[0] = '\0';
+    for (int k = 0; k < n; k++) {
+        const size_t used = strlen(out);
+        if (used + strlen(names[k]) + 6 >= cap) {
+            snprintf(out + used, cap - used, "%s...", k ? ", " : "");
+            break;
+        }
+        snprintf(out + used, cap - used, "%s%s", k ? ", " : "", names[k]);
+    }
+    for (int k = 0; k < n; k++) free(names[k]);
+    free(names);
+    return n > 0;
+}
+
 // Loads the dataset, through the cache when it is valid; returns 0 on success.
 static int load_data(dcgan_dataset *ds, const train_options *o) {
     char dir[4096], cache[4096];
@@ -353,9 +387,16 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
     if (dcgan_dataset_load(ds, dir, &opt) != DCGAN_OK) {
         struct stat sb;
         fprintf(stderr, "train: %s\n", dcgan_last_error());
-        if (o->cls[0] && stat(dir, &sb) != 0 && stat(o->data, &sb) == 0)
-            fprintf(stderr, "train: --class %s reads the sub-folder %s; to train on the images in "
-                            "%s itself, give --class ''\n", o->cls, dir, o->data);
+        char subs[512];
+        if (o->cls[0] && stat(dir, &sb) != 0 && stat(o->data, &sb) == 0) {
+            if (sub_folders(subs, sizeof subs, o->data))   // (--class '' would mix them: a helper's audit)
+                fprintf(stderr, "train: --class %s reads the sub-folder %s, which is not there; %s holds the "
+                                "sub-folders %s: give one of them as --class (names are case-sensitive)\n",
+                        o->cls, dir, o->data, subs);
+            else
+                fprintf(stderr, "train: --class %s reads the sub-folder %s; to train on the images in "
+                                "%s itself, give --class ''\n", o->cls, dir, o->data);
+        }
         return 1;
     }
     printf("data: %d images from %s (%d skipped)\n", ds->count, dir, ds->skipped);
@@ -1083,6 +1124,11 @@ int main(int argc, char **argv) {
     if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER, "samples_epoch_*.png"))
         return finish(1, lock, r.o.out, made);
     // 2. with --resume the settings come from the checkpoint (the flags given must agree)
+    if (r.o.resume && access(r.ckpt, F_OK) != 0) {   // (said as "cannot open" it read as a broken file)
+        fprintf(stderr, "train: --resume: '%s' holds no run to continue (no checkpoint.safetensors); leave out "
+                        "--resume to start one there\n", r.o.out);
+        return finish(1, lock, r.o.out, made);
+    }
     if (r.o.resume) {
         int rc = resume_settings(&r.o, r.ckpt);
         if (rc != 0) return finish(rc == 3 ? 0 : rc, lock, r.o.out, made);   // 3: already done

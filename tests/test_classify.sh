@@ -175,7 +175,7 @@ check "train/images smaller than --size are named" grep -qxF \
 fails_with_line "eval/a GAN checkpoint" "classify eval: '$T/gan/checkpoint.safetensors' is a GAN checkpoint (from train), not a classifier (from classify train)" \
     $B/classify eval --checkpoint "$T/gan/checkpoint.safetensors" --data "$T/ph/test"
 check "eval/a GAN checkpoint: nothing written" test ! -e "$T/gan/eval"
-fails_with_line "eval/no such checkpoint" "classify eval: safetensors_read: cannot open '$T/none.safetensors'" \
+fails_with_line "eval/no such checkpoint" "classify eval: safetensors_read: cannot open '$T/none.safetensors': No such file or directory" \
     $B/classify eval --checkpoint "$T/none.safetensors" --data "$T/ph/test"
 fails_with_line "train/unknown flag" "classify train: unknown flag '--bogus' (see --help)" \
     $B/classify train --bogus

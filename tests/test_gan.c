@@ -660,6 +660,28 @@ static void test_damaged_checkpoints(void) {
         if (st != DCGAN_ERR_FORMAT) fprintf(stderr, "cut at %zu: %s\n", cuts[c], dcgan_last_error());
     }
     CHECK(all_format, "gan_load/truncated files give DCGAN_ERR_FORMAT");
+    // not a checkpoint at all (a text file): said so, not as a header length that does not fit
+    // (it puzzled a user: a helper's audit); and by the .pth reader as neither of its formats
+    {
+        static const char text[] = "This is a text file, not a checkpoint.\n";
+        char want[700];
+        spit(bad, (const unsigned char *)text, sizeof text - 1);
+        dcgan_safetensors st;
+        snprintf(want, sizeof want, "safetensors_read: '%s' is not a safetensors file (its first 8 bytes, read as "
+                 "the header length, say %llu)", bad, 0x2073692073696854ULL);   // ("This is " little-endian)
+        CHECK(dcgan_safetensors_read(&st, bad) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0,
+              "safetensors_read/a text file: not a safetensors file, with what its first 8 bytes say");
+        dcgan_state_dict sd;
+        snprintf(want, sizeof want, "state_dict_load: '%s' is neither a PyTorch file (a zip, or the legacy pickle) "
+                 "nor a safetensors file", bad);
+        CHECK(dcgan_state_dict_load(&sd, bad) == DCGAN_ERR_FORMAT && strcmp(dcgan_last_error(), want) == 0,
+              "state_dict_load/a text file: neither a PyTorch file nor a safetensors file");
+        snprintf(want, sizeof want, "safetensors_read: cannot open '%s.none': No such file or directory", bad);
+        char none[320];
+        snprintf(none, sizeof none, "%s.none", bad);
+        CHECK(dcgan_safetensors_read(&st, none) == DCGAN_ERR_IO && strcmp(dcgan_last_error(), want) == 0,
+              "safetensors_read/a missing file: cannot open it, and why");
+    }
     // one flipped bit in the weights, in the header, in the length
     const size_t flips[] = {n - 3, 8 + (size_t)hlen + 100, 30, 3};
     int flips_ok = 1;

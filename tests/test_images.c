@@ -397,11 +397,11 @@ static void test_symlink_loop(void) {
     // a refusal names the function called (it named the internal scan)
     char missing[600], want[700];
     snprintf(missing, sizeof missing, "%s/no_such_folder", dir);
-    snprintf(want, sizeof want, "list_fid_images: cannot open folder '%s'", missing);
+    snprintf(want, sizeof want, "list_fid_images: cannot open folder '%s': No such file or directory", missing);
     CHECK(dcgan_list_fid_images(&paths, &count, missing) == DCGAN_ERR_IO && strcmp(dcgan_last_error(), want) == 0,
           "list_fid_images/a missing folder: the message names list_fid_images");
     want[0] = '\0';
-    snprintf(want, sizeof want, "list_images: cannot open folder '%s'", missing);
+    snprintf(want, sizeof want, "list_images: cannot open folder '%s': No such file or directory", missing);
     CHECK(dcgan_list_images(&paths, &count, missing) == DCGAN_ERR_IO && strcmp(dcgan_last_error(), want) == 0,
           "list_images/... and list_images");
 }
@@ -619,7 +619,7 @@ static void test_folder(void) {
     snprintf(p, sizeof p, "%s/nowhere", root);
     others = 7;
     snprintf(first, sizeof first, "before");
-    snprintf(expect, sizeof expect, "count_other_files: cannot open folder '%s'", p);
+    snprintf(expect, sizeof expect, "count_other_files: cannot open folder '%s': No such file or directory", p);
     CHECK(dcgan_count_other_files(&others, first, sizeof first, p) == DCGAN_ERR_IO && others == 7 &&
               strcmp(first, "before") == 0 && strcmp(dcgan_last_error(), expect) == 0,
           "count_other_files/a missing folder is IO, in its own name, the outputs as they were");

@@ -276,7 +276,7 @@ check "minimal_gan/--help: status 0" test $? -eq 0
 check "minimal_gan/--help: the usage on stdout, nothing on stderr" sh -c "test \"\$(cat '$T/mhelp.out')\" = 'usage: minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]   (1000, samples.png)' && test ! -s '$T/mhelp.err'"
 fails_with_line "minimal_gan/no arguments: the usage" \
     "usage: minimal_gan IMAGE_FOLDER [ITERATIONS] [OUT.png]   (1000, samples.png)" $B/minimal_gan
-fails_with_line "minimal_gan/a missing folder" "minimal_gan: $T/nope: list_images: cannot open folder '$T/nope'" \
+fails_with_line "minimal_gan/a missing folder" "minimal_gan: $T/nope: list_images: cannot open folder '$T/nope': No such file or directory" \
     $B/minimal_gan "$T/nope" 3 "$T/minimal2.png"
 fails_with_line "minimal_gan/a bad iteration count" "minimal_gan: ITERATIONS must be a positive number, got 'x'" \
     $B/minimal_gan "$T/data/train/NORMAL" x "$T/minimal2.png"
@@ -514,7 +514,22 @@ check "generate/... no images, no folder" test ! -e "$T/gen_raw"
 $B/train $FLAGS --out "$T/smooth" --epochs 1 --label-smooth 0.25 >/dev/null 2>&1
 check "train/--label-smooth 0.25 lands in the checkpoint as real_label 0.75, fake_label 0" \
     sh -c "head -c 4096 '$T/smooth/checkpoint.safetensors' | tr -d '\\000' | grep -q '\"real_label\":\"0.75\",\"fake_label\":\"0\"'"
-fails_with "train/missing folder" "cannot open folder" $B/train $FLAGS --data "$T/nowhere" --out "$T/x" --epochs 1
+fails_with_line "train/missing folder" "train: list_images: cannot open folder '$T/nowhere/NORMAL': No such file or directory" \
+    $B/train $FLAGS --data "$T/nowhere" --out "$T/x" --epochs 1
+fails_with_line "train/a file given as the folder says so" "train: list_images: cannot open folder '$T/data/train/NORMAL/NORMAL-0001.png': Not a directory" \
+    $B/train $FLAGS --data "$T/data/train/NORMAL/NORMAL-0001.png" --class '' --out "$T/x" --epochs 1
+# a --class that is not there, in a folder of class folders, names those (the hint to give --class ''
+# would have mixed the classes: a helper's audit)
+mkdir -p "$T/classes/PNEUMONIA" "$T/classes/NORMAL" "$T/classes/.hidden" && touch "$T/classes/notes.txt"
+fails_with_line "train/a mistyped --class names the sub-folders there" \
+    "train: --class normal reads the sub-folder $T/classes/normal, which is not there; $T/classes holds the sub-folders NORMAL, PNEUMONIA: give one of them as --class (names are case-sensitive)" \
+    $B/train $FLAGS --data "$T/classes" --class normal --out "$T/x" --epochs 1
+# --resume where there is no run says so (it said "cannot open '.../checkpoint.safetensors'"), and
+# leaves no folder behind
+fails_with_line "train/--resume with no run there" \
+    "train: --resume: '$T/no_run' holds no run to continue (no checkpoint.safetensors); leave out --resume to start one there" \
+    $B/train $FLAGS --out "$T/no_run" --resume
+check "train/... and makes no folder" test ! -e "$T/no_run"
 fails_with_line "train/a plain folder with the default --class says how to use the folder itself" \
     "train: --class NORMAL reads the sub-folder $T/data/train/NORMAL/NORMAL; to train on the images in $T/data/train/NORMAL itself, give --class ''" \
     $B/train $FLAGS --data "$T/data/train/NORMAL" --out "$T/x" --epochs 1
