@@ -1427,6 +1427,7 @@ static int cmd_train(int argc, char **argv) {
 
     cli_progress bar;
     cli_progress_start(&bar, "classify", (long)steps * o.epochs);
+    bar.first = (long)(pos.epoch - 1) * steps + pos.step;   // (after --resume: the rate is this process's)
     int stopped = 0;
     // for tests: CLASSIFY_TEST_SIGINT_AFTER=N sends this process SIGINT after N steps
     const char *hook = getenv("CLASSIFY_TEST_SIGINT_AFTER");

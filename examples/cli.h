@@ -339,9 +339,11 @@ static inline double cli_now(void) {
 
 // Progress: on a terminal a bar redrawn in place with rate and ETA; otherwise
 // a plain line every `every` steps (and at the end).
+// The rate counts the steps of this process only: a resumed run sets `first`
+// to the steps done before it (it counted them too, as if done since the start).
 typedef struct {
     const char *what;
-    long total;
+    long total, first;
     double start, last_print;
     int tty;
 } cli_progress;
@@ -349,13 +351,14 @@ typedef struct {
 static inline void cli_progress_start(cli_progress *p, const char *what, long total) {
     p->what = what;
     p->total = total;
+    p->first = 0;
     p->start = p->last_print = cli_now();
     p->tty = isatty(2);
 }
 
 static inline void cli_progress_update(cli_progress *p, long done, const char *extra) {
     double now = cli_now(), elapsed = now - p->start;
-    double rate = elapsed > 0 ? (double)done / elapsed : 0.0;
+    double rate = elapsed > 0 ? (double)(done - p->first) / elapsed : 0.0;
     double eta = rate > 0 ? (double)(p->total - done) / rate : 0.0;
     int finished = done >= p->total;
     if (p->tty) {

@@ -73,7 +73,7 @@ static void usage(const char *prog) {
            "  --width W           multiplier on every filter count      (1)\n"
            "  --latent Z          noise length                          (100)\n"
            "  --epochs N          epochs; iterations/epoch = floor(images / batch), at least 1  (500)\n"
-           "  --batch B           D: B/2 real + B/2 fake; G: B          (128)\n"
+           "  --batch B           D: B/2 real + B/2 fake; G: B; 2 or more (128)\n"
            "  --lr-d LR           discriminator Adam learning rate      (2e-5)\n"
            "  --lr-g LR           generator Adam learning rate          (1e-4)\n"
            "  --beta1 B --beta2 B Adam betas                            (0.5, 0.999)\n"
@@ -1050,6 +1050,7 @@ static int end_of_epoch(train_run *r) {
 static int run_train(train_run *r) {
     cli_progress prog;
     cli_progress_start(&prog, "train", r->total);
+    prog.first = (long)r->gan.iteration;   // (after --resume: the rate is this process's)
     guard_catch_signals();   // Ctrl-C / SIGTERM: stop after the step, with a checkpoint
     while (r->gan.iteration < r->total) {
         if (guard_stop_requested()) {
