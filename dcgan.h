@@ -6555,13 +6555,15 @@ DCGAN_API dcgan_status dcgan_safetensors_read(dcgan_safetensors *st, const char 
     for (int k = 7; k >= 0; k--) hlen = hlen << 8 | file[k];
     if (hlen > DCGAN__ST_MAX_HEADER) {   // (a text file, an image, ...: no length of a header)
         DCGAN_FREE(file);
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is not a safetensors file (its first 8 bytes, read as the "
-                           "header length, say %llu)", path, (unsigned long long)hlen);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT,
+                           "'%s' is not a safetensors file (its first 8 bytes, read as the header length, "
+                           "say %llu)", path, (unsigned long long)hlen);
     }
     if (hlen > size - 8) {
         DCGAN_FREE(file);
-        return DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s': header length %llu does not fit the %zu-byte file: it is "
-                           "truncated, or not a safetensors file", path, (unsigned long long)hlen, size);
+        return DCGAN__FAIL(DCGAN_ERR_FORMAT,
+                           "'%s': header length %llu does not fit the %zu-byte file: it is truncated, or "
+                           "not a safetensors file", path, (unsigned long long)hlen, size);
     }
     // Count the tensors roughly (one per "data_offsets") to size the table.
     int cap = 1;
@@ -6637,8 +6639,8 @@ DCGAN_API dcgan_status dcgan_safetensors_read(dcgan_safetensors *st, const char 
         }
         if (t->end >= t->begin && t->end - t->begin == bytes && t->end > tmp.data_size) {
             status = DCGAN__FAIL(DCGAN_ERR_FORMAT,
-                                 "'%s': tensor '%s' ends at byte %llu of the data, which holds %llu bytes: the "
-                                 "file is truncated", path, t->name, (unsigned long long)t->end,
+                                 "'%s': tensor '%s' ends at byte %llu of the data, which holds %llu "
+                                 "bytes: the file is truncated", path, t->name, (unsigned long long)t->end,
                                  (unsigned long long)tmp.data_size);
             goto fail;
         }
@@ -8244,6 +8246,7 @@ static dcgan_status dcgan__decode_file(unsigned char **raw, int *w, int *h, int 
 // dcgan_set_isolated_decoding(0), decodes in the process itself.
 static int dcgan__isolated_decoding = 1;
 #define DCGAN__HELPER_SLOTS 64
+#define DCGAN__HELPER_MIN_CAP ((size_t)16 << 20)   // a helper's shared memory: 16 MB, or the image
 static unsigned char dcgan__slot_claimed[DCGAN__HELPER_SLOTS];   // 1: a load's (slot 0: never)
 
 // Claims up to want free slots above 0 for a load (their numbers into slot);
@@ -8432,7 +8435,7 @@ static dcgan_status dcgan__decode_by_helper(int slot, unsigned char **raw, int *
     if (len == 0 || len >= 4096) return dcgan__decode_file(raw, w, h, comp, path);
     if (hp->pid > 0 && hp->cap < need) dcgan__helper_stop(slot);   // room for this one
     if (hp->pid <= 0) {
-        size_t cap = need > ((size_t)16 << 20) ? need : ((size_t)16 << 20);
+        size_t cap = need > DCGAN__HELPER_MIN_CAP ? need : DCGAN__HELPER_MIN_CAP;
         if (dcgan__helper_start(slot, cap) != DCGAN_OK) return dcgan__decode_file(raw, w, h, comp, path);
     }
     // the request in one message: the length, then the path
@@ -8473,6 +8476,18 @@ static void dcgan__stop_slots(const int *slot, int n) {
     for (int k = 0; k < n; k++) dcgan__helper_stop(slot[k]);
 }
 
+// A load's helpers are forked before its threads start, not each by its thread
+// in the loop: a fork while another thread holds a lock of the allocator gives
+// a child that waits on that lock for ever (seen under AddressSanitizer, whose
+// allocator, unlike glibc's malloc, is not made ready for a fork: a test hung,
+// session 39). One the loop must start again (a larger image, a helper that
+// crashed) is still forked there; a start that fails here is tried there again.
+static void dcgan__start_slots(const int *slot, int n) {
+    if (!dcgan__isolated_decoding) return;
+    for (int k = 0; k < n; k++)
+        if (dcgan__helpers[slot[k]].pid <= 0) (void)dcgan__helper_start(slot[k], DCGAN__HELPER_MIN_CAP);
+}
+
 // slot 0: the program's helper, one caller at a time; a slot above 0: the
 // caller's alone (dcgan_dataset_load's threads).
 static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, int *comp,
@@ -8501,6 +8516,11 @@ static dcgan_status dcgan__decode_isolated(unsigned char **raw, int *w, int *h, 
 DCGAN_API void dcgan_set_isolated_decoding(int on) { dcgan__isolated_decoding = on; }
 
 static void dcgan__stop_slots(const int *slot, int n) {
+    (void)slot;
+    (void)n;
+}
+
+static void dcgan__start_slots(const int *slot, int n) {
     (void)slot;
     (void)n;
 }
@@ -8741,6 +8761,8 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
         dcgan__release_slots(slot, team);
         team = 1;
         slot[0] = 0;
+    } else {
+        dcgan__start_slots(slot, team);   // (before the threads start: see there)
     }
     DCGAN__OMP(omp parallel for ordered schedule(dynamic, 1) num_threads(team) if (team > 1))
     for (int i = 0; i < total; i++) {
@@ -10925,8 +10947,9 @@ DCGAN_API dcgan_status dcgan_state_dict_load(dcgan_state_dict *sd, const char *p
         f = NULL;
         st = dcgan__load_st(&tmp, path);
     } else {   // (said as a safetensors file's bad header length, it puzzled a user with a .pth)
-        st = DCGAN__FAIL(DCGAN_ERR_FORMAT, "'%s' is neither a PyTorch file (a zip, or the legacy pickle) nor "
-                         "a safetensors file", path);
+        st = DCGAN__FAIL(DCGAN_ERR_FORMAT,
+                         "'%s' is neither a PyTorch file (a zip, or the legacy pickle) nor a safetensors file",
+                         path);
     }
     dcgan_free(f);
     if (st != DCGAN_OK) {

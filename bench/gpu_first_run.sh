@@ -27,6 +27,11 @@ echo "gpu_first_run: built in $(($(date +%s) - start)) s"
 DCGAN_CMP_VERBOSE=1 make $STB test-cuda >"$OUT/test_cuda.log" 2>&1
 status=$?
 echo "gpu_first_run: make test-cuda: status $status"
+if grep -q 'skipped (exit status 77)' "$OUT/test_cuda.log"; then   # (no usable GPU: nothing verified)
+    echo "gpu_first_run: the GPU tests were skipped, nothing ran on a GPU:"
+    grep -m1 'no usable GPU' "$OUT/test_cuda.log"
+    status=77
+fi
 grep -E 'passed, [0-9]+ failed|FAIL|skipped' "$OUT/test_cuda.log" | head -40
 echo "gpu_first_run: the five largest whole-vector values (value, limit, check):"
 sed -n 's/.*(relative L2 \([^,]*\), at most \([^)]*\)).*/\1 \2 &/p' "$OUT/test_cuda.log" | sort -g | tail -5

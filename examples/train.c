@@ -347,7 +347,7 @@ static int sub_folders(char *out, size_t cap, const char *folder) {
     out[0] = '\0';
     for (int k = 0; k < n; k++) {
         const size_t used = strlen(out);
-        if (used + strlen(names[k]) + 6 >= cap) {
+        if (used + strlen(names[k]) + 7 >= cap) {   // (room for ", ..." after it)
             snprintf(out + used, cap - used, "%s...", k ? ", " : "");
             break;
         }
@@ -389,10 +389,11 @@ static int load_data(dcgan_dataset *ds, const train_options *o) {
         fprintf(stderr, "train: %s\n", dcgan_last_error());
         char subs[512];
         if (o->cls[0] && stat(dir, &sb) != 0 && stat(o->data, &sb) == 0) {
-            if (sub_folders(subs, sizeof subs, o->data))   // (--class '' would mix them: a helper's audit)
+            if (sub_folders(subs, sizeof subs, o->data))   // (--class '' alone would mix classes: an audit)
                 fprintf(stderr, "train: --class %s reads the sub-folder %s, which is not there; %s holds the "
-                                "sub-folders %s: give one of them as --class (names are case-sensitive)\n",
-                        o->cls, dir, o->data, subs);
+                                "sub-folders %s: give one of them as --class (names are case-sensitive), or "
+                                "--class '' for every image under %s, sub-folders included\n",
+                        o->cls, dir, o->data, subs, o->data);
             else
                 fprintf(stderr, "train: --class %s reads the sub-folder %s; to train on the images in "
                                 "%s itself, give --class ''\n", o->cls, dir, o->data);
@@ -1122,12 +1123,13 @@ int main(int argc, char **argv) {
     // leave its grids among the new ones: a helper's audit)
     static const char *const ours[] = {"log.csv", "losses.png", "accuracy.png", "augment.png",
                                        "samples_epoch_*.png"};
-    if (!r.o.resume && guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER, "samples_epoch_*.png"))
+    if (!r.o.resume &&
+        guard_files_in_the_way("train", r.o.out, ours, 5, TRAIN_LOG_HEADER, "samples_epoch_*.png"))
         return finish(1, lock, r.o.out, made);
     // 2. with --resume the settings come from the checkpoint (the flags given must agree)
     if (r.o.resume && access(r.ckpt, F_OK) != 0) {   // (said as "cannot open" it read as a broken file)
-        fprintf(stderr, "train: --resume: '%s' holds no run to continue (no checkpoint.safetensors); leave out "
-                        "--resume to start one there\n", r.o.out);
+        fprintf(stderr, "train: --resume: '%s' has no checkpoint.safetensors to continue from; put it back "
+                        "if it was moved, or leave out --resume to start a new run there\n", r.o.out);
         return finish(1, lock, r.o.out, made);
     }
     if (r.o.resume) {

@@ -141,6 +141,8 @@ static void test_progress_resumed(void) {
     fflush(stderr);
     const int keep = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (!CHECK(keep >= 0 && fd >= 0 && dup2(fd, 2) == 2, "progress/stderr into a file")) {
+        if (keep >= 0) close(keep);
+        if (fd >= 0) close(fd);
         remove_dir();
         return;
     }
@@ -150,7 +152,7 @@ static void test_progress_resumed(void) {
     usleep(20000);
     cli_progress_update(&p, 1000010, "x");
     fflush(stderr);
-    dup2(keep, 2);
+    const int back = dup2(keep, 2);
     close(keep);
     close(fd);
     FILE *f = fopen(path, "r");
@@ -158,6 +160,7 @@ static void test_progress_resumed(void) {
         if (!fgets(line, sizeof line, f)) line[0] = '\0';
         fclose(f);
     }
+    CHECK(back == 2, "progress/stderr back");
     double rate = -1.0;
     CHECK(sscanf(line, "train 1000010/1000010 (%lf/s", &rate) == 1 && rate > 0.0 && rate <= 500.0,
           "progress/after a resume the rate counts this process's steps only");

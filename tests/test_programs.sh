@@ -519,15 +519,15 @@ fails_with_line "train/missing folder" "train: list_images: cannot open folder '
 fails_with_line "train/a file given as the folder says so" "train: list_images: cannot open folder '$T/data/train/NORMAL/NORMAL-0001.png': Not a directory" \
     $B/train $FLAGS --data "$T/data/train/NORMAL/NORMAL-0001.png" --class '' --out "$T/x" --epochs 1
 # a --class that is not there, in a folder of class folders, names those (the hint to give --class ''
-# would have mixed the classes: a helper's audit)
+# alone would have mixed the classes: a helper's audit)
 mkdir -p "$T/classes/PNEUMONIA" "$T/classes/NORMAL" "$T/classes/.hidden" && touch "$T/classes/notes.txt"
 fails_with_line "train/a mistyped --class names the sub-folders there" \
-    "train: --class normal reads the sub-folder $T/classes/normal, which is not there; $T/classes holds the sub-folders NORMAL, PNEUMONIA: give one of them as --class (names are case-sensitive)" \
+    "train: --class normal reads the sub-folder $T/classes/normal, which is not there; $T/classes holds the sub-folders NORMAL, PNEUMONIA: give one of them as --class (names are case-sensitive), or --class '' for every image under $T/classes, sub-folders included" \
     $B/train $FLAGS --data "$T/classes" --class normal --out "$T/x" --epochs 1
 # --resume where there is no run says so (it said "cannot open '.../checkpoint.safetensors'"), and
 # leaves no folder behind
 fails_with_line "train/--resume with no run there" \
-    "train: --resume: '$T/no_run' holds no run to continue (no checkpoint.safetensors); leave out --resume to start one there" \
+    "train: --resume: '$T/no_run' has no checkpoint.safetensors to continue from; put it back if it was moved, or leave out --resume to start a new run there" \
     $B/train $FLAGS --out "$T/no_run" --resume
 check "train/... and makes no folder" test ! -e "$T/no_run"
 fails_with_line "train/a plain folder with the default --class says how to use the folder itself" \

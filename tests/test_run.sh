@@ -2,8 +2,9 @@
 # test_run.sh - part of `make test`: tests/run.sh, the script that adds up every
 # test program's count, on made-up programs: counts added, a program without a
 # count or with a non-zero status counted as one failure, status 77 without a
-# count (or with "0 passed, 0 failed") printed as a skip and counted as nothing,
-# the exit status. Prints "test_run: N passed, M failed".
+# count (or with "0 passed, 0 failed") a failure, and with RUN_SKIP_OK set (make
+# test-cuda) printed as a skip and counted in a "K skipped" line, never as a
+# pass; the exit status. Prints "test_run: N passed, M failed".
 T=$(mktemp -d "${TMPDIR:-/tmp}/dcgan_test_run.XXXXXX")
 passed=0
 failed=0
@@ -36,14 +37,25 @@ good: 3 passed, 0 failed
 expect "failures add up" 1 "good: 3 passed, 0 failed
 bad: 2 passed, 1 failed
 5 passed, 1 failed" ./good ./bad
-expect "status 77 without a count is a skip" 0 "good: 3 passed, 0 failed
+expect "status 77 without a count is a failure (make test's programs never skip)" 1 "good: 3 passed, 0 failed
+skip: skipped, no usable GPU
+./skip: exited with status 77 and printed no count
+3 passed, 1 failed" ./good ./skip
+expect "status 77 with 0 passed, 0 failed is a failure" 1 "skip0: 0 passed, 0 failed
+./skip0: exited with status 77
+0 passed, 1 failed" ./skip0
+RUN_SKIP_OK=1
+export RUN_SKIP_OK
+expect "RUN_SKIP_OK: status 77 without a count is a skip" 0 "good: 3 passed, 0 failed
 skip: skipped, no usable GPU
 ./skip: skipped (exit status 77)
+1 skipped (not counted as passes)
 3 passed, 0 failed" ./good ./skip
-expect "status 77 with 0 passed, 0 failed is a skip" 0 "skip0: 0 passed, 0 failed
+expect "RUN_SKIP_OK: status 77 with 0 passed, 0 failed is a skip" 0 "skip0: 0 passed, 0 failed
 ./skip0: skipped (exit status 77)
+1 skipped (not counted as passes)
 0 passed, 0 failed" ./skip0
-expect "status 77 after passes is a failure" 1 "half: 1 passed, 0 failed
+expect "RUN_SKIP_OK: status 77 after passes is a failure" 1 "half: 1 passed, 0 failed
 ./half: exited with status 77
 1 passed, 1 failed" ./half
 expect "no count is a failure" 1 "nothing counted
@@ -52,10 +64,11 @@ expect "no count is a failure" 1 "nothing counted
 expect "a non-zero status is a failure" 1 "crash: 4 passed, 0 failed
 ./crash: exited with status 3
 4 passed, 1 failed" ./crash
-expect "two lanes" 1 "good: 3 passed, 0 failed
+expect "RUN_SKIP_OK: two lanes" 1 "good: 3 passed, 0 failed
 skip: skipped, no usable GPU
 ./skip: skipped (exit status 77)
 bad: 2 passed, 1 failed
+1 skipped (not counted as passes)
 5 passed, 1 failed" ./good ./skip :: ./bad
 rm -rf "$T"
 echo "test_run: $passed passed, $failed failed"
