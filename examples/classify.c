@@ -554,10 +554,6 @@ static void ids_free(char **ids, int n) {
     free(ids);
 }
 
-static int string_ptr_cmp(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 // split and subset link each image under its file name: two images of one class with
 // the same name (in two sub-folders) would share one link, and one would be lost. 1
 // (with the message) when two names repeat, 0 otherwise or without memory to look.
@@ -582,7 +578,7 @@ static int count_distinct(char *const *ids, const int *group, int which, int n) 
     int m = 0, distinct = 0;
     for (int i = 0; i < n; i++)
         if (!group || group[i] == which) v[m++] = ids[i];
-    qsort(v, (size_t)m, sizeof *v, string_ptr_cmp);
+    qsort(v, (size_t)m, sizeof *v, cli_string_ptr_cmp);
     for (int i = 0; i < m; i++) distinct += i == 0 || strcmp(v[i], v[i - 1]) != 0;
     free(v);
     return distinct;
@@ -1275,7 +1271,7 @@ static int cmd_train(int argc, char **argv) {
     image_set all = {0}, train = {0}, val = {0};
     all.channels = train.channels = val.channels = o.channels;
     all.size = train.size = val.size = o.size;
-    if (kermany_missing(o.data, prog) || (o.val && kermany_missing(o.val, prog))) return 1;
+    if (o.val && kermany_missing(o.val, prog)) return 1;   // (--data's: set_add_kermany, before decoding)
     for (int e = 0; e < o.n_extra; e++)
         if (!is_folder(o.extra[e])) {   // (set_add_folder's message is about --data's class folders)
             fprintf(stderr, "%s: --extra '%s' is not a folder (it takes a folder of generated %s images)\n", prog,

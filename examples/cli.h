@@ -337,6 +337,11 @@ static inline double cli_now(void) {
     return (double)tv.tv_sec + 1e-6 * (double)tv.tv_usec;
 }
 
+// qsort's comparison of two strings held by pointer (an array of char *).
+static inline int cli_string_ptr_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 // Progress: on a terminal a bar redrawn in place with rate and ETA; otherwise
 // a plain line every `every` steps (and at the end).
 // The rate counts the steps of this process only: a resumed run sets `first`

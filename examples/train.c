@@ -324,8 +324,6 @@ static void on_progress(void *user, int done, int total) {
     cli_progress_update(p, done, NULL);
 }
 
-static int name_order(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 // The names of folder's sub-folders (not hidden), in name order, ", " between
 // them, into out (cut short with "..." when out is too small); 0 when it has none.
 static int sub_folders(char *out, size_t cap, const char *folder) {
@@ -343,7 +341,7 @@ static int sub_folders(char *out, size_t cap, const char *folder) {
         n++;
     }
     if (d) closedir(d);
-    if (n > 1) qsort(names, (size_t)n, sizeof *names, name_order);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, cli_string_ptr_cmp);
     out[0] = '\0';
     for (int k = 0; k < n; k++) {
         const size_t used = strlen(out);
