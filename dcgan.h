@@ -8268,12 +8268,53 @@ static void dcgan__release_slots(const int *slot, int n) {
     for (int k = 0; k < n; k++) dcgan__slot_claimed[slot[k]] = 0;
 }
 
+// A load's fork gate. A fork while another thread of the program holds a lock
+// of the allocator gives a child that waits on that lock for ever (seen under
+// AddressSanitizer, whose allocator, unlike glibc's malloc, is not made ready
+// for a fork: a test hung, session 39). So a load's helpers are forked before
+// its threads start (dcgan__start_slots), and one that a thread must start
+// again in the loop (after a crash, or for an image larger than its shared
+// memory) is forked through the gate: each thread of the load counts itself
+// busy while it works on a file (decoding it, or the ordered part that follows)
+// and passes the gate to do so; the thread that forks closes the gate, waits
+// until no other thread is busy, forks, and opens it. A thread waiting for its
+// turn in the files' order is not busy, so the fork never waits on it; a busy
+// thread waits on nothing the forking thread holds. (A callback's own load runs
+// on one thread with the program's helper, slot 0, outside this gate.)
+#ifdef _OPENMP
+typedef struct {
+    omp_lock_t gate;   // held by a thread that forks, and briefly by each that enters
+    int busy;          // threads working on a file (atomic)
+} dcgan__fork_gate;
+static dcgan__fork_gate *dcgan__slot_gate[DCGAN__HELPER_SLOTS];   // a slot's load's gate (NULL: none)
+
+static void dcgan__gate_enter(dcgan__fork_gate *g) {
+    if (!g) return;
+    omp_set_lock(&g->gate);
+    DCGAN__OMP(omp atomic)
+    g->busy++;
+    omp_unset_lock(&g->gate);
+}
+
+static void dcgan__gate_leave(dcgan__fork_gate *g) {
+    if (!g) return;
+    DCGAN__OMP(omp atomic)
+    g->busy--;
+}
+
+// Gives the n slots of a load the gate g (NULL: takes it away again).
+static void dcgan__gate_slots(const int *slot, int n, dcgan__fork_gate *g) {
+    for (int k = 0; k < n; k++) dcgan__slot_gate[slot[k]] = g;
+}
+#endif
+
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(DCGAN_NO_FORK)
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8281,6 +8322,10 @@ static void dcgan__release_slots(const int *slot, int n) {
 // helper before it decodes a file); by default it does nothing.
 #ifndef DCGAN__CHILD_DECODE_HOOK
 #define DCGAN__CHILD_DECODE_HOOK(path) ((void)(path))
+#endif
+// and look at the program right before each helper is forked (by default nothing)
+#ifndef DCGAN__BEFORE_FORK_HOOK
+#define DCGAN__BEFORE_FORK_HOOK() ((void)0)
 #endif
 
 typedef struct {
@@ -8383,6 +8428,7 @@ static dcgan_status dcgan__helper_start_locked(int slot, size_t cap) {
         return DCGAN__FAIL(DCGAN_ERR_IO, "socketpair failed: %s", strerror(errno));
     }
     fcntl(sv[0], F_SETFD, FD_CLOEXEC);   // a program the program runs does not inherit it
+    DCGAN__BEFORE_FORK_HOOK();
     pid_t pid = fork();
     if (pid < 0) {
         close(sv[0]);
@@ -8425,6 +8471,33 @@ static dcgan_status dcgan__helper_start(int slot, size_t cap) {
     return st;
 }
 
+// dcgan__helper_start from a thread of a load (its slot has a gate, see
+// dcgan__fork_gate): the fork happens while no other thread of the load is busy.
+static dcgan_status dcgan__helper_restart(int slot, size_t cap) {
+#ifdef _OPENMP
+    dcgan__fork_gate *g = dcgan__slot_gate[slot];
+    if (g) {
+        dcgan_status st;
+        DCGAN__OMP(omp atomic)
+        g->busy--;   // (this thread: busy since it took its file)
+        omp_set_lock(&g->gate);
+        for (;;) {
+            int busy;
+            DCGAN__OMP(omp atomic read)
+            busy = g->busy;
+            if (busy == 0) break;
+            sched_yield();   // (the busy threads may be waiting for this core)
+        }
+        st = dcgan__helper_start(slot, cap);
+        DCGAN__OMP(omp atomic)
+        g->busy++;
+        omp_unset_lock(&g->gate);
+        return st;
+    }
+#endif
+    return dcgan__helper_start(slot, cap);
+}
+
 // One file through slot's helper; need = w * h * comp from the file's header.
 static dcgan_status dcgan__decode_by_helper(int slot, unsigned char **raw, int *w, int *h, int *comp,
                                             const char *path, size_t need) {
@@ -8436,7 +8509,7 @@ static dcgan_status dcgan__decode_by_helper(int slot, unsigned char **raw, int *
     if (hp->pid > 0 && hp->cap < need) dcgan__helper_stop(slot);   // room for this one
     if (hp->pid <= 0) {
         size_t cap = need > DCGAN__HELPER_MIN_CAP ? need : DCGAN__HELPER_MIN_CAP;
-        if (dcgan__helper_start(slot, cap) != DCGAN_OK) return dcgan__decode_file(raw, w, h, comp, path);
+        if (dcgan__helper_restart(slot, cap) != DCGAN_OK) return dcgan__decode_file(raw, w, h, comp, path);
     }
     // the request in one message: the length, then the path
     unsigned char request[sizeof len + 4096];
@@ -8477,11 +8550,9 @@ static void dcgan__stop_slots(const int *slot, int n) {
 }
 
 // A load's helpers are forked before its threads start, not each by its thread
-// in the loop: a fork while another thread holds a lock of the allocator gives
-// a child that waits on that lock for ever (seen under AddressSanitizer, whose
-// allocator, unlike glibc's malloc, is not made ready for a fork: a test hung,
-// session 39). One the loop must start again (a larger image, a helper that
-// crashed) is still forked there; a start that fails here is tried there again.
+// in the loop (see dcgan__fork_gate); one the loop must start again (a larger
+// image, a helper that crashed) is forked there through the gate, and so is a
+// start that fails here.
 static void dcgan__start_slots(const int *slot, int n) {
     if (!dcgan__isolated_decoding) return;
     for (int k = 0; k < n; k++)
@@ -8764,16 +8835,32 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     } else {
         dcgan__start_slots(slot, team);   // (before the threads start: see there)
     }
+#ifdef _OPENMP
+    dcgan__fork_gate gate, *g = NULL;   // (see dcgan__fork_gate; only where several threads decode)
+    if (team > 1) {
+        g = &gate;
+        omp_init_lock(&gate.gate);
+        gate.busy = 0;
+        dcgan__gate_slots(slot, team, g);
+    }
+#endif
     DCGAN__OMP(omp parallel for ordered schedule(dynamic, 1) num_threads(team) if (team > 1))
     for (int i = 0; i < total; i++) {
         unsigned char *pixels = NULL;
         int me = 0;   // (below team: a runtime may give fewer threads, never more)
 #ifdef _OPENMP
         me = omp_get_thread_num();
+        dcgan__gate_enter(g);
 #endif
         const dcgan_status got = dcgan__as(dcgan__decode(&pixels, paths[i], opt, slot[me]), __func__);
+#ifdef _OPENMP
+        dcgan__gate_leave(g);   // (not busy while it waits for its turn below)
+#endif
         DCGAN__OMP(omp ordered)
         {
+#ifdef _OPENMP
+            dcgan__gate_enter(g);
+#endif
             if (got != DCGAN_OK) {
                 // the file is skipped; its message (this thread's) goes to the callback, the path is dropped
                 if (opt->on_skip) opt->on_skip(opt->user, paths[i], dcgan_last_error());
@@ -8787,8 +8874,17 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
                 if (used - 1 != i) paths[i] = NULL;
             }
             if (opt->on_progress) opt->on_progress(opt->user, i + 1, total);
+#ifdef _OPENMP
+            dcgan__gate_leave(g);
+#endif
         }
     }
+#ifdef _OPENMP
+    if (g) {
+        dcgan__gate_slots(slot, team, NULL);
+        omp_destroy_lock(&gate.gate);
+    }
+#endif
     if (slot[0] != 0) {
         dcgan__stop_slots(slot, team);
         dcgan__release_slots(slot, team);

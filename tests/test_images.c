@@ -24,12 +24,21 @@ static void *failing_realloc(void *p, size_t n) {
 #define DCGAN_FREE(p) free(p)
 #define DCGAN__CHILD_DECODE_HOOK(path) \
     do { if (strstr((path), "crash_me")) raise(SIGSEGV); } while (0)
+// Every fork of a decoder helper is counted, and so are those made while a
+// thread of a load runs its on_progress callback (test_restarts_gated).
+static int forks, forks_in_callback, in_callback;
+static void before_fork(void) {
+    __atomic_add_fetch(&forks, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&in_callback, __ATOMIC_SEQ_CST)) __atomic_add_fetch(&forks_in_callback, 1, __ATOMIC_SEQ_CST);
+}
+#define DCGAN__BEFORE_FORK_HOOK() before_fork()
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "../dcgan.h"
 #include "check.h"
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utime.h>
@@ -1070,9 +1079,68 @@ static void test_parallel_load(void) {
         fprintf(stderr, "1 thread:\n%.2000s\n4 threads:\n%.2000s\n", logs[0].log, logs[1].log);
     for (int run = 0; run < RUNS; run++) dcgan_dataset_free(&ds[run]);
 }
+
+// A helper that crashed is started again by the thread that used it, in the
+// loop, while the other threads decode and run callbacks: that fork must wait
+// until none of them is busy (see dcgan__fork_gate; a fork beside a thread
+// holding the allocator's lock can hang the child for ever). Here a third of
+// the files crash their helper and on_progress sleeps 5 ms a file, so a fork
+// that did not wait would fall inside a callback most of the time.
+static void slow_progress(void *user, int done, int total) {
+    (void)user, (void)done, (void)total;
+    __atomic_store_n(&in_callback, 1, __ATOMIC_SEQ_CST);
+    poll(NULL, 0, 5);   // (5 ms)
+    __atomic_store_n(&in_callback, 0, __ATOMIC_SEQ_CST);
+}
+
+static void test_restarts_gated(void) {
+    fprintf(stderr, "test_images: decoder crash reports below, if any, are child processes crashing "
+                    "on purpose\n");
+    char dir[512], p[1200];
+    path_in(dir, sizeof dir, "restarts");
+    mkdir(dir, 0777);
+    for (int i = 0; i < 30; i++) {
+        unsigned char px[8 * 8];
+        memset(px, 8 * i, sizeof px);
+        snprintf(p, sizeof p, "%s/%s_%02d.png", dir, i % 3 == 1 ? "crash_me" : "img", i);
+        stbi_write_png(p, 8, 8, 1, px, 8);
+    }
+    if (omp_get_thread_limit() < 2) {
+        printf("skip: helpers started again on several threads (OMP_THREAD_LIMIT below 2)\n");
+        return;
+    }
+    const int dynamic = omp_get_dynamic();
+    omp_set_dynamic(0);
+    dcgan_set_threads(4);
+    dcgan_image_options opt;
+    dcgan_image_options_default(&opt);
+    opt.size = 8;
+    opt.channels = 1;
+    opt.on_progress = slow_progress;
+    dcgan_dataset ds;
+    __atomic_store_n(&forks, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&forks_in_callback, 0, __ATOMIC_SEQ_CST);
+    const dcgan_status st = dcgan_dataset_load(&ds, dir, &opt);
+    dcgan_set_threads(0);
+    omp_set_dynamic(dynamic);
+    int right = st == DCGAN_OK && ds.count == 20 && ds.skipped == 10;
+    for (int i = 0; right && i < 20; i++) right = ds.data[(size_t)i * 64] == ((float)(8 * (i / 2 * 3 + i % 2 * 2)) - 127.5f) / 127.5f;
+    CHECK(right, "dataset_load/on 4 threads, helpers crashing on 10 of 30 files: the 20 others, in order");
+    // 4 helpers forked before the threads start, and at least 6 again in the loop
+    // (each crash ends a helper; at most one per thread is not needed again)
+    CHECK(forks >= 10 && forks_in_callback == 0,
+          "dataset_load/a helper started again in the loop waits until no other thread is busy");
+    if (forks < 10 || forks_in_callback != 0)
+        fprintf(stderr, "forks: %d, of them during a callback: %d\n", forks, forks_in_callback);
+    if (st == DCGAN_OK) dcgan_dataset_free(&ds);
+}
 #else
 static void test_parallel_load(void) {
     printf("skip: dataset_load on several threads (a build with OpenMP and decoder helpers only)\n");
+}
+
+static void test_restarts_gated(void) {
+    printf("skip: helpers started again on several threads (a build with OpenMP and decoder helpers only)\n");
 }
 #endif
 
@@ -1092,6 +1160,7 @@ int main(int argc, char **argv) {
         {"decoder_crash", test_decoder_crash},
         {"helper_descriptors", test_helper_descriptors},
         {"parallel_load", test_parallel_load},
+        {"restarts_gated", test_restarts_gated},
     };
     make_root();
     int rc = check_main(tests, (int)(sizeof tests / sizeof tests[0]), argv[0]);
