@@ -73,8 +73,12 @@
 //   P padding, Z latent size. Tensors are float32, NCHW, row-major, contiguous.
 //   dcgan_tensor is a view: it owns nothing. The caller owns top-level structs;
 //   _init fills one in, _free releases it and zeroes it (free on a zeroed
-//   struct does nothing). Functions that can fail return dcgan_status; on
-//   failure their outputs are unchanged and dcgan_last_error() says why.
+//   struct does nothing). Functions that can fail return dcgan_status and
+//   dcgan_last_error() says why; on failure their outputs are unchanged,
+//   except that a function filling a struct (an _init, a _load) leaves it
+//   zeroed (free what it held before: a failed reload does not keep the old
+//   one), and dcgan_gan_train_step keeps the parts of its step before the
+//   failure (each prototype says which).
 //   Backward functions ADD (+=) into every gradient buffer, dinp included.
 //   Nothing in the library prints, exits or aborts.
 //
@@ -1412,7 +1416,9 @@ DCGAN_API dcgan_status dcgan_state_dict_save(const dcgan_state_dict *sd, const c
 #define DCGAN_INCEPTION_FILE "pt_inception-2015-12-05-6726825d.pth"
 // Where the weights are looked for: $DCGAN_INCEPTION_WEIGHTS if set, else
 // $TORCH_HOME/hub/checkpoints/DCGAN_INCEPTION_FILE, else
-// $HOME/.cache/torch/hub/checkpoints/DCGAN_INCEPTION_FILE (pytorch-fid's cache).
+// $XDG_CACHE_HOME/torch/hub/checkpoints/DCGAN_INCEPTION_FILE, else
+// $HOME/.cache/torch/hub/checkpoints/DCGAN_INCEPTION_FILE (where torch.hub, and
+// so pytorch-fid, caches it: the first of these three whose variable is set).
 // Writes the first that exists into out; DCGAN_ERR_IO listing all of them if none
 // (a path of 1024 bytes or more is not tried), DCGAN_ERR_SHAPE if the one found
 // does not fit in cap bytes.
@@ -11072,13 +11078,16 @@ DCGAN_API dcgan_status dcgan_state_dict_save(const dcgan_state_dict *sd, const c
 }
 
 DCGAN_API dcgan_status dcgan_inception_find_weights(char *out, size_t cap) {
-    char tried[3][1024];
-    int n = 0, cut[3] = {0, 0, 0};   // cut: the path did not fit in tried (never opened: it names another file)
+    char tried[4][1024];
+    int n = 0, cut[4] = {0, 0, 0, 0};   // cut: the path did not fit in tried (never opened: it names another file)
     const char *env = getenv("DCGAN_INCEPTION_WEIGHTS"), *torch_home = getenv("TORCH_HOME");
-    const char *home = getenv("HOME");
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (env && *env) cut[n] = snprintf(tried[n], sizeof tried[0], "%s", env) >= (int)sizeof tried[0], n++;
     if (torch_home && *torch_home)
         cut[n] = snprintf(tried[n], sizeof tried[0], "%s/hub/checkpoints/%s", torch_home, DCGAN_INCEPTION_FILE) >=
+                 (int)sizeof tried[0], n++;
+    if (xdg && *xdg)
+        cut[n] = snprintf(tried[n], sizeof tried[0], "%s/torch/hub/checkpoints/%s", xdg, DCGAN_INCEPTION_FILE) >=
                  (int)sizeof tried[0], n++;
     if (home && *home)
         cut[n] = snprintf(tried[n], sizeof tried[0], "%s/.cache/torch/hub/checkpoints/%s", home,
@@ -11095,10 +11104,10 @@ DCGAN_API dcgan_status dcgan_inception_find_weights(char *out, size_t cap) {
             return DCGAN_OK;
         }
     }
-    return DCGAN__FAIL(DCGAN_ERR_IO, "no Inception weights at %s%s%s%s%s (set DCGAN_INCEPTION_WEIGHTS or "
+    return DCGAN__FAIL(DCGAN_ERR_IO, "no Inception weights at %s%s%s%s%s%s%s (set DCGAN_INCEPTION_WEIGHTS or "
                        "download %s, see README 'Real Inception weights')", n > 0 ? tried[0] : "(no HOME)",
                        n > 1 ? ", " : "", n > 1 ? tried[1] : "", n > 2 ? ", " : "", n > 2 ? tried[2] : "",
-                       DCGAN_INCEPTION_FILE);
+                       n > 3 ? ", " : "", n > 3 ? tried[3] : "", DCGAN_INCEPTION_FILE);
 }
 
 DCGAN_API dcgan_status dcgan_inception_load(dcgan_inception *net, const char *path) {

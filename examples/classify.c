@@ -2687,6 +2687,7 @@ static int cmd_c2st(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    argv = cli_split_equals(&argc, argv);   // (--name=value as --name value)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         printf("usage: classify split|subset|train|eval|summarize|features|c2st [flags]\n"

@@ -16,6 +16,39 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+// "--name=value" as the two words "--name" "value" (Python's argparse takes
+// both forms, and commands are copied from pytorch-fid's documentation: "fid
+// --dims=768" was refused as an unknown flag). A program calls it first:
+// argv = cli_split_equals(&argc, argv). The new list lives until the program ends.
+static inline char **cli_split_equals(int *argc, char **argv) {
+    static char **list;   // (kept: the words point into it and into argv)
+    int extra = 0;
+    for (int i = 1; i < *argc; i++) extra += strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '=') != NULL;
+    if (extra == 0) return argv;
+    char **out = (char **)malloc(((size_t)*argc + (size_t)extra + 1) * sizeof *out);
+    if (!out) {
+        fprintf(stderr, "%s: no memory for the command line\n", argv[0]);
+        exit(1);
+    }
+    int n = 0;
+    out[n++] = argv[0];
+    for (int i = 1; i < *argc; i++) {
+        char *eq = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
+        if (!eq) {
+            out[n++] = argv[i];
+            continue;
+        }
+        *eq = '\0';   // (argv's strings may be changed: C11 5.1.2.2.1)
+        out[n++] = argv[i];
+        out[n++] = eq + 1;
+    }
+    out[n] = NULL;
+    free(list);
+    list = out;
+    *argc = n;
+    return out;
+}
+
 // Flag parsing: cli_flag(argc, argv, &i, "--name") is true when argv[i] is the
 // flag; it then moves i to the value (exiting with a message if it is missing,
 // or if the next word is itself a flag: "--out --kid" took "--kid" as the folder
@@ -395,13 +428,20 @@ static inline void cli_progress_update(cli_progress *p, long done, const char *e
 #endif
 // cli_device_word checks the word alone, before anything is loaded: 0 when
 // this build can take it, -1 after printing why not.
+// "cuda:0" (PyTorch's name of the first GPU) is "cuda".
 static inline int cli_device_word(const char *prog, const char *device) {
-    if (strcmp(device, "cpu") != 0 && strcmp(device, "cuda") != 0 && strcmp(device, "auto") != 0) {
+    const int cuda = strcmp(device, "cuda") == 0 || strcmp(device, "cuda:0") == 0;
+    if (strncmp(device, "cuda:", 5) == 0 && !cuda) {
+        fprintf(stderr, "%s: --device %s: the programs use the first GPU, cuda or cuda:0 "
+                "(CUDA_VISIBLE_DEVICES=%s picks that one)\n", prog, device, device + 5);
+        return -1;
+    }
+    if (strcmp(device, "cpu") != 0 && !cuda && strcmp(device, "auto") != 0) {
         fprintf(stderr, "%s: --device is cpu, cuda or auto, not '%s'\n", prog, device);
         return -1;
     }
 #ifndef DCGAN_CUDA
-    if (strcmp(device, "cuda") == 0) {
+    if (cuda) {
         fprintf(stderr, "%s: built without CUDA; build with `make cuda` for --device cuda\n", prog);
         return -1;
     }

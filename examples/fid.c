@@ -19,7 +19,10 @@
 // small for the dimension; then what was asked for. PATH1 is the real set,
 // PATH2 the generated one.
 // Weights: --weights FILE, else $DCGAN_INCEPTION_WEIGHTS, else pytorch-fid's
-// cache (~/.cache/torch/hub/checkpoints/pt_inception-2015-12-05-6726825d.pth).
+// cache (torch.hub's: $TORCH_HOME/hub, $XDG_CACHE_HOME/torch/hub or
+// ~/.cache/torch/hub, then checkpoints/pt_inception-2015-12-05-6726825d.pth).
+// pytorch-fid's command lines run as they are: --dims=768, --num-workers N
+// (accepted, unused) and --device cuda:0.
 #define _DEFAULT_SOURCE   // strdup
 #define DCGAN_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
@@ -60,9 +63,11 @@ static void usage(const char *prog) {
            "  --out DIR           where --nearest writes                 (nearest)\n"
            "  --threads N         threads (OpenMP builds); 0 = all       (0)\n"
            "                      (with $DCGAN_THREADS or $OMP_NUM_THREADS set, 0 = that many)\n"
-           "  --device D          cpu | cuda | auto: where the Frechet distance's matrix\n"
+           "  --device D          cpu | cuda (cuda:0) | auto: where the Frechet distance's matrix\n"
            "                      work runs (features: CPU)              (" CLI_DEFAULT_DEVICE ")\n"
            "  --seed S            KID subsets, bootstrap, floor splits   (1)\n"
+           "  --num-workers N     accepted for pytorch-fid's command lines; not used\n"
+           "                      (images are decoded on --threads)\n"
            "  --fill-deterministic  TESTS ONLY: weights from the deterministic fill,\n"
            "                      not the real network (numbers mean nothing)\n",
            prog, prog, prog, prog);
@@ -659,6 +664,7 @@ static int save_one(dcgan_inception *net, int *net_ready, const fid_options *o, 
 }
 
 int main(int argc, char **argv) {
+    argv = cli_split_equals(&argc, argv);   // (--name=value as --name value)
     fid_options o = {2048, DCGAN_INCEPTION_BATCH, 0, 100, 1000, 0, 0, 0, 0, 10, 0, 3, 1, NULL, NULL, "nearest", NULL, 0};
     int kid_size_given = 0;   // (the KID note names the default as such)
     const char *save_weights = NULL, *paths[2] = {NULL, NULL};
@@ -689,6 +695,9 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--threads")) o.threads = (int)cli_int_range("fid", a, argv[i], 0, 4096);   // (100000: SIGSEGV in OpenMP)
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--seed")) o.seed = cli_int("fid", a, argv[i]);
+        // pytorch-fid's data-loader processes: accepted so that its command lines run here
+        // (images are decoded on --threads), checked, not used
+        else if (cli_flag(argc, argv, &i, "--num-workers")) (void)cli_int_range("fid", a, argv[i], 0, INT_MAX);
         else if (cli_flag(argc, argv, &i, "--save-weights")) save_weights = argv[i];
         else if (a[0] == '-' && a[1] == '-') { fprintf(stderr, "fid: unknown flag '%s' (see --help)\n", a); return 2; }
         else if (n_paths < 2) paths[n_paths++] = a;

@@ -213,6 +213,7 @@ static void name_leftovers(const char *out) {
 }
 
 int main(int argc, char **argv) {
+    argv = cli_split_equals(&argc, argv);   // (--name=value as --name value)
     const char *checkpoint = NULL, *out = "out/generated", *prefix = "fake_", *raw = NULL;
     const char *device = CLI_DEFAULT_DEVICE;
     int digits = 5, replace = 0;

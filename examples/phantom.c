@@ -73,6 +73,7 @@ static int write_class(const char *dir, const char *cls, int first, int count, i
 }
 
 int main(int argc, char **argv) {
+    argv = cli_split_equals(&argc, argv);   // (--name=value as --name value)
     const char *out = "data/phantom";
     int normal = 400, pneumonia = 1160, test = -1, val = 8, size = 256;
     long seed = 1;

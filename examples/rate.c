@@ -862,6 +862,7 @@ done:
 }
 
 int main(int argc, char **argv) {
+    argv = cli_split_equals(&argc, argv);   // (--name=value as --name value)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && strcmp(argv[1], "make") == 0) return cmd_make(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "score") == 0) return cmd_score(argc, argv);

@@ -1004,6 +1004,7 @@ static void close_or_die(FILE *f, const char *tmp, const char *path) {
 }
 
 int main(int argc, char **argv) {
+    argv = cli_split_equals(&argc, argv);   // (--name=value as --name value)
     report_config c;
     parse_args(&c, argc, argv);
     {   // the report's folder before the bootstraps' minutes (a missing one was found after them, no

@@ -1091,6 +1091,7 @@ static int finish(int rc, int lock, const char *out, const char *made) {
 }
 
 int main(int argc, char **argv) {
+    argv = cli_split_equals(&argc, argv);   // (--name=value as --name value)
     static train_run r;   // zeroed
     static char made[4096];   // the part of --out this run makes ("" when it exists)
     setvbuf(stdout, NULL, _IOLBF, 0);   // line-buffered: a log piped to a file is complete up to a crash

@@ -7,8 +7,9 @@
 #include "fixture.h"
 #include <unistd.h>
 
-// POSIX setenv; -std=c99 headers do not declare it
+// POSIX setenv and unsetenv; -std=c99 headers do not declare them
 extern int setenv(const char *name, const char *value, int overwrite);
+extern int unsetenv(const char *name);
 
 static fixture fx, fm;
 static dcgan_inception net;
@@ -546,6 +547,36 @@ static void test_pth_corrupt(void) {
               strcmp(dcgan_last_error(), "inception_find_weights: the weights' path 'tests/data/pth/small_zip.pth' is "
                                          "29 bytes, out holds 8") == 0 && strcmp(small, "unset") == 0,
           "inception_find_weights/a path longer than out is refused (it was cut and returned OK)");
+    {   // torch.hub's cache when TORCH_HOME is not set and XDG_CACHE_HOME is: $XDG_CACHE_HOME/torch/hub
+        // (a user's pytorch-fid run put the weights there; they were not found: the docs referee)
+        char xdg[64], file[200], want[1200], home[1024] = "";
+        const int had_home = getenv("HOME") && strlen(getenv("HOME")) < sizeof home;
+        if (had_home) snprintf(home, sizeof home, "%s", getenv("HOME"));
+        snprintf(xdg, sizeof xdg, "build/test_fid_xdg_%d", (int)getpid());
+        snprintf(file, sizeof file, "%s/torch/hub/checkpoints/%s", xdg, DCGAN_INCEPTION_FILE);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "mkdir -p %s/torch/hub/checkpoints && : > %s", xdg, file);
+        const int made = system(cmd) == 0;
+        unsetenv("DCGAN_INCEPTION_WEIGHTS");
+        setenv("TORCH_HOME", "build/no_torch_home", 1);
+        setenv("XDG_CACHE_HOME", xdg, 1);
+        setenv("HOME", "build/no_home", 1);
+        snprintf(want, sizeof want, "inception_find_weights: no Inception weights at "
+                 "build/no_torch_home/hub/checkpoints/%s, %s, build/no_home/.cache/torch/hub/checkpoints/%s "
+                 "(set DCGAN_INCEPTION_WEIGHTS or download %s, see README 'Real Inception weights')",
+                 DCGAN_INCEPTION_FILE, file, DCGAN_INCEPTION_FILE, DCGAN_INCEPTION_FILE);
+        // TORCH_HOME first (its folder is empty here), then XDG_CACHE_HOME's
+        CHECK(made && dcgan_inception_find_weights(path, sizeof path) == DCGAN_OK && strcmp(path, file) == 0,
+              "inception_find_weights/$XDG_CACHE_HOME/torch/hub/checkpoints after $TORCH_HOME's");
+        remove(file);
+        CHECK(dcgan_inception_find_weights(path, sizeof path) == DCGAN_ERR_IO && strcmp(dcgan_last_error(), want) == 0,
+              "inception_find_weights/the message lists the four places it looked, in order");
+        snprintf(cmd, sizeof cmd, "rm -rf %s", xdg);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", xdg);
+        unsetenv("XDG_CACHE_HOME");
+        if (had_home) setenv("HOME", home, 1);
+        setenv("DCGAN_INCEPTION_WEIGHTS", "tests/data/pth/small_zip.pth", 1);
+    }
     CHECK(dcgan_inception_load(&net, NULL) == DCGAN_ERR_FORMAT && strstr(dcgan_last_error(), "missing"),
           "inception_load/a partial state_dict is refused, listing missing keys");
 }

@@ -229,6 +229,9 @@ done <<'EOF2'
 --size 100|train: gan_specs: size 100 is not 64, 128 or 256
 --diffaugment color --augment-p 2|train: --augment-p wants a number in [0, 1], got '2'
 --device gpu|train: --device is cpu, cuda or auto, not 'gpu'
+--device cuda:1|train: --device cuda:1: the programs use the first GPU, cuda or cuda:0 (CUDA_VISIBLE_DEVICES=1 picks that one)
+--device=cuda:0|train: built without CUDA; build with `make cuda` for --device cuda
+--epochs=0|train: --epochs wants an integer from 1 to 2147483647, got '0'
 --epochs 4294967297|train: --epochs wants an integer from 1 to 2147483647, got '4294967297'
 --batch 4294967304|train: --batch wants an integer from 2 to 1000000, got '4294967304'
 --seed -1|train: --seed wants an integer from 0 to 9223372036854775807, got '-1'
@@ -627,6 +630,15 @@ check "fid/--device gpu is refused with status 2 before any features" \
 $F --device cuda "$T/data/train/NORMAL" "$T/gen" >"$T/fid_dev.out" 2>"$T/fid_dev.err"
 check "fid/--device cuda in a CPU build: the same, before any features" test $? -eq 2 -a ! -s "$T/fid_dev.out" -a \
     "$(cat "$T/fid_dev.err")" = "fid: built without CUDA; build with \`make cuda\` for --device cuda"
+# pytorch-fid's command lines as its README writes them: --dims=N, --batch-size=N, --num-workers N
+# (accepted, unused), --device cuda:0 ("fid --dims=768" was an unknown flag: the docs referee)
+$B/fid --fill-deterministic --dims=64 --batch-size=4 --num-workers 4 "$T/data/train/NORMAL" "$T/gen" >"$T/fid_eq.txt" 2>/dev/null
+check "fid/--dims=64 --batch-size=4 --num-workers 4: the FID line of --dims 64" \
+    test "$(head -1 "$T/fid_eq.txt")" = "$(head -1 "$T/fid1.txt")"
+fails_with_line "fid/--num-workers is checked like any count" \
+    "fid: --num-workers wants an integer from 0 to 2147483647, got '-1'" $F --num-workers -1 "$T/normal.npz" "$T/normal.npz"
+fails_with_line "fid/--device cuda:0 is cuda (refused in a CPU build with its message)" \
+    "fid: built without CUDA; build with \`make cuda\` for --device cuda" $F --device cuda:0 "$T/normal.npz" "$T/normal.npz"
 # two feature files of different widths, no --dims: the message names the first file, not a
 # --dims the user never gave (a helper's audit); .npy written with the standard library only
 python3 - "$T" <<'PYEOF'
