@@ -228,7 +228,7 @@ static int common_flag(int argc, char **argv, int *i, const char *prog) {
 // --bf16, for the commands that run a network (train, eval, c2st; split and
 // subset took it and did nothing; features keeps float32, so that feature sets compare)
 static int bf16_flag(char **argv, int i, const char *prog) {
-    if (strcmp(argv[i], "--bf16") != 0) return 0;
+    if (!cli_switch(argv, i, "--bf16")) return 0;
     if (dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) != DCGAN_OK) {
         fprintf(stderr, "%s: --bf16: %s\n", prog, dcgan_last_error());
         exit(2);
@@ -1104,7 +1104,7 @@ static int parse_train(train_options *o, int argc, char **argv) {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0) { train_usage(); exit(0); }
-        else if (strcmp(a, "--resume") == 0) o->resume = 1;
+        else if (cli_switch(argv, i, "--resume")) o->resume = 1;
         else if (cli_flag(argc, argv, &i, "--data")) o->data = argv[i];
         else if (cli_flag(argc, argv, &i, "--val")) o->val = argv[i];
         else if (cli_flag(argc, argv, &i, "--out")) o->out = argv[i];

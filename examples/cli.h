@@ -20,13 +20,20 @@
 // both forms, and commands are copied from pytorch-fid's documentation: "fid
 // --dims=768" was refused as an unknown flag). A program calls it first:
 // argv = cli_split_equals(&argc, argv). The new list lives until the program ends.
+// The values so split are remembered: cli_flag takes "--out=--kid" as the
+// folder "--kid" (it was asked for), and cli_switch refuses "--kid=1" (a flag
+// that takes no value; argparse refuses it too).
+static char **cli_split_list;          // the list made (kept: the words point into it and argv)
+static unsigned char *cli_split_value; // [i]: 1 where word i was the value of a "--name=value"
+static int cli_split_count;            // the words in the list
+static inline int cli_split_at(int i) { return i >= 0 && i < cli_split_count && cli_split_value[i]; }
 static inline char **cli_split_equals(int *argc, char **argv) {
-    static char **list;   // (kept: the words point into it and into argv)
     int extra = 0;
     for (int i = 1; i < *argc; i++) extra += strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '=') != NULL;
     if (extra == 0) return argv;
     char **out = (char **)malloc(((size_t)*argc + (size_t)extra + 1) * sizeof *out);
-    if (!out) {
+    unsigned char *value = (unsigned char *)calloc((size_t)*argc + (size_t)extra + 1, 1);
+    if (!out || !value) {
         fprintf(stderr, "%s: no memory for the command line\n", argv[0]);
         exit(1);
     }
@@ -40,11 +47,15 @@ static inline char **cli_split_equals(int *argc, char **argv) {
         }
         *eq = '\0';   // (argv's strings may be changed: C11 5.1.2.2.1)
         out[n++] = argv[i];
+        value[n] = 1;
         out[n++] = eq + 1;
     }
     out[n] = NULL;
-    free(list);
-    list = out;
+    free(cli_split_list);
+    free(cli_split_value);
+    cli_split_list = out;
+    cli_split_value = value;
+    cli_split_count = n;
     *argc = n;
     return out;
 }
@@ -53,17 +64,36 @@ static inline char **cli_split_equals(int *argc, char **argv) {
 // flag; it then moves i to the value (exiting with a message if it is missing,
 // or if the next word is itself a flag: "--out --kid" took "--kid" as the folder
 // and dropped --kid without a word).
+// The program's name in messages: argv[0] without its folder ("fid", not "build/fid").
+static inline const char *cli_prog(char **argv) {
+    const char *slash = strrchr(argv[0], '/');
+    return slash ? slash + 1 : argv[0];
+}
+
 static inline int cli_flag(int argc, char **argv, int *i, const char *name) {
     if (strcmp(argv[*i], name) != 0) return 0;
     if (*i + 1 >= argc) {
-        fprintf(stderr, "%s: %s needs a value (see --help)\n", argv[0], name);
+        fprintf(stderr, "%s: %s needs a value (see --help)\n", cli_prog(argv), name);
         exit(2);
     }
-    if (strncmp(argv[*i + 1], "--", 2) == 0) {
-        fprintf(stderr, "%s: %s needs a value, not the flag '%s' (see --help)\n", argv[0], name, argv[*i + 1]);
+    if (strncmp(argv[*i + 1], "--", 2) == 0 && !cli_split_at(*i + 1)) {
+        fprintf(stderr, "%s: %s needs a value, not the flag '%s' (see --help)\n", cli_prog(argv), name,
+                argv[*i + 1]);
         exit(2);
     }
     (*i)++;
+    return 1;
+}
+
+// A flag that takes no value: 1 when argv[i] is name. "--name=value" exits
+// with status 2 after a message (its value was taken as the next word: "fid
+// --kid=1 A" ran with A as PATH2 and "1" as PATH1).
+static inline int cli_switch(char **argv, int i, const char *name) {
+    if (strcmp(argv[i], name) != 0) return 0;
+    if (cli_split_at(i + 1)) {
+        fprintf(stderr, "%s: %s takes no value, got '%s=%s'\n", cli_prog(argv), name, name, argv[i + 1]);
+        exit(2);
+    }
     return 1;
 }
 
@@ -432,8 +462,14 @@ static inline void cli_progress_update(cli_progress *p, long done, const char *e
 static inline int cli_device_word(const char *prog, const char *device) {
     const int cuda = strcmp(device, "cuda") == 0 || strcmp(device, "cuda:0") == 0;
     if (strncmp(device, "cuda:", 5) == 0 && !cuda) {
-        fprintf(stderr, "%s: --device %s: the programs use the first GPU, cuda or cuda:0 "
-                "(CUDA_VISIBLE_DEVICES=%s picks that one)\n", prog, device, device + 5);
+        const char *k = device + 5;
+        int digits = *k != '\0';
+        for (; *k; k++) digits &= isdigit((unsigned char)*k) != 0;
+        if (digits)
+            fprintf(stderr, "%s: --device %s: the programs use the first GPU, cuda or cuda:0 "
+                    "(CUDA_VISIBLE_DEVICES=%s picks that one)\n", prog, device, device + 5);
+        else
+            fprintf(stderr, "%s: --device is cpu, cuda or auto, not '%s'\n", prog, device);
         return -1;
     }
     if (strcmp(device, "cpu") != 0 && !cuda && strcmp(device, "auto") != 0) {
@@ -473,6 +509,10 @@ static inline int cli_device(const char *prog, const char *device) {
 // anything is loaded or written.
 static inline int cli_out_folder(const char *prog, const char *path) {
     struct stat sb;
+    if (!*path) {   // ("--out=$UNSET": phantom wrote its folders under /)
+        fprintf(stderr, "%s: --out is empty; give a folder\n", prog);
+        return -1;
+    }
     if (stat(path, &sb) != 0) {
         if (errno != ENOTDIR) return 0;   // (not there yet: made later)
         fprintf(stderr, "%s: --out '%s' lies under a file, not a folder; give a folder\n", prog, path);

@@ -673,12 +673,12 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); return 0; }
-        else if (strcmp(a, "--kid") == 0) o.kid = 1;
-        else if (strcmp(a, "--floor") == 0) o.floor = 1;
-        else if (strcmp(a, "--prdc") == 0) o.prdc = 1;
-        else if (strcmp(a, "--fill-deterministic") == 0) o.fill = 1;
-        else if (strcmp(a, "--save-stats") == 0) save_stats = 1;
-        else if (strcmp(a, "--save-features") == 0) save_features = 1;
+        else if (cli_switch(argv, i, "--kid")) o.kid = 1;
+        else if (cli_switch(argv, i, "--floor")) o.floor = 1;
+        else if (cli_switch(argv, i, "--prdc")) o.prdc = 1;
+        else if (cli_switch(argv, i, "--fill-deterministic")) o.fill = 1;
+        else if (cli_switch(argv, i, "--save-stats")) save_stats = 1;
+        else if (cli_switch(argv, i, "--save-features")) save_features = 1;
         else if (cli_flag(argc, argv, &i, "--dims")) { o.dims = cli_int_as_int("fid", a, argv[i]); dims_given = 1; }
         else if (cli_flag(argc, argv, &i, "--batch-size")) o.batch = (int)cli_int_range("fid", a, argv[i], 1, INT_MAX);
         else if (cli_flag(argc, argv, &i, "--weights")) o.weights = argv[i];

@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
         else if (cli_flag(argc, argv, &i, "--prefix")) prefix = argv[i];
         else if (cli_flag(argc, argv, &i, "--device")) device = argv[i];
         else if (cli_flag(argc, argv, &i, "--save-raw")) raw = argv[i];
-        else if (strcmp(a, "--replace") == 0) replace = 1;
+        else if (cli_switch(argv, i, "--replace")) replace = 1;
         else if (cli_flag(argc, argv, &i, "--threads")) threads = cli_int_range("generate", a, argv[i], 0, 4096);
         else { fprintf(stderr, "generate: unknown flag '%s' (see --help)\n", a); return 2; }
     }

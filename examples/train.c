@@ -204,8 +204,8 @@ static void parse(train_options *o, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(argv[0]); exit(0); }
-        else if (strcmp(a, "--resume") == 0) o->resume = 1;
-        else if (strcmp(a, "--no-cache") == 0) o->use_cache = 0;
+        else if (cli_switch(argv, i, "--resume")) o->resume = 1;
+        else if (cli_switch(argv, i, "--no-cache")) o->use_cache = 0;
         else if (cli_flag(argc, argv, &i, "--data")) o->data = argv[i];
         else if (cli_flag(argc, argv, &i, "--class")) {
             // "NORMAL/" (a shell's completion) is the class NORMAL: --resume compares the text
@@ -284,7 +284,7 @@ static void parse(train_options *o, int argc, char **argv) {
             o->outputs_given |= 4;
         }
         else if (cli_flag(argc, argv, &i, "--threads")) o->threads = (int)cli_int_range(p, a, argv[i], 0, 4096);
-        else if (strcmp(a, "--bf16") == 0) {
+        else if (cli_switch(argv, i, "--bf16")) {
             if (dcgan_set_matmul_precision(DCGAN_MATMUL_BFLOAT16) != DCGAN_OK) {
                 fprintf(stderr, "train: --bf16: %s\n", dcgan_last_error());
                 exit(2);

@@ -232,6 +232,9 @@ done <<'EOF2'
 --device cuda:1|train: --device cuda:1: the programs use the first GPU, cuda or cuda:0 (CUDA_VISIBLE_DEVICES=1 picks that one)
 --device=cuda:0|train: built without CUDA; build with `make cuda` for --device cuda
 --epochs=0|train: --epochs wants an integer from 1 to 2147483647, got '0'
+--resume=no|train: --resume takes no value, got '--resume=no'
+--device=cuda:x|train: --device is cpu, cuda or auto, not 'cuda:x'
+--out=|train: --out is empty; give a folder
 --epochs 4294967297|train: --epochs wants an integer from 1 to 2147483647, got '4294967297'
 --batch 4294967304|train: --batch wants an integer from 2 to 1000000, got '4294967304'
 --seed -1|train: --seed wants an integer from 0 to 9223372036854775807, got '-1'
@@ -635,6 +638,10 @@ check "fid/--device cuda in a CPU build: the same, before any features" test $? 
 $B/fid --fill-deterministic --dims=64 --batch-size=4 --num-workers 4 "$T/data/train/NORMAL" "$T/gen" >"$T/fid_eq.txt" 2>/dev/null
 check "fid/--dims=64 --batch-size=4 --num-workers 4: the FID line of --dims 64" \
     test "$(head -1 "$T/fid_eq.txt")" = "$(head -1 "$T/fid1.txt")"
+fails_with_line "fid/a flag without a value given one (--kid=1) is refused, not taken as a path" \
+    "fid: --kid takes no value, got '--kid=1'" $F --kid=1 "$T/normal.npz" "$T/normal.npz"
+fails_with_line "phantom/--out= (empty) is refused (it wrote its folders under /)" \
+    "phantom: --out is empty; give a folder" $B/phantom --out= --normal 1 --pneumonia 1
 fails_with_line "fid/--num-workers is checked like any count" \
     "fid: --num-workers wants an integer from 0 to 2147483647, got '-1'" $F --num-workers -1 "$T/normal.npz" "$T/normal.npz"
 fails_with_line "fid/--device cuda:0 is cuda (refused in a CPU build with its message)" \
@@ -671,7 +678,7 @@ fails_with_line "fid/--bootstrap 1 is refused, the flag and value named" \
 # ran without KID); an int flag past an int is refused (4294967298 wrapped to 2 and ran);
 # leading white space is refused like trailing (' 5' was taken): a helper's audit of cli.h
 fails_with_line "fid/--out followed by a flag is refused" \
-    "$B/fid: --out needs a value, not the flag '--kid' (see --help)" $F --out --kid "$T/normal.npz" "$T/normal.npz"
+    "fid: --out needs a value, not the flag '--kid' (see --help)" $F --out --kid "$T/normal.npz" "$T/normal.npz"
 fails_with_line "fid/--kid-subset-size past an int is refused" \
     "fid: --kid-subset-size wants an integer from -2147483648 to 2147483647, got '4294967298'" \
     $F --kid --kid-subset-size 4294967298 "$T/data/train/NORMAL" "$T/gen"
