@@ -8333,10 +8333,10 @@ static void dcgan__gate_slots(const int *slot, int n, dcgan__fork_gate *g) {
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(DCGAN_NO_FORK)
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8509,7 +8509,9 @@ static dcgan_status dcgan__helper_restart(int slot, size_t cap) {
             DCGAN__OMP(omp atomic read seq_cst)
             busy = g->busy;
             if (busy == 0) break;
-            sched_yield();   // (the busy threads may be waiting for this core)
+            // (a millisecond's sleep, not a spin: the busy threads may need this core,
+            // and a callback may run for minutes: one that loads a folder, say)
+            poll(NULL, 0, 1);
         }
         st = dcgan__helper_start(slot, cap);
         DCGAN__GATE_WAIT_HOOK(0);

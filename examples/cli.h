@@ -60,16 +60,16 @@ static inline char **cli_split_equals(int *argc, char **argv) {
     return out;
 }
 
-// Flag parsing: cli_flag(argc, argv, &i, "--name") is true when argv[i] is the
-// flag; it then moves i to the value (exiting with a message if it is missing,
-// or if the next word is itself a flag: "--out --kid" took "--kid" as the folder
-// and dropped --kid without a word).
 // The program's name in messages: argv[0] without its folder ("fid", not "build/fid").
 static inline const char *cli_prog(char **argv) {
     const char *slash = strrchr(argv[0], '/');
     return slash ? slash + 1 : argv[0];
 }
 
+// Flag parsing: cli_flag(argc, argv, &i, "--name") is true when argv[i] is the
+// flag; it then moves i to the value (exiting with a message if it is missing,
+// or if the next word is itself a flag: "--out --kid" took "--kid" as the folder
+// and dropped --kid without a word).
 static inline int cli_flag(int argc, char **argv, int *i, const char *name) {
     if (strcmp(argv[*i], name) != 0) return 0;
     if (*i + 1 >= argc) {
