@@ -8314,10 +8314,31 @@ static void dcgan__gate_leave(dcgan__fork_gate *g) {
     g->busy--;
 }
 
-// Gives the n slots of a load the gate g (NULL: takes it away again).
-static void dcgan__gate_slots(const int *slot, int n, dcgan__fork_gate *g) {
-    for (int k = 0; k < n; k++) dcgan__slot_gate[slot[k]] = g;
+// A load's gate, in g, for its team's slots; NULL (no gate) where one thread decodes.
+static dcgan__fork_gate *dcgan__gate_open(dcgan__fork_gate *g, const int *slot, int team) {
+    if (team < 2) return NULL;
+    omp_init_lock(&g->gate);
+    g->busy = 0;
+    for (int k = 0; k < team; k++) dcgan__slot_gate[slot[k]] = g;
+    return g;
 }
+
+static void dcgan__gate_close(dcgan__fork_gate *g, const int *slot, int team) {
+    if (!g) return;
+    for (int k = 0; k < team; k++) dcgan__slot_gate[slot[k]] = NULL;
+    omp_destroy_lock(&g->gate);
+}
+#else
+typedef struct {
+    int unused;   // (without OpenMP one thread decodes: no gate)
+} dcgan__fork_gate;
+static dcgan__fork_gate *dcgan__gate_open(dcgan__fork_gate *g, const int *slot, int team) {
+    (void)g, (void)slot, (void)team;
+    return NULL;
+}
+static void dcgan__gate_close(dcgan__fork_gate *g, const int *slot, int team) { (void)g, (void)slot, (void)team; }
+static void dcgan__gate_enter(dcgan__fork_gate *g) { (void)g; }
+static void dcgan__gate_leave(dcgan__fork_gate *g) { (void)g; }
 #endif
 // Tests look at each file a thread of dcgan_dataset_load decodes through this
 // hook (busy: 1 before, 0 after), and at a thread that waits at the gate to
@@ -8861,34 +8882,22 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
     } else {
         dcgan__start_slots(slot, team);   // (before the threads start: see there)
     }
-#ifdef _OPENMP
-    dcgan__fork_gate gate, *g = NULL;   // (see dcgan__fork_gate; only where several threads decode)
-    if (team > 1) {
-        g = &gate;
-        omp_init_lock(&gate.gate);
-        gate.busy = 0;
-        dcgan__gate_slots(slot, team, g);
-    }
-#endif
+    dcgan__fork_gate gate, *g = dcgan__gate_open(&gate, slot, team);   // (see dcgan__fork_gate)
     DCGAN__OMP(omp parallel for ordered schedule(dynamic, 1) num_threads(team) if (team > 1))
     for (int i = 0; i < total; i++) {
         unsigned char *pixels = NULL;
         int me = 0;   // (below team: a runtime may give fewer threads, never more)
 #ifdef _OPENMP
         me = omp_get_thread_num();
-        dcgan__gate_enter(g);
 #endif
+        dcgan__gate_enter(g);
         DCGAN__LOAD_DECODE_HOOK(paths[i], 1);
         const dcgan_status got = dcgan__as(dcgan__decode(&pixels, paths[i], opt, slot[me]), __func__);
         DCGAN__LOAD_DECODE_HOOK(paths[i], 0);
-#ifdef _OPENMP
         dcgan__gate_leave(g);   // (not busy while it waits for its turn below)
-#endif
         DCGAN__OMP(omp ordered)
         {
-#ifdef _OPENMP
             dcgan__gate_enter(g);
-#endif
             if (got != DCGAN_OK) {
                 // the file is skipped; its message (this thread's) goes to the callback, the path is dropped
                 if (opt->on_skip) opt->on_skip(opt->user, paths[i], dcgan_last_error());
@@ -8902,17 +8911,10 @@ DCGAN_API dcgan_status dcgan_dataset_load(dcgan_dataset *ds, const char *dir,
                 if (used - 1 != i) paths[i] = NULL;
             }
             if (opt->on_progress) opt->on_progress(opt->user, i + 1, total);
-#ifdef _OPENMP
             dcgan__gate_leave(g);
-#endif
         }
     }
-#ifdef _OPENMP
-    if (g) {
-        dcgan__gate_slots(slot, team, NULL);
-        omp_destroy_lock(&gate.gate);
-    }
-#endif
+    dcgan__gate_close(g, slot, team);
     if (slot[0] != 0) {
         dcgan__stop_slots(slot, team);
         dcgan__release_slots(slot, team);

@@ -50,6 +50,9 @@ static void gate_wait(int waiting) {
 #include "../dcgan.h"
 #include "check.h"
 #include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
 
 static void load_decode(const char *path, int busy) {
     if (!busy) {
@@ -65,9 +68,6 @@ static void load_decode(const char *path, int busy) {
 #endif
     if (decode_ms > 0 && !strstr(path, "crash_me")) poll(NULL, 0, decode_ms);
 }
-#include <sys/stat.h>
-#include <unistd.h>
-#include <utime.h>
 
 static char root[256];
 
@@ -1022,9 +1022,13 @@ static int same_load(const dcgan_dataset *a, const dcgan_dataset *b, const call_
     return same;
 }
 
-static void test_parallel_load(void) {
+static void say_crashes_on_purpose(void) {
     fprintf(stderr, "test_images: decoder crash reports below, if any, are child processes crashing "
                     "on purpose\n");
+}
+
+static void test_parallel_load(void) {
+    say_crashes_on_purpose();
     char dir[512], p[1200];
     path_in(dir, sizeof dir, "many");
     mkdir(dir, 0777);
@@ -1121,8 +1125,7 @@ static void slow_progress(void *user, int done, int total) {
 }
 
 static void test_restarts_gated(void) {
-    fprintf(stderr, "test_images: decoder crash reports below, if any, are child processes crashing "
-                    "on purpose\n");
+    say_crashes_on_purpose();
     char dir[512], p[1200];
     path_in(dir, sizeof dir, "restarts");
     mkdir(dir, 0777);
@@ -1154,9 +1157,9 @@ static void test_restarts_gated(void) {
     int right = st == DCGAN_OK && ds.count == 20 && ds.skipped == 10;
     for (int i = 0; right && i < 20; i++) right = ds.data[(size_t)i * 64] == ((float)(8 * (i / 2 * 3 + i % 2 * 2)) - 127.5f) / 127.5f;
     CHECK(right, "dataset_load/on 4 threads, helpers crashing on 10 of 30 files: the 20 others, in order");
+    if (st == DCGAN_OK) dcgan_dataset_free(&ds);
     if (decode_threads < 2) {   // (OMP_MAX_ACTIVE_LEVELS=0, say: one thread, the program's helper)
         printf("skip: helpers started again on several threads (the load ran on %d)\n", decode_threads);
-        if (st == DCGAN_OK) dcgan_dataset_free(&ds);
         return;
     }
     // 4 helpers forked before the threads start, and at least 6 again in the loop
@@ -1168,7 +1171,6 @@ static void test_restarts_gated(void) {
     if (forks < 10 || forks_in_callback != 0 || forks_beside_decode != 0)
         fprintf(stderr, "forks: %d, of them during a callback: %d, beside decoding: %d (threads: %d)\n", forks,
                 forks_in_callback, forks_beside_decode, decode_threads);
-    if (st == DCGAN_OK) dcgan_dataset_free(&ds);
 }
 #else
 static void test_parallel_load(void) {
