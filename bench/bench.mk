@@ -1,4 +1,11 @@
-# bench/bench.mk - the smaller measurements (included by the Makefile; `make bench` is there)
+# bench/bench.mk - the measurements (included by the Makefile)
+
+# bench: dcgan.h against PyTorch on this machine (needs python3-torch); `make bench FULL=--full` for batch 128
+bench: stb
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) -march=native $(OMP) $(STB_CFLAGS) bench/bench.c -o $(B)/bench -lm
+	sh bench/run.sh $(FULL)
+
 # bench-memory: peak resident memory of the study's setting (seed 128x128x3, batch 128, 1,341
 # images, one iteration), dcgan.h and PyTorch (several minutes: a full-size iteration each)
 bench-memory: stb
