@@ -27,7 +27,7 @@ study-full: $(STUDY_PROGS)
 	B=$(B) SIZES=10,25,50,100,all bash examples/study.sh
 
 # small-data: does DiffAugment / ADA / an averaged G help a DCGAN on 50 or all train NORMAL X-rays?
-# (examples/small_data.sh; DATA=DIR (../shared/data/kermany224), OUT, CLASSES, RARE, PATIENTS;
-# about 55-80 minutes on 2 cores; resumable)
+# (examples/small_data.sh; DATA=DIR (../shared/data/kermany224 when present, else built-in
+# phantoms), OUT, CLASSES, RARE, PATIENTS; about 55-80 minutes on 2 cores; resumable)
 small-data: $(B)/train $(B)/generate $(B)/classify $(B)/fid
 	B=$(B) bash examples/small_data.sh

@@ -10,7 +10,9 @@
 #                          (CLASSES=NEG,POS, RARE=the class the GAN makes,
 #                          PATIENTS=file,patient CSV, as examples/study.sh)
 #      bash examples/small_data.sh             (the script itself; --help: this text)
-# Settings (environment): ITERS (2000 GAN iterations, the same for every run),
+# Without DATA and without ../shared/data/kermany224: built-in phantom X-rays
+# (OUT/phantom; a quick demonstration of the pipeline, not a result; ITERS 600).
+# Settings (environment): ITERS (2000 GAN iterations, the same for every run; 600 on phantoms),
 # SEEDS (3), ALONE_SEEDS (2: runs of each technique alone at the small size),
 # N_SMALL (50 images), GEN (300 generated images per run; whole numbers, up to
 # 1000 seeds and 10^8 images), CLASSES
@@ -45,9 +47,10 @@ B=${B:-build}
 # they sleep: on a machine busy with other work that made a classifier step 20x slower
 # (bench/RESULTS.md, session 25). A short spin costs nothing measurable on an idle one.
 if [ -z "${OMP_WAIT_POLICY:-}" ] && [ -z "${GOMP_SPINCOUNT:-}" ]; then export GOMP_SPINCOUNT=10000; fi
-DATA=${DATA:-../shared/data/kermany224}
+DATA=${DATA:-}
+if [ -z "$DATA" ] && [ -d ../shared/data/kermany224 ]; then DATA=../shared/data/kermany224; fi
 OUT=${OUT:-small_data}
-ITERS=${ITERS:-2000}
+if [ -n "$DATA" ]; then ITERS=${ITERS:-2000}; else ITERS=${ITERS:-600}; fi
 SEEDS=${SEEDS:-3}
 ALONE_SEEDS=${ALONE_SEEDS:-2}
 N_SMALL=${N_SMALL:-50}
@@ -89,6 +92,31 @@ fi
 if ! "$PYTHON" -c 'import numpy, PIL.Image' >/dev/null 2>&1; then
     echo "small_data: PYTHON=$PYTHON cannot import numpy and PIL (Pillow), which the summary needs; on Debian: apt-get install python3-numpy python3-pil" >&2
     exit 1
+fi
+if [ -z "$DATA" ]; then   # built-in phantoms: NORMAL and PNEUMONIA, one patient each
+    if [ "$CLASSES" != NORMAL,PNEUMONIA ]; then
+        echo "small_data: CLASSES=$CLASSES needs DATA=DIR (the built-in phantoms are NORMAL and PNEUMONIA)" >&2
+        exit 2
+    fi
+    if [ ! -f "$OUT/phantom/.done" ]; then
+        echo "== $(date -u +%H:%M:%S) phantom X-rays (no DATA= given and no ../shared/data/kermany224)"
+        rm -rf "$OUT/phantom"
+        mkdir -p "$OUT"
+        "$B/phantom" --out "$OUT/phantom" --normal 240 --pneumonia 700 --size 64 --seed 1 >"$OUT/phantom.log" 2>&1 ||
+            { cat "$OUT/phantom.log" >&2; exit 1; }
+        touch "$OUT/phantom/.done"
+    fi
+    DATA="$OUT/phantom/train"
+    # one phantom is one patient (phantom.c): said in a patients CSV, as for a dataset of one's
+    # own, so that classify split does not warn that the names are not Kermany's
+    if [ -z "$PATIENTS" ]; then
+        PATIENTS="$OUT/phantom/patients.csv"
+        if [ ! -f "$PATIENTS" ]; then
+            { echo "file,patient"; for f in "$DATA"/*/*.png; do n=$(basename "$f"); echo "$n,${n%.png}"; done; } \
+                >"$PATIENTS.tmp" && mv "$PATIENTS.tmp" "$PATIENTS"
+        fi
+    fi
+    PHANTOMS=1
 fi
 classes=(--classes "$CLASSES")
 if [ -n "$PATIENTS" ]; then
@@ -320,6 +348,10 @@ log "5. summary"
 took=$(( $(date +%s) - start ))
 {
     echo
+    if [ -n "${PHANTOMS:-}" ]; then
+        echo "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result."
+        echo
+    fi
     echo "Data: \`$DATA\` (content hash $data_hash; classes $CLASSES, the GAN's $RARE; patients ${PATIENTS:-from the file names}) split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
     echo "$GEN generated images per run; run $(date -u +%Y-%m-%d) on $(nproc) cores"
     echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); this invocation took $took s."

@@ -224,6 +224,25 @@ fails_with_line "small_data: a Python without numpy or Pillow: refused before an
     "small_data: PYTHON=/bin/false cannot import numpy and PIL (Pillow), which the summary needs; on Debian: apt-get install python3-numpy python3-pil" \
     env PYTHON=/bin/false DATA="$T/k" OUT="$T/sd_nopy" B="$B" bash examples/small_data.sh
 check "small_data: ... nothing made" test ! -e "$T/sd_nopy"
+# no DATA and no ../shared/data/kermany224 (run from a folder without it): built-in phantoms,
+# said so in results.md; CLASSES other than the phantoms' refused before anything is made
+mkdir -p "$T/nodata/here"
+here=$PWD
+B_ABS=$(cd "$B" && pwd)
+(cd "$T/nodata/here" && DATA='' OUT="$T/sdp" ITERS=5 SEEDS=1 ALONE_SEEDS=0 N_SMALL=10 GEN=30 B="$B_ABS" \
+    bash "$here/examples/small_data.sh") >"$T/sdp.txt" 2>&1
+check "small_data: no DATA, no kermany224: it finishes on phantoms" test $? -eq 0
+check "small_data: ... made them in OUT/phantom, one patient each" sh -c "
+    test -f '$T/sdp/phantom/.done' && test \"\$(wc -l <'$T/sdp/phantom/patients.csv')\" -eq 941"
+check "small_data: ... results.md says so" grep -qxF \
+    "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result." \
+    "$T/sdp/results.md"
+check "small_data: ... and names the phantoms as the data" grep -q "^Data: \`$T/sdp/phantom/train\` (content hash" \
+    "$T/sdp/results.md"
+fails_with_line "small_data: no DATA, CLASSES not the phantoms': refused" \
+    "small_data: CLASSES=A,B needs DATA=DIR (the built-in phantoms are NORMAL and PNEUMONIA)" \
+    sh -c "cd '$T/nodata/here' && DATA= CLASSES=A,B OUT='$T/sdp2' B='$B_ABS' bash '$here/examples/small_data.sh'"
+check "small_data: ... nothing made" test ! -e "$T/sdp2"
 
 # small_data.sh's small set on Kermany names as classify split reads them: IM-1005-0001.png,
 # IM-1005-0001-0002.png and NORMAL2-IM-1005-0001.png are one patient (the names lost their
