@@ -11,7 +11,7 @@
 #                          PATIENTS=file,patient CSV, as examples/study.sh)
 #      bash examples/small_data.sh             (the script itself; --help: this text)
 # Without DATA and without ../shared/data/kermany224: built-in phantom X-rays
-# (OUT/phantom; a quick demonstration of the pipeline, not a result; ITERS 600).
+# (OUT/phantom; a demonstration of the pipeline, not a result; ITERS 600).
 # Settings (environment): ITERS (2000 GAN iterations, the same for every run; 600 on phantoms),
 # SEEDS (3), ALONE_SEEDS (2: runs of each technique alone at the small size),
 # N_SMALL (50 images), GEN (300 generated images per run; whole numbers, up to
@@ -346,12 +346,14 @@ done
 log "5. summary"
 "$PYTHON" "$(dirname "$0")/small_data_summary.py" "$OUT" "$RARE" "$CLASSES" >"$OUT/results.md.tmp"
 took=$(( $(date +%s) - start ))
+if [ -n "${PHANTOMS:-}" ]; then   # said under the title, before any number
+    { head -n 1 "$OUT/results.md.tmp"; echo
+        echo "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result."
+        tail -n +2 "$OUT/results.md.tmp"; } >"$OUT/results.md.tmp2"
+    mv "$OUT/results.md.tmp2" "$OUT/results.md.tmp"
+fi
 {
     echo
-    if [ -n "${PHANTOMS:-}" ]; then
-        echo "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result."
-        echo
-    fi
     echo "Data: \`$DATA\` (content hash $data_hash; classes $CLASSES, the GAN's $RARE; patients ${PATIENTS:-from the file names}) split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"
     echo "$GEN generated images per run; run $(date -u +%Y-%m-%d) on $(nproc) cores"
     echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); this invocation took $took s."

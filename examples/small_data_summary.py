@@ -221,7 +221,9 @@ def main():
             other = os.path.join(out, "runs", s, "plain", os.path.basename(run))
             if all(os.path.exists(os.path.join(x, "fid.txt")) for x in (run, other)):
                 pairs.append((fid_numbers(run), fid_numbers(other)))
-        if len(pairs) < 2:
+        if len(pairs) < 2:   # (no interval from one pair)
+            print("- %s: %d seed%s with both recipes; an interval needs SEEDS=2 or more"
+                  % (s_name, len(pairs), "" if len(pairs) == 1 else "s"))
             continue
         kid = [a[0] - b[0] for a, b in pairs]
         prec = [a[1] - b[1] for a, b in pairs]

@@ -234,9 +234,10 @@ B_ABS=$(cd "$B" && pwd)
 check "small_data: no DATA, no kermany224: it finishes on phantoms" test $? -eq 0
 check "small_data: ... made them in OUT/phantom, one patient each" sh -c "
     test -f '$T/sdp/phantom/.done' && test \"\$(wc -l <'$T/sdp/phantom/patients.csv')\" -eq 941"
-check "small_data: ... results.md says so" grep -qxF \
-    "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result." \
-    "$T/sdp/results.md"
+check "small_data: ... results.md says so under its title" test "$(sed -n 3p "$T/sdp/results.md")" = \
+    "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result."
+check "small_data: ... one seed: no interval, said so" grep -qxF -e \
+    "- small: 1 seed with both recipes; an interval needs SEEDS=2 or more" "$T/sdp/results.md"
 check "small_data: ... and names the phantoms as the data" grep -q "^Data: \`$T/sdp/phantom/train\` (content hash" \
     "$T/sdp/results.md"
 fails_with_line "small_data: no DATA, CLASSES not the phantoms': refused" \
