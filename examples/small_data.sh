@@ -42,6 +42,9 @@ case "${1:-}" in
     -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 if [ $# -gt 0 ]; then echo "small_data: takes no arguments ('$1'); settings come from the environment: DATA=DIR OUT=DIR ... (--help)" >&2; exit 2; fi
+# phantom_classes and phantom_data: the built-in phantoms when there is no data
+# shellcheck source=examples/phantom_data.sh
+. "$(dirname "$(readlink -f "$0")")/phantom_data.sh"
 B=${B:-build}
 # libgomp's threads spin between parallel loops (tens of milliseconds on some CPUs) before
 # they sleep: on a machine busy with other work that made a classifier step 20x slower
@@ -94,28 +97,7 @@ if ! "$PYTHON" -c 'import numpy, PIL.Image' >/dev/null 2>&1; then
     exit 1
 fi
 if [ -z "$DATA" ]; then   # built-in phantoms: NORMAL and PNEUMONIA, one patient each
-    if [ "$CLASSES" != NORMAL,PNEUMONIA ]; then
-        echo "small_data: CLASSES=$CLASSES needs DATA=DIR (the built-in phantoms are NORMAL and PNEUMONIA)" >&2
-        exit 2
-    fi
-    if [ ! -f "$OUT/phantom/.done" ]; then
-        echo "== $(date -u +%H:%M:%S) phantom X-rays (no DATA= given and no ../shared/data/kermany224)"
-        rm -rf "$OUT/phantom"
-        mkdir -p "$OUT"
-        "$B/phantom" --out "$OUT/phantom" --normal 240 --pneumonia 700 --size 64 --seed 1 >"$OUT/phantom.log" 2>&1 ||
-            { cat "$OUT/phantom.log" >&2; exit 1; }
-        touch "$OUT/phantom/.done"
-    fi
-    DATA="$OUT/phantom/train"
-    # one phantom is one patient (phantom.c): said in a patients CSV, as for a dataset of one's
-    # own, so that classify split does not warn that the names are not Kermany's
-    if [ -z "$PATIENTS" ]; then
-        PATIENTS="$OUT/phantom/patients.csv"
-        if [ ! -f "$PATIENTS" ]; then
-            { echo "file,patient"; for f in "$DATA"/*/*.png; do n=$(basename "$f"); echo "$n,${n%.png}"; done; } \
-                >"$PATIENTS.tmp" && mv "$PATIENTS.tmp" "$PATIENTS"
-        fi
-    fi
+    phantom_data small_data
     PHANTOMS=1
 fi
 classes=(--classes "$CLASSES")
@@ -346,12 +328,7 @@ done
 log "5. summary"
 "$PYTHON" "$(dirname "$0")/small_data_summary.py" "$OUT" "$RARE" "$CLASSES" >"$OUT/results.md.tmp"
 took=$(( $(date +%s) - start ))
-if [ -n "${PHANTOMS:-}" ]; then   # said under the title, before any number
-    { head -n 1 "$OUT/results.md.tmp"; echo
-        echo "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result."
-        tail -n +2 "$OUT/results.md.tmp"; } >"$OUT/results.md.tmp2"
-    mv "$OUT/results.md.tmp2" "$OUT/results.md.tmp"
-fi
+if [ -n "${PHANTOMS:-}" ]; then phantom_note "$OUT/results.md.tmp"; fi
 {
     echo
     echo "Data: \`$DATA\` (content hash $data_hash; classes $CLASSES, the GAN's $RARE; patients ${PATIENTS:-from the file names}) split by patient; GAN: \`$BASE\` + the recipe, $ITERS iterations;"

@@ -53,6 +53,9 @@ case "${1:-}" in
     -*) echo "study: unknown option '$1'; settings come from the environment (--help)" >&2; exit 2 ;;
 esac
 if [ $# -gt 1 ]; then echo "study: one argument at most, DATA; settings come from the environment (--help)" >&2; exit 2; fi
+# phantom_classes and phantom_data: the built-in phantoms when there is no data
+# shellcheck source=examples/phantom_data.sh
+. "$(dirname "$(readlink -f "$0")")/phantom_data.sh"
 B=${B:-build}
 # libgomp's threads spin between parallel loops (tens of milliseconds on some CPUs) before
 # they sleep: on a machine busy with other work that made a classifier step 20x slower
@@ -75,13 +78,10 @@ if [ "$RARE" = "$NEG" ]; then OTHER=$POS; elif [ "$RARE" = "$POS" ]; then OTHER=
     echo "study: RARE=$RARE is neither class of CLASSES=$CLASSES" >&2
     exit 2
 fi
-common=(--classes "$CLASSES")
-if [ -n "$PATIENTS" ]; then
-    [ -f "$PATIENTS" ] || { echo "study: PATIENTS=$PATIENTS is not a file" >&2; exit 2; }
-    common+=(--patients "$PATIENTS")
-fi
+if [ -n "$PATIENTS" ] && [ ! -f "$PATIENTS" ]; then echo "study: PATIENTS=$PATIENTS is not a file" >&2; exit 2; fi
 DATA=${DATA:-${1:-}}
 if [ -z "$DATA" ] && [ -d ../shared/data/kermany224/NORMAL ]; then DATA=../shared/data/kermany224; fi
+if [ -z "$DATA" ]; then phantom_classes study; fi   # the built-in phantoms (below)
 if [ -n "$DATA" ]; then   # refused before anything is written
     for c in "$NEG" "$POS"; do
         [ -d "$DATA/$c" ] || { echo "study: $DATA has no $c/ folder (CLASSES=$CLASSES)" >&2; exit 1; }
@@ -106,26 +106,13 @@ log() { echo "== $(date -u +%H:%M:%S) $*"; }
 
 if [ -z "$DATA" ]; then
     GAN_ITERS=${GAN_ITERS:-600}
-    if [ ! -f "$OUT/phantom/.done" ]; then
-        log "phantom X-rays (no DATA= given and no ../shared/data/kermany224)"
-        rm -rf "$OUT/phantom"
-        "$B/phantom" --out "$OUT/phantom" --normal 240 --pneumonia 700 --size 64 --seed 1
-        touch "$OUT/phantom/.done"
-    fi
-    DATA="$OUT/phantom/train"
-    # one phantom is one patient (phantom.c): said in a patients CSV, as for a dataset of one's
-    # own, so that classify does not warn that the names are not Kermany's
-    if [ -z "$PATIENTS" ]; then
-        PATIENTS="$OUT/phantom/patients.csv"
-        if [ ! -f "$PATIENTS" ]; then
-            { echo "file,patient"; for f in "$DATA"/*/*.png; do n=$(basename "$f"); echo "$n,${n%.png}"; done; } \
-                >"$PATIENTS.tmp" && mv "$PATIENTS.tmp" "$PATIENTS"
-        fi
-        common+=(--patients "$PATIENTS")
-    fi
+    phantom_data study
+    PHANTOMS=1
 else
     GAN_ITERS=${GAN_ITERS:-2000}
 fi
+common=(--classes "$CLASSES")
+if [ -n "$PATIENTS" ]; then common+=(--patients "$PATIENTS"); fi
 
 # ---------------------------------------------------------------------------
 # Provenance
@@ -441,4 +428,5 @@ rare_label=0   # classify's --classes NEG,POS: the rare class's label is 1 when 
 "$B/study_report" --study "$OUT" --sizes "$SIZES" --splits "$splits_list" --seeds "$seeds_list" \
     --arms "${ARMS// /,}" --control oversample --treatment synthetic --rare-label "$rare_label" --other-name "$OTHER" \
     --out "$OUT/results.md"
+if [ -n "${PHANTOMS:-}" ]; then phantom_note "$OUT/results.md"; fi
 echo "study: done in $(( $(date +%s) - start )) s (steps done before this invocation not counted); see $OUT/results.md"

@@ -156,9 +156,9 @@ check "empty class folder filled: the study runs without REDO=1" test $? -eq 0
 # provenance: the commit at the start, and the one at the report when a commit came
 # in between (results.md named only the later one, as if the programs came from it)
 mkdir -p "$T/repo/examples" "$T/gb"
-cp examples/study.sh "$T/repo/examples/"
+cp examples/study.sh examples/phantom_data.sh "$T/repo/examples/"
 git -C "$T/repo" init -q
-git -C "$T/repo" -c user.name=t -c user.email=t@t add examples/study.sh
+git -C "$T/repo" -c user.name=t -c user.email=t@t add examples/study.sh examples/phantom_data.sh
 git -C "$T/repo" -c user.name=t -c user.email=t@t commit -qm first
 first=$(git -C "$T/repo" rev-parse --short HEAD)
 for p in phantom train classify study_report; do ln -s "$B/$p" "$T/gb/$p"; done
@@ -172,7 +172,8 @@ check "provenance: the start's commit and the report's" grep -qF \
     "$T/git/results.md"
 
 if command -v shellcheck >/dev/null 2>&1; then
-    check "shellcheck: study.sh and small_data.sh" shellcheck examples/study.sh examples/small_data.sh
+    check "shellcheck: study.sh, small_data.sh and phantom_data.sh" shellcheck -x examples/study.sh examples/small_data.sh \
+        examples/phantom_data.sh
 else
     echo "test_study_scripts.sh: skipped: shellcheck (not installed)"
 fi
@@ -244,6 +245,23 @@ fails_with_line "small_data: no DATA, CLASSES not the phantoms': refused" \
     "small_data: CLASSES=A,B needs DATA=DIR (the built-in phantoms are NORMAL and PNEUMONIA)" \
     sh -c "cd '$T/nodata/here' && DATA= CLASSES=A,B OUT='$T/sdp2' B='$B_ABS' bash '$here/examples/small_data.sh'"
 check "small_data: ... nothing made" test ! -e "$T/sdp2"
+# study.sh the same way (examples/phantom_data.sh serves both): phantoms, one patient each,
+# given to every step as the patients CSV, and said under results.md's title
+(cd "$T/nodata/here" && DATA='' OUT="$T/stp" SIZES=3 SPLITS=1 SEEDS=1 CLS_EPOCHS=1 GAN_ITERS=5 B="$B_ABS" \
+    bash "$here/examples/study.sh") >"$T/stp.txt" 2>&1
+check "study: no DATA, no kermany224: it finishes on phantoms" test $? -eq 0
+check "study: ... made them in OUT/phantom, one patient each" sh -c "
+    test -f '$T/stp/phantom/.done' && test \"\$(wc -l <'$T/stp/phantom/patients.csv')\" -eq 941"
+check "study: ... the split read that patients CSV" grep -qxF \
+    "patients: $(sha256sum "$T/stp/phantom/patients.csv" | cut -c1-16)" "$T/stp/steps/split1.key"
+check "study: ... results.md says so under its title" test "$(sed -n 3p "$T/stp/results.md")" = \
+    "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result."
+check "study: ... and names the phantoms as the data" grep -q "^Made by examples/study.sh from $T/stp/phantom/train (content hash" \
+    "$T/stp/results.md"
+fails_with_line "study: no DATA, CLASSES not the phantoms': refused" \
+    "study: CLASSES=A,B needs DATA=DIR (the built-in phantoms are NORMAL and PNEUMONIA)" \
+    sh -c "cd '$T/nodata/here' && DATA= CLASSES=A,B OUT='$T/stp2' B='$B_ABS' bash '$here/examples/study.sh'"
+check "study: ... nothing made" test ! -e "$T/stp2"
 
 # small_data.sh's small set on Kermany names as classify split reads them: IM-1005-0001.png,
 # IM-1005-0001-0002.png and NORMAL2-IM-1005-0001.png are one patient (the names lost their
