@@ -38,6 +38,15 @@ check "train/--resume on a log that starts at 17 with rows past the checkpoint: 
 $B/train $FLAGS --out "$T/few" --epochs 1 >"$T/few.txt" 2>&1
 check "train/few iterations: a note with the --epochs for 2,000" grep -qxF \
     "train: note: 4 iterations in all, few for a GAN (docs/small_data.md's runs took 2,000, the README's recipe 3,480); --epochs 500 gives 2000 here" "$T/few.txt"
+# few images and none of the little-data flags (off by default): what they did is said; not
+# when one of them is given (even as "none": a choice), nor again on --resume
+check "train/few images, no little-data flag: a note with the recipe" grep -qxF \
+    "train: note: 32 images and no little-data flag; on 51 and 657 X-rays DiffAugment + ADA + EMA (--diffaugment color,translation,cutout --ada-target 0.6 --ema-kimg 1) made samples closer to real ones (KID 2.4x and 1.8x lower, docs/small_data.md)" "$T/few.txt"
+$B/train $FLAGS --out "$T/few_none" --epochs 1 --diffaugment none >"$T/few_none.txt" 2>&1
+$B/train $FLAGS --out "$T/few" --epochs 2 --resume >"$T/few_resumed.txt" 2>&1
+check "train/... not with --diffaugment none, nor on --resume" sh -c "
+    grep -q '^train: 32 images, 4 iterations per epoch' '$T/few_none.txt' && ! grep -q 'no little-data flag' '$T/few_none.txt' &&
+    grep -q '^train: 32 images, 4 iterations per epoch' '$T/few_resumed.txt' && ! grep -q 'no little-data flag' '$T/few_resumed.txt'"
 # --resume without --sample-every, --ckpt-every or --samples takes the run's own (it went back
 # to 10, 10 and 16: a grid every 10 epochs where the run had asked for one every 250, a referee)
 NOOUT=$(printf '%s\n' "$FLAGS" | sed 's/ --sample-every 2 --ckpt-every 2//')
