@@ -386,6 +386,9 @@ int main(int argc, char **argv) {
             dcgan__gather_patches = switch_level(argv[0], "--gather", argv[i], 2);
         else if (cli_flag(argc, argv, &i, "--col2im"))
             dcgan__col2im_simd = switch_level(argv[0], "--col2im", argv[i], 2);
+        // BatchNorm's sums: 2 AVX-512F or AVX2 (the default), 1 AVX2 at most, 0 the loops
+        else if (cli_flag(argc, argv, &i, "--bn"))
+            dcgan__bn_simd = switch_level(argv[0], "--bn", argv[i], 2);
         // products into columns for col2im in runs of at most this many floats (0-67108864,
         // default 1048576; 0: a whole group of images at once)
         else if (cli_flag(argc, argv, &i, "--col-chunk"))
@@ -401,6 +404,7 @@ int main(int argc, char **argv) {
             if (strcmp(flag, "wide-kernels") == 0) pair_switch = &dcgan__wide_kernels;
             else if (strcmp(flag, "gather") == 0) pair_switch = &dcgan__gather_patches;
             else if (strcmp(flag, "col2im") == 0) pair_switch = &dcgan__col2im_simd;
+            else if (strcmp(flag, "bn") == 0) pair_switch = &dcgan__bn_simd;
             else if (strcmp(flag, "amx") == 0) { pair_switch = &dcgan__amx_tiles; top = 1; }
 #ifdef DCGAN__HAVE_AVX512_KERNEL
             else if (strcmp(flag, "pack") == 0) { pair_switch = &dcgan__pack_simd; top = 1; }
@@ -408,7 +412,7 @@ int main(int argc, char **argv) {
             else if (strcmp(flag, "wide-min-k") == 0) { pair_switch = &dcgan__wide_min_k; top = 100000; }
             else if (strcmp(flag, "col-chunk") == 0) { pair_switch = &dcgan__col_chunk; top = 1 << 26; }
             else {
-                fprintf(stderr, "%s: --pair takes wide-kernels, wide-min-k, gather, col2im, col-chunk, amx or pack "
+                fprintf(stderr, "%s: --pair takes wide-kernels, wide-min-k, gather, col2im, bn, col-chunk, amx or pack "
                         "(pack: builds with AVX-512 kernels), not %s\n", argv[0], flag);
                 return 2;
             }

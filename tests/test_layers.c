@@ -780,51 +780,65 @@ static void test_batchnorm2d_sums(void) {
     const size_t lens[7] = {0, 1, 15, 16, 17, 40, 256};
     const size_t stride = 300;
     float *x = randn(3 * stride), *g = randn(3 * stride);
-    const dcgan__bn_fns fast = dcgan__pick_bn();
-    const int have_fast = fast.values != dcgan__bn_add_values;
-    int spec_ok = 1, fast_ok = 1;
-    for (int li = 0; li < 7; li++)
-        for (int runs = 1; runs <= 3; runs += 2) {
-            const size_t n = lens[li];
-            const double mean = 0.3;
-            const float fmean = 0.25f, invstd = 1.7f;
-            // start from non-zero partials: the loops add onto what is there
-            dcgan__bn_sum s0;
-            for (int j = 0; j < 16; j++) s0.part[j] = 0.125 * j;
-            s0.rest = -1.5;
-            double part[16], rest, part2[16], rest2;
-            dcgan__bn_sum a = s0, b = s0, c = s0, d = s0;
-            for (int kind = 0; kind < 3; kind++) {
-                memcpy(part, s0.part, sizeof part), rest = s0.rest;
-                memcpy(part2, s0.part, sizeof part2), rest2 = s0.rest;
-                a = b = c = d = s0;
-                if (kind == 0) {
-                    bn_sum_spec(part, &rest, x, g, runs, stride, n, 0, 0, 0, 0);
-                    dcgan__bn_add_values(&a, x, runs, stride, n);
-                    fast.values(&b, x, runs, stride, n);
-                } else if (kind == 1) {
-                    bn_sum_spec(part, &rest, x, g, runs, stride, n, 1, mean, 0, 0);
-                    dcgan__bn_add_squares(&a, x, runs, stride, n, mean);
-                    fast.squares(&b, x, runs, stride, n, mean);
-                } else {   // one run at a time, as the backward calls it
-                    bn_sum_spec(part, &rest, x, g, runs, stride, n, 2, 0, fmean, invstd);
-                    bn_sum_spec(part2, &rest2, x, g, runs, stride, n, 3, 0, fmean, invstd);
-                    for (int r = 0; r < runs; r++) {
-                        dcgan__bn_add_grads(&a, &c, g + (size_t)r * stride, x + (size_t)r * stride, n, fmean, invstd);
-                        fast.grads(&b, &d, g + (size_t)r * stride, x + (size_t)r * stride, n, fmean, invstd);
+    // level 1: AVX2 at most; 2: AVX-512F where the CPU has it (dcgan__bn_simd)
+    dcgan__bn_simd = 1;
+    const dcgan__bn_fns avx2 = dcgan__pick_bn();
+    dcgan__bn_simd = 2;
+    const dcgan__bn_fns widest = dcgan__pick_bn();
+    for (int level = 1; level <= 2; level++) {
+        const dcgan__bn_fns fast = level == 1 ? avx2 : widest;
+        const int have_fast = fast.values != (level == 1 ? dcgan__bn_add_values : avx2.values);
+        int spec_ok = 1, fast_ok = 1;
+        for (int li = 0; li < 7; li++)
+            for (int runs = 1; runs <= 3; runs += 2) {
+                const size_t n = lens[li];
+                const double mean = 0.3;
+                const float fmean = 0.25f, invstd = 1.7f;
+                // start from non-zero partials: the loops add onto what is there
+                dcgan__bn_sum s0;
+                for (int j = 0; j < 16; j++) s0.part[j] = 0.125 * j;
+                s0.rest = -1.5;
+                double part[16], rest, part2[16], rest2;
+                dcgan__bn_sum a = s0, b = s0, c = s0, d = s0;
+                for (int kind = 0; kind < 3; kind++) {
+                    memcpy(part, s0.part, sizeof part), rest = s0.rest;
+                    memcpy(part2, s0.part, sizeof part2), rest2 = s0.rest;
+                    a = b = c = d = s0;
+                    if (kind == 0) {
+                        bn_sum_spec(part, &rest, x, g, runs, stride, n, 0, 0, 0, 0);
+                        dcgan__bn_add_values(&a, x, runs, stride, n);
+                        fast.values(&b, x, runs, stride, n);
+                    } else if (kind == 1) {
+                        bn_sum_spec(part, &rest, x, g, runs, stride, n, 1, mean, 0, 0);
+                        dcgan__bn_add_squares(&a, x, runs, stride, n, mean);
+                        fast.squares(&b, x, runs, stride, n, mean);
+                    } else {   // one run at a time, as the backward calls it
+                        bn_sum_spec(part, &rest, x, g, runs, stride, n, 2, 0, fmean, invstd);
+                        bn_sum_spec(part2, &rest2, x, g, runs, stride, n, 3, 0, fmean, invstd);
+                        for (int r = 0; r < runs; r++) {
+                            const float *gr = g + (size_t)r * stride, *xr = x + (size_t)r * stride;
+                            dcgan__bn_add_grads(&a, &c, gr, xr, n, fmean, invstd);
+                            fast.grads(&b, &d, gr, xr, n, fmean, invstd);
+                        }
+                        spec_ok &= bn_sum_equal(&c, part2, rest2);
+                        fast_ok &= memcmp(&c, &d, sizeof c) == 0;
                     }
-                    spec_ok &= bn_sum_equal(&c, part2, rest2);
-                    fast_ok &= memcmp(&c, &d, sizeof c) == 0;
+                    spec_ok &= bn_sum_equal(&a, part, rest);
+                    fast_ok &= memcmp(&a, &b, sizeof a) == 0;
                 }
-                spec_ok &= bn_sum_equal(&a, part, rest);
-                fast_ok &= memcmp(&a, &b, sizeof a) == 0;
             }
-        }
-    CHECK(spec_ok, "batchnorm2d sums/the loops add in the order of the definition, bit for bit");
-    if (have_fast)
-        CHECK(fast_ok, "batchnorm2d sums/this CPU's version (AVX2) = the loops, bit for bit");
-    else
-        printf("test_layers: skipped: BatchNorm's vector sums (no AVX2 in this build or on this CPU)\n");
+        if (level == 1)
+            CHECK(spec_ok, "batchnorm2d sums/the loops add in the order of the definition, bit for bit");
+        if (level == 1 && have_fast)
+            CHECK(fast_ok, "batchnorm2d sums/this CPU's version (AVX2) = the loops, bit for bit");
+        else if (level == 1)
+            printf("test_layers: skipped: BatchNorm's vector sums (no AVX2 in this build or on this CPU)\n");
+        else if (have_fast)
+            CHECK(fast_ok, "batchnorm2d sums/this CPU's version (AVX-512F) = the loops, bit for bit");
+        else
+            printf("test_layers: skipped: BatchNorm's AVX-512F sums "
+                   "(no AVX-512F in this build or on this CPU)\n");
+    }
     dcgan__bn_sum t;
     for (int j = 0; j < 16; j++) t.part[j] = 1.0 / (j + 1);
     t.rest = 1e-3;
