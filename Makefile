@@ -39,7 +39,7 @@ test:
 	@$(MAKE) --no-print-directory -k -j$$(nproc) all $(if $(shell command -v $(NVCC) 2>/dev/null),$(CUDA_PROGS)) || true
 	@$(MAKE) --no-print-directory all
 	@ASAN_OPTIONS=allocator_may_return_null=1 sh tests/run.sh $(addprefix $(B)/,$(TESTS)) \
-	  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_guard.sh tests/test_rate.sh tests/test_study_scripts.sh tests/test_bench_build.sh tests/test_mutants.sh tests/test_run.sh \
+	  $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) $(B)/test_cxx $(B)/test_bn_gnu tests/test_readme.sh tests/test_programs.sh tests/test_classify.sh tests/test_guard.sh tests/test_rate.sh tests/test_study_scripts.sh tests/test_bench_build.sh tests/test_mutants.sh tests/test_run.sh \
 	  :: $(addprefix $(B)/san/,$(TESTS)) $(B)/san_omp/test_images $(B)/emu/test_cuda tests/test_cuda_emu_programs.sh tests/test_crash.sh tests/test_study_report.sh \
 	  tests/test_cuda_build.sh
 

@@ -1948,6 +1948,15 @@ DCGAN__INTERNAL uint32_t dcgan__crc32(uint32_t crc, const unsigned char *p, size
 #else
 #define DCGAN__NO_FUSE
 #endif
+// The same for GCC in its GNU modes (-std=gnu*, its default), which fuse wherever
+// the target has FMA (-march=native; and inside a function for AVX-512F, which has
+// it): an attribute before a definition. On BatchNorm's sums, whose every vector
+// version must give the loops' bits in any build (tests/test_bn_gnu.c).
+#if defined(__GNUC__) && !defined(__clang__)
+#define DCGAN__NO_FUSE_FN __attribute__((optimize("fp-contract=off")))
+#else
+#define DCGAN__NO_FUSE_FN
+#endif
 // Threads only, for the loops that call libm (expf in sigmoid): no compiler here
 // has vector versions of them without -ffast-math, and clang warns that it
 // could not do what simd asks.
@@ -3674,7 +3683,7 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward_ref(dcgan_tensor dinp, float *
 // its own order) BatchNorm was a tenth of a classifier step. The 16 chains
 // here are independent, and the AVX2 versions (section 15e) run them as four
 // vectors of four: BatchNorm 1.6-1.7x faster (bench/RESULTS.md, session 18).
-DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s) {
+DCGAN__NO_FUSE_FN DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s) {
     double t = 0.0;
     for (int j = 0; j < DCGAN__BN_PARTS; j++) t += s->part[j];
     return t + s->rest;
@@ -3682,7 +3691,8 @@ DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s) {
 
 // s += x[p] for the n values of each of `runs` runs, stride floats apart
 // (a channel's planes in the images, one after another).
-DCGAN__INTERNAL void dcgan__bn_add_values(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
+DCGAN__NO_FUSE_FN DCGAN__INTERNAL void dcgan__bn_add_values(dcgan__bn_sum *s, const float *x, int runs, size_t stride,
+                                                         size_t n) {
     const size_t whole = n - n % DCGAN__BN_PARTS;
     for (int r = 0; r < runs; r++, x += stride) {
         for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS)
@@ -3692,8 +3702,8 @@ DCGAN__INTERNAL void dcgan__bn_add_values(dcgan__bn_sum *s, const float *x, int 
 }
 
 // s += (x[p] - mean)^2, in double, over the runs.
-DCGAN__INTERNAL void dcgan__bn_add_squares(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
-                                           double mean) {
+DCGAN__NO_FUSE_FN DCGAN__INTERNAL void dcgan__bn_add_squares(dcgan__bn_sum *s, const float *x, int runs,
+                                                          size_t stride, size_t n, double mean) {
     DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     for (int r = 0; r < runs; r++, x += stride) {
@@ -3711,8 +3721,8 @@ DCGAN__INTERNAL void dcgan__bn_add_squares(dcgan__bn_sum *s, const float *x, int
 
 // The backward's two sums over one run: d += g[p] and e += g[p] * xhat, where
 // xhat = (x[p] - mean) * invstd (the difference in float, the products in double).
-DCGAN__INTERNAL void dcgan__bn_add_grads(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
-                                         size_t n, float mean, float invstd) {
+DCGAN__NO_FUSE_FN DCGAN__INTERNAL void dcgan__bn_add_grads(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g,
+                                                        const float *x, size_t n, float mean, float invstd) {
     DCGAN__NO_FUSE
     const size_t whole = n - n % DCGAN__BN_PARTS;
     for (size_t p = 0; p < whole; p += DCGAN__BN_PARTS)
@@ -14732,7 +14742,7 @@ static double dcgan__tridiag_row_avx2(double *row, int i, const double *v, const
 
 // s += x[p] (squares 0) or (x[p] - mean)^2 (squares 1) over the runs: the
 // loops of dcgan__bn_add_values and dcgan__bn_add_squares, 16 values at a time
-__attribute__((target("avx2")))
+DCGAN__NO_FUSE_FN __attribute__((target("avx2")))
 static inline void dcgan__bn_add_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
                                       double mean, int squares) {
     const size_t whole = n - n % DCGAN__BN_PARTS;
@@ -14762,18 +14772,18 @@ static inline void dcgan__bn_add_avx2(dcgan__bn_sum *s, const float *x, int runs
     _mm256_storeu_pd(s->part + 8, v2), _mm256_storeu_pd(s->part + 12, v3);
 }
 
-__attribute__((target("avx2")))
+DCGAN__NO_FUSE_FN __attribute__((target("avx2")))
 static void dcgan__bn_add_values_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
     dcgan__bn_add_avx2(s, x, runs, stride, n, 0.0, 0);
 }
 
-__attribute__((target("avx2")))
+DCGAN__NO_FUSE_FN __attribute__((target("avx2")))
 static void dcgan__bn_add_squares_avx2(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
                                        double mean) {
     dcgan__bn_add_avx2(s, x, runs, stride, n, mean, 1);
 }
 
-__attribute__((target("avx2")))
+DCGAN__NO_FUSE_FN __attribute__((target("avx2")))
 static void dcgan__bn_add_grads_avx2(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
                                      size_t n, float mean, float invstd) {
     const size_t whole = n - n % DCGAN__BN_PARTS;
@@ -14810,23 +14820,15 @@ static void dcgan__bn_add_grads_avx2(dcgan__bn_sum *d, dcgan__bn_sum *e, const f
 // The same sums with AVX-512F: partials 8k .. 8k+7 are one vector of eight
 // doubles (two vectors for the 16), each lane doing what the loop does to its
 // partial, as above: the bits are the loops'. Half the instructions of the
-// AVX2 versions: a classifier step 2% faster, the small-data iteration 1%, on
-// session 42's AMD EPYC with full-width AVX-512 (bench/RESULTS.md).
+// AVX2 versions: a classifier step about 2% faster (medians of 60-80 pairs), the
+// GAN iterations within the noise, on session 42's AMD EPYC with full-width
+// AVX-512 (bench/RESULTS.md); not measured where AVX-512 runs as two halves.
 #if defined(DCGAN__HAVE_BN_AVX2) && defined(DCGAN__HAVE_AVX512_KERNEL)
 #define DCGAN__HAVE_BN_AVX512 1
 // 8 floats to 8 doubles (zero-masked with every lane on: g++ 12 takes the plain
 // _mm512_cvtps_pd's undefined start vector for a maybe-uninitialized one, a warning)
 #define DCGAN__WIDEN8(v) _mm512_maskz_cvtps_pd((__mmask8)0xFF, (v))
-// GCC's GNU modes (-std=gnu*, its default) fuse a * b + c into one rounding
-// where the target has FMA, as AVX-512F does, here and in the loops for the
-// rest that it inlines: switched off for these functions (the loops and the
-// AVX2 versions, built without FMA, do not fuse; a test compares the bits)
-#if defined(__GNUC__) && !defined(__clang__)
-#define DCGAN__BN_TARGET512 __attribute__((target("avx512f"), optimize("fp-contract=off")))
-#else
-#define DCGAN__BN_TARGET512 __attribute__((target("avx512f")))
-#endif
-DCGAN__BN_TARGET512
+DCGAN__NO_FUSE_FN __attribute__((target("avx512f")))
 static inline void dcgan__bn_add_avx512(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
                                         double mean, int squares) {
     const size_t whole = n - n % DCGAN__BN_PARTS;
@@ -14850,18 +14852,18 @@ static inline void dcgan__bn_add_avx512(dcgan__bn_sum *s, const float *x, int ru
     _mm512_storeu_pd(s->part, v0), _mm512_storeu_pd(s->part + 8, v1);
 }
 
-DCGAN__BN_TARGET512
+DCGAN__NO_FUSE_FN __attribute__((target("avx512f")))
 static void dcgan__bn_add_values_avx512(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n) {
     dcgan__bn_add_avx512(s, x, runs, stride, n, 0.0, 0);
 }
 
-DCGAN__BN_TARGET512
+DCGAN__NO_FUSE_FN __attribute__((target("avx512f")))
 static void dcgan__bn_add_squares_avx512(dcgan__bn_sum *s, const float *x, int runs, size_t stride, size_t n,
                                          double mean) {
     dcgan__bn_add_avx512(s, x, runs, stride, n, mean, 1);
 }
 
-DCGAN__BN_TARGET512
+DCGAN__NO_FUSE_FN __attribute__((target("avx512f")))
 static void dcgan__bn_add_grads_avx512(dcgan__bn_sum *d, dcgan__bn_sum *e, const float *g, const float *x,
                                        size_t n, float mean, float invstd) {
     const size_t whole = n - n % DCGAN__BN_PARTS;
@@ -14884,7 +14886,6 @@ static void dcgan__bn_add_grads_avx512(dcgan__bn_sum *d, dcgan__bn_sum *e, const
     dcgan__bn_add_grads(d, e, g + whole, x + whole, n - whole, mean, invstd);   // the rest, by the loops
 }
 #undef DCGAN__WIDEN8
-#undef DCGAN__BN_TARGET512
 #endif
 
 // dcgan__bn_simd: 2 (the default) BatchNorm's sums with the widest registers
@@ -14896,6 +14897,7 @@ DCGAN__INTERNAL int dcgan__bn_simd = 2;
 // dcgan__bn_simd), else the loops.
 DCGAN__INTERNAL dcgan__bn_fns dcgan__pick_bn(void) {
     dcgan__bn_fns f = {dcgan__bn_add_values, dcgan__bn_add_squares, dcgan__bn_add_grads};
+    (void)dcgan__bn_simd;   // (read below only where there are vector versions)
 #ifdef DCGAN__HAVE_BN_AVX512
     if (dcgan__bn_simd >= 2 && dcgan__kernel_get("avx512")) {
         f.values = dcgan__bn_add_values_avx512;

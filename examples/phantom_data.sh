@@ -32,8 +32,11 @@ phantom_data() {
     if [ -z "$PATIENTS" ]; then
         PATIENTS="$OUT/phantom/patients.csv"
         if [ ! -f "$PATIENTS" ]; then
-            { echo "file,patient"; for f in "$DATA"/*/*.png; do n=$(basename "$f"); echo "$n,${n%.png}"; done; } \
-                >"$PATIENTS.tmp" && mv "$PATIENTS.tmp" "$PATIENTS"
+            if ! { echo "file,patient"; for f in "$DATA"/*/*.png; do n=$(basename "$f"); echo "$n,${n%.png}"; done; } \
+                >"$PATIENTS.tmp" || ! mv "$PATIENTS.tmp" "$PATIENTS"; then
+                echo "$1: cannot write $PATIENTS" >&2
+                exit 1
+            fi
         fi
     fi
 }

@@ -42,9 +42,10 @@ case "${1:-}" in
     -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 if [ $# -gt 0 ]; then echo "small_data: takes no arguments ('$1'); settings come from the environment: DATA=DIR OUT=DIR ... (--help)" >&2; exit 2; fi
+here=$(dirname "$(readlink -f "$0")")   # this script's folder (links followed)
 # phantom_classes and phantom_data: the built-in phantoms when there is no data
 # shellcheck source=examples/phantom_data.sh
-. "$(dirname "$(readlink -f "$0")")/phantom_data.sh"
+. "$here/phantom_data.sh"
 B=${B:-build}
 # libgomp's threads spin between parallel loops (tens of milliseconds on some CPUs) before
 # they sleep: on a machine busy with other work that made a classifier step 20x slower
@@ -326,7 +327,7 @@ done
 
 # 5b. the summary
 log "5. summary"
-"$PYTHON" "$(dirname "$0")/small_data_summary.py" "$OUT" "$RARE" "$CLASSES" >"$OUT/results.md.tmp"
+"$PYTHON" "$here/small_data_summary.py" "$OUT" "$RARE" "$CLASSES" >"$OUT/results.md.tmp"
 took=$(( $(date +%s) - start ))
 if [ -n "${PHANTOMS:-}" ]; then phantom_note "$OUT/results.md.tmp"; fi
 {

@@ -256,12 +256,23 @@ check "study: ... the split read that patients CSV" grep -qxF \
     "patients: $(sha256sum "$T/stp/phantom/patients.csv" | cut -c1-16)" "$T/stp/steps/split1.key"
 check "study: ... results.md says so under its title" test "$(sed -n 3p "$T/stp/results.md")" = \
     "**Built-in phantom X-rays** (no DATA= and no ../shared/data/kermany224): a demonstration of the pipeline, not a result."
-check "study: ... and names the phantoms as the data" grep -q "^Made by examples/study.sh from $T/stp/phantom/train (content hash" \
-    "$T/stp/results.md"
+made="Made by examples/study.sh from $T/stp/phantom/train (content hash $(sed -n 's/^data .*: //p' "$T/stp/steps/split1.key")), git "
+check "study: ... and names the phantoms as the data" test "$(grep '^Made by' "$T/stp/results.md" | cut -c1-${#made})" = "$made"
 fails_with_line "study: no DATA, CLASSES not the phantoms': refused" \
     "study: CLASSES=A,B needs DATA=DIR (the built-in phantoms are NORMAL and PNEUMONIA)" \
     sh -c "cd '$T/nodata/here' && DATA= CLASSES=A,B OUT='$T/stp2' B='$B_ABS' bash '$here/examples/study.sh'"
 check "study: ... nothing made" test ! -e "$T/stp2"
+# phantom.c failing (here a stand-in that says why and exits 3): its message, then the script's
+mkdir -p "$T/nophantom"
+printf '#!/bin/sh\necho "phantom: cannot write here" >&2\nexit 3\n' >"$T/nophantom/phantom"
+chmod +x "$T/nophantom/phantom"
+for s in study small_data; do
+    (cd "$T/nodata/here" && DATA='' OUT="$T/np_$s" B="$T/nophantom" bash "$here/examples/$s.sh") >"$T/np_$s.txt" 2>&1
+    check "$s: phantom failing: status 1" test $? -eq 1
+    check "$s: ... its message, then the script's" test "$(grep -v '^== ' "$T/np_$s.txt")" = "phantom: cannot write here
+$s: the phantoms could not be made (above)"
+    check "$s: ... and no phantoms marked made" test ! -e "$T/np_$s/phantom/.done"
+done
 
 # small_data.sh's small set on Kermany names as classify split reads them: IM-1005-0001.png,
 # IM-1005-0001-0002.png and NORMAL2-IM-1005-0001.png are one patient (the names lost their

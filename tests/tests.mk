@@ -10,7 +10,7 @@ NOSIMD_TESTS := test_core test_layers
 EMU_PROGRAMS = $(addprefix $(B)/emu/,train generate fid)   # (tests/cuda_emu, below)
 # `make all` builds the tests' programs too
 all: $(addprefix $(B)/,$(TESTS)) $(addprefix $(B)/san/,$(TESTS)) $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)) \
-  $(B)/test_cxx $(B)/san_omp/test_images $(B)/emu/test_cuda $(EMU_PROGRAMS) $(B)/emu/bench_cuda
+  $(B)/test_cxx $(B)/test_bn_gnu $(B)/san_omp/test_images $(B)/emu/test_cuda $(EMU_PROGRAMS) $(B)/emu/bench_cuda
 
 # The test programs: most link one compiled implementation per flavour
 # (tests/dcgan_impl.c -> build/obj/{,san/,nosimd/}impl.o); test_gan and
@@ -50,6 +50,14 @@ $(addprefix $(B)/san/,$(LINKED)): $(B)/san/%: tests/%.c $(B)/obj/san/impl.o $(TE
 $(addprefix $(B)/nosimd/,$(NOSIMD_TESTS)): $(B)/nosimd/%: tests/%.c $(B)/obj/nosimd/impl.o $(TEST_DEPS) | stb
 	@mkdir -p $(@D)
 	$(CC) $(TEST_FLAGS) $(OMP) -DDCGAN_NO_SIMD $< $(B)/obj/nosimd/impl.o -o $@ -lm
+
+# BatchNorm's sums as a user's plain `cc -O2 -march=native` compiles them: GNU mode, where GCC
+# fuses a * b + c wherever the target has FMA (tests/test_bn_gnu.c; the -std=gnu99 after
+# TEST_FLAGS' -std=c99 wins)
+BN_GNU_MARCH := $(if $(filter x86_64 amd64,$(shell uname -m)),-march=native)
+$(B)/test_bn_gnu: tests/test_bn_gnu.c $(TEST_DEPS) | stb
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) -std=gnu99 $(BN_GNU_MARCH) $(OMP) $< -o $@ -lm
 
 $(addprefix $(B)/,$(OWN_IMPL)): $(B)/%: tests/%.c $(TEST_DEPS) | stb
 	@mkdir -p $(@D)
