@@ -3682,7 +3682,8 @@ DCGAN_API dcgan_status dcgan_batchnorm2d_backward_ref(dcgan_tensor dinp, float *
 // 4 cycles per value: with four chains (four channels side by side, each in
 // its own order) BatchNorm was a tenth of a classifier step. The 16 chains
 // here are independent, and the AVX2 versions (section 15e) run them as four
-// vectors of four: BatchNorm 1.6-1.7x faster (bench/RESULTS.md, session 18).
+// vectors of four: BatchNorm 1.6-1.7x faster (bench/RESULTS.md, session 18); the
+// AVX-512F ones as two vectors of eight.
 DCGAN__NO_FUSE_FN DCGAN__INTERNAL double dcgan__bn_total(const dcgan__bn_sum *s) {
     double t = 0.0;
     for (int j = 0; j < DCGAN__BN_PARTS; j++) t += s->part[j];

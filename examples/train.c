@@ -973,8 +973,9 @@ static int run_start(train_run *r) {
                "README's recipe 3,480); --epochs %ld gives %ld here\n", r->total, r->total == 1 ? "" : "s",
                (2000 + r->ipe - 1) / r->ipe, (2000 + r->ipe - 1) / r->ipe * r->ipe);
     // the plain DCGAN on few images (a researcher's 50-200 of a rare class): the little-data
-    // flags are off by default (the defaults reproduce the study), so a run that names none
-    // of them is told what they did on real X-rays; a resumed run was told when it began
+    // flags are off by default (the defaults reproduce the reference study's DCGAN), so a run
+    // that names none of them is told what they did on real X-rays; a resumed run was told
+    // when it began
     const unsigned little = 1u << FL_DIFFAUGMENT | 1u << FL_AUGMENT_P | 1u << FL_ADA_TARGET |
                             1u << FL_ADA_KIMG | 1u << FL_EMA_KIMG | 1u << FL_EMA_RAMPUP;
     if (!r->o.resume && r->ds.count < 1000 && !(r->o.given & little))
