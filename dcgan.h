@@ -1774,6 +1774,11 @@ DCGAN__INTERNAL dcgan__kernel2_fn dcgan__wide_kernel_get(void);
 DCGAN__INTERNAL int dcgan__zmm_full_width(void);
 DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2]);
 DCGAN__INTERNAL int dcgan__zmm_verdict(unsigned long long ymm_ticks, unsigned long long zmm_ticks);
+// ... 1 where the CPU's maker and family (CPUID) say 512-bit FMAs run as two halves, which the
+// answer then is without the probe's verdict: from the four registers, and for this CPU
+DCGAN__INTERNAL int dcgan__zmm_halves_known(unsigned vendor_ebx, unsigned vendor_edx, unsigned vendor_ecx,
+                                            unsigned leaf1_eax);
+DCGAN__INTERNAL int dcgan__zmm_halves_here(void);
 // ... the answer kept (2 full, 1 not, 0 not yet measured: set 0 to measure again) and its ticks
 #ifdef DCGAN_TEST_INTERNALS
 extern int dcgan__zmm_answer;                  // (defined in section 15b)
@@ -11997,8 +12002,9 @@ DCGAN_API dcgan_status dcgan_mann_whitney(double *u, double *z, const double *a,
 #ifdef DCGAN__HAVE_AVX2_KERNEL
 #include <immintrin.h>   // the AVX2 and AVX-512 intrinsics of the kernels below
 #endif
-#ifdef DCGAN__HAVE_AMX_KERNEL
-#include <cpuid.h>   // __get_cpuid_count: whether the CPU has AMX (section 15b)
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define DCGAN__HAVE_CPUID 1
+#include <cpuid.h>   // __get_cpuid, __get_cpuid_count: the CPU's maker and family, AMX (section 15b)
 #endif
 
 // --- 15a. Implicit GEMM: the im2col matrix read from the images
@@ -12674,6 +12680,12 @@ DCGAN__INTERNAL int dcgan__wide_min_k = 129;
 // while they power its upper lanes up), then each loop is timed 5 times,
 // alternating, and the fastest of each kept: a timer interrupt only makes one
 // timing slow. Measured on the Zen 5 EPYC of bench/RESULTS.md session 32.
+// Where the CPU's maker and family settle the question, they answer instead
+// (dcgan__zmm_halves_known below): on the Zen 4 EPYC of session 43 the probe
+// said "full" in 1 of 42 processes of `make bench` (ticks 15860 and 23478
+// against 7046 and 14014 in the others: the whole probe ran slowly, the core
+// shared with something else), and there the 6 x 32 kernel made the generator
+// 10% and the DCGAN iteration 3% slower for that process's whole life.
 #define DCGAN__ZMM_ROUNDS 2000
 
 // The loops read their addend from *io and write their result there: volatile
@@ -12749,11 +12761,44 @@ DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_probe(unsigned long long ticks[2
 #endif
 }
 
+// 1 where the CPU's maker and family, from CPUID leaf 0 (EBX, EDX, ECX: the
+// maker's name) and leaf 1 (EAX: the family, Intel SDM vol. 2A and AMD APM
+// vol. 3, CPUID: the base family in bits 8-11, plus the extended family in
+// bits 20-27 when the base is 15), say that 512-bit FMAs run as two 256-bit
+// halves: AMD's family 25 (19h), whose cores with AVX-512F are all Zen 4,
+// which executes a 512-bit instruction on its 256-bit units in two halves
+// (AMD's Software Optimization Guide for the Zen 4 microarchitecture,
+// publication 57647; measured here: zmm/ymm 1.87-2.22x in 1,900 probes,
+// bench/RESULTS.md session 43). 0: not known, the probe decides. (Zen 3, the
+// same family, has no AVX-512F and never asks.) Any build: the tests call it.
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_halves_known(unsigned vendor_ebx, unsigned vendor_edx,
+                                                             unsigned vendor_ecx, unsigned leaf1_eax) {
+    // "AuthenticAMD", four characters per register, the first in the lowest byte
+    const int amd = vendor_ebx == 0x68747541u && vendor_edx == 0x69746e65u && vendor_ecx == 0x444d4163u;
+    unsigned family = (leaf1_eax >> 8) & 0xFu;
+    if (family == 0xFu) family += (leaf1_eax >> 20) & 0xFFu;
+    return amd && family == 25;
+}
+
 // The verdict on two timings: zmm under 1.5 times ymm's ticks (any build; in
 // one without AVX-512F kernels only the tests and bench call it).
 DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_verdict(unsigned long long ymm_ticks,
                                                         unsigned long long zmm_ticks) {
     return 2 * zmm_ticks < 3 * ymm_ticks;
+}
+
+// dcgan__zmm_halves_known for this CPU (0 where CPUID has no leaf 1, or
+// this compiler or CPU has no CPUID: GCC and clang on x86 do).
+DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_halves_here(void) {
+#ifdef DCGAN__HAVE_CPUID
+    unsigned max_leaf, ebx, ecx, edx, eax1, unused_b, unused_c, unused_d;
+    if (!__get_cpuid(0, &max_leaf, &ebx, &ecx, &edx) || max_leaf < 1 ||
+        !__get_cpuid(1, &eax1, &unused_b, &unused_c, &unused_d))
+        return 0;
+    return dcgan__zmm_halves_known(ebx, edx, ecx, eax1);
+#else
+    return 0;
+#endif
 }
 
 // The answer for this process - 2 full width, 1 not, 0 not yet measured - and
@@ -12770,7 +12815,9 @@ DCGAN__REFERENCE DCGAN__INTERNAL int dcgan__zmm_full_width(void) {
     int answer = __atomic_load_n(&dcgan__zmm_answer, __ATOMIC_RELAXED);
     if (answer == 0) {
         unsigned long long ticks[2] = {0, 0};
-        answer = dcgan__zmm_probe(ticks) && dcgan__zmm_verdict(ticks[0], ticks[1]) ? 2 : 1;
+        // the probe runs even where the maker and family answer (bench prints its ticks)
+        const int measured = dcgan__zmm_probe(ticks);
+        answer = measured && !dcgan__zmm_halves_here() && dcgan__zmm_verdict(ticks[0], ticks[1]) ? 2 : 1;
         __atomic_store_n(&dcgan__zmm_ticks[0], ticks[0], __ATOMIC_RELAXED);
         __atomic_store_n(&dcgan__zmm_ticks[1], ticks[1], __ATOMIC_RELAXED);
         __atomic_store_n(&dcgan__zmm_answer, answer, __ATOMIC_RELAXED);

@@ -2,7 +2,8 @@
 // bench/torch_ref.py, one line each:  RESULT <name> <seconds per unit>
 // plus  FLOPS <name> <floating-point operations per unit>,  PEAK <GFLOP/s>,
 // the machine's float32 FMA peak measured with a small loop on every thread,
-// and  KERNEL <GFLOP/s>,  the GEMM's own micro-kernel on panels in L1 (kernel_rate).
+// and  KERNEL <GFLOP/s>,  the GEMM's own micro-kernel on panels in L1 (kernel_rate),
+// and where the CPU has AVX-512F  ZMM <full width 1/0> <ymm ticks> <zmm ticks> <by maker 1/0>.
 // Build and run through `make bench` (bench/run.sh alternates it with PyTorch);
 // `--memory` instead prints the peak memory of the study's setting (make bench-memory).
 #define DCGAN_IMPLEMENTATION
@@ -432,10 +433,12 @@ int main(int argc, char **argv) {
     }
     printf("PEAK %.1f\n", best_of_three(fma_peak));
     printf("KERNEL %.1f\n", best_of_three(kernel_rate));
-    // whether 512-bit FMAs run at full width here (the 6 x 32 kernel where K >= 129) and
-    // the timings, in ticks, that answer rests on
+    // whether 512-bit FMAs run at full width here (the 6 x 32 kernel where K >= 129), the
+    // timings, in ticks, that answer rests on, and 1 where the CPU's maker and family
+    // answered instead (they say halves: dcgan__zmm_halves_known)
     const int zmm_full = dcgan__zmm_full_width();
-    if (dcgan__zmm_ticks[0]) printf("ZMM %d %llu %llu\n", zmm_full, dcgan__zmm_ticks[0], dcgan__zmm_ticks[1]);
+    if (dcgan__zmm_ticks[0])
+        printf("ZMM %d %llu %llu %d\n", zmm_full, dcgan__zmm_ticks[0], dcgan__zmm_ticks[1], dcgan__zmm_halves_here());
     // 0. the GEMM alone: 1536 x 1536 x 1536, row-major, no transposes
     if (!*only || strcmp(only, "sgemm_1536") == 0) {
         const int n = 1536;

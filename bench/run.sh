@@ -72,7 +72,7 @@ for line in open(sys.argv[1]):
     elif f[0] == "FLOPS": flops[f[1]] = float(f[2])
     elif f[0] == "PEAK": peaks.setdefault(f[1], []).append(float(f[2]))
     elif f[0] == "KERNEL": kernels.setdefault(f[1], []).append(float(f[2]))
-    elif f[0] == "ZMM": zmm.append((int(f[1]), int(f[2]), int(f[3])))
+    elif f[0] == "ZMM": zmm.append((int(f[1]), int(f[2]), int(f[3]), int(f[4]) if len(f) > 4 else 0))
 # a workload whose C or PyTorch run failed (its messages are above) has no results: say so
 # rather than print a table without it
 names = ("sgemm_1536", "seed_iteration", "dcgan_iteration", "small_data_iteration", "classifier_step",
@@ -102,8 +102,9 @@ if kernels:
              100 * statistics.median([k for v in kernels.values() for k in v]) / peak))
 if zmm:   # dcgan.h's measurement of whether 512-bit FMAs run at full width (the 6 x 32 kernel)
     full = sum(z[0] for z in zmm)
-    print("512-bit FMAs at full width in %d of %d C runs (zmm/ymm ticks %.2f-%.2fx): products with K >= 129 "
+    print("512-bit FMAs at full width in %d of %d C runs (zmm/ymm ticks %.2f-%.2fx%s): products with K >= 129 "
           "took the %s kernel" % (full, len(zmm), min(z[2] / z[1] for z in zmm), max(z[2] / z[1] for z in zmm),
+                                  "; in halves by the CPU's maker and family" if all(z[3] for z in zmm) else "",
                                   "6 x 32" if full == len(zmm) else "6 x 16" if full == 0 else "6 x 32 or 6 x 16"))
 print("%-18s %12s %12s %8s %10s %7s %9s   %s" % ("benchmark", "dcgan.h s", "PyTorch s", "ratio", "GFLOP/s",
                                                "% peak", "% kernel", "ratio by round"))

@@ -1611,12 +1611,69 @@ static void test_zmm_probe(void) {
     printf("test_layers: note: 512-bit FMAs %s here (ymm %llu ticks, zmm %llu: %.2fx; again: %.2fx)\n",
            full ? "at full width" : "at half width or on one unit", ymm, zmm, (double)zmm / (double)ymm,
            (double)ticks[1] / (double)ticks[0]);
-    CHECK(dcgan__zmm_answer == (full ? 2 : 1) && full == dcgan__zmm_verdict(ymm, zmm) &&
+    CHECK(dcgan__zmm_answer == (full ? 2 : 1) && full == (!dcgan__zmm_halves_here() && dcgan__zmm_verdict(ymm, zmm)) &&
               dcgan__zmm_full_width() == full,
-          "zmm_probe/the answer kept is the verdict on its own timings, and stays");
+          "zmm_probe/the answer kept is the verdict on its own timings (not full where CPUID says halves), and stays");
     CHECK(ymm >= 2000 && zmm >= 2000 && ticks[0] >= 2000 && ticks[1] >= 2000,
           "zmm_probe/each timing of 20,000 FMAs takes at least 2,000 ticks (the loops ran)");
     dcgan__zmm_answer = saved;
+}
+
+// The CPU's maker and family as /proc/cpuinfo gives them ("vendor_id", "cpu family");
+// 0 where it cannot be read.
+static int cpuinfo_maker_family(char *vendor, size_t size, int *family) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return 0;
+    char line[512];
+    int got = 0;
+    while (got != 3 && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        if (strncmp(line, "vendor_id", 9) == 0 && !(got & 1)) {
+            snprintf(vendor, size, "%s", colon + 2);
+            vendor[strcspn(vendor, "\n")] = '\0';
+            got |= 1;
+        } else if (strncmp(line, "cpu family", 10) == 0 && !(got & 2)) {
+            *family = atoi(colon + 1);
+            got |= 2;
+        }
+    }
+    fclose(f);
+    return got == 3;
+}
+
+// Which CPUs the maker and family settle as running 512-bit FMAs in halves:
+// AMD's family 25 only, from CPUID's registers as the manuals lay them out.
+static void test_zmm_halves_known(void) {
+    const unsigned auth = 0x68747541u, enti = 0x69746e65u, camd = 0x444d4163u;   // "Auth" "enti" "cAMD"
+    const unsigned genu = 0x756e6547u, inei = 0x49656e69u, ntel = 0x6c65746eu;   // "Genu" "ineI" "ntel"
+    // leaf 1's EAX: stepping 3:0, model 7:4, family 11:8, extended model 19:16, extended family 27:20
+    const unsigned zen4 = (0xAu << 20) | (0x1u << 16) | (0xFu << 8) | (0x1u << 4);   // family 15 + 10 = 25, model 17
+    const unsigned zen5 = (0xBu << 20) | (0x0u << 16) | (0xFu << 8) | (0x2u << 4);   // 15 + 11 = 26
+    const unsigned zen2 = (0x8u << 20) | (0x3u << 16) | (0xFu << 8) | (0x1u << 4);   // 15 + 8 = 23
+    const unsigned xeon = (0x0u << 20) | (0x8u << 16) | (0x6u << 8) | (0xFu << 4);   // family 6, model 143
+    const unsigned base9 = (0xAu << 20) | (0x9u << 8);   // base 9: the extended family is not added
+    CHECK(dcgan__zmm_halves_known(auth, enti, camd, zen4) == 1 && dcgan__zmm_halves_known(auth, enti, camd, zen5) == 0 &&
+              dcgan__zmm_halves_known(auth, enti, camd, zen2) == 0 &&
+              dcgan__zmm_halves_known(genu, inei, ntel, xeon) == 0 &&
+              dcgan__zmm_halves_known(genu, inei, ntel, zen4) == 0 &&
+              dcgan__zmm_halves_known(auth, enti, camd, base9) == 0 &&
+              dcgan__zmm_halves_known(auth, camd, enti, zen4) == 0 && dcgan__zmm_halves_known(0, 0, 0, zen4) == 0,
+          "zmm_halves_known/AMD family 25 (15 + 10) only: not 26, 23, Intel, a base family of 9, nor a misread name");
+    char vendor[64];
+    int family = -1;
+    if (!cpuinfo_maker_family(vendor, sizeof vendor, &family)) {
+        printf("test_layers: skipped: the maker and family of this CPU by /proc/cpuinfo (not readable here)\n");
+        return;
+    }
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    const int want = strcmp(vendor, "AuthenticAMD") == 0 && family == 25;
+#else
+    const int want = 0;   // (no CPUID here: not known)
+#endif
+    CHECK(dcgan__zmm_halves_here() == want, "zmm_halves_here/as /proc/cpuinfo's vendor_id and cpu family say");
+    printf("test_layers: note: this CPU is %s family %d: 512-bit FMAs in halves by its maker and family: %s\n",
+           vendor, family, want ? "yes" : "not known (the probe decides)");
 }
 
 static void test_wide_kernel(void) {
@@ -2481,6 +2538,7 @@ int main(int argc, char **argv) {
         {"gaussian_noise", test_gaussian_noise},
         {"gemm_kernels", test_gemm_kernels},
         {"zmm_probe", test_zmm_probe},
+        {"zmm_halves_known", test_zmm_halves_known},
         {"wide_kernel", test_wide_kernel},
         {"pack_simd", test_pack_simd},
         {"col_runs", test_col_runs},
