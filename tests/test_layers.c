@@ -776,6 +776,36 @@ static int bn_sum_equal(const dcgan__bn_sum *s, const double part[16], double re
     return memcmp(s->part, part, 16 * sizeof(double)) == 0 && memcmp(&s->rest, &rest, sizeof(double)) == 0;
 }
 
+// The convolutions' bias gradient: each image's plane summed in order, then
+// added to dbias image by image (the loop below), bit for bit, for batches that
+// fill the eight side-by-side sums, leave a rest, or are all rest; on 1 and 2
+// threads (the threads own whole channels).
+static void test_bias_grad(void) {
+    const int batches[] = {1, 7, 8, 9, 16, 19, 32};
+    int same = 1;
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+        for (int threads = 1; threads <= 2; threads++) {
+            const int N = batches[b], OC = 5;
+            const size_t OHW = 1031;   // (batches of 16 and more pass the threads' threshold)
+            float *dout = (float *)malloc((size_t)N * OC * OHW * sizeof(float));
+            float db[5], want[5];
+            dcgan_rng_fill_normal(&rng, dout, (size_t)N * OC * OHW, 0.0f, 1.0f);
+            for (int oc = 0; oc < OC; oc++) db[oc] = want[oc] = 0.25f * (float)oc - 0.5f;   // it adds
+            for (int oc = 0; oc < OC; oc++)
+                for (int n = 0; n < N; n++) {
+                    float sum = 0.0f;
+                    for (size_t p = 0; p < OHW; p++) sum += dout[((size_t)n * OC + oc) * OHW + p];
+                    want[oc] += sum;
+                }
+            dcgan_set_threads(threads);
+            dcgan__bias_grad(db, dout, N, OC, OHW);
+            same &= memcmp(db, want, sizeof db) == 0;
+            free(dout);
+        }
+    dcgan_set_threads(0);
+    CHECK(same, "bias_grad/the one-image loop's bits (batches 1, 7, 8, 9, 16, 19, 32 of 5 planes of 1031; 1 and 2 threads)");
+}
+
 static void test_batchnorm2d_sums(void) {
     const size_t lens[7] = {0, 1, 15, 16, 17, 40, 256};
     const size_t stride = 300;
@@ -2530,6 +2560,7 @@ int main(int argc, char **argv) {
         {"batchnorm2d_ref", test_batchnorm2d_ref},
         {"batchnorm2d_gradcheck", test_batchnorm2d_gradcheck},
         {"batchnorm2d_sums", test_batchnorm2d_sums},
+        {"bias_grad", test_bias_grad},
         {"activations_golden", test_activations_golden},
         {"activations_special_values", test_activations_special_values},
         {"activations_gradcheck", test_activations_gradcheck},
