@@ -1682,7 +1682,7 @@ static void test_zmm_halves_known(void) {
     const unsigned zen5 = (0xBu << 20) | (0x0u << 16) | (0xFu << 8) | (0x2u << 4);   // 15 + 11 = 26
     const unsigned zen2 = (0x8u << 20) | (0x3u << 16) | (0xFu << 8) | (0x1u << 4);   // 15 + 8 = 23
     const unsigned xeon = (0x0u << 20) | (0x8u << 16) | (0x6u << 8) | (0xFu << 4);   // family 6, model 143
-    const unsigned base9 = (0xAu << 20) | (0x9u << 8);   // base 9: the extended family is not added
+    const unsigned base9 = (0x10u << 20) | (0x9u << 8);   // base 9: the extended family (16) is not added
     CHECK(dcgan__zmm_halves_known(auth, enti, camd, zen4) == 1 && dcgan__zmm_halves_known(auth, enti, camd, zen5) == 0 &&
               dcgan__zmm_halves_known(auth, enti, camd, zen2) == 0 &&
               dcgan__zmm_halves_known(genu, inei, ntel, xeon) == 0 &&
