@@ -1649,6 +1649,53 @@ static void test_zmm_probe(void) {
     dcgan__zmm_answer = saved;
 }
 
+// A scripted probe for dcgan__zmm_measure: each call hands out the next pair of
+// ticks (ymm, zmm) of script; a pair of zeros stands for "no AVX-512F" (returns 0).
+static const unsigned long long (*zmm_script)[2];
+static int zmm_script_calls;
+static int scripted_probe(unsigned long long ticks[2]) {
+    const unsigned long long *t = zmm_script[zmm_script_calls++];
+    if (t[0] == 0 && t[1] == 0) return 0;
+    ticks[0] = t[0], ticks[1] = t[1];
+    return 1;
+}
+
+// Which probe dcgan__zmm_measure keeps: the first outside 1.25-1.75x, else the
+// fewest ymm ticks of 3; no more than 3 probes.
+static void test_zmm_measure(void) {
+    static const struct {
+        unsigned long long script[4][2];
+        int runs;
+        unsigned long long ymm, zmm;
+        const char *what;
+    } cases[] = {
+        {{{7046, 14014}, {1, 1}, {1, 1}, {1, 1}}, 1, 7046, 14014, "a clear 1.99x: one probe"},
+        {{{7000, 7300}, {1, 1}, {1, 1}, {1, 1}}, 1, 7000, 7300, "a clear 1.04x: one probe"},
+        {{{15860, 23478}, {7046, 14014}, {1, 1}, {1, 1}}, 2, 7046, 14014, "session 43's 1.48x, then a clear 1.99x"},
+        {{{9000, 13000}, {9500, 9600}, {1, 1}, {1, 1}}, 2, 9500, 9600, "1.44x, then a clear 1.01x (more ymm ticks: still kept)"},
+        {{{15000, 22000}, {12000, 19000}, {14000, 20000}, {7000, 14000}}, 3, 12000, 19000,
+         "three in the band: the fewest ymm ticks, and no fourth probe"},
+        {{{8000, 10001}, {1, 1}, {1, 1}, {1, 1}}, 2, 1, 1, "1.250125x is in the band: probed again"},
+        {{{8000, 10000}, {1, 1}, {1, 1}, {1, 1}}, 1, 8000, 10000, "exactly 1.25x is not"},
+        {{{8000, 14000}, {1, 1}, {1, 1}, {1, 1}}, 1, 8000, 14000, "exactly 1.75x is not"},
+        {{{0, 0}, {7046, 14014}, {1, 1}, {1, 1}}, 0, 5, 6, "no AVX-512F: 0, the ticks untouched"},
+        {{{15860, 23478}, {0, 0}, {1, 1}, {1, 1}}, 1, 15860, 23478, "a probe that stops: the one before kept"},
+    };
+    int all = 1;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        unsigned long long ticks[2] = {5, 6};
+        zmm_script = cases[c].script;
+        zmm_script_calls = 0;
+        const int runs = dcgan__zmm_measure(scripted_probe, ticks);
+        const int ok = runs == cases[c].runs && ticks[0] == cases[c].ymm && ticks[1] == cases[c].zmm;
+        if (!ok)
+            printf("test_layers: zmm_measure case %zu (%s): %d probes, ticks %llu %llu\n", c, cases[c].what, runs,
+                   ticks[0], ticks[1]);
+        all &= ok;
+    }
+    CHECK(all, "zmm_measure/the first probe outside 1.25-1.75x, else the fewest ymm ticks of 3 (10 scripts)");
+}
+
 // The CPU's maker and family as /proc/cpuinfo gives them ("vendor_id", "cpu family");
 // 0 where it cannot be read.
 static int cpuinfo_maker_family(char *vendor, size_t size, int *family) {
@@ -2570,6 +2617,7 @@ int main(int argc, char **argv) {
         {"gemm_kernels", test_gemm_kernels},
         {"zmm_probe", test_zmm_probe},
         {"zmm_halves_known", test_zmm_halves_known},
+        {"zmm_measure", test_zmm_measure},
         {"wide_kernel", test_wide_kernel},
         {"pack_simd", test_pack_simd},
         {"col_runs", test_col_runs},
